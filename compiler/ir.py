@@ -1,0 +1,120 @@
+"""graphnet's graph IR: `Value`s produced by `Node`s, collected in a `Graph`.
+
+An equation reads `%relu: f32[128,256] = relu(%linear)  # 1`: output value, its type, the op
+(an entry of graphnet's op table, or `grad`), inputs, attributes, and the module path that
+produced it. Inputs are the function's arguments (`arg`), captured tensors such as parameters,
+buffers and optimizer state (`state`), and numbers re-read on every call (`scalar`, e.g. a
+learning rate). Outputs say what each result is for: returned to the user (`out`), written
+back into a captured tensor (`state`), a captured tensor's new `.grad` (`grad`), or a tensor
+the traced code created and kept (`new`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from graphnet._dtype import short_name
+
+INPUT_KINDS = ("arg", "state", "scalar")
+OUTPUT_ROLES = ("out", "state", "grad", "new")
+
+
+class Value:
+    """A typed SSA value: a graph input or one output of a node."""
+
+    __slots__ = ("name", "shape", "dtype", "node", "index", "kind", "weak_type", "__weakref__")
+
+    def __init__(self, name, shape, dtype, node=None, index=0, kind=None, weak_type=False):
+        self.name = name
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.node = node
+        self.index = index
+        self.kind = kind        # for graph inputs: arg | state | scalar
+        self.weak_type = weak_type
+
+    @property
+    def type_str(self) -> str:
+        return f"{short_name(self.dtype)}[{','.join(str(s) for s in self.shape)}]"
+
+    def __repr__(self) -> str:
+        return f"%{self.name}"
+
+
+@dataclass(eq=False)
+class Node:
+    op: str
+    inputs: tuple            # Values or Python literals (numbers, None)
+    attrs: dict
+    outputs: tuple = ()
+    module: str = ""         # dotted module path, '' for top level
+    source: str = ""         # user's file:line
+
+    def input_values(self):
+        return [v for v in self.inputs if isinstance(v, Value)]
+
+
+@dataclass(eq=False)
+class Output:
+    role: str                # out | state | grad | new
+    target: str              # name of what receives it: output index, input name, label
+    value: Value
+
+
+@dataclass(eq=False)
+class Graph:
+    name: str = "graph"
+    inputs: list = field(default_factory=list)
+    nodes: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    _names: dict = field(default_factory=dict, repr=False)
+
+    # ---- building ---------------------------------------------------------------------------
+    def fresh_name(self, base: str) -> str:
+        base = base.replace(" ", "_") or "v"
+        count = self._names.get(base, 0)
+        self._names[base] = count + 1
+        return base if count == 0 else f"{base}_{count}"
+
+    def add_input(self, name, shape, dtype, kind, weak_type=False) -> Value:
+        assert kind in INPUT_KINDS, kind
+        value = Value(self.fresh_name(name), shape, dtype, kind=kind, weak_type=weak_type)
+        self.inputs.append(value)
+        return value
+
+    def add_node(self, op, inputs, attrs, avals, module="", source="") -> Node:
+        node = Node(op, tuple(inputs), dict(attrs), (), module, source)
+        base = self.fresh_name(op)
+        if len(avals) == 1:
+            names = [base]
+        else:
+            names = [f"{base}[{i}]" for i in range(len(avals))]
+        node.outputs = tuple(Value(n, shape, dtype, node, i)
+                             for i, (n, (shape, dtype)) in enumerate(zip(names, avals)))
+        self.nodes.append(node)
+        return node
+
+    def add_output(self, role, target, value) -> None:
+        assert role in OUTPUT_ROLES, role
+        self.outputs.append(Output(role, str(target), value))
+
+    # ---- queries ----------------------------------------------------------------------------
+    def users(self) -> dict:
+        """Value -> list of nodes that read it."""
+        result = {}
+        for node in self.nodes:
+            for v in node.input_values():
+                result.setdefault(v, []).append(node)
+        return result
+
+    def count(self, op: str) -> int:
+        return sum(1 for n in self.nodes if n.op == op)
+
+    def __str__(self) -> str:
+        from .printing import graph_to_text
+
+        return graph_to_text(self)
+
+    def __repr__(self) -> str:
+        return f"<Graph {self.name}: {len(self.inputs)} inputs, {len(self.nodes)} nodes, " \
+               f"{len(self.outputs)} outputs>"

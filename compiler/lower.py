@@ -1,0 +1,125 @@
+"""Lowering: a `Graph` becomes one Python function over JAX arrays, ready for `jax.jit`.
+
+Ordinary nodes call their op-table kernel, the same kernel eager mode runs. A `grad` node and
+the forward nodes it differentiates (those between its leaves and the loss) are evaluated
+together inside one `jax.vjp`, so the forward is computed once and its intermediates are
+shared with the rest of the program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+from graphnet._ops import OPS
+
+from .ir import Graph, Node, Value
+
+
+def eval_node(node: Node, env: dict) -> None:
+    args = [env[x] if isinstance(x, Value) else x for x in node.inputs]
+    out = OPS[node.op].impl(*args, **node.attrs)
+    if len(node.outputs) == 1 and OPS[node.op].n_outputs == 1:
+        env[node.outputs[0]] = out
+    else:
+        for value, array in zip(node.outputs, out):
+            env[value] = array
+
+
+@dataclass(eq=False)
+class GradRegion:
+    """A grad node plus the forward nodes it differentiates, evaluated under one jax.vjp."""
+
+    grad: Node
+    forward: list          # nodes, in graph order
+    recompute: bool        # True when another region already evaluated some of `forward`
+
+    def run(self, env: dict) -> None:
+        import jax
+
+        node = self.grad
+        root, has_ct = node.inputs[0], node.attrs["has_cotangent"]
+        leaves = list(node.inputs[2 if has_ct else 1:])
+        produced = [v for n in self.forward for v in n.outputs]
+
+        def forward(*leaf_arrays):
+            local = dict(env)
+            local.update(zip(leaves, leaf_arrays))
+            for n in self.forward:
+                eval_node(n, local)
+            return local[root], [local[v] for v in produced]
+
+        primal, pull, aux = jax.vjp(forward, *[env[v] for v in leaves], has_aux=True)
+        cotangent = env[node.inputs[1]] if has_ct else jnp.ones_like(primal)
+        grads = pull(cotangent)
+        if not self.recompute:
+            env.update(zip(produced, aux))
+        for value, g in zip(node.outputs, grads):
+            env[value] = g
+
+
+def _region_nodes(graph: Graph, grad: Node) -> list:
+    has_ct = grad.attrs["has_cotangent"]
+    leaves = set(grad.inputs[2 if has_ct else 1:])
+    root = grad.inputs[0]
+    ancestors, stack = set(), [root]
+    while stack:
+        v = stack.pop()
+        if v.node is not None and v.node not in ancestors:
+            ancestors.add(v.node)
+            stack.extend(v.node.input_values())
+    depends, region = set(leaves), []
+    for n in graph.nodes:
+        if n is grad:
+            break
+        if any(v in depends for v in n.input_values()):
+            depends.update(n.outputs)
+            if n in ancestors:
+                region.append(n)
+    return region
+
+
+def schedule(graph: Graph) -> list:
+    """Order of evaluation: nodes, with each grad node replaced by its GradRegion. Nodes that
+    read region values but sit before the grad node move to just after it."""
+    items: list = list(graph.nodes)
+    claimed: set = set()
+    for grad in [n for n in graph.nodes if n.op == "grad"]:
+        forward = _region_nodes(graph, grad)
+        recompute = any(n in claimed for n in forward)
+        region = GradRegion(grad, forward, recompute)
+        if recompute:
+            items[items.index(grad)] = region
+            continue
+        claimed.update(forward)
+        members = set(forward)
+        position = items.index(grad)
+        before, deferred, tainted = [], [], {v for n in forward for v in n.outputs}
+        for item in items[:position]:
+            if isinstance(item, Node) and item in members:
+                continue
+            reads = item.input_values() if isinstance(item, Node) else []
+            if any(v in tainted for v in reads):
+                deferred.append(item)
+                tainted.update(item.outputs)
+            else:
+                before.append(item)
+        items = before + [region] + deferred + items[position + 1:]
+    return items
+
+
+def lower(graph: Graph):
+    """Return `run(*input_arrays) -> tuple(output_arrays)` in graph input/output order."""
+    plan = schedule(graph)
+    inputs, outputs = list(graph.inputs), [o.value for o in graph.outputs]
+
+    def run(*arrays):
+        env = dict(zip(inputs, arrays))
+        for item in plan:
+            if isinstance(item, Node):
+                eval_node(item, env)
+            else:
+                item.run(env)
+        return tuple(env[v] for v in outputs)
+
+    run.__name__ = graph.name
+    return run

@@ -1,0 +1,297 @@
+"""Tracing: run user code once with graph values in place of arrays, recording a `Graph`.
+
+The `Tracer` installs itself as a graphnet dispatch mode. Tensors the code receives or
+touches (arguments, parameters, buffers, optimizer state, the RNG state) are *lifted*: their
+payload is swapped for a graph input, so in-place updates (an optimizer step, a BatchNorm
+running mean) show up as new values on the same objects. When tracing ends every lifted
+tensor gets its array back, and each change becomes a graph output that the runtime writes
+back after executing the compiled program."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from dataclasses import dataclass, field
+
+import graphnet
+import jax
+from graphnet import _autograd, _dispatch
+from graphnet._errors import TraceError
+from graphnet._tensor import Tensor
+
+from . import _source
+from .ir import Graph, Value
+from .tree import flatten
+
+
+@dataclass(eq=False)
+class TraceResult:
+    """A graph plus how to feed it and where its results go."""
+
+    graph: Graph
+    bindings: dict            # input name -> ("arg", i) | ("state", Tensor) | ("scalar", read)
+    effects: list             # per graph output: None for "out", else the object written to
+    out_tree: object          # rebuilds the user's output structure from flat outputs
+    out_static: list          # non-tensor leaves of the output, by position
+    grad_none: list = field(default_factory=list)   # tensors whose .grad becomes None
+    guards: list = field(default_factory=list)      # (description, predicate)
+    creates_state: bool = False
+
+
+@dataclass(eq=False)
+class _Lift:
+    tensor: Tensor
+    placeholder: Value
+    original: object
+    source: tuple
+
+
+class Tracer:
+    """The dispatch mode that records ops into `self.graph`."""
+
+    def __init__(self, name: str = "graph"):
+        self.graph = Graph(name)
+        self.lifted: dict[int, _Lift] = {}
+        self.labels: dict[int, str] = {}
+        self.created: list = []
+        self.created_ids: set = set()
+        self.grad_targets: dict[int, tuple] = {}
+        self.grad_guards: dict[int, tuple] = {}
+        self.modules: dict[int, tuple] = {}
+        self.scalars: dict[str, tuple] = {}
+        self._shape_cache: dict = {}
+
+    # ---- values ---------------------------------------------------------------------------
+    def value_of(self, t: Tensor) -> Value:
+        v = t._value
+        if isinstance(v, Value):
+            if id(t) in self.lifted or id(t) in self.created_ids:
+                return v
+            raise TraceError("a tensor from another trace was used here; tensors created while "
+                             "tracing one compiled function cannot leak into another")
+        return self.lift(t, "state", self.labels.get(id(t)) or self._guess_name(t), ("state", t))
+
+    def lift(self, t: Tensor, kind: str, name: str, source: tuple) -> Value:
+        v = t._value
+        placeholder = self.graph.add_input(name, v.shape, v.dtype, kind,
+                                           weak_type=getattr(v, "weak_type", False))
+        self.lifted[id(t)] = _Lift(t, placeholder, v, source)
+        t._value = placeholder
+        return placeholder
+
+    def _guess_name(self, t: Tensor) -> str:
+        """Name a captured tensor after the parameter/buffer slot that holds it."""
+        for module, path in reversed(_dispatch._module_stack):
+            for registry in ("_parameters", "_buffers"):
+                for name, value in module.__dict__[registry].items():
+                    if value is t:
+                        return f"{path}.{name}" if path else name
+        if t is graphnet.default_generator.state:
+            return "rng_state"
+        return "const"
+
+    def label(self, t: Tensor, name: str) -> None:
+        self.labels.setdefault(id(t), name)
+        if id(t) in self.lifted and self.lifted[id(t)].placeholder.name.startswith("const"):
+            pass  # keep the first name; labels only help tensors not yet lifted
+
+    def live_scalar(self, read, name: str):
+        if name not in self.scalars:
+            value = read()
+            placeholder = self.graph.add_input(name, (), jax.numpy.result_type(value), "scalar",
+                                               weak_type=True)
+            t = Tensor._wrap(placeholder)
+            self.created_ids.add(id(t))
+            self.scalars[name] = (read, placeholder, t)
+        return self.scalars[name][2]
+
+    # ---- dispatch mode interface ------------------------------------------------------------
+    def run_op(self, opdef, args, attrs):
+        inputs = [self.value_of(a) if isinstance(a, Tensor) else a for a in args]
+        avals = self._infer(opdef, inputs, attrs, args)
+        node = self.graph.add_node(opdef.name, inputs, attrs, avals, _dispatch.module_path(),
+                                   _source.user_frame())
+        grad = (_autograd.grad_mode.enabled and opdef.differentiable and any(
+            isinstance(a, Tensor) and a.requires_grad and i not in opdef.nondiff_inputs
+            for i, a in enumerate(args)))
+        marker = _autograd.TapeNode(opdef.name, (), (), None, None) if grad else None
+        outs = []
+        for i, value in enumerate(node.outputs):
+            t = Tensor._wrap(value, marker if grad and value.dtype.kind == "f" else None, i)
+            self.on_tensor_created(t)
+            outs.append(t)
+        return tuple(outs) if opdef.n_outputs != 1 else outs[0]
+
+    def _infer(self, opdef, inputs, attrs, args):
+        key = (opdef.name, _dispatch.attrs_key(attrs),
+               tuple((v.shape, v.dtype, v.weak_type) if isinstance(v, Value) else type(v)
+                     for v in inputs))
+        avals = self._shape_cache.get(key)
+        if avals is None:
+            specs = [jax.ShapeDtypeStruct(v.shape, v.dtype, weak_type=v.weak_type)
+                     if isinstance(v, Value) else v for v in inputs]
+            try:
+                out = jax.eval_shape(functools.partial(opdef.impl, **attrs), *specs)
+            except (TypeError, ValueError) as err:
+                raise _dispatch.shape_error(opdef.name, args, attrs, err) from None
+            outs = out if opdef.n_outputs != 1 else (out,)
+            avals = self._shape_cache[key] = [(o.shape, o.dtype) for o in outs]
+        return avals
+
+    def on_tensor_created(self, t: Tensor) -> None:
+        self.created.append(weakref.ref(t))
+        self.created_ids.add(id(t))
+
+    def on_module_call(self, module) -> None:
+        self.modules.setdefault(id(module), (module, module.training, _dispatch.module_path()))
+
+    def on_grad_read(self, t: Tensor) -> None:
+        if id(t) not in self.created_ids and id(t) not in self.grad_targets \
+                and id(t) not in self.grad_guards:
+            self.grad_guards[id(t)] = (t, t._grad is None)
+
+    def on_grad_write(self, t: Tensor) -> None:
+        if id(t) not in self.created_ids and id(t) not in self.grad_targets:
+            self.grad_targets[id(t)] = (t, t._grad)
+
+    def concretize(self, t: Tensor, what: str):
+        frame = _source.user_frame(with_code=True)
+        raise TraceError(
+            f"{what} needs the value of a traced tensor, which a static graph does not have "
+            f"(at {frame}).\nThis is value-dependent control flow. Two ways out:\n"
+            f"  - run this code dynamically: call it uncompiled, or "
+            f"graphnet.compile(..., mode='dynamic');\n"
+            f"  - express it with graphnet.cond(pred, true_fn, false_fn, *operands) or "
+            f"graphnet.while_loop(cond_fn, body_fn, init), which compile to lax.cond / "
+            f"lax.while_loop.")
+
+    def backward(self, root: Tensor, gradient=None) -> None:
+        from .autodiff import record_backward
+
+        record_backward(self, root, gradient)
+
+    # ---- finishing ----------------------------------------------------------------------------
+    def finish(self, output) -> TraceResult:
+        graph = self.graph
+        leaves, rebuild = flatten(output)
+        static, out_ids = [], set()
+        for i, leaf in enumerate(leaves):
+            if isinstance(leaf, Tensor):
+                graph.add_output("out", i, self.value_of(leaf))
+                out_ids.add(id(leaf))
+                static.append(None)
+            else:
+                static.append(leaf)
+        effects = [None] * len(graph.outputs)
+        bindings = {}
+        for rec in self.lifted.values():
+            t, current = rec.tensor, rec.tensor._value
+            bindings[rec.placeholder.name] = rec.source
+            if current is not rec.placeholder:
+                if not isinstance(current, Value):
+                    raise TraceError(f"the compiled code assigned a concrete array to captured "
+                                     f"tensor '{rec.placeholder.name}'; use an in-place update "
+                                     f"(`.copy_()`) instead")
+                graph.add_output("state", rec.placeholder.name, current)
+                effects.append(rec.source)
+            t._value = rec.original
+        for name, (read, placeholder, _) in self.scalars.items():
+            bindings[placeholder.name] = ("scalar", read)
+        result = TraceResult(graph, bindings, effects, rebuild, static)
+        self._finish_grads(result)
+        self._finish_guards(result)
+        del leaves, output
+        self._finish_escaped(result, out_ids)
+        return result
+
+    def _finish_grads(self, result: TraceResult) -> None:
+        for t, original in self.grad_targets.values():
+            final, t._grad = t._grad, original
+            if final is None:
+                result.grad_none.append(t)
+            elif isinstance(final._value, Value):
+                result.graph.add_output("grad", self._name_of(t), final._value)
+                result.effects.append(("grad", t))
+            else:
+                raise TraceError("the compiled code assigned a concrete tensor to a captured "
+                                 "tensor's .grad; compute it inside the function instead")
+            del final
+
+    def _name_of(self, t: Tensor) -> str:
+        rec = self.lifted.get(id(t))
+        return rec.placeholder.name if rec else self.labels.get(id(t), "tensor")
+
+    def _finish_guards(self, result: TraceResult) -> None:
+        for module, training, path in self.modules.values():
+            what = f"{path or type(module).__name__}.training == {training}"
+            result.guards.append((what, lambda m=module, f=training: m.training == f))
+        for t, was_none in self.grad_guards.values():
+            what = f"{self._name_of(t)}.grad is {'None' if was_none else 'set'}"
+            result.guards.append((what, lambda t=t, n=was_none: (t._grad is None) == n))
+        for rec in self.lifted.values():
+            if rec.source[0] != "state":
+                continue
+            t, v = rec.tensor, rec.original
+            what = f"{rec.placeholder.name}: {list(v.shape)} {v.dtype}, " \
+                   f"requires_grad={t.requires_grad}"
+            result.guards.append((what, lambda t=t, s=v.shape, d=v.dtype, r=t.requires_grad:
+                                  t._value.shape == s and t._value.dtype == d
+                                  and t.requires_grad == r))
+
+    def _finish_escaped(self, result: TraceResult, out_ids: set) -> None:
+        """Tensors created while tracing that are still referenced (e.g. optimizer state made
+        on the first step) must receive real values after the run."""
+        for ref in self.created:
+            t = ref()
+            if t is None or id(t) in out_ids or not isinstance(t._value, Value):
+                continue
+            if t._value.node is None and t._value.kind == "scalar":
+                continue
+            label = self.labels.get(id(t), f"new_{len(result.effects)}")
+            result.graph.add_output("new", label, t._value)
+            result.effects.append(("new", t))
+            result.creates_state = True
+        self.created.clear()
+
+
+def _arg_names(fn, n: int) -> list[str]:
+    target = fn.forward if isinstance(fn, graphnet.nn.Module) else fn
+    try:
+        params = [p.name for p in inspect.signature(target).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"arg{i}" for i in range(n)]
+
+
+def graph_name(fn) -> str:
+    if isinstance(fn, graphnet.nn.Module):
+        return type(fn).__name__
+    return getattr(fn, "__name__", "graph").replace("<", "").replace(">", "")
+
+
+def trace_call(fn, args: tuple, name: str | None = None) -> TraceResult:
+    """Trace one call `fn(*args)`; positional tensor arguments become graph inputs."""
+    tracer = Tracer(name or graph_name(fn))
+    names = _arg_names(fn, len(args))
+    with _dispatch.push_mode(tracer):
+        try:
+            for i, a in enumerate(args):
+                if isinstance(a, Tensor):
+                    tracer.lift(a, "arg", names[i], ("arg", i))
+            output = fn(*args)
+        except BaseException:
+            for rec in tracer.lifted.values():
+                rec.tensor._value = rec.original
+            for t, original in tracer.grad_targets.values():
+                t._grad = original
+            raise
+    return tracer.finish(output)
+
+
+def trace(fn, *example_inputs) -> Graph:
+    """Trace `fn(*example_inputs)` and return its graph (no passes run)."""
+    return trace_call(fn, example_inputs).graph
+
+

@@ -1,0 +1,41 @@
+"""graphnet: PyTorch-style model code, run eagerly (dynamic graph) or traced and compiled to
+XLA (static graph). `import graphnet as torch` is the intended way in.
+
+>>> import graphnet as torch
+>>> from graphnet import nn
+>>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+>>> fast = torch.compile(model)          # traced on first call, then one jax.jit program
+"""
+
+import jax as _jax
+
+# NOTE: PyTorch labels and indices are int64; JAX gives int32 unless 64-bit types are enabled.
+# graphnet creates float32 by default everywhere, so this changes integers, not float math.
+_jax.config.update("jax_enable_x64", True)
+
+from . import _methods  # noqa: E402,F401  (attaches Tensor methods)
+from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from ._dtype import (  # noqa: E402
+    bool_ as bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,
+    int32, int64, long, short, uint8,
+)
+from ._errors import GraphnetError, ShapeError, TraceError  # noqa: E402
+from ._factories import (  # noqa: E402
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
+    linspace, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+    tensor, tracing, zeros, zeros_like,
+)
+from ._math import *  # noqa: E402,F401,F403
+from ._math import abs, all, any, max, min, pow, sum  # noqa: E402,F401  (shadow builtins on purpose)
+from ._random import Generator, default_generator, initial_seed, manual_seed, seed  # noqa: E402
+from ._tensor import Size, Tensor  # noqa: E402
+from ._facade import compile, trace  # noqa: E402
+from . import nn, optim  # noqa: E402
+from ._serialization import CheckpointError, load, save  # noqa: E402
+
+try:
+    from ._dtype import bfloat16  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
+__version__ = "0.1.0"

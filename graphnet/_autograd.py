@@ -1,0 +1,165 @@
+"""Dynamic autograd: the tape that eager ops record, and `backward()` over it.
+
+Each recorded op is a `TapeNode`. Its `edges` point at what produced its inputs: another
+node (and which of its outputs) or a leaf tensor whose `.grad` receives the result. Pointing at
+producers, not at tensors, keeps the tape right when a tensor is later modified in place.
+Vector-Jacobian products come from JAX (`jax.vjp` of the op's own kernel), jitted once per
+(op, attributes, which inputs need grads)."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+import jax
+import jax.numpy as jnp
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return grad_mode.enabled
+
+
+class set_grad_enabled:
+    """Context manager and decorator that turns gradient recording on or off."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+        self.prev = grad_mode.enabled
+        grad_mode.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        grad_mode.enabled = self.prev
+
+    def __call__(self, fn):
+        mode = self.mode
+        grad_mode.enabled = self.prev  # used as a decorator: do not change the mode now
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """`with graphnet.no_grad():` runs ops without recording them for backward."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    def __init__(self):
+        super().__init__(True)
+
+
+_vjp_cache: dict = {}
+
+
+def _op_vjp(opdef, attrs_key, attrs, needs, n_args):
+    key = (opdef.name, attrs_key, needs, n_args)
+    fn = _vjp_cache.get(key)
+    if fn is None:
+        impl = functools.partial(opdef.impl, **attrs)
+
+        def vjp(primals, cts):
+            def partial_impl(*diff):
+                args = list(primals)
+                for i, d in zip(needs, diff):
+                    args[i] = d
+                return impl(*args)
+
+            _, pull = jax.vjp(partial_impl, *[primals[i] for i in needs])
+            return pull(cts if opdef.n_outputs != 1 else cts[0])
+
+        # NOTE: the forward is recomputed inside the VJP, but XLA drops whatever the VJP does not
+        # use (a matmul's VJP never needs its output), so this costs little and saves nothing.
+        fn = _vjp_cache[key] = jax.jit(vjp)
+    return fn
+
+
+class TapeNode:
+    """One recorded op: enough to compute its inputs' cotangents from its outputs'."""
+
+    __slots__ = ("name", "edges", "out_avals", "saved", "_vjp")
+
+    def __init__(self, name, edges, out_avals, saved, vjp):
+        self.name = name
+        self.edges = edges          # per needed input: (TapeNode, out_index) | (leaf Tensor, None)
+        self.out_avals = out_avals  # [(shape, dtype)] per output, to fill missing cotangents
+        self.saved = saved          # the primal inputs, freed after backward
+        self._vjp = vjp
+
+    def apply(self, cts):
+        if self.saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time. The saved values were "
+                "freed by the first backward(); call backward(retain_graph=True) the first time.")
+        return self._vjp(self.saved, tuple(cts))
+
+    def __repr__(self):
+        return f"<{self.name}_backward>"
+
+
+def op_node(opdef, attrs_key, attrs, arrays, needs, edges, outs):
+    vjp = _op_vjp(opdef, attrs_key, attrs, needs, len(arrays))
+    avals = [(o.shape, o.dtype) for o in outs]
+    return TapeNode(opdef.name, edges, avals, tuple(arrays), vjp)
+
+
+_add = jax.jit(jnp.add)
+
+
+def _topo_order(root_node):
+    """Nodes reachable from `root_node`, producers after consumers (reverse post-order)."""
+    order, seen = [], {id(root_node)}
+    stack = [(root_node, iter(root_node.edges))]
+    while stack:
+        node, it = stack[-1]
+        for target, _ in it:
+            if isinstance(target, TapeNode) and id(target) not in seen:
+                seen.add(id(target))
+                stack.append((target, iter(target.edges)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def run_backward(root, gradient, retain_graph: bool, accumulate) -> None:
+    """Propagate `gradient` (an array) from `root` to the leaves; `accumulate(leaf, array)`
+    adds into a leaf's `.grad`."""
+    if root.grad_fn is None:
+        accumulate(root, gradient)
+        return
+    pending = {id(root.grad_fn): [None] * len(root.grad_fn.out_avals)}
+    pending[id(root.grad_fn)][root._oi] = gradient
+    for node in _topo_order(root.grad_fn):
+        cts = pending.pop(id(node), None)
+        if cts is None:
+            continue
+        cts = [jnp.zeros(s, d) if c is None else c for c, (s, d) in zip(cts, node.out_avals)]
+        grads = node.apply(cts)
+        if not retain_graph:
+            node.saved = None
+        for (target, index), g in zip(node.edges, grads):
+            if target is None:
+                continue
+            if isinstance(target, TapeNode):
+                slot = pending.setdefault(id(target), [None] * len(target.out_avals))
+                slot[index] = g if slot[index] is None else _add(slot[index], g)
+            else:
+                accumulate(target, g)

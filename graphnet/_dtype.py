@@ -1,0 +1,88 @@
+"""graphnet dtypes: thin named wrappers over numpy dtypes so they print like PyTorch's."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+try:  # bfloat16 comes with jax (ml_dtypes); keep the import soft for tooling
+    from ml_dtypes import bfloat16 as _bf16
+except ImportError:  # pragma: no cover
+    _bf16 = None
+
+
+class dtype:
+    """A tensor element type. ``graphnet.float32`` prints as ``graphnet.float32``."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize")
+
+    def __init__(self, name: str, np_dtype, is_floating_point: bool, is_signed: bool = True):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = is_floating_point
+        self.is_signed = is_signed
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return f"graphnet.{self.name}"
+
+    def __reduce__(self):
+        return (_lookup_name, (self.name,))
+
+
+float16 = dtype("float16", np.float16, True)
+float32 = dtype("float32", np.float32, True)
+float64 = dtype("float64", np.float64, True)
+int8 = dtype("int8", np.int8, False)
+int16 = dtype("int16", np.int16, False)
+int32 = dtype("int32", np.int32, False)
+int64 = dtype("int64", np.int64, False)
+uint8 = dtype("uint8", np.uint8, False, is_signed=False)
+uint32 = dtype("uint32", np.uint32, False, is_signed=False)
+bool_ = dtype("bool", np.bool_, False, is_signed=False)
+ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint32, bool_]
+if _bf16 is not None:
+    bfloat16 = dtype("bfloat16", _bf16, True)
+    ALL.append(bfloat16)
+
+# PyTorch's aliases
+half, float, double, short, int, long = float16, float32, float64, int16, int32, int64
+
+_BY_NP = {d.np: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL}
+
+
+def _lookup_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+def from_np(np_dtype) -> dtype:
+    """The graphnet dtype for a numpy/jax dtype."""
+    return _BY_NP[np.dtype(np_dtype)]
+
+
+def to_np(d) -> np.dtype | None:
+    """Accept a graphnet dtype, a numpy dtype, a Python type or None."""
+    if d is None:
+        return None
+    if isinstance(d, dtype):
+        return d.np
+    # NOTE: this module rebinds `float`/`int` to dtypes (PyTorch's aliases), hence builtins.*
+    if d is builtins.float:
+        return float32.np
+    if d is builtins.int:
+        return int64.np
+    if d is builtins.bool:
+        return bool_.np
+    return np.dtype(d)
+
+
+def short_name(np_dtype) -> str:
+    """Compact name used in IR listings: f32, i64, b8 ..."""
+    d = np.dtype(np_dtype)
+    if d == np.bool_:
+        return "b8"
+    if d.name == "bfloat16":
+        return "bf16"
+    return {"f": "f", "i": "i", "u": "u"}.get(d.kind, d.kind) + str(d.itemsize * 8)

@@ -1,0 +1,28 @@
+"""`graphnet.compile` and `graphnet.trace`: thin entry points that import the compiler and
+runtime only when called, so `import graphnet` stays light and acyclic."""
+
+from __future__ import annotations
+
+
+def trace(fn, *example_inputs, **kwargs):
+    """Trace `fn` (a Module or function) on `example_inputs` into a graphnet `Graph`.
+
+    >>> graph = graphnet.trace(model, graphnet.randn(2, 784)); print(graph)
+    """
+    from compiler import trace as _trace
+
+    return _trace(fn, *example_inputs, **kwargs)
+
+
+def compile(fn=None, **options):
+    """Compile `fn` (a Module or a function, e.g. a whole training step) to one XLA program.
+
+    The first call traces it into graphnet's IR, runs the optimisation passes, lowers the
+    graph to one JAX function and jits it; later calls with the same input shapes/dtypes and
+    train/eval flags reuse it. Usable as `@graphnet.compile` or `graphnet.compile(fn, ...)`.
+    """
+    from runtime import compile as _compile
+
+    if fn is None:
+        return lambda f: _compile(f, **options)
+    return _compile(fn, **options)

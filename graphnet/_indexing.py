@@ -1,0 +1,73 @@
+"""`tensor[index]` and `tensor[index] = value`: NumPy-style indices become a hashable spec
+(an op attribute) plus the tensor indices (op inputs)."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from ._dispatch import _modes, dispatch
+from ._errors import TraceError
+from ._tensor import Tensor
+
+
+def _as_index_tensor(x):
+    if isinstance(x, Tensor):
+        return x
+    from ._factories import tensor
+
+    return tensor(x)
+
+
+def _split_index(index):
+    if not isinstance(index, tuple):
+        index = (index,)
+    spec, tensors = [], []
+    for item in index:
+        if item is None:
+            spec.append(("n",))
+        elif item is Ellipsis:
+            spec.append(("e",))
+        elif isinstance(item, slice):
+            spec.append(("s", _int_or_none(item.start), _int_or_none(item.stop),
+                         _int_or_none(item.step)))
+        elif isinstance(item, (bool, np.bool_)):
+            spec.append(("t",))
+            tensors.append(_as_index_tensor(np.array(item)))
+        elif isinstance(item, (int, np.integer)):
+            spec.append(("i", int(item)))
+        elif isinstance(item, Tensor) and item.dim() == 0 and not item.dtype.is_floating_point \
+                and item.dtype.name != "bool" and isinstance(item._value, jax.Array):
+            spec.append(("i", int(item)))
+        else:
+            tensor = _as_index_tensor(item)
+            if tensor.dtype.name == "bool":
+                # A mask's result size depends on the data: fine eagerly, impossible in a graph.
+                if not isinstance(tensor._value, jax.Array):
+                    raise TraceError("boolean-mask indexing has a data-dependent shape and cannot "
+                                     "be traced; use graphnet.where(mask, x, other) instead")
+                for part in np.nonzero(np.asarray(tensor._value)):
+                    spec.append(("t",))
+                    tensors.append(Tensor._wrap(jax.numpy.asarray(part)))
+                continue
+            spec.append(("t",))
+            tensors.append(tensor)
+    return tuple(spec), tensors
+
+
+def _int_or_none(x):
+    return None if x is None else int(x)
+
+
+def getitem(self: Tensor, index):
+    spec, tensors = _split_index(index)
+    return dispatch("getitem", self, *tensors, spec=spec)
+
+
+def setitem(self: Tensor, index, value) -> None:
+    spec, tensors = _split_index(index)
+    if isinstance(value, Tensor) and value.dtype != self.dtype:
+        value = value.to(self.dtype)
+    self._assign(dispatch("index_put", self, value, *tensors, spec=spec))
+
+

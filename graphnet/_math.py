@@ -1,0 +1,331 @@
+"""Top-level tensor functions (`graphnet.add`, `graphnet.cat` ...). Tensor methods in
+`_methods.py` are the same functions; each one ends in a single `dispatch` of an op."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Sequence
+
+from . import _dtype as dt
+from ._dispatch import dispatch
+from ._tensor import Tensor
+
+_INEXACT = "fc"
+
+
+def _is_float(x) -> bool:
+    return x._value.dtype.kind in _INEXACT or x._value.dtype.name == "bfloat16"
+
+
+def _promote_scalar(a, b):
+    """PyTorch's rule: an integer tensor combined with a Python float becomes float32
+    (JAX with 64-bit types on would choose float64)."""
+    if isinstance(a, Tensor) and isinstance(b, float) and not _is_float(a):
+        a = a.to(dt.float32)
+    if isinstance(b, Tensor) and isinstance(a, float) and not _is_float(b):
+        b = b.to(dt.float32)
+    return a, b
+
+
+def _binary(name: str, a, b):
+    a, b = _promote_scalar(a, b)
+    return dispatch(name, a, b)
+
+
+def add(input, other, *, alpha=1):
+    return _binary("add", input, other if alpha == 1 else other * alpha)
+
+
+def sub(input, other, *, alpha=1):
+    return _binary("sub", input, other if alpha == 1 else other * alpha)
+
+
+def mul(input, other):
+    return _binary("mul", input, other)
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode == "floor":
+        return _binary("floor_divide", input, other)
+    a_int = not isinstance(input, Tensor) or not _is_float(input)
+    b_int = not isinstance(other, Tensor) or not _is_float(other)
+    if a_int and b_int and not isinstance(input, float) and not isinstance(other, float):
+        input = input.to(dt.float32) if isinstance(input, Tensor) else float(input)
+    result = _binary("div", input, other)
+    return result.trunc() if rounding_mode == "trunc" else result
+
+
+def pow(input, exponent):
+    return _binary("pow", input, exponent)
+
+
+def maximum(input, other):
+    return _binary("maximum", input, other)
+
+
+def minimum(input, other):
+    return _binary("minimum", input, other)
+
+
+def matmul(input, other):
+    return dispatch("matmul", input, other)
+
+
+mm = bmm = mv = matmul
+
+
+def where(condition, input, other):
+    return dispatch("where", condition, *_promote_scalar(input, other))
+
+
+def clamp(input, min=None, max=None):
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input if min is None else maximum(input, min)
+        return out if max is None else minimum(out, max)
+    return dispatch("clamp", input, min=min, max=max)
+
+
+clip = clamp
+
+
+def _dims(dim):
+    if isinstance(dim, (list, tuple)):
+        return tuple(int(d) for d in dim)
+    return dim
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is None and not _is_float(input):
+        dtype = dt.int64.np  # PyTorch sums integers and bools as int64
+    return dispatch("sum", input, dim=_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if not _is_float(input) and dtype is None:
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype}")
+    return dispatch("mean", input, dim=_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+
+
+def prod(input, dim=None, keepdim=False):
+    return dispatch("prod", input, dim=_dims(dim), keepdim=keepdim)
+
+
+_MinMax = namedtuple("_MinMax", ["values", "indices"])
+
+
+def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):
+    if isinstance(dim, Tensor):
+        return pair_fn(input, dim)
+    if dim is None:
+        return dispatch(reduce_op, input)
+    return _MinMax(dispatch(reduce_op, input, dim=dim, keepdim=keepdim),
+                   dispatch(arg_op, input, dim=dim, keepdim=keepdim))
+
+
+def max(input, dim=None, keepdim=False):
+    """`max(x)` the largest value; `max(x, dim)` (values, indices); `max(x, y)` elementwise."""
+    return _minmax("amax", "argmax", maximum, input, dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):
+    return _minmax("amin", "argmin", minimum, input, dim, keepdim)
+
+
+def amax(input, dim=None, keepdim=False):
+    return dispatch("amax", input, dim=_dims(dim), keepdim=keepdim)
+
+
+def amin(input, dim=None, keepdim=False):
+    return dispatch("amin", input, dim=_dims(dim), keepdim=keepdim)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return dispatch("argmax", input, dim=dim, keepdim=keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return dispatch("argmin", input, dim=dim, keepdim=keepdim)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    return dispatch("var", input, dim=_dims(dim), correction=_correction(unbiased, correction),
+                    keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return dispatch("std", input, dim=_dims(dim), correction=_correction(unbiased, correction),
+                    keepdim=keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False):
+    p = 2.0 if p in ("fro", 2) else float(p)
+    return dispatch("norm", input, p=p, dim=_dims(dim), keepdim=keepdim)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return dispatch("logsumexp", input, dim=_dims(dim), keepdim=keepdim)
+
+
+def softmax(input, dim, dtype=None):
+    out = dispatch("softmax", input, dim=dim)
+    return out if dtype is None else out.to(dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    out = dispatch("log_softmax", input, dim=dim)
+    return out if dtype is None else out.to(dtype)
+
+
+def cumsum(input, dim):
+    return dispatch("cumsum", input, dim=dim)
+
+
+def all(input, dim=None, keepdim=False):
+    return dispatch("all", input, dim=dim, keepdim=keepdim)
+
+
+def any(input, dim=None, keepdim=False):
+    return dispatch("any", input, dim=dim, keepdim=keepdim)
+
+
+# ---- layout ---------------------------------------------------------------------------------
+def _shape_args(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def reshape(input, *shape):
+    shape = _shape_args(shape)
+    if shape == tuple(input.shape):
+        return input if not input.requires_grad else dispatch("reshape", input, shape=shape)
+    return dispatch("reshape", input, shape=shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = tuple(input.shape)
+    if not shape:
+        return reshape(input, 1)
+    start, end = start_dim % len(shape), end_dim % len(shape)
+    merged = 1
+    for s in shape[start:end + 1]:
+        merged *= s
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def transpose(input, dim0, dim1):
+    return dispatch("transpose", input, dim0=dim0, dim1=dim1)
+
+
+def t(input):
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
+    return input if input.dim() < 2 else transpose(input, 0, 1)
+
+
+def permute(input, *dims):
+    return dispatch("permute", input, dims=_shape_args(dims))
+
+
+def squeeze(input, dim=None):
+    return dispatch("squeeze", input, dim=_dims(dim))
+
+
+def unsqueeze(input, dim):
+    return dispatch("unsqueeze", input, dim=dim)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0):
+    tensors = [x for x in tensors if not (x.dim() == 1 and x.shape[0] == 0)] or list(tensors)[:1]
+    return dispatch("cat", *tensors, dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0):
+    return dispatch("stack", *tensors, dim=dim)
+
+
+def split(input, split_size_or_sections, dim=0):
+    size = input.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        bounds = list(range(0, size, split_size_or_sections)) + [size]
+    else:
+        bounds = [0]
+        for s in split_size_or_sections:
+            bounds.append(bounds[-1] + s)
+    return tuple(narrow(input, dim, a, b - a) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def chunk(input, chunks, dim=0):
+    size = input.shape[dim]
+    return split(input, -(-size // chunks), dim)
+
+
+def narrow(input, dim, start, length):
+    index = (slice(None),) * (dim % input.dim()) + (slice(start, start + length),)
+    return input[index]
+
+
+def unbind(input, dim=0):
+    return tuple(input[(slice(None),) * (dim % input.dim()) + (i,)] for i in range(input.shape[dim]))
+
+
+def gather(input, dim, index):
+    return dispatch("gather", input, index, dim=dim)
+
+
+def flip(input, dims):
+    return dispatch("flip", input, dims=_dims(dims))
+
+
+def tril(input, diagonal=0):
+    return dispatch("tril", input, diagonal=diagonal)
+
+
+def triu(input, diagonal=0):
+    return dispatch("triu", input, diagonal=diagonal)
+
+
+def masked_fill(input, mask, value):
+    return where(mask, value, input)
+
+
+def _unary(name):
+    def fn(input):
+        return dispatch(name, input)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise `{name}` (op `{name}` in the op table)."
+    return fn
+
+
+UNARY = ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
+         "erf", "log1p", "expm1", "square", "reciprocal", "log2", "exp2", "sign", "floor", "ceil",
+         "round", "trunc", "logical_not", "isnan", "isinf"]
+for _name in UNARY:
+    globals()[_name] = _unary(_name)
+negative = globals()["neg"]
+COMPARE = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "remainder",
+           "floor_divide", "atan2"]
+for _name in COMPARE:
+    globals()[_name] = (lambda n: lambda input, other: _binary(n, input, other))(_name)
+greater, less, greater_equal, less_equal = globals()["gt"], globals()["lt"], globals()["ge"], globals()["le"]
+
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__
+           and _n not in ("namedtuple",)] + ["negative", "greater", "less", "greater_equal",
+                                              "less_equal", "mm", "bmm", "mv", "clip", "concat",
+                                              "concatenate"] + UNARY + COMPARE

@@ -1,0 +1,143 @@
+"""Attach the math in `_math.py` to `Tensor` as methods, operators and in-place `_` forms."""
+
+from __future__ import annotations
+
+from . import _dtype as dt
+from . import _factories as fac
+from . import _indexing
+from . import _math as M
+from ._tensor import Tensor
+
+
+def _rev(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        return self._assign(fn(self, *args, **kwargs))
+
+    return method
+
+
+def to(self, *args, **kwargs):
+    """`to(dtype)`, `to(other)`, `to(device)`: only dtype changes do anything on one device."""
+    target = kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, dt.dtype):
+            target = a
+        elif isinstance(a, Tensor):
+            target = a.dtype
+    if target is None or target == self.dtype:
+        return self
+    return M.dispatch("cast", self, dtype=target.np)
+
+
+def expand(self, *sizes):
+    sizes = M._shape_args(sizes)
+    shape = tuple(self.shape)
+    lead = len(sizes) - len(shape)
+    full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return M.dispatch("expand", self, shape=full)
+
+
+def repeat(self, *sizes):
+    return M.dispatch("repeat", self, repeats=M._shape_args(sizes))
+
+
+def fill_(self, value):
+    return self._assign(fac.full(tuple(self.shape), value, dtype=self.dtype))
+
+
+def zero_(self):
+    return fill_(self, 0)
+
+
+def copy_(self, src):
+    src = src if isinstance(src, Tensor) else fac.tensor(src)
+    return self._assign(expand(src.to(self.dtype), *self.shape) if src.shape != self.shape else
+                        src.to(self.dtype))
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    return self._assign(fac.randn(tuple(self.shape), dtype=self.dtype, generator=generator)
+                        * std + mean)
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    return self._assign(fac.rand(tuple(self.shape), dtype=self.dtype, generator=generator)
+                        * (b - a) + a)
+
+
+_METHODS = {
+    "__add__": M.add, "__radd__": _rev(M.add), "__sub__": M.sub, "__rsub__": _rev(M.sub),
+    "__mul__": M.mul, "__rmul__": _rev(M.mul), "__truediv__": M.div, "__rtruediv__": _rev(M.div),
+    "__pow__": M.pow, "__rpow__": _rev(M.pow), "__matmul__": M.matmul,
+    "__rmatmul__": _rev(M.matmul), "__neg__": M.neg, "__abs__": M.abs,
+    "__floordiv__": M.floor_divide, "__rfloordiv__": _rev(M.floor_divide),
+    "__mod__": M.remainder, "__eq__": M.eq, "__ne__": M.ne, "__lt__": M.lt, "__le__": M.le,
+    "__gt__": M.gt, "__ge__": M.ge, "__and__": M.logical_and, "__or__": M.logical_or,
+    "__invert__": M.logical_not, "__getitem__": _indexing.getitem,
+    "__setitem__": _indexing.setitem,
+    "__pos__": lambda self: self,
+    "add": M.add, "sub": M.sub, "mul": M.mul, "div": M.div, "pow": M.pow, "matmul": M.matmul,
+    "mm": M.matmul, "bmm": M.matmul, "mv": M.matmul, "maximum": M.maximum,
+    "minimum": M.minimum, "clamp": M.clamp, "clip": M.clamp, "where": lambda self, c, o:
+    M.where(c, self, o), "sum": M.sum, "mean": M.mean, "prod": M.prod, "max": M.max,
+    "min": M.min, "amax": M.amax, "amin": M.amin, "argmax": M.argmax, "argmin": M.argmin,
+    "var": M.var, "std": M.std, "norm": M.norm, "logsumexp": M.logsumexp,
+    "softmax": M.softmax, "log_softmax": M.log_softmax, "cumsum": M.cumsum, "all": M.all,
+    "any": M.any, "reshape": M.reshape, "view": M.reshape, "flatten": M.flatten,
+    "transpose": M.transpose, "t": M.t, "permute": M.permute, "squeeze": M.squeeze,
+    "unsqueeze": M.unsqueeze, "split": M.split, "chunk": M.chunk, "narrow": M.narrow,
+    "unbind": M.unbind, "gather": M.gather, "flip": M.flip, "tril": M.tril, "triu": M.triu,
+    "masked_fill": M.masked_fill, "to": to, "expand": expand, "repeat": repeat,
+    "fill_": fill_, "zero_": zero_, "copy_": copy_, "normal_": normal_, "uniform_": uniform_,
+    "view_as": lambda self, other: M.reshape(self, tuple(other.shape)),
+    "reshape_as": lambda self, other: M.reshape(self, tuple(other.shape)),
+    "expand_as": lambda self, other: expand(self, *other.shape),
+    "type_as": lambda self, other: to(self, other.dtype),
+    "contiguous": lambda self, *a, **k: self, "cpu": lambda self: self,
+    "cuda": lambda self, *a, **k: self, "clone": lambda self, **k: M.dispatch("clone", self),
+    "float": lambda self: to(self, dt.float32), "double": lambda self: to(self, dt.float64),
+    "half": lambda self: to(self, dt.float16), "long": lambda self: to(self, dt.int64),
+    "int": lambda self: to(self, dt.int32), "bool": lambda self: to(self, dt.bool_),
+    "new_zeros": lambda self, *s, dtype=None: fac.zeros(*s, dtype=dtype or self.dtype),
+    "new_ones": lambda self, *s, dtype=None: fac.ones(*s, dtype=dtype or self.dtype),
+    "new_tensor": lambda self, data, dtype=None: fac.tensor(data, dtype=dtype or self.dtype),
+    "new_full": lambda self, s, v, dtype=None: fac.full(s, v, dtype=dtype or self.dtype),
+    "mT": property(lambda self: M.transpose(self, -2, -1)),
+    "T": property(lambda self: M.permute(self, *reversed(range(self.dim())))),
+}
+for _name in M.UNARY:
+    _METHODS[_name] = getattr(M, _name)
+for _name in M.COMPARE:
+    _METHODS[_name] = getattr(M, _name)
+_METHODS.update({"greater": M.gt, "less": M.lt, "negative": M.neg, "sigmoid": M.sigmoid,
+                 "relu": M.relu})
+
+# In-place forms: `x.add_(y)`, `x += y`, `x.t_()` ... compute out of place, then assign.
+_INPLACE = ["add", "sub", "mul", "div", "pow", "clamp", "clip", "masked_fill", "exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh",
+            "relu", "floor", "ceil", "round", "sign", "reciprocal", "square", "maximum",
+            "minimum", "remainder", "fmod"]
+for _name in _INPLACE:
+    if _name in _METHODS:
+        _METHODS[_name + "_"] = _inplace(_METHODS[_name])
+for _op, _name in [("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"),
+                   ("div", "__itruediv__"), ("pow", "__ipow__"), ("matmul", "__imatmul__")]:
+    _METHODS[_name] = _inplace(_METHODS[_op])
+
+def _reshaping_inplace(fn):
+    def method(self, *args, **kwargs):
+        result = fn(self, *args, **kwargs)
+        self._value, self.grad_fn, self._oi = result._value, result.grad_fn, result._oi
+        return self
+
+    return method
+
+
+for _name in ["t", "transpose", "squeeze", "unsqueeze"]:
+    _METHODS[_name + "_"] = _reshaping_inplace(_METHODS[_name])
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)

@@ -1,0 +1,56 @@
+"""Random ops. They take an explicit key input, so a traced graph threads RNG state like any
+other state (fresh masks every step, reproducible under `manual_seed`)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ._table import defop
+
+
+def _key(data):
+    return jax.random.wrap_key_data(data)
+
+
+@defop("rng_split", "opaque", n_outputs=2, differentiable=False)
+def rng_split(state):
+    """state -> (next state, a key for one random op); both raw uint32 key data."""
+    new, sub = jax.random.split(_key(state))
+    return jax.random.key_data(new), jax.random.key_data(sub)
+
+
+@defop("uniform", "opaque", differentiable=False)
+def uniform(key, *, shape, dtype, low=0.0, high=1.0):
+    return jax.random.uniform(_key(key), shape, dtype, low, high)
+
+
+@defop("normal", "opaque", differentiable=False)
+def normal(key, *, shape, dtype, mean=0.0, std=1.0):
+    return mean + std * jax.random.normal(_key(key), shape, dtype)
+
+
+@defop("randint", "opaque", differentiable=False)
+def randint(key, *, shape, low, high, dtype):
+    return jax.random.randint(_key(key), shape, low, high, dtype)
+
+
+@defop("randperm", "opaque", differentiable=False)
+def randperm(key, *, n, dtype):
+    return jax.random.permutation(_key(key), n).astype(dtype)
+
+
+@defop("dropout", "opaque", nondiff_inputs=(1,))
+def dropout(x, key, *, p):
+    keep = jax.random.bernoulli(_key(key), 1.0 - p, x.shape)
+    return jnp.where(keep, x / (1.0 - p), jnp.zeros((), x.dtype))
+
+
+@defop("full", "opaque", differentiable=False)
+def full(*, shape, value, dtype):
+    return jnp.full(shape, value, dtype)
+
+
+@defop("arange", "opaque", differentiable=False)
+def arange(*, start, end, step, dtype):
+    return jnp.arange(start, end, step, dtype=dtype)

@@ -1,0 +1,94 @@
+"""Reductions and normalising ops (softmax family)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ._table import defop
+
+
+@defop("sum", "reduction")
+def sum_(x, *, dim=None, keepdim=False, dtype=None):
+    return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+
+@defop("mean", "reduction")
+def mean(x, *, dim=None, keepdim=False, dtype=None):
+    return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+
+@defop("prod", "reduction")
+def prod(x, *, dim=None, keepdim=False):
+    return jnp.prod(x, axis=dim, keepdims=keepdim)
+
+
+@defop("amax", "reduction")
+def amax(x, *, dim=None, keepdim=False):
+    return jnp.max(x, axis=dim, keepdims=keepdim)
+
+
+@defop("amin", "reduction")
+def amin(x, *, dim=None, keepdim=False):
+    return jnp.min(x, axis=dim, keepdims=keepdim)
+
+
+@defop("argmax", "reduction", differentiable=False)
+def argmax(x, *, dim=None, keepdim=False):
+    return jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
+
+
+@defop("argmin", "reduction", differentiable=False)
+def argmin(x, *, dim=None, keepdim=False):
+    return jnp.argmin(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
+
+
+@defop("var", "reduction")
+def var(x, *, dim=None, correction=1, keepdim=False):
+    return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+@defop("std", "reduction")
+def std(x, *, dim=None, correction=1, keepdim=False):
+    return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+@defop("norm", "reduction")
+def norm(x, *, p=2.0, dim=None, keepdim=False):
+    if p == 2.0:
+        return jnp.sqrt(jnp.sum(x * x, axis=dim, keepdims=keepdim))
+    if p == float("inf"):
+        return jnp.max(jnp.abs(x), axis=dim, keepdims=keepdim)
+    if p == 1.0:
+        return jnp.sum(jnp.abs(x), axis=dim, keepdims=keepdim)
+    return jnp.sum(jnp.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+@defop("logsumexp", "reduction")
+def logsumexp(x, *, dim, keepdim=False):
+    return jax.scipy.special.logsumexp(x, axis=dim, keepdims=keepdim)
+
+
+@defop("softmax", "reduction")
+def softmax(x, *, dim):
+    return jax.nn.softmax(x, axis=dim)
+
+
+@defop("log_softmax", "reduction")
+def log_softmax(x, *, dim):
+    return jax.nn.log_softmax(x, axis=dim)
+
+
+@defop("cumsum", "reduction")
+def cumsum(x, *, dim):
+    return jnp.cumsum(x, axis=dim)
+
+
+@defop("all", "reduction", differentiable=False)
+def all_(x, *, dim=None, keepdim=False):
+    return jnp.all(x, axis=dim, keepdims=keepdim)
+
+
+@defop("any", "reduction", differentiable=False)
+def any_(x, *, dim=None, keepdim=False):
+    return jnp.any(x, axis=dim, keepdims=keepdim)

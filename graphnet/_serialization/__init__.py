@@ -1,0 +1,146 @@
+"""graphnet.save / graphnet.load: checkpoints as single safetensors files, no pickle.
+
+``save`` writes nested dicts/lists/tuples of tensors and plain Python values; ``load``
+reads them back, and also reads ``torch.save`` state dicts through an allow-listed
+unpickler. The format is described in docs/serialization.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, BinaryIO, Union
+
+import numpy as np
+
+from . import _atomic, _format, _torch_reader, _tree
+from ._errors import CheckpointError, checkpoint_error
+
+__all__ = ["FORMAT_VERSION", "CheckpointError", "load", "save"]
+
+FORMAT_TAG = "graphnet"
+FORMAT_VERSION = 1
+
+PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
+
+
+# --- The bridge to graphnet tensors. The core may rebind these; tests may monkeypatch them. ---
+# graphnet is imported lazily because graphnet/__init__.py imports this package.
+
+
+def _to_numpy(t: Any) -> np.ndarray:
+    """Host copy of a graphnet.Tensor, keeping its dtype."""
+    # NOTE: detach first: numpy() refuses tensors that require grad, but saving a
+    # Parameter directly is as legitimate as saving its state_dict copy.
+    return t.detach().numpy()
+
+
+def _from_numpy(a: np.ndarray) -> Any:
+    """A graphnet.Tensor holding ``a`` with the same dtype."""
+    import graphnet
+
+    return graphnet.from_numpy(a)
+
+
+def _is_tensor(x: Any) -> bool:
+    import graphnet
+
+    return isinstance(x, graphnet.Tensor)
+
+
+# --- Public API ---
+
+
+def save(obj: Any, f: PathOrFile) -> None:
+    """Write ``obj`` (nested dict / list / tuple of Tensors, ints, floats, bools, strs, None) to ``f``.
+
+    ``f`` is a path (the file is replaced atomically: readers see the old or the new
+    checkpoint, never a partial one) or a binary file object opened for writing.
+    Dict keys must be str or int; their type and order are kept, as is tuple vs list.
+
+    Example::
+
+        graphnet.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": 100},
+                      "ckpt.safetensors")
+    """
+    structure, tensors = _tree.encode(obj, _is_tensor)
+    arrays = {name: np.asarray(_to_numpy(t)) for name, t in tensors.items()}
+    metadata = {
+        "format": FORMAT_TAG,
+        "version": str(FORMAT_VERSION),
+        "structure": json.dumps(structure, separators=(",", ":"), allow_nan=False),
+    }
+    if _is_file_object(f):
+        _format.write(f, arrays, metadata)
+    else:
+        _atomic.write_atomically(os.fspath(f), lambda out: _format.write(out, arrays, metadata))
+
+
+def load(f: PathOrFile) -> Any:
+    """Read a checkpoint written by ``graphnet.save`` or a state dict written by ``torch.save``.
+
+    ``f`` is a path or a seekable binary file object. Torch files are read without
+    importing torch and without running code from the file: only tensors, containers and
+    plain values are accepted. Anything else raises CheckpointError saying why.
+
+    Example::
+
+        state = graphnet.load("ckpt.safetensors")
+        model.load_state_dict(state["model"])
+    """
+    if _is_file_object(f):
+        return _load_stream(f, str(getattr(f, "name", None) or f"<{type(f).__name__}>"))
+    path = os.fspath(f)
+    with open(path, "rb") as stream:
+        return _load_stream(stream, path)
+
+
+def _is_file_object(f: object) -> bool:
+    # Paths (str, os.PathLike) have neither method; open files and BytesIO have both.
+    return hasattr(f, "read") or hasattr(f, "write")
+
+
+def _load_stream(f: BinaryIO, where: str) -> Any:
+    start = f.tell()
+    head = f.read(16)
+    f.seek(start)
+    if head.startswith(b"PK\x03\x04"):
+        return _torch_reader.load_torch_zip(f, where, _from_numpy)
+    if _torch_reader.is_legacy_torch(head):
+        raise checkpoint_error(
+            where, "it was written in torch's legacy (pre-1.6, non-zip) format, which graphnet does not read",
+            "Re-save it with a current torch: torch.save(torch.load(path), path).",
+        )
+    header = _format.read_header(f, where)
+    structure = _checked_structure(header.metadata, where)
+    arrays = {e.name: _from_numpy(_format.read_tensor(f, header, e, where)) for e in header.entries}
+    obj, used = _tree.decode(structure, arrays, where)
+    unused = sorted(set(arrays) - used)
+    if unused:
+        raise checkpoint_error(
+            where, f"it holds tensors its structure never refers to: {unused[:5]}",
+            "The file is corrupted or was edited by hand; load an earlier checkpoint.",
+        )
+    return obj
+
+
+def _checked_structure(metadata: dict[str, str], where: str) -> Any:
+    """The decoded structure JSON, after checking the format tag and version."""
+    if metadata.get("format") != FORMAT_TAG:
+        raise checkpoint_error(
+            where, 'it is a safetensors file but not a graphnet checkpoint (no "format": "graphnet" in its metadata)',
+            "To read its raw tensors use safetensors.numpy.load_file(path) and graphnet.from_numpy.",
+        )
+    version = metadata.get("version")
+    if version != str(FORMAT_VERSION):
+        raise checkpoint_error(
+            where, f"it uses checkpoint format version {version!r}; this graphnet reads version {FORMAT_VERSION}",
+            "Load it with the graphnet version that wrote it, or upgrade graphnet.",
+        )
+    try:
+        return json.loads(metadata.get("structure", ""))
+    except (ValueError, RecursionError):
+        raise checkpoint_error(
+            where, "the structure in its metadata is not valid JSON",
+            "The file is corrupted or was edited by hand; load an earlier checkpoint.",
+        ) from None

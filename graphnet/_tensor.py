@@ -1,0 +1,281 @@
+"""`Tensor`: a `jax.Array` (or, while tracing, a graph value) plus PyTorch's autograd fields.
+
+Math methods are attached from `graphnet/_methods.py`; this file holds what makes a tensor a
+tensor: its payload, autograd state, in-place assignment, conversion and printing."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from . import _autograd
+from . import _dtype as dt
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple that prints like `graphnet.Size([2, 3])`."""
+
+    def __repr__(self) -> str:
+        return f"graphnet.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+class Tensor:
+    """An n-dimensional array with PyTorch's surface and a JAX array inside.
+
+    >>> x = graphnet.tensor([[1.0, 2.0]], requires_grad=True)
+    >>> (x * x).sum().backward(); x.grad
+    tensor([[2., 4.]])
+    """
+
+    __slots__ = ("_value", "requires_grad", "_grad", "grad_fn", "_oi", "_base", "__weakref__",
+                 "__dict__")
+
+    # NOTE: `_value` is a jax.Array in eager code. While the compiler traces, it is a graph
+    # value (anything with .shape and .dtype); a parameter being traced swaps its payload in
+    # place, so in-place updates (optimizer steps) are seen by the tracer on the same object.
+
+    def __init__(self, data=None, *, requires_grad: bool = False):
+        from ._factories import as_array
+
+        self._value = as_array(data if data is not None else [])
+        self.requires_grad = requires_grad
+        self._grad = None
+        self.grad_fn = None
+        self._oi = 0
+        self._base = None
+
+    @staticmethod
+    def _wrap(value, node=None, out_index: int = 0, cls=None) -> "Tensor":
+        t = object.__new__(cls or Tensor)
+        t._value = value
+        t.grad_fn = node
+        t._oi = out_index
+        t.requires_grad = node is not None
+        t._grad = None
+        t._base = None
+        return t
+
+    # ---- metadata -------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._value.shape)
+
+    def size(self, dim: int | None = None):
+        return Size(self._value.shape) if dim is None else self._value.shape[dim]
+
+    def dim(self) -> int:
+        return len(self._value.shape)
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return Size(self._value.shape).numel()
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> dt.dtype:
+        return dt.from_np(self._value.dtype)
+
+    @property
+    def device(self) -> str:
+        value = self._value
+        return str(next(iter(value.devices()))) if isinstance(value, jax.Array) else "traced"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def __len__(self) -> int:
+        if not self._value.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._value.shape[0]
+
+    __hash__ = object.__hash__
+
+    # ---- autograd -------------------------------------------------------------------------
+    @property
+    def grad(self):
+        from ._dispatch import _modes
+
+        if _modes:
+            _modes[-1].on_grad_read(self)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        from ._dispatch import _modes
+
+        if _modes:
+            _modes[-1].on_grad_write(self)
+        self._grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; "
+                               "use .detach() to get a tensor that does not require grad")
+        self.requires_grad = requires_grad
+        return self
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
+        from ._dispatch import _modes
+
+        if _modes:
+            return _modes[-1].backward(self, gradient)
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn: nothing to differentiate. Did you build it under "
+                               "no_grad() or forget requires_grad=True?")
+        if gradient is None:
+            if self.numel() != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
+                                   f"this tensor has shape {list(self.shape)}: pass "
+                                   f"backward(gradient=...) of that shape")
+            gradient = jax.numpy.ones(self._value.shape, self._value.dtype)
+        else:
+            gradient = gradient._value if isinstance(gradient, Tensor) else gradient
+            gradient = jax.numpy.asarray(gradient, self._value.dtype)
+            if gradient.shape != self._value.shape:
+                raise RuntimeError(f"backward(gradient=...): gradient has shape "
+                                   f"{list(gradient.shape)} but the tensor has shape "
+                                   f"{list(self.shape)}")
+        _autograd.run_backward(self, gradient, bool(retain_graph), _accumulate)
+
+    def detach(self) -> "Tensor":
+        return self._alias()
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn, self.requires_grad = None, False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        return self._alias()
+
+    @data.setter
+    def data(self, other: "Tensor") -> None:
+        self._value = other._value
+
+    def _alias(self) -> "Tensor":
+        """A tensor outside autograd whose in-place updates also update `self` (PyTorch's
+        shared storage for `.data` and `detach()`)."""
+        from ._dispatch import _modes
+
+        t = Tensor._wrap(self._value)
+        t._base = self
+        if _modes:
+            _modes[-1].on_tensor_created(t)
+        return t
+
+    def _assign(self, result: "Tensor") -> "Tensor":
+        """Make `self` hold `result` (the out-of-place result of an in-place op)."""
+        if self.requires_grad and self.grad_fn is None and _autograd.grad_mode.enabled:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the update in `with graphnet.no_grad():` or update `.data` instead.")
+        if result._value.dtype != self._value.dtype:
+            if not self.dtype.is_floating_point and result.dtype.is_floating_point:
+                raise RuntimeError(f"result type {result.dtype} can't be cast to the desired "
+                                   f"output type {self.dtype} of an in-place operation")
+            result = result.to(self.dtype)
+        if tuple(result._value.shape) != tuple(self._value.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
+                               f"broadcast shape {list(result.shape)} of an in-place operation")
+        self._value = result._value
+        if not (self.requires_grad and self.grad_fn is None):  # a leaf stays a leaf
+            self.grad_fn, self._oi, self.requires_grad = result.grad_fn, result._oi, result.requires_grad
+        base = self._base
+        while base is not None:
+            base._value = result._value
+            base = base._base
+        return self
+
+    # ---- conversion -----------------------------------------------------------------------
+    def _concrete(self, what: str):
+        value = self._value
+        if isinstance(value, jax.Array):
+            return value
+        from ._dispatch import _modes
+
+        if _modes:
+            _modes[-1].concretize(self, what)
+        raise RuntimeError(f"{what} needs a concrete tensor, got {type(value).__name__}")
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return np.asarray(self._concrete("numpy()"))
+
+    def __array__(self, dtype=None, copy=None):
+        array = np.asarray(self._concrete("np.asarray()"))
+        return array.astype(dtype) if dtype is not None else array
+
+    def item(self):
+        value = self._concrete("item()")
+        if value.size != 1:
+            raise RuntimeError(f"a Tensor with {value.size} elements cannot be converted to Scalar")
+        return np.asarray(value).reshape(()).item()
+
+    def tolist(self):
+        return np.asarray(self._concrete("tolist()")).tolist()
+
+    def __bool__(self) -> bool:
+        value = self._concrete("bool()")
+        if value.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {value.size} values is ambiguous")
+        return bool(value.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self._concrete("float()").reshape(()))
+
+    def __int__(self) -> int:
+        return int(self._concrete("int()").reshape(()))
+
+    def __index__(self) -> int:
+        return int(self._concrete("__index__()").reshape(()))
+
+    def __repr__(self) -> str:
+        from ._format import format_tensor
+
+        return format_tensor(self)
+
+
+class Parameter(Tensor):
+    """A tensor that a Module registers as a learnable parameter (requires_grad by default)."""
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
+        value = data._value if isinstance(data, Tensor) else Tensor(data if data is not None
+                                                                     else [])._value
+        self._value = value
+        self.requires_grad = requires_grad
+        self._grad = None
+        self.grad_fn = None
+        self._oi = 0
+        self._base = None
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        return (Parameter, (Tensor._wrap(self._value), self.requires_grad))
+
+
+_add = jax.jit(jax.numpy.add)
+
+
+def _accumulate(leaf: Tensor, grad) -> None:
+    if grad.dtype != leaf._value.dtype:
+        grad = grad.astype(leaf._value.dtype)
+    if leaf._grad is None:
+        leaf._grad = Tensor._wrap(grad)
+    else:
+        leaf._grad._value = _add(leaf._grad._value, grad)

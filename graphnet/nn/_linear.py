@@ -1,0 +1,85 @@
+"""Linear, Identity, Flatten, Unflatten."""
+
+from __future__ import annotations
+
+import math
+
+from .. import _dispatch
+from .. import _factories as fac
+from .._errors import ShapeError
+from .._tensor import Parameter
+from . import functional as F
+from . import init
+from ._module import Module
+
+
+def shape_error(module: Module, expected: str, got) -> ShapeError:
+    """'features.0 (Conv2d): expected input [N, 3, H, W], got [8, 1, 28, 28]'."""
+    path = _dispatch.module_path()
+    where = f"{path} ({type(module).__name__})" if path else type(module).__name__
+    return ShapeError(f"{where}: expected input {expected}, got {list(got)}")
+
+
+class Identity(Module):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    """y = x W^T + b, weight [out_features, in_features], PyTorch's default init."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None,
+                 device=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(fac.empty(out_features, in_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(fac.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = init.bias_bound(self.weight)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if not input.shape or input.shape[-1] != self.in_features:
+            raise shape_error(self, f"[..., {self.in_features}]", input.shape)
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Flatten(Module):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input):
+        shape = tuple(input.shape)
+        dim = self.dim % len(shape)
+        return input.reshape(shape[:dim] + self.unflattened_size + shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

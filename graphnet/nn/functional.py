@@ -1,0 +1,117 @@
+"""`graphnet.nn.functional`: stateless layer functions (`F.relu`, `F.linear`,
+`F.cross_entropy` ...). Each is a dispatch of one op from the op table."""
+
+from __future__ import annotations
+
+from .. import _math as M
+from .. import _random
+from .._dispatch import dispatch
+from .._errors import ShapeError
+from .._tensor import Tensor
+
+
+def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    return input._assign(result) if inplace else result
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    return dispatch("linear", input, weight) if bias is None else \
+        dispatch("linear", input, weight, bias)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(input, dispatch("relu", input), inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(input, dispatch("relu6", input), inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(input, dispatch("leaky_relu", input, negative_slope=negative_slope),
+                          inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(input, dispatch("elu", input, alpha=alpha), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    return dispatch("gelu", input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(input, dispatch("silu", input), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return dispatch("softplus", input, beta=float(beta), threshold=float(threshold))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    return _maybe_inplace(input, dispatch("hardtanh", input, min_val=min_val, max_val=max_val),
+                          inplace)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    return dispatch("prelu", input, weight)
+
+
+sigmoid, tanh = M.sigmoid, M.tanh
+softmax, log_softmax = M.softmax, M.log_softmax
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return _maybe_inplace(input, input * 0.0, inplace)
+    return _maybe_inplace(input, dispatch("dropout", input, _random.key(), p=float(p)), inplace)
+
+
+def _check_class_target(input: Tensor, target: Tensor, fn: str) -> None:
+    if target.dtype.is_floating_point:
+        raise TypeError(
+            f"{fn}: target has dtype {target.dtype} and shape {list(target.shape)}; class-index "
+            f"targets must be integers (graphnet.int64), e.g. `target.long()`. Float targets are "
+            f"accepted only as class probabilities with the input's shape {list(input.shape)}.")
+    expected = (input.shape[0],) + tuple(input.shape[2:]) if input.dim() > 1 else ()
+    if tuple(target.shape) != expected:
+        raise ShapeError(f"{fn}: input of shape {list(input.shape)} needs a target of shape "
+                         f"{list(expected)}, got {list(target.shape)}")
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Log-softmax over dim 1 and negative log-likelihood, PyTorch's options included."""
+    if input.dim() == 1:  # unbatched: [C] with a scalar target
+        return cross_entropy(input.unsqueeze(0), target.reshape(1), weight, None, ignore_index,
+                             None, reduction, label_smoothing).reshape(()) \
+            if reduction != "none" else cross_entropy(input.unsqueeze(0), target.reshape(1),
+                                                      weight, None, ignore_index, None,
+                                                      reduction, label_smoothing)[0]
+    probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
+    if not probs:
+        _check_class_target(input, target, "cross_entropy")
+    args = (input, target) if weight is None else (input, target, weight)
+    return dispatch("cross_entropy", *args, ignore_index=ignore_index, reduction=reduction,
+                    label_smoothing=float(label_smoothing), probs_target=probs)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    _check_class_target(input, target, "nll_loss")
+    args = (input, target) if weight is None else (input, target, weight)
+    return dispatch("nll_loss", *args, ignore_index=ignore_index, reduction=reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(f"mse_loss: input {list(input.shape)} and target "
+                         f"{list(target.shape)} must have the same shape")
+    return dispatch("mse_loss", input, target, reduction=reduction)

@@ -1,0 +1,154 @@
+"""`Optimizer`: parameter groups with per-group options, state, zero_grad, state_dict.
+
+Subclasses implement `_step_group(group, params, grads, states)` with one multi-tensor op per
+group, so a step is one fused kernel eagerly and one node in a traced graph."""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+
+from .. import _dispatch
+from .._autograd import no_grad
+from .._tensor import Tensor
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    def __init__(self, params, defaults: dict):
+        self.defaults = defaults
+        self.state: dict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(params[0], dict):
+            params = [{"params": params}]
+        for group in params:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict) -> None:
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            group.setdefault(name, default)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad = p.grad.detach() * 0
+
+    def _hyper(self, group_index: int, name: str):
+        group = self.param_groups[group_index]
+        return _dispatch.live_scalar(lambda: group[name], f"group{group_index}.{name}")
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from .._autograd import enable_grad
+
+            with enable_grad():
+                loss = closure()
+        for index, group in enumerate(self.param_groups):
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                for p in params:
+                    name = self._param_name(p)
+                    _dispatch.label_state(p, name)
+                    for key, value in self.state[p].items():
+                        if isinstance(value, Tensor):
+                            _dispatch.label_state(value, f"{name}.{key}")
+                self._step_group(index, group, params, [p.grad for p in params],
+                                 [self.state[p] for p in params])
+        return loss
+
+    def _param_name(self, p) -> str:
+        i = 0
+        for group in self.param_groups:
+            for q in group["params"]:
+                if q is p:
+                    return f"param{i}"
+                i += 1
+        return "param"
+
+    def _step_group(self, index, group, params, grads, states):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement _step_group")
+
+    # ---- state_dict --------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]} like PyTorch."""
+        index_of, groups, next_index = {}, [], 0
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                if id(p) not in index_of:
+                    index_of[id(p)] = next_index
+                    next_index += 1
+                packed["params"].append(index_of[id(p)])
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state and self.state[p]:
+                    state[index_of[id(p)]] = {k: (v.detach() if isinstance(v, Tensor) else v)
+                                              for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for ours, theirs in zip(self.param_groups, groups):
+            if len(ours["params"]) != len(theirs["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't "
+                                 "match the size of optimizer's group")
+        params = [p for g in self.param_groups for p in g["params"]]
+        ids = [i for g in groups for i in g["params"]]
+        self.state = defaultdict(dict)
+        for index, p in zip(ids, params):
+            saved = state_dict["state"].get(index, state_dict["state"].get(str(index)))
+            if saved:
+                self.state[p] = {k: (Tensor._wrap(v.to(p.dtype)._value if v.is_floating_point()
+                                                  and k != "step" else v._value)
+                                     if isinstance(v, Tensor) else copy.deepcopy(v))
+                                 for k, v in saved.items()}
+        for ours, theirs in zip(self.param_groups, groups):
+            for k, v in theirs.items():
+                if k != "params":
+                    ours[k] = v
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)

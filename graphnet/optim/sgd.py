@@ -1,0 +1,46 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from .._dispatch import dispatch, label_state
+from . import _kernels  # noqa: F401  (registers sgd_update)
+from ._optimizer import Optimizer, required
+
+
+class SGD(Optimizer):
+    """`SGD(model.parameters(), lr=0.1, momentum=0.9)`; per-group options as in PyTorch."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    def _step_group(self, index, group, params, grads, states):
+        use_momentum = group["momentum"] != 0
+        has_buf = use_momentum and all("momentum_buffer" in s for s in states)
+        bufs = [s["momentum_buffer"] for s in states] if has_buf else []
+        outs = dispatch("sgd_update", self._hyper(index, "lr"), self._hyper(index, "momentum"),
+                        self._hyper(index, "dampening"), self._hyper(index, "weight_decay"),
+                        *params, *grads, *bufs, n=len(params), nesterov=group["nesterov"],
+                        maximize=group["maximize"], has_buf=has_buf, use_momentum=use_momentum)
+        n = len(params)
+        for p, new in zip(params, outs[:n]):
+            p._value = new._value
+        if use_momentum:
+            for p, state, new in zip(params, states, outs[n:]):
+                if has_buf:
+                    state["momentum_buffer"]._value = new._value
+                else:
+                    state["momentum_buffer"] = new
+                    label_state(new, f"{self._param_name(p)}.momentum_buffer")

@@ -1,0 +1,99 @@
+"""The benchmark harness: variants timed interleaved in one process, ratios reported.
+
+Timing method: each variant runs once (first call: trace + compile), then `rounds` rounds;
+in each round every variant runs `steps` steps back to back and is blocked on at the end.
+Round order rotates so no variant always runs right after another. The per-step time of a
+variant is the median over rounds; ratios compare medians from the same run."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import jax
+
+
+@dataclass
+class Result:
+    workload: str
+    description: str
+    first_call_s: dict = field(default_factory=dict)
+    step_s: dict = field(default_factory=dict)        # median seconds per step
+    spread: dict = field(default_factory=dict)        # (min, max) seconds per step over rounds
+    machine: str = ""
+
+    def ratio(self, a: str, b: str) -> float | None:
+        if a in self.step_s and b in self.step_s:
+            return self.step_s[a] / self.step_s[b]
+        return None
+
+    def to_dict(self) -> dict:
+        return {"workload": self.workload, "description": self.description,
+                "machine": self.machine, "first_call_s": self.first_call_s,
+                "step_s": self.step_s, "spread": self.spread,
+                "ratios": {"static/jax": self.ratio("static", "jax"),
+                           "dynamic/torch": self.ratio("dynamic", "torch"),
+                           "dynamic/static": self.ratio("dynamic", "static")}}
+
+
+def _block(workload, name, out):
+    jax.block_until_ready([getattr(out, "_value", out)] + list(workload.blockers[name]()))
+
+
+def machine() -> str:
+    import os
+    import platform
+
+    devices = ", ".join(sorted({d.platform for d in jax.devices()}))
+    return f"{platform.machine()}, {os.cpu_count()} cpus, jax {jax.__version__} on {devices}"
+
+
+def run(workload, steps: int = 20, rounds: int = 7) -> Result:
+    result = Result(workload.name, workload.description, machine=machine())
+    names = list(workload.variants)
+    for name in names:
+        start = time.perf_counter()
+        out = workload.variants[name]()
+        _block(workload, name, out)
+        result.first_call_s[name] = time.perf_counter() - start
+        for _ in range(2):  # warm up past any one-shot graphs (optimizer state creation)
+            _block(workload, name, workload.variants[name]())
+    samples = {n: [] for n in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            step = workload.variants[name]
+            start = time.perf_counter()
+            for _ in range(steps):
+                out = step()
+            _block(workload, name, out)
+            samples[name].append((time.perf_counter() - start) / steps)
+    for name, values in samples.items():
+        result.step_s[name] = statistics.median(values)
+        result.spread[name] = (min(values), max(values))
+    return result
+
+
+def render(result: Result, console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(width=132)
+    table = Table(title=f"{result.description}\n{result.machine}", title_justify="left")
+    for col in ("variant", "first call (trace+compile)", "median step", "min-max step",
+                "vs jax.jit", "vs torch eager"):
+        table.add_column(col, justify="right" if col != "variant" else "left")
+    labels = {"jax": "hand-written jax.jit", "static": "graphnet static",
+              "dynamic": "graphnet dynamic", "torch": "PyTorch eager"}
+    for name, seconds in result.step_s.items():
+        lo, hi = result.spread[name]
+        vs_jax, vs_torch = result.ratio(name, "jax"), result.ratio(name, "torch")
+        table.add_row(labels.get(name, name), f"{result.first_call_s[name] * 1e3:.1f} ms",
+                      _fmt(seconds), f"{_fmt(lo)}-{_fmt(hi)}",
+                      f"{vs_jax:.2f}x" if vs_jax else "-", f"{vs_torch:.2f}x" if vs_torch else "-")
+    console.print(table)
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f} us" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"

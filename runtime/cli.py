@@ -1,0 +1,66 @@
+"""The `graphnet` command: `graphnet bench` and `graphnet dump`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _bench(args) -> int:
+    from . import bench
+    from .workloads import WORKLOADS
+
+    names = args.models or ["mlp"]
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        print(f"unknown model(s) {unknown}; choose from {sorted(WORKLOADS)}", file=sys.stderr)
+        return 2
+    steps, rounds = (3, 2) if args.quick else (args.steps, args.rounds)
+    results = []
+    for name in names:
+        workload = WORKLOADS[name](torch=not args.no_torch)
+        result = bench.run(workload, steps=steps, rounds=rounds)
+        bench.render(result)
+        results.append(result.to_dict())
+        for label, key in (("static / hand-written jax.jit", "static/jax"),
+                           ("dynamic / PyTorch eager", "dynamic/torch"),
+                           ("dynamic / static", "dynamic/static")):
+            value = result.to_dict()["ratios"][key]
+            if value is not None:
+                print(f"  {label}: {value:.2f}x")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+def _dump(args) -> int:
+    from .dump import dump
+
+    print(dump(args.target, args.format, batch=args.batch))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="graphnet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("bench", help="time dynamic vs static vs jax.jit vs PyTorch eager")
+    b.add_argument("models", nargs="*", help="workloads (default: mlp)")
+    b.add_argument("--steps", type=int, default=20, help="steps per timed round")
+    b.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median reported)")
+    b.add_argument("--quick", action="store_true", help="a smoke run: 2 rounds of 3 steps")
+    b.add_argument("--no-torch", action="store_true", help="skip the PyTorch eager variant")
+    b.add_argument("--json", help="also write the results to this JSON file")
+    b.set_defaults(func=_bench)
+    d = sub.add_parser("dump", help="print a model's traced graph")
+    d.add_argument("target", help="a built-in model name (mlp)")
+    d.add_argument("--format", default="text", choices=["text"])
+    d.add_argument("--batch", type=int, default=128)
+    d.set_defaults(func=_dump)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""`graphnet.compile`: a callable that traces on first call, compiles, caches by guards, and
+says why it recompiles."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+
+from compiler import lower, trace_call, verify
+from compiler.tracer import graph_name
+from graphnet import _autograd
+from graphnet._tensor import Tensor
+
+from .artifact import Artifact
+from .log import log_enabled
+
+logger = logging.getLogger("graphnet")
+MODES = ("static", "dynamic", "plan")
+
+
+class CompiledFunction:
+    """What `graphnet.compile(fn)` returns. Call it like `fn`; see `.explain()`."""
+
+    def __init__(self, fn, *, mode: str = "static", donate: bool = True, cache_size: int = 8,
+                 passes=None, disable=(), debug: bool = False, name: str | None = None):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.fn, self.mode, self.donate = fn, mode, donate
+        self.cache_size = cache_size
+        self.passes, self.disable, self.debug = passes, tuple(disable), debug
+        self.name = name or graph_name(fn)
+        self.cache: dict = {}
+        self.artifacts: list[Artifact] = []
+        self.recompile_reasons: list[str] = []
+        self.fell_back = False
+        self._last_key = None
+
+    def _key(self, args) -> tuple:
+        parts = []
+        for a in args:
+            if isinstance(a, Tensor):
+                v = a._value
+                parts.append(("T", v.shape, v.dtype, a.requires_grad))
+            else:
+                try:
+                    hash(a)
+                except TypeError:
+                    raise TypeError(f"compiled {self.name}: argument of type "
+                                    f"{type(a).__name__} is neither a Tensor nor hashable; "
+                                    f"pass tensors or static Python values") from None
+                parts.append(("S", type(a), a))
+        return (tuple(parts), _autograd.grad_mode.enabled)
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(f"compiled {self.name}: keyword arguments are not supported yet; "
+                            f"pass them positionally")
+        if self.mode == "dynamic" or self.fell_back:
+            return self.fn(*args)
+        key = self._key(args)
+        entries = self.cache.get(key, [])
+        reason = None
+        for artifact in entries:
+            failed = artifact.failed_guard()
+            if failed is None:
+                if artifact.traced.creates_state and artifact.calls > 0:
+                    reason = "the previous trace created new state (e.g. optimizer buffers)"
+                    entries.remove(artifact)
+                    break
+                return artifact.execute(args)
+            reason = f"guard failed: {failed}"
+        if reason is None:
+            reason = self._describe_miss(key)
+        return self._compile(key, args, reason).execute(args)
+
+    def _describe_miss(self, key) -> str:
+        if self._last_key is None:
+            return "first call"
+        (old, old_grad), (new, new_grad) = self._last_key, key
+        for i, (a, b) in enumerate(zip(old, new)):
+            if a != b:
+                if a[0] == b[0] == "T" and a[1] != b[1]:
+                    return f"input {i} shape {list(a[1])} -> {list(b[1])}"
+                if a[0] == b[0] == "T" and a[2] != b[2]:
+                    return f"input {i} dtype {a[2]} -> {b[2]}"
+                return f"input {i} changed: {a[1:]} -> {b[1:]}"
+        if old_grad != new_grad:
+            return f"grad mode {old_grad} -> {new_grad}"
+        return "new input signature"
+
+    def _compile(self, key, args, reason: str) -> Artifact:
+        n_graphs = sum(len(v) for v in self.cache.values())
+        if n_graphs >= self.cache_size:
+            warnings.warn(f"graphnet.compile({self.name}): {n_graphs} graphs compiled, the "
+                          f"cache limit (cache_size={self.cache_size}); falling back to dynamic "
+                          f"execution. Last reason: {reason}", stacklevel=3)
+            self.fell_back = True
+            raise _FallBack()
+        self.recompile_reasons.append(reason)
+        if log_enabled("recompiles"):
+            logger.warning("graphnet: compiling %s (%s)", self.name, reason)
+        start = time.perf_counter()
+        traced = trace_call(self.fn, args, self.name)
+        traced_at = time.perf_counter()
+        stats = []
+        if self.debug:
+            verify(traced.graph)
+        traced.graph, stats = self._run_passes(traced)
+        passes_at = time.perf_counter()
+        if log_enabled("graphs"):
+            logger.warning("graphnet: graph for %s:\n%s", self.name, traced.graph)
+        artifact = Artifact(traced, lower(traced.graph), self.donate, stats,
+                            traced_at - start, passes_at - traced_at)
+        self.cache.setdefault(key, []).append(artifact)
+        self.artifacts.append(artifact)
+        self._last_key = key
+        return artifact
+
+    def _run_passes(self, traced):
+        from compiler.passes import run_pipeline
+
+        return run_pipeline(traced, self.passes, self.disable, self.debug)
+
+    # ---- introspection -----------------------------------------------------------------------
+    @property
+    def graph(self):
+        """The most recently compiled graph (after passes)."""
+        if not self.artifacts:
+            raise RuntimeError(f"{self.name} has not been called yet: nothing compiled")
+        return self.artifacts[-1].graph
+
+    def explain(self) -> dict:
+        """Graphs compiled, why, their size and where the time went."""
+        return {
+            "name": self.name, "mode": self.mode, "graphs": len(self.artifacts),
+            "recompile_reasons": list(self.recompile_reasons), "fell_back": self.fell_back,
+            "per_graph": [{
+                "ops": len(a.graph.nodes), "inputs": len(a.graph.inputs),
+                "outputs": len(a.graph.outputs), "calls": a.calls, "pass_stats": a.pass_stats,
+                "trace_s": a.trace_seconds, "passes_s": a.pass_seconds,
+                "first_run_s (XLA compile + run)": a.compile_seconds,
+            } for a in self.artifacts],
+        }
+
+
+class _FallBack(Exception):
+    pass
+
+
+def compile(fn, **options):
+    compiled = CompiledFunction(fn, **options)
+
+    def call(*args, **kwargs):
+        try:
+            return compiled(*args, **kwargs)
+        except _FallBack:
+            return fn(*args, **kwargs)
+
+    call.__wrapped__ = fn
+    call.compiled = compiled
+    call.explain = compiled.explain
+    call.__name__ = compiled.name
+    return _Handle(compiled, call)
+
+
+class _Handle:
+    """The user-facing object: callable, with `.explain()`, `.graph`, `.compiled`."""
+
+    def __init__(self, compiled: CompiledFunction, call):
+        self.compiled, self._call = compiled, call
+
+    def __call__(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+    def explain(self) -> dict:
+        return self.compiled.explain()
+
+    @property
+    def graph(self):
+        return self.compiled.graph
+
+    def __getattr__(self, name):
+        return getattr(self.compiled.fn, name)
+
+    def __repr__(self) -> str:
+        return f"<graphnet.compile({self.compiled.name}, mode={self.compiled.mode!r})>"
+
+
