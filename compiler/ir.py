@@ -115,6 +115,38 @@ class Graph:
 
         return graph_to_text(self)
 
+    # ---- other dump formats (compiler/dumps; docs/dumps.md) ----------------------------------
+    def to_table(self) -> str:
+        """One aligned row per input, node and output."""
+        from .dumps.table import to_table
+
+        return to_table(self)
+
+    def to_code(self, fn_name: str = "forward") -> str:
+        """Runnable Python source calling graphnet functions."""
+        from .dumps.code import to_code
+
+        return to_code(self, fn_name)
+
+    def to_dot(self) -> str:
+        """Graphviz source, module scopes as nested clusters."""
+        from .dumps.dot import to_dot
+
+        return to_dot(self)
+
+    def to_json(self) -> str:
+        """Versioned JSON (schema graphnet.graph); `Graph.from_json` rebuilds it."""
+        from .dumps.json_schema import to_json
+
+        return to_json(self)
+
+    @staticmethod
+    def from_json(text: str) -> "Graph":
+        """Rebuild a graph from `to_json` text; `str()` of the result equals the original's."""
+        from .dumps.json_schema import from_json
+
+        return from_json(text)
+
     def __repr__(self) -> str:
         return f"<Graph {self.name}: {len(self.inputs)} inputs, {len(self.nodes)} nodes, " \
                f"{len(self.outputs)} outputs>"

@@ -21,6 +21,23 @@ def _float_formatter(array: np.ndarray):
     return lambda v: f"{v:.4f}"
 
 
+def _padded_formatter(array: np.ndarray) -> dict:
+    """PyTorch right-aligns every element to the widest one: `tensor([-1.5000,  0.2500])`."""
+    if array.dtype.kind == "f" or array.dtype.name == "bfloat16":
+        as_float = array.astype(np.float64)
+        base, kind = _float_formatter(as_float), "float_kind"
+        sample = as_float
+    elif array.dtype.kind in "iu":
+        base, kind, sample = str, "int", array
+    else:
+        return {}
+    flat = sample.reshape(-1)
+    if flat.size > 1000:  # summarised: only the edges are printed
+        flat = np.concatenate([flat[:3], flat[-3:]])
+    width = max((len(base(v)) for v in flat), default=0)
+    return {kind: lambda v: base(v).rjust(width)}
+
+
 def format_tensor(t) -> str:
     value = t._value
     import jax
@@ -28,13 +45,8 @@ def format_tensor(t) -> str:
     if not isinstance(value, jax.Array):
         return f"tensor(<traced {value}>)"
     array = np.asarray(value)
-    formatter = {}
-    if array.dtype.kind == "f" or array.dtype.name == "bfloat16":
-        formatter["float_kind"] = _float_formatter(array.astype(np.float64))
-    body = np.array2string(array, separator=", ", prefix="tensor(", formatter=formatter,
-                           threshold=1000, edgeitems=3)
-    if array.dtype.kind == "b":
-        body = body.replace("True", "True").replace("False", "False")
+    body = np.array2string(array, separator=", ", prefix="tensor(",
+                           formatter=_padded_formatter(array), threshold=1000, edgeitems=3)
     extras = []
     if array.dtype not in _DEFAULT_DTYPES:
         extras.append(f"dtype={t.dtype}")

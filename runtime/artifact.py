@@ -58,6 +58,11 @@ class Artifact:
                 arrays.append(obj())
         return arrays
 
+    def lowered(self, args: tuple):
+        """`jax.stages.Lowered` of this program for the call `args` (what the compiled function
+        was called with): `.as_text()` is its StableHLO, `.compile()` XLA's executable."""
+        return jax.jit(self.run_fn).lower(*self._gather(args))
+
     def _can_donate(self) -> bool:
         # NOTE: a donated buffer is deleted. If anything besides its tensor still holds the
         # array (a `state_dict()` or `.detach()` alias taken earlier), skip donation this call

@@ -36,9 +36,22 @@ def _bench(args) -> int:
 
 
 def _dump(args) -> int:
-    from .dump import dump
+    from compiler.dumps import GraphvizNotFound
 
-    print(dump(args.target, args.format, batch=args.batch))
+    from .dump import DumpError, dump, dump_to_file
+
+    try:
+        if args.out:
+            written = dump_to_file(args.target, args.format, args.out, args.batch, args.train)
+            print(f"wrote {written}")
+        else:
+            print(dump(args.target, args.format, batch=args.batch, train=args.train))
+    except DumpError as err:
+        print(f"graphnet dump: error: {err}", file=sys.stderr)
+        return 2
+    except GraphvizNotFound as err:
+        print(f"graphnet dump: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -53,10 +66,22 @@ def main(argv=None) -> int:
     b.add_argument("--no-torch", action="store_true", help="skip the PyTorch eager variant")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=_bench)
-    d = sub.add_parser("dump", help="print a model's traced graph")
-    d.add_argument("target", help="a built-in model name (mlp)")
-    d.add_argument("--format", default="text", choices=["text"])
-    d.add_argument("--batch", type=int, default=128)
+    from .dump import FORMATS  # light: the dump module imports graphnet only when it runs
+
+    d = sub.add_parser("dump", help="print a model's traced graph (or its training step's)")
+    d.add_argument("target", help="a built-in model (mlp) or FILE.py:NAME (an nn.Module, a "
+                                  "Module class, or a function returning (module, inputs))")
+    d.add_argument("--format", default="text",
+                   choices=list(FORMATS),
+                   help="text: the IR; table: one row per value; code: runnable Python; dot: "
+                        "Graphviz; json: versioned JSON; hlo: StableHLO, optimized HLO, cost "
+                        "and memory (see docs/dumps.md)")
+    d.add_argument("--out", help="write to this file instead of printing; with --format dot "
+                                 "an .svg/.png path is drawn with Graphviz")
+    d.add_argument("--train", action="store_true",
+                   help="dump the whole training step (forward, backward, SGD update) with a "
+                        "cross-entropy loss instead of the forward")
+    d.add_argument("--batch", type=int, default=128, help="batch size of the example inputs")
     d.set_defaults(func=_dump)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,0 +1,102 @@
+"""`hlo_dump(compiled)`: what XLA makes of a compiled graph: the StableHLO graphnet hands it,
+the HLO after XLA's optimisations (fusions, layouts), XLA's cost estimate and its memory plan.
+
+Duck-typed on the runtime's objects so the compiler does not import the runtime: pass the
+handle `graphnet.compile` returns (its latest graph is used), its `.compiled`, or an `Artifact`.
+"""
+
+from __future__ import annotations
+
+COST_KEYS = ("flops", "bytes accessed", "transcendentals", "optimal_seconds")
+MEMORY_FIELDS = ("argument_size_in_bytes", "output_size_in_bytes", "alias_size_in_bytes",
+                 "temp_size_in_bytes", "generated_code_size_in_bytes")
+
+
+def _artifact(target):
+    if hasattr(target, "run_fn") and hasattr(target, "lowered"):
+        return target
+    compiled = getattr(target, "compiled", target)
+    artifacts = getattr(compiled, "artifacts", None)
+    if artifacts is None:
+        raise TypeError(f"hlo_dump expects what graphnet.compile returns (or its Artifact), "
+                        f"got {type(target).__name__}")
+    if not artifacts:
+        raise RuntimeError(f"hlo_dump: {compiled.name} has not been called yet, so nothing is "
+                           f"compiled; call it once with example inputs first")
+    return artifacts[-1]
+
+
+def _abstract_inputs(graph) -> list:
+    import jax
+
+    return [jax.ShapeDtypeStruct(v.shape, v.dtype, weak_type=v.weak_type) for v in graph.inputs]
+
+
+def normalize_cost(cost) -> dict:
+    """`Compiled.cost_analysis()` is a dict in new jax and a one-element list (per device) in
+    old jax, and may be None; always return a dict name -> float. The main keys (`flops`,
+    `bytes accessed`, ...) are always present (0.0 when XLA does not report them)."""
+    if isinstance(cost, (list, tuple)):
+        cost = cost[0] if cost else None
+    result = {key: 0.0 for key in COST_KEYS}
+    cost = cost or {}
+    for key in sorted(cost):  # XLA's own order varies; sorted keeps dumps deterministic
+        result[key] = float(cost[key])
+    return result
+
+
+def normalize_memory(memory) -> dict | None:
+    """`Compiled.memory_analysis()` fields in bytes, or None where the backend has none."""
+    if memory is None:
+        return None
+    result = {}
+    for field in MEMORY_FIELDS + ("peak_memory_in_bytes",):
+        value = getattr(memory, field, None)
+        if value is not None:
+            result[field] = int(value)
+    return result
+
+
+def hlo_dump(target, *args) -> dict:
+    """Lower and compile the latest graph of `target` and report what XLA produced.
+
+    With `args` (the call's arguments, as passed to the compiled function) the program is
+    lowered for the live inputs (`Artifact.lowered(args)`); without, for the graph's input
+    shapes and dtypes (the same program). Returns a dict with `stablehlo` (text), `optimized_hlo`
+    (text), `cost` (name -> float, see normalize_cost) and `memory` (name -> bytes, or None).
+
+    >>> step = graphnet.compile(train_step); step(x, y)
+    >>> print(hlo_dump(step, x, y)["cost"]["flops"])
+    """
+    import jax
+
+    artifact = _artifact(target)
+    if args:
+        lowered = artifact.lowered(args)
+    else:
+        lowered = jax.jit(artifact.run_fn).lower(*_abstract_inputs(artifact.graph))
+    compiled = lowered.compile()
+    return {"stablehlo": lowered.as_text(), "optimized_hlo": compiled.as_text(),
+            "cost": normalize_cost(compiled.cost_analysis()),
+            "memory": normalize_memory(compiled.memory_analysis())}
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def format_hlo_dump(dump: dict) -> str:
+    """The dump as text: both programs, XLA's main cost figures, one line per memory field."""
+    lines = ["// ---- StableHLO (what graphnet hands XLA) ----", dump["stablehlo"].rstrip(),
+             "", "// ---- optimized HLO (after XLA's passes) ----", dump["optimized_hlo"].rstrip(),
+             "", "// ---- cost analysis (XLA's estimate) ----"]
+    lines += [f"cost {key}: {_number(dump['cost'][key])}" for key in COST_KEYS]
+    per_operand = len(dump["cost"]) - len(COST_KEYS)
+    if per_operand:
+        lines.append(f"cost: {per_operand} more per-operand entries in hlo_dump(...)['cost']")
+    lines.append("// ---- memory analysis (bytes) ----")
+    if dump["memory"] is None:
+        lines.append("memory: not reported by this backend")
+    else:
+        lines += [f"memory {key}: {value}" for key, value in dump["memory"].items()]
+    return "\n".join(lines)

@@ -1,0 +1,15 @@
+import os
+import sys
+
+import jax
+
+# tests import `parity` (tests/parity.py) as a plain module
+sys.path.insert(0, os.path.dirname(__file__))
+
+# NOTE: most test time is XLA compiling many tiny per-op kernels (eager mode jits each op once
+# per signature). JAX's persistent compilation cache shares those compiles between the xdist
+# workers and across runs; it changes how fast kernels are built, never what they compute.
+_CACHE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".jax-cache")
+jax.config.update("jax_compilation_cache_dir", _CACHE)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
