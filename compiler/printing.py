@@ -44,7 +44,12 @@ def graph_to_text(graph: Graph) -> str:
     for kind in ("state", "scalar"):
         if any(v.kind == kind for v in graph.inputs):
             lines.append(f"  {kind}({group(kind)})")
-    lines += ["  " + format_node(n) for n in graph.nodes]
+    for node in graph.nodes:
+        lines.append("  " + format_node(node))
+        for value in node.attrs.values():
+            sub = getattr(value, "graph", None)
+            if isinstance(sub, Graph):  # cond / while_loop branches, indented under the node
+                lines += ["    " + line for line in graph_to_text(sub).splitlines()]
     returned = [o for o in graph.outputs if o.role == "out"]
     lines.append("  return " + ", ".join(f"%{o.value.name}" for o in returned))
     for role in ("state", "grad", "new"):

@@ -166,6 +166,16 @@ class Tracer:
             f"graphnet.while_loop(cond_fn, body_fn, init), which compile to lax.cond / "
             f"lax.while_loop.")
 
+    def cond(self, pred, true_fn, false_fn, operands):
+        from .control_flow import trace_cond
+
+        return trace_cond(self, pred, true_fn, false_fn, operands)
+
+    def while_loop(self, cond_fn, body_fn, carry):
+        from .control_flow import trace_while
+
+        return trace_while(self, cond_fn, body_fn, carry)
+
     def backward(self, root: Tensor, gradient=None) -> None:
         from .autodiff import record_backward
 

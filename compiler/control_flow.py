@@ -1,0 +1,173 @@
+"""Tracing `graphnet.cond` / `graphnet.while_loop`: each branch is traced by a `SubTracer`
+into its own graph. Tensors from the enclosing trace (or captured parameters) that a branch
+reads become extra inputs of the sub-graph and of the `cond` / `while_loop` node."""
+
+from __future__ import annotations
+
+from graphnet._errors import TraceError
+from graphnet._tensor import Tensor
+
+from .ir import Value
+from .lower import lower
+from .tracer import Tracer
+from .tree import flatten
+
+
+class Branch:
+    """A traced sub-graph, callable on arrays (its lowering). Printed by name."""
+
+    def __init__(self, graph):
+        self.graph = graph
+        self._run = lower(graph)
+
+    def __call__(self, *arrays):
+        return self._run(*arrays)
+
+    def __repr__(self) -> str:
+        return self.graph.name
+
+
+class SubTracer(Tracer):
+    """Traces one branch; defers captures, state and guards to the enclosing tracer."""
+
+    def __init__(self, parent: Tracer, name: str):
+        super().__init__(name)
+        self.parent = parent
+        self.captured: dict = {}      # parent Value -> placeholder in this graph
+        self.capture_order: list = []
+
+    def value_of(self, t: Tensor) -> Value:
+        if id(t) in self.created_ids:
+            return t._value
+        outer = self.parent.value_of(t)
+        if outer not in self.captured:
+            self.captured[outer] = self.graph.add_input(outer.name, outer.shape, outer.dtype,
+                                                        "arg", weak_type=outer.weak_type)
+            self.capture_order.append(outer)
+        return self.captured[outer]
+
+    def live_scalar(self, read, name):
+        return self.parent.live_scalar(read, name)
+
+    def label(self, t, name):
+        self.parent.label(t, name)
+
+    def on_module_call(self, module):
+        self.parent.on_module_call(module)
+
+    def on_grad_write(self, t):
+        raise TraceError("assigning .grad inside a cond/while_loop branch is not supported")
+
+    def backward(self, root, gradient=None):
+        raise TraceError("backward() inside a cond/while_loop branch is not supported; call it "
+                         "on the result outside the branch")
+
+
+def _trace_branch(parent: Tracer, fn, operands, name: str):
+    sub = SubTracer(parent, parent.graph.fresh_name(name))
+    args = []
+    for i, x in enumerate(operands):
+        outer = parent.value_of(x)
+        v = sub.graph.add_input(f"arg{i}", outer.shape, outer.dtype, "arg",
+                                weak_type=outer.weak_type)
+        t = Tensor._wrap(v)
+        t.requires_grad = x.requires_grad
+        sub.on_tensor_created(t)
+        args.append(t)
+    from graphnet import _dispatch
+
+    with _dispatch.push_mode(sub):
+        result = fn(*args)
+    single = not isinstance(result, (tuple, list))
+    leaves, rebuild = flatten((result,) if single else result)
+    for i, leaf in enumerate(leaves):
+        if not isinstance(leaf, Tensor):
+            raise TraceError(f"{name}: a branch must return tensors, got {type(leaf).__name__}")
+        sub.graph.add_output("out", i, sub.value_of(leaf))
+    for rec in parent.lifted.values():
+        if isinstance(rec.tensor._value, Value) and rec.tensor._value not in _all_values(parent):
+            raise TraceError(f"{name}: in-place update of captured tensor "
+                             f"'{rec.placeholder.name}' inside a branch is not supported")
+    return sub, leaves, (lambda outs: outs[0]) if single else rebuild
+
+
+def _all_values(tracer):
+    values = set(tracer.graph.inputs)
+    for node in tracer.graph.nodes:
+        values.update(node.outputs)
+    return values
+
+
+def _types(leaves):
+    return [(tuple(t.shape), t._value.dtype) for t in leaves]
+
+
+def _wrap_outputs(parent, node, requires_grad):
+    outs = []
+    for v in node.outputs:
+        t = Tensor._wrap(v)
+        t.requires_grad = requires_grad and v.dtype.kind == "f"
+        if t.requires_grad:
+            from graphnet._autograd import TapeNode
+
+            t.grad_fn = TapeNode(node.op, (), (), None, None)
+        parent.on_tensor_created(t)
+        outs.append(t)
+    return outs
+
+
+def trace_cond(parent: Tracer, pred, true_fn, false_fn, operands):
+    from graphnet import _dispatch
+
+    operands = tuple(operands)
+    t_sub, t_leaves, rebuild = _trace_branch(parent, true_fn, operands, "cond_true")
+    f_sub, f_leaves, _ = _trace_branch(parent, false_fn, operands, "cond_false")
+    if _types(t_leaves) != _types(f_leaves):
+        raise TraceError(f"graphnet.cond: the branches return different types: "
+                         f"{_types(t_leaves)} vs {_types(f_leaves)}")
+    pred_value = parent.value_of(pred if isinstance(pred, Tensor) else Tensor(pred))
+    operand_values = [parent.value_of(x) for x in operands]
+    inputs = [pred_value, *operand_values, *t_sub.capture_order, *operand_values,
+              *f_sub.capture_order]
+    attrs = {"true_branch": Branch(t_sub.graph), "false_branch": Branch(f_sub.graph),
+             "n_true": len(operands) + len(t_sub.capture_order)}
+    avals = [(tuple(t.shape), t._value.dtype) for t in t_leaves]
+    node = parent.graph.add_node("cond", inputs, attrs, avals, _dispatch.module_path(),
+                                 _source_line())
+    grad = any(x.requires_grad for x in operands) or any(
+        getattr(v, "kind", None) == "state" for v in t_sub.capture_order + f_sub.capture_order)
+    outs = _wrap_outputs(parent, node, grad and _grad_enabled())
+    return rebuild(outs)
+
+
+def trace_while(parent: Tracer, cond_fn, body_fn, carry):
+    from graphnet import _dispatch
+
+    c_sub, c_leaves, _ = _trace_branch(parent, cond_fn, carry, "while_cond")
+    b_sub, b_leaves, _ = _trace_branch(parent, body_fn, carry, "while_body")
+    if _types(b_leaves) != _types(carry):
+        raise TraceError(f"graphnet.while_loop: the body must return the carry's types "
+                         f"{_types(carry)}, got {_types(b_leaves)}")
+    if len(c_leaves) != 1 or c_leaves[0].numel() != 1:
+        raise TraceError("graphnet.while_loop: cond_fn must return one scalar tensor")
+    carry_values = [parent.value_of(x) for x in carry]
+    inputs = [*carry_values, *c_sub.capture_order, *b_sub.capture_order]
+    # NOTE: the cond graph's own inputs are carry then captures, the same order as below.
+    attrs = {"cond_branch": Branch(c_sub.graph), "body_branch": Branch(b_sub.graph),
+             "n_carry": len(carry), "n_cond": len(c_sub.capture_order)}
+    avals = [(tuple(t.shape), t._value.dtype) for t in carry]
+    node = parent.graph.add_node("while_loop", inputs, attrs, avals, _dispatch.module_path(),
+                                 _source_line())
+    return tuple(_wrap_outputs(parent, node, False))
+
+
+def _grad_enabled() -> bool:
+    from graphnet._autograd import grad_mode
+
+    return grad_mode.enabled
+
+
+def _source_line() -> str:
+    from . import _source
+
+    return _source.user_frame()

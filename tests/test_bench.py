@@ -1,0 +1,31 @@
+"""A quick smoke run of `graphnet bench` (timings are for benchmarks, not tests)."""
+
+import json
+
+from runtime import bench
+from runtime.cli import main
+from runtime.workloads import mlp
+
+
+def test_bench_quick_runs_all_variants_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for label in ("hand-written jax.jit", "graphnet static", "graphnet dynamic", "PyTorch eager",
+                  "static / hand-written jax.jit"):
+        assert label in printed
+    (result,) = json.loads(out.read_text())
+    assert set(result["step_s"]) == {"jax", "static", "dynamic", "torch"}
+    assert all(v > 0 for v in result["step_s"].values())
+    assert result["ratios"]["static/jax"] > 0
+
+
+def test_all_variants_compute_the_same_training_trajectory():
+    workload = mlp(sizes=(20, 16, 4), batch=8, torch=True)
+    losses = {name: [float(step()) for _ in range(3)] for name, step in workload.variants.items()}
+    for name, values in losses.items():
+        assert abs(values[-1] - losses["jax"][-1]) < 1e-5, (name, values, losses["jax"])
+
+
+def test_machine_description_names_the_backend():
+    assert "jax" in bench.machine() and "cpu" in bench.machine()
