@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from graphnet import _autograd, _dispatch
 from graphnet._errors import TraceError
+from graphnet._ops import OPS
 from graphnet._tensor import Tensor
 
 from . import _source
@@ -13,14 +14,20 @@ from .ir import Value
 
 
 def _ancestors(root: Value) -> set:
+    """Values the root depends on through differentiable edges only (as PyTorch's tape: a
+    leaf seen only through `x < y` or an index input gets no grad, not a zero grad)."""
     seen, stack = set(), [root]
     while stack:
         v = stack.pop()
         if v in seen:
             continue
         seen.add(v)
-        if v.node is not None:
-            stack.extend(v.node.input_values())
+        node = v.node
+        if node is None or (node.op in OPS and not OPS[node.op].differentiable):
+            continue
+        skip = OPS[node.op].nondiff_inputs if node.op in OPS else ()
+        stack.extend(x for i, x in enumerate(node.inputs)
+                     if isinstance(x, Value) and i not in skip)
     return seen
 
 
