@@ -206,7 +206,7 @@ class Tracer:
                 graph.add_output("state", rec.placeholder.name, current)
                 effects.append(rec.source)
             t._value = rec.original
-        for name, (read, placeholder, _) in self.scalars.items():
+        for read, placeholder, _ in self.scalars.values():
             bindings[placeholder.name] = ("scalar", read)
         result = TraceResult(graph, bindings, effects, rebuild, static)
         self._finish_grads(result)

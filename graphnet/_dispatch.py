@@ -76,8 +76,9 @@ def run_eager(opdef, args, attrs):
     outs = out if opdef.n_outputs != 1 else (out,)
     node = None
     if _autograd.grad_mode.enabled and opdef.differentiable:
+        skip = opdef.nondiff_inputs
         needs = tuple(i for i, a in enumerate(args)
-                      if isinstance(a, Tensor) and a.requires_grad and i not in opdef.nondiff_inputs)
+                      if isinstance(a, Tensor) and a.requires_grad and i not in skip)
         if needs:
             edges = tuple(_edge(args[i]) for i in needs)
             node = _autograd.op_node(opdef, key, attrs, arrays, needs, edges, outs)

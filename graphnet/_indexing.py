@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ._dispatch import _modes, dispatch
+from ._dispatch import dispatch
 from ._errors import TraceError
 from ._tensor import Tensor
 

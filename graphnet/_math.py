@@ -280,7 +280,8 @@ def narrow(input, dim, start, length):
 
 
 def unbind(input, dim=0):
-    return tuple(input[(slice(None),) * (dim % input.dim()) + (i,)] for i in range(input.shape[dim]))
+    lead = (slice(None),) * (dim % input.dim())
+    return tuple(input[lead + (i,)] for i in range(input.shape[dim]))
 
 
 def gather(input, dim, index):
@@ -322,10 +323,12 @@ COMPARE = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "rem
            "floor_divide", "atan2"]
 for _name in COMPARE:
     globals()[_name] = (lambda n: lambda input, other: _binary(n, input, other))(_name)
-greater, less, greater_equal, less_equal = globals()["gt"], globals()["lt"], globals()["ge"], globals()["le"]
+greater, less = globals()["gt"], globals()["lt"]
+greater_equal, less_equal = globals()["ge"], globals()["le"]
 
 __all__ = [_n for _n, _v in list(globals().items())
-           if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__
+           if not _n.startswith("_") and callable(_v)
+           and getattr(_v, "__module__", None) == __name__
            and _n not in ("namedtuple",)] + ["negative", "greater", "less", "greater_equal",
                                               "less_equal", "mm", "bmm", "mv", "clip", "concat",
                                               "concatenate"] + UNARY + COMPARE

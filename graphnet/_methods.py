@@ -117,7 +117,8 @@ _METHODS.update({"greater": M.gt, "less": M.lt, "negative": M.neg, "sigmoid": M.
                  "relu": M.relu})
 
 # In-place forms: `x.add_(y)`, `x += y`, `x.t_()` ... compute out of place, then assign.
-_INPLACE = ["add", "sub", "mul", "div", "pow", "clamp", "clip", "masked_fill", "exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh",
+_INPLACE = ["add", "sub", "mul", "div", "pow", "clamp", "clip", "masked_fill", "exp", "log",
+            "sqrt", "abs", "neg", "sigmoid", "tanh",
             "relu", "floor", "ceil", "round", "sign", "reciprocal", "square", "maximum",
             "minimum", "remainder", "fmod"]
 for _name in _INPLACE:

@@ -191,7 +191,8 @@ class Tensor:
                                f"broadcast shape {list(result.shape)} of an in-place operation")
         self._value = result._value
         if not (self.requires_grad and self.grad_fn is None):  # a leaf stays a leaf
-            self.grad_fn, self._oi, self.requires_grad = result.grad_fn, result._oi, result.requires_grad
+            self.grad_fn, self._oi = result.grad_fn, result._oi
+            self.requires_grad = result.requires_grad
         base = self._base
         while base is not None:
             base._value = result._value

@@ -82,7 +82,7 @@ class Artifact:
         self.calls += 1
         traced = self.traced
         results = []
-        for output, effect, array in zip(self.graph.outputs, traced.effects, outs):
+        for effect, array in zip(traced.effects, outs):
             if effect is None:
                 results.append(array)
                 continue

@@ -128,7 +128,7 @@ def mlp(sizes=(784, 256, 256, 10), batch: int = 128, lr: float = 0.01, momentum:
     if reference is not None:
         variants["torch"], blockers["torch"] = reference
     label = "-".join(str(s) for s in sizes)
-    return Workload(f"mlp", f"MLP {label}, batch {batch}, SGD momentum, cross-entropy train step",
+    return Workload("mlp", f"MLP {label}, batch {batch}, SGD momentum, cross-entropy train step",
                     variants, blockers)
 
 

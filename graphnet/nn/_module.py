@@ -295,7 +295,7 @@ class Module:
     def _apply_to_tensors(self, fn: Callable[[Tensor], Tensor]) -> "Module":
         for module in self.modules():
             for registry in ("_parameters", "_buffers"):
-                for name, t in getattr(module, registry).items():
+                for t in getattr(module, registry).values():
                     if t is not None:
                         t._value = fn(t)._value
         return self
