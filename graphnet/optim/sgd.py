@@ -10,7 +10,7 @@ from ._optimizer import Optimizer, required
 class SGD(Optimizer):
     """`SGD(model.parameters(), lr=0.1, momentum=0.9)`; per-group options as in PyTorch."""
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
         if lr is not required and lr < 0.0:
@@ -28,7 +28,19 @@ class SGD(Optimizer):
 
     def _step_group(self, index, group, params, grads, states):
         use_momentum = group["momentum"] != 0
-        has_buf = use_momentum and all("momentum_buffer" in s for s in states)
+        if not use_momentum:
+            self._update(index, group, params, grads, states, False, False)
+            return
+        # Parameters whose buffer exists continue it; the others (first step, or a gradient
+        # that was None until now) start it from their gradient, as PyTorch does per parameter.
+        for has_buf in (True, False):
+            chosen = [i for i, s in enumerate(states) if ("momentum_buffer" in s) == has_buf]
+            if chosen:
+                self._update(index, group, [params[i] for i in chosen],
+                             [grads[i] for i in chosen], [states[i] for i in chosen], True,
+                             has_buf)
+
+    def _update(self, index, group, params, grads, states, use_momentum, has_buf):
         bufs = [s["momentum_buffer"] for s in states] if has_buf else []
         outs = dispatch("sgd_update", self._hyper(index, "lr"), self._hyper(index, "momentum"),
                         self._hyper(index, "dampening"), self._hyper(index, "weight_decay"),
@@ -37,10 +49,9 @@ class SGD(Optimizer):
         n = len(params)
         for p, new in zip(params, outs[:n]):
             p._value = new._value
-        if use_momentum:
-            for p, state, new in zip(params, states, outs[n:]):
-                if has_buf:
-                    state["momentum_buffer"]._value = new._value
-                else:
-                    state["momentum_buffer"] = new
-                    label_state(new, f"{self._param_name(p)}.momentum_buffer")
+        for p, state, new in zip(params, states, outs[n:]):
+            if has_buf:
+                state["momentum_buffer"]._value = new._value
+            else:
+                state["momentum_buffer"] = new
+                label_state(new, f"{self._param_name(p)}.momentum_buffer")

@@ -1,0 +1,95 @@
+"""`LRScheduler`, the base of graphnet's lr schedulers (public in `lr_scheduler`): it owns
+`last_epoch`, `base_lrs`, `get_last_lr()`, `state_dict()` and the step protocol of torch 2.13
+(the constructor already takes step 0)."""
+
+from __future__ import annotations
+
+import warnings
+
+from ._optimizer import Optimizer
+
+_EPOCH_WARNING = ("scheduler.step(epoch) is deprecated (as in PyTorch): call scheduler.step() "
+                  "once per epoch. The lr for the given epoch comes from the closed form.")
+
+
+def _check_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def _per_group(name: str, optimizer: Optimizer, value) -> list:
+    """One value per param group: a list/tuple must match the group count."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(f"{name} must have the same length as optimizer.param_groups: "
+                             f"{len(value)} values for {len(optimizer.param_groups)} groups")
+        return list(value)
+    return [value] * len(optimizer.param_groups)
+
+
+class LRScheduler:
+    """Base class. Subclasses define `get_lr()` (the chainable, recursive form that `step()`
+    uses) and optionally `_closed_form_lr()` (used by the deprecated `step(epoch)`)."""
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
+                                   f"when resuming with last_epoch={last_epoch}; load the "
+                                   f"optimizer's state_dict first, or use last_epoch=-1")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()   # sets the lr for epoch 0
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list:
+        raise NotImplementedError(f"{type(self).__name__} must implement get_lr()")
+
+    def get_last_lr(self) -> list:
+        """The lr of every param group as last set by this scheduler."""
+        return self._last_lr
+
+    def _group_lrs(self) -> list:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def _warn_if_outside_step(self) -> None:
+        if not getattr(self, "_in_step", False):
+            warnings.warn("To get the last learning rate computed by the scheduler, use "
+                          "get_last_lr(); get_lr() computes the next one", UserWarning,
+                          stacklevel=3)
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or, deprecated, jump to `epoch`) and write the new lrs."""
+        self._step_count += 1
+        self._in_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
+                self.last_epoch = epoch
+                closed = getattr(self, "_closed_form_lr", None)
+                values = closed() if closed is not None else self.get_lr()
+        finally:
+            self._in_step = False
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            group["lr"] = lr
+        self._last_lr = self._group_lrs()
+
+    def state_dict(self) -> dict:
+        """Every attribute but the optimizer."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.__dict__.update(state_dict)
