@@ -29,8 +29,13 @@ from ._math import *  # noqa: E402,F401,F403
 from ._math import abs, all, any, max, min, pow, sum  # noqa: E402,F401  (shadow builtins on purpose)
 from ._random import Generator, default_generator, initial_seed, manual_seed, seed  # noqa: E402
 from ._tensor import Size, Tensor  # noqa: E402
+from ._control import cond, while_loop  # noqa: E402
+from ._device import (  # noqa: E402
+    device, get_default_dtype, set_default_dtype, set_default_tensor_type,
+)
 from ._facade import compile, trace  # noqa: E402
 from . import nn, optim  # noqa: E402
+from . import utils  # noqa: E402
 from ._serialization import CheckpointError, load, save  # noqa: E402
 
 try:

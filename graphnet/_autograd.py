@@ -89,13 +89,26 @@ def _op_vjp(opdef, attrs_key, attrs, needs, n_args):
     return fn
 
 
+# PyTorch's grad_fn class names where they are not just the op name in CamelCase.
+_TORCH_BACKWARD = {"linear": "AddmmBackward0", "cross_entropy": "NllLossBackward0",
+                   "matmul": "MmBackward0", "getitem": "IndexBackward0", "reshape": "ViewBackward0",
+                   "amax": "MaxBackward1", "amin": "MinBackward1", "transpose": "TransposeBackward0",
+                   "index_put": "IndexPutBackward0", "cast": "ToCopyBackward0",
+                   "pow": "PowBackward0", "neg": "NegBackward0", "clone": "CloneBackward0"}
+
+
+def backward_name(op: str) -> str:
+    """`sum` -> `SumBackward0`, `log_softmax` -> `LogSoftmaxBackward0` (PyTorch's names)."""
+    return _TORCH_BACKWARD.get(op) or "".join(p.capitalize() for p in op.split("_")) + "Backward0"
+
+
 class TapeNode:
     """One recorded op: enough to compute its inputs' cotangents from its outputs'."""
 
-    __slots__ = ("name", "edges", "out_avals", "saved", "_vjp")
+    __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp")
 
     def __init__(self, name, edges, out_avals, saved, vjp):
-        self.name = name
+        self.name_ = name  # the op; `name()` gives PyTorch's class-style name
         self.edges = edges          # per needed input: (TapeNode, out_index) | (leaf Tensor, None)
         self.out_avals = out_avals  # [(shape, dtype)] per output, to fill missing cotangents
         self.saved = saved          # the primal inputs, freed after backward
@@ -108,8 +121,11 @@ class TapeNode:
                 "freed by the first backward(); call backward(retain_graph=True) the first time.")
         return self._vjp(self.saved, tuple(cts))
 
+    def name(self) -> str:
+        return backward_name(self.name_)
+
     def __repr__(self):
-        return f"<{self.name}_backward>"
+        return f"<{backward_name(self.name_)} object at {hex(id(self))}>"
 
 
 def op_node(opdef, attrs_key, attrs, arrays, needs, edges, outs):

@@ -82,8 +82,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     if dtype is None:
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
             dt.int64 if isinstance(fill_value, int) else dt.float32
-    t = dispatch("full", shape=_shape((size,)) if not isinstance(size, int) else (size,),
-                 value=fill_value, dtype=dt.to_np(dtype))
+    shape = _shape((size,)) if not isinstance(size, int) else (size,)
+    if not _modes:  # eagerly the value is a runtime argument: no compile per fill value
+        return _finish(Tensor._wrap(jnp.full(shape, fill_value, dt.to_np(dtype))), requires_grad)
+    t = dispatch("full", shape=shape, value=fill_value, dtype=dt.to_np(dtype))
     return _finish(t, requires_grad)
 
 
@@ -100,15 +102,15 @@ def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 empty = zeros
 
 
-def zeros_like(input, *, dtype=None, requires_grad=False) -> Tensor:
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return zeros(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, requires_grad=False) -> Tensor:
+def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return ones(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, requires_grad=False) -> Tensor:
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
                 requires_grad=requires_grad)
 
@@ -116,12 +118,12 @@ def full_like(input, fill_value, *, dtype=None, requires_grad=False) -> Tensor:
 empty_like = zeros_like
 
 
-def eye(n, m=None, *, dtype=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     t = tensor(np.eye(n, m if m is not None else n), dtype=dtype or dt.float32)
     return _finish(t, requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, requires_grad=False) -> Tensor:
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -136,16 +138,17 @@ def linspace(start, end, steps, *, dtype=None, requires_grad=False) -> Tensor:
     return _finish(t, requires_grad)
 
 
-def _random_op(op, size, dtype, generator, **attrs):
+def _random_op(op, size, dtype, generator, *params, **attrs):
     key = _random.key(generator)
-    return dispatch(op, key, shape=_shape(size), dtype=dt.to_np(dtype or dt.float32), **attrs)
+    return dispatch(op, key, *params, shape=_shape(size), dtype=dt.to_np(dtype or dt.float32),
+                    **attrs)
 
 
-def randn(*size, dtype=None, generator=None, requires_grad=False) -> Tensor:
+def randn(*size, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
     return _finish(_random_op("normal", size, dtype, generator), requires_grad)
 
 
-def rand(*size, dtype=None, generator=None, requires_grad=False) -> Tensor:
+def rand(*size, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
     return _finish(_random_op("uniform", size, dtype, generator), requires_grad)
 
 
@@ -169,7 +172,7 @@ def randperm(n, *, dtype=None, generator=None) -> Tensor:
 
 
 def normal(mean=0.0, std=1.0, size=(), *, generator=None) -> Tensor:
-    return _random_op("normal", (tuple(size),), None, generator, mean=mean, std=std)
+    return _random_op("normal", (tuple(size),), None, generator, float(mean), float(std))
 
 
 def is_tensor(obj) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ._dispatch import dispatch
+from ._dispatch import _modes, dispatch
 from ._errors import TraceError
 from ._tensor import Tensor
 
@@ -22,6 +22,7 @@ def _as_index_tensor(x):
 def _split_index(index):
     if not isinstance(index, tuple):
         index = (index,)
+    eager = not _modes
     spec, tensors = [], []
     for item in index:
         if item is None:
@@ -35,7 +36,11 @@ def _split_index(index):
             spec.append(("t",))
             tensors.append(_as_index_tensor(np.array(item)))
         elif isinstance(item, (int, np.integer)):
-            spec.append(("i", int(item)))
+            if eager:  # a runtime argument: iterating x[0], x[1] ... compiles one kernel
+                spec.append(("t",))
+                tensors.append(int(item))
+            else:  # a traced graph keeps it readable and static: getitem(%x, spec=(('i', 0),))
+                spec.append(("i", int(item)))
         elif isinstance(item, Tensor) and item.dim() == 0 and not item.dtype.is_floating_point \
                 and item.dtype.name != "bool" and isinstance(item._value, jax.Array):
             spec.append(("i", int(item)))

@@ -74,6 +74,13 @@ def matmul(input, other):
 mm = bmm = mv = matmul
 
 
+def einsum(equation: str, *operands):
+    """`einsum("ij,kj->ik", x, y)`; operands may also be given as one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return dispatch("einsum", *operands, equation=equation)
+
+
 def where(condition, input, other):
     return dispatch("where", condition, *_promote_scalar(input, other))
 

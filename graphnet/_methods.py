@@ -60,13 +60,13 @@ def copy_(self, src):
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return self._assign(fac.randn(tuple(self.shape), dtype=self.dtype, generator=generator)
-                        * std + mean)
+    return self._assign(fac._random_op("normal", tuple(self.shape), self.dtype, generator,
+                                       float(mean), float(std)))
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    return self._assign(fac.rand(tuple(self.shape), dtype=self.dtype, generator=generator)
-                        * (b - a) + a)
+    return self._assign(fac._random_op("uniform", tuple(self.shape), self.dtype, generator,
+                                       float(a), float(b)))
 
 
 _METHODS = {

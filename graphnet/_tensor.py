@@ -214,10 +214,12 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
-        return np.asarray(self._concrete("numpy()"))
+        # NOTE: PyTorch shares memory with NumPy; JAX arrays are immutable, so this is a
+        # writable copy (changing it does not change the tensor).
+        return np.array(self._concrete("numpy()"))
 
     def __array__(self, dtype=None, copy=None):
-        array = np.asarray(self._concrete("np.asarray()"))
+        array = np.array(self._concrete("np.asarray()"))
         return array.astype(dtype) if dtype is not None else array
 
     def item(self):

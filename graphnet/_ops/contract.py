@@ -17,3 +17,8 @@ def linear(x, weight, bias=None):
     # PyTorch stores Linear weights as [out, in]; contract on the last axis of both.
     y = jnp.matmul(x, weight.T)
     return y if bias is None else y + bias
+
+
+@defop("einsum", "contraction")
+def einsum(*operands, equation):
+    return jnp.einsum(equation, *operands)

@@ -20,13 +20,15 @@ def rng_split(state):
     return jax.random.key_data(new), jax.random.key_data(sub)
 
 
+# NOTE: bounds and moments are inputs, not attributes: layer init draws with a different bound
+# per fan-in, and as attributes each would compile a kernel of its own.
 @defop("uniform", "opaque", differentiable=False)
-def uniform(key, *, shape, dtype, low=0.0, high=1.0):
+def uniform(key, low=0.0, high=1.0, *, shape, dtype):
     return jax.random.uniform(_key(key), shape, dtype, low, high)
 
 
 @defop("normal", "opaque", differentiable=False)
-def normal(key, *, shape, dtype, mean=0.0, std=1.0):
+def normal(key, mean=0.0, std=1.0, *, shape, dtype):
     return mean + std * jax.random.normal(_key(key), shape, dtype)
 
 

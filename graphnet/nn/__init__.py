@@ -6,14 +6,31 @@ from ._activation import (
     ELU, GELU, Dropout, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
     Softmax, Softplus, Tanh,
 )
+from ._conv import (
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
+    AvgPool2d, Conv1d, Conv2d, Dropout1d, Dropout2d, MaxPool1d, MaxPool2d,
+)
+from ._norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LocalResponseNorm
 from ._containers import ModuleDict, ModuleList, Sequential
 from ._linear import Flatten, Identity, Linear, Unflatten
 from ._loss import CrossEntropyLoss, MSELoss, NLLLoss
 from ._module import Module
+from ._attention import Embedding, MultiheadAttention, TransformerEncoderLayer
+from ._loss_extra import BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss
+from ._rnn import GRU, LSTM, RNN, RNNBase
+from ._param_containers import ParameterDict, ParameterList
 
 __all__ = [
     "Parameter", "functional", "init", "Module", "Sequential", "ModuleList", "ModuleDict",
     "Linear", "Identity", "Flatten", "Unflatten", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Tanh",
     "LeakyReLU", "ELU", "GELU", "Softplus", "Hardtanh", "PReLU", "Softmax", "LogSoftmax",
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
+    "ParameterList", "ParameterDict",
+]
+__all__ += [
+    "Embedding", "MultiheadAttention", "TransformerEncoderLayer", "RNNBase", "RNN", "GRU", "LSTM",
+    "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Dropout1d", "Dropout2d",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm",
 ]

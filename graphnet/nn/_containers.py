@@ -40,11 +40,11 @@ class Sequential(Module):
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
         for key in keys:
             del self._modules[key]
-        # PyTorch renumbers after deletion so positional names stay 0..n-1
-        items = list(self._modules.items())
+        # torch 2.13 renumbers every child 0..n-1 after a deletion, named ones included
+        modules = list(self._modules.values())
         self._modules.clear()
-        for i, (key, module) in enumerate(items):
-            self._modules[str(i) if key.isdigit() else key] = module
+        for i, module in enumerate(modules):
+            self._modules[str(i)] = module
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -115,3 +115,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
         raise ShapeError(f"mse_loss: input {list(input.shape)} and target "
                          f"{list(target.shape)} must have the same shape")
     return dispatch("mse_loss", input, target, reduction=reduction)
+
+
+from .functional_seq import *  # noqa: E402,F401,F403
+from .functional_conv import *  # noqa: E402,F401,F403

@@ -1,0 +1,238 @@
+"""Convolution, pooling, resampling and padding kernels (NCHW layouts, like PyTorch).
+
+Pools and resampling work on the trailing `len(kernel_size)` (or `len(size)`) axes and
+accept any leading axes. Output sizes and index tables are computed with NumPy from static
+shapes, so every kernel stays one XLA computation."""
+
+from __future__ import annotations
+
+import itertools
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from ._table import defop
+
+
+@defop("conv", "contraction", torch_name="torch.nn.functional.conv2d")
+def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
+    """x [N, C_in, *spatial], weight [C_out, C_in/groups, *kernel]; padding: (lo, hi) pairs."""
+    nd = weight.ndim - 2
+    axes = "DHW"[-nd:] if nd <= 3 else None
+    assert axes is not None, f"conv supports 1 to 3 spatial dims, got {nd}"
+    dims = lax.conv_dimension_numbers(x.shape, weight.shape,
+                                      ("NC" + axes, "OI" + axes, "NC" + axes))
+    y = lax.conv_general_dilated(x, weight, stride, padding, rhs_dilation=dilation,
+                                 dimension_numbers=dims, feature_group_count=groups)
+    return y if bias is None else y + bias.reshape((1, -1) + (1,) * nd)
+
+
+def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape: with ceil_mode the last window may hang over the
+    right edge, but it must start inside the input or the left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode):
+    """All pooling windows as one stack: [prod(kernel_size), *leading, *out]. Entry j holds,
+    for every window, the element at kernel offset j (row-major), so reducing over axis 0
+    visits each window's elements in PyTorch's scan order."""
+    nd = len(kernel_size)
+    spatial = x.shape[x.ndim - nd:]
+    out = [pool_out_size(n, k, s, p, d, ceil_mode)
+           for n, k, s, p, d in zip(spatial, kernel_size, stride, padding, dilation, strict=True)]
+    # Pad so the padded length is exactly what the last window needs (may crop on the right).
+    dims = list(zip(spatial, kernel_size, stride, padding, dilation, out, strict=True))
+    config = [(0, 0, 0)] * (x.ndim - nd) + [(p, (o - 1) * s + d * (k - 1) + 1 - n - p, 0)
+                                            for n, k, s, p, d, o in dims]
+    x = lax.pad(x, jnp.asarray(fill, x.dtype), config)
+    views = []
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        index = (Ellipsis,) + tuple(slice(j * d, j * d + (o - 1) * s + 1, s)
+                                    for j, (_, _, s, _, d, o) in zip(offset, dims, strict=True))
+        views.append(x[index])
+    return jnp.stack(views)
+
+
+def _lowest(dtype):
+    return -jnp.inf if jnp.issubdtype(dtype, jnp.floating) else jnp.iinfo(dtype).min
+
+
+def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """(values, flat spatial indices). The gradient goes only to the first maximum of each
+    window (argmax + gather, PyTorch's rule), not split between ties as `max` would do."""
+    nd = len(kernel_size)
+    spatial = x.shape[x.ndim - nd:]
+    args = (kernel_size, stride, padding, dilation, ceil_mode)
+    values = _windows(x, _lowest(x.dtype), *args)
+    flat = jnp.arange(int(np.prod(spatial)), dtype=jnp.int64).reshape(spatial)
+    where = _windows(jnp.broadcast_to(flat, x.shape), -1, *args)
+    pick = jnp.argmax(values, axis=0)[None]
+    return (jnp.take_along_axis(values, pick, axis=0)[0],
+            jnp.take_along_axis(where, pick, axis=0)[0])
+
+
+@defop("max_pool", "reduction", torch_name="torch.nn.functional.max_pool2d")
+def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
+
+
+@defop("max_pool_with_indices", "reduction", n_outputs=2,
+       torch_name="torch.nn.functional.max_pool2d_with_indices")
+def max_pool_with_indices(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def _avg_divisor(n, k, s, p, out, count_include_pad):
+    """Per-output-position divisor along one axis, as PyTorch's avg_pool computes it: the
+    window clipped to the padded input (or to the input itself without count_include_pad)."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, n + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, n) - np.maximum(start, 0)
+
+
+@defop("avg_pool", "reduction", torch_name="torch.nn.functional.avg_pool2d")
+def avg_pool(x, *, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True,
+             divisor_override=None):
+    nd = len(kernel_size)
+    ones = (1,) * nd
+    total = jnp.sum(_windows(x, 0, kernel_size, stride, padding, ones, ceil_mode), axis=0)
+    if divisor_override:
+        return total / jnp.asarray(divisor_override, x.dtype)
+    divisor = np.ones((), np.int64)
+    for axis, (n, k, s, p) in enumerate(zip(x.shape[x.ndim - nd:], kernel_size, stride,
+                                            padding, strict=True)):
+        d = _avg_divisor(n, k, s, p, total.shape[x.ndim - nd + axis], count_include_pad)
+        divisor = np.multiply.outer(divisor, d)
+    return total / jnp.asarray(divisor, x.dtype)
+
+
+def adaptive_bins(n: int, out: int):
+    """PyTorch's adaptive pooling bins: [floor(i*n/out), ceil((i+1)*n/out)) for i < out."""
+    return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
+
+
+def _gather_bins(x, axis: int, out: int):
+    """x with `axis` replaced by [out, width]: bin i's elements, padded to the widest bin by
+    repeating its last element (harmless for max; masked out for averages). One gather per
+    axis keeps the program small however many bins there are. Returns (bins, valid mask)."""
+    bins = adaptive_bins(x.shape[axis], out)
+    width = max(b - a for a, b in bins)
+    table = np.array([[min(a + j, b - 1) for j in range(width)] for a, b in bins])
+    valid = np.array([[a + j < b for j in range(width)] for a, b in bins])
+    gathered = jnp.take(x, table.reshape(-1), axis=axis, mode="clip")
+    shape = x.shape[:axis] + (out, width) + x.shape[axis + 1:]
+    mask_shape = (out, width) + (1,) * (x.ndim - axis - 1)
+    return gathered.reshape(shape), valid.reshape(mask_shape)
+
+
+@defop("adaptive_avg_pool", "reduction",
+       torch_name="torch.nn.functional.adaptive_avg_pool2d")
+def adaptive_avg_pool(x, *, output_size):
+    # An average over a rectangle is an average of averages, one axis at a time.
+    nd = len(output_size)
+    for axis, out in zip(range(x.ndim - nd, x.ndim), output_size, strict=True):
+        gathered, valid = _gather_bins(x, axis, out)
+        total = jnp.sum(jnp.where(valid, gathered, jnp.zeros((), x.dtype)), axis=axis + 1)
+        x = total / jnp.asarray(valid.sum(axis=1), x.dtype)
+    return x
+
+
+def _adaptive_max_pool(x, output_size):
+    """Separable argmax, last axis first: the first maximum per row, then the first row,
+    which is the first maximum in row-major order (PyTorch's choice). Indices travel along."""
+    nd = len(output_size)
+    spatial = x.shape[x.ndim - nd:]
+    index = jnp.broadcast_to(jnp.arange(int(np.prod(spatial)), dtype=jnp.int64)
+                             .reshape(spatial), x.shape)
+    for axis, out in reversed(list(zip(range(x.ndim - nd, x.ndim), output_size, strict=True))):
+        values, _ = _gather_bins(x, axis, out)
+        indices, _ = _gather_bins(index, axis, out)
+        pick = jnp.argmax(values, axis=axis + 1, keepdims=True)
+        x = jnp.take_along_axis(values, pick, axis=axis + 1).squeeze(axis + 1)
+        index = jnp.take_along_axis(indices, pick, axis=axis + 1).squeeze(axis + 1)
+    return x, index
+
+
+@defop("adaptive_max_pool", "reduction",
+       torch_name="torch.nn.functional.adaptive_max_pool2d")
+def adaptive_max_pool(x, *, output_size):
+    return _adaptive_max_pool(x, output_size)[0]
+
+
+@defop("adaptive_max_pool_with_indices", "reduction", n_outputs=2,
+       torch_name="torch.nn.functional.adaptive_max_pool2d_with_indices")
+def adaptive_max_pool_with_indices(x, *, output_size):
+    return _adaptive_max_pool(x, output_size)
+
+
+@defop("local_response_norm", "reduction",
+       torch_name="torch.nn.functional.local_response_norm")
+def local_response_norm(x, *, size, alpha, beta, k):
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta; the window is
+    zero-padded by size//2 before and (size-1)//2 after each channel, as in PyTorch."""
+    square = x * x
+    config = [(0, 0, 0), (size // 2, (size - 1) // 2, 0)] + [(0, 0, 0)] * (x.ndim - 2)
+    padded = lax.pad(square, jnp.zeros((), x.dtype), config)
+    channels = x.shape[1]
+    total = sum(lax.slice_in_dim(padded, j, j + channels, axis=1) for j in range(size))
+    return x / (total / size * alpha + k) ** beta
+
+
+def _source_index(mode, n_in, n_out, scale, align_corners, dtype):
+    """Float source coordinate of every output position along one axis (PyTorch's
+    area_pixel_compute_source_index, computed in the input's precision like PyTorch's CPU
+    kernels). `scale` is the user's scale_factor or None."""
+    dst = np.arange(n_out, dtype=dtype)
+    if align_corners:
+        ratio = dtype((n_in - 1) / (n_out - 1)) if n_out > 1 else dtype(0)
+        return ratio * dst
+    ratio = dtype(1.0 / scale) if scale else dtype(n_in) / dtype(n_out)
+    if mode == "nearest":
+        return ratio * dst
+    if mode == "nearest-exact":
+        return ratio * (dst + dtype(0.5))
+    return np.maximum(ratio * (dst + dtype(0.5)) - dtype(0.5), dtype(0))
+
+
+@defop("interpolate", "opaque", torch_name="torch.nn.functional.interpolate")
+def interpolate(x, *, size, scales, mode, align_corners=False):
+    """Resample the trailing len(size) axes. mode: nearest, nearest-exact or linear (the
+    separable form of bilinear/trilinear)."""
+    nd = len(size)
+    dtype = np.float64 if x.dtype == jnp.float64 else np.float32
+    for axis, out, scale in zip(range(x.ndim - nd, x.ndim), size, scales, strict=True):
+        n_in = x.shape[axis]
+        src = _source_index(mode, n_in, out, scale, align_corners, dtype)
+        if mode in ("nearest", "nearest-exact"):
+            x = jnp.take(x, np.minimum(np.floor(src).astype(np.int64), n_in - 1), axis=axis,
+                         mode="clip")
+            continue
+        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        w1 = np.clip(src - i0, 0, 1).astype(dtype)
+        shape = [1] * x.ndim
+        shape[axis] = out
+        w1 = jnp.asarray(w1.reshape(shape), x.dtype)
+        x = (jnp.take(x, i0, axis=axis, mode="clip") * (1 - w1)
+             + jnp.take(x, i1, axis=axis, mode="clip") * w1)
+    return x
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+@defop("pad", "broadcast", torch_name="torch.nn.functional.pad")
+def pad(x, *, pads, mode="constant", value=0.0):
+    """pads: one (before, after) pair per axis of x. Negative constant padding crops."""
+    if mode == "constant":
+        return lax.pad(x, jnp.asarray(value, x.dtype), [(lo, hi, 0) for lo, hi in pads])
+    return jnp.pad(x, pads, mode=_PAD_MODES[mode])
+

@@ -1,0 +1,95 @@
+"""Normalisation kernels (batch, layer, group, Lp), and channel dropout.
+
+Affine parameters are optional inputs after x; `has_weight`/`has_bias` say which are
+present, since PyTorch allows either one alone (`BatchNorm(..., bias=False)`)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ._table import defop
+
+
+def _affine(y, params, has_weight, has_bias, shape):
+    params = list(params)
+    if has_weight:
+        y = y * params.pop(0).reshape(shape)
+    if has_bias:
+        y = y + params.pop(0).reshape(shape)
+    return y
+
+
+def _channel_shape(x):
+    return (1, -1) + (1,) * (x.ndim - 2)
+
+
+@defop("batch_norm_train", "reduction", n_outputs=3,
+       torch_name="torch.nn.functional.batch_norm")
+def batch_norm_train(x, *params, eps, has_weight=False, has_bias=False):
+    """Normalise with the batch statistics of each channel (dim 1). Returns (y, batch mean,
+    unbiased batch variance); the last two feed the running statistics and carry no grad."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    count = x.size // x.shape[1]
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    centred = x - mean
+    var = jnp.mean(centred * centred, axis=axes, keepdims=True)
+    y = _affine(centred * lax.rsqrt(var + eps), params, has_weight, has_bias, _channel_shape(x))
+    unbiased = var.reshape(-1) * (count / max(count - 1, 1))
+    return y, lax.stop_gradient(mean.reshape(-1)), lax.stop_gradient(unbiased)
+
+
+@defop("batch_norm_eval", "broadcast", nondiff_inputs=(1, 2),
+       torch_name="torch.nn.functional.batch_norm")
+def batch_norm_eval(x, running_mean, running_var, *params, eps, has_weight=False,
+                    has_bias=False):
+    shape = _channel_shape(x)
+    y = (x - running_mean.reshape(shape)) * lax.rsqrt(running_var.reshape(shape) + eps)
+    return _affine(y, params, has_weight, has_bias, shape)
+
+
+@defop("layer_norm", "reduction", torch_name="torch.nn.functional.layer_norm")
+def layer_norm(x, *params, normalized_ndim, eps, has_weight=False, has_bias=False):
+    axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    centred = x - mean
+    var = jnp.mean(centred * centred, axis=axes, keepdims=True)
+    shape = x.shape[x.ndim - normalized_ndim:]
+    return _affine(centred * lax.rsqrt(var + eps), params, has_weight, has_bias, shape)
+
+
+@defop("group_norm", "reduction", torch_name="torch.nn.functional.group_norm")
+def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
+    """Statistics over each group of C/num_groups channels and all spatial positions."""
+    grouped = x.reshape(x.shape[0], num_groups, -1)
+    mean = jnp.mean(grouped, axis=2, keepdims=True)
+    centred = grouped - mean
+    var = jnp.mean(centred * centred, axis=2, keepdims=True)
+    y = (centred * lax.rsqrt(var + eps)).reshape(x.shape)
+    return _affine(y, params, has_weight, has_bias, _channel_shape(x))
+
+
+@defop("normalize", "reduction", torch_name="torch.nn.functional.normalize")
+def normalize(x, *, p, dim, eps):
+    """x / max(||x||_p, eps) along dim. The norm of an all-zero slice gets a zero gradient,
+    as in PyTorch, instead of the NaN that d sqrt(0) would give."""
+    if p == float("inf"):
+        norm = jnp.max(jnp.abs(x), axis=dim, keepdims=True)
+    else:
+        powered = x * x if p == 2 else jnp.abs(x) ** p
+        total = jnp.sum(powered, axis=dim, keepdims=True)
+        nonzero = total > 0
+        safe = jnp.where(nonzero, total, 1)
+        root = jnp.sqrt(safe) if p == 2 else safe ** (1.0 / p)
+        norm = jnp.where(nonzero, root, 0)
+    return x / jnp.maximum(norm, eps)
+
+
+@defop("channel_dropout", "opaque", nondiff_inputs=(1,),
+       torch_name="torch.nn.functional.dropout2d")
+def channel_dropout(x, key, *, p):
+    """Zero whole channels: one Bernoulli draw per (sample, channel) of x [N, C, ...]."""
+    mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)
+    keep = jax.random.bernoulli(jax.random.wrap_key_data(key), 1.0 - p, mask_shape)
+    return jnp.where(keep, x / (1.0 - p), jnp.zeros((), x.dtype))

@@ -1,0 +1,130 @@
+"""Sequence kernels: embedding lookup, recurrent layers and attention.
+
+A recurrent layer is one op per layer and direction: the input projection of every time step is
+one matmul outside the loop, and `jax.lax.scan` carries the hidden state through time, so the IR
+shows `lstm_layer(...)` rather than T unrolled cells, and XLA compiles the loop once. The ops run
+forward in time; a reverse direction flips its input and output around the op (nn/_rnn.py), so
+both directions share one compiled kernel (and one compiled VJP) per shape."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ._table import defop
+
+
+@defop("embedding", "opaque", nondiff_inputs=(1,), torch_name="torch.nn.functional.embedding")
+def embedding(weight, indices, *, padding_idx=None):
+    """Rows of `weight` [num_embeddings, dim] picked by integer `indices` (any shape)."""
+    if padding_idx is not None:
+        # NOTE: PyTorch reads the padding row as stored but never sends it a gradient.
+        frozen = (jnp.arange(weight.shape[0]) == padding_idx)[:, None]
+        weight = jnp.where(frozen, jax.lax.stop_gradient(weight), weight)
+    # Out-of-range indices (negative ones too) read NaN rows rather than wrapping around;
+    # F.embedding raises for them eagerly, a compiled graph cannot.
+    indices = jnp.where(indices < 0, weight.shape[0], indices)
+    return jnp.take(weight, indices, axis=0, mode="fill")
+
+
+def _input_projection(x, w_ih, biases):
+    """x [T, B, I] -> x W_ih^T + b_ih for all time steps at once, [T, B, G*H]."""
+    xw = jnp.matmul(x, w_ih.T)
+    return xw + biases[0] if biases else xw
+
+
+def _recurrent_bias(biases):
+    return biases[1] if biases else 0.0
+
+
+@defop("rnn_layer", "opaque", n_outputs=2)
+def rnn_layer(x, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
+    """One direction of one Elman RNN layer. x [T, B, I] (time-major), h0 [B, H], weights as in
+    PyTorch, optional (b_ih, b_hh). Returns (outputs [T, B, H], final hidden state [B, H]).
+
+    h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act = tanh or relu."""
+    act = jnp.tanh if nonlinearity == "tanh" else jax.nn.relu
+    b_hh = _recurrent_bias(biases)
+
+    def step(h, xw_t):
+        h = act(xw_t + jnp.matmul(h, w_hh.T) + b_hh)
+        return h, h
+
+    final, outputs = jax.lax.scan(step, h0, _input_projection(x, w_ih, biases))
+    return outputs, final
+
+
+@defop("gru_layer", "opaque", n_outputs=2)
+def gru_layer(x, h0, w_ih, w_hh, *biases):
+    """One direction of one GRU layer; gates stacked (r, z, n) like PyTorch.
+
+    r = sig(W_ir x + b_ir + W_hr h + b_hr), z likewise,
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h."""
+    b_hh = _recurrent_bias(biases)
+
+    def step(h, xw_t):
+        x_r, x_z, x_n = jnp.split(xw_t, 3, axis=-1)
+        h_r, h_z, h_n = jnp.split(jnp.matmul(h, w_hh.T) + b_hh, 3, axis=-1)
+        r = jax.nn.sigmoid(x_r + h_r)
+        z = jax.nn.sigmoid(x_z + h_z)
+        n = jnp.tanh(x_n + r * h_n)
+        h = (1.0 - z) * n + z * h
+        return h, h
+
+    final, outputs = jax.lax.scan(step, h0, _input_projection(x, w_ih, biases))
+    return outputs, final
+
+
+@defop("lstm_layer", "opaque", n_outputs=3)
+def lstm_layer(x, h0, c0, w_ih, w_hh, *biases):
+    """One direction of one LSTM layer; gates stacked (i, f, g, o) like PyTorch.
+    Returns (outputs [T, B, H], final h [B, H], final c [B, H])."""
+    b_hh = _recurrent_bias(biases)
+
+    def step(carry, xw_t):
+        h, c = carry
+        i, f, g, o = jnp.split(xw_t + jnp.matmul(h, w_hh.T) + b_hh, 4, axis=-1)
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h, c), h
+
+    (h, c), outputs = jax.lax.scan(step, (h0, c0), _input_projection(x, w_ih, biases))
+    return outputs, h, c
+
+
+def _safe_softmax(scores):
+    """Softmax over the last axis where a row that is masked out entirely gives zeros, not NaN
+    (PyTorch's SDPA does the same). Written so that such rows also get zero, not NaN, grads."""
+    top = jnp.max(scores, axis=-1, keepdims=True)
+    top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0.0))
+    e = jnp.exp(scores - top)
+    total = jnp.sum(e, axis=-1, keepdims=True)
+    return e / jnp.where(total == 0, 1.0, total)
+
+
+# NOTE: no nondiff_inputs: a float mask gets gradients like in PyTorch, while bool masks and
+# RNG keys never require grad (the key's position also depends on whether there is a mask).
+@defop("scaled_dot_product_attention", "opaque", n_outputs=2,
+       torch_name="torch.nn.functional.scaled_dot_product_attention")
+def scaled_dot_product_attention(q, k, v, *extra, scale, is_causal=False, has_mask=False,
+                                 dropout_p=0.0, safe_softmax=True):
+    """softmax(q k^T * scale + mask) v over the last two axes: q [..., L, E], k [..., S, E],
+    v [..., S, Ev]. Returns (output [..., L, Ev], attention weights [..., L, S] after dropout).
+
+    `extra` is the mask when `has_mask` (bool: True = may attend; float: added to the scores),
+    then an RNG key when `dropout_p` > 0. `safe_softmax=False` keeps NaN for fully masked rows,
+    as PyTorch's MultiheadAttention does when it returns weights."""
+    extra = list(extra)
+    scores = jnp.matmul(q, jnp.swapaxes(k, -1, -2)) * jnp.asarray(scale, q.dtype)
+    if has_mask:
+        mask = extra.pop(0)
+        scores = jnp.where(mask, scores, -jnp.inf) if mask.dtype == jnp.bool_ else scores + mask
+    if is_causal:
+        causal = jnp.tril(jnp.ones(scores.shape[-2:], jnp.bool_))
+        scores = jnp.where(causal, scores, -jnp.inf)
+    weights = _safe_softmax(scores) if safe_softmax else jax.nn.softmax(scores, axis=-1)
+    if dropout_p:
+        key = jax.random.wrap_key_data(extra.pop(0))
+        keep = jax.random.bernoulli(key, 1.0 - dropout_p, weights.shape)
+        weights = jnp.where(keep, weights / (1.0 - dropout_p), jnp.zeros((), weights.dtype))
+    return jnp.matmul(weights, v), weights

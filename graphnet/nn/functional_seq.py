@@ -1,0 +1,292 @@
+"""The rest of `graphnet.nn.functional`: embedding, attention and the losses beyond
+cross-entropy/MSE. Re-exported by `functional.py`, so users write `F.kl_div`, `F.embedding` ..."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import jax
+
+from .. import _dispatch
+from .. import _factories as fac
+from .. import _math as M
+from .. import _random
+from .._dispatch import dispatch
+from .._errors import ShapeError
+from .._tensor import Tensor
+
+__all__ = [
+    "embedding", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "scaled_dot_product_attention",
+    "multi_head_attention_forward",
+]
+
+
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated `size_average`/`reduce` flags win over `reduction` when given."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _reduction(size_average, reduce, reduction: str, allowed=("none", "mean", "sum")) -> str:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in allowed:
+        raise ValueError(f"{reduction} is not a valid value for reduction; use one of {allowed}")
+    return reduction
+
+
+def _error(message: str) -> ShapeError:
+    path = _dispatch.module_path()
+    return ShapeError(f"{path + ': ' if path else ''}{message}")
+
+
+def _same_shape(fn: str, input: Tensor, target: Tensor) -> None:
+    # NOTE: PyTorch broadcasts mismatched shapes with a warning; that is nearly always a bug
+    # (a [N, 1] prediction against an [N] target), so graphnet refuses it.
+    if tuple(input.shape) != tuple(target.shape):
+        raise _error(f"{fn}: input {list(input.shape)} and target {list(target.shape)} must "
+                     f"have the same shape; reshape one, e.g. `target.view_as(input)`")
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Tensor:
+    """Rows of `weight` selected by the integer tensor `input`: out[...] = weight[input[...]].
+
+    >>> F.embedding(graphnet.tensor([[0, 2]]), graphnet.randn(3, 4)).shape
+    graphnet.Size([1, 2, 4])
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported by graphnet; leave them at their defaults")
+    if input.dtype.is_floating_point or input.dtype.name == "bool":
+        raise TypeError(f"embedding: indices must be integers (graphnet.int64), got {input.dtype}; "
+                        f"use `input.long()`")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"padding_idx {padding_idx} must be within num_embeddings ({num})")
+        padding_idx %= num
+    value = input._value
+    if isinstance(value, jax.Array) and value.size:
+        # Eagerly, check the range like PyTorch does (a traced graph cannot; out-of-range rows
+        # read as NaN there). Negative indices are errors, not counted from the end.
+        lo, hi = int(value.min()), int(value.max())
+        if lo < 0 or hi >= num:
+            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for "
+                             f"{num} embeddings")
+    return dispatch("embedding", weight, input, padding_idx=padding_idx)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
+    """mean/sum/none of |input - target|."""
+    _same_shape("l1_loss", input, target)
+    return dispatch("l1_loss", input, target, reduction=_reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Quadratic for |input - target| < beta, linear beyond (L1 when beta = 0)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    _same_shape("smooth_l1_loss", input, target)
+    return dispatch("smooth_l1_loss", input, target, beta=float(beta),
+                    reduction=_reduction(size_average, reduce, reduction))
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """Quadratic for |input - target| < delta, delta-scaled linear beyond."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    _same_shape("huber_loss", input, target)
+    return dispatch("huber_loss", input, target, delta=float(delta),
+                    reduction=_reduction(None, None, reduction))
+
+
+def _float_target(fn: str, input: Tensor, target: Tensor) -> None:
+    if not target.dtype.is_floating_point:
+        raise TypeError(f"{fn}: target has dtype {target.dtype}; it holds probabilities, so it "
+                        f"must be floating point like the input ({input.dtype}): use "
+                        f"`target.float()`")
+    _same_shape(fn, input, target)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """BCE on probabilities `input` in [0, 1] against float targets of the same shape."""
+    _float_target("binary_cross_entropy", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    args = (input, target) if weight is None else (input, target, weight)
+    return dispatch("binary_cross_entropy", *args, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid + BCE in one numerically stable op; `pos_weight` weighs positive targets."""
+    _float_target("binary_cross_entropy_with_logits", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    extra = [t for t in (weight, pos_weight) if t is not None]
+    return dispatch("binary_cross_entropy_with_logits", input, target, *extra,
+                    has_weight=weight is not None, has_pos_weight=pos_weight is not None,
+                    reduction=reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise; `input` holds log-probabilities. Use
+    reduction='batchmean' for the mathematical KL divergence of a batch."""
+    _same_shape("kl_div", input, target)
+    reduction = _reduction(size_average, reduce, reduction,
+                           allowed=("none", "mean", "sum", "batchmean"))
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size. 'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.", stacklevel=2)
+    return dispatch("kl_div", input, target, reduction=reduction, log_target=bool(log_target))
+
+
+# ---- attention --------------------------------------------------------------------------------
+def _attention(q, k, v, mask, *, scale, is_causal=False, dropout_p=0.0, safe_softmax=True):
+    extra = ([] if mask is None else [mask]) + ([_random.key()] if dropout_p else [])
+    return dispatch("scaled_dot_product_attention", q, k, v, *extra, scale=float(scale),
+                    is_causal=bool(is_causal), has_mask=mask is not None,
+                    dropout_p=float(dropout_p), safe_softmax=safe_softmax)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(query key^T * scale + mask) value over the last two axes, as one op.
+
+    A bool `attn_mask` marks where attention is allowed (True); a float mask is added to the
+    scores. Rows with nothing to attend to give zeros, like PyTorch."""
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported; "
+                                  "repeat key/value heads with `repeat_interleave` instead")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or "
+                           "is_causal=True, not both")
+    if attn_mask is not None and attn_mask.dtype.name != "bool":
+        attn_mask = attn_mask.to(query.dtype)
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    return _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal,
+                      dropout_p=dropout_p)[0]
+
+
+def _additive_mask(mask: Tensor, dtype) -> Tensor:
+    """PyTorch's MultiheadAttention masks: bool True = masked out (becomes -inf); float added."""
+    if mask.dtype.name == "bool":
+        return M.masked_fill(fac.zeros(tuple(mask.shape), dtype=dtype), mask, float("-inf"))
+    if not mask.dtype.is_floating_point:
+        raise TypeError(f"attention masks must be bool or float, got {mask.dtype}")
+    return mask.to(dtype)
+
+
+def _merged_mask(attn_mask, key_padding_mask, n, heads, tgt, src, dtype):
+    """attn_mask [L, S] or [N*H, L, S] and key_padding_mask [N, S] -> one additive mask that
+    broadcasts against scores [N, H, L, S] (None when there is no mask)."""
+    merged = None
+    if attn_mask is not None:
+        if attn_mask.dim() == 2 and tuple(attn_mask.shape) == (tgt, src):
+            merged = _additive_mask(attn_mask, dtype).reshape(1, 1, tgt, src)
+        elif attn_mask.dim() == 3 and tuple(attn_mask.shape) == (n * heads, tgt, src):
+            merged = _additive_mask(attn_mask, dtype).reshape(n, heads, tgt, src)
+        else:
+            raise _error(f"attn_mask has shape {list(attn_mask.shape)}; expected [{tgt}, {src}] "
+                         f"or [{n * heads}, {tgt}, {src}] (batch * num_heads, L, S)")
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (n, src):
+            raise _error(f"key_padding_mask has shape {list(key_padding_mask.shape)}; expected "
+                         f"[{n}, {src}] (batch, S)")
+        padding = _additive_mask(key_padding_mask, dtype).reshape(n, 1, 1, src)
+        merged = padding if merged is None else merged + padding
+    return merged
+
+
+def _in_projection(query, key, value, weight, bias):
+    from .functional import linear
+
+    if query is key and key is value:  # self-attention: one matmul for q, k and v
+        return M.chunk(linear(query, weight, bias), 3, dim=-1)
+    weights = M.chunk(weight, 3, dim=0)
+    biases = M.chunk(bias, 3, dim=0) if bias is not None else (None, None, None)
+    return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases,
+                                                         strict=True))
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """PyTorch's functional multi-head attention. Sequence-first: query [L, N, E], key and
+    value [S, N, E] (or [L, E] / [S, E] unbatched). Returns (output, weights or None)."""
+    from .functional import linear
+
+    if bias_k is not None or bias_v is not None or add_zero_attn or use_separate_proj_weight \
+            or static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward: bias_k/bias_v, add_zero_attn, "
+                                  "separate projection weights and static_k/v are not supported")
+    return _multi_head_attention(
+        query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+        lambda x: linear(x, out_proj_weight, out_proj_bias), dropout_p, training,
+        key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal)
+
+
+def _multi_head_attention(query, key, value, embed_dim, num_heads, in_proj_weight, in_proj_bias,
+                          out_proj, dropout_p, training, key_padding_mask, need_weights,
+                          attn_mask, average_attn_weights, is_causal):
+    """multi_head_attention_forward with the output projection as a callable: the
+    MultiheadAttention module passes its `out_proj` submodule, so a trace names its weights."""
+    batched = query.dim() == 3
+    if not batched:
+        query, key, value = _unsqueeze_same(query, key, value)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt, n, _ = query.shape
+    src = key.shape[0]
+    if query.shape[-1] != embed_dim or key.shape[-1] != embed_dim or \
+            tuple(key.shape) != tuple(value.shape) or key.shape[1] != n:
+        raise _error(f"expected query [L, N, {embed_dim}] and key, value [S, N, {embed_dim}], "
+                     f"got {list(query.shape)}, {list(key.shape)}, {list(value.shape)}")
+    head_dim = embed_dim // num_heads
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
+                           "nn.Transformer.generate_square_subsequent_mask to create it.")
+    # PyTorch trusts the hint (and ignores the mask) only on its fused path: no padding mask and
+    # no weights requested. Elsewhere the mask itself is used.
+    causal = is_causal and key_padding_mask is None and not need_weights
+    mask = _merged_mask(None if causal else attn_mask, key_padding_mask, n, num_heads, tgt, src,
+                        query.dtype)
+    q, k, v = _in_projection(query, key, value, in_proj_weight, in_proj_bias)
+    # [L, N, E] -> [N, H, L, head_dim]
+    q, k, v = (x.reshape(x.shape[0], n, num_heads, head_dim).permute(1, 2, 0, 3)
+               for x in (q, k, v))
+    out, weights = _attention(q, k, v, mask, scale=1.0 / math.sqrt(head_dim), is_causal=causal,
+                              dropout_p=dropout_p if training else 0.0,
+                              safe_softmax=not need_weights)
+    out = out_proj(out.permute(2, 0, 1, 3).reshape(tgt, n, embed_dim))
+    if not need_weights:
+        return (out if batched else out.squeeze(1)), None
+    if average_attn_weights:
+        weights = weights.mean(dim=1)
+    return (out, weights) if batched else (out.squeeze(1), weights.squeeze(0))
+
+
+def _unsqueeze_same(query, key, value):
+    """Add the batch axis, keeping `query is key` (self-attention) detectable afterwards."""
+    q = query.unsqueeze(1)
+    k = q if key is query else key.unsqueeze(1)
+    v = k if value is key else (q if value is query else value.unsqueeze(1))
+    return q, k, v

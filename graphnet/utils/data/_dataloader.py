@@ -1,0 +1,100 @@
+"""`DataLoader`: iterate over a dataset in (shuffled) mini-batches.
+
+Data is loaded in the main process. `num_workers`, `pin_memory` and the other process
+options are accepted so PyTorch code runs unchanged; the batches and their order are the
+same as PyTorch's single-process loading."""
+
+from __future__ import annotations
+
+from ... import _factories as fac
+from ._collate import default_collate, default_convert
+from ._dataset import Subset, TensorDataset
+from ._sampler import BatchSampler, RandomSampler, SequentialSampler
+
+
+class DataLoader:
+    """Batches of `dataset`, e.g. `DataLoader(TensorDataset(x, y), batch_size=64,
+    shuffle=True)`.
+
+    `shuffle=True` draws a new order every epoch from `generator` (a `graphnet.Generator`)
+    or, by default, from the global generator: after `graphnet.manual_seed(s)` the epochs
+    come in the same order on every run. `drop_last=True` drops a final short batch.
+
+    >>> for x, y in DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True):
+    ...     loss = F.cross_entropy(model(x), y)
+    """
+
+    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler=None, batch_sampler=None, num_workers: int = 0, collate_fn=None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True):
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"num_workers option should be non-negative; got {num_workers!r}")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle \
+                else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset = dataset
+        self.batch_size, self.drop_last = batch_size, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.generator = generator
+        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
+        self.persistent_workers = persistent_workers
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None else default_convert
+        self.collate_fn = collate_fn
+
+    def __iter__(self):
+        if self.batch_sampler is None:  # no auto-batching: one converted sample at a time
+            for index in self.sampler:
+                yield self.collate_fn(self.dataset[index])
+            return
+        for indices in self.batch_sampler:
+            yield self._fetch(indices)
+
+    def _fetch(self, indices: list[int]):
+        if self.collate_fn is default_collate:
+            rows = _rows_of_tensor_dataset(self.dataset, indices)
+            if rows is not None:
+                return rows
+        getitems = getattr(self.dataset, "__getitems__", None)
+        samples = getitems(indices) if callable(getitems) else \
+            [self.dataset[i] for i in indices]
+        return self.collate_fn(samples)
+
+    def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        return len(self.sampler)
+
+
+def _rows_of_tensor_dataset(dataset, indices: list[int]):
+    """A TensorDataset batch (possibly through Subsets) gathered with one indexing op per
+    tensor. It equals default_collate of the samples, without one op per sample."""
+    while isinstance(dataset, Subset):
+        indices = [dataset.indices[i] for i in indices]
+        dataset = dataset.dataset
+    if type(dataset) is not TensorDataset:  # a subclass may override __getitem__
+        return None
+    n = len(dataset)
+    if any(not -n <= i < n for i in indices):
+        bad = next(i for i in indices if not -n <= i < n)
+        raise IndexError(f"index {bad} is out of bounds for a dataset of {n} samples")
+    index = fac.tensor([i % n for i in indices])
+    return [t[index] for t in dataset.tensors]

@@ -1,0 +1,141 @@
+"""Datasets: anything with `__getitem__` (and usually `__len__`), plus the ready-made
+`TensorDataset`, `Subset`, `ConcatDataset` and `random_split`, as in `torch.utils.data`."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Sequence
+
+import numpy as np
+
+from ... import _factories as fac
+from ..._tensor import Tensor
+
+
+class Dataset:
+    """Base class of map-style datasets: subclass it and define `__getitem__` and `__len__`.
+
+    >>> class Squares(Dataset):
+    ...     def __len__(self): return 10
+    ...     def __getitem__(self, i): return graphnet.tensor(float(i)), i * i
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index)")
+
+    def __add__(self, other: "Dataset") -> "ConcatDataset":
+        return ConcatDataset([self, other])
+
+
+def _take(tensor: Tensor, index):
+    """`tensor[index]` where an int index reuses one compiled kernel for every position."""
+    if isinstance(index, (int, np.integer)) and not isinstance(index, (bool, np.bool_)):
+        index, n = int(index), tensor.shape[0]
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
+        # NOTE: graphnet's getitem treats a Python int as a compile-time constant, so
+        # `t[i]` compiles a new kernel for every i. A 1-element index tensor is an op input
+        # instead: one kernel serves the whole dataset.
+        row = tensor[fac.tensor([index % n])]
+        return row.reshape(tuple(tensor.shape[1:]))
+    return tensor[index]
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of the given tensors: `TensorDataset(x, y)[i] == (x[i], y[i])`."""
+
+    def __init__(self, *tensors: Tensor):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        sizes = [t.shape[0] if t.dim() else None for t in tensors]
+        if None in sizes or any(s != sizes[0] for s in sizes):
+            shapes = ", ".join(str(list(t.shape)) for t in tensors)
+            raise ValueError(f"TensorDataset: all tensors must have the same first dimension "
+                             f"(the number of samples); got shapes {shapes}")
+        self.tensors = tuple(tensors)
+
+    def __getitem__(self, index):
+        return tuple(_take(t, index) for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices: Sequence[int]):
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, index):
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices: list[int]) -> list:
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after another (what `dataset_a + dataset_b` returns)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset needs at least one dataset")
+        self.cumulative_sizes, total = [], 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int):
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
+    """Fractions summing to 1 become counts; the remainder goes one by one to the first
+    splits (PyTorch's rule), so `[0.5, 0.5]` of 11 items is `[6, 5]`."""
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        counts = [int(math.floor(n * frac)) for frac in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        return counts
+    return [int(length) for length in lengths]
+
+
+def random_split(dataset, lengths: Sequence[float], generator=None) -> list[Subset]:
+    """Split `dataset` into non-overlapping random `Subset`s of the given lengths (counts, or
+    fractions summing to 1). `generator` (a `graphnet.Generator`) makes it repeatable; by
+    default the global generator is used, so `graphnet.manual_seed` fixes the split.
+
+    >>> train, test = random_split(TensorDataset(x, y), [0.8, 0.2],
+    ...                            generator=graphnet.Generator().manual_seed(42))
+    """
+    n = len(dataset)
+    counts = _split_lengths(n, lengths)
+    if sum(counts) != n:
+        raise ValueError(f"random_split: the lengths {list(lengths)} sum to {sum(counts)}, "
+                         f"but the dataset has {n} samples; pass counts that sum to {n} or "
+                         f"fractions that sum to 1")
+    order = fac.randperm(n, generator=generator).tolist()
+    subsets, start = [], 0
+    for count in counts:
+        subsets.append(Subset(dataset, order[start:start + count]))
+        start += count
+    return subsets
