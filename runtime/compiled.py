@@ -106,21 +106,34 @@ class CompiledFunction:
         stats = []
         if self.debug:
             verify(traced.graph)
-        traced.graph, stats = self._run_passes(traced)
+        plan, stats = self._run_passes(traced)
+        traced.graph = plan.graph
         passes_at = time.perf_counter()
         if log_enabled("graphs"):
             logger.warning("graphnet: graph for %s:\n%s", self.name, traced.graph)
-        artifact = Artifact(traced, lower(traced.graph), self.donate, stats,
-                            traced_at - start, passes_at - traced_at)
+        if self.mode == "plan":
+            from .plan_executor import PlanArtifact
+
+            artifact = PlanArtifact(traced, plan, stats, traced_at - start,
+                                    passes_at - traced_at)
+        else:   # static: the whole graph lowered into one jax.jit; the plan is for explain()
+            artifact = Artifact(traced, lower(traced.graph), self.donate, stats,
+                                traced_at - start, passes_at - traced_at)
+            artifact.plan = plan
         self.cache.setdefault(key, []).append(artifact)
         self.artifacts.append(artifact)
         self._last_key = key
         return artifact
 
     def _run_passes(self, traced):
+        """The pass pipeline over the traced graph: (ExecutionPlan, stat lines)."""
         from compiler.passes import run_pipeline
 
-        return run_pipeline(traced, self.passes, self.disable, self.debug)
+        plan, stats = run_pipeline(traced, self.passes, self.disable, self.debug)
+        if log_enabled("passes"):
+            for line in stats:
+                logger.warning("graphnet: %s: %s", self.name, line)
+        return plan, stats
 
     # ---- introspection -----------------------------------------------------------------------
     @property
@@ -136,7 +149,8 @@ class CompiledFunction:
             "name": self.name, "mode": self.mode, "graphs": len(self.artifacts),
             "recompile_reasons": list(self.recompile_reasons), "fell_back": self.fell_back,
             "per_graph": [{
-                "ops": len(a.graph.nodes), "inputs": len(a.graph.inputs),
+                "ops": len(a.graph.nodes), "kernels": len(a.plan.order), "plan": str(a.plan),
+                "inputs": len(a.graph.inputs),
                 "outputs": len(a.graph.outputs), "calls": a.calls, "pass_stats": a.pass_stats,
                 "trace_s": a.trace_seconds, "passes_s": a.pass_seconds,
                 "first_run_s (XLA compile + run)": a.compile_seconds,

@@ -1,0 +1,94 @@
+"""What the rewriting passes share: infer a node's types, insert a node, redirect a value's
+uses, and the two kinds of node no rewrite may merge or replace (random draws, grad leaves)."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+from graphnet._ops import OPS
+
+from ..ir import Graph, Node, Output, Value
+
+# Ops that draw random numbers from a key input (more are recognised by reading a key, below).
+RANDOM_OPS = frozenset({"rng_split", "uniform", "normal", "randint", "randperm", "dropout",
+                        "channel_dropout", "bernoulli"})
+
+
+def is_random(node: Node) -> bool:
+    """True for ops that consume RNG state: two equal-looking draws are still two draws."""
+    if node.op in RANDOM_OPS:
+        return True
+    return any(v.node is not None and v.node.op == "rng_split" for v in node.input_values())
+
+
+def grad_leaves(graph: Graph) -> set:
+    """Values some grad node differentiates with respect to. They must keep their identity:
+    merging two leaves, or replacing one by another value, would change which gradient is which."""
+    leaves = set()
+    for node in graph.nodes:
+        if node.op == "grad":
+            leaves.update(node.inputs[2 if node.attrs["has_cotangent"] else 1:])
+    return leaves
+
+
+_types_cache: dict = {}
+
+
+def infer_types(op: str, inputs, attrs: dict) -> tuple:
+    """((shape, dtype), ...) of op's outputs on `inputs`, from its kernel via jax.eval_shape.
+    Cached by (op, attributes, input types): a graph repeats the same layer many times."""
+    key = (op, tuple(attrs.items()),
+           tuple(("V", x.shape, x.dtype, x.weak_type) if isinstance(x, Value) else ("L", type(x), x)
+                 for x in inputs))
+    try:
+        types = _types_cache.get(key)
+    except TypeError:           # an unhashable literal: compute without the cache
+        return _eval_types(op, inputs, attrs)
+    if types is None:
+        if len(_types_cache) > 10_000:
+            _types_cache.clear()
+        types = _types_cache[key] = _eval_types(op, inputs, attrs)
+    return types
+
+
+def _eval_types(op: str, inputs, attrs: dict) -> tuple:
+    opdef = OPS[op]
+    specs = [jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)
+             if isinstance(x, Value) else x for x in inputs]
+    out = jax.eval_shape(functools.partial(opdef.impl, **attrs), *specs)
+    outs = out if opdef.n_outputs != 1 else (out,)
+    return tuple((tuple(o.shape), o.dtype) for o in outs)
+
+
+def insert_node(graph: Graph, before: Node, op: str, inputs: list, attrs: dict,
+                origin: Node | None = None) -> Value:
+    """Add a one-output node just before `before` and return its value. It carries the module
+    path and source line of `origin` (the node it stands in for; default `before`)."""
+    origin = origin or before
+    types = infer_types(op, inputs, attrs)
+    node = graph.add_node(op, inputs, attrs, types, origin.module, origin.source)
+    graph.nodes.pop()                       # add_node appends; move it into place
+    graph.nodes.insert(graph.nodes.index(before), node)
+    return node.outputs[0]
+
+
+def replace_uses(graph: Graph, mapping: dict) -> None:
+    """Every read of a key of `mapping` (node inputs and graph outputs) reads its value instead.
+    Graph outputs keep their order and roles: the runtime writes results back by position."""
+    if not mapping:
+        return
+
+    def resolve(x):
+        while isinstance(x, Value) and x in mapping:
+            x = mapping[x]
+        return x
+
+    for node in graph.nodes:
+        if any(isinstance(x, Value) and x in mapping for x in node.inputs):
+            node.inputs = tuple(resolve(x) for x in node.inputs)
+    graph.outputs = [Output(o.role, o.target, resolve(o.value)) for o in graph.outputs]
+
+
+def remove_nodes(graph: Graph, dead: set) -> None:
+    graph.nodes = [n for n in graph.nodes if n not in dead]

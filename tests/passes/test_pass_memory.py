@@ -1,0 +1,54 @@
+"""plan_memory: buffer lifetimes and the estimated peak (golden text), and numbers when the
+plan executor frees buffers after their last reader."""
+
+import numpy as np
+from pass_helpers import numpy_of, outputs_agree
+
+import graphnet
+from compiler import trace
+from compiler.passes import run_pipeline
+
+NAME = "plan_memory"
+
+
+def blocks(x, w):
+    h = (x.matmul(w) + 1.0).relu()
+    s = (x.exp() * 2.0).sum(1)
+    c = graphnet.cat([h, h], 1)
+    return c.tanh().mean(1) + s
+
+
+# Live while k2 runs: %relu (60) + %sum (12) + %cat (120) = 192 bytes, more than at any
+# other kernel (k0: %x + %w + %relu = 188).
+GOLDEN = """\
+plan blocks: 5 kernels
+  k0 contraction[matmul, add, relu](%x, %w) -> (%relu)  flops=150 bytes=188
+  k1 reduction[exp, mul, sum](%x) -> (%sum)  flops=36 bytes=60
+  k2 opaque[cat](%relu) -> (%cat)  flops=30 bytes=180
+  k3 reduction[tanh, mean](%cat) -> (%mean)  flops=60 bytes=132
+  k4 elementwise[add_1](%mean, %sum) -> (%add_1)  flops=3 bytes=36
+  buffers (defined .. last read, bytes):
+    %x: in .. k1, 48
+    %w: in .. k0, 80
+    %relu: k0 .. k2, 60
+    %sum: k1 .. k4, 12
+    %cat: k2 .. k3, 120
+    %mean: k3 .. k4, 12
+    %add_1: k4 .. end, 12
+  est peak bytes: 192"""
+
+
+def test_lifetimes_and_peak():
+    graph = trace(blocks, graphnet.randn(3, 4), graphnet.randn(4, 5))
+    plan, stats = run_pipeline(graph, passes=["fuse_kernels", NAME], debug=True)
+    assert str(plan) == GOLDEN
+    assert stats[-1] == "plan_memory: 7 buffers, est peak 192 bytes (at k2)"
+    assert 0 < plan.est_peak_bytes <= sum(b.nbytes for b in plan.lifetimes)
+
+
+def test_numbers_with_buffers_freed_and_kept():
+    x, w = graphnet.randn(3, 4), graphnet.randn(4, 5)
+    outputs_agree(lambda: (blocks, []), [x, w], NAME)
+    kept = graphnet.compile(blocks, mode="plan", disable=[NAME], debug=True)
+    np.testing.assert_allclose(numpy_of(kept(x, w))[0], numpy_of(blocks(x, w))[0], rtol=1e-6)
+    assert "memory: not planned" in kept.explain()["per_graph"][0]["plan"]
