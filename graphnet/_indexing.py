@@ -19,32 +19,43 @@ def _as_index_tensor(x):
     return tensor(x)
 
 
-def _split_index(index):
+def _split_index(index, shape=None):
     if not isinstance(index, tuple):
         index = (index,)
     eager = not _modes
+    dim = 0
     spec, tensors = [], []
     for item in index:
         if item is None:
             spec.append(("n",))
         elif item is Ellipsis:
             spec.append(("e",))
+            shape = None  # dimensions after an ellipsis are not tracked
         elif isinstance(item, slice):
+            dim += 1
             spec.append(("s", _int_or_none(item.start), _int_or_none(item.stop),
                          _int_or_none(item.step)))
         elif isinstance(item, (bool, np.bool_)):
             spec.append(("t",))
             tensors.append(_as_index_tensor(np.array(item)))
         elif isinstance(item, (int, np.integer)):
+            # NOTE: a runtime index is clamped by XLA, so check bounds here as PyTorch does
+            # (iteration relies on the IndexError).
+            if shape is not None and dim < len(shape) and not -shape[dim] <= item < shape[dim]:
+                raise IndexError(f"index {int(item)} is out of bounds for dimension {dim} "
+                                 f"with size {shape[dim]}")
             if eager:  # a runtime argument: iterating x[0], x[1] ... compiles one kernel
                 spec.append(("t",))
                 tensors.append(int(item))
             else:  # a traced graph keeps it readable and static: getitem(%x, spec=(('i', 0),))
                 spec.append(("i", int(item)))
+            dim += 1
         elif isinstance(item, Tensor) and item.dim() == 0 and not item.dtype.is_floating_point \
                 and item.dtype.name != "bool" and isinstance(item._value, jax.Array):
             spec.append(("i", int(item)))
+            dim += 1
         else:
+            shape = None  # advanced indexing: stop tracking dimensions for bounds checks
             tensor = _as_index_tensor(item)
             if tensor.dtype.name == "bool":
                 # A mask's result size depends on the data: fine eagerly, impossible in a graph.
@@ -65,12 +76,12 @@ def _int_or_none(x):
 
 
 def getitem(self: Tensor, index):
-    spec, tensors = _split_index(index)
+    spec, tensors = _split_index(index, tuple(self.shape))
     return dispatch("getitem", self, *tensors, spec=spec)
 
 
 def setitem(self: Tensor, index, value) -> None:
-    spec, tensors = _split_index(index)
+    spec, tensors = _split_index(index, tuple(self.shape))
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.to(self.dtype)
     self._assign(dispatch("index_put", self, value, *tensors, spec=spec))

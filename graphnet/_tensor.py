@@ -97,6 +97,12 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._value.shape[0]
 
+    def __iter__(self):
+        if not self._value.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self._value.shape[0]):
+            yield self[i]
+
     __hash__ = object.__hash__
 
     # ---- autograd -------------------------------------------------------------------------

@@ -63,8 +63,10 @@ class Optimizer:
                     p.grad = p.grad.detach() * 0
 
     def _hyper(self, group_index: int, name: str):
+        # Always a float: a graph input's dtype must not change when a user writes 0 and a
+        # scheduler later sets 0.1 (and PyTorch's defaults here are ints).
         group = self.param_groups[group_index]
-        return _dispatch.live_scalar(lambda: group[name], f"group{group_index}.{name}")
+        return _dispatch.live_scalar(lambda: float(group[name]), f"group{group_index}.{name}")
 
     @no_grad()
     def step(self, closure=None):
