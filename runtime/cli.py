@@ -17,6 +17,13 @@ def _bench(args) -> int:
         print(f"unknown model(s) {unknown}; choose from {sorted(WORKLOADS)}", file=sys.stderr)
         return 2
     steps, rounds = (3, 2) if args.quick else (args.steps, args.rounds)
+    if args.torch_threads and not args.no_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(args.torch_threads)
+        except ImportError:
+            pass
     results = []
     for name in names:
         workload = WORKLOADS[name](torch=not args.no_torch)
@@ -64,6 +71,9 @@ def main(argv=None) -> int:
     b.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median reported)")
     b.add_argument("--quick", action="store_true", help="a smoke run: 2 rounds of 3 steps")
     b.add_argument("--no-torch", action="store_true", help="skip the PyTorch eager variant")
+    b.add_argument("--torch-threads", type=int, default=None,
+                   help="torch.set_num_threads for the PyTorch variant (default: torch's own); "
+                        "1 avoids OpenMP spin-waits when the machine's other cores are busy")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=_bench)
     from .dump import FORMATS  # light: the dump module imports graphnet only when it runs
