@@ -3,7 +3,6 @@ names, default init and reprs."""
 
 from __future__ import annotations
 
-import math
 
 from .. import _factories as fac
 from .._tensor import Parameter
@@ -73,10 +72,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = init.bias_bound(self.weight)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         _check_input(self, input, self._nd, self.in_channels)

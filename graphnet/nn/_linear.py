@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 from .. import _dispatch
 from .. import _factories as fac
@@ -44,10 +43,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = init.bias_bound(self.weight)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         if not input.shape or input.shape[-1] != self.in_features:

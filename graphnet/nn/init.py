@@ -144,3 +144,12 @@ def bias_bound(weight: Tensor) -> float:
     """PyTorch's default bias init range for a layer whose weight is `weight`."""
     fan_in, _ = _calculate_fan_in_and_fan_out(weight)
     return 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+
+
+def default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for Linear and Conv layers: kaiming_uniform_(a=sqrt(5)) on the weight
+    (uniform within +-1/sqrt(fan_in)) and the bias uniform within the same bound."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = bias_bound(weight)
+        uniform_(bias, -bound, bound)
