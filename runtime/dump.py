@@ -32,6 +32,7 @@ def _mlp(batch: int):
 
 # name -> builder(batch) returning (module, example_inputs); add built-in models here.
 MODELS = {"mlp": _mlp}
+from .workloads_zoo import DUMP_MODELS; MODELS.update(DUMP_MODELS)  # noqa: E402,E702  (lenet ...)
 
 
 # ---- targets ----------------------------------------------------------------------------------

@@ -133,3 +133,4 @@ def mlp(sizes=(784, 256, 256, 10), batch: int = 128, lr: float = 0.01, momentum:
 
 
 WORKLOADS: dict[str, Callable[..., Workload]] = {"mlp": mlp}
+from .workloads_zoo import ZOO_WORKLOADS; WORKLOADS.update(ZOO_WORKLOADS)  # noqa: E402,E702

@@ -1,0 +1,240 @@
+"""Benchmark workloads on `graphnet.models` (registered into `runtime.workloads.WORKLOADS`).
+
+- `lenet`: a LeNet training step (SGD momentum 0.9, cross-entropy), batch 64 of 1x28x28;
+  variants `static` (one jax.jit), `plan` (graphnet's own kernels, one jit each),
+  `dynamic` (eager with a tape) and `torch` (PyTorch eager).
+- `resnet18-eval`: ResNet-18 inference (eval mode, no grad), batch 8 of 3x64x64; variants
+  `static` (all passes, BatchNorm folded into the convs), `static-no-bnfold` (the pass
+  `eval_mode_rewrites` disabled), `dynamic` and `torch`.
+
+Every graphnet variant builds its own model from the same seed, so they start from the
+same weights; torch's copies them. A hand-written jax baseline exists only for the MLP."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# NOTE: runtime.workloads imports this module at its end to register ZOO_WORKLOADS, so the
+# `Workload` class is imported inside the builders, never at module level (no import cycle
+# whichever of the two modules is imported first).
+
+
+def _torch_copy(gn_model, torch_model):
+    """Load graphnet's weights into a hand-written torch model with the same names."""
+    import torch
+
+    torch_model.load_state_dict({k: torch.from_numpy(np.array(v._value))
+                                 for k, v in gn_model.state_dict().items()}, strict=True)
+    return torch_model
+
+
+# ---- LeNet training step ----------------------------------------------------------------------
+def lenet_graphnet(batch: int, seed: int, mode: str | None):
+    """(step, blocker, compiled handle or None): a LeNet SGD-momentum train step; `mode` is
+    None for eager or a `graphnet.compile` mode ("static", "plan")."""
+    import graphnet
+    import graphnet.nn.functional as F
+    from graphnet.models import LeNet
+
+    graphnet.manual_seed(seed)
+    model = LeNet(classes=10, in_channels=1, image_size=28)
+    opt = graphnet.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(seed)
+    x = graphnet.from_numpy(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
+    y = graphnet.from_numpy(rng.integers(0, 10, batch).astype(np.int64))
+
+    def train_step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    handle = graphnet.compile(train_step, mode=mode) if mode else None
+    step = handle or train_step
+    params = list(model.parameters())
+    return (lambda: step(x, y)), (lambda: [p._value for p in params]), handle, model
+
+
+def _lenet_torch(model, batch: int, seed: int):
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class LeNet(nn.Module):  # graphnet.models.LeNet(10, 1, 28), written in torch
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 6, 5), nn.Conv2d(6, 16, 5)
+            self.fc1, self.fc2, self.fc3 = nn.Linear(256, 120), nn.Linear(120, 84), \
+                nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2).flatten(1)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+    tmodel = _torch_copy(model, LeNet())
+    opt = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(seed)
+    x = torch.from_numpy(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
+    y = torch.from_numpy(rng.integers(0, 10, batch).astype(np.int64))
+
+    def run():
+        opt.zero_grad()
+        loss = F.cross_entropy(tmodel(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return run, (lambda: [])
+
+
+def lenet(batch: int = 64, seed: int = 0, torch: bool = True, plan: bool = True):
+    """LeNet (ReLU, max pool) train step on 1x28x28, batch 64, SGD momentum, cross-entropy."""
+    from .workloads import Workload
+
+    variants, blockers = {}, {}
+    modes = {"static": "static"} | ({"plan": "plan"} if plan else {}) | {"dynamic": None}
+    for name, mode in modes.items():
+        variants[name], blockers[name], _, model = lenet_graphnet(batch, seed, mode)
+    if torch and _has_torch():
+        variants["torch"], blockers["torch"] = _lenet_torch(model, batch, seed)
+    return Workload("lenet", f"LeNet 1x28x28, batch {batch}, SGD momentum, cross-entropy "
+                    f"train step", variants, blockers)
+
+
+# ---- ResNet-18 inference ----------------------------------------------------------------------
+def resnet18_graphnet(batch: int, seed: int, disable=None, compiled: bool = True):
+    """(step, blocker, compiled handle or None, model): eval-mode ResNet-18 forward under
+    no_grad; `disable` names passes to switch off."""
+    import graphnet
+    from graphnet.models import resnet18
+
+    graphnet.manual_seed(seed)
+    model = resnet18(num_classes=1000).eval()
+    x = graphnet.from_numpy(np.random.default_rng(seed).standard_normal(
+        (batch, 3, 64, 64), dtype=np.float32))
+    handle = graphnet.compile(model, disable=disable or ()) if compiled else None
+    forward = handle or model
+
+    def run():
+        with graphnet.no_grad():
+            return forward(x)
+
+    return run, (lambda: []), handle, model
+
+
+def _torch_resnet18():
+    from torch import nn
+
+    def conv(cin, cout, k, stride):
+        return nn.Conv2d(cin, cout, k, stride, k // 2, bias=False)
+
+    class BasicBlock(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1, self.bn1 = conv(cin, cout, 3, stride), nn.BatchNorm2d(cout)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2, self.bn2 = conv(cout, cout, 3, 1), nn.BatchNorm2d(cout)
+            self.downsample = None if stride == 1 and cin == cout else nn.Sequential(
+                conv(cin, cout, 1, stride), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+            return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+    class ResNet18(nn.Module):  # torchvision.models.resnet18's names
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.bn1 = conv(3, 64, 7, 2), nn.BatchNorm2d(64)
+            self.relu, self.maxpool = nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
+            for i, (cin, cout, stride) in enumerate(
+                    [(64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2)]):
+                setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(cin, cout, stride),
+                                                             BasicBlock(cout, cout, 1)))
+            self.avgpool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(512, 1000)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(self.avgpool(x).flatten(1))
+
+    return ResNet18()
+
+
+def _resnet18_torch(model, batch: int, seed: int):
+    import torch
+
+    tmodel = _torch_copy(model, _torch_resnet18()).eval()
+    x = torch.from_numpy(np.random.default_rng(seed).standard_normal(
+        (batch, 3, 64, 64), dtype=np.float32))
+
+    def run():
+        with torch.no_grad():
+            return tmodel(x)
+
+    return run, (lambda: [])
+
+
+def resnet18_eval(batch: int = 8, seed: int = 0, torch: bool = True):
+    """ResNet-18 eval-mode forward (no grad), batch 8 of 3x64x64, 1000 classes."""
+    from compiler.passes import BY_NAME
+
+    from .workloads import Workload
+
+    variants, blockers = {}, {}
+    configs = {"static": dict(disable=())}
+    if "eval_mode_rewrites" in BY_NAME:
+        configs["static-no-bnfold"] = dict(disable=["eval_mode_rewrites"])
+    configs["dynamic"] = dict(compiled=False)
+    for name, options in configs.items():
+        variants[name], blockers[name], _, model = resnet18_graphnet(batch, seed, **options)
+    if torch and _has_torch():
+        variants["torch"], blockers["torch"] = _resnet18_torch(model, batch, seed)
+    return Workload("resnet18-eval", f"ResNet-18 eval forward (no grad), batch {batch}, "
+                    f"3x64x64", variants, blockers)
+
+
+def _has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+ZOO_WORKLOADS = {"lenet": lenet, "resnet18-eval": resnet18_eval}
+
+
+# ---- `graphnet dump` targets: name -> builder(batch) returning (model, example_inputs) -----
+def _dump_target(build, shape):
+    def builder(batch: int):
+        import graphnet
+
+        graphnet.manual_seed(0)
+        return build(), (graphnet.zeros(batch, *shape),)
+
+    return builder
+
+
+def _lenet():
+    from graphnet.models import LeNet
+
+    return LeNet(classes=10, in_channels=1, image_size=28)
+
+
+def _alexnet():
+    from graphnet.models import alexnet
+
+    return alexnet()
+
+
+def _resnet18():
+    from graphnet.models import resnet18
+
+    return resnet18()
+
+
+DUMP_MODELS = {"lenet": _dump_target(_lenet, (1, 28, 28)),           # 1x28x28, 10 classes
+               "alexnet": _dump_target(_alexnet, (3, 224, 224)),     # torchvision size
+               "resnet18": _dump_target(_resnet18, (3, 224, 224))}   # torchvision size
