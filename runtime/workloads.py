@@ -111,7 +111,7 @@ def _mlp_torch(model, batch, sizes, lr, momentum, seed):
         loss = torch.nn.functional.cross_entropy(tmodel(x), y)
         loss.backward()
         opt.step()
-        return loss
+        return loss.detach()
 
     return run, (lambda: [])
 
