@@ -14,9 +14,8 @@ import jax
 from . import _autograd
 from ._errors import ShapeError
 from ._ops import OPS
-from ._tensor import Tensor
+from ._tensor import Tensor, _modes  # noqa: F401  (_modes: the active modes, innermost last)
 
-_modes: list = []      # active dispatch modes, innermost last
 _module_stack: list = []   # (module, path) of the nn.Module calls in progress
 
 

@@ -11,6 +11,10 @@ import numpy as np
 from . import _autograd
 from . import _dtype as dt
 
+# The dispatch-mode stack (innermost last). It lives here, the first module imported, so the
+# Tensor's hot paths (`.grad`, `backward`) read it without an import; `_dispatch` re-exports it.
+_modes: list = []
+
 
 class Size(tuple):
     """The shape of a tensor: a tuple that prints like `graphnet.Size([2, 3])`."""
@@ -108,16 +112,12 @@ class Tensor:
     # ---- autograd -------------------------------------------------------------------------
     @property
     def grad(self):
-        from ._dispatch import _modes
-
         if _modes:
             _modes[-1].on_grad_read(self)
         return self._grad
 
     @grad.setter
     def grad(self, value):
-        from ._dispatch import _modes
-
         if _modes:
             _modes[-1].on_grad_write(self)
         self._grad = value
@@ -132,8 +132,6 @@ class Tensor:
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
-        from ._dispatch import _modes
-
         if _modes:
             return _modes[-1].backward(self, gradient)
         if not self.requires_grad:
@@ -173,8 +171,6 @@ class Tensor:
     def _alias(self) -> "Tensor":
         """A tensor outside autograd whose in-place updates also update `self` (PyTorch's
         shared storage for `.data` and `detach()`)."""
-        from ._dispatch import _modes
-
         t = Tensor._wrap(self._value)
         t._base = self
         if _modes:
@@ -210,8 +206,6 @@ class Tensor:
         value = self._value
         if isinstance(value, jax.Array):
             return value
-        from ._dispatch import _modes
-
         if _modes:
             _modes[-1].concretize(self, what)
         raise RuntimeError(f"{what} needs a concrete tensor, got {type(value).__name__}")

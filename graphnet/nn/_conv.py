@@ -4,8 +4,6 @@ names, default init and reprs."""
 from __future__ import annotations
 
 
-from .. import _factories as fac
-from .._tensor import Parameter
 from . import functional_conv as F
 from . import init
 from ._activation import Dropout
@@ -63,13 +61,8 @@ class _ConvNd(Module):
             self.padding = F._tuple(padding, nd, "padding")
         self.transposed, self.output_padding = False, (0,) * nd
         self.padding_mode = padding_mode
-        self.weight = Parameter(fac.empty(out_channels, in_channels // groups,
-                                          *self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(fac.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        init.register_weight_and_bias(
+            self, (out_channels, in_channels // groups, *self.kernel_size), bias, dtype)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)

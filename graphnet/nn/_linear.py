@@ -4,9 +4,7 @@ from __future__ import annotations
 
 
 from .. import _dispatch
-from .. import _factories as fac
 from .._errors import ShapeError
-from .._tensor import Parameter
 from . import functional as F
 from . import init
 from ._module import Module
@@ -35,12 +33,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(fac.empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(fac.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        init.register_weight_and_bias(self, (out_features, in_features), bias, dtype)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)

@@ -146,6 +146,19 @@ def bias_bound(weight: Tensor) -> float:
     return 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
 
 
+def register_weight_and_bias(module, weight_shape: tuple, bias: bool, dtype=None) -> None:
+    """Give `module` a `weight` Parameter of `weight_shape` and a `bias` of weight_shape[0]
+    (or a registered `None`), initialised with PyTorch's Linear/Conv default."""
+    from .._tensor import Parameter
+
+    module.weight = Parameter(fac.empty(*weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(fac.empty(weight_shape[0], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+    default_layer_init_(module.weight, module.bias)
+
+
 def default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
     """PyTorch's default for Linear and Conv layers: kaiming_uniform_(a=sqrt(5)) on the weight
     (uniform within +-1/sqrt(fan_in)) and the bias uniform within the same bound."""
