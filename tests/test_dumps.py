@@ -171,8 +171,8 @@ def test_json_refuses_other_schemas_and_versions():
     from compiler.dumps import GraphJSONError
 
     text = json.loads(to_json(trace(F.relu, graphnet.ones(2))))
-    with pytest.raises(GraphJSONError, match="version 2 is not supported"):
-        from_json(json.dumps(dict(text, version=2)))
+    with pytest.raises(GraphJSONError, match="version 3 is not supported"):
+        from_json(json.dumps(dict(text, version=3)))
     with pytest.raises(GraphJSONError, match="schema"):
         from_json("{}")
     del text["nodes"][0]["op"]

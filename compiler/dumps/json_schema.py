@@ -1,6 +1,6 @@
 """`to_json(graph)` / `from_json(text)`: a graph as versioned JSON that rebuilds exactly.
 
-Schema `graphnet.graph`, version 1 (docs/dumps.md describes every field):
+Schema `graphnet.graph`, versions 1 and 2 (docs/dumps.md describes every field):
 
     {"schema": "graphnet.graph", "version": 1, "name": "Sequential",
      "inputs":  [{"name": "input", "shape": [128, 784], "dtype": "float32",
@@ -14,8 +14,13 @@ Literals (node inputs that are not values, and attribute values) are plain JSON 
 keeps them exactly (int, bool, str, null, finite float) and tagged objects otherwise:
 `{"$ref": name}` a value, `{"$tuple": [...]}`, `{"$float": "inf" | "-inf" | "nan"}`,
 `{"$dtype": "float32"}` a numpy dtype, `{"$scalar_type": "float32"}` a numpy scalar type such
-as `np.float32`, `{"$numpy": "float32", "value": ...}` a numpy scalar, and
-`{"$constant": {"dtype", "shape", "data"}}` a folded constant's array (data: base64 bytes)."""
+as `np.float32`, `{"$numpy": "float32", "value": ...}` a numpy scalar,
+`{"$constant": {"dtype", "shape", "data"}}` a folded constant's array (data: base64 bytes), and
+`{"$branch": {"name", "inputs", "nodes", "outputs"}}` a `cond` / `while_loop` branch: its traced
+sub-graph in this same form (without schema and version), with value names of its own.
+
+Version 2 added `$branch`; nothing else changed. A file declares the oldest version that holds
+it, so a graph without branches is still written as version 1, which older readers read."""
 
 from __future__ import annotations
 
@@ -29,7 +34,8 @@ from graphnet import _dtype
 
 from ..ir import INPUT_KINDS, OUTPUT_ROLES, Graph, Node, Output, Value
 
-SCHEMA, VERSION = "graphnet.graph", 1
+SCHEMA, VERSION = "graphnet.graph", 2
+READABLE_VERSIONS = (1, 2)
 
 
 class GraphJSONError(ValueError):
@@ -57,6 +63,15 @@ def _is_constant(x) -> bool:
     return type(x).__name__ == "ConstantValue" and hasattr(x, "data")
 
 
+def _is_branch(x) -> bool:
+    # NOTE: by name, like _is_constant: compiler.control_flow imports the tracer and lowering
+    return type(x).__name__ == "Branch" and isinstance(getattr(x, "graph", None), Graph)
+
+
+def _has_branches(graph: Graph) -> bool:
+    return any(_is_branch(v) for node in graph.nodes for v in node.attrs.values())
+
+
 def encode(x, where: str):
     """A literal as JSON-ready data (see the module docstring for the tags)."""
     if isinstance(x, Value):
@@ -64,6 +79,8 @@ def encode(x, where: str):
     if _is_constant(x):  # an array baked in by constant folding: its exact bytes
         return {"$constant": {"dtype": x.dtype.name, "shape": list(x.shape),
                               "data": base64.b64encode(x.data).decode("ascii")}}
+    if _is_branch(x):  # a cond / while_loop branch: its sub-graph, recursively
+        return {"$branch": _graph_fields(x.graph, f"{where} (branch {x.graph.name}): ")}
     if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
         return {"$numpy": x.dtype.name, "value": encode(x.item(), where)}
     if x is None or isinstance(x, (bool, int, str)):
@@ -79,7 +96,8 @@ def encode(x, where: str):
     if isinstance(x, type) and issubclass(x, np.generic):
         return {"$scalar_type": np.dtype(x).name}
     raise GraphJSONError(f"{where}: cannot write {type(x).__name__} {x!r} as JSON; graph "
-                         f"literals are numbers, strings, None, tuples and numpy dtypes")
+                         f"literals are numbers, strings, None, tuples, numpy dtypes and "
+                         f"cond / while_loop branches")
 
 
 def decode(x, values: dict, where: str):
@@ -106,51 +124,77 @@ def decode(x, values: dict, where: str):
         spec = x["$constant"]
         array = np.frombuffer(base64.b64decode(spec["data"]), _dtype_from_name(spec["dtype"]))
         return ConstantValue(array.reshape(spec["shape"]))
+    if len(x) == 1 and "$branch" in x:
+        from ..control_flow import Branch
+
+        # NOTE: a branch is closed (captures are its inputs), so it starts a fresh name scope
+        return Branch(_build_graph(x["$branch"], f"{where} (branch): "))
     if set(x) == {"$numpy", "value"}:
         return _dtype_from_name(x["$numpy"]).type(decode(x["value"], values, where))
     raise GraphJSONError(f"{where}: unknown tagged literal {x!r}")
 
 
 # ---- graphs ---------------------------------------------------------------------------------
-def to_dict(graph: Graph) -> dict:
-    """The graph as JSON-ready data (schema version 1)."""
+def _graph_fields(graph: Graph, where: str) -> dict:
+    """name, inputs, nodes and outputs: a whole graph, or a branch's sub-graph."""
     def typed(v: Value) -> dict:
         return {"name": v.name, "shape": list(v.shape), "dtype": v.dtype.name}
 
     nodes = []
     for node in graph.nodes:
-        where = f"node {node.op} -> %{node.outputs[0].name if node.outputs else '?'}"
+        at = f"{where}node {node.op} -> %{node.outputs[0].name if node.outputs else '?'}"
         nodes.append({
             "op": node.op,
-            "inputs": [encode(x, where) for x in node.inputs],
-            "attrs": {k: encode(v, f"{where} attribute {k}") for k, v in node.attrs.items()},
+            "inputs": [encode(x, at) for x in node.inputs],
+            "attrs": {k: encode(v, f"{at} attribute {k}") for k, v in node.attrs.items()},
             "outputs": [typed(v) for v in node.outputs],
             "module": node.module, "source": node.source})
     return {
-        "schema": SCHEMA, "version": VERSION, "name": graph.name,
+        "name": graph.name,
         "inputs": [dict(typed(v), kind=v.kind, weak_type=v.weak_type) for v in graph.inputs],
         "nodes": nodes,
         "outputs": [{"role": o.role, "target": o.target, "value": o.value.name}
                     for o in graph.outputs]}
 
 
+def to_dict(graph: Graph) -> dict:
+    """The graph as JSON-ready data: version 2 if it has cond / while_loop branches, else 1."""
+    version = VERSION if _has_branches(graph) else 1
+    return {"schema": SCHEMA, "version": version, **_graph_fields(graph, "")}
+
+
 def to_json(graph: Graph) -> str:
     """Strict JSON text (no NaN/Infinity tokens), one line per input, node and output so that
-    dumps diff well; keys keep the graph's order."""
-    data = to_dict(graph)
+    dumps diff well; keys keep the graph's order. A branch's sub-graph is laid out the same
+    way, indented inside its node's line."""
+    return _render_graph(to_dict(graph), "") + "\n"
 
-    def dump(x) -> str:
-        return json.dumps(x, allow_nan=False)
 
-    lines = ["{"]
-    for key in ("schema", "version", "name"):
-        lines.append(f"  {dump(key)}: {dump(data[key])},")
-    for key in ("inputs", "nodes", "outputs"):
-        items = [f"    {dump(item)}" for item in data[key]]
-        body = ",\n".join(items)
-        lines.append(f"  {dump(key)}: [\n{body}\n  ]," if items else f"  {dump(key)}: [],")
-    lines[-1] = lines[-1].rstrip(",")
-    return "\n".join(lines + ["}"]) + "\n"
+def _dump(x) -> str:
+    return json.dumps(x, allow_nan=False)
+
+
+def _render_graph(data: dict, pad: str) -> str:
+    """A graph (or a branch's fields) as a JSON object: a line per key and per list item."""
+    lines = []
+    for key, item in data.items():
+        if key in ("inputs", "nodes", "outputs") and item:
+            rows = ",\n".join(f"{pad}    {_render(x, pad + '    ')}" for x in item)
+            lines.append(f"{pad}  {_dump(key)}: [\n{rows}\n{pad}  ]")
+        else:
+            lines.append(f"{pad}  {_dump(key)}: {_dump(item)}")
+    return "{\n" + ",\n".join(lines) + f"\n{pad}}}"
+
+
+def _render(x, pad: str) -> str:
+    """One line of compact JSON (json.dumps' separators), except a `$branch` graph."""
+    if isinstance(x, dict):
+        if len(x) == 1 and "$branch" in x:
+            return f'{{"$branch": {_render_graph(x["$branch"], pad)}}}'
+        return "{" + ", ".join(f"{_dump(k)}: {_render(v, pad)}" for k, v in x.items()) + "}"
+    if isinstance(x, list):
+        return "[" + ", ".join(_render(v, pad) for v in x) + "]"
+    return _dump(x)
 
 
 def from_dict(data: dict) -> Graph:
@@ -165,39 +209,52 @@ def from_dict(data: dict) -> Graph:
 def _build(data: dict) -> Graph:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise GraphJSONError(f"not a graphnet graph: expected \"schema\": \"{SCHEMA}\"")
-    if data.get("version") != VERSION:
-        raise GraphJSONError(f"graph JSON version {data.get('version')!r} is not supported; "
-                             f"this graphnet reads version {VERSION}")
+    version = data.get("version")
+    if version not in READABLE_VERSIONS:
+        raise GraphJSONError(f"graph JSON version {version!r} is not supported; this graphnet "
+                             f"reads versions {', '.join(map(str, READABLE_VERSIONS))}; a "
+                             f"newer graphnet wrote it, or it is not a graphnet dump")
+    graph = _build_graph(data, "")
+    if version == 1 and _has_branches(graph):
+        raise GraphJSONError("a version 1 graph holds a {\"$branch\": ...} attribute, which "
+                             "only version 2 has; set \"version\": 2")
+    return graph
+
+
+def _build_graph(data: dict, where: str) -> Graph:
+    """name, inputs, nodes and outputs (`_graph_fields`) back into a `Graph`; `where` prefixes
+    error messages ("" at top level, the branch's node inside one)."""
     graph, values = Graph(data["name"]), {}
 
-    def define(value: Value, where: str) -> Value:
+    def define(value: Value, at: str) -> Value:
         if value.name in values:
-            raise GraphJSONError(f"{where}: value %{value.name} is defined twice")
+            raise GraphJSONError(f"{at}: value %{value.name} is defined twice")
         values[value.name] = value
         return value
 
     for spec in data["inputs"]:
         if spec["kind"] not in INPUT_KINDS:
-            raise GraphJSONError(f"input {spec['name']}: kind {spec['kind']!r} is not one of "
-                                 f"{INPUT_KINDS}")
+            raise GraphJSONError(f"{where}input {spec['name']}: kind {spec['kind']!r} is not "
+                                 f"one of {INPUT_KINDS}")
         value = Value(spec["name"], spec["shape"], _dtype_from_name(spec["dtype"]),
                       kind=spec["kind"], weak_type=spec["weak_type"])
-        graph.inputs.append(define(value, f"input {spec['name']}"))
+        graph.inputs.append(define(value, f"{where}input {spec['name']}"))
     for i, spec in enumerate(data["nodes"]):
-        where = f"node {i} ({spec['op']})"
-        node = Node(spec["op"], tuple(decode(x, values, where) for x in spec["inputs"]),
-                    {k: decode(v, values, where) for k, v in spec["attrs"].items()},
+        at = f"{where}node {i} ({spec['op']})"
+        node = Node(spec["op"], tuple(decode(x, values, at) for x in spec["inputs"]),
+                    {k: decode(v, values, f"{at} attribute {k}")
+                     for k, v in spec["attrs"].items()},
                     (), spec["module"], spec["source"])
         node.outputs = tuple(define(Value(o["name"], o["shape"], _dtype_from_name(o["dtype"]),
-                                          node, j), where)
+                                          node, j), at)
                              for j, o in enumerate(spec["outputs"]))
         graph.nodes.append(node)
     for spec in data["outputs"]:
         if spec["role"] not in OUTPUT_ROLES:
-            raise GraphJSONError(f"output {spec['target']}: role {spec['role']!r} is not one of "
-                                 f"{OUTPUT_ROLES}")
+            raise GraphJSONError(f"{where}output {spec['target']}: role {spec['role']!r} is "
+                                 f"not one of {OUTPUT_ROLES}")
         if spec["value"] not in values:
-            raise GraphJSONError(f"output {spec['role']}:{spec['target']} reads undefined "
+            raise GraphJSONError(f"{where}output {spec['role']}:{spec['target']} reads undefined "
                                  f"%{spec['value']}")
         graph.outputs.append(Output(spec["role"], spec["target"], values[spec["value"]]))
     _reserve_names(graph, values)
