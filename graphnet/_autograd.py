@@ -91,10 +91,11 @@ def _op_vjp(opdef, attrs_key, attrs, needs, n_args):
 
 # PyTorch's grad_fn class names where they are not just the op name in CamelCase.
 _TORCH_BACKWARD = {"linear": "AddmmBackward0", "cross_entropy": "NllLossBackward0",
-                   "matmul": "MmBackward0", "getitem": "IndexBackward0", "reshape": "ViewBackward0",
-                   "amax": "MaxBackward1", "amin": "MinBackward1", "transpose": "TransposeBackward0",
-                   "index_put": "IndexPutBackward0", "cast": "ToCopyBackward0",
-                   "pow": "PowBackward0", "neg": "NegBackward0", "clone": "CloneBackward0"}
+                   "matmul": "MmBackward0", "getitem": "IndexBackward0",
+                   "reshape": "ViewBackward0", "amax": "MaxBackward1", "amin": "MinBackward1",
+                   "transpose": "TransposeBackward0", "index_put": "IndexPutBackward0",
+                   "cast": "ToCopyBackward0", "pow": "PowBackward0", "neg": "NegBackward0",
+                   "clone": "CloneBackward0"}
 
 
 def backward_name(op: str) -> str:

@@ -1,13 +1,17 @@
-"""Top-level tensor functions (`graphnet.add`, `graphnet.cat` ...). Tensor methods in
-`_methods.py` are the same functions; each one ends in a single `dispatch` of an op."""
+"""Top-level tensor functions (`graphnet.add`, `graphnet.sum` ...). Tensor methods in
+`_methods.py` are the same functions; each one ends in a single `dispatch` of an op.
+Arithmetic, reductions and elementwise ops live here; the shape functions (`graphnet.cat`,
+`graphnet.reshape` ...) live in `_layout.py` and are re-exported from here."""
 
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Sequence
 
 from . import _dtype as dt
+from . import _layout
 from ._dispatch import dispatch
+from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
+from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
 from ._tensor import Tensor
 
 _INEXACT = "fc"
@@ -85,6 +89,10 @@ def where(condition, input, other):
     return dispatch("where", condition, *_promote_scalar(input, other))
 
 
+def masked_fill(input, mask, value):
+    return where(mask, value, input)
+
+
 def clamp(input, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = input if min is None else maximum(input, min)
@@ -93,12 +101,6 @@ def clamp(input, min=None, max=None):
 
 
 clip = clamp
-
-
-def _dims(dim):
-    if isinstance(dim, (list, tuple)):
-        return tuple(int(d) for d in dim)
-    return dim
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -206,111 +208,6 @@ def any(input, dim=None, keepdim=False):
     return dispatch("any", input, dim=dim, keepdim=keepdim)
 
 
-# ---- layout ---------------------------------------------------------------------------------
-def _shape_args(shape) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(s) for s in shape)
-
-
-def reshape(input, *shape):
-    shape = _shape_args(shape)
-    if shape == tuple(input.shape):
-        return input if not input.requires_grad else dispatch("reshape", input, shape=shape)
-    return dispatch("reshape", input, shape=shape)
-
-
-def flatten(input, start_dim=0, end_dim=-1):
-    shape = tuple(input.shape)
-    if not shape:
-        return reshape(input, 1)
-    start, end = start_dim % len(shape), end_dim % len(shape)
-    merged = 1
-    for s in shape[start:end + 1]:
-        merged *= s
-    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
-
-
-def transpose(input, dim0, dim1):
-    return dispatch("transpose", input, dim0=dim0, dim1=dim1)
-
-
-def t(input):
-    if input.dim() > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    return input if input.dim() < 2 else transpose(input, 0, 1)
-
-
-def permute(input, *dims):
-    return dispatch("permute", input, dims=_shape_args(dims))
-
-
-def squeeze(input, dim=None):
-    return dispatch("squeeze", input, dim=_dims(dim))
-
-
-def unsqueeze(input, dim):
-    return dispatch("unsqueeze", input, dim=dim)
-
-
-def cat(tensors: Sequence[Tensor], dim: int = 0):
-    tensors = [x for x in tensors if not (x.dim() == 1 and x.shape[0] == 0)] or list(tensors)[:1]
-    return dispatch("cat", *tensors, dim=dim)
-
-
-concat = concatenate = cat
-
-
-def stack(tensors: Sequence[Tensor], dim: int = 0):
-    return dispatch("stack", *tensors, dim=dim)
-
-
-def split(input, split_size_or_sections, dim=0):
-    size = input.shape[dim]
-    if isinstance(split_size_or_sections, int):
-        bounds = list(range(0, size, split_size_or_sections)) + [size]
-    else:
-        bounds = [0]
-        for s in split_size_or_sections:
-            bounds.append(bounds[-1] + s)
-    return tuple(narrow(input, dim, a, b - a) for a, b in zip(bounds[:-1], bounds[1:]))
-
-
-def chunk(input, chunks, dim=0):
-    size = input.shape[dim]
-    return split(input, -(-size // chunks), dim)
-
-
-def narrow(input, dim, start, length):
-    index = (slice(None),) * (dim % input.dim()) + (slice(start, start + length),)
-    return input[index]
-
-
-def unbind(input, dim=0):
-    lead = (slice(None),) * (dim % input.dim())
-    return tuple(input[lead + (i,)] for i in range(input.shape[dim]))
-
-
-def gather(input, dim, index):
-    return dispatch("gather", input, index, dim=dim)
-
-
-def flip(input, dims):
-    return dispatch("flip", input, dims=_dims(dims))
-
-
-def tril(input, diagonal=0):
-    return dispatch("tril", input, diagonal=diagonal)
-
-
-def triu(input, diagonal=0):
-    return dispatch("triu", input, diagonal=diagonal)
-
-
-def masked_fill(input, mask, value):
-    return where(mask, value, input)
-
-
 def _unary(name):
     def fn(input):
         return dispatch(name, input)
@@ -337,5 +234,5 @@ __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v)
            and getattr(_v, "__module__", None) == __name__
            and _n not in ("namedtuple",)] + ["negative", "greater", "less", "greater_equal",
-                                              "less_equal", "mm", "bmm", "mv", "clip", "concat",
-                                              "concatenate"] + UNARY + COMPARE
+                                              "less_equal", "mm", "bmm", "mv", "clip"] \
+    + _layout.__all__ + UNARY + COMPARE

@@ -84,7 +84,8 @@ def gelu(x, *, approximate="none"):
 def softplus(x, *, beta=1.0, threshold=20.0):
     # PyTorch reverts to the identity above `threshold` for numerical stability.
     scaled = x * beta
-    return jnp.where(scaled > threshold, x, jnp.log1p(jnp.exp(jnp.minimum(scaled, threshold))) / beta)
+    smooth = jnp.log1p(jnp.exp(jnp.minimum(scaled, threshold))) / beta
+    return jnp.where(scaled > threshold, x, smooth)
 
 
 @defop("hardtanh", "elementwise")

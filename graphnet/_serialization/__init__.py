@@ -52,7 +52,8 @@ def _is_tensor(x: Any) -> bool:
 
 
 def save(obj: Any, f: PathOrFile) -> None:
-    """Write ``obj`` (nested dict / list / tuple of Tensors, ints, floats, bools, strs, None) to ``f``.
+    """Write ``obj`` (nested dict / list / tuple of Tensors, ints, floats, bools, strs, None)
+    to ``f``.
 
     ``f`` is a path (the file is replaced atomically: readers see the old or the new
     checkpoint, never a partial one) or a binary file object opened for writing.
@@ -108,7 +109,9 @@ def _load_stream(f: BinaryIO, where: str) -> Any:
         return _torch_reader.load_torch_zip(f, where, _from_numpy)
     if _torch_reader.is_legacy_torch(head):
         raise checkpoint_error(
-            where, "it was written in torch's legacy (pre-1.6, non-zip) format, which graphnet does not read",
+            where,
+            "it was written in torch's legacy (pre-1.6, non-zip) format, "
+            "which graphnet does not read",
             "Re-save it with a current torch: torch.save(torch.load(path), path).",
         )
     header = _format.read_header(f, where)
@@ -128,13 +131,18 @@ def _checked_structure(metadata: dict[str, str], where: str) -> Any:
     """The decoded structure JSON, after checking the format tag and version."""
     if metadata.get("format") != FORMAT_TAG:
         raise checkpoint_error(
-            where, 'it is a safetensors file but not a graphnet checkpoint (no "format": "graphnet" in its metadata)',
-            "To read its raw tensors use safetensors.numpy.load_file(path) and graphnet.from_numpy.",
+            where,
+            'it is a safetensors file but not a graphnet checkpoint (no "format": "graphnet" '
+            "in its metadata)",
+            "To read its raw tensors use safetensors.numpy.load_file(path) and "
+            "graphnet.from_numpy.",
         )
     version = metadata.get("version")
     if version != str(FORMAT_VERSION):
         raise checkpoint_error(
-            where, f"it uses checkpoint format version {version!r}; this graphnet reads version {FORMAT_VERSION}",
+            where,
+            f"it uses checkpoint format version {version!r}; "
+            f"this graphnet reads version {FORMAT_VERSION}",
             "Load it with the graphnet version that wrote it, or upgrade graphnet.",
         )
     try:

@@ -43,7 +43,8 @@ _CODES = {dtype: code for code, dtype in DTYPES.items()}
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 _SWAP_BYTES = sys.byteorder == "big"  # the format is little-endian on disk
 
-_DAMAGED = "The file is damaged (cut off or overwritten?); copy it again or load an earlier checkpoint."
+_DAMAGED = ("The file is damaged (cut off or overwritten?); copy it again or load an earlier "
+            "checkpoint.")
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,15 @@ def write(f: BinaryIO, arrays: dict[str, np.ndarray], metadata: dict[str, str]) 
         if code is None:
             raise TypeError(
                 f"graphnet.save: tensor {name!r} has dtype {array.dtype}, which checkpoints cannot "
-                f"store. Supported: {', '.join(str(d) for d in DTYPES.values())}; cast it with .to(...)."
+                f"store. Supported: {', '.join(str(d) for d in DTYPES.values())}; "
+                f"cast it with .to(...)."
             )
         flat = np.ascontiguousarray(array).reshape(-1)
         if _SWAP_BYTES:
             flat = flat.byteswap()
         payload.append(flat.view(np.uint8))
-        header[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, offset + flat.nbytes]}
+        header[name] = {"dtype": code, "shape": list(array.shape),
+                        "data_offsets": [offset, offset + flat.nbytes]}
         offset += flat.nbytes
     blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
     blob += b" " * (-len(blob) % 8)  # pad so the data section starts 8-byte aligned
@@ -104,14 +107,17 @@ def read_header(f: BinaryIO, where: str) -> Header:
     size = f.seek(0, 2) - start
     f.seek(start)
     if size < 8:
-        raise checkpoint_error(where, f"the file has only {size} bytes, too short to be a checkpoint", _DAMAGED)
+        raise checkpoint_error(
+            where, f"the file has only {size} bytes, too short to be a checkpoint", _DAMAGED
+        )
     (header_len,) = struct.unpack("<Q", f.read(8))
     if header_len > MAX_HEADER_BYTES or 8 + header_len > size:
         raise checkpoint_error(
             where,
             f"it is not a graphnet checkpoint or it is truncated: the first 8 bytes announce a "
             f"{header_len}-byte header but the file has {size} bytes in all",
-            "Check that the path points at a file written by graphnet.save or torch.save. " + _DAMAGED,
+            "Check that the path points at a file written by graphnet.save or torch.save. "
+            + _DAMAGED,
         )
     try:
         header = json.loads(f.read(header_len).decode("utf-8"))
@@ -124,13 +130,17 @@ def read_header(f: BinaryIO, where: str) -> Header:
         )
     metadata = header.pop("__metadata__", {})
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
-        raise checkpoint_error(where, "its __metadata__ is not a map of strings to strings", _DAMAGED)
+        raise checkpoint_error(
+            where, "its __metadata__ is not a map of strings to strings", _DAMAGED
+        )
     entries = [_parse_entry(name, spec, where) for name, spec in header.items()]
     data_len = size - 8 - header_len
     needed = max((entry.end for entry in entries), default=0)
     if needed > data_len:
         raise checkpoint_error(
-            where, f"the file is truncated: its tensors need {needed} bytes of data but only {data_len} are there",
+            where,
+            f"the file is truncated: its tensors need {needed} bytes of data but only "
+            f"{data_len} are there",
             _DAMAGED,
         )
     if needed < data_len:
@@ -176,11 +186,15 @@ def read_tensor(f: BinaryIO, header: Header, entry: Entry, where: str) -> np.nda
     while filled < len(buffer):
         n = f.readinto(buffer[filled:])
         if not n:
-            raise checkpoint_error(where, f"the file ended inside tensor {entry.name!r}", _DAMAGED)
+            raise checkpoint_error(
+                where, f"the file ended inside tensor {entry.name!r}", _DAMAGED
+            )
         filled += n
     if _SWAP_BYTES:
         array.byteswap(inplace=True)
     # NOTE: bool bytes other than 0/1 would be silently odd values in numpy; refuse them.
     if entry.dtype == np.bool_ and array.view(np.uint8).max(initial=0) > 1:
-        raise checkpoint_error(where, f"bool tensor {entry.name!r} holds bytes other than 0 and 1", _DAMAGED)
+        raise checkpoint_error(
+            where, f"bool tensor {entry.name!r} holds bytes other than 0 and 1", _DAMAGED
+        )
     return array

@@ -69,8 +69,8 @@ def encode(obj: Any, is_tensor: Callable[[Any], bool]) -> tuple[Any, dict[str, A
                 return float(x)
             return {"float": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
         if not isinstance(x, (dict, list, tuple)):
-            raise refuse(x, path, "Supported: Tensor, dict, list, tuple, int, float, bool, str, None; "
-                         "convert it to one of these (e.g. a numpy scalar with .item()).")
+            raise refuse(x, path, "Supported: Tensor, dict, list, tuple, int, float, bool, str, "
+                         "None; convert it to one of these (e.g. a numpy scalar with .item()).")
         if type(x) is tuple or type(x) is list or isinstance(x, dict):
             if id(x) in open_containers:
                 raise refuse(x, path, "The object contains itself; checkpoints must be trees.")
@@ -121,7 +121,9 @@ def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[
             if tag == "tensor" and isinstance(body, str):
                 if body not in tensors:
                     raise checkpoint_error(
-                        where, f"its structure refers to tensor {body!r}, which the file does not contain",
+                        where,
+                        f"its structure refers to tensor {body!r}, which the file does not "
+                        f"contain",
                         "The file is corrupted; load an earlier checkpoint.",
                     )
                 used.add(body)

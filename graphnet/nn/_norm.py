@@ -6,7 +6,7 @@ from .. import _dtype as dt
 from .. import _factories as fac
 from .._autograd import no_grad
 from .._tensor import Parameter
-from . import functional_conv as F
+from . import functional_norm as F
 from . import init
 from ._linear import shape_error
 from ._module import Module

@@ -119,3 +119,4 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 from .functional_seq import *  # noqa: E402,F401,F403
 from .functional_conv import *  # noqa: E402,F401,F403
+from .functional_norm import *  # noqa: E402,F401,F403

@@ -1,0 +1,122 @@
+"""Shape and layout functions (`graphnet.reshape`, `graphnet.cat`, `graphnet.split` ...):
+reshaping, joining, splitting, indexing and triangular masks. `_math.py` re-exports them, so
+they are top-level functions and (through `_methods.py`) Tensor methods; each ends in a single
+`dispatch` of an op, or in indexing."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ._dispatch import dispatch
+from ._tensor import Tensor
+
+__all__ = [
+    "reshape", "flatten", "transpose", "t", "permute", "squeeze", "unsqueeze", "cat", "concat",
+    "concatenate", "stack", "split", "chunk", "narrow", "unbind", "gather", "flip", "tril", "triu",
+]
+
+
+def _dims(dim):
+    if isinstance(dim, (list, tuple)):
+        return tuple(int(d) for d in dim)
+    return dim
+
+
+def _shape_args(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def reshape(input, *shape):
+    shape = _shape_args(shape)
+    if shape == tuple(input.shape):
+        return input if not input.requires_grad else dispatch("reshape", input, shape=shape)
+    return dispatch("reshape", input, shape=shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = tuple(input.shape)
+    if not shape:
+        return reshape(input, 1)
+    start, end = start_dim % len(shape), end_dim % len(shape)
+    merged = 1
+    for s in shape[start:end + 1]:
+        merged *= s
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def transpose(input, dim0, dim1):
+    return dispatch("transpose", input, dim0=dim0, dim1=dim1)
+
+
+def t(input):
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
+    return input if input.dim() < 2 else transpose(input, 0, 1)
+
+
+def permute(input, *dims):
+    return dispatch("permute", input, dims=_shape_args(dims))
+
+
+def squeeze(input, dim=None):
+    return dispatch("squeeze", input, dim=_dims(dim))
+
+
+def unsqueeze(input, dim):
+    return dispatch("unsqueeze", input, dim=dim)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0):
+    tensors = [x for x in tensors if not (x.dim() == 1 and x.shape[0] == 0)] or list(tensors)[:1]
+    return dispatch("cat", *tensors, dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0):
+    return dispatch("stack", *tensors, dim=dim)
+
+
+def split(input, split_size_or_sections, dim=0):
+    size = input.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        bounds = list(range(0, size, split_size_or_sections)) + [size]
+    else:
+        bounds = [0]
+        for s in split_size_or_sections:
+            bounds.append(bounds[-1] + s)
+    return tuple(narrow(input, dim, a, b - a) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def chunk(input, chunks, dim=0):
+    size = input.shape[dim]
+    return split(input, -(-size // chunks), dim)
+
+
+def narrow(input, dim, start, length):
+    index = (slice(None),) * (dim % input.dim()) + (slice(start, start + length),)
+    return input[index]
+
+
+def unbind(input, dim=0):
+    lead = (slice(None),) * (dim % input.dim())
+    return tuple(input[lead + (i,)] for i in range(input.shape[dim]))
+
+
+def gather(input, dim, index):
+    return dispatch("gather", input, index, dim=dim)
+
+
+def flip(input, dims):
+    return dispatch("flip", input, dims=_dims(dims))
+
+
+def tril(input, diagonal=0):
+    return dispatch("tril", input, diagonal=diagonal)
+
+
+def triu(input, diagonal=0):
+    return dispatch("triu", input, diagonal=diagonal)

@@ -1,0 +1,178 @@
+"""The allow-list for reading ``torch.save`` pickles: the torch globals a state dict may name.
+
+Each allowed global maps to an inert stand-in defined here (storage types, dtypes and the
+tensor-rebuilding functions, reimplemented on numpy). Every stand-in refuses pickle's BUILD
+opcode, and the rebuild functions check their arguments, so a file can only ever produce
+bounds-checked numpy arrays, dicts, lists and plain values.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+_STORAGE_DTYPES = {
+    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
+    "BFloat16Storage": ml_dtypes.bfloat16, "LongStorage": np.int64, "IntStorage": np.int32,
+    "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
+}
+# Dtypes torch names as globals, e.g. for _rebuild_tensor_v3 of uint16 tensors.
+_TORCH_DTYPES = {
+    "float32": np.float32, "float64": np.float64, "float16": np.float16,
+    "bfloat16": ml_dtypes.bfloat16, "int64": np.int64, "int32": np.int32, "int16": np.int16,
+    "int8": np.int8, "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32,
+    "uint64": np.uint64, "bool": np.bool_,
+}
+
+
+class _Inert:
+    """Base of every object the pickle can get hold of: refuses pickle's BUILD opcode,
+    which would otherwise let the file set attributes on our objects."""
+
+    __slots__ = ()
+
+    def __setstate__(self, state: object) -> None:
+        raise pickle.UnpicklingError(f"the pickle tries to set state on {type(self).__name__}")
+
+
+class _StorageType(_Inert):
+    __slots__ = ("dtype",)  # None for UntypedStorage (raw bytes, dtype given to _rebuild_tensor_v3)
+
+    def __init__(self, dtype: np.dtype | None) -> None:
+        self.dtype = dtype
+
+
+class _Dtype(_Inert):
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+
+
+class _Storage(_Inert):
+    __slots__ = ("dtype", "raw")
+
+    def __init__(self, raw: bytes, dtype: np.dtype | None) -> None:
+        self.raw, self.dtype = raw, dtype
+
+
+class _LoadedTensor(_Inert):
+    """A tensor rebuilt as an owning, contiguous numpy array; converted after unpickling."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+
+class _Function(_Inert):
+    """An allowed torch function, replaced by our own implementation."""
+
+    __slots__ = ("fn", "name")
+
+    def __init__(self, name: str, fn: Callable[..., Any]) -> None:
+        self.name, self.fn = name, fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
+def _check_flags(requires_grad: object, backward_hooks: object, metadata: object) -> None:
+    if not isinstance(requires_grad, bool):
+        raise pickle.UnpicklingError(f"requires_grad is {requires_grad!r}, not a bool")
+    if not isinstance(backward_hooks, dict) or backward_hooks:
+        raise pickle.UnpicklingError("tensor has backward hooks; only an empty hook dict is "
+                                     "supported")
+    # torch records lazy conj/neg bits here; honouring them is out of scope, so refuse set bits.
+    if metadata is not None and (not isinstance(metadata, dict) or any(metadata.values())):
+        raise pickle.UnpicklingError(
+            f"tensor metadata {metadata!r} is not supported; "
+            "call .resolve_conj()/.resolve_neg() before torch.save"
+        )
+
+
+def _view(storage: object, offset: object, size: object, stride: object,
+          dtype: np.dtype) -> _LoadedTensor:
+    """Copy the strided view (offset, size, stride in elements) out of a storage, bounds-checked."""
+    if not isinstance(storage, _Storage):
+        raise pickle.UnpicklingError(f"tensor storage is {type(storage).__name__}, not a storage")
+
+    def counts(v: object) -> bool:
+        return isinstance(v, tuple) and all(isinstance(x, int) and not isinstance(x, bool)
+                                            and x >= 0 for x in v)
+
+    if not (isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0):
+        raise pickle.UnpicklingError(f"storage offset {offset!r} is not a non-negative int")
+    if not (counts(size) and counts(stride) and len(size) == len(stride)):
+        raise pickle.UnpicklingError(f"size {size!r} / stride {stride!r} are not matching "
+                                     f"tuples of ints >= 0")
+    if len(storage.raw) % dtype.itemsize:
+        raise pickle.UnpicklingError(f"storage of {len(storage.raw)} bytes does not hold "
+                                     f"whole {dtype} items")
+    flat = np.frombuffer(storage.raw, dtype)
+    if dtype == np.bool_ and np.frombuffer(storage.raw, np.uint8).max(initial=0) > 1:
+        raise pickle.UnpicklingError("a bool storage holds bytes other than 0 and 1")
+    if math.prod(size) == 0:
+        return _LoadedTensor(np.empty(size, dtype))
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride))
+    # NOTE: as_strided does no bounds checks; this check is what keeps reads inside the storage.
+    if last >= flat.size:
+        raise pickle.UnpicklingError(
+            f"tensor of size {size}, stride {stride}, offset {offset} reaches element {last} "
+            f"of a storage with {flat.size} elements"
+        )
+    view = np.lib.stride_tricks.as_strided(flat[offset:], size,
+                                           [s * dtype.itemsize for s in stride])
+    return _LoadedTensor(np.array(view, copy=True))
+
+
+def _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks,
+                       metadata=None) -> _LoadedTensor:
+    _check_flags(requires_grad, hooks, metadata)
+    if not isinstance(storage, _Storage) or storage.dtype is None:
+        raise pickle.UnpicklingError("_rebuild_tensor_v2 needs a typed storage")
+    return _view(storage, offset, size, stride, storage.dtype)
+
+
+def _rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtype,
+                       metadata=None) -> _LoadedTensor:
+    _check_flags(requires_grad, hooks, metadata)
+    if not isinstance(dtype, _Dtype):
+        raise pickle.UnpicklingError(f"_rebuild_tensor_v3 got dtype {dtype!r}")
+    return _view(storage, offset, size, stride, dtype.dtype)
+
+
+def _rebuild_parameter(data, requires_grad, hooks, state=None) -> _LoadedTensor:
+    # A Parameter loads as a plain tensor; Python attributes set on it are not supported.
+    _check_flags(requires_grad, hooks, None)
+    if not isinstance(data, _LoadedTensor) or state:
+        raise pickle.UnpicklingError("parameter without tensor data, or with extra Python "
+                                     "attributes")
+    return data
+
+
+def _allowed_globals() -> dict[tuple[str, str], object]:
+    allowed: dict[tuple[str, str], object] = {("collections", "OrderedDict"): OrderedDict}
+    for fn in (_rebuild_tensor_v2, _rebuild_tensor_v3):
+        allowed["torch._utils", fn.__name__] = _Function(fn.__name__, fn)
+    allowed["torch._utils", "_rebuild_parameter"] = _Function("_rebuild_parameter",
+                                                              _rebuild_parameter)
+    allowed["torch._utils", "_rebuild_parameter_with_state"] = _Function("_rebuild_parameter",
+                                                                         _rebuild_parameter)
+    for name, dtype in _STORAGE_DTYPES.items():
+        allowed["torch", name] = _StorageType(np.dtype(dtype))
+    allowed["torch", "UntypedStorage"] = allowed["torch.storage", "UntypedStorage"] = \
+        _StorageType(None)
+    for name, dtype in _TORCH_DTYPES.items():
+        allowed["torch", name] = _Dtype(np.dtype(dtype))
+    return allowed
+
+
+ALLOWED_GLOBALS = _allowed_globals()

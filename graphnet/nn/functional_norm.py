@@ -1,0 +1,174 @@
+"""Functional normalisation (`F.batch_norm`, `F.layer_norm`, `F.group_norm`, `F.normalize`
+...) and the shape-changing helpers `F.interpolate`, `F.pad` and `F.one_hot`, with PyTorch's
+signatures. Like `functional_conv.py` (whose argument helpers this module uses), each validates
+its arguments, resolves them to static attributes and dispatches one op."""
+
+from __future__ import annotations
+
+from .. import _dtype as dt
+from .. import _factories as fac
+from .._autograd import no_grad
+from .._dispatch import dispatch
+from .._tensor import Tensor
+from .functional_conv import _error, _tuple
+
+__all__ = [
+    "batch_norm", "layer_norm", "group_norm", "local_response_norm", "normalize", "interpolate",
+    "pad", "one_hot",
+]
+
+
+# ---- normalisation -----------------------------------------------------------------------
+def _affine_args(weight, bias) -> tuple:
+    params = tuple(t for t in (weight, bias) if t is not None)
+    return params, dict(has_weight=weight is not None, has_bias=bias is not None)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5) -> Tensor:
+    """Normalise per channel (dim 1). Training uses the batch statistics and, when running
+    stats are given, updates them in place: r = momentum * batch + (1 - momentum) * r, with
+    the unbiased batch variance. `momentum` may also be a tensor (cumulative averaging).
+
+    >>> mean, var = graphnet.zeros(3), graphnet.ones(3)
+    >>> y = F.batch_norm(graphnet.randn(8, 3, 4, 4), mean, var, training=True)  # updates both
+    """
+    if input.dim() < 2:
+        raise _error("batch_norm", f"expected input [N, C, ...], got {list(input.shape)}")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != channels:
+            raise _error("batch_norm", f"{name} has {t.numel()} elements but input of shape "
+                                       f"{list(input.shape)} has {channels} channels")
+    params, flags = _affine_args(weight, bias)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are required when "
+                             "training=False")
+        return dispatch("batch_norm_eval", input, running_mean, running_var, *params,
+                        eps=float(eps), **flags)
+    if input.numel() // channels <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {list(input.shape)}")
+    y, mean, var = dispatch("batch_norm_train", input, *params, eps=float(eps), **flags)
+    with no_grad():
+        for buffer, batch in ((running_mean, mean), (running_var, var)):
+            if buffer is not None:
+                buffer._assign(momentum * batch + (1 - momentum) * buffer)
+    return y
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
+    shape = _tuple(normalized_shape, 1, "normalized_shape") \
+        if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.dim() - len(shape):]) != shape or input.dim() < len(shape):
+        raise _error("layer_norm", f"normalized_shape={list(shape)} expects input "
+                                   f"[*, {', '.join(map(str, shape))}], got {list(input.shape)}")
+    params, flags = _affine_args(weight, bias)
+    return dispatch("layer_norm", input, *params, normalized_ndim=len(shape), eps=float(eps),
+                    **flags)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:
+    if input.dim() < 2 or input.shape[1] % num_groups:
+        raise _error("group_norm", f"expected input [N, C, *] with C divisible by "
+                                   f"num_groups={num_groups}, got {list(input.shape)}")
+    params, flags = _affine_args(weight, bias)
+    return dispatch("group_norm", input, *params, num_groups=int(num_groups), eps=float(eps),
+                    **flags)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0) -> Tensor:
+    if input.dim() < 3:
+        raise _error("local_response_norm", f"expected 3D or higher dimensional input, got "
+                                            f"{list(input.shape)}")
+    return dispatch("local_response_norm", input, size=int(size), alpha=float(alpha),
+                    beta=float(beta), k=float(k))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None) -> Tensor:
+    """input / max(||input||_p along dim, eps)."""
+    if out is not None:
+        raise NotImplementedError("normalize(out=...) is not supported; use the result")
+    return dispatch("normalize", input, p=float(p), dim=int(dim), eps=float(eps))
+
+
+# ---- resampling, padding, one_hot --------------------------------------------------------
+_MODES = {"nearest": "nearest", "nearest-exact": "nearest-exact", "linear": "linear",
+          "bilinear": "linear", "trilinear": "linear", "area": "area"}
+_MODE_DIMS = {"linear": 3, "bilinear": 4, "trilinear": 5}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False) -> Tensor:
+    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear or area.
+
+    >>> F.interpolate(graphnet.randn(1, 3, 8, 8), scale_factor=2, mode="bilinear").shape
+    graphnet.Size([1, 3, 16, 16])
+    """
+    if mode not in _MODES or antialias:
+        raise NotImplementedError(f"interpolate: mode={mode!r}, antialias={antialias} is not "
+                                  f"supported; use one of {sorted(_MODES)} without antialias")
+    if _MODE_DIMS.get(mode, input.dim()) != input.dim() or input.dim() < 3:
+        raise _error("interpolate", f"mode={mode!r} needs a "
+                                    f"{_MODE_DIMS.get(mode, '3D-5')}D input, got "
+                                    f"{list(input.shape)}")
+    if align_corners is not None and _MODES[mode] != "linear":
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    nd = input.dim() - 2
+    spatial = tuple(input.shape[2:])
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size or scale_factor")
+    if size is not None:
+        sizes, scales = _tuple(size, nd, "size"), (None,) * nd
+    else:
+        scales = tuple(float(s) for s in (scale_factor if isinstance(scale_factor, (list, tuple))
+                                          else (scale_factor,) * nd))
+        sizes = tuple(int(n * s) for n, s in zip(spatial, scales, strict=True))
+        if recompute_scale_factor or mode == "area":
+            scales = (None,) * nd
+    if mode == "area":
+        return dispatch("adaptive_avg_pool", input, output_size=sizes)
+    return dispatch("interpolate", input, size=sizes, scales=scales, mode=_MODES[mode],
+                    align_corners=bool(align_corners))
+
+
+def pad(input, pad, mode="constant", value=None) -> Tensor:
+    """PyTorch's F.pad: `pad` lists (before, after) pairs starting from the LAST dim.
+
+    >>> F.pad(graphnet.ones(1, 2, 3), (1, 1), mode="reflect").shape
+    graphnet.Size([1, 2, 5])
+    """
+    if len(pad) % 2 or len(pad) // 2 > input.dim():
+        raise ValueError(f"pad: padding length must be even and at most 2 * input.dim(), got "
+                         f"{len(pad)} for input of shape {list(input.shape)}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: mode={mode!r} is not supported")
+    pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)][::-1]
+    pairs = [(0, 0)] * (input.dim() - len(pairs)) + pairs
+    if mode != "constant":
+        for n, (lo, hi) in zip(input.shape, pairs, strict=True):
+            limit = n - 1 if mode == "reflect" else (n if mode == "circular" else float("inf"))
+            if min(lo, hi) < 0 or max(lo, hi) > limit or (n == 0 and lo + hi):
+                raise _error("pad", f"mode={mode!r} padding {tuple(pad)} does not fit input "
+                                    f"of shape {list(input.shape)}")
+    return dispatch("pad", input, pads=tuple(pairs), mode=mode,
+                    value=0.0 if value is None else value)
+
+
+def one_hot(tensor, num_classes=-1) -> Tensor:
+    """int64 [*, num_classes] with a 1 at each entry's class. num_classes=-1 reads the largest
+    class from the data, which a compiled (static) function cannot do: pass it explicitly."""
+    if tensor.dtype != dt.int64:
+        raise TypeError(f"one_hot is only applicable to index tensors of dtype int64, got "
+                        f"{tensor.dtype}")
+    if num_classes == -1:
+        num_classes = int(tensor.max()) + 1
+    if not fac.tracing() and tensor.numel() and (int(tensor.min()) < 0
+                                                 or int(tensor.max()) >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got "
+                         f"[{int(tensor.min())}, {int(tensor.max())}]")
+    classes = fac.arange(num_classes, dtype=dt.int64)
+    return (tensor.unsqueeze(-1) == classes).long()
