@@ -20,6 +20,14 @@ def compile(fn=None, **options):
     The first call traces it into graphnet's IR, runs the optimisation passes, lowers the
     graph to one JAX function and jits it; later calls with the same input shapes/dtypes and
     train/eval flags reuse it. Usable as `@graphnet.compile` or `graphnet.compile(fn, ...)`.
+
+    Options: `mode="static"|"plan"|"dynamic"`; `passes=[...]` / `disable=[...]` (pass names,
+    see `compiler.passes.PIPELINE`); `cache_size=8` (graphs before falling back to dynamic);
+    `donate=True` (let XLA update written state in place); `hoist=True` (an inference graph
+    computes its state-only work, such as folded BatchNorm weights, once per parameter
+    version instead of every call); `debug=True` (verify the IR after every pass).
+
+    >>> step = graphnet.compile(model, disable=["eval_mode_rewrites"])
     """
     from runtime import compile as _compile
 

@@ -8,13 +8,14 @@ import time
 
 import jax
 from compiler import TraceResult
+from compiler.hoist import HoistCache, split
 from graphnet import _autograd
 from graphnet._tensor import Tensor
 
 
 class Artifact:
     def __init__(self, traced: TraceResult, run_fn, donate: bool, pass_stats=None,
-                 trace_seconds: float = 0.0, pass_seconds: float = 0.0):
+                 trace_seconds: float = 0.0, pass_seconds: float = 0.0, hoist: bool = True):
         self.traced = traced
         self.graph = traced.graph
         self.run_fn = run_fn
@@ -38,6 +39,13 @@ class Artifact:
         # that did not (a compiled forward) joins the eager tape so backward() works through it.
         self.records_tape = not any(n.op == "grad" for n in self.graph.nodes)
         self._vjp_cache: dict = {}
+        # An inference graph runs its state-only work (folded BatchNorm weights) once per
+        # parameter version; the full `run_fn` stays the reference (HLO dump, tape vjp).
+        pure = all(e is None for e in traced.effects)
+        self.split = split(self.graph, pure) if hoist else None
+        if self.split is not None:
+            self.hoist_cache = HoistCache(jax.jit(self.split.prologue_fn()))
+            self.jitted_main = jax.jit(self.split.main_fn())
 
     # ---- guards ----------------------------------------------------------------------------
     def failed_guard(self) -> str | None:
@@ -69,9 +77,17 @@ class Artifact:
         # so the alias stays valid. 2 = the tensor's slot + getrefcount's own argument.
         return all(sys.getrefcount(self.sources[i][1]._value) <= 2 for i in self.donated)
 
-    def execute(self, args: tuple, on_first=None):
+    def _run_split(self, *arrays):
+        s = self.split
+        hoisted = self.hoist_cache.values_for([arrays[i] for i in s.prologue_inputs])
+        return self.jitted_main(*[arrays[i] for i in s.main_inputs], *hoisted)
+
+    def execute(self, args: tuple):
         arrays = self._gather(args)
-        fn = self.jitted if self.donated and self._can_donate() else self.jitted_plain
+        if self.split is not None:
+            fn = self._run_split
+        else:
+            fn = self.jitted if self.donated and self._can_donate() else self.jitted_plain
         if self.calls == 0:
             start = time.perf_counter()
             outs = fn(*arrays)

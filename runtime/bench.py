@@ -22,6 +22,7 @@ class Result:
     step_s: dict = field(default_factory=dict)        # median seconds per step
     spread: dict = field(default_factory=dict)        # (min, max) seconds per step over rounds
     machine: str = ""
+    extra_ratios: list = field(default_factory=list)  # (label, a, b) the workload asks for
 
     def ratio(self, a: str, b: str) -> float | None:
         if a in self.step_s and b in self.step_s:
@@ -32,9 +33,13 @@ class Result:
         return {"workload": self.workload, "description": self.description,
                 "machine": self.machine, "first_call_s": self.first_call_s,
                 "step_s": self.step_s, "spread": self.spread,
-                "ratios": {"static/jax": self.ratio("static", "jax"),
-                           "dynamic/torch": self.ratio("dynamic", "torch"),
-                           "dynamic/static": self.ratio("dynamic", "static")}}
+                "ratios": {f"{a}/{b}": self.ratio(a, b) for _, a, b in self.ratio_labels()}}
+
+    def ratio_labels(self) -> list:
+        """(label, a, b) for every ratio reported: the standard three, then the workload's."""
+        return [("static / hand-written jax.jit", "static", "jax"),
+                ("dynamic / PyTorch eager", "dynamic", "torch"),
+                ("dynamic / static", "dynamic", "static")] + list(self.extra_ratios)
 
 
 def _block(workload, name, out):
@@ -50,7 +55,8 @@ def machine() -> str:
 
 
 def run(workload, steps: int = 20, rounds: int = 7) -> Result:
-    result = Result(workload.name, workload.description, machine=machine())
+    result = Result(workload.name, workload.description, machine=machine(),
+                    extra_ratios=list(workload.ratios))
     names = list(workload.variants)
     for name in names:
         start = time.perf_counter()

@@ -30,10 +30,8 @@ def _bench(args) -> int:
         result = bench.run(workload, steps=steps, rounds=rounds)
         bench.render(result)
         results.append(result.to_dict())
-        for label, key in (("static / hand-written jax.jit", "static/jax"),
-                           ("dynamic / PyTorch eager", "dynamic/torch"),
-                           ("dynamic / static", "dynamic/static")):
-            value = result.to_dict()["ratios"][key]
+        for label, a, b in result.ratio_labels():
+            value = result.ratio(a, b)
             if value is not None:
                 print(f"  {label}: {value:.2f}x")
     if args.json:

@@ -8,6 +8,7 @@ import time
 import warnings
 
 from compiler import lower, trace_call, verify
+from compiler.hoist import describe
 from compiler.tracer import graph_name
 from graphnet import _autograd
 from graphnet._tensor import Tensor
@@ -23,12 +24,14 @@ class CompiledFunction:
     """What `graphnet.compile(fn)` returns. Call it like `fn`; see `.explain()`."""
 
     def __init__(self, fn, *, mode: str = "static", donate: bool = True, cache_size: int = 8,
-                 passes=None, disable=(), debug: bool = False, name: str | None = None):
+                 passes=None, disable=(), debug: bool = False, name: str | None = None,
+                 hoist: bool = True):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.fn, self.mode, self.donate = fn, mode, donate
         self.cache_size = cache_size
         self.passes, self.disable, self.debug = passes, tuple(disable), debug
+        self.hoist = hoist
         self.name = name or graph_name(fn)
         self.cache: dict = {}
         self.artifacts: list[Artifact] = []
@@ -118,7 +121,7 @@ class CompiledFunction:
                                     passes_at - traced_at)
         else:   # static: the whole graph lowered into one jax.jit; the plan is for explain()
             artifact = Artifact(traced, lower(traced.graph), self.donate, stats,
-                                traced_at - start, passes_at - traced_at)
+                                traced_at - start, passes_at - traced_at, self.hoist)
             artifact.plan = plan
         self.cache.setdefault(key, []).append(artifact)
         self.artifacts.append(artifact)
@@ -152,6 +155,7 @@ class CompiledFunction:
                 "ops": len(a.graph.nodes), "kernels": len(a.plan.order), "plan": str(a.plan),
                 "inputs": len(a.graph.inputs),
                 "outputs": len(a.graph.outputs), "calls": a.calls, "pass_stats": a.pass_stats,
+                "hoisted": describe(a.split) if getattr(a, "split", None) else "nothing",
                 "trace_s": a.trace_seconds, "passes_s": a.pass_seconds,
                 "first_run_s (XLA compile + run)": a.compile_seconds,
             } for a in self.artifacts],

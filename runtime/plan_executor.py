@@ -67,6 +67,6 @@ class PlanArtifact(Artifact):
     def __init__(self, traced, plan: ExecutionPlan, pass_stats=None, trace_seconds=0.0,
                  pass_seconds=0.0):
         super().__init__(traced, plan_runner(plan), False, pass_stats, trace_seconds,
-                         pass_seconds)
+                         pass_seconds, hoist=False)
         self.plan = plan
         self.jitted = self.jitted_plain = self.run_fn

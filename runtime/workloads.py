@@ -7,7 +7,7 @@ is PyTorch eager (when installed), the reference for the dynamic mode."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import jax
@@ -21,6 +21,7 @@ class Workload:
     description: str
     variants: dict          # name -> zero-argument step callable returning an array-ish
     blockers: dict          # name -> callable returning arrays to block on after a run
+    ratios: list = field(default_factory=list)   # extra (label, a, b): step a / step b
 
 
 def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):

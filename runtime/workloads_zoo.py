@@ -4,7 +4,8 @@
   variants `static` (one jax.jit), `plan` (graphnet's own kernels, one jit each),
   `dynamic` (eager with a tape) and `torch` (PyTorch eager).
 - `resnet18-eval`: ResNet-18 inference (eval mode, no grad), batch 8 of 3x64x64; variants
-  `static` (all passes, BatchNorm folded into the convs), `static-no-bnfold` (the pass
+  `static` (all passes, BatchNorm folded into the convs, folded weights hoisted),
+  `static-no-hoist` (folded weights recomputed every call), `static-no-bnfold` (the pass
   `eval_mode_rewrites` disabled), `dynamic` and `torch`.
 
 Every graphnet variant builds its own model from the same seed, so they start from the
@@ -100,13 +101,15 @@ def lenet(batch: int = 64, seed: int = 0, torch: bool = True, plan: bool = True)
     if torch and _has_torch():
         variants["torch"], blockers["torch"] = _lenet_torch(model, batch, seed)
     return Workload("lenet", f"LeNet 1x28x28, batch {batch}, SGD momentum, cross-entropy "
-                    f"train step", variants, blockers)
+                    f"train step", variants, blockers,
+                    [("plan / static (what whole-program XLA fusion buys)", "plan", "static")])
 
 
 # ---- ResNet-18 inference ----------------------------------------------------------------------
-def resnet18_graphnet(batch: int, seed: int, disable=None, compiled: bool = True):
+def resnet18_graphnet(batch: int, seed: int, disable=None, compiled: bool = True,
+                      hoist: bool = True):
     """(step, blocker, compiled handle or None, model): eval-mode ResNet-18 forward under
-    no_grad; `disable` names passes to switch off."""
+    no_grad; `disable` names passes to switch off, `hoist` is graphnet.compile's option."""
     import graphnet
     from graphnet.models import resnet18
 
@@ -114,7 +117,7 @@ def resnet18_graphnet(batch: int, seed: int, disable=None, compiled: bool = True
     model = resnet18(num_classes=1000).eval()
     x = graphnet.from_numpy(np.random.default_rng(seed).standard_normal(
         (batch, 3, 64, 64), dtype=np.float32))
-    handle = graphnet.compile(model, disable=disable or ()) if compiled else None
+    handle = graphnet.compile(model, disable=disable or (), hoist=hoist) if compiled else None
     forward = handle or model
 
     def run():
@@ -183,16 +186,20 @@ def resnet18_eval(batch: int = 8, seed: int = 0, torch: bool = True):
     from .workloads import Workload
 
     variants, blockers = {}, {}
-    configs = {"static": dict(disable=())}
+    configs = {"static": dict(disable=()), "static-no-hoist": dict(hoist=False)}
+    ratios = [("static-no-hoist / static (hoisting the folded weights)", "static-no-hoist",
+               "static")]
     if "eval_mode_rewrites" in BY_NAME:
         configs["static-no-bnfold"] = dict(disable=["eval_mode_rewrites"])
+        ratios.insert(0, ("static-no-bnfold / static (BatchNorm folding speedup)",
+                          "static-no-bnfold", "static"))
     configs["dynamic"] = dict(compiled=False)
     for name, options in configs.items():
         variants[name], blockers[name], _, model = resnet18_graphnet(batch, seed, **options)
     if torch and _has_torch():
         variants["torch"], blockers["torch"] = _resnet18_torch(model, batch, seed)
     return Workload("resnet18-eval", f"ResNet-18 eval forward (no grad), batch {batch}, "
-                    f"3x64x64", variants, blockers)
+                    f"3x64x64", variants, blockers, ratios)
 
 
 def _has_torch() -> bool:

@@ -1,0 +1,120 @@
+"""Hoisting: work that depends only on state is done once per parameter version, not per call.
+
+In an inference graph, some nodes read nothing but captured state (parameters, buffers) and
+constants: BatchNorm folded into a conv's weights is the main case, `w * scale` for every
+folded conv. Recomputing them inside every call costs what the folding saves (and more: XLA
+CPU fuses the scaling into the matmul's operand and loses its fast path). So such a graph is
+lowered as two functions:
+
+    prologue(state arrays it reads)           -> hoisted values
+    main(other inputs, hoisted values)        -> outputs
+
+The runtime caches the prologue's results against the identity of the state arrays they were
+computed from. JAX arrays are immutable and every in-place update (an optimizer step,
+`load_state_dict`, `p.data.mul_()`) gives a tensor a new array, so "same arrays" means "same
+values". Only graphs that write no state and take no gradient are split; see `split`."""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from .ir import Graph
+from .lower import eval_node
+
+
+@dataclass
+class Split:
+    """A graph cut into a state-only prologue and the per-call rest."""
+
+    prologue_inputs: list    # positions in graph.inputs the prologue reads
+    main_inputs: list        # positions in graph.inputs the rest reads
+    hoisted: list            # Values computed by the prologue and read by the rest
+    prologue_nodes: list
+    main_nodes: list
+    graph: Graph
+
+    def prologue_fn(self):
+        inputs = [self.graph.inputs[i] for i in self.prologue_inputs]
+
+        def prologue(*arrays):
+            env = dict(zip(inputs, arrays))
+            for node in self.prologue_nodes:
+                eval_node(node, env)
+            return tuple(env[v] for v in self.hoisted)
+
+        prologue.__name__ = f"{self.graph.name}_prologue"
+        return prologue
+
+    def main_fn(self):
+        inputs = [self.graph.inputs[i] for i in self.main_inputs] + list(self.hoisted)
+        outputs = [o.value for o in self.graph.outputs]
+
+        def main(*arrays):
+            env = dict(zip(inputs, arrays))
+            for node in self.main_nodes:
+                eval_node(node, env)
+            return tuple(env[v] for v in outputs)
+
+        main.__name__ = self.graph.name
+        return main
+
+
+def state_only_nodes(graph: Graph) -> list:
+    """Nodes whose inputs are all state inputs, constants or outputs of such nodes."""
+    known = {v for v in graph.inputs if v.kind == "state"}
+    nodes = []
+    for node in graph.nodes:
+        if all(v in known for v in node.input_values()):
+            nodes.append(node)
+            known.update(node.outputs)
+    return nodes
+
+
+def split(graph: Graph, pure: bool) -> Split | None:
+    """The prologue/main split of `graph`, or None when there is nothing worth hoisting.
+    `pure` says the call writes no state: a graph that updates its parameters (a training
+    step) or its buffers would recompute the prologue every call, so it is never split."""
+    if not pure or any(n.op == "grad" for n in graph.nodes):
+        return None
+    hoist = state_only_nodes(graph)
+    # NOTE: a prologue of reshapes alone saves nothing and costs a second dispatch.
+    if not any(n.op not in ("reshape", "view", "cast") for n in hoist):
+        return None
+    hoisted_set = set(hoist)
+    rest = [n for n in graph.nodes if n not in hoisted_set]
+    read_by_rest = {v for n in rest for v in n.input_values()}
+    read_by_rest.update(o.value for o in graph.outputs)
+    produced = [v for n in hoist for v in n.outputs]
+    read_by_prologue = {v for n in hoist for v in n.input_values()}
+    return Split(
+        prologue_inputs=[i for i, v in enumerate(graph.inputs) if v in read_by_prologue],
+        main_inputs=[i for i, v in enumerate(graph.inputs) if v in read_by_rest],
+        hoisted=[v for v in produced if v in read_by_rest],
+        prologue_nodes=hoist, main_nodes=rest, graph=graph)
+
+
+class HoistCache:
+    """The last prologue results, valid while the state arrays are the very same objects.
+    Weak references: holding the arrays would keep a training step from donating them."""
+
+    def __init__(self, prologue):
+        self.prologue = prologue
+        self._refs: list | None = None     # None until the prologue first runs
+        self._values: tuple = ()
+        self.runs = 0
+
+    def values_for(self, arrays: list) -> tuple:
+        refs = self._refs
+        if refs is None or any(r() is not a for r, a in zip(refs, arrays, strict=True)):
+            self._values = self.prologue(*arrays)
+            self._refs = [weakref.ref(a) for a in arrays]
+            self.runs += 1
+        return self._values
+
+
+def describe(s: Split) -> str:
+    ops = sorted({n.op for n in s.prologue_nodes})
+    return (f"{len(s.prologue_nodes)} state-only nodes ({', '.join(ops)}) run once per "
+            f"parameter version, {len(s.hoisted)} values hoisted")
+
