@@ -9,7 +9,6 @@ back after executing the compiled program."""
 
 from __future__ import annotations
 
-import functools
 import inspect
 import weakref
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from graphnet._tensor import Tensor
 
 from . import _source
 from .ir import Graph, Value
+from .shapes import infer_types
 from .tree import flatten
 
 
@@ -60,7 +60,6 @@ class Tracer:
         self.grad_guards: dict[int, tuple] = {}
         self.modules: dict[int, tuple] = {}
         self.scalars: dict[str, tuple] = {}
-        self._shape_cache: dict = {}
 
     # ---- values ---------------------------------------------------------------------------
     def value_of(self, t: Tensor) -> Value:
@@ -124,20 +123,10 @@ class Tracer:
         return tuple(outs) if opdef.n_outputs != 1 else outs[0]
 
     def _infer(self, opdef, inputs, attrs, args):
-        key = (opdef.name, _dispatch.attrs_key(attrs),
-               tuple((v.shape, v.dtype, v.weak_type) if isinstance(v, Value) else type(v)
-                     for v in inputs))
-        avals = self._shape_cache.get(key)
-        if avals is None:
-            specs = [jax.ShapeDtypeStruct(v.shape, v.dtype, weak_type=v.weak_type)
-                     if isinstance(v, Value) else v for v in inputs]
-            try:
-                out = jax.eval_shape(functools.partial(opdef.impl, **attrs), *specs)
-            except (TypeError, ValueError) as err:
-                raise _dispatch.shape_error(opdef.name, args, attrs, err) from None
-            outs = out if opdef.n_outputs != 1 else (out,)
-            avals = self._shape_cache[key] = [(o.shape, o.dtype) for o in outs]
-        return avals
+        try:
+            return infer_types(opdef.name, inputs, attrs)
+        except (TypeError, ValueError) as err:
+            raise _dispatch.shape_error(opdef.name, args, attrs, err) from None
 
     def on_tensor_created(self, t: Tensor) -> None:
         self.created.append(weakref.ref(t))

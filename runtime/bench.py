@@ -23,6 +23,7 @@ class Result:
     spread: dict = field(default_factory=dict)        # (min, max) seconds per step over rounds
     machine: str = ""
     extra_ratios: list = field(default_factory=list)  # (label, a, b) the workload asks for
+    compile_cost: dict = field(default_factory=dict)  # variant -> {trace_s, passes_s, xla_s}
 
     def ratio(self, a: str, b: str) -> float | None:
         if a in self.step_s and b in self.step_s:
@@ -32,7 +33,7 @@ class Result:
     def to_dict(self) -> dict:
         return {"workload": self.workload, "description": self.description,
                 "machine": self.machine, "first_call_s": self.first_call_s,
-                "step_s": self.step_s, "spread": self.spread,
+                "step_s": self.step_s, "spread": self.spread, "compile_cost": self.compile_cost,
                 "ratios": {f"{a}/{b}": self.ratio(a, b) for _, a, b in self.ratio_labels()}}
 
     def ratio_labels(self) -> list:
@@ -65,6 +66,8 @@ def run(workload, steps: int = 20, rounds: int = 7) -> Result:
         result.first_call_s[name] = time.perf_counter() - start
         for _ in range(2):  # warm up past any one-shot graphs (optimizer state creation)
             _block(workload, name, workload.variants[name]())
+        if name in workload.compiled:
+            result.compile_cost[name] = compile_cost(workload.compiled[name].explain())
     samples = {n: [] for n in names}
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
@@ -79,6 +82,18 @@ def run(workload, steps: int = 20, rounds: int = 7) -> Result:
         result.step_s[name] = statistics.median(values)
         result.spread[name] = (min(values), max(values))
     return result
+
+
+def compile_cost(explain: dict) -> dict:
+    """Seconds spent tracing, in graphnet's passes and in XLA (compile + first run), summed
+    over the graphs a compiled function built (a training step builds two: the first step
+    creates the optimizer state), and graphnet's share: (trace + passes) / XLA."""
+    graphs = explain["per_graph"]
+    cost = {"trace_s": sum(g["trace_s"] for g in graphs),
+            "passes_s": sum(g["passes_s"] for g in graphs),
+            "xla_s": sum(g["first_run_s (XLA compile + run)"] for g in graphs)}
+    cost["fraction"] = (cost["trace_s"] + cost["passes_s"]) / cost["xla_s"]
+    return cost
 
 
 def render(result: Result, console=None) -> None:
@@ -99,6 +114,10 @@ def render(result: Result, console=None) -> None:
                       _fmt(seconds), f"{_fmt(lo)}-{_fmt(hi)}",
                       f"{vs_jax:.2f}x" if vs_jax else "-", f"{vs_torch:.2f}x" if vs_torch else "-")
     console.print(table)
+    for name, cost in result.compile_cost.items():
+        console.print(f"  {labels.get(name, name)}: trace {cost['trace_s'] * 1e3:.0f} ms + passes "
+                      f"{cost['passes_s'] * 1e3:.0f} ms = {cost['fraction']:.1%} of XLA compile "
+                      f"+ first run ({cost['xla_s'] * 1e3:.0f} ms)")
 
 
 def _fmt(seconds: float) -> str:

@@ -22,6 +22,7 @@ class Workload:
     variants: dict          # name -> zero-argument step callable returning an array-ish
     blockers: dict          # name -> callable returning arrays to block on after a run
     ratios: list = field(default_factory=list)   # extra (label, a, b): step a / step b
+    compiled: dict = field(default_factory=dict)  # variant -> graphnet.compile handle
 
 
 def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):
@@ -48,9 +49,10 @@ def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):
         opt.step()
         return loss
 
-    step = graphnet.compile(train_step) if compiled else train_step
+    handle = graphnet.compile(train_step) if compiled else None
+    step = handle or train_step
     params = list(model.parameters())
-    return (lambda: step(x, y)), (lambda: [p._value for p in params]), model
+    return (lambda: step(x, y)), (lambda: [p._value for p in params]), model, handle
 
 
 def _mlp_jax(model, batch, sizes, lr, momentum, seed):
@@ -120,8 +122,8 @@ def _mlp_torch(model, batch, sizes, lr, momentum, seed):
 def mlp(sizes=(784, 256, 256, 10), batch: int = 128, lr: float = 0.01, momentum: float = 0.9,
         seed: int = 0, torch: bool = True) -> Workload:
     """The default: MLP 784-256-256-10, batch 128, SGD with momentum, cross-entropy."""
-    dyn_step, dyn_block, model = _mlp_graphnet(sizes, batch, lr, momentum, seed, False)
-    st_step, st_block, _ = _mlp_graphnet(sizes, batch, lr, momentum, seed, True)
+    dyn_step, dyn_block, model, _ = _mlp_graphnet(sizes, batch, lr, momentum, seed, False)
+    st_step, st_block, _, handle = _mlp_graphnet(sizes, batch, lr, momentum, seed, True)
     jax_step, jax_block = _mlp_jax(model, batch, sizes, lr, momentum, seed)
     variants = {"jax": jax_step, "static": st_step, "dynamic": dyn_step}
     blockers = {"jax": jax_block, "static": st_block, "dynamic": dyn_block}
@@ -130,7 +132,7 @@ def mlp(sizes=(784, 256, 256, 10), batch: int = 128, lr: float = 0.01, momentum:
         variants["torch"], blockers["torch"] = reference
     label = "-".join(str(s) for s in sizes)
     return Workload("mlp", f"MLP {label}, batch {batch}, SGD momentum, cross-entropy train step",
-                    variants, blockers)
+                    variants, blockers, compiled={"static": handle})
 
 
 WORKLOADS: dict[str, Callable[..., Workload]] = {"mlp": mlp}

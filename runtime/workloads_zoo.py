@@ -94,15 +94,16 @@ def lenet(batch: int = 64, seed: int = 0, torch: bool = True, plan: bool = True)
     """LeNet (ReLU, max pool) train step on 1x28x28, batch 64, SGD momentum, cross-entropy."""
     from .workloads import Workload
 
-    variants, blockers = {}, {}
+    variants, blockers, handles = {}, {}, {}
     modes = {"static": "static"} | ({"plan": "plan"} if plan else {}) | {"dynamic": None}
     for name, mode in modes.items():
-        variants[name], blockers[name], _, model = lenet_graphnet(batch, seed, mode)
+        variants[name], blockers[name], handles[name], model = lenet_graphnet(batch, seed, mode)
     if torch and _has_torch():
         variants["torch"], blockers["torch"] = _lenet_torch(model, batch, seed)
     return Workload("lenet", f"LeNet 1x28x28, batch {batch}, SGD momentum, cross-entropy "
                     f"train step", variants, blockers,
-                    [("plan / static (what whole-program XLA fusion buys)", "plan", "static")])
+                    [("plan / static (what whole-program XLA fusion buys)", "plan", "static")],
+                    {name: h for name, h in handles.items() if h is not None})
 
 
 # ---- ResNet-18 inference ----------------------------------------------------------------------
@@ -185,7 +186,7 @@ def resnet18_eval(batch: int = 8, seed: int = 0, torch: bool = True):
 
     from .workloads import Workload
 
-    variants, blockers = {}, {}
+    variants, blockers, handles = {}, {}, {}
     configs = {"static": dict(disable=()), "static-no-hoist": dict(hoist=False)}
     ratios = [("static-no-hoist / static (hoisting the folded weights)", "static-no-hoist",
                "static")]
@@ -195,11 +196,13 @@ def resnet18_eval(batch: int = 8, seed: int = 0, torch: bool = True):
                           "static-no-bnfold", "static"))
     configs["dynamic"] = dict(compiled=False)
     for name, options in configs.items():
-        variants[name], blockers[name], _, model = resnet18_graphnet(batch, seed, **options)
+        variants[name], blockers[name], handles[name], model = resnet18_graphnet(
+            batch, seed, **options)
     if torch and _has_torch():
         variants["torch"], blockers["torch"] = _resnet18_torch(model, batch, seed)
     return Workload("resnet18-eval", f"ResNet-18 eval forward (no grad), batch {batch}, "
-                    f"3x64x64", variants, blockers, ratios)
+                    f"3x64x64", variants, blockers, ratios,
+                    {name: h for name, h in handles.items() if h is not None})
 
 
 def _has_torch() -> bool:

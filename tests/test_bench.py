@@ -18,6 +18,20 @@ def test_bench_quick_runs_all_variants_and_writes_json(tmp_path, capsys):
     assert set(result["step_s"]) == {"jax", "static", "dynamic", "torch"}
     assert all(v > 0 for v in result["step_s"].values())
     assert result["ratios"]["static/jax"] > 0
+    cost = result["compile_cost"]["static"]      # only the compiled variant has one
+    assert set(result["compile_cost"]) == {"static"}
+    assert cost["trace_s"] > 0 and cost["passes_s"] > 0 and cost["xla_s"] > 0
+    assert abs(cost["fraction"] - (cost["trace_s"] + cost["passes_s"]) / cost["xla_s"]) < 1e-12
+    assert "of XLA compile + first run" in printed
+
+
+def test_compile_cost_sums_every_graph_a_function_built():
+    explain = {"per_graph": [
+        {"trace_s": 0.1, "passes_s": 0.05, "first_run_s (XLA compile + run)": 1.0},
+        {"trace_s": 0.1, "passes_s": 0.05, "first_run_s (XLA compile + run)": 2.0}]}
+    cost = bench.compile_cost(explain)
+    assert cost == {"trace_s": 0.2, "passes_s": 0.1, "xla_s": 3.0,
+                    "fraction": (0.2 + 0.1) / 3.0}
 
 
 def test_all_variants_compute_the_same_training_trajectory():

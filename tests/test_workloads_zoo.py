@@ -27,7 +27,8 @@ def test_lenet_variants_train_identically():
 @pytest.mark.slow
 def test_resnet18_eval_variants_agree():
     workload = resnet18_eval(batch=1)
-    assert list(workload.variants) == ["static", "static-no-bnfold", "dynamic", "torch"]
+    assert list(workload.variants) == ["static", "static-no-hoist", "static-no-bnfold", "dynamic",
+                                      "torch"]
     outputs = {name: np.asarray(out._value) if hasattr(out, "_value") else out.numpy()
                for name, out in ((n, step()) for n, step in workload.variants.items())}
     for name, out in outputs.items():

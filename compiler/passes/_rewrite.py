@@ -3,12 +3,10 @@ uses, and the two kinds of node no rewrite may merge or replace (random draws, g
 
 from __future__ import annotations
 
-import functools
 
-import jax
-from graphnet._ops import OPS
 
 from ..ir import Graph, Node, Output, Value
+from ..shapes import infer_types
 
 # Ops that draw random numbers from a key input (more are recognised by reading a key, below).
 RANDOM_OPS = frozenset({"rng_split", "uniform", "normal", "randint", "randperm", "dropout",
@@ -30,35 +28,6 @@ def grad_leaves(graph: Graph) -> set:
         if node.op == "grad":
             leaves.update(node.inputs[2 if node.attrs["has_cotangent"] else 1:])
     return leaves
-
-
-_types_cache: dict = {}
-
-
-def infer_types(op: str, inputs, attrs: dict) -> tuple:
-    """((shape, dtype), ...) of op's outputs on `inputs`, from its kernel via jax.eval_shape.
-    Cached by (op, attributes, input types): a graph repeats the same layer many times."""
-    key = (op, tuple(attrs.items()),
-           tuple(("V", x.shape, x.dtype, x.weak_type) if isinstance(x, Value) else ("L", type(x), x)
-                 for x in inputs))
-    try:
-        types = _types_cache.get(key)
-    except TypeError:           # an unhashable literal: compute without the cache
-        return _eval_types(op, inputs, attrs)
-    if types is None:
-        if len(_types_cache) > 10_000:
-            _types_cache.clear()
-        types = _types_cache[key] = _eval_types(op, inputs, attrs)
-    return types
-
-
-def _eval_types(op: str, inputs, attrs: dict) -> tuple:
-    opdef = OPS[op]
-    specs = [jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)
-             if isinstance(x, Value) else x for x in inputs]
-    out = jax.eval_shape(functools.partial(opdef.impl, **attrs), *specs)
-    outs = out if opdef.n_outputs != 1 else (out,)
-    return tuple((tuple(o.shape), o.dtype) for o in outs)
 
 
 def insert_node(graph: Graph, before: Node, op: str, inputs: list, attrs: dict,

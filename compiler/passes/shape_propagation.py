@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..ir import Graph
 from ..verify import VerifyError
 from ._report import report
-from ._rewrite import infer_types
+from ..shapes import infer_types
 
 
 def shape_propagation(graph: Graph) -> Graph:

@@ -1,0 +1,44 @@
+"""Output types of an op on given input types, from its op-table kernel (jax.eval_shape).
+
+One process-wide cache serves the tracer and every pass: a graph repeats the same layer many
+times, shape propagation re-checks what tracing inferred, and the BatchNorm fold adds the
+same few per-channel nodes for each layer. `jax.eval_shape` traces the kernel (about a
+millisecond each), so without the cache it was most of the trace + pass time."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+from graphnet._ops import OPS
+
+from .ir import Value
+
+_cache: dict = {}
+_LIMIT = 10_000
+
+
+def infer_types(op: str, inputs, attrs: dict) -> tuple:
+    """((shape, dtype), ...) of op's outputs on `inputs` (Values or literals). Errors from the
+    kernel (TypeError, ValueError) propagate for the caller to explain."""
+    key = (op, tuple(attrs.items()),
+           tuple(("V", x.shape, x.dtype, x.weak_type) if isinstance(x, Value) else ("L", type(x), x)
+                 for x in inputs))
+    try:
+        types = _cache.get(key)
+    except TypeError:           # an unhashable attribute or literal: compute without the cache
+        return _eval_types(op, inputs, attrs)
+    if types is None:
+        if len(_cache) > _LIMIT:
+            _cache.clear()
+        types = _cache[key] = _eval_types(op, inputs, attrs)
+    return types
+
+
+def _eval_types(op: str, inputs, attrs: dict) -> tuple:
+    opdef = OPS[op]
+    specs = [jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)
+             if isinstance(x, Value) else x for x in inputs]
+    out = jax.eval_shape(functools.partial(opdef.impl, **attrs), *specs)
+    outs = out if opdef.n_outputs != 1 else (out,)
+    return tuple((tuple(o.shape), o.dtype) for o in outs)
