@@ -1,6 +1,8 @@
 """algebraic_simplification: structure (golden text) and numbers."""
 
 import numpy as np
+import pytest
+from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import apply_pass, outputs_agree
 
 import graphnet
@@ -65,3 +67,8 @@ def test_identities_become_their_input():
 
 def test_numbers_with_and_without_the_pass():
     outputs_agree(lambda: (identities, []), [graphnet.randn(3, 4)], NAME)
+
+
+@pytest.mark.parametrize("model", sorted(SEED_MODELS))
+def test_seed_models_with_and_without_the_pass(model):
+    seed_model_agrees(model, NAME)

@@ -1,6 +1,8 @@
 """constant_folding: structure (golden text) and numbers."""
 
 import numpy as np
+import pytest
+from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import apply_pass, outputs_agree
 
 import graphnet
@@ -47,3 +49,8 @@ def test_constant_values_are_hashable_and_print_briefly():
     assert small != ConstantValue(np.arange(3, dtype=np.int64))
     assert repr(small) == "i32[3] [0, 1, 2]"
     assert repr(ConstantValue(np.zeros((10, 10), np.float32))).startswith("f32[10,10] sha1:")
+
+
+@pytest.mark.parametrize("model", sorted(SEED_MODELS))
+def test_seed_models_with_and_without_the_pass(model):
+    seed_model_agrees(model, NAME)

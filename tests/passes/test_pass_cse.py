@@ -1,6 +1,8 @@
 """common_subexpression_elimination: structure (golden text) and numbers."""
 
 import numpy as np
+import pytest
+from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import apply_pass, outputs_agree
 
 import graphnet
@@ -83,3 +85,8 @@ def test_grad_leaves_keep_their_identity():
     np.testing.assert_allclose(np.asarray(grad_w2._value),
                                (np.asarray(x._value) ** 2).sum(0), rtol=1e-6)
     outputs_agree(lambda: (leaves, []), [x], NAME)
+
+
+@pytest.mark.parametrize("model", sorted(SEED_MODELS))
+def test_seed_models_with_and_without_the_pass(model):
+    seed_model_agrees(model, NAME)

@@ -1,5 +1,7 @@
 """dead_code_elimination: structure (golden text) and numbers."""
 
+import pytest
+from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import apply_pass, outputs_agree
 
 import graphnet
@@ -44,3 +46,8 @@ def test_numbers_with_and_without_the_pass():
         return unused, [graphnet.default_generator.state]
 
     outputs_agree(make, [graphnet.randn(3)], NAME)
+
+
+@pytest.mark.parametrize("model", sorted(SEED_MODELS))
+def test_seed_models_with_and_without_the_pass(model):
+    seed_model_agrees(model, NAME)

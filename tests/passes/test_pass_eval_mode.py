@@ -1,6 +1,8 @@
 """eval_mode_rewrites: BatchNorm folded into the conv/linear before it (golden text, numbers)."""
 
 import numpy as np
+import pytest
+from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import apply_pass, numpy_of
 
 import graphnet
@@ -85,3 +87,8 @@ def test_conv_output_read_elsewhere_is_not_folded():
 
     _, _, graph = apply_pass(NAME, both, graphnet.randn(1, 2, 4, 4))
     assert graph.count("batch_norm_eval") == 1
+
+
+@pytest.mark.parametrize("model", sorted(SEED_MODELS))
+def test_seed_models_with_and_without_the_pass(model):
+    seed_model_agrees(model, NAME)

@@ -1,5 +1,7 @@
 """fuse_kernels: kernels by fusion kind (golden plan text) and numbers, fused vs unfused."""
 
+import pytest
+from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import outputs_agree
 
 import graphnet
@@ -81,3 +83,8 @@ def test_numbers_fused_and_unfused():
         return step, [w]
 
     outputs_agree(make, [graphnet.randn(3, 4), w], NAME)
+
+
+@pytest.mark.parametrize("model", sorted(SEED_MODELS))
+def test_seed_models_with_and_without_the_pass(model):
+    seed_model_agrees(model, NAME)

@@ -2,6 +2,8 @@
 plan executor frees buffers after their last reader."""
 
 import numpy as np
+import pytest
+from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import numpy_of, outputs_agree
 
 import graphnet
@@ -52,3 +54,8 @@ def test_numbers_with_buffers_freed_and_kept():
     kept = graphnet.compile(blocks, mode="plan", disable=[NAME], debug=True)
     np.testing.assert_allclose(numpy_of(kept(x, w))[0], numpy_of(blocks(x, w))[0], rtol=1e-6)
     assert "memory: not planned" in kept.explain()["per_graph"][0]["plan"]
+
+
+@pytest.mark.parametrize("model", sorted(SEED_MODELS))
+def test_seed_models_with_and_without_the_pass(model):
+    seed_model_agrees(model, NAME)

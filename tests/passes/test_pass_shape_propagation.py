@@ -1,6 +1,7 @@
 """shape_propagation: the graph is unchanged when types agree; a wrong type is named."""
 
 import pytest
+from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import apply_pass, outputs_agree
 
 import graphnet
@@ -60,3 +61,8 @@ def test_numbers_with_and_without_the_pass():
         return step, [w]
 
     outputs_agree(make, [x, w], NAME)
+
+
+@pytest.mark.parametrize("model", sorted(SEED_MODELS))
+def test_seed_models_with_and_without_the_pass(model):
+    seed_model_agrees(model, NAME)
