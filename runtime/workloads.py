@@ -137,3 +137,4 @@ def mlp(sizes=(784, 256, 256, 10), batch: int = 128, lr: float = 0.01, momentum:
 
 WORKLOADS: dict[str, Callable[..., Workload]] = {"mlp": mlp}
 from .workloads_zoo import ZOO_WORKLOADS; WORKLOADS.update(ZOO_WORKLOADS)  # noqa: E402,E702
+from .workloads_resnet import RESNET_WORKLOADS; WORKLOADS.update(RESNET_WORKLOADS)  # noqa: E402,E702

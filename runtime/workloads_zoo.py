@@ -3,10 +3,7 @@
 - `lenet`: a LeNet training step (SGD momentum 0.9, cross-entropy), batch 64 of 1x28x28;
   variants `static` (one jax.jit), `plan` (graphnet's own kernels, one jit each),
   `dynamic` (eager with a tape) and `torch` (PyTorch eager).
-- `resnet18-eval`: ResNet-18 inference (eval mode, no grad), batch 8 of 3x64x64; variants
-  `static` (all passes, BatchNorm folded into the convs, folded weights hoisted),
-  `static-no-hoist` (folded weights recomputed every call), `static-no-bnfold` (the pass
-  `eval_mode_rewrites` disabled), `dynamic` and `torch`.
+- ResNet-18 inference and training: runtime/workloads_resnet.py.
 
 Every graphnet variant builds its own model from the same seed, so they start from the
 same weights; torch's copies them. A hand-written jax baseline exists only for the MLP."""
@@ -106,105 +103,6 @@ def lenet(batch: int = 64, seed: int = 0, torch: bool = True, plan: bool = True)
                     {name: h for name, h in handles.items() if h is not None})
 
 
-# ---- ResNet-18 inference ----------------------------------------------------------------------
-def resnet18_graphnet(batch: int, seed: int, disable=None, compiled: bool = True,
-                      hoist: bool = True):
-    """(step, blocker, compiled handle or None, model): eval-mode ResNet-18 forward under
-    no_grad; `disable` names passes to switch off, `hoist` is graphnet.compile's option."""
-    import graphnet
-    from graphnet.models import resnet18
-
-    graphnet.manual_seed(seed)
-    model = resnet18(num_classes=1000).eval()
-    x = graphnet.from_numpy(np.random.default_rng(seed).standard_normal(
-        (batch, 3, 64, 64), dtype=np.float32))
-    handle = graphnet.compile(model, disable=disable or (), hoist=hoist) if compiled else None
-    forward = handle or model
-
-    def run():
-        with graphnet.no_grad():
-            return forward(x)
-
-    return run, (lambda: []), handle, model
-
-
-def _torch_resnet18():
-    from torch import nn
-
-    def conv(cin, cout, k, stride):
-        return nn.Conv2d(cin, cout, k, stride, k // 2, bias=False)
-
-    class BasicBlock(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1, self.bn1 = conv(cin, cout, 3, stride), nn.BatchNorm2d(cout)
-            self.relu = nn.ReLU(inplace=True)
-            self.conv2, self.bn2 = conv(cout, cout, 3, 1), nn.BatchNorm2d(cout)
-            self.downsample = None if stride == 1 and cin == cout else nn.Sequential(
-                conv(cin, cout, 1, stride), nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
-            return self.relu(out + (x if self.downsample is None else self.downsample(x)))
-
-    class ResNet18(nn.Module):  # torchvision.models.resnet18's names
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.bn1 = conv(3, 64, 7, 2), nn.BatchNorm2d(64)
-            self.relu, self.maxpool = nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
-            for i, (cin, cout, stride) in enumerate(
-                    [(64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2)]):
-                setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(cin, cout, stride),
-                                                             BasicBlock(cout, cout, 1)))
-            self.avgpool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(512, 1000)
-
-        def forward(self, x):
-            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-            return self.fc(self.avgpool(x).flatten(1))
-
-    return ResNet18()
-
-
-def _resnet18_torch(model, batch: int, seed: int):
-    import torch
-
-    tmodel = _torch_copy(model, _torch_resnet18()).eval()
-    x = torch.from_numpy(np.random.default_rng(seed).standard_normal(
-        (batch, 3, 64, 64), dtype=np.float32))
-
-    def run():
-        with torch.no_grad():
-            return tmodel(x)
-
-    return run, (lambda: [])
-
-
-def resnet18_eval(batch: int = 8, seed: int = 0, torch: bool = True):
-    """ResNet-18 eval-mode forward (no grad), batch 8 of 3x64x64, 1000 classes."""
-    from compiler.passes import BY_NAME
-
-    from .workloads import Workload
-
-    variants, blockers, handles = {}, {}, {}
-    configs = {"static": dict(disable=()), "static-no-hoist": dict(hoist=False)}
-    ratios = [("static-no-hoist / static (hoisting the folded weights)", "static-no-hoist",
-               "static")]
-    if "eval_mode_rewrites" in BY_NAME:
-        configs["static-no-bnfold"] = dict(disable=["eval_mode_rewrites"])
-        ratios.insert(0, ("static-no-bnfold / static (BatchNorm folding speedup)",
-                          "static-no-bnfold", "static"))
-    configs["dynamic"] = dict(compiled=False)
-    for name, options in configs.items():
-        variants[name], blockers[name], handles[name], model = resnet18_graphnet(
-            batch, seed, **options)
-    if torch and _has_torch():
-        variants["torch"], blockers["torch"] = _resnet18_torch(model, batch, seed)
-    return Workload("resnet18-eval", f"ResNet-18 eval forward (no grad), batch {batch}, "
-                    f"3x64x64", variants, blockers, ratios,
-                    {name: h for name, h in handles.items() if h is not None})
-
-
 def _has_torch() -> bool:
     try:
         import torch  # noqa: F401
@@ -213,7 +111,7 @@ def _has_torch() -> bool:
     return True
 
 
-ZOO_WORKLOADS = {"lenet": lenet, "resnet18-eval": resnet18_eval}
+ZOO_WORKLOADS = {"lenet": lenet}
 
 
 # ---- `graphnet dump` targets: name -> builder(batch) returning (model, example_inputs) -----

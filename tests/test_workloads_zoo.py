@@ -6,11 +6,12 @@ import pytest
 
 from runtime.dump import MODELS, dump
 from runtime.workloads import WORKLOADS
-from runtime.workloads_zoo import lenet, resnet18_eval
+from runtime.workloads_resnet import resnet18_eval, resnet18_train
+from runtime.workloads_zoo import lenet
 
 
 def test_zoo_workloads_and_dump_targets_are_registered():
-    assert {"mlp", "lenet", "resnet18-eval"} <= set(WORKLOADS)
+    assert {"mlp", "lenet", "resnet18-eval", "resnet18-train"} <= set(WORKLOADS)
     assert {"mlp", "lenet", "alexnet", "resnet18"} <= set(MODELS)
 
 
@@ -33,6 +34,17 @@ def test_resnet18_eval_variants_agree():
                for name, out in ((n, step()) for n, step in workload.variants.items())}
     for name, out in outputs.items():
         np.testing.assert_allclose(out, outputs["torch"], atol=1e-4, err_msg=name)
+
+
+@pytest.mark.slow
+def test_resnet18_train_variants_train_identically():
+    workload = resnet18_train(batch=2)
+    assert list(workload.variants) == ["static", "dynamic", "torch"]
+    losses = {name: [float(step().detach()) for _ in range(3)]
+              for name, step in workload.variants.items()}
+    for name, values in losses.items():
+        np.testing.assert_allclose(values, losses["torch"], atol=1e-4, rtol=1e-4, err_msg=name)
+    assert losses["torch"][2] < losses["torch"][0]  # it trains
 
 
 def test_dump_lenet_prints_its_layers():
