@@ -82,7 +82,8 @@ def main(argv=None) -> int:
     d.add_argument("--format", default="text",
                    choices=list(FORMATS),
                    help="text: the IR; table: one row per value; code: runnable Python; dot: "
-                        "Graphviz; json: versioned JSON; hlo: StableHLO, optimized HLO, cost "
+                        "Graphviz; json: versioned JSON; plan: the fused kernels and planned "
+                        "peak vs XLA's memory analysis; hlo: StableHLO, optimized HLO, cost "
                         "and memory (see docs/dumps.md)")
     d.add_argument("--out", help="write to this file instead of printing; with --format dot "
                                  "an .svg/.png path is drawn with Graphviz")

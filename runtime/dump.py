@@ -13,7 +13,7 @@ import importlib.util
 import os
 import sys
 
-FORMATS = ("text", "table", "code", "dot", "json", "hlo")
+FORMATS = ("text", "table", "code", "dot", "json", "plan", "hlo")
 
 
 class DumpError(Exception):
@@ -148,7 +148,7 @@ def prepare(target: str, batch: int = 128, train: bool = False):
 
 
 def render_graph(graph, fmt: str, train: bool = False) -> str:
-    """Any graph format except hlo (which needs a compiled program, see `dump`)."""
+    """Any graph format except plan and hlo (they need a compiled program, see `dump`)."""
     if fmt == "text":
         return str(graph)
     if fmt == "table":
@@ -169,11 +169,13 @@ def dump(target: str, fmt: str = "text", batch: int = 128, train: bool = False) 
     if fmt not in FORMATS:
         raise DumpError(f"unknown format {fmt!r}; choose from {FORMATS}")
     fn, args = prepare(target, batch, train)
-    if fmt == "hlo":
-        from compiler.dumps import format_hlo_dump, hlo_dump
+    if fmt in ("plan", "hlo"):
+        from compiler.dumps import format_hlo_dump, format_plan_dump, hlo_dump, plan_dump
 
         compiled = graphnet.compile(fn)
         compiled(*args)
+        if fmt == "plan":
+            return format_plan_dump(plan_dump(compiled, *args))
         return format_hlo_dump(hlo_dump(compiled, *args))
     return render_graph(graphnet.trace(fn, *args), fmt, train)
 

@@ -19,7 +19,8 @@ import pytest
 import graphnet
 import graphnet.nn.functional as F
 from compiler import lower, trace, verify
-from compiler.dumps import GraphvizNotFound, from_json, hlo_dump, render, to_code, to_json
+from compiler.dumps import (GraphvizNotFound, format_plan_dump, from_json, hlo_dump, plan_dump,
+                            render, to_code, to_json)
 from compiler.dumps.hlo import normalize_cost
 from compiler.ir import Graph
 from graphnet import nn
@@ -369,3 +370,34 @@ def test_cli_draws_dot_or_says_how(tmp_path, monkeypatch, capsys):
     assert "apt-get install graphviz" in capsys.readouterr().err
     with open(os.path.join(GOLDEN, "mlp_dot.txt")) as f:
         assert (tmp_path / "m.dot").read_text() == f.read()
+
+
+def test_plan_dump_sets_the_planned_peak_against_xla():
+    model, (x,) = prepare("mlp", batch=8)
+    compiled = graphnet.compile(model)
+    compiled(x)
+    result = plan_dump(compiled, x)
+    plan = result["plan"]
+    assert plan is compiled.compiled.artifacts[-1].plan and len(plan.order) == 3
+    # the peak is k0: every input is live from the start (all parameters and x), plus the
+    # first hidden activation k0 writes; float32 throughout
+    params = 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
+    assert plan.est_peak_bytes == 4 * (params + 8 * 784 + 8 * 256)
+    text = format_plan_dump(result)
+    assert text.startswith(str(plan))
+    assert f"graphnet est peak: {plan.est_peak_bytes}" in text
+    memory = result["memory"]
+    if memory is not None:
+        reference = memory.get("peak_memory_in_bytes") or (
+            memory["argument_size_in_bytes"] + memory["output_size_in_bytes"]
+            + memory["temp_size_in_bytes"] - memory["alias_size_in_bytes"])
+        assert f"estimate / XLA: {plan.est_peak_bytes / reference:.2f}" in text
+    assert dump("mlp", "plan", batch=8) == text
+
+
+def test_plan_dump_says_when_the_backend_has_no_memory_analysis():
+    model, (x,) = prepare("mlp", batch=2)
+    compiled = graphnet.compile(model)
+    compiled(x)
+    text = format_plan_dump({"plan": compiled.compiled.artifacts[-1].plan, "memory": None})
+    assert text.endswith("XLA: this backend reports no memory analysis")
