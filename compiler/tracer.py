@@ -225,6 +225,14 @@ class Tracer:
         for module, training, path in self.modules.values():
             what = f"{path or type(module).__name__}.training == {training}"
             result.guards.append((what, lambda m=module, f=training: m.training == f))
+            # A parameter or buffer replaced by a new tensor (`conv.weight = Parameter(...)`)
+            # is not the tensor the program reads: recompile rather than use the stale one.
+            for kind in ("_parameters", "_buffers"):
+                for name, t in module.__dict__[kind].items():
+                    if t is not None and id(t) in self.lifted:
+                        what = f"{path + '.' if path else ''}{name} is the tensor traced"
+                        result.guards.append((what, lambda m=module, k=kind, n=name, t=t:
+                                              m.__dict__[k].get(n) is t))
         for t, was_none in self.grad_guards.values():
             what = f"{self._name_of(t)}.grad is {'None' if was_none else 'set'}"
             result.guards.append((what, lambda t=t, n=was_none: (t._grad is None) == n))

@@ -116,6 +116,21 @@ def test_new_shape_recompiles_and_says_why(monkeypatch, caplog):
     assert "input 0 shape [128, 784] -> [64, 784]" in caplog.text
 
 
+def test_replacing_a_parameter_or_buffer_recompiles_instead_of_reading_the_old_one():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).eval()
+    fast = graphnet.compile(model)
+    x = graphnet.randn(5, 3)
+    with graphnet.no_grad():
+        fast(x)
+        model[0].weight = nn.Parameter(graphnet.ones(4, 3))
+        assert_close(fast(x), model(x), atol=1e-6)
+        model[1].running_var = graphnet.full((4,), 4.0)
+        assert_close(fast(x), model(x), atol=1e-6)
+    assert fast.explain()["recompile_reasons"] == [
+        "first call", "guard failed: 0.weight is the tensor traced",
+        "guard failed: 1.running_var is the tensor traced"]
+
+
 def test_eval_after_compile_uses_a_new_graph():
     graphnet.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5))
