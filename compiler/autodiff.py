@@ -31,6 +31,26 @@ def _ancestors(root: Value) -> set:
     return seen
 
 
+def while_loop_backward_message(source: str) -> str:
+    return (f"backward() through graphnet.while_loop (at {source or 'unknown line'}) is not "
+            f"supported in static mode: XLA's while loop has no reverse-mode derivative, "
+            f"because its trip count is known only at run time. Run this code dynamically "
+            f"(uncompiled, or graphnet.compile(..., mode='dynamic')), write the loop as a "
+            f"Python for-loop over a count known when tracing (it unrolls), or keep the loop "
+            f"out of the gradient (graphnet.no_grad() or .detach() on its inputs).")
+
+
+def _refuse_while_loops(reachable: set, leaf_values: set) -> None:
+    """A gradient that would flow through a `while_loop` node cannot be computed: XLA's while
+    loop (jax.lax.while_loop) has no reverse-mode derivative, its trip count is only known
+    at run time. Say so, with the loop's line and the ways out."""
+    loops = {v.node for v in reachable if v.node is not None and v.node.op == "while_loop"}
+    for loop in sorted(loops, key=lambda n: n.outputs[0].name):
+        upstream = set().union(*(_ancestors(x) for x in loop.input_values()))
+        if upstream & leaf_values:
+            raise TraceError(while_loop_backward_message(loop.source))
+
+
 def record_backward(tracer, root: Tensor, gradient=None) -> None:
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a "
@@ -53,6 +73,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
             leaves.append(t)
     if not leaves:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
+    _refuse_while_loops(reachable, seen_values)
     inputs = [root_value]
     if gradient is not None:
         gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient)

@@ -158,7 +158,12 @@ def trace_while(parent: Tracer, cond_fn, body_fn, carry):
     avals = [(tuple(t.shape), t._value.dtype) for t in carry]
     node = parent.graph.add_node("while_loop", inputs, attrs, avals, _dispatch.module_path(),
                                  _source_line())
-    return tuple(_wrap_outputs(parent, node, False))
+    # NOTE: the outputs require grad when the inputs do, so that backward() through the loop
+    # reaches autodiff.record_backward and is refused there with an explanation (XLA's while
+    # loop has no reverse-mode derivative), instead of silently giving no gradient.
+    grad = any(x.requires_grad for x in carry) or any(
+        getattr(v, "kind", None) == "state" for v in c_sub.capture_order + b_sub.capture_order)
+    return tuple(_wrap_outputs(parent, node, grad and _grad_enabled()))
 
 
 def _grad_enabled() -> bool:

@@ -8,8 +8,10 @@ import time
 
 import jax
 from compiler import TraceResult
+from compiler.autodiff import while_loop_backward_message
 from compiler.hoist import HoistCache, split
 from graphnet import _autograd
+from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
 
@@ -141,7 +143,7 @@ class Artifact:
         key = tuple(needs)
         vjp = self._vjp_cache.get(key)
         if vjp is None:
-            vjp = self._vjp_cache[key] = _make_vjp(self.run_fn, key, n_out)
+            vjp = self._vjp_cache[key] = _make_vjp(self.run_fn, key, n_out, self.graph)
         avals = [(t._value.shape, t._value.dtype) for t in tensors]
         node = _autograd.TapeNode(self.graph.name, tuple(edges), avals, tuple(arrays), vjp)
         for i, t in enumerate(tensors):
@@ -149,7 +151,7 @@ class Artifact:
                 t.grad_fn, t._oi, t.requires_grad = node, i, True
 
 
-def _make_vjp(run_fn, needs, out_positions):
+def _make_vjp(run_fn, needs, out_positions, graph):
     def vjp(primals, cts):
         def partial_run(*diff):
             full = list(primals)
@@ -161,4 +163,15 @@ def _make_vjp(run_fn, needs, out_positions):
         _, pull = jax.vjp(partial_run, *[primals[i] for i in needs])
         return pull(tuple(cts))
 
-    return jax.jit(vjp)
+    jitted = jax.jit(vjp)
+
+    def call(primals, cts):
+        try:
+            return jitted(primals, cts)
+        except ValueError as err:   # JAX refuses reverse mode through lax.while_loop
+            loops = [n for n in graph.nodes if n.op == "while_loop"]
+            if not loops or "while_loop" not in str(err):
+                raise
+            raise TraceError(while_loop_backward_message(loops[0].source)) from None
+
+    return call

@@ -114,3 +114,55 @@ def test_traced_cond_graph_lists_both_branches():
     text = str(graph)
     assert "graph cond_true(%arg0: f32[3]):" in text and "%neg: f32[3] = neg(%arg0)" in text
     assert np_of(graphnet.compile(lambda x: x * 1)(graphnet.ones(1))).tolist() == [1.0]
+
+
+def _repeat_layer(layer):
+    def forward(x):
+        return graphnet.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, layer(h).tanh()),
+                                   (graphnet.tensor(0), x))[1]
+    return forward
+
+
+def test_while_loop_differentiates_dynamically_and_is_refused_with_reasons_statically():
+    graphnet.manual_seed(0)
+    layer = nn.Linear(3, 3)
+    forward, x = _repeat_layer(layer), graphnet.randn(2, 3)
+    forward(x).sum().backward()              # dynamic: a Python loop on the tape
+    expected = layer(layer(layer(x).tanh()).tanh()).tanh().sum()
+    layer.zero_grad()
+    expected.backward()
+    eager_grad = layer.weight.grad.numpy()
+    layer.zero_grad()
+    forward(x).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad.numpy(), eager_grad, atol=1e-6)
+
+    def step(x):
+        loss = forward(x).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(graphnet.TraceError, match=r"backward\(\) through graphnet.while_loop "
+                       r"\(at .*test_control_flow.py:\d+\) is not supported in static mode"):
+        graphnet.compile(step)(x)
+    compiled_forward = graphnet.compile(forward)(x)   # forward only: fine, joins the tape
+    assert compiled_forward.requires_grad
+    with pytest.raises(graphnet.TraceError, match="mode='dynamic'"):
+        compiled_forward.sum().backward()
+
+
+def test_while_loop_without_grad_inputs_compiles_under_backward_of_other_paths():
+    graphnet.manual_seed(0)
+    layer, x = nn.Linear(3, 3), graphnet.randn(2, 3)
+
+    def step(x):
+        with graphnet.no_grad():
+            scale = graphnet.while_loop(lambda s: s < 10, lambda s: s * 2, graphnet.tensor(1.0))
+        loss = (layer(x) * scale).sum()
+        loss.backward()
+        return loss
+
+    loss = graphnet.compile(step)(x)
+    static_grad = layer.weight.grad.numpy()
+    layer.zero_grad()
+    assert abs(step(x).item() - loss.item()) < 1e-5
+    np.testing.assert_allclose(static_grad, layer.weight.grad.numpy(), atol=1e-6)
