@@ -278,16 +278,18 @@ def graph_name(fn) -> str:
     return getattr(fn, "__name__", "graph").replace("<", "").replace(">", "")
 
 
-def trace_call(fn, args: tuple, name: str | None = None) -> TraceResult:
-    """Trace one call `fn(*args)`; positional tensor arguments become graph inputs."""
+def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -> TraceResult:
+    """Trace one call `fn(*args)`; tensor arguments become graph inputs. The last
+    `len(keywords)` arguments are passed by those names (`fn(*rest, **dict(...))`)."""
     tracer = Tracer(name or graph_name(fn))
-    names = _arg_names(fn, len(args))
+    n_pos = len(args) - len(keywords)
+    names = _arg_names(fn, n_pos) + list(keywords)
     with _dispatch.push_mode(tracer):
         try:
             for i, a in enumerate(args):
                 if isinstance(a, Tensor):
                     tracer.lift(a, "arg", names[i], ("arg", i))
-            output = fn(*args)
+            output = fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))
         except BaseException:
             for rec in tracer.lifted.values():
                 rec.tensor._value = rec.original
@@ -297,8 +299,8 @@ def trace_call(fn, args: tuple, name: str | None = None) -> TraceResult:
     return tracer.finish(output)
 
 
-def trace(fn, *example_inputs) -> Graph:
-    """Trace `fn(*example_inputs)` and return its graph (no passes run)."""
-    return trace_call(fn, example_inputs).graph
-
-
+def trace(fn, *example_inputs, **example_kwargs) -> Graph:
+    """Trace `fn(*example_inputs, **example_kwargs)` and return its graph (no passes run)."""
+    keywords = tuple(sorted(example_kwargs))
+    args = example_inputs + tuple(example_kwargs[k] for k in keywords)
+    return trace_call(fn, args, keywords=keywords).graph

@@ -20,6 +20,8 @@ def compile(fn=None, **options):
     The first call traces it into graphnet's IR, runs the optimisation passes, lowers the
     graph to one JAX function and jits it; later calls with the same input shapes/dtypes and
     train/eval flags reuse it. Usable as `@graphnet.compile` or `graphnet.compile(fn, ...)`.
+    Arguments may be passed by keyword; tensors become graph inputs wherever they are, other
+    values are baked into the graph and keyed (a new value compiles a new graph).
 
     Options: `mode="static"|"plan"|"dynamic"`; `passes=[...]` / `disable=[...]` (pass names,
     see `compiler.passes.PIPELINE`); `cache_size=8` (graphs before falling back to dynamic);

@@ -56,12 +56,13 @@ class CompiledFunction:
         return (tuple(parts), _autograd.grad_mode.enabled)
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            raise TypeError(f"compiled {self.name}: keyword arguments are not supported yet; "
-                            f"pass them positionally")
         if self.mode == "dynamic" or self.fell_back:
-            return self.fn(*args)
-        key = self._key(args)
+            return self.fn(*args, **kwargs)
+        # Keyword arguments travel as trailing positional ones, in sorted-name order; their
+        # names are part of the cache key and the traced call passes them by name again.
+        names = tuple(sorted(kwargs))
+        args = args + tuple(kwargs[k] for k in names)
+        key = self._key(args) + (names,)
         entries = self.cache.get(key, [])
         reason = None
         for artifact in entries:
@@ -80,14 +81,22 @@ class CompiledFunction:
     def _describe_miss(self, key) -> str:
         if self._last_key is None:
             return "first call"
-        (old, old_grad), (new, new_grad) = self._last_key, key
+        (old, old_grad, old_names), (new, new_grad, new_names) = self._last_key, key
+        if old_names != new_names:
+            return f"keyword arguments {list(old_names)} -> {list(new_names)}"
+        if len(old) != len(new):
+            return f"{len(old)} -> {len(new)} arguments"
+        n_pos = len(new) - len(new_names)
         for i, (a, b) in enumerate(zip(old, new)):
             if a != b:
+                what = f"input {i}" if i < n_pos else f"keyword {new_names[i - n_pos]}"
                 if a[0] == b[0] == "T" and a[1] != b[1]:
-                    return f"input {i} shape {list(a[1])} -> {list(b[1])}"
+                    return f"{what} shape {list(a[1])} -> {list(b[1])}"
                 if a[0] == b[0] == "T" and a[2] != b[2]:
-                    return f"input {i} dtype {a[2]} -> {b[2]}"
-                return f"input {i} changed: {a[1:]} -> {b[1:]}"
+                    return f"{what} dtype {a[2]} -> {b[2]}"
+                if a[0] == b[0] == "S":
+                    return f"{what} changed: {a[2]!r} -> {b[2]!r}"
+                return f"{what} changed: {a[1:]} -> {b[1:]}"
         if old_grad != new_grad:
             return f"grad mode {old_grad} -> {new_grad}"
         return "new input signature"
@@ -104,7 +113,7 @@ class CompiledFunction:
         if log_enabled("recompiles"):
             logger.warning("graphnet: compiling %s (%s)", self.name, reason)
         start = time.perf_counter()
-        traced = trace_call(self.fn, args, self.name)
+        traced = trace_call(self.fn, args, self.name, keywords=key[2])
         traced_at = time.perf_counter()
         stats = []
         if self.debug:

@@ -131,6 +131,32 @@ def test_replacing_a_parameter_or_buffer_recompiles_instead_of_reading_the_old_o
         "guard failed: 1.running_var is the tensor traced"]
 
 
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x, mask=None, scale=1.0):
+        y = self.lin(x) * scale
+        return y if mask is None else y * mask
+
+
+def test_keyword_arguments_are_traced_by_name_and_keyed():
+    graphnet.manual_seed(0)
+    model, x = Masked(), graphnet.randn(2, 4)
+    mask = (graphnet.randn(2, 4) > 0).float()
+    fast = graphnet.compile(model)
+    with graphnet.no_grad():
+        for kwargs in ({}, {"mask": mask}, {"scale": 2.0, "mask": mask},
+                       {"mask": mask, "scale": 2.0}, {"mask": mask, "scale": 3.0}):
+            assert_close(fast(x, **kwargs), model(x, **kwargs), atol=1e-6)
+    assert fast.explain()["recompile_reasons"] == [
+        "first call", "keyword arguments [] -> ['mask']",
+        "keyword arguments ['mask'] -> ['mask', 'scale']", "keyword scale changed: 2.0 -> 3.0"]
+    assert "graph Masked(%x: f32[2,4], %mask: f32[2,4]):" in str(graphnet.trace(model, x,
+                                                                                 mask=mask))
+
+
 def test_eval_after_compile_uses_a_new_graph():
     graphnet.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5))
