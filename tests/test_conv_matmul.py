@@ -53,6 +53,9 @@ def test_small_outputs_take_the_matmul_form_on_cpu():
     assert conv_ops._matmul_form_pays((2, 2)) == on_cpu
     assert not conv_ops._matmul_form_pays((9, 8))
     assert not conv_ops._matmul_form_pays((0, 4))
+    # batch 256 x 512 channels x 3x3 kernel at 8x8: 302M patch elements, too much memory
+    assert not conv_ops._matmul_form_pays((8, 8), 256 * 512 * 9)
+    assert conv_ops._matmul_form_pays((8, 8), 8 * 512 * 9) == on_cpu
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}to{c[1]}k{c[2]}s{c[3]}g{c[6]}"

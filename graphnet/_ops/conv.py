@@ -21,6 +21,9 @@ from ._table import defop
 # 1.7 ms (and 201 vs 6 ms for its gradient). From 32x32 outputs up the native conv wins, so
 # only small outputs on CPU take the matmul form; GPUs keep the native conv.
 MATMUL_CONV_MAX_OUTPUT = 64   # output positions per image (8x8 in 2-D)
+# The stacked slices hold kernel-size copies of the input (and a training step keeps them
+# for the weight gradient), so very large batches keep the native conv's memory footprint.
+MATMUL_CONV_MAX_PATCH_ELEMENTS = 1 << 24   # 64 MiB of float32
 
 
 @defop("conv", "contraction", torch_name="torch.nn.functional.conv2d")
@@ -30,7 +33,8 @@ def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
     axes = "DHW"[-nd:] if nd <= 3 else None
     assert axes is not None, f"conv supports 1 to 3 spatial dims, got {nd}"
     out = conv_out_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
-    if _matmul_form_pays(out):
+    patch_elements = x.shape[0] * x.shape[1] * int(np.prod(weight.shape[2:]))
+    if _matmul_form_pays(out, patch_elements):
         y = conv_as_matmul(x, weight, stride, padding, dilation, groups, out)
     else:
         dims = lax.conv_dimension_numbers(x.shape, weight.shape,
@@ -46,9 +50,11 @@ def conv_out_size(spatial, kernel, stride, padding, dilation) -> tuple:
                                                  strict=True))
 
 
-def _matmul_form_pays(out) -> bool:
+def _matmul_form_pays(out, patch_elements_per_position: int = 1) -> bool:
+    positions = int(np.prod(out))
     return (jax.default_backend() == "cpu" and min(out) > 0
-            and int(np.prod(out)) <= MATMUL_CONV_MAX_OUTPUT)
+            and positions <= MATMUL_CONV_MAX_OUTPUT
+            and positions * patch_elements_per_position <= MATMUL_CONV_MAX_PATCH_ELEMENTS)
 
 
 def conv_as_matmul(x, weight, stride, padding, dilation, groups, out):
