@@ -1,13 +1,15 @@
 """`nn.Module`: registration of parameters, buffers and submodules through `__setattr__`,
-traversal, state_dict, hooks and PyTorch's exact `repr`."""
+calling with forward hooks, state_dict and PyTorch's exact `repr`. The walk over the module
+tree (`named_modules`, `parameters`, `train`, `to`, ...) is written in `_module_tree.py`."""
 
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Callable, Iterator
+from typing import Callable
 
 from .. import _dispatch
 from .._tensor import Parameter, Tensor
+from ._module_tree import _ModuleTree
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self) -> str:
@@ -211,124 +213,27 @@ class Module:
             raise AttributeError(f"{type(module).__name__} has no buffer `{name}`")
         return module._buffers[name]
 
-    # ---- traversal ---------------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
-        memo = set() if memo is None else memo
-        if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is None:
-                continue
-            sub = prefix + ("." if prefix else "") + name
-            yield from module.named_modules(memo, sub, remove_duplicate)
-
-    def modules(self) -> Iterator["Module"]:
-        for _, module in self.named_modules():
-            yield module
-
-    def named_children(self):
-        seen = set()
-        for name, module in self._modules.items():
-            if module is not None and id(module) not in seen:
-                seen.add(id(module))
-                yield name, module
-
-    def children(self) -> Iterator["Module"]:
-        for _, module in self.named_children():
-            yield module
-
-    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
-        seen = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
-            if recurse else [(prefix, self)]
-        for module_prefix, module in modules:
-            for name, value in getattr(module, registry).items():
-                if value is None or (remove_duplicate and id(value) in seen):
-                    continue
-                seen.add(id(value))
-                yield module_prefix + ("." if module_prefix else "") + name, value
-
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True):
-        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
-
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
-
-    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
-        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
-
-    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        for _, b in self.named_buffers(recurse=recurse):
-            yield b
-
-    def apply(self, fn: Callable[["Module"], None]) -> "Module":
-        for module in self.children():
-            module.apply(fn)
-        fn(self)
-        return self
-
-    # ---- modes and grads -----------------------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
-        if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
-        self.training = mode
-        for module in self.children():
-            module.train(mode)
-        return self
-
-    def eval(self) -> "Module":
-        return self.train(False)
-
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
-        for p in self.parameters():
-            p.requires_grad_(requires_grad)
-        return self
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad = p.grad.detach() * 0
-
-    def _apply_to_tensors(self, fn: Callable[[Tensor], Tensor]) -> "Module":
-        for module in self.modules():
-            for registry in ("_parameters", "_buffers"):
-                for t in getattr(module, registry).values():
-                    if t is not None:
-                        t._value = fn(t)._value
-        return self
-
-    def to(self, *args, **kwargs) -> "Module":
-        from .. import _dtype as dt
-
-        target = kwargs.get("dtype") or next((a for a in args if isinstance(a, dt.dtype)), None)
-        if target is None:
-            return self
-        return self._apply_to_tensors(lambda t: t.to(target) if t.is_floating_point() else t)
-
-    def float(self) -> "Module":
-        from .. import _dtype as dt
-
-        return self.to(dt.float32)
-
-    def double(self) -> "Module":
-        from .. import _dtype as dt
-
-        return self.to(dt.float64)
-
-    def cpu(self) -> "Module":
-        return self
-
-    def cuda(self, device=None) -> "Module":
-        return self
+    # ---- traversal, modes and grads: written in _module_tree.py -------------------------------
+    named_modules = _ModuleTree.named_modules
+    modules = _ModuleTree.modules
+    named_children = _ModuleTree.named_children
+    children = _ModuleTree.children
+    _named_members = _ModuleTree._named_members
+    named_parameters = _ModuleTree.named_parameters
+    parameters = _ModuleTree.parameters
+    named_buffers = _ModuleTree.named_buffers
+    buffers = _ModuleTree.buffers
+    apply = _ModuleTree.apply
+    train = _ModuleTree.train
+    eval = _ModuleTree.eval
+    requires_grad_ = _ModuleTree.requires_grad_
+    zero_grad = _ModuleTree.zero_grad
+    _apply_to_tensors = _ModuleTree._apply_to_tensors
+    to = _ModuleTree.to
+    float = _ModuleTree.float
+    double = _ModuleTree.double
+    cpu = _ModuleTree.cpu
+    cuda = _ModuleTree.cuda
 
     # ---- state ---------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):

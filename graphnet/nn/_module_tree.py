@@ -1,0 +1,149 @@
+"""The walk over a module tree: `named_modules`, `parameters`, `buffers`, `apply`, and the
+calls that act on every module or tensor below one (`train`, `eval`, `zero_grad`, `to`).
+
+These are `nn.Module`'s own methods, written here only to keep `_module.py` short: `Module`
+binds each one in its class body (`parameters = _ModuleTree.parameters`) rather than inheriting
+`_ModuleTree`, so its MRO and class `__dict__` stay PyTorch's. They keep no state and read the
+registries `Module.__init__` creates (`_parameters`, `_buffers`, `_modules`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from .._tensor import Parameter, Tensor
+
+if TYPE_CHECKING:
+    from ._module import Module
+
+
+class _ModuleTree:
+    """A namespace for `Module`'s tree methods; never a base class, never instantiated."""
+
+    # ---- traversal ---------------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+        memo = set() if memo is None else memo
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from module.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self) -> Iterator["Module"]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator["Module"]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True):
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ---- modes and grads -----------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad = p.grad.detach() * 0
+
+    def _apply_to_tensors(self, fn: Callable[[Tensor], Tensor]) -> "Module":
+        for module in self.modules():
+            for registry in ("_parameters", "_buffers"):
+                for t in getattr(module, registry).values():
+                    if t is not None:
+                        t._value = fn(t)._value
+        return self
+
+    def to(self, *args, **kwargs) -> "Module":
+        from .. import _dtype as dt
+
+        target = kwargs.get("dtype") or next((a for a in args if isinstance(a, dt.dtype)), None)
+        if target is None:
+            return self
+        return self._apply_to_tensors(lambda t: t.to(target) if t.is_floating_point() else t)
+
+    def float(self) -> "Module":
+        from .. import _dtype as dt
+
+        return self.to(dt.float32)
+
+    def double(self) -> "Module":
+        from .. import _dtype as dt
+
+        return self.to(dt.float64)
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        return self
+
+
+# NOTE: bound-method reprs read `__qualname__` (`<bound method Module.parameters of ...>`, as in
+# PyTorch; the seed corpus compares them with torch's) and pickle finds a function by
+# `__module__` and `__qualname__`, so each function is named as the `Module` method it is.
+for _name, _function in vars(_ModuleTree).items():
+    if callable(_function):
+        _function.__qualname__ = f"Module.{_name}"
+        _function.__module__ = "graphnet.nn._module"
+del _name, _function
