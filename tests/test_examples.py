@@ -196,3 +196,18 @@ def test_example_runs_as_a_script():
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "dynamic: y = 9, grad = 6" in done.stdout
+
+
+def test_static_vs_dynamic_tour(capsys):
+    out, result = run_example("static_vs_dynamic.py", capsys)
+    assert result["max_diff"] < 1e-5
+    assert result["reasons"] == ["first call", "input 0 shape [16, 1, 8, 8] -> [4, 1, 8, 8]"]
+    assert "eval_mode_rewrites: 1 batch norms folded" in "\n".join(result["pass_stats"])
+    assert result["hoisted"].endswith("2 values hoisted")     # the folded weight and bias
+    assert "batch_norm" not in result["graph"] and "conv(" in result["graph"]
+    assert "static_vs_dynamic.py" in result["refused"] and "graphnet.while_loop" in result[
+        "refused"]
+    # 4 -> norm 6.9: halved three times to norm 0.87 (no doubling: not below 0.5)
+    assert result["structured"] == result["dynamic"] == [0.5, 0.5, 0.5]
+    assert "static vs dynamic, largest difference" in out and "recompile reasons" in out
+    assert result["speed_ratio"] > 0
