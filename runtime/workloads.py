@@ -25,9 +25,28 @@ class Workload:
     compiled: dict = field(default_factory=dict)  # variant -> graphnet.compile handle
 
 
-def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):
+def sgd_train_step(model, opt, x, y, mode: str | None):
+    """(step, blocker, compiled handle or None) for the usual PyTorch-style training step on
+    fixed data: zero_grad, cross-entropy, backward, opt.step. `mode` is None for eager, or a
+    `graphnet.compile` mode ("static", "plan"). The blocker returns the parameters' arrays."""
     import graphnet
     import graphnet.nn.functional as F
+
+    def train_step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    handle = graphnet.compile(train_step, mode=mode) if mode else None
+    step = handle or train_step
+    params = list(model.parameters())
+    return (lambda: step(x, y)), (lambda: [p._value for p in params]), handle
+
+
+def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):
+    import graphnet
     from graphnet import nn
 
     graphnet.manual_seed(seed)
@@ -41,18 +60,8 @@ def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):
     rng = np.random.default_rng(seed)
     x = graphnet.from_numpy(rng.standard_normal((batch, sizes[0]), dtype=np.float32))
     y = graphnet.from_numpy(rng.integers(0, sizes[-1], batch).astype(np.int64))
-
-    def train_step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    handle = graphnet.compile(train_step) if compiled else None
-    step = handle or train_step
-    params = list(model.parameters())
-    return (lambda: step(x, y)), (lambda: [p._value for p in params]), model, handle
+    run, blocker, handle = sgd_train_step(model, opt, x, y, "static" if compiled else None)
+    return run, blocker, model, handle
 
 
 def _mlp_jax(model, batch, sizes, lr, momentum, seed):

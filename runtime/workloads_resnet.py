@@ -125,25 +125,15 @@ def resnet18_eval(batch: int = 8, seed: int = 0, torch: bool = True):
 def resnet18_train_graphnet(batch: int, seed: int, compiled: bool):
     """(step, blocker, compiled handle or None, model): an SGD-momentum train step."""
     import graphnet
-    import graphnet.nn.functional as F
     from graphnet.models import resnet18
+
+    from .workloads import sgd_train_step
 
     graphnet.manual_seed(seed)
     model = resnet18(num_classes=10).train()
     opt = graphnet.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x, y = (graphnet.from_numpy(a) for a in _inputs(batch, seed, 10))
-
-    def train_step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    handle = graphnet.compile(train_step) if compiled else None
-    step = handle or train_step
-    params = list(model.parameters())
-    return (lambda: step(x, y)), (lambda: [p._value for p in params]), handle, model
+    return (*sgd_train_step(model, opt, x, y, "static" if compiled else None), model)
 
 
 def _resnet18_train_torch(model, batch: int, seed: int):

@@ -28,11 +28,12 @@ def _torch_copy(gn_model, torch_model):
 
 # ---- LeNet training step ----------------------------------------------------------------------
 def lenet_graphnet(batch: int, seed: int, mode: str | None):
-    """(step, blocker, compiled handle or None): a LeNet SGD-momentum train step; `mode` is
-    None for eager or a `graphnet.compile` mode ("static", "plan")."""
+    """(step, blocker, compiled handle or None, model): a LeNet SGD-momentum train step; `mode`
+    is None for eager or a `graphnet.compile` mode ("static", "plan")."""
     import graphnet
-    import graphnet.nn.functional as F
     from graphnet.models import LeNet
+
+    from .workloads import sgd_train_step
 
     graphnet.manual_seed(seed)
     model = LeNet(classes=10, in_channels=1, image_size=28)
@@ -40,18 +41,7 @@ def lenet_graphnet(batch: int, seed: int, mode: str | None):
     rng = np.random.default_rng(seed)
     x = graphnet.from_numpy(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
     y = graphnet.from_numpy(rng.integers(0, 10, batch).astype(np.int64))
-
-    def train_step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    handle = graphnet.compile(train_step, mode=mode) if mode else None
-    step = handle or train_step
-    params = list(model.parameters())
-    return (lambda: step(x, y)), (lambda: [p._value for p in params]), handle, model
+    return (*sgd_train_step(model, opt, x, y, mode), model)
 
 
 def _lenet_torch(model, batch: int, seed: int):

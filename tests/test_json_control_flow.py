@@ -15,7 +15,7 @@ from compiler import lower, trace, trace_call, verify
 from compiler.control_flow import Branch
 from compiler.dumps import GraphJSONError, from_json, to_json
 from compiler.ir import Graph
-from graphnet import nn
+from test_control_flow import FancyMLPStructured
 from runtime import cli
 from runtime.dump import load_target
 
@@ -117,26 +117,9 @@ def test_cond_nested_in_a_while_body_round_trips():
     assert n == 4
 
 
-class Structured(nn.Module):
-    """tests/test_control_flow.py's FancyMLP, control flow written with cond / while_loop."""
-
-    def __init__(self):
-        super().__init__()
-        self.rand_weight = graphnet.rand((20, 20), requires_grad=False)
-        self.linear = nn.Linear(20, 20)
-
-    def forward(self, x):
-        x = self.linear(x)
-        x = nn.functional.relu(graphnet.mm(x, self.rand_weight.data) + 1)
-        x = self.linear(x)
-        x = graphnet.while_loop(lambda v: v.norm() > 1, lambda v: v / 2, x)
-        x = graphnet.cond(x.norm() < 0.8, lambda v: v * 10, lambda v: v, x)
-        return x.sum()
-
-
 def test_module_graph_traced_and_compiled_round_trips():
     graphnet.manual_seed(0)
-    model = Structured()
+    model = FancyMLPStructured()
     x = graphnet.rand(2, 20)
     fast = graphnet.compile(model)
     with graphnet.no_grad():
