@@ -58,8 +58,18 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self.mode == "dynamic" or self.fell_back:
             return self.fn(*args, **kwargs)
-        # Keyword arguments travel as trailing positional ones, in sorted-name order; their
-        # names are part of the cache key and the traced call passes them by name again.
+        artifact, flat = self._lookup(args, kwargs)
+        return artifact.execute(flat)
+
+    def artifact_for(self, *args, **kwargs) -> Artifact:
+        """The compiled program for this call, traced and compiled if it is not cached yet,
+        without running it (what `graphnet dump --format plan|hlo` reads)."""
+        return self._lookup(args, kwargs)[0]
+
+    def _lookup(self, args: tuple, kwargs: dict):
+        """(artifact, flat arguments). Keyword arguments travel as trailing positional ones,
+        in sorted-name order; their names are part of the cache key and the traced call
+        passes them by name again."""
         names = tuple(sorted(kwargs))
         args = args + tuple(kwargs[k] for k in names)
         key = self._key(args) + (names,)
@@ -72,11 +82,11 @@ class CompiledFunction:
                     reason = "the previous trace created new state (e.g. optimizer buffers)"
                     entries.remove(artifact)
                     break
-                return artifact.execute(args)
+                return artifact, args
             reason = f"guard failed: {failed}"
         if reason is None:
             reason = self._describe_miss(key)
-        return self._compile(key, args, reason).execute(args)
+        return self._compile(key, args, reason), args
 
     def _describe_miss(self, key) -> str:
         if self._last_key is None:

@@ -172,11 +172,12 @@ def dump(target: str, fmt: str = "text", batch: int = 128, train: bool = False) 
     if fmt in ("plan", "hlo"):
         from compiler.dumps import format_hlo_dump, format_plan_dump, hlo_dump, plan_dump
 
-        compiled = graphnet.compile(fn)
-        compiled(*args)
+        # Traced, passed and lowered for these inputs, never run: a full-size model at a
+        # large batch would cost a forward pass just to be printed.
+        artifact = graphnet.compile(fn).compiled.artifact_for(*args)
         if fmt == "plan":
-            return format_plan_dump(plan_dump(compiled, *args))
-        return format_hlo_dump(hlo_dump(compiled, *args))
+            return format_plan_dump(plan_dump(artifact, *args))
+        return format_hlo_dump(hlo_dump(artifact, *args))
     return render_graph(graphnet.trace(fn, *args), fmt, train)
 
 

@@ -245,3 +245,14 @@ def test_cache_limit_warns_and_falls_back_to_dynamic():
     with pytest.warns(UserWarning, match="falling back to dynamic"):
         out = fast(graphnet.ones(3))
     assert out.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_artifact_for_compiles_without_running_and_the_call_reuses_it():
+    model = make_mlp()
+    fast = graphnet.compile(model)
+    x = graphnet.zeros(4, 784)
+    artifact = fast.compiled.artifact_for(x)
+    assert artifact.calls == 0 and fast.explain()["recompile_reasons"] == ["first call"]
+    with graphnet.no_grad():
+        assert_close(fast(x), model(x), atol=1e-6)
+    assert artifact.calls == 1 and fast.explain()["graphs"] == 1

@@ -48,9 +48,8 @@ def test_plan_dump_sets_the_planned_peak_against_xla():
     assert f"graphnet est peak: {plan.est_peak_bytes}" in text
     memory = result["memory"]
     if memory is not None:
-        reference = memory.get("peak_memory_in_bytes") or (
-            memory["argument_size_in_bytes"] + memory["output_size_in_bytes"]
-            + memory["temp_size_in_bytes"] - memory["alias_size_in_bytes"])
+        reference = (memory["argument_size_in_bytes"] + memory["output_size_in_bytes"]
+                     + memory["temp_size_in_bytes"] - memory["alias_size_in_bytes"])
         assert f"estimate / XLA: {plan.est_peak_bytes / reference:.2f}" in text
     assert dump("mlp", "plan", batch=8) == text
 
