@@ -252,3 +252,36 @@ def test_dropout2d_zeroes_whole_channels_dynamic_and_static():
     with pytest.warns(UserWarning, match="3D input"):
         F.dropout2d(graphnet.ones(2, 3, 4))
     assert np_of(F.dropout1d(graphnet.ones(4, 5), 0.5)).std(axis=1).max() == 0
+
+
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode, shape, dtype", [
+    ((2, 2), (2, 2), (0, 0), False, (2, 3, 6, 6), np.float32),
+    ((3, 3), (2, 2), (1, 1), True, (2, 3, 7, 6), np.float32),
+    ((3,), (2,), (1,), True, (2, 3, 8), np.float32),
+    ((2, 2, 2), (1, 2, 2), (0, 1, 0), False, (1, 2, 4, 5, 4), np.float32),
+    ((3, 3), (2, 2), (1, 1), True, (1, 2, 5, 5), np.int32),
+])
+def test_max_pool_reduce_window_form_equals_the_window_stack(kernel, stride, padding, ceil_mode,
+                                                              shape, dtype):
+    # The op evaluates with lax.reduce_window and differentiates through the window stack
+    # (graphnet/_ops/conv.py); both must give the same values and PyTorch's gradient rule.
+    import jax
+
+    from graphnet._ops import conv as conv_ops
+
+    x = (rng.standard_normal(shape) * 4).round().astype(dtype)   # many ties
+    ones = (1,) * len(kernel)
+    fast = conv_ops.max_pool(x, kernel_size=kernel, stride=stride, padding=padding,
+                             dilation=ones, ceil_mode=ceil_mode)
+    stacked = conv_ops._max_pool(x, kernel, stride, padding, ones, ceil_mode)[0]
+    np.testing.assert_array_equal(np.asarray(fast), np.asarray(stacked))
+    if dtype == np.float32:
+        def loss(form):
+            return lambda v: (form(v) * np.arange(stacked.size).reshape(stacked.shape)).sum()
+
+        grad_fast = jax.grad(loss(lambda v: conv_ops.max_pool(
+            v, kernel_size=kernel, stride=stride, padding=padding, dilation=ones,
+            ceil_mode=ceil_mode)))(x)
+        grad_stacked = jax.grad(loss(lambda v: conv_ops._max_pool(
+            v, kernel, stride, padding, ones, ceil_mode)[0]))(x)
+        np.testing.assert_array_equal(np.asarray(grad_fast), np.asarray(grad_stacked))

@@ -6,6 +6,7 @@ shapes, so every kernel stays one XLA computation."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import jax
@@ -129,7 +130,43 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
 
 @defop("max_pool", "reduction", torch_name="torch.nn.functional.max_pool2d")
 def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
-    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
+    if any(d != 1 for d in dilation):
+        return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
+    return _max_pool_values(x, tuple(kernel_size), tuple(stride), tuple(padding), ceil_mode)
+
+
+# NOTE: two forms, each where it is fast on XLA CPU. Evaluated only (inference, no_grad):
+# one `lax.reduce_window` (4 ms for 32x64x56x56, 3x3 stride 2, against 69 ms for stacking
+# every window). Differentiated: the window stack and its argmax (first maximum, PyTorch's
+# rule), because reduce_window's own gradient (select-and-scatter) ran 4.6 ms against 2.5 ms
+# at LeNet's size and used twice the temporary memory.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
+def _max_pool_values(x, kernel_size, stride, padding, ceil_mode):
+    lead = x.ndim - len(kernel_size)
+    spatial = x.shape[lead:]
+    out = [pool_out_size(n, k, s, p, 1, ceil_mode)
+           for n, k, s, p in zip(spatial, kernel_size, stride, padding, strict=True)]
+    # The right pad is what the last window needs; negative crops elements no window reaches.
+    config = [(0, 0, 0)] * lead + [(p, (o - 1) * s + k - n - p, 0) for n, k, s, p, o in
+                                   zip(spatial, kernel_size, stride, padding, out, strict=True)]
+    # A NumPy init value: under jit a jnp constant would be a tracer, and lax only treats a
+    # known -inf init as a max-pool.
+    lowest = np.asarray(_lowest(x.dtype), x.dtype)
+    return lax.reduce_window(lax.pad(x, lowest, config), lowest, lax.max,
+                             (1,) * lead + kernel_size, (1,) * lead + stride, "VALID")
+
+
+def _max_pool_values_fwd(x, kernel_size, stride, padding, ceil_mode):
+    # Differentiated: the window-stack form, its pullback kept as the residual (a pytree).
+    ones = (1,) * len(kernel_size)
+    return jax.vjp(lambda v: _max_pool(v, kernel_size, stride, padding, ones, ceil_mode)[0], x)
+
+
+def _max_pool_values_bwd(kernel_size, stride, padding, ceil_mode, pull, cotangent):
+    return pull(cotangent)
+
+
+_max_pool_values.defvjp(_max_pool_values_fwd, _max_pool_values_bwd)
 
 
 @defop("max_pool_with_indices", "reduction", n_outputs=2,
