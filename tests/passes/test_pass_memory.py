@@ -48,6 +48,24 @@ def test_lifetimes_and_peak():
     assert 0 < plan.est_peak_bytes <= sum(b.nbytes for b in plan.lifetimes)
 
 
+def test_a_grad_kernel_counts_the_forward_values_backward_keeps():
+    w = graphnet.randn(4, 5, requires_grad=True)
+
+    def loss_and_grad(x):
+        loss = (x.matmul(w).tanh() * 2.0).sum()
+        loss.backward()
+        return loss
+
+    graph = trace(loss_and_grad, graphnet.randn(3, 4))
+    plan, _ = run_pipeline(graph, passes=["fuse_kernels", NAME], debug=True)
+    (kernel,) = [k for k in plan.in_order() if k.kind == "grad"]
+    # forward inside the kernel: matmul [3,5], tanh [3,5], mul [3,5] (60 bytes each) and the
+    # loss (4 bytes, also a kernel output: a buffer, counted once)
+    assert [n.op for n in kernel.nodes] == ["matmul", "tanh", "mul", "sum", "grad"]
+    buffers = sum(b.nbytes for b in plan.lifetimes if b.first <= 0 <= b.last)
+    assert plan.est_peak_bytes == buffers + 3 * 60
+
+
 def test_numbers_with_buffers_freed_and_kept():
     x, w = graphnet.randn(3, 4), graphnet.randn(4, 5)
     outputs_agree(lambda: (blocks, []), [x, w], NAME)
