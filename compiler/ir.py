@@ -110,6 +110,40 @@ class Graph:
     def count(self, op: str) -> int:
         return sum(1 for n in self.nodes if n.op == op)
 
+    # ---- equality: same structure, not the same object --------------------------------------
+    def structure(self) -> tuple:
+        """Everything that defines the graph as nested tuples: its name; inputs (name, type,
+        kind); nodes (op, inputs by name or literal, attributes, output names and types,
+        module path, source line); outputs (role, target, value). Sub-graphs of `cond` /
+        `while_loop` branches compare by their own structure."""
+        def plain(x):
+            if isinstance(x, float) and x != x:
+                return ("nan",)                   # so a NaN literal equals itself
+            inner = getattr(x, "graph", None)
+            return ("graph", inner.structure()) if isinstance(inner, Graph) else x
+
+        def ref(x):
+            return ("%", x.name) if isinstance(x, Value) else (type(x).__name__, plain(x))
+
+        return (self.name,
+                tuple((v.name, v.shape, v.dtype, v.kind, v.weak_type) for v in self.inputs),
+                tuple((n.op, tuple(ref(x) for x in n.inputs),
+                       tuple((k, plain(a)) for k, a in n.attrs.items()),
+                       tuple((v.name, v.shape, v.dtype) for v in n.outputs), n.module, n.source)
+                      for n in self.nodes),
+                tuple((o.role, o.target, o.value.name) for o in self.outputs))
+
+    def __eq__(self, other) -> bool:
+        """Structural: `Graph.from_json(g.to_json()) == g`."""
+        if not isinstance(other, Graph):
+            return NotImplemented
+        return self is other or self.structure() == other.structure()
+
+    def __hash__(self) -> int:
+        # Consistent with __eq__ (equal graphs have equal names) and stable while passes
+        # rewrite the graph in place.
+        return hash(self.name)
+
     def __str__(self) -> str:
         from .printing import graph_to_text
 
@@ -135,7 +169,7 @@ class Graph:
         return to_dot(self)
 
     def to_json(self) -> str:
-        """Versioned JSON (schema graphnet.graph); `Graph.from_json` rebuilds it."""
+        """Versioned JSON (schema graphnet.graph); `Graph.from_json` rebuilds an equal graph."""
         from .dumps.json_schema import to_json
 
         return to_json(self)

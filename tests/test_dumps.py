@@ -104,6 +104,7 @@ def test_json_round_trip_prints_and_computes_the_same():
     text = graph.to_json()
     json.loads(text)  # strict JSON: would fail on NaN/Infinity tokens
     loaded = Graph.from_json(text)
+    assert loaded == graph and loaded is not graph
     assert str(loaded) == str(graph) and "-inf" in str(graph)
     assert loaded.to_json() == text
     verify(loaded)
@@ -115,7 +116,7 @@ def test_json_round_trip_prints_and_computes_the_same():
 
 def test_json_round_trip_of_a_training_step(train_graph):
     loaded = from_json(to_json(train_graph))
-    assert str(loaded) == str(train_graph)
+    assert loaded == train_graph and str(loaded) == str(train_graph)
     assert [n.attrs for n in loaded.nodes] == [n.attrs for n in train_graph.nodes]
 
 
@@ -131,6 +132,7 @@ def test_json_literals_round_trip_exactly():
     graph.add_output("out", 0, node.outputs[0])
     loaded = from_json(to_json(graph))
     got = loaded.nodes[0].attrs
+    assert loaded == graph     # NaN attributes included
     assert str(loaded) == str(graph) and list(got) == list(attrs)
     assert math.isnan(got["nan"]) and math.copysign(1, got["zero"]) == -1
     for key in ("inf", "ninf", "none", "one", "nested", "dtype", "bf16", "type", "flag", "text",
@@ -165,6 +167,23 @@ def test_folded_constants_round_trip_and_run():
     got_total, got_small = load_code(code)(ones)
     np.testing.assert_array_equal(got_total.numpy(), big + 1)
     np.testing.assert_array_equal(got_small.numpy(), small[:3])
+
+
+def test_graph_equality_is_structural():
+    def traced(fn=F.relu, shape=2):       # one line: the nodes' source lines are equal
+        return trace(fn, graphnet.ones(shape))
+
+    graph, same = traced(), traced()
+    assert graph == same and graph is not same and hash(graph) == hash(same)
+    assert graph != traced(shape=3)                          # an input shape
+    assert graph != traced(F.gelu)                           # an op
+    renamed = from_json(to_json(graph))
+    renamed.name = "other"
+    assert graph != renamed
+    moved = from_json(to_json(graph))
+    moved.nodes[0].source = "elsewhere.py:1"
+    assert graph != moved                                    # the user's source line counts
+    assert graph != "graph relu"
 
 
 def test_json_refuses_other_schemas_and_versions():

@@ -60,6 +60,7 @@ def round_trip(graph: Graph) -> Graph:
     assert data["version"] == 2
     loaded = Graph.from_json(text)
     assert_same_graph(loaded, graph)
+    assert loaded == graph      # structural equality reaches into the branches
     verify(loaded)
     return loaded
 
