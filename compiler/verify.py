@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-
-import jax
 from graphnet._ops import OPS
 
-from .ir import Graph, Value
+from .ir import Graph
+from .shapes import infer_types
 
 
 class VerifyError(AssertionError):
@@ -16,7 +14,8 @@ class VerifyError(AssertionError):
 
 def verify(graph: Graph, check_shapes: bool = True) -> Graph:
     """Check: every input defined before use, names unique, ops known, each node's recorded
-    output types equal what its kernel produces, and every output defined."""
+    output types equal what its kernel produces, every output defined, and the same for
+    each `cond` / `while_loop` branch's sub-graph."""
     defined = set(graph.inputs)
     names = set()
     for v in graph.inputs:
@@ -39,6 +38,13 @@ def verify(graph: Graph, check_shapes: bool = True) -> Graph:
             defined.add(v)
         if check_shapes and node.op != "grad":
             _check_types(node, where)
+        for name, attr in node.attrs.items():     # cond / while_loop branches: sub-graphs
+            sub = getattr(attr, "graph", None)
+            if isinstance(sub, Graph):
+                try:
+                    verify(sub, check_shapes)
+                except VerifyError as err:
+                    raise VerifyError(f"{where}: branch {name}: {err}") from None
     for out in graph.outputs:
         if out.value not in defined:
             raise VerifyError(f"output {out.role}:{out.target} reads undefined %{out.value.name}")
@@ -46,15 +52,14 @@ def verify(graph: Graph, check_shapes: bool = True) -> Graph:
 
 
 def _check_types(node, where: str) -> None:
-    opdef = OPS[node.op]
-    specs = [jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)
-             if isinstance(x, Value) else x for x in node.inputs]
-    out = jax.eval_shape(functools.partial(opdef.impl, **node.attrs), *specs)
-    outs = out if opdef.n_outputs != 1 else (out,)
-    if len(outs) != len(node.outputs):
-        raise VerifyError(f"{where}: kernel gives {len(outs)} outputs, node has "
+    try:
+        types = infer_types(node.op, node.inputs, node.attrs)
+    except (TypeError, ValueError) as err:
+        raise VerifyError(f"{where}: its kernel rejects these inputs: {err}") from None
+    if len(types) != len(node.outputs):
+        raise VerifyError(f"{where}: kernel gives {len(types)} outputs, node has "
                           f"{len(node.outputs)}")
-    for v, o in zip(node.outputs, outs):
-        if tuple(o.shape) != v.shape or o.dtype != v.dtype:
+    for v, (shape, dtype) in zip(node.outputs, types):
+        if tuple(shape) != v.shape or dtype != v.dtype:
             raise VerifyError(f"{where}: %{v.name} recorded as {v.type_str} but the kernel "
-                              f"gives {o.dtype}{list(o.shape)}")
+                              f"gives {dtype}{list(shape)}")
