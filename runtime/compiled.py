@@ -101,7 +101,7 @@ class CompiledFunction:
             if a != b:
                 what = f"input {i}" if i < n_pos else f"keyword {new_names[i - n_pos]}"
                 if a[0] == b[0] == "T" and a[1] != b[1]:
-                    return f"{what} shape {list(a[1])} -> {list(b[1])}"
+                    return f"{what} shape {_dims(a[1])} -> {_dims(b[1])}"
                 if a[0] == b[0] == "T" and a[2] != b[2]:
                     return f"{what} dtype {a[2]} -> {b[2]}"
                 if a[0] == b[0] == "S":
@@ -179,6 +179,11 @@ class CompiledFunction:
                 "first_run_s (XLA compile + run)": a.compile_seconds,
             } for a in self.artifacts],
         }
+
+
+def _dims(shape) -> str:
+    """`[128,784]`: shapes as the IR prints them."""
+    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 class _FallBack(Exception):

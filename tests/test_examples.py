@@ -201,7 +201,7 @@ def test_example_runs_as_a_script():
 def test_static_vs_dynamic_tour(capsys):
     out, result = run_example("static_vs_dynamic.py", capsys)
     assert result["max_diff"] < 1e-5
-    assert result["reasons"] == ["first call", "input 0 shape [16, 1, 8, 8] -> [4, 1, 8, 8]"]
+    assert result["reasons"] == ["first call", "input 0 shape [16,1,8,8] -> [4,1,8,8]"]
     assert "eval_mode_rewrites: 1 batch norms folded" in "\n".join(result["pass_stats"])
     assert result["hoisted"].endswith("2 values hoisted")     # the folded weight and bias
     assert "batch_norm" not in result["graph"] and "conv(" in result["graph"]
