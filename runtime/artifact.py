@@ -14,6 +14,8 @@ from graphnet import _autograd
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
+from .xla_timing import compile_timer
+
 
 class Artifact:
     def __init__(self, traced: TraceResult, run_fn, donate: bool, pass_stats=None,
@@ -24,6 +26,7 @@ class Artifact:
         self.pass_stats = pass_stats or []
         self.trace_seconds, self.pass_seconds = trace_seconds, pass_seconds
         self.compile_seconds = 0.0
+        self.jax_seconds = {"jax_lowering_s": 0.0, "xla_compile_s": 0.0}
         self.calls = 0
         inputs = self.graph.inputs
         self.sources = [traced.bindings[v.name] for v in inputs]
@@ -92,8 +95,9 @@ class Artifact:
             fn = self.jitted if self.donated and self._can_donate() else self.jitted_plain
         if self.calls == 0:
             start = time.perf_counter()
-            outs = fn(*arrays)
-            jax.block_until_ready(outs)
+            with compile_timer() as self.jax_seconds:
+                outs = fn(*arrays)
+                jax.block_until_ready(outs)
             self.compile_seconds = time.perf_counter() - start
         else:
             outs = fn(*arrays)

@@ -177,6 +177,7 @@ class CompiledFunction:
                 "hoisted": describe(a.split) if getattr(a, "split", None) else "nothing",
                 "trace_s": a.trace_seconds, "passes_s": a.pass_seconds,
                 "first_run_s (XLA compile + run)": a.compile_seconds,
+                **a.jax_seconds,
             } for a in self.artifacts],
         }
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from runtime import bench
 from runtime.cli import main
 from runtime.workloads import mlp
@@ -22,16 +24,19 @@ def test_bench_quick_runs_all_variants_and_writes_json(tmp_path, capsys):
     assert set(result["compile_cost"]) == {"static"}
     assert cost["trace_s"] > 0 and cost["passes_s"] > 0 and cost["xla_s"] > 0
     assert abs(cost["fraction"] - (cost["trace_s"] + cost["passes_s"]) / cost["xla_s"]) < 1e-12
-    assert "of XLA compile + first run" in printed
+    assert f"of {cost['basis']}" in printed
 
 
 def test_compile_cost_sums_every_graph_a_function_built():
-    explain = {"per_graph": [
-        {"trace_s": 0.1, "passes_s": 0.05, "first_run_s (XLA compile + run)": 1.0},
-        {"trace_s": 0.1, "passes_s": 0.05, "first_run_s (XLA compile + run)": 2.0}]}
-    cost = bench.compile_cost(explain)
-    assert cost == {"trace_s": 0.2, "passes_s": 0.1, "xla_s": 3.0,
-                    "fraction": (0.2 + 0.1) / 3.0}
+    graph = {"trace_s": 0.1, "passes_s": 0.05, "first_run_s (XLA compile + run)": 1.0,
+             "jax_lowering_s": 0.1, "xla_compile_s": 0.4}
+    cost = bench.compile_cost({"per_graph": [graph, dict(graph, xla_compile_s=1.4)]})
+    assert cost["basis"] == "JAX lowering + XLA compile"
+    assert cost["xla_s"] == pytest.approx(0.2 + 1.8)
+    assert cost["fraction"] == pytest.approx((0.2 + 0.1) / 2.0)
+    cached = bench.compile_cost({"per_graph": [dict(graph, xla_compile_s=0.0)]})
+    assert cached["basis"].startswith("first run")
+    assert cached["fraction"] == pytest.approx(0.15 / 1.0)
 
 
 def test_all_variants_compute_the_same_training_trajectory():
