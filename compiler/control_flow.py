@@ -55,6 +55,9 @@ class SubTracer(Tracer):
     def on_module_call(self, module):
         self.parent.on_module_call(module)
 
+    def on_training_set(self, module, mode):
+        self.parent.on_training_set(module, mode)
+
     def on_grad_write(self, t):
         raise TraceError("assigning .grad inside a cond/while_loop branch is not supported")
 

@@ -37,6 +37,8 @@ class TraceResult:
     grad_none: list = field(default_factory=list)   # tensors whose .grad becomes None
     guards: list = field(default_factory=list)      # (description, predicate)
     creates_state: bool = False
+    out_requires_grad: list = field(default_factory=list)   # per "out" output, as traced
+    training_effects: list = field(default_factory=list)    # (module, flag) set by the code
 
 
 @dataclass(eq=False)
@@ -60,6 +62,8 @@ class Tracer:
         self.grad_guards: dict[int, tuple] = {}
         self.modules: dict[int, tuple] = {}
         self.scalars: dict[str, tuple] = {}
+        self.training_set: dict[int, tuple] = {}    # module id -> (module, last flag set)
+        self.set_before_call: set = set()           # modules whose flag the code set first
 
     # ---- values ---------------------------------------------------------------------------
     def value_of(self, t: Tensor) -> Value:
@@ -135,6 +139,14 @@ class Tracer:
     def on_module_call(self, module) -> None:
         self.modules.setdefault(id(module), (module, module.training, _dispatch.module_path()))
 
+    def on_training_set(self, module, mode: bool) -> None:
+        """`module.train(mode)` / `.eval()` ran inside the traced code. The graph then does not
+        depend on the flag the call finds (if the code set it before calling the module), and
+        the compiled call must set it again, as the Python code would."""
+        if id(module) not in self.modules:
+            self.set_before_call.add(id(module))
+        self.training_set[id(module)] = (module, mode)
+
     def on_grad_read(self, t: Tensor) -> None:
         if id(t) not in self.created_ids and id(t) not in self.grad_targets \
                 and id(t) not in self.grad_guards:
@@ -174,11 +186,12 @@ class Tracer:
     def finish(self, output) -> TraceResult:
         graph = self.graph
         leaves, rebuild = flatten(output)
-        static, out_ids = [], set()
+        static, out_ids, out_grad = [], set(), []
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 graph.add_output("out", i, self.value_of(leaf))
                 out_ids.add(id(leaf))
+                out_grad.append(leaf.requires_grad)
                 static.append(None)
             else:
                 static.append(leaf)
@@ -197,7 +210,9 @@ class Tracer:
             t._value = rec.original
         for read, placeholder, _ in self.scalars.values():
             bindings[placeholder.name] = ("scalar", read)
-        result = TraceResult(graph, bindings, effects, rebuild, static)
+        result = TraceResult(graph, bindings, effects, rebuild, static,
+                             out_requires_grad=out_grad,
+                             training_effects=list(self.training_set.values()))
         self._finish_grads(result)
         self._finish_guards(result)
         del leaves, output
@@ -222,9 +237,10 @@ class Tracer:
         return rec.placeholder.name if rec else self.labels.get(id(t), "tensor")
 
     def _finish_guards(self, result: TraceResult) -> None:
-        for module, training, path in self.modules.values():
-            what = f"{path or type(module).__name__}.training == {training}"
-            result.guards.append((what, lambda m=module, f=training: m.training == f))
+        for key, (module, training, path) in self.modules.items():
+            if key not in self.set_before_call:     # else the call's own train()/eval() decides
+                what = f"{path or type(module).__name__}.training == {training}"
+                result.guards.append((what, lambda m=module, f=training: m.training == f))
             # A parameter or buffer replaced by a new tensor (`conv.weight = Parameter(...)`)
             # is not the tensor the program reads: recompile rather than use the stale one.
             for kind in ("_parameters", "_buffers"):

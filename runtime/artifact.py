@@ -120,6 +120,8 @@ class Artifact:
                 target._value = array
         for t in traced.grad_none:
             t._grad = None
+        for module, mode in traced.training_effects:   # the code's own train()/eval()
+            module.training = mode
         return self._outputs(args, arrays, results)
 
     def _outputs(self, args, arrays, results):
@@ -142,7 +144,7 @@ class Artifact:
                 needs.append(i)
                 edges.append((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None))
         n_out = [i for i, e in enumerate(self.traced.effects) if e is None]
-        if not needs:
+        if not needs or not any(self.traced.out_requires_grad or [True]):
             return
         key = tuple(needs)
         vjp = self._vjp_cache.get(key)
@@ -150,8 +152,11 @@ class Artifact:
             vjp = self._vjp_cache[key] = _make_vjp(self.run_fn, key, n_out, self.graph)
         avals = [(t._value.shape, t._value.dtype) for t in tensors]
         node = _autograd.TapeNode(self.graph.name, tuple(edges), avals, tuple(arrays), vjp)
-        for i, t in enumerate(tensors):
-            if t._value.dtype.kind == "f":
+        # Only outputs that required grad when traced: one computed under no_grad (or
+        # detached) inside the compiled code stays a plain tensor, as it would eagerly.
+        traced_grad = self.traced.out_requires_grad or [True] * len(tensors)
+        for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
+            if wanted and t._value.dtype.kind == "f":
                 t.grad_fn, t._oi, t.requires_grad = node, i, True
 
 

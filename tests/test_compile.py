@@ -256,3 +256,44 @@ def test_artifact_for_compiles_without_running_and_the_call_reuses_it():
         assert artifact.calls == 0 and fast.explain()["recompile_reasons"] == ["first call"]
         assert_close(fast(x), model(x), atol=1e-6)
     assert artifact.calls == 1 and fast.explain()["graphs"] == 1
+
+
+def _train_and_eval_functions():
+    graphnet.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 6), nn.BatchNorm1d(6), nn.Dropout(0.3), nn.Linear(6, 3))
+    opt = graphnet.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        model.train()                      # the usual first line of a training step
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def evaluate(x):
+        model.eval()
+        with graphnet.no_grad():
+            return model(x)
+
+    return model, step, evaluate
+
+
+def test_train_and_eval_inside_compiled_functions_replay_and_do_not_recompile():
+    x, y = graphnet.randn(8, 6), graphnet.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    eager_model, eager_step, eager_eval = _train_and_eval_functions()
+    model, step, evaluate = _train_and_eval_functions()
+    fast_step, fast_eval = graphnet.compile(step), graphnet.compile(evaluate)
+    for _ in range(3):
+        graphnet.manual_seed(1)
+        expected_loss = eager_step(x, y).item()
+        graphnet.manual_seed(1)
+        assert abs(fast_step(x, y).item() - expected_loss) < 1e-5
+        assert model.training is True and model[1].training is True   # set by step's train()
+        out = fast_eval(x)
+        assert_close(out, eager_eval(x), atol=1e-5)
+        assert model.training is False and not out.requires_grad      # no_grad inside
+    # only the optimizer's state creation retraces; flipping modes does not
+    assert fast_step.explain()["recompile_reasons"] == [
+        "first call", "the previous trace created new state (e.g. optimizer buffers)"]
+    assert fast_eval.explain()["recompile_reasons"] == ["first call"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from .._tensor import Parameter, Tensor
+from .._tensor import Parameter, Tensor, _modes
 
 if TYPE_CHECKING:
     from ._module import Module
@@ -85,6 +85,8 @@ class _ModuleTree:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
+        if _modes:      # a tracer records it: the compiled call must set it again
+            _modes[-1].on_training_set(self, mode)
         for module in self.children():
             module.train(mode)
         return self
