@@ -225,3 +225,31 @@ def test_scheduler_does_not_recompile_the_compiled_step(name, make):
     info = fast.explain()
     assert info["graphs"] == graphs_after_warmup, info["recompile_reasons"]
     assert info["per_graph"][-1]["calls"] >= 6
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: graphnet.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
+    lambda opt: graphnet.optim.lr_scheduler.ReduceLROnPlateau(opt),
+], ids=["StepLR", "ReduceLROnPlateau"])
+def test_scheduler_step_inside_a_compiled_function_is_refused_with_the_fix(make):
+    # Its Python bookkeeping would run once, while tracing: the lr would silently freeze.
+    graphnet.manual_seed(0)
+    model = graphnet.nn.Linear(4, 2)
+    opt = graphnet.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = make(opt)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).square().mean()
+        loss.backward()
+        opt.step()
+        if isinstance(scheduler, graphnet.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(1.0)
+        else:
+            scheduler.step()
+        return loss
+
+    with pytest.raises(graphnet.TraceError, match=r"step\(\) was called inside a function "
+                                                  r"being compiled.*outside the compiled"):
+        graphnet.compile(step)(graphnet.randn(3, 4))
+    assert opt.param_groups[0]["lr"] == 0.1

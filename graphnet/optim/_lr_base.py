@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import warnings
 
+from .._errors import TraceError
+from .._tensor import _modes
 from ._optimizer import Optimizer
 
 _EPOCH_WARNING = ("scheduler.step(epoch) is deprecated (as in PyTorch): call scheduler.step() "
@@ -25,6 +27,20 @@ def _per_group(name: str, optimizer: Optimizer, value) -> list:
                              f"{len(value)} values for {len(optimizer.param_groups)} groups")
         return list(value)
     return [value] * len(optimizer.param_groups)
+
+
+def refuse_while_tracing(scheduler) -> None:
+    """A scheduler's step is Python bookkeeping (epoch count, new learning rates): inside code
+    being compiled it would run once, while tracing, and never on later calls, so the learning
+    rate would silently stop changing. Refuse it there, with the fix."""
+    if _modes:
+        name = type(scheduler).__name__
+        raise TraceError(
+            f"{name}.step() was called inside a function being compiled. Its Python "
+            f"bookkeeping would run only while tracing, never on later calls, so the learning "
+            f"rate would stop changing. Call scheduler.step() outside the compiled function "
+            f"(once per epoch, after the batch loop); the compiled step re-reads the learning "
+            f"rate on every call, so changing it never recompiles.")
 
 
 class LRScheduler:
@@ -70,6 +86,7 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or, deprecated, jump to `epoch`) and write the new lrs."""
+        refuse_while_tracing(self)
         self._step_count += 1
         self._in_step = True
         try:

@@ -18,7 +18,8 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from ._lr_base import _EPOCH_WARNING, LRScheduler, _check_optimizer, _per_group
+from ._lr_base import (_EPOCH_WARNING, LRScheduler, _check_optimizer, _per_group,
+                       refuse_while_tracing)
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]
@@ -268,6 +269,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics, epoch=None) -> None:
         """Record one epoch's metric (a number or a 1-element tensor)."""
+        refuse_while_tracing(self)
         current = float(metrics)
         if epoch is not None:
             warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
