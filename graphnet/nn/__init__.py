@@ -1,7 +1,7 @@
 """`graphnet.nn`: modules, containers, layers and losses with PyTorch's names and behaviour."""
 
 from .._tensor import Parameter
-from . import functional, init
+from . import functional, init, utils
 from ._activation import (
     ELU, GELU, Dropout, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
     Softmax, Softplus, Tanh,
@@ -21,7 +21,7 @@ from ._rnn import GRU, LSTM, RNN, RNNBase
 from ._param_containers import ParameterDict, ParameterList
 
 __all__ = [
-    "Parameter", "functional", "init", "Module", "Sequential", "ModuleList", "ModuleDict",
+    "Parameter", "functional", "init", "utils", "Module", "Sequential", "ModuleList", "ModuleDict",
     "Linear", "Identity", "Flatten", "Unflatten", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Tanh",
     "LeakyReLU", "ELU", "GELU", "Softplus", "Hardtanh", "PReLU", "Softmax", "LogSoftmax",
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
