@@ -20,7 +20,7 @@ import weakref
 from dataclasses import dataclass
 
 from .ir import Graph
-from .lower import eval_node
+from .lower import straight_line
 
 
 @dataclass
@@ -35,29 +35,14 @@ class Split:
     graph: Graph
 
     def prologue_fn(self):
-        inputs = [self.graph.inputs[i] for i in self.prologue_inputs]
-
-        def prologue(*arrays):
-            env = dict(zip(inputs, arrays))
-            for node in self.prologue_nodes:
-                eval_node(node, env)
-            return tuple(env[v] for v in self.hoisted)
-
-        prologue.__name__ = f"{self.graph.name}_prologue"
-        return prologue
+        return straight_line(self.prologue_nodes,
+                             [self.graph.inputs[i] for i in self.prologue_inputs],
+                             self.hoisted, f"{self.graph.name}_prologue")
 
     def main_fn(self):
-        inputs = [self.graph.inputs[i] for i in self.main_inputs] + list(self.hoisted)
-        outputs = [o.value for o in self.graph.outputs]
-
-        def main(*arrays):
-            env = dict(zip(inputs, arrays))
-            for node in self.main_nodes:
-                eval_node(node, env)
-            return tuple(env[v] for v in outputs)
-
-        main.__name__ = self.graph.name
-        return main
+        return straight_line(self.main_nodes,
+                             [self.graph.inputs[i] for i in self.main_inputs] + self.hoisted,
+                             [o.value for o in self.graph.outputs], self.graph.name)
 
 
 def state_only_nodes(graph: Graph) -> list:

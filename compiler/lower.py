@@ -25,6 +25,19 @@ def eval_node(node: Node, env: dict) -> None:
             env[value] = array
 
 
+def straight_line(nodes, inputs, outputs, name: str):
+    """`fn(*input_arrays) -> tuple(output_arrays)` evaluating `nodes` in order (no grad
+    nodes): the body of a hoisted prologue, a per-call main program or one plan kernel."""
+    def run(*arrays):
+        env = dict(zip(inputs, arrays, strict=True))
+        for node in nodes:
+            eval_node(node, env)
+        return tuple(env[v] for v in outputs)
+
+    run.__name__ = name
+    return run
+
+
 @dataclass(eq=False)
 class GradRegion:
     """A grad node plus the forward nodes it differentiates, evaluated under one jax.vjp."""

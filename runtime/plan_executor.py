@@ -7,7 +7,7 @@ shows what whole-program compilation buys over our own fusion."""
 from __future__ import annotations
 
 import jax
-from compiler.lower import eval_node
+from compiler.lower import straight_line
 from compiler.plan import ExecutionPlan, Kernel
 
 from .artifact import Artifact
@@ -17,18 +17,17 @@ def kernel_function(kernel: Kernel, graph_name: str = "graph"):
     """`fn(*input_arrays) -> tuple(output_arrays)` evaluating the kernel's nodes, ready to jit.
     A grad kernel runs its forward nodes and the grad node under one jax.vjp (GradRegion),
     so the forward it differentiates is inside its jitted function, as in lower.py."""
-    region = kernel.region() if kernel.kind == "grad" else None
+    name = f"{graph_name}_{kernel.name}"
+    if kernel.kind != "grad":
+        return straight_line(kernel.nodes, kernel.inputs, kernel.outputs, name)
+    region = kernel.region()
 
     def run(*arrays):
         env = dict(zip(kernel.inputs, arrays, strict=True))
-        if region is not None:
-            region.run(env)
-        else:
-            for node in kernel.nodes:
-                eval_node(node, env)
+        region.run(env)
         return tuple(env[v] for v in kernel.outputs)
 
-    run.__name__ = f"{graph_name}_{kernel.name}"
+    run.__name__ = name
     return run
 
 

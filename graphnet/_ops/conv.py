@@ -89,23 +89,28 @@ def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> in
     return out
 
 
+def _pool_padding(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """(output sizes, lax.pad config): the trailing axes padded to exactly what the last
+    window needs (a negative right pad crops elements no window reaches)."""
+    lead = x.ndim - len(kernel_size)
+    dims = list(zip(x.shape[lead:], kernel_size, stride, padding, dilation, strict=True))
+    out = [pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in dims]
+    config = [(0, 0, 0)] * lead + [(p, (o - 1) * s + d * (k - 1) + 1 - n - p, 0)
+                                   for (n, k, s, p, d), o in zip(dims, out, strict=True)]
+    return out, config
+
+
 def _windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode):
     """All pooling windows as one stack: [prod(kernel_size), *leading, *out]. Entry j holds,
     for every window, the element at kernel offset j (row-major), so reducing over axis 0
     visits each window's elements in PyTorch's scan order."""
-    nd = len(kernel_size)
-    spatial = x.shape[x.ndim - nd:]
-    out = [pool_out_size(n, k, s, p, d, ceil_mode)
-           for n, k, s, p, d in zip(spatial, kernel_size, stride, padding, dilation, strict=True)]
-    # Pad so the padded length is exactly what the last window needs (may crop on the right).
-    dims = list(zip(spatial, kernel_size, stride, padding, dilation, out, strict=True))
-    config = [(0, 0, 0)] * (x.ndim - nd) + [(p, (o - 1) * s + d * (k - 1) + 1 - n - p, 0)
-                                            for n, k, s, p, d, o in dims]
+    out, config = _pool_padding(x, kernel_size, stride, padding, dilation, ceil_mode)
+    dims = list(zip(kernel_size, stride, dilation, out, strict=True))
     x = lax.pad(x, jnp.asarray(fill, x.dtype), config)
     views = []
     for offset in itertools.product(*(range(k) for k in kernel_size)):
         index = (Ellipsis,) + tuple(slice(j * d, j * d + (o - 1) * s + 1, s)
-                                    for j, (_, _, s, _, d, o) in zip(offset, dims, strict=True))
+                                    for j, (_, s, d, o) in zip(offset, dims, strict=True))
         views.append(x[index])
     return jnp.stack(views)
 
@@ -143,12 +148,8 @@ def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
 def _max_pool_values(x, kernel_size, stride, padding, ceil_mode):
     lead = x.ndim - len(kernel_size)
-    spatial = x.shape[lead:]
-    out = [pool_out_size(n, k, s, p, 1, ceil_mode)
-           for n, k, s, p in zip(spatial, kernel_size, stride, padding, strict=True)]
-    # The right pad is what the last window needs; negative crops elements no window reaches.
-    config = [(0, 0, 0)] * lead + [(p, (o - 1) * s + k - n - p, 0) for n, k, s, p, o in
-                                   zip(spatial, kernel_size, stride, padding, out, strict=True)]
+    _, config = _pool_padding(x, kernel_size, stride, padding, (1,) * len(kernel_size),
+                              ceil_mode)
     # A NumPy init value: under jit a jnp constant would be a tracer, and lax only treats a
     # known -inf init as a max-pool.
     lowest = np.asarray(_lowest(x.dtype), x.dtype)
