@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
-from . import _atomic, _format, _torch_reader, _tree
+from . import _atomic, _format, _strict_json, _torch_reader, _tree
 from ._errors import CheckpointError, checkpoint_error
 
 __all__ = ["FORMAT_VERSION", "CheckpointError", "load", "save"]
@@ -146,9 +146,9 @@ def _checked_structure(metadata: dict[str, str], where: str) -> Any:
             "Load it with the graphnet version that wrote it, or upgrade graphnet.",
         )
     try:
-        return json.loads(metadata.get("structure", ""))
-    except (ValueError, RecursionError):
+        return _strict_json.loads(metadata.get("structure", ""))
+    except (ValueError, RecursionError) as e:
         raise checkpoint_error(
-            where, "the structure in its metadata is not valid JSON",
+            where, f"the structure in its metadata is not valid JSON ({str(e)[:120]})",
             "The file is corrupted or was edited by hand; load an earlier checkpoint.",
         ) from None

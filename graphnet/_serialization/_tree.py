@@ -137,10 +137,12 @@ def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[
                 out = {}
                 for pair in body:
                     if not (isinstance(pair, list) and len(pair) == 2):
-                        raise malformed(f"dict entry {pair!r} is not a [key, value] pair")
+                        raise malformed(f"dict entry {str(pair)[:80]} is not a [key, value] pair")
                     key, value = pair
                     if isinstance(key, bool) or not isinstance(key, (str, int)):
-                        raise malformed(f"dict key {key!r} is not a str or int")
+                        raise malformed(f"dict key {str(key)[:80]} is not a str or int")
+                    if key in out:  # keeping one of the two values would be a silent guess
+                        raise malformed(f"dict key {str(key)[:80]!r} appears twice")
                     out[key] = build(value)
                 return out
         raise malformed(f"unexpected node {str(n)[:80]}")
