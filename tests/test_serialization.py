@@ -306,8 +306,8 @@ def test_hand_built_torch_file_loads_and_bad_strides_are_refused(tmp_path):
     storage = {"0": np.arange(6, dtype=np.float32).tobytes()}
     torch_zip(tmp_path / "ok.pt", b"}" + p_str("w") + p_tensor(6, 1, (2, 2), (1, 3)) + b"s", storage)
     assert_same(graphnet.load(tmp_path / "ok.pt")["w"], np.array([[1, 4], [2, 5]], np.float32))
-    torch_zip(tmp_path / "oob.pt", b"}" + p_str("w") + p_tensor(6, 1, (2, 3), (1, 3)) + b"s", storage)
-    with pytest.raises(CheckpointError, match="reaches element 8 of a storage with 6 elements"):
+    torch_zip(tmp_path / "oob.pt", b"}" + p_str("w") + p_tensor(6, 2, (2, 2), (1, 3)) + b"s", storage)
+    with pytest.raises(CheckpointError, match="reaches element 6 of a storage with 6 elements"):
         graphnet.load(tmp_path / "oob.pt")
 
 

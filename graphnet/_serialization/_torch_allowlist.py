@@ -17,6 +17,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
+_MAX_NDIM = 64  # numpy's limit on dimensions
 _STORAGE_DTYPES = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
     "BFloat16Storage": ml_dtypes.bfloat16, "LongStorage": np.int64, "IntStorage": np.int32,
@@ -111,26 +112,45 @@ def _view(storage: object, offset: object, size: object, stride: object,
     if not (isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0):
         raise pickle.UnpicklingError(f"storage offset {offset!r} is not a non-negative int")
     if not (counts(size) and counts(stride) and len(size) == len(stride)):
-        raise pickle.UnpicklingError(f"size {size!r} / stride {stride!r} are not matching "
-                                     f"tuples of ints >= 0")
+        raise pickle.UnpicklingError(f"size {_short(size)} / stride {_short(stride)} are not "
+                                     f"matching tuples of ints >= 0")
     if len(storage.raw) % dtype.itemsize:
         raise pickle.UnpicklingError(f"storage of {len(storage.raw)} bytes does not hold "
                                      f"whole {dtype} items")
+    if len(size) > _MAX_NDIM:
+        raise pickle.UnpicklingError(f"tensor has {len(size)} dimensions; at most {_MAX_NDIM} "
+                                     f"are supported")
     flat = np.frombuffer(storage.raw, dtype)
     if dtype == np.bool_ and np.frombuffer(storage.raw, np.uint8).max(initial=0) > 1:
         raise pickle.UnpicklingError("a bool storage holds bytes other than 0 and 1")
-    if math.prod(size) == 0:
+    numel = math.prod(size)
+    if numel == 0:
         return _LoadedTensor(np.empty(size, dtype))
+    # NOTE: a tensor needs more elements than its storage holds only if its strides overlap
+    # (expand(), stride 0). Refused: a few hundred bytes could otherwise expand into gigabytes.
+    if numel > flat.size - offset:
+        raise pickle.UnpicklingError(
+            f"tensor of size {_short(size)}, stride {_short(stride)} has {numel} elements, "
+            f"more than the {max(flat.size - offset, 0)} its storage holds from offset {offset}; "
+            f"call .contiguous() (or .clone()) on expanded tensors before torch.save"
+        )
     last = offset + sum((n - 1) * s for n, s in zip(size, stride))
     # NOTE: as_strided does no bounds checks; this check is what keeps reads inside the storage.
     if last >= flat.size:
         raise pickle.UnpicklingError(
-            f"tensor of size {size}, stride {stride}, offset {offset} reaches element {last} "
-            f"of a storage with {flat.size} elements"
+            f"tensor of size {_short(size)}, stride {_short(stride)}, offset {offset} reaches "
+            f"element {last} of a storage with {flat.size} elements"
         )
-    view = np.lib.stride_tricks.as_strided(flat[offset:], size,
-                                           [s * dtype.itemsize for s in stride])
+    # A dimension of size 1 never moves along its stride, which may then be any int; zero it
+    # so numpy never sees a stride too large for its byte arithmetic.
+    byte_strides = [s * dtype.itemsize if n > 1 else 0 for n, s in zip(size, stride)]
+    view = np.lib.stride_tricks.as_strided(flat[offset:], size, byte_strides)
     return _LoadedTensor(np.array(view, copy=True))
+
+
+def _short(values: tuple) -> str:
+    text = str(values)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks,

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
 import sys
 import zipfile
+import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -75,6 +78,15 @@ class _StateDictUnpickler(pickle.Unpickler):
         return self._archive.read(member)
 
 
+# What zipfile and pickle raise on damaged or hostile input (found by tests/test_checkpoint_fuzz.py:
+# e.g. NotImplementedError for a flipped compression method, RuntimeError for an "encrypted"
+# flag, OverflowError from pickle's size fields). Nothing from the file has run by then.
+_UNREADABLE = (pickle.UnpicklingError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error,
+               struct.error, EOFError, ValueError, TypeError, LookupError, AttributeError,
+               RecursionError, MemoryError, OverflowError, NotImplementedError, RuntimeError,
+               OSError)
+
+
 def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], Any]) -> Any:
     """Load a torch.save zip from ``f``; tensors are built with ``from_numpy``."""
     try:
@@ -104,9 +116,7 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
             "if you trust the file, load it with torch.load and re-save model.state_dict() "
             "or convert it with graphnet.save.",
         ) from None
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError, TypeError,
-            KeyError, IndexError, AttributeError, RecursionError, MemoryError,
-            UnicodeDecodeError, OSError) as e:
+    except _UNREADABLE as e:
         raise checkpoint_error(
             where, f"it is a torch.save file graphnet cannot read ({type(e).__name__}: {e})",
             "The file is damaged or holds more than a state_dict; "
@@ -115,36 +125,73 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
     return _convert(obj, from_numpy, swap_bytes=order != sys.byteorder, where=where)
 
 
+# Values a pickle can build without naming a global, returned to the user as they are.
+_PLAIN_TYPES = (type(None), bool, int, float, str, bytes, bytearray)
+
+
 def _convert(obj: Any, from_numpy: Callable[[np.ndarray], Any], swap_bytes: bool,
              where: str) -> Any:
-    """Replace every _LoadedTensor with a graphnet tensor, in place for dicts and lists."""
+    """Replace every _LoadedTensor with a graphnet tensor, in place for dicts and lists.
+
+    Everything the pickle built is visited: containers are rebuilt or checked, tensors
+    converted, and any other object (a bare storage, a dtype, a tensor used as a dict key)
+    refused, so none of our stand-ins ever reaches the user.
+    """
     done: dict[int, Any] = {}  # pickle can share objects; convert each once and keep the sharing
 
+    def refuse(problem: str, fix: str = "Save a plain state_dict: tensors in dicts and lists, "
+                                          "with str or int keys.") -> Exception:
+        return checkpoint_error(where, problem, fix)
+
+    def check_hashable(x: Any) -> None:
+        """Dict keys and set members: plain values only (a tensor key would stay a stand-in)."""
+        if type(x) in _PLAIN_TYPES:
+            return
+        if type(x) in (tuple, frozenset):
+            for member in x:
+                check_hashable(member)
+            return
+        raise refuse(f"it uses a {_describe(x)} as a dict key or set member")
+
     def walk(x: Any) -> Any:
+        if type(x) in _PLAIN_TYPES:
+            return x
         if id(x) in done:
             return done[id(x)]
         if isinstance(x, _LoadedTensor):
             done[id(x)] = from_numpy(x.array.byteswap() if swap_bytes else x.array)
         elif isinstance(x, _Inert):
-            raise checkpoint_error(
-                where, f"it holds a bare {type(x).__name__.lstrip('_')}, not a tensor",
-                "Save tensors (e.g. model.state_dict()), not storages or dtypes.",
-            )
-        elif isinstance(x, dict):
+            raise refuse(f"it holds a bare {_describe(x)}, not a tensor",
+                         "Save tensors (e.g. model.state_dict()), not storages or dtypes.")
+        elif type(x) is dict or type(x) is OrderedDict:
             done[id(x)] = x
-            for key, value in x.items():
-                x[key] = walk(value)
-        elif isinstance(x, list):
+            # NOTE: torch sets attributes on state_dict OrderedDicts (``_metadata``) through
+            # pickle's BUILD opcode; they are walked like items so nothing escapes conversion.
+            for mapping in (x, vars(x)) if type(x) is OrderedDict else (x,):
+                for key in mapping:
+                    check_hashable(key)
+                for key, value in mapping.items():
+                    mapping[key] = walk(value)
+        elif type(x) is list:
             done[id(x)] = x
             x[:] = [walk(v) for v in x]
-        elif isinstance(x, tuple):
+        elif type(x) is tuple:
             done[id(x)] = tuple(walk(v) for v in x)
-        else:
-            return x
+        elif type(x) in (set, frozenset):
+            check_hashable(frozenset(x))
+            done[id(x)] = x
+        else:  # unreachable with today's allow-list; refused so a future entry cannot leak
+            raise refuse(f"it holds a {_describe(x)}")
         return done[id(x)]
 
     try:
         return walk(obj)
     except RecursionError:
-        raise checkpoint_error(where, "its object is nested too deeply",
-                               "Save a flatter state_dict.") from None
+        raise refuse("its object is nested too deeply or contains itself through a tuple",
+                     "Save a flatter state_dict.") from None
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, _LoadedTensor):
+        return "tensor"
+    return type(x).__name__.lstrip("_")
