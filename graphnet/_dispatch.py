@@ -14,6 +14,7 @@ import jax
 from . import _autograd
 from ._errors import ShapeError
 from ._ops import OPS
+from ._ops._checks import check_eagerly
 from ._tensor import Tensor, _modes  # noqa: F401  (_modes: the active modes, innermost last)
 
 _module_stack: list = []   # (module, path) of the nn.Module calls in progress
@@ -68,6 +69,8 @@ def dispatch(name: str, *args, **attrs):
 def run_eager(opdef, args, attrs):
     key = attrs_key(attrs)
     arrays = [a._value if isinstance(a, Tensor) else a for a in args]
+    if opdef.check is not None:   # out-of-range indices and labels raise, as in PyTorch
+        check_eagerly(opdef, key, attrs, arrays)
     try:
         out = _kernel(opdef, key, attrs)(*arrays)
     except (TypeError, ValueError) as err:

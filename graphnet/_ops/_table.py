@@ -1,6 +1,11 @@
 """The one op table. Every graphnet op is one `OpDef`: its name, its JAX kernel, its fusion
 kind and how it prints. The eager path (`graphnet._dispatch`) and the compiler's lowering call
-the same `impl`, so static and dynamic execution cannot drift apart."""
+the same `impl`, so static and dynamic execution cannot drift apart.
+
+An op that reads integer indices or class labels also has a `check` (`ValueCheck`): JAX
+clamps or wraps an out-of-range index silently, so the check says when the inputs are bad
+and which exception PyTorch raises for them. Eager mode evaluates it before the kernel; a
+compiled program computes it alongside and raises after the call (see compiler/lower.py)."""
 
 from __future__ import annotations
 
@@ -26,25 +31,44 @@ class OpDef:
     torch_name: str | None = None
     # Indices of inputs that never carry gradients (labels, RNG keys, indices).
     nondiff_inputs: tuple[int, ...] = field(default=())
+    check: ValueCheck | None = None
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
+
+
+@dataclass(frozen=True)
+class ValueCheck:
+    """When an op's input values are bad, and PyTorch's error for them.
+
+    `find(*arrays, **attrs) -> (bad, facts)`: a bool scalar and up to `N_FACTS` integer
+    scalars (the offending value, its dimension, the dimension's size), all JAX arrays, so it
+    runs inside a compiled program. `error(facts, **attrs) -> Exception`: the exception
+    PyTorch raises, built on the host from the facts as Python ints."""
+
+    find: Callable
+    error: Callable
+
+
+N_FACTS = 3   # facts per check: a compiled program returns one int64 row [bad, *facts] each
 
 
 OPS: dict[str, OpDef] = {}
 
 
 def defop(name: str, kind: str, *, n_outputs: int = 1, differentiable: bool = True,
-          torch_name: str | None = None, nondiff_inputs: tuple[int, ...] = ()):
+          torch_name: str | None = None, nondiff_inputs: tuple[int, ...] = (),
+          check: ValueCheck | None = None):
     """Register the decorated function as the JAX kernel of op `name`.
 
     The kernel takes arrays (or Python scalars) positionally and static attributes as
-    keywords, and returns one array (or a tuple of `n_outputs` arrays)."""
+    keywords, and returns one array (or a tuple of `n_outputs` arrays). `check` guards its
+    integer index or label inputs (see `ValueCheck`)."""
 
     def register(impl: Callable) -> Callable:
         assert name not in OPS, f"op {name} registered twice"
         OPS[name] = OpDef(name, impl, kind, n_outputs, differentiable,
-                          torch_name or f"torch.{name}", nondiff_inputs)
+                          torch_name or f"torch.{name}", nondiff_inputs, check)
         return impl
 
     return register

@@ -5,7 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._table import defop
+from ._checks import first_where
+from ._table import ValueCheck, defop
 
 
 def _reduce(loss, reduction, weight_sum=None):
@@ -16,8 +17,21 @@ def _reduce(loss, reduction, weight_sum=None):
     return jnp.sum(loss) / weight_sum if weight_sum is not None else jnp.mean(loss)
 
 
+def _class_targets(scores, target, *weight, ignore_index=-100, probs_target=False, **_):
+    """Every label is ignore_index or a class in [0, C): JAX would clamp -1 to class 0."""
+    if probs_target:   # class probabilities, not labels
+        return jnp.zeros((), bool), ()
+    outside = (target != ignore_index) & ((target < 0) | (target >= scores.shape[1]))
+    bad, value = first_where(outside, target)
+    return bad, (value,)
+
+
+CLASS_TARGETS = ValueCheck(
+    _class_targets, lambda facts, **_: IndexError(f"Target {facts[0]} is out of bounds."))
+
+
 @defop("cross_entropy", "reduction", nondiff_inputs=(1, 2),
-       torch_name="torch.nn.functional.cross_entropy")
+       torch_name="torch.nn.functional.cross_entropy", check=CLASS_TARGETS)
 def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0, probs_target=False):
     """Class dim is 1 (PyTorch layout): logits [N, C, ...], integer target [N, ...]."""
@@ -41,7 +55,7 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
     return _reduce(nll, reduction, jnp.sum(w_t))
 
 
-@defop("nll_loss", "reduction", nondiff_inputs=(1, 2))
+@defop("nll_loss", "reduction", nondiff_inputs=(1, 2), check=CLASS_TARGETS)
 def nll_loss(logp, target, weight=None, *, ignore_index=-100, reduction="mean"):
     n_classes = logp.shape[1]
     w = jnp.ones((n_classes,), logp.dtype) if weight is None else weight.astype(logp.dtype)

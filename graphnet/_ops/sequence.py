@@ -11,10 +11,22 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._table import defop
+from ._checks import first_where
+from ._table import ValueCheck, defop
 
 
-@defop("embedding", "opaque", nondiff_inputs=(1,), torch_name="torch.nn.functional.embedding")
+def _embedding_rows(weight, indices, **_):
+    """Row numbers in [0, num_embeddings); PyTorch refuses negative ones too."""
+    bad, value = first_where((indices < 0) | (indices >= weight.shape[0]), indices)
+    return bad, (value, weight.shape[0])
+
+
+EMBEDDING = ValueCheck(_embedding_rows, lambda facts, **_: IndexError(
+    f"index out of range in self (index {facts[0]}, num_embeddings {facts[1]})"))
+
+
+@defop("embedding", "opaque", nondiff_inputs=(1,), torch_name="torch.nn.functional.embedding",
+       check=EMBEDDING)
 def embedding(weight, indices, *, padding_idx=None):
     """Rows of `weight` [num_embeddings, dim] picked by integer `indices` (any shape)."""
     if padding_idx is not None:
@@ -22,7 +34,7 @@ def embedding(weight, indices, *, padding_idx=None):
         frozen = (jnp.arange(weight.shape[0]) == padding_idx)[:, None]
         weight = jnp.where(frozen, jax.lax.stop_gradient(weight), weight)
     # Out-of-range indices (negative ones too) read NaN rows rather than wrapping around;
-    # F.embedding raises for them eagerly, a compiled graph cannot.
+    # the EMBEDDING check raises for them, eagerly and in compiled programs (unless off).
     indices = jnp.where(indices < 0, weight.shape[0], indices)
     return jnp.take(weight, indices, axis=0, mode="fill")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._table import defop
+from ._checks import bounds_message, first_failure, out_of_bounds
+from ._table import ValueCheck, defop
 
 
 @defop("reshape", "broadcast")
@@ -97,17 +98,73 @@ def build_index(spec, tensors):
     return tuple(index)
 
 
-@defop("getitem", "opaque", nondiff_inputs=tuple(range(1, 16)))
+def indexed_positions(spec, ndim: int, tensors) -> list:
+    """(index, dimension of x it indexes) for every integer index in `spec`: the static ones
+    (`x[9]`) and the integer tensors. Boolean ones are left out: a mask is never out of range."""
+    entries = []
+    it = iter(tensors)
+    for entry in spec:
+        entries.append((entry, next(it) if entry[0] == "t" else None))
+
+    def width(entry, t) -> int:
+        if entry[0] in ("i", "s"):
+            return 1
+        if entry[0] == "t":
+            return jnp.ndim(t) if _is_bool(t) else 1
+        return 0   # None adds an axis; the ellipsis is counted below
+
+    widths = [width(e, t) for e, t in entries]
+    positions, dim = [], 0
+    for (entry, t), w in zip(entries, widths, strict=True):
+        if entry[0] == "e":
+            dim += ndim - sum(widths)
+        elif entry[0] == "i":
+            positions.append((jnp.asarray(entry[1]), dim))
+        elif entry[0] == "t" and not _is_bool(t):
+            positions.append((jnp.asarray(t), dim))
+        dim += w
+    return positions
+
+
+def _is_bool(t) -> bool:
+    return jnp.asarray(t).dtype == jnp.bool_
+
+
+def _tensor_indices(x, tensors, spec):
+    """Each integer index in [-size, size) of the dimension it indexes (negative ones count
+    from the end, as in PyTorch); JAX would clamp the rest (or drop them, in a scatter)."""
+    return first_failure([out_of_bounds(index, d, x.shape[d], negative_ok=True)
+                          for index, d in indexed_positions(spec, x.ndim, tensors)
+                          if d < x.ndim])   # too many indices: the kernel's own error
+
+
+GETITEM = ValueCheck(lambda x, *tensors, spec: _tensor_indices(x, tensors, spec),
+                     lambda facts, **_: IndexError(bounds_message(facts)))
+INDEX_PUT = ValueCheck(
+    lambda x, value, *tensors, spec, accumulate=False: _tensor_indices(x, tensors, spec),
+    lambda facts, **_: IndexError(bounds_message(facts)))
+
+
+@defop("getitem", "opaque", nondiff_inputs=tuple(range(1, 16)), check=GETITEM)
 def getitem(x, *tensor_indices, spec):
     return x[build_index(spec, tensor_indices)]
 
 
-@defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)))
+@defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)), check=INDEX_PUT)
 def index_put(x, value, *tensor_indices, spec, accumulate=False):
     at = x.at[build_index(spec, tensor_indices)]
     return at.add(value) if accumulate else at.set(value)
 
 
-@defop("gather", "opaque", nondiff_inputs=(1,))
+def _gather_indices(x, index, *, dim):
+    """Indices in [0, size) along `dim`: PyTorch's gather refuses negative ones."""
+    dim %= max(x.ndim, 1)
+    return out_of_bounds(index, dim, x.shape[dim] if x.ndim else 1, negative_ok=False)
+
+
+GATHER = ValueCheck(_gather_indices, lambda facts, **_: RuntimeError(bounds_message(facts)))
+
+
+@defop("gather", "opaque", nondiff_inputs=(1,), check=GATHER)
 def gather(x, index, *, dim):
     return jnp.take_along_axis(x, index, axis=dim)
