@@ -13,9 +13,22 @@ from . import _source
 from .ir import Value
 
 
-def _ancestors(root: Value) -> set:
-    """Values the root depends on through differentiable edges only (as PyTorch's tape: a
-    leaf seen only through `x < y` or an index input gets no grad, not a zero grad)."""
+def _default_edges(node) -> list:
+    """Gradient edges of a node the tracer did not record itself (a `cond` / `while_loop`
+    node): every input its op differentiates."""
+    if node.op in OPS and not OPS[node.op].differentiable:
+        return []
+    skip = OPS[node.op].nondiff_inputs if node.op in OPS else ()
+    return [i for i, x in enumerate(node.inputs) if isinstance(x, Value) and i not in skip]
+
+
+def _ancestors(root: Value, edges: dict | None = None) -> set:
+    """Values the root depends on through gradient edges only. `edges` (node -> input
+    indices, the tracer's record) says which inputs each op was differentiated through when
+    it ran, as eager mode's tape would have recorded it: a leaf seen only through `x < y`, an
+    index input, a `no_grad()` block, a `.detach()` or while its `requires_grad` was False
+    gets no grad, not a zero grad."""
+    edges = edges or {}
     seen, stack = set(), [root]
     while stack:
         v = stack.pop()
@@ -23,12 +36,53 @@ def _ancestors(root: Value) -> set:
             continue
         seen.add(v)
         node = v.node
-        if node is None or (node.op in OPS and not OPS[node.op].differentiable):
+        if node is None:
             continue
-        skip = OPS[node.op].nondiff_inputs if node.op in OPS else ()
-        stack.extend(x for i, x in enumerate(node.inputs)
-                     if isinstance(x, Value) and i not in skip)
+        chosen = edges.get(node)
+        chosen = _default_edges(node) if chosen is None else chosen
+        stack.extend(node.inputs[i] for i in chosen if isinstance(node.inputs[i], Value))
     return seen
+
+
+def _cut_untaped_paths(tracer, root: Value, leaf_values: set) -> None:
+    """Make the graph's structure say what the tape says. Lowering differentiates the forward
+    nodes between the leaves and the loss with `jax.vjp`, which follows every data edge; where
+    a node read a leaf-dependent float value without recording a gradient edge (under
+    `no_grad()`, through a `.detach()` alias, while `requires_grad` was False), its input is
+    replaced by `detach(value)`, which lowers to `lax.stop_gradient`. Inserting it is always
+    sound: that edge carries no gradient in eager mode either."""
+    graph, edges = tracer.graph, tracer.grad_edges
+    structural, stack = set(), [root]
+    while stack:
+        v = stack.pop()
+        if v.node is not None and v.node not in structural:
+            structural.add(v.node)
+            stack.extend(v.node.input_values())
+    depends, detached, nodes = set(leaf_values), {}, []
+    for node in graph.nodes:
+        reads = node.input_values()
+        dependent = any(v in depends for v in reads)
+        if dependent:
+            depends.update(node.outputs)
+        chosen = edges.get(node)
+        # NOTE: an earlier `grad` node is left alone: its root and leaves are what it
+        # differentiates, not inputs a gradient would flow back through.
+        if dependent and chosen is not None and node in structural and node.op != "grad":
+            inputs = list(node.inputs)
+            for i, x in enumerate(inputs):
+                if isinstance(x, Value) and i not in chosen and x in depends \
+                        and x.dtype.kind in "fc":
+                    if x not in detached:
+                        cut = graph.add_node("detach", [x], {}, [(x.shape, x.dtype)],
+                                             node.module, node.source)
+                        graph.nodes.pop()       # placed just before its first reader below
+                        edges[cut] = ()
+                        nodes.append(cut)
+                        detached[x] = cut.outputs[0]
+                    inputs[i] = detached[x]
+            node.inputs = tuple(inputs)
+        nodes.append(node)
+    graph.nodes[:] = nodes
 
 
 def while_loop_backward_message(source: str) -> str:
@@ -59,7 +113,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
     if gradient is None and root.numel() != 1:
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
                            f"tensor has shape {list(root.shape)}")
-    reachable = _ancestors(root_value)
+    reachable = _ancestors(root_value, tracer.grad_edges)
     leaves: list[Tensor] = []
     seen_values = set()
     candidates = [rec.tensor for rec in tracer.lifted.values()]
@@ -74,6 +128,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
     if not leaves:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
     _refuse_while_loops(reachable, seen_values)
+    _cut_untaped_paths(tracer, root_value, seen_values)
     inputs = [root_value]
     if gradient is not None:
         gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient)
@@ -83,6 +138,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
     node = tracer.graph.add_node("grad", inputs, {"n_leaves": len(leaves),
                                                   "has_cotangent": gradient is not None},
                                  avals, _dispatch.module_path(), _source.user_frame())
+    tracer.grad_edges[node] = ()
     with _autograd.no_grad():
         for leaf, value in zip(leaves, node.outputs):
             g = Tensor._wrap(value)

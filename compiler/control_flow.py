@@ -55,6 +55,9 @@ class SubTracer(Tracer):
     def on_module_call(self, module):
         self.parent.on_module_call(module)
 
+    def depends_on(self, what, read):
+        self.parent.depends_on(what, read)
+
     def on_training_set(self, module, mode):
         self.parent.on_training_set(module, mode)
 

@@ -70,16 +70,28 @@ class GradRegion:
             env[value] = g
 
 
+def _stops_gradient(node: Node) -> bool:
+    """A node no gradient flows through: `detach`, comparisons, argmax, an earlier `grad`."""
+    return node.op not in OPS or not OPS[node.op].differentiable
+
+
 def _region_nodes(graph: Graph, grad: Node) -> list:
+    """The forward nodes `grad` differentiates: between its leaves and its root, reached from
+    the root through nodes a gradient can flow through. A non-differentiable node (a `detach`
+    the tracer inserted, say) is evaluated in the region, but what it reads is not."""
     has_ct = grad.attrs["has_cotangent"]
     leaves = set(grad.inputs[2 if has_ct else 1:])
     root = grad.inputs[0]
     ancestors, stack = set(), [root]
     while stack:
         v = stack.pop()
-        if v.node is not None and v.node not in ancestors:
-            ancestors.add(v.node)
-            stack.extend(v.node.input_values())
+        node = v.node
+        if v in leaves:     # a leaf made by an earlier node (a weight an optimizer updated)
+            continue
+        if node is not None and node not in ancestors and node.op != "grad":
+            ancestors.add(node)
+            if not _stops_gradient(node):
+                stack.extend(node.input_values())
     depends, region = set(leaves), []
     for n in graph.nodes:
         if n is grad:
@@ -91,31 +103,46 @@ def _region_nodes(graph: Graph, grad: Node) -> list:
     return region
 
 
+def _reads_writes(item) -> tuple:
+    """(values an item of the schedule reads from outside itself, values it defines)."""
+    if isinstance(item, Node):
+        return set(item.input_values()), set(item.outputs)
+    nodes = item.forward + [item.grad]
+    writes = {v for n in nodes for v in n.outputs}
+    return {v for n in nodes for v in n.input_values()} - writes, writes
+
+
 def schedule(graph: Graph) -> list:
     """Order of evaluation: nodes, with each grad node replaced by its GradRegion. Nodes that
-    read region values but sit before the grad node move to just after it."""
+    read region values but sit before the grad node move to just after it. When the region
+    itself needs one of those moved values (a second loss that reads weights an optimizer
+    step just updated from the first loss's gradients: a GAN's generator step), the forward
+    nodes stay where they are and the region recomputes them under `jax.vjp` instead."""
     items: list = list(graph.nodes)
     claimed: set = set()
     for grad in [n for n in graph.nodes if n.op == "grad"]:
         forward = _region_nodes(graph, grad)
+        position = items.index(grad)
         recompute = any(n in claimed for n in forward)
+        if not recompute:
+            members = set(forward)
+            before, deferred, tainted = [], [], {v for n in forward for v in n.outputs}
+            for item in items[:position]:
+                if isinstance(item, Node) and item in members:
+                    continue
+                reads, writes = _reads_writes(item)
+                if reads & tainted:
+                    deferred.append(item)
+                    tainted.update(writes)
+                else:
+                    before.append(item)
+            late = set().union(*(_reads_writes(item)[1] for item in deferred))
+            recompute = bool(late & _reads_writes(GradRegion(grad, forward, False))[0])
         region = GradRegion(grad, forward, recompute)
         if recompute:
-            items[items.index(grad)] = region
+            items[position] = region
             continue
         claimed.update(forward)
-        members = set(forward)
-        position = items.index(grad)
-        before, deferred, tainted = [], [], {v for n in forward for v in n.outputs}
-        for item in items[:position]:
-            if isinstance(item, Node) and item in members:
-                continue
-            reads = item.input_values() if isinstance(item, Node) else []
-            if any(v in tainted for v in reads):
-                deferred.append(item)
-                tainted.update(item.outputs)
-            else:
-                before.append(item)
         items = before + [region] + deferred + items[position + 1:]
     return items
 

@@ -20,9 +20,20 @@ from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
 from . import _source
+from .guards import ModuleGuard, function_reads, record
 from .ir import Graph, Value
 from .shapes import infer_types
 from .tree import flatten
+
+
+class _TensorSlot:
+    """Marks where a tensor result goes in `TraceResult.out_static` (None is a real result)."""
+
+    def __repr__(self) -> str:
+        return "<tensor>"
+
+
+TENSOR_SLOT = _TensorSlot()
 
 
 @dataclass(eq=False)
@@ -33,9 +44,9 @@ class TraceResult:
     bindings: dict            # input name -> ("arg", i) | ("state", Tensor) | ("scalar", read)
     effects: list             # per graph output: None for "out", else the object written to
     out_tree: object          # rebuilds the user's output structure from flat outputs
-    out_static: list          # non-tensor leaves of the output, by position
+    out_static: list          # non-tensor leaves of the output by position, else TENSOR_SLOT
     grad_none: list = field(default_factory=list)   # tensors whose .grad becomes None
-    guards: list = field(default_factory=list)      # (description, predicate)
+    guards: list = field(default_factory=list)      # () -> None, or why it no longer holds
     creates_state: bool = False
     out_requires_grad: list = field(default_factory=list)   # per "out" output, as traced
     training_effects: list = field(default_factory=list)    # (module, flag) set by the code
@@ -52,7 +63,8 @@ class _Lift:
 class Tracer:
     """The dispatch mode that records ops into `self.graph`."""
 
-    def __init__(self, name: str = "graph"):
+    def __init__(self, name: str = "graph", fn=None):
+        self.fn = fn                # the traced callable: its globals and closure are guarded
         self.graph = Graph(name)
         self.lifted: dict[int, _Lift] = {}
         self.labels: dict[int, str] = {}
@@ -64,6 +76,15 @@ class Tracer:
         self.scalars: dict[str, tuple] = {}
         self.training_set: dict[int, tuple] = {}    # module id -> (module, last flag set)
         self.set_before_call: set = set()           # modules whose flag the code set first
+        # Node -> indices of the inputs a gradient flows through, as eager mode's tape would
+        # record them (grad mode on, the input requires grad, the op differentiates it).
+        # `backward()` follows these, not the graph's structure (compiler/autodiff.py).
+        self.grad_edges: dict = {}
+        # Tensors reached through a slot that may hold another tensor on a later call (a
+        # parameter's `.grad`, an optimizer's state after `load_state_dict`): id -> (what,
+        # resolve). The compiled call reads and writes whatever the slot holds then.
+        self.slots: dict[int, tuple] = {}
+        self.reads: list = []       # guards.Read: what else the trace depended on
 
     # ---- values ---------------------------------------------------------------------------
     def value_of(self, t: Tensor) -> Value:
@@ -73,7 +94,9 @@ class Tracer:
                 return v
             raise TraceError("a tensor from another trace was used here; tensors created while "
                              "tracing one compiled function cannot leak into another")
-        return self.lift(t, "state", self.labels.get(id(t)) or self._guess_name(t), ("state", t))
+        name = self.labels.get(id(t)) or self._guess_name(t)
+        slot = self.slots.get(id(t))
+        return self.lift(t, "state", name, ("slot", slot[1]) if slot else ("state", t))
 
     def lift(self, t: Tensor, kind: str, name: str, source: tuple) -> Value:
         v = t._value
@@ -94,10 +117,16 @@ class Tracer:
             return "rng_state"
         return "const"
 
-    def label(self, t: Tensor, name: str) -> None:
+    def label(self, t: Tensor, name: str, resolve=None) -> None:
+        """Name `t` if it becomes a graph input; `resolve()` (optional) finds the tensor that
+        holds this place on a later call."""
         self.labels.setdefault(id(t), name)
-        if id(t) in self.lifted and self.lifted[id(t)].placeholder.name.startswith("const"):
-            pass  # keep the first name; labels only help tensors not yet lifted
+        if resolve is not None and id(t) not in self.lifted:
+            self.slots.setdefault(id(t), (name, resolve))
+
+    def depends_on(self, what: str, read) -> None:
+        """The traced program is only right while `read()` returns what it returns now."""
+        self.reads.append((what, read))
 
     def live_scalar(self, read, name: str):
         if name not in self.scalars:
@@ -115,9 +144,12 @@ class Tracer:
         avals = self._infer(opdef, inputs, attrs, args)
         node = self.graph.add_node(opdef.name, inputs, attrs, avals, _dispatch.module_path(),
                                    _source.user_frame())
-        grad = (_autograd.grad_mode.enabled and opdef.differentiable and any(
-            isinstance(a, Tensor) and a.requires_grad and i not in opdef.nondiff_inputs
-            for i, a in enumerate(args)))
+        edges = tuple(i for i, a in enumerate(args)
+                      if isinstance(a, Tensor) and a.requires_grad
+                      and i not in opdef.nondiff_inputs) \
+            if _autograd.grad_mode.enabled and opdef.differentiable else ()
+        self.grad_edges[node] = edges
+        grad = bool(edges)
         marker = _autograd.TapeNode(opdef.name, (), (), None, None) if grad else None
         outs = []
         for i, value in enumerate(node.outputs):
@@ -136,6 +168,12 @@ class Tracer:
         self.created.append(weakref.ref(t))
         self.created_ids.add(id(t))
 
+    def on_write(self, t: Tensor) -> None:
+        """`t` may be written without being read first (`p.data = ...`, through a `.data` or
+        `state_dict()` alias): track it now, so its new value becomes a graph output and the
+        tensor gets its array back when tracing ends."""
+        self.value_of(t)
+
     def on_module_call(self, module) -> None:
         self.modules.setdefault(id(module), (module, module.training, _dispatch.module_path()))
 
@@ -151,6 +189,12 @@ class Tracer:
         if id(t) not in self.created_ids and id(t) not in self.grad_targets \
                 and id(t) not in self.grad_guards:
             self.grad_guards[id(t)] = (t, t._grad is None)
+            grad = t._grad
+            if grad is not None and id(grad) not in self.lifted:
+                # `.grad` is re-read on every call: `zero_grad()` and a new backward give
+                # the parameter a new grad tensor, which the program must read, not the old.
+                name = f"{self.labels.get(id(t)) or self._guess_name(t)}.grad"
+                self.slots.setdefault(id(grad), (name, lambda t=t: t._grad))
 
     def on_grad_write(self, t: Tensor) -> None:
         if id(t) not in self.created_ids and id(t) not in self.grad_targets:
@@ -192,7 +236,7 @@ class Tracer:
                 graph.add_output("out", i, self.value_of(leaf))
                 out_ids.add(id(leaf))
                 out_grad.append(leaf.requires_grad)
-                static.append(None)
+                static.append(TENSOR_SLOT)
             else:
                 static.append(leaf)
         effects = [None] * len(graph.outputs)
@@ -237,30 +281,32 @@ class Tracer:
         return rec.placeholder.name if rec else self.labels.get(id(t), "tensor")
 
     def _finish_guards(self, result: TraceResult) -> None:
+        """The guard set, derived from what the trace read (compiler/guards.py). Each guard is
+        a function returning None while the program still applies, else the reason."""
+        guards = result.guards
         for key, (module, training, path) in self.modules.items():
             if key not in self.set_before_call:     # else the call's own train()/eval() decides
                 what = f"{path or type(module).__name__}.training == {training}"
-                result.guards.append((what, lambda m=module, f=training: m.training == f))
-            # A parameter or buffer replaced by a new tensor (`conv.weight = Parameter(...)`)
-            # is not the tensor the program reads: recompile rather than use the stale one.
-            for kind in ("_parameters", "_buffers"):
-                for name, t in module.__dict__[kind].items():
-                    if t is not None and id(t) in self.lifted:
-                        what = f"{path + '.' if path else ''}{name} is the tensor traced"
-                        result.guards.append((what, lambda m=module, k=kind, n=name, t=t:
-                                              m.__dict__[k].get(n) is t))
+                guards.append(lambda m=module, f=training, w=what: None if m.training == f
+                              else w)
+            guards.append(ModuleGuard(module, path).failure)
+        for read in function_reads(self.fn) if self.fn is not None else ():
+            guards.append(read.failure)
+        for what, read in self.reads:
+            guards.append(record(what, read).failure)
         for t, was_none in self.grad_guards.values():
             what = f"{self._name_of(t)}.grad is {'None' if was_none else 'set'}"
-            result.guards.append((what, lambda t=t, n=was_none: (t._grad is None) == n))
+            guards.append(lambda t=t, n=was_none, w=what: None if (t._grad is None) == n else w)
         for rec in self.lifted.values():
-            if rec.source[0] != "state":
+            kind = rec.source[0]
+            if kind not in ("state", "slot"):
                 continue
             t, v = rec.tensor, rec.original
             what = f"{rec.placeholder.name}: {list(v.shape)} {v.dtype}, " \
                    f"requires_grad={t.requires_grad}"
-            result.guards.append((what, lambda t=t, s=v.shape, d=v.dtype, r=t.requires_grad:
-                                  t._value.shape == s and t._value.dtype == d
-                                  and t.requires_grad == r))
+            current = (lambda t=t: t) if kind == "state" else rec.source[1]
+            guards.append(lambda c=current, s=v.shape, d=v.dtype, r=t.requires_grad, w=what:
+                          _tensor_guard(c(), s, d, r, w))
 
     def _finish_escaped(self, result: TraceResult, out_ids: set) -> None:
         """Tensors created while tracing that are still referenced (e.g. optimizer state made
@@ -276,6 +322,14 @@ class Tracer:
             result.effects.append(("new", t))
             result.creates_state = True
         self.created.clear()
+
+
+def _tensor_guard(t, shape, dtype, requires_grad, what: str) -> str | None:
+    if not isinstance(t, Tensor):
+        return f"{what}: now {type(t).__name__}"
+    v = t._value
+    ok = v.shape == shape and v.dtype == dtype and t.requires_grad == requires_grad
+    return None if ok else what
 
 
 def _arg_names(fn, n: int) -> list[str]:
@@ -297,7 +351,7 @@ def graph_name(fn) -> str:
 def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -> TraceResult:
     """Trace one call `fn(*args)`; tensor arguments become graph inputs. The last
     `len(keywords)` arguments are passed by those names (`fn(*rest, **dict(...))`)."""
-    tracer = Tracer(name or graph_name(fn))
+    tracer = Tracer(name or graph_name(fn), fn)
     n_pos = len(args) - len(keywords)
     names = _arg_names(fn, n_pos) + list(keywords)
     with _dispatch.push_mode(tracer):

@@ -166,11 +166,15 @@ class Tensor:
 
     @data.setter
     def data(self, other: "Tensor") -> None:
+        if _modes:
+            _modes[-1].on_write(self)
         self._value = other._value
 
     def _alias(self) -> "Tensor":
         """A tensor outside autograd whose in-place updates also update `self` (PyTorch's
         shared storage for `.data` and `detach()`)."""
+        if _modes:     # the alias may write through to `self`: a tracer must track `self`
+            _modes[-1].on_write(self)
         t = Tensor._wrap(self._value)
         t._base = self
         if _modes:

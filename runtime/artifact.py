@@ -10,6 +10,7 @@ import jax
 from compiler import TraceResult
 from compiler.autodiff import while_loop_backward_message
 from compiler.hoist import HoistCache, split
+from compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
@@ -30,11 +31,11 @@ class Artifact:
         self.calls = 0
         inputs = self.graph.inputs
         self.sources = [traced.bindings[v.name] for v in inputs]
-        written = {id(e[1]) for e in traced.effects if e is not None and e[0] == "state"}
+        written = {id(e[1]) for e in traced.effects if e is not None and e[0] in ("state", "slot")}
         # Donate the buffers of captured tensors that the program overwrites (parameters,
         # momentum): XLA may then update them in place instead of allocating new ones.
         self.donated = [i for i, s in enumerate(self.sources)
-                        if s[0] == "state" and id(s[1]) in written] if donate else []
+                        if s[0] in ("state", "slot") and id(s[1]) in written] if donate else []
         # NOTE: a graph that creates state runs once, then the next call retraces. Running it
         # unjitted looked cheaper but measured 3.5 s vs 0.5 s for the MLP step (JAX compiles
         # each primitive separately op by op), so it is jitted like any other.
@@ -54,9 +55,10 @@ class Artifact:
 
     # ---- guards ----------------------------------------------------------------------------
     def failed_guard(self) -> str | None:
-        for what, ok in self.traced.guards:
-            if not ok():
-                return what
+        for guard in self.traced.guards:
+            reason = guard()
+            if reason is not None:
+                return reason
         return None
 
     # ---- running ---------------------------------------------------------------------------
@@ -67,6 +69,8 @@ class Artifact:
                 arrays.append(args[obj]._value)
             elif kind == "state":
                 arrays.append(obj._value)
+            elif kind == "slot":            # re-read: a `.grad`, optimizer state
+                arrays.append(obj()._value)
             else:
                 arrays.append(obj())
         return arrays
@@ -80,7 +84,8 @@ class Artifact:
         # NOTE: a donated buffer is deleted. If anything besides its tensor still holds the
         # array (a `state_dict()` or `.detach()` alias taken earlier), skip donation this call
         # so the alias stays valid. 2 = the tensor's slot + getrefcount's own argument.
-        return all(sys.getrefcount(self.sources[i][1]._value) <= 2 for i in self.donated)
+        return all(sys.getrefcount(_state_tensor(self.sources[i])._value) <= 2
+                   for i in self.donated)
 
     def _run_split(self, *arrays):
         s = self.split
@@ -111,6 +116,8 @@ class Artifact:
             kind, target = effect
             if kind == "arg":
                 target = args[target]
+            elif kind == "slot":
+                target = target()
             if kind == "grad":
                 if target._grad is None:
                     target._grad = Tensor._wrap(array)
@@ -128,7 +135,7 @@ class Artifact:
         leaves = list(self.traced.out_static)
         tensors = [Tensor._wrap(a) for a in results]
         it = iter(tensors)
-        leaves = [next(it) if s is None else s for s in leaves]
+        leaves = [next(it) if s is TENSOR_SLOT else s for s in leaves]
         if tensors and self.records_tape and _autograd.grad_mode.enabled:
             self._record_tape(args, arrays, tensors)
         return self.traced.out_tree(leaves)
@@ -139,7 +146,7 @@ class Artifact:
         its outputs works (grads by jax.vjp of the lowered program)."""
         needs, edges = [], []
         for i, (kind, obj) in enumerate(self.sources):
-            t = args[obj] if kind == "arg" else obj if kind == "state" else None
+            t = args[obj] if kind == "arg" else _state_tensor((kind, obj))
             if t is not None and t.requires_grad and t._value.dtype.kind == "f":
                 needs.append(i)
                 edges.append((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None))
@@ -158,6 +165,12 @@ class Artifact:
         for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
             if wanted and t._value.dtype.kind == "f":
                 t.grad_fn, t._oi, t.requires_grad = node, i, True
+
+
+def _state_tensor(source):
+    """The tensor a `state` or `slot` input reads now (None for a scalar input)."""
+    kind, obj = source
+    return obj if kind == "state" else obj() if kind == "slot" else None
 
 
 def _make_vjp(run_fn, needs, out_positions, graph):

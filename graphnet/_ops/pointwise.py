@@ -55,6 +55,13 @@ def clone(x):
     return jnp.array(x, copy=True)
 
 
+@defop("detach", "elementwise", differentiable=False)
+def detach(x):
+    """Only in traced graphs: the point where `.detach()`, `no_grad()` or a frozen tensor cut a
+    gradient that the graph's structure alone would let through (see compiler/autodiff.py)."""
+    return jax.lax.stop_gradient(x)
+
+
 @defop("cast", "elementwise")
 def cast(x, *, dtype):
     return x.astype(dtype)

@@ -76,6 +76,8 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
+        _dispatch.depends_on(f"{type(self).__name__}: the parameter groups traced",
+                             self._groups_traced)
         for index, group in enumerate(self.param_groups):
             params = [p for p in group["params"] if p.grad is not None]
             if params:
@@ -84,10 +86,27 @@ class Optimizer:
                     _dispatch.label_state(p, name)
                     for key, value in self.state[p].items():
                         if isinstance(value, Tensor):
-                            _dispatch.label_state(value, f"{name}.{key}")
+                            _dispatch.label_state(value, f"{name}.{key}",
+                                                  lambda p=p, k=key: self.state.get(p, {})[k])
                 self._step_group(index, group, params, [p.grad for p in params],
                                  [self.state[p] for p in params])
         return loss
+
+    def _groups_traced(self) -> list:
+        """What a traced step's structure depends on: which tensors each group holds and, per
+        parameter, which state entries exist (a `load_state_dict` without momentum buffers
+        must retrace). Numbers read with `_hyper` are live inputs and are not in here."""
+        return [[(p, tuple(self.state[p]) if p in self.state else ()) for p in g["params"]]
+                for g in self.param_groups]
+
+    def _static(self, index: int, name: str, derive=None):
+        """`param_groups[index][name]` (or `derive(...)` of it) used to decide the *shape* of
+        a step (`nesterov`, `amsgrad`, whether momentum is 0): a traced step is guarded on it."""
+        group = self.param_groups[index]
+        derive = derive or (lambda v: v)
+        what = f"{type(self).__name__}: param_groups[{index}]['{name}']"
+        _dispatch.depends_on(what, lambda: derive(group[name]))
+        return derive(group[name])
 
     def _param_name(self, p) -> str:
         i = 0

@@ -60,5 +60,5 @@ class Adagrad(Optimizer):
         hyper = [K.live_hyper(self, index, name)
                  for name in ("lr", "lr_decay", "eps", "weight_decay")]
         outs = dispatch("adagrad_update", *hyper, *params, *grads, *steps, *sums,
-                        n=len(params), maximize=bool(group["maximize"]))
+                        n=len(params), maximize=self._static(index, "maximize", bool))
         K.assign(list(params) + steps + sums, outs)

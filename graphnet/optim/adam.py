@@ -39,8 +39,8 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _step_group(self, index, group, params, grads, states):
-        keys = ["step", "exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if group["amsgrad"]
-                                                     else [])
+        amsgrad = self._static(index, "amsgrad", bool)
+        keys = ["step", "exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if amsgrad else [])
         for p, state in zip(params, states, strict=True):
             K.ensure_state(self, p, state, keys)
         state_tensors = [state[key] for key in keys for state in states]
@@ -50,8 +50,9 @@ class Adam(Optimizer):
                         K.live_hyper(self, index, "eps"),
                         K.live_hyper(self, index, "weight_decay"),
                         *params, *grads, *state_tensors, n=len(params),
-                        amsgrad=bool(group["amsgrad"]), maximize=bool(group["maximize"]),
-                        decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
+                        amsgrad=amsgrad, maximize=self._static(index, "maximize", bool),
+                        decoupled_weight_decay=self._static(index, "decoupled_weight_decay",
+                                                            bool))
         K.assign(list(params) + state_tensors, outs)
 
 

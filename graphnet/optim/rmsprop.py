@@ -37,8 +37,8 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _step_group(self, index, group, params, grads, states):
-        use_momentum = group["momentum"] > 0
-        centered = bool(group["centered"])
+        use_momentum = self._static(index, "momentum", lambda m: m > 0)
+        centered = self._static(index, "centered", bool)
         keys = ["step", "square_avg"] + (["momentum_buffer"] if use_momentum else []) \
             + (["grad_avg"] if centered else [])
         for p, state in zip(params, states, strict=True):
@@ -48,5 +48,5 @@ class RMSprop(Optimizer):
                  for name in ("lr", "alpha", "eps", "weight_decay", "momentum")]
         outs = dispatch("rmsprop_update", *hyper, *params, *grads, *state_tensors,
                         n=len(params), centered=centered, use_momentum=use_momentum,
-                        maximize=bool(group["maximize"]))
+                        maximize=self._static(index, "maximize", bool))
         K.assign(list(params) + state_tensors, outs)

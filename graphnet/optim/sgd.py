@@ -27,7 +27,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _step_group(self, index, group, params, grads, states):
-        use_momentum = group["momentum"] != 0
+        use_momentum = self._static(index, "momentum", lambda m: m != 0)
         if not use_momentum:
             self._update(index, group, params, grads, states, False, False)
             return
@@ -44,8 +44,10 @@ class SGD(Optimizer):
         bufs = [s["momentum_buffer"] for s in states] if has_buf else []
         outs = dispatch("sgd_update", self._hyper(index, "lr"), self._hyper(index, "momentum"),
                         self._hyper(index, "dampening"), self._hyper(index, "weight_decay"),
-                        *params, *grads, *bufs, n=len(params), nesterov=group["nesterov"],
-                        maximize=group["maximize"], has_buf=has_buf, use_momentum=use_momentum)
+                        *params, *grads, *bufs, n=len(params),
+                        nesterov=self._static(index, "nesterov", bool),
+                        maximize=self._static(index, "maximize", bool), has_buf=has_buf,
+                        use_momentum=use_momentum)
         n = len(params)
         for p, new in zip(params, outs[:n]):
             p._value = new._value

@@ -1,0 +1,194 @@
+"""Guards: what a trace read from Python objects, checked again before each compiled call.
+
+A compiled program is the Python code's behaviour *given what the tracer saw*: the modules it
+called and their attributes (eps, momentum, negative slope, dropout p, hooks, submodules,
+parameter slots), the optimizer's parameter groups and options, the objects the function
+reached through its globals and closure. The tracer records each of those reads as a
+`Read` (a description, a function that reads the current value, the value seen); the
+guard set is derived from that record, one guard per read. A guard that fails names the read
+(`guard failed: 2 is not the module traced`), and the runtime recompiles.
+
+Values compare by equality when they are plain data (numbers, strings, tuples and lists of
+them) and by identity otherwise (modules, tensors, optimizers, functions), so a replaced
+object always fails its guard, even an equal one. Tensors the program reads as inputs are not
+compared here: their arrays are graph inputs, read on every call."""
+
+from __future__ import annotations
+
+import dis
+import math
+import types
+from dataclasses import dataclass
+from typing import Callable
+
+_PLAIN = (type(None), bool, int, float, complex, str, bytes)
+
+
+def freeze(value):
+    """A snapshot of `value` that `matches` can compare with a later value."""
+    if isinstance(value, _PLAIN):
+        return ("=", type(value), value)
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(freeze(v) for v in value))
+    if isinstance(value, dict):         # OrderedDict too: the hooks a module holds
+        return (type(value), tuple((k, freeze(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return ("=", type(value), frozenset(value))
+    return ("is", value)
+
+
+def matches(frozen, value) -> bool:
+    kind = frozen[0]
+    if kind == "=":
+        if type(value) is not frozen[1]:
+            return False
+        old = frozen[2]
+        return value == old or (isinstance(old, float) and math.isnan(old) and math.isnan(value))
+    if kind == "is":
+        return value is frozen[1]
+    if type(value) is not kind:
+        return False
+    is_dict = issubclass(kind, dict)
+    items = tuple(value.items()) if is_dict else tuple(value)
+    if len(items) != len(frozen[1]):
+        return False
+    if is_dict:
+        return all(k == fk and matches(fv, v) for (k, v), (fk, fv) in zip(items, frozen[1]))
+    return all(matches(f, v) for f, v in zip(frozen[1], items))
+
+
+@dataclass(eq=False)
+class Read:
+    """One thing the trace depended on: `read()` returned a value equal to (or, for objects,
+    identical with) `seen`."""
+
+    what: str
+    read: Callable[[], object]
+    seen: object
+
+    def failure(self) -> str | None:
+        try:
+            ok = matches(self.seen, self.read())
+        except Exception:       # the object the read goes through is gone or changed shape
+            ok = False
+        return None if ok else self.what
+
+
+def record(what: str, read: Callable[[], object]) -> Read:
+    return Read(what, read, freeze(read()))
+
+
+# ---- what a module's behaviour depends on ---------------------------------------------------
+_REGISTRIES = ("_parameters", "_buffers", "_modules")
+_SKIP = {"training", "_non_persistent_buffers_set", *_REGISTRIES}
+
+
+def module_reads(module, path: str) -> list[Read]:
+    """The attributes of a module the trace called: every plain attribute (eps, momentum,
+    negative_slope, p, kernel sizes ...) and non-tensor object, its hooks, and which objects
+    fill its parameter, buffer and submodule slots. `training` is guarded apart (the code may
+    set it itself, see tracer.on_training_set)."""
+    where = path or type(module).__name__
+    state = module.__dict__
+    reads = []
+    for name in state:
+        if name in _SKIP or name.startswith("__"):
+            continue
+        what = f"{where}.{name} is the value traced" if not name.startswith("_forward") \
+            else f"{where}: the forward hooks traced"
+        reads.append(record(what, lambda d=state, n=name: d[n]))
+    reads.append(record(f"{where}: the same attributes as traced",
+                        lambda d=state: tuple(d)))
+    for registry in _REGISTRIES:
+        slots = state[registry]
+        noun = "module" if registry == "_modules" else "tensor"
+        for name in slots:
+            child = f"{path}.{name}" if path else name
+            reads.append(record(f"{child} is the {noun} traced",
+                                lambda s=slots, n=name: s.get(n)))
+        reads.append(record(f"{where}: the same {registry.strip('_')} as traced",
+                            lambda s=slots: tuple(s)))
+    return reads
+
+
+class ModuleGuard:
+    """All of `module_reads` for one module, cheap on the hot path: while the module's
+    attribute dict and slots hold the very objects they held when last checked, nothing can
+    have changed (numbers and strings are immutable; a mutable list or dict attribute is
+    compared every call). Only when an object differs are the reads compared one by one."""
+
+    def __init__(self, module, path: str):
+        self.module = module
+        self.reads = module_reads(module, path)
+        state, where = module.__dict__, path or type(module).__name__
+        self.mutable = [record(f"{where}.{name} is the value traced",
+                               lambda d=state, n=name: d[n])
+                        for name in state if name not in _SKIP
+                        and isinstance(state[name], (list, dict, set))]
+        self.seen = self._objects()
+
+    def _objects(self) -> tuple:
+        state = self.module.__dict__
+        return (*state.values(), *state["_parameters"].values(), *state["_buffers"].values(),
+                *state["_modules"].values(), *state["_forward_hooks"].values(),
+                *state["_forward_pre_hooks"].values())
+
+    def failure(self) -> str | None:
+        now = self._objects()
+        same = len(now) == len(self.seen) and all(a is b for a, b in zip(now, self.seen))
+        for read in self.mutable if same else self.reads:
+            reason = read.failure()
+            if reason is not None:
+                return reason
+        self.seen = now     # equal values in new objects (`eps = 1e-5` set again)
+        return None
+
+
+# ---- what a function reaches through its globals and closure ---------------------------------
+def function_reads(fn, depth: int = 2) -> list[Read]:
+    """Names the traced function (and the plain functions it reaches, `depth` levels down)
+    looks up in its globals, and its closure cells: `opt = Adam(...)` after compiling, or a
+    new `model`, fails one of these guards instead of running the old object's program."""
+    reads, seen = [], set()
+
+    def visit(f, level):
+        f = getattr(f, "__func__", f)           # bound method -> function
+        if not isinstance(f, types.FunctionType) or id(f) in seen or _is_library(f):
+            return
+        seen.add(id(f))
+        code, module_globals = f.__code__, f.__globals__
+        for name in _global_names(code):
+            if name in module_globals:
+                reads.append(record(f"global '{name}' of {f.__name__} is the object traced",
+                                    lambda g=module_globals, n=name: g[n]))
+                if level < depth:
+                    visit(module_globals[name], level + 1)
+        for name, cell in zip(code.co_freevars, f.__closure__ or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:          # an empty cell: defined later in the enclosing scope
+                continue
+            reads.append(record(f"'{name}' in {f.__name__}'s closure is the object traced",
+                                lambda c=cell: c.cell_contents))
+            if level < depth:
+                visit(value, level + 1)
+
+    visit(fn, 0)
+    return reads
+
+
+def _global_names(code) -> set:
+    """Names the code loads as globals (not attribute names, which share `co_names`)."""
+    names = {i.argval for i in dis.get_instructions(code)
+             if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:            # nested functions and comprehensions
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _is_library(f) -> bool:
+    """graphnet's own functions and installed packages: their globals are not user state."""
+    module = getattr(f, "__module__", "") or ""
+    return module.split(".")[0] in ("graphnet", "compiler", "runtime", "jax", "numpy") \
+        or "site-packages" in (f.__code__.co_filename or "")

@@ -1,0 +1,223 @@
+"""Mutation tests for the guards: for each kind of object a compiled function captured,
+change it after compiling and check that the compiled call still equals the eager one.
+
+A compiled program is only right while what the tracer read still holds. Each test here
+builds two identical worlds, runs the step once in both (compiling one), changes the same
+captured thing in both, and compares the next steps. A guard that misses the change makes
+the compiled world silently run the old program, which these tests catch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphnet
+from graphnet import nn
+
+F = graphnet.nn.functional
+
+
+def _np(t):
+    return np.asarray(t.detach()._value)
+
+
+def _world(seed=0, norm=False):
+    graphnet.manual_seed(seed)
+    layers = [nn.Linear(4, 8), nn.BatchNorm1d(8) if norm else nn.LeakyReLU(0.1),
+              nn.Linear(8, 3)]
+    model = nn.Sequential(*layers)
+    opt = graphnet.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return {"model": model, "opt": opt}
+
+
+def _step_for(world):
+    def step(x, y):
+        opt, model = world["opt"], world["model"]
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def _data():
+    graphnet.manual_seed(123)
+    return graphnet.randn(6, 4), graphnet.tensor([0, 1, 2, 1, 0, 2])
+
+
+def _compare(change, norm=False, steps=3):
+    """Run eager and compiled worlds, apply `change(world)` to both after two steps, and
+    return (eager losses, compiled losses, eager params, compiled params, compiled fn)."""
+    x, y = _data()
+    worlds = [_world(norm=norm), _world(norm=norm)]
+    eager, compiled = _step_for(worlds[0]), graphnet.compile(_step_for(worlds[1]))
+    for _ in range(2):
+        eager(x, y)
+        compiled(x, y)
+    for w in worlds:
+        change(w)
+    losses = ([float(eager(x, y)) for _ in range(steps)],
+              [float(compiled(x, y)) for _ in range(steps)])
+    params = [[_np(p) for p in w["model"].parameters()] for w in worlds]
+    return losses, params, compiled
+
+
+def _assert_same(change, norm=False, reason=None):
+    (eager, static), (pe, ps), compiled = _compare(change, norm)
+    np.testing.assert_allclose(static, eager, rtol=1e-5, atol=1e-6)
+    for a, b in zip(ps, pe, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    if reason is not None:
+        reasons = compiled.explain()["recompile_reasons"]
+        assert any(reason in r for r in reasons), reasons
+    return compiled
+
+
+def test_replaced_submodule_recompiles():
+    def change(w):
+        graphnet.manual_seed(7)
+        w["model"][2] = nn.Linear(8, 3)
+        w["opt"].add_param_group({"params": list(w["model"][2].parameters())})
+    _assert_same(change, reason="guard failed: 2 is the module traced")
+
+
+def test_new_optimizer_object():
+    def change(w):
+        w["opt"] = graphnet.optim.Adam(w["model"].parameters(), lr=1e-2)
+    _assert_same(change, reason="is the object traced")
+
+
+def test_new_optimizer_bound_to_a_global_name():
+    """`opt = Adam(...)` rebinding the global the step function reads."""
+    namespace: dict = {}
+    source = (
+        "def step(x, y):\n"
+        "    opt.zero_grad()\n"
+        "    loss = F.cross_entropy(model(x), y)\n"
+        "    loss.backward()\n"
+        "    opt.step()\n"
+        "    return loss\n")
+    results = []
+    x, y = _data()
+    for compiled in (False, True):
+        w = _world()
+        namespace.update(F=F, model=w["model"], opt=w["opt"])
+        exec(compile(source, "<user step>", "exec"), namespace)
+        step = graphnet.compile(namespace["step"]) if compiled else namespace["step"]
+        step(x, y)
+        step(x, y)
+        namespace["opt"] = graphnet.optim.Adam(w["model"].parameters(), lr=1e-2)
+        results.append([float(step(x, y)) for _ in range(3)])
+        opt = namespace["opt"]
+        assert len(opt.state) == 4, "the new Adam must have been stepped"
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5)
+
+
+def test_optimizer_load_state_dict_is_read():
+    """Resuming from a checkpoint: the loaded momentum is what the next step uses."""
+    def change(w):
+        state = w["opt"].state_dict()
+        for entry in state["state"].values():
+            entry["momentum_buffer"] = entry["momentum_buffer"] * 0 + 0.5
+        w["opt"].load_state_dict(state)
+    _assert_same(change)
+
+
+def test_optimizer_load_state_dict_without_buffers_retraces():
+    def change(w):
+        fresh = graphnet.optim.SGD(w["model"].parameters(), lr=0.1, momentum=0.9)
+        w["opt"].load_state_dict(fresh.state_dict())
+    _assert_same(change, reason="parameter groups traced")
+
+
+@pytest.mark.parametrize("option, value", [("nesterov", True), ("momentum", 0.0),
+                                           ("maximize", True)])
+def test_optimizer_structural_options(option, value):
+    def change(w):
+        for g in w["opt"].param_groups:
+            g[option] = value
+            if option == "nesterov":
+                g["dampening"] = 0
+    _assert_same(change, reason="guard failed")
+
+
+def test_learning_rate_change_is_live_not_a_recompile():
+    def change(w):
+        w["opt"].param_groups[0]["lr"] = 0.01
+    compiled = _assert_same(change)
+    assert compiled.explain()["graphs"] <= 2       # first step creates momentum, then steady
+
+
+@pytest.mark.parametrize("attribute, value", [("eps", 10.0), ("momentum", 0.5)])
+def test_batchnorm_hyperparameters(attribute, value):
+    def change(w):
+        setattr(w["model"][1], attribute, value)
+    _assert_same(change, norm=True, reason=f"1.{attribute}")
+
+
+def test_activation_negative_slope():
+    def change(w):
+        w["model"][1].negative_slope = 0.5
+    _assert_same(change, reason="1.negative_slope")
+
+
+def test_dropout_p():
+    def change(w):
+        w["model"][1] = nn.Dropout(0.0)
+    _assert_same(change)
+
+    def change_p(w):
+        w["model"].insert(2, nn.Dropout(0.0)) if hasattr(w["model"], "insert") else None
+    _assert_same(change_p)
+
+
+def test_forward_hook_added_after_compiling():
+    def change(w):
+        w["model"][0].register_forward_hook(lambda m, inp, out: out * 2)
+    _assert_same(change, reason="forward hooks")
+
+
+def test_replaced_parameter_tensor():
+    def change(w):
+        old = w["model"][0].weight
+        w["model"][0].weight = nn.Parameter(old.detach() * 0.5)
+        w["opt"].param_groups[0]["params"][0] = w["model"][0].weight
+    _assert_same(change, reason="0.weight is the tensor traced")
+
+
+def test_train_eval_flag():
+    def change(w):
+        w["model"].eval()
+    _assert_same(change, norm=True, reason="training")
+
+
+def test_plain_attribute_list_mutated_in_place():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 3)
+            self.scales = [1.0, 2.0]
+
+        def forward(self, x):
+            return self.lin(x) * self.scales[-1]
+
+    results = []
+    x, _ = _data()
+    for compiled in (False, True):
+        graphnet.manual_seed(0)
+        m = Scaled()
+        f = graphnet.compile(m) if compiled else m
+        f(x)
+        m.scales.append(5.0)
+        results.append(_np(f(x)))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
+
+
+def test_unchanged_world_never_recompiles():
+    x, y = _data()
+    w = _world(norm=True)
+    step = graphnet.compile(_step_for(w))
+    for _ in range(6):
+        step(x, y)
+    assert step.explain()["graphs"] == 2, step.explain()["recompile_reasons"]
