@@ -78,9 +78,10 @@ class _StateDictUnpickler(pickle.Unpickler):
         return self._archive.read(member)
 
 
-# What zipfile and pickle raise on damaged or hostile input (found by tests/test_checkpoint_fuzz.py:
-# e.g. NotImplementedError for a flipped compression method, RuntimeError for an "encrypted"
-# flag, OverflowError from pickle's size fields). Nothing from the file has run by then.
+# What zipfile and pickle raise on damaged or hostile input. tests/test_checkpoint_fuzz.py found
+# NotImplementedError (a flipped compression method, flag or zip version) and zlib.error (a
+# flip that makes a stored entry "deflated"); zipfile raises RuntimeError for the "encrypted"
+# flag. Nothing from the file has run when any of these is raised.
 _UNREADABLE = (pickle.UnpicklingError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error,
                struct.error, EOFError, ValueError, TypeError, LookupError, AttributeError,
                RecursionError, MemoryError, OverflowError, NotImplementedError, RuntimeError,
