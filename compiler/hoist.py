@@ -12,13 +12,20 @@ lowered as two functions:
 The runtime caches the prologue's results against the identity of the state arrays they were
 computed from. JAX arrays are immutable and every in-place update (an optimizer step,
 `load_state_dict`, `p.data.mul_()`) gives a tensor a new array, so "same arrays" means "same
-values". Only graphs that write no state and take no gradient are split; see `split`."""
+values". Only graphs that write no state and take no gradient are split; see `split`.
+
+Checked programs (compiler/checks.py) keep their checks across the cut: the prologue's check
+rows travel to the main program as one more hoisted value, so a bad value in a state-only
+node still fails every call, and the main program returns all rows in graph order."""
 
 from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
 
+import jax.numpy as jnp
+
+from .checks import check_sites
 from .ir import Graph
 from .lower import straight_line
 
@@ -34,15 +41,30 @@ class Split:
     main_nodes: list
     graph: Graph
 
-    def prologue_fn(self):
+    def prologue_fn(self, checks: bool = False):
+        """With `checks`, its check rows are the last hoisted value."""
         return straight_line(self.prologue_nodes,
                              [self.graph.inputs[i] for i in self.prologue_inputs],
-                             self.hoisted, f"{self.graph.name}_prologue")
+                             self.hoisted, f"{self.graph.name}_prologue", checks)
 
-    def main_fn(self):
-        return straight_line(self.main_nodes,
+    def main_fn(self, checks: bool = False):
+        """With `checks`, it reads the prologue's rows last and returns the rows of every
+        checked node of the graph last, in graph order (what `lower(graph, True)` returns)."""
+        main = straight_line(self.main_nodes,
                              [self.graph.inputs[i] for i in self.main_inputs] + self.hoisted,
-                             [o.value for o in self.graph.outputs], self.graph.name)
+                             [o.value for o in self.graph.outputs], self.graph.name, checks)
+        if not checks:
+            return main
+        position = {n: i for i, n in enumerate(self.graph.nodes)}
+        merged = check_sites(self.prologue_nodes) + check_sites(self.main_nodes)
+        order = sorted(range(len(merged)), key=lambda i: position[merged[i]])
+
+        def run(*arrays):
+            *outs, rows = main(*arrays[:-1])
+            return (*outs, jnp.concatenate([arrays[-1], rows])[jnp.asarray(order, int)])
+
+        run.__name__ = self.graph.name
+        return run
 
 
 def state_only_nodes(graph: Graph) -> list:

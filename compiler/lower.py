@@ -3,7 +3,11 @@
 Ordinary nodes call their op-table kernel, the same kernel eager mode runs. A `grad` node and
 the forward nodes it differentiates (those between its leaves and the loss) are evaluated
 together inside one `jax.vjp`, so the forward is computed once and its intermediates are
-shared with the rest of the program."""
+shared with the rest of the program.
+
+With `checks=True` the function also returns, last, the rows of the op table's value checks
+(out-of-range indices and labels; compiler/checks.py) and keeps state unchanged when one
+fails. `run.checks` lists the nodes those rows belong to."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 from graphnet._ops import OPS
 
+from .checks import RowCollector, check_sites, guard_outputs
 from .ir import Graph, Node, Value
 
 
@@ -25,16 +30,23 @@ def eval_node(node: Node, env: dict) -> None:
             env[value] = array
 
 
-def straight_line(nodes, inputs, outputs, name: str):
+def straight_line(nodes, inputs, outputs, name: str, checks: bool = False):
     """`fn(*input_arrays) -> tuple(output_arrays)` evaluating `nodes` in order (no grad
-    nodes): the body of a hoisted prologue, a per-call main program or one plan kernel."""
+    nodes): the body of a hoisted prologue, a per-call main program or one plan kernel.
+    With `checks`, the check rows of its nodes (`fn.checks`) follow the outputs."""
+    sites = check_sites(nodes) if checks else []
+
     def run(*arrays):
         env = dict(zip(inputs, arrays, strict=True))
+        rows = RowCollector(sites)
         for node in nodes:
+            rows.visit(node, env)
             eval_node(node, env)
-        return tuple(env[v] for v in outputs)
+        outs = tuple(env[v] for v in outputs)
+        return outs + (rows.flags(),) if checks else outs
 
     run.__name__ = name
+    run.checks = tuple(sites)
     return run
 
 
@@ -147,19 +159,33 @@ def schedule(graph: Graph) -> list:
     return items
 
 
-def lower(graph: Graph):
-    """Return `run(*input_arrays) -> tuple(output_arrays)` in graph input/output order."""
+def lower(graph: Graph, checks: bool = False):
+    """Return `run(*input_arrays) -> tuple(output_arrays)` in graph input/output order. With
+    `checks` and at least one checked node, `run` returns the check rows last (`run.checks`:
+    their nodes) and keeps state outputs unchanged when a check fails (checks.guard_outputs).
+    NOTE: a grad region's nodes are checked from the values it exported to `env`, outside
+    the jax.vjp: the checked inputs are integer values that carry no gradient."""
     plan = schedule(graph)
     inputs, outputs = list(graph.inputs), [o.value for o in graph.outputs]
+    sites = check_sites(graph.nodes) if checks else []
 
     def run(*arrays):
         env = dict(zip(inputs, arrays))
+        rows = RowCollector(sites)
         for item in plan:
             if isinstance(item, Node):
+                rows.visit(item, env)
                 eval_node(item, env)
             else:
                 item.run(env)
-        return tuple(env[v] for v in outputs)
+                for node in item.forward:
+                    rows.visit(node, env)
+        outs = tuple(env[v] for v in outputs)
+        if not sites:
+            return outs
+        flags = rows.flags()
+        return guard_outputs(graph, env, outs, flags) + (flags,)
 
     run.__name__ = graph.name
+    run.checks = tuple(sites)
     return run

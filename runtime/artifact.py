@@ -9,6 +9,7 @@ import time
 import jax
 from compiler import TraceResult
 from compiler.autodiff import while_loop_backward_message
+from compiler.checks import failed_check
 from compiler.hoist import HoistCache, split
 from compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
@@ -29,6 +30,8 @@ class Artifact:
         self.compile_seconds = 0.0
         self.jax_seconds = {"jax_lowering_s": 0.0, "xla_compile_s": 0.0}
         self.calls = 0
+        # Value checks the lowered program computes; their rows are its last output.
+        self.check_sites = getattr(run_fn, "checks", ())
         inputs = self.graph.inputs
         self.sources = [traced.bindings[v.name] for v in inputs]
         written = {id(e[1]) for e in traced.effects if e is not None and e[0] in ("state", "slot")}
@@ -50,8 +53,9 @@ class Artifact:
         pure = all(e is None for e in traced.effects)
         self.split = split(self.graph, pure) if hoist else None
         if self.split is not None:
-            self.hoist_cache = HoistCache(jax.jit(self.split.prologue_fn()))
-            self.jitted_main = jax.jit(self.split.main_fn())
+            checks = bool(self.check_sites)
+            self.hoist_cache = HoistCache(jax.jit(self.split.prologue_fn(checks)))
+            self.jitted_main = jax.jit(self.split.main_fn(checks))
 
     # ---- guards ----------------------------------------------------------------------------
     def failed_guard(self) -> str | None:
@@ -106,6 +110,10 @@ class Artifact:
             self.compile_seconds = time.perf_counter() - start
         else:
             outs = fn(*arrays)
+        error = None
+        if self.check_sites:   # read before writing back: a failed check writes back no result
+            *outs, flags = outs
+            error = failed_check(self.check_sites, flags, self.graph.name)
         self.calls += 1
         traced = self.traced
         results = []
@@ -114,6 +122,8 @@ class Artifact:
                 results.append(array)
                 continue
             kind, target = effect
+            if error is not None and kind == "grad":
+                continue   # state and created tensors hold what checks.guard_outputs kept
             if kind == "arg":
                 target = args[target]
             elif kind == "slot":
@@ -125,6 +135,8 @@ class Artifact:
                     target._grad._value = array
             else:
                 target._value = array
+        if error is not None:
+            raise error
         for t in traced.grad_none:
             t._grad = None
         for module, mode in traced.training_effects:   # the code's own train()/eval()

@@ -25,13 +25,14 @@ class CompiledFunction:
 
     def __init__(self, fn, *, mode: str = "static", donate: bool = True, cache_size: int = 8,
                  passes=None, disable=(), debug: bool = False, name: str | None = None,
-                 hoist: bool = True):
+                 hoist: bool = True, checks: bool = True):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.fn, self.mode, self.donate = fn, mode, donate
         self.cache_size = cache_size
         self.passes, self.disable, self.debug = passes, tuple(disable), debug
         self.hoist = hoist
+        self.checks = checks   # programs raise on out-of-range indices/labels (compiler/checks.py)
         self.name = name or graph_name(fn)
         self.cache: dict = {}
         self.artifacts: list[Artifact] = []
@@ -137,9 +138,9 @@ class CompiledFunction:
             from .plan_executor import PlanArtifact
 
             artifact = PlanArtifact(traced, plan, stats, traced_at - start,
-                                    passes_at - traced_at)
+                                    passes_at - traced_at, checks=self.checks)
         else:   # static: the whole graph lowered into one jax.jit; the plan is for explain()
-            artifact = Artifact(traced, lower(traced.graph), self.donate, stats,
+            artifact = Artifact(traced, lower(traced.graph, self.checks), self.donate, stats,
                                 traced_at - start, passes_at - traced_at, self.hoist)
             artifact.plan = plan
         self.cache.setdefault(key, []).append(artifact)

@@ -2,60 +2,100 @@
 
 Same graph, same op kernels as `mode="static"` (one jax.jit of the whole graph), but XLA sees
 one kernel at a time, and every buffer between kernels is materialised. Comparing the two
-shows what whole-program compilation buys over our own fusion."""
+shows what whole-program compilation buys over our own fusion. Value checks (compiler/checks.py)
+come back from each kernel that holds a checked node and leave the runner as one array, in
+graph order, like the rows of the static program."""
 
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
+import numpy as np
+from compiler.checks import RowCollector, check_sites, guard_outputs, stack_rows
 from compiler.lower import straight_line
 from compiler.plan import ExecutionPlan, Kernel
 
 from .artifact import Artifact
 
 
-def kernel_function(kernel: Kernel, graph_name: str = "graph"):
+def kernel_function(kernel: Kernel, graph_name: str = "graph", checks: bool = False):
     """`fn(*input_arrays) -> tuple(output_arrays)` evaluating the kernel's nodes, ready to jit.
     A grad kernel runs its forward nodes and the grad node under one jax.vjp (GradRegion),
-    so the forward it differentiates is inside its jitted function, as in lower.py."""
+    so the forward it differentiates is inside its jitted function, as in lower.py. With
+    `checks` and a checked node in the kernel, its check rows (`fn.checks`) come last."""
     name = f"{graph_name}_{kernel.name}"
+    sites = check_sites(kernel.nodes) if checks else []
     if kernel.kind != "grad":
-        return straight_line(kernel.nodes, kernel.inputs, kernel.outputs, name)
+        return straight_line(kernel.nodes, kernel.inputs, kernel.outputs, name, bool(sites))
     region = kernel.region()
 
     def run(*arrays):
         env = dict(zip(kernel.inputs, arrays, strict=True))
         region.run(env)
-        return tuple(env[v] for v in kernel.outputs)
+        outs = tuple(env[v] for v in kernel.outputs)
+        if not sites:
+            return outs
+        rows = RowCollector(sites)
+        for node in region.forward:   # from the values the region exported, as lower.py does
+            rows.visit(node, env)
+        return outs + (rows.flags(),)
 
     run.__name__ = name
+    run.checks = tuple(sites)
     return run
 
 
-def plan_runner(plan: ExecutionPlan):
+def plan_runner(plan: ExecutionPlan, checks: bool = False):
     """`run(*input_arrays) -> tuple(output_arrays)` in graph input/output order, calling one
     jitted function per kernel. With planned lifetimes, a buffer is dropped after its last
-    reader, so its memory can be reused by later kernels."""
+    reader, so its memory can be reused by later kernels. With `checks`, the check rows
+    follow the outputs as in `lower(graph, checks=True)`."""
     graph = plan.graph
     steps = []
     frees: dict = {}
     for b in plan.lifetimes:
         if b.last < len(plan.order):
             frees.setdefault(max(b.last, 0), []).append(b.value)
+    sites = []
     for i, kernel in enumerate(plan.in_order()):
-        steps.append((kernel, jax.jit(kernel_function(kernel, graph.name)), frees.get(i, ())))
+        fn = kernel_function(kernel, graph.name, checks)
+        sites.extend(fn.checks)
+        steps.append((kernel, jax.jit(fn), frees.get(i, ()), bool(fn.checks)))
     inputs, outputs = list(graph.inputs), [o.value for o in graph.outputs]
+    finish = _checked_finish(graph, sites)
 
     def run(*arrays):
         env = dict(zip(inputs, arrays, strict=True))
-        for kernel, fn, dead in steps:
+        rows = []
+        for kernel, fn, dead, checked in steps:
             outs = fn(*[env[v] for v in kernel.inputs])
+            if checked:
+                *outs, kernel_rows = outs
+                rows.append(kernel_rows)
             env.update(zip(kernel.outputs, outs, strict=True))
             for v in dead:
                 env.pop(v, None)
-        return tuple(env[v] for v in outputs)
+        outs = tuple(env[v] for v in outputs)
+        return finish(arrays, outs, rows) if sites else outs
 
     run.__name__ = graph.name
+    run.checks = tuple(check_sites(graph.nodes)) if sites else ()
     return run
+
+
+def _checked_finish(graph, sites: list):
+    """One jitted step after the kernels: the rows in graph order, and state outputs kept at
+    their input values when a check failed (checks.guard_outputs)."""
+    position = {n: i for i, n in enumerate(graph.nodes)}
+    order = np.asarray(sorted(range(len(sites)), key=lambda i: position[sites[i]]), int)
+
+    @jax.jit
+    def finish(arrays, outs, rows):
+        flags = jnp.concatenate(rows)[order] if rows else stack_rows([])
+        inputs = dict(zip(graph.inputs, arrays, strict=True))
+        return guard_outputs(graph, inputs, outs, flags) + (flags,)
+
+    return finish
 
 
 class PlanArtifact(Artifact):
@@ -64,8 +104,8 @@ class PlanArtifact(Artifact):
     entry points are replaced by the runner itself (each kernel is jitted inside it)."""
 
     def __init__(self, traced, plan: ExecutionPlan, pass_stats=None, trace_seconds=0.0,
-                 pass_seconds=0.0):
-        super().__init__(traced, plan_runner(plan), False, pass_stats, trace_seconds,
+                 pass_seconds=0.0, checks: bool = False):
+        super().__init__(traced, plan_runner(plan, checks), False, pass_stats, trace_seconds,
                          pass_seconds, hoist=False)
         self.plan = plan
         self.jitted = self.jitted_plain = self.run_fn

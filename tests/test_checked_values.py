@@ -1,0 +1,244 @@
+"""Out-of-range indices and class labels raise PyTorch's errors instead of becoming numbers
+(JAX clamps a gather's index, drops a scatter's, wraps a negative one), eagerly and in
+compiled programs (compiler/checks.py), and valid ones (ignore_index, negative indices
+PyTorch accepts) still give PyTorch's numbers in both modes."""
+
+import numpy as np
+import pytest
+from parity import assert_close, copy_torch_params, torch
+
+import graphnet
+from graphnet import nn
+
+RNG = np.random.default_rng(0)
+LOGITS = RNG.standard_normal((4, 3)).astype(np.float32)
+SPATIAL = RNG.standard_normal((2, 3, 2, 2)).astype(np.float32)
+X5 = np.arange(5.0, dtype=np.float32)
+X34 = RNG.standard_normal((3, 4)).astype(np.float32)
+X234 = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+W52 = RNG.standard_normal((5, 2)).astype(np.float32)
+
+
+def F(lib):
+    return lib.nn.functional
+
+
+def setitem(lib, x, i):
+    y = x.clone()
+    y[i] = 7.0
+    return y
+
+
+# name: (op checked, fn(lib, x, index), x, bad indices, good indices). `lib` is torch or graphnet.
+CASES = {
+    "cross_entropy": ("cross_entropy", lambda lib, x, i: F(lib).cross_entropy(x, i), LOGITS,
+                      [[0, 1, -1, 1], [0, 1, 3, 1]], [[0, 1, -100, 1], [2, 1, 0, 0]]),
+    "cross_entropy_options": (
+        "cross_entropy",
+        lambda lib, x, i: F(lib).cross_entropy(x, i, weight=lib.tensor([1.0, 2.0, 0.5]),
+                                               label_smoothing=0.1, reduction="sum"),
+        LOGITS, [[0, 1, 3, 1]], [[0, 1, -100, 2]]),
+    "cross_entropy_ignore_minus_one": (
+        "cross_entropy", lambda lib, x, i: F(lib).cross_entropy(x, i, ignore_index=-1),
+        LOGITS, [[0, 1, -2, 1], [0, -100, 1, 1]], [[0, 1, -1, 1]]),
+    "cross_entropy_spatial": ("cross_entropy", lambda lib, x, i: F(lib).cross_entropy(x, i),
+                              SPATIAL, [[[[0, 1], [2, 3]]] * 2], [[[[0, 1], [2, -100]]] * 2]),
+    "nll_loss": ("nll_loss", lambda lib, x, i: F(lib).nll_loss(F(lib).log_softmax(x, 1), i),
+                 LOGITS, [[0, 1, -1, 1], [3, 1, 0, 0]], [[0, 1, -100, 1], [2, 2, 2, 2]]),
+    "getitem": ("getitem", lambda lib, x, i: x[i], X5, [[1, 9], [-6]], [[1, -1], [-5, 4]]),
+    "getitem_dim1": ("getitem", lambda lib, x, i: x[:, i], X34, [[4], [-5]], [[-4, 3]]),
+    "getitem_pair": ("getitem", lambda lib, x, i: x[i, i], X34, [[3], [-4]], [[2, -1]]),
+    "getitem_ellipsis": ("getitem", lambda lib, x, i: x[..., i], X234, [[4]], [[-1, 0]]),
+    "setitem": ("index_put", setitem, X5, [[9], [-6]], [[-1, 2]]),
+    "gather": ("gather", lambda lib, x, i: lib.gather(x, 1, i), X34,
+               [[[0], [4], [0]], [[0], [-1], [0]]], [[[0], [3], [2]]]),
+    "embedding": ("embedding", lambda lib, x, i: F(lib).embedding(i, x), W52,
+                  [[1, 9], [-1]], [[0, 4, 4]]),
+}
+BAD = [(name, i) for name, case in CASES.items() for i in range(len(case[3]))]
+GOOD = [(name, i) for name, case in CASES.items() for i in range(len(case[4]))]
+
+
+def run_torch(name, index):
+    _, fn, x, _, _ = CASES[name]
+    return fn(torch, torch.from_numpy(x), torch.tensor(index))
+
+
+def compiled(name, **options):
+    fn = CASES[name][1]
+    return graphnet.compile(lambda x, i: fn(graphnet, x, i), **options)
+
+
+def torch_error(name, index) -> type:
+    with pytest.raises((IndexError, RuntimeError)) as info:
+        run_torch(name, index)
+    return info.type
+
+
+@pytest.mark.parametrize("name,which", BAD)
+def test_dynamic_raises_like_torch(name, which):
+    _, fn, x, bad, _ = CASES[name]
+    expected = torch_error(name, bad[which])
+    with pytest.raises(expected):
+        fn(graphnet, graphnet.tensor(x), graphnet.tensor(bad[which]))
+
+
+@pytest.mark.parametrize("name,which", BAD)
+def test_static_raises_with_op_and_source_line(name, which):
+    op, fn, x, bad, good = CASES[name]
+    expected = torch_error(name, bad[which])
+    step = compiled(name)
+    x = graphnet.tensor(x)
+    step(x, graphnet.tensor(good[0]))   # compiled on valid labels: the bad call reuses it
+    with pytest.raises(expected) as info:
+        step(x, graphnet.tensor(bad[which]))
+    assert f"`{op}` at " in str(info.value) and "test_checked_values.py:" in str(info.value)
+    assert_close(step(x, graphnet.tensor(good[0])), run_torch(name, good[0]), what=name)
+
+
+@pytest.mark.parametrize("name,which", GOOD)
+def test_valid_indices_give_torch_numbers_in_both_modes(name, which):
+    _, fn, x, _, good = CASES[name]
+    expected = run_torch(name, good[which])
+    assert_close(fn(graphnet, graphnet.tensor(x), graphnet.tensor(good[which])), expected,
+                 what=f"{name} dynamic")
+    assert_close(compiled(name)(graphnet.tensor(x), graphnet.tensor(good[which])), expected,
+                 what=f"{name} static")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_checks_false_compiles_no_check(name):
+    _, _, x, bad, _ = CASES[name]
+    step = compiled(name, checks=False)
+    step(graphnet.tensor(x), graphnet.tensor(bad[0]))   # JAX's clamped numbers, no error
+    assert step.compiled.artifacts[-1].check_sites == ()
+
+
+def test_static_integer_index_is_checked_too():
+    # x[i] with a 0-d integer tensor becomes a static index; JAX would clamp it as well.
+    x = graphnet.arange(5.0)
+    with pytest.raises(IndexError, match="index 9 is out of bounds for dimension 0"):
+        x[graphnet.tensor(9)]
+
+
+def test_first_failing_op_in_program_order_is_reported():
+    def two(x, i, j):
+        return x[j].sum() + graphnet.gather(x, 0, i).sum()
+
+    step = graphnet.compile(two)
+    x = graphnet.arange(5.0)
+    with pytest.raises(IndexError, match="`getitem`"):
+        step(x, graphnet.tensor([7]), graphnet.tensor([8]))
+
+
+# ---- training steps: a failed check writes nothing back ------------------------------------
+def models():
+    graphnet.manual_seed(0)
+    g = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    t = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    copy_torch_params(t, g)
+    return g, t
+
+
+X = RNG.standard_normal((6, 4)).astype(np.float32)
+Y_GOOD = np.array([0, 1, 2, 0, 1, 2])
+Y_BAD = np.array([0, 1, -1, 0, 1, 2])
+
+
+@pytest.mark.parametrize("mode", ["static", "plan"])
+def test_failed_training_step_leaves_parameters_and_momentum_as_they_were(mode):
+    g, t = models()
+    g_opt = graphnet.optim.SGD(g.parameters(), lr=0.1, momentum=0.9)
+    t_opt = torch.optim.SGD(t.parameters(), lr=0.1, momentum=0.9)
+
+    def g_step(x, y):
+        g_opt.zero_grad()
+        loss = graphnet.nn.functional.cross_entropy(g(x), y)
+        loss.backward()
+        g_opt.step()
+        return loss
+
+    step = graphnet.compile(g_step, mode=mode)
+    x = graphnet.tensor(X)
+    for _ in range(3):   # past the state-creating first trace, so the program donates
+        step(x, graphnet.tensor(Y_GOOD))
+    before = [p.detach().clone() for p in g.parameters()]
+    grads = [p.grad.detach().clone() for p in g.parameters()]
+    with pytest.raises(IndexError, match="Target -1 is out of bounds"):
+        step(x, graphnet.tensor(Y_BAD))
+    for p, b, gr in zip(g.parameters(), before, grads, strict=True):
+        assert_close(p, b, atol=0, rtol=0, what="parameter after a failed step")
+        assert_close(p.grad, gr, atol=0, rtol=0, what="grad after a failed step")
+    step(x, graphnet.tensor(Y_GOOD))
+    for _ in range(4):
+        t_opt.zero_grad()
+        torch.nn.functional.cross_entropy(t(torch.from_numpy(X)), torch.tensor(Y_GOOD)).backward()
+        t_opt.step()
+    for p, q in zip(g.parameters(), t.parameters(), strict=True):
+        assert_close(p, q, atol=1e-5, what="four good steps, one failed between them")
+
+
+def test_state_created_by_a_failed_first_step_is_nan():
+    g, _ = models()
+    opt = graphnet.optim.SGD(g.parameters(), lr=0.1, momentum=0.9)
+
+    @graphnet.compile
+    def step(x, y):
+        opt.zero_grad()
+        graphnet.nn.functional.cross_entropy(g(x), y).backward()
+        opt.step()
+
+    with pytest.raises(IndexError):
+        step(graphnet.tensor(X), graphnet.tensor(Y_BAD))
+    buffers = [opt.state[p]["momentum_buffer"] for p in g.parameters()]
+    assert all(bool(graphnet.isnan(b).all()) for b in buffers)
+
+
+def test_gather_inside_a_differentiated_region_is_checked():
+    g, _ = models()
+
+    @graphnet.compile
+    def loss_of(x, i):
+        loss = graphnet.gather(g(x), 1, i).sum()
+        loss.backward()
+        return loss
+
+    i_good = graphnet.tensor(Y_GOOD[:, None])
+    loss_of(graphnet.tensor(X), i_good)
+    with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 1 with size 3"):
+        loss_of(graphnet.tensor(X), graphnet.tensor(np.full((6, 1), 3)))
+
+
+def test_compiled_forward_with_a_check_still_joins_the_eager_tape():
+    g, _ = models()
+    forward = graphnet.compile(lambda x, i: g(x)[:, i].sum())
+    forward(graphnet.tensor(X), graphnet.tensor([2, -1])).backward()
+    assert g[0].weight.grad is not None
+    with pytest.raises(IndexError):
+        forward(graphnet.tensor(X), graphnet.tensor([3]))
+
+
+# ---- hoisted inference programs keep their checks --------------------------------------------
+class Lookup(nn.Module):
+    def __init__(self, rows):
+        super().__init__()
+        self.table = nn.Embedding(5, 4)
+        self.rows = rows          # a captured index tensor: its lookup is state-only work
+
+    def forward(self, i):
+        return self.table(i) + self.table.weight[self.rows].sum()
+
+
+def test_hoisted_program_checks_prologue_and_main():
+    model = Lookup(graphnet.tensor([0, 4]))
+    forward = graphnet.compile(model)
+    with graphnet.no_grad():
+        forward(graphnet.tensor([1, 2]))
+        assert forward.compiled.artifacts[-1].split is not None
+        with pytest.raises(IndexError, match="index out of range in self"):
+            forward(graphnet.tensor([1, 5]))
+        model.rows = graphnet.tensor([0, 7])   # read by the prologue: fails on every call
+        forward = graphnet.compile(model)
+        for _ in range(2):
+            with pytest.raises(IndexError, match="index 7 is out of bounds"):
+                forward(graphnet.tensor([1, 2]))
