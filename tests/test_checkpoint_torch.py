@@ -157,3 +157,11 @@ def test_os_system_is_refused_without_running(tmp_path, opcode):
                                               "allow-list"):
         load(tmp_path / "evil.pt")
     assert not marker.exists()
+
+
+def test_torch_dtypes_graphnet_lacks_are_refused_not_crashed_on(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"u16": torch.tensor([1, 65535], dtype=torch.uint16)}, tmp_path / "u16.pt")
+    with pytest.raises(CheckpointError, match="holds a uint16 tensor, which graphnet tensors do "
+                                              "not support"):
+        load(tmp_path / "u16.pt")

@@ -42,6 +42,17 @@ def _from_numpy(a: np.ndarray) -> Any:
     return graphnet.from_numpy(a)
 
 
+def _holds_dtype(dtype: np.dtype) -> bool:
+    """Whether graphnet tensors come in ``dtype`` (safetensors and torch also have uint16...)."""
+    from graphnet import _dtype
+
+    try:
+        _dtype.from_np(dtype)
+    except KeyError:
+        return False
+    return True
+
+
 def _is_tensor(x: Any) -> bool:
     import graphnet
 
@@ -106,7 +117,7 @@ def _load_stream(f: BinaryIO, where: str) -> Any:
     head = f.read(16)
     f.seek(start)
     if head.startswith(b"PK\x03\x04"):
-        return _torch_reader.load_torch_zip(f, where, _from_numpy)
+        return _torch_reader.load_torch_zip(f, where, lambda a: _from_numpy(_held(a, where)))
     if _torch_reader.is_legacy_torch(head):
         raise checkpoint_error(
             where,
@@ -116,6 +127,12 @@ def _load_stream(f: BinaryIO, where: str) -> Any:
         )
     header = _format.read_header(f, where)
     structure = _checked_structure(header.metadata, where)
+    for entry in header.entries:
+        if not _holds_dtype(entry.dtype):
+            raise checkpoint_error(
+                where, f"tensor {entry.name!r} has dtype {entry.dtype}, which graphnet tensors "
+                       f"do not support", _UNSUPPORTED_DTYPE_FIX,
+            )
     arrays = {e.name: _from_numpy(_format.read_tensor(f, header, e, where)) for e in header.entries}
     obj, used = _tree.decode(structure, arrays, where)
     unused = sorted(set(arrays) - used)
@@ -125,6 +142,20 @@ def _load_stream(f: BinaryIO, where: str) -> Any:
             "The file is corrupted or was edited by hand; load an earlier checkpoint.",
         )
     return obj
+
+
+_UNSUPPORTED_DTYPE_FIX = ("Read the raw array with safetensors.numpy.load_file or torch.load and "
+                          "convert it (e.g. to int32) before saving.")
+
+
+def _held(array: np.ndarray, where: str) -> np.ndarray:
+    """``array`` itself if graphnet tensors have its dtype; else CheckpointError."""
+    if not _holds_dtype(array.dtype):
+        raise checkpoint_error(
+            where, f"it holds a {array.dtype} tensor, which graphnet tensors do not support",
+            _UNSUPPORTED_DTYPE_FIX,
+        )
+    return array
 
 
 def _checked_structure(metadata: dict[str, str], where: str) -> Any:
