@@ -15,6 +15,7 @@ compared here: their arrays are graph inputs, read on every call."""
 
 from __future__ import annotations
 
+import copy
 import dis
 import math
 import types
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 _PLAIN = (type(None), bool, int, float, complex, str, bytes)
+_NOT_PLAIN = object()
 
 
 def freeze(value):
@@ -66,16 +68,32 @@ class Read:
     read: Callable[[], object]
     seen: object
 
+    plain: object = _NOT_PLAIN      # `seen` as plain data, compared with == first
+
     def failure(self) -> str | None:
         try:
-            ok = matches(self.seen, self.read())
+            now = self.read()
+            ok = (self.plain is not _NOT_PLAIN and now == self.plain) \
+                or matches(self.seen, now)
         except Exception:       # the object the read goes through is gone or changed shape
             ok = False
         return None if ok else self.what
 
 
+def _is_plain(value) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    if type(value) in (tuple, list):
+        return all(_is_plain(v) for v in value)
+    return False
+
+
 def record(what: str, read: Callable[[], object]) -> Read:
-    return Read(what, read, freeze(read()))
+    value = read()
+    result = Read(what, read, freeze(value))
+    if _is_plain(value):
+        result.plain = copy.deepcopy(value)
+    return result
 
 
 # ---- what a module's behaviour depends on ---------------------------------------------------
@@ -111,36 +129,56 @@ def module_reads(module, path: str) -> list[Read]:
     return reads
 
 
-class ModuleGuard:
-    """All of `module_reads` for one module, cheap on the hot path: while the module's
-    attribute dict and slots hold the very objects they held when last checked, nothing can
-    have changed (numbers and strings are immutable; a mutable list or dict attribute is
-    compared every call). Only when an object differs are the reads compared one by one."""
+class ModulesGuard:
+    """`module_reads` of every module a trace called, cheap on the hot path: modules count
+    every change to their attributes, slots and hooks (`module_changes()`), so while that
+    count stands still only mutable attributes (a list or dict the code may append to) are
+    compared. When it moved, every read is compared once, and the count is remembered."""
 
-    def __init__(self, module, path: str):
-        self.module = module
-        self.reads = module_reads(module, path)
-        state, where = module.__dict__, path or type(module).__name__
-        self.mutable = [record(f"{where}.{name} is the value traced",
-                               lambda d=state, n=name: d[n])
-                        for name in state if name not in _SKIP
-                        and isinstance(state[name], (list, dict, set))]
-        self.seen = self._objects()
+    def __init__(self, modules):
+        from graphnet.nn._module import module_changes
 
-    def _objects(self) -> tuple:
-        state = self.module.__dict__
-        return (*state.values(), *state["_parameters"].values(), *state["_buffers"].values(),
-                *state["_modules"].values(), *state["_forward_hooks"].values(),
-                *state["_forward_pre_hooks"].values())
+        self.changes = module_changes
+        self.reads, self.mutable = [], []
+        for module, path in modules:
+            self.reads += module_reads(module, path)
+            state, where = module.__dict__, path or type(module).__name__
+            self.mutable += [record(f"{where}.{name} is the value traced",
+                                    lambda d=state, n=name: d[n])
+                             for name in state if name not in _SKIP
+                             and isinstance(state[name], (list, dict, set))
+                             and not hasattr(state[name], "move_to_end")]   # not a registry
+        self.seen = module_changes()
 
     def failure(self) -> str | None:
-        now = self._objects()
-        same = len(now) == len(self.seen) and all(a is b for a, b in zip(now, self.seen))
+        now = self.changes()
+        for read in self.mutable if now == self.seen else self.reads:
+            reason = read.failure()
+            if reason is not None:
+                return reason
+        self.seen = now
+        return None
+
+
+class FunctionGuard:
+    """`function_reads` as one guard: while each global and closure cell holds the very
+    object it held, nothing to compare; otherwise compare by value (an int set again)."""
+
+    def __init__(self, fn):
+        self.reads = function_reads(fn)
+        self.objects = [r.read() for r in self.reads]
+        # A dict or list reached this way (`world["opt"]`) can change without being rebound.
+        self.mutable = [r for r, obj in zip(self.reads, self.objects)
+                        if isinstance(obj, (list, dict, set))]
+
+    def failure(self) -> str | None:
+        now = [r.read() for r in self.reads]
+        same = all(a is b for a, b in zip(now, self.objects))
         for read in self.mutable if same else self.reads:
             reason = read.failure()
             if reason is not None:
                 return reason
-        self.seen = now     # equal values in new objects (`eps = 1e-5` set again)
+        self.objects = now
         return None
 
 

@@ -20,7 +20,7 @@ from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
 from . import _source
-from .guards import ModuleGuard, function_reads, record
+from .guards import FunctionGuard, ModulesGuard, record
 from .ir import Graph, Value
 from .shapes import infer_types
 from .tree import flatten
@@ -289,9 +289,9 @@ class Tracer:
                 what = f"{path or type(module).__name__}.training == {training}"
                 guards.append(lambda m=module, f=training, w=what: None if m.training == f
                               else w)
-            guards.append(ModuleGuard(module, path).failure)
-        for read in function_reads(self.fn) if self.fn is not None else ():
-            guards.append(read.failure)
+        guards.append(ModulesGuard([(m, path) for m, _, path in self.modules.values()]).failure)
+        if self.fn is not None:
+            guards.append(FunctionGuard(self.fn).failure)
         for what, read in self.reads:
             guards.append(record(what, read).failure)
         for t, was_none in self.grad_guards.values():
@@ -349,16 +349,24 @@ def graph_name(fn) -> str:
 
 
 def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -> TraceResult:
-    """Trace one call `fn(*args)`; tensor arguments become graph inputs. The last
+    """Trace one call `fn(*args)`; tensor arguments become graph inputs, also inside nested
+    tuples, lists and dicts (`("arg", i)` counts the flattened leaves of `args`). The last
     `len(keywords)` arguments are passed by those names (`fn(*rest, **dict(...))`)."""
     tracer = Tracer(name or graph_name(fn), fn)
     n_pos = len(args) - len(keywords)
     names = _arg_names(fn, n_pos) + list(keywords)
+    leaves, rebuild = flatten(tuple(args))
+    leaf_names = []
+    for arg_name, a in zip(names, args):
+        inner = flatten(a)[0]
+        nested = len(inner) != 1 or inner[0] is not a
+        leaf_names += [f"{arg_name}_{j}" if nested else arg_name for j in range(len(inner))]
     with _dispatch.push_mode(tracer):
         try:
-            for i, a in enumerate(args):
-                if isinstance(a, Tensor):
-                    tracer.lift(a, "arg", names[i], ("arg", i))
+            for i, a in enumerate(leaves):
+                if isinstance(a, Tensor) and id(a) not in tracer.lifted:  # once if repeated
+                    tracer.lift(a, "arg", leaf_names[i], ("arg", i))
+            args = rebuild(leaves)
             output = fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))
         except BaseException:
             for rec in tracer.lifted.values():

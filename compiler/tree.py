@@ -24,3 +24,13 @@ def flatten(obj):
 
     build = walk(obj)
     return leaves, lambda new_leaves: build(iter(new_leaves))
+
+
+def structure(obj):
+    """A hashable description of how `obj` nests (container types, dict keys), with None
+    for each leaf: two calls with equal structures flatten to leaves in the same places."""
+    if isinstance(obj, (tuple, list)):
+        return (type(obj), tuple(structure(v) for v in obj))
+    if isinstance(obj, dict):
+        return (type(obj), tuple((k, structure(v)) for k, v in obj.items()))
+    return None

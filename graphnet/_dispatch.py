@@ -110,7 +110,17 @@ def live_scalar(read, name: str):
     return read()
 
 
-def label_state(tensor: Tensor, name: str) -> None:
-    """Tell an active tracer what to call `tensor` if it becomes a graph input."""
+def label_state(tensor: Tensor, name: str, resolve=None) -> None:
+    """Tell an active tracer what to call `tensor` if it becomes a graph input, and (with
+    `resolve`) how to find the tensor in that place on a later call: a compiled call then
+    reads whatever is there (optimizer state after `load_state_dict`), not this object."""
     if _modes and hasattr(_modes[-1], "label"):
-        _modes[-1].label(tensor, name)
+        _modes[-1].label(tensor, name, resolve)
+
+
+def depends_on(what: str, read) -> None:
+    """Tell an active tracer that the traced code's behaviour depends on `read()` (a Python
+    value it decided something with: an optimizer's `nesterov` flag). A compiled call whose
+    `read()` differs recompiles with the reason `guard failed: {what}`."""
+    if _modes and hasattr(_modes[-1], "depends_on"):
+        _modes[-1].depends_on(what, read)

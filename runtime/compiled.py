@@ -7,9 +7,12 @@ import logging
 import time
 import warnings
 
+import jax
+import numpy as np
 from compiler import lower, trace_call, verify
 from compiler.hoist import describe
 from compiler.tracer import graph_name
+from compiler.tree import flatten, structure
 from graphnet import _autograd
 from graphnet._tensor import Tensor
 
@@ -37,27 +40,36 @@ class CompiledFunction:
         self.cache: dict = {}
         self.artifacts: list[Artifact] = []
         self.recompile_reasons: list[str] = []
-        self.fell_back = False
+        self.fell_back = False      # the cache limit was reached at least once
+        self.dynamic_calls = 0      # calls run eagerly since, for want of a cache slot
         self._last_key = None
 
-    def _key(self, args) -> tuple:
-        parts = []
-        for a in args:
+    def _key(self, leaves) -> tuple:
+        parts, first = [], {}
+        for i, a in enumerate(leaves):
             if isinstance(a, Tensor):
                 v = a._value
-                parts.append(("T", v.shape, v.dtype, a.requires_grad))
+                # The same tensor passed twice is one graph input: the key says which.
+                parts.append(("T", v.shape, v.dtype, a.requires_grad,
+                              first.setdefault(id(a), i)))
+            elif isinstance(a, (np.ndarray, jax.Array)):
+                raise TypeError(
+                    f"compiled {self.name}: input {i} is a {type(a).__module__}."
+                    f"{type(a).__name__}, not a Tensor. graphnet functions take Tensors, as "
+                    f"PyTorch's do: pass graphnet.as_tensor(x) (or graphnet.from_numpy(x)).")
             else:
                 try:
                     hash(a)
                 except TypeError:
-                    raise TypeError(f"compiled {self.name}: argument of type "
-                                    f"{type(a).__name__} is neither a Tensor nor hashable; "
-                                    f"pass tensors or static Python values") from None
+                    raise TypeError(f"compiled {self.name}: input {i} of type "
+                                    f"{type(a).__name__} is neither a Tensor, a container of "
+                                    f"them, nor hashable: pass tensors, tuples/lists/dicts of "
+                                    f"tensors, or static Python values") from None
                 parts.append(("S", type(a), a))
         return (tuple(parts), _autograd.grad_mode.enabled)
 
     def __call__(self, *args, **kwargs):
-        if self.mode == "dynamic" or self.fell_back:
+        if self.mode == "dynamic":
             return self.fn(*args, **kwargs)
         artifact, flat = self._lookup(args, kwargs)
         return artifact.execute(flat)
@@ -73,7 +85,8 @@ class CompiledFunction:
         passes them by name again."""
         names = tuple(sorted(kwargs))
         args = args + tuple(kwargs[k] for k in names)
-        key = self._key(args) + (names,)
+        leaves, _ = flatten(args)
+        key = self._key(leaves) + (names, structure(args))
         entries = self.cache.get(key, [])
         reason = None
         for artifact in entries:
@@ -83,20 +96,23 @@ class CompiledFunction:
                     reason = "the previous trace created new state (e.g. optimizer buffers)"
                     entries.remove(artifact)
                     break
-                return artifact, args
+                return artifact, leaves
             reason = f"guard failed: {failed}"
         if reason is None:
             reason = self._describe_miss(key)
-        return self._compile(key, args, reason), args
+        return self._compile(key, args, reason), leaves
 
     def _describe_miss(self, key) -> str:
         if self._last_key is None:
             return "first call"
-        (old, old_grad, old_names), (new, new_grad, new_names) = self._last_key, key
+        (old, old_grad, old_names, old_tree), (new, new_grad, new_names, new_tree) = \
+            self._last_key, key
         if old_names != new_names:
             return f"keyword arguments {list(old_names)} -> {list(new_names)}"
-        if len(old) != len(new):
-            return f"{len(old)} -> {len(new)} arguments"
+        if len(old_tree[1]) != len(new_tree[1]):
+            return f"{len(old_tree[1])} -> {len(new_tree[1])} arguments"
+        if old_tree != new_tree:
+            return "the nesting of the arguments changed"
         n_pos = len(new) - len(new_names)
         for i, (a, b) in enumerate(zip(old, new)):
             if a != b:
@@ -105,6 +121,9 @@ class CompiledFunction:
                     return f"{what} shape {_dims(a[1])} -> {_dims(b[1])}"
                 if a[0] == b[0] == "T" and a[2] != b[2]:
                     return f"{what} dtype {a[2]} -> {b[2]}"
+                if a[0] == b[0] == "T" and a[4] != b[4]:
+                    return f"{what} is {'another' if b[4] == i else 'the same'} tensor as " \
+                           f"input {a[4] if b[4] == i else b[4]} now"
                 if a[0] == b[0] == "S":
                     return f"{what} changed: {a[2]!r} -> {b[2]!r}"
                 return f"{what} changed: {a[1:]} -> {b[1:]}"
@@ -115,10 +134,15 @@ class CompiledFunction:
     def _compile(self, key, args, reason: str) -> Artifact:
         n_graphs = sum(len(v) for v in self.cache.values())
         if n_graphs >= self.cache_size:
-            warnings.warn(f"graphnet.compile({self.name}): {n_graphs} graphs compiled, the "
-                          f"cache limit (cache_size={self.cache_size}); falling back to dynamic "
-                          f"execution. Last reason: {reason}", stacklevel=3)
+            if not self.fell_back:
+                warnings.warn(
+                    f"graphnet.compile({self.name}): {n_graphs} graphs compiled, the cache "
+                    f"limit (cache_size={self.cache_size}). Calls that match a compiled graph "
+                    f"keep running compiled; new input shapes or changed objects now run "
+                    f"dynamically (eagerly), without compiling. Raise cache_size if that is "
+                    f"the hot path. Reason of this miss: {reason}", stacklevel=4)
             self.fell_back = True
+            self.dynamic_calls += 1
             raise _FallBack()
         self.recompile_reasons.append(reason)
         if log_enabled("recompiles"):
@@ -171,6 +195,7 @@ class CompiledFunction:
         return {
             "name": self.name, "mode": self.mode, "graphs": len(self.artifacts),
             "recompile_reasons": list(self.recompile_reasons), "fell_back": self.fell_back,
+            "dynamic_calls": self.dynamic_calls,
             "per_graph": [{
                 "ops": len(a.graph.nodes), "kernels": len(a.plan.order), "plan": str(a.plan),
                 "inputs": len(a.graph.inputs),

@@ -242,7 +242,8 @@ def test_cache_limit_warns_and_falls_back_to_dynamic():
     fast = graphnet.compile(lambda x: x * 2, cache_size=2)
     fast(graphnet.ones(1))
     fast(graphnet.ones(2))
-    with pytest.warns(UserWarning, match="falling back to dynamic"):
+    with pytest.warns(UserWarning, match="new input shapes or changed objects now run "
+                                         "dynamically"):
         out = fast(graphnet.ones(3))
     assert out.tolist() == [2.0, 2.0, 2.0]
 

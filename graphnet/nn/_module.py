@@ -11,6 +11,53 @@ from .. import _dispatch
 from .._tensor import Parameter, Tensor
 from ._module_tree import _ModuleTree
 
+_changes = [0]      # how many times any module's attributes or slots changed
+
+
+def module_changes() -> int:
+    """A counter that moves whenever any module's attributes, parameter/buffer/submodule
+    slots or hooks change (except `training`). Compiled code re-checks the modules it traced
+    only when it moved (compiler/guards.py); `training` is guarded on its own."""
+    return _changes[0]
+
+
+class _Registry(OrderedDict):
+    """A module's parameter, buffer, submodule or hook table: an OrderedDict that counts its
+    changes in `module_changes()`."""
+
+    def __setitem__(self, key, value):
+        _changes[0] += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        _changes[0] += 1
+        super().__delitem__(key)
+
+    def pop(self, *args):
+        _changes[0] += 1
+        return super().pop(*args)
+
+    def popitem(self, last=True):
+        _changes[0] += 1
+        return super().popitem(last)
+
+    def clear(self):
+        _changes[0] += 1
+        super().clear()
+
+    def update(self, *args, **kwargs):
+        _changes[0] += 1
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        _changes[0] += 1
+        return super().setdefault(key, default)
+
+    def move_to_end(self, key, last=True):
+        _changes[0] += 1
+        super().move_to_end(key, last)
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
@@ -59,12 +106,12 @@ class Module:
                             "nn.Module.__init__ takes none")
         set_ = object.__setattr__
         set_(self, "training", True)
-        set_(self, "_parameters", OrderedDict())
-        set_(self, "_buffers", OrderedDict())
+        set_(self, "_parameters", _Registry())
+        set_(self, "_buffers", _Registry())
         set_(self, "_non_persistent_buffers_set", set())
-        set_(self, "_modules", OrderedDict())
-        set_(self, "_forward_hooks", OrderedDict())
-        set_(self, "_forward_pre_hooks", OrderedDict())
+        set_(self, "_modules", _Registry())
+        set_(self, "_forward_hooks", _Registry())
+        set_(self, "_forward_pre_hooks", _Registry())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -103,6 +150,8 @@ class Module:
 
     # ---- registration ----------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
+        if name != "training":
+            _changes[0] += 1
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
@@ -146,6 +195,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        _changes[0] += 1
         for registry in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(registry, {}):
                 del self.__dict__[registry][name]

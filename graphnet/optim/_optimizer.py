@@ -95,8 +95,11 @@ class Optimizer:
     def _groups_traced(self) -> list:
         """What a traced step's structure depends on: which tensors each group holds and, per
         parameter, which state entries exist (a `load_state_dict` without momentum buffers
-        must retrace). Numbers read with `_hyper` are live inputs and are not in here."""
-        return [[(p, tuple(self.state[p]) if p in self.state else ()) for p in g["params"]]
+        must retrace). Numbers read with `_hyper` are live inputs and are not in here.
+        Parameters are named by id: the groups keep them alive, so an id is never reused."""
+        state = self.state
+        return [(tuple(map(id, g["params"])),
+                 tuple(len(state[p]) if p in state else 0 for p in g["params"]))
                 for g in self.param_groups]
 
     def _static(self, index: int, name: str, derive=None):

@@ -1,0 +1,145 @@
+"""What a compiled call accepts and returns, and what happens at the cache limit."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import graphnet
+from graphnet import nn
+
+F = graphnet.nn.functional
+
+
+def _np(t):
+    return np.asarray(t.detach()._value)
+
+
+def _model_and_opt(seed=0):
+    graphnet.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+    return model, graphnet.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("make_result", [
+    lambda loss: None,
+    lambda loss: 3,
+    lambda loss: "done",
+    lambda loss: (loss, None, 1.5),
+    lambda loss: {"loss": loss, "meta": {"n": 2, "names": ["a", None]}, "pair": (loss * 2, 0)},
+    lambda loss: [None, [loss, (None,)]],
+], ids=["none", "int", "str", "tuple", "nested-dict", "nested-list"])
+def test_any_return_value_in_both_modes(make_result):
+    results, params = [], []
+    x, y = graphnet.randn(4, 3), graphnet.tensor([0, 1, 1, 0])
+    for compiled in (False, True):
+        model, opt = _model_and_opt()
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return make_result(loss)
+        run = graphnet.compile(step) if compiled else step
+        outs = [run(x, y) for _ in range(3)]
+        results.append(outs)
+        params.append([_np(p) for p in model.parameters()])
+    for a, b in zip(*params):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+    def plain(obj):
+        if isinstance(obj, graphnet.Tensor):
+            return ("tensor", np.round(_np(obj), 5).tolist())
+        if isinstance(obj, (list, tuple)):
+            return (type(obj).__name__, [plain(v) for v in obj])
+        if isinstance(obj, dict):
+            return {k: plain(v) for k, v in obj.items()}
+        return obj
+    assert plain(results[1]) == plain(results[0])
+
+
+def test_a_step_without_return_runs_every_batch_in_map():
+    model, opt = _model_and_opt()
+    calls = []
+
+    def step(x):
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+        calls.append(1)
+    fast = graphnet.compile(step)
+    batches = [graphnet.randn(4, 3) for _ in range(5)]
+    assert list(map(fast, batches)) == [None] * 5
+    assert fast.explain()["per_graph"][-1]["calls"] == 4    # first call traced twice
+
+
+def test_nested_tensor_arguments():
+    model, _ = _model_and_opt()
+
+    def f(batch, scale=1.0):
+        return {"out": model(batch["x"]) * scale, "shifted": batch["extra"][1] + 1}
+    fast = graphnet.compile(f)
+    batch = {"x": graphnet.randn(4, 3), "extra": [graphnet.ones(2), graphnet.zeros(2)]}
+    for kwargs in ({}, {"scale": 2.0}):
+        got, want = fast(batch, **kwargs), f(batch, **kwargs)
+        np.testing.assert_allclose(_np(got["out"]), _np(want["out"]), rtol=1e-6)
+        np.testing.assert_allclose(_np(got["shifted"]), _np(want["shifted"]))
+    batch["extra"] = [graphnet.ones(2)] * 3                   # a different nesting retraces
+    np.testing.assert_allclose(_np(fast(batch, scale=2.0)["shifted"]), [2.0, 2.0])
+    assert "nesting" in fast.explain()["recompile_reasons"][-1]
+
+
+@pytest.mark.parametrize("bad", [np.ones((4, 3), np.float32), [[1.0, 2.0, 3.0]] * 4],
+                         ids=["numpy", "list"])
+def test_numpy_and_lists_refused_in_both_modes(bad):
+    model, _ = _model_and_opt()
+    with pytest.raises(TypeError) as eager:
+        model(bad)
+    with pytest.raises(TypeError) as static:
+        graphnet.compile(model)(bad)
+    for err in (eager, static):
+        assert "graphnet.as_tensor" in str(err.value) or "graphnet.tensor" in str(err.value)
+
+
+def test_cache_limit_keeps_compiled_shapes_compiled():
+    model, _ = _model_and_opt()
+    fast = graphnet.compile(model, cache_size=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in [1, 2, 3, 1, 2, 4, 1]:
+            x = graphnet.randn(n, 3)
+            np.testing.assert_allclose(_np(fast(x)), _np(model(x)), rtol=1e-5, atol=1e-6)
+    messages = [str(w.message) for w in caught if "cache limit" in str(w.message)]
+    assert len(messages) == 1 and "keep running compiled" in messages[0]
+    info = fast.explain()
+    assert info["graphs"] == 2 and info["dynamic_calls"] == 2
+    assert [a.calls for a in fast.compiled.artifacts] == [3, 2]
+
+
+def test_ema_through_state_dict_aliases():
+    """timm's ModelEma: an in-place update through state_dict() values inside the step."""
+    outs = []
+    x = graphnet.randn(4, 3)
+    for compiled in (False, True):
+        model, opt = _model_and_opt()
+        ema = copy.deepcopy(model)
+
+        def step(x):
+            opt.zero_grad()
+            model(x).pow(2).mean().backward()
+            opt.step()
+            with graphnet.no_grad():
+                current = model.state_dict()
+                for k, v in ema.state_dict().items():
+                    v.mul_(0.9).add_(current[k].detach() * 0.1)
+                ema[0].bias.data = ema[0].bias.data * 1.0
+        run = graphnet.compile(step) if compiled else step
+        for _ in range(3):
+            run(x)
+        outs.append([_np(p) for p in ema.parameters()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
