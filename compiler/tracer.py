@@ -239,6 +239,8 @@ class Tracer:
                 static.append(TENSOR_SLOT)
             else:
                 static.append(leaf)
+        if not any(n.op == "grad" for n in graph.nodes):
+            self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
         effects = [None] * len(graph.outputs)
         bindings = {}
         for rec in self.lifted.values():
@@ -262,6 +264,19 @@ class Tracer:
         del leaves, output
         self._finish_escaped(result, out_ids)
         return result
+
+    def _cut_for_eager_backward(self, outputs: list, requires_grad: list) -> None:
+        """A compiled forward joins the eager tape as one node whose VJP is `jax.vjp` of the
+        whole program (runtime/artifact.py). Make its structure say what the tape says, as
+        `backward()` does inside a trace: paths cut by `no_grad()`/`.detach()` get a
+        `detach` node."""
+        from .autodiff import _cut_untaped_paths
+
+        leaves = {rec.placeholder for rec in self.lifted.values()
+                  if rec.tensor.requires_grad and rec.placeholder.dtype.kind in "fc"}
+        for value, wanted in zip(outputs, requires_grad):
+            if wanted and leaves:
+                _cut_untaped_paths(self, value, leaves)
 
     def _finish_grads(self, result: TraceResult) -> None:
         for t, original in self.grad_targets.values():

@@ -268,3 +268,26 @@ def test_detach_becomes_a_stop_gradient_node_only_where_needed():
 
     assert graphnet.trace(plain, x, y).count("detach") == 0
     assert graphnet.trace(detached, x, y).count("detach") >= 1
+
+
+def test_compiled_forward_then_eager_backward_respects_no_grad_and_detach():
+    """A compiled forward joins the eager tape as one node (jax.vjp of the whole program):
+    the paths its code cut with no_grad() or .detach() must stay cut there too."""
+    def forward(T, m, x):
+        with T.no_grad():
+            target = m(x * 2)
+        return ((m(x) - target) ** 2).sum() + (m(x) * m(x + 1).detach()).sum()
+
+    grads = {}
+    for T, compiled in ((torch, False), (graphnet, False), (graphnet, True)):
+        (m,) = _nets(T, [(4, 8, 3)])
+        x, _ = _data(T)
+        run = (lambda x, m=m: forward(graphnet, m, x)) if T is graphnet else \
+            (lambda x, m=m: forward(torch, m, x))
+        if compiled:
+            run = graphnet.compile(run)
+        run(x).backward()
+        grads[(T.__name__, compiled)] = [np_of(p.grad) for p in m.parameters()]
+    for key, got in grads.items():
+        for g, r in zip(got, grads[("torch", False)]):
+            np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-5, err_msg=str(key))
