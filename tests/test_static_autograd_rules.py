@@ -189,12 +189,13 @@ def _data(T, x_width=4, y_width=3):
     return graphnet.from_numpy(x), graphnet.from_numpy(y)
 
 
-def _run(name, T, compiled: bool, steps: int = 3):
+def _run(name, T, compiled, steps: int = 3):
+    """`compiled`: False (eager), or the graphnet.compile mode ("static", "plan")."""
     make, specs, x_width, y_width = SCENARIOS[name]
     nets = _nets(T, specs)
     step = make(T, nets)
     if compiled:
-        step = graphnet.compile(step)
+        step = graphnet.compile(step, mode=compiled)
     x, y = _data(T, x_width, y_width)
     losses = []
     for _ in range(steps):
@@ -208,10 +209,10 @@ def _run(name, T, compiled: bool, steps: int = 3):
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_static_equals_dynamic_equals_torch(name):
-    ref_losses, ref_params = _run(name, torch, compiled=False)
-    for compiled in (False, True):
+    ref_losses, ref_params = _run(name, torch, False)
+    for compiled in (False, "static", "plan"):
         losses, params = _run(name, graphnet, compiled)
-        mode = "static" if compiled else "dynamic"
+        mode = compiled or "dynamic"
         np.testing.assert_allclose(losses, ref_losses, rtol=1e-4, atol=1e-5,
                                    err_msg=f"{name} {mode}: losses")
         for i, ((p, g), (rp, rg)) in enumerate(zip(params, ref_params, strict=True)):
