@@ -1,20 +1,24 @@
-"""Checked programs: the op table's value checks (out-of-range indices and class labels),
-computed inside the one compiled program and raised by the call that caused them.
+"""Checked programs: the op table's value checks (out-of-range indices and class labels)
+in compiled calls, raised by the call that caused them.
 
-Every node whose op has a `ValueCheck` is a *check site*. While the lowered program runs,
-each site's inputs give one int64 row `[bad, *facts]` (graphnet/_ops/_checks.py); the rows of
-all sites, in graph order, leave the program as one extra output, `flags`. After the call the
-runtime reads `flags` (one small host transfer) and raises the first failure, naming the op,
-the user's source line and the module path. When a check fails the program also keeps every
-state output at its input value, so nothing the call computed from a bad value is written
-back (see `guard_outputs`)."""
+Every node whose op has a `ValueCheck` is a *check site*. Most sites check the program's own
+inputs (labels, index tensors passed in): those are *host checks*, evaluated with NumPy on
+the input arrays before the program starts (`HostChecks`), so a failing call runs nothing
+and a passing one costs no device round trip. A site that checks a value the program
+computes (an index made by argmax) is a *program check*: while the program runs, its inputs
+give one int64 row `[bad, *facts]`; the rows of all such sites, in graph order, leave the
+program as one extra output, `flags`, which the runtime reads right after the call (a wait
+for the program to finish) before writing anything back. When a program check fails, the
+program keeps every state output at its input value (`guard_outputs`), so nothing computed
+from a bad value is written back. Either way the error names the op, the user's source line
+and the module path."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
 from graphnet._ops import OPS
-from graphnet._ops._checks import check_row, row_error
+from graphnet._ops._checks import check_row, host_row, row_error
 
 from .ir import Graph, Node, Value
 
@@ -22,6 +26,50 @@ from .ir import Graph, Node, Value
 def check_sites(nodes) -> list:
     """The nodes among `nodes` whose op has a value check, in order."""
     return [n for n in nodes if n.op in OPS and OPS[n.op].check is not None]
+
+
+def split_sites(graph: Graph) -> tuple[list, list]:
+    """(host sites, program sites) of `graph`: a host site reads the values of graph inputs
+    (or literals) only; its other inputs lend just their shape."""
+    inputs, host, program = set(graph.inputs), [], []
+    for node in check_sites(graph.nodes):
+        read = node.inputs[OPS[node.op].check.values_from:]
+        on_host = all(not isinstance(x, Value) or x in inputs for x in read)
+        (host if on_host else program).append(node)
+    return host, program
+
+
+class HostChecks:
+    """The host sites of a graph, run on a call's input arrays before its program starts."""
+
+    def __init__(self, graph: Graph, sites: list):
+        position = {v: i for i, v in enumerate(graph.inputs)}
+        self.program = graph.name
+        self.sites = []
+        for node in sites:
+            check = OPS[node.op].check
+            # ("input", i): graph input i; ("as is", x): a literal, or a Value lending its shape
+            args = [("input", position[x]) if isinstance(x, Value) and k >= check.values_from
+                    else ("as is", x) for k, x in enumerate(node.inputs)]
+            self.sites.append((node, check, args))
+
+    def __call__(self, arrays: list) -> None:
+        for node, check, args in self.sites:
+            host = [arrays[x] if how == "input" else x for how, x in args]
+            error = row_error(check, host_row(check, host, node.attrs), node.attrs)
+            if error is not None:
+                raise located(error, node, self.program)
+
+
+def fill_created(traced) -> None:
+    """After a host check refused a call: tensors the traced code created and kept (optimizer
+    state on a first step) still hold graph values, since the program never ran. They become
+    NaN (zeros when not floating), as when a program check fails (`guard_outputs`)."""
+    for effect, out in zip(traced.effects, traced.graph.outputs):
+        if effect is not None and effect[0] == "new" and isinstance(effect[1]._value, Value):
+            v = out.value
+            fill = np.nan if np.issubdtype(v.dtype, np.floating) else 0
+            effect[1]._value = jnp.full(v.shape, fill, v.dtype)
 
 
 def site_row(node: Node, env: dict):
@@ -73,16 +121,18 @@ def guard_outputs(graph: Graph, inputs: dict, outs: tuple, flags) -> tuple:
 
 
 def failed_check(sites: list, flags, program: str = "") -> Exception | None:
-    """The exception for the first failed site in `flags` (read here, on the host), or None.
-    Its type and first words are PyTorch's; then where the op is in the user's code."""
+    """The exception for the first failed site in `flags` (read here, on the host), or None."""
     flags = np.asarray(flags)
     if not flags.size or not flags[:, 0].any():
         return None
     i = int(np.argmax(flags[:, 0] != 0))
     node = sites[i]
-    error = row_error(OPS[node.op].check, flags[i], node.attrs)
+    return located(row_error(OPS[node.op].check, flags[i], node.attrs), node, program)
+
+
+def located(error: Exception, node: Node, program: str) -> Exception:
+    """PyTorch's exception type and words, then where the op is in the user's code."""
     where = f" at {node.source}" if node.source else ""
     module = f" in module `{node.module}`" if node.module else ""
-    program = f"compiled `{program}`" if program else "the compiled program"
-    return type(error)(f"{error}\n  `{node.op}`{where}{module}; checked by {program}, which "
-                       f"wrote back nothing it computed from the bad value")
+    return type(error)(f"{error}\n  `{node.op}`{where}{module}, in compiled `{program}`: "
+                       f"nothing was written back")

@@ -14,9 +14,10 @@ computed from. JAX arrays are immutable and every in-place update (an optimizer 
 `load_state_dict`, `p.data.mul_()`) gives a tensor a new array, so "same arrays" means "same
 values". Only graphs that write no state and take no gradient are split; see `split`.
 
-Checked programs (compiler/checks.py) keep their checks across the cut: the prologue's check
-rows travel to the main program as one more hoisted value, so a bad value in a state-only
-node still fails every call, and the main program returns all rows in graph order."""
+Checked programs (compiler/checks.py) keep their program checks across the cut: the
+prologue's check rows travel to the main program as one more hoisted value, so a bad value in
+a state-only node still fails every call, and the main program returns all rows in graph
+order. (Checks of the inputs run on the host before either function.)"""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
-from .checks import check_sites
 from .ir import Graph
 from .lower import straight_line
 
@@ -41,22 +41,23 @@ class Split:
     main_nodes: list
     graph: Graph
 
-    def prologue_fn(self, checks: bool = False):
-        """With `checks`, its check rows are the last hoisted value."""
+    def prologue_fn(self, checks=None):
+        """With `checks` (the graph's program check sites), its rows are the last hoisted
+        value."""
         return straight_line(self.prologue_nodes,
                              [self.graph.inputs[i] for i in self.prologue_inputs],
                              self.hoisted, f"{self.graph.name}_prologue", checks)
 
-    def main_fn(self, checks: bool = False):
-        """With `checks`, it reads the prologue's rows last and returns the rows of every
-        checked node of the graph last, in graph order (what `lower(graph, True)` returns)."""
+    def main_fn(self, checks=None):
+        """With `checks`, it reads the prologue's rows last and returns the rows of all the
+        program check sites last, in graph order (as the program `lower` makes does)."""
         main = straight_line(self.main_nodes,
                              [self.graph.inputs[i] for i in self.main_inputs] + self.hoisted,
                              [o.value for o in self.graph.outputs], self.graph.name, checks)
-        if not checks:
+        if checks is None:
             return main
         position = {n: i for i, n in enumerate(self.graph.nodes)}
-        merged = check_sites(self.prologue_nodes) + check_sites(self.main_nodes)
+        merged = [n for n in self.prologue_nodes + self.main_nodes if n in set(checks)]
         order = sorted(range(len(merged)), key=lambda i: position[merged[i]])
 
         def run(*arrays):

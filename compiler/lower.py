@@ -5,9 +5,10 @@ the forward nodes it differentiates (those between its leaves and the loss) are 
 together inside one `jax.vjp`, so the forward is computed once and its intermediates are
 shared with the rest of the program.
 
-With `checks=True` the function also returns, last, the rows of the op table's value checks
-(out-of-range indices and labels; compiler/checks.py) and keeps state unchanged when one
-fails. `run.checks` lists the nodes those rows belong to."""
+With `checks=True`, the op table's value checks (out-of-range indices and labels;
+compiler/checks.py) come along: `run.precheck(arrays)` checks the program's inputs on the host
+before a call, and checks of values the program computes return their rows last (the nodes
+in `run.checks`), with state kept unchanged when one fails."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 from graphnet._ops import OPS
 
-from .checks import RowCollector, check_sites, guard_outputs
+from .checks import HostChecks, RowCollector, guard_outputs, split_sites
 from .ir import Graph, Node, Value
 
 
@@ -30,11 +31,12 @@ def eval_node(node: Node, env: dict) -> None:
             env[value] = array
 
 
-def straight_line(nodes, inputs, outputs, name: str, checks: bool = False):
+def straight_line(nodes, inputs, outputs, name: str, checks=None):
     """`fn(*input_arrays) -> tuple(output_arrays)` evaluating `nodes` in order (no grad
     nodes): the body of a hoisted prologue, a per-call main program or one plan kernel.
-    With `checks`, the check rows of its nodes (`fn.checks`) follow the outputs."""
-    sites = check_sites(nodes) if checks else []
+    With `checks` (check sites, possibly none of them here), the rows of those among `nodes`
+    (`fn.checks`) follow the outputs."""
+    sites = [n for n in nodes if n in set(checks)] if checks is not None else []
 
     def run(*arrays):
         env = dict(zip(inputs, arrays, strict=True))
@@ -43,7 +45,7 @@ def straight_line(nodes, inputs, outputs, name: str, checks: bool = False):
             rows.visit(node, env)
             eval_node(node, env)
         outs = tuple(env[v] for v in outputs)
-        return outs + (rows.flags(),) if checks else outs
+        return outs + (rows.flags(),) if checks is not None else outs
 
     run.__name__ = name
     run.checks = tuple(sites)
@@ -161,13 +163,14 @@ def schedule(graph: Graph) -> list:
 
 def lower(graph: Graph, checks: bool = False):
     """Return `run(*input_arrays) -> tuple(output_arrays)` in graph input/output order. With
-    `checks` and at least one checked node, `run` returns the check rows last (`run.checks`:
-    their nodes) and keeps state outputs unchanged when a check fails (checks.guard_outputs).
+    `checks`, `run.precheck` checks the inputs (None when there is nothing to check), and
+    when a check reads a computed value, `run` returns the rows of those checks last
+    (`run.checks`: their nodes) and keeps state outputs unchanged when one fails.
     NOTE: a grad region's nodes are checked from the values it exported to `env`, outside
     the jax.vjp: the checked inputs are integer values that carry no gradient."""
     plan = schedule(graph)
     inputs, outputs = list(graph.inputs), [o.value for o in graph.outputs]
-    sites = check_sites(graph.nodes) if checks else []
+    host, sites = split_sites(graph) if checks else ([], [])
 
     def run(*arrays):
         env = dict(zip(inputs, arrays))
@@ -188,4 +191,5 @@ def lower(graph: Graph, checks: bool = False):
 
     run.__name__ = graph.name
     run.checks = tuple(sites)
+    run.precheck = HostChecks(graph, host) if host else None
     return run

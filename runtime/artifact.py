@@ -9,7 +9,7 @@ import time
 import jax
 from compiler import TraceResult
 from compiler.autodiff import while_loop_backward_message
-from compiler.checks import failed_check
+from compiler.checks import failed_check, fill_created
 from compiler.hoist import HoistCache, split
 from compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
@@ -30,7 +30,9 @@ class Artifact:
         self.compile_seconds = 0.0
         self.jax_seconds = {"jax_lowering_s": 0.0, "xla_compile_s": 0.0}
         self.calls = 0
-        # Value checks the lowered program computes; their rows are its last output.
+        # Value checks (compiler/checks.py): of the inputs, on the host before each call; of
+        # values the program computes, in the program (their rows are its last output).
+        self.precheck = getattr(run_fn, "precheck", None)
         self.check_sites = getattr(run_fn, "checks", ())
         inputs = self.graph.inputs
         self.sources = [traced.bindings[v.name] for v in inputs]
@@ -53,7 +55,7 @@ class Artifact:
         pure = all(e is None for e in traced.effects)
         self.split = split(self.graph, pure) if hoist else None
         if self.split is not None:
-            checks = bool(self.check_sites)
+            checks = self.check_sites or None
             self.hoist_cache = HoistCache(jax.jit(self.split.prologue_fn(checks)))
             self.jitted_main = jax.jit(self.split.main_fn(checks))
 
@@ -98,6 +100,12 @@ class Artifact:
 
     def execute(self, args: tuple):
         arrays = self._gather(args)
+        if self.precheck is not None:
+            try:
+                self.precheck(arrays)   # PyTorch's error, before anything runs
+            except (IndexError, RuntimeError):
+                fill_created(self.traced)
+                raise
         if self.split is not None:
             fn = self._run_split
         else:

@@ -3,30 +3,33 @@
 Same graph, same op kernels as `mode="static"` (one jax.jit of the whole graph), but XLA sees
 one kernel at a time, and every buffer between kernels is materialised. Comparing the two
 shows what whole-program compilation buys over our own fusion. Value checks (compiler/checks.py)
-come back from each kernel that holds a checked node and leave the runner as one array, in
-graph order, like the rows of the static program."""
+of the inputs run on the host first (`run.precheck`); the rows of checks on computed values
+come back from each kernel that holds one and leave the runner as one array, in graph order,
+like the rows of the static program."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from compiler.checks import RowCollector, check_sites, guard_outputs, stack_rows
+from compiler.checks import HostChecks, RowCollector, guard_outputs, split_sites, stack_rows
 from compiler.lower import straight_line
 from compiler.plan import ExecutionPlan, Kernel
 
 from .artifact import Artifact
 
 
-def kernel_function(kernel: Kernel, graph_name: str = "graph", checks: bool = False):
+def kernel_function(kernel: Kernel, graph_name: str = "graph", checks=()):
     """`fn(*input_arrays) -> tuple(output_arrays)` evaluating the kernel's nodes, ready to jit.
     A grad kernel runs its forward nodes and the grad node under one jax.vjp (GradRegion),
-    so the forward it differentiates is inside its jitted function, as in lower.py. With
-    `checks` and a checked node in the kernel, its check rows (`fn.checks`) come last."""
+    so the forward it differentiates is inside its jitted function, as in lower.py. When
+    the kernel holds some of the program check sites `checks`, their rows (`fn.checks`)
+    come last."""
     name = f"{graph_name}_{kernel.name}"
-    sites = check_sites(kernel.nodes) if checks else []
+    sites = [n for n in kernel.nodes if n in set(checks)]
     if kernel.kind != "grad":
-        return straight_line(kernel.nodes, kernel.inputs, kernel.outputs, name, bool(sites))
+        return straight_line(kernel.nodes, kernel.inputs, kernel.outputs, name,
+                             sites if sites else None)
     region = kernel.region()
 
     def run(*arrays):
@@ -48,17 +51,18 @@ def kernel_function(kernel: Kernel, graph_name: str = "graph", checks: bool = Fa
 def plan_runner(plan: ExecutionPlan, checks: bool = False):
     """`run(*input_arrays) -> tuple(output_arrays)` in graph input/output order, calling one
     jitted function per kernel. With planned lifetimes, a buffer is dropped after its last
-    reader, so its memory can be reused by later kernels. With `checks`, the check rows
-    follow the outputs as in `lower(graph, checks=True)`."""
+    reader, so its memory can be reused by later kernels. With `checks`, value checks come
+    along as in `lower(graph, checks=True)`: `run.precheck`, and rows after the outputs."""
     graph = plan.graph
     steps = []
     frees: dict = {}
     for b in plan.lifetimes:
         if b.last < len(plan.order):
             frees.setdefault(max(b.last, 0), []).append(b.value)
+    host, program_sites = split_sites(graph) if checks else ([], [])
     sites = []
     for i, kernel in enumerate(plan.in_order()):
-        fn = kernel_function(kernel, graph.name, checks)
+        fn = kernel_function(kernel, graph.name, program_sites)
         sites.extend(fn.checks)
         steps.append((kernel, jax.jit(fn), frees.get(i, ()), bool(fn.checks)))
     inputs, outputs = list(graph.inputs), [o.value for o in graph.outputs]
@@ -79,7 +83,8 @@ def plan_runner(plan: ExecutionPlan, checks: bool = False):
         return finish(arrays, outs, rows) if sites else outs
 
     run.__name__ = graph.name
-    run.checks = tuple(check_sites(graph.nodes)) if sites else ()
+    run.checks = tuple(program_sites)
+    run.precheck = HostChecks(graph, host) if host else None
     return run
 
 

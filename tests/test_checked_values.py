@@ -1,7 +1,9 @@
 """Out-of-range indices and class labels raise PyTorch's errors instead of becoming numbers
 (JAX clamps a gather's index, drops a scatter's, wraps a negative one), eagerly and in
 compiled programs (compiler/checks.py), and valid ones (ignore_index, negative indices
-PyTorch accepts) still give PyTorch's numbers in both modes."""
+PyTorch accepts) still give PyTorch's numbers in both modes. A compiled call checks an index
+it is given on the host before running (`input`), one it computes inside the program
+(`computed`, here `i.clone()`)."""
 
 import numpy as np
 import pytest
@@ -64,9 +66,16 @@ def run_torch(name, index):
     return fn(torch, torch.from_numpy(x), torch.tensor(index))
 
 
-def compiled(name, **options):
+def compiled(name, where="input", **options):
     fn = CASES[name][1]
+    if where == "computed":
+        return graphnet.compile(lambda x, i: fn(graphnet, x, i.clone()), **options)
     return graphnet.compile(lambda x, i: fn(graphnet, x, i), **options)
+
+
+def checked_where(step) -> str:
+    artifact = step.compiled.artifacts[-1]
+    return "computed" if artifact.check_sites else "input" if artifact.precheck else "nowhere"
 
 
 def torch_error(name, index) -> type:
@@ -83,13 +92,15 @@ def test_dynamic_raises_like_torch(name, which):
         fn(graphnet, graphnet.tensor(x), graphnet.tensor(bad[which]))
 
 
+@pytest.mark.parametrize("where", ["input", "computed"])
 @pytest.mark.parametrize("name,which", BAD)
-def test_static_raises_with_op_and_source_line(name, which):
+def test_static_raises_with_op_and_source_line(name, which, where):
     op, fn, x, bad, good = CASES[name]
     expected = torch_error(name, bad[which])
-    step = compiled(name)
+    step = compiled(name, where)
     x = graphnet.tensor(x)
     step(x, graphnet.tensor(good[0]))   # compiled on valid labels: the bad call reuses it
+    assert checked_where(step) == where
     with pytest.raises(expected) as info:
         step(x, graphnet.tensor(bad[which]))
     assert f"`{op}` at " in str(info.value) and "test_checked_values.py:" in str(info.value)
@@ -102,16 +113,18 @@ def test_valid_indices_give_torch_numbers_in_both_modes(name, which):
     expected = run_torch(name, good[which])
     assert_close(fn(graphnet, graphnet.tensor(x), graphnet.tensor(good[which])), expected,
                  what=f"{name} dynamic")
-    assert_close(compiled(name)(graphnet.tensor(x), graphnet.tensor(good[which])), expected,
-                 what=f"{name} static")
+    for where in ("input", "computed"):
+        assert_close(compiled(name, where)(graphnet.tensor(x), graphnet.tensor(good[which])),
+                     expected, what=f"{name} static, index {where}")
 
 
+@pytest.mark.parametrize("where", ["input", "computed"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_checks_false_compiles_no_check(name):
+def test_checks_false_compiles_no_check(name, where):
     _, _, x, bad, _ = CASES[name]
-    step = compiled(name, checks=False)
+    step = compiled(name, where, checks=False)
     step(graphnet.tensor(x), graphnet.tensor(bad[0]))   # JAX's clamped numbers, no error
-    assert step.compiled.artifacts[-1].check_sites == ()
+    assert checked_where(step) == "nowhere"
 
 
 def test_static_integer_index_is_checked_too():
@@ -145,14 +158,16 @@ Y_GOOD = np.array([0, 1, 2, 0, 1, 2])
 Y_BAD = np.array([0, 1, -1, 0, 1, 2])
 
 
+@pytest.mark.parametrize("where", ["input", "computed"])
 @pytest.mark.parametrize("mode", ["static", "plan"])
-def test_failed_training_step_leaves_parameters_and_momentum_as_they_were(mode):
+def test_failed_training_step_leaves_parameters_and_momentum_as_they_were(mode, where):
     g, t = models()
     g_opt = graphnet.optim.SGD(g.parameters(), lr=0.1, momentum=0.9)
     t_opt = torch.optim.SGD(t.parameters(), lr=0.1, momentum=0.9)
 
     def g_step(x, y):
         g_opt.zero_grad()
+        y = y.clone() if where == "computed" else y
         loss = graphnet.nn.functional.cross_entropy(g(x), y)
         loss.backward()
         g_opt.step()
@@ -162,6 +177,7 @@ def test_failed_training_step_leaves_parameters_and_momentum_as_they_were(mode):
     x = graphnet.tensor(X)
     for _ in range(3):   # past the state-creating first trace, so the program donates
         step(x, graphnet.tensor(Y_GOOD))
+    assert checked_where(step) == where
     before = [p.detach().clone() for p in g.parameters()]
     grads = [p.grad.detach().clone() for p in g.parameters()]
     with pytest.raises(IndexError, match="Target -1 is out of bounds"):
@@ -178,13 +194,15 @@ def test_failed_training_step_leaves_parameters_and_momentum_as_they_were(mode):
         assert_close(p, q, atol=1e-5, what="four good steps, one failed between them")
 
 
-def test_state_created_by_a_failed_first_step_is_nan():
+@pytest.mark.parametrize("where", ["input", "computed"])
+def test_state_created_by_a_failed_first_step_is_nan(where):
     g, _ = models()
     opt = graphnet.optim.SGD(g.parameters(), lr=0.1, momentum=0.9)
 
     @graphnet.compile
     def step(x, y):
         opt.zero_grad()
+        y = y.clone() if where == "computed" else y
         graphnet.nn.functional.cross_entropy(g(x), y).backward()
         opt.step()
 

@@ -1,11 +1,14 @@
 """Value checks: the rules that catch out-of-range indices and class labels.
 
 JAX never fails on a bad index: a gather clamps it, a scatter drops it, a negative one wraps
-like Python. PyTorch raises. Each op that reads integer indices or labels names one rule
-next to its kernel: `defop(..., check=ValueCheck(find, error))`, built from the helpers
-here. The same rule runs eagerly (`check_eagerly`,
-before the kernel) and inside compiled programs (`check_row`, via compiler/lower.py), so both
-modes refuse the same inputs with the same exception type."""
+like Python. PyTorch raises. Each op that reads integer indices or labels has one rule next
+to its kernel: `defop(..., check=ValueCheck(find, error))`, built from the helpers here.
+
+A rule runs on the host with NumPy (`host_row`) when the values it reads are at hand: every
+eager call (`check_eagerly`, before the kernel) and, in a compiled call, every check of the
+program's inputs, before the program starts. Only a check of a value the program computes
+itself runs inside it (`check_row` on JAX arrays, compiler/checks.py). Host checks cost no
+device round trip, so the program stays asynchronous."""
 
 from __future__ import annotations
 
@@ -16,57 +19,73 @@ import numpy as np
 from ._table import N_FACTS, ValueCheck
 
 
+def _xp(*arrays):
+    """jax.numpy inside a compiled program (any JAX array or tracer), else NumPy."""
+    return jnp if any(isinstance(a, jax.Array) for a in arrays) else np
+
+
 def first_where(bad_mask, values):
     """(any bad, the first bad value in row-major order): PyTorch reports the first it meets."""
-    bad_mask, values = jnp.asarray(bad_mask), jnp.asarray(values)
-    if bad_mask.size == 0:
-        return jnp.zeros((), bool), jnp.zeros((), jnp.int64)
-    flat = jnp.broadcast_to(bad_mask, values.shape).reshape(-1)
-    return flat.any(), values.reshape(-1)[jnp.argmax(flat)].astype(jnp.int64)
+    xp = _xp(bad_mask, values)
+    bad_mask, values = xp.asarray(bad_mask), xp.asarray(values)
+    if values.size == 0:
+        return xp.asarray(False), xp.asarray(0, xp.int64)
+    flat = xp.broadcast_to(bad_mask, values.shape).reshape(-1)
+    return flat.any(), values.reshape(-1)[xp.argmax(flat)].astype(xp.int64)
 
 
 def first_failure(candidates):
     """(bad, facts) of the first candidate `(bad, facts)` that is bad; every facts tuple is
     padded to N_FACTS. Used when one op checks several index tensors."""
-    bad = jnp.zeros((), bool)
-    facts = (jnp.zeros((), jnp.int64),) * N_FACTS
+    xp = _xp(*[a for bad, facts in candidates for a in (bad, *facts)])
+    bad, facts = xp.asarray(False), (xp.asarray(0, xp.int64),) * N_FACTS
     for cand_bad, cand_facts in reversed(candidates):
-        cand_facts = _padded(cand_facts)
-        facts = tuple(jnp.where(cand_bad, new, old) for new, old in zip(cand_facts, facts))
+        cand_facts = _padded(xp, cand_facts)
+        facts = tuple(xp.where(cand_bad, new, old) for new, old in zip(cand_facts, facts))
         bad = bad | cand_bad
     return bad, facts
 
 
-def _padded(facts) -> tuple:
-    facts = tuple(jnp.asarray(f, jnp.int64) for f in facts)
+def _padded(xp, facts) -> tuple:
     assert len(facts) <= N_FACTS, facts
-    return facts + (jnp.zeros((), jnp.int64),) * (N_FACTS - len(facts))
+    return tuple(xp.asarray(f, xp.int64) for f in facts) + \
+        (xp.asarray(0, xp.int64),) * (N_FACTS - len(facts))
 
 
 def check_row(check: ValueCheck, arrays, attrs: dict):
-    """int64 [1 + N_FACTS]: [bad, *facts] of one call, a JAX array (traceable)."""
+    """int64 [1 + N_FACTS]: [bad, *facts] of one call (NumPy or JAX, as the inputs are)."""
     bad, facts = check.find(*arrays, **attrs)
-    return jnp.stack([jnp.asarray(bad).astype(jnp.int64), *_padded(facts)])
+    xp = _xp(bad, *facts)
+    return xp.stack([xp.asarray(bad).astype(xp.int64), *_padded(xp, facts)])
+
+
+def host_row(check: ValueCheck, arrays, attrs: dict):
+    """The row of a check evaluated with NumPy. Inputs before `check.values_from` only lend
+    their shape (a zero-strided stand-in: nothing is copied off the device); the others are
+    fetched, which waits for nothing but their own producers."""
+    host = [shape_only(a) if i < check.values_from else
+            np.asarray(a) if a is not None else None for i, a in enumerate(arrays)]
+    return check_row(check, host, attrs)
+
+
+def shape_only(a):
+    """A NumPy stand-in with `a`'s shape and dtype and no data (anything with .shape/.dtype,
+    e.g. a graph Value); other objects (Python numbers, None) pass through."""
+    if hasattr(a, "shape") and hasattr(a, "dtype"):
+        return np.broadcast_to(np.zeros((), a.dtype), a.shape)
+    return a
 
 
 def row_error(check: ValueCheck, row, attrs: dict) -> Exception | None:
-    """The exception a fetched row stands for, or None when its inputs were fine."""
+    """The exception a row stands for, or None when its inputs were fine."""
     row = [int(v) for v in np.asarray(row)]
     return check.error(tuple(row[1:]), **attrs) if row[0] else None
 
 
-_rows: dict = {}   # (op, attributes) -> jitted check_row
-
-
 def check_eagerly(opdef, attrs_key, attrs: dict, arrays) -> None:
-    """Raise PyTorch's error if `arrays` are bad inputs of `opdef` (called by dispatch before
-    an eager op runs). One jitted check per (op, attributes), one small host read per call."""
-    fn = _rows.get((opdef.name, attrs_key))
-    if fn is None:
-        check = opdef.check
-        fn = _rows[(opdef.name, attrs_key)] = jax.jit(
-            lambda *a: check_row(check, a, attrs))
-    error = row_error(opdef.check, fn(*arrays), attrs)
+    """Raise PyTorch's error if `arrays` are bad inputs of `opdef` (dispatch calls this before
+    an eager op runs; `attrs_key` is unused). Evaluated on the host: no kernel to compile."""
+    error = row_error(opdef.check, host_row(opdef.check, arrays, attrs), attrs)
     if error is not None:
         raise error
 

@@ -42,12 +42,16 @@ class ValueCheck:
     """When an op's input values are bad, and PyTorch's error for them.
 
     `find(*arrays, **attrs) -> (bad, facts)`: a bool scalar and up to `N_FACTS` integer
-    scalars (the offending value, its dimension, the dimension's size), all JAX arrays, so it
-    runs inside a compiled program. `error(facts, **attrs) -> Exception`: the exception
-    PyTorch raises, built on the host from the facts as Python ints."""
+    scalars (the offending value, its dimension, the dimension's size). It is written with
+    operators and array methods (helpers in _checks.py), so the same rule runs on NumPy
+    arrays on the host and on JAX arrays inside a compiled program. Inputs before
+    `values_from` are read for their shape only (the logits of cross_entropy, the table of
+    embedding). `error(facts, **attrs) -> Exception`: the exception PyTorch raises, built
+    from the facts as Python ints."""
 
     find: Callable
     error: Callable
+    values_from: int = 1
 
 
 N_FACTS = 3   # facts per check: a compiled program returns one int64 row [bad, *facts] each

@@ -20,7 +20,7 @@ def _reduce(loss, reduction, weight_sum=None):
 def _class_targets(scores, target, *weight, ignore_index=-100, probs_target=False, **_):
     """Every label is ignore_index or a class in [0, C): JAX would clamp -1 to class 0."""
     if probs_target:   # class probabilities, not labels
-        return jnp.zeros((), bool), ()
+        return False, ()
     outside = (target != ignore_index) & ((target < 0) | (target >= scores.shape[1]))
     bad, value = first_where(outside, target)
     return bad, (value,)

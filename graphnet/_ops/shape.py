@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from ._checks import bounds_message, first_failure, out_of_bounds
 from ._table import ValueCheck, defop
@@ -110,7 +111,7 @@ def indexed_positions(spec, ndim: int, tensors) -> list:
         if entry[0] in ("i", "s"):
             return 1
         if entry[0] == "t":
-            return jnp.ndim(t) if _is_bool(t) else 1
+            return np.ndim(t) if _is_bool(t) else 1
         return 0   # None adds an axis; the ellipsis is counted below
 
     widths = [width(e, t) for e, t in entries]
@@ -119,15 +120,15 @@ def indexed_positions(spec, ndim: int, tensors) -> list:
         if entry[0] == "e":
             dim += ndim - sum(widths)
         elif entry[0] == "i":
-            positions.append((jnp.asarray(entry[1]), dim))
+            positions.append((entry[1], dim))
         elif entry[0] == "t" and not _is_bool(t):
-            positions.append((jnp.asarray(t), dim))
+            positions.append((t, dim))
         dim += w
     return positions
 
 
 def _is_bool(t) -> bool:
-    return jnp.asarray(t).dtype == jnp.bool_
+    return getattr(t, "dtype", None) == np.bool_
 
 
 def _tensor_indices(x, tensors, spec):
@@ -142,7 +143,7 @@ GETITEM = ValueCheck(lambda x, *tensors, spec: _tensor_indices(x, tensors, spec)
                      lambda facts, **_: IndexError(bounds_message(facts)))
 INDEX_PUT = ValueCheck(
     lambda x, value, *tensors, spec, accumulate=False: _tensor_indices(x, tensors, spec),
-    lambda facts, **_: IndexError(bounds_message(facts)))
+    lambda facts, **_: IndexError(bounds_message(facts)), values_from=2)
 
 
 @defop("getitem", "opaque", nondiff_inputs=tuple(range(1, 16)), check=GETITEM)
