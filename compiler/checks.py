@@ -18,7 +18,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 from graphnet._ops import OPS
-from graphnet._ops._checks import check_row, host_row, row_error
+from graphnet._ops._checks import check_row, host_error, row_error, shape_only
 
 from .ir import Graph, Node, Value
 
@@ -48,15 +48,16 @@ class HostChecks:
         self.sites = []
         for node in sites:
             check = OPS[node.op].check
-            # ("input", i): graph input i; ("as is", x): a literal, or a Value lending its shape
+            # ("input", i): graph input i; ("as is", x): a literal, or a stand-in with a
+            # Value's shape (host_error reads nothing of it but the shape)
             args = [("input", position[x]) if isinstance(x, Value) and k >= check.values_from
-                    else ("as is", x) for k, x in enumerate(node.inputs)]
+                    else ("as is", shape_only(x)) for k, x in enumerate(node.inputs)]
             self.sites.append((node, check, args))
 
     def __call__(self, arrays: list) -> None:
         for node, check, args in self.sites:
             host = [arrays[x] if how == "input" else x for how, x in args]
-            error = row_error(check, host_row(check, host, node.attrs), node.attrs)
+            error = host_error(check, host, node.attrs)
             if error is not None:
                 raise located(error, node, self.program)
 

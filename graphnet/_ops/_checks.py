@@ -4,7 +4,7 @@ JAX never fails on a bad index: a gather clamps it, a scatter drops it, a negati
 like Python. PyTorch raises. Each op that reads integer indices or labels has one rule next
 to its kernel: `defop(..., check=ValueCheck(find, error))`, built from the helpers here.
 
-A rule runs on the host with NumPy (`host_row`) when the values it reads are at hand: every
+A rule runs on the host with NumPy (`host_error`) when the values it reads are at hand: every
 eager call (`check_eagerly`, before the kernel) and, in a compiled call, every check of the
 program's inputs, before the program starts. Only a check of a value the program computes
 itself runs inside it (`check_row` on JAX arrays, compiler/checks.py). Host checks cost no
@@ -31,6 +31,8 @@ def first_where(bad_mask, values):
     if values.size == 0:
         return xp.asarray(False), xp.asarray(0, xp.int64)
     flat = xp.broadcast_to(bad_mask, values.shape).reshape(-1)
+    if xp is np and not flat.any():   # the host's common case: done, nothing to find
+        return False, 0
     return flat.any(), values.reshape(-1)[xp.argmax(flat)].astype(xp.int64)
 
 
@@ -59,13 +61,15 @@ def check_row(check: ValueCheck, arrays, attrs: dict):
     return xp.stack([xp.asarray(bad).astype(xp.int64), *_padded(xp, facts)])
 
 
-def host_row(check: ValueCheck, arrays, attrs: dict):
-    """The row of a check evaluated with NumPy. Inputs before `check.values_from` only lend
-    their shape (a zero-strided stand-in: nothing is copied off the device); the others are
-    fetched, which waits for nothing but their own producers."""
-    host = [shape_only(a) if i < check.values_from else
-            np.asarray(a) if a is not None else None for i, a in enumerate(arrays)]
-    return check_row(check, host, attrs)
+def host_error(check: ValueCheck, arrays, attrs: dict) -> Exception | None:
+    """PyTorch's exception if the check fails on `arrays`, evaluated with NumPy, else None.
+    Inputs before `check.values_from` only lend their shape (a zero-strided stand-in:
+    nothing is copied off the device); the others are fetched, which waits for nothing but
+    their own producers."""
+    host = [(a if isinstance(a, np.ndarray) else shape_only(a)) if i < check.values_from
+            else np.asarray(a) if a is not None else None for i, a in enumerate(arrays)]
+    bad, facts = check.find(*host, **attrs)
+    return check.error(tuple(int(f) for f in facts), **attrs) if bad else None
 
 
 def shape_only(a):
@@ -85,7 +89,7 @@ def row_error(check: ValueCheck, row, attrs: dict) -> Exception | None:
 def check_eagerly(opdef, attrs_key, attrs: dict, arrays) -> None:
     """Raise PyTorch's error if `arrays` are bad inputs of `opdef` (dispatch calls this before
     an eager op runs; `attrs_key` is unused). Evaluated on the host: no kernel to compile."""
-    error = row_error(opdef.check, host_row(opdef.check, arrays, attrs), attrs)
+    error = host_error(opdef.check, arrays, attrs)
     if error is not None:
         raise error
 
