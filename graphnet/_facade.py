@@ -27,7 +27,9 @@ def compile(fn=None, **options):
     see `compiler.passes.PIPELINE`); `cache_size=8` (graphs before falling back to dynamic);
     `donate=True` (let XLA update written state in place); `hoist=True` (an inference graph
     computes its state-only work, such as folded BatchNorm weights, once per parameter
-    version instead of every call); `debug=True` (verify the IR after every pass).
+    version instead of every call); `checks=True` (out-of-range class labels and indices
+    raise PyTorch's errors, as they do eagerly; `False` compiles no checks, see
+    docs/architecture.md, "Checked programs"); `debug=True` (verify the IR after every pass).
 
     >>> step = graphnet.compile(model, disable=["eval_mode_rewrites"])
     """

@@ -3,7 +3,10 @@
 Timing method: each variant runs once (first call: trace + compile), then `rounds` rounds;
 in each round every variant runs `steps` steps back to back and is blocked on at the end.
 Round order rotates so no variant always runs right after another. The per-step time of a
-variant is the median over rounds; ratios compare medians from the same run."""
+variant is the median over rounds; ratios compare medians from the same run.
+
+`python -m runtime.bench mlp lenet` times what checked programs cost (compiler/checks.py):
+each workload's static step against the same step compiled with `checks=False`."""
 
 from __future__ import annotations
 
@@ -118,6 +121,7 @@ def render(result: Result, console=None) -> None:
                 "vs jax.jit", "vs torch eager"):
         table.add_column(col, justify="right" if col != "variant" else "left")
     labels = {"jax": "hand-written jax.jit", "static": "graphnet static",
+              "static-nochecks": "graphnet static, checks=False",
               "dynamic": "graphnet dynamic", "torch": "PyTorch eager"}
     for name, seconds in result.step_s.items():
         lo, hi = result.spread[name]
@@ -134,3 +138,61 @@ def render(result: Result, console=None) -> None:
 
 def _fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.0f} us" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+
+
+def add_nochecks_variant(workload) -> None:
+    """Add variant `static-nochecks` (the `static` step's function compiled again with
+    `checks=False`: same model, optimizer and data) and the ratio `static / static-nochecks`."""
+    import graphnet
+
+    handle = workload.compiled.get("static")
+    if handle is None:
+        raise ValueError(f"workload {workload.name} has no compiled static variant")
+    c = handle.compiled
+    sibling = graphnet.compile(c.fn, mode=c.mode, donate=c.donate, cache_size=c.cache_size,
+                               passes=c.passes, disable=c.disable, hoist=c.hoist,
+                               name=c.name, checks=False)
+    static = workload.variants["static"]
+
+    # NOTE: the static variant calls its handle with arguments only the workload holds, so
+    # the sibling runs by taking the handle's place for one call (an attribute swap: ~0.1 us).
+    def nochecks():
+        saved, handle._call = handle._call, sibling._call
+        try:
+            return static()
+        finally:
+            handle._call = saved
+
+    workload.variants["static-nochecks"] = nochecks
+    workload.blockers["static-nochecks"] = workload.blockers["static"]
+    workload.compiled["static-nochecks"] = sibling
+    workload.ratios.append(("static / static-nochecks", "static", "static-nochecks"))
+
+
+def checks_cost(names, steps: int = 20, rounds: int = 7) -> list:
+    """Static steps with and without checks, interleaved, for each workload in `names`."""
+    from .workloads import WORKLOADS
+
+    results = []
+    for name in names:
+        workload = WORKLOADS[name](torch=False)
+        add_nochecks_variant(workload)
+        for table in (workload.variants, workload.blockers):
+            for variant in [v for v in table if v not in ("static", "static-nochecks")]:
+                del table[variant]
+        results.append(run(workload, steps=steps, rounds=rounds))
+    return results
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="what checked programs cost: static steps "
+                                                 "with and without checks, interleaved")
+    parser.add_argument("models", nargs="*", default=["mlp", "lenet"])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=7)
+    options = parser.parse_args()
+    for result in checks_cost(options.models, options.steps, options.rounds):
+        render(result)
+        print(f"  static / static-nochecks: {result.ratio('static', 'static-nochecks'):.3f}x")

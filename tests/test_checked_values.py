@@ -260,3 +260,12 @@ def test_hoisted_program_checks_prologue_and_main():
         for _ in range(2):
             with pytest.raises(IndexError, match="index 7 is out of bounds"):
                 forward(graphnet.tensor([1, 2]))
+
+
+def test_checks_cost_benchmark_runs_both_variants():
+    from runtime import bench
+
+    (result,) = bench.checks_cost(["mlp"], steps=1, rounds=1)
+    assert set(result.step_s) == {"static", "static-nochecks"}
+    assert result.ratio("static", "static-nochecks") > 0
+    assert result.compile_cost["static-nochecks"]["xla_s"] > 0
