@@ -4,7 +4,7 @@ Each recorded op is a `TapeNode`. Its `edges` point at what produced its inputs:
 node (and which of its outputs) or a leaf tensor whose `.grad` receives the result. Pointing at
 producers, not at tensors, keeps the tape right when a tensor is later modified in place.
 Vector-Jacobian products come from JAX (`jax.vjp` of the op's own kernel), jitted once per
-(op, attributes, which inputs need grads)."""
+(op, attributes, which inputs need grads) in graphnet._dispatch's bounded kernel cache."""
 
 from __future__ import annotations
 
@@ -64,29 +64,25 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-_vjp_cache: dict = {}
+def make_vjp(opdef, attrs: dict, needs: tuple):
+    """`vjp(primals, cts) -> cotangents of primals[i] for i in needs`, from `jax.vjp` of the op's
+    own kernel. graphnet._dispatch jits it, one per (op, attributes, needs, number of inputs),
+    in its bounded kernel cache."""
+    impl = functools.partial(opdef.impl, **attrs)
 
+    def vjp(primals, cts):
+        def partial_impl(*diff):
+            args = list(primals)
+            for i, d in zip(needs, diff):
+                args[i] = d
+            return impl(*args)
 
-def _op_vjp(opdef, attrs_key, attrs, needs, n_args):
-    key = (opdef.name, attrs_key, needs, n_args)
-    fn = _vjp_cache.get(key)
-    if fn is None:
-        impl = functools.partial(opdef.impl, **attrs)
+        _, pull = jax.vjp(partial_impl, *[primals[i] for i in needs])
+        return pull(cts if opdef.n_outputs != 1 else cts[0])
 
-        def vjp(primals, cts):
-            def partial_impl(*diff):
-                args = list(primals)
-                for i, d in zip(needs, diff):
-                    args[i] = d
-                return impl(*args)
-
-            _, pull = jax.vjp(partial_impl, *[primals[i] for i in needs])
-            return pull(cts if opdef.n_outputs != 1 else cts[0])
-
-        # NOTE: the forward is recomputed inside the VJP, but XLA drops whatever the VJP does not
-        # use (a matmul's VJP never needs its output), so this costs little and saves nothing.
-        fn = _vjp_cache[key] = jax.jit(vjp)
-    return fn
+    # NOTE: the forward is recomputed inside the VJP, but XLA drops whatever the VJP does not
+    # use (a matmul's VJP never needs its output), so this costs little and saves nothing.
+    return vjp
 
 
 # PyTorch's grad_fn class names where they are not just the op name in CamelCase.
@@ -129,13 +125,9 @@ class TapeNode:
         return f"<{backward_name(self.name_)} object at {hex(id(self))}>"
 
 
-def op_node(opdef, attrs_key, attrs, arrays, needs, edges, outs):
-    vjp = _op_vjp(opdef, attrs_key, attrs, needs, len(arrays))
+def op_node(op: str, vjp, arrays, edges, outs) -> TapeNode:
     avals = [(o.shape, o.dtype) for o in outs]
-    return TapeNode(opdef.name, edges, avals, tuple(arrays), vjp)
-
-
-_add = jax.jit(jnp.add)
+    return TapeNode(op, edges, avals, tuple(arrays), vjp)
 
 
 def _topo_order(root_node):
@@ -162,6 +154,9 @@ def run_backward(root, gradient, retain_graph: bool, accumulate) -> None:
     if root.grad_fn is None:
         accumulate(root, gradient)
         return
+    # NOTE: imported here: graphnet._dispatch imports this module. The eager `add` kernel,
+    # from the bounded kernel cache, sums cotangents of any shape.
+    from ._dispatch import eager_kernel
     pending = {id(root.grad_fn): [None] * len(root.grad_fn.out_avals)}
     pending[id(root.grad_fn)][root._oi] = gradient
     for node in _topo_order(root.grad_fn):
@@ -177,6 +172,6 @@ def run_backward(root, gradient, retain_graph: bool, accumulate) -> None:
                 continue
             if isinstance(target, TapeNode):
                 slot = pending.setdefault(id(target), [None] * len(target.out_avals))
-                slot[index] = g if slot[index] is None else _add(slot[index], g)
+                slot[index] = g if slot[index] is None else eager_kernel("add")(slot[index], g)
             else:
                 accumulate(target, g)

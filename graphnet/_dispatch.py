@@ -8,8 +8,11 @@ never imports the compiler: the tracer installs itself here."""
 from __future__ import annotations
 
 import functools
+import os
+from collections import OrderedDict
 
 import jax
+from jax._src import util as jax_util  # clear_all_caches: see KernelCache.shrink
 
 from . import _autograd
 from ._errors import ShapeError
@@ -44,14 +47,128 @@ def module_path() -> str:
     return _module_stack[-1][1] if _module_stack else ""
 
 
-_kernels: dict = {}
+class KernelCache:
+    """The eager path's jitted kernels, keyed by (op, attributes ...), holding about
+    `max_kernels` compiled executables between them at most.
+
+    NOTE: `jax.jit` compiles once per input shape inside each jitted function and never
+    evicts; JAX also keeps, process-wide, what it traced and lowered for each shape (jaxprs
+    of jnp's own helpers, MLIR modules): more memory than the executables. An eager MLP
+    training step over 120 batch sizes grew its process from 0.26 to 2.6 GB. JAX cannot drop one
+    shape from a jitted function, only all of them (`clear_cache()`), and each function says
+    how many it holds (`_cache_size()`, one C++ call). So this is an LRU over jitted
+    functions: `get` recounts the function it returns (what it compiled since the last `get`;
+    a new function counts 1, its first compile); past `max_kernels` the least recently used
+    functions are cleared until half the budget is free. JAX's trace caches are cleared after
+    every `max_kernels // 8` compiles: what they hold is needed only while compiling."""
+
+    def __init__(self, max_kernels: int):
+        self.max_kernels = max_kernels
+        self.functions: OrderedDict = OrderedDict()  # key -> jitted fn, least recent first
+        self.sizes: dict = {}     # key -> executables the function held when last counted
+        self.total = 0            # sum of `sizes`
+        self.evictions = 0        # functions cleared so far
+        self.compiled_since_clear = 0  # compiles since JAX's trace caches were last cleared
+
+    def get(self, key, make, *make_args):
+        """The jitted function for `key`: `jax.jit(make(*make_args))` on first use."""
+        fn = self.functions.get(key)
+        if fn is None:
+            fn = self.functions[key] = jax.jit(make(*make_args))
+            self.sizes[key] = 1
+            self.total += 1
+            self.compiled_since_clear += 1
+        else:
+            self.functions.move_to_end(key)
+            size = fn._cache_size()
+            if size == self.sizes[key]:
+                return fn
+            self.total += size - self.sizes[key]
+            self.compiled_since_clear += max(size - self.sizes[key], 0)
+            self.sizes[key] = size
+        if self.total > self.max_kernels:
+            self.shrink(self.max_kernels // 2, keep=key)
+        elif self.compiled_since_clear > self.max_kernels // 8:
+            _clear_jax_trace_caches()
+            self.compiled_since_clear = 0
+        return fn
+
+    def shrink(self, target: int, keep=None) -> None:
+        """Clear least recently used functions until at most `target` executables are held.
+        `keep` (the function being returned) is cleared only if it alone is over `target`,
+        and stays cached, empty."""
+        for key in list(self.functions):
+            if self.total <= target:
+                break
+            self.functions[key].clear_cache()
+            self.total -= self.sizes[key]
+            self.evictions += 1
+            if key == keep:
+                self.sizes[key] = 0
+            else:
+                del self.functions[key], self.sizes[key]
+        _clear_jax_trace_caches()
+        self.compiled_since_clear = 0
 
 
-def _kernel(opdef, attrs_key, attrs):
-    fn = _kernels.get((opdef.name, attrs_key))
-    if fn is None:
-        fn = _kernels[(opdef.name, attrs_key)] = jax.jit(functools.partial(opdef.impl, **attrs))
-    return fn
+def _clear_jax_trace_caches() -> None:
+    """Clear JAX's Python-level trace and lowering caches. Every jitted function keeps the
+    executables it holds (`jax.clear_caches()` would drop those too: compiled graphs would
+    recompile); a later compile retraces what it needs."""
+    clear = getattr(jax_util, "clear_all_caches", None)  # private: absent -> executables only
+    if clear is not None:
+        clear()
+
+
+def _max_kernels_from_env() -> int:
+    value = os.environ.get("GRAPHNET_KERNEL_CACHE_SIZE", str(DEFAULT_KERNEL_CACHE_SIZE))
+    try:
+        return _valid_size(int(value))
+    except ValueError:
+        raise ValueError(f"GRAPHNET_KERNEL_CACHE_SIZE={value!r}: expected a positive number "
+                         f"of compiled kernels, e.g. GRAPHNET_KERNEL_CACHE_SIZE=1024") from None
+
+
+def _valid_size(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"kernel cache size must be a positive int, got {n!r}")
+    return n
+
+
+DEFAULT_KERNEL_CACHE_SIZE = 512
+_kernels = KernelCache(_max_kernels_from_env())
+
+
+def set_kernel_cache_size(n: int) -> None:
+    """Keep at most `n` compiled eager kernels (forward and backward, all shapes together);
+    the least recently used are dropped first. Default 512, or `GRAPHNET_KERNEL_CACHE_SIZE`.
+
+    >>> graphnet._dispatch.set_kernel_cache_size(2048)   # many shapes in the working set
+    """
+    _kernels.max_kernels = _valid_size(n)
+    if _kernels.total > n:
+        _kernels.shrink(n // 2)
+
+
+def kernel_cache_info() -> dict:
+    """How full the eager kernel cache is: compiled `entries` (all shapes) of `max_entries`,
+    the jitted `functions` holding them, and `evictions` (functions dropped) so far."""
+    return {"entries": _kernels.total, "max_entries": _kernels.max_kernels,
+            "functions": len(_kernels.functions), "evictions": _kernels.evictions}
+
+
+def clear_kernel_cache() -> None:
+    """Drop every compiled eager kernel (they recompile on next use)."""
+    _kernels.shrink(0)
+
+
+def _bind(impl, attrs: dict):
+    return functools.partial(impl, **attrs)
+
+
+def eager_kernel(name: str, **attrs):
+    """Op `name`'s jitted kernel for `attrs`, the one eager calls use (from the bounded cache)."""
+    return _kernels.get((name, attrs_key(attrs)), _bind, OPS[name].impl, attrs)
 
 
 def attrs_key(attrs: dict) -> tuple:
@@ -71,8 +188,9 @@ def run_eager(opdef, args, attrs):
     arrays = [a._value if isinstance(a, Tensor) else a for a in args]
     if opdef.check is not None:   # out-of-range indices and labels raise, as in PyTorch
         check_eagerly(opdef, key, attrs, arrays)
+    kernel = _kernels.get((opdef.name, key), _bind, opdef.impl, attrs)
     try:
-        out = _kernel(opdef, key, attrs)(*arrays)
+        out = kernel(*arrays)
     except (TypeError, ValueError) as err:
         raise shape_error(opdef.name, args, attrs, err) from None
     outs = out if opdef.n_outputs != 1 else (out,)
@@ -83,7 +201,9 @@ def run_eager(opdef, args, attrs):
                       if isinstance(a, Tensor) and a.requires_grad and i not in skip)
         if needs:
             edges = tuple(_edge(args[i]) for i in needs)
-            node = _autograd.op_node(opdef, key, attrs, arrays, needs, edges, outs)
+            vjp = _kernels.get((opdef.name, key, needs, len(arrays)), _autograd.make_vjp,
+                               opdef, attrs, needs)
+            node = _autograd.op_node(opdef.name, vjp, arrays, edges, outs)
     results = tuple(Tensor._wrap(o, node, i) for i, o in enumerate(outs))
     return results if opdef.n_outputs != 1 else results[0]
 
