@@ -13,6 +13,24 @@ import threading
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+
+# The element types a gradient can flow through. Integer and bool tensors never require
+# grad (PyTorch refuses, and JAX's derivative of an integer is a zero-sized float0).
+GRAD_DTYPES = frozenset(np.dtype(d) for d in (
+    "float16", "float32", "float64", "complex64", "complex128", jnp.bfloat16))
+
+# PyTorch's words: `requires_grad_()` says "floating point dtype", factories and Parameter
+# say "floating point and complex dtype".
+GRAD_DTYPE_METHOD = "only Tensors of floating point dtype can require gradients"
+GRAD_DTYPE_FACTORY = "Only Tensors of floating point and complex dtype can require gradients"
+
+
+def check_can_require_grad(np_dtype, message: str, fix: str) -> None:
+    """Raise PyTorch's RuntimeError `message` if a tensor of `np_dtype` cannot require grad."""
+    if np.dtype(np_dtype) not in GRAD_DTYPES:
+        raise RuntimeError(f"{message}; this one is {np.dtype(np_dtype).name}: {fix}")
 
 
 class _GradMode(threading.local):

@@ -204,7 +204,11 @@ def run_eager(opdef, args, attrs):
             vjp = _kernels.get((opdef.name, key, needs, len(arrays)), _autograd.make_vjp,
                                opdef, attrs, needs)
             node = _autograd.op_node(opdef.name, vjp, arrays, edges, outs)
-    results = tuple(Tensor._wrap(o, node, i) for i, o in enumerate(outs))
+    # NOTE: integer and bool outputs (`x.long()`, pooling indices) never require grad, as in
+    # PyTorch: no gradient can flow back through them.
+    grad_dtypes = _autograd.GRAD_DTYPES
+    results = tuple(Tensor._wrap(o, node if o.dtype in grad_dtypes else None, i)
+                    for i, o in enumerate(outs))
     return results if opdef.n_outputs != 1 else results[0]
 
 

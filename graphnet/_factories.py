@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _autograd
 from . import _dtype as dt
 from . import _random
 from ._dispatch import _modes, dispatch
@@ -51,9 +52,7 @@ def _nested_numpy(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (nested lists, numbers, NumPy arrays)."""
-    t = Tensor._wrap(as_array(data, dtype))
-    t.requires_grad = requires_grad
-    return t
+    return _finish(Tensor._wrap(as_array(data, dtype)), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -73,7 +72,11 @@ def _shape(size) -> tuple:
 
 
 def _finish(t: Tensor, requires_grad: bool) -> Tensor:
+    """`t`, made to require grad if asked; only floating point tensors can (as in PyTorch)."""
     if requires_grad:
+        _autograd.check_can_require_grad(t._value.dtype, _autograd.GRAD_DTYPE_FACTORY,
+                                         "ask for a floating point dtype, e.g. "
+                                         "dtype=graphnet.float32")
         t.requires_grad = True
     return t
 

@@ -44,7 +44,15 @@ class Tensor:
     def __init__(self, data=None, *, requires_grad: bool = False):
         from ._factories import as_array
 
-        self._value = as_array(data if data is not None else [])
+        # NOTE: like `torch.Tensor(data)`, a new tensor from data is float32 whatever the data
+        # (`torch.Tensor([1, 2])` is `tensor([1., 2.])`); an existing Tensor keeps its dtype.
+        if isinstance(data, Tensor):
+            self._value = data._value
+        else:
+            self._value = as_array(data if data is not None else [], dt.float32)
+        if requires_grad:
+            _autograd.check_can_require_grad(self._value.dtype, _autograd.GRAD_DTYPE_FACTORY,
+                                             "use a floating point tensor")
         self.requires_grad = requires_grad
         self._grad = None
         self.grad_fn = None
@@ -126,6 +134,9 @@ class Tensor:
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("you can only change requires_grad flags of leaf variables; "
                                "use .detach() to get a tensor that does not require grad")
+        if requires_grad:
+            _autograd.check_can_require_grad(self._value.dtype, _autograd.GRAD_DTYPE_METHOD,
+                                             "convert it first, e.g. x.float().requires_grad_()")
         self.requires_grad = requires_grad
         return self
 
@@ -262,6 +273,10 @@ class Parameter(Tensor):
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
         value = data._value if isinstance(data, Tensor) else Tensor(data if data is not None
                                                                      else [])._value
+        if requires_grad:
+            _autograd.check_can_require_grad(
+                value.dtype, _autograd.GRAD_DTYPE_FACTORY,
+                "convert the data first (Parameter(x.float())) or pass requires_grad=False")
         self._value = value
         self.requires_grad = requires_grad
         self._grad = None
