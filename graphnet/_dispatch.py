@@ -12,6 +12,7 @@ import os
 from collections import OrderedDict
 
 import jax
+import numpy as np
 from jax._src import util as jax_util  # clear_all_caches: see KernelCache.shrink
 
 from . import _autograd
@@ -183,9 +184,21 @@ def dispatch(name: str, *args, **attrs):
     return run_eager(opdef, args, attrs)
 
 
+# Where an op takes a tensor it also takes a number (`x + 1`, `clamp(x, 0, 1)`) or None (an
+# optional input left out), as PyTorch does. Anything else is refused: `non_tensor_error`.
+_SCALARS = (int, float, complex, np.generic)
+
+
 def run_eager(opdef, args, attrs):
     key = attrs_key(attrs)
-    arrays = [a._value if isinstance(a, Tensor) else a for a in args]
+    arrays = []
+    for a in args:
+        if isinstance(a, Tensor):
+            arrays.append(a._value)
+        elif a is None or isinstance(a, _SCALARS):
+            arrays.append(a)
+        else:
+            raise non_tensor_error(opdef.name, len(arrays), a)
     if opdef.check is not None:   # out-of-range indices and labels raise, as in PyTorch
         check_eagerly(opdef, key, attrs, arrays)
     kernel = _kernels.get((opdef.name, key), _bind, opdef.impl, attrs)
@@ -210,6 +223,27 @@ def run_eager(opdef, args, attrs):
     results = tuple(Tensor._wrap(o, node if o.dtype in grad_dtypes else None, i)
                     for i, o in enumerate(outs))
     return results if opdef.n_outputs != 1 else results[0]
+
+
+def non_tensor_error(op: str, position: int, value) -> TypeError:
+    """The error for a value that is not a Tensor (nor a number) where op `op` takes one:
+    a NumPy array, a list, a tuple, a raw jax.Array. `position` counts from 0; the message
+    counts from 1, like PyTorch's `relu(): argument 'input' (position 1) must be Tensor`.
+
+    >>> F.relu([1.0, -2.0])   # TypeError: relu(): argument at position 1 must be ...
+    """
+    cls = type(value)
+    what = "jax.Array" if isinstance(value, jax.Array) else cls.__qualname__ \
+        if cls.__module__ == "builtins" else f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        what += f" of shape {list(value.shape)} and dtype {value.dtype}"
+    where = module_path()
+    prefix = f"{where}: " if where else ""
+    return TypeError(
+        f"{prefix}{op}(): argument at position {position + 1} must be a Tensor, not {what}. "
+        f"graphnet ops take Tensors (or Python numbers) and do not convert other arrays "
+        f"implicitly, like PyTorch: wrap it first with graphnet.as_tensor(x) or "
+        f"graphnet.tensor(x)")
 
 
 def _edge(t: Tensor):
