@@ -65,28 +65,29 @@ class KernelCache:
 
     def __init__(self, max_kernels: int):
         self.max_kernels = max_kernels
-        self.functions: OrderedDict = OrderedDict()  # key -> jitted fn, least recent first
-        self.sizes: dict = {}     # key -> executables the function held when last counted
-        self.total = 0            # sum of `sizes`
+        # key -> [jitted fn, executables it held when last counted], least recent first
+        self.entries: OrderedDict = OrderedDict()
+        self.total = 0            # executables held, summed over entries
         self.evictions = 0        # functions cleared so far
         self.compiled_since_clear = 0  # compiles since JAX's trace caches were last cleared
 
     def get(self, key, make, *make_args):
         """The jitted function for `key`: `jax.jit(make(*make_args))` on first use."""
-        fn = self.functions.get(key)
-        if fn is None:
-            fn = self.functions[key] = jax.jit(make(*make_args))
-            self.sizes[key] = 1
+        entry = self.entries.get(key)
+        if entry is not None and entry[0]._cache_size() == entry[1]:   # the hot path
+            self.entries.move_to_end(key)
+            return entry[0]
+        if entry is None:
+            fn = jax.jit(make(*make_args))
+            self.entries[key] = [fn, 1]
             self.total += 1
             self.compiled_since_clear += 1
         else:
-            self.functions.move_to_end(key)
-            size = fn._cache_size()
-            if size == self.sizes[key]:
-                return fn
-            self.total += size - self.sizes[key]
-            self.compiled_since_clear += max(size - self.sizes[key], 0)
-            self.sizes[key] = size
+            self.entries.move_to_end(key)
+            fn, counted = entry
+            entry[1] = size = fn._cache_size()
+            self.total += size - counted
+            self.compiled_since_clear += max(size - counted, 0)
         if self.total > self.max_kernels:
             self.shrink(self.max_kernels // 2, keep=key)
         elif self.compiled_since_clear > self.max_kernels // 8:
@@ -98,16 +99,16 @@ class KernelCache:
         """Clear least recently used functions until at most `target` executables are held.
         `keep` (the function being returned) is cleared only if it alone is over `target`,
         and stays cached, empty."""
-        for key in list(self.functions):
+        for key, entry in list(self.entries.items()):
             if self.total <= target:
                 break
-            self.functions[key].clear_cache()
-            self.total -= self.sizes[key]
+            entry[0].clear_cache()
+            self.total -= entry[1]
             self.evictions += 1
             if key == keep:
-                self.sizes[key] = 0
+                entry[1] = 0
             else:
-                del self.functions[key], self.sizes[key]
+                del self.entries[key]
         _clear_jax_trace_caches()
         self.compiled_since_clear = 0
 
@@ -155,7 +156,7 @@ def kernel_cache_info() -> dict:
     """How full the eager kernel cache is: compiled `entries` (all shapes) of `max_entries`,
     the jitted `functions` holding them, and `evictions` (functions dropped) so far."""
     return {"entries": _kernels.total, "max_entries": _kernels.max_kernels,
-            "functions": len(_kernels.functions), "evictions": _kernels.evictions}
+            "functions": len(_kernels.entries), "evictions": _kernels.evictions}
 
 
 def clear_kernel_cache() -> None:
@@ -219,9 +220,12 @@ def run_eager(opdef, args, attrs):
             node = _autograd.op_node(opdef.name, vjp, arrays, edges, outs)
     # NOTE: integer and bool outputs (`x.long()`, pooling indices) never require grad, as in
     # PyTorch: no gradient can flow back through them.
-    grad_dtypes = _autograd.GRAD_DTYPES
-    results = tuple(Tensor._wrap(o, node if o.dtype in grad_dtypes else None, i)
-                    for i, o in enumerate(outs))
+    if node is None:
+        results = tuple(Tensor._wrap(o, None, i) for i, o in enumerate(outs))
+    else:
+        grad_dtypes = _autograd.GRAD_DTYPES
+        results = tuple(Tensor._wrap(o, node if o.dtype in grad_dtypes else None, i)
+                        for i, o in enumerate(outs))
     return results if opdef.n_outputs != 1 else results[0]
 
 
