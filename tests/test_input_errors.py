@@ -116,7 +116,6 @@ def test_non_tensor_inputs_raise_type_error_like_pytorch(case):
 # so a list fails there with AttributeError, not with the TypeError above. Each needs the
 # same check at its top (graphnet._dispatch.non_tensor_error); strict xfail: remove when done.
 BEFORE_DISPATCH = {
-    "Linear(list)": lambda lib: lib.nn.Linear(3, 2)([[1.0, 2.0, 3.0]]),   # nn/_linear.py
     "cross_entropy(target list)":                                         # nn/functional.py
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), [0, 1]),
     "Conv2d(numpy)": lambda lib: lib.nn.Conv2d(3, 2, 1)(np.ones((1, 3, 4, 4))),  # nn/_conv.py
@@ -132,6 +131,13 @@ def test_non_tensor_inputs_checked_before_dispatch(case):
         BEFORE_DISPATCH[case](torch)
     with pytest.raises(TypeError, match="must be a Tensor"):
         BEFORE_DISPATCH[case](graphnet)
+
+
+def test_linear_refuses_a_list_before_reading_its_shape():
+    with pytest.raises(TypeError):
+        torch.nn.Linear(3, 2)([[1.0, 2.0, 3.0]])
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        graphnet.nn.Linear(3, 2)([[1.0, 2.0, 3.0]])
 
 
 def test_raw_jax_array_is_not_a_tensor():

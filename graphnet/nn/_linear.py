@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import _dispatch
 from .._errors import ShapeError
+from .._tensor import Tensor
 from . import functional as F
 from . import init
 from ._module import Module
@@ -39,6 +40,8 @@ class Linear(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise _dispatch.non_tensor_error("linear", 0, input)
         if not input.shape or input.shape[-1] != self.in_features:
             raise shape_error(self, f"[..., {self.in_features}]", input.shape)
         return F.linear(input, self.weight, self.bias)
