@@ -38,15 +38,10 @@ def build_step(sizes=(64, 128, 128, 10), seed: int = 0):
     """An eager training step `step(x, y) -> loss` for an MLP with ReLUs and SGD momentum."""
     import graphnet
     import graphnet.nn.functional as F
-    from graphnet import nn
 
-    graphnet.manual_seed(seed)
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
+    from .workloads import mlp_model
+
+    model = mlp_model(sizes, seed)
     opt = graphnet.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
     def step(x, y):

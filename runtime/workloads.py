@@ -45,7 +45,8 @@ def sgd_train_step(model, opt, x, y, mode: str | None):
     return (lambda: step(x, y)), (lambda: [p._value for p in params]), handle
 
 
-def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):
+def mlp_model(sizes, seed: int):
+    """graphnet's Linear-ReLU-...-Linear MLP with the given widths, seeded."""
     import graphnet
     from graphnet import nn
 
@@ -55,7 +56,13 @@ def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
+    return nn.Sequential(*layers)
+
+
+def _mlp_graphnet(sizes, batch, lr, momentum, seed, compiled: bool):
+    import graphnet
+
+    model = mlp_model(sizes, seed)
     opt = graphnet.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     rng = np.random.default_rng(seed)
     x = graphnet.from_numpy(rng.standard_normal((batch, sizes[0]), dtype=np.float32))
