@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
 import graphnet
 
+# graphnet, graphnet.compiler and graphnet.runtime: three folders in a checkout (the
+# compiler and runtime install inside graphnet, see pyproject.toml), found from their modules.
 _OWN = tuple(os.path.dirname(os.path.abspath(p)) + os.sep for p in (
-    graphnet.__file__, os.path.join(os.path.dirname(__file__), "__init__.py"),
-    os.path.join(os.path.dirname(os.path.dirname(__file__)), "runtime", "__init__.py")))
+    graphnet.__file__, __file__, importlib.util.find_spec("graphnet.runtime").origin))
 
 
 def user_frame(with_code: bool = False) -> str:

@@ -228,5 +228,5 @@ def _global_names(code) -> set:
 def _is_library(f) -> bool:
     """graphnet's own functions and installed packages: their globals are not user state."""
     module = getattr(f, "__module__", "") or ""
-    return module.split(".")[0] in ("graphnet", "compiler", "runtime", "jax", "numpy") \
+    return module.split(".")[0] in ("graphnet", "jax", "numpy") \
         or "site-packages" in (f.__code__.co_filename or "")

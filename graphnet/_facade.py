@@ -9,7 +9,7 @@ def trace(fn, *example_inputs, **kwargs):
 
     >>> graph = graphnet.trace(model, graphnet.randn(2, 784)); print(graph)
     """
-    from compiler import trace as _trace
+    from graphnet.compiler import trace as _trace
 
     return _trace(fn, *example_inputs, **kwargs)
 
@@ -33,7 +33,7 @@ def compile(fn=None, **options):
 
     >>> step = graphnet.compile(model, disable=["eval_mode_rewrites"])
     """
-    from runtime import compile as _compile
+    from graphnet.runtime import compile as _compile
 
     if fn is None:
         return lambda f: _compile(f, **options)

@@ -7,11 +7,11 @@ import sys
 import time
 
 import jax
-from compiler import TraceResult
-from compiler.autodiff import while_loop_backward_message
-from compiler.checks import failed_check, fill_created
-from compiler.hoist import HoistCache, split
-from compiler.tracer import TENSOR_SLOT
+from graphnet.compiler import TraceResult
+from graphnet.compiler.autodiff import while_loop_backward_message
+from graphnet.compiler.checks import failed_check, fill_created
+from graphnet.compiler.hoist import HoistCache, split
+from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor

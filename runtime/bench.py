@@ -5,7 +5,7 @@ in each round every variant runs `steps` steps back to back and is blocked on at
 Round order rotates so no variant always runs right after another. The per-step time of a
 variant is the median over rounds; ratios compare medians from the same run.
 
-`python -m runtime.bench mlp lenet` times what checked programs cost (compiler/checks.py):
+`python -m graphnet.runtime.bench mlp lenet` times what checked programs cost (compiler/checks.py):
 each workload's static step against the same step compiled with `checks=False`."""
 
 from __future__ import annotations

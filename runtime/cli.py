@@ -41,7 +41,7 @@ def _bench(args) -> int:
 
 
 def _dump(args) -> int:
-    from compiler.dumps import GraphvizNotFound
+    from graphnet.compiler.dumps import GraphvizNotFound
 
     from .dump import DumpError, dump, dump_to_file
 

@@ -9,10 +9,10 @@ import warnings
 
 import jax
 import numpy as np
-from compiler import lower, trace_call, verify
-from compiler.hoist import describe
-from compiler.tracer import graph_name
-from compiler.tree import flatten, structure
+from graphnet.compiler import lower, trace_call, verify
+from graphnet.compiler.hoist import describe
+from graphnet.compiler.tracer import graph_name
+from graphnet.compiler.tree import flatten, structure
 from graphnet import _autograd
 from graphnet._tensor import Tensor
 
@@ -174,7 +174,7 @@ class CompiledFunction:
 
     def _run_passes(self, traced):
         """The pass pipeline over the traced graph: (ExecutionPlan, stat lines)."""
-        from compiler.passes import run_pipeline
+        from graphnet.compiler.passes import run_pipeline
 
         plan, stats = run_pipeline(traced, self.passes, self.disable, self.debug)
         if log_enabled("passes"):

@@ -170,7 +170,7 @@ def dump(target: str, fmt: str = "text", batch: int = 128, train: bool = False) 
         raise DumpError(f"unknown format {fmt!r}; choose from {FORMATS}")
     fn, args = prepare(target, batch, train)
     if fmt in ("plan", "hlo"):
-        from compiler.dumps import format_hlo_dump, format_plan_dump, hlo_dump, plan_dump
+        from graphnet.compiler.dumps import format_hlo_dump, format_plan_dump, hlo_dump, plan_dump
 
         # Traced, passed and lowered for these inputs, never run: a full-size model at a
         # large batch would cost a forward pass just to be printed.
@@ -188,7 +188,7 @@ def dump_to_file(target: str, fmt: str, out: str, batch: int = 128,
     image = os.path.splitext(out)[1].lower().lstrip(".")
     if fmt == "dot" and image in ("svg", "png"):
         import graphnet
-        from compiler.dumps import render
+        from graphnet.compiler.dumps import render
 
         fn, args = prepare(target, batch, train)
         return render(graphnet.trace(fn, *args), out, format=image)

@@ -1,13 +1,13 @@
 """Memory and hot-path benchmark for dynamic (eager) mode.
 
-`python -m runtime.memory_bench` runs an eager MLP training step (forward, cross_entropy,
+`python -m graphnet.runtime.memory_bench` runs an eager MLP training step (forward, cross_entropy,
 backward, SGD with momentum) once per batch size over many different batch sizes and prints
 the process's resident memory (VmRSS) at checkpoints. Every new input shape compiles new
 kernels; with bounded kernel caches (`graphnet.set_kernel_cache_size`) the resident memory
 levels off instead of growing with the number of shapes seen.
 
-`python -m runtime.memory_bench --timing` instead times the same step at one fixed batch size
-(the eager hot path: every kernel already compiled) and prints the median per-step time.
+`python -m graphnet.runtime.memory_bench --timing` instead times the same step at one fixed
+batch size (the eager hot path: every kernel already compiled) and prints the median per-step time.
 
 This is a benchmark, not a test: its numbers depend on the machine and the JAX version."""
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from compiler.checks import HostChecks, RowCollector, guard_outputs, split_sites, stack_rows
-from compiler.lower import straight_line
-from compiler.plan import ExecutionPlan, Kernel
+from graphnet.compiler.checks import (
+    HostChecks, RowCollector, guard_outputs, split_sites, stack_rows,
+)
+from graphnet.compiler.lower import straight_line
+from graphnet.compiler.plan import ExecutionPlan, Kernel
 
 from .artifact import Artifact
 

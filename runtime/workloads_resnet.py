@@ -98,7 +98,7 @@ def _resnet18_torch(model, batch: int, seed: int):
 
 def resnet18_eval(batch: int = 8, seed: int = 0, torch: bool = True):
     """ResNet-18 eval-mode forward (no grad), batch 8 of 3x64x64, 1000 classes."""
-    from compiler.passes import BY_NAME
+    from graphnet.compiler.passes import BY_NAME
 
     from .workloads import Workload
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from runtime import bench
-from runtime.cli import main
-from runtime.workloads import mlp
+from graphnet.runtime import bench
+from graphnet.runtime.cli import main
+from graphnet.runtime.workloads import mlp
 
 
 def test_bench_quick_runs_all_variants_and_writes_json(tmp_path, capsys):

@@ -263,7 +263,7 @@ def test_hoisted_program_checks_prologue_and_main():
 
 
 def test_checks_cost_benchmark_runs_both_variants():
-    from runtime import bench
+    from graphnet.runtime import bench
 
     (result,) = bench.checks_cost(["mlp"], steps=1, rounds=1)
     assert set(result.step_s) == {"static", "static-nochecks"}

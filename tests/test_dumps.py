@@ -19,12 +19,12 @@ import pytest
 
 import graphnet
 import graphnet.nn.functional as F
-from compiler import lower, trace, verify
-from compiler.dumps import GraphvizNotFound, from_json, render, to_code, to_json
-from compiler.ir import Graph
+from graphnet.compiler import lower, trace, verify
+from graphnet.compiler.dumps import GraphvizNotFound, from_json, render, to_code, to_json
+from graphnet.compiler.ir import Graph
 from graphnet import nn
-from runtime import cli
-from runtime.dump import dump, prepare, render_graph
+from graphnet.runtime import cli
+from graphnet.runtime.dump import dump, prepare, render_graph
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 FORMATS = ("text", "table", "code", "dot", "json")
@@ -187,7 +187,7 @@ def test_graph_equality_is_structural():
 
 
 def test_json_refuses_other_schemas_and_versions():
-    from compiler.dumps import GraphJSONError
+    from graphnet.compiler.dumps import GraphJSONError
 
     text = json.loads(to_json(trace(F.relu, graphnet.ones(2))))
     with pytest.raises(GraphJSONError, match="version 3 is not supported"):

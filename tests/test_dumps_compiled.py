@@ -4,9 +4,9 @@ analysis (`hlo_dump`), and graphnet's memory plan set against XLA's peak (`plan_
 from __future__ import annotations
 
 import graphnet
-from compiler.dumps import format_plan_dump, hlo_dump, plan_dump
-from compiler.dumps.hlo import normalize_cost
-from runtime.dump import dump, prepare
+from graphnet.compiler.dumps import format_plan_dump, hlo_dump, plan_dump
+from graphnet.compiler.dumps.hlo import normalize_cost
+from graphnet.runtime.dump import dump, prepare
 
 
 # ---- hlo --------------------------------------------------------------------------------------

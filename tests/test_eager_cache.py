@@ -1,7 +1,7 @@
 """The eager kernel cache stays bounded when shapes vary, and eviction never changes numbers.
 
 Counts compiled executables (what `jax.jit` holds per function), never process memory: the
-memory itself is measured by `python -m runtime.memory_bench`."""
+memory itself is measured by `python -m graphnet.runtime.memory_bench`."""
 
 import jax
 import jax.numpy as jnp

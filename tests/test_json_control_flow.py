@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 import graphnet
-from compiler import lower, trace, trace_call, verify
-from compiler.control_flow import Branch
-from compiler.dumps import GraphJSONError, from_json, to_json
-from compiler.ir import Graph
+from graphnet.compiler import lower, trace, trace_call, verify
+from graphnet.compiler.control_flow import Branch
+from graphnet.compiler.dumps import GraphJSONError, from_json, to_json
+from graphnet.compiler.ir import Graph
 from test_control_flow import FancyMLPStructured
-from runtime import cli
-from runtime.dump import load_target
+from graphnet.runtime import cli
+from graphnet.runtime.dump import load_target
 
 
 # ---- helpers ----------------------------------------------------------------------------------

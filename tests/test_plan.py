@@ -7,8 +7,8 @@ import pytest
 
 import graphnet
 import graphnet.nn.functional as F
-from compiler import trace
-from compiler.passes import run_pipeline
+from graphnet.compiler import trace
+from graphnet.compiler.passes import run_pipeline
 from graphnet import nn
 
 

@@ -6,8 +6,8 @@ import pytest
 
 import graphnet
 import graphnet.nn.functional as F
-from compiler import VerifyError, trace, verify
-from compiler.ir import Graph, Value
+from graphnet.compiler import VerifyError, trace, verify
+from graphnet.compiler.ir import Graph, Value
 
 
 def small():

@@ -4,10 +4,10 @@ variant computes the same numbers (timings are for `graphnet bench`, never tests
 import numpy as np
 import pytest
 
-from runtime.dump import MODELS, dump
-from runtime.workloads import WORKLOADS
-from runtime.workloads_resnet import resnet18_eval, resnet18_train
-from runtime.workloads_zoo import lenet
+from graphnet.runtime.dump import MODELS, dump
+from graphnet.runtime.workloads import WORKLOADS
+from graphnet.runtime.workloads_resnet import resnet18_eval, resnet18_train
+from graphnet.runtime.workloads_zoo import lenet
 
 
 def test_zoo_workloads_and_dump_targets_are_registered():

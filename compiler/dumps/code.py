@@ -181,7 +181,7 @@ class _Writer:
         if "ConstantValue" in self.needs:
             header.append("from graphnet._ops.constant import ConstantValue")
         if "run_grad" in self.needs:
-            header.append("from compiler.dumps.code import run_grad")
+            header.append("from graphnet.compiler.dumps.code import run_grad")
         signature = f"def {self.fn_name}({', '.join(params)}):"
         return "\n".join(header + ["", "", signature] + self._docstring() + body
                          + self._returns()) + "\n"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 import graphnet
-from compiler import trace, verify
-from compiler.passes import BY_NAME
+from graphnet.compiler import trace, verify
+from graphnet.compiler.passes import BY_NAME
 
 
 def apply_pass(name: str, fn, *inputs):

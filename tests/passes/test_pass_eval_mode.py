@@ -6,7 +6,7 @@ from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import apply_pass, numpy_of
 
 import graphnet
-from compiler import trace
+from graphnet.compiler import trace
 from graphnet import nn
 
 NAME = "eval_mode_rewrites"

@@ -5,8 +5,8 @@ from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import outputs_agree
 
 import graphnet
-from compiler import trace
-from compiler.passes import run_pipeline
+from graphnet.compiler import trace
+from graphnet.compiler.passes import run_pipeline
 
 NAME = "fuse_kernels"
 

@@ -5,8 +5,8 @@ from seed_models import SEED_MODELS, seed_model_agrees
 from pass_helpers import apply_pass, outputs_agree
 
 import graphnet
-from compiler import VerifyError, trace
-from compiler.passes import BY_NAME, run_pipeline
+from graphnet.compiler import VerifyError, trace
+from graphnet.compiler.passes import BY_NAME, run_pipeline
 
 NAME = "shape_propagation"
 
