@@ -9,10 +9,11 @@ lowered as two functions:
     prologue(state arrays it reads)           -> hoisted values
     main(other inputs, hoisted values)        -> outputs
 
-The runtime caches the prologue's results against the identity of the state arrays they were
-computed from. JAX arrays are immutable and every in-place update (an optimizer step,
-`load_state_dict`, `p.data.mul_()`) gives a tensor a new array, so "same arrays" means "same
-values". Only graphs that write no state and take no gradient are split; see `split`.
+The runtime (graphnet/runtime/hoist_cache.py) caches the prologue's results against the
+identity of the state arrays they were computed from. JAX arrays are immutable and every
+in-place update (an optimizer step, `load_state_dict`, `p.data.mul_()`) gives a tensor a new
+array, so "same arrays" means "same values". Only graphs that write no state and take no
+gradient are split; see `split`.
 
 Checked programs (compiler/checks.py) keep their program checks across the cut: the
 prologue's check rows travel to the main program as one more hoisted value, so a bad value in
@@ -21,7 +22,6 @@ order. (Checks of the inputs run on the host before either function.)"""
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import jax.numpy as jnp
@@ -100,25 +100,6 @@ def split(graph: Graph, pure: bool) -> Split | None:
         main_inputs=[i for i, v in enumerate(graph.inputs) if v in read_by_rest],
         hoisted=[v for v in produced if v in read_by_rest],
         prologue_nodes=hoist, main_nodes=rest, graph=graph)
-
-
-class HoistCache:
-    """The last prologue results, valid while the state arrays are the very same objects.
-    Weak references: holding the arrays would keep a training step from donating them."""
-
-    def __init__(self, prologue):
-        self.prologue = prologue
-        self._refs: list | None = None     # None until the prologue first runs
-        self._values: tuple = ()
-        self.runs = 0
-
-    def values_for(self, arrays: list) -> tuple:
-        refs = self._refs
-        if refs is None or any(r() is not a for r, a in zip(refs, arrays, strict=True)):
-            self._values = self.prologue(*arrays)
-            self._refs = [weakref.ref(a) for a in arrays]
-            self.runs += 1
-        return self._values
 
 
 def describe(s: Split) -> str:

@@ -10,12 +10,13 @@ import jax
 from graphnet.compiler import TraceResult
 from graphnet.compiler.autodiff import while_loop_backward_message
 from graphnet.compiler.checks import failed_check, fill_created
-from graphnet.compiler.hoist import HoistCache, split
+from graphnet.compiler.hoist import split
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
+from .hoist_cache import HoistCache
 from .xla_timing import compile_timer
 
 

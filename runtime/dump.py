@@ -170,7 +170,7 @@ def dump(target: str, fmt: str = "text", batch: int = 128, train: bool = False) 
         raise DumpError(f"unknown format {fmt!r}; choose from {FORMATS}")
     fn, args = prepare(target, batch, train)
     if fmt in ("plan", "hlo"):
-        from graphnet.compiler.dumps import format_hlo_dump, format_plan_dump, hlo_dump, plan_dump
+        from .artifact_dumps import format_hlo_dump, format_plan_dump, hlo_dump, plan_dump
 
         # Traced, passed and lowered for these inputs, never run: a full-size model at a
         # large batch would cost a forward pass just to be printed.

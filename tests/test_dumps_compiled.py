@@ -4,8 +4,8 @@ analysis (`hlo_dump`), and graphnet's memory plan set against XLA's peak (`plan_
 from __future__ import annotations
 
 import graphnet
-from graphnet.compiler.dumps import format_plan_dump, hlo_dump, plan_dump
-from graphnet.compiler.dumps.hlo import normalize_cost
+from graphnet.runtime.artifact_dumps import format_plan_dump, hlo_dump, plan_dump
+from graphnet.runtime.artifact_dumps import normalize_cost
 from graphnet.runtime.dump import dump, prepare
 
 
