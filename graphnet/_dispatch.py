@@ -15,7 +15,7 @@ import jax
 import numpy as np
 from jax._src import util as jax_util  # clear_all_caches: see KernelCache.shrink
 
-from . import _autograd
+from . import _autograd, _errors
 from ._errors import ShapeError
 from ._ops import OPS
 from ._ops._checks import check_eagerly
@@ -255,12 +255,12 @@ def _edge(t: Tensor):
 
 
 def shape_error(op: str, args, attrs, err) -> ShapeError:
+    """A kernel refused its inputs (`err`): name the op call with its shapes and attributes."""
     shapes = ", ".join(str(list(a.shape)) if isinstance(a, Tensor) else repr(a) for a in args)
-    where = module_path()
-    prefix = f"{where}: " if where else ""
     detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return ShapeError(f"{prefix}{op}({shapes}{', ' if attrs else ''}"
-                      f"{', '.join(f'{k}={v}' for k, v in attrs.items())}) failed: {detail}")
+    return _errors.shape_error(f"{op}({shapes}{', ' if attrs else ''}"
+                               f"{', '.join(f'{k}={v}' for k, v in attrs.items())}) "
+                               f"failed: {detail}")
 
 
 def live_scalar(read, name: str):

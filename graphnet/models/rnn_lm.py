@@ -13,7 +13,7 @@ chunks (truncated backpropagation: pass `state` back in, detached).
 from __future__ import annotations
 
 from graphnet import nn
-from graphnet.nn._linear import shape_error
+from graphnet._errors import shape_error
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -38,6 +38,7 @@ class RNNLanguageModel(nn.Module):
     def forward(self, tokens, state=None):
         if tokens.dim() != 2:
             # NOTE: one sequence is tokens.unsqueeze(1), a batch of one
-            raise shape_error(self, "tokens [seq_len, batch]", tokens.shape)
+            raise shape_error(f"expected input tokens [seq_len, batch], got "
+                              f"{list(tokens.shape)}", module=self)
         output, state = self.rnn(self.embedding(tokens), state)
         return self.dense(output), state

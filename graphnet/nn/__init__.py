@@ -13,10 +13,12 @@ from ._conv import (
 from ._norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LocalResponseNorm
 from ._containers import ModuleDict, ModuleList, Sequential
 from ._linear import Flatten, Identity, Linear, Unflatten
-from ._loss import CrossEntropyLoss, MSELoss, NLLLoss
+from ._loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+    SmoothL1Loss,
+)
 from ._module import Module
 from ._attention import Embedding, MultiheadAttention, TransformerEncoderLayer
-from ._loss_extra import BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss
 from ._rnn import GRU, LSTM, RNN, RNNBase
 from ._param_containers import ParameterDict, ParameterList
 

@@ -7,12 +7,13 @@ from typing import Callable
 
 from .. import _factories as fac
 from .._autograd import no_grad
+from .._errors import shape_error
 from .._tensor import Parameter
 from . import functional as F
 from . import init
 from ._activation import Dropout
 from .functional_seq import _multi_head_attention
-from ._linear import Linear, shape_error
+from ._linear import Linear
 from ._module import Module
 from ._norm import LayerNorm
 
@@ -134,8 +135,9 @@ class MultiheadAttention(Module):
     def _check(self, name: str, x) -> None:
         if x.dim() not in (2, 3) or x.shape[-1] != self.embed_dim:
             layout = "[N, L, {}]" if self.batch_first else "[L, N, {}]"
-            raise shape_error(self, f"{name} {layout.format(self.embed_dim)} or "
-                              f"[L, {self.embed_dim}] unbatched", x.shape)
+            raise shape_error(f"expected input {name} {layout.format(self.embed_dim)} or "
+                              f"[L, {self.embed_dim}] unbatched, got {list(x.shape)}",
+                              module=self)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
                 attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):
@@ -202,8 +204,9 @@ class TransformerEncoderLayer(Module):
         d_model = self.self_attn.embed_dim
         if src.dim() not in (2, 3) or src.shape[-1] != d_model:
             layout = "[N, L, {}]" if self.self_attn.batch_first else "[L, N, {}]"
-            raise shape_error(self, f"{layout.format(d_model)} or [L, {d_model}] unbatched "
-                              f"(d_model={d_model})", src.shape)
+            raise shape_error(f"expected input {layout.format(d_model)} or [L, {d_model}] "
+                              f"unbatched (d_model={d_model}), got {list(src.shape)}",
+                              module=self)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)

@@ -3,11 +3,10 @@ names, default init and reprs."""
 
 from __future__ import annotations
 
-
+from .._errors import shape_error
 from . import functional_conv as F
 from . import init
 from ._activation import Dropout
-from ._linear import shape_error
 from ._module import Module
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
@@ -23,8 +22,8 @@ def _check_input(module: Module, input, nd: int, channels=None) -> None:
     if ok and channels is not None:
         ok = input.shape[input.dim() - nd - 1] == channels
     if not ok:
-        raise shape_error(module, _expect("C" if channels is None else channels, nd),
-                          input.shape)
+        raise shape_error(f"expected input {_expect('C' if channels is None else channels, nd)}"
+                          f", got {list(input.shape)}", module=module)
 
 
 class _ConvNd(Module):

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-
 from .. import _dispatch
-from .._errors import ShapeError
+from .._errors import shape_error
 from .._tensor import Tensor
 from . import functional as F
 from . import init
 from ._module import Module
-
-
-def shape_error(module: Module, expected: str, got) -> ShapeError:
-    """'features.0 (Conv2d): expected input [N, 3, H, W], got [8, 1, 28, 28]'."""
-    path = _dispatch.module_path()
-    where = f"{path} ({type(module).__name__})" if path else type(module).__name__
-    return ShapeError(f"{where}: expected input {expected}, got {list(got)}")
 
 
 class Identity(Module):
@@ -43,7 +35,8 @@ class Linear(Module):
         if not isinstance(input, Tensor):
             raise _dispatch.non_tensor_error("linear", 0, input)
         if not input.shape or input.shape[-1] != self.in_features:
-            raise shape_error(self, f"[..., {self.in_features}]", input.shape)
+            raise shape_error(f"expected input [..., {self.in_features}], got "
+                              f"{list(input.shape)}", module=self)
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

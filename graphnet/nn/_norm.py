@@ -5,10 +5,10 @@ from __future__ import annotations
 from .. import _dtype as dt
 from .. import _factories as fac
 from .._autograd import no_grad
+from .._errors import shape_error
 from .._tensor import Parameter
 from . import functional_norm as F
 from . import init
-from ._linear import shape_error
 from ._module import Module
 
 
@@ -65,7 +65,8 @@ class _BatchNorm(Module):
 
     def forward(self, input):
         if input.dim() not in self._ndims or input.shape[1] != self.num_features:
-            raise shape_error(self, self._layout.format(C=self.num_features), input.shape)
+            raise shape_error(f"expected input {self._layout.format(C=self.num_features)}, "
+                              f"got {list(input.shape)}", module=self)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with no_grad():
@@ -126,7 +127,8 @@ class LayerNorm(Module):
     def forward(self, input):
         shape = self.normalized_shape
         if input.dim() < len(shape) or tuple(input.shape[input.dim() - len(shape):]) != shape:
-            raise shape_error(self, f"[*, {', '.join(map(str, shape))}]", input.shape)
+            raise shape_error(f"expected input [*, {', '.join(map(str, shape))}], got "
+                              f"{list(input.shape)}", module=self)
         return F.layer_norm(input, shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -155,7 +157,8 @@ class GroupNorm(Module):
 
     def forward(self, input):
         if input.dim() < 2 or input.shape[1] != self.num_channels:
-            raise shape_error(self, f"[N, {self.num_channels}, *]", input.shape)
+            raise shape_error(f"expected input [N, {self.num_channels}, *], got "
+                              f"{list(input.shape)}", module=self)
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -172,7 +175,8 @@ class LocalResponseNorm(Module):
 
     def forward(self, input):
         if input.dim() < 3:
-            raise shape_error(self, "[N, C, *] with at least one spatial dim", input.shape)
+            raise shape_error(f"expected input [N, C, *] with at least one spatial dim, got "
+                              f"{list(input.shape)}", module=self)
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:

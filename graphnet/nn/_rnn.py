@@ -10,15 +10,13 @@ import math
 import numbers
 import warnings
 
-from .. import _dispatch
 from .. import _factories as fac
 from .. import _math as M
 from .._dispatch import dispatch
-from .._errors import ShapeError
+from .._errors import shape_error
 from .._tensor import Parameter
 from . import functional as F
 from . import init
-from ._linear import shape_error
 from ._module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
@@ -84,7 +82,8 @@ class RNNBase(Module):
         expected = (layout.format(self.input_size) + f" or [L, {self.input_size}] unbatched "
                     f"(input_size={self.input_size})")
         if input.dim() not in (2, 3) or input.shape[-1] != self.input_size:
-            raise shape_error(self, expected, input.shape)
+            raise shape_error(f"expected input {expected}, got {list(input.shape)}",
+                              module=self)
         weight_dtype = self.weight_ih_l0.dtype
         if input.dtype != weight_dtype:
             raise ValueError(f"{type(self).__name__} input dtype ({input.dtype}) does not match "
@@ -97,7 +96,9 @@ class RNNBase(Module):
             return fac.zeros(full, dtype=dtype)
         expected = full if batched else (full[0], full[2])
         if tuple(hx.shape) != expected:
-            raise _state_error(self, name, expected, hx.shape)
+            raise shape_error(f"expected {name} of shape {list(expected)} (num_layers * "
+                              f"num_directions, batch, hidden_size), got {list(hx.shape)}",
+                              module=self)
         return hx if batched else hx.unsqueeze(1)
 
     def _run(self, input, states: list, batched: bool):
@@ -143,13 +144,6 @@ class RNNBase(Module):
         if self.bidirectional is not False:
             s += f", bidirectional={self.bidirectional}"
         return s
-
-
-def _state_error(module, name: str, expected, got) -> ShapeError:
-    path = _dispatch.module_path()
-    where = f"{path} ({type(module).__name__})" if path else type(module).__name__
-    return ShapeError(f"{where}: expected {name} of shape {list(expected)} (num_layers * "
-                      f"num_directions, batch, hidden_size), got {list(got)}")
 
 
 class _SingleState(RNNBase):

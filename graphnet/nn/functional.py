@@ -6,7 +6,6 @@ from __future__ import annotations
 from .. import _math as M
 from .. import _random
 from .._dispatch import dispatch
-from .._errors import ShapeError
 from .._tensor import Tensor
 
 
@@ -72,51 +71,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return _maybe_inplace(input, dispatch("dropout", input, _random.key(), p=float(p)), inplace)
 
 
-def _check_class_target(input: Tensor, target: Tensor, fn: str) -> None:
-    if target.dtype.is_floating_point:
-        raise TypeError(
-            f"{fn}: target has dtype {target.dtype} and shape {list(target.shape)}; class-index "
-            f"targets must be integers (graphnet.int64), e.g. `target.long()`. Float targets are "
-            f"accepted only as class probabilities with the input's shape {list(input.shape)}.")
-    expected = (input.shape[0],) + tuple(input.shape[2:]) if input.dim() > 1 else ()
-    if tuple(target.shape) != expected:
-        raise ShapeError(f"{fn}: input of shape {list(input.shape)} needs a target of shape "
-                         f"{list(expected)}, got {list(target.shape)}")
-
-
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                  size_average=None, ignore_index: int = -100, reduce=None,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Log-softmax over dim 1 and negative log-likelihood, PyTorch's options included."""
-    if input.dim() == 1:  # unbatched: [C] with a scalar target
-        return cross_entropy(input.unsqueeze(0), target.reshape(1), weight, None, ignore_index,
-                             None, reduction, label_smoothing).reshape(()) \
-            if reduction != "none" else cross_entropy(input.unsqueeze(0), target.reshape(1),
-                                                      weight, None, ignore_index, None,
-                                                      reduction, label_smoothing)[0]
-    probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
-    if not probs:
-        _check_class_target(input, target, "cross_entropy")
-    args = (input, target) if weight is None else (input, target, weight)
-    return dispatch("cross_entropy", *args, ignore_index=ignore_index, reduction=reduction,
-                    label_smoothing=float(label_smoothing), probs_target=probs)
-
-
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
-    _check_class_target(input, target, "nll_loss")
-    args = (input, target) if weight is None else (input, target, weight)
-    return dispatch("nll_loss", *args, ignore_index=ignore_index, reduction=reduction)
-
-
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-             reduction: str = "mean") -> Tensor:
-    if tuple(input.shape) != tuple(target.shape):
-        raise ShapeError(f"mse_loss: input {list(input.shape)} and target "
-                         f"{list(target.shape)} must have the same shape")
-    return dispatch("mse_loss", input, target, reduction=reduction)
-
-
+from .functional_loss import *  # noqa: E402,F401,F403
 from .functional_seq import *  # noqa: E402,F401,F403
 from .functional_conv import *  # noqa: E402,F401,F403
 from .functional_norm import *  # noqa: E402,F401,F403

@@ -1,16 +1,16 @@
 """Functional convolution, pooling and channel dropout (`F.conv2d`, `F.max_pool2d`,
 `F.dropout2d` ...): the layers over [N, C, *spatial] feature maps, with PyTorch's signatures.
 Each validates its arguments (PyTorch's rules, our messages), resolves them to static attributes
-and dispatches one op. The argument helpers `_error` and `_tuple` are shared with
-`functional_norm.py`; `nn/_conv.py` builds its modules on the private helpers here."""
+and dispatches one op. The argument helper `_tuple` is shared with `functional_norm.py`;
+`nn/_conv.py` builds its modules on the private helpers here."""
 
 from __future__ import annotations
 
 import warnings
 
-from .. import _dispatch, _random
+from .. import _random
 from .._dispatch import dispatch
-from .._errors import ShapeError
+from .._errors import shape_error
 from .._ops.conv import pool_out_size
 from .._tensor import Tensor
 
@@ -19,11 +19,6 @@ __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "dropout1d", "dropout2d",
 ]
-
-
-def _error(fn: str, message: str) -> ShapeError:
-    path = _dispatch.module_path()
-    return ShapeError(f"{path + ': ' if path else ''}{fn}: {message}")
 
 
 def _tuple(value, n: int, name: str) -> tuple:
@@ -40,8 +35,8 @@ def _tuple(value, n: int, name: str) -> tuple:
 
 def _check_dims(fn: str, input: Tensor, nd: int) -> None:
     if input.dim() not in (nd + 1, nd + 2):
-        raise _error(fn, f"expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input, got "
-                         f"input of shape {list(input.shape)}")
+        raise shape_error(f"{fn}: expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input, "
+                          f"got input of shape {list(input.shape)}")
 
 
 # ---- convolution -------------------------------------------------------------------------
@@ -64,9 +59,9 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
     unbatched = input.dim() == nd + 1
     x = input.unsqueeze(0) if unbatched else input
     if weight.dim() != nd + 2 or x.shape[1] != weight.shape[1] * groups:
-        raise _error(fn, f"weight of shape {list(weight.shape)} with groups={groups} expects "
-                         f"input [N, {weight.shape[1] * groups}, ...], got input of shape "
-                         f"{list(input.shape)}")
+        raise shape_error(f"{fn}: weight of shape {list(weight.shape)} with groups={groups} "
+                          f"expects input [N, {weight.shape[1] * groups}, ...], got input of "
+                          f"shape {list(input.shape)}")
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     pads = _conv_padding(padding, tuple(weight.shape[2:]), stride, dilation, nd)
     args = (x, weight) if bias is None else (x, weight, bias)
@@ -109,9 +104,9 @@ def _pool_attrs(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     out = tuple(pool_out_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation, strict=True))
     if any(o < 1 for o in out):
-        raise _error(fn, f"input of shape {list(input.shape)} is too small for "
-                         f"kernel_size={kernel}, padding={padding}, dilation={dilation}: the "
-                         f"output would be {list(out)}")
+        raise shape_error(f"{fn}: input of shape {list(input.shape)} is too small for "
+                          f"kernel_size={kernel}, padding={padding}, dilation={dilation}: the "
+                          f"output would be {list(out)}")
     return dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dilation,
                 ceil_mode=bool(ceil_mode))
 
@@ -173,7 +168,8 @@ def _adaptive_size(fn, nd, input, output_size) -> tuple:
         raise ValueError(f"{fn}: output_size must have {nd} entries, got {output_size}")
     sizes = tuple(n if s is None else int(s) for n, s in zip(spatial, sizes, strict=True))
     if any(n < 1 for n in spatial) or any(s < 1 for s in sizes):
-        raise _error(fn, f"cannot pool input of shape {list(input.shape)} to {list(sizes)}")
+        raise shape_error(f"{fn}: cannot pool input of shape {list(input.shape)} to "
+                          f"{list(sizes)}")
     return sizes
 
 
@@ -217,8 +213,8 @@ def _channel_dropout(input, p, training, inplace, unbatched=False) -> Tensor:
 def dropout1d(input, p=0.5, training=True, inplace=False) -> Tensor:
     """Zero whole channels of [N, C, L] (or unbatched [C, L]) with probability p."""
     if input.dim() not in (2, 3):
-        raise _error("dropout1d", f"expected input [N, C, L] or [C, L], got "
-                                  f"{list(input.shape)}")
+        raise shape_error(f"dropout1d: expected input [N, C, L] or [C, L], got "
+                          f"{list(input.shape)}")
     return _channel_dropout(input, p, training, inplace, unbatched=input.dim() == 2)
 
 

@@ -9,8 +9,9 @@ from .. import _dtype as dt
 from .. import _factories as fac
 from .._autograd import no_grad
 from .._dispatch import dispatch
+from .._errors import shape_error
 from .._tensor import Tensor
-from .functional_conv import _error, _tuple
+from .functional_conv import _tuple
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "local_response_norm", "normalize", "interpolate",
@@ -34,13 +35,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     >>> y = F.batch_norm(graphnet.randn(8, 3, 4, 4), mean, var, training=True)  # updates both
     """
     if input.dim() < 2:
-        raise _error("batch_norm", f"expected input [N, C, ...], got {list(input.shape)}")
+        raise shape_error(f"batch_norm: expected input [N, C, ...], got {list(input.shape)}")
     channels = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != channels:
-            raise _error("batch_norm", f"{name} has {t.numel()} elements but input of shape "
-                                       f"{list(input.shape)} has {channels} channels")
+            raise shape_error(f"batch_norm: {name} has {t.numel()} elements but input of "
+                              f"shape {list(input.shape)} has {channels} channels")
     params, flags = _affine_args(weight, bias)
     if not training:
         if running_mean is None or running_var is None:
@@ -63,8 +64,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
     shape = _tuple(normalized_shape, 1, "normalized_shape") \
         if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.dim() - len(shape):]) != shape or input.dim() < len(shape):
-        raise _error("layer_norm", f"normalized_shape={list(shape)} expects input "
-                                   f"[*, {', '.join(map(str, shape))}], got {list(input.shape)}")
+        raise shape_error(f"layer_norm: normalized_shape={list(shape)} expects input "
+                          f"[*, {', '.join(map(str, shape))}], got {list(input.shape)}")
     params, flags = _affine_args(weight, bias)
     return dispatch("layer_norm", input, *params, normalized_ndim=len(shape), eps=float(eps),
                     **flags)
@@ -72,8 +73,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:
     if input.dim() < 2 or input.shape[1] % num_groups:
-        raise _error("group_norm", f"expected input [N, C, *] with C divisible by "
-                                   f"num_groups={num_groups}, got {list(input.shape)}")
+        raise shape_error(f"group_norm: expected input [N, C, *] with C divisible by "
+                          f"num_groups={num_groups}, got {list(input.shape)}")
     params, flags = _affine_args(weight, bias)
     return dispatch("group_norm", input, *params, num_groups=int(num_groups), eps=float(eps),
                     **flags)
@@ -81,8 +82,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0) -> Tensor:
     if input.dim() < 3:
-        raise _error("local_response_norm", f"expected 3D or higher dimensional input, got "
-                                            f"{list(input.shape)}")
+        raise shape_error(f"local_response_norm: expected 3D or higher dimensional input, got "
+                          f"{list(input.shape)}")
     return dispatch("local_response_norm", input, size=int(size), alpha=float(alpha),
                     beta=float(beta), k=float(k))
 
@@ -111,9 +112,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"interpolate: mode={mode!r}, antialias={antialias} is not "
                                   f"supported; use one of {sorted(_MODES)} without antialias")
     if _MODE_DIMS.get(mode, input.dim()) != input.dim() or input.dim() < 3:
-        raise _error("interpolate", f"mode={mode!r} needs a "
-                                    f"{_MODE_DIMS.get(mode, '3D-5')}D input, got "
-                                    f"{list(input.shape)}")
+        raise shape_error(f"interpolate: mode={mode!r} needs a "
+                          f"{_MODE_DIMS.get(mode, '3D-5')}D input, got {list(input.shape)}")
     if align_corners is not None and _MODES[mode] != "linear":
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -152,8 +152,8 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
         for n, (lo, hi) in zip(input.shape, pairs, strict=True):
             limit = n - 1 if mode == "reflect" else (n if mode == "circular" else float("inf"))
             if min(lo, hi) < 0 or max(lo, hi) > limit or (n == 0 and lo + hi):
-                raise _error("pad", f"mode={mode!r} padding {tuple(pad)} does not fit input "
-                                    f"of shape {list(input.shape)}")
+                raise shape_error(f"pad: mode={mode!r} padding {tuple(pad)} does not fit "
+                                  f"input of shape {list(input.shape)}")
     return dispatch("pad", input, pads=tuple(pairs), mode=mode,
                     value=0.0 if value is None else value)
 

@@ -1,55 +1,20 @@
-"""The rest of `graphnet.nn.functional`: embedding, attention and the losses beyond
-cross-entropy/MSE. Re-exported by `functional.py`, so users write `F.kl_div`, `F.embedding` ..."""
+"""The sequence functions of `graphnet.nn.functional`: embedding and attention. Re-exported by
+`functional.py`, so users write `F.embedding`, `F.scaled_dot_product_attention` ..."""
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import jax
 
-from .. import _dispatch
 from .. import _factories as fac
 from .. import _math as M
 from .. import _random
 from .._dispatch import dispatch
-from .._errors import ShapeError
+from .._errors import shape_error
 from .._tensor import Tensor
 
-__all__ = [
-    "embedding", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "kl_div", "scaled_dot_product_attention",
-    "multi_head_attention_forward",
-]
-
-
-def legacy_reduction(size_average, reduce, reduction: str) -> str:
-    """PyTorch's deprecated `size_average`/`reduce` flags win over `reduction` when given."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    return ("mean" if size_average else "sum") if reduce else "none"
-
-
-def _reduction(size_average, reduce, reduction: str, allowed=("none", "mean", "sum")) -> str:
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    if reduction not in allowed:
-        raise ValueError(f"{reduction} is not a valid value for reduction; use one of {allowed}")
-    return reduction
-
-
-def _error(message: str) -> ShapeError:
-    path = _dispatch.module_path()
-    return ShapeError(f"{path + ': ' if path else ''}{message}")
-
-
-def _same_shape(fn: str, input: Tensor, target: Tensor) -> None:
-    # NOTE: PyTorch broadcasts mismatched shapes with a warning; that is nearly always a bug
-    # (a [N, 1] prediction against an [N] target), so graphnet refuses it.
-    if tuple(input.shape) != tuple(target.shape):
-        raise _error(f"{fn}: input {list(input.shape)} and target {list(target.shape)} must "
-                     f"have the same shape; reshape one, e.g. `target.view_as(input)`")
+__all__ = ["embedding", "scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
@@ -80,77 +45,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
             raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for "
                              f"{num} embeddings")
     return dispatch("embedding", weight, input, padding_idx=padding_idx)
-
-
-def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
-    """mean/sum/none of |input - target|."""
-    _same_shape("l1_loss", input, target)
-    return dispatch("l1_loss", input, target, reduction=_reduction(size_average, reduce, reduction))
-
-
-def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
-    """Quadratic for |input - target| < beta, linear beyond (L1 when beta = 0)."""
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
-    _same_shape("smooth_l1_loss", input, target)
-    return dispatch("smooth_l1_loss", input, target, beta=float(beta),
-                    reduction=_reduction(size_average, reduce, reduction))
-
-
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
-               delta: float = 1.0) -> Tensor:
-    """Quadratic for |input - target| < delta, delta-scaled linear beyond."""
-    if delta <= 0:
-        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
-    _same_shape("huber_loss", input, target)
-    return dispatch("huber_loss", input, target, delta=float(delta),
-                    reduction=_reduction(None, None, reduction))
-
-
-def _float_target(fn: str, input: Tensor, target: Tensor) -> None:
-    if not target.dtype.is_floating_point:
-        raise TypeError(f"{fn}: target has dtype {target.dtype}; it holds probabilities, so it "
-                        f"must be floating point like the input ({input.dtype}): use "
-                        f"`target.float()`")
-    _same_shape(fn, input, target)
-
-
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """BCE on probabilities `input` in [0, 1] against float targets of the same shape."""
-    _float_target("binary_cross_entropy", input, target)
-    reduction = _reduction(size_average, reduce, reduction)
-    args = (input, target) if weight is None else (input, target, weight)
-    return dispatch("binary_cross_entropy", *args, reduction=reduction)
-
-
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     weight: Tensor | None = None, size_average=None,
-                                     reduce=None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
-    """Sigmoid + BCE in one numerically stable op; `pos_weight` weighs positive targets."""
-    _float_target("binary_cross_entropy_with_logits", input, target)
-    reduction = _reduction(size_average, reduce, reduction)
-    extra = [t for t in (weight, pos_weight) if t is not None]
-    return dispatch("binary_cross_entropy_with_logits", input, target, *extra,
-                    has_weight=weight is not None, has_pos_weight=pos_weight is not None,
-                    reduction=reduction)
-
-
-def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
-           reduction: str = "mean", log_target: bool = False) -> Tensor:
-    """KL(target || exp(input)) pointwise; `input` holds log-probabilities. Use
-    reduction='batchmean' for the mathematical KL divergence of a batch."""
-    _same_shape("kl_div", input, target)
-    reduction = _reduction(size_average, reduce, reduction,
-                           allowed=("none", "mean", "sum", "batchmean"))
-    if reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
-                      "support size. 'batchmean' divides only by the batch size, and aligns with "
-                      "the KL div math definition.", stacklevel=2)
-    return dispatch("kl_div", input, target, reduction=reduction, log_target=bool(log_target))
 
 
 # ---- attention --------------------------------------------------------------------------------
@@ -201,12 +95,13 @@ def _merged_mask(attn_mask, key_padding_mask, n, heads, tgt, src, dtype):
         elif attn_mask.dim() == 3 and tuple(attn_mask.shape) == (n * heads, tgt, src):
             merged = _additive_mask(attn_mask, dtype).reshape(n, heads, tgt, src)
         else:
-            raise _error(f"attn_mask has shape {list(attn_mask.shape)}; expected [{tgt}, {src}] "
-                         f"or [{n * heads}, {tgt}, {src}] (batch * num_heads, L, S)")
+            raise shape_error(f"attn_mask has shape {list(attn_mask.shape)}; expected "
+                              f"[{tgt}, {src}] or [{n * heads}, {tgt}, {src}] "
+                              f"(batch * num_heads, L, S)")
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (n, src):
-            raise _error(f"key_padding_mask has shape {list(key_padding_mask.shape)}; expected "
-                         f"[{n}, {src}] (batch, S)")
+            raise shape_error(f"key_padding_mask has shape {list(key_padding_mask.shape)}; "
+                              f"expected [{n}, {src}] (batch, S)")
         padding = _additive_mask(key_padding_mask, dtype).reshape(n, 1, 1, src)
         merged = padding if merged is None else merged + padding
     return merged
@@ -258,8 +153,9 @@ def _multi_head_attention(query, key, value, embed_dim, num_heads, in_proj_weigh
     src = key.shape[0]
     if query.shape[-1] != embed_dim or key.shape[-1] != embed_dim or \
             tuple(key.shape) != tuple(value.shape) or key.shape[1] != n:
-        raise _error(f"expected query [L, N, {embed_dim}] and key, value [S, N, {embed_dim}], "
-                     f"got {list(query.shape)}, {list(key.shape)}, {list(value.shape)}")
+        raise shape_error(f"expected query [L, N, {embed_dim}] and key, value "
+                          f"[S, N, {embed_dim}], got {list(query.shape)}, {list(key.shape)}, "
+                          f"{list(value.shape)}")
     head_dim = embed_dim // num_heads
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "

@@ -1,0 +1,175 @@
+"""Every functional loss (`F.cross_entropy`, `F.mse_loss`, `F.kl_div` ...) with PyTorch's
+signatures; re-exported by `functional.py`. Each checks its arguments with the shared helpers
+below (reduction, target dtype and shape) and dispatches one op from `graphnet/_ops/loss.py`."""
+
+from __future__ import annotations
+
+import warnings
+
+from .._dispatch import dispatch
+from .._errors import shape_error
+from .._tensor import Tensor
+
+__all__ = [
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+]
+
+
+# ---- shared argument checks -------------------------------------------------------------------
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated `size_average`/`reduce` flags win over `reduction` when given."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _reduction(size_average, reduce, reduction: str, allowed=("none", "mean", "sum")) -> str:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in allowed:
+        raise ValueError(f"{reduction} is not a valid value for reduction; use one of {allowed}")
+    return reduction
+
+
+def _same_shape(fn: str, input: Tensor, target: Tensor) -> None:
+    # NOTE: PyTorch broadcasts mismatched shapes with a warning; that is nearly always a bug
+    # (a [N, 1] prediction against an [N] target), so graphnet refuses it.
+    if tuple(input.shape) != tuple(target.shape):
+        raise shape_error(f"{fn}: input {list(input.shape)} and target {list(target.shape)} "
+                          f"must have the same shape; reshape one, e.g. `target.view_as(input)`")
+
+
+def _class_target(fn: str, input: Tensor, target: Tensor) -> None:
+    """Class indices: integers of the input's shape without its class axis 1."""
+    if target.dtype.is_floating_point:
+        raise TypeError(
+            f"{fn}: target has dtype {target.dtype} and shape {list(target.shape)}; class-index "
+            f"targets must be integers (graphnet.int64), e.g. `target.long()`. Float targets are "
+            f"accepted only as class probabilities with the input's shape {list(input.shape)}.")
+    expected = (input.shape[0],) + tuple(input.shape[2:]) if input.dim() > 1 else ()
+    if tuple(target.shape) != expected:
+        raise shape_error(f"{fn}: input of shape {list(input.shape)} needs a target of shape "
+                          f"{list(expected)}, got {list(target.shape)}")
+
+
+def _float_target(fn: str, input: Tensor, target: Tensor) -> None:
+    """Probabilities: floats of the input's shape."""
+    if not target.dtype.is_floating_point:
+        raise TypeError(f"{fn}: target has dtype {target.dtype}; it holds probabilities, so it "
+                        f"must be floating point like the input ({input.dtype}): use "
+                        f"`target.float()`")
+    _same_shape(fn, input, target)
+
+
+def _with_weight(input: Tensor, target: Tensor, weight: Tensor | None) -> tuple:
+    return (input, target) if weight is None else (input, target, weight)
+
+
+# ---- classification ---------------------------------------------------------------------------
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Log-softmax over dim 1 and negative log-likelihood, PyTorch's options included.
+
+    `target` holds class indices ([N] int64 for input [N, C]) or class probabilities (floats of
+    the input's shape).
+
+    >>> F.cross_entropy(graphnet.zeros(2, 4), graphnet.tensor([1, 3]))   # log(4)
+    tensor(1.3863)
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if input.dim() == 1:  # unbatched: [C] with a scalar target
+        loss = cross_entropy(input.unsqueeze(0), target.reshape(1), weight,
+                             ignore_index=ignore_index, reduction=reduction,
+                             label_smoothing=label_smoothing)
+        return loss[0] if reduction == "none" else loss.reshape(())
+    probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
+    if not probs:
+        _class_target("cross_entropy", input, target)
+    return dispatch("cross_entropy", *_with_weight(input, target, weight),
+                    ignore_index=ignore_index, reduction=reduction,
+                    label_smoothing=float(label_smoothing), probs_target=probs)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices; `input` holds log-probabilities [N, C, ...]."""
+    _class_target("nll_loss", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    return dispatch("nll_loss", *_with_weight(input, target, weight), ignore_index=ignore_index,
+                    reduction=reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """BCE on probabilities `input` in [0, 1] against float targets of the same shape."""
+    _float_target("binary_cross_entropy", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    return dispatch("binary_cross_entropy", *_with_weight(input, target, weight),
+                    reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid + BCE in one numerically stable op; `pos_weight` weighs positive targets."""
+    _float_target("binary_cross_entropy_with_logits", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    extra = [t for t in (weight, pos_weight) if t is not None]
+    return dispatch("binary_cross_entropy_with_logits", input, target, *extra,
+                    has_weight=weight is not None, has_pos_weight=pos_weight is not None,
+                    reduction=reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise; `input` holds log-probabilities. Use
+    reduction='batchmean' for the mathematical KL divergence of a batch."""
+    _same_shape("kl_div", input, target)
+    reduction = _reduction(size_average, reduce, reduction,
+                           allowed=("none", "mean", "sum", "batchmean"))
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size. 'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.", stacklevel=2)
+    return dispatch("kl_div", input, target, reduction=reduction, log_target=bool(log_target))
+
+
+# ---- regression -------------------------------------------------------------------------------
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    """mean/sum/none of (input - target)^2."""
+    _same_shape("mse_loss", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    return dispatch("mse_loss", input, target, reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
+    """mean/sum/none of |input - target|."""
+    _same_shape("l1_loss", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    return dispatch("l1_loss", input, target, reduction=reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Quadratic for |input - target| < beta, linear beyond (L1 when beta = 0)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    _same_shape("smooth_l1_loss", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    return dispatch("smooth_l1_loss", input, target, beta=float(beta), reduction=reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """Quadratic for |input - target| < delta, delta-scaled linear beyond."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    _same_shape("huber_loss", input, target)
+    reduction = _reduction(None, None, reduction)
+    return dispatch("huber_loss", input, target, delta=float(delta), reduction=reduction)
