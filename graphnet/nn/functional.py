@@ -1,5 +1,10 @@
 """`graphnet.nn.functional`: stateless layer functions (`F.relu`, `F.linear`,
-`F.cross_entropy` ...). Each is a dispatch of one op from the op table."""
+`F.cross_entropy` ...). Each is a dispatch of one op from the op table.
+
+This file holds the linear and activation functions and re-exports the rest, one file per
+family: losses (`functional_loss.py`), embedding and attention (`functional_seq.py`),
+convolution and pooling (`functional_conv.py`), normalisation and resizing
+(`functional_norm.py`)."""
 
 from __future__ import annotations
 

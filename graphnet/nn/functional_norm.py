@@ -1,7 +1,7 @@
 """Functional normalisation (`F.batch_norm`, `F.layer_norm`, `F.group_norm`, `F.normalize`
 ...) and the shape-changing helpers `F.interpolate`, `F.pad` and `F.one_hot`, with PyTorch's
-signatures. Like `functional_conv.py` (whose argument helpers this module uses), each validates
-its arguments, resolves them to static attributes and dispatches one op."""
+signatures. Like `functional_conv.py` (whose `_tuple` this module uses), each validates its
+arguments, resolves them to static attributes and dispatches one op."""
 
 from __future__ import annotations
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import jax
-
 from .. import _factories as fac
 from .. import _math as M
 from .. import _random
@@ -36,14 +34,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         if not -num <= padding_idx < num:
             raise ValueError(f"padding_idx {padding_idx} must be within num_embeddings ({num})")
         padding_idx %= num
-    value = input._value
-    if isinstance(value, jax.Array) and value.size:
-        # Eagerly, check the range like PyTorch does (a traced graph cannot; out-of-range rows
-        # read as NaN there). Negative indices are errors, not counted from the end.
-        lo, hi = int(value.min()), int(value.max())
-        if lo < 0 or hi >= num:
-            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for "
-                             f"{num} embeddings")
+    # NOTE: the op's value check refuses out-of-range rows (negative ones too) with PyTorch's
+    # IndexError, eagerly and in compiled programs (graphnet/_ops/sequence.py).
     return dispatch("embedding", weight, input, padding_idx=padding_idx)
 
 
