@@ -22,12 +22,12 @@ def _check_input(module: Module, input, nd: int, channels=None) -> None:
     if ok and channels is not None:
         ok = input.shape[input.dim() - nd - 1] == channels
     if not ok:
-        raise shape_error(f"expected input {_expect('C' if channels is None else channels, nd)}"
-                          f", got {list(input.shape)}", module=module)
+        expected = _expect("C" if channels is None else channels, nd)
+        raise shape_error(f"expected input {expected}, got {list(input.shape)}", module=module)
 
 
 class _ConvNd(Module):
-    """Shared by Conv1d/2d/3d: weight [out, in/groups, *kernel_size], optional bias [out]."""
+    """Shared by Conv1d and Conv2d: weight [out, in/groups, *kernel_size], optional bias [out]."""
 
     _nd = 0
 

@@ -98,7 +98,6 @@ class Module:
     to an attribute registers it."""
 
     training: bool
-    _version = 1
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
