@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._ops import OPS
+
 
 # The element types a gradient can flow through. Integer and bool tensors never require
 # grad (PyTorch refuses, and JAX's derivative of an integer is a zero-sized float0).
@@ -103,18 +105,10 @@ def make_vjp(opdef, attrs: dict, needs: tuple):
     return vjp
 
 
-# PyTorch's grad_fn class names where they are not just the op name in CamelCase.
-_TORCH_BACKWARD = {"linear": "AddmmBackward0", "cross_entropy": "NllLossBackward0",
-                   "matmul": "MmBackward0", "getitem": "IndexBackward0",
-                   "reshape": "ViewBackward0", "amax": "MaxBackward1", "amin": "MinBackward1",
-                   "transpose": "TransposeBackward0", "index_put": "IndexPutBackward0",
-                   "cast": "ToCopyBackward0", "pow": "PowBackward0", "neg": "NegBackward0",
-                   "clone": "CloneBackward0"}
-
-
 def backward_name(op: str) -> str:
-    """`sum` -> `SumBackward0`, `log_softmax` -> `LogSoftmaxBackward0` (PyTorch's names)."""
-    return _TORCH_BACKWARD.get(op) or "".join(p.capitalize() for p in op.split("_")) + "Backward0"
+    """grad_fn's name for op `op`: PyTorch's class name, from the op table (`SumBackward0`,
+    `linear` -> `AddmmBackward0`)."""
+    return OPS[op].backward
 
 
 class TapeNode:

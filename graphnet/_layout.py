@@ -12,7 +12,8 @@ from ._tensor import Tensor
 
 __all__ = [
     "reshape", "flatten", "transpose", "t", "permute", "squeeze", "unsqueeze", "cat", "concat",
-    "concatenate", "stack", "split", "chunk", "narrow", "unbind", "gather", "flip", "tril", "triu",
+    "concatenate", "stack", "split", "chunk", "narrow", "unbind", "gather", "flip", "roll", "tril",
+    "triu",
 ]
 
 
@@ -112,6 +113,11 @@ def gather(input, dim, index):
 
 def flip(input, dims):
     return dispatch("flip", input, dims=_dims(dims))
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements along `dims` (wrapping around); with no dims, over the flattened tensor."""
+    return dispatch("roll", input, shifts=_dims(shifts), dims=_dims(dims))
 
 
 def tril(input, diagonal=0):

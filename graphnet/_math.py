@@ -5,11 +5,13 @@ Arithmetic, reductions and elementwise ops live here; the shape functions (`grap
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 
 from . import _dtype as dt
 from . import _layout
 from ._dispatch import dispatch
+from ._ops import OPS
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
 from ._tensor import Tensor
@@ -44,10 +46,6 @@ def sub(input, other, *, alpha=1):
     return _binary("sub", input, other if alpha == 1 else other * alpha)
 
 
-def mul(input, other):
-    return _binary("mul", input, other)
-
-
 def div(input, other, *, rounding_mode=None):
     if rounding_mode == "floor":
         return _binary("floor_divide", input, other)
@@ -63,19 +61,9 @@ def pow(input, exponent):
     return _binary("pow", input, exponent)
 
 
-def maximum(input, other):
-    return _binary("maximum", input, other)
-
-
-def minimum(input, other):
-    return _binary("minimum", input, other)
-
-
 def matmul(input, other):
     return dispatch("matmul", input, other)
 
-
-mm = bmm = mv = matmul
 
 
 def einsum(equation: str, *operands):
@@ -95,12 +83,10 @@ def masked_fill(input, mask, value):
 
 def clamp(input, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input if min is None else maximum(input, min)
-        return out if max is None else minimum(out, max)
+        out = input if min is None else _binary("maximum", input, min)
+        return out if max is None else _binary("minimum", out, max)
     return dispatch("clamp", input, min=min, max=max)
 
-
-clip = clamp
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -134,11 +120,11 @@ def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):
 
 def max(input, dim=None, keepdim=False):
     """`max(x)` the largest value; `max(x, dim)` (values, indices); `max(x, y)` elementwise."""
-    return _minmax("amax", "argmax", maximum, input, dim, keepdim)
+    return _minmax("amax", "argmax", functools.partial(_binary, "maximum"), input, dim, keepdim)
 
 
 def min(input, dim=None, keepdim=False):
-    return _minmax("amin", "argmin", minimum, input, dim, keepdim)
+    return _minmax("amin", "argmin", functools.partial(_binary, "minimum"), input, dim, keepdim)
 
 
 def amax(input, dim=None, keepdim=False):
@@ -196,8 +182,10 @@ def log_softmax(input, dim, dtype=None):
     return out if dtype is None else out.to(dtype)
 
 
-def cumsum(input, dim):
-    return dispatch("cumsum", input, dim=dim)
+def cumsum(input, dim, *, dtype=None):
+    if dtype is None and not _is_float(input):
+        dtype = dt.int64.np  # PyTorch sums integers and bools as int64, as in `sum`
+    return dispatch("cumsum", input, dim=dim, dtype=dt.to_np(dtype))
 
 
 def all(input, dim=None, keepdim=False):
@@ -208,31 +196,38 @@ def any(input, dim=None, keepdim=False):
     return dispatch("any", input, dim=dim, keepdim=keepdim)
 
 
-def _unary(name):
-    def fn(input):
-        return dispatch(name, input)
+def _bound(op):
+    """graphnet's function for an op whose entry says `bind="unary"` or `"binary"`: a plain
+    wrapper (binary ones with PyTorch's int + float promotion)."""
+    name = op.name
+    if op.bind == "unary":
+        def fn(input):
+            return dispatch(name, input)
+        fn.__doc__ = f"Elementwise `{name}` (op `{name}` in the op table)."
+    else:
+        assert op.bind == "binary", op.bind
 
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise `{name}` (op `{name}` in the op table)."
+        def fn(input, other):
+            return _binary(name, input, other)
+        fn.__doc__ = f"Elementwise `{name}` with broadcasting (op `{name}` in the op table)."
+    fn.__name__ = fn.__qualname__ = name
     return fn
 
 
-UNARY = ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
-         "erf", "log1p", "expm1", "square", "reciprocal", "log2", "exp2", "sign", "floor", "ceil",
-         "round", "trunc", "logical_not", "isnan", "isinf"]
-for _name in UNARY:
-    globals()[_name] = _unary(_name)
-negative = globals()["neg"]
-COMPARE = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "remainder",
-           "floor_divide", "atan2"]
-for _name in COMPARE:
-    globals()[_name] = (lambda n: lambda input, other: _binary(n, input, other))(_name)
-greater, less = globals()["gt"], globals()["lt"]
-greater_equal, less_equal = globals()["ge"], globals()["le"]
+# Hand-written functions above; the plain ones, and every alias (`negative`, `clip`, `mm`),
+# come from the op table.
+_BOUND = []
+for _op in OPS.values():
+    _own = [f for f in _op.functions if "." not in f]
+    if _op.bind is not None:
+        globals()[_own[0]] = _bound(_op)
+    if _own and _own[0] in globals() and _own[0] not in _layout.__all__:
+        for _alias in _own:
+            globals()[_alias] = globals()[_own[0]]
+        _BOUND += _own
 
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v)
            and getattr(_v, "__module__", None) == __name__
-           and _n not in ("namedtuple",)] + ["negative", "greater", "less", "greater_equal",
-                                              "less_equal", "mm", "bmm", "mv", "clip"] \
-    + _layout.__all__ + UNARY + COMPARE
+           and _n not in ("namedtuple",)] + _layout.__all__
+__all__ += [_n for _n in _BOUND if _n not in __all__]

@@ -6,6 +6,7 @@ from . import _dtype as dt
 from . import _factories as fac
 from . import _indexing
 from . import _math as M
+from ._ops import OPS
 from ._tensor import Tensor
 
 
@@ -69,6 +70,9 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
                                        float(a), float(b)))
 
 
+# Methods written here: operators, argument orders that differ from the function's, methods
+# that are no op's own (max, flatten, to ...). Every other method an op's table entry names
+# is the op's graphnet function, bound with the tensor as its first argument (see below).
 _METHODS = {
     "__add__": M.add, "__radd__": _rev(M.add), "__sub__": M.sub, "__rsub__": _rev(M.sub),
     "__mul__": M.mul, "__rmul__": _rev(M.mul), "__truediv__": M.div, "__rtruediv__": _rev(M.div),
@@ -80,19 +84,11 @@ _METHODS = {
     "__invert__": M.logical_not, "__getitem__": _indexing.getitem,
     "__setitem__": _indexing.setitem,
     "__pos__": lambda self: self,
-    "add": M.add, "sub": M.sub, "mul": M.mul, "div": M.div, "pow": M.pow, "matmul": M.matmul,
-    "mm": M.matmul, "bmm": M.matmul, "mv": M.matmul, "maximum": M.maximum,
-    "minimum": M.minimum, "clamp": M.clamp, "clip": M.clamp, "where": lambda self, c, o:
-    M.where(c, self, o), "sum": M.sum, "mean": M.mean, "prod": M.prod, "max": M.max,
-    "min": M.min, "amax": M.amax, "amin": M.amin, "argmax": M.argmax, "argmin": M.argmin,
-    "var": M.var, "std": M.std, "norm": M.norm, "logsumexp": M.logsumexp,
-    "softmax": M.softmax, "log_softmax": M.log_softmax, "cumsum": M.cumsum, "all": M.all,
-    "any": M.any, "reshape": M.reshape, "view": M.reshape, "flatten": M.flatten,
-    "transpose": M.transpose, "t": M.t, "permute": M.permute, "squeeze": M.squeeze,
-    "unsqueeze": M.unsqueeze, "split": M.split, "chunk": M.chunk, "narrow": M.narrow,
-    "unbind": M.unbind, "gather": M.gather, "flip": M.flip, "tril": M.tril, "triu": M.triu,
-    "masked_fill": M.masked_fill, "to": to, "expand": expand, "repeat": repeat,
-    "fill_": fill_, "zero_": zero_, "copy_": copy_, "normal_": normal_, "uniform_": uniform_,
+    "where": lambda self, c, o: M.where(c, self, o), "max": M.max, "min": M.min,
+    "flatten": M.flatten, "t": M.t, "split": M.split, "chunk": M.chunk, "narrow": M.narrow,
+    "unbind": M.unbind, "masked_fill": M.masked_fill, "to": to, "expand": expand,
+    "repeat": repeat, "fill_": fill_, "zero_": zero_, "copy_": copy_, "normal_": normal_,
+    "uniform_": uniform_,
     "view_as": lambda self, other: M.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: M.reshape(self, tuple(other.shape)),
     "expand_as": lambda self, other: expand(self, *other.shape),
@@ -109,24 +105,23 @@ _METHODS = {
     "mT": property(lambda self: M.transpose(self, -2, -1)),
     "T": property(lambda self: M.permute(self, *reversed(range(self.dim())))),
 }
-for _name in M.UNARY:
-    _METHODS[_name] = getattr(M, _name)
-for _name in M.COMPARE:
-    _METHODS[_name] = getattr(M, _name)
-_METHODS.update({"greater": M.gt, "less": M.lt, "negative": M.neg, "sigmoid": M.sigmoid,
-                 "relu": M.relu})
+for _op in OPS.values():
+    for _name in _op.methods:
+        if _name not in _METHODS:
+            _METHODS[_name] = getattr(M, _op.functions[0])
 
-# In-place forms: `x.add_(y)`, `x += y`, `x.t_()` ... compute out of place, then assign.
-_INPLACE = ["add", "sub", "mul", "div", "pow", "clamp", "clip", "masked_fill", "exp", "log",
-            "sqrt", "abs", "neg", "sigmoid", "tanh",
-            "relu", "floor", "ceil", "round", "sign", "reciprocal", "square", "maximum",
-            "minimum", "remainder", "fmod"]
-for _name in _INPLACE:
-    if _name in _METHODS:
-        _METHODS[_name + "_"] = _inplace(_METHODS[_name])
+# In-place forms: `x.add_(y)`, `x += y` ... compute out of place, then assign. The layout
+# ones (`x.t_()`, `x.squeeze_()`) change the shape, so they rebind the tensor instead.
+_REBINDING = {"t_", "transpose_", "squeeze_", "unsqueeze_"}
+for _op in OPS.values():
+    for _name in _op.inplace:
+        if _name not in _METHODS and _name not in _REBINDING:
+            _METHODS[_name] = _inplace(_METHODS[_name[:-1]])
+_METHODS["masked_fill_"] = _inplace(M.masked_fill)
 for _op, _name in [("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"),
                    ("div", "__itruediv__"), ("pow", "__ipow__"), ("matmul", "__imatmul__")]:
     _METHODS[_name] = _inplace(_METHODS[_op])
+
 
 def _reshaping_inplace(fn):
     def method(self, *args, **kwargs):
@@ -137,8 +132,8 @@ def _reshaping_inplace(fn):
     return method
 
 
-for _name in ["t", "transpose", "squeeze", "unsqueeze"]:
-    _METHODS[_name + "_"] = _reshaping_inplace(_METHODS[_name])
+for _name in _REBINDING:
+    _METHODS[_name] = _reshaping_inplace(_METHODS[_name[:-1]])
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -6,12 +6,12 @@
         linear = graphnet.nn.functional.linear(input, p_0_weight, p_0_bias)  # 0
         ...
 
-Arguments come in graph input order (args, captured state, scalars: what `lower(graph)`
-takes). Ops with a public graphnet function that records exactly that op call it (see
-public_names.py); the rest call `graphnet._dispatch.dispatch("op", ...)`. A `grad` node becomes
-a nested function holding the forward nodes it differentiates, passed to `run_grad`, which
-runs graphnet's eager autograd. Results: the returned values; when the graph also writes
-state, grads or new tensors, a second item maps role -> target -> value."""
+Arguments come in graph input order (args, captured state, scalars: what `lower(graph)` takes).
+Ops with a public graphnet function that records exactly that op call it (the op table's `dump`
+name, guarded in public_names.py); the rest call `graphnet._dispatch.dispatch("op", ...)`. A
+`grad` node becomes a nested function holding the forward nodes it differentiates, passed to
+`run_grad`, which runs graphnet's eager autograd. Results: the returned values; when the graph
+also writes state, grads or new tensors, a second item maps role -> target -> value."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Which public graphnet function a code dump may call for an op.
+"""Which public graphnet function a code dump may call for an op: the op table's `dump` name
+(`defop(..., dump=True)`), guarded here.
 
 An entry is used only when calling the function with the node's inputs (positionally) and its
 attributes (as keywords, minus `drop`) dispatches exactly that op with exactly those
@@ -12,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..ir import Node, Value
+from graphnet._ops import OPS
 
-F = "graphnet.nn.functional"
+from ..ir import Node, Value
 
 
 def _is_float(x) -> bool:
@@ -65,28 +66,27 @@ class Public:
     drop: tuple = ()                                # attributes the function derives itself
 
 
-UNARY = ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid", "erf",
-         "log1p", "expm1", "square", "reciprocal", "log2", "exp2", "sign", "floor", "ceil",
-         "round", "trunc", "logical_not", "isnan", "isinf"]
-BINARY = ["add", "sub", "mul", "pow", "maximum", "minimum", "atan2", "eq", "ne", "lt", "le",
-          "gt", "ge", "logical_and", "logical_or", "remainder", "floor_divide"]
-KEYWORD_ONLY = ["amax", "amin", "argmax", "argmin", "prod", "var", "std", "norm", "logsumexp",
-                "softmax", "log_softmax", "cumsum", "all", "any", "transpose", "squeeze",
-                "unsqueeze", "flip", "tril", "triu", "clamp", "matmul"]
-
-PUBLIC: dict[str, Public] = {
-    **{op: Public(f"graphnet.{op}") for op in UNARY + KEYWORD_ONLY},
-    **{op: Public(f"graphnet.{op}", _no_promotion) for op in BINARY},
-    "div": Public("graphnet.div", _true_division),
-    "where": Public("graphnet.where", _no_promotion),
-    "sum": Public("graphnet.sum", _float_or_typed),
-    "mean": Public("graphnet.mean", _float_or_typed),
-    **{op: Public(f"{F}.{op}") for op in ["linear", "relu", "relu6", "silu", "leaky_relu", "elu",
-                                          "gelu", "softplus", "hardtanh", "prelu"]},
-    "cross_entropy": Public(f"{F}.cross_entropy", _class_target, drop=("probs_target",)),
-    "nll_loss": Public(f"{F}.nll_loss", _class_target),
-    "mse_loss": Public(f"{F}.mse_loss", _same_shapes),
+# Guards for ops whose public function (the op table's `dump` name) adds work for some
+# inputs, and attributes the function derives itself.
+GUARDS: dict[str, tuple] = {   # op -> (when, drop)
+    **{op: (_no_promotion, ()) for op, entry in OPS.items() if entry.bind == "binary"},
+    "add": (_no_promotion, ()), "sub": (_no_promotion, ()), "pow": (_no_promotion, ()),
+    "where": (_no_promotion, ()),
+    "div": (_true_division, ()),
+    "sum": (_float_or_typed, ()), "mean": (_float_or_typed, ()), "cumsum": (_float_or_typed, ()),
+    "cross_entropy": (_class_target, ("probs_target",)),
+    "nll_loss": (_class_target, ()),
+    "mse_loss": (_same_shapes, ()),
 }
+
+
+def _public(op: str, path: str) -> Public:
+    when, drop = GUARDS.get(op, (None, ()))
+    return Public(f"graphnet.{path}", when, drop)
+
+
+PUBLIC: dict[str, Public] = {name: _public(name, entry.dump) for name, entry in OPS.items()
+                             if entry.dump is not None}
 
 
 def public_function(node: Node) -> Public | None:

@@ -1,7 +1,7 @@
 """Importing this package fills the op table."""
 
 from . import contract, loss, pointwise, random, reduce, shape  # noqa: F401  (registration)
-from . import loss_extra, sequence  # noqa: F401  (registration)
+from . import sequence  # noqa: F401  (registration)
 from . import constant  # noqa: F401  (registration: made by constant folding)
 from . import conv, norm  # noqa: F401  (registration)
 from . import control  # noqa: F401  (registration: cond / while_loop sub-graphs)

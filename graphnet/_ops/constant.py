@@ -43,6 +43,6 @@ class ConstantValue:
         return f"{kind} sha1:{hashlib.sha1(self.data).hexdigest()[:10]}"
 
 
-@defop("constant", "opaque", differentiable=False)
+@defop("constant", "opaque", differentiable=False, function=None, method=None)
 def constant(*, value: ConstantValue):
     return jnp.asarray(value.array())

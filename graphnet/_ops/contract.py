@@ -7,18 +7,20 @@ import jax.numpy as jnp
 from ._table import defop
 
 
-@defop("matmul", "contraction")
+@defop("matmul", "contraction", function=("matmul", "mm", "bmm", "mv"),
+       method=("matmul", "mm", "bmm", "mv"), dump=True, backward="MmBackward0")
 def matmul(a, b):
     return jnp.matmul(a, b)
 
 
-@defop("linear", "contraction", torch_name="torch.nn.functional.linear")
+@defop("linear", "contraction", function="nn.functional.linear", method=None, dump=True,
+       backward="AddmmBackward0")
 def linear(x, weight, bias=None):
     # PyTorch stores Linear weights as [out, in]; contract on the last axis of both.
     y = jnp.matmul(x, weight.T)
     return y if bias is None else y + bias
 
 
-@defop("einsum", "contraction")
+@defop("einsum", "contraction", method=None)
 def einsum(*operands, equation):
     return jnp.einsum(equation, *operands)

@@ -9,7 +9,7 @@ from jax import lax
 from ._table import defop
 
 
-@defop("cond", "opaque", n_outputs=0)
+@defop("cond", "opaque", n_outputs=0, method=None)
 def cond(pred, *args, true_branch, false_branch, n_true):
     def run_true(values):
         return tuple(true_branch(*values[:n_true]))
@@ -20,7 +20,7 @@ def cond(pred, *args, true_branch, false_branch, n_true):
     return lax.cond(pred.reshape(()).astype(bool), run_true, run_false, tuple(args))
 
 
-@defop("while_loop", "opaque", n_outputs=0)
+@defop("while_loop", "opaque", n_outputs=0, method=None)
 def while_loop(*args, cond_branch, body_branch, n_carry, n_cond):
     carry, cond_caps, body_caps = args[:n_carry], args[n_carry:n_carry + n_cond], \
         args[n_carry + n_cond:]

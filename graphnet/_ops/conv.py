@@ -27,7 +27,8 @@ MATMUL_CONV_MAX_OUTPUT = 64   # output positions per image (8x8 in 2-D)
 MATMUL_CONV_MAX_PATCH_ELEMENTS = 1 << 24   # 64 MiB of float32
 
 
-@defop("conv", "contraction", torch_name="torch.nn.functional.conv2d")
+@defop("conv", "contraction", method=None,
+       function=("nn.functional.conv2d", "nn.functional.conv1d", "nn.functional.conv3d"))
 def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
     """x [N, C_in, *spatial], weight [C_out, C_in/groups, *kernel]; padding: (lo, hi) pairs."""
     nd = weight.ndim - 2
@@ -133,7 +134,8 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
             jnp.take_along_axis(where, pick, axis=0)[0])
 
 
-@defop("max_pool", "reduction", torch_name="torch.nn.functional.max_pool2d")
+@defop("max_pool", "reduction", method=None,
+       function=("nn.functional.max_pool2d", "nn.functional.max_pool1d"))
 def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
     if any(d != 1 for d in dilation):
         return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
@@ -171,7 +173,7 @@ _max_pool_values.defvjp(_max_pool_values_fwd, _max_pool_values_bwd)
 
 
 @defop("max_pool_with_indices", "reduction", n_outputs=2,
-       torch_name="torch.nn.functional.max_pool2d_with_indices")
+       function=("nn.functional.max_pool2d", "nn.functional.max_pool1d"), method=None)
 def max_pool_with_indices(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
     return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
 
@@ -186,7 +188,8 @@ def _avg_divisor(n, k, s, p, out, count_include_pad):
     return np.minimum(end, n) - np.maximum(start, 0)
 
 
-@defop("avg_pool", "reduction", torch_name="torch.nn.functional.avg_pool2d")
+@defop("avg_pool", "reduction", method=None,
+       function=("nn.functional.avg_pool2d", "nn.functional.avg_pool1d"))
 def avg_pool(x, *, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True,
              divisor_override=None):
     nd = len(kernel_size)
@@ -222,7 +225,8 @@ def _gather_bins(x, axis: int, out: int):
 
 
 @defop("adaptive_avg_pool", "reduction",
-       torch_name="torch.nn.functional.adaptive_avg_pool2d")
+       function=("nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool1d"),
+       method=None)
 def adaptive_avg_pool(x, *, output_size):
     # An average over a rectangle is an average of averages, one axis at a time.
     nd = len(output_size)
@@ -250,19 +254,21 @@ def _adaptive_max_pool(x, output_size):
 
 
 @defop("adaptive_max_pool", "reduction",
-       torch_name="torch.nn.functional.adaptive_max_pool2d")
+       function=("nn.functional.adaptive_max_pool2d", "nn.functional.adaptive_max_pool1d"),
+       method=None)
 def adaptive_max_pool(x, *, output_size):
     return _adaptive_max_pool(x, output_size)[0]
 
 
 @defop("adaptive_max_pool_with_indices", "reduction", n_outputs=2,
-       torch_name="torch.nn.functional.adaptive_max_pool2d_with_indices")
+       function=("nn.functional.adaptive_max_pool2d", "nn.functional.adaptive_max_pool1d"),
+       method=None)
 def adaptive_max_pool_with_indices(x, *, output_size):
     return _adaptive_max_pool(x, output_size)
 
 
 @defop("local_response_norm", "reduction",
-       torch_name="torch.nn.functional.local_response_norm")
+       function="nn.functional.local_response_norm", method=None)
 def local_response_norm(x, *, size, alpha, beta, k):
     """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta; the window is
     zero-padded by size//2 before and (size-1)//2 after each channel, as in PyTorch."""
@@ -290,7 +296,7 @@ def _source_index(mode, n_in, n_out, scale, align_corners, dtype):
     return np.maximum(ratio * (dst + dtype(0.5)) - dtype(0.5), dtype(0))
 
 
-@defop("interpolate", "opaque", torch_name="torch.nn.functional.interpolate")
+@defop("interpolate", "opaque", function="nn.functional.interpolate", method=None)
 def interpolate(x, *, size, scales, mode, align_corners=False):
     """Resample the trailing len(size) axes. mode: nearest, nearest-exact or linear (the
     separable form of bilinear/trilinear)."""
@@ -317,7 +323,7 @@ def interpolate(x, *, size, scales, mode, align_corners=False):
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-@defop("pad", "broadcast", torch_name="torch.nn.functional.pad")
+@defop("pad", "broadcast", function="nn.functional.pad", method=None)
 def pad(x, *, pads, mode="constant", value=0.0):
     """pads: one (before, after) pair per axis of x. Negative constant padding crops."""
     if mode == "constant":

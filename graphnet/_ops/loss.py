@@ -1,4 +1,7 @@
-"""Loss kernels. Each is one op so the IR stays readable (one `cross_entropy` line, not ten)."""
+"""Loss kernels. Each is one op so the IR stays readable (one `cross_entropy` line, not ten):
+classification (cross-entropy, NLL, binary cross-entropy on probabilities and on logits, KL
+divergence) and regression (MSE, L1, smooth L1, Huber). PyTorch's formulas, `reduction` as an
+attribute."""
 
 from __future__ import annotations
 
@@ -30,8 +33,9 @@ CLASS_TARGETS = ValueCheck(
     _class_targets, lambda facts, **_: IndexError(f"Target {facts[0]} is out of bounds."))
 
 
-@defop("cross_entropy", "reduction", nondiff_inputs=(1, 2),
-       torch_name="torch.nn.functional.cross_entropy", check=CLASS_TARGETS)
+@defop("cross_entropy", "reduction", nondiff_inputs=(1, 2), check=CLASS_TARGETS,
+       function="nn.functional.cross_entropy", method=None, dump=True,
+       backward="NllLossBackward0")
 def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0, probs_target=False):
     """Class dim is 1 (PyTorch layout): logits [N, C, ...], integer target [N, ...]."""
@@ -55,7 +59,8 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
     return _reduce(nll, reduction, jnp.sum(w_t))
 
 
-@defop("nll_loss", "reduction", nondiff_inputs=(1, 2), check=CLASS_TARGETS)
+@defop("nll_loss", "reduction", nondiff_inputs=(1, 2), check=CLASS_TARGETS,
+       function="nn.functional.nll_loss", method=None, dump=True)
 def nll_loss(logp, target, weight=None, *, ignore_index=-100, reduction="mean"):
     n_classes = logp.shape[1]
     w = jnp.ones((n_classes,), logp.dtype) if weight is None else weight.astype(logp.dtype)
@@ -66,6 +71,91 @@ def nll_loss(logp, target, weight=None, *, ignore_index=-100, reduction="mean"):
     return _reduce(-picked * w_t, reduction, jnp.sum(w_t))
 
 
-@defop("mse_loss", "reduction")
+@defop("mse_loss", "reduction", function="nn.functional.mse_loss", method=None, dump=True)
 def mse_loss(x, y, *, reduction="mean"):
     return _reduce(jnp.square(x - y), reduction)
+
+
+def _abs(d):
+    # NOTE: d * sign(d) is |d| with PyTorch's gradient at 0 (sign(0) = 0); jnp.abs gives 1 there.
+    return d * jax.lax.stop_gradient(jnp.sign(d))
+
+
+@defop("l1_loss", "reduction", function="nn.functional.l1_loss", method=None)
+def l1_loss(x, y, *, reduction="mean"):
+    return _reduce(_abs(x - y), reduction)
+
+
+@defop("smooth_l1_loss", "reduction", function="nn.functional.smooth_l1_loss", method=None)
+def smooth_l1_loss(x, y, *, beta=1.0, reduction="mean"):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta; beta = 0 is the L1 loss."""
+    d = x - y
+    if beta == 0.0:  # the quadratic branch would divide by zero (NaN grads through `where`)
+        return _reduce(_abs(d), reduction)
+    a = _abs(d)
+    return _reduce(jnp.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+
+
+@defop("huber_loss", "reduction", function="nn.functional.huber_loss", method=None)
+def huber_loss(x, y, *, delta=1.0, reduction="mean"):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+    d = x - y
+    a = _abs(d)
+    return _reduce(jnp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+
+@jax.custom_jvp
+def _bce(p, y):
+    # NOTE: PyTorch clamps each log at -100 so that p = 0 or 1 gives a finite loss.
+    return -(y * jnp.maximum(jnp.log(p), -100.0) + (1.0 - y) * jnp.maximum(jnp.log1p(-p), -100.0))
+
+
+@_bce.defjvp
+def _bce_jvp(primals, tangents):
+    # PyTorch's own derivatives: d/dp = (p - y) / max(p (1 - p), 1e-12), d/dy = -logit(p).
+    # Autodiff of the clamped logs would give NaN at p = 0 or 1.
+    p, y = primals
+    dp, dy = tangents
+    d_p = (p - y) / jnp.maximum(p * (1.0 - p), 1e-12)
+    d_y = jnp.log1p(-p) - jnp.log(p)
+    return _bce(p, y), d_p * dp + d_y * dy
+
+
+@defop("binary_cross_entropy", "reduction", nondiff_inputs=(2,),
+       function="nn.functional.binary_cross_entropy", method=None)
+def binary_cross_entropy(p, y, *weight, reduction="mean"):
+    """p: probabilities in [0, 1]; y: targets of p's shape; optional weight broadcast to p."""
+    loss = _bce(p, y.astype(p.dtype))
+    return _reduce(loss * weight[0] if weight else loss, reduction)
+
+
+@defop("binary_cross_entropy_with_logits", "reduction", nondiff_inputs=(2, 3),
+       function="nn.functional.binary_cross_entropy_with_logits", method=None)
+def binary_cross_entropy_with_logits(x, y, *extra, has_weight=False, has_pos_weight=False,
+                                     reduction="mean"):
+    """Sigmoid + BCE in one stable formula: (1 - y) x + (1 + (pw - 1) y) softplus(-x).
+    `extra` is the weight (if `has_weight`) then pos_weight (if `has_pos_weight`)."""
+    extra = list(extra)
+    weight = extra.pop(0) if has_weight else None
+    pos_weight = extra.pop(0) if has_pos_weight else None
+    y = y.astype(x.dtype)
+    softplus_neg = -jax.nn.log_sigmoid(x)
+    if pos_weight is not None:
+        loss = (1.0 - y) * x + (1.0 + (pos_weight - 1.0) * y) * softplus_neg
+    else:
+        loss = (1.0 - y) * x + softplus_neg
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+@defop("kl_div", "reduction", function="nn.functional.kl_div", method=None)
+def kl_div(x, target, *, reduction="mean", log_target=False):
+    """x: log-probabilities. Pointwise target (log target - x), 0 where target is 0;
+    'batchmean' divides the sum by the batch size (x.shape[0])."""
+    if log_target:
+        loss = jnp.exp(target) * (target - x)
+    else:
+        loss = jax.scipy.special.xlogy(target, target) - target * x
+    if reduction == "batchmean":
+        total = jnp.sum(loss)
+        return total / x.shape[0] if x.ndim else total
+    return _reduce(loss, reduction)

@@ -26,7 +26,7 @@ def _channel_shape(x):
 
 
 @defop("batch_norm_train", "reduction", n_outputs=3,
-       torch_name="torch.nn.functional.batch_norm")
+       function="nn.functional.batch_norm", method=None)
 def batch_norm_train(x, *params, eps, has_weight=False, has_bias=False):
     """Normalise with the batch statistics of each channel (dim 1). Returns (y, batch mean,
     unbiased batch variance); the last two feed the running statistics and carry no grad."""
@@ -40,8 +40,8 @@ def batch_norm_train(x, *params, eps, has_weight=False, has_bias=False):
     return y, lax.stop_gradient(mean.reshape(-1)), lax.stop_gradient(unbiased)
 
 
-@defop("batch_norm_eval", "broadcast", nondiff_inputs=(1, 2),
-       torch_name="torch.nn.functional.batch_norm")
+@defop("batch_norm_eval", "broadcast", nondiff_inputs=(1, 2), function="nn.functional.batch_norm",
+       method=None)
 def batch_norm_eval(x, running_mean, running_var, *params, eps, has_weight=False,
                     has_bias=False):
     shape = _channel_shape(x)
@@ -49,7 +49,7 @@ def batch_norm_eval(x, running_mean, running_var, *params, eps, has_weight=False
     return _affine(y, params, has_weight, has_bias, shape)
 
 
-@defop("layer_norm", "reduction", torch_name="torch.nn.functional.layer_norm")
+@defop("layer_norm", "reduction", function="nn.functional.layer_norm", method=None)
 def layer_norm(x, *params, normalized_ndim, eps, has_weight=False, has_bias=False):
     axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
     mean = jnp.mean(x, axis=axes, keepdims=True)
@@ -59,7 +59,7 @@ def layer_norm(x, *params, normalized_ndim, eps, has_weight=False, has_bias=Fals
     return _affine(centred * lax.rsqrt(var + eps), params, has_weight, has_bias, shape)
 
 
-@defop("group_norm", "reduction", torch_name="torch.nn.functional.group_norm")
+@defop("group_norm", "reduction", function="nn.functional.group_norm", method=None)
 def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
     """Statistics over each group of C/num_groups channels and all spatial positions."""
     grouped = x.reshape(x.shape[0], num_groups, -1)
@@ -70,7 +70,7 @@ def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
     return _affine(y, params, has_weight, has_bias, _channel_shape(x))
 
 
-@defop("normalize", "reduction", torch_name="torch.nn.functional.normalize")
+@defop("normalize", "reduction", function="nn.functional.normalize", method=None)
 def normalize(x, *, p, dim, eps):
     """x / max(||x||_p, eps) along dim. The norm of an all-zero slice gets a zero gradient,
     as in PyTorch, instead of the NaN that d sqrt(0) would give."""
@@ -86,8 +86,8 @@ def normalize(x, *, p, dim, eps):
     return x / jnp.maximum(norm, eps)
 
 
-@defop("channel_dropout", "opaque", nondiff_inputs=(1,),
-       torch_name="torch.nn.functional.dropout2d")
+@defop("channel_dropout", "opaque", nondiff_inputs=(1,), method=None,
+       function=("nn.functional.dropout2d", "nn.functional.dropout1d"))
 def channel_dropout(x, key, *, p):
     """Zero whole channels: one Bernoulli draw per (sample, channel) of x [N, C, ...]."""
     mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)

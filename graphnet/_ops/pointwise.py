@@ -8,86 +8,106 @@ import jax.numpy as jnp
 from ._table import defop
 
 
-def _binary(name: str, fn, differentiable: bool = True):
-    defop(name, "broadcast", differentiable=differentiable)(fn)
+def _binary(name: str, fn, differentiable: bool = True, **names):
+    defop(name, "broadcast", differentiable=differentiable, dump=True, **names)(fn)
 
 
-_binary("add", jnp.add)
-_binary("sub", jnp.subtract)
-_binary("mul", jnp.multiply)
-_binary("div", jnp.true_divide)
-_binary("pow", jnp.power)
-_binary("maximum", jnp.maximum)
-_binary("minimum", jnp.minimum)
-_binary("atan2", jnp.arctan2)
-for _name, _fn in [("eq", jnp.equal), ("ne", jnp.not_equal), ("lt", jnp.less),
-                   ("le", jnp.less_equal), ("gt", jnp.greater), ("ge", jnp.greater_equal),
-                   ("logical_and", jnp.logical_and), ("logical_or", jnp.logical_or),
-                   ("floor_divide", jnp.floor_divide), ("remainder", jnp.remainder)]:
-    _binary(_name, _fn, differentiable=False)
+# NOTE: add, sub, div and pow have PyTorch's extra arguments (alpha, rounding_mode, exponent)
+# and are written by hand in _math.py; the others are generated (`bind="binary"`).
+_binary("add", jnp.add, inplace=True)
+_binary("sub", jnp.subtract, inplace=True)
+_binary("div", jnp.true_divide, inplace=True)
+_binary("pow", jnp.power, inplace=True, backward="PowBackward0")
+_binary("mul", jnp.multiply, inplace=True, bind="binary")
+_binary("maximum", jnp.maximum, inplace=True, bind="binary")
+_binary("minimum", jnp.minimum, inplace=True, bind="binary")
+_binary("atan2", jnp.arctan2, bind="binary")
+for _name, _fn, _alias in [("eq", jnp.equal, None), ("ne", jnp.not_equal, None),
+                           ("lt", jnp.less, "less"), ("le", jnp.less_equal, "less_equal"),
+                           ("gt", jnp.greater, "greater"), ("ge", jnp.greater_equal,
+                                                            "greater_equal"),
+                           ("logical_and", jnp.logical_and, None),
+                           ("logical_or", jnp.logical_or, None),
+                           ("floor_divide", jnp.floor_divide, None)]:
+    _names = (_name, _alias) if _alias else (_name,)
+    _binary(_name, _fn, differentiable=False, function=_names, method=_names, bind="binary")
+_binary("remainder", jnp.remainder, differentiable=False, inplace=True, bind="binary")
 
 
-@defop("where", "broadcast", nondiff_inputs=(0,))
+@defop("where", "broadcast", nondiff_inputs=(0,), dump=True)
 def where(cond, a, b):
     return jnp.where(cond, a, b)
 
 
-def _unary(name: str, fn, differentiable: bool = True):
-    defop(name, "elementwise", differentiable=differentiable)(fn)
+def _unary(name: str, fn, differentiable: bool = True, inplace: bool = False, **names):
+    names.setdefault("bind", "unary")
+    names.setdefault("dump", True)
+    defop(name, "elementwise", differentiable=differentiable, inplace=inplace, **names)(fn)
 
 
-for _name, _fn in [("neg", jnp.negative), ("exp", jnp.exp), ("log", jnp.log),
-                   ("sqrt", jnp.sqrt), ("rsqrt", jax.lax.rsqrt), ("abs", jnp.abs),
-                   ("sin", jnp.sin), ("cos", jnp.cos), ("tanh", jnp.tanh),
-                   ("sigmoid", jax.nn.sigmoid), ("relu", jax.nn.relu),
-                   ("relu6", jax.nn.relu6), ("silu", jax.nn.silu), ("erf", jax.scipy.special.erf),
-                   ("log1p", jnp.log1p), ("expm1", jnp.expm1), ("square", jnp.square),
-                   ("reciprocal", jnp.reciprocal), ("log2", jnp.log2), ("exp2", jnp.exp2)]:
+_unary("neg", jnp.negative, inplace=True, function=("neg", "negative"),
+       method=("neg", "negative"), backward="NegBackward0")
+_unary("relu", jax.nn.relu, inplace=True, function=("relu", "nn.functional.relu"),
+       dump="nn.functional.relu")
+_unary("sigmoid", jax.nn.sigmoid, inplace=True, function=("sigmoid", "nn.functional.sigmoid"))
+_unary("tanh", jnp.tanh, inplace=True, function=("tanh", "nn.functional.tanh"))
+for _name in ["relu6", "silu"]:   # only in nn.functional, written there
+    _unary(_name, getattr(jax.nn, _name), function=f"nn.functional.{_name}", method=None,
+           bind=None)
+for _name, _fn in [("exp", jnp.exp), ("log", jnp.log), ("sqrt", jnp.sqrt), ("abs", jnp.abs),
+                   ("square", jnp.square), ("reciprocal", jnp.reciprocal)]:
+    _unary(_name, _fn, inplace=True)
+for _name, _fn in [("rsqrt", jax.lax.rsqrt), ("sin", jnp.sin), ("cos", jnp.cos),
+                   ("erf", jax.scipy.special.erf), ("log1p", jnp.log1p), ("expm1", jnp.expm1),
+                   ("log2", jnp.log2), ("exp2", jnp.exp2)]:
     _unary(_name, _fn)
 for _name, _fn in [("sign", jnp.sign), ("floor", jnp.floor), ("ceil", jnp.ceil),
-                   ("round", jnp.round), ("trunc", jnp.trunc), ("logical_not", jnp.logical_not),
+                   ("round", jnp.round)]:
+    _unary(_name, _fn, differentiable=False, inplace=True)
+for _name, _fn in [("trunc", jnp.trunc), ("logical_not", jnp.logical_not),
                    ("isnan", jnp.isnan), ("isinf", jnp.isinf)]:
     _unary(_name, _fn, differentiable=False)
 
 
-@defop("clone", "elementwise")
+@defop("clone", "elementwise", function=None, backward="CloneBackward0")
 def clone(x):
     return jnp.array(x, copy=True)
 
 
-@defop("detach", "elementwise", differentiable=False)
+@defop("detach", "elementwise", differentiable=False, function=None, method=None)
 def detach(x):
     """Only in traced graphs: the point where `.detach()`, `no_grad()` or a frozen tensor cut a
     gradient that the graph's structure alone would let through (see compiler/autodiff.py)."""
     return jax.lax.stop_gradient(x)
 
 
-@defop("cast", "elementwise")
+@defop("cast", "elementwise", function=None, method="to", backward="ToCopyBackward0")
 def cast(x, *, dtype):
     return x.astype(dtype)
 
 
-@defop("clamp", "elementwise")
+@defop("clamp", "elementwise", function=("clamp", "clip"), method=("clamp", "clip"),
+       inplace=True, dump=True)
 def clamp(x, *, min=None, max=None):
     return jnp.clip(x, min, max)
 
 
-@defop("leaky_relu", "elementwise")
+@defop("leaky_relu", "elementwise", function="nn.functional.leaky_relu", method=None, dump=True)
 def leaky_relu(x, *, negative_slope=0.01):
     return jnp.where(x >= 0, x, x * negative_slope)
 
 
-@defop("elu", "elementwise")
+@defop("elu", "elementwise", function="nn.functional.elu", method=None, dump=True)
 def elu(x, *, alpha=1.0):
     return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0)))
 
 
-@defop("gelu", "elementwise")
+@defop("gelu", "elementwise", function="nn.functional.gelu", method=None, dump=True)
 def gelu(x, *, approximate="none"):
     return jax.nn.gelu(x, approximate=approximate == "tanh")
 
 
-@defop("softplus", "elementwise")
+@defop("softplus", "elementwise", function="nn.functional.softplus", method=None, dump=True)
 def softplus(x, *, beta=1.0, threshold=20.0):
     # PyTorch reverts to the identity above `threshold` for numerical stability.
     scaled = x * beta
@@ -95,12 +115,12 @@ def softplus(x, *, beta=1.0, threshold=20.0):
     return jnp.where(scaled > threshold, x, smooth)
 
 
-@defop("hardtanh", "elementwise")
+@defop("hardtanh", "elementwise", function="nn.functional.hardtanh", method=None, dump=True)
 def hardtanh(x, *, min_val=-1.0, max_val=1.0):
     return jnp.clip(x, min_val, max_val)
 
 
-@defop("prelu", "broadcast")
+@defop("prelu", "broadcast", function="nn.functional.prelu", method=None, dump=True)
 def prelu(x, weight):
     # weight has one entry per channel (dim 1) or a single entry for all channels
     if weight.size > 1 and x.ndim > 1:

@@ -13,7 +13,7 @@ def _key(data):
     return jax.random.wrap_key_data(data)
 
 
-@defop("rng_split", "opaque", n_outputs=2, differentiable=False)
+@defop("rng_split", "opaque", n_outputs=2, differentiable=False, function=None, method=None)
 def rng_split(state):
     """state -> (next state, a key for one random op); both raw uint32 key data."""
     new, sub = jax.random.split(_key(state))
@@ -22,37 +22,40 @@ def rng_split(state):
 
 # NOTE: bounds and moments are inputs, not attributes: layer init draws with a different bound
 # per fan-in, and as attributes each would compile a kernel of its own.
-@defop("uniform", "opaque", differentiable=False)
+@defop("uniform", "opaque", differentiable=False, function=("rand", "rand_like"),
+       method=None, inplace="uniform_")
 def uniform(key, low=0.0, high=1.0, *, shape, dtype):
     return jax.random.uniform(_key(key), shape, dtype, low, high)
 
 
-@defop("normal", "opaque", differentiable=False)
+@defop("normal", "opaque", differentiable=False, function=("normal", "randn", "randn_like"),
+       method=None, inplace="normal_")
 def normal(key, mean=0.0, std=1.0, *, shape, dtype):
     return mean + std * jax.random.normal(_key(key), shape, dtype)
 
 
-@defop("randint", "opaque", differentiable=False)
+@defop("randint", "opaque", differentiable=False, method=None)
 def randint(key, *, shape, low, high, dtype):
     return jax.random.randint(_key(key), shape, low, high, dtype)
 
 
-@defop("randperm", "opaque", differentiable=False)
+@defop("randperm", "opaque", differentiable=False, method=None)
 def randperm(key, *, n, dtype):
     return jax.random.permutation(_key(key), n).astype(dtype)
 
 
-@defop("dropout", "opaque", nondiff_inputs=(1,))
+@defop("dropout", "opaque", nondiff_inputs=(1,), function="nn.functional.dropout", method=None)
 def dropout(x, key, *, p):
     keep = jax.random.bernoulli(_key(key), 1.0 - p, x.shape)
     return jnp.where(keep, x / (1.0 - p), jnp.zeros((), x.dtype))
 
 
-@defop("full", "opaque", differentiable=False)
+@defop("full", "opaque", differentiable=False, method=None,
+       function=("full", "zeros", "ones", "full_like", "zeros_like", "ones_like"))
 def full(*, shape, value, dtype):
     return jnp.full(shape, value, dtype)
 
 
-@defop("arange", "opaque", differentiable=False)
+@defop("arange", "opaque", differentiable=False, method=None)
 def arange(*, start, end, step, dtype):
     return jnp.arange(start, end, step, dtype=dtype)

@@ -8,52 +8,52 @@ import jax.numpy as jnp
 from ._table import defop
 
 
-@defop("sum", "reduction")
+@defop("sum", "reduction", dump=True)
 def sum_(x, *, dim=None, keepdim=False, dtype=None):
     return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
-@defop("mean", "reduction")
+@defop("mean", "reduction", dump=True)
 def mean(x, *, dim=None, keepdim=False, dtype=None):
     return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
-@defop("prod", "reduction")
+@defop("prod", "reduction", dump=True)
 def prod(x, *, dim=None, keepdim=False):
     return jnp.prod(x, axis=dim, keepdims=keepdim)
 
 
-@defop("amax", "reduction")
+@defop("amax", "reduction", dump=True, backward="MaxBackward1")
 def amax(x, *, dim=None, keepdim=False):
     return jnp.max(x, axis=dim, keepdims=keepdim)
 
 
-@defop("amin", "reduction")
+@defop("amin", "reduction", dump=True, backward="MinBackward1")
 def amin(x, *, dim=None, keepdim=False):
     return jnp.min(x, axis=dim, keepdims=keepdim)
 
 
-@defop("argmax", "reduction", differentiable=False)
+@defop("argmax", "reduction", differentiable=False, dump=True)
 def argmax(x, *, dim=None, keepdim=False):
     return jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
 
 
-@defop("argmin", "reduction", differentiable=False)
+@defop("argmin", "reduction", differentiable=False, dump=True)
 def argmin(x, *, dim=None, keepdim=False):
     return jnp.argmin(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
 
 
-@defop("var", "reduction")
+@defop("var", "reduction", dump=True)
 def var(x, *, dim=None, correction=1, keepdim=False):
     return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
 
 
-@defop("std", "reduction")
+@defop("std", "reduction", dump=True)
 def std(x, *, dim=None, correction=1, keepdim=False):
     return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
 
 
-@defop("norm", "reduction")
+@defop("norm", "reduction", dump=True)
 def norm(x, *, p=2.0, dim=None, keepdim=False):
     if p == 2.0:
         return jnp.sqrt(jnp.sum(x * x, axis=dim, keepdims=keepdim))
@@ -64,31 +64,34 @@ def norm(x, *, p=2.0, dim=None, keepdim=False):
     return jnp.sum(jnp.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
 
 
-@defop("logsumexp", "reduction")
+@defop("logsumexp", "reduction", dump=True)
 def logsumexp(x, *, dim, keepdim=False):
     return jax.scipy.special.logsumexp(x, axis=dim, keepdims=keepdim)
 
 
-@defop("softmax", "reduction")
+@defop("softmax", "reduction", function=("softmax", "nn.functional.softmax"), dump=True)
 def softmax(x, *, dim):
     return jax.nn.softmax(x, axis=dim)
 
 
-@defop("log_softmax", "reduction")
+@defop("log_softmax", "reduction",
+       function=("log_softmax", "nn.functional.log_softmax"), dump=True)
 def log_softmax(x, *, dim):
     return jax.nn.log_softmax(x, axis=dim)
 
 
-@defop("cumsum", "reduction")
-def cumsum(x, *, dim):
-    return jnp.cumsum(x, axis=dim)
+# NOTE: a scan, not a reduction: it keeps the axis it runs along, so fuse.py must not
+# treat it as the end of a reduction kernel; XLA lowers it as a kernel of its own.
+@defop("cumsum", "opaque", dump=True)
+def cumsum(x, *, dim, dtype=None):
+    return jnp.cumsum(x, axis=dim, dtype=dtype)
 
 
-@defop("all", "reduction", differentiable=False)
+@defop("all", "reduction", differentiable=False, dump=True)
 def all_(x, *, dim=None, keepdim=False):
     return jnp.all(x, axis=dim, keepdims=keepdim)
 
 
-@defop("any", "reduction", differentiable=False)
+@defop("any", "reduction", differentiable=False, dump=True)
 def any_(x, *, dim=None, keepdim=False):
     return jnp.any(x, axis=dim, keepdims=keepdim)

@@ -25,8 +25,8 @@ EMBEDDING = ValueCheck(_embedding_rows, lambda facts, **_: IndexError(
     f"index out of range in self (index {facts[0]}, num_embeddings {facts[1]})"))
 
 
-@defop("embedding", "opaque", nondiff_inputs=(1,), torch_name="torch.nn.functional.embedding",
-       check=EMBEDDING)
+@defop("embedding", "opaque", nondiff_inputs=(1,), check=EMBEDDING,
+       function="nn.functional.embedding", method=None)
 def embedding(weight, indices, *, padding_idx=None):
     """Rows of `weight` [num_embeddings, dim] picked by integer `indices` (any shape)."""
     if padding_idx is not None:
@@ -49,7 +49,7 @@ def _recurrent_bias(biases):
     return biases[1] if biases else 0.0
 
 
-@defop("rnn_layer", "opaque", n_outputs=2)
+@defop("rnn_layer", "opaque", n_outputs=2, function=None, method=None)   # nn.RNN
 def rnn_layer(x, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
     """One direction of one Elman RNN layer. x [T, B, I] (time-major), h0 [B, H], weights as in
     PyTorch, optional (b_ih, b_hh). Returns (outputs [T, B, H], final hidden state [B, H]).
@@ -66,7 +66,7 @@ def rnn_layer(x, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
     return outputs, final
 
 
-@defop("gru_layer", "opaque", n_outputs=2)
+@defop("gru_layer", "opaque", n_outputs=2, function=None, method=None)   # nn.GRU
 def gru_layer(x, h0, w_ih, w_hh, *biases):
     """One direction of one GRU layer; gates stacked (r, z, n) like PyTorch.
 
@@ -87,7 +87,7 @@ def gru_layer(x, h0, w_ih, w_hh, *biases):
     return outputs, final
 
 
-@defop("lstm_layer", "opaque", n_outputs=3)
+@defop("lstm_layer", "opaque", n_outputs=3, function=None, method=None)  # nn.LSTM
 def lstm_layer(x, h0, c0, w_ih, w_hh, *biases):
     """One direction of one LSTM layer; gates stacked (i, f, g, o) like PyTorch.
     Returns (outputs [T, B, H], final h [B, H], final c [B, H])."""
@@ -117,7 +117,7 @@ def _safe_softmax(scores):
 # NOTE: no nondiff_inputs: a float mask gets gradients like in PyTorch, while bool masks and
 # RNG keys never require grad (the key's position also depends on whether there is a mask).
 @defop("scaled_dot_product_attention", "opaque", n_outputs=2,
-       torch_name="torch.nn.functional.scaled_dot_product_attention")
+       function="nn.functional.scaled_dot_product_attention", method=None)
 def scaled_dot_product_attention(q, k, v, *extra, scale, is_causal=False, has_mask=False,
                                  dropout_p=0.0, safe_softmax=True):
     """softmax(q k^T * scale + mask) v over the last two axes: q [..., L, E], k [..., S, E],

@@ -9,12 +9,13 @@ from ._checks import bounds_message, first_failure, out_of_bounds
 from ._table import ValueCheck, defop
 
 
-@defop("reshape", "broadcast")
+@defop("reshape", "broadcast", method=("reshape", "view"), backward="ViewBackward0")
 def reshape(x, *, shape):
     return jnp.reshape(x, shape)
 
 
-@defop("transpose", "broadcast")
+@defop("transpose", "broadcast", inplace=True, dump=True,
+       backward="TransposeBackward0")
 def transpose(x, *, dim0, dim1):
     return jnp.swapaxes(x, dim0, dim1)
 
@@ -24,12 +25,12 @@ def permute(x, *, dims):
     return jnp.transpose(x, dims)
 
 
-@defop("expand", "broadcast")
+@defop("expand", "broadcast", function=None)
 def expand(x, *, shape):
     return jnp.broadcast_to(x, shape)
 
 
-@defop("squeeze", "broadcast")
+@defop("squeeze", "broadcast", inplace=True, dump=True)
 def squeeze(x, *, dim=None):
     if dim is None:
         return jnp.squeeze(x)
@@ -37,17 +38,17 @@ def squeeze(x, *, dim=None):
     return jnp.squeeze(x, dims) if dims else x
 
 
-@defop("unsqueeze", "broadcast")
+@defop("unsqueeze", "broadcast", inplace=True, dump=True)
 def unsqueeze(x, *, dim):
     return jnp.expand_dims(x, dim)
 
 
-@defop("repeat", "broadcast")
+@defop("repeat", "broadcast", function=None)
 def repeat(x, *, repeats):
     return jnp.tile(x, repeats)
 
 
-@defop("flip", "broadcast")
+@defop("flip", "broadcast", dump=True)
 def flip(x, *, dims):
     return jnp.flip(x, dims)
 
@@ -57,22 +58,22 @@ def roll(x, *, shifts, dims):
     return jnp.roll(x, shifts, dims)
 
 
-@defop("cat", "opaque")
+@defop("cat", "opaque", function=("cat", "concat", "concatenate"), method=None)
 def cat(*xs, dim=0):
     return jnp.concatenate(xs, axis=dim)
 
 
-@defop("stack", "opaque")
+@defop("stack", "opaque", method=None)
 def stack(*xs, dim=0):
     return jnp.stack(xs, axis=dim)
 
 
-@defop("tril", "elementwise")
+@defop("tril", "elementwise", dump=True)
 def tril(x, *, diagonal=0):
     return jnp.tril(x, diagonal)
 
 
-@defop("triu", "elementwise")
+@defop("triu", "elementwise", dump=True)
 def triu(x, *, diagonal=0):
     return jnp.triu(x, diagonal)
 
@@ -146,12 +147,14 @@ INDEX_PUT = ValueCheck(
     lambda facts, **_: IndexError(bounds_message(facts)), values_from=2)
 
 
-@defop("getitem", "opaque", nondiff_inputs=tuple(range(1, 16)), check=GETITEM)
+@defop("getitem", "opaque", nondiff_inputs=tuple(range(1, 16)), check=GETITEM,
+       function=None, method="__getitem__", backward="IndexBackward0")
 def getitem(x, *tensor_indices, spec):
     return x[build_index(spec, tensor_indices)]
 
 
-@defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)), check=INDEX_PUT)
+@defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)), check=INDEX_PUT,
+       function=None, method="__setitem__", backward="IndexPutBackward0")
 def index_put(x, value, *tensor_indices, spec, accumulate=False):
     at = x.at[build_index(spec, tensor_indices)]
     return at.add(value) if accumulate else at.set(value)

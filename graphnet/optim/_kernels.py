@@ -10,7 +10,8 @@ import optax
 from .._ops import defop
 
 
-@defop("sgd_update", "opaque", n_outputs=0, differentiable=False)
+@defop("sgd_update", "opaque", n_outputs=0, differentiable=False, function=None,
+       method=None)
 def sgd_update(lr, momentum, dampening, weight_decay, *tensors, n, nesterov, maximize,
                has_buf, use_momentum):
     """Inputs: 4 hyper-parameters, then n params, n grads and (when has_buf) n momentum

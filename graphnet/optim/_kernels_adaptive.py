@@ -59,7 +59,8 @@ def _as(scalar, like):
     return jnp.asarray(scalar).astype(like.dtype)
 
 
-@defop("adam_update", "opaque", n_outputs=0, differentiable=False)
+@defop("adam_update", "opaque", n_outputs=0, differentiable=False, function=None,
+       method=None)
 def adam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, amsgrad, maximize,
                 decoupled_weight_decay):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, exp_avgs, exp_avg_sqs
@@ -87,7 +88,8 @@ def adam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, amsgrad, maxim
     return (*new_params, *steps, *exp_avgs, *exp_avg_sqs, *maxes)
 
 
-@defop("rmsprop_update", "opaque", n_outputs=0, differentiable=False)
+@defop("rmsprop_update", "opaque", n_outputs=0, differentiable=False, function=None,
+       method=None)
 def rmsprop_update(lr, alpha, eps, weight_decay, momentum, *tensors, n, centered,
                    use_momentum, maximize):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, square_avgs,
@@ -117,7 +119,8 @@ def rmsprop_update(lr, alpha, eps, weight_decay, momentum, *tensors, n, centered
     return (*new_params, *steps, *square_avgs, *bufs, *grad_avgs)
 
 
-@defop("adagrad_update", "opaque", n_outputs=0, differentiable=False)
+@defop("adagrad_update", "opaque", n_outputs=0, differentiable=False, function=None,
+       method=None)
 def adagrad_update(lr, lr_decay, eps, weight_decay, *tensors, n, maximize):
     """Inputs: 4 hyper-parameters, then n each of params, grads, steps and sums. Outputs:
     new params, steps and sums."""
