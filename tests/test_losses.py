@@ -160,3 +160,28 @@ def test_kl_div_mean_warns_like_torch():
     x = to_gn(log_softmax(arr(*SHAPE)))
     with pytest.warns(UserWarning, match="batchmean"):
         F.kl_div(x, x.exp())
+
+
+@pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated")
+@pytest.mark.parametrize("name", ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss"])
+@pytest.mark.parametrize("flags", [dict(size_average=False), dict(reduce=False),
+                                   dict(size_average=True, reduce=True)])
+def test_every_loss_module_reads_the_legacy_flags_like_torch(name, flags):
+    assert getattr(nn, name)(**flags).reduction == getattr(torch.nn, name)(**flags).reduction
+
+
+@pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated")
+def test_class_and_mse_losses_share_the_reduction_checks():
+    logits, labels = arr(*SHAPE), np.array([0, 2, 1, 2])
+    for kwargs in (dict(size_average=False), dict(reduce=False)):
+        assert_close(F.cross_entropy(to_gn(logits), graphnet.tensor(labels), **kwargs),
+                     torch.nn.functional.cross_entropy(to_torch(logits),
+                                                       torch.from_numpy(labels), **kwargs))
+        assert_close(F.mse_loss(to_gn(logits), to_gn(logits * 2), **kwargs),
+                     torch.nn.functional.mse_loss(to_torch(logits), to_torch(logits * 2),
+                                                  **kwargs))
+    for fn, args in ((F.cross_entropy, (to_gn(logits), graphnet.tensor(labels))),
+                     (F.nll_loss, (to_gn(logits), graphnet.tensor(labels))),
+                     (F.mse_loss, (to_gn(logits), to_gn(logits)))):
+        with pytest.raises(ValueError, match="sume is not a valid value for reduction"):
+            fn(*args, reduction="sume")
