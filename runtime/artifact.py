@@ -22,12 +22,20 @@ from .xla_timing import compile_timer
 
 class Artifact:
     def __init__(self, traced: TraceResult, run_fn, donate: bool, pass_stats=None,
-                 trace_seconds: float = 0.0, pass_seconds: float = 0.0, hoist: bool = True):
+                 trace_seconds: float = 0.0, pass_seconds: float = 0.0, hoist: bool = True,
+                 make_plan=None):
         self.traced = traced
         self.graph = traced.graph
         self.run_fn = run_fn
-        self.pass_stats = pass_stats or []
+        self.graph_pass_stats = list(pass_stats or [])
         self.trace_seconds, self.pass_seconds = trace_seconds, pass_seconds
+        # The ExecutionPlan is built on first read of `.plan` (explain(), the plan dump), by
+        # `make_plan(graph) -> (plan, stat lines)`: the program above never needs it, since
+        # static mode leaves fusion to XLA. A plan-mode artifact is handed its plan at once.
+        self._make_plan = make_plan
+        self._plan = None
+        self.plan_stats: list = []
+        self.plan_seconds = 0.0
         self.compile_seconds = 0.0
         self.jax_seconds = {"jax_lowering_s": 0.0, "xla_compile_s": 0.0}
         self.calls = 0
@@ -59,6 +67,27 @@ class Artifact:
             checks = self.check_sites or None
             self.hoist_cache = HoistCache(jax.jit(self.split.prologue_fn(checks)))
             self.jitted_main = jax.jit(self.split.main_fn(checks))
+
+    # ---- the plan (read only by explain(), dumps and mode="plan") ----------------------------
+    @property
+    def plan(self):
+        """The ExecutionPlan of this artifact's graph (the same optimised graph the program
+        was lowered from): its kernels, buffer lifetimes and estimated peak. Built on first
+        read and kept."""
+        if self._plan is None:
+            if self._make_plan is None:
+                raise RuntimeError(f"{self.graph.name}: this artifact was made without a "
+                                   f"plan builder (make_plan), so it has no plan")
+            start = time.perf_counter()
+            self._plan, self.plan_stats = self._make_plan(self.graph)
+            self.plan_seconds = time.perf_counter() - start
+        return self._plan
+
+    @property
+    def pass_stats(self) -> list:
+        """One line per pass run so far: the graph passes, then the plan passes once the
+        plan has been built."""
+        return self.graph_pass_stats + self.plan_stats
 
     # ---- guards ----------------------------------------------------------------------------
     def failed_guard(self) -> str | None:

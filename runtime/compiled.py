@@ -3,6 +3,7 @@ says why it recompiles."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import warnings
@@ -150,37 +151,36 @@ class CompiledFunction:
         start = time.perf_counter()
         traced = trace_call(self.fn, args, self.name, keywords=key[2])
         traced_at = time.perf_counter()
-        stats = []
         if self.debug:
             verify(traced.graph)
-        plan, stats = self._run_passes(traced)
-        traced.graph = plan.graph
+        traced.graph, stats = self._run_graph_passes(traced)
         passes_at = time.perf_counter()
         if log_enabled("graphs"):
             logger.warning("graphnet: graph for %s:\n%s", self.name, traced.graph)
+        make_plan = functools.partial(_plan_passes, self.name, self.passes, self.disable,
+                                      self.debug)
         if self.mode == "plan":
             from .plan_executor import PlanArtifact
 
-            artifact = PlanArtifact(traced, plan, stats, traced_at - start,
+            artifact = PlanArtifact(traced, make_plan, stats, traced_at - start,
                                     passes_at - traced_at, checks=self.checks)
-        else:   # static: the whole graph lowered into one jax.jit; the plan is for explain()
+        else:   # static: the whole graph in one jax.jit, XLA fuses; a plan only if read
             artifact = Artifact(traced, lower(traced.graph, self.checks), self.donate, stats,
-                                traced_at - start, passes_at - traced_at, self.hoist)
-            artifact.plan = plan
+                                traced_at - start, passes_at - traced_at, self.hoist,
+                                make_plan=make_plan)
         self.cache.setdefault(key, []).append(artifact)
         self.artifacts.append(artifact)
         self._last_key = key
         return artifact
 
-    def _run_passes(self, traced):
-        """The pass pipeline over the traced graph: (ExecutionPlan, stat lines)."""
-        from graphnet.compiler.passes import run_pipeline
+    def _run_graph_passes(self, traced):
+        """The graph passes over the traced graph: (optimised Graph, stat lines). The plan
+        passes run later, on this graph, when the plan is needed (`_plan_passes`)."""
+        from graphnet.compiler.passes import run_graph_passes
 
-        plan, stats = run_pipeline(traced, self.passes, self.disable, self.debug)
-        if log_enabled("passes"):
-            for line in stats:
-                logger.warning("graphnet: %s: %s", self.name, line)
-        return plan, stats
+        graph, stats = run_graph_passes(traced, self.passes, self.disable, self.debug)
+        _log_passes(self.name, stats)
+        return graph, stats
 
     # ---- introspection -----------------------------------------------------------------------
     @property
@@ -202,10 +202,28 @@ class CompiledFunction:
                 "outputs": len(a.graph.outputs), "calls": a.calls, "pass_stats": a.pass_stats,
                 "hoisted": describe(a.split) if getattr(a, "split", None) else "nothing",
                 "trace_s": a.trace_seconds, "passes_s": a.pass_seconds,
+                "plan_s": a.plan_seconds,
                 "first_run_s (XLA compile + run)": a.compile_seconds,
                 **a.jax_seconds,
             } for a in self.artifacts],
         }
+
+
+def _plan_passes(name: str, passes, disable, debug: bool, graph):
+    """`Artifact.make_plan`: the plan passes over an optimised graph, (ExecutionPlan, stat
+    lines). A module function, not a method, so an artifact does not hold its
+    CompiledFunction alive."""
+    from graphnet.compiler.passes import run_plan_passes
+
+    plan, stats = run_plan_passes(graph, passes, disable, debug)
+    _log_passes(name, stats)
+    return plan, stats
+
+
+def _log_passes(name: str, stats: list) -> None:
+    if log_enabled("passes"):
+        for line in stats:
+            logger.warning("graphnet: %s: %s", name, line)
 
 
 def _dims(shape) -> str:

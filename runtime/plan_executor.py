@@ -9,6 +9,8 @@ like the rows of the static program."""
 
 from __future__ import annotations
 
+import time
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -106,13 +108,18 @@ def _checked_finish(graph, sites: list):
 
 
 class PlanArtifact(Artifact):
-    """An Artifact whose program is the plan runner. NOTE: Artifact jits its program whole;
-    here that would hand XLA the entire graph again and hide the kernels, so the jitted
-    entry points are replaced by the runner itself (each kernel is jitted inside it)."""
+    """An Artifact whose program is the plan runner, so its plan is built at once by
+    `make_plan(graph) -> (plan, stat lines)` (a static Artifact builds it only when read).
+    NOTE: Artifact jits its program whole; here that would hand XLA the entire graph again
+    and hide the kernels, so the jitted entry points are replaced by the runner itself (each
+    kernel is jitted inside it)."""
 
-    def __init__(self, traced, plan: ExecutionPlan, pass_stats=None, trace_seconds=0.0,
+    def __init__(self, traced, make_plan, pass_stats=None, trace_seconds=0.0,
                  pass_seconds=0.0, checks: bool = False):
+        start = time.perf_counter()
+        plan, plan_stats = make_plan(traced.graph)
+        plan_seconds = time.perf_counter() - start
         super().__init__(traced, plan_runner(plan, checks), False, pass_stats, trace_seconds,
-                         pass_seconds, hoist=False)
-        self.plan = plan
+                         pass_seconds, hoist=False, make_plan=make_plan)
+        self._plan, self.plan_stats, self.plan_seconds = plan, plan_stats, plan_seconds
         self.jitted = self.jitted_plain = self.run_fn

@@ -126,3 +126,35 @@ def test_passes_are_chosen_by_name_and_logged(monkeypatch, caplog):
         graphnet.compile(model, disable=["no_such_pass"])(x)
     with pytest.raises(ValueError, match="graph passes must come before plan passes"):
         graphnet.compile(model, passes=["fuse_kernels", "dead_code_elimination"])(x)
+
+
+def test_static_mode_builds_the_plan_only_when_read(monkeypatch):
+    from graphnet.compiler import passes
+
+    builds = []
+
+    def counted(graph, *args, **kwargs):
+        builds.append(graph)
+        return real(graph, *args, **kwargs)
+
+    real = passes.run_plan_passes
+    monkeypatch.setattr(passes, "run_plan_passes", counted)
+    model, (x, _) = mlp(), data()
+    static = graphnet.compile(model)
+    static(x)
+    static(x)
+    artifact = static.compiled.artifacts[0]
+    assert builds == []                    # compiling and running never built a plan
+    assert [line.split(":")[0] for line in artifact.pass_stats] == [
+        "shape_propagation", "constant_folding", "algebraic_simplification",
+        "common_subexpression_elimination", "eval_mode_rewrites", "dead_code_elimination"]
+    info = static.explain()["per_graph"][0]
+    assert builds == [artifact.graph]      # from the graph static mode lowered, once
+    assert artifact.plan is artifact.plan and artifact.plan.graph is artifact.graph
+    assert info["plan"] == FORWARD_PLAN and static.explain()["per_graph"][0]["plan_s"] > 0
+    assert info["pass_stats"][-2:] == ["fuse_kernels: 5 nodes in 5 kernels -> 3 kernels",
+                                       "plan_memory: 10 buffers, est peak 2416 bytes (at k0)"]
+    assert len(builds) == 1
+    planned = graphnet.compile(model, mode="plan")
+    planned(x)
+    assert len(builds) == 2                # mode="plan" runs the plan, so builds it at once

@@ -48,53 +48,69 @@ def _module_tree(nodes) -> dict:
     return root
 
 
-def _emit_cluster(tree: dict, path: list, nodes, lines: list, indent: str) -> None:
+def _emit_cluster(tree: dict, path: list, nodes, lines: list, indent: str, prefix: str) -> None:
     for i in tree[None]:
-        lines.append(f"{indent}n{i} [label={_quote(_node_label(nodes[i]))}];")
+        lines.append(f"{indent}{prefix}n{i} [label={_quote(_node_label(nodes[i]))}];")
     for part, subtree in tree.items():
         if part is None:
             continue
         full = path + [part]
-        lines.append(f"{indent}subgraph {_quote('cluster_' + '.'.join(full))} {{")
+        lines.append(f"{indent}subgraph {_quote('cluster_' + prefix + '.'.join(full))} {{")
         lines.append(f"{indent}  label={_quote(part)}; style=rounded; color=\"#868e96\";")
-        _emit_cluster(subtree, full, nodes, lines, indent + "  ")
+        _emit_cluster(subtree, full, nodes, lines, indent + "  ", prefix)
         lines.append(f"{indent}}}")
 
 
 def to_dot(graph: Graph) -> str:
-    """Graphviz `digraph` source; deterministic (graph order decides every id and line)."""
+    """Graphviz `digraph` source; deterministic (graph order decides every id and line).
+    A node's sub-graphs (`cond` / `while_loop` branches) are dashed clusters of their own,
+    their ids prefixed by the node's, with a dashed edge from each branch's outputs to it."""
     lines = [f"digraph {_quote(graph.name)} {{",
              "  rankdir=TB;",
              '  node [shape=box, style="rounded,filled", fillcolor=white, '
              'fontname="monospace", fontsize=10];',
              '  edge [fontname="monospace", fontsize=9];']
+    _emit_graph(graph, "", lines, "  ")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _emit_graph(graph: Graph, prefix: str, lines: list, indent: str) -> None:
     where = {}   # Value -> (dot id, output index or None)
     for i, v in enumerate(graph.inputs):
-        where[v] = (f"i{i}", None)
+        where[v] = (f"{prefix}i{i}", None)
         label = _quote(v.name + "\n" + v.type_str)
-        lines.append(f"  i{i} [label={label}, shape=ellipse, "
+        lines.append(f"{indent}{prefix}i{i} [label={label}, shape=ellipse, "
                      f"fillcolor={_quote(INPUT_STYLE[v.kind])}, tooltip={_quote(v.kind)}];")
     for i, node in enumerate(graph.nodes):
         for v in node.outputs:
-            where[v] = (f"n{i}", v.index if len(node.outputs) > 1 else None)
-    _emit_cluster(_module_tree(graph.nodes), [], graph.nodes, lines, "  ")
+            where[v] = (f"{prefix}n{i}", v.index if len(node.outputs) > 1 else None)
+    _emit_cluster(_module_tree(graph.nodes), [], graph.nodes, lines, indent, prefix)
     for i, out in enumerate(graph.outputs):
         label = _quote(f"{out.role} {out.target}")
-        lines.append(f"  o{i} [label={label}, shape=octagon, "
+        lines.append(f"{indent}{prefix}o{i} [label={label}, shape=octagon, "
                      f"fillcolor={_quote(OUTPUT_STYLE)}];")
     for i, node in enumerate(graph.nodes):
         for v in node.input_values():
-            lines.append(_edge(where[v], f"n{i}"))
+            lines.append(indent + _edge(where[v], f"{prefix}n{i}"))
     for i, out in enumerate(graph.outputs):
-        lines.append(_edge(where[out.value], f"o{i}"))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        lines.append(indent + _edge(where[out.value], f"{prefix}o{i}"))
+    for i, node in enumerate(graph.nodes):
+        for name, sub in node.subgraphs():
+            inner = f"{prefix}n{i}_{name}_"
+            lines.append(f"{indent}subgraph {_quote('cluster_' + inner)} {{")
+            lines.append(f"{indent}  label={_quote(f'{name}: {sub.name}')}; style=dashed; "
+                         f"color=\"#868e96\";")
+            _emit_graph(sub, inner, lines, indent + "  ")
+            lines.append(f"{indent}}}")
+            for k in range(len(sub.outputs)):
+                lines.append(f"{indent}{inner}o{k} -> {prefix}n{i} [style=dashed];")
 
 
 def _edge(source: tuple, target: str) -> str:
     name, index = source
     label = f" [label={_quote(str([index]))}]" if index is not None else ""
-    return f"  {name} -> {target}{label};"
+    return f"{name} -> {target}{label};"
 
 
 def render(graph: Graph, path: str, format: str = "svg") -> str:
