@@ -41,20 +41,31 @@ def _build(name: str):
     return model.train(train)
 
 
-def seed_model_agrees(name: str, pass_name: str, atol: float = 2e-5, rtol: float = 2e-5):
+def seed_model_agrees(name: str, pass_name: str, mode: str = "static", atol: float = 2e-5,
+                      rtol: float = 2e-5) -> dict:
+    """Outputs (two calls) and buffers of model `name`: dynamic == compiled with every pass ==
+    compiled without `pass_name`, both in `mode`. A plan pass changes only what mode="plan"
+    runs (static mode leaves fusion to XLA), so its tests pass mode="plan"; static mode with
+    every pass is then compared too. Returns label -> the compiled handle, for reading its
+    graph and plan."""
     x = graphnet.from_numpy(np.random.default_rng(2).standard_normal(
         SEED_MODELS[name][1]).astype(np.float32))
-    results = {}
-    for label, options in [("dynamic", None), ("all passes", dict()),
-                           (f"without {pass_name}", dict(disable=[pass_name]))]:
+    runs = [("dynamic", None), ("all passes", dict(mode=mode)),
+            (f"without {pass_name}", dict(mode=mode, disable=[pass_name]))]
+    if mode != "static":
+        runs.append(("static, all passes", dict(mode="static")))
+    results, compiled = {}, {}
+    for label, options in runs:
         model = _build(name)
         run = model if options is None else graphnet.compile(model, debug=True, **options)
         with graphnet.no_grad():
             outs = [np.asarray(run(x)._value) for _ in range(2)]
         results[label] = outs + [np.asarray(b._value) for b in model.buffers()]
+        compiled[label] = run
     expected = results.pop("dynamic")
     for label, arrays in results.items():
         assert len(arrays) == len(expected)
         for got, want in zip(arrays, expected, strict=True):
             np.testing.assert_allclose(got, want, atol=atol, rtol=rtol,
                                        err_msg=f"{name}, {label}")
+    return compiled

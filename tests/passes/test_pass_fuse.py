@@ -85,6 +85,39 @@ def test_numbers_fused_and_unfused():
     outputs_agree(make, [graphnet.randn(3, 4), w], NAME)
 
 
+# Each seed model's fused plan, kernel by kernel, as kind[ops]: a conv or linear takes its
+# ReLU (and a residual add) as epilogue; a pool after a conv stays alone (a reduction absorbs
+# only elementwise producers); cat stays alone; in eval mode the folded BatchNorm's weight
+# arithmetic (state only) fuses into elementwise chains.
+CONV_RELU, LINEAR_RELU, POOL = "contraction[conv, relu]", "contraction[linear, relu]", \
+    "reduction[max_pool]"
+FOLDED_BN = ["elementwise[add, rsqrt, mul]", "elementwise[reshape, mul]",
+             "elementwise[sub, mul, add]"]
+TRAIN_BN = ["elementwise[add]", "reduction[batch_norm_train]", "elementwise[mul, mul, add]",
+            "elementwise[mul, mul, add]"]
+FUSED_SEED_PLANS = {
+    "lenet": [CONV_RELU, POOL, CONV_RELU, POOL, "elementwise[reshape]", LINEAR_RELU,
+              LINEAR_RELU, "contraction[linear]"],
+    "vgg_block": [CONV_RELU, CONV_RELU, POOL],
+    "inception": [CONV_RELU] * 5 + [POOL, CONV_RELU, "opaque[cat]"],
+    "residual_bn_train": ["contraction[conv]", *TRAIN_BN, "elementwise[relu]",
+                          "contraction[conv]", *TRAIN_BN, "contraction[conv, add, relu]"],
+    "residual_bn_eval": [*FOLDED_BN, CONV_RELU, *FOLDED_BN, "contraction[conv]",
+                         "contraction[conv, add, relu]"],
+    "dense_block": ["elementwise[batch_norm_eval, relu]", "contraction[conv]", "opaque[cat]"] * 2,
+    "alexnet_eval": [CONV_RELU, POOL, CONV_RELU, POOL, CONV_RELU, CONV_RELU, CONV_RELU, POOL,
+                     "reduction[adaptive_avg_pool]", "elementwise[reshape]", LINEAR_RELU,
+                     LINEAR_RELU, "contraction[linear]"],
+}
+
+
 @pytest.mark.parametrize("model", sorted(SEED_MODELS))
-def test_seed_models_with_and_without_the_pass(model):
-    seed_model_agrees(model, NAME)
+def test_seed_models_fused_plans_and_plan_mode_numbers(model):
+    """mode="plan" runs the fused plan (and the unfused one without the pass): both give the
+    dynamic and the static numbers, and the fused plan has the kernels above."""
+    runs = seed_model_agrees(model, NAME, mode="plan")
+    fused = runs["all passes"].compiled.artifacts[0].plan
+    unfused = runs[f"without {NAME}"].compiled.artifacts[0].plan
+    assert len(unfused.order) == len(unfused.graph.nodes)      # one kernel per node
+    assert [f"{k.kind}[{', '.join(n.op for n in k.nodes)}]"
+            for k in fused.in_order()] == FUSED_SEED_PLANS[model]

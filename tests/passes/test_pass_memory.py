@@ -74,6 +74,39 @@ def test_numbers_with_buffers_freed_and_kept():
     assert "memory: not planned" in kept.explain()["per_graph"][0]["plan"]
 
 
+def lifetimes_by_hand(plan) -> dict:
+    """Value -> (kernel index defining it, -1 for a graph input; index of its last reader,
+    len(kernels) for a graph output), read off the kernels' inputs and outputs."""
+    kernels, outputs = plan.in_order(), {o.value for o in plan.graph.outputs}
+    spans = {}
+    for v in [*plan.graph.inputs, *(v for k in kernels for v in k.outputs)]:
+        made = -1 if v in plan.graph.inputs else next(
+            i for i, k in enumerate(kernels) if v in k.outputs)
+        readers = [i for i, k in enumerate(kernels) if v in k.inputs]
+        if readers or v in outputs or made >= 0:
+            spans[v] = (made, len(kernels) if v in outputs else max([made, *readers]))
+    return spans
+
+
+# Estimated peak bytes of each seed model's plan (batch 2, f32; no grad kernels, so only
+# buffers between kernels count).
+SEED_PEAKS = {"alexnet_eval": 598964, "dense_block": 4624, "inception": 6912,
+              "lenet": 211640, "residual_bn_eval": 4080, "residual_bn_train": 3592,
+              "vgg_block": 10528}
+
+
 @pytest.mark.parametrize("model", sorted(SEED_MODELS))
-def test_seed_models_with_and_without_the_pass(model):
-    seed_model_agrees(model, NAME)
+def test_seed_models_lifetimes_peak_and_plan_mode_numbers(model):
+    """mode="plan" frees each buffer after its last reader (and keeps them all without the
+    pass): same numbers as dynamic and static. The lifetimes are the kernels' reads and
+    writes, and the peak is the largest sum of the buffers live at one kernel."""
+    runs = seed_model_agrees(model, NAME, mode="plan")
+    plan = runs["all passes"].compiled.artifacts[0].plan
+    spans = lifetimes_by_hand(plan)
+    assert {b.value: (b.first, b.last) for b in plan.lifetimes} == spans
+    live = [sum(int(np.prod(v.shape)) * v.dtype.itemsize
+                for v, (first, last) in spans.items() if first <= i <= last)
+            for i in range(len(plan.order))]
+    assert plan.est_peak_bytes == max(live) == SEED_PEAKS[model]
+    unplanned = runs[f"without {NAME}"].compiled.artifacts[0].plan
+    assert unplanned.lifetimes == () and unplanned.est_peak_bytes is None
