@@ -17,7 +17,8 @@ from typing import Callable
 #   broadcast    pointwise with broadcasting or a cheap layout change (add with bias, reshape)
 #   reduction    reduces one or more axes (sum, softmax, cross_entropy)
 #   contraction  matmul-like: linear, matmul, conv
-#   opaque       anything else (random, indexing, optimizer updates); a kernel of its own
+#   opaque       anything else (random, indexing, scans like cumsum, optimizer updates); a
+#                kernel of its own
 KINDS = ("elementwise", "broadcast", "reduction", "contraction", "opaque")
 
 
