@@ -5,6 +5,11 @@ A plan is data. Each `Kernel` is a group of graph nodes that runs as one jitted 
 kernels), values inside a kernel never leave it. `str(plan)` prints one line per kernel, then
 the buffers with the kernels that define and last read them, then the estimated peak.
 
+A plan is what `mode="plan"` executes and what `explain()` and the plan dump print. Static
+mode never needs one (it lowers the whole optimised graph into one jax.jit and XLA fuses),
+so the runtime builds it only when it is read (`Artifact.plan`), from that same graph, by
+`passes.run_plan_passes`:
+
     plan = build_plan(graph)          # one kernel per node (a grad kernel per backward())
     plan = fuse_kernels(plan)         # compiler/passes/fuse.py
     plan = plan_memory(plan)          # compiler/passes/memory.py

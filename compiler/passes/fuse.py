@@ -1,4 +1,7 @@
-"""Kernel fusion: group the plan's nodes into kernels by the op table's fusion kinds."""
+"""Kernel fusion: group the plan's nodes into kernels by the op table's fusion kinds.
+
+A plan pass: it shapes the plan that `mode="plan"` runs kernel by kernel and `explain()`
+prints. Static mode does not run it; XLA fuses the whole program itself."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Memory planning: when each buffer is live, and the estimated peak."""
+"""Memory planning: when each buffer is live, and the estimated peak.
+
+A plan pass: `mode="plan"` frees each buffer after its last reader, and `explain()` and the
+plan dump print the lifetimes and the peak. Static mode does not run it; XLA plans the
+memory of the whole program itself."""
 
 from __future__ import annotations
 
