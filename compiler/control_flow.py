@@ -49,8 +49,8 @@ class SubTracer(Tracer):
     def live_scalar(self, read, name):
         return self.parent.live_scalar(read, name)
 
-    def label(self, t, name):
-        self.parent.label(t, name)
+    def label(self, t, name, resolve=None):
+        self.parent.label(t, name, resolve)
 
     def on_module_call(self, module):
         self.parent.on_module_call(module)
@@ -64,7 +64,7 @@ class SubTracer(Tracer):
     def on_grad_write(self, t):
         raise TraceError("assigning .grad inside a cond/while_loop branch is not supported")
 
-    def backward(self, root, gradient=None):
+    def backward(self, root, gradient=None, retain_graph=None):
         raise TraceError("backward() inside a cond/while_loop branch is not supported; call it "
                          "on the result outside the branch")
 
@@ -114,9 +114,7 @@ def _wrap_outputs(parent, node, requires_grad):
         t = Tensor._wrap(v)
         t.requires_grad = requires_grad and v.dtype.kind == "f"
         if t.requires_grad:
-            from graphnet._autograd import TapeNode
-
-            t.grad_fn = TapeNode(node.op, (), (), None, None)
+            t.grad_fn = parent.traced_node(node)
         parent.on_tensor_created(t)
         outs.append(t)
     return outs

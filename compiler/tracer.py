@@ -17,6 +17,7 @@ import graphnet
 import jax
 from graphnet import _autograd, _dispatch
 from graphnet._errors import TraceError
+from graphnet._mode import DispatchMode, TracedNode
 from graphnet._tensor import Tensor
 
 from . import _source
@@ -60,8 +61,10 @@ class _Lift:
     source: tuple
 
 
-class Tracer:
-    """The dispatch mode that records ops into `self.graph`."""
+class Tracer(DispatchMode):
+    """The dispatch mode that records ops into `self.graph` (the hooks: graphnet/_mode.py)."""
+
+    records_graph = True
 
     def __init__(self, name: str = "graph", fn=None):
         self.fn = fn                # the traced callable: its globals and closure are guarded
@@ -150,13 +153,19 @@ class Tracer:
             if _autograd.grad_mode.enabled and opdef.differentiable else ()
         self.grad_edges[node] = edges
         grad = bool(edges)
-        marker = _autograd.TapeNode(opdef.name, (), (), None, None) if grad else None
+        marker = self.traced_node(node) if grad else None
         outs = []
         for i, value in enumerate(node.outputs):
             t = Tensor._wrap(value, marker if grad and value.dtype.kind == "f" else None, i)
             self.on_tensor_created(t)
             outs.append(t)
         return tuple(outs) if opdef.n_outputs != 1 else outs[0]
+
+    def traced_node(self, node) -> TracedNode:
+        """The grad_fn of tensors holding `node`'s outputs: marks them as requiring grad;
+        eager backward() through it, after the trace, raises a TraceError."""
+        return TracedNode(node.op, [(v.shape, v.dtype) for v in node.outputs],
+                          self.graph.name, node.source)
 
     def _infer(self, opdef, inputs, attrs, args):
         try:
@@ -221,7 +230,7 @@ class Tracer:
 
         return trace_while(self, cond_fn, body_fn, carry)
 
-    def backward(self, root: Tensor, gradient=None) -> None:
+    def backward(self, root: Tensor, gradient=None, retain_graph=None) -> None:
         from .autodiff import record_backward
 
         record_backward(self, root, gradient)

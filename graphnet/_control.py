@@ -5,7 +5,7 @@ each branch (or the loop's condition and body) as a sub-graph, lowered to `lax.c
 
 from __future__ import annotations
 
-from ._dispatch import _modes
+from ._mode import EAGER, current_mode
 from ._tensor import Tensor
 
 
@@ -15,9 +15,7 @@ def cond(pred, true_fn, false_fn, *operands):
 
     >>> y = graphnet.cond(x.sum() > 0, lambda t: t * 2, lambda t: -t, x)
     """
-    if _modes and hasattr(_modes[-1], "cond"):
-        return _modes[-1].cond(pred, true_fn, false_fn, operands)
-    return true_fn(*operands) if bool(pred) else false_fn(*operands)
+    return (current_mode() or EAGER).cond(pred, true_fn, false_fn, operands)
 
 
 def while_loop(cond_fn, body_fn, init):
@@ -28,11 +26,5 @@ def while_loop(cond_fn, body_fn, init):
     """
     single = isinstance(init, Tensor)
     carry = (init,) if single else tuple(init)
-    if _modes and hasattr(_modes[-1], "while_loop"):
-        out = _modes[-1].while_loop(cond_fn, body_fn, carry)
-    else:
-        out = carry
-        while bool(cond_fn(*out)):
-            result = body_fn(*out)
-            out = (result,) if isinstance(result, Tensor) else tuple(result)
+    out = (current_mode() or EAGER).while_loop(cond_fn, body_fn, carry)
     return out[0] if single else out

@@ -1,9 +1,9 @@
 """Dispatch: every graphnet op call goes through `dispatch(name, *args, **attrs)`.
 
 With no mode active, the op runs eagerly: its kernel, jitted once per (op, attributes), runs
-now, and a `TapeNode` is recorded when an input requires grad (the dynamic graph). A mode on
-the stack (the compiler's tracer) takes the call instead and records a graph node. graphnet
-never imports the compiler: the tracer installs itself here."""
+now, and a `TapeNode` is recorded when an input requires grad (the dynamic graph). A mode
+installed in this thread (the compiler's tracer) takes the call instead and records a graph
+node: the protocol is `graphnet/_mode.py`, re-exported here."""
 
 from __future__ import annotations
 
@@ -19,28 +19,10 @@ from . import _autograd, _errors
 from ._errors import ShapeError
 from ._ops import OPS
 from ._ops._checks import check_eagerly
-from ._tensor import Tensor, _modes  # noqa: F401  (_modes: the active modes, innermost last)
+from ._mode import DispatchMode, current_mode, escaped_error, push_mode  # noqa: F401
+from ._tensor import Tensor
 
 _module_stack: list = []   # (module, path) of the nn.Module calls in progress
-
-
-class push_mode:
-    """Install a dispatch mode for the duration of a `with` block."""
-
-    def __init__(self, mode):
-        self.mode = mode
-
-    def __enter__(self):
-        _modes.append(self.mode)
-        return self.mode
-
-    def __exit__(self, *exc):
-        popped = _modes.pop()
-        assert popped is self.mode
-
-
-def current_mode():
-    return _modes[-1] if _modes else None
 
 
 def module_path() -> str:
@@ -180,8 +162,9 @@ def attrs_key(attrs: dict) -> tuple:
 def dispatch(name: str, *args, **attrs):
     """Run op `name` on `args` (Tensors or Python scalars) with static `attrs`."""
     opdef = OPS[name]
-    if _modes:
-        return _modes[-1].run_op(opdef, args, attrs)
+    mode = current_mode()
+    if mode is not None:
+        return mode.run_op(opdef, args, attrs)
     return run_eager(opdef, args, attrs)
 
 
@@ -206,7 +189,8 @@ def run_eager(opdef, args, attrs):
     try:
         out = kernel(*arrays)
     except (TypeError, ValueError) as err:
-        raise shape_error(opdef.name, args, attrs, err) from None
+        raise _escaped_input(opdef.name, args) or shape_error(opdef.name, args, attrs, err) \
+            from None
     outs = out if opdef.n_outputs != 1 else (out,)
     node = None
     if _autograd.grad_mode.enabled and opdef.differentiable:
@@ -250,6 +234,15 @@ def non_tensor_error(op: str, position: int, value) -> TypeError:
         f"graphnet.tensor(x)")
 
 
+def _escaped_input(op: str, args):
+    """The error for an eager op given a tensor that holds a graph value (kept from a
+    trace), or None."""
+    for a in args:
+        if isinstance(a, Tensor) and not isinstance(a._value, jax.Array):
+            return escaped_error(a, f"{op}()")
+    return None
+
+
 def _edge(t: Tensor):
     return (t.grad_fn, t._oi) if t.grad_fn is not None else (t, None)
 
@@ -267,22 +260,23 @@ def live_scalar(read, name: str):
     """A Python number that may change between calls (a learning rate). Eagerly it is just
     `read()`; a tracer makes it a graph input that is read again on every run, so changing it
     (an lr scheduler) never forces a recompile and is never baked in stale."""
-    if _modes and hasattr(_modes[-1], "live_scalar"):
-        return _modes[-1].live_scalar(read, name)
-    return read()
+    mode = current_mode()
+    return read() if mode is None else mode.live_scalar(read, name)
 
 
 def label_state(tensor: Tensor, name: str, resolve=None) -> None:
     """Tell an active tracer what to call `tensor` if it becomes a graph input, and (with
     `resolve`) how to find the tensor in that place on a later call: a compiled call then
     reads whatever is there (optimizer state after `load_state_dict`), not this object."""
-    if _modes and hasattr(_modes[-1], "label"):
-        _modes[-1].label(tensor, name, resolve)
+    mode = current_mode()
+    if mode is not None:
+        mode.label(tensor, name, resolve)
 
 
 def depends_on(what: str, read) -> None:
     """Tell an active tracer that the traced code's behaviour depends on `read()` (a Python
     value it decided something with: an optimizer's `nesterov` flag). A compiled call whose
     `read()` differs recompiles with the reason `guard failed: {what}`."""
-    if _modes and hasattr(_modes[-1], "depends_on"):
-        _modes[-1].depends_on(what, read)
+    mode = current_mode()
+    if mode is not None:
+        mode.depends_on(what, read)

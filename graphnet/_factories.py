@@ -9,7 +9,8 @@ import numpy as np
 from . import _autograd
 from . import _dtype as dt
 from . import _random
-from ._dispatch import _modes, dispatch
+from ._dispatch import current_mode, dispatch
+from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
 from ._tensor import Tensor
 
 
@@ -86,7 +87,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
             dt.int64 if isinstance(fill_value, int) else dt.float32
     shape = _shape((size,)) if not isinstance(size, int) else (size,)
-    if not _modes:  # eagerly the value is a runtime argument: no compile per fill value
+    if current_mode() is None:  # eagerly the value is a runtime argument: no compile per value
         return _finish(Tensor._wrap(jnp.full(shape, fill_value, dt.to_np(dtype))), requires_grad)
     t = dispatch("full", shape=shape, value=fill_value, dtype=dt.to_np(dtype))
     return _finish(t, requires_grad)
@@ -180,8 +181,3 @@ def normal(mean=0.0, std=1.0, size=(), *, generator=None) -> Tensor:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
-
-
-def tracing() -> bool:
-    """True while the compiler is tracing (a static graph is being recorded)."""
-    return bool(_modes)

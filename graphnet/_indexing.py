@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ._dispatch import _modes, dispatch
+from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
 from ._tensor import Tensor
 
@@ -22,7 +22,7 @@ def _as_index_tensor(x):
 def _split_index(index, shape=None):
     if not isinstance(index, tuple):
         index = (index,)
-    eager = not _modes
+    eager = current_mode() is None
     dim = 0
     spec, tensors = [], []
     for item in index:

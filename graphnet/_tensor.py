@@ -10,10 +10,7 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-
-# The dispatch-mode stack (innermost last). It lives here, the first module imported, so the
-# Tensor's hot paths (`.grad`, `backward`) read it without an import; `_dispatch` re-exports it.
-_modes: list = []
+from ._mode import EAGER, current_mode
 
 
 class Size(tuple):
@@ -120,14 +117,16 @@ class Tensor:
     # ---- autograd -------------------------------------------------------------------------
     @property
     def grad(self):
-        if _modes:
-            _modes[-1].on_grad_read(self)
+        mode = current_mode()
+        if mode is not None:
+            mode.on_grad_read(self)
         return self._grad
 
     @grad.setter
     def grad(self, value):
-        if _modes:
-            _modes[-1].on_grad_write(self)
+        mode = current_mode()
+        if mode is not None:
+            mode.on_grad_write(self)
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -143,26 +142,10 @@ class Tensor:
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
-        if _modes:
-            return _modes[-1].backward(self, gradient)
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                               "grad_fn: nothing to differentiate. Did you build it under "
-                               "no_grad() or forget requires_grad=True?")
-        if gradient is None:
-            if self.numel() != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
-                                   f"this tensor has shape {list(self.shape)}: pass "
-                                   f"backward(gradient=...) of that shape")
-            gradient = jax.numpy.ones(self._value.shape, self._value.dtype)
-        else:
-            gradient = gradient._value if isinstance(gradient, Tensor) else gradient
-            gradient = jax.numpy.asarray(gradient, self._value.dtype)
-            if gradient.shape != self._value.shape:
-                raise RuntimeError(f"backward(gradient=...): gradient has shape "
-                                   f"{list(gradient.shape)} but the tensor has shape "
-                                   f"{list(self.shape)}")
-        _autograd.run_backward(self, gradient, bool(retain_graph), _accumulate)
+        mode = current_mode()
+        if mode is not None:
+            return mode.backward(self, gradient, retain_graph)
+        eager_backward(self, gradient, retain_graph)
 
     def detach(self) -> "Tensor":
         return self._alias()
@@ -177,19 +160,21 @@ class Tensor:
 
     @data.setter
     def data(self, other: "Tensor") -> None:
-        if _modes:
-            _modes[-1].on_write(self)
+        mode = current_mode()
+        if mode is not None:
+            mode.on_write(self)
         self._value = other._value
 
     def _alias(self) -> "Tensor":
         """A tensor outside autograd whose in-place updates also update `self` (PyTorch's
         shared storage for `.data` and `detach()`)."""
-        if _modes:     # the alias may write through to `self`: a tracer must track `self`
-            _modes[-1].on_write(self)
+        mode = current_mode()
+        if mode is not None:  # the alias may write through to `self`: a tracer tracks `self`
+            mode.on_write(self)
         t = Tensor._wrap(self._value)
         t._base = self
-        if _modes:
-            _modes[-1].on_tensor_created(t)
+        if mode is not None:
+            mode.on_tensor_created(t)
         return t
 
     def _assign(self, result: "Tensor") -> "Tensor":
@@ -221,9 +206,8 @@ class Tensor:
         value = self._value
         if isinstance(value, jax.Array):
             return value
-        if _modes:
-            _modes[-1].concretize(self, what)
-        raise RuntimeError(f"{what} needs a concrete tensor, got {type(value).__name__}")
+        # NOTE: no mode: a graph value outside its trace, which DispatchMode's default refuses
+        return (current_mode() or EAGER).concretize(self, what)
 
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
@@ -289,6 +273,28 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         return (Parameter, (Tensor._wrap(self._value), self.requires_grad))
+
+
+def eager_backward(root: Tensor, gradient, retain_graph: bool | None) -> None:
+    """`root.backward(gradient, retain_graph)` on the eager tape (DispatchMode's default)."""
+    if not root.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                           "grad_fn: nothing to differentiate. Did you build it under "
+                           "no_grad() or forget requires_grad=True?")
+    if gradient is None:
+        if root.numel() != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
+                               f"this tensor has shape {list(root.shape)}: pass "
+                               f"backward(gradient=...) of that shape")
+        gradient = jax.numpy.ones(root._value.shape, root._value.dtype)
+    else:
+        gradient = gradient._value if isinstance(gradient, Tensor) else gradient
+        gradient = jax.numpy.asarray(gradient, root._value.dtype)
+        if gradient.shape != root._value.shape:
+            raise RuntimeError(f"backward(gradient=...): gradient has shape "
+                               f"{list(gradient.shape)} but the tensor has shape "
+                               f"{list(root.shape)}")
+    _autograd.run_backward(root, gradient, bool(retain_graph), _accumulate)
 
 
 _add = jax.jit(jax.numpy.add)

@@ -121,8 +121,9 @@ class Module:
         stack = _dispatch._module_stack
         path = _child_path(stack[-1], self) if stack else ""
         stack.append((self, path))
-        if _dispatch._modes:
-            _dispatch._modes[-1].on_module_call(self)
+        mode = _dispatch.current_mode()
+        if mode is not None:
+            mode.on_module_call(self)
         try:
             for hook in list(self._forward_pre_hooks.values()):
                 result = hook(self, args)

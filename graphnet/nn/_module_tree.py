@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from .._tensor import Parameter, Tensor, _modes
+from .._mode import current_mode
+from .._tensor import Parameter, Tensor
 
 if TYPE_CHECKING:
     from ._module import Module
@@ -85,8 +86,9 @@ class _ModuleTree:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
-        if _modes:      # a tracer records it: the compiled call must set it again
-            _modes[-1].on_training_set(self, mode)
+        recorder = current_mode()
+        if recorder is not None:    # a tracer records it: the compiled call must set it again
+            recorder.on_training_set(self, mode)
         for module in self.children():
             module.train(mode)
         return self

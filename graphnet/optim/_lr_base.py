@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 
 from .._errors import TraceError
-from .._tensor import _modes
+from .._mode import tracing
 from ._optimizer import Optimizer
 
 _EPOCH_WARNING = ("scheduler.step(epoch) is deprecated (as in PyTorch): call scheduler.step() "
@@ -33,7 +33,7 @@ def refuse_while_tracing(scheduler) -> None:
     """A scheduler's step is Python bookkeeping (epoch count, new learning rates): inside code
     being compiled it would run once, while tracing, and never on later calls, so the learning
     rate would silently stop changing. Refuse it there, with the fix."""
-    if _modes:
+    if tracing():
         name = type(scheduler).__name__
         raise TraceError(
             f"{name}.step() was called inside a function being compiled. Its Python "

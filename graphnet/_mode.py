@@ -1,0 +1,222 @@
+"""Dispatch modes: the protocol by which graphnet hands its op calls (and the few other
+events a recorder must see) to whoever is recording them instead of running them.
+
+With no mode installed, graphnet is eager: every op runs its kernel now and autograd records
+a tape. A *mode* installed with `with push_mode(mode):` receives those calls instead; the
+compiler's tracer (graphnet/compiler/tracer.py) is one, recording a graph. Every mode
+subclasses `DispatchMode`, whose hooks default to what eager mode does, so a mode overrides
+only what it changes. graphnet never imports the compiler: the tracer installs itself here.
+
+The stack of modes is per thread (a trace in one thread never sees another thread's eager
+ops); `push_mode` and `current_mode()` are the only ways to it. Call sites ask
+`current_mode()` and, when a mode is installed, call its hook directly:
+
+| hook                                | called by                          | returns          |
+|-------------------------------------|------------------------------------|------------------|
+| run_op(opdef, args, attrs)          | every op call (`_dispatch.dispatch`)| the op's result  |
+| on_tensor_created(t)                | an alias made (`.data`, `detach()`) | None             |
+| on_write(t)                         | `t` about to be written in place    | None             |
+| concretize(t, what)                 | Python needs the array of a tensor  | the jax.Array,   |
+|                                     | whose payload is not one            | or raises        |
+| on_grad_read(t) / on_grad_write(t)  | `t.grad` read / assigned            | None             |
+| backward(root, gradient,            | `root.backward(...)`                | None             |
+|          retain_graph)              |                                     |                  |
+| on_module_call(module)              | `module(...)`, before forward       | None             |
+| on_training_set(module, mode)       | `module.train(mode)` / `.eval()`    | None             |
+| cond(pred, true_fn, false_fn, ops)  | `graphnet.cond`                     | the branch result|
+| while_loop(cond_fn, body_fn, carry) | `graphnet.while_loop`               | the final carry  |
+| live_scalar(read, name)             | an optimizer's learning rate ...    | number or tensor |
+| label(t, name, resolve)             | optimizer state, parameters         | None             |
+| depends_on(what, read)              | a Python value traced code used     | None             |
+
+One flag is not a hook: `records_graph` (False here) is True for a mode that records a
+program to run later. Python code then runs once, when tracing, so graphnet code that must
+run on every call refuses (an lr scheduler's `step()`), and a few ops take the form a graph
+prints best (`x[0]` keeps its index as an attribute); `graphnet.tracing()` reads it.
+
+Tensors made while a mode records a graph hold graph values and a `TracedNode` grad_fn. One
+kept after the trace ended (appended to a list, stored on an object) has no tape behind it:
+`backward()` through it and reading a value it never received raise `TraceError` saying so
+(`escaped_error`)."""
+
+from __future__ import annotations
+
+import threading
+
+from . import _autograd
+from ._errors import TraceError
+
+
+class DispatchMode:
+    """The base of every dispatch mode. Each hook's default is eager mode's behaviour.
+
+    >>> class CountOps(DispatchMode):
+    ...     def __init__(self):
+    ...         self.count = 0
+    ...     def run_op(self, opdef, args, attrs):
+    ...         self.count += 1
+    ...         return super().run_op(opdef, args, attrs)
+    >>> with push_mode(CountOps()) as counter:
+    ...     y = x * 2 + 1
+    >>> counter.count
+    2
+    """
+
+    records_graph: bool = False
+
+    # ---- ops ---------------------------------------------------------------------------------
+    def run_op(self, opdef, args: tuple, attrs: dict):
+        """Every op call: `opdef` (the op table entry), `args` (Tensors, Python numbers or
+        None, in the op's input order) and its static `attrs`. Returns what the op returns:
+        a Tensor, or a tuple of them for an op with several outputs. Default: run it now."""
+        from ._dispatch import run_eager  # NOTE: _dispatch imports this module
+
+        return run_eager(opdef, args, attrs)
+
+    def on_tensor_created(self, t) -> None:
+        """A tensor `t` was made outside `run_op` (an alias from `.data` or `detach()`)."""
+
+    def on_write(self, t) -> None:
+        """`t`'s payload is about to be replaced, or an alias that writes through to it was
+        made, possibly before anything read it (`p.data = ...`, `p.detach().zero_()`)."""
+
+    def concretize(self, t, what: str):
+        """Python code needs the array of `t` (for `what`: `item()`, `bool()` ...) but its
+        payload is not a jax.Array. Return the array, or raise. Default: a tensor holding a
+        graph value outside any trace escaped from one: raise `escaped_error`."""
+        raise escaped_error(t, what)
+
+    # ---- autograd ----------------------------------------------------------------------------
+    def on_grad_read(self, t) -> None:
+        """`t.grad` is being read (it returns `t._grad` after this hook)."""
+
+    def on_grad_write(self, t) -> None:
+        """`t.grad` is being assigned (the new value is stored after this hook)."""
+
+    def backward(self, root, gradient, retain_graph: bool | None) -> None:
+        """`root.backward(gradient, retain_graph)`: fill the leaves' `.grad`. Default: walk
+        the eager tape."""
+        from ._tensor import eager_backward  # NOTE: _tensor imports this module
+
+        eager_backward(root, gradient, retain_graph)
+
+    # ---- modules -----------------------------------------------------------------------------
+    def on_module_call(self, module) -> None:
+        """`module(...)` was called; its forward runs next (its path is
+        `_dispatch.module_path()`)."""
+
+    def on_training_set(self, module, mode: bool) -> None:
+        """`module.train(mode)` (or `.eval()`) set `module.training`, inside the mode."""
+
+    # ---- control flow ------------------------------------------------------------------------
+    def cond(self, pred, true_fn, false_fn, operands: tuple):
+        """`graphnet.cond(pred, true_fn, false_fn, *operands)`: return the chosen branch's
+        result. Default: a Python `if` on `bool(pred)`."""
+        return true_fn(*operands) if bool(pred) else false_fn(*operands)
+
+    def while_loop(self, cond_fn, body_fn, carry: tuple) -> tuple:
+        """`graphnet.while_loop` with `carry` a tuple of tensors: return the final carry as a
+        tuple. Default: a Python `while` on `bool(cond_fn(*carry))`."""
+        from ._tensor import Tensor
+
+        while bool(cond_fn(*carry)):
+            result = body_fn(*carry)
+            carry = (result,) if isinstance(result, Tensor) else tuple(result)
+        return carry
+
+    # ---- state and guards ----------------------------------------------------------------------
+    def live_scalar(self, read, name: str):
+        """A number that may change between calls (a learning rate), called `name`. Return
+        the number to compute with: default `read()`; a tracer returns a graph input that
+        is read again on every call."""
+        return read()
+
+    def label(self, t, name: str, resolve=None) -> None:
+        """What to call `t` if it becomes a graph input, and (with `resolve`, a function of
+        no arguments) how to find the tensor in that place on a later call."""
+
+    def depends_on(self, what: str, read) -> None:
+        """The code's behaviour depends on `read()` (a Python value it decided something
+        with), described as `what`."""
+
+
+EAGER = DispatchMode()   # what graphnet does with no mode installed
+
+
+class _ModeStack(threading.local):
+    """The modes installed in this thread, innermost last."""
+
+    def __init__(self):
+        self.modes: list[DispatchMode] = []
+
+
+_stack = _ModeStack()
+
+
+def current_mode() -> DispatchMode | None:
+    """The innermost mode installed in this thread, or None (eager: DispatchMode's defaults)."""
+    modes = _stack.modes
+    return modes[-1] if modes else None
+
+
+class push_mode:
+    """Install `mode` in this thread for the duration of a `with` block."""
+
+    def __init__(self, mode: DispatchMode):
+        if not isinstance(mode, DispatchMode):
+            raise TypeError(f"push_mode() takes a DispatchMode, got {type(mode).__name__}: "
+                            f"subclass graphnet._mode.DispatchMode and override its hooks")
+        self.mode = mode
+
+    def __enter__(self) -> DispatchMode:
+        _stack.modes.append(self.mode)
+        return self.mode
+
+    def __exit__(self, *exc) -> None:
+        popped = _stack.modes.pop()
+        assert popped is self.mode, "dispatch modes must be popped in the order pushed"
+
+
+def tracing() -> bool:
+    """True while a mode that records a graph (the compiler's tracer) is installed in this
+    thread."""
+    mode = current_mode()
+    return mode is not None and mode.records_graph
+
+
+class TracedNode(_autograd.TapeNode):
+    """The grad_fn of a tensor that a recording mode made: it marks the tensor as a non-leaf
+    that requires grad, while the gradient itself is the recorder's business (a `grad` node
+    in the graph). It has no VJP: reached by eager `backward()`, after the trace ended, it
+    raises `escaped_error`."""
+
+    __slots__ = ("trace", "source")
+
+    def __init__(self, op: str, out_avals: list, trace: str, source: str = ""):
+        super().__init__(op, (), out_avals, (), None)
+        self.trace = trace          # the traced function's name
+        self.source = source        # the user's file:line that made it
+
+    def apply(self, cts):
+        raise escaped_error(None, "backward()", self)
+
+
+def escaped_error(t, what: str, node: TracedNode | None = None) -> TraceError:
+    """The error for using tensor `t` (or, with `t` None, the tensor `node` made) after the
+    trace that made it ended, for `what` (`backward()`, `item()`, an op's name)."""
+    if node is None and t is not None and isinstance(t.grad_fn, TracedNode):
+        node = t.grad_fn
+    trace = f"the graphnet.compile trace of `{node.trace}`" if node else \
+        "a graphnet.compile trace"
+    made = f" (by `{node.name_}`{f' at {node.source}' if node.source else ''})" if node else ""
+    if what == "backward()":
+        why = ("The compiled program computed its value, but no tape of eager autograd "
+               "leads back from it. Return it from the compiled function instead: a compiled "
+               "call's results are on the eager tape, so backward() through them works (or "
+               "call backward() inside the compiled function).")
+    else:
+        why = (f"It holds the traced graph's placeholder {getattr(t, '_value', None)!r}, never "
+               f"a value (the trace raised, or the code was traced and not run). Return it "
+               f"from the compiled function instead: a compiled call's results hold values.")
+    return TraceError(f"{what}: this tensor was made inside {trace}{made} and kept after the "
+                      f"trace ended (appended to a list, stored on an object). {why}")
