@@ -1,12 +1,14 @@
-"""`loss.backward()` while tracing: one `grad` node whose outputs are d(loss)/d(leaf) for every
-leaf that requires grad and that the loss depends on. Lowering turns it into `jax.vjp` of the
-forward sub-graph between those leaves and the loss (see lower.py)."""
+"""`loss.backward()` while tracing: one `grad` node (graphnet/_ops/control.py; fields `loss`,
+`seed`, `leaves`) whose outputs are d(loss)/d(leaf) for every leaf that requires grad and that
+the loss depends on. Lowering turns it into `jax.vjp` of the forward sub-graph between those
+leaves and the loss (see lower.py)."""
 
 from __future__ import annotations
 
 from graphnet import _autograd, _dispatch
 from graphnet._errors import TraceError
 from graphnet._ops import OPS
+from graphnet._ops.control import grad_inputs
 from graphnet._tensor import Tensor
 
 from . import _source
@@ -16,9 +18,9 @@ from .ir import Value
 def _default_edges(node) -> list:
     """Gradient edges of a node the tracer did not record itself (a `cond` / `while_loop`
     node): every input its op differentiates."""
-    if node.op in OPS and not OPS[node.op].differentiable:
+    if not OPS[node.op].differentiable:
         return []
-    skip = OPS[node.op].nondiff_inputs if node.op in OPS else ()
+    skip = OPS[node.op].nondiff_inputs
     return [i for i, x in enumerate(node.inputs) if isinstance(x, Value) and i not in skip]
 
 
@@ -65,9 +67,10 @@ def _cut_untaped_paths(tracer, root: Value, leaf_values: set) -> None:
         if dependent:
             depends.update(node.outputs)
         chosen = edges.get(node)
-        # NOTE: an earlier `grad` node is left alone: its root and leaves are what it
+        # NOTE: an earlier gradient node is left alone: its loss and leaves are what it
         # differentiates, not inputs a gradient would flow back through.
-        if dependent and chosen is not None and node in structural and node.op != "grad":
+        if dependent and chosen is not None and node in structural \
+                and not node.opdef.gradient:
             inputs = list(node.inputs)
             for i, x in enumerate(inputs):
                 if isinstance(x, Value) and i not in chosen and x in depends \
@@ -95,10 +98,12 @@ def while_loop_backward_message(source: str) -> str:
 
 
 def _refuse_while_loops(reachable: set, leaf_values: set) -> None:
-    """A gradient that would flow through a `while_loop` node cannot be computed: XLA's while
-    loop (jax.lax.while_loop) has no reverse-mode derivative, its trip count is only known
-    at run time. Say so, with the loop's line and the ways out."""
-    loops = {v.node for v in reachable if v.node is not None and v.node.op == "while_loop"}
+    """A gradient that would flow through a node whose op has no reverse mode (`while_loop`:
+    XLA's while loop, jax.lax.while_loop, has no reverse-mode derivative, its trip count is
+    only known at run time) cannot be computed. Say so, with the loop's line and the ways
+    out."""
+    loops = {v.node for v in reachable
+             if v.node is not None and not v.node.opdef.reverse_mode}
     for loop in sorted(loops, key=lambda n: n.outputs[0].name):
         upstream = set().union(*(_ancestors(x) for x in loop.input_values()))
         if upstream & leaf_values:
@@ -129,15 +134,14 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
     _refuse_while_loops(reachable, seen_values)
     _cut_untaped_paths(tracer, root_value, seen_values)
-    inputs = [root_value]
+    seed = None
     if gradient is not None:
         gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient)
-        inputs.append(tracer.value_of(gradient))
-    inputs += [t._value for t in leaves]
+        seed = tracer.value_of(gradient)
+    inputs, attrs = grad_inputs(root_value, seed, [t._value for t in leaves])
     avals = [(t._value.shape, t._value.dtype) for t in leaves]
-    node = tracer.graph.add_node("grad", inputs, {"n_leaves": len(leaves),
-                                                  "has_cotangent": gradient is not None},
-                                 avals, _dispatch.module_path(), _source.user_frame())
+    node = tracer.graph.add_node("grad", inputs, attrs, avals, _dispatch.module_path(),
+                                 _source.user_frame())
     tracer.grad_edges[node] = ()
     with _autograd.no_grad():
         for leaf, value in zip(leaves, node.outputs):

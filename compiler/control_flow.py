@@ -1,6 +1,8 @@
 """Tracing `graphnet.cond` / `graphnet.while_loop`: each branch is traced by a `SubTracer`
-into its own graph. Tensors from the enclosing trace (or captured parameters) that a branch
-reads become extra inputs of the sub-graph and of the `cond` / `while_loop` node."""
+into its own graph, held by the `cond` / `while_loop` node as a sub-graph attribute (the ops
+and their named fields: graphnet/_ops/control.py). Tensors from the enclosing trace (or
+captured parameters) that a branch reads become extra inputs of the sub-graph and of the
+node."""
 
 from __future__ import annotations
 
@@ -8,23 +10,8 @@ from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
 from .ir import Value
-from .lower import lower
 from .tracer import Tracer
 from .tree import flatten
-
-
-class Branch:
-    """A traced sub-graph, callable on arrays (its lowering). Printed by name."""
-
-    def __init__(self, graph):
-        self.graph = graph
-        self._run = lower(graph)
-
-    def __call__(self, *arrays):
-        return self._run(*arrays)
-
-    def __repr__(self) -> str:
-        return self.graph.name
 
 
 class SubTracer(Tracer):
@@ -133,7 +120,7 @@ def trace_cond(parent: Tracer, pred, true_fn, false_fn, operands):
     operand_values = [parent.value_of(x) for x in operands]
     inputs = [pred_value, *operand_values, *t_sub.capture_order, *operand_values,
               *f_sub.capture_order]
-    attrs = {"true_branch": Branch(t_sub.graph), "false_branch": Branch(f_sub.graph),
+    attrs = {"true_branch": t_sub.graph, "false_branch": f_sub.graph,
              "n_true": len(operands) + len(t_sub.capture_order)}
     avals = [(tuple(t.shape), t._value.dtype) for t in t_leaves]
     node = parent.graph.add_node("cond", inputs, attrs, avals, _dispatch.module_path(),
@@ -157,7 +144,7 @@ def trace_while(parent: Tracer, cond_fn, body_fn, carry):
     carry_values = [parent.value_of(x) for x in carry]
     inputs = [*carry_values, *c_sub.capture_order, *b_sub.capture_order]
     # NOTE: the cond graph's own inputs are carry then captures, the same order as below.
-    attrs = {"cond_branch": Branch(c_sub.graph), "body_branch": Branch(b_sub.graph),
+    attrs = {"cond_branch": c_sub.graph, "body_branch": b_sub.graph,
              "n_carry": len(carry), "n_cond": len(c_sub.capture_order)}
     avals = [(tuple(t.shape), t._value.dtype) for t in carry]
     node = parent.graph.add_node("while_loop", inputs, attrs, avals, _dispatch.module_path(),

@@ -83,7 +83,7 @@ def split(graph: Graph, pure: bool) -> Split | None:
     """The prologue/main split of `graph`, or None when there is nothing worth hoisting.
     `pure` says the call writes no state: a graph that updates its parameters (a training
     step) or its buffers would recompute the prologue every call, so it is never split."""
-    if not pure or any(n.op == "grad" for n in graph.nodes):
+    if not pure or graph.differentiates():
         return None
     hoist = state_only_nodes(graph)
     # NOTE: a prologue of reshapes alone saves nothing and costs a second dispatch.

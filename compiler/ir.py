@@ -1,12 +1,17 @@
 """graphnet's graph IR: `Value`s produced by `Node`s, collected in a `Graph`.
 
 An equation reads `%relu: f32[128,256] = relu(%linear)  # 1`: output value, its type, the op
-(an entry of graphnet's op table, or `grad`), inputs, attributes, and the module path that
-produced it. Inputs are the function's arguments (`arg`), captured tensors such as parameters,
-buffers and optimizer state (`state`), and numbers re-read on every call (`scalar`, e.g. a
-learning rate). Outputs say what each result is for: returned to the user (`out`), written
-back into a captured tensor (`state`), a captured tensor's new `.grad` (`grad`), or a tensor
-the traced code created and kept (`new`)."""
+(an entry of graphnet's op table), inputs, attributes, and the module path that produced it.
+Inputs are the function's arguments (`arg`), captured tensors such as parameters, buffers and
+optimizer state (`state`), and numbers re-read on every call (`scalar`, e.g. a learning
+rate). Outputs say what each result is for: returned to the user (`out`), written back into a
+captured tensor (`state`), a captured tensor's new `.grad` (`grad`), or a tensor the traced
+code created and kept (`new`).
+
+Structured ops (`grad`, `cond`, `while_loop`) name their inputs (`node.fields`) and hold
+their branches as sub-graphs in their attributes (`node.subgraphs()`). What a pass may do with
+a node is a property of its op (`node.opdef.foldable`, `.mergeable`, `.gradient` ...), never
+a test of its name."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from graphnet._dtype import short_name
+from graphnet._ops import OPS
 
 INPUT_KINDS = ("arg", "state", "scalar")
 OUTPUT_ROLES = ("out", "state", "grad", "new")
@@ -52,6 +58,23 @@ class Node:
 
     def input_values(self):
         return [v for v in self.inputs if isinstance(v, Value)]
+
+    @property
+    def opdef(self):
+        """The op-table entry of this node's op (KeyError for an unknown op)."""
+        return OPS[self.op]
+
+    @property
+    def fields(self) -> dict:
+        """The inputs by name, as the op declares them (`grad`: loss, seed, leaves); an op
+        without named fields has one, `inputs`."""
+        declared = self.opdef.fields
+        return declared(self.inputs, self.attrs) if declared else {"inputs": self.inputs}
+
+    def subgraphs(self) -> list:
+        """(attribute name, Graph) for each sub-graph attribute (`cond` / `while_loop`
+        branches), in attribute order."""
+        return [(k, v) for k, v in self.attrs.items() if isinstance(v, Graph)]
 
 
 @dataclass(eq=False)
@@ -110,6 +133,10 @@ class Graph:
     def count(self, op: str) -> int:
         return sum(1 for n in self.nodes if n.op == op)
 
+    def differentiates(self) -> bool:
+        """True when some node computes gradients (the trace called `backward()`)."""
+        return any(n.op in OPS and OPS[n.op].gradient for n in self.nodes)
+
     # ---- equality: same structure, not the same object --------------------------------------
     def structure(self) -> tuple:
         """Everything that defines the graph as nested tuples: its name; inputs (name, type,
@@ -119,8 +146,7 @@ class Graph:
         def plain(x):
             if isinstance(x, float) and x != x:
                 return ("nan",)                   # so a NaN literal equals itself
-            inner = getattr(x, "graph", None)
-            return ("graph", inner.structure()) if isinstance(inner, Graph) else x
+            return ("graph", x.structure()) if isinstance(x, Graph) else x
 
         def ref(x):
             return ("%", x.name) if isinstance(x, Value) else (type(x).__name__, plain(x))

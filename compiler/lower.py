@@ -1,9 +1,11 @@
 """Lowering: a `Graph` becomes one Python function over JAX arrays, ready for `jax.jit`.
 
-Ordinary nodes call their op-table kernel, the same kernel eager mode runs. A `grad` node and
-the forward nodes it differentiates (those between its leaves and the loss) are evaluated
-together inside one `jax.vjp`, so the forward is computed once and its intermediates are
-shared with the rest of the program.
+Ordinary nodes call their op-table kernel, the same kernel eager mode runs; a sub-graph
+attribute (a `cond` / `while_loop` branch) reaches the kernel as its own lowering, a function
+over arrays. A gradient node (`opdef.gradient`: `grad`) and the forward nodes it
+differentiates (those between its leaves and the loss) are evaluated together inside one
+`jax.vjp`, so the forward is computed once and its intermediates are shared with the rest of
+the program.
 
 With `checks=True`, the op table's value checks (out-of-range indices and labels;
 compiler/checks.py) come along: `run.precheck(arrays)` checks the program's inputs on the host
@@ -21,9 +23,16 @@ from .checks import HostChecks, RowCollector, guard_outputs, split_sites
 from .ir import Graph, Node, Value
 
 
+def kernel_attrs(attrs: dict) -> dict:
+    """A node's attributes as its kernel takes them: each sub-graph as its lowering."""
+    if not any(isinstance(v, Graph) for v in attrs.values()):
+        return attrs
+    return {k: lower(v) if isinstance(v, Graph) else v for k, v in attrs.items()}
+
+
 def eval_node(node: Node, env: dict) -> None:
     args = [env[x] if isinstance(x, Value) else x for x in node.inputs]
-    out = OPS[node.op].impl(*args, **node.attrs)
+    out = OPS[node.op].impl(*args, **kernel_attrs(node.attrs))
     if len(node.outputs) == 1 and OPS[node.op].n_outputs == 1:
         env[node.outputs[0]] = out
     else:
@@ -64,8 +73,8 @@ class GradRegion:
         import jax
 
         node = self.grad
-        root, has_ct = node.inputs[0], node.attrs["has_cotangent"]
-        leaves = list(node.inputs[2 if has_ct else 1:])
+        named = node.fields
+        root, seed, leaves = named["loss"], named["seed"], list(named["leaves"])
         produced = [v for n in self.forward for v in n.outputs]
 
         def forward(*leaf_arrays):
@@ -76,7 +85,7 @@ class GradRegion:
             return local[root], [local[v] for v in produced]
 
         primal, pull, aux = jax.vjp(forward, *[env[v] for v in leaves], has_aux=True)
-        cotangent = env[node.inputs[1]] if has_ct else jnp.ones_like(primal)
+        cotangent = env[seed] if seed is not None else jnp.ones_like(primal)
         grads = pull(cotangent)
         if not self.recompute:
             env.update(zip(produced, aux))
@@ -93,16 +102,15 @@ def _region_nodes(graph: Graph, grad: Node) -> list:
     """The forward nodes `grad` differentiates: between its leaves and its root, reached from
     the root through nodes a gradient can flow through. A non-differentiable node (a `detach`
     the tracer inserted, say) is evaluated in the region, but what it reads is not."""
-    has_ct = grad.attrs["has_cotangent"]
-    leaves = set(grad.inputs[2 if has_ct else 1:])
-    root = grad.inputs[0]
+    named = grad.fields
+    leaves, root = set(named["leaves"]), named["loss"]
     ancestors, stack = set(), [root]
     while stack:
         v = stack.pop()
         node = v.node
         if v in leaves:     # a leaf made by an earlier node (a weight an optimizer updated)
             continue
-        if node is not None and node not in ancestors and node.op != "grad":
+        if node is not None and node not in ancestors and not node.opdef.gradient:
             ancestors.add(node)
             if not _stops_gradient(node):
                 stack.extend(node.input_values())
@@ -134,7 +142,7 @@ def schedule(graph: Graph) -> list:
     nodes stay where they are and the region recomputes them under `jax.vjp` instead."""
     items: list = list(graph.nodes)
     claimed: set = set()
-    for grad in [n for n in graph.nodes if n.op == "grad"]:
+    for grad in [n for n in graph.nodes if n.opdef.gradient]:
         forward = _region_nodes(graph, grad)
         position = items.index(grad)
         recompute = any(n in claimed for n in forward)

@@ -24,7 +24,9 @@ from dataclasses import dataclass, replace
 from .ir import Graph, Node, Value
 from .lower import GradRegion, schedule
 
-KERNEL_KINDS = ("contraction", "elementwise", "reduction", "opaque", "grad")
+# NOTE: a kernel ending in a gradient node (opdef.gradient) is of kind GRAD_KIND.
+GRAD_KIND = "grad"
+KERNEL_KINDS = ("contraction", "elementwise", "reduction", "opaque", GRAD_KIND)
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,9 +42,14 @@ class Kernel:
     est_flops: int
     est_bytes: int           # bytes of inputs read + outputs written
 
+    @property
+    def differentiates(self) -> bool:
+        """True for a grad kernel: its last node is a gradient node."""
+        return self.nodes[-1].opdef.gradient
+
     def region(self) -> GradRegion:
         """The GradRegion of a grad kernel (its last node is the grad node)."""
-        assert self.kind == "grad", self.name
+        assert self.differentiates, self.name
         # recompute=False: inside the kernel's own jitted function, exporting the forward
         # values to its local environment is always right; only `outputs` leave the kernel.
         return GradRegion(self.nodes[-1], list(self.nodes[:-1]), recompute=False)
@@ -95,7 +102,7 @@ def node_flops(node: Node) -> int:
     per term), one per output element for pointwise ops, one per input element for reductions."""
     from graphnet._ops import OPS
 
-    if node.op == "grad":
+    if node.opdef.gradient:     # counted by its kernel: from the forward nodes it runs
         return 0
     out = sum(math.prod(v.shape) for v in node.outputs)
     values = node.input_values()
@@ -118,8 +125,8 @@ def node_label(node: Node) -> str:
 def _group_kind(nodes: list) -> str:
     from graphnet._ops import OPS
 
-    if nodes[-1].op == "grad":
-        return "grad"
+    if nodes[-1].opdef.gradient:
+        return GRAD_KIND
     kinds = {OPS[n.op].kind for n in nodes}
     for kind in ("opaque", "contraction", "reduction"):
         if kind in kinds:
@@ -150,7 +157,7 @@ def plan_from_groups(graph: Graph, groups: list, kinds: list | None = None) -> E
     for i, nodes in enumerate(groups):
         outputs = [v for n in nodes for v in n.outputs if owner[v] == i and v in needed]
         flops = sum(node_flops(n) for n in nodes)
-        if nodes[-1].op == "grad":   # NOTE: backward costs about twice the forward
+        if nodes[-1].opdef.gradient:   # NOTE: backward costs about twice the forward
             flops = 3 * sum(node_flops(n) for n in nodes[:-1])
         kind = kinds[i] if kinds else _group_kind(nodes)
         kernels[f"k{i}"] = Kernel(f"k{i}", tuple(nodes), tuple(reads[i]), tuple(outputs), kind,

@@ -11,6 +11,8 @@ from .ir import Graph, Value
 def format_literal(x) -> str:
     if isinstance(x, Value):
         return f"%{x.name}"
+    if isinstance(x, Graph):         # a sub-graph attribute: by name, its text follows the node
+        return x.name
     if isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic)):
         return short_name(x)
     if isinstance(x, float):
@@ -46,10 +48,8 @@ def graph_to_text(graph: Graph) -> str:
             lines.append(f"  {kind}({group(kind)})")
     for node in graph.nodes:
         lines.append("  " + format_node(node))
-        for value in node.attrs.values():
-            sub = getattr(value, "graph", None)
-            if isinstance(sub, Graph):  # cond / while_loop branches, indented under the node
-                lines += ["    " + line for line in graph_to_text(sub).splitlines()]
+        for _, sub in node.subgraphs():     # cond / while_loop branches, indented under it
+            lines += ["    " + line for line in graph_to_text(sub).splitlines()]
     returned = [o for o in graph.outputs if o.role == "out"]
     lines.append("  return " + ", ".join(f"%{o.value.name}" for o in returned))
     for role in ("state", "grad", "new"):

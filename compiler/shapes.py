@@ -1,4 +1,5 @@
-"""Output types of an op on given input types, from its op-table kernel (jax.eval_shape).
+"""Output types of an op on given input types: its op's own type rule (`opdef.types`, for an
+op without a kernel of its own such as `grad`) or its op-table kernel (jax.eval_shape).
 
 One process-wide cache serves the tracer and every pass: a graph repeats the same layer many
 times, shape propagation re-checks what tracing inferred, and the BatchNorm fold adds the
@@ -21,6 +22,9 @@ _LIMIT = 10_000
 def infer_types(op: str, inputs, attrs: dict) -> tuple:
     """((shape, dtype), ...) of op's outputs on `inputs` (Values or literals). Errors from the
     kernel (TypeError, ValueError) propagate for the caller to explain."""
+    rule = OPS[op].types
+    if rule is not None:
+        return rule(inputs, attrs)
     key = (op, tuple(attrs.items()),
            tuple(("V", x.shape, x.dtype, x.weak_type) if isinstance(x, Value) else ("L", type(x), x)
                  for x in inputs))
@@ -39,6 +43,8 @@ def _eval_types(op: str, inputs, attrs: dict) -> tuple:
     opdef = OPS[op]
     specs = [jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)
              if isinstance(x, Value) else x for x in inputs]
-    out = jax.eval_shape(functools.partial(opdef.impl, **attrs), *specs)
+    from .lower import kernel_attrs     # NOTE: lowering a sub-graph needs the whole compiler
+
+    out = jax.eval_shape(functools.partial(opdef.impl, **kernel_attrs(attrs)), *specs)
     outs = out if opdef.n_outputs != 1 else (out,)
     return tuple((tuple(o.shape), o.dtype) for o in outs)

@@ -248,7 +248,7 @@ class Tracer(DispatchMode):
                 static.append(TENSOR_SLOT)
             else:
                 static.append(leaf)
-        if not any(n.op == "grad" for n in graph.nodes):
+        if not graph.differentiates():
             self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
         effects = [None] * len(graph.outputs)
         bindings = {}

@@ -14,8 +14,8 @@ class VerifyError(AssertionError):
 
 def verify(graph: Graph, check_shapes: bool = True) -> Graph:
     """Check: every input defined before use, names unique, ops known, each node's recorded
-    output types equal what its kernel produces, every output defined, and the same for
-    each `cond` / `while_loop` branch's sub-graph."""
+    output types equal what its op's type rule or kernel produces, every output defined, and
+    the same for each sub-graph attribute (`cond` / `while_loop` branches)."""
     defined = set(graph.inputs)
     names = set()
     for v in graph.inputs:
@@ -24,7 +24,7 @@ def verify(graph: Graph, check_shapes: bool = True) -> Graph:
         names.add(v.name)
     for node in graph.nodes:
         where = f"node {node.op} -> {', '.join('%' + v.name for v in node.outputs)}"
-        if node.op != "grad" and node.op not in OPS:
+        if node.op not in OPS:
             raise VerifyError(f"{where}: unknown op {node.op!r}")
         for x in node.input_values():
             if x not in defined:
@@ -36,15 +36,13 @@ def verify(graph: Graph, check_shapes: bool = True) -> Graph:
                 raise VerifyError(f"{where}: %{v.name} does not point back at its node")
             names.add(v.name)
             defined.add(v)
-        if check_shapes and node.op != "grad":
+        for name, sub in node.subgraphs():
+            try:
+                verify(sub, check_shapes)
+            except VerifyError as err:
+                raise VerifyError(f"{where}: branch {name}: {err}") from None
+        if check_shapes:
             _check_types(node, where)
-        for name, attr in node.attrs.items():     # cond / while_loop branches: sub-graphs
-            sub = getattr(attr, "graph", None)
-            if isinstance(sub, Graph):
-                try:
-                    verify(sub, check_shapes)
-                except VerifyError as err:
-                    raise VerifyError(f"{where}: branch {name}: {err}") from None
     for out in graph.outputs:
         if out.value not in defined:
             raise VerifyError(f"output {out.role}:{out.target} reads undefined %{out.value.name}")

@@ -57,7 +57,7 @@ class Artifact:
         self.jitted_plain = jax.jit(run_fn) if self.donated else self.jitted
         # A graph that ran backward() itself (a training step) hands back plain results; one
         # that did not (a compiled forward) joins the eager tape so backward() works through it.
-        self.records_tape = not any(n.op == "grad" for n in self.graph.nodes)
+        self.records_tape = not self.graph.differentiates()
         self._vjp_cache: dict = {}
         # An inference graph runs its state-only work (folded BatchNorm weights) once per
         # parameter version; the full `run_fn` stays the reference (HLO dump, tape vjp).
@@ -241,7 +241,7 @@ def _make_vjp(run_fn, needs, out_positions, graph):
         try:
             return jitted(primals, cts)
         except ValueError as err:   # JAX refuses reverse mode through lax.while_loop
-            loops = [n for n in graph.nodes if n.op == "while_loop"]
+            loops = [n for n in graph.nodes if not n.opdef.reverse_mode]
             if not loops or "while_loop" not in str(err):
                 raise
             raise TraceError(while_loop_backward_message(loops[0].source)) from None

@@ -251,4 +251,6 @@ ELSEWHERE: dict[str, tuple[str, str, str]] = {
                  "test_small_known_values_fold_and_big_ones_do_not"),
     "detach": ("traced .detach()", "tests/test_static_autograd_rules.py",
                "test_detach_becomes_a_stop_gradient_node_only_where_needed"),
+    "grad": ("traced backward()", "tests/test_static_autograd_rules.py",
+             "test_detach_becomes_a_stop_gradient_node_only_where_needed"),
 }

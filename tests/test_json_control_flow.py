@@ -12,7 +12,6 @@ import pytest
 
 import graphnet
 from graphnet.compiler import lower, trace, trace_call, verify
-from graphnet.compiler.control_flow import Branch
 from graphnet.compiler.dumps import GraphJSONError, from_json, to_json
 from graphnet.compiler.ir import Graph
 from test_control_flow import FancyMLPStructured
@@ -22,8 +21,8 @@ from graphnet.runtime.dump import load_target
 
 # ---- helpers ----------------------------------------------------------------------------------
 def plain_attrs(graph: Graph) -> list:
-    """Each node's attrs, a branch replaced by its sub-graph's JSON (Branch has no __eq__)."""
-    return [{k: ("branch", to_json(v.graph)) if isinstance(v, Branch) else v
+    """Each node's attrs, a branch (a sub-graph) replaced by its JSON."""
+    return [{k: ("branch", to_json(v)) if isinstance(v, Graph) else v
              for k, v in node.attrs.items()} for node in graph.nodes]
 
 
@@ -33,9 +32,9 @@ def assert_same_graph(loaded: Graph, graph: Graph) -> None:
     assert plain_attrs(loaded) == plain_attrs(graph)
     for new, old in zip(loaded.nodes, graph.nodes, strict=True):
         for key, value in old.attrs.items():
-            if isinstance(value, Branch):  # rebuilt as a Branch, recursively equal
-                assert isinstance(new.attrs[key], Branch)
-                assert_same_graph(new.attrs[key].graph, value.graph)
+            if isinstance(value, Graph):  # rebuilt as a sub-graph, recursively equal
+                assert isinstance(new.attrs[key], Graph)
+                assert_same_graph(new.attrs[key], value)
 
 
 def traced(fn, *inputs) -> tuple[Graph, dict]:
@@ -80,7 +79,7 @@ def test_cond_with_a_captured_tensor_round_trips_and_takes_both_branches():
         graphnet.ones(3))
     loaded = round_trip(graph)
     assert "graph cond_true(" in str(loaded) and "graph cond_false(" in str(loaded)
-    assert len(loaded.nodes[-1].attrs["true_branch"].graph.inputs) == 2  # x and captured w
+    assert len(loaded.nodes[-1].attrs["true_branch"].inputs) == 2  # x and captured w
     (up,) = assert_same_numbers(loaded, graph, arrays)
     (down,) = assert_same_numbers(loaded, graph, dict(arrays, x=-arrays["x"]))
     np.testing.assert_array_equal(up, [1.0, 2.0, 3.0])    # true branch: x * w
@@ -111,7 +110,7 @@ def test_cond_nested_in_a_while_body_round_trips():
 
     graph, arrays = traced(f, graphnet.full((3,), 2.5), graphnet.tensor(0))
     loaded = round_trip(graph)
-    body = loaded.nodes[0].attrs["body_branch"].graph
+    body = loaded.nodes[0].attrs["body_branch"]
     assert [n.op for n in body.nodes].count("cond") == 1
     x, n = assert_same_numbers(loaded, graph, arrays)
     np.testing.assert_allclose(x, [-0.25] * 3)  # 2.5 -> 1.5 -> 0.5 -> -0.5 -> -0.25

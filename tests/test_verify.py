@@ -72,7 +72,7 @@ def test_branches_are_verified_too():
                   graphnet.ones(3))
     verify(graph)
     (cond,) = [n for n in graph.nodes if n.op == "cond"]
-    branch: Graph = cond.attrs["true_branch"].graph
+    branch: Graph = cond.attrs["true_branch"]
     branch.nodes[0].outputs[0].shape = (4,)
     with pytest.raises(VerifyError, match=r"node cond -> .*: branch true_branch: node mul -> "
                                           r"%mul: %mul recorded as f32\[4\]"):

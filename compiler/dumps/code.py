@@ -9,9 +9,10 @@
 Arguments come in graph input order (args, captured state, scalars: what `lower(graph)` takes).
 Ops with a public graphnet function that records exactly that op call it (the op table's `dump`
 name, guarded in public_names.py); the rest call `graphnet._dispatch.dispatch("op", ...)`. A
-`grad` node becomes a nested function holding the forward nodes it differentiates, passed to
-`run_grad`, which runs graphnet's eager autograd. Results: the returned values; when the graph
-also writes state, grads or new tensors, a second item maps role -> target -> value."""
+gradient node (`opdef.gradient`: `grad`) becomes a nested function holding the forward nodes it
+differentiates, passed to `run_grad`, which runs graphnet's eager autograd. Results: the
+returned values; when the graph also writes state, grads or new tensors, a second item maps
+role -> target -> value."""
 
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ def literal(x, names: _Names, needs: set) -> str:
     """Python source for a node input or attribute value."""
     if isinstance(x, Value):
         return names.of[x]
+    if isinstance(x, Graph):
+        return x.name
     if isinstance(x, np.dtype):
         needs.add("np")
         return f"np.dtype({_scalar_type(x.type, needs)})"
@@ -138,10 +141,10 @@ class _Writer:
         self.lines.append(f"{indent}{lhs} = {target}({', '.join(args)}){comment}")
 
     def grad(self, node: Node, indent: str) -> None:
-        has_ct = node.attrs["has_cotangent"]
-        root, leaves = node.inputs[0], list(node.inputs[2 if has_ct else 1:])
+        named = node.fields
+        root, seed, leaves = named["loss"], named["seed"], list(named["leaves"])
         region = _region_nodes(self.graph, node)
-        if any(n.op == "grad" for n in region):
+        if any(n.opdef.gradient for n in region):
             raise NotImplementedError(f"to_code: %{node.outputs[0].name} differentiates "
                                       f"through another grad node (a higher-order gradient); "
                                       f"code dumps do not support that yet")
@@ -156,7 +159,7 @@ class _Writer:
         for inner in region:
             self.call(inner, indent + "    ", rerun=True)
         self.lines.append(f"{indent}    return {outer[root]}")
-        cotangent = f", cotangent={outer[node.inputs[1]]}" if has_ct else ""
+        cotangent = f", cotangent={outer[seed]}" if seed is not None else ""
         outs = [self.names.define(v) for v in node.outputs]
         lhs = ", ".join(outs) + ("," if len(outs) == 1 else "")
         self.lines.append(f"{indent}{lhs} = run_grad({fn}, ({', '.join(leaf_names)}"
@@ -169,7 +172,7 @@ class _Writer:
                   for v in graph.inputs]
         body_start = len(self.lines)
         for node in graph.nodes:
-            (self.grad if node.op == "grad" else self.call)(node, "    ")
+            (self.grad if node.opdef.gradient else self.call)(node, "    ")
         body = self.lines[body_start:]
         header = ["import graphnet"]
         if "base64" in self.needs:

@@ -16,8 +16,9 @@ keeps them exactly (int, bool, str, null, finite float) and tagged objects other
 `{"$dtype": "float32"}` a numpy dtype, `{"$scalar_type": "float32"}` a numpy scalar type such
 as `np.float32`, `{"$numpy": "float32", "value": ...}` a numpy scalar,
 `{"$constant": {"dtype", "shape", "data"}}` a folded constant's array (data: base64 bytes), and
-`{"$branch": {"name", "inputs", "nodes", "outputs"}}` a `cond` / `while_loop` branch: its traced
-sub-graph in this same form (without schema and version), with value names of its own.
+`{"$branch": {"name", "inputs", "nodes", "outputs"}}` a sub-graph attribute (a `cond` /
+`while_loop` branch) in this same form (without schema and version), with value names of its
+own; it reads back as a `Graph`.
 
 Version 2 added `$branch`; nothing else changed. A file declares the oldest version that holds
 it, so a graph without branches is still written as version 1, which older readers read."""
@@ -63,13 +64,8 @@ def _is_constant(x) -> bool:
     return type(x).__name__ == "ConstantValue" and hasattr(x, "data")
 
 
-def _is_branch(x) -> bool:
-    # NOTE: by name, like _is_constant: compiler.control_flow imports the tracer and lowering
-    return type(x).__name__ == "Branch" and isinstance(getattr(x, "graph", None), Graph)
-
-
 def _has_branches(graph: Graph) -> bool:
-    return any(_is_branch(v) for node in graph.nodes for v in node.attrs.values())
+    return any(node.subgraphs() for node in graph.nodes)
 
 
 def encode(x, where: str):
@@ -79,8 +75,8 @@ def encode(x, where: str):
     if _is_constant(x):  # an array baked in by constant folding: its exact bytes
         return {"$constant": {"dtype": x.dtype.name, "shape": list(x.shape),
                               "data": base64.b64encode(x.data).decode("ascii")}}
-    if _is_branch(x):  # a cond / while_loop branch: its sub-graph, recursively
-        return {"$branch": _graph_fields(x.graph, f"{where} (branch {x.graph.name}): ")}
+    if isinstance(x, Graph):  # a cond / while_loop branch: its sub-graph, recursively
+        return {"$branch": _graph_fields(x, f"{where} (branch {x.name}): ")}
     if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
         return {"$numpy": x.dtype.name, "value": encode(x.item(), where)}
     if x is None or isinstance(x, (bool, int, str)):
@@ -125,10 +121,8 @@ def decode(x, values: dict, where: str):
         array = np.frombuffer(base64.b64decode(spec["data"]), _dtype_from_name(spec["dtype"]))
         return ConstantValue(array.reshape(spec["shape"]))
     if len(x) == 1 and "$branch" in x:
-        from ..control_flow import Branch
-
         # NOTE: a branch is closed (captures are its inputs), so it starts a fresh name scope
-        return Branch(_build_graph(x["$branch"], f"{where} (branch): "))
+        return _build_graph(x["$branch"], f"{where} (branch): ")
     if set(x) == {"$numpy", "value"}:
         return _dtype_from_name(x["$numpy"]).type(decode(x["value"], values, where))
     raise GraphJSONError(f"{where}: unknown tagged literal {x!r}")

@@ -3,8 +3,6 @@ uses, and the two kinds of node no rewrite may merge or replace (random draws, g
 
 from __future__ import annotations
 
-
-
 from ..ir import Graph, Node, Output, Value
 from ..shapes import infer_types
 
@@ -21,12 +19,13 @@ def is_random(node: Node) -> bool:
 
 
 def grad_leaves(graph: Graph) -> set:
-    """Values some grad node differentiates with respect to. They must keep their identity:
-    merging two leaves, or replacing one by another value, would change which gradient is which."""
+    """Values some gradient node differentiates with respect to (its `leaves` field). They
+    must keep their identity: merging two leaves, or replacing one by another value, would
+    change which gradient is which."""
     leaves = set()
     for node in graph.nodes:
-        if node.op == "grad":
-            leaves.update(node.inputs[2 if node.attrs["has_cotangent"] else 1:])
+        if node.opdef.gradient:
+            leaves.update(node.fields["leaves"])
     return leaves
 
 

@@ -9,6 +9,7 @@ from graphnet._ops import OPS
 from graphnet._ops.constant import ConstantValue
 
 from ..ir import Graph, Value
+from ..lower import kernel_attrs
 from ._report import report
 from ._rewrite import grad_leaves, is_random, replace_uses
 
@@ -23,9 +24,9 @@ def _small(values) -> bool:
 def constant_folding(graph: Graph) -> Graph:
     """Guarantee: a node whose inputs are all literals or results of `full`/`arange`/
     `constant` nodes, with no input or output over 1e5 elements, is replaced by `constant`
-    nodes holding the values its kernel computes now, at compile time. Random draws, grad
-    nodes and grad leaves are never folded. The folded node's own inputs are left for
-    dead-code elimination."""
+    nodes holding the values its kernel computes now, at compile time. Nodes whose op is not
+    `foldable` (grad, cond, while_loop), random draws and grad leaves are never folded. The
+    folded node's own inputs are left for dead-code elimination."""
     keep = grad_leaves(graph)
     known: dict = {}        # Value -> np.ndarray, for source values and folded results
     mapping: dict = {}
@@ -36,7 +37,7 @@ def constant_folding(graph: Graph) -> Graph:
             node.inputs = tuple(mapping.get(x, x) if isinstance(x, Value) else x
                                 for x in node.inputs)
         values = node.input_values()
-        foldable = (node.op != "grad" and not is_random(node) and bool(values)
+        foldable = (node.opdef.foldable and not is_random(node) and bool(values)
                     and all(v in known for v in values) and _small(values)
                     and _small(node.outputs) and not any(v in keep for v in node.outputs))
         if node.op in SOURCES and not values and _small(node.outputs):
@@ -60,7 +61,7 @@ def constant_folding(graph: Graph) -> Graph:
 
 def _evaluate(node, known: dict) -> list:
     args = [known[x] if isinstance(x, Value) else x for x in node.inputs]
-    out = OPS[node.op].impl(*args, **node.attrs)
+    out = OPS[node.op].impl(*args, **kernel_attrs(node.attrs))
     outs = out if OPS[node.op].n_outputs != 1 else (out,)
     arrays = [np.asarray(o) for o in outs]
     for value, array in zip(node.outputs, arrays, strict=True):

@@ -18,15 +18,17 @@ def _key(node, mapping: dict):
 
 def common_subexpression_elimination(graph: Graph) -> Graph:
     """Guarantee: no two remaining nodes have the same op, the same inputs and the same
-    attributes, except random draws (two draws are two draws, even from equal-looking keys),
-    grad nodes, and nodes whose outputs are grad leaves. The later duplicate is removed and
+    attributes, except nodes whose op is not `mergeable` (grad, cond, while_loop), random
+    draws (two draws are two draws, even from equal-looking keys) and nodes whose outputs are
+    grad leaves. The later duplicate is removed and
     its uses read the earlier node's outputs."""
     keep_apart = grad_leaves(graph)
     first: dict = {}
     mapping: dict = {}
     merged = set()
     for node in graph.nodes:
-        if node.op == "grad" or is_random(node) or any(v in keep_apart for v in node.outputs):
+        if not node.opdef.mergeable or is_random(node) \
+                or any(v in keep_apart for v in node.outputs):
             continue
         key = _key(node, mapping)
         try:

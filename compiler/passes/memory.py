@@ -34,7 +34,7 @@ def plan_memory(plan: ExecutionPlan) -> ExecutionPlan:
         last[out.value] = end
     buffers = [Buffer(v, first[v], last[v], value_bytes(v)) for v in first if v in last]
     kept = [sum(value_bytes(v) for n in k.nodes[:-1] for v in n.outputs if v not in first)
-            if k.kind == "grad" else 0 for k in order]
+            if k.differentiates else 0 for k in order]
     peak, at = 0, -1
     for i in range(end):
         live = kept[i] + sum(b.nbytes for b in buffers if b.first <= i <= b.last)

@@ -41,6 +41,14 @@ class OpDef:
     backward: str = ""               # grad_fn's name ("AddBackward0")
     bind: str | None = None          # "unary" / "binary": graphnet's function and Tensor method
                                      # are generated from this entry (see _math.py)
+    # What the compiler may do with a node of this op, asked by its passes instead of
+    # recognising ops by name (structured ops: grad, cond, while_loop; see control.py):
+    fields: Callable | None = None   # (inputs, attrs) -> {name: input or tuple}: named inputs
+    types: Callable | None = None    # (inputs, attrs) -> output types, instead of eval_shape
+    foldable: bool = True            # constant folding may run it at compile time
+    mergeable: bool = True           # CSE may merge two equal nodes of it
+    gradient: bool = False           # lowered with the forward nodes it differentiates
+    reverse_mode: bool = True        # jax.vjp can differentiate through it
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
@@ -89,12 +97,13 @@ def camel_backward(name: str) -> str:
 def defop(name: str, kind: str, *, n_outputs: int = 1, differentiable: bool = True,
           nondiff_inputs: tuple[int, ...] = (), check: ValueCheck | None = None,
           function=_OWN, method=_OWN, inplace=False, dump=False, backward: str | None = None,
-          bind: str | None = None):
+          bind: str | None = None, **rules):
     """Register the decorated function as the JAX kernel of op `name`.
 
     The kernel takes arrays (or Python scalars) positionally and static attributes as
     keywords, and returns one array (or a tuple of `n_outputs` arrays). `check` guards its
-    integer index or label inputs (see `ValueCheck`).
+    integer index or label inputs (see `ValueCheck`); `rules` set the compiler's fields of
+    `OpDef` (`foldable=False`, ...).
 
     Names: `function` and `method` (a name, several, or None) default to the op's own name,
     so `defop("exp", ...)` is `graphnet.exp` and `Tensor.exp`; an op users never call
@@ -115,7 +124,7 @@ def defop(name: str, kind: str, *, n_outputs: int = 1, differentiable: bool = Tr
     def register(impl: Callable) -> Callable:
         assert name not in OPS, f"op {name} registered twice"
         OPS[name] = OpDef(name, impl, kind, n_outputs=n_outputs, differentiable=differentiable,
-                          nondiff_inputs=nondiff_inputs, check=check, **names)
+                          nondiff_inputs=nondiff_inputs, check=check, **names, **rules)
         return impl
 
     return register

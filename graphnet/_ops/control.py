@@ -1,6 +1,13 @@
-"""Structured control flow ops. Their branches are sub-graphs the compiler lowers; the op
-attributes hold callables over arrays (`branch(*arrays) -> tuple`), so graphnet never
-imports the compiler. They only appear in traced graphs: eagerly, `graphnet.cond` is an `if`."""
+"""Structured ops: `grad`, `cond` and `while_loop`. Each declares its inputs as named fields
+(`fields`) and what the compiler's passes may do with it, so that no pass recognises them by
+name. They only appear in traced graphs: eagerly, `graphnet.cond` is an `if` and
+`backward()` runs the tape.
+
+`cond` and `while_loop` hold their branches as sub-graphs (compiler `Graph`s) in their
+attributes; the compiler hands the kernels below each sub-graph as a function over arrays
+(`branch(*arrays) -> tuple`, compiler/lower.py), so graphnet never imports the compiler.
+`grad` has no kernel of its own: it is lowered together with the forward nodes between its
+leaves and its loss, under one `jax.vjp` (compiler/lower.py, GradRegion)."""
 
 from __future__ import annotations
 
@@ -9,26 +16,90 @@ from jax import lax
 from ._table import defop
 
 
-@defop("cond", "opaque", n_outputs=0, method=None)
-def cond(pred, *args, true_branch, false_branch, n_true):
-    def run_true(values):
-        return tuple(true_branch(*values[:n_true]))
-
-    def run_false(values):
-        return tuple(false_branch(*values[n_true:]))
-
-    return lax.cond(pred.reshape(()).astype(bool), run_true, run_false, tuple(args))
+# ---- grad -----------------------------------------------------------------------------------
+def grad_fields(inputs, attrs) -> dict:
+    """`loss` (the value differentiated), `seed` (its cotangent, None for ones) and `leaves`
+    (the values differentiated with respect to), as `grad(%loss[, %seed], *%leaves)`."""
+    start = 2 if attrs["has_cotangent"] else 1
+    return {"loss": inputs[0], "seed": inputs[1] if attrs["has_cotangent"] else None,
+            "leaves": tuple(inputs[start:])}
 
 
-@defop("while_loop", "opaque", n_outputs=0, method=None)
-def while_loop(*args, cond_branch, body_branch, n_carry, n_cond):
-    carry, cond_caps, body_caps = args[:n_carry], args[n_carry:n_carry + n_cond], \
-        args[n_carry + n_cond:]
+def grad_inputs(loss, seed, leaves) -> tuple:
+    """(inputs, attrs) of a grad node with these fields; the inverse of `grad_fields`."""
+    leaves = tuple(leaves)
+    inputs = (loss,) + ((seed,) if seed is not None else ()) + leaves
+    return inputs, {"n_leaves": len(leaves), "has_cotangent": seed is not None}
 
-    def keep_going(values):
-        return cond_branch(*values, *cond_caps)[0].reshape(()).astype(bool)
 
-    def body(values):
-        return tuple(body_branch(*values, *body_caps))
+def grad_types(inputs, attrs) -> tuple:
+    """One gradient per leaf, of the leaf's type; a seed must have the loss's shape."""
+    named = grad_fields(inputs, attrs)
+    loss, seed, leaves = named["loss"], named["seed"], named["leaves"]
+    if len(leaves) != attrs["n_leaves"]:
+        raise ValueError(f"n_leaves={attrs['n_leaves']} but {len(leaves)} leaves are given")
+    if seed is not None and tuple(seed.shape) != tuple(loss.shape):
+        raise ValueError(f"cotangent %{seed.name} is {seed.type_str} but the loss "
+                         f"%{loss.name} is {loss.type_str}")
+    return tuple((tuple(leaf.shape), leaf.dtype) for leaf in leaves)
 
-    return lax.while_loop(keep_going, body, tuple(carry))
+
+# NOTE: not differentiable (no gradient flows back through an earlier grad node), never
+# folded or merged (lowering pairs each grad node with its own forward region).
+@defop("grad", "opaque", n_outputs=0, differentiable=False, fields=grad_fields,
+       types=grad_types, foldable=False, mergeable=False, gradient=True,
+       function=None, method=None)
+def grad(*inputs, n_leaves, has_cotangent):
+    raise NotImplementedError("a grad node has no kernel of its own: it is evaluated with the "
+                              "forward nodes it differentiates (compiler/lower.py, GradRegion)")
+
+
+# ---- cond -----------------------------------------------------------------------------------
+def cond_fields(inputs, attrs) -> dict:
+    """`pred`, then the inputs of each branch's sub-graph: the operands, then the tensors
+    that branch captured from the enclosing trace."""
+    n_true = attrs["n_true"]
+    return {"pred": inputs[0], "true_operands": tuple(inputs[1:1 + n_true]),
+            "false_operands": tuple(inputs[1 + n_true:])}
+
+
+# NOTE: never folded (a branch may be large, and folding would evaluate both) nor merged.
+@defop("cond", "opaque", n_outputs=0, fields=cond_fields, foldable=False, mergeable=False,
+       method=None)
+def cond(*inputs, true_branch, false_branch, n_true):
+    named = cond_fields(inputs, {"n_true": n_true})
+
+    def run_true(operands):
+        return tuple(true_branch(*operands[0]))
+
+    def run_false(operands):
+        return tuple(false_branch(*operands[1]))
+
+    return lax.cond(named["pred"].reshape(()).astype(bool), run_true, run_false,
+                    (named["true_operands"], named["false_operands"]))
+
+
+# ---- while_loop -----------------------------------------------------------------------------
+def while_fields(inputs, attrs) -> dict:
+    """`carry` (the loop state, also the outputs), then what the cond and the body sub-graphs
+    captured from the enclosing trace; each sub-graph's inputs are carry then captures."""
+    n_carry, n_cond = attrs["n_carry"], attrs["n_cond"]
+    return {"carry": tuple(inputs[:n_carry]),
+            "cond_captures": tuple(inputs[n_carry:n_carry + n_cond]),
+            "body_captures": tuple(inputs[n_carry + n_cond:])}
+
+
+# NOTE: reverse_mode=False: XLA's while loop has no reverse-mode derivative (its trip count
+# is known only at run time); compiler/autodiff.py refuses backward() through it.
+@defop("while_loop", "opaque", n_outputs=0, fields=while_fields, foldable=False,
+       mergeable=False, reverse_mode=False, method=None)
+def while_loop(*inputs, cond_branch, body_branch, n_carry, n_cond):
+    named = while_fields(inputs, {"n_carry": n_carry, "n_cond": n_cond})
+
+    def keep_going(carry):
+        return cond_branch(*carry, *named["cond_captures"])[0].reshape(()).astype(bool)
+
+    def body(carry):
+        return tuple(body_branch(*carry, *named["body_captures"]))
+
+    return lax.while_loop(keep_going, body, named["carry"])
