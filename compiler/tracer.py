@@ -111,7 +111,7 @@ class Tracer(DispatchMode):
 
     def _guess_name(self, t: Tensor) -> str:
         """Name a captured tensor after the parameter/buffer slot that holds it."""
-        for module, path in reversed(_dispatch._module_stack):
+        for module, path in reversed(_dispatch.module_stack()):
             for registry in ("_parameters", "_buffers"):
                 for name, value in module.__dict__[registry].items():
                     if value is t:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections import OrderedDict
 
 import jax
@@ -22,12 +23,25 @@ from ._ops._checks import check_eagerly
 from ._mode import DispatchMode, current_mode, escaped_error, push_mode  # noqa: F401
 from ._tensor import Tensor
 
-_module_stack: list = []   # (module, path) of the nn.Module calls in progress
+class _ModuleCalls(threading.local):
+    """The nn.Module calls in progress in this thread, like the mode stack (_mode.py)."""
+
+    def __init__(self):
+        self.stack: list = []   # (module, path), innermost last
+
+
+_module_calls = _ModuleCalls()
+
+
+def module_stack() -> list:
+    """This thread's nn.Module calls in progress: (module, dotted path), innermost last."""
+    return _module_calls.stack
 
 
 def module_path() -> str:
     """Dotted path of the module whose forward is running (`features.0`), '' at top level."""
-    return _module_stack[-1][1] if _module_stack else ""
+    stack = _module_calls.stack
+    return stack[-1][1] if stack else ""
 
 
 class KernelCache:

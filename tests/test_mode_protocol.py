@@ -261,3 +261,49 @@ def test_a_placeholder_kept_from_a_failed_trace_raises_a_trace_error():
     with pytest.raises(TraceError, match="tolist\\(\\): .*placeholder %exp"):
         kept[0].tolist()
 
+
+def test_module_calls_are_tracked_per_thread():
+    inside = threading.Barrier(2, timeout=60)
+    done = threading.Barrier(2, timeout=60)
+    seen, errors = {}, []
+
+    class Pause(nn.Module):
+        def forward(self, x):
+            seen["traced path"] = graphnet._dispatch.module_path()
+            inside.wait()      # the other thread calls its own modules now
+            done.wait()
+            return x + 1
+
+    traced_model = nn.Sequential(nn.Linear(2, 2), Pause())
+    eager_model = nn.Sequential(nn.Tanh())
+
+    def record_path(module, args):
+        seen["eager path"] = graphnet._dispatch.module_path()
+
+    eager_model[0].register_forward_pre_hook(record_path)
+
+    def run(fn):
+        try:
+            fn()
+        except BaseException as err:
+            errors.append(err)
+            inside.abort()
+            done.abort()
+
+    def trace():
+        seen["graph"] = str(graphnet.trace(traced_model, graphnet.ones(1, 2)))
+
+    def eager():
+        inside.wait()
+        seen["eager value"] = eager_model(graphnet.zeros(3)).tolist()
+        done.wait()
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in (trace, eager)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert seen["traced path"] == "1" and seen["eager path"] == "0"
+    assert seen["eager value"] == [0.0, 0.0, 0.0]
+    assert "# 1" in seen["graph"] and "tanh" not in seen["graph"]

@@ -118,7 +118,7 @@ class Module:
 
     # ---- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        stack = _dispatch._module_stack
+        stack = _dispatch.module_stack()
         path = _child_path(stack[-1], self) if stack else ""
         stack.append((self, path))
         mode = _dispatch.current_mode()
