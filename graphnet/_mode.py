@@ -11,23 +11,22 @@ The stack of modes is per thread (a trace in one thread never sees another threa
 ops); `push_mode` and `current_mode()` are the only ways to it. Call sites ask
 `current_mode()` and, when a mode is installed, call its hook directly:
 
-| hook                                | called by                          | returns          |
-|-------------------------------------|------------------------------------|------------------|
-| run_op(opdef, args, attrs)          | every op call (`_dispatch.dispatch`)| the op's result  |
-| on_tensor_created(t)                | an alias made (`.data`, `detach()`) | None             |
-| on_write(t)                         | `t` about to be written in place    | None             |
-| concretize(t, what)                 | Python needs the array of a tensor  | the jax.Array,   |
-|                                     | whose payload is not one            | or raises        |
-| on_grad_read(t) / on_grad_write(t)  | `t.grad` read / assigned            | None             |
-| backward(root, gradient,            | `root.backward(...)`                | None             |
-|          retain_graph)              |                                     |                  |
-| on_module_call(module)              | `module(...)`, before forward       | None             |
-| on_training_set(module, mode)       | `module.train(mode)` / `.eval()`    | None             |
-| cond(pred, true_fn, false_fn, ops)  | `graphnet.cond`                     | the branch result|
-| while_loop(cond_fn, body_fn, carry) | `graphnet.while_loop`               | the final carry  |
-| live_scalar(read, name)             | an optimizer's learning rate ...    | number or tensor |
-| label(t, name, resolve)             | optimizer state, parameters         | None             |
-| depends_on(what, read)              | a Python value traced code used     | None             |
+| hook                                | called by                           | returns              |
+|-------------------------------------|-------------------------------------|----------------------|
+| run_op(opdef, args, attrs)          | every op call (`dispatch`)          | the op's result      |
+| on_tensor_created(t)                | an alias made (`.data`, `detach()`) | None                 |
+| on_write(t)                         | `t` about to be written in place    | None                 |
+| concretize(t, what)                 | `item()` ... on a non-array payload | the array, or raises |
+| on_grad_read(t)                     | `t.grad` read                       | None                 |
+| on_grad_write(t)                    | `t.grad = ...`                      | None                 |
+| backward(root, gradient, retain)    | `root.backward(...)`                | None                 |
+| on_module_call(module)              | `module(...)`, before forward       | None                 |
+| on_training_set(module, mode)       | `module.train(mode)` / `.eval()`    | None                 |
+| cond(pred, true_fn, false_fn, ops)  | `graphnet.cond`                     | the branch's result  |
+| while_loop(cond_fn, body_fn, carry) | `graphnet.while_loop`               | the final carry      |
+| live_scalar(read, name)             | an optimizer's lr, betas ...        | a number or tensor   |
+| label(t, name, resolve)             | optimizer state, parameters         | None                 |
+| depends_on(what, read)              | a Python value the code used        | None                 |
 
 One flag is not a hook: `records_graph` (False here) is True for a mode that records a
 program to run later. Python code then runs once, when tracing, so graphnet code that must
