@@ -12,6 +12,7 @@ import functools
 
 import jax
 from graphnet._ops import OPS
+from graphnet._x64 import x64_scoped
 
 from .ir import Value
 
@@ -39,6 +40,7 @@ def infer_types(op: str, inputs, attrs: dict) -> tuple:
     return types
 
 
+@x64_scoped   # types as graphnet's kernels see them: int64 stays int64 (graphnet/_x64.py)
 def _eval_types(op: str, inputs, attrs: dict) -> tuple:
     opdef = OPS[op]
     specs = [jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=x.weak_type)

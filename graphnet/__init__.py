@@ -7,11 +7,8 @@ XLA (static graph). `import graphnet as torch` is the intended way in.
 >>> fast = torch.compile(model)          # traced on first call, then one jax.jit program
 """
 
-import jax as _jax
-
-# NOTE: PyTorch labels and indices are int64; JAX gives int32 unless 64-bit types are enabled.
-# graphnet creates float32 by default everywhere, so this changes integers, not float math.
-_jax.config.update("jax_enable_x64", True)
+# NOTE: importing graphnet changes no JAX setting. PyTorch's int64 and float64 need JAX's
+# 64-bit types, which graphnet turns on only around its own work, per thread (_x64.py).
 
 from . import _methods  # noqa: E402,F401  (attaches Tensor methods)
 from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402

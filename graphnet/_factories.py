@@ -12,8 +12,10 @@ from . import _random
 from ._dispatch import current_mode, dispatch
 from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
 from ._tensor import Tensor
+from ._x64 import x64, x64_scoped
 
 
+@x64_scoped   # int64/float64 data stays 64-bit (graphnet/_x64.py)
 def as_array(data, dtype=None):
     """Convert array-like `data` to a jax array with PyTorch's inference: Python floats become
     float32, Python ints int64, NumPy arrays keep their dtype."""
@@ -62,6 +64,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return tensor(data, dtype=dtype)
 
 
+@x64_scoped
 def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(jnp.asarray(array))
 
@@ -88,7 +91,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
             dt.int64 if isinstance(fill_value, int) else dt.float32
     shape = _shape((size,)) if not isinstance(size, int) else (size,)
     if current_mode() is None:  # eagerly the value is a runtime argument: no compile per value
-        return _finish(Tensor._wrap(jnp.full(shape, fill_value, dt.to_np(dtype))), requires_grad)
+        with x64():
+            value = jnp.full(shape, fill_value, dt.to_np(dtype))
+        return _finish(Tensor._wrap(value), requires_grad)
     t = dispatch("full", shape=shape, value=fill_value, dtype=dt.to_np(dtype))
     return _finish(t, requires_grad)
 

@@ -64,7 +64,7 @@ def _split_index(index, shape=None):
                                      "be traced; use graphnet.where(mask, x, other) instead")
                 for part in np.nonzero(np.asarray(tensor._value)):
                     spec.append(("t",))
-                    tensors.append(Tensor._wrap(jax.numpy.asarray(part)))
+                    tensors.append(_as_index_tensor(part))   # int64, as NumPy made it
                 continue
             spec.append(("t",))
             tensors.append(tensor)

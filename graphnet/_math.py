@@ -24,8 +24,9 @@ def _is_float(x) -> bool:
 
 
 def _promote_scalar(a, b):
-    """PyTorch's rule: an integer tensor combined with a Python float becomes float32
-    (JAX with 64-bit types on would choose float64)."""
+    """PyTorch's rule: an integer tensor combined with a Python float becomes float32.
+    graphnet's kernels run with JAX's 64-bit types on (graphnet/_x64.py), where JAX would
+    make int64 and a Python float float64."""
     if isinstance(a, Tensor) and isinstance(b, float) and not _is_float(a):
         a = a.to(dt.float32)
     if isinstance(b, Tensor) and isinstance(a, float) and not _is_float(b):

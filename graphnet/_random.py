@@ -9,6 +9,7 @@ import numpy as np
 
 from ._dispatch import dispatch
 from ._tensor import Tensor
+from ._x64 import x64_scoped
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_generator.initial_seed()
 
@@ -21,6 +22,7 @@ class Generator:
         self._seed = seed
 
     @staticmethod
+    @x64_scoped   # a 64-bit seed: the same key, whatever the caller's JAX settings
     def _key_data(seed: int):
         return jax.random.key_data(jax.random.key(int(seed) % (2 ** 63)))
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
+from ._x64 import x64_scoped
 from ._mode import EAGER, current_mode
 
 
@@ -139,6 +140,7 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
+    @x64_scoped   # the gradient seed and the tape's VJPs keep PyTorch's dtypes (_x64.py)
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""

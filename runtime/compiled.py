@@ -16,6 +16,7 @@ from graphnet.compiler.tracer import graph_name
 from graphnet.compiler.tree import flatten, structure
 from graphnet import _autograd
 from graphnet._tensor import Tensor
+from graphnet._x64 import x64, x64_scoped
 
 from .artifact import Artifact
 from .log import log_enabled
@@ -72,9 +73,13 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self.mode == "dynamic":
             return self.fn(*args, **kwargs)
-        artifact, flat = self._lookup(args, kwargs)
-        return artifact.execute(flat)
+        # NOTE: traced and run with graphnet's 64-bit types (graphnet/_x64.py): JAX's jit cache
+        # is keyed on that flag, so the program must see it on every call, not only the first.
+        with x64():
+            artifact, flat = self._lookup(args, kwargs)
+            return artifact.execute(flat)
 
+    @x64_scoped
     def artifact_for(self, *args, **kwargs) -> Artifact:
         """The compiled program for this call, traced and compiled if it is not cached yet,
         without running it (what `graphnet dump --format plan|hlo` reads)."""

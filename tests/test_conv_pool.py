@@ -10,6 +10,7 @@ from parity import assert_close, check_module, np_of, to_gn, to_torch, torch
 
 import graphnet
 from graphnet import nn
+from graphnet._x64 import x64_scoped
 
 TF = torch.nn.functional
 F = nn.functional
@@ -261,6 +262,7 @@ def test_dropout2d_zeroes_whole_channels_dynamic_and_static():
     ((2, 2, 2), (1, 2, 2), (0, 1, 0), False, (1, 2, 4, 5, 4), np.float32),
     ((3, 3), (2, 2), (1, 1), True, (1, 2, 5, 5), np.int32),
 ])
+@x64_scoped   # the raw kernels, as graphnet runs them (graphnet/_x64.py)
 def test_max_pool_reduce_window_form_equals_the_window_stack(kernel, stride, padding, ceil_mode,
                                                               shape, dtype):
     # The op evaluates with lax.reduce_window and differentiates through the window stack

@@ -25,6 +25,7 @@ from graphnet.compiler.ir import Graph
 from graphnet import nn
 from graphnet.runtime import cli
 from graphnet.runtime.dump import dump, prepare, render_graph
+from graphnet._x64 import x64
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 FORMATS = ("text", "table", "code", "dot", "json")
@@ -95,7 +96,8 @@ def test_dumps_are_deterministic_across_traces():
 
 # ---- JSON -------------------------------------------------------------------------------------
 def run_lowered(graph: Graph, arrays: list) -> list:
-    return [np.asarray(a) for a in jax.jit(lower(graph))(*arrays)]
+    with x64():   # as the runtime calls a lowered program (graphnet/_x64.py)
+        return [np.asarray(a) for a in jax.jit(lower(graph))(*arrays)]
 
 
 def test_json_round_trip_prints_and_computes_the_same():

@@ -7,6 +7,7 @@ import math
 import numpy as np
 from graphnet._ops import OPS
 from graphnet._ops.constant import ConstantValue
+from graphnet._x64 import x64_scoped
 
 from ..ir import Graph, Value
 from ..lower import kernel_attrs
@@ -59,6 +60,7 @@ def constant_folding(graph: Graph) -> Graph:
     return graph
 
 
+@x64_scoped   # the kernel computes as it would at run time (graphnet/_x64.py)
 def _evaluate(node, known: dict) -> list:
     args = [known[x] if isinstance(x, Value) else x for x in node.inputs]
     out = OPS[node.op].impl(*args, **kernel_attrs(node.attrs))

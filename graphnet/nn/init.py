@@ -9,6 +9,7 @@ import numpy as np
 from .. import _factories as fac
 from .._autograd import no_grad
 from .._tensor import Tensor
+from .._x64 import x64_scoped
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
@@ -53,6 +54,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
         return tensor.normal_(mean, std, generator=generator)
 
 
+@x64_scoped   # the CDF bounds in float64, as always (graphnet/_x64.py)
 def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None) -> Tensor:
     """Normal(mean, std) redrawn inside [a, b], by inverse-CDF sampling like PyTorch."""
     from jax.scipy.special import erf, erfinv

@@ -46,6 +46,7 @@ import optax
 from .._dispatch import label_state, live_scalar
 from .._ops import defop
 from .._tensor import Tensor
+from .._x64 import x64_scoped
 
 
 def _split(tensors, n: int, count: int) -> list:
@@ -159,6 +160,7 @@ def refuse_differentiable(name: str, differentiable: bool) -> None:
             f"autograd. Drop differentiable=True (the update itself is the same).")
 
 
+@x64_scoped   # a float64 parameter gets float64 state (graphnet/_x64.py)
 def ensure_state(optimizer, p: Tensor, state: dict, keys) -> None:
     """Create the missing state entries of `p` as concrete zeros ('step': a float32 0-d
     tensor, like torch). Concrete, not traced: a compiled step then reads them as state

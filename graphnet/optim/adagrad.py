@@ -7,6 +7,7 @@ import jax.numpy as jnp
 
 from .._dispatch import dispatch, label_state
 from .._tensor import Tensor
+from .._x64 import x64_scoped
 from . import _kernels_adaptive as K
 from ._optimizer import Optimizer
 
@@ -45,6 +46,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._init_state(p, initial_accumulator_value)
 
+    @x64_scoped   # a float64 parameter gets a float64 'sum' (graphnet/_x64.py)
     def _init_state(self, p: Tensor, value) -> None:
         state = self.state[p]
         state["step"] = Tensor._wrap(jnp.zeros((), jnp.float32))
