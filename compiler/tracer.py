@@ -19,6 +19,7 @@ from graphnet import _autograd, _dispatch
 from graphnet._errors import TraceError
 from graphnet._mode import DispatchMode, TracedNode
 from graphnet._tensor import Tensor
+from graphnet._x64 import x64_scoped
 
 from . import _source
 from .guards import FunctionGuard, ModulesGuard, record
@@ -372,6 +373,7 @@ def graph_name(fn) -> str:
     return getattr(fn, "__name__", "graph").replace("<", "").replace(">", "")
 
 
+@x64_scoped   # graph types are PyTorch's: int64 labels, float64 scalars (graphnet/_x64.py)
 def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -> TraceResult:
     """Trace one call `fn(*args)`; tensor arguments become graph inputs, also inside nested
     tuples, lists and dicts (`("arg", i)` counts the flattened leaves of `args`). The last

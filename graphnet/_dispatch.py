@@ -20,6 +20,7 @@ from . import _autograd, _errors
 from ._errors import ShapeError
 from ._ops import OPS
 from ._ops._checks import check_eagerly
+from ._x64 import x64
 from ._mode import DispatchMode, current_mode, escaped_error, push_mode  # noqa: F401
 from ._tensor import Tensor
 
@@ -201,7 +202,8 @@ def run_eager(opdef, args, attrs):
         check_eagerly(opdef, key, attrs, arrays)
     kernel = _kernels.get((opdef.name, key), _bind, opdef.impl, attrs)
     try:
-        out = kernel(*arrays)
+        with x64():   # PyTorch's int64/float64, in this call only (graphnet/_x64.py)
+            out = kernel(*arrays)
     except (TypeError, ValueError) as err:
         raise _escaped_input(opdef.name, args) or shape_error(opdef.name, args, attrs, err) \
             from None
