@@ -19,6 +19,8 @@ it."""
 
 from __future__ import annotations
 
+from graphnet._x64 import x64_scoped
+
 COST_KEYS = ("flops", "bytes accessed", "transcendentals", "optimal_seconds")
 MEMORY_FIELDS = ("argument_size_in_bytes", "output_size_in_bytes", "alias_size_in_bytes",
                  "temp_size_in_bytes", "generated_code_size_in_bytes")
@@ -69,6 +71,7 @@ def normalize_memory(memory) -> dict | None:
     return result
 
 
+@x64_scoped   # lowered as it runs: int64 labels stay i64 (graphnet/_x64.py)
 def hlo_dump(target, *args) -> dict:
     """Lower and compile the latest graph of `target` and report what XLA produced.
 
@@ -114,6 +117,7 @@ def format_hlo_dump(dump: dict) -> str:
     return "\n".join(lines)
 
 
+@x64_scoped
 def plan_dump(target, *args) -> dict:
     """`{"plan": ExecutionPlan, "memory": XLA's memory fields or None}` for the latest graph of
     `target` (what `graphnet.compile` returns, after a call). With `args`, XLA compiles for the

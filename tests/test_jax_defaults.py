@@ -145,3 +145,22 @@ def test_64_bit_tensors_with_jax_defaults_off(make):
     assert t.dtype in (graphnet.int64, graphnet.float64)
     assert (t * 2 + 1).dtype == t.dtype
     assert t.numpy().dtype.itemsize == 8
+
+
+def test_hlo_dump_shows_the_int64_labels_the_program_runs_with():
+    """A dump lowers the program again, outside the compiled call: it must lower with the
+    types the call runs with (int64 labels are `i64` in the program's signature)."""
+    from graphnet.runtime.artifact_dumps import hlo_dump
+
+    model = graphnet.nn.Linear(4, 3)
+
+    def loss_of(x, y):
+        return graphnet.nn.functional.cross_entropy(model(x), y)
+
+    compiled = graphnet.compile(loss_of)
+    x, y = graphnet.randn(2, 4), graphnet.tensor([0, 2])
+    compiled(x, y)
+    artifact = compiled.compiled.artifacts[-1]
+    for dump in (hlo_dump(artifact, x, y), hlo_dump(artifact)):   # live and abstract inputs
+        signature = dump["stablehlo"].split("func.func public @main(")[1].split(")")[0]
+        assert "tensor<2x4xf32>" in signature and "tensor<2xi64>" in signature, signature
