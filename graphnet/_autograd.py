@@ -123,6 +123,11 @@ class TapeNode:
         self.saved = saved          # the primal inputs, freed after backward
         self._vjp = vjp
 
+    def refusal(self) -> Exception | None:
+        """Why backward() cannot run through this node at all, or None. Asked of every node
+        before any VJP runs, so a refused backward() leaves every `.grad` as it was."""
+        return None
+
     def apply(self, cts):
         if self.saved is None:
             raise RuntimeError(
@@ -171,7 +176,12 @@ def run_backward(root, gradient, retain_graph: bool, accumulate) -> None:
     from ._dispatch import eager_kernel
     pending = {id(root.grad_fn): [None] * len(root.grad_fn.out_avals)}
     pending[id(root.grad_fn)][root._oi] = gradient
-    for node in _topo_order(root.grad_fn):
+    order = _topo_order(root.grad_fn)
+    for node in order:
+        refusal = node.refusal()
+        if refusal is not None:
+            raise refusal
+    for node in order:
         cts = pending.pop(id(node), None)
         if cts is None:
             continue

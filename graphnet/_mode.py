@@ -196,8 +196,11 @@ class TracedNode(_autograd.TapeNode):
         self.trace = trace          # the traced function's name
         self.source = source        # the user's file:line that made it
 
+    def refusal(self) -> TraceError:
+        return escaped_error(None, "backward()", self)
+
     def apply(self, cts):
-        raise escaped_error(None, "backward()", self)
+        raise self.refusal()
 
 
 def escaped_error(t, what: str, node: TracedNode | None = None) -> TraceError:

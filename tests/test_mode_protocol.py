@@ -208,8 +208,10 @@ def test_backward_on_a_tensor_kept_from_a_compiled_step_raises_a_trace_error():
     assert "Return it from the compiled function instead" in str(info.value)
     with pytest.raises(TraceError, match="trace of `step`"):
         kept[-1].backward(graphnet.ones(6, 2))
+    w = graphnet.ones(6, 2, requires_grad=True)
     with pytest.raises(TraceError, match="trace of `step`"):   # behind an eager op too
-        (kept[0] * graphnet.ones(6, 2, requires_grad=True)).sum().backward()
+        (kept[0] * w).sum().backward()
+    assert w.grad is None     # refused before any gradient was written, not halfway through
 
 
 def test_a_kept_cond_result_raises_too():
