@@ -98,3 +98,30 @@ def test_exactly_one_place_constructs_shape_error():
              for src in sources for path in sorted(src.rglob("*.py"))
              for line in _constructions(path)}
     assert len(found) == 1 and next(iter(found)).startswith("graphnet/_errors.py:"), found
+
+
+class Blocks(nn.Module):
+    """Layers held in a ModuleList and a ModuleDict that forward iterates itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(5, 2)])
+        self.heads = nn.ModuleDict({"out": nn.Linear(3, 1)})
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.heads["out"](x)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_modules_called_from_a_container_the_parent_iterates_have_their_full_path(compiled):
+    model = Blocks()
+    fn = graphnet.compile(model) if compiled else model
+    with pytest.raises(graphnet.ShapeError) as err:
+        fn(graphnet.zeros(2, 4))
+    assert str(err.value) == "blocks.2 (Linear): expected input [..., 5], got [2, 4]"
+    model.blocks[2] = nn.Linear(4, 4)
+    with pytest.raises(graphnet.ShapeError) as err:
+        (graphnet.compile(model) if compiled else model)(graphnet.zeros(2, 4))
+    assert str(err.value) == "heads.out (Linear): expected input [..., 3], got [2, 4]"

@@ -12,6 +12,8 @@ from ._module import Module, _addindent
 class Sequential(Module):
     """Run modules in order: `Sequential(Linear(2, 3), ReLU())` or from an OrderedDict."""
 
+    _is_container = True   # module paths look through it (nn/_module.py _child_path)
+
     def __init__(self, *args):
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
@@ -90,6 +92,8 @@ class Sequential(Module):
 
 class ModuleList(Module):
     """A list of modules, registered as children "0", "1", ... (not a forward of its own)."""
+
+    _is_container = True   # module paths look through it (nn/_module.py _child_path)
 
     def __init__(self, modules=None):
         super().__init__()
@@ -173,6 +177,8 @@ class ModuleList(Module):
 
 class ModuleDict(Module):
     """An ordered dict of modules, registered as children under their keys."""
+
+    _is_container = True   # module paths look through it (nn/_module.py _child_path)
 
     def __init__(self, modules=None):
         super().__init__()

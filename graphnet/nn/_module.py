@@ -319,9 +319,23 @@ class Module:
 
 
 def _child_path(parent_entry, child: Module) -> str:
+    """The dotted path of `child`, called from inside `parent`'s forward: a direct child, or
+    one held in a container the parent iterates (`for block in self.blocks: block(x)` gives
+    `blocks.2`, as `named_modules()` names it)."""
     parent, parent_path = parent_entry
-    for name, module in parent._modules.items():
-        if module is child:
-            return f"{parent_path}.{name}" if parent_path else name
-    # called by a parent that does not own it (a module passed around as a function)
-    return parent_path
+    prefix = f"{parent_path}." if parent_path else ""
+    found = _find_in(parent, child, prefix)
+    # None: called by a parent that does not own it (a module passed around as a function)
+    return parent_path if found is None else found
+
+
+def _find_in(module: Module, child: Module, prefix: str) -> str | None:
+    for name, sub in module._modules.items():
+        if sub is child:
+            return prefix + name
+    for name, sub in module._modules.items():   # through containers only: they have no
+        if getattr(sub, "_is_container", False):  # forward of their own calling the child
+            found = _find_in(sub, child, f"{prefix}{name}.")
+            if found is not None:
+                return found
+    return None
