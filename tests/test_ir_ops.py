@@ -207,3 +207,18 @@ def test_a_test_op_declared_as_a_gradient_is_lowered_as_one(test_op):
     graph = common_subexpression_elimination(twice_differentiated("test_grad"))
     assert graph.count("test_grad") == 2 and graph.differentiates()
     np.testing.assert_array_equal(run(graph, X, W)[0], EXPECTED_TWICE)
+
+
+def test_a_test_op_declared_random_is_a_draw_and_so_are_its_key_readers(test_op):
+    # A "draw" op whose impl is deterministic: only its declared `random` keeps two equal
+    # nodes apart (and a node reading a key it made), so the mechanism is the property.
+    U32 = np.dtype(np.uint32)
+    test_op("test_draw", "opaque", lambda k: k + np.uint32(1), random=True)
+    graph = Graph("draws")
+    key = graph.add_input("key", (2,), U32, "arg")
+    draws = [graph.add_node("test_draw", [key], {}, [((2,), U32)]).outputs[0] for _ in "ab"]
+    readers = [graph.add_node("neg", [d], {}, [((2,), U32)]).outputs[0] for d in draws[:1] * 2]
+    for i, v in enumerate(draws + readers):
+        graph.add_output("out", i, v)
+    graph = common_subexpression_elimination(verify(graph))
+    assert graph.count("test_draw") == 2 and graph.count("neg") == 2

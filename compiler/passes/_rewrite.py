@@ -6,16 +6,14 @@ from __future__ import annotations
 from ..ir import Graph, Node, Output, Value
 from ..shapes import infer_types
 
-# Ops that draw random numbers from a key input (more are recognised by reading a key, below).
-RANDOM_OPS = frozenset({"rng_split", "uniform", "normal", "randint", "randperm", "dropout",
-                        "channel_dropout", "bernoulli"})
-
-
 def is_random(node: Node) -> bool:
-    """True for ops that consume RNG state: two equal-looking draws are still two draws."""
-    if node.op in RANDOM_OPS:
+    """True for nodes that consume RNG state: two equal-looking draws are still two draws.
+    That is an op declared `random` in the op table, or any node reading a key (a uint32
+    value such an op made, as `rng_split` does)."""
+    if node.opdef.random:
         return True
-    return any(v.node is not None and v.node.op == "rng_split" for v in node.input_values())
+    return any(v.node is not None and v.node.opdef.random and v.dtype == "uint32"
+               for v in node.input_values())
 
 
 def grad_leaves(graph: Graph) -> set:

@@ -49,6 +49,8 @@ class OpDef:
     mergeable: bool = True           # CSE may merge two equal nodes of it
     gradient: bool = False           # lowered with the forward nodes it differentiates
     reverse_mode: bool = True        # jax.vjp can differentiate through it
+    random: bool = False             # draws from (or splits) an RNG key: two equal-looking
+                                     # nodes are two draws, never merged or folded
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind

@@ -86,7 +86,7 @@ def normalize(x, *, p, dim, eps):
     return x / jnp.maximum(norm, eps)
 
 
-@defop("channel_dropout", "opaque", nondiff_inputs=(1,), method=None,
+@defop("channel_dropout", "opaque", random=True, nondiff_inputs=(1,), method=None,
        function=("nn.functional.dropout2d", "nn.functional.dropout1d"))
 def channel_dropout(x, key, *, p):
     """Zero whole channels: one Bernoulli draw per (sample, channel) of x [N, C, ...]."""

@@ -13,7 +13,8 @@ def _key(data):
     return jax.random.wrap_key_data(data)
 
 
-@defop("rng_split", "opaque", n_outputs=2, differentiable=False, function=None, method=None)
+@defop("rng_split", "opaque", random=True, n_outputs=2, differentiable=False, function=None,
+       method=None)
 def rng_split(state):
     """state -> (next state, a key for one random op); both raw uint32 key data."""
     new, sub = jax.random.split(_key(state))
@@ -22,29 +23,30 @@ def rng_split(state):
 
 # NOTE: bounds and moments are inputs, not attributes: layer init draws with a different bound
 # per fan-in, and as attributes each would compile a kernel of its own.
-@defop("uniform", "opaque", differentiable=False, function=("rand", "rand_like"),
+@defop("uniform", "opaque", random=True, differentiable=False, function=("rand", "rand_like"),
        method=None, inplace="uniform_")
 def uniform(key, low=0.0, high=1.0, *, shape, dtype):
     return jax.random.uniform(_key(key), shape, dtype, low, high)
 
 
-@defop("normal", "opaque", differentiable=False, function=("normal", "randn", "randn_like"),
-       method=None, inplace="normal_")
+@defop("normal", "opaque", random=True, differentiable=False,
+       function=("normal", "randn", "randn_like"), method=None, inplace="normal_")
 def normal(key, mean=0.0, std=1.0, *, shape, dtype):
     return mean + std * jax.random.normal(_key(key), shape, dtype)
 
 
-@defop("randint", "opaque", differentiable=False, method=None)
+@defop("randint", "opaque", random=True, differentiable=False, method=None)
 def randint(key, *, shape, low, high, dtype):
     return jax.random.randint(_key(key), shape, low, high, dtype)
 
 
-@defop("randperm", "opaque", differentiable=False, method=None)
+@defop("randperm", "opaque", random=True, differentiable=False, method=None)
 def randperm(key, *, n, dtype):
     return jax.random.permutation(_key(key), n).astype(dtype)
 
 
-@defop("dropout", "opaque", nondiff_inputs=(1,), function="nn.functional.dropout", method=None)
+@defop("dropout", "opaque", random=True, nondiff_inputs=(1,), function="nn.functional.dropout",
+       method=None)
 def dropout(x, key, *, p):
     keep = jax.random.bernoulli(_key(key), 1.0 - p, x.shape)
     return jnp.where(keep, x / (1.0 - p), jnp.zeros((), x.dtype))
