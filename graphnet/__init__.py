@@ -34,6 +34,9 @@ from ._facade import compile, trace  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
 from ._serialization import CheckpointError, load, save  # noqa: E402
+from ._dispatch import (  # noqa: E402  (the eager path's bounded kernel cache)
+    clear_kernel_cache, kernel_cache_info, set_kernel_cache_size,
+)
 
 try:
     from ._dtype import bfloat16  # noqa: F401

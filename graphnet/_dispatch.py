@@ -142,7 +142,7 @@ def set_kernel_cache_size(n: int) -> None:
     """Keep at most `n` compiled eager kernels (forward and backward, all shapes together);
     the least recently used are dropped first. Default 512, or `GRAPHNET_KERNEL_CACHE_SIZE`.
 
-    >>> graphnet._dispatch.set_kernel_cache_size(2048)   # many shapes in the working set
+    >>> graphnet.set_kernel_cache_size(2048)   # many shapes in the working set
     """
     _kernels.max_kernels = _valid_size(n)
     if _kernels.total > n:
