@@ -22,6 +22,8 @@ import types
 from dataclasses import dataclass
 from typing import Callable
 
+from graphnet._tensor import Tensor
+
 _PLAIN = (type(None), bool, int, float, complex, str, bytes)
 _NOT_PLAIN = object()
 
@@ -230,3 +232,42 @@ def _is_library(f) -> bool:
     module = getattr(f, "__module__", "") or ""
     return module.split(".")[0] in ("graphnet", "jax", "numpy") \
         or "site-packages" in (f.__code__.co_filename or "")
+
+
+# ---- the guard set of one trace ----------------------------------------------------------------
+def trace_guards(tracer) -> list:
+    """The guard set, derived from what a finished trace read (`tracer`: compiler/tracer.py's
+    Tracer). Each guard is a function returning None while the program still applies, else
+    the reason."""
+    guards = []
+    for key, (module, training, path) in tracer.modules.items():
+        if key not in tracer.set_before_call:     # else the call's own train()/eval() decides
+            what = f"{path or type(module).__name__}.training == {training}"
+            guards.append(lambda m=module, f=training, w=what: None if m.training == f else w)
+    guards.append(ModulesGuard([(m, path) for m, _, path in tracer.modules.values()]).failure)
+    if tracer.fn is not None:
+        guards.append(FunctionGuard(tracer.fn).failure)
+    for what, read in tracer.reads:
+        guards.append(record(what, read).failure)
+    for t, was_none in tracer.grad_guards.values():
+        what = f"{tracer._name_of(t)}.grad is {'None' if was_none else 'set'}"
+        guards.append(lambda t=t, n=was_none, w=what: None if (t._grad is None) == n else w)
+    for rec in tracer.lifted.values():
+        kind = rec.source[0]
+        if kind not in ("state", "slot"):
+            continue
+        t, v = rec.tensor, rec.original
+        what = f"{rec.placeholder.name}: {list(v.shape)} {v.dtype}, " \
+               f"requires_grad={t.requires_grad}"
+        current = (lambda t=t: t) if kind == "state" else rec.source[1]
+        guards.append(lambda c=current, s=v.shape, d=v.dtype, r=t.requires_grad, w=what:
+                      _tensor_guard(c(), s, d, r, w))
+    return guards
+
+
+def _tensor_guard(t, shape, dtype, requires_grad, what: str) -> str | None:
+    if not isinstance(t, Tensor):
+        return f"{what}: now {type(t).__name__}"
+    v = t._value
+    ok = v.shape == shape and v.dtype == dtype and t.requires_grad == requires_grad
+    return None if ok else what

@@ -22,7 +22,7 @@ from graphnet._tensor import Tensor
 from graphnet._x64 import x64_scoped
 
 from . import _source
-from .guards import FunctionGuard, ModulesGuard, record
+from .guards import trace_guards
 from .ir import Graph, Value
 from .shapes import infer_types
 from .tree import flatten
@@ -270,7 +270,7 @@ class Tracer(DispatchMode):
                              out_requires_grad=out_grad,
                              training_effects=list(self.training_set.values()))
         self._finish_grads(result)
-        self._finish_guards(result)
+        result.guards.extend(trace_guards(self))
         del leaves, output
         self._finish_escaped(result, out_ids)
         return result
@@ -305,34 +305,6 @@ class Tracer(DispatchMode):
         rec = self.lifted.get(id(t))
         return rec.placeholder.name if rec else self.labels.get(id(t), "tensor")
 
-    def _finish_guards(self, result: TraceResult) -> None:
-        """The guard set, derived from what the trace read (compiler/guards.py). Each guard is
-        a function returning None while the program still applies, else the reason."""
-        guards = result.guards
-        for key, (module, training, path) in self.modules.items():
-            if key not in self.set_before_call:     # else the call's own train()/eval() decides
-                what = f"{path or type(module).__name__}.training == {training}"
-                guards.append(lambda m=module, f=training, w=what: None if m.training == f
-                              else w)
-        guards.append(ModulesGuard([(m, path) for m, _, path in self.modules.values()]).failure)
-        if self.fn is not None:
-            guards.append(FunctionGuard(self.fn).failure)
-        for what, read in self.reads:
-            guards.append(record(what, read).failure)
-        for t, was_none in self.grad_guards.values():
-            what = f"{self._name_of(t)}.grad is {'None' if was_none else 'set'}"
-            guards.append(lambda t=t, n=was_none, w=what: None if (t._grad is None) == n else w)
-        for rec in self.lifted.values():
-            kind = rec.source[0]
-            if kind not in ("state", "slot"):
-                continue
-            t, v = rec.tensor, rec.original
-            what = f"{rec.placeholder.name}: {list(v.shape)} {v.dtype}, " \
-                   f"requires_grad={t.requires_grad}"
-            current = (lambda t=t: t) if kind == "state" else rec.source[1]
-            guards.append(lambda c=current, s=v.shape, d=v.dtype, r=t.requires_grad, w=what:
-                          _tensor_guard(c(), s, d, r, w))
-
     def _finish_escaped(self, result: TraceResult, out_ids: set) -> None:
         """Tensors created while tracing that are still referenced (e.g. optimizer state made
         on the first step) must receive real values after the run."""
@@ -347,14 +319,6 @@ class Tracer(DispatchMode):
             result.effects.append(("new", t))
             result.creates_state = True
         self.created.clear()
-
-
-def _tensor_guard(t, shape, dtype, requires_grad, what: str) -> str | None:
-    if not isinstance(t, Tensor):
-        return f"{what}: now {type(t).__name__}"
-    v = t._value
-    ok = v.shape == shape and v.dtype == dtype and t.requires_grad == requires_grad
-    return None if ok else what
 
 
 def _arg_names(fn, n: int) -> list[str]:
