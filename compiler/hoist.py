@@ -87,7 +87,7 @@ def split(graph: Graph, pure: bool) -> Split | None:
         return None
     hoist = state_only_nodes(graph)
     # NOTE: a prologue of reshapes alone saves nothing and costs a second dispatch.
-    if not any(n.op not in ("reshape", "view", "cast") for n in hoist):
+    if not any(n.op not in ("reshape", "cast") for n in hoist):
         return None
     hoisted_set = set(hoist)
     rest = [n for n in graph.nodes if n not in hoisted_set]
