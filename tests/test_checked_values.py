@@ -269,3 +269,30 @@ def test_checks_cost_benchmark_runs_both_variants():
     assert set(result.step_s) == {"static", "static-nochecks"}
     assert result.ratio("static", "static-nochecks") > 0
     assert result.compile_cost["static-nochecks"]["xla_s"] > 0
+
+
+# ---- indices computed from constants: never folded with JAX's clamping -----------------------
+def _labels_from_constants(x, scale):
+    return nn.functional.cross_entropy(graphnet.zeros(2, 3), graphnet.arange(2) * scale) + x
+
+
+def _gather_from_constants(x, scale):
+    return graphnet.gather(graphnet.ones(1, 3), 1, graphnet.arange(2).unsqueeze(0) * scale) \
+        .sum() + x
+
+
+def _getitem_from_constants(x, scale):
+    return x + graphnet.arange(5.)[graphnet.arange(3) * scale].sum()
+
+
+@pytest.mark.parametrize("fn, bad", [(_labels_from_constants, 5), (_gather_from_constants, 7),
+                                     (_getitem_from_constants, 4)])
+def test_a_checked_op_on_compile_time_constants_raises_like_eager(fn, bad):
+    x = graphnet.zeros(1)
+    good = 1
+    np.testing.assert_allclose(graphnet.compile(fn)(x, good).numpy(), fn(x, good).numpy())
+    with pytest.raises((IndexError, RuntimeError)) as eager:
+        fn(x, bad)
+    with pytest.raises(type(eager.value)) as compiled:
+        graphnet.compile(fn)(x, bad)
+    assert str(compiled.value).splitlines()[0] == str(eager.value)

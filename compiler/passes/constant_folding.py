@@ -26,7 +26,8 @@ def constant_folding(graph: Graph) -> Graph:
     """Guarantee: a node whose inputs are all literals or results of `full`/`arange`/
     `constant` nodes, with no input or output over 1e5 elements, is replaced by `constant`
     nodes holding the values its kernel computes now, at compile time. Nodes whose op is not
-    `foldable` (grad, cond, while_loop), random draws and grad leaves are never folded. The
+    `foldable` (grad, cond, while_loop), nodes with a value check (indices, labels: the
+    program checks them), random draws and grad leaves are never folded. The
     folded node's own inputs are left for dead-code elimination."""
     keep = grad_leaves(graph)
     known: dict = {}        # Value -> np.ndarray, for source values and folded results
@@ -38,8 +39,10 @@ def constant_folding(graph: Graph) -> Graph:
             node.inputs = tuple(mapping.get(x, x) if isinstance(x, Value) else x
                                 for x in node.inputs)
         values = node.input_values()
-        foldable = (node.opdef.foldable and not is_random(node) and bool(values)
-                    and all(v in known for v in values) and _small(values)
+        # NOTE: a node with a value check (an index, a label) is never folded: folding would
+        # evaluate it with JAX's clamping, and the program's check must see its inputs.
+        foldable = (node.opdef.foldable and node.opdef.check is None and not is_random(node)
+                    and bool(values) and all(v in known for v in values) and _small(values)
                     and _small(node.outputs) and not any(v in keep for v in node.outputs))
         if node.op in SOURCES and not values and _small(node.outputs):
             known.update(zip(node.outputs, _evaluate(node, known), strict=True))
