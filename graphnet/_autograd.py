@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._ops import OPS
+from ._ops._table import camel_backward
 
 
 # The element types a gradient can flow through. Integer and bool tensors never require
@@ -107,8 +108,10 @@ def make_vjp(opdef, attrs: dict, needs: tuple):
 
 def backward_name(op: str) -> str:
     """grad_fn's name for op `op`: PyTorch's class name, from the op table (`SumBackward0`,
-    `linear` -> `AddmmBackward0`)."""
-    return OPS[op].backward
+    `linear` -> `AddmmBackward0`). A compiled forward on the tape is one node named after its
+    graph (`MyModel` -> `MyModelBackward0`)."""
+    entry = OPS.get(op)
+    return entry.backward if entry is not None else camel_backward(op)
 
 
 class TapeNode:

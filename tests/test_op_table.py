@@ -93,3 +93,13 @@ def test_code_dumps_call_the_tables_dump_names():
 
 def test_cumsum_is_a_scan_not_a_reduction():
     assert OPS["cumsum"].kind == "opaque"
+
+
+def test_a_compiled_forward_on_the_tape_is_named_after_its_graph():
+    # Its tape node is the whole compiled program, not an op of the table.
+    model = graphnet.nn.Linear(3, 2)
+    out = graphnet.compile(model)(graphnet.ones(4, 3))
+    assert out.grad_fn.name() == "LinearBackward0"
+    assert repr(out).endswith("grad_fn=<LinearBackward0>)")
+    out.sum().backward()
+    np.testing.assert_allclose(model.weight.grad.numpy(), np.full((2, 3), 4.0))
