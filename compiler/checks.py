@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
+from graphnet._errors import TraceError
 from graphnet._ops import OPS
 from graphnet._ops._checks import check_row, host_error, row_error, shape_only
 
@@ -30,13 +31,38 @@ def check_sites(nodes) -> list:
 
 def split_sites(graph: Graph) -> tuple[list, list]:
     """(host sites, program sites) of `graph`: a host site reads the values of graph inputs
-    (or literals) only; its other inputs lend just their shape."""
+    (or literals) only; its other inputs lend just their shape. A checked node inside a
+    `cond` / `while_loop` branch is refused (`refuse_branch_checks`)."""
+    refuse_branch_checks(graph)
     inputs, host, program = set(graph.inputs), [], []
     for node in check_sites(graph.nodes):
         read = node.inputs[OPS[node.op].check.values_from:]
         on_host = all(not isinstance(x, Value) or x in inputs for x in read)
         (host if on_host else program).append(node)
     return host, program
+
+
+def refuse_branch_checks(graph: Graph) -> None:
+    """Raise TraceError for a checked op reading index or label tensors inside a branch
+    sub-graph.
+    NOTE: branches are lowered to lax.cond / lax.while_loop without check rows, so such an
+    op would take JAX's clamped value where PyTorch raises: a wrong answer without an error.
+    Refusing it is the honest choice until branches carry their own rows."""
+    for node in graph.nodes:
+        for _, branch in node.subgraphs():
+            for inner in check_sites(branch.nodes):
+                read = inner.inputs[OPS[inner.op].check.values_from:]
+                if not any(isinstance(x, Value) for x in read):
+                    continue    # literal indices (`a[0]`): checked while tracing
+                where = f" at {inner.source}" if inner.source else ""
+                raise TraceError(
+                    f"`{inner.op}`{where} reads indices or labels inside a graphnet.{node.op} "
+                    f"branch: compiled programs check those values (PyTorch raises on a bad "
+                    f"one) everywhere except inside cond/while_loop branches, so this program "
+                    f"could silently clamp a bad index. Move the indexing out of the branch, "
+                    f"run this code dynamically, or compile with checks=False to accept "
+                    f"JAX's clamping.")
+            refuse_branch_checks(branch)
 
 
 class HostChecks:

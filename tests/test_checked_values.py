@@ -296,3 +296,38 @@ def test_a_checked_op_on_compile_time_constants_raises_like_eager(fn, bad):
     with pytest.raises(type(eager.value)) as compiled:
         graphnet.compile(fn)(x, bad)
     assert str(compiled.value).splitlines()[0] == str(eager.value)
+
+
+# ---- checked ops inside cond / while_loop branches: refused, never clamped silently ----------
+def _index_in_branch(x, idx):
+    return graphnet.cond(x.sum() > 0, lambda a, i: a[i], lambda a, i: -a[i], x, idx)
+
+
+def _labels_in_loop_body(x, y):
+    def body(acc, a, t):
+        return acc + nn.functional.cross_entropy(a, t), a, t
+    return graphnet.while_loop(lambda acc, a, t: acc < 1.0, body, (x.sum() * 0, x, y))[0]
+
+
+@pytest.mark.parametrize("fn, args, op", [
+    (_index_in_branch, (graphnet.arange(5.), graphnet.tensor([1, 9])), "getitem"),
+    (_labels_in_loop_body, (graphnet.zeros(2, 3), graphnet.tensor([0, 7])), "cross_entropy"),
+])
+def test_a_checked_op_reading_tensors_inside_a_branch_is_refused(fn, args, op):
+    with pytest.raises((IndexError, RuntimeError)):
+        fn(*args)                                   # eagerly: PyTorch's error
+    with pytest.raises(graphnet.TraceError, match=rf"`{op}` at .*test_checked_values.py:\d+ "
+                                                  r"reads indices or labels inside a graphnet"):
+        graphnet.compile(fn)(*args)
+
+
+def test_literal_indices_in_a_branch_and_checks_off_still_compile():
+    x = graphnet.arange(5.)
+
+    def literal(a):
+        return graphnet.cond(a.sum() > 0, lambda b: b[0] + b[1:3].sum(), lambda b: -b[-1], a)
+
+    assert graphnet.compile(literal)(x).item() == literal(x).item() == 3.0
+    idx = graphnet.tensor([1, 2])
+    unchecked = graphnet.compile(_index_in_branch, checks=False)(x, idx)
+    np.testing.assert_array_equal(unchecked.numpy(), _index_in_branch(x, idx).numpy())
