@@ -181,6 +181,7 @@ CASES: dict[str, Case] = {
     "kl_div": Case(lambda T, x, y: _f(T, "kl_div")(x, y, reduction="batchmean"),
                    (randn(3, 4), unit(3, 4)), no_grad=(1,)),
     # nn layers' ops
+    "one_hot": Case(lambda T, i: _f(T, "one_hot")(i, 5), (ints(0, 5, 2, 3),)),
     "embedding": Case(lambda T, i, w: _f(T, "embedding")(i, w), (ints(0, 5, 2, 3), randn(5, 4))),
     "scaled_dot_product_attention": Case(
         lambda T, q, k, v: _f(T, "scaled_dot_product_attention")(q, k, v, is_causal=True),

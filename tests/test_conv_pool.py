@@ -164,8 +164,13 @@ def test_one_hot():
     assert out.dtype == graphnet.int64
     np.testing.assert_array_equal(np_of(out), TF.one_hot(to_torch(t), 5).numpy())
     np.testing.assert_array_equal(np_of(F.one_hot(to_gn(t))), TF.one_hot(to_torch(t)).numpy())
-    with pytest.raises(ValueError, match="class values must be in"):
-        F.one_hot(to_gn(t), 3)
+    for bad, message in ((t, "smaller than num_classes"), (-t, "must be non-negative")):
+        with pytest.raises(RuntimeError, match=message):       # PyTorch's error, both modes
+            TF.one_hot(to_torch(bad), 3)
+        with pytest.raises(RuntimeError, match=message):
+            F.one_hot(to_gn(bad), 3)
+        with pytest.raises(RuntimeError, match=message):
+            graphnet.compile(lambda x: F.one_hot(x, 3))(to_gn(bad))
 
 
 REPRS = [(args, kwargs) for args, kwargs, _ in LAYERS.values()] + [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import bounds_message, first_failure, out_of_bounds
+from ._checks import bounds_message, first_failure, first_where, out_of_bounds
 from ._table import ValueCheck, defop
 
 
@@ -172,3 +172,27 @@ GATHER = ValueCheck(_gather_indices, lambda facts, **_: RuntimeError(bounds_mess
 @defop("gather", "opaque", nondiff_inputs=(1,), check=GATHER)
 def gather(x, index, *, dim):
     return jnp.take_along_axis(x, index, axis=dim)
+
+
+def _one_hot_classes(indices, *, num_classes):
+    """Classes in [0, num_classes): the first one outside, and the limit."""
+    bad, value = first_where((indices < 0) | (indices >= num_classes), indices)
+    return bad, (value,)
+
+
+def _one_hot_error(facts, **_):
+    # PyTorch's two messages: one for a negative class, one for a class too large.
+    return RuntimeError("Class values must be non-negative." if facts[0] < 0
+                        else "Class values must be smaller than num_classes.")
+
+
+ONE_HOT = ValueCheck(_one_hot_classes, _one_hot_error, values_from=0)
+
+
+@defop("one_hot", "broadcast", differentiable=False, check=ONE_HOT,
+       function="nn.functional.one_hot", method=None)
+def one_hot(indices, *, num_classes):
+    """int64 [*, num_classes]: 1 at each entry's class. Out-of-range classes are refused by
+    the check (JAX would give an all-zero row)."""
+    return (indices[..., None] == jnp.arange(num_classes, dtype=indices.dtype)).astype(
+        indices.dtype)

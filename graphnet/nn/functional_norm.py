@@ -6,7 +6,6 @@ arguments, resolves them to static attributes and dispatches one op."""
 from __future__ import annotations
 
 from .. import _dtype as dt
-from .. import _factories as fac
 from .._autograd import no_grad
 from .._dispatch import dispatch
 from .._errors import shape_error
@@ -165,10 +164,6 @@ def one_hot(tensor, num_classes=-1) -> Tensor:
         raise TypeError(f"one_hot is only applicable to index tensors of dtype int64, got "
                         f"{tensor.dtype}")
     if num_classes == -1:
-        num_classes = int(tensor.max()) + 1
-    if not fac.tracing() and tensor.numel() and (int(tensor.min()) < 0
-                                                 or int(tensor.max()) >= num_classes):
-        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got "
-                         f"[{int(tensor.min())}, {int(tensor.max())}]")
-    classes = fac.arange(num_classes, dtype=dt.int64)
-    return (tensor.unsqueeze(-1) == classes).long()
+        num_classes = int(tensor.max()) + 1 if tensor.numel() else 0
+    # A bad class raises PyTorch's RuntimeError, eagerly and compiled (the op's check).
+    return dispatch("one_hot", tensor, num_classes=int(num_classes))
