@@ -24,7 +24,9 @@ from ._factories import (  # noqa: E402
 )
 from ._math import *  # noqa: E402,F401,F403
 from ._math import abs, all, any, max, min, pow, sum  # noqa: E402,F401  (shadow builtins on purpose)
-from ._random import Generator, default_generator, initial_seed, manual_seed, seed  # noqa: E402
+from ._random import (  # noqa: E402
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+)
 from ._tensor import Size, Tensor  # noqa: E402
 from ._control import cond, while_loop  # noqa: E402
 from ._device import (  # noqa: E402
@@ -33,6 +35,7 @@ from ._device import (  # noqa: E402
 from ._facade import compile, trace  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
+from . import cuda  # noqa: E402  (torch.cuda's questions, answered from JAX)
 from ._serialization import CheckpointError, load, save  # noqa: E402
 from ._dispatch import (  # noqa: E402  (the eager path's bounded kernel cache)
     clear_kernel_cache, kernel_cache_info, set_kernel_cache_size,

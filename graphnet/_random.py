@@ -40,10 +40,18 @@ class Generator:
         return key
 
     def get_state(self) -> Tensor:
-        return Tensor._wrap(self.state._value)
+        """The generator's state as a uint8 tensor (PyTorch's ByteTensor; its size is
+        graphnet's own): give it back to `set_state` to replay the same draws."""
+        raw = np.asarray(self.state._value).astype(np.uint32).view(np.uint8).copy()
+        return Tensor._wrap(_as_array(raw))
 
-    def set_state(self, state: Tensor) -> None:
-        self.state._value = state._value
+    def set_state(self, new_state: Tensor) -> None:
+        raw = np.asarray(getattr(new_state, "_value", new_state))
+        if raw.dtype != np.uint8 or raw.shape != (self.state._value.size * 4,):
+            raise RuntimeError(f"set_state: expected the uint8 tensor of shape "
+                               f"[{self.state._value.size * 4}] that get_state() returns, got "
+                               f"{raw.dtype} {list(raw.shape)}")
+        self.state._value = _as_array(raw.view(np.uint32).copy())
 
 
 default_generator = Generator()
@@ -63,6 +71,21 @@ def seed() -> int:
 
 def initial_seed() -> int:
     return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    """The global generator's state (`torch.get_rng_state`): a uint8 tensor."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    """Restore the global generator's state from `get_rng_state()`."""
+    default_generator.set_state(new_state)
+
+
+@x64_scoped
+def _as_array(raw: np.ndarray):
+    return jax.numpy.asarray(raw)
 
 
 def key(generator: Generator | None = None) -> Tensor:
