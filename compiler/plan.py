@@ -73,7 +73,7 @@ class ExecutionPlan:
     the estimated peak. `graphnet.compile(fn, mode="plan")` runs it kernel by kernel;
     `compiled.explain()["per_graph"][0]["plan"]` is its text.
 
-    >>> plan, stats = run_pipeline(graphnet.trace(model, x)); print(plan)
+    >>> plan, stats = run_pipeline(graphnet.trace_graph(model, x)); print(plan)
     """
 
     graph: Graph

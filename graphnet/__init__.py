@@ -32,7 +32,7 @@ from ._control import cond, while_loop  # noqa: E402
 from ._device import (  # noqa: E402
     device, get_default_dtype, set_default_dtype, set_default_tensor_type,
 )
-from ._facade import compile, trace  # noqa: E402
+from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
 from . import cuda  # noqa: E402  (torch.cuda's questions, answered from JAX)

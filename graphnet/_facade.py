@@ -1,13 +1,14 @@
-"""`graphnet.compile` and `graphnet.trace`: thin entry points that import the compiler and
-runtime only when called, so `import graphnet` stays light and acyclic."""
+"""`graphnet.compile` and `graphnet.trace_graph`: thin entry points that import the compiler
+and runtime only when called, so `import graphnet` stays light and acyclic. (`graphnet.trace`
+is PyTorch's matrix trace, as `torch.trace` is.)"""
 
 from __future__ import annotations
 
 
-def trace(fn, *example_inputs, **kwargs):
+def trace_graph(fn, *example_inputs, **kwargs):
     """Trace `fn` (a Module or function) on `example_inputs` into a graphnet `Graph`.
 
-    >>> graph = graphnet.trace(model, graphnet.randn(2, 784)); print(graph)
+    >>> graph = graphnet.trace_graph(model, graphnet.randn(2, 784)); print(graph)
     """
     from graphnet.compiler import trace as _trace
 

@@ -9,7 +9,7 @@ import functools
 from collections import namedtuple
 
 from . import _dtype as dt
-from . import _layout
+from . import _factories, _layout
 from ._dispatch import dispatch
 from ._ops import OPS
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
@@ -215,6 +215,21 @@ def _bound(op):
     return fn
 
 
+def trace(input):
+    """The sum of a 2-D tensor's main diagonal (`torch.trace`; integer input sums as int64).
+    The graph tracer is `graphnet.trace_graph`."""
+    if callable(input) and not isinstance(input, Tensor):
+        raise TypeError("graphnet.trace(input) is the matrix trace, as torch.trace is; to "
+                        "trace a function or module into a graph use "
+                        "graphnet.trace_graph(fn, *example_inputs)")
+    if not isinstance(input, Tensor) or input.dim() != 2:
+        shape = list(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
+                           f"{input.dim() if isinstance(input, Tensor) else shape}")
+    rows, cols = input.shape
+    return sum(input * _factories.eye(rows, cols, dtype=input.dtype))
+
+
 # Hand-written functions above; the plain ones, and every alias (`negative`, `clip`, `mm`),
 # come from the op table.
 _BOUND = []
@@ -232,3 +247,4 @@ __all__ = [_n for _n, _v in list(globals().items())
            and getattr(_v, "__module__", None) == __name__
            and _n not in ("namedtuple",)] + _layout.__all__
 __all__ += [_n for _n in _BOUND if _n not in __all__]
+

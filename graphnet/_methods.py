@@ -87,6 +87,7 @@ _METHODS = {
     "where": lambda self, c, o: M.where(c, self, o), "max": M.max, "min": M.min,
     "flatten": M.flatten, "t": M.t, "split": M.split, "chunk": M.chunk, "narrow": M.narrow,
     "unbind": M.unbind, "masked_fill": M.masked_fill, "to": to, "expand": expand,
+    "trace": M.trace,
     "repeat": repeat, "fill_": fill_, "zero_": zero_, "copy_": copy_, "normal_": normal_,
     "uniform_": uniform_,
     "view_as": lambda self, other: M.reshape(self, tuple(other.shape)),

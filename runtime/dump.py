@@ -108,7 +108,7 @@ def train_step_for(model, inputs: tuple):
     import graphnet.nn.functional as F
     import numpy as np
 
-    graph = graphnet.trace(model, *inputs)
+    graph = graphnet.trace_graph(model, *inputs)
     outs = [o.value for o in graph.outputs if o.role == "out"]
     if len(outs) != 1 or len(outs[0].shape) < 2 or outs[0].dtype.kind != "f":
         raise DumpError(f"--train needs a model returning class logits [N, C, ...]; "
@@ -178,7 +178,7 @@ def dump(target: str, fmt: str = "text", batch: int = 128, train: bool = False) 
         if fmt == "plan":
             return format_plan_dump(plan_dump(artifact, *args))
         return format_hlo_dump(hlo_dump(artifact, *args))
-    return render_graph(graphnet.trace(fn, *args), fmt, train)
+    return render_graph(graphnet.trace_graph(fn, *args), fmt, train)
 
 
 def dump_to_file(target: str, fmt: str, out: str, batch: int = 128,
@@ -191,7 +191,7 @@ def dump_to_file(target: str, fmt: str, out: str, batch: int = 128,
         from graphnet.compiler.dumps import render
 
         fn, args = prepare(target, batch, train)
-        return render(graphnet.trace(fn, *args), out, format=image)
+        return render(graphnet.trace_graph(fn, *args), out, format=image)
     with open(out, "w") as f:
         f.write(dump(target, fmt, batch, train) + "\n")
     return out

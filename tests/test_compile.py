@@ -97,8 +97,8 @@ def test_mlp_graph_dump_is_golden_and_deterministic():
     with open(os.path.join(GOLDEN, "mlp_forward.txt")) as f:
         expected = f.read().rstrip("\n")
     model = make_mlp()
-    first = str(graphnet.trace(model, graphnet.zeros(128, 784)))
-    second = str(graphnet.trace(make_mlp(seed=5), graphnet.zeros(128, 784)))
+    first = str(graphnet.trace_graph(model, graphnet.zeros(128, 784)))
+    second = str(graphnet.trace_graph(make_mlp(seed=5), graphnet.zeros(128, 784)))
     assert first == second == expected
     assert "%linear: f32[128,256] = linear(%input, %0.weight, %0.bias)  # 0" in first
 
@@ -153,7 +153,7 @@ def test_keyword_arguments_are_traced_by_name_and_keyed():
     assert fast.explain()["recompile_reasons"] == [
         "first call", "keyword arguments [] -> ['mask']",
         "keyword arguments ['mask'] -> ['mask', 'scale']", "keyword scale changed: 2.0 -> 3.0"]
-    assert "graph Masked(%x: f32[2,4], %mask: f32[2,4]):" in str(graphnet.trace(model, x,
+    assert "graph Masked(%x: f32[2,4], %mask: f32[2,4]):" in str(graphnet.trace_graph(model, x,
                                                                                  mask=mask))
 
 

@@ -109,7 +109,7 @@ def test_branches_with_different_types_are_refused():
 
 
 def test_traced_cond_graph_lists_both_branches():
-    graph = graphnet.trace(lambda x: graphnet.cond(x.sum() > 0, lambda t: t * 2,
+    graph = graphnet.trace_graph(lambda x: graphnet.cond(x.sum() > 0, lambda t: t * 2,
                                                    lambda t: -t, x), graphnet.ones(3))
     text = str(graph)
     assert "graph cond_true(%arg0: f32[3]):" in text and "%neg: f32[3] = neg(%arg0)" in text

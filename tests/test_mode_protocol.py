@@ -237,7 +237,7 @@ def test_reading_a_placeholder_kept_from_a_trace_raises_a_trace_error():
         kept.append(y.detach() + 1)
         return y.sum()
 
-    graphnet.trace(f, graphnet.randn(3, requires_grad=True))   # traced, never run
+    graphnet.trace_graph(f, graphnet.randn(3, requires_grad=True))   # traced, never run
     grad_kept, plain_kept = kept
     placeholder = "It holds the traced graph's placeholder %mul"
     with pytest.raises(TraceError, match=f"item\\(\\): .*inside a graphnet.compile trace "
@@ -293,7 +293,7 @@ def test_module_calls_are_tracked_per_thread():
             done.abort()
 
     def trace():
-        seen["graph"] = str(graphnet.trace(traced_model, graphnet.ones(1, 2)))
+        seen["graph"] = str(graphnet.trace_graph(traced_model, graphnet.ones(1, 2)))
 
     def eager():
         inside.wait()

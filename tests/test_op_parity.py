@@ -130,7 +130,7 @@ def test_case_reaches_its_op(name):
     """The case really runs the op it is filed under (traced, its graph has a node of it)."""
     case = CASES[name]
     inputs = [to_gn(a) for a in _inputs(name, case)]
-    graph = graphnet.trace(lambda *xs: case.call(graphnet, *xs), *inputs)
+    graph = graphnet.trace_graph(lambda *xs: case.call(graphnet, *xs), *inputs)
     assert name in {n.op for n in graph.nodes}, f"{name}: traced {[n.op for n in graph.nodes]}"
 
 

@@ -145,7 +145,7 @@ def test_dropout_between_layers():
 
 def test_one_op_per_layer_and_direction():
     lstm = nn.LSTM(I, H, num_layers=2, bidirectional=True)
-    graph = graphnet.trace(lambda x: lstm(x)[0], graphnet.randn(T, N, I))
+    graph = graphnet.trace_graph(lambda x: lstm(x)[0], graphnet.randn(T, N, I))
     assert str(graph).count("lstm_layer(") == 4
 
 
