@@ -1,0 +1,154 @@
+"""Indexing along one dimension: index_select / index_add / index_fill / index_copy (a 1-D
+index picks whole slices) and scatter / scatter_add / scatter_reduce / take_along_dim (an
+index the shape of the update picks one element each).
+
+Every kernel takes `dim` already made non-negative (graphnet/_scatter.py does that). Inputs
+are ordered (self, values..., index) so that each check fetches only the index to the host
+(`values_from`). JAX drops an out-of-range scatter index and clamps a gather one, silently:
+each op's check raises PyTorch's error instead."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from ._checks import bounds_message, out_of_bounds
+from ._table import ValueCheck, defop
+
+_NAMES = dict(function=None, method=None)   # graphnet/_scatter.py binds the functions
+
+
+def _bounds(negative_ok: bool):
+    """find(x, *values, index, dim=...): the index in range for `x`'s dimension `dim`."""
+    def find(x, *rest, dim, **_):
+        return out_of_bounds(rest[-1], dim, x.shape[dim], negative_ok)
+    return find
+
+
+def _error(kind, prefix: str = ""):
+    return lambda facts, **_: kind(prefix + bounds_message(facts))
+
+
+def _select_error(facts, **_):
+    value, _, size = facts   # PyTorch's own words for index_select
+    return RuntimeError(f"INDICES element is out of DATA bounds, id={value} axis_dim={size}")
+
+
+def _along(dim: int, index):
+    """The NumPy index that puts a 1-D `index` on axis `dim`: x[:, :, index]."""
+    return (slice(None),) * dim + (index,)
+
+
+def _elementwise(x, index, dim: int):
+    """The NumPy index that sends index[i, j, k] to x[i, index[i, j, k], k] (dim 1)."""
+    grids = jnp.indices(index.shape, sparse=True)
+    return tuple(index if d == dim else grids[d] for d in range(x.ndim))
+
+
+def _fit(src, index):
+    """PyTorch reads only the leading index.shape block of a larger src."""
+    if not hasattr(src, "shape") or src.ndim == 0:
+        return src
+    return src[tuple(slice(0, n) for n in index.shape)]
+
+
+@defop("index_select", "opaque", nondiff_inputs=(1,), **_NAMES,
+       check=ValueCheck(_bounds(False), _select_error))
+def index_select(x, index, *, dim):
+    return jnp.take(x, index, axis=dim)
+
+
+@defop("index_add", "opaque", nondiff_inputs=(2,), **_NAMES, backward="IndexAddBackward0",
+       check=ValueCheck(_bounds(False), _error(RuntimeError), values_from=2))
+def index_add(x, source, index, *, dim, alpha=1):
+    return x.at[_along(dim, index)].add(source * alpha if alpha != 1 else source)
+
+
+@defop("index_fill", "opaque", nondiff_inputs=(2,), **_NAMES,
+       check=ValueCheck(_bounds(True), _error(IndexError), values_from=2))
+def index_fill(x, value, index, *, dim):
+    return x.at[_along(dim, index)].set(jnp.asarray(value, x.dtype))
+
+
+@defop("index_copy", "opaque", nondiff_inputs=(2,), **_NAMES,
+       check=ValueCheck(_bounds(False), _error(IndexError, "index_copy_(): "), values_from=2))
+def index_copy(x, source, index, *, dim):
+    return x.at[_along(dim, index)].set(source)
+
+
+SCATTER = ValueCheck(_bounds(False), _error(RuntimeError), values_from=2)
+
+
+@defop("scatter", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)
+def scatter(x, src, index, *, dim):
+    """`src` is a tensor or a number (scatter's value form)."""
+    return x.at[_elementwise(x, index, dim)].set(jnp.asarray(_fit(src, index), x.dtype))
+
+
+@defop("scatter_add", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)
+def scatter_add(x, src, index, *, dim):
+    return x.at[_elementwise(x, index, dim)].add(_fit(src, index))
+
+
+def _lowest(dtype):
+    return -np.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).max
+
+
+# reduce -> (the value a target starts from when include_self=False, the scatter's method)
+_REDUCTIONS = {"sum": (lambda d: 0, "add"), "mean": (lambda d: 0, "add"),
+               "prod": (lambda d: 1, "multiply"), "amax": (_lowest, "max"),
+               "amin": (_highest, "min")}
+
+
+@defop("scatter_reduce", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)
+def scatter_reduce(x, src, index, *, dim, reduce, include_self=True):
+    at = _elementwise(x, index, dim)
+    src = _fit(src, index)
+    start, method = _REDUCTIONS[reduce]
+    base = x if include_self else x.at[at].set(start(x.dtype))
+    if reduce == "prod":
+        return base * _scattered_product(x, src, index, dim)
+    out = getattr(base.at[at], method)(src)
+    if reduce != "mean":
+        return out
+    count = jnp.ones(x.shape, x.dtype)
+    if not include_self:
+        count = count.at[at].set(0)
+    count = count.at[at].add(1)
+    return out / count if jnp.issubdtype(x.dtype, jnp.inexact) else out // count
+
+
+def _scattered_product(x, src, index, dim: int):
+    """x-shaped: the product of the src entries sent to each target (1 where none is).
+    NOTE: JAX cannot differentiate a multiplying scatter with repeated indices, so the
+    product is taken densely over a [..., size, n] mask instead."""
+    src, index = jnp.moveaxis(src, dim, -1), jnp.moveaxis(index, dim, -1)
+    hits = index[..., None, :] == jnp.arange(x.shape[dim])[:, None]
+    product = jnp.prod(jnp.where(hits, src[..., None, :], 1), axis=-1).astype(x.dtype)
+    lead = tuple(n for d, n in enumerate(x.shape) if d != dim)
+    product = jnp.pad(product, [(0, n - m) for n, m in zip(lead, product.shape[:-1])] +
+                      [(0, 0)], constant_values=1)
+    return jnp.moveaxis(product, -1, dim)
+
+
+def _take_indices(x, index, *, dim):
+    """PyTorch's take_along_dim counts a negative index from the end; past the end is refused
+    (with gather's message: its CPU kernel reads out of bounds instead)."""
+    return out_of_bounds(index, dim, x.shape[dim], negative_ok=True)
+
+
+@defop("take_along_dim", "opaque", nondiff_inputs=(1,), **_NAMES,
+       check=ValueCheck(_take_indices, _error(RuntimeError)))
+def take_along_dim(x, index, *, dim):
+    index = jnp.where(index < 0, index + x.shape[dim], index)
+    shape = jnp.broadcast_shapes(
+        tuple(n for d, n in enumerate(x.shape) if d != dim),
+        tuple(n for d, n in enumerate(index.shape) if d != dim))
+    shape = shape[:dim] + (None,) + shape[dim:]
+    x = jnp.broadcast_to(x, tuple(x.shape[dim] if n is None else n for n in shape))
+    index = jnp.broadcast_to(index, tuple(index.shape[dim] if n is None else n for n in shape))
+    return jnp.take_along_axis(x, index, axis=dim)
