@@ -29,6 +29,7 @@ from ._random import (  # noqa: E402
 )
 from ._tensor import Size, Tensor  # noqa: E402
 from ._control import cond, while_loop  # noqa: E402
+from ._sorting import *  # noqa: E402,F401,F403  (sort, topk, kthvalue, searchsorted ...)
 from ._scatter import *  # noqa: E402,F401,F403  (index_add, scatter_add ... and their methods)
 from ._device import (  # noqa: E402
     device, get_default_dtype, set_default_dtype, set_default_tensor_type,

@@ -237,6 +237,12 @@ CASES: dict[str, Case] = {
                  (fixed(True, np.bool_), randn(3)), torch_call=_python_if),
     "while_loop": Case(lambda T, x: T.while_loop(lambda t: t.norm() > 1, lambda t: t / 2, x),
                        (positive(3, 4),), torch_call=_python_while),
+    # sorting and selection (tests/test_sorting.py: ties, NaN, compiled, searchsorted rows)
+    "sort": Case(lambda T, x: T.sort(x, -2, descending=True), (randn(3, 4, 5),)),
+    "topk": Case(lambda T, x: x.topk(2, dim=1, largest=False), (randn(3, 4, 5),)),
+    "kthvalue": Case(lambda T, x: T.kthvalue(x, 3, 0, keepdim=True), (randn(4, 5),)),
+    "searchsorted": Case(lambda T, s, v: T.searchsorted(s, v, right=True),
+                         (fixed([-1.0, 0.0, 0.5, 2.0]), randn(3, 4))),
 }
 
 # Ops with no parity case here: why, and the test that covers them instead (file, function).

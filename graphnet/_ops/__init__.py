@@ -5,6 +5,7 @@ from . import sequence  # noqa: F401  (registration)
 from . import constant  # noqa: F401  (registration: made by constant folding)
 from . import conv, norm  # noqa: F401  (registration)
 from . import control  # noqa: F401  (registration: cond / while_loop sub-graphs)
+from . import sort  # noqa: F401  (registration: sort, topk, kthvalue, searchsorted)
 from . import scatter  # noqa: F401  (registration: index_add, scatter_add ...)
 from ._table import KINDS, OPS, OpDef, defop
 

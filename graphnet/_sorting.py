@@ -1,0 +1,128 @@
+"""Sorting and selection as PyTorch spells them: `sort`, `argsort`, `msort`, `topk`,
+`kthvalue` (functions and Tensor methods), `searchsorted` and `bucketize` (functions).
+
+`sort`, `topk` and `kthvalue` return a named tuple `(values, indices)`, like
+torch.return_types, with int64 indices; the values are differentiable, the indices are not.
+The kernels are the ops in graphnet/_ops/sort.py.
+
+>>> import graphnet as torch
+>>> torch.tensor([3.0, 1.0, 2.0]).topk(2)
+topk(values=tensor([3., 2.]), indices=tensor([0, 2]))
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ._dispatch import dispatch
+from ._tensor import Tensor
+
+# PyTorch's torch.return_types.sort / topk / kthvalue: the same fields, printed by op name.
+_SortResult = namedtuple("sort", ["values", "indices"])
+_TopkResult = namedtuple("topk", ["values", "indices"])
+_KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+
+
+def _dim(input: Tensor, dim: int) -> int:
+    """`dim` as a non-negative axis; PyTorch's IndexError when it is out of range."""
+    rank = max(input.dim(), 1)   # a 0-d tensor sorts along dim 0 (or -1), as in PyTorch
+    if not -rank <= dim < rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-rank}, {rank - 1}], but got {dim})")
+    return dim % rank
+
+
+def _along(op: str, result, input: Tensor, dim: int, **attrs):
+    """Dispatch `op` along `dim`; a 0-d input runs as one element and comes back 0-d."""
+    dim = _dim(input, dim)
+    if input.dim() == 0:
+        values, indices = dispatch(op, input.reshape(1), dim=0, **attrs)
+        return result(values.reshape(()), indices.reshape(()))
+    return result(*dispatch(op, input, dim=dim, **attrs))
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """Sorted values along `dim` and where they came from: `(values, indices)`.
+
+    Equal values keep their input order whether or not `stable` is set (a valid answer for
+    PyTorch's unstable sort too). `graphnet.sort(x, descending=True).values[..., 0]` is the
+    largest value of each row."""
+    del stable   # always stable
+    return _along("sort", _SortResult, input, dim, descending=bool(descending))
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The int64 indices that sort `input` along `dim` (`sort(...).indices`)."""
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input: Tensor):
+    """`input` sorted along its first dimension (`sort(input, dim=0).values`)."""
+    return sort(input, dim=0).values
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """The `k` largest (or, with `largest=False`, smallest) values along `dim` and their
+    indices, best first. `sorted=False` returns them in that same order, one of the orders
+    PyTorch allows. `graphnet.topk(logits, 5).indices` are a classifier's top-5 classes."""
+    del sorted   # always sorted
+    size = 1 if input.dim() == 0 else input.shape[_dim(input, dim)]
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk(): selected index k out of range: k={k} for a dimension of "
+                           f"size {size} (input shape {tuple(input.shape)}, dim={dim})")
+    return _along("topk", _TopkResult, input, dim, k=int(k), largest=bool(largest))
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """The `k`-th smallest value along `dim` (k counts from 1) and its index;
+    `keepdim=True` keeps `dim` with size 1."""
+    size = 1 if input.dim() == 0 else input.shape[_dim(input, dim)]
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range: k={k} for a "
+                           f"dimension of size {size} (input shape {tuple(input.shape)}, "
+                           f"dim={dim}); k counts from 1")
+    return _along("kthvalue", _KthvalueResult, input, dim, k=int(k), keepdim=bool(keepdim))
+
+
+def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None, sorter: Tensor | None = None):
+    """Where each value of `input` would be inserted into `sorted_sequence` (sorted along its
+    last dim) to keep it sorted: the first such place, or the last with `right=True` or
+    `side="right"`. A 1-D sequence serves every value; otherwise its leading dims must
+    match `input`'s. `sorter` (int64) sorts an unsorted sequence, as `argsort` gives it."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"searchsorted(): side can only be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise RuntimeError("searchsorted(): side and right can't be set to opposites, got "
+                               "side of left while right was True")
+        right = side == "right"
+    if sorter is not None:
+        sorted_sequence = sorted_sequence.gather(-1, sorter)
+    sequence_shape = tuple(sorted_sequence.shape)
+    if len(sequence_shape) > 1:
+        values_shape = tuple(input.shape) if isinstance(input, Tensor) else ()
+        if values_shape[:-1] != sequence_shape[:-1]:
+            raise RuntimeError(
+                f"searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                f"dimensions of boundaries tensor and input value tensor must match, but we "
+                f"got boundaries tensor {list(sequence_shape)} and input value tensor "
+                f"{list(values_shape)}")
+    return dispatch("searchsorted", sorted_sequence, input, right=bool(right),
+                    out_int32=bool(out_int32))
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
+    """The bucket of each value of `input` between 1-D `boundaries`: `i` such that
+    `boundaries[i-1] < x <= boundaries[i]` (`<=` then `<` with `right=True`)."""
+    if boundaries.dim() != 1:
+        raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries.dim()}); use searchsorted for rows of boundaries")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+for _name, _fn in [("sort", sort), ("argsort", argsort), ("msort", msort), ("topk", topk),
+                   ("kthvalue", kthvalue)]:
+    setattr(Tensor, _name, _fn)
+
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted", "bucketize"]
