@@ -6,6 +6,10 @@ from ._activation import (
     ELU, GELU, Dropout, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
     Softmax, Softplus, Tanh,
 )
+from ._activation_extra import (
+    CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigmoid, Mish, RReLU, Softmin,
+    Softshrink, Softsign, Tanhshrink, Threshold,
+)
 from ._conv import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
     AvgPool2d, Conv1d, Conv2d, Dropout1d, Dropout2d, MaxPool1d, MaxPool2d,
@@ -35,4 +39,8 @@ __all__ += [
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Dropout1d", "Dropout2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm",
+]
+__all__ += [
+    "Mish", "Hardswish", "Hardsigmoid", "SELU", "CELU", "GLU", "Softsign", "Tanhshrink",
+    "Threshold", "Softmin", "Hardshrink", "Softshrink", "LogSigmoid", "RReLU",
 ]

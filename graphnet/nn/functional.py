@@ -80,3 +80,4 @@ from .functional_loss import *  # noqa: E402,F401,F403
 from .functional_seq import *  # noqa: E402,F401,F403
 from .functional_conv import *  # noqa: E402,F401,F403
 from .functional_norm import *  # noqa: E402,F401,F403
+from .functional_act import *  # noqa: E402,F401,F403

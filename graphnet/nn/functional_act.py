@@ -1,0 +1,125 @@
+"""The less common activations (`F.mish`, `F.selu`, `F.glu`, `F.softshrink` ...), each
+composed from ops already in the op table, so every one works eagerly, traced and under
+autograd without a kernel of its own. Re-exported by `graphnet.nn.functional`.
+
+    >>> F.hardswish(graphnet.tensor([-4.0, 0.0, 1.0]))   # [-0., 0., 0.6667]
+"""
+
+from __future__ import annotations
+
+from .. import _factories as fac
+from .. import _layout as L
+from .. import _math as M
+from .._dispatch import dispatch
+from .._tensor import Tensor
+
+__all__ = [
+    "mish", "hardswish", "hardsigmoid", "selu", "celu", "glu", "softsign", "tanhshrink",
+    "threshold", "softmin", "hardshrink", "softshrink", "logsigmoid", "rrelu",
+]
+
+# NOTE: the constants of Klambauer et al. (2017) to the digits PyTorch uses.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    return input._assign(result) if inplace else result
+
+
+def _softplus(input: Tensor) -> Tensor:
+    return dispatch("softplus", input, beta=1.0, threshold=20.0)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return _maybe_inplace(input, input * M.tanh(_softplus(input)), inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
+    return _maybe_inplace(input, dispatch("relu6", input + 3.0) / 6.0, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * hardsigmoid(x)."""
+    return _maybe_inplace(input, input * (dispatch("relu6", input + 3.0) / 6.0), inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the fixed self-normalising constants."""
+    return _maybe_inplace(input, dispatch("elu", input, alpha=SELU_ALPHA) * SELU_SCALE, inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), which is alpha * elu(x / alpha)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x); use F.relu for that limit")
+    alpha = float(alpha)
+    return _maybe_inplace(input, dispatch("elu", input / alpha, alpha=1.0) * alpha, inplace)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), where a and b are the two halves of `input` along `dim`."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {size}")
+    a, b = L.chunk(input, 2, dim)
+    return a * M.sigmoid(b)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (M.abs(input) + 1.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - M.tanh(input)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else `value` (the gradient there is 0)."""
+    return _maybe_inplace(input, M.masked_fill(input, input <= threshold, value), inplace)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype=None) -> Tensor:
+    """softmax(-x) along `dim`."""
+    return M.softmax(-input, dim, dtype)
+
+
+def _check_lambd(name: str, lambd: float) -> None:
+    if lambd < 0:
+        raise RuntimeError(f"{name}: lambd must be greater or equal to 0, but found to be "
+                           f"{lambd}.")
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    _check_lambd("hardshrink", lambd)
+    return M.masked_fill(input, M.abs(input) <= lambd, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between: x - clamp(x, -lambd, lambd)."""
+    _check_lambd("softshrink", lambd)
+    return input - M.clamp(input, -lambd, lambd)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x); softplus's large-input branch keeps it finite."""
+    return -_softplus(-input)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Leaky ReLU with a random negative slope: drawn from U(lower, upper) per element while
+    training, the fixed mean (lower + upper) / 2 in eval."""
+    if not training:
+        return _maybe_inplace(
+            input, dispatch("leaky_relu", input, negative_slope=(lower + upper) / 2.0), inplace)
+    slope = fac.rand_like(input) * (upper - lower) + lower
+    return _maybe_inplace(input, M.where(input >= 0, input, input * slope), inplace)
