@@ -4,7 +4,8 @@
 This file holds the linear and activation functions and re-exports the rest, one file per
 family: losses (`functional_loss.py`), embedding and attention (`functional_seq.py`),
 convolution and pooling (`functional_conv.py`), normalisation and resizing
-(`functional_norm.py`)."""
+(`functional_norm.py`),
+the less common activations such as `mish`, `selu`, `glu` (`functional_act.py`)."""
 
 from __future__ import annotations
 
