@@ -11,7 +11,6 @@ tensor([[2., 0., 0.],
 from __future__ import annotations
 
 from ._dispatch import dispatch
-from ._errors import ShapeError
 from ._tensor import Tensor
 
 __all__ = ["index_add", "index_copy", "index_fill", "index_select", "scatter", "scatter_add",
@@ -87,9 +86,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if dim is None:
         input, indices, dim = input.reshape(-1), indices.reshape(-1), 0
     if input.dim() != indices.dim():
-        raise ShapeError(f"take_along_dim: input and indices should have the same number of "
-                         f"dimensions, but got {input.dim()} and {indices.dim()}; "
-                         f"unsqueeze indices to match")
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {input.dim()} dimensions for input, "
+                           f"and {indices.dim()} dimensions for indices")
     return dispatch("take_along_dim", input, indices, dim=_dim(input, dim))
 
 

@@ -152,3 +152,11 @@ def test_scatter_refuses_src_and_value_together_and_unknown_reductions():
     assert np_of(x.scatter(1, i, graphnet.ones(2, 1), reduce="add")).tolist() == \
         torch.zeros(2, 2).scatter(1, torch.tensor([[0], [1]]), torch.ones(2, 1),
                                   reduce="add").tolist()
+
+
+def test_take_along_dim_refuses_indices_of_another_rank_like_torch():
+    with pytest.raises(RuntimeError) as expected:
+        torch.take_along_dim(torch.zeros(2, 3), torch.zeros(2, dtype=torch.long), 1)
+    with pytest.raises(RuntimeError) as info:
+        graphnet.take_along_dim(graphnet.zeros(2, 3), graphnet.zeros(2, dtype=graphnet.long), 1)
+    assert str(info.value) == str(expected.value)
