@@ -31,12 +31,16 @@ from ._tensor import Size, Tensor  # noqa: E402
 from ._control import cond, while_loop  # noqa: E402
 from ._sorting import *  # noqa: E402,F401,F403  (sort, topk, kthvalue, searchsorted ...)
 from ._scatter import *  # noqa: E402,F401,F403  (index_add, scatter_add ... and their methods)
+from ._math_extra import *  # noqa: E402,F401,F403  (more elementwise math and reductions)
+from ._shape_extra import *  # noqa: E402,F401,F403  (more shape and contraction functions)
+from ._select import *  # noqa: E402,F401,F403  (nonzero, unique, masked_select ...)
 from ._device import (  # noqa: E402
     device, get_default_dtype, set_default_dtype, set_default_tensor_type,
 )
 from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
+from . import autograd, linalg  # noqa: E402
 from . import cuda  # noqa: E402  (torch.cuda's questions, answered from JAX)
 from ._serialization import CheckpointError, load, save  # noqa: E402
 from ._dispatch import (  # noqa: E402  (the eager path's bounded kernel cache)

@@ -187,10 +187,12 @@ def _op_tests(tests: Path) -> dict[str, str]:
     spec = importlib.util.spec_from_file_location("_coverage_op_cases", cases_file)
     cases = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = cases   # NOTE: its dataclasses look their module up there
+    sys.path.insert(0, str(tests))   # it imports op_case_kit and its family files by name
     try:
         spec.loader.exec_module(cases)
     finally:
         del sys.modules[spec.name]
+        sys.path.remove(str(tests))
     found = {}
     for op_name, op in OPS.items():
         if op_name in cases.CASES:

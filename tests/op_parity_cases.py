@@ -8,53 +8,24 @@ Tensor method in its op-table entry) that has no case here. Adding an op = one `
 plus one case here (or, for ops users never call directly, one line in `ELSEWHERE`).
 
 The many plain pointwise ops get generated cases (`_unary_case`, `_binary_case`), which also
-check every method and in-place name the table gives them."""
+check every method and in-place name the table gives them.
+
+Families of ops keep their cases in their own file, tests/op_cases_<family>.py, built from
+tests/op_case_kit.py (`Case` and the input makers); that file's `CASES` and `ELSEWHERE` are
+merged into the tables here (a family case may replace a generated one, nothing else)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+import importlib.util
+import sys
+from pathlib import Path
 
 import numpy as np
+from op_case_kit import (  # noqa: F401  (re-exported for the family files and the runner)
+    F, Case, _f, bools, fixed, ints, positive, randn, unit,
+)
 
 from graphnet._ops import OPS
-
-F = "nn.functional"
-
-
-def randn(*shape):
-    return lambda rng: rng.standard_normal(shape).astype(np.float32)
-
-
-def positive(*shape):   # in [0.5, 2]: inside the domain of log, sqrt, reciprocal ...
-    return lambda rng: rng.uniform(0.5, 2.0, shape).astype(np.float32)
-
-
-def unit(*shape):       # in (0.05, 0.95): probabilities
-    return lambda rng: rng.uniform(0.05, 0.95, shape).astype(np.float32)
-
-
-def ints(low, high, *shape):
-    return lambda rng: rng.integers(low, high, shape).astype(np.int64)
-
-
-def bools(*shape):
-    return lambda rng: rng.random(shape) < 0.5
-
-
-def fixed(values, dtype=np.float32):
-    return lambda rng: np.array(values, dtype)
-
-
-@dataclass(frozen=True)
-class Case:
-    call: Callable                       # call(T, *inputs), T = torch or graphnet
-    inputs: tuple = ()                   # input makers above: rng -> np.ndarray
-    torch_call: Callable | None = None   # PyTorch's spelling, when it differs
-    no_grad: tuple = ()                  # float inputs that get no gradient (targets, stats)
-    atol: float = 1e-5
-    rtol: float = 1e-5
-    names: bool = False                  # also check the table's method and in-place names
 
 
 def _unary_case(name: str) -> Case:
@@ -80,10 +51,6 @@ def _binary_case(name: str) -> Case:
     return Case(lambda T, x, y: getattr(T, name)(x, y), inputs, names=True)
 
 
-def _f(T, name):
-    return getattr(T.nn.functional, name)
-
-
 def _setitem(T, x, v):
     y = x.clone()
     y[1:, 0] = v
@@ -99,6 +66,8 @@ def _python_while(T, x):
         x = x / 2
     return x
 
+
+_GENERATED = {op.name for op in OPS.values() if op.bind in ("unary", "binary")}
 
 CASES: dict[str, Case] = {
     **{op.name: _unary_case(op.name) for op in OPS.values() if op.bind == "unary"},
@@ -275,3 +244,26 @@ ELSEWHERE: dict[str, tuple[str, str, str]] = {
     "grad": ("traced backward()", "tests/test_static_autograd_rules.py",
              "test_detach_becomes_a_stop_gradient_node_only_where_needed"),
 }
+
+
+def _family_files() -> list[Path]:
+    return sorted(Path(__file__).parent.glob("op_cases_*.py"))
+
+
+def _merge_families() -> None:
+    """Fold each tests/op_cases_<family>.py's CASES and ELSEWHERE into the tables above; a name
+    defined twice is an error, not a silent override."""
+    for path in _family_files():
+        spec = importlib.util.spec_from_file_location(f"_op_cases_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module   # NOTE: dataclasses look their module up there
+        spec.loader.exec_module(module)
+        for table, extra in ((CASES, getattr(module, "CASES", {})),
+                             (ELSEWHERE, getattr(module, "ELSEWHERE", {}))):
+            # a family file may replace a generated pointwise case (its own input domain)
+            twice = sorted(n for n in set(table) & set(extra) if n not in _GENERATED)
+            assert not twice, f"{path.name} redefines {twice}"
+            table.update(extra)
+
+
+_merge_families()

@@ -3,6 +3,7 @@ that makes sure no public op is left without a case."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -87,10 +88,29 @@ def _run(T, name, case, arrays):
     return inputs, _flat(call(T, *inputs))
 
 
+def _compiled(case):
+    """The case's graphnet call as one compiled function (static mode): traced, lowered and
+    run by XLA; its outputs join the tape, so backward() runs the program's jax.vjp."""
+    return dataclasses.replace(case, call=lambda T, *xs: graphnet.compile(
+        lambda *ys: tuple(_flat(case.call(T, *ys))))(*xs))
+
+
+# Cases that cannot compile, and why (each must say so with a TraceError, tested elsewhere).
+EAGER_ONLY = {
+    "cond": "its PyTorch reference is a Python if; compiled cond is tests/test_control_flow.py",
+    "while_loop": "as cond: tests/test_control_flow.py compiles it",
+}
+
+
+@pytest.mark.parametrize("mode", ["eager", "compiled"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_values_and_gradients_match_torch(name):
+def test_values_and_gradients_match_torch(name, mode):
     case = CASES[name]
-    arrays = _inputs(name, case)
+    if mode == "compiled":
+        if name in EAGER_ONLY or not case.inputs:
+            pytest.skip(EAGER_ONLY.get(name, "a factory with no inputs compiles to a constant"))
+        case = _compiled(case)
+    arrays = _inputs(name, CASES[name])
     t_in, t_out = _run(torch, name, case, arrays)
     g_in, g_out = _run(graphnet, name, case, arrays)
     assert len(g_out) == len(t_out), f"{name}: {len(g_out)} outputs, PyTorch {len(t_out)}"

@@ -7,6 +7,8 @@ from . import conv, norm  # noqa: F401  (registration)
 from . import control  # noqa: F401  (registration: cond / while_loop sub-graphs)
 from . import sort  # noqa: F401  (registration: sort, topk, kthvalue, searchsorted)
 from . import scatter  # noqa: F401  (registration: index_add, scatter_add ...)
+from . import pointwise_extra, reduce_extra, shape_extra, linalg  # noqa: F401
+from . import conv_extra, loss_extra, select, layers_extra  # noqa: F401
 from ._table import KINDS, OPS, OpDef, defop
 
 __all__ = ["KINDS", "OPS", "OpDef", "defop"]

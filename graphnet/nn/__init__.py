@@ -25,6 +25,13 @@ from ._module import Module
 from ._attention import Embedding, MultiheadAttention, TransformerEncoderLayer
 from ._rnn import GRU, LSTM, RNN, RNNBase
 from ._param_containers import ParameterDict, ParameterList
+from . import _conv_extra, _distance, _layers_extra, _loss_extra, _norm_extra, _transformer
+from ._conv_extra import *  # noqa: F401,F403
+from ._norm_extra import *  # noqa: F401,F403
+from ._transformer import *  # noqa: F401,F403
+from ._layers_extra import *  # noqa: F401,F403
+from ._loss_extra import *  # noqa: F401,F403
+from ._distance import *  # noqa: F401,F403
 
 __all__ = [
     "Parameter", "functional", "init", "utils", "Module", "Sequential", "ModuleList", "ModuleDict",
@@ -44,3 +51,5 @@ __all__ += [
     "Mish", "Hardswish", "Hardsigmoid", "SELU", "CELU", "GLU", "Softsign", "Tanhshrink",
     "Threshold", "Softmin", "Hardshrink", "Softshrink", "LogSigmoid", "RReLU",
 ]
+__all__ += [*_conv_extra.__all__, *_norm_extra.__all__, *_transformer.__all__,
+            *_layers_extra.__all__, *_loss_extra.__all__, *_distance.__all__]

@@ -82,3 +82,6 @@ from .functional_seq import *  # noqa: E402,F401,F403
 from .functional_conv import *  # noqa: E402,F401,F403
 from .functional_norm import *  # noqa: E402,F401,F403
 from .functional_act import *  # noqa: E402,F401,F403
+from .functional_conv_extra import *  # noqa: E402,F401,F403
+from .functional_loss_extra import *  # noqa: E402,F401,F403
+from .functional_layers_extra import *  # noqa: E402,F401,F403

@@ -1,0 +1,3 @@
+"""Layer ops: embedding_bag, bilinear ..."""
+
+from __future__ import annotations

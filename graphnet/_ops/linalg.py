@@ -1,0 +1,3 @@
+"""Linear algebra ops (addmm, baddbmm, outer, cdist, det, solve ...)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""More reductions and scans (cumprod, logcumsumexp, median, nansum ...)."""
+
+from __future__ import annotations

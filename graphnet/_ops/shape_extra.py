@@ -1,0 +1,3 @@
+"""More layout ops (rot90, diagonal, tile, repeat_interleave, unfold ...)."""
+
+from __future__ import annotations
