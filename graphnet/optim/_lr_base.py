@@ -61,6 +61,10 @@ class LRScheduler:
                                    f"optimizer's state_dict first, or use last_epoch=-1")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Take step 0 (SequentialLR calls it again when its next scheduler takes over)."""
         self._step_count = 0
         self._is_initial = True
         try:
@@ -79,7 +83,7 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def _warn_if_outside_step(self) -> None:
-        if not getattr(self, "_in_step", False):
+        if not getattr(self, "_get_lr_called_within_step", False):
             warnings.warn("To get the last learning rate computed by the scheduler, use "
                           "get_last_lr(); get_lr() computes the next one", UserWarning,
                           stacklevel=3)
@@ -88,18 +92,24 @@ class LRScheduler:
         """Advance one epoch (or, deprecated, jump to `epoch`) and write the new lrs."""
         refuse_while_tracing(self)
         self._step_count += 1
-        self._in_step = True
+        if epoch is not None:
+            warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """The step without its bookkeeping: SequentialLR calls `_update_lr(0)` to restart
+        the next scheduler from its closed form at a milestone."""
+        self._get_lr_called_within_step = True
         try:
             if epoch is None:
                 self.last_epoch += 1
                 values = self.get_lr()
             else:
-                warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
                 self.last_epoch = epoch
                 closed = getattr(self, "_closed_form_lr", None)
                 values = closed() if closed is not None else self.get_lr()
         finally:
-            self._in_step = False
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             group["lr"] = lr
         self._last_lr = self._group_lrs()

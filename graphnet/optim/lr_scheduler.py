@@ -13,23 +13,29 @@ recompile.
 from __future__ import annotations
 
 import math
-import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
 
 from ._lr_base import (_EPOCH_WARNING, LRScheduler, _check_optimizer, _per_group,
                        refuse_while_tracing)
+from ._lr_compose import ChainedScheduler, SequentialLR
+from ._lr_cycles import CosineAnnealingWarmRestarts, CyclicLR
+from ._lr_factors import (ConstantLR, LinearLR, MultiplicativeLR, PolynomialLR,
+                          lambdas_per_group, load_lambdas, save_lambdas)
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
-           "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]
+__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
+           "LinearLR", "ExponentialLR", "SequentialLR", "CosineAnnealingLR", "ChainedScheduler",
+           "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
+           "PolynomialLR"]
 
 
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch), one lambda or one per group."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
-        self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
+        self.optimizer = optimizer
+        self.lr_lambdas = lambdas_per_group(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
@@ -39,18 +45,10 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self) -> dict:
         """Plain functions are not saved (None); callable objects save their `__dict__`."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
-                               for fn in self.lr_lambdas]
-        return state
+        return save_lambdas(self)
 
     def load_state_dict(self, state_dict: dict) -> None:
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas")
-        self.__dict__.update(state)
-        for fn, attrs in zip(self.lr_lambdas, saved, strict=True):
-            if attrs is not None:
-                fn.__dict__.update(attrs)
+        load_lambdas(self, state_dict)
 
 
 class StepLR(LRScheduler):
