@@ -1,0 +1,190 @@
+"""Kernels that read or write feature maps at computed positions: max unpooling (scatter to
+the indices a max pool returned) and grid sampling (PyTorch's grid_sampler, 2-d and 3-d)."""
+
+from __future__ import annotations
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._checks import first_where
+from ._table import ValueCheck, defop
+
+
+def _unpool_find(x, indices, *, output_size):
+    size = int(np.prod(output_size))
+    bad, value = first_where((indices < 0) | (indices >= size), indices)
+    return bad, (value,)
+
+
+def _unpool_error(facts, *, output_size):
+    sizes = "x".join(str(s) for s in output_size)
+    return RuntimeError(f"Found an invalid max index: {facts[0]} (output volumes are of size "
+                        f"{sizes}")
+
+
+@defop("max_unpool", "opaque", nondiff_inputs=(1,), method=None,
+       function=("nn.functional.max_unpool2d", "nn.functional.max_unpool1d",
+                 "nn.functional.max_unpool3d"),
+       check=ValueCheck(_unpool_find, _unpool_error), backward="MaxUnpool2DBackward0")
+def max_unpool(x, indices, *, output_size):
+    """x, indices [*lead, *in_spatial] -> [*lead, *output_size]: zeros, with each value of x
+    written at its flat index within its plane (the inverse of max_pool's indices)."""
+    nd = len(output_size)
+    lead = x.shape[:x.ndim - nd]
+    planes = int(np.prod(lead))
+    values = x.reshape(planes, -1)
+    where = indices.reshape(planes, -1)
+    out = jnp.zeros((planes, int(np.prod(output_size))), x.dtype)
+    out = out.at[jnp.arange(planes)[:, None], where].set(values)
+    return out.reshape(lead + tuple(output_size))
+
+
+# ---- grid sampling -----------------------------------------------------------------------
+def _clip(coord, size: int):
+    """Clamp into [0, size-1] with PyTorch's gradient: 0 on and beyond either edge."""
+    high = size - 1
+    return jnp.where(coord <= 0, jnp.zeros_like(coord),
+                     jnp.where(coord >= high, jnp.full_like(coord, high), coord))
+
+
+def _reflect(coord, twice_low: int, twice_high: int):
+    """Fold coord into [twice_low/2, twice_high/2] by reflecting at the edges."""
+    if twice_low == twice_high:
+        return jnp.zeros_like(coord)
+    low = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    shifted = coord - low
+    mirrored = jnp.where(shifted < 0, -shifted, shifted)
+    extra = jnp.fmod(mirrored, span)
+    flips = jnp.floor(mirrored / span)
+    return jnp.where(jnp.fmod(flips, 2) == 0, extra + low, span - extra + low)
+
+
+def _source_coord(coord, size: int, padding_mode: str, align_corners: bool):
+    """PyTorch's grid_sampler_compute_source_index: [-1, 1] -> pixel coordinates."""
+    if align_corners:
+        coord = (coord + 1) / 2 * (size - 1)
+    else:
+        coord = ((coord + 1) * size - 1) / 2
+    if padding_mode == "zeros":
+        return coord
+    return _source_coord_padded(coord, size, padding_mode, align_corners)
+
+
+def _gather(x, spatial, index_per_axis):
+    """x [N, C, *spatial] read at integer positions [N, *out] per axis (clamped inside; the
+    caller masks positions outside) -> [N, C, *out]."""
+    flat = jnp.zeros_like(index_per_axis[0])
+    for i, n in zip(index_per_axis, spatial, strict=True):
+        flat = flat * n + jnp.clip(i, 0, n - 1)
+    n_batch, channels = x.shape[:2]
+    planes = x.reshape(n_batch, channels, -1)
+    picked = jax.vmap(lambda plane, where: plane[:, where.reshape(-1)])(planes, flat)
+    return picked.reshape((n_batch, channels) + flat.shape[1:])
+
+
+def _inside(index_per_axis, spatial):
+    ok = True
+    for i, n in zip(index_per_axis, spatial, strict=True):
+        ok = ok & (i >= 0) & (i < n)
+    return ok
+
+
+@defop("grid_sample", "opaque", method=None, function="nn.functional.grid_sample",
+       backward="GridSampler2DBackward0")
+def grid_sample(x, grid, *, mode, padding_mode, align_corners):
+    """x [N, C, *spatial] (2-d or 3-d), grid [N, *out, nd] holding (x, y[, z]) in [-1, 1],
+    i.e. the LAST spatial axis first. mode: bilinear (trilinear in 3-d) or nearest."""
+    spatial = x.shape[2:]
+    nd = len(spatial)
+    # grid[..., 0] indexes the last axis (width): reverse to the axis order of x.
+    coords = [_source_coord(grid[..., nd - 1 - a], n, padding_mode, align_corners)
+              for a, n in enumerate(spatial)]
+    if mode == "bicubic":
+        return _bicubic(x, grid, padding_mode, align_corners)
+    if mode == "nearest":
+        index = [jnp.round(c).astype(jnp.int32) for c in coords]   # half to even, as nearbyint
+        mask = _inside(index, spatial)[:, None]
+        return jnp.where(mask, _gather(x, spatial, index), jnp.zeros((), x.dtype))
+    low = [jnp.floor(c) for c in coords]
+    out = jnp.zeros((), x.dtype)
+    for corner in itertools.product((0, 1), repeat=nd):
+        index, weight = [], 1
+        for c, lo, bit in zip(coords, low, corner, strict=True):
+            index.append(lo.astype(jnp.int32) + bit)
+            weight = weight * ((c - lo) if bit else (lo + 1 - c))
+        mask = _inside(index, spatial)[:, None]
+        value = jnp.where(mask, _gather(x, spatial, index), jnp.zeros((), x.dtype))
+        out = out + value * weight[:, None]
+    return out
+
+
+def _cubic_weights(t, a=-0.75):
+    """Keys' cubic convolution weights (A = -0.75) of the 4 taps around fraction t."""
+    def near(s):   # |s| <= 1
+        return ((a + 2) * s - (a + 3)) * s * s + 1
+
+    def far(s):    # 1 < |s| < 2
+        return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _bicubic(x, grid, padding_mode: str, align_corners: bool):
+    """PyTorch's 2-d bicubic grid sampling: the 4x4 taps around the unnormalised (unpadded)
+    position; each tap's integer position is then mapped by the padding mode, and taps
+    outside the input read 0."""
+    spatial = x.shape[2:]
+    coords = []
+    for a, n in enumerate(spatial):
+        c = grid[..., 1 - a]
+        coords.append((c + 1) / 2 * (n - 1) if align_corners else ((c + 1) * n - 1) / 2)
+    low = [jnp.floor(c) for c in coords]
+    weights = [_cubic_weights(c - lo) for c, lo in zip(coords, low, strict=True)]
+    out = jnp.zeros((), x.dtype)
+    for i, j in itertools.product(range(4), repeat=2):
+        index = []
+        for lo, k, n in ((low[0], i, spatial[0]), (low[1], j, spatial[1])):
+            tap = lo + (k - 1)
+            if padding_mode != "zeros":
+                tap = _source_coord_padded(tap, n, padding_mode, align_corners)
+            index.append(jnp.trunc(tap).astype(jnp.int32))
+        mask = _inside(index, spatial)[:, None]
+        value = jnp.where(mask, _gather(x, spatial, index), jnp.zeros((), x.dtype))
+        out = out + value * (weights[0][i] * weights[1][j])[:, None]
+    return out
+
+
+def _source_coord_padded(coord, size: int, padding_mode: str, align_corners: bool):
+    """The padding part of _source_coord for an already unnormalised coordinate."""
+    if padding_mode == "border":
+        return _clip(coord, size)
+    coord = (_reflect(coord, 0, 2 * (size - 1)) if align_corners
+             else _reflect(coord, -1, 2 * size - 1))
+    return _clip(coord, size)
+
+
+def _steps(n: int, align_corners: bool, dtype):
+    """PyTorch's linspace_from_neg_one: n points over [-1, 1], pulled in to pixel centres
+    ((n-1)/n) without align_corners; a single point sits at 0."""
+    if n <= 1:
+        return np.zeros(1, dtype)
+    steps = np.linspace(-1, 1, n, dtype=dtype)
+    return steps if align_corners else steps * dtype((n - 1) / n)
+
+
+@defop("affine_grid", "contraction", method=None, function="nn.functional.affine_grid",
+       backward="AffineGridGeneratorBackward0")
+def affine_grid(theta, *, size, align_corners):
+    """theta [N, nd, nd+1] -> grid [N, *size[2:], nd] of (x, y[, z]): the base grid of
+    normalised output coordinates (x along the last axis), times theta transposed."""
+    dtype = np.float64 if theta.dtype == jnp.float64 else np.float32
+    spatial = tuple(size[2:])
+    axes = [_steps(n, align_corners, dtype) for n in spatial]
+    mesh = np.meshgrid(*axes, indexing="ij")          # one array per axis, D/H/W order
+    base = np.stack(list(mesh)[::-1] + [np.ones(spatial, dtype)], axis=-1)   # (x, y[, z], 1)
+    base = jnp.asarray(base.reshape(-1, len(spatial) + 1), theta.dtype)
+    grid = jnp.einsum("pk,njk->npj", base, theta)
+    return grid.reshape((theta.shape[0],) + spatial + (len(spatial),))
