@@ -43,7 +43,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from .._dispatch import label_state, live_scalar
+from .._dispatch import dispatch, label_state, live_scalar
 from .._ops import defop
 from .._tensor import Tensor
 from .._x64 import x64_scoped
@@ -161,18 +161,35 @@ def refuse_differentiable(name: str, differentiable: bool) -> None:
 
 
 @x64_scoped   # a float64 parameter gets float64 state (graphnet/_x64.py)
-def ensure_state(optimizer, p: Tensor, state: dict, keys) -> None:
+def ensure_state(optimizer, p: Tensor, state: dict, keys, initial=None) -> None:
     """Create the missing state entries of `p` as concrete zeros ('step': a float32 0-d
-    tensor, like torch). Concrete, not traced: a compiled step then reads them as state
-    inputs, so the first step does not force a second compile."""
+    tensor, like torch), or `initial[key](p's array)` where given. Concrete, not traced: a
+    compiled step then reads them as state inputs, so the first step does not force a
+    second compile."""
+    initial = initial or {}
     for key in keys:
         if key not in state:
-            if key == "step":
+            if key in initial:
+                value = initial[key](p._value)
+            elif key == "step":
                 value = jnp.zeros((), jnp.float32)
             else:
                 value = jnp.zeros(p._value.shape, p._value.dtype)
             state[key] = Tensor._wrap(value)
             label_state(state[key], f"{optimizer._param_name(p)}.{key}")
+
+
+def run_update(optimizer, index: int, op: str, hypers, params, grads, states, keys,
+               initial=None, **statics) -> None:
+    """One group's step as one multi-tensor op: create missing state (`keys`, in torch's
+    order), read the live hyper-parameters (`hypers`: names, or (name, element) for betas),
+    dispatch `op` over params, grads and state, and write the outputs back in place."""
+    for p, state in zip(params, states, strict=True):
+        ensure_state(optimizer, p, state, keys, initial)
+    state_tensors = [state[key] for key in keys for state in states]
+    hyper = [live_hyper(optimizer, index, *((h,) if isinstance(h, str) else h)) for h in hypers]
+    outs = dispatch(op, *hyper, *params, *grads, *state_tensors, n=len(params), **statics)
+    assign(list(params) + state_tensors, outs)
 
 
 def assign(targets, outputs) -> None:

@@ -1,0 +1,84 @@
+"""Update kernels for Adadelta, ASGD and Rprop (one multi-tensor op each), written out in the
+order of torch 2.13's single-tensor path (the one it takes on CPU). optax has no update
+equal to any of them (its adadelta puts eps elsewhere, it has no ASGD, and its Rprop-like
+`scale_by_rprop` keeps no zeroed previous gradient), so none is borrowed.
+
+ASGD keeps eta and mu as float32 0-d state tensors, as torch does; torch computes their
+next values from the step in double precision and rounds them when it copies them in, so
+the kernel does the same. Where torch branches in Python on a state value (ASGD's
+`mu != 1`), the kernel selects with `jnp.where`, so a compiled step follows the value of
+each call, not of the call it was traced on.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from .._ops import defop
+from ._kernels_adaptive import _as, _split
+
+
+@defop("adadelta_update", "opaque", n_outputs=0, differentiable=False, function=None,
+       method=None)
+def adadelta_update(lr, rho, eps, weight_decay, *tensors, n, maximize):
+    """Inputs: 4 hyper-parameters, then n each of params, grads, steps, square_avgs and
+    acc_deltas. Outputs: new params, steps, square_avgs and acc_deltas."""
+    params, grads, steps, square_avgs, acc_deltas = _split(tensors, n, 5)
+    grads = [-g if maximize else g for g in grads]
+    grads = [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+    outs = ([], [], [], [])
+    for p, g, step, square_avg, acc_delta in zip(params, grads, steps, square_avgs,
+                                                 acc_deltas, strict=True):
+        square_avg = square_avg * rho + (1 - rho) * g * g
+        std = jnp.sqrt(square_avg + eps)
+        delta = jnp.sqrt(acc_delta + eps) / std * g
+        acc_delta = acc_delta * rho + (1 - rho) * delta * delta
+        p = p + _as(-lr, p) * delta
+        for out, value in zip(outs, (p, step + 1, square_avg, acc_delta), strict=True):
+            out.append(value)
+    return tuple(x for out in outs for x in out)
+
+
+@defop("asgd_update", "opaque", n_outputs=0, differentiable=False, function=None,
+       method=None)
+def asgd_update(lr, lambd, alpha, t0, weight_decay, *tensors, n, maximize):
+    """Inputs: 5 hyper-parameters, then n each of params, grads, steps, etas, mus and axs.
+    Outputs: the new values of all of them but grads."""
+    params, grads, steps, etas, mus, axs = _split(tensors, n, 6)
+    grads = [-g if maximize else g for g in grads]
+    grads = [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+    outs = ([], [], [], [], [])
+    for p, g, step, eta, mu, ax in zip(params, grads, steps, etas, mus, axs, strict=True):
+        step = step + 1
+        eta_value = eta.astype(jnp.float64)   # torch reads it with .item(): a double
+        p = p * _as(1 - lambd * eta_value, p)
+        p = p + _as(-eta_value, p) * g
+        ax = jnp.where(mu != 1, ax + (p - ax) * mu.astype(p.dtype), p)
+        t = step.astype(jnp.float64)
+        eta = _as(lr / ((1 + lambd * lr * t) ** alpha), eta)
+        mu = _as(1 / jnp.maximum(1.0, t - t0), mu)
+        for out, value in zip(outs, (p, step, eta, mu, ax), strict=True):
+            out.append(value)
+    return tuple(x for out in outs for x in out)
+
+
+@defop("rprop_update", "opaque", n_outputs=0, differentiable=False, function=None,
+       method=None)
+def rprop_update(etaminus, etaplus, step_size_min, step_size_max, *tensors, n, maximize):
+    """Inputs: 4 hyper-parameters, then n each of params, grads, steps, prevs and
+    step_sizes. Outputs: new params, steps, prevs and step_sizes."""
+    params, grads, steps, prevs, step_sizes = _split(tensors, n, 5)
+    grads = [-g if maximize else g for g in grads]
+    outs = ([], [], [], [])
+    for p, g, step, prev, step_size in zip(params, grads, steps, prevs, step_sizes,
+                                           strict=True):
+        sign = jnp.sign(g * prev)
+        factor = jnp.where(sign > 0, _as(etaplus, g),
+                           jnp.where(sign < 0, _as(etaminus, g), jnp.ones_like(g)))
+        step_size = jnp.clip(step_size * factor, _as(step_size_min, g), _as(step_size_max, g))
+        # after a sign change the step is skipped and the gradient forgotten
+        g = jnp.where(sign < 0, jnp.zeros_like(g), g)
+        p = p + -1 * jnp.sign(g) * step_size
+        for out, value in zip(outs, (p, step + 1, g, step_size), strict=True):
+            out.append(value)
+    return tuple(x for out in outs for x in out)
