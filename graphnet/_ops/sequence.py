@@ -49,20 +49,59 @@ def _recurrent_bias(biases):
     return biases[1] if biases else 0.0
 
 
+def _rnn_cell(w_hh, b_hh, nonlinearity):
+    act = jnp.tanh if nonlinearity == "tanh" else jax.nn.relu
+    return lambda carry, xw_t: (act(xw_t + jnp.matmul(carry[0], w_hh.T) + b_hh),)
+
+
+def _gru_cell(w_hh, b_hh):
+    def cell(carry, xw_t):
+        h = carry[0]
+        x_r, x_z, x_n = jnp.split(xw_t, 3, axis=-1)
+        h_r, h_z, h_n = jnp.split(jnp.matmul(h, w_hh.T) + b_hh, 3, axis=-1)
+        r = jax.nn.sigmoid(x_r + h_r)
+        z = jax.nn.sigmoid(x_z + h_z)
+        n = jnp.tanh(x_n + r * h_n)
+        return ((1.0 - z) * n + z * h,)
+    return cell
+
+
+def _lstm_cell(w_hh, b_hh):
+    def cell(carry, xw_t):
+        h, c = carry
+        i, f, g, o = jnp.split(xw_t + jnp.matmul(h, w_hh.T) + b_hh, 4, axis=-1)
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        return (jax.nn.sigmoid(o) * jnp.tanh(c), c)
+    return cell
+
+
+def _scan(cell, carry: tuple, xw, mask=None):
+    """Carry the state through time; returns (final carry, outputs [T, B, H]).
+
+    With a bool `mask` [T, B] (packed sequences), a step where mask[t, b] is False leaves
+    sequence b's state as it was and outputs zeros, so the final carry of each sequence is
+    its state at its own length."""
+    def step(carry, inputs):
+        if mask is None:
+            new = cell(carry, inputs)
+            return new, new[0]
+        xw_t, keep = inputs
+        keep = keep[:, None]
+        new = cell(carry, xw_t)
+        new = tuple(jnp.where(keep, n, old) for n, old in zip(new, carry, strict=True))
+        return new, jnp.where(keep, new[0], jnp.zeros((), new[0].dtype))
+
+    return jax.lax.scan(step, carry, xw if mask is None else (xw, mask))
+
+
 @defop("rnn_layer", "opaque", n_outputs=2, function=None, method=None)   # nn.RNN
 def rnn_layer(x, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
     """One direction of one Elman RNN layer. x [T, B, I] (time-major), h0 [B, H], weights as in
     PyTorch, optional (b_ih, b_hh). Returns (outputs [T, B, H], final hidden state [B, H]).
 
     h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act = tanh or relu."""
-    act = jnp.tanh if nonlinearity == "tanh" else jax.nn.relu
-    b_hh = _recurrent_bias(biases)
-
-    def step(h, xw_t):
-        h = act(xw_t + jnp.matmul(h, w_hh.T) + b_hh)
-        return h, h
-
-    final, outputs = jax.lax.scan(step, h0, _input_projection(x, w_ih, biases))
+    cell = _rnn_cell(w_hh, _recurrent_bias(biases), nonlinearity)
+    (final,), outputs = _scan(cell, (h0,), _input_projection(x, w_ih, biases))
     return outputs, final
 
 
@@ -72,18 +111,8 @@ def gru_layer(x, h0, w_ih, w_hh, *biases):
 
     r = sig(W_ir x + b_ir + W_hr h + b_hr), z likewise,
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h."""
-    b_hh = _recurrent_bias(biases)
-
-    def step(h, xw_t):
-        x_r, x_z, x_n = jnp.split(xw_t, 3, axis=-1)
-        h_r, h_z, h_n = jnp.split(jnp.matmul(h, w_hh.T) + b_hh, 3, axis=-1)
-        r = jax.nn.sigmoid(x_r + h_r)
-        z = jax.nn.sigmoid(x_z + h_z)
-        n = jnp.tanh(x_n + r * h_n)
-        h = (1.0 - z) * n + z * h
-        return h, h
-
-    final, outputs = jax.lax.scan(step, h0, _input_projection(x, w_ih, biases))
+    cell = _gru_cell(w_hh, _recurrent_bias(biases))
+    (final,), outputs = _scan(cell, (h0,), _input_projection(x, w_ih, biases))
     return outputs, final
 
 
@@ -91,16 +120,37 @@ def gru_layer(x, h0, w_ih, w_hh, *biases):
 def lstm_layer(x, h0, c0, w_ih, w_hh, *biases):
     """One direction of one LSTM layer; gates stacked (i, f, g, o) like PyTorch.
     Returns (outputs [T, B, H], final h [B, H], final c [B, H])."""
-    b_hh = _recurrent_bias(biases)
+    cell = _lstm_cell(w_hh, _recurrent_bias(biases))
+    (h, c), outputs = _scan(cell, (h0, c0), _input_projection(x, w_ih, biases))
+    return outputs, h, c
 
-    def step(carry, xw_t):
-        h, c = carry
-        i, f, g, o = jnp.split(xw_t + jnp.matmul(h, w_hh.T) + b_hh, 4, axis=-1)
-        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        h = jax.nn.sigmoid(o) * jnp.tanh(c)
-        return (h, c), h
 
-    (h, c), outputs = jax.lax.scan(step, (h0, c0), _input_projection(x, w_ih, biases))
+# Packed sequences (nn.utils.rnn.PackedSequence): the same layers over a padded [T, B, I]
+# input with a bool mask [T, B] saying which steps exist; see nn/_rnn_packed.py.
+@defop("rnn_packed_layer", "opaque", n_outputs=2, nondiff_inputs=(1,), function=None,
+       method=None)
+def rnn_packed_layer(x, mask, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
+    """`rnn_layer` where sequence b only exists at the steps where mask[:, b] is True."""
+    cell = _rnn_cell(w_hh, _recurrent_bias(biases), nonlinearity)
+    (final,), outputs = _scan(cell, (h0,), _input_projection(x, w_ih, biases), mask)
+    return outputs, final
+
+
+@defop("gru_packed_layer", "opaque", n_outputs=2, nondiff_inputs=(1,), function=None,
+       method=None)
+def gru_packed_layer(x, mask, h0, w_ih, w_hh, *biases):
+    """`gru_layer` where sequence b only exists at the steps where mask[:, b] is True."""
+    cell = _gru_cell(w_hh, _recurrent_bias(biases))
+    (final,), outputs = _scan(cell, (h0,), _input_projection(x, w_ih, biases), mask)
+    return outputs, final
+
+
+@defop("lstm_packed_layer", "opaque", n_outputs=3, nondiff_inputs=(1,), function=None,
+       method=None)
+def lstm_packed_layer(x, mask, h0, c0, w_ih, w_hh, *biases):
+    """`lstm_layer` where sequence b only exists at the steps where mask[:, b] is True."""
+    cell = _lstm_cell(w_hh, _recurrent_bias(biases))
+    (h, c), outputs = _scan(cell, (h0, c0), _input_projection(x, w_ih, biases), mask)
     return outputs, h, c
 
 

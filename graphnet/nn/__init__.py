@@ -23,7 +23,7 @@ from ._loss import (
 )
 from ._module import Module
 from ._attention import Embedding, MultiheadAttention, TransformerEncoderLayer
-from ._rnn import GRU, LSTM, RNN, RNNBase
+from ._rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from ._param_containers import ParameterDict, ParameterList
 from . import _conv_extra, _distance, _layers_extra, _loss_extra, _norm_extra, _transformer
 from ._conv_extra import *  # noqa: F401,F403
@@ -42,6 +42,7 @@ __all__ = [
 ]
 __all__ += [
     "Embedding", "MultiheadAttention", "TransformerEncoderLayer", "RNNBase", "RNN", "GRU", "LSTM",
+    "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Dropout1d", "Dropout2d",

@@ -18,6 +18,11 @@ from .._tensor import Parameter
 from . import functional as F
 from . import init
 from ._module import Module
+from ._rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from ._rnn_packed import run_packed
+from .utils.rnn import PackedSequence
+
+__all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
 
@@ -84,6 +89,9 @@ class RNNBase(Module):
         if input.dim() not in (2, 3) or input.shape[-1] != self.input_size:
             raise shape_error(f"expected input {expected}, got {list(input.shape)}",
                               module=self)
+        self._check_dtype(input)
+
+    def _check_dtype(self, input) -> None:
         weight_dtype = self.weight_ih_l0.dtype
         if input.dtype != weight_dtype:
             raise ValueError(f"{type(self).__name__} input dtype ({input.dtype}) does not match "
@@ -148,8 +156,12 @@ class RNNBase(Module):
 
 class _SingleState(RNNBase):
     def forward(self, input, hx=None):
-        """input [L, N, H_in] ([N, L, H_in] if batch_first, [L, H_in] unbatched), hx
-        [num_layers * num_directions, N, hidden_size] -> (output, h_n)."""
+        """input [L, N, H_in] ([N, L, H_in] if batch_first, [L, H_in] unbatched) or a
+        PackedSequence, hx [num_layers * num_directions, N, hidden_size] -> (output, h_n);
+        the output is a PackedSequence when the input is one."""
+        if isinstance(input, PackedSequence):
+            output, (h_n,) = run_packed(self, input, [hx], ["hidden"])
+            return output, h_n
         self._check_input(input)
         batched = input.dim() == 3
         batch = (input.shape[0] if self.batch_first else input.shape[1]) if batched else 1
@@ -178,6 +190,10 @@ class RNN(_SingleState):
     def _cell_op(self, x, initial, params):
         return dispatch("rnn_layer", x, *initial, *params, nonlinearity=self.nonlinearity)
 
+    def _packed_op(self, x, mask, initial, params):
+        return dispatch("rnn_packed_layer", x, mask, *initial, *params,
+                        nonlinearity=self.nonlinearity)
+
 
 class GRU(_SingleState):
     """Gated recurrent unit; PyTorch's gate order (r, z, n) and parameter names.
@@ -193,6 +209,9 @@ class GRU(_SingleState):
 
     def _cell_op(self, x, initial, params):
         return dispatch("gru_layer", x, *initial, *params)
+
+    def _packed_op(self, x, mask, initial, params):
+        return dispatch("gru_packed_layer", x, mask, *initial, *params)
 
 
 class LSTM(RNNBase):
@@ -211,14 +230,21 @@ class LSTM(RNNBase):
     def _cell_op(self, x, initial, params):
         return dispatch("lstm_layer", x, *initial, *params)
 
+    def _packed_op(self, x, mask, initial, params):
+        return dispatch("lstm_packed_layer", x, mask, *initial, *params)
+
     def forward(self, input, hx=None):
-        """-> (output, (h_n, c_n)); hx is None or the tuple (h_0, c_0)."""
-        self._check_input(input)
-        batched = input.dim() == 3
-        batch = (input.shape[0] if self.batch_first else input.shape[1]) if batched else 1
+        """-> (output, (h_n, c_n)); hx is None or the tuple (h_0, c_0); a PackedSequence
+        input gives a PackedSequence output."""
         if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError("LSTM expects hx to be a tuple (h_0, c_0)")
         h0, c0 = hx if hx is not None else (None, None)
+        if isinstance(input, PackedSequence):
+            output, (h_n, c_n) = run_packed(self, input, [h0, c0], ["hidden[0]", "hidden[1]"])
+            return output, (h_n, c_n)
+        self._check_input(input)
+        batched = input.dim() == 3
+        batch = (input.shape[0] if self.batch_first else input.shape[1]) if batched else 1
         h0 = self._initial_state(h0, batch, batched, "h_0", input.dtype)
         c0 = self._initial_state(c0, batch, batched, "c_0", input.dtype)
         output, (h_n, c_n) = self._run(input, [h0, c0], batched)

@@ -14,8 +14,9 @@ import math
 
 from ..._autograd import no_grad
 from ..._tensor import Tensor
+from . import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
 
 
 def _grads(parameters) -> list:
