@@ -1,5 +1,209 @@
-"""`graphnet.linalg`: torch.linalg's functions."""
+"""`graphnet.linalg`: torch.linalg's functions, and the torch-level spellings (`det`,
+`inverse`, `cholesky`, `svd`, `qr` ...) re-exported at the top level.
+
+Kernels are the ops in graphnet/_ops/linalg.py; this file checks arguments as PyTorch does
+(floating dtype, square matrices, compatible shapes) and names the results with PyTorch's
+named tuples. A singular matrix given to `inv`/`solve`, or a matrix that is not
+positive-definite given to `cholesky`, raises `LinAlgError` in both modes.
+
+torch.linalg's eig and eigvals return complex tensors, which graphnet does not have: use
+`eigh` for symmetric matrices.
+
+>>> import graphnet as torch
+>>> torch.linalg.solve(torch.eye(2) * 2, torch.ones(2))
+tensor([0.5000, 0.5000])
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections import namedtuple
+
+from . import _factories as fac
+from . import _layout as L
+from . import _math as M
+from ._contractions import linalg_cross as cross
+from ._contractions import matrix_power, multi_dot
+from ._diagonals import linalg_diagonal as diagonal
+from ._dispatch import dispatch
+from ._linalg_norms import matrix_norm, matrix_rank, norm, vecdot, vector_norm
+from ._ops.linalg import LinAlgError
+from ._sums_of_products import linalg_vander as vander
+from ._tensor import Tensor
+
+matmul = M.matmul
+
+_Slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+_QR = namedtuple("linalg_qr", ["Q", "R"])
+_SVD = namedtuple("linalg_svd", ["U", "S", "Vh"])
+_Eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_Lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+def matrices(name: str, A: Tensor, square: bool = True) -> Tensor:
+    """`A` checked as PyTorch's linalg functions check it: a floating (batch of) matrices,
+    square unless `square=False`."""
+    if A.dim() < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{A.dtype.name.capitalize()}")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    return A
+
+
+def det(A: Tensor) -> Tensor:
+    """The determinant of each square matrix in the last two dims."""
+    return dispatch("linalg_det", matrices("linalg.det", A))
+
+
+def slogdet(A: Tensor):
+    """(sign, log |det|) of each square matrix: stable where det under- or overflows."""
+    return _Slogdet(*dispatch("linalg_slogdet", matrices("linalg.slogdet", A)))
+
+
+def inv(A: Tensor) -> Tensor:
+    """The inverse of each square matrix; a singular one raises LinAlgError."""
+    return dispatch("linalg_inv", matrices("linalg.inv", A))
+
+
+def _is_vector(A: Tensor, B: Tensor) -> bool:
+    """PyTorch's rule: B is a (batch of) vector(s) when 1-D, or when its shape is A's
+    without the last dim."""
+    return B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (X A = B with `left=False`) for square A; B may be a vector."""
+    matrices("linalg.solve", A)
+    vector = _is_vector(A, B)
+    rows = B.shape[-1] if vector else B.shape[-2 if left else -1]
+    if rows != A.shape[-1] or B.dtype != A.dtype:
+        if B.dtype != A.dtype:
+            raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but "
+                               f"found A of type {A.dtype.name.capitalize()} and B of type "
+                               f"{B.dtype.name.capitalize()} instead")
+        shape_b = f"{B.shape[-1]}x1" if vector else f"{B.shape[-2]}x{B.shape[-1]}"
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and "
+                           f"{shape_b})")
+    return dispatch("linalg_solve", A, B, left=bool(left), vector=vector and left)
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """L (lower triangular) with A = L L^T for symmetric positive-definite A, or U = L^T
+    with `upper=True`; only that triangle of A is read."""
+    return dispatch("linalg_cholesky", matrices("linalg.cholesky", A), upper=bool(upper))
+
+
+def qr(A: Tensor, mode: str = "reduced"):
+    """(Q, R) with A = Q R: mode "reduced" (k = min(m, n) columns), "complete" or "r"
+    (R only, Q empty)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           f"'reduced' (default), 'r', or 'complete'")
+    return _QR(*dispatch("linalg_qr", matrices("linalg.qr", A, square=False), mode=mode))
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver=None):
+    """(U, S, Vh) with A = U diag(S) Vh, singular values in descending order."""
+    matrices("linalg.svd", A, square=False)
+    return _SVD(*dispatch("linalg_svd", A, full_matrices=bool(full_matrices)))
+
+
+def svdvals(A: Tensor, *, driver=None) -> Tensor:
+    """The singular values of each matrix, in descending order."""
+    return dispatch("linalg_svdvals", matrices("linalg.svdvals", A, square=False))
+
+
+def _uplo(UPLO: str) -> bool:
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO == "U"
+
+
+def eigh(A: Tensor, UPLO: str = "L"):
+    """(eigenvalues ascending, eigenvectors as columns) of symmetric A; only the `UPLO`
+    triangle is read."""
+    matrices("linalg.eigh", A)
+    return _Eigh(*dispatch("linalg_eigh", A, upper=_uplo(UPLO)))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues of symmetric A, ascending."""
+    matrices("linalg.eigvalsh", A)
+    return dispatch("linalg_eigh", A, upper=_uplo(UPLO))[0]
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """X with A X = B (X A = B with `left=False`) for triangular A (only the `upper` or
+    lower triangle is read; `unitriangular` takes its diagonal as ones)."""
+    matrices("linalg.solve_triangular", A)
+    if B.dim() < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    if (B.shape[-2] if left else B.shape[-1]) != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation {'AX = B' if left else 'XA = B'} ({A.shape[-2]}x"
+                           f"{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+    return dispatch("linalg_solve_triangular", A, B, upper=bool(upper), left=bool(left),
+                    unitriangular=bool(unitriangular))
+
+
+def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
+    """The least-squares solution of A X = B: (solution, residuals, rank, singular_values)
+    as PyTorch's default CPU driver "gelsy" returns them (residuals and singular_values
+    empty; rank counted with `rcond`). "gelsd"/"gelss" also return the singular values and,
+    for full-rank tall A, the residuals; "gels" returns the residuals only."""
+    matrices("linalg.lstsq", A, square=False)
+    if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
+                           f"(gels, gelsy, gelsd, gelss)")
+    vector = B.dim() == A.dim() - 1
+    if not (0 <= A.dim() - B.dim() <= 1):
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
+                           "other.dim() and (input.dim() - other.dim()) <= 1")
+    rhs = L.unsqueeze(B, -1) if vector else B
+    if rhs.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-1)"
+                           if vector else "torch.linalg.lstsq: input.size(-2) should match "
+                           "other.size(-2)")
+    solution = dispatch("linalg_lstsq", A, rhs)
+    m, n = A.shape[-2:]
+    empty = fac.zeros(0, dtype=A.dtype)
+    rank = empty.to(fac.tensor(0).dtype)
+    values = empty
+    if driver != "gels":
+        tol = rcond if rcond is not None else None
+        rank = matrix_rank(A, rtol=tol)
+    if driver in ("gelsd", "gelss"):
+        values = svdvals(A)
+    residuals = empty
+    full_rank = driver == "gels" or (driver in ("gelsd", "gelss") and
+                                     bool(M.all(rank == min(m, n))))
+    if m > n and driver not in (None, "gelsy") and full_rank:
+        residuals = M.sum((M.matmul(A, solution) - rhs) ** 2, -2)
+    if vector:
+        solution = L.squeeze(solution, -1)
+    return _Lstsq(solution, residuals, rank, values)
+
+
+def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse, singular values at or below
+    max(atol, rtol * largest) treated as zero (rtol defaults to eps * max(m, n))."""
+    matrices("linalg.pinv", A, square=False)
+    return dispatch("linalg_pinv", A, atol=float(atol or 0.0),
+                    rtol=None if rtol is None else float(rtol), hermitian=bool(hermitian))
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential e^A of each square matrix."""
+    return dispatch("linalg_matrix_exp", matrices("linalg.matrix_exp", A))
+
+
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+           "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
+           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
+           "svdvals", "vander", "vecdot", "vector_norm"]

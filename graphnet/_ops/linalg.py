@@ -1,3 +1,266 @@
-"""Linear algebra ops (addmm, baddbmm, outer, cdist, det, solve ...)."""
+"""Linear algebra ops: determinants, inverses and solves, factorizations (Cholesky, QR, SVD,
+symmetric eigendecomposition), least squares and the matrix exponential.
+
+Each kernel works on batches (leading dims) of matrices in the last two dims, like PyTorch.
+The functions that check arguments and name the results are in graphnet/linalg.py.
+
+NOTE: PyTorch's cholesky and eigh read only one triangle of the input (the lower one unless
+`upper`/`UPLO="U"`) but return a symmetric gradient, as if the input were symmetric. The
+kernels below do the same: the value comes from the chosen triangle mirrored
+(`_one_triangle`), the gradient passes to the input unchanged and is symmetrised by JAX's
+own rule (its `symmetrize_input` step)."""
 
 from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+
+from ._table import ValueCheck, defop
+
+
+class LinAlgError(RuntimeError):
+    """`torch.linalg.LinAlgError`: a matrix the algorithm cannot handle (singular, not
+    positive-definite), found from its values."""
+
+
+def _first_bad(bad_rows):
+    """(any, batch element, 1-based position) of the first True in `bad_rows` (..., n)."""
+    rows = bad_rows.reshape(-1, bad_rows.shape[-1]) if bad_rows.ndim else bad_rows.reshape(1, 1)
+    hit = rows.any(axis=-1)
+    batch = jnp.argmax(hit)
+    return hit.any(), batch, jnp.argmax(rows[batch]) + 1
+
+
+def _zero_pivots(a, *_, **__):
+    """A singular matrix: its LU factorization (partial pivoting, as LAPACK's getrf in both
+    libraries) has a zero on U's diagonal."""
+    if a.shape[-1] == 0:
+        return False, (0, 0)
+    lu, _ = jsl.lu_factor(a)
+    bad, batch, position = _first_bad(jnp.diagonal(lu, axis1=-2, axis2=-1) == 0)
+    return bad, (batch, position)
+
+
+SINGULAR_INV = ValueCheck(
+    _zero_pivots,
+    lambda facts, **_: LinAlgError(
+        f"linalg.inv: The diagonal element {facts[1]} is zero, the inversion could not be "
+        f"completed because the input matrix is singular."), values_from=0)
+SINGULAR_SOLVE = ValueCheck(
+    _zero_pivots,
+    lambda facts, **_: LinAlgError("torch.linalg.solve: The solver failed because the input "
+                                   "matrix is singular."), values_from=0)
+
+
+def _not_positive_definite(a, upper=False):
+    """A matrix with no Cholesky factor: JAX's is all NaN then. Eagerly the order of the
+    first leading minor that is not positive-definite is found as PyTorch reports it."""
+    if a.shape[-1] == 0:
+        return False, (0, 0)
+    lower = jnp.linalg.cholesky(_one_triangle(jnp.asarray(a), upper))
+    bad, batch, _ = _first_bad(jnp.isnan(jnp.diagonal(lower, axis1=-2, axis2=-1)))
+    order = 0
+    if isinstance(a, np.ndarray) and bool(bad):
+        matrix = np.asarray(a).reshape((-1,) + a.shape[-2:])[int(batch)]
+        matrix = np.triu(matrix) + np.triu(matrix, 1).T if upper else \
+            np.tril(matrix) + np.tril(matrix, -1).T
+        order = next(k for k in range(1, len(matrix) + 1)
+                     if not _positive_definite(matrix[:k, :k]))
+    return bad, (batch, order)
+
+
+def _positive_definite(m) -> bool:
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.isfinite(m).all())
+
+
+def _cholesky_error(facts, **_):
+    batch, order = facts[:2]
+    which = f" (the leading minor of order {order} is not positive-definite)" if order else ""
+    return LinAlgError(f"linalg.cholesky: The factorization could not be completed because "
+                       f"the input is not positive-definite{which}.")
+
+
+NOT_POSITIVE_DEFINITE = ValueCheck(_not_positive_definite, _cholesky_error, values_from=0)
+
+
+def _mT(a):
+    return jnp.swapaxes(a, -1, -2)
+
+
+def _batch_broadcast(a, b):
+    """`a` and `b` with their batch dims (all but the last two) broadcast together."""
+    batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return jnp.broadcast_to(a, batch + a.shape[-2:]), jnp.broadcast_to(b, batch + b.shape[-2:])
+
+
+def _one_triangle(a, upper: bool):
+    """`a` with its `upper` (or lower) triangle mirrored onto the other, for the value only:
+    the gradient flows to `a` as if it were symmetric already."""
+    tri = jnp.triu(a) if upper else jnp.tril(a)
+    mirrored = tri + _mT(jnp.triu(a, 1) if upper else jnp.tril(a, -1))
+    return a + jax.lax.stop_gradient(mirrored - a)
+
+
+@defop("linalg_det", "opaque", function=("linalg.det", "det"), method=None)
+def linalg_det(a):
+    return jnp.linalg.det(a)
+
+
+@defop("linalg_slogdet", "opaque", n_outputs=2, function=("linalg.slogdet", "slogdet"),
+       method=None)
+def linalg_slogdet(a):
+    sign, logabs = jnp.linalg.slogdet(a)
+    return sign, logabs
+
+
+@defop("linalg_inv", "opaque", check=SINGULAR_INV, function=("linalg.inv", "inverse"),
+       method=None, backward="LinalgInvExBackward0")
+def linalg_inv(a):
+    return jnp.linalg.inv(a)
+
+
+@defop("linalg_solve", "opaque", check=SINGULAR_SOLVE, function="linalg.solve",
+       method=None, backward="LinalgSolveExBackward0")
+def linalg_solve(a, b, *, left=True, vector=False):
+    """A X = B (or X A = B with left=False); `vector`: B is a (batch of) vector(s)."""
+    if not left:
+        return _mT(linalg_solve(_mT(a), _mT(b), left=True))
+    if vector:
+        a, b = _batch_broadcast(a, b[..., None])
+        return jnp.linalg.solve(a, b)[..., 0]
+    return jnp.linalg.solve(*_batch_broadcast(a, b))
+
+
+@defop("linalg_cholesky", "opaque", check=NOT_POSITIVE_DEFINITE,
+       function=("linalg.cholesky", "cholesky"), method=None,
+       backward="LinalgCholeskyExBackward0")
+def linalg_cholesky(a, *, upper=False):
+    lower = jnp.linalg.cholesky(_one_triangle(a, upper))
+    return _mT(lower) if upper else lower
+
+
+@defop("cholesky_solve", "opaque", method=None)
+def cholesky_solve(b, factor, *, upper=False):
+    """X with A X = B, where A = L L^T and `factor` is L (or U = L^T with upper=True)."""
+    lower = _mT(factor) if upper else factor
+    b, lower = _batch_broadcast(b, lower)
+    y = jsl.solve_triangular(lower, b, lower=True)
+    return jsl.solve_triangular(_mT(lower), y, lower=False)
+
+
+@defop("cholesky_inverse", "opaque", method=None)
+def cholesky_inverse(factor, *, upper=False):
+    lower = _mT(factor) if upper else factor
+    eye = jnp.broadcast_to(jnp.eye(lower.shape[-1], dtype=lower.dtype), lower.shape)
+    inv_lower = jsl.solve_triangular(lower, eye, lower=True)
+    return _mT(inv_lower) @ inv_lower
+
+
+@defop("linalg_qr", "opaque", n_outputs=2, function=("linalg.qr", "qr"),
+       method=None)
+def linalg_qr(a, *, mode="reduced"):
+    if mode == "r":
+        r = jnp.linalg.qr(a, mode="r")
+        return jnp.zeros((0,), a.dtype), r
+    q, r = jnp.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+    return q, r
+
+
+# NOTE: singular vectors (and eigenvectors) are unique only up to sign; JAX's LAPACK and
+# PyTorch's may choose differently for the same matrix, as PyTorch documents for its own
+# backends. Products like U diag(S) Vh, U[:, i] Vh[i], and the values, match.
+@defop("linalg_svd", "opaque", n_outputs=3, function=("linalg.svd", "svd"),
+       method=None)
+def linalg_svd(a, *, full_matrices=True):
+    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    m, n = a.shape[-2:]
+    if full_matrices and m != n:
+        # JAX differentiates the reduced SVD only; the extra columns (any orthonormal
+        # completion, as in PyTorch) get no gradient, which PyTorch documents too.
+        uf, _, vhf = jax.lax.stop_gradient(jnp.linalg.svd(a, full_matrices=True))
+        k = min(m, n)
+        u = jnp.concatenate([u, uf[..., :, k:]], axis=-1)
+        vh = jnp.concatenate([vh, vhf[..., k:, :]], axis=-2)
+    return u, s, vh
+
+
+@defop("linalg_svdvals", "opaque", function="linalg.svdvals", method=None,
+       backward="LinalgSvdBackward0")
+def linalg_svdvals(a):
+    return jnp.linalg.svd(a, compute_uv=False)
+
+
+@defop("linalg_eigh", "opaque", n_outputs=2, function=("linalg.eigh", "linalg.eigvalsh"),
+       method=None)
+def linalg_eigh(a, *, upper=False):
+    w, v = jnp.linalg.eigh(_one_triangle(a, upper))
+    return w, v
+
+
+@defop("linalg_solve_triangular", "opaque", function="linalg.solve_triangular",
+       method=None)
+def linalg_solve_triangular(a, b, *, upper, left=True, unitriangular=False):
+    if not left:
+        return _mT(linalg_solve_triangular(_mT(a), _mT(b), upper=not upper,
+                                           unitriangular=unitriangular))
+    a, b = _batch_broadcast(a, b)
+    return jsl.solve_triangular(a, b, lower=not upper, unit_diagonal=unitriangular)
+
+
+@defop("linalg_lstsq", "opaque", function="linalg.lstsq", method=None)
+def linalg_lstsq(a, b):
+    """The least-squares (minimum-norm) solution X of A X = B, through the pseudo-inverse:
+    batches broadcast, as in PyTorch."""
+    return jnp.linalg.pinv(a) @ b
+
+
+@defop("linalg_pinv", "opaque", function=("linalg.pinv", "pinverse"),
+       method=None)
+def linalg_pinv(a, *, atol=0.0, rtol=None, hermitian=False):
+    """Through the SVD (or, `hermitian`, eigh), singular values at or below
+    max(atol, rtol * largest) dropped; rtol defaults to eps * max(m, n) as in PyTorch."""
+    m, n = a.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if atol > 0 else float(jnp.finfo(a.dtype).eps) * max(m, n)
+    if hermitian:
+        w, v = jnp.linalg.eigh(a)
+        size = jnp.abs(w)
+        cutoff = jnp.maximum(atol, rtol * jnp.max(size, axis=-1, keepdims=True))
+        inv = jnp.where(size > cutoff, 1 / jnp.where(size > cutoff, w, 1), 0)
+        return (v * inv[..., None, :]) @ _mT(v)
+    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    cutoff = jnp.maximum(atol, rtol * jnp.max(s, axis=-1, keepdims=True, initial=0.0))
+    inv = jnp.where(s > cutoff, 1 / jnp.where(s > cutoff, s, 1), 0)
+    return (_mT(vh) * inv[..., None, :]) @ _mT(u)
+
+
+@defop("linalg_vector_norm", "reduction", function="linalg.vector_norm",
+       method=None)
+def linalg_vector_norm(x, *, ord=2.0, dim=None, keepdim=False):
+    """The `ord`-norm over `dim`; its gradient at a zero vector is 0, as in PyTorch (not
+    JAX's NaN from the square root)."""
+    if ord == float("inf"):
+        return jnp.max(jnp.abs(x), axis=dim, keepdims=keepdim)
+    if ord == float("-inf"):
+        return jnp.min(jnp.abs(x), axis=dim, keepdims=keepdim)
+    if ord == 0:
+        return jnp.sum(x != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+    if ord == 1:
+        return jnp.sum(jnp.abs(x), axis=dim, keepdims=keepdim)
+    total = jnp.sum(x * x if ord == 2 else jnp.abs(x) ** ord, axis=dim, keepdims=keepdim)
+    zero = total == 0
+    root = jnp.sqrt(jnp.where(zero, 1, total)) if ord == 2 else \
+        jnp.where(zero, 1, total) ** (1.0 / ord)
+    return jnp.where(zero, 0, root)
+
+
+@defop("linalg_matrix_exp", "opaque", function=("linalg.matrix_exp", "matrix_exp"),
+       method=None)
+def linalg_matrix_exp(a):
+    return jsl.expm(a)

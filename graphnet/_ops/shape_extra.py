@@ -1,3 +1,105 @@
-"""More layout ops (rot90, diagonal, tile, repeat_interleave, unfold ...)."""
+"""More layout ops: diagonals (diagonal, diag_embed, diagonal_scatter), Tensor.unfold's
+sliding windows and repeat_interleave.
+
+Everything else in graphnet/_shape_extra.py (rot90, tile, movedim, hstack, meshgrid, take ...)
+is a composition of existing ops (permute, flip, cat, getitem, index_put ...) and needs no
+kernel of its own. These are the ones that would otherwise take several indexing nodes.
+
+Every kernel takes normalised (non-negative) dims: the functions in _shape_extra.py check
+them and raise PyTorch's IndexError first."""
 
 from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ._checks import first_where
+from ._table import ValueCheck, defop
+
+
+def _diagonal_positions(rows: int, cols: int, offset: int):
+    """Row and column indices of diagonal `offset` of a rows x cols matrix."""
+    length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    i = jnp.arange(length) + max(-offset, 0)
+    return i, i + offset
+
+
+@defop("diagonal", "opaque", function=("diagonal", "diagonal_copy", "linalg.diagonal"),
+       method=None)
+def diagonal(x, *, offset=0, dim1=0, dim2=1):
+    # NOTE: like PyTorch, the diagonal becomes the last dimension of the result.
+    return jnp.diagonal(x, offset, dim1, dim2)
+
+
+@defop("diag_embed", "opaque", method=None)
+def diag_embed(x, *, offset=0, dim1=0, dim2=1):
+    n = x.shape[-1] + abs(offset)
+    rows, cols = _diagonal_positions(n, n, offset)
+    out = jnp.zeros(x.shape[:-1] + (n, n), x.dtype).at[..., rows, cols].set(x)
+    return jnp.moveaxis(out, (-2, -1), (dim1, dim2))
+
+
+@defop("diagonal_scatter", "opaque", method=None)
+def diagonal_scatter(x, src, *, offset=0, dim1=0, dim2=1):
+    moved = jnp.moveaxis(x, (dim1, dim2), (-2, -1))
+    rows, cols = _diagonal_positions(moved.shape[-2], moved.shape[-1], offset)
+    moved = moved.at[..., rows, cols].set(src.astype(x.dtype))
+    return jnp.moveaxis(moved, (-2, -1), (dim1, dim2))
+
+
+@defop("unfold", "opaque", function=None, method=None)
+def unfold(x, *, dimension, size, step):
+    """Windows of `size` every `step` along `dimension`: that dimension becomes the number
+    of windows and a new last dimension holds each window."""
+    count = (x.shape[dimension] - size) // step + 1
+    index = jnp.arange(count)[:, None] * step + jnp.arange(size)
+    windows = jnp.take(x, index, axis=dimension)       # (..., count, size, ...)
+    return jnp.moveaxis(windows, dimension + 1, -1)
+
+
+def _negative_repeats(x, repeats=None, **_):
+    if repeats is None:   # an int repeat, checked by the function before dispatch
+        return False, (0,)
+    return first_where(repeats < 0, repeats)
+
+
+REPEATS = ValueCheck(_negative_repeats,
+                     lambda facts, **_: RuntimeError("repeats can not be negative"))
+
+
+@defop("repeat_interleave", "opaque", nondiff_inputs=(1,), check=REPEATS,
+       method=None)
+def repeat_interleave(x, repeats=None, *, count=None, dim=0, output_size=None):
+    """Each slice along `dim` repeated `count` times (an int), or `repeats[i]` times (a
+    tensor); `output_size` is the result's length along `dim`, static in a compiled program."""
+    return jnp.repeat(x, count if repeats is None else repeats, axis=dim,
+                      total_repeat_length=output_size)
+
+
+def _flat_indices(x, index, *rest, **_):
+    """Each index in [-numel, numel) of the flattened input (negative ones count from the end,
+    as in PyTorch's take and put)."""
+    bad, value = first_where((index < -x.size) | (index >= x.size), index)
+    return bad, (value, x.size)
+
+
+def _flat_error(facts, **_):
+    value, numel = facts[:2]
+    return IndexError(f"out of range: tried to access index {value} on a tensor of {numel} "
+                      f"elements.")
+
+
+FLAT_INDEX = ValueCheck(_flat_indices, _flat_error)
+
+
+@defop("take", "opaque", nondiff_inputs=(1,), check=FLAT_INDEX, method=None)
+def take(x, index):
+    return x.reshape(-1)[index]
+
+
+@defop("put", "opaque", nondiff_inputs=(1,), check=FLAT_INDEX, method=None)
+def put(x, index, source, *, accumulate=False):
+    """`x` with `source`'s elements written (or with `accumulate`, added) at the flat
+    positions `index`; repeated positions accumulate."""
+    at = x.reshape(-1).at[index.reshape(-1)]
+    values = source.reshape(-1).astype(x.dtype)
+    return (at.add(values) if accumulate else at.set(values)).reshape(x.shape)

@@ -1,0 +1,389 @@
+"""Reordering, joining and splitting as PyTorch spells them: movedim, swapaxes, atleast_*d,
+hstack/vstack/dstack/column_stack, tensor_split and hsplit/vsplit/dsplit, split_with_sizes,
+unflatten, select, ravel, broadcast_to/broadcast_tensors/broadcast_shapes, fliplr/flipud,
+rot90, tile and meshgrid.
+
+Each is a composition of existing layout ops (permute, transpose, reshape, expand, cat, flip,
+getitem), so it runs the same eagerly and in a compiled program and needs no kernel; this
+file adds PyTorch's argument handling and its errors for bad dims and shapes.
+
+>>> import graphnet as torch
+>>> torch.hstack([torch.ones(2), torch.zeros(1)])
+tensor([1., 1., 0.])
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from . import _layout as L
+from ._dispatch import dispatch
+from ._tensor import Size, Tensor
+
+
+def wrap_dim(dim: int, rank: int) -> int:
+    """`dim` in [0, rank); PyTorch's IndexError otherwise (a 0-d tensor has dim 0 and -1)."""
+    rank_ = max(rank, 1)
+    if not -rank_ <= dim < rank_:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank_}, "
+                         f"{rank_ - 1}], but got {dim})")
+    return dim % rank_
+
+
+def _ints(dims) -> list[int]:
+    return [int(d) for d in dims] if isinstance(dims, (list, tuple)) else [int(dims)]
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """`input` with dims `source` moved to positions `destination` (ints or sequences); the
+    other dims keep their order. `moveaxis` is the same function."""
+    src, dst = _ints(source), _ints(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    rank = input.dim()
+    src = [wrap_dim(d, rank) for d in src]
+    dst = [wrap_dim(d, rank) for d in dst]
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({_ints(dims)})")
+    order = [None] * rank
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(rank) if d not in src)
+    order = [next(rest) if o is None else o for o in order]
+    if order == list(range(rank)):
+        return input
+    return L.permute(input, *order)
+
+
+moveaxis = movedim
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """`transpose(input, axis0, axis1)` under NumPy's name (`swapdims` too)."""
+    rank = input.dim()
+    return L.transpose(input, wrap_dim(axis0, rank), wrap_dim(axis1, rank))
+
+
+swapdims = swapaxes
+
+
+def _each(tensors, fn):
+    """atleast_*d's calling convention: one tensor in, one out; several (or a sequence) in,
+    a tuple out."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    if len(tensors) == 1:
+        tensors = tuple(tensors[0])
+    return tuple(fn(t) for t in tensors)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least one dimension (a 0-d one becomes shape (1,))."""
+    return _each(tensors, lambda t: L.reshape(t, 1) if t.dim() == 0 else t)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least two dimensions: () -> (1, 1), (n,) -> (1, n)."""
+    return _each(tensors, lambda t: L.reshape(t, (1,) * (2 - t.dim()) + tuple(t.shape))
+                 if t.dim() < 2 else t)
+
+
+def _3d(t: Tensor) -> Tensor:
+    shape = tuple(t.shape)
+    if len(shape) == 0:
+        return L.reshape(t, 1, 1, 1)
+    if len(shape) == 1:
+        return L.reshape(t, 1, shape[0], 1)
+    if len(shape) == 2:
+        return L.reshape(t, *shape, 1)
+    return t
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least three dimensions: () -> (1, 1, 1), (n,) -> (1, n, 1),
+    (m, n) -> (m, n, 1)."""
+    return _each(tensors, _3d)
+
+
+def _tensors(name: str, tensors) -> list[Tensor]:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenate along dim 1 (dim 0 for 1-D tensors), after `atleast_1d`."""
+    tensors = [atleast_1d(t) for t in _tensors("hstack", tensors)]
+    return L.cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenate rows: along dim 0 after `atleast_2d` (`row_stack` too)."""
+    return L.cat([atleast_2d(t) for t in _tensors("vstack", tensors)], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenate along dim 2 after `atleast_3d`."""
+    return L.cat([atleast_3d(t) for t in _tensors("dstack", tensors)], 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenate columns: 0-d and 1-d tensors become (n, 1) columns, then dim 1."""
+    tensors = [L.reshape(t, t.numel(), 1) if t.dim() <= 1 else t
+               for t in _tensors("column_stack", tensors)]
+    return L.cat(tensors, 1)
+
+
+def _slice(input: Tensor, dim: int, start: int, stop: int) -> Tensor:
+    return input[(slice(None),) * dim + (slice(start, stop),)]
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Split along `dim` into `n` nearly equal parts (an int: the first `size % n` parts
+    are one longer) or at `indices` (a sequence); a view of every part, as a tuple."""
+    if input.dim() == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    dim = wrap_dim(dim, input.dim())
+    if isinstance(indices_or_sections, Tensor):
+        held = indices_or_sections
+        if held.dtype.is_floating_point or held.dim() > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {held.dim()} dims")
+        indices_or_sections = int(held) if held.dim() == 0 else [int(i) for i in held.tolist()]
+    size = input.shape[dim]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        small, extra = divmod(size, n)
+        bounds = [0]
+        for i in range(n):
+            bounds.append(bounds[-1] + small + (1 if i < extra else 0))
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [size]
+    return tuple(_slice(input, dim, max(min(a, size), 0) if a >= 0 else a,
+                        max(min(b, size), 0) if b >= 0 else b)
+                 for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _direction_split(name: str, input: Tensor, sections, dim: int, min_rank: int) -> tuple:
+    if input.dim() < min_rank:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_rank} "
+                           f"dimension, but got a tensor with {input.dim()} dimensions!")
+    if isinstance(sections, int):
+        size = input.shape[dim]
+        if sections == 0 or size % sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the "
+                               f"size of the dimension {size} is not divisible by the "
+                               f"split_size {sections}!")
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input: Tensor, sections) -> tuple:
+    """`tensor_split` along dim 1 (dim 0 of a 1-D tensor); an int must divide that size."""
+    return _direction_split("hsplit", input, sections, 1 if input.dim() > 1 else 0, 1)
+
+
+def vsplit(input: Tensor, sections) -> tuple:
+    """`tensor_split` along dim 0 of a tensor of 2 or more dims."""
+    return _direction_split("vsplit", input, sections, 0, 2)
+
+
+def dsplit(input: Tensor, sections) -> tuple:
+    """`tensor_split` along dim 2 of a tensor of 3 or more dims."""
+    return _direction_split("dsplit", input, sections, 2, 3)
+
+
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
+    """Parts of exactly `split_sizes` along `dim`; they must add up to its size."""
+    dim = wrap_dim(dim, input.dim())
+    sizes = [int(s) for s in split_sizes]
+    if sum(sizes) != input.shape[dim] or any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                           f"{input.shape[dim]} (input tensor's size at dimension {dim}), but "
+                           f"got split_sizes={sizes}")
+    return L.split(input, sizes, dim)
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Dim `dim` expanded into `sizes` (one of them may be -1)."""
+    dim = wrap_dim(dim, input.dim())
+    sizes = [int(s) for s in sizes]
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    size = input.shape[dim]
+    known = 1
+    for s in sizes:
+        known *= s if s != -1 else 1
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != size) or \
+            (-1 in sizes and (known == 0 or size % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size "
+                           f"of dim {dim} ({size}) in the input tensor")
+    sizes = [size // known if s == -1 else s for s in sizes]
+    shape = tuple(input.shape)
+    return L.reshape(input, shape[:dim] + tuple(sizes) + shape[dim + 1:])
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice `index` of dim `dim` (that dim removed): `x.select(1, 2)` is `x[:, 2]`."""
+    if input.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = wrap_dim(dim, input.dim())
+    index = int(index)
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {dim}")
+    return input[(slice(None),) * dim + (index % size,)]
+
+
+def ravel(input: Tensor) -> Tensor:
+    """`input` flattened to 1-D."""
+    return L.reshape(input, -1) if input.dim() != 1 else input
+
+
+def broadcast_shapes(*shapes) -> Size:
+    """The shape that tensors of `shapes` broadcast to (ints count as 1-D shapes)."""
+    rank = 0
+    shapes = [(s,) if isinstance(s, int) else tuple(int(d) for d in s) for s in shapes]
+    for s in shapes:
+        rank = max(rank, len(s))
+    out = [1] * rank
+    for s in shapes:
+        for i, d in enumerate(s, start=rank - len(s)):
+            if d < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {d}: "
+                                   f"{list(s)}")
+            if out[i] == 1 or out[i] == d:
+                out[i] = d if out[i] == 1 else out[i]
+            elif d != 1:
+                raise RuntimeError("Shape mismatch: objects cannot be broadcast to a single "
+                                   "shape")
+    return Size(out)
+
+
+def broadcast_to(input: Tensor, size) -> Tensor:
+    """`input` expanded to `size` (-1 keeps a dimension): `x.expand(*size)`."""
+    size = tuple(int(s) for s in size)
+    shape = tuple(input.shape)
+    lead = len(size) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"expand({input.dtype.name}{{{list(shape)}}}, size={list(size)}): "
+                           f"the number of sizes provided ({len(size)}) must be greater or "
+                           f"equal to the number of dimensions in the tensor ({len(shape)})")
+    full = []
+    for i, s in enumerate(size):
+        own = shape[i - lead] if i >= lead else None
+        if s == -1:
+            if own is None:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            s = own
+        if own is not None and own != s and own != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({own}) at non-singleton dimension {i}.  Target sizes: "
+                               f"{list(size)}.  Tensor sizes: {list(shape)}")
+        full.append(s)
+    if tuple(full) == shape:
+        return input
+    return dispatch("expand", input, shape=tuple(full))
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common broadcast shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def fliplr(input: Tensor) -> Tensor:
+    """`input` with its columns (dim 1) reversed; it needs 2 or more dims."""
+    if input.dim() < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return L.flip(input, (1,))
+
+
+def flipud(input: Tensor) -> Tensor:
+    """`input` with its rows (dim 0) reversed; it needs 1 or more dims."""
+    if input.dim() < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return L.flip(input, (0,))
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """`input` rotated by 90 degrees `k` times in the plane `dims`, from the first towards
+    the second axis."""
+    dims = [int(d) for d in dims]
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.dim() < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.dim()}")
+    d0, d1 = (wrap_dim(d, input.dim()) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
+                           f"and dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return L.transpose(L.flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return L.flip(input, (d0, d1))
+    if k == 3:
+        return L.transpose(L.flip(input, (d0,)), d0, d1)
+    return input.clone()
+
+
+def tile(input: Tensor, dims) -> Tensor:
+    """`input` repeated `dims[i]` times along each dim; missing leading dims count as 1."""
+    dims = L._shape_args(dims if isinstance(dims, (list, tuple)) else (dims,))
+    dims = (1,) * (input.dim() - len(dims)) + dims
+    if any(d < 0 for d in dims):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(dims)}")
+    return dispatch("repeat", input, repeats=dims)
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-D (or 0-d) tensors: with `indexing="ij"` (the default) output
+    i varies along dim i; `"xy"` swaps the first two dims, as NumPy's meshgrid."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    indexing = "ij" if indexing is None else indexing
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f'received: {indexing}')
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got: {t}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("torch.meshgrid: Expected all tensors in the tensor list to have "
+                               "the same dtype.")
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = list(tensors)
+    if swap:
+        order[0], order[1] = order[1], order[0]
+    shape = tuple(t.numel() for t in order)
+    grids = []
+    for i, t in enumerate(order):
+        view = L.reshape(t, tuple(-1 if j == i else 1 for j in range(len(order))))
+        grids.append(broadcast_to(view, shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+__all__ = ["movedim", "moveaxis", "swapaxes", "swapdims", "atleast_1d", "atleast_2d",
+           "atleast_3d", "hstack", "vstack", "row_stack", "dstack", "column_stack",
+           "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes", "unflatten",
+           "select", "ravel", "broadcast_shapes", "broadcast_to", "broadcast_tensors", "fliplr",
+           "flipud", "rot90", "tile", "meshgrid"]

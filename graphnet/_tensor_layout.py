@@ -1,0 +1,115 @@
+"""Tensor methods about layout and construction: stride, is_contiguous, ndimension,
+nelement, sum_to_size, resize_/resize_as_, the new_* factories, and the `*_copy` functions
+(graphnet tensors never share storage, so `view_copy` is `view`).
+
+graphnet tensors are always contiguous and row-major: `stride()` reports those strides, as
+PyTorch does for a freshly made tensor."""
+
+from __future__ import annotations
+
+from . import _factories as fac
+from . import _layout as L
+from . import _math as M
+from ._tensor import Size, Tensor
+
+
+def stride(self: Tensor, dim: int | None = None):
+    """The row-major strides (in elements) of this contiguous tensor, or one of them."""
+    shape = tuple(self.shape)
+    strides, step = [], 1
+    for s in reversed(shape):
+        strides.append(step)
+        step *= max(s, 1)
+    strides = tuple(reversed(strides))
+    if dim is None:
+        return strides
+    from ._shape_more import wrap_dim
+    return strides[wrap_dim(dim, len(shape))] if shape else 1
+
+
+def is_contiguous(self: Tensor, memory_format=None) -> bool:
+    """True: graphnet tensors are stored contiguously in row-major order."""
+    return True
+
+
+def ndimension(self: Tensor) -> int:
+    """The number of dims (`dim()`)."""
+    return self.dim()
+
+
+def nelement(self: Tensor) -> int:
+    """The number of elements (`numel()`)."""
+    return self.numel()
+
+
+def sum_to_size(self: Tensor, *size) -> Tensor:
+    """`self` summed down to `size`, which must expand to self's shape (the reverse of
+    broadcasting: the reduction a gradient of a broadcast input needs)."""
+    size = L._shape_args(size)
+    shape = tuple(self.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
+                           f"{{{list(shape)}}}.")
+    dims = list(range(lead)) + [lead + i for i, s in enumerate(size)
+                                if s == 1 and shape[lead + i] != 1]
+    if not dims:
+        return self
+    return L.reshape(M.sum(self, tuple(dims), keepdim=True), size)
+
+
+def resize_(self: Tensor, *size, memory_format=None) -> Tensor:
+    """Reshape in place to `size`; the elements kept are the first ones in row-major order,
+    new ones (PyTorch leaves them uninitialised) are zero."""
+    size = L._shape_args(size)
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    total = Size(size).numel()
+    flat = L.reshape(self, -1)
+    if total <= flat.numel():
+        flat = flat[:total]
+    else:
+        flat = L.cat([flat, fac.zeros(total - flat.numel(), dtype=self.dtype)])
+    result = L.reshape(flat, size)
+    self._value, self.grad_fn, self._oi = result._value, result.grad_fn, result._oi
+    return self
+
+
+def resize_as_(self: Tensor, the_template: Tensor, memory_format=None) -> Tensor:
+    """`resize_` to the shape of `the_template`."""
+    return resize_(self, tuple(the_template.shape))
+
+
+def _new(factory):
+    def method(self: Tensor, *size, dtype=None, device=None, requires_grad=False,
+               layout=None, pin_memory=False):
+        t = factory(L._shape_args(size) if size else (), dtype or self.dtype)
+        return t.requires_grad_() if requires_grad else t
+    return method
+
+
+new_empty = _new(lambda s, d: fac.zeros(s, dtype=d))
+new_zeros = _new(lambda s, d: fac.zeros(s, dtype=d))
+new_ones = _new(lambda s, d: fac.ones(s, dtype=d))
+
+
+def new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+             layout=None, pin_memory=False) -> Tensor:
+    """A tensor of `size` filled with `fill_value`, with self's dtype unless given."""
+    return fac.full(tuple(size), fill_value, dtype=dtype or self.dtype,
+                    requires_grad=requires_grad)
+
+
+def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad=False,
+               layout=None, pin_memory=False) -> Tensor:
+    """A new tensor of `data` (copied), with self's dtype unless given."""
+    if isinstance(data, Tensor):
+        data = data.detach()
+        return data.to(dtype or self.dtype).clone().requires_grad_(requires_grad)
+    return fac.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+METHODS = {"stride": stride, "is_contiguous": is_contiguous, "ndimension": ndimension,
+           "nelement": nelement, "sum_to_size": sum_to_size, "resize_": resize_,
+           "resize_as_": resize_as_, "new_empty": new_empty, "new_zeros": new_zeros,
+           "new_ones": new_ones, "new_full": new_full, "new_tensor": new_tensor}
