@@ -10,6 +10,7 @@ from graphnet._errors import TraceError
 from graphnet._ops import OPS
 from graphnet._ops.control import grad_inputs
 from graphnet._tensor import Tensor
+from graphnet.autograd._hooks import refuse_hooked_leaves
 
 from . import _source
 from .ir import Value
@@ -132,6 +133,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
             leaves.append(t)
     if not leaves:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
+    refuse_hooked_leaves(leaves)
     _refuse_while_loops(reachable, seen_values)
     _cut_untaped_paths(tracer, root_value, seen_values)
     seed = None

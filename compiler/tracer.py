@@ -236,6 +236,11 @@ class Tracer(DispatchMode):
 
         record_backward(self, root, gradient)
 
+    def grad(self, outputs, inputs, seeds, create_graph: bool) -> list:
+        from .grad_walk import traced_grad
+
+        return traced_grad(self, outputs, inputs, seeds, create_graph)
+
     # ---- finishing ----------------------------------------------------------------------------
     def finish(self, output) -> TraceResult:
         graph = self.graph

@@ -4,7 +4,8 @@ Each recorded op is a `TapeNode`. Its `edges` point at what produced its inputs:
 node (and which of its outputs) or a leaf tensor whose `.grad` receives the result. Pointing at
 producers, not at tensors, keeps the tape right when a tensor is later modified in place.
 Vector-Jacobian products come from JAX (`jax.vjp` of the op's own kernel), jitted once per
-(op, attributes, which inputs need grads) in graphnet._dispatch's bounded kernel cache."""
+(op, attributes, which inputs need grads) in graphnet._dispatch's bounded kernel cache. The
+walk over the tape (`backward()`, `autograd.grad`) is graphnet/autograd/_engine.py."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def check_can_require_grad(np_dtype, message: str, fix: str) -> None:
 
 class _GradMode(threading.local):
     enabled = True
+    inference = False     # inside inference_mode(): results are inference tensors
+    anomaly = False       # detect_anomaly(): backward checks each node's results for NaN
+    anomaly_check_nan = True
 
 
 grad_mode = _GradMode()
@@ -47,13 +51,60 @@ def is_grad_enabled() -> bool:
     return grad_mode.enabled
 
 
-class set_grad_enabled:
-    """Context manager and decorator that turns gradient recording on or off."""
+class _GradModeContext:
+    """A context manager and decorator that sets thread-local autograd flags while it is
+    active: `_flags()` says which (names of `grad_mode` fields -> values)."""
+
+    def _flags(self) -> dict:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._prev = {k: getattr(grad_mode, k) for k in self._flags()}
+        for k, v in self._flags().items():
+            setattr(grad_mode, k, v)
+        return self
+
+    def __exit__(self, *exc):
+        for k, v in self._prev.items():
+            setattr(grad_mode, k, v)
+
+    def clone(self):
+        return self.__class__()
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class _NoArgs(_GradModeContext):
+    """`@no_grad` and `@no_grad()` both decorate (PyTorch takes both spellings)."""
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        if fn is not None and callable(fn):
+            self.__init__()
+            return self(fn)
+        return self
+
+    def __init__(self, fn=None):
+        pass
+
+
+class set_grad_enabled(_GradModeContext):
+    """Turns gradient recording on or off: at once when called (`set_grad_enabled(False)`),
+    back on leaving a `with` block; also a decorator."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self.prev = grad_mode.enabled
         grad_mode.enabled = self.mode
+
+    def _flags(self) -> dict:
+        return {"enabled": self.mode}
 
     def __enter__(self):
         return self
@@ -61,28 +112,57 @@ class set_grad_enabled:
     def __exit__(self, *exc):
         grad_mode.enabled = self.prev
 
+    def clone(self):
+        return set_grad_enabled(self.mode)
+
     def __call__(self, fn):
-        mode = self.mode
         grad_mode.enabled = self.prev  # used as a decorator: do not change the mode now
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return super().__call__(fn)
 
 
-class no_grad(set_grad_enabled):
+class no_grad(_NoArgs):
     """`with graphnet.no_grad():` runs ops without recording them for backward."""
 
-    def __init__(self):
-        super().__init__(False)
+    def _flags(self) -> dict:
+        return {"enabled": False}
 
 
-class enable_grad(set_grad_enabled):
-    def __init__(self):
-        super().__init__(True)
+class enable_grad(_NoArgs):
+    """Turns gradient recording back on inside `no_grad()`."""
+
+    def _flags(self) -> dict:
+        return {"enabled": True}
+
+
+class inference_mode(_GradModeContext):
+    """`no_grad()` whose results are inference tensors: they can never join autograd later
+    (PyTorch refuses it, and so does graphnet). `inference_mode(False)` turns it off inside.
+
+    >>> with graphnet.inference_mode():
+    ...     y = model(x)
+    """
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode) and not isinstance(mode, bool):
+            self.__init__(True)
+            return self(mode)
+        return self
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+
+    def _flags(self) -> dict:
+        if self.mode:
+            return {"enabled": False, "inference": True}
+        return {"inference": False}
+
+    def clone(self):
+        return inference_mode(self.mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    return grad_mode.inference
 
 
 def make_vjp(opdef, attrs: dict, needs: tuple):
@@ -117,14 +197,21 @@ def backward_name(op: str) -> str:
 class TapeNode:
     """One recorded op: enough to compute its inputs' cotangents from its outputs'."""
 
-    __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp")
+    __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp", "needs", "hooks", "__weakref__")
 
-    def __init__(self, name, edges, out_avals, saved, vjp):
+    def __init__(self, name, edges, out_avals, saved, vjp, needs=None):
         self.name_ = name  # the op; `name()` gives PyTorch's class-style name
         self.edges = edges          # per needed input: (TapeNode, out_index) | (leaf Tensor, None)
         self.out_avals = out_avals  # [(shape, dtype)] per output, to fill missing cotangents
         self.saved = saved          # the primal inputs, freed after backward
         self._vjp = vjp
+        # Which positions of `saved` the edges differentiate, in order: what a graph of the
+        # backward (create_graph=True) connects its primal inputs to. None: not known (a
+        # compiled forward on the tape), and such a node refuses create_graph.
+        self.needs = needs
+        # Per output index: hooks registered on the non-leaf tensor it made, and whether that
+        # tensor retains its grad (graphnet/autograd/_hooks.py); None until one is registered.
+        self.hooks = None
 
     def refusal(self) -> Exception | None:
         """Why backward() cannot run through this node at all, or None. Asked of every node
@@ -132,11 +219,26 @@ class TapeNode:
         return None
 
     def apply(self, cts):
+        """Cotangents of the inputs (per edge) from those of the outputs, as arrays."""
         if self.saved is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time. The saved values were "
-                "freed by the first backward(); call backward(retain_graph=True) the first time.")
+            raise freed_error()
         return self._vjp(self.saved, tuple(cts))
+
+    def apply_graph(self, cts):
+        """`apply` for `create_graph=True`: `cts` are Tensors and so are the results, which
+        record the backward itself on the tape (one `vjp` op per node, differentiable again)."""
+        from .autograd._graph import vjp_on_tape   # NOTE: graphnet.autograd imports this module
+
+        if self.saved is None:
+            raise freed_error()
+        return vjp_on_tape(self, cts)
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node or None, output index), ...) per differentiated input, as PyTorch's
+        `grad_fn.next_functions` (a leaf's entry stands for its gradient accumulator)."""
+        return tuple((t if isinstance(t, TapeNode) else AccumulateGrad(t), i or 0)
+                     for t, i in self.edges)
 
     def name(self) -> str:
         return backward_name(self.name_)
@@ -145,58 +247,51 @@ class TapeNode:
         return f"<{backward_name(self.name_)} object at {hex(id(self))}>"
 
 
-def op_node(op: str, vjp, arrays, edges, outs) -> TapeNode:
+def freed_error() -> RuntimeError:
+    return RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved tensors "
+        "after they have already been freed). Saved intermediate values of the graph are freed "
+        "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+        "backward through the graph a second time or if you need to access saved tensors after "
+        "calling backward.")
+
+
+class AccumulateGrad:
+    """What `next_functions` shows for a leaf: PyTorch's gradient accumulator, `.variable`."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+# NOTE: set once the first inference tensor exists, so recording an op checks its inputs
+# for inference tensors only in programs that ever made one.
+_inference_made = False
+
+
+def mark_inference(tensors) -> None:
+    """Mark tensors made under `inference_mode()` (PyTorch's inference tensors)."""
+    global _inference_made
+    _inference_made = True
+    for t in tensors:
+        t.__dict__["_inference"] = True
+
+
+def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=()) -> TapeNode:
+    if _inference_made:
+        for a in args:
+            if getattr(a, "__dict__", {}).get("_inference"):
+                raise RuntimeError(
+                    "Inference tensors cannot be saved for backward. Please do not use Tensors "
+                    "created in inference mode in computation tracked by autograd. To work "
+                    "around this, you can make a clone to get a normal tensor and use it in "
+                    "autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
     avals = [(o.shape, o.dtype) for o in outs]
-    return TapeNode(op, edges, avals, tuple(arrays), vjp)
-
-
-def _topo_order(root_node):
-    """Nodes reachable from `root_node`, producers after consumers (reverse post-order)."""
-    order, seen = [], {id(root_node)}
-    stack = [(root_node, iter(root_node.edges))]
-    while stack:
-        node, it = stack[-1]
-        for target, _ in it:
-            if isinstance(target, TapeNode) and id(target) not in seen:
-                seen.add(id(target))
-                stack.append((target, iter(target.edges)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
-
-
-def run_backward(root, gradient, retain_graph: bool, accumulate) -> None:
-    """Propagate `gradient` (an array) from `root` to the leaves; `accumulate(leaf, array)`
-    adds into a leaf's `.grad`."""
-    if root.grad_fn is None:
-        accumulate(root, gradient)
-        return
-    # NOTE: imported here: graphnet._dispatch imports this module. The eager `add` kernel,
-    # from the bounded kernel cache, sums cotangents of any shape.
-    from ._dispatch import eager_kernel
-    pending = {id(root.grad_fn): [None] * len(root.grad_fn.out_avals)}
-    pending[id(root.grad_fn)][root._oi] = gradient
-    order = _topo_order(root.grad_fn)
-    for node in order:
-        refusal = node.refusal()
-        if refusal is not None:
-            raise refusal
-    for node in order:
-        cts = pending.pop(id(node), None)
-        if cts is None:
-            continue
-        cts = [jnp.zeros(s, d) if c is None else c for c, (s, d) in zip(cts, node.out_avals)]
-        grads = node.apply(cts)
-        if not retain_graph:
-            node.saved = None
-        for (target, index), g in zip(node.edges, grads):
-            if target is None:
-                continue
-            if isinstance(target, TapeNode):
-                slot = pending.setdefault(id(target), [None] * len(target.out_avals))
-                slot[index] = g if slot[index] is None else eager_kernel("add")(slot[index], g)
-            else:
-                accumulate(target, g)
+    return TapeNode(op, edges, avals, tuple(arrays), vjp, needs)

@@ -217,7 +217,7 @@ def run_eager(opdef, args, attrs):
             edges = tuple(_edge(args[i]) for i in needs)
             vjp = _kernels.get((opdef.name, key, needs, len(arrays)), _autograd.make_vjp,
                                opdef, attrs, needs)
-            node = _autograd.op_node(opdef.name, vjp, arrays, edges, outs)
+            node = _autograd.op_node(opdef.name, vjp, arrays, edges, outs, needs, args)
     # NOTE: integer and bool outputs (`x.long()`, pooling indices) never require grad, as in
     # PyTorch: no gradient can flow back through them.
     if node is None:
@@ -226,6 +226,8 @@ def run_eager(opdef, args, attrs):
         grad_dtypes = _autograd.GRAD_DTYPES
         results = tuple(Tensor._wrap(o, node if o.dtype in grad_dtypes else None, i)
                         for i, o in enumerate(outs))
+    if _autograd.grad_mode.inference:   # made under inference_mode(): an inference tensor
+        _autograd.mark_inference(results)
     return results if opdef.n_outputs != 1 else results[0]
 
 

@@ -10,7 +10,6 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._x64 import x64_scoped
 from ._mode import EAGER, current_mode
 
 
@@ -131,6 +130,10 @@ class Tensor:
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.__dict__.get("_inference") and \
+                not _autograd.grad_mode.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("you can only change requires_grad flags of leaf variables; "
                                "use .detach() to get a tensor that does not require grad")
@@ -140,14 +143,13 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    @x64_scoped   # the gradient seed and the tape's VJPs keep PyTorch's dtypes (_x64.py)
     def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
-        mode = current_mode()
-        if mode is not None:
-            return mode.backward(self, gradient, retain_graph)
-        eager_backward(self, gradient, retain_graph)
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (only into `inputs`' when
+        given); `create_graph=True` records the backward pass for a gradient of it."""
+        from .autograd._api import backward   # NOTE: graphnet.autograd imports this module
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         return self._alias()
@@ -181,6 +183,11 @@ class Tensor:
 
     def _assign(self, result: "Tensor") -> "Tensor":
         """Make `self` hold `result` (the out-of-place result of an in-place op)."""
+        if self.__dict__.get("_inference") and not _autograd.grad_mode.inference:
+            raise RuntimeError(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You "
+                "can make a clone to get a normal tensor before doing inplace update.See "
+                "https://github.com/pytorch/rfcs/pull/17 for more details.")
         if self.requires_grad and self.grad_fn is None and _autograd.grad_mode.enabled:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation. "
@@ -279,33 +286,14 @@ class Parameter(Tensor):
 
 def eager_backward(root: Tensor, gradient, retain_graph: bool | None) -> None:
     """`root.backward(gradient, retain_graph)` on the eager tape (DispatchMode's default)."""
+    from .autograd._api import _make_grads
+    from .autograd._engine import run_backward
+
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                           "grad_fn: nothing to differentiate. Did you build it under "
-                           "no_grad() or forget requires_grad=True?")
-    if gradient is None:
-        if root.numel() != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
-                               f"this tensor has shape {list(root.shape)}: pass "
-                               f"backward(gradient=...) of that shape")
-        gradient = jax.numpy.ones(root._value.shape, root._value.dtype)
-    else:
-        gradient = gradient._value if isinstance(gradient, Tensor) else gradient
-        gradient = jax.numpy.asarray(gradient, root._value.dtype)
-        if gradient.shape != root._value.shape:
-            raise RuntimeError(f"backward(gradient=...): gradient has shape "
-                               f"{list(gradient.shape)} but the tensor has shape "
-                               f"{list(root.shape)}")
-    _autograd.run_backward(root, gradient, bool(retain_graph), _accumulate)
+                           "grad_fn")
+    seeds = _make_grads((root,), None if gradient is None else (gradient,), False)
+    run_backward((root,), seeds, retain_graph=bool(retain_graph), create_graph=False)
 
 
 _add = jax.jit(jax.numpy.add)
-
-
-def _accumulate(leaf: Tensor, grad) -> None:
-    if grad.dtype != leaf._value.dtype:
-        grad = grad.astype(leaf._value.dtype)
-    if leaf._grad is None:
-        leaf._grad = Tensor._wrap(grad)
-    else:
-        leaf._grad._value = _add(leaf._grad._value, grad)

@@ -1,0 +1,67 @@
+"""`graphnet.autograd.grad` while tracing (the tracer's `grad` hook, graphnet/_mode.py).
+
+No tape exists inside a trace, so the walk runs over the graph itself: from the outputs back
+through the gradient edges the tracer recorded (`Tracer.grad_edges`, what eager mode's tape
+would hold), each node's VJP is recorded as one `vjp` node (graphnet/autograd/_graph.py)
+whose kernel is `jax.vjp` of the node's own kernel. With `create_graph=True` those nodes get
+gradient edges of their own, so a later `backward()` (a `grad` node, lowered under one
+`jax.vjp`) differentiates through them: a WGAN-GP gradient penalty compiles to PyTorch's
+numbers. Without it they are recorded under no_grad and their results are plain tensors."""
+
+from __future__ import annotations
+
+from graphnet import _autograd, _dtype
+from graphnet._dispatch import dispatch
+from graphnet._errors import TraceError
+from graphnet._factories import zeros
+from graphnet._mode import TracedNode
+from graphnet._tensor import Tensor
+from graphnet.autograd._graph import op_vjp
+
+from .autodiff import _default_edges
+from .ir import Value
+
+
+def _refuse(node) -> None:
+    if node.opdef.gradient or node.subgraphs() or not node.opdef.reverse_mode:
+        raise TraceError(
+            f"graphnet.autograd.grad inside graphnet.compile cannot differentiate through "
+            f"`{node.op}` (at {node.source or 'unknown line'}): a gradient of a gradient node "
+            f"or of a cond/while_loop branch is not supported in static mode. Run this code "
+            f"uncompiled, or keep `{node.op}` out of the differentiated path.")
+
+
+def _wrap(tracer, value, requires_grad: bool):
+    marker = TracedNode("vjp", [(value.shape, value.dtype)], tracer.graph.name) \
+        if requires_grad else None
+    t = Tensor._wrap(value, marker)
+    tracer.on_tensor_created(t)
+    return t
+
+
+def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
+    """The gradient of each of `inputs` (Tensors; None where unused), recorded in the graph."""
+    cts: dict = {}
+    for out, seed in zip(outputs, seeds):
+        v = tracer.value_of(out)
+        cts[v] = seed if v not in cts else cts[v] + seed
+    targets = [tracer.value_of(t) for t in inputs]
+    with _autograd.set_grad_enabled(create_graph):
+        for node in reversed(list(tracer.graph.nodes)):
+            if not any(o in cts for o in node.outputs):
+                continue
+            edges = tracer.grad_edges.get(node)
+            edges = tuple(_default_edges(node) if edges is None else edges)
+            if not edges:
+                continue
+            _refuse(node)
+            out_cts = [cts.get(o) if o in cts else
+                       zeros(*o.shape, dtype=_dtype.from_np(o.dtype)) for o in node.outputs]
+            fn = op_vjp(node.op, tuple(node.attrs.items()), edges)
+            primals = [_wrap(tracer, x, create_graph and i in edges)
+                       if isinstance(x, Value) else x for i, x in enumerate(node.inputs)]
+            grads = dispatch("vjp", *primals, *out_cts, fn=fn, n_primals=len(primals))
+            for i, g in zip(edges, grads):
+                x = node.inputs[i]
+                cts[x] = g if x not in cts else cts[x] + g
+    return [cts.get(v) for v in targets]

@@ -1,0 +1,227 @@
+"""The backward pass over the eager tape: `backward()`, `autograd.backward` and `autograd.grad`.
+
+One walk serves them all. Nodes are visited consumers first; each node's output cotangents
+are summed as they arrive, then its tensor hooks run (a hook's result replaces the grad), a
+non-leaf that retains its grad receives it, and the node's VJP sends cotangents to its inputs'
+producers. A leaf's cotangents are summed over the whole walk before its hooks run and it is
+accumulated into `.grad` (or captured, for `autograd.grad`), as PyTorch's AccumulateGrad does.
+
+With `create_graph=True` cotangents are Tensors and every VJP is itself recorded on the tape
+(`TapeNode.apply_graph`), so the gradients can be differentiated again."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _autograd
+from .._autograd import TapeNode, grad_mode
+from .._tensor import Tensor
+
+
+def topo_order(roots) -> list:
+    """Nodes reachable from `roots`, each after every node that consumes its outputs."""
+    order, seen = [], set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.edges))]
+        while stack:
+            node, it = stack[-1]
+            for target, _ in it:
+                if isinstance(target, TapeNode) and id(target) not in seen:
+                    seen.add(id(target))
+                    stack.append((target, iter(target.edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+class _Sum:
+    """Adds cotangents: arrays with the cached eager `add` kernel, Tensors with `+` (on the
+    tape, for create_graph)."""
+
+    def __init__(self, graph: bool):
+        self.graph = graph
+        if not graph:
+            from .._dispatch import eager_kernel   # NOTE: graphnet._dispatch imports _tensor
+
+            self.add = eager_kernel("add")
+
+    def __call__(self, a, b):
+        if a is None:
+            return b
+        return a + b if self.graph else self.add(a, b)
+
+
+def _as_tensor(ct, graph: bool):
+    return ct if graph else Tensor._wrap(ct)
+
+
+def _from_hook(result, graph: bool):
+    if not isinstance(result, Tensor):
+        raise TypeError(f"a tensor hook must return a Tensor or None, not "
+                        f"{type(result).__name__}")
+    return result if graph else result._value
+
+
+def _run_hooks(hooks, ct, graph: bool):
+    """Tensor hooks in registration order, each seeing the previous one's result."""
+    for fn in list(hooks.values()):
+        result = fn(_as_tensor(ct, graph))
+        if result is not None:
+            ct = _from_hook(result, graph)
+    return ct
+
+
+def _zeros(shape, dtype, graph: bool):
+    z = jnp.zeros(shape, dtype)
+    return Tensor._wrap(z) if graph else z
+
+
+def _has_nan(g) -> bool:
+    value = g._value if isinstance(g, Tensor) else g
+    return value is not None and bool(np.isnan(np.asarray(value)).any())
+
+
+def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs=None,
+                 accumulate: bool = True):
+    """Propagate `grads` (per root: an array, or a Tensor with create_graph) from the
+    `roots` (Tensors that require grad). With `accumulate`, add into `.grad` of every leaf
+    reached (only those in `inputs` when given). Without, return the gradient of each of
+    `inputs` (None where none reached it)."""
+    graph = create_graph
+    add = _Sum(graph)
+    targets = {}          # id(leaf) or (id(node), index) -> [(position in inputs, tensor)]
+    for pos, t in enumerate(inputs or ()):
+        key = id(t) if t.grad_fn is None else (id(t.grad_fn), t._oi)
+        targets.setdefault(key, []).append((pos, t))
+    captured = [None] * len(inputs or ())
+    pending: dict = {}
+    leaves: dict = {}     # id(leaf) -> [leaf, summed grad], in order of first arrival
+    root_nodes = []
+    for t, g in zip(roots, grads):
+        if t.grad_fn is None:
+            entry = leaves.setdefault(id(t), [t, None])
+            entry[1] = add(entry[1], g)
+            continue
+        slot = pending.setdefault(id(t.grad_fn), [None] * len(t.grad_fn.out_avals))
+        slot[t._oi] = add(slot[t._oi], g)
+        root_nodes.append(t.grad_fn)
+    order = topo_order(root_nodes)
+    needed = _needed(order, targets) if inputs is not None else None
+    for node in order:
+        if needed is None or id(node) in needed:
+            refusal = node.refusal()
+            if refusal is not None:
+                raise refusal
+    with _autograd.set_grad_enabled(graph):
+        for node in order:
+            cts = pending.pop(id(node), None)
+            if cts is None or (needed is not None and id(node) not in needed):
+                continue
+            cts = _visit_outputs(node, cts, graph, targets, captured, accumulate, add)
+            if needed is not None and not needed[id(node)]:
+                continue      # only its own output was asked for
+            if getattr(node, "materialize", True):   # False: set_materialize_grads(False)
+                cts = [_zeros(s, d, graph) if c is None and s is not None else c
+                       for c, (s, d) in zip(cts, node.out_avals)]
+            results = node.apply_graph(cts) if graph else node.apply(cts)
+            if grad_mode.anomaly:
+                _check_anomaly(node, results)
+            if not retain_graph:
+                node.saved = None
+            for (target, index), g in zip(node.edges, results):
+                if target is None or g is None:
+                    continue
+                if isinstance(target, TapeNode):
+                    slot = pending.setdefault(id(target), [None] * len(target.out_avals))
+                    slot[index] = add(slot[index], g)
+                else:
+                    entry = leaves.setdefault(id(target), [target, None])
+                    entry[1] = add(entry[1], g)
+        for leaf, g in leaves.values():
+            _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs)
+    return captured
+
+
+def _needed(order, targets) -> dict:
+    """id(node) -> whether its VJP must run (some asked-for input lies behind it); nodes
+    absent are not needed at all. A node whose own output is asked for is needed (False)."""
+    needed: dict = {}
+    for node in reversed(order):       # producers first
+        behind = any((isinstance(t, TapeNode) and needed.get(id(t)) is not None)
+                     or (not isinstance(t, TapeNode) and id(t) in targets)
+                     for t, _ in node.edges)
+        own = any((id(node), i) in targets for i in range(len(node.out_avals)))
+        if behind:
+            needed[id(node)] = True
+        elif own:
+            needed[id(node)] = False
+    return needed
+
+
+def _visit_outputs(node, cts, graph, targets, captured, accumulate, add):
+    """Hooks, retained grads and captured grads of the non-leaf tensors `node` made."""
+    hooks = node.hooks
+    for i, ct in enumerate(cts):
+        if ct is None:
+            continue
+        if hooks is not None and i in hooks:
+            fns, ref = hooks[i]
+            ct = cts[i] = _run_hooks(fns, ct, graph)
+            retained = ref() if ref is not None else None
+            if retained is not None:   # PyTorch fills it for autograd.grad too
+                _store_grad(retained, ct, graph)
+        for pos, tensor in targets.get((id(node), i), ()):
+            if not accumulate:
+                captured[pos] = ct
+            else:      # backward(inputs=[h]) fills h.grad (again if h also retains it)
+                _store_grad(tensor, ct, graph)
+    return cts
+
+
+def _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs) -> None:
+    if g is None:
+        return
+    if inputs is not None and id(leaf) not in targets:
+        return
+    hooks = leaf.__dict__.get("_hooks")
+    if hooks:
+        g = _run_hooks(hooks, g, graph)
+    if not accumulate:
+        for pos, _ in targets[id(leaf)]:
+            captured[pos] = g
+        return
+    _store_grad(leaf, g, graph)
+    for fn in list(leaf.__dict__.get("_post_hooks", {}).values()):
+        fn(leaf)
+
+
+def _store_grad(t: Tensor, g, graph: bool) -> None:
+    """Accumulate `g` into `t.grad` (a new tensor on the tape with create_graph, else the
+    same `.grad` tensor updated)."""
+    if graph:
+        if g.dtype != t.dtype:
+            g = g.to(t.dtype)
+        t._grad = g if t._grad is None else t._grad + g
+        return
+    if g.dtype != t._value.dtype:
+        g = g.astype(t._value.dtype)
+    if t._grad is None:
+        t._grad = Tensor._wrap(g)
+    else:
+        from .._tensor import _add
+
+        t._grad._value = _add(t._grad._value, g)
+
+
+def _check_anomaly(node, results) -> None:
+    for i, g in enumerate(results):
+        if g is not None and grad_mode.anomaly_check_nan and _has_nan(g):
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                               f"output.")

@@ -1,0 +1,106 @@
+"""`Function.apply` while a graph is recorded: one `custom_function` node per call.
+
+The node's inputs are the forward's outputs, then every tensor the backward may read (saved
+with `save_for_backward`, or kept as an attribute of `ctx`), then the forward's tensor
+arguments. Its kernel is the identity on the outputs under `jax.custom_vjp`; the VJP rebinds
+those tensors to JAX's arrays and calls the user's `backward` eagerly (`no_mode`). The
+forward's own ops were traced under no_grad, so the gradient reaches the arguments only
+through this node, exactly as PyTorch's tape does."""
+
+from __future__ import annotations
+
+import copy
+
+import jax
+
+from .._dispatch import dispatch
+from .._mode import no_mode
+from .._tensor import Tensor
+from .function import _call_backward
+
+
+class _Spec:
+    """What one traced call needs to run the user's backward: hashed by identity."""
+
+    def __init__(self, cls, ctx, n_out, saved_slots, arg_positions, n_args, out_dtypes):
+        self.cls, self.ctx = cls, ctx
+        self.n_out = n_out
+        self.saved_slots = saved_slots        # ("save", i) | ("attr", name), per saved input
+        self.arg_positions = arg_positions    # forward argument index per tensor argument
+        self.n_args = n_args
+        self.out_dtypes = out_dtypes
+
+    def kernel(self, *arrays):
+        n_out = self.n_out
+
+        @jax.custom_vjp
+        def identity(*a):
+            return tuple(a[:n_out])
+
+        def fwd(*a):
+            return identity(*a), a
+
+        def bwd(res, cts):
+            grads = self.backward(res, cts)
+            return (None,) * (len(res) - len(grads)) + tuple(grads)
+
+        identity.defvjp(fwd, bwd)
+        return identity(*arrays)
+
+    def backward(self, res, cts) -> list:
+        """The user's backward on arrays: one cotangent (or None) per tensor argument."""
+        n_out, n_saved = self.n_out, len(self.saved_slots)
+        ctx = copy.copy(self.ctx)
+        saved = list(ctx.to_save)
+        for slot, array in zip(self.saved_slots, res[n_out:n_out + n_saved]):
+            kind, key = slot
+            if kind == "save":
+                saved[key] = Tensor._wrap(array)
+            else:
+                setattr(ctx, key, Tensor._wrap(array))
+        ctx.to_save = tuple(saved)
+        with no_mode():
+            grads = _call_backward(self.cls, ctx, [Tensor._wrap(c) for c in cts], self.n_args,
+                                   False)
+        args = res[n_out + n_saved:]
+        out = []
+        for position, a in zip(self.arg_positions, args):
+            g = grads[position]
+            out.append(None if g is None or a.dtype.kind != "f" else
+                       jax.numpy.broadcast_to(g._value if isinstance(g, Tensor) else g,
+                                              a.shape).astype(a.dtype))
+        return out
+
+
+def apply_static(cls, ctx, args, output, record: bool):
+    single = not isinstance(output, tuple)
+    outs = (output,) if single else output
+    tensor_outs = [o for o in outs if isinstance(o, Tensor)]
+    if not record:
+        return output
+    saved, slots = [], []
+    for i, t in enumerate(ctx.to_save):
+        if isinstance(t, Tensor):
+            saved.append(t)
+            slots.append(("save", i))
+    for name, value in vars(ctx).items():
+        if isinstance(value, Tensor):
+            saved.append(value)
+            slots.append(("attr", name))
+    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    spec = _Spec(cls, ctx, len(tensor_outs), slots, positions, len(args),
+                 [o.dtype for o in tensor_outs])
+    results = dispatch("custom_function", *tensor_outs, *saved, *(args[i] for i in positions),
+                       spec=spec)
+    nondiff = {id(t) for t in ctx.non_differentiable}
+    it = iter(results)
+    wrapped = []
+    for o in outs:
+        if not isinstance(o, Tensor):
+            wrapped.append(o)
+            continue
+        r = next(it)
+        if id(o) in nondiff:
+            r.grad_fn, r.requires_grad = None, False
+        wrapped.append(r)
+    return wrapped[0] if single else tuple(wrapped)

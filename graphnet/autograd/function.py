@@ -1,0 +1,272 @@
+"""`graphnet.autograd.Function`: a forward and a hand-written backward, in both modes.
+
+Eagerly, `apply` runs `forward` under no_grad and records one `FunctionNode` on the tape; its
+VJP calls the user's `backward` with Tensors (recorded too under `create_graph=True`).
+
+Inside `graphnet.compile`, `forward` is traced under no_grad and its outputs pass through one
+`custom_function` node whose kernel is a `jax.custom_vjp`: the identity on the outputs, with
+the user's `backward` as its VJP. JAX calls that backward while it differentiates the program
+(a compiled `backward()`, `autograd.grad`, a compiled forward on the tape); it then runs
+eagerly on JAX's tracers, so the compiled gradient is the user's formula, as in PyTorch."""
+
+from __future__ import annotations
+
+import functools
+
+from .. import _autograd
+from .._autograd import TapeNode, freed_error
+from .._mode import tracing
+from .._ops import defop
+from .._tensor import Tensor
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "NestedIOFunction",
+           "InplaceFunction"]
+
+
+class FunctionCtx:
+    """The `ctx` of `forward` / `backward`: what forward saves for backward."""
+
+    def __init__(self, needs_input_grad=()):
+        self.needs_input_grad = tuple(needs_input_grad)
+        self.to_save = ()
+        self.non_differentiable = ()
+        self.dirty = ()
+        self.materialize_grads = True
+        self._freed = False
+
+    def save_for_backward(self, *tensors) -> None:
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{tensors.index(t)} is of type {type(t).__name__}")
+        self.to_save = tensors
+
+    save_for_forward = save_for_backward
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise freed_error()
+        return tuple(self.to_save)
+
+    saved_variables = saved_tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self.non_differentiable = tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        self.dirty = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+
+class FunctionNode(TapeNode):
+    """A Function call on the eager tape: its VJP is the user's `backward`."""
+
+    __slots__ = ("fn_cls", "ctx", "n_inputs", "positions")
+
+    def __init__(self, fn_cls, ctx, edges, positions, n_inputs, out_avals):
+        super().__init__(fn_cls.__name__, tuple(edges), out_avals, (ctx,), None, None)
+        self.fn_cls, self.ctx = fn_cls, ctx
+        self.positions = positions    # forward argument index of each edge
+        self.n_inputs = n_inputs
+
+    def name(self) -> str:
+        return f"{self.fn_cls.__name__}Backward"
+
+    def __repr__(self):
+        return f"<graphnet.autograd.function.{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def materialize(self) -> bool:
+        return self.ctx.materialize_grads
+
+    def _call(self, cts, graph: bool):
+        if self.saved is None:
+            raise freed_error()
+        grads = _call_backward(self.fn_cls, self.ctx, cts, self.n_inputs, graph)
+        return [grads[p] for p in self.positions]
+
+    def apply(self, cts):
+        cts = [None if c is None else Tensor._wrap(c) for c in cts]
+        return [None if g is None else g._value for g in self._call(cts, False)]
+
+    def apply_graph(self, cts):
+        return self._call(cts, True)
+
+
+def _call_backward(fn_cls, ctx, cts, n_inputs: int, graph: bool) -> list:
+    """The user's backward, its result checked and padded to one entry per forward input."""
+    with _autograd.set_grad_enabled(graph):
+        grads = fn_cls.backward(ctx, *cts)
+    grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+    if len(grads) < n_inputs or any(g is not None for g in grads[n_inputs:]):
+        raise RuntimeError(f"function {fn_cls.__name__}Backward returned an incorrect number "
+                           f"of gradients (expected {n_inputs}, got {len(grads)})")
+    return grads[:n_inputs]
+
+
+def _overrides_setup_context(cls) -> bool:
+    return getattr(cls, "setup_context", None) is not Function.setup_context
+
+
+class Function:
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grad_outputs)` (or
+    `forward(*args)` plus `setup_context(ctx, inputs, output)`), then call `MyFn.apply(...)`.
+
+    >>> class Square(graphnet.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 2 * x * g
+    """
+
+    generate_vmap_rule = False
+
+    def __init__(self, *args, **kwargs):
+        import warnings
+
+        warnings.warn(f"{type(self).__name__} should not be instantiated. Methods on autograd "
+                      f"functions are all static, so you should invoke them on the class "
+                      f"itself.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please "
+            "use new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
+    @staticmethod
+    def forward(*args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward "
+                                  "mode AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run `forward` and record `backward` as its gradient."""
+        if kwargs:
+            args = args + tuple(kwargs.values())   # PyTorch binds keywords positionally too
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx = FunctionCtx(needs)
+        with _autograd.no_grad():
+            if _overrides_setup_context(cls):
+                output = cls.forward(*args)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args)
+        record = _autograd.grad_mode.enabled and any(needs)
+        if tracing():
+            from ._function_static import apply_static
+
+            return apply_static(cls, ctx, args, output, record)
+        return _wrap_outputs(cls, ctx, args, output, record)
+
+
+def _wrap_outputs(cls, ctx, args, output, record: bool):
+    single = not isinstance(output, tuple)
+    outs = (output,) if single else output
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    nondiff = {id(t) for t in ctx.non_differentiable}
+    results = []
+    if not record:
+        results = [Tensor._wrap(o._value) if isinstance(o, Tensor) and id(o) in input_ids
+                   else o for o in outs]
+        return results[0] if single else tuple(results)
+    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+    edges = [(a.grad_fn, a._oi) if a.grad_fn is not None else (a, None)
+             for a in (args[i] for i in positions)]
+    avals = [(o._value.shape, o._value.dtype) if isinstance(o, Tensor) else (None, None)
+             for o in outs]
+    node = FunctionNode(cls, ctx, edges, positions, len(args), avals)
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            results.append(o)
+            continue
+        differentiable = id(o) not in nondiff and o._value.dtype in _autograd.GRAD_DTYPES
+        results.append(Tensor._wrap(o._value, node if differentiable else None, i))
+    return results[0] if single else tuple(results)
+
+
+def once_differentiable(fn):
+    """Decorate a Function's `backward` that cannot itself be differentiated: it runs under
+    no_grad, and a gradient of its result raises PyTorch's error."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with _autograd.no_grad():
+            outputs = fn(ctx, *args)
+        if not _autograd.grad_mode.enabled or not any(
+                isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        wrapped = tuple(_delayed_error(o) if isinstance(o, Tensor) else o for o in outs)
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+class _DelayedError(TapeNode):
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "DelayedError"
+
+    def apply(self, cts):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+    apply_graph = apply
+
+
+def _delayed_error(t: Tensor) -> Tensor:
+    node = _DelayedError("DelayedError", (), [(t._value.shape, t._value.dtype)], (), None)
+    return Tensor._wrap(t._value, node, 0)
+
+
+class NestedIOFunction(Function):
+    """PyTorch's legacy nested-input Function: refused (use `Function` with static methods)."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(
+            "graphnet.autograd.NestedIOFunction (a legacy, undocumented PyTorch API) is not "
+            "supported: write a graphnet.autograd.Function with static forward(ctx, ...) and "
+            "backward(ctx, ...) methods instead")
+
+
+class InplaceFunction(Function):
+    """A Function with an `inplace` flag, as PyTorch's `torch.autograd.function`."""
+
+    def __init__(self, inplace=False):
+        self.inplace = inplace
+
+
+# NOTE: n_outputs=0: as many outputs as the forward returned tensors.
+@defop("custom_function", "opaque", n_outputs=0, function=None, method=None, foldable=False,
+       mergeable=False)
+def custom_function(*arrays, spec):
+    """The outputs of a traced Function (its first `spec.n_out` inputs), unchanged, with
+    the user's backward as their VJP (see _function_static.py)."""
+    return spec.kernel(*arrays)

@@ -1,0 +1,170 @@
+"""`graphnet.autograd.functional`: jacobian, hessian, vjp, jvp, hvp, vhp, built on
+`autograd.grad` (reverse mode; jvp by the double-vjp trick), with PyTorch's signatures and
+result structure (a Tensor for Tensor arguments, tuples for tuples)."""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+from ._api import grad
+
+__all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
+
+
+def _as_tuple(x, name: str, fn: str):
+    is_tuple = isinstance(x, (tuple, list))
+    items = tuple(x) if is_tuple else (x,)
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"The {name} given to {fn} must be either a Tensor or a tuple of "
+                            f"Tensors but the value at index {i} has type {type(t)}.")
+    return is_tuple, items
+
+
+def _prepare(inputs, create_graph: bool) -> tuple:
+    """Fresh inputs that require grad: detached copies (views when create_graph keeps a
+    graph back to the caller's tensors)."""
+    out = []
+    for t in inputs:
+        if create_graph and t.requires_grad:
+            out.append(t.view_as(t))
+        else:
+            out.append(t.detach().requires_grad_(True))
+    return tuple(out)
+
+
+def _grads(outputs, inputs, grad_outputs, create_graph: bool) -> tuple:
+    outputs = [o for o in outputs]
+    live = [i for i, o in enumerate(outputs) if o.requires_grad]
+    from .._factories import zeros_like
+
+    if not live:
+        return tuple(zeros_like(x) for x in inputs)
+    gos = [grad_outputs[i] for i in live] if grad_outputs is not None else None
+    gs = grad([outputs[i] for i in live], inputs, gos, retain_graph=True,
+              create_graph=create_graph, allow_unused=True)
+    return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, inputs))
+
+
+def _detach(ts, create_graph: bool):
+    return tuple(t if create_graph else t.detach() for t in ts)
+
+
+def _pack(is_tuple: bool, items):
+    return tuple(items) if is_tuple else items[0]
+
+
+def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """(func(inputs), v^T J): the vector-Jacobian product at `inputs`."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+    inputs = _prepare(inputs, create_graph)
+    out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
+                                   "vjp")
+    if v is None:
+        if len(outputs) != 1 or outputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the user-provided function "
+                               "returns a single Tensor with a single element.")
+        vs = None
+    else:
+        _, vs = _as_tuple(v, "v", "vjp")
+    grads = _grads(outputs, inputs, vs, create_graph)
+    return _pack(out_tuple, _detach(outputs, create_graph)), \
+        _pack(in_tuple, _detach(grads, create_graph))
+
+
+def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """(func(inputs), J v): the Jacobian-vector product, by differentiating a vjp."""
+    from .._factories import zeros_like
+
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+    inputs = _prepare(inputs, create_graph)
+    if v is None:
+        if len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the "
+                               "user-provided function is a single Tensor with a single "
+                               "element.")
+        vs = (inputs[0].detach() * 0 + 1,)
+    else:
+        _, vs = _as_tuple(v, "v", "jvp")
+    out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
+                                   "jvp")
+    dummies = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
+    g = _grads(outputs, inputs, dummies, True)
+    result = _grads(g, dummies, vs, create_graph)
+    return _pack(out_tuple, _detach(outputs, create_graph)), \
+        _pack(out_tuple, _detach(result, create_graph))
+
+
+def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode"):
+    """d func(inputs) / d inputs: shape output.shape + input.shape, per (output, input)."""
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". '
+                         'Hint: If your function has more outputs than inputs, '
+                         '"forward-mode" tends to be more performant. Otherwise, prefer to '
+                         'use "reverse-mode".')
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    inputs = _prepare(inputs, create_graph)
+    out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
+                                   "jacobian")
+    from .._factories import zeros
+    from .._layout import stack
+
+    blocks = []
+    for out in outputs:
+        flat = out.reshape(-1)
+        rows = [[] for _ in inputs]
+        for j in range(flat.numel()):
+            gs = _grads([flat[j]], inputs, None, create_graph) if out.requires_grad else \
+                tuple(zeros(x.shape, dtype=x.dtype) for x in inputs)
+            for k, g in enumerate(gs):
+                rows[k].append(g)
+        per_input = []
+        for k, x in enumerate(inputs):
+            block = stack(rows[k]) if rows[k] else zeros(0, *x.shape, dtype=x.dtype)
+            block = block.reshape(*out.shape, *x.shape)
+            per_input.append(block if create_graph else block.detach())
+        blocks.append(_pack(in_tuple, per_input))
+    return _pack(out_tuple, blocks)
+
+
+def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
+    """Second derivatives of a function returning one element: input.shape + input.shape."""
+    in_tuple, inputs_t = _as_tuple(inputs, "inputs", "hessian")
+
+    def gradient(*xs):
+        out = func(*xs)
+        _, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
+        if len(outs) != 1 or outs[0].numel() != 1:
+            raise RuntimeError("The function given to hessian should return a single Tensor "
+                               "with a single element.")
+        return _grads(outs, xs, None, True)
+
+    return jacobian(gradient, inputs_t if in_tuple else inputs_t[0], create_graph=create_graph)
+
+
+def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """(func(inputs), v^T H): vector times the Hessian of a function returning one element."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
+    inputs = _prepare(inputs, create_graph)
+    _, outs = _as_tuple(func(*inputs), "outputs of the user-provided function", "vhp")
+    if len(outs) != 1 or outs[0].numel() != 1:
+        raise RuntimeError("The function given to vhp should return a single Tensor with a "
+                           "single element.")
+    if v is None:
+        if len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the "
+                               "user-provided function is a single Tensor with a single "
+                               "element.")
+        vs = (inputs[0].detach() * 0 + 1,)
+    else:
+        _, vs = _as_tuple(v, "v", "vhp")
+    jac = _grads(outs, inputs, None, True)
+    result = _grads(jac, inputs, vs, create_graph)
+    return _detach(outs, create_graph)[0], _pack(in_tuple, _detach(result, create_graph))
+
+
+def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """(func(inputs), H v). A Hessian of a twice differentiable function is symmetric, so
+    this is `vhp`'s product (PyTorch computes the same value by a double backward)."""
+    return vhp(func, inputs, v, create_graph, strict)
