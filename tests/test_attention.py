@@ -133,13 +133,13 @@ def test_mha_cross_attention_float_masks_no_weights():
 def test_mha_attention_weights(average):
     ours, theirs = wrapped(lambda self, lib, q, kv, kpm: self.layer(
         q, kv, kv, key_padding_mask=kpm, average_attn_weights=average)[1], _mha(bias=False))
-    check_module(ours, theirs, [arr(L, N, E), arr(S, N, E), padding_mask()], static=average)
+    check_module(ours, theirs, [arr(L, N, E), arr(S, N, E), padding_mask()])
 
 
 def test_mha_unbatched_and_per_head_mask():
     ours, theirs = wrapped(lambda self, lib, x, am: self.layer(x, x, x, attn_mask=am)[0],
                            _mha())
-    check_module(ours, theirs, [arr(L, E), arr(HEADS, L, L)], static=False)
+    check_module(ours, theirs, [arr(L, E), arr(HEADS, L, L)])
 
 
 def test_mha_fully_padded_sequence_matches_torch():
@@ -148,14 +148,14 @@ def test_mha_fully_padded_sequence_matches_torch():
     kpm[0] = True
     ours, theirs = wrapped(lambda self, lib, x, kpm: self.layer(
         x, x, x, key_padding_mask=kpm, need_weights=False)[0], _mha(batch_first=True))
-    check_module(ours, theirs, [arr(N, S, E), kpm], static=False)
+    check_module(ours, theirs, [arr(N, S, E), kpm])
 
 
 def test_mha_is_causal_hint_and_eval_dropout():
     ours, theirs = wrapped(lambda self, lib, x, am: self.layer(
         x, x, x, attn_mask=am, need_weights=False, is_causal=True)[0], _mha(dropout=0.5))
     ours.eval(), theirs.eval()
-    check_module(ours, theirs, [arr(L, N, E), causal_bool(L, L)], static=False)
+    check_module(ours, theirs, [arr(L, N, E), causal_bool(L, L)])
     with pytest.raises(RuntimeError, match="Need attn_mask"):
         ours.layer(to_gn(arr(L, N, E)), to_gn(arr(L, N, E)), to_gn(arr(L, N, E)),
                    is_causal=True)
@@ -172,12 +172,85 @@ def test_mha_training_dropout_is_random_but_seeded():
     assert not np.allclose(first, np_of(mha(x, x, x)[1]))
 
 
+MHA_OPTION_CASES = {
+    "kdim_vdim": dict(kdim=6, vdim=3),
+    "bias_kv": dict(add_bias_kv=True),
+    "zero_attn_kdim": dict(add_zero_attn=True, kdim=6, vdim=3, bias=False),
+    "bias_kv_zero_attn": dict(add_bias_kv=True, add_zero_attn=True),
+}
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("case", MHA_OPTION_CASES)
+def test_mha_options_with_masks(case, weights):
+    kwargs = MHA_OPTION_CASES[case]
+    kdim, vdim = kwargs.get("kdim", E), kwargs.get("vdim", E)
+    def forward(self, lib, q, k, v, am, kpm):
+        out, w = self.layer(q, k, v, attn_mask=am, key_padding_mask=kpm, need_weights=weights)
+        # NOTE: `0 * out` keeps the value path in torch's graph too: a loss on the weights
+        # alone gives v's parameters grad None in PyTorch but zeros in graphnet (one op).
+        return out if w is None else w + 0 * out.sum(-1, keepdim=True)
+    ours, theirs = wrapped(forward, _mha(batch_first=True, **kwargs))
+    check_module(ours, theirs, [arr(N, L, E), arr(N, S, kdim), arr(N, S, vdim),
+                                causal_bool(), padding_mask()])
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)
+
+
+def test_mha_separate_weights_init_and_self_attention():
+    mha = nn.MultiheadAttention(E, HEADS, kdim=6, vdim=3, add_bias_kv=True)
+    assert mha.in_proj_weight is None and not mha._qkv_same_embed_dim
+    assert tuple(mha.k_proj_weight.shape) == (E, 6) and tuple(mha.bias_k.shape) == (1, 1, E)
+    assert np.abs(np_of(mha.bias_k)).sum() > 0   # xavier-normal, not left empty
+    ours, theirs = wrapped(lambda self, lib, x: self.layer(x, x, x)[0],
+                           _mha(add_zero_attn=True))
+    check_module(ours, theirs, [arr(L, E)])
+
+
+def test_multi_head_attention_forward_functional():
+    def fn(T, q, k, v, wq, wk, wv, b, wo, bk, bv, kpm):
+        return T.nn.functional.multi_head_attention_forward(
+            q, k, v, E, HEADS, None, b, bk, bv, True, 0.0, wo, None, key_padding_mask=kpm,
+            use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk,
+            v_proj_weight=wv)[0]
+    ours, theirs = wrapped(lambda self, lib, *xs: fn(lib, *xs), lambda m: m.Identity())
+    check_module(ours, theirs, [arr(L, N, E), arr(S, N, 6), arr(S, N, 3), arr(E, E), arr(E, 6),
+                                arr(E, 3), arr(3 * E), arr(E, E), arr(1, 1, E), arr(1, 1, E),
+                                padding_mask()])
+
+
+def test_sdpa_grouped_query_attention_and_errors():
+    ours, theirs = wrapped(lambda self, lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(
+        q, k, v, enable_gqa=True, scale=0.3), lambda m: m.Identity())
+    check_module(ours, theirs, [arr(N, 4, L, E), arr(N, 2, S, E), arr(N, 2, S, 3)])
+    q, k = to_gn(arr(N, 4, L, E)), to_gn(arr(N, 3, S, E))
+    with pytest.raises(RuntimeError, match="must divide"):
+        F.scaled_dot_product_attention(q, k, k, enable_gqa=True)
+    with pytest.raises(RuntimeError, match="attn_mask dtype"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=graphnet.zeros(L, L,
+                                                                         dtype=graphnet.int64))
+    with pytest.raises(RuntimeError, match="is_causal"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=graphnet.ones(L, L), is_causal=True)
+
+
+def test_sdpa_dropout_is_random_scaled_and_p1_gives_zeros():
+    q = to_gn(arr(2, 64, 16))
+    graphnet.manual_seed(0)
+    out = np_of(F.scaled_dot_product_attention(q, q, q, dropout_p=0.5))
+    clean = np_of(F.scaled_dot_product_attention(q, q, q))
+    assert not np.allclose(out, clean)
+    # E[dropout(weights) / (1 - p)] = weights: the mean over many draws tends to the clean result
+    assert abs(out.mean() - clean.mean()) < 0.1
+    np.testing.assert_array_equal(np_of(F.scaled_dot_product_attention(q, q, q, dropout_p=1.0)),
+                                  0)
+
+
 def test_mha_repr_state_dict_and_errors():
     ours, theirs = nn.MultiheadAttention(E, HEADS), torch.nn.MultiheadAttention(E, HEADS)
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert ours.q_proj_weight is None and np.all(np_of(ours.in_proj_bias) == 0)
-    with pytest.raises(ValueError, match="divisible"):
+    with pytest.raises(AssertionError, match="divisible"):   # PyTorch's type
         nn.MultiheadAttention(E, 3)
     with pytest.raises(graphnet.ShapeError, match=r"MultiheadAttention.*\[4, 2, 6\]"):
         ours(*(to_gn(arr(L, N, 6)),) * 3)
@@ -209,7 +282,7 @@ def test_transformer_encoder_layer_causal_mask_dynamic():
     ours, theirs = wrapped(lambda self, lib, x, m: self.layer(x, src_mask=m),
                            lambda m: m.TransformerEncoderLayer(E, HEADS, 16, dropout=0.0))
     mask = np.where(causal_bool(L, L), -np.inf, 0.0).astype(np.float32)
-    check_module(ours, theirs, [arr(L, N, E), mask], static=False)
+    check_module(ours, theirs, [arr(L, N, E), mask])
 
 
 def test_transformer_encoder_layer_repr_and_state_dict():

@@ -1,9 +1,8 @@
-"""Embedding, MultiheadAttention and TransformerEncoderLayer with PyTorch's constructors,
-parameter names, module names and reprs."""
+"""Embedding and MultiheadAttention with PyTorch's constructors, parameter names, module names
+and reprs. (TransformerEncoderLayer, imported from here too, lives in _transformer.py.)"""
 
 from __future__ import annotations
 
-from typing import Callable
 
 from .. import _factories as fac
 from .._autograd import no_grad
@@ -11,11 +10,9 @@ from .._errors import shape_error
 from .._tensor import Parameter
 from . import functional as F
 from . import init
-from ._activation import Dropout
-from .functional_seq import _multi_head_attention
+from .functional_attention import _multi_head_attention
 from ._linear import Linear
 from ._module import Module
-from ._norm import LayerNorm
 
 
 class Embedding(Module):
@@ -83,11 +80,13 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class MultiheadAttention(Module):
-    """Multi-head scaled dot-product attention with a packed q/k/v input projection.
+    """Multi-head scaled dot-product attention with a packed q/k/v input projection (separate
+    q/k/v weights when kdim or vdim differ from embed_dim).
 
     Inputs are [L, N, E] ([N, L, E] if batch_first, [L, E] unbatched). Masks: bool True means
     "do not attend"; float masks are added to the scores. Returns (output, weights), weights
     averaged over heads unless average_attn_weights=False, None if need_weights=False.
+    add_bias_kv appends a learned key and value, add_zero_attn an all-zero one.
 
     >>> mha = nn.MultiheadAttention(16, 4, batch_first=True); x = graphnet.randn(2, 5, 16)
     >>> out, weights = mha(x, x, x)
@@ -101,55 +100,72 @@ class MultiheadAttention(Module):
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")
         if embed_dim % num_heads:
-            raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads "
-                             f"({num_heads})")
-        if (kdim or embed_dim) != embed_dim or (vdim or embed_dim) != embed_dim:
-            raise NotImplementedError("MultiheadAttention: kdim/vdim different from embed_dim "
-                                      "are not supported by graphnet yet")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
-                                      "supported by graphnet yet")
-        self.embed_dim, self.kdim, self.vdim = embed_dim, embed_dim, embed_dim
-        self._qkv_same_embed_dim = True
+            raise AssertionError(f"embed_dim must be divisible by num_heads (embed_dim="
+                                 f"{embed_dim}, num_heads={num_heads})")
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.num_heads, self.dropout, self.batch_first = num_heads, dropout, batch_first
         self.head_dim = embed_dim // num_heads
-        self.in_proj_weight = Parameter(fac.empty(3 * embed_dim, embed_dim, dtype=dtype))
-        for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
-            self.register_parameter(name, None)
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(fac.empty(3 * embed_dim, embed_dim, dtype=dtype))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            self.q_proj_weight = Parameter(fac.empty(embed_dim, embed_dim, dtype=dtype))
+            self.k_proj_weight = Parameter(fac.empty(embed_dim, self.kdim, dtype=dtype))
+            self.v_proj_weight = Parameter(fac.empty(embed_dim, self.vdim, dtype=dtype))
+            self.register_parameter("in_proj_weight", None)
         if bias:
             self.in_proj_bias = Parameter(fac.empty(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
                                                         dtype=dtype)
-        self.bias_k = self.bias_v = None
-        self.add_zero_attn = False
+        if add_bias_kv:
+            self.bias_k = Parameter(fac.empty(1, 1, embed_dim, dtype=dtype))
+            self.bias_v = Parameter(fac.empty(1, 1, embed_dim, dtype=dtype))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
-        init.xavier_uniform_(self.in_proj_weight)
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for weight in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(weight)
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        for extra in (self.bias_k, self.bias_v):
+            if extra is not None:
+                init.xavier_normal_(extra)
 
-    def _check(self, name: str, x) -> None:
-        if x.dim() not in (2, 3) or x.shape[-1] != self.embed_dim:
+    def _check(self, name: str, x, dim: int) -> None:
+        if x.dim() not in (2, 3) or x.shape[-1] != dim:
             layout = "[N, L, {}]" if self.batch_first else "[L, N, {}]"
-            raise shape_error(f"expected input {name} {layout.format(self.embed_dim)} or "
-                              f"[L, {self.embed_dim}] unbatched, got {list(x.shape)}",
+            raise shape_error(f"expected input {name} {layout.format(dim)} or "
+                              f"[L, {dim}] unbatched, got {list(x.shape)}",
                               module=self)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
                 attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):
-        for name, x in (("query", query), ("key", key), ("value", value)):
-            self._check(name, x)
+        for name, x, dim in (("query", query, self.embed_dim), ("key", key, self.kdim),
+                             ("value", value, self.vdim)):
+            self._check(name, x, dim)
         batched = query.dim() == 3
         if self.batch_first and batched:
             query, key, value = _transpose_same(query, key, value)
+        proj = self.in_proj_weight if self._qkv_same_embed_dim else \
+            (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
         out, weights = _multi_head_attention(
-            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
-            self.in_proj_bias, self.out_proj, self.dropout, self.training, key_padding_mask,
-            need_weights, attn_mask, average_attn_weights, is_causal)
+            query, key, value, self.embed_dim, self.num_heads, proj, self.in_proj_bias,
+            self.out_proj, self.dropout if self.training else 0.0, key_padding_mask,
+            need_weights, attn_mask, average_attn_weights, is_causal, bias_k=self.bias_k,
+            bias_v=self.bias_v, add_zero_attn=self.add_zero_attn)
         if self.batch_first and batched:
             out = out.transpose(1, 0)
         return out, weights
@@ -163,62 +179,5 @@ def _transpose_same(query, key, value):
     return q, k, v
 
 
-def _activation_fn(activation: str | Callable) -> Callable:
-    if activation == "relu":
-        return F.relu
-    if activation == "gelu":
-        return F.gelu
-    if isinstance(activation, str):
-        raise RuntimeError(f"activation should be relu/gelu, not {activation}")
-    return activation
-
-
-class TransformerEncoderLayer(Module):
-    """Self-attention then a feed-forward block, each with a residual connection and LayerNorm
-    (after the residual, or before the block if norm_first). Submodule names follow PyTorch.
-
-    >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, batch_first=True)
-    >>> layer(graphnet.randn(2, 5, 16)).shape
-    graphnet.Size([2, 5, 16])
-    """
-
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable = F.relu,
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device=None, dtype=None):
-        super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation_fn(activation)
-        self.activation_relu_or_gelu = {F.relu: 1, F.gelu: 2}.get(self.activation, 0)
-
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
-        d_model = self.self_attn.embed_dim
-        if src.dim() not in (2, 3) or src.shape[-1] != d_model:
-            layout = "[N, L, {}]" if self.self_attn.batch_first else "[L, N, {}]"
-            raise shape_error(f"expected input {layout.format(d_model)} or [L, {d_model}] "
-                              f"unbatched (d_model={d_model}), got {list(src.shape)}",
-                              module=self)
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x))
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x))
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+# The Transformer layers build on MultiheadAttention; nn imports TransformerEncoderLayer here.
+from ._transformer import TransformerEncoderLayer  # noqa: E402,F401,I001
