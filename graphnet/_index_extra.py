@@ -47,7 +47,7 @@ def _put_args(input: Tensor, index: Tensor, source: Tensor):
         raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
                            f"{index.dtype.name.capitalize()}")
     if index.numel() != source.numel():
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source.numel() = {source.numel()}, "
                            f"index.numel() = {index.numel()}")
     if source.dtype != input.dtype:
@@ -77,7 +77,11 @@ def index_put(input: Tensor, indices: Sequence, values, accumulate: bool = False
     if len(indices) > input.dim():
         raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got "
                          f"{len(indices)})")
-    index = tuple(slice(None) if i is None else i for i in indices)
+    for i, index in enumerate(indices):
+        if not isinstance(index, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                            f"{type(index).__name__}")
+    index = tuple(indices)
     spec, tensors = _split_index(index, tuple(input.shape))
     values = values if isinstance(values, Tensor) else fac.tensor(values)
     if values.dtype != input.dtype:
@@ -110,7 +114,7 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     if input.dim() == 0:
         input = L.reshape(input, 1)
     if isinstance(repeats, Tensor) and repeats.numel() == 1 and _is_concrete(repeats):
-        repeats = int(repeats.reshape(()))
+        repeats = int(np.asarray(repeats._value).reshape(()))
     if not isinstance(repeats, Tensor):
         if int(repeats) < 0:
             raise RuntimeError("repeats can not be negative")

@@ -47,8 +47,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     ord = float(ord)
     dims = _dims(dim, x.dim())
     if ord < 0 and x.numel() == 0:
-        raise RuntimeError(f"linalg.vector_norm of negative order cannot be performed on an "
-                           f"empty tensor")
+        raise RuntimeError("linalg.vector_norm of negative order cannot be performed on an "
+                           "empty tensor")
     return dispatch("linalg_vector_norm", x, ord=ord, dim=dims, keepdim=bool(keepdim))
 
 

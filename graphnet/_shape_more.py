@@ -257,16 +257,17 @@ def broadcast_shapes(*shapes) -> Size:
     for s in shapes:
         rank = max(rank, len(s))
     out = [1] * rank
-    for s in shapes:
+    for k, s in enumerate(shapes):
         for i, d in enumerate(s, start=rank - len(s)):
             if d < 0:
                 raise RuntimeError(f"Trying to create tensor with negative dimension {d}: "
                                    f"{list(s)}")
-            if out[i] == 1 or out[i] == d:
-                out[i] = d if out[i] == 1 else out[i]
-            elif d != 1:
-                raise RuntimeError("Shape mismatch: objects cannot be broadcast to a single "
-                                   "shape")
+            if out[i] == 1:
+                out[i] = d
+            elif d not in (1, out[i]):
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {d} at "
+                                   f"{i - rank}! Mismatching argument at index {k} had {s}; "
+                                   f"but expected shape should be broadcastable to {out}")
     return Size(out)
 
 

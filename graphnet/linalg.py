@@ -159,15 +159,15 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     for full-rank tall A, the residuals; "gels" returns the residuals only."""
     matrices("linalg.lstsq", A, square=False)
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
-                           f"(gels, gelsy, gelsd, gelss)")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
     vector = B.dim() == A.dim() - 1
     if not (0 <= A.dim() - B.dim() <= 1):
         raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
                            "other.dim() and (input.dim() - other.dim()) <= 1")
     rhs = L.unsqueeze(B, -1) if vector else B
     if rhs.shape[-2] != A.shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-1)"
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-1)"
                            if vector else "torch.linalg.lstsq: input.size(-2) should match "
                            "other.size(-2)")
     solution = dispatch("linalg_lstsq", A, rhs)

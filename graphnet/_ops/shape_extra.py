@@ -59,7 +59,8 @@ def unfold(x, *, dimension, size, step):
 def _negative_repeats(x, repeats=None, **_):
     if repeats is None:   # an int repeat, checked by the function before dispatch
         return False, (0,)
-    return first_where(repeats < 0, repeats)
+    bad, value = first_where(repeats < 0, repeats)
+    return bad, (value,)
 
 
 REPEATS = ValueCheck(_negative_repeats,
