@@ -1,0 +1,82 @@
+"""`F.instance_norm` and `F.rms_norm`, written with existing ops: instance norm is batch norm
+over a [1, N*C, ...] view (as PyTorch computes it), RMS norm is three pointwise steps."""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+
+from .._autograd import no_grad
+from .._dispatch import dispatch
+from .._tensor import Tensor
+
+__all__ = ["instance_norm", "rms_norm"]
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) of [N, C, *] over its spatial positions. With
+    `use_input_stats=False` the running statistics normalise instead; when given and
+    use_input_stats, they are updated in place with the batch-averaged instance statistics.
+
+    >>> F.instance_norm(graphnet.randn(2, 3, 8)).shape
+    graphnet.Size([2, 3, 8])
+    """
+    shape = tuple(input.shape)
+    if len(shape) < 3:
+        raise ValueError(f"instance_norm: expected input [N, C, *] with at least one spatial "
+                         f"dim, got {list(shape)}")
+    n, c = shape[:2]
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        from .functional_norm import batch_norm
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if math.prod(shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{list(shape)}")
+    flat = input.reshape(1, n * c, *shape[2:])
+    y, mean, var = dispatch("batch_norm_train", flat, eps=float(eps))
+    y = y.reshape(*shape)
+    channel = (1, c) + (1,) * (len(shape) - 2)
+    if weight is not None:
+        y = y * weight.reshape(*channel)
+    if bias is not None:
+        y = y + bias.reshape(*channel)
+    with no_grad():
+        for buffer, batch in ((running_mean, mean), (running_var, var)):
+            if buffer is not None:   # PyTorch averages the per-instance updates over N
+                buffer._assign(momentum * batch.reshape(n, c).mean(0) + (1 - momentum) * buffer)
+    return y
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """input / sqrt(mean(input^2 over the trailing `normalized_shape` dims) + eps) * weight.
+    eps=None means the dtype's machine epsilon; half types compute in float32, like PyTorch.
+
+    >>> F.rms_norm(graphnet.randn(2, 5, 16), (16,)).shape
+    graphnet.Size([2, 5, 16])
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(int(s) for s in normalized_shape)
+    k = len(shape)
+    if input.dim() < k or tuple(input.shape[input.dim() - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {list(weight.shape)} and normalized_shape = "
+                           f"{list(shape)}")
+    eps = float(jnp.finfo(input.dtype.np).eps) if eps is None else float(eps)
+    x = input.float() if input.dtype.itemsize < 4 else input
+    dims = tuple(range(input.dim() - k, input.dim()))
+    y = x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt()
+    if weight is not None:
+        y = y * weight
+    return y.to(input.dtype)
