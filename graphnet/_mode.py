@@ -195,18 +195,6 @@ class push_mode:
         assert popped is self.mode, "dispatch modes must be popped in the order pushed"
 
 
-class no_mode:
-    """Run a block with no mode installed in this thread (eager), then restore the stack:
-    Python that a compiled program calls while JAX traces it (a custom Function's backward,
-    graphnet/autograd/function.py) runs eagerly on JAX's tracers, never into a recorder."""
-
-    def __enter__(self):
-        self.saved, _stack.modes = _stack.modes, []
-
-    def __exit__(self, *exc):
-        _stack.modes = self.saved
-
-
 def tracing() -> bool:
     """True while a mode that records a graph (the compiler's tracer) is installed in this
     thread."""

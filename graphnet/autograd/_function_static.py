@@ -3,7 +3,7 @@
 The node's inputs are the forward's outputs, then every tensor the backward may read (saved
 with `save_for_backward`, or kept as an attribute of `ctx`), then the forward's tensor
 arguments. Its kernel is the identity on the outputs under `jax.custom_vjp`; the VJP rebinds
-those tensors to JAX's arrays and calls the user's `backward` eagerly (`no_mode`). The
+those tensors to JAX's arrays and calls the user's `backward` on them (`_OnTracers`). The
 forward's own ops were traced under no_grad, so the gradient reaches the arguments only
 through this node, exactly as PyTorch's tape does."""
 
@@ -14,9 +14,22 @@ import copy
 import jax
 
 from .._dispatch import dispatch
-from .._mode import no_mode
+from .._mode import DispatchMode, push_mode
+from .._x64 import x64
 from .._tensor import Tensor
 from .function import _call_backward
+
+
+class _OnTracers(DispatchMode):
+    """Runs each op's kernel directly on JAX's tracers, as part of the program JAX is
+    differentiating. NOTE: index value checks cannot read traced values, so they are skipped
+    here: indices a backward uses come from its forward, which was checked."""
+
+    def run_op(self, opdef, args, attrs):
+        out = opdef.impl(*[a._value if isinstance(a, Tensor) else a for a in args], **attrs)
+        outs = out if opdef.n_outputs != 1 else (out,)
+        results = tuple(Tensor._wrap(o) for o in outs)
+        return results if opdef.n_outputs != 1 else results[0]
 
 
 class _Spec:
@@ -59,7 +72,7 @@ class _Spec:
             else:
                 setattr(ctx, key, Tensor._wrap(array))
         ctx.to_save = tuple(saved)
-        with no_mode():
+        with x64(), push_mode(_OnTracers()):
             grads = _call_backward(self.cls, ctx, [Tensor._wrap(c) for c in cts], self.n_args,
                                    False)
         args = res[n_out + n_saved:]

@@ -128,6 +128,12 @@ class Function:
 
     generate_vmap_rule = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # NOTE: PyTorch gives every Function its own node class, so `type(y.grad_fn).__name__`
+        # is `MyFnBackward`; code that dispatches on it keeps working.
+        cls._backward_cls = type(f"{cls.__name__}Backward", (FunctionNode,), {"__slots__": ()})
+
     def __init__(self, *args, **kwargs):
         import warnings
 
@@ -199,7 +205,7 @@ def _wrap_outputs(cls, ctx, args, output, record: bool):
              for a in (args[i] for i in positions)]
     avals = [(o._value.shape, o._value.dtype) if isinstance(o, Tensor) else (None, None)
              for o in outs]
-    node = FunctionNode(cls, ctx, edges, positions, len(args), avals)
+    node = cls._backward_cls(cls, ctx, edges, positions, len(args), avals)
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             results.append(o)
