@@ -1,0 +1,59 @@
+"""The norms weight_norm and spectral_norm are built from, written once for the
+parametrizations (parametrizations.py) and the older hook-based forms (weight_norm.py,
+spectral_norm.py)."""
+
+from __future__ import annotations
+
+from ..._autograd import no_grad
+from ..._tensor import Tensor
+from .. import functional as F
+
+
+def norm_except_dim(v: Tensor, dim: int) -> Tensor:
+    """torch.norm_except_dim(v, 2, dim): the 2-norm over every axis but `dim`, kept as size-1
+    axes ([out, 1, 1, 1] for dim=0). NOTE: dim=-1 means the norm of the whole tensor (a 0-d
+    result) in PyTorch, not the last axis."""
+    squares = v.square()
+    if dim == -1:
+        return squares.sum().sqrt()
+    axes = [d for d in range(v.dim()) if d != dim % v.dim()]
+    return squares.sum(dim=axes, keepdim=True).sqrt() if axes else squares.sqrt()
+
+
+def weight_norm(v: Tensor, g: Tensor, dim: int) -> Tensor:
+    """torch._weight_norm: v * (g / ||v||), the norm taken over every axis but `dim`."""
+    return v * (g / norm_except_dim(v, dim))
+
+
+def weight_to_matrix(weight: Tensor, dim: int) -> Tensor:
+    """Axis `dim` first, the others flattened: [weight.shape[dim], -1]."""
+    if dim != 0:
+        weight = weight.permute(dim, *[d for d in range(weight.dim()) if d != dim])
+    return weight.reshape(weight.shape[0], -1)
+
+
+def normalize(x: Tensor, eps: float) -> Tensor:
+    return F.normalize(x, dim=0, eps=eps)
+
+
+def power_iteration(weight_mat: Tensor, u: Tensor, v: Tensor, steps: int, eps: float,
+                    u_first: bool) -> None:
+    """`steps` rounds of the power method on the buffers u [h] and v [w], in place and
+    without gradients. `u_first`: the parametrization's order (u = W v, then v = W^T u);
+    otherwise the older spectral_norm's (v = W^T u, then u = W v)."""
+    # NOTE: written through `.data`, which tells a tracer about the write before it happens;
+    # a buffer written before any op read it would otherwise not be lifted into the graph.
+    with no_grad():
+        w = weight_mat.detach()
+        for _ in range(steps):
+            if u_first:
+                u.data = normalize(w.matmul(v), eps)
+                v.data = normalize(w.t().matmul(u), eps)
+            else:
+                v.data = normalize(w.t().matmul(u), eps)
+                u.data = normalize(w.matmul(v), eps)
+
+
+def sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
+    """u . (W v): the largest singular value's estimate; u and v carry no gradient."""
+    return (u.detach().clone() * weight_mat.matmul(v.detach().clone())).sum()
