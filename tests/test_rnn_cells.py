@@ -97,3 +97,10 @@ def test_unknown_nonlinearity_raises_on_call():
     assert repr(cell) == repr(torch.nn.RNNCell(I, H, nonlinearity="gelu"))
     with pytest.raises(RuntimeError, match="Unknown nonlinearity: gelu"):
         cell(graphnet.zeros(N, I))
+
+
+def test_rnn_cell_base_builds_chunked_parameters():
+    ours, theirs = nn.RNNCellBase(I, H, True, 2), torch.nn.RNNCellBase(I, H, True, 2)
+    assert repr(ours) == repr(theirs)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
