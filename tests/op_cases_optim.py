@@ -12,4 +12,5 @@ ELSEWHERE = {
     "adadelta_update": ("optim.Adadelta", "tests/test_optim_extra.py", _FIXED),
     "asgd_update": ("optim.ASGD", "tests/test_optim_extra.py", _FIXED),
     "rprop_update": ("optim.Rprop", "tests/test_optim_extra.py", _FIXED),
+    "adafactor_update": ("optim.Adafactor", "tests/test_optim_extra.py", _FIXED),
 }

@@ -1,4 +1,4 @@
-"""NAdam, RAdam, Adamax, Adadelta, ASGD and Rprop against torch 2.13: parameter trajectories
+"""NAdam, RAdam, Adamax, Adadelta, ASGD, Rprop and Adafactor against torch 2.13: parameter trajectories
 with fixed gradients (dynamic mode), a compiled train step (static mode), param groups,
 state_dict keys and round trip, defaults, repr and constructor errors."""
 
@@ -25,6 +25,8 @@ CONFIGS = {
     "ASGD": [dict(), dict(lr=0.05, lambd=0.01, alpha=0.5, t0=3, weight_decay=0.1),
              dict(lr=0.05, t0=0, maximize=True)],
     "Rprop": [dict(), dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(0.01, 0.2), maximize=True)],
+    "Adafactor": [dict(), dict(lr=0.05, weight_decay=0.1, eps=(1e-4, 1e-2), d=1.5,
+                               beta2_decay=-0.5, maximize=True)],
 }
 CASES = [(name, cfg) for name, cfgs in CONFIGS.items() for cfg in cfgs]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in cfg.items()) or 'default'}"
@@ -63,7 +65,8 @@ STATIC_CASES = [("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay
                 ("Adamax", dict(lr=0.05, weight_decay=0.1)),
                 ("Adadelta", dict(lr=1.0, weight_decay=0.1)),
                 ("ASGD", dict(lr=0.05, t0=2, lambd=0.01)),
-                ("Rprop", dict(lr=0.01))]
+                ("Rprop", dict(lr=0.01)),
+                ("Adafactor", dict(lr=0.05, weight_decay=0.1))]
 
 
 @pytest.mark.parametrize("name,cfg", STATIC_CASES, ids=[n for n, _ in STATIC_CASES])
@@ -105,6 +108,7 @@ def test_add_param_group_then_train(name):
 
 
 @pytest.mark.parametrize("name,cfg", [("NAdam", dict(lr=0.01)), ("ASGD", dict(t0=1)),
+                                      ("Adafactor", dict()),
                                       ("Rprop", dict()), ("Adamax", dict()),
                                       ("RAdam", dict()), ("Adadelta", dict())])
 def test_state_dict_round_trip_continues_the_same_trajectory(name, cfg):
@@ -127,7 +131,7 @@ def test_state_dict_round_trip_continues_the_same_trajectory(name, cfg):
     assert_state_dicts_equal(restored.state_dict(), t_opt.state_dict())
 
 
-NAMES = ["NAdam", "RAdam", "Adamax", "Adadelta", "ASGD", "Rprop"]
+NAMES = ["NAdam", "RAdam", "Adamax", "Adadelta", "ASGD", "Rprop", "Adafactor"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -148,6 +152,8 @@ def test_defaults_param_groups_and_repr_match_torch(name):
     (lambda m, p: m.Adadelta(p, rho=1.5), "Invalid rho value"),
     (lambda m, p: m.ASGD(p, lr=-0.1), "Invalid learning rate"),
     (lambda m, p: m.Rprop(p, etas=(1.2, 0.5)), "Invalid eta values"),
+    (lambda m, p: m.Adafactor(p, beta2_decay=0.5), "beta2_decay should be <= 0"),
+    (lambda m, p: m.Adafactor(p, d=0.5), "Clipping threshold d should be >= 1"),
 ])
 def test_invalid_hyper_parameters_raise_like_torch(make, message):
     with pytest.raises(ValueError, match=message):

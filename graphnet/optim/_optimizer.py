@@ -6,11 +6,21 @@ group, so a step is one fused kernel eagerly and one node in a traced graph."""
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import warnings
+from collections import OrderedDict, defaultdict
 
 from .. import _dispatch
 from .._autograd import no_grad
+from .._factories import zeros_like as _zeros_like
 from .._tensor import Tensor
+from ._hooks import StepHooks, with_step_hooks
+
+
+def _typename(value) -> str:
+    if isinstance(value, Tensor):
+        return "graphnet.Tensor"
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 class _Required:
@@ -21,9 +31,22 @@ class _Required:
 required = _Required()
 
 
-class Optimizer:
+class Optimizer(StepHooks):
+    """The base of graphnet's optimizers: parameter groups with per-group options, `state`,
+    `zero_grad`, `add_param_group`, `state_dict`/`load_state_dict` and step hooks, as in
+    torch 2.13. Parameters may be given as tensors, dicts (groups) or (name, tensor) pairs
+    (`model.named_parameters()`: the names are kept in each group's 'param_names').
+
+    >>> opt = graphnet.optim.SGD(model.parameters(), lr=0.1)
+    """
+
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got " + _typename(params))
         self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
         params = list(params)
@@ -35,13 +58,30 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group: dict) -> None:
-        group = dict(param_group)
+        """Add a group of parameters (with its own options; the rest from `defaults`)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        group = param_group   # NOTE: torch keeps (and fills in) the caller's dict
         params = group["params"]
-        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        if isinstance(params, Tensor):
+            group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            group["params"] = list(params)
+        names = [p[0] for p in group["params"] if isinstance(p, tuple)]
+        group["params"] = [p[1] if isinstance(p, tuple) else p for p in group["params"]]
+        if names:
+            if len(names) != len(group["params"]):
+                raise ValueError("all optimizer params should be with/without names. Some "
+                                 "param names are missing")
+            group["param_names"] = names
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__name__}")
+                                f"{_typename(p)}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
@@ -49,18 +89,30 @@ class Optimizer:
                 raise ValueError(f"parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             group.setdefault(name, default)
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error; see "
+                          "github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                kind = "with names" if "param_names" in group else "without names"
+                raise ValueError(f"all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {kind} to the optimizer")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients: to None (default) or to zeros (also where they were NaN)."""
         for group in self.param_groups:
             for p in group["params"]:
+                # NOTE: set_to_none never reads .grad: a traced step would guard on it
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad = p.grad.detach() * 0
+                    p.grad = _zeros_like(p.grad.detach())
 
     def _hyper(self, group_index: int, name: str):
         # Always a float: a graph input's dtype must not change when a user writes 0 and a
@@ -176,3 +228,6 @@ class Optimizer:
                     lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+Optimizer.step = with_step_hooks(Optimizer.step)   # subclasses' own steps: __init_subclass__
