@@ -155,7 +155,7 @@ class inference_mode(_GradModeContext):
     def _flags(self) -> dict:
         if self.mode:
             return {"enabled": False, "inference": True}
-        return {"inference": False}
+        return {"enabled": True, "inference": False}
 
     def clone(self):
         return inference_mode(self.mode)

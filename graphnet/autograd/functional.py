@@ -138,7 +138,7 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
         if len(outs) != 1 or outs[0].numel() != 1:
             raise RuntimeError("The function given to hessian should return a single Tensor "
                                "with a single element.")
-        return _grads(outs, xs, None, True)
+        return _pack(in_tuple, _grads(outs, xs, None, True))
 
     return jacobian(gradient, inputs_t if in_tuple else inputs_t[0], create_graph=create_graph)
 

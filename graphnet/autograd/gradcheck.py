@@ -33,7 +33,8 @@ def _numerical(func, inputs, k: int, eps: float) -> list:
             pert = base.copy().reshape(-1)
             pert[j] += sign * eps
             args = list(inputs)
-            args[k] = tensor(pert.reshape(base.shape), dtype=x.dtype)
+            args[k] = tensor(pert.reshape(base.shape), dtype=x.dtype,
+                             requires_grad=x.requires_grad)
             with no_grad():
                 outs.append([np.asarray(o.detach().numpy(), np.float64).reshape(-1)
                              for o in _as_tuple(func(*args)) if isinstance(o, Tensor)])
@@ -104,7 +105,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
                   masked: bool = False) -> bool:
     """gradcheck of the gradient itself: second derivatives against finite differences of
     `create_graph=True` gradients. `grad_outputs` default to fixed random float64 tensors."""
-    from .. import Generator, randn
+    from .. import Generator, enable_grad, randn
     from ._api import grad
 
     inputs = _as_tuple(inputs)
@@ -119,9 +120,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
 
     def first_grads(*args):
         ins, gos = args[:n], args[n:]
-        outputs = [o for o in _as_tuple(func(*ins)) if isinstance(o, Tensor)]
-        grads = grad(outputs, [ins[i] for i in diff], gos, create_graph=True,
-                      allow_unused=True)
+        with enable_grad():   # also while gradcheck evaluates it for finite differences
+            outputs = [o for o in _as_tuple(func(*ins)) if isinstance(o, Tensor)]
+            grads = grad(outputs, [ins[i] for i in diff], gos, create_graph=True,
+                         allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_grads, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
