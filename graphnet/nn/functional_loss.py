@@ -80,8 +80,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     tensor(1.3863)
     """
     reduction = _reduction(size_average, reduce, reduction)
-    if input.dim() == 1:  # unbatched: [C] with a scalar target
-        loss = cross_entropy(input.unsqueeze(0), target.reshape(1), weight,
+    if input.dim() == 1:  # unbatched: [C] with a scalar target (or [C] probabilities)
+        probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
+        loss = cross_entropy(input.unsqueeze(0), target.unsqueeze(0) if probs else
+                             target.reshape(1), weight,
                              ignore_index=ignore_index, reduction=reduction,
                              label_smoothing=label_smoothing)
         return loss[0] if reduction == "none" else loss.reshape(())
@@ -95,9 +97,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of class indices; `input` holds log-probabilities [N, C, ...]."""
-    _class_target("nll_loss", input, target)
+    """Negative log-likelihood of class indices; `input` holds log-probabilities [N, C, ...]
+    (or [C] with a scalar target)."""
     reduction = _reduction(size_average, reduce, reduction)
+    if input.dim() == 1:  # unbatched: [C] with a scalar target
+        loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight,
+                        ignore_index=ignore_index, reduction=reduction)
+        return loss[0] if reduction == "none" else loss
+    _class_target("nll_loss", input, target)
     return dispatch("nll_loss", *_with_weight(input, target, weight), ignore_index=ignore_index,
                     reduction=reduction)
 

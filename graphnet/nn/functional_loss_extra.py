@@ -18,6 +18,7 @@ from .functional_distance import (
     as_float, broadcast_shape, cosine_similarity, pairwise_distance, pdist,
 )
 from .functional_loss import _reduction
+from .functional_linear_ce import linear_cross_entropy
 from .functional_loss_ctc import ctc_loss
 from .functional_loss_margin import (
     multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
@@ -28,7 +29,7 @@ __all__ = [
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss", "poisson_nll_loss", "gaussian_nll_loss",
-    "multi_margin_loss", "multilabel_margin_loss", "ctc_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "ctc_loss", "linear_cross_entropy",
 ]
 
 
