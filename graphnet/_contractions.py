@@ -64,10 +64,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
 def _batches(name: str, b1: Tensor, b2: Tensor) -> None:
     _need(name, b1, 3, "batch1")
     _need(name, b2, 3, "batch2")
-    if b1.shape[0] != b2.shape[0]:
-        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
-                           f"{b1.shape[0]} and {b2.shape[0]}")
-    if b1.shape[2] != b2.shape[1]:
+    if (b1.shape[0], b1.shape[2]) != tuple(b2.shape[:2]):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, "
                            f"{b2.shape[1]}].")

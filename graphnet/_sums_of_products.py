@@ -104,7 +104,7 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
     n = x.shape[-1] if N is None else int(N)
     if n <= 1:
         raise RuntimeError("linalg.vander: N must be greater than 1.")
-    columns = [M.ones_like(x)]
+    columns = [fac.ones_like(x)]
     for _ in range(n - 1):
         columns.append(columns[-1] * x)
     return L.stack(columns, -1)
@@ -115,7 +115,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
     a 1-D tensor is one variable), with optional integer frequency and float observation
     weights. `correction=1` is the unbiased estimate."""
     if input.dim() > 2:
-        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an "
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                          f"input with {input.dim()} dimensions")
     x = L.reshape(input, 1, -1) if input.dim() < 2 else input
     if not x.dtype.is_floating_point:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+import jax
+
 from . import _factories as fac
 from . import _layout as L
 from . import _math as M
@@ -25,6 +27,7 @@ from ._contractions import linalg_cross as cross
 from ._contractions import matrix_power, multi_dot
 from ._diagonals import linalg_diagonal as diagonal
 from ._dispatch import dispatch
+from ._errors import TraceError
 from ._linalg_norms import matrix_norm, matrix_rank, norm, vecdot, vector_norm
 from ._ops.linalg import LinAlgError
 from ._sums_of_products import linalg_vander as vander
@@ -181,6 +184,11 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     if driver in ("gelsd", "gelss"):
         values = svdvals(A)
     residuals = empty
+    if m > n and driver in ("gelsd", "gelss") and not isinstance(rank._value, jax.Array):
+        raise TraceError(f"linalg.lstsq(driver={driver!r}) returns residuals only when every "
+                         f"matrix has full rank, a shape that depends on the values; inside "
+                         f"graphnet.compile use driver='gels' (residuals always) or the "
+                         f"default 'gelsy' and compute (A @ X - B).pow(2).sum(-2) yourself")
     full_rank = driver == "gels" or (driver in ("gelsd", "gelss") and
                                      bool(M.all(rank == min(m, n))))
     if m > n and driver not in (None, "gelsy") and full_rank:

@@ -168,7 +168,14 @@ def linalg_qr(a, *, mode="reduced"):
     if mode == "r":
         r = jnp.linalg.qr(a, mode="r")
         return jnp.zeros((0,), a.dtype), r
-    q, r = jnp.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+    q, r = jnp.linalg.qr(a, mode="reduced")
+    m, n = a.shape[-2:]
+    if mode == "complete" and m > n:
+        # NOTE: Q's extra columns are any orthonormal completion (PyTorch refuses to
+        # differentiate them); here they get no gradient, as linalg_svd's do.
+        extra = jnp.linalg.qr(jax.lax.stop_gradient(a), mode="complete")[0][..., n:]
+        q = jnp.concatenate([q, extra], axis=-1)
+        r = jnp.concatenate([r, jnp.zeros(r.shape[:-2] + (m - n, n), r.dtype)], axis=-2)
     return q, r
 
 
@@ -183,7 +190,7 @@ def linalg_svd(a, *, full_matrices=True):
     if full_matrices and m != n:
         # JAX differentiates the reduced SVD only; the extra columns (any orthonormal
         # completion, as in PyTorch) get no gradient, which PyTorch documents too.
-        uf, _, vhf = jax.lax.stop_gradient(jnp.linalg.svd(a, full_matrices=True))
+        uf, _, vhf = jnp.linalg.svd(jax.lax.stop_gradient(a), full_matrices=True)
         k = min(m, n)
         u = jnp.concatenate([u, uf[..., :, k:]], axis=-1)
         vh = jnp.concatenate([vh, vhf[..., k:, :]], axis=-2)
