@@ -1,7 +1,7 @@
 """`graphnet.optim`: optimizers with PyTorch's parameter groups and state_dict, and
 `graphnet.optim.lr_scheduler`."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from ._optimizer import Optimizer
 from .adafactor import Adafactor
 from .adagrad import Adagrad
@@ -15,4 +15,4 @@ from .sparse_adam import SparseAdam
 
 __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
            "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]
