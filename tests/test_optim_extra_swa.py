@@ -90,6 +90,11 @@ def test_swa_multi_avg_fn_on_integer_buffers_raises_like_torch():
 
 def test_update_bn_recomputes_running_statistics_like_torch():
     t_net, g_net = nets()
+    for x, _ in batches(3, seed=5):   # statistics update_bn must throw away
+        t_net(torch.from_numpy(x * 3 + 1))
+        g_net(graphnet.from_numpy(x * 3 + 1))
+    t_net.eval()
+    g_net.eval()
     data = batches(5, seed=3)
     # a loader yielding (input, target) pairs: update_bn uses the first element
     torch.optim.swa_utils.update_bn([(torch.from_numpy(x), y) for x, y in data], t_net)
