@@ -62,8 +62,8 @@ def multilabel_soft_margin_loss(x, y, *weight, reduction="mean"):
     return _reduce(loss, reduction)
 
 
-@defop("cosine_embedding_loss", "reduction", function=("cosine_embedding_loss",
-       FN + "cosine_embedding_loss"), method=None)
+@defop("cosine_embedding_loss", "reduction", nondiff_inputs=(2,),
+       function=("cosine_embedding_loss", FN + "cosine_embedding_loss"), method=None)
 def cosine_embedding_loss(x1, x2, y, *, margin=0.0, reduction="mean"):
     """1 - cos(x1, x2) where y = 1, max(0, cos - margin) where y = -1 (0 elsewhere)."""
     dim = y.ndim   # 1-D target: rows of 2-D inputs; 0-d target: 1-D inputs
