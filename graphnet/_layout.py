@@ -98,8 +98,27 @@ def chunk(input, chunks, dim=0):
 
 
 def narrow(input, dim, start, length):
-    index = (slice(None),) * (dim % input.dim()) + (slice(start, start + length),)
-    return input[index]
+    """`length` elements of dim `dim` from `start` (negative counts from the end; a 0-d
+    integer tensor is read), with PyTorch's range checks."""
+    if input.dim() == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    rank = input.dim()
+    if not -rank <= dim < rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, "
+                         f"{rank - 1}], but got {dim})")
+    dim %= rank
+    size, start, length = input.shape[dim], int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start < 0:
+        start += size
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
+    return input[(slice(None),) * dim + (slice(start, start + length),)]
 
 
 def unbind(input, dim=0):

@@ -90,6 +90,21 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
     return _TriangularSolve(solution, A.clone())
 
 
+def frobenius_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """sqrt of the sum of squares over `dim` (`linalg.vector_norm(input, 2, dim)`)."""
+    return linalg.vector_norm(input, 2, dim, keepdim)
+
+
+def nuclear_norm(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The sum of singular values of the matrices in `dim` (the last two by default)."""
+    if isinstance(dim, bool):
+        dim, keepdim = None, dim
+    if dim is None and input.dim() != 2:
+        raise RuntimeError(f"Expected a tensor with 2 dimensions, but got a tensor with "
+                           f"{input.dim()} dimension{'s' if input.dim() != 1 else ''} instead.")
+    return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
 def _removed(name: str, instead: str):
     def fn(*args, **kwargs):
         raise RuntimeError(f"This function was deprecated since version 1.9 and is now "
@@ -114,4 +129,4 @@ METHODS = {"det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse,
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve",
            "cholesky_inverse", "qr", "svd", "matrix_exp", "triangular_solve", "solve",
-           "lstsq", "symeig", "eig", "matrix_rank"]
+           "lstsq", "symeig", "eig", "matrix_rank", "frobenius_norm", "nuclear_norm"]

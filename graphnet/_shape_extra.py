@@ -29,6 +29,7 @@ from . import _index_extra as X
 from . import _layout as L
 from . import _linalg_torch as T
 from . import _shape_more as S
+from . import _strided as ST
 from . import _sums_of_products as P
 from . import _tensor_layout as TL
 from ._contractions import *  # noqa: F401,F403
@@ -36,7 +37,9 @@ from ._diagonals import *  # noqa: F401,F403
 from ._index_extra import *  # noqa: F401,F403
 from ._linalg_torch import *  # noqa: F401,F403
 from ._shape_more import *  # noqa: F401,F403
+from ._strided import *  # noqa: F401,F403
 from ._sums_of_products import *  # noqa: F401,F403
+from ._tensor_layout import adjoint, resize_as_  # noqa: F401
 from ._tensor import Tensor
 
 
@@ -66,6 +69,15 @@ _COPIES = {
     "view_copy": _view_copy,
 }
 globals().update(_COPIES)
+
+
+def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """`addmv` written into `input`."""
+    return input._assign(C.addmv(input, mat, vec, beta=beta, alpha=alpha))
+
+
+# PyTorch's unsafe_* skip its view-aliasing bookkeeping; graphnet has none to skip.
+unsafe_chunk, unsafe_split, unsafe_split_with_sizes = L.chunk, L.split, S.split_with_sizes
 
 
 def _inplace(fn):
@@ -103,7 +115,9 @@ _METHODS = {
     "addr": C.addr, "outer": C.outer, "ger": C.ger, "dot": C.dot, "vdot": C.vdot,
     "inner": C.inner, "kron": C.kron, "cross": C.cross, "matrix_power": C.matrix_power,
     "cov": P.cov, "corrcoef": P.corrcoef,
-    **T.METHODS, **TL.METHODS,
+    "tril_": _inplace(L.tril), "triu_": _inplace(L.triu), "unsafe_chunk": L.chunk,
+    "unsafe_split": L.split, "unsafe_split_with_sizes": S.split_with_sizes,
+    **T.METHODS, **TL.METHODS, **ST.METHODS,
 }
 for _name in ("addmm", "addbmm", "baddbmm", "addmv", "addr"):
     _METHODS[_name + "_"] = _inplace(_METHODS[_name])
@@ -112,4 +126,5 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
 __all__ = (C.__all__ + D.__all__ + X.__all__ + T.__all__ + S.__all__ + P.__all__ +
-           ["narrow_copy"] + list(_COPIES))
+           ST.__all__ + ["narrow_copy", "addmv_", "adjoint", "resize_as_", "unsafe_chunk",
+                         "unsafe_split", "unsafe_split_with_sizes"] + list(_COPIES))

@@ -80,6 +80,32 @@ def resize_as_(self: Tensor, the_template: Tensor, memory_format=None) -> Tensor
     return resize_(self, tuple(the_template.shape))
 
 
+def resize(self: Tensor, *sizes) -> Tensor:
+    """The deprecated out-of-place `resize`: a reshape that keeps the number of elements."""
+    sizes = L._shape_args(sizes)
+    total = Size(sizes).numel()
+    if total != self.numel():
+        raise RuntimeError(f"requested resize to {'x'.join(map(str, sizes))} ({total} elements "
+                           f"in total), but the given tensor has a size of "
+                           f"{'x'.join(map(str, self.shape))} ({self.numel()} elements). "
+                           f"autograd's resize can only change the shape of a given tensor, "
+                           f"while preserving the number of elements. ")
+    return L.reshape(self, sizes)
+
+
+def resize_as(self: Tensor, tensor: Tensor) -> Tensor:
+    """`resize` to `tensor`'s shape."""
+    return resize(self, tuple(tensor.shape))
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dims (the transpose, for real tensors)."""
+    if input.dim() < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {input.dim()}-D tensor.")
+    return L.transpose(input, -2, -1)
+
+
 def _new(factory):
     def method(self: Tensor, *size, dtype=None, device=None, requires_grad=False,
                layout=None, pin_memory=False):
@@ -91,6 +117,12 @@ def _new(factory):
 new_empty = _new(lambda s, d: fac.zeros(s, dtype=d))
 new_zeros = _new(lambda s, d: fac.zeros(s, dtype=d))
 new_ones = _new(lambda s, d: fac.ones(s, dtype=d))
+
+
+def new_empty_strided(self: Tensor, size, stride, *, dtype=None, device=None,
+                      requires_grad=False, layout=None, pin_memory=False) -> Tensor:
+    """`new_empty(size)`: graphnet tensors are always contiguous, so `stride` is not kept."""
+    return new_empty(self, tuple(size), dtype=dtype, requires_grad=requires_grad)
 
 
 def new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad=False,
@@ -112,4 +144,6 @@ def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad=Fal
 METHODS = {"stride": stride, "is_contiguous": is_contiguous, "ndimension": ndimension,
            "nelement": nelement, "sum_to_size": sum_to_size, "resize_": resize_,
            "resize_as_": resize_as_, "new_empty": new_empty, "new_zeros": new_zeros,
-           "new_ones": new_ones, "new_full": new_full, "new_tensor": new_tensor}
+           "new_ones": new_ones, "new_full": new_full, "new_tensor": new_tensor,
+           "new_empty_strided": new_empty_strided, "resize": resize, "resize_as": resize_as,
+           "adjoint": adjoint}

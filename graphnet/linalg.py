@@ -206,12 +206,26 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
                     rtol=None if rtol is None else float(rtol), hermitian=bool(hermitian))
 
 
+def cond(A: Tensor, p=None) -> Tensor:
+    """The condition number of each matrix in the `p` norm: largest / smallest singular
+    value for p None or 2 (smallest / largest for -2), else norm(A) * norm(inv(A)).
+
+    NOTE: for the norm-based `p`, a singular matrix raises LinAlgError (from `inv`) where
+    PyTorch returns inf."""
+    if p is None or p in (2, -2):
+        values = svdvals(matrices("linalg.cond", A, square=False))
+        big, small = values[..., 0], values[..., -1]
+        return big / small if p != -2 else small / big
+    matrices("linalg.cond", A)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential e^A of each square matrix."""
     return dispatch("linalg_matrix_exp", matrices("linalg.matrix_exp", A))
 
 
-__all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+__all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
            "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
            "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
            "svdvals", "vander", "vecdot", "vector_norm"]

@@ -219,3 +219,13 @@ def test_singular_or_indefinite_matrices_raise_linalg_error(name, mode):
     assert text.split(",")[0] in str(got.value)
     if mode == "eager" and "Batch" not in str(expected.value):
         assert str(got.value).split(": ", 1)[1] == str(expected.value).split(": ", 1)[1]
+
+
+def test_cond_and_torch_level_norms_match_torch():
+    check(lambda T, a: [T.linalg.cond(a), T.linalg.cond(a, -2), T.frobenius_norm(a, (1, 2)),
+                        T.nuclear_norm(a[0]), T.nuclear_norm(a, (0, 2), True)],
+          r(2, 3, 3), atol=1e-4, rtol=1e-4)
+    # torch cannot differentiate the norm-based ones (its inverse is modified in place)
+    check(lambda T, a: [T.linalg.cond(well(T, a), 1), T.linalg.cond(well(T, a), "fro"),
+                        T.linalg.cond(well(T, a), float("inf"))], r(2, 3, 3), atol=1e-4,
+          rtol=1e-4, grads=False)

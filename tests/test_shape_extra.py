@@ -194,3 +194,58 @@ def test_resize_keeps_leading_elements_and_refuses_grad_tensors():
     assert x.resize_as_(graphnet.zeros(4)).shape == (4,)
     with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
         graphnet.zeros(2, requires_grad=True).resize_(4)
+
+
+MORE = {
+    "as_strided": (lambda T, x: [T.as_strided(x, (3, 3), (2, 1)), x.as_strided((2, 2), (1, 3), 1),
+                                 T.as_strided_copy(x, (4,), (2,))], r(3, 4)),
+    "as_strided_scatter": (lambda T, x: [T.as_strided_scatter(x, x[:2, :2] * 2, (2, 2), (3, 1), 2),
+                                         x.as_strided_scatter(x[0, :3], (3,), (4,))], r(3, 4)),
+    "as_strided_": (lambda T, x: (x * 1).as_strided_((2, 2), (4, 1), 1), r(3, 4)),
+    "adjoint": (lambda T, x: [T.adjoint(x), x.adjoint()], r(2, 3, 4)),
+    "tril_triu_": (lambda T, x: [(x * 1).tril_(-1), (x * 1).triu_(1)], r(3, 4)),
+    "unsafe": (lambda T, x: [*T.unsafe_chunk(x, 2, 1), *x.unsafe_split(1),
+                             *T.unsafe_split_with_sizes(x, [1, 3], 1)], r(3, 4)),
+    "resize": (lambda T, x: [x.resize(4, 3), x.resize_as(x.t())], r(3, 4)),
+    "addmv_": (lambda T, c, m, v: T.addmv_(c * 1, m, v, alpha=2), r(3), r(3, 2), r(2)),
+    "narrow_negative": (lambda T, x: [x.narrow(1, -2, 2), T.narrow(x, -1, 0, 0),
+                                      x.narrow(0, T.tensor(1), 2)], r(3, 4)),
+    "new_empty_strided": (lambda T, x: x.new_empty_strided((2, 3), (3, 1)).shape == (2, 3),
+                          r(1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_more_layout_names_match_torch(name):
+    call, *arrays = MORE[name]
+    # NOTE: torch 2.13's as_strided_scatter gradient is wrong (it zeroes the gradient of
+    # untouched elements and doubles others); graphnet's (put's) is checked in
+    # test_as_strided_scatter_gradient_is_puts
+    check(call, *arrays, grads=name != "as_strided_scatter")
+
+
+def test_as_strided_scatter_gradient_is_puts():
+    x = graphnet.arange(6.0, requires_grad=True)
+    src = graphnet.ones(2, requires_grad=True)
+    (x.as_strided_scatter(src, (2,), (3,), 1) * graphnet.arange(6.0)).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 2.0, 3.0, 0.0, 5.0]
+    assert src.grad.tolist() == [1.0, 4.0]
+
+
+MORE_ERRORS = {
+    "narrow_start": (lambda T, x: x.narrow(0, 4, 0), r(3)),
+    "narrow_length": (lambda T, x: x.narrow(0, 2, 2), r(3)),
+    "narrow_negative_length": (lambda T, x: x.narrow(0, 0, -1), r(3)),
+    "narrow_0d": (lambda T, x: T.narrow(x[0], 0, 0, 1), r(3)),
+    "as_strided_bounds": (lambda T, x: x.as_strided((3, 3), (3, 1)), r(2, 3)),
+    "resize_numel": (lambda T, x: x.resize(2, 2), r(5)),
+    "adjoint_1d": (lambda T, x: x.adjoint(), r(3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_ERRORS))
+def test_more_bad_arguments_raise_pytorchs_error(name):
+    call, *arrays = MORE_ERRORS[name]
+    expected, got = raises_like(call, *arrays)
+    assert got.split(":")[0].split(" ")[0] == expected.split(":")[0].split(" ")[0], (got,
+                                                                                       expected)
