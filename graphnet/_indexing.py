@@ -80,7 +80,52 @@ def getitem(self: Tensor, index):
     return dispatch("getitem", self, *tensors, spec=spec)
 
 
+def _mask_of(self: Tensor, index):
+    """The bool mask of `x[mask] = value` (a mask over x's leading dims), else None."""
+    mask = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+    if not isinstance(mask, Tensor) or mask.dtype.name != "bool" or mask.dim() == 0:
+        return None
+    shape, lead = tuple(self.shape), tuple(mask.shape)
+    if lead != shape[:len(lead)]:
+        bad = next(d for d, (m, s) in enumerate(zip(lead, shape)) if m != s) \
+            if len(lead) <= len(shape) else len(shape)
+        raise IndexError(f"The shape of the mask {list(lead)} at index {bad} does not match the "
+                         f"shape of the indexed tensor {list(shape)} at index {bad}")
+    return mask
+
+
+def _masked_assign(self: Tensor, mask: Tensor, value):
+    """`x[mask] = value` as `where(mask, value, x)` when `value` broadcasts over the selected
+    rows (a number, or a tensor shaped like one row): no value-dependent shape, so it compiles.
+    Returns None when `value` has one entry per selected row (its size depends on the mask)."""
+    rest = tuple(self.shape)[mask.dim():]
+    if isinstance(value, Tensor):
+        try:
+            fits = np.broadcast_shapes(tuple(value.shape), rest) == rest
+        except ValueError:
+            fits = False
+        if not fits:
+            return None
+        value = value.to(self.dtype)
+    from ._math import where
+
+    mask = mask.reshape(tuple(mask.shape) + (1,) * len(rest))
+    return where(mask, value, self)
+
+
 def setitem(self: Tensor, index, value) -> None:
+    mask = _mask_of(self, index)
+    if mask is not None:
+        result = _masked_assign(self, mask, value)
+        if result is not None:
+            self._assign(result)
+            return
+        if not isinstance(mask._value, jax.Array):
+            raise TraceError(
+                f"x[mask] = value with a value of shape {list(value.shape)} (one entry per "
+                f"selected row) has a data-dependent shape and cannot be traced; assign a "
+                f"number or a tensor of shape {list(self.shape[mask.dim():])}, or use "
+                f"graphnet.where(mask, new_values, x)")
     spec, tensors = _split_index(index, tuple(self.shape))
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.to(self.dtype)

@@ -1,5 +1,208 @@
-"""Value-dependent selection: nonzero, unique, bincount, masked_select ..."""
+"""Selection whose result size depends on the values: `nonzero`, `argwhere`, `unique`,
+`unique_consecutive`, `bincount`, `masked_select`; and `nonzero_static`, `masked_scatter`,
+`histc`, `histogram`, `isin`, whose shapes do not.
+
+Eagerly the values are at hand, so each value-dependent function counts its result size on
+the host and runs the op (graphnet/_ops/select.py) with that size: PyTorch's exact shapes.
+Inside `graphnet.compile` the values do not exist yet; those functions raise a TraceError
+naming the way out (`nonzero_static(size=)`, `torch.where`, or running that part outside the
+compiled function) instead of guessing a size.
+
+>>> import graphnet as torch
+>>> torch.tensor([0, 3, 0, 5]).nonzero()
+tensor([[1],
+        [3]])
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections import namedtuple
+
+import jax
+import numpy as np
+
+from ._dispatch import dispatch
+from ._errors import TraceError
+from ._tensor import Tensor
+
+__all__ = ["nonzero", "nonzero_static", "argwhere", "unique", "unique_consecutive", "bincount",
+           "masked_select", "masked_scatter", "histc", "histogram", "isin"]
+
+_Histogram = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def _host(tensor: Tensor, op: str, way_out: str) -> np.ndarray:
+    """`tensor`'s values on the host; inside a trace, the TraceError that says why not."""
+    value = tensor._value
+    if not isinstance(value, jax.Array):
+        raise TraceError(f"{op}() has an output shape that depends on the input's values, so it "
+                         f"cannot be part of a compiled (static) graph; {way_out}")
+    return np.asarray(value)
+
+
+def _tensor(x, like: Tensor | None = None) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    from ._factories import tensor
+
+    return tensor(x)
+
+
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """The first `size` rows of `nonzero(input)`, padded with `fill_value`: a static shape,
+    so it compiles."""
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    return dispatch("nonzero", input, size=int(size), fill_value=int(fill_value))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    """Coordinates of the non-zero entries, (n, ndim) int64 (or a tuple of ndim 1-D tensors
+    with `as_tuple=True`)."""
+    count = int(np.count_nonzero(_host(
+        input, "nonzero", "use nonzero_static(input, size=bound) or torch.where(mask, x, y), "
+        "or call nonzero() outside the compiled function")))
+    coords = nonzero_static(input, size=count)
+    if not as_tuple:
+        return coords
+    if input.dim() == 0:
+        return (coords.reshape(-1),)
+    return tuple(coords[:, d] for d in range(input.dim()))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """`nonzero(input)`: the (n, ndim) coordinates of the non-zero entries."""
+    return nonzero(input)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The entries of `input` (broadcast with `mask`) where `mask` is True, as a 1-D tensor."""
+    mask = _tensor(mask)
+    if mask.dtype.name != "bool":
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
+    host = _host(mask, "masked_select", "use torch.where(mask, input, 0) to keep the shape, "
+                 "or call masked_select() outside the compiled function")
+    shape = np.broadcast_shapes(tuple(input.shape), host.shape)
+    return dispatch("masked_select", input, mask, size=int(np.broadcast_to(host, shape).sum()))
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """`input` with the positions where `mask` is True filled, in row-major order, by
+    consecutive elements of `source` (a static shape: compiles)."""
+    mask = _tensor(mask)
+    if mask.dtype.name != "bool":
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {mask.dtype}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
+                           f"got {input.dtype} and {source.dtype}")
+    return dispatch("masked_scatter", input, mask, source)
+
+
+_Unique = "unique", "use torch.sort or a fixed-size one_hot instead, or call it outside the " \
+                    "compiled function"
+
+
+def _dim_or_none(input: Tensor, dim):
+    if dim is None:
+        return None
+    rank = input.dim()
+    if not -rank <= dim < rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, "
+                         f"{rank - 1}], but got {dim})")
+    return dim % rank
+
+
+def _unique_result(outputs, return_inverse: bool, return_counts: bool):
+    values, inverse, counts = outputs
+    if not return_inverse and not return_counts:
+        return values
+    return (values,) + ((inverse,) if return_inverse else ()) + \
+        ((counts,) if return_counts else ())
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None):
+    """The distinct values (or slices along `dim`), sorted, with the inverse indices and the
+    counts on request. NOTE: graphnet always sorts (PyTorch's CPU result with sorted=False
+    is also sorted for the ordinary dtypes)."""
+    host = _host(input, *_Unique)
+    dim = _dim_or_none(input, dim)
+    if dim is None:
+        size = len(np.unique(host))
+    else:
+        size = len(np.unique(np.moveaxis(host, dim, 0).reshape(host.shape[dim], -1), axis=0))
+    outputs = dispatch("unique", input, size=size, dim=dim)
+    return _unique_result(outputs, return_inverse, return_counts)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False,
+                       return_counts: bool = False, dim: int | None = None):
+    """Collapse each run of equal consecutive values (or slices along `dim`) into one."""
+    host = _host(input, "unique_consecutive", _Unique[1])
+    dim = _dim_or_none(input, dim)
+    rows = host.reshape(-1, 1) if dim is None else \
+        np.moveaxis(host, dim, 0).reshape(host.shape[dim], -1)
+    size = int(rows.shape[0] > 0) + int(np.any(rows[1:] != rows[:-1], axis=1).sum())
+    outputs = dispatch("unique_consecutive", input, size=size, dim=dim)
+    return _unique_result(outputs, return_inverse, return_counts)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ... occurs in a 1-D non-negative integer tensor (the sum
+    of `weights` at its positions instead, when given)."""
+    if input.dim() != 1 or input.dtype.is_floating_point or input.dtype.name == "bool":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is not None and tuple(weights.shape) != tuple(input.shape):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    host = _host(input, "bincount", "use one_hot(input, n).sum(0) or scatter_add with a "
+                 "known length n, or call it outside the compiled function")
+    length = max(int(minlength), int(host.max()) + 1 if host.size else 0)
+    inputs = (input,) if weights is None else (input, weights)
+    return dispatch("bincount", *inputs, length=length)
+
+
+def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
+    """Counts in `bins` equal-width bins over [min, max] (the data's range when both are 0)."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'"histogram_cpu" not implemented for '
+                           f"'{input.dtype.name.capitalize()}'")
+    if bins <= 0:
+        raise RuntimeError("torch.histc: bins must be > 0, but got " + str(bins))
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    return dispatch("histc", input, bins=int(bins), min=float(min), max=float(max))
+
+
+def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
+              density: bool = False):
+    """(hist, bin_edges): `bins` equal bins over `range` (default: the data's), or the given
+    1-D tensor of bin edges."""
+    inputs = [input, bins if isinstance(bins, Tensor) else None, weight]
+    attrs = dict(range=None if range is None else (float(range[0]), float(range[1])),
+                 density=bool(density))
+    if not isinstance(bins, Tensor):
+        attrs["bins"] = int(bins)
+    hist, edges = dispatch("histogram", *inputs, **attrs)
+    return _Histogram(hist, edges)
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
+    """Whether each element of `elements` is in `test_elements` (a bool tensor)."""
+    return dispatch("isin", _tensor(elements), _tensor(test_elements),
+                    assume_unique=bool(assume_unique), invert=bool(invert))
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        return self._assign(fn(self, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+for _fn in (nonzero, nonzero_static, argwhere, unique, unique_consecutive, bincount,
+            masked_select, masked_scatter, histc, histogram):
+    setattr(Tensor, _fn.__name__, _fn)
+Tensor.masked_scatter_ = _inplace(masked_scatter)

@@ -46,6 +46,8 @@ class Case:
     atol: float = 1e-5
     rtol: float = 1e-5
     names: bool = False                  # also check the table's method and in-place names
+    static: bool = True                  # False: the output shape depends on the values, so a
+                                         # compiled call must raise a TraceError naming the op
 
 
 def _f(T, name):

@@ -1,3 +1,164 @@
-"""Ops whose output shape depends on values (nonzero, unique, masked_select ...)."""
+"""Selection ops whose natural output size depends on the input's values: nonzero, unique,
+unique_consecutive, bincount, masked_select; and their static-shape neighbours masked_scatter,
+histc, histogram and isin.
+
+Every kernel here has a static output shape: the value-dependent ones take the size as an
+attribute (`size`, `length`), exactly like `torch.nonzero_static` and `jnp.unique(size=)`.
+The user-facing functions (graphnet/_select.py) read that size from the values on the host
+in eager mode, where the values are at hand; inside a trace they are not, and those
+functions raise a TraceError that names the way out. So a compiled program never guesses a
+size, and an eager call returns exactly PyTorch's shape."""
 
 from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ._checks import _xp, first_where
+from ._table import ValueCheck, defop
+
+
+def _flat_nonzero(mask, size: int):
+    """The first `size` positions of True in a flat mask, padded with the mask's length."""
+    return jnp.nonzero(mask.reshape(-1), size=size, fill_value=mask.size)[0]
+
+
+_NAMES = dict(function=None, method=None)   # graphnet/_select.py binds the functions
+
+
+@defop("nonzero", "opaque", differentiable=False, **_NAMES)
+def nonzero(x, *, size, fill_value=-1):
+    """(size, ndim) int64 coordinates of the non-zero entries in row-major order; rows past
+    the last one are `fill_value`, as torch.nonzero_static."""
+    if x.ndim == 0:   # a 0-d tensor has no coordinates: (size, 0), as in PyTorch
+        return jnp.zeros((size, 0), jnp.int64)
+    out = jnp.stack(jnp.nonzero(x, size=size, fill_value=-1), axis=1)
+    found = jnp.arange(size) < jnp.count_nonzero(x)
+    return jnp.where(found[:, None], out, fill_value).astype(jnp.int64)
+
+
+@defop("masked_select", "opaque", nondiff_inputs=(1,), **_NAMES)
+def masked_select(x, mask, *, size):
+    """The `size` entries of x (broadcast with mask) where mask is True, row-major."""
+    shape = jnp.broadcast_shapes(x.shape, mask.shape)
+    flat = jnp.broadcast_to(x, shape).reshape(-1)
+    return flat[_flat_nonzero(jnp.broadcast_to(mask, shape), size)]
+
+
+def _too_few(x, mask, source):
+    xp = _xp(mask)
+    count = xp.broadcast_to(mask, xp.broadcast_shapes(x.shape, mask.shape)).sum()
+    return count > source.size, ()
+
+
+def _too_few_error(facts):
+    return RuntimeError("Number of elements of source < number of ones in mask")
+
+
+@defop("masked_scatter", "opaque", nondiff_inputs=(1,), **_NAMES,
+       check=ValueCheck(_too_few, _too_few_error, values_from=1))
+def masked_scatter(x, mask, source):
+    """x with the positions where mask is True filled, in row-major order, by consecutive
+    elements of `source`: a gather by the running count of the mask, so it has a static
+    shape and `source` gets its gradient at the positions it was read from."""
+    mask = jnp.broadcast_to(mask, x.shape)
+    taken = jnp.cumsum(mask.reshape(-1)) - 1
+    picked = source.reshape(-1)[jnp.clip(taken, 0, max(source.size - 1, 0))]
+    return jnp.where(mask, picked.reshape(x.shape).astype(x.dtype), x)
+
+
+@defop("unique", "opaque", n_outputs=3, differentiable=False, **_NAMES)
+def unique(x, *, size, dim=None):
+    """(values, inverse, counts) with `size` distinct values (or slices along `dim`), sorted."""
+    if dim is None:
+        values, inverse, counts = jnp.unique(x.reshape(-1), return_inverse=True,
+                                             return_counts=True, size=size)
+        return values, inverse.reshape(x.shape).astype(jnp.int64), counts.astype(jnp.int64)
+    moved = jnp.moveaxis(x, dim, 0)
+    rows = moved.reshape(moved.shape[0], -1)
+    values, inverse, counts = jnp.unique(rows, axis=0, return_inverse=True, return_counts=True,
+                                         size=size)
+    values = jnp.moveaxis(values.reshape((size,) + moved.shape[1:]), 0, dim)
+    return values, inverse.reshape(-1).astype(jnp.int64), counts.astype(jnp.int64)
+
+
+@defop("unique_consecutive", "opaque", n_outputs=3, differentiable=False, **_NAMES)
+def unique_consecutive(x, *, size, dim=None):
+    """(values, inverse, counts) of runs of equal values (slices along `dim`)."""
+    moved = x.reshape(-1, 1) if dim is None else jnp.moveaxis(x, dim, 0)
+    rows = moved.reshape(moved.shape[0], -1)
+    n = rows.shape[0]
+    starts = jnp.concatenate([jnp.ones((1,), bool), jnp.any(rows[1:] != rows[:-1], axis=1)])
+    first = jnp.nonzero(starts, size=size, fill_value=n)[0]
+    inverse = (jnp.cumsum(starts) - 1).astype(jnp.int64)
+    counts = (jnp.append(first[1:], n) - first).astype(jnp.int64)
+    picked = jnp.take(moved, jnp.clip(first, 0, n - 1), axis=0)
+    if dim is None:
+        return picked.reshape(-1), inverse.reshape(x.shape), counts
+    return jnp.moveaxis(picked, 0, dim), inverse, counts
+
+
+def _negative(x, *rest, length):
+    bad, value = first_where(x < 0, x)
+    return bad, (value,)
+
+
+def _negative_error(facts, **attrs):  # noqa: ARG001
+    return RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+
+
+@defop("bincount", "opaque", differentiable=False, **_NAMES,
+       check=ValueCheck(_negative, _negative_error, values_from=0))
+def bincount(x, weights=None, *, length):
+    if weights is None:
+        return jnp.bincount(x, length=length).astype(jnp.int64)
+    return jnp.bincount(x, weights, length=length).astype(weights.dtype)
+
+
+def _data_range(x, low, high):
+    if low == high == 0:   # PyTorch: the data's own min and max
+        low, high = x.min(), x.max()
+    else:
+        low, high = jnp.asarray(low, x.dtype), jnp.asarray(high, x.dtype)
+    # NOTE: an empty range (all values equal) widens by 1 on each side, as in PyTorch.
+    same = low == high
+    return jnp.where(same, low - 1, low), jnp.where(same, high + 1, high)
+
+
+@defop("histc", "opaque", differentiable=False, **_NAMES)
+def histc(x, *, bins=100, min=0, max=0):
+    """Counts in `bins` equal bins over [min, max]; values outside are ignored, the last bin
+    includes `max`."""
+    low, high = _data_range(x, min, max)
+    flat = x.reshape(-1)
+    which = jnp.floor((flat - low) / (high - low) * bins).astype(jnp.int64)
+    which = jnp.where(flat == high, bins - 1, which)
+    inside = (flat >= low) & (flat <= high)
+    return jnp.zeros(bins, x.dtype).at[jnp.where(inside, which, bins)].add(1, mode="drop")
+
+
+@defop("histogram", "opaque", n_outputs=2, differentiable=False, **_NAMES)
+def histogram(x, edges=None, weight=None, *, bins=100, range=None, density=False):
+    """(hist, bin_edges): `bins` equal bins over `range` (default the data's), or the given
+    monotonic `edges`; the last bin includes its right edge."""
+    flat = x.reshape(-1)
+    if edges is None:
+        low, high = (flat.min(), flat.max()) if range is None else range
+        low, high = jnp.asarray(low, x.dtype), jnp.asarray(high, x.dtype)
+        same = low == high
+        low, high = jnp.where(same, low - 0.5, low), jnp.where(same, high + 0.5, high)
+        edges = jnp.linspace(low, high, bins + 1, dtype=x.dtype)
+    n = edges.shape[0] - 1
+    which = jnp.searchsorted(edges, flat, side="right") - 1
+    which = jnp.where(flat == edges[-1], n - 1, which)
+    inside = (flat >= edges[0]) & (flat <= edges[-1])
+    w = jnp.ones_like(flat) if weight is None else weight.reshape(-1).astype(x.dtype)
+    hist = jnp.zeros(n, x.dtype).at[jnp.where(inside, which, n)].add(w, mode="drop")
+    if density:
+        hist = hist / (hist.sum() * jnp.diff(edges))
+    return hist, edges
+
+
+@defop("isin", "opaque", differentiable=False, **_NAMES)
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    found = jnp.isin(elements, test_elements)
+    return ~found if invert else found
