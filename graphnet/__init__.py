@@ -19,8 +19,8 @@ from ._dtype import (  # noqa: E402
 from ._errors import GraphnetError, ShapeError, TraceError  # noqa: E402
 from ._factories import (  # noqa: E402
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
-    linspace, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
-    tensor, tracing, zeros, zeros_like,
+    linspace, logspace, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn,
+    randn_like, randperm, range, scalar_tensor, tensor, tracing, zeros, zeros_like,
 )
 from ._math import *  # noqa: E402,F401,F403
 from ._math import abs, all, any, max, min, pow, sum  # noqa: E402,F401  (shadow builtins on purpose)
@@ -35,8 +35,11 @@ from ._math_extra import *  # noqa: E402,F401,F403  (more elementwise math and r
 from ._shape_extra import *  # noqa: E402,F401,F403  (more shape and contraction functions)
 from ._select import *  # noqa: E402,F401,F403  (nonzero, unique, masked_select ...)
 from ._device import (  # noqa: E402
-    device, get_default_dtype, set_default_dtype, set_default_tensor_type,
+    device, get_default_device, get_default_dtype, set_default_device, set_default_dtype,
+    set_default_tensor_type,
 )
+from ._sampling import *  # noqa: E402,F401,F403  (bernoulli, multinomial, poisson)
+from . import _placement  # noqa: E402,F401  (Tensor.device, .to(device), .cuda(), .cpu())
 from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402

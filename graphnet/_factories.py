@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _autograd
+from . import _device
 from . import _dtype as dt
 from . import _random
 from ._dispatch import current_mode, dispatch
@@ -55,13 +56,13 @@ def _nested_numpy(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (nested lists, numbers, NumPy arrays)."""
-    return _finish(Tensor._wrap(as_array(data, dtype)), requires_grad)
+    return _finish(Tensor._wrap(as_array(data, dtype)), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
-        return data
-    return tensor(data, dtype=dtype)
+        return data if device is None else data.to(device)
+    return tensor(data, dtype=dtype, device=device)
 
 
 @x64_scoped
@@ -75,8 +76,10 @@ def _shape(size) -> tuple:
     return tuple(int(s) for s in size)
 
 
-def _finish(t: Tensor, requires_grad: bool) -> Tensor:
-    """`t`, made to require grad if asked; only floating point tensors can (as in PyTorch)."""
+def _finish(t: Tensor, requires_grad: bool, device=None) -> Tensor:
+    """`t` on `device` (graphnet/_device.py), made to require grad if asked; only floating
+    point tensors can (as in PyTorch)."""
+    t._value = _device.place(t._value, device)
     if requires_grad:
         _autograd.check_can_require_grad(t._value.dtype, _autograd.GRAD_DTYPE_FACTORY,
                                          "ask for a floating point dtype, e.g. "
@@ -85,7 +88,10 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     return t
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+         pin_memory=False) -> Tensor:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     if dtype is None:
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
             dt.int64 if isinstance(fill_value, int) else dt.float32
@@ -93,43 +99,66 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     if current_mode() is None:  # eagerly the value is a runtime argument: no compile per value
         with x64():
             value = jnp.full(shape, fill_value, dt.to_np(dtype))
-        return _finish(Tensor._wrap(value), requires_grad)
+        return _finish(Tensor._wrap(value), requires_grad, device)
     t = dispatch("full", shape=shape, value=fill_value, dtype=dt.to_np(dtype))
-    return _finish(t, requires_grad)
+    return _finish(t, requires_grad, device)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False, memory_format=None) -> Tensor:
     return full(_shape(size), 0.0 if dtype is None else 0, dtype=dtype or dt.float32,
-                requires_grad=requires_grad)
+                device=device, requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad=False, layout=None,
+         pin_memory=False) -> Tensor:
     return full(_shape(size), 1.0 if dtype is None else 1, dtype=dtype or dt.float32,
-                requires_grad=requires_grad)
+                device=device, requires_grad=requires_grad)
 
 
 empty = zeros
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def _like_device(input, device):
+    """A *_like factory's device: the one asked for, else `input`'s when that is not the
+    default device (cheap: the common case places nothing)."""
+    if device is not None:
+        return device
+    value = getattr(input, "_value", None)
+    if isinstance(value, jax.Array) and jax.devices()[0] not in value.devices():
+        return input.device
+    return None
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return ones(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+               memory_format=None) -> Tensor:
+    return zeros(tuple(input.shape), dtype=dtype or input.dtype,
+                 device=_like_device(input, device), requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None) -> Tensor:
+    return ones(tuple(input.shape), dtype=dtype or input.dtype,
+                device=_like_device(input, device), requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None) -> Tensor:
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
-                requires_grad=requires_grad)
+                device=_like_device(input, device), requires_grad=requires_grad)
 
 
 empty_like = zeros_like
 
 
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A 0-d tensor holding the number `s` (float32 unless `dtype` says otherwise)."""
+    return full((), s, dtype=dtype or dt.float32, device=device, requires_grad=requires_grad)
+
+
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     t = tensor(np.eye(n, m if m is not None else n), dtype=dtype or dt.float32)
-    return _finish(t, requires_grad)
+    return _finish(t, requires_grad, device)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -139,12 +168,28 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         floats = any(isinstance(v, float) for v in (start, end, step))
         dtype = dt.float32 if floats else dt.int64
     t = dispatch("arange", start=start, end=end, step=step, dtype=dt.to_np(dtype))
-    return _finish(t, requires_grad)
+    return _finish(t, requires_grad, device)
 
 
-def linspace(start, end, steps, *, dtype=None, requires_grad=False) -> Tensor:
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Deprecated `torch.range`: like arange but including `end`, float32 by default."""
+    if end is None:
+        start, end = 0, start
+    count = int(np.floor((end - start) / step)) + 1
+    values = start + step * np.arange(count)
+    return tensor(values, dtype=dtype or dt.float32, device=device, requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     t = tensor(np.linspace(start, end, steps), dtype=dtype or dt.float32)
-    return _finish(t, requires_grad)
+    return _finish(t, requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    """`steps` points from base**start to base**end, evenly spaced in the exponent."""
+    t = tensor(np.power(float(base), np.linspace(start, end, steps)), dtype=dtype or dt.float32)
+    return _finish(t, requires_grad, device)
 
 
 def _random_op(op, size, dtype, generator, *params, **attrs):
@@ -153,35 +198,74 @@ def _random_op(op, size, dtype, generator, *params, **attrs):
                     **attrs)
 
 
-def randn(*size, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
-    return _finish(_random_op("normal", size, dtype, generator), requires_grad)
+def randn(*size, dtype=None, device=None, generator=None, requires_grad=False, layout=None,
+          pin_memory=False) -> Tensor:
+    return _finish(_random_op("normal", size, dtype, generator), requires_grad, device)
 
 
-def rand(*size, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
-    return _finish(_random_op("uniform", size, dtype, generator), requires_grad)
+def rand(*size, dtype=None, device=None, generator=None, requires_grad=False, layout=None,
+         pin_memory=False) -> Tensor:
+    return _finish(_random_op("uniform", size, dtype, generator), requires_grad, device)
 
 
-def randn_like(input, *, dtype=None) -> Tensor:
-    return randn(tuple(input.shape), dtype=dtype or input.dtype)
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+               memory_format=None, generator=None) -> Tensor:
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, generator=generator,
+                 device=_like_device(input, device), requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None) -> Tensor:
-    return rand(tuple(input.shape), dtype=dtype or input.dtype)
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None, generator=None) -> Tensor:
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, generator=generator,
+                device=_like_device(input, device), requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=(), *, dtype=None, generator=None) -> Tensor:
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False, layout=None, pin_memory=False) -> Tensor:
+    """Integers drawn uniformly from [low, high); `randint(high, size)` starts at 0."""
+    if size is None:   # randint(high, size)
+        if high is None:
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    dtype = dtype or dt.int64
+    draw = dt.int64 if dtype.is_floating_point else dtype
+    t = _random_op("randint", (tuple(size),), draw, generator, low=low, high=high)
+    return _finish(t if draw is dtype else t.to(dtype), requires_grad, device)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+                 layout=None, memory_format=None, generator=None) -> Tensor:
+    """randint with `input`'s shape (and dtype, unless given): `randint_like(x, high)`."""
     if high is None:
         low, high = 0, low
-    return _random_op("randint", (tuple(size),), dtype or dt.int64, generator, low=low, high=high)
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
+                   generator=generator, device=_like_device(input, device),
+                   requires_grad=requires_grad)
 
 
-def randperm(n, *, dtype=None, generator=None) -> Tensor:
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False) -> Tensor:
     key = _random.key(generator)
-    return dispatch("randperm", key, n=int(n), dtype=dt.to_np(dtype or dt.int64))
+    t = dispatch("randperm", key, n=int(n), dtype=dt.to_np(dtype or dt.int64))
+    return _finish(t, requires_grad, device)
 
 
-def normal(mean=0.0, std=1.0, size=(), *, generator=None) -> Tensor:
-    return _random_op("normal", (tuple(size),), None, generator, float(mean), float(std))
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False, layout=None, pin_memory=False) -> Tensor:
+    """Normal draws: `normal(mean, std, size)` with numbers, or with tensors `mean` and/or
+    `std` (broadcast together; PyTorch gives these draws no gradient)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        shapes = [tuple(v.shape) for v in (mean, std) if isinstance(v, Tensor)]
+        like = mean if isinstance(mean, Tensor) else std
+        noise = _random_op("normal", np.broadcast_shapes(*shapes), like.dtype, generator)
+        mean = mean.detach() if isinstance(mean, Tensor) else mean
+        std = std.detach() if isinstance(std, Tensor) else std
+        return noise * std + mean
+    t = _random_op("normal", (tuple(size if size is not None else ()),), dtype, generator,
+                   float(mean), float(std))
+    return _finish(t, requires_grad, device)
 
 
 def is_tensor(obj) -> bool:

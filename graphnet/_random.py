@@ -17,9 +17,19 @@ DEFAULT_SEED = 67280421310721  # PyTorch's default_generator.initial_seed()
 class Generator:
     """A seedable stream of JAX keys, like `torch.Generator`."""
 
-    def __init__(self, seed: int = DEFAULT_SEED):
+    def __init__(self, device="cpu", seed: int = DEFAULT_SEED):
+        # NOTE: PyTorch's first argument is the device; graphnet's one stream serves all.
+        if isinstance(device, int) and not isinstance(device, bool):   # the old Generator(seed)
+            device, seed = "cpu", device
+        self.device = device
         self.state = Tensor._wrap(self._key_data(seed))
         self._seed = seed
+
+    def seed(self) -> int:
+        """Seed from fresh entropy; returns the seed (torch.Generator.seed)."""
+        s = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self.manual_seed(s)
+        return s
 
     @staticmethod
     @x64_scoped   # a 64-bit seed: the same key, whatever the caller's JAX settings

@@ -61,3 +61,9 @@ def full(*, shape, value, dtype):
 @defop("arange", "opaque", differentiable=False, method=None)
 def arange(*, start, end, step, dtype):
     return jnp.arange(start, end, step, dtype=dtype)
+
+
+@defop("poisson", "opaque", random=True, differentiable=False, function=None, method=None)
+def poisson(key, rate):
+    """Poisson counts with the given rates, in the rates' dtype (PyTorch's torch.poisson)."""
+    return jax.random.poisson(_key(key), rate, rate.shape).astype(rate.dtype)

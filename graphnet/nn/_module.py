@@ -282,6 +282,8 @@ class Module:
     to = _ModuleTree.to
     float = _ModuleTree.float
     double = _ModuleTree.double
+    half = _ModuleTree.half
+    bfloat16 = _ModuleTree.bfloat16
     cpu = _ModuleTree.cpu
     cuda = _ModuleTree.cuda
 

@@ -119,12 +119,24 @@ class _ModuleTree:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        from .. import _dtype as dt
+        """`to(dtype)` casts the floating point parameters and buffers; `to(device)` moves
+        every parameter, buffer and gradient there (in place: the same Parameter objects,
+        so an optimizer built before the move still holds them, as in PyTorch)."""
+        from .. import _device
+        from .._placement import _parse_to
 
-        target = kwargs.get("dtype") or next((a for a in args if isinstance(a, dt.dtype)), None)
-        if target is None:
-            return self
-        return self._apply_to_tensors(lambda t: t.to(target) if t.is_floating_point() else t)
+        dtype, where = _parse_to(args, kwargs)
+        if dtype is not None:
+            self._apply_to_tensors(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        if where is not None:
+            target = _device.jax_device(where)
+            tensors = [t for module in self.modules() for registry in ("_parameters", "_buffers")
+                       for t in getattr(module, registry).values() if t is not None]
+            for t in tensors:
+                t._value = _device.place(t._value, where)
+                if t.grad is not None and target not in t.grad._value.devices():
+                    t.grad._value = _device.place(t.grad._value, where)
+        return self
 
     def float(self) -> "Module":
         from .. import _dtype as dt
@@ -136,11 +148,22 @@ class _ModuleTree:
 
         return self.to(dt.float64)
 
+    def half(self) -> "Module":
+        from .. import _dtype as dt
+
+        return self.to(dt.float16)
+
+    def bfloat16(self) -> "Module":
+        from .. import _dtype as dt
+
+        return self.to(dt.bfloat16)
+
     def cpu(self) -> "Module":
-        return self
+        return self.to("cpu")
 
     def cuda(self, device=None) -> "Module":
-        return self
+        """Every parameter and buffer on a JAX GPU; a RuntimeError when JAX has none."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
 
 
 # NOTE: bound-method reprs read `__qualname__` (`<bound method Module.parameters of ...>`, as in

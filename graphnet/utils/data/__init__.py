@@ -7,12 +7,15 @@
 from ._collate import default_collate, default_convert
 from ._dataloader import DataLoader
 from ._dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from ._iterable import ChainDataset, IterableDataset, StackDataset, get_worker_info
 from ._sampler import (
     BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
     "default_collate", "default_convert", "Sampler", "SequentialSampler", "RandomSampler",
-    "SubsetRandomSampler", "BatchSampler",
+    "SubsetRandomSampler", "BatchSampler", "IterableDataset", "ChainDataset", "StackDataset",
+    "get_worker_info", "WeightedRandomSampler",
 ]

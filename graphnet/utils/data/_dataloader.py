@@ -9,6 +9,7 @@ from __future__ import annotations
 from ... import _factories as fac
 from ._collate import default_collate, default_convert
 from ._dataset import Subset, TensorDataset
+from ._iterable import IterableDataset, batches_of
 from ._sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -44,6 +45,14 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("batch_size=None option disables auto-batching and is mutually "
                              "exclusive with drop_last")
+        if isinstance(dataset, IterableDataset):
+            if shuffle not in (None, False):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"shuffle option, but got shuffle={shuffle}")
+            if sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
+                                 "and batch_sampler options")
+            sampler = _Stream(dataset)
         if sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle \
                 else SequentialSampler(dataset)
@@ -61,6 +70,10 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            for samples in batches_of(self.dataset, self.batch_size, self.drop_last):
+                yield self.collate_fn(samples if self.batch_size is not None else samples[0])
+            return
         if self.batch_sampler is None:  # no auto-batching: one converted sample at a time
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
@@ -82,6 +95,20 @@ class DataLoader:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
+
+
+class _Stream:
+    """The "sampler" of an iterable dataset: its length, when it has one (PyTorch's
+    len(loader) for an iterable dataset is len(dataset) // batch_size, rounded as batches)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __iter__(self):
+        return iter(())
 
 
 def _rows_of_tensor_dataset(dataset, indices: list[int]):

@@ -1,0 +1,118 @@
+"""Drawing from distributions as PyTorch spells it: `bernoulli`, `multinomial`, `poisson`,
+and the in-place fills `Tensor.random_`, `bernoulli_`, `exponential_`, `geometric_`,
+`log_normal_`, `cauchy_`. Each takes PyTorch's `generator=`.
+
+They are built from the uniform, normal and randint ops (graphnet/_ops/random.py), so they
+thread RNG state through compiled programs like every other draw. The numbers differ from
+PyTorch's (another generator); their distributions are the same (tests/test_sampling.py)."""
+
+from __future__ import annotations
+
+import math
+
+from . import _dtype as dt
+from ._dispatch import dispatch
+from ._factories import _random_op
+from ._random import key
+from ._tensor import Tensor
+
+__all__ = ["bernoulli", "multinomial", "poisson"]
+
+
+def _uniform(shape, dtype, generator) -> Tensor:
+    return _random_op("uniform", tuple(shape), dtype, generator)
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    """1 with probability `input` (or `p`) at each position, else 0, in `input`'s dtype."""
+    prob = input if p is None else p
+    draws = _uniform(input.shape, input.dtype if input.dtype.is_floating_point else dt.float32,
+                     generator)
+    return (draws < prob).to(input.dtype)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator=None) -> Tensor:
+    """`num_samples` category indices per row of (unnormalised) probabilities `input`
+    (1-D or 2-D), without replacement unless `replacement=True`; int64."""
+    if input.dim() not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    n = input.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    probs = input.detach().to(dt.float32)
+    rows = probs.reshape(-1, n)
+    if replacement:   # inverse CDF: the first category whose cumulative share exceeds u
+        cdf = rows.cumsum(-1) / rows.sum(-1, keepdim=True)
+        u = _uniform((rows.shape[0], num_samples), dt.float32, generator)
+        from ._sorting import searchsorted
+
+        picks = searchsorted(cdf.contiguous(), u, right=True).clamp(max=n - 1)
+    else:             # Gumbel top-k: k distinct categories with the sequential probabilities
+        u = _uniform(rows.shape, dt.float32, generator)
+        gumbel = -(-(u.clamp(min=1e-20)).log()).log()
+        picks = (rows.log() + gumbel).topk(num_samples, dim=-1).indices
+    return picks.reshape(tuple(input.shape[:-1]) + (num_samples,))
+
+
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """Poisson draws with rates `input`."""
+    return dispatch("poisson", key(generator), input.detach())
+
+
+def random_(self: Tensor, from_=0, to=None, *, generator=None) -> Tensor:
+    """Fill with integers from [from, to) (from [0, from) when only one bound is given;
+    over the dtype's mantissa range with none), as PyTorch's Tensor.random_."""
+    if to is None:
+        from_, to = (0, from_) if from_ else (0, _default_high(self.dtype))
+    draws = _random_op("randint", (tuple(self.shape),), dt.int64, generator, low=int(from_),
+                       high=int(to))
+    return self._assign(draws.to(self.dtype))
+
+
+def _default_high(dtype) -> int:
+    mantissa = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+    if dtype.name in mantissa:
+        return 2 ** mantissa[dtype.name] + 1
+    if dtype.name == "bool":
+        return 2
+    return 2 ** 31 if dtype.name in ("int32", "int64") else 2 ** (8 * dtype.itemsize - 1)
+
+
+def _fill(self: Tensor, values: Tensor) -> Tensor:
+    return self._assign(values.to(self.dtype))
+
+
+def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
+    return _fill(self, _uniform(self.shape, dt.float32, generator) < p)
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    u = _uniform(self.shape, self.dtype, generator)
+    return _fill(self, -(1 - u).log() / lambd)
+
+
+def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
+    u = _uniform(self.shape, dt.float32, generator)
+    return _fill(self, ((1 - u).log() / math.log1p(-p)).ceil().clamp(min=1))
+
+
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+    normal = _random_op("normal", tuple(self.shape), self.dtype, generator, float(mean),
+                        float(std))
+    return _fill(self, normal.exp())
+
+
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+    u = _uniform(self.shape, self.dtype, generator)
+    angle = math.pi * (u - 0.5)
+    return _fill(self, median + sigma * angle.sin() / angle.cos())
+
+
+for _fn in (bernoulli, multinomial, random_, bernoulli_, exponential_, geometric_, log_normal_,
+            cauchy_):
+    setattr(Tensor, _fn.__name__, _fn)
+Tensor.poisson = poisson
