@@ -325,8 +325,18 @@ _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 @defop("pad", "broadcast", function="nn.functional.pad", method=None)
 def pad(x, *, pads, mode="constant", value=0.0):
-    """pads: one (before, after) pair per axis of x. Negative constant padding crops."""
+    """pads: one (before, after) pair per axis of x. A negative pad crops: PyTorch crops
+    after reflecting or replicating (the pad reads the whole input) but before wrapping."""
     if mode == "constant":
         return lax.pad(x, jnp.asarray(value, x.dtype), [(lo, hi, 0) for lo, hi in pads])
-    return jnp.pad(x, pads, mode=_PAD_MODES[mode])
+    grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
+    if mode == "circular":
+        return jnp.pad(_crop(x, pads), grow, mode="wrap")
+    return _crop(jnp.pad(x, grow, mode=_PAD_MODES[mode]), pads)
+
+
+def _crop(x, pads):
+    """x without the elements the negative entries of `pads` remove."""
+    return x[tuple(slice(-min(lo, 0), n + min(hi, 0))
+                   for n, (lo, hi) in zip(x.shape, pads, strict=True))]
 

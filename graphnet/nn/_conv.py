@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._errors import shape_error
 from . import functional_conv as F
+from .functional_norm import pad
 from . import init
 from ._activation import Dropout
 from ._module import Module
@@ -26,8 +27,23 @@ def _check_input(module: Module, input, nd: int, channels=None) -> None:
         raise shape_error(f"expected input {expected}, got {list(input.shape)}", module=module)
 
 
+def _pads_for_mode(padding, kernel_size, dilation) -> list:
+    """F.pad's list (last dim first) for a non-'zeros' padding_mode, as PyTorch builds it:
+    'same' splits each axis' total d*(k-1) with the extra element after, 'valid' is none."""
+    if padding == "valid":
+        return [0, 0] * len(kernel_size)
+    if padding == "same":
+        pads = []
+        for d, k in reversed(list(zip(dilation, kernel_size, strict=True))):
+            total = d * (k - 1)
+            pads += [total // 2, total - total // 2]
+        return pads
+    return [p for p in reversed(padding) for _ in range(2)]
+
+
 class _ConvNd(Module):
-    """Shared by Conv1d and Conv2d: weight [out, in/groups, *kernel_size], optional bias [out]."""
+    """Shared by Conv1d/2d/3d: weight [out, in/groups, *kernel_size], optional bias [out];
+    nn/_conv_extra.py's transposed convs reuse it with weight [in, out/groups, *kernel_size]."""
 
     _nd = 0
 
@@ -44,11 +60,6 @@ class _ConvNd(Module):
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"padding_mode must be one of {{'zeros', 'reflect', 'replicate', "
                              f"'circular'}}, but got padding_mode='{padding_mode}'")
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"{type(self).__name__}(padding_mode={padding_mode!r}) is not supported; only "
-                f"'zeros' is. Pad explicitly instead: F.pad(x, pads, mode="
-                f"{padding_mode.replace('zeros', 'constant')!r}) followed by a padding=0 conv.")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = F._tuple(kernel_size, nd, "kernel_size")
         self.stride = F._tuple(stride, nd, "stride")
@@ -60,16 +71,25 @@ class _ConvNd(Module):
             self.padding = F._tuple(padding, nd, "padding")
         self.transposed, self.output_padding = False, (0,) * nd
         self.padding_mode = padding_mode
+        self._reversed_padding_repeated_twice = _pads_for_mode(
+            self.padding, self.kernel_size, self.dilation)
         init.register_weight_and_bias(
-            self, (out_channels, in_channels // groups, *self.kernel_size), bias, dtype)
+            self, self._weight_shape(in_channels, out_channels, groups), bias, dtype)
+
+    def _weight_shape(self, in_channels: int, out_channels: int, groups: int) -> tuple:
+        return (out_channels, in_channels // groups, *self.kernel_size)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         _check_input(self, input, self._nd, self.in_channels)
+        padding = self.padding
+        if self.padding_mode != "zeros":   # PyTorch's order: pad by the mode, then conv
+            input = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            padding = 0
         return F._conv(f"conv{self._nd}d", self._nd, input, self.weight, self.bias,
-                       self.stride, self.padding, self.dilation, self.groups)
+                       self.stride, padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
         nd = self._nd
@@ -79,10 +99,14 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * nd:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * nd:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 

@@ -10,6 +10,7 @@ from .._autograd import no_grad
 from .._dispatch import dispatch
 from .._errors import shape_error
 from .._tensor import Tensor
+from ._pad_rules import check_nonconstant_pad
 from .functional_conv import _tuple
 
 __all__ = [
@@ -144,15 +145,11 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
         raise ValueError(f"pad: padding length must be even and at most 2 * input.dim(), got "
                          f"{len(pad)} for input of shape {list(input.shape)}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
-        raise NotImplementedError(f"pad: mode={mode!r} is not supported")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)][::-1]
     pairs = [(0, 0)] * (input.dim() - len(pairs)) + pairs
-    if mode != "constant":
-        for n, (lo, hi) in zip(input.shape, pairs, strict=True):
-            limit = n - 1 if mode == "reflect" else (n if mode == "circular" else float("inf"))
-            if min(lo, hi) < 0 or max(lo, hi) > limit or (n == 0 and lo + hi):
-                raise shape_error(f"pad: mode={mode!r} padding {tuple(pad)} does not fit "
-                                  f"input of shape {list(input.shape)}")
+    if mode != "constant":   # PyTorch's ranks, reach and errors: nn/_pad_rules.py
+        check_nonconstant_pad(tuple(input.shape), [int(p) for p in pad], mode, value)
     return dispatch("pad", input, pads=tuple(pairs), mode=mode,
                     value=0.0 if value is None else value)
 
