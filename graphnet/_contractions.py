@@ -19,12 +19,12 @@ from typing import Sequence
 from . import _factories as fac
 from . import _layout as L
 from . import _math as M
-from ._shape_more import broadcast_tensors, broadcast_to, wrap_dim
+from ._shape_more import broadcast_tensors, broadcast_to, type_name, wrap_dim
 from ._tensor import Tensor
 
 
 def _name(t: Tensor) -> str:
-    return t.dtype.name.capitalize()
+    return type_name(t.dtype)
 
 
 def _need(name: str, t: Tensor, rank: int, what: str) -> None:

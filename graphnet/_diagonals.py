@@ -23,7 +23,7 @@ from . import _factories as fac
 from . import _layout as L
 from ._dispatch import dispatch
 from ._indexing import _split_index
-from ._shape_more import wrap_dim
+from ._shape_more import type_name, wrap_dim
 from ._tensor import Tensor
 
 
@@ -141,13 +141,16 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
     """Write `fill_value` on the main diagonal in place (all dims of equal length when there
     are more than 2; `wrap` restarts the diagonal below a tall matrix's first square)."""
     mask = fac.tensor(_diagonal_mask(tuple(self.shape), wrap))
+    if not self.dtype.is_floating_point:   # PyTorch casts the value to the tensor's dtype
+        fill_value = bool(fill_value) if self.dtype.name == "bool" else int(fill_value)
     return self._assign(self.masked_fill(mask, fill_value))
 
 
 def _triangle(which, row: int, col: int, offset: int, dtype) -> Tensor:
     dtype = dt.int64 if dtype is None else dtype
     if dtype not in (dt.int64, dt.int32):
-        raise RuntimeError(f'"{which}_indices" not implemented for \'{dtype.name.capitalize()}\'')
+        raise NotImplementedError(f'"{which}_indices" not implemented for '
+                                  f"'{type_name(dtype)}'")
     if row < 0 or col < 0:
         raise RuntimeError(f"row must be non-negative, got {row}" if row < 0 else
                            f"col must be non-negative, got {col}")

@@ -26,7 +26,7 @@ from . import _layout as L
 from ._dispatch import dispatch
 from ._errors import TraceError
 from ._indexing import _split_index
-from ._shape_more import meshgrid, wrap_dim
+from ._shape_more import type_name, meshgrid, wrap_dim
 from ._tensor import Tensor
 
 
@@ -38,22 +38,22 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of `input` (as if flattened) at `index`; the result has index's shape."""
     if index.dtype.is_floating_point or index.dtype.name == "bool":
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
-                           f"{index.dtype.name.capitalize()}")
+                           f"{type_name(index.dtype)}")
     return dispatch("take", input, index)
 
 
 def _put_args(input: Tensor, index: Tensor, source: Tensor):
     if index.dtype.is_floating_point or index.dtype.name == "bool":
         raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
-                           f"{index.dtype.name.capitalize()}")
+                           f"{type_name(index.dtype)}")
     if index.numel() != source.numel():
         raise IndexError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source.numel() = {source.numel()}, "
                            f"index.numel() = {index.numel()}")
     if source.dtype != input.dtype:
         raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
-                           f"self.dtype = {input.dtype.name.capitalize()} and source.dtype = "
-                           f"{source.dtype.name.capitalize()}")
+                           f"self.dtype = {type_name(input.dtype)} and source.dtype = "
+                           f"{type_name(source.dtype)}")
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -86,8 +86,8 @@ def index_put(input: Tensor, indices: Sequence, values, accumulate: bool = False
     values = values if isinstance(values, Tensor) else fac.tensor(values)
     if values.dtype != input.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{input.dtype.name.capitalize()} for the destination and "
-                           f"{values.dtype.name.capitalize()} for the source.")
+                           f"{type_name(input.dtype)} for the destination and "
+                           f"{type_name(values.dtype)} for the source.")
     return dispatch("index_put", input, values, *tensors, spec=spec,
                     accumulate=bool(accumulate))
 

@@ -20,7 +20,7 @@ from . import _dtype as dt
 from . import _layout as L
 from . import _math as M
 from ._dispatch import dispatch
-from ._shape_more import movedim, wrap_dim
+from ._shape_more import type_name, movedim, wrap_dim
 from ._tensor import Tensor
 
 
@@ -29,7 +29,7 @@ def _floating(name: str, x: Tensor, dtype=None) -> Tensor:
         x = x.to(dtype)
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {x.dtype.name.capitalize()}")
+                           f"Got {type_name(x.dtype)}")
     return x
 
 
@@ -144,6 +144,8 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None,
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Sum of x * y over `dim`, with broadcasting (the dot product of each pair of vectors)."""
+    for t in (x, y):
+        _floating("linalg.vecdot", t)
     product = x * y
     return M.sum(product, wrap_dim(dim, product.dim()))
 

@@ -30,6 +30,16 @@ def wrap_dim(dim: int, rank: int) -> int:
     return dim % rank_
 
 
+_SCALAR_TYPES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+                 "float64": "Double", "int8": "Char", "int16": "Short", "int32": "Int",
+                 "int64": "Long", "uint8": "Byte", "uint32": "UInt32", "bool": "Bool"}
+
+
+def type_name(dtype) -> str:
+    """PyTorch's name for a dtype in its error messages: Long, Float, Bool ..."""
+    return _SCALAR_TYPES.get(dtype.name, dtype.name.capitalize())
+
+
 def _ints(dims) -> list[int]:
     return [int(d) for d in dims] if isinstance(dims, (list, tuple)) else [int(dims)]
 

@@ -31,6 +31,7 @@ from ._errors import TraceError
 from ._linalg_norms import matrix_norm, matrix_rank, norm, vecdot, vector_norm
 from ._ops.linalg import LinAlgError
 from ._sums_of_products import linalg_vander as vander
+from ._shape_more import type_name
 from ._tensor import Tensor
 
 matmul = M.matmul
@@ -49,7 +50,7 @@ def matrices(name: str, A: Tensor, square: bool = True) -> Tensor:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if not A.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{A.dtype.name.capitalize()}")
+                           f"{type_name(A.dtype)}")
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
@@ -85,8 +86,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if rows != A.shape[-1] or B.dtype != A.dtype:
         if B.dtype != A.dtype:
             raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but "
-                               f"found A of type {A.dtype.name.capitalize()} and B of type "
-                               f"{B.dtype.name.capitalize()} instead")
+                               f"found A of type {type_name(A.dtype)} and B of type "
+                               f"{type_name(B.dtype)} instead")
         shape_b = f"{B.shape[-1]}x1" if vector else f"{B.shape[-2]}x{B.shape[-1]}"
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and "
