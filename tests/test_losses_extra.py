@@ -277,6 +277,22 @@ def test_ctc_gradient_is_torchs_on_log_probs_and_on_logits(leaf_is_logits, kw):
         assert np.isnan(np_of(g_grad)).any()
 
 
+def test_ctc_items_without_frames_like_torch():
+    """An item with input length 0: loss 0 for an empty target, else inf (no gradient)."""
+    lp = log_softmax(arr(4, 3, 3))
+    for zero_infinity in (False, True):
+        losses = []
+        for L, make in ((graphnet, to_gn), (torch, to_torch)):
+            x = make(lp, requires_grad=True)
+            loss = L.nn.functional.ctc_loss(x, L.tensor([[1, 2], [1, 1], [2, 1]]),
+                                            L.tensor([0, 0, 4]), L.tensor([0, 2, 2]),
+                                            reduction="none", zero_infinity=zero_infinity)
+            loss.sum().backward()
+            losses.append((loss, x.grad))
+        assert_close(losses[0][0], losses[1][0])
+        assert_close(losses[0][1], losses[1][1], atol=1e-6)
+
+
 def test_ctc_unbatched_concatenated_and_compiled():
     lp_np = log_softmax(arr(6, 2, 5))
     flat = np.array([1, 2, 4, 4, 3])

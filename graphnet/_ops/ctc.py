@@ -78,7 +78,9 @@ def _final(alphas, input_lengths, target_lengths):
     end = jnp.take_along_axis(last, (2 * target_lengths)[:, None], axis=1)[:, 0]
     before = jnp.take_along_axis(last, jnp.maximum(2 * target_lengths - 1, 0)[:, None], 1)[:, 0]
     before = jnp.where(target_lengths > 0, before, NEG_INF)
-    return -_lse(end, before)
+    nll = -_lse(end, before)
+    # no frames: only the empty target is possible, with probability 1
+    return jnp.where(input_lengths == 0, jnp.where(target_lengths == 0, 0, jnp.inf), nll)
 
 
 def _betas(lp_states, skip, input_lengths, target_lengths):
