@@ -1,3 +1,113 @@
-"""Layer ops: embedding_bag, bilinear ..."""
+"""Layer ops: embedding_bag (sums, means or maxima of bags of embedding rows) and PyTorch's
+legacy cross-map LRN.
+
+A bag is a run of positions in the flat index list that starts at one of `offsets`; each
+position's bag number is found with a sorted search over the offsets inside the kernel, so
+offsets stay data and one compiled program serves every bag layout of the same sizes."""
 
 from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._checks import first_failure, first_where
+from ._table import ValueCheck, defop
+
+
+def _bag_inputs(weight, indices, offsets, *_, **__):
+    """Rows in [0, num_embeddings), and offsets[0] == 0 (PyTorch's two index errors)."""
+    bad_row, row = first_where((indices < 0) | (indices >= weight.shape[0]), indices)
+    if offsets.size == 0:
+        return bad_row, (row, weight.shape[0], 0)
+    first = offsets.reshape(-1)[:1].sum()
+    return first_failure([(bad_row, (row, weight.shape[0], 0)), (first != 0, (first, 0, 1))])
+
+
+def _bag_error(facts, **_):
+    value, num, which = facts
+    if which == 1:
+        return RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch "
+                            f"has to start from position 0. However, got {value}")
+    return IndexError(f"index out of range in self (index {value}, num_embeddings {num})")
+
+
+@defop("embedding_bag", "opaque", nondiff_inputs=(1, 2),
+       check=ValueCheck(_bag_inputs, _bag_error), function="nn.functional.embedding_bag",
+       method=None)
+def embedding_bag(weight, indices, offsets, *per_sample_weights, mode, padding_idx=None,
+                  include_last_offset=False):
+    """weight [num, dim], flat indices [n], offsets [bags (+1)] -> [bags, dim].
+
+    mode 'sum' (optionally times per_sample_weights [n]), 'mean' or 'max' over each bag;
+    positions holding `padding_idx` are left out (and counted out of the mean); an empty bag
+    gives zeros."""
+    n = indices.shape[0]
+    bags = offsets.shape[0] - (1 if include_last_offset else 0)
+    bag = jnp.searchsorted(offsets, jnp.arange(n, dtype=offsets.dtype), side="right") - 1
+    summed = counted = bag
+    if include_last_offset:
+        # Positions from the last offset on belong to no bag. NOTE: PyTorch's CPU kernels
+        # differ here and we follow them: 'max', a padding_idx, and the count of 'mean' let
+        # the last bag run to the end of the input.
+        counted = jnp.minimum(bag, bags - 1)
+        past_end = jnp.arange(n) >= offsets[-1]
+        summed = counted if padding_idx is not None or mode == "max" else \
+            jnp.where(past_end, bags, bag)
+    # Out-of-range rows read NaN rather than wrapping; the check raises PyTorch's IndexError.
+    rows = jnp.take(weight, jnp.where(indices < 0, weight.shape[0], indices), axis=0,
+                    mode="fill")
+    keep = jnp.ones((n,), bool) if padding_idx is None else indices != padding_idx
+    count = jax.ops.segment_sum(keep.astype(weight.dtype), counted, bags)[:, None]
+    if mode == "max":
+        top = jax.ops.segment_max(jnp.where(keep[:, None], rows, -jnp.inf), summed, bags)
+        return jnp.where(count > 0, top, jnp.zeros((), weight.dtype))
+    if per_sample_weights:
+        rows = rows * per_sample_weights[0][:, None]
+    total = jax.ops.segment_sum(jnp.where(keep[:, None], rows, 0), summed, bags)
+    return total if mode == "sum" else total / jnp.maximum(count, 1)
+
+
+def _cross_map_window(channels: int, size: int) -> np.ndarray:
+    """[C, C] 0/1: the channels each channel's scale sums. PyTorch's running-sum loop adds
+    channel c + pre_pad - 1 and drops channel c - pre_pad only for c > pre_pad, so channel 0
+    is never dropped; this matrix reproduces that loop exactly."""
+    pre_pad = int((size - 1) / 2 + 1)
+    window = np.zeros((channels, channels), np.float32)
+    for c in range(channels):
+        window[c, :min(c + pre_pad - 1, channels - 1) + 1] = 1
+        if c > pre_pad:
+            window[c, 1:c - pre_pad + 1] = 0
+    return window
+
+
+def _cross_map_band(channels: int, size: int) -> np.ndarray:
+    """[C, C] 0/1: the channels PyTorch's hand-written backward sums for each channel, a
+    window of `size` starting `size - (size - 1) / 2` channels before it."""
+    before = int(size - (size - 1) / 2)
+    c, i = np.arange(channels)[:, None], np.arange(channels)[None, :]
+    return ((i >= c - before) & (i <= c + size - 1 - before)).astype(np.float32)
+
+
+@defop("cross_map_lrn2d", "opaque", function=None, method=None)   # nn.CrossMapLRN2d
+def cross_map_lrn2d(x, *, size, alpha, beta, k):
+    """PyTorch's legacy cross-channel LRN of [N, C, H, W]: x * (k + alpha/size * window sum
+    of x^2)^-beta. Its gradient is PyTorch's own backward formula, which is not the exact
+    derivative of its (asymmetric-window) forward: kept so training matches PyTorch."""
+    channels = x.shape[1]
+    window = jnp.asarray(_cross_map_window(channels, size), x.dtype)
+    band = jnp.asarray(_cross_map_band(channels, size), x.dtype)
+
+    def forward(x):
+        scale = k + alpha / size * jnp.einsum("nchw,dc->ndhw", x * x, window)
+        out = x * scale ** -beta
+        return out, (x, out, scale)
+
+    def backward(saved, grad):
+        x, out, scale = saved
+        accum = jnp.einsum("nchw,dc->ndhw", grad * out / scale, band)
+        return (scale ** -beta * grad - (2 * alpha * beta / size) * x * accum,)
+
+    lrn = jax.custom_vjp(lambda x: forward(x)[0])
+    lrn.defvjp(forward, backward)
+    return lrn(x)

@@ -1,9 +1,197 @@
-"""Functional bilinear, embedding_bag and friends; the extra normalisations
-(`instance_norm`, `rms_norm`) come from `functional_norm_extra.py`."""
+"""Functional bilinear, embedding_bag, the alpha and 3-D dropouts and gumbel_softmax; the
+extra normalisations (`instance_norm`, `rms_norm`) come from `functional_norm_extra.py`."""
 
 from __future__ import annotations
 
+import warnings
+
+from .. import _factories as fac
+from .. import _math as M
+from .._autograd import no_grad
+from .._dispatch import dispatch
+from .._tensor import Tensor
 from . import functional_norm_extra
+from .functional_conv import _channel_dropout
 from .functional_norm_extra import *  # noqa: F401,F403
 
-__all__: list[str] = [*functional_norm_extra.__all__]
+__all__: list[str] = [*functional_norm_extra.__all__, "bilinear", "embedding_bag",
+                      "alpha_dropout", "feature_alpha_dropout", "dropout3d", "gumbel_softmax"]
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o].
+
+    >>> F.bilinear(graphnet.randn(4, 3), graphnet.randn(4, 5), graphnet.randn(2, 3, 5)).shape
+    graphnet.Size([4, 2])
+    """
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    if weight.dim() != 3 or weight.shape[1] != input1.shape[-1] or \
+            weight.shape[2] != input2.shape[-1]:
+        raise RuntimeError(f"bilinear(): weight [out, {input1.shape[-1]}, {input2.shape[-1]}] "
+                           f"expected for inputs of sizes {input1.shape[-1]} and "
+                           f"{input2.shape[-1]}, got weight {list(weight.shape)}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"bilinear(): bias of size {list(bias.shape)} does not match "
+                           f"out_features {weight.shape[0]}")
+    lead = tuple(input1.shape[:-1])
+    a, b = input1.reshape(-1, input1.shape[-1]), input2.reshape(-1, input2.shape[-1])
+    out = M.einsum("bi,oij,bj->bo", a, weight, b)
+    out = out if bias is None else out + bias
+    return out.reshape(*lead, weight.shape[0])
+
+
+_MODES = ("sum", "mean", "max")
+
+
+def _renorm_rows_(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> None:
+    """PyTorch's embedding_renorm_: rows that `indices` reads and whose p-norm exceeds max_norm
+    are scaled in place to max_norm / (norm + 1e-7). Written without reading values on the
+    host, so a compiled function renormalises too."""
+    with no_grad():
+        num = weight.shape[0]
+        flat = indices.reshape(-1)
+        used = fac.zeros(num, dtype=weight.dtype).index_add(
+            0, flat, fac.ones(flat.shape[0], dtype=weight.dtype)) > 0
+        p = float(norm_type)
+        norms = weight.abs().pow(p).sum(1).pow(1.0 / p)
+        scale = M.where(used & (norms > max_norm), max_norm / (norms + 1e-7),
+                        fac.ones(num, dtype=weight.dtype))
+        weight._assign(weight * scale.unsqueeze(1))
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of embedding rows, without building the [bag, len, dim]
+    tensor. `input` [B, L] holds B bags of L indices; or 1-D `input` with `offsets` [B]
+    giving where each bag starts (B+1 entries with include_last_offset).
+
+    >>> w = graphnet.randn(10, 3)
+    >>> F.embedding_bag(graphnet.tensor([1, 2, 4, 5, 4]), w, graphnet.tensor([0, 2])).shape
+    graphnet.Size([2, 3])
+    """
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding_bag: scale_grad_by_freq and sparse are not "
+                                  "supported by graphnet (JAX has no sparse gradients); leave "
+                                  "them False")
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)})"
+                         f" is not None, then it must have the same shape as the input "
+                         f"({list(input.shape)})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.dim()}")
+    if input.dtype.is_floating_point or input.dtype.name == "bool":
+        raise RuntimeError(f"embedding_bag: expected indices of type int64 or int32, got "
+                           f"{input.dtype}")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated "
+                             f"is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {type(offsets)}")
+        offsets = fac.arange(0, input.numel(), max(input.shape[1], 1), dtype=input.dtype)
+        include_last_offset = False
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.dim()}")
+    if mode not in _MODES:
+        raise ValueError("mode has to be one of sum, mean or max")
+    if max_norm is not None:
+        _renorm_rows_(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' (got "
+                                  f"mode='{mode}'). Please open a feature request on GitHub.")
+    if padding_idx is not None:
+        num = weight.shape[0]
+        if not -num <= padding_idx < num:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, -{num} "
+                               f"through {num - 1}, but got {padding_idx}")
+        padding_idx %= num
+    extra = () if per_sample_weights is None else (per_sample_weights,)
+    return dispatch("embedding_bag", weight, input, offsets.to(input.dtype), *extra, mode=mode,
+                    padding_idx=padding_idx, include_last_offset=bool(include_last_offset))
+
+
+# ---- dropouts ------------------------------------------------------------------------------
+_ALPHA = 1.7580993408473766   # SELU's -scale * alpha: the value dropped units take
+
+
+def _check_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool,
+                   feature: bool) -> Tensor:
+    """Dropped units take SELU's saturation value; then an affine map keeps the mean and
+    variance of a unit-normal input (PyTorch's constants). `feature` drops whole channels."""
+    _check_p(p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        if feature and input.dim() < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature \
+            else tuple(input.shape)
+        keep = (fac.rand(*shape, dtype=input.dtype) < 1.0 - p).to(input.dtype)
+        a = (1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p))) ** 0.5
+        out = input * (keep * a) + ((keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p)
+    return input._assign(out) if inplace else out
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: keeps a unit-normal input's mean and variance.
+    Note `training` defaults to False here, as in PyTorch."""
+    return _alpha_dropout(input, p, training, inplace, feature=False)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """alpha_dropout of whole channels (dim 1) of [N, C, *]."""
+    return _alpha_dropout(input, p, training, inplace, feature=True)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of [N, C, D, H, W] (or unbatched [C, D, H, W]) with probability p,
+    scaling the rest by 1/(1-p)."""
+    _check_p(p)
+    if input.dim() not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is "
+                      f"deprecated and will result in an error in a future release. To retain "
+                      f"the behavior and silence this warning, please use dropout instead.",
+                      stacklevel=2)
+    return _channel_dropout(input, p, training, inplace, unbatched=input.dim() != 5)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """softmax((logits + Gumbel(0, 1) noise) / tau); with `hard`, the one-hot of the largest
+    value in the forward pass and the soft sample's gradient (straight-through)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    uniform = fac.rand(*logits.shape, dtype=logits.dtype)
+    # Exp(1) = -log(1 - U); kept above 0 so the Gumbel sample -log(E) stays finite
+    exponential = (-(1.0 - uniform).log()).clamp(min=1e-30)
+    y_soft = ((logits - exponential.log()) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = fac.zeros(*logits.shape, dtype=logits.dtype).scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

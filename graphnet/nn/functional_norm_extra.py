@@ -57,7 +57,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """input / sqrt(mean(input^2 over the trailing `normalized_shape` dims) + eps) * weight.
-    eps=None means the dtype's machine epsilon; half types compute in float32, like PyTorch.
+    eps=None means the machine epsilon of the dtype it computes in: half types compute in
+    float32, like PyTorch.
 
     >>> F.rms_norm(graphnet.randn(2, 5, 16), (16,)).shape
     graphnet.Size([2, 5, 16])
@@ -73,8 +74,9 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
                            f"weight of shape {list(weight.shape)} and normalized_shape = "
                            f"{list(shape)}")
-    eps = float(jnp.finfo(input.dtype.np).eps) if eps is None else float(eps)
     x = input.float() if input.dtype.itemsize < 4 else input
+    # NOTE: the default eps is the epsilon of the dtype computed in (float32 for half types)
+    eps = float(jnp.finfo(x.dtype.np).eps) if eps is None else float(eps)
     dims = tuple(range(input.dim() - k, input.dim()))
     y = x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt()
     if weight is not None:

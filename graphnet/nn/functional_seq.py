@@ -20,9 +20,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     >>> F.embedding(graphnet.tensor([[0, 2]]), graphnet.randn(3, 4)).shape
     graphnet.Size([1, 2, 4])
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported by graphnet; leave them at their defaults")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported "
+                                  "by graphnet (JAX has no sparse gradients); leave them False")
     if input.dtype.is_floating_point or input.dtype.name == "bool":
         raise TypeError(f"embedding: indices must be integers (graphnet.int64), got {input.dtype}; "
                         f"use `input.long()`")
@@ -31,6 +31,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         if not -num <= padding_idx < num:
             raise ValueError(f"padding_idx {padding_idx} must be within num_embeddings ({num})")
         padding_idx %= num
+    if max_norm is not None:   # PyTorch renormalises the rows it reads, in place
+        from .functional_layers_extra import _renorm_rows_
+        _renorm_rows_(weight, input, max_norm, norm_type)
     # NOTE: the op's value check refuses out-of-range rows (negative ones too) with PyTorch's
     # IndexError, eagerly and in compiled programs (graphnet/_ops/sequence.py).
     return dispatch("embedding", weight, input, padding_idx=padding_idx)
