@@ -10,4 +10,6 @@ ELSEWHERE = {
     "rnn_packed_layer": ("nn.RNN(PackedSequence)", *_PACKED),
     "gru_packed_layer": ("nn.GRU(PackedSequence)", *_PACKED),
     "lstm_packed_layer": ("nn.LSTM(PackedSequence)", *_PACKED),
+    "packed_lengths": ("pack_padded_sequence with traced lengths",
+                       "tests/test_packed_sequence.py", "test_traced_lengths_match_torch"),
 }

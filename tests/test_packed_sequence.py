@@ -147,17 +147,78 @@ def test_lengths_longer_than_input_refused():
         gn_rnn.pack_padded_sequence(graphnet.zeros(T, N, I), [6, 2, 1])
 
 
-def test_static_mode_refuses_traced_lengths_and_accepts_list():
+def test_static_mode_with_list_lengths_is_exact():
     lstm = nn.LSTM(I, H)
 
     def run(x, lengths):
         out, _ = lstm(gn_rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))
-        return gn_rnn.pad_packed_sequence(out)[0]
+        return out.data, gn_rnn.pad_packed_sequence(out)[0]
 
     x = graphnet.randn(T, N, I)
+    for got, expected in zip(graphnet.compile(run)(x, [5, 2, 3]), run(x, [5, 2, 3])):
+        assert_close(got, expected)
+
+
+def traced_lengths_module(name, batch_first, enforce_sorted, total_length=None, **kwargs):
+    """forward(x, lengths, *initial): lengths is a tensor argument, so a compiled call only
+    has it as a traced value (the padded, masked form)."""
+    def make(lib):
+        utils = lib.nn.utils.rnn
+
+        class Wrap(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = getattr(lib.nn, name)(I, H, batch_first=batch_first, **kwargs)
+
+            def forward(self, x, lengths, *initial):
+                hx = None if not initial else (tuple(initial) if name == "LSTM" else initial[0])
+                packed = utils.pack_padded_sequence(x, lengths, batch_first, enforce_sorted)
+                out, state = self.rnn(packed, hx)
+                padded, lens = utils.pad_packed_sequence(out, batch_first, -1.0, total_length)
+                states = state if isinstance(state, tuple) else (state,)
+                return lib.cat([padded.reshape(-1), lens.to(x.dtype)]
+                               + [s.reshape(-1) for s in states])
+        return Wrap()
+    return make(graphnet), make(torch)
+
+
+@pytest.mark.parametrize("name,lengths,batch_first,enforce_sorted,total_length,kwargs", [
+    ("LSTM", [2, 5, 3], True, False, None, dict(num_layers=2, bidirectional=True)),
+    ("GRU", [5, 4, 1], False, True, 7, dict(bidirectional=True)),
+])
+def test_traced_lengths_match_torch(name, lengths, batch_first, enforce_sorted, total_length,
+                                    kwargs):
+    ours, theirs = traced_lengths_module(name, batch_first, enforce_sorted, total_length,
+                                         **kwargs)
+    x = arr(N, T, I) if batch_first else arr(T, N, I)
+    layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    states = [arr(layers, N, H) for _ in range(2 if name == "LSTM" else 1)]
+    check_module(ours, theirs, [x, np.array(lengths, np.int64)] + states)
+
+
+def test_traced_lengths_errors_after_the_call():
+    lstm = nn.LSTM(I, H)
+
+    def run(x, lengths, enforce_sorted=True, total_length=None):
+        packed = gn_rnn.pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted)
+        return gn_rnn.pad_packed_sequence(lstm(packed)[0], total_length=total_length)[0]
+
+    compiled = graphnet.compile(run)
+    x = graphnet.randn(T, N, I)
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        compiled(x, graphnet.tensor([3, 5, 2]))
+    with pytest.raises(RuntimeError, match="has to be greater than 0"):
+        compiled(x, graphnet.tensor([3, 0, 5]), False)
+    with pytest.raises(RuntimeError, match="exceeds the padded input's 5 time steps"):
+        compiled(x, graphnet.tensor([6, 2, 1]))
+    with pytest.raises(graphnet.TraceError, match="Pass total_length=5"):
+        compiled(x, graphnet.tensor([4, 2, 1]))
+    with pytest.raises(ValueError, match="Expected total_length to be at least"):
+        compiled(x, graphnet.tensor([4, 2, 1]), True, 3)
+    assert_close(compiled(x, graphnet.tensor([4, 2, 1]), True, 4), run(x, [4, 2, 1], True, 4))
     with pytest.raises(graphnet.TraceError, match="Pass the lengths as a Python list"):
-        graphnet.compile(run)(x, graphnet.tensor([5, 2, 3]))
-    assert_close(graphnet.compile(run)(x, [5, 2, 3]), run(x, [5, 2, 3]))
+        graphnet.compile(lambda a, n: gn_rnn.pack_padded_sequence(a, n).data)(
+            x, graphnet.tensor([5, 2, 1]))
 
 
 def rnn_wrappers(name, lengths, batch_first, enforce_sorted, **kwargs):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._checks import first_where
+from ._checks import _xp, first_failure, first_where
 from ._table import ValueCheck, defop
 
 
@@ -152,6 +152,68 @@ def lstm_packed_layer(x, mask, h0, c0, w_ih, w_hh, *biases):
     cell = _lstm_cell(w_hh, _recurrent_bias(biases))
     (h, c), outputs = _scan(cell, (h0, c0), _input_projection(x, w_ih, biases), mask)
     return outputs, h, c
+
+
+# Packed sequences whose lengths a compiled function only knows as traced values stay padded:
+# this op turns the lengths into the step mask and the per-sequence reversal, and checks them
+# the way PyTorch does (plus what the static layout assumes), eagerly or after the call.
+_NOT_POSITIVE, _UNSORTED, _TOO_LONG, _SHORTER, _OVER_TOTAL = range(1, 6)
+
+
+def _packed_lengths_rule(lengths, *, steps, rule, enforce_sorted=False, limit=0):
+    xp = _xp(lengths)
+    longest = lengths.max() if lengths.size else xp.asarray(0, xp.int64)
+    candidates = []
+    if rule == "pack":
+        shortest = lengths[-1] if enforce_sorted else lengths.min()   # PyTorch sorts first
+        candidates.append((shortest <= 0, (_NOT_POSITIVE, shortest)))
+        if enforce_sorted and lengths.size > 1:
+            candidates.append(((lengths[1:] > lengths[:-1]).any(), (_UNSORTED, 0)))
+        candidates.append((longest > steps, (_TOO_LONG, longest)))
+    elif rule == "pad_exact":
+        candidates.append((longest != steps, (_SHORTER, longest)))
+    else:   # "pad_at_most"
+        candidates.append((longest > limit, (_OVER_TOTAL, longest)))
+    return first_failure(candidates)
+
+
+def _packed_lengths_error(facts, *, steps, rule, enforce_sorted=False, limit=0):
+    from .._errors import TraceError
+
+    kind, value = facts[0], facts[1]
+    if kind == _NOT_POSITIVE:
+        return RuntimeError("Length of all samples has to be greater than 0, but found an "
+                            "element in 'lengths' that is <= 0")
+    if kind == _UNSORTED:
+        return RuntimeError("`lengths` array must be sorted in decreasing order when "
+                            "`enforce_sorted` is True. You can pass `enforce_sorted=False` to "
+                            "pack_padded_sequence and/or pack_sequence to sidestep this "
+                            "requirement if you do not need ONNX exportability.")
+    if kind == _TOO_LONG:
+        return RuntimeError(f"pack_padded_sequence: the longest length ({value}) exceeds the "
+                            f"padded input's {steps} time steps")
+    if kind == _SHORTER:
+        return TraceError(
+            f"pad_packed_sequence in a compiled function returns the padded input's {steps} "
+            f"steps, but the longest length is {value}, so PyTorch would return {value} steps. "
+            f"Pass total_length={steps} (or the length you need), or call it uncompiled.")
+    return ValueError(f"Expected total_length to be at least the length of the longest "
+                      f"sequence in input, but got total_length={limit} and max sequence "
+                      f"length being {value}")
+
+
+PACKED_LENGTHS = ValueCheck(_packed_lengths_rule, _packed_lengths_error, values_from=0)
+
+
+@defop("packed_lengths", "opaque", n_outputs=2, differentiable=False, check=PACKED_LENGTHS,
+       function=None, method=None)
+def packed_lengths(lengths, *, steps, rule, enforce_sorted=False, limit=0):
+    """int64 lengths [B] -> (mask [steps, B]: step t exists for sequence b, reversal
+    [steps, B]: the step read when sequence b runs backwards from its own last step, or t
+    itself on padding)."""
+    t = jnp.arange(steps, dtype=lengths.dtype)[:, None]
+    mask = t < lengths[None, :]
+    return mask, jnp.where(mask, lengths[None, :] - 1 - t, t)
 
 
 def _safe_softmax(scores):

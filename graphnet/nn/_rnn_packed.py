@@ -15,6 +15,7 @@ import numpy as np
 from .. import _factories as fac
 from .. import _math as M
 from . import functional as F
+from .utils import _rnn_traced
 from .utils.rnn import PackedSequence, known_ints, lengths_of, packed_rows
 
 
@@ -32,6 +33,8 @@ def _initial(rnn, state, full: tuple, name: str, sorted_indices, dtype):
 def run_packed(rnn, packed: PackedSequence, states: list, names: list):
     """Run `rnn` (an RNNBase) over `packed` from initial `states` (tensors or None, in the
     user's batch order). Returns (output PackedSequence, [final states in the user's order])."""
+    if _rnn_traced.is_traced(packed):
+        return _run_traced(rnn, packed, states, names)
     data, batch_sizes_t, sorted_indices, unsorted_indices = packed
     batch_sizes = known_ints(batch_sizes_t, "a PackedSequence's batch_sizes")
     if data.dim() != 2:
@@ -57,6 +60,16 @@ def run_packed(rnn, packed: PackedSequence, states: list, names: list):
     def flip_within(seq):   # step t of sequence b <-> step length_b - 1 - t (an involution)
         return seq.reshape(steps * batch, -1)[within].reshape(steps, batch, -1)
 
+    x, finals = _layers(rnn, x, mask, flip_within, states)
+    out = x.reshape(steps * batch, -1)[fac.tensor(flat)]
+    if unsorted_indices is not None:
+        finals = [f.index_select(1, unsorted_indices) for f in finals]
+    return PackedSequence(out, batch_sizes_t, sorted_indices, unsorted_indices), finals
+
+
+def _layers(rnn, x, mask, flip_within, states):
+    """Every layer and direction over the padded [T, B, *] batch -> (outputs [T, B, D*H],
+    [stacked final states])."""
     finals = [[] for _ in states]
     for layer in range(rnn.num_layers):
         outputs = []
@@ -72,8 +85,26 @@ def run_packed(rnn, packed: PackedSequence, states: list, names: list):
         x = outputs[0] if len(outputs) == 1 else M.cat(outputs, dim=2)
         if rnn.dropout and rnn.training and layer < rnn.num_layers - 1:
             x = F.dropout(x, rnn.dropout, training=True)
-    out = x.reshape(steps * batch, -1)[fac.tensor(flat)]
-    finals = [M.stack(f, dim=0) for f in finals]
-    if unsorted_indices is not None:
-        finals = [f.index_select(1, unsorted_indices) for f in finals]
-    return PackedSequence(out, batch_sizes_t, sorted_indices, unsorted_indices), finals
+    return x, [M.stack(f, dim=0) for f in finals]
+
+
+def _run_traced(rnn, packed, states: list, names: list):
+    """run_packed for lengths a compiled function only has as traced values: the batch stays
+    padded and in the user's order (nn/utils/_rnn_traced.py)."""
+    x, lengths, mask, flip = packed.padded()
+    if x.shape[-1] != rnn.input_size:
+        raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                           f"{rnn.input_size}, got {x.shape[-1]}")
+    rnn._check_dtype(x)
+    steps, batch = x.shape[0], x.shape[1]
+    full = (rnn.num_layers * rnn._directions, batch, rnn.hidden_size)
+    states = [_initial(rnn, s, full, n, None, x.dtype) for s, n in zip(states, names,
+                                                                       strict=True)]
+    x = x.reshape(steps, batch, -1)
+
+    def flip_within(seq):
+        return seq.gather(0, flip.unsqueeze(-1).expand(steps, batch, seq.shape[-1]))
+
+    out, finals = _layers(rnn, x, mask, flip_within, states)
+    return _rnn_traced.make(out, lengths, mask, flip, packed.sorted_indices,
+                            packed.unsorted_indices), finals

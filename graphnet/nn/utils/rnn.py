@@ -6,9 +6,10 @@ and nn.LSTM accept one and stop each sequence at its own length.
 
 Packing and padding are gathers with index arrays computed from the lengths, so they run the
 same eagerly and inside `graphnet.compile`, and gradients flow through them. The lengths
-decide the shapes, so they must be known when a compiled function is traced: a Python list
-(or a tensor made inside the function) is fine; a lengths tensor passed to the compiled
-function as an argument raises a `TraceError` saying so.
+decide the packed shapes: when a compiled function's trace knows them (a Python list, a
+tensor made inside the function) the layout is exactly PyTorch's; a lengths tensor passed to
+the compiled function keeps the batch padded with a step mask (see _rnn_traced.py), which
+pack -> RNN -> pad_packed_sequence handles with PyTorch's numbers.
 
 >>> packed = pack_padded_sequence(x, [5, 3, 2], batch_first=True)
 >>> out, (h, c) = lstm(packed)
@@ -25,6 +26,7 @@ import numpy as np
 from ... import _dtype as D
 from ... import _factories as fac
 from ... import _math as M
+from ... import _mode
 from ..._errors import TraceError
 from ..._tensor import Tensor
 
@@ -44,9 +46,18 @@ def known_ints(values, what: str) -> np.ndarray:
             f"{what} decides the shape of packed sequence data, so graphnet.compile needs its "
             f"values when it traces, but it is a tensor argument of the compiled function. "
             f"Pass the lengths as a Python list (compiled once per distinct list), or call "
-            f"this code uncompiled / graphnet.compile(..., mode='dynamic'). To keep one "
-            f"compiled program for all lengths, pad instead of packing and mask the padded "
-            f"steps.") from error
+            f"this code uncompiled / graphnet.compile(..., mode='dynamic').") from error
+
+
+def _traced(values) -> bool:
+    """A tensor whose values a compiled function's trace does not have."""
+    if not (isinstance(values, Tensor) and _mode.tracing()):
+        return False
+    try:
+        values.tolist()
+        return False
+    except TraceError:
+        return True
 
 
 class PackedSequence(namedtuple("PackedSequence",
@@ -177,6 +188,10 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
 
     With `enforce_sorted=True` the lengths must decrease; otherwise the batch is sorted (a
     stable sort, like PyTorch's) and the permutation kept in `sorted_indices`."""
+    if _traced(lengths):
+        from ._rnn_traced import pack_traced   # NOTE: that module builds on this one
+
+        return pack_traced(input, lengths, batch_first, enforce_sorted)
     lengths = known_ints(lengths, "pack_padded_sequence's lengths")
     sorted_indices = None
     if not enforce_sorted and lengths.ndim == 1:
@@ -203,6 +218,10 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
                         ) -> tuple[Tensor, Tensor]:
     """Undo `pack_padded_sequence`: (padded [T, B, *] or [B, T, *], lengths int64 [B]) in the
     original batch order; T is the longest length, or `total_length`."""
+    from ._rnn_traced import is_traced, pad_traced
+
+    if is_traced(sequence):
+        return pad_traced(sequence, batch_first, padding_value, total_length)
     batch_sizes = known_ints(sequence.batch_sizes, "a PackedSequence's batch_sizes")
     steps = len(batch_sizes)
     if total_length is not None:
