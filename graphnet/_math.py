@@ -48,11 +48,21 @@ def sub(input, other, *, alpha=1):
 
 
 def div(input, other, *, rounding_mode=None):
+    """`input / other`; `rounding_mode="trunc"` or `"floor"` rounds the quotient, and then
+    integer inputs stay integer (true division of integers is float32), as in PyTorch."""
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
     if rounding_mode == "floor":
         return _binary("floor_divide", input, other)
     a_int = not isinstance(input, Tensor) or not _is_float(input)
     b_int = not isinstance(other, Tensor) or not _is_float(other)
     if a_int and b_int and not isinstance(input, float) and not isinstance(other, float):
+        if rounding_mode == "trunc":   # the floor, moved up by one where it went below zero
+            floor = _binary("floor_divide", input, other)
+            inexact = _binary("ne", _binary("mul", floor, other), input)
+            return where(_binary("logical_and", _binary("lt", floor, 0), inexact),
+                         floor + 1, floor)
         input = input.to(dt.float32) if isinstance(input, Tensor) else float(input)
     result = _binary("div", input, other)
     return result.trunc() if rounding_mode == "trunc" else result
@@ -103,11 +113,17 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return dispatch("mean", input, dim=_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
 
 
-def prod(input, dim=None, keepdim=False):
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is None and not _is_float(input):
+        dtype = dt.int64  # PyTorch multiplies integers and bools as int64, as in `sum`
+    if dtype is not None:
+        input = input.to(dt.from_np(dt.to_np(dtype)))
     return dispatch("prod", input, dim=_dims(dim), keepdim=keepdim)
 
 
-_MinMax = namedtuple("_MinMax", ["values", "indices"])
+# PyTorch's torch.return_types.max / min: the same fields, printed by name
+_MinMax = {"amax": namedtuple("max", ["values", "indices"]),
+           "amin": namedtuple("min", ["values", "indices"])}
 
 
 def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):
@@ -115,8 +131,8 @@ def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):
         return pair_fn(input, dim)
     if dim is None:
         return dispatch(reduce_op, input)
-    return _MinMax(dispatch(reduce_op, input, dim=dim, keepdim=keepdim),
-                   dispatch(arg_op, input, dim=dim, keepdim=keepdim))
+    return _MinMax[reduce_op](dispatch(reduce_op, input, dim=dim, keepdim=keepdim),
+                              dispatch(arg_op, input, dim=dim, keepdim=keepdim))
 
 
 def max(input, dim=None, keepdim=False):

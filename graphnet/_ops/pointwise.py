@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ._promote import as_floats, float_kernel
 from ._table import defop
 
 
@@ -21,7 +22,7 @@ _binary("pow", jnp.power, inplace=True, backward="PowBackward0")
 _binary("mul", jnp.multiply, inplace=True, bind="binary")
 _binary("maximum", jnp.maximum, inplace=True, bind="binary")
 _binary("minimum", jnp.minimum, inplace=True, bind="binary")
-_binary("atan2", jnp.arctan2, bind="binary")
+_binary("atan2", lambda a, b: jnp.arctan2(*as_floats(a, b)), bind="binary")
 for _name, _fn, _alias in [("eq", jnp.equal, None), ("ne", jnp.not_equal, None),
                            ("lt", jnp.less, "less"), ("le", jnp.less_equal, "less_equal"),
                            ("gt", jnp.greater, "greater"), ("ge", jnp.greater_equal,
@@ -49,18 +50,21 @@ _unary("neg", jnp.negative, inplace=True, function=("neg", "negative"),
        method=("neg", "negative"), backward="NegBackward0")
 _unary("relu", jax.nn.relu, inplace=True, function=("relu", "nn.functional.relu"),
        dump="nn.functional.relu")
-_unary("sigmoid", jax.nn.sigmoid, inplace=True, function=("sigmoid", "nn.functional.sigmoid"))
-_unary("tanh", jnp.tanh, inplace=True, function=("tanh", "nn.functional.tanh"))
+_unary("sigmoid", float_kernel(jax.nn.sigmoid), inplace=True,
+       function=("sigmoid", "nn.functional.sigmoid"))
+_unary("tanh", float_kernel(jnp.tanh), inplace=True, function=("tanh", "nn.functional.tanh"))
 for _name in ["relu6", "silu"]:   # only in nn.functional, written there
     _unary(_name, getattr(jax.nn, _name), function=f"nn.functional.{_name}", method=None,
            bind=None)
-for _name, _fn in [("exp", jnp.exp), ("log", jnp.log), ("sqrt", jnp.sqrt), ("abs", jnp.abs),
-                   ("square", jnp.square), ("reciprocal", jnp.reciprocal)]:
+# NOTE: float_kernel: integer and bool input gives float32, as in PyTorch (JAX: float64)
+for _name, _fn in [("exp", float_kernel(jnp.exp)), ("log", float_kernel(jnp.log)),
+                   ("sqrt", float_kernel(jnp.sqrt)), ("abs", jnp.abs), ("square", jnp.square),
+                   ("reciprocal", float_kernel(jnp.reciprocal))]:
     _unary(_name, _fn, inplace=True)
 for _name, _fn in [("rsqrt", jax.lax.rsqrt), ("sin", jnp.sin), ("cos", jnp.cos),
                    ("erf", jax.scipy.special.erf), ("log1p", jnp.log1p), ("expm1", jnp.expm1),
                    ("log2", jnp.log2), ("exp2", jnp.exp2)]:
-    _unary(_name, _fn)
+    _unary(_name, float_kernel(_fn))
 for _name, _fn in [("sign", jnp.sign), ("floor", jnp.floor), ("ceil", jnp.ceil),
                    ("round", jnp.round)]:
     _unary(_name, _fn, differentiable=False, inplace=True)

@@ -1,3 +1,173 @@
-"""More pointwise ops (trigonometric, special functions, bitwise ...)."""
+"""More pointwise ops: inverse trigonometric and hyperbolic functions, special functions,
+bitwise and integer arithmetic, NaN-aware min/max, floating-point manipulation.
+
+Most are plain one-op wrappers (`bind="unary"`/`"binary"`: graphnet's function, Tensor method
+and in-place method are generated from the entry). Dtype rules follow PyTorch, applied at
+trace time (`_promote.py`): float-valued functions of integer input give float32; bitwise
+ops refuse floats and float-only ops refuse integers with PyTorch's NotImplementedError.
+Ops with extra arguments (polygamma's order, logit's eps, nan_to_num's replacements ...) are
+in pointwise_special.py."""
 
 from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jss
+
+from . import pointwise_special  # noqa: F401  (registration: polygamma, logit, lerp ...)
+from ._promote import as_float, as_floats, float_kernel, refuse
+from ._table import defop
+
+
+def _unary(names, fn, differentiable: bool = True, inplace: bool = True, **kw):
+    names = (names,) if isinstance(names, str) else names
+    kw.setdefault("bind", "unary")
+    defop(names[0], "elementwise", differentiable=differentiable, inplace=inplace, dump=True,
+          function=names, method=names, **kw)(fn)
+
+
+def _binary(names, fn, differentiable: bool = True, inplace: bool = True, **kw):
+    names = (names,) if isinstance(names, str) else names
+    defop(names[0], "broadcast", differentiable=differentiable, inplace=inplace, dump=True,
+          function=names, method=names, bind="binary", **kw)(fn)
+
+
+# ---- float-valued functions of one input (integer input gives float32) ---------------------
+for _names, _fn in [(("asin", "arcsin"), jnp.arcsin), (("acos", "arccos"), jnp.arccos),
+                    (("atan", "arctan"), jnp.arctan), ("sinh", jnp.sinh), ("cosh", jnp.cosh),
+                    ("tan", jnp.tan), (("asinh", "arcsinh"), jnp.arcsinh),
+                    (("acosh", "arccosh"), jnp.arccosh), (("atanh", "arctanh"), jnp.arctanh),
+                    ("erfc", jss.erfc), ("erfinv", jss.erfinv), ("lgamma", jax.lax.lgamma),
+                    ("i0", jss.i0), ("sinc", jnp.sinc), ("deg2rad", jnp.deg2rad),
+                    ("rad2deg", jnp.rad2deg), ("log10", jnp.log10)]:
+    _unary(_names, float_kernel(_fn))
+
+
+@float_kernel
+def _digamma(x):
+    # NOTE: PyTorch (since 1.8) gives -inf at 0, where the series gives NaN.
+    return jnp.where(x == 0, -jnp.inf, jax.lax.digamma(x))
+
+
+_unary("digamma", _digamma)
+
+
+def _frac(x):
+    refuse("frac", x, kinds="bi")
+    return x - jnp.trunc(x)
+
+
+_unary("frac", _frac)
+
+
+def _positive(x):
+    if x.dtype == jnp.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return x
+
+
+_unary("positive", _positive, inplace=False)
+
+
+def _bitwise_not(x):
+    refuse("bitwise_not", x, kinds="f")
+    return jnp.logical_not(x) if x.dtype == jnp.bool_ else jnp.bitwise_not(x)
+
+
+_unary("bitwise_not", _bitwise_not, differentiable=False)
+
+# ---- predicates: bool results, no gradient --------------------------------------------------
+for _names, _fn in [("signbit", jnp.signbit), ("isfinite", jnp.isfinite),
+                    ("isposinf", jnp.isposinf), ("isneginf", jnp.isneginf),
+                    ("isreal", lambda x: jnp.ones(jnp.shape(x), jnp.bool_))]:
+    _unary(_names, _fn, differentiable=False, inplace=False)
+
+# ---- two inputs ---------------------------------------------------------------------------
+
+
+def _xlogy(x, y):
+    x, y = as_floats(x, y)
+    # NOTE: 0 * log(0) is 0, NaN in y stays NaN; the inner where keeps log's gradient finite
+    # where x is 0 (PyTorch's gradient there is 0).
+    safe_y = jnp.where(x == 0, 1, y)
+    return jnp.where(jnp.isnan(y), jnp.nan, jnp.where(x == 0, 0, x * jnp.log(safe_y)))
+
+
+_binary("xlogy", _xlogy)
+
+
+def _float_only(name: str, fn):
+    def kernel(a, b):
+        refuse(name, a, b, kinds="bi")
+        return fn(a, b)
+
+    return kernel
+
+
+_binary("hypot", _float_only("hypot", jnp.hypot))
+_binary("logaddexp", _float_only("logaddexp", jnp.logaddexp), inplace=False)
+_binary("logaddexp2", _float_only("logaddexp2", jnp.logaddexp2), inplace=False)
+_binary("nextafter", _float_only("nextafter", jnp.nextafter), differentiable=False)
+_binary("igamma", _float_only("igamma", jss.gammainc))
+_binary("igammac", _float_only("igammac", jss.gammaincc))
+
+
+def _fmod(a, b):
+    refuse("fmod", a, b, kinds="b")
+    return jnp.fmod(a, b)
+
+
+_binary("fmod", _fmod)
+_binary("copysign", lambda a, b: jnp.copysign(*as_floats(a, b)))
+_binary("fmax", jnp.fmax, inplace=False)
+_binary("fmin", jnp.fmin, inplace=False)
+_binary("logical_xor", jnp.logical_xor, differentiable=False)
+
+
+def _ldexp(x, exponent):
+    x = as_float(x)
+    return x * jnp.exp2(as_float(exponent)).astype(jnp.result_type(x))
+
+
+_binary("ldexp", _ldexp)
+
+
+def _heaviside(x, values):
+    if jnp.result_type(x) != jnp.result_type(values):
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+    return jnp.where(x == 0, values, x > 0).astype(jnp.result_type(x))
+
+
+_binary("heaviside", _heaviside, differentiable=False)
+
+
+def _float_power(x, exponent):
+    # PyTorch computes float_power in float64 whatever the inputs' dtypes
+    def f64(v):
+        return float(v) if isinstance(v, (int, float)) else v.astype(jnp.float64)
+
+    return jnp.power(f64(x), f64(exponent))
+
+
+_binary("float_power", _float_power, inplace=False)   # float_power_ checks dtypes: _math_extra
+
+# ---- integer ops: bitwise, shifts, gcd/lcm ----------------------------------------------
+
+
+def _bitwise(name: str, fn, kinds: str = "f", kernel: str | None = None):
+    def bitwise(a, b):
+        refuse(name, a, b, kinds=kinds, kernel=kernel)
+        return fn(a, b)
+
+    return bitwise
+
+
+_binary("bitwise_and", _bitwise("bitwise_and", jnp.bitwise_and), differentiable=False)
+_binary("bitwise_or", _bitwise("bitwise_or", jnp.bitwise_or), differentiable=False)
+_binary("bitwise_xor", _bitwise("bitwise_xor", jnp.bitwise_xor), differentiable=False)
+_binary("bitwise_left_shift", _bitwise("bitwise_left_shift", jnp.left_shift, "bf", "lshift"),
+        differentiable=False)
+_binary("bitwise_right_shift", _bitwise("bitwise_right_shift", jnp.right_shift, "bf", "rshift"),
+        differentiable=False)
+_binary("gcd", _bitwise("gcd", jnp.gcd, "bf"), differentiable=False)
+_binary("lcm", _bitwise("lcm", jnp.lcm, "bf"), differentiable=False)

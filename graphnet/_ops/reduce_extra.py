@@ -1,3 +1,171 @@
-"""More reductions and scans (cumprod, logcumsumexp, median, nansum ...)."""
+"""More reductions and scans: cumprod, cummax/cummin, logcumsumexp, nansum, nanmean,
+median/nanmedian, mode, quantile/nanquantile.
+
+The selecting ones (cummax, median, mode, quantile) find int64 positions with the gradient
+stopped and gather the values there, so the values' gradient lands on the selected inputs,
+as in PyTorch. Output shapes depend only on input shapes and attributes, so compiled programs
+keep static shapes. The user-facing functions (named tuples, argument checks) are in
+graphnet/_math_reduce.py."""
 
 from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ._table import defop
+
+
+# NOTE: scans keep the axis they run along: "opaque" for the fusion pass, like cumsum.
+@defop("cumprod", "opaque", method=None, dump=True)
+def cumprod(x, *, dim, dtype=None):
+    return jnp.cumprod(x, axis=dim, dtype=dtype)
+
+
+@defop("logcumsumexp", "opaque", method=None, dump=True)
+def logcumsumexp(x, *, dim):
+    return jax.lax.cumlogsumexp(x, axis=dim)
+
+
+def _running_best(x, dim: int, better):
+    """int64 index of the running best along `dim`; a later equal value wins, NaN beats all
+    (later NaN wins), as in PyTorch's cummax/cummin."""
+    positions = jax.lax.broadcasted_iota(jnp.int64, x.shape, dim)
+    values = jax.lax.stop_gradient(x)
+
+    def combine(a, b):
+        (va, ia), (vb, ib) = a, b
+        take_b = (better(vb, va) | (vb == va) | jnp.isnan(vb)) & ~(jnp.isnan(va) & ~jnp.isnan(vb))
+        return jnp.where(take_b, vb, va), jnp.where(take_b, ib, ia)
+
+    return jax.lax.associative_scan(combine, (values, positions), axis=dim)[1]
+
+
+@defop("cummax", "opaque", n_outputs=2, method=None)
+def cummax(x, *, dim):
+    indices = _running_best(x, dim, jnp.greater)
+    return jnp.take_along_axis(x, indices, axis=dim), indices
+
+
+@defop("cummin", "opaque", n_outputs=2, method=None)
+def cummin(x, *, dim):
+    indices = _running_best(x, dim, jnp.less)
+    return jnp.take_along_axis(x, indices, axis=dim), indices
+
+
+@defop("nansum", "reduction", method=None, dump=True)
+def nansum(x, *, dim=None, keepdim=False, dtype=None):
+    return jnp.nansum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+
+@defop("nanmean", "reduction", method=None, dump=True)
+def nanmean(x, *, dim=None, keepdim=False, dtype=None):
+    return jnp.nanmean(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+
+def _sorted_positions(x, dim: int):
+    """Stable argsort along `dim` (NaN last) and the count of NaN along it (keepdims)."""
+    order = jnp.argsort(jax.lax.stop_gradient(x), axis=dim, stable=True).astype(jnp.int64)
+    nans = jnp.sum(jnp.isnan(x), axis=dim, keepdims=True) if jnp.issubdtype(
+        x.dtype, jnp.inexact) else jnp.zeros_like(jnp.take(x, jnp.array([0]), axis=dim),
+                                                  jnp.int64)
+    return order, nans.astype(jnp.int64)
+
+
+@defop("median", "reduction", n_outputs=2, method=None)
+def median(x, *, dim=None, keepdim=False, ignore_nan=False):
+    """The lower median along `dim` and its index. With NaN present the median is NaN (the
+    first NaN's index) unless `ignore_nan` (nanmedian: the median of the other values).
+    `dim=None`: the median of all elements (0-d, index into the flattened input), whose
+    gradient is shared evenly by the elements equal to it, as in PyTorch."""
+    if dim is None:
+        values, indices = median(x.reshape(-1), dim=0, ignore_nan=ignore_nan)
+        return _evenly_shared(x, values), indices
+    order, nans = _sorted_positions(x, dim)
+    n = x.shape[dim]
+    if ignore_nan:   # all-NaN rows: k = 0, the first NaN in sorted order
+        k = jnp.maximum(n - nans - 1, 0) // 2
+    else:
+        k = jnp.where(nans > 0, n - nans, (n - 1) // 2)
+    indices = jnp.take_along_axis(order, k, axis=dim)
+    values = jnp.take_along_axis(x, indices, axis=dim)
+    if keepdim:
+        return values, indices
+    return jnp.squeeze(values, dim), jnp.squeeze(indices, dim)
+
+
+@jax.custom_jvp
+def _zeros_passing_grad(x):
+    """Zeros whose gradient is the identity: x - stop_gradient(x) without NaN - NaN."""
+    return jnp.zeros_like(x)
+
+
+_zeros_passing_grad.defjvp(lambda primals, tangents: (jnp.zeros_like(primals[0]), tangents[0]))
+
+
+def _evenly_shared(x, value):
+    """`value` (a value of `x`) whose gradient is spread evenly over the elements of `x` equal
+    to it (NaN: over the NaN elements). The forward value stays exactly `value`."""
+    value = jax.lax.stop_gradient(value)
+    same = jnp.where(jnp.isnan(value), jnp.isnan(x), x == value)
+    shared = jnp.where(same, _zeros_passing_grad(x), 0).sum() / jnp.maximum(same.sum(), 1)
+    return value + shared.astype(value.dtype)
+
+
+@defop("mode", "reduction", n_outputs=2, method=None)
+def mode(x, *, dim, keepdim=False):
+    """The most frequent value along `dim` (the smallest among ties) and the index of its last
+    occurrence, as in PyTorch. Counts compare every pair along `dim`: O(n^2) work."""
+    moved = jnp.moveaxis(jax.lax.stop_gradient(x), dim, -1)
+    same = moved[..., :, None] == moved[..., None, :]
+    counts = same.sum(-1)
+    best = counts.max(-1, keepdims=True)
+    candidate = jnp.where(counts == best, moved, jnp.inf if jnp.issubdtype(
+        moved.dtype, jnp.inexact) else jnp.iinfo(moved.dtype).max if moved.dtype != jnp.bool_
+        else True)
+    value = candidate.min(-1, keepdims=True)
+    n = moved.shape[-1]
+    last = (n - 1 - jnp.argmax(jnp.flip(moved == value, -1), axis=-1)).astype(jnp.int64)
+    indices = jnp.moveaxis(last[..., None], -1, dim)
+    values = jnp.take_along_axis(x, indices, axis=dim)
+    if keepdim:
+        return values, indices
+    return jnp.squeeze(values, dim), jnp.squeeze(indices, dim)
+
+
+@defop("quantile", "reduction", nondiff_inputs=(1,), method=None)
+def quantile(x, q, *, dim, keepdim=False, interpolation="linear", ignore_nan=False):
+    """Quantiles `q` (1-D) of `x` along `dim` (x already flattened when PyTorch's dim is None);
+    the quantile axis comes first, as in PyTorch. Ranks are `q * (n - 1)` over the sorted
+    values; NaN gives NaN unless `ignore_nan` (nanquantile: ranks over the other values)."""
+    order, nans = _sorted_positions(x, dim)
+    ordered = jnp.take_along_axis(x, order, axis=dim)
+    moved = jnp.moveaxis(ordered, dim, -1)                      # (..., n)
+    nans = jnp.moveaxis(nans, dim, -1)                          # (..., 1)
+    n = moved.shape[-1]
+    valid = n - nans if ignore_nan else jnp.full_like(nans, n)
+    q = jax.lax.stop_gradient(q).astype(x.dtype)
+    rank = q * (jnp.maximum(valid, 1) - 1).astype(x.dtype)      # (..., len(q))
+    if not ignore_nan:   # any NaN: the last sorted value, which is NaN
+        rank = jnp.where(nans > 0, jnp.asarray(n - 1, x.dtype), rank)
+    low = jnp.floor(rank).astype(jnp.int64)
+    high = jnp.ceil(rank).astype(jnp.int64)
+    if interpolation == "lower":
+        high = low
+    elif interpolation == "higher":
+        low = high
+    elif interpolation == "nearest":
+        low = high = jnp.round(rank).astype(jnp.int64)   # half to even, as PyTorch
+    below = jnp.take_along_axis(moved, low, axis=-1)
+    above = jnp.take_along_axis(moved, high, axis=-1)
+    if interpolation == "linear":
+        weight = rank - low.astype(x.dtype)
+        out = jnp.where(weight < 0.5, below + weight * (above - below),
+                        above - (above - below) * (1 - weight))
+    elif interpolation == "midpoint":
+        out = jnp.where(high > low, below + 0.5 * (above - below), below)
+    else:
+        out = below
+    if ignore_nan:   # all-NaN rows stay NaN
+        out = jnp.where(valid == 0, jnp.nan, out)
+    out = jnp.moveaxis(out, -1, 0)                              # (len(q), ...)
+    return jnp.expand_dims(out, dim + 1) if keepdim else out

@@ -1,0 +1,250 @@
+"""Reductions and scans as PyTorch spells them: cumprod, cummax/cummin, logcumsumexp,
+nansum/nanmean, median/nanmedian, mode, quantile/nanquantile, count_nonzero, aminmax,
+std_mean/var_mean, diff and renorm (functions and Tensor methods).
+
+The selecting ones return PyTorch's named tuples (`values`, `indices` int64) and their
+values are differentiable to the selected inputs; kernels in graphnet/_ops/reduce_extra.py.
+The rest are compositions of existing ops.
+
+>>> import graphnet as torch
+>>> torch.tensor([[1.0, 5.0, 2.0]]).median(dim=1)
+median(values=tensor([2.]), indices=tensor([2]))
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from . import _dtype as dt
+from . import _math as M
+from ._dispatch import dispatch
+from ._tensor import Tensor
+
+_RESULTS = {name: namedtuple(name, ["values", "indices"])
+            for name in ("cummax", "cummin", "median", "nanmedian", "mode")}
+_Aminmax = namedtuple("aminmax", ["min", "max"])
+
+
+def _dim(input: Tensor, dim: int) -> int:
+    """`dim` as a non-negative axis (a 0-d tensor has dims 0 and -1); IndexError outside."""
+    rank = max(input.dim(), 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-rank}, {rank - 1}], but got {dim})")
+    return dim % rank
+
+
+def _on_axis(op: str, input: Tensor, dim: int, **attrs):
+    """Dispatch `op` along `dim`; a 0-d input runs as one element and comes back 0-d."""
+    dim = _dim(input, dim)
+    if input.dim() == 0:
+        outs = dispatch(op, input.reshape(1), dim=0, **attrs)
+        return tuple(o.reshape(()) for o in outs) if isinstance(outs, tuple) else \
+            outs.reshape(())
+    return dispatch(op, input, dim=dim, **attrs)
+
+
+def _integer_as_int64(input: Tensor, dtype):
+    """PyTorch sums and multiplies integers and bools as int64 unless told a dtype."""
+    if dtype is None and not M._is_float(input):
+        return dt.int64.np
+    return dt.to_np(dtype)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running product along `dim` (int and bool input: int64). Its gradient is exact where
+    the input has zeros (no division by the input)."""
+    return _on_axis("cumprod", input, dim, dtype=_integer_as_int64(input, dtype))
+
+
+def cummax(input: Tensor, dim: int):
+    """Running maximum along `dim` and where it was found: `(values, indices)`; a later equal
+    value takes over the index, NaN propagates."""
+    return _RESULTS["cummax"](*_on_axis("cummax", input, dim))
+
+
+def cummin(input: Tensor, dim: int):
+    """Running minimum along `dim` and where it was found: `(values, indices)`."""
+    return _RESULTS["cummin"](*_on_axis("cummin", input, dim))
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(input))) along `dim`, computed stably."""
+    return _on_axis("logcumsumexp", input, dim)
+
+
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """`sum` treating NaN as zero."""
+    return dispatch("nansum", input, dim=M._dims(dim), keepdim=keepdim,
+                    dtype=_integer_as_int64(input, dtype))
+
+
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """`mean` of the elements that are not NaN."""
+    if not M._is_float(input) and dtype is None:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex "
+                           f"dtype but got {input.dtype}")
+    return dispatch("nanmean", input, dim=M._dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+
+
+def _median(name: str, input: Tensor, dim, keepdim: bool):
+    ignore_nan = name == "nanmedian"
+    if dim is None:   # the lower median of all elements, a 0-d tensor
+        if input.numel() == 0:
+            return M.full((), float("nan"), dtype=input.dtype)
+        return dispatch("median", input, ignore_nan=ignore_nan)[0]
+    return _RESULTS[name](*_on_axis("median", input, dim, keepdim=bool(keepdim),
+                                    ignore_nan=ignore_nan))
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
+    """The lower of the two middle values (no averaging). Without `dim`, a 0-d tensor of all
+    elements; with `dim`, `(values, indices)`. NaN anywhere in a row makes its median NaN."""
+    return _median("median", input, dim, keepdim)
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
+    """`median` ignoring NaN (NaN only where a row is all NaN)."""
+    return _median("nanmedian", input, dim, keepdim)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
+    """The most frequent value along `dim` (the smallest among ties) and the index of its last
+    occurrence: `(values, indices)`."""
+    return _RESULTS["mode"](*_on_axis("mode", input, dim, keepdim=bool(keepdim)))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name: str, input: Tensor, q, dim, keepdim: bool, interpolation: str):
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest. Got {interpolation}")
+    if input.dtype not in (dt.float32, dt.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor):
+        if q.dim() > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype != input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        scalar_q, q_values = q.dim() == 0, q.reshape(-1)
+    else:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+        scalar_q, q_values = True, M._factories.tensor([float(q)], dtype=input.dtype)
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    x, axis = (input.reshape(-1), 0) if dim is None else (input, _dim(input, dim))
+    if x.dim() == 0:
+        x = x.reshape(1)
+    out = dispatch("quantile", x, q_values, dim=axis, keepdim=bool(keepdim and dim is not None),
+                   interpolation=interpolation, ignore_nan=name == "nanquantile")
+    if keepdim and dim is None:   # every dim kept, with size 1
+        out = out.reshape((out.shape[0],) + (1,) * input.dim())
+    return out[0] if scalar_q else out
+
+
+def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The `q`-th quantiles (a float, or a 1-D tensor giving a leading quantile dim) of all
+    elements or along `dim`. `interpolation`: linear, lower, higher, midpoint or nearest.
+    NaN anywhere in a row makes its quantiles NaN."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation)
+
+
+def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """`quantile` ignoring NaN (NaN only where a row is all NaN)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation)
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """How many elements are not zero (int64), over all elements or the dims in `dim`."""
+    return M.sum(M.ne(input, 0), dim=dim)
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
+    """`(min, max)` in one call, over all elements or along `dim`."""
+    if input.numel() == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    return _Aminmax(M.amin(input, dim, keepdim), M.amax(input, dim, keepdim))
+
+
+def _stat_mean(stat, input, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):   # std_mean(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    return (stat(input, dim, unbiased, keepdim, correction=correction),
+            M.mean(input, dim, keepdim))
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+             correction=None):
+    """`(std, mean)` over the same dims (a plain tuple, as in PyTorch)."""
+    return _stat_mean(M.std, input, dim, unbiased, keepdim, correction)
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+             correction=None):
+    """`(var, mean)` over the same dims."""
+    return _stat_mean(M.var, input, dim, unbiased, keepdim, correction)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The `n`-th forward difference along `dim`, after joining `prepend` and `append`
+    (bool tensors: `!=` of neighbours)."""
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    dim = _dim(input, dim)
+    parts = [p if isinstance(p, Tensor) else M.full(
+        tuple(input.shape[:dim]) + (1,) + tuple(input.shape[dim + 1:]), p, dtype=input.dtype)
+        for p in (prepend, input, append) if p is not None]
+    x = M.cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        size = x.shape[dim]
+        later, earlier = M.narrow(x, dim, 1, size - 1), M.narrow(x, dim, 0, size - 1)
+        x = M.ne(later, earlier) if x.dtype == dt.bool_ else M.sub(later, earlier)
+        if size <= 1:
+            break
+    return x
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice along `dim` whose `p`-norm exceeds `maxnorm` scaled down to norm `maxnorm`
+    (PyTorch's `maxnorm / (norm + 1e-7)`)."""
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    dim = _dim(input, dim)
+    others = tuple(d for d in range(input.dim()) if d != dim)
+    norms = M.norm(input, p, dim=others, keepdim=True)
+    factor = M.where(M.gt(norms, maxnorm), M.div(maxnorm, M.add(norms, 1e-7)), 1.0)
+    return M.mul(input, factor)
+
+
+def cumsum_(self: Tensor, dim: int, *, dtype=None) -> Tensor:
+    return self._assign(M.cumsum(self, dim, dtype=dtype))
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        return self._assign(fn(self, *args, **kwargs))
+
+    return method
+
+
+_FUNCTIONS = {
+    "cumprod": cumprod, "cummax": cummax, "cummin": cummin, "logcumsumexp": logcumsumexp,
+    "nansum": nansum, "nanmean": nanmean, "median": median, "nanmedian": nanmedian,
+    "mode": mode, "quantile": quantile, "nanquantile": nanquantile,
+    "count_nonzero": count_nonzero, "aminmax": aminmax, "diff": diff, "renorm": renorm,
+}
+for _name, _fn in _FUNCTIONS.items():
+    setattr(Tensor, _name, _fn)
+for _name, _fn in [("cumprod_", _inplace(cumprod)), ("renorm_", _inplace(renorm)),
+                   ("cumsum_", cumsum_)]:
+    setattr(Tensor, _name, _fn)
+
+__all__ = sorted(_FUNCTIONS) + ["std_mean", "var_mean"]

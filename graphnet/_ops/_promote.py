@@ -1,0 +1,60 @@
+"""PyTorch's dtype rules inside kernels: which inputs an op computes in floating point, and
+which dtypes it refuses.
+
+Kernels run with JAX's 64-bit types on (graphnet/_x64.py), where `jnp.sin` of an int64 array
+is float64; PyTorch computes it in its default float dtype, float32. The helpers here run at
+trace time (dtypes are static), so eager and compiled calls raise the same error."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+# PyTorch's names for dtypes in its "not implemented for 'Long'" messages
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+                "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
+                "int8": "Char", "uint8": "Byte", "uint32": "UInt32", "bool": "Bool"}
+
+
+def category(x) -> str:
+    """'b' (bool), 'i' (any integer) or 'f' (any float) for an array or Python number."""
+    dtype = jnp.result_type(x)
+    if dtype == jnp.bool_:
+        return "b"
+    return "f" if jnp.issubdtype(dtype, jnp.inexact) else "i"
+
+
+def as_float(x):
+    """`x` itself when it is floating point, else `x` as float32 (PyTorch's default float)."""
+    if isinstance(x, (int, float)) or category(x) == "f":
+        return x
+    return x.astype(jnp.float32)
+
+
+def as_floats(*xs):
+    """The inputs of an op that computes in floating point: when together they would promote
+    to an integer or bool dtype, the arrays among them become float32."""
+    if category(jnp.result_type(*xs)) == "f":
+        return xs
+    return tuple(x if isinstance(x, (int, float, bool)) else x.astype(jnp.float32) for x in xs)
+
+
+def float_kernel(fn):
+    """Wrap a unary kernel of a float-valued function (sin, exp ...): integer and bool input
+    gives float32, as in PyTorch."""
+    def kernel(x):
+        return fn(as_float(x))
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    kernel.__doc__ = fn.__doc__
+    return kernel
+
+
+def refuse(op: str, *xs, kinds: str, kernel: str | None = None) -> None:
+    """Raise PyTorch's NotImplementedError when an array among `xs` has a dtype of a category
+    in `kinds` ('b', 'i', 'f'): `"hypot_cpu" not implemented for 'Long'`."""
+    for x in xs:
+        if isinstance(x, (int, float, bool)):
+            continue
+        if category(x) in kinds:
+            name = _TORCH_NAMES.get(jnp.dtype(x.dtype).name, str(x.dtype))
+            raise NotImplementedError(f'"{kernel or op}_cpu" not implemented for \'{name}\'')

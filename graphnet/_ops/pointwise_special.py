@@ -1,0 +1,93 @@
+"""Pointwise ops with arguments beyond their tensors: polygamma's order, mvlgamma's p,
+logit's eps, nan_to_num's replacements, lerp's weight, isclose's tolerances, and frexp's two
+outputs. Their functions and methods are written by hand in graphnet/_math_pointwise.py
+(argument orders and defaults as PyTorch has them), so the entries name no method."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jss
+
+from ._checks import ValueCheck
+from ._promote import as_float, refuse
+from ._table import defop
+
+
+@defop("polygamma", "elementwise", method=None, dump=True)
+def polygamma(x, *, n):
+    x = as_float(x)
+    if n == 0:   # digamma, with PyTorch's -inf at 0
+        return jnp.where(x == 0, -jnp.inf, jax.lax.digamma(x))
+    return jss.polygamma(n, x).astype(x.dtype)
+
+
+def _mvlgamma_bad(x, *, p):
+    return (x <= (p - 1) / 2).any(), ()
+
+
+def _mvlgamma_error(facts, *, p):
+    return RuntimeError("All elements must be greater than (p-1)/2")
+
+
+@defop("mvlgamma", "elementwise", method=None, dump=True,
+       check=ValueCheck(_mvlgamma_bad, _mvlgamma_error, values_from=0))
+def mvlgamma(x, *, p):
+    x = as_float(x)
+    terms = sum(jax.lax.lgamma(x - i / 2) for i in range(p))
+    return terms + p * (p - 1) / 4 * math.log(math.pi)
+
+
+@defop("logit", "elementwise", method=None, dump=True)
+def logit(x, *, eps=None):
+    x = as_float(x)
+    if eps is not None:
+        x = jnp.clip(x, eps, 1 - eps)
+    return jnp.log(x / (1 - x))
+
+
+@defop("nan_to_num", "elementwise", method=None, dump=True)
+def nan_to_num(x, *, nan=0.0, posinf=None, neginf=None):
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return x   # integers hold no NaN or infinity
+    info = jnp.finfo(x.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    x = jnp.where(jnp.isnan(x), jnp.asarray(nan, x.dtype), x)
+    x = jnp.where(jnp.isposinf(x), jnp.asarray(posinf, x.dtype), x)
+    return jnp.where(jnp.isneginf(x), jnp.asarray(neginf, x.dtype), x)
+
+
+@defop("frexp", "elementwise", n_outputs=2, differentiable=False, method=None)
+def frexp(x):
+    refuse("frexp", x, kinds="bi")
+    mantissa, exponent = jnp.frexp(x)
+    return mantissa, exponent.astype(jnp.int32)
+
+
+@defop("lerp", "broadcast", method=None, dump=True)
+def lerp(start, end, weight):
+    # PyTorch's formula: from whichever end is nearer, so lerp(a, b, 1) is exactly b
+    diff = end - start
+    near_start = start + weight * diff
+    near_end = end - diff * (1 - weight)
+    return jnp.where(jnp.abs(weight) < 0.5, near_start, near_end)
+
+
+@defop("isclose", "broadcast", differentiable=False, method=None, dump=True)
+def isclose(a, b, *, rtol=1e-05, atol=1e-08, equal_nan=False):
+    close = a == b
+    if jnp.issubdtype(jnp.result_type(a, b), jnp.bool_):
+        return close
+    if equal_nan:
+        close = close | (jnp.isnan(a) & jnp.isnan(b))
+    if rtol == 0 and atol == 0:
+        return close
+    # NOTE: integers compare in float64, so |a - b| cannot overflow
+    fa, fb = (v if jnp.issubdtype(jnp.result_type(v), jnp.inexact) else
+              jnp.asarray(v, jnp.float64) for v in (a, b))
+    finite = jnp.isfinite(fa) & jnp.isfinite(fb)
+    within = jnp.abs(fa - fb) <= atol + rtol * jnp.abs(fb)
+    return close | (finite & within)
