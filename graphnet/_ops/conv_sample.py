@@ -22,7 +22,7 @@ def _unpool_find(x, indices, *, output_size):
 def _unpool_error(facts, *, output_size):
     sizes = "x".join(str(s) for s in output_size)
     return RuntimeError(f"Found an invalid max index: {facts[0]} (output volumes are of size "
-                        f"{sizes}")
+                        f"{sizes})")
 
 
 @defop("max_unpool", "opaque", nondiff_inputs=(1,), method=None,
