@@ -1,5 +1,6 @@
 """Bilinear, EmbeddingBag, the alpha and 3-D dropouts, Softmax2d and CrossMapLRN2d with
-PyTorch's constructors, parameter names, init and reprs."""
+PyTorch's constructors, parameter names, init and reprs; the lazy modules (_lazy.py) are
+re-exported from here."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from .._dispatch import dispatch
 from .._tensor import Parameter
 from . import functional as F
 from . import init
+from . import _lazy
 from ._activation import Dropout
+from ._lazy import *  # noqa: F401,F403
 from ._module import Module
 
 __all__ = ["Bilinear", "EmbeddingBag", "AlphaDropout", "FeatureAlphaDropout", "Dropout3d",
-           "Softmax2d", "CrossMapLRN2d"]
+           "Softmax2d", "CrossMapLRN2d", *_lazy.__all__]
 
 
 class Bilinear(Module):
