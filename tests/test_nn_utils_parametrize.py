@@ -63,6 +63,8 @@ def test_trains_like_torch(kind, compiled):
         assert_close(step(to_gn(X)), t_loss, atol=1e-4, rtol=1e-5, what=f"loss {i}")
         for key, value in theirs.state_dict().items():
             assert_close(ours.state_dict()[key], value, atol=1e-5, what=f"{key} step {i}")
+    # the old forms' plain attribute is the last forward's weight, also after compiled steps
+    assert_close(ours.weight, theirs.weight, atol=1e-5, what="weight read after the steps")
 
 
 @pytest.mark.parametrize("kind", ["new_spectral_norm", "old_spectral_norm"])

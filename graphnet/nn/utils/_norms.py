@@ -4,6 +4,7 @@ spectral_norm.py)."""
 
 from __future__ import annotations
 
+from ... import _mode
 from ..._autograd import no_grad
 from ..._tensor import Tensor
 from .. import functional as F
@@ -57,3 +58,21 @@ def power_iteration(weight_mat: Tensor, u: Tensor, v: Tensor, steps: int, eps: f
 def sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
     """u . (W v): the largest singular value's estimate; u and v carry no gradient."""
     return (u.detach().clone() * weight_mat.matmul(v.detach().clone())).sum()
+
+
+def set_computed(module, name: str, value: Tensor) -> None:
+    """The hook-based forms' `setattr(module, name, value)`, made in place on the tensor the
+    attribute already holds when it can be. NOTE: a new object every call would change the
+    module's attributes under a compiled step's guards (one recompile per call); written in
+    place, a traced step outputs the new weight as state, so `module.weight` reads the
+    current value after compiled calls too."""
+    current = module.__dict__.get(name)
+    if not isinstance(current, Tensor) or tuple(current.shape) != tuple(value.shape) \
+            or current.dtype != value.dtype or (current.requires_grad and current.is_leaf) \
+            or current._base is not None:   # an alias (`weight.data`) would write through
+        setattr(module, name, value)
+        return
+    mode = _mode.current_mode()
+    if mode is not None:
+        mode.on_write(current)
+    current._assign(value)

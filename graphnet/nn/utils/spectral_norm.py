@@ -12,7 +12,7 @@ from ... import _factories as fac
 from ..._autograd import no_grad
 from ..._tensor import Parameter
 from .._module import Module
-from ._norms import normalize, power_iteration, sigma, weight_to_matrix
+from ._norms import normalize, power_iteration, set_computed, sigma, weight_to_matrix
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
@@ -47,8 +47,8 @@ class SpectralNorm:
         module.register_parameter(self.name, Parameter(weight.detach()))
 
     def __call__(self, module: Module, inputs) -> None:
-        setattr(module, self.name,
-                self.compute_weight(module, do_power_iteration=module.training))
+        set_computed(module, self.name,
+                     self.compute_weight(module, do_power_iteration=module.training))
 
     @staticmethod
     def apply(module: Module, name: str, n_power_iterations: int, dim: int,

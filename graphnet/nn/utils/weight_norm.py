@@ -12,7 +12,7 @@ import warnings
 
 from ..._tensor import Parameter
 from .._module import Module
-from ._norms import norm_except_dim, weight_norm as _wn
+from ._norms import norm_except_dim, set_computed, weight_norm as _wn
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 
@@ -55,7 +55,7 @@ class WeightNorm:
         setattr(module, self.name, Parameter(weight.detach()))
 
     def __call__(self, module: Module, inputs) -> None:
-        setattr(module, self.name, self.compute_weight(module))
+        set_computed(module, self.name, self.compute_weight(module))
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
