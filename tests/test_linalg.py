@@ -131,7 +131,13 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# Over ~5 s each (many outputs, each compiled eagerly and in a program): run with -m slow.
+# The ops under them also have their own fast parity case (tests/op_cases_linalg.py).
+SLOW = {"lstsq", "trapezoid", "cholesky", "norm", "solve"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+                                  for n in sorted(CASES)])
 def test_matches_torch_eager_and_compiled(name):
     call, *arrays = CASES[name]
     check(call, *arrays, atol=1e-4, rtol=1e-4, grads=name not in NO_GRADIENT)
@@ -221,6 +227,7 @@ def test_singular_or_indefinite_matrices_raise_linalg_error(name, mode):
         assert str(got.value).split(": ", 1)[1] == str(expected.value).split(": ", 1)[1]
 
 
+@pytest.mark.slow
 def test_cond_and_torch_level_norms_match_torch():
     check(lambda T, a: [T.linalg.cond(a), T.linalg.cond(a, -2), T.frobenius_norm(a, (1, 2)),
                         T.nuclear_norm(a[0]), T.nuclear_norm(a, (0, 2), True)],

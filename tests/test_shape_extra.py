@@ -99,7 +99,8 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "copies"
+                                  else n for n in sorted(CASES)])
 def test_matches_torch_eager_and_compiled(name):
     call, *arrays = CASES[name]
     # torch.detach_copy keeps a grad_fn that raises "derivative ... not implemented"
