@@ -256,3 +256,10 @@ def test_a_bad_unpool_index_computed_inside_a_compiled_function_raises():
     x, i = to_gn(randn(1, 1, 2, 2)), to_gn(np.array([[[[0, 3], [8, 11]]]], np.int64))
     with pytest.raises(RuntimeError, match="Found an invalid max index: 18"):
         graphnet.compile(f)(x, i)
+
+
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=2), dict(size=(3, 11), align_corners=True),
+                                    dict(size=(7, 4)), dict(scale_factor=(1.7, 0.6))])
+def test_interpolate_bicubic(kwargs):
+    check_both_modes(lambda T, x: F(T).interpolate(x, mode="bicubic", **kwargs),
+                     [randn(2, 3, 5, 6)], atol=1e-4, rtol=1e-4)

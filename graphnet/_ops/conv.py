@@ -135,7 +135,8 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
 
 
 @defop("max_pool", "reduction", method=None,
-       function=("nn.functional.max_pool2d", "nn.functional.max_pool1d"))
+       function=("nn.functional.max_pool2d", "nn.functional.max_pool1d",
+                 "nn.functional.max_pool3d"))
 def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
     if any(d != 1 for d in dilation):
         return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
@@ -172,8 +173,11 @@ def _max_pool_values_bwd(kernel_size, stride, padding, ceil_mode, pull, cotangen
 _max_pool_values.defvjp(_max_pool_values_fwd, _max_pool_values_bwd)
 
 
-@defop("max_pool_with_indices", "reduction", n_outputs=2,
-       function=("nn.functional.max_pool2d", "nn.functional.max_pool1d"), method=None)
+@defop("max_pool_with_indices", "reduction", n_outputs=2, method=None,
+       function=("nn.functional.max_pool2d", "nn.functional.max_pool1d",
+                 "nn.functional.max_pool3d", "nn.functional.max_pool2d_with_indices",
+                 "nn.functional.max_pool1d_with_indices",
+                 "nn.functional.max_pool3d_with_indices"))
 def max_pool_with_indices(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
     return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
 
@@ -189,7 +193,8 @@ def _avg_divisor(n, k, s, p, out, count_include_pad):
 
 
 @defop("avg_pool", "reduction", method=None,
-       function=("nn.functional.avg_pool2d", "nn.functional.avg_pool1d"))
+       function=("nn.functional.avg_pool2d", "nn.functional.avg_pool1d",
+                 "nn.functional.avg_pool3d"))
 def avg_pool(x, *, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True,
              divisor_override=None):
     nd = len(kernel_size)
@@ -224,9 +229,9 @@ def _gather_bins(x, axis: int, out: int):
     return gathered.reshape(shape), valid.reshape(mask_shape)
 
 
-@defop("adaptive_avg_pool", "reduction",
-       function=("nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool1d"),
-       method=None)
+@defop("adaptive_avg_pool", "reduction", method=None,
+       function=("nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool1d",
+                 "nn.functional.adaptive_avg_pool3d"))
 def adaptive_avg_pool(x, *, output_size):
     # An average over a rectangle is an average of averages, one axis at a time.
     nd = len(output_size)
@@ -253,16 +258,19 @@ def _adaptive_max_pool(x, output_size):
     return x, index
 
 
-@defop("adaptive_max_pool", "reduction",
-       function=("nn.functional.adaptive_max_pool2d", "nn.functional.adaptive_max_pool1d"),
-       method=None)
+@defop("adaptive_max_pool", "reduction", method=None,
+       function=("nn.functional.adaptive_max_pool2d", "nn.functional.adaptive_max_pool1d",
+                 "nn.functional.adaptive_max_pool3d"))
 def adaptive_max_pool(x, *, output_size):
     return _adaptive_max_pool(x, output_size)[0]
 
 
-@defop("adaptive_max_pool_with_indices", "reduction", n_outputs=2,
-       function=("nn.functional.adaptive_max_pool2d", "nn.functional.adaptive_max_pool1d"),
-       method=None)
+@defop("adaptive_max_pool_with_indices", "reduction", n_outputs=2, method=None,
+       function=("nn.functional.adaptive_max_pool2d", "nn.functional.adaptive_max_pool1d",
+                 "nn.functional.adaptive_max_pool3d",
+                 "nn.functional.adaptive_max_pool2d_with_indices",
+                 "nn.functional.adaptive_max_pool1d_with_indices",
+                 "nn.functional.adaptive_max_pool3d_with_indices"))
 def adaptive_max_pool_with_indices(x, *, output_size):
     return _adaptive_max_pool(x, output_size)
 
@@ -293,18 +301,42 @@ def _source_index(mode, n_in, n_out, scale, align_corners, dtype):
         return ratio * dst
     if mode == "nearest-exact":
         return ratio * (dst + dtype(0.5))
+    if mode == "cubic":   # cubic keeps positions left of the first pixel centre
+        return ratio * (dst + dtype(0.5)) - dtype(0.5)
     return np.maximum(ratio * (dst + dtype(0.5)) - dtype(0.5), dtype(0))
+
+
+def _cubic_taps(src, n_in: int, dtype):
+    """PyTorch's bicubic taps along one axis: 4 clamped indices per output and Keys' weights
+    (A = -0.75) of the fraction, both guarded as its guard_index_and_lambda does."""
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    t = np.clip(src - i0, 0, 1).astype(dtype)
+    a = dtype(-0.75)
+
+    def near(s):
+        return ((a + 2) * s - (a + 3)) * s * s + 1
+
+    def far(s):
+        return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a
+    weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    return [(np.clip(i0 - 1 + j, 0, n_in - 1), w) for j, w in enumerate(weights)]
 
 
 @defop("interpolate", "opaque", function="nn.functional.interpolate", method=None)
 def interpolate(x, *, size, scales, mode, align_corners=False):
-    """Resample the trailing len(size) axes. mode: nearest, nearest-exact or linear (the
-    separable form of bilinear/trilinear)."""
+    """Resample the trailing len(size) axes. mode: nearest, nearest-exact, linear (the
+    separable form of bilinear/trilinear) or cubic (bicubic, separable the same way)."""
     nd = len(size)
     dtype = np.float64 if x.dtype == jnp.float64 else np.float32
     for axis, out, scale in zip(range(x.ndim - nd, x.ndim), size, scales, strict=True):
         n_in = x.shape[axis]
         src = _source_index(mode, n_in, out, scale, align_corners, dtype)
+        shape = [1] * x.ndim
+        shape[axis] = out
+        if mode == "cubic":
+            x = sum(jnp.take(x, index, axis=axis) * jnp.asarray(w.reshape(shape), x.dtype)
+                    for index, w in _cubic_taps(src, n_in, dtype))
+            continue
         if mode in ("nearest", "nearest-exact"):
             x = jnp.take(x, np.minimum(np.floor(src).astype(np.int64), n_in - 1), axis=axis,
                          mode="clip")
@@ -312,8 +344,6 @@ def interpolate(x, *, size, scales, mode, align_corners=False):
         i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
         i1 = np.minimum(i0 + 1, n_in - 1)
         w1 = np.clip(src - i0, 0, 1).astype(dtype)
-        shape = [1] * x.ndim
-        shape[axis] = out
         w1 = jnp.asarray(w1.reshape(shape), x.dtype)
         x = (jnp.take(x, i0, axis=axis, mode="clip") * (1 - w1)
              + jnp.take(x, i1, axis=axis, mode="clip") * w1)

@@ -97,8 +97,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None) -> Tensor:
 
 # ---- resampling, padding, one_hot --------------------------------------------------------
 _MODES = {"nearest": "nearest", "nearest-exact": "nearest-exact", "linear": "linear",
-          "bilinear": "linear", "trilinear": "linear", "area": "area"}
-_MODE_DIMS = {"linear": 3, "bilinear": 4, "trilinear": 5}
+          "bilinear": "linear", "trilinear": "linear", "area": "area", "bicubic": "cubic"}
+_MODE_DIMS = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
@@ -114,7 +114,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if _MODE_DIMS.get(mode, input.dim()) != input.dim() or input.dim() < 3:
         raise shape_error(f"interpolate: mode={mode!r} needs a "
                           f"{_MODE_DIMS.get(mode, '3D-5')}D input, got {list(input.shape)}")
-    if align_corners is not None and _MODES[mode] != "linear":
+    if align_corners is not None and _MODES[mode] not in ("linear", "cubic"):
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
     nd = input.dim() - 2
