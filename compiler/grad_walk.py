@@ -17,6 +17,7 @@ from graphnet._factories import zeros
 from graphnet._mode import TracedNode
 from graphnet._tensor import Tensor
 from graphnet.autograd._graph import op_vjp
+from graphnet.autograd._hooks import refuse_hooked_leaves
 
 from .autodiff import _default_edges
 from .ir import Value
@@ -39,8 +40,52 @@ def _wrap(tracer, value, requires_grad: bool):
     return t
 
 
-def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
-    """The gradient of each of `inputs` (Tensors; None where unused), recorded in the graph."""
+def use_graph(tracer, roots, retain_graph) -> None:
+    """A backward() or autograd.grad through the traced graph from `roots` (Values): raise
+    PyTorch's error when it reaches a node an earlier backward without `retain_graph` freed,
+    and free what this one reaches unless it retains the graph (eager mode's rule,
+    `_autograd.saves_tensors`)."""
+    from .autodiff import _ancestors
+
+    nodes = {v.node for r in roots for v in _ancestors(r, tracer.grad_edges)
+             if v.node is not None}
+    # NOTE: kept on the tracer: one trace is one forward, as one tape is eagerly.
+    freed = tracer.__dict__.setdefault("freed_nodes", set())
+    if nodes & freed:
+        raise _autograd.freed_error()
+    if not retain_graph:
+        freed.update(n for n in nodes if _autograd.saves_tensors(n.op, n.inputs))
+
+
+def _leaves(tracer, roots) -> list:
+    """The leaf tensors that require grad and that `roots` reach (record_backward's rule)."""
+    from .autodiff import _ancestors
+
+    reachable = set().union(*(_ancestors(r, tracer.grad_edges) for r in roots))
+    leaves, seen = [], set()
+    for t in [rec.tensor for rec in tracer.lifted.values()] + [r() for r in tracer.created]:
+        if t is None or not t.requires_grad or t.grad_fn is not None:
+            continue
+        if isinstance(t._value, Value) and t._value in reachable and t._value not in seen:
+            seen.add(t._value)
+            leaves.append(t)
+    return leaves
+
+
+def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool,
+                retain_graph: bool) -> list:
+    """The gradient of each of `inputs` (Tensors; None where unused), recorded in the graph.
+    `inputs` None: every leaf that requires grad and the outputs reach, as (leaf, grad)."""
+    roots = [tracer.value_of(o) for o in outputs]
+    use_graph(tracer, roots, retain_graph)
+    if inputs is None:
+        leaves = _leaves(tracer, roots)
+        refuse_hooked_leaves(leaves)
+        return list(zip(leaves, _walk(tracer, outputs, leaves, seeds, create_graph)))
+    return _walk(tracer, outputs, inputs, seeds, create_graph)
+
+
+def _walk(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
     cts: dict = {}
     for out, seed in zip(outputs, seeds):
         v = tracer.value_of(out)

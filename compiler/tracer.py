@@ -233,13 +233,16 @@ class Tracer(DispatchMode):
 
     def backward(self, root: Tensor, gradient=None, retain_graph=None) -> None:
         from .autodiff import record_backward
+        from .grad_walk import use_graph
 
+        if root.requires_grad:
+            use_graph(self, [self.value_of(root)], retain_graph)
         record_backward(self, root, gradient)
 
-    def grad(self, outputs, inputs, seeds, create_graph: bool) -> list:
+    def grad(self, outputs, inputs, seeds, create_graph: bool, retain_graph: bool) -> list:
         from .grad_walk import traced_grad
 
-        return traced_grad(self, outputs, inputs, seeds, create_graph)
+        return traced_grad(self, outputs, inputs, seeds, create_graph, retain_graph)
 
     # ---- finishing ----------------------------------------------------------------------------
     def finish(self, output) -> TraceResult:

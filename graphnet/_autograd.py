@@ -247,6 +247,21 @@ class TapeNode:
         return f"<{backward_name(self.name_)} object at {hex(id(self))}>"
 
 
+# Ops whose backward needs no saved tensor in PyTorch (their grad_fn saves sizes at most), so a
+# second backward through them works even after the graph was freed; any other node raises.
+NOTHING_SAVED = frozenset((
+    "add", "sub", "neg", "sum", "mean", "reshape", "expand", "transpose", "permute", "squeeze",
+    "unsqueeze", "cat", "stack", "clone", "cast", "detach", "flip", "roll", "repeat", "alias"))
+
+
+def saves_tensors(op: str, primals) -> bool:
+    """Whether PyTorch's backward node for `op` on these inputs keeps tensors, which a
+    backward without retain_graph frees (x[1:] saves nothing, x[index_tensor] does)."""
+    if op == "getitem":
+        return any(len(getattr(p, "shape", ())) for p in primals[1:])
+    return op not in NOTHING_SAVED
+
+
 def freed_error() -> RuntimeError:
     return RuntimeError(
         "Trying to backward through the graph a second time (or directly access saved tensors "

@@ -20,7 +20,7 @@ ops); `push_mode` and `current_mode()` are the only ways to it. Call sites ask
 | on_grad_read(t)                     | `t.grad` read                       | None                 |
 | on_grad_write(t)                    | `t.grad = ...`                      | None                 |
 | backward(root, gradient, retain)    | `root.backward(...)`                | None                 |
-| grad(outputs, inputs, seeds, create)| `autograd.grad(...)`                | grads per input      |
+| grad(outputs, inputs, seeds, ...)   | `autograd.grad(...)`                | grads per input      |
 | on_module_call(module)              | `module(...)`, before forward       | None                 |
 | on_training_set(module, mode)       | `module.train(mode)` / `.eval()`    | None                 |
 | cond(pred, true_fn, false_fn, ops)  | `graphnet.cond`                     | the branch's result  |
@@ -100,19 +100,22 @@ class DispatchMode:
 
         eager_backward(root, gradient, retain_graph)
 
-    def grad(self, outputs: tuple, inputs: tuple, seeds: list, create_graph: bool) -> list:
-        """`graphnet.autograd.grad(outputs, inputs, seeds, create_graph=...)` (or backward()
-        with `inputs=` or `create_graph=True`) while this mode records a graph: the gradient
-        of each input, a Tensor (None where the outputs do not depend on it); with
-        `create_graph` it is differentiable again. `seeds`: Tensors, one per output. A mode
-        that records a graph must override it; otherwise eager autograd runs."""
+    def grad(self, outputs: tuple, inputs: tuple, seeds: list, create_graph: bool,
+             retain_graph: bool) -> list:
+        """`graphnet.autograd.grad(outputs, inputs, seeds, retain_graph, create_graph)` (or
+        backward() with `inputs=` or `create_graph=True`) while this mode records a graph:
+        the gradient of each input, a Tensor (None where the outputs do not depend on it);
+        with `create_graph` it is differentiable again. `seeds`: Tensors, one per output.
+        `inputs` None (backward() with create_graph=True): every leaf that requires grad and
+        that the outputs reach, as (leaf, grad) pairs. A mode that records a graph must
+        override it; otherwise eager autograd runs."""
         if self.records_graph:
             raise TraceError(f"graphnet.autograd.grad is not supported by "
                              f"{type(self).__name__}: run this code uncompiled")
         from .autograd._engine import run_backward
 
         captured = run_backward(outputs, [s if create_graph else s._value for s in seeds],
-                                retain_graph=create_graph, create_graph=create_graph,
+                                retain_graph=retain_graph, create_graph=create_graph,
                                 inputs=inputs, accumulate=False)
         from ._tensor import Tensor
 

@@ -71,17 +71,22 @@ def test_higher_order_grads_match_torch(mode):
     assert got[0].requires_grad and not got[2].requires_grad
 
 
-def double_backward(lib):
-    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+def double_backward(x, w):
     (x * x * w).sum().backward(create_graph=True)
-    gx = x.grad.clone()
+    gx = x.grad * 1
     x.grad.sum().backward(inputs=[w])     # d/dw sum(2 x w) = 2 x, added to w.grad
-    return gx, x.grad, w.grad
+    return gx
 
 
-def test_backward_create_graph_then_backward_of_grad():
-    for a, b in zip(double_backward(graphnet), double_backward(torch)):
+@pytest.mark.parametrize("mode", ["eager", "static"])
+def test_backward_create_graph_then_backward_of_grad(mode):
+    def run(lib, fn):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        return fn(x, w), x.grad, w.grad
+
+    fn = graphnet.compile(double_backward) if mode == "static" else double_backward
+    for a, b in zip(run(graphnet, fn), run(torch, double_backward)):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
 
 
@@ -253,3 +258,28 @@ def test_anomaly_mode_names_the_backward_node_like_torch():
         lib.autograd.set_detect_anomaly(True)
         assert lib.is_anomaly_enabled()
         lib.autograd.set_detect_anomaly(False)
+
+
+def freed(lib, retain: bool):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0], requires_grad=True)
+    linear = (x + w).sum()            # saves nothing: a second backward works
+    linear.backward()
+    linear.backward()
+    y = (x * w).sum()
+    y.backward(retain_graph=retain)
+    y.backward()
+    return x.grad, w.grad
+
+
+@pytest.mark.parametrize("mode", ["eager", "static"])
+def test_second_backward_needs_retain_graph_in_both_modes(mode):
+    want = freed(torch, True)
+    fn = graphnet.compile(freed, ) if mode == "static" else freed
+    got = fn(graphnet, True)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.numpy(), b.numpy())
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        freed(torch, False)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        fn(graphnet, False)

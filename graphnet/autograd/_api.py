@@ -98,7 +98,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     mode = current_mode()
     if mode is not None and mode.records_graph:
         seeds = _make_grads(outputs, grad_outputs, True)
-        result = mode.grad(outputs, inputs_t, seeds, create_graph)
+        result = mode.grad(outputs, inputs_t, seeds, create_graph, retain_graph)
     else:
         seeds = _make_grads(outputs, grad_outputs, create_graph)
         captured = run_backward(outputs, seeds, retain_graph=retain_graph,
@@ -171,17 +171,14 @@ def _backward_in_trace(mode, tensors, grad_tensors, retain_graph, create_graph, 
     and accumulate into `.grad` like eager mode."""
     if len(tensors) == 1 and inputs is None and not create_graph:
         return mode.backward(tensors[0], _one(grad_tensors), retain_graph)
-    if inputs is None:
-        raise NotImplementedError(
-            "backward() of several tensors or with create_graph=True inside graphnet.compile "
-            "needs `inputs=` (the tensors whose .grad to fill, e.g. "
-            "inputs=list(model.parameters())): sum the losses first, or use "
-            "graphnet.autograd.grad(..., create_graph=True)")
     seeds = _make_grads(tensors, grad_tensors, True)
-    grads = mode.grad(tensors, inputs, seeds, create_graph)
+    if inputs is None:
+        pairs = mode.grad(tensors, None, seeds, create_graph, bool(retain_graph))
+    else:
+        pairs = zip(inputs, mode.grad(tensors, inputs, seeds, create_graph, bool(retain_graph)))
     from .. import _autograd
 
     with _autograd.set_grad_enabled(create_graph):
-        for t, g in zip(inputs, grads):
+        for t, g in pairs:
             if g is not None:
                 t.grad = g if t.grad is None else t.grad + g

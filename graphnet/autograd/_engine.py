@@ -133,7 +133,8 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
             results = node.apply_graph(cts) if graph else node.apply(cts)
             if grad_mode.anomaly:
                 _check_anomaly(node, results)
-            if not retain_graph:
+            if not retain_graph and node.saved is not None and \
+                    _autograd.saves_tensors(node.name_, node.saved):
                 node.saved = None
             for (target, index), g in zip(node.edges, results):
                 if target is None or g is None:

@@ -45,7 +45,7 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._freed:
+        if self._freed and self.to_save:
             raise freed_error()
         return tuple(self.to_save)
 
@@ -83,8 +83,8 @@ class FunctionNode(TapeNode):
         return self.ctx.materialize_grads
 
     def _call(self, cts, graph: bool):
-        if self.saved is None:
-            raise freed_error()
+        # NOTE: a freed graph fails only where backward reads ctx.saved_tensors, as PyTorch's
+        self.ctx._freed = self.saved is None
         grads = _call_backward(self.fn_cls, self.ctx, cts, self.n_inputs, graph)
         return [grads[p] for p in self.positions]
 
