@@ -13,4 +13,5 @@ ELSEWHERE = {
     "asgd_update": ("optim.ASGD", "tests/test_optim_extra.py", _FIXED),
     "rprop_update": ("optim.Rprop", "tests/test_optim_extra.py", _FIXED),
     "adafactor_update": ("optim.Adafactor", "tests/test_optim_extra.py", _FIXED),
+    "muon_update": ("optim.Muon", "tests/test_optim_extra_muon.py", _FIXED),
 }

@@ -168,3 +168,36 @@ def test_speed_flags_are_accepted_and_change_nothing(flags):
 def test_sparse_adam_is_refused_with_the_alternative():
     with pytest.raises(NotImplementedError, match=r"no sparse.*Use graphnet\.optim\.Adam"):
         graphnet.optim.SparseAdam([graphnet.zeros(2, requires_grad=True)])
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["dynamic", "static"])
+def test_two_optimizers_in_one_compiled_step_keep_their_own_hyper_parameters(compiled):
+    """A GAN-style step with two optimizers: each one's group0.lr, betas and state are its
+    own graph inputs (they once shared the first optimizer's lr inside a compiled step)."""
+    t_net, g_net = make_nets()
+    t_opts = [torch.optim.Adam(t_net.fc1.parameters(), lr=0.05, betas=(0.5, 0.9)),
+              torch.optim.Adam(t_net.fc2.parameters(), lr=0.001)]
+    g_opts = [graphnet.optim.Adam(g_net.fc1.parameters(), lr=0.05, betas=(0.5, 0.9)),
+              graphnet.optim.Adam(g_net.fc2.parameters(), lr=0.001)]
+
+    def step_of(model, opts):
+        def train_step(x, y):
+            for opt in opts:
+                opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            for opt in opts:
+                opt.step()
+            return loss
+        return train_step
+
+    from test_optim import batches
+    t_step, g_step = step_of(t_net, t_opts), step_of(g_net, g_opts)
+    g_step = graphnet.compile(g_step) if compiled else g_step
+    for i, (x, y) in enumerate(batches(4)):
+        if i == 2:   # a scheduler-like change of the second optimizer's lr between calls
+            t_opts[1].param_groups[0]["lr"] = g_opts[1].param_groups[0]["lr"] = 0.02
+        t_step(torch.from_numpy(x), torch.from_numpy(y))
+        g_step(graphnet.from_numpy(x), graphnet.from_numpy(y))
+        for gp, tp in zip(g_net.parameters(), t_net.parameters(), strict=True):
+            assert_close(gp, tp, atol=1e-5, rtol=1e-5, what=f"step {i + 1}")

@@ -21,10 +21,19 @@ from ._kernels_adaptive import _as, _split
 
 
 def lerp(start, end, weight):
-    """torch.lerp's formula (it switches form at weight 0.5 to stay exact at the ends)."""
-    weight = _as(weight, start) if not isinstance(weight, float) else weight
-    return jnp.where(jnp.abs(weight) < 0.5, start + weight * (end - start),
-                     end - (end - start) * (1 - weight))
+    """torch.lerp's formula: start + w * (end - start) for |w| < 0.5, else
+    end + (w - 1) * (end - start), exact at both ends. The weight is cast to the tensors'
+    dtype first and w - 1 taken in that dtype, as torch's kernel does."""
+    weight = _as(weight, start)
+    low = jnp.abs(weight) < 0.5
+    coeff, base = jnp.where(low, weight, weight - 1), jnp.where(low, start, end)
+    diff = end - start
+    if start.dtype == jnp.float32:
+        # NOTE: torch's vectorised CPU kernel is fma(coeff, diff, base), one rounding; the
+        # exact float32 product plus base in float64, rounded once, gives the same float
+        wide = jnp.float64
+        return (coeff.astype(wide) * diff.astype(wide) + base.astype(wide)).astype(start.dtype)
+    return coeff * diff + base
 
 
 def _decay(params, grads, lr, weight_decay, decoupled):

@@ -146,9 +146,10 @@ def live_hyper(optimizer, index: int, name: str, element: int | None = None):
     changing it never recompiles. Always a float, so its graph dtype never changes when a
     user writes 0 (int) and later 0.1."""
     group = optimizer.param_groups[index]
+    where = f"{optimizer._trace_prefix()}group{index}.{name}"
     if element is None:
-        return live_scalar(lambda: float(group[name]), f"group{index}.{name}")
-    return live_scalar(lambda: float(group[name][element]), f"group{index}.{name}{element}")
+        return live_scalar(lambda: float(group[name]), where)
+    return live_scalar(lambda: float(group[name][element]), f"{where}{element}")
 
 
 def refuse_differentiable(name: str, differentiable: bool) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+import weakref
 from collections import OrderedDict, defaultdict
 
 from .. import _dispatch
@@ -21,6 +22,10 @@ def _typename(value) -> str:
         return "graphnet.Tensor"
     kind = type(value)
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+# per active trace (a dispatch mode): id(optimizer) -> its order of first step in that trace
+_TRACE_ORDER: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _Required:
@@ -118,7 +123,8 @@ class Optimizer(StepHooks):
         # Always a float: a graph input's dtype must not change when a user writes 0 and a
         # scheduler later sets 0.1 (and PyTorch's defaults here are ints).
         group = self.param_groups[group_index]
-        return _dispatch.live_scalar(lambda: float(group[name]), f"group{group_index}.{name}")
+        return _dispatch.live_scalar(lambda: float(group[name]),
+                                     f"{self._trace_prefix()}group{group_index}.{name}")
 
     @no_grad()
     def step(self, closure=None):
@@ -168,9 +174,20 @@ class Optimizer(StepHooks):
         for group in self.param_groups:
             for q in group["params"]:
                 if q is p:
-                    return f"param{i}"
+                    return f"{self._trace_prefix()}param{i}"
                 i += 1
-        return "param"
+        return f"{self._trace_prefix()}param"
+
+    def _trace_prefix(self) -> str:
+        """'' for the first optimizer a trace steps, 'opt1.', 'opt2.' ... for the next ones:
+        the names of live hyper-parameters and state inputs must be unique in one compiled
+        program (two optimizers, as in a GAN step, would otherwise share 'group0.lr')."""
+        mode = _dispatch.current_mode()
+        if mode is None:
+            return ""
+        seen = _TRACE_ORDER.setdefault(mode, {})
+        index = seen.setdefault(id(self), len(seen))
+        return f"opt{index}." if index else ""
 
     def _step_group(self, index, group, params, grads, states):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement _step_group")
