@@ -201,3 +201,44 @@ def test_two_optimizers_in_one_compiled_step_keep_their_own_hyper_parameters(com
         g_step(graphnet.from_numpy(x), graphnet.from_numpy(y))
         for gp, tp in zip(g_net.parameters(), t_net.parameters(), strict=True):
             assert_close(gp, tp, atol=1e-5, rtol=1e-5, what=f"step {i + 1}")
+
+
+def _state_hook_calls(lib):
+    calls = []
+    p = lib.tensor(np.ones(2, np.float32), requires_grad=True)
+    opt = lib.optim.SGD([p], lr=0.1)
+    opt.register_state_dict_pre_hook(lambda o: calls.append("pre"))
+    opt.register_state_dict_pre_hook(lambda o: calls.append("pre first"), prepend=True)
+
+    def add_note(o, state_dict):
+        calls.append("post")
+        return {**state_dict, "note": 1}
+    handle = opt.register_state_dict_post_hook(add_note)
+
+    def shrink_lr(o, state_dict):
+        calls.append("load pre")
+        state_dict["param_groups"][0]["lr"] = 0.5
+        return state_dict
+    opt.register_load_state_dict_pre_hook(shrink_lr)
+    opt.register_load_state_dict_post_hook(lambda o: calls.append(("load post",
+                                                                    o.param_groups[0]["lr"])))
+    saved = opt.state_dict()
+    handle.remove()
+    opt.load_state_dict(opt.state_dict())
+    return calls, saved["note"]
+
+
+def test_state_dict_hooks_run_like_torch():
+    assert _state_hook_calls(graphnet) == _state_hook_calls(torch)
+
+
+def test_the_old_lr_scheduler_base_name_exists_for_subclasses():
+    class Halving(graphnet.optim.lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+
+    opt = graphnet.optim.SGD([graphnet.zeros(2, requires_grad=True)], lr=0.8)
+    sched = Halving(opt)
+    sched.step()
+    sched.step()
+    assert sched.get_last_lr() == [0.2]

@@ -97,3 +97,33 @@ class StepHooks:
         handle = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[handle.id] = hook
         return handle
+
+    # ---- state_dict hooks (torch's four, with `prepend`) ----------------------------------
+    def _state_hooks(self, kind: str) -> OrderedDict:
+        return self.__dict__.setdefault(f"_optimizer_{kind}_hooks", OrderedDict())
+
+    def _register(self, kind: str, hook, prepend: bool) -> RemovableHandle:
+        hooks = self._state_hooks(kind)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Run hook(optimizer) before `state_dict()` builds its dict."""
+        return self._register("state_dict_pre", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Run hook(optimizer, state_dict) after; a returned dict replaces it."""
+        return self._register("state_dict_post", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook,
+                                          prepend: bool = False) -> RemovableHandle:
+        """Run hook(optimizer, state_dict) before loading; a returned dict is loaded."""
+        return self._register("load_state_dict_pre", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook,
+                                           prepend: bool = False) -> RemovableHandle:
+        """Run hook(optimizer) after `load_state_dict()`."""
+        return self._register("load_state_dict_post", hook, prepend)

@@ -195,6 +195,8 @@ class Optimizer(StepHooks):
     # ---- state_dict --------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]} like PyTorch."""
+        for hook in list(self._state_hooks("state_dict_pre").values()):
+            hook(self)
         index_of, groups, next_index = {}, [], 0
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
@@ -211,9 +213,21 @@ class Optimizer(StepHooks):
                 if p in self.state and self.state[p]:
                     state[index_of[id(p)]] = {k: (v.detach() if isinstance(v, Tensor) else v)
                                               for k, v in self.state[p].items()}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in list(self._state_hooks("state_dict_post").values()):
+            state_dict = hook(self, state_dict) or state_dict
+        return state_dict
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore state and group options saved by `state_dict()` (graphnet's or torch's)."""
+        state_dict = dict(state_dict)
+        for hook in list(self._state_hooks("load_state_dict_pre").values()):
+            state_dict = hook(self, state_dict) or state_dict
+        self._load_state_dict(state_dict)
+        for hook in list(self._state_hooks("load_state_dict_post").values()):
+            hook(self)
+
+    def _load_state_dict(self, state_dict: dict) -> None:
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")

@@ -17,8 +17,8 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from ._lr_base import (_EPOCH_WARNING, LRScheduler, _check_optimizer, _per_group,
-                       refuse_while_tracing)
+from ._lr_base import (_EPOCH_WARNING, LRScheduler, _check_optimizer, _LRScheduler,  # noqa: F401
+                       _per_group, refuse_while_tracing)
 from ._lr_compose import ChainedScheduler, SequentialLR
 from ._lr_cycles import CosineAnnealingWarmRestarts, CyclicLR
 from ._lr_factors import (ConstantLR, LinearLR, MultiplicativeLR, PolynomialLR,
