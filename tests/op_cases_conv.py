@@ -5,7 +5,7 @@ tests/test_conv_extra_functional.py."""
 
 from __future__ import annotations
 
-from op_case_kit import Case, _f, fixed, randn
+from op_case_kit import Case, _f, fixed, randn, unit
 
 
 def _unpool(T, x):
@@ -36,4 +36,8 @@ CASES = {
     "affine_grid": Case(lambda T, theta: _f(T, "affine_grid")(theta, [2, 3, 5, 4],
                                                               align_corners=True), (_theta(),)),
     "grid_sample": Case(_warp, (randn(2, 3, 6, 7), _theta()), atol=1e-4),
+    "fractional_max_pool": Case(
+        lambda T, x, u: _f(T, "fractional_max_pool2d")(x, (2, 3), output_size=(4, 3),
+                                                       return_indices=True, _random_samples=u),
+        (randn(2, 3, 7, 8), unit(2, 3, 2)), no_grad=(1,)),
 }

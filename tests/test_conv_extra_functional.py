@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conv_extra_check import check_both_modes
-from parity import to_gn, to_torch, torch
+from parity import np_of, to_gn, to_torch, torch
 
 import graphnet
 
@@ -263,3 +263,34 @@ def test_a_bad_unpool_index_computed_inside_a_compiled_function_raises():
 def test_interpolate_bicubic(kwargs):
     check_both_modes(lambda T, x: F(T).interpolate(x, mode="bicubic", **kwargs),
                      [randn(2, 3, 5, 6)], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("nd,shape,kwargs", [
+    (2, (2, 3, 9, 11), dict(kernel_size=(2, 3), output_size=(5, 4))),
+    (2, (3, 8, 8), dict(kernel_size=2, output_ratio=(0.5, 0.7))),
+    (3, (1, 2, 7, 9, 8), dict(kernel_size=(2, 3, 2), output_size=(4, 5, 3)))])
+def test_fractional_max_pool_with_pytorchs_samples(nd, shape, kwargs):
+    batch = shape[0] if len(shape) == nd + 2 else 1
+    samples = RNG.random((batch, shape[-nd - 1], nd)).astype(np.float32)
+    fn = f"fractional_max_pool{nd}d"
+    check_both_modes(lambda T, x, u: getattr(F(T), fn)(x, return_indices=True,
+                                                       _random_samples=u, **kwargs),
+                     [randn(*shape), samples], no_grad=(1,))
+
+
+def test_fractional_max_pool_draws_its_own_windows_in_both_modes():
+    x = to_gn(randn(4, 3, 10, 10))
+
+    def pool(v):
+        return graphnet.nn.functional.fractional_max_pool2d(v, 3, output_ratio=(0.5, 0.5),
+                                                            return_indices=True)
+    for fn in (pool, graphnet.compile(pool)):
+        values, indices = fn(x)
+        assert tuple(values.shape) == (4, 3, 5, 5) and indices.dtype == graphnet.int64
+        picked = np.take_along_axis(np_of(x).reshape(4, 3, -1), np_of(indices).reshape(4, 3, -1),
+                                    axis=2)
+        np.testing.assert_array_equal(picked.reshape(4, 3, 5, 5), np_of(values))
+    with pytest.raises(ValueError, match="output_size or an output_ratio"):
+        graphnet.nn.functional.fractional_max_pool2d(x, 3)
+    with pytest.raises(RuntimeError, match="pool height 3 too large relative to input height"):
+        graphnet.nn.functional.fractional_max_pool2d(x, 3, output_size=9)

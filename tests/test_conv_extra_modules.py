@@ -204,3 +204,18 @@ def test_a_spatial_transformer_trains_like_pytorch(compiled):
         assert_close(g_loss, t_loss, 1e-4, 1e-4)
     for name, p in g_net.named_parameters():
         assert_close(p, dict(t_net.named_parameters())[name], 1e-4, 1e-4, what=name)
+
+
+@pytest.mark.parametrize("nd,shape", [(2, (2, 3, 9, 8)), (3, (1, 2, 6, 7, 8))])
+def test_fractional_max_pool_module_with_fixed_samples(nd, shape):
+    samples = RNG.random((shape[0], shape[1], nd)).astype(np.float32)
+    cls = f"FractionalMaxPool{nd}d"
+    t_pool = getattr(torch.nn, cls)(2, output_ratio=0.6, _random_samples=to_torch(samples))
+    g_pool = getattr(nn, cls)(2, output_ratio=0.6, _random_samples=to_gn(samples))
+    assert repr(g_pool) == repr(t_pool)
+    assert g_pool.output_ratio == t_pool.output_ratio and g_pool.kernel_size == t_pool.kernel_size
+    check_module(g_pool, t_pool, [randn(*shape)], copy=False)
+    with pytest.raises(ValueError):
+        getattr(torch.nn, cls)(2, output_ratio=1.5)
+    with pytest.raises(ValueError):
+        getattr(nn, cls)(2, output_ratio=1.5)

@@ -1,7 +1,8 @@
 """Transposed convolution and im2col/col2im (fold/unfold) kernels, NC* layouts like PyTorch.
 
-The 3-d pools reuse conv.py's kernels (they pool any trailing axes); the unpooling, grid
-sampling and resampling kernels live in conv_sample.py, registered from here."""
+The 3-d pools reuse conv.py's kernels (they pool any trailing axes); unpooling and grid
+sampling live in conv_sample.py, fractional max pooling in conv_fractional.py, both
+registered from here."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import itertools
 import jax.numpy as jnp
 from jax import lax
 
-from . import conv_sample  # noqa: F401  (registration: max_unpool, grid_sample, bicubic)
+from . import conv_fractional  # noqa: F401  (registration: fractional_max_pool)
+from . import conv_sample  # noqa: F401  (registration: max_unpool, grid_sample, affine_grid)
 from ._table import defop
 
 

@@ -8,6 +8,7 @@ from .. import _factories as fac
 from .._tensor import Parameter
 from . import functional_conv as F
 from . import functional_conv_extra as FX
+from . import functional_fractional as FF
 from . import init
 from ._conv import _AdaptiveMaxPoolNd, _AdaptivePoolNd, _check_input, _ConvNd, _MaxPoolNd
 from ._module import Module
@@ -17,7 +18,8 @@ from ._resample import __all__ as _resample_names
 __all__ = [
     "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
     "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d",
-    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", *_resample_names,
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "FractionalMaxPool2d", "FractionalMaxPool3d",
+    *_resample_names,
 ]
 
 
@@ -200,4 +202,45 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
+    _nd = 3
+
+
+class _FractionalMaxPoolNd(Module):
+    """Max pooling with pseudo-random fractional strides; `_random_samples` ([N, C, nd] in
+    [0, 1)), when given, fixes the windows (a buffer, as in PyTorch)."""
+
+    _nd = 0
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None,
+                 return_indices: bool = False, _random_samples=None):
+        super().__init__()
+        nd = self._nd
+        self.kernel_size = F._tuple(kernel_size, nd, "kernel_size")
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = F._tuple(output_size, nd, "output_size") \
+            if output_size is not None else None
+        self.output_ratio = (output_ratio,) * nd if isinstance(output_ratio, (int, float)) \
+            else (tuple(output_ratio) if output_ratio is not None else None)
+        name = type(self).__name__
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             f"ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        return FF._fractional(self._nd, input, self.kernel_size, self.output_size,
+                              self.output_ratio, self.return_indices, self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """`FractionalMaxPool2d(3, output_ratio=0.5)` halves H and W with overlapping 3x3 windows."""
+
+    _nd = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
     _nd = 3

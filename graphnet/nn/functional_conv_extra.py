@@ -1,7 +1,8 @@
 """Functional transposed convolutions and the pools beyond functional_conv.py: 3-d pools, the
 `*_with_indices` spellings, power-average (LP) pools and max unpooling, with PyTorch's
 signatures. Resampling and rearranging (pixel shuffle, fold/unfold, upsample, grid_sample)
-live in functional_resample.py and are re-exported here."""
+live in functional_resample.py, fractional max pooling in functional_fractional.py; both are
+re-exported here."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from .._tensor import Tensor
 from .functional_conv import (
     _adaptive_max, _adaptive_size, _avg_pool, _check_dims, _max_pool, _tuple,
 )
+from .functional_fractional import *  # noqa: F401,F403
+from .functional_fractional import __all__ as _fractional_names
 from .functional_resample import *  # noqa: F401,F403
 from .functional_resample import __all__ as _resample_names
 
@@ -20,7 +23,7 @@ __all__ = [
     "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d",
-    "max_unpool1d", "max_unpool2d", "max_unpool3d", *_resample_names,
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", *_resample_names, *_fractional_names,
 ]
 
 
