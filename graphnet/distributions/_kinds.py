@@ -1,0 +1,305 @@
+"""The distributions themselves, each with PyTorch's parameterisations and formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _sampling
+from .._factories import _random_op, arange, as_tensor, full
+from .._tensor import Tensor
+from ._base import Distribution
+
+
+def _broadcast(*tensors) -> list[Tensor]:
+    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return [t if tuple(t.shape) == shape else t.expand(*shape) for t in tensors]
+
+
+def _t(value, like=None) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    return as_tensor(float(value)) if like is None else as_tensor(float(value), dtype=like.dtype)
+
+
+def _eps(t: Tensor) -> float:
+    return 1.1920928955078125e-07 if t.dtype.name == "float32" else 2.220446049250313e-16
+
+
+def _clamp_probs(p: Tensor) -> Tensor:
+    eps = _eps(p)
+    return p.clamp(min=eps, max=1 - eps)
+
+
+def _normalised(probs=None, logits=None, what="Categorical"):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    if probs is not None:
+        probs = probs / probs.sum(-1, keepdim=True)
+        return probs, _clamp_probs(probs).log()
+    logits = logits - logits.logsumexp(-1, keepdim=True)
+    return logits.softmax(-1), logits
+
+
+class Categorical(Distribution):
+    """One of K categories per batch entry, from `probs` (any non-negative weights) or
+    `logits` (unnormalised log-probabilities) over the last dimension."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._given = "probs" if probs is not None else "logits"
+        raw = probs if probs is not None else logits
+        if raw is not None and raw.dim() < 1:
+            raise ValueError("`probs` parameter must be at least one-dimensional.")
+        self.probs, self.logits = _normalised(probs, logits)
+        self._num_events = self.probs.shape[-1]
+        super().__init__(tuple(self.probs.shape[:-1]), (), validate_args)
+        if probs is not None:
+            self._check("probs", probs, (probs >= 0), "Simplex()")
+
+    def _params(self):
+        return {self._given: getattr(self, self._given)}
+
+    @property
+    def param_shape(self):
+        return self.probs.shape
+
+    @property
+    def mean(self) -> Tensor:
+        return full(self._extended_shape(), float("nan"), dtype=self.probs.dtype)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = tuple(sample_shape) + tuple(self._batch_shape)
+        u = _random_op("uniform", shape + (self._num_events,), self.logits.dtype, None)
+        gumbel = -(-(u.clamp(min=1e-20)).log()).log()
+        return (self.logits.detach() + gumbel).argmax(-1)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        value = value.long().unsqueeze(-1)
+        value, log_pmf = _broadcast(value, self.logits)
+        return log_pmf.gather(-1, value[..., :1]).squeeze(-1)
+
+    def entropy(self) -> Tensor:
+        logits = self.logits.clamp(min=-3.4028234663852886e38)
+        return -(logits * self.probs).sum(-1)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        values = arange(self._num_events).reshape((-1,) + (1,) * len(self._batch_shape))
+        return values.expand(-1, *self._batch_shape) if expand else values
+
+
+class OneHotCategorical(Distribution):
+    """Categorical draws as one-hot vectors."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._categorical = Categorical(probs, logits, validate_args)
+        self.probs, self.logits = self._categorical.probs, self._categorical.logits
+        super().__init__(self._categorical.batch_shape, self.probs.shape[-1:], validate_args)
+
+    def _params(self):
+        return self._categorical._params()
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        return _one_hot(self._categorical.sample(sample_shape), self.probs)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        return self._categorical.log_prob(value.argmax(-1))
+
+    def entropy(self) -> Tensor:
+        return self._categorical.entropy()
+
+
+def _one_hot(index: Tensor, like: Tensor) -> Tensor:
+    from ..nn.functional import one_hot
+
+    return one_hot(index, like.shape[-1]).to(like.dtype)
+
+
+class Normal(Distribution):
+    """The Gaussian N(loc, scale^2), reparameterised: `rsample` differentiates through loc
+    and scale."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        loc, scale = _t(loc), _t(scale)
+        self.loc, self.scale = _broadcast(loc, scale)
+        super().__init__(tuple(self.loc.shape), (), validate_args)
+        self._check("loc", loc, loc == loc, "Real()")
+        self._check("scale", scale, scale > 0, "GreaterThan(lower_bound=0.0)")
+
+    def _params(self):
+        return {"loc": self.loc, "scale": self.scale}
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2)
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        eps = _random_op("normal", self._extended_shape(sample_shape), self.loc.dtype, None)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value) -> Tensor:
+        value = _t(value, self.loc)
+        var = self.scale ** 2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - \
+            math.log(math.sqrt(2 * math.pi))
+
+    def cdf(self, value) -> Tensor:
+        value = _t(value, self.loc)
+        return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
+
+    def icdf(self, value) -> Tensor:
+        value = _t(value, self.loc)
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
+
+    def entropy(self) -> Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+
+class Bernoulli(Distribution):
+    """1 with probability `probs` (or sigmoid(`logits`)), else 0."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.probs = _t(probs)
+            self.logits = _clamp_probs(self.probs).log() - (1 - _clamp_probs(self.probs)).log()
+            self._given = "probs"
+        else:
+            self.logits = _t(logits)
+            self.probs = self.logits.sigmoid()
+            self._given = "logits"
+        super().__init__(tuple(self.probs.shape), (), validate_args)
+        if probs is not None:
+            self._check("probs", self.probs, (self.probs >= 0) & (self.probs <= 1),
+                        "Interval(lower_bound=0.0, upper_bound=1.0)")
+
+    def _params(self):
+        return {self._given: getattr(self, self._given)}
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        probs = self.probs.detach().expand(*self._extended_shape(sample_shape))
+        return _sampling.bernoulli(probs)
+
+    def log_prob(self, value) -> Tensor:
+        from ..nn.functional import binary_cross_entropy_with_logits
+
+        logits, value = _broadcast(self.logits, _t(value, self.logits))
+        return -binary_cross_entropy_with_logits(logits, value, reduction="none")
+
+    def entropy(self) -> Tensor:
+        from ..nn.functional import binary_cross_entropy_with_logits
+
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+
+class Uniform(Distribution):
+    """Uniform on [low, high)."""
+
+    has_rsample = True
+
+    def __init__(self, low, high, validate_args=None):
+        self.low, self.high = _broadcast(_t(low), _t(high))
+        super().__init__(tuple(self.low.shape), (), validate_args)
+        self._check("low", self.low, self.low < self.high, "LessThan(upper_bound=high)")
+
+    def _params(self):
+        return {"low": self.low, "high": self.high}
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.high + self.low) / 2
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.high - self.low).pow(2) / 12
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        u = _random_op("uniform", self._extended_shape(sample_shape), self.low.dtype, None)
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value) -> Tensor:
+        value = _t(value, self.low)
+        inside = ((self.low <= value) & (value < self.high)).to(self.low.dtype)
+        return inside.log() - (self.high - self.low).log()
+
+    def cdf(self, value) -> Tensor:
+        value = _t(value, self.low)
+        return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+    def entropy(self) -> Tensor:
+        return (self.high - self.low).log()
+
+
+class Independent(Distribution):
+    """Reinterpret the last `reinterpreted_batch_ndims` batch dims of `base_distribution` as
+    event dims: log_prob and entropy sum over them (a diagonal Gaussian over vectors)."""
+
+    def __init__(self, base_distribution, reinterpreted_batch_ndims: int, validate_args=None):
+        n = reinterpreted_batch_ndims
+        shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        if n > len(base_distribution.batch_shape):
+            raise ValueError(f"Expected reinterpreted_batch_ndims <= "
+                             f"len(base_distribution.batch_shape), actual {n} vs "
+                             f"{len(base_distribution.batch_shape)}")
+        split = len(shape) - len(base_distribution.event_shape) - n
+        self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
+        self.has_rsample = base_distribution.has_rsample
+        super().__init__(shape[:split], shape[split:], validate_args)
+
+    def _sum(self, t: Tensor) -> Tensor:
+        n = self.reinterpreted_batch_ndims
+        return t.sum(tuple(range(-n, 0))) if n else t
+
+    @property
+    def mean(self) -> Tensor:
+        return self.base_dist.mean
+
+    @property
+    def variance(self) -> Tensor:
+        return self.base_dist.variance
+
+    def sample(self, sample_shape=()) -> Tensor:
+        return self.base_dist.sample(sample_shape)
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        return self.base_dist.rsample(sample_shape)
+
+    def log_prob(self, value) -> Tensor:
+        return self._sum(self.base_dist.log_prob(value))
+
+    def entropy(self) -> Tensor:
+        return self._sum(self.base_dist.entropy())
+
+    def __repr__(self) -> str:
+        return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"
