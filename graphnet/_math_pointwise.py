@@ -172,6 +172,13 @@ def _inplace(fn):
     return method
 
 
+def _invert(self: Tensor) -> Tensor:
+    if self.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return M.bitwise_not(self)
+
+
 def _method(fn):
     """A function whose first argument is not the tensor, as a method: polygamma(n, x)."""
     return lambda self, n: fn(n, self)
@@ -182,7 +189,7 @@ def _method(fn):
 _OPERATORS = {
     "__and__": M.bitwise_and, "__rand__": M.bitwise_and, "__or__": M.bitwise_or,
     "__ror__": M.bitwise_or, "__xor__": M.bitwise_xor, "__rxor__": M.bitwise_xor,
-    "__invert__": M.bitwise_not, "__lshift__": M.bitwise_left_shift,
+    "__invert__": _invert, "__pos__": M.positive, "__lshift__": M.bitwise_left_shift,
     "__rlshift__": lambda self, other: M.bitwise_left_shift(other, self),
     "__rshift__": M.bitwise_right_shift,
     "__rrshift__": lambda self, other: M.bitwise_right_shift(other, self),

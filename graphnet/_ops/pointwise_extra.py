@@ -119,8 +119,10 @@ def _fmod(a, b):
 
 _binary("fmod", _fmod)
 _binary("copysign", lambda a, b: jnp.copysign(*as_floats(a, b)))
-_binary("fmax", jnp.fmax, inplace=False)
-_binary("fmin", jnp.fmin, inplace=False)
+# NOTE: written with where, not jnp.fmax: a tie's gradient goes to the first input, as in
+# PyTorch (JAX splits it)
+_binary("fmax", lambda a, b: jnp.where((a >= b) | jnp.isnan(b), a, b), inplace=False)
+_binary("fmin", lambda a, b: jnp.where((a <= b) | jnp.isnan(b), a, b), inplace=False)
 _binary("logical_xor", jnp.logical_xor, differentiable=False)
 
 
