@@ -63,6 +63,20 @@ def is_signed(self: Tensor) -> bool:
     return self.dtype.is_signed
 
 
+def is_signed_function(input: Tensor) -> bool:
+    """`graphnet.is_signed(x)`: `x.is_signed()`."""
+    return input.is_signed()
+
+
+def typename(obj) -> str:
+    """PyTorch's type name of a tensor ('torch.FloatTensor') or any object's qualified name."""
+    if isinstance(obj, Tensor):
+        return type(obj)
+    cls = builtins.type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
 def is_floating_point(input: Tensor) -> bool:
     """True for float16, bfloat16, float32 and float64 tensors."""
     return input.dtype.is_floating_point
@@ -155,6 +169,10 @@ def view_as_real(input: Tensor) -> Tensor:
     raise RuntimeError("view_as_real is only supported for complex tensors")
 
 
+view_as_real_copy = view_as_real
+view_as_complex_copy = _no_complex("graphnet.view_as_complex_copy(x)", _PAIRS)
+
+
 # ---- promotion: PyTorch's rules, not NumPy's (int64 + float16 is float16) ------------------
 
 def _category(d: dt.dtype) -> int:
@@ -222,7 +240,8 @@ _METHODS = {
     "type": type, "element_size": element_size, "is_signed": is_signed,
     "is_complex": is_complex, "is_conj": is_conj, "is_neg": is_neg, "conj": conj,
     "resolve_conj": resolve_conj, "resolve_neg": resolve_neg, "conj_physical": conj_physical,
-    "angle": angle, "is_nonzero": is_nonzero, "is_same_size": is_same_size,
+    "conj_physical_": lambda self: self, "angle": angle, "is_nonzero": is_nonzero,
+    "is_same_size": is_same_size,
     "real": property(real), "imag": property(imag),
     "short": lambda self, **k: self.to(dt.int16), "char": lambda self, **k: self.to(dt.int8),
     "byte": lambda self, **k: self.to(dt.uint8),
@@ -238,4 +257,11 @@ for _name, _fn in _METHODS.items():
 __all__ = ["angle", "can_cast", "complex", "conj", "conj_physical", "imag", "is_complex",
            "is_conj", "is_floating_point", "is_neg", "is_nonzero", "is_same_size", "numel",
            "polar", "promote_types", "real", "resolve_conj", "resolve_neg", "result_type",
-           "view_as_complex", "view_as_real"]
+           "view_as_complex", "view_as_real", "view_as_complex_copy", "view_as_real_copy",
+           "is_signed", "typename", "conj_physical_"]
+is_signed = is_signed_function
+
+
+def conj_physical_(input: Tensor) -> Tensor:
+    """In place conjugate: nothing to do on a real tensor."""
+    return input

@@ -151,6 +151,28 @@ def rsub(input, other, *, alpha=1):
     return M.sub(other, input, alpha=alpha)
 
 
+def fill(input: Tensor, value) -> Tensor:
+    """A tensor like `input` filled with `value` (`input` unchanged)."""
+    return M.mul(input, 0).add(value) if isinstance(value, Tensor) else \
+        M._factories.full(tuple(input.shape), value, dtype=input.dtype)
+
+
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """A copy of `input` that gradients flow through (`input.clone()`)."""
+    del memory_format
+    return input.clone()
+
+
+def detach(input: Tensor) -> Tensor:
+    """`input.detach()`."""
+    return input.detach()
+
+
+def detach_(input: Tensor) -> Tensor:
+    """`input.detach_()`."""
+    return input.detach_()
+
+
 def float_power_(self: Tensor, exponent) -> Tensor:
     """In place `float_power`: the result is float64, so `self` must be float64."""
     if self.dtype != M.dt.float64:
@@ -201,9 +223,11 @@ _FUNCTIONS = {
     "clamp_min": clamp_min, "clamp_max": clamp_max, "isclose": isclose, "allclose": allclose,
     "equal": equal, "divide": divide, "true_divide": true_divide, "subtract": subtract,
     "rsub": rsub, "absolute": M.abs, "sgn": M.sign, "fix": M.trunc, "multiply": M.mul,
-    "not_equal": M.ne, "arctan2": M.atan2,
+    "not_equal": M.ne, "arctan2": M.atan2, "fill": fill, "clone": clone, "detach": detach,
+    "detach_": detach_,
 }
-_METHODS = {name: fn for name, fn in _FUNCTIONS.items() if name not in ("rsub",)}
+_METHODS = {name: fn for name, fn in _FUNCTIONS.items()
+            if name not in ("rsub", "fill", "clone", "detach", "detach_")}
 _METHODS["polygamma"] = _method(polygamma)
 _METHODS["float_power_"] = float_power_
 _METHODS.update(_OPERATORS)
@@ -240,7 +264,7 @@ _TOP_LEVEL_INPLACE = (
     "atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ deg2rad_ erf_ erfc_ exp2_ exp_ "
     "expm1_ fix_ floor_ frac_ gcd_ i0_ lcm_ ldexp_ log10_ log1p_ log2_ log_ logit_ "
     "nan_to_num_ neg_ negative_ rad2deg_ reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ sinc_ "
-    "sinh_ sqrt_ square_ tan_ tanh_ trunc_ xlogy_").split()
+    "sinh_ sqrt_ square_ tan_ tanh_ trunc_ xlogy_ fill_ zero_").split()
 _INPLACE_FUNCTIONS = {name: _top_level_inplace(name) for name in _TOP_LEVEL_INPLACE}
 
 __all__ = sorted(_FUNCTIONS) + sorted(_INPLACE_FUNCTIONS)

@@ -206,3 +206,14 @@ def test_gradients_where_pytorch_defines_special_values():
         (fn if mode == "eager" else graphnet.compile(fn))(ga, gb).backward()
         assert_close(ga.grad, ta.grad, what=f"{mode} grad a")
         assert_close(gb.grad, tb.grad, what=f"{mode} grad b")
+
+
+def test_fill_zero_clone_and_detach_functions():
+    t, g = to_torch(X), to_gn(X, requires_grad=True)
+    assert_close(graphnet.fill(g, 2.5), torch.fill(t, 2.5))
+    copy = graphnet.clone(g)
+    assert copy.requires_grad and copy is not g and graphnet.detach(copy).requires_grad is False
+    plain = to_gn(X)
+    assert graphnet.fill_(plain, 1.5) is plain and float(plain.sum()) == 9.0
+    assert graphnet.zero_(plain) is plain and float(plain.abs().sum()) == 0.0
+    assert graphnet.detach_(copy) is copy and not copy.requires_grad
