@@ -146,3 +146,29 @@ def test_autograd_functional_matches_torch(name):
     want = FUNCTIONAL[name](torch.autograd.functional, torch.tensor)
     got = FUNCTIONAL[name](graphnet.autograd.functional, graphnet.tensor)
     assert_same(got, want)
+
+
+@pytest.mark.parametrize("name", ["hessian", "jvp", "vhp"])
+def test_autograd_functional_inside_compile(name):
+    want = FUNCTIONAL[name](torch.autograd.functional, torch.tensor)
+    got = graphnet.compile(lambda: FUNCTIONAL[name](graphnet.autograd.functional,
+                                                     graphnet.tensor))()
+    assert_same(got, want)
+
+
+def test_function_keyword_arguments_bind_like_torch():
+    for lib in (torch, graphnet):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, factor=2.0, shift=0.0):
+                ctx.factor = factor
+                return x * factor + shift
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * ctx.factor, None, None
+
+        x = lib.ones(2, requires_grad=True)
+        y = Scale.apply(x, shift=1.0, factor=3.0)
+        y.sum().backward()
+        assert y.tolist() == [4.0, 4.0] and x.grad.tolist() == [3.0, 3.0]

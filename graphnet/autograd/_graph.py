@@ -24,12 +24,28 @@ def vjp(*args, fn, n_primals):
     return tuple(fn(tuple(args[:n_primals]), tuple(args[n_primals:])))
 
 
+class OpVjp:
+    """The VJP of one op (with its attributes) for some of its inputs, as a `vjp` node's `fn`
+    attribute: callable like `make_vjp`'s function, printed deterministically in graphs."""
+
+    __slots__ = ("fn", "text")
+
+    def __init__(self, op: str, attrs: tuple, needs: tuple):
+        self.fn = _autograd.make_vjp(OPS[op], dict(attrs), needs)
+        self.text = f"<vjp of {op} for inputs {list(needs)}>"
+
+    def __call__(self, primals, cts):
+        return self.fn(primals, cts)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 @functools.lru_cache(maxsize=4096)
-def op_vjp(op: str, attrs: tuple, needs: tuple):
-    """A VJP function of op `op` with attributes `attrs` (items) for the inputs `needs`: one
-    function object per key, so equal backward nodes share their kernel (and CSE merges
+def op_vjp(op: str, attrs: tuple, needs: tuple) -> OpVjp:
+    """One `OpVjp` per key, so equal backward nodes share their kernel (and CSE may merge
     them in a graph)."""
-    return _autograd.make_vjp(OPS[op], dict(attrs), needs)
+    return OpVjp(op, attrs, needs)
 
 
 class _Identity(TapeNode):

@@ -12,6 +12,7 @@ eagerly on JAX's tracers, so the compiled gradient is the user's formula, as in 
 from __future__ import annotations
 
 import functools
+import inspect
 
 from .. import _autograd
 from .._autograd import TapeNode, freed_error
@@ -172,8 +173,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run `forward` and record `backward` as its gradient."""
-        if kwargs:
-            args = args + tuple(kwargs.values())   # PyTorch binds keywords positionally too
+        if kwargs:   # bound to forward's signature, then passed positionally, as PyTorch does
+            args = _bind(cls, args, kwargs)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
         with _autograd.no_grad():
@@ -188,6 +189,20 @@ class Function:
 
             return apply_static(cls, ctx, args, output, record)
         return _wrap_outputs(cls, ctx, args, output, record)
+
+
+def _bind(cls, args, kwargs) -> tuple:
+    setup_style = _overrides_setup_context(cls)
+    signature = inspect.signature(cls.forward)
+    bound = signature.bind(*args, **kwargs) if setup_style else \
+        signature.bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    values = []
+    for name, value in bound.arguments.items():
+        kind = signature.parameters[name].kind
+        values.extend(value if kind == inspect.Parameter.VAR_POSITIONAL else
+                      value.values() if kind == inspect.Parameter.VAR_KEYWORD else (value,))
+    return tuple(values if setup_style else values[1:])
 
 
 def _wrap_outputs(cls, ctx, args, output, record: bool):
