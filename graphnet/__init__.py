@@ -43,7 +43,9 @@ from . import _placement  # noqa: E402,F401  (Tensor.device, .to(device), .cuda(
 from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
-from . import autograd, distributions, linalg  # noqa: E402
+from . import amp, autograd, backends, distributions, linalg  # noqa: E402
+from .amp import autocast  # noqa: E402
+from ._settings import *  # noqa: E402,F401,F403  (threads, matmul precision, finfo ...)
 from ._distance_top import *  # noqa: E402,F401,F403  (cdist, dist, cosine_similarity, torch.*_loss ...)
 from . import cuda  # noqa: E402  (torch.cuda's questions, answered from JAX)
 from ._serialization import CheckpointError, load, save  # noqa: E402

@@ -1,0 +1,65 @@
+"""`graphnet.backends`: the switches scripts set for PyTorch's kernel libraries
+(`torch.backends.cudnn.benchmark = True`, `...cuda.matmul.allow_tf32`, `mps.is_available()`).
+
+XLA chooses its own kernels, so the cudnn flags are recorded and read back without effect;
+`cuda.matmul.allow_tf32 = True` maps onto `set_float32_matmul_precision("high")`, the one
+switch here that changes numbers (on GPUs), as in PyTorch."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+
+class _CudnnFlags(types.ModuleType):
+    benchmark = False
+    deterministic = False
+    enabled = True
+    allow_tf32 = True
+    benchmark_limit = 10
+
+    @staticmethod
+    def is_available() -> bool:
+        from .. import cuda
+
+        return cuda.is_available()
+
+    @staticmethod
+    def version():
+        return None
+
+
+class _Matmul:
+    @property
+    def allow_tf32(self) -> bool:
+        from .._settings import get_float32_matmul_precision
+
+        return get_float32_matmul_precision() != "highest"
+
+    @allow_tf32.setter
+    def allow_tf32(self, value: bool) -> None:
+        from .._settings import set_float32_matmul_precision
+
+        set_float32_matmul_precision("high" if value else "highest")
+
+    allow_fp16_reduced_precision_reduction = True
+    allow_bf16_reduced_precision_reduction = True
+
+
+cudnn = _CudnnFlags("graphnet.backends.cudnn")
+cuda = types.ModuleType("graphnet.backends.cuda")
+cuda.matmul = _Matmul()
+cuda.is_built = lambda: cudnn.is_available()
+mps = types.ModuleType("graphnet.backends.mps")
+mps.is_available = lambda: False
+mps.is_built = lambda: False
+mkldnn = types.ModuleType("graphnet.backends.mkldnn")
+mkldnn.is_available = lambda: False
+mkldnn.enabled = False
+openmp = types.ModuleType("graphnet.backends.openmp")
+openmp.is_available = lambda: False
+
+__all__ = ["cudnn", "cuda", "mps", "mkldnn", "openmp"]
+
+for _name in __all__:   # `import graphnet.backends.cudnn as cudnn` works, as with torch
+    sys.modules[f"{__name__}.{_name}"] = globals()[_name]
