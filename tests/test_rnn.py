@@ -180,7 +180,7 @@ def test_constructor_errors():
         nn.RNN(I, H, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="dropout"):
         nn.GRU(I, H, dropout=1.5)
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(I, H, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        nn.LSTM(I, H, proj_size=H)   # proj_size itself: tests/test_packed_lstm_proj.py
     with pytest.warns(UserWarning, match="num_layers greater than 1"):
         nn.LSTM(I, H, dropout=0.5, bidirectional=True)

@@ -66,13 +66,20 @@ def _gru_cell(w_hh, b_hh):
     return cell
 
 
-def _lstm_cell(w_hh, b_hh):
+def _lstm_cell(w_hh, b_hh, w_hr=None):
+    """With `w_hr` [P, H] (proj_size > 0) the hidden state is projected: h = (o tanh c) W_hr^T."""
     def cell(carry, xw_t):
         h, c = carry
         i, f, g, o = jnp.split(xw_t + jnp.matmul(h, w_hh.T) + b_hh, 4, axis=-1)
         c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        return (jax.nn.sigmoid(o) * jnp.tanh(c), c)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h if w_hr is None else jnp.matmul(h, w_hr.T), c)
     return cell
+
+
+def _lstm_weights(rest, proj):
+    """The trailing inputs of an LSTM op: (b_ih, b_hh)? then w_hr when `proj`."""
+    return (rest[:-1], rest[-1]) if proj else (rest, None)
 
 
 def _scan(cell, carry: tuple, xw, mask=None):
@@ -117,10 +124,12 @@ def gru_layer(x, h0, w_ih, w_hh, *biases):
 
 
 @defop("lstm_layer", "opaque", n_outputs=3, function=None, method=None)  # nn.LSTM
-def lstm_layer(x, h0, c0, w_ih, w_hh, *biases):
-    """One direction of one LSTM layer; gates stacked (i, f, g, o) like PyTorch.
-    Returns (outputs [T, B, H], final h [B, H], final c [B, H])."""
-    cell = _lstm_cell(w_hh, _recurrent_bias(biases))
+def lstm_layer(x, h0, c0, w_ih, w_hh, *rest, proj=False):
+    """One direction of one LSTM layer; gates stacked (i, f, g, o) like PyTorch; `rest` is the
+    optional (b_ih, b_hh), then W_hr when `proj`. Returns (outputs [T, B, H or P], final h,
+    final c [B, H])."""
+    biases, w_hr = _lstm_weights(rest, proj)
+    cell = _lstm_cell(w_hh, _recurrent_bias(biases), w_hr)
     (h, c), outputs = _scan(cell, (h0, c0), _input_projection(x, w_ih, biases))
     return outputs, h, c
 
@@ -147,9 +156,10 @@ def gru_packed_layer(x, mask, h0, w_ih, w_hh, *biases):
 
 @defop("lstm_packed_layer", "opaque", n_outputs=3, nondiff_inputs=(1,), function=None,
        method=None)
-def lstm_packed_layer(x, mask, h0, c0, w_ih, w_hh, *biases):
+def lstm_packed_layer(x, mask, h0, c0, w_ih, w_hh, *rest, proj=False):
     """`lstm_layer` where sequence b only exists at the steps where mask[:, b] is True."""
-    cell = _lstm_cell(w_hh, _recurrent_bias(biases))
+    biases, w_hr = _lstm_weights(rest, proj)
+    cell = _lstm_cell(w_hh, _recurrent_bias(biases), w_hr)
     (h, c), outputs = _scan(cell, (h0, c0), _input_projection(x, w_ih, biases), mask)
     return outputs, h, c
 

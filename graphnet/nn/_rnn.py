@@ -46,20 +46,27 @@ class RNNBase(Module):
             raise ValueError(f"hidden_size must be a positive integer, got {hidden_size}")
         if not isinstance(num_layers, int) or num_layers <= 0:
             raise ValueError(f"num_layers must be a positive integer, got {num_layers}")
-        if proj_size != 0:
-            raise NotImplementedError("LSTM proj_size is not supported by graphnet yet")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
-        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.proj_size = proj_size
         gate_size = _GATES[mode] * hidden_size
-        # PyTorch's registration order: layer, direction, then w_ih, w_hh, b_ih, b_hh.
+        out_size = proj_size or hidden_size   # what each step outputs (and carries as h)
+        # PyTorch's registration order: layer, direction, then w_ih, w_hh, b_ih, b_hh, w_hr.
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * self._directions
+            layer_input = input_size if layer == 0 else out_size * self._directions
             for suffix in self._suffixes:
                 shapes = [("weight_ih", (gate_size, layer_input)),
-                          ("weight_hh", (gate_size, hidden_size))]
+                          ("weight_hh", (gate_size, out_size))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for name, shape in shapes:
                     setattr(self, f"{name}_l{layer}{suffix}",
                             Parameter(fac.empty(*shape, dtype=dtype)))
@@ -79,7 +86,8 @@ class RNNBase(Module):
             init.uniform_(weight, -bound, bound)
 
     def _layer_params(self, layer: int, suffix: str) -> list:
-        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else []) \
+            + (["weight_hr"] if self.proj_size else [])
         return [getattr(self, f"{name}_l{layer}{suffix}") for name in names]
 
     def _check_input(self, input) -> None:
@@ -98,8 +106,8 @@ class RNNBase(Module):
                              f"weight dtype ({weight_dtype}). Convert the input: "
                              f"input.to({weight_dtype}), or the model: model.to({input.dtype})")
 
-    def _initial_state(self, hx, batch: int, batched: bool, name: str, dtype):
-        full = (self.num_layers * self._directions, batch, self.hidden_size)
+    def _initial_state(self, hx, batch: int, batched: bool, name: str, dtype, size=None):
+        full = (self.num_layers * self._directions, batch, size or self.hidden_size)
         if hx is None:
             return fac.zeros(full, dtype=dtype)
         expected = full if batched else (full[0], full[2])
@@ -141,6 +149,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -228,10 +238,15 @@ class LSTM(RNNBase):
                          bidirectional, proj_size, dtype=dtype)
 
     def _cell_op(self, x, initial, params):
-        return dispatch("lstm_layer", x, *initial, *params)
+        return dispatch("lstm_layer", x, *initial, *params, proj=bool(self.proj_size))
 
     def _packed_op(self, x, mask, initial, params):
-        return dispatch("lstm_packed_layer", x, mask, *initial, *params)
+        return dispatch("lstm_packed_layer", x, mask, *initial, *params,
+                        proj=bool(self.proj_size))
+
+    @property
+    def _state_sizes(self) -> tuple:
+        return (self.proj_size or self.hidden_size, self.hidden_size)
 
     def forward(self, input, hx=None):
         """-> (output, (h_n, c_n)); hx is None or the tuple (h_0, c_0); a PackedSequence
@@ -245,7 +260,7 @@ class LSTM(RNNBase):
         self._check_input(input)
         batched = input.dim() == 3
         batch = (input.shape[0] if self.batch_first else input.shape[1]) if batched else 1
-        h0 = self._initial_state(h0, batch, batched, "h_0", input.dtype)
+        h0 = self._initial_state(h0, batch, batched, "h_0", input.dtype, self._state_sizes[0])
         c0 = self._initial_state(c0, batch, batched, "c_0", input.dtype)
         output, (h_n, c_n) = self._run(input, [h0, c0], batched)
         return output, (h_n, c_n)

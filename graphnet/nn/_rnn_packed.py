@@ -21,6 +21,8 @@ from .utils.rnn import PackedSequence, known_ints, lengths_of, packed_rows
 
 def _initial(rnn, state, full: tuple, name: str, sorted_indices, dtype):
     """hx in the user's batch order -> [L*D, B, H] in the packed (sorted) order."""
+    if name == "hidden[0]" and rnn.proj_size:   # LSTM with projections carries h of size P
+        full = (*full[:2], rnn.proj_size)
     if state is None:
         return fac.zeros(full, dtype=dtype)
     if sorted_indices is not None:
