@@ -150,17 +150,21 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False,
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in a 1-D non-negative integer tensor (the sum
-    of `weights` at its positions instead, when given)."""
+    of `weights` at its positions instead, when given). Compiled, the result has
+    `minlength` bins and a value beyond them raises (without minlength: a TraceError)."""
     if input.dim() != 1 or input.dtype.is_floating_point or input.dtype.name == "bool":
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     if weights is not None and tuple(weights.shape) != tuple(input.shape):
         raise RuntimeError("weights should be 1-d and have the same length as input")
-    host = _host(input, "bincount", "use one_hot(input, n).sum(0) or scatter_add with a "
-                 "known length n, or call it outside the compiled function")
-    length = max(int(minlength), int(host.max()) + 1 if host.size else 0)
     inputs = (input,) if weights is None else (input, weights)
+    if not isinstance(input._value, jax.Array) and minlength > 0:
+        # compiled: minlength bounds the length; a larger value raises after the call
+        return dispatch("bincount", *inputs, length=int(minlength), bounded=True)
+    host = _host(input, "bincount", "pass minlength=n to bound the values (then it compiles), "
+                 "or use one_hot(input, n).sum(0), or call it outside the compiled function")
+    length = max(int(minlength), int(host.max()) + 1 if host.size else 0)
     return dispatch("bincount", *inputs, length=length)
 
 

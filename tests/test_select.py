@@ -61,7 +61,7 @@ def test_masked_select_gradient_reaches_the_selected_entries():
     (lambda x: graphnet.argwhere(x), "nonzero_static"),
     (lambda x: x.long().unique(), "outside the compiled function"),
     (lambda x: graphnet.unique_consecutive(x), "outside the compiled function"),
-    (lambda x: (x > 0).long().flatten().bincount(), "one_hot"),
+    (lambda x: (x > 0).long().flatten().bincount(), "minlength"),
     (lambda x: x.masked_select(x > 0), "torch.where"),
     (lambda x: x[x > 0], "where"),
 ])
@@ -134,3 +134,18 @@ def _set(x, mask, value):
     y = x.clone()
     y[mask] = value
     return y
+
+
+def test_bincount_compiles_when_minlength_bounds_the_values():
+    counts = graphnet.compile(lambda i, w: (graphnet.bincount(i, minlength=6),
+                                            i.bincount(w, minlength=6)))
+    ours = counts(to_gn(INTS.flatten()), to_gn(X.flatten()))
+    theirs = (torch.bincount(to_torch(INTS.flatten()), minlength=6),
+              torch.bincount(to_torch(INTS.flatten()), to_torch(X.flatten()), minlength=6))
+    for a, b in zip(ours, theirs):
+        assert np_of(a).dtype == np_of(b).dtype
+        assert_close(a, b)
+    with pytest.raises(RuntimeError, match="minlength=3 bins, but the input holds 5"):
+        graphnet.compile(lambda i: graphnet.bincount(i, minlength=3))(graphnet.tensor([0, 5, 1]))
+    with pytest.raises(RuntimeError, match="non-negative integral"):
+        graphnet.compile(lambda i: graphnet.bincount(i, minlength=3))(graphnet.tensor([0, -1]))

@@ -97,18 +97,26 @@ def unique_consecutive(x, *, size, dim=None):
     return jnp.moveaxis(picked, 0, dim), inverse, counts
 
 
-def _negative(x, *rest, length):
-    bad, value = first_where(x < 0, x)
+def _out_of_range(x, *rest, length, bounded=False):
+    """A negative value (PyTorch's error); with `bounded` (a compiled call sized by
+    minlength), also a value the fixed length cannot count."""
+    bad, value = first_where((x < 0) | ((x >= length) if bounded else (x < 0)), x)
     return bad, (value,)
 
 
-def _negative_error(facts, **attrs):  # noqa: ARG001
-    return RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+def _out_of_range_error(facts, *, length, bounded=False):
+    if facts[0] < 0 or not bounded:
+        return RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    return RuntimeError(f"bincount in a compiled function counts into minlength={length} bins, "
+                        f"but the input holds {facts[0]}; raise minlength to bound every value, "
+                        f"or call bincount outside the compiled function")
 
 
 @defop("bincount", "opaque", differentiable=False, **_NAMES,
-       check=ValueCheck(_negative, _negative_error, values_from=0))
-def bincount(x, weights=None, *, length):
+       check=ValueCheck(_out_of_range, _out_of_range_error, values_from=0))
+def bincount(x, weights=None, *, length, bounded=False):
+    """Counts of 0..length-1. `bounded`: a compiled call's length is minlength, and its
+    check raises for a value beyond it (eager calls size the length from the values)."""
     if weights is None:
         return jnp.bincount(x, length=length).astype(jnp.int64)
     return jnp.bincount(x, weights, length=length).astype(weights.dtype)
