@@ -202,3 +202,27 @@ def test_errors_match_torch():
     layer = nn.TransformerEncoderLayer(E, HEADS, FF)
     with pytest.raises(RuntimeError, match="Need attn_mask"):
         layer(graphnet.randn(L, N, E), is_causal=True)
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_fully_padded_sequence_nan_on_fused_inference_path_zero_elsewhere(grad):
+    # PyTorch's fused inference kernels (eval, no grad, batch_first) leave NaN for a query
+    # with nothing to attend to; its SDPA path (here: grad enabled) gives zeros.
+    kpm = padding_mask()
+    kpm[1] = True
+    x = arr(N, S, E)
+    for make, call in [
+            (lambda m: m.TransformerEncoderLayer(E, HEADS, FF, batch_first=True),
+             lambda layer, a, k: layer(a, src_key_padding_mask=k)),
+            (lambda m: m.MultiheadAttention(E, HEADS, batch_first=True),
+             lambda layer, a, k: layer(a, a, a, key_padding_mask=k, need_weights=False)[0])]:
+        ours, theirs = eval_pair(make(nn), make(torch.nn))
+        copy_torch_params(theirs, ours)
+        with torch.set_grad_enabled(grad):
+            expected = np_of(call(theirs, to_torch(x), to_torch(kpm)))
+        with graphnet.set_grad_enabled(grad):
+            got = [call(ours, to_gn(x), to_gn(kpm)),
+                   graphnet.compile(lambda a, k: call(ours, a, k))(to_gn(x), to_gn(kpm))]
+        assert np.isnan(expected[1]).all() != grad
+        for g in got:
+            np.testing.assert_allclose(np_of(g), expected, atol=1e-5, rtol=1e-5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 from .. import _factories as fac
-from .._autograd import no_grad
+from .._autograd import is_grad_enabled, no_grad
 from .._errors import shape_error
 from .._tensor import Parameter
 from . import functional as F
@@ -162,6 +162,10 @@ class MultiheadAttention(Module):
                              ("value", value, self.vdim)):
             self._check(name, x, dim)
         batched = query.dim() == 3
+        # PyTorch's fused inference kernels leave NaN (not zeros) where a query may attend to
+        # nothing; its other paths give zeros. Which one PyTorch takes decides our numbers.
+        nan_rows = getattr(self, "_fused_caller", False) or \
+            _takes_fused_path(self, query, key, value, attn_mask, key_padding_mask)
         if self.batch_first and batched:
             query, key, value = _transpose_same(query, key, value)
         proj = self.in_proj_weight if self._qkv_same_embed_dim else \
@@ -170,10 +174,25 @@ class MultiheadAttention(Module):
             query, key, value, self.embed_dim, self.num_heads, proj, self.in_proj_bias,
             self.out_proj, self.dropout if self.training else 0.0, key_padding_mask,
             need_weights, attn_mask, average_attn_weights, is_causal, bias_k=self.bias_k,
-            bias_v=self.bias_v, add_zero_attn=self.add_zero_attn)
+            bias_v=self.bias_v, add_zero_attn=self.add_zero_attn, nan_rows=nan_rows)
         if self.batch_first and batched:
             out = out.transpose(1, 0)
         return out, weights
+
+
+def _takes_fused_path(mha: MultiheadAttention, query, key, value, attn_mask,
+                      key_padding_mask) -> bool:
+    """Whether PyTorch's MultiheadAttention.forward would run its fused inference kernel."""
+    if any(m is not None and m.dtype.is_floating_point for m in (attn_mask, key_padding_mask)):
+        return False
+    if query.dim() != 3 or query is not key or key is not value or mha.training or \
+            mha.num_heads % 2 or not mha.batch_first or mha.bias_k is not None or \
+            mha.add_zero_attn or not mha._qkv_same_embed_dim or mha.in_proj_bias is None or \
+            query.dtype != mha.in_proj_weight.dtype:
+        return False
+    tensors = (query, mha.in_proj_weight, mha.in_proj_bias, mha.out_proj.weight,
+               mha.out_proj.bias)
+    return not (is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors))
 
 
 def _transpose_same(query, key, value):

@@ -8,6 +8,7 @@ from typing import Callable
 
 from .. import _factories as fac
 from .. import _layout as layout
+from .._autograd import is_grad_enabled
 from .._errors import shape_error
 from . import functional as F
 from ._activation import GELU, Dropout, ReLU
@@ -82,12 +83,33 @@ class TransformerEncoderLayer(Module):
             raise shape_error(f"expected input {layout_.format(d_model)} or [L, {d_model}] "
                               f"unbatched (d_model={d_model}), got {list(src.shape)}",
                               module=self)
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x))
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x))
+        # PyTorch's fused inference kernel for this layer leaves NaN where a query may attend
+        # to nothing (its other paths give zeros): tell self_attn which one PyTorch takes.
+        self.self_attn._fused_caller = self._takes_fused_path(src)
+        try:
+            x = src
+            if self.norm_first:
+                x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+                return x + self._ff_block(self.norm2(x))
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            return self.norm2(x + self._ff_block(x))
+        finally:
+            self.self_attn._fused_caller = False
+
+    def _takes_fused_path(self, src) -> bool:
+        """Whether PyTorch's TransformerEncoderLayer.forward runs its fused inference kernel."""
+        attn = self.self_attn
+        if src.dim() != 3 or self.training or not attn.batch_first or attn.in_proj_bias is None \
+                or not attn._qkv_same_embed_dim or not self.activation_relu_or_gelu or \
+                self.norm1.eps != self.norm2.eps or attn.num_heads % 2 or \
+                any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return False
+        tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                   attn.out_proj.bias, self.norm1.weight, self.norm1.bias, self.norm2.weight,
+                   self.norm2.bias, self.linear1.weight, self.linear1.bias, self.linear2.weight,
+                   self.linear2.bias)
+        return not (is_grad_enabled() and any(t is not None and t.requires_grad
+                                              for t in tensors))
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,

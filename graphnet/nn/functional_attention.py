@@ -100,10 +100,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 def _multi_head_attention(query, key, value, embed_dim, num_heads, proj, in_proj_bias,
                           out_proj, dropout_p, key_padding_mask, need_weights, attn_mask,
                           average_attn_weights, is_causal, *, bias_k=None, bias_v=None,
-                          add_zero_attn=False, static_k=None, static_v=None):
+                          add_zero_attn=False, static_k=None, static_v=None, nan_rows=False):
     """The body of multi_head_attention_forward, with the output projection as a callable: the
     MultiheadAttention module passes its `out_proj` submodule, so a trace names its weights.
-    `dropout_p` is already 0 outside training."""
+    `dropout_p` is already 0 outside training. `nan_rows`: a query with nothing to attend to
+    gives NaN, as in PyTorch's fused inference kernels, rather than its SDPA path's zeros."""
     from .functional_seq import _attention
 
     batched = query.dim() == 3
@@ -147,7 +148,7 @@ def _multi_head_attention(query, key, value, embed_dim, num_heads, proj, in_proj
     if mask is not None and extra:   # the appended keys are never masked
         mask = M.cat([mask, fac.zeros(*mask.shape[:-1], extra, dtype=mask.dtype)], dim=-1)
     out, weights = _attention(q, k, v, mask, scale=1.0 / math.sqrt(head_dim), is_causal=causal,
-                              dropout_p=dropout_p, safe_softmax=not need_weights)
+                              dropout_p=dropout_p, safe_softmax=not (need_weights or nan_rows))
     out = out_proj(out.permute(2, 0, 1, 3).reshape(tgt, n, embed_dim))
     if not need_weights:
         return (out if batched else out.squeeze(1)), None
