@@ -107,3 +107,25 @@ def test_grad_scaler_scales_skips_and_adapts_like_torch():
         assert not disabled.is_enabled() and disabled.get_scale() == 1.0
         plain = _scaler_run(graphnet, disabled, blow_up_at=-1)
         assert np.isfinite(plain[1]).all()
+
+
+def test_testing_assert_close_and_checkpoint_behave_as_pytorch():
+    a = graphnet.tensor([1.0, 2.0])
+    graphnet.testing.assert_close(a, graphnet.tensor([1.0, 2.0 + 1e-6]))
+    for bad, match in [(graphnet.tensor([1.0, 2.1]), "not close"),
+                       (graphnet.tensor([1, 2]), "dtype"), (graphnet.tensor([1.0]), "shape")]:
+        with pytest.raises(AssertionError, match=match):
+            graphnet.testing.assert_close(a, bad)
+        with pytest.raises(AssertionError, match=match):
+            torch.testing.assert_close(to_torch(a.numpy()), to_torch(bad.numpy()))
+    from graphnet.utils.checkpoint import checkpoint, checkpoint_sequential
+
+    layer = graphnet.nn.Linear(3, 3)
+    x = graphnet.randn(2, 3, requires_grad=True)
+    checkpoint(layer, x, use_reentrant=False).sum().backward()
+    direct = x.grad.clone()
+    x.grad = None
+    layer(x).sum().backward()
+    assert (x.grad == direct).all()
+    seq = graphnet.nn.Sequential(layer, graphnet.nn.ReLU())
+    assert (checkpoint_sequential(seq, 2, x) == seq(x)).all()

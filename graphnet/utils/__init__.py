@@ -1,5 +1,5 @@
 """`graphnet.utils`: helpers around models; `graphnet.utils.data` loads and batches data."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
