@@ -168,3 +168,31 @@ def test_once_differentiable_and_backward_errors():
             g.sum().backward()
         with pytest.raises(RuntimeError, match="incorrect number of gradients"):
             TooMany.apply(x).sum().backward()
+
+
+def shaped(lib, grad_shape):
+    class Shaped(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return lib.ones(*grad_shape, dtype=lib.float64)
+
+    return Shaped
+
+
+@pytest.mark.parametrize("mode", ["eager", "static"])
+def test_function_gradient_is_summed_to_the_input_and_cast_like_torch(mode):
+    def step(lib, x):
+        shaped(lib, (4, 2, 3)).apply(x).sum().backward()
+
+    xt = torch.ones(2, 3, requires_grad=True)
+    step(torch, xt)
+    x = graphnet.ones(2, 3, requires_grad=True)
+    (graphnet.compile(step) if mode == "static" else step)(graphnet, x)
+    assert x.grad.dtype == graphnet.float32 and x.grad.tolist() == xt.grad.tolist()
+    for lib in (torch, graphnet):
+        with pytest.raises(RuntimeError, match="returned an invalid gradient at index 0"):
+            shaped(lib, (3, 3)).apply(lib.ones(2, 3, requires_grad=True)).sum().backward()

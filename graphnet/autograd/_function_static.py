@@ -17,7 +17,7 @@ from .._dispatch import dispatch
 from .._mode import DispatchMode, push_mode
 from .._x64 import x64
 from .._tensor import Tensor
-from .function import _call_backward
+from .function import _call_backward, _validate
 
 
 class _OnTracers(DispatchMode):
@@ -72,16 +72,16 @@ class _Spec:
             else:
                 setattr(ctx, key, Tensor._wrap(array))
         ctx.to_save = tuple(saved)
+        args = res[n_out + n_saved:]
+        name = f"{self.cls.__name__}Backward"
         with x64(), push_mode(_OnTracers()):
             grads = _call_backward(self.cls, ctx, [Tensor._wrap(c) for c in cts], self.n_args,
                                    False)
-        args = res[n_out + n_saved:]
-        out = []
-        for position, a in zip(self.arg_positions, args):
-            g = grads[position]
-            out.append(None if g is None or a.dtype.kind != "f" else
-                       jax.numpy.broadcast_to(g._value if isinstance(g, Tensor) else g,
-                                              a.shape).astype(a.dtype))
+            out = []
+            for position, a in zip(self.arg_positions, args):
+                g = None if a.dtype.kind != "f" else \
+                    _validate(name, position, grads[position], (a.shape, a.dtype))
+                out.append(None if g is None else g._value)
         return out
 
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import functools
 import inspect
 
+import numpy as np
+
 from .. import _autograd
+from .. import _dtype as dt
 from .._autograd import TapeNode, freed_error
 from .._mode import tracing
 from .._ops import defop
@@ -65,13 +68,14 @@ class FunctionCtx:
 class FunctionNode(TapeNode):
     """A Function call on the eager tape: its VJP is the user's `backward`."""
 
-    __slots__ = ("fn_cls", "ctx", "n_inputs", "positions")
+    __slots__ = ("fn_cls", "ctx", "n_inputs", "positions", "in_avals")
 
-    def __init__(self, fn_cls, ctx, edges, positions, n_inputs, out_avals):
+    def __init__(self, fn_cls, ctx, edges, positions, n_inputs, out_avals, in_avals):
         super().__init__(fn_cls.__name__, tuple(edges), out_avals, (ctx,), None, None)
         self.fn_cls, self.ctx = fn_cls, ctx
         self.positions = positions    # forward argument index of each edge
         self.n_inputs = n_inputs
+        self.in_avals = in_avals      # (shape, dtype) of each edge's input
 
     def name(self) -> str:
         return f"{self.fn_cls.__name__}Backward"
@@ -87,7 +91,8 @@ class FunctionNode(TapeNode):
         # NOTE: a freed graph fails only where backward reads ctx.saved_tensors, as PyTorch's
         self.ctx._freed = self.saved is None
         grads = _call_backward(self.fn_cls, self.ctx, cts, self.n_inputs, graph)
-        return [grads[p] for p in self.positions]
+        return [_validate(self.name(), p, grads[p], aval)
+                for p, aval in zip(self.positions, self.in_avals)]
 
     def apply(self, cts):
         cts = [None if c is None else Tensor._wrap(c) for c in cts]
@@ -95,6 +100,35 @@ class FunctionNode(TapeNode):
 
     def apply_graph(self, cts):
         return self._call(cts, True)
+
+
+def _expandable(shape: tuple, to: tuple) -> bool:
+    try:
+        return len(to) >= len(shape) and np.broadcast_shapes(shape, to) == to
+    except ValueError:
+        return False
+
+
+def _validate(name: str, index: int, g, aval):
+    """PyTorch's check of a gradient a Function returned: a Tensor (or None), of the input's
+    shape or broadcastable to it (then summed down to it), cast to the input's dtype."""
+    if g is None:
+        return None
+    if not isinstance(g, Tensor):
+        raise TypeError(f"{name}: backward returned {type(g).__name__} as gradient {index}; "
+                        f"expected a Tensor or None")
+    shape, dtype = aval
+    if tuple(g.shape) != tuple(shape):
+        if not _expandable(tuple(shape), tuple(g.shape)):
+            raise RuntimeError(f"Function {name} returned an invalid gradient at index "
+                               f"{index} - got {list(g.shape)} but expected shape compatible "
+                               f"with {list(shape)}")
+        while g.dim() > len(shape):
+            g = g.sum(0)
+        for i, n in enumerate(shape):
+            if n == 1 and g.shape[i] != 1:
+                g = g.sum(i, keepdim=True)
+    return g if g._value.dtype == dtype else g.to(dt.from_np(dtype))
 
 
 def _call_backward(fn_cls, ctx, cts, n_inputs: int, graph: bool) -> list:
@@ -220,7 +254,8 @@ def _wrap_outputs(cls, ctx, args, output, record: bool):
              for a in (args[i] for i in positions)]
     avals = [(o._value.shape, o._value.dtype) if isinstance(o, Tensor) else (None, None)
              for o in outs]
-    node = cls._backward_cls(cls, ctx, edges, positions, len(args), avals)
+    in_avals = [(args[i]._value.shape, args[i]._value.dtype) for i in positions]
+    node = cls._backward_cls(cls, ctx, edges, positions, len(args), avals, in_avals)
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             results.append(o)
