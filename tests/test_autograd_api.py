@@ -104,6 +104,8 @@ def grad_variants(lib):
                                             allow_unused=True)
     out["materialize"] = lib.autograd.grad(y, [x, unused], retain_graph=True,
                                            materialize_grads=True)
+    out["batched"] = lib.autograd.grad(h, x, lib.eye(3), retain_graph=True,
+                                       is_grads_batched=True)
     out["two_outputs"] = lib.autograd.grad([y, h.sum()], x)
     return out, x.grad
 

@@ -82,10 +82,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     if allow_unused is None:
         allow_unused = materialize_grads
     if is_grads_batched:
-        raise NotImplementedError(
-            "graphnet.autograd.grad(is_grads_batched=True) is not supported (it needs "
-            "PyTorch's vmap): call grad once per row of grad_outputs, or use "
-            "graphnet.autograd.functional.jacobian")
+        return _batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                        allow_unused, materialize_grads)
     as_dict = isinstance(inputs, dict)
     outputs, inputs_t = _tuple(outputs), _tuple(inputs)
     if not inputs_t:
@@ -107,6 +105,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                   for g in captured]
     result = _finish(result, inputs_t, allow_unused, materialize_grads)
     return dict(zip(inputs.keys(), result)) if as_dict else result
+
+
+def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+             materialize_grads):
+    """is_grads_batched=True: one gradient per row of every grad_output (PyTorch vmaps the
+    backward over dim 0), stacked along a new dim 0."""
+    from .._layout import stack
+
+    grad_outputs = _tuple(grad_outputs)
+    n = grad_outputs[0].shape[0]
+    rows = [grad(outputs, inputs, [g[i] for g in grad_outputs],
+                 retain_graph=True if i < n - 1 else retain_graph, create_graph=create_graph,
+                 allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for i in range(n)]
+    per_input = [stack([r[k] for r in rows]) if rows[0][k] is not None else None
+                 for k in range(len(rows[0]))]
+    return dict(zip(inputs.keys(), per_input)) if isinstance(inputs, dict) else \
+        tuple(per_input)
 
 
 def _finish(result, inputs, allow_unused: bool, materialize: bool) -> tuple:
