@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from . import _dtype as dt
@@ -34,38 +32,89 @@ def get_printoptions() -> dict:
     return dict(OPTIONS)
 
 
-def _float_formatter(array: np.ndarray):
+def _summarized(array: np.ndarray) -> np.ndarray:
+    """The entries a summarised print shows (the first and last `edgeitems` of every
+    dimension): PyTorch chooses the number format from these only."""
+    edge = OPTIONS["edgeitems"]
+    if array.ndim == 0:
+        return array
+    if array.ndim == 1:
+        return np.concatenate([array[:edge], array[-edge:]]) if len(array) > 2 * edge else array
+    if not edge:
+        return array[:0]
+    rows = list(range(edge)) + list(range(len(array) - edge, len(array))) \
+        if len(array) > 2 * edge else range(len(array))
+    return np.stack([_summarized(array[i]) for i in rows])
+
+
+def _padded_formatter(array: np.ndarray, summarize: bool):
+    """(format one element, its width), as PyTorch's _Formatter: integer mode when every
+    finite value is whole, scientific notation when the magnitudes span too much, every
+    element right-aligned to the widest: `tensor([-1.5000,  0.2500])`."""
+    if summarize:
+        array = _summarized(array)
+    flat = array.reshape(-1)
+    if not (array.dtype.kind == "f" or array.dtype.name == "bfloat16"):
+        width = max([1] + [len(str(v)) for v in flat.tolist()])
+        return (lambda v: str(v).rjust(width)), width
     p, sci = OPTIONS["precision"], OPTIONS["sci_mode"]
-    finite = array[np.isfinite(array)]
-    if sci is True:
-        return lambda v: f"{v:.{p}e}"
-    if finite.size == 0 or np.all(finite == np.round(finite)):
-        if finite.size and np.max(np.abs(finite)) >= 1e8 and sci is None:
-            return lambda v: f"{v:.{p}e}"
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    big, small = np.max(np.abs(finite)), np.min(np.abs(finite[finite != 0]), initial=np.inf)
-    if sci is None and (big >= 1e8 or (small < 1e-4 and small > 0)
-                        or (big / small > 1000 if small > 0 else False)):
-        return lambda v: f"{v:.{p}e}"
-    return lambda v: f"{v:.{p}f}"
+    values = flat.astype(np.float64)
+    finite = values[np.isfinite(values) & (values != 0)]
+    int_mode, sci_mode, width = True, False, 1
+    if finite.size:
+        big, small = np.abs(finite).max(), np.abs(finite).min()
+        int_mode = bool(np.all(finite == np.ceil(finite)))
+        sci_mode = bool(big / small > 1000.0 or big > 1.0e8 or small < 1.0e-4) \
+            if sci is None else sci
+        if sci_mode:
+            width = max(len(f"{v:.{p}e}") for v in finite)
+        elif int_mode:
+            width = max(len(f"{v:.0f}") + 1 for v in finite)
+        else:
+            width = max(len(f"{v:.{p}f}") for v in finite)
+
+    def fmt(v):
+        if sci_mode:
+            text = f"{v:{width}.{p}e}"
+        elif int_mode:
+            text = f"{v:.0f}" + ("" if np.isinf(v) or np.isnan(v) else ".")
+        else:
+            text = f"{v:.{p}f}"
+        return text.rjust(width)
+
+    return fmt, width
 
 
-def _padded_formatter(array: np.ndarray) -> dict:
-    """PyTorch right-aligns every element to the widest one: `tensor([-1.5000,  0.2500])`."""
-    if array.dtype.kind == "f" or array.dtype.name == "bfloat16":
-        as_float = array.astype(np.float64)
-        base, kind = _float_formatter(as_float), "float_kind"
-        sample = as_float
-    elif array.dtype.kind in "iu":
-        base, kind, sample = str, "int", array
+def _vector(array, indent: int, summarize: bool, fmt, width: int) -> str:
+    per_line = max(1, (OPTIONS["linewidth"] - indent) // (width + 2))
+    edge = OPTIONS["edgeitems"]
+    values = array.tolist()
+    if summarize and not edge:
+        data = ["..."]
+    elif summarize and len(values) > 2 * edge:
+        data = [fmt(v) for v in values[:edge]] + [" ..."] + [fmt(v) for v in values[-edge:]]
     else:
-        return {}
-    flat = sample.reshape(-1)
-    if flat.size > OPTIONS["threshold"]:  # summarised: only the edges are printed
-        edge = OPTIONS["edgeitems"]
-        flat = np.concatenate([flat[:edge], flat[-edge:]])
-    width = max((len(base(v)) for v in flat), default=0)
-    return {kind: lambda v: base(v).rjust(width)}
+        data = [fmt(v) for v in values]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested(array, indent: int, summarize: bool, fmt, width: int) -> str:
+    """PyTorch's layout (torch/_tensor_str.py): rows wrap at the line width, summarised
+    dimensions show their first and last `edgeitems` entries around '...'."""
+    if array.ndim == 0:
+        return fmt(array.item())
+    if array.ndim == 1:
+        return _vector(array, indent, summarize, fmt, width)
+    edge = OPTIONS["edgeitems"]
+    rows = range(array.shape[0])
+    if summarize and array.shape[0] > 2 * edge:
+        parts = [_nested(array[i], indent + 1, summarize, fmt, width) for i in rows[:edge]] + \
+            ["..."] + [_nested(array[i], indent + 1, summarize, fmt, width)
+                       for i in rows[-edge:]]
+    else:
+        parts = [_nested(array[i], indent + 1, summarize, fmt, width) for i in rows]
+    return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
 def format_tensor(t) -> str:
@@ -75,10 +124,9 @@ def format_tensor(t) -> str:
     if not isinstance(value, jax.Array):
         return f"tensor(<traced {value}>)"
     array = np.asarray(value)
-    body = np.array2string(array, separator=", ", prefix="tensor(",
-                           formatter=_padded_formatter(array),
-                           threshold=min(OPTIONS["threshold"], sys.maxsize),
-                           edgeitems=OPTIONS["edgeitems"], max_line_width=OPTIONS["linewidth"])
+    summarize = array.size > OPTIONS["threshold"]
+    fmt, width = _padded_formatter(array, summarize)
+    body = _nested(array, len("tensor("), summarize, fmt, width)
     extras = []
     if array.dtype not in _DEFAULT_DTYPES:
         extras.append(f"dtype={t.dtype}")

@@ -129,3 +129,23 @@ def test_testing_assert_close_and_checkpoint_behave_as_pytorch():
     assert (x.grad == direct).all()
     seq = graphnet.nn.Sequential(layer, graphnet.nn.ReLU())
     assert (checkpoint_sequential(seq, 2, x) == seq(x)).all()
+
+
+PRINTED = {
+    "wide rows wrap at the line width": np.random.default_rng(1).standard_normal((3, 40)),
+    "summarised matrix": np.random.default_rng(2).standard_normal((50, 50)),
+    "summarised vector": np.random.default_rng(3).standard_normal(2000),
+    "summarised 3-d": np.random.default_rng(4).standard_normal((40, 40, 3)),
+    "big integers": np.arange(1001),
+    "nan and inf in integer mode": np.array([1.0, np.nan, np.inf]),
+    "negative zero": np.array([-0.0, 2.0]),
+    "scientific": np.array([1e10, 1.0]),
+    "bools": np.random.default_rng(5).random((3, 4)) < 0.5,
+}
+
+
+@pytest.mark.parametrize("name", list(PRINTED))
+def test_tensors_print_like_torch(name):
+    array = PRINTED[name]
+    array = array.astype(np.float32) if array.dtype == np.float64 else array
+    assert repr(to_gn(array)) == repr(to_torch(array))
