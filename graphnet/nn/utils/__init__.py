@@ -1,6 +1,7 @@
 """`graphnet.nn.utils`, as `torch.nn.utils` has it: gradient clipping, packed sequences
-(`rnn`), parametrizations (`parametrize`, `parametrizations`, the older `weight_norm` and
-`spectral_norm`), parameters as one vector, conv/linear + BatchNorm fusion and `skip_init`.
+(`rnn`), `stateless.functional_call`, parametrizations (`parametrize`, `parametrizations`,
+the older `weight_norm` and `spectral_norm`), parameters as one vector, conv/linear +
+BatchNorm fusion and `skip_init`.
 
 >>> loss.backward()
 >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
@@ -9,7 +10,7 @@
 
 from __future__ import annotations
 
-from . import parametrizations, parametrize, rnn
+from . import parametrizations, parametrize, rnn, stateless
 from .clip_grad import (
     clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm,
 )
@@ -27,6 +28,6 @@ __all__ = [
     "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format",
     "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
     "get_total_norm", "parameters_to_vector", "parametrizations", "parametrize",
-    "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init", "spectral_norm",
+    "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init", "spectral_norm", "stateless",
     "vector_to_parameters", "weight_norm",
 ]
