@@ -273,7 +273,19 @@ class _Handle:
         return self.compiled.graph
 
     def __getattr__(self, name):
+        if name in ("compiled", "_call") or name.startswith("__"):
+            raise AttributeError(name)   # not set yet (copy, pickle): never recurse
         return getattr(self.compiled.fn, name)
+
+    def __deepcopy__(self, memo):
+        """A compiled copy of a deep copy of the function or module (a target network made
+        with copy.deepcopy(compiled_model) is its own module, compiled the same way)."""
+        import copy
+
+        c = self.compiled
+        return compile(copy.deepcopy(c.fn, memo), mode=c.mode, donate=c.donate,
+                       cache_size=c.cache_size, passes=c.passes, disable=c.disable,
+                       debug=c.debug, hoist=c.hoist, checks=c.checks)
 
     def __repr__(self) -> str:
         return f"<graphnet.compile({self.compiled.name}, mode={self.compiled.mode!r})>"

@@ -143,3 +143,19 @@ def test_ema_through_state_dict_aliases():
         outs.append([_np(p) for p in ema.parameters()])
     for a, b in zip(*outs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_deepcopy_of_a_compiled_model_is_a_compiled_copy():
+    """copy.deepcopy(compiled) (target networks, EMA copies) copies the module and compiles
+    the copy the same way; it used to recurse forever through __getattr__."""
+    import copy
+
+    model = graphnet.nn.Linear(2, 2)
+    compiled = graphnet.compile(model, mode="static")
+    twin = copy.deepcopy(compiled)
+    assert twin.compiled.mode == "static" and twin.weight is not model.weight
+    x = graphnet.ones(1, 2)
+    assert (twin(x) == compiled(x)).all()
+    with graphnet.no_grad():
+        twin.weight.add_(1.0)
+    assert not (twin(x) == compiled(x)).all()
