@@ -145,18 +145,22 @@ def test_alpha_dropout_keeps_unit_normal_statistics():
 
 def test_feature_dropouts_drop_whole_channels_and_eval_is_identity():
     x = graphnet.randn(8, 16, 2, 3, 3)
+    xs = np_of(x).reshape(8, 16, -1)
     graphnet.manual_seed(0)
-    for layer in (nn.FeatureAlphaDropout(0.5), nn.Dropout3d(0.5)):
+    p, alpha = 0.5, 1.7580993408473766
+    a = (1 / ((alpha ** 2 * p + 1) * (1 - p))) ** 0.5
+    for layer, kept, dropped in ((nn.FeatureAlphaDropout(p), xs * a + alpha * a * p,
+                                  alpha * a * (p - 1)), (nn.Dropout3d(p), xs / (1 - p), 0.0)):
         y = np_of(layer(x)).reshape(8, 16, -1)
-        per_channel = np.ptp(y - np_of(x).reshape(8, 16, -1) * (y / np_of(x).reshape(8, 16, -1)),
-                             axis=-1)
-        assert np.allclose(per_channel, 0, atol=1e-4)   # one affine map per channel
+        is_kept = np.all(np.isclose(y, kept, atol=1e-5), axis=-1)
+        is_dropped = np.all(np.isclose(y, dropped, atol=1e-5), axis=-1)
+        assert np.all(is_kept | is_dropped) and 0.2 < is_dropped.mean() < 0.8   # whole channels
         layer.eval()
         np.testing.assert_array_equal(np_of(layer(x)), np_of(x))
     graphnet.manual_seed(1)
-    y = np_of(graphnet.compile(lambda a: F.dropout3d(a, 0.5))(x)).reshape(8, 16, -1)
+    y = np_of(graphnet.compile(lambda t: F.dropout3d(t, 0.5))(x)).reshape(8, 16, -1)
     zero = np.all(y == 0, axis=-1)
-    assert 0.2 < zero.mean() < 0.8 and np.allclose(y[~zero], 2 * np_of(x).reshape(8, 16, -1)[~zero])
+    assert 0.2 < zero.mean() < 0.8 and np.allclose(y[~zero], 2 * xs[~zero])
     assert repr(nn.Dropout3d(0.3)) == repr(torch.nn.Dropout3d(0.3))
     assert repr(nn.AlphaDropout()) == repr(torch.nn.AlphaDropout())
 

@@ -58,7 +58,9 @@ DECODER_LAYER_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", DECODER_LAYER_CASES)
+@pytest.mark.parametrize("case", [
+    pytest.param(name, marks=[pytest.mark.slow] if name != "pre_norm_gelu_batch_first" else [])
+    for name in DECODER_LAYER_CASES])
 def test_decoder_layer_masks(case):
     kwargs = DECODER_LAYER_CASES[case]
     ours, theirs = eval_pair(*wrapped(
@@ -95,6 +97,7 @@ def _encoder(batch_first, norm=True, **kwargs):
     return make
 
 
+@pytest.mark.slow   # several eager kernels compile per layer: tens of seconds on 2 cores
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_encoder_training_grads_with_padding(batch_first):
     # grads flow: PyTorch takes its ordinary path, padded positions are not zeroed
@@ -104,6 +107,7 @@ def test_encoder_training_grads_with_padding(batch_first):
     check_module(ours, theirs, [x, padding_mask()])
 
 
+@pytest.mark.slow   # several eager kernels compile per layer: tens of seconds on 2 cores
 def test_encoder_causal_mask_is_causal_none_and_true():
     for is_causal in (None, True):
         ours, theirs = eval_pair(*wrapped(
@@ -143,6 +147,7 @@ def test_encoder_nested_tensor_flags_and_warning():
     assert enc.layers[0].linear1.weight is not enc.layers[1].linear1.weight
 
 
+@pytest.mark.slow   # several eager kernels compile per layer: tens of seconds on 2 cores
 def test_decoder_stack():
     def make(m):
         layer = m.TransformerDecoderLayer(E, HEADS, FF, batch_first=True, dropout=0.0)
@@ -154,6 +159,7 @@ def test_decoder_stack():
                                 padding_mask(N, L)])
 
 
+@pytest.mark.slow   # several eager kernels compile per layer: tens of seconds on 2 cores
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_transformer_full(batch_first):
     def make(m):
