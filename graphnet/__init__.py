@@ -46,6 +46,7 @@ from . import utils  # noqa: E402
 from . import amp, autograd, backends, distributions, linalg, testing  # noqa: E402
 from .amp import autocast  # noqa: E402
 from ._settings import *  # noqa: E402,F401,F403  (threads, matmul precision, finfo ...)
+from ._functional_top import *  # noqa: E402,F401,F403  (torch.conv2d, torch.layer_norm ...)
 from ._distance_top import *  # noqa: E402,F401,F403  (cdist, dist, cosine_similarity, torch.*_loss ...)
 from . import cuda  # noqa: E402  (torch.cuda's questions, answered from JAX)
 from ._serialization import CheckpointError, load, save  # noqa: E402
