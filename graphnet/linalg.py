@@ -16,6 +16,7 @@ tensor([0.5000, 0.5000])
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import jax
@@ -221,6 +222,34 @@ def cond(A: Tensor, p=None) -> Tensor:
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of `A` seen as a linear map from its last dims to its first `ind` dims:
+    `tensordot(tensorinv(A, ind), A, ind)` is the identity."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape, in_shape = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    rows, cols = math.prod(out_shape), math.prod(in_shape)
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) "
+                           f"== prod(self.shape[:ind]), but got {cols} != {rows}")
+    return L.reshape(inv(L.reshape(A, rows, cols)), in_shape + out_shape)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """X with `tensordot(A, X, X.dim()) == B`; `dims` of A are moved to the end first."""
+    if dims is not None:
+        from ._shape_more import movedim
+        dims = list(dims)
+        A = movedim(A, dims, list(range(A.dim() - len(dims), A.dim())))
+    result_shape = tuple(A.shape[B.dim():])
+    rows, cols = B.numel(), math.prod(result_shape)
+    if rows != cols or tuple(A.shape[:B.dim()]) != tuple(B.shape):
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:"
+                           f"]) == prod(self.shape[:other.ndim]), but got {cols} != {rows}")
+    x = solve(L.reshape(A, rows, cols), L.reshape(B, rows))
+    return L.reshape(x, result_shape)
+
+
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential e^A of each square matrix."""
     return dispatch("linalg_matrix_exp", matrices("linalg.matrix_exp", A))
@@ -229,4 +258,4 @@ def matrix_exp(A: Tensor) -> Tensor:
 __all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
            "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
            "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
-           "svdvals", "vander", "vecdot", "vector_norm"]
+           "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]

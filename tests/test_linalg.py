@@ -236,3 +236,11 @@ def test_cond_and_torch_level_norms_match_torch():
     check(lambda T, a: [T.linalg.cond(well(T, a), 1), T.linalg.cond(well(T, a), "fro"),
                         T.linalg.cond(well(T, a), float("inf"))], r(2, 3, 3), atol=1e-4,
           rtol=1e-4, grads=False)
+
+
+def test_tensorinv_and_tensorsolve_match_torch():
+    check(lambda T, a, b: [T.linalg.tensorinv(well(T, a).reshape(2, 3, 6), ind=2),
+                           T.linalg.tensorsolve(well(T, a).reshape(6, 2, 3), b),
+                           T.linalg.tensorsolve(well(T, a).reshape(6, 2, 3).permute(1, 0, 2),
+                                                b, dims=(0,))],
+          r(6, 6), r(6), atol=1e-4, rtol=1e-4)
