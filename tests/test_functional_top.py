@@ -57,3 +57,29 @@ def test_inplace_functional_forms_write_into_the_input(name):
     getattr(torch.nn.functional, name)(theirs)
     assert result is ours
     assert_close(ours, theirs)
+
+
+def test_init_sparse_and_the_deprecated_spellings():
+    w = graphnet.empty(10, 4)
+    graphnet.nn.init.sparse_(w, 0.3)
+    assert (w == 0).sum(0).tolist() == [3, 3, 3, 3]   # ceil(0.3 * 10) zeros per column
+    with pytest.warns(FutureWarning, match="deprecated in favor of `nn.init.kaiming_normal_`"):
+        assert graphnet.nn.init.kaiming_normal(graphnet.empty(2, 3)).shape == (2, 3)
+    with pytest.raises(ValueError, match="2 dimensions"):
+        graphnet.nn.init.sparse_(graphnet.empty(3), 0.1)
+
+
+def test_legacy_tensor_methods_and_container():
+    for make in (lambda T, x: x.new([1, 2]), lambda T, x: x.new((2, 3)),
+                 lambda T, x: x.new(2, 3).shape, lambda T, x: x.new(T.Size([2])).shape,
+                 lambda T, x: x.clone().apply_(lambda v: v * 10),
+                 lambda T, x: x.clone().map_(T.ones(3), lambda a, b: a + b),
+                 lambda T, x: x.to_dense(), lambda T, x: x.dim_order()):
+        ours, theirs = make(graphnet, to_gn(X[0, 0, :3])), make(torch, to_torch(X[0, 0, :3]))
+        if hasattr(theirs, "numpy"):
+            assert_close(ours, theirs)
+        else:
+            assert tuple(ours) == tuple(theirs)
+    with pytest.warns(UserWarning, match="Container is deprecated"):
+        box = graphnet.nn.Container(a=graphnet.nn.Linear(1, 1))
+    assert list(box.state_dict()) == ["a.weight", "a.bias"]

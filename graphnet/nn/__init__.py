@@ -15,7 +15,7 @@ from ._conv import (
     AvgPool2d, Conv1d, Conv2d, Dropout1d, Dropout2d, MaxPool1d, MaxPool2d,
 )
 from ._norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LocalResponseNorm
-from ._containers import ModuleDict, ModuleList, Sequential
+from ._containers import Container, ModuleDict, ModuleList, Sequential
 from ._linear import Flatten, Identity, Linear, Unflatten
 from ._loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
@@ -35,6 +35,7 @@ from ._distance import *  # noqa: F401,F403
 
 __all__ = [
     "Parameter", "functional", "init", "utils", "Module", "Sequential", "ModuleList", "ModuleDict",
+    "Container",
     "Linear", "Identity", "Flatten", "Unflatten", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Tanh",
     "LeakyReLU", "ELU", "GELU", "Softplus", "Hardtanh", "PReLU", "Softmax", "LogSoftmax",
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",

@@ -230,3 +230,16 @@ class ModuleDict(Module):
 
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
+
+
+class Container(Module):
+    """Deprecated (as in PyTorch): a Module whose children are given as keywords."""
+
+    def __init__(self, **kwargs):
+        import warnings
+
+        super().__init__()
+        warnings.warn("nn.Container is deprecated. All of it's functionality is now "
+                      "implemented in nn.Module. Subclass that instead.", stacklevel=2)
+        for key, value in kwargs.items():
+            self.add_module(key, value)

@@ -168,3 +168,36 @@ def default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
     if bias is not None:
         bound = bias_bound(weight)
         uniform_(bias, -bound, bound)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """Normal(0, std) entries with a `sparsity` fraction of each column set to zero (2-D)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):
+            tensor[fac.randperm(rows, generator=generator)[:zeros], col] = 0
+    return tensor
+
+
+def _deprecated(new):
+    """The old spellings without `_` (nn.init.normal ...): PyTorch warns and calls the new."""
+    import warnings
+
+    def old(*args, **kwargs):
+        warnings.warn(f"`nn.init.{new.__name__[:-1]}` is now deprecated in favor of "
+                      f"`nn.init.{new.__name__}`.", FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+    old.__name__ = new.__name__[:-1]
+    old.__doc__ = f"Deprecated alias of `{new.__name__}`."
+    return old
+
+
+uniform, normal, constant, eye, dirac = (_deprecated(f) for f in (uniform_, normal_, constant_,
+                                                                  eye_, dirac_))
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, sparse = _deprecated(orthogonal_), _deprecated(sparse_)

@@ -1,0 +1,69 @@
+"""Tensor methods PyTorch keeps for old code and host-side helpers: `new` (the legacy
+constructor), `apply_`/`map_` (a Python function per element, on the host, eagerly only),
+`to_dense`, `dim_order`, `is_distributed`, `is_set_to`, `prelu`, `hardshrink`."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from . import _factories
+from ._errors import TraceError
+from ._tensor import Tensor
+
+
+def new(self: Tensor, *args, dtype=None, device=None) -> Tensor:
+    """Legacy `x.new(...)`: `x.new(data)` (a list/tuple) or `x.new(*sizes)`, in x's dtype."""
+    from ._tensor import Size
+
+    if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
+        return _factories.tensor(args[0], dtype=dtype or self.dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0].to(dtype or self.dtype)
+    return _factories.zeros(*(args or (0,)), dtype=dtype or self.dtype, device=device)
+
+
+def _host_values(self: Tensor, what: str) -> np.ndarray:
+    if not isinstance(self._value, jax.Array):
+        raise TraceError(f"{what} calls a Python function on each element, which a compiled "
+                         f"function cannot; use tensor ops, or call it outside")
+    return np.array(self._value)
+
+
+def apply_(self: Tensor, callable) -> Tensor:
+    """Replace every element by `callable(element)` (on the host; slow, as in PyTorch)."""
+    values = _host_values(self, "apply_()")
+    out = np.vectorize(callable, otypes=[values.dtype])(values) if values.size else values
+    return self._assign(_factories.tensor(out, dtype=self.dtype))
+
+
+def map_(self: Tensor, tensor: Tensor, callable) -> Tensor:
+    """self[i] = callable(self[i], tensor[i]) with `tensor` broadcast to self's shape."""
+    values = _host_values(self, "map_()")
+    other = np.broadcast_to(_host_values(tensor, "map_()"), values.shape)
+    out = np.vectorize(callable, otypes=[values.dtype])(values, other) if values.size else values
+    return self._assign(_factories.tensor(out, dtype=self.dtype))
+
+
+def _prelu(self: Tensor, weight: Tensor) -> Tensor:
+    from .nn.functional import prelu
+
+    return prelu(self, weight)
+
+
+def _hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
+    from .nn.functional import hardshrink
+
+    return hardshrink(self, lambd)
+
+
+Tensor.new = new
+Tensor.apply_ = apply_
+Tensor.map_ = map_
+Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: \
+    self if dtype is None else self.to(dtype)
+Tensor.dim_order = lambda self, *, ambiguity_check=False: tuple(range(self.dim()))
+Tensor.is_distributed = lambda self: False
+Tensor.is_set_to = lambda self, tensor: self is tensor
+Tensor.prelu = _prelu
+Tensor.hardshrink = _hardshrink
