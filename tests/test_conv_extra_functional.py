@@ -189,10 +189,14 @@ def test_affine_grid(theta, size, align_corners):
                      [theta])
 
 
+# NOTE: bicubic reads 16 taps, each gathered and differentiated: its padding modes beyond
+# one are slow to compile eagerly, so they run with -m slow.
+_SLOW = pytest.mark.slow
 GRID_2D = [(mode, padding, align) for mode in ("bilinear", "nearest")
            for padding in ("zeros", "border", "reflection") for align in (False, True)] + [
-    ("bicubic", "zeros", True), ("bicubic", "border", False), ("bicubic", "reflection", False),
-    ("bicubic", "reflection", True)]
+    ("bicubic", "zeros", True), pytest.param("bicubic", "border", False, marks=_SLOW),
+    pytest.param("bicubic", "reflection", False, marks=_SLOW),
+    pytest.param("bicubic", "reflection", True, marks=_SLOW)]
 
 
 @pytest.mark.parametrize("mode,padding_mode,align_corners", GRID_2D)

@@ -179,7 +179,7 @@ def _stn(m, F):
     return STN()
 
 
-@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("compiled", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_a_spatial_transformer_trains_like_pytorch(compiled):
     t_net = _stn(torch.nn, torch.nn.functional)
     g_net = _stn(nn, graphnet.nn.functional)
