@@ -68,15 +68,6 @@ def is_signed_function(input: Tensor) -> bool:
     return input.is_signed()
 
 
-def typename(obj) -> str:
-    """PyTorch's type name of a tensor ('torch.FloatTensor') or any object's qualified name."""
-    if isinstance(obj, Tensor):
-        return type(obj)
-    cls = builtins.type(obj)
-    module = cls.__module__
-    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
-
-
 def is_floating_point(input: Tensor) -> bool:
     """True for float16, bfloat16, float32 and float64 tensors."""
     return input.dtype.is_floating_point
@@ -258,7 +249,7 @@ __all__ = ["angle", "can_cast", "complex", "conj", "conj_physical", "imag", "is_
            "is_conj", "is_floating_point", "is_neg", "is_nonzero", "is_same_size", "numel",
            "polar", "promote_types", "real", "resolve_conj", "resolve_neg", "result_type",
            "view_as_complex", "view_as_real", "view_as_complex_copy", "view_as_real_copy",
-           "is_signed", "typename", "conj_physical_"]
+           "is_signed", "conj_physical_"]
 is_signed = is_signed_function
 
 
