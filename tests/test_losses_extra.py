@@ -293,6 +293,22 @@ def test_ctc_items_without_frames_like_torch():
         assert_close(losses[0][1], losses[1][1], atol=1e-6)
 
 
+def test_ctc_targets_that_contain_the_blank_label_like_torch():
+    """PyTorch lets a target position hold the blank label and still allows the skip
+    transitions of a target position: the same numbers and gradients here."""
+    lp = log_softmax(arr(7, 3, 4))
+    targets = np.array([[1, 0, 0, 1], [2, 2, 0, 0], [0, 3, 3, 1]])
+    results = []
+    for L, make in ((graphnet, to_gn), (torch, to_torch)):
+        x = make(lp, requires_grad=True)
+        loss = L.nn.functional.ctc_loss(x, make(targets), L.tensor([6, 7, 5]),
+                                        L.tensor([4, 3, 4]), reduction="none")
+        loss.sum().backward()
+        results.append((loss, x.grad))
+    assert_close(results[0][0], results[1][0], rtol=1e-5)
+    assert_close(results[0][1], results[1][1], atol=1e-5, rtol=1e-4)
+
+
 def test_ctc_unbatched_concatenated_and_compiled():
     lp_np = log_softmax(arr(6, 2, 5))
     flat = np.array([1, 2, 4, 4, 3])

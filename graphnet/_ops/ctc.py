@@ -29,11 +29,16 @@ NEG_INF = -jnp.inf
 
 def _extended(targets, blank: int):
     """[N, S] targets -> [N, 2S + 1] labels (blank between and around) and, per state, whether
-    it may be entered from two states back (a label differing from the label two back)."""
+    it may be entered from two states back: a target position (odd state) whose label differs
+    from the previous target's.
+
+    NOTE: PyTorch decides by the state's position, not by comparing its label with `blank`,
+    so a target that contains the blank label gets PyTorch's numbers too."""
     n, s = targets.shape
     labels = jnp.full((n, 2 * s + 1), blank, targets.dtype).at[:, 1::2].set(targets)
-    two_back = jnp.concatenate([jnp.full((n, 2), blank, labels.dtype), labels[:, :-2]], axis=1)
-    skip = (labels != blank) & (labels != two_back)
+    two_back = jnp.concatenate([labels[:, :2], labels[:, :-2]], axis=1)
+    odd = (jnp.arange(2 * s + 1) % 2 == 1) & (jnp.arange(2 * s + 1) >= 3)
+    skip = odd[None, :] & (labels != two_back)
     return labels, skip
 
 
@@ -133,6 +138,8 @@ def _ctc_backward(zero_infinity, saved, grad_nll):
     betas = _betas(lp_states, skip, input_lengths, target_lengths)
     nll = _final(alphas, input_lengths, target_lengths)
     occupancy_states = jnp.exp(alphas + betas + nll[None, :, None] - lp_states)
+    occupancy_states = jnp.where(_overwritten(labels, input_lengths, target_lengths,
+                                              log_probs.shape[0]), 0, occupancy_states)
     n_classes = log_probs.shape[2]
     onehot = (labels[:, :, None] == jnp.arange(n_classes)).astype(log_probs.dtype)
     occupancy = jnp.einsum("tns,nsc->tnc", occupancy_states, onehot)
@@ -141,6 +148,22 @@ def _ctc_backward(zero_infinity, saved, grad_nll):
     keep = frames if not zero_infinity else frames & ~jnp.isinf(nll)[None, :]
     grad = jnp.where(keep[:, :, None], grad, 0)
     return grad, None, None, None, None
+
+
+def _overwritten(labels, input_lengths, target_lengths, n_frames):
+    """[T, N, 2S+1]: the state 2L at the last frame when the last target is the blank label.
+
+    NOTE: PyTorch's backward writes the last frame's two states into the gradient without
+    adding them ("a blank and a non-blank, so we know they are different"); for a target
+    ending in the blank label the second overwrites the first. Reproduced for parity; only
+    such (invalid) targets are affected."""
+    end = 2 * target_lengths
+    last_label = jnp.take_along_axis(labels, jnp.maximum(end - 1, 0)[:, None], axis=1)[:, 0]
+    blank = jnp.take_along_axis(labels, end[:, None], axis=1)[:, 0]
+    clash = (target_lengths > 0) & (last_label == blank)                          # [N]
+    frame = jnp.arange(n_frames)[:, None] == (input_lengths - 1)[None, :]           # [T, N]
+    state = jnp.arange(labels.shape[1])[None, :] == end[:, None]                   # [N, 2S+1]
+    return frame[:, :, None] & (clash[:, None] & state)[None]
 
 
 _ctc_nll.defvjp(_ctc_forward, _ctc_backward)
