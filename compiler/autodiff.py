@@ -10,7 +10,7 @@ from graphnet._errors import TraceError
 from graphnet._ops import OPS
 from graphnet._ops.control import grad_inputs
 from graphnet._tensor import Tensor
-from graphnet.autograd._hooks import refuse_hooked_leaves
+from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks, run_post_accumulate_hooks
 
 from . import _source
 from .ir import Value
@@ -133,7 +133,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
             leaves.append(t)
     if not leaves:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
-    refuse_hooked_leaves(leaves)
+    guard_hooks(leaves)
     _refuse_while_loops(reachable, seen_values)
     _cut_untaped_paths(tracer, root_value, seen_values)
     seed = None
@@ -149,5 +149,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
         for leaf, value in zip(leaves, node.outputs):
             g = Tensor._wrap(value)
             tracer.on_tensor_created(g)
+            g = run_leaf_hooks(leaf, g)
             current = leaf.grad
             leaf.grad = g if current is None else current + g
+            run_post_accumulate_hooks(leaf)

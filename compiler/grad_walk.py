@@ -17,7 +17,7 @@ from graphnet._factories import zeros
 from graphnet._mode import TracedNode
 from graphnet._tensor import Tensor
 from graphnet.autograd._graph import op_vjp
-from graphnet.autograd._hooks import refuse_hooked_leaves
+from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks
 
 from .autodiff import _default_edges
 from .ir import Value
@@ -79,10 +79,17 @@ def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool,
     roots = [tracer.value_of(o) for o in outputs]
     use_graph(tracer, roots, retain_graph)
     if inputs is None:
-        leaves = _leaves(tracer, roots)
-        refuse_hooked_leaves(leaves)
-        return list(zip(leaves, _walk(tracer, outputs, leaves, seeds, create_graph)))
-    return _walk(tracer, outputs, inputs, seeds, create_graph)
+        inputs = _leaves(tracer, roots)
+        pairs = True
+    else:
+        pairs = False
+    leaves = [t for t in inputs if t.grad_fn is None]
+    guard_hooks(leaves)
+    grads = _walk(tracer, outputs, inputs, seeds, create_graph)
+    with _autograd.set_grad_enabled(create_graph):
+        grads = [run_leaf_hooks(t, g) if g is not None and t.grad_fn is None else g
+                 for t, g in zip(inputs, grads)]
+    return list(zip(inputs, grads)) if pairs else grads
 
 
 def _walk(tracer, outputs, inputs, seeds, create_graph: bool) -> list:

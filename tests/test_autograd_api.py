@@ -214,7 +214,36 @@ def test_hook_errors_match_torch(call, match):
             call(lib)
 
 
-def test_hooks_inside_compile_are_refused():
+def hooked_leaf(lib):
+    w = lib.ones(3, requires_grad=True)
+    w.register_hook(lambda g: g * 2)
+
+    def sgd_in_backward(p):
+        with lib.no_grad():
+            p.sub_(0.1 * p.grad)
+        p.grad = None
+
+    w.register_post_accumulate_grad_hook(sgd_in_backward)
+    return w
+
+
+def test_leaf_hooks_run_in_compiled_backward_and_recompile_when_changed():
+    x = [1.0, 2.0, 3.0]
+    wt, w = hooked_leaf(torch), hooked_leaf(graphnet)
+    step = graphnet.compile(lambda x: (x * x * w).sum().backward())
+    for extra in (False, False, True):    # the third call: a new hook, so a new program
+        if extra:
+            wt.register_hook(lambda g: g + 1)
+            w.register_hook(lambda g: g + 1)
+        (torch.tensor(x) * torch.tensor(x) * wt).sum().backward()
+        step(graphnet.tensor(x))
+        np.testing.assert_allclose(w.detach().numpy(), wt.detach().numpy(), rtol=1e-6)
+        assert w.grad is None and wt.grad is None
+    reasons = step.explain()["recompile_reasons"]
+    assert len(reasons) == 2 and "hooks of a leaf" in str(reasons[-1])
+
+
+def test_non_leaf_hooks_and_retain_grad_inside_compile_are_refused():
     w = graphnet.ones(3, requires_grad=True)
 
     @graphnet.compile
@@ -223,19 +252,17 @@ def test_hooks_inside_compile_are_refused():
         y.register_hook(lambda g: g * 2)
         return y.sum()
 
-    with pytest.raises(TraceError, match="register_hook inside graphnet.compile"):
+    with pytest.raises(TraceError, match="register_hook on a non-leaf tensor inside"):
         step(graphnet.ones(3))
-    handle = w.register_hook(lambda g: g * 2)
 
     @graphnet.compile
-    def train(x):
-        (x * w).sum().backward()
+    def retained(x):
+        y = x * w
+        y.retain_grad()
+        return y.sum()
 
-    with pytest.raises(TraceError, match="hooks would be skipped"):
-        train(graphnet.ones(3))
-    handle.remove()
-    train(graphnet.ones(3))
-    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(TraceError, match="retain_grad inside graphnet.compile"):
+        retained(graphnet.ones(3))
 
 
 def test_grad_fn_next_functions_and_names():

@@ -194,7 +194,11 @@ def _backward_in_trace(mode, tensors, grad_tensors, retain_graph, create_graph, 
         pairs = zip(inputs, mode.grad(tensors, inputs, seeds, create_graph, bool(retain_graph)))
     from .. import _autograd
 
+    from ._hooks import run_post_accumulate_hooks
+
     with _autograd.set_grad_enabled(create_graph):
         for t, g in pairs:
             if g is not None:
                 t.grad = g if t.grad is None else t.grad + g
+                if t.grad_fn is None:
+                    run_post_accumulate_hooks(t)

@@ -1,6 +1,7 @@
 """Tensor hooks: `register_hook`, `retain_grad`, `register_post_accumulate_grad_hook`.
 
-A leaf keeps its hooks in its own `__dict__`. A non-leaf's hooks live on the tape node that
+A leaf keeps its hooks in its own `__dict__` (a compiled backward traces them too, see
+`run_leaf_hooks`). A non-leaf's hooks live on the tape node that
 made it, under its output index (`TapeNode.hooks`), because the backward walk meets nodes,
 not tensors; `retain_grad()` keeps a weak reference to the tensor there, so the walk can fill
 its `.grad`. The walk itself is graphnet/autograd/_engine.py."""
@@ -35,25 +36,41 @@ class RemovableHandle:
 
 
 def _refuse_in_trace(what: str) -> None:
-    # NOTE: a compiled program's backward is one jax.vjp: no Python runs per gradient, so a
-    # hook would run once while tracing and never again. Refuse instead of guessing.
+    # NOTE: a compiled backward is one jax.vjp: a non-leaf's gradient is never a value of its
+    # own there, so a hook on it could not run. Leaf hooks run on the leaf's gradient (traced).
     if tracing():
         raise TraceError(
             f"{what} inside graphnet.compile is not supported: the compiled backward is one "
-            f"XLA program and runs no Python per gradient. Register the hook outside the "
-            f"compiled function and call it uncompiled, or write the gradient change as a "
-            f"graphnet.autograd.Function (its backward is compiled).")
+            f"jax.vjp and a non-leaf tensor's gradient never exists on its own there. Hook "
+            f"a leaf (a parameter or input) instead, run this code uncompiled, or write the "
+            f"gradient change as a graphnet.autograd.Function (its backward is compiled).")
 
 
-def refuse_hooked_leaves(leaves) -> None:
-    """A compiled backward() reaching a leaf with hooks would skip them: refuse instead."""
+def run_leaf_hooks(leaf, grad):
+    """A leaf's tensor hooks on its gradient, in order, each result replacing it. Inside a
+    trace they are traced like the rest of the code (graphnet/compiler's backward calls this)."""
+    hooks = leaf.__dict__.get("_hooks")
+    for fn in list(hooks.values()) if hooks else ():
+        result = fn(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
+def run_post_accumulate_hooks(leaf) -> None:
+    for fn in list(leaf.__dict__.get("_post_hooks", {}).values()):
+        fn(leaf)
+
+
+def guard_hooks(leaves) -> None:
+    """A compiled backward ran these leaves' hooks while tracing: the program is right only
+    while each leaf has the same hooks (a hook added or removed later recompiles)."""
+    from .._dispatch import depends_on
+
     for t in leaves:
-        if t.__dict__.get("_hooks") or t.__dict__.get("_post_hooks"):
-            raise TraceError(
-                "backward() inside graphnet.compile reached a tensor with hooks "
-                "(register_hook / register_post_accumulate_grad_hook): the compiled backward "
-                "is one XLA program and runs no Python per gradient, so the hooks would be "
-                "skipped. Remove the hooks (handle.remove()) or run this step uncompiled.")
+        depends_on(f"hooks of a leaf of shape {list(t.shape)}",
+                   lambda t=t: (tuple(t.__dict__.get("_hooks", {}).values()),
+                                tuple(t.__dict__.get("_post_hooks", {}).values())))
 
 
 def _node_slot(t):
@@ -72,10 +89,10 @@ def register_hook(self, hook):
     """
     if not self.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    _refuse_in_trace("Tensor.register_hook")
     if self.grad_fn is None:
         hooks = self.__dict__.setdefault("_hooks", OrderedDict())
     else:
+        _refuse_in_trace("Tensor.register_hook on a non-leaf tensor")
         hooks = _node_slot(self)[0]
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
@@ -88,7 +105,6 @@ def register_post_accumulate_grad_hook(self, hook):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    _refuse_in_trace("Tensor.register_post_accumulate_grad_hook")
     hooks = self.__dict__.setdefault("_post_hooks", OrderedDict())
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
