@@ -57,6 +57,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     for name, dims in (("source", src), ("destination", dst)):
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({_ints(dims)})")
+    if rank == 0:
+        return input
     order = [None] * rank
     for s, d in zip(src, dst):
         order[d] = s

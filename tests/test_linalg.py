@@ -244,3 +244,9 @@ def test_tensorinv_and_tensorsolve_match_torch():
                            T.linalg.tensorsolve(well(T, a).reshape(6, 2, 3).permute(1, 0, 2),
                                                 b, dims=(0,))],
           r(6, 6), r(6), atol=1e-4, rtol=1e-4)
+
+
+def test_empty_batches_and_zero_dim_inputs_match_torch():
+    check(lambda T, a: [T.linalg.inv(a), T.linalg.cholesky(a @ a.mT), T.linalg.det(a)],
+          np.zeros((0, 2, 2), np.float32))
+    check(lambda T, s: [T.movedim(s, 0, 0), T.kron(s, s), T.inner(s, s)], np.float32(1.5))

@@ -36,7 +36,7 @@ def _first_bad(bad_rows):
 def _zero_pivots(a, *_, **__):
     """A singular matrix: its LU factorization (partial pivoting, as LAPACK's getrf in both
     libraries) has a zero on U's diagonal."""
-    if a.shape[-1] == 0:
+    if a.size == 0:
         return False, (0, 0)
     lu, _ = jsl.lu_factor(a)
     bad, batch, position = _first_bad(jnp.diagonal(lu, axis1=-2, axis2=-1) == 0)
@@ -57,7 +57,7 @@ SINGULAR_SOLVE = ValueCheck(
 def _not_positive_definite(a, upper=False):
     """A matrix with no Cholesky factor: JAX's is all NaN then. Eagerly the order of the
     first leading minor that is not positive-definite is found as PyTorch reports it."""
-    if a.shape[-1] == 0:
+    if a.size == 0:
         return False, (0, 0)
     lower = jnp.linalg.cholesky(_one_triangle(jnp.asarray(a), upper))
     bad, batch, _ = _first_bad(jnp.isnan(jnp.diagonal(lower, axis1=-2, axis2=-1)))
