@@ -93,6 +93,21 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     return M.add(input, quotient if value == 1 else M.mul(quotient, value))
 
 
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Elementwise `round` (op `round` in the op table): halves to even, at `decimals` decimal
+    places (negative: to tens, hundreds ...), computed as PyTorch does, in the input's dtype:
+    round(x * 10**decimals) / 10**decimals."""
+    if decimals == 0:
+        return dispatch("round", input)
+    if not M._is_float(input):
+        raise NotImplementedError(f'"round_cpu" not implemented for '
+                                  f"'{_torch_name(input)}'")
+    scale = 10.0 ** abs(decimals)
+    if decimals > 0:
+        return M.div(dispatch("round", M.mul(input, scale)), scale)
+    return M.mul(dispatch("round", M.div(input, scale)), scale)
+
+
 def clamp_min(input: Tensor, min) -> Tensor:
     """`clamp(input, min=min)`."""
     return M.clamp(input, min=min)
@@ -222,9 +237,9 @@ _FUNCTIONS = {
     "frexp": frexp, "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv,
     "clamp_min": clamp_min, "clamp_max": clamp_max, "isclose": isclose, "allclose": allclose,
     "equal": equal, "divide": divide, "true_divide": true_divide, "subtract": subtract,
-    "rsub": rsub, "absolute": M.abs, "sgn": M.sign, "fix": M.trunc, "multiply": M.mul,
-    "not_equal": M.ne, "arctan2": M.atan2, "fill": fill, "clone": clone, "detach": detach,
-    "detach_": detach_,
+    "rsub": rsub, "round": round, "absolute": M.abs, "sgn": M.sign, "fix": M.trunc,
+    "multiply": M.mul, "not_equal": M.ne, "arctan2": M.atan2, "fill": fill, "clone": clone,
+    "detach": detach, "detach_": detach_,
 }
 _METHODS = {name: fn for name, fn in _FUNCTIONS.items()
             if name not in ("rsub", "fill", "clone", "detach", "detach_")}
@@ -236,7 +251,7 @@ _METHODS.update(_OPERATORS)
 _INPLACE = ("absolute sgn fix trunc multiply divide true_divide subtract not_equal eq ne lt le "
             "gt ge less less_equal greater greater_equal logical_and logical_or logical_not "
             "floor_divide atan2 arctan2 polygamma mvlgamma logit nan_to_num lerp addcmul "
-            "addcdiv clamp_min clamp_max sin cos rsqrt erf log1p expm1 log2 exp2").split()
+            "addcdiv clamp_min clamp_max round sin cos rsqrt erf log1p expm1 log2 exp2").split()
 for _name in _INPLACE:
     _METHODS[_name + "_"] = _inplace(_METHODS.get(_name) or getattr(Tensor, _name))
 for _op, _name in [("bitwise_and", "__iand__"), ("bitwise_or", "__ior__"),

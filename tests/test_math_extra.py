@@ -217,3 +217,12 @@ def test_fill_zero_clone_and_detach_functions():
     assert graphnet.fill_(plain, 1.5) is plain and float(plain.sum()) == 9.0
     assert graphnet.zero_(plain) is plain and float(plain.abs().sum()) == 0.0
     assert graphnet.detach_(copy) is copy and not copy.requires_grad
+
+
+@pytest.mark.parametrize("fn", [
+    lambda T, x: T.round(x), lambda T, x: T.round(x, decimals=2),
+    lambda T, x: x.round(decimals=-2), lambda T, x: x.round(decimals=1),
+    lambda T, x: x.clone().round_(decimals=3), lambda T, x: T.round(x.long()),
+])
+def test_round_with_decimals(fn):
+    check_both_modes(fn, np.array([1.2345, -2.5, 1234.5678, 0.125, 0.5, 1.5], np.float32))
