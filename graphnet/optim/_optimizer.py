@@ -128,6 +128,11 @@ class Optimizer(StepHooks):
 
     @no_grad()
     def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure() if given."""
+        if type(self)._step_group is Optimizer._step_group:
+            raise NotImplementedError(
+                f"{type(self).__name__}.step() is not implemented: a subclass of "
+                f"graphnet.optim.Optimizer overrides step(), as in torch")
         loss = None
         if closure is not None:
             from .._autograd import enable_grad
