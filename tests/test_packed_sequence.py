@@ -268,3 +268,10 @@ def test_packed_input_errors():
     bad = gn_rnn.PackedSequence(graphnet.zeros(10, I + 1), packed.batch_sizes)
     with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size"):
         lstm(bad)
+
+
+def test_packed_sequence_made_outside_a_compiled_function_is_refused():
+    lstm = nn.LSTM(I, H)
+    packed = gn_rnn.pack_padded_sequence(graphnet.randn(T, N, I), [5, 3, 2])
+    with pytest.raises(graphnet.TraceError, match="pack there"):
+        graphnet.compile(lambda p: lstm(p)[1][0])(packed)

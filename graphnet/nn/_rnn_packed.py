@@ -16,7 +16,7 @@ from .. import _factories as fac
 from .. import _math as M
 from . import functional as F
 from .utils import _rnn_traced
-from .utils.rnn import PackedSequence, known_ints, lengths_of, packed_rows
+from .utils.rnn import _MADE_INSIDE, PackedSequence, known_ints, lengths_of, packed_rows
 
 
 def _initial(rnn, state, full: tuple, name: str, sorted_indices, dtype):
@@ -38,7 +38,7 @@ def run_packed(rnn, packed: PackedSequence, states: list, names: list):
     if _rnn_traced.is_traced(packed):
         return _run_traced(rnn, packed, states, names)
     data, batch_sizes_t, sorted_indices, unsorted_indices = packed
-    batch_sizes = known_ints(batch_sizes_t, "a PackedSequence's batch_sizes")
+    batch_sizes = known_ints(batch_sizes_t, "a PackedSequence's batch_sizes", _MADE_INSIDE)
     if data.dim() != 2:
         raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
     if data.shape[-1] != rnn.input_size:

@@ -34,7 +34,8 @@ __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_
            "pad_sequence", "unpad_sequence", "pack_sequence", "unpack_sequence"]
 
 
-def known_ints(values, what: str) -> np.ndarray:
+def known_ints(values, what: str, fix: str = "Pass the lengths as a Python list (compiled "
+               "once per distinct list)") -> np.ndarray:
     """The int64 values of `values` (a tensor or a list) as a NumPy array. They decide the
     shapes of packed data, so a value a static graph does not have raises a TraceError."""
     if not isinstance(values, Tensor):
@@ -45,8 +46,12 @@ def known_ints(values, what: str) -> np.ndarray:
         raise TraceError(
             f"{what} decides the shape of packed sequence data, so graphnet.compile needs its "
             f"values when it traces, but it is a tensor argument of the compiled function. "
-            f"Pass the lengths as a Python list (compiled once per distinct list), or call "
-            f"this code uncompiled / graphnet.compile(..., mode='dynamic').") from error
+            f"{fix}, or call this code uncompiled / graphnet.compile(..., mode='dynamic')."
+        ) from error
+
+
+_MADE_INSIDE = ("Pass the padded batch and its lengths to the compiled function and pack there "
+                "(a PackedSequence made outside carries its layout as traced values)")
 
 
 def _traced(values) -> bool:
@@ -222,7 +227,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
 
     if is_traced(sequence):
         return pad_traced(sequence, batch_first, padding_value, total_length)
-    batch_sizes = known_ints(sequence.batch_sizes, "a PackedSequence's batch_sizes")
+    batch_sizes = known_ints(sequence.batch_sizes, "a PackedSequence's batch_sizes", _MADE_INSIDE)
     steps = len(batch_sizes)
     if total_length is not None:
         if total_length < steps:
