@@ -36,7 +36,20 @@ def _promote_scalar(a, b):
 
 def _binary(name: str, a, b):
     a, b = _promote_scalar(a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dim() == 0) != (b.dim() == 0) \
+            and a.dtype != b.dtype:
+        a, b = _zero_dim_promotion(a, b)
     return dispatch(name, a, b)
+
+
+def _zero_dim_promotion(a, b):
+    """PyTorch's rule for a 0-d tensor with a tensor of more dims: the 0-d one can raise the
+    kind (int -> float) but not the width (float32 * 0-d float64 is float32). JAX would
+    promote to float64."""
+    from ._dtype_methods import result_type   # NOTE: it builds on this module
+
+    target = result_type(a, b)
+    return (a if a.dtype == target else a.to(target)), (b if b.dtype == target else b.to(target))
 
 
 def add(input, other, *, alpha=1):

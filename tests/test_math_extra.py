@@ -226,3 +226,19 @@ def test_fill_zero_clone_and_detach_functions():
 ])
 def test_round_with_decimals(fn):
     check_both_modes(fn, np.array([1.2345, -2.5, 1234.5678, 0.125, 0.5, 1.5], np.float32))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda T, x: x * T.tensor(2.0, dtype=T.float64), lambda T, x: T.tensor(3) + x.int(),
+    lambda T, x: x.int() * T.tensor(2.5, dtype=T.float64), lambda T, x: T.tensor(2) * x,
+    lambda T, x: x.half() - T.tensor(1.0), lambda T, x: T.maximum(x, T.tensor(0.5).double()),
+    lambda T, x: x.long() // T.tensor(2, dtype=T.int32), lambda T, x: x < T.tensor(0.5).double(),
+])
+def test_zero_dim_tensors_do_not_widen_the_result(fn):
+    """PyTorch: a 0-d tensor raises the kind of the result (int -> float) but not its width."""
+    check_both_modes(fn, X * 3)
+    t, g = to_torch(X, True), to_gn(X, True)
+    fn(torch, t).float().sum().backward() if fn(torch, t).requires_grad else None
+    if t.grad is not None:
+        fn(graphnet, g).float().sum().backward()
+        assert_close(g.grad, t.grad)
