@@ -60,8 +60,8 @@ def test_averaged_model_matches_torch(kind):
     g_avg = make_averaged(graphnet.optim.swa_utils, g_net, kind)
     t_opt = torch.optim.SGD(t_net.parameters(), lr=0.1, momentum=0.9)
     g_opt = graphnet.optim.SGD(g_net.parameters(), lr=0.1, momentum=0.9)
-    for epoch in range(4):
-        data = batches(3, seed=epoch)
+    for epoch in range(3):
+        data = batches(2, seed=epoch)
         train_epoch(torch, t_net, t_opt, data)
         train_epoch(graphnet, g_net, g_opt, data)
         t_avg.update_parameters(t_net)
