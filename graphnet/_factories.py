@@ -125,7 +125,10 @@ def _like_device(input, device):
     if device is not None:
         return device
     value = getattr(input, "_value", None)
-    if isinstance(value, jax.Array) and jax.devices()[0] not in value.devices():
+    # NOTE: a JAX tracer is a jax.Array without devices (a custom Function's backward runs
+    # graphnet ops on tracers inside a compiled program): it stays where the program runs.
+    if isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer) \
+            and jax.devices()[0] not in value.devices():
         return input.device
     return None
 
