@@ -39,7 +39,7 @@ from ._device import (  # noqa: E402
     set_default_tensor_type,
 )
 from ._sampling import *  # noqa: E402,F401,F403  (bernoulli, multinomial, poisson)
-from . import _tensor_extras  # noqa: E402,F401  (Tensor.new, apply_, to_dense ...)
+from ._tensor_extras import *  # noqa: E402,F401,F403  (Tensor.new, asarray, from_dlpack ...)
 from . import _placement  # noqa: E402,F401  (Tensor.device, .to(device), .cuda(), .cpu())
 from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402

@@ -67,3 +67,45 @@ Tensor.is_distributed = lambda self: False
 Tensor.is_set_to = lambda self, tensor: self is tensor
 Tensor.prelu = _prelu
 Tensor.hardshrink = _hardshrink
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = False):
+    """`torch.asarray`: a tensor from a tensor (shared unless copy=True or a cast), array,
+    number or nested sequence."""
+    if isinstance(obj, Tensor):
+        out = obj.to(dtype) if dtype is not None else obj
+        out = out.clone() if copy and out is obj else out
+        return out.to(device) if device is not None else out
+    return _factories.tensor(obj, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def get_device(input: Tensor) -> int:
+    """-1 for a CPU tensor, else its GPU index (torch.get_device)."""
+    return input.get_device()
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **_):
+    """An (uninitialised in PyTorch, zero here) tensor; graphnet arrays are always
+    row-major, so `stride` is accepted and not used."""
+    return _factories.zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, device=None, requires_grad=False, **_):
+    """As empty_strided: XLA picks the physical layout, so `physical_layout` is not used."""
+    return _factories.zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def from_dlpack(ext_tensor) -> Tensor:
+    """A tensor sharing a DLPack-capable array's data (NumPy, JAX, PyTorch ...)."""
+    import jax.numpy as jnp
+
+    return Tensor._wrap(jnp.from_dlpack(ext_tensor))
+
+
+def to_dlpack(tensor: Tensor):
+    """The tensor's array as a DLPack object (what `from_dlpack` of other libraries takes)."""
+    return tensor.detach()._value
+
+
+__all__ = ["asarray", "get_device", "empty_strided", "empty_permuted", "from_dlpack",
+           "to_dlpack"]

@@ -37,11 +37,25 @@ _QUANT = ("PyTorch's quantized tensor internals have no JAX counterpart", "float
 _STORAGE = ("storages, pointers and shared memory: JAX arrays are immutable buffers owned by XLA",
             "`.clone()`, `.numpy()`")
 _MKLDNN = ("oneDNN layout helpers; XLA chooses layouts itself", "plain tensors")
-_SCRIPT = ("TorchScript plumbing exported by torch.nn.functional, not a tensor function",
-           "the function it dispatches to")
+_SCRIPT = ("TorchScript plumbing, not a tensor function", "the function it dispatches to, or "
+           "graphnet.compile")
 _DATAPIPE = ("DataPipes are PyTorch's deprecated torchdata API", "Dataset and DataLoader")
 _PARALLEL = ("multi-process/multi-device wrappers; graphnet runs one process on one device",
              "a single module")
+
+_COMPLEX = ("graphnet has no complex dtypes (a TypeError says so)",
+            "real and imaginary parts as two real tensors, or a trailing dim of size 2")
+_ATEN = ("ATen's internal kernel entry points, not a user API",
+         "the torch.nn.functional / torch.nn form")
+_AUTOCAST = ("autocast's internal state; graphnet never recasts ops implicitly",
+             "`graphnet.autocast(..., enabled=False)` and explicit casts")
+_SYMBOLIC = ("symbolic-shape helpers of torch.compile's tracer", "graphnet.compile")
+_FP8 = ("fp8/grouped GPU matmul kernels", "`matmul` on float16/bfloat16 tensors")
+_OVERRIDES = ("the __torch_function__ override protocol, which graphnet tensors do not use",
+              "plain functions")
+_LEGACY_RNN = ("ATen's flat-weight RNN kernels", "nn.LSTM / nn.GRU / nn.RNN and their cells")
+_SPARSE_GRAD = ("graphnet has no sparse gradients (every gradient is dense)",
+                "optim.Adam on the dense gradients")
 
 # Names that cannot make sense on JAX. Keys are fnmatch patterns on the qualified torch name;
 # values are (reason, alternative). The first matching pattern wins; an implemented name is
@@ -73,6 +87,40 @@ REFUSED: dict[str, tuple[str, str]] = {
     "torch.utils.data.non_deterministic": _DATAPIPE,
     "torch.utils.data.runtime_validation*": _DATAPIPE,
     "torch.utils.data.argument_validation": _DATAPIPE,
+    # issue 10: what stays refused after the families landed
+    "torch.complex": _COMPLEX, "torch.polar": _COMPLEX, "torch.view_as_complex*": _COMPLEX,
+    "torch.Tensor.cfloat": _COMPLEX, "torch.Tensor.cdouble": _COMPLEX,
+    "torch.Tensor.chalf": _COMPLEX, "torch.stft": _COMPLEX, "torch.istft": _COMPLEX,
+    "torch.Tensor.stft": _COMPLEX, "torch.Tensor.istft": _COMPLEX,
+    "torch.cudnn_*": _ATEN, "torch.miopen_*": _ATEN, "torch.fbgemm_*": _ATEN,
+    "torch.native_*": _ATEN, "torch.batch_norm_*": _ATEN, "torch.convolution": _ATEN,
+    "torch.grid_sampler*": _ATEN, "torch.affine_grid_generator": _ATEN,
+    "torch.cudnn_affine_grid_generator": _ATEN, "torch.embedding_renorm_": _ATEN,
+    "torch.norm_except_dim": _ATEN, "torch.conv_tbc": _ATEN,
+    "torch.nn.functional.conv_tbc": _ATEN, "torch.segment_reduce": _ATEN,
+    "torch.*autocast*": _AUTOCAST, "torch.sym_*": _SYMBOLIC,
+    "torch.nn.functional.*scaled_mm": _FP8, "torch.nn.functional.*grouped_mm": _FP8,
+    "torch.nn.functional.*torch_function*": _OVERRIDES,
+    "torch.lstm*": _LEGACY_RNN, "torch.gru*": _LEGACY_RNN, "torch.rnn_*": _LEGACY_RNN,
+    "torch.optim.SparseAdam": _SPARSE_GRAD,
+    "torch.*_indices_copy": _SPARSE, "torch.indices_copy": _SPARSE,
+    "torch.values_copy": _SPARSE, "torch.*smm": _SPARSE, "torch.hspmm": _SPARSE,
+    "torch.spmm": _SPARSE, "torch.sspaddmm": _SPARSE, "torch.saddmm": _SPARSE,
+    "torch.Tensor.*smm": _SPARSE,
+    "torch.Tensor.sspaddmm": _SPARSE, "torch.Tensor.dense_dim": _SPARSE,
+    "torch.Tensor.to_padded_tensor": _SPARSE,
+    "torch.frombuffer": _STORAGE, "torch.from_file": _STORAGE, "torch.is_storage": _STORAGE,
+    "torch.Tensor.const_data_ptr": _STORAGE, "torch.Tensor.module_load": _STORAGE,
+    "torch.Tensor.as_subclass": _STORAGE,
+    "torch.import_ir_module*": _SCRIPT, "torch.parse_*": _SCRIPT,
+    "torch.merge_type_from_type_comment": _SCRIPT, "torch.unify_type_list": _SCRIPT,
+    "torch.fork": _SCRIPT, "torch.wait": _SCRIPT, "torch.get_file_path": _SCRIPT,
+    "torch.classproperty": _SCRIPT, "torch.compiled_with_cxx11_abi": _SCRIPT,
+    "torch.prepare_multiprocessing_environment": _PARALLEL, "torch.is_distributed": _PARALLEL,
+    "torch.Tensor.is_distributed": _PARALLEL,
+    "torch.is_vulkan_available": _CUDA, "torch.get_device_module": _CUDA,
+    "torch.profiler_allow_cudagraph_cupti_lazy_reinit_cuda12": _CUDA,
+    "torch.choose_qparams_optimized": _QUANT, "torch.fused_moving_avg_obs_fake_quant": _QUANT,
 }
 
 
@@ -220,7 +268,10 @@ def classify(ns: Namespace, index: TestIndex) -> list[Row]:
     rows = []
     for name in torch_names(ns):
         why = refusal(f"{ns.torch_path}.{name}")
-        if ours is not None and hasattr(ours, name):
+        present = ours is not None and hasattr(ours, name)
+        if present and getattr(getattr(ours, name), "_graphnet_refusal", False) and why:
+            rows.append(Row(name, "refused", f"{why[0]}; use {why[1]}"))
+        elif present:
             rows.append(Row(name, "implemented", index.for_name(ns, name)))
         elif why:
             rows.append(Row(name, "refused", f"{why[0]}; use {why[1]}"))

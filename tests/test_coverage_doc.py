@@ -65,11 +65,18 @@ def test_refused_names_carry_their_reason(doc):
 
 
 def test_missing_names_are_listed_as_missing(doc):
-    assert not hasattr(graphnet.nn, "EmbeddingBag")
-    nn = _section(doc, "torch.nn")
-    missing = nn[nn.index("### Missing"):]
-    assert "`EmbeddingBag`" in missing
-    assert "| `EmbeddingBag` |" not in nn
+    assert not hasattr(graphnet, "lobpcg")
+    top = _section(doc, "torch")
+    missing = top[top.index("### Missing"):]
+    assert "`lobpcg`" in missing
+    assert "| `lobpcg` |" not in top
+
+
+def test_a_refusing_stand_in_is_listed_as_refused(doc):
+    """SparseAdam exists only to raise its reason: it counts as refused, not implemented."""
+    optim = _section(doc, "torch.optim")
+    refused = optim[optim.index("### Refused"):]
+    assert "| `SparseAdam` | graphnet has no sparse gradients" in refused
 
 
 def test_summary_counts_add_up(doc):

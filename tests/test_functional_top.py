@@ -83,3 +83,12 @@ def test_legacy_tensor_methods_and_container():
     with pytest.warns(UserWarning, match="Container is deprecated"):
         box = graphnet.nn.Container(a=graphnet.nn.Linear(1, 1))
     assert list(box.state_dict()) == ["a.weight", "a.bias"]
+
+
+def test_asarray_dlpack_and_strided_factories():
+    x = graphnet.asarray([1.0, 2.0])
+    assert graphnet.asarray(x) is x and graphnet.asarray(x, copy=True) is not x
+    assert graphnet.get_device(x) == torch.get_device(torch.ones(1)) == -1
+    assert graphnet.empty_strided((2, 3), (3, 1)).shape == (2, 3)
+    assert graphnet.from_dlpack(np.arange(3.0)).tolist() == [0.0, 1.0, 2.0]
+    assert torch.from_dlpack(graphnet.to_dlpack(graphnet.ones(2))).tolist() == [1.0, 1.0]

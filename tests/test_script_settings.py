@@ -10,7 +10,6 @@ from parity import to_gn, to_torch, torch
 
 import graphnet
 import graphnet.backends.cudnn as cudnn
-from graphnet import _format
 
 
 def test_settings_round_trip_like_pytorch():
