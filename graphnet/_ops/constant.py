@@ -23,7 +23,7 @@ class ConstantValue:
     __slots__ = ("data", "shape", "dtype")
 
     def __init__(self, array):
-        array = np.ascontiguousarray(array)
+        array = np.array(array, order="C")   # not ascontiguousarray: it makes 0-d arrays 1-d
         self.data, self.shape, self.dtype = array.tobytes(), tuple(array.shape), array.dtype
 
     def array(self) -> np.ndarray:

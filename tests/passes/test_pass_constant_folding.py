@@ -54,3 +54,18 @@ def test_constant_values_are_hashable_and_print_briefly():
 @pytest.mark.parametrize("model", sorted(SEED_MODELS))
 def test_seed_models_with_and_without_the_pass(model):
     seed_model_agrees(model, NAME)
+
+
+@pytest.mark.parametrize("mode", ["static", "plan"])
+def test_a_folded_scalar_keeps_its_shape(mode):
+    """A 0-d result folded to a constant was stored 1-d (numpy's ascontiguousarray makes
+    every array at least 1-d), so the compiled call returned shape (1,) and broadcast it on."""
+    assert ConstantValue(np.float32(3.0)).array().shape == ()
+
+    def f(x):
+        known = graphnet.ones(()).sum() * 2.0          # folded to a 0-d constant
+        return known, x.sum() + known
+
+    out = graphnet.compile(f, mode=mode)(graphnet.ones(()))
+    assert [tuple(t.shape) for t in out] == [(), ()]
+    assert [t.item() for t in out] == [2.0, 3.0]
