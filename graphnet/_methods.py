@@ -47,6 +47,11 @@ def repeat(self, *sizes):
 
 
 def fill_(self, value):
+    if isinstance(value, Tensor):  # a 0-d tensor: no host read, so it traces; grads reach it
+        if value.dim() != 0:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.dim()} dimensions.")
+        return self._assign(expand(value.to(self.dtype), *self.shape))
     return self._assign(fac.full(tuple(self.shape), value, dtype=self.dtype))
 
 

@@ -183,6 +183,9 @@ class Tensor:
 
     def _assign(self, result: "Tensor") -> "Tensor":
         """Make `self` hold `result` (the out-of-place result of an in-place op)."""
+        mode = current_mode()
+        if mode is not None:  # `zero_()`, `copy_(x)`, `normal_()` need not read `self` first
+            mode.on_write(self)
         if self.__dict__.get("_inference") and not _autograd.grad_mode.inference:
             raise RuntimeError(
                 "Inplace update to inference tensor outside InferenceMode is not allowed.You "

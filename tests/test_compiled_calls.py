@@ -159,3 +159,32 @@ def test_deepcopy_of_a_compiled_model_is_a_compiled_copy():
     with graphnet.no_grad():
         twin.weight.add_(1.0)
     assert not (twin(x) == compiled(x)).all()
+
+
+@pytest.mark.parametrize("write", [
+    lambda b, x: b.copy_(x),
+    lambda b, x: b.zero_(),
+    lambda b, x: b.fill_(x.sum()),
+    lambda b, x: b.normal_(),
+    lambda b, x: b.__setitem__(slice(None), x * 2),
+], ids=["copy_", "zero_", "fill_tensor", "normal_", "setitem"])
+def test_in_place_write_to_an_unread_outside_tensor(write):
+    """A tensor the step writes in place without reading it first (a buffer outside any
+    module): the write is written back after each compiled call, as eagerly. It was left
+    holding a graph value, and the next use raised about an escaped tensor."""
+    results = []
+    for compiled in (False, True):
+        graphnet.manual_seed(0)
+        buf = graphnet.full((3,), 7.0)
+
+        def step(x):
+            write(buf, x)
+            return x + 1
+        run = graphnet.compile(step) if compiled else step
+        seen = []
+        for k in range(1, 3):
+            run(graphnet.arange(3.0) * k)
+            seen.append(_np(buf.clone()))
+        results.append(seen)
+    for eager, static in zip(*results):
+        np.testing.assert_allclose(static, eager, rtol=1e-6)
