@@ -65,10 +65,13 @@ for _name, _fn in [("rsqrt", jax.lax.rsqrt), ("sin", jnp.sin), ("cos", jnp.cos),
                    ("erf", jax.scipy.special.erf), ("log1p", jnp.log1p), ("expm1", jnp.expm1),
                    ("log2", jnp.log2), ("exp2", jnp.exp2)]:
     _unary(_name, float_kernel(_fn))
+# NOTE: piecewise-constant, yet differentiable with a zero gradient, as in PyTorch: their
+# results require grad, so `x.round().sum().backward()` gives zeros instead of raising
 for _name, _fn in [("sign", jnp.sign), ("floor", jnp.floor), ("ceil", jnp.ceil),
                    ("round", jnp.round)]:
-    _unary(_name, _fn, differentiable=False, inplace=True)
-for _name, _fn in [("trunc", jnp.trunc), ("logical_not", jnp.logical_not),
+    _unary(_name, _fn, inplace=True)
+_unary("trunc", jnp.trunc)
+for _name, _fn in [("logical_not", jnp.logical_not),
                    ("isnan", jnp.isnan), ("isinf", jnp.isinf)]:
     _unary(_name, _fn, differentiable=False)
 
