@@ -18,13 +18,15 @@ Y = RNG.standard_normal((20, 2)).astype(np.float32)
 W0 = RNG.standard_normal((4, 2)).astype(np.float32)
 
 
-def problem(lib, **cfg):
+def problem(lib, dtype=np.float32, **cfg):
     """A smooth convex problem (least squares plus a quartic penalty): L-BFGS converges the
-    same way in both libraries instead of amplifying float32 rounding."""
-    w = lib.tensor(W0.copy(), requires_grad=True)
-    b = lib.tensor(np.zeros(2, np.float32), requires_grad=True)
+    same way in both libraries. Twenty iterations per step still amplify float32 rounding,
+    and how much depends on the CPU (the order XLA and PyTorch sum a dot product in): float64
+    shows the algorithm is the same (1e-12 here), float32 is checked to 2e-4."""
+    w = lib.tensor(W0.astype(dtype), requires_grad=True)
+    b = lib.tensor(np.zeros(2, dtype), requires_grad=True)
     opt = lib.optim.LBFGS([w, b], **cfg)
-    x, y = lib.tensor(X), lib.tensor(Y)
+    x, y = lib.tensor(X.astype(dtype)), lib.tensor(Y.astype(dtype))
 
     def closure():
         opt.zero_grad()
@@ -40,22 +42,28 @@ CONFIGS = [dict(), dict(line_search_fn="strong_wolfe"),
            dict(max_iter=1)]
 
 
+TOLERANCE = {np.float64: 1e-8, np.float32: 2e-4}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("cfg", CONFIGS, ids=[str(c) for c in CONFIGS])
-def test_steps_match_torch(cfg):
-    t_w, t_b, t_opt, t_closure = problem(torch, **cfg)
-    g_w, g_b, g_opt, g_closure = problem(graphnet, **cfg)
+def test_steps_match_torch(cfg, dtype):
+    t_w, t_b, t_opt, t_closure = problem(torch, dtype, **cfg)
+    g_w, g_b, g_opt, g_closure = problem(graphnet, dtype, **cfg)
+    tol = TOLERANCE[dtype]
     for step in range(4):
         t_loss = t_opt.step(t_closure)
         g_loss = g_opt.step(g_closure)
-        assert_close(g_loss, t_loss, atol=1e-5, rtol=1e-5, what=f"loss {step}")
-        assert_close(g_w, t_w, atol=1e-5, rtol=1e-5, what=f"w after step {step + 1}")
-        assert_close(g_b, t_b, atol=1e-5, rtol=1e-5, what=f"b after step {step + 1}")
+        assert_close(g_loss, t_loss, atol=tol, rtol=tol, what=f"loss {step}")
+        assert_close(g_w, t_w, atol=tol, rtol=tol, what=f"w after step {step + 1}")
+        assert_close(g_b, t_b, atol=tol, rtol=tol, what=f"b after step {step + 1}")
     t_state, g_state = t_opt.state[t_w], g_opt.state[g_w]
     assert list(g_state) == list(t_state)
-    assert (g_state["func_evals"], g_state["n_iter"]) == (t_state["func_evals"],
-                                                          t_state["n_iter"])
-    assert len(g_state["old_dirs"]) == len(t_state["old_dirs"])
-    assert_close(g_state["d"], t_state["d"], atol=1e-4, rtol=1e-4, what="direction")
+    if dtype == np.float64:   # float32 rounding can stop the last step one evaluation apart
+        assert (g_state["func_evals"], g_state["n_iter"]) == (t_state["func_evals"],
+                                                              t_state["n_iter"])
+        assert len(g_state["old_dirs"]) == len(t_state["old_dirs"])
+        assert_close(g_state["d"], t_state["d"], atol=1e-6, rtol=1e-6, what="direction")
     assert g_opt.state_dict()["param_groups"] == t_opt.state_dict()["param_groups"]
 
 
@@ -86,7 +94,7 @@ def test_a_compiled_closure_works_eagerly_around_it():
     for step in range(3):
         t_opt.step(t_closure)
         g_opt.step(fast_closure)
-        assert_close(g_w, t_w, atol=1e-5, rtol=1e-5, what=f"step {step + 1}")
+        assert_close(g_w, t_w, atol=2e-4, rtol=2e-4, what=f"step {step + 1}")
 
 
 @pytest.mark.parametrize("make,error,message", [
