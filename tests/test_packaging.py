@@ -33,3 +33,21 @@ def test_no_top_level_compiler_or_runtime_is_installed(tmp_path):
 def test_graphnet_modules_never_import_top_level_names():
     loaded = [name for name in sys.modules if name.split(".")[0] in ("compiler", "runtime")]
     assert loaded == []
+
+
+def test_every_package_folder_is_listed_for_the_wheel():
+    """pyproject.toml lists packages by hand (the package-dir mapping needs it): a folder
+    missing there installs fine in editable mode and is absent from a wheel."""
+    import tomllib
+
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as f:
+        listed = set(tomllib.load(f)["tool"]["setuptools"]["packages"])
+    roots = {"graphnet": "graphnet", "compiler": "graphnet.compiler",
+             "runtime": "graphnet.runtime"}
+    found = set()
+    for folder, name in roots.items():
+        for here, _, files in os.walk(os.path.join(REPO, folder)):
+            if "__init__.py" in files and "__pycache__" not in here:
+                rel = os.path.relpath(here, os.path.join(REPO, folder))
+                found.add(name if rel == "." else f"{name}.{rel.replace(os.sep, '.')}")
+    assert found - listed == set(), f"add to pyproject.toml's packages: {sorted(found - listed)}"
