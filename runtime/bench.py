@@ -27,6 +27,7 @@ class Result:
     machine: str = ""
     extra_ratios: list = field(default_factory=list)  # (label, a, b) the workload asks for
     compile_cost: dict = field(default_factory=dict)  # variant -> compile_cost(explain)
+    samples: dict = field(default_factory=dict)       # variant -> seconds per step, per round
 
     def ratio(self, a: str, b: str) -> float | None:
         if a in self.step_s and b in self.step_s:
@@ -81,6 +82,7 @@ def run(workload, steps: int = 20, rounds: int = 7) -> Result:
                 out = step()
             _block(workload, name, out)
             samples[name].append((time.perf_counter() - start) / steps)
+    result.samples = samples
     for name, values in samples.items():
         result.step_s[name] = statistics.median(values)
         result.spread[name] = (min(values), max(values))

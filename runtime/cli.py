@@ -1,4 +1,4 @@
-"""The `graphnet` command: `graphnet bench` and `graphnet dump`."""
+"""The `graphnet` command: `graphnet compare`, `graphnet bench` and `graphnet dump`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,48 @@ def _bench(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    import os
+
+    from rich.console import Console
+
+    console = Console(width=110)
+    if args.from_json:
+        with open(args.from_json) as f:
+            results = json.load(f)
+        out = args.out or os.path.dirname(os.path.abspath(args.from_json))
+    else:
+        from .compare._axis import Context
+        from .compare.study import WORKLOADS, run_study
+
+        preset = "quick" if args.quick else "full" if args.full else "default"
+        ctx = Context(preset=preset, workloads=args.workloads or WORKLOADS[preset],
+                      torch=not args.no_torch, torch_compile=args.with_torch_compile)
+        axes = args.axes.split(",") if args.axes else None
+        try:
+            results = run_study(ctx, axes, console=console)
+        except ValueError as err:
+            print(f"graphnet compare: error: {err}", file=sys.stderr)
+            return 2
+        out = args.out or "graphnet-report"
+    from .compare import conclusions, report, schema
+
+    try:
+        schema.validate(results)
+    except ValueError as err:
+        print(f"graphnet compare: {args.from_json or 'results'}: {err}", file=sys.stderr)
+        return 2
+    results["summary"] = conclusions.summarize(results)
+    os.makedirs(out, exist_ok=True)
+    if not args.from_json or os.path.abspath(out) != os.path.dirname(
+            os.path.abspath(args.from_json)):
+        with open(os.path.join(out, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)
+    report.write_report(results, out)
+    report.render_terminal_summary(results, console, out)
+    return 0
+
+
 def _dump(args) -> int:
     from graphnet.compiler.dumps import GraphvizNotFound
 
@@ -74,6 +116,21 @@ def main(argv=None) -> int:
                         "1 avoids OpenMP spin-waits when the machine's other cores are busy")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=_bench)
+    c = sub.add_parser("compare", help="measure static vs dynamic on every axis and write "
+                                       "a report (HTML, Markdown, JSON)")
+    c.add_argument("workloads", nargs="*", help="workloads (default: the preset's)")
+    c.add_argument("--out", help="report folder (default: graphnet-report/)")
+    size = c.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a smoke run, well under a minute")
+    size.add_argument("--full", action="store_true", help="every workload and size")
+    c.add_argument("--axes", help="comma-separated subset of: step_time, compile, scaling, "
+                                  "memory, shapes, flexibility (default: all)")
+    c.add_argument("--from", dest="from_json", metavar="RESULTS_JSON",
+                   help="re-render a report from a results.json, measuring nothing")
+    c.add_argument("--no-torch", action="store_true", help="skip the PyTorch variants")
+    c.add_argument("--with-torch-compile", action="store_true",
+                   help="also time torch.compile where a workload offers it")
+    c.set_defaults(func=_compare)
     from .dump import FORMATS  # light: the dump module imports graphnet only when it runs
 
     d = sub.add_parser("dump", help="print a model's traced graph (or its training step's)")

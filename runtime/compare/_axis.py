@@ -19,7 +19,7 @@ PRESETS = ("quick", "default", "full")
 @dataclass
 class Context:
     preset: str = "default"                  # "quick" | "default" | "full"
-    workloads: list = field(default_factory=lambda: ["mlp"])   # names in runtime.workloads.WORKLOADS
+    workloads: list = field(default_factory=lambda: ["mlp"])   # names in WORKLOADS
     torch: bool = True                        # include PyTorch eager variants (when installed)
     torch_compile: bool = False               # also torch.compile (--with-torch-compile)
     seed: int = 0
