@@ -25,13 +25,14 @@ def test_quick_result_follows_the_schema(quick):
     settings = result["settings"]
     assert {"distribution", "calls", "buckets"} <= set(settings)
     assert "LogNormal(mu=ln 6, sigma=0.2)" in settings["distribution"]
-    assert "[4, 9]" in settings["distribution"] and "seed 0" in settings["distribution"]
+    assert "[5, 8]" in settings["distribution"] and "seed 0" in settings["distribution"]
     (name,) = result["workloads"]
     entry = result["workloads"][name]
     assert len(entry["lengths"]) == settings["calls"] == len(labels)
     assert set(entry["policies"]) == {"dynamic", "static", "buckets"}
     for policy in entry["policies"].values():
-        assert set(policy) == {"per_call_s", "total_s", "compiles", "compile_s"}
+        assert set(policy) == {"per_call_s", "total_s", "compiles", "compile_s",
+                               "compile_calls"}
         assert len(policy["per_call_s"]) == settings["calls"]
         assert all(s > 0 for s in policy["per_call_s"])
         assert policy["total_s"] == pytest.approx(sum(policy["per_call_s"]))
@@ -44,6 +45,8 @@ def test_static_compiles_once_per_distinct_length(quick):
     entry = result["workloads"][shapes.WORKLOAD]
     static = entry["policies"]["static"]
     assert static["compiles"] == len(set(entry["lengths"]))
+    first_seen = sorted({n: i for i, n in reversed(list(enumerate(entry["lengths"])))}.values())
+    assert static["compile_calls"] == first_seen
     assert static["compile_s"] > 0
 
 
@@ -55,6 +58,7 @@ def test_buckets_compile_once_per_bucket_used(quick):
     assert entry["buckets"]["padding_waste"] == pytest.approx(padding_waste(lengths, boundaries))
     used = {bucket_for(n, boundaries) for n in lengths}
     assert entry["policies"]["buckets"]["compiles"] == len(used) <= k
+    assert len(entry["policies"]["buckets"]["compile_calls"]) == len(used)
 
 
 def run_steps(policy, batches):

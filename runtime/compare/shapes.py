@@ -193,12 +193,12 @@ def graph_compile_seconds(handle) -> float:
 def settings_for(ctx: Context) -> dict:
     """Calls, buckets and the length distribution for this preset."""
     return {
-        "calls": ctx.pick(8, 40, 120),
+        "calls": ctx.pick(6, 40, 120),
         "buckets": ctx.pick(2, 4, 6),
         # NOTE: every distinct length costs a compile in every policy but buckets (about a
         # second each on 2 CPU cores), so the spread of lengths, not the number of calls,
         # sets this axis's run time; quick and default keep it narrow.
-        "distribution": ctx.pick(LengthDistribution(6, 0.2, 4, 9),
+        "distribution": ctx.pick(LengthDistribution(6, 0.2, 5, 8),
                                  LengthDistribution(10, 0.3, 4, 24),
                                  LengthDistribution(16, 0.5, 4, 64)),
     }
@@ -219,15 +219,23 @@ def measure(ctx: Context) -> dict:
     inputs["buckets"] = [as_tensors(*pad_batch(*b, bucket_for(n, boundaries)))
                          for n, b in zip(lengths, batches)]
     per_call = {name: [] for name in POLICIES}
+    compile_calls = {name: [] for name in POLICIES}   # indices of the calls that compiled
     eager_compiles = _XlaCompiles()
+
+    def compiled_so_far(name: str) -> int:
+        handle = policies[name].handle
+        return eager_compiles.count if handle is None else len(handle.compiled.artifacts)
+
     for i, n in enumerate(lengths):
         ctx.progress(f"shape variation: call {i + 1}/{len(lengths)} (length {n})")
         for name in POLICIES[i % 3:] + POLICIES[:i % 3]:   # interleaved, the lead rotating
-            policy = policies[name]
+            policy, before = policies[name], compiled_so_far(name)
             with eager_compiles if name == "dynamic" else contextlib.nullcontext():
                 start = time.perf_counter()
                 policy.block(policy.step(*inputs[name][i]))
                 per_call[name].append(time.perf_counter() - start)
+            if compiled_so_far(name) > before:
+                compile_calls[name].append(i)
     compiles = {"dynamic": (eager_compiles.count, eager_compiles.seconds)}
     for name in ("static", "buckets"):
         explained = policies[name].handle.explain()
@@ -242,7 +250,8 @@ def measure(ctx: Context) -> dict:
         "workloads": {WORKLOAD: {
             "lengths": lengths,
             "policies": {name: {"per_call_s": per_call[name], "total_s": sum(per_call[name]),
-                                "compiles": compiles[name][0], "compile_s": compiles[name][1]}
+                                "compiles": compiles[name][0], "compile_s": compiles[name][1],
+                                "compile_calls": compile_calls[name]}
                          for name in POLICIES},
             "buckets": {"boundaries": boundaries,
                         "padding_waste": padding_waste(lengths, boundaries)}}},
