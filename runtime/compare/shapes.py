@@ -8,8 +8,8 @@ distribution of token counts. The same stream of calls runs under three policies
   compiles once per new input shape, so a new length costs kernel compiles here too;
 - `static`: `graphnet.compile` on the exact shapes: one graph per distinct length;
 - `buckets`: each batch padded up to the next of k boundaries that graphnet proposes from
-  the observed lengths (buckets.py), the padding masked out of the loss (PyTorch's
-  `ignore_index`), compiled once per bucket used.
+  the stream's lengths (buckets.py; in training, from one pass over the dataset's lengths),
+  the padding masked out of the loss (PyTorch's `ignore_index`), compiled once per bucket.
 
 The model is a per-token tagger, Embedding -> LSTM -> Linear with cross-entropy and plain SGD:
 the LSTM runs forwards in time, so padding after a sequence changes none of its outputs and,
