@@ -54,6 +54,7 @@ from ._serialization import CheckpointError, load, save  # noqa: E402
 from ._dispatch import (  # noqa: E402  (the eager path's bounded kernel cache)
     clear_kernel_cache, kernel_cache_info, set_kernel_cache_size,
 )
+from ._memory import MemoryTracker, live_bytes, track_memory  # noqa: E402  (eager peak memory)
 
 try:
     from ._dtype import bfloat16  # noqa: F401

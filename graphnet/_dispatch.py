@@ -161,6 +161,12 @@ def clear_kernel_cache() -> None:
     _kernels.shrink(0)
 
 
+# graphnet.track_memory() (graphnet/_memory.py) sets this while it measures: the eager path
+# then samples live memory after each op and after each VJP it records. None otherwise, and
+# one test of it per op is all the eager path pays.
+memory_probe = None
+
+
 def _bind(impl, attrs: dict):
     return functools.partial(impl, **attrs)
 
@@ -217,6 +223,8 @@ def run_eager(opdef, args, attrs):
             edges = tuple(_edge(args[i]) for i in needs)
             vjp = _kernels.get((opdef.name, key, needs, len(arrays)), _autograd.make_vjp,
                                opdef, attrs, needs)
+            if memory_probe is not None:
+                vjp = memory_probe.sampled(vjp, opdef.name)
             node = _autograd.op_node(opdef.name, vjp, arrays, edges, outs, needs, args)
     # NOTE: integer and bool outputs (`x.long()`, pooling indices) never require grad, as in
     # PyTorch: no gradient can flow back through them.
@@ -228,6 +236,8 @@ def run_eager(opdef, args, attrs):
                         for i, o in enumerate(outs))
     if _autograd.grad_mode.inference:   # made under inference_mode(): an inference tensor
         _autograd.mark_inference(results)
+    if memory_probe is not None:
+        memory_probe.sample(opdef.name)
     return results if opdef.n_outputs != 1 else results[0]
 
 
