@@ -16,8 +16,10 @@ from graphnet import _dispatch
 
 @pytest.fixture
 def small_cache():
-    """A 16-executable budget for the test, then the previous one back."""
+    """A 16-executable budget for the test, from an empty cache (kernels earlier tests in
+    this process compiled would otherwise count against it), then the previous one back."""
     previous = _dispatch.kernel_cache_info()["max_entries"]
+    _dispatch.clear_kernel_cache()
     _dispatch.set_kernel_cache_size(16)
     yield _dispatch._kernels
     _dispatch.set_kernel_cache_size(previous)
