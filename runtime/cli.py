@@ -47,8 +47,12 @@ def _compare(args) -> int:
 
     console = Console(width=110)
     if args.from_json:
-        with open(args.from_json) as f:
-            results = json.load(f)
+        try:
+            with open(args.from_json) as f:
+                results = json.load(f)
+        except (OSError, ValueError) as err:
+            print(f"graphnet compare: cannot read {args.from_json}: {err}", file=sys.stderr)
+            return 2
         out = args.out or os.path.dirname(os.path.abspath(args.from_json))
     else:
         from .compare._axis import Context
