@@ -7,13 +7,16 @@
 - `resnet18-train`: one SGD-momentum step with cross-entropy, BatchNorm in training mode,
   batch 8 of 3x64x64, 10 classes; variants `static`, `dynamic` and `torch`.
 
-Every graphnet variant builds its model from the same seed; torch's copies the weights."""
+Every graphnet variant builds its model from the same seed; torch's copies the weights.
+`Workload.params` is filled for the training step only (inference changes no parameter)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .workloads_zoo import _has_torch, _torch_copy
+from .workloads_twins import has_torch as _has_torch
+from .workloads_twins import numpy_params, torch_twin
+from .workloads_twins import torch_copy as _torch_copy
 
 
 def _inputs(batch: int, seed: int, classes: int):
@@ -137,36 +140,26 @@ def resnet18_train_graphnet(batch: int, seed: int, compiled: bool):
 
 
 def _resnet18_train_torch(model, batch: int, seed: int):
-    import torch
-
-    tmodel = _torch_resnet18(classes=10)
-    _torch_copy(model, tmodel).train()
-    opt = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
-    x, y = (torch.from_numpy(a) for a in _inputs(batch, seed, 10))
-
-    def run():
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(tmodel(x), y)
-        loss.backward()
-        opt.step()
-        return loss.detach()
-
-    return run, (lambda: [])
+    return torch_twin(model, _torch_resnet18(classes=10).train(),
+                      ("SGD", dict(lr=0.01, momentum=0.9)), *_inputs(batch, seed, 10))
 
 
 def resnet18_train(batch: int = 8, seed: int = 0, torch: bool = True):
     """ResNet-18 SGD-momentum train step (BatchNorm in train mode), batch 8 of 3x64x64."""
     from .workloads import Workload
 
-    variants, blockers, handles = {}, {}, {}
+    variants, blockers, handles, params = {}, {}, {}, {}
     for name, compiled in (("static", True), ("dynamic", False)):
         variants[name], blockers[name], handles[name], model = resnet18_train_graphnet(
             batch, seed, compiled)
+        params[name] = numpy_params(blockers[name])
     if torch and _has_torch():
-        variants["torch"], blockers["torch"] = _resnet18_train_torch(model, batch, seed)
+        variants["torch"], blockers["torch"], params["torch"] = _resnet18_train_torch(
+            model, batch, seed)
     return Workload("resnet18-train", f"ResNet-18 SGD momentum train step, batch {batch}, "
                     f"3x64x64, 10 classes", variants, blockers,
-                    compiled={"static": handles["static"]})
+                    compiled={"static": handles["static"]}, params=params,
+                    param_names=[name for name, _ in model.named_parameters()])
 
 
 RESNET_WORKLOADS = {"resnet18-eval": resnet18_eval, "resnet18-train": resnet18_train}

@@ -6,24 +6,18 @@
 - ResNet-18 inference and training: runtime/workloads_resnet.py.
 
 Every graphnet variant builds its own model from the same seed, so they start from the
-same weights; torch's copies them. A hand-written jax baseline exists only for the MLP."""
+same weights; torch's copies them. `Workload.params` holds every variant's parameters."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .workloads_twins import has_torch as _has_torch
+from .workloads_twins import numpy_params, torch_twin
+
 # NOTE: runtime.workloads imports this module at its end to register ZOO_WORKLOADS, so the
 # `Workload` class is imported inside the builders, never at module level (no import cycle
 # whichever of the two modules is imported first).
-
-
-def _torch_copy(gn_model, torch_model):
-    """Load graphnet's weights into a hand-written torch model with the same names."""
-    import torch
-
-    torch_model.load_state_dict({k: torch.from_numpy(np.array(v._value))
-                                 for k, v in gn_model.state_dict().items()}, strict=True)
-    return torch_model
 
 
 # ---- LeNet training step ----------------------------------------------------------------------
@@ -45,7 +39,6 @@ def lenet_graphnet(batch: int, seed: int, mode: str | None):
 
 
 def _lenet_torch(model, batch: int, seed: int):
-    import torch
     import torch.nn.functional as F
     from torch import nn
 
@@ -61,44 +54,28 @@ def _lenet_torch(model, batch: int, seed: int):
             x = F.max_pool2d(F.relu(self.conv2(x)), 2).flatten(1)
             return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
-    tmodel = _torch_copy(model, LeNet())
-    opt = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(seed)
-    x = torch.from_numpy(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
-    y = torch.from_numpy(rng.integers(0, 10, batch).astype(np.int64))
-
-    def run():
-        opt.zero_grad()
-        loss = F.cross_entropy(tmodel(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return run, (lambda: [])
+    x = rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, batch).astype(np.int64)
+    return torch_twin(model, LeNet(), ("SGD", dict(lr=0.01, momentum=0.9)), x, y)
 
 
 def lenet(batch: int = 64, seed: int = 0, torch: bool = True, plan: bool = True):
     """LeNet (ReLU, max pool) train step on 1x28x28, batch 64, SGD momentum, cross-entropy."""
     from .workloads import Workload
 
-    variants, blockers, handles = {}, {}, {}
+    variants, blockers, handles, params = {}, {}, {}, {}
     modes = {"static": "static"} | ({"plan": "plan"} if plan else {}) | {"dynamic": None}
     for name, mode in modes.items():
         variants[name], blockers[name], handles[name], model = lenet_graphnet(batch, seed, mode)
+        params[name] = numpy_params(blockers[name])
     if torch and _has_torch():
-        variants["torch"], blockers["torch"] = _lenet_torch(model, batch, seed)
+        variants["torch"], blockers["torch"], params["torch"] = _lenet_torch(model, batch, seed)
     return Workload("lenet", f"LeNet 1x28x28, batch {batch}, SGD momentum, cross-entropy "
                     f"train step", variants, blockers,
                     [("plan / static (what whole-program XLA fusion buys)", "plan", "static")],
-                    {name: h for name, h in handles.items() if h is not None})
-
-
-def _has_torch() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+                    {name: h for name, h in handles.items() if h is not None}, params,
+                    [name for name, _ in model.named_parameters()])
 
 
 ZOO_WORKLOADS = {"lenet": lenet}

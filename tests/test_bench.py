@@ -17,11 +17,11 @@ def test_bench_quick_runs_all_variants_and_writes_json(tmp_path, capsys):
                   "static / hand-written jax.jit"):
         assert label in printed
     (result,) = json.loads(out.read_text())
-    assert set(result["step_s"]) == {"jax", "static", "dynamic", "torch"}
+    assert set(result["step_s"]) == {"jax", "static", "plan", "dynamic", "torch"}
     assert all(v > 0 for v in result["step_s"].values())
     assert result["ratios"]["static/jax"] > 0
-    cost = result["compile_cost"]["static"]      # only the compiled variant has one
-    assert set(result["compile_cost"]) == {"static"}
+    cost = result["compile_cost"]["static"]      # only the compiled variants have one
+    assert set(result["compile_cost"]) == {"static", "plan"}
     assert cost["trace_s"] > 0 and cost["passes_s"] > 0 and cost["xla_s"] > 0
     assert abs(cost["fraction"] - (cost["trace_s"] + cost["passes_s"]) / cost["xla_s"]) < 1e-12
     assert f"of {cost['basis']}" in printed

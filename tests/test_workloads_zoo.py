@@ -23,6 +23,11 @@ def test_lenet_variants_train_identically():
     for name, values in losses.items():
         np.testing.assert_allclose(values, losses["torch"], atol=1e-5, err_msg=name)
     assert losses["torch"][2] < losses["torch"][0]  # it trains
+    reference = workload.params["torch"]()
+    assert len(reference) == len(workload.param_names) == 10
+    for name in workload.variants:   # the parameters `graphnet compare` reports on
+        for got, want in zip(workload.params[name](), reference, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 @pytest.mark.slow
