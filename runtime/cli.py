@@ -58,6 +58,13 @@ def _compare(args) -> int:
         from .compare._axis import Context
         from .compare.study import WORKLOADS, run_study
 
+        if args.torch_threads and not args.no_torch:
+            try:
+                import torch
+
+                torch.set_num_threads(args.torch_threads)
+            except ImportError:
+                pass
         preset = "quick" if args.quick else "full" if args.full else "default"
         ctx = Context(preset=preset, workloads=args.workloads or WORKLOADS[preset],
                       torch=not args.no_torch, torch_compile=args.with_torch_compile)
@@ -134,6 +141,9 @@ def main(argv=None) -> int:
     c.add_argument("--no-torch", action="store_true", help="skip the PyTorch variants")
     c.add_argument("--with-torch-compile", action="store_true",
                    help="also time torch.compile where a workload offers it")
+    c.add_argument("--torch-threads", type=int, default=None,
+                   help="torch.set_num_threads for the PyTorch variants (default: torch's "
+                        "own); 1 avoids OpenMP spin-waits on a busy machine")
     c.set_defaults(func=_compare)
     from .dump import FORMATS  # light: the dump module imports graphnet only when it runs
 

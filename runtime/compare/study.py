@@ -20,7 +20,8 @@ from ._axis import Context
 WORKLOADS = {
     "quick": ["tiny", "mlp"],
     "default": ["mlp", "lenet", "tiny", "lstm-lm", "transformer"],
-    "full": ["mlp", "lenet", "tiny", "lstm-lm", "transformer", "convnet", "resnet18-train"],
+    "full": ["mlp", "lenet", "tiny", "lstm-lm", "lstm-lm-cells", "transformer", "convnet",
+             "resnet18-train"],
 }
 # axis -> (module, function); numerics is measured by the step-time run
 AXES = {
@@ -32,12 +33,12 @@ AXES = {
     "flexibility": ("flexibility", "measure"),
 }
 # rough seconds per axis per workload (shapes and flexibility: per run), for the time left
-COST = {"quick": {"step_time": 2, "compile": 2, "scaling": 4, "memory": 1, "shapes": 5,
-                  "flexibility": 8},
-        "default": {"step_time": 12, "compile": 8, "scaling": 45, "memory": 3, "shapes": 25,
-                    "flexibility": 12},
-        "full": {"step_time": 40, "compile": 30, "scaling": 150, "memory": 8, "shapes": 60,
-                 "flexibility": 15}}
+COST = {"quick": {"step_time": 4, "compile": 4, "scaling": 10, "memory": 4, "shapes": 8,
+                  "flexibility": 6},
+        "default": {"step_time": 10, "compile": 10, "scaling": 45, "memory": 6, "shapes": 25,
+                    "flexibility": 6},
+        "full": {"step_time": 30, "compile": 40, "scaling": 150, "memory": 12, "shapes": 60,
+                 "flexibility": 6}}
 PER_WORKLOAD = {"step_time", "compile", "memory"}
 
 
