@@ -6,24 +6,30 @@ from __future__ import annotations
 def flatten(obj):
     """Return (leaves, rebuild) with rebuild(leaves) == obj's structure over new leaves."""
     leaves: list = []
-
-    def walk(x):
-        if isinstance(x, tuple) and hasattr(x, "_fields"):
-            parts = [walk(v) for v in x]
-            return lambda it: type(x)(*[p(it) for p in parts])
-        if isinstance(x, (tuple, list)):
-            parts = [walk(v) for v in x]
-            kind = type(x)
-            return lambda it: kind(p(it) for p in parts)
-        if isinstance(x, dict):
-            parts = [(k, walk(v)) for k, v in x.items()]
-            kind = type(x)
-            return lambda it: kind((k, p(it)) for k, p in parts)
-        leaves.append(x)
-        return lambda it: next(it)
-
-    build = walk(obj)
+    build = _walk(obj, leaves)
     return leaves, lambda new_leaves: build(iter(new_leaves))
+
+
+def _walk(x, leaves: list):
+    """Append `x`'s leaves to `leaves`; return the function that rebuilds `x` from an iterator
+    over new leaves.
+    NOTE: a module function, not a closure of `flatten`: a recursive closure is a reference
+    cycle that would keep `leaves` (a trace's returned tensors) alive until gc runs, and a
+    traced tensor alive after its trace counts as kept by the code (compiler/tracer.py)."""
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        parts = [_walk(v, leaves) for v in x]
+        kind = type(x)
+        return lambda it: kind(*[p(it) for p in parts])
+    if isinstance(x, (tuple, list)):
+        parts = [_walk(v, leaves) for v in x]
+        kind = type(x)
+        return lambda it: kind(p(it) for p in parts)
+    if isinstance(x, dict):
+        parts = [(k, _walk(v, leaves)) for k, v in x.items()]
+        kind = type(x)
+        return lambda it: kind((k, p(it)) for k, p in parts)
+    leaves.append(x)
+    return next
 
 
 def structure(obj):
