@@ -22,8 +22,21 @@ class Generator:
         if isinstance(device, int) and not isinstance(device, bool):   # the old Generator(seed)
             device, seed = "cpu", device
         self.device = device
-        self.state = Tensor._wrap(self._key_data(seed))
         self._seed = seed
+        self._state: Tensor | None = None
+
+    @property
+    def state(self) -> Tensor:
+        # NOTE: made on first use, not at construction: `default_generator` is built when
+        # graphnet is imported, and an array then would start JAX's backend, after which
+        # `jax.distributed.initialize` (graphnet.distributed.init) can no longer run.
+        if self._state is None:
+            self._state = Tensor._wrap(self._key_data(self._seed))
+        return self._state
+
+    @state.setter
+    def state(self, value: Tensor) -> None:
+        self._state = value
 
     def seed(self) -> int:
         """Seed from fresh entropy; returns the seed (torch.Generator.seed)."""
@@ -37,7 +50,8 @@ class Generator:
         return jax.random.key_data(jax.random.key(int(seed) % (2 ** 63)))
 
     def manual_seed(self, seed: int) -> "Generator":
-        self.state._value = self._key_data(seed)
+        if self._state is not None:   # in place: a compiled program reads this tensor
+            self._state._value = self._key_data(seed)
         self._seed = int(seed)
         return self
 

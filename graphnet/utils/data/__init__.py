@@ -6,6 +6,7 @@
 
 from ._collate import default_collate, default_convert
 from ._dataloader import DataLoader
+from ._distributed import DistributedSampler
 from ._dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from ._iterable import ChainDataset, IterableDataset, StackDataset, get_worker_info
 from ._sampler import (
@@ -17,5 +18,5 @@ __all__ = [
     "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
     "default_collate", "default_convert", "Sampler", "SequentialSampler", "RandomSampler",
     "SubsetRandomSampler", "BatchSampler", "IterableDataset", "ChainDataset", "StackDataset",
-    "get_worker_info", "WeightedRandomSampler",
+    "get_worker_info", "WeightedRandomSampler", "DistributedSampler",
 ]
