@@ -5,7 +5,12 @@ touches (arguments, parameters, buffers, optimizer state, the RNG state) are *li
 payload is swapped for a graph input, so in-place updates (an optimizer step, a BatchNorm
 running mean) show up as new values on the same objects. When tracing ends every lifted
 tensor gets its array back, and each change becomes a graph output that the runtime writes
-back after executing the compiled program."""
+back after executing the compiled program.
+
+Python side effects are the exception: a compiled call does not run the Python code. `print`
+becomes part of the program (compiler/prints.py); a tensor kept past the trace receives its
+value after each call and makes the next call trace again; Python state the trace changed
+(compiler/python_state.py) makes the next call trace again too, so the code runs per call."""
 
 from __future__ import annotations
 
@@ -17,13 +22,15 @@ import graphnet
 import jax
 from graphnet import _autograd, _dispatch
 from graphnet._errors import TraceError
-from graphnet._mode import DispatchMode, TracedNode
+from graphnet._mode import DispatchMode, TracedNode, intercept_print
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64_scoped
 
 from . import _source
 from .guards import trace_guards
 from .ir import Graph, Value
+from .prints import branch_print_error, record_print
+from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types
 from .tree import flatten
 
@@ -52,6 +59,11 @@ class TraceResult:
     creates_state: bool = False
     out_requires_grad: list = field(default_factory=list)   # per "out" output, as traced
     training_effects: list = field(default_factory=list)    # (module, flag) set by the code
+    # `print` calls, in order (compiler/prints.py); their values are the graph outputs after
+    # the ones `effects` describes.
+    prints: list = field(default_factory=list)
+    # Python state the trace changed (compiler/python_state.py): the next call traces again.
+    python_changes: list = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -66,6 +78,7 @@ class Tracer(DispatchMode):
     """The dispatch mode that records ops into `self.graph` (the hooks: graphnet/_mode.py)."""
 
     records_graph = True
+    parent: Tracer | None = None    # the enclosing tracer of a branch (control_flow.SubTracer)
 
     def __init__(self, name: str = "graph", fn=None):
         self.fn = fn                # the traced callable: its globals and closure are guarded
@@ -89,6 +102,9 @@ class Tracer(DispatchMode):
         # resolve). The compiled call reads and writes whatever the slot holds then.
         self.slots: dict[int, tuple] = {}
         self.reads: list = []       # guards.Read: what else the trace depended on
+        self.prints: list = []      # prints.PrintEffect per print() call, in order
+        self.print_values: dict = {}    # Value a print shows -> its print output's index
+        self.python_state = PythonStateWatch(fn)
 
     # ---- values ---------------------------------------------------------------------------
     def value_of(self, t: Tensor) -> Value:
@@ -186,6 +202,19 @@ class Tracer(DispatchMode):
 
     def on_module_call(self, module) -> None:
         self.modules.setdefault(id(module), (module, module.training, _dispatch.module_path()))
+        self.python_state.on_module_call(module, _dispatch.module_path())
+
+    # ---- Python side effects (compiler/prints.py, compiler/python_state.py) --------------------
+    def on_print(self, objects, sep, end, file, flush) -> None:
+        if self.parent is not None:
+            raise branch_print_error()
+        self.prints.append(record_print(self, objects, sep, end, file, flush))
+
+    def on_attribute_write(self, module, name: str, value) -> None:
+        if self.parent is None:
+            self.python_state.on_attribute_write(module, name)
+        else:       # a branch: refuse a change, allow setting the value it holds
+            refuse_branch_write(module, name, value)
 
     def on_training_set(self, module, mode: bool) -> None:
         """`module.train(mode)` / `.eval()` ran inside the traced code. The graph then does not
@@ -224,12 +253,18 @@ class Tracer(DispatchMode):
     def cond(self, pred, true_fn, false_fn, operands):
         from .control_flow import trace_cond
 
-        return trace_cond(self, pred, true_fn, false_fn, operands)
+        before = self.python_state.changes()
+        result = trace_cond(self, pred, true_fn, false_fn, operands)
+        self.python_state.refuse_changes_since(before, "graphnet.cond")
+        return result
 
     def while_loop(self, cond_fn, body_fn, carry):
         from .control_flow import trace_while
 
-        return trace_while(self, cond_fn, body_fn, carry)
+        before = self.python_state.changes()
+        result = trace_while(self, cond_fn, body_fn, carry)
+        self.python_state.refuse_changes_since(before, "graphnet.while_loop")
+        return result
 
     def backward(self, root: Tensor, gradient=None, retain_graph=None) -> None:
         from .autodiff import record_backward
@@ -245,18 +280,13 @@ class Tracer(DispatchMode):
         return traced_grad(self, outputs, inputs, seeds, create_graph, retain_graph)
 
     # ---- finishing ----------------------------------------------------------------------------
-    def finish(self, output) -> TraceResult:
+    def finish(self, returned: list) -> TraceResult:
+        """The TraceResult of the code's return value, `returned[0]`. `returned` is emptied:
+        no frame may keep the returned tensors alive, since a traced tensor still alive
+        afterwards was kept by the code (appended to a list, stored on an object), and must
+        receive its value on every call (`_finish_escaped`)."""
         graph = self.graph
-        leaves, rebuild = flatten(output)
-        static, out_ids, out_grad = [], set(), []
-        for i, leaf in enumerate(leaves):
-            if isinstance(leaf, Tensor):
-                graph.add_output("out", i, self.value_of(leaf))
-                out_ids.add(id(leaf))
-                out_grad.append(leaf.requires_grad)
-                static.append(TENSOR_SLOT)
-            else:
-                static.append(leaf)
+        rebuild, static, out_grad = self._add_returned(returned.pop())
         if not graph.differentiates():
             self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
         effects = [None] * len(graph.outputs)
@@ -279,9 +309,25 @@ class Tracer(DispatchMode):
                              training_effects=list(self.training_set.values()))
         self._finish_grads(result)
         result.guards.extend(trace_guards(self))
-        del leaves, output
-        self._finish_escaped(result, out_ids)
+        self._finish_escaped(result)
+        result.python_changes = self.python_state.changes()
+        for value, index in self.print_values.items():   # after every output `effects` has
+            graph.add_output("new", f"print_{index}", value)
+        result.prints = self.prints
         return result
+
+    def _add_returned(self, output) -> tuple:
+        """Add the "out" outputs: (rebuild, out_static, out_requires_grad)."""
+        leaves, rebuild = flatten(output)
+        static, out_grad = [], []
+        for i, leaf in enumerate(leaves):
+            if isinstance(leaf, Tensor):
+                self.graph.add_output("out", i, self.value_of(leaf))
+                out_grad.append(leaf.requires_grad)
+                static.append(TENSOR_SLOT)
+            else:
+                static.append(leaf)
+        return rebuild, static, out_grad
 
     def _cut_for_eager_backward(self, outputs: list, requires_grad: list) -> None:
         """A compiled forward joins the eager tape as one node whose VJP is `jax.vjp` of the
@@ -313,12 +359,14 @@ class Tracer(DispatchMode):
         rec = self.lifted.get(id(t))
         return rec.placeholder.name if rec else self.labels.get(id(t), "tensor")
 
-    def _finish_escaped(self, result: TraceResult, out_ids: set) -> None:
+    def _finish_escaped(self, result: TraceResult) -> None:
         """Tensors created while tracing that are still referenced (e.g. optimizer state made
-        on the first step) must receive real values after the run."""
+        on the first step, a loss appended to a list) must receive real values after the run,
+        also when the code returned them too: the caller gets a new tensor object, and the
+        list's tensor would otherwise keep a placeholder."""
         for ref in self.created:
             t = ref()
-            if t is None or id(t) in out_ids or not isinstance(t._value, Value):
+            if t is None or not isinstance(t._value, Value):
                 continue
             if t._value.node is None and t._value.kind == "scalar":
                 continue
@@ -359,20 +407,20 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
         inner = flatten(a)[0]
         nested = len(inner) != 1 or inner[0] is not a
         leaf_names += [f"{arg_name}_{j}" if nested else arg_name for j in range(len(inner))]
-    with _dispatch.push_mode(tracer):
+    with _dispatch.push_mode(tracer), intercept_print():
         try:
             for i, a in enumerate(leaves):
                 if isinstance(a, Tensor) and id(a) not in tracer.lifted:  # once if repeated
                     tracer.lift(a, "arg", leaf_names[i], ("arg", i))
             args = rebuild(leaves)
-            output = fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))
+            returned = [fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))]
         except BaseException:
             for rec in tracer.lifted.values():
                 rec.tensor._value = rec.original
             for t, original in tracer.grad_targets.values():
                 t._grad = original
             raise
-    return tracer.finish(output)
+    return tracer.finish(returned)
 
 
 def trace(fn, *example_inputs, **example_kwargs) -> Graph:

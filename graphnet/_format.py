@@ -122,20 +122,28 @@ def format_tensor(t) -> str:
     import jax
 
     if not isinstance(value, jax.Array):
-        return f"tensor(<traced {value}>)"
+        # NOTE: a traced tensor shows its graph value and the same extras as eagerly, which a
+        # print inside compiled code reads back to show the value on each call
+        # (compiler/prints.py).
+        return "tensor(" + ", ".join([f"<traced {value}>"] + _extras(t, value.dtype)) + ")"
     array = np.asarray(value)
     summarize = array.size > OPTIONS["threshold"]
     fmt, width = _padded_formatter(array, summarize)
     body = _nested(array, len("tensor("), summarize, fmt, width)
-    extras = []
-    if array.dtype not in _DEFAULT_DTYPES:
-        extras.append(f"dtype={t.dtype}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t.requires_grad:
-        extras.append("requires_grad=True")
+    extras = _extras(t, array.dtype)
     if array.size == 0:
         body = "[]" if array.ndim == 1 else body
         if array.ndim != 1:
             extras.insert(0, f"size={tuple(array.shape)}")
     return "tensor(" + ", ".join([body] + extras) + ")"
+
+
+def _extras(t, dtype) -> list:
+    """What a tensor's repr shows after its values: a dtype other than the defaults, then
+    its grad_fn or requires_grad."""
+    extras = [f"dtype={t.dtype}"] if dtype not in _DEFAULT_DTYPES else []
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return extras

@@ -28,11 +28,17 @@ ops); `push_mode` and `current_mode()` are the only ways to it. Call sites ask
 | live_scalar(read, name)             | an optimizer's lr, betas ...        | a number or tensor   |
 | label(t, name, resolve)             | optimizer state, parameters         | None                 |
 | depends_on(what, read)              | a Python value the code used        | None                 |
+| on_print(objects, sep, end, ...)    | `print(...)` while recording        | None                 |
+| on_attribute_write(module, name, v) | `module.name = v`, a plain value    | None                 |
 
 One flag is not a hook: `records_graph` (False here) is True for a mode that records a
 program to run later. Python code then runs once, when tracing, so graphnet code that must
 run on every call refuses (an lr scheduler's `step()`), and a few ops take the form a graph
 prints best (`x[0]` keeps its index as an attribute); `graphnet.tracing()` reads it.
+While such a mode records, `builtins.print` is replaced (`intercept_print`, only for the
+duration of a trace) so that a print reaches `on_print` and can become part of the recorded
+program instead of running once; outside a recording mode, and in other threads, print is
+Python's own. A plain attribute written on an `nn.Module` reaches `on_attribute_write`.
 
 Tensors made while a mode records a graph hold graph values and a `TracedNode` grad_fn. One
 kept after the trace ended (appended to a list, stored on an object) has no tape behind it:
@@ -41,6 +47,8 @@ kept after the trace ended (appended to a list, stored on an object) has no tape
 
 from __future__ import annotations
 
+import builtins
+import sys
 import threading
 
 from . import _autograd
@@ -160,6 +168,21 @@ class DispatchMode:
         """The code's behaviour depends on `read()` (a Python value it decided something
         with), described as `what`."""
 
+    # ---- Python side effects -------------------------------------------------------------------
+    def on_print(self, objects: tuple, sep: str, end: str, file, flush: bool) -> None:
+        """`print(*objects, sep=sep, end=end, file=file, flush=flush)` while this mode records
+        a graph (`intercept_print`); `sep` and `end` are strings (None became the default).
+        Default: print now."""
+        stream = sys.stdout if file is None else file
+        if stream is not None:      # sys.stdout is None (pythonw): print writes nothing
+            stream.write(sep.join(str(o) for o in objects) + end)
+            if flush:
+                stream.flush()
+
+    def on_attribute_write(self, module, name: str, value) -> None:
+        """`module.name = value` is about to store a plain Python value (not a tensor, module
+        or parameter) on an `nn.Module`; the attribute still holds its old value."""
+
 
 EAGER = DispatchMode()   # what graphnet does with no mode installed
 
@@ -196,6 +219,62 @@ class push_mode:
     def __exit__(self, *exc) -> None:
         popped = _stack.modes.pop()
         assert popped is self.mode, "dispatch modes must be popped in the order pushed"
+
+
+class _PrintHook:
+    """`builtins.print` while some thread traces: the mode of the calling thread, if it
+    records a graph, receives the call (`DispatchMode.on_print`); any other caller gets
+    Python's print unchanged."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users = 0              # traces in progress, in all threads
+        self.saved = builtins.print  # the print this hook replaced
+
+    def __call__(self, *objects, **options):
+        mode = current_mode()
+        if mode is None or not mode.records_graph:
+            return self.saved(*objects, **options)
+        for key in options:
+            if key not in ("sep", "end", "file", "flush"):
+                raise TypeError(f"{key!r} is an invalid keyword argument for print()")
+        text = {}
+        for key, default in (("sep", " "), ("end", "\n")):
+            value = options.get(key)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{key} must be None or a string, not {type(value).__name__}")
+            text[key] = default if value is None else value
+        mode.on_print(objects, text["sep"], text["end"], options.get("file"),
+                      bool(options.get("flush", False)))
+
+    def install(self) -> None:
+        with self.lock:
+            if self.users == 0:
+                self.saved = builtins.print
+                builtins.print = self
+            self.users += 1
+
+    def uninstall(self) -> None:
+        with self.lock:
+            self.users -= 1
+            if self.users == 0:
+                if builtins.print is self:      # unless someone replaced it meanwhile
+                    builtins.print = self.saved
+
+
+_print_hook = _PrintHook()
+
+
+class intercept_print:
+    """`with intercept_print():` for the duration of a trace: `print` calls of this thread's
+    recording mode go to its `on_print` hook. Restored on exit, also on error; nested and
+    concurrent traces share one hook."""
+
+    def __enter__(self) -> None:
+        _print_hook.install()
+
+    def __exit__(self, *exc) -> None:
+        _print_hook.uninstall()
 
 
 def tracing() -> bool:

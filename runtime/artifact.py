@@ -11,6 +11,7 @@ from graphnet.compiler import TraceResult
 from graphnet.compiler.autodiff import while_loop_backward_message
 from graphnet.compiler.checks import failed_check, fill_created
 from graphnet.compiler.hoist import split
+from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet._errors import TraceError
@@ -23,7 +24,7 @@ from .xla_timing import compile_timer
 class Artifact:
     def __init__(self, traced: TraceResult, run_fn, donate: bool, pass_stats=None,
                  trace_seconds: float = 0.0, pass_seconds: float = 0.0, hoist: bool = True,
-                 make_plan=None):
+                 make_plan=None, reuse: Artifact | None = None):
         self.traced = traced
         self.graph = traced.graph
         self.run_fn = run_fn
@@ -39,6 +40,18 @@ class Artifact:
         self.compile_seconds = 0.0
         self.jax_seconds = {"jax_lowering_s": 0.0, "xla_compile_s": 0.0}
         self.calls = 0
+        # Why the next call must trace again instead of running this program (None: it need
+        # not): the trace created state the next call must read instead of creating again, or
+        # changed Python state (compiler/python_state.py) that only the Python code repeats.
+        self.retrace = None
+        if traced.python_changes:
+            self.retrace = f"the previous trace changed Python state (" \
+                           f"{'; '.join(traced.python_changes[:3])})"
+        elif traced.creates_state:
+            self.retrace = "the previous trace created new state (e.g. optimizer buffers)"
+        # Values of the code's print() calls follow the outputs `effects` describes.
+        self.prints = traced.prints
+        self.n_effects = len(traced.effects)
         # Value checks (compiler/checks.py): of the inputs, on the host before each call; of
         # values the program computes, in the program (their rows are its last output).
         self.precheck = getattr(run_fn, "precheck", None)
@@ -50,15 +63,27 @@ class Artifact:
         # momentum): XLA may then update them in place instead of allocating new ones.
         self.donated = [i for i, s in enumerate(self.sources)
                         if s[0] in ("state", "slot") and id(s[1]) in written] if donate else []
+        # A graph that ran backward() itself (a training step) hands back plain results; one
+        # that did not (a compiled forward) joins the eager tape so backward() works through it.
+        self.records_tape = not self.graph.differentiates()
+        self._vjp_cache: dict = {}
+        if reuse is not None and reuse.jitted is not None and reuse.graph == self.graph \
+                and reuse.donated == self.donated:
+            # NOTE: a retrace made to run the Python code again (it changed Python state or
+            # kept a tensor) usually records the same graph: the same program, not compiled
+            # again. Equal graphs have equal inputs, outputs, constants and check sites.
+            self.run_fn, self.jitted, self.jitted_plain = reuse.run_fn, reuse.jitted, \
+                reuse.jitted_plain
+            self.split, self._vjp_cache = reuse.split, reuse._vjp_cache
+            self._plan, self.plan_stats = reuse._plan, reuse.plan_stats
+            if self.split is not None:
+                self.hoist_cache, self.jitted_main = reuse.hoist_cache, reuse.jitted_main
+            return
         # NOTE: a graph that creates state runs once, then the next call retraces. Running it
         # unjitted looked cheaper but measured 3.5 s vs 0.5 s for the MLP step (JAX compiles
         # each primitive separately op by op), so it is jitted like any other.
         self.jitted = jax.jit(run_fn, donate_argnums=tuple(self.donated))
         self.jitted_plain = jax.jit(run_fn) if self.donated else self.jitted
-        # A graph that ran backward() itself (a training step) hands back plain results; one
-        # that did not (a compiled forward) joins the eager tape so backward() works through it.
-        self.records_tape = not self.graph.differentiates()
-        self._vjp_cache: dict = {}
         # An inference graph runs its state-only work (folded BatchNorm weights) once per
         # parameter version; the full `run_fn` stays the reference (HLO dump, tape vjp).
         pure = all(e is None for e in traced.effects)
@@ -67,6 +92,16 @@ class Artifact:
             checks = self.check_sites or None
             self.hoist_cache = HoistCache(jax.jit(self.split.prologue_fn(checks)))
             self.jitted_main = jax.jit(self.split.main_fn(checks))
+
+    def retire(self) -> None:
+        """This artifact was replaced by a retrace: drop what it holds beyond what explain()
+        reads (its programs, and the tensors its trace wrote to), so that a function traced
+        on every call does not keep every call's program and tensors alive."""
+        self.jitted = self.jitted_plain = self.hoist_cache = self.jitted_main = None
+        self._vjp_cache = {}
+        self.traced.bindings, self.traced.effects, self.traced.guards = {}, [], []
+        self.traced.grad_none, self.traced.training_effects = [], []
+        self.sources = []
 
     # ---- the plan (read only by explain(), dumps and mode="plan") ----------------------------
     @property
@@ -179,6 +214,8 @@ class Artifact:
             t._grad = None
         for module, mode in traced.training_effects:   # the code's own train()/eval()
             module.training = mode
+        if self.prints:     # the code's print() calls, in order, with this call's values
+            emit(self.prints, outs[self.n_effects:])
         return self._outputs(args, arrays, results)
 
     def _outputs(self, args, arrays, results):

@@ -23,6 +23,7 @@ from .log import log_enabled
 
 logger = logging.getLogger("graphnet")
 MODES = ("static", "dynamic", "plan")
+PYTHON_STATE_RETRACE = "the previous trace changed Python state"   # Artifact.retrace
 
 
 class CompiledFunction:
@@ -44,6 +45,7 @@ class CompiledFunction:
         self.recompile_reasons: list[str] = []
         self.fell_back = False      # the cache limit was reached at least once
         self.dynamic_calls = 0      # calls run eagerly since, for want of a cache slot
+        self.warned_python_state = False
         self._last_key = None
 
     def _key(self, leaves) -> tuple:
@@ -94,19 +96,19 @@ class CompiledFunction:
         leaves, _ = flatten(args)
         key = self._key(leaves) + (names, structure(args))
         entries = self.cache.get(key, [])
-        reason = None
+        reason, previous = None, None
         for artifact in entries:
             failed = artifact.failed_guard()
             if failed is None:
-                if artifact.traced.creates_state and artifact.calls > 0:
-                    reason = "the previous trace created new state (e.g. optimizer buffers)"
+                if artifact.retrace is not None and artifact.calls > 0:
+                    reason, previous = artifact.retrace, artifact
                     entries.remove(artifact)
                     break
                 return artifact, leaves
             reason = f"guard failed: {failed}"
         if reason is None:
             reason = self._describe_miss(key)
-        return self._compile(key, args, reason), leaves
+        return self._compile(key, args, reason, previous), leaves
 
     def _describe_miss(self, key) -> str:
         if self._last_key is None:
@@ -137,7 +139,10 @@ class CompiledFunction:
             return f"grad mode {old_grad} -> {new_grad}"
         return "new input signature"
 
-    def _compile(self, key, args, reason: str) -> Artifact:
+    def _compile(self, key, args, reason: str, previous: Artifact | None = None) -> Artifact:
+        """Trace, optimise and compile a new artifact. `previous`: the artifact this call
+        traces again after (its trace created state or changed Python state); when the new
+        graph is the same, its compiled program is reused instead of compiled again."""
         n_graphs = sum(len(v) for v in self.cache.values())
         if n_graphs >= self.cache_size:
             if not self.fell_back:
@@ -156,6 +161,8 @@ class CompiledFunction:
         start = time.perf_counter()
         traced = trace_call(self.fn, args, self.name, keywords=key[2])
         traced_at = time.perf_counter()
+        if traced.python_changes and reason.startswith(PYTHON_STATE_RETRACE):
+            self._warn_python_state(traced.python_changes)
         if self.debug:
             verify(traced.graph)
         traced.graph, stats = self._run_graph_passes(traced)
@@ -168,15 +175,32 @@ class CompiledFunction:
             from .plan_executor import PlanArtifact
 
             artifact = PlanArtifact(traced, make_plan, stats, traced_at - start,
-                                    passes_at - traced_at, checks=self.checks)
+                                    passes_at - traced_at, checks=self.checks, reuse=previous)
         else:   # static: the whole graph in one jax.jit, XLA fuses; a plan only if read
             artifact = Artifact(traced, lower(traced.graph, self.checks), self.donate, stats,
                                 traced_at - start, passes_at - traced_at, self.hoist,
-                                make_plan=make_plan)
+                                make_plan=make_plan, reuse=previous)
+        if previous is not None:
+            previous.retire()
         self.cache.setdefault(key, []).append(artifact)
         self.artifacts.append(artifact)
         self._last_key = key
         return artifact
+
+    def _warn_python_state(self, changes: list) -> None:
+        """Once per compiled function: a trace that reran because the previous one changed
+        Python state changed it again, so every call will trace (and compile) again."""
+        if self.warned_python_state:
+            return
+        self.warned_python_state = True
+        warnings.warn(
+            f"graphnet.compile({self.name}): the traced code changes Python state on every "
+            f"call ({'; '.join(changes[:3])}). A compiled program cannot repeat a Python side "
+            f"effect, so {self.name} is traced and compiled again on every call while it does "
+            f"(correct, but slow). To compile once, keep such a value in a tensor, which the "
+            f"program updates in place (in a module, a buffer: self.register_buffer('calls', "
+            f"graphnet.zeros((), dtype=graphnet.int64)), then `self.calls += 1`), or change "
+            f"it outside the compiled function.", stacklevel=7)   # the user's call
 
     def _run_graph_passes(self, traced):
         """The graph passes over the traced graph: (optimised Graph, stat lines). The plan

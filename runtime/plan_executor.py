@@ -115,11 +115,16 @@ class PlanArtifact(Artifact):
     kernel is jitted inside it)."""
 
     def __init__(self, traced, make_plan, pass_stats=None, trace_seconds=0.0,
-                 pass_seconds=0.0, checks: bool = False):
+                 pass_seconds=0.0, checks: bool = False, reuse: PlanArtifact | None = None):
         start = time.perf_counter()
-        plan, plan_stats = make_plan(traced.graph)
+        if reuse is not None and reuse.jitted is not None and reuse.graph == traced.graph:
+            # a retrace that recorded the same graph: its plan and jitted kernels (Artifact)
+            plan, plan_stats, runner = reuse._plan, reuse.plan_stats, reuse.run_fn
+        else:
+            plan, plan_stats = make_plan(traced.graph)
+            runner, reuse = plan_runner(plan, checks), None
         plan_seconds = time.perf_counter() - start
-        super().__init__(traced, plan_runner(plan, checks), False, pass_stats, trace_seconds,
-                         pass_seconds, hoist=False, make_plan=make_plan)
+        super().__init__(traced, runner, False, pass_stats, trace_seconds, pass_seconds,
+                         hoist=False, make_plan=make_plan, reuse=reuse)
         self._plan, self.plan_stats, self.plan_seconds = plan, plan_stats, plan_seconds
         self.jitted = self.jitted_plain = self.run_fn

@@ -64,13 +64,11 @@ def test_any_return_value_in_both_modes(make_result):
 
 def test_a_step_without_return_runs_every_batch_in_map():
     model, opt = _model_and_opt()
-    calls = []
 
     def step(x):
         opt.zero_grad()
         model(x).sum().backward()
         opt.step()
-        calls.append(1)
     fast = graphnet.compile(step)
     batches = [graphnet.randn(4, 3) for _ in range(5)]
     assert list(map(fast, batches)) == [None] * 5

@@ -179,6 +179,10 @@ class Module:
                                 "(graphnet.Tensor or None expected)")
             self._buffers[name] = value
         else:
+            if name != "training" and not isinstance(value, Tensor):
+                mode = _dispatch.current_mode()
+                if mode is not None:    # a trace must know: compiled calls cannot replay it
+                    mode.on_attribute_write(self, name, value)
             object.__setattr__(self, name, value)
 
     def _forget(self, name: str) -> None:

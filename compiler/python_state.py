@@ -1,0 +1,138 @@
+"""Python state a trace changed: what a compiled call cannot repeat.
+
+A compiled call runs the XLA program, not the Python code, so a Python value the code changes
+(`self.calls += 1`, `self.seen.append(shape)`, `global step; step += 1`, `nonlocal n`)
+would change once, while tracing, and never again. The tracer watches three kinds of state,
+each compared before and after the trace, so that only a value the trace *changed* counts
+(setting the same value on every call, a flag that stays True, changes nothing):
+
+- plain attributes written on an `nn.Module` (`Module.__setattr__` of anything but a tensor,
+  module or parameter tells the tracer first: `DispatchMode.on_attribute_write`), except
+  while that module's own `__init__` runs (a module built inside the traced code);
+- lists, dicts and sets held by the modules the trace called, compared by their items;
+- the globals and closure cells of the traced function, of the `forward` and hooks of each
+  module it calls, and of the plain functions those reach (the reads `FunctionGuard` guards,
+  compiler/guards.py), compared as the guards compare. graphnet's own code is not watched.
+
+A trace that changed any of them is run once and traced again on the next call
+(runtime/compiled.py), so the Python code runs on every call, as plain Python would. Tensors
+are not watched here: a tensor kept past the trace is an escaped tensor (tracer.py)."""
+
+from __future__ import annotations
+
+import sys
+import weakref
+
+from graphnet import _dispatch
+from graphnet._errors import TraceError
+
+from . import _source
+from .guards import _SKIP, freeze, function_reads, matches, record
+
+
+class PythonStateWatch:
+    """The Python state one trace may change, seen before it ran (`changes()` at the end)."""
+
+    def __init__(self, fn=None):
+        self.reads: list = []       # guards.Read of globals and closure cells
+        self.functions: set = set()     # ids of the functions whose reads are in self.reads
+        self.writes: dict = {}      # (id(module), name) -> (weakref, name, where, had, frozen, old)
+        self.containers: dict = {}  # id(module) -> [guards.Read] of its lists, dicts, sets
+        if fn is not None:
+            self._watch_function(getattr(fn, "forward", fn))
+
+    def _watch_function(self, fn) -> None:
+        fn = getattr(fn, "__func__", fn)
+        if id(fn) not in self.functions:
+            self.functions.add(id(fn))
+            self.reads += function_reads(fn)
+
+    def on_module_call(self, module, path: str) -> None:
+        if id(module) in self.containers:
+            return
+        self._watch_function(type(module).forward)
+        for hook in [*module._forward_pre_hooks.values(), *module._forward_hooks.values()]:
+            self._watch_function(hook)
+        state, where = module.__dict__, path or type(module).__name__
+        self.containers[id(module)] = [
+            record(f"{where}.{name}", lambda d=state, n=name: d.get(n))
+            for name, value in state.items()
+            if name not in _SKIP and isinstance(value, (list, dict, set))
+            and not hasattr(value, "move_to_end")]     # not a hook registry
+
+    def on_attribute_write(self, module, name: str) -> None:
+        key = (id(module), name)
+        if key in self.writes or _constructing(module):
+            return
+        state = module.__dict__
+        had = name in state
+        old = state.get(name)
+        self.writes[key] = (weakref.ref(module), name, _where(module), had,
+                            freeze(old) if had else None, old)
+
+    def changes(self) -> list[str]:
+        """What the trace changed so far, one description each (`Counting.calls: 0 -> 1`)."""
+        found = []
+        for ref, name, where, had, frozen, old in self.writes.values():
+            module = ref()
+            if module is None:          # a module made and dropped by the traced code
+                continue
+            state = module.__dict__
+            if name in state and had and matches(frozen, state[name]):
+                continue
+            if name not in state and not had:
+                continue
+            now = _short(state[name]) if name in state else "deleted"
+            found.append(f"{where}.{name}: {_short(old) if had else 'unset'} -> {now}")
+        for reads in self.containers.values():
+            found += [f"{read.what} (changed in place)" for read in reads if read.failure()]
+        for read in self.reads:
+            if read.failure():
+                found.append(read.what.replace(" is the object traced", ""))
+        return found
+
+
+    def refuse_changes_since(self, before: list, what: str) -> None:
+        """Refuse a change that tracing a `cond` / `while_loop` branch made (`before`: the
+        `changes()` before it): tracing runs every branch once, whatever the values say."""
+        new = [change for change in self.changes() if change not in before]
+        if new:
+            raise TraceError(f"{what}: tracing a branch changed Python state ({new[0]}), which "
+                             f"a compiled branch cannot repeat on every call (and tracing runs "
+                             f"every branch). Change it outside the branch, or run this code "
+                             f"uncompiled.")
+
+
+def refuse_branch_write(module, name: str, value) -> None:
+    """`module.name = value` inside a branch: fine when it sets the value it holds already."""
+    state = module.__dict__
+    if name not in state or not matches(freeze(state[name]), value):
+        raise TraceError(f"`{type(module).__name__}.{name} = ...` inside a graphnet.cond / "
+                         f"while_loop branch (at {_source.user_frame()}) changes Python state, "
+                         f"which a compiled branch cannot repeat on every call. Set it outside "
+                         f"the branch, or keep it in a tensor buffer.")
+
+
+def _constructing(module) -> bool:
+    """True while `module.__init__` (or a method it calls) runs: building a module inside the
+    traced code sets its attributes, which is not a change of existing state."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__init__" and code.co_argcount \
+                and frame.f_locals.get(code.co_varnames[0]) is module:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _where(module) -> str:
+    for m, path in _dispatch.module_stack():
+        if m is module and path:
+            return path
+    return type(module).__name__
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
