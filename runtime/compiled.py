@@ -264,7 +264,16 @@ class _FallBack(Exception):
     pass
 
 
-def compile(fn, **options):
+def compile(fn, mesh=None, sharding: str = "replicated", **options):
+    """`graphnet.compile`; with `mesh=` the program runs SPMD over that device mesh
+    (runtime/sharded.py)."""
+    if mesh is not None:
+        from .sharded import ShardedFunction
+
+        return ShardedFunction(compile(fn, **options), mesh, sharding)
+    if sharding != "replicated":
+        raise ValueError("sharding= needs mesh=: graphnet.compile(fn, mesh=graphnet."
+                         "distributed.mesh(), sharding=\"fsdp\")")
     compiled = CompiledFunction(fn, **options)
 
     def call(*args, **kwargs):

@@ -227,6 +227,8 @@ ELSEWHERE: dict[str, tuple[str, str, str]] = {
     "channel_dropout": ("random", "tests/test_conv_pool.py",
                         "test_dropout2d_zeroes_whole_channels_dynamic_and_static"),
     # reached through modules, optimizers or the compiler, not a function or method
+    "with_sharding": ("nn.parallel.DistributedDataParallel", "tests/test_sharding.py",
+                      "test_mesh_training_equals_one_device"),
     "rnn_layer": ("nn.RNN", "tests/test_rnn.py", "test_parity_with_initial_states"),
     "gru_layer": ("nn.GRU", "tests/test_rnn.py", "test_parity_with_initial_states"),
     "lstm_layer": ("nn.LSTM", "tests/test_rnn.py", "test_parity_with_initial_states"),

@@ -9,6 +9,7 @@ from . import sort  # noqa: F401  (registration: sort, topk, kthvalue, searchsor
 from . import scatter  # noqa: F401  (registration: index_add, scatter_add ...)
 from . import pointwise_extra, reduce_extra, shape_extra, linalg  # noqa: F401
 from . import conv_extra, loss_extra, select, layers_extra  # noqa: F401
+from . import sharding  # noqa: F401  (registration: layouts on a device mesh)
 from ._table import KINDS, OPS, OpDef, defop
 
 __all__ = ["KINDS", "OPS", "OpDef", "defop"]

@@ -32,6 +32,13 @@ def _to_numpy(t: Any) -> np.ndarray:
     """Host copy of a graphnet.Tensor, keeping its dtype."""
     # NOTE: detach first: numpy() refuses tensors that require grad, but saving a
     # Parameter directly is as legitimate as saving its state_dict copy.
+    value = getattr(t, "_value", None)
+    if getattr(value, "is_fully_addressable", True) is False:
+        # sharded over several processes' devices: every process gathers the whole value
+        # (an XLA all-gather), so each writes the same file as one device would
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(value, tiled=True))
     return t.detach().numpy()
 
 
