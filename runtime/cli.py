@@ -135,7 +135,8 @@ def main(argv=None) -> int:
     size.add_argument("--quick", action="store_true", help="a smoke run, well under a minute")
     size.add_argument("--full", action="store_true", help="every workload and size")
     c.add_argument("--axes", help="comma-separated subset of: step_time, compile, scaling, "
-                                  "memory, shapes, flexibility (default: all)")
+                                  "memory, shapes, flexibility, data_parallel (default: all "
+                                  "but data_parallel; --full adds it)")
     c.add_argument("--from", dest="from_json", metavar="RESULTS_JSON",
                    help="re-render a report from a results.json, measuring nothing")
     c.add_argument("--no-torch", action="store_true", help="skip the PyTorch variants")

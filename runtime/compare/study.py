@@ -31,14 +31,19 @@ AXES = {
     "memory": ("memory", "measure"),
     "shapes": ("shapes", "measure"),
     "flexibility": ("flexibility", "measure"),
+    "data_parallel": ("data_parallel", "measure"),
 }
+# data_parallel starts a process per device count: in --full, or asked for with --axes
+DEFAULT_AXES = {"quick": [a for a in AXES if a != "data_parallel"],
+                "default": [a for a in AXES if a != "data_parallel"],
+                "full": list(AXES)}
 # rough seconds per axis per workload (shapes and flexibility: per run), for the time left
 COST = {"quick": {"step_time": 4, "compile": 4, "scaling": 10, "memory": 4, "shapes": 8,
-                  "flexibility": 6},
+                  "flexibility": 6, "data_parallel": 8},
         "default": {"step_time": 10, "compile": 10, "scaling": 45, "memory": 6, "shapes": 25,
-                    "flexibility": 6},
+                    "flexibility": 6, "data_parallel": 15},
         "full": {"step_time": 30, "compile": 40, "scaling": 150, "memory": 12, "shapes": 60,
-                 "flexibility": 6}}
+                 "flexibility": 6, "data_parallel": 30}}
 PER_WORKLOAD = {"step_time", "compile", "memory"}
 
 
@@ -76,7 +81,7 @@ def run_study(ctx: Context, axes: list | None = None, console=None) -> dict:
     """Measure `axes` (default: all) on `ctx.workloads`; return the results dict."""
     from ..workloads import WORKLOADS as KNOWN
 
-    axes = list(axes or AXES)
+    axes = list(axes or DEFAULT_AXES[ctx.preset])
     unknown = [a for a in axes if a not in AXES]
     if unknown:
         raise ValueError(f"unknown axes {unknown}; choose from {list(AXES)}")

@@ -269,3 +269,21 @@ def numerics_tables(results: dict) -> list:
     return [Table("Largest absolute parameter difference from dynamic mode", headers, rows,
                   note=f"After {steps} training steps from the same weights and data."
                   if steps else "")]
+
+
+def data_parallel_tables(results: dict) -> list:
+    axis = _axis(results, "data_parallel")
+    devices = axis.get("devices") or []
+    if not devices:
+        return []
+    unit, times = _times(axis["step_s"])
+    rows = []
+    for i, n in enumerate(devices):
+        kinds = axis["collectives"][i] or {}
+        rows.append([str(n), times[i], f"{axis['bytes_per_step'][i]:,}",
+                     ", ".join(f"{k} x{v['count']}" for k, v in kinds.items()) or "none",
+                     f"{axis['max_abs_diff_vs_1'][i]:.2g}"])
+    return [Table("Data-parallel training step", ["devices", f"median step ({unit})",
+                                                  "bytes per step", "collectives",
+                                                  "parameters vs 1 device"], rows,
+                  note=(axis.get("settings") or {}).get("note", ""))]
