@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 HERE = os.path.abspath(__file__)
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -140,10 +141,15 @@ def test_two_processes_train_like_one_process_on_the_global_batch(tmp_path):
     assert _max_difference(params[0], train([])) > 1e-2        # and it did train
 
 
-def test_launcher_runs_the_example_like_one_process(tmp_path):
+@pytest.mark.parametrize("how", [[], ["--compiled"]], ids=["eager-all_reduce",
+                                                         "compiled-on-a-mesh"])
+def test_launcher_runs_the_example_like_one_process(tmp_path, how):
+    """Eager steps with all_reduce, or one graphnet.compile(step, mesh=) program spanning
+    both processes' devices: the same parameters on both ranks and as one process."""
     out = str(tmp_path / "params{rank}.npz")
     command = [sys.executable, "-m", "graphnet.distributed.launch", "--nproc", "2",
-               "--cpu-devices", str(LOCAL_DEVICES), EXAMPLE, "--epochs", "2", "--out", out]
+               "--cpu-devices", str(LOCAL_DEVICES), EXAMPLE, "--epochs", "2", "--out", out,
+               *how]
     run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert run.stdout.count("epoch ") == 2            # rank 0 prints, rank 1 does not
