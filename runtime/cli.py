@@ -103,7 +103,8 @@ def _dump(args) -> int:
             written = dump_to_file(args.target, args.format, args.out, args.batch, args.train)
             print(f"wrote {written}")
         else:
-            print(dump(args.target, args.format, batch=args.batch, train=args.train))
+            print(dump(args.target, args.format, batch=args.batch, train=args.train,
+                       devices=args.devices, sharding=args.sharding))
     except DumpError as err:
         print(f"graphnet dump: error: {err}", file=sys.stderr)
         return 2
@@ -113,7 +114,27 @@ def _dump(args) -> int:
     return 0
 
 
+def _simulate_devices(argv) -> None:
+    """`graphnet dump ... --devices N` on a CPU: ask XLA for N host devices. It must happen
+    before JAX starts its backend, which importing graphnet does not do."""
+    import os
+
+    if "--devices" not in argv or "jax" in sys.modules and _backend_started():
+        return
+    n = argv[argv.index("--devices") + 1] if argv.index("--devices") + 1 < len(argv) else ""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if n.isdigit() and "xla_force_host_platform_device_count" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+
+
+def _backend_started() -> bool:
+    from jax._src import xla_bridge
+
+    return bool(getattr(xla_bridge, "_backends", None))
+
+
 def main(argv=None) -> int:
+    _simulate_devices(list(sys.argv[1:] if argv is None else argv))
     parser = argparse.ArgumentParser(prog="graphnet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("bench", help="time dynamic vs static vs jax.jit vs PyTorch eager")
@@ -163,6 +184,12 @@ def main(argv=None) -> int:
                    help="dump the whole training step (forward, backward, SGD update) with a "
                         "cross-entropy loss instead of the forward")
     d.add_argument("--batch", type=int, default=128, help="batch size of the example inputs")
+    d.add_argument("--devices", type=int, default=None,
+                   help="with --format plan|hlo: compile for a mesh of N devices (the batch "
+                        "split over them) and show the layouts and XLA's collectives; on a "
+                        "CPU the devices are simulated")
+    d.add_argument("--sharding", default="replicated", choices=["replicated", "fsdp"],
+                   help="with --devices: state replicated (DDP) or split (fsdp)")
     d.set_defaults(func=_dump)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -162,13 +162,19 @@ def render_graph(graph, fmt: str, train: bool = False) -> str:
     raise DumpError(f"unknown format {fmt!r}; choose from {FORMATS}")
 
 
-def dump(target: str, fmt: str = "text", batch: int = 128, train: bool = False) -> str:
-    """The dump of TARGET in format `fmt`, as printed by `graphnet dump`."""
+def dump(target: str, fmt: str = "text", batch: int = 128, train: bool = False,
+         devices: int | None = None, sharding: str = "replicated") -> str:
+    """The dump of TARGET in format `fmt`, as printed by `graphnet dump`. With `devices`
+    (plan and hlo only) the program is compiled for a mesh of that many devices."""
     import graphnet
 
     if fmt not in FORMATS:
         raise DumpError(f"unknown format {fmt!r}; choose from {FORMATS}")
     fn, args = prepare(target, batch, train)
+    if devices is not None:
+        if fmt not in ("plan", "hlo"):
+            raise DumpError("--devices shows a compiled program: use --format plan or hlo")
+        return _mesh_dump(fn, args, fmt, devices, sharding)
     if fmt in ("plan", "hlo"):
         from .artifact_dumps import format_hlo_dump, format_plan_dump, hlo_dump, plan_dump
 
@@ -179,6 +185,43 @@ def dump(target: str, fmt: str = "text", batch: int = 128, train: bool = False) 
             return format_plan_dump(plan_dump(artifact, *args))
         return format_hlo_dump(hlo_dump(artifact, *args))
     return render_graph(graphnet.trace_graph(fn, *args), fmt, train)
+
+
+def _mesh_dump(fn, args, fmt: str, devices: int, sharding: str) -> str:
+    """The plan or HLO dump of `fn` compiled SPMD over `devices` devices, then the mesh, every
+    input's and state value's layout and the collectives XLA inserted. It runs the program
+    once, so the state is placed as a training run places it."""
+    import jax
+
+    import graphnet
+
+    from .artifact_dumps import format_hlo_dump, format_plan_dump, hlo_dump, plan_dump
+    from .collectives import collectives, format_collectives
+
+    if jax.device_count() < devices:
+        raise DumpError(f"--devices {devices}: JAX sees {jax.device_count()} device(s); on a "
+                        f"CPU graphnet's CLI simulates them (XLA_FLAGS="
+                        f"--xla_force_host_platform_device_count) only when JAX has not "
+                        f"started yet")
+    try:
+        mesh = jax.sharding.Mesh(jax.devices()[:devices], ("data",))
+        step = graphnet.compile(fn, mesh=mesh, sharding=sharding)
+        step(*args)
+    except ValueError as err:
+        raise DumpError(str(err)) from None
+    artifact, flat = step.compiled.artifacts[-1], step._last_args
+    body = (format_plan_dump(plan_dump(artifact, *flat)) if fmt == "plan"
+            else format_hlo_dump(hlo_dump(artifact, *flat)))
+    info = step.mesh_info()
+    lines = [body, "", f"// ---- mesh: {info['axes']} on {info['devices']} devices, "
+                       f"{info['sharding']} ----"]
+    lines += [f"input {name}: {spec}" for name, spec in info["inputs"].items()]
+    lines += [f"state {name}: {spec}" for name, spec in info["state"].items()]
+    with graphnet._x64.x64():
+        compiled = artifact.lowered(flat).compile()
+    lines.append("collectives: " + format_collectives(collectives(compiled)).replace(
+        "\n", "\n             "))
+    return "\n".join(lines)
 
 
 def dump_to_file(target: str, fmt: str, out: str, batch: int = 128,

@@ -82,3 +82,19 @@ def test_checkpoint_from_8_devices_resumes_on_2(measured):
     assert ckpt["loaded_equal"] == 0.0
     assert ckpt["continued"] < TOL
     assert ckpt["devices_after"] == 2
+
+
+def test_dump_shows_the_mesh_layouts_and_collectives():
+    """`graphnet dump --devices N` simulates N CPU devices (JAX has not started yet in the
+    CLI) and prints the layouts and the collectives read from the compiled program."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    done = subprocess.run([sys.executable, "-m", "graphnet.runtime.cli", "dump", "mlp",
+                           "--train", "--format", "plan", "--devices", "4", "--sharding",
+                           "fsdp"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "// ---- mesh: {'data': 4} on 4 devices, fsdp ----" in out
+    assert "input input: P('data',)" in out
+    assert "state 0.weight: P('data',)" in out and "state 4.bias: P()" in out
+    assert "all-gather x" in out and "all-reduce x" in out
