@@ -102,6 +102,20 @@ def check_lenet_batchnorm():
     return out
 
 
+def check_lenet():
+    """graphnet.models.LeNet, the benchmark's model, on 8 devices."""
+    from graphnet.models import LeNet
+
+    torch.manual_seed(0)
+    model = LeNet(classes=10, in_channels=1, image_size=28)
+    x, y = data(16, 1, 28, 28, classes=10)
+    single = params(train(model, sgd, x, y, 3, {})[0])
+    return {"replicated": diff(params(train(model, sgd, x, y, 3,
+                                            {"mesh": dist.mesh()})[0]), single),
+            "ddp_eager": diff(params(train(model, sgd, x, y, 3, None,
+                                           nn.parallel.DistributedDataParallel)[0]), single)}
+
+
 def check_transformer():
     torch.manual_seed(0)
 
@@ -179,7 +193,7 @@ def check_checkpoint(tmp):
 
 if __name__ == "__main__":
     assert jax.device_count() == 8, jax.device_count()
-    checks = {"mlp": check_mlp, "lenet_batchnorm": check_lenet_batchnorm,
+    checks = {"mlp": check_mlp, "lenet": check_lenet, "lenet_batchnorm": check_lenet_batchnorm,
               "transformer": check_transformer, "errors": check_errors,
               "dropout": check_dropout,
               "checkpoint": lambda: check_checkpoint(sys.argv[1])}

@@ -59,6 +59,11 @@ def test_batchnorm_statistics_are_global(measured):
         assert value < TOL, (key, value)
 
 
+def test_lenet_on_a_mesh(measured):
+    assert measured["lenet"]["replicated"] < TOL
+    assert measured["lenet"]["ddp_eager"] < TOL
+
+
 def test_transformer_on_a_mesh(measured):
     assert measured["transformer"]["replicated"] < TOL
     assert measured["transformer"]["fsdp"] < TOL

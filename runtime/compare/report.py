@@ -89,7 +89,9 @@ def build(results: dict) -> list:
         blocks.append(Table("Workloads", ["workload", "description", "variants"],
                             [[n, w["description"], ", ".join(w["variants"])]
                              for n, w in workloads.items()], kind="text"))
-    missing = [a for a in SECTIONS if not axes.get(a)]
+    # data_parallel runs only in --full or when asked for: not "missing" otherwise
+    missing = [a for a in SECTIONS if not axes.get(a)
+               and (a != "data_parallel" or a in settings.get("axes", ()))]
     if missing:
         blocks.append(Paragraph("Not measured in this run: " + ", ".join(missing) + ".", "note"))
     rows = summarize(results)
