@@ -171,10 +171,12 @@ def torch_twin(gn_model, torch_model, optimizer: tuple, x: np.ndarray, y: np.nda
     (backward through its AOTAutograd graph; the optimizer stays eager)."""
     import torch
 
+    device = torch_device()
     torch_copy(gn_model, torch_model)
+    torch_model.to(device)
     opt = getattr(torch.optim, optimizer[0])(torch_model.parameters(), **optimizer[1])
     forward = torch.compile(torch_model) if compiled else torch_model
-    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
     named = dict(torch_model.named_parameters())
     names = [name for name, _ in gn_model.named_parameters()]
 
@@ -185,7 +187,22 @@ def torch_twin(gn_model, torch_model, optimizer: tuple, x: np.ndarray, y: np.nda
         opt.step()
         return loss.detach()
 
-    return run, (lambda: []), lambda: [named[name].detach().numpy().copy() for name in names]
+    def block():   # CUDA runs ahead of Python: wait for the update before a timer stops
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return []
+
+    return run, block, lambda: [named[name].detach().cpu().numpy().copy() for name in names]
+
+
+def torch_device() -> str:
+    """Where the PyTorch twins run: GRAPHNET_TORCH_DEVICE, else CUDA when torch has it."""
+    import os
+
+    import torch
+
+    return os.environ.get("GRAPHNET_TORCH_DEVICE") or (
+        "cuda" if torch.cuda.is_available() else "cpu")
 
 
 def has_torch() -> bool:
