@@ -7,8 +7,9 @@ XLA (static graph). `import graphnet as torch` is the intended way in.
 >>> fast = torch.compile(model)          # traced on first call, then one jax.jit program
 """
 
-# NOTE: importing graphnet changes no JAX setting. PyTorch's int64 and float64 need JAX's
-# 64-bit types, which graphnet turns on only around its own work, per thread (_x64.py).
+# NOTE: importing graphnet changes no JAX setting but the persistent compile cache's
+# (_compile_cache.py). PyTorch's int64 and float64 need JAX's 64-bit types, which graphnet
+# turns on only around its own work, per thread (_x64.py).
 
 from . import _methods  # noqa: E402,F401  (attaches Tensor methods)
 from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
@@ -55,6 +56,9 @@ from ._dispatch import (  # noqa: E402  (the eager path's bounded kernel cache)
     clear_kernel_cache, kernel_cache_info, set_kernel_cache_size,
 )
 from ._memory import MemoryTracker, live_bytes, track_memory  # noqa: E402  (eager peak memory)
+from ._compile_cache import compile_cache_info, install_default, set_compile_cache  # noqa: E402
+install_default()   # JAX's persistent compile cache, on unless the user chose otherwise
+del install_default
 
 try:
     from ._dtype import bfloat16  # noqa: F401
