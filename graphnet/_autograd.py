@@ -165,6 +165,22 @@ def is_inference_mode_enabled() -> bool:
     return grad_mode.inference
 
 
+# (shape, dtype) -> a jitted function returning ones of that shape: backward()'s seed.
+_SEED_KERNELS: dict = {}
+
+
+def ones_seed(shape: tuple, dtype):
+    """A new array of ones, `backward()`'s implicit seed for a one-element output. NOTE:
+    `jnp.ones(())` went through JAX's Python path (about 40 us, a sixth of a tiny model's
+    forward and backward); a jitted constant is one C++ call, and still a fresh buffer each
+    time, so a seed that reaches a leaf's `.grad` is never shared with the next one."""
+    key = (shape, dtype)
+    kernel = _SEED_KERNELS.get(key)
+    if kernel is None:
+        kernel = _SEED_KERNELS[key] = jax.jit(functools.partial(jnp.ones, shape, dtype))
+    return kernel()
+
+
 def make_vjp(opdef, attrs: dict, needs: tuple):
     """`vjp(primals, cts) -> cotangents of primals[i] for i in needs`, from `jax.vjp` of the op's
     own kernel. graphnet._dispatch jits it, one per (op, attributes, needs, number of inputs),

@@ -195,50 +195,59 @@ _SCALARS = (int, float, complex, np.generic)
 
 
 def run_eager(opdef, args, attrs):
-    key = attrs_key(attrs)
+    # NOTE: this runs once per eager op, so it does only what the call needs: the tape is
+    # looked at only when an input requires grad, and one output is wrapped without a loop.
+    # `python -m graphnet.runtime.dispatch_bench` measures it against PyTorch eager.
+    key = tuple(attrs.items()) if attrs else ()   # attrs_key(attrs)
     arrays = []
+    wants_grad = False
     for a in args:
         if isinstance(a, Tensor):
             arrays.append(a._value)
+            if a.requires_grad:
+                wants_grad = True
         elif a is None or isinstance(a, _SCALARS):
             arrays.append(a)
         else:
             raise non_tensor_error(opdef.name, len(arrays), a)
+    name = opdef.name
     if opdef.check is not None:   # out-of-range indices and labels raise, as in PyTorch
         check_eagerly(opdef, key, attrs, arrays)
-    kernel = _kernels.get((opdef.name, key), _bind, opdef.impl, attrs)
+    kernel = _kernels.get((name, key), _bind, opdef.impl, attrs)
     try:
         with x64():   # PyTorch's int64/float64, in this call only (graphnet/_x64.py)
             out = kernel(*arrays)
     except (TypeError, ValueError) as err:
-        raise _escaped_input(opdef.name, args) or shape_error(opdef.name, args, attrs, err) \
-            from None
-    outs = out if opdef.n_outputs != 1 else (out,)
+        raise _escaped_input(name, args) or shape_error(name, args, attrs, err) from None
+    single = opdef.n_outputs == 1
+    outs = (out,) if single else out
     node = None
-    if _autograd.grad_mode.enabled and opdef.differentiable:
+    grad_mode = _autograd.grad_mode
+    if wants_grad and grad_mode.enabled and opdef.differentiable:
         skip = opdef.nondiff_inputs
         needs = tuple(i for i, a in enumerate(args)
                       if isinstance(a, Tensor) and a.requires_grad and i not in skip)
         if needs:
             edges = tuple(_edge(args[i]) for i in needs)
-            vjp = _kernels.get((opdef.name, key, needs, len(arrays)), _autograd.make_vjp,
+            vjp = _kernels.get((name, key, needs, len(arrays)), _autograd.make_vjp,
                                opdef, attrs, needs)
             if memory_probe is not None:
-                vjp = memory_probe.sampled(vjp, opdef.name)
-            node = _autograd.op_node(opdef.name, vjp, arrays, edges, outs, needs, args)
+                vjp = memory_probe.sampled(vjp, name)
+            node = _autograd.op_node(name, vjp, arrays, edges, outs, needs, args)
     # NOTE: integer and bool outputs (`x.long()`, pooling indices) never require grad, as in
     # PyTorch: no gradient can flow back through them.
     if node is None:
-        results = tuple(Tensor._wrap(o, None, i) for i, o in enumerate(outs))
+        results = (Tensor._wrap(out),) if single else \
+            tuple(Tensor._wrap(o, None, i) for i, o in enumerate(outs))
     else:
         grad_dtypes = _autograd.GRAD_DTYPES
         results = tuple(Tensor._wrap(o, node if o.dtype in grad_dtypes else None, i)
                         for i, o in enumerate(outs))
-    if _autograd.grad_mode.inference:   # made under inference_mode(): an inference tensor
+    if grad_mode.inference:   # made under inference_mode(): an inference tensor
         _autograd.mark_inference(results)
     if memory_probe is not None:
-        memory_probe.sample(opdef.name)
-    return results if opdef.n_outputs != 1 else results[0]
+        memory_probe.sample(name)
+    return results[0] if single else results
 
 
 def non_tensor_error(op: str, position: int, value) -> TypeError:

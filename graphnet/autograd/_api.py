@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .._autograd import ones_seed
 from .._mode import current_mode
 from .._tensor import Tensor
 from .._x64 import x64_scoped
@@ -32,6 +33,12 @@ def _check_outputs(outputs) -> None:
                                f"have a grad_fn")
 
 
+def _ones_like(t: Tensor) -> Tensor:
+    from .._factories import ones_like   # NOTE: imported here only (create_graph seeds)
+
+    return ones_like(t)
+
+
 def _make_grads(outputs, grads, graph: bool) -> list:
     """Per output, its seed: ones for a scalar without one, else the given gradient, checked
     against the output's shape. Tensors with `graph` (create_graph), else arrays."""
@@ -44,14 +51,12 @@ def _make_grads(outputs, grads, graph: bool) -> list:
                            if not grads else
                            f"got {len(grads)} gradients for {len(outputs)} tensors: pass one "
                            f"per tensor (None for a scalar)")
-    from .._factories import ones_like
-
     seeds = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ones_like(out) if graph else Tensor._wrap(jnp.ones(out._value.shape,
+            g = _ones_like(out) if graph else Tensor._wrap(ones_seed(out._value.shape,
                                                                    out._value.dtype))
         elif not isinstance(g, Tensor):
             g = Tensor._wrap(jnp.asarray(g, out._value.dtype))

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _autograd
 from .._autograd import TapeNode, grad_mode
-from .._tensor import Tensor
+from .._tensor import Tensor, _add
 
 
 def topo_order(roots) -> list:
@@ -216,8 +216,6 @@ def _store_grad(t: Tensor, g, graph: bool) -> None:
     if t._grad is None:
         t._grad = Tensor._wrap(g)
     else:
-        from .._tensor import _add
-
         t._grad._value = _add(t._grad._value, g)
 
 
