@@ -14,7 +14,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from . import conv_autotune
 from ._table import defop
+from .conv_candidates import CANDIDATES, MAX_PATCH_ELEMENTS, conv_by_direction, conv_out_size
+from .conv_candidates import conv_as_matmul  # noqa: F401  (kept importable from here)
 
 
 # NOTE: XLA's CPU convolution is far off its best when the output is spatially small: a
@@ -24,32 +27,34 @@ from ._table import defop
 MATMUL_CONV_MAX_OUTPUT = 64   # output positions per image (8x8 in 2-D)
 # The stacked slices hold kernel-size copies of the input (and a training step keeps them
 # for the weight gradient), so very large batches keep the native conv's memory footprint.
-MATMUL_CONV_MAX_PATCH_ELEMENTS = 1 << 24   # 64 MiB of float32
+MATMUL_CONV_MAX_PATCH_ELEMENTS = MAX_PATCH_ELEMENTS
 
 
 @defop("conv", "contraction", method=None,
        function=("nn.functional.conv2d", "nn.functional.conv1d", "nn.functional.conv3d"))
 def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
-    """x [N, C_in, *spatial], weight [C_out, C_in/groups, *kernel]; padding: (lo, hi) pairs."""
+    """x [N, C_in, *spatial], weight [C_out, C_in/groups, *kernel]; padding: (lo, hi) pairs.
+    2-d float convolutions take the measured-fastest candidate (conv_autotune.py) when
+    autotuning is on; everything else, and everything when it is off, the fixed rule."""
     nd = weight.ndim - 2
-    axes = "DHW"[-nd:] if nd <= 3 else None
-    assert axes is not None, f"conv supports 1 to 3 spatial dims, got {nd}"
-    out = conv_out_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
-    patch_elements = x.shape[0] * x.shape[1] * int(np.prod(weight.shape[2:]))
-    if _matmul_form_pays(out, patch_elements):
-        y = conv_as_matmul(x, weight, stride, padding, dilation, groups, out)
+    assert 1 <= nd <= 3, f"conv supports 1 to 3 spatial dims, got {nd}"
+    args = (stride, padding, dilation, groups)
+    if nd == 2 and jnp.issubdtype(x.dtype, jnp.floating) and conv_autotune.enabled():
+        choice = conv_autotune.choose_conv(x.shape, weight.shape, *args, x.dtype)
+        y = conv_by_direction(choice["forward"], choice["input_grad"], choice["weight_grad"],
+                              *args)(x, weight)
     else:
-        dims = lax.conv_dimension_numbers(x.shape, weight.shape,
-                                          ("NC" + axes, "OI" + axes, "NC" + axes))
-        y = lax.conv_general_dilated(x, weight, stride, padding, rhs_dilation=dilation,
-                                     dimension_numbers=dims, feature_group_count=groups)
+        name = _fixed_rule(x.shape, weight.shape, *args)
+        conv_autotune.record_rule(x.shape, weight.shape, *args, x.dtype, choice=name)
+        y = CANDIDATES[name].fn(x, weight, *args)
     return y if bias is None else y + bias.reshape((1, -1) + (1,) * nd)
 
 
-def conv_out_size(spatial, kernel, stride, padding, dilation) -> tuple:
-    return tuple((n + lo + hi - d * (k - 1) - 1) // s + 1
-                 for n, k, s, (lo, hi), d in zip(spatial, kernel, stride, padding, dilation,
-                                                 strict=True))
+def _fixed_rule(x_shape, w_shape, stride, padding, dilation, groups) -> str:
+    """Autotuning off: the matmul form for spatially small outputs on CPU, else XLA's."""
+    out = conv_out_size(x_shape[2:], w_shape[2:], stride, padding, dilation)
+    patch_elements = x_shape[0] * x_shape[1] * int(np.prod(w_shape[2:]))
+    return "patches_matmul" if _matmul_form_pays(out, patch_elements) else "xla"
 
 
 def _matmul_form_pays(out, patch_elements_per_position: int = 1) -> bool:
@@ -57,27 +62,6 @@ def _matmul_form_pays(out, patch_elements_per_position: int = 1) -> bool:
     return (jax.default_backend() == "cpu" and min(out) > 0
             and positions <= MATMUL_CONV_MAX_OUTPUT
             and positions * patch_elements_per_position <= MATMUL_CONV_MAX_PATCH_ELEMENTS)
-
-
-def conv_as_matmul(x, weight, stride, padding, dilation, groups, out):
-    """The convolution as one contraction: for each kernel offset, the strided slice of the
-    padded input it touches (im2col without a gather), stacked, then einsum with the weight
-    per group. Same sums as the native conv, in a different order (float rounding only)."""
-    n, c = x.shape[:2]
-    o, per_group = weight.shape[:2]
-    kernel = weight.shape[2:]
-    zero = jnp.zeros((), x.dtype)
-    x = lax.pad(x, zero, [(0, 0, 0), (0, 0, 0)] + [(lo, hi, 0) for lo, hi in padding])
-    slices = []
-    for offset in itertools.product(*(range(k) for k in kernel)):
-        start = (0, 0) + tuple(j * d for j, d in zip(offset, dilation, strict=True))
-        limit = (n, c) + tuple(b + (m - 1) * s + 1
-                               for b, m, s in zip(start[2:], out, stride, strict=True))
-        slices.append(lax.slice(x, start, limit, (1, 1) + tuple(stride)))
-    patches = jnp.stack(slices, axis=2).reshape((n, groups, per_group, len(slices)) + out)
-    w = weight.reshape(groups, o // groups, per_group, len(slices))
-    y = jnp.einsum("ngck...,gock->ngo...", patches, w)
-    return y.reshape((n, o) + out)
 
 
 def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:

@@ -59,7 +59,37 @@ mkldnn.enabled = False
 openmp = types.ModuleType("graphnet.backends.openmp")
 openmp.is_available = lambda: False
 
-__all__ = ["cudnn", "cuda", "mps", "mkldnn", "openmp"]
 
-for _name in __all__:   # `import graphnet.backends.cudnn as cudnn` works, as with torch
+
+def autotune(enabled: bool | None = True) -> None:
+    """Turn the measured per-shape choice of convolution lowerings on (True) or off (False;
+    then a fixed rule applies), or hand the decision back to env GRAPHNET_AUTOTUNE (None).
+    Choices are cached in GRAPHNET_AUTOTUNE_CACHE (default ~/.cache/graphnet/autotune.json).
+
+    >>> graphnet.backends.autotune(False)   # deterministic lowering, nothing timed
+    """
+    from .._ops import conv_autotune
+
+    conv_autotune.set_enabled(enabled)
+
+
+def autotune_enabled() -> bool:
+    from .._ops import conv_autotune
+
+    return conv_autotune.enabled()
+
+
+def conv_choices() -> list:
+    """One dict per convolution traced in this process: op, input/weight shapes, options,
+    dtype, backend, the `choice` of lowering, the measured `times_s` per candidate and the
+    `source` ("measured", "cache" or "rule" when autotuning is off)."""
+    from .._ops import conv_autotune
+
+    return conv_autotune.conv_choices()
+
+
+_MODULES = ["cudnn", "cuda", "mps", "mkldnn", "openmp"]
+__all__ = _MODULES + ["autotune", "autotune_enabled", "conv_choices"]
+
+for _name in _MODULES:   # `import graphnet.backends.cudnn as cudnn` works, as with torch
     sys.modules[f"{__name__}.{_name}"] = globals()[_name]

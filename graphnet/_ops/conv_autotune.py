@@ -1,0 +1,223 @@
+"""Per-shape choice of a convolution's lowering, measured once and remembered on disk.
+
+The first time the `conv` kernel is traced for a key (op, input shape, weight shape, stride,
+padding, dilation, groups, dtype, backend and device kind), every candidate that applies
+(`conv_candidates.py`) is timed on random inputs of that shape in three directions, each
+jitted alone: the forward, the input gradient and the weight gradient (its `jax.vjp` for
+one argument). The fastest per direction is used from then on (`conv_by_direction` joins
+three candidates into one differentiable function). Timing the directions apart matters:
+a network's first conv needs no input gradient, and the best forward and the best
+gradients of one shape often come from different candidates. The kernel runs at trace time
+in both modes (eager per-op jit and `graphnet.compile`), so the timing escapes the
+surrounding trace with `jax.ensure_compile_time_eval`. Choices live in memory and in a JSON
+file (`cache_path()`), so a later process measures nothing.
+
+The switch (`enabled()`): `graphnet.backends.autotune(False)` or env GRAPHNET_AUTOTUNE=0
+turn it off, and then `conv.py`'s fixed rule applies. It is also off under pytest (env
+PYTEST_CURRENT_TEST) unless turned on explicitly, so the test suite's numbers do not depend
+on timings."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import jax
+import numpy as np
+
+from .conv_candidates import DIRECTIONS, candidates_for, conv_native
+
+_lock = threading.RLock()
+_switch: bool | None = None        # set by set_enabled(); None: the environment decides
+_choices: dict = {}                # key -> {"choice": name, "times_s": {name: seconds}}
+_loaded_from: Path | None = None   # the disk file _choices was last merged from
+_used: dict = {}                   # key -> row for conv_choices(): what this process used
+
+
+def set_enabled(enabled: bool | None) -> None:
+    """True/False force autotuning on/off; None returns the decision to the environment."""
+    global _switch
+    _switch = None if enabled is None else bool(enabled)
+
+
+def enabled() -> bool:
+    if _switch is not None:
+        return _switch
+    value = os.environ.get("GRAPHNET_AUTOTUNE")
+    if value is not None and value.strip():
+        return value.strip().lower() not in ("0", "false", "off", "no")
+    return "PYTEST_CURRENT_TEST" not in os.environ
+
+
+def cache_path() -> Path:
+    """env GRAPHNET_AUTOTUNE_CACHE, else $XDG_CACHE_HOME/graphnet/autotune.json, else
+    ~/.cache/graphnet/autotune.json."""
+    if os.environ.get("GRAPHNET_AUTOTUNE_CACHE"):
+        return Path(os.environ["GRAPHNET_AUTOTUNE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "graphnet" / "autotune.json"
+
+
+def _read_disk(path: Path) -> dict:
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data.get("choices", {}) if isinstance(data, dict) else {}
+
+
+def _load() -> None:
+    global _loaded_from
+    path = cache_path()
+    if _loaded_from != path:
+        _choices.update(_read_disk(path))
+        _loaded_from = path
+
+
+def _save(key: str, record: dict) -> None:
+    """Merge one record into the file: re-read (another process may have added keys), write a
+    temporary file beside it, rename over it (readers see the old or the new file, whole)."""
+    path = cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        merged = _read_disk(path)
+        merged[key] = record
+        fd, tmp = tempfile.mkstemp(prefix=".autotune-", suffix=".json", dir=path.parent)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"version": 1, "choices": merged}, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError as error:
+        warnings.warn(f"graphnet: could not write the autotune cache {path}: {error}; the "
+                      f"choice is kept in memory only (set GRAPHNET_AUTOTUNE_CACHE to move it)",
+                      stacklevel=2)
+
+
+def clear_memory() -> None:
+    """Forget in-memory choices (the disk file stays): the next lookup re-reads the file."""
+    global _loaded_from
+    with _lock:
+        _choices.clear()
+        _used.clear()
+        _loaded_from = None
+
+
+def backend_name() -> str:
+    device = jax.devices()[0]
+    return f"{jax.default_backend()}:{getattr(device, 'device_kind', '?')}"
+
+
+def measure(fns: dict, args: tuple, rounds: int = 5) -> dict:
+    """{label: seconds} for each jitted `fn(*args)` in `fns`: each compiled and run once,
+    then `rounds` interleaved rounds (every fn once per round, blocking); the minimum over
+    rounds, the figure least disturbed by other work on the machine."""
+    jitted = {label: jax.jit(fn) for label, fn in fns.items()}
+    for fn in jitted.values():
+        jax.block_until_ready(fn(*args))
+    times = {label: [] for label in jitted}
+    for _ in range(rounds):
+        for label, fn in jitted.items():
+            start = time.perf_counter()
+            jax.block_until_ready(fn(*args))
+            times[label].append(time.perf_counter() - start)
+    return {label: min(values) for label, values in times.items()}
+
+
+def _directions(fn: Callable) -> dict:
+    """fn(x, w)'s three directions as functions of (x, w, g): the values, the input gradient
+    and the weight gradient for cotangent g (XLA drops the unused forward of each pullback)."""
+    return {"forward": lambda x, w, g: fn(x, w),
+            "input_grad": lambda x, w, g: jax.vjp(lambda a: fn(a, w), x)[1](g)[0],
+            "weight_grad": lambda x, w, g: jax.vjp(lambda b: fn(x, b), w)[1](g)[0]}
+
+
+def _valid(record, candidates) -> bool:
+    choice = record.get("choice") if isinstance(record, dict) else None
+    return (isinstance(choice, dict) and set(choice) == set(DIRECTIONS)
+            and all(name in candidates for name in choice.values()))
+
+
+def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None = None,
+         info: dict | None = None) -> dict:
+    """{direction: name}: the fastest of `candidates` ({name: fn(x, w)}) for each of the
+    forward, input-gradient and weight-gradient of `key`, from memory, else from the disk
+    cache, else measured now with `timer({(direction, name): fn(x, w, g)}, make_args())` ->
+    {(direction, name): seconds} (default `measure`) and saved. A cached choice naming a
+    candidate no longer offered is measured again. `info` (shapes and options) is kept in
+    the row `conv_choices()` reports."""
+    with _lock:
+        _load()
+        record = _choices.get(key)
+        source = "cache"
+        if not _valid(record, candidates):
+            timer = timer or measure
+            fns = {(direction, name): fn for name, candidate in candidates.items()
+                   for direction, fn in _directions(candidate).items()}
+            with jax.ensure_compile_time_eval():   # run now, even inside a jit trace
+                measured = timer(fns, make_args())
+            times = {d: {name: float(measured[d, name]) for name in candidates}
+                     for d in DIRECTIONS}
+            # ties: the first listed candidate wins
+            record = {"choice": {d: min(times[d], key=times[d].__getitem__)
+                                 for d in DIRECTIONS}, "times_s": times}
+            _choices[key] = record
+            _save(key, record)
+            source = "measured"
+        choice = dict(record["choice"])
+        if source == "measured" or _used.get(key, {}).get("choice") != choice:
+            _used[key] = dict(info or {}, key=key, choice=choice,
+                              times_s=json.loads(json.dumps(record.get("times_s", {}))),
+                              source=source)
+        return choice
+
+
+def record_rule(x_shape, w_shape, stride, padding, dilation, groups, dtype, *,
+                choice: str) -> None:
+    """Note a choice made by the fixed rule (autotuning off), for conv_choices()."""
+    key, info = conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype)
+    with _lock:
+        _used[key] = dict(info, key=key, choice=dict.fromkeys(DIRECTIONS, choice),
+                          times_s={}, source="rule")
+
+
+def conv_choices() -> list:
+    """The lowering of every convolution traced in this process: one dict per key with the
+    op, shapes, options, `choice`, measured `times_s` per candidate and `source` (measured
+    now, read from the cache, or the fixed rule), sorted by key."""
+    with _lock:
+        return [dict(_used[key]) for key in sorted(_used)]
+
+
+def conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype) -> tuple:
+    """(key string, info dict) for one convolution."""
+    info = {"op": f"conv{len(w_shape) - 2}d", "input": list(x_shape), "weight": list(w_shape),
+            "stride": list(stride), "padding": [list(p) for p in padding],
+            "dilation": list(dilation), "groups": int(groups), "dtype": str(np.dtype(dtype)),
+            "backend": backend_name()}
+    key = "|".join(f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in info.items())
+    return key, info
+
+
+def choose_conv(x_shape, w_shape, stride, padding, dilation, groups, dtype,
+                timer: Callable | None = None) -> dict:
+    """{direction: candidate name}, measured-fastest for this convolution (see tune)."""
+    key, info = conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype)
+    options = candidates_for(x_shape, w_shape, stride, padding, dilation, groups)
+
+    def make_args():
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal(x_shape).astype(dtype)
+        w = rng.standard_normal(w_shape).astype(dtype)
+        out = jax.eval_shape(lambda a, b: conv_native(a, b, stride, padding, dilation, groups),
+                             x, w)
+        return x, w, rng.standard_normal(out.shape).astype(dtype)
+
+    bound = {name: (lambda x, w, fn=fn: fn(x, w, stride, padding, dilation, groups))
+             for name, fn in options.items()}
+    return tune(key, bound, make_args, timer=timer, info=info)
