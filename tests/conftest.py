@@ -13,3 +13,6 @@ _CACHE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 jax.config.update("jax_compilation_cache_dir", _CACHE)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+# subprocesses the tests start (multi-device checks, the CLI) share it instead of writing to
+# the user's own cache (graphnet/_compile_cache.py); a test that sets its own keeps it
+os.environ.setdefault("GRAPHNET_COMPILE_CACHE", _CACHE)

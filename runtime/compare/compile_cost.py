@@ -54,7 +54,20 @@ CURVE_HORIZON = 1000     # steps the cumulative curves run to when there is no b
 
 
 def measure(ctx: Context) -> dict:
-    """`axes.compile` for `ctx.workloads` (docs/compare.md, plus `warmup_s` and `graphs`)."""
+    """`axes.compile` for `ctx.workloads` (docs/compare.md, plus `warmup_s` and `graphs`).
+    The persistent compilation cache is off while it measures (else a second run of the
+    study would time warm first calls); the cold/warm study uses caches of its own."""
+    import graphnet
+
+    saved = graphnet.compile_cache_info()
+    graphnet.set_compile_cache(None)
+    try:
+        return _measure(ctx)
+    finally:
+        graphnet.set_compile_cache(saved["dir"] if saved["enabled"] else None)
+
+
+def _measure(ctx: Context) -> dict:
     steps, rounds = steps_and_rounds(ctx)
     points = ctx.pick(16, 40, 60)
     probed = cache_workloads(ctx)
@@ -80,7 +93,7 @@ def measure(ctx: Context) -> dict:
     settings = {"curve_steps": points, "curve_horizon_steps": CURVE_HORIZON,
                 "horizon_steps": breakeven.HORIZON, "steps": steps,
                 "rounds": rounds, "cache_workloads": probed,
-                "in_process_cache_dir": jax.config.jax_compilation_cache_dir, "notes": NOTES}
+                "in_process_cache": "off while measuring first calls", "notes": NOTES}
     return {"settings": settings, "workloads": workloads}
 
 
