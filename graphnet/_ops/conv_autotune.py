@@ -35,7 +35,8 @@ from .conv_candidates import DIRECTIONS, candidates_for, conv_native
 
 _lock = threading.RLock()
 _switch: bool | None = None        # set by set_enabled(); None: the environment decides
-_choices: dict = {}                # key -> {"choice": name, "times_s": {name: seconds}}
+_choices: dict = {}                # key -> {"choice": {direction: name},
+#                                           "times_s": {direction: {name: seconds}}}
 _loaded_from: Path | None = None   # the disk file _choices was last merged from
 _used: dict = {}                   # key -> row for conv_choices(): what this process used
 
@@ -76,7 +77,8 @@ def _read_disk(path: Path) -> dict:
 def _load() -> None:
     global _loaded_from
     path = cache_path()
-    if _loaded_from != path:
+    if _loaded_from != path:   # a new file (GRAPHNET_AUTOTUNE_CACHE changed): its choices only
+        _choices.clear()
         _choices.update(_read_disk(path))
         _loaded_from = path
 
@@ -85,6 +87,7 @@ def _save(key: str, record: dict) -> None:
     """Merge one record into the file: re-read (another process may have added keys), write a
     temporary file beside it, rename over it (readers see the old or the new file, whole)."""
     path = cache_path()
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         merged = _read_disk(path)
@@ -94,6 +97,8 @@ def _save(key: str, record: dict) -> None:
             json.dump({"version": 1, "choices": merged}, f, indent=1, sort_keys=True)
         os.replace(tmp, path)
     except OSError as error:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
         warnings.warn(f"graphnet: could not write the autotune cache {path}: {error}; the "
                       f"choice is kept in memory only (set GRAPHNET_AUTOTUNE_CACHE to move it)",
                       stacklevel=2)
@@ -109,8 +114,9 @@ def clear_memory() -> None:
 
 
 def backend_name() -> str:
+    """Backend, device kind and JAX version: a choice is re-measured when any changes."""
     device = jax.devices()[0]
-    return f"{jax.default_backend()}:{getattr(device, 'device_kind', '?')}"
+    return f"{jax.default_backend()}:{getattr(device, 'device_kind', '?')}:jax{jax.__version__}"
 
 
 def measure(fns: dict, args: tuple, rounds: int = 5) -> dict:
@@ -188,8 +194,9 @@ def record_rule(x_shape, w_shape, stride, padding, dilation, groups, dtype, *,
 
 def conv_choices() -> list:
     """The lowering of every convolution traced in this process: one dict per key with the
-    op, shapes, options, `choice`, measured `times_s` per candidate and `source` (measured
-    now, read from the cache, or the fixed rule), sorted by key."""
+    op, shapes, options, `choice` ({forward, input_grad, weight_grad: candidate}),
+    `times_s` ({direction: {candidate: seconds}}, empty for the rule) and `source`
+    ("measured" now, read from the "cache", or the fixed "rule"), sorted by key."""
     with _lock:
         return [dict(_used[key]) for key in sorted(_used)]
 

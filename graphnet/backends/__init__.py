@@ -65,6 +65,8 @@ def autotune(enabled: bool | None = True) -> None:
     """Turn the measured per-shape choice of convolution lowerings on (True) or off (False;
     then a fixed rule applies), or hand the decision back to env GRAPHNET_AUTOTUNE (None).
     Choices are cached in GRAPHNET_AUTOTUNE_CACHE (default ~/.cache/graphnet/autotune.json).
+    It applies to convolutions traced afterwards: programs already compiled, and eager
+    kernels already built for a shape, keep the lowering they were traced with.
 
     >>> graphnet.backends.autotune(False)   # deterministic lowering, nothing timed
     """
