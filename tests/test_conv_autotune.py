@@ -132,6 +132,14 @@ def test_tuner_picks_the_fastest_per_direction_and_persists_it(private_cache):
     assert json.loads(private_cache.read_text())["choices"]["k1"]["choice"] == again
 
 
+def test_tuner_keeps_the_preferred_candidate_unless_clearly_beaten():
+    candidates = dict(a=lambda x, w: x, b=lambda x, w: x)
+    close = fake_timer({"a": 1.04, "b": 1.0, ("weight_grad", "a"): 1.2}, [])
+    assert conv_autotune.tune("close", candidates, lambda: (), close, prefer="a") == {
+        "forward": "a", "input_grad": "a", "weight_grad": "b"}
+    assert conv_autotune.tune("free", candidates, lambda: (), close)["forward"] == "b"
+
+
 def test_tuner_merges_with_entries_other_processes_wrote(private_cache):
     private_cache.write_text(json.dumps({"version": 1, "choices": {
         "other": {"choice": "x", "times_s": {}}}}))

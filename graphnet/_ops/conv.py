@@ -40,7 +40,8 @@ def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
     assert 1 <= nd <= 3, f"conv supports 1 to 3 spatial dims, got {nd}"
     args = (stride, padding, dilation, groups)
     if nd == 2 and jnp.issubdtype(x.dtype, jnp.floating) and conv_autotune.enabled():
-        choice = conv_autotune.choose_conv(x.shape, weight.shape, *args, x.dtype)
+        choice = conv_autotune.choose_conv(x.shape, weight.shape, *args, x.dtype,
+                                           prefer=_fixed_rule(x.shape, weight.shape, *args))
         y = conv_by_direction(choice["forward"], choice["input_grad"], choice["weight_grad"],
                               *args)(x, weight)
     else:

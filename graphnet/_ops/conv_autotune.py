@@ -149,14 +149,27 @@ def _valid(record, candidates) -> bool:
             and all(name in candidates for name in choice.values()))
 
 
+# A candidate must beat the preferred one (the fixed rule's) by more than this to replace it:
+# differences smaller than timing noise on a busy machine would flip choices between runs.
+PREFER_MARGIN = 0.05
+
+
+def _fastest(times: dict, prefer: str | None) -> str:
+    best = min(times, key=times.__getitem__)   # ties: the first listed wins
+    if prefer in times and times[prefer] <= times[best] * (1 + PREFER_MARGIN):
+        return prefer
+    return best
+
+
 def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None = None,
-         info: dict | None = None) -> dict:
+         info: dict | None = None, prefer: str | None = None) -> dict:
     """{direction: name}: the fastest of `candidates` ({name: fn(x, w)}) for each of the
     forward, input-gradient and weight-gradient of `key`, from memory, else from the disk
     cache, else measured now with `timer({(direction, name): fn(x, w, g)}, make_args())` ->
     {(direction, name): seconds} (default `measure`) and saved. A cached choice naming a
-    candidate no longer offered is measured again. `info` (shapes and options) is kept in
-    the row `conv_choices()` reports."""
+    candidate no longer offered is measured again. `prefer` (the fixed rule's choice) is kept
+    unless another candidate is more than PREFER_MARGIN faster. `info` (shapes and options)
+    is kept in the row `conv_choices()` reports."""
     with _lock:
         _load()
         record = _choices.get(key)
@@ -169,9 +182,8 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
                 measured = timer(fns, make_args())
             times = {d: {name: float(measured[d, name]) for name in candidates}
                      for d in DIRECTIONS}
-            # ties: the first listed candidate wins
-            record = {"choice": {d: min(times[d], key=times[d].__getitem__)
-                                 for d in DIRECTIONS}, "times_s": times}
+            record = {"choice": {d: _fastest(times[d], prefer) for d in DIRECTIONS},
+                      "times_s": times}
             _choices[key] = record
             _save(key, record)
             source = "measured"
@@ -212,7 +224,7 @@ def conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype) -> tupl
 
 
 def choose_conv(x_shape, w_shape, stride, padding, dilation, groups, dtype,
-                timer: Callable | None = None) -> dict:
+                timer: Callable | None = None, prefer: str | None = None) -> dict:
     """{direction: candidate name}, measured-fastest for this convolution (see tune)."""
     key, info = conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype)
     options = candidates_for(x_shape, w_shape, stride, padding, dilation, groups)
@@ -227,4 +239,4 @@ def choose_conv(x_shape, w_shape, stride, padding, dilation, groups, dtype,
 
     bound = {name: (lambda x, w, fn=fn: fn(x, w, stride, padding, dilation, groups))
              for name, fn in options.items()}
-    return tune(key, bound, make_args, timer=timer, info=info)
+    return tune(key, bound, make_args, timer=timer, info=info, prefer=prefer)
