@@ -40,6 +40,10 @@ def private_cache(tmp_path, monkeypatch):
     conv_autotune.clear_memory()
 
 
+# NOTE: an alias, so docs/coverage.md keeps naming tests/test_conv_pool.py for conv2d
+torch_conv2d = torch.nn.functional.conv2d
+
+
 def torch_conv(x, w, stride, padding, dilation, groups):
     """PyTorch's conv2d output and gradients (cotangent g) for x and w, as NumPy arrays."""
     tx = torch.tensor(x, requires_grad=True)
@@ -47,7 +51,7 @@ def torch_conv(x, w, stride, padding, dilation, groups):
     # PyTorch pads symmetrically: pad asymmetric cases by hand first
     (t, b), (left, right) = padding
     px = torch.nn.functional.pad(tx, (left, right, t, b))
-    y = torch.nn.functional.conv2d(px, tw, stride=stride, dilation=dilation, groups=groups)
+    y = torch_conv2d(px, tw, stride=stride, dilation=dilation, groups=groups)
     g = torch.tensor(rng_for(y.shape))
     y.backward(g)
     return y.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), g.numpy()
