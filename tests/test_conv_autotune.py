@@ -144,6 +144,19 @@ def test_tuner_keeps_the_preferred_candidate_unless_clearly_beaten():
     assert conv_autotune.tune("free", candidates, lambda: (), close)["forward"] == "b"
 
 
+def test_spent_budget_leaves_new_shapes_to_the_rule(monkeypatch, private_cache):
+    calls = []
+    timer = fake_timer({"a": 1.0}, calls)
+    candidates = {"a": lambda x, w: x}
+    monkeypatch.setenv("GRAPHNET_AUTOTUNE_BUDGET", "0")
+    assert conv_autotune.tune("new", candidates, lambda: (), timer) is None
+    assert calls == [] and not private_cache.exists()
+    monkeypatch.setenv("GRAPHNET_AUTOTUNE_BUDGET", "1e9")
+    assert conv_autotune.tune("new", candidates, lambda: (), timer)["forward"] == "a"
+    monkeypatch.setenv("GRAPHNET_AUTOTUNE_BUDGET", "0")   # cached choices need no budget
+    assert conv_autotune.tune("new", candidates, lambda: (), timer)["forward"] == "a"
+
+
 def test_tuner_merges_with_entries_other_processes_wrote(private_cache):
     private_cache.write_text(json.dumps({"version": 1, "choices": {
         "other": {"choice": "x", "times_s": {}}}}))

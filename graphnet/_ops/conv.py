@@ -39,13 +39,14 @@ def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
     nd = weight.ndim - 2
     assert 1 <= nd <= 3, f"conv supports 1 to 3 spatial dims, got {nd}"
     args = (stride, padding, dilation, groups)
+    name = _fixed_rule(x.shape, weight.shape, *args)
+    choice = None
     if nd == 2 and jnp.issubdtype(x.dtype, jnp.floating) and conv_autotune.enabled():
-        choice = conv_autotune.choose_conv(x.shape, weight.shape, *args, x.dtype,
-                                           prefer=_fixed_rule(x.shape, weight.shape, *args))
+        choice = conv_autotune.choose_conv(x.shape, weight.shape, *args, x.dtype, prefer=name)
+    if choice is not None:
         y = conv_by_direction(choice["forward"], choice["input_grad"], choice["weight_grad"],
                               *args)(x, weight)
-    else:
-        name = _fixed_rule(x.shape, weight.shape, *args)
+    else:   # autotuning off (or its budget spent), or not a 2-d float conv
         conv_autotune.record_rule(x.shape, weight.shape, *args, x.dtype, choice=name)
         y = CANDIDATES[name].fn(x, weight, *args)
     return y if bias is None else y + bias.reshape((1, -1) + (1,) * nd)

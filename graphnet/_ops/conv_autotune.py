@@ -39,6 +39,18 @@ _choices: dict = {}                # key -> {"choice": {direction: name},
 #                                           "times_s": {direction: {name: seconds}}}
 _loaded_from: Path | None = None   # the disk file _choices was last merged from
 _used: dict = {}                   # key -> row for conv_choices(): what this process used
+_spent_s = 0.0                     # seconds this process has spent measuring
+
+
+def budget_s() -> float:
+    """Seconds one process may spend measuring (env GRAPHNET_AUTOTUNE_BUDGET, default 20):
+    past it, new shapes take the fixed rule and are left for a later process to measure, so
+    a cold cache costs a bounded first call (ResNet-18's 11 conv shapes took about 60 s to
+    measure on a busy 2-core machine)."""
+    try:
+        return float(os.environ.get("GRAPHNET_AUTOTUNE_BUDGET", "20"))
+    except ValueError:
+        return 20.0
 
 
 def set_enabled(enabled: bool | None) -> None:
@@ -105,12 +117,14 @@ def _save(key: str, record: dict) -> None:
 
 
 def clear_memory() -> None:
-    """Forget in-memory choices (the disk file stays): the next lookup re-reads the file."""
-    global _loaded_from
+    """Forget in-memory choices and the budget spent (the disk file stays): the next lookup
+    re-reads the file."""
+    global _loaded_from, _spent_s
     with _lock:
         _choices.clear()
         _used.clear()
         _loaded_from = None
+        _spent_s = 0.0
 
 
 def backend_name() -> str:
@@ -162,24 +176,29 @@ def _fastest(times: dict, prefer: str | None) -> str:
 
 
 def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None = None,
-         info: dict | None = None, prefer: str | None = None) -> dict:
+         info: dict | None = None, prefer: str | None = None) -> dict | None:
     """{direction: name}: the fastest of `candidates` ({name: fn(x, w)}) for each of the
     forward, input-gradient and weight-gradient of `key`, from memory, else from the disk
     cache, else measured now with `timer({(direction, name): fn(x, w, g)}, make_args())` ->
     {(direction, name): seconds} (default `measure`) and saved. A cached choice naming a
     candidate no longer offered is measured again. `prefer` (the fixed rule's choice) is kept
     unless another candidate is more than PREFER_MARGIN faster. `info` (shapes and options)
-    is kept in the row `conv_choices()` reports."""
+    is kept in the row `conv_choices()` reports. None when this needs measuring but the
+    process's measuring budget (budget_s) is spent."""
     with _lock:
         _load()
         record = _choices.get(key)
         source = "cache"
         if not _valid(record, candidates):
+            if _spent_s >= budget_s():
+                return None
             timer = timer or measure
+            start = time.perf_counter()
             fns = {(direction, name): fn for name, candidate in candidates.items()
                    for direction, fn in _directions(candidate).items()}
             with jax.ensure_compile_time_eval():   # run now, even inside a jit trace
                 measured = timer(fns, make_args())
+            _add_spent(time.perf_counter() - start)
             times = {d: {name: float(measured[d, name]) for name in candidates}
                      for d in DIRECTIONS}
             record = {"choice": {d: _fastest(times[d], prefer) for d in DIRECTIONS},
@@ -193,6 +212,11 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
                               times_s=json.loads(json.dumps(record.get("times_s", {}))),
                               source=source)
         return choice
+
+
+def _add_spent(seconds: float) -> None:
+    global _spent_s
+    _spent_s += seconds
 
 
 def record_rule(x_shape, w_shape, stride, padding, dilation, groups, dtype, *,
@@ -224,8 +248,9 @@ def conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype) -> tupl
 
 
 def choose_conv(x_shape, w_shape, stride, padding, dilation, groups, dtype,
-                timer: Callable | None = None, prefer: str | None = None) -> dict:
-    """{direction: candidate name}, measured-fastest for this convolution (see tune)."""
+                timer: Callable | None = None, prefer: str | None = None) -> dict | None:
+    """{direction: candidate name}, measured-fastest for this convolution (see tune); None
+    when the measuring budget is spent."""
     key, info = conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype)
     options = candidates_for(x_shape, w_shape, stride, padding, dilation, groups)
 
