@@ -129,6 +129,8 @@ def test_tuner_picks_the_fastest_per_direction_and_persists_it(private_cache):
     conv_autotune.clear_memory()
     assert conv_autotune.tune("k1", candidates, lambda: (), timer) == want
     assert len(calls) == 9
+    [row] = conv_autotune.conv_choices()
+    assert row["source"] == "cache" and row["choice"] == want
     # a cached choice naming a candidate no longer offered is measured again
     del candidates["c"]
     again = conv_autotune.tune("k1", candidates, lambda: (), timer)

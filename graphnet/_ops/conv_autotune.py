@@ -207,7 +207,9 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
             _save(key, record)
             source = "measured"
         choice = dict(record["choice"])
-        if source == "measured" or _used.get(key, {}).get("choice") != choice:
+        seen = _used.get(key, {})
+        # a row measured in this process stays "measured"; any other is replaced
+        if source == "measured" or seen.get("source") != "measured" or seen["choice"] != choice:
             _used[key] = dict(info or {}, key=key, choice=choice,
                               times_s=json.loads(json.dumps(record.get("times_s", {}))),
                               source=source)
