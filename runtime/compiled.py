@@ -12,7 +12,7 @@ import jax
 import numpy as np
 from graphnet.compiler import lower, trace_call, verify
 from graphnet.compiler.hoist import describe
-from graphnet.compiler.tracer import graph_name
+from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
 from graphnet import _autograd
 from graphnet._tensor import Tensor

@@ -1,0 +1,70 @@
+"""Tracing one call: `trace_call(fn, args)` runs `fn` under a `Tracer` (compiler/tracer.py)
+with every tensor argument lifted to a graph input, and `trace` returns just the graph.
+Names of graphs and of their inputs come from the function's signature."""
+
+from __future__ import annotations
+
+import inspect
+
+import graphnet
+from graphnet import _dispatch
+from graphnet._mode import intercept_print
+from graphnet._tensor import Tensor
+from graphnet._x64 import x64_scoped
+
+from .ir import Graph
+from .tracer import TraceResult, Tracer
+from .tree import flatten
+
+
+def _arg_names(fn, n: int) -> list[str]:
+    target = fn.forward if isinstance(fn, graphnet.nn.Module) else fn
+    try:
+        params = [p.name for p in inspect.signature(target).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"arg{i}" for i in range(n)]
+
+
+def graph_name(fn) -> str:
+    if isinstance(fn, graphnet.nn.Module):
+        return type(fn).__name__
+    return getattr(fn, "__name__", "graph").replace("<", "").replace(">", "")
+
+
+@x64_scoped   # graph types are PyTorch's: int64 labels, float64 scalars (graphnet/_x64.py)
+def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -> TraceResult:
+    """Trace one call `fn(*args)`; tensor arguments become graph inputs, also inside nested
+    tuples, lists and dicts (`("arg", i)` counts the flattened leaves of `args`). The last
+    `len(keywords)` arguments are passed by those names (`fn(*rest, **dict(...))`)."""
+    tracer = Tracer(name or graph_name(fn), fn)
+    n_pos = len(args) - len(keywords)
+    names = _arg_names(fn, n_pos) + list(keywords)
+    leaves, rebuild = flatten(tuple(args))
+    leaf_names = []
+    for arg_name, a in zip(names, args):
+        inner = flatten(a)[0]
+        nested = len(inner) != 1 or inner[0] is not a
+        leaf_names += [f"{arg_name}_{j}" if nested else arg_name for j in range(len(inner))]
+    with _dispatch.push_mode(tracer), intercept_print():
+        try:
+            for i, a in enumerate(leaves):
+                if isinstance(a, Tensor) and id(a) not in tracer.lifted:  # once if repeated
+                    tracer.lift(a, "arg", leaf_names[i], ("arg", i))
+            args = rebuild(leaves)
+            returned = [fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))]
+        except BaseException:
+            for rec in tracer.lifted.values():
+                rec.tensor._value = rec.original
+            for t, original in tracer.grad_targets.values():
+                t._grad = original
+            raise
+    return tracer.finish(returned)
+
+
+def trace(fn, *example_inputs, **example_kwargs) -> Graph:
+    """Trace `fn(*example_inputs, **example_kwargs)` and return its graph (no passes run)."""
+    keywords = tuple(sorted(example_kwargs))
+    args = example_inputs + tuple(example_kwargs[k] for k in keywords)
+    return trace_call(fn, args, keywords=keywords).graph
