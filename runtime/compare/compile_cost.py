@@ -15,9 +15,7 @@ sharing a new cache directory: the first fills it (cold), the second reads it (w
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +25,7 @@ import jax
 from .. import bench
 from . import breakeven
 from ._axis import Context
+from ._subprocess import run_json_probe
 from .timing import build, steps_and_rounds
 
 NOTES = [
@@ -164,13 +163,7 @@ def run_probe(name: str, cache_dir: str, timeout: float = 600) -> dict:
     command = [sys.executable, "-m", "graphnet.runtime.compare._cache_probe", name,
                "--cache-dir", cache_dir]
     env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=cache_dir)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"compile axis: the cache probe for {name} failed (exit "
-                           f"{done.returncode}); run `{' '.join(command)}` to see why:\n"
-                           f"{done.stderr[-2000:]}")
-    return json.loads(lines[-1])
+    return run_json_probe(command, env, f"compile axis: the cache probe for {name}", timeout)
 
 
 def _graphs_built(handle) -> int:

@@ -14,10 +14,8 @@ several accelerators the probes use the real devices and the same axis measures 
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 
@@ -25,6 +23,7 @@ import numpy as np
 
 from ..collectives import summarize
 from ._axis import Context
+from ._subprocess import run_json_probe
 
 DEVICE_COUNTS = (1, 2, 4, 8)
 SIZES = (784, 256, 256, 10)   # runtime/workloads.py's default MLP
@@ -84,13 +83,8 @@ def run_probe(devices: int, params_out: str, *, steps: int, rounds: int, seed: i
                "--sizes", ",".join(map(str, SIZES))]
     env = dict(os.environ, XLA_FLAGS=with_device_count(os.environ.get("XLA_FLAGS", ""),
                                                        devices))
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"data-parallel axis: the probe for {devices} device(s) failed "
-                           f"(exit {done.returncode}); run `XLA_FLAGS={env['XLA_FLAGS']} "
-                           f"{' '.join(command)}` to see why:\n{done.stderr[-2000:]}")
-    return json.loads(lines[-1])
+    return run_json_probe(command, env, f"data-parallel axis: the probe for {devices} "
+                          f"device(s) (XLA_FLAGS={env['XLA_FLAGS']})", timeout)
 
 
 def with_device_count(flags: str, devices: int) -> str:
