@@ -1,0 +1,216 @@
+"""The ways `max_pool` (dilation 1) can be lowered, as interchangeable candidates: the pooling
+counterpart of conv_candidates.py, timed per shape by conv_autotune.py.
+
+Every candidate is `f(x, kernel_size, stride, padding, ceil_mode) -> values` over the trailing
+len(kernel_size) axes, and its gradient sends each window's cotangent to the window's first
+maximum in PyTorch's scan order (row-major), as PyTorch's max_pool does; ties are not split.
+
+- `window_stack`: every window's elements stacked [K, ...], argmax, gather; the gradient is
+  the gather's transpose (a scatter-add into the stack, then each slice's pad).
+- `tiled_mask`: windows that tile the input (stride == kernel, no padding): a reshape to
+  [..., out, k, ...] and a max over the k axes; the gradient is the cotangent broadcast back
+  through a first-maximum mask, with no gather or scatter. Offered only for tiling windows.
+- `reduce_window`: XLA's `reduce_window` max. Values only: JAX's gradient of it
+  (select-and-scatter) is not guaranteed to pick the first maximum, so it is never chosen
+  for the gradient direction.
+
+Two directions are timed: `forward` (values, when nothing differentiates) and `input_grad`
+(values and input gradient, what a training step runs). `pool_by_direction` joins them."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+DIRECTIONS = ("forward", "input_grad")
+
+
+def lowest(dtype):
+    return -jnp.inf if jnp.issubdtype(dtype, jnp.floating) else jnp.iinfo(dtype).min
+
+
+def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape: with ceil_mode the last window may hang over the
+    right edge, but it must start inside the input or the left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def pool_padding(x_shape, kernel_size, stride, padding, dilation, ceil_mode):
+    """(output sizes, lax.pad config): the trailing axes padded to exactly what the last
+    window needs (a negative right pad crops elements no window reaches)."""
+    lead = len(x_shape) - len(kernel_size)
+    dims = list(zip(x_shape[lead:], kernel_size, stride, padding, dilation, strict=True))
+    out = [pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in dims]
+    config = [(0, 0, 0)] * lead + [(p, (o - 1) * s + d * (k - 1) + 1 - n - p, 0)
+                                   for (n, k, s, p, d), o in zip(dims, out, strict=True)]
+    return out, config
+
+
+def windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode):
+    """All pooling windows as one stack: [prod(kernel_size), *leading, *out]. Entry j holds,
+    for every window, the element at kernel offset j (row-major), so reducing over axis 0
+    visits each window's elements in PyTorch's scan order."""
+    out, config = pool_padding(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    dims = list(zip(kernel_size, stride, dilation, out, strict=True))
+    x = lax.pad(x, jnp.asarray(fill, x.dtype), config)
+    views = []
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        index = (Ellipsis,) + tuple(slice(j * d, j * d + (o - 1) * s + 1, s)
+                                    for j, (_, s, d, o) in zip(offset, dims, strict=True))
+        views.append(x[index])
+    return jnp.stack(views)
+
+
+def max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """(values, flat spatial indices) from the window stack: the first maximum of each window
+    (argmax + gather, PyTorch's rule)."""
+    nd = len(kernel_size)
+    spatial = x.shape[x.ndim - nd:]
+    args = (kernel_size, stride, padding, dilation, ceil_mode)
+    values = windows(x, lowest(x.dtype), *args)
+    flat = jnp.arange(int(np.prod(spatial)), dtype=jnp.int64).reshape(spatial)
+    where = windows(jnp.broadcast_to(flat, x.shape), -1, *args)
+    pick = jnp.argmax(values, axis=0)[None]
+    return (jnp.take_along_axis(values, pick, axis=0)[0],
+            jnp.take_along_axis(where, pick, axis=0)[0])
+
+
+def window_stack(x, kernel_size, stride, padding, ceil_mode):
+    """The window stack's first maximum per window, without the indices."""
+    ones = (1,) * len(kernel_size)
+    values = windows(x, lowest(x.dtype), kernel_size, stride, padding, ones, ceil_mode)
+    pick = jnp.argmax(values, axis=0)[None]
+    return jnp.take_along_axis(values, pick, axis=0)[0]
+
+
+def reduce_window(x, kernel_size, stride, padding, ceil_mode):
+    lead = x.ndim - len(kernel_size)
+    _, config = pool_padding(x.shape, kernel_size, stride, padding, (1,) * len(kernel_size),
+                             ceil_mode)
+    # A NumPy init value: under jit a jnp constant would be a tracer, and lax only treats a
+    # known -inf init as a max-pool.
+    init = np.asarray(lowest(x.dtype), x.dtype)
+    return lax.reduce_window(lax.pad(x, init, config), init, lax.max,
+                             (1,) * lead + tuple(kernel_size), (1,) * lead + tuple(stride),
+                             "VALID")
+
+
+def tiles(x_shape, kernel_size, stride, padding, ceil_mode) -> bool:
+    """Whether the windows tile the input: stride == kernel, no padding, and (ceil_mode) no
+    window hanging over the edge. The rows and columns past the last window are cropped."""
+    nd = len(kernel_size)
+    if tuple(stride) != tuple(kernel_size) or any(padding):
+        return False
+    spatial = x_shape[len(x_shape) - nd:]
+    return all(n >= k and (not ceil_mode or n % k == 0)
+               for n, k in zip(spatial, kernel_size, strict=True))
+
+
+def tiled_mask(x, kernel_size, stride, padding, ceil_mode):
+    nd = len(kernel_size)
+    lead = x.shape[:x.ndim - nd]
+    out = [n // k for n, k in zip(x.shape[x.ndim - nd:], kernel_size, strict=True)]
+    cropped = x[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel_size,
+                                                                     strict=True))]
+    shape = lead + tuple(v for o, k in zip(out, kernel_size, strict=True) for v in (o, k))
+    return _tiled_max(cropped.reshape(shape), len(lead))
+
+
+def _window_axes(lead: int, nd: int) -> tuple:
+    return tuple(lead + 2 * i + 1 for i in range(nd))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _tiled_max(tiled, lead: int):
+    return tiled.max(axis=_window_axes(lead, (tiled.ndim - lead) // 2))
+
+
+def _tiled_max_fwd(tiled, lead):
+    values = _tiled_max(tiled, lead)
+    return values, (tiled, values)
+
+
+def _tiled_max_bwd(lead, residuals, cotangent):
+    tiled, values = residuals
+    axes = _window_axes(lead, (tiled.ndim - lead) // 2)
+    hit = tiled == jnp.expand_dims(values, axes)
+    if jnp.issubdtype(tiled.dtype, jnp.floating):   # a NaN is its window's maximum
+        hit = hit | (jnp.isnan(tiled) & jnp.isnan(jnp.expand_dims(values, axes)))
+    # NOTE: the first maximum in row-major window order: a hit counts only if no earlier
+    # offset of its window hit. Offsets are walked one by one (K is small: 4 for 2x2),
+    # which XLA fuses into one elementwise loop over the input.
+    sizes = [tiled.shape[a] for a in axes]
+    taken = jnp.zeros(values.shape, bool)
+    zero = jnp.zeros((), cotangent.dtype)
+    pieces = []
+    for offset in itertools.product(*(range(k) for k in sizes)):
+        index = [slice(None)] * tiled.ndim
+        for axis, j in zip(axes, offset, strict=True):
+            index[axis] = j
+        hit_here = hit[tuple(index)]
+        pieces.append(jnp.where(hit_here & ~taken, cotangent, zero))
+        taken = taken | hit_here
+    # [K, *lead, *out] -> [*k, *lead, *out] -> [*lead, o1, k1, o2, k2, ...]
+    nd, stacked = len(sizes), jnp.stack(pieces).reshape(tuple(sizes) + values.shape)
+    order = list(range(nd, nd + lead))
+    for i in range(nd):
+        order += [nd + lead + i, i]
+    grad = stacked.transpose(order)
+    return (grad,)
+
+
+_tiled_max.defvjp(_tiled_max_fwd, _tiled_max_bwd)
+
+# name -> (fn, applies(x_shape, kernel, stride, padding, ceil_mode), directions offered)
+CANDIDATES = {
+    "reduce_window": (reduce_window, lambda *_: True, ("forward",)),
+    "window_stack": (window_stack, lambda *_: True, DIRECTIONS),
+    "tiled_mask": (tiled_mask, tiles, DIRECTIONS),
+}
+
+
+def candidates_for(x_shape, kernel_size, stride, padding, ceil_mode) -> dict:
+    """{name: directions offered} of the candidates that apply to this max pool."""
+    args = (tuple(x_shape), tuple(kernel_size), tuple(stride), tuple(padding), ceil_mode)
+    return {name: offered for name, (_, applies, offered) in CANDIDATES.items()
+            if applies(*args)}
+
+
+def fixed_rule(x_shape, kernel_size, stride, padding, ceil_mode) -> dict:
+    """Autotuning off: reduce_window's values; the tiled mask's gradient where the windows
+    tile the input (LeNet's 2x2 pools), else the window stack's."""
+    grad = ("tiled_mask" if tiles(tuple(x_shape), kernel_size, stride, padding, ceil_mode)
+            else "window_stack")
+    return {"forward": "reduce_window", "input_grad": grad}
+
+
+def pool_by_direction(forward: str, input_grad: str, kernel_size, stride, padding,
+                      ceil_mode):
+    """f(x): candidate `forward`'s values when nothing differentiates; differentiated,
+    candidate `input_grad`'s values and pullback (a custom VJP)."""
+    args = (tuple(kernel_size), tuple(stride), tuple(padding), ceil_mode)
+    values, grad = CANDIDATES[forward][0], CANDIDATES[input_grad][0]
+    if forward == input_grad:
+        return lambda x: values(x, *args)
+
+    @jax.custom_vjp
+    def pool(x):
+        return values(x, *args)
+
+    def pool_fwd(x):
+        return jax.vjp(lambda v: grad(v, *args), x)
+
+    def pool_bwd(pull, cotangent):
+        return pull(cotangent)
+
+    pool.defvjp(pool_fwd, pool_bwd)
+    return pool

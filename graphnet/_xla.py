@@ -1,0 +1,79 @@
+"""The XLA compile options graphnet compiles with, and `jit`, which applies them.
+
+On the CPU backend, one option matters: which operations XLA-CPU hands to its YNNPACK
+library (`xla_cpu_experimental_ynn_fusion_type`). OPTION_SETS names three settings, and no
+one of them is fastest everywhere. Measured in one interleaved run per workload on a 2-core
+x86 CPU (`python -m graphnet.runtime.fusion_bench`, figures in docs/performance.md): XLA's
+default set was the fastest for the MLP and the Transformer (by 8-18%) and the slowest for
+LeNet and the small convnet; matmuls and reductions alone in the library
+(`dot_reduce_fusion`) were 15% faster than the default for LeNet and as fast for ResNet-18;
+no library at all was faster still for the small convnets and 1.3-1.4x slower for ResNet-18.
+So the fixed rule: a program that contains a convolution gets `dot_reduce_fusion` (XLA's
+own convolution and elementwise code, YNNPACK's matmuls), any other program XLA's default.
+`graphnet.backends.cpu_library_fusion(...)` or env GRAPHNET_XLA_CPU_OPTIONS=<name> force one
+set for everything compiled afterwards.
+
+Everything graphnet compiles goes through `jit` (static programs, plan kernels, dynamic
+mode's per-op kernels, the conv autotuner's candidates, so a candidate is timed with the
+options the program gets); JAX's persistent compilation cache keys carry the options."""
+
+from __future__ import annotations
+
+import os
+
+import jax
+
+_FUSION = "xla_cpu_experimental_ynn_fusion_type"
+# name -> compile options on the CPU backend (None: XLA's own defaults)
+OPTION_SETS = {
+    "xla_default": None,
+    "dot_reduce_fusion": {_FUSION: "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"},
+    "no_library_fusion": {_FUSION: ""},
+}
+DEFAULT = "xla_default"              # programs without a convolution
+CONV_DEFAULT = "dot_reduce_fusion"    # programs with one
+CONV_OPS = frozenset({"conv", "conv_transpose"})   # ops lowered to XLA convolutions
+_chosen: str | None = None   # set by choose(); None: env GRAPHNET_XLA_CPU_OPTIONS, else the rule
+
+
+def choose(name: str | None) -> None:
+    """Compile later programs with option set `name` (None: back to env, else the rule)."""
+    global _chosen
+    if name is not None and name not in OPTION_SETS:
+        raise ValueError(f"unknown XLA CPU option set {name!r}; choose one of "
+                         f"{', '.join(OPTION_SETS)}")
+    _chosen = name
+
+
+def current(has_conv: bool = False) -> str:
+    """The option set a program compiled now gets (`has_conv`: it contains a convolution)."""
+    if _chosen is not None:
+        return _chosen
+    name = os.environ.get("GRAPHNET_XLA_CPU_OPTIONS", "").strip()
+    if name and name not in OPTION_SETS:
+        raise ValueError(f"GRAPHNET_XLA_CPU_OPTIONS={name!r} is not one of "
+                         f"{', '.join(OPTION_SETS)}")
+    return name or (CONV_DEFAULT if has_conv else DEFAULT)
+
+
+def compiler_options(has_conv: bool = False) -> dict | None:
+    """The options for a program compiled now on the default backend (None: XLA's own)."""
+    if jax.default_backend() != "cpu":
+        return None
+    options = OPTION_SETS[current(has_conv)]
+    return None if options is None else dict(options)
+
+
+def jit(fn, has_conv: bool = False, **kwargs):
+    """`jax.jit(fn, **kwargs)` with graphnet's compile options for the current backend;
+    `has_conv`: the program contains a convolution (see the module's docstring)."""
+    options = compiler_options(has_conv)
+    if options is not None and "compiler_options" not in kwargs:
+        kwargs["compiler_options"] = options
+    return jax.jit(fn, **kwargs)
+
+
+def graph_has_conv(graph) -> bool:
+    """Whether a graph (sub-graphs included) has a node lowered to an XLA convolution."""
+    return any(node.op in CONV_OPS or any(graph_has_conv(g) for _, g in node.subgraphs())
+               for node in graph.nodes)

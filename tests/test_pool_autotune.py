@@ -1,0 +1,243 @@
+"""Max-pool lowering candidates (graphnet/_ops/pool_candidates.py), their per-shape choice
+(pool_autotune.py), 1-d and 3-d convolutions through the conv tuner, the XLA option sets
+(graphnet/_xla.py), and where the choices are shown (explain(), the plan dump). Every
+candidate must equal PyTorch's max_pool in values and input gradient, ties and NaN included;
+the tuner runs on a fake timer, so nothing here depends on real timings."""
+
+import json
+
+import jax
+import numpy as np
+import pytest
+from parity import torch
+
+import graphnet
+import graphnet.backends
+from graphnet import _xla, nn
+from graphnet._ops import conv_autotune, pool_autotune
+from graphnet._ops.pool_candidates import CANDIDATES, candidates_for, fixed_rule, pool_by_direction
+
+# (x shape, kernel, stride, padding, ceil_mode)
+CASES = [
+    ((2, 3, 9, 8), (2, 2), (2, 2), (0, 0), False),       # tiles, last row cropped
+    ((2, 3, 8, 8), (2, 2), (2, 2), (0, 0), True),        # tiles exactly under ceil_mode
+    ((2, 3, 10), (3,), (3,), (0,), False),               # 1-d
+    ((1, 2, 6, 6, 6), (2, 2, 2), (2, 2, 2), (0, 0, 0), False),   # 3-d
+    ((2, 3, 9, 9), (3, 3), (2, 2), (1, 1), False),       # overlapping, padded
+    ((2, 3, 9, 9), (3, 3), (2, 2), (1, 1), True),        # ... and hanging over the edge
+    ((2, 2, 7, 7), (2, 2), (2, 2), (0, 0), True),        # ceil_mode hangs over: no tiling
+]
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHNET_AUTOTUNE_CACHE", str(tmp_path / "autotune.json"))
+    conv_autotune.clear_memory()
+    yield tmp_path / "autotune.json"
+    conv_autotune.set_enabled(None)
+    conv_autotune.clear_memory()
+    _xla.choose(None)
+
+
+def torch_pool(x, kernel, stride, padding, ceil_mode):
+    tx = torch.tensor(x, requires_grad=True)
+    pool = getattr(torch.nn.functional, f"max_pool{len(kernel)}d")
+    y = pool(tx, kernel, stride, padding, ceil_mode=ceil_mode)
+    g = np.random.default_rng(1).standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(torch.tensor(g))
+    return y.detach().numpy(), tx.grad.numpy(), g
+
+
+def integer_valued(shape, seed=0):
+    """Inputs with many ties (values 0..2): the gradient must go to each window's first max."""
+    return np.random.default_rng(seed).integers(0, 3, shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_every_offered_candidate_equals_torch_with_ties(case):
+    shape, kernel, stride, padding, ceil = CASES[case]
+    x = integer_valued(shape, case)
+    y_ref, dx_ref, g = torch_pool(x, kernel, stride, padding, ceil)
+    offered = candidates_for(shape, kernel, stride, padding, ceil)
+    assert {"reduce_window", "window_stack"} <= set(offered)
+    for name, directions in offered.items():
+        fn = CANDIDATES[name][0]
+        y, pull = jax.vjp(lambda v, fn=fn: fn(v, kernel, stride, padding, ceil), x)
+        np.testing.assert_array_equal(np.asarray(y), y_ref, err_msg=f"{name} values")
+        if "input_grad" in directions:
+            np.testing.assert_allclose(np.asarray(pull(g)[0]), dx_ref, rtol=1e-6,
+                                       atol=1e-6, err_msg=f"{name} input grad")
+
+
+def test_tiled_mask_is_offered_only_where_windows_tile():
+    assert "tiled_mask" in candidates_for(*CASES[0])
+    assert "tiled_mask" in candidates_for(*CASES[3])
+    assert "tiled_mask" not in candidates_for(*CASES[4])   # overlapping windows
+    assert "tiled_mask" not in candidates_for(*CASES[6])   # a window hangs over the edge
+    assert candidates_for(*CASES[0])["reduce_window"] == ("forward",)
+
+
+def test_nan_is_its_windows_maximum_in_every_candidate():
+    x = np.random.default_rng(3).standard_normal((1, 1, 4, 4)).astype(np.float32)
+    x[0, 0, 1, 0] = np.nan
+    y_ref, dx_ref, g = torch_pool(x, (2, 2), (2, 2), (0, 0), False)
+    for name in ("window_stack", "tiled_mask"):
+        fn = CANDIDATES[name][0]
+        y, pull = jax.vjp(lambda v, fn=fn: fn(v, (2, 2), (2, 2), (0, 0), False), x)
+        np.testing.assert_array_equal(np.asarray(y), y_ref)
+        np.testing.assert_allclose(np.asarray(pull(g)[0]), dx_ref, err_msg=name)
+
+
+def test_forward_and_gradient_from_different_candidates():
+    shape, kernel, stride, padding, ceil = CASES[0]
+    x = integer_valued(shape)
+    y_ref, dx_ref, g = torch_pool(x, kernel, stride, padding, ceil)
+    f = pool_by_direction("reduce_window", "tiled_mask", kernel, stride, padding, ceil)
+    np.testing.assert_array_equal(np.asarray(jax.jit(f)(x)), y_ref)
+    y, pull = jax.vjp(f, x)
+    np.testing.assert_array_equal(np.asarray(y), y_ref)
+    np.testing.assert_allclose(np.asarray(pull(g)[0]), dx_ref)
+
+
+def fake_timer(times, calls):
+    def timer(fns, args):
+        calls.extend(fns)
+        return {(d, n): times.get((d, n), times.get(n, 9.0)) for d, n in fns}
+    return timer
+
+
+def test_tuner_times_each_direction_over_the_candidates_offering_it(private_cache):
+    calls = []
+    times = {"reduce_window": 0.5, "window_stack": 2.0, "tiled_mask": 1.0,
+             ("input_grad", "window_stack"): 1.0, ("input_grad", "tiled_mask"): 3.0}
+    graphnet.backends.autotune(True)
+    shape, kernel, stride, padding, ceil = CASES[0]
+    choice = pool_autotune.choose_max_pool(shape, kernel, stride, padding, ceil, np.float32,
+                                           timer=fake_timer(times, calls))
+    assert choice == {"forward": "reduce_window", "input_grad": "window_stack"}
+    # reduce_window offers values only: it is never timed (or chosen) for the gradient
+    assert ("input_grad", "reduce_window") not in calls and len(calls) == 5
+    [row] = graphnet.backends.conv_choices()
+    assert row["op"] == "max_pool2d" and row["source"] == "measured"
+    assert row["kernel_size"] == [2, 2] and row["input"] == list(shape)
+    saved = json.loads(private_cache.read_text())["choices"]
+    assert list(saved.values())[0]["times_s"]["input_grad"] == {"window_stack": 1.0,
+                                                                 "tiled_mask": 3.0}
+    # cached: nothing timed again
+    again = pool_autotune.choose_max_pool(shape, kernel, stride, padding, ceil, np.float32,
+                                          timer=fake_timer(times, calls))
+    assert again == choice and len(calls) == 5
+
+
+def test_a_record_measured_over_other_candidates_is_measured_again(private_cache):
+    """A candidate added since a shape was measured (the set offered changed) means the
+    cached record no longer says which is fastest: it is measured again."""
+    graphnet.backends.autotune(True)
+    shape, kernel, stride, padding, ceil = CASES[0]
+    key, _ = pool_autotune.pool_key(shape, kernel, stride, padding, ceil, np.float32)
+    private_cache.write_text(json.dumps({"version": 1, "choices": {key: {
+        "choice": {"forward": "reduce_window", "input_grad": "window_stack"},
+        "times_s": {"forward": {"reduce_window": 1.0, "window_stack": 2.0},
+                    "input_grad": {"window_stack": 1.0}}}}}))
+    calls = []
+    choice = pool_autotune.choose_max_pool(shape, kernel, stride, padding, ceil, np.float32,
+                                           timer=fake_timer({"tiled_mask": 0.1}, calls))
+    assert choice == {"forward": "tiled_mask", "input_grad": "tiled_mask"} and calls
+
+
+def test_switch_off_gives_the_fixed_rule_and_records_it():
+    graphnet.backends.autotune(False)
+    assert fixed_rule(*CASES[0]) == {"forward": "reduce_window", "input_grad": "tiled_mask"}
+    assert fixed_rule(*CASES[4]) == {"forward": "reduce_window", "input_grad": "window_stack"}
+    x = graphnet.tensor(integer_valued((2, 3, 9, 8)), requires_grad=True)
+    nn.functional.max_pool2d(x, 2).sum().backward()
+    [row] = graphnet.backends.conv_choices()
+    assert row["source"] == "rule" and row["choice"] == fixed_rule(*CASES[0])
+
+
+@pytest.mark.parametrize("nd", [1, 3])
+def test_conv_1d_and_3d_go_through_the_tuner_and_equal_torch(monkeypatch, nd):
+    calls = []
+    monkeypatch.setattr(conv_autotune, "measure",
+                        fake_timer({"shifted_matmuls": 1.0, ("weight_grad", "xla"): 0.5},
+                                   calls))
+    graphnet.backends.autotune(True)
+    layer = (nn.Conv1d if nd == 1 else nn.Conv3d)(2, 3, 3, padding=1)
+    tlayer = (torch.nn.Conv1d if nd == 1 else torch.nn.Conv3d)(2, 3, 3, padding=1)
+    with torch.no_grad():
+        tlayer.weight.copy_(torch.tensor(layer.weight.detach().numpy()))
+        tlayer.bias.copy_(torch.tensor(layer.bias.detach().numpy()))
+    x = np.random.default_rng(nd).standard_normal((2, 2) + (5,) * nd).astype(np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    tlayer(tx).square().sum().backward()
+    gx = graphnet.tensor(x, requires_grad=True)
+    layer(gx).square().sum().backward()
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(layer.weight.grad.numpy(), tlayer.weight.grad.numpy(),
+                               rtol=1e-5, atol=1e-4)
+    [row] = graphnet.backends.conv_choices()
+    assert row["op"] == f"conv{nd}d" and row["source"] == "measured" and calls
+    assert row["choice"] == {"forward": "shifted_matmuls", "input_grad": "shifted_matmuls",
+                             "weight_grad": "xla"}
+
+
+def test_option_sets_follow_the_rule_and_the_switch(monkeypatch):
+    monkeypatch.delenv("GRAPHNET_XLA_CPU_OPTIONS", raising=False)
+    assert _xla.current(has_conv=False) == "xla_default"
+    assert _xla.current(has_conv=True) == "dot_reduce_fusion"
+    assert _xla.compiler_options(True) == {
+        "xla_cpu_experimental_ynn_fusion_type":
+            "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
+    assert _xla.compiler_options(False) is None
+    graphnet.backends.cpu_library_fusion(False)
+    assert _xla.current(True) == _xla.current(False) == "no_library_fusion"
+    graphnet.backends.cpu_library_fusion(None)
+    monkeypatch.setenv("GRAPHNET_XLA_CPU_OPTIONS", "xla_default")
+    assert _xla.current(True) == "xla_default"
+    monkeypatch.setenv("GRAPHNET_XLA_CPU_OPTIONS", "fast")
+    with pytest.raises(ValueError, match="fast"):
+        _xla.current(True)
+    with pytest.raises(ValueError, match="no_library_fusion"):
+        graphnet.backends.cpu_library_fusion("nope")
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    monkeypatch.delenv("GRAPHNET_XLA_CPU_OPTIONS")
+    assert _xla.compiler_options(True) is None          # CPU options never reach a GPU
+
+
+def test_the_options_reach_the_compiled_program():
+    """With library fusion off, XLA's optimized HLO of a program has no YNNPACK fusion; with
+    XLA's default, a matmul program has one."""
+    def matmul(a):
+        return jax.numpy.tanh(a @ a).sum()
+    x = np.ones((64, 64), np.float32)
+    texts = {}
+    for name in ("no_library_fusion", "xla_default"):
+        graphnet.backends.cpu_library_fusion(name)
+        texts[name] = _xla.jit(matmul).lower(x).compile().as_text()
+    assert "__ynn" not in texts["no_library_fusion"]
+    assert "__ynn" in texts["xla_default"]
+
+
+def test_explain_and_plan_dump_show_each_lowering():
+    from graphnet.runtime.artifact_dumps import format_plan_dump, plan_dump
+
+    graphnet.backends.autotune(False)
+    graphnet.manual_seed(0)
+    conv = nn.Conv2d(1, 4, 3)
+
+    def step(x):
+        return nn.functional.max_pool2d(conv(x).relu(), 2).sum()
+    fast = graphnet.compile(step)
+    x = graphnet.randn(2, 1, 10, 10)
+    fast(x)
+    graph = fast.explain()["per_graph"][-1]
+    assert graph["xla_options"] == "dot_reduce_fusion"
+    ops = {row["op"]: row for row in graph["lowerings"]}
+    assert set(ops) == {"conv2d", "max_pool2d"}
+    assert ops["conv2d"]["input"] == [2, 1, 10, 10] and ops["conv2d"]["source"] == "rule"
+    assert ops["max_pool2d"]["choice"] == {"forward": "reduce_window",
+                                           "input_grad": "tiled_mask"}
+    text = format_plan_dump(plan_dump(fast, x))
+    assert "XLA CPU option set: dot_reduce_fusion" in text
+    assert "= max_pool2d x[2,4,8,8]: forward=reduce_window input_grad=tiled_mask [rule]" in text
+    assert "= conv2d x[2,1,10,10] w[4,1,3,3]" in text
