@@ -17,6 +17,7 @@ import numpy as np
 from jax._src import util as jax_util  # clear_all_caches: see KernelCache.shrink
 
 from . import _autograd, _errors
+from . import _xla as xla
 from ._errors import ShapeError
 from ._ops import OPS
 from ._ops._checks import check_eagerly
@@ -75,7 +76,7 @@ class KernelCache:
             self.entries.move_to_end(key)
             return entry[0]
         if entry is None:
-            fn = jax.jit(make(*make_args))
+            fn = xla.jit(make(*make_args), key[0] in xla.CONV_OPS)   # key[0]: the op name
             self.entries[key] = [fn, 1]
             self.total += 1
             self.compiled_since_clear += 1

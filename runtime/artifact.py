@@ -14,6 +14,7 @@ from graphnet.compiler.hoist import split
 from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
+from graphnet import _xla as xla
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
@@ -38,6 +39,10 @@ class Artifact:
         self.plan_stats: list = []
         self.plan_seconds = 0.0
         self.compile_seconds = 0.0
+        # the XLA option set (graphnet/_xla.py) this artifact's programs are compiled with
+        self.has_conv = xla.graph_has_conv(self.graph)
+        self.xla_options = xla.current(self.has_conv) if jax.default_backend() == "cpu" \
+            else None
         self.jax_seconds = {"jax_lowering_s": 0.0, "xla_compile_s": 0.0}
         self.calls = 0
         # Why the next call must trace again instead of running this program (None: it need
@@ -82,16 +87,17 @@ class Artifact:
         # NOTE: a graph that creates state runs once, then the next call retraces. Running it
         # unjitted looked cheaper but measured 3.5 s vs 0.5 s for the MLP step (JAX compiles
         # each primitive separately op by op), so it is jitted like any other.
-        self.jitted = jax.jit(run_fn, donate_argnums=tuple(self.donated))
-        self.jitted_plain = jax.jit(run_fn) if self.donated else self.jitted
+        self.jitted = xla.jit(run_fn, self.has_conv, donate_argnums=tuple(self.donated))
+        self.jitted_plain = xla.jit(run_fn, self.has_conv) if self.donated else \
+            self.jitted
         # An inference graph runs its state-only work (folded BatchNorm weights) once per
         # parameter version; the full `run_fn` stays the reference (HLO dump, tape vjp).
         pure = all(e is None for e in traced.effects)
         self.split = split(self.graph, pure) if hoist else None
         if self.split is not None:
             checks = self.check_sites or None
-            self.hoist_cache = HoistCache(jax.jit(self.split.prologue_fn(checks)))
-            self.jitted_main = jax.jit(self.split.main_fn(checks))
+            self.hoist_cache = HoistCache(xla.jit(self.split.prologue_fn(checks), self.has_conv))
+            self.jitted_main = xla.jit(self.split.main_fn(checks), self.has_conv)
 
     def retire(self) -> None:
         """This artifact was replaced by a retrace: drop what it holds beyond what explain()
@@ -149,7 +155,7 @@ class Artifact:
     def lowered(self, args: tuple):
         """`jax.stages.Lowered` of this program for the call `args` (what the compiled function
         was called with): `.as_text()` is its StableHLO, `.compile()` XLA's executable."""
-        return jax.jit(self.run_fn).lower(*self._gather(args))
+        return xla.jit(self.run_fn, self.has_conv).lower(*self._gather(args))
 
     def _can_donate(self) -> bool:
         # NOTE: a donated buffer is deleted. If anything besides its tensor still holds the
@@ -272,7 +278,7 @@ def _make_vjp(run_fn, needs, out_positions, graph):
         _, pull = jax.vjp(partial_run, *[primals[i] for i in needs])
         return pull(tuple(cts))
 
-    jitted = jax.jit(vjp)
+    jitted = xla.jit(vjp, xla.graph_has_conv(graph))
 
     def call(primals, cts):
         try:

@@ -19,6 +19,8 @@ it."""
 
 from __future__ import annotations
 
+from graphnet import _xla as xla
+from graphnet._ops import lowering_choices
 from graphnet._x64 import x64_scoped
 
 COST_KEYS = ("flops", "bytes accessed", "transcendentals", "optimal_seconds")
@@ -83,13 +85,12 @@ def hlo_dump(target, *args) -> dict:
     >>> step = graphnet.compile(train_step); step(x, y)
     >>> print(hlo_dump(step, x, y)["cost"]["flops"])
     """
-    import jax
 
     artifact = _artifact(target)
     if args:
         lowered = artifact.lowered(args)
     else:
-        lowered = jax.jit(artifact.run_fn).lower(*_abstract_inputs(artifact.graph))
+        lowered = _jit(artifact).lower(*_abstract_inputs(artifact.graph))
     compiled = lowered.compile()
     return {"stablehlo": lowered.as_text(), "optimized_hlo": compiled.as_text(),
             "cost": normalize_cost(compiled.cost_analysis()),
@@ -126,17 +127,27 @@ def plan_dump(target, *args) -> dict:
     >>> fast = graphnet.compile(model); fast(x)
     >>> print(format_plan_dump(plan_dump(fast, x)))
     """
-    import jax
 
     artifact = _artifact(target)
     lowered = (artifact.lowered(args) if args
-               else jax.jit(artifact.run_fn).lower(*_abstract_inputs(artifact.graph)))
-    return {"plan": artifact.plan, "memory": normalize_memory(lowered.compile().memory_analysis())}
+               else _jit(artifact).lower(*_abstract_inputs(artifact.graph)))
+    return {"plan": artifact.plan, "memory": normalize_memory(lowered.compile().memory_analysis()),
+            "lowerings": lowering_choices.for_graph(artifact.graph),
+            "xla_options": getattr(artifact, "xla_options", None)}
+
+
+def _jit(artifact):
+    """The artifact's program jitted with its compile options (graphnet/_xla.py)."""
+    return xla.jit(artifact.run_fn, xla.graph_has_conv(artifact.graph))
 
 
 def format_plan_dump(dump: dict) -> str:
     plan, memory = dump["plan"], dump["memory"]
-    lines = [str(plan), "", "// ---- planned peak vs XLA's memory analysis (bytes) ----"]
+    lines = [str(plan)]
+    if "lowerings" in dump:
+        lines += ["", "// ---- lowerings chosen (conv and pool autotuning) ----"]
+        lines += lowering_choices.format_rows(dump["lowerings"], dump.get("xla_options"))
+    lines += ["", "// ---- planned peak vs XLA's memory analysis (bytes) ----"]
     estimate = plan.est_peak_bytes
     lines.append(f"graphnet est peak: {estimate if estimate is not None else 'not planned'}")
     if memory is None:

@@ -15,6 +15,7 @@ from graphnet.compiler.hoist import describe
 from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
 from graphnet import _autograd
+from graphnet._ops import lowering_choices
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
@@ -234,6 +235,8 @@ class CompiledFunction:
                 "plan_s": a.plan_seconds,
                 "first_run_s (XLA compile + run)": a.compile_seconds,
                 **a.jax_seconds,
+                "xla_options": a.xla_options,
+                "lowerings": lowering_choices.for_graph(a.graph),
             } for a in self.artifacts],
         }
 

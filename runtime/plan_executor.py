@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 
-import jax
 import jax.numpy as jnp
 import numpy as np
+from graphnet import _xla as xla
 from graphnet.compiler.checks import (
     HostChecks, RowCollector, guard_outputs, split_sites, stack_rows,
 )
@@ -68,7 +68,8 @@ def plan_runner(plan: ExecutionPlan, checks: bool = False):
     for i, kernel in enumerate(plan.in_order()):
         fn = kernel_function(kernel, graph.name, program_sites)
         sites.extend(fn.checks)
-        steps.append((kernel, jax.jit(fn), frees.get(i, ()), bool(fn.checks)))
+        has_conv = any(node.op in xla.CONV_OPS for node in kernel.nodes)
+        steps.append((kernel, xla.jit(fn, has_conv), frees.get(i, ()), bool(fn.checks)))
     inputs, outputs = list(graph.inputs), [o.value for o in graph.outputs]
     finish = _checked_finish(graph, sites)
 
@@ -98,7 +99,7 @@ def _checked_finish(graph, sites: list):
     position = {n: i for i, n in enumerate(graph.nodes)}
     order = np.asarray(sorted(range(len(sites)), key=lambda i: position[sites[i]]), int)
 
-    @jax.jit
+    @xla.jit
     def finish(arrays, outs, rows):
         flags = jnp.concatenate(rows)[order] if rows else stack_rows([])
         inputs = dict(zip(graph.inputs, arrays, strict=True))

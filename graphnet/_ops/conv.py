@@ -6,18 +6,17 @@ shapes, so every kernel stays one XLA computation."""
 
 from __future__ import annotations
 
-import functools
-import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from . import conv_autotune
+from . import conv_autotune, pool_autotune, pool_candidates
 from ._table import defop
 from .conv_candidates import CANDIDATES, MAX_PATCH_ELEMENTS, conv_by_direction, conv_out_size
 from .conv_candidates import conv_as_matmul  # noqa: F401  (kept importable from here)
+from .pool_candidates import pool_out_size  # noqa: F401  (kept importable from here)
 
 
 # NOTE: XLA's CPU convolution is far off its best when the output is spatially small: a
@@ -34,19 +33,19 @@ MATMUL_CONV_MAX_PATCH_ELEMENTS = MAX_PATCH_ELEMENTS
        function=("nn.functional.conv2d", "nn.functional.conv1d", "nn.functional.conv3d"))
 def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
     """x [N, C_in, *spatial], weight [C_out, C_in/groups, *kernel]; padding: (lo, hi) pairs.
-    2-d float convolutions take the measured-fastest candidate (conv_autotune.py) when
-    autotuning is on; everything else, and everything when it is off, the fixed rule."""
+    Float convolutions (1-d to 3-d) take the measured-fastest candidate (conv_autotune.py)
+    when autotuning is on; integer ones, and all when it is off, the fixed rule."""
     nd = weight.ndim - 2
     assert 1 <= nd <= 3, f"conv supports 1 to 3 spatial dims, got {nd}"
     args = (stride, padding, dilation, groups)
     name = _fixed_rule(x.shape, weight.shape, *args)
     choice = None
-    if nd == 2 and jnp.issubdtype(x.dtype, jnp.floating) and conv_autotune.enabled():
+    if jnp.issubdtype(x.dtype, jnp.floating) and conv_autotune.enabled():
         choice = conv_autotune.choose_conv(x.shape, weight.shape, *args, x.dtype, prefer=name)
     if choice is not None:
         y = conv_by_direction(choice["forward"], choice["input_grad"], choice["weight_grad"],
                               *args)(x, weight)
-    else:   # autotuning off (or its budget spent), or not a 2-d float conv
+    else:   # autotuning off (or its budget spent), or not a float conv
         conv_autotune.record_rule(x.shape, weight.shape, *args, x.dtype, choice=name)
         y = CANDIDATES[name].fn(x, weight, *args)
     return y if bias is None else y + bias.reshape((1, -1) + (1,) * nd)
@@ -66,97 +65,32 @@ def _matmul_form_pays(out, patch_elements_per_position: int = 1) -> bool:
             and positions * patch_elements_per_position <= MATMUL_CONV_MAX_PATCH_ELEMENTS)
 
 
-def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling_output_shape: with ceil_mode the last window may hang over the
-    right edge, but it must start inside the input or the left padding."""
-    span = n + 2 * p - d * (k - 1) - 1
-    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= n + p:
-        out -= 1
-    return out
-
-
-def _pool_padding(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """(output sizes, lax.pad config): the trailing axes padded to exactly what the last
-    window needs (a negative right pad crops elements no window reaches)."""
-    lead = x.ndim - len(kernel_size)
-    dims = list(zip(x.shape[lead:], kernel_size, stride, padding, dilation, strict=True))
-    out = [pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in dims]
-    config = [(0, 0, 0)] * lead + [(p, (o - 1) * s + d * (k - 1) + 1 - n - p, 0)
-                                   for (n, k, s, p, d), o in zip(dims, out, strict=True)]
-    return out, config
-
-
 def _windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode):
-    """All pooling windows as one stack: [prod(kernel_size), *leading, *out]. Entry j holds,
-    for every window, the element at kernel offset j (row-major), so reducing over axis 0
-    visits each window's elements in PyTorch's scan order."""
-    out, config = _pool_padding(x, kernel_size, stride, padding, dilation, ceil_mode)
-    dims = list(zip(kernel_size, stride, dilation, out, strict=True))
-    x = lax.pad(x, jnp.asarray(fill, x.dtype), config)
-    views = []
-    for offset in itertools.product(*(range(k) for k in kernel_size)):
-        index = (Ellipsis,) + tuple(slice(j * d, j * d + (o - 1) * s + 1, s)
-                                    for j, (_, s, d, o) in zip(offset, dims, strict=True))
-        views.append(x[index])
-    return jnp.stack(views)
-
-
-def _lowest(dtype):
-    return -jnp.inf if jnp.issubdtype(dtype, jnp.floating) else jnp.iinfo(dtype).min
+    return pool_candidates.windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """(values, flat spatial indices). The gradient goes only to the first maximum of each
-    window (argmax + gather, PyTorch's rule), not split between ties as `max` would do."""
-    nd = len(kernel_size)
-    spatial = x.shape[x.ndim - nd:]
-    args = (kernel_size, stride, padding, dilation, ceil_mode)
-    values = _windows(x, _lowest(x.dtype), *args)
-    flat = jnp.arange(int(np.prod(spatial)), dtype=jnp.int64).reshape(spatial)
-    where = _windows(jnp.broadcast_to(flat, x.shape), -1, *args)
-    pick = jnp.argmax(values, axis=0)[None]
-    return (jnp.take_along_axis(values, pick, axis=0)[0],
-            jnp.take_along_axis(where, pick, axis=0)[0])
+    """(values, flat spatial indices): the first maximum of each window (PyTorch's rule)."""
+    return pool_candidates.max_pool_window_stack(x, kernel_size, stride, padding, dilation,
+                                                 ceil_mode)
 
 
 @defop("max_pool", "reduction", method=None,
        function=("nn.functional.max_pool2d", "nn.functional.max_pool1d",
                  "nn.functional.max_pool3d"))
 def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
+    """Dilated pools take the window stack; the others the measured or fixed choice of
+    pool_autotune.py: the values' form, and the form differentiated in a training step."""
     if any(d != 1 for d in dilation):
         return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
-    return _max_pool_values(x, tuple(kernel_size), tuple(stride), tuple(padding), ceil_mode)
-
-
-# NOTE: two forms, each where it is fast on XLA CPU. Evaluated only (inference, no_grad):
-# one `lax.reduce_window` (4 ms for 32x64x56x56, 3x3 stride 2, against 69 ms for stacking
-# every window). Differentiated: the window stack and its argmax (first maximum, PyTorch's
-# rule), because reduce_window's own gradient (select-and-scatter) ran 4.6 ms against 2.5 ms
-# at LeNet's size and used twice the temporary memory.
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
-def _max_pool_values(x, kernel_size, stride, padding, ceil_mode):
-    lead = x.ndim - len(kernel_size)
-    _, config = _pool_padding(x, kernel_size, stride, padding, (1,) * len(kernel_size),
-                              ceil_mode)
-    # A NumPy init value: under jit a jnp constant would be a tracer, and lax only treats a
-    # known -inf init as a max-pool.
-    lowest = np.asarray(_lowest(x.dtype), x.dtype)
-    return lax.reduce_window(lax.pad(x, lowest, config), lowest, lax.max,
-                             (1,) * lead + kernel_size, (1,) * lead + stride, "VALID")
-
-
-def _max_pool_values_fwd(x, kernel_size, stride, padding, ceil_mode):
-    # Differentiated: the window-stack form, its pullback kept as the residual (a pytree).
-    ones = (1,) * len(kernel_size)
-    return jax.vjp(lambda v: _max_pool(v, kernel_size, stride, padding, ones, ceil_mode)[0], x)
-
-
-def _max_pool_values_bwd(kernel_size, stride, padding, ceil_mode, pull, cotangent):
-    return pull(cotangent)
-
-
-_max_pool_values.defvjp(_max_pool_values_fwd, _max_pool_values_bwd)
+    dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else None
+    if dtype is None:   # integer pools: nothing to differentiate, XLA's reduce_window
+        return pool_candidates.reduce_window(x, tuple(kernel_size), tuple(stride),
+                                             tuple(padding), ceil_mode)
+    choice = pool_autotune.choose_max_pool(x.shape, kernel_size, stride, padding, ceil_mode,
+                                           dtype)
+    return pool_candidates.pool_by_direction(choice["forward"], choice["input_grad"],
+                                             kernel_size, stride, padding, ceil_mode)(x)
 
 
 @defop("max_pool_with_indices", "reduction", n_outputs=2, method=None,

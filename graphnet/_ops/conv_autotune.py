@@ -25,12 +25,15 @@ import tempfile
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 import jax
 import numpy as np
 
+from .. import _xla as xla
+from .._x64 import x64_scoped
 from .conv_candidates import DIRECTIONS, candidates_for, conv_native
 
 _lock = threading.RLock()
@@ -128,25 +131,38 @@ def clear_memory() -> None:
 
 
 def backend_name() -> str:
-    """Backend, device kind and JAX version: a choice is re-measured when any changes."""
+    """Backend, device kind, JAX version and compile options: a choice is re-measured when
+    any changes."""
     device = jax.devices()[0]
-    return f"{jax.default_backend()}:{getattr(device, 'device_kind', '?')}:jax{jax.__version__}"
+    fusion = f":{xla.current(has_conv=True)}" if jax.default_backend() == "cpu" else ""
+    return (f"{jax.default_backend()}:{getattr(device, 'device_kind', '?')}:jax{jax.__version__}"
+            f"{fusion}")
 
 
 def measure(fns: dict, args: tuple, rounds: int = 5) -> dict:
-    """{label: seconds} for each jitted `fn(*args)` in `fns`: each compiled and run once,
-    then `rounds` interleaved rounds (every fn once per round, blocking); the minimum over
-    rounds, the figure least disturbed by other work on the machine."""
-    jitted = {label: jax.jit(fn) for label, fn in fns.items()}
-    for fn in jitted.values():
+    """{label: seconds} for each jitted `fn(*args)` in `fns`: all compiled first, on a thread
+    per core (XLA compiles outside the GIL: the compiles are most of what tuning costs), each
+    run once, then `rounds` interleaved rounds (every fn once per round, blocking); the
+    minimum over rounds, the figure least disturbed by other work on the machine."""
+    args = tuple(jax.device_put(a) for a in args)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(fns), os.cpu_count() or 1))) as pool:
+        futures = {label: pool.submit(_compile, fn, args)
+                   for label, fn in fns.items()}
+        compiled = {label: future.result() for label, future in futures.items()}
+    for fn in compiled.values():
         jax.block_until_ready(fn(*args))
-    times = {label: [] for label in jitted}
+    times = {label: [] for label in compiled}
     for _ in range(rounds):
-        for label, fn in jitted.items():
+        for label, fn in compiled.items():
             start = time.perf_counter()
             jax.block_until_ready(fn(*args))
             times[label].append(time.perf_counter() - start)
     return {label: min(values) for label, values in times.items()}
+
+
+@x64_scoped   # a worker thread: graphnet's kernels are traced with 64-bit types on
+def _compile(fn, args):
+    return xla.jit(fn, True).lower(*args).compile()
 
 
 def _directions(fn: Callable) -> dict:
@@ -157,10 +173,14 @@ def _directions(fn: Callable) -> dict:
             "weight_grad": lambda x, w, g: jax.vjp(lambda b: fn(x, b), w)[1](g)[0]}
 
 
-def _valid(record, candidates) -> bool:
-    choice = record.get("choice") if isinstance(record, dict) else None
-    return (isinstance(choice, dict) and set(choice) == set(DIRECTIONS)
-            and all(name in candidates for name in choice.values()))
+def _valid(record, offered: dict) -> bool:
+    """A cached record was measured over exactly the candidates offered now (a candidate
+    added or withdrawn since means measuring again) and names one per direction."""
+    if not isinstance(record, dict) or not isinstance(record.get("choice"), dict):
+        return False
+    measured = {d: sorted(names) for d, names in record.get("times_s", {}).items()}
+    return (measured == {d: sorted(names) for d, names in offered.items()}
+            and all(record["choice"].get(d) in offered[d] for d in offered))
 
 
 # A candidate must beat the preferred one (the fixed rule's) by more than this to replace it:
@@ -176,32 +196,38 @@ def _fastest(times: dict, prefer: str | None) -> str:
 
 
 def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None = None,
-         info: dict | None = None, prefer: str | None = None) -> dict | None:
+         info: dict | None = None, prefer: str | dict | None = None,
+         split: Callable = _directions) -> dict | None:
     """{direction: name}: the fastest of `candidates` ({name: fn(x, w)}) for each of the
     forward, input-gradient and weight-gradient of `key`, from memory, else from the disk
     cache, else measured now with `timer({(direction, name): fn(x, w, g)}, make_args())` ->
     {(direction, name): seconds} (default `measure`) and saved. A cached choice naming a
     candidate no longer offered is measured again. `prefer` (the fixed rule's choice) is kept
-    unless another candidate is more than PREFER_MARGIN faster. `info` (shapes and options)
-    is kept in the row `conv_choices()` reports. None when this needs measuring but the
-    process's measuring budget (budget_s) is spent."""
+    unless another candidate is more than PREFER_MARGIN faster (a dict: per direction).
+    `info` (shapes and options) is kept in the row `conv_choices()` reports. None when this
+    needs measuring but the process's measuring budget (budget_s) is spent. `split(fn)` gives
+    a candidate's {direction: timed function}; pooling passes its own (pool_autotune.py)."""
+    fns = {(direction, name): fn for name, candidate in candidates.items()
+           for direction, fn in split(candidate).items()}
+    offered = {}
+    for direction, name in fns:
+        offered.setdefault(direction, []).append(name)
     with _lock:
         _load()
         record = _choices.get(key)
         source = "cache"
-        if not _valid(record, candidates):
+        if not _valid(record, offered):
             if _spent_s >= budget_s():
                 return None
             timer = timer or measure
             start = time.perf_counter()
-            fns = {(direction, name): fn for name, candidate in candidates.items()
-                   for direction, fn in _directions(candidate).items()}
             with jax.ensure_compile_time_eval():   # run now, even inside a jit trace
                 measured = timer(fns, make_args())
             _add_spent(time.perf_counter() - start)
-            times = {d: {name: float(measured[d, name]) for name in candidates}
-                     for d in DIRECTIONS}
-            record = {"choice": {d: _fastest(times[d], prefer) for d in DIRECTIONS},
+            times = {d: {name: float(measured[d, name]) for name in names}
+                     for d, names in offered.items()}
+            preferred = prefer if isinstance(prefer, dict) else dict.fromkeys(offered, prefer)
+            record = {"choice": {d: _fastest(times[d], preferred.get(d)) for d in offered},
                       "times_s": times}
             _choices[key] = record
             _save(key, record)
@@ -221,13 +247,18 @@ def _add_spent(seconds: float) -> None:
     _spent_s += seconds
 
 
+def record(key: str, info: dict, choice: dict) -> None:
+    """Note a choice made by a fixed rule (autotuning off, or its budget spent), for
+    conv_choices()."""
+    with _lock:
+        _used[key] = dict(info, key=key, choice=dict(choice), times_s={}, source="rule")
+
+
 def record_rule(x_shape, w_shape, stride, padding, dilation, groups, dtype, *,
                 choice: str) -> None:
-    """Note a choice made by the fixed rule (autotuning off), for conv_choices()."""
+    """Note a convolution lowered by the fixed rule's candidate `choice`."""
     key, info = conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype)
-    with _lock:
-        _used[key] = dict(info, key=key, choice=dict.fromkeys(DIRECTIONS, choice),
-                          times_s={}, source="rule")
+    record(key, info, dict.fromkeys(DIRECTIONS, choice))
 
 
 def conv_choices() -> list:
@@ -245,8 +276,12 @@ def conv_key(x_shape, w_shape, stride, padding, dilation, groups, dtype) -> tupl
             "stride": list(stride), "padding": [list(p) for p in padding],
             "dilation": list(dilation), "groups": int(groups), "dtype": str(np.dtype(dtype)),
             "backend": backend_name()}
-    key = "|".join(f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in info.items())
-    return key, info
+    return key_of(info), info
+
+
+def key_of(info: dict) -> str:
+    """The cache key of one op's shapes and options: every field, in order."""
+    return "|".join(f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in info.items())
 
 
 def choose_conv(x_shape, w_shape, stride, padding, dilation, groups, dtype,

@@ -82,9 +82,33 @@ def conv_patches_matmul(x, weight, stride, padding, dilation, groups):
     return conv_as_matmul(x, weight, stride, padding, dilation, groups, out)
 
 
+def stored(y):
+    """y, kept in memory where XLA-CPU would otherwise copy its computation into each consumer.
+
+    NOTE: an elementwise form (shifted_matmuls with one input channel is a sum of outer
+    products) is fused by XLA into every consumer of the conv's result, and recomputed in
+    each: a max pool reads it four times, its gradient again. Timed alone the form looked
+    3-4x faster than the others for LeNet's first conv; in the training step it made the
+    step 1.6x slower. A conditional whose branches are both the identity, on a predicate
+    XLA cannot decide at compile time (y[0] == y[0] is false for a NaN), is a fusion
+    boundary that costs about 20 us (its second branch is written v * 1 because JAX drops
+    a conditional whose branches are equal); `lax.optimization_barrier` does not survive XLA-CPU's
+    compile. On other backends a conditional would wait on the device, so y is returned."""
+    if jax.default_backend() != "cpu":
+        return y
+    first = y.reshape(-1)[0]
+    return lax.cond(first == first, lambda v: v, lambda v: v * 1, y)
+
+
 def conv_shifted_matmuls(x, weight, stride, padding, dilation, groups):
     """One small matmul per kernel offset (slice [N, C, *out] with weight[:, :, offset]),
-    summed: no stacked patches in memory, kernel-size smaller contractions."""
+    summed, then stored: no stacked patches in memory, kernel-size smaller contractions."""
+    return stored(shifted_sum(x, weight, stride, padding, dilation, groups))
+
+
+def shifted_sum(x, weight, stride, padding, dilation, groups):
+    """conv_shifted_matmuls without the storage point: the form a tangent is computed in
+    (a predicate read from a tangent could not be transposed)."""
     out = conv_out_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
     n = x.shape[0]
     o, per_group = weight.shape[:2]
@@ -104,23 +128,14 @@ def conv_shifted_matmuls(x, weight, stride, padding, dilation, groups):
 MAX_PATCH_ELEMENTS = 1 << 24   # 64 MiB of float32
 
 
-def _has_output(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
-    return min(conv_out_size(x_shape[2:], w_shape[2:], stride, padding, dilation)) > 0
-
-
-def _slices_pay(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
-    """shifted_matmuls needs an output, and more than one input channel per group.
-    NOTE: with one, each small matmul is an outer product, which XLA fuses into the
-    consumers of the conv's result and may recompute in every one of them (a max pool reads
-    it four times): timed alone it looked 3-4x faster than the others for LeNet's first conv,
-    yet in the training step it made the program slower than the patches form did."""
-    return _has_output(x_shape, w_shape, stride, padding, dilation, groups) and w_shape[1] > 1
-
-
 def _patches_fit(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
     out = conv_out_size(x_shape[2:], w_shape[2:], stride, padding, dilation)
     patch_elements = x_shape[0] * x_shape[1] * int(np.prod(w_shape[2:])) * int(np.prod(out))
     return min(out) > 0 and patch_elements <= MAX_PATCH_ELEMENTS
+
+
+def _has_output(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
+    return min(conv_out_size(x_shape[2:], w_shape[2:], stride, padding, dilation)) > 0
 
 
 @dataclass(frozen=True)
@@ -140,8 +155,12 @@ CANDIDATES = {c.name: c for c in [
     Candidate("xla", conv_native, _always),
     Candidate("xla_channels_last", conv_native_channels_last, _always),
     Candidate("patches_matmul", conv_patches_matmul, _patches_fit),
-    Candidate("shifted_matmuls", conv_shifted_matmuls, _slices_pay),
+    Candidate("shifted_matmuls", conv_shifted_matmuls, _has_output),
 ]}
+
+
+# The form a candidate's tangent is computed in, where it differs from the candidate.
+TANGENT_FORMS = {"shifted_matmuls": shifted_sum}
 
 
 def candidates_for(x_shape, w_shape, stride, padding, dilation, groups) -> dict:
@@ -160,12 +179,13 @@ def conv_by_direction(forward: str, input_grad: str, weight_grad: str, stride, p
     input_grad's conv of the input tangent plus weight_grad's conv of the weight tangent:
     reverse mode transposes each term, i.e. runs exactly that candidate's pullback for that
     argument, and forward mode (jax.jvp) keeps working, which a custom VJP would not allow."""
-    def bind(name):
-        fn = CANDIDATES[name].fn
+    def bind(name, tangent=False):
+        fn = TANGENT_FORMS.get(name, CANDIDATES[name].fn) if tangent else CANDIDATES[name].fn
         return lambda x, w: fn(x, w, stride, padding, dilation, groups)
     if forward == input_grad == weight_grad:
         return bind(forward)
-    values, along_x, along_w = bind(forward), bind(input_grad), bind(weight_grad)
+    values = bind(forward)
+    along_x, along_w = bind(input_grad, tangent=True), bind(weight_grad, tangent=True)
 
     @jax.custom_jvp
     def conv(x, w):

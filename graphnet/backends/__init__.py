@@ -75,6 +75,24 @@ def autotune(enabled: bool | None = True) -> None:
     conv_autotune.set_enabled(enabled)
 
 
+def cpu_library_fusion(option_set: str | bool | None) -> None:
+    """Which operations XLA-CPU hands to its YNNPACK library, for programs and kernels
+    compiled afterwards (it changes nothing on GPU): an option-set name, "dot_reduce_fusion"
+    (graphnet's default, see docs/performance.md), "xla_default" (XLA's own choice; True
+    means this) or "no_library_fusion" (False means this); None hands the decision back to
+    env GRAPHNET_XLA_CPU_OPTIONS.
+
+    >>> graphnet.backends.cpu_library_fusion("xla_default")
+    """
+    from .. import _xla
+
+    if option_set is True:
+        option_set = "xla_default"
+    elif option_set is False:
+        option_set = "no_library_fusion"
+    _xla.choose(option_set)
+
+
 def autotune_enabled() -> bool:
     from .._ops import conv_autotune
 
@@ -91,7 +109,7 @@ def conv_choices() -> list:
 
 
 _MODULES = ["cudnn", "cuda", "mps", "mkldnn", "openmp"]
-__all__ = _MODULES + ["autotune", "autotune_enabled", "conv_choices"]
+__all__ = _MODULES + ["autotune", "autotune_enabled", "conv_choices", "cpu_library_fusion"]
 
 for _name in _MODULES:   # `import graphnet.backends.cudnn as cudnn` works, as with torch
     sys.modules[f"{__name__}.{_name}"] = globals()[_name]
