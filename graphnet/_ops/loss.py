@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from ._checks import first_where
 from ._table import ValueCheck, defop
@@ -50,7 +51,7 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
         return _reduce(-jnp.sum(logp * target * w.reshape(wshape), axis=1), reduction)
     valid = target != ignore_index
     safe = jnp.where(valid, target, 0)
-    picked = jnp.take_along_axis(logp, jnp.expand_dims(safe, 1), axis=1).squeeze(1)
+    picked = _pick_class(logp, safe)
     w_t = jnp.where(valid, w[safe], 0.0)
     nll = -picked * w_t
     if label_smoothing:
@@ -66,9 +67,22 @@ def nll_loss(logp, target, weight=None, *, ignore_index=-100, reduction="mean"):
     w = jnp.ones((n_classes,), logp.dtype) if weight is None else weight.astype(logp.dtype)
     valid = target != ignore_index
     safe = jnp.where(valid, target, 0)
-    picked = jnp.take_along_axis(logp, jnp.expand_dims(safe, 1), axis=1).squeeze(1)
+    picked = _pick_class(logp, safe)
     w_t = jnp.where(valid, w[safe], 0.0)
     return _reduce(-picked * w_t, reduction, jnp.sum(w_t))
+
+
+def _pick_class(logp, target):
+    """logp[n, target[n, ...], ...]: each position's target class, along axis 1.
+
+    NOTE: a select against the class index, summed over the classes, rather than a gather:
+    the gather's gradient is a scatter, which XLA-CPU runs as a separate loop, while the
+    select's is a select that fuses into the softmax's gradient (the MLP step's loss and
+    gradient had a scatter of its own). The sum adds exact zeros, so the value is the
+    gathered one; the work is one pass over logp, which log_softmax makes anyway."""
+    classes = lax.broadcasted_iota(target.dtype, logp.shape, 1)
+    hit = classes == jnp.expand_dims(target, 1)
+    return jnp.sum(jnp.where(hit, logp, jnp.zeros((), logp.dtype)), axis=1)
 
 
 @defop("mse_loss", "reduction", function="nn.functional.mse_loss", method=None, dump=True)
