@@ -1,0 +1,201 @@
+"""Whole-step refinement: the per-op lowering choices checked inside the program they serve.
+
+The conv and pool autotuner (graphnet/_ops/conv_autotune.py) times each candidate's forward,
+input gradient and weight gradient alone. Inside a training step XLA fuses each result into
+the ops that read it, and the order can change: at batch 128, LeNet's conv2 input gradient
+timed 2.4x slower alone as shifted slices than as patches + matmul, yet made the whole step
+15% faster. So on a static program's first call (autotuning on, budget left), every
+alternative whose per-op time was within WITHIN of the chosen one, and on the CPU each other
+XLA option set (graphnet/_xla.py), is tried as one change to the whole program: lowered (the
+tuner answers with the trial's choice, conv_autotune.overriding), compiled (a thread per
+core), run on copies of the call's inputs, interleaved with the unchanged program. Changes
+that beat it by MIN_GAIN are kept: the best one, then the best of it combined with each of
+the next GREEDY improving changes, if that is faster still (changes interact: two that each
+helped LeNet's step were slower together). The result is
+cached on disk with the per-op choices, keyed by a hash of the unchanged program's StableHLO,
+so a later process lowers the refined program without measuring.
+
+Not refined: programs that print (a trial would print), over several devices, or whose
+state-only prologue is hoisted (hoist.py), and dynamic mode's per-op kernels."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+from graphnet import _xla as xla
+from graphnet._ops import conv_autotune, lowering_choices
+
+WITHIN = 3.0      # alternatives whose per-op time is within this factor of the chosen one
+MIN_GAIN = 0.03   # a change must make the step this much faster to be kept
+ROUNDS = 3        # timed rounds per trial, after one untimed
+GREEDY = 3        # other improving changes tried on top of the best one
+
+
+@dataclass
+class Refinement:
+    overrides: dict                  # op key -> {direction: candidate}
+    option_set: str | None           # XLA option set (CPU), None where there is none
+    times_s: dict = field(default_factory=dict)   # trial label -> seconds per step
+    source: str = "measured"         # or "cache"
+
+    def summary(self) -> dict:
+        return {"overrides": self.overrides, "option_set": self.option_set,
+                "times_s": self.times_s, "source": self.source}
+
+
+def applies(prints, split, arrays) -> bool:
+    if prints or split is not None or not conv_autotune.enabled():
+        return False
+    return all(len(getattr(getattr(a, "sharding", None), "device_set", ())) <= 1
+               for a in arrays)
+
+
+def wrap(run_fn, overrides: dict):
+    """run_fn, lowered with `overrides` whenever JAX traces it."""
+    if not overrides:
+        return run_fn
+
+    def run(*arrays):
+        with conv_autotune.overriding(overrides):
+            return run_fn(*arrays)
+    return run
+
+
+def _option_sets(has_conv: bool) -> tuple:
+    """(the rule's set, the other sets to try); no sets off the CPU or when the user forced one."""
+    if jax.default_backend() != "cpu":
+        return None, []
+    rule = xla.current(has_conv)
+    forced = xla._chosen is not None or os.environ.get("GRAPHNET_XLA_CPU_OPTIONS", "").strip()
+    return rule, [] if forced else [name for name in xla.OPTION_SETS if name != rule]
+
+
+def _options(name: str | None) -> dict:
+    options = xla.OPTION_SETS.get(name) if name else None
+    return {"compiler_options": dict(options)} if options else {}
+
+
+def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
+    """The refinement of this program (cached, or measured now), None when the measuring
+    budget is spent."""
+    donate = {"donate_argnums": tuple(donated)}
+    base = jax.jit(run_fn, **donate).lower(*arrays)
+    base_text = base.as_text()
+    info = {"op": "step", "stablehlo_sha256": hashlib.sha256(base_text.encode()).hexdigest()[:32],
+            "backend": conv_autotune.backend_name()}
+    key = conv_autotune.key_of(info)
+    record = conv_autotune.stored_record(key)
+    if record is not None and record.get("kind") == "step":
+        return Refinement(record["overrides"], record["option_set"], {}, "cache")
+    if conv_autotune.budget_left() <= 0:
+        return None
+    start = time.perf_counter()
+    rule_set, other_sets = _option_sets(has_conv)
+    base_compiled = base.compile(_options(rule_set).get("compiler_options"))
+    # NOTE: what one trial costs, lowering and compiling the whole program (compiles run two
+    # at a time on two cores), bounds how many the budget allows: LeNet's step compiles in
+    # 0.3 s and gets every trial; ResNet-18's takes about 6 s, more than a fair share of the
+    # budget for even the option sets, so it is left as it is (and that is remembered).
+    trial_s = max(time.perf_counter() - start, 1e-3)
+    workers = max(1, min(4, os.cpu_count() or 1))
+    allowed = int(conv_autotune.budget_left() / (trial_s / workers + trial_s / 4))
+    if allowed <= len(other_sets) + 1:
+        conv_autotune.store_record(key, {"kind": "step", "overrides": {},
+                                         "option_set": rule_set,
+                                         "times_s": {"compile_unchanged": trial_s}})
+        conv_autotune.spend(time.perf_counter() - start)
+        return Refinement({}, rule_set, {"compile_unchanged": trial_s})
+    trials = {"unchanged": ({}, rule_set, base, base_compiled)}
+    for name in other_sets:
+        trials[f"options={name}"] = ({}, name, base, None)
+    proposals = []   # (per-op time / chosen's, row, direction, alternative)
+    for row in lowering_choices.for_graph(graph):
+        for direction, chosen in row["choice"].items():
+            times = row["times_s"].get(direction, {})
+            if not _matters(row, direction, graph) or chosen not in times:
+                continue
+            proposals += [(seconds / times[chosen], row, direction, alternative)
+                          for alternative, seconds in times.items()
+                          if alternative != chosen and seconds <= WITHIN * times[chosen]]
+    changes = {}   # label -> (op key, the op's per-op choice, direction, alternative)
+    for _, row, direction, alternative in sorted(proposals, key=lambda p: p[0]):
+        if len(trials) >= allowed:
+            break
+        overrides = {row["key"]: dict(row["choice"], **{direction: alternative})}
+        lowered = jax.jit(wrap(run_fn, overrides), **donate).lower(*arrays)
+        if lowered.as_text() != base_text:   # an unused direction changes nothing
+            label = f"{row['node']} {direction}={alternative}"
+            trials[label] = (overrides, rule_set, lowered, None)
+            changes[label] = (row["key"], row["choice"], direction, alternative)
+    times = _time(trials, arrays, set(donated))
+    best = min(times, key=times.__getitem__)
+    chosen_overrides, chosen_set = {}, rule_set
+    if times[best] < times["unchanged"] * (1 - MIN_GAIN):
+        chosen_overrides, chosen_set = trials[best][0], trials[best][1]
+        gains = sorted((label for label in changes if label != best
+                        and times[label] < times["unchanged"] * (1 - MIN_GAIN)),
+                       key=times.__getitem__)[:GREEDY]
+        if best in changes and gains:   # each other improving change on top of the best
+            tried = {}
+            for label in gains:
+                op_key, choice, direction, alternative = changes[label]
+                merged = {k: dict(v) for k, v in chosen_overrides.items()}
+                merged.setdefault(op_key, dict(choice))[direction] = alternative
+                if merged != chosen_overrides:
+                    lowered = jax.jit(wrap(run_fn, merged), **donate).lower(*arrays)
+                    tried[f"{best} + {label}"] = (merged, rule_set, lowered, None)
+            if tried:
+                again = _time({best: trials[best], **tried}, arrays, set(donated))
+                times.update({label: again[label] for label in tried})
+                top = min(tried, key=again.__getitem__)
+                if again[top] < again[best] * (1 - MIN_GAIN):
+                    chosen_overrides = tried[top][0]
+    conv_autotune.store_record(key, {"kind": "step", "overrides": chosen_overrides,
+                                     "option_set": chosen_set, "times_s": times})
+    conv_autotune.spend(time.perf_counter() - start)
+    return Refinement(chosen_overrides, chosen_set, times)
+
+
+def _matters(row: dict, direction: str, graph) -> bool:
+    """Whether the program runs this direction of the op: a training step (a graph that
+    differentiates) takes a pool's values from its gradient form, and nothing needs the
+    gradient of a data argument (NOTE: one that requires grad, rare in a step, is then not
+    refined in that direction)."""
+    differentiates = graph.differentiates()
+    if direction == "forward" and row["op"].startswith("max_pool"):
+        return not differentiates
+    if direction != "forward" and not differentiates:
+        return False
+    if direction == "input_grad":
+        return row.get("input_kind") != "arg"
+    return True
+
+
+def _time(trials: dict, arrays, donated: set) -> dict:
+    """{label: seconds per run}: each trial's program (overrides, option set, lowered, compiled
+    or None) compiled (threads) unless it was, then run on fresh
+    copies of the donated inputs (a donated buffer is consumed), interleaved; the minimum of
+    ROUNDS timed rounds."""
+    labels = list(trials)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(labels), os.cpu_count() or 1))) as pool:
+        futures = {label: pool.submit(trials[label][2].compile,
+                                      _options(trials[label][1]).get("compiler_options"))
+                   for label in labels if trials[label][3] is None}
+        compiled = {label: futures[label].result() if label in futures else trials[label][3]
+                    for label in labels}
+    seconds = {label: [] for label in labels}
+    for round_ in range(ROUNDS + 1):
+        for label in labels:
+            inputs = [jnp.copy(a) if i in donated else a for i, a in enumerate(arrays)]
+            jax.block_until_ready(inputs)
+            start = time.perf_counter()
+            jax.block_until_ready(compiled[label](*inputs))
+            if round_:
+                seconds[label].append(time.perf_counter() - start)
+    return {label: min(values) for label, values in seconds.items()}

@@ -1,0 +1,175 @@
+"""Whole-step refinement of lowering choices (runtime/refine.py): trials of the whole program
+with one per-op choice (or the XLA option set) changed, the fastest kept and cached. Timings
+are injected (a fake per-op timer and a fake whole-program timer), so nothing here depends on
+the machine; the values are checked against PyTorch and the unrefined program."""
+
+import numpy as np
+import pytest
+from parity import torch
+
+import graphnet
+import graphnet.backends
+from graphnet import nn
+from graphnet._ops import conv_autotune
+from graphnet.runtime import refine
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHNET_AUTOTUNE_CACHE", str(tmp_path / "autotune.json"))
+    monkeypatch.setenv("GRAPHNET_AUTOTUNE_BUDGET", "1e9")
+    conv_autotune.clear_memory()
+    graphnet.backends.autotune(True)
+    # per-op: xla fastest everywhere, patches_matmul a close second (within refine.WITHIN)
+    per_op = {"xla": 1.0, "xla_channels_last": 9.0, "patches_matmul": 1.5,
+              "shifted_matmuls": 9.0, "reduce_window": 1.0, "window_stack": 1.5,
+              "tiled_mask": 9.0}
+    monkeypatch.setattr(conv_autotune, "measure",
+                        lambda fns, args: {k: per_op[k[1]] for k in fns})
+    yield tmp_path / "autotune.json"
+    graphnet.backends.autotune(None)
+    conv_autotune.clear_memory()
+
+
+def fake_step_timer(faster: str, calls: list):
+    """A `refine._time` where trials whose label contains `faster` take 1 s, others 2 s."""
+    def timer(trials, arrays, donated):
+        calls.append(sorted(trials))
+        return {label: 1.0 if faster in label else 2.0 for label in trials}
+    return timer
+
+
+def conv_net(momentum=0.0):
+    graphnet.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 5 * 5, 4))
+    opt = graphnet.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return model, step
+
+
+def data():
+    rng = np.random.default_rng(0)
+    return (graphnet.from_numpy(rng.standard_normal((4, 2, 7, 7)).astype(np.float32)),
+            graphnet.from_numpy(rng.integers(0, 4, 4).astype(np.int64)))
+
+
+def test_a_faster_trial_is_kept_shown_and_cached(monkeypatch):
+    calls = []
+    monkeypatch.setattr(refine, "_time", fake_step_timer("weight_grad=patches_matmul", calls))
+    model, step = conv_net()
+    fast = graphnet.compile(step)
+    x, y = data()
+    for _ in range(3):
+        fast(x, y)
+    graph = fast.explain()["per_graph"][-1]
+    refined = graph["refinement"]
+    assert refined["source"] == "measured"
+    [(key, choice)] = refined["overrides"].items()
+    assert key.startswith('op="conv2d"') and choice["weight_grad"] == "patches_matmul"
+    [row] = [r for r in graph["lowerings"] if r["op"] == "conv2d"]
+    assert row["source"] == "step" and row["choice"]["weight_grad"] == "patches_matmul"
+    labels = calls[0]
+    assert "unchanged" in labels and "%conv weight_grad=patches_matmul" in labels
+    # the data argument needs no input gradient: that direction is not tried
+    assert not any("input_grad" in label for label in labels)
+    # the refined program trains like the unrefined one and like PyTorch
+    graphnet.backends.autotune(False)
+    plain_model, plain_step = conv_net()
+    for _ in range(3):
+        plain_step(x, y)
+    for (name, p), q in zip(model.named_parameters(), plain_model.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=name)
+    # a later process (memory forgotten) reads the choice and measures nothing
+    conv_autotune.clear_memory()
+    graphnet.backends.autotune(True)
+    calls.clear()
+    _, step2 = conv_net()
+    again = graphnet.compile(step2)
+    for _ in range(2):
+        again(x, y)
+    assert calls == []
+    assert again.explain()["per_graph"][-1]["refinement"]["source"] == "cache"
+
+
+def test_nothing_faster_keeps_the_program_unchanged(monkeypatch):
+    calls = []
+    monkeypatch.setattr(refine, "_time", fake_step_timer("unchanged", calls))
+    _, step = conv_net()
+    fast = graphnet.compile(step)
+    x, y = data()
+    for _ in range(2):
+        fast(x, y)
+    refined = fast.explain()["per_graph"][-1]["refinement"]
+    assert refined["overrides"] == {} and calls
+
+
+def test_programs_not_refined(monkeypatch):
+    calls = []
+    monkeypatch.setattr(refine, "_time", fake_step_timer("unchanged", calls))
+    x, y = data()
+    model, step = conv_net()
+    # a program that prints: a trial run would print
+    def printing(a):
+        print("value", a.sum())
+        return model(a).sum()
+    compiled = graphnet.compile(printing)
+    compiled(x)
+    assert compiled.explain()["per_graph"][-1]["refinement"] is None
+    # the first step creates the optimizer's state and runs once: not refined either
+    _, with_momentum = conv_net(momentum=0.9)
+    fast = graphnet.compile(with_momentum)
+    fast(x, y)
+    assert fast.explain()["per_graph"][0]["refinement"] is None
+    # plan mode runs kernel by kernel
+    planned = graphnet.compile(lambda a: model(a).sum(), mode="plan")
+    planned(x)
+    assert planned.explain()["per_graph"][-1]["refinement"] is None
+    # autotuning off: nothing is refined
+    graphnet.backends.autotune(False)
+    off = graphnet.compile(lambda a: model(a).sum())
+    off(x)
+    assert off.explain()["per_graph"][-1]["refinement"] is None
+    assert calls == []
+
+
+def test_a_program_too_costly_to_refine_is_left_and_remembered(monkeypatch):
+    calls = []
+    monkeypatch.setattr(refine, "_time", fake_step_timer("unchanged", calls))
+    monkeypatch.setenv("GRAPHNET_AUTOTUNE_BUDGET", "1e-6")
+    model, _ = conv_net()
+    fast = graphnet.compile(lambda a: model(a).sum())
+    x, _ = data()
+    monkeypatch.setattr(conv_autotune, "budget_left", lambda: 1e-6)
+    fast(x)
+    refined = fast.explain()["per_graph"][-1]["refinement"]
+    assert refined["overrides"] == {} and set(refined["times_s"]) == {"compile_unchanged"}
+    assert calls == []
+
+
+def test_refined_lowering_equals_torch():
+    """The override mechanism itself: a program lowered with a choice the per-op tuner did
+    not make still computes PyTorch's conv and gradients."""
+    x = np.random.default_rng(1).standard_normal((2, 2, 7, 7)).astype(np.float32)
+    layer = nn.Conv2d(2, 3, 3)
+    tlayer = torch.nn.Conv2d(2, 3, 3)
+    with torch.no_grad():
+        tlayer.weight.copy_(torch.tensor(layer.weight.detach().numpy()))
+        tlayer.bias.copy_(torch.tensor(layer.bias.detach().numpy()))
+    tlayer(torch.tensor(x)).square().sum().backward()
+    key, _ = conv_autotune.conv_key((2, 2, 7, 7), (3, 2, 3, 3), (1, 1), ((0, 0), (0, 0)),
+                                    (1, 1), 1, np.float32)
+    table = {key: {"forward": "shifted_matmuls", "input_grad": "xla",
+                   "weight_grad": "patches_matmul"}}
+    with conv_autotune.overriding(table):
+        layer(graphnet.from_numpy(x)).square().sum().backward()
+    np.testing.assert_allclose(layer.weight.grad.numpy(), tlayer.weight.grad.numpy(),
+                               rtol=1e-5, atol=1e-4)
+    # an override is not a per-op choice: nothing is recorded (or measured) for it
+    assert not [r for r in graphnet.backends.conv_choices() if r["input"] == [2, 2, 7, 7]]
