@@ -73,6 +73,12 @@ def jit(fn, has_conv: bool = False, **kwargs):
     return jax.jit(fn, **kwargs)
 
 
+def options_named(name: str | None) -> dict:
+    """jit's keyword arguments for option set `name` (empty: XLA's defaults, or not CPU)."""
+    options = OPTION_SETS.get(name) if name and jax.default_backend() == "cpu" else None
+    return {"compiler_options": dict(options)} if options else {}
+
+
 def graph_has_conv(graph) -> bool:
     """Whether a graph (sub-graphs included) has a node lowered to an XLA convolution."""
     return any(node.op in CONV_OPS or any(graph_has_conv(g) for _, g in node.subgraphs())

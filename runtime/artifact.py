@@ -18,11 +18,16 @@ from graphnet import _xla as xla
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
+from . import refine
 from .hoist_cache import HoistCache
 from .xla_timing import compile_timer
 
 
 class Artifact:
+    # whether runtime/refine.py may check this program's lowerings (plan mode's runner is
+    # not one program, so it may not)
+    refinable = True
+
     def __init__(self, traced: TraceResult, run_fn, donate: bool, pass_stats=None,
                  trace_seconds: float = 0.0, pass_seconds: float = 0.0, hoist: bool = True,
                  make_plan=None, reuse: Artifact | None = None):
@@ -39,6 +44,7 @@ class Artifact:
         self.plan_stats: list = []
         self.plan_seconds = 0.0
         self.compile_seconds = 0.0
+        self.refinement = None   # runtime/refine.py's result, after the first call
         # the XLA option set (graphnet/_xla.py) this artifact's programs are compiled with
         self.has_conv = xla.graph_has_conv(self.graph)
         self.xla_options = xla.current(self.has_conv) if jax.default_backend() == "cpu" \
@@ -80,6 +86,7 @@ class Artifact:
             self.run_fn, self.jitted, self.jitted_plain = reuse.run_fn, reuse.jitted, \
                 reuse.jitted_plain
             self.split, self._vjp_cache = reuse.split, reuse._vjp_cache
+            self.refinement, self.xla_options = reuse.refinement, reuse.xla_options
             self._plan, self.plan_stats = reuse._plan, reuse.plan_stats
             if self.split is not None:
                 self.hoist_cache, self.jitted_main = reuse.hoist_cache, reuse.jitted_main
@@ -155,7 +162,8 @@ class Artifact:
     def lowered(self, args: tuple):
         """`jax.stages.Lowered` of this program for the call `args` (what the compiled function
         was called with): `.as_text()` is its StableHLO, `.compile()` XLA's executable."""
-        return xla.jit(self.run_fn, self.has_conv).lower(*self._gather(args))
+        options = xla.options_named(self.xla_options) if self.refinement else {}
+        return xla.jit(self.run_fn, self.has_conv, **options).lower(*self._gather(args))
 
     def _can_donate(self) -> bool:
         # NOTE: a donated buffer is deleted. If anything besides its tensor still holds the
@@ -163,6 +171,22 @@ class Artifact:
         # so the alias stays valid. 2 = the tensor's slot + getrefcount's own argument.
         return all(sys.getrefcount(_state_tensor(self.sources[i])._value) <= 2
                    for i in self.donated)
+
+    def _refine(self, arrays) -> None:
+        """Lowering choices and XLA options checked inside this program (runtime/refine.py);
+        a refined program replaces the jitted ones before they first compile."""
+        self.refinement = refine.refine(self.run_fn, arrays, self.donated, self.graph,
+                                        self.has_conv)
+        r = self.refinement
+        if r is None or (not r.overrides and r.option_set == self.xla_options):
+            return
+        self.run_fn = refine.wrap(self.run_fn, r.overrides)
+        options = xla.options_named(r.option_set)
+        self.xla_options = r.option_set
+        self.jitted = xla.jit(self.run_fn, self.has_conv, donate_argnums=tuple(self.donated),
+                              **options)
+        self.jitted_plain = xla.jit(self.run_fn, self.has_conv, **options) if self.donated \
+            else self.jitted
 
     def _run_split(self, *arrays):
         s = self.split
@@ -184,6 +208,13 @@ class Artifact:
         if self.calls == 0:
             start = time.perf_counter()
             with compile_timer() as self.jax_seconds:
+                # NOTE: a program that created state runs once (the next call retraces), so
+                # refining it would only cost
+                if self.refinable and self.refinement is None and self.retrace is None \
+                        and refine.applies(self.prints, self.split, arrays):
+                    self._refine(arrays)
+                    fn = self.jitted if self.donated and self._can_donate() \
+                        else self.jitted_plain
                 outs = fn(*arrays)
                 jax.block_until_ready(outs)
             self.compile_seconds = time.perf_counter() - start

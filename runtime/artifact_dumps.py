@@ -132,13 +132,20 @@ def plan_dump(target, *args) -> dict:
     lowered = (artifact.lowered(args) if args
                else _jit(artifact).lower(*_abstract_inputs(artifact.graph)))
     return {"plan": artifact.plan, "memory": normalize_memory(lowered.compile().memory_analysis()),
-            "lowerings": lowering_choices.for_graph(artifact.graph),
+            "lowerings": lowering_choices.for_graph(artifact.graph, _overrides(artifact)),
             "xla_options": getattr(artifact, "xla_options", None)}
+
+
+def _overrides(artifact) -> dict:
+    refined = getattr(artifact, "refinement", None)
+    return refined.overrides if refined is not None else {}
 
 
 def _jit(artifact):
     """The artifact's program jitted with its compile options (graphnet/_xla.py)."""
-    return xla.jit(artifact.run_fn, xla.graph_has_conv(artifact.graph))
+    refined = getattr(artifact, "refinement", None)
+    options = xla.options_named(artifact.xla_options) if refined is not None else {}
+    return xla.jit(artifact.run_fn, xla.graph_has_conv(artifact.graph), **options)
 
 
 def format_plan_dump(dump: dict) -> str:

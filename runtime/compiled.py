@@ -236,7 +236,9 @@ class CompiledFunction:
                 "first_run_s (XLA compile + run)": a.compile_seconds,
                 **a.jax_seconds,
                 "xla_options": a.xla_options,
-                "lowerings": lowering_choices.for_graph(a.graph),
+                "lowerings": lowering_choices.for_graph(
+                    a.graph, a.refinement.overrides if a.refinement else None),
+                "refinement": a.refinement.summary() if a.refinement else None,
             } for a in self.artifacts],
         }
 

@@ -115,6 +115,8 @@ class PlanArtifact(Artifact):
     and hide the kernels, so the jitted entry points are replaced by the runner itself (each
     kernel is jitted inside it)."""
 
+    refinable = False
+
     def __init__(self, traced, make_plan, pass_stats=None, trace_seconds=0.0,
                  pass_seconds=0.0, checks: bool = False, reuse: PlanArtifact | None = None):
         start = time.perf_counter()

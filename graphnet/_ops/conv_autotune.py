@@ -26,6 +26,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -43,6 +44,7 @@ _choices: dict = {}                # key -> {"choice": {direction: name},
 _loaded_from: Path | None = None   # the disk file _choices was last merged from
 _used: dict = {}                   # key -> row for conv_choices(): what this process used
 _spent_s = 0.0                     # seconds this process has spent measuring
+_overrides = threading.local()     # .table: {key: choice} while refine.py lowers a trial
 
 
 def budget_s() -> float:
@@ -207,6 +209,9 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
     `info` (shapes and options) is kept in the row `conv_choices()` reports. None when this
     needs measuring but the process's measuring budget (budget_s) is spent. `split(fn)` gives
     a candidate's {direction: timed function}; pooling passes its own (pool_autotune.py)."""
+    table = getattr(_overrides, "table", None)
+    if table and key in table:   # a whole-step refinement is lowering a trial (refine.py)
+        return dict(table[key])
     fns = {(direction, name): fn for name, candidate in candidates.items()
            for direction, fn in split(candidate).items()}
     offered = {}
@@ -240,6 +245,45 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
                               times_s=json.loads(json.dumps(record.get("times_s", {}))),
                               source=source)
         return choice
+
+
+@contextmanager
+def overriding(table: dict):
+    """While the block runs (in this thread), tune() returns `table[key]` for the keys it
+    holds instead of any measured or cached choice: how a program is lowered with choices
+    other than the per-op ones (runtime/refine.py)."""
+    saved = getattr(_overrides, "table", None)
+    _overrides.table = table
+    try:
+        yield
+    finally:
+        _overrides.table = saved
+
+
+def stored_record(key: str) -> dict | None:
+    """The record cached for `key` (memory, else the disk file), not validated."""
+    with _lock:
+        _load()
+        record = _choices.get(key)
+        return dict(record) if isinstance(record, dict) else None
+
+
+def store_record(key: str, record: dict) -> None:
+    """Keep `record` for `key` in memory and on disk."""
+    with _lock:
+        _load()
+        _choices[key] = record
+        _save(key, record)
+
+
+def spend(seconds: float) -> None:
+    """Count seconds spent measuring elsewhere (refine.py) against this process's budget."""
+    with _lock:
+        _add_spent(seconds)
+
+
+def budget_left() -> float:
+    return budget_s() - _spent_s
 
 
 def _add_spent(seconds: float) -> None:

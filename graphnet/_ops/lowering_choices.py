@@ -35,22 +35,27 @@ def _nodes(graph):
             yield from _nodes(sub)
 
 
-def for_graph(graph) -> list:
+def for_graph(graph, overrides: dict | None = None) -> list:
     """One dict per conv / max_pool node of `graph` (sub-graphs included) whose lowering this
     process recorded: node, module, op, input shape, choice ({direction: candidate}), source,
-    and the measured seconds per candidate when there are any."""
+    the measured seconds per candidate when there are any, and its autotune key. A choice the
+    whole-step refinement changed (`overrides`, runtime/refine.py) has source "step"."""
     used = {row["key"]: row for row in conv_autotune.conv_choices()}
+    overrides = overrides or {}
     rows = []
     for node in _nodes(graph):
         key = _key(node)
         row = used.get(key) if key else None
         if row is None:
             continue
+        changed = key in overrides
         rows.append({"node": f"%{node.outputs[0].name}", "module": node.module,
                      "op": row["op"], "input": row["input"],
                      **({"weight": row["weight"]} if "weight" in row else {}),
-                     "choice": row["choice"], "source": row["source"],
-                     "times_s": row.get("times_s", {})})
+                     "choice": dict(overrides[key]) if changed else row["choice"],
+                     "source": "step" if changed else row["source"],
+                     "times_s": row.get("times_s", {}), "key": key,
+                     "input_kind": node.input_values()[0].kind})
     return rows
 
 
