@@ -211,7 +211,7 @@ class Artifact:
                 # NOTE: a program that created state runs once (the next call retraces), so
                 # refining it would only cost
                 if self.refinable and self.refinement is None and self.retrace is None \
-                        and refine.applies(self.prints, self.split, arrays):
+                        and refine.applies(self.prints, self.split, arrays, self.graph):
                     self._refine(arrays)
                     fn = self.jitted if self.donated and self._can_donate() \
                         else self.jitted_plain

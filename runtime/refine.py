@@ -15,8 +15,9 @@ helped LeNet's step were slower together). The result is
 cached on disk with the per-op choices, keyed by a hash of the unchanged program's StableHLO,
 so a later process lowers the refined program without measuring.
 
-Not refined: programs that print (a trial would print), over several devices, or whose
-state-only prologue is hoisted (hoist.py), and dynamic mode's per-op kernels."""
+Not refined: programs that print (a trial would print), over several devices, whose
+state-only prologue is hoisted (hoist.py), or of more than MAX_OPS ops; dynamic mode's per-op
+kernels; plan mode."""
 
 from __future__ import annotations
 
@@ -32,9 +33,17 @@ from graphnet import _xla as xla
 from graphnet._ops import conv_autotune, lowering_choices
 
 WITHIN = 3.0      # alternatives whose per-op time is within this factor of the chosen one
-MIN_GAIN = 0.03   # a change must make the step this much faster to be kept
-ROUNDS = 3        # timed rounds per trial, after one untimed
+MIN_GAIN = 0.05   # a change must make the step this much faster to be kept
+ROUNDS = 5        # timed rounds per trial, after one untimed
 GREEDY = 3        # other improving changes tried on top of the best one
+MIN_TRIALS = 8    # a program whose budget allows fewer trials is left as it is
+MAX_TRIALS = 24   # at most this many whole-program trials
+# NOTE: only graphs of at most MAX_OPS ops are refined. ResNet-18's step (212 ops) compiles in
+# about 6 s per trial, and each XLA-CPU executable of it holds about 1,500 memory mappings that
+# outlive the executable: a dozen trials took the process past the kernel's limit of 65,530
+# ("LLVM ERROR: Unable to allocate section memory"). LeNet's step has 15 ops, the MLP's 8, the
+# Transformer's 54.
+MAX_OPS = 100
 
 
 @dataclass
@@ -49,8 +58,9 @@ class Refinement:
                 "times_s": self.times_s, "source": self.source}
 
 
-def applies(prints, split, arrays) -> bool:
-    if prints or split is not None or not conv_autotune.enabled():
+def applies(prints, split, arrays, graph) -> bool:
+    if prints or split is not None or not conv_autotune.enabled() \
+            or len(graph.nodes) > MAX_OPS:
         return False
     return all(len(getattr(getattr(a, "sharding", None), "device_set", ())) <= 1
                for a in arrays)
@@ -104,8 +114,9 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
     # budget for even the option sets, so it is left as it is (and that is remembered).
     trial_s = max(time.perf_counter() - start, 1e-3)
     workers = max(1, min(4, os.cpu_count() or 1))
-    allowed = int(conv_autotune.budget_left() / (trial_s / workers + trial_s / 4))
-    if allowed <= len(other_sets) + 1:
+    allowed = min(MAX_TRIALS,
+                  int(conv_autotune.budget_left() / (trial_s / workers + trial_s / 4)))
+    if allowed < MIN_TRIALS:
         conv_autotune.store_record(key, {"kind": "step", "overrides": {},
                                          "option_set": rule_set,
                                          "times_s": {"compile_unchanged": trial_s}})
@@ -179,23 +190,40 @@ def _matters(row: dict, direction: str, graph) -> bool:
 
 def _time(trials: dict, arrays, donated: set) -> dict:
     """{label: seconds per run}: each trial's program (overrides, option set, lowered, compiled
-    or None) compiled (threads) unless it was, then run on fresh
-    copies of the donated inputs (a donated buffer is consumed), interleaved; the minimum of
-    ROUNDS timed rounds."""
+    or None) compiled unless it was, then run on fresh copies of the donated inputs (a donated
+    buffer is consumed), interleaved with the first trial (the reference); the minimum of
+    ROUNDS timed rounds.
+
+    Trials are compiled a few at a time (one per core) and dropped once timed (see MAX_OPS
+    for why fewer live executables matter)."""
     labels = list(trials)
-    with ThreadPoolExecutor(max_workers=max(1, min(len(labels), os.cpu_count() or 1))) as pool:
-        futures = {label: pool.submit(trials[label][2].compile,
-                                      _options(trials[label][1]).get("compiler_options"))
-                   for label in labels if trials[label][3] is None}
-        compiled = {label: futures[label].result() if label in futures else trials[label][3]
-                    for label in labels}
+    reference = labels[0]
+    workers = max(1, min(len(labels), os.cpu_count() or 1))
+    held = {reference: trials[reference][3] or _compile(trials[reference])}
     seconds = {label: [] for label in labels}
-    for round_ in range(ROUNDS + 1):
-        for label in labels:
-            inputs = [jnp.copy(a) if i in donated else a for i, a in enumerate(arrays)]
-            jax.block_until_ready(inputs)
-            start = time.perf_counter()
-            jax.block_until_ready(compiled[label](*inputs))
-            if round_:
-                seconds[label].append(time.perf_counter() - start)
+    rest = labels[1:]
+    for i in range(0, max(len(rest), 1), workers):
+        batch = rest[i:i + workers]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {label: pool.submit(_compile, trials[label]) for label in batch}
+            compiled = {label: futures[label].result() for label in batch}
+        compiled[reference] = held[reference]
+        order = list(compiled)
+        for round_ in range(ROUNDS + 1):
+            # rotated, so that no program always runs first (it measured 30% slower there)
+            shift = round_ % len(order)
+            for label in order[shift:] + order[:shift]:
+                program = compiled[label]
+                inputs = [jnp.copy(a) if j in donated else a for j, a in enumerate(arrays)]
+                jax.block_until_ready(inputs)
+                start = time.perf_counter()
+                jax.block_until_ready(program(*inputs))
+                if round_:
+                    seconds[label].append(time.perf_counter() - start)
+        del compiled, futures
     return {label: min(values) for label, values in seconds.items()}
+
+
+def _compile(trial):
+    overrides, option_set, lowered, compiled = trial
+    return compiled or lowered.compile(_options(option_set).get("compiler_options"))
