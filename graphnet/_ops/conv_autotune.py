@@ -25,7 +25,6 @@ import tempfile
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -34,7 +33,7 @@ import jax
 import numpy as np
 
 from .. import _xla as xla
-from .._x64 import x64_scoped
+from .autotune_timing import _directions, measure   # tests patch `measure` here
 from .conv_candidates import DIRECTIONS, candidates_for, conv_native
 
 _lock = threading.RLock()
@@ -139,40 +138,6 @@ def backend_name() -> str:
     fusion = f":{xla.current(has_conv=True)}" if jax.default_backend() == "cpu" else ""
     return (f"{jax.default_backend()}:{getattr(device, 'device_kind', '?')}:jax{jax.__version__}"
             f"{fusion}")
-
-
-def measure(fns: dict, args: tuple, rounds: int = 5) -> dict:
-    """{label: seconds} for each jitted `fn(*args)` in `fns`: all compiled first, on a thread
-    per core (XLA compiles outside the GIL: the compiles are most of what tuning costs), each
-    run once, then `rounds` interleaved rounds (every fn once per round, blocking); the
-    minimum over rounds, the figure least disturbed by other work on the machine."""
-    args = tuple(jax.device_put(a) for a in args)
-    with ThreadPoolExecutor(max_workers=max(1, min(len(fns), os.cpu_count() or 1))) as pool:
-        futures = {label: pool.submit(_compile, fn, args)
-                   for label, fn in fns.items()}
-        compiled = {label: future.result() for label, future in futures.items()}
-    for fn in compiled.values():
-        jax.block_until_ready(fn(*args))
-    times = {label: [] for label in compiled}
-    for _ in range(rounds):
-        for label, fn in compiled.items():
-            start = time.perf_counter()
-            jax.block_until_ready(fn(*args))
-            times[label].append(time.perf_counter() - start)
-    return {label: min(values) for label, values in times.items()}
-
-
-@x64_scoped   # a worker thread: graphnet's kernels are traced with 64-bit types on
-def _compile(fn, args):
-    return xla.jit(fn, True).lower(*args).compile()
-
-
-def _directions(fn: Callable) -> dict:
-    """fn(x, w)'s three directions as functions of (x, w, g): the values, the input gradient
-    and the weight gradient for cotangent g (XLA drops the unused forward of each pullback)."""
-    return {"forward": lambda x, w, g: fn(x, w),
-            "input_grad": lambda x, w, g: jax.vjp(lambda a: fn(a, w), x)[1](g)[0],
-            "weight_grad": lambda x, w, g: jax.vjp(lambda b: fn(x, b), w)[1](g)[0]}
 
 
 def _valid(record, offered: dict) -> bool:
