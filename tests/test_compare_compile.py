@@ -73,6 +73,7 @@ def test_break_even_and_curves_come_from_the_measured_numbers(axis):
         assert curve["static_total_s"][i] < curve["dynamic_total_s"][i]
 
 
+@pytest.mark.slow   # two fresh processes; test_compile_cache.py checks the same cache by default
 def test_warm_persistent_cache_makes_the_first_static_call_cheaper():
     cache = compile_cost.cache_study("mlp")
     cold, warm = cache["cold_first_call_s"], cache["warm_first_call_s"]

@@ -141,8 +141,10 @@ def test_two_processes_train_like_one_process_on_the_global_batch(tmp_path):
     assert _max_difference(params[0], train([])) > 1e-2        # and it did train
 
 
-@pytest.mark.parametrize("how", [[], ["--compiled"]], ids=["eager-all_reduce",
-                                                         "compiled-on-a-mesh"])
+# NOTE: the eager launcher run is `slow` (pytest -m slow): eager all_reduce across processes
+# is also covered by test_two_processes_train_like_one_process_on_the_global_batch.
+@pytest.mark.parametrize("how", [pytest.param([], marks=pytest.mark.slow), ["--compiled"]],
+                         ids=["eager-all_reduce", "compiled-on-a-mesh"])
 def test_launcher_runs_the_example_like_one_process(tmp_path, how):
     """Eager steps with all_reduce, or one graphnet.compile(step, mesh=) program spanning
     both processes' devices: the same parameters on both ranks and as one process."""
