@@ -45,6 +45,11 @@ def choose(name: str | None) -> None:
     _chosen = name
 
 
+def forced() -> bool:
+    """Whether the user chose an option set (choose(), or env GRAPHNET_XLA_CPU_OPTIONS)."""
+    return _chosen is not None or bool(os.environ.get("GRAPHNET_XLA_CPU_OPTIONS", "").strip())
+
+
 def current(has_conv: bool = False) -> str:
     """The option set a program compiled now gets (`has_conv`: it contains a convolution)."""
     if _chosen is not None:

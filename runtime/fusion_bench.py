@@ -18,11 +18,12 @@ def _choosing(name: str, step):
     from graphnet import _xla
 
     def run():
-        saved, _xla._chosen = _xla._chosen, name
+        saved = _xla._chosen
+        _xla.choose(name)
         try:
             return step()
         finally:
-            _xla._chosen = saved
+            _xla.choose(saved)
     return run
 
 

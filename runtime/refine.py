@@ -82,13 +82,7 @@ def _option_sets(has_conv: bool) -> tuple:
     if jax.default_backend() != "cpu":
         return None, []
     rule = xla.current(has_conv)
-    forced = xla._chosen is not None or os.environ.get("GRAPHNET_XLA_CPU_OPTIONS", "").strip()
-    return rule, [] if forced else [name for name in xla.OPTION_SETS if name != rule]
-
-
-def _options(name: str | None) -> dict:
-    options = xla.OPTION_SETS.get(name) if name else None
-    return {"compiler_options": dict(options)} if options else {}
+    return rule, [] if xla.forced() else [name for name in xla.OPTION_SETS if name != rule]
 
 
 def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
@@ -107,7 +101,7 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
         return None
     start = time.perf_counter()
     rule_set, other_sets = _option_sets(has_conv)
-    base_compiled = base.compile(_options(rule_set).get("compiler_options"))
+    base_compiled = base.compile(xla.options_named(rule_set).get("compiler_options"))
     # NOTE: what one trial costs, lowering and compiling the whole program (compiles run two
     # at a time on two cores), bounds how many the budget allows: LeNet's step compiles in
     # 0.3 s and gets every trial; ResNet-18's takes about 6 s, more than a fair share of the
@@ -226,4 +220,4 @@ def _time(trials: dict, arrays, donated: set) -> dict:
 
 def _compile(trial):
     overrides, option_set, lowered, compiled = trial
-    return compiled or lowered.compile(_options(option_set).get("compiler_options"))
+    return compiled or lowered.compile(xla.options_named(option_set).get("compiler_options"))

@@ -280,7 +280,7 @@ def test_max_pool_reduce_window_form_equals_the_window_stack(kernel, stride, pad
     ones = (1,) * len(kernel)
     fast = conv_ops.max_pool(x, kernel_size=kernel, stride=stride, padding=padding,
                              dilation=ones, ceil_mode=ceil_mode)
-    stacked = conv_ops._max_pool(x, kernel, stride, padding, ones, ceil_mode)[0]
+    stacked = conv_ops.max_pool_window_stack(x, kernel, stride, padding, ones, ceil_mode)[0]
     np.testing.assert_array_equal(np.asarray(fast), np.asarray(stacked))
     if dtype == np.float32:
         def loss(form):
@@ -289,6 +289,6 @@ def test_max_pool_reduce_window_form_equals_the_window_stack(kernel, stride, pad
         grad_fast = jax.grad(loss(lambda v: conv_ops.max_pool(
             v, kernel_size=kernel, stride=stride, padding=padding, dilation=ones,
             ceil_mode=ceil_mode)))(x)
-        grad_stacked = jax.grad(loss(lambda v: conv_ops._max_pool(
+        grad_stacked = jax.grad(loss(lambda v: conv_ops.max_pool_window_stack(
             v, kernel, stride, padding, ones, ceil_mode)[0]))(x)
         np.testing.assert_array_equal(np.asarray(grad_fast), np.asarray(grad_stacked))

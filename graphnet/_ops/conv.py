@@ -16,6 +16,7 @@ from . import conv_autotune, pool_autotune, pool_candidates
 from ._table import defop
 from .conv_candidates import CANDIDATES, MAX_PATCH_ELEMENTS, conv_by_direction, conv_out_size
 from .conv_candidates import conv_as_matmul  # noqa: F401  (kept importable from here)
+from .pool_candidates import max_pool_window_stack, windows
 from .pool_candidates import pool_out_size  # noqa: F401  (kept importable from here)
 
 
@@ -65,16 +66,6 @@ def _matmul_form_pays(out, patch_elements_per_position: int = 1) -> bool:
             and positions * patch_elements_per_position <= MATMUL_CONV_MAX_PATCH_ELEMENTS)
 
 
-def _windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode):
-    return pool_candidates.windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode)
-
-
-def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """(values, flat spatial indices): the first maximum of each window (PyTorch's rule)."""
-    return pool_candidates.max_pool_window_stack(x, kernel_size, stride, padding, dilation,
-                                                 ceil_mode)
-
-
 @defop("max_pool", "reduction", method=None,
        function=("nn.functional.max_pool2d", "nn.functional.max_pool1d",
                  "nn.functional.max_pool3d"))
@@ -82,7 +73,7 @@ def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
     """Dilated pools take the window stack; the others the measured or fixed choice of
     pool_autotune.py: the values' form, and the form differentiated in a training step."""
     if any(d != 1 for d in dilation):
-        return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
+        return max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
     dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else None
     if dtype is None:   # integer pools: nothing to differentiate, XLA's reduce_window
         return pool_candidates.reduce_window(x, tuple(kernel_size), tuple(stride),
@@ -99,7 +90,7 @@ def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
                  "nn.functional.max_pool1d_with_indices",
                  "nn.functional.max_pool3d_with_indices"))
 def max_pool_with_indices(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
-    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+    return max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def _avg_divisor(n, k, s, p, out, count_include_pad):
@@ -119,7 +110,7 @@ def avg_pool(x, *, kernel_size, stride, padding, ceil_mode=False, count_include_
              divisor_override=None):
     nd = len(kernel_size)
     ones = (1,) * nd
-    total = jnp.sum(_windows(x, 0, kernel_size, stride, padding, ones, ceil_mode), axis=0)
+    total = jnp.sum(windows(x, 0, kernel_size, stride, padding, ones, ceil_mode), axis=0)
     if divisor_override:
         return total / jnp.asarray(divisor_override, x.dtype)
     divisor = np.ones((), np.int64)
