@@ -22,6 +22,9 @@ from . import refine
 from .hoist_cache import HoistCache
 from .xla_timing import compile_timer
 
+# References to an input array when only graphnet holds it: its tensor, this call's input list
+# and sys.getrefcount's argument. More means a user alias, which donation would delete.
+_OWNERS = 3
 
 class Artifact:
     # whether runtime/refine.py may check this program's lowerings (plan mode's runner is
@@ -165,12 +168,13 @@ class Artifact:
         options = xla.options_named(self.xla_options) if self.refinement else {}
         return xla.jit(self.run_fn, self.has_conv, **options).lower(*self._gather(args))
 
-    def _can_donate(self) -> bool:
+    def _can_donate(self, arrays: list) -> bool:
         # NOTE: a donated buffer is deleted. If anything besides its tensor still holds the
         # array (a `state_dict()` or `.detach()` alias taken earlier), skip donation this call
-        # so the alias stays valid. 2 = the tensor's slot + getrefcount's own argument.
-        return all(sys.getrefcount(_state_tensor(self.sources[i])._value) <= 2
-                   for i in self.donated)
+        # so the alias stays valid. 3 = the tensor's slot + `arrays` (this call's inputs) +
+        # getrefcount's own argument. (Until issue 13 this said 2 and forgot `arrays`, so no
+        # call ever donated: every step allocated fresh parameter and state buffers.)
+        return all(sys.getrefcount(arrays[i]) <= _OWNERS for i in self.donated)
 
     def _refine(self, arrays) -> None:
         """Lowering choices and XLA options checked inside this program (runtime/refine.py);
@@ -204,7 +208,7 @@ class Artifact:
         if self.split is not None:
             fn = self._run_split
         else:
-            fn = self.jitted if self.donated and self._can_donate() else self.jitted_plain
+            fn = self.jitted if self.donated and self._can_donate(arrays) else self.jitted_plain
         if self.calls == 0:
             start = time.perf_counter()
             with compile_timer() as self.jax_seconds:
@@ -213,7 +217,7 @@ class Artifact:
                 if self.refinable and self.refinement is None and self.retrace is None \
                         and refine.applies(self.prints, self.split, arrays, self.graph):
                     self._refine(arrays)
-                    fn = self.jitted if self.donated and self._can_donate() \
+                    fn = self.jitted if self.donated and self._can_donate(arrays) \
                         else self.jitted_plain
                 outs = fn(*arrays)
                 jax.block_until_ready(outs)
