@@ -15,6 +15,9 @@ and the module path."""
 
 from __future__ import annotations
 
+import weakref
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 from graphnet._errors import TraceError
@@ -80,12 +83,28 @@ class HostChecks:
                     else ("as is", shape_only(x)) for k, x in enumerate(node.inputs)]
             self.sites.append((node, check, args))
 
+        # the input positions the sites read, and weak references to the arrays that last
+        # passed them all
+        self.read = sorted({x for _, _, args in self.sites for how, x in args if how == "input"})
+        self.passed: list = []
+
     def __call__(self, arrays: list) -> None:
+        # NOTE: a JAX array never changes, so arrays that passed stay passed: a training loop
+        # feeding the same label tensor again pays one identity test, not a host round of
+        # NumPy (70 us of a 1.3 ms MLP step, measured right after the previous step ran).
+        # Weak references: a dead array's id may be reused, a dead weakref never matches.
+        read = [arrays[i] for i in self.read]
+        if len(self.passed) == len(read) and all(
+                ref() is a for ref, a in zip(self.passed, read)):
+            return
+        self.passed = []
         for node, check, args in self.sites:
             host = [arrays[x] if how == "input" else x for how, x in args]
             error = host_error(check, host, node.attrs)
             if error is not None:
                 raise located(error, node, self.program)
+        if all(isinstance(a, jax.Array) for a in read):
+            self.passed = [weakref.ref(a) for a in read]
 
 
 def fill_created(traced) -> None:

@@ -331,3 +331,19 @@ def test_literal_indices_in_a_branch_and_checks_off_still_compile():
     idx = graphnet.tensor([1, 2])
     unchecked = graphnet.compile(_index_in_branch, checks=False)(x, idx)
     np.testing.assert_array_equal(unchecked.numpy(), _index_in_branch(x, idx).numpy())
+
+
+def test_a_label_tensor_changed_in_place_is_checked_again():
+    """A compiled call skips the host check for the very label arrays that passed last time
+    (a JAX array never changes); writing into the tensor makes a new array, checked again."""
+    logits = graphnet.tensor(LOGITS)
+    run = graphnet.compile(lambda x, y: F(graphnet).cross_entropy(x, y), mode="static")
+    y = graphnet.tensor([0, 1, 2, 1])
+    for _ in range(3):
+        run(logits, y)
+    y[2] = 3
+    with pytest.raises(IndexError, match="Target 3 is out of bounds"):
+        run(logits, y)
+    y[2] = 0
+    expected = F(torch).cross_entropy(torch.tensor(LOGITS), torch.tensor([0, 1, 0, 1]))
+    assert_close(run(logits, y), expected, what="after the fix")
