@@ -195,7 +195,7 @@ def _pointer(t) -> int:
 def test_a_static_step_updates_parameters_and_optimizer_state_in_place():
     """Static mode donates parameter and optimizer-state buffers to its program: a training
     step writes the new values over the old ones instead of allocating every buffer afresh
-    (for years of steps the refcount test behind this counted one owner too few and no call
+    (until issue 13 the refcount test behind this counted one owner too few, and no call
     ever donated). An alias the user holds (`.detach()`, `state_dict()`) keeps its array."""
     model, opt = _model_and_opt()
     x, y = graphnet.randn(8, 3), graphnet.tensor([0, 1, 1, 0, 1, 0, 0, 1])
