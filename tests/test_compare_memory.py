@@ -49,8 +49,9 @@ def test_the_static_numbers_add_up(mlp_memory):
     parameters = 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
     batch = 128 * 784 * 4 + 128 * 8
     assert static["argument_bytes"] == 2 * 4 * parameters + batch + 4 * 8
-    # the parameters and momentum buffers are donated: their new values overwrite the old
-    assert static["alias_bytes"] == 2 * 4 * parameters
+    # the momentum buffers are donated: their new values overwrite the old. The parameters,
+    # read by the forward and the backward, are not (XLA would copy them first)
+    assert static["alias_bytes"] == 4 * parameters
 
 
 def test_dynamic_and_the_ratio(mlp_memory):

@@ -192,11 +192,12 @@ def _pointer(t) -> int:
     return t._value.unsafe_buffer_pointer()
 
 
-def test_a_static_step_updates_parameters_and_optimizer_state_in_place():
-    """Static mode donates parameter and optimizer-state buffers to its program: a training
-    step writes the new values over the old ones instead of allocating every buffer afresh
-    (until issue 13 the refcount test behind this counted one owner too few, and no call
-    ever donated). An alias the user holds (`.detach()`, `state_dict()`) keeps its array."""
+def test_a_static_step_updates_optimizer_state_in_place():
+    """Static mode donates to its program the state buffers it overwrites and reads once
+    (momentum): the step writes the new values over the old ones instead of allocating them
+    afresh (until issue 13 the refcount test behind this counted one owner too few, and no
+    call ever donated). A parameter, read by the forward and the backward, is not donated:
+    XLA would copy it first. An alias the user holds (`.detach()`) keeps its array."""
     model, opt = _model_and_opt()
     x, y = graphnet.randn(8, 3), graphnet.tensor([0, 1, 1, 0, 1, 0, 0, 1])
 
@@ -209,14 +210,14 @@ def test_a_static_step_updates_parameters_and_optimizer_state_in_place():
     for _ in range(2):   # the first call creates the momentum buffers and retraces
         run(x, y)
     weight = model[0].weight
-    buffer = opt.state[weight]["momentum_buffer"]
-    where = (_pointer(weight), _pointer(buffer))
+    buffer = lambda: opt.state[weight]["momentum_buffer"]   # noqa: E731
+    donated = _pointer(buffer())
     run(x, y)
-    assert (_pointer(weight), _pointer(buffer)) == where
+    # XLA writes an output of the buffer's shape into it (the new buffer or the new weight)
+    assert donated in (_pointer(weight), _pointer(buffer()))
 
-    held = weight.detach()
+    held = buffer().detach()
     seen = _np(held).copy()
     run(x, y)
-    assert _pointer(weight) != where[0]     # not donated: this call allocated afresh
     np.testing.assert_array_equal(_np(held), seen)        # the alias still reads its values
-    assert not np.array_equal(_np(weight), seen)
+    assert not np.array_equal(_np(buffer()), seen)
