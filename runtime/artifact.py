@@ -79,21 +79,25 @@ class Artifact:
         # cannot prove every read comes before the update overwrites it, so it copies the
         # donated buffer first. ResNet-18's step copied 21 MB of weights that way and ran
         # 10% slower than allocating new ones; the MLP and LeNet changed within noise.
+        # (python -m graphnet.runtime.donation_bench compares the policies.)
+        self.written = [i for i, s in enumerate(self.sources)
+                        if s[0] in ("state", "slot") and id(s[1]) in written]
         users = self.graph.users()
-        self.donated = [i for i, (s, v) in enumerate(zip(self.sources, inputs))
-                        if s[0] in ("state", "slot") and id(s[1]) in written
-                        and len(users.get(v, ())) <= 1] if donate else []
+        self.donated = [i for i in self.written
+                        if len(users.get(inputs[i], ())) <= 1] if donate else []
+        self.donates = donate   # refine.py may widen `donated` to `written`
         # A graph that ran backward() itself (a training step) hands back plain results; one
         # that did not (a compiled forward) joins the eager tape so backward() works through it.
         self.records_tape = not self.graph.differentiates()
         self._vjp_cache: dict = {}
         if reuse is not None and reuse.jitted is not None and reuse.graph == self.graph \
-                and reuse.donated == self.donated:
+                and reuse.donates == self.donates and reuse.written == self.written:
             # NOTE: a retrace made to run the Python code again (it changed Python state or
             # kept a tensor) usually records the same graph: the same program, not compiled
             # again. Equal graphs have equal inputs, outputs, constants and check sites.
             self.run_fn, self.jitted, self.jitted_plain = reuse.run_fn, reuse.jitted, \
                 reuse.jitted_plain
+            self.donated = reuse.donated     # a refinement may have widened it
             self.split, self._vjp_cache = reuse.split, reuse._vjp_cache
             self.refinement, self.xla_options = reuse.refinement, reuse.xla_options
             self._plan, self.plan_stats = reuse._plan, reuse.plan_stats
@@ -186,10 +190,13 @@ class Artifact:
         """Lowering choices and XLA options checked inside this program (runtime/refine.py);
         a refined program replaces the jitted ones before they first compile."""
         self.refinement = refine.refine(self.run_fn, arrays, self.donated, self.graph,
-                                        self.has_conv)
+                                        self.has_conv, self.written if self.donates else ())
         r = self.refinement
-        if r is None or (not r.overrides and r.option_set == self.xla_options):
+        if r is None or (not r.overrides and r.option_set == self.xla_options
+                         and r.donation == "read-once"):
             return
+        if r.donation == "written":
+            self.donated = list(self.written)
         self.run_fn = refine.wrap(self.run_fn, r.overrides)
         options = xla.options_named(r.option_set)
         self.xla_options = r.option_set

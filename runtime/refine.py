@@ -11,7 +11,9 @@ tuner answers with the trial's choice, conv_autotune.overriding), compiled (a th
 core), run on copies of the call's inputs, interleaved with the unchanged program. Changes
 that beat it by MIN_GAIN are kept: the best one, then the best of it combined with each of
 the next GREEDY improving changes, if that is faster still (changes interact: two that each
-helped LeNet's step were slower together). The result is
+helped LeNet's step were slower together). Donating every buffer the step overwrites,
+parameters included, is one more trial (runtime/artifact.py donates the state read once by
+default). The result is
 cached on disk with the per-op choices, keyed by a hash of the unchanged program's StableHLO,
 so a later process lowers the refined program without measuring.
 
@@ -52,10 +54,13 @@ class Refinement:
     option_set: str | None           # XLA option set (CPU), None where there is none
     times_s: dict = field(default_factory=dict)   # trial label -> seconds per step
     source: str = "measured"         # or "cache"
+    # which buffers the program is donated: "read-once" (the Artifact's own choice) or
+    # "written" (every buffer the step overwrites, parameters included)
+    donation: str = "read-once"
 
     def summary(self) -> dict:
         return {"overrides": self.overrides, "option_set": self.option_set,
-                "times_s": self.times_s, "source": self.source}
+                "donation": self.donation, "times_s": self.times_s, "source": self.source}
 
 
 def applies(prints, split, arrays, graph) -> bool:
@@ -85,10 +90,12 @@ def _option_sets(has_conv: bool) -> tuple:
     return rule, [] if xla.forced() else [name for name in xla.OPTION_SETS if name != rule]
 
 
-def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
+def refine(run_fn, arrays, donated, graph, has_conv: bool, written=()) -> Refinement | None:
     """The refinement of this program (cached, or measured now), None when the measuring
-    budget is spent."""
+    budget is spent. `donated`: the inputs the program donates; `written`: every input it
+    overwrites (a superset), tried as the other donation."""
     donate = {"donate_argnums": tuple(donated)}
+    copied = set(donated) | set(written)   # inputs a trial may consume: fresh copies each run
     base = jax.jit(run_fn, **donate).lower(*arrays)
     base_text = base.as_text()
     info = {"op": "step", "stablehlo_sha256": hashlib.sha256(base_text.encode()).hexdigest()[:32],
@@ -96,7 +103,8 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
     key = conv_autotune.key_of(info)
     record = conv_autotune.stored_record(key)
     if record is not None and record.get("kind") == "step":
-        return Refinement(record["overrides"], record["option_set"], {}, "cache")
+        return Refinement(record["overrides"], record["option_set"], {}, "cache",
+                          record.get("donation", "read-once"))
     if conv_autotune.budget_left() <= 0:
         return None
     start = time.perf_counter()
@@ -119,6 +127,12 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
     trials = {"unchanged": ({}, rule_set, base, base_compiled)}
     for name in other_sets:
         trials[f"options={name}"] = ({}, name, base, None)
+    # NOTE: donating the parameters too saved an allocation per step on the MLP (1.16-1.20 ms
+    # against 1.33-1.36 ms) but made ResNet-18's step 7-14% slower (XLA copies a donated
+    # weight that the backward still reads). Which wins depends on the program: measured.
+    if set(written) - set(donated):
+        trials["donate=written"] = (
+            {}, rule_set, jax.jit(run_fn, donate_argnums=tuple(written)).lower(*arrays), None)
     proposals = []   # (per-op time / chosen's, row, direction, alternative)
     for row in lowering_choices.for_graph(graph):
         for direction, chosen in row["choice"].items():
@@ -138,11 +152,12 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
             label = f"{row['node']} {direction}={alternative}"
             trials[label] = (overrides, rule_set, lowered, None)
             changes[label] = (row["key"], row["choice"], direction, alternative)
-    times = _time(trials, arrays, set(donated))
+    times = _time(trials, arrays, copied)
     best = min(times, key=times.__getitem__)
-    chosen_overrides, chosen_set = {}, rule_set
+    chosen_overrides, chosen_set, donation = {}, rule_set, "read-once"
     if times[best] < times["unchanged"] * (1 - MIN_GAIN):
         chosen_overrides, chosen_set = trials[best][0], trials[best][1]
+        donation = "written" if best == "donate=written" else "read-once"
         gains = sorted((label for label in changes if label != best
                         and times[label] < times["unchanged"] * (1 - MIN_GAIN)),
                        key=times.__getitem__)[:GREEDY]
@@ -156,15 +171,16 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool) -> Refinement | None:
                     lowered = jax.jit(wrap(run_fn, merged), **donate).lower(*arrays)
                     tried[f"{best} + {label}"] = (merged, rule_set, lowered, None)
             if tried:
-                again = _time({best: trials[best], **tried}, arrays, set(donated))
+                again = _time({best: trials[best], **tried}, arrays, copied)
                 times.update({label: again[label] for label in tried})
                 top = min(tried, key=again.__getitem__)
                 if again[top] < again[best] * (1 - MIN_GAIN):
                     chosen_overrides = tried[top][0]
     conv_autotune.store_record(key, {"kind": "step", "overrides": chosen_overrides,
-                                     "option_set": chosen_set, "times_s": times})
+                                     "option_set": chosen_set, "donation": donation,
+                                     "times_s": times})
     conv_autotune.spend(time.perf_counter() - start)
-    return Refinement(chosen_overrides, chosen_set, times)
+    return Refinement(chosen_overrides, chosen_set, times, donation=donation)
 
 
 def _matters(row: dict, direction: str, graph) -> bool:

@@ -98,6 +98,52 @@ def test_a_faster_trial_is_kept_shown_and_cached(monkeypatch):
     assert again.explain()["per_graph"][-1]["refinement"]["source"] == "cache"
 
 
+def test_donating_every_written_buffer_is_a_trial(monkeypatch):
+    """The program donates the state it reads once (momentum) by default; donating the
+    parameters too is one more trial, kept when faster, cached, and trains the same."""
+    calls = []
+    monkeypatch.setattr(refine, "_time", fake_step_timer("donate=written", calls))
+    model, step = conv_net(momentum=0.9)
+    fast = graphnet.compile(step)
+    x, y = data()
+    for _ in range(4):
+        fast(x, y)
+    assert "donate=written" in calls[0]
+    refined = fast.explain()["per_graph"][-1]["refinement"]
+    assert refined["donation"] == "written" and refined["overrides"] == {}
+    artifact = fast.compiled.artifacts[-1]
+    assert artifact.donated == artifact.written and len(artifact.written) == 8
+    weight = model[0].weight
+    where = weight._value.unsafe_buffer_pointer()
+    fast(x, y)   # XLA writes an output of the weight's shape over the donated weight
+    buffers = [p._value.unsafe_buffer_pointer() for p in model.parameters()] + \
+        [s["momentum_buffer"]._value.unsafe_buffer_pointer() for s in fast_state(step)]
+    assert where in buffers
+    graphnet.backends.autotune(False)
+    plain_model, plain_step = conv_net(momentum=0.9)
+    for _ in range(5):
+        plain_step(x, y)
+    for (name, p), q in zip(model.named_parameters(), plain_model.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=name)
+    # cached: a later process donates the same way without measuring
+    conv_autotune.clear_memory()
+    graphnet.backends.autotune(True)
+    calls.clear()
+    _, step2 = conv_net(momentum=0.9)
+    again = graphnet.compile(step2)
+    for _ in range(3):
+        again(x, y)
+    assert calls == []
+    assert again.compiled.artifacts[-1].donated == again.compiled.artifacts[-1].written
+
+
+def fast_state(step):
+    """The momentum states of the optimizer `conv_net`'s step closes over."""
+    opt = dict(zip(step.__code__.co_freevars, (c.cell_contents for c in step.__closure__)))
+    return list(opt["opt"].state.values())
+
+
 def test_nothing_faster_keeps_the_program_unchanged(monkeypatch):
     calls = []
     monkeypatch.setattr(refine, "_time", fake_step_timer("unchanged", calls))
