@@ -86,6 +86,11 @@ class Artifact:
         self.donated = [i for i in self.written
                         if len(users.get(inputs[i], ())) <= 1] if donate else []
         self.donates = donate   # refine.py may widen `donated` to `written`
+        # output position -> input position of the state it writes: what the next call reads
+        # (refine.py times trials as a chain of calls, as a training loop runs them)
+        position = {id(s[1]): i for i, s in enumerate(self.sources) if s[0] in ("state", "slot")}
+        self.feedback = {o: position[id(e[1])] for o, e in enumerate(traced.effects)
+                         if e is not None and e[0] in ("state", "slot") and id(e[1]) in position}
         # A graph that ran backward() itself (a training step) hands back plain results; one
         # that did not (a compiled forward) joins the eager tape so backward() works through it.
         self.records_tape = not self.graph.differentiates()
@@ -190,7 +195,8 @@ class Artifact:
         """Lowering choices and XLA options checked inside this program (runtime/refine.py);
         a refined program replaces the jitted ones before they first compile."""
         self.refinement = refine.refine(self.run_fn, arrays, self.donated, self.graph,
-                                        self.has_conv, self.written if self.donates else ())
+                                        self.has_conv, self.written if self.donates else (),
+                                        self.feedback)
         r = self.refinement
         if r is None or (not r.overrides and r.option_set == self.xla_options
                          and r.donation == "read-once"):
