@@ -33,7 +33,7 @@ def private_cache(tmp_path, monkeypatch):
 
 def fake_step_timer(faster: str, calls: list):
     """A `refine._time` where trials whose label contains `faster` take 1 s, others 2 s."""
-    def timer(trials, arrays, donated):
+    def timer(trials, arrays, donated, feedback=None):
         calls.append(sorted(trials))
         return {label: 1.0 if faster in label else 2.0 for label in trials}
     return timer
@@ -219,3 +219,27 @@ def test_refined_lowering_equals_torch():
                                rtol=1e-5, atol=1e-4)
     # an override is not a per-op choice: nothing is recorded (or measured) for it
     assert not [r for r in graphnet.backends.conv_choices() if r["input"] == [2, 2, 7, 7]]
+
+
+def test_trials_are_timed_as_a_chain_of_donating_calls():
+    """The real trial timer: each trial runs several calls in a row, each call's written
+    state fed to the next (a donated buffer is consumed, so a chain that did not feed them
+    would fail), and the kept program still trains like the unrefined one."""
+    model, step = conv_net(momentum=0.9)
+    fast = graphnet.compile(step)
+    x, y = data()
+    for _ in range(3):
+        fast(x, y)
+    artifact = fast.compiled.artifacts[-1]
+    assert set(artifact.feedback.values()) == set(artifact.written)
+    refined = fast.explain()["per_graph"][-1]["refinement"]
+    assert refined["source"] == "measured"
+    assert {"unchanged", "donate=written"} <= set(refined["times_s"])
+    assert all(t > 0 for t in refined["times_s"].values())
+    graphnet.backends.autotune(False)
+    plain_model, plain_step = conv_net(momentum=0.9)
+    for _ in range(3):
+        plain_step(x, y)
+    for (name, p), q in zip(model.named_parameters(), plain_model.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=name)
