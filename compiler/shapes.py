@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 import jax
-from graphnet._ops import OPS
+from graphnet._ops import OPS, conv_autotune
 from graphnet._x64 import x64_scoped
 
 from .ir import Value
@@ -47,6 +47,7 @@ def _eval_types(op: str, inputs, attrs: dict) -> tuple:
              if isinstance(x, Value) else x for x in inputs]
     from .lower import kernel_attrs     # NOTE: lowering a sub-graph needs the whole compiler
 
-    out = jax.eval_shape(functools.partial(opdef.impl, **kernel_attrs(attrs)), *specs)
+    with conv_autotune.types_only():   # no lowering choice needed to know the types
+        out = jax.eval_shape(functools.partial(opdef.impl, **kernel_attrs(attrs)), *specs)
     outs = out if opdef.n_outputs != 1 else (out,)
     return tuple((tuple(o.shape), o.dtype) for o in outs)

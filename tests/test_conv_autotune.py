@@ -278,3 +278,29 @@ def test_shifted_matmuls_is_stored_on_cpu():
     nan[0, 0, 0, 0] = np.nan   # the predicate is false: the other identity branch
     y = np.asarray(conv_shifted_matmuls(nan, w, *args))
     assert np.isnan(y[0, :, 0, 0]).all() and np.isfinite(y[1]).all()
+
+
+def test_type_inference_chooses_and_measures_nothing(monkeypatch):
+    """The tracer infers a conv's or pool's output types without the tuner: no candidate is
+    measured or recorded then (the chosen form can be costly to trace), and the types are
+    the ones every candidate gives."""
+    from graphnet.compiler.ir import Value
+    from graphnet.compiler.shapes import _eval_types
+
+    conv_autotune.set_enabled(True)
+    measured = []
+    monkeypatch.setattr(conv_autotune, "measure",
+                        lambda fns, args: measured.append(fns) or {k: 1.0 for k in fns})
+    x = Value("x", (3, 1, 28, 28), np.dtype("float32"))
+    w = Value("w", (6, 1, 5, 5), np.dtype("float32"))
+    conv_attrs = dict(stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1)
+    assert _eval_types("conv", [x, w, None], conv_attrs) == (((3, 6, 24, 24),
+                                                              np.dtype("float32")),)
+    y = Value("y", (3, 6, 24, 24), np.dtype("float32"))
+    pool_attrs = dict(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1),
+                      ceil_mode=False)
+    assert _eval_types("max_pool", [y], pool_attrs) == (((3, 6, 12, 12), np.dtype("float32")),)
+    assert measured == [] and graphnet.backends.conv_choices() == []
+    # the kernel itself, run for its values, still asks the tuner
+    conv_ops.conv(jax.numpy.ones((3, 1, 28, 28)), jax.numpy.ones((6, 1, 5, 5)), **conv_attrs)
+    assert measured

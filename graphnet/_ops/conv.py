@@ -40,6 +40,9 @@ def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
     assert 1 <= nd <= 3, f"conv supports 1 to 3 spatial dims, got {nd}"
     args = (stride, padding, dilation, groups)
     name = _fixed_rule(x.shape, weight.shape, *args)
+    if conv_autotune.tracing_types():
+        y = CANDIDATES[name].fn(x, weight, *args)
+        return y if bias is None else y + bias.reshape((1, -1) + (1,) * nd)
     choice = None
     if jnp.issubdtype(x.dtype, jnp.floating) and conv_autotune.enabled():
         choice = conv_autotune.choose_conv(x.shape, weight.shape, *args, x.dtype, prefer=name)
@@ -75,7 +78,8 @@ def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
     if any(d != 1 for d in dilation):
         return max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
     dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else None
-    if dtype is None:   # integer pools: nothing to differentiate, XLA's reduce_window
+    if dtype is None or conv_autotune.tracing_types():
+        # integer pools (nothing to differentiate), or types only: XLA's reduce_window
         return pool_candidates.reduce_window(x, tuple(kernel_size), tuple(stride),
                                              tuple(padding), ceil_mode)
     choice = pool_autotune.choose_max_pool(x.shape, kernel_size, stride, padding, ceil_mode,

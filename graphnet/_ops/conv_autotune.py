@@ -225,6 +225,26 @@ def overriding(table: dict):
         _overrides.table = saved
 
 
+@contextmanager
+def types_only():
+    """While the block runs (in this thread), the conv and pool kernels are traced only for
+    their output types (compiler/shapes.py): they take the fixed rule's lowering, which has
+    the same output shape and dtype as every candidate, without choosing, measuring or
+    recording anything. (The chosen candidate can be far costlier to trace: LeNet's conv1 as
+    25 shifted slices took about 25 ms per type inference.)"""
+    saved = getattr(_overrides, "types_only", False)
+    _overrides.types_only = True
+    try:
+        yield
+    finally:
+        _overrides.types_only = saved
+
+
+def tracing_types() -> bool:
+    """Whether the kernels are being traced only for their output types (types_only)."""
+    return getattr(_overrides, "types_only", False)
+
+
 def stored_record(key: str) -> dict | None:
     """The record cached for `key` (memory, else the disk file), not validated."""
     with _lock:
