@@ -14,8 +14,8 @@ the next GREEDY improving changes, if that is faster still (changes interact: tw
 helped LeNet's step were slower together). Donating every buffer the step overwrites,
 parameters included, is one more trial (runtime/artifact.py donates the state read once by
 default). The result is
-cached on disk with the per-op choices, keyed by a hash of the unchanged program's StableHLO,
-so a later process lowers the refined program without measuring.
+cached on disk with the per-op choices, keyed by a hash of the program's graph (`step_key`),
+so a later process lowers the refined program without measuring or lowering it twice.
 
 Not refined: programs that print (a trial would print), over several devices, whose
 state-only prologue is hoisted (hoist.py), or of more than MAX_OPS ops; dynamic mode's per-op
@@ -24,6 +24,7 @@ kernels; plan mode."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -100,11 +101,7 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
     feedback = feedback or {}
     donate = {"donate_argnums": tuple(donated)}
     copied = set(donated) | set(written)   # inputs a trial may consume: fresh copies each run
-    base = jax.jit(run_fn, **donate).lower(*arrays)
-    base_text = base.as_text()
-    info = {"op": "step", "stablehlo_sha256": hashlib.sha256(base_text.encode()).hexdigest()[:32],
-            "backend": conv_autotune.backend_name()}
-    key = conv_autotune.key_of(info)
+    key = step_key(graph, donated, has_conv)
     record = conv_autotune.stored_record(key)
     if record is not None and record.get("kind") == "step":
         return Refinement(record["overrides"], record["option_set"], {}, "cache",
@@ -112,6 +109,8 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
     if conv_autotune.budget_left() <= 0:
         return None
     start = time.perf_counter()
+    base = jax.jit(run_fn, **donate).lower(*arrays)
+    base_text = base.as_text()
     rule_set, other_sets = _option_sets(has_conv)
     base_compiled = base.compile(xla.options_named(rule_set).get("compiler_options"))
     # NOTE: what one trial costs, lowering and compiling the whole program (compiles run two
@@ -185,6 +184,21 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
                                      "times_s": times})
     conv_autotune.spend(time.perf_counter() - start)
     return Refinement(chosen_overrides, chosen_set, times, donation=donation)
+
+
+def step_key(graph, donated, has_conv: bool) -> str:
+    """The cache key of a program's refinement: a hash of its graph as printed (ops, attributes,
+    types), what it donates and the XLA option set the rule gives it, on this backend.
+    NOTE: no lowering is needed to compute it (keying by the StableHLO's hash, as before,
+    cost LeNet's step a whole extra lowering on every warm first call, about 100 ms). Nor
+    are the per-op choices part of it: on a first process they are measured while the
+    program is lowered, after this key is needed. A key shared by two programs, or choices
+    re-measured since, could only give a program choices measured for another: every
+    candidate and option set computes the same values, so at worst it runs slower."""
+    text = "\n".join([str(graph), json.dumps(sorted(donated)), str(xla.current(has_conv))])
+    info = {"op": "step", "graph_sha256": hashlib.sha256(text.encode()).hexdigest()[:32],
+            "backend": conv_autotune.backend_name()}
+    return conv_autotune.key_of(info)
 
 
 def _matters(row: dict, direction: str, graph) -> bool:
