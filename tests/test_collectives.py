@@ -15,6 +15,10 @@ from graphnet.runtime.collectives import (
     collectives, format_bytes, format_collectives, shape_bytes, summarize,
 )
 
+# NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_collectives")
+
 PROGRAMS = r"""
 import json
 import jax, jax.numpy as jnp, numpy as np

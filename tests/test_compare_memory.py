@@ -11,6 +11,10 @@ from graphnet.runtime.compare import memory
 from graphnet.runtime.compare._axis import Context
 from graphnet.runtime.workloads import WORKLOADS
 
+# NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_compare_memory")
+
 
 @pytest.fixture(scope="module")
 def mlp_memory() -> dict:

@@ -18,6 +18,10 @@ from graphnet.runtime.compare import report
 from graphnet.runtime.compare.conclusions import break_even_steps, overall, summarize
 from graphnet.runtime.compare.schema import validate
 
+# NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_compare_report")
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -35,13 +35,22 @@ def with_rule(monkeypatch):
 
 @pytest.fixture
 def test_op(monkeypatch):
-    """Register a throwaway op for this test (removed afterwards)."""
+    """Register a throwaway op for this test (removed afterwards). It gets no graphnet
+    function or Tensor method: those would outlive the test, and the op-parity walker (in
+    the same xdist worker) would find an op without a parity case."""
+    added = []
+
     def register(name, kind, impl, **rules):
         monkeypatch.delitem(OPS, name, raising=False)
+        rules.setdefault("function", None)
+        rules.setdefault("method", None)
         defop(name, kind, **rules)(impl)
+        added.append(name)
         return OPS[name]
 
     yield register
+    for name in added:   # NOTE: monkeypatch restores only what it changed itself
+        OPS.pop(name, None)
 
 
 def twice_differentiated(op="grad") -> Graph:

@@ -197,8 +197,16 @@ def test_backward_on_a_tensor_kept_from_a_compiled_step_raises_a_trace_error():
         loss = compiled(model, opt, x, y)
         expected = eager_step(eager_model, eager_opt, x, y)
         np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-5)
+    # NOTE: the first Linear's bias feeds a training-mode BatchNorm, which subtracts the batch
+    # mean: its exact gradient is 0, so its float32 gradient is rounding noise (about 1e-8)
+    # and Adam, dividing by the gradient's own size, steps it by about lr either way. Which
+    # way depends on the order XLA sums in (it flipped with XLA-CPU's fusion emitters off).
+    # It is held to that bound; every other parameter to float32 noise.
+    noise_only = model[0].bias
+    assert np.abs(_np(noise_only.grad)).max() < 1e-6
     for a, b in zip(model.parameters(), eager_model.parameters()):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5, atol=1e-6)
+        atol = 2 * 2 * 0.05 if a is noise_only else 1e-6    # 2 steps of lr 0.05, either sign
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5, atol=atol)
     assert len(kept) == 2      # NOTE: kept tensors are new state: each call traces again
     np.testing.assert_allclose(_np(kept[-1]), _np(eager_kept[-1]), rtol=1e-5, atol=1e-6)
     with pytest.raises(TraceError, match=r"made inside the graphnet.compile trace of `step` "

@@ -13,6 +13,10 @@ import sys
 
 import pytest
 
+# NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_sharding")
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOL = 1e-5
 
