@@ -53,6 +53,18 @@ def conv_net(momentum=0.0):
     return model, step
 
 
+def assert_trains_like_unrefined(model, x, y, steps: int, momentum=0.0):
+    """`model`, trained `steps` steps by a refined program, holds the parameters the same
+    steps give without autotuning or refinement (a fresh conv_net, eager)."""
+    graphnet.backends.autotune(False)
+    plain_model, plain_step = conv_net(momentum)
+    for _ in range(steps):
+        plain_step(x, y)
+    for (name, p), q in zip(model.named_parameters(), plain_model.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=name)
+
+
 def data():
     rng = np.random.default_rng(0)
     return (graphnet.from_numpy(rng.standard_normal((4, 2, 7, 7)).astype(np.float32)),
@@ -79,13 +91,7 @@ def test_a_faster_trial_is_kept_shown_and_cached(monkeypatch):
     # the data argument needs no input gradient: that direction is not tried
     assert not any("input_grad" in label for label in labels)
     # the refined program trains like the unrefined one and like PyTorch
-    graphnet.backends.autotune(False)
-    plain_model, plain_step = conv_net()
-    for _ in range(3):
-        plain_step(x, y)
-    for (name, p), q in zip(model.named_parameters(), plain_model.parameters()):
-        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
-                                   atol=1e-6, err_msg=name)
+    assert_trains_like_unrefined(model, x, y, 3)
     # a later process (memory forgotten) reads the choice and measures nothing
     conv_autotune.clear_memory()
     graphnet.backends.autotune(True)
@@ -119,13 +125,7 @@ def test_donating_every_written_buffer_is_a_trial(monkeypatch):
     buffers = [p._value.unsafe_buffer_pointer() for p in model.parameters()] + \
         [s["momentum_buffer"]._value.unsafe_buffer_pointer() for s in fast_state(step)]
     assert where in buffers
-    graphnet.backends.autotune(False)
-    plain_model, plain_step = conv_net(momentum=0.9)
-    for _ in range(5):
-        plain_step(x, y)
-    for (name, p), q in zip(model.named_parameters(), plain_model.parameters()):
-        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
-                                   atol=1e-6, err_msg=name)
+    assert_trains_like_unrefined(model, x, y, 5, momentum=0.9)
     # cached: a later process donates the same way without measuring
     conv_autotune.clear_memory()
     graphnet.backends.autotune(True)
@@ -236,10 +236,4 @@ def test_trials_are_timed_as_a_chain_of_donating_calls():
     assert refined["source"] == "measured"
     assert {"unchanged", "donate=written"} <= set(refined["times_s"])
     assert all(t > 0 for t in refined["times_s"].values())
-    graphnet.backends.autotune(False)
-    plain_model, plain_step = conv_net(momentum=0.9)
-    for _ in range(3):
-        plain_step(x, y)
-    for (name, p), q in zip(model.named_parameters(), plain_model.parameters()):
-        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
-                                   atol=1e-6, err_msg=name)
+    assert_trains_like_unrefined(model, x, y, 3, momentum=0.9)

@@ -212,37 +212,36 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
         return choice
 
 
-@contextmanager
 def overriding(table: dict):
     """While the block runs (in this thread), tune() returns `table[key]` for the keys it
     holds instead of any measured or cached choice: how a program is lowered with choices
     other than the per-op ones (runtime/refine.py)."""
-    saved = getattr(_overrides, "table", None)
-    _overrides.table = table
-    try:
-        yield
-    finally:
-        _overrides.table = saved
+    return _in_this_thread("table", table)
 
 
-@contextmanager
 def types_only():
     """While the block runs (in this thread), the conv and pool kernels are traced only for
     their output types (compiler/shapes.py): they take the fixed rule's lowering, which has
     the same output shape and dtype as every candidate, without choosing, measuring or
     recording anything. (The chosen candidate can be far costlier to trace: LeNet's conv1 as
     25 shifted slices took about 25 ms per type inference.)"""
-    saved = getattr(_overrides, "types_only", False)
-    _overrides.types_only = True
-    try:
-        yield
-    finally:
-        _overrides.types_only = saved
+    return _in_this_thread("types_only", True)
 
 
 def tracing_types() -> bool:
     """Whether the kernels are being traced only for their output types (types_only)."""
-    return getattr(_overrides, "types_only", False)
+    return bool(getattr(_overrides, "types_only", False))
+
+
+@contextmanager
+def _in_this_thread(setting: str, value):
+    """`_overrides.<setting>` is `value` while the block runs, in this thread only."""
+    saved = getattr(_overrides, setting, None)
+    setattr(_overrides, setting, value)
+    try:
+        yield
+    finally:
+        setattr(_overrides, setting, saved)
 
 
 def stored_record(key: str) -> dict | None:
