@@ -8,14 +8,15 @@ timed 2.4x slower alone as shifted slices than as patches + matmul, yet made the
 alternative whose per-op time was within WITHIN of the chosen one, and on the CPU each other
 XLA option set (graphnet/_xla.py), is tried as one change to the whole program: lowered (the
 tuner answers with the trial's choice, conv_autotune.overriding), compiled (a thread per
-core), run on copies of the call's inputs, interleaved with the unchanged program. Changes
-that beat it by MIN_GAIN are kept: the best one, then the best of it combined with each of
-the next GREEDY improving changes, if that is faster still (changes interact: two that each
-helped LeNet's step were slower together). Donating every buffer the step overwrites,
-parameters included, is one more trial (runtime/artifact.py donates the state read once by
-default). The result is
-cached on disk with the per-op choices, keyed by a hash of the program's graph (`step_key`),
-so a later process lowers the refined program without measuring or lowering it twice.
+core), run as a chain of CHAIN calls from copies of the call's inputs (each call's written
+state fed to the next), interleaved with the unchanged program. Changes that beat it by
+MIN_GAIN are kept: the best one, then the best of it combined with each of the next GREEDY
+improving changes, if that is faster still (changes interact: two that each helped LeNet's
+step were slower together). Donating every buffer the step overwrites, parameters included,
+is one more trial (runtime/artifact.py donates the state read once by default). The result
+is cached on disk with the per-op choices, keyed by a hash of the program's graph
+(`step_key`), so a later process lowers the refined program without measuring or lowering it
+twice.
 
 Not refined: programs that print (a trial would print), over several devices, whose
 state-only prologue is hoisted (hoist.py), or of more than MAX_OPS ops; dynamic mode's per-op
@@ -56,7 +57,7 @@ class Refinement:
     option_set: str | None           # XLA option set (CPU), None where there is none
     times_s: dict = field(default_factory=dict)   # trial label -> seconds per step
     source: str = "measured"         # or "cache"
-    # which buffers the program is donated: "read-once" (the Artifact's own choice) or
+    # which inputs the program donates: "read-once" (the Artifact's own choice) or
     # "written" (every buffer the step overwrites, parameters included)
     donation: str = "read-once"
 
