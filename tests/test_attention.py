@@ -213,10 +213,22 @@ def test_multi_head_attention_forward_functional():
             q, k, v, E, HEADS, None, b, bk, bv, True, 0.0, wo, None, key_padding_mask=kpm,
             use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk,
             v_proj_weight=wv)[0]
+    # NOTE: its own seed, and projection weights scaled as an init would (1/sqrt(fan-in)):
+    # with unit-variance weights the attention logits reach tens, the softmax saturates and
+    # its float32 gradient differs from PyTorch's by up to 2e-5 on some draws of the shared
+    # generator (11 of 40 seeds), so the test passed or failed with the tests run before it.
+    draw = np.random.default_rng(3)
+
+    def weight(rows, cols):
+        return (draw.standard_normal((rows, cols)) / np.sqrt(cols)).astype(np.float32)
+
+    def data(*shape):
+        return draw.standard_normal(shape).astype(np.float32)
+
     ours, theirs = wrapped(lambda self, lib, *xs: fn(lib, *xs), lambda m: m.Identity())
-    check_module(ours, theirs, [arr(L, N, E), arr(S, N, 6), arr(S, N, 3), arr(E, E), arr(E, 6),
-                                arr(E, 3), arr(3 * E), arr(E, E), arr(1, 1, E), arr(1, 1, E),
-                                padding_mask()])
+    check_module(ours, theirs, [data(L, N, E), data(S, N, 6), data(S, N, 3), weight(E, E),
+                                weight(E, 6), weight(E, 3), data(3 * E), weight(E, E),
+                                data(1, 1, E), data(1, 1, E), padding_mask()])
 
 
 def test_sdpa_grouped_query_attention_and_errors():
