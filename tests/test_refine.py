@@ -50,6 +50,7 @@ def conv_net(momentum=0.0):
         loss.backward()
         opt.step()
         return loss
+    step.opt = opt
     return model, step
 
 
@@ -71,14 +72,21 @@ def data():
             graphnet.from_numpy(rng.integers(0, 4, 4).astype(np.int64)))
 
 
-def test_a_faster_trial_is_kept_shown_and_cached(monkeypatch):
-    calls = []
-    monkeypatch.setattr(refine, "_time", fake_step_timer("weight_grad=patches_matmul", calls))
-    model, step = conv_net()
+def trained(monkeypatch, faster: str, calls: list, steps: int, momentum=0.0):
+    """(model, step, compiled step, x, y) after `steps` calls of conv_net's step compiled,
+    with refine's whole-program timer faked so that trials labelled `faster` win."""
+    monkeypatch.setattr(refine, "_time", fake_step_timer(faster, calls))
+    model, step = conv_net(momentum)
     fast = graphnet.compile(step)
     x, y = data()
-    for _ in range(3):
+    for _ in range(steps):
         fast(x, y)
+    return model, step, fast, x, y
+
+
+def test_a_faster_trial_is_kept_shown_and_cached(monkeypatch):
+    calls = []
+    model, _, fast, x, y = trained(monkeypatch, "weight_grad=patches_matmul", calls, 3)
     graph = fast.explain()["per_graph"][-1]
     refined = graph["refinement"]
     assert refined["source"] == "measured"
@@ -108,12 +116,7 @@ def test_donating_every_written_buffer_is_a_trial(monkeypatch):
     """The program donates the state it reads once (momentum) by default; donating the
     parameters too is one more trial, kept when faster, cached, and trains the same."""
     calls = []
-    monkeypatch.setattr(refine, "_time", fake_step_timer("donate=written", calls))
-    model, step = conv_net(momentum=0.9)
-    fast = graphnet.compile(step)
-    x, y = data()
-    for _ in range(4):
-        fast(x, y)
+    model, step, fast, x, y = trained(monkeypatch, "donate=written", calls, 4, momentum=0.9)
     assert "donate=written" in calls[0]
     refined = fast.explain()["per_graph"][-1]["refinement"]
     assert refined["donation"] == "written" and refined["overrides"] == {}
@@ -123,7 +126,7 @@ def test_donating_every_written_buffer_is_a_trial(monkeypatch):
     where = weight._value.unsafe_buffer_pointer()
     fast(x, y)   # XLA writes an output of the weight's shape over the donated weight
     buffers = [p._value.unsafe_buffer_pointer() for p in model.parameters()] + \
-        [s["momentum_buffer"]._value.unsafe_buffer_pointer() for s in fast_state(step)]
+        [s["momentum_buffer"]._value.unsafe_buffer_pointer() for s in step.opt.state.values()]
     assert where in buffers
     assert_trains_like_unrefined(model, x, y, 5, momentum=0.9)
     # cached: a later process donates the same way without measuring
@@ -138,20 +141,9 @@ def test_donating_every_written_buffer_is_a_trial(monkeypatch):
     assert again.compiled.artifacts[-1].donated == again.compiled.artifacts[-1].written
 
 
-def fast_state(step):
-    """The momentum states of the optimizer `conv_net`'s step closes over."""
-    opt = dict(zip(step.__code__.co_freevars, (c.cell_contents for c in step.__closure__)))
-    return list(opt["opt"].state.values())
-
-
 def test_nothing_faster_keeps_the_program_unchanged(monkeypatch):
     calls = []
-    monkeypatch.setattr(refine, "_time", fake_step_timer("unchanged", calls))
-    _, step = conv_net()
-    fast = graphnet.compile(step)
-    x, y = data()
-    for _ in range(2):
-        fast(x, y)
+    _, _, fast, _, _ = trained(monkeypatch, "unchanged", calls, 2)
     refined = fast.explain()["per_graph"][-1]["refinement"]
     assert refined["overrides"] == {} and calls
 
