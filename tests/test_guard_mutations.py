@@ -149,6 +149,44 @@ def test_learning_rate_change_is_live_not_a_recompile():
     assert compiled.explain()["graphs"] <= 2       # first step creates momentum, then steady
 
 
+@pytest.mark.parametrize("option, value", [("weight_decay", 0.1), ("dampening", 0.5)])
+def test_an_option_that_was_zero_set_nonzero_recompiles(option, value):
+    """A 0 weight decay or dampening is a constant of the traced step, its term left out as
+    PyTorch's step leaves it out; setting it afterwards must not run that program."""
+    def change(w):
+        w["opt"].param_groups[0][option] = value
+    compiled = _assert_same(change, reason=f"param_groups[0]['{option}'] == 0")
+    assert f"group0.{option}" in str(compiled.compiled.artifacts[-1].graph)   # now live
+
+
+def test_a_nonzero_weight_decay_stays_live_through_zero():
+    """A nonzero weight decay is a live input: changing it does not recompile, and setting it
+    to 0 keeps running that program (the term computes 0)."""
+    x, y = _data()
+    worlds = [_world(), _world()]
+    for w in worlds:
+        w["opt"].param_groups[0]["weight_decay"] = 0.05
+    eager, compiled = _step_for(worlds[0]), graphnet.compile(_step_for(worlds[1]))
+    for value in (0.05, 0.05, 0.2, 0.0, 0.0):
+        for w in worlds:
+            w["opt"].param_groups[0]["weight_decay"] = value
+        np.testing.assert_allclose(float(compiled(x, y)), float(eager(x, y)), rtol=1e-5)
+    for p, q in zip(worlds[1]["model"].parameters(), worlds[0]["model"].parameters()):
+        np.testing.assert_allclose(_np(p), _np(q), rtol=1e-5, atol=1e-6)
+    assert compiled.explain()["graphs"] <= 2   # first step creates momentum, then steady
+
+
+def test_zero_weight_decay_and_dampening_are_left_out_of_the_program():
+    x, y = _data()
+    world = _world()
+    compiled = graphnet.compile(_step_for(world))
+    for _ in range(2):
+        compiled(x, y)
+    graph = str(compiled.compiled.artifacts[-1].graph)
+    assert "group0.lr" in graph and "group0.momentum" in graph
+    assert "group0.weight_decay" not in graph and "group0.dampening" not in graph
+
+
 @pytest.mark.parametrize("attribute, value", [("eps", 10.0), ("momentum", 0.5)])
 def test_batchnorm_hyperparameters(attribute, value):
     def change(w):

@@ -10,6 +10,29 @@ import optax
 from .._ops import defop
 
 
+def is_off(value) -> bool:
+    """Whether a hyper-parameter is the constant 0 a traced step passes for an option that is
+    0 now (`Optimizer._hyper`, OFF_AT_ZERO): its term is left out, as PyTorch's step leaves it
+    out. A live input (eagerly, or a traced nonzero value) keeps its term."""
+    return isinstance(value, (int, float)) and value == 0
+
+
+def l2_decayed(grads, params, weight_decay) -> list:
+    """g + weight_decay * p, PyTorch's (coupled) weight decay; the gradients as they are when
+    it is off."""
+    if is_off(weight_decay):
+        return list(grads)
+    return [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+
+
+def decoupled_decayed(params, lr, weight_decay) -> list:
+    """p * (1 - lr * weight_decay), AdamW's decoupled weight decay; the parameters as they are
+    when it is off."""
+    if is_off(weight_decay):
+        return list(params)
+    return [p * (1 - lr * weight_decay) for p in params]
+
+
 @defop("sgd_update", "opaque", n_outputs=0, differentiable=False, function=None,
        method=None)
 def sgd_update(lr, momentum, dampening, weight_decay, *tensors, n, nesterov, maximize,
@@ -18,14 +41,14 @@ def sgd_update(lr, momentum, dampening, weight_decay, *tensors, n, nesterov, max
     buffers. Outputs: n new params, then n new buffers when use_momentum."""
     params, grads, bufs = tensors[:n], tensors[n:2 * n], tensors[2 * n:]
     grads = [-g if maximize else g for g in grads]
-    grads = [g + weight_decay * p for g, p in zip(grads, params)]
+    grads = l2_decayed(grads, params, weight_decay)
     new_bufs = []
     if use_momentum:
         if has_buf:
             # optax.trace computes  t = g + decay * t, PyTorch's rule when dampening == 0
             trace = optax.trace(decay=momentum, nesterov=False)
             state = optax.TraceState(trace=list(bufs))
-            damped = [(1 - dampening) * g for g in grads]
+            damped = grads if is_off(dampening) else [(1 - dampening) * g for g in grads]
             new_bufs, _ = trace.update(damped, state)
         else:  # first step: the buffer starts as a copy of the gradient (no dampening)
             new_bufs = [jnp.asarray(g) for g in grads]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._ops import defop
+from ._kernels import decoupled_decayed, l2_decayed
 from ._kernels_adaptive import _as, _split
 
 
@@ -39,8 +40,8 @@ def lerp(start, end, weight):
 def _decay(params, grads, lr, weight_decay, decoupled):
     """L2 weight decay (added to the gradient) or decoupled (p *= 1 - lr * wd)."""
     if decoupled:
-        return [p * (1 - lr * weight_decay) for p in params], grads
-    return params, [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+        return decoupled_decayed(params, lr, weight_decay), grads
+    return params, l2_decayed(grads, params, weight_decay)
 
 
 @defop("nadam_update", "opaque", n_outputs=0, differentiable=False, function=None,
@@ -111,7 +112,7 @@ def adamax_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, maximize):
     exp_infs. Outputs: new params, steps, exp_avgs and exp_infs."""
     params, grads, steps, exp_avgs, exp_infs = _split(tensors, n, 5)
     grads = [-g if maximize else g for g in grads]
-    grads = [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+    grads = l2_decayed(grads, params, weight_decay)
     outs = ([], [], [], [])
     for p, g, step, m, u in zip(params, grads, steps, exp_avgs, exp_infs, strict=True):
         step = step + 1

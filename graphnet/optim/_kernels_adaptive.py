@@ -45,6 +45,7 @@ import optax
 
 from .._dispatch import dispatch, label_state, live_scalar
 from .._ops import defop
+from ._kernels import decoupled_decayed, l2_decayed
 from .._tensor import Tensor
 from .._x64 import x64_scoped
 
@@ -71,9 +72,9 @@ def adam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, amsgrad, maxim
     params, grads, steps, exp_avgs, exp_avg_sqs = groups[:5]
     grads = [-g if maximize else g for g in grads]
     if decoupled_weight_decay:
-        params = [p * (1 - lr * weight_decay) for p in params]
+        params = decoupled_decayed(params, lr, weight_decay)
     else:
-        grads = [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+        grads = l2_decayed(grads, params, weight_decay)
     exp_avgs = optax.tree.update_moment(grads, exp_avgs, beta1, 1)
     exp_avg_sqs = optax.tree.update_moment_per_elem_norm(grads, exp_avg_sqs, beta2, 2)
     steps = [s + 1 for s in steps]
@@ -101,7 +102,7 @@ def rmsprop_update(lr, alpha, eps, weight_decay, momentum, *tensors, n, centered
     bufs = groups[4] if use_momentum else []
     grad_avgs = groups[-1] if centered else []
     grads = [-g if maximize else g for g in grads]
-    grads = [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+    grads = l2_decayed(grads, params, weight_decay)
     if centered:
         scale = optax.scale_by_stddev(decay=alpha, eps=eps, eps_in_sqrt=False)
         directions, state = scale.update(grads, optax.ScaleByRStdDevState(mu=grad_avgs,
@@ -127,7 +128,7 @@ def adagrad_update(lr, lr_decay, eps, weight_decay, *tensors, n, maximize):
     new params, steps and sums."""
     params, grads, steps, sums = _split(tensors, n, 4)
     grads = [-g if maximize else g for g in grads]
-    grads = [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+    grads = l2_decayed(grads, params, weight_decay)
     accumulate = optax.scale_by_rss(initial_accumulator_value=0.0, eps=eps)
     _, state = accumulate.update(grads, optax.ScaleByRssState(sum_of_squares=sums))
     sums = state.sum_of_squares
@@ -148,7 +149,7 @@ def live_hyper(optimizer, index: int, name: str, element: int | None = None):
     group = optimizer.param_groups[index]
     where = f"{optimizer._trace_prefix()}group{index}.{name}"
     if element is None:
-        return live_scalar(lambda: float(group[name]), where)
+        return optimizer._hyper(index, name)   # a traced 0 weight decay is the constant 0.0
     return live_scalar(lambda: float(group[name][element]), f"{where}{element}")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._ops import defop
+from ._kernels import l2_decayed
 from ._kernels_adaptive import _as, _split
 
 
@@ -25,7 +26,7 @@ def adadelta_update(lr, rho, eps, weight_decay, *tensors, n, maximize):
     acc_deltas. Outputs: new params, steps, square_avgs and acc_deltas."""
     params, grads, steps, square_avgs, acc_deltas = _split(tensors, n, 5)
     grads = [-g if maximize else g for g in grads]
-    grads = [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+    grads = l2_decayed(grads, params, weight_decay)
     outs = ([], [], [], [])
     for p, g, step, square_avg, acc_delta in zip(params, grads, steps, square_avgs,
                                                  acc_deltas, strict=True):
@@ -46,7 +47,7 @@ def asgd_update(lr, lambd, alpha, t0, weight_decay, *tensors, n, maximize):
     Outputs: the new values of all of them but grads."""
     params, grads, steps, etas, mus, axs = _split(tensors, n, 6)
     grads = [-g if maximize else g for g in grads]
-    grads = [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
+    grads = l2_decayed(grads, params, weight_decay)
     outs = ([], [], [], [], [])
     for p, g, step, eta, mu, ax in zip(params, grads, steps, etas, mus, axs, strict=True):
         step = step + 1

@@ -35,6 +35,13 @@ class _Required:
 
 required = _Required()
 
+# Options whose term PyTorch's step leaves out while they are 0 (`if weight_decay != 0:`). A
+# traced step takes such a 0 as the constant 0.0, guarded on staying 0, and the update kernels
+# leave the term out for it (`is_off` in _kernels.py), as a live input they could not: the
+# MLP's SGD step then read every parameter once more for `g + 0 * p`, and XLA copied the
+# donated weights first. Any other value is a live input, changed without recompiling.
+OFF_AT_ZERO = frozenset({"weight_decay", "dampening"})
+
 
 class Optimizer(StepHooks):
     """The base of graphnet's optimizers: parameter groups with per-group options, `state`,
@@ -123,6 +130,12 @@ class Optimizer(StepHooks):
         # Always a float: a graph input's dtype must not change when a user writes 0 and a
         # scheduler later sets 0.1 (and PyTorch's defaults here are ints).
         group = self.param_groups[group_index]
+        value = group[name]
+        if name in OFF_AT_ZERO and isinstance(value, (int, float)) and value == 0 \
+                and _dispatch.current_mode() is not None:
+            _dispatch.depends_on(f"{type(self).__name__}: param_groups[{group_index}]"
+                                 f"['{name}'] == 0", lambda: group[name] == 0)
+            return 0.0
         return _dispatch.live_scalar(lambda: float(group[name]),
                                      f"{self._trace_prefix()}group{group_index}.{name}")
 

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from .._dispatch import dispatch
 from .._ops import defop
 from . import _kernels_adaptive as K
+from ._kernels import is_off
 from ._kernels_adam_family import lerp
 from ._optimizer import Optimizer
 
@@ -42,7 +43,8 @@ def adafactor_update(lr, beta2_decay, eps1, eps2, d, weight_decay, *tensors, n, 
         one_minus_beta2_t = t ** beta2_decay
         rho_t = jnp.minimum(lr, 1 / (t ** 0.5))
         alpha = jnp.maximum(eps2, _norm(p).astype(jnp.float64) / (p.size ** 0.5)) * rho_t
-        p = p * (1 - lr * weight_decay)
+        if not is_off(weight_decay):
+            p = p * (1 - lr * weight_decay)
         if is_matrix:
             row_var, col_var = rest.pop(0), rest.pop(0)
             row_mean = jnp.square(jnp.sqrt(jnp.sum(g * g, axis=-1, keepdims=True))) \

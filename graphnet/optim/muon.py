@@ -16,6 +16,7 @@ from jax import lax
 
 from .._ops import defop
 from . import _kernels_adaptive as K
+from ._kernels import is_off
 from ._kernels_adam_family import lerp
 from ._optimizer import Optimizer
 
@@ -78,7 +79,8 @@ def muon_update(lr, weight_decay, momentum, eps, a, b, c, *tensors, n, nesterov,
         update = lerp(g, buf, momentum) if nesterov else buf
         update = zeropower_via_newtonschulz(update, a, b, c, ns_steps, eps)
         adjusted_lr = lr * _lr_ratio(p.shape, adjust_lr_fn)
-        p = p * (1 - lr * weight_decay)
+        if not is_off(weight_decay):
+            p = p * (1 - lr * weight_decay)
         new_params.append(fma_add(p, K._as(-adjusted_lr, p), update.astype(p.dtype)))
         new_bufs.append(buf)
     return (*new_params, *new_bufs)
