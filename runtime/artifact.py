@@ -86,7 +86,8 @@ class Artifact:
         users = self.graph.users()
         self.donated = [i for i in self.written
                         if len(users.get(inputs[i], ())) <= 1] if donate else []
-        self.donates = donate   # refine.py may widen `donated` to `written`
+        self.read_once = list(self.donated)
+        self.donates = donate   # refine.py may widen `donated` towards `written`
         # output position -> input position of the state it writes: what the next call reads
         # (refine.py times trials as a chain of calls, as a training loop runs them)
         position = {id(s[1]): i for i, s in enumerate(self.sources) if s[0] in ("state", "slot")}
@@ -104,6 +105,7 @@ class Artifact:
             self.run_fn, self.jitted, self.jitted_plain = reuse.run_fn, reuse.jitted, \
                 reuse.jitted_plain
             self.donated = reuse.donated     # a refinement may have widened it
+            self.read_once = reuse.read_once
             self.split, self._vjp_cache = reuse.split, reuse._vjp_cache
             self.refinement, self.xla_options = reuse.refinement, reuse.xla_options
             self._plan, self.plan_stats = reuse._plan, reuse.plan_stats
@@ -202,7 +204,9 @@ class Artifact:
         if r is None or (not r.overrides and r.option_set == self.xla_options
                          and r.donation == "read-once"):
             return
-        if r.donation == "written":
+        if r.donated is not None:
+            self.donated = [i for i in r.donated if i in self.written]
+        elif r.donation == "written":   # a record stored before `donated` was
             self.donated = list(self.written)
         self.run_fn = refine.wrap(self.run_fn, r.overrides)
         options = xla.options_named(r.option_set)

@@ -6,7 +6,9 @@ three donation policies, timed interleaved in one process, against PyTorch eager
 - `read-once` (graphnet's policy): the written state the graph reads at most once
   (momentum, Adam's moments, running statistics);
 - `written`: every buffer the step overwrites, parameters included;
-- `none`: nothing; every output gets a fresh buffer.
+- `none`: nothing; every output gets a fresh buffer;
+- the refinement's own set where it chose one (runtime/refine.py): `uncopied`, the written
+  buffers XLA updates in place.
 
 The policies share one model and one traced program: each variant puts its own jitted
 executable on the program's Artifact before it runs (runtime/artifact.py `Artifact.written`,
@@ -38,11 +40,14 @@ def donation_workload(name: str, torch: bool = True) -> Workload:
     built = WORKLOADS[name](torch=torch)
     artifact = _artifact(built)
     options = _xla.options_named(artifact.xla_options) if artifact.refinement else {}
-    donated = {"read-once": list(artifact.donated), "written": list(artifact.written),
+    donated = {"read-once": list(artifact.read_once), "written": list(artifact.written),
                "none": []}
+    refined = artifact.refinement.donation if artifact.refinement else "read-once"
+    if refined not in donated:   # the refinement's own set ("uncopied")
+        donated[refined] = list(artifact.donated)
     step, block = built.variants["static"], built.blockers["static"]
     variants, blockers = {}, {}
-    for policy in POLICIES:
+    for policy in donated:
         jitted = _xla.jit(artifact.run_fn, artifact.has_conv,
                           donate_argnums=tuple(donated[policy]), **options)
 
@@ -53,9 +58,9 @@ def donation_workload(name: str, torch: bool = True) -> Workload:
     if "torch" in built.variants:
         variants["torch"], blockers["torch"] = built.variants["torch"], built.blockers["torch"]
     ratios = [(f"{policy} / read-once", f"static-{policy}", "static-read-once")
-              for policy in POLICIES[1:]]
-    description = (f"{built.description}: donated buffers per policy (read-once "
-                   f"{len(donated['read-once'])}, written {len(donated['written'])})")
+              for policy in donated if policy != "read-once"]
+    counts = ", ".join(f"{policy} {len(indices)}" for policy, indices in donated.items())
+    description = f"{built.description}: donated buffers per policy ({counts})"
     return Workload(f"{name}-donation", description, variants, blockers, ratios)
 
 

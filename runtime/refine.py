@@ -9,14 +9,16 @@ alternative whose per-op time was within WITHIN of the chosen one, and on the CP
 XLA option set (graphnet/_xla.py), is tried as one change to the whole program: lowered (the
 tuner answers with the trial's choice, conv_autotune.overriding), compiled (a thread per
 core), run as a chain of CHAIN calls from copies of the call's inputs (each call's written
-state fed to the next), interleaved with the unchanged program. Changes that beat it by
-MIN_GAIN are kept: the best one, then the best of it combined with each of the next GREEDY
-improving changes, if that is faster still (changes interact: two that each helped LeNet's
-step were slower together). Donating every buffer the step overwrites, parameters included,
-is one more trial (runtime/artifact.py donates the state read once by default). The result
-is cached on disk with the per-op choices, keyed by a hash of the program's graph
-(`step_key`), so a later process lowers the refined program without measuring or lowering it
-twice.
+state fed to the next), interleaved with the unchanged program, each trial's time the median
+of its ratios to the unchanged program's in the same round. Changes that beat it by MIN_GAIN
+are kept: the best one, then the best of it combined with each of the next GREEDY improving
+changes, if that is faster still (changes interact: two that each helped LeNet's step were
+slower together). Before any trial, the program is compiled donating every buffer it
+overwrites, parameters included (runtime/artifact.py donates the state read once by
+default): those XLA does not copy first are donated by the refined program and its trials
+(`copied_inputs`). The result is cached on disk with the per-op choices, keyed by a hash
+of the program's graph (`step_key`), so a later process lowers the refined program without
+measuring or lowering it twice.
 
 Not refined: programs that print (a trial would print), over several devices, whose
 state-only prologue is hoisted (hoist.py), or of more than MAX_OPS ops; dynamic mode's per-op
@@ -27,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,7 +42,7 @@ from graphnet._ops import conv_autotune, lowering_choices
 
 WITHIN = 3.0      # alternatives whose per-op time is within this factor of the chosen one
 MIN_GAIN = 0.05   # a change must make the step this much faster to be kept
-ROUNDS = 5        # timed rounds per trial, after one untimed
+ROUNDS = 7        # timed rounds per trial, after one untimed
 CHAIN = 4         # calls per timed run, each feeding its written state to the next
 GREEDY = 3        # other improving changes tried on top of the best one
 MIN_TRIALS = 8    # a program whose budget allows fewer trials is left as it is
@@ -57,13 +61,16 @@ class Refinement:
     option_set: str | None           # XLA option set (CPU), None where there is none
     times_s: dict = field(default_factory=dict)   # trial label -> seconds per step
     source: str = "measured"         # or "cache"
-    # which inputs the program donates: "read-once" (the Artifact's own choice) or
-    # "written" (every buffer the step overwrites, parameters included)
+    # which inputs the program donates: "read-once" (the Artifact's own choice), "written"
+    # (every buffer the step overwrites, parameters included) or "uncopied" (those of them
+    # XLA updates in place); `donated` lists them (None: the Artifact's own)
     donation: str = "read-once"
+    donated: list | None = None
 
     def summary(self) -> dict:
         return {"overrides": self.overrides, "option_set": self.option_set,
-                "donation": self.donation, "times_s": self.times_s, "source": self.source}
+                "donation": self.donation, "donated": len(self.donated or ()),
+                "times_s": self.times_s, "source": self.source}
 
 
 def applies(prints, split, arrays, graph) -> bool:
@@ -100,43 +107,59 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
     overwrites (a superset), tried as the other donation; `feedback`: output position ->
     the input position it becomes on the next call (trials are timed as chains of calls)."""
     feedback = feedback or {}
-    donate = {"donate_argnums": tuple(donated)}
     copied = set(donated) | set(written)   # inputs a trial may consume: fresh copies each run
     key = step_key(graph, donated, has_conv)
     record = conv_autotune.stored_record(key)
     if record is not None and record.get("kind") == "step":
         return Refinement(record["overrides"], record["option_set"], {}, "cache",
-                          record.get("donation", "read-once"))
+                          record.get("donation", "read-once"), record.get("donated"))
     if conv_autotune.budget_left() <= 0:
         return None
     start = time.perf_counter()
-    base = jax.jit(run_fn, **donate).lower(*arrays)
-    base_text = base.as_text()
     rule_set, other_sets = _option_sets(has_conv)
-    base_compiled = base.compile(xla.options_named(rule_set).get("compiler_options"))
+    options = xla.options_named(rule_set).get("compiler_options")
+    # Which overwritten buffers to donate besides the state read once (the parameters):
+    # those XLA updates in place. Compiled donating all of them, the program shows which it
+    # copies first (a weight the backward still reads after the update could be written);
+    # donating a copied buffer adds a copy per step (ResNet-18's conv weights: 6% slower),
+    # donating the others saves an allocation per step (the MLP's step 5-12% faster). Read
+    # from the compiled program, not timed: trials timed 1-7% apart on the MLP.
+    donation, base = "read-once", None
+    if set(written) - set(donated):
+        lowered = jax.jit(run_fn, donate_argnums=tuple(written)).lower(*arrays)
+        compiled = lowered.compile(options)
+        copies = copied_inputs(compiled.as_text()) & (set(written) - set(donated))
+        if not copies:
+            donation, donated = "written", list(written)
+            base, base_compiled = lowered, compiled
+        elif len(copies) < len(set(written) - set(donated)):
+            donation, donated = "uncopied", [i for i in written if i not in copies]
+    donate = {"donate_argnums": tuple(donated)}
+    one_trial = start
+    if base is None:
+        one_trial = time.perf_counter()
+        base = jax.jit(run_fn, **donate).lower(*arrays)
+        base_compiled = base.compile(options)
+    base_text = base.as_text()
     # NOTE: what one trial costs, lowering and compiling the whole program (compiles run two
     # at a time on two cores), bounds how many the budget allows: LeNet's step compiles in
     # 0.3 s and gets every trial; ResNet-18's takes about 6 s, more than a fair share of the
     # budget for even the option sets, so it is left as it is (and that is remembered).
-    trial_s = max(time.perf_counter() - start, 1e-3)
+    trial_s = max(time.perf_counter() - one_trial, 1e-3)
     workers = max(1, min(4, os.cpu_count() or 1))
     allowed = min(MAX_TRIALS,
                   int(conv_autotune.budget_left() / (trial_s / workers + trial_s / 4)))
     if allowed < MIN_TRIALS:
         conv_autotune.store_record(key, {"kind": "step", "overrides": {},
-                                         "option_set": rule_set,
+                                         "option_set": rule_set, "donation": donation,
+                                         "donated": donated,
                                          "times_s": {"compile_unchanged": trial_s}})
         conv_autotune.spend(time.perf_counter() - start)
-        return Refinement({}, rule_set, {"compile_unchanged": trial_s})
+        return Refinement({}, rule_set, {"compile_unchanged": trial_s}, donation=donation,
+                          donated=list(donated))
     trials = {"unchanged": ({}, rule_set, base, base_compiled)}
     for name in other_sets:
         trials[f"options={name}"] = ({}, name, base, None)
-    # NOTE: donating the parameters too saved an allocation per step on the MLP (1.16-1.20 ms
-    # against 1.33-1.36 ms) but made ResNet-18's step 7-14% slower (XLA copies a donated
-    # weight that the backward still reads). Which wins depends on the program: measured.
-    if set(written) - set(donated):
-        trials["donate=written"] = (
-            {}, rule_set, jax.jit(run_fn, donate_argnums=tuple(written)).lower(*arrays), None)
     proposals = []   # (per-op time / chosen's, row, direction, alternative)
     for row in lowering_choices.for_graph(graph):
         for direction, chosen in row["choice"].items():
@@ -158,10 +181,9 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
             changes[label] = (row["key"], row["choice"], direction, alternative)
     times = _time(trials, arrays, copied, feedback)
     best = min(times, key=times.__getitem__)
-    chosen_overrides, chosen_set, donation = {}, rule_set, "read-once"
+    chosen_overrides, chosen_set = {}, rule_set
     if times[best] < times["unchanged"] * (1 - MIN_GAIN):
         chosen_overrides, chosen_set = trials[best][0], trials[best][1]
-        donation = "written" if best == "donate=written" else "read-once"
         gains = sorted((label for label in changes if label != best
                         and times[label] < times["unchanged"] * (1 - MIN_GAIN)),
                        key=times.__getitem__)[:GREEDY]
@@ -182,9 +204,10 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
                     chosen_overrides = tried[top][0]
     conv_autotune.store_record(key, {"kind": "step", "overrides": chosen_overrides,
                                      "option_set": chosen_set, "donation": donation,
-                                     "times_s": times})
+                                     "donated": donated, "times_s": times})
     conv_autotune.spend(time.perf_counter() - start)
-    return Refinement(chosen_overrides, chosen_set, times, donation=donation)
+    return Refinement(chosen_overrides, chosen_set, times, donation=donation,
+                      donated=list(donated))
 
 
 def step_key(graph, donated, has_conv: bool) -> str:
@@ -200,6 +223,18 @@ def step_key(graph, donated, has_conv: bool) -> str:
     info = {"op": "step", "graph_sha256": hashlib.sha256(text.encode()).hexdigest()[:32],
             "backend": conv_autotune.backend_name()}
     return conv_autotune.key_of(info)
+
+
+def copied_inputs(hlo: str) -> set:
+    """The parameter numbers of a compiled program (`hlo`: XLA's optimised HLO text) that its
+    entry computation copies as they are: for a donated input, the copy XLA makes when it
+    cannot write the output over the buffer in place (another read may come later)."""
+    entry = hlo[hlo.index("\nENTRY"):] if "\nENTRY" in hlo else hlo
+    numbers = {m.group(1): int(m.group(2))
+               for m in re.finditer(r"(%[\w.\-]+) = [^\n]*? parameter\((\d+)\)", entry)}
+    return {numbers[m.group(1)]
+            for m in re.finditer(r"= [^\n]*? copy(?:-start)?\((%[\w.\-]+)\)", entry)
+            if m.group(1) in numbers}
 
 
 def _matters(row: dict, direction: str, graph) -> bool:
@@ -234,6 +269,7 @@ def _time(trials: dict, arrays, donated: set, feedback: dict | None = None) -> d
     workers = max(1, min(len(labels), os.cpu_count() or 1))
     held = {reference: trials[reference][3] or _compile(trials[reference])}
     seconds = {label: [] for label in labels}
+    ratios = {label: [] for label in labels}   # to the reference, in the same round
     rest = labels[1:]
     for i in range(0, max(len(rest), 1), workers):
         batch = rest[i:i + workers]
@@ -245,6 +281,7 @@ def _time(trials: dict, arrays, donated: set, feedback: dict | None = None) -> d
         for round_ in range(ROUNDS + 1):
             # rotated, so that no program always runs first (it measured 30% slower there)
             shift = round_ % len(order)
+            this_round = {}
             for label in order[shift:] + order[:shift]:
                 program = compiled[label]
                 inputs = [jnp.copy(a) if j in donated else a for j, a in enumerate(arrays)]
@@ -255,10 +292,14 @@ def _time(trials: dict, arrays, donated: set, feedback: dict | None = None) -> d
                     for out, into in (feedback or {}).items():
                         inputs[into] = outs[out]
                 jax.block_until_ready(outs)
-                if round_:
-                    seconds[label].append((time.perf_counter() - start) / CHAIN)
+                this_round[label] = (time.perf_counter() - start) / CHAIN
+            if round_:
+                for label, value in this_round.items():
+                    seconds[label].append(value)
+                    ratios[label].append(value / this_round[reference])
         del compiled, futures
-    return {label: min(values) for label, values in seconds.items()}
+    typical = statistics.median(seconds[reference])
+    return {label: typical * statistics.median(ratios[label]) for label in labels}
 
 
 def _compile(trial):
