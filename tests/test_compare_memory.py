@@ -63,9 +63,12 @@ def test_dynamic_and_the_ratio(mlp_memory):
     entry = mlp_memory["workloads"]["mlp"]
     static, dynamic = entry["static"], entry["dynamic"]
     parameters = 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
-    # The dynamic step holds at least new gradients for every parameter at its peak, and its
-    # baseline at least the parameters, momentum buffers and batch
-    assert dynamic["peak_bytes"] >= 4 * parameters
+    # The eager update writes the large weights and their momentum in place (donated), and
+    # zero_grad frees the old gradients before backward makes new ones: what the dynamic step
+    # adds at its peak is its activations, at least one 128 x 256 hidden layer, and less than
+    # a second copy of the parameters. Its baseline holds at least the parameters, momentum
+    # buffers and batch.
+    assert 128 * 256 * 4 <= dynamic["peak_bytes"] < 4 * parameters
     assert dynamic["baseline_bytes"] >= static["argument_bytes"]
     ratio = (dynamic["peak_bytes"] + static["argument_bytes"]) / static["peak_bytes"]
     assert entry["ratio_dynamic_over_static"] == pytest.approx(ratio)

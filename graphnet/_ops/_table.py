@@ -51,6 +51,10 @@ class OpDef:
     reverse_mode: bool = True        # jax.vjp can differentiate through it
     random: bool = False             # draws from (or splits) an RNG key: two equal-looking
                                      # nodes are two draws, never merged or folded
+    # (args, attrs) -> the positions of the tensor inputs whose arrays the outputs replace (an
+    # optimizer writes its update back into the parameters and state it read): an eager call
+    # donates them to XLA when nothing else holds them (_dispatch.run_eager)
+    overwrites: Callable | None = None
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind

@@ -8,13 +8,24 @@ import jax.numpy as jnp
 import optax
 
 from .._ops import defop
+from .._tensor import Tensor
+
+
+def updated_in_place(args, attrs) -> tuple:
+    """The inputs an update kernel's outputs replace, as `OpDef.overwrites`: after the
+    hyper-parameters come n parameters, n gradients and the state; the optimizer writes the
+    outputs back into the parameters and the state (`assign`), never into the gradients."""
+    first = next(i for i, a in enumerate(args) if isinstance(a, Tensor))
+    n = attrs["n"]
+    return tuple(i for i in range(first, len(args))
+                 if not first + n <= i < first + 2 * n and isinstance(args[i], Tensor))
 
 
 def is_off(value) -> bool:
-    """Whether a hyper-parameter is the constant 0 a traced step passes for an option that is
-    0 now (`Optimizer._hyper`, OFF_AT_ZERO): its term is left out, as PyTorch's step leaves it
-    out. A live input (eagerly, or a traced nonzero value) keeps its term."""
-    return isinstance(value, (int, float)) and value == 0
+    """Whether a hyper-parameter is off: None, what the optimizer passes for an option that
+    is 0 (`Optimizer._hyper`, OFF_AT_ZERO), or a constant 0. Its term is left out, as
+    PyTorch's step leaves it out; a live number keeps its term (it is traced)."""
+    return value is None or (isinstance(value, (int, float)) and value == 0)
 
 
 def l2_decayed(grads, params, weight_decay) -> list:
@@ -34,7 +45,7 @@ def decoupled_decayed(params, lr, weight_decay) -> list:
 
 
 @defop("sgd_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def sgd_update(lr, momentum, dampening, weight_decay, *tensors, n, nesterov, maximize,
                has_buf, use_momentum):
     """Inputs: 4 hyper-parameters, then n params, n grads and (when has_buf) n momentum

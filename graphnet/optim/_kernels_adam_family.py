@@ -17,7 +17,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._ops import defop
-from ._kernels import decoupled_decayed, l2_decayed
+from ._kernels import decoupled_decayed, l2_decayed, updated_in_place
 from ._kernels_adaptive import _as, _split
 
 
@@ -45,7 +45,7 @@ def _decay(params, grads, lr, weight_decay, decoupled):
 
 
 @defop("nadam_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def nadam_update(lr, beta1, beta2, eps, weight_decay, momentum_decay, *tensors, n, maximize,
                  decoupled_weight_decay):
     """Inputs: 6 hyper-parameters, then n each of params, grads, steps, mu_products,
@@ -75,7 +75,7 @@ def nadam_update(lr, beta1, beta2, eps, weight_decay, momentum_decay, *tensors, 
 
 
 @defop("radam_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def radam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, maximize,
                  decoupled_weight_decay):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, exp_avgs and
@@ -106,7 +106,7 @@ def radam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, maximize,
 
 
 @defop("adamax_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def adamax_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, maximize):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, exp_avgs and
     exp_infs. Outputs: new params, steps, exp_avgs and exp_infs."""

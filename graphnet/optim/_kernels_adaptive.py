@@ -45,7 +45,7 @@ import optax
 
 from .._dispatch import dispatch, label_state, live_scalar
 from .._ops import defop
-from ._kernels import decoupled_decayed, l2_decayed
+from ._kernels import decoupled_decayed, l2_decayed, updated_in_place
 from .._tensor import Tensor
 from .._x64 import x64_scoped
 
@@ -62,7 +62,7 @@ def _as(scalar, like):
 
 
 @defop("adam_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def adam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, amsgrad, maximize,
                 decoupled_weight_decay):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, exp_avgs, exp_avg_sqs
@@ -91,7 +91,7 @@ def adam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, amsgrad, maxim
 
 
 @defop("rmsprop_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def rmsprop_update(lr, alpha, eps, weight_decay, momentum, *tensors, n, centered,
                    use_momentum, maximize):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, square_avgs,
@@ -122,7 +122,7 @@ def rmsprop_update(lr, alpha, eps, weight_decay, momentum, *tensors, n, centered
 
 
 @defop("adagrad_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def adagrad_update(lr, lr_decay, eps, weight_decay, *tensors, n, maximize):
     """Inputs: 4 hyper-parameters, then n each of params, grads, steps and sums. Outputs:
     new params, steps and sums."""

@@ -15,12 +15,12 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._ops import defop
-from ._kernels import l2_decayed
+from ._kernels import l2_decayed, updated_in_place
 from ._kernels_adaptive import _as, _split
 
 
 @defop("adadelta_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def adadelta_update(lr, rho, eps, weight_decay, *tensors, n, maximize):
     """Inputs: 4 hyper-parameters, then n each of params, grads, steps, square_avgs and
     acc_deltas. Outputs: new params, steps, square_avgs and acc_deltas."""
@@ -41,7 +41,7 @@ def adadelta_update(lr, rho, eps, weight_decay, *tensors, n, maximize):
 
 
 @defop("asgd_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def asgd_update(lr, lambd, alpha, t0, weight_decay, *tensors, n, maximize):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, etas, mus and axs.
     Outputs: the new values of all of them but grads."""
@@ -64,7 +64,7 @@ def asgd_update(lr, lambd, alpha, t0, weight_decay, *tensors, n, maximize):
 
 
 @defop("rprop_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def rprop_update(etaminus, etaplus, step_size_min, step_size_max, *tensors, n, maximize):
     """Inputs: 4 hyper-parameters, then n each of params, grads, steps, prevs and
     step_sizes. Outputs: new params, steps, prevs and step_sizes."""

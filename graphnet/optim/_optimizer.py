@@ -35,11 +35,11 @@ class _Required:
 
 required = _Required()
 
-# Options whose term PyTorch's step leaves out while they are 0 (`if weight_decay != 0:`). A
-# traced step takes such a 0 as the constant 0.0, guarded on staying 0, and the update kernels
-# leave the term out for it (`is_off` in _kernels.py), as a live input they could not: the
-# MLP's SGD step then read every parameter once more for `g + 0 * p`, and XLA copied the
-# donated weights first. Any other value is a live input, changed without recompiling.
+# Options whose term PyTorch's step leaves out while they are 0 (`if weight_decay != 0:`).
+# Such a 0 reaches the update kernel as None, which leaves the term out (`is_off` in
+# _kernels.py), eagerly and in a traced step (guarded on staying 0); as a number it is a
+# live input, traced like the lr: the MLP's SGD program then computed g + 0 * p, reading
+# every parameter once more. Any other value is a live input, changed without recompiling.
 OFF_AT_ZERO = frozenset({"weight_decay", "dampening"})
 
 
@@ -131,11 +131,10 @@ class Optimizer(StepHooks):
         # scheduler later sets 0.1 (and PyTorch's defaults here are ints).
         group = self.param_groups[group_index]
         value = group[name]
-        if name in OFF_AT_ZERO and isinstance(value, (int, float)) and value == 0 \
-                and _dispatch.current_mode() is not None:
+        if name in OFF_AT_ZERO and isinstance(value, (int, float)) and value == 0:
             _dispatch.depends_on(f"{type(self).__name__}: param_groups[{group_index}]"
                                  f"['{name}'] == 0", lambda: group[name] == 0)
-            return 0.0
+            return None
         return _dispatch.live_scalar(lambda: float(group[name]),
                                      f"{self._trace_prefix()}group{group_index}.{name}")
 

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from .._dispatch import dispatch
 from .._ops import defop
 from . import _kernels_adaptive as K
-from ._kernels import is_off
+from ._kernels import is_off, updated_in_place
 from ._kernels_adam_family import lerp
 from ._optimizer import Optimizer
 
@@ -26,7 +26,7 @@ def _norm(x):
 
 
 @defop("adafactor_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def adafactor_update(lr, beta2_decay, eps1, eps2, d, weight_decay, *tensors, n, factored,
                      eps1_from_dtype, maximize):
     """Inputs: 6 hyper-parameters, then n params, n grads, n steps, then each parameter's

@@ -16,7 +16,7 @@ from jax import lax
 
 from .._ops import defop
 from . import _kernels_adaptive as K
-from ._kernels import is_off
+from ._kernels import is_off, updated_in_place
 from ._kernels_adam_family import lerp
 from ._optimizer import Optimizer
 
@@ -67,7 +67,7 @@ def _lr_ratio(shape, adjust_lr_fn) -> float:
 
 
 @defop("muon_update", "opaque", n_outputs=0, differentiable=False, function=None,
-       method=None)
+       method=None, overwrites=updated_in_place)
 def muon_update(lr, weight_decay, momentum, eps, a, b, c, *tensors, n, nesterov, ns_steps,
                 adjust_lr_fn):
     """Inputs: 7 hyper-parameters, then n each of params, grads and momentum buffers.
