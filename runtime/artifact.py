@@ -17,6 +17,7 @@ from graphnet import _autograd
 from graphnet import _xla as xla
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
+from graphnet._x64 import x64
 
 from . import refine
 from .hoist_cache import HoistCache
@@ -97,6 +98,7 @@ class Artifact:
         # that did not (a compiled forward) joins the eager tape so backward() works through it.
         self.records_tape = not self.graph.differentiates()
         self._vjp_cache: dict = {}
+        self._scalars: dict = {}   # input position -> (number, its device array)
         if reuse is not None and reuse.jitted is not None and reuse.graph == self.graph \
                 and reuse.donates == self.donates and reuse.written == self.written:
             # NOTE: a retrace made to run the Python code again (it changed Python state or
@@ -169,7 +171,7 @@ class Artifact:
     # ---- running ---------------------------------------------------------------------------
     def _gather(self, args) -> list:
         arrays = []
-        for kind, obj in self.sources:
+        for i, (kind, obj) in enumerate(self.sources):
             if kind == "arg":
                 arrays.append(args[obj]._value)
             elif kind == "state":
@@ -177,8 +179,19 @@ class Artifact:
             elif kind == "slot":            # re-read: a `.grad`, optimizer state
                 arrays.append(obj()._value)
             else:
-                arrays.append(obj())
+                arrays.append(self._scalar(i, obj()))
         return arrays
+
+    def _scalar(self, i: int, value):
+        """Input i, a live Python number (an lr), as the device array last made for the same
+        value: passed as a number, JAX puts it on the device again on every call (about 2%
+        of the MLP's step)."""
+        held = self._scalars.get(i)
+        if held is None or held[0] != value or type(held[0]) is not type(value):
+            with x64():   # the number's own 64-bit, weakly typed array, as JAX makes it
+                array = jax.numpy.asarray(value)
+            held = self._scalars[i] = (value, array)
+        return held[1]
 
     def lowered(self, args: tuple):
         """`jax.stages.Lowered` of this program for the call `args` (what the compiled function

@@ -255,3 +255,36 @@ def test_held_state_dicts_and_changes_between_static_steps_match_dynamic():
         results.append([_np(p).copy() for p in model.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_live_numbers_reach_the_program_as_device_arrays_made_once_per_value():
+    """An lr (a live number) is passed to the program as a device array kept while the value
+    stays the same, and made again when it changes: the steps still equal eager steps."""
+    x, y = graphnet.randn(8, 3), graphnet.tensor([0, 1, 1, 0, 1, 0, 0, 1])
+    results = []
+    for compiled in (False, True):
+        model, opt = _model_and_opt()
+
+        def step(x, y):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+        run = graphnet.compile(step, mode="static") if compiled else step
+        arrays = []
+        for i in range(5):
+            if i == 3:
+                opt.param_groups[0]["lr"] = 0.5
+            run(x, y)
+            if compiled and i >= 1:
+                artifact = run.compiled.artifacts[-1]
+                [(position, (value, array))] = [
+                    (p, held) for p, held in artifact._scalars.items()
+                    if artifact.graph.inputs[p].name.endswith("lr")]
+                assert float(array) == value == opt.param_groups[0]["lr"]
+                arrays.append(array)
+        results.append([_np(p).copy() for p in model.parameters()])
+    # calls 2 and 3 share the lr's array; call 4 changed the lr, call 5 keeps the new one
+    assert arrays[0] is arrays[1] and arrays[2] is not arrays[1] and arrays[3] is arrays[2]
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
