@@ -69,7 +69,8 @@ class Refinement:
 
     def summary(self) -> dict:
         return {"overrides": self.overrides, "option_set": self.option_set,
-                "donation": self.donation, "donated": len(self.donated or ()),
+                "donation": self.donation,
+                "donated": None if self.donated is None else len(self.donated),
                 "times_s": self.times_s, "source": self.source}
 
 
