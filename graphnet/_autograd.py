@@ -315,7 +315,25 @@ def mark_inference(tensors) -> None:
         t.__dict__["_inference"] = True
 
 
-def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=()) -> TapeNode:
+class ResidualNode(TapeNode):
+    """A recorded op whose eager forward kept residuals (OpDef.eager_residuals): `apply` runs
+    `fast(saved, cts)`, the backward from them, instead of the VJP that recomputes the
+    forward. `_vjp` and the saved primals stay for create_graph=True, which differentiates
+    the VJP itself."""
+
+    __slots__ = ("fast",)
+
+    def __init__(self, name, edges, out_avals, saved, vjp, needs, fast):
+        super().__init__(name, edges, out_avals, saved, vjp, needs)
+        self.fast = fast
+
+    def apply(self, cts):
+        if self.saved is None:
+            raise freed_error()
+        return self.fast(self.saved, tuple(cts))
+
+
+def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=(), fast=None) -> TapeNode:
     if _inference_made:
         for a in args:
             if getattr(a, "__dict__", {}).get("_inference"):
@@ -325,4 +343,6 @@ def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=()) -> TapeNode:
                     "around this, you can make a clone to get a normal tensor and use it in "
                     "autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
     avals = [(o.shape, o.dtype) for o in outs]
+    if fast is not None:
+        return ResidualNode(op, edges, avals, tuple(arrays), vjp, needs, fast)
     return TapeNode(op, edges, avals, tuple(arrays), vjp, needs)

@@ -217,8 +217,14 @@ def run_eager(opdef, args, attrs):
     name = opdef.name
     if opdef.check is not None:   # out-of-range indices and labels raise, as in PyTorch
         check_eagerly(opdef, key, attrs, arrays)
-    if opdef.overwrites is not None and (donate := _donated(arrays,
-                                                          opdef.overwrites(args, attrs))):
+    grad_mode = _autograd.grad_mode
+    records = wants_grad and grad_mode.enabled and opdef.differentiable
+    residual = opdef.eager_residuals(attrs, arrays) \
+        if records and opdef.eager_residuals is not None else None
+    if residual is not None:
+        kernel = _kernels.get((name, key, "residuals", residual[2]), _first, residual[0])
+    elif opdef.overwrites is not None and (donate := _donated(arrays,
+                                                            opdef.overwrites(args, attrs))):
         kernel = _kernels.get((name, key, donate), _bind, opdef.impl, attrs, donate=donate)
     else:
         kernel = _kernels.get((name, key), _bind, opdef.impl, attrs)
@@ -227,11 +233,12 @@ def run_eager(opdef, args, attrs):
             out = kernel(*arrays)
     except (TypeError, ValueError) as err:
         raise _escaped_input(name, args) or shape_error(name, args, attrs, err) from None
+    if residual is not None:
+        out, residuals = out
     single = opdef.n_outputs == 1
     outs = (out,) if single else out
     node = None
-    grad_mode = _autograd.grad_mode
-    if wants_grad and grad_mode.enabled and opdef.differentiable:
+    if records:
         skip = opdef.nondiff_inputs
         needs = tuple(i for i, a in enumerate(args)
                       if isinstance(a, Tensor) and a.requires_grad and i not in skip)
@@ -239,9 +246,15 @@ def run_eager(opdef, args, attrs):
             edges = tuple(_edge(args[i]) for i in needs)
             vjp = _kernels.get((name, key, needs, len(arrays)), _autograd.make_vjp,
                                opdef, attrs, needs)
+            fast = None
+            if residual is not None:   # the backward from the forward's residuals
+                backward = _kernels.get((name, key, "residuals-backward", residual[2]),
+                                        _first, residual[1])
+                fast = functools.partial(_from_residuals, backward, residuals)
             if memory_probe is not None:
                 vjp = memory_probe.sampled(vjp, name)
-            node = _autograd.op_node(name, vjp, arrays, edges, outs, needs, args)
+                fast = fast and memory_probe.sampled(fast, name)
+            node = _autograd.op_node(name, vjp, arrays, edges, outs, needs, args, fast)
     # NOTE: integer and bool outputs (`x.long()`, pooling indices) never require grad, as in
     # PyTorch: no gradient can flow back through them.
     if node is None:
@@ -256,6 +269,16 @@ def run_eager(opdef, args, attrs):
     if memory_probe is not None:
         memory_probe.sample(name)
     return results[0] if single else results
+
+
+def _first(fn):
+    return fn
+
+
+def _from_residuals(backward, residuals, saved, cts):
+    """A residual node's VJP (`TapeNode.apply` passes the saved primals, unused here)."""
+    with x64():
+        return backward(residuals, cts)
 
 
 # References to an input array that only its tensor holds: the tensor, run_eager's `arrays`

@@ -149,8 +149,10 @@ def test_switch_off_gives_the_fixed_rule_and_records_it():
     graphnet.backends.autotune(False)
     assert fixed_rule(*CASES[0]) == {"forward": "reduce_window", "input_grad": "tiled_mask"}
     assert fixed_rule(*CASES[4]) == {"forward": "reduce_window", "input_grad": "window_stack"}
-    x = graphnet.tensor(integer_valued((2, 3, 9, 8)), requires_grad=True)
-    nn.functional.max_pool2d(x, 2).sum().backward()
+    # (not requiring grad: an eager pool that records a tape node over tiling windows keeps
+    # its winners instead, test_eager_max_pool_keeps_each_windows_winner)
+    x = graphnet.tensor(integer_valued((2, 3, 9, 8)))
+    nn.functional.max_pool2d(x, 2)
     [row] = graphnet.backends.conv_choices()
     assert row["source"] == "rule" and row["choice"] == fixed_rule(*CASES[0])
 
@@ -241,3 +243,52 @@ def test_explain_and_plan_dump_show_each_lowering():
     assert "XLA CPU option set: dot_reduce_fusion" in text
     assert "= max_pool2d x[2,4,8,8]: forward=reduce_window input_grad=tiled_mask [rule]" in text
     assert "= conv2d x[2,1,10,10] w[4,1,3,3]" in text
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_eager_max_pool_keeps_each_windows_winner(case):
+    """An eager pool that records a tape node over tiling windows keeps each window's first
+    maximum from its forward (`OpDef.eager_residuals`) and its backward reads it instead of
+    recomputing the pool; the others recompute. Values and gradients equal torch's either
+    way, ties and NaN included; create_graph differentiates the recomputing VJP."""
+    from graphnet import _autograd
+    from graphnet._ops.pool_candidates import tiles
+
+    shape, kernel, stride, padding, ceil_mode = CASES[case]
+    x = integer_valued(shape)
+    x.flat[5] = np.nan
+    want_y, want_grad, g = torch_pool(x, kernel, stride, padding, ceil_mode)
+    pool = getattr(nn.functional, f"max_pool{len(kernel)}d")
+    gx = graphnet.tensor(x, requires_grad=True)
+    y = pool(gx, kernel, stride, padding, ceil_mode=ceil_mode)
+    kept = isinstance(y.grad_fn, _autograd.ResidualNode)
+    assert kept == tiles(shape, kernel, stride, padding, ceil_mode)
+    y.backward(graphnet.tensor(g))
+    np.testing.assert_array_equal(y.detach().numpy(), want_y)
+    np.testing.assert_array_equal(gx.grad.numpy(), want_grad)
+    # a gradient of the gradient (create_graph): torch's pool gradient is linear in the
+    # cotangent, so d(sum(grad * w))/d(cotangent) is w at each window's winner
+    ct = graphnet.tensor(g, requires_grad=True)
+    gx2 = graphnet.tensor(x, requires_grad=True)
+    (grad,) = graphnet.autograd.grad(pool(gx2, kernel, stride, padding, ceil_mode=ceil_mode),
+                                     gx2, ct, create_graph=True)
+    w = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    (grad * graphnet.tensor(w)).sum().backward()
+    tx, tct = torch.tensor(x, requires_grad=True), torch.tensor(g, requires_grad=True)
+    torch_pool_fn = getattr(torch.nn.functional, f"max_pool{len(kernel)}d")
+    (tgrad,) = torch.autograd.grad(torch_pool_fn(tx, kernel, stride, padding,
+                                                 ceil_mode=ceil_mode), tx, tct,
+                                   create_graph=True)
+    (tgrad * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(ct.grad.numpy(), tct.grad.numpy(), rtol=1e-6)
+
+
+def test_a_kept_winner_survives_retain_graph_and_is_freed_without_it():
+    x = graphnet.tensor(integer_valued((2, 3, 8, 8)), requires_grad=True)
+    y = nn.functional.max_pool2d(x, 2).sum()
+    y.backward(retain_graph=True)
+    once = x.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * once)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()

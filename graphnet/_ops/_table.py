@@ -55,6 +55,11 @@ class OpDef:
     # optimizer writes its update back into the parameters and state it read): an eager call
     # donates them to XLA when nothing else holds them (_dispatch.run_eager)
     overwrites: Callable | None = None
+    # (attrs, arrays) -> (forward, backward, static key) or None: an eager call that records a
+    # tape node runs `forward(*arrays) -> (out, residuals)` and its backward
+    # `backward(residuals, cts) -> cotangents` instead of recomputing the forward inside the
+    # VJP (_dispatch.run_eager; a max pool keeps which element of each window won)
+    eager_residuals: Callable | None = None
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind

@@ -69,9 +69,25 @@ def _matmul_form_pays(out, patch_elements_per_position: int = 1) -> bool:
             and positions * patch_elements_per_position <= MATMUL_CONV_MAX_PATCH_ELEMENTS)
 
 
+def _max_pool_residuals(attrs, arrays):
+    """OpDef.eager_residuals of max_pool: a pool whose windows tile a floating input (LeNet's
+    2x2 pools) keeps each window's winner for the backward (pool_candidates.py,
+    `tiled_max_with_winner`); None for the others."""
+    x, kernel_size = arrays[0], tuple(attrs["kernel_size"])
+    if any(d != 1 for d in attrs["dilation"]) or not jnp.issubdtype(x.dtype, jnp.floating) \
+            or not pool_candidates.tiles(tuple(x.shape), kernel_size, tuple(attrs["stride"]),
+                                         tuple(attrs["padding"]), attrs.get("ceil_mode", False)):
+        return None
+    shape = tuple(x.shape)
+    return (lambda x: pool_candidates.tiled_max_with_winner(x, kernel_size),
+            lambda winner, cts: (pool_candidates.tiled_max_grad(winner, cts[0], shape,
+                                                                kernel_size),),
+            shape)
+
+
 @defop("max_pool", "reduction", method=None,
        function=("nn.functional.max_pool2d", "nn.functional.max_pool1d",
-                 "nn.functional.max_pool3d"))
+                 "nn.functional.max_pool3d"), eager_residuals=_max_pool_residuals)
 def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode=False):
     """Dilated pools take the window stack; the others the measured or fixed choice of
     pool_autotune.py: the values' form, and the form differentiated in a training step."""
