@@ -151,5 +151,8 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
             tracer.on_tensor_created(g)
             g = run_leaf_hooks(leaf, g)
             current = leaf.grad
-            leaf.grad = g if current is None else current + g
+            if current is None:
+                leaf.grad = g
+            else:   # into the same .grad tensor, as eager backward accumulates
+                current._assign(current + g)
             run_post_accumulate_hooks(leaf)

@@ -53,6 +53,9 @@ class TraceResult:
     out_tree: object          # rebuilds the user's output structure from flat outputs
     out_static: list          # non-tensor leaves of the output by position, else TENSOR_SLOT
     grad_none: list = field(default_factory=list)   # tensors whose .grad becomes None
+    # tensors whose .grad the code replaced by a new tensor (zero_grad() setting it to None,
+    # then backward()) rather than updated in place: a run gives them a new .grad tensor too
+    grad_replaced: list = field(default_factory=list)
     guards: list = field(default_factory=list)      # () -> None, or why it no longer holds
     creates_state: bool = False
     out_requires_grad: list = field(default_factory=list)   # per "out" output, as traced
@@ -348,6 +351,8 @@ class Tracer(DispatchMode):
             elif isinstance(final._value, Value):
                 result.graph.add_output("grad", self._name_of(t), final._value)
                 result.effects.append(("grad", t))
+                if final is not original:
+                    result.grad_replaced.append(t)
             else:
                 raise TraceError("the compiled code assigned a concrete tensor to a captured "
                                  "tensor's .grad; compute it inside the function instead")

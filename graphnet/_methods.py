@@ -59,6 +59,14 @@ def zero_(self):
     return fill_(self, 0)
 
 
+def zero_in_place(grad) -> None:
+    """zero_grad(set_to_none=False), as PyTorch does it: the same `.grad` tensor, detached and
+    set to zeros (NaN and inf too), so a reference the user holds sees the zeros and what
+    backward() accumulates next."""
+    grad.detach_()
+    grad.zero_()
+
+
 def copy_(self, src):
     src = src if isinstance(src, Tensor) else fac.tensor(src)
     return self._assign(expand(src.to(self.dtype), *self.shape) if src.shape != self.shape else

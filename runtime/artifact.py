@@ -99,6 +99,7 @@ class Artifact:
         self.records_tape = not self.graph.differentiates()
         self._vjp_cache: dict = {}
         self._scalars: dict = {}   # input position -> (number, its device array)
+        self.grad_replaced = {id(t) for t in traced.grad_replaced}
         if reuse is not None and reuse.jitted is not None and reuse.graph == self.graph \
                 and reuse.donates == self.donates and reuse.written == self.written:
             # NOTE: a retrace made to run the Python code again (it changed Python state or
@@ -137,6 +138,7 @@ class Artifact:
         self._vjp_cache = {}
         self.traced.bindings, self.traced.effects, self.traced.guards = {}, [], []
         self.traced.grad_none, self.traced.training_effects = [], []
+        self.traced.grad_replaced, self.grad_replaced = [], set()
         self.sources = []
 
     # ---- the plan (read only by explain(), dumps and mode="plan") ----------------------------
@@ -280,7 +282,9 @@ class Artifact:
             elif kind == "slot":
                 target = target()
             if kind == "grad":
-                if target._grad is None:
+                # a .grad the code replaced (zero_grad() to None, then backward()) is a new
+                # tensor, as eagerly: one the user still holds keeps the old values
+                if target._grad is None or id(target) in self.grad_replaced:
                     target._grad = Tensor._wrap(array)
                 else:
                     target._grad._value = array

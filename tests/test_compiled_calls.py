@@ -288,3 +288,52 @@ def test_live_numbers_reach_the_program_as_device_arrays_made_once_per_value():
     assert arrays[0] is arrays[1] and arrays[2] is not arrays[1] and arrays[3] is arrays[2]
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("zeroing", ["set_to_none", "to_zeros", "module_to_zeros",
+                                     "accumulate"])
+def test_a_grad_held_across_steps_behaves_as_in_torch(zeroing):
+    """`g = p.grad` kept across a step: zero_grad() (to None) gives the step a new `.grad`
+    tensor and `g` keeps the old values; zero_grad(set_to_none=False) zeroes the same tensor
+    and backward accumulates into it, so `g` is the new gradient; without zero_grad backward
+    accumulates into it too. Eager, compiled and torch agree (the compiled step once wrote
+    every new gradient into the old tensor, so a list of held gradients all read the last)."""
+    from parity import torch
+
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    y = np.array([0, 1, 1, 0])
+
+    def run(lib, compiled):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) / 7))
+            model.bias.fill_(0.1)
+        opt = lib.optim.SGD(model.parameters(), lr=0.1)
+        xs, ys = lib.tensor(x), lib.tensor(y)
+
+        def step(xs, ys):
+            if zeroing == "set_to_none":
+                opt.zero_grad()
+            elif zeroing == "to_zeros":
+                opt.zero_grad(set_to_none=False)
+            elif zeroing == "module_to_zeros":
+                model.zero_grad(set_to_none=False)
+            lib.nn.functional.cross_entropy(model(xs), ys).backward()
+            opt.step()
+
+        fn = graphnet.compile(step) if compiled else step
+        fn(xs, ys)
+        fn(xs, ys)
+        held = model.weight.grad
+        seen = held.detach().numpy().copy()
+        fn(xs, ys)
+        return (held is model.weight.grad, held.detach().numpy().copy(), seen,
+                model.weight.grad.detach().numpy().copy())
+
+    want = run(torch, False)
+    for compiled in (False, True):
+        got = run(graphnet, compiled)
+        assert got[0] == want[0], ("same .grad tensor", compiled)
+        for a, b in zip(got[1:], want[1:]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from .._methods import zero_in_place
 from .._mode import current_mode
 from .._tensor import Parameter, Tensor
 
@@ -108,7 +109,7 @@ class _ModuleTree:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = p.grad.detach() * 0
+                zero_in_place(p.grad)
 
     def _apply_to_tensors(self, fn: Callable[[Tensor], Tensor]) -> "Module":
         for module in self.modules():

@@ -12,7 +12,7 @@ from collections import OrderedDict, defaultdict
 
 from .. import _dispatch
 from .._autograd import no_grad
-from .._factories import zeros_like as _zeros_like
+from .._methods import zero_in_place
 from .._tensor import Tensor
 from ._hooks import StepHooks, with_step_hooks
 
@@ -124,7 +124,7 @@ class Optimizer(StepHooks):
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad = _zeros_like(p.grad.detach())
+                    zero_in_place(p.grad)
 
     def _hyper(self, group_index: int, name: str):
         # Always a float: a graph input's dtype must not change when a user writes 0 and a
