@@ -52,7 +52,8 @@ def donation_workload(name: str, torch: bool = True) -> Workload:
                           donate_argnums=tuple(donated[policy]), **options)
 
         def run(jitted=jitted, indices=donated[policy]):
-            artifact.jitted, artifact.donated = jitted, indices
+            # each policy's own program, without the old gradients' buffers (Artifact.recycle)
+            artifact.jitted, artifact.donated, artifact.recycling = jitted, indices, None
             return step()
         variants[f"static-{policy}"], blockers[f"static-{policy}"] = run, block
     if "torch" in built.variants:

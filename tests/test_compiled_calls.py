@@ -337,3 +337,34 @@ def test_a_grad_held_across_steps_behaves_as_in_torch(zeroing):
         assert got[0] == want[0], ("same .grad tensor", compiled)
         for a, b in zip(got[1:], want[1:]):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_static_step_writes_its_outputs_into_the_gradients_it_replaces():
+    """A step that replaces .grad (zero_grad() to None, then backward()) hands the old
+    gradients' buffers to its program, donated: XLA writes outputs of their shapes into them
+    instead of allocating new ones. A .grad the user holds is not handed over."""
+    model, opt = _model_and_opt()
+    x, y = graphnet.randn(8, 3), graphnet.tensor([0, 1, 1, 0, 1, 0, 0, 1])
+
+    def step(x, y):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    run = graphnet.compile(step, mode="static")
+    for _ in range(3):
+        run(x, y)
+    params = list(model.parameters())
+
+    def buffers():
+        return {_pointer(t) for p in params
+                for t in (p, p.grad, opt.state[p]["momentum_buffer"])}
+
+    old = [_pointer(p.grad) for p in params]
+    run(x, y)
+    assert set(old) <= buffers()
+    held = params[0].grad
+    seen = _np(held).copy()
+    run(x, y)
+    np.testing.assert_array_equal(_np(held), seen)   # kept: the step made a new buffer
+    assert params[0].grad is not held
