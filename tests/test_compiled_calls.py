@@ -368,3 +368,70 @@ def test_a_static_step_writes_its_outputs_into_the_gradients_it_replaces():
     run(x, y)
     np.testing.assert_array_equal(_np(held), seen)   # kept: the step made a new buffer
     assert params[0].grad is not held
+
+
+def _grad_styles(model, opt):
+    def two_backwards(x, y):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        F.cross_entropy(model(x * 2), y).backward()
+        opt.step()
+
+    def zero_after(x, y):
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        opt.zero_grad()
+
+    def zero_after_to_zeros(x, y):
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=False)
+
+    def clipped(x, y):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+        opt.step()
+
+    def grad_replaced_by_hand(x, y):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        model[0].weight.grad = model[0].weight.grad * 0.5
+        opt.step()
+
+    def grad_scaled_in_place(x, y):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        with graphnet.no_grad():
+            model[0].weight.grad.mul_(0.5)
+        opt.step()
+    return {f.__name__: f for f in (two_backwards, zero_after, zero_after_to_zeros, clipped,
+                                    grad_replaced_by_hand, grad_scaled_in_place)}
+
+
+@pytest.mark.parametrize("style", list(_grad_styles(None, None)))
+def test_held_grads_are_the_same_tensors_with_the_same_values_eager_and_compiled(style):
+    """Whatever a step does with .grad, the .grad tensors held after each of four steps are
+    the same objects (or new ones) with the same values, eager and compiled."""
+    x, y = graphnet.randn(8, 3), graphnet.tensor([0, 1, 1, 0, 1, 0, 0, 1])
+    results = []
+    for compiled in (False, True):
+        model, opt = _model_and_opt()
+        step = _grad_styles(model, opt)[style]
+        run = graphnet.compile(step, mode="static") if compiled else step
+        held = []
+        for _ in range(4):
+            run(x, y)
+            grad = model[0].weight.grad
+            held.append((grad, None if grad is None else _np(grad).copy()))
+        identities = [[a is b for b, _ in held] for a, _ in held]
+        values = [(None, None) if g is None else (_np(g), seen) for g, seen in held]
+        results.append((identities, values, _np(model[0].weight).copy()))
+    (ids_e, vals_e, w_e), (ids_c, vals_c, w_c) = results
+    assert ids_c == ids_e
+    np.testing.assert_allclose(w_c, w_e, rtol=1e-5, atol=1e-6)
+    for (now_e, seen_e), (now_c, seen_c) in zip(vals_e, vals_c):
+        assert (now_e is None) == (now_c is None)
+        if now_e is not None:
+            np.testing.assert_allclose(now_c, now_e, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(seen_c, seen_e, rtol=1e-5, atol=1e-6)
