@@ -347,3 +347,23 @@ def test_a_label_tensor_changed_in_place_is_checked_again():
     y[2] = 0
     expected = F(torch).cross_entropy(torch.tensor(LOGITS), torch.tensor([0, 1, 0, 1]))
     assert_close(run(logits, y), expected, what="after the fix")
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["dynamic", "static"])
+@pytest.mark.parametrize("shape", [(3,), (3, 2), (2, 2, 3), (2, 2, 2, 3)])
+def test_index_select_out_of_range_raises_torchs_error_for_each_dimension(shape, compiled):
+    """PyTorch's index_select says IndexError 'index out of range in self' along every
+    dimension but 1, where its kernel raises RuntimeError 'INDICES element is out of DATA
+    bounds' (graphnet said the latter for all)."""
+    for dim in range(-len(shape), len(shape)):
+        for bad in (shape[dim], -1):
+            errors = []
+            for lib in (torch, graphnet):
+                x = lib.arange(float(np.prod(shape))).reshape(*shape)
+                select = (lambda a, i, d=dim: lib.index_select(a, d, i))
+                if lib is graphnet and compiled:
+                    select = graphnet.compile(select)
+                with pytest.raises((IndexError, RuntimeError)) as caught:
+                    select(x, lib.tensor([0, bad]))
+                errors.append((type(caught.value), str(caught.value).splitlines()[0]))
+            assert errors[1] == errors[0], (shape, dim, bad)
