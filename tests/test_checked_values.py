@@ -349,6 +349,28 @@ def test_a_label_tensor_changed_in_place_is_checked_again():
     assert_close(run(logits, y), expected, what="after the fix")
 
 
+def test_eager_checks_skip_only_what_passed_for_the_same_op_and_shapes():
+    """Eagerly too, the label and index arrays that passed an op's check are not checked
+    again; an in-place write (a new array), fewer classes or a smaller source are."""
+    logits = graphnet.tensor(LOGITS)
+    y = graphnet.tensor([0, 1, 2, 1])
+    for _ in range(3):
+        F(graphnet).cross_entropy(logits, y)
+    y[2] = 3
+    with pytest.raises(IndexError, match="Target 3 is out of bounds"):
+        F(graphnet).cross_entropy(logits, y)
+    y[2] = 2
+    F(graphnet).cross_entropy(logits, y)
+    with pytest.raises(IndexError, match="Target 2 is out of bounds"):
+        F(graphnet).cross_entropy(logits[:, :2], y)   # the same labels, two classes
+    index = graphnet.tensor([0, 3])
+    source = graphnet.arange(8.0).reshape(4, 2)
+    for _ in range(2):
+        graphnet.index_select(source, 0, index)
+    with pytest.raises(IndexError, match="index out of range in self"):
+        graphnet.index_select(source[:3], 0, index)   # the same index, three rows
+
+
 @pytest.mark.parametrize("compiled", [False, True], ids=["dynamic", "static"])
 @pytest.mark.parametrize("shape", [(3,), (3, 2), (2, 2, 3), (2, 2, 2, 3)])
 def test_index_select_out_of_range_raises_torchs_error_for_each_dimension(shape, compiled):
