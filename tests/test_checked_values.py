@@ -389,3 +389,25 @@ def test_index_select_out_of_range_raises_torchs_error_for_each_dimension(shape,
                     select(x, lib.tensor([0, bad]))
                 errors.append((type(caught.value), str(caught.value).splitlines()[0]))
             assert errors[1] == errors[0], (shape, dim, bad)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["dynamic", "static"])
+@pytest.mark.parametrize("op", ["index_add", "index_copy"])
+def test_index_add_and_copy_out_of_range_raise_torchs_error_for_each_dimension(op, compiled):
+    """PyTorch's index_add raises IndexError 'index out of range in self' for a 1-d input
+    and along a middle dimension, RuntimeError with the bounds along the first and the last
+    (graphnet raised the RuntimeError everywhere); index_copy an IndexError everywhere."""
+    for shape in [(3,), (3, 2), (2, 3, 2), (2, 2, 3, 2)]:
+        for dim in range(len(shape)):
+            source_shape = list(shape)
+            source_shape[dim] = 2
+            errors = []
+            for lib in (torch, graphnet):
+                call = (lambda x, i, s, d=dim: getattr(x, op)(d, i, s))
+                if lib is graphnet and compiled:
+                    call = graphnet.compile(call)
+                with pytest.raises((IndexError, RuntimeError)) as caught:
+                    call(lib.zeros(*shape), lib.tensor([0, shape[dim]]),
+                         lib.ones(*source_shape))
+                errors.append((type(caught.value), str(caught.value).splitlines()[0]))
+            assert errors[1] == errors[0], (shape, dim)

@@ -68,8 +68,23 @@ def index_select(x, index, *, dim):
     return jnp.take(x, index, axis=dim)
 
 
+def _add_find(x, *rest, dim, **_):
+    """index_add's bound check. PyTorch (2.13, CPU) raises IndexError 'index out of range in
+    self' for a 1-d input and along a middle dimension, its RuntimeError with the bounds
+    elsewhere: the fact `dim` is -1 for the former."""
+    dim = dim % x.ndim if x.ndim else dim
+    bad, (value, _, size) = out_of_bounds(rest[-1], dim, x.shape[dim], False)
+    return bad, (value, -1 if x.ndim <= 1 or 0 < dim < x.ndim - 1 else dim, size)
+
+
+def _add_error(facts, **_):
+    if facts[1] < 0:
+        return IndexError("index out of range in self")
+    return RuntimeError(bounds_message(facts))
+
+
 @defop("index_add", "opaque", nondiff_inputs=(2,), **_NAMES, backward="IndexAddBackward0",
-       check=ValueCheck(_bounds(False), _error(RuntimeError), values_from=2))
+       check=ValueCheck(_add_find, _add_error, values_from=2))
 def index_add(x, source, index, *, dim, alpha=1):
     return x.at[_along(dim, index)].add(source * alpha if alpha != 1 else source)
 
