@@ -11,25 +11,33 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import first_failure, first_where
+from ._checks import _xp, first_failure, first_where
 from ._table import ValueCheck, defop
 
 
 def _bag_inputs(weight, indices, offsets, *_, **__):
-    """Rows in [0, num_embeddings), and offsets[0] == 0 (PyTorch's two index errors)."""
-    bad_row, row = first_where((indices < 0) | (indices >= weight.shape[0]), indices)
-    if offsets.size == 0:
-        return bad_row, (row, weight.shape[0], 0)
-    first = offsets.reshape(-1)[:1].sum()
-    return first_failure([(bad_row, (row, weight.shape[0], 0)), (first != 0, (first, 0, 1))])
+    """Rows in [0, num_embeddings), and offsets[0] == 0 (PyTorch's two index errors). Facts:
+    (row, its position in its bag, num_embeddings), or (offsets[0], -1, 0)."""
+    xp = _xp(indices)
+    outside = (indices < 0) | (indices >= weight.shape[0])
+    bad_row, row = first_where(outside, indices)
+    _, position = first_where(outside, xp.arange(indices.size).reshape(indices.shape))
+    if offsets.size == 0:   # [B, L] bags: the position in its row
+        return bad_row, (row, position % max(indices.shape[-1], 1), weight.shape[0])
+    starts = offsets.reshape(-1)
+    start = xp.where(starts <= position, starts, 0).max()   # where its bag starts
+    row_facts = (row, position - start, weight.shape[0])
+    first = starts[:1].sum()
+    return first_failure([(bad_row, row_facts), (first != 0, (first, -1, 0))])
 
 
 def _bag_error(facts, **_):
-    value, num, which = facts
-    if which == 1:
+    value, position, num = facts
+    if position < 0:
         return RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch "
                             f"has to start from position 0. However, got {value}")
-    return IndexError(f"index out of range in self (index {value}, num_embeddings {num})")
+    return RuntimeError(f"Index {position} of input takes value {value} which is not in the "
+                        f"valid range [0, {num})")
 
 
 @defop("embedding_bag", "opaque", nondiff_inputs=(1, 2),
