@@ -7,8 +7,9 @@ class GraphnetError(Exception):
     """Base class of graphnet's own errors."""
 
 
-class ShapeError(GraphnetError, ValueError):
-    """An input's shape does not fit the module or op it was given to."""
+class ShapeError(GraphnetError, ValueError, RuntimeError):
+    """An input's shape does not fit the module or op it was given to. A RuntimeError too, as
+    PyTorch's shape errors are: code written for PyTorch (`except RuntimeError`) catches it."""
 
 
 class TraceError(GraphnetError, RuntimeError):

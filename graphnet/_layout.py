@@ -17,6 +17,15 @@ __all__ = [
 ]
 
 
+def _wrap_dim(dim, rank: int) -> int:
+    """`dim` counted from the front, or PyTorch's IndexError (a 0-d tensor takes -1 and 0)."""
+    top = max(rank, 1)
+    if not -top <= dim < top:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-top}, "
+                         f"{top - 1}], but got {dim})")
+    return dim % top
+
+
 def _dims(dim):
     if isinstance(dim, (list, tuple)):
         return tuple(int(d) for d in dim)
@@ -38,9 +47,11 @@ def reshape(input, *shape):
 
 def flatten(input, start_dim=0, end_dim=-1):
     shape = tuple(input.shape)
+    start, end = _wrap_dim(start_dim, len(shape)), _wrap_dim(end_dim, len(shape))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if not shape:
         return reshape(input, 1)
-    start, end = start_dim % len(shape), end_dim % len(shape)
     merged = 1
     for s in shape[start:end + 1]:
         merged *= s
@@ -82,18 +93,43 @@ def stack(tensors: Sequence[Tensor], dim: int = 0):
 
 
 def split(input, split_size_or_sections, dim=0):
+    """PyTorch's split, its checks included: sections must sum to the dimension's size (a
+    shorter list silently dropped the rest), a split size must be positive."""
+    dim = _wrap_dim(dim, input.dim())
     size = input.shape[dim]
     if isinstance(split_size_or_sections, int):
-        bounds = list(range(0, size, split_size_or_sections)) + [size]
+        step = split_size_or_sections
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={step}")
+        if step == 0:
+            if size:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                                   f"dimension size of {size}")
+            return (input,)
+        bounds = list(range(0, size, step)) + [size] if size else [0, 0]   # one empty piece
     else:
+        sections = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sections):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sections}")
+        if sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               f"(input tensor's size at dimension {dim}), but got "
+                               f"split_sizes={sections}")
         bounds = [0]
-        for s in split_size_or_sections:
+        for s in sections:
             bounds.append(bounds[-1] + s)
     return tuple(narrow(input, dim, a, b - a) for a, b in zip(bounds[:-1], bounds[1:]))
 
 
 def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    dim = _wrap_dim(dim, input.dim())
     size = input.shape[dim]
+    if not size:   # PyTorch gives `chunks` empty pieces
+        return tuple(narrow(input, dim, 0, 0) for _ in range(chunks))
     return split(input, -(-size // chunks), dim)
 
 

@@ -43,7 +43,11 @@ def expand(self, *sizes):
 
 
 def repeat(self, *sizes):
-    return M.dispatch("repeat", self, repeats=M._shape_args(sizes))
+    repeats = M._shape_args(sizes)
+    if len(repeats) < self.dim():   # JAX's tile would pad them with ones, PyTorch refuses
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    return M.dispatch("repeat", self, repeats=repeats)
 
 
 def fill_(self, value):

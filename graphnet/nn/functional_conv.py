@@ -64,6 +64,13 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
                           f"shape {list(input.shape)}")
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     pads = _conv_padding(padding, tuple(weight.shape[2:]), stride, dilation, nd)
+    padded = [n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads, strict=True)]
+    span = [d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:], strict=True)]
+    if any(p < k for p, k in zip(padded, span, strict=True)):   # XLA would return nothing
+        raise shape_error(f"{fn}: Calculated padded input size per channel: "
+                          f"({' x '.join(map(str, padded))}). Kernel size: "
+                          f"({' x '.join(map(str, span))}). Kernel size can't be greater than "
+                          f"actual input size")
     args = (x, weight) if bias is None else (x, weight, bias)
     y = dispatch("conv", *args, stride=stride, padding=pads, dilation=dilation,
                  groups=int(groups))

@@ -1,0 +1,78 @@
+"""Everyday calls with bad arguments raise what PyTorch raises, in its words, where graphnet
+once returned plausible results (a split whose sections do not add up dropped the rest, a
+flatten past the last dimension flattened everything, a repeat with too few sizes padded
+them, a convolution over an input smaller than its kernel returned an empty tensor) or
+raised another type (chunk(0) divided by zero)."""
+
+from __future__ import annotations
+
+import pytest
+from parity import torch
+
+import graphnet
+
+CASES = {
+    "split sections short": lambda lib: lib.ones(2, 3).split([1, 1], 1),
+    "split sections long": lambda lib: lib.ones(2, 3).split([2, 2], 1),
+    "split negative section": lambda lib: lib.ones(2, 3).split([2, -1, 2], 1),
+    "split size 0": lambda lib: lib.ones(2, 3).split(0, 1),
+    "split size negative": lambda lib: lib.ones(2, 3).split(-1, 1),
+    "split dim": lambda lib: lib.ones(2, 3).split(2, 3),
+    "chunk 0": lambda lib: lib.ones(2, 3).chunk(0),
+    "chunk negative": lambda lib: lib.ones(2, 3).chunk(-2),
+    "chunk dim": lambda lib: lib.ones(2, 3).chunk(2, -3),
+    "flatten start": lambda lib: lib.ones(2, 3).flatten(2),
+    "flatten order": lambda lib: lib.ones(2, 3, 4).flatten(2, 1),
+    "flatten 0-d": lambda lib: lib.tensor(1.0).flatten(1),
+    "repeat too few": lambda lib: lib.ones(2, 3).repeat(2),
+    "conv2d small input": lambda lib: lib.nn.functional.conv2d(lib.ones(1, 3, 4, 2),
+                                                               lib.ones(2, 3, 3, 3)),
+    "conv2d dilated": lambda lib: lib.nn.functional.conv2d(lib.ones(1, 3, 4, 4),
+                                                           lib.ones(2, 3, 3, 3), dilation=2),
+    "conv1d small input": lambda lib: lib.nn.functional.conv1d(lib.ones(1, 3, 2),
+                                                               lib.ones(2, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_arguments_raise_torchs_error(name):
+    with pytest.raises(Exception) as theirs:
+        CASES[name](torch)
+    with pytest.raises(Exception) as ours:
+        CASES[name](graphnet)
+    assert isinstance(ours.value, type(theirs.value)), (type(ours.value), type(theirs.value))
+    assert str(theirs.value).splitlines()[0] in str(ours.value)
+
+
+FINE = {
+    "split sections": lambda lib: lib.ones(2, 3).split([1, 2], -1),
+    "split size": lambda lib: lib.ones(7).split(3),
+    "split empty": lambda lib: lib.ones(2, 0).split(1, 1),
+    "split empty sections": lambda lib: lib.ones(2, 0).split([0, 0], 1),
+    "split empty by 0": lambda lib: lib.ones(2, 0).split(0, 1),
+    "chunk uneven": lambda lib: lib.ones(6).chunk(4),
+    "chunk more than size": lambda lib: lib.ones(7).chunk(10),
+    "chunk empty": lambda lib: lib.ones(2, 0).chunk(3, 1),
+    "flatten 0-d": lambda lib: lib.tensor(1.0).flatten(-1, 0),
+    "flatten one dim": lambda lib: lib.ones(2, 3).flatten(0, 0),
+    "repeat more": lambda lib: lib.ones(2, 3).repeat(2, 1, 3),
+    "conv2d padded": lambda lib: lib.nn.functional.conv2d(lib.ones(1, 3, 4, 2),
+                                                          lib.ones(2, 3, 3, 3), padding=1),
+}
+
+
+@pytest.mark.parametrize("name", list(FINE))
+def test_the_same_calls_within_bounds_give_torchs_shapes(name):
+    def shapes(result):
+        return [tuple(r.shape) for r in result] if isinstance(result, tuple) \
+            else tuple(result.shape)
+    assert shapes(FINE[name](graphnet)) == shapes(FINE[name](torch))
+
+
+def test_a_shape_error_is_a_runtime_error_as_in_torch():
+    """Code written for PyTorch catches shape mistakes with `except RuntimeError`."""
+    layer = graphnet.nn.Linear(3, 2)
+    with pytest.raises(RuntimeError):
+        layer(graphnet.ones(2, 4))
+    with pytest.raises(graphnet.ShapeError, match="Linear"):
+        layer(graphnet.ones(2, 4))
