@@ -8,18 +8,17 @@ import time
 
 import jax
 from graphnet.compiler import TraceResult
-from graphnet.compiler.autodiff import while_loop_backward_message
 from graphnet.compiler.checks import failed_check, fill_created
 from graphnet.compiler.hoist import split
 from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet import _xla as xla
-from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
 from . import refine
+from .artifact_tape import record_tape
 from .hoist_cache import HoistCache
 from .xla_timing import compile_timer
 
@@ -365,63 +364,5 @@ class Artifact:
         it = iter(tensors)
         leaves = [next(it) if s is TENSOR_SLOT else s for s in leaves]
         if tensors and self.records_tape and _autograd.grad_mode.enabled:
-            self._record_tape(args, arrays, tensors)
+            record_tape(self, args, arrays, tensors)
         return self.traced.out_tree(leaves)
-
-    # ---- compiled forward inside a dynamic backward ------------------------------------------
-    def _record_tape(self, args, arrays, tensors) -> None:
-        """Make the whole compiled call one node of the eager tape, so `loss.backward()` on
-        its outputs works (grads by jax.vjp of the lowered program)."""
-        needs, edges = [], []
-        for i, (kind, obj) in enumerate(self.sources):
-            t = args[obj] if kind == "arg" else _state_tensor((kind, obj))
-            if t is not None and t.requires_grad and t._value.dtype.kind == "f":
-                needs.append(i)
-                edges.append((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None))
-        n_out = [i for i, e in enumerate(self.traced.effects) if e is None]
-        if not needs or not any(self.traced.out_requires_grad or [True]):
-            return
-        key = tuple(needs)
-        vjp = self._vjp_cache.get(key)
-        if vjp is None:
-            vjp = self._vjp_cache[key] = _make_vjp(self.run_fn, key, n_out, self.graph)
-        avals = [(t._value.shape, t._value.dtype) for t in tensors]
-        node = _autograd.TapeNode(self.graph.name, tuple(edges), avals, tuple(arrays), vjp)
-        # Only outputs that required grad when traced: one computed under no_grad (or
-        # detached) inside the compiled code stays a plain tensor, as it would eagerly.
-        traced_grad = self.traced.out_requires_grad or [True] * len(tensors)
-        for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
-            if wanted and t._value.dtype.kind == "f":
-                t.grad_fn, t._oi, t.requires_grad = node, i, True
-
-
-def _state_tensor(source):
-    """The tensor a `state` or `slot` input reads now (None for a scalar input)."""
-    kind, obj = source
-    return obj if kind == "state" else obj() if kind == "slot" else None
-
-
-def _make_vjp(run_fn, needs, out_positions, graph):
-    def vjp(primals, cts):
-        def partial_run(*diff):
-            full = list(primals)
-            for i, d in zip(needs, diff):
-                full[i] = d
-            outs = run_fn(*full)
-            return tuple(outs[i] for i in out_positions)
-
-        _, pull = jax.vjp(partial_run, *[primals[i] for i in needs])
-        return pull(tuple(cts))
-
-    jitted = xla.jit(vjp, xla.graph_has_conv(graph))
-
-    def call(primals, cts):
-        try:
-            return jitted(primals, cts)
-        except ValueError as err:   # JAX refuses reverse mode through lax.while_loop
-            loops = [n for n in graph.nodes if not n.opdef.reverse_mode]
-            if not loops or "while_loop" not in str(err):
-                raise
-            raise TraceError(while_loop_backward_message(loops[0].source)) from None
-
-    return call

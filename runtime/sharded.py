@@ -17,7 +17,7 @@ from graphnet._tensor import Tensor
 from graphnet.compiler.tree import flatten
 from graphnet.distributed import _sharding
 
-from .artifact import _state_tensor
+from .artifact_tape import state_tensor
 
 POLICIES = ("replicated", "fsdp")
 
@@ -45,7 +45,7 @@ class ShardedFunction:
         for artifact in self.compiled.artifacts:
             for source in artifact.sources:
                 if source[0] in ("state", "slot"):
-                    t = _state_tensor(source)
+                    t = state_tensor(source)
                     if isinstance(t, Tensor):
                         yield t
 
@@ -84,7 +84,7 @@ class ShardedFunction:
             if source[0] == "arg" and self._last_args is not None:
                 t = self._last_args[source[1]]
             elif source[0] in ("state", "slot"):
-                t = _state_tensor(source)
+                t = state_tensor(source)
             else:
                 continue
             spec = getattr(getattr(getattr(t, "_value", None), "sharding", None), "spec", None)

@@ -1,0 +1,69 @@
+"""A compiled forward inside a dynamic backward: a compiled call whose graph did not run
+backward() itself joins the eager tape as one node, whose VJP is `jax.vjp` of the lowered
+program (runtime/artifact.py calls `record_tape` after such a call)."""
+
+from __future__ import annotations
+
+import jax
+from graphnet import _autograd
+from graphnet import _xla as xla
+from graphnet._errors import TraceError
+from graphnet.compiler.autodiff import while_loop_backward_message
+
+
+def record_tape(artifact, args, arrays, tensors) -> None:
+    """Make `artifact`'s whole compiled call one node of the eager tape, so `loss.backward()`
+    on its outputs works (grads by jax.vjp of the lowered program)."""
+    needs, edges = [], []
+    for i, (kind, obj) in enumerate(artifact.sources):
+        t = args[obj] if kind == "arg" else state_tensor((kind, obj))
+        if t is not None and t.requires_grad and t._value.dtype.kind == "f":
+            needs.append(i)
+            edges.append((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None))
+    n_out = [i for i, e in enumerate(artifact.traced.effects) if e is None]
+    if not needs or not any(artifact.traced.out_requires_grad or [True]):
+        return
+    key = tuple(needs)
+    vjp = artifact._vjp_cache.get(key)
+    if vjp is None:
+        vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key, n_out, artifact.graph)
+    avals = [(t._value.shape, t._value.dtype) for t in tensors]
+    node = _autograd.TapeNode(artifact.graph.name, tuple(edges), avals, tuple(arrays), vjp)
+    # Only outputs that required grad when traced: one computed under no_grad (or
+    # detached) inside the compiled code stays a plain tensor, as it would eagerly.
+    traced_grad = artifact.traced.out_requires_grad or [True] * len(tensors)
+    for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
+        if wanted and t._value.dtype.kind == "f":
+            t.grad_fn, t._oi, t.requires_grad = node, i, True
+
+
+def state_tensor(source):
+    """The tensor a `state` or `slot` input reads now (None for a scalar input)."""
+    kind, obj = source
+    return obj if kind == "state" else obj() if kind == "slot" else None
+
+
+def make_vjp(run_fn, needs, out_positions, graph):
+    def vjp(primals, cts):
+        def partial_run(*diff):
+            full = list(primals)
+            for i, d in zip(needs, diff):
+                full[i] = d
+            outs = run_fn(*full)
+            return tuple(outs[i] for i in out_positions)
+
+        _, pull = jax.vjp(partial_run, *[primals[i] for i in needs])
+        return pull(tuple(cts))
+
+    jitted = xla.jit(vjp, xla.graph_has_conv(graph))
+
+    def call(primals, cts):
+        try:
+            return jitted(primals, cts)
+        except ValueError as err:   # JAX refuses reverse mode through lax.while_loop
+            loops = [n for n in graph.nodes if not n.opdef.reverse_mode]
+            if not loops or "while_loop" not in str(err):
+                raise
+            raise TraceError(while_loop_backward_message(loops[0].source)) from None
+
+    return call
