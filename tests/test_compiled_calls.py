@@ -24,6 +24,15 @@ def _model_and_opt(seed=0):
     return model, graphnet.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
 
+def _train_step(model, opt):
+    """The usual step: zero_grad, cross-entropy, backward, opt.step."""
+    def step(x, y):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
 @pytest.mark.parametrize("make_result", [
     lambda loss: None,
     lambda loss: 3,
@@ -201,11 +210,7 @@ def test_a_static_step_updates_optimizer_state_in_place():
     model, opt = _model_and_opt()
     x, y = graphnet.randn(8, 3), graphnet.tensor([0, 1, 1, 0, 1, 0, 0, 1])
 
-    def step(x, y):
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-
+    step = _train_step(model, opt)
     run = graphnet.compile(step, mode="static")
     for _ in range(2):   # the first call creates the momentum buffers and retraces
         run(x, y)
@@ -265,11 +270,7 @@ def test_live_numbers_reach_the_program_as_device_arrays_made_once_per_value():
     for compiled in (False, True):
         model, opt = _model_and_opt()
 
-        def step(x, y):
-            opt.zero_grad()
-            F.cross_entropy(model(x), y).backward()
-            opt.step()
-
+        step = _train_step(model, opt)
         run = graphnet.compile(step, mode="static") if compiled else step
         arrays = []
         for i in range(5):
@@ -346,11 +347,7 @@ def test_a_static_step_writes_its_outputs_into_the_gradients_it_replaces():
     model, opt = _model_and_opt()
     x, y = graphnet.randn(8, 3), graphnet.tensor([0, 1, 1, 0, 1, 0, 0, 1])
 
-    def step(x, y):
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-
+    step = _train_step(model, opt)
     run = graphnet.compile(step, mode="static")
     for _ in range(3):
         run(x, y)
