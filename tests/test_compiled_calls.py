@@ -365,6 +365,10 @@ def test_a_static_step_writes_its_outputs_into_the_gradients_it_replaces():
     run(x, y)
     np.testing.assert_array_equal(_np(held), seen)   # kept: the step made a new buffer
     assert params[0].grad is not held
+    alias = params[1].grad.detach()                   # shares the array, not the tensor
+    seen = _np(alias).copy()
+    run(x, y)
+    np.testing.assert_array_equal(_np(alias), seen)
 
 
 def _grad_styles(model, opt):
