@@ -5,7 +5,8 @@
   (folded weights recomputed every call), `static-no-bnfold` (the pass `eval_mode_rewrites`
   disabled), `dynamic` and `torch`.
 - `resnet18-train`: one SGD-momentum step with cross-entropy, BatchNorm in training mode,
-  batch 8 of 3x64x64, 10 classes; variants `static`, `dynamic` and `torch`.
+  batch 8 of 3x64x64, 10 classes; variants `static`, `dynamic`, `jax` (the same step
+  written by hand in jnp and `lax`, jitted with JAX's defaults) and `torch`.
 
 Every graphnet variant builds its model from the same seed; torch's copies the weights.
 `Workload.params` is filled for the training step only (inference changes no parameter)."""
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .workloads_twins import has_torch as _has_torch
-from .workloads_twins import numpy_params, torch_twin
+from .workloads_twins import jax_twin, numpy_params, sgd, torch_twin
 from .workloads_twins import torch_copy as _torch_copy
 
 
@@ -144,6 +145,50 @@ def _resnet18_train_torch(model, batch: int, seed: int):
                       ("SGD", dict(lr=0.01, momentum=0.9)), *_inputs(batch, seed, 10))
 
 
+def _resnet18_loss(params, buffers, x, y):
+    """ResNet-18's training-mode cross-entropy as a JAX user writes it (`lax` convolutions
+    and max pool, BatchNorm from the batch's statistics); (loss, the buffers BatchNorm
+    updates: running mean, unbiased running variance, batches counted)."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    from .workloads_twins import cross_entropy
+
+    new = dict(buffers)
+
+    def conv(h, name, stride, padding):
+        return lax.conv_general_dilated(h, params[f"{name}.weight"], (stride, stride),
+                                        [(padding, padding)] * 2,
+                                        dimension_numbers=("NCHW", "OIHW", "NCHW"))
+
+    def bn(h, name):
+        mean, var = h.mean((0, 2, 3)), h.var((0, 2, 3))
+        count = h.size // h.shape[1]
+        new[f"{name}.running_mean"] = 0.9 * buffers[f"{name}.running_mean"] + 0.1 * mean
+        new[f"{name}.running_var"] = 0.9 * buffers[f"{name}.running_var"] \
+            + 0.1 * var * count / (count - 1)
+        new[f"{name}.num_batches_tracked"] = buffers[f"{name}.num_batches_tracked"] + 1
+        scale = params[f"{name}.weight"] / jnp.sqrt(var + 1e-5)
+        shift = params[f"{name}.bias"] - mean * scale
+        return h * scale[None, :, None, None] + shift[None, :, None, None]
+
+    h = jax.nn.relu(bn(conv(x, "conv1", 2, 3), "bn1"))
+    h = lax.reduce_window(h, -jnp.inf, lax.max, (1, 1, 3, 3), (1, 1, 2, 2),
+                          ((0, 0), (0, 0), (1, 1), (1, 1)))
+    for layer in range(1, 5):
+        for block in range(2):
+            name, stride = f"layer{layer}.{block}", 2 if layer > 1 and block == 0 else 1
+            out = jax.nn.relu(bn(conv(h, f"{name}.conv1", stride, 1), f"{name}.bn1"))
+            out = bn(conv(out, f"{name}.conv2", 1, 1), f"{name}.bn2")
+            if f"{name}.downsample.0.weight" in params:
+                h = bn(conv(h, f"{name}.downsample.0", stride, 0), f"{name}.downsample.1")
+            h = jax.nn.relu(out + h)
+    h = h.mean((2, 3))
+    logits = h @ params["fc.weight"].T + params["fc.bias"]
+    return cross_entropy(logits, y), {k: lax.stop_gradient(v) for k, v in new.items()}
+
+
 def resnet18_train(batch: int = 8, seed: int = 0, torch: bool = True):
     """ResNet-18 SGD-momentum train step (BatchNorm in train mode), batch 8 of 3x64x64."""
     from .workloads import Workload
@@ -153,6 +198,8 @@ def resnet18_train(batch: int = 8, seed: int = 0, torch: bool = True):
         variants[name], blockers[name], handles[name], model = resnet18_train_graphnet(
             batch, seed, compiled)
         params[name] = numpy_params(blockers[name])
+    variants["jax"], blockers["jax"], params["jax"] = jax_twin(
+        _resnet18_loss, model, sgd(0.01, 0.9), *_inputs(batch, seed, 10), buffers=True)
     if torch and _has_torch():
         variants["torch"], blockers["torch"], params["torch"] = _resnet18_train_torch(
             model, batch, seed)

@@ -127,31 +127,47 @@ def make_workload(name: str, description: str, build: Callable, data: tuple,
 
 
 # ---- the twins ----------------------------------------------------------------------------
-def jax_twin(loss_fn: Callable, model, rule: Rule, x: np.ndarray, y: np.ndarray):
+def jax_twin(loss_fn: Callable, model, rule: Rule, x: np.ndarray, y: np.ndarray,
+             buffers: bool = False):
     """(step, blocker, params) for a hand-written jax.jit training step: `loss_fn(params, x,
     y)` takes a dict of arrays named as `model.named_parameters()`, starting from copies of
-    the model's current weights. The step donates its parameter and state buffers, as
-    graphnet's static mode does."""
+    the model's current weights. With `buffers` (BatchNorm's running statistics), it is
+    `loss_fn(params, buffers, x, y) -> (loss, new buffers)`, the buffers a dict named as
+    `model.named_buffers()`. The step donates its parameter, buffer and optimizer-state
+    arrays, as graphnet's static mode does."""
     names = [name for name, _ in model.named_parameters()]
-    box = {"params": {name: jnp.array(p._value) for name, p in model.named_parameters()}}
+    box = {"params": {name: jnp.array(p._value) for name, p in model.named_parameters()},
+           "buffers": {name: _jax_buffer(b._value) for name, b in model.named_buffers()}
+           if buffers else {}}
     box["state"] = rule.init(box["params"])
     x, y = jnp.asarray(x), jnp.asarray(y)
 
-    def train_step(params, state, x, y):
+    def train_step(params, state, held, x, y):
         # NOTE: jax hands dicts back with sorted keys; loss_fn sees named_parameters() order
-        loss, grads = jax.value_and_grad(
-            lambda params: loss_fn({name: params[name] for name in names}, x, y))(params)
-        params, state = rule.update(params, grads, state)
-        return loss, params, state
+        def loss(params):
+            ordered = {name: params[name] for name in names}
+            return loss_fn(ordered, held, x, y) if buffers else (loss_fn(ordered, x, y), held)
 
-    train_step = jax.jit(train_step, donate_argnums=(0, 1))
+        (loss, held), grads = jax.value_and_grad(loss, has_aux=True)(params)
+        params, state = rule.update(params, grads, state)
+        return loss, params, state, held
+
+    train_step = jax.jit(train_step, donate_argnums=(0, 1, 2))
 
     def run():
-        loss, box["params"], box["state"] = train_step(box["params"], box["state"], x, y)
+        loss, box["params"], box["state"], box["buffers"] = train_step(
+            box["params"], box["state"], box["buffers"], x, y)
         return loss
 
     return (run, lambda: list(box["params"].values()),
             lambda: [np.array(box["params"][name]) for name in names])
+
+
+def _jax_buffer(value):
+    """A copy of a buffer as JAX holds it by default: an integer count (BatchNorm's
+    num_batches_tracked, int64 in graphnet and torch) as int32."""
+    array = np.asarray(value)
+    return jnp.asarray(array.astype(np.int32) if array.dtype.kind in "iu" else array)
 
 
 def torch_copy(gn_model, torch_model):

@@ -17,8 +17,8 @@ def test_zoo_workloads_and_dump_targets_are_registered():
 
 def test_lenet_variants_train_identically():
     workload = lenet(batch=4)
-    assert list(workload.variants) == ["static", "plan", "dynamic", "torch"]
-    losses = {name: [float(step().detach()) for _ in range(3)]
+    assert list(workload.variants) == ["static", "plan", "dynamic", "jax", "torch"]
+    losses = {name: [_loss_value(step()) for _ in range(3)]
               for name, step in workload.variants.items()}
     for name, values in losses.items():
         np.testing.assert_allclose(values, losses["torch"], atol=1e-5, err_msg=name)
@@ -28,6 +28,12 @@ def test_lenet_variants_train_identically():
     for name in workload.variants:   # the parameters `graphnet compare` reports on
         for got, want in zip(workload.params[name](), reference, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def _loss_value(out) -> float:
+    """A step's loss as a float: a graphnet Tensor, a jax array or a torch tensor."""
+    out = getattr(out, "_value", out)
+    return float(out.detach() if hasattr(out, "detach") else out)
 
 
 @pytest.mark.slow
@@ -44,8 +50,8 @@ def test_resnet18_eval_variants_agree():
 @pytest.mark.slow
 def test_resnet18_train_variants_train_identically():
     workload = resnet18_train(batch=2)
-    assert list(workload.variants) == ["static", "dynamic", "torch"]
-    losses = {name: [float(step().detach()) for _ in range(3)]
+    assert list(workload.variants) == ["static", "dynamic", "jax", "torch"]
+    losses = {name: [_loss_value(step()) for _ in range(3)]
               for name, step in workload.variants.items()}
     for name, values in losses.items():
         np.testing.assert_allclose(values, losses["torch"], atol=1e-4, rtol=1e-4, err_msg=name)
