@@ -73,8 +73,10 @@ def _compile(names, variants):
             "break_even": {"steps": exact, "curve_steps": sampled,
                            "static_total_s": [fs + (n - 1) * steps["static"] for n in sampled],
                            "dynamic_total_s": [fd + (n - 1) * steps["dynamic"] for n in sampled]},
-            "cache": {"cold_first_call_s": {"static": fs * 1.05, "dynamic": fd * 1.1},
-                      "warm_first_call_s": {"static": fs * 0.31, "dynamic": fd * 0.45}}
+            "cache": {"cold_first_call_s": {"static": fs * 1.05, "dynamic": fd * 1.1}
+                      | ({"jax": fs * 0.9} if name == "mlp" else {}),
+                      "warm_first_call_s": {"static": fs * 0.31, "dynamic": fd * 0.45}
+                      | ({"jax": fs * 0.25} if name == "mlp" else {})}
             if name in ("mlp", "lenet") else None}
     return {"settings": {"horizon_steps": 10**6, "notes": [
         "first_call_s: the first call of a freshly built workload.",

@@ -251,3 +251,16 @@ def test_validate_names_the_bad_key(edit, path):
     with pytest.raises(ValueError) as err:
         validate(results)
     assert str(err.value).startswith(path), str(err.value)
+
+
+def test_the_cache_table_shows_the_jax_twin_where_a_workload_has_one():
+    from graphnet.runtime.compare.tables import compile_tables
+
+    results = make_results()
+    table = [t for t in compile_tables(results) if t.title.startswith("First call, cold")][0]
+    assert table.headers[0] == "workload" and "jax.jit warm cache (ms)" in table.headers
+    rows = {row[0]: dict(zip(table.headers, row)) for row in table.rows}
+    cache = results["axes"]["compile"]["workloads"]["mlp"]["cache"]
+    assert float(rows["mlp"]["jax.jit warm cache (ms)"]) == pytest.approx(
+        cache["warm_first_call_s"]["jax"] * 1e3, rel=0.01)
+    assert rows["lenet"]["jax.jit warm cache (ms)"] == "-"   # no twin timed there

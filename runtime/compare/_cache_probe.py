@@ -4,8 +4,8 @@
 
 points JAX's persistent compilation cache at DIR, storing every compile however small or
 quick (so dynamic mode's per-op kernels are stored too), builds WORKLOAD without PyTorch,
-times the warm-up calls of static and then of dynamic (compile_cost.warmup_calls, each call
-blocked on), and prints one JSON line on stdout: {"workload", "warmup_s": {variant:
+times the warm-up calls of static, then of dynamic, then of the hand-written jax.jit where
+the workload has one (compile_cost.warmup_calls, each call blocked on), and prints one JSON line on stdout: {"workload", "warmup_s": {variant:
 [seconds]}, "phases_s": static's phases, "graphs"}. Run twice on one new DIR, the first
 process finds the cache cold and fills it, the second finds it warm."""
 
@@ -29,14 +29,15 @@ def main(argv: list | None = None) -> int:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
     from ._axis import Context
-    from .compile_cost import PROBED, fresh_workload, static_phases, warmup_calls
+    from .compile_cost import PROBED, TWINS, fresh_workload, static_phases, warmup_calls
 
     workload = fresh_workload(options.workload, Context(torch=False))
     missing = [v for v in PROBED if v not in workload.variants]
     if missing:
         parser.error(f"workload {options.workload} has no variant(s) {missing}; the cache "
                      f"probe times {list(PROBED)}")
-    warmups = {variant: warmup_calls(workload, variant) for variant in PROBED}
+    timed = list(PROBED) + [v for v in TWINS if v in workload.variants]
+    warmups = {variant: warmup_calls(workload, variant) for variant in timed}
     phases, graphs = static_phases(workload)
     print(json.dumps({"workload": options.workload, "warmup_s": warmups, "phases_s": phases,
                       "graphs": graphs}))

@@ -40,15 +40,20 @@ NOTES = [
     "break_even.steps: the first n from which static's total stays strictly below dynamic's, "
     "total(n) = the warm-up calls, then median steady steps (a tie is not a crossing); null "
     "when static's step is not faster than dynamic's, or past horizon_steps.",
-    "cache: static and dynamic warm-ups in two fresh processes sharing a new JAX persistent "
-    "compilation cache (every compile stored, however small or quick): cold fills it, warm "
-    "reads it; the cold process also pays writing the cache.",
+    "cache: static and dynamic warm-ups (and the hand-written jax.jit's, where the workload "
+    "has one) in two fresh processes sharing a new JAX persistent compilation cache (every "
+    "compile stored, however small or quick): cold fills it, warm reads it; the cold "
+    "process also pays writing the cache.",
     "break_even.curve_steps: every warm-up call, the break-even and the step before it, and "
     "settings.curve_steps log-spaced n up to ten times the break-even (horizon "
     "curve_horizon_steps without one), fewer where they round to the same n.",
     "quick preset: static and dynamic only, no cache study.",
 ]
 PROBED = ("static", "dynamic")
+# Also timed cold and warm where a workload has it: the hand-written jax.jit, the floor a
+# program compiled through JAX can reach on a warm first call (JAX traces and lowers it
+# again, then XLA runs a loaded executable for the first time).
+TWINS = ("jax",)
 CURVE_HORIZON = 1000     # steps the cumulative curves run to when there is no break-even
 
 
@@ -144,15 +149,16 @@ def static_phases(workload) -> tuple[dict | None, int]:
 
 
 def cache_study(name: str) -> dict:
-    """Cold and warm first calls of static and dynamic: `_cache_probe` run twice, each in a
-    new process, on one new cache directory (removed afterwards)."""
+    """Cold and warm first calls of static, dynamic and (where the workload has one) the
+    hand-written jax.jit: `_cache_probe` run twice, each in a new process, on one new cache
+    directory (removed afterwards)."""
     with tempfile.TemporaryDirectory(prefix="graphnet-jax-cache-") as directory:
         cold = run_probe(name, directory)
         warm = run_probe(name, directory)
         files = [os.path.join(root, f) for root, _, fs in os.walk(directory) for f in fs]
         size = sum(os.path.getsize(f) for f in files)
-    return {"cold_first_call_s": {v: cold["warmup_s"][v][0] for v in PROBED},
-            "warm_first_call_s": {v: warm["warmup_s"][v][0] for v in PROBED},
+    return {"cold_first_call_s": {v: s[0] for v, s in cold["warmup_s"].items()},
+            "warm_first_call_s": {v: s[0] for v, s in warm["warmup_s"].items()},
             "cold_warmup_s": cold["warmup_s"], "warm_warmup_s": warm["warmup_s"],
             "cold_phases_s": cold["phases_s"], "warm_phases_s": warm["phases_s"],
             "cache_files": len(files), "cache_bytes": size}

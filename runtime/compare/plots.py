@@ -232,7 +232,9 @@ def _secs(s: float) -> str:
 
 def _cache_plot(results: dict, cached: dict) -> Plot:
     names = list(cached)
-    bars = [(v, temp) for v in ("static", "dynamic") for temp in ("cold", "warm")]
+    bars = [(v, temp) for v in ("static", "dynamic", "jax")
+            if any(v in cached[n]["cold_first_call_s"] for n in names)
+            for temp in ("cold", "warm")]
     values = [cached[n][f"{t}_first_call_s"].get(v) for n in names for v, t in bars]
     scale, unit = time_unit([x for x in values if x is not None])
     with matplotlib.rc_context(STYLE):

@@ -148,9 +148,12 @@ def compile_tables(results: dict) -> list:
         def cache(n, temp, v):
             return workloads[n]["cache"][f"{temp}_first_call_s"].get(v)
 
+        timed = [v for v in ("static", "dynamic", "jax")
+                 if any(v in workloads[n]["cache"]["cold_first_call_s"] for n in cached)]
         headers, rows = _columns(("workload", cached), [
-            (f"{v} {temp} cache", "s", [cache(n, temp, v) for n in cached])
-            for v in ("static", "dynamic") for temp in ("cold", "warm")])
+            (f"{'jax.jit' if v == 'jax' else v} {temp} cache", "s",
+             [cache(n, temp, v) for n in cached])
+            for v in timed for temp in ("cold", "warm")])
         tables.append(Table("First call, cold and warm persistent compilation cache",
                             headers, rows))
     return tables
