@@ -159,6 +159,10 @@ def jax_twin(loss_fn: Callable, model, rule: Rule, x: np.ndarray, y: np.ndarray,
             box["params"], box["state"], box["buffers"], x, y)
         return loss
 
+    # what runtime/first_run.py splits the first call of: the jitted step and its arguments
+    run.jitted = train_step
+    run.arguments = lambda: (box["params"], box["state"], box["buffers"], x, y)
+
     return (run, lambda: list(box["params"].values()),
             lambda: [np.array(box["params"][name]) for name in names])
 

@@ -5,8 +5,9 @@
 points JAX's persistent compilation cache at DIR, storing every compile however small or
 quick (so dynamic mode's per-op kernels are stored too), builds WORKLOAD without PyTorch,
 times the warm-up calls of static, then of dynamic, then of the hand-written jax.jit where
-the workload has one (compile_cost.warmup_calls, each call blocked on), and prints one JSON line on stdout: {"workload", "warmup_s": {variant:
-[seconds]}, "phases_s": static's phases, "graphs"}. Run twice on one new DIR, the first
+the workload has one (compile_cost.warmup_calls, each call blocked on), and prints one JSON
+line on stdout: {"workload", "warmup_s": {variant: [seconds]}, "phases_s": static's phases,
+"graphs"}. Run twice on one new DIR, the first
 process finds the cache cold and fills it, the second finds it warm."""
 
 from __future__ import annotations
