@@ -188,8 +188,8 @@ class Tracer(DispatchMode):
     def _infer(self, opdef, inputs, attrs, args):
         try:
             return infer_types(opdef.name, inputs, attrs)
-        except (TypeError, ValueError) as err:
-            raise _dispatch.shape_error(opdef.name, args, attrs, err) from None
+        except (TypeError, ValueError, IndexError) as err:
+            raise _dispatch.kernel_error(opdef, args, attrs, err) from None
 
     def on_tensor_created(self, t: Tensor) -> None:
         self.created.append(weakref.ref(t))

@@ -16,6 +16,34 @@ class TraceError(GraphnetError, RuntimeError):
     """Something in the traced code cannot be captured in a static graph."""
 
 
+class DimensionError(ShapeError, IndexError):
+    """A dimension argument outside the tensor's dimensions (`x.sum(2)` on a matrix): an
+    IndexError with PyTorch's words, as PyTorch raises it, and a ShapeError."""
+
+
+def dimension_error(dim, rank: int) -> DimensionError:
+    """PyTorch's 'Dimension out of range' for `dim` on a tensor of `rank` dimensions (a 0-d
+    tensor takes -1 and 0), prefixed with the running module's path as ShapeErrors are."""
+    top = max(rank, 1)
+    error = shape_error(f"Dimension out of range (expected to be in range of [{-top}, "
+                        f"{top - 1}], but got {dim})")
+    return DimensionError(*error.args)
+
+
+def no_dimensions_error(dim) -> DimensionError:
+    """PyTorch's error for `size(dim)` of a 0-d tensor."""
+    return DimensionError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
+def wrap_dim(dim: int, rank: int) -> int:
+    """`dim` as a non-negative axis of a tensor of `rank` dimensions (a 0-d tensor takes 0
+    and -1), or PyTorch's 'Dimension out of range' (a DimensionError, an IndexError)."""
+    top = max(rank, 1)
+    if not -top <= dim < top:
+        raise dimension_error(dim, rank)
+    return dim % top
+
+
 def shape_error(message: str, *, where: str | None = None, module=None) -> ShapeError:
     """The one constructor of ShapeError: `message` prefixed with where the mistake happened.
 

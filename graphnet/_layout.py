@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from ._dispatch import dispatch
+from ._errors import dimension_error
+from ._errors import wrap_dim as _wrap_dim
 from ._tensor import Tensor
 
 __all__ = [
@@ -15,15 +17,6 @@ __all__ = [
     "concatenate", "stack", "split", "chunk", "narrow", "unbind", "gather", "flip", "roll", "tril",
     "triu",
 ]
-
-
-def _wrap_dim(dim, rank: int) -> int:
-    """`dim` counted from the front, or PyTorch's IndexError (a 0-d tensor takes -1 and 0)."""
-    top = max(rank, 1)
-    if not -top <= dim < top:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-top}, "
-                         f"{top - 1}], but got {dim})")
-    return dim % top
 
 
 def _dims(dim):
@@ -140,8 +133,7 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     rank = input.dim()
     if not -rank <= dim < rank:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, "
-                         f"{rank - 1}], but got {dim})")
+        raise dimension_error(dim, rank)
     dim %= rank
     size, start, length = input.shape[dim], int(start), int(length)
     if not -size <= start <= size:
@@ -158,7 +150,8 @@ def narrow(input, dim, start, length):
 
 
 def unbind(input, dim=0):
-    lead = (slice(None),) * (dim % input.dim())
+    dim = _wrap_dim(dim, input.dim())
+    lead = (slice(None),) * dim
     return tuple(input[lead + (i,)] for i in range(input.shape[dim]))
 
 

@@ -18,6 +18,7 @@ from collections import namedtuple
 from . import _dtype as dt
 from . import _math as M
 from ._dispatch import dispatch
+from ._errors import wrap_dim
 from ._tensor import Tensor
 
 _RESULTS = {name: namedtuple(name, ["values", "indices"])
@@ -26,12 +27,9 @@ _Aminmax = namedtuple("aminmax", ["min", "max"])
 
 
 def _dim(input: Tensor, dim: int) -> int:
-    """`dim` as a non-negative axis (a 0-d tensor has dims 0 and -1); IndexError outside."""
-    rank = max(input.dim(), 1)
-    if not -rank <= dim < rank:
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-rank}, {rank - 1}], but got {dim})")
-    return dim % rank
+    """`dim` as a non-negative axis of `input` (a 0-d tensor has dims 0 and -1), or
+    PyTorch's 'Dimension out of range' IndexError."""
+    return wrap_dim(dim, input.dim())
 
 
 def _on_axis(op: str, input: Tensor, dim: int, **attrs):

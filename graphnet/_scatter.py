@@ -11,6 +11,7 @@ tensor([[2., 0., 0.],
 from __future__ import annotations
 
 from ._dispatch import dispatch
+from ._errors import wrap_dim
 from ._tensor import Tensor
 
 __all__ = ["index_add", "index_copy", "index_fill", "index_select", "scatter", "scatter_add",
@@ -18,12 +19,9 @@ __all__ = ["index_add", "index_copy", "index_fill", "index_select", "scatter", "
 
 
 def _dim(input: Tensor, dim: int) -> int:
-    """`dim` in [0, ndim); a 0-d tensor has the one dimension 0, as in PyTorch."""
-    ndim = max(input.dim(), 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
-                         f"{ndim - 1}], but got {dim})")
-    return dim % ndim
+    """`dim` as a non-negative axis of `input` (a 0-d tensor has dims 0 and -1), or
+    PyTorch's 'Dimension out of range' IndexError."""
+    return wrap_dim(dim, input.dim())
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:

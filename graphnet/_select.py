@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from ._dispatch import dispatch
-from ._errors import TraceError
+from ._errors import TraceError, dimension_error
 from ._tensor import Tensor
 
 __all__ = ["nonzero", "nonzero_static", "argwhere", "unique", "unique_consecutive", "bincount",
@@ -108,8 +108,7 @@ def _dim_or_none(input: Tensor, dim):
         return None
     rank = input.dim()
     if not -rank <= dim < rank:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, "
-                         f"{rank - 1}], but got {dim})")
+        raise dimension_error(dim, rank)
     return dim % rank
 
 

@@ -18,16 +18,8 @@ from typing import Sequence
 
 from . import _layout as L
 from ._dispatch import dispatch
+from ._errors import wrap_dim
 from ._tensor import Size, Tensor
-
-
-def wrap_dim(dim: int, rank: int) -> int:
-    """`dim` in [0, rank); PyTorch's IndexError otherwise (a 0-d tensor has dim 0 and -1)."""
-    rank_ = max(rank, 1)
-    if not -rank_ <= dim < rank_:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank_}, "
-                         f"{rank_ - 1}], but got {dim})")
-    return dim % rank_
 
 
 _SCALAR_TYPES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float",

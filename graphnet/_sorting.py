@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ._dispatch import dispatch
+from ._errors import wrap_dim
 from ._tensor import Tensor
 
 # PyTorch's torch.return_types.sort / topk / kthvalue: the same fields, printed by op name.
@@ -24,12 +25,9 @@ _KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
 
 
 def _dim(input: Tensor, dim: int) -> int:
-    """`dim` as a non-negative axis; PyTorch's IndexError when it is out of range."""
-    rank = max(input.dim(), 1)   # a 0-d tensor sorts along dim 0 (or -1), as in PyTorch
-    if not -rank <= dim < rank:
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-rank}, {rank - 1}], but got {dim})")
-    return dim % rank
+    """`dim` as a non-negative axis of `input` (a 0-d tensor has dims 0 and -1), or
+    PyTorch's 'Dimension out of range' IndexError."""
+    return wrap_dim(dim, input.dim())
 
 
 def _along(op: str, result, input: Tensor, dim: int, **attrs):

@@ -14,6 +14,7 @@ from . import _dtype as dt
 from . import _factories as fac
 from . import _layout as L
 from . import _math as M
+from ._errors import dimension_error
 from ._shape_more import wrap_dim
 from ._tensor import Tensor
 
@@ -42,8 +43,7 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The trapezoidal-rule integral of `y` along `dim`, at sample points `x` (a tensor) or
     with constant spacing `dx` (default 1)."""
     if y.dim() == 0:
-        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got "
-                         f"{dim})")
+        raise dimension_error(dim, 0)
     dim = wrap_dim(dim, y.dim())
     if x is not None and dx is not None:
         raise RuntimeError("trapezoid: cannot pass both x and dx")

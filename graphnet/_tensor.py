@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
+from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode
 
 
@@ -75,7 +76,14 @@ class Tensor:
         return Size(self._value.shape)
 
     def size(self, dim: int | None = None):
-        return Size(self._value.shape) if dim is None else self._value.shape[dim]
+        if dim is None:
+            return Size(self._value.shape)
+        shape = self._value.shape
+        if not shape:
+            raise no_dimensions_error(dim)
+        if not -len(shape) <= dim < len(shape):
+            raise dimension_error(dim, len(shape))
+        return shape[dim]
 
     def dim(self) -> int:
         return len(self._value.shape)

@@ -85,10 +85,12 @@ def test_shape_error_constructor():
 
 
 def _constructions(path: pathlib.Path) -> list:
-    """Lines of `path` that call `ShapeError(...)` (by name or as an attribute)."""
+    """Lines of `path` that call `ShapeError(...)` or its subclass `DimensionError(...)` (by
+    name or as an attribute)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
-            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "ShapeError"]
+            and getattr(node.func, "id", getattr(node.func, "attr", None))
+            in ("ShapeError", "DimensionError")]
 
 
 def test_exactly_one_place_constructs_shape_error():
@@ -97,7 +99,8 @@ def test_exactly_one_place_constructs_shape_error():
     found = {f"{path.relative_to(path.parents[len(path.relative_to(src).parts)])}:{line}"
              for src in sources for path in sorted(src.rglob("*.py"))
              for line in _constructions(path)}
-    assert len(found) == 1 and next(iter(found)).startswith("graphnet/_errors.py:"), found
+    # shape_error, and dimension_error and no_dimensions_error for DimensionError
+    assert len(found) == 3 and all(f.startswith("graphnet/_errors.py:") for f in found), found
 
 
 class Blocks(nn.Module):

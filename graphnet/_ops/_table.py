@@ -60,6 +60,9 @@ class OpDef:
     # `backward(residuals, cts) -> cotangents` instead of recomputing the forward inside the
     # VJP (_dispatch.run_eager; a max pool keeps which element of each window won)
     eager_residuals: Callable | None = None
+    # how many dimensions the op adds to its first tensor input (unsqueeze, stack): its
+    # dimension attributes range over that many more (_dispatch.kernel_error)
+    new_dims: int = 0
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind

@@ -38,7 +38,7 @@ def squeeze(x, *, dim=None):
     return jnp.squeeze(x, dims) if dims else x
 
 
-@defop("unsqueeze", "broadcast", inplace=True, dump=True)
+@defop("unsqueeze", "broadcast", inplace=True, dump=True, new_dims=1)
 def unsqueeze(x, *, dim):
     return jnp.expand_dims(x, dim)
 
@@ -63,7 +63,7 @@ def cat(*xs, dim=0):
     return jnp.concatenate(xs, axis=dim)
 
 
-@defop("stack", "opaque", method=None)
+@defop("stack", "opaque", method=None, new_dims=1)
 def stack(*xs, dim=0):
     return jnp.stack(xs, axis=dim)
 

@@ -30,7 +30,7 @@ def diagonal(x, *, offset=0, dim1=0, dim2=1):
     return jnp.diagonal(x, offset, dim1, dim2)
 
 
-@defop("diag_embed", "opaque", method=None)
+@defop("diag_embed", "opaque", method=None, new_dims=1)
 def diag_embed(x, *, offset=0, dim1=0, dim2=1):
     n = x.shape[-1] + abs(offset)
     rows, cols = _diagonal_positions(n, n, offset)

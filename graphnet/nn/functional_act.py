@@ -11,6 +11,7 @@ from .. import _factories as fac
 from .. import _layout as L
 from .. import _math as M
 from .._dispatch import dispatch
+from .._shape_more import wrap_dim
 from .._tensor import Tensor
 
 __all__ = [
@@ -63,7 +64,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of `input` along `dim`."""
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    size = input.shape[dim]
+    size = input.shape[wrap_dim(dim, input.ndim)]
     if size % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {size}")
     a, b = L.chunk(input, 2, dim)

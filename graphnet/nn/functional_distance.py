@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from .._dispatch import dispatch
+from .._errors import wrap_dim
 from .._tensor import Tensor
 
 __all__ = ["cosine_similarity", "pairwise_distance", "pdist", "cdist", "dist"]
@@ -34,16 +35,6 @@ def broadcast_shape(a, b) -> tuple:
                                f"({y}) at non-singleton dimension {i}")
         out.append(y if x == 1 else x)
     return tuple(out)
-
-
-def wrap_dim(dim: int, rank: int) -> int:
-    """`dim` as a non-negative axis of a tensor of `rank` dims (a 0-d tensor has dim 0 and
-    -1); PyTorch's IndexError when it is out of range."""
-    top = max(rank, 1)
-    if not -top <= dim < top:
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-top}, {top - 1}], but got {dim})")
-    return dim % top
 
 
 def as_float(t: Tensor) -> Tensor:
