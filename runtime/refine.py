@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 from graphnet import _xla as xla
-from graphnet._ops import conv_autotune, lowering_choices
+from graphnet._ops import conv_autotune, conv_candidates, lowering_choices, pool_candidates
 
 WITHIN = 3.0      # alternatives whose per-op time is within this factor of the chosen one
 MIN_GAIN = 0.05   # a change must make the step this much faster to be kept
@@ -219,8 +219,12 @@ def step_key(graph, donated, has_conv: bool) -> str:
     are the per-op choices part of it: on a first process they are measured while the
     program is lowered, after this key is needed. A key shared by two programs, or choices
     re-measured since, could only give a program choices measured for another: every
-    candidate and option set computes the same values, so at worst it runs slower."""
-    text = "\n".join([str(graph), json.dumps(sorted(donated)), str(xla.current(has_conv))])
+    candidate and option set computes the same values, so at worst it runs slower. The
+    names of the lowering candidates are part of it: one added (or withdrawn) since means
+    refining again, as it means measuring each op again (conv_autotune._valid)."""
+    offered = sorted(conv_candidates.CANDIDATES) + sorted(pool_candidates.CANDIDATES)
+    text = "\n".join([str(graph), json.dumps(sorted(donated)), str(xla.current(has_conv)),
+                      json.dumps(offered)])
     info = {"op": "step", "graph_sha256": hashlib.sha256(text.encode()).hexdigest()[:32],
             "backend": conv_autotune.backend_name()}
     return conv_autotune.key_of(info)

@@ -26,6 +26,7 @@ CASES = [
     ((2, 3, 9, 9), (3, 3), (2, 2), (1, 1), False),       # overlapping, padded
     ((2, 3, 9, 9), (3, 3), (2, 2), (1, 1), True),        # ... and hanging over the edge
     ((2, 2, 7, 7), (2, 2), (2, 2), (0, 0), True),        # ceil_mode hangs over: no tiling
+    ((1, 2, 24, 25), (12, 12), (12, 12), (0, 0), False),  # 144 offsets: past int8's 127
 ]
 
 
@@ -81,11 +82,31 @@ def test_nan_is_its_windows_maximum_in_every_candidate():
     x = np.random.default_rng(3).standard_normal((1, 1, 4, 4)).astype(np.float32)
     x[0, 0, 1, 0] = np.nan
     y_ref, dx_ref, g = torch_pool(x, (2, 2), (2, 2), (0, 0), False)
-    for name in ("window_stack", "tiled_mask"):
+    for name in ("window_stack", "tiled_mask", "tiled_winner"):
         fn = CANDIDATES[name][0]
         y, pull = jax.vjp(lambda v, fn=fn: fn(v, (2, 2), (2, 2), (0, 0), False), x)
         np.testing.assert_array_equal(np.asarray(y), y_ref)
         np.testing.assert_allclose(np.asarray(pull(g)[0]), dx_ref, err_msg=name)
+
+
+@pytest.mark.parametrize("kernel", [(2, 2), (12, 12), (16, 16)])
+def test_the_kept_winner_gives_torchs_gradient_and_gradient_of_gradient(kernel):
+    # windows of more than 127 (and 255) elements need a wider winner than int8
+    x = integer_valued((2, 3, 33, 32), 5)
+    y_ref, dx_ref, g = torch_pool(x, kernel, kernel, (0, 0), False)
+    fn = CANDIDATES["tiled_winner"][0]
+    pooled = jax.jit(lambda v: jax.vjp(lambda u: fn(u, kernel, kernel, (0, 0), False), v))
+    y, pull = pooled(x)
+    np.testing.assert_array_equal(np.asarray(y), y_ref)
+    np.testing.assert_array_equal(np.asarray(pull(g)[0]), dx_ref)
+    # the gradient is linear in the cotangent: its own gradient puts the input's back
+    tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(g, requires_grad=True)
+    (dx,) = torch.autograd.grad(torch.nn.functional.max_pool2d(tx, kernel), tx, tg,
+                                create_graph=True)
+    (ref,) = torch.autograd.grad((dx * torch.tensor(x)).sum(), tg)
+    ours = jax.grad(lambda c: (jax.vjp(lambda u: fn(u, kernel, kernel, (0, 0), False), x)[1](c)[0]
+                               * x).sum())(g)
+    np.testing.assert_allclose(np.asarray(ours), ref.numpy())
 
 
 def test_forward_and_gradient_from_different_candidates():
@@ -108,25 +129,27 @@ def fake_timer(times, calls):
 
 def test_tuner_times_each_direction_over_the_candidates_offering_it(private_cache):
     calls = []
-    times = {"reduce_window": 0.5, "window_stack": 2.0, "tiled_mask": 1.0,
-             ("input_grad", "window_stack"): 1.0, ("input_grad", "tiled_mask"): 3.0}
+    times = {"reduce_window": 0.5, "window_stack": 2.0, "tiled_mask": 1.0, "tiled_winner": 1.5,
+             ("input_grad", "window_stack"): 1.0, ("input_grad", "tiled_mask"): 3.0,
+             ("input_grad", "tiled_winner"): 4.0}
     graphnet.backends.autotune(True)
     shape, kernel, stride, padding, ceil = CASES[0]
     choice = pool_autotune.choose_max_pool(shape, kernel, stride, padding, ceil, np.float32,
                                            timer=fake_timer(times, calls))
     assert choice == {"forward": "reduce_window", "input_grad": "window_stack"}
     # reduce_window offers values only: it is never timed (or chosen) for the gradient
-    assert ("input_grad", "reduce_window") not in calls and len(calls) == 5
+    assert ("input_grad", "reduce_window") not in calls and len(calls) == 7
     [row] = graphnet.backends.conv_choices()
     assert row["op"] == "max_pool2d" and row["source"] == "measured"
     assert row["kernel_size"] == [2, 2] and row["input"] == list(shape)
     saved = json.loads(private_cache.read_text())["choices"]
     assert list(saved.values())[0]["times_s"]["input_grad"] == {"window_stack": 1.0,
-                                                                 "tiled_mask": 3.0}
+                                                                 "tiled_mask": 3.0,
+                                                                 "tiled_winner": 4.0}
     # cached: nothing timed again
     again = pool_autotune.choose_max_pool(shape, kernel, stride, padding, ceil, np.float32,
                                           timer=fake_timer(times, calls))
-    assert again == choice and len(calls) == 5
+    assert again == choice and len(calls) == 7
 
 
 def test_a_record_measured_over_other_candidates_is_measured_again(private_cache):

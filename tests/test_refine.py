@@ -253,3 +253,15 @@ def test_trials_are_timed_as_a_chain_of_donating_calls():
     assert "unchanged" in refined["times_s"]
     assert all(t > 0 for t in refined["times_s"].values())
     assert_trains_like_unrefined(model, x, y, 3, momentum=0.9)
+
+
+def test_a_lowering_candidate_added_since_means_refining_again(monkeypatch):
+    from graphnet._ops import pool_candidates
+    from graphnet.compiler.ir import Graph
+
+    graph = Graph("step")
+    before = refine.step_key(graph, [0, 1], has_conv=True)
+    assert refine.step_key(graph, [0, 1], has_conv=True) == before     # stable
+    monkeypatch.setitem(pool_candidates.CANDIDATES, "new_form",
+                        pool_candidates.CANDIDATES["tiled_mask"])
+    assert refine.step_key(graph, [0, 1], has_conv=True) != before
