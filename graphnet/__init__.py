@@ -17,7 +17,8 @@ from ._dtype import (  # noqa: E402
     bool_ as bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,
     int32, int64, long, short, uint8,
 )
-from ._errors import DimensionError, GraphnetError, ShapeError, TraceError  # noqa: E402
+from ._errors import (  # noqa: E402
+    DimensionError, DtypeError, GraphnetError, ShapeError, TraceError)
 from ._factories import (  # noqa: E402
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
     linspace, logspace, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn,

@@ -16,6 +16,11 @@ class TraceError(GraphnetError, RuntimeError):
     """Something in the traced code cannot be captured in a static graph."""
 
 
+class DtypeError(GraphnetError, TypeError, RuntimeError):
+    """A tensor of the wrong dtype where an op needs integers (embedding indices, class
+    labels): a TypeError, and a RuntimeError as PyTorch raises it."""
+
+
 class DimensionError(ShapeError, IndexError):
     """A dimension argument outside the tensor's dimensions (`x.sum(2)` on a matrix): an
     IndexError with PyTorch's words, as PyTorch raises it, and a ShapeError."""

@@ -57,6 +57,9 @@ def _split_index(index, shape=None):
         else:
             shape = None  # advanced indexing: stop tracking dimensions for bounds checks
             tensor = _as_index_tensor(item)
+            if tensor.dtype.is_floating_point:
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
             if tensor.dtype.name == "bool":
                 # A mask's result size depends on the data: fine eagerly, impossible in a graph.
                 if not isinstance(tensor._value, jax.Array):

@@ -76,3 +76,32 @@ def test_a_shape_error_is_a_runtime_error_as_in_torch():
         layer(graphnet.ones(2, 4))
     with pytest.raises(graphnet.ShapeError, match="Linear"):
         layer(graphnet.ones(2, 4))
+
+
+# integer-only inputs given floats: PyTorch raises a RuntimeError (an IndexError for x[idx]);
+# graphnet's DtypeError says which op and how to fix it, and is a TypeError and RuntimeError
+DTYPE_CASES = {
+    "embedding float indices": lambda lib: lib.nn.functional.embedding(lib.tensor([0.0, 1.0]),
+                                                                       lib.ones(3, 2)),
+    "cross_entropy float labels": lambda lib: lib.nn.functional.cross_entropy(
+        lib.ones(4, 3), lib.tensor([0.0, 1.0, 2.0, 0.0])),
+    "nll_loss float labels": lambda lib: lib.nn.functional.nll_loss(
+        lib.ones(4, 3), lib.tensor([0.0, 1.0, 2.0, 0.0])),
+    "one_hot float": lambda lib: lib.nn.functional.one_hot(lib.tensor([0.0, 1.0])),
+    "index with a float tensor": lambda lib: lib.ones(3)[lib.tensor([0.0])],
+    "index with a 0-d float tensor": lambda lib: lib.ones(3)[lib.tensor(0.0)],
+    "assign at a float tensor": lambda lib: lib.ones(3).__setitem__(lib.tensor([0.0]), 1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(DTYPE_CASES))
+def test_float_indices_and_labels_raise_torchs_exception_type(name):
+    with pytest.raises(Exception) as theirs:
+        DTYPE_CASES[name](torch)
+    with pytest.raises(Exception) as ours:
+        DTYPE_CASES[name](graphnet)
+    assert isinstance(ours.value, type(theirs.value)), (type(ours.value), type(theirs.value))
+    if isinstance(theirs.value, IndexError):
+        assert str(ours.value) == str(theirs.value)
+    else:
+        assert isinstance(ours.value, graphnet.DtypeError)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 
 from .._dispatch import dispatch
-from .._errors import shape_error
+from .._errors import DtypeError, shape_error
 from .._tensor import Tensor
 
 __all__ = [
@@ -44,7 +44,7 @@ def _same_shape(fn: str, input: Tensor, target: Tensor) -> None:
 def _class_target(fn: str, input: Tensor, target: Tensor) -> None:
     """Class indices: integers of the input's shape without its class axis 1."""
     if target.dtype.is_floating_point:
-        raise TypeError(
+        raise DtypeError(
             f"{fn}: target has dtype {target.dtype} and shape {list(target.shape)}; class-index "
             f"targets must be integers (graphnet.int64), e.g. `target.long()`. Float targets are "
             f"accepted only as class probabilities with the input's shape {list(input.shape)}.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .. import _dtype as dt
 from .._autograd import no_grad
 from .._dispatch import dispatch
+from .._errors import DtypeError
 from .._errors import shape_error
 from .._tensor import Tensor
 from ._pad_rules import check_nonconstant_pad
@@ -158,7 +159,7 @@ def one_hot(tensor, num_classes=-1) -> Tensor:
     """int64 [*, num_classes] with a 1 at each entry's class. num_classes=-1 reads the largest
     class from the data, which a compiled (static) function cannot do: pass it explicitly."""
     if tensor.dtype != dt.int64:
-        raise TypeError(f"one_hot is only applicable to index tensors of dtype int64, got "
+        raise DtypeError(f"one_hot is only applicable to index tensors of dtype int64, got "
                         f"{tensor.dtype}")
     if num_classes == -1:
         num_classes = int(tensor.max()) + 1 if tensor.numel() else 0

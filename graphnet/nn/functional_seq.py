@@ -7,6 +7,7 @@ import math
 
 from .. import _random
 from .._dispatch import dispatch
+from .._errors import DtypeError
 from .._tensor import Tensor
 
 __all__ = ["embedding", "scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -24,8 +25,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported "
                                   "by graphnet (JAX has no sparse gradients); leave them False")
     if input.dtype.is_floating_point or input.dtype.name == "bool":
-        raise TypeError(f"embedding: indices must be integers (graphnet.int64), got {input.dtype}; "
-                        f"use `input.long()`")
+        raise DtypeError(f"embedding: indices must be integers (graphnet.int64), got "
+                         f"{input.dtype}; use `input.long()`")
     num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:
