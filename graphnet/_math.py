@@ -9,7 +9,7 @@ import functools
 from collections import namedtuple
 
 from . import _dtype as dt
-from . import _factories, _layout
+from . import _autograd, _factories, _layout
 from ._dispatch import dispatch
 from ._ops import OPS
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
@@ -107,9 +107,26 @@ def masked_fill(input, mask, value):
 
 def clamp(input, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input if min is None else _binary("maximum", input, min)
-        return out if max is None else _binary("minimum", out, max)
+        # NOTE: where, not maximum/minimum, which share the gradient at a tie: PyTorch gives
+        # it all to the input while low <= x <= high, bounds included (pointwise.clamp_between)
+        out = input
+        if min is not None:
+            out = where(_past(out, min, "lt"), min, out)
+        if max is not None:
+            out = where(_past(out, max, "gt"), max, out)
+        if input.is_floating_point():   # a NaN input stays NaN, with no gradient
+            out = where(_binary("ne", input, input), input.detach(), out)
+        return out
     return dispatch("clamp", input, min=min, max=max)
+
+
+def _past(x, bound, compare: str):
+    """Where `x` lies past `bound` (below it for "lt"), or the bound is NaN (clamp gives NaN
+    there, as PyTorch)."""
+    beyond = _binary(compare, x, bound)
+    if isinstance(bound, Tensor):
+        return _binary("logical_or", beyond, _binary("ne", bound, bound))
+    return beyond if bound == bound else _binary("logical_or", beyond, True)
 
 
 
@@ -144,6 +161,14 @@ def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):
         return pair_fn(input, dim)
     if dim is None:
         return dispatch(reduce_op, input)
+    if input.requires_grad and _autograd.grad_mode.enabled and input.dim() > 0:
+        # PyTorch's gradient of max(x, dim) goes to the element its index names (the first
+        # of tied maxima), not shared between the ties as amax's is: take the values there
+        indices = dispatch(arg_op, input, dim=dim, keepdim=True)
+        values = dispatch("gather", input, indices, dim=dim)
+        if not keepdim:
+            values, indices = (dispatch("squeeze", t, dim=dim) for t in (values, indices))
+        return _MinMax[reduce_op](values, indices)
     return _MinMax[reduce_op](dispatch(reduce_op, input, dim=dim, keepdim=keepdim),
                               dispatch(arg_op, input, dim=dim, keepdim=keepdim))
 

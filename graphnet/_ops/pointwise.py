@@ -40,6 +40,15 @@ def where(cond, a, b):
     return jnp.where(cond, a, b)
 
 
+@jax.custom_jvp
+def _abs(x):
+    return jnp.abs(x)
+
+
+# PyTorch's gradient of |x| is sign(x): 0 at 0 (JAX's is 1 there)
+_abs.defjvps(lambda tangent, _, x: tangent * jnp.sign(x))
+
+
 def _unary(name: str, fn, differentiable: bool = True, inplace: bool = False, **names):
     names.setdefault("bind", "unary")
     names.setdefault("dump", True)
@@ -58,7 +67,7 @@ for _name in ["relu6", "silu"]:   # only in nn.functional, written there
            bind=None)
 # NOTE: float_kernel: integer and bool input gives float32, as in PyTorch (JAX: float64)
 for _name, _fn in [("exp", float_kernel(jnp.exp)), ("log", float_kernel(jnp.log)),
-                   ("sqrt", float_kernel(jnp.sqrt)), ("abs", jnp.abs), ("square", jnp.square),
+                   ("sqrt", float_kernel(jnp.sqrt)), ("abs", _abs), ("square", jnp.square),
                    ("reciprocal", float_kernel(jnp.reciprocal))]:
     _unary(_name, _fn, inplace=True)
 for _name, _fn in [("rsqrt", jax.lax.rsqrt), ("sin", jnp.sin), ("cos", jnp.cos),
@@ -96,17 +105,34 @@ def cast(x, *, dtype):
 @defop("clamp", "elementwise", function=("clamp", "clip"), method=("clamp", "clip"),
        inplace=True, dump=True)
 def clamp(x, *, min=None, max=None):
-    return jnp.clip(x, min, max)
+    return clamp_between(x, min, max)
+
+
+def clamp_between(x, low, high):
+    """x clamped to [low, high] (either may be None) with PyTorch's gradient: 1 where
+    low <= x <= high, bounds included (`jnp.clip` gives 0.5 at a bound), 0 at a NaN x (which
+    stays NaN); a NaN bound gives NaN; with low > high every element is high, as
+    min(max(x, low), high)."""
+    out = x
+    if low is not None:
+        out = jnp.where((out < low) | jnp.isnan(low), low, out)
+    if high is not None:
+        out = jnp.where((out > high) | jnp.isnan(high), high, out)
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        out = jnp.where(jnp.isnan(x), jax.lax.stop_gradient(x), out)
+    return out.astype(jnp.result_type(x, *[b for b in (low, high) if b is not None]))
 
 
 @defop("leaky_relu", "elementwise", function="nn.functional.leaky_relu", method=None, dump=True)
 def leaky_relu(x, *, negative_slope=0.01):
-    return jnp.where(x >= 0, x, x * negative_slope)
+    return jnp.where(x > 0, x, x * negative_slope)   # at 0 the slope's gradient, as PyTorch
 
 
 @defop("elu", "elementwise", function="nn.functional.elu", method=None, dump=True)
 def elu(x, *, alpha=1.0):
-    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0)))
+    # NOTE: where, not minimum(x, 0), inside: minimum splits its gradient at 0, where PyTorch
+    # takes the negative side's (alpha)
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0, x)))
 
 
 @defop("gelu", "elementwise", function="nn.functional.gelu", method=None, dump=True)
@@ -118,13 +144,14 @@ def gelu(x, *, approximate="none"):
 def softplus(x, *, beta=1.0, threshold=20.0):
     # PyTorch reverts to the identity above `threshold` for numerical stability.
     scaled = x * beta
-    smooth = jnp.log1p(jnp.exp(jnp.minimum(scaled, threshold))) / beta
+    smooth = jnp.log1p(jnp.exp(jnp.where(scaled > threshold, threshold, scaled))) / beta
     return jnp.where(scaled > threshold, x, smooth)
 
 
 @defop("hardtanh", "elementwise", function="nn.functional.hardtanh", method=None, dump=True)
 def hardtanh(x, *, min_val=-1.0, max_val=1.0):
-    return jnp.clip(x, min_val, max_val)
+    # PyTorch's gradient is 1 strictly inside (min_val, max_val), 0 at the bounds
+    return jnp.where(x <= min_val, min_val, jnp.where(x >= max_val, max_val, x)).astype(x.dtype)
 
 
 @defop("prelu", "broadcast", function="nn.functional.prelu", method=None, dump=True)
@@ -132,4 +159,4 @@ def prelu(x, weight):
     # weight has one entry per channel (dim 1) or a single entry for all channels
     if weight.size > 1 and x.ndim > 1:
         weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
-    return jnp.where(x >= 0, x, weight * x)
+    return jnp.where(x > 0, x, weight * x)   # at 0 the weight's slope, as PyTorch

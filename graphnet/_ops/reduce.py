@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ._table import defop
+from .distance import vector_norm
 
 
 @defop("sum", "reduction", dump=True)
@@ -55,13 +56,8 @@ def std(x, *, dim=None, correction=1, keepdim=False):
 
 @defop("norm", "reduction", dump=True)
 def norm(x, *, p=2.0, dim=None, keepdim=False):
-    if p == 2.0:
-        return jnp.sqrt(jnp.sum(x * x, axis=dim, keepdims=keepdim))
-    if p == float("inf"):
-        return jnp.max(jnp.abs(x), axis=dim, keepdims=keepdim)
-    if p == 1.0:
-        return jnp.sum(jnp.abs(x), axis=dim, keepdims=keepdim)
-    return jnp.sum(jnp.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+    # PyTorch's norm_backward: the gradient at a zero norm is 0, not 0/0 = NaN
+    return vector_norm(x, float(p), dim, keepdim)
 
 
 @defop("logsumexp", "reduction", dump=True)

@@ -123,4 +123,4 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
         return _maybe_inplace(
             input, dispatch("leaky_relu", input, negative_slope=(lower + upper) / 2.0), inplace)
     slope = fac.rand_like(input) * (upper - lower) + lower
-    return _maybe_inplace(input, M.where(input >= 0, input, input * slope), inplace)
+    return _maybe_inplace(input, M.where(input > 0, input, input * slope), inplace)
