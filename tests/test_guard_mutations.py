@@ -259,3 +259,48 @@ def test_unchanged_world_never_recompiles():
     for _ in range(6):
         step(x, y)
     assert step.explain()["graphs"] == 2, step.explain()["recompile_reasons"]
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adamax", "NAdam", "RAdam",
+                                  "Adadelta", "Rprop", "Adagrad", "ASGD"])
+@pytest.mark.parametrize("change", ["load_state_dict", "clear", "replace an entry"])
+def test_state_a_compiled_step_created_is_read_where_the_optimizer_keeps_it(name, change):
+    """The first compiled call creates the optimizer's state. Rolling it back afterwards
+    (load_state_dict of a copy taken after one step), clearing it, or replacing an entry must
+    reach the next compiled step, as eagerly: before, the program kept stepping the tensors
+    it had created (Adam's `step` stuck at 1 after a load_state_dict)."""
+    import copy
+
+    x, y = _data()
+    results = []
+    for compiled in (False, True):
+        graphnet.manual_seed(0)
+        model = nn.Linear(4, 3)
+        opt = getattr(graphnet.optim, name)(model.parameters(), lr=0.05)
+
+        def step():
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = graphnet.compile(step) if compiled else step
+        losses = []
+        for i in range(6):
+            if i == 1:
+                saved = copy.deepcopy(opt.state_dict())
+            if i == 3:
+                if change == "load_state_dict":
+                    opt.load_state_dict(saved)
+                elif change == "clear":
+                    opt.state.clear()
+                else:
+                    state = opt.state[model.weight]
+                    key = next(k for k, v in state.items() if k != "step"
+                               and getattr(v, "shape", ()) == model.weight.shape)
+                    state[key] = state[key] * 0 + 0.01
+            losses.append(float(run()))
+        results.append((losses, _np(model.weight)))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)

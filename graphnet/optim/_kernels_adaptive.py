@@ -178,7 +178,11 @@ def ensure_state(optimizer, p: Tensor, state: dict, keys, initial=None) -> None:
             else:
                 value = jnp.zeros(p._value.shape, p._value.dtype)
             state[key] = Tensor._wrap(value)
-            label_state(state[key], f"{optimizer._param_name(p)}.{key}")
+            # NOTE: with where to find it on a later call: a compiled step that created the
+            # state reads whatever `optimizer.state[p][key]` holds then (a load_state_dict),
+            # not this tensor (it silently kept stepping the old state before)
+            label_state(state[key], f"{optimizer._param_name(p)}.{key}",
+                        lambda o=optimizer, p=p, k=key: o.state.get(p, {})[k])
 
 
 def run_update(optimizer, index: int, op: str, hypers, params, grads, states, keys,

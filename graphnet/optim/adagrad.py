@@ -52,7 +52,8 @@ class Adagrad(Optimizer):
         state["step"] = Tensor._wrap(jnp.zeros((), jnp.float32))
         state["sum"] = Tensor._wrap(jnp.full(p._value.shape, value, p._value.dtype))
         for key in ("step", "sum"):  # names graph inputs when this runs inside a trace
-            label_state(state[key], f"{self._param_name(p)}.{key}")
+            label_state(state[key], f"{self._param_name(p)}.{key}",
+                        lambda p=p, k=key: self.state.get(p, {})[k])
 
     def _step_group(self, index, group, params, grads, states):
         for p, state in zip(params, states, strict=True):
