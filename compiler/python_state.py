@@ -27,7 +27,7 @@ from graphnet import _dispatch
 from graphnet._errors import TraceError
 
 from . import _source
-from .guards import _SKIP, freeze, function_reads, matches, record
+from .guards import _SKIP, _reachable, freeze, function_reads, matches, record
 
 
 class PythonStateWatch:
@@ -40,6 +40,54 @@ class PythonStateWatch:
         self.containers: dict = {}  # id(module) -> [guards.Read] of its lists, dicts, sets
         if fn is not None:
             self._watch_function(getattr(fn, "forward", fn))
+            self._watch_optimizers(fn)
+
+    def _watch_optimizers(self, fn) -> None:
+        """Watch the parameter groups of the optimizers the function reaches (through its
+        globals and closure, or as attributes of its instance) for writes: while the trace
+        runs, each group is a `_WatchedGroup` copy that notes which keys the code sets
+        (`group['lr'] = lr`), and `release()` puts the original dicts back with the new
+        contents. See `group_writes`."""
+        self.swapped: list = []     # (optimizer, index, original dict, watched copy)
+        _, values = _reachable(fn, 2)
+        bound = getattr(fn, "__self__", None)
+        if bound is not None and hasattr(bound, "__dict__"):
+            values = values + list(vars(bound).values())
+        seen = set()
+        for value in values:
+            groups = getattr(value, "param_groups", None)
+            if not isinstance(groups, list) or id(value) in seen:
+                continue
+            seen.add(id(value))
+            for index, group in enumerate(groups):
+                if type(group) is dict:
+                    watched = _WatchedGroup(group)
+                    groups[index] = watched
+                    self.swapped.append((value, index, group, watched))
+
+    def group_writes(self) -> list:
+        """(what, read, value) for each parameter-group entry the trace set: a compiled call
+        that skips the write is right only while the entry already holds that value (a guard),
+        and a write that changed it is a change of Python state (`changes`), so the next
+        call traces again. Before, a compiled step that set `group['lr']` from its argument
+        ran later calls with whatever lr the last trace had left there."""
+        out = []
+        for optimizer, index, _, watched in self.swapped:
+            for key in sorted(watched.written, key=str):
+                what = f"{type(optimizer).__name__}.param_groups[{index}][{key!r}]"
+                out.append((what, lambda o=optimizer, i=index, k=key: o.param_groups[i].get(k),
+                            watched.get(key)))
+        return out
+
+    def release(self) -> None:
+        """Put the original parameter-group dicts back, holding what the trace left."""
+        for optimizer, index, group, watched in getattr(self, "swapped", ()):
+            group.clear()
+            group.update(watched)
+            if index < len(optimizer.param_groups) \
+                    and optimizer.param_groups[index] is watched:
+                optimizer.param_groups[index] = group
+        self.swapped = []
 
     def _watch_function(self, fn) -> None:
         fn = getattr(fn, "__func__", fn)
@@ -73,6 +121,11 @@ class PythonStateWatch:
     def changes(self) -> list[str]:
         """What the trace changed so far, one description each (`Counting.calls: 0 -> 1`)."""
         found = []
+        for optimizer, index, group, watched in getattr(self, "swapped", ()):
+            for key in sorted(watched.written, key=str):
+                if key not in group or not matches(freeze(group[key]), watched.get(key)):
+                    found.append(f"{type(optimizer).__name__}.param_groups[{index}][{key!r}]: "
+                                 f"{_short(group.get(key))} -> {_short(watched.get(key))}")
         for ref, name, where, had, frozen, old in self.writes.values():
             module = ref()
             if module is None:          # a module made and dropped by the traced code
@@ -101,6 +154,35 @@ class PythonStateWatch:
                              f"a compiled branch cannot repeat on every call (and tracing runs "
                              f"every branch). Change it outside the branch, or run this code "
                              f"uncompiled.")
+
+
+class _WatchedGroup(dict):
+    """A parameter group while a trace runs: a dict that notes the keys set in it."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.written = set()
+
+    def __setitem__(self, key, value):
+        self.written.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self.written.add(key)
+        super().__delitem__(key)
+
+    def update(self, *args, **kwargs):
+        self.written.update(dict(*args, **kwargs))
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self.written.add(key)
+        return super().setdefault(key, default)
+
+    def pop(self, key, *default):
+        self.written.add(key)
+        return super().pop(key, *default)
 
 
 def refuse_branch_write(module, name: str, value) -> None:

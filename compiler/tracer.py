@@ -83,6 +83,7 @@ class Tracer(DispatchMode):
 
     def __init__(self, name: str = "graph", fn=None):
         self.fn = fn                # the traced callable: its globals and closure are guarded
+        self.arg_objects: list = []     # the user's objects it was called with (guards.py)
         self.graph = Graph(name)
         self.lifted: dict[int, _Lift] = {}
         self.labels: dict[int, str] = {}

@@ -42,6 +42,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
     n_pos = len(args) - len(keywords)
     names = _arg_names(fn, n_pos) + list(keywords)
     leaves, rebuild = flatten(tuple(args))
+    tracer.arg_objects = [a for a in leaves if not isinstance(a, Tensor)]
     leaf_names = []
     for arg_name, a in zip(names, args):
         inner = flatten(a)[0]
@@ -59,8 +60,12 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
                 rec.tensor._value = rec.original
             for t, original in tracer.grad_targets.values():
                 t._grad = original
+            tracer.python_state.release()
             raise
-    return tracer.finish(returned)
+    try:
+        return tracer.finish(returned)
+    finally:
+        tracer.python_state.release()   # the optimizers' own parameter-group dicts back
 
 
 def trace(fn, *example_inputs, **example_kwargs) -> Graph:

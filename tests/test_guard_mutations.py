@@ -304,3 +304,162 @@ def test_state_a_compiled_step_created_is_read_where_the_optimizer_keeps_it(name
         results.append((losses, _np(model.weight)))
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)
+
+
+# ---- state read through the user's own objects, module forwards and containers ---------------
+class _Trainer:
+    """A training loop's object: the compiled step reads its model, optimizer and numbers."""
+
+    def __init__(self):
+        self.model = nn.Linear(4, 3)
+        self.opt = graphnet.optim.SGD(self.model.parameters(), lr=0.1)
+        self.kl_weight = 0.0
+        self.use_l2 = False
+
+    def step(self, x, y):
+        self.opt.zero_grad()
+        loss = F.cross_entropy(self.model(x), y) + self.kl_weight * self.model.weight.abs().sum()
+        if self.use_l2:
+            loss = loss + self._l2()
+        loss.backward()
+        self.opt.step()
+        return loss
+
+    def _l2(self):
+        return self.model.weight.pow(2).sum()
+
+
+@pytest.mark.parametrize("change", ["anneal a number", "switch a flag", "new model and optimizer"])
+def test_a_bound_methods_object_is_guarded(change):
+    """k-fold loops, annealing and flags: a compiled `trainer.step` used to keep the first
+    model (a new fold's model was never trained) and the first numbers."""
+    x, y = _data()
+    losses = []
+    for compiled in (False, True):
+        graphnet.manual_seed(0)
+        trainer = _Trainer()
+        step = graphnet.compile(trainer.step) if compiled else trainer.step
+        run = []
+        for epoch in range(3):
+            if change == "anneal a number":
+                trainer.kl_weight = 0.5 * epoch
+            elif change == "switch a flag":
+                trainer.use_l2 = epoch >= 1
+            elif epoch:
+                trainer.model = nn.Linear(4, 3)
+                trainer.opt = graphnet.optim.SGD(trainer.model.parameters(), lr=0.1)
+            run += [float(step(x, y)) for _ in range(2)]
+        losses.append((run, _np(trainer.model.weight)))
+    np.testing.assert_allclose(losses[1][0], losses[0][0], rtol=1e-5)
+    np.testing.assert_allclose(losses[1][1], losses[0][1], rtol=1e-5)
+
+
+def test_an_objects_attribute_read_by_a_global_or_an_argument_is_guarded():
+    class Config:
+        pass
+
+    config = Config()
+    w = nn.Parameter(graphnet.ones(2))
+
+    def scaled(x, c):
+        return (w * x).sum() * c.alpha * SETTINGS.beta
+
+    compiled = graphnet.compile(scaled)
+    for alpha, beta in [(1.0, 1.0), (2.0, 1.0), (2.0, 3.0)]:
+        config.alpha, SETTINGS.beta = alpha, beta
+        assert float(compiled(graphnet.ones(2), config)) == 2 * alpha * beta
+
+
+class _Settings:
+    beta = 1.0
+
+
+SETTINGS = _Settings()
+SCALE = [2.0]
+
+
+class _Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(3, 3)])
+        self.extra = nn.ParameterList([nn.Parameter(graphnet.ones(3))])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        for p in self.extra:
+            x = x * p
+        return x * SCALE[0] * GLOBAL_FACTOR
+
+
+GLOBAL_FACTOR = 1.0
+
+
+@pytest.mark.parametrize("change", ["global read by forward", "ModuleList append",
+                                    "ModuleList setitem", "ParameterList append"])
+def test_module_forward_globals_and_uncalled_containers_are_guarded(change):
+    global GLOBAL_FACTOR
+    graphnet.manual_seed(0)
+    model = _Scaled()
+    compiled = graphnet.compile(model)
+    x = graphnet.randn(2, 3)
+    compiled(x)
+    try:
+        if change == "global read by forward":
+            GLOBAL_FACTOR = 3.0
+        elif change == "ModuleList append":
+            model.layers.append(nn.Linear(3, 3))
+        elif change == "ModuleList setitem":
+            model.layers[0] = nn.Linear(3, 3)
+        else:
+            model.extra.append(nn.Parameter(graphnet.full((3,), 2.0)))
+        np.testing.assert_allclose(_np(compiled(x)), _np(model(x)), rtol=1e-6)
+    finally:
+        GLOBAL_FACTOR = 1.0
+
+
+def test_a_learning_rate_set_inside_the_compiled_step_is_set_on_every_call():
+    """`group['lr'] = lr` inside the compiled step: a compiled call skips the Python write, so
+    it runs only while the group already holds that lr; else the step traces again. Before,
+    calls that hit a cached program ran with whatever lr the last trace had left."""
+    results = []
+    for compiled in (False, True):
+        w = nn.Parameter(graphnet.tensor([1.0, -2.0, 3.0]))
+        opt = graphnet.optim.SGD([w], lr=0.1, momentum=0.5)
+
+        def step(lr):
+            for group in opt.param_groups:
+                group["lr"] = lr
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+
+        run = graphnet.compile(step) if compiled else step
+        group = opt.param_groups[0]
+        for lr in [0.1, 0.2, 0.1, 0.2, 0.2, 0.05]:
+            run(lr)
+            assert opt.param_groups[0]["lr"] == lr
+        assert opt.param_groups[0] is group     # the optimizer's own dict, as in torch
+        results.append(_np(w))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
+
+
+def test_a_scheduler_outside_the_step_still_needs_no_recompile():
+    w = nn.Parameter(graphnet.tensor([1.0, -2.0]))
+    opt = graphnet.optim.SGD([w], lr=0.1)
+    sched = graphnet.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    def step():
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+
+    run = graphnet.compile(step)
+    expected = np.array([1.0, -2.0])
+    for _ in range(4):
+        lr = opt.param_groups[0]["lr"]
+        run()
+        expected = expected - lr * 2 * expected
+        sched.step()
+    np.testing.assert_allclose(_np(w), expected, rtol=1e-6)
+    assert len(run.compiled.artifacts) == 1

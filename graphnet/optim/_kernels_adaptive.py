@@ -146,11 +146,11 @@ def live_hyper(optimizer, index: int, name: str, element: int | None = None):
     eagerly, a graph input re-read on every run when traced, so an lr scheduler or OneCycleLR
     changing it never recompiles. Always a float, so its graph dtype never changes when a
     user writes 0 (int) and later 0.1."""
-    group = optimizer.param_groups[index]
     where = f"{optimizer._trace_prefix()}group{index}.{name}"
     if element is None:
         return optimizer._hyper(index, name)   # a traced 0 weight decay is the constant 0.0
-    return live_scalar(lambda: float(group[name][element]), f"{where}{element}")
+    return live_scalar(lambda: float(optimizer.param_groups[index][name][element]),
+                       f"{where}{element}")
 
 
 def refuse_differentiable(name: str, differentiable: bool) -> None:

@@ -133,9 +133,12 @@ class Optimizer(StepHooks):
         value = group[name]
         if name in OFF_AT_ZERO and isinstance(value, (int, float)) and value == 0:
             _dispatch.depends_on(f"{type(self).__name__}: param_groups[{group_index}]"
-                                 f"['{name}'] == 0", lambda: group[name] == 0)
+                                 f"['{name}'] == 0",
+                                 lambda: self.param_groups[group_index][name] == 0)
             return None
-        return _dispatch.live_scalar(lambda: float(group[name]),
+        # NOTE: read through the optimizer on every call, not from this dict object: a trace
+        # sees a watching copy of it (compiler/python_state.py), and a replaced group is read
+        return _dispatch.live_scalar(lambda: float(self.param_groups[group_index][name]),
                                      f"{self._trace_prefix()}group{group_index}.{name}")
 
     @no_grad()
@@ -183,7 +186,7 @@ class Optimizer(StepHooks):
         group = self.param_groups[index]
         derive = derive or (lambda v: v)
         what = f"{type(self).__name__}: param_groups[{index}]['{name}']"
-        _dispatch.depends_on(what, lambda: derive(group[name]))
+        _dispatch.depends_on(what, lambda: derive(self.param_groups[index][name]))
         return derive(group[name])
 
     def _param_name(self, p) -> str:
