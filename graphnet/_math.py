@@ -130,17 +130,25 @@ def _past(x, bound, compare: str):
 
 
 
+def _reduce_dims(dim):
+    """A reduction's `dim`: an empty list or tuple reduces every dimension, as in PyTorch
+    (`x.sum(())` is `x.sum()`; it returned x unchanged)."""
+    if isinstance(dim, (list, tuple)) and not dim:
+        return None
+    return _dims(dim)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is None and not _is_float(input):
         dtype = dt.int64.np  # PyTorch sums integers and bools as int64
-    return dispatch("sum", input, dim=_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+    return dispatch("sum", input, dim=_reduce_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if not _is_float(input) and dtype is None:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype}")
-    return dispatch("mean", input, dim=_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+    return dispatch("mean", input, dim=_reduce_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -183,11 +191,11 @@ def min(input, dim=None, keepdim=False):
 
 
 def amax(input, dim=None, keepdim=False):
-    return dispatch("amax", input, dim=_dims(dim), keepdim=keepdim)
+    return dispatch("amax", input, dim=_reduce_dims(dim), keepdim=keepdim)
 
 
 def amin(input, dim=None, keepdim=False):
-    return dispatch("amin", input, dim=_dims(dim), keepdim=keepdim)
+    return dispatch("amin", input, dim=_reduce_dims(dim), keepdim=keepdim)
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -207,20 +215,20 @@ def _correction(unbiased, correction):
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
-    return dispatch("var", input, dim=_dims(dim), correction=_correction(unbiased, correction),
-                    keepdim=keepdim)
+    return dispatch("var", input, dim=_reduce_dims(dim),
+                    correction=_correction(unbiased, correction), keepdim=keepdim)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    return dispatch("std", input, dim=_dims(dim), correction=_correction(unbiased, correction),
-                    keepdim=keepdim)
+    return dispatch("std", input, dim=_reduce_dims(dim),
+                    correction=_correction(unbiased, correction), keepdim=keepdim)
 
 
 def norm(input, p="fro", dim=None, keepdim=False):
     p = 2.0 if p in ("fro", 2) else float(p)
-    return dispatch("norm", input, p=p, dim=_dims(dim), keepdim=keepdim)
+    return dispatch("norm", input, p=p, dim=_reduce_dims(dim), keepdim=keepdim)
 
 
 def logsumexp(input, dim, keepdim=False):

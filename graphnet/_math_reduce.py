@@ -73,7 +73,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """`sum` treating NaN as zero."""
-    return dispatch("nansum", input, dim=M._dims(dim), keepdim=keepdim,
+    return dispatch("nansum", input, dim=M._reduce_dims(dim), keepdim=keepdim,
                     dtype=_integer_as_int64(input, dtype))
 
 
@@ -82,7 +82,8 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
     if not M._is_float(input) and dtype is None:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex "
                            f"dtype but got {input.dtype}")
-    return dispatch("nanmean", input, dim=M._dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+    return dispatch("nanmean", input, dim=M._reduce_dims(dim), keepdim=keepdim,
+                    dtype=dt.to_np(dtype))
 
 
 def _median(name: str, input: Tensor, dim, keepdim: bool):

@@ -6,6 +6,7 @@ raised another type (chunk(0) divided by zero)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from parity import torch
 
@@ -105,3 +106,21 @@ def test_float_indices_and_labels_raise_torchs_exception_type(name):
         assert str(ours.value) == str(theirs.value)
     else:
         assert isinstance(ours.value, graphnet.DtypeError)
+
+
+@pytest.mark.parametrize("call", ["x.sum(())", "x.mean([])", "x.amax(())", "x.amin([])",
+                                  "x.std(())", "x.var(())", "x.nansum(())", "x.nanmean(())",
+                                  "x.norm(dim=())", "lib.count_nonzero(x, ())",
+                                  "x.sum((), keepdim=True)", "x.flip(())", "x.squeeze(())"])
+def test_an_empty_dim_list_reduces_every_dimension_as_in_torch(call):
+    """A reduction over `dim=()` or `[]` is over all dimensions in PyTorch; graphnet returned
+    the input unchanged. flip and squeeze with no dims change nothing, in both."""
+    def run(lib):
+        out = eval(call, {"x": lib.arange(6.0).reshape(2, 3), "lib": lib})
+        return tuple(out.shape), np.asarray(out.detach().numpy(), np.float64)
+
+    (want_shape, want), (got_shape, got) = run(torch), run(graphnet)
+    assert got_shape == want_shape
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    step = graphnet.compile(lambda x: eval(call, {"x": x, "lib": graphnet}))
+    np.testing.assert_allclose(step(graphnet.arange(6.0).reshape(2, 3)).numpy(), want, rtol=1e-6)
