@@ -42,6 +42,12 @@ CASES = {
     "abs": lambda F, t: t.abs(),
     "l1_loss": lambda F, t: F.l1_loss(t, _lib(F).zeros_like(t), reduction="sum"),
     "norm of zeros": lambda F, t: (t * 0).norm(),
+    "linalg.vector_norm(1)": lambda F, t: _lib(F).linalg.vector_norm(t, 1),
+    "linalg.vector_norm(inf) of ties": lambda F, t: _lib(F).linalg.vector_norm(
+        _lib(F).stack([t, -t]), float("inf"), dim=0).sum(),
+    "normalize(p=1)": lambda F, t: (F.normalize(_lib(F).stack([t, t * 0]), p=1, dim=0)
+                                    * _lib(F).arange(26.0).reshape(2, 13)).sum(),
+    "normalize of zeros": lambda F, t: F.normalize(t * 0, dim=0).sum(),
     "norm(p=3) of zeros": lambda F, t: (t * 0).norm(p=3),
     "max(dim) with ties": lambda F, t: _lib(F).stack([t, _lib(F).zeros_like(t)]).max(0).values,
     "min(dim) with ties": lambda F, t: _lib(F).stack([t, t]).min(0, keepdim=True).values,

@@ -18,6 +18,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from ._table import ValueCheck, defop
+from .distance import vector_norm
 
 
 class LinAlgError(RuntimeError):
@@ -250,21 +251,10 @@ def linalg_pinv(a, *, atol=0.0, rtol=None, hermitian=False):
 @defop("linalg_vector_norm", "reduction", function="linalg.vector_norm",
        method=None)
 def linalg_vector_norm(x, *, ord=2.0, dim=None, keepdim=False):
-    """The `ord`-norm over `dim`; its gradient at a zero vector is 0, as in PyTorch (not
-    JAX's NaN from the square root)."""
-    if ord == float("inf"):
-        return jnp.max(jnp.abs(x), axis=dim, keepdims=keepdim)
-    if ord == float("-inf"):
-        return jnp.min(jnp.abs(x), axis=dim, keepdims=keepdim)
-    if ord == 0:
-        return jnp.sum(x != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
-    if ord == 1:
-        return jnp.sum(jnp.abs(x), axis=dim, keepdims=keepdim)
-    total = jnp.sum(x * x if ord == 2 else jnp.abs(x) ** ord, axis=dim, keepdims=keepdim)
-    zero = total == 0
-    root = jnp.sqrt(jnp.where(zero, 1, total)) if ord == 2 else \
-        jnp.where(zero, 1, total) ** (1.0 / ord)
-    return jnp.where(zero, 0, root)
+    """The `ord`-norm over `dim` with PyTorch's gradient (distance.vector_norm): 0 at a zero
+    vector (not JAX's NaN from the square root), sign(0) = 0 for an entry at 0 of an L1 norm
+    (jnp.abs gave 1), shared between the tied largest entries of an inf-norm."""
+    return vector_norm(x, float(ord), dim, bool(keepdim))
 
 
 @defop("linalg_matrix_exp", "opaque", function=("linalg.matrix_exp", "matrix_exp"),

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._table import defop
+from .distance import vector_norm
 
 
 def _affine(y, params, has_weight, has_bias, shape):
@@ -72,18 +73,11 @@ def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
 
 @defop("normalize", "reduction", function="nn.functional.normalize", method=None)
 def normalize(x, *, p, dim, eps):
-    """x / max(||x||_p, eps) along dim. The norm of an all-zero slice gets a zero gradient,
-    as in PyTorch, instead of the NaN that d sqrt(0) would give."""
-    if p == float("inf"):
-        norm = jnp.max(jnp.abs(x), axis=dim, keepdims=True)
-    else:
-        powered = x * x if p == 2 else jnp.abs(x) ** p
-        total = jnp.sum(powered, axis=dim, keepdims=True)
-        nonzero = total > 0
-        safe = jnp.where(nonzero, total, 1)
-        root = jnp.sqrt(safe) if p == 2 else safe ** (1.0 / p)
-        norm = jnp.where(nonzero, root, 0)
-    return x / jnp.maximum(norm, eps)
+    """x / max(||x||_p, eps) along dim, with PyTorch's gradients: the norm's
+    (distance.vector_norm: 0 for an all-zero slice instead of the NaN that d sqrt(0) would
+    give, sign(0) = 0 in an L1 norm) and clamp_min's (all of it to the norm at norm == eps)."""
+    norm = vector_norm(x, float(p), dim, True)
+    return x / jnp.where(norm < eps, eps, norm)
 
 
 @defop("channel_dropout", "opaque", random=True, nondiff_inputs=(1,), method=None,
