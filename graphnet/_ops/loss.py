@@ -18,7 +18,13 @@ def _reduce(loss, reduction, weight_sum=None):
         return loss
     if reduction == "sum":
         return jnp.sum(loss)
-    return jnp.sum(loss) / weight_sum if weight_sum is not None else jnp.mean(loss)
+    if weight_sum is None:
+        return jnp.mean(loss)
+    # NOTE: every target ignored (a batch of padding): PyTorch's mean is 0/0 = NaN with a
+    # zero gradient; a plain division would make the gradient NaN too and poison the step
+    empty = weight_sum == 0
+    mean = jnp.sum(loss) / jnp.where(empty, 1, weight_sum)
+    return jnp.where(empty, jnp.nan, mean).astype(mean.dtype)
 
 
 def _class_targets(scores, target, *weight, ignore_index=-100, probs_target=False, **_):
@@ -58,6 +64,15 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
         smooth = -jnp.sum(logp * w.reshape(wshape), axis=1) * valid
         nll = (1 - label_smoothing) * nll + label_smoothing / n_classes * smooth
     return _reduce(nll, reduction, jnp.sum(w_t))
+
+
+@defop("soft_cross_entropy", "reduction", nondiff_inputs=(2,), function=None, method=None,
+       backward="NllLossBackward0")
+def soft_cross_entropy(logits, target, weight=None, *, reduction="mean", label_smoothing=0.0):
+    """cross_entropy with class probabilities as the target (the input's shape): the target
+    gets a gradient too, as in PyTorch (soft labels from a network that is not detached)."""
+    return cross_entropy(logits, target, weight, reduction=reduction,
+                         label_smoothing=label_smoothing, probs_target=True)
 
 
 @defop("nll_loss", "reduction", nondiff_inputs=(1, 2), check=CLASS_TARGETS,

@@ -88,8 +88,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                              label_smoothing=label_smoothing)
         return loss[0] if reduction == "none" else loss.reshape(())
     probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
-    if not probs:
-        _class_target("cross_entropy", input, target)
+    if probs:
+        return dispatch("soft_cross_entropy", *_with_weight(input, target, weight),
+                        reduction=reduction, label_smoothing=float(label_smoothing))
+    _class_target("cross_entropy", input, target)
     return dispatch("cross_entropy", *_with_weight(input, target, weight),
                     ignore_index=ignore_index, reduction=reduction,
                     label_smoothing=float(label_smoothing), probs_target=probs)
