@@ -98,11 +98,23 @@ def einsum(equation: str, *operands):
 
 
 def where(condition, input, other):
-    return dispatch("where", condition, *_promote_scalar(input, other))
+    input, other = _promote_scalar(input, other)
+    if isinstance(input, (bool, int, float)) and isinstance(other, (bool, int, float)):
+        # two Python numbers: PyTorch's default dtypes (float32, int64), not JAX's float64
+        from ._factories import tensor
+
+        input, other = tensor(input), tensor(other)
+    if isinstance(input, Tensor) and isinstance(other, Tensor) \
+            and (input.dim() == 0) != (other.dim() == 0) and input.dtype != other.dtype:
+        input, other = _zero_dim_promotion(input, other)   # f16 vs a 0-d float32: f16
+    return dispatch("where", condition, input, other)
 
 
 def masked_fill(input, mask, value):
-    return where(mask, value, input)
+    """`input` with `value` where `mask` is True; always `input`'s dtype, as in PyTorch (an
+    integer tensor filled with 2.7 holds 2; graphnet promoted it to float)."""
+    out = where(mask, value, input)
+    return out if out.dtype == input.dtype else out.to(input.dtype)
 
 
 def clamp(input, min=None, max=None):
@@ -117,6 +129,8 @@ def clamp(input, min=None, max=None):
         if input.is_floating_point():   # a NaN input stays NaN, with no gradient
             out = where(_binary("ne", input, input), input.detach(), out)
         return out
+    if not _is_float(input) and (isinstance(min, float) or isinstance(max, float)):
+        input = input.to(dt.float32)    # PyTorch: an integer tensor clamped to 0.5 is float32
     return dispatch("clamp", input, min=min, max=max)
 
 

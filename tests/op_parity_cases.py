@@ -146,6 +146,10 @@ CASES: dict[str, Case] = {
     # losses
     "cross_entropy": Case(lambda T, x, t: _f(T, "cross_entropy")(x, t, label_smoothing=0.1),
                           (randn(4, 5), ints(0, 5, 4))),
+    # class probabilities as the target: both inputs differentiable
+    "soft_cross_entropy": Case(
+        lambda T, x, t: _f(T, "cross_entropy")(x, t.softmax(1), label_smoothing=0.1),
+        (randn(4, 5), randn(4, 5))),
     "nll_loss": Case(lambda T, x, t: _f(T, "nll_loss")(x, t, reduction="sum"),
                      (randn(4, 5), ints(0, 5, 4))),
     "mse_loss": Case(lambda T, x, y: _f(T, "mse_loss")(x, y), (randn(3, 4), randn(3, 4)),

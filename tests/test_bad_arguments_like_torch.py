@@ -124,3 +124,34 @@ def test_an_empty_dim_list_reduces_every_dimension_as_in_torch(call):
     np.testing.assert_allclose(got, want, rtol=1e-6)
     step = graphnet.compile(lambda x: eval(call, {"x": x, "lib": graphnet}))
     np.testing.assert_allclose(step(graphnet.arange(6.0).reshape(2, 3)).numpy(), want, rtol=1e-6)
+
+
+PROMOTIONS = {
+    "where of two floats": lambda lib, c: lib.where(c, 1.0, 0),
+    "where of a bool and an int": lambda lib, c: lib.where(c, True, 0),
+    "where of two ints": lambda lib, c: lib.where(c, 1, 2),
+    "where with a 0-d tensor": lambda lib, c: lib.where(c, lib.tensor([1.0, 2.0],
+                                                                      dtype=lib.float16),
+                                                        lib.tensor(2.0)),
+    "where with a 0-d int tensor": lambda lib, c: lib.where(c, lib.tensor([1, 2]).int(),
+                                                            lib.tensor(5)),
+    "int clamped to floats": lambda lib, c: lib.tensor([1, 2]).clamp(0.5, 1.5),
+    "int clamped to ints": lambda lib, c: lib.tensor([1, 2]).clamp(0, 1),
+    "half clamped to a float": lambda lib, c: lib.tensor([1.0, 2.0], dtype=lib.float16
+                                                         ).clamp(0.5),
+    "int filled with a float": lambda lib, c: lib.tensor([1, 5]).masked_fill(c, -2.7),
+    "int filled with an int": lambda lib, c: lib.tensor([1, 5]).masked_fill(c, 3),
+}
+
+
+@pytest.mark.parametrize("name", list(PROMOTIONS))
+def test_result_dtypes_and_values_follow_torchs_promotion(name):
+    """where of Python numbers gave float64, a 0-d tensor widened where's other operand, an
+    integer tensor clamped to a float gave float64, masked_fill promoted an integer tensor
+    (2.7 stayed 2.7, torch holds 2); eager and compiled."""
+    want = PROMOTIONS[name](torch, torch.tensor([True, False]))
+    step = graphnet.compile(lambda c: PROMOTIONS[name](graphnet, c))
+    for got in (PROMOTIONS[name](graphnet, graphnet.tensor([True, False])),
+                step(graphnet.tensor([True, False]))):
+        assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+        assert got.tolist() == want.tolist()
