@@ -80,7 +80,12 @@ def _int_or_none(x):
 
 def getitem(self: Tensor, index):
     spec, tensors = _split_index(index, tuple(self.shape))
-    return dispatch("getitem", self, *tensors, spec=spec)
+    out = dispatch("getitem", self, *tensors, spec=spec)
+    if all(not isinstance(t, Tensor) for t in tensors):
+        # basic indexing (ints, slices, None, ...) is a view in PyTorch: an in-place op on
+        # the result writes through to `self` (Tensor._assign); advanced indexing copies
+        out.__dict__["_view"] = lambda new: setitem(self, index, new)
+    return out
 
 
 def _mask_of(self: Tensor, index):

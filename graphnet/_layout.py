@@ -31,11 +31,20 @@ def _shape_args(shape) -> tuple:
     return tuple(int(s) for s in shape)
 
 
+def _view_of(out: Tensor, source: Tensor, back) -> Tensor:
+    """Mark `out` as a view of `source`: an in-place op on `out` also gives `source`
+    `back(out)`, the new values laid out as `source` (Tensor._assign)."""
+    if out is not source:
+        out.__dict__["_view"] = lambda new: source._assign(back(new))
+    return out
+
+
 def reshape(input, *shape):
     shape = _shape_args(shape)
     if shape == tuple(input.shape):
         return input if not input.requires_grad else dispatch("reshape", input, shape=shape)
-    return dispatch("reshape", input, shape=shape)
+    out = dispatch("reshape", input, shape=shape)
+    return _view_of(out, input, lambda new: dispatch("reshape", new, shape=tuple(input.shape)))
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -52,7 +61,8 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def transpose(input, dim0, dim1):
-    return dispatch("transpose", input, dim0=dim0, dim1=dim1)
+    out = dispatch("transpose", input, dim0=dim0, dim1=dim1)
+    return _view_of(out, input, lambda new: dispatch("transpose", new, dim0=dim0, dim1=dim1))
 
 
 def t(input):
@@ -62,15 +72,20 @@ def t(input):
 
 
 def permute(input, *dims):
-    return dispatch("permute", input, dims=_shape_args(dims))
+    dims = _shape_args(dims)
+    out = dispatch("permute", input, dims=dims)
+    inverse = tuple(sorted(range(len(dims)), key=lambda i: dims[i] % max(len(dims), 1)))
+    return _view_of(out, input, lambda new: dispatch("permute", new, dims=inverse))
 
 
 def squeeze(input, dim=None):
-    return dispatch("squeeze", input, dim=_dims(dim))
+    out = dispatch("squeeze", input, dim=_dims(dim))
+    return _view_of(out, input, lambda new: dispatch("reshape", new, shape=tuple(input.shape)))
 
 
 def unsqueeze(input, dim):
-    return dispatch("unsqueeze", input, dim=dim)
+    out = dispatch("unsqueeze", input, dim=dim)
+    return _view_of(out, input, lambda new: dispatch("reshape", new, shape=tuple(input.shape)))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0):

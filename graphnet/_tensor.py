@@ -221,6 +221,15 @@ class Tensor:
         while base is not None:
             base._value = result._value
             base = base._base
+        write_through = self.__dict__.get("_view")
+        if write_through is not None:
+            # `x[0].add_(1)`, `w[:, 2].fill_(0)`, `x.t().mul_(2)`, `x[0][1] = v`: basic
+            # indexing, reshapes and transposes are views in PyTorch, so the write reaches the
+            # tensor they came from (as `x[index] = ...` or an assignment of the reshaped or
+            # transposed values: autograd and compiled code included). Before, it was lost.
+            # NOTE: one direction only: a view taken earlier does not see later in-place
+            # changes of its base (graphnet's arrays are immutable; docs/architecture.md).
+            write_through(self)
         return self
 
     # ---- conversion -----------------------------------------------------------------------
