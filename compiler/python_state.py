@@ -27,7 +27,8 @@ from graphnet import _dispatch
 from graphnet._errors import TraceError
 
 from . import _source
-from .guards import _SKIP, _reachable, freeze, function_reads, matches, record
+from .guards import _SKIP, freeze, function_reads, matches, record
+from .object_reads import _reachable
 
 
 class PythonStateWatch:

@@ -17,14 +17,15 @@ import jax
 import numpy as np
 from jax._src import util as jax_util  # clear_all_caches: see KernelCache.shrink
 
-from . import _autograd, _errors
+from . import _autograd
 from . import _xla as xla
-from ._errors import ShapeError, dimension_error
 from ._ops import OPS
 from ._ops._checks import check_eagerly
 from ._x64 import x64
 from ._mode import DispatchMode, current_mode, escaped_error, push_mode  # noqa: F401
 from ._tensor import Tensor
+# NOTE: re-exported: the tracer and the nn layer raise them through this module
+from ._kernel_errors import kernel_error, shape_error  # noqa: E402,F401
 
 class _ModuleCalls(threading.local):
     """The nn.Module calls in progress in this thread, like the mode stack (_mode.py)."""
@@ -333,49 +334,6 @@ def _escaped_input(op: str, args):
 
 def _edge(t: Tensor):
     return (t.grad_fn, t._oi) if t.grad_fn is not None else (t, None)
-
-
-# the attributes that name dimensions of an op's first tensor input
-DIM_ATTRS = ("dim", "dims", "dim0", "dim1", "dim2", "axis")
-
-
-def kernel_error(opdef, args, attrs, err: Exception) -> Exception:
-    """What to raise when op `opdef`'s kernel refused its inputs with `err` (the kernel runs,
-    or has its output types inferred, before anything is recorded): PyTorch's 'Dimension
-    out of range' IndexError when a dimension attribute is out of range; the kernel's own
-    IndexError for anything else it indexes; otherwise a ShapeError naming the call."""
-    wrong = out_of_range_dim(opdef, args, attrs)
-    if wrong is not None:
-        return dimension_error(*wrong)
-    if isinstance(err, IndexError) and not isinstance(err, ValueError):
-        return err
-    return shape_error(opdef.name, args, attrs, err)
-
-
-def out_of_range_dim(opdef, args, attrs) -> tuple | None:
-    """(dim, rank) for the first dimension attribute of the call outside the dimensions of
-    its first tensor input (its rank plus `opdef.new_dims`: unsqueeze's and stack's new
-    one), else None. Asked only after the kernel failed, so a valid call never pays."""
-    first = next((a for a in args if isinstance(a, Tensor)), None)
-    if first is None:
-        return None
-    rank = first.ndim + opdef.new_dims
-    top = max(rank, 1)
-    for name in DIM_ATTRS:
-        value = attrs.get(name)
-        for dim in value if isinstance(value, (tuple, list)) else (value,):
-            if isinstance(dim, int) and not isinstance(dim, bool) and not -top <= dim < top:
-                return dim, rank
-    return None
-
-
-def shape_error(op: str, args, attrs, err) -> ShapeError:
-    """A kernel refused its inputs (`err`): name the op call with its shapes and attributes."""
-    shapes = ", ".join(str(list(a.shape)) if isinstance(a, Tensor) else repr(a) for a in args)
-    detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return _errors.shape_error(f"{op}({shapes}{', ' if attrs else ''}"
-                               f"{', '.join(f'{k}={v}' for k, v in attrs.items())}) "
-                               f"failed: {detail}")
 
 
 def live_scalar(read, name: str):
