@@ -39,12 +39,19 @@ def _view_of(out: Tensor, source: Tensor, back) -> Tensor:
     return out
 
 
+def _reshaped_as(source: Tensor):
+    """`back` for `_view_of` when the view only regroups `source`'s elements (a reshape,
+    squeeze or unsqueeze): the new values reshaped to `source`'s shape."""
+    shape = tuple(source.shape)
+    return lambda new: dispatch("reshape", new, shape=shape)
+
+
 def reshape(input, *shape):
     shape = _shape_args(shape)
     if shape == tuple(input.shape):
         return input if not input.requires_grad else dispatch("reshape", input, shape=shape)
     out = dispatch("reshape", input, shape=shape)
-    return _view_of(out, input, lambda new: dispatch("reshape", new, shape=tuple(input.shape)))
+    return _view_of(out, input, _reshaped_as(input))
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -80,12 +87,12 @@ def permute(input, *dims):
 
 def squeeze(input, dim=None):
     out = dispatch("squeeze", input, dim=_dims(dim))
-    return _view_of(out, input, lambda new: dispatch("reshape", new, shape=tuple(input.shape)))
+    return _view_of(out, input, _reshaped_as(input))
 
 
 def unsqueeze(input, dim):
     out = dispatch("unsqueeze", input, dim=dim)
-    return _view_of(out, input, lambda new: dispatch("reshape", new, shape=tuple(input.shape)))
+    return _view_of(out, input, _reshaped_as(input))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0):
