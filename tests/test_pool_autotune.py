@@ -69,11 +69,11 @@ def test_every_offered_candidate_equals_torch_with_ties(case):
                                        atol=1e-6, err_msg=f"{name} input grad")
 
 
-def test_tiled_mask_is_offered_only_where_windows_tile():
-    assert "tiled_mask" in candidates_for(*CASES[0])
-    assert "tiled_mask" in candidates_for(*CASES[3])
-    assert "tiled_mask" not in candidates_for(*CASES[4])   # overlapping windows
-    assert "tiled_mask" not in candidates_for(*CASES[6])   # a window hangs over the edge
+def test_tiled_winner_is_offered_only_where_windows_tile():
+    assert "tiled_winner" in candidates_for(*CASES[0])
+    assert "tiled_winner" in candidates_for(*CASES[3])
+    assert "tiled_winner" not in candidates_for(*CASES[4])   # overlapping windows
+    assert "tiled_winner" not in candidates_for(*CASES[6])   # a window hangs over the edge
     assert candidates_for(*CASES[0])["reduce_window"] == ("forward",)
 
 
@@ -81,7 +81,7 @@ def test_nan_is_its_windows_maximum_in_every_candidate():
     x = np.random.default_rng(3).standard_normal((1, 1, 4, 4)).astype(np.float32)
     x[0, 0, 1, 0] = np.nan
     y_ref, dx_ref, g = torch_pool(x, (2, 2), (2, 2), (0, 0), False)
-    for name in ("window_stack", "tiled_mask", "tiled_winner"):
+    for name in ("window_stack", "tiled_winner"):
         fn = CANDIDATES[name][0]
         y, pull = jax.vjp(lambda v, fn=fn: fn(v, (2, 2), (2, 2), (0, 0), False), x)
         np.testing.assert_array_equal(np.asarray(y), y_ref)
@@ -112,11 +112,37 @@ def test_the_kept_winner_gives_torchs_gradient_and_gradient_of_gradient(kernel):
     np.testing.assert_array_equal(gx.grad.numpy(), dx_ref)
 
 
+@pytest.mark.parametrize("name", ["window_stack", "tiled_winner"])
+def test_the_gradient_reaches_the_maximum_of_a_fused_producer(name):
+    """XLA may compute a pool's input again inside another loop, rounded differently
+    (pool_candidates.first_max). Under this suite's XLA flags (conftest.py), a mask
+    `x == max` (the old tiled_mask candidate) after this BatchNorm found no maximum in 1% of the windows, and the compiled
+    gradient was off by 4.2 (0.03 in the parameters of a conv-BatchNorm-pool net after three
+    SGD steps); one reduction of (value, offset) pairs cannot disagree with itself."""
+    x = np.random.default_rng(0).standard_normal((16, 4, 10, 10)).astype(np.float32)
+    w = np.random.default_rng(1).standard_normal((16, 4, 5, 5)).astype(np.float32)
+    fn = CANDIDATES[name][0]
+
+    def ours(v):
+        mean = v.mean((0, 2, 3), keepdims=True)
+        var = ((v - mean) ** 2).mean((0, 2, 3), keepdims=True)
+        h = (v - mean) * jax.lax.rsqrt(var + 1e-5) * 1.3 + 0.2
+        return (fn(h, (2, 2), (2, 2), (0, 0), False) * w).sum()
+
+    tx = torch.tensor(x, requires_grad=True)
+    mean = tx.mean((0, 2, 3), keepdim=True)
+    var = ((tx - mean) ** 2).mean((0, 2, 3), keepdim=True)
+    h = (tx - mean) * torch.rsqrt(var + 1e-5) * 1.3 + 0.2
+    (torch.nn.functional.max_pool2d(h, 2) * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(np.asarray(jax.jit(jax.grad(ours))(x)), tx.grad.numpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
 def test_forward_and_gradient_from_different_candidates():
     shape, kernel, stride, padding, ceil = CASES[0]
     x = integer_valued(shape)
     y_ref, dx_ref, g = torch_pool(x, kernel, stride, padding, ceil)
-    f = pool_by_direction("reduce_window", "tiled_mask", kernel, stride, padding, ceil)
+    f = pool_by_direction("reduce_window", "tiled_winner", kernel, stride, padding, ceil)
     np.testing.assert_array_equal(np.asarray(jax.jit(f)(x)), y_ref)
     y, pull = jax.vjp(f, x)
     np.testing.assert_array_equal(np.asarray(y), y_ref)
@@ -132,27 +158,25 @@ def fake_timer(times, calls):
 
 def test_tuner_times_each_direction_over_the_candidates_offering_it(private_cache):
     calls = []
-    times = {"reduce_window": 0.5, "window_stack": 2.0, "tiled_mask": 1.0, "tiled_winner": 1.5,
-             ("input_grad", "window_stack"): 1.0, ("input_grad", "tiled_mask"): 3.0,
-             ("input_grad", "tiled_winner"): 4.0}
+    times = {"reduce_window": 0.5, "window_stack": 2.0, "tiled_winner": 1.5,
+             ("input_grad", "window_stack"): 1.0, ("input_grad", "tiled_winner"): 4.0}
     graphnet.backends.autotune(True)
     shape, kernel, stride, padding, ceil = CASES[0]
     choice = pool_autotune.choose_max_pool(shape, kernel, stride, padding, ceil, np.float32,
                                            timer=fake_timer(times, calls))
     assert choice == {"forward": "reduce_window", "input_grad": "window_stack"}
     # reduce_window offers values only: it is never timed (or chosen) for the gradient
-    assert ("input_grad", "reduce_window") not in calls and len(calls) == 7
+    assert ("input_grad", "reduce_window") not in calls and len(calls) == 5
     [row] = graphnet.backends.conv_choices()
     assert row["op"] == "max_pool2d" and row["source"] == "measured"
     assert row["kernel_size"] == [2, 2] and row["input"] == list(shape)
     saved = json.loads(private_cache.read_text())["choices"]
     assert list(saved.values())[0]["times_s"]["input_grad"] == {"window_stack": 1.0,
-                                                                 "tiled_mask": 3.0,
                                                                  "tiled_winner": 4.0}
     # cached: nothing timed again
     again = pool_autotune.choose_max_pool(shape, kernel, stride, padding, ceil, np.float32,
                                           timer=fake_timer(times, calls))
-    assert again == choice and len(calls) == 7
+    assert again == choice and len(calls) == 5
 
 
 def test_a_record_measured_over_other_candidates_is_measured_again(private_cache):
@@ -167,13 +191,13 @@ def test_a_record_measured_over_other_candidates_is_measured_again(private_cache
                     "input_grad": {"window_stack": 1.0}}}}}))
     calls = []
     choice = pool_autotune.choose_max_pool(shape, kernel, stride, padding, ceil, np.float32,
-                                           timer=fake_timer({"tiled_mask": 0.1}, calls))
-    assert choice == {"forward": "tiled_mask", "input_grad": "tiled_mask"} and calls
+                                           timer=fake_timer({"tiled_winner": 0.1}, calls))
+    assert choice == {"forward": "tiled_winner", "input_grad": "tiled_winner"} and calls
 
 
 def test_switch_off_gives_the_fixed_rule_and_records_it():
     graphnet.backends.autotune(False)
-    assert fixed_rule(*CASES[0]) == {"forward": "reduce_window", "input_grad": "tiled_mask"}
+    assert fixed_rule(*CASES[0]) == {"forward": "reduce_window", "input_grad": "tiled_winner"}
     assert fixed_rule(*CASES[4]) == {"forward": "reduce_window", "input_grad": "window_stack"}
     # (not requiring grad: an eager pool that records a tape node over tiling windows keeps
     # its winners instead, test_eager_max_pool_keeps_each_windows_winner)
@@ -264,10 +288,10 @@ def test_explain_and_plan_dump_show_each_lowering():
     assert set(ops) == {"conv2d", "max_pool2d"}
     assert ops["conv2d"]["input"] == [2, 1, 10, 10] and ops["conv2d"]["source"] == "rule"
     assert ops["max_pool2d"]["choice"] == {"forward": "reduce_window",
-                                           "input_grad": "tiled_mask"}
+                                           "input_grad": "tiled_winner"}
     text = format_plan_dump(plan_dump(fast, x))
     assert "XLA CPU option set: dot_reduce_fusion" in text
-    assert "= max_pool2d x[2,4,8,8]: forward=reduce_window input_grad=tiled_mask [rule]" in text
+    assert "= max_pool2d x[2,4,8,8]: forward=reduce_window input_grad=tiled_winner [rule]" in text
     assert "= conv2d x[2,1,10,10] w[4,1,3,3]" in text
 
 

@@ -23,7 +23,7 @@ def private_cache(tmp_path, monkeypatch):
     # per-op: xla fastest everywhere, patches_matmul a close second (within refine.WITHIN)
     per_op = {"xla": 1.0, "xla_channels_last": 9.0, "patches_matmul": 1.5,
               "shifted_matmuls": 9.0, "reduce_window": 1.0, "window_stack": 1.5,
-              "tiled_mask": 9.0}
+              "tiled_winner": 9.0}
     monkeypatch.setattr(conv_autotune, "measure",
                         lambda fns, args: {k: per_op[k[1]] for k in fns})
     yield tmp_path / "autotune.json"
@@ -263,5 +263,5 @@ def test_a_lowering_candidate_added_since_means_refining_again(monkeypatch):
     before = refine.step_key(graph, [0, 1], has_conv=True)
     assert refine.step_key(graph, [0, 1], has_conv=True) == before     # stable
     monkeypatch.setitem(pool_candidates.CANDIDATES, "new_form",
-                        pool_candidates.CANDIDATES["tiled_mask"])
+                        pool_candidates.CANDIDATES["tiled_winner"])
     assert refine.step_key(graph, [0, 1], has_conv=True) != before

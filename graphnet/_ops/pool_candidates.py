@@ -7,9 +7,12 @@ maximum in PyTorch's scan order (row-major), as PyTorch's max_pool does; ties ar
 
 - `window_stack`: every window's elements stacked [K, ...], argmax, gather; the gradient is
   the gather's transpose (a scatter-add into the stack, then each slice's pad).
-- `tiled_mask`: windows that tile the input (stride == kernel, no padding): a reshape to
-  [..., out, k, ...] and a max over the k axes; the gradient is the cotangent broadcast back
-  through a first-maximum mask, with no gather or scatter. Offered only for tiling windows.
+- `tiled_winner`: windows that tile the input (stride == kernel, no padding): a reshape to
+  [..., out, k, ...] and one reduction over the k axes that keeps each window's first
+  maximum with its offset (`first_max`); the backward broadcasts the cotangent to that
+  offset, with no gather or scatter. Offered only for tiling windows. (Until the sixth
+  session a `tiled_mask` candidate found the maximum again in the backward by comparing
+  the input with the values; XLA may round a recomputed input differently, see first_max.)
 - `reduce_window`: XLA's `reduce_window` max. Values only: JAX's gradient of it
   (select-and-scatter) is not guaranteed to pick the first maximum, so it is never chosen
   for the gradient direction.
@@ -126,115 +129,116 @@ def _tiles_of(x, kernel_size):
     return cropped.reshape(shape), len(lead), _window_axes(len(lead), nd)
 
 
-def tiled_mask(x, kernel_size, stride, padding, ceil_mode):
-    tiled, lead, _ = _tiles_of(x, kernel_size)
-    return _tiled_max(tiled, lead)
-
-
 def _window_axes(lead: int, nd: int) -> tuple:
     return tuple(lead + 2 * i + 1 for i in range(nd))
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def _tiled_max(tiled, lead: int):
-    return tiled.max(axis=_window_axes(lead, (tiled.ndim - lead) // 2))
-
-
-def _tiled_max_fwd(tiled, lead):
-    values = _tiled_max(tiled, lead)
-    return values, (tiled, values)
-
-
-def _tiled_max_bwd(lead, residuals, cotangent):
-    tiled, values = residuals
-    axes = _window_axes(lead, (tiled.ndim - lead) // 2)
-    hit = tiled == jnp.expand_dims(values, axes)
-    if jnp.issubdtype(tiled.dtype, jnp.floating):   # a NaN is its window's maximum
-        hit = hit | (jnp.isnan(tiled) & jnp.isnan(jnp.expand_dims(values, axes)))
-    # NOTE: the first maximum in row-major window order: a hit counts only if no earlier
-    # offset of its window hit. Offsets are walked one by one (K is small: 4 for 2x2),
-    # which XLA fuses into one elementwise loop over the input.
-    sizes = [tiled.shape[a] for a in axes]
-    taken = jnp.zeros(values.shape, bool)
-    zero = jnp.zeros((), cotangent.dtype)
-    pieces = []
-    for offset in itertools.product(*(range(k) for k in sizes)):
-        index = [slice(None)] * tiled.ndim
-        for axis, j in zip(axes, offset, strict=True):
-            index[axis] = j
-        hit_here = hit[tuple(index)]
-        pieces.append(jnp.where(hit_here & ~taken, cotangent, zero))
-        taken = taken | hit_here
-    # [K, *lead, *out] -> [*k, *lead, *out] -> [*lead, o1, k1, o2, k2, ...]
-    nd, stacked = len(sizes), jnp.stack(pieces).reshape(tuple(sizes) + values.shape)
-    order = list(range(nd, nd + lead))
-    for i in range(nd):
-        order += [nd + lead + i, i]
-    grad = stacked.transpose(order)
-    return (grad,)
-
-
-_tiled_max.defvjp(_tiled_max_fwd, _tiled_max_bwd)
-
-
 def winner_dtype(kernel_size):
-    """The narrowest integer type that holds every offset in a window of `kernel_size`: int8
-    for LeNet's 2x2, wider for windows of more than 127 elements (a 12x12 pool)."""
+    """The narrowest integer type that holds every offset in a window of `kernel_size`, and
+    the window's size (`first_max`'s start): int8 for LeNet's 2x2, wider for windows of more
+    than 127 elements (a 12x12 pool)."""
     count = int(np.prod(kernel_size))
     return jnp.int8 if count <= 127 else jnp.int16 if count <= 32767 else jnp.int32
 
 
-def tiled_max_with_winner(x, kernel_size):
-    """(values, winner) of a tiling max pool: winner is the row-major offset in its window of
-    each window's first maximum (NaN counts as the maximum, as in PyTorch), as the narrowest
-    integer type that holds it (`winner_dtype`: int8 for up to 127 elements). An eager
-    training step keeps it for the backward (`tiled_max_grad`) instead of recomputing the
-    forward there: LeNet's 64x6x24x24 pool took 136 + 432 us (values, then the VJP) and takes
-    334 + 78 us this way, computed per offset without a transpose."""
-    tiled, _, axes = _tiles_of(x, kernel_size)
-    values = tiled.max(axis=axes)
-    offsets = list(itertools.product(*(range(k) for k in kernel_size)))
+def _offsets(shape, axes, kernel_size, kind):
+    """Each element's row-major offset in its window, as `kind`, broadcastable to `shape`
+    (the tiled layout [*lead, o1, k1, o2, k2, ...])."""
+    grid = [1] * len(shape)
+    for axis, k in zip(axes, kernel_size, strict=True):
+        grid[axis] = k
+    flat, stride = jnp.zeros(grid, kind), 1
+    for axis, k in reversed(list(zip(axes, kernel_size, strict=True))):
+        flat = flat + (lax.broadcasted_iota(kind, grid, axis) * stride).astype(kind)
+        stride *= k
+    return flat
+
+
+def _first_of(a, b):
+    """The reduction step of `first_max`: of two (value, offset) candidates, the larger value,
+    a NaN before any number, the earlier offset between equals. A total order, so the
+    reduction may combine elements in any order XLA likes."""
+    (va, ia), (vb, ib) = a, b
+    earlier = ia < ib
+    if jnp.issubdtype(va.dtype, jnp.floating):
+        a_nan, b_nan = va != va, vb != vb
+        wins = jnp.where(a_nan | b_nan, a_nan & (~b_nan | earlier),
+                         (va > vb) | ((va == vb) & earlier))
+    else:
+        wins = (va > vb) | ((va == vb) & earlier)
+    return lax.select(wins, va, vb), lax.select(wins, ia, ib)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def first_max(tiled, axes, kernel_size):
+    """(values, winner) over the window axes of `tiled` in one reduction of (value, offset)
+    pairs: winner is each window's first maximum (NaN counts as the maximum, as in
+    PyTorch) as its row-major offset, in `winner_dtype`.
+
+    NOTE: one reduction reads each element once, so the winner always holds the value
+    returned. Comparing the input with the max afterwards (`x == max`) does not: XLA may
+    recompute the input's producer inside the comparing loop, and nothing makes that
+    recomputation round as the first one did. With LLVM at level 0 and XLA-CPU's legacy
+    emitters, a BatchNorm before the pool recomputed differently in 1% of the windows; those
+    windows found no maximum and the gradient went astray (0.03 off after three SGD steps of
+    a conv-BatchNorm-pool net). JAX's own max gradient compares the same way."""
     kind = winner_dtype(kernel_size)
-    winner = jnp.full(values.shape, len(offsets) - 1, kind)
-    nan_max = jnp.isnan(values)
-    for flat in reversed(range(len(offsets))):   # the earliest hit is written last
-        index = [slice(None)] * tiled.ndim
-        for axis, j in zip(axes, offsets[flat], strict=True):
-            index[axis] = j
-        element = tiled[tuple(index)]
-        hit = (element == values) | (jnp.isnan(element) & nan_max)
-        winner = jnp.where(hit, kind(flat), winner)
-    return values, winner
+    offsets = jnp.broadcast_to(_offsets(tiled.shape, axes, kernel_size, kind), tiled.shape)
+    init = (np.asarray(lowest(tiled.dtype), tiled.dtype),
+            np.asarray(int(np.prod(kernel_size)), kind))   # after every real offset
+    return lax.reduce((tiled, offsets), init, _first_of, axes)
+
+
+@first_max.defjvp
+def _first_max_jvp(axes, kernel_size, primals, tangents):
+    # the values move with the winner's element (JAX has no derivative of a reduction of
+    # pairs); a gradient of a pool's gradient differentiates this forward
+    (tiled,), (dtiled,) = primals, tangents
+    values, winner = first_max(tiled, axes, kernel_size)
+    picked = jnp.expand_dims(winner, axes) == _offsets(tiled.shape, axes, kernel_size,
+                                                       winner.dtype)
+    dvalues = jnp.where(picked, dtiled, jnp.zeros((), dtiled.dtype)).sum(axis=axes)
+    return (values, winner), (dvalues, np.zeros(winner.shape, jax.dtypes.float0))
+
+
+def tiled_max_with_winner(x, kernel_size):
+    """(values, winner) of a tiling max pool (`first_max` over x's tiles). An eager training
+    step keeps the winner for the backward (`tiled_max_grad`) instead of recomputing the
+    forward there: LeNet's 64x6x24x24 pool took 136 + 432 us (values, then the VJP) and
+    334 + 78 us this way."""
+    tiled, _, axes = _tiles_of(x, kernel_size)
+    return first_max(tiled, axes, tuple(kernel_size))
+
+
+def _winner_grad(winner, cotangent, lead, kernel_size):
+    """The cotangent at each window's winner and zeros elsewhere, in the tiled layout."""
+    axes = _window_axes(lead, len(kernel_size))
+    shape = list(cotangent.shape)
+    for axis, k in zip(axes, kernel_size, strict=True):
+        shape.insert(axis, k)
+    flat = _offsets(shape, axes, kernel_size, winner.dtype)
+    return jnp.where(jnp.expand_dims(winner, axes) == flat, jnp.expand_dims(cotangent, axes),
+                     jnp.zeros((), cotangent.dtype))
 
 
 def tiled_max_grad(winner, cotangent, x_shape, kernel_size):
     """The input gradient of a tiling max pool from its `winner` offsets: each window's
     cotangent at its first maximum, zeros elsewhere (and in the rows and columns no window
     covers)."""
-    nd = len(kernel_size)
-    lead = len(x_shape) - nd
-    axes = _window_axes(lead, nd)
-    grid = [1] * (lead + 2 * nd)
-    for axis, k in zip(axes, kernel_size, strict=True):
-        grid[axis] = k
-    kind = winner_dtype(kernel_size)
-    flat, stride = jnp.zeros(grid, kind), 1
-    for axis, k in reversed(list(zip(axes, kernel_size, strict=True))):
-        flat = flat + (lax.broadcasted_iota(kind, grid, axis) * stride).astype(kind)
-        stride *= k
-    grad = jnp.where(jnp.expand_dims(winner, axes) == flat, jnp.expand_dims(cotangent, axes),
-                     jnp.zeros((), cotangent.dtype))
+    lead = len(x_shape) - len(kernel_size)
+    grad = _winner_grad(winner, cotangent, lead, tuple(kernel_size))
     covered = tuple(o * k for o, k in zip(cotangent.shape[lead:], kernel_size, strict=True))
     grad = grad.reshape(tuple(x_shape[:lead]) + covered)
     pad = [(0, 0, 0)] * lead + [(0, n - c, 0) for n, c in zip(x_shape[lead:], covered,
                                                              strict=True)]
     return lax.pad(grad, jnp.zeros((), cotangent.dtype), pad)
 
+
 def tiled_winner(x, kernel_size, stride, padding, ceil_mode):
     """A tiling max pool whose forward, when differentiated, also keeps each window's winning
     offset (`tiled_max_with_winner`) and whose backward puts the cotangent there
     (`tiled_max_grad`), as PyTorch keeps its indices: the backward reads one small integer
-    per window instead of comparing the input with the values again."""
+    per window."""
     kernel_size, shape = tuple(kernel_size), tuple(x.shape)
 
     @jax.custom_vjp
@@ -256,7 +260,6 @@ def tiled_winner(x, kernel_size, stride, padding, ceil_mode):
 CANDIDATES = {
     "reduce_window": (reduce_window, lambda *_: True, ("forward",)),
     "window_stack": (window_stack, lambda *_: True, DIRECTIONS),
-    "tiled_mask": (tiled_mask, tiles, DIRECTIONS),
     "tiled_winner": (tiled_winner, tiles, DIRECTIONS),
 }
 
@@ -269,9 +272,9 @@ def candidates_for(x_shape, kernel_size, stride, padding, ceil_mode) -> dict:
 
 
 def fixed_rule(x_shape, kernel_size, stride, padding, ceil_mode) -> dict:
-    """Autotuning off: reduce_window's values; the tiled mask's gradient where the windows
+    """Autotuning off: reduce_window's values; the tiled winner's gradient where the windows
     tile the input (LeNet's 2x2 pools), else the window stack's."""
-    grad = ("tiled_mask" if tiles(tuple(x_shape), kernel_size, stride, padding, ceil_mode)
+    grad = ("tiled_winner" if tiles(tuple(x_shape), kernel_size, stride, padding, ceil_mode)
             else "window_stack")
     return {"forward": "reduce_window", "input_grad": grad}
 
