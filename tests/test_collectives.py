@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from xla_env import with_devices
 from graphnet.runtime.collectives import (
     collectives, format_bytes, format_collectives, shape_bytes, summarize,
 )
@@ -67,7 +68,7 @@ print(json.dumps(found))
 
 @pytest.fixture(scope="module")
 def programs() -> dict:
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env = dict(os.environ, XLA_FLAGS=with_devices(4))
     done = subprocess.run([sys.executable, "-c", PROGRAMS], capture_output=True, text=True,
                           env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -15,6 +15,7 @@ import pytest
 import graphnet
 import graphnet.distributed as dist
 from graphnet.distributed import launch
+from xla_env import with_devices
 
 NOT_INITIALIZED = "Default process group has not been initialized"
 LAUNCHER_VARS = ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK",
@@ -24,7 +25,7 @@ LAUNCHER_VARS = ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK
 def _fresh_python(code, devices=1, timeout=60):
     """Run `code` in a new interpreter (JAX not started, `devices` CPU devices); its stdout."""
     env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS}
-    env.update(XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+    env.update(XLA_FLAGS=with_devices(devices),
                JAX_PLATFORMS="cpu")
     run = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
                          capture_output=True, text=True, timeout=timeout)

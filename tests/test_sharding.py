@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from xla_env import with_devices
 
 # NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
 # one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
@@ -23,8 +24,7 @@ TOL = 1e-5
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-               JAX_PLATFORMS="cpu")
+    env = dict(os.environ, XLA_FLAGS=with_devices(8), JAX_PLATFORMS="cpu")
     done = subprocess.run([sys.executable, os.path.join(HERE, "sharding_check.py"),
                            str(tmp_path_factory.mktemp("sharded"))], env=env,
                           capture_output=True, text=True, timeout=300)
@@ -96,8 +96,7 @@ def test_checkpoint_from_8_devices_resumes_on_2(measured):
 def test_dump_shows_the_mesh_layouts_and_collectives():
     """`graphnet dump --devices N` simulates N CPU devices (JAX has not started yet in the
     CLI) and prints the layouts and the collectives read from the compiled program."""
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    env.pop("XLA_FLAGS", None)
+    env = dict(os.environ, JAX_PLATFORMS="cpu")  # the CLI adds the device count
     done = subprocess.run([sys.executable, "-m", "graphnet.runtime.cli", "dump", "mlp",
                            "--train", "--format", "plan", "--devices", "4", "--sharding",
                            "fsdp"], env=env, capture_output=True, text=True, timeout=300)
