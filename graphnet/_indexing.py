@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import numpy as np
 
@@ -19,9 +21,33 @@ def _as_index_tensor(x):
     return tensor(x)
 
 
+def _as_tuple(index) -> tuple:
+    """The index as a tuple of per-dimension items, by PyTorch's rule for a list (NumPy's
+    old one): a short list holding a slice, None, Ellipsis, a tensor or another sequence is
+    a tuple of indices (`x[[idx]]` is `x[idx]`, `x[[0, slice(None)]]` is `x[0, :]`); a list of
+    numbers is one advanced index."""
+    if isinstance(index, tuple):
+        return index
+    if isinstance(index, list) and len(index) < 32 and any(
+            item is None or item is Ellipsis or isinstance(item, (slice, Tensor, list, tuple,
+                                                                   np.ndarray))
+            for item in index):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; "
+                      "use x[tuple(seq)] instead of x[seq]. PyTorch says it will read it as a "
+                      "tensor index, x[tensor(seq)], in a later version.", UserWarning,
+                      stacklevel=4)
+        return tuple(index)
+    return (index,)
+
+
+def _byte_mask(tensor: Tensor) -> Tensor:
+    warnings.warn("indexing with dtype graphnet.uint8 is now deprecated, please use a dtype "
+                  "graphnet.bool instead.", UserWarning, stacklevel=4)
+    return tensor != 0
+
+
 def _split_index(index, shape=None):
-    if not isinstance(index, tuple):
-        index = (index,)
+    index = _as_tuple(index)
     eager = current_mode() is None
     dim = 0
     spec, tensors = [], []
@@ -60,6 +86,8 @@ def _split_index(index, shape=None):
             if tensor.dtype.is_floating_point:
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
+            if tensor.dtype.name == "uint8":   # PyTorch still reads a byte tensor as a mask
+                tensor = _byte_mask(tensor)
             if tensor.dtype.name == "bool":
                 # A mask's result size depends on the data: fine eagerly, impossible in a graph.
                 if not isinstance(tensor._value, jax.Array):
@@ -122,6 +150,11 @@ def _masked_assign(self: Tensor, mask: Tensor, value):
 
 
 def setitem(self: Tensor, index, value) -> None:
+    index = _as_tuple(index)
+    if any(isinstance(item, Tensor) and item.dtype.name == "uint8" for item in index) and (
+            not isinstance(value, Tensor) or value.dim() == 0):
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           "unsigned char")
     mask = _mask_of(self, index)
     if mask is not None:
         result = _masked_assign(self, mask, value)

@@ -1,0 +1,76 @@
+"""How `x[index]` reads an index, against PyTorch: a list that holds a slice, None, a tensor
+or another list is a tuple of per-dimension indices; a uint8 tensor is a mask (with
+PyTorch's deprecation warning). Before, `x[[idx]]` gained a leading dimension and a byte
+mask was read as the row numbers 0 and 1, silently."""
+
+import warnings
+
+import numpy as np
+import pytest
+from parity import np_of, torch
+
+import graphnet
+from graphnet._errors import TraceError
+
+INDICES = {
+    "ints": lambda lib: [0, 2],
+    "list_of_list": lambda lib: [[0, 2]],
+    "list_of_tensor": lambda lib: [lib.tensor([0, 2])],
+    "list_with_slice": lambda lib: [0, slice(None)],
+    "list_slice_then_list": lambda lib: [slice(1, 3), [0, 1]],
+    "list_with_none": lambda lib: [None, 0],
+    "list_with_ellipsis": lambda lib: [..., 1],
+    "two_tensors": lambda lib: [lib.tensor([0, 2]), lib.tensor([1, 5])],
+    "nested_lists": lambda lib: [[0, 1], [2, 3]],
+    "byte_rows": lambda lib: lib.tensor([1, 0, 1, 1], dtype=lib.uint8),
+    "byte_rows_and_int": lambda lib: (lib.tensor([1, 0, 1, 1], dtype=lib.uint8), 1),
+    "byte_columns": lambda lib: (slice(None), lib.tensor([1, 0, 1, 0, 0, 1], dtype=lib.uint8)),
+}
+
+
+def _source(lib):
+    return lib.arange(24.0).reshape(4, 6)
+
+
+@pytest.mark.parametrize("name", INDICES)
+def test_reading_matches_torch(name):
+    with warnings.catch_warnings(record=True) as torch_warned:
+        warnings.simplefilter("always")
+        want = _source(torch)[INDICES[name](torch)]
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        got = _source(graphnet)[INDICES[name](graphnet)]
+    # PyTorch warns about a list read as a tuple, and about a byte mask; so does graphnet
+    assert len(warned) == len(torch_warned)
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_array_equal(np_of(got), want.numpy())
+
+
+@pytest.mark.parametrize("name", ["list_of_list", "list_of_tensor", "list_with_slice",
+                                  "two_tensors"])
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+def test_a_list_of_indices_compiles_and_writes_like_torch(name):
+    want = _source(torch)
+    want[INDICES[name](torch)] = 5.0
+    got = graphnet.compile(lambda x: x[INDICES[name](graphnet)] * 2)(_source(graphnet))
+    np.testing.assert_array_equal(np_of(got), (_source(torch)[INDICES[name](torch)] * 2).numpy())
+    written = _source(graphnet)
+    written[INDICES[name](graphnet)] = 5.0
+    np.testing.assert_array_equal(np_of(written), want.numpy())
+
+
+def test_a_byte_mask_warns_writes_tensors_and_refuses_a_number_as_torch_does():
+    mask = graphnet.tensor([1, 0, 1, 1], dtype=graphnet.uint8)
+    with pytest.warns(UserWarning, match="indexing with dtype graphnet.uint8 is now deprecated"):
+        _source(graphnet)[mask]
+    x = _source(graphnet)
+    x[mask] = graphnet.ones(3, 6) * 7
+    want = _source(torch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want[torch.tensor([1, 0, 1, 1], dtype=torch.uint8)] = torch.ones(3, 6) * 7
+    np.testing.assert_array_equal(np_of(x), want.numpy())
+    with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks"):
+        x[mask] = 3.0
+    with pytest.raises(TraceError, match="data-dependent shape"):
+        graphnet.compile(lambda v, m: v[m])(_source(graphnet), mask)
