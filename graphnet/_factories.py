@@ -73,7 +73,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _shape(size) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    return tuple(int(s) for s in size)
+    return _sizes(tuple(int(s) for s in size))
+
+
+def _sizes(shape: tuple) -> tuple:
+    """`shape`, or PyTorch's error for a negative size (JAX's would come from deep inside
+    a kernel, or, for a random draw, from MLIR)."""
+    for d in shape:
+        if d < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {d}: "
+                               f"{list(shape)}")
+    return shape
 
 
 def _finish(t: Tensor, requires_grad: bool, device=None) -> Tensor:
@@ -95,7 +105,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
     if dtype is None:
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
             dt.int64 if isinstance(fill_value, int) else dt.float32
-    shape = _shape((size,)) if not isinstance(size, int) else (size,)
+    shape = _shape((size,)) if not isinstance(size, int) else _sizes((size,))
     if current_mode() is None:  # eagerly the value is a runtime argument: no compile per value
         with x64():
             value = jnp.full(shape, fill_value, dt.to_np(dtype))
@@ -106,6 +116,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None,
           pin_memory=False, memory_format=None) -> Tensor:
+    if any(d < 0 for d in (size[0] if len(size) == 1 and isinstance(size[0], (tuple, list))
+                           else size)):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")   # PyTorch's words
     return full(_shape(size), 0.0 if dtype is None else 0, dtype=dtype or dt.float32,
                 device=device, requires_grad=requires_grad)
 
@@ -232,6 +245,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    _check_range("random_", low, high)
     dtype = dtype or dt.int64
     draw = dt.int64 if dtype.is_floating_point else dtype
     t = _random_op("randint", (tuple(size),), draw, generator, low=low, high=high)
@@ -251,7 +265,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
              pin_memory=False) -> Tensor:
     key = _random.key(generator)
-    t = dispatch("randperm", key, n=int(n), dtype=dt.to_np(dtype or dt.int64))
+    t = dispatch("randperm", key, n=_sizes((int(n),))[0], dtype=dt.to_np(dtype or dt.int64))
     return _finish(t, requires_grad, device)
 
 
@@ -264,11 +278,32 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         like = mean if isinstance(mean, Tensor) else std
         noise = _random_op("normal", np.broadcast_shapes(*shapes), like.dtype, generator)
         mean = mean.detach() if isinstance(mean, Tensor) else mean
-        std = std.detach() if isinstance(std, Tensor) else std
+        std = checked_values(std.detach(), "std") if isinstance(std, Tensor) else \
+            _check_std(std)
         return noise * std + mean
+    _check_std(std)
     t = _random_op("normal", (tuple(size if size is not None else ()),), dtype, generator,
                    float(mean), float(std))
     return _finish(t, requires_grad, device)
+
+
+def _check_range(name: str, low, high) -> None:
+    if low >= high:
+        raise RuntimeError(f"{name} expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+
+
+def _check_std(std):
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    return std
+
+
+def checked_values(x: Tensor, rule: str) -> Tensor:
+    """`x`, after PyTorch's check of a distribution's parameters (`rule`, one of
+    _ops/random.py's PARAMETER_RULES) on its values: eagerly before anything runs, in a
+    compiled call as the op table's other value checks (compiler/checks.py)."""
+    return dispatch("checked_parameters", x, rule=rule)
 
 
 def is_tensor(obj) -> bool:

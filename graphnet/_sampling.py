@@ -12,7 +12,7 @@ import math
 
 from . import _dtype as dt
 from ._dispatch import dispatch
-from ._factories import _random_op
+from ._factories import _check_range, _random_op, checked_values
 from ._random import key
 from ._tensor import Tensor
 
@@ -25,7 +25,7 @@ def _uniform(shape, dtype, generator) -> Tensor:
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     """1 with probability `input` (or `p`) at each position, else 0, in `input`'s dtype."""
-    prob = input if p is None else p
+    prob = checked_values(input.detach(), "probability") if p is None else _probability(p)
     draws = _uniform(input.shape, input.dtype if input.dtype.is_floating_point else dt.float32,
                      generator)
     return (draws < prob).to(input.dtype)
@@ -43,7 +43,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                            "replacement")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    probs = input.detach().to(dt.float32)
+    probs = checked_values(input.detach(), "categories").to(dt.float32)
     rows = probs.reshape(-1, n)
     if replacement:   # inverse CDF: the first category whose cumulative share exceeds u
         cdf = rows.cumsum(-1) / rows.sum(-1, keepdim=True)
@@ -60,7 +60,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 
 def poisson(input: Tensor, generator=None) -> Tensor:
     """Poisson draws with rates `input`."""
-    return dispatch("poisson", key(generator), input.detach())
+    return dispatch("poisson", key(generator), checked_values(input.detach(), "rate"))
 
 
 def random_(self: Tensor, from_=0, to=None, *, generator=None) -> Tensor:
@@ -68,6 +68,7 @@ def random_(self: Tensor, from_=0, to=None, *, generator=None) -> Tensor:
     over the dtype's mantissa range with none), as PyTorch's Tensor.random_."""
     if to is None:
         from_, to = (0, from_) if from_ else (0, _default_high(self.dtype))
+    _check_range("random_", from_, to)
     draws = _random_op("randint", (tuple(self.shape),), dt.int64, generator, low=int(from_),
                        high=int(to))
     return self._assign(draws.to(self.dtype))
@@ -86,27 +87,45 @@ def _fill(self: Tensor, values: Tensor) -> Tensor:
     return self._assign(values.to(self.dtype))
 
 
+def _probability(p):
+    if isinstance(p, Tensor):
+        return checked_values(p.detach(), "probability")
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    return p
+
+
+def _positive(name: str, what: str, value) -> None:
+    if not value > 0:
+        raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={value:g}")
+
+
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
-    return _fill(self, _uniform(self.shape, dt.float32, generator) < p)
+    return _fill(self, _uniform(self.shape, dt.float32, generator) < _probability(p))
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    _positive("exponential_", "lambda", lambd)
     u = _uniform(self.shape, self.dtype, generator)
     return _fill(self, -(1 - u).log() / lambd)
 
 
 def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
     u = _uniform(self.shape, dt.float32, generator)
     return _fill(self, ((1 - u).log() / math.log1p(-p)).ceil().clamp(min=1))
 
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+    _positive("log_normal_", "std", std)
     normal = _random_op("normal", tuple(self.shape), self.dtype, generator, float(mean),
                         float(std))
     return _fill(self, normal.exp())
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+    _positive("cauchy_", "sigma", sigma)
     u = _uniform(self.shape, self.dtype, generator)
     angle = math.pi * (u - 0.5)
     return _fill(self, median + sigma * angle.sin() / angle.cos())
