@@ -9,7 +9,10 @@ from typing import Callable
 
 from .. import _dispatch
 from .._tensor import Parameter, Tensor
+from ._module_hooks import RemovableHandle, _Hooks
 from ._module_tree import _ModuleTree
+
+__all__ = ["Module", "RemovableHandle"]
 
 _changes = [0]      # how many times any module's attributes or slots changed
 
@@ -67,32 +70,20 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
-class RemovableHandle:
-    """Returned by `register_forward_hook`; `handle.remove()` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: OrderedDict):
-        self.hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 def _addindent(text: str, spaces: int) -> str:
     first, *rest = text.split("\n")
     return "\n".join([first] + [" " * spaces + line for line in rest])
 
 
-class Module:
+# a module's hook tables, each an OrderedDict of id -> hook (or option flag)
+_HOOK_TABLES = ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
+                "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs",
+                "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
+                "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                "_load_state_dict_post_hooks")
+
+
+class Module(_Hooks):
     """Base class of all layers and models. Subclasses build submodules in `__init__` and
     wire them in `forward`; assigning a Parameter, Module or (via `register_buffer`) a tensor
     to an attribute registers it."""
@@ -109,8 +100,13 @@ class Module:
         set_(self, "_buffers", _Registry())
         set_(self, "_non_persistent_buffers_set", set())
         set_(self, "_modules", _Registry())
-        set_(self, "_forward_hooks", _Registry())
-        set_(self, "_forward_pre_hooks", _Registry())
+        for table in _HOOK_TABLES:
+            set_(self, table, _Registry())
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for table in _HOOK_TABLES:     # a module pickled before a table existed
+            self.__dict__.setdefault(table, _Registry())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -125,28 +121,12 @@ class Module:
         if mode is not None:
             mode.on_module_call(self)
         try:
-            for hook in list(self._forward_pre_hooks.values()):
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-            output = self.forward(*args, **kwargs)
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, output)
-                if result is not None:
-                    output = result
-            return output
+            if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks \
+                    or self._backward_pre_hooks:
+                return self._call_with_hooks(args, kwargs)
+            return self.forward(*args, **kwargs)
         finally:
             stack.pop()
-
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
-
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
 
     # ---- registration ----------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
@@ -156,7 +136,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, "_parameters")
             params[name] = value
         elif params is not None and name in params:
             if value is not None:
@@ -166,7 +146,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, "_modules")
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
@@ -185,10 +165,14 @@ class Module:
                     mode.on_attribute_write(self, name, value)
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str) -> None:
+        """Drop `name` from every place but registry `keep`, where it is about to be set: a
+        replaced parameter or submodule keeps its position (parameters() order, state-dict
+        order, a Sequential's index), as in PyTorch."""
         self.__dict__.pop(name, None)
         for registry in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[registry].pop(name, None)
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str):
@@ -284,6 +268,8 @@ class Module:
     zero_grad = _ModuleTree.zero_grad
     _apply_to_tensors = _ModuleTree._apply_to_tensors
     to = _ModuleTree.to
+    to_empty = _ModuleTree.to_empty
+    set_submodule = _ModuleTree.set_submodule
     float = _ModuleTree.float
     double = _ModuleTree.double
     half = _ModuleTree.half
@@ -301,6 +287,30 @@ class Module:
         from ._state import load_state_dict
 
         return load_state_dict(self, state_dict, strict, assign)
+
+    _version = 1   # a module's state-dict format version (its `_metadata` entry)
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        from ._state import save_own
+
+        save_own(self, destination, prefix, keep_vars)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        from ._state import load_own
+
+        load_own(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                 unexpected_keys, error_msgs)
+
+    def get_extra_state(self):
+        """Override it (with set_extra_state) to keep a value of any kind in the state dict,
+        under `_extra_state`."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
+                           "be called.")
+
+    def set_extra_state(self, state) -> None:
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
+                           "be called.")
 
     # ---- printing ------------------------------------------------------------------------------
     def _get_name(self) -> str:

@@ -119,6 +119,42 @@ class _ModuleTree:
                         t._value = fn(t)._value
         return self
 
+    def to_empty(self, *, device=None, recurse: bool = True) -> "Module":
+        """Every parameter and buffer replaced by an uninitialised one of its shape (zeros
+        here) on `device`, to be filled by `reset_parameters()` or `load_state_dict`."""
+        from .._factories import zeros_like
+
+        modules = self.modules() if recurse else [self]
+        for module in modules:
+            for registry in ("_parameters", "_buffers"):
+                for t in getattr(module, registry).values():
+                    if t is not None:
+                        t._value = zeros_like(t, device=device)._value
+        return self
+
+    def set_submodule(self, target: str, module, strict: bool = False) -> None:
+        """Put `module` at dotted path `target` (its parent must exist; with `strict`, so
+        must the slot)."""
+        from ._module import Module
+
+        if not target:
+            raise ValueError("Cannot set the submodule without a target name!")
+        *path, name = target.split(".")
+        parent = self
+        for part in path:
+            if not hasattr(parent, part):
+                raise AttributeError(f"{type(parent).__name__} has no attribute `{part}`")
+            parent = getattr(parent, part)
+            if not isinstance(parent, Module):
+                raise AttributeError(f"`{part}` is not an nn.Module")
+        if not isinstance(module, Module):
+            raise TypeError(f"`module` must be an nn.Module, got {type(module).__name__}")
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     def to(self, *args, **kwargs) -> "Module":
         """`to(dtype)` casts the floating point parameters and buffers; `to(device)` moves
         every parameter, buffer and gradient there (in place: the same Parameter objects,

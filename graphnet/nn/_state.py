@@ -1,29 +1,58 @@
-"""`state_dict()` and `load_state_dict()` for modules."""
+"""`state_dict()` and `load_state_dict()` for modules, by PyTorch's protocol: each module
+saves and loads its own entries (`_save_to_state_dict`, `_load_from_state_dict`, which a
+subclass may override), then its children's; `get_extra_state` / `set_extra_state` add one
+`_extra_state` entry of any value; the state-dict hooks run around both."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
 from .._tensor import Tensor
-from ._module import _IncompatibleKeys
+
+EXTRA_STATE = "_extra_state"
+
+
+def _overrides(module, name: str) -> bool:
+    from ._module import Module
+
+    return getattr(type(module), name) is not getattr(Module, name)
 
 
 def state_dict(module, destination=None, prefix: str = "", keep_vars: bool = False):
-    """Parameters and persistent buffers by dotted name, in registration order."""
-    out = OrderedDict() if destination is None else destination
-    for name, p in module._parameters.items():
-        if p is not None:
-            out[prefix + name] = p if keep_vars else p.detach()
-    for name, b in module._buffers.items():
-        if b is not None and name not in module._non_persistent_buffers_set:
-            out[prefix + name] = b if keep_vars else b.detach()
+    """Parameters, persistent buffers and extra state by dotted name, in registration
+    order."""
+    if destination is None:
+        destination = OrderedDict()
+        destination._metadata = OrderedDict()
+    local_metadata = {"version": module._version}
+    if hasattr(destination, "_metadata"):
+        destination._metadata[prefix[:-1]] = local_metadata
+    for hook in list(module._state_dict_pre_hooks.values()):
+        hook(module, prefix, keep_vars)
+    module._save_to_state_dict(destination, prefix, keep_vars)
     for name, child in module._modules.items():
         if child is not None:
-            state_dict(child, out, prefix + name + ".", keep_vars)
-    return out
+            child.state_dict(destination=destination, prefix=prefix + name + ".",
+                             keep_vars=keep_vars)
+    for hook in list(module._state_dict_hooks.values()):
+        result = hook(module, destination, prefix, local_metadata)
+        if getattr(hook, "_from_public_api", False):
+            if result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+        elif result is not None:
+            destination = result
+    return destination
 
 
-def _local_entries(module):
+def save_own(module, destination, prefix: str, keep_vars: bool) -> None:
+    """Module._save_to_state_dict: this module's own entries, not its children's."""
+    for name, value in _own_tensors(module):
+        destination[prefix + name] = value if keep_vars else value.detach()
+    if _overrides(module, "get_extra_state"):
+        destination[prefix + EXTRA_STATE] = module.get_extra_state()
+
+
+def _own_tensors(module):
     for name, p in module._parameters.items():
         if p is not None:
             yield name, p
@@ -32,36 +61,77 @@ def _local_entries(module):
             yield name, b
 
 
+def load_own(module, state, prefix: str, local_metadata: dict, strict: bool, missing: list,
+             unexpected: list, errors: list) -> None:
+    """Module._load_from_state_dict: copy this module's own entries from `state` (a flat
+    dict holding at least them), noting missing and unexpected keys and errors."""
+    from .. import no_grad
+
+    for hook in list(module._load_state_dict_pre_hooks.values()):
+        hook(state, prefix, local_metadata, strict, missing, unexpected, errors)
+    own = dict(_own_tensors(module))
+    with no_grad():
+        for name, target in own.items():
+            key = prefix + name
+            if key not in state:
+                if strict:
+                    missing.append(key)
+                continue
+            source = state[key]
+            if not isinstance(source, Tensor):
+                errors.append(f'While copying the parameter named "{key}", expected '
+                              f"graphnet.Tensor or Tensor-like object from checkpoint but "
+                              f"received {type(source)}")
+                continue
+            if tuple(source.shape) != tuple(target.shape):
+                errors.append(f"size mismatch for {key}: copying a param with shape "
+                              f"{source.shape} from checkpoint, the shape in current model "
+                              f"is {target.shape}.")
+                continue
+            target._value = source.to(target.dtype)._value
+    extra = prefix + EXTRA_STATE
+    if _overrides(module, "set_extra_state"):
+        if extra in state:
+            module.set_extra_state(state[extra])
+        elif strict:
+            missing.append(extra)
+    elif strict and extra in state:
+        unexpected.append(extra)
+    if strict:
+        for key in state:
+            if key.startswith(prefix) and key != extra:
+                head = key[len(prefix):].split(".", 1)[0]
+                if head not in module._modules and head not in own:
+                    unexpected.append(key)
+
+
 def load_state_dict(root, state, strict: bool = True, assign: bool = False):
     """Copy `state` into the module's tensors. With `strict`, missing or unexpected keys are
     an error; a shape mismatch always is. Returns (missing_keys, unexpected_keys)."""
-    from .. import no_grad
+    from ._module import _IncompatibleKeys
 
     if not hasattr(state, "items"):
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state).__name__}.")
-    missing, errors, expected = [], [], set()
-    with no_grad():
-        for prefix, module in root.named_modules(remove_duplicate=False):
-            prefix = prefix + "." if prefix else ""
-            for name, target in _local_entries(module):
-                key = prefix + name
-                expected.add(key)
-                if key not in state:
-                    missing.append(key)
-                    continue
-                source = state[key]
-                if not isinstance(source, Tensor):
-                    errors.append(f'While copying the parameter named "{key}", expected '
-                                  f"graphnet.Tensor or Tensor-like object from checkpoint but "
-                                  f"received {type(source)}")
-                    continue
-                if tuple(source.shape) != tuple(target.shape):
-                    errors.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{source.shape} from checkpoint, the shape in current model "
-                                  f"is {target.shape}.")
-                    continue
-                target._value = source.to(target.dtype)._value
-    unexpected = [k for k in state if k not in expected]
+    metadata = getattr(state, "_metadata", None)
+    state = OrderedDict(state)
+    missing, unexpected, errors = [], [], []
+
+    def load(module, local, prefix=""):
+        local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+        if assign:
+            local_metadata["assign_to_params_buffers"] = assign
+        module._load_from_state_dict(local, prefix, local_metadata, True, missing, unexpected,
+                                     errors)
+        for name, child in module._modules.items():
+            if child is not None:
+                inner = prefix + name + "."
+                load(child, {k: v for k, v in local.items() if k.startswith(inner)}, inner)
+        keys = _IncompatibleKeys(missing, unexpected)
+        for hook in list(module._load_state_dict_post_hooks.values()):
+            if hook(module, keys) is not None:
+                raise RuntimeError("load_state_dict post-hook must return None")
+
+    load(root, state)
     if strict:
         if unexpected:
             errors.insert(0, "Unexpected key(s) in state_dict: "

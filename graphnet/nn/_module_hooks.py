@@ -1,0 +1,254 @@
+"""A module's hooks, as PyTorch runs them: forward pre-hooks and forward hooks (with their
+`prepend`, `with_kwargs` and `always_call` options) and backward hooks
+(`register_full_backward_hook`, `register_full_backward_pre_hook`).
+
+Backward hooks work as in PyTorch: the call passes its tensor arguments and its output through
+two identity `autograd.Function`s. The output's backward receives `grad_output` and runs the
+pre-hooks; the inputs' backward receives `grad_input` (one entry per positional argument,
+None where no gradient flows) and runs the full hooks, each of which may return replacements.
+When no input needs a gradient, the full hooks run with `grad_input` all None as soon as
+`grad_output` is known. A compiled program refuses them (TraceError): its backward is one
+jax.vjp, so a hook would see tracers, and a hook that keeps the gradient (Grad-CAM) would
+keep nothing usable."""
+
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+from typing import Callable
+
+from .. import _dispatch
+from .._errors import TraceError
+from .._mode import tracing
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+
+class RemovableHandle:
+    """Returned by the `register_*_hook` methods; `handle.remove()` unregisters the hook
+    (and its options, kept in `extra` tables under the same id)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: OrderedDict, extra=()):
+        self.hooks, self.extra = hooks, tuple(extra)
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+        for table in self.extra:
+            table.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _add(table: OrderedDict, hook: Callable, prepend: bool = False, options=()) -> RemovableHandle:
+    handle = RemovableHandle(table, options)
+    table[handle.id] = hook
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    for option in options:
+        option[handle.id] = True
+    return handle
+
+
+class _Hooks:
+    """The hook half of `nn.Module` (its tables are created in Module.__init__)."""
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        options = (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ()
+        return _add(self._forward_pre_hooks, hook, prepend, options)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        options = ((self._forward_hooks_with_kwargs,) if with_kwargs else ()) + \
+            ((self._forward_hooks_always_called,) if always_call else ())
+        return _add(self._forward_hooks, hook, prepend, options)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False):
+        return _add(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False):
+        return _add(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable):
+        warnings.warn(
+            "register_backward_hook runs in graphnet as register_full_backward_hook: grad_input "
+            "holds the gradients with respect to the module's inputs (PyTorch's deprecated "
+            "form gives those of the forward's last operation). Use "
+            "register_full_backward_hook.", FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, prefix, keep_vars) before the module's state_dict() saves."""
+        return _add(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata) after it saved; returns None."""
+        hook._from_public_api = True
+        return _add(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """The older form: the hook may return a state dict that replaces the one saved."""
+        return _add(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs) before the module loads its own entries."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False):
+        if with_module:
+            module, inner = self, hook
+
+            def hook(*args):
+                return inner(module, *args)
+        return _add(self._load_state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, incompatible_keys) after the module and its children loaded; it may
+        edit incompatible_keys.missing_keys / unexpected_keys in place."""
+        return _add(self._load_state_dict_post_hooks, hook)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        called = set()
+        result = None
+        try:
+            for key, hook in list(self._forward_pre_hooks.items()):
+                if key in self._forward_pre_hooks_with_kwargs:
+                    new = hook(self, args, kwargs)
+                    if new is not None:
+                        if not (isinstance(new, tuple) and len(new) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                               f"(new_args, new_kwargs), but got {new}.")
+                        args, kwargs = new
+                else:
+                    new = hook(self, args)
+                    if new is not None:
+                        args = new if isinstance(new, tuple) else (new,)
+            backward = None
+            if self._backward_hooks or self._backward_pre_hooks:
+                backward = _BackwardHooks(self, args)
+                args = backward.wrap_inputs(args)
+            result = self.forward(*args, **kwargs)
+            for key, hook in list(self._forward_hooks.items()):
+                called.add(key)
+                new = hook(self, args, kwargs, result) \
+                    if key in self._forward_hooks_with_kwargs else hook(self, args, result)
+                if new is not None:
+                    result = new
+            if backward is not None:
+                result = backward.wrap_outputs(result)
+            return result
+        except Exception:
+            for key, hook in list(self._forward_hooks.items()):
+                if key in self._forward_hooks_always_called and key not in called:
+                    try:
+                        new = hook(self, args, kwargs, result) \
+                            if key in self._forward_hooks_with_kwargs else \
+                            hook(self, args, result)
+                        result = result if new is None else new
+                    except Exception as error:
+                        warnings.warn("module forward hook with ``always_call=True`` raised an "
+                                      f"exception that was silenced as another error was "
+                                      f"raised in forward: {error}", stacklevel=2)
+            raise
+
+
+class _BackwardHooks:
+    """One call's backward hooks: what the output side learns (grad_output) for the input
+    side."""
+
+    def __init__(self, module, args: tuple):
+        if tracing():
+            where = _dispatch.module_path() or type(module).__name__
+            raise TraceError(
+                f"the backward hooks of module {where} ({type(module).__name__}) cannot run "
+                f"inside graphnet.compile: the compiled backward is one jax.vjp, so a hook "
+                f"would see tracers instead of gradients. Run this code uncompiled, remove "
+                f"the hook while compiling, or hook a leaf tensor (Tensor.register_hook).")
+        self.module, self.n_args = module, len(args)
+        self.positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.inputs_need_grad = any(args[i].requires_grad for i in self.positions)
+        self.grad_output = None
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        if not self.inputs_need_grad:
+            return args
+        wrapped = _Identity.apply(self._after_inputs, *(args[i] for i in self.positions))
+        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+        args = list(args)
+        for i, new in zip(self.positions, wrapped):
+            args[i] = new
+        return tuple(args)
+
+    def wrap_outputs(self, result):
+        outputs = (result,) if isinstance(result, Tensor) else result
+        if not isinstance(outputs, tuple) or not all(isinstance(o, Tensor) for o in outputs):
+            warnings.warn("For backward hooks to be called, module output should be a Tensor "
+                          f"or a tuple of Tensors but received {type(result)}", stacklevel=3)
+            return result
+        if not any(o.requires_grad for o in outputs):
+            return result
+        wrapped = _Identity.apply(self._after_outputs, *outputs)
+        if isinstance(result, Tensor):
+            return wrapped
+        return wrapped if isinstance(wrapped, tuple) else (wrapped,)
+
+    def _after_outputs(self, grads: tuple) -> tuple:
+        for hook in list(self.module._backward_pre_hooks.values()):
+            new = hook(self.module, grads)
+            if new is not None:
+                grads = _checked(new, len(grads), "backward pre hook", "grad_output")
+        self.grad_output = grads
+        if not self.inputs_need_grad:
+            nothing = (None,) * self.n_args
+            for hook in list(self.module._backward_hooks.values()):
+                new = hook(self.module, nothing, grads)
+                if new is not None and any(g is not None for g in new):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+        return grads
+
+    def _after_inputs(self, grads: tuple) -> tuple:
+        grad_input = [None] * self.n_args
+        for i, g in zip(self.positions, grads):
+            grad_input[i] = g
+        grad_input = tuple(grad_input)
+        for hook in list(self.module._backward_hooks.values()):
+            new = hook(self.module, grad_input, self.grad_output)
+            if new is not None:
+                grad_input = _checked(new, self.n_args, "backward hook", "grad_input")
+        return tuple(grad_input[i] for i in self.positions)
+
+
+def _checked(new, expected: int, kind: str, name: str) -> tuple:
+    new = new if isinstance(new, tuple) else (new,) if isinstance(new, Tensor) else tuple(new)
+    if len(new) != expected:
+        raise RuntimeError(f"Backward hook returned an invalid number of {name} "
+                           f"(got {len(new)}, but expected {expected}): a {kind} must return "
+                           f"one entry per {name.split('_')[1]}")
+    return new
+
+
+class _Identity(Function):
+    """The tensors unchanged; on the way back, `after(grads)` sees (and may replace) their
+    gradients."""
+
+    @staticmethod
+    def forward(ctx, after, *tensors):
+        ctx.after = after     # gradients that do not arrive come as zeros, as in PyTorch
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        return tensors if len(tensors) > 1 else tensors[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.after(grads))
