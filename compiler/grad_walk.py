@@ -16,7 +16,7 @@ from graphnet._errors import TraceError
 from graphnet._factories import zeros
 from graphnet._mode import TracedNode
 from graphnet._tensor import Tensor
-from graphnet.autograd._graph import op_vjp
+from graphnet.autograd._graph import op_vjp, reaching
 from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks
 
 from .autodiff import _default_edges
@@ -110,7 +110,10 @@ def _walk(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
             out_cts = [cts.get(o) if o in cts else
                        zeros(*o.shape, dtype=_dtype.from_np(o.dtype)) for o in node.outputs]
             fn = op_vjp(node.op, tuple(node.attrs.items()), edges)
-            primals = [_wrap(tracer, x, create_graph and i in edges)
+            # a gradient of this gradient reaches only the inputs the VJP reads (not a
+            # linear's bias: PyTorch leaves its .grad None), see autograd/_graph.reaching
+            graph_of = reaching(fn, node.inputs, out_cts) if create_graph else ()
+            primals = [_wrap(tracer, x, i in edges and i in graph_of)
                        if isinstance(x, Value) else x for i, x in enumerate(node.inputs)]
             grads = dispatch("vjp", *primals, *out_cts, fn=fn, n_primals=len(primals))
             for i, g in zip(edges, grads):

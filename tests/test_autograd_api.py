@@ -51,6 +51,44 @@ def test_wgan_gradient_penalty_matches_torch(mode):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+def penalty_only_step(lib, first, second, opt, x):
+    """A penalty on the input gradient alone: the last layer's bias does not reach it."""
+    opt.zero_grad()
+    (gx,) = lib.autograd.grad(second(lib.tanh(first(x))).sum(), x, create_graph=True)
+    penalty = (gx ** 2).sum()
+    penalty.backward()
+    opt.step()
+    return penalty
+
+
+@pytest.mark.parametrize("mode", ["eager", "static"])
+def test_a_parameter_the_gradient_penalty_does_not_read_keeps_grad_none(mode):
+    """PyTorch's second backward never reaches a linear's bias (the input gradient is g @ W),
+    so its .grad stays None and SGD with momentum and weight decay leaves it alone. graphnet
+    gave it a zero gradient, which weight decay then moved (autograd/_graph.reaching)."""
+    rng = np.random.default_rng(4)
+    results = []
+    for lib, run in ((torch, None), (graphnet, mode)):
+        first, second = lib.nn.Linear(2, 2), lib.nn.Linear(2, 1)
+        params = [*first.parameters(), *second.parameters()]
+        with lib.no_grad():
+            for p in params:
+                p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+        rng = np.random.default_rng(4)
+        opt = lib.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=0.1)
+        step = lambda x, lib=lib, opt=opt, f=first, s=second: penalty_only_step(  # noqa: E731
+            lib, f, s, opt, x)
+        fn = graphnet.compile(step) if run == "static" else step
+        for _ in range(2):
+            fn(lib.ones(3, 2, requires_grad=True))
+        results.append(([p.grad is None for p in params],
+                         [p.detach().numpy().copy() for p in params]))
+    (want_none, want), (got_none, got) = results
+    assert got_none == want_none == [False, False, False, True]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def cube_grads(lib, x):
     y = (x ** 3 * x.sin()).sum()
     (g,) = lib.autograd.grad(y, x, create_graph=True)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import functools
 
+import jax
+from jax.extend.core import Literal
+
 from .. import _autograd
 from .._autograd import TapeNode
 from .._ops import OPS, defop
@@ -78,6 +81,59 @@ def _primal(node: TapeNode, position: int, edge_of: dict):
     return Tensor._wrap(value, _Identity(target, value), 0)
 
 
+def reaching(fn, primals, cts) -> frozenset:
+    """The positions among `primals` (arrays, or Tensors or Values with .shape/.dtype) that
+    the VJP `fn`'s results depend on at all, read from its jaxpr.
+
+    A second backward must not send a gradient to the others: the VJP of `linear` for its
+    input is `g @ W`, so the bias gets no gradient from a gradient penalty and keeps
+    `.grad = None` in PyTorch (an optimizer skips it); a zero there would let weight decay
+    and momentum move it. JAX's VJP returns such a zero like any other value, so the
+    dependence is read from the program instead. An array fed through a zero (`0 * x`)
+    still counts as reached, as in PyTorch's graph."""
+    arrays = [i for i, p in enumerate(primals) if hasattr(p, "shape") and hasattr(p, "dtype")]
+    specs = [jax.ShapeDtypeStruct(tuple(primals[i].shape), _np_dtype(primals[i].dtype))
+             for i in arrays]
+    ct_specs = [jax.ShapeDtypeStruct(tuple(c.shape), _np_dtype(c.dtype)) for c in cts]
+
+    def run(inputs, ct_values):
+        full = list(primals)
+        for i, v in zip(arrays, inputs):
+            full[i] = v
+        return fn(tuple(full), tuple(ct_values))
+
+    jaxpr = jax.make_jaxpr(run)(specs, ct_specs).jaxpr
+    start = [frozenset([i]) for i in arrays] + [frozenset()] * (len(jaxpr.invars) - len(arrays))
+    return frozenset().union(*_dependence(jaxpr, start))
+
+
+def _dependence(jaxpr, inputs: list) -> list:
+    """For each output of `jaxpr`, the union of `inputs` (one set per invar) it depends on,
+    looking inside calls (jit, custom_jvp/vjp); other structured ops count every input."""
+    depends = dict(zip(jaxpr.invars, inputs))
+
+    def of(v):
+        return frozenset() if isinstance(v, Literal) else depends.get(v, frozenset())
+
+    for eqn in jaxpr.eqns:
+        inner = eqn.params.get("jaxpr", eqn.params.get("call_jaxpr"))
+        inner = getattr(inner, "jaxpr", inner)
+        if inner is not None and len(inner.invars) == len(eqn.invars) \
+                and len(inner.outvars) == len(eqn.outvars):
+            outs = _dependence(inner, [of(v) for v in eqn.invars])
+        else:
+            outs = [frozenset().union(*(of(v) for v in eqn.invars))] * len(eqn.outvars)
+        for out, dep in zip(eqn.outvars, outs):
+            depends[out] = dep
+    return [of(v) for v in jaxpr.outvars]
+
+
+def _np_dtype(dtype):
+    from .. import _dtype
+
+    return dtype if not hasattr(dtype, "is_floating_point") else _dtype.to_np(dtype)
+
+
 def vjp_on_tape(node: TapeNode, cts) -> list:
     """Apply `node`'s VJP to the Tensors `cts`, recording it (grad mode is on)."""
     from .._dispatch import dispatch
@@ -89,6 +145,8 @@ def vjp_on_tape(node: TapeNode, cts) -> list:
             f"not recorded. Call the model uncompiled for a gradient of a gradient, or compute "
             f"the whole step, gradient penalty included, inside one compiled function.")
     edge_of = dict(zip(node.needs, node.edges))
+    reached = reaching(node._vjp, node.saved, cts)
+    edge_of = {i: edge for i, edge in edge_of.items() if i in reached}
     primals = [_primal(node, i, edge_of) for i in range(len(node.saved))]
     out = dispatch("vjp", *primals, *cts, fn=node._vjp, n_primals=len(primals))
     return list(out)

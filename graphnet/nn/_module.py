@@ -5,7 +5,6 @@ tree (`named_modules`, `parameters`, `train`, `to`, ...) is written in `_module_
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Callable
 
 from .. import _dispatch
 from .._tensor import Parameter, Tensor
