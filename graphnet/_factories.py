@@ -180,6 +180,8 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    _check_arange(start, end, step)
     if dtype is None:
         floats = any(isinstance(v, float) for v in (start, end, step))
         dtype = dt.float32 if floats else dt.int64
@@ -196,13 +198,32 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     return tensor(values, dtype=dtype or dt.float32, device=device, requires_grad=requires_grad)
 
 
+def _check_arange(start, end, step) -> None:
+    """PyTorch's errors for a range it cannot make (NumPy would give an empty one, or divide
+    by zero)."""
+    values = [float(v) for v in (start, end, step)]
+    if not all(np.isfinite(v) for v in values):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if values[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if (values[1] - values[0]) * values[2] < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
+def _check_steps(steps) -> None:
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_steps(steps)
     t = tensor(np.linspace(start, end, steps), dtype=dtype or dt.float32)
     return _finish(t, requires_grad, device)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
+    _check_steps(steps)
     """`steps` points from base**start to base**end, evenly spaced in the exponent."""
     t = tensor(np.power(float(base), np.linspace(start, end, steps)), dtype=dtype or dt.float32)
     return _finish(t, requires_grad, device)

@@ -39,7 +39,32 @@ def _binary(name: str, a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dim() == 0) != (b.dim() == 0) \
             and a.dtype != b.dtype:
         a, b = _zero_dim_promotion(a, b)
+    if name in _INTEGER_DIVISIONS:
+        b = _nonzero_divisor(a, b)
     return dispatch(name, a, b)
+
+
+_INTEGER_DIVISIONS = frozenset({"floor_divide", "remainder", "fmod"})
+
+
+def _integral(x) -> bool:
+    if isinstance(x, Tensor):
+        return not _is_float(x) and x.dtype.name != "bool"
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _nonzero_divisor(a, b):
+    """PyTorch raises for an integer division by zero (XLA returns a number): a number is
+    checked here, a tensor by the checked_parameters op (eagerly, or in a compiled call)."""
+    if not (_integral(a) and _integral(b)):
+        return b
+    if not isinstance(b, Tensor):
+        if b == 0:
+            raise RuntimeError("ZeroDivisionError")
+        return b
+    from ._factories import checked_values
+
+    return checked_values(b, "divisor")
 
 
 def _zero_dim_promotion(a, b):
@@ -82,6 +107,10 @@ def div(input, other, *, rounding_mode=None):
 
 
 def pow(input, exponent):
+    if isinstance(input, Tensor) and isinstance(exponent, int) and exponent < 0 \
+            and not isinstance(exponent, bool) and not _is_float(input) \
+            and input.dtype.name != "bool":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     return _binary("pow", input, exponent)
 
 

@@ -18,7 +18,22 @@ def _binary(name: str, fn, differentiable: bool = True, **names):
 _binary("add", jnp.add, inplace=True)
 _binary("sub", jnp.subtract, inplace=True)
 _binary("div", jnp.true_divide, inplace=True)
-_binary("pow", jnp.power, inplace=True, backward="PowBackward0")
+def _power(a, b):
+    """jnp.power, with PyTorch's integer powers: a negative exponent gives 0, except for the
+    bases 1 (1) and -1 (+-1 by the exponent's parity); XLA's gives garbage there."""
+    out = jnp.power(a, b)
+    if not jnp.issubdtype(out.dtype, jnp.integer):
+        return out
+    b = jnp.asarray(b)
+    if not jnp.issubdtype(b.dtype, jnp.integer):
+        return out
+    negative = b < 0
+    out = jnp.power(a, jnp.where(negative, jnp.zeros((), b.dtype), b)).astype(out.dtype)
+    unit = jnp.where(a == 1, 1, jnp.where(a == -1, jnp.where(b % 2 == 0, 1, -1), 0))
+    return jnp.where(negative, unit.astype(out.dtype), out)
+
+
+_binary("pow", _power, inplace=True, backward="PowBackward0")
 _binary("mul", jnp.multiply, inplace=True, bind="binary")
 _binary("maximum", jnp.maximum, inplace=True, bind="binary")
 _binary("minimum", jnp.minimum, inplace=True, bind="binary")

@@ -76,6 +76,7 @@ PARAMETER_RULES = {
     "std": (lambda x: x < 0, "normal expects all elements of std >= 0.0"),
     "rate": (lambda x: (x < 0) | (x != x),
              "invalid Poisson rate, expected rate to be non-negative"),
+    "divisor": (lambda x: x == 0, "ZeroDivisionError"),   # integer // and %
     "categories": (lambda x: (x < 0) | (x != x) | (abs(x) == float("inf")),
                    "probability tensor contains either `inf`, `nan` or element < 0"),
 }

@@ -63,8 +63,17 @@ def _float_target(fn: str, input: Tensor, target: Tensor) -> None:
     _same_shape(fn, input, target)
 
 
-def _with_weight(input: Tensor, target: Tensor, weight: Tensor | None) -> tuple:
-    return (input, target) if weight is None else (input, target, weight)
+def _with_weight(input: Tensor, target: Tensor, weight: Tensor | None, fn: str = "") -> tuple:
+    """The op's inputs; a class weight must hold one entry per class (PyTorch's check; XLA
+    would broadcast a wrong one, or read past it, without a word)."""
+    if weight is None:
+        return input, target
+    classes = input.shape[1] if input.dim() > 1 else input.shape[0]
+    if weight.dim() != 1 or weight.shape[0] != classes:
+        raise RuntimeError(f"{fn + ': ' if fn else ''}weight tensor should be defined either "
+                           f"for all {classes} classes or no classes but got weight tensor of "
+                           f"shape: {list(weight.shape)}")
+    return input, target, weight
 
 
 # ---- classification ---------------------------------------------------------------------------
@@ -89,7 +98,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return loss[0] if reduction == "none" else loss.reshape(())
     probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
     if probs:
-        return dispatch("soft_cross_entropy", *_with_weight(input, target, weight),
+        return dispatch("soft_cross_entropy", *_with_weight(input, target, weight,
+                                                            "cross_entropy"),
                         reduction=reduction, label_smoothing=float(label_smoothing))
     _class_target("cross_entropy", input, target)
     return dispatch("cross_entropy", *_with_weight(input, target, weight),
