@@ -63,17 +63,21 @@ def _float_target(fn: str, input: Tensor, target: Tensor) -> None:
     _same_shape(fn, input, target)
 
 
-def _with_weight(input: Tensor, target: Tensor, weight: Tensor | None, fn: str = "") -> tuple:
-    """The op's inputs; a class weight must hold one entry per class (PyTorch's check; XLA
-    would broadcast a wrong one, or read past it, without a word)."""
+def _with_weight(input: Tensor, target: Tensor, weight: Tensor | None) -> tuple:
+    return (input, target) if weight is None else (input, target, weight)
+
+
+def _class_weight(input: Tensor, weight: Tensor | None, fn: str = "") -> Tensor | None:
+    """A class weight must hold one entry per class (PyTorch's check; XLA would broadcast a
+    wrong one, or read past it, without a word)."""
     if weight is None:
-        return input, target
+        return None
     classes = input.shape[1] if input.dim() > 1 else input.shape[0]
     if weight.dim() != 1 or weight.shape[0] != classes:
         raise RuntimeError(f"{fn + ': ' if fn else ''}weight tensor should be defined either "
                            f"for all {classes} classes or no classes but got weight tensor of "
                            f"shape: {list(weight.shape)}")
-    return input, target, weight
+    return weight
 
 
 # ---- classification ---------------------------------------------------------------------------
@@ -98,10 +102,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return loss[0] if reduction == "none" else loss.reshape(())
     probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
     if probs:
-        return dispatch("soft_cross_entropy", *_with_weight(input, target, weight,
-                                                            "cross_entropy"),
+        weight = _class_weight(input, weight, "cross_entropy")
+        return dispatch("soft_cross_entropy", *_with_weight(input, target, weight),
                         reduction=reduction, label_smoothing=float(label_smoothing))
     _class_target("cross_entropy", input, target)
+    weight = _class_weight(input, weight)
     return dispatch("cross_entropy", *_with_weight(input, target, weight),
                     ignore_index=ignore_index, reduction=reduction,
                     label_smoothing=float(label_smoothing), probs_target=probs)
@@ -117,6 +122,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
                         ignore_index=ignore_index, reduction=reduction)
         return loss[0] if reduction == "none" else loss
     _class_target("nll_loss", input, target)
+    weight = _class_weight(input, weight)
     return dispatch("nll_loss", *_with_weight(input, target, weight), ignore_index=ignore_index,
                     reduction=reduction)
 
