@@ -38,10 +38,15 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """Diagonal `offset` (above the main one when positive) of the 2-D slices in dims
     `dim1` and `dim2`; it becomes the result's last dimension."""
     d1, d2 = _diag_dims(input.dim(), dim1, dim2)
+    out = dispatch("diagonal", input, offset=int(offset), dim1=d1, dim2=d2)
+    # a view in PyTorch: `x.diagonal().fill_(0)` writes x's diagonal
+    return L._view_of(out, input, lambda new: dispatch("diagonal_scatter", input, new,
+                                                       offset=int(offset), dim1=d1, dim2=d2))
+
+
+def diagonal_copy(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    d1, d2 = _diag_dims(input.dim(), dim1, dim2)
     return dispatch("diagonal", input, offset=int(offset), dim1=d1, dim2=d2)
-
-
-diagonal_copy = diagonal
 
 
 def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

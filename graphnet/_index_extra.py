@@ -153,7 +153,16 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
         raise RuntimeError(f"size is {size} but must be >= 0")
     if rank == 0:
         return L.reshape(self, 1) if size else L.reshape(self, 1)[:0]
-    return dispatch("unfold", self, dimension=dimension, size=int(size), step=int(step))
+    out = dispatch("unfold", self, dimension=dimension, size=int(size), step=int(step))
+    # a view in PyTorch: its windows are strided reads of `self`'s elements, written back
+    # the same way
+    strides = [int(np.prod(self.shape[d + 1:])) for d in range(rank)]
+    window_strides = strides[:dimension] + [strides[dimension] * step] + \
+        strides[dimension + 1:] + [strides[dimension]]
+    from ._strided import as_strided_scatter
+
+    return L._view_of(out, self, lambda new: as_strided_scatter(self, new, tuple(out.shape),
+                                                                window_strides, 0))
 
 
 def unravel_index(indices: Tensor, shape) -> tuple:

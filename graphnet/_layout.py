@@ -48,8 +48,8 @@ def _reshaped_as(source: Tensor):
 
 def reshape(input, *shape):
     shape = _shape_args(shape)
-    if shape == tuple(input.shape):
-        return input if not input.requires_grad else dispatch("reshape", input, shape=shape)
+    if shape == tuple(input.shape) and not input.requires_grad:
+        return input
     out = dispatch("reshape", input, shape=shape)
     return _view_of(out, input, _reshaped_as(input))
 

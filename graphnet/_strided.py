@@ -45,10 +45,14 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     """The elements a strided view of `input`'s (row-major) storage would show, as a new
     tensor of shape `size`."""
     index = _positions(input, size, stride, storage_offset)
-    return dispatch("take", input, fac.tensor(index))
+    out = dispatch("take", input, fac.tensor(index))
+    # a view in PyTorch: an in-place write on it lands in `input`'s elements
+    return L._view_of(out, input, lambda new: as_strided_scatter(input, new, size, stride,
+                                                                 storage_offset))
 
 
-as_strided_copy = as_strided
+def as_strided_copy(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
+    return dispatch("take", input, fac.tensor(_positions(input, size, stride, storage_offset)))
 
 
 def as_strided_(self: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:

@@ -13,7 +13,7 @@ import numpy as np
 from . import _autograd
 from . import _dtype as dt
 from ._errors import dimension_error, no_dimensions_error
-from ._mode import EAGER, current_mode
+from ._mode import EAGER, current_mode, tracing
 
 
 class Size(tuple):
@@ -191,6 +191,22 @@ class Tensor:
             mode.on_tensor_created(t)
         return t
 
+    def _values_of(self, new: "Tensor"):
+        """`new`'s values with this non-leaf's gradient, for a write autograd does not see
+        (through `.data` or `detach()`, or under no_grad). Eagerly that is just the values:
+        the tape keeps the node. A trace's gradient follows values, so there it is
+        `self + (new - self)` with the difference cut from the gradient; writing the new
+        value alone dropped the gradient of everything before (compiled
+        `h.data.clamp_(-1, 1)` gave the layers below no gradient at all)."""
+        if not tracing():
+            return new._value
+        old = Tensor._wrap(self._value)
+        current_mode().on_tensor_created(old)
+        with _autograd.no_grad():
+            delta = new.to(self.dtype) - old
+        with _autograd.enable_grad():
+            return (self + delta)._value
+
     def _assign(self, result: "Tensor") -> "Tensor":
         """Make `self` hold `result` (the out-of-place result of an in-place op)."""
         mode = current_mode()
@@ -213,13 +229,26 @@ class Tensor:
         if tuple(result._value.shape) != tuple(self._value.shape):
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
                                f"broadcast shape {list(result.shape)} of an in-place operation")
-        self._value = result._value
-        if not (self.requires_grad and self.grad_fn is None):  # a leaf stays a leaf
-            self.grad_fn, self._oi = result.grad_fn, result._oi
-            self.requires_grad = result.requires_grad
+        if self.grad_fn is not None and _autograd.grad_mode.enabled and \
+                not result.requires_grad:
+            # `h.zero_()`, `h.T.fill_(1)`: PyTorch's result still requires grad, with a zero
+            # gradient to the old values (before, a backward through it raised)
+            from ._math import where
+
+            result = where(Tensor._wrap(np.bool_(True)), result, self)
+        if self.grad_fn is not None and not _autograd.grad_mode.enabled:
+            # under no_grad a non-leaf keeps its place in the graph, as in PyTorch: its
+            # values change, its gradient does not
+            self._value = self._values_of(result)
+        else:
+            self._value = result._value
+            if not (self.requires_grad and self.grad_fn is None):  # a leaf stays a leaf
+                self.grad_fn, self._oi = result.grad_fn, result._oi
+                self.requires_grad = result.requires_grad
         base = self._base
-        while base is not None:
-            base._value = result._value
+        while base is not None:   # written through `.data` / `detach()`: values only
+            base._value = base._values_of(result) if base.grad_fn is not None else \
+                result._value
             base = base._base
         write_through = self.__dict__.get("_view")
         if write_through is not None:

@@ -1,6 +1,7 @@
 """In-place writes through a view reach the tensor it views, as in PyTorch, eagerly and
 compiled: basic indexing (`x[0]`, `x[:, ::2]`, narrow, select, unbind), reshapes (view,
-reshape, flatten, squeeze, unsqueeze) and transposes (t, transpose, permute). Before, every
+reshape, flatten, squeeze, unsqueeze, view_as), transposes (t, transpose, permute), diagonal,
+unfold and as_strided. Before, every
 such write was silently lost (`w[0].fill_(0)`, `nn.init.constant_(w[:, 2], 7.)`,
 `lstm.bias_ih_l0.data[H:2 * H].fill_(1)`, `F.relu(x[0], inplace=True)`, `x[0][1] = v`).
 
@@ -32,6 +33,10 @@ PROGRAMS = {
     "unsqueeze sub_": lambda T, F, x: x.unsqueeze(0).sub_(1),
     "relu inplace on a row": lambda T, F, x: F.relu(x[0].sub_(3), inplace=True),
     "init on a column": lambda T, F, x: T.nn.init.constant_(x[:, 2], 7.0),
+    "diagonal fill_": lambda T, F, x: x.diagonal().fill_(-9),
+    "offset diagonal sub_": lambda T, F, x: x.diagonal(1).sub_(100),
+    "unfold mul_": lambda T, F, x: x.unfold(1, 2, 2).mul_(-1),
+    "as_strided fill_": lambda T, F, x: x.as_strided((2, 2), (4, 1), 1).fill_(0.5),
 }
 
 
@@ -82,3 +87,43 @@ def test_advanced_indexing_copies_as_in_torch():
         x = lib.zeros(3)
         x[lib.tensor([0, 1])].add_(1)
         assert x.tolist() == [0.0, 0.0, 0.0]
+
+
+def _graph_kept(lib, w, how):
+    """A write autograd does not record (through .data / detach(), or under no_grad) changes
+    a non-leaf's values and keeps its gradient path, as in PyTorch."""
+    h = w * 1.0
+    if how == "detach":
+        h.detach().mul_(3.0)
+    elif how == "data":
+        h.data.clamp_(-0.1, 0.3)
+    elif how == "no_grad":
+        with lib.no_grad():
+            h.mul_(3.0)
+    elif how == "zero_":       # recorded, with a zero gradient to the old values
+        h.t().zero_()
+    elif how == "view_as":     # recorded, through a view of a tensor that requires grad
+        h.view_as(w)[0, 0] = 5.0
+    return (h * h).sum()
+
+
+@pytest.mark.parametrize("how", ["detach", "data", "no_grad", "zero_", "view_as"])
+def test_an_unrecorded_write_changes_values_and_keeps_the_gradient(how):
+    """Compiled, the first three gave w no gradient at all (the new values had no path back);
+    eagerly, no_grad and zero_ made the backward raise, and the write through view_as was
+    lost."""
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) / 10 - 0.2
+    tw = torch.tensor(x, requires_grad=True)
+    want = _graph_kept(torch, tw, how)
+    want.backward()
+    for compiled in (False, True):
+        w = graphnet.tensor(x, requires_grad=True)
+
+        def step(w):
+            loss = _graph_kept(graphnet, w, how)
+            loss.backward()
+            return loss
+
+        got = (graphnet.compile(step) if compiled else step)(w)
+        np.testing.assert_allclose(float(got), float(want), rtol=1e-6)
+        np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-6)
