@@ -322,7 +322,7 @@ def _check_std(std):
 
 def checked_values(x: Tensor, rule: str) -> Tensor:
     """`x`, after PyTorch's check of a distribution's parameters (`rule`, one of
-    _ops/random.py's PARAMETER_RULES) on its values: eagerly before anything runs, in a
+    _ops/checked.py's PARAMETER_RULES) on its values: eagerly before anything runs, in a
     compiled call as the op table's other value checks (compiler/checks.py)."""
     return dispatch("checked_parameters", x, rule=rule)
 

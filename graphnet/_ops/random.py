@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._table import ValueCheck, defop
+from ._table import defop
 
 
 def _key(data):
@@ -68,37 +68,3 @@ def poisson(key, rate):
     """Poisson counts with the given rates, in the rates' dtype (PyTorch's torch.poisson)."""
     return jax.random.poisson(_key(key), rate, rate.shape).astype(rate.dtype)
 
-
-# rule -> (bad(x) over NumPy or JAX arrays, PyTorch's message)
-PARAMETER_RULES = {
-    "probability": (lambda x: (x < 0) | (x > 1) | (x != x),
-                    "Expected p_in >= 0 && p_in <= 1 to be true, but got false."),
-    "std": (lambda x: x < 0, "normal expects all elements of std >= 0.0"),
-    "rate": (lambda x: (x < 0) | (x != x),
-             "invalid Poisson rate, expected rate to be non-negative"),
-    "divisor": (lambda x: x == 0, "ZeroDivisionError"),   # integer // and %
-    "categories": (lambda x: (x < 0) | (x != x) | (abs(x) == float("inf")),
-                   "probability tensor contains either `inf`, `nan` or element < 0"),
-}
-_NO_MASS = "invalid multinomial distribution (sum of probabilities <= 0)"
-
-
-def _bad_parameters(x, *, rule):
-    """(bad, (kind,)): kind 1 = an element breaks the rule; 2 = a multinomial row with no
-    probability mass."""
-    bad_element = PARAMETER_RULES[rule][0](x).any()
-    if rule != "categories" or x.size == 0:
-        return bad_element, (bad_element * 1,)
-    no_mass = (x.reshape(-1, x.shape[-1]).sum(-1) <= 0).any()
-    return bad_element | no_mass, (bad_element * 1 + (~bad_element & no_mass) * 2,)
-
-
-def _parameters_error(facts, *, rule):
-    return RuntimeError(_NO_MASS if facts[0] == 2 else PARAMETER_RULES[rule][1])
-
-
-@defop("checked_parameters", "opaque", differentiable=False, function=None, method=None,
-       check=ValueCheck(_bad_parameters, _parameters_error, values_from=0))
-def checked_parameters(x, *, rule):
-    """`x` unchanged: a distribution's parameters, checked as PyTorch checks them."""
-    return x
