@@ -26,6 +26,16 @@ class DimensionError(ShapeError, IndexError):
     IndexError with PyTorch's words, as PyTorch raises it, and a ShapeError."""
 
 
+class UnsupportedShapeError(ShapeError, NotImplementedError):
+    """An input whose rank the requested mode does not handle (`interpolate(mode="bilinear")`
+    on a 3-D input): PyTorch raises NotImplementedError; a ShapeError too."""
+
+
+class ArgumentError(GraphnetError, ValueError, AssertionError):
+    """A constructor argument out of range where PyTorch asserts (`Embedding(padding_idx=)`):
+    an AssertionError as PyTorch's, and a ValueError."""
+
+
 def dimension_error(dim, rank: int) -> DimensionError:
     """PyTorch's 'Dimension out of range' for `dim` on a tensor of `rank` dimensions (a 0-d
     tensor takes -1 and 0), prefixed with the running module's path as ShapeErrors are."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import _factories as fac
 from .._autograd import is_grad_enabled, no_grad
-from .._errors import shape_error
+from .._errors import ArgumentError, shape_error
 from .._tensor import Parameter
 from . import functional as F
 from . import init
@@ -34,8 +34,8 @@ class Embedding(Module):
                                       "leave them False")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Padding_idx must be within num_embeddings, got {padding_idx} "
-                                 f"for {num_embeddings} embeddings")
+                raise ArgumentError(f"Padding_idx must be within num_embeddings, got "
+                                    f"{padding_idx} for {num_embeddings} embeddings")
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type

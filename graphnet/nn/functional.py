@@ -9,6 +9,8 @@ the less common activations such as `mish`, `selu`, `glu` (`functional_act.py`).
 
 from __future__ import annotations
 
+import warnings
+
 from .. import _math as M
 from .. import _random
 from .._dispatch import dispatch
@@ -64,7 +66,26 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 sigmoid, tanh = M.sigmoid, M.tanh
-softmax, log_softmax = M.softmax, M.log_softmax
+
+
+def _implicit_dim(name: str, input, dim, stacklevel: int):
+    """PyTorch's deprecated default when `dim` is left out: 0 for 0-, 1- and 3-D inputs, else
+    1, with its warning."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if input.dim() in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    return M.softmax(input, _implicit_dim("softmax", input, dim, _stacklevel), dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    return M.log_softmax(input, _implicit_dim("log_softmax", input, dim, _stacklevel), dtype)
+
+
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

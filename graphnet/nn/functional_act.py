@@ -89,7 +89,9 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype=None) -> Tensor:
     """softmax(-x) along `dim`."""
-    return M.softmax(-input, dim, dtype)
+    from .functional import _implicit_dim   # NOTE: functional imports this module
+
+    return M.softmax(-input, _implicit_dim("softmin", input, dim, _stacklevel), dtype)
 
 
 def _check_lambd(name: str, lambd: float) -> None:

@@ -9,7 +9,7 @@ from .. import _dtype as dt
 from .._autograd import no_grad
 from .._dispatch import dispatch
 from .._errors import DtypeError
-from .._errors import shape_error
+from .._errors import UnsupportedShapeError, shape_error
 from .._tensor import Tensor
 from ._pad_rules import check_nonconstant_pad
 from .functional_conv import _tuple
@@ -113,8 +113,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"interpolate: mode={mode!r}, antialias={antialias} is not "
                                   f"supported; use one of {sorted(_MODES)} without antialias")
     if _MODE_DIMS.get(mode, input.dim()) != input.dim() or input.dim() < 3:
-        raise shape_error(f"interpolate: mode={mode!r} needs a "
-                          f"{_MODE_DIMS.get(mode, '3D-5')}D input, got {list(input.shape)}")
+        error = shape_error(f"interpolate: mode={mode!r} needs a "
+                            f"{_MODE_DIMS.get(mode, '3D-5')}D input, got {list(input.shape)}")
+        raise UnsupportedShapeError(*error.args)   # PyTorch: NotImplementedError
     if align_corners is not None and _MODES[mode] not in ("linear", "cubic"):
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
