@@ -10,7 +10,7 @@ import warnings
 
 from .. import _random
 from .._dispatch import dispatch
-from .._errors import ShapeError, shape_error
+from .._errors import shape_error
 from .._ops.conv import pool_out_size
 from .._tensor import Tensor
 
@@ -105,8 +105,9 @@ def _pool_attrs(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     padding, dilation = _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation")
     for k, p, d in zip(kernel, padding, dilation, strict=True):
         if p > ((k - 1) * d + 1) // 2:
-            raise ShapeError(f"{fn}: pad should be at most half of effective kernel size, but "
-                             f"got padding={padding}, kernel_size={kernel}, dilation={dilation}")
+            raise shape_error(f"{fn}: pad should be at most half of effective kernel size, "
+                              f"but got padding={padding}, kernel_size={kernel}, "
+                              f"dilation={dilation}")
     spatial = tuple(input.shape[input.dim() - nd:])
     out = tuple(pool_out_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation, strict=True))
