@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -156,8 +159,38 @@ def getitem(x, *tensor_indices, spec):
 @defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)), check=INDEX_PUT,
        function=None, method="__setitem__", backward="IndexPutBackward0")
 def index_put(x, value, *tensor_indices, spec, accumulate=False):
-    at = x.at[build_index(spec, tensor_indices)]
-    return at.add(value) if accumulate else at.set(value)
+    if accumulate:
+        return x.at[build_index(spec, tensor_indices)].add(value)
+    return _put(spec)(x, value, *tensor_indices)
+
+
+@functools.lru_cache(maxsize=1024)
+def _put(spec):
+    """`x[index] = value` with PyTorch's gradient: `value` gets the cotangent at every
+    position it was written to, duplicates included (`h[[0, 0]] += v` counts row 0 twice,
+    as PyTorch's IndexPutBackward does); JAX's own rule gives a duplicate that lost the
+    write nothing. `x` gets the cotangent with the written positions zeroed (both agree)."""
+
+    @jax.custom_vjp
+    def put(x, value, *indices):
+        return x.at[build_index(spec, indices)].set(value)
+
+    def forward(x, value, *indices):
+        return put(x, value, *indices), (indices, value)
+
+    def backward(saved, g):
+        indices, value = saved
+        shape, dtype = jnp.shape(value), jnp.result_type(value)
+        index = build_index(spec, indices)
+        picked = g[index]
+        lead = picked.ndim - len(shape)
+        picked = picked.sum(axis=tuple(range(lead))) if lead > 0 else picked
+        kept = tuple(i for i, n in enumerate(shape) if n == 1 and picked.shape[i] != 1)
+        picked = picked.sum(axis=kept, keepdims=True) if kept else picked
+        return (g.at[index].set(0), picked.astype(dtype)) + (None,) * len(indices)
+
+    put.defvjp(forward, backward)
+    return put
 
 
 def _gather_indices(x, index, *, dim):
