@@ -16,17 +16,21 @@ from .._errors import TraceError
 
 
 class RemovableHandle:
-    """What `register_hook` returns: `handle.remove()` unregisters the hook."""
+    """What every `register_*hook` returns (tensor, module and optimizer hooks):
+    `handle.remove()` unregisters the hook, and its options, kept in the `extra` tables
+    under the same id (a module's `with_kwargs`, `always_call`)."""
 
     _next_id = 0
 
-    def __init__(self, hooks: OrderedDict):
-        self._hooks = hooks
+    def __init__(self, hooks: OrderedDict, extra=()):
+        self._hooks, self.extra = hooks, tuple(extra)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        for table in self.extra:
+            table.pop(self.id, None)
 
     def __enter__(self):
         return self

@@ -21,30 +21,8 @@ from .. import _dispatch
 from .._errors import TraceError
 from .._mode import tracing
 from .._tensor import Tensor
+from ..autograd._hooks import RemovableHandle
 from ..autograd.function import Function
-
-
-class RemovableHandle:
-    """Returned by the `register_*_hook` methods; `handle.remove()` unregisters the hook
-    (and its options, kept in `extra` tables under the same id)."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: OrderedDict, extra=()):
-        self.hooks, self.extra = hooks, tuple(extra)
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-        for table in self.extra:
-            table.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def _add(table: OrderedDict, hook: Callable, prepend: bool = False, options=()) -> RemovableHandle:
