@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import _autograd
 from . import _device
 from . import _dtype as dt
+from . import _host
 from . import _random
 from ._dispatch import current_mode, dispatch
 from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
@@ -37,7 +37,7 @@ def as_array(data, dtype=None):
             np_dtype = dt.int64.np
         elif array.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed objects to a tensor")
-    return jnp.asarray(array, np_dtype)
+    return _host.put(array, np_dtype)
 
 
 def _flat(data):
@@ -67,7 +67,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 @x64_scoped
 def from_numpy(array: np.ndarray) -> Tensor:
-    return Tensor._wrap(jnp.asarray(array))
+    return Tensor._wrap(_host.put(array))
 
 
 def _shape(size) -> tuple:
@@ -108,7 +108,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
     shape = _shape((size,)) if not isinstance(size, int) else _sizes((size,))
     if current_mode() is None:  # eagerly the value is a runtime argument: no compile per value
         with x64():
-            value = jnp.full(shape, fill_value, dt.to_np(dtype))
+            value = _host.full(shape, fill_value, dt.to_np(dtype))
         return _finish(Tensor._wrap(value), requires_grad, device)
     t = dispatch("full", shape=shape, value=fill_value, dtype=dt.to_np(dtype))
     return _finish(t, requires_grad, device)

@@ -11,10 +11,9 @@ With `create_graph=True` cotangents are Tensors and every VJP is itself recorded
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 
-from .. import _autograd
+from .. import _autograd, _host
 from .._autograd import TapeNode, grad_mode
 from .._tensor import Tensor, _add
 
@@ -79,7 +78,7 @@ def _run_hooks(hooks, ct, graph: bool):
 
 
 def _zeros(shape, dtype, graph: bool):
-    z = jnp.zeros(shape, dtype)
+    z = _host.zeros(shape, dtype)
     return Tensor._wrap(z) if graph else z
 
 

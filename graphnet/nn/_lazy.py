@@ -8,9 +8,9 @@ and the module becomes that class (`LazyLinear` -> `Linear`)."""
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 
 from .. import _factories as fac
+from .. import _host
 from .._errors import TraceError
 from .._mode import tracing
 from .._tensor import Parameter, Tensor
@@ -34,7 +34,7 @@ class UninitializedParameter(Parameter):
         super().__init__(fac.empty(0, dtype=dtype), requires_grad=requires_grad)
 
     def materialize(self, shape, device=None, dtype=None) -> None:
-        self._value = jnp.zeros(tuple(shape), dtype or self._value.dtype)
+        self._value = _host.zeros(tuple(shape), dtype or self._value.dtype)
         self.__class__ = Parameter
 
     def __repr__(self) -> str:
@@ -49,7 +49,7 @@ class UninitializedBuffer(Tensor):
         self.requires_grad = requires_grad
 
     def materialize(self, shape, device=None, dtype=None) -> None:
-        self._value = jnp.zeros(tuple(shape), dtype or self._value.dtype)
+        self._value = _host.zeros(tuple(shape), dtype or self._value.dtype)
         self.__class__ = Tensor
 
     def __repr__(self) -> str:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
+from .. import _host
 from .._dispatch import dispatch, label_state, live_scalar
 from .._ops import defop
 from ._kernels import decoupled_decayed, l2_decayed, updated_in_place
@@ -174,9 +175,9 @@ def ensure_state(optimizer, p: Tensor, state: dict, keys, initial=None) -> None:
             if key in initial:
                 value = initial[key](p._value)
             elif key == "step":
-                value = jnp.zeros((), jnp.float32)
+                value = _host.zeros((), jnp.float32)
             else:
-                value = jnp.zeros(p._value.shape, p._value.dtype)
+                value = _host.zeros(p._value.shape, p._value.dtype)
             state[key] = Tensor._wrap(value)
             # NOTE: with where to find it on a later call: a compiled step that created the
             # state reads whatever `optimizer.state[p][key]` holds then (a load_state_dict),

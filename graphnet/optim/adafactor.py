@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .. import _host
 from .._dispatch import dispatch
 from .._ops import defop
 from . import _kernels_adaptive as K
@@ -103,8 +104,8 @@ class Adafactor(Optimizer):
             shape = tuple(p.shape)
             keys = ["step"] + (["row_var", "col_var"] if is_matrix else ["variance"])
             K.ensure_state(self, p, state, keys, initial={
-                "row_var": lambda v: jnp.zeros(shape[:-1] + (1,), v.dtype),
-                "col_var": lambda v: jnp.zeros(shape[:-2] + (1,) + shape[-1:], v.dtype)})
+                "row_var": lambda v: _host.zeros(shape[:-1] + (1,), v.dtype),
+                "col_var": lambda v: _host.zeros(shape[:-2] + (1,) + shape[-1:], v.dtype)})
         steps = [s["step"] for s in states]
         state_tensors = [s[k] for s, m in zip(states, factored, strict=True)
                          for k in (("row_var", "col_var") if m else ("variance",))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .. import _host
 from .._dispatch import dispatch, label_state
 from .._tensor import Tensor
 from .._x64 import x64_scoped
@@ -50,7 +51,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, value) -> None:
         state = self.state[p]
         state["step"] = Tensor._wrap(jnp.zeros((), jnp.float32))
-        state["sum"] = Tensor._wrap(jnp.full(p._value.shape, value, p._value.dtype))
+        state["sum"] = Tensor._wrap(_host.full(p._value.shape, value, p._value.dtype))
         for key in ("step", "sum"):  # names graph inputs when this runs inside a trace
             label_state(state[key], f"{self._param_name(p)}.{key}",
                         lambda p=p, k=key: self.state.get(p, {})[k])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .. import _host
 from . import _kernels_adaptive as K
 from . import _kernels_classic  # noqa: F401  (registers the update ops)
 from ._optimizer import Optimizer
@@ -101,5 +102,5 @@ class Rprop(Optimizer):
         K.run_update(self, index, "rprop_update",
                      (("etas", 0), ("etas", 1), ("step_sizes", 0), ("step_sizes", 1)),
                      params, grads, states, ["step", "prev", "step_size"],
-                     initial={"step_size": lambda v: jnp.full(v.shape, lr, v.dtype)},
+                     initial={"step_size": lambda v: _host.full(v.shape, lr, v.dtype)},
                      maximize=self._static(index, "maximize", bool))
