@@ -6,6 +6,7 @@ tensor: its payload, autograd state, in-place assignment, conversion and printin
 from __future__ import annotations
 
 import math
+import weakref
 
 import jax
 import numpy as np
@@ -178,6 +179,7 @@ class Tensor:
         if mode is not None:
             mode.on_write(self)
         self._value = other._value
+        self.__dict__.pop("_aliases", None)   # new storage: earlier aliases keep the old one
 
     def _alias(self) -> "Tensor":
         """A tensor outside autograd whose in-place updates also update `self` (PyTorch's
@@ -189,6 +191,8 @@ class Tensor:
         t._base = self
         if mode is not None:
             mode.on_tensor_created(t)
+        else:
+            _remember_alias(self, t)
         return t
 
     def _values_of(self, new: "Tensor"):
@@ -245,10 +249,12 @@ class Tensor:
             if not (self.requires_grad and self.grad_fn is None):  # a leaf stays a leaf
                 self.grad_fn, self._oi = result.grad_fn, result._oi
                 self.requires_grad = result.requires_grad
+        share_value(self)
         base = self._base
         while base is not None:   # written through `.data` / `detach()`: values only
             base._value = base._values_of(result) if base.grad_fn is not None else \
                 result._value
+            share_value(base)
             base = base._base
         write_through = self.__dict__.get("_view")
         if write_through is not None:
@@ -348,3 +354,36 @@ def eager_backward(root: Tensor, gradient, retain_graph: bool | None) -> None:
 
 
 _add = jax.jit(jax.numpy.add)
+
+
+def _remember_alias(base: Tensor, alias: Tensor) -> None:
+    """Note `alias` (a `.data`, `detach()` or `state_dict()` value of `base`) so that a later
+    in-place change of `base` reaches it (share_value)."""
+    refs = base.__dict__.get("_aliases")
+    if refs is None:
+        base.__dict__["_aliases"] = [weakref.ref(alias)]
+        return
+    if len(refs) >= 8:   # `loss.detach()` every step: forget the aliases already gone
+        refs[:] = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(alias))
+
+
+def share_value(t: Tensor) -> None:
+    """After `t`'s values changed in place (an in-place op, an optimizer step, a compiled
+    step's write-back, `load_state_dict`): give the same values to the aliases `t` handed out,
+    as PyTorch's shared storage does (`best = model.state_dict()` or `w = p.data`, read after
+    training, holds the trained values, as in PyTorch). Eager only: a trace's values are
+    graph nodes, and the compiled call writes the results back eagerly."""
+    refs = t.__dict__.get("_aliases")
+    if not refs or current_mode() is not None:
+        return
+    value = t._value
+    for ref in refs:
+        alias = ref()
+        if alias is None or alias._value is value:
+            continue
+        old = alias._value
+        if old.shape != value.shape or old.dtype != value.dtype:
+            continue   # `p.data = other` gave `p` new storage; the alias kept the old one
+        alias._value = value
+        share_value(alias)

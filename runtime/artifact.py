@@ -14,7 +14,7 @@ from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet import _xla as xla
-from graphnet._tensor import Tensor
+from graphnet._tensor import Tensor, share_value
 from graphnet._x64 import x64
 
 from . import refine
@@ -348,6 +348,7 @@ class Artifact:
                     target._grad._value = array
             else:
                 target._value = array
+                share_value(target)
         if error is not None:
             raise error
         for t in traced.grad_none:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .._tensor import Tensor
+from .._tensor import Tensor, share_value
 
 EXTRA_STATE = "_extra_state"
 
@@ -89,6 +89,7 @@ def load_own(module, state, prefix: str, local_metadata: dict, strict: bool, mis
                               f"is {target.shape}.")
                 continue
             target._value = source.to(target.dtype)._value
+            share_value(target)
     extra = prefix + EXTRA_STATE
     if _overrides(module, "set_extra_state"):
         if extra in state:

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from .._autograd import enable_grad, no_grad
 from .._errors import TraceError
 from .._mode import tracing
-from .._tensor import Tensor
+from .._tensor import Tensor, share_value
 from .._x64 import x64_scoped
 from ._lbfgs_search import strong_wolfe
 from ._optimizer import Optimizer
@@ -81,6 +81,7 @@ class LBFGS(Optimizer):
             numel = p._value.size
             chunk = update[offset:offset + numel].reshape(p._value.shape)
             p._value = p._value + (step_size * chunk).astype(p._value.dtype)
+            share_value(p)
             offset += numel
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -89,6 +90,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, value in zip(self._params, x, strict=True):
             p._value = value
+            share_value(p)
         return loss, flat_grad
 
     # ---- the step ----------------------------------------------------------------------------
