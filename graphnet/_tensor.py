@@ -181,6 +181,15 @@ class Tensor:
         self._value = other._value
         self.__dict__.pop("_aliases", None)   # new storage: earlier aliases keep the old one
 
+    def __getstate__(self):
+        """What `copy.deepcopy` and `pickle` keep: the values and autograd flags, not the ties
+        to other tensors (the aliases handed out, a view's write-back to its source), which
+        made a deep copy write into the original's aliases and source."""
+        state = {k: v for k, v in self.__dict__.items() if k not in _TIES}
+        slots = {name: getattr(self, name) for name in _SLOTS if hasattr(self, name)}
+        slots["_base"] = None
+        return state or None, slots
+
     def _alias(self) -> "Tensor":
         """A tensor outside autograd whose in-place updates also update `self` (PyTorch's
         shared storage for `.data` and `detach()`)."""
@@ -354,6 +363,10 @@ def eager_backward(root: Tensor, gradient, retain_graph: bool | None) -> None:
 
 
 _add = jax.jit(jax.numpy.add)
+
+
+_TIES = ("_aliases", "_view")
+_SLOTS = ("_value", "requires_grad", "_grad", "grad_fn", "_oi")
 
 
 def _remember_alias(base: Tensor, alias: Tensor) -> None:

@@ -95,3 +95,26 @@ def test_data_assignment_gives_new_storage_and_earlier_aliases_keep_the_old():
             m.weight.mul_(5)
         assert lib.equal(old, before), lib.__name__
         assert float(m.weight.detach().sum()) == 30.0
+
+
+def test_deep_copies_and_pickles_are_independent_of_the_originals_ties():
+    import copy
+    import pickle
+
+    for lib in (torch, graphnet):
+        lib.manual_seed(0)
+        m = lib.nn.BatchNorm1d(3)
+        snapshot = m.state_dict()          # aliases of the running statistics
+        twin = copy.deepcopy(m)
+        twin(lib.randn(4, 3) + 5)          # moves the twin's running mean only
+        assert snapshot["running_mean"].tolist() == [0.0, 0.0, 0.0], lib.__name__
+        assert float(twin.running_mean.abs().sum()) > 1.0
+        x = lib.ones(4)
+        view_copy = copy.deepcopy(x[1:3])
+        view_copy.add_(5)                  # a deep copy of a view has storage of its own
+        assert x.tolist() == [1.0] * 4 and view_copy.tolist() == [6.0, 6.0], lib.__name__
+        t = lib.ones(3)
+        alias = t.detach()
+        again = pickle.loads(pickle.dumps(t))   # a tensor with aliases still pickles
+        again.add_(1)
+        assert alias.tolist() == [1.0] * 3 and again.tolist() == [2.0] * 3, lib.__name__
