@@ -11,7 +11,13 @@ into the program would be stored in it).
 NOTE: on a CPU, `jax.device_put` may keep a 64-byte-aligned NumPy buffer as the array's own
 memory instead of copying it, and XLA cannot then update that array in place when a later
 call donates it (an optimizer step would allocate every parameter anew once). The host array
-is therefore built 16 bytes past such a boundary, so the copy is always XLA's own buffer."""
+is therefore built 16 bytes past such a boundary, so the copy is always XLA's own buffer.
+
+NOTE: only for a (shape, dtype) met for the first time. `jax.device_put` costs about 40 us a
+call against 25-50 us for JAX's compiled fill once it exists, so a shape met again (a
+training loop's `zeros(batch, hidden)`) takes the compiled path from then on: its compile
+is paid once, on the second call instead of the first, and one-off shapes (a test suite,
+varying batch sizes) pay none."""
 
 from __future__ import annotations
 
@@ -24,18 +30,29 @@ from jax import lax
 from jax._src import core as _jax_core  # trace_state_clean: JAX's own "not tracing" test
 
 HOST_FILL_MAX = 1 << 20   # elements; larger fills are compiled and run on the device
+_SEEN_MAX = 4096          # (kind, shape, dtype) keys remembered; forgotten all at once past it
+_seen: set = set()
 
 
 def _eager() -> bool:
     return _jax_core.trace_state_clean()
 
 
+def _first_time(key) -> bool:
+    if key in _seen:
+        return False
+    if len(_seen) >= _SEEN_MAX:
+        _seen.clear()
+    _seen.add(key)
+    return True
+
+
 def put(array: np.ndarray, dtype=None) -> jax.Array:
     """`jnp.asarray(array, dtype)` for host data, converted by NumPy and copied to the default
     device. JAX's own type rules apply to the copy (int64 needs graphnet's x64 scope)."""
-    if not _eager():
-        return jnp.asarray(array, dtype)
     array = np.asarray(array)
+    if not _eager() or not _first_time(("put", array.shape, array.dtype, dtype)):
+        return jnp.asarray(array, dtype)
     if dtype is not None and array.dtype != dtype:
         if array.dtype.kind in "fc" and np.dtype(dtype).kind in "iub":
             return jnp.asarray(array, dtype)   # JAX saturates where NumPy's cast is undefined
@@ -50,7 +67,8 @@ def full(shape, value, dtype) -> jax.Array:
     integers wrap: -1 as uint8 is 255, as in PyTorch)."""
     shape = tuple(shape)
     dtype = np.dtype(dtype)
-    if not _eager() or math.prod(shape) > HOST_FILL_MAX or isinstance(value, jax.Array):
+    if not _eager() or math.prod(shape) > HOST_FILL_MAX or isinstance(value, jax.Array) \
+            or not _first_time(("full", shape, dtype)):
         return jnp.full(shape, value, dtype)
     staged = _unaligned(shape, dtype)
     staged[...] = _converted(value, dtype)
