@@ -6,13 +6,13 @@ tensor: its payload, autograd state, in-place assignment, conversion and printin
 from __future__ import annotations
 
 import math
-import weakref
 
 import jax
 import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
+from ._aliases import SLOTS, TIES, remember_alias, share_value
 from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode, tracing
 
@@ -185,8 +185,8 @@ class Tensor:
         """What `copy.deepcopy` and `pickle` keep: the values and autograd flags, not the ties
         to other tensors (the aliases handed out, a view's write-back to its source), which
         made a deep copy write into the original's aliases and source."""
-        state = {k: v for k, v in self.__dict__.items() if k not in _TIES}
-        slots = {name: getattr(self, name) for name in _SLOTS if hasattr(self, name)}
+        state = {k: v for k, v in self.__dict__.items() if k not in TIES}
+        slots = {name: getattr(self, name) for name in SLOTS if hasattr(self, name)}
         slots["_base"] = None
         return state or None, slots
 
@@ -201,7 +201,7 @@ class Tensor:
         if mode is not None:
             mode.on_tensor_created(t)
         else:
-            _remember_alias(self, t)
+            remember_alias(self, t)
         return t
 
     def _values_of(self, new: "Tensor"):
@@ -363,40 +363,3 @@ def eager_backward(root: Tensor, gradient, retain_graph: bool | None) -> None:
 
 
 _add = jax.jit(jax.numpy.add)
-
-
-_TIES = ("_aliases", "_view")
-_SLOTS = ("_value", "requires_grad", "_grad", "grad_fn", "_oi")
-
-
-def _remember_alias(base: Tensor, alias: Tensor) -> None:
-    """Note `alias` (a `.data`, `detach()` or `state_dict()` value of `base`) so that a later
-    in-place change of `base` reaches it (share_value)."""
-    refs = base.__dict__.get("_aliases")
-    if refs is None:
-        base.__dict__["_aliases"] = [weakref.ref(alias)]
-        return
-    if len(refs) >= 8:   # `loss.detach()` every step: forget the aliases already gone
-        refs[:] = [r for r in refs if r() is not None]
-    refs.append(weakref.ref(alias))
-
-
-def share_value(t: Tensor) -> None:
-    """After `t`'s values changed in place (an in-place op, an optimizer step, a compiled
-    step's write-back, `load_state_dict`): give the same values to the aliases `t` handed out,
-    as PyTorch's shared storage does (`best = model.state_dict()` or `w = p.data`, read after
-    training, holds the trained values, as in PyTorch). Eager only: a trace's values are
-    graph nodes, and the compiled call writes the results back eagerly."""
-    refs = t.__dict__.get("_aliases")
-    if not refs or current_mode() is not None:
-        return
-    value = t._value
-    for ref in refs:
-        alias = ref()
-        if alias is None or alias._value is value:
-            continue
-        old = alias._value
-        if old.shape != value.shape or old.dtype != value.dtype:
-            continue   # `p.data = other` gave `p` new storage; the alias kept the old one
-        alias._value = value
-        share_value(alias)

@@ -14,7 +14,8 @@ from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet import _xla as xla
-from graphnet._tensor import Tensor, share_value
+from graphnet._aliases import share_value
+from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
 from . import refine

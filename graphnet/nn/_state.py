@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .._tensor import Tensor, share_value
+from .._aliases import share_value
+from .._tensor import Tensor
 
 EXTRA_STATE = "_extra_state"
 

@@ -47,7 +47,8 @@ from .. import _host
 from .._dispatch import dispatch, label_state, live_scalar
 from .._ops import defop
 from ._kernels import decoupled_decayed, l2_decayed, updated_in_place
-from .._tensor import Tensor, share_value
+from .._aliases import share_value
+from .._tensor import Tensor
 from .._x64 import x64_scoped
 
 

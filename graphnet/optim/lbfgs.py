@@ -19,7 +19,8 @@ import jax.numpy as jnp
 from .._autograd import enable_grad, no_grad
 from .._errors import TraceError
 from .._mode import tracing
-from .._tensor import Tensor, share_value
+from .._aliases import share_value
+from .._tensor import Tensor
 from .._x64 import x64_scoped
 from ._lbfgs_search import strong_wolfe
 from ._optimizer import Optimizer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._dispatch import dispatch, label_state
-from .._tensor import share_value
+from .._aliases import share_value
 from . import _kernels  # noqa: F401  (registers sgd_update)
 from ._optimizer import Optimizer, required
 
