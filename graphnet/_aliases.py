@@ -29,6 +29,13 @@ def remember_alias(base: Tensor, alias: Tensor) -> None:
     refs.append(weakref.ref(alias))
 
 
+def store(t: Tensor, value) -> None:
+    """Write `value` over `t`'s values in place, as an optimizer step, a compiled call's
+    write-back or `load_state_dict` does, and give it to `t`'s aliases (share_value)."""
+    t._value = value
+    share_value(t)
+
+
 def share_value(t: Tensor) -> None:
     """After `t`'s values changed in place (an in-place op, an optimizer step, a compiled
     step's write-back, `load_state_dict`): give the same values to the aliases `t` handed out,

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import SLOTS, TIES, remember_alias, share_value
+from ._aliases import SLOTS, TIES, remember_alias, share_value, store
 from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode, tracing
 
@@ -261,9 +261,7 @@ class Tensor:
         share_value(self)
         base = self._base
         while base is not None:   # written through `.data` / `detach()`: values only
-            base._value = base._values_of(result) if base.grad_fn is not None else \
-                result._value
-            share_value(base)
+            store(base, base._values_of(result) if base.grad_fn is not None else result._value)
             base = base._base
         write_through = self.__dict__.get("_view")
         if write_through is not None:

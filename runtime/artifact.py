@@ -14,7 +14,7 @@ from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet import _xla as xla
-from graphnet._aliases import share_value
+from graphnet._aliases import store
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
@@ -348,8 +348,7 @@ class Artifact:
                 else:
                     target._grad._value = array
             else:
-                target._value = array
-                share_value(target)
+                store(target, array)
         if error is not None:
             raise error
         for t in traced.grad_none:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .._aliases import share_value
+from .._aliases import store
 from .._tensor import Tensor
 
 EXTRA_STATE = "_extra_state"
@@ -89,8 +89,7 @@ def load_own(module, state, prefix: str, local_metadata: dict, strict: bool, mis
                               f"{source.shape} from checkpoint, the shape in current model "
                               f"is {target.shape}.")
                 continue
-            target._value = source.to(target.dtype)._value
-            share_value(target)
+            store(target, source.to(target.dtype)._value)
     extra = prefix + EXTRA_STATE
     if _overrides(module, "set_extra_state"):
         if extra in state:

@@ -47,7 +47,7 @@ from .. import _host
 from .._dispatch import dispatch, label_state, live_scalar
 from .._ops import defop
 from ._kernels import decoupled_decayed, l2_decayed, updated_in_place
-from .._aliases import share_value
+from .._aliases import store
 from .._tensor import Tensor
 from .._x64 import x64_scoped
 
@@ -205,5 +205,4 @@ def assign(targets, outputs) -> None:
     as state updates)."""
     assert len(targets) == len(outputs), (len(targets), len(outputs))
     for t, new in zip(targets, outputs, strict=True):
-        t._value = new._value
-        share_value(t)
+        store(t, new._value)

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from .._autograd import enable_grad, no_grad
 from .._errors import TraceError
 from .._mode import tracing
-from .._aliases import share_value
+from .._aliases import store
 from .._tensor import Tensor
 from .._x64 import x64_scoped
 from ._lbfgs_search import strong_wolfe
@@ -81,8 +81,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             numel = p._value.size
             chunk = update[offset:offset + numel].reshape(p._value.shape)
-            p._value = p._value + (step_size * chunk).astype(p._value.dtype)
-            share_value(p)
+            store(p, p._value + (step_size * chunk).astype(p._value.dtype))
             offset += numel
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -90,8 +89,7 @@ class LBFGS(Optimizer):
         loss = float(closure())
         flat_grad = self._gather_flat_grad()
         for p, value in zip(self._params, x, strict=True):
-            p._value = value
-            share_value(p)
+            store(p, value)
         return loss, flat_grad
 
     # ---- the step ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._dispatch import dispatch, label_state
-from .._aliases import share_value
+from .._aliases import store
 from . import _kernels  # noqa: F401  (registers sgd_update)
 from ._optimizer import Optimizer, required
 
@@ -51,12 +51,10 @@ class SGD(Optimizer):
                         use_momentum=use_momentum)
         n = len(params)
         for p, new in zip(params, outs[:n]):
-            p._value = new._value
-            share_value(p)
+            store(p, new._value)
         for p, state, new in zip(params, states, outs[n:]):
             if has_buf:
-                state["momentum_buffer"]._value = new._value
-                share_value(state["momentum_buffer"])
+                store(state["momentum_buffer"], new._value)
             else:
                 state["momentum_buffer"] = new
                 label_state(new, f"{self._param_name(p)}.momentum_buffer")
