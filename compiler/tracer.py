@@ -65,6 +65,13 @@ class TraceResult:
     prints: list = field(default_factory=list)
     # Python state the trace changed (compiler/python_state.py): the next call traces again.
     python_changes: list = field(default_factory=list)
+    # Indices into `effects` of tensors the code gave other storage (`p.data = other`): each
+    # call forgets the aliases they handed out before, as eager mode does.
+    new_storage: set = field(default_factory=set)
+    # Per "out" output: the source (a `bindings` value) of the input tensor the output is, or
+    # is a `.data` / `detach()` alias of, with its final values; None for a computed result.
+    # The caller's output is an alias of that tensor, as it would be eagerly.
+    out_aliases: list = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -107,6 +114,7 @@ class Tracer(DispatchMode):
         self.prints: list = []      # prints.PrintEffect per print() call, in order
         self.print_values: dict = {}    # Value a print shows -> its print output's index
         self.python_state = PythonStateWatch(fn)
+        self.storage_replaced: set = set()    # ids of tensors given `.data = other`
 
     # ---- values ---------------------------------------------------------------------------
     def value_of(self, t: Tensor) -> Value:
@@ -202,6 +210,9 @@ class Tracer(DispatchMode):
         tensor gets its array back when tracing ends."""
         self.value_of(t)
 
+    def on_new_storage(self, t: Tensor) -> None:
+        self.storage_replaced.add(id(t))
+
     def on_module_call(self, module) -> None:
         self.modules.setdefault(id(module), (module, module.training, _dispatch.module_path()))
         self.python_state.on_module_call(module, _dispatch.module_path())
@@ -288,11 +299,11 @@ class Tracer(DispatchMode):
         afterwards was kept by the code (appended to a list, stored on an object), and must
         receive its value on every call (`_finish_escaped`)."""
         graph = self.graph
-        rebuild, static, out_grad = self._add_returned(returned.pop())
+        rebuild, static, out_grad, out_aliases = self._add_returned(returned.pop())
         if not graph.differentiates():
             self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
         effects = [None] * len(graph.outputs)
-        bindings = {}
+        bindings, new_storage = {}, set()
         for rec in self.lifted.values():
             t, current = rec.tensor, rec.tensor._value
             bindings[rec.placeholder.name] = rec.source
@@ -302,13 +313,16 @@ class Tracer(DispatchMode):
                                      f"tensor '{rec.placeholder.name}'; use an in-place update "
                                      f"(`.copy_()`) instead")
                 graph.add_output("state", rec.placeholder.name, current)
+                if id(t) in self.storage_replaced:
+                    new_storage.add(len(effects))
                 effects.append(rec.source)
             t._value = rec.original
         for read, placeholder, _ in self.scalars.values():
             bindings[placeholder.name] = ("scalar", read)
         result = TraceResult(graph, bindings, effects, rebuild, static,
                              out_requires_grad=out_grad,
-                             training_effects=list(self.training_set.values()))
+                             training_effects=list(self.training_set.values()),
+                             new_storage=new_storage, out_aliases=out_aliases)
         self._finish_grads(result)
         result.guards.extend(trace_guards(self))
         self._finish_escaped(result)
@@ -319,17 +333,31 @@ class Tracer(DispatchMode):
         return result
 
     def _add_returned(self, output) -> tuple:
-        """Add the "out" outputs: (rebuild, out_static, out_requires_grad)."""
+        """Add the "out" outputs: (rebuild, out_static, out_requires_grad, out_aliases)."""
         leaves, rebuild = flatten(output)
-        static, out_grad = [], []
+        static, out_grad, aliases = [], [], []
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 self.graph.add_output("out", i, self.value_of(leaf))
                 out_grad.append(leaf.requires_grad)
+                aliases.append(self._alias_source(leaf))
                 static.append(TENSOR_SLOT)
             else:
                 static.append(leaf)
-        return rebuild, static, out_grad
+        return rebuild, static, out_grad, aliases
+
+    def _alias_source(self, t: Tensor):
+        """The source of the input tensor that `t` (returned, outside autograd) is, or is a
+        `.data` / `detach()` alias of with the same final values; else None."""
+        if t.requires_grad:
+            return None
+        base = t
+        while base is not None:
+            rec = self.lifted.get(id(base))
+            if rec is not None:
+                return rec.source if base._value is t._value else None
+            base = base._base
+        return None
 
     def _cut_for_eager_backward(self, outputs: list, requires_grad: list) -> None:
         """A compiled forward joins the eager tape as one node whose VJP is `jax.vjp` of the

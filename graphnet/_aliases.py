@@ -40,10 +40,14 @@ def share_value(t: Tensor) -> None:
     """After `t`'s values changed in place (an in-place op, an optimizer step, a compiled
     step's write-back, `load_state_dict`): give the same values to the aliases `t` handed out,
     as PyTorch's shared storage does (`best = model.state_dict()` or `w = p.data`, read after
-    training, holds the trained values, as in PyTorch). Eager only: a trace's values are
-    graph nodes, and the compiled call writes the results back eagerly."""
+    training, holds the trained values, as in PyTorch). Inside a trace only the aliases that
+    hold graph values too (made or read by the traced code) take the new graph value; the
+    others are the compiled call's to update, when it writes its results back eagerly."""
     refs = t.__dict__.get("_aliases")
-    if not refs or current_mode() is not None:
+    if not refs:
+        return
+    mode = current_mode()
+    if mode is not None and not mode.records_graph:
         return
     value = t._value
     for ref in refs:
@@ -51,7 +55,24 @@ def share_value(t: Tensor) -> None:
         if alias is None or alias._value is value:
             continue
         old = alias._value
+        if mode is not None and type(old) is not type(value):
+            continue   # a concrete alias: the compiled call's write-back reaches it
         if old.shape != value.shape or old.dtype != value.dtype:
             continue   # `p.data = other` gave `p` new storage; the alias kept the old one
         alias._value = value
         share_value(alias)
+
+
+def new_storage(t: Tensor) -> None:
+    """`t.data = other`: `t` takes other storage, and the aliases it handed out keep the old
+    one, as in PyTorch. Inside a trace only the trace's own aliases are forgotten; the
+    compiled call forgets the others on each call (TraceResult.new_storage)."""
+    mode = current_mode()
+    if mode is None:
+        t.__dict__.pop("_aliases", None)
+        return
+    refs = t.__dict__.get("_aliases")
+    if refs and mode.records_graph:   # `t` was tracked (on_write): its value is a graph value
+        graph_value = type(t._value)
+        refs[:] = [r for r in refs if (a := r()) is not None and type(a._value) is not graph_value]
+    mode.on_new_storage(t)

@@ -88,6 +88,9 @@ class DispatchMode:
         """`t`'s payload is about to be replaced, or an alias that writes through to it was
         made, possibly before anything read it (`p.data = ...`, `p.detach().zero_()`)."""
 
+    def on_new_storage(self, t) -> None:
+        """`t.data = other` gave `t` other storage: the aliases it handed out keep the old one."""
+
     def concretize(self, t, what: str):
         """Python code needs the array of `t` (for `what`: `item()`, `bool()` ...) but its
         payload is not a jax.Array. Return the array, or raise. Default: a tensor holding a

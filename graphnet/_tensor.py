@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import SLOTS, TIES, remember_alias, share_value, store
+from ._aliases import SLOTS, TIES, new_storage, remember_alias, share_value, store
 from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode, tracing
 
@@ -178,8 +178,8 @@ class Tensor:
         mode = current_mode()
         if mode is not None:
             mode.on_write(self)
+        new_storage(self)   # earlier aliases keep the old storage
         self._value = other._value
-        self.__dict__.pop("_aliases", None)   # new storage: earlier aliases keep the old one
 
     def __getstate__(self):
         """What `copy.deepcopy` and `pickle` keep: the values and autograd flags, not the ties
@@ -200,7 +200,7 @@ class Tensor:
         t._base = self
         if mode is not None:
             mode.on_tensor_created(t)
-        else:
+        if mode is None or mode.records_graph:
             remember_alias(self, t)
         return t
 

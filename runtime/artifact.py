@@ -14,12 +14,12 @@ from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet import _xla as xla
-from graphnet._aliases import store
+from graphnet._aliases import remember_alias, store
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
 from . import refine
-from .artifact_tape import record_tape
+from .artifact_tape import record_tape, state_tensor
 from .hoist_cache import HoistCache
 from .xla_timing import compile_timer
 
@@ -329,7 +329,7 @@ class Artifact:
         self.calls += 1
         traced = self.traced
         results = []
-        for effect, array in zip(traced.effects, outs):
+        for i, (effect, array) in enumerate(zip(traced.effects, outs)):
             if effect is None:
                 results.append(array)
                 continue
@@ -348,6 +348,8 @@ class Artifact:
                 else:
                     target._grad._value = array
             else:
+                if i in traced.new_storage:   # `p.data = other`: earlier aliases keep the old
+                    target.__dict__.pop("_aliases", None)
                 store(target, array)
         if error is not None:
             raise error
@@ -366,4 +368,12 @@ class Artifact:
         leaves = [next(it) if s is TENSOR_SLOT else s for s in leaves]
         if tensors and self.records_tape and _autograd.grad_mode.enabled:
             record_tape(self, args, arrays, tensors)
+        for t, source in zip(tensors, self.traced.out_aliases):
+            if source is not None and not t.requires_grad:
+                # `return model.weight.detach()`: it follows the weight's later steps, as
+                # eagerly (PyTorch's shared storage), and its in-place changes reach the weight
+                base = args[source[1]] if source[0] == "arg" else state_tensor(source)
+                if base is not None:
+                    t._base = base
+                    remember_alias(base, t)
         return self.traced.out_tree(leaves)
