@@ -1,11 +1,12 @@
-"""Aliases that follow their tensor, as PyTorch's shared storage does: the `.data`,
-`detach()` and `state_dict()` values a tensor handed out receive its new values after an
-eager in-place change (docs/architecture.md, "A compiled call runs the XLA program")."""
+"""Aliases and views that follow their tensor, as PyTorch's shared storage does: the `.data`,
+`detach()` and `state_dict()` values a tensor handed out, and its views (`x[0]`, `x.t()`,
+`x.view(-1)` ...), show its new values after an in-place change (docs/architecture.md, "A
+compiled call runs the XLA program")."""
 
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ._mode import current_mode
 
@@ -13,20 +14,40 @@ if TYPE_CHECKING:
     from ._tensor import Tensor
 
 # what a deep copy or a pickle leaves out (Tensor.__getstate__), and the slots it keeps
-TIES = ("_aliases", "_view")
+TIES = ("_aliases", "_views", "_view")
 SLOTS = ("_value", "requires_grad", "_grad", "grad_fn", "_oi")
+
+# ids of the views whose in-place write is on its way to their source (Tensor._assign): the
+# source's change is theirs, so they are not computed again from it
+WRITING: set = set()
 
 
 def remember_alias(base: Tensor, alias: Tensor) -> None:
     """Note `alias` (a `.data`, `detach()` or `state_dict()` value of `base`) so that a later
     in-place change of `base` reaches it (share_value)."""
-    refs = base.__dict__.get("_aliases")
+    _remember(base, "_aliases", weakref.ref(alias))
+
+
+def remember_view(source: Tensor, view: Tensor, forward: Callable) -> None:
+    """Note `view`, which is `forward(source)` (basic indexing, a reshape, a transpose ...),
+    so that a later in-place change of `source` gives it `forward` of the new values."""
+    mode = current_mode()
+    if mode is None or mode.records_graph:
+        _remember(source, "_views", (weakref.ref(view), forward, tuple(source._value.shape)))
+
+
+def _remember(t: Tensor, kind: str, entry) -> None:
+    refs = t.__dict__.get(kind)
     if refs is None:
-        base.__dict__["_aliases"] = [weakref.ref(alias)]
+        t.__dict__[kind] = [entry]
         return
-    if len(refs) >= 8:   # `loss.detach()` every step: forget the aliases already gone
-        refs[:] = [r for r in refs if r() is not None]
-    refs.append(weakref.ref(alias))
+    if len(refs) >= 8:   # `loss.detach()`, `x[i]` every step: forget the ones already gone
+        refs[:] = [r for r in refs if _target(r) is not None]
+    refs.append(entry)
+
+
+def _target(entry):
+    return entry[0]() if isinstance(entry, tuple) else entry()
 
 
 def store(t: Tensor, value) -> None:
@@ -38,19 +59,20 @@ def store(t: Tensor, value) -> None:
 
 def share_value(t: Tensor) -> None:
     """After `t`'s values changed in place (an in-place op, an optimizer step, a compiled
-    step's write-back, `load_state_dict`): give the same values to the aliases `t` handed out,
-    as PyTorch's shared storage does (`best = model.state_dict()` or `w = p.data`, read after
-    training, holds the trained values, as in PyTorch). Inside a trace only the aliases that
-    hold graph values too (made or read by the traced code) take the new graph value; the
-    others are the compiled call's to update, when it writes its results back eagerly."""
-    refs = t.__dict__.get("_aliases")
-    if not refs:
+    step's write-back, `load_state_dict`): give the same values to the aliases `t` handed out
+    and the new values of its views to its views, as PyTorch's shared storage does (`best =
+    model.state_dict()`, `w = p.data` or `row = p[0]`, read after training, holds the trained
+    values, as in PyTorch). Inside a trace only the aliases and views that hold graph values
+    too (made or read by the traced code) follow; the others are the compiled call's to
+    update, when it writes its results back eagerly."""
+    aliases, views = t.__dict__.get("_aliases"), t.__dict__.get("_views")
+    if not aliases and not views:
         return
     mode = current_mode()
     if mode is not None and not mode.records_graph:
         return
     value = t._value
-    for ref in refs:
+    for ref in aliases or ():
         alias = ref()
         if alias is None or alias._value is value:
             continue
@@ -61,18 +83,46 @@ def share_value(t: Tensor) -> None:
             continue   # `p.data = other` gave `p` new storage; the alias kept the old one
         alias._value = value
         share_value(alias)
+    for ref, forward, shape in views or ():
+        view = ref()
+        if view is None or id(view) in WRITING or tuple(value.shape) != shape:
+            continue
+        if mode is not None and type(view._value) is not type(value):
+            continue
+        _recompute(view, t, forward)
+
+
+def _recompute(view: Tensor, source: Tensor, forward: Callable) -> None:
+    """Give `view` the values `forward` reads from `source`'s new values. Written under
+    autograd (a non-leaf source, grad mode on), the view is taken again from the new source,
+    gradient included, as PyTorch rebases a view on its source's new history; else only its
+    values change and its gradient is what it was."""
+    from . import _autograd
+
+    if view.requires_grad and source.grad_fn is not None and _autograd.grad_mode.enabled:
+        new = forward(source)
+        view._value, view.grad_fn, view._oi = new._value, new.grad_fn, new._oi
+    else:
+        with _autograd.no_grad():
+            new = forward(source)
+        view._value = view._values_of(new) if view.grad_fn is not None else new._value
+    share_value(view)
 
 
 def new_storage(t: Tensor) -> None:
-    """`t.data = other`: `t` takes other storage, and the aliases it handed out keep the old
-    one, as in PyTorch. Inside a trace only the trace's own aliases are forgotten; the
+    """`t.data = other`: `t` takes other storage, and the aliases and views it handed out keep
+    the old one, as in PyTorch. Inside a trace only the trace's own are forgotten; the
     compiled call forgets the others on each call (TraceResult.new_storage)."""
     mode = current_mode()
     if mode is None:
         t.__dict__.pop("_aliases", None)
+        t.__dict__.pop("_views", None)
         return
-    refs = t.__dict__.get("_aliases")
-    if refs and mode.records_graph:   # `t` was tracked (on_write): its value is a graph value
+    if mode.records_graph:   # `t` was tracked (on_write): its value is a graph value
         graph_value = type(t._value)
-        refs[:] = [r for r in refs if (a := r()) is not None and type(a._value) is not graph_value]
+        for kind in ("_aliases", "_views"):
+            refs = t.__dict__.get(kind)
+            if refs:
+                refs[:] = [r for r in refs if (a := _target(r)) is not None
+                           and type(a._value) is not graph_value]
     mode.on_new_storage(t)

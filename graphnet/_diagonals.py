@@ -41,7 +41,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     out = dispatch("diagonal", input, offset=int(offset), dim1=d1, dim2=d2)
     # a view in PyTorch: `x.diagonal().fill_(0)` writes x's diagonal
     return L._view_of(out, input, lambda new: dispatch("diagonal_scatter", input, new,
-                                                       offset=int(offset), dim1=d1, dim2=d2))
+                                                       offset=int(offset), dim1=d1, dim2=d2),
+                      lambda new: dispatch("diagonal", new, offset=int(offset), dim1=d1, dim2=d2))
 
 
 def diagonal_copy(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

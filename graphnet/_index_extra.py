@@ -162,7 +162,9 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     from ._strided import as_strided_scatter
 
     return L._view_of(out, self, lambda new: as_strided_scatter(self, new, tuple(out.shape),
-                                                                window_strides, 0))
+                                                                window_strides, 0),
+                      lambda new: dispatch("unfold", new, dimension=dimension, size=int(size),
+                                           step=int(step)))
 
 
 def unravel_index(indices: Tensor, shape) -> tuple:

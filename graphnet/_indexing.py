@@ -8,6 +8,7 @@ import warnings
 import jax
 import numpy as np
 
+from ._aliases import remember_view
 from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
 from ._tensor import Tensor
@@ -113,6 +114,7 @@ def getitem(self: Tensor, index):
         # basic indexing (ints, slices, None, ...) is a view in PyTorch: an in-place op on
         # the result writes through to `self` (Tensor._assign); advanced indexing copies
         out.__dict__["_view"] = lambda new: setitem(self, index, new)
+        remember_view(self, out, lambda new: dispatch("getitem", new, *tensors, spec=spec))
     return out
 
 

@@ -10,6 +10,7 @@ from typing import Sequence
 from ._dispatch import dispatch
 from ._errors import dimension_error
 from ._errors import wrap_dim as _wrap_dim
+from ._aliases import remember_view
 from ._tensor import Tensor
 
 __all__ = [
@@ -31,11 +32,15 @@ def _shape_args(shape) -> tuple:
     return tuple(int(s) for s in shape)
 
 
-def _view_of(out: Tensor, source: Tensor, back) -> Tensor:
-    """Mark `out` as a view of `source`: an in-place op on `out` also gives `source`
-    `back(out)`, the new values laid out as `source` (Tensor._assign)."""
+def _view_of(out: Tensor, source: Tensor, back, forward=None) -> Tensor:
+    """Mark `out` as a view of `source`, as PyTorch's shared storage makes it: an in-place op
+    on `out` also gives `source` `back(out)`, the new values laid out as `source`
+    (Tensor._assign), and a later in-place change of `source` gives `out` `forward(source)`,
+    the view of the new values (graphnet/_aliases.py). `forward` None: the view only
+    regroups `source`'s elements (a reshape, squeeze or unsqueeze)."""
     if out is not source:
         out.__dict__["_view"] = lambda new: source._assign(back(new))
+        remember_view(source, out, forward or _reshaped_as(out))
     return out
 
 
@@ -69,7 +74,8 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 def transpose(input, dim0, dim1):
     out = dispatch("transpose", input, dim0=dim0, dim1=dim1)
-    return _view_of(out, input, lambda new: dispatch("transpose", new, dim0=dim0, dim1=dim1))
+    swap = lambda new: dispatch("transpose", new, dim0=dim0, dim1=dim1)  # noqa: E731
+    return _view_of(out, input, swap, swap)
 
 
 def t(input):
@@ -82,7 +88,8 @@ def permute(input, *dims):
     dims = _shape_args(dims)
     out = dispatch("permute", input, dims=dims)
     inverse = tuple(sorted(range(len(dims)), key=lambda i: dims[i] % max(len(dims), 1)))
-    return _view_of(out, input, lambda new: dispatch("permute", new, dims=inverse))
+    return _view_of(out, input, lambda new: dispatch("permute", new, dims=inverse),
+                    lambda new: dispatch("permute", new, dims=dims))
 
 
 def squeeze(input, dim=None):

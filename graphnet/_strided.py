@@ -48,7 +48,8 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     out = dispatch("take", input, fac.tensor(index))
     # a view in PyTorch: an in-place write on it lands in `input`'s elements
     return L._view_of(out, input, lambda new: as_strided_scatter(input, new, size, stride,
-                                                                 storage_offset))
+                                                                 storage_offset),
+                      lambda new: dispatch("take", new, fac.tensor(index)))
 
 
 def as_strided_copy(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:

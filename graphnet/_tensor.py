@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import SLOTS, TIES, new_storage, remember_alias, share_value, store
+from ._aliases import SLOTS, TIES, WRITING, new_storage, remember_alias, share_value, store
 from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode, tracing
 
@@ -269,9 +269,13 @@ class Tensor:
             # indexing, reshapes and transposes are views in PyTorch, so the write reaches the
             # tensor they came from (as `x[index] = ...` or an assignment of the reshaped or
             # transposed values: autograd and compiled code included). Before, it was lost.
-            # NOTE: one direction only: a view taken earlier does not see later in-place
-            # changes of its base (graphnet's arrays are immutable; docs/architecture.md).
-            write_through(self)
+            # The other direction: views of the source taken earlier take its new values
+            # (share_value), all but this one, whose values these are.
+            WRITING.add(id(self))
+            try:
+                write_through(self)
+            finally:
+                WRITING.discard(id(self))
         return self
 
     # ---- conversion -----------------------------------------------------------------------

@@ -350,6 +350,7 @@ class Artifact:
             else:
                 if i in traced.new_storage:   # `p.data = other`: earlier aliases keep the old
                     target.__dict__.pop("_aliases", None)
+                    target.__dict__.pop("_views", None)
                 store(target, array)
         if error is not None:
             raise error

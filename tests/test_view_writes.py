@@ -5,8 +5,8 @@ unfold and as_strided. Before, every
 such write was silently lost (`w[0].fill_(0)`, `nn.init.constant_(w[:, 2], 7.)`,
 `lstm.bias_ih_l0.data[H:2 * H].fill_(1)`, `F.relu(x[0], inplace=True)`, `x[0][1] = v`).
 
-Known difference: a view taken *before* an in-place change of its base keeps the old values
-(PyTorch's shares the storage); graphnet's arrays are immutable."""
+The other direction, a view taken *before* an in-place change of its base showing the new
+values: tests/test_view_values.py."""
 
 from __future__ import annotations
 
