@@ -1,0 +1,173 @@
+"""What a finished trace hands the runtime (`TraceResult`), and how the tracer builds it
+(`FinishTrace`, a part of compiler/tracer.py's Tracer): the returned values as "out"
+outputs, every lifted tensor's change as a "state" output, `.grad` writes, tensors kept past
+the trace, and the guards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphnet._errors import TraceError
+from graphnet._tensor import Tensor
+
+from .guards import trace_guards
+from .ir import Graph, Value
+from .tree import flatten
+
+
+class _TensorSlot:
+    """Marks where a tensor result goes in `TraceResult.out_static` (None is a real result)."""
+
+    def __repr__(self) -> str:
+        return "<tensor>"
+
+
+TENSOR_SLOT = _TensorSlot()
+
+
+@dataclass(eq=False)
+class TraceResult:
+    """A graph plus how to feed it and where its results go."""
+
+    graph: Graph
+    bindings: dict            # input name -> ("arg", i) | ("state", Tensor) | ("scalar", read)
+    effects: list             # per graph output: None for "out", else the object written to
+    out_tree: object          # rebuilds the user's output structure from flat outputs
+    out_static: list          # non-tensor leaves of the output by position, else TENSOR_SLOT
+    grad_none: list = field(default_factory=list)   # tensors whose .grad becomes None
+    # tensors whose .grad the code replaced by a new tensor (zero_grad() setting it to None,
+    # then backward()) rather than updated in place: a run gives them a new .grad tensor too
+    grad_replaced: list = field(default_factory=list)
+    guards: list = field(default_factory=list)      # () -> None, or why it no longer holds
+    creates_state: bool = False
+    out_requires_grad: list = field(default_factory=list)   # per "out" output, as traced
+    training_effects: list = field(default_factory=list)    # (module, flag) set by the code
+    # `print` calls, in order (compiler/prints.py); their values are the graph outputs after
+    # the ones `effects` describes.
+    prints: list = field(default_factory=list)
+    # Python state the trace changed (compiler/python_state.py): the next call traces again.
+    python_changes: list = field(default_factory=list)
+    # Indices into `effects` of tensors the code gave other storage (`p.data = other`): each
+    # call forgets the aliases they handed out before, as eager mode does.
+    new_storage: set = field(default_factory=set)
+    # Per "out" output: the source (a `bindings` value) of the input tensor the output is, or
+    # is a `.data` / `detach()` alias of, with its final values; None for a computed result.
+    # The caller's output is an alias of that tensor, as it would be eagerly.
+    out_aliases: list = field(default_factory=list)
+
+
+class FinishTrace:
+    """The tracer's last step (Tracer.finish): its state (graph, lifted tensors, grad targets,
+    created tensors) becomes a TraceResult."""
+
+    # ---- finishing ----------------------------------------------------------------------------
+    def finish(self, returned: list) -> TraceResult:
+        """The TraceResult of the code's return value, `returned[0]`. `returned` is emptied:
+        no frame may keep the returned tensors alive, since a traced tensor still alive
+        afterwards was kept by the code (appended to a list, stored on an object), and must
+        receive its value on every call (`_finish_escaped`)."""
+        graph = self.graph
+        rebuild, static, out_grad, out_aliases = self._add_returned(returned.pop())
+        if not graph.differentiates():
+            self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
+        effects = [None] * len(graph.outputs)
+        bindings, new_storage = {}, set()
+        for rec in self.lifted.values():
+            t, current = rec.tensor, rec.tensor._value
+            bindings[rec.placeholder.name] = rec.source
+            if current is not rec.placeholder:
+                if not isinstance(current, Value):
+                    raise TraceError(f"the compiled code assigned a concrete array to captured "
+                                     f"tensor '{rec.placeholder.name}'; use an in-place update "
+                                     f"(`.copy_()`) instead")
+                graph.add_output("state", rec.placeholder.name, current)
+                if id(t) in self.storage_replaced:
+                    new_storage.add(len(effects))
+                effects.append(rec.source)
+            t._value = rec.original
+        for read, placeholder, _ in self.scalars.values():
+            bindings[placeholder.name] = ("scalar", read)
+        result = TraceResult(graph, bindings, effects, rebuild, static,
+                             out_requires_grad=out_grad,
+                             training_effects=list(self.training_set.values()),
+                             new_storage=new_storage, out_aliases=out_aliases)
+        self._finish_grads(result)
+        result.guards.extend(trace_guards(self))
+        self._finish_escaped(result)
+        result.python_changes = self.python_state.changes()
+        for value, index in self.print_values.items():   # after every output `effects` has
+            graph.add_output("new", f"print_{index}", value)
+        result.prints = self.prints
+        return result
+
+    def _add_returned(self, output) -> tuple:
+        """Add the "out" outputs: (rebuild, out_static, out_requires_grad, out_aliases)."""
+        leaves, rebuild = flatten(output)
+        static, out_grad, aliases = [], [], []
+        for i, leaf in enumerate(leaves):
+            if isinstance(leaf, Tensor):
+                self.graph.add_output("out", i, self.value_of(leaf))
+                out_grad.append(leaf.requires_grad)
+                aliases.append(self._alias_source(leaf))
+                static.append(TENSOR_SLOT)
+            else:
+                static.append(leaf)
+        return rebuild, static, out_grad, aliases
+
+    def _alias_source(self, t: Tensor):
+        """The source of the input tensor that `t` (returned, outside autograd) is, or is a
+        `.data` / `detach()` alias of with the same final values; else None."""
+        if t.requires_grad:
+            return None
+        base = t
+        while base is not None:
+            rec = self.lifted.get(id(base))
+            if rec is not None:
+                return rec.source if base._value is t._value else None
+            base = base._base
+        return None
+
+    def _cut_for_eager_backward(self, outputs: list, requires_grad: list) -> None:
+        """A compiled forward joins the eager tape as one node whose VJP is `jax.vjp` of the
+        whole program (runtime/artifact.py). Make its structure say what the tape says, as
+        `backward()` does inside a trace: paths cut by `no_grad()`/`.detach()` get a
+        `detach` node."""
+        from .autodiff import _cut_untaped_paths
+
+        leaves = {rec.placeholder for rec in self.lifted.values()
+                  if rec.tensor.requires_grad and rec.placeholder.dtype.kind in "fc"}
+        for value, wanted in zip(outputs, requires_grad):
+            if wanted and leaves:
+                _cut_untaped_paths(self, value, leaves)
+
+    def _finish_grads(self, result: TraceResult) -> None:
+        for t, original in self.grad_targets.values():
+            final, t._grad = t._grad, original
+            if final is None:
+                result.grad_none.append(t)
+            elif isinstance(final._value, Value):
+                result.graph.add_output("grad", self._name_of(t), final._value)
+                result.effects.append(("grad", t))
+                if final is not original:
+                    result.grad_replaced.append(t)
+            else:
+                raise TraceError("the compiled code assigned a concrete tensor to a captured "
+                                 "tensor's .grad; compute it inside the function instead")
+            del final
+
+    def _finish_escaped(self, result: TraceResult) -> None:
+        """Tensors created while tracing that are still referenced (e.g. optimizer state made
+        on the first step, a loss appended to a list) must receive real values after the run,
+        also when the code returned them too: the caller gets a new tensor object, and the
+        list's tensor would otherwise keep a placeholder."""
+        for ref in self.created:
+            t = ref()
+            if t is None or not isinstance(t._value, Value):
+                continue
+            if t._value.node is None and t._value.kind == "scalar":
+                continue
+            label = self.labels.get(id(t), f"new_{len(result.effects)}")
+            result.graph.add_output("new", label, t._value)
+            result.effects.append(("new", t))
+            result.creates_state = True
+        self.created.clear()
