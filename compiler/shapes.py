@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 import jax
+from graphnet._dispatch import attrs_key
 from graphnet._ops import OPS, conv_autotune
 from graphnet._x64 import x64_scoped
 
@@ -26,7 +27,7 @@ def infer_types(op: str, inputs, attrs: dict) -> tuple:
     rule = OPS[op].types
     if rule is not None:
         return rule(inputs, attrs)
-    key = (op, tuple(attrs.items()),
+    key = (op, attrs_key(attrs),
            tuple(("V", x.shape, x.dtype, x.weak_type) if isinstance(x, Value) else ("L", type(x), x)
                  for x in inputs))
     try:

@@ -182,7 +182,10 @@ def eager_kernel(name: str, **attrs):
 
 
 def attrs_key(attrs: dict) -> tuple:
-    return tuple(attrs.items())
+    """A cache key of an op's `attrs` that tells 1, 1.0 and True apart: equal as dictionary
+    keys, they are not the same kernel (one built for `max=1.0` made an int64 clamp float64,
+    silently, on every later `clamp(max=1)` of an integer tensor)."""
+    return tuple(attrs.items()), tuple(map(type, attrs.values()))
 
 
 def dispatch(name: str, *args, **attrs):
@@ -203,7 +206,7 @@ def run_eager(opdef, args, attrs):
     # NOTE: this runs once per eager op, so it does only what the call needs: the tape is
     # looked at only when an input requires grad, and one output is wrapped without a loop.
     # `python -m graphnet.runtime.dispatch_bench` measures it against PyTorch eager.
-    key = tuple(attrs.items()) if attrs else ()   # attrs_key(attrs)
+    key = attrs_key(attrs) if attrs else ()
     arrays = []
     wants_grad = False
     for a in args:

@@ -16,6 +16,7 @@ from jax.extend.core import Literal
 
 from .. import _autograd
 from .._autograd import TapeNode
+from .._dispatch import attrs_key
 from .._ops import OPS, defop
 from .._tensor import Tensor
 
@@ -44,10 +45,15 @@ class OpVjp:
         return self.text
 
 
-@functools.lru_cache(maxsize=4096)
 def op_vjp(op: str, attrs: tuple, needs: tuple) -> OpVjp:
     """One `OpVjp` per key, so equal backward nodes share their kernel (and CSE may merge
-    them in a graph)."""
+    them in a graph). The key tells 1, 1.0 and True apart, as the eager kernels' does
+    (_dispatch.attrs_key)."""
+    return _op_vjp(op, attrs, attrs_key(dict(attrs))[1], needs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _op_vjp(op: str, attrs: tuple, kinds: tuple, needs: tuple) -> OpVjp:
     return OpVjp(op, attrs, needs)
 
 
