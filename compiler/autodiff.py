@@ -75,7 +75,7 @@ def _cut_untaped_paths(tracer, root: Value, leaf_values: set) -> None:
             inputs = list(node.inputs)
             for i, x in enumerate(inputs):
                 if isinstance(x, Value) and i not in chosen and x in depends \
-                        and x.dtype.kind in "fc":
+                        and _autograd.differentiable(x.dtype):
                     if x not in detached:
                         cut = graph.add_node("detach", [x], {}, [(x.shape, x.dtype)],
                                              node.module, node.source)

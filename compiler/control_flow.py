@@ -6,6 +6,7 @@ node."""
 
 from __future__ import annotations
 
+from graphnet import _autograd
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
@@ -99,7 +100,7 @@ def _wrap_outputs(parent, node, requires_grad):
     outs = []
     for v in node.outputs:
         t = Tensor._wrap(v)
-        t.requires_grad = requires_grad and v.dtype.kind == "f"
+        t.requires_grad = requires_grad and _autograd.floating(v.dtype)
         if t.requires_grad:
             t.grad_fn = parent.traced_node(node)
         parent.on_tensor_created(t)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from graphnet._autograd import differentiable
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
@@ -135,7 +136,7 @@ class FinishTrace:
         from .autodiff import _cut_untaped_paths
 
         leaves = {rec.placeholder for rec in self.lifted.values()
-                  if rec.tensor.requires_grad and rec.placeholder.dtype.kind in "fc"}
+                  if rec.tensor.requires_grad and differentiable(rec.placeholder.dtype)}
         for value, wanted in zip(outputs, requires_grad):
             if wanted and leaves:
                 _cut_untaped_paths(self, value, leaves)

@@ -141,7 +141,7 @@ class Tracer(FinishTrace, DispatchMode):
         marker = self.traced_node(node) if grad else None
         outs = []
         for i, value in enumerate(node.outputs):
-            t = Tensor._wrap(value, marker if grad and value.dtype.kind == "f" else None, i)
+            t = Tensor._wrap(value, marker if grad and _autograd.floating(value.dtype) else None, i)
             self.on_tensor_created(t)
             outs.append(t)
         return tuple(outs) if opdef.n_outputs != 1 else outs[0]

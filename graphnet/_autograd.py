@@ -25,6 +25,22 @@ from ._ops._table import camel_backward
 GRAD_DTYPES = frozenset(np.dtype(d) for d in (
     "float16", "float32", "float64", "complex64", "complex128", jnp.bfloat16))
 
+
+
+def differentiable(dtype) -> bool:
+    """Whether a gradient can flow through values of `dtype` (floating or complex)."""
+    return np.dtype(dtype) in GRAD_DTYPES
+
+
+def floating(dtype) -> bool:
+    """A floating dtype, bfloat16 included (NumPy's kind of bfloat16 is "V", not "f": a
+    `dtype.kind == "f"` test silently left bfloat16 out of autograd)."""
+    dtype = np.dtype(dtype)
+    return dtype.kind == "f" or dtype == _BFLOAT16
+
+
+_BFLOAT16 = np.dtype(jnp.bfloat16)
+
 # PyTorch's words: `requires_grad_()` says "floating point dtype", factories and Parameter
 # say "floating point and complex dtype".
 GRAD_DTYPE_METHOD = "only Tensors of floating point dtype can require gradients"

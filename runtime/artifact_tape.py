@@ -17,7 +17,7 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     needs, edges = [], []
     for i, (kind, obj) in enumerate(artifact.sources):
         t = args[obj] if kind == "arg" else state_tensor((kind, obj))
-        if t is not None and t.requires_grad and t._value.dtype.kind == "f":
+        if t is not None and t.requires_grad and _autograd.floating(t._value.dtype):
             needs.append(i)
             edges.append((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None))
     n_out = [i for i, e in enumerate(artifact.traced.effects) if e is None]
@@ -33,7 +33,7 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     # detached) inside the compiled code stays a plain tensor, as it would eagerly.
     traced_grad = artifact.traced.out_requires_grad or [True] * len(tensors)
     for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
-        if wanted and t._value.dtype.kind == "f":
+        if wanted and _autograd.floating(t._value.dtype):
             t.grad_fn, t._oi, t.requires_grad = node, i, True
 
 

@@ -110,7 +110,7 @@ def train_step_for(model, inputs: tuple):
 
     graph = graphnet.trace_graph(model, *inputs)
     outs = [o.value for o in graph.outputs if o.role == "out"]
-    if len(outs) != 1 or len(outs[0].shape) < 2 or outs[0].dtype.kind != "f":
+    if len(outs) != 1 or len(outs[0].shape) < 2 or not graphnet._autograd.floating(outs[0].dtype):
         raise DumpError(f"--train needs a model returning class logits [N, C, ...]; "
                         f"{type(model).__name__} returns {[v.type_str for v in outs]}")
     n, classes, rest = outs[0].shape[0], outs[0].shape[1], outs[0].shape[2:]

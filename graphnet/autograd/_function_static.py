@@ -13,6 +13,7 @@ import copy
 
 import jax
 
+from .. import _autograd
 from .._dispatch import dispatch
 from .._mode import DispatchMode, push_mode
 from .._x64 import x64
@@ -79,7 +80,7 @@ class _Spec:
                                    False)
             out = []
             for position, a in zip(self.arg_positions, args):
-                g = None if a.dtype.kind != "f" else \
+                g = None if not _autograd.floating(a.dtype) else \
                     _validate(name, position, grads[position], (a.shape, a.dtype))
                 out.append(None if g is None else g._value)
         return out
