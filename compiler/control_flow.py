@@ -46,6 +46,9 @@ class SubTracer(Tracer):
     def depends_on(self, what, read):
         self.parent.depends_on(what, read)
 
+    def on_user_code(self, fn) -> None:
+        self.parent.on_user_code(fn)
+
     def on_training_set(self, module, mode):
         self.parent.on_training_set(module, mode)
 

@@ -271,13 +271,16 @@ def trace_guards(tracer) -> list:
         # the globals each called module's forward (and its hooks) reads, as the function's
         forwards = [f for m, _, _ in tracer.modules.values()
                     for f in (type(m).forward, *m._forward_pre_hooks.values(),
-                              *m._forward_hooks.values())]
+                              *m._forward_hooks.values())] + tracer.user_code
         guards.append(FunctionGuard(tracer.fn, forwards).failure)
         from .object_reads import object_reads   # NOTE: it builds on this module
 
         called = {id(m) for m, _, _ in tracer.modules.values()}
         for read in object_reads(tracer.fn, tracer.arg_objects, skip=called):
             guards.append(read.failure)
+        for fn in {id(f): f for f in tracer.user_code}.values():   # a hook's `self.scale`
+            for read in object_reads(fn, skip=called):
+                guards.append(read.failure)
     for what, read, value in tracer.python_state.group_writes():
         # a compiled call skips the trace's `group[key] = value`: right while it holds value
         written = Read(f"{what} == {value!r}, as the traced code set it", read, freeze(value))

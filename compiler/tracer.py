@@ -14,6 +14,7 @@ value after each call and makes the next call trace again; Python state the trac
 
 from __future__ import annotations
 
+import types
 import weakref
 from dataclasses import dataclass
 
@@ -73,6 +74,7 @@ class Tracer(FinishTrace, DispatchMode):
         self.print_values: dict = {}    # Value a print shows -> its print output's index
         self.python_state = PythonStateWatch(fn)
         self.storage_replaced: set = set()    # ids of tensors given `.data = other`
+        self.user_code: list = []   # hooks, custom Functions: guarded as the function is
 
     # ---- values ---------------------------------------------------------------------------
     def value_of(self, t: Tensor) -> Value:
@@ -115,6 +117,11 @@ class Tracer(FinishTrace, DispatchMode):
     def depends_on(self, what: str, read) -> None:
         """The traced program is only right while `read()` returns what it returns now."""
         self.reads.append((what, read))
+
+    def on_user_code(self, fn) -> None:
+        if not isinstance(fn, (types.FunctionType, types.MethodType)):
+            fn = fn.__call__ if callable(fn) else fn   # a callable object: its bound method
+        self.user_code.append(fn)
 
     def live_scalar(self, read, name: str):
         if name not in self.scalars:

@@ -350,7 +350,7 @@ class ResidualNode(TapeNode):
 
 
 def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=(), fast=None) -> TapeNode:
-    if _inference_made:
+    if _inference_made and saves_tensors(op, arrays):   # `x - target` saves nothing
         for a in args:
             if getattr(a, "__dict__", {}).get("_inference"):
                 raise RuntimeError(

@@ -356,6 +356,17 @@ def label_state(tensor: Tensor, name: str, resolve=None) -> None:
         mode.label(tensor, name, resolve)
 
 
+def ran_user_code(*fns) -> None:
+    """Tell an active tracer that the user's functions `fns` (hooks, a custom Function's
+    forward and backward) ran for the traced code: a global or attribute they read that
+    changes later recompiles, as one the traced function reads does."""
+    mode = current_mode()
+    if mode is not None:
+        for fn in fns:
+            if fn is not None:
+                mode.on_user_code(fn)
+
+
 def depends_on(what: str, read) -> None:
     """Tell an active tracer that the traced code's behaviour depends on `read()` (a Python
     value it decided something with: an optimizer's `nesterov` flag). A compiled call whose

@@ -171,6 +171,11 @@ class DispatchMode:
         """The code's behaviour depends on `read()` (a Python value it decided something
         with), described as `what`."""
 
+    def on_user_code(self, fn) -> None:
+        """The user's function `fn` ran for the code without being called by it (a tensor
+        or optimizer hook, a custom Function's forward or backward): what `fn` reads is
+        part of what the code did."""
+
     # ---- Python side effects -------------------------------------------------------------------
     def on_print(self, objects: tuple, sep: str, end: str, file, flush: bool) -> None:
         """`print(*objects, sep=sep, end=end, file=file, flush=flush)` while this mode records

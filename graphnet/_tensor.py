@@ -135,6 +135,8 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        if value is not None:
+            _check_grad(self, value)
         mode = current_mode()
         if mode is not None:
             mode.on_grad_write(self)
@@ -365,3 +367,19 @@ def eager_backward(root: Tensor, gradient, retain_graph: bool | None) -> None:
 
 
 _add = jax.jit(jax.numpy.add)
+
+
+def _check_grad(t: Tensor, grad) -> None:
+    """PyTorch's refusals of `t.grad = grad` (before, a float64 gradient silently made the
+    next optimizer step turn a float32 parameter into float64)."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    if tuple(grad._value.shape) != tuple(t._value.shape):
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
+                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
+                           f"and the tensor are the same size")
+    if grad._value.dtype != t._value.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype}' to a "
+                           f"tensor with dtype '{t.dtype}'. The gradient must match the "
+                           f"tensor's dtype")

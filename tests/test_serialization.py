@@ -341,3 +341,22 @@ def test_zip_that_is_not_a_torch_file_is_refused(tmp_path):
         z.writestr("readme.txt", "hello")
     with pytest.raises(CheckpointError, match="not a torch.save file"):
         graphnet.load(tmp_path / "other.zip")
+
+
+def test_load_takes_torch_loads_everyday_keywords(tmp_path):
+    """`graphnet.load(f, map_location="cpu", weights_only=True)`, as checkpoint code passes
+    to torch.load; before, any keyword raised TypeError. A mapping or function has nothing
+    to map (graphnet's files keep no device) and is refused by name."""
+    path = tmp_path / "m.safetensors"
+    model = graphnet.nn.Linear(3, 2)
+    graphnet.save({"model": model.state_dict(), "step": 3}, path)
+    for kwargs in ({"map_location": "cpu", "weights_only": True},
+                   {"map_location": graphnet.device("cpu"), "mmap": False},
+                   {"weights_only": False}):
+        state = graphnet.load(path, **kwargs)
+        assert state["step"] == 3
+        np.testing.assert_array_equal(state["model"]["weight"].numpy(),
+                                      model.weight.detach().numpy())
+        assert state["model"]["bias"].device == graphnet.device("cpu")
+    with pytest.raises(TypeError, match="map_location must be a device"):
+        graphnet.load(path, map_location={"cuda:0": "cpu"})

@@ -95,23 +95,52 @@ def save(obj: Any, f: PathOrFile) -> None:
         _atomic.write_atomically(os.fspath(f), lambda out: _format.write(out, arrays, metadata))
 
 
-def load(f: PathOrFile) -> Any:
+def load(f: PathOrFile, map_location: Any = None, weights_only: bool | None = None,
+         mmap: bool | None = None) -> Any:
     """Read a checkpoint written by ``graphnet.save`` or a state dict written by ``torch.save``.
 
     ``f`` is a path or a seekable binary file object. Torch files are read without
     importing torch and without running code from the file: only tensors, containers and
     plain values are accepted. Anything else raises CheckpointError saying why.
 
+    ``map_location`` (a device or its name, e.g. ``"cpu"``) puts every tensor there, as
+    ``torch.load`` does. ``weights_only`` and ``mmap`` are accepted as ``torch.load`` takes
+    them; a load never runs code from the file either way (``weights_only=False`` does not
+    let a pickled object through).
+
     Example::
 
-        state = graphnet.load("ckpt.safetensors")
+        state = graphnet.load("ckpt.safetensors", map_location="cpu")
         model.load_state_dict(state["model"])
     """
     if _is_file_object(f):
-        return _load_stream(f, str(getattr(f, "name", None) or f"<{type(f).__name__}>"))
-    path = os.fspath(f)
-    with open(path, "rb") as stream:
-        return _load_stream(stream, path)
+        obj = _load_stream(f, str(getattr(f, "name", None) or f"<{type(f).__name__}>"))
+    else:
+        path = os.fspath(f)
+        with open(path, "rb") as stream:
+            obj = _load_stream(stream, path)
+    return obj if map_location is None else _placed(obj, _device(map_location))
+
+
+def _device(map_location: Any):
+    import graphnet
+
+    if isinstance(map_location, (str, graphnet.device)):
+        return graphnet.device(map_location)
+    raise TypeError(f"graphnet.load: map_location must be a device or a device name such as "
+                    f"'cpu', not {type(map_location).__name__} (a mapping or a function of "
+                    f"torch storages has nothing to map: graphnet's files keep no device)")
+
+
+def _placed(obj: Any, device) -> Any:
+    """`obj` with every tensor moved to `device`, containers rebuilt as they were."""
+    if _is_tensor(obj):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return type(obj)((k, _placed(v, device)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_placed(v, device) for v in obj)
+    return obj
 
 
 def _is_file_object(f: object) -> bool:

@@ -14,7 +14,7 @@ import copy
 import jax
 
 from .. import _autograd
-from .._dispatch import dispatch
+from .._dispatch import dispatch, ran_user_code
 from .._mode import DispatchMode, push_mode
 from .._x64 import x64
 from .._tensor import Tensor
@@ -90,6 +90,7 @@ def apply_static(cls, ctx, args, output, record: bool):
     single = not isinstance(output, tuple)
     outs = (output,) if single else output
     tensor_outs = [o for o in outs if isinstance(o, Tensor)]
+    ran_user_code(cls.forward, cls.backward, getattr(cls, "setup_context", None))
     if not record:
         return output
     saved, slots = [], []

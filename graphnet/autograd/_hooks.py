@@ -69,12 +69,14 @@ def run_post_accumulate_hooks(leaf) -> None:
 def guard_hooks(leaves) -> None:
     """A compiled backward ran these leaves' hooks while tracing: the program is right only
     while each leaf has the same hooks (a hook added or removed later recompiles)."""
-    from .._dispatch import depends_on
+    from .._dispatch import depends_on, ran_user_code
 
     for t in leaves:
         depends_on(f"hooks of a leaf of shape {list(t.shape)}",
                    lambda t=t: (tuple(t.__dict__.get("_hooks", {}).values()),
                                 tuple(t.__dict__.get("_post_hooks", {}).values())))
+        ran_user_code(*t.__dict__.get("_hooks", {}).values(),
+                      *t.__dict__.get("_post_hooks", {}).values())
 
 
 def _node_slot(t):

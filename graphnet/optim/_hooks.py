@@ -50,6 +50,8 @@ def with_step_hooks(step):
         _dispatch.depends_on(f"{type(self).__name__}: the step hooks registered", lambda: (
             tuple(_global_pre_hooks), tuple(own_pre), tuple(own_post),
             tuple(_global_post_hooks)))
+        _dispatch.ran_user_code(*_global_pre_hooks.values(), *own_pre.values(),
+                                *own_post.values(), *_global_post_hooks.values())
         for hook in chain(_global_pre_hooks.values(), own_pre.values()):
             result = hook(self, args, kwargs)
             if result is not None:
