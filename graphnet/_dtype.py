@@ -24,6 +24,10 @@ class dtype:
         self.is_signed = is_signed
         self.itemsize = self.np.itemsize
 
+    @property
+    def is_complex(self) -> bool:
+        return self.np.kind == "c"
+
     def __repr__(self) -> str:
         return f"graphnet.{self.name}"
 

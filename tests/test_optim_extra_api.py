@@ -242,3 +242,20 @@ def test_the_old_lr_scheduler_base_name_exists_for_subclasses():
     sched.step()
     sched.step()
     assert sched.get_last_lr() == [0.2]
+
+
+def test_repr_of_several_groups_matches_torch():
+    """PyTorch prints a blank line between parameter groups (graphnet printed none)."""
+    reprs = []
+    for lib in (torch, graphnet):
+        p, q = lib.nn.Parameter(lib.ones(1)), lib.nn.Parameter(lib.ones(1))
+        reprs.append(repr(lib.optim.Adam([{"params": [p]}, {"params": [q], "lr": 0.5}],
+                                         lr=0.1)))
+    assert reprs[1] == reprs[0]
+
+
+def test_module_to_an_integer_dtype_raises_as_in_torch():
+    for lib in (torch, graphnet):
+        with pytest.raises(TypeError, match="only accepts floating point or complex dtypes"):
+            lib.nn.Linear(2, 1).to(lib.int32)
+    assert graphnet.nn.Linear(2, 1).to(graphnet.float64).weight.dtype == graphnet.float64

@@ -163,6 +163,9 @@ class _ModuleTree:
         from .._placement import _parse_to
 
         dtype, where = _parse_to(args, kwargs)
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
+                            f"got desired dtype={dtype}")
         if dtype is not None:
             self._apply_to_tensors(lambda t: t.to(dtype) if t.is_floating_point() else t)
         if where is not None:
