@@ -8,6 +8,7 @@ node: the protocol is `graphnet/_mode.py`, re-exported here."""
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import threading
@@ -182,10 +183,13 @@ def eager_kernel(name: str, **attrs):
 
 
 def attrs_key(attrs: dict) -> tuple:
-    """A cache key of an op's `attrs` that tells 1, 1.0 and True apart: equal as dictionary
-    keys, they are not the same kernel (one built for `max=1.0` made an int64 clamp float64,
-    silently, on every later `clamp(max=1)` of an integer tensor)."""
-    return tuple(attrs.items()), tuple(map(type, attrs.values()))
+    """A cache key of an op's `attrs` that tells 1, 1.0 and True apart, and 0.0 from -0.0:
+    equal as dictionary keys, they are not the same kernel (one built for `max=1.0` made an
+    int64 clamp float64, silently, on every later `clamp(max=1)` of an integer tensor)."""
+    kinds = tuple(map(type, attrs.values()))
+    if float in kinds:   # 0.0 and -0.0 are equal keys too, and clamp(min=-0.0) keeps -0.0
+        kinds += tuple(math.copysign(1.0, v) for v in attrs.values() if type(v) is float)
+    return tuple(attrs.items()), kinds
 
 
 def dispatch(name: str, *args, **attrs):

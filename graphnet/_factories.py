@@ -182,11 +182,29 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     _check_arange(start, end, step)
+    floats = any(isinstance(v, float) for v in (start, end, step))
     if dtype is None:
-        floats = any(isinstance(v, float) for v in (start, end, step))
         dtype = dt.float32 if floats else dt.int64
+    elif floats and not dtype.is_floating_point and dtype is not dt.bool_:
+        return _finish(_integer_arange(start, end, step, dtype), requires_grad, device)
     t = dispatch("arange", start=start, end=end, step=step, dtype=dt.to_np(dtype))
     return _finish(t, requires_grad, device)
+
+
+def _integer_arange(start, end, step, dtype) -> Tensor:
+    """PyTorch's integer range from float bounds: for int64 the bounds and the step are
+    truncated first (`arange(0, 2.5, dtype=int64)` is [0, 1]); for the other integer types
+    the length comes from the float bounds and the values from the truncated start and step
+    (`arange(0, 2.5, dtype=int32)` is [0, 1, 2]). NumPy's rule gave neither."""
+    first, stride = int(start), int(step)
+    if dtype is dt.int64:
+        if stride == 0:   # PyTorch's type for a step truncated to 0
+            raise ValueError("step must be nonzero")
+        count = max(0, -(-(int(end) - first) // stride))
+    else:
+        count = max(0, int(np.ceil((float(end) - float(start)) / float(step))))
+    values = first + stride * np.arange(count, dtype=np.int64)
+    return tensor(values.astype(dt.to_np(dtype)), dtype=dtype)
 
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -48,3 +48,16 @@ def test_one_one_point_oh_and_true_give_pytorchs_result_types(name, order, compi
     except RuntimeError:
         pytest.skip("PyTorch refuses one of these calls")
     assert _results(graphnet, name, ORDERS[order], compiled) == want
+
+
+@pytest.mark.parametrize("first", [0.0, -0.0])
+def test_zero_and_negative_zero_are_different_calls(first):
+    """0.0 == -0.0 too: whichever sign came first was reused for the other."""
+    got, want = [], []
+    for lib, out in ((torch, want), (graphnet, got)):
+        x = lib.tensor([1.5, -2.0, -0.0])
+        for bound in (first, -first):
+            for y in (x.clamp(min=bound), x.clamp(max=-bound),
+                      lib.nn.functional.pad(x, (1, 0), value=bound)):
+                out.append(np.signbit(np.asarray(y.numpy())).tolist())
+    assert got == want

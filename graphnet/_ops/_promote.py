@@ -32,7 +32,17 @@ def as_float(x):
 
 def as_floats(*xs):
     """The inputs of an op that computes in floating point: when together they would promote
-    to an integer or bool dtype, the arrays among them become float32."""
+    to an integer or bool dtype, the arrays among them become float32. An integer array
+    beside floating ones takes their dtype, as PyTorch's float category wins over the
+    integer one (`xlogy(float32, int64)` is float32; JAX's 64-bit promotion made it float64)."""
+    arrays = [x for x in xs if not isinstance(x, (int, float, bool))]
+    floats = [x for x in arrays if category(x) == "f"]
+    if floats:
+        if len(floats) == len(arrays):
+            return xs
+        target = jnp.result_type(*floats)
+        return tuple(x if isinstance(x, (int, float, bool)) or category(x) == "f"
+                     else x.astype(target) for x in xs)
     if category(jnp.result_type(*xs)) == "f":
         return xs
     return tuple(x if isinstance(x, (int, float, bool)) else x.astype(jnp.float32) for x in xs)

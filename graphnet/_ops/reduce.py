@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ._promote import as_float
 from ._table import defop
 from .distance import vector_norm
 
@@ -21,7 +22,8 @@ def mean(x, *, dim=None, keepdim=False, dtype=None):
 
 @defop("prod", "reduction", dump=True)
 def prod(x, *, dim=None, keepdim=False):
-    return jnp.prod(x, axis=dim, keepdims=keepdim)
+    # in x's own dtype, as PyTorch (`prod(dtype=int8)` wraps in int8; NumPy's rule gave int64)
+    return jnp.prod(x, axis=dim, keepdims=keepdim, dtype=x.dtype)
 
 
 @defop("amax", "reduction", dump=True, backward="MaxBackward1")
@@ -62,7 +64,7 @@ def norm(x, *, p=2.0, dim=None, keepdim=False):
 
 @defop("logsumexp", "reduction", dump=True)
 def logsumexp(x, *, dim, keepdim=False):
-    return jax.scipy.special.logsumexp(x, axis=dim, keepdims=keepdim)
+    return jax.scipy.special.logsumexp(as_float(x), axis=dim, keepdims=keepdim)
 
 
 @defop("softmax", "reduction", function=("softmax", "nn.functional.softmax"), dump=True)

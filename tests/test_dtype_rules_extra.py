@@ -1,0 +1,53 @@
+"""Result types and values PyTorch gives where NumPy's (JAX's) rules differ, eager and
+compiled: an integer `arange` from float bounds, `prod(dtype=...)` computed in that dtype,
+float-valued ops of integer inputs in float32 and of mixed float/integer inputs in the float
+input's dtype. Before, each gave another length, dtype or value without an error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from parity import torch
+
+import graphnet
+
+RANGES = [(0, 2.5), (0.5, 3), (0, 5, 1.5), (-2.7, 3.2, 1.9), (5.5, 0, -1.5), (0.2, 0.9),
+          (-0.5, 3.7, 0.9)]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "uint8"])
+def test_an_integer_arange_from_float_bounds_matches_torch(dtype):
+    for bounds in RANGES:
+        try:
+            want = torch.arange(*bounds, dtype=getattr(torch, dtype))
+        except (RuntimeError, ValueError):   # torch 2.13 raises ValueError here
+            with pytest.raises((RuntimeError, ValueError), match="step must be nonzero"):
+                graphnet.arange(*bounds, dtype=getattr(graphnet, dtype))
+            continue
+        got = graphnet.arange(*bounds, dtype=getattr(graphnet, dtype))
+        assert got.dtype == getattr(graphnet, dtype)
+        assert got.tolist() == want.tolist(), bounds
+
+
+CALLS = {
+    "prod in int8": lambda T, x: x.int().prod(dtype=T.int8),
+    "prod in int32 overflows": lambda T, x: (x.int() * 1024).prod(dtype=T.int32),
+    "prod of bools": lambda T, x: (x > 0).prod(dim=0, dtype=T.int32),
+    "prod of uint8": lambda T, x: x.to(T.uint8).prod(),
+    "logsumexp of ints": lambda T, x: T.logsumexp(x.long(), 0),
+    "xlogy float32 with int64": lambda T, x: T.xlogy(x.float() / 2, x.long()),
+    "xlogy float16 with int64": lambda T, x: T.xlogy(x.half(), x.long()),
+    "xlogy int64 with a float": lambda T, x: T.xlogy(x.long(), 1.5),
+}
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize("name", list(CALLS))
+def test_result_types_match_torch(name, compiled):
+    x = np.array([100.0, 3.0, 2.0, 5.0], np.float32)
+    want = CALLS[name](torch, torch.tensor(x))
+    call = lambda t: CALLS[name](graphnet, t)   # noqa: E731
+    got = (graphnet.compile(call) if compiled else call)(graphnet.tensor(x))
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_allclose(np.asarray(got.float().numpy()),
+                               want.float().numpy(), rtol=1e-3)
