@@ -51,3 +51,28 @@ def test_result_types_match_torch(name, compiled):
     assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
     np.testing.assert_allclose(np.asarray(got.float().numpy()),
                                want.float().numpy(), rtol=1e-3)
+
+
+MASKS = {
+    "mask * loss": lambda T, m, y: m * y,
+    "loss * mask": lambda T, m, y: y * m,
+    "mask.float() * loss": lambda T, m, y: m.float() * y,
+    "masked sum": lambda T, m, y: (m.float() * y).sum(),
+    "mask / 0": lambda T, m, y: m / T.zeros(3),
+    "mask.float() / 0": lambda T, m, y: m.float() / 0,
+    "mask * -1.0": lambda T, m, y: m * -1.0,
+}
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize("name", list(MASKS))
+def test_a_bool_mask_times_inf_is_nan_as_in_torch(name, compiled):
+    """XLA rewrites float(mask) * y as where(mask, y, 0): 0 * inf gave 0 (eager and
+    compiled), where PyTorch gives NaN, and False * -1.0 gave 0.0, not -0.0."""
+    m, y = [True, False, False], [1.0, float("inf"), float("nan")]
+    want = MASKS[name](torch, torch.tensor(m), torch.tensor(y)).numpy()
+    call = lambda m, y: MASKS[name](graphnet, m, y)   # noqa: E731
+    got = (graphnet.compile(call) if compiled else call)(graphnet.tensor(m), graphnet.tensor(y))
+    got = np.asarray(got.numpy())
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

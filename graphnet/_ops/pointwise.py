@@ -13,11 +13,29 @@ def _binary(name: str, fn, differentiable: bool = True, **names):
     defop(name, "broadcast", differentiable=differentiable, dump=True, **names)(fn)
 
 
+def _bools_as_numbers(fn):
+    """`fn` with a bool array beside a floating one made a number first (through uint8, as
+    `cast` does): XLA rewrites float(mask) * y as where(mask, y, 0), which loses PyTorch's
+    0 * inf = NaN (`mask * loss` with an inf where the mask is False gave 0, eager and
+    compiled; PyTorch gives NaN)."""
+    def kernel(a, b):
+        kinds = [getattr(x, "dtype", None) for x in (a, b)]
+        if jnp.bool_ in kinds and any(k is not None and jnp.issubdtype(k, jnp.inexact)
+                                      for k in kinds):
+            target = jnp.result_type(*[x for x in (a, b) if x.dtype != jnp.bool_])
+            a, b = (x.astype(jnp.uint8).astype(target) if x.dtype == jnp.bool_ else x
+                    for x in (a, b))
+        return fn(a, b)
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
+
+
 # NOTE: add, sub, div and pow have PyTorch's extra arguments (alpha, rounding_mode, exponent)
 # and are written by hand in _math.py; the others are generated (`bind="binary"`).
-_binary("add", jnp.add, inplace=True)
-_binary("sub", jnp.subtract, inplace=True)
-_binary("div", jnp.true_divide, inplace=True)
+_binary("add", _bools_as_numbers(jnp.add), inplace=True)
+_binary("sub", _bools_as_numbers(jnp.subtract), inplace=True)
+_binary("div", _bools_as_numbers(jnp.true_divide), inplace=True)
 def _power(a, b):
     """jnp.power, with PyTorch's integer powers: a negative exponent gives 0, except for the
     bases 1 (1) and -1 (+-1 by the exponent's parity); XLA's gives garbage there."""
@@ -34,7 +52,7 @@ def _power(a, b):
 
 
 _binary("pow", _power, inplace=True, backward="PowBackward0")
-_binary("mul", jnp.multiply, inplace=True, bind="binary")
+_binary("mul", _bools_as_numbers(jnp.multiply), inplace=True, bind="binary")
 _binary("maximum", jnp.maximum, inplace=True, bind="binary")
 _binary("minimum", jnp.minimum, inplace=True, bind="binary")
 _binary("atan2", lambda a, b: jnp.arctan2(*as_floats(a, b)), bind="binary")
@@ -114,6 +132,11 @@ def detach(x):
 
 @defop("cast", "elementwise", function=None, method="to", backward="ToCopyBackward0")
 def cast(x, *, dtype):
+    if x.dtype == jnp.bool_ and jnp.issubdtype(dtype, jnp.inexact):
+        # through uint8: XLA rewrites float(mask) * y as where(mask, y, 0), which drops
+        # PyTorch's NaN for 0 * inf and its -0.0 (compiled `mask.float() * y` gave 0
+        # where eager mode and PyTorch give NaN)
+        return x.astype(jnp.uint8).astype(dtype)
     return x.astype(dtype)
 
 
