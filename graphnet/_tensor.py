@@ -237,9 +237,14 @@ class Tensor:
                 "a leaf Variable that requires grad is being used in an in-place operation. "
                 "Wrap the update in `with graphnet.no_grad():` or update `.data` instead.")
         if result._value.dtype != self._value.dtype:
-            if not self.dtype.is_floating_point and result.dtype.is_floating_point:
-                raise RuntimeError(f"result type {result.dtype} can't be cast to the desired "
-                                   f"output type {self.dtype} of an in-place operation")
+            if self._value.dtype == np.bool_ or (not self.dtype.is_floating_point
+                                                 and result.dtype.is_floating_point):
+                from ._ops._promote import _TORCH_NAMES
+
+                names = [_TORCH_NAMES.get(t.dtype.name, t.dtype.name) for t in (result, self)]
+                raise RuntimeError(f"result type {names[0]} can't be cast to the desired output "
+                                   f"type {names[1]} (an in-place operation keeps its tensor's "
+                                   f"dtype, {self.dtype})")
             result = result.to(self.dtype)
         if tuple(result._value.shape) != tuple(self._value.shape):
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "

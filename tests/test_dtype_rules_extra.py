@@ -76,3 +76,37 @@ def test_a_bool_mask_times_inf_is_nan_as_in_torch(name, compiled):
     got = np.asarray(got.numpy())
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+REFUSED = {
+    "bool - int": lambda T: T.tensor([True]) - 1,
+    "int - True": lambda T: T.tensor([1]) - True,
+    "float - bool": lambda T: T.tensor([1.0]) - T.tensor([True]),
+    "bool - bool": lambda T: T.tensor([True]) - T.tensor([False]),
+    "rsub of a bool": lambda T: T.rsub(T.tensor([True]), 1),
+    "where on an int condition": lambda T: T.where(T.tensor([1, 0]), 1.0, 2.0),
+    "float alpha on ints": lambda T: T.add(T.tensor([1]), T.tensor([1]), alpha=2.5),
+    "bool alpha on floats": lambda T: T.add(T.tensor([1.0]), T.tensor([1.0]), alpha=True),
+    "int into a bool in place": lambda T: T.tensor([True]).add_(2),
+    "int tensor into a bool in place": lambda T: T.tensor([True]).mul_(T.tensor([2])),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_what_torch_refuses_raises(name):
+    """Before, each of these ran and gave a number (a bool minus 1, an int sum scaled by 2.5
+    made float32, an int result written into a bool tensor)."""
+    with pytest.raises(RuntimeError) as want:
+        REFUSED[name](torch)
+    with pytest.raises(RuntimeError) as got:
+        REFUSED[name](graphnet)
+    assert str(want.value).split(".")[0].split(" ")[:3] == \
+        str(got.value).split(".")[0].split(" ")[:3]
+
+
+def test_what_torch_takes_still_runs():
+    for call in (lambda T: T.tensor([True]) | T.tensor([False]), lambda T: T.tensor([2]) - 1,
+                 lambda T: T.add(T.tensor([1.0]), 1.0, alpha=0.5),
+                 lambda T: T.add(T.tensor([1]), T.tensor([1]), alpha=3),
+                 lambda T: T.tensor([1]).add_(T.tensor([True]))):
+        assert call(graphnet).tolist() == call(torch).tolist()
