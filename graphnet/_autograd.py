@@ -115,6 +115,9 @@ class set_grad_enabled(_GradModeContext):
     back on leaving a `with` block; also a decorator."""
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, (bool, int, np.bool_)):   # a tensor's truth is not a mode
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be "
+                            f"bool, not {type(mode).__name__}")
         self.mode = bool(mode)
         self.prev = grad_mode.enabled
         grad_mode.enabled = self.mode

@@ -142,6 +142,12 @@ def pow(input, exponent):
             and not isinstance(exponent, bool) and not _is_float(input) \
             and input.dtype.name != "bool":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if isinstance(input, Tensor) and input.dtype is dt.bool_ and isinstance(exponent, int):
+        # PyTorch: a bool tensor to a bool power is bool, to an int power int64 (compiled it
+        # was int32, eagerly int64; `b ** True` was int32 in both)
+        if isinstance(exponent, bool):
+            return _binary("pow", input.long(), int(exponent)).bool()
+        input = input.long()
     return _binary("pow", input, exponent)
 
 
@@ -330,11 +336,16 @@ def cumsum(input, dim, *, dtype=None):
 
 
 def all(input, dim=None, keepdim=False):
-    return dispatch("all", input, dim=dim, keepdim=keepdim)
+    return _truth_as(input, dispatch("all", input, dim=dim, keepdim=keepdim))
 
 
 def any(input, dim=None, keepdim=False):
-    return dispatch("any", input, dim=dim, keepdim=keepdim)
+    return _truth_as(input, dispatch("any", input, dim=dim, keepdim=keepdim))
+
+
+def _truth_as(input, out):
+    """PyTorch's any/all of a uint8 tensor are uint8 (every other dtype gives bool)."""
+    return out.to(dt.uint8) if input.dtype is dt.uint8 else out
 
 
 def _bound(op):

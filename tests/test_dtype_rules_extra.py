@@ -110,3 +110,20 @@ def test_what_torch_takes_still_runs():
                  lambda T: T.add(T.tensor([1]), T.tensor([1]), alpha=3),
                  lambda T: T.tensor([1]).add_(T.tensor([True]))):
         assert call(graphnet).tolist() == call(torch).tolist()
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_bool_powers_and_uint8_truth_match_torch(compiled):
+    """bool ** 2 was int32 compiled (int64 eagerly), bool ** True int32 (PyTorch: bool);
+    any/all of uint8 were bool (PyTorch: uint8)."""
+    def calls(T, b, u):
+        return [b ** 2, b ** True, b ** False, b ** 2.0, u.any(), u.all(0),
+                T.any(u, dim=0, keepdim=True)]
+
+    want = calls(torch, torch.tensor([True, False]), torch.tensor([3, 0], dtype=torch.uint8))
+    run = (lambda b, u: calls(graphnet, b, u))
+    got = (graphnet.compile(run) if compiled else run)(
+        graphnet.tensor([True, False]), graphnet.tensor([3, 0], dtype=graphnet.uint8))
+    for w, g in zip(want, got, strict=True):
+        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
+        assert g.tolist() == w.tolist()

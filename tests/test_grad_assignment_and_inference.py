@@ -43,3 +43,15 @@ def test_an_inference_mode_target_enters_a_loss_as_in_torch():
         with pytest.raises(RuntimeError, match="Inference tensors cannot be saved"):
             (x * target).sum().backward()   # mul saves the target: refused in both
     np.testing.assert_array_equal(grads[1], grads[0])
+
+
+def test_grad_mode_and_post_accumulate_hooks_refuse_as_in_torch():
+    for lib in (torch, graphnet):
+        with pytest.raises(TypeError, match="must be bool"):
+            lib.set_grad_enabled(lib.tensor(True))
+        p = lib.nn.Parameter(lib.ones(2))
+        p.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(2))   # returns a tensor
+        with pytest.raises(RuntimeError, match="post accumulate grad hooks should return None"):
+            (p * p).sum().backward()
+    with graphnet.set_grad_enabled(False):
+        assert not graphnet.is_grad_enabled()

@@ -16,6 +16,7 @@ import numpy as np
 from .. import _autograd, _host
 from .._autograd import TapeNode, grad_mode
 from .._tensor import Tensor, _add
+from ._hooks import run_post_accumulate_hooks
 
 
 def topo_order(roots) -> list:
@@ -198,8 +199,7 @@ def _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs) -> None:
             captured[pos] = g
         return
     _store_grad(leaf, g, graph)
-    for fn in list(leaf.__dict__.get("_post_hooks", {}).values()):
-        fn(leaf)
+    run_post_accumulate_hooks(leaf)
 
 
 def _store_grad(t: Tensor, g, graph: bool) -> None:

@@ -63,7 +63,8 @@ def run_leaf_hooks(leaf, grad):
 
 def run_post_accumulate_hooks(leaf) -> None:
     for fn in list(leaf.__dict__.get("_post_hooks", {}).values()):
-        fn(leaf)
+        if fn(leaf) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def guard_hooks(leaves) -> None:
