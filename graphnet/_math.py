@@ -12,6 +12,7 @@ from . import _dtype as dt
 from . import _autograd, _factories, _layout
 from ._dispatch import dispatch
 from ._ops import OPS
+from ._arith_checks import check_alpha, refuse_bool_subtraction
 from ._ops._promote import _TORCH_NAMES
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
@@ -79,41 +80,14 @@ def _zero_dim_promotion(a, b):
 
 
 def add(input, other, *, alpha=1):
-    _check_alpha(input, other, alpha)
+    check_alpha(input, other, alpha)
     return _binary("add", input, other if alpha == 1 else other * alpha)
 
 
 def sub(input, other, *, alpha=1):
-    bools = _is_bool(input) + _is_bool(other)
-    if bools == 2:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
-    if bools:
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
-                           "If you are trying to invert a mask, use the `~` or "
-                           "`logical_not()` operator instead.")
-    _check_alpha(input, other, alpha)
+    refuse_bool_subtraction(input, other)
+    check_alpha(input, other, alpha)
     return _binary("sub", input, other if alpha == 1 else other * alpha)
-
-
-def _is_bool(x) -> bool:
-    return isinstance(x, bool) or isinstance(x, Tensor) and x.dtype is dt.bool_
-
-
-def _is_floating(x) -> bool:
-    return isinstance(x, float) or isinstance(x, Tensor) and _is_float(x)
-
-
-def _check_alpha(input, other, alpha) -> None:
-    """PyTorch's refusals of `alpha` (before, add(ints, ints, alpha=2.5) was float32)."""
-    if alpha == 1 and type(alpha) is int:
-        return
-    floating = _is_floating(input) or _is_floating(other)
-    if isinstance(alpha, bool) and (floating or _is_bool(input) + _is_bool(other) < 2):
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if isinstance(alpha, float) and not floating:
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                           "point number.")
 
 
 def div(input, other, *, rounding_mode=None):

@@ -1,0 +1,40 @@
+"""PyTorch's refusals of arithmetic arguments that JAX would take: subtraction with a bool
+tensor, an `alpha` of the wrong kind (`graphnet.add` / `graphnet.sub`). Before, each ran and
+gave a number (a bool minus 1; `add(ints, ints, alpha=2.5)` made float32)."""
+
+from __future__ import annotations
+
+from . import _dtype as dt
+from ._tensor import Tensor
+
+
+def refuse_bool_subtraction(input, other) -> None:
+    bools = _is_bool(input) + _is_bool(other)
+    if bools == 2:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if bools:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+
+
+def check_alpha(input, other, alpha) -> None:
+    if alpha == 1 and type(alpha) is int:
+        return
+    floating = _is_floating(input) or _is_floating(other)
+    if isinstance(alpha, bool) and (floating or _is_bool(input) + _is_bool(other) < 2):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not floating:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, bool) or isinstance(x, Tensor) and x.dtype is dt.bool_
+
+
+def _is_floating(x) -> bool:
+    if isinstance(x, float):
+        return True
+    return isinstance(x, Tensor) and (x.dtype.is_floating_point or x.dtype.is_complex)
