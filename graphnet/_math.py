@@ -206,6 +206,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if not _is_float(input) and dtype is None:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype}")
+    if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be "
+                           f"either a floating point or complex dtype. Got: {dtype}")
     return dispatch("mean", input, dim=_reduce_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
 
 
@@ -270,7 +273,13 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
+def _floating_stats(input) -> None:
+    if not _is_float(input):   # before, std of ints was a float64 number
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _floating_stats(input)
     if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
     return dispatch("var", input, dim=_reduce_dims(dim),
@@ -278,6 +287,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _floating_stats(input)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return dispatch("std", input, dim=_reduce_dims(dim),
@@ -285,6 +295,9 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def norm(input, p="fro", dim=None, keepdim=False):
+    if not _is_float(input):   # before, ints gave float64 (uint8 a tensor of no known dtype)
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
+                           f"as input. Got {_TORCH_NAMES.get(input.dtype.name)}")
     p = 2.0 if p in ("fro", 2) else float(p)
     return dispatch("norm", input, p=p, dim=_reduce_dims(dim), keepdim=keepdim)
 

@@ -89,6 +89,11 @@ REFUSED = {
     "bool alpha on floats": lambda T: T.add(T.tensor([1.0]), T.tensor([1.0]), alpha=True),
     "int into a bool in place": lambda T: T.tensor([True]).add_(2),
     "int tensor into a bool in place": lambda T: T.tensor([True]).mul_(T.tensor([2])),
+    "std of ints": lambda T: T.tensor([1, 2]).std(),
+    "var of bools": lambda T: T.tensor([True, False]).var(),
+    "mean into an int dtype": lambda T: T.tensor([1.0, 2.0]).mean(dtype=T.int64),
+    "norm of ints": lambda T: T.tensor([3, 4]).norm(),
+    "norm of uint8": lambda T: T.norm(T.tensor([3, 0], dtype=T.uint8), 0),
 }
 
 
