@@ -109,14 +109,19 @@ def _recompute(view: Tensor, source: Tensor, forward: Callable) -> None:
     share_value(view)
 
 
+def forget_ties(t: Tensor) -> None:
+    """`t` took other storage: the aliases and views it handed out keep the old one."""
+    t.__dict__.pop("_aliases", None)
+    t.__dict__.pop("_views", None)
+
+
 def new_storage(t: Tensor) -> None:
     """`t.data = other`: `t` takes other storage, and the aliases and views it handed out keep
     the old one, as in PyTorch. Inside a trace only the trace's own are forgotten; the
     compiled call forgets the others on each call (TraceResult.new_storage)."""
     mode = current_mode()
     if mode is None:
-        t.__dict__.pop("_aliases", None)
-        t.__dict__.pop("_views", None)
+        forget_ties(t)
         return
     if mode.records_graph:   # `t` was tracked (on_write): its value is a graph value
         graph_value = type(t._value)

@@ -14,7 +14,7 @@ from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet import _xla as xla
-from graphnet._aliases import remember_alias, store
+from graphnet._aliases import forget_ties, remember_alias, store
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
@@ -349,8 +349,7 @@ class Artifact:
                     target._grad._value = array
             else:
                 if i in traced.new_storage:   # `p.data = other`: earlier aliases keep the old
-                    target.__dict__.pop("_aliases", None)
-                    target.__dict__.pop("_views", None)
+                    forget_ties(target)
                 store(target, array)
         if error is not None:
             raise error
