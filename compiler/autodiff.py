@@ -135,20 +135,14 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
     guard_hooks(leaves)
     _refuse_while_loops(reachable, seen_values)
-    _cut_untaped_paths(tracer, root_value, seen_values)
-    seed = None
     if gradient is not None:
         gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient)
-        seed = tracer.value_of(gradient)
-    inputs, attrs = grad_inputs(root_value, seed, [t._value for t in leaves])
-    avals = [(t._value.shape, t._value.dtype) for t in leaves]
-    node = tracer.graph.add_node("grad", inputs, attrs, avals, _dispatch.module_path(),
-                                 _source.user_frame())
-    tracer.grad_edges[node] = ()
+    if _autograd.grad_mode.anomaly and _autograd.grad_mode.anomaly_check_nan:
+        grads = _checked_grads(tracer, root, gradient, leaves)
+    else:
+        grads = _grad_node(tracer, root_value, gradient, leaves, seen_values)
     with _autograd.no_grad():
-        for leaf, value in zip(leaves, node.outputs):
-            g = Tensor._wrap(value)
-            tracer.on_tensor_created(g)
+        for leaf, g in zip(leaves, grads):
             g = run_leaf_hooks(leaf, g)
             current = leaf.grad
             if current is None:
@@ -156,3 +150,36 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
             else:   # into the same .grad tensor, as eager backward accumulates
                 current._assign(current + g)
             run_post_accumulate_hooks(leaf)
+
+
+def _grad_node(tracer, root_value: Value, gradient, leaves: list, leaf_values: set) -> list:
+    """The leaves' gradients as the outputs of one `grad` node (lowered under one jax.vjp)."""
+    _cut_untaped_paths(tracer, root_value, leaf_values)
+    seed = tracer.value_of(gradient) if gradient is not None else None
+    inputs, attrs = grad_inputs(root_value, seed, [t._value for t in leaves])
+    avals = [(t._value.shape, t._value.dtype) for t in leaves]
+    node = tracer.graph.add_node("grad", inputs, attrs, avals, _dispatch.module_path(),
+                                 _source.user_frame())
+    tracer.grad_edges[node] = ()
+    grads = []
+    for value in node.outputs:
+        g = Tensor._wrap(value)
+        tracer.on_tensor_created(g)
+        grads.append(g)
+    return grads
+
+
+def _checked_grads(tracer, root: Tensor, gradient, leaves: list) -> list:
+    """Under `detect_anomaly()`: the leaves' gradients from one VJP node per op (the walk of
+    `autograd.grad`, grad_walk.py), each node's results checked for NaN in the program, as
+    eager mode's engine checks them. Slower to compile and run; it is a debugging mode."""
+    from graphnet._factories import ones_like
+
+    from .grad_walk import _walk
+
+    with _autograd.no_grad():
+        seed = ones_like(root) if gradient is None else gradient
+    grads = _walk(tracer, [root], leaves, [seed], create_graph=False)
+    for leaf, g in zip(leaves, grads):
+        assert g is not None, f"no gradient reached leaf {tracer.value_of(leaf)}"
+    return grads

@@ -6,7 +6,10 @@ would hold), each node's VJP is recorded as one `vjp` node (graphnet/autograd/_g
 whose kernel is `jax.vjp` of the node's own kernel. With `create_graph=True` those nodes get
 gradient edges of their own, so a later `backward()` (a `grad` node, lowered under one
 `jax.vjp`) differentiates through them: a WGAN-GP gradient penalty compiles to PyTorch's
-numbers. Without it they are recorded under no_grad and their results are plain tensors."""
+numbers. Without it they are recorded under no_grad and their results are plain tensors.
+Under `detect_anomaly()` each VJP's results pass through `anomaly_checked`, a program check
+that raises eager mode's "Function 'SqrtBackward0' returned nan values" after the call, and
+`loss.backward()` takes this walk instead of one `grad` node (autodiff.record_backward)."""
 
 from __future__ import annotations
 
@@ -98,6 +101,7 @@ def _walk(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
         v = tracer.value_of(out)
         cts[v] = seed if v not in cts else cts[v] + seed
     targets = [tracer.value_of(t) for t in inputs]
+    checks_nan = _autograd.grad_mode.anomaly and _autograd.grad_mode.anomaly_check_nan
     with _autograd.set_grad_enabled(create_graph):
         for node in reversed(list(tracer.graph.nodes)):
             if not any(o in cts for o in node.outputs):
@@ -116,6 +120,12 @@ def _walk(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
             primals = [_wrap(tracer, x, i in edges and i in graph_of)
                        if isinstance(x, Value) else x for i, x in enumerate(node.inputs)]
             grads = dispatch("vjp", *primals, *out_cts, fn=fn, n_primals=len(primals))
+            if checks_nan and not create_graph:
+                # NOTE: the checked identity is not differentiable, so a gradient that must
+                # itself carry a graph (create_graph) goes unchecked
+                name = _autograd.backward_name(node.op)
+                grads = [dispatch("anomaly_checked", g, producer=name, index=i)
+                         for i, g in zip(edges, grads)]
             for i, g in zip(edges, grads):
                 x = node.inputs[i]
                 cts[x] = g if x not in cts else cts[x] + g

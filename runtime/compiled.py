@@ -71,7 +71,9 @@ class CompiledFunction:
                                     f"them, nor hashable: pass tensors, tuples/lists/dicts of "
                                     f"tensors, or static Python values") from None
                 parts.append(("S", type(a), a))
-        return (tuple(parts), _autograd.grad_mode.enabled)
+        # grad mode, and whether detect_anomaly() checks backward results for NaN
+        mode = _autograd.grad_mode
+        return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan))
 
     def __call__(self, *args, **kwargs):
         if self.mode == "dynamic":
@@ -136,8 +138,10 @@ class CompiledFunction:
                 if a[0] == b[0] == "S":
                     return f"{what} changed: {a[2]!r} -> {b[2]!r}"
                 return f"{what} changed: {a[1:]} -> {b[1:]}"
-        if old_grad != new_grad:
-            return f"grad mode {old_grad} -> {new_grad}"
+        if old_grad[0] != new_grad[0]:
+            return f"grad mode {old_grad[0]} -> {new_grad[0]}"
+        if old_grad[1] != new_grad[1]:
+            return f"anomaly detection {old_grad[1]} -> {new_grad[1]}"
         return "new input signature"
 
     def _compile(self, key, args, reason: str, previous: Artifact | None = None) -> Artifact:

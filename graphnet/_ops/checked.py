@@ -1,5 +1,6 @@
 """`checked_parameters`: the identity, with PyTorch's check of the values it passes on (a
-distribution's parameters, an integer divisor). Number arguments are checked in Python where
+distribution's parameters, an integer divisor); `anomaly_checked`: the same for a backward
+result under `detect_anomaly()`. Number arguments are checked in Python where
 they are given; a tensor goes through this op so that its check runs wherever the op table's
 value checks run: eagerly before the kernel, on a compiled call's inputs on the host, or
 inside the program for a value it computes (compiler/checks.py)."""
@@ -41,4 +42,21 @@ def _parameters_error(facts, *, rule):
        check=ValueCheck(_bad_parameters, _parameters_error, values_from=0))
 def checked_parameters(x, *, rule):
     """`x` unchanged: a distribution's parameters, checked as PyTorch checks them."""
+    return x
+
+
+def _has_nan(x, *, producer, index):
+    bad = (x != x).any()
+    return bad, (bad * 1,)
+
+
+def _nan_error(facts, *, producer, index):
+    return RuntimeError(f"Function '{producer}' returned nan values in its {index}th output.")
+
+
+@defop("anomaly_checked", "opaque", differentiable=False, function=None, method=None,
+       check=ValueCheck(_has_nan, _nan_error, values_from=0))
+def anomaly_checked(x, *, producer, index):
+    """`x` unchanged: a backward result that `detect_anomaly()` checks for NaN inside a
+    compiled program, as eager mode's engine checks each node's results."""
     return x

@@ -219,7 +219,9 @@ def _store_grad(t: Tensor, g, graph: bool) -> None:
 
 
 def _check_anomaly(node, results) -> None:
-    for i, g in enumerate(results):
+    # PyTorch numbers a node's results by input position, counting inputs that need no grad
+    positions = getattr(node, "needs", None) or range(len(results))
+    for i, g in zip(positions, results):
         if g is not None and grad_mode.anomaly_check_nan and _has_nan(g):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
                                f"output.")

@@ -26,8 +26,9 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
 
 class detect_anomaly:
     """Inside it, a backward node returning NaN raises `RuntimeError: Function
-    'MulBackward0' returned nan values in its 0th output.` (eager mode only: a compiled
-    backward is one XLA program).
+    'MulBackward0' returned nan values in its 0th output.`, in both modes: a function compiled
+    while it is on differentiates op by op and checks each op's gradient inside the program
+    (compiler/grad_walk.py); the call then raises and writes nothing back.
 
     >>> with graphnet.autograd.detect_anomaly():
     ...     loss.backward()
