@@ -55,10 +55,17 @@ def _integral(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
+def _integral_or_bool(x) -> bool:
+    return not _is_float(x) if isinstance(x, Tensor) else isinstance(x, int)
+
+
 def _nonzero_divisor(a, b):
-    """PyTorch raises for an integer division by zero (XLA returns a number): a number is
-    checked here, a tensor by the checked_parameters op (eagerly, or in a compiled call)."""
-    if not (_integral(a) and _integral(b)):
+    """PyTorch raises for an integer division by zero (XLA returns a number), a False divisor
+    included (`ints // False`): a number is checked here, a tensor by the checked_parameters
+    op (eagerly, or in a compiled call). Two bools are refused by the kernels."""
+    integer_result = (_integral(a) or _integral(b)) and \
+        _integral_or_bool(a) and _integral_or_bool(b)
+    if not integer_result:
         return b
     if not isinstance(b, Tensor):
         if b == 0:
@@ -364,6 +371,8 @@ def trace(input):
         shape = list(input.shape) if isinstance(input, Tensor) else type(input).__name__
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
                            f"{input.dim() if isinstance(input, Tensor) else shape}")
+    if input.dtype.name == "bool":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     rows, cols = input.shape
     return sum(input * _factories.eye(rows, cols, dtype=input.dtype))
 

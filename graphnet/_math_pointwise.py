@@ -18,6 +18,7 @@ from collections import namedtuple
 
 from . import _math as M
 from ._dispatch import dispatch
+from ._ops._promote import cpp_name, not_implemented
 from ._tensor import Tensor
 
 _Frexp = namedtuple("frexp", ["mantissa", "exponent"])
@@ -66,16 +67,24 @@ def frexp(input: Tensor):
 def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     """`input + weight * (end - input)`, with a scalar or tensor `weight` (PyTorch's formula,
     exact at weight 0 and 1)."""
-    if isinstance(weight, Tensor) and weight.dtype != input.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `weight` but got dtype "
-                           f"{weight.dtype}")
     if isinstance(end, Tensor) and end.dtype != input.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+        raise RuntimeError(f"expected dtype {cpp_name(input.dtype)} for `end` but got dtype "
+                           f"{cpp_name(end.dtype)}")
+    if isinstance(weight, Tensor) and weight.dtype != input.dtype:
+        if weight.dim() != 0:      # a 0-d weight of another dtype is a number to PyTorch
+            raise RuntimeError(f"expected dtype {cpp_name(input.dtype)} for `weight` but got "
+                               f"dtype {cpp_name(weight.dtype)}")
+        weight = weight.to(input.dtype)
+    if not input.dtype.is_floating_point:
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise not_implemented(kernel, input.dtype)
     return dispatch("lerp", input, end, weight)
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """`input + value * tensor1 * tensor2` (optimizers' running averages)."""
+    if all(isinstance(t, Tensor) and t.dtype.name == "bool" for t in (input, tensor1, tensor2)):
+        raise not_implemented("addcmul_cpu_out", "bool")
     product = M.mul(tensor1, tensor2)
     return M.add(input, product if value == 1 else M.mul(product, value))
 

@@ -19,6 +19,7 @@ from . import _dtype as dt
 from . import _math as M
 from ._dispatch import dispatch
 from ._errors import wrap_dim
+from ._ops._promote import not_implemented
 from ._tensor import Tensor
 
 _RESULTS = {name: namedtuple(name, ["values", "indices"])
@@ -88,6 +89,8 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
 
 def _median(name: str, input: Tensor, dim, keepdim: bool):
     ignore_nan = name == "nanmedian"
+    if input.dtype.name == "bool":
+        raise not_implemented("median_cpu" if dim is None else "median_out", "bool")
     if dim is None:   # the lower median of all elements, a 0-d tensor
         if input.numel() == 0:
             return M.full((), float("nan"), dtype=input.dtype)

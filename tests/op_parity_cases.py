@@ -246,6 +246,8 @@ ELSEWHERE: dict[str, tuple[str, str, str]] = {
     "checked_parameters": ("distribution arguments, integer divisors",
                            "tests/test_random_arguments.py",
                            "test_compiled_calls_check_inputs_and_computed_values"),
+    "anomaly_checked": ("detect_anomaly() in compiled backward", "tests/test_anomaly_detection.py",
+                        "test_a_nan_from_a_backward_node_raises_and_leaves_the_parameters"),
     "constant": ("constant folding", "tests/passes/test_pass_constant_folding.py",
                  "test_small_known_values_fold_and_big_ones_do_not"),
     "detach": ("traced .detach()", "tests/test_static_autograd_rules.py",

@@ -14,6 +14,24 @@ _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
                 "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
                 "int8": "Char", "uint8": "Byte", "uint32": "UInt32", "bool": "Bool"}
 
+# ... and in its "expected m1 and m2 to have the same dtype, but got: long int != float"
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+              "bool": "bool"}
+
+
+def torch_name(dtype) -> str:
+    """PyTorch's scalar-type name for `dtype` (any NumPy, JAX or graphnet dtype): 'Long'."""
+    name = getattr(dtype, "name", None) or jnp.dtype(dtype).name
+    return _TORCH_NAMES.get(name, name)
+
+
+def cpp_name(dtype) -> str:
+    """The C++ type name PyTorch prints for `dtype`: 'long int', 'float', 'c10::Half'."""
+    name = getattr(dtype, "name", None) or jnp.dtype(dtype).name
+    return _CPP_NAMES.get(name, name)
+
 
 def category(x) -> str:
     """'b' (bool), 'i' (any integer) or 'f' (any float) for an array or Python number."""
@@ -57,6 +75,26 @@ def float_kernel(fn):
     kernel.__name__ = getattr(fn, "__name__", "kernel")
     kernel.__doc__ = fn.__doc__
     return kernel
+
+
+def not_implemented(kernel: str, dtype) -> NotImplementedError:
+    """PyTorch's `"abs_cpu" not implemented for 'Bool'`, `kernel` its kernel's full name."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{torch_name(dtype)}\'')
+
+
+def refuse_result(kernel: str, *xs, kinds: str) -> None:
+    """Raise PyTorch's NotImplementedError when `xs` promote to a dtype of a category in
+    `kinds`: PyTorch picks a kernel by the result's dtype, so `int64 % True` runs and
+    `bool % bool` does not."""
+    dtype = jnp.result_type(*xs)
+    if category(dtype) in kinds:
+        raise not_implemented(kernel, dtype)
+
+
+def as_result_type(*xs):
+    """The arrays among `xs` in the dtype they promote to (bool shifted by an integer)."""
+    dtype = jnp.result_type(*xs)
+    return tuple(x if isinstance(x, (int, float, bool)) else x.astype(dtype) for x in xs)
 
 
 def refuse(op: str, *xs, kinds: str, kernel: str | None = None) -> None:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ._operand_dtypes import check_linear, check_matmul, check_same
 from ._table import defop
 
 
 @defop("matmul", "contraction", function=("matmul", "mm", "bmm", "mv"),
        method=("matmul", "mm", "bmm", "mv"), dump=True, backward="MmBackward0")
 def matmul(a, b):
+    check_matmul(a, b)
     return jnp.matmul(a, b)
 
 
 @defop("linear", "contraction", function="nn.functional.linear", method=None, dump=True,
        backward="AddmmBackward0")
 def linear(x, weight, bias=None):
+    check_linear(x, weight, bias)
     # PyTorch stores Linear weights as [out, in]; contract on the last axis of both.
     y = jnp.matmul(x, weight.T)
     return y if bias is None else y + bias
@@ -23,4 +26,5 @@ def linear(x, weight, bias=None):
 
 @defop("einsum", "contraction", method=None)
 def einsum(*operands, equation):
+    check_same(operands)
     return jnp.einsum(equation, *operands)

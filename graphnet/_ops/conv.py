@@ -13,6 +13,7 @@ import numpy as np
 from jax import lax
 
 from . import conv_autotune, pool_autotune, pool_candidates
+from ._operand_dtypes import check_conv
 from ._table import defop
 from .conv_candidates import CANDIDATES, MAX_PATCH_ELEMENTS, conv_by_direction, conv_out_size
 from .conv_candidates import conv_as_matmul  # noqa: F401  (kept importable from here)
@@ -36,6 +37,7 @@ def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
     """x [N, C_in, *spatial], weight [C_out, C_in/groups, *kernel]; padding: (lo, hi) pairs.
     Float convolutions (1-d to 3-d) take the measured-fastest candidate (conv_autotune.py)
     when autotuning is on; integer ones, and all when it is off, the fixed rule."""
+    check_conv(x, weight, bias)
     nd = weight.ndim - 2
     assert 1 <= nd <= 3, f"conv supports 1 to 3 spatial dims, got {nd}"
     args = (stride, padding, dilation, groups)

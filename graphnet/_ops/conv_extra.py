@@ -13,6 +13,7 @@ from jax import lax
 
 from . import conv_fractional  # noqa: F401  (registration: fractional_max_pool)
 from . import conv_sample  # noqa: F401  (registration: max_unpool, grid_sample, affine_grid)
+from ._operand_dtypes import check_conv
 from ._table import defop
 
 
@@ -34,6 +35,7 @@ def conv_transpose(x, weight, bias=None, *, stride, padding, output_padding, dil
     """x [N, C_in, *spatial], weight [C_in, C_out/groups, *k]. The input is dilated by the
     stride and padded by dilation*(k-1) - padding on each side (+ output_padding after);
     a negative pad crops, which lax allows."""
+    check_conv(x, weight, bias, transposed=True)
     nd = weight.ndim - 2
     axes = "DHW"[-nd:]
     w = transposed_weight(weight, groups)

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._operand_dtypes import check_norm
 from ._table import defop
 from .distance import vector_norm
 
@@ -22,12 +23,36 @@ def _affine(y, params, has_weight, has_bias, shape):
     return y
 
 
+def _normalisation(kernel_name: str):
+    """PyTorch's dtype rules for a normalisation kernel (`check_norm`, with the kernel's name
+    for its refusal of integer input). A float16/bfloat16 input is normalised in float32 and
+    the result returned in its own dtype, as PyTorch's mixed-precision CPU kernels do
+    (float32 affine parameters beside a bfloat16 input gave float32 output); batch
+    statistics stay float32."""
+    def wrap(kernel):
+        def wrapped(x, *args, **attrs):
+            check_norm(x, args, kernel_name)
+            if x.dtype not in (jnp.float16, jnp.bfloat16):
+                return kernel(x, *args, **attrs)
+            out = kernel(x.astype(jnp.float32), *(a.astype(jnp.float32) for a in args),
+                         **attrs)
+            if isinstance(out, tuple):
+                return (out[0].astype(x.dtype),) + tuple(out[1:])
+            return out.astype(x.dtype)
+
+        wrapped.__name__, wrapped.__doc__ = kernel.__name__, kernel.__doc__
+        return wrapped
+
+    return wrap
+
+
 def _channel_shape(x):
     return (1, -1) + (1,) * (x.ndim - 2)
 
 
 @defop("batch_norm_train", "reduction", n_outputs=3,
        function="nn.functional.batch_norm", method=None)
+@_normalisation("batch_norm")
 def batch_norm_train(x, *params, eps, has_weight=False, has_bias=False):
     """Normalise with the batch statistics of each channel (dim 1). Returns (y, batch mean,
     unbiased batch variance); the last two feed the running statistics and carry no grad."""
@@ -43,6 +68,7 @@ def batch_norm_train(x, *params, eps, has_weight=False, has_bias=False):
 
 @defop("batch_norm_eval", "broadcast", nondiff_inputs=(1, 2), function="nn.functional.batch_norm",
        method=None)
+@_normalisation("batch_norm")
 def batch_norm_eval(x, running_mean, running_var, *params, eps, has_weight=False,
                     has_bias=False):
     shape = _channel_shape(x)
@@ -51,6 +77,7 @@ def batch_norm_eval(x, running_mean, running_var, *params, eps, has_weight=False
 
 
 @defop("layer_norm", "reduction", function="nn.functional.layer_norm", method=None)
+@_normalisation("LayerNormKernelImpl")
 def layer_norm(x, *params, normalized_ndim, eps, has_weight=False, has_bias=False):
     axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
     mean = jnp.mean(x, axis=axes, keepdims=True)
@@ -61,6 +88,7 @@ def layer_norm(x, *params, normalized_ndim, eps, has_weight=False, has_bias=Fals
 
 
 @defop("group_norm", "reduction", function="nn.functional.group_norm", method=None)
+@_normalisation("GroupNormKernelImpl")
 def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
     """Statistics over each group of C/num_groups channels and all spatial positions."""
     grouped = x.reshape(x.shape[0], num_groups, -1)

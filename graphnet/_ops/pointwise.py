@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._promote import as_floats, float_kernel
+from ._promote import as_floats, float_kernel, not_implemented, refuse_result
 from ._table import defop
 
 
@@ -61,11 +61,25 @@ for _name, _fn, _alias in [("eq", jnp.equal, None), ("ne", jnp.not_equal, None),
                            ("gt", jnp.greater, "greater"), ("ge", jnp.greater_equal,
                                                             "greater_equal"),
                            ("logical_and", jnp.logical_and, None),
-                           ("logical_or", jnp.logical_or, None),
-                           ("floor_divide", jnp.floor_divide, None)]:
+                           ("logical_or", jnp.logical_or, None)]:
     _names = (_name, _alias) if _alias else (_name,)
     _binary(_name, _fn, differentiable=False, function=_names, method=_names, bind="binary")
-_binary("remainder", jnp.remainder, differentiable=False, inplace=True, bind="binary")
+
+
+def _integer_only(kernel: str, fn):
+    """`fn`, refused where its inputs promote to bool (`bool // bool`), as PyTorch does."""
+    def checked(a, b):
+        refuse_result(kernel, a, b, kinds="b")
+        return fn(a, b)
+
+    checked.__name__ = getattr(fn, "__name__", "kernel")
+    return checked
+
+
+_binary("floor_divide", _integer_only("div_floor_cpu", jnp.floor_divide), differentiable=False,
+        bind="binary")
+_binary("remainder", _integer_only("remainder_cpu", jnp.remainder), differentiable=False,
+        inplace=True, bind="binary")
 
 
 @defop("where", "broadcast", nondiff_inputs=(0,), dump=True)
@@ -82,25 +96,65 @@ def _abs(x):
 _abs.defjvps(lambda tangent, _, x: tangent * jnp.sign(x))
 
 
+def _refusing_bool(kernel: str, fn):
+    """`fn` with PyTorch's refusal of a bool input (`"abs_cpu" not implemented for 'Bool'`)."""
+    def checked(x):
+        if x.dtype == jnp.bool_:
+            raise not_implemented(kernel, x.dtype)
+        return fn(x)
+
+    checked.__name__ = getattr(fn, "__name__", "kernel")
+    return checked
+
+
+def _neg(x):
+    if x.dtype == jnp.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return jnp.negative(x)
+
+
+def _relu(x):
+    if x.dtype == jnp.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return jax.nn.relu(x)
+
+
+def _square(x):
+    # PyTorch squares a bool tensor as int64 (JAX: int32)
+    return jnp.square(x.astype(jnp.int64) if x.dtype == jnp.bool_ else x)
+
+
+def _sign(x):
+    return x if x.dtype == jnp.bool_ else jnp.sign(x)
+
+
 def _unary(name: str, fn, differentiable: bool = True, inplace: bool = False, **names):
     names.setdefault("bind", "unary")
     names.setdefault("dump", True)
     defop(name, "elementwise", differentiable=differentiable, inplace=inplace, **names)(fn)
 
 
-_unary("neg", jnp.negative, inplace=True, function=("neg", "negative"),
+_unary("neg", _neg, inplace=True, function=("neg", "negative"),
        method=("neg", "negative"), backward="NegBackward0")
-_unary("relu", jax.nn.relu, inplace=True, function=("relu", "nn.functional.relu"),
+_unary("relu", _relu, inplace=True, function=("relu", "nn.functional.relu"),
        dump="nn.functional.relu")
 _unary("sigmoid", float_kernel(jax.nn.sigmoid), inplace=True,
        function=("sigmoid", "nn.functional.sigmoid"))
 _unary("tanh", float_kernel(jnp.tanh), inplace=True, function=("tanh", "nn.functional.tanh"))
-for _name in ["relu6", "silu"]:   # only in nn.functional, written there
-    _unary(_name, getattr(jax.nn, _name), function=f"nn.functional.{_name}", method=None,
-           bind=None)
+def _relu6(x):
+    # integers stay integers, as in PyTorch (jax.nn.relu6 made int64 input float64)
+    return jnp.clip(x, 0, 6) if jnp.issubdtype(x.dtype, jnp.integer) else jax.nn.relu6(x)
+
+
+# only in nn.functional, written there
+_unary("relu6", _relu6, function="nn.functional.relu6", method=None, bind=None)
+_unary("silu", jax.nn.silu, function="nn.functional.silu", method=None, bind=None)
 # NOTE: float_kernel: integer and bool input gives float32, as in PyTorch (JAX: float64)
 for _name, _fn in [("exp", float_kernel(jnp.exp)), ("log", float_kernel(jnp.log)),
-                   ("sqrt", float_kernel(jnp.sqrt)), ("abs", _abs), ("square", jnp.square),
+                   ("sqrt", float_kernel(jnp.sqrt)), ("abs", _refusing_bool("abs_cpu", _abs)),
+                   ("square", _square),
                    ("reciprocal", float_kernel(jnp.reciprocal))]:
     _unary(_name, _fn, inplace=True)
 for _name, _fn in [("rsqrt", jax.lax.rsqrt), ("sin", jnp.sin), ("cos", jnp.cos),
@@ -109,10 +163,11 @@ for _name, _fn in [("rsqrt", jax.lax.rsqrt), ("sin", jnp.sin), ("cos", jnp.cos),
     _unary(_name, float_kernel(_fn))
 # NOTE: piecewise-constant, yet differentiable with a zero gradient, as in PyTorch: their
 # results require grad, so `x.round().sum().backward()` gives zeros instead of raising
-for _name, _fn in [("sign", jnp.sign), ("floor", jnp.floor), ("ceil", jnp.ceil),
-                   ("round", jnp.round)]:
+for _name, _fn in [("sign", _sign), ("floor", _refusing_bool("floor_vml_cpu", jnp.floor)),
+                   ("ceil", _refusing_bool("ceil_vml_cpu", jnp.ceil)),
+                   ("round", _refusing_bool("round_vml_cpu", jnp.round))]:
     _unary(_name, _fn, inplace=True)
-_unary("trunc", jnp.trunc)
+_unary("trunc", _refusing_bool("trunc_vml_cpu", jnp.trunc))
 for _name, _fn in [("logical_not", jnp.logical_not),
                    ("isnan", jnp.isnan), ("isinf", jnp.isinf)]:
     _unary(_name, _fn, differentiable=False)

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 
 from . import pointwise_special  # noqa: F401  (registration: polygamma, logit, lerp ...)
-from ._promote import as_float, as_floats, float_kernel, refuse
+from ._promote import as_float, as_floats, as_result_type, float_kernel, refuse, refuse_result
 from ._table import defop
 
 
@@ -113,8 +113,8 @@ _binary("igammac", _float_only("igammac", jss.gammaincc))
 
 
 def _fmod(a, b):
-    refuse("fmod", a, b, kinds="b")
-    return jnp.fmod(a, b)
+    refuse_result("fmod_cpu", a, b, kinds="b")
+    return jnp.fmod(*as_result_type(a, b))
 
 
 _binary("fmod", _fmod)
@@ -157,9 +157,11 @@ _binary("float_power", _float_power, inplace=False)   # float_power_ checks dtyp
 
 
 def _bitwise(name: str, fn, kinds: str = "f", kernel: str | None = None):
+    """PyTorch picks the kernel by the dtype the inputs promote to: `int64 << True` runs,
+    `bool << bool` and `float & float` do not."""
     def bitwise(a, b):
-        refuse(name, a, b, kinds=kinds, kernel=kernel)
-        return fn(a, b)
+        refuse_result(f"{kernel or name}_cpu", a, b, kinds=kinds)
+        return fn(*as_result_type(a, b))
 
     return bitwise
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._promote import as_float
+from ._promote import as_float, category, not_implemented
 from ._table import defop
 from .distance import vector_norm
 
@@ -38,11 +38,15 @@ def amin(x, *, dim=None, keepdim=False):
 
 @defop("argmax", "reduction", differentiable=False, dump=True)
 def argmax(x, *, dim=None, keepdim=False):
+    if x.dtype == jnp.bool_:
+        raise RuntimeError("argmax(): does not support bool input")
     return jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
 
 
 @defop("argmin", "reduction", differentiable=False, dump=True)
 def argmin(x, *, dim=None, keepdim=False):
+    if x.dtype == jnp.bool_:
+        raise RuntimeError("argmin(): does not support bool input")
     return jnp.argmin(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
 
 
@@ -69,12 +73,21 @@ def logsumexp(x, *, dim, keepdim=False):
 
 @defop("softmax", "reduction", function=("softmax", "nn.functional.softmax"), dump=True)
 def softmax(x, *, dim):
+    _floats_only("softmax", x, dim)
     return jax.nn.softmax(x, axis=dim)
+
+
+def _floats_only(name: str, x, dim: int) -> None:
+    """PyTorch's refusal of integer and bool input, named after the kernel it would pick."""
+    if category(x) != "f":
+        last = x.ndim <= 1 or dim % x.ndim == x.ndim - 1
+        raise not_implemented(f"{name}_{'lastdim_' if last else ''}kernel_impl", x.dtype)
 
 
 @defop("log_softmax", "reduction",
        function=("log_softmax", "nn.functional.log_softmax"), dump=True)
 def log_softmax(x, *, dim):
+    _floats_only("log_softmax", x, dim)
     return jax.nn.log_softmax(x, axis=dim)
 
 

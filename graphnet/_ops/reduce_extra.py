@@ -12,6 +12,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ._promote import refuse
 from ._table import defop
 
 
@@ -23,6 +24,7 @@ def cumprod(x, *, dim, dtype=None):
 
 @defop("logcumsumexp", "opaque", method=None, dump=True)
 def logcumsumexp(x, *, dim):
+    refuse("logcumsumexp_out", x, kinds="bi")
     return jax.lax.cumlogsumexp(x, axis=dim)
 
 

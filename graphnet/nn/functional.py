@@ -106,3 +106,8 @@ from .functional_act import *  # noqa: E402,F401,F403
 from .functional_conv_extra import *  # noqa: E402,F401,F403
 from .functional_loss_extra import *  # noqa: E402,F401,F403
 from .functional_layers_extra import *  # noqa: E402,F401,F403
+
+# PyTorch's refusals of integer and bool inputs, around the public functions (above)
+from ._dtype_refusals import guard_dtypes  # noqa: E402
+
+guard_dtypes(globals())
