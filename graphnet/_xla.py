@@ -61,27 +61,40 @@ def current(has_conv: bool = False) -> str:
     return name or (CONV_DEFAULT if has_conv else DEFAULT)
 
 
-def compiler_options(has_conv: bool = False) -> dict | None:
-    """The options for a program compiled now on the default backend (None: XLA's own)."""
-    if jax.default_backend() != "cpu":
-        return None
-    options = OPTION_SETS[current(has_conv)]
-    return None if options is None else dict(options)
+# Static programs, on every backend: a bfloat16/float16 value is rounded to its dtype wherever
+# the program makes one, as eager mode's one-op kernels round it at their outputs. XLA's
+# default lets a fused program keep float32 between such ops, so `(x.bfloat16() * 3).float()`
+# compiled gave 9.421875 for 3.14159 where eager mode and PyTorch give 9.4375 (float32
+# programs are unaffected). Not for eager kernels: JAX refuses compile options on a jit
+# nested in another trace, which is how `create_graph` and autograd.functional call them.
+EXACT_PRECISION = {"xla_allow_excess_precision": False}
 
 
-def jit(fn, has_conv: bool = False, **kwargs):
+def compiler_options(has_conv: bool = False, program: bool = False) -> dict | None:
+    """The options for code compiled now on the default backend (None: XLA's own);
+    `program`: a whole static program (EXACT_PRECISION)."""
+    options = dict(OPTION_SETS[current(has_conv)] or {}) \
+        if jax.default_backend() == "cpu" else {}
+    if program:
+        options.update(EXACT_PRECISION)
+    return options or None
+
+
+def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
     """`jax.jit(fn, **kwargs)` with graphnet's compile options for the current backend;
-    `has_conv`: the program contains a convolution (see the module's docstring)."""
-    options = compiler_options(has_conv)
+    `has_conv`: the program contains a convolution (see the module's docstring); `program`:
+    a whole static program, not an eager kernel."""
+    options = compiler_options(has_conv, program)
     if options is not None and "compiler_options" not in kwargs:
         kwargs["compiler_options"] = options
     return jax.jit(fn, **kwargs)
 
 
 def options_named(name: str | None) -> dict:
-    """jit's keyword arguments for option set `name` (empty: XLA's defaults, or not CPU)."""
+    """jit's keyword arguments for a static program with option set `name` (XLA's defaults
+    but for EXACT_PRECISION when it names none, or off the CPU)."""
     options = OPTION_SETS.get(name) if name and jax.default_backend() == "cpu" else None
-    return {"compiler_options": dict(options)} if options else {}
+    return {"compiler_options": {**(options or {}), **EXACT_PRECISION}}
 
 
 def graph_has_conv(graph) -> bool:

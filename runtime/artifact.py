@@ -129,8 +129,9 @@ class Artifact:
         # NOTE: a graph that creates state runs once, then the next call retraces. Running it
         # unjitted looked cheaper but measured 3.5 s vs 0.5 s for the MLP step (JAX compiles
         # each primitive separately op by op), so it is jitted like any other.
-        self.jitted = xla.jit(run_fn, self.has_conv, donate_argnums=tuple(self.donated))
-        self.jitted_plain = xla.jit(run_fn, self.has_conv) if self.donated else \
+        self.jitted = xla.jit(run_fn, self.has_conv, program=True,
+                              donate_argnums=tuple(self.donated))
+        self.jitted_plain = xla.jit(run_fn, self.has_conv, program=True) if self.donated else \
             self.jitted
         self.recycling = self._recycling_program()
         # An inference graph runs its state-only work (folded BatchNorm weights) once per
@@ -139,8 +140,9 @@ class Artifact:
         self.split = split(self.graph, pure) if hoist else None
         if self.split is not None:
             checks = self.check_sites or None
-            self.hoist_cache = HoistCache(xla.jit(self.split.prologue_fn(checks), self.has_conv))
-            self.jitted_main = xla.jit(self.split.main_fn(checks), self.has_conv)
+            self.hoist_cache = HoistCache(xla.jit(self.split.prologue_fn(checks),
+                                                  self.has_conv, program=True))
+            self.jitted_main = xla.jit(self.split.main_fn(checks), self.has_conv, program=True)
 
     def retire(self) -> None:
         """This artifact was replaced by a retrace: drop what it holds beyond what explain()
@@ -212,7 +214,8 @@ class Artifact:
         """`jax.stages.Lowered` of this program for the call `args` (what the compiled function
         was called with): `.as_text()` is its StableHLO, `.compile()` XLA's executable."""
         options = xla.options_named(self.xla_options) if self.refinement else {}
-        return xla.jit(self.run_fn, self.has_conv, **options).lower(*self._gather(args))
+        return xla.jit(self.run_fn, self.has_conv, program=True,
+                       **options).lower(*self._gather(args))
 
     def _can_donate(self, arrays: list) -> bool:
         # NOTE: a donated buffer is deleted. If anything besides its tensor still holds the
@@ -239,10 +242,11 @@ class Artifact:
         self.run_fn = refine.wrap(self.run_fn, r.overrides)
         options = xla.options_named(r.option_set)
         self.xla_options = r.option_set
-        self.jitted = xla.jit(self.run_fn, self.has_conv, donate_argnums=tuple(self.donated),
+        self.jitted = xla.jit(self.run_fn, self.has_conv, program=True,
+                              donate_argnums=tuple(self.donated),
                               **options)
-        self.jitted_plain = xla.jit(self.run_fn, self.has_conv, **options) if self.donated \
-            else self.jitted
+        self.jitted_plain = xla.jit(self.run_fn, self.has_conv, program=True, **options) \
+            if self.donated else self.jitted
         self.recycling = self._recycling_program()
 
     def _recycling_program(self):
@@ -254,7 +258,7 @@ class Artifact:
         n, run = len(self.sources), self.run_fn
         options = xla.options_named(self.xla_options) if self.refinement else {}
         extra = tuple(range(n, n + len(self.recycle)))
-        return xla.jit(lambda *arrays: run(*arrays[:n]), self.has_conv,
+        return xla.jit(lambda *arrays: run(*arrays[:n]), self.has_conv, program=True,
                        donate_argnums=tuple(self.donated) + extra, keep_unused=True, **options)
 
     def _old_grads(self) -> list:

@@ -55,7 +55,7 @@ def make_vjp(run_fn, needs, out_positions, graph):
         _, pull = jax.vjp(partial_run, *[primals[i] for i in needs])
         return pull(tuple(cts))
 
-    jitted = xla.jit(vjp, xla.graph_has_conv(graph))
+    jitted = xla.jit(vjp, xla.graph_has_conv(graph), program=True)
 
     def call(primals, cts):
         try:

@@ -48,7 +48,7 @@ def donation_workload(name: str, torch: bool = True) -> Workload:
     step, block = built.variants["static"], built.blockers["static"]
     variants, blockers = {}, {}
     for policy in donated:
-        jitted = _xla.jit(artifact.run_fn, artifact.has_conv,
+        jitted = _xla.jit(artifact.run_fn, artifact.has_conv, program=True,
                           donate_argnums=tuple(donated[policy]), **options)
 
         def run(jitted=jitted, indices=donated[policy]):

@@ -69,6 +69,8 @@ def plan_runner(plan: ExecutionPlan, checks: bool = False):
         fn = kernel_function(kernel, graph.name, program_sites)
         sites.extend(fn.checks)
         has_conv = any(node.op in xla.CONV_OPS for node in kernel.nodes)
+        # NOTE: not a `program=True` jit: a plan's forward joins the dynamic tape, where JAX
+        # traces its kernels again under vjp and refuses compile options on a nested jit
         steps.append((kernel, xla.jit(fn, has_conv), frees.get(i, ()), bool(fn.checks)))
     inputs, outputs = list(graph.inputs), [o.value for o in graph.outputs]
     finish = _checked_finish(graph, sites)
