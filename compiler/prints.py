@@ -11,7 +11,8 @@ code printed them, formatting each slot with the eager tensor's own repr. A prog
 print has no such output, and the runtime does nothing more per call.
 
 What a line can hold: tensors passed to print (also inside lists, tuples, dicts and sets),
-strings formatted from tensors the trace computed (`f"loss {loss}"`), and any other Python
+strings formatted from tensors the trace computed (`f"loss {loss}"`; a 0-d one formats as
+its number, `f"{loss:.4f}"`, as PyTorch's `Tensor.__format__` does), and any other Python
 value, printed as it was while tracing. Refused with a `TraceError`: `file=` other than
 `sys.stdout`/`sys.stderr` (the program cannot know which object the expression names on a
 later call) and text holding a tensor's *concrete* value formatted before print saw it (an
@@ -24,6 +25,8 @@ import re
 import sys
 from dataclasses import dataclass
 
+import numpy as np
+
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
@@ -32,7 +35,7 @@ from . import _source
 # A traced tensor's repr (graphnet/_format.py): its graph value, then what the eager repr
 # would show after the numbers: a dtype, its grad_fn or requires_grad.
 _MARKER = re.compile(r"tensor\(<traced %(?P<name>[^>]*)>(?P<extras>(?:, (?:dtype=[\w.]+|"
-                     r"grad_fn=<\w+>|requires_grad=True))*)\)")
+                     r"grad_fn=<\w+>|requires_grad=True))*)(?:, format=(?P<spec>[0-9a-f]*))?\)")
 _GRAD_FN = re.compile(r"grad_fn=<(\w+)>")
 # a tensor's repr with its values: `tensor(1.)`, `tensor([...`, `tensor(-inf)`, `tensor(True)`
 _CONCRETE = re.compile(r"tensor\((?:\[|-?\d|-?inf\b|nan\b|True\b|False\b)")
@@ -47,6 +50,7 @@ class TensorSlot:
     output: int
     grad_fn: str | None
     requires_grad: bool
+    spec: str | None = None     # a 0-d tensor formatted as a number (`f"{loss:.4f}"`)
 
 
 class _GradFnName:
@@ -76,6 +80,10 @@ class PrintEffect:
         for part in self.parts:
             if isinstance(part, str):
                 pieces.append(part)
+                continue
+            if part.spec is not None:
+                pieces.append(np.asarray(arrays[part.output]).reshape(()).item()
+                              .__format__(part.spec))
                 continue
             shown = Tensor._wrap(arrays[part.output])
             if part.grad_fn is not None:
@@ -112,8 +120,10 @@ def record_print(tracer, objects: tuple, sep: str, end: str, file, flush: bool) 
     for match in _MARKER.finditer(text):
         value = _value_named(tracer, match.group("name"), text)
         grad_fn = _GRAD_FN.search(match.group("extras"))
+        spec = match.group("spec")
         meta = (grad_fn.group(1) if grad_fn else None,
-                grad_fn is not None or "requires_grad=True" in match.group("extras"))
+                grad_fn is not None or "requires_grad=True" in match.group("extras"),
+                None if spec is None else bytes.fromhex(spec).decode())
         pieces += [text[start:match.start()], (value, meta)]
         start = match.end()
     pieces.append(text[start:])
@@ -131,9 +141,9 @@ def record_print(tracer, objects: tuple, sep: str, end: str, file, flush: bool) 
             if piece:
                 parts.append(piece)
             continue
-        value, (grad_fn, requires_grad) = piece
+        value, (grad_fn, requires_grad, spec) = piece
         index = tracer.print_values.setdefault(value, len(tracer.print_values))
-        parts.append(TensorSlot(index, grad_fn, requires_grad))
+        parts.append(TensorSlot(index, grad_fn, requires_grad, spec))
     return PrintEffect(tuple(parts), stream, flush)
 
 

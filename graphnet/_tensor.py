@@ -289,6 +289,9 @@ class Tensor:
     def _concrete(self, what: str):
         value = self._value
         if isinstance(value, jax.Array):
+            mode = current_mode()
+            if mode is not None:        # a trace guards the values it hands to Python
+                mode.on_value_read(self, what)
             return value
         # NOTE: no mode: a graph value outside its trace, which DispatchMode's default refuses
         return (current_mode() or EAGER).concretize(self, what)
@@ -333,6 +336,17 @@ class Tensor:
         from ._format import format_tensor
 
         return format_tensor(self)
+
+    def __format__(self, format_spec: str) -> str:
+        # PyTorch's rule: a 0-d tensor formats as its Python number (f"{loss:.4f}"), any
+        # other tensor as its repr
+        if self.dim() != 0:
+            return object.__format__(self, format_spec)
+        if not isinstance(self._value, jax.Array):
+            # a traced value: its repr's marker, with the spec, which print() inside a
+            # compiled function fills in with each call's value (compiler/prints.py)
+            return f"{repr(self)[:-1]}, format={format_spec.encode().hex()})"
+        return self.item().__format__(format_spec)
 
 
 class Parameter(Tensor):
