@@ -285,8 +285,12 @@ def trace_guards(tracer) -> list:
         # a compiled call skips the trace's `group[key] = value`: right while it holds value
         written = Read(f"{what} == {value!r}, as the traced code set it", read, freeze(value))
         guards.append(written.failure)
+    for what, read, value in tracer.python_state.group_reads():
+        guards.append(Read(f"{what} == {value!r}, as the traced code read it", read,
+                           freeze(value)).failure)
     for what, read in tracer.reads:
         guards.append(record(what, read).failure)
+    guards += [read.failure for read in tracer.value_reads]
     for t, was_none in tracer.grad_guards.values():
         what = f"{tracer._name_of(t)}.grad is {'None' if was_none else 'set'}"
         guards.append(lambda t=t, n=was_none, w=what: None if (t._grad is None) == n else w)

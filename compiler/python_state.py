@@ -9,7 +9,9 @@ each compared before and after the trace, so that only a value the trace *change
 - plain attributes written on an `nn.Module` (`Module.__setattr__` of anything but a tensor,
   module or parameter tells the tracer first: `DispatchMode.on_attribute_write`), except
   while that module's own `__init__` runs (a module built inside the traced code);
-- lists, dicts and sets held by the modules the trace called, compared by their items;
+- lists, dicts and sets held by the modules the trace called, compared by their items, and
+  the Python numbers in the `state` of the optimizers it reaches (a custom optimizer's
+  `state["step"] += 1`);
 - the globals and closure cells of the traced function, of the `forward` and hooks of each
   module it calls, and of the plain functions those reach (the reads `FunctionGuard` guards,
   compiler/guards.py), compared as the guards compare. graphnet's own code is not watched.
@@ -27,7 +29,7 @@ from graphnet import _dispatch
 from graphnet._errors import TraceError
 
 from . import _source
-from .guards import _SKIP, freeze, function_reads, matches, record
+from .guards import _PLAIN, _SKIP, freeze, function_reads, matches, record
 from .object_reads import _reachable
 
 
@@ -60,6 +62,11 @@ class PythonStateWatch:
             if not isinstance(groups, list) or id(value) in seen:
                 continue
             seen.add(id(value))
+            state = getattr(value, "state", None)
+            if isinstance(state, dict):     # a custom optimizer's `state["step"] += 1`
+                self.containers[id(value)] = [record(
+                    f"{type(value).__name__}.state's Python numbers",
+                    lambda s=state: _plain_state(s))]
             for index, group in enumerate(groups):
                 if type(group) is dict:
                     watched = _WatchedGroup(group)
@@ -75,6 +82,18 @@ class PythonStateWatch:
         out = []
         for optimizer, index, _, watched in self.swapped:
             for key in sorted(watched.written, key=str):
+                what = f"{type(optimizer).__name__}.param_groups[{index}][{key!r}]"
+                out.append((what, lambda o=optimizer, i=index, k=key: o.param_groups[i].get(k),
+                            watched.get(key)))
+        return out
+
+    def group_reads(self) -> list:
+        """(what, read, value) for each parameter-group entry the user's code read and the
+        trace did not set: the program holds the value read, so it applies while the entry
+        holds it (a scheduler's new lr traces again)."""
+        out = []
+        for optimizer, index, _, watched in self.swapped:
+            for key in sorted(watched.read - watched.written, key=str):
                 what = f"{type(optimizer).__name__}.param_groups[{index}][{key!r}]"
                 out.append((what, lambda o=optimizer, i=index, k=key: o.param_groups[i].get(k),
                             watched.get(key)))
@@ -158,11 +177,25 @@ class PythonStateWatch:
 
 
 class _WatchedGroup(dict):
-    """A parameter group while a trace runs: a dict that notes the keys set in it."""
+    """A parameter group while a trace runs: a dict that notes the keys set in it, and the
+    keys the user's own code reads (`param_groups[0]["lr"]` logged or scaled by, a custom
+    optimizer's step): graphnet's optimizers read their hyperparameters as live program
+    inputs, but the user's code computes with the Python value, so it is guarded."""
 
     def __init__(self, *args):
         super().__init__(*args)
         self.written = set()
+        self.read = set()
+
+    def __getitem__(self, key):
+        if key != "params" and _user_caller():
+            self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        if key != "params" and _user_caller():
+            self.read.add(key)
+        return super().get(key, default)
 
     def __setitem__(self, key, value):
         self.written.add(key)
@@ -184,6 +217,21 @@ class _WatchedGroup(dict):
     def pop(self, key, *default):
         self.written.add(key)
         return super().pop(key, *default)
+
+
+def _plain_state(state: dict) -> tuple:
+    """The Python numbers (and other plain values) an optimizer keeps per parameter; its
+    tensors are program state, read and written by the program itself."""
+    return tuple((id(p), key, value) for p, entries in state.items()
+                 if isinstance(entries, dict)
+                 for key, value in entries.items() if isinstance(value, _PLAIN))
+
+
+def _user_caller() -> bool:
+    """Whether the code two frames up (the caller of a `_WatchedGroup` method) is not
+    graphnet's own."""
+    name = sys._getframe(2).f_globals.get("__name__", "")
+    return name.split(".")[0] != "graphnet"
 
 
 def refuse_branch_write(module, name: str, value) -> None:

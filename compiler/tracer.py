@@ -30,6 +30,7 @@ from .ir import Graph, Value
 from .prints import branch_print_error, record_print
 from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types
+from .value_reads import guard_value
 from .trace_result import TENSOR_SLOT, FinishTrace, TraceResult  # noqa: F401  (re-exported)
 
 
@@ -69,7 +70,8 @@ class Tracer(FinishTrace, DispatchMode):
         # parameter's `.grad`, an optimizer's state after `load_state_dict`): id -> (what,
         # resolve). The compiled call reads and writes whatever the slot holds then.
         self.slots: dict[int, tuple] = {}
-        self.reads: list = []       # guards.Read: what else the trace depended on
+        self.reads: list = []       # (what, read): what else the trace depended on
+        self.value_reads: list = []     # guards.Read: tensor values Python read (value_reads)
         self.prints: list = []      # prints.PrintEffect per print() call, in order
         self.print_values: dict = {}    # Value a print shows -> its print output's index
         self.python_state = PythonStateWatch(fn)
@@ -217,7 +219,17 @@ class Tracer(FinishTrace, DispatchMode):
         if id(t) not in self.created_ids and id(t) not in self.grad_targets:
             self.grad_targets[id(t)] = (t, t._grad)
 
+    def on_value_read(self, t: Tensor, what: str) -> None:
+        if id(t) not in self.created_ids:
+            guard_value(self, t, t._value, what)
+
     def concretize(self, t: Tensor, what: str):
+        rec = self.lifted.get(id(t))
+        if rec is not None and rec.source[0] != "arg" and t._value is rec.placeholder:
+            # a captured tensor (parameter, buffer, optimizer state) the code left as is: its
+            # values as when traced, guarded; an argument's values change from call to call
+            guard_value(self, t, rec.original, what)
+            return rec.original
         frame = _source.user_frame(with_code=True)
         raise TraceError(
             f"{what} needs the value of a traced tensor, which a static graph does not have "

@@ -91,6 +91,9 @@ class DispatchMode:
     def on_new_storage(self, t) -> None:
         """`t.data = other` gave `t` other storage: the aliases it handed out keep the old one."""
 
+    def on_value_read(self, t, what: str) -> None:
+        """Python code reads the values of `t`, which holds a jax.Array (for `what`)."""
+
     def concretize(self, t, what: str):
         """Python code needs the array of `t` (for `what`: `item()`, `bool()` ...) but its
         payload is not a jax.Array. Return the array, or raise. Default: a tensor holding a

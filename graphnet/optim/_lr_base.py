@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import _dispatch
 from .._errors import TraceError
 from .._mode import tracing
 from ._optimizer import Optimizer
@@ -77,6 +78,9 @@ class LRScheduler:
 
     def get_last_lr(self) -> list:
         """The lr of every param group as last set by this scheduler."""
+        # read inside a compiled step (to log or scale by it): a later lr traces again
+        _dispatch.depends_on(f"{type(self).__name__}.get_last_lr() == {self._last_lr}",
+                             lambda: list(self._last_lr))
         return self._last_lr
 
     def _group_lrs(self) -> list:
