@@ -181,3 +181,28 @@ def test_compiled_bfloat16_rounds_where_eager_mode_does():
     compiled = gt.compile(lambda t: (t.bfloat16() * 3).float())(x)
     np.testing.assert_array_equal(eager.numpy(), want)
     np.testing.assert_array_equal(compiled.numpy(), want)
+
+
+def _lr_scaled_loss(L, compiled: bool) -> list:
+    w = L.nn.Parameter(L.ones(1))
+    opt = L.optim.SGD([w], lr=0.5)
+
+    def step():
+        opt.zero_grad()
+        loss = (w * w).sum() / opt.param_groups[0]["lr"]     # the lr read by user code
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = gt.compile(step) if compiled else step
+    out = []
+    for lr in (0.5, 0.25, 0.125):
+        opt.param_groups[0]["lr"] = lr          # set by hand between calls
+        out.append(float(step()))
+    return out
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_an_lr_set_by_hand_between_calls_reaches_the_users_own_read(compiled):
+    np.testing.assert_allclose(_lr_scaled_loss(gt, compiled), _lr_scaled_loss(torch, False),
+                               rtol=1e-6)
