@@ -107,9 +107,47 @@ def _int_or_none(x):
     return None if x is None else int(x)
 
 
+def _torch_block(spec, tensors, ndim: int):
+    """Where PyTorch puts the dimensions of the advanced indices when NumPy puts them first:
+    (position, count), else None. PyTorch applies integer indices as selections before the
+    advanced ones, so `x[1, :, [0, 2]]` keeps the slice's dimension first ([3, 2] for a
+    [2, 3, 3] x), where NumPy, and so JAX, counts the 1 as an advanced index separated from
+    [0, 2] by the slice and puts the advanced dimensions first ([2, 3])."""
+    kinds, arrays = [], iter(tensors)
+    for item in spec:
+        if item[0] != "t":
+            kinds.append(item[0])
+            continue
+        arg = next(arrays)
+        if isinstance(arg, int):
+            kinds.append("i")
+        elif arg.dim() == 0 and arg.dtype.name == "bool":
+            return None                 # x[True]: a new dimension, NumPy's place is PyTorch's
+        else:
+            kinds.append(("a", tuple(arg.shape)))
+    advanced = [k for k, kind in enumerate(kinds) if kind == "i" or isinstance(kind, tuple)]
+    if "i" not in kinds or not any(isinstance(kind, tuple) for kind in kinds):
+        return None
+    if advanced == list(range(advanced[0], advanced[-1] + 1)):
+        return None                     # adjacent in NumPy's sense: the same place in both
+    rest = [kind for kind in kinds if kind != "i"]
+    own = [k for k, kind in enumerate(rest) if isinstance(kind, tuple)]
+    if own != list(range(own[0], own[-1] + 1)):
+        return None                     # apart in PyTorch's sense too: first in both
+    consumed = sum(1 for kind in kinds if kind in ("s", "i") or isinstance(kind, tuple))
+    widths = {"n": 1, "s": 1, "e": ndim - consumed}
+    position = sum(widths.get(kind, 0) for kind in rest[:own[0]])
+    count = len(np.broadcast_shapes(*[kind[1] for kind in rest if isinstance(kind, tuple)]))
+    return position, count
+
+
 def getitem(self: Tensor, index):
     spec, tensors = _split_index(index, tuple(self.shape))
     out = dispatch("getitem", self, *tensors, spec=spec)
+    block = _torch_block(spec, tensors, self.dim())
+    if block is not None:
+        position, count = block
+        out = out.movedim(tuple(range(count)), tuple(range(position, position + count)))
     if all(not isinstance(t, Tensor) for t in tensors):
         # basic indexing (ints, slices, None, ...) is a view in PyTorch: an in-place op on
         # the result writes through to `self` (Tensor._assign); advanced indexing copies
@@ -172,6 +210,12 @@ def setitem(self: Tensor, index, value) -> None:
     spec, tensors = _split_index(index, tuple(self.shape))
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.to(self.dtype)
+    block = _torch_block(spec, tensors, self.dim())
+    if block is not None and isinstance(value, Tensor) and value.dim() > 0:
+        # the value comes in PyTorch's layout; index_put reads NumPy's
+        position, count = block
+        value = value.expand(getitem(self, index).shape)
+        value = value.movedim(tuple(range(position, position + count)), tuple(range(count)))
     self._assign(dispatch("index_put", self, value, *tensors, spec=spec))
 
 
