@@ -191,6 +191,10 @@ def _masked_assign(self: Tensor, mask: Tensor, value):
 
 def setitem(self: Tensor, index, value) -> None:
     index = _as_tuple(index)
+    if isinstance(value, Tensor) and value.dim() and value.shape[0] == 1:
+        # PyTorch drops a value's leading size-1 dimensions first: x[0] = row[None] works
+        lead = next((k for k, n in enumerate(value.shape) if n != 1), value.dim())
+        value = value.reshape(tuple(value.shape)[lead:])
     if any(isinstance(item, Tensor) and item.dtype.name == "uint8" for item in index) and (
             not isinstance(value, Tensor) or value.dim() == 0):
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "

@@ -82,3 +82,22 @@ def test_writes_match_torch(compiled):
     got = (gt.compile(run) if compiled else run)(gt.zeros(2, 2, 3), gt.zeros(2, 3, 4, 5))
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_a_value_with_leading_size_one_dims_is_written_as_in_torch(compiled):
+    def write(L, x, a, m):
+        x[0] = L.ones(1, 3)                            # a row kept 2-d, as often happens
+        x[1, 1:] = L.full((1, 1, 2), 7.0)
+        a[[0, 1], [0, 1]] = L.tensor([[1.0, 2.0]])
+        m[L.tensor([True, False, True])] = L.tensor([[5.0, 6.0]])
+        return x, a, m
+
+    want = write(torch, torch.zeros(2, 3), torch.zeros(3, 3), torch.zeros(3, 2))
+
+    def run(x, a, m):
+        return write(gt, x, a, m)
+
+    got = (gt.compile(run) if compiled else run)(gt.zeros(2, 3), gt.zeros(3, 3), gt.zeros(3, 2))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.numpy(), w.numpy())
