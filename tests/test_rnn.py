@@ -184,3 +184,32 @@ def test_constructor_errors():
         nn.LSTM(I, H, proj_size=H)   # proj_size itself: tests/test_packed_lstm_proj.py
     with pytest.warns(UserWarning, match="num_layers greater than 1"):
         nn.LSTM(I, H, dropout=0.5, bidirectional=True)
+
+
+def _rnn_introspection(L) -> list:
+    L.manual_seed(0)
+    seen = []
+    for cls, kw in ((L.nn.LSTM, dict(num_layers=2, bidirectional=True, proj_size=3)),
+                    (L.nn.GRU, dict(bias=False)), (L.nn.RNN, {})):
+        m = cls(4, 5, **kw)
+        assert m.flatten_parameters() is None
+        x = L.zeros(7, 2, 4)
+        expected = m.get_expected_hidden_size(x, None)
+        h = L.zeros(*expected)
+        hidden = (h, L.zeros(expected[0], expected[1], 5)) if cls.__name__ == "LSTM" else h
+        m.check_forward_args(x, hidden, None)
+        bad = (L.zeros(1, 1, 1), h) if cls.__name__ == "LSTM" else L.zeros(1, 1, 1)
+        try:
+            m.check_forward_args(x, bad, None)
+            error = None
+        except RuntimeError as e:
+            error = str(e)
+        swapped = m.permute_hidden(hidden, L.tensor([1, 0]))
+        seen += [m._flat_weights_names, [list(w.shape) for w in m._flat_weights],
+                 [[list(p.shape) for p in ws] for ws in m.all_weights], expected, error,
+                 type(swapped).__name__]
+    return seen
+
+
+def test_rnn_introspection_methods_match_torch():
+    assert _rnn_introspection(graphnet) == _rnn_introspection(torch)

@@ -18,6 +18,7 @@ from .._tensor import Parameter
 from . import functional as F
 from . import init
 from ._module import Module
+from ._rnn_api import RNNMethods
 from ._rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from ._rnn_packed import run_packed
 from .utils.rnn import PackedSequence
@@ -27,7 +28,7 @@ __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
 
 
-class RNNBase(Module):
+class RNNBase(RNNMethods, Module):
     """Shared constructor, parameters and layer stacking of RNN, GRU and LSTM."""
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
