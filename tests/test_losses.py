@@ -185,3 +185,26 @@ def test_class_and_mse_losses_share_the_reduction_checks():
                      (F.mse_loss, (to_gn(logits), to_gn(logits)))):
         with pytest.raises(ValueError, match="sume is not a valid value for reduction"):
             fn(*args, reduction="sume")
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_weighted_regression_losses_match_torch(name, reduction, compiled):
+    rng = np.random.RandomState(0)
+    x, y, w = (rng.randn(3, 4).astype(np.float32) for _ in range(3))
+    w = np.abs(w)
+    tx = torch.tensor(x, requires_grad=True)
+    want = getattr(torch.nn.functional, name)(tx, torch.tensor(y), reduction=reduction,
+                                              weight=torch.tensor(w))
+    want.sum().backward()
+
+    def run(a, b, c):
+        out = getattr(graphnet.nn.functional, name)(a, b, reduction=reduction, weight=c)
+        out.sum().backward()
+        return out
+
+    gx = graphnet.tensor(x, requires_grad=True)
+    got = (graphnet.compile(run) if compiled else run)(gx, graphnet.tensor(y), graphnet.tensor(w))
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-5)

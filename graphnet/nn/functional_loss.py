@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import _math as M
 from .._dispatch import dispatch
 from .._errors import DtypeError, shape_error
 from .._tensor import Tensor
@@ -164,19 +165,40 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 
 # ---- regression -------------------------------------------------------------------------------
+def _weighted(loss: Tensor, input: Tensor, weight: Tensor, reduction: str,
+              by_weight: bool) -> Tensor:
+    """A per-element `loss` times `weight` (PyTorch 2.13's `weight=` of mse, l1 and huber),
+    reduced: `mean` divides by the weights' sum (mse, l1) or by the element count (huber),
+    as PyTorch's Python code does."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return M.sum(loss)
+    return M.sum(loss) / M.sum(weight) if by_weight else M.mean(loss)
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-             reduction: str = "mean") -> Tensor:
-    """mean/sum/none of (input - target)^2."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """mean/sum/none of (input - target)^2 (times `weight`, per element, if given)."""
     _same_shape("mse_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(dispatch("mse_loss", input, target, reduction="none"), input, weight,
+                         reduction, by_weight=True)
     return dispatch("mse_loss", input, target, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
-    """mean/sum/none of |input - target|."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """mean/sum/none of |input - target| (times `weight`, per element, if given)."""
     _same_shape("l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(dispatch("l1_loss", input, target, reduction="none"), input, weight,
+                         reduction, by_weight=True)
     return dispatch("l1_loss", input, target, reduction=reduction)
 
 
@@ -191,10 +213,14 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
-               delta: float = 1.0) -> Tensor:
-    """Quadratic for |input - target| < delta, delta-scaled linear beyond."""
+               delta: float = 1.0, weight: Tensor | None = None) -> Tensor:
+    """Quadratic for |input - target| < delta, delta-scaled linear beyond (times `weight`,
+    per element, if given)."""
     if delta <= 0:
         raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
     _same_shape("huber_loss", input, target)
     reduction = _reduction(None, None, reduction)
+    if weight is not None:
+        return _weighted(dispatch("huber_loss", input, target, delta=float(delta),
+                                  reduction="none"), input, weight, reduction, by_weight=False)
     return dispatch("huber_loss", input, target, delta=float(delta), reduction=reduction)
