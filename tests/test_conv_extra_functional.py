@@ -298,3 +298,26 @@ def test_fractional_max_pool_draws_its_own_windows_in_both_modes():
         graphnet.nn.functional.fractional_max_pool2d(x, 3)
     with pytest.raises(RuntimeError, match="pool height 3 too large relative to input height"):
         graphnet.nn.functional.fractional_max_pool2d(x, 3, output_size=9)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_unpool_gradient_reaches_every_input_sharing_an_index(dims, compiled):
+    # overlapping windows (stride < kernel) pick the same maximum twice: torch gives each of
+    # them the output gradient at that place
+    shape = (1, 2) + (6,) * dims
+    data = np.random.RandomState(dims).randn(*shape).astype(np.float32)
+    weights = np.arange(float(np.prod(shape)), dtype=np.float32).reshape(shape)
+
+    def run(L, x, w):
+        F = L.nn.functional
+        pool, unpool = getattr(F, f"max_pool{dims}d"), getattr(F, f"max_unpool{dims}d")
+        p, i = pool(x, 3, stride=2, padding=1, return_indices=True)
+        (unpool(p, i, 3, stride=2, padding=1, output_size=x.shape[2:]) * w).sum().backward()
+
+    tx = torch.tensor(data, requires_grad=True)
+    run(torch, tx, torch.tensor(weights))
+    gx = graphnet.tensor(data, requires_grad=True)
+    fn = (lambda x, w: run(graphnet, x, w))
+    (graphnet.compile(fn) if compiled else fn)(gx, graphnet.tensor(weights))
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-6)

@@ -3,6 +3,7 @@ the indices a max pool returned) and grid sampling (PyTorch's grid_sampler, 2-d 
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import jax
@@ -37,9 +38,29 @@ def max_unpool(x, indices, *, output_size):
     planes = int(np.prod(lead))
     values = x.reshape(planes, -1)
     where = indices.reshape(planes, -1)
-    out = jnp.zeros((planes, int(np.prod(output_size))), x.dtype)
-    out = out.at[jnp.arange(planes)[:, None], where].set(values)
+    out = _scatter_planes(values, where, int(np.prod(output_size)))
     return out.reshape(lead + tuple(output_size))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _scatter_planes(values, where, size: int):
+    """values, where [planes, n] -> [planes, size]: each value written at its index."""
+    out = jnp.zeros((values.shape[0], size), values.dtype)
+    return out.at[jnp.arange(values.shape[0])[:, None], where].set(values)
+
+
+def _scatter_planes_fwd(values, where, size):
+    return _scatter_planes(values, where, size), where
+
+
+def _scatter_planes_bwd(size, where, grad):
+    # PyTorch's gradient: every input reads the output gradient at its index, so two inputs
+    # sent to one place (overlapping pool windows that chose the same maximum) both get it;
+    # the transpose of the scatter gave it to the one written last only
+    return jnp.take_along_axis(grad, where, axis=1), None
+
+
+_scatter_planes.defvjp(_scatter_planes_fwd, _scatter_planes_bwd)
 
 
 # ---- grid sampling -----------------------------------------------------------------------
