@@ -22,16 +22,23 @@ import types
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from graphnet._tensor import Tensor
 
 _PLAIN = (type(None), bool, int, float, complex, str, bytes)
+_ARRAY_BY_VALUE = 4096      # NumPy arrays up to this many elements are compared by value
 _NOT_PLAIN = object()
 
 
 def freeze(value):
-    """A snapshot of `value` that `matches` can compare with a later value."""
+    """A snapshot of `value` that `matches` can compare with a later value. A small NumPy
+    array is kept by value (`graphnet.tensor(weights)` of a global array the user changes in
+    place), a big one by identity."""
     if isinstance(value, _PLAIN):
         return ("=", type(value), value)
+    if isinstance(value, np.ndarray) and value.size <= _ARRAY_BY_VALUE:
+        return ("array", value, value.dtype, value.shape, value.tobytes())
     if isinstance(value, (tuple, list)):
         return (type(value), tuple(freeze(v) for v in value))
     if isinstance(value, dict):         # OrderedDict too: the hooks a module holds
@@ -50,6 +57,9 @@ def matches(frozen, value) -> bool:
         return value == old or (isinstance(old, float) and math.isnan(old) and math.isnan(value))
     if kind == "is":
         return value is frozen[1]
+    if kind == "array":
+        return value is frozen[1] and value.dtype == frozen[2] and value.shape == frozen[3] \
+            and value.tobytes() == frozen[4]
     if type(value) is not kind:
         return False
     is_dict = issubclass(kind, dict)
@@ -140,11 +150,20 @@ class ModulesGuard:
     def __init__(self, modules):
         from graphnet.nn._module import module_changes
 
+        from .object_reads import _class_attribute_names, _class_data_names
+
         self.changes = module_changes
         self.reads, self.mutable = [], []
         for module, path in modules:
             self.reads += module_reads(module, path)
             state, where = module.__dict__, path or type(module).__name__
+            # data on a user-defined module class (`scale = 2.0` beside forward): changing
+            # it does not count as a change of the module, so it is compared on every call
+            cls = type(module)
+            self.mutable += [record(f"{where}.{name} (a class attribute) is the value traced",
+                                    lambda m=module, n=name: getattr(m, n))
+                             for name in sorted(_class_data_names(
+                                 cls, _class_attribute_names(cls)) - set(state))]
             self.mutable += [record(f"{where}.{name} is the value traced",
                                     lambda d=state, n=name: d[n])
                              for name in state if name not in _SKIP
@@ -178,7 +197,7 @@ class FunctionGuard:
         self.objects = [r.read() for r in self.reads]
         # A dict or list reached this way (`world["opt"]`) can change without being rebound.
         self.mutable = [r for r, obj in zip(self.reads, self.objects)
-                        if isinstance(obj, (list, dict, set))]
+                        if isinstance(obj, (list, dict, set, np.ndarray))]
 
     def failure(self) -> str | None:
         now = [r.read() for r in self.reads]

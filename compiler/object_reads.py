@@ -1,13 +1,16 @@
 """What a traced function may read through the user's own objects (compiler/guards.py builds
 guards from these reads): a trainer's `self.model`, an argparse `args.alpha`, a config object
-passed as an argument. The code cannot be watched attribute by attribute, so the candidate
-attributes are the names the code loads as attributes, and a read is recorded for each one
-the object holds."""
+passed as an argument, a class attribute (`Config.lr`, a module class's `scale = 2.0`), an
+attribute of an imported config module (`import config; config.LR`), an object inside a
+list or dict (`heads[0].weight_scale`). The code cannot be watched attribute by attribute, so
+the candidate attributes are the names the code loads as attributes (properties' getters
+included), and a read is recorded for each one the object (or its class) holds."""
 
 from __future__ import annotations
 
 import dis
 import functools
+import sys
 import types
 
 from graphnet._tensor import Tensor
@@ -15,7 +18,7 @@ from graphnet._tensor import Tensor
 from .guards import _REGISTRIES, _SKIP, Read, _global_names, _is_library, record
 
 
-def object_reads(fn, args=(), skip=(), depth: int = 2) -> list[Read]:
+def object_reads(fn, args=(), skip=(), depth: int = 4) -> list[Read]:
     """Attributes the traced code may read from the user's own objects: the instance of a
     bound method (a trainer's `self.model`, `self.kl_weight`), the objects the function's
     globals and closure cells hold (an argparse `args`), and objects passed as arguments (a
@@ -32,10 +35,26 @@ def object_reads(fn, args=(), skip=(), depth: int = 2) -> list[Read]:
     reads, seen = [], set(skip)
 
     def visit(obj, where: str, level: int):
-        if id(obj) in seen or not _user_object(obj):
+        if id(obj) in seen:
             return
-        seen.add(id(obj))
-        held = _held_names(obj) & (names | _class_attribute_names(type(obj)))
+        if isinstance(obj, (list, tuple, dict)) and len(obj) <= _MAX_ITEMS:
+            # the container itself is guarded where it was reached (by value, or in place)
+            seen.add(id(obj))
+            items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+            for key, item in items:
+                visit(item, f"{where}[{key!r}]", level)
+            return
+        if isinstance(obj, (type, types.ModuleType)):
+            if not (_user_class(obj) or _user_module(obj)):
+                return
+            seen.add(id(obj))
+            held = {n for n, v in vars(obj).items() if n in names and _data(v)}
+        elif _user_object(obj):
+            seen.add(id(obj))
+            wanted = names | _class_attribute_names(type(obj))
+            held = (_held_names(obj) & wanted) | _class_data_names(type(obj), wanted)
+        else:
+            return
         for name in sorted(held):
             value = getattr(obj, name)
             reads.append(record(f"{where}.{name} is the value traced",
@@ -44,8 +63,47 @@ def object_reads(fn, args=(), skip=(), depth: int = 2) -> list[Read]:
                 visit(value, f"{where}.{name}", level + 1)
 
     for obj in roots:
-        visit(obj, type(obj).__name__, 1)
+        visit(obj, getattr(obj, "__name__", None) if isinstance(obj, (type, types.ModuleType))
+              else type(obj).__name__, 1)
     return reads
+
+
+_MAX_ITEMS = 64     # the longest list or dict whose items are followed
+
+
+def _data(value) -> bool:
+    """A class or module attribute that holds data (a number, a tensor, an object), not code
+    or a class or module of its own."""
+    return not isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type,
+                                  types.ModuleType, property, classmethod, staticmethod))
+
+
+def _user_class(cls) -> bool:
+    return isinstance(cls, type) and _user_source(cls.__module__)
+
+
+def _user_module(module) -> bool:
+    """A Python module of the user's own (a config file), not a library's."""
+    path = getattr(module, "__file__", None) or ""
+    return bool(path) and _user_source(module.__name__) and "-packages" not in path
+
+
+def _user_source(module_name) -> bool:
+    top = (module_name or "").split(".")[0]
+    return top not in ("graphnet", "jax", "jaxlib", "numpy", "builtins", "torch") \
+        and top not in sys.stdlib_module_names
+
+
+def _class_data_names(cls, wanted: set) -> set:
+    """Of `wanted`, the data attributes an instance reads from its user-defined classes
+    (`self.scale` where `scale = 2.0` is set on the class)."""
+    found = set()
+    for klass in cls.__mro__:
+        if not _user_class(klass):
+            continue
+        found |= {n for n, v in vars(klass).items() if n in wanted and _data(v)
+                  and not n.startswith("__")}
+    return found
 
 
 def _reachable(fn, depth: int):
@@ -104,7 +162,11 @@ def _class_attribute_names(cls) -> set:
             continue
         for member in vars(klass).values():
             member = getattr(member, "__func__", member)
-            if isinstance(member, types.FunctionType):
+            if isinstance(member, property):        # what a getter or setter reads
+                for accessor in (member.fget, member.fset):
+                    if isinstance(accessor, types.FunctionType):
+                        names |= _attribute_names(accessor.__code__)
+            elif isinstance(member, types.FunctionType):
                 names |= _attribute_names(member.__code__)
     return names
 
