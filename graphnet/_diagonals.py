@@ -21,6 +21,7 @@ import numpy as np
 from . import _dtype as dt
 from . import _factories as fac
 from . import _layout as L
+from . import _strides
 from ._dispatch import dispatch
 from ._indexing import _split_index
 from ._shape_more import type_name, wrap_dim
@@ -39,6 +40,9 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     `dim1` and `dim2`; it becomes the result's last dimension."""
     d1, d2 = _diag_dims(input.dim(), dim1, dim2)
     out = dispatch("diagonal", input, offset=int(offset), dim1=d1, dim2=d2)
+    strides, start = _strides.layout(input)
+    _strides.set_layout(out, *_strides.diagonal_layout(input.shape, strides, start, int(offset),
+                                                        d1, d2))
     # a view in PyTorch: `x.diagonal().fill_(0)` writes x's diagonal
     return L._view_of(out, input, lambda new: dispatch("diagonal_scatter", input, new,
                                                        offset=int(offset), dim1=d1, dim2=d2),

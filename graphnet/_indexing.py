@@ -8,6 +8,7 @@ import warnings
 import jax
 import numpy as np
 
+from . import _strides
 from ._aliases import remember_view
 from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
@@ -22,7 +23,7 @@ def _as_index_tensor(x):
     return tensor(x)
 
 
-def _as_tuple(index) -> tuple:
+def _as_tuple(index, warn: bool = True) -> tuple:
     """The index as a tuple of per-dimension items, by PyTorch's rule for a list (NumPy's
     old one): a short list holding a slice, None, Ellipsis, a tensor or another sequence is
     a tuple of indices (`x[[idx]]` is `x[idx]`, `x[[0, slice(None)]]` is `x[0, :]`); a list of
@@ -33,6 +34,8 @@ def _as_tuple(index) -> tuple:
             item is None or item is Ellipsis or isinstance(item, (slice, Tensor, list, tuple,
                                                                    np.ndarray))
             for item in index):
+        if not warn:
+            return tuple(index)
         warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; "
                       "use x[tuple(seq)] instead of x[seq]. PyTorch says it will read it as a "
                       "tensor index, x[tensor(seq)], in a later version.", UserWarning,
@@ -153,6 +156,9 @@ def getitem(self: Tensor, index):
         # the result writes through to `self` (Tensor._assign); advanced indexing copies
         out.__dict__["_view"] = lambda new: setitem(self, index, new)
         remember_view(self, out, lambda new: dispatch("getitem", new, *tensors, spec=spec))
+        strides, offset = _strides.layout(self)
+        _strides.set_layout(out, *_strides.indexed(self.shape, strides, offset,
+                                                   _as_tuple(index, warn=False)))
     return out
 
 

@@ -10,6 +10,7 @@ from typing import Sequence
 from ._dispatch import dispatch
 from ._errors import dimension_error
 from ._errors import wrap_dim as _wrap_dim
+from . import _strides as S
 from ._aliases import remember_view
 from ._tensor import Tensor
 
@@ -52,11 +53,58 @@ def _reshaped_as(source: Tensor):
 
 
 def reshape(input, *shape):
-    shape = _shape_args(shape)
+    """A view of `input` when PyTorch's strides allow one, else a copy (`x.t().reshape(-1)`:
+    writing to it leaves `x` as it was, as in PyTorch)."""
+    return _regrouped(input, _shape_args(shape), copy_if_needed=True)
+
+
+def view(input, *shape):
+    """`reshape` that must be a view: PyTorch's error when the strides allow none."""
+    return _regrouped(input, _shape_args(shape), copy_if_needed=False)
+
+
+def _regrouped(input, shape, copy_if_needed: bool):
     if shape == tuple(input.shape) and not input.requires_grad:
         return input
     out = dispatch("reshape", input, shape=shape)
+    if "_layout" in input.__dict__:     # a strided view: is the new shape one too?
+        strides, offset = input.__dict__["_layout"]
+        new = S.view_strides(input.shape, strides, out.shape)
+        if new is None:
+            if copy_if_needed:
+                return out
+            raise RuntimeError("view size is not compatible with input tensor's size and "
+                               "stride (at least one dimension spans across two contiguous "
+                               "subspaces). Use .reshape(...) instead.")
+        S.set_layout(out, new, offset)
     return _view_of(out, input, _reshaped_as(input))
+
+
+def contiguous(input, memory_format=None):
+    """`input` itself when its strides are row-major, else a contiguous copy (PyTorch's
+    rule: writes to the copy stay in it)."""
+    found = input.__dict__.get("_layout")
+    if found is None or S.is_contiguous(input.shape, found[0]):
+        return input
+    return dispatch("clone", input)
+
+
+def expand(input, shape):
+    """The expanded view: it follows `input`'s later changes, and writing to it raises, as
+    PyTorch refuses a write where elements share one place."""
+    out = dispatch("expand", input, shape=tuple(shape))
+    strides, offset = S.layout(input)
+    S.set_layout(out, S.expanded(input.shape, strides, out.shape), offset)
+    if S.overlapping(out.shape, S.layout(out)[0]):
+        out.__dict__["_overlapping"] = True
+    return _view_of(out, input, _unwritable,
+                    lambda new: dispatch("expand", new, shape=tuple(shape)))
+
+
+def _unwritable(new):
+    raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                       "refers to a single memory location. Please clone() the tensor before "
+                       "performing the operation.")
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -74,6 +122,11 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 def transpose(input, dim0, dim1):
     out = dispatch("transpose", input, dim0=dim0, dim1=dim1)
+    strides, offset = S.layout(input)
+    swapped = list(strides)
+    d0, d1 = _wrap_dim(dim0, input.dim()), _wrap_dim(dim1, input.dim())
+    swapped[d0], swapped[d1] = swapped[d1], swapped[d0]
+    S.set_layout(out, swapped, offset)
     swap = lambda new: dispatch("transpose", new, dim0=dim0, dim1=dim1)  # noqa: E731
     return _view_of(out, input, swap, swap)
 
@@ -87,6 +140,8 @@ def t(input):
 def permute(input, *dims):
     dims = _shape_args(dims)
     out = dispatch("permute", input, dims=dims)
+    strides, offset = S.layout(input)
+    S.set_layout(out, [strides[d % max(len(dims), 1)] for d in dims], offset)
     inverse = tuple(sorted(range(len(dims)), key=lambda i: dims[i] % max(len(dims), 1)))
     return _view_of(out, input, lambda new: dispatch("permute", new, dims=inverse),
                     lambda new: dispatch("permute", new, dims=dims))
@@ -94,12 +149,20 @@ def permute(input, *dims):
 
 def squeeze(input, dim=None):
     out = dispatch("squeeze", input, dim=_dims(dim))
-    return _view_of(out, input, _reshaped_as(input))
+    return _view_of(_regrouped_layout(out, input), input, _reshaped_as(input))
 
 
 def unsqueeze(input, dim):
     out = dispatch("unsqueeze", input, dim=dim)
-    return _view_of(out, input, _reshaped_as(input))
+    return _view_of(_regrouped_layout(out, input), input, _reshaped_as(input))
+
+
+def _regrouped_layout(out, input):
+    """`out`, a squeeze or unsqueeze of `input`, with its strides (always a view)."""
+    found = input.__dict__.get("_layout")
+    if found is not None:
+        S.set_layout(out, S.view_strides(input.shape, found[0], out.shape), found[1])
+    return out
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0):

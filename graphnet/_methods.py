@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import _dtype as dt
 from . import _factories as fac
 from . import _indexing
+from . import _layout as L
 from . import _math as M
 from ._ops import OPS
 from ._tensor import Tensor
@@ -39,7 +40,7 @@ def expand(self, *sizes):
     shape = tuple(self.shape)
     lead = len(sizes) - len(shape)
     full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    return M.dispatch("expand", self, shape=full)
+    return L.expand(self, full)
 
 
 def repeat(self, *sizes):
@@ -111,11 +112,11 @@ _METHODS = {
     "trace": M.trace,
     "repeat": repeat, "fill_": fill_, "zero_": zero_, "copy_": copy_, "normal_": normal_,
     "uniform_": uniform_,
-    "view_as": lambda self, other: M.reshape(self, tuple(other.shape)),
+    "view": L.view, "view_as": lambda self, other: L.view(self, tuple(other.shape)),
     "reshape_as": lambda self, other: M.reshape(self, tuple(other.shape)),
     "expand_as": lambda self, other: expand(self, *other.shape),
     "type_as": lambda self, other: to(self, other.dtype),
-    "contiguous": lambda self, *a, **k: self, "cpu": lambda self: self,
+    "contiguous": L.contiguous, "cpu": lambda self: self,
     "cuda": lambda self, *a, **k: self, "clone": lambda self, **k: M.dispatch("clone", self),
     "float": lambda self: to(self, dt.float32), "double": lambda self: to(self, dt.float64),
     "half": lambda self: to(self, dt.float16), "long": lambda self: to(self, dt.int64),

@@ -226,7 +226,7 @@ def broadcast_to(input: Tensor, size) -> Tensor:
         full.append(s)
     if tuple(full) == shape:
         return input
-    return dispatch("expand", input, shape=tuple(full))
+    return L.expand(input, tuple(full))
 
 
 def broadcast_tensors(*tensors) -> tuple:

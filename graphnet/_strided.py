@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _factories as fac
 from . import _layout as L
+from . import _strides
 from ._dispatch import dispatch
 from ._tensor import Tensor
 
@@ -46,6 +47,8 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     tensor of shape `size`."""
     index = _positions(input, size, stride, storage_offset)
     out = dispatch("take", input, fac.tensor(index))
+    start = _strides.layout(input)[1] if storage_offset is None else storage_offset
+    _strides.set_layout(out, tuple(stride), start)
     # a view in PyTorch: an in-place write on it lands in `input`'s elements
     return L._view_of(out, input, lambda new: as_strided_scatter(input, new, size, stride,
                                                                  storage_offset),

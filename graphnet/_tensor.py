@@ -224,6 +224,9 @@ class Tensor:
 
     def _assign(self, result: "Tensor") -> "Tensor":
         """Make `self` hold `result` (the out-of-place result of an in-place op)."""
+        if self.__dict__.get("_overlapping"):   # an expanded view (graphnet/_strides.py)
+            from ._layout import _unwritable
+            _unwritable(None)
         mode = current_mode()
         if mode is not None:  # `zero_()`, `copy_(x)`, `normal_()` need not read `self` first
             mode.on_write(self)
@@ -336,17 +339,6 @@ class Tensor:
         from ._format import format_tensor
 
         return format_tensor(self)
-
-    def __format__(self, format_spec: str) -> str:
-        # PyTorch's rule: a 0-d tensor formats as its Python number (f"{loss:.4f}"), any
-        # other tensor as its repr
-        if self.dim() != 0:
-            return object.__format__(self, format_spec)
-        if not isinstance(self._value, jax.Array):
-            # a traced value: its repr's marker, with the spec, which print() inside a
-            # compiled function fills in with each call's value (compiler/prints.py)
-            return f"{repr(self)[:-1]}, format={format_spec.encode().hex()})"
-        return self.item().__format__(format_spec)
 
 
 class Parameter(Tensor):

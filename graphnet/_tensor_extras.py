@@ -57,6 +57,19 @@ def _hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
     return hardshrink(self, lambd)
 
 
+def _format(self: Tensor, format_spec: str) -> str:
+    # PyTorch's rule: a 0-d tensor formats as its Python number (f"{loss:.4f}"), any other
+    # tensor as its repr
+    if self.dim() != 0:
+        return object.__format__(self, format_spec)
+    if not isinstance(self._value, jax.Array):
+        # a traced value: its repr's marker, with the spec, which print() inside a compiled
+        # function fills in with each call's value (compiler/prints.py)
+        return f"{repr(self)[:-1]}, format={format_spec.encode().hex()})"
+    return self.item().__format__(format_spec)
+
+
+Tensor.__format__ = _format
 Tensor.new = new
 Tensor.apply_ = apply_
 Tensor.map_ = map_

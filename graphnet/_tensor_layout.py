@@ -2,25 +2,24 @@
 nelement, sum_to_size, resize_/resize_as_, the new_* factories, and the `*_copy` functions
 (graphnet tensors never share storage, so `view_copy` is `view`).
 
-graphnet tensors are always contiguous and row-major: `stride()` reports those strides, as
-PyTorch does for a freshly made tensor."""
+`stride()`, `is_contiguous()` and `storage_offset()` report the strides PyTorch gives a view
+(graphnet/_strides.py), and row-major ones for any other tensor, as PyTorch does for a
+freshly made tensor."""
 
 from __future__ import annotations
 
 from . import _factories as fac
 from . import _layout as L
 from . import _math as M
+from . import _strides
 from ._tensor import Size, Tensor
 
 
 def stride(self: Tensor, dim: int | None = None):
-    """The row-major strides (in elements) of this contiguous tensor, or one of them."""
+    """The strides (in elements) PyTorch would give this tensor: a view's over its source's
+    storage (graphnet/_strides.py), row-major for any other tensor; or one of them."""
     shape = tuple(self.shape)
-    strides, step = [], 1
-    for s in reversed(shape):
-        strides.append(step)
-        step *= max(s, 1)
-    strides = tuple(reversed(strides))
+    strides = _strides.layout(self)[0]
     if dim is None:
         return strides
     from ._shape_more import wrap_dim
@@ -28,8 +27,13 @@ def stride(self: Tensor, dim: int | None = None):
 
 
 def is_contiguous(self: Tensor, memory_format=None) -> bool:
-    """True: graphnet tensors are stored contiguously in row-major order."""
-    return True
+    """Whether the strides are row-major (a transposed or stepped view's are not)."""
+    return _strides.is_contiguous(self.shape, _strides.layout(self)[0])
+
+
+def storage_offset(self: Tensor) -> int:
+    """Where a view starts in its source's storage, in elements (0 for any other tensor)."""
+    return _strides.layout(self)[1]
 
 
 def ndimension(self: Tensor) -> int:
@@ -141,7 +145,8 @@ def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad=Fal
     return fac.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-METHODS = {"stride": stride, "is_contiguous": is_contiguous, "ndimension": ndimension,
+METHODS = {"stride": stride, "is_contiguous": is_contiguous, "storage_offset": storage_offset,
+           "ndimension": ndimension,
            "nelement": nelement, "sum_to_size": sum_to_size, "resize_": resize_,
            "resize_as_": resize_as_, "new_empty": new_empty, "new_zeros": new_zeros,
            "new_ones": new_ones, "new_full": new_full, "new_tensor": new_tensor,
