@@ -62,6 +62,8 @@ def _split_index(index, shape=None):
             spec.append(("e",))
             shape = None  # dimensions after an ellipsis are not tracked
         elif isinstance(item, slice):
+            if item.step is not None and int(item.step) <= 0:
+                raise ValueError("step must be greater than zero")
             dim += 1
             spec.append(("s", _int_or_none(item.start), _int_or_none(item.stop),
                          _int_or_none(item.step)))

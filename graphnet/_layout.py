@@ -251,7 +251,9 @@ def gather(input, dim, index):
     return dispatch("gather", input, index, dim=dim)
 
 
-def flip(input, dims):
+def flip(input, *dims):
+    """`flip(x, dims)`, and `x.flip(0, 1)` with the dims as separate arguments."""
+    dims = dims[0] if len(dims) == 1 else dims
     return dispatch("flip", input, dims=_dims(dims))
 
 

@@ -11,6 +11,7 @@ from collections import namedtuple
 from . import _dtype as dt
 from . import _autograd, _factories, _layout
 from ._dispatch import dispatch
+from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import check_alpha, refuse_bool_subtraction
 from ._ops._promote import _TORCH_NAMES
@@ -144,7 +145,11 @@ def einsum(equation: str, *operands):
     return dispatch("einsum", *operands, equation=equation)
 
 
-def where(condition, input, other):
+def where(condition, input=None, other=None):
+    if input is None and other is None:     # torch.where(condition): nonzero(as_tuple=True)
+        from ._select import nonzero
+
+        return nonzero(condition, as_tuple=True)
     if isinstance(condition, Tensor) and condition.dtype is not dt.bool_ \
             and condition.dtype is not dt.uint8:   # PyTorch still takes a uint8 mask
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
@@ -164,6 +169,9 @@ def where(condition, input, other):
 def masked_fill(input, mask, value):
     """`input` with `value` where `mask` is True; always `input`'s dtype, as in PyTorch (an
     integer tensor filled with 2.7 holds 2; graphnet promoted it to float)."""
+    if isinstance(value, Tensor) and value.dim() != 0:
+        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.dim()} dimension(s).")
     out = where(mask, value, input)
     return out if out.dtype == input.dtype else out.to(input.dtype)
 
@@ -326,6 +334,10 @@ def log_softmax(input, dim, dtype=None):
 def cumsum(input, dim, *, dtype=None):
     if dtype is None and not _is_float(input):
         dtype = dt.int64.np  # PyTorch sums integers and bools as int64, as in `sum`
+    if input.dim() == 0:    # a 0-d tensor is its own running sum (dim 0 or -1)
+        _wrap_dim(dim, 1)
+        return dispatch("clone", input) if dtype is None else \
+            dispatch("cast", input, dtype=dt.to_np(dtype))
     return dispatch("cumsum", input, dim=dim, dtype=dt.to_np(dtype))
 
 

@@ -127,7 +127,11 @@ def _square(x):
 
 
 def _sign(x):
-    return x if x.dtype == jnp.bool_ else jnp.sign(x)
+    if x.dtype == jnp.bool_:
+        return x
+    if jnp.issubdtype(x.dtype, jnp.floating):     # PyTorch's sign(NaN) is 0
+        return jnp.where(jnp.isnan(x), jnp.zeros((), x.dtype), jnp.sign(x))
+    return jnp.sign(x)
 
 
 def _unary(name: str, fn, differentiable: bool = True, inplace: bool = False, **names):

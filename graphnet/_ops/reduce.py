@@ -52,12 +52,18 @@ def argmin(x, *, dim=None, keepdim=False):
 
 @defop("var", "reduction", dump=True)
 def var(x, *, dim=None, correction=1, keepdim=False):
-    return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+    # PyTorch divides by max(N - correction, 0): a correction past the count gives inf (and
+    # 0/0 = NaN for equal values); jnp.var gave NaN
+    mean = jnp.mean(x, axis=dim, keepdims=True)     # (JAX's error for a dim out of range)
+    count = x.size // max(mean.size, 1)
+    centred = x - mean
+    squares = jnp.sum(centred * centred, axis=dim, keepdims=keepdim)
+    return squares / max(count - correction, 0)
 
 
 @defop("std", "reduction", dump=True)
 def std(x, *, dim=None, correction=1, keepdim=False):
-    return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
+    return jnp.sqrt(var(x, dim=dim, correction=correction, keepdim=keepdim))
 
 
 @defop("norm", "reduction", dump=True)

@@ -119,7 +119,9 @@ def bincount(x, weights=None, *, length, bounded=False):
     check raises for a value beyond it (eager calls size the length from the values)."""
     if weights is None:
         return jnp.bincount(x, length=length).astype(jnp.int64)
-    return jnp.bincount(x, weights, length=length).astype(weights.dtype)
+    # PyTorch sums integer or bool weights as float64
+    dtype = weights.dtype if jnp.issubdtype(weights.dtype, jnp.floating) else jnp.float64
+    return jnp.bincount(x, weights.astype(dtype), length=length).astype(dtype)
 
 
 def _data_range(x, low, high):

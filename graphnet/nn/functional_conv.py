@@ -51,7 +51,10 @@ def _conv_padding(padding, kernel, stride, dilation, nd: int) -> tuple:
     if isinstance(padding, str):
         raise ValueError(f"Invalid padding string {padding!r}, should be one of "
                          f"{{'valid', 'same'}}")
-    return tuple((p, p) for p in _tuple(padding, nd, "padding"))
+    pads = _tuple(padding, nd, "padding")
+    if any(p < 0 for p in pads):
+        raise RuntimeError("negative padding is not supported")
+    return tuple((p, p) for p in pads)
 
 
 def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):

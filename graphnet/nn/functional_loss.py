@@ -49,6 +49,11 @@ def _class_target(fn: str, input: Tensor, target: Tensor) -> None:
             f"{fn}: target has dtype {target.dtype} and shape {list(target.shape)}; class-index "
             f"targets must be integers (graphnet.int64), e.g. `target.long()`. Float targets are "
             f"accepted only as class probabilities with the input's shape {list(input.shape)}.")
+    if target.dtype.name not in ("int64", "uint8"):
+        from .._ops._promote import torch_name
+
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{torch_name(target.dtype)}")
     expected = (input.shape[0],) + tuple(input.shape[2:]) if input.dim() > 1 else ()
     if tuple(target.shape) != expected:
         raise shape_error(f"{fn}: input of shape {list(input.shape)} needs a target of shape "
@@ -94,6 +99,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     tensor(1.3863)
     """
     reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{float(label_smoothing)}")
     if input.dim() == 1:  # unbatched: [C] with a scalar target (or [C] probabilities)
         probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
         loss = cross_entropy(input.unsqueeze(0), target.unsqueeze(0) if probs else

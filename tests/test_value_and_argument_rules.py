@@ -1,0 +1,66 @@
+"""PyTorch's results and refusals for everyday calls graphnet used to answer differently:
+sign of NaN, variance past its degrees of freedom, integer bincount weights, argument checks
+of losses, convolutions, slices and masked_fill, and calls torch takes that graphnet refused
+(0-d cumsum, flip(0, 1), where(cond))."""
+
+import graphnet as gt
+import numpy as np
+import pytest
+import torch
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+CASES = {
+    "sign of NaN": lambda L: L.tensor([float("nan"), -0.0, 2.0]).sign(),
+    "var past the count": lambda L: L.tensor([1.0, 2.0, 4.0]).var(correction=5),
+    "std past the count": lambda L: L.tensor([1.0, 2.0, 4.0]).std(correction=3),
+    "var along dims": lambda L: L.arange(24.0).reshape(2, 3, 4).var(dim=(0, 2), keepdim=True),
+    "bincount integer weights": lambda L: L.bincount(L.tensor([0, 1, 1]),
+                                                     weights=L.tensor([5, 1, 2])),
+    "conv negative padding": lambda L: L.nn.functional.conv2d(
+        L.ones(1, 1, 5, 5), L.ones(1, 1, 3, 3), padding=-1),
+    "label_smoothing above 1": lambda L: L.nn.functional.cross_entropy(
+        L.tensor([[1.0, 2.0, 3.0]]), L.tensor([0]), label_smoothing=1.5),
+    "nll_loss int32 target": lambda L: L.nn.functional.nll_loss(
+        L.tensor([[-1.0, -2.0]]), L.tensor([0], dtype=L.int32)),
+    "cross_entropy int32 target": lambda L: L.nn.functional.cross_entropy(
+        L.tensor([[-1.0, -2.0]]), L.tensor([0], dtype=L.int32)),
+    "negative slice step": lambda L: L.arange(3)[::-1],
+    "masked_fill 1-d value": lambda L: L.zeros(3).masked_fill(
+        L.tensor([True, False, True]), L.tensor([1.0])),
+    "cumsum of a 0-d tensor": lambda L: L.tensor(3.0).cumsum(0),
+    "cumsum of a 0-d int": lambda L: L.tensor(3).cumsum(-1),
+    "flip(0, 1)": lambda L: L.arange(4).reshape(2, 2).flip(0, 1),
+    "flip([0])": lambda L: L.arange(4).reshape(2, 2).flip([0]),
+    "where(cond)": lambda L: L.where(L.tensor([True, False, True]))[0],
+}
+
+
+def _outcome(call):
+    try:
+        out = call()
+    except Exception as e:
+        return type(e).__name__, str(e).splitlines()[0]
+    values = np.asarray(out.detach().numpy())
+    return str(out.dtype).split(".")[-1], values.shape, values.tolist()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_torch(name):
+    want, got = _outcome(lambda: CASES[name](torch)), _outcome(lambda: CASES[name](gt))
+    if want[0] in ("float32", "float64"):
+        assert got[:2] == want[:2]
+        np.testing.assert_allclose(got[2], want[2], rtol=1e-6)
+    else:
+        assert got == want
+
+
+def test_compiled_var_and_sign_match_eager():
+    x = gt.tensor([[1.0, float("nan")], [3.0, 4.0]])
+
+    @gt.compile
+    def f(x):
+        return x.sign(), x[1].var(correction=2), x[1].var(correction=0)
+
+    for got, want in zip(f(x), (x.sign(), x[1].var(correction=2), x[1].var(correction=0))):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
