@@ -259,3 +259,25 @@ def test_module_to_an_integer_dtype_raises_as_in_torch():
         with pytest.raises(TypeError, match="only accepts floating point or complex dtypes"):
             lib.nn.Linear(2, 1).to(lib.int32)
     assert graphnet.nn.Linear(2, 1).to(graphnet.float64).weight.dtype == graphnet.float64
+
+
+def _shared_state(L) -> list:
+    p = L.nn.Parameter(L.ones(2))
+    opt = L.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = L.ones(2)
+    opt.step()
+    saved = opt.state_dict()
+    q = L.nn.Parameter(L.ones(2))
+    copy = L.optim.SGD([q], lr=0.1, momentum=0.9)
+    copy.load_state_dict(saved)
+    q.grad = L.ones(2)
+    copy.step()                 # the loaded optimizer updates the one buffer both hold
+    return [opt.state[p]["momentum_buffer"].tolist(),
+            saved["state"][0]["momentum_buffer"].tolist(),
+            saved["state"][0]["momentum_buffer"] is opt.state[p]["momentum_buffer"]]
+
+
+def test_state_dict_shares_the_state_tensors_as_in_torch():
+    import torch
+
+    assert _shared_state(graphnet) == _shared_state(torch)

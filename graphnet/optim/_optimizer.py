@@ -231,8 +231,8 @@ class Optimizer(StepHooks):
         for group in self.param_groups:
             for p in group["params"]:
                 if p in self.state and self.state[p]:
-                    state[index_of[id(p)]] = {k: (v.detach() if isinstance(v, Tensor) else v)
-                                              for k, v in self.state[p].items()}
+                    # the state's own tensors, as PyTorch returns them (not copies)
+                    state[index_of[id(p)]] = dict(self.state[p])
         state_dict = {"state": state, "param_groups": groups}
         for hook in list(self._state_hooks("state_dict_post").values()):
             state_dict = hook(self, state_dict) or state_dict
@@ -261,8 +261,11 @@ class Optimizer(StepHooks):
         for index, p in zip(ids, params):
             saved = state_dict["state"].get(index, state_dict["state"].get(str(index)))
             if saved:
-                self.state[p] = {k: (Tensor._wrap(v.to(p.dtype)._value if v.is_floating_point()
-                                                  and k != "step" else v._value)
+                # PyTorch's policy: a floating state tensor takes the parameter's dtype (the
+                # same tensor when it has it, so two optimizers loaded from one state dict
+                # share it, as in PyTorch); `step` and other values are kept as they are
+                self.state[p] = {k: ((v.to(p.dtype) if v.is_floating_point() and k != "step"
+                                      else v)
                                      if isinstance(v, Tensor) else copy.deepcopy(v))
                                  for k, v in saved.items()}
         for ours, theirs in zip(self.param_groups, groups):
