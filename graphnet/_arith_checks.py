@@ -1,5 +1,6 @@
 """PyTorch's refusals of arithmetic arguments that JAX would take: subtraction with a bool
-tensor, an `alpha` of the wrong kind (`graphnet.add` / `graphnet.sub`). Before, each ran and
+tensor, an `alpha` of the wrong kind (`graphnet.add` / `graphnet.sub`), an integer division
+by zero (or by False). Before, each ran and
 gave a number (a bool minus 1; `add(ints, ints, alpha=2.5)` made float32)."""
 
 from __future__ import annotations
@@ -38,3 +39,30 @@ def _is_floating(x) -> bool:
     if isinstance(x, float):
         return True
     return isinstance(x, Tensor) and (x.dtype.is_floating_point or x.dtype.is_complex)
+
+
+def _integral(x) -> bool:
+    if isinstance(x, Tensor):
+        return not _is_floating(x) and x.dtype.name != "bool"
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _integral_or_bool(x) -> bool:
+    return not _is_floating(x) if isinstance(x, Tensor) else isinstance(x, int)
+
+
+def nonzero_divisor(a, b):
+    """PyTorch raises for an integer division by zero (XLA returns a number), a False divisor
+    included (`ints // False`): a number is checked here, a tensor by the checked_parameters
+    op (eagerly, or in a compiled call). Two bools are refused by the kernels."""
+    integer_result = (_integral(a) or _integral(b)) and \
+        _integral_or_bool(a) and _integral_or_bool(b)
+    if not integer_result:
+        return b
+    if not isinstance(b, Tensor):
+        if b == 0:
+            raise RuntimeError("ZeroDivisionError")
+        return b
+    from ._factories import checked_values
+
+    return checked_values(b, "divisor")

@@ -13,7 +13,7 @@ from . import _autograd, _factories, _layout
 from ._dispatch import dispatch
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
-from ._arith_checks import check_alpha, refuse_bool_subtraction
+from ._arith_checks import check_alpha, nonzero_divisor, refuse_bool_subtraction
 from ._ops._promote import _TORCH_NAMES
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
@@ -43,38 +43,11 @@ def _binary(name: str, a, b):
             and a.dtype != b.dtype:
         a, b = _zero_dim_promotion(a, b)
     if name in _INTEGER_DIVISIONS:
-        b = _nonzero_divisor(a, b)
+        b = nonzero_divisor(a, b)
     return dispatch(name, a, b)
 
 
 _INTEGER_DIVISIONS = frozenset({"floor_divide", "remainder", "fmod"})
-
-
-def _integral(x) -> bool:
-    if isinstance(x, Tensor):
-        return not _is_float(x) and x.dtype.name != "bool"
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _integral_or_bool(x) -> bool:
-    return not _is_float(x) if isinstance(x, Tensor) else isinstance(x, int)
-
-
-def _nonzero_divisor(a, b):
-    """PyTorch raises for an integer division by zero (XLA returns a number), a False divisor
-    included (`ints // False`): a number is checked here, a tensor by the checked_parameters
-    op (eagerly, or in a compiled call). Two bools are refused by the kernels."""
-    integer_result = (_integral(a) or _integral(b)) and \
-        _integral_or_bool(a) and _integral_or_bool(b)
-    if not integer_result:
-        return b
-    if not isinstance(b, Tensor):
-        if b == 0:
-            raise RuntimeError("ZeroDivisionError")
-        return b
-    from ._factories import checked_values
-
-    return checked_values(b, "divisor")
 
 
 def _zero_dim_promotion(a, b):
