@@ -61,6 +61,44 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return _scaled_sum(input, M.matmul(mat1, mat2), beta, alpha)
 
 
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The product of two matrices (2-D only, as PyTorch's `mm`; `matmul` broadcasts)."""
+    _need_matrix("self", input)
+    _need_matrix("mat2", mat2)
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x"
+                           f"{input.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+    return M.matmul(input, mat2)
+
+
+def _need_matrix(what: str, t: Tensor) -> None:
+    if t.dim() != 2:
+        raise RuntimeError(f"{what} must be a matrix")
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix products of two 3-D tensors with one batch size (no broadcasting)."""
+    for what, t in (("batch1", input), ("batch2", mat2)):
+        if t.dim() != 3:
+            raise RuntimeError(f"{what} must be a 3D tensor")
+    if (input.shape[0], input.shape[2]) != tuple(mat2.shape[:2]):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, "
+                           f"{mat2.shape[1]}].")
+    return M.matmul(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """A 2-D matrix times a 1-D vector."""
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.dim()}, "
+                           f"{vec.dim()}")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
+                           f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
+    return M.matmul(input, vec)
+
+
 def _batches(name: str, b1: Tensor, b2: Tensor) -> None:
     _need(name, b1, 3, "batch1")
     _need(name, b2, 3, "batch2")
@@ -259,5 +297,5 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
     return result
 
 
-__all__ = ["addmm", "addbmm", "baddbmm", "addmv", "addr", "outer", "ger", "dot", "vdot",
+__all__ = ["mm", "bmm", "mv", "addmm", "addbmm", "baddbmm", "addmv", "addr", "outer", "ger", "dot", "vdot",
            "tensordot", "inner", "kron", "cross", "chain_matmul", "matrix_power"]

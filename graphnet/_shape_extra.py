@@ -111,7 +111,7 @@ _METHODS = {
     "fill_diagonal_": D.fill_diagonal_,
     "take": X.take, "put": X.put, "put_": X.put_, "index_put": X.index_put,
     "index_put_": X.index_put_, "repeat_interleave": X.repeat_interleave, "unfold": X.unfold,
-    "addmm": C.addmm, "addbmm": C.addbmm, "baddbmm": C.baddbmm, "addmv": C.addmv,
+    "mm": C.mm, "bmm": C.bmm, "mv": C.mv, "addmm": C.addmm, "addbmm": C.addbmm, "baddbmm": C.baddbmm, "addmv": C.addmv,
     "addr": C.addr, "outer": C.outer, "ger": C.ger, "dot": C.dot, "vdot": C.vdot,
     "inner": C.inner, "kron": C.kron, "cross": C.cross, "matrix_power": C.matrix_power,
     "cov": P.cov, "corrcoef": P.corrcoef,

@@ -1,7 +1,8 @@
 """PyTorch's results and refusals for everyday calls graphnet used to answer differently:
 sign of NaN, variance past its degrees of freedom, integer bincount weights, argument checks
 of losses, convolutions, slices and masked_fill, and calls torch takes that graphnet refused
-(0-d cumsum, flip(0, 1), where(cond))."""
+(0-d cumsum, flip(0, 1), where(cond)); `mm`, `bmm` and `mv` check their ranks and sizes
+instead of broadcasting as `matmul` does."""
 
 import graphnet as gt
 import numpy as np
@@ -33,6 +34,16 @@ CASES = {
     "flip(0, 1)": lambda L: L.arange(4).reshape(2, 2).flip(0, 1),
     "flip([0])": lambda L: L.arange(4).reshape(2, 2).flip([0]),
     "where(cond)": lambda L: L.where(L.tensor([True, False, True]))[0],
+    "mm of vectors": lambda L: L.mm(L.ones(2), L.ones(2)),
+    "mm of a matrix and a vector": lambda L: L.mm(L.ones(2, 2), L.ones(2)),
+    "mm shapes": lambda L: L.mm(L.ones(2, 3), L.ones(2, 1)),
+    "mm": lambda L: L.ones(2, 3).mm(L.ones(3, 1)),
+    "bmm broadcasting": lambda L: L.bmm(L.ones(1, 2, 2), L.ones(3, 2, 2)),
+    "bmm of matrices": lambda L: L.ones(2, 2).bmm(L.ones(2, 2)),
+    "bmm": lambda L: L.bmm(L.ones(3, 2, 2), L.ones(3, 2, 1)),
+    "mv of vectors": lambda L: L.mv(L.ones(2), L.ones(2)),
+    "mv sizes": lambda L: L.mv(L.ones(2, 3), L.ones(2)),
+    "mv": lambda L: L.ones(2, 3).mv(L.ones(3)),
 }
 
 
