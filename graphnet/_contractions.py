@@ -297,5 +297,5 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
     return result
 
 
-__all__ = ["mm", "bmm", "mv", "addmm", "addbmm", "baddbmm", "addmv", "addr", "outer", "ger", "dot", "vdot",
-           "tensordot", "inner", "kron", "cross", "chain_matmul", "matrix_power"]
+__all__ = ["mm", "bmm", "mv", "addmm", "addbmm", "baddbmm", "addmv", "addr", "outer", "ger",
+           "dot", "vdot", "tensordot", "inner", "kron", "cross", "chain_matmul", "matrix_power"]
