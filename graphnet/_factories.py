@@ -34,10 +34,21 @@ def as_array(data, dtype=None):
         if array.dtype == np.float64 and not is_numpy:
             np_dtype = dt.float32.np
         elif array.dtype.kind in "iu" and not is_numpy:
+            if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+                # NumPy holds 2**63 as uint64; int64 would wrap it to -2**63
+                raise ValueError("Overflow when unpacking long long")
             np_dtype = dt.int64.np
+        elif array.dtype.kind == "O" and _integers(data):
+            raise ValueError("Overflow when unpacking long long")
         elif array.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed objects to a tensor")
     return _host.put(array, np_dtype)
+
+
+def _integers(data) -> bool:
+    """Whether `data` (a number or nested lists of them) holds Python ints only."""
+    items = list(_flat(data)) if isinstance(data, (list, tuple)) else [data]
+    return bool(items) and all(isinstance(x, int) for x in items)
 
 
 def _flat(data):

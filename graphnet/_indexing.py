@@ -20,6 +20,10 @@ def _as_index_tensor(x):
         return x
     from ._factories import tensor
 
+    if isinstance(x, (list, tuple)) and len(x) == 0:    # x[[]]: no rows, as in PyTorch
+        from . import _dtype
+
+        return tensor([], dtype=_dtype.int64)
     return tensor(x)
 
 

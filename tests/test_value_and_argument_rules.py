@@ -44,6 +44,10 @@ CASES = {
     "mv of vectors": lambda L: L.mv(L.ones(2), L.ones(2)),
     "mv sizes": lambda L: L.mv(L.ones(2, 3), L.ones(2)),
     "mv": lambda L: L.ones(2, 3).mv(L.ones(3)),
+    "tensor([2**63])": lambda L: L.tensor([2**63]),
+    "tensor(2**70)": lambda L: L.tensor(2**70),
+    "tensor([-2**63])": lambda L: L.tensor([-2**63]),
+    "x[[]]": lambda L: L.ones(3, 2)[[]],
 }
 
 
