@@ -5,6 +5,11 @@ gave a number (a bool minus 1; `add(ints, ints, alpha=2.5)` made float32)."""
 
 from __future__ import annotations
 
+import math
+
+import jax.numpy as jnp
+import numpy as np
+
 from . import _dtype as dt
 from ._tensor import Tensor
 
@@ -66,3 +71,31 @@ def nonzero_divisor(a, b):
     from ._factories import checked_values
 
     return checked_values(b, "divisor")
+
+
+# the C++ names PyTorch's scalar conversion prints ("value cannot be converted to type
+# uint8_t without overflow"); `tensor([...], dtype=...)` prints the dtype's own name
+_SCALAR_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+                "int64": "int64_t", "float32": "float", "float16": "c10::Half",
+                "bfloat16": "c10::BFloat16"}
+
+
+def check_fits(value, np_dtype, of_tensor: bool = False) -> None:
+    """PyTorch's refusal of a Python number that the tensor's dtype cannot hold (`fill_(300)`
+    on uint8, `clamp(max=300)`, `x[0] = 300`); XLA wrapped it (300 became 44). Its rule:
+    signed integers hold [min, max], uint8 any value up to 255 (a negative one wraps), no
+    integer holds NaN, float32 and float16 no finite value past their range (`of_tensor`:
+    `tensor([...], dtype=...)`, which checks integer dtypes only)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    dtype = np.dtype(np_dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        bad = value != value or value > info.max or (dtype.kind == "i" and value < info.min)
+    elif dtype.name in ("float32", "float16", "bfloat16") and not of_tensor:
+        bad = math.isfinite(value) and abs(value) > float(jnp.finfo(dtype).max)
+    else:
+        return
+    if bad:
+        name = dtype.name if of_tensor else _SCALAR_TYPE.get(dtype.name, dtype.name)
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")

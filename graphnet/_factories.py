@@ -10,6 +10,7 @@ from . import _device
 from . import _dtype as dt
 from . import _host
 from . import _random
+from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
 from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
 from ._tensor import Tensor
@@ -30,6 +31,9 @@ def as_array(data, dtype=None):
         data = _nested_numpy(data)
     is_numpy = isinstance(data, (np.ndarray, np.generic))
     array = np.asarray(data)
+    if np_dtype is not None and not is_numpy and array.dtype.kind in "iuf" and array.size:
+        for extreme in (array.max(), array.min()):     # Python numbers: PyTorch checks each
+            check_fits(extreme.item(), np_dtype, of_tensor=True)
     if np_dtype is None:
         if array.dtype == np.float64 and not is_numpy:
             np_dtype = dt.float32.np
@@ -117,6 +121,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
             dt.int64 if isinstance(fill_value, int) else dt.float32
     shape = _shape((size,)) if not isinstance(size, int) else _sizes((size,))
+    check_fits(fill_value, dt.to_np(dtype))
     if current_mode() is None:  # eagerly the value is a runtime argument: no compile per value
         with x64():
             value = _host.full(shape, fill_value, dt.to_np(dtype))

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _strides
 from ._aliases import remember_view
+from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
 from ._tensor import Tensor
@@ -224,6 +225,7 @@ def setitem(self: Tensor, index, value) -> None:
                 f"number or a tensor of shape {list(self.shape[mask.dim():])}, or use "
                 f"graphnet.where(mask, new_values, x)")
     spec, tensors = _split_index(index, tuple(self.shape))
+    check_fits(value, self.dtype.np)
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.to(self.dtype)
     block = _torch_block(spec, tensors, self.dim())

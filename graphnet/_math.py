@@ -13,7 +13,7 @@ from . import _autograd, _factories, _layout
 from ._dispatch import dispatch
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
-from ._arith_checks import check_alpha, nonzero_divisor, refuse_bool_subtraction
+from ._arith_checks import check_alpha, check_fits, nonzero_divisor, refuse_bool_subtraction
 from ._ops._promote import _TORCH_NAMES
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
@@ -145,6 +145,7 @@ def masked_fill(input, mask, value):
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.dim()} dimension(s).")
+    check_fits(value, input.dtype.np)
     out = where(mask, value, input)
     return out if out.dtype == input.dtype else out.to(input.dtype)
 
@@ -163,6 +164,8 @@ def clamp(input, min=None, max=None):
         return out
     if not _is_float(input) and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(dt.float32)    # PyTorch: an integer tensor clamped to 0.5 is float32
+    for bound in (min, max):
+        check_fits(bound, input.dtype.np)
     return dispatch("clamp", input, min=min, max=max)
 
 

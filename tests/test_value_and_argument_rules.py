@@ -2,7 +2,8 @@
 sign of NaN, variance past its degrees of freedom, integer bincount weights, argument checks
 of losses, convolutions, slices and masked_fill, and calls torch takes that graphnet refused
 (0-d cumsum, flip(0, 1), where(cond)); `mm`, `bmm` and `mv` check their ranks and sizes
-instead of broadcasting as `matmul` does."""
+instead of broadcasting as `matmul` does; a Python number a tensor's dtype cannot hold
+raises (uint8 `fill_(300)` gave 44)."""
 
 import graphnet as gt
 import numpy as np
@@ -48,6 +49,21 @@ CASES = {
     "tensor(2**70)": lambda L: L.tensor(2**70),
     "tensor([-2**63])": lambda L: L.tensor([-2**63]),
     "x[[]]": lambda L: L.ones(3, 2)[[]],
+    "uint8 fill_(300)": lambda L: L.tensor([1, 2], dtype=L.uint8).fill_(300),
+    "uint8 fill_(-1) wraps": lambda L: L.zeros(2, dtype=L.uint8).fill_(-1),
+    "uint8 clamp(max=300)": lambda L: L.tensor([1, 200], dtype=L.uint8).clamp(max=300),
+    "uint8 clamp(0, 255)": lambda L: L.tensor([1, 200], dtype=L.uint8).clamp(0, 255),
+    "uint8 x[0] = 300": lambda L: (lambda t: (t.__setitem__(0, 300), t)[1])(
+        L.tensor([1, 2], dtype=L.uint8)),
+    "uint8 masked_fill 300": lambda L: L.tensor([1, 2], dtype=L.uint8).masked_fill(
+        L.tensor([True, False]), 300),
+    "int8 full 300": lambda L: L.full((2,), 300, dtype=L.int8),
+    "tensor([300], uint8)": lambda L: L.tensor([300], dtype=L.uint8),
+    "tensor([1, 40000], int16)": lambda L: L.tensor([1, 40000], dtype=L.int16),
+    "int32 fill_(nan)": lambda L: L.zeros(2, dtype=L.int32).fill_(float("nan")),
+    "float32 fill_(1e40)": lambda L: L.zeros(2).fill_(1e40),
+    "bfloat16 fill_(1e39)": lambda L: L.zeros(2, dtype=L.bfloat16).fill_(1e39),
+    "tensor([1e40], float32) is inf": lambda L: L.tensor([1e40], dtype=L.float32),
 }
 
 
