@@ -90,13 +90,18 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """A 2-D matrix times a 1-D vector."""
-    if input.dim() != 2 or vec.dim() != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.dim()}, "
-                           f"{vec.dim()}")
-    if input.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
-                           f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
+    # PyTorch checks it as addmv with a result of the matrix's rows as `input`
+    _matrix_vector(input, vec, 1, input.shape[0] if input.dim() else 1)
     return M.matmul(input, vec)
+
+
+def _matrix_vector(mat: Tensor, vec: Tensor, input_dim: int, input_len: int) -> None:
+    if mat.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input_dim}, "
+                           f"{mat.dim()}, {vec.dim()}")
+    if mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input_len}), mat "
+                           f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
 
 
 def _batches(name: str, b1: Tensor, b2: Tensor) -> None:
@@ -122,12 +127,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat @ vec), for 2-D mat and 1-D vec."""
-    if mat.dim() != 2 or vec.dim() != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, "
-                           f"{mat.dim()}, {vec.dim()}")
-    if mat.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.dim() else 1}"
-                           f"), mat ({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
+    _matrix_vector(mat, vec, input.dim(), input.shape[0] if input.dim() else 1)
     return _scaled_sum(input, M.matmul(mat, vec), beta, alpha)
 
 
