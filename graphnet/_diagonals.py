@@ -23,8 +23,9 @@ from . import _factories as fac
 from . import _layout as L
 from . import _strides
 from ._dispatch import dispatch
+from ._ops._promote import not_implemented
 from ._indexing import _split_index
-from ._shape_more import type_name, wrap_dim
+from ._shape_more import wrap_dim
 from ._tensor import Tensor
 
 
@@ -159,8 +160,7 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
 def _triangle(which, row: int, col: int, offset: int, dtype) -> Tensor:
     dtype = dt.int64 if dtype is None else dtype
     if dtype not in (dt.int64, dt.int32):
-        raise NotImplementedError(f'"{which}_indices" not implemented for '
-                                  f"'{type_name(dtype)}'")
+        raise not_implemented(f"{which}_indices", dtype)
     if row < 0 or col < 0:
         raise RuntimeError(f"row must be non-negative, got {row}" if row < 0 else
                            f"col must be non-negative, got {col}")

@@ -14,7 +14,7 @@ from ._dispatch import dispatch
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import check_alpha, check_fits, nonzero_divisor, refuse_bool_subtraction
-from ._ops._promote import _TORCH_NAMES
+from ._ops._promote import _TORCH_NAMES, not_implemented
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
 from ._tensor import Tensor
@@ -360,7 +360,7 @@ def trace(input):
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
                            f"{input.dim() if isinstance(input, Tensor) else shape}")
     if input.dtype.name == "bool":
-        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+        raise not_implemented("trace", input.dtype)
     rows, cols = input.shape
     return sum(input * _factories.eye(rows, cols, dtype=input.dtype))
 

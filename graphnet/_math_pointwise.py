@@ -109,8 +109,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     if decimals == 0:
         return dispatch("round", input)
     if not M._is_float(input):
-        raise NotImplementedError(f'"round_cpu" not implemented for '
-                                  f"'{_torch_name(input)}'")
+        raise not_implemented("round_cpu", input.dtype)
     scale = 10.0 ** abs(decimals)
     if decimals > 0:
         return M.div(dispatch("round", M.mul(input, scale)), scale)

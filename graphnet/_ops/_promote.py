@@ -104,5 +104,4 @@ def refuse(op: str, *xs, kinds: str, kernel: str | None = None) -> None:
         if isinstance(x, (int, float, bool)):
             continue
         if category(x) in kinds:
-            name = _TORCH_NAMES.get(jnp.dtype(x.dtype).name, str(x.dtype))
-            raise NotImplementedError(f'"{kernel or op}_cpu" not implemented for \'{name}\'')
+            raise not_implemented(f"{kernel or op}_cpu", x.dtype)
