@@ -46,20 +46,38 @@ def kthvalue(x, *, k, dim=-1, keepdim=False):
     return jnp.squeeze(values, axis=dim), jnp.squeeze(indices, axis=dim)
 
 
-def _search_rows(sequence, values, side: str):
-    """Per-row search: `sequence` (..., n) and `values` (..., m) share their leading dims."""
-    lead = sequence.shape[:-1]
-    rows = jax.vmap(lambda s, v: jnp.searchsorted(s, v, side=side))(
-        sequence.reshape(-1, sequence.shape[-1]), values.reshape(-1, values.shape[-1]))
-    return rows.reshape(lead + values.shape[-1:])
+def _torch_bounds(sequence, values, right: bool):
+    """PyTorch's binary search, step for step: the start moves past a middle element unless
+    `mid >= value` (`mid > value` with `right`). Any comparison with NaN is false, so a NaN
+    value lands at the end and a NaN in the sequence sends the search right, as in torch;
+    `jnp.searchsorted` orders NaN differently. `sequence` is 1-D, or (..., n) with
+    `values` (..., m) sharing its leading dims."""
+    n = sequence.shape[-1]
+    start = jnp.zeros(jnp.shape(values), jnp.int64)
+    end = jnp.full(jnp.shape(values), n, jnp.int64)
+    if n == 0:
+        return start
+
+    def middle(mid):
+        if sequence.ndim == 1:
+            return jnp.take(sequence, mid)
+        return jnp.take_along_axis(sequence, mid, axis=-1)
+
+    def step(_, bounds):
+        low, high = bounds
+        active = low < high
+        mid = low + ((high - low) >> 1)
+        at = middle(jnp.clip(mid, 0, n - 1))
+        right_of = ~(at > values) if right else ~(at >= values)
+        return (jnp.where(active & right_of, mid + 1, low),
+                jnp.where(active & ~right_of, mid, high))
+
+    low, _ = jax.lax.fori_loop(0, n.bit_length(), step, (start, end))
+    return low
 
 
 @defop("searchsorted", "opaque", differentiable=False, function=("searchsorted", "bucketize"),
        method=None)
 def searchsorted(sequence, values, *, right=False, out_int32=False):
-    side = "right" if right else "left"
-    if sequence.ndim == 1:
-        found = jnp.searchsorted(sequence, values, side=side)
-    else:
-        found = _search_rows(sequence, values, side)
+    found = _torch_bounds(sequence, jnp.asarray(values), right)
     return found.astype(jnp.int32 if out_int32 else jnp.int64)
