@@ -21,6 +21,7 @@ from collections import namedtuple
 import jax
 import numpy as np
 
+from ._overlap import inplace as _inplace
 from ._dispatch import dispatch
 from ._errors import TraceError, dimension_error
 from ._tensor import Tensor
@@ -128,9 +129,10 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     host = _host(input, *_Unique)
     dim = _dim_or_none(input, dim)
     if dim is None:
-        size = len(np.unique(host))
+        size = len(np.unique(host, equal_nan=False))
     else:
-        size = len(np.unique(np.moveaxis(host, dim, 0).reshape(host.shape[dim], -1), axis=0))
+        size = len(np.unique(np.moveaxis(host, dim, 0).reshape(host.shape[dim], -1), axis=0,
+                             equal_nan=False))
     outputs = dispatch("unique", input, size=size, dim=dim)
     return _unique_result(outputs, return_inverse, return_counts)
 
@@ -196,13 +198,6 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     """Whether each element of `elements` is in `test_elements` (a bool tensor)."""
     return dispatch("isin", _tensor(elements), _tensor(test_elements),
                     assume_unique=bool(assume_unique), invert=bool(invert))
-
-
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._assign(fn(self, *args, **kwargs))
-    method.__name__ = fn.__name__ + "_"
-    return method
 
 
 for _fn in (nonzero, nonzero_static, argwhere, unique, unique_consecutive, bincount,

@@ -71,12 +71,13 @@ def unique(x, *, size, dim=None):
     """(values, inverse, counts) with `size` distinct values (or slices along `dim`), sorted."""
     if dim is None:
         values, inverse, counts = jnp.unique(x.reshape(-1), return_inverse=True,
-                                             return_counts=True, size=size)
+                                             return_counts=True, size=size,
+                                             equal_nan=False)   # PyTorch: each NaN distinct
         return values, inverse.reshape(x.shape).astype(jnp.int64), counts.astype(jnp.int64)
     moved = jnp.moveaxis(x, dim, 0)
     rows = moved.reshape(moved.shape[0], -1)
     values, inverse, counts = jnp.unique(rows, axis=0, return_inverse=True, return_counts=True,
-                                         size=size)
+                                         size=size, equal_nan=False)
     values = jnp.moveaxis(values.reshape((size,) + moved.shape[1:]), 0, dim)
     return values, inverse.reshape(-1).astype(jnp.int64), counts.astype(jnp.int64)
 
