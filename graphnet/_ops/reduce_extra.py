@@ -9,6 +9,8 @@ graphnet/_math_reduce.py."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
@@ -54,14 +56,50 @@ def cummin(x, *, dim):
     return jnp.take_along_axis(x, indices, axis=dim), indices
 
 
+@partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def _nan_sum(x, axes, keepdim: bool):
+    return jnp.nansum(x, axis=axes, keepdims=keepdim)
+
+
+def _nan_sum_fwd(x, axes, keepdim):
+    return _nan_sum(x, axes, keepdim), x
+
+
+def _nan_sum_bwd(axes, keepdim, x, grad):
+    """PyTorch's rule: the gradient times a 0/1 mask of the non-NaN inputs, a product, so an
+    infinite gradient (nanmean of an all-NaN row: 1/0) gives NaN there, as in torch."""
+    if not keepdim:
+        grad = jnp.expand_dims(grad, axes if axes is not None else tuple(range(x.ndim)))
+    grad = jnp.broadcast_to(grad, x.shape)
+    # NOTE: not `grad * mask`: XLA rewrites a product with a converted mask into a select
+    return (jnp.where(jnp.isnan(x), grad * 0, grad).astype(x.dtype),)
+
+
+_nan_sum.defvjp(_nan_sum_fwd, _nan_sum_bwd)
+
+
+def _axes(x, dim):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else dim
+    return tuple(sorted(d % x.ndim for d in dims)) if x.ndim else None
+
+
 @defop("nansum", "reduction", method=None, dump=True)
 def nansum(x, *, dim=None, keepdim=False, dtype=None):
-    return jnp.nansum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+    return _nan_sum(x if dtype is None else x.astype(dtype), _axes(x, dim), keepdim)
 
 
 @defop("nanmean", "reduction", method=None, dump=True)
 def nanmean(x, *, dim=None, keepdim=False, dtype=None):
-    return jnp.nanmean(x, axis=dim, keepdims=keepdim, dtype=dtype)
+    """The sum of the non-NaN values over their count; an all-NaN row is 0/0 = NaN, and its
+    gradient NaN too, as in PyTorch."""
+    x = x if dtype is None else x.astype(dtype)
+    axes = _axes(x, dim)
+    count = jnp.sum(~jnp.isnan(x), axis=axes, keepdims=keepdim).astype(x.dtype)
+    return _nan_sum(x, axes, keepdim) / count
 
 
 def _sorted_positions(x, dim: int):
