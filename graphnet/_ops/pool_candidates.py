@@ -73,6 +73,18 @@ def windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode):
     return jnp.stack(views)
 
 
+def _first_max_slot(values, real=None):
+    """[1, ...] slot of each window's first maximum in a window stack. A window whose real
+    elements are all -inf finds a padding slot first; PyTorch keeps the window's start, its
+    first real element (`real`: which slots hold elements, None when all do)."""
+    pick = jnp.argmax(values, axis=0)[None]
+    if real is None:
+        return pick
+    real = jnp.broadcast_to(real, values.shape)
+    first_real = jnp.argmax(real, axis=0)[None]
+    return jnp.where(jnp.take_along_axis(real, pick, axis=0), pick, first_real)
+
+
 def max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode):
     """(values, flat spatial indices) from the window stack: the first maximum of each window
     (argmax + gather, PyTorch's rule)."""
@@ -82,7 +94,7 @@ def max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode):
     values = windows(x, lowest(x.dtype), *args)
     flat = jnp.arange(int(np.prod(spatial)), dtype=jnp.int64).reshape(spatial)
     where = windows(jnp.broadcast_to(flat, x.shape), -1, *args)
-    pick = jnp.argmax(values, axis=0)[None]
+    pick = _first_max_slot(values, where >= 0)
     return (jnp.take_along_axis(values, pick, axis=0)[0],
             jnp.take_along_axis(where, pick, axis=0)[0])
 
@@ -91,7 +103,14 @@ def window_stack(x, kernel_size, stride, padding, ceil_mode):
     """The window stack's first maximum per window, without the indices."""
     ones = (1,) * len(kernel_size)
     values = windows(x, lowest(x.dtype), kernel_size, stride, padding, ones, ceil_mode)
-    pick = jnp.argmax(values, axis=0)[None]
+    real = None
+    if any(padding) or ceil_mode:   # which slots are real elements: static, one per window
+        spatial = x.shape[x.ndim - len(kernel_size):]
+        real = windows(np.ones(spatial, bool), False, kernel_size, stride, padding, ones,
+                       ceil_mode)
+        lead = x.ndim - len(kernel_size)
+        real = real.reshape(real.shape[:1] + (1,) * lead + real.shape[1:])
+    pick = _first_max_slot(values, real)
     return jnp.take_along_axis(values, pick, axis=0)[0]
 
 
