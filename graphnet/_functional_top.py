@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ._overlap import inplace as _inplace
 from . import _factories
 from .nn import functional as F
 
@@ -134,14 +135,6 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
     k = np.arange(window_length)
     values = np.i0(beta * np.sqrt(1 - ((k - (n - 1) / 2) / ((n - 1) / 2)) ** 2)) / np.i0(beta)
     return _window(values, dtype, requires_grad, device)
-
-
-def _inplace(fn):
-    def apply(input, *args, **kwargs):
-        return input._assign(fn(input, *args, **kwargs))
-    apply.__name__ = fn.__name__ + "_"
-    apply.__doc__ = f"In-place `{fn.__name__}`: writes the result into `input`."
-    return apply
 
 
 for _name in ("relu", "elu", "leaky_relu", "hardtanh", "celu", "selu", "rrelu", "threshold"):

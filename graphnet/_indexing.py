@@ -8,7 +8,7 @@ import warnings
 import jax
 import numpy as np
 
-from . import _strides
+from . import _dtype, _overlap, _strides
 from ._aliases import remember_view
 from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
@@ -151,7 +151,35 @@ def _torch_block(spec, tensors, ndim: int):
     return position, count
 
 
+def _python_bools(index):
+    """`x[True]`, `x[0, False]`: PyTorch unsqueezes `x` where each Python bool stands and
+    indexes the new dimension with [0] (True) or nothing (False), an advanced index. Returns
+    (the unsqueezing index, the index for its result), or None without a Python bool."""
+    index = _as_tuple(index, warn=False)
+    if not any(isinstance(item, (bool, np.bool_)) for item in index):
+        return None
+    from ._factories import tensor
+
+    first, second = [], []
+    for item in index:
+        if isinstance(item, (bool, np.bool_)):
+            first.append(None)
+            second.append(tensor([0] if item else [], dtype=_dtype.int64))
+        elif item is None or item is Ellipsis:
+            first.append(item)
+            second.append(slice(None) if item is None else item)
+        else:
+            width = item.dim() if isinstance(item, Tensor) and item.dtype.name in (
+                "bool", "uint8") else 1
+            first.extend([slice(None)] * width)
+            second.append(item)
+    return tuple(first), tuple(second)
+
+
 def getitem(self: Tensor, index):
+    bools = _python_bools(index)
+    if bools is not None:
+        return getitem(getitem(self, bools[0]), bools[1])
     spec, tensors = _split_index(index, tuple(self.shape))
     out = dispatch("getitem", self, *tensors, spec=spec)
     block = _torch_block(spec, tensors, self.dim())
@@ -162,6 +190,7 @@ def getitem(self: Tensor, index):
         # basic indexing (ints, slices, None, ...) is a view in PyTorch: an in-place op on
         # the result writes through to `self` (Tensor._assign); advanced indexing copies
         out.__dict__["_view"] = lambda new: setitem(self, index, new)
+        _overlap.note_view(out, self)
         remember_view(self, out, lambda new: dispatch("getitem", new, *tensors, spec=spec))
         strides, offset = _strides.layout(self)
         _strides.set_layout(out, *_strides.indexed(self.shape, strides, offset,
@@ -203,6 +232,9 @@ def _masked_assign(self: Tensor, mask: Tensor, value):
 
 
 def setitem(self: Tensor, index, value) -> None:
+    bools = _python_bools(index)
+    if bools is not None:   # written through the unsqueezed view
+        return setitem(getitem(self, bools[0]), bools[1], value)
     index = _as_tuple(index)
     if isinstance(value, Tensor) and value.dim() and value.shape[0] == 1:
         # PyTorch drops a value's leading size-1 dimensions first: x[0] = row[None] works
@@ -212,6 +244,11 @@ def setitem(self: Tensor, index, value) -> None:
             not isinstance(value, Tensor) or value.dim() == 0):
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            "unsigned char")
+    if isinstance(value, Tensor) and _overlap.owner(value) is _overlap.owner(self):
+        # x[1:] = x[:-1]: PyTorch refuses a value that partly overlaps the place written
+        basic = not any(isinstance(item, (Tensor, list)) for item in index)
+        target = getitem(self, index) if basic else self
+        _overlap.check_inputs(target, (value,))
     mask = _mask_of(self, index)
     if mask is not None:
         result = _masked_assign(self, mask, value)

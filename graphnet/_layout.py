@@ -12,6 +12,7 @@ from ._errors import dimension_error
 from ._errors import wrap_dim as _wrap_dim
 from . import _strides as S
 from ._aliases import remember_view
+from ._overlap import note_view
 from ._tensor import Tensor
 
 __all__ = [
@@ -41,6 +42,7 @@ def _view_of(out: Tensor, source: Tensor, back, forward=None) -> Tensor:
     regroups `source`'s elements (a reshape, squeeze or unsqueeze)."""
     if out is not source:
         out.__dict__["_view"] = lambda new: source._assign(back(new))
+        note_view(out, source)
         remember_view(source, out, forward or _reshaped_as(out))
     return out
 

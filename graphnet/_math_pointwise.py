@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ._overlap import inplace as _inplace
 from . import _math as M
 from ._dispatch import dispatch
 from ._ops._promote import cpp_name, not_implemented
@@ -207,14 +208,6 @@ def float_power_(self: Tensor, exponent) -> Tensor:
 def _torch_name(t: Tensor) -> str:
     from ._ops._promote import _TORCH_NAMES
     return _TORCH_NAMES.get(t.dtype.name, t.dtype.name)
-
-
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._assign(fn(self, *args, **kwargs))
-
-    method.__name__ = getattr(fn, "__name__", "method") + "_"
-    return method
 
 
 def _invert(self: Tensor) -> Tensor:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ._overlap import inplace as _inplace
 from . import _dtype as dt
 from . import _math as M
 from ._dispatch import dispatch
@@ -228,13 +229,6 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 
 def cumsum_(self: Tensor, dim: int, *, dtype=None) -> Tensor:
     return self._assign(M.cumsum(self, dim, dtype=dtype))
-
-
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._assign(fn(self, *args, **kwargs))
-
-    return method
 
 
 _FUNCTIONS = {

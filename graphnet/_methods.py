@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._overlap import check_inputs
+from ._overlap import inplace as _inplace
 from . import _dtype as dt
 from . import _factories as fac
 from . import _indexing
@@ -13,13 +15,6 @@ from ._tensor import Tensor
 
 def _rev(fn):
     return lambda self, other: fn(other, self)
-
-
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._assign(fn(self, *args, **kwargs))
-
-    return method
 
 
 def to(self, *args, **kwargs):
@@ -74,6 +69,7 @@ def zero_in_place(grad) -> None:
 
 def copy_(self, src):
     src = src if isinstance(src, Tensor) else fac.tensor(src)
+    check_inputs(self, (src,))
     return self._assign(expand(src.to(self.dtype), *self.shape) if src.shape != self.shape else
                         src.to(self.dtype))
 

@@ -10,6 +10,7 @@ tensor([[2., 0., 0.],
 
 from __future__ import annotations
 
+from ._overlap import inplace as _inplace
 from ._dispatch import dispatch
 from ._errors import wrap_dim
 from ._tensor import Tensor
@@ -88,13 +89,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
                            f"number of dimensions, but got {input.dim()} dimensions for input, "
                            f"and {indices.dim()} dimensions for indices")
     return dispatch("take_along_dim", input, indices, dim=_dim(input, dim))
-
-
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._assign(fn(self, *args, **kwargs))
-    method.__name__ = fn.__name__ + "_"
-    return method
 
 
 for _fn in (index_add, index_copy, index_fill, scatter, scatter_add, scatter_reduce):

@@ -23,6 +23,7 @@ graphnet.Size([3, 2])
 
 from __future__ import annotations
 
+from ._overlap import inplace as _inplace
 from . import _contractions as C
 from . import _diagonals as D
 from . import _index_extra as X
@@ -78,14 +79,6 @@ def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tenso
 
 # PyTorch's unsafe_* skip its view-aliasing bookkeeping; graphnet has none to skip.
 unsafe_chunk, unsafe_split, unsafe_split_with_sizes = L.chunk, L.split, S.split_with_sizes
-
-
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        return self._assign(fn(self, *args, **kwargs))
-    method.__name__ = fn.__name__ + "_"
-    method.__doc__ = f"`{fn.__name__}` in place."
-    return method
 
 
 def _rebinding(fn):
