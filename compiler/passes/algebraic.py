@@ -113,8 +113,9 @@ def algebraic_simplification(graph: Graph) -> Graph:
             node.inputs = tuple(mapping.get(x, x) if isinstance(x, Value) else x
                                 for x in node.inputs)
         rule = RULES.get(node.op)
-        if rule is None or any(v in keep for v in node.outputs):
-            continue
+        if rule is None or any(v in keep for v in node.outputs) or any(
+                isinstance(x, Value) and x in keep for x in node.inputs):
+            continue    # `x * w`, w = ones(requires_grad=True): dropping w drops its gradient
         result = rule(node)
         if isinstance(result, tuple):       # rewritten; the new form may simplify further
             node.inputs = result[1]

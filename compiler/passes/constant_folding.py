@@ -27,7 +27,9 @@ def constant_folding(graph: Graph) -> Graph:
     `constant` nodes, with no input or output over 1e5 elements, is replaced by `constant`
     nodes holding the values its kernel computes now, at compile time. Nodes whose op is not
     `foldable` (grad, cond, while_loop), nodes with a value check (indices, labels: the
-    program checks them), random draws and grad leaves are never folded. The
+    program checks them), random draws and grad leaves are never folded, and a grad leaf
+    made by `full` or `arange` (`ones(3, requires_grad=True)` in the traced code) is no
+    known value: folding its users would cut its gradient to zero. The
     folded node's own inputs are left for dead-code elimination."""
     keep = grad_leaves(graph)
     known: dict = {}        # Value -> np.ndarray, for source values and folded results
@@ -44,7 +46,8 @@ def constant_folding(graph: Graph) -> Graph:
         foldable = (node.opdef.foldable and node.opdef.check is None and not is_random(node)
                     and bool(values) and all(v in known for v in values) and _small(values)
                     and _small(node.outputs) and not any(v in keep for v in node.outputs))
-        if node.op in SOURCES and not values and _small(node.outputs):
+        if node.op in SOURCES and not values and _small(node.outputs) and \
+                not any(v in keep for v in node.outputs):   # a leaf (ones(requires_grad=True))
             known.update(zip(node.outputs, _evaluate(node, known), strict=True))
         if not foldable:
             nodes.append(node)
