@@ -10,6 +10,7 @@ walk over the tape (`backward()`, `autograd.grad`) is graphnet/autograd/_engine.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 import jax
@@ -88,12 +89,43 @@ class _GradModeContext:
         return self.__class__()
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._each_step(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self.clone():
                 return fn(*args, **kwargs)
 
         return wrapper
+
+    def _each_step(self, fn):
+        """A decorated generator function: the flags hold while the generator runs, each
+        step (send, throw, close), and not while its caller runs between steps, as in
+        PyTorch (`@no_grad` on a generator used to do nothing: it only built it)."""
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException as err:
+                        with self.clone():
+                            response = gen.throw(err)
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
 
 
 class _NoArgs(_GradModeContext):
@@ -232,7 +264,8 @@ def backward_name(op: str) -> str:
 class TapeNode:
     """One recorded op: enough to compute its inputs' cotangents from its outputs'."""
 
-    __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp", "needs", "hooks", "__weakref__")
+    __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp", "needs", "hooks", "reach",
+                 "__weakref__")
 
     def __init__(self, name, edges, out_avals, saved, vjp, needs=None):
         self.name_ = name  # the op; `name()` gives PyTorch's class-style name
@@ -247,6 +280,9 @@ class TapeNode:
         # Per output index: hooks registered on the non-leaf tensor it made, and whether that
         # tensor retains its grad (graphnet/autograd/_hooks.py); None until one is registered.
         self.hooks = None
+        # Per output index: the edges it depends on (a compiled forward's outputs each read
+        # some of its inputs); None: every output depends on every edge, as for one op.
+        self.reach = None
 
     def refusal(self) -> Exception | None:
         """Why backward() cannot run through this node at all, or None. Asked of every node

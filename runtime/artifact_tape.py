@@ -29,12 +29,30 @@ def record_tape(artifact, args, arrays, tensors) -> None:
         vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key, n_out, artifact.graph)
     avals = [(t._value.shape, t._value.dtype) for t in tensors]
     node = _autograd.TapeNode(artifact.graph.name, tuple(edges), avals, tuple(arrays), vjp)
+    node.reach = output_reach(artifact.graph, n_out, needs)
     # Only outputs that required grad when traced: one computed under no_grad (or
     # detached) inside the compiled code stays a plain tensor, as it would eagerly.
     traced_grad = artifact.traced.out_requires_grad or [True] * len(tensors)
     for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
         if wanted and _autograd.floating(t._value.dtype):
             t.grad_fn, t._oi, t.requires_grad = node, i, True
+
+
+def output_reach(graph, out_positions, needs):
+    """Per user output of the compiled call: the positions in `needs` (its tape node's
+    edges) of the inputs it depends on in `graph`. None when a node holds sub-graphs
+    (cond, while_loop), whose reads are not all node inputs: then every output counts as
+    reading every input."""
+    if any(node.subgraphs() for node in graph.nodes):
+        return None
+    depends = {v: frozenset((i,)) for i, v in enumerate(graph.inputs)}
+    for node in graph.nodes:
+        reads = frozenset().union(*(depends.get(v, frozenset()) for v in node.input_values()))
+        for value in node.outputs:
+            depends[value] = reads
+    edge_of = {i: k for k, i in enumerate(needs)}
+    return [frozenset(edge_of[i] for i in depends.get(graph.outputs[o].value, ())
+                      if i in edge_of) for o in out_positions]
 
 
 def state_tensor(source):

@@ -127,10 +127,13 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
             cts = _visit_outputs(node, cts, graph, targets, captured, accumulate, add)
             if needed is not None and not needed[id(node)]:
                 continue      # only its own output was asked for
+            reached = _reached_edges(node, cts)
             if getattr(node, "materialize", True):   # False: set_materialize_grads(False)
                 cts = [_zeros(s, d, graph) if c is None and s is not None else c
                        for c, (s, d) in zip(cts, node.out_avals)]
             results = node.apply_graph(cts) if graph else node.apply(cts)
+            if reached is not None:
+                results = [g if k in reached else None for k, g in enumerate(results)]
             if grad_mode.anomaly:
                 _check_anomaly(node, results)
             if not retain_graph and node.saved is not None and \
@@ -148,6 +151,17 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
         for leaf, g in leaves.values():
             _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs)
     return captured
+
+
+def _reached_edges(node, cts):
+    """The edges some output with a cotangent depends on, or None for all of them. A compiled
+    forward's outputs may read disjoint inputs: with only `a` of `a, b = model(x)` in the
+    loss, the parameters only `b` reads get no gradient (None, as in PyTorch), not zeros
+    that weight decay and momentum would then act on."""
+    reach = getattr(node, "reach", None)
+    if reach is None:
+        return None
+    return frozenset().union(*(reach[i] for i, c in enumerate(cts) if c is not None))
 
 
 def _needed(order, targets) -> dict:
