@@ -370,7 +370,9 @@ class Artifact:
         tensors = [Tensor._wrap(a) for a in results]
         it = iter(tensors)
         leaves = [next(it) if s is TENSOR_SLOT else s for s in leaves]
-        if tensors and self.records_tape and _autograd.grad_mode.enabled:
+        if tensors and self.records_tape and (_autograd.grad_mode.enabled or any(
+                self.traced.out_requires_grad or ())):
+            # under no_grad too when the code enabled grad itself (`with enable_grad():`)
             record_tape(self, args, arrays, tensors)
         for t, source in zip(tensors, self.traced.out_aliases):
             if source is not None and not t.requires_grad:
