@@ -66,6 +66,16 @@ def from_np(np_dtype) -> dtype:
     return _BY_NP[np.dtype(np_dtype)]
 
 
+def known_np(np_dtype) -> bool:
+    """Whether a numpy dtype has a graphnet dtype (uint16 and complex64 have none)."""
+    return np.dtype(np_dtype) in _BY_NP
+
+
+def supported_names() -> str:
+    names = [d.name for d in ALL]
+    return ", ".join(names[:-1]) + ", and " + names[-1]
+
+
 def to_np(d) -> np.dtype | None:
     """Accept a graphnet dtype, a numpy dtype, a Python type or None."""
     if d is None:

@@ -46,6 +46,9 @@ def as_array(data, dtype=None):
             raise ValueError("Overflow when unpacking long long")
         elif array.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed objects to a tensor")
+        elif not dt.known_np(array.dtype):   # uint16, complex64 ...: no graphnet dtype
+            raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.name}. The "
+                            f"only supported types are: {dt.supported_names()}.")
     return _host.put(array, np_dtype)
 
 
@@ -82,6 +85,15 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 @x64_scoped
 def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor holding a copy of `array` (PyTorch shares the NumPy buffer; JAX arrays are
+    immutable, so a later change to `array` does not reach the tensor)."""
+    if not isinstance(array, np.ndarray):
+        kind = type(array)
+        prefix = "numpy." if kind.__module__ == "numpy" else ""
+        raise TypeError(f"expected np.ndarray (got {prefix}{kind.__name__})")
+    if not dt.known_np(array.dtype):
+        raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.name}. The only "
+                        f"supported types are: {dt.supported_names()}.")
     return Tensor._wrap(_host.put(array))
 
 

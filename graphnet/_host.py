@@ -49,13 +49,19 @@ def _first_time(key) -> bool:
 
 def put(array: np.ndarray, dtype=None) -> jax.Array:
     """`jnp.asarray(array, dtype)` for host data, converted by NumPy and copied to the default
-    device. JAX's own type rules apply to the copy (int64 needs graphnet's x64 scope)."""
+    device before returning: the caller may change `array` afterwards, as PyTorch's
+    `tensor()` allows. JAX's own type rules apply to the copy (int64 needs graphnet's x64
+    scope)."""
     array = np.asarray(array)
     if not _eager() or not _first_time(("put", array.shape, array.dtype, dtype)):
-        return jnp.asarray(array, dtype)
+        # NOTE: a copy first: JAX may keep a NumPy buffer as the array's memory, or read it
+        # after returning, so a later change to the caller's array reached the tensor (a
+        # tensor of a NumPy array changed after the call held the new values now and then)
+        return jnp.asarray(np.array(array, copy=True), dtype)
     if dtype is not None and array.dtype != dtype:
         if array.dtype.kind in "fc" and np.dtype(dtype).kind in "iub":
-            return jnp.asarray(array, dtype)   # JAX saturates where NumPy's cast is undefined
+            # JAX saturates where NumPy's cast is undefined
+            return jnp.asarray(np.array(array, copy=True), dtype)
         array = array.astype(dtype)
     staged = _unaligned(array.shape, array.dtype)
     staged[...] = array
