@@ -208,3 +208,32 @@ def test_weighted_regression_losses_match_torch(name, reduction, compiled):
     got = (graphnet.compile(run) if compiled else run)(gx, graphnet.tensor(y), graphnet.tensor(w))
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5)
     np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-5)
+
+
+BCE_RANGES = [([0.5, 1.5], [1.0, 0.0]), ([0.5, 0.5], [2.0, 0.0]), ([float("nan")], [1.0]),
+              ([0.5], [float("nan")]), ([1.5], [2.0]), ([-0.1, 0.5], [0.0, -1.0])]
+
+
+@pytest.mark.parametrize("case", range(len(BCE_RANGES)))
+@pytest.mark.parametrize("compiled", [False, True])
+def test_bce_refuses_values_outside_zero_one_as_torch_does(case, compiled):
+    p, y = BCE_RANGES[case]
+    with pytest.raises(RuntimeError) as want:
+        torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y))
+    fn = graphnet.compile(F.binary_cross_entropy) if compiled else F.binary_cross_entropy
+    with pytest.raises(RuntimeError, match=str(want.value)):
+        fn(graphnet.tensor(p), graphnet.tensor(y))
+
+
+def test_a_compiled_step_whose_probabilities_leave_zero_one_raises_and_writes_nothing():
+    lin = nn.Linear(2, 1)
+
+    @graphnet.compile
+    def step(x, y):
+        loss = F.binary_cross_entropy(lin(x).sigmoid() + 1, y)   # the program computes p
+        loss.backward()
+        return loss
+
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        step(graphnet.ones(3, 2), graphnet.ones(3, 1))
+    assert lin.weight.grad is None

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._checks import first_where
+from ._checks import _xp, first_where
 from ._table import ValueCheck, defop
 
 
@@ -150,7 +150,22 @@ def _bce_jvp(primals, tangents):
     return _bce(p, y), d_p * dp + d_y * dy
 
 
-@defop("binary_cross_entropy", "reduction", nondiff_inputs=(2,),
+def _probabilities(p, y, *weight, **_):
+    """Every input and target value in [0, 1] (NaN is outside): PyTorch checks both, input
+    first; a target of 2 gave a plausible loss and a NaN input a NaN one."""
+    xp = _xp(p, y)
+    bad_input = xp.any(~((p >= 0) & (p <= 1)))
+    bad_target = xp.any(~((y >= 0) & (y <= 1)))
+    return bad_input | bad_target, (xp.where(bad_input, 0, 1).astype(xp.int64),)
+
+
+PROBABILITIES = ValueCheck(
+    _probabilities, lambda facts, **_: RuntimeError(
+        f"all elements of {'input' if facts[0] == 0 else 'target'} should be between 0 and 1"),
+    values_from=0)
+
+
+@defop("binary_cross_entropy", "reduction", nondiff_inputs=(2,), check=PROBABILITIES,
        function="nn.functional.binary_cross_entropy", method=None)
 def binary_cross_entropy(p, y, *weight, reduction="mean"):
     """p: probabilities in [0, 1]; y: targets of p's shape; optional weight broadcast to p."""
