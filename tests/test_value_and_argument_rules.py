@@ -95,3 +95,30 @@ def test_compiled_var_and_sign_match_eager():
 
     for got, want in zip(f(x), (x.sign(), x[1].var(correction=2), x[1].var(correction=0))):
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("divisor", [2.0, -2.0, 0.5, -0.0])
+def test_float_floor_division_keeps_torchs_signed_zeros(divisor):
+    values = [-0.0, 0.0, -0.5, 0.5, 3.0, -3.0, 7.25, float("inf"), float("nan")]
+    want = torch.floor_divide(torch.tensor(values), divisor).numpy()
+    for got in (gt.floor_divide(gt.tensor(values), divisor),
+                gt.div(gt.tensor(values), divisor, rounding_mode="floor"),
+                gt.compile(lambda x: x // divisor)(gt.tensor(values))):
+        got = got.numpy()
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("call", ["tensor.backward", "autograd.backward", "autograd.grad"])
+def test_a_python_number_as_the_gradient_raises_as_in_torch(call):
+    def run(L):
+        x = L.ones(2, requires_grad=True)
+        y = (x * 2).sum()
+        {"tensor.backward": lambda: y.backward(2.0),
+         "autograd.backward": lambda: L.autograd.backward(y, 2.0),
+         "autograd.grad": lambda: L.autograd.grad(y, x, 2.0)}[call]()
+
+    with pytest.raises(TypeError) as want:
+        run(torch)
+    with pytest.raises(TypeError, match=str(want.value)):
+        run(gt)

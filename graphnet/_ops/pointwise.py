@@ -76,7 +76,24 @@ def _integer_only(kernel: str, fn):
     return checked
 
 
-_binary("floor_divide", _integer_only("div_floor_cpu", jnp.floor_divide), differentiable=False,
+def _floor_divide(a, b):
+    """PyTorch's floor division: integers as jnp's; floats by its `div_floor_floating`, which
+    keeps the sign of a zero quotient (-0.0 // 2 is -0.0; jnp gave 0.0, and 1 / it +inf)
+    and rounds the quotient (a - fmod(a, b)) / b to the nearest integer."""
+    out = jnp.floor_divide(a, b)
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        return out
+    a, b = jnp.asarray(a, out.dtype), jnp.asarray(b, out.dtype)
+    mod = jnp.fmod(a, b)
+    div = (a - mod) / b
+    div = jnp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
+    floor = jnp.floor(div)
+    floor = jnp.where(div - floor > 0.5, floor + 1, floor)
+    floor = jnp.where(div == 0, jnp.copysign(jnp.zeros_like(div), a / b), floor)
+    return jnp.where(b == 0, a / b, floor)
+
+
+_binary("floor_divide", _integer_only("div_floor_cpu", _floor_divide), differentiable=False,
         bind="binary")
 _binary("remainder", _integer_only("remainder_cpu", jnp.remainder), differentiable=False,
         inplace=True, bind="binary")

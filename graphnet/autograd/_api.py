@@ -45,7 +45,9 @@ def _make_grads(outputs, grads, graph: bool) -> list:
     if grads is None:
         grads = (None,) * len(outputs)
     else:
-        grads = _tuple(grads) if not isinstance(grads, (int, float)) else (grads,)
+        if isinstance(grads, (int, float)):   # PyTorch iterates it: backward(2.0) raises
+            raise TypeError(f"'{type(grads).__name__}' object is not iterable")
+        grads = _tuple(grads)
     if len(grads) != len(outputs):
         raise RuntimeError("grad can be implicitly created only for scalar outputs"
                            if not grads else
