@@ -165,3 +165,24 @@ def test_a_numpy_dtype_graphnet_lacks_is_refused_when_the_tensor_is_made(kind):
         with pytest.raises(TypeError, match=f"type numpy.{np.dtype(kind).name}"):
             make(array)
     assert gt.tensor(array.astype(np.int32)).tolist() == [1]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_leaf_frozen_between_forward_and_backward_gets_no_gradient(compiled):
+    def run(L, compile_it):
+        w = L.nn.Parameter(L.tensor([1.0, 2.0]))
+        b = L.nn.Parameter(L.tensor([0.5, 0.5]))
+        opt = L.optim.SGD([w, b], lr=0.1)
+
+        def step():
+            loss = (w * b).sum()
+            w.requires_grad_(False)
+            loss.backward()
+            opt.step()
+            w.requires_grad_(True)
+            return loss
+
+        (compile_it(step) if compile_it else step)()
+        return (w.grad, b.grad.tolist(), w.detach().tolist(), b.detach().tolist())
+
+    assert run(gt, gt.compile if compiled else None) == run(torch, None)

@@ -205,6 +205,8 @@ def _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs) -> None:
         return
     if inputs is not None and id(leaf) not in targets:
         return
+    if accumulate and not leaf.requires_grad:
+        return      # frozen after the forward (requires_grad_(False)): torch skips it too
     hooks = leaf.__dict__.get("_hooks")
     if hooks:
         g = _run_hooks(hooks, g, graph)
