@@ -46,7 +46,7 @@ from . import _placement  # noqa: E402,F401  (Tensor.device, .to(device), .cuda(
 from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
-from . import amp, autograd, backends, distributed, distributions, linalg, testing  # noqa: E402
+from . import amp, autograd, backends, distributed, distributions, linalg, special, testing  # noqa: E402,E501
 from .amp import autocast  # noqa: E402
 from ._settings import *  # noqa: E402,F401,F403  (threads, matmul precision, finfo ...)
 from ._functional_top import *  # noqa: E402,F401,F403  (torch.conv2d, torch.layer_norm ...)

@@ -10,6 +10,7 @@ from . import scatter  # noqa: F401  (registration: index_add, scatter_add ...)
 from . import pointwise_extra, reduce_extra, shape_extra, linalg  # noqa: F401
 from . import conv_extra, loss_extra, select, layers_extra  # noqa: F401
 from . import sharding  # noqa: F401  (registration: layouts on a device mesh)
+from . import special  # noqa: F401  (registration: graphnet.special's own kernels)
 from . import checked  # noqa: F401  (registration: checked_parameters)
 from ._table import KINDS, OPS, OpDef, defop
 

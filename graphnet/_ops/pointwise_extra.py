@@ -85,15 +85,36 @@ for _names, _fn in [("signbit", jnp.signbit), ("isfinite", jnp.isfinite),
 # ---- two inputs ---------------------------------------------------------------------------
 
 
-def _xlogy(x, y):
-    x, y = as_floats(x, y)
-    # NOTE: 0 * log(0) is 0, NaN in y stays NaN; the inner where keeps log's gradient finite
-    # where x is 0 (PyTorch's gradient there is 0).
-    safe_y = jnp.where(x == 0, 1, y)
-    return jnp.where(jnp.isnan(y), jnp.nan, jnp.where(x == 0, 0, x * jnp.log(safe_y)))
+def x_log(log, edge: float):
+    """x * log(y) (`log` is jnp.log or jnp.log1p) with PyTorch's values and gradients: 0
+    where x is 0 unless y is NaN; d/dx = log(y) (0 where x is 0 and y <= `edge`, where the
+    log is -inf or NaN), d/dy = x / (y - edge - 1 + 1), which is NaN at x = 0 on the edge,
+    as in torch. (JAX's gradient of the masked product gave 0 for d/dx at x = 0.)"""
+    def times_log(a, b):      # a * log(b), 0 where a is 0 and b is not NaN
+        safe = jnp.where(a == 0, edge + 2, b)     # any point where the log is finite
+        return jnp.where(jnp.isnan(b), jnp.nan, jnp.where(a == 0, 0, a * log(safe)))
+
+    @jax.custom_vjp
+    def product(x, y):
+        return times_log(x, y)
+
+    def forward(x, y):
+        return times_log(x, y), (x, y)
+
+    def backward(saved, grad):
+        x, y = saved
+        dx = jnp.where((x == 0) & (y <= edge), 0, times_log(grad, y))
+        return dx.astype(x.dtype), (grad * x / (y - edge)).astype(y.dtype)
+
+    product.defvjp(forward, backward)
+
+    def kernel(x, y):
+        return product(*jnp.broadcast_arrays(*as_floats(x, y)))
+
+    return kernel
 
 
-_binary("xlogy", _xlogy)
+_binary("xlogy", x_log(jnp.log, 0.0))
 
 
 def _float_only(name: str, fn):

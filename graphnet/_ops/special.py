@@ -1,0 +1,32 @@
+"""Kernels of `graphnet.special` that the top-level namespace lacks: scaled and first-order
+Bessel functions, the normal distribution's functions, entropy, x*log1p(y), erfcx and the
+spherical Bessel j0. JAX differentiates them; integer and bool input gives float32, as in
+PyTorch. The functions users call are in graphnet/special.py."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import jax.scipy.special as jss
+
+from ._promote import float_kernel
+from .pointwise_extra import x_log
+from ._table import defop
+
+
+def _spherical_bessel_j0(x):
+    """sin(x)/x, 1 at 0; near 0 the series 1 - x^2/6 keeps the gradient finite."""
+    small = jnp.abs(x) < 1e-4
+    safe = jnp.where(small, 1, x)
+    return jnp.where(small, 1 - x * x / 6, jnp.sin(safe) / safe)
+
+
+for _name, _fn in [("i0e", jss.i0e), ("i1", jss.i1), ("i1e", jss.i1e), ("ndtr", jss.ndtr),
+                   ("ndtri", jss.ndtri), ("log_ndtr", jss.log_ndtr), ("erfcx", jss.erfcx),
+                   ("entr", jss.entr), ("spherical_bessel_j0", _spherical_bessel_j0)]:
+    # PyTorch has no derivative of spherical_bessel_j0: its result requires no grad
+    defop(f"special_{_name}", "elementwise", function=f"special.{_name}", method=None,
+          dump=True, differentiable=_name != "spherical_bessel_j0")(float_kernel(_fn))
+
+
+defop("special_xlog1py", "broadcast", function="special.xlog1py", method=None,
+      dump=True)(x_log(jnp.log1p, -1.0))
