@@ -105,3 +105,23 @@ def test_xlog_gradients_at_zero_match_torch(name, compiled):
     got = run(gt, gt.compile(mine) if compiled else mine)
     for w, g in zip(want, got):
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_atan2_gradient_at_the_origin_is_zero_as_in_torch(compiled):
+    def step(L):
+        def run(a, b):
+            value = L.atan2(a, b)
+            value.sum().backward()
+            return value.detach()
+        return run
+
+    def run(L, fn):
+        a = L.tensor([0.0, 1.0, 0.0, -2.0], requires_grad=True)
+        b = L.tensor([0.0, 0.0, 2.0, 3.0], requires_grad=True)
+        return fn(a, b).numpy(), a.grad.numpy(), b.grad.numpy()
+
+    want = run(torch, step(torch))
+    got = run(gt, gt.compile(step(gt)) if compiled else step(gt))
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-6)

@@ -55,7 +55,25 @@ _binary("pow", _power, inplace=True, backward="PowBackward0")
 _binary("mul", _bools_as_numbers(jnp.multiply), inplace=True, bind="binary")
 _binary("maximum", jnp.maximum, inplace=True, bind="binary")
 _binary("minimum", jnp.minimum, inplace=True, bind="binary")
-_binary("atan2", lambda a, b: jnp.arctan2(*as_floats(a, b)), bind="binary")
+@jax.custom_vjp
+def _atan2(a, b):
+    return jnp.arctan2(a, b)
+
+
+def _atan2_forward(a, b):
+    return jnp.arctan2(a, b), (a, b)
+
+
+def _atan2_backward(saved, grad):
+    """PyTorch's rule: (b, -a) / (a^2 + b^2), with 0 where a = b = 0 (JAX's gave NaN)."""
+    a, b = saved
+    norm = a * a + b * b
+    recip = jnp.where(norm == 0, 0, 1 / jnp.where(norm == 0, 1, norm))
+    return (grad * b * recip).astype(a.dtype), (grad * -a * recip).astype(b.dtype)
+
+
+_atan2.defvjp(_atan2_forward, _atan2_backward)
+_binary("atan2", lambda a, b: _atan2(*jnp.broadcast_arrays(*as_floats(a, b))), bind="binary")
 for _name, _fn, _alias in [("eq", jnp.equal, None), ("ne", jnp.not_equal, None),
                            ("lt", jnp.less, "less"), ("le", jnp.less_equal, "less_equal"),
                            ("gt", jnp.greater, "greater"), ("ge", jnp.greater_equal,

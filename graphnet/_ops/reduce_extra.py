@@ -13,6 +13,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+from numpy.lib.array_utils import normalize_axis_index
 
 from ._promote import refuse
 from ._table import defop
@@ -82,7 +83,10 @@ def _axes(x, dim):
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else dim
-    return tuple(sorted(d % x.ndim for d in dims)) if x.ndim else None
+    # NumPy's AxisError past the rank, as jnp's reductions raise (the dispatcher turns it
+    # into PyTorch's 'Dimension out of range')
+    axes = tuple(sorted(normalize_axis_index(d, max(x.ndim, 1)) for d in dims))
+    return axes if x.ndim else None
 
 
 @defop("nansum", "reduction", method=None, dump=True)
