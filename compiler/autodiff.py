@@ -131,6 +131,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
         if isinstance(v, Value) and v in reachable and v not in seen_values:
             seen_values.add(v)
             leaves.append(t)
+    _refuse_eager_history(tracer, reachable)
     if not leaves:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
     guard_hooks(leaves)
@@ -150,6 +151,24 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
             else:   # into the same .grad tensor, as eager backward accumulates
                 current._assign(current + g)
             run_post_accumulate_hooks(leaf)
+
+
+def _refuse_eager_history(tracer, reachable) -> None:
+    """A traced backward stops at the program's inputs: the gradient of an input that has
+    eager history (`h = w * 2` passed in, w requiring grad) would have to continue into the
+    eager tape, which the program cannot do. It left `w.grad` None without a word; now it
+    says so."""
+    for rec in tracer.lifted.values():
+        t = rec.tensor
+        if t.requires_grad and t.grad_fn is not None and rec.placeholder in reachable:
+            name = rec.placeholder.name
+            raise TraceError(
+                f"backward() inside a compiled function reaches its input `{name}`, which has "
+                f"eager autograd history ({t.grad_fn.name()}): a compiled backward cannot "
+                f"continue into the eager graph behind it, and the leaves there would get no "
+                f"gradient. Return the loss and call backward() outside the compiled "
+                f"function, compute `{name}` inside it, or pass `{name}.detach()` if its "
+                f"history needs no gradient.")
 
 
 def _grad_node(tracer, root_value: Value, gradient, leaves: list, leaf_values: set) -> list:

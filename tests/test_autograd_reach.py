@@ -186,3 +186,14 @@ def test_a_leaf_frozen_between_forward_and_backward_gets_no_gradient(compiled):
         return (w.grad, b.grad.tolist(), w.detach().tolist(), b.detach().tolist())
 
     assert run(gt, gt.compile if compiled else None) == run(torch, None)
+
+
+def test_a_compiled_backward_reaching_an_input_with_eager_history_is_refused():
+    w = gt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    lin = gt.nn.Linear(3, 1)
+    step = gt.compile(lambda h: lin(h).sum().backward())
+    with pytest.raises(gt.TraceError, match="eager autograd history"):
+        step(w * 2)
+    assert w.grad is None and lin.bias.grad is None     # nothing half-done
+    step((w * 2).detach())                               # the remedy the message names
+    assert w.grad is None and lin.bias.grad.tolist() == [1.0]
