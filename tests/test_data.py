@@ -266,3 +266,11 @@ def test_loader_feeds_a_compiled_training_step():
                             batch_size=4, shuffle=True, generator=gen)
         results.append([run(xb, yb).item() for xb, yb in loader])
     np.testing.assert_allclose(results[0], results[1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("fractions", [[-0.5, 1.5], [1.2, -0.2], [0.5, 0.7, -0.2]])
+def test_random_split_refuses_fractions_outside_zero_one_as_torch_does(fractions):
+    with pytest.raises(ValueError) as want:
+        torch.utils.data.random_split(range(10), fractions)
+    with pytest.raises(ValueError, match=str(want.value)):
+        graphnet.utils.data.random_split(range(10), fractions)

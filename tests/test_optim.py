@@ -309,3 +309,10 @@ def test_invalid_hyper_parameters_raise_like_torch(make, message):
 def test_differentiable_true_is_refused_with_a_fix():
     with pytest.raises(NotImplementedError, match="differentiable=True"):
         graphnet.optim.AdamW([graphnet.zeros(2, requires_grad=True)], differentiable=True)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_and_foreach_together_are_refused_as_in_torch(name):
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        getattr(graphnet.optim, name)([graphnet.nn.Parameter(graphnet.ones(1))], lr=0.1,
+                                      foreach=True, fused=True)

@@ -112,6 +112,9 @@ def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
     """Fractions summing to 1 become counts; the remainder goes one by one to the first
     splits (PyTorch's rule), so `[0.5, 0.5]` of 11 items is `[6, 5]`."""
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, frac in enumerate(lengths):    # [-0.5, 1.5] sums to 1 too: PyTorch refuses
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
         counts = [int(math.floor(n * frac)) for frac in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
