@@ -308,3 +308,30 @@ def test_transformer_encoder_layer_repr_and_state_dict():
         assert list(ours.state_dict()) == list(theirs.state_dict())
     with pytest.raises(graphnet.ShapeError, match=r"TransformerEncoderLayer.*d_model=8"):
         ours(graphnet.randn(L, N, 5))
+
+
+@pytest.mark.parametrize("indices, padding_idx", [([1, 1, 2], None),
+                                                  ([[0, 3, 3], [3, 1, 0]], None),
+                                                  ([[0, 3, 3], [3, 1, 0]], 3)])
+@pytest.mark.parametrize("compiled", [False, True])
+def test_embedding_scale_grad_by_freq_divides_each_rows_gradient_by_its_count(
+        indices, padding_idx, compiled):
+    weight = np.arange(12.0, dtype=np.float32).reshape(4, 3)
+
+    def run(L, compile_it):
+        emb = L.nn.Embedding(4, 3, padding_idx=padding_idx, scale_grad_by_freq=True)
+        with L.no_grad():
+            emb.weight.copy_(L.tensor(weight))
+
+        def step(i):
+            out = emb(i)
+            (out * L.arange(1.0, out.numel() + 1).reshape(out.shape)).sum().backward()
+            return out.detach()
+
+        out = (compile_it(step) if compile_it else step)(L.tensor(indices))
+        return repr(emb).replace("torch", "graphnet"), out.numpy(), emb.weight.grad.numpy()
+
+    want, got = run(torch, None), run(graphnet, graphnet.compile if compiled else None)
+    assert got[0] == want[0]
+    np.testing.assert_allclose(got[1], want[1])
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-6)

@@ -27,8 +27,10 @@ EMBEDDING = ValueCheck(_embedding_rows, lambda facts, **_: IndexError(
 
 @defop("embedding", "opaque", nondiff_inputs=(1,), check=EMBEDDING,
        function="nn.functional.embedding", method=None)
-def embedding(weight, indices, *, padding_idx=None):
-    """Rows of `weight` [num_embeddings, dim] picked by integer `indices` (any shape)."""
+def embedding(weight, indices, *, padding_idx=None, scale_grad_by_freq=False):
+    """Rows of `weight` [num_embeddings, dim] picked by integer `indices` (any shape).
+    `scale_grad_by_freq`: each picked row's gradient is divided by how often its index
+    occurs in `indices`, as PyTorch does (the values are unchanged)."""
     if padding_idx is not None:
         # NOTE: PyTorch reads the padding row as stored but never sends it a gradient.
         frozen = (jnp.arange(weight.shape[0]) == padding_idx)[:, None]
@@ -36,7 +38,28 @@ def embedding(weight, indices, *, padding_idx=None):
     # Out-of-range indices (negative ones too) read NaN rows rather than wrapping around;
     # the EMBEDDING check raises for them, eagerly and in compiled programs (unless off).
     indices = jnp.where(indices < 0, weight.shape[0], indices)
-    return jnp.take(weight, indices, axis=0, mode="fill")
+    rows = jnp.take(weight, indices, axis=0, mode="fill")
+    if not scale_grad_by_freq:
+        return rows
+    counts = jnp.bincount(indices.reshape(-1), length=weight.shape[0] + 1)[indices]
+    return _gradient_scaled(rows, (1 / counts.astype(rows.dtype))[..., None])
+
+
+@jax.custom_vjp
+def _gradient_scaled(value, scale):
+    """`value` itself, whose cotangent is multiplied by `scale` on the way back."""
+    return value
+
+
+def _gradient_scaled_forward(value, scale):
+    return value, scale
+
+
+def _gradient_scaled_backward(scale, grad):
+    return grad * scale, jnp.zeros_like(scale)
+
+
+_gradient_scaled.defvjp(_gradient_scaled_forward, _gradient_scaled_backward)
 
 
 def _input_projection(x, w_ih, biases):

@@ -21,9 +21,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     >>> F.embedding(graphnet.tensor([[0, 2]]), graphnet.randn(3, 4)).shape
     graphnet.Size([1, 2, 4])
     """
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported "
-                                  "by graphnet (JAX has no sparse gradients); leave them False")
+    if sparse:
+        raise NotImplementedError("embedding: sparse=True is not supported by graphnet (JAX "
+                                  "has no sparse gradients); leave it False for a dense one")
     if input.dtype.is_floating_point or input.dtype.name == "bool":
         raise DtypeError(f"embedding: indices must be integers (graphnet.int64), got "
                          f"{input.dtype}; use `input.long()`")
@@ -37,7 +37,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         _renorm_rows_(weight, input, max_norm, norm_type)
     # NOTE: the op's value check refuses out-of-range rows (negative ones too) with PyTorch's
     # IndexError, eagerly and in compiled programs (graphnet/_ops/sequence.py).
-    return dispatch("embedding", weight, input, padding_idx=padding_idx)
+    return dispatch("embedding", weight, input, padding_idx=padding_idx,
+                    scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
 # ---- attention --------------------------------------------------------------------------------
