@@ -120,28 +120,20 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
                            f"tensor has shape {list(root.shape)}")
     reachable = _ancestors(root_value, tracer.grad_edges)
-    leaves: list[Tensor] = []
-    seen_values = set()
-    candidates = [rec.tensor for rec in tracer.lifted.values()]
-    candidates += [ref() for ref in tracer.created]
-    for t in candidates:
-        if t is None or not t.requires_grad or t.grad_fn is not None:
-            continue
-        v = t._value
-        if isinstance(v, Value) and v in reachable and v not in seen_values:
-            seen_values.add(v)
-            leaves.append(t)
+    leaves, values = _reached_leaves(tracer, reachable)
+    seen_values = set(values)
     _refuse_eager_history(tracer, reachable)
     if not leaves:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
-    guard_hooks(leaves)
+    guard_hooks(list({id(t): t for t in leaves}.values()))
     _refuse_while_loops(reachable, seen_values)
     if gradient is not None:
         gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient)
     if _autograd.grad_mode.anomaly and _autograd.grad_mode.anomaly_check_nan:
+        leaves = [t for t, v in zip(leaves, values) if v is t._value]
         grads = _checked_grads(tracer, root, gradient, leaves)
     else:
-        grads = _grad_node(tracer, root_value, gradient, leaves, seen_values)
+        grads = _grad_node(tracer, root_value, gradient, values, seen_values)
     with _autograd.no_grad():
         for leaf, g in zip(leaves, grads):
             g = run_leaf_hooks(leaf, g)
@@ -151,6 +143,26 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
             else:   # into the same .grad tensor, as eager backward accumulates
                 current._assign(current + g)
             run_post_accumulate_hooks(leaf)
+
+
+def _reached_leaves(tracer, reachable) -> tuple[list, list]:
+    """(leaf tensors, the values of theirs the loss reached), in step. A leaf reached through
+    its current value is one entry; a captured leaf changed in place after the forward read it
+    (`with no_grad(): lin.weight.mul_(0.5)` before `backward()`) is reached through the value
+    it had on entry, its graph input: an entry for that value too, whose gradient adds to the
+    same `.grad`, as PyTorch's does (the weight got None, and the optimizer skipped it)."""
+    leaves, values, seen = [], [], set()
+    candidates = [(rec.tensor, rec.placeholder) for rec in tracer.lifted.values()]
+    candidates += [(ref(), None) for ref in tracer.created]
+    for t, entry in candidates:
+        if t is None or not t.requires_grad or t.grad_fn is not None:
+            continue
+        for v in (t._value, entry):
+            if isinstance(v, Value) and v in reachable and v not in seen:
+                seen.add(v)
+                leaves.append(t)
+                values.append(v)
+    return leaves, values
 
 
 def _refuse_eager_history(tracer, reachable) -> None:
@@ -171,12 +183,13 @@ def _refuse_eager_history(tracer, reachable) -> None:
                 f"history needs no gradient.")
 
 
-def _grad_node(tracer, root_value: Value, gradient, leaves: list, leaf_values: set) -> list:
-    """The leaves' gradients as the outputs of one `grad` node (lowered under one jax.vjp)."""
+def _grad_node(tracer, root_value: Value, gradient, values: list, leaf_values: set) -> list:
+    """The gradients wrt `values` (the leaves' reached values) as the outputs of one `grad`
+    node (lowered under one jax.vjp)."""
     _cut_untaped_paths(tracer, root_value, leaf_values)
     seed = tracer.value_of(gradient) if gradient is not None else None
-    inputs, attrs = grad_inputs(root_value, seed, [t._value for t in leaves])
-    avals = [(t._value.shape, t._value.dtype) for t in leaves]
+    inputs, attrs = grad_inputs(root_value, seed, list(values))
+    avals = [(v.shape, v.dtype) for v in values]
     node = tracer.graph.add_node("grad", inputs, attrs, avals, _dispatch.module_path(),
                                  _source.user_frame())
     tracer.grad_edges[node] = ()

@@ -197,3 +197,41 @@ def test_a_compiled_backward_reaching_an_input_with_eager_history_is_refused():
     assert w.grad is None and lin.bias.grad is None     # nothing half-done
     step((w * 2).detach())                               # the remedy the message names
     assert w.grad is None and lin.bias.grad.tolist() == [1.0]
+
+
+@pytest.mark.parametrize("variant", ["no_grad", "data", "used_again"])
+def test_a_parameter_changed_in_place_before_backward_keeps_its_gradient(variant):
+    """The traced backward found the weight by its value after the change, so the weight got
+    no `.grad` and SGD skipped it; PyTorch (and eager mode) give the forward's gradient."""
+    def run(L, compile_it):
+        lin = L.nn.Linear(2, 1)
+        with L.no_grad():
+            lin.weight.copy_(L.tensor([[1.0, -1.0]]))
+            lin.bias.fill_(0.0)
+        opt = L.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x):
+            opt.zero_grad()
+            out = lin(x)
+            if variant == "data":
+                lin.weight.data.mul_(0.5)
+            else:
+                with L.no_grad():
+                    lin.weight.mul_(0.5)
+            if variant == "used_again":       # both values of the weight reach the loss
+                out = out + lin(x) * 3
+            out.sum().backward()
+            opt.step()
+            return out.detach()
+
+        fn = compile_it(step) if compile_it else step
+        seen = []
+        for i in range(3):
+            out = fn(L.tensor([[1.0, 2.0], [0.5, -1.0]]) * (i + 1))
+            seen.append((out.numpy().round(5).tolist(), lin.weight.grad.numpy().tolist(),
+                         lin.weight.detach().numpy().round(5).tolist()))
+        return seen
+
+    want = run(torch, None)
+    assert run(gt, None) == want
+    assert run(gt, gt.compile) == want
