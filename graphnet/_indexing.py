@@ -9,7 +9,7 @@ import jax
 import numpy as np
 
 from . import _dtype, _overlap, _strides
-from ._aliases import remember_view
+from ._aliases import WRITING, remember_view
 from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
@@ -244,8 +244,10 @@ def setitem(self: Tensor, index, value) -> None:
             not isinstance(value, Tensor) or value.dim() == 0):
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            "unsigned char")
-    if isinstance(value, Tensor) and _overlap.owner(value) is _overlap.owner(self):
-        # x[1:] = x[:-1]: PyTorch refuses a value that partly overlaps the place written
+    if isinstance(value, Tensor) and id(value) not in WRITING and \
+            _overlap.owner(value) is _overlap.owner(self):
+        # x[1:] = x[:-1]: PyTorch refuses a value that partly overlaps the place written (a
+        # view writing itself back through its source, WRITING, is the place itself)
         basic = not any(isinstance(item, (Tensor, list)) for item in index)
         target = getitem(self, index) if basic else self
         _overlap.check_inputs(target, (value,))
