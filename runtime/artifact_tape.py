@@ -27,9 +27,10 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     vjp = artifact._vjp_cache.get(key)
     if vjp is None:
         vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key, n_out, artifact.graph)
+        artifact._vjp_cache["reach", key] = output_reach(artifact.graph, n_out, needs)
     avals = [(t._value.shape, t._value.dtype) for t in tensors]
     node = _autograd.TapeNode(artifact.graph.name, tuple(edges), avals, tuple(arrays), vjp)
-    node.reach = output_reach(artifact.graph, n_out, needs)
+    node.reach = artifact._vjp_cache["reach", key]   # once per set of inputs needing grads
     # Only outputs that required grad when traced: one computed under no_grad (or
     # detached) inside the compiled code stays a plain tensor, as it would eagerly.
     traced_grad = artifact.traced.out_requires_grad or [True] * len(tensors)
