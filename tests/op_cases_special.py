@@ -1,0 +1,19 @@
+"""Parity cases of `graphnet.special`'s own kernels (graphnet/_ops/special.py): each op called
+as `T.special.<name>`, values and gradients against torch.special."""
+
+from __future__ import annotations
+
+from op_case_kit import Case, positive, randn, unit
+
+
+def _special(name):
+    return lambda T, *xs: getattr(T.special, name)(*xs)
+
+
+CASES = {
+    **{f"special_{n}": Case(_special(n), (randn(3, 4),))
+       for n in ("i0e", "i1", "i1e", "ndtr", "log_ndtr", "erfcx", "spherical_bessel_j0")},
+    "special_ndtri": Case(_special("ndtri"), (unit(3, 4),), atol=1e-4),
+    "special_entr": Case(_special("entr"), (positive(3, 4),)),
+    "special_xlog1py": Case(_special("xlog1py"), (randn(3, 4), positive(4))),
+}
