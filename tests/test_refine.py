@@ -265,3 +265,17 @@ def test_a_lowering_candidate_added_since_means_refining_again(monkeypatch):
     monkeypatch.setitem(pool_candidates.CANDIDATES, "new_form",
                         pool_candidates.CANDIDATES["tiled_winner"])
     assert refine.step_key(graph, [0, 1], has_conv=True) != before
+
+
+def test_a_choice_measured_on_another_processor_is_measured_again(monkeypatch):
+    """A CPU's device kind is only "cpu": the processor model and core count are part of every
+    autotune and refinement key, so a cache file carried to other hardware is not reused."""
+    from graphnet._ops import conv_autotune
+    from graphnet.compiler.ir import Graph
+
+    graph = Graph("step")
+    here = refine.step_key(graph, [0], has_conv=False)
+    assert conv_autotune.processor() in conv_autotune.backend_name()
+    monkeypatch.setattr(conv_autotune, "processor", lambda: "Some Other CPU x64")
+    assert conv_autotune.backend_name().endswith(":Some Other CPU x64")
+    assert refine.step_key(graph, [0], has_conv=False) != here
