@@ -48,13 +48,29 @@ def freeze(value):
     return ("is", value)
 
 
+def same_plain(a, b) -> bool:
+    """`a` and `b` are the same plain data: equal, of the same types throughout (1, 1.0 and
+    True differ: they give results of other dtypes), floats of the same sign (0.0 and -0.0
+    differ: `1 / x` does), NaN the same as NaN."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is float:
+        return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+    if kind is complex:
+        return same_plain(a.real, b.real) and same_plain(a.imag, b.imag)
+    if kind is tuple or kind is list:
+        return len(a) == len(b) and all(map(same_plain, a, b))
+    return a == b
+
+
 def matches(frozen, value) -> bool:
     kind = frozen[0]
     if kind == "=":
         if type(value) is not frozen[1]:
             return False
-        old = frozen[2]
-        return value == old or (isinstance(old, float) and math.isnan(old) and math.isnan(value))
+        return value == frozen[2] if isinstance(value, (set, frozenset)) \
+            else same_plain(value, frozen[2])
     if kind == "is":
         return value is frozen[1]
     if kind == "array":
@@ -85,7 +101,7 @@ class Read:
     def failure(self) -> str | None:
         try:
             now = self.read()
-            ok = (self.plain is not _NOT_PLAIN and now == self.plain) \
+            ok = (self.plain is not _NOT_PLAIN and same_plain(now, self.plain)) \
                 or matches(self.seen, now)
         except Exception:       # the object the read goes through is gone or changed shape
             ok = False

@@ -16,6 +16,7 @@ from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
 from graphnet import _autograd
 from graphnet._ops import lowering_choices
+from graphnet._strides import contiguous_strides
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
@@ -56,7 +57,7 @@ class CompiledFunction:
                 v = a._value
                 # The same tensor passed twice is one graph input: the key says which.
                 parts.append(("T", v.shape, v.dtype, a.requires_grad,
-                              first.setdefault(id(a), i)))
+                              first.setdefault(id(a), i), _strides_of(a, v.shape)))
             elif isinstance(a, (np.ndarray, jax.Array)):
                 raise TypeError(
                     f"compiled {self.name}: input {i} is a {type(a).__module__}."
@@ -70,7 +71,7 @@ class CompiledFunction:
                                     f"{type(a).__name__} is neither a Tensor, a container of "
                                     f"them, nor hashable: pass tensors, tuples/lists/dicts of "
                                     f"tensors, or static Python values") from None
-                parts.append(("S", type(a), a))
+                parts.append(("S", type(a), _Exact(a) if type(a) in (float, complex) else a))
         # grad mode, and whether detect_anomaly() checks backward results for NaN
         mode = _autograd.grad_mode
         return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan))
@@ -135,6 +136,8 @@ class CompiledFunction:
                 if a[0] == b[0] == "T" and a[4] != b[4]:
                     return f"{what} is {'another' if b[4] == i else 'the same'} tensor as " \
                            f"input {a[4] if b[4] == i else b[4]} now"
+                if a[0] == b[0] == "T" and a[5] != b[5]:
+                    return f"{what} strides {a[5] or 'contiguous'} -> {b[5] or 'contiguous'}"
                 if a[0] == b[0] == "S":
                     return f"{what} changed: {a[2]!r} -> {b[2]!r}"
                 return f"{what} changed: {a[1:]} -> {b[1:]}"
@@ -271,6 +274,37 @@ def _dims(shape) -> str:
 
 class _FallBack(Exception):
     pass
+
+
+def _strides_of(t: Tensor, shape):
+    """A view's strides when they are not row-major, else None. The trace saw them: `view`
+    refuses a non-contiguous input, `reshape` and `contiguous()` copy one, `stride()` reads
+    them. The storage offset is left out (`data[i]` on each call would compile anew)."""
+    layout = t.__dict__.get("_layout")
+    if layout is None:
+        return None
+    return None if layout[0] == contiguous_strides(shape) else layout[0]
+
+
+class _Exact:
+    """A float or complex argument in a cache key, equal to another only when their bits are:
+    0.0 and -0.0 compare equal yet trace other programs (`1 / x`), and NaN is not equal to
+    itself (a fresh NaN argument missed the cache on every call)."""
+
+    __slots__ = ("value", "bits")
+
+    def __init__(self, value):
+        self.value = value
+        self.bits = value.hex() if type(value) is float else (value.real.hex(), value.imag.hex())
+
+    def __eq__(self, other):
+        return type(other) is _Exact and other.bits == self.bits
+
+    def __hash__(self):
+        return hash(self.bits)
+
+    def __repr__(self):
+        return repr(self.value)
 
 
 def compile(fn, mesh=None, sharding: str = "replicated", **options):
