@@ -22,8 +22,11 @@ are not watched here: a tensor kept past the trace is an escaped tensor (tracer.
 
 from __future__ import annotations
 
+import random
 import sys
 import weakref
+
+import numpy as np
 
 from graphnet import _dispatch
 from graphnet._errors import TraceError
@@ -41,9 +44,11 @@ class PythonStateWatch:
         self.functions: set = set()     # ids of the functions whose reads are in self.reads
         self.writes: dict = {}      # (id(module), name) -> (weakref, name, where, had, frozen, old)
         self.containers: dict = {}  # id(module) -> [guards.Read] of its lists, dicts, sets
+        self.rngs: dict = {}        # id -> (what, generator, its state before the trace)
         if fn is not None:
             self._watch_function(getattr(fn, "forward", fn))
             self._watch_optimizers(fn)
+            self._watch_rngs(fn)
 
     def _watch_optimizers(self, fn) -> None:
         """Watch the parameter groups of the optimizers the function reaches (through its
@@ -72,6 +77,24 @@ class PythonStateWatch:
                     watched = _WatchedGroup(group)
                     groups[index] = watched
                     self.swapped.append((value, index, group, watched))
+
+    def _watch_rngs(self, fn) -> None:
+        """Python's and NumPy's global random generators, and those the function reaches
+        (`rng = np.random.default_rng(0)` in a global, closure or attribute of its instance):
+        a number drawn while tracing is baked into the program, which then repeats it on every
+        call while the generator stays where the trace left it."""
+        self._watch_rng("Python's random module", random._inst)
+        self._watch_rng("NumPy's global random state (np.random)", np.random.mtrand._rand)
+        _, values = _reachable(fn, 2)
+        bound = getattr(fn, "__self__", None)
+        if bound is not None and hasattr(bound, "__dict__"):
+            values = values + list(vars(bound).values())
+        for value in values:
+            self._watch_rng(f"the {type(value).__name__} the code reaches", value)
+
+    def _watch_rng(self, what: str, generator) -> None:
+        if id(generator) not in self.rngs and _rng_state(generator) is not None:
+            self.rngs[id(generator)] = (what, generator, _rng_state(generator))
 
     def group_writes(self) -> list:
         """(what, read, value) for each parameter-group entry the trace set: a compiled call
@@ -122,6 +145,8 @@ class PythonStateWatch:
         for hook in [*module._forward_pre_hooks.values(), *module._forward_hooks.values()]:
             self._watch_function(hook)
         state, where = module.__dict__, path or type(module).__name__
+        for name, value in state.items():
+            self._watch_rng(f"{where}.{name}", value)
         self.containers[id(module)] = [
             record(f"{where}.{name}", lambda d=state, n=name: d.get(n))
             for name, value in state.items()
@@ -162,6 +187,10 @@ class PythonStateWatch:
         for read in self.reads:
             if read.failure():
                 found.append(read.what.replace(" is the object traced", ""))
+        for what, generator, before in self.rngs.values():
+            if _rng_state(generator) != before:
+                found.append(f"{what} drew numbers (draw with graphnet.rand/randn/randint "
+                             f"instead: the program draws new ones on every call)")
         return found
 
 
@@ -217,6 +246,28 @@ class _WatchedGroup(dict):
     def pop(self, key, *default):
         self.written.add(key)
         return super().pop(key, *default)
+
+
+def _rng_state(generator):
+    """A comparable snapshot of a Python or NumPy random generator's state, or None for
+    anything else."""
+    if isinstance(generator, random.Random):
+        return generator.getstate()
+    if isinstance(generator, np.random.RandomState):
+        state = generator.get_state(legacy=False)
+        return (state["state"]["key"].tobytes(), state["state"]["pos"], state["has_gauss"],
+                state["gauss"])
+    if isinstance(generator, np.random.Generator):
+        return _bytes_of(generator.bit_generator.state)
+    return None
+
+
+def _bytes_of(state):
+    if isinstance(state, dict):
+        return tuple((k, _bytes_of(v)) for k, v in state.items())
+    if isinstance(state, np.ndarray):
+        return state.tobytes()
+    return state
 
 
 def _plain_state(state: dict) -> tuple:

@@ -55,6 +55,9 @@ class TraceResult:
     # is a `.data` / `detach()` alias of, with its final values; None for a computed result.
     # The caller's output is an alias of that tensor, as it would be eagerly.
     out_aliases: list = field(default_factory=list)
+    # Per "out" output: the source of the input tensor the code returned itself (`return
+    # model.weight`, `return x`), else None: the caller gets that very object, as eagerly.
+    out_identity: list = field(default_factory=list)
 
 
 class FinishTrace:
@@ -68,7 +71,7 @@ class FinishTrace:
         afterwards was kept by the code (appended to a list, stored on an object), and must
         receive its value on every call (`_finish_escaped`)."""
         graph = self.graph
-        rebuild, static, out_grad, out_aliases = self._add_returned(returned.pop())
+        rebuild, static, out_grad, out_aliases, identity = self._add_returned(returned.pop())
         if not graph.differentiates():
             self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
         effects = [None] * len(graph.outputs)
@@ -91,7 +94,8 @@ class FinishTrace:
         result = TraceResult(graph, bindings, effects, rebuild, static,
                              out_requires_grad=out_grad,
                              training_effects=list(self.training_set.values()),
-                             new_storage=new_storage, out_aliases=out_aliases)
+                             new_storage=new_storage, out_aliases=out_aliases,
+                             out_identity=identity)
         self._finish_grads(result)
         result.guards.extend(trace_guards(self))
         self._finish_escaped(result)
@@ -102,18 +106,22 @@ class FinishTrace:
         return result
 
     def _add_returned(self, output) -> tuple:
-        """Add the "out" outputs: (rebuild, out_static, out_requires_grad, out_aliases)."""
+        """Add the "out" outputs: (rebuild, out_static, out_requires_grad, out_aliases,
+        out_identity)."""
         leaves, rebuild = flatten(output)
-        static, out_grad, aliases = [], [], []
+        static, out_grad, aliases, identity = [], [], [], []
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 self.graph.add_output("out", i, self.value_of(leaf))
                 out_grad.append(leaf.requires_grad)
                 aliases.append(self._alias_source(leaf))
+                rec = self.lifted.get(id(leaf))
+                identity.append(rec.source if rec is not None and rec.tensor is leaf
+                                and rec.source[0] in ("arg", "state", "slot") else None)
                 static.append(TENSOR_SLOT)
             else:
                 static.append(leaf)
-        return rebuild, static, out_grad, aliases
+        return rebuild, static, out_grad, aliases, identity
 
     def _alias_source(self, t: Tensor):
         """The source of the input tensor that `t` (returned, outside autograd) is, or is a

@@ -50,10 +50,26 @@ class Generator:
         return jax.random.key_data(jax.random.key(int(seed) % (2 ** 63)))
 
     def manual_seed(self, seed: int) -> "Generator":
-        if self._state is not None:   # in place: a compiled program reads this tensor
-            self._state._value = self._key_data(seed)
+        from ._mode import tracing
+
+        # in place: a compiled program reads this tensor (made now when a trace seeds it)
+        if self._state is not None or tracing():
+            self.state._value   # noqa: B018
+            self._set_key(self._key_data(seed))
         self._seed = int(seed)
         return self
+
+    def _set_key(self, key) -> None:
+        """Replace the state's key data. While a graph is traced, as an in-place copy the
+        graph records: a `manual_seed` inside a compiled function then reseeds on every call,
+        as it does eagerly (a plain assignment was invisible to the tracer, so the program
+        drew from wherever the previous call had left the stream)."""
+        from ._mode import tracing
+
+        if tracing():
+            self._state.copy_(Tensor._wrap(key))
+        else:
+            self._state._value = key
 
     def initial_seed(self) -> int:
         return self._seed
@@ -75,15 +91,16 @@ class Generator:
             raise RuntimeError(f"set_state: expected the uint8 tensor of shape "
                                f"[{self.state._value.size * 4}] that get_state() returns, got "
                                f"{raw.dtype} {list(raw.shape)}")
-        self.state._value = _as_array(raw.view(np.uint32).copy())
+        self._set_key(_as_array(raw.view(np.uint32).copy())) if self._state is not None \
+            else setattr(self, "state", Tensor._wrap(_as_array(raw.view(np.uint32).copy())))
 
 
 default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed graphnet's global generator: init, dropout and random factories become repeatable."""
-    np.random.seed(int(seed) % (2 ** 32))
+    """Seed graphnet's global generator: init, dropout and random factories become repeatable.
+    NumPy's and Python's generators are left alone, as `torch.manual_seed` leaves them."""
     return default_generator.manual_seed(seed)
 
 

@@ -230,6 +230,12 @@ class Tensor:
         mode = current_mode()
         if mode is not None:  # `zero_()`, `copy_(x)`, `normal_()` need not read `self` first
             mode.on_write(self)
+            if getattr(mode, "records_graph", False):
+                # `buf.copy_(graphnet.tensor(data))` in traced code: the source is a concrete
+                # array, which becomes a graph input, so `self` holds a graph value and the
+                # write is a state output (before, `self` took the array itself: the program
+                # never wrote it, and the lost input failed with a KeyError)
+                mode.value_of(result)
         if self.__dict__.get("_inference") and not _autograd.grad_mode.inference:
             raise RuntimeError(
                 "Inplace update to inference tensor outside InferenceMode is not allowed.You "

@@ -382,4 +382,19 @@ class Artifact:
                 if base is not None:
                     t._base = base
                     remember_alias(base, t)
+        identity = self.traced.out_identity
+        if any(source is not None for source in identity):
+            # `return model.weight` or `return x`: that very tensor, as eagerly (an in-place
+            # change of it then reaches the model)
+            it = iter(identity)
+            leaves = [_returned_input(next(it), args, leaf) if s is TENSOR_SLOT else leaf
+                      for s, leaf in zip(self.traced.out_static, leaves)]
         return self.traced.out_tree(leaves)
+
+
+def _returned_input(source, args, computed):
+    """The input tensor an output is (`source`: its binding), or `computed` when none."""
+    if source is None:
+        return computed
+    found = args[source[1]] if source[0] == "arg" else state_tensor(source)
+    return computed if found is None else found
