@@ -55,12 +55,56 @@ def _byte_mask(tensor: Tensor) -> Tensor:
     return tensor != 0
 
 
+def _consumed(item) -> int:
+    """How many dimensions of the indexed tensor one index item covers (an Ellipsis: -1)."""
+    if item is None or isinstance(item, (bool, np.bool_)):
+        return 0
+    if item is Ellipsis:
+        return -1
+    if isinstance(item, Tensor):
+        return item.dim() if item.dtype.name in ("bool", "uint8") else 1
+    if isinstance(item, (list, np.ndarray)):
+        array = np.asarray(item)
+        return array.ndim if array.dtype == np.bool_ else 1
+    return 1
+
+
+def _mask_starts(index, shape) -> dict:
+    """{position in `index`: first dimension it indexes} for each mask in `index`, when they
+    can be placed (a known shape)."""
+    counts = [_consumed(item) for item in index]
+    starts, dim = {}, 0
+    for i, (item, n) in enumerate(zip(index, counts)):
+        if n < 0:
+            dim = len(shape) - sum(c for c in counts if c > 0) + dim
+            continue
+        if isinstance(item, Tensor) and item.dtype.name in ("bool", "uint8") and item.dim() \
+                or isinstance(item, (list, np.ndarray)) and n and np.asarray(item).dtype == np.bool_:
+            starts[i] = dim
+        dim += n
+    return starts
+
+
+def _check_mask(mask, shape, start: int) -> None:
+    """PyTorch's refusal of a mask whose shape is not the indexed dimensions' (before, the
+    wrong elements were picked or written)."""
+    for j, size in enumerate(np.shape(mask) if not isinstance(mask, Tensor) else mask.shape):
+        if start + j < len(shape) and size != shape[start + j]:
+            raise IndexError(f"The shape of the mask {list(np.shape(mask))} at index {j} does not "
+                             f"match the shape of the indexed tensor {list(shape)} at index "
+                             f"{start + j}")
+
+
 def _split_index(index, shape=None):
     index = _as_tuple(index)
     eager = current_mode() is None
+    masks = _mask_starts(index, shape) if shape is not None else {}
+    shape_of_all = shape
     dim = 0
     spec, tensors = [], []
-    for item in index:
+    for position, item in enumerate(index):
+        if position in masks:
+            _check_mask(item, shape_of_all, masks[position])
         if item is None:
             spec.append(("n",))
         elif item is Ellipsis:

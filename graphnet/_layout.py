@@ -250,7 +250,38 @@ def unbind(input, dim=0):
 
 
 def gather(input, dim, index):
+    _check_gather("gather", input, dim, index)
     return dispatch("gather", input, index, dim=dim)
+
+
+def _check_gather(name: str, input, dim, index, src=None) -> None:
+    """PyTorch's shape and dtype rules for gather's (and scatter's) index: as many dimensions
+    as the input (a 0-d tensor counts as 1-d), no larger than it outside `dim` (nor than
+    `src`, for scatter), int64 (gather also takes int32)."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype.name not in (("int64", "int32") if name == "gather" else ("int64",)):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index" if name == "gather"
+                           else f"{name}(): Expected dtype int64 for index")
+    in_shape, ix_shape = tuple(input.shape) or (1,), tuple(index.shape) or (1,)
+    dim = _wrap_dim(dim, len(in_shape))
+    if index.numel() == 0:
+        return
+    if len(ix_shape) != len(in_shape):
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           + ("input tensor" if name == "gather" else "self tensor"))
+    for d, (n, m) in enumerate(zip(ix_shape, in_shape)):
+        if d != dim and n > m:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index.shape)} to be no larger than self "
+                               f"{list(input.shape)} apart from dimension {dim}")
+    if src is not None:
+        src_shape = tuple(src.shape) or (1,)
+        for d, n in enumerate(ix_shape):
+            if d < len(src_shape) and n > src_shape[d]:
+                raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                                   f"{list(index.shape)} to be no larger than src "
+                                   f"{list(src.shape)}")
 
 
 def flip(input, *dims):

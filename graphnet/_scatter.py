@@ -14,6 +14,7 @@ from ._overlap import inplace as _inplace
 from ._dispatch import dispatch
 from ._errors import wrap_dim
 from ._tensor import Tensor
+from ._ops._promote import torch_name
 
 __all__ = ["index_add", "index_copy", "index_fill", "index_select", "scatter", "scatter_add",
            "scatter_reduce", "take_along_dim"]
@@ -25,25 +26,144 @@ def _dim(input: Tensor, dim: int) -> int:
     return wrap_dim(dim, input.dim())
 
 
+def _type(t: Tensor) -> str:
+    return torch_name(t.dtype)
+
+
+def _index_types(index, allowed=("int64", "int32")) -> bool:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index must be a Tensor, not {type(index).__name__}")
+    return index.dtype.name in allowed
+
+
+def _slice_shape(t: Tensor, dim: int) -> list:
+    return [n for d, n in enumerate(t.shape) if d != dim]
+
+
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """The slices `index` (1-D) of `input` along `dim`, in that order."""
-    return dispatch("index_select", input, index, dim=_dim(input, dim))
+    """The slices `index` (1-D, or 0-d: one slice, the dimension kept) of `input` along `dim`,
+    in that order."""
+    if not _index_types(index):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index.dim() > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if input.dim() == 0:    # a 0-d input counts as 1-d, and so does its result
+        return index_select(input.reshape(1), dim, index).reshape(())
+    return dispatch("index_select", input, index.reshape(-1), dim=_dim(input, dim))
+
+
+def _as_row(source):
+    return source.reshape(1) if isinstance(source, Tensor) else source
+
+
+def _check_source(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> None:
+    """index_add's and index_copy's rules for `source`: PyTorch refuses what JAX would
+    broadcast or cast (a source of another dtype, fewer rows than indices, other slices)."""
+    rows = source.shape[dim] if source.dim() > dim else 1
+    if name == "index_add":
+        if source.dtype != input.dtype:
+            raise RuntimeError(f"index_add_(): self ({_type(input)}) and source "
+                               f"({_type(source)}) must have the same scalar type")
+        if index.numel() != rows:
+            raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be "
+                               f"equal to source.size(dim): ({rows}), for dim: {dim}")
+        if source.dim() != input.dim() and not (source.dim() <= 1 and input.dim() <= 1) \
+                or _slice_shape(source, dim) != _slice_shape(input, dim) \
+                or input.dim() and not source.dim():
+            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding "
+                               f"the specified dimension. Got self.shape = {list(input.shape)} "
+                               f"source.shape = {list(source.shape)}")
+        return
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
+                           f"but got (self) {_type(input)} and (source) {_type(source)}")
+    if source.dim() and input.dim() and source.dim() != input.dim():
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({source.dim()}), "
+                         f"destination dimensionality ({input.dim()})")
+    if index.numel() != rows:
+        raise IndexError(f"index_copy_(): Number of indices ({index.numel()}) should be equal "
+                         f"to source.size(dim) ({rows})")
+    dest, src = _slice_shape(input, dim), _slice_shape(source, dim)
+    for i, (a, b) in enumerate(zip(dest, src)):
+        if a != b:
+            raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
+                               f"shapes. Destination slice shape: {a} at dimension {i} and "
+                               f"source slice shape: {b} at dimension {i}.")
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """`input` with `alpha * source[..., i, ...]` added to slice `index[i]`; repeated indices
     accumulate."""
-    return dispatch("index_add", input, source, index, dim=_dim(input, dim), alpha=alpha)
+    dim = _dim(input, dim)
+    if isinstance(index, Tensor) and index.dim() > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{index.dim()} with type: {_type(index)} and size: "
+                         f"{list(index.shape)}")
+    if not _index_types(index):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{_type(index)}")
+    if isinstance(source, Tensor):
+        _check_source("index_add", input, dim, index, source)
+    if input.dim() == 0:
+        return index_add(input.reshape(1), dim, index, _as_row(source), alpha=alpha).reshape(())
+    return dispatch("index_add", input, source, index.reshape(-1), dim=dim, alpha=alpha)
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """`input` with the slices `index` along `dim` set to `value` (a number or 0-d tensor)."""
-    return dispatch("index_fill", input, value, index, dim=_dim(input, dim))
+    if isinstance(index, Tensor) and index.dim() > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    if not _index_types(index, ("int64",)):
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if input.dim() == 0:
+        return index_fill(input.reshape(1), dim, index, value).reshape(())
+    return dispatch("index_fill", input, value, index.reshape(-1), dim=_dim(input, dim))
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """`input` with slice `index[i]` along `dim` replaced by `source`'s slice i."""
-    return dispatch("index_copy", input, source, index, dim=_dim(input, dim))
+    dim = _dim(input, dim)
+    if isinstance(index, Tensor) and index.dim() > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got "
+                         f"{index.dim()})")
+    if not _index_types(index, ("int64",)):
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{_type(index)}")
+    if isinstance(source, Tensor):
+        _check_source("index_copy", input, dim, index, source)
+    if input.dim() == 0:
+        return index_copy(input.reshape(1), dim, index, _as_row(source)).reshape(())
+    return dispatch("index_copy", input, source, index.reshape(-1), dim=dim)
+
+
+def _check_scatter(input: Tensor, dim: int, index: Tensor, src) -> None:
+    """PyTorch's rules for the scatter family's index and src (before, JAX broadcast an index
+    of other rank or cast a src of another dtype)."""
+    if not _index_types(index):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    source = src if isinstance(src, Tensor) else None
+    if source is not None and source.dtype != input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if index.numel() == 0:
+        return
+    rank = max(input.dim(), 1)
+    if max(index.dim(), 1) != rank:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    dim = _dim(input, dim)
+    ix = tuple(index.shape) or (1,)
+    shape = tuple(input.shape) or (1,)
+    larger = any(n > m for d, (n, m) in enumerate(zip(ix, shape)) if d != dim)
+    if source is not None:
+        if max(source.dim(), 1) != rank:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+        larger = larger or any(n > m for n, m in zip(ix, tuple(source.shape) or (1,)))
+    if larger:
+        raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
+                           f"{list(input.shape)} apart from dimension {dim}"
+                           + (f" and to be no larger size than src {list(source.shape)}"
+                              if source is not None else ""))
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
@@ -58,11 +178,13 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
         if reduce not in modes:
             raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
         return scatter_reduce(input, dim, index, src, modes[reduce])
+    _check_scatter(input, dim, index, src)
     return dispatch("scatter", input, src, index, dim=_dim(input, dim))
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """`input` with `src[i][j]` added to `[i][index[i][j]]` (dim 1); repeats accumulate."""
+    _check_scatter(input, dim, index, src)
     return dispatch("scatter_add", input, src, index, dim=_dim(input, dim))
 
 
@@ -76,6 +198,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src, reduce: str, *,
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
                            f"got {reduce}")
+    _check_scatter(input, dim, index, src)
     return dispatch("scatter_reduce", input, src, index, dim=_dim(input, dim), reduce=reduce,
                     include_self=bool(include_self))
 

@@ -204,7 +204,15 @@ GATHER = ValueCheck(_gather_indices, lambda facts, **_: RuntimeError(bounds_mess
 
 @defop("gather", "opaque", nondiff_inputs=(1,), check=GATHER)
 def gather(x, index, *, dim):
-    return jnp.take_along_axis(x, index, axis=dim)
+    """PyTorch's gather: the result has the index's shape, which may be smaller than the
+    input's in the other dimensions (those rows and columns are the input's first ones;
+    `take_along_axis` would broadcast the index over them instead); a 0-d input or index
+    counts as 1-d."""
+    shape = index.shape
+    x, index = x.reshape(x.shape or (1,)), index.reshape(index.shape or (1,))
+    dim %= x.ndim
+    x = x[tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))]
+    return jnp.take_along_axis(x, index, axis=dim).reshape(shape)
 
 
 def _one_hot_classes(indices, *, num_classes):
