@@ -78,8 +78,9 @@ def _mask_starts(index, shape) -> dict:
         if n < 0:
             dim = len(shape) - sum(c for c in counts if c > 0) + dim
             continue
-        if isinstance(item, Tensor) and item.dtype.name in ("bool", "uint8") and item.dim() \
-                or isinstance(item, (list, np.ndarray)) and n and np.asarray(item).dtype == np.bool_:
+        tensor_mask = isinstance(item, Tensor) and item.dtype.name in ("bool", "uint8")
+        listed_mask = isinstance(item, (list, np.ndarray)) and np.asarray(item).dtype == np.bool_
+        if (tensor_mask or listed_mask) and n:
             starts[i] = dim
         dim += n
     return starts
