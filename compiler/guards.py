@@ -308,13 +308,17 @@ def trace_guards(tracer) -> list:
                     for f in (type(m).forward, *m._forward_pre_hooks.values(),
                               *m._forward_hooks.values())] + tracer.user_code
         guards.append(FunctionGuard(tracer.fn, forwards).failure)
-        from .object_reads import object_reads   # NOTE: it builds on this module
+        from .object_reads import module_object_reads, object_reads   # NOTE: builds on this
 
         called = {id(m) for m, _, _ in tracer.modules.values()}
         for read in object_reads(tracer.fn, tracer.arg_objects, skip=called):
             guards.append(read.failure)
         for fn in {id(f): f for f in tracer.user_code}.values():   # a hook's `self.scale`
             for read in object_reads(fn, skip=called):
+                guards.append(read.failure)
+        done: set = set()
+        for module, _, _ in tracer.modules.values():            # a module's `self.cfg.x`
+            for read in module_object_reads(module, skip=called, done=done):
                 guards.append(read.failure)
     for what, read, value in tracer.python_state.group_writes():
         # a compiled call skips the trace's `group[key] = value`: right while it holds value

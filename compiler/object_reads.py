@@ -18,7 +18,7 @@ from graphnet._tensor import Tensor
 from .guards import _REGISTRIES, _SKIP, Read, _global_names, _is_library, record
 
 
-def object_reads(fn, args=(), skip=(), depth: int = 4) -> list[Read]:
+def object_reads(fn, args=(), skip=(), depth: int = 4, names=frozenset()) -> list[Read]:
     """Attributes the traced code may read from the user's own objects: the instance of a
     bound method (a trainer's `self.model`, `self.kl_weight`), the objects the function's
     globals and closure cells hold (an argparse `args`), and objects passed as arguments (a
@@ -27,11 +27,11 @@ def object_reads(fn, args=(), skip=(), depth: int = 4) -> list[Read]:
     named as attributes in the code of the traced function, of the plain functions it
     reaches, and of the methods of those objects' classes, that the object holds now;
     objects they hold in turn are followed `depth` levels. `skip`: ids of objects guarded
-    otherwise (the modules a trace called: ModulesGuard)."""
+    otherwise (the modules a trace called: ModulesGuard). `names`: more attribute names."""
     functions, roots = _reachable(fn, depth)
     bound = getattr(fn, "__self__", None)
     roots = ([bound] if bound is not None else []) + roots + list(args)
-    names = set().union(*(_attribute_names(f.__code__) for f in functions))
+    names = set(names).union(*(_attribute_names(f.__code__) for f in functions))
     reads, seen = [], set(skip)
 
     def visit(obj, where: str, level: int):
@@ -182,3 +182,21 @@ def _attribute_names(code) -> frozenset:
         if isinstance(const, types.CodeType):
             names |= _attribute_names(const)
     return frozenset(names)
+
+
+def module_object_reads(module, skip=(), done: set | None = None) -> list[Read]:
+    """Attributes read through the user's own objects a called module holds (`self.cfg =
+    config`, then `self.cfg.temperature` in forward, as Hugging Face-style models do; or a
+    list of them): ModulesGuard compares such an object by identity only, so a changed
+    `cfg.temperature` kept the traced value. The names are those the module's class code
+    loads as attributes."""
+    held = [value for name, value in vars(module).items()
+            if name not in _SKIP and not hasattr(value, "move_to_end")
+            and (_user_object(value) or isinstance(value, (list, tuple, dict)))]
+    if done is not None:    # one config shared by every layer of a class: read once
+        held = [v for v in held if (type(module), id(v)) not in done]
+        done.update((type(module), id(v)) for v in held)
+    if not held:
+        return []
+    return object_reads(type(module).forward, held, skip,
+                        names=_class_attribute_names(type(module)))

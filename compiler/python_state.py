@@ -45,10 +45,12 @@ class PythonStateWatch:
         self.writes: dict = {}      # (id(module), name) -> (weakref, name, where, had, frozen, old)
         self.containers: dict = {}  # id(module) -> [guards.Read] of its lists, dicts, sets
         self.rngs: dict = {}        # id -> (what, generator, its state before the trace)
+        self.objects: list = []     # (what, object, {attribute: frozen value}) before the trace
         if fn is not None:
             self._watch_function(getattr(fn, "forward", fn))
             self._watch_optimizers(fn)
             self._watch_rngs(fn)
+            self._watch_objects(fn)
 
     def _watch_optimizers(self, fn) -> None:
         """Watch the parameter groups of the optimizers the function reaches (through its
@@ -91,6 +93,24 @@ class PythonStateWatch:
             values = values + list(vars(bound).values())
         for value in values:
             self._watch_rng(f"the {type(value).__name__} the code reaches", value)
+
+    def _watch_objects(self, fn) -> None:
+        """The attributes of the user's own objects the function reaches: the instance of a
+        compiled bound method (a trainer's `self.global_step += 1`) and the objects in its
+        globals and closure (`state.step += 1`). Modules are watched through their
+        `__setattr__` (`on_attribute_write`) instead."""
+        from .object_reads import _user_object
+        from graphnet.nn import Module
+
+        _, values = _reachable(fn, 2)
+        bound = getattr(fn, "__self__", None)
+        seen = set()
+        for value in ([bound] if bound is not None else []) + values:
+            if id(value) in seen or isinstance(value, Module) or not _user_object(value):
+                continue
+            seen.add(id(value))
+            where = "self" if value is bound else type(value).__name__
+            self.objects.append((where, value, _attributes(value)))
 
     def _watch_rng(self, what: str, generator) -> None:
         if id(generator) not in self.rngs and _rng_state(generator) is not None:
@@ -187,6 +207,13 @@ class PythonStateWatch:
         for read in self.reads:
             if read.failure():
                 found.append(read.what.replace(" is the object traced", ""))
+        for where, obj, before in self.objects:
+            now = vars(obj)
+            for name in sorted(set(before) | set(now)):
+                if name not in now or name not in before or not matches(before[name], now[name]):
+                    old = _short(before[name][-1]) if name in before else "unset"
+                    new = _short(now[name]) if name in now else "deleted"
+                    found.append(f"{where}.{name}: {old} -> {new}")
         for what, generator, before in self.rngs.values():
             if _rng_state(generator) != before:
                 found.append(f"{what} drew numbers (draw with graphnet.rand/randn/randint "
@@ -246,6 +273,12 @@ class _WatchedGroup(dict):
     def pop(self, key, *default):
         self.written.add(key)
         return super().pop(key, *default)
+
+
+def _attributes(obj) -> dict:
+    """{name: frozen value} of an object's own attributes (`freeze`: plain data by value,
+    other objects by identity)."""
+    return {name: freeze(value) for name, value in vars(obj).items()}
 
 
 def _rng_state(generator):

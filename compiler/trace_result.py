@@ -55,8 +55,10 @@ class TraceResult:
     # is a `.data` / `detach()` alias of, with its final values; None for a computed result.
     # The caller's output is an alias of that tensor, as it would be eagerly.
     out_aliases: list = field(default_factory=list)
-    # Per "out" output: the source of the input tensor the code returned itself (`return
-    # model.weight`, `return x`), else None: the caller gets that very object, as eagerly.
+    # Per "out" output: what the caller gets instead of a new tensor, as eagerly, else None:
+    # the source of the input tensor the code returned itself (`return model.weight`, `return
+    # x`); ("grad", t) for `return p.grad` (t's .grad after the call); ("out", j) for the
+    # same tensor returned again (`return y, y`); ("new", t) for a tensor the code also kept.
     out_identity: list = field(default_factory=list)
 
 
@@ -110,18 +112,33 @@ class FinishTrace:
         out_identity)."""
         leaves, rebuild = flatten(output)
         static, out_grad, aliases, identity = [], [], [], []
+        grads = {id(t._grad): t for t, _ in self.grad_targets.values() if t._grad is not None}
+        first: dict = {}
+        self.returned_ids = []
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 self.graph.add_output("out", i, self.value_of(leaf))
                 out_grad.append(leaf.requires_grad)
                 aliases.append(self._alias_source(leaf))
-                rec = self.lifted.get(id(leaf))
-                identity.append(rec.source if rec is not None and rec.tensor is leaf
-                                and rec.source[0] in ("arg", "state", "slot") else None)
+                identity.append(self._identity(leaf, grads, first, len(identity)))
+                self.returned_ids.append(id(leaf))
                 static.append(TENSOR_SLOT)
             else:
                 static.append(leaf)
         return rebuild, static, out_grad, aliases, identity
+
+    def _identity(self, leaf: Tensor, grads: dict, first: dict, k: int):
+        """What the caller gets for returned tensor `k` when it is an object the call keeps
+        (see `TraceResult.out_identity`), else None."""
+        rec = self.lifted.get(id(leaf))
+        if rec is not None and rec.tensor is leaf and rec.source[0] in ("arg", "state", "slot"):
+            return rec.source
+        if id(leaf) in first:
+            return ("out", first[id(leaf)])
+        first[id(leaf)] = k
+        if id(leaf) in grads:
+            return ("grad", grads[id(leaf)])
+        return None
 
     def _alias_source(self, t: Tensor):
         """The source of the input tensor that `t` (returned, outside autograd) is, or is a
@@ -179,4 +196,7 @@ class FinishTrace:
             result.graph.add_output("new", label, t._value)
             result.effects.append(("new", t))
             result.creates_state = True
+            for k, returned in enumerate(self.returned_ids):   # `losses.append(l); return l`
+                if returned == id(t) and result.out_identity[k] is None:
+                    result.out_identity[k] = ("new", t)
         self.created.clear()

@@ -384,17 +384,30 @@ class Artifact:
                     remember_alias(base, t)
         identity = self.traced.out_identity
         if any(source is not None for source in identity):
-            # `return model.weight` or `return x`: that very tensor, as eagerly (an in-place
-            # change of it then reaches the model)
-            it = iter(identity)
-            leaves = [_returned_input(next(it), args, leaf) if s is TENSOR_SLOT else leaf
+            # `return model.weight`, `return x`, `return p.grad`, `return y, y`: those very
+            # tensors, as eagerly (an in-place change of one then reaches the model)
+            kept = []
+            for source, t in zip(identity, tensors):
+                kept.append(kept[source[1]] if source is not None and source[0] == "out"
+                            else _returned_object(source, args, t))
+            it = iter(kept)
+            leaves = [next(it) if s is TENSOR_SLOT else leaf
                       for s, leaf in zip(self.traced.out_static, leaves)]
         return self.traced.out_tree(leaves)
 
 
-def _returned_input(source, args, computed):
-    """The input tensor an output is (`source`: its binding), or `computed` when none."""
+def _returned_object(source, args, computed):
+    """The object a returned tensor is (`source`: an entry of `out_identity` other than
+    "out"), or `computed` when it is a new one."""
     if source is None:
         return computed
-    found = args[source[1]] if source[0] == "arg" else state_tensor(source)
+    kind, obj = source
+    if kind == "arg":
+        found = args[obj]
+    elif kind == "grad":
+        found = obj._grad
+    elif kind == "new":
+        found = obj
+    else:
+        found = state_tensor(source)
     return computed if found is None else found

@@ -17,6 +17,7 @@ from graphnet.compiler.tree import flatten, structure
 from graphnet import _autograd
 from graphnet._ops import lowering_choices
 from graphnet._strides import contiguous_strides
+from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
@@ -77,7 +78,9 @@ class CompiledFunction:
         return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan))
 
     def __call__(self, *args, **kwargs):
-        if self.mode == "dynamic":
+        if self.mode == "dynamic" or tracing():
+            # inside another compiled function's trace: its code joins that graph (a compiled
+            # model called by a compiled training step), as torch.compile inlines it
             return self.fn(*args, **kwargs)
         # NOTE: traced and run with graphnet's 64-bit types (graphnet/_x64.py): JAX's jit cache
         # is keyed on that flag, so the program must see it on every call, not only the first.

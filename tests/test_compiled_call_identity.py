@@ -220,3 +220,145 @@ def test_a_returned_argument_is_the_argument():
     out, doubled = f(x, y)
     assert out is x and doubled is not y
     np.testing.assert_array_equal(x.numpy(), [1.0, 1.0])
+
+
+def test_returned_grads_are_the_parameters_grads():
+    def run(lib, compiled):
+        m = lib.nn.Linear(1, 1, bias=False)
+        with lib.no_grad():
+            m.weight.fill_(1.0)
+        opt = lib.optim.SGD(m.parameters(), lr=0.1)
+
+        def fwd_bwd(x):
+            opt.zero_grad()
+            (m(x) ** 2).sum().backward()
+            return [p.grad for p in m.parameters()]
+        f = graphnet.compile(fwd_bwd) if compiled else fwd_bwd
+        same = []
+        for _ in range(3):
+            grads = f(lib.ones(1, 1))
+            same.append(grads[0] is m.weight.grad)
+            for g in grads:
+                g.mul_(0.0)         # scaling the gradients by hand before the step
+            opt.step()
+        return same, m.weight.detach().numpy().tolist()
+
+    want, eager, static = _three_ways(run)
+    assert want == eager == static == ([True] * 3, [[1.0]])
+
+
+def test_a_kept_grad_follows_later_steps_without_set_to_none():
+    def run(lib, compiled):
+        m = lib.nn.Linear(1, 1, bias=False)
+        with lib.no_grad():
+            m.weight.fill_(1.0)
+        opt = lib.optim.SGD(m.parameters(), lr=0.5)
+
+        def step(x):
+            opt.zero_grad(set_to_none=False)
+            (m(x) ** 2).sum().backward()
+            opt.step()
+            return m.weight.grad
+        f = graphnet.compile(step) if compiled else step
+        first = f(lib.ones(1, 1) * 2)
+        for _ in range(2):
+            f(lib.ones(1, 1) * 2)
+        return first is m.weight.grad, first.numpy().tolist()
+
+    want, eager, static = _three_ways(run)
+    assert want == eager == static
+
+
+def test_a_tensor_returned_twice_is_one_object():
+    def twice(x):
+        y = x * 2
+        return y, y
+
+    f = graphnet.compile(twice)
+    a, b = f(graphnet.ones(2))
+    assert a is b
+    a.add_(1)
+    np.testing.assert_array_equal(b.numpy(), [3.0, 3.0])
+
+
+class _Config:
+    def __init__(self):
+        self.temperature = 1.0
+
+
+@pytest.mark.parametrize("holder", ["object", "list"])
+def test_a_config_object_held_by_a_module_is_guarded(holder):
+    class Head(nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            self.cfg = cfg if holder == "object" else [cfg]
+
+        def forward(self, x):
+            cfg = self.cfg if holder == "object" else self.cfg[0]
+            return x / cfg.temperature
+
+    cfg = _Config()
+    m = Head(cfg)
+    f = graphnet.compile(m)
+    x = graphnet.ones(2)
+    np.testing.assert_array_equal(f(x).numpy(), [1.0, 1.0])
+    cfg.temperature = 4.0
+    np.testing.assert_array_equal(f(x).numpy(), [0.25, 0.25])
+
+
+class _Scaler:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, x):
+        self.n += 1
+        return x * self.n
+
+
+def test_a_counter_on_the_compiled_methods_instance_counts_every_call():
+    s = _Scaler()
+    f = graphnet.compile(s.__call__)
+    with pytest.warns(UserWarning, match=r"self\.n: 1 -> 2"):
+        values = [float(f(graphnet.ones(1))) for _ in range(4)]
+    assert values == [1.0, 2.0, 3.0, 4.0] and s.n == 4
+
+
+def test_a_counter_on_a_global_object_counts_every_call():
+    from types import SimpleNamespace
+
+    state = SimpleNamespace(step=0)
+
+    def scaled(x):
+        state.step += 1
+        return x * state.step
+
+    f = graphnet.compile(scaled)
+    with pytest.warns(UserWarning, match="step"):
+        assert [float(f(graphnet.ones(1))) for _ in range(3)] == [1.0, 2.0, 3.0]
+
+
+def test_a_compiled_function_called_inside_another_joins_its_graph():
+    inner = graphnet.compile(lambda a: a * 2)
+    outer = graphnet.compile(lambda x: inner(x) + 1)
+    np.testing.assert_array_equal(outer(graphnet.ones(2)).numpy(), [3.0, 3.0])
+    model = nn.Linear(2, 1)
+    fwd = graphnet.compile(model)
+    opt = graphnet.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = fwd(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    want = nn.Linear(2, 1)
+    want.load_state_dict(model.state_dict())
+    want_opt = graphnet.optim.SGD(want.parameters(), lr=0.1)
+    train = graphnet.compile(step)
+    for _ in range(2):
+        train(graphnet.ones(3, 2))
+        want_opt.zero_grad()
+        want(graphnet.ones(3, 2)).sum().backward()
+        want_opt.step()
+    np.testing.assert_allclose(model.weight.detach().numpy(), want.weight.detach().numpy())
