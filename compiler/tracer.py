@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import graphnet
 import jax
+import numpy as np
 from graphnet import _autograd, _dispatch
 from graphnet._errors import TraceError
 from graphnet._mode import DispatchMode, TracedNode
@@ -137,7 +138,8 @@ class Tracer(FinishTrace, DispatchMode):
 
     # ---- dispatch mode interface ------------------------------------------------------------
     def run_op(self, opdef, args, attrs):
-        inputs = [self.value_of(a) if isinstance(a, Tensor) else a for a in args]
+        inputs = [self.value_of(a) if isinstance(a, Tensor) else
+                  a.item() if isinstance(a, (np.floating, np.integer)) else a for a in args]
         avals = self._infer(opdef, inputs, attrs, args)
         node = self.graph.add_node(opdef.name, inputs, attrs, avals, _dispatch.module_path(),
                                    _source.user_frame())

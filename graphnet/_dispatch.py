@@ -195,6 +195,9 @@ def attrs_key(attrs: dict) -> tuple:
 def dispatch(name: str, *args, **attrs):
     """Run op `name` on `args` (Tensors or Python scalars) with static `attrs`."""
     opdef = OPS[name]
+    for key, value in attrs.items():    # `clamp(x, np.float64(0.5))`: a Python number, as in
+        if isinstance(value, (np.floating, np.integer)):     # PyTorch (JAX made float64)
+            attrs[key] = value.item()
     mode = current_mode()
     if mode is not None:
         return mode.run_op(opdef, args, attrs)
@@ -219,7 +222,8 @@ def run_eager(opdef, args, attrs):
             if a.requires_grad:
                 wants_grad = True
         elif a is None or isinstance(a, _SCALARS):
-            arrays.append(a)
+            # a NumPy number counts as the Python number it holds, as in PyTorch
+            arrays.append(a.item() if isinstance(a, (np.floating, np.integer)) else a)
         else:
             raise non_tensor_error(opdef.name, len(arrays), a)
     name = opdef.name

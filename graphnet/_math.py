@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 from collections import namedtuple
 
+import numpy as np
+
 from . import _dtype as dt
 from . import _autograd, _factories, _layout
 from ._dispatch import dispatch
@@ -26,6 +28,12 @@ def _is_float(x) -> bool:
     return x._value.dtype.kind in _INEXACT or x._value.dtype.name == "bfloat16"
 
 
+def _python_number(x):
+    """A NumPy number (`np.sqrt(d)`, `np.float32(0.5)`) as the Python number it holds: PyTorch
+    treats both alike, so `x * np.float64(2.0)` stays float32 (JAX made it float64)."""
+    return x.item() if isinstance(x, (np.floating, np.integer)) else x
+
+
 def _promote_scalar(a, b):
     """PyTorch's rule: an integer tensor combined with a Python float becomes float32.
     graphnet's kernels run with JAX's 64-bit types on (graphnet/_x64.py), where JAX would
@@ -38,6 +46,7 @@ def _promote_scalar(a, b):
 
 
 def _binary(name: str, a, b):
+    a, b = _python_number(a), _python_number(b)
     a, b = _promote_scalar(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dim() == 0) != (b.dim() == 0) \
             and a.dtype != b.dtype:

@@ -313,6 +313,10 @@ class Tensor:
         # writable copy (changing it does not change the tensor).
         return np.array(self._concrete("numpy()"))
 
+    # NumPy defers to the tensor's own operators: `np.float64(2.0) * x` is a tensor (with
+    # its grad_fn), as in PyTorch, not a NumPy array
+    __array_priority__ = 1000
+
     def __array__(self, dtype=None, copy=None):
         array = np.array(self._concrete("np.asarray()"))
         return array.astype(dtype) if dtype is not None else array

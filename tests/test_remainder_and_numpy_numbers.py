@@ -1,0 +1,90 @@
+"""Two silent differences from PyTorch in everyday arithmetic: `x % y` (and the rounded
+divisions) left autograd, so the inputs got no gradient; and a NumPy number (`np.sqrt(d)`,
+`np.float64(2.0)`) promoted float32 tensors to float64, or, on the left of an operator,
+turned the result into a NumPy array outside autograd."""
+
+import numpy as np
+import pytest
+import torch
+
+import graphnet
+
+
+def _grads(lib, fn, compiled=False):
+    x = lib.tensor([1.5, 3.5, -0.5, 7.25], requires_grad=True)
+    y = lib.tensor([1.0, 2.0, -3.0, -2.0], requires_grad=True)
+    run = graphnet.compile(fn) if compiled else fn
+    out = run(x, y)
+    out.backward()
+    return [t.detach().numpy() if t is not None else None for t in (out, x.grad, y.grad)]
+
+
+CASES = {
+    "remainder": lambda x, y: (lib_w(x) * (x % y)).sum(),
+    "remainder by a number": lambda x, y: (lib_w(x) * (x % 2)).sum() + y.sum(),
+    "div floor": lambda x, y: (x.div(y, rounding_mode="floor") + x).sum(),
+    "div trunc": lambda x, y: (x.div(y, rounding_mode="trunc") * 2 + x).sum(),
+}
+
+
+def lib_w(x):
+    return (graphnet if isinstance(x, graphnet.Tensor) else torch).tensor([1.0, 2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("case", CASES)
+def test_remainder_and_rounded_division_gradients_match_torch(case, compiled):
+    want = _grads(torch, CASES[case])
+    got = _grads(graphnet, CASES[case], compiled)
+    for w, g in zip(want, got):
+        np.testing.assert_array_equal(np.abs(g), np.abs(w))   # trunc's zeros may be -0.0
+
+
+def test_integer_remainder_is_unchanged():
+    a = np.arange(-7, 7)
+    for b in (3, -3):
+        assert (graphnet.tensor(a) % b).tolist() == (torch.tensor(a) % b).tolist()
+
+
+NUMPY_NUMBERS = {
+    "times np.float64": lambda t, x: x * np.float64(2.0),
+    "np.float64 times": lambda t, x: np.float64(2.0) * x,
+    "np.float64 minus": lambda t, x: np.float64(1.0) - x,
+    "np.float32 over": lambda t, x: np.float32(1.0) / x,
+    "over np.sqrt": lambda t, x: x / np.sqrt(4),
+    "half times np.float64": lambda t, x: x.half() * np.float64(2.0),
+    "int32 plus np.int64": lambda t, x: x.int() + np.int64(1),
+    "int64 times np.float32": lambda t, x: x.long() * np.float32(2.5),
+    "clamp to np.float64": lambda t, x: t.clamp(x, np.float64(0.5)),
+    "clamp_min np.float64": lambda t, x: x.clamp_min(np.float64(0.2)),
+    "leaky_relu np.float64": lambda t, x: t.nn.functional.leaky_relu(x - 1, np.float64(0.1)),
+    "compare np.float64": lambda t, x: x > np.float64(1.5),
+}
+
+
+@pytest.mark.parametrize("case", NUMPY_NUMBERS)
+def test_numpy_numbers_count_as_python_numbers(case):
+    want = NUMPY_NUMBERS[case](torch, torch.tensor([1.0, 2.0, 3.0]))
+    got = NUMPY_NUMBERS[case](graphnet, graphnet.tensor([1.0, 2.0, 3.0]))
+    assert isinstance(got, graphnet.Tensor)
+    assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    np.testing.assert_allclose(got.numpy().astype(np.float64), want.numpy().astype(np.float64))
+
+
+def test_a_numpy_number_on_the_left_keeps_autograd():
+    x = graphnet.tensor([1.0, 2.0], requires_grad=True)
+    (np.float64(3.0) * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_attention_scaled_by_a_numpy_number_runs_compiled():
+    def attend(q):
+        s = (q @ q.transpose(1, 2)) / np.sqrt(q.shape[-1])
+        return s.softmax(-1) @ q
+
+    q = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    want = attend(torch.tensor(q)).numpy()
+    for fn in (attend, graphnet.compile(attend)):
+        got = fn(graphnet.tensor(q))
+        assert got.dtype == graphnet.float32
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-6)
