@@ -53,10 +53,29 @@ def _binary(name: str, a, b):
         a, b = _zero_dim_promotion(a, b)
     if name in _INTEGER_DIVISIONS:
         b = nonzero_divisor(a, b)
+    if name in _OPMATH and _half_and_number(a, b):
+        # PyTorch computes a half-precision op in float32 and rounds once; JAX rounded the
+        # number to half first (bf16 * 3.7 was 48.25, PyTorch's 48.0)
+        half = a.dtype if isinstance(a, Tensor) else b.dtype
+        a, b = (x.to(dt.float32) if isinstance(x, Tensor) else x for x in (a, b))
+        return dispatch(name, a, b).to(half)
     return dispatch(name, a, b)
 
 
 _INTEGER_DIVISIONS = frozenset({"floor_divide", "remainder", "fmod"})
+# NOTE: measured against PyTorch 2.13 over bf16 and fp16 values and numbers: mul, div and
+# floor division compute in float32; add, sub, pow, remainder and fmod round the number to the
+# tensor's dtype first (as JAX does).
+_OPMATH = frozenset({"mul", "div", "floor_divide"})
+
+
+def _half_and_number(a, b) -> bool:
+    """A float16 or bfloat16 tensor with a Python number."""
+    if isinstance(a, Tensor) == isinstance(b, Tensor):
+        return False
+    t, n = (a, b) if isinstance(a, Tensor) else (b, a)
+    return t.dtype.name in ("float16", "bfloat16") and isinstance(n, (int, float)) \
+        and not isinstance(n, bool)
 
 
 def _zero_dim_promotion(a, b):

@@ -88,12 +88,18 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
                                        float(a), float(b)))
 
 
+def _reciprocal_times(self, other):
+    """`number / x`, as PyTorch computes it: `x.reciprocal() * number` (two roundings, so
+    3.0 / x can differ from a true quotient in the last bit; parity is PyTorch's)."""
+    return M.mul(M.reciprocal(self), other)
+
+
 # Methods written here: operators, argument orders that differ from the function's, methods
 # that are no op's own (max, flatten, to ...). Every other method an op's table entry names
 # is the op's graphnet function, bound with the tensor as its first argument (see below).
 _METHODS = {
     "__add__": M.add, "__radd__": _rev(M.add), "__sub__": M.sub, "__rsub__": _rev(M.sub),
-    "__mul__": M.mul, "__rmul__": _rev(M.mul), "__truediv__": M.div, "__rtruediv__": _rev(M.div),
+    "__mul__": M.mul, "__rmul__": _rev(M.mul), "__truediv__": M.div, "__rtruediv__": _reciprocal_times,
     "__pow__": M.pow, "__rpow__": _rev(M.pow), "__matmul__": M.matmul,
     "__rmatmul__": _rev(M.matmul), "__neg__": M.neg, "__abs__": M.abs,
     "__floordiv__": M.floor_divide, "__rfloordiv__": _rev(M.floor_divide),

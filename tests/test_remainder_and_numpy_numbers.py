@@ -88,3 +88,30 @@ def test_attention_scaled_by_a_numpy_number_runs_compiled():
         got = fn(graphnet.tensor(q))
         assert got.dtype == graphnet.float32
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-6)
+
+
+HALF_OPS = {"t/s": lambda t, s: t / s, "s/t": lambda t, s: s / t, "t*s": lambda t, s: t * s,
+            "s*t": lambda t, s: s * t, "t//s": lambda t, s: t // s, "t+s": lambda t, s: t + s,
+            "s-t": lambda t, s: s - t, "t**s": lambda t, s: t ** s, "t%s": lambda t, s: t % s}
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("op", HALF_OPS)
+def test_half_precision_with_a_python_number_rounds_as_torch(dtype, op):
+    """PyTorch computes mul, div and floor division of a half tensor and a number in float32
+    and rounds once (bf16 * 3.7 is 48.0; rounding 3.7 to bf16 first gave 48.25), rounds the
+    number first for the others, and computes `s / t` as `t.reciprocal() * s`."""
+    values = np.linspace(-50, 50, 41).astype(np.float32)
+    for s in (3.7, 0.7, 7.1, -2.3, 1.1, 2049.0, 0.1, 3.0):
+        want = HALF_OPS[op](torch.tensor(values).to(getattr(torch, dtype)), s)
+        got = HALF_OPS[op](graphnet.tensor(values).to(getattr(graphnet, dtype)), s)
+        assert str(got.dtype) == f"graphnet.{dtype}"
+        np.testing.assert_array_equal(got.float().numpy(), want.float().numpy())
+
+
+def test_a_number_over_a_tensor_is_its_reciprocal_times_the_number():
+    values = np.linspace(0.5, 50, 60).astype(np.float32)
+    want = (3.0 / torch.tensor(values)).numpy()
+    np.testing.assert_array_equal((3.0 / graphnet.tensor(values)).numpy(), want)
+    np.testing.assert_array_equal(graphnet.compile(lambda x: 3.0 / x)(
+        graphnet.tensor(values)).numpy(), want)
