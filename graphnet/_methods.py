@@ -99,7 +99,8 @@ def _reciprocal_times(self, other):
 # is the op's graphnet function, bound with the tensor as its first argument (see below).
 _METHODS = {
     "__add__": M.add, "__radd__": _rev(M.add), "__sub__": M.sub, "__rsub__": _rev(M.sub),
-    "__mul__": M.mul, "__rmul__": _rev(M.mul), "__truediv__": M.div, "__rtruediv__": _reciprocal_times,
+    "__mul__": M.mul, "__rmul__": _rev(M.mul), "__truediv__": M.div,
+    "__rtruediv__": _reciprocal_times,
     "__pow__": M.pow, "__rpow__": _rev(M.pow), "__matmul__": M.matmul,
     "__rmatmul__": _rev(M.matmul), "__neg__": M.neg, "__abs__": M.abs,
     "__floordiv__": M.floor_divide, "__rfloordiv__": _rev(M.floor_divide),
