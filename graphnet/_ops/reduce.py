@@ -101,7 +101,17 @@ def log_softmax(x, *, dim):
 # treat it as the end of a reduction kernel; XLA lowers it as a kernel of its own.
 @defop("cumsum", "opaque", dump=True)
 def cumsum(x, *, dim, dtype=None):
-    return jnp.cumsum(x, axis=dim, dtype=dtype)
+    return half_scan(jnp.cumsum, x, dim, dtype)
+
+
+def half_scan(scan, x, dim, dtype):
+    """`scan` (cumsum, cumprod) of a float16/bfloat16 result accumulated in float32 and
+    rounded per element, as PyTorch does: accumulating in half drifted (5000 x 0.1 summed to
+    498.5 in float16, PyTorch's 500)."""
+    out = jnp.dtype(dtype) if dtype is not None else x.dtype
+    if out in (jnp.float16, jnp.bfloat16):
+        return scan(x.astype(jnp.float32), axis=dim).astype(out)
+    return scan(x, axis=dim, dtype=dtype)
 
 
 @defop("all", "reduction", differentiable=False, dump=True)

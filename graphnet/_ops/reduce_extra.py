@@ -17,12 +17,13 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from ._promote import refuse
 from ._table import defop
+from .reduce import half_scan
 
 
 # NOTE: scans keep the axis they run along: "opaque" for the fusion pass, like cumsum.
 @defop("cumprod", "opaque", method=None, dump=True)
 def cumprod(x, *, dim, dtype=None):
-    return jnp.cumprod(x, axis=dim, dtype=dtype)
+    return half_scan(jnp.cumprod, x, dim, dtype)
 
 
 @defop("logcumsumexp", "opaque", method=None, dump=True)

@@ -1,7 +1,8 @@
-"""Two silent differences from PyTorch in everyday arithmetic: `x % y` (and the rounded
-divisions) left autograd, so the inputs got no gradient; and a NumPy number (`np.sqrt(d)`,
+"""Silent differences from PyTorch in everyday arithmetic: `x % y` (and the rounded
+divisions) left autograd, so the inputs got no gradient; a NumPy number (`np.sqrt(d)`,
 `np.float64(2.0)`) promoted float32 tensors to float64, or, on the left of an operator,
-turned the result into a NumPy array outside autograd."""
+turned the result into a NumPy array outside autograd; half precision rounded a Python number
+before multiplying or dividing, and accumulated cumsum/cumprod in half."""
 
 import numpy as np
 import pytest
@@ -115,3 +116,13 @@ def test_a_number_over_a_tensor_is_its_reciprocal_times_the_number():
     np.testing.assert_array_equal((3.0 / graphnet.tensor(values)).numpy(), want)
     np.testing.assert_array_equal(graphnet.compile(lambda x: 3.0 / x)(
         graphnet.tensor(values)).numpy(), want)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_scans_accumulate_in_float32(dtype):
+    for lib_case in (lambda t: t.full((5000,), 0.1, dtype=getattr(t, dtype)).cumsum(0),
+                     lambda t: t.linspace(0.9, 1.1, 300).to(getattr(t, dtype)).cumprod(0),
+                     lambda t: t.ones(3).cumsum(0, dtype=getattr(t, dtype))):
+        want, got = lib_case(torch), lib_case(graphnet)
+        assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+        np.testing.assert_array_equal(got.float().numpy(), want.float().numpy())
