@@ -131,8 +131,10 @@ def format_tensor(t) -> str:
     fmt, width = _padded_formatter(array, summarize)
     body = _nested(array, len("tensor("), summarize, fmt, width)
     extras = _extras(t, array.dtype)
-    if array.size == 0:
-        body = "[]" if array.ndim == 1 else body
+    if array.size == 0:   # PyTorch: `[]`, then the size unless 1-D, then any non-float dtype
+        body = "[]"
+        if array.dtype != dt.float32.np and array.dtype in _DEFAULT_DTYPES:
+            extras.insert(0, f"dtype={t.dtype}")
         if array.ndim != 1:
             extras.insert(0, f"size={tuple(array.shape)}")
     return "tensor(" + ", ".join([body] + extras) + ")"

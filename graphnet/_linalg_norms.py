@@ -108,6 +108,8 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
         return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
     if ord is None:
         return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if isinstance(ord, str) and A.dim() < 2:   # "fro" and "nuc" are matrix norms
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     if A.dim() == 1:
         return vector_norm(A, ord, None, keepdim, dtype=dtype)
     if A.dim() == 2:

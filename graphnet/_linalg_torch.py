@@ -8,8 +8,9 @@ The functions PyTorch removed in 1.9 (`torch.solve`, `torch.lstsq`, `torch.symei
 
 from __future__ import annotations
 
+from .return_types import return_type
+
 import math
-from collections import namedtuple
 
 from . import _factories as fac
 from . import _layout as L
@@ -18,10 +19,10 @@ from . import linalg
 from ._dispatch import dispatch
 from ._tensor import Tensor
 
-_Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
-_QR = namedtuple("qr", ["Q", "R"])
-_SVD = namedtuple("svd", ["U", "S", "V"])
-_TriangularSolve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+_Slogdet = return_type("slogdet", ["sign", "logabsdet"])
+_QR = return_type("qr", ["Q", "R"])
+_SVD = return_type("svd", ["U", "S", "V"])
+_TriangularSolve = return_type("triangular_solve", ["solution", "cloned_coefficient"])
 
 det = linalg.det
 inverse = linalg.inv

@@ -5,8 +5,9 @@ Arithmetic, reductions and elementwise ops live here; the shape functions (`grap
 
 from __future__ import annotations
 
+from .return_types import return_type
+
 import functools
-from collections import namedtuple
 
 import numpy as np
 
@@ -240,8 +241,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 
 # PyTorch's torch.return_types.max / min: the same fields, printed by name
-_MinMax = {"amax": namedtuple("max", ["values", "indices"]),
-           "amin": namedtuple("min", ["values", "indices"])}
+_MinMax = {"amax": return_type("max", ["values", "indices"]),
+           "amin": return_type("min", ["values", "indices"])}
 
 
 def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):

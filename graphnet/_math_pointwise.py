@@ -14,7 +14,8 @@ tensor([0.2500, 0.2500])
 
 from __future__ import annotations
 
-from collections import namedtuple
+from .return_types import return_type
+
 
 from ._overlap import inplace as _inplace
 from . import _math as M
@@ -22,7 +23,7 @@ from ._dispatch import dispatch
 from ._ops._promote import cpp_name, not_implemented
 from ._tensor import Tensor
 
-_Frexp = namedtuple("frexp", ["mantissa", "exponent"])
+_Frexp = return_type("frexp", ["mantissa", "exponent"])
 
 
 def _tensor(x) -> Tensor:

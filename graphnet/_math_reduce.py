@@ -13,19 +13,21 @@ median(values=tensor([2.]), indices=tensor([2]))
 
 from __future__ import annotations
 
-from collections import namedtuple
+from .return_types import return_type
+
 
 from ._overlap import inplace as _inplace
 from . import _dtype as dt
+from . import _factories
 from . import _math as M
 from ._dispatch import dispatch
 from ._errors import wrap_dim
 from ._ops._promote import not_implemented
 from ._tensor import Tensor
 
-_RESULTS = {name: namedtuple(name, ["values", "indices"])
+_RESULTS = {name: return_type(name, ["values", "indices"])
             for name in ("cummax", "cummin", "median", "nanmedian", "mode")}
-_Aminmax = namedtuple("aminmax", ["min", "max"])
+_Aminmax = return_type("aminmax", ["min", "max"])
 
 
 def _dim(input: Tensor, dim: int) -> int:
@@ -88,13 +90,21 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
                     dtype=dt.to_np(dtype))
 
 
+def _lowest(dtype) -> int:
+    """What PyTorch's median of no integers gives: the type's lowest value."""
+    import numpy as np
+
+    return int(np.iinfo(dt.to_np(dtype)).min) if dtype.name != "bool" else 0
+
+
 def _median(name: str, input: Tensor, dim, keepdim: bool):
     ignore_nan = name == "nanmedian"
     if input.dtype.name == "bool":
         raise not_implemented("median_cpu" if dim is None else "median_out", "bool")
     if dim is None:   # the lower median of all elements, a 0-d tensor
         if input.numel() == 0:
-            return M.full((), float("nan"), dtype=input.dtype)
+            return _factories.full((), float("nan") if input.is_floating_point()
+                                   else _lowest(input.dtype), dtype=input.dtype)
         return dispatch("median", input, ignore_nan=ignore_nan)[0]
     return _RESULTS[name](*_on_axis("median", input, dim, keepdim=bool(keepdim),
                                     ignore_nan=ignore_nan))
@@ -200,7 +210,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     if input.dim() == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     dim = _dim(input, dim)
-    parts = [p if isinstance(p, Tensor) else M.full(
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    parts = [p if isinstance(p, Tensor) else _factories.full(
         tuple(input.shape[:dim]) + (1,) + tuple(input.shape[dim + 1:]), p, dtype=input.dtype)
         for p in (prepend, input, append) if p is not None]
     x = M.cat(parts, dim) if len(parts) > 1 else input

@@ -16,7 +16,8 @@ tensor([[1],
 
 from __future__ import annotations
 
-from collections import namedtuple
+from .return_types import return_type
+
 
 import jax
 import numpy as np
@@ -29,7 +30,7 @@ from ._tensor import Tensor
 __all__ = ["nonzero", "nonzero_static", "argwhere", "unique", "unique_consecutive", "bincount",
            "masked_select", "masked_scatter", "histc", "histogram", "isin"]
 
-_Histogram = namedtuple("histogram", ["hist", "bin_edges"])
+_Histogram = return_type("histogram", ["hist", "bin_edges"])
 
 
 def _host(tensor: Tensor, op: str, way_out: str) -> np.ndarray:

@@ -12,16 +12,17 @@ topk(values=tensor([3., 2.]), indices=tensor([0, 2]))
 
 from __future__ import annotations
 
-from collections import namedtuple
+from .return_types import return_type
+
 
 from ._dispatch import dispatch
 from ._errors import wrap_dim
 from ._tensor import Tensor
 
 # PyTorch's torch.return_types.sort / topk / kthvalue: the same fields, printed by op name.
-_SortResult = namedtuple("sort", ["values", "indices"])
-_TopkResult = namedtuple("topk", ["values", "indices"])
-_KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+_SortResult = return_type("sort", ["values", "indices"])
+_TopkResult = return_type("topk", ["values", "indices"])
+_KthvalueResult = return_type("kthvalue", ["values", "indices"])
 
 
 def _dim(input: Tensor, dim: int) -> int:

@@ -190,7 +190,23 @@ class Tensor:
         state = {k: v for k, v in self.__dict__.items() if k not in TIES}
         slots = {name: getattr(self, name) for name in SLOTS if hasattr(self, name)}
         slots["_base"] = None
+        if isinstance(slots.get("_value"), jax.Array):
+            # NOTE: as a NumPy array: a pickled JAX array comes back without graphnet's
+            # 64-bit types (an int64 tensor was int32 after pickle.loads)
+            slots["_value"] = np.asarray(slots["_value"])
         return state or None, slots
+
+    def __setstate__(self, state):
+        state, slots = state
+        if state:
+            self.__dict__.update(state)
+        for name, value in slots.items():
+            if name == "_value" and isinstance(value, np.ndarray):
+                from ._x64 import x64
+
+                with x64():
+                    value = jax.numpy.asarray(value)
+            setattr(self, name, value)
 
     def _alias(self) -> "Tensor":
         """A tensor outside autograd whose in-place updates also update `self` (PyTorch's

@@ -16,8 +16,9 @@ tensor([0.5000, 0.5000])
 
 from __future__ import annotations
 
+from .return_types import return_type
+
 import math
-from collections import namedtuple
 
 import jax
 
@@ -37,11 +38,11 @@ from ._tensor import Tensor
 
 matmul = M.matmul
 
-_Slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-_QR = namedtuple("linalg_qr", ["Q", "R"])
-_SVD = namedtuple("linalg_svd", ["U", "S", "Vh"])
-_Eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-_Lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+_Slogdet = return_type("linalg_slogdet", ["sign", "logabsdet"])
+_QR = return_type("linalg_qr", ["Q", "R"])
+_SVD = return_type("linalg_svd", ["U", "S", "Vh"])
+_Eigh = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_Lstsq = return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 def matrices(name: str, A: Tensor, square: bool = True) -> Tensor:

@@ -65,7 +65,7 @@ def test_named_tuples_print_and_unpack_like_pytorchs():
         values, indices = result
         assert type(result).__name__ == name and result.values is values
         assert result.indices is indices and indices.dtype == graphnet.int64
-        assert repr(result).startswith(f"{name}(values=tensor(")
+        assert repr(result).startswith(f"graphnet.return_types.{name}(\nvalues=tensor(")
     assert graphnet.aminmax(x)._fields == ("min", "max")
 
 
