@@ -23,7 +23,11 @@ from ._table import defop
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
 def vector_norm(x, p: float, axis, keepdims: bool = False):
-    """The p-norm of `x` over `axis` (PyTorch's linalg.vector_norm, any real p >= or < 0)."""
+    """The p-norm of `x` over `axis` (PyTorch's linalg.vector_norm, any real p >= or < 0).
+    Half precision is reduced in float32 and rounded once, as PyTorch does: fp16 gradients
+    [300, 400] had norm inf (the squares overflow), so clip_grad_norm_ zeroed them."""
+    if x.dtype in (jnp.float16, jnp.bfloat16):
+        return vector_norm(x.astype(jnp.float32), p, axis, keepdims).astype(x.dtype)
     a = jnp.abs(x)
     if p == 0:
         return jnp.sum((x != 0).astype(x.dtype), axis=axis, keepdims=keepdims)
@@ -69,11 +73,19 @@ def _reduced_axes(x, norm):
 @vector_norm.defjvp
 def _vector_norm_jvp(p, axis, keepdims, primals, tangents):
     (x,), (dx,) = primals, tangents
+    # NOTE: PyTorch's 2-norm gradient of half precision is x / norm rounded once (float32
+    # here); for other orders it computes the slope in half precision itself
+    half = x.dtype if x.dtype in (jnp.float16, jnp.bfloat16) and p == 2 else None
+    if half is not None:
+        x, dx = x.astype(jnp.float32), dx.astype(jnp.float32)
     out = vector_norm(x, p, axis, keepdims)
     kept = out if keepdims else jnp.expand_dims(out, axis if axis is not None
                                                 else tuple(range(x.ndim)))
     slope = _norm_slope(x, kept, p)
-    return out, jnp.sum(slope * dx, axis=axis, keepdims=keepdims)
+    tangent = jnp.sum(slope * dx, axis=axis, keepdims=keepdims)
+    if half is not None:
+        return out.astype(half), tangent.astype(half)
+    return out, tangent
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))

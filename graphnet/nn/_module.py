@@ -210,13 +210,13 @@ class Module(_Hooks):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
                             f"'{name}' (graphnet.nn.Parameter or None required)")
-        if "." in name:
-            raise KeyError('parameter name can\'t contain "."')
+        _check_name("parameter", name)
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        _check_name("buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(graphnet.Tensor or None required)")
@@ -354,3 +354,14 @@ def _find_in(module: Module, child: Module, prefix: str) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def _check_name(kind: str, name) -> None:
+    """PyTorch's rules for a parameter's or buffer's name (`a.b` and "" made state_dict keys
+    no module path can reach)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')

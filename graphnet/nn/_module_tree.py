@@ -117,6 +117,8 @@ class _ModuleTree:
                 for t in getattr(module, registry).values():
                     if t is not None:
                         t._value = fn(t)._value
+                        if t._grad is not None:   # `.double()` casts the gradient too, as
+                            t._grad._value = fn(t._grad)._value    # PyTorch's _apply
         return self
 
     def to_empty(self, *, device=None, recurse: bool = True) -> "Module":

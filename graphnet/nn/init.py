@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -22,7 +23,12 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
@@ -44,12 +50,23 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _floating_only(kernel: str, tensor: Tensor) -> None:
+    """PyTorch's refusal of random values for an integer or bool tensor."""
+    if not tensor.dtype.is_floating_point:
+        from .._ops._promote import torch_name
+
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{torch_name(tensor.dtype)}'")
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    _floating_only("check_uniform_bounds", tensor)
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    _floating_only("normal_kernel_cpu", tensor)
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
@@ -59,6 +76,9 @@ def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=No
     """Normal(mean, std) redrawn inside [a, b], by inverse-CDF sampling like PyTorch."""
     from jax.scipy.special import erf, erfinv
 
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={a:g} > to={b:g}")
     with no_grad():
         lo = (1 + erf((a - mean) / std / math.sqrt(2))) / 2
         hi = (1 + erf((b - mean) / std / math.sqrt(2))) / 2
@@ -91,6 +111,8 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     shape = tuple(tensor.shape)
     if len(shape) not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
     out_per_group = shape[0] // groups
     array = np.zeros(shape, np.float32)
     centre = tuple(s // 2 for s in shape[2:])
@@ -114,6 +136,8 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
+    if _no_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
@@ -121,13 +145,27 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
+    if _no_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
+
+
+def _no_elements(tensor: Tensor) -> bool:
+    """PyTorch's kaiming initializers leave a zero-element tensor as it is, with a warning
+    (the fan was 0: ZeroDivisionError)."""
+    if tensor.numel() == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:     # no-op, as in PyTorch
+        return tensor
+    _floating_only("normal_kernel_cpu", tensor)
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = np.asarray(fac.randn(rows, cols, generator=generator)._value, np.float64)

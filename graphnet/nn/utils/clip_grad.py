@@ -30,7 +30,10 @@ def _as_list(tensors) -> list:
 
 
 def _vector_norm(x: Tensor, p: float) -> Tensor:
-    """torch.linalg.vector_norm of all elements (no gradient is needed here)."""
+    """torch.linalg.vector_norm of all elements (no gradient is needed here); half precision
+    in float32, rounded once, as PyTorch."""
+    if x.dtype.name in ("float16", "bfloat16"):
+        return _vector_norm(x.float(), p).to(x.dtype)
     x = x.abs()
     if p == math.inf:
         return x.max()

@@ -35,6 +35,12 @@ class DataLoader:
             raise ValueError(f"num_workers option should be non-negative; got {num_workers!r}")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in "
+                             "multiprocessing.let num_workers > 0 to enable multiprocessing, "
+                             "otherwise set prefetch_factor to None.")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -68,8 +74,20 @@ class DataLoader:
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
+        self._initialized = True
+
+    def __setattr__(self, name, value):
+        # PyTorch's refusal: the batching was set up from these at construction, so a later
+        # `loader.batch_size = 2` would be reported but not used
+        if name in _FIXED and self.__dict__.get("_initialized"):
+            raise ValueError(f"{name} attribute should not be set after "
+                             f"{type(self).__name__} is initialized")
+        super().__setattr__(name, value)
 
     def __iter__(self):
+        return _LoaderIterator(self._batches(), self)
+
+    def _batches(self):
         if isinstance(self.dataset, IterableDataset):
             for samples in batches_of(self.dataset, self.batch_size, self.drop_last):
                 yield self.collate_fn(samples if self.batch_size is not None else samples[0])
@@ -95,6 +113,27 @@ class DataLoader:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
+
+
+_FIXED = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+          "persistent_workers")
+
+
+class _LoaderIterator:
+    """What iterating a DataLoader gives: its batches, and `len()` of the loader, as
+    PyTorch's iterator has (a generator had none)."""
+
+    def __init__(self, batches, loader):
+        self._batches, self._loader = batches, loader
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
 
 
 class _Stream:
