@@ -64,6 +64,13 @@ def same_plain(a, b) -> bool:
     return a == b
 
 
+def _same_key(a, b) -> bool:
+    """Dict keys: tensors (an optimizer's `state` is keyed by its parameters) by identity."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return a is b
+    return a == b
+
+
 def matches(frozen, value) -> bool:
     kind = frozen[0]
     if kind == "=":
@@ -83,7 +90,8 @@ def matches(frozen, value) -> bool:
     if len(items) != len(frozen[1]):
         return False
     if is_dict:
-        return all(k == fk and matches(fv, v) for (k, v), (fk, fv) in zip(items, frozen[1]))
+        return all(_same_key(k, fk) and matches(fv, v)
+                   for (k, v), (fk, fv) in zip(items, frozen[1]))
     return all(matches(f, v) for f, v in zip(frozen[1], items))
 
 

@@ -106,7 +106,8 @@ class PythonStateWatch:
         bound = getattr(fn, "__self__", None)
         seen = set()
         for value in ([bound] if bound is not None else []) + values:
-            if id(value) in seen or isinstance(value, Module) or not _user_object(value):
+            if id(value) in seen or isinstance(value, Module) or not _user_object(value) \
+                    or hasattr(value, "param_groups"):   # optimizers: _watch_optimizers
                 continue
             seen.add(id(value))
             where = "self" if value is bound else type(value).__name__

@@ -197,6 +197,9 @@ class FinishTrace:
             result.effects.append(("new", t))
             result.creates_state = True
             for k, returned in enumerate(self.returned_ids):   # `losses.append(l); return l`
-                if returned == id(t) and result.out_identity[k] is None:
+                # NOTE: not one that requires grad: the caller's tensor must be on the eager
+                # tape (the kept one holds the trace's marker)
+                if returned == id(t) and result.out_identity[k] is None \
+                        and not t.requires_grad:
                     result.out_identity[k] = ("new", t)
         self.created.clear()
