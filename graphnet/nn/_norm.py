@@ -33,6 +33,21 @@ class _BatchNorm(Module):
 
     _ndims: tuple = ()
     _layout = ""
+    _version = 2   # PyTorch's: version 2 added num_batches_tracked
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        # PyTorch's rule: a state dict of no version (a plain dict, as `graphnet.load` and
+        # older checkpoints give) or version 1 may lack num_batches_tracked; it keeps its
+        # value (before, strict loading failed on the missing key)
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats \
+                and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None \
+                else fac.tensor(0, dtype=dt.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,

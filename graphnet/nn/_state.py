@@ -89,7 +89,10 @@ def load_own(module, state, prefix: str, local_metadata: dict, strict: bool, mis
                               f"{source.shape} from checkpoint, the shape in current model "
                               f"is {target.shape}.")
                 continue
-            store(target, source.to(target.dtype)._value)
+            if local_metadata.get("assign_to_params_buffers"):
+                store(target, source._value)    # assign=True: the checkpoint's tensor, dtype too
+            else:
+                store(target, source.to(target.dtype)._value)
     extra = prefix + EXTRA_STATE
     if _overrides(module, "set_extra_state"):
         if extra in state:

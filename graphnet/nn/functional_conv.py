@@ -66,6 +66,8 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
                           f"expects input [N, {weight.shape[1] * groups}, ...], got input of "
                           f"shape {list(input.shape)}")
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
     pads = _conv_padding(padding, tuple(weight.shape[2:]), stride, dilation, nd)
     padded = [n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads, strict=True)]
     span = [d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:], strict=True)]
@@ -105,6 +107,8 @@ def _pool_attrs(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     kernel = _tuple(kernel_size, nd, "kernel_size")
     stride = kernel if stride is None or stride == () or stride == [] else \
         _tuple(stride, nd, "stride")
+    if any(s == 0 for s in stride):     # PyTorch's words (it divided by zero here)
+        raise RuntimeError("stride should not be zero")
     padding, dilation = _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation")
     for k, p, d in zip(kernel, padding, dilation, strict=True):
         if p > ((k - 1) * d + 1) // 2:

@@ -41,6 +41,8 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
         raise ValueError(f"{fn}: padding={padding!r} is not supported for transposed "
                          f"convolutions; give the padding as ints")
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
     padding = _tuple(padding, nd, "padding")
     output_padding = _tuple(output_padding, nd, "output_padding")
     for op, s, d in zip(output_padding, stride, dilation, strict=True):

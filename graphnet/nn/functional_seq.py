@@ -24,9 +24,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if sparse:
         raise NotImplementedError("embedding: sparse=True is not supported by graphnet (JAX "
                                   "has no sparse gradients); leave it False for a dense one")
-    if input.dtype.is_floating_point or input.dtype.name == "bool":
-        raise DtypeError(f"embedding: indices must be integers (graphnet.int64), got "
-                         f"{input.dtype}; use `input.long()`")
+    if input.dtype.name not in ("int64", "int32"):
+        # PyTorch takes int64 and int32 indices only (a uint8 index was read as numbers)
+        raise DtypeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                         f"following scalar types: Long, Int; but got {input.dtype} instead "
+                         f"(while checking arguments for embedding); use `input.long()`")
     num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:

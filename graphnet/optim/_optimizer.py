@@ -43,6 +43,11 @@ required = _Required()
 OFF_AT_ZERO = frozenset({"weight_decay", "dampening"})
 
 
+# options PyTorch's optimizers fill in when a saved group lacks them (their __setstate__)
+_FLAGS = ("maximize", "foreach", "differentiable", "fused", "capturable", "nesterov",
+          "amsgrad", "decoupled_weight_decay")
+
+
 class Optimizer(StepHooks):
     """The base of graphnet's optimizers: parameter groups with per-group options, `state`,
     `zero_grad`, `add_param_group`, `state_dict`/`load_state_dict` and step hooks, as in
@@ -271,9 +276,16 @@ class Optimizer(StepHooks):
                                      if isinstance(v, Tensor) else copy.deepcopy(v))
                                  for k, v in saved.items()}
         for ours, theirs in zip(self.param_groups, groups):
-            for k, v in theirs.items():
-                if k != "params":
-                    ours[k] = v
+            # PyTorch's update_group: the saved group replaces this one (keeping its
+            # params), so an Adam checkpoint loaded into SGD fails on the missing 'momentum'
+            # instead of stepping with a mixture of both optimizers' options
+            params = ours["params"]
+            ours.clear()
+            ours.update({k: copy.deepcopy(v) for k, v in theirs.items() if k != "params"})
+            ours["params"] = params
+            for key in _FLAGS:
+                if key in self.defaults:
+                    ours.setdefault(key, self.defaults[key])
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
