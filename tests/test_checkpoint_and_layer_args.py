@@ -108,3 +108,25 @@ def test_embedding_takes_int64_and_int32_indices_only(dtype):
     else:
         assert got[0] == "DtypeError" and want[0] == "RuntimeError"   # a RuntimeError too
         assert got[1].replace("graphnet.", "torch.").startswith(want[1].split(" but got")[0])
+
+
+BAGS = {"decreasing, sum": ([0, 2, 1], "sum"), "decreasing, mean": ([0, 3, 1], "mean"),
+        "past the end": ([0, 5], "sum"), "up to the end": ([0, 1, 3], "sum"),
+        "first not 0": ([1, 2], "sum"), "equal offsets": ([0, 0, 2], "mean")}
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("case", BAGS)
+def test_embedding_bag_offsets_follow_torch(case, compiled):
+    offsets, mode = BAGS[case]
+
+    def run(lib):
+        def bag(i, w, o):
+            return lib.nn.functional.embedding_bag(i, w, o, mode=mode)
+        fn = graphnet.compile(bag) if compiled and lib is graphnet else bag
+        return fn(lib.tensor([0, 1, 2]), lib.arange(8.0).reshape(4, 2),
+                  lib.tensor(offsets)).tolist()
+
+    want, got = _outcome(run, torch), _outcome(run, graphnet)
+    assert got[0] == want[0]
+    assert got[1] == want[1] if want[0] == "value" else got[1].startswith(want[1][:60])

@@ -15,9 +15,12 @@ from ._checks import _xp, first_failure, first_where
 from ._table import ValueCheck, defop
 
 
-def _bag_inputs(weight, indices, offsets, *_, **__):
-    """Rows in [0, num_embeddings), and offsets[0] == 0 (PyTorch's two index errors). Facts:
-    (row, its position in its bag, num_embeddings), or (offsets[0], -1, 0)."""
+def _bag_inputs(weight, indices, offsets, *_, mode="sum", **__):
+    """Rows in [0, num_embeddings), offsets[0] == 0, offsets[-1] at most the input's length
+    and, for 'sum' and 'mean', offsets that never decrease (PyTorch's index errors; before,
+    a decreasing offset made an empty bag and moved rows to the next one). Facts: (row, its
+    position in its bag, num_embeddings), (offsets[0], -1, 0), (offsets[-1], -2, length) or
+    (0, -3, 0)."""
     xp = _xp(indices)
     outside = (indices < 0) | (indices >= weight.shape[0])
     bad_row, row = first_where(outside, indices)
@@ -27,12 +30,22 @@ def _bag_inputs(weight, indices, offsets, *_, **__):
     starts = offsets.reshape(-1)
     start = xp.where(starts <= position, starts, 0).max()   # where its bag starts
     row_facts = (row, position - start, weight.shape[0])
-    first = starts[:1].sum()
-    return first_failure([(bad_row, row_facts), (first != 0, (first, -1, 0))])
+    first, last = starts[:1].sum(), starts[-1:].sum()
+    decreasing = (starts[1:] < starts[:-1]).any() if mode != "max" else False
+    return first_failure([(bad_row, row_facts), (first != 0, (first, -1, 0)),
+                          (last > indices.size, (last, -2, indices.size)),
+                          (decreasing, (0, -3, 0))])
 
 
 def _bag_error(facts, **_):
     value, position, num = facts
+    if position == -2:
+        return RuntimeError(f"offsets[-1] can not be greater than input's length {num} but got "
+                            f"offsets[-1] of {value}")
+    if position == -3:
+        return RuntimeError("Expected i < index_size to be true, but got false.  (Could this "
+                            "error message be improved?  If so, please report an enhancement "
+                            "request to PyTorch.)")
     if position < 0:
         return RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch "
                             f"has to start from position 0. However, got {value}")
