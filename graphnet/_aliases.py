@@ -17,6 +17,43 @@ if TYPE_CHECKING:
 TIES = ("_aliases", "_views", "_view")
 SLOTS = ("_value", "requires_grad", "_grad", "grad_fn", "_oi")
 
+
+
+def pickled_state(t: Tensor):
+    """What `copy.deepcopy` and `pickle` keep of a tensor (`Tensor.__getstate__`): the values
+    and autograd flags, not the ties to other tensors (the aliases handed out, a view's
+    write-back to its source), which made a deep copy write into the original's aliases and
+    source."""
+    import jax
+    import numpy as np
+
+    state = {k: v for k, v in t.__dict__.items() if k not in TIES}
+    slots = {name: getattr(t, name) for name in SLOTS if hasattr(t, name)}
+    slots["_base"] = None
+    if isinstance(slots.get("_value"), jax.Array):
+        # NOTE: as a NumPy array: a pickled JAX array comes back without graphnet's 64-bit
+        # types (an int64 tensor was int32 after pickle.loads)
+        slots["_value"] = np.asarray(slots["_value"])
+    return state or None, slots
+
+
+def restore_state(t: Tensor, state) -> None:
+    """`Tensor.__setstate__`: the values back as a JAX array of the saved dtype."""
+    import jax
+    import numpy as np
+
+    from ._x64 import x64
+
+    state, slots = state
+    if state:
+        t.__dict__.update(state)
+    for name, value in slots.items():
+        if name == "_value" and isinstance(value, np.ndarray):
+            with x64():
+                value = jax.numpy.asarray(value)
+        setattr(t, name, value)
+
+
 # ids of the views whose in-place write is on its way to their source (Tensor._assign): the
 # source's change is theirs, so they are not computed again from it
 WRITING: set = set()

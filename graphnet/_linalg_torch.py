@@ -8,8 +8,6 @@ The functions PyTorch removed in 1.9 (`torch.solve`, `torch.lstsq`, `torch.symei
 
 from __future__ import annotations
 
-from .return_types import return_type
-
 import math
 
 from . import _factories as fac
@@ -18,6 +16,7 @@ from . import _math as M
 from . import linalg
 from ._dispatch import dispatch
 from ._tensor import Tensor
+from .return_types import return_type
 
 _Slogdet = return_type("slogdet", ["sign", "logabsdet"])
 _QR = return_type("qr", ["Q", "R"])

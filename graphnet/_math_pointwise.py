@@ -14,14 +14,13 @@ tensor([0.2500, 0.2500])
 
 from __future__ import annotations
 
-from .return_types import return_type
-
 
 from ._overlap import inplace as _inplace
 from . import _math as M
 from ._dispatch import dispatch
 from ._ops._promote import cpp_name, not_implemented
 from ._tensor import Tensor
+from .return_types import return_type
 
 _Frexp = return_type("frexp", ["mantissa", "exponent"])
 

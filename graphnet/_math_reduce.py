@@ -13,8 +13,6 @@ median(values=tensor([2.]), indices=tensor([2]))
 
 from __future__ import annotations
 
-from .return_types import return_type
-
 
 from ._overlap import inplace as _inplace
 from . import _dtype as dt
@@ -24,6 +22,7 @@ from ._dispatch import dispatch
 from ._errors import wrap_dim
 from ._ops._promote import not_implemented
 from ._tensor import Tensor
+from .return_types import return_type
 
 _RESULTS = {name: return_type(name, ["values", "indices"])
             for name in ("cummax", "cummin", "median", "nanmedian", "mode")}

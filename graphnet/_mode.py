@@ -110,9 +110,14 @@ class DispatchMode:
     def backward(self, root, gradient, retain_graph: bool | None) -> None:
         """`root.backward(gradient, retain_graph)`: fill the leaves' `.grad`. Default: walk
         the eager tape."""
-        from ._tensor import eager_backward  # NOTE: _tensor imports this module
+        from .autograd._api import _make_grads
+        from .autograd._engine import run_backward
 
-        eager_backward(root, gradient, retain_graph)
+        if not root.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                               "a grad_fn")
+        seeds = _make_grads((root,), None if gradient is None else (gradient,), False)
+        run_backward((root,), seeds, retain_graph=bool(retain_graph), create_graph=False)
 
     def grad(self, outputs: tuple, inputs: tuple, seeds: list, create_graph: bool,
              retain_graph: bool) -> list:

@@ -16,8 +16,6 @@ tensor([[1],
 
 from __future__ import annotations
 
-from .return_types import return_type
-
 
 import jax
 import numpy as np
@@ -26,6 +24,7 @@ from ._overlap import inplace as _inplace
 from ._dispatch import dispatch
 from ._errors import TraceError, dimension_error
 from ._tensor import Tensor
+from .return_types import return_type
 
 __all__ = ["nonzero", "nonzero_static", "argwhere", "unique", "unique_consecutive", "bincount",
            "masked_select", "masked_scatter", "histc", "histogram", "isin"]

@@ -12,12 +12,11 @@ topk(values=tensor([3., 2.]), indices=tensor([0, 2]))
 
 from __future__ import annotations
 
-from .return_types import return_type
-
 
 from ._dispatch import dispatch
 from ._errors import wrap_dim
 from ._tensor import Tensor
+from .return_types import return_type
 
 # PyTorch's torch.return_types.sort / topk / kthvalue: the same fields, printed by op name.
 _SortResult = return_type("sort", ["values", "indices"])

@@ -12,7 +12,8 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import SLOTS, TIES, WRITING, new_storage, remember_alias, share_value, store
+from ._aliases import (WRITING, new_storage, pickled_state, remember_alias, restore_state,
+                       share_value, store)
 from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode, tracing
 
@@ -184,29 +185,10 @@ class Tensor:
         self._value = other._value
 
     def __getstate__(self):
-        """What `copy.deepcopy` and `pickle` keep: the values and autograd flags, not the ties
-        to other tensors (the aliases handed out, a view's write-back to its source), which
-        made a deep copy write into the original's aliases and source."""
-        state = {k: v for k, v in self.__dict__.items() if k not in TIES}
-        slots = {name: getattr(self, name) for name in SLOTS if hasattr(self, name)}
-        slots["_base"] = None
-        if isinstance(slots.get("_value"), jax.Array):
-            # NOTE: as a NumPy array: a pickled JAX array comes back without graphnet's
-            # 64-bit types (an int64 tensor was int32 after pickle.loads)
-            slots["_value"] = np.asarray(slots["_value"])
-        return state or None, slots
+        return pickled_state(self)
 
     def __setstate__(self, state):
-        state, slots = state
-        if state:
-            self.__dict__.update(state)
-        for name, value in slots.items():
-            if name == "_value" and isinstance(value, np.ndarray):
-                from ._x64 import x64
-
-                with x64():
-                    value = jax.numpy.asarray(value)
-            setattr(self, name, value)
+        restore_state(self, state)
 
     def _alias(self) -> "Tensor":
         """A tensor outside autograd whose in-place updates also update `self` (PyTorch's
@@ -389,18 +371,6 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         return (Parameter, (Tensor._wrap(self._value), self.requires_grad))
-
-
-def eager_backward(root: Tensor, gradient, retain_graph: bool | None) -> None:
-    """`root.backward(gradient, retain_graph)` on the eager tape (DispatchMode's default)."""
-    from .autograd._api import _make_grads
-    from .autograd._engine import run_backward
-
-    if not root.requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                           "grad_fn")
-    seeds = _make_grads((root,), None if gradient is None else (gradient,), False)
-    run_backward((root,), seeds, retain_graph=bool(retain_graph), create_graph=False)
 
 
 _add = jax.jit(jax.numpy.add)

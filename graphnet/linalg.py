@@ -16,8 +16,6 @@ tensor([0.5000, 0.5000])
 
 from __future__ import annotations
 
-from .return_types import return_type
-
 import math
 
 import jax
@@ -35,6 +33,7 @@ from ._ops.linalg import LinAlgError
 from ._sums_of_products import linalg_vander as vander
 from ._shape_more import type_name
 from ._tensor import Tensor
+from .return_types import return_type
 
 matmul = M.matmul
 

@@ -19,7 +19,7 @@ from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
 from . import refine
-from .artifact_tape import record_tape, state_tensor
+from .artifact_tape import record_tape, returned_objects, state_tensor
 from .hoist_cache import HoistCache
 from .xla_timing import compile_timer
 
@@ -386,28 +386,8 @@ class Artifact:
         if any(source is not None for source in identity):
             # `return model.weight`, `return x`, `return p.grad`, `return y, y`: those very
             # tensors, as eagerly (an in-place change of one then reaches the model)
-            kept = []
-            for source, t in zip(identity, tensors):
-                kept.append(kept[source[1]] if source is not None and source[0] == "out"
-                            else _returned_object(source, args, t))
-            it = iter(kept)
+            it = iter(returned_objects(identity, args, tensors))
             leaves = [next(it) if s is TENSOR_SLOT else leaf
                       for s, leaf in zip(self.traced.out_static, leaves)]
         return self.traced.out_tree(leaves)
 
-
-def _returned_object(source, args, computed):
-    """The object a returned tensor is (`source`: an entry of `out_identity` other than
-    "out"), or `computed` when it is a new one."""
-    if source is None:
-        return computed
-    kind, obj = source
-    if kind == "arg":
-        found = args[obj]
-    elif kind == "grad":
-        found = obj._grad
-    elif kind == "new":
-        found = obj
-    else:
-        found = state_tensor(source)
-    return computed if found is None else found

@@ -86,3 +86,31 @@ def make_vjp(run_fn, needs, out_positions, graph):
             raise TraceError(while_loop_backward_message(loops[0].source)) from None
 
     return call
+
+
+def returned_objects(identity: list, args, tensors: list) -> list:
+    """The tensors a compiled call hands back, given `TraceResult.out_identity` (one entry per
+    returned tensor) and the call's new output tensors: the kept objects where there are
+    some, else the new tensors."""
+    kept = []
+    for source, t in zip(identity, tensors):
+        kept.append(kept[source[1]] if source is not None and source[0] == "out"
+                    else _returned_object(source, args, t))
+    return kept
+
+
+def _returned_object(source, args, computed):
+    """The object a returned tensor is (`source`: an entry of `out_identity` other than
+    "out"), or `computed` when it is a new one."""
+    if source is None:
+        return computed
+    kind, obj = source
+    if kind == "arg":
+        found = args[obj]
+    elif kind == "grad":
+        found = obj._grad
+    elif kind == "new":
+        found = obj
+    else:
+        found = state_tensor(source)
+    return computed if found is None else found

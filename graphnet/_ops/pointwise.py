@@ -111,57 +111,38 @@ def _floor_divide(a, b):
     return jnp.where(b == 0, a / b, floor)
 
 
-@jax.custom_vjp
-def _rounded_quotient(a, b):
-    return _floor_divide(a, b)
+def _with_vjp(kernel, backward):
+    """`kernel(a, b)` with PyTorch's gradient `backward(a, b, grad) -> (da, db)` for float
+    results (inputs broadcast first, so the gradients have their shapes); integers as
+    `kernel`."""
+    @jax.custom_vjp
+    def differentiable(a, b):
+        return kernel(a, b)
+
+    differentiable.defvjp(lambda a, b: (kernel(a, b), (a, b)),
+                          lambda saved, grad: backward(*saved, grad))
+
+    def run(a, b):
+        out_dtype = jnp.result_type(a, b)
+        if not jnp.issubdtype(out_dtype, jnp.floating):
+            return kernel(a, b)
+        a, b = jnp.broadcast_arrays(jnp.asarray(a, out_dtype), jnp.asarray(b, out_dtype))
+        return differentiable(a, b)
+
+    run.__name__ = kernel.__name__
+    return run
 
 
-_rounded_quotient.defvjp(lambda a, b: (_floor_divide(a, b), (a, b)),
-                         lambda saved, grad: (jnp.zeros_like(saved[0]), jnp.zeros_like(saved[1])))
-
-
-def _floor_quotient(a, b):
-    """Floor division, in autograd with zero gradients as PyTorch's `div(rounding_mode=
-    "floor")` (before, the result left autograd: the divisor's .grad stayed None, so an
-    optimizer skipped it where PyTorch's moves it by weight decay). PyTorch's `//` raises on
-    backward instead ("derivative for aten::floor_divide is not implemented")."""
-    out_dtype = jnp.result_type(a, b)
-    if not jnp.issubdtype(out_dtype, jnp.floating):
-        return _floor_divide(a, b)
-    a, b = jnp.broadcast_arrays(jnp.asarray(a, out_dtype), jnp.asarray(b, out_dtype))
-    return _rounded_quotient(a, b)
-
-
+# Floor division is in autograd with zero gradients, as PyTorch's `div(rounding_mode="floor")`
+# (before, the result left autograd: the divisor's .grad stayed None, so an optimizer skipped
+# it where PyTorch's moves it by weight decay); PyTorch's `//` raises on backward instead.
+_floor_quotient = _with_vjp(_floor_divide, lambda a, b, grad: (jnp.zeros_like(a),
+                                                                jnp.zeros_like(b)))
 _binary("floor_divide", _integer_only("div_floor_cpu", _floor_quotient), bind="binary")
-@jax.custom_vjp
-def _float_remainder(a, b):
-    return jnp.remainder(a, b)
-
-
-def _float_remainder_forward(a, b):
-    return jnp.remainder(a, b), (a, b)
-
-
-def _float_remainder_backward(saved, grad):
-    """PyTorch's rule: the gradient passes to `a` unchanged, and to `b` times minus the
-    floored quotient."""
-    a, b = saved
-    return grad, -grad * _floor_divide(a, b)
-
-
-_float_remainder.defvjp(_float_remainder_forward, _float_remainder_backward)
-
-
-def _remainder(a, b):
-    """PyTorch's remainder (the sign of the divisor), differentiable for floats: before,
-    `x % 2` dropped out of autograd, so `w * (x % 2)` gave x no gradient, silently."""
-    out_dtype = jnp.result_type(a, b)
-    if not jnp.issubdtype(out_dtype, jnp.floating):
-        return jnp.remainder(a, b)
-    a, b = jnp.broadcast_arrays(jnp.asarray(a, out_dtype), jnp.asarray(b, out_dtype))
-    return _float_remainder(a, b)
-
-
+# The remainder (the sign of the divisor): the gradient passes to `a` unchanged and to `b`
+# times minus the floored quotient. Before, `x % 2` dropped out of autograd, so `w * (x % 2)`
+# gave x no gradient, silently.
+_remainder = _with_vjp(jnp.remainder, lambda a, b, grad: (grad, -grad * _floor_divide(a, b)))
 _binary("remainder", _integer_only("remainder_cpu", _remainder), inplace=True, bind="binary")
 
 

@@ -1,0 +1,80 @@
+"""Binary arithmetic's promotion rules, PyTorch's where JAX's differ: a NumPy number is the
+Python number it holds, an integer tensor with a Python float is float32, a 0-d tensor raises
+the kind but not the width, integer divisions refuse zero divisors, and half precision with a
+Python number computes mul, div and floor division in float32. `_math._binary` is where every
+binary op's arguments pass (graphnet/_math.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype as dt
+from ._arith_checks import nonzero_divisor
+from ._dispatch import dispatch
+from ._tensor import Tensor
+
+_INEXACT = "fc"
+
+
+def _is_float(x) -> bool:
+    return x._value.dtype.kind in _INEXACT or x._value.dtype.name == "bfloat16"
+
+
+def _python_number(x):
+    """A NumPy number (`np.sqrt(d)`, `np.float32(0.5)`) as the Python number it holds: PyTorch
+    treats both alike, so `x * np.float64(2.0)` stays float32 (JAX made it float64)."""
+    return x.item() if isinstance(x, (np.floating, np.integer)) else x
+
+
+def _promote_scalar(a, b):
+    """PyTorch's rule: an integer tensor combined with a Python float becomes float32.
+    graphnet's kernels run with JAX's 64-bit types on (graphnet/_x64.py), where JAX would
+    make int64 and a Python float float64."""
+    if isinstance(a, Tensor) and isinstance(b, float) and not _is_float(a):
+        a = a.to(dt.float32)
+    if isinstance(b, Tensor) and isinstance(a, float) and not _is_float(b):
+        b = b.to(dt.float32)
+    return a, b
+
+
+def _binary(name: str, a, b):
+    a, b = _python_number(a), _python_number(b)
+    a, b = _promote_scalar(a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dim() == 0) != (b.dim() == 0) \
+            and a.dtype != b.dtype:
+        a, b = _zero_dim_promotion(a, b)
+    if name in _INTEGER_DIVISIONS:
+        b = nonzero_divisor(a, b)
+    if name in _OPMATH and _half_and_number(a, b):
+        # PyTorch computes a half-precision op in float32 and rounds once; JAX rounded the
+        # number to half first (bf16 * 3.7 was 48.25, PyTorch's 48.0)
+        half = a.dtype if isinstance(a, Tensor) else b.dtype
+        a, b = (x.to(dt.float32) if isinstance(x, Tensor) else x for x in (a, b))
+        return dispatch(name, a, b).to(half)
+    return dispatch(name, a, b)
+
+
+_INTEGER_DIVISIONS = frozenset({"floor_divide", "remainder", "fmod"})
+# NOTE: measured against PyTorch 2.13 over bf16 and fp16 values and numbers: mul, div and
+# floor division compute in float32; add, sub, pow, remainder and fmod round the number to the
+# tensor's dtype first (as JAX does).
+_OPMATH = frozenset({"mul", "div", "floor_divide"})
+
+
+def _half_and_number(a, b) -> bool:
+    """A float16 or bfloat16 tensor with a Python number."""
+    if isinstance(a, Tensor) == isinstance(b, Tensor):
+        return False
+    t, n = (a, b) if isinstance(a, Tensor) else (b, a)
+    return t.dtype.name in ("float16", "bfloat16") and isinstance(n, (int, float)) \
+        and not isinstance(n, bool)
+
+
+def _zero_dim_promotion(a, b):
+    """PyTorch's rule for a 0-d tensor with a tensor of more dims: the 0-d one can raise the
+    kind (int -> float) but not the width (float32 * 0-d float64 is float32). JAX would
+    promote to float64."""
+    from ._dtype_methods import result_type   # NOTE: it builds on this module
+
+    target = result_type(a, b)
+    return (a if a.dtype == target else a.to(target)), (b if b.dtype == target else b.to(target))
