@@ -130,3 +130,23 @@ def test_embedding_bag_offsets_follow_torch(case, compiled):
     want, got = _outcome(run, torch), _outcome(run, graphnet)
     assert got[0] == want[0]
     assert got[1] == want[1] if want[0] == "value" else got[1].startswith(want[1][:60])
+
+
+@pytest.mark.parametrize("writer", ["graphnet", "torch"])
+def test_parameters_and_learnable_tensors_load_as_saved(writer, tmp_path):
+    lib = graphnet if writer == "graphnet" else torch
+    p = lib.nn.Parameter(lib.zeros(2))
+    frozen = lib.nn.Parameter(lib.ones(1), requires_grad=False)
+    model = lib.nn.Linear(2, 1)
+    path = tmp_path / "ckpt.pt"
+    lib.save({"w": lib.ones(2, requires_grad=True), "p": p, "again": p, "frozen": frozen,
+              "plain": lib.ones(1), "state": model.state_dict()}, path)
+    got = graphnet.load(path)
+    assert got["w"].requires_grad and got["w"].grad_fn is None
+    assert type(got["p"]) is graphnet.nn.Parameter and got["p"].requires_grad
+    assert got["again"] is got["p"]
+    assert type(got["frozen"]) is graphnet.nn.Parameter and not got["frozen"].requires_grad
+    assert not got["plain"].requires_grad
+    assert not any(t.requires_grad for t in got["state"].values())
+    got["p"].sum().backward()        # a reloaded learnable trains again
+    assert got["p"].grad.tolist() == [1.0, 1.0]

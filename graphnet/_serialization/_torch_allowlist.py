@@ -67,10 +67,11 @@ class _Storage(_Inert):
 class _LoadedTensor(_Inert):
     """A tensor rebuilt as an owning, contiguous numpy array; converted after unpickling."""
 
-    __slots__ = ("array",)
+    __slots__ = ("array", "requires_grad", "parameter")
 
-    def __init__(self, array: np.ndarray) -> None:
-        self.array = array
+    def __init__(self, array: np.ndarray, requires_grad: bool = False,
+                 parameter: bool = False) -> None:
+        self.array, self.requires_grad, self.parameter = array, requires_grad, parameter
 
 
 class _Function(_Inert):
@@ -158,7 +159,9 @@ def _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks,
     _check_flags(requires_grad, hooks, metadata)
     if not isinstance(storage, _Storage) or storage.dtype is None:
         raise pickle.UnpicklingError("_rebuild_tensor_v2 needs a typed storage")
-    return _view(storage, offset, size, stride, storage.dtype)
+    loaded = _view(storage, offset, size, stride, storage.dtype)
+    loaded.requires_grad = requires_grad
+    return loaded
 
 
 def _rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtype,
@@ -166,16 +169,18 @@ def _rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtyp
     _check_flags(requires_grad, hooks, metadata)
     if not isinstance(dtype, _Dtype):
         raise pickle.UnpicklingError(f"_rebuild_tensor_v3 got dtype {dtype!r}")
-    return _view(storage, offset, size, stride, dtype.dtype)
+    loaded = _view(storage, offset, size, stride, dtype.dtype)
+    loaded.requires_grad = requires_grad
+    return loaded
 
 
 def _rebuild_parameter(data, requires_grad, hooks, state=None) -> _LoadedTensor:
-    # A Parameter loads as a plain tensor; Python attributes set on it are not supported.
+    # A Parameter loads as a Parameter; Python attributes set on it are not supported.
     _check_flags(requires_grad, hooks, None)
     if not isinstance(data, _LoadedTensor) or state:
         raise pickle.UnpicklingError("parameter without tensor data, or with extra Python "
                                      "attributes")
-    return data
+    return _LoadedTensor(data.array, requires_grad, parameter=True)
 
 
 def _allowed_globals() -> dict[tuple[str, str], object]:

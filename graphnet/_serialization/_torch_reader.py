@@ -22,6 +22,7 @@ import numpy as np
 
 from ._errors import CheckpointError, checkpoint_error
 from ._torch_allowlist import ALLOWED_GLOBALS, _Inert, _LoadedTensor, _Storage, _StorageType
+from ._tree import learnable
 
 # torch.save's legacy (pre-1.6) format starts with the pickled magic 0x1950a86a20f9469cfc6c.
 _LEGACY_MAGIC = b"\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
@@ -160,7 +161,10 @@ def _convert(obj: Any, from_numpy: Callable[[np.ndarray], Any], swap_bytes: bool
         if id(x) in done:
             return done[id(x)]
         if isinstance(x, _LoadedTensor):
-            done[id(x)] = from_numpy(x.array.byteswap() if swap_bytes else x.array)
+            tensor = from_numpy(x.array.byteswap() if swap_bytes else x.array)
+            if x.parameter or x.requires_grad:
+                tensor = learnable(tensor, x.requires_grad, x.parameter, where)
+            done[id(x)] = tensor
         elif isinstance(x, _Inert):
             raise refuse(f"it holds a bare {_describe(x)}, not a tensor",
                          "Save tensors (e.g. model.state_dict()), not storages or dtypes.")

@@ -57,7 +57,13 @@ def encode(obj: Any, is_tensor: Callable[[Any], bool]) -> tuple[Any, dict[str, A
             if id(x) not in name_of_tensor:
                 name_of_tensor[id(x)] = fresh_name(path)
                 tensors[name_of_tensor[id(x)]] = x
-            return {"tensor": name_of_tensor[id(x)]}
+            name = name_of_tensor[id(x)]
+            # a Parameter, or a tensor that requires grad, comes back as one (torch.save
+            # keeps both; a reloaded learnable tensor had stopped training)
+            if type(x).__name__ == "Parameter":
+                return {"parameter": [name, bool(x.requires_grad)]}
+            return {"requires_grad": name} if getattr(x, "requires_grad", False) \
+                else {"tensor": name}
         if x is None or isinstance(x, bool):
             return x
         if isinstance(x, int):
@@ -106,12 +112,19 @@ def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[
     Raises CheckpointError for any node outside the grammar or a name not in ``tensors``.
     """
     used: set[str] = set()
+    leaves: dict = {}   # (tag, name) -> the Parameter or grad-requiring tensor made once
 
     def malformed(what: str) -> Exception:
         return checkpoint_error(
             where, f"the structure in its metadata is malformed ({what})",
             "The file is corrupted or was edited by hand; load an earlier checkpoint.",
         )
+
+    def leaf(tag: str, tensor: Any, requires_grad: bool) -> Any:
+        key = (tag, id(tensor))
+        if key not in leaves:
+            leaves[key] = learnable(tensor, requires_grad, tag == "parameter", where)
+        return leaves[key]
 
     def build(n: Any) -> Any:
         if n is None or isinstance(n, (bool, int, float, str)):
@@ -128,6 +141,11 @@ def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[
                     )
                 used.add(body)
                 return tensors[body]
+            if tag == "parameter" and isinstance(body, list) and len(body) == 2 \
+                    and isinstance(body[1], bool):
+                return leaf(tag, build({"tensor": body[0]}), body[1])
+            if tag == "requires_grad" and isinstance(body, str):
+                return leaf(tag, build({"tensor": body}), True)
             if tag == "float" and body in ("nan", "inf", "-inf"):
                 return float(body)
             if tag in ("list", "tuple") and isinstance(body, list):
@@ -151,3 +169,16 @@ def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[
         return build(node), used
     except RecursionError:
         raise malformed("nested too deeply") from None
+
+
+def learnable(tensor: Any, requires_grad: bool, parameter: bool, where: str) -> Any:
+    """`tensor` as the Parameter, or the leaf requiring grad, it was when saved."""
+    import graphnet
+
+    if requires_grad and not (tensor.is_floating_point() or tensor.is_complex()):
+        raise checkpoint_error(where, f"it marks an integer tensor ({tensor.dtype}) as "
+                               f"requiring grad", "The file is corrupted; load an earlier "
+                               "checkpoint.")
+    if parameter:
+        return graphnet.nn.Parameter(tensor, requires_grad=requires_grad)
+    return tensor.requires_grad_(requires_grad)
