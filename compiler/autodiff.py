@@ -127,8 +127,10 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
     guard_hooks(list({id(t): t for t in leaves}.values()))
     _refuse_while_loops(reachable, seen_values)
-    if gradient is not None:
-        gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient)
+    if gradient is not None:   # PyTorch's shape check and cast to the root's dtype
+        from graphnet.autograd._api import _make_grads
+
+        (gradient,) = _make_grads((root,), (gradient,), True)
     if _autograd.grad_mode.anomaly and _autograd.grad_mode.anomaly_check_nan:
         leaves = [t for t, v in zip(leaves, values) if v is t._value]
         grads = _checked_grads(tracer, root, gradient, leaves)

@@ -118,7 +118,7 @@ class FinishTrace:
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 self.graph.add_output("out", i, self.value_of(leaf))
-                out_grad.append(leaf.requires_grad)
+                out_grad.append(leaf.requires_grad and not self._history_freed(leaf))
                 aliases.append(self._alias_source(leaf))
                 identity.append(self._identity(leaf, grads, first, len(identity)))
                 self.returned_ids.append(id(leaf))
@@ -126,6 +126,18 @@ class FinishTrace:
             else:
                 static.append(leaf)
         return rebuild, static, out_grad, aliases, identity
+
+    def _history_freed(self, leaf: Tensor) -> bool:
+        """Whether a backward() the code ran without retain_graph freed part of `leaf`'s
+        history (the loss it returns): a later backward through it fails, eagerly too.
+        Any other returned tensor that requires grad continues the eager tape after the
+        call (runtime/artifact_tape.py), even from a step that ran backward() itself."""
+        freed = self.__dict__.get("freed_nodes")
+        if not freed:
+            return False
+        from .autodiff import _ancestors
+
+        return any(v.node in freed for v in _ancestors(self.value_of(leaf), self.grad_edges))
 
     def _identity(self, leaf: Tensor, grads: dict, first: dict, k: int):
         """What the caller gets for returned tensor `k` when it is an object the call keeps

@@ -270,8 +270,13 @@ class Tensor:
         else:
             self._value = result._value
             if not (self.requires_grad and self.grad_fn is None):  # a leaf stays a leaf
+                old_node, old_oi = self.grad_fn, self._oi
                 self.grad_fn, self._oi = result.grad_fn, result._oi
                 self.requires_grad = result.requires_grad
+                if old_node is not None and old_node.hooks:
+                    from .autograd._hooks import move_retained
+
+                    move_retained(self, old_node, old_oi)
         share_value(self)
         base = self._base
         while base is not None:   # written through `.data` / `detach()`: values only

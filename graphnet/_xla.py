@@ -85,9 +85,36 @@ def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
     `has_conv`: the program contains a convolution (see the module's docstring); `program`:
     a whole static program, not an eager kernel."""
     options = compiler_options(has_conv, program)
-    if options is not None and "compiler_options" not in kwargs:
-        kwargs["compiler_options"] = options
-    return jax.jit(fn, **kwargs)
+    if options is None or "compiler_options" in kwargs:
+        return jax.jit(fn, **kwargs)
+    top = jax.jit(fn, compiler_options=options, **kwargs)
+    return top if program else _KernelJit(top, jax.jit(fn, **kwargs))
+
+
+class _KernelJit:
+    """An eager kernel compiled with options (a convolution's, on the CPU), and the same
+    kernel without them for calls inside another trace: JAX refuses compile options on a
+    nested jit, and eager kernels run nested when autograd records a backward
+    (`create_graph=True`, `autograd.functional.jvp`) or reads one's dependencies. Before,
+    a double backward through an eager conv2d raised JAX's ValueError."""
+
+    def __init__(self, top, nested):
+        self.top, self.nested = top, nested
+
+    def __call__(self, *args, **kwargs):
+        if any(isinstance(a, jax.core.Tracer) for a in jax.tree_util.tree_leaves((args, kwargs))):
+            return self.nested(*args, **kwargs)
+        return self.top(*args, **kwargs)
+
+    def _cache_size(self) -> int:
+        return self.top._cache_size() + self.nested._cache_size()
+
+    def clear_cache(self) -> None:
+        self.top.clear_cache()
+        self.nested.clear_cache()
+
+    def __getattr__(self, name):    # lower, trace, eval_shape ... : the top-level one's
+        return getattr(self.top, name)
 
 
 def options_named(name: str | None) -> dict:

@@ -38,6 +38,8 @@ class Artifact:
         self.traced = traced
         self.graph = traced.graph
         self.run_fn = run_fn
+        if self.graph.differentiates() and any(traced.out_requires_grad):
+            donate = False   # its returned tensors' VJP reads this call's inputs (below)
         self.graph_pass_stats = list(pass_stats or [])
         self.trace_seconds, self.pass_seconds = trace_seconds, pass_seconds
         # The ExecutionPlan is built on first read of `.plan` (explain(), the plan dump), by
@@ -96,7 +98,11 @@ class Artifact:
                          if e is not None and e[0] in ("state", "slot") and id(e[1]) in position}
         # A graph that ran backward() itself (a training step) hands back plain results; one
         # that did not (a compiled forward) joins the eager tape so backward() works through it.
-        self.records_tape = not self.graph.differentiates()
+        # A returned tensor whose history no backward() in the code freed (one computed
+        # after the step's own backward, or kept with retain_graph) joins it too, as eagerly
+        # (before, it came back cut off from autograd, and a loss built on it outside lost
+        # its share of the gradient); its VJP needs this call's inputs, so none is donated.
+        self.records_tape = not self.graph.differentiates() or any(traced.out_requires_grad)
         self._vjp_cache: dict = {}
         self._scalars: dict = {}   # input position -> (number, its device array)
         self.grad_replaced = {id(t) for t in traced.grad_replaced}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 
 import jax
+from jax.custom_derivatives import SymbolicZero
 
 from .. import _autograd
 from .._dispatch import dispatch, ran_user_code
@@ -24,13 +25,43 @@ from .function import _call_backward, _validate
 class _OnTracers(DispatchMode):
     """Runs each op's kernel directly on JAX's tracers, as part of the program JAX is
     differentiating. NOTE: index value checks cannot read traced values, so they are skipped
-    here: indices a backward uses come from its forward, which was checked."""
+    here: indices a backward uses come from its forward, which was checked.
+
+    What the user's backward computes under `no_grad()`, or through `detach()` / `.data`, is
+    a constant to a second derivative, as on PyTorch's tape: those values are wrapped in
+    `stop_gradient`. (Before, JAX differentiated through them: a compiled double backward
+    through `with no_grad(): s = x.exp()` gave 2e^x + 2xe^x where PyTorch gives 2e^x.)"""
 
     def run_op(self, opdef, args, attrs):
         out = opdef.impl(*[a._value if isinstance(a, Tensor) else a for a in args], **attrs)
         outs = out if opdef.n_outputs != 1 else (out,)
+        if not _autograd.grad_mode.enabled:
+            outs = tuple(jax.lax.stop_gradient(o) for o in outs)
         results = tuple(Tensor._wrap(o) for o in outs)
         return results if opdef.n_outputs != 1 else results[0]
+
+    def on_tensor_created(self, t) -> None:     # `detach()` and `.data` aliases
+        t._value = jax.lax.stop_gradient(t._value)
+
+    @staticmethod
+    def once_differentiable(outputs):
+        """A `@once_differentiable` backward's results: PyTorch's error if JAX differentiates
+        them (a double backward), else the same values."""
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(Tensor._wrap(_refuse_derivative(o._value)) if isinstance(o, Tensor)
+                        else o for o in ((outputs,) if single else outputs))
+        return wrapped[0] if single else wrapped
+
+
+@jax.custom_jvp
+def _refuse_derivative(x):
+    return x
+
+
+@_refuse_derivative.defjvp
+def _refuse_derivative_jvp(primals, tangents):
+    raise RuntimeError("trying to differentiate twice a function that was marked with "
+                       "@once_differentiable")
 
 
 class _Spec:
@@ -51,14 +82,21 @@ class _Spec:
         def identity(*a):
             return tuple(a[:n_out])
 
-        def fwd(*a):
+        def fwd(*a):   # symbolic zeros: the primals come as CustomVJPPrimal
+            a = tuple(p.value for p in a)
             return identity(*a), a
 
         def bwd(res, cts):
+            # an output nothing used has a symbolic zero cotangent: None for the user's
+            # backward after `ctx.set_materialize_grads(False)`, as PyTorch passes, else zeros
+            # (an integer output's cotangent is JAX's float0: zeros of the output's dtype)
+            cts = [c if not isinstance(c, SymbolicZero) and c.dtype != jax.dtypes.float0
+                   else jax.numpy.zeros(out.shape, out.dtype) if self.ctx.materialize_grads
+                   else None for c, out in zip(cts, res)]
             grads = self.backward(res, cts)
             return (None,) * (len(res) - len(grads)) + tuple(grads)
 
-        identity.defvjp(fwd, bwd)
+        identity.defvjp(fwd, bwd, symbolic_zeros=True)
         return identity(*arrays)
 
     def backward(self, res, cts) -> list:
@@ -76,8 +114,9 @@ class _Spec:
         args = res[n_out + n_saved:]
         name = f"{self.cls.__name__}Backward"
         with x64(), push_mode(_OnTracers()):
-            grads = _call_backward(self.cls, ctx, [Tensor._wrap(c) for c in cts], self.n_args,
-                                   False)
+            # with grad mode on, so that what the backward runs under no_grad() is told apart
+            grads = _call_backward(self.cls, ctx, [None if c is None else Tensor._wrap(c)
+                                                   for c in cts], self.n_args, True)
             out = []
             for position, a in zip(self.arg_positions, args):
                 g = None if not _autograd.floating(a.dtype) else \

@@ -128,6 +128,18 @@ def retain_grad(self) -> None:
     _node_slot(self)[1] = weakref.ref(self)
 
 
+def move_retained(t, old_node, old_oi) -> None:
+    """An in-place op gave `t` a new history: a `retain_grad()` moves to it, as PyTorch
+    moves it, so `.grad` is the gradient of `t`'s final value (before, that of the value it
+    had when retain_grad() was called). Its other hooks stay with the old value."""
+    slot = old_node.hooks.get(old_oi)
+    if slot is None or slot[1] is None or slot[1]() is not t:
+        return
+    slot[1] = None
+    if t.grad_fn is not None:
+        _node_slot(t)[1] = weakref.ref(t)
+
+
 def retains_grad(self) -> bool:
     """True for a non-leaf tensor whose `.grad` backward fills (after `retain_grad()`)."""
     node = self.grad_fn
