@@ -45,28 +45,45 @@ def with_step_hooks(step):
     @functools.wraps(step)
     def hooked(*args, **kwargs):
         self = args[0]
-        own_pre = getattr(self, "_optimizer_step_pre_hooks", {})
-        own_post = getattr(self, "_optimizer_step_post_hooks", {})
-        _dispatch.depends_on(f"{type(self).__name__}: the step hooks registered", lambda: (
-            tuple(_global_pre_hooks), tuple(own_pre), tuple(own_post),
-            tuple(_global_post_hooks)))
-        _dispatch.ran_user_code(*_global_pre_hooks.values(), *own_pre.values(),
-                                *own_post.values(), *_global_post_hooks.values())
-        for hook in chain(_global_pre_hooks.values(), own_pre.values()):
-            result = hook(self, args, kwargs)
-            if result is not None:
-                if isinstance(result, tuple) and len(result) == 2:
-                    args, kwargs = result
-                else:
-                    raise RuntimeError(f"{step} must return None or a tuple of "
-                                       f"(new_args, new_kwargs), but got {result}.")
-        out = step(*args, **kwargs)
-        for hook in chain(own_post.values(), _global_post_hooks.values()):
-            hook(self, args, kwargs)
-        return out
+        if id(self) in _stepping:   # a subclass's step calling super().step(): hooks once
+            return step(*args, **kwargs)
+        _stepping.add(id(self))
+        try:
+            return _run_hooked(step, self, args, kwargs)
+        finally:
+            _stepping.discard(id(self))
 
     hooked._runs_step_hooks = True
     return hooked
+
+
+# ids of the optimizers whose hooked step is running. torch wraps only the instance's own
+# class's step; graphnet wraps each class's, so an override calling super().step() ran every
+# hook twice (a pre-hook halving the gradients quartered them).
+_stepping: set = set()
+
+
+def _run_hooked(step, self, args, kwargs):
+    """The hooks registered for `self` around one call of `step`."""
+    own_pre = getattr(self, "_optimizer_step_pre_hooks", {})
+    own_post = getattr(self, "_optimizer_step_post_hooks", {})
+    _dispatch.depends_on(f"{type(self).__name__}: the step hooks registered", lambda: (
+        tuple(_global_pre_hooks), tuple(own_pre), tuple(own_post),
+        tuple(_global_post_hooks)))
+    _dispatch.ran_user_code(*_global_pre_hooks.values(), *own_pre.values(),
+                            *own_post.values(), *_global_post_hooks.values())
+    for hook in chain(_global_pre_hooks.values(), own_pre.values()):
+        result = hook(self, args, kwargs)
+        if result is not None:
+            if isinstance(result, tuple) and len(result) == 2:
+                args, kwargs = result
+            else:
+                raise RuntimeError(f"{step} must return None or a tuple of "
+                                   f"(new_args, new_kwargs), but got {result}.")
+    out = step(*args, **kwargs)
+    for hook in chain(own_post.values(), _global_post_hooks.values()):
+        hook(self, args, kwargs)
+    return out
 
 
 class StepHooks:

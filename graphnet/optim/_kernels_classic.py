@@ -79,7 +79,8 @@ def rprop_update(etaminus, etaplus, step_size_min, step_size_max, *tensors, n, m
         step_size = jnp.clip(step_size * factor, _as(step_size_min, g), _as(step_size_max, g))
         # after a sign change the step is skipped and the gradient forgotten
         g = jnp.where(sign < 0, jnp.zeros_like(g), g)
-        p = p + -1 * jnp.sign(g) * step_size
+        # torch.sign(nan) is 0 on the CPU: a NaN gradient skips the element's step
+        p = p + -1 * jnp.where(jnp.isnan(g), jnp.zeros_like(g), jnp.sign(g)) * step_size
         for out, value in zip(outs, (p, step + 1, g, step_size), strict=True):
             out.append(value)
     return tuple(x for out in outs for x in out)

@@ -163,9 +163,9 @@ class Optimizer(StepHooks):
                 loss = closure()
         _dispatch.depends_on(f"{type(self).__name__}: the parameter groups traced",
                              self._groups_traced)
+        self._started = set()   # ids of parameters whose state this step created
         for index, group in enumerate(self.param_groups):
-            params = [p for p in group["params"] if p.grad is not None]
-            if params:
+            for params in _rounds([p for p in group["params"] if p.grad is not None]):
                 for p in params:
                     name = self._param_name(p)
                     _dispatch.label_state(p, name)
@@ -301,3 +301,19 @@ class Optimizer(StepHooks):
 
 
 Optimizer.step = with_step_hooks(Optimizer.step)   # subclasses' own steps: __init_subclass__
+
+
+def _rounds(params: list) -> list:
+    """`params` as lists without repeats, run one after the other: the first listing of each
+    parameter, then the second ... A parameter listed twice in a group (tied weights
+    gathered from two modules) is updated twice per step, its state advanced twice, as
+    torch's CPU loop does; one multi-tensor update computed both from the same value."""
+    if len({id(p) for p in params}) == len(params):
+        return [params] if params else []
+    rounds, seen = [], {}
+    for p in params:
+        k = seen[id(p)] = seen.get(id(p), -1) + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(p)
+    return rounds

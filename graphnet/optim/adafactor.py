@@ -43,7 +43,9 @@ def adafactor_update(lr, beta2_decay, eps1, eps2, d, weight_decay, *tensors, n, 
         t = step.astype(jnp.float64)
         one_minus_beta2_t = t ** beta2_decay
         rho_t = jnp.minimum(lr, 1 / (t ** 0.5))
-        alpha = jnp.maximum(eps2, _norm(p).astype(jnp.float64) / (p.size ** 0.5)) * rho_t
+        # NOTE: torch takes these two maxima with Python's max() of numbers, which keeps
+        # its first argument when the second is NaN: one NaN gradient spoils its element only
+        alpha = _py_max(eps2, _norm(p).astype(jnp.float64) / (p.size ** 0.5)) * rho_t
         if not is_off(weight_decay):
             p = p * (1 - lr * weight_decay)
         if is_matrix:
@@ -63,7 +65,7 @@ def adafactor_update(lr, beta2_decay, eps1, eps2, d, weight_decay, *tensors, n, 
             var_estimate = variance
             new_state.append(variance)
         update = jnp.reciprocal(jnp.sqrt(jnp.maximum(var_estimate, K._as(e1 * e1, g)))) * g
-        denom = jnp.maximum(1.0, _norm(update).astype(jnp.float64) / ((update.size ** 0.5) * d))
+        denom = _py_max(1.0, _norm(update).astype(jnp.float64) / ((update.size ** 0.5) * d))
         new_params.append(p + K._as(-alpha / denom, p) * update)
         new_steps.append(step)
     assert not rest, len(rest)
@@ -118,3 +120,8 @@ class Adafactor(Optimizer):
                           n=len(params), factored=factored, eps1_from_dtype=eps1_from_dtype,
                           maximize=self._static(index, "maximize", bool))
         K.assign(list(params) + steps + state_tensors, outs)
+
+
+def _py_max(first, second):
+    """Python's max(first, second): `second` only when it is greater (NaN never is)."""
+    return jnp.where(second > first, second, first)

@@ -58,8 +58,9 @@ class Adagrad(Optimizer):
 
     def _step_group(self, index, group, params, grads, states):
         for p, state in zip(params, states, strict=True):
-            if not state:  # a group added after construction (torch would raise KeyError)
-                self._init_state(p, group["initial_accumulator_value"])
+            if not state:  # a group added after construction: torch 2.13's _init_group
+                # fills it from the defaults, not from the group's own value
+                self._init_state(p, self.defaults["initial_accumulator_value"])
         steps, sums = [s["step"] for s in states], [s["sum"] for s in states]
         hyper = [K.live_hyper(self, index, name)
                  for name in ("lr", "lr_decay", "eps", "weight_decay")]

@@ -34,8 +34,12 @@ class SGD(Optimizer):
             return
         # Parameters whose buffer exists continue it; the others (first step, or a gradient
         # that was None until now) start it from their gradient, as PyTorch does per parameter.
+        # NOTE: torch reads every buffer before its loop, so a parameter listed twice in
+        # the group starts its buffer afresh on both listings of its first step
+        started = getattr(self, "_started", set())
         for has_buf in (True, False):
-            chosen = [i for i, s in enumerate(states) if ("momentum_buffer" in s) == has_buf]
+            chosen = [i for i, (p, s) in enumerate(zip(params, states))
+                      if ("momentum_buffer" in s and id(p) not in started) == has_buf]
             if chosen:
                 self._update(index, group, [params[i] for i in chosen],
                              [grads[i] for i in chosen], [states[i] for i in chosen], True,
@@ -57,4 +61,6 @@ class SGD(Optimizer):
                 store(state["momentum_buffer"], new._value)
             else:
                 state["momentum_buffer"] = new
+                if getattr(self, "_started", None) is not None:
+                    self._started.add(id(p))
                 label_state(new, f"{self._param_name(p)}.momentum_buffer")
