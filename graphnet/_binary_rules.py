@@ -42,6 +42,11 @@ def _binary(name: str, a, b):
     a, b = _promote_scalar(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dim() == 0) != (b.dim() == 0) \
             and a.dtype != b.dtype:
+        if name in _OPMATH and _half_and_wider_scalar(a, b):
+            # a 0-d float tensor acts as a number: PyTorch reads it in float32, does not
+            # round it to half first (fp16 x * tensor(1/500.005) was 1 ulp off for 23%)
+            half = a.dtype if a.dim() else b.dtype
+            return dispatch(name, a.to(dt.float32), b.to(dt.float32)).to(half)
         a, b = _zero_dim_promotion(a, b)
     if name in _INTEGER_DIVISIONS:
         b = nonzero_divisor(a, b)
@@ -68,6 +73,12 @@ def _half_and_number(a, b) -> bool:
     t, n = (a, b) if isinstance(a, Tensor) else (b, a)
     return t.dtype.name in ("float16", "bfloat16") and isinstance(n, (int, float)) \
         and not isinstance(n, bool)
+
+
+def _half_and_wider_scalar(a, b) -> bool:
+    """A float16/bfloat16 tensor of some dims with a 0-d float32 or float64 tensor."""
+    t, s = (a, b) if a.dim() else (b, a)
+    return t.dtype.name in ("float16", "bfloat16") and s.dtype.name in ("float32", "float64")
 
 
 def _zero_dim_promotion(a, b):

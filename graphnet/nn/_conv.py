@@ -7,6 +7,7 @@ from .._errors import shape_error
 from . import functional_conv as F
 from .functional_norm import pad
 from . import init
+from ._dtype_refusals import refuse
 from ._activation import Dropout
 from ._module import Module
 
@@ -140,6 +141,7 @@ class _MaxPoolNd(Module):
 
     def forward(self, input):
         _check_input(self, input, self._nd)
+        input = refuse(f"max_pool{self._nd}d", input)
         return F._max_pool(f"max_pool{self._nd}d", self._nd, input, self.kernel_size,
                            self.stride, self.padding, self.dilation, self.ceil_mode,
                            self.return_indices)

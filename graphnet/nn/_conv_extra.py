@@ -150,6 +150,8 @@ class _LPPoolNd(Module):
 
     def forward(self, input):
         _check_input(self, input, self._nd)
+        if not (input.dtype.is_floating_point or input.dtype.is_complex):
+            input = input.float()   # torch's module passes float(norm_type): x ** 2.0
         return FX._lp_pool(self._nd, input, self.norm_type, self.kernel_size, self.stride,
                            self.ceil_mode)
 

@@ -194,6 +194,23 @@ def _float32(x):
     return x.to(dt.float32) if _kind(x) is not None else x
 
 
+def refuse(name: str, input):
+    """`input` as the public function `name` would take it (float32 for the functions that
+    compute integers in float32), or PyTorch's error for its dtype: for modules that call a
+    private kernel (`nn.MaxPool1d`, `nn.LPPool2d`) rather than the public function."""
+    kind = _kind(input)
+    if kind is None:
+        return input
+    rule = next((r for kinds, r in RULES[name].items() if kind in kinds), None)
+    if rule is _FLOAT32:
+        return _float32(input)
+    if rule is not None and rule is not _INTEGER_MEAN:
+        error = rule(input.dtype, (input,), {})
+        if error is not None:
+            raise error
+    return input
+
+
 def _guarded(fn, rules: dict):
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
@@ -216,7 +233,16 @@ def _guarded(fn, rules: dict):
 
 
 def guard_dtypes(namespace: dict) -> None:
-    """Wrap the functions of `namespace` (nn.functional's) that `RULES` names."""
+    """Wrap the functions of `namespace` (nn.functional's) that `RULES` names, there and in
+    the module that defines each: the nn modules call them through that module
+    (`functional_conv.avg_pool1d`), and before, `nn.AvgPool1d` on int64 input gave float64
+    fractions where `F.avg_pool1d` and PyTorch give int64."""
+    import sys
+
     for name, rules in RULES.items():
         if name in namespace:
-            namespace[name] = _guarded(namespace[name], rules)
+            fn = namespace[name]
+            namespace[name] = guarded = _guarded(fn, rules)
+            home = sys.modules.get(getattr(fn, "__module__", "") or "")
+            if home is not None and getattr(home, name, None) is fn:
+                setattr(home, name, guarded)
