@@ -42,6 +42,8 @@ class TraceResult:
     guards: list = field(default_factory=list)      # () -> None, or why it no longer holds
     creates_state: bool = False
     out_requires_grad: list = field(default_factory=list)   # per "out" output, as traced
+    # per "out" output: it requires grad and no backward() in the code freed its history
+    out_history_kept: list = field(default_factory=list)
     training_effects: list = field(default_factory=list)    # (module, flag) set by the code
     # `print` calls, in order (compiler/prints.py); their values are the graph outputs after
     # the ones `effects` describes.
@@ -98,6 +100,7 @@ class FinishTrace:
                              training_effects=list(self.training_set.values()),
                              new_storage=new_storage, out_aliases=out_aliases,
                              out_identity=identity)
+        result.out_history_kept = self.out_history_kept
         self._finish_grads(result)
         result.guards.extend(trace_guards(self))
         self._finish_escaped(result)
@@ -112,13 +115,16 @@ class FinishTrace:
         out_identity)."""
         leaves, rebuild = flatten(output)
         static, out_grad, aliases, identity = [], [], [], []
+        self.out_history_kept = []
         grads = {id(t._grad): t for t, _ in self.grad_targets.values() if t._grad is not None}
         first: dict = {}
         self.returned_ids = []
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 self.graph.add_output("out", i, self.value_of(leaf))
-                out_grad.append(leaf.requires_grad and not self._history_freed(leaf))
+                out_grad.append(leaf.requires_grad)
+                self.out_history_kept.append(leaf.requires_grad
+                                             and not self._history_freed(leaf))
                 aliases.append(self._alias_source(leaf))
                 identity.append(self._identity(leaf, grads, first, len(identity)))
                 self.returned_ids.append(id(leaf))

@@ -38,7 +38,7 @@ class Artifact:
         self.traced = traced
         self.graph = traced.graph
         self.run_fn = run_fn
-        if self.graph.differentiates() and any(traced.out_requires_grad):
+        if self.graph.differentiates() and any(traced.out_history_kept):
             donate = False   # its returned tensors' VJP reads this call's inputs (below)
         self.graph_pass_stats = list(pass_stats or [])
         self.trace_seconds, self.pass_seconds = trace_seconds, pass_seconds
@@ -102,7 +102,7 @@ class Artifact:
         # after the step's own backward, or kept with retain_graph) joins it too, as eagerly
         # (before, it came back cut off from autograd, and a loss built on it outside lost
         # its share of the gradient); its VJP needs this call's inputs, so none is donated.
-        self.records_tape = not self.graph.differentiates() or any(traced.out_requires_grad)
+        self.records_tape = not self.graph.differentiates() or any(traced.out_history_kept)
         self._vjp_cache: dict = {}
         self._scalars: dict = {}   # input position -> (number, its device array)
         self.grad_replaced = {id(t) for t in traced.grad_replaced}

@@ -34,6 +34,8 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     # Only outputs that required grad when traced: one computed under no_grad (or
     # detached) inside the compiled code stays a plain tensor, as it would eagerly.
     traced_grad = artifact.traced.out_requires_grad or [True] * len(tensors)
+    if artifact.graph.differentiates():   # not a loss the step's own backward freed
+        traced_grad = artifact.traced.out_history_kept
     for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
         if wanted and _autograd.floating(t._value.dtype):
             t.grad_fn, t._oi, t.requires_grad = node, i, True
