@@ -194,14 +194,18 @@ def _float32(x):
     return x.to(dt.float32) if _kind(x) is not None else x
 
 
+def _rule_for(rules: dict, first):
+    """The rule of `rules` for `first`'s dtype kind; None for a float input or no row."""
+    kind = _kind(first)
+    return None if kind is None else next((r for kinds, r in rules.items() if kind in kinds),
+                                          None)
+
+
 def refuse(name: str, input):
     """`input` as the public function `name` would take it (float32 for the functions that
     compute integers in float32), or PyTorch's error for its dtype: for modules that call a
-    private kernel (`nn.MaxPool1d`, `nn.LPPool2d`) rather than the public function."""
-    kind = _kind(input)
-    if kind is None:
-        return input
-    rule = next((r for kinds, r in RULES[name].items() if kind in kinds), None)
+    private kernel (`nn.MaxPool1d`) rather than the public function."""
+    rule = _rule_for(RULES[name], input)
     if rule is _FLOAT32:
         return _float32(input)
     if rule is not None and rule is not _INTEGER_MEAN:
@@ -215,18 +219,16 @@ def _guarded(fn, rules: dict):
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
         first = args[0] if args else kwargs.get("input")
-        kind = _kind(first)
-        if kind is not None:
-            rule = next((r for kinds, r in rules.items() if kind in kinds), None)
-            if rule is _FLOAT32:
-                args = tuple(_float32(a) for a in args)
-                kwargs = {k: _float32(v) for k, v in kwargs.items()}
-            elif rule is _INTEGER_MEAN:
-                return fn(*args, **kwargs).trunc().to(first.dtype)
-            elif rule is not None:
-                error = rule(first.dtype, args, kwargs)
-                if error is not None:
-                    raise error
+        rule = _rule_for(rules, first)
+        if rule is _FLOAT32:
+            args = tuple(_float32(a) for a in args)
+            kwargs = {k: _float32(v) for k, v in kwargs.items()}
+        elif rule is _INTEGER_MEAN:
+            return fn(*args, **kwargs).trunc().to(first.dtype)
+        elif rule is not None:
+            error = rule(first.dtype, args, kwargs)
+            if error is not None:
+                raise error
         return fn(*args, **kwargs)
 
     return guarded
