@@ -81,8 +81,15 @@ def embedding_bag(weight, indices, offsets, *per_sample_weights, mode, padding_i
     keep = jnp.ones((n,), bool) if padding_idx is None else indices != padding_idx
     count = jax.ops.segment_sum(keep.astype(weight.dtype), counted, bags)[:, None]
     if mode == "max":
-        top = jax.ops.segment_max(jnp.where(keep[:, None], rows, -jnp.inf), summed, bags)
-        return jnp.where(count > 0, top, jnp.zeros((), weight.dtype))
+        kept = jnp.where(keep[:, None], rows, -jnp.inf)
+        top = jax.ops.segment_max(kept, summed, bags)
+        # The value is read back from the first position holding each maximum, so a tie
+        # sends the whole gradient to that one row, as PyTorch's max_indices do (the
+        # gradient of segment_max would split it between the tied rows).
+        here = jnp.arange(n)[:, None]
+        first = jax.ops.segment_min(jnp.where(kept == top[summed], here, n), summed, bags)
+        picked = jnp.take_along_axis(rows, jnp.minimum(first, n - 1), axis=0)
+        return jnp.where(count > 0, picked, jnp.zeros((), weight.dtype))
     if per_sample_weights:
         rows = rows * per_sample_weights[0][:, None]
     total = jax.ops.segment_sum(jnp.where(keep[:, None], rows, 0), summed, bags)

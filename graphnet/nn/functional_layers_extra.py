@@ -3,6 +3,7 @@ extra normalisations (`instance_norm`, `rms_norm`) come from `functional_norm_ex
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import _factories as fac
@@ -55,7 +56,12 @@ def _renorm_rows_(weight: Tensor, indices: Tensor, max_norm: float, norm_type: f
         used = fac.zeros(num, dtype=weight.dtype).index_add(
             0, flat, fac.ones(flat.shape[0], dtype=weight.dtype)) > 0
         p = float(norm_type)
-        norms = weight.abs().pow(p).sum(1).pow(1.0 / p)
+        if p in (0.0, math.inf, -math.inf):
+            # max |x| (inf), min |x| (-inf), count of nonzeros (0), as torch.norm gives; the
+            # p-norm formula below would give 1, 0 and a division by zero for them.
+            norms = weight.norm(p, dim=1)
+        else:
+            norms = weight.abs().pow(p).sum(1).pow(1.0 / p)
         scale = M.where(used & (norms > max_norm), max_norm / (norms + 1e-7),
                         fac.ones(num, dtype=weight.dtype))
         weight._assign(weight * scale.unsqueeze(1))
