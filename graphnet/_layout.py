@@ -10,6 +10,7 @@ from typing import Sequence
 from ._dispatch import dispatch
 from ._errors import dimension_error
 from ._errors import wrap_dim as _wrap_dim
+from . import _dtype as dt
 from . import _strides as S
 from ._aliases import remember_view
 from ._overlap import note_view
@@ -60,9 +61,41 @@ def reshape(input, *shape):
     return _regrouped(input, _shape_args(shape), copy_if_needed=True)
 
 
-def view(input, *shape):
-    """`reshape` that must be a view: PyTorch's error when the strides allow none."""
+def view(input, *shape, dtype=None):
+    """`reshape` that must be a view: PyTorch's error when the strides allow none.
+    `view(dtype)`: the same bytes read as another dtype (`view_dtype`)."""
+    if dtype is not None and not shape:
+        return view_dtype(input, dtype)
+    if len(shape) == 1 and isinstance(shape[0], dt.dtype):
+        return view_dtype(input, shape[0])
     return _regrouped(input, _shape_args(shape), copy_if_needed=False)
+
+
+def view_dtype(input, dtype):
+    """PyTorch's `Tensor.view(dtype)`: a view sharing `input`'s elements, so writing to
+    either changes both; with no gradient (PyTorch's is not differentiable either). A dtype
+    of another element size rescales the last dimension, which must be contiguous."""
+    from ._shape_more import type_name
+
+    source = input.dtype
+    if dtype.itemsize != source.itemsize:
+        names = f"{type_name(source)} as {type_name(dtype)} (different element sizes)"
+        if input.dim() == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {names}")
+        stride = S.layout(input)[0][-1]
+        if stride != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 to view {names}, but got {stride}")
+        ratio = dtype.itemsize // source.itemsize
+        if ratio > 1 and input.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view {names}, "
+                               f"but got {input.shape[-1]}")
+    out = dispatch("view_dtype", input, dtype=dtype.np)
+    if "_layout" in input.__dict__:     # the last dim is contiguous: the others scale
+        strides, offset = input.__dict__["_layout"]
+        scale = source.itemsize / dtype.itemsize
+        S.set_layout(out, [int(s * scale) for s in strides[:-1]] + [1], int(offset * scale))
+    return _view_of(out, input, lambda new: dispatch("view_dtype", new, dtype=source.np),
+                    lambda new: dispatch("view_dtype", new, dtype=dtype.np))
 
 
 def _regrouped(input, shape, copy_if_needed: bool):

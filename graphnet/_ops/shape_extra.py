@@ -10,7 +10,9 @@ them and raise PyTorch's IndexError first."""
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._checks import first_where
 from ._table import ValueCheck, defop
@@ -104,3 +106,25 @@ def put(x, index, source, *, accumulate=False):
     at = x.reshape(-1).at[index.reshape(-1)]
     values = source.reshape(-1).astype(x.dtype)
     return (at.add(values) if accumulate else at.set(values)).reshape(x.shape)
+
+
+@defop("view_dtype", "opaque", differentiable=False, function=None, method=None)
+def view_dtype(x, *, dtype):
+    """The bytes of `x` read as `dtype` (`Tensor.view(dtype)`): a wider dtype takes its
+    elements from consecutive ones of the last dimension, a narrower one splits each element
+    along it, as a row-major memory layout reads them. A bool is a byte."""
+    dtype = np.dtype(dtype)
+    if x.dtype == jnp.bool_:
+        x = x.astype(jnp.uint8)
+    target = np.dtype(np.uint8) if dtype == np.bool_ else dtype
+    wide, narrow = x.dtype.itemsize, target.itemsize
+    if wide > narrow:       # each element splits into wide // narrow along the last dim
+        out = jax.lax.bitcast_convert_type(x, target)
+        out = out.reshape(*x.shape[:-1], x.shape[-1] * (wide // narrow))
+    elif wide < narrow:     # consecutive groups of narrow // wide become one element
+        ratio = narrow // wide
+        grouped = x.reshape(*x.shape[:-1], x.shape[-1] // ratio, ratio)
+        out = jax.lax.bitcast_convert_type(grouped, target)
+    else:
+        out = jax.lax.bitcast_convert_type(x, target)
+    return out != 0 if dtype == np.bool_ else out
