@@ -142,7 +142,9 @@ CASES: dict[str, Case] = {
     "matmul": Case(lambda T, x, y: T.matmul(x, y) + x.mm(y), (randn(3, 4), randn(4, 5))),
     "linear": Case(lambda T, x, w, b: _f(T, "linear")(x, w, b),
                    (randn(2, 4), randn(3, 4), randn(3))),
-    "einsum": Case(lambda T, x, y: T.einsum("ij,kj->ik", x, y), (randn(3, 4), randn(5, 4))),
+    "einsum": Case(lambda T, x, y: T.einsum("ij,kj->ik", x, y)    # and PyTorch's sublist form
+                   + T.einsum(x, [0, 1], y, [30, 1], [30, 0]).t()
+                   + T.einsum(x, [..., 1], y, [2, 1]), (randn(3, 4), randn(5, 4))),
     # factories (no inputs: values and dtypes)
     "full": Case(lambda T: T.full((2, 3), 1.5) + T.zeros(2, 3) + T.ones(3)),
     "arange": Case(lambda T: T.arange(1, 7, 2)),
