@@ -11,6 +11,7 @@ import functools
 from . import _dtype as dt
 from . import _autograd, _factories, _layout
 from ._dispatch import dispatch
+from ._einsum_sublists import sublist_equation
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import check_alpha, check_fits, refuse_bool_subtraction
@@ -104,37 +105,10 @@ def einsum(equation, *operands):
     """`einsum("ij,kj->ik", x, y)`; operands may also be given as one list, or in PyTorch's
     sublist form `einsum(x, [0, 1], y, [2, 1], [0, 2])` (ints below 52, `...`)."""
     if not isinstance(equation, str):
-        equation, operands = _sublist_equation((equation, *operands))
+        equation, operands = sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     return dispatch("einsum", *operands, equation=equation)
-
-
-def _sublist_equation(args: tuple) -> tuple:
-    """(equation, operands) of einsum's sublist form: operand, sublist, ..., [output]."""
-    def letters(sublist):
-        out = []
-        for n in sublist:
-            if n is Ellipsis:
-                out.append("...")
-            elif 0 <= n < 26:
-                out.append(chr(ord("A") + n))
-            elif 26 <= n < 52:
-                out.append(chr(ord("a") + n - 26))
-            else:
-                raise ValueError("einsum(): subscript in subscript list is not within the "
-                                 "valid range [0, 52)")
-        return "".join(out)
-    output = args[-1] if len(args) % 2 else None    # an odd count ends with the output's
-    pairs = args[:-1] if len(args) % 2 else args
-    operands, inputs = pairs[0::2], pairs[1::2]
-    if not operands:
-        raise ValueError("einsum(): must specify the equation string and at least one operand, "
-                         "or at least one operand and its subscripts list")
-    equation = ",".join(letters(s) for s in inputs)
-    if output is not None:
-        equation += "->" + letters(output)
-    return equation, operands
 
 
 def where(condition, input=None, other=None):
