@@ -8,6 +8,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import _dispatch
 from .._tensor import Parameter, Tensor
+from ._buffer import Buffer
 from ._module_hooks import RemovableHandle, _Hooks
 from ._module_tree import _ModuleTree
 
@@ -152,6 +153,10 @@ class Module(_Hooks):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
                                 f"'{name}' (graphnet.nn.Module or None expected)")
             self._modules[name] = None
+        elif isinstance(value, Buffer):     # nn.Buffer: registered, with its persistence
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, persistent=value.persistent)
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
