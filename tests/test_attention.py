@@ -241,8 +241,9 @@ def test_sdpa_grouped_query_attention_and_errors():
     with pytest.raises(RuntimeError, match="attn_mask dtype"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=graphnet.zeros(L, L,
                                                                          dtype=graphnet.int64))
+    q3 = to_gn(arr(N, L, E))     # 4-D inputs take both (test_attention_edge_parity.py)
     with pytest.raises(RuntimeError, match="is_causal"):
-        F.scaled_dot_product_attention(q, q, q, attn_mask=graphnet.ones(L, L), is_causal=True)
+        F.scaled_dot_product_attention(q3, q3, q3, attn_mask=graphnet.ones(L, L), is_causal=True)
 
 
 def test_sdpa_dropout_is_random_scaled_and_p1_gives_zeros():

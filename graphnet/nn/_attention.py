@@ -13,6 +13,7 @@ from . import init
 from .functional_attention import _multi_head_attention
 from ._linear import Linear
 from ._module import Module
+from ._transformer_masks import warn_mismatched_masks
 
 
 class Embedding(Module):
@@ -164,6 +165,7 @@ class MultiheadAttention(Module):
         for name, x, dim in (("query", query, self.embed_dim), ("key", key, self.kdim),
                              ("value", value, self.vdim)):
             self._check(name, x, dim)
+        warn_mismatched_masks(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask")
         batched = query.dim() == 3
         # PyTorch's fused inference kernels leave NaN (not zeros) where a query may attend to
         # nothing; its other paths give zeros. Which one PyTorch takes decides our numbers.

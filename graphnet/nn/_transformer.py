@@ -17,6 +17,9 @@ from ._containers import ModuleList
 from ._linear import Linear
 from ._module import Module
 from ._norm import LayerNorm
+from ._transformer_masks import (
+    canonical_mask, fused_kernel_masks, warn_mismatched_masks,
+)
 
 __all__ = ["TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
 
@@ -83,9 +86,20 @@ class TransformerEncoderLayer(Module):
             raise shape_error(f"expected input {layout_.format(d_model)} or [L, {d_model}] "
                               f"unbatched (d_model={d_model}), got {list(src.shape)}",
                               module=self)
-        # PyTorch's fused inference kernel for this layer leaves NaN where a query may attend
-        # to nothing (its other paths give zeros): tell self_attn which one PyTorch takes.
-        self.self_attn._fused_caller = self._takes_fused_path(src)
+        warn_mismatched_masks(src_key_padding_mask, "src_key_padding_mask", src_mask,
+                              "src_mask")
+        fused = self._takes_fused_path(src)
+        if fused:   # PyTorch's kernel masks every nonzero entry and ignores the causal hint
+            src_mask, src_key_padding_mask = fused_kernel_masks(
+                src_mask, src_key_padding_mask, src, self.self_attn.num_heads)
+            is_causal = False
+        else:       # float masks, so self_attn takes its ordinary path, as in PyTorch
+            src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                                  src.dtype)
+            src_mask = canonical_mask(src_mask, "src_mask", src.dtype)
+        # The fused kernel leaves NaN where a query may attend to nothing (the ordinary path
+        # gives zeros): tell self_attn which one PyTorch takes.
+        self.self_attn._fused_caller = fused
         try:
             x = src
             if self.norm_first:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import _factories as fac
 from .. import _math as M
 from .._autograd import is_grad_enabled
 from . import functional as F
@@ -15,11 +16,7 @@ from ._transformer import (
     TransformerDecoderLayer, TransformerEncoderLayer, _causal_hint,
     _generate_square_subsequent_mask, _get_clones,
 )
-
-
-def _check_mask_dtype(mask, name: str) -> None:
-    if mask is not None and mask.dtype.name != "bool" and not mask.dtype.is_floating_point:
-        raise AssertionError(f"only bool and floating types of {name} are supported")
+from ._transformer_masks import canonical_mask, warn_mismatched_masks
 
 
 def _why_no_nested_tensor(layer) -> str:
@@ -46,6 +43,8 @@ class TransformerEncoder(Module):
     Like PyTorch, in inference (eval mode, no gradient needed, batch_first layers, a
     left-aligned `src_key_padding_mask` and no `mask`) the padded positions of the output are
     zeros before `norm`: PyTorch runs that case on nested tensors, which drop the padding.
+    With mask_check=False any padding mask is read as left-aligned: each row keeps its first
+    (number of unpadded) positions.
 
     >>> layer = nn.TransformerEncoderLayer(16, 4, batch_first=True)
     >>> nn.TransformerEncoder(layer, num_layers=2)(graphnet.randn(2, 5, 16)).shape
@@ -68,9 +67,12 @@ class TransformerEncoder(Module):
             self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
-        _check_mask_dtype(src_key_padding_mask, "src_key_padding_mask")
-        _check_mask_dtype(mask, "mask")
-        padded = self._nested_padding(src, mask, src_key_padding_mask)
+        # Like PyTorch: the layers get float masks (bool True -> -inf); warned here, once.
+        warn_mismatched_masks(src_key_padding_mask, "src_key_padding_mask", mask, "mask")
+        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                              src.dtype)
+        mask = canonical_mask(mask, "mask", src.dtype)
+        padded, src_key_padding_mask = self._nested_padding(src, mask, src_key_padding_mask)
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=_causal_hint(is_causal),
@@ -82,27 +84,35 @@ class TransformerEncoder(Module):
         return output
 
     def _nested_padding(self, src, mask, key_padding_mask):
-        """[N, S, 1] bool: the output positions PyTorch's nested-tensor path leaves at zero, or
-        None where PyTorch takes the ordinary path (its conditions, in its order)."""
+        """(padded, layer_mask): padded is [N, S, 1] bool, the output positions PyTorch's
+        nested-tensor path leaves at zero, or None where PyTorch takes the ordinary path (its
+        conditions, in its order); layer_mask is the padding mask the layers then see."""
         first = self.layers[0]
         if not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3 \
                 or key_padding_mask is None or mask is not None:
-            return None
+            return None, key_padding_mask
         attn = first.self_attn
         tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
                    attn.out_proj.bias, first.norm1.weight, first.norm1.bias, first.norm2.weight,
                    first.norm2.bias, first.linear1.weight, first.linear1.bias,
                    first.linear2.weight, first.linear2.bias)
         if is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
-            return None
+            return None, key_padding_mask
         pad = key_padding_mask if key_padding_mask.dtype.name == "bool" \
             else key_padding_mask != 0
-        if getattr(self, "mask_check", True) and pad.shape[-1] > 1:
+        if getattr(self, "mask_check", True):
             # PyTorch checks the padding is at the end of each row (left-aligned), else it
             # takes the ordinary path. As a tensor, so compiled functions keep the check.
-            aligned = (pad[:, 1:].long() >= pad[:, :-1].long()).all()
-            pad = pad & aligned
-        return pad.unsqueeze(-1)
+            if pad.shape[-1] > 1:
+                aligned = (pad[:, 1:].long() >= pad[:, :-1].long()).all()
+                pad = pad & aligned
+            return pad.unsqueeze(-1), key_padding_mask
+        # NOTE: unchecked, PyTorch only counts each row's unpadded positions and keeps that
+        # many from the START of the row: a mask with padding elsewhere acts left-aligned.
+        length = pad.shape[-1]
+        kept = (~pad).long().sum(-1, keepdim=True)
+        left_aligned = fac.arange(length).reshape(1, length) >= kept
+        return left_aligned.unsqueeze(-1), left_aligned
 
 
 class TransformerDecoder(Module):

@@ -75,8 +75,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     >>> out, _ = F.multi_head_attention_forward(x, x, x, E, 2, w, None, None, None, False,
     ...                                         0.0, graphnet.randn(E, E), None)
     """
+    from ._transformer_masks import warn_mismatched_masks
     from .functional import linear
 
+    warn_mismatched_masks(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask")
     if query.shape[-1] != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
                              f"got {query.shape[-1]}")

@@ -58,7 +58,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     """softmax(query key^T * scale + mask) value over the last two axes, as one op.
 
     A bool `attn_mask` marks where attention is allowed (True); a float mask is added to the
-    scores. Rows with nothing to attend to give zeros, like PyTorch. Dropout (`dropout_p`)
+    scores; with `is_causal` too, both apply (4-D inputs; PyTorch refuses the pair for
+    others). Rows with nothing to attend to give zeros, like PyTorch. Dropout (`dropout_p`)
     applies whenever it is positive: this function has no training flag. With `enable_gqa`,
     key and value may have fewer heads (dim -3) than query; each serves a group of query heads.
 
@@ -66,22 +67,41 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     >>> F.scaled_dot_product_attention(q, kv, kv, enable_gqa=True).shape
     graphnet.Size([2, 8, 5, 16])
     """
-    if is_causal and attn_mask is not None:
+    _check_sdpa_inputs(query, key, value, attn_mask, dropout_p)
+    if is_causal and attn_mask is not None and query.dim() != 4:
+        # NOTE: torch 2.13 applies both masks to 4-D inputs, and refuses the pair otherwise
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")
     if enable_gqa and query.dim() >= 3 and key.dim() >= 3:
         key, value = _repeat_kv_heads(query, key, value)
     if attn_mask is not None and attn_mask.dtype.name != "bool":
-        if not attn_mask.dtype.is_floating_point:
-            raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
-                               f"dtype, but got attn_mask.dtype: {attn_mask.dtype} and  "
-                               f"query.dtype: {query.dtype} instead.")
         attn_mask = attn_mask.to(query.dtype)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if dropout_p >= 1.0:   # every weight dropped: zeros, with zero gradients
         return _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal)[0] * 0.0
     return _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal,
                       dropout_p=dropout_p)[0]
+
+
+def _check_sdpa_inputs(query, key, value, attn_mask, dropout_p) -> None:
+    """PyTorch's argument checks, in its order, with its messages (all RuntimeError)."""
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {query.dtype} key.dtype: {key.dtype} and value.dtype: "
+                           f"{value.dtype} instead; cast them to one dtype first")
+    if min(query.dim(), key.dim(), value.dim()) < 2:
+        raise RuntimeError(f"Expected query, key, and value to all be at least 2 dimensional, "
+                           f"but got query.dim: {query.dim()} key.dim: {key.dim()} and "
+                           f"value.dim: {value.dim()} instead")
+    # NOTE: PyTorch takes a float32 mask for any query dtype, other float masks only when they
+    # match the query's dtype.
+    if attn_mask is not None and attn_mask.dtype.name not in ("bool", "float32") and \
+            attn_mask.dtype != query.dtype:
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: {attn_mask.dtype} and  "
+                           f"query.dtype: {query.dtype} instead.")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
 
 
 def _repeat_kv_heads(query, key, value):
