@@ -14,6 +14,7 @@ from .. import _factories as fac
 from .. import _math as M
 from .._dispatch import dispatch
 from .._errors import shape_error
+from .._ops._promote import torch_name
 from .._tensor import Parameter
 from . import functional as F
 from . import init
@@ -107,11 +108,33 @@ class RNNBase(RNNMethods, Module):
                              f"weight dtype ({weight_dtype}). Convert the input: "
                              f"input.to({weight_dtype}), or the model: model.to({input.dtype})")
 
+    def _check_states(self, input, states: list) -> None:
+        """PyTorch's checks after the shapes, in its order: a sequence has at least one step,
+        and every state has the weights' dtype (JAX would silently promote float32 weights
+        with a float64 h_0 to a float64 result)."""
+        time_dim = 1 if self.batch_first and input.dim() == 3 else 0
+        if input.shape[time_dim] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        self._check_state_dtypes(states)
+
+    def _check_state_dtypes(self, states: list) -> None:
+        weight_dtype = self.weight_ih_l0.dtype
+        for state in states:
+            if state.dtype != weight_dtype:
+                # NOTE: PyTorch's words come from its first matmul, h_0 @ W_hh^T.
+                raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                                   f"{torch_name(state.dtype)} and {torch_name(weight_dtype)}")
+
     def _initial_state(self, hx, batch: int, batched: bool, name: str, dtype, size=None):
         full = (self.num_layers * self._directions, batch, size or self.hidden_size)
         if hx is None:
             return fac.zeros(full, dtype=dtype)
         expected = full if batched else (full[0], full[2])
+        if hx.dim() != len(expected):
+            kind = "batched 3-D" if batched else "unbatched 2-D"
+            word = {"h_0": "hx", "c_0": "cx"}[name]   # PyTorch's names in this message
+            raise shape_error(f"For {kind} input, {word} should also be {len(expected)}-D but "
+                              f"got {hx.dim()}-D tensor", module=self)
         if tuple(hx.shape) != expected:
             raise shape_error(f"expected {name} of shape {list(expected)} (num_layers * "
                               f"num_directions, batch, hidden_size), got {list(hx.shape)}",
@@ -177,6 +200,7 @@ class _SingleState(RNNBase):
         batched = input.dim() == 3
         batch = (input.shape[0] if self.batch_first else input.shape[1]) if batched else 1
         h0 = self._initial_state(hx, batch, batched, "h_0", input.dtype)
+        self._check_states(input, [h0])
         output, (h_n,) = self._run(input, [h0], batched)
         return output, h_n
 
@@ -263,5 +287,6 @@ class LSTM(RNNBase):
         batch = (input.shape[0] if self.batch_first else input.shape[1]) if batched else 1
         h0 = self._initial_state(h0, batch, batched, "h_0", input.dtype, self._state_sizes[0])
         c0 = self._initial_state(c0, batch, batched, "c_0", input.dtype)
+        self._check_states(input, [h0, c0])
         output, (h_n, c_n) = self._run(input, [h0, c0], batched)
         return output, (h_n, c_n)

@@ -29,6 +29,7 @@ def _initial(rnn, state, full: tuple, name: str, sorted_indices, dtype):
         state = state.index_select(1, sorted_indices)
     if tuple(state.shape) != full:
         raise RuntimeError(f"Expected {name} size {full}, got {list(state.shape)}")
+    rnn._check_state_dtypes([state])
     return state
 
 

@@ -84,6 +84,8 @@ def pack_traced(input: Tensor, lengths: Tensor, batch_first: bool, enforce_sorte
     lengths = lengths.long()
     if batch_first:
         input = input.transpose(0, 1)
+    if input.numel() == 0:
+        raise RuntimeError("Cannot pack empty tensors.")
     steps, batch = input.shape[0], input.shape[1]
     if lengths.shape[0] != batch:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
@@ -97,10 +99,11 @@ def pack_traced(input: Tensor, lengths: Tensor, batch_first: bool, enforce_sorte
 
 def pad_traced(sequence, batch_first: bool, padding_value: float, total_length):
     """pad_packed_sequence of a traced PackedSequence."""
-    padded, lengths, _, _ = sequence.padded()
+    padded, lengths, pack_mask, _ = sequence.padded()
     steps = padded.shape[0]
-    # NOTE: the mask is taken from this call's check, so the check stays in the program
-    # (a node whose outputs nobody reads would be removed with its check).
+    # NOTE: the mask is taken from this call's check AND from pack_padded_sequence's, so both
+    # checks stay in the program (a node whose outputs nobody reads would be removed with its
+    # check; pack -> pad with no RNN between would otherwise skip the packing checks).
     if total_length is None or total_length >= steps:
         rule, limit = ("pad_exact", 0) if total_length is None else ("pad_at_most", steps)
         mask, _ = dispatch("packed_lengths", lengths, steps=steps, rule=rule, limit=limit)
@@ -108,6 +111,8 @@ def pad_traced(sequence, batch_first: bool, padding_value: float, total_length):
         mask, _ = dispatch("packed_lengths", lengths, steps=steps, rule="pad_at_most",
                            limit=int(total_length))
         padded, mask = padded[:total_length], mask[:total_length]
+        pack_mask = pack_mask[:total_length]
+    mask = mask & pack_mask
     if total_length is not None and total_length > steps:
         extra = total_length - steps
         padded = M.cat([padded, fac.zeros(extra, *padded.shape[1:], dtype=padded.dtype)])

@@ -56,13 +56,19 @@ _MADE_INSIDE = ("Pass the padded batch and its lengths to the compiled function 
 
 def _traced(values) -> bool:
     """A tensor whose values a compiled function's trace does not have."""
+    return _known_while_tracing(values) is None and isinstance(values, Tensor) \
+        and _mode.tracing()
+
+
+def _known_while_tracing(values) -> np.ndarray | None:
+    """Inside a trace: the values of a tensor the trace has (one made inside from constants),
+    else None. Outside a trace: None (eager code computes with tensors as usual)."""
     if not (isinstance(values, Tensor) and _mode.tracing()):
-        return False
+        return None
     try:
-        values.tolist()
-        return False
+        return np.asarray(values.tolist(), dtype=np.int64)
     except TraceError:
-        return True
+        return None
 
 
 class PackedSequence(namedtuple("PackedSequence",
@@ -138,6 +144,14 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
     """The inverse of a permutation of 0..n-1: `out[permutation[i]] = i`. None stays None."""
     if permutation is None:
         return None
+    known = _known_while_tracing(permutation)
+    if known is not None and known.ndim == 1 and np.array_equal(np.sort(known),
+                                                                  np.arange(known.size)):
+        # NOTE: computed here so that it stays known to the trace: unpack_sequence and
+        # pad_packed_sequence's lengths need the values to decide shapes.
+        inverse = np.empty_like(known)
+        inverse[known] = np.arange(known.size)
+        return fac.tensor(inverse).to(permutation.dtype)
     out = fac.zeros_like(permutation)
     return out.scatter_(0, permutation, fac.arange(permutation.numel(), dtype=permutation.dtype))
 
@@ -209,6 +223,8 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     if input.dim() < 2:
         raise RuntimeError(f"pack_padded_sequence expects a padded input of at least 2 "
                            f"dimensions, [T, B, *], got shape {list(input.shape)}")
+    if input.numel() == 0:
+        raise RuntimeError("Cannot pack empty tensors.")
     steps, batch = input.shape[0], input.shape[1]
     _check_lengths(lengths, batch, steps)
     batch_sizes = batch_sizes_of(lengths)
@@ -245,7 +261,11 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         padded = padded.transpose(0, 1)
     if sequence.unsorted_indices is not None:
         padded = padded.index_select(0 if batch_first else 1, sequence.unsorted_indices)
-        lengths = lengths[sequence.unsorted_indices]
+        known = _known_while_tracing(sequence.unsorted_indices)
+        if known is not None:   # NOTE: keeps the lengths known to a trace (unpack_sequence)
+            lengths = fac.tensor(lengths_of(batch_sizes).astype(np.int64)[known])
+        else:
+            lengths = lengths[sequence.unsorted_indices]
     return padded, lengths
 
 
