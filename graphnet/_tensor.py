@@ -234,6 +234,8 @@ class Tensor:
                 # write is a state output (before, `self` took the array itself: the program
                 # never wrote it, and the lost input failed with a KeyError)
                 mode.value_of(result)
+        for guard in self.__dict__.get("_inplace_guards", ()):   # nn/_module_hooks.py
+            guard(self)
         if self.__dict__.get("_inference") and not _autograd.grad_mode.inference:
             raise RuntimeError(
                 "Inplace update to inference tensor outside InferenceMode is not allowed.You "

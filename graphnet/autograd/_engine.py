@@ -16,7 +16,7 @@ import numpy as np
 from .. import _autograd, _host
 from .._autograd import TapeNode, grad_mode
 from .._tensor import Tensor, _add
-from ._hooks import run_post_accumulate_hooks
+from ._hooks import run_node_hooks, run_post_accumulate_hooks
 
 
 def topo_order(roots) -> list:
@@ -132,6 +132,7 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
                 cts = [_zeros(s, d, graph) if c is None and s is not None else c
                        for c, (s, d) in zip(cts, node.out_avals)]
             results = node.apply_graph(cts) if graph else node.apply(cts)
+            results = run_node_hooks(node, cts, results, graph)
             if reached is not None:
                 results = [g if k in reached else None for k, g in enumerate(results)]
             if grad_mode.anomaly:

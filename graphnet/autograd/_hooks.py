@@ -80,6 +80,25 @@ def guard_hooks(leaves) -> None:
                       *t.__dict__.get("_post_hooks", {}).values())
 
 
+# Hooks run after a tape node's VJP (PyTorch's `grad_fn.register_hook`): node -> functions
+# `fn(cts, results, graph) -> results`. Module.register_backward_hook uses them
+# (graphnet/nn/_legacy_backward_hook.py).
+_NODE_HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def register_node_hook(node, fn) -> None:
+    """Run `fn(cts, results, graph)` each time the backward walk applies `node`'s VJP: `cts`
+    are its outputs' cotangents, `results` its inputs' (one per edge); what `fn` returns
+    replaces `results`. Arrays, or Tensors with `graph` (create_graph=True)."""
+    _NODE_HOOKS.setdefault(node, []).append(fn)
+
+
+def run_node_hooks(node, cts, results, graph: bool):
+    for fn in list(_NODE_HOOKS.get(node, ())) if _NODE_HOOKS else ():
+        results = fn(cts, results, graph)
+    return results
+
+
 def _node_slot(t):
     node = t.grad_fn
     if node.hooks is None:

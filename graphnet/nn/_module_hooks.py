@@ -13,16 +13,19 @@ keep nothing usable."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections import OrderedDict
 from typing import Callable
 
 from .. import _dispatch
+from .._autograd import grad_mode
 from .._errors import TraceError
 from .._mode import tracing
 from .._tensor import Tensor
 from ..autograd._hooks import RemovableHandle
 from ..autograd.function import Function
+from . import _legacy_backward_hook as legacy_backward_hook
 
 
 def _add(table: OrderedDict, hook: Callable, prepend: bool = False, options=()) -> RemovableHandle:
@@ -54,15 +57,14 @@ class _Hooks:
         return _add(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False):
+        _set_full(self, True)
         return _add(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook: Callable):
-        warnings.warn(
-            "register_backward_hook runs in graphnet as register_full_backward_hook: grad_input "
-            "holds the gradients with respect to the module's inputs (PyTorch's deprecated "
-            "form gives those of the forward's last operation). Use "
-            "register_full_backward_hook.", FutureWarning, stacklevel=2)
-        return self.register_full_backward_hook(hook)
+        """PyTorch's deprecated form: the hook sees the gradients of the forward's last
+        operation (graphnet/nn/_legacy_backward_hook.py). Use register_full_backward_hook."""
+        _set_full(self, False)
+        return _add(self._backward_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """hook(module, prefix, keep_vars) before the module's state_dict() saves."""
@@ -112,8 +114,10 @@ class _Hooks:
                     if new is not None:
                         args = new if isinstance(new, tuple) else (new,)
             backward = None
-            if self._backward_hooks or self._backward_pre_hooks:
-                backward = _BackwardHooks(self, args)
+            full = self.__dict__.get("_is_full_backward_hook")
+            hooks = list(self._backward_hooks.values())
+            if (hooks and full) or self._backward_pre_hooks:
+                backward = _BackwardHooks(self, args, hooks if full else [])
                 args = backward.wrap_inputs(args)
             result = self.forward(*args, **kwargs)
             for key, hook in list(self._forward_hooks.items()):
@@ -124,6 +128,8 @@ class _Hooks:
                     result = new
             if backward is not None:
                 result = backward.wrap_outputs(result)
+            if hooks and full is False:
+                legacy_backward_hook.attach(self, hooks, args, result)
             return result
         except Exception:
             for key, hook in list(self._forward_hooks.items()):
@@ -144,7 +150,7 @@ class _BackwardHooks:
     """One call's backward hooks: what the output side learns (grad_output) for the input
     side."""
 
-    def __init__(self, module, args: tuple):
+    def __init__(self, module, args: tuple, hooks: list):
         if tracing():
             where = _dispatch.module_path() or type(module).__name__
             raise TraceError(
@@ -152,7 +158,10 @@ class _BackwardHooks:
                 f"inside graphnet.compile: the compiled backward is one jax.vjp, so a hook "
                 f"would see tracers instead of gradients. Run this code uncompiled, remove "
                 f"the hook while compiling, or hook a leaf tensor (Tensor.register_hook).")
-        self.module, self.n_args = module, len(args)
+        # NOTE: the hooks registered when the module was called, as in PyTorch: one removed
+        # after the forward still runs in that call's backward
+        self.module, self.n_args, self.hooks = module, len(args), hooks
+        self.pre_hooks = list(module._backward_pre_hooks.values())
         self.positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         self.inputs_need_grad = any(args[i].requires_grad for i in self.positions)
         self.grad_output = None
@@ -161,7 +170,7 @@ class _BackwardHooks:
         if not self.inputs_need_grad:
             return args
         wrapped = _Identity.apply(self._after_inputs, *(args[i] for i in self.positions))
-        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+        wrapped = _guarded(wrapped if isinstance(wrapped, tuple) else (wrapped,))
         args = list(args)
         for i, new in zip(self.positions, wrapped):
             args[i] = new
@@ -176,19 +185,20 @@ class _BackwardHooks:
         if not any(o.requires_grad for o in outputs):
             return result
         wrapped = _Identity.apply(self._after_outputs, *outputs)
+        _guarded(wrapped if isinstance(wrapped, tuple) else (wrapped,))
         if isinstance(result, Tensor):
             return wrapped
         return wrapped if isinstance(wrapped, tuple) else (wrapped,)
 
     def _after_outputs(self, grads: tuple) -> tuple:
-        for hook in list(self.module._backward_pre_hooks.values()):
+        for hook in self.pre_hooks:
             new = hook(self.module, grads)
             if new is not None:
-                grads = _checked(new, len(grads), "backward pre hook", "grad_output")
+                grads = _checked(new, grads, "Backward pre hook", "grad_output")
         self.grad_output = grads
         if not self.inputs_need_grad:
             nothing = (None,) * self.n_args
-            for hook in list(self.module._backward_hooks.values()):
+            for hook in self.hooks:
                 new = hook(self.module, nothing, grads)
                 if new is not None and any(g is not None for g in new):
                     raise RuntimeError("Backward hook for Modules where no input requires "
@@ -201,19 +211,52 @@ class _BackwardHooks:
         for i, g in zip(self.positions, grads):
             grad_input[i] = g
         grad_input = tuple(grad_input)
-        for hook in list(self.module._backward_hooks.values()):
+        for hook in self.hooks:
             new = hook(self.module, grad_input, self.grad_output)
             if new is not None:
-                grad_input = _checked(new, self.n_args, "backward hook", "grad_input")
+                grad_input = _checked(new, grad_input, "Backward hook", "grad_input")
         return tuple(grad_input[i] for i in self.positions)
 
 
-def _checked(new, expected: int, kind: str, name: str) -> tuple:
-    new = new if isinstance(new, tuple) else (new,) if isinstance(new, Tensor) else tuple(new)
-    if len(new) != expected:
-        raise RuntimeError(f"Backward hook returned an invalid number of {name} "
-                           f"(got {len(new)}, but expected {expected}): a {kind} must return "
-                           f"one entry per {name.split('_')[1]}")
+def _set_full(module, full: bool) -> None:
+    if module.__dict__.get("_is_full_backward_hook", full) is not full:
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                           "single Module. Please use only one of them.")
+    module.__dict__["_is_full_backward_hook"] = full
+
+
+def _guarded(tensors: tuple) -> tuple:
+    """Refuse in-place writes to the hooked tensors (Tensor._assign runs the guards), as
+    PyTorch does: the write would bypass the hooks' backward (`nn.ReLU(inplace=True)` under a
+    full backward hook, `module(x).mul_(2)`)."""
+    for i, t in enumerate(tensors):
+        if t.requires_grad:
+            t.__dict__["_inplace_guards"] = (functools.partial(_refuse_inplace, i),)
+    return tensors
+
+
+def _refuse_inplace(index: int, t: Tensor) -> None:
+    if grad_mode.enabled:    # under no_grad PyTorch lets the write through
+        raise RuntimeError(
+            f"Output {index} of BackwardHookFunction is a view and is being modified inplace. "
+            f"This view was created inside a custom Function (or because an input was "
+            f"returned as-is) and the autograd logic to handle view+inplace would override "
+            f"the custom backward associated with the custom Function, leading to incorrect "
+            f"gradients. This behavior is forbidden. You can fix this by cloning the output of "
+            f"the custom Function.")
+
+
+def _checked(new, old: tuple, kind: str, name: str) -> tuple:
+    """PyTorch's checks of a module backward hook's result: a sequence (a Tensor counts its
+    rows, as there) of one gradient per entry, each of the shape it replaces."""
+    if len(new) != len(old):
+        raise RuntimeError(f"{kind} returned an invalid number of {name}, got {len(new)}, but "
+                           f"expected {len(old)}")
+    new = tuple(new)
+    for i, (g, before) in enumerate(zip(new, old)):
+        if g is not None and before is not None and tuple(g.shape) != tuple(before.shape):
+            raise RuntimeError(f"hook 'hook' has changed the size of value (value {i}: "
+                               f"expected {list(before.shape)}, got {list(g.shape)})")
     return new
 
 
