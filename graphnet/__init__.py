@@ -44,6 +44,7 @@ from ._sampling import *  # noqa: E402,F401,F403  (bernoulli, multinomial, poiss
 from ._tensor_extras import *  # noqa: E402,F401,F403  (Tensor.new, asarray, from_dlpack ...)
 from . import _placement  # noqa: E402,F401  (Tensor.device, .to(device), .cuda(), .cpu())
 from ._storage_facts import layout, strided  # noqa: E402,F401  (Tensor.data_ptr, nbytes ...)
+from ._legacy_types import *  # noqa: E402,F401,F403  (FloatTensor, LongTensor ...)
 from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import numpy as np
 
@@ -103,6 +105,18 @@ def _shape(size) -> tuple:
     return _sizes(tuple(int(s) for s in size))
 
 
+def _size_keyword(fn):
+    """`fn(*size, ...)` also taking PyTorch's `size=` keyword (`torch.ones(size=(2, 3))`)."""
+    @functools.wraps(fn)
+    def factory(*size, **kwargs):
+        if "size" in kwargs:
+            if size:
+                raise TypeError(f"{fn.__name__}() got multiple values for argument 'size'")
+            size = (kwargs.pop("size"),)
+        return fn(*size, **kwargs)
+    return factory
+
+
 def _sizes(shape: tuple) -> tuple:
     """`shape`, or PyTorch's error for a negative size (JAX's would come from deep inside
     a kernel, or, for a random draw, from MLIR)."""
@@ -142,6 +156,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
     return _finish(t, requires_grad, device)
 
 
+@_size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None,
           pin_memory=False, memory_format=None) -> Tensor:
     if any(d < 0 for d in (size[0] if len(size) == 1 and isinstance(size[0], (tuple, list))
@@ -151,6 +166,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None,
                 device=device, requires_grad=requires_grad)
 
 
+@_size_keyword
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False) -> Tensor:
     return full(_shape(size), 1.0 if dtype is None else 1, dtype=dtype or dt.float32,
@@ -281,11 +297,13 @@ def _random_op(op, size, dtype, generator, *params, **attrs):
                     **attrs)
 
 
+@_size_keyword
 def randn(*size, dtype=None, device=None, generator=None, requires_grad=False, layout=None,
           pin_memory=False) -> Tensor:
     return _finish(_random_op("normal", size, dtype, generator), requires_grad, device)
 
 
+@_size_keyword
 def rand(*size, dtype=None, device=None, generator=None, requires_grad=False, layout=None,
          pin_memory=False) -> Tensor:
     return _finish(_random_op("uniform", size, dtype, generator), requires_grad, device)

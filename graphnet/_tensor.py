@@ -43,11 +43,12 @@ class Tensor:
     # value (anything with .shape and .dtype); a parameter being traced swaps its payload in
     # place, so in-place updates (optimizer steps) are seen by the tracer on the same object.
 
-    def __init__(self, data=None, *, requires_grad: bool = False):
+    def __init__(self, data=None, *sizes, requires_grad: bool = False):
         from ._factories import as_array
 
-        # NOTE: like `torch.Tensor(data)`, a new tensor from data is float32 whatever the data
-        # (`torch.Tensor([1, 2])` is `tensor([1., 2.])`); an existing Tensor keeps its dtype.
+        # NOTE: as `torch.Tensor(data)`, float32 from any data; a Tensor keeps its dtype
+        if sizes or isinstance(data, Size) or type(data) is int:   # Tensor(2, 3): zeros
+            data = np.zeros(tuple(data) if isinstance(data, Size) else (data, *sizes), np.float32)
         if isinstance(data, Tensor):
             self._value = data._value
         else:

@@ -61,7 +61,6 @@ _SPARSE_GRAD = ("graphnet has no sparse gradients (every gradient is dense)",
 # values are (reason, alternative). The first matching pattern wins; an implemented name is
 # reported as implemented even if a pattern matches it.
 REFUSED: dict[str, tuple[str, str]] = {
-    "torch.Tensor.pin_memory": _CUDA, "torch.Tensor.is_pinned": _CUDA,
     "torch.Tensor.record_stream": _CUDA, "torch.Tensor.xpu": _CUDA, "torch.Tensor.ipu": _CUDA,
     "torch.Tensor.mtia": _CUDA,
     "torch.Tensor.is_coalesced": _SPARSE, "torch.Tensor.coalesce": _SPARSE,
@@ -73,9 +72,8 @@ REFUSED: dict[str, tuple[str, str]] = {
     "torch.Tensor.indices": _SPARSE, "torch.Tensor.values": _SPARSE,
     "torch.*quantize*": _QUANT, "torch.Tensor.q_*": _QUANT, "torch.q_*": _QUANT,
     "torch.Tensor.int_repr": _QUANT, "torch.int_repr": _QUANT, "torch.Tensor.qscheme": _QUANT,
-    "torch.Tensor.*storage*": _STORAGE, "torch.Tensor.data_ptr": _STORAGE,
-    "torch.Tensor.set_": _STORAGE, "torch.Tensor.share_memory_": _STORAGE,
-    "torch.Tensor.is_shared": _STORAGE, "torch.Tensor.storage_offset": _STORAGE,
+    "torch.Tensor.*storage*": _STORAGE,
+    "torch.Tensor.set_": _STORAGE, "torch.Tensor.storage_offset": _STORAGE,
     "torch.*mkldnn*": _MKLDNN, "torch.Tensor.*mkldnn*": _MKLDNN,
     "torch.nn.DataParallel": _PARALLEL,
     "torch.nn.SyncBatchNorm": _PARALLEL,

@@ -1,0 +1,44 @@
+"""PyTorch's legacy tensor types, `graphnet.FloatTensor`, `LongTensor` ...: still common in
+older code as constructors (`FloatTensor([1, 2])`, `LongTensor(2, 3)`), in
+`isinstance(x, FloatTensor)` and in `x.type(LongTensor)`. Each is a class whose instances
+are plain graphnet tensors of its dtype; calling it makes one, as PyTorch's do."""
+
+from __future__ import annotations
+
+from . import _dtype as dt
+from . import _factories
+from ._dtype_methods import _TYPE_NAMES
+from ._tensor import Tensor
+
+
+class tensortype(type):
+    """The metaclass of the legacy types: `isinstance` compares dtypes, calling constructs."""
+
+    dtype: dt.dtype
+
+    def __instancecheck__(cls, instance) -> bool:
+        return isinstance(instance, Tensor) and instance.dtype is cls.dtype
+
+    def __call__(cls, *args, device=None):
+        if not args:
+            return _factories.zeros(0, dtype=cls.dtype, device=device)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            data = args[0]
+            if data.dtype is not cls.dtype:
+                raise TypeError(f"expected {cls.dtype} (got {data.dtype})")
+            return data.view(tuple(data.shape))    # an alias, as PyTorch's constructor gives
+        if len(args) == 1 and not isinstance(args[0], int):   # data: a list, tuple, array
+            return _factories.tensor(args[0], dtype=cls.dtype, device=device)
+        return _factories.zeros(*args, dtype=cls.dtype, device=device)
+
+    def __repr__(cls) -> str:
+        return f"<class 'graphnet.{cls.__name__}'>"
+
+
+def _make(dtype: dt.dtype, name: str) -> tensortype:
+    return tensortype(name, (), {"dtype": dtype, "__module__": "graphnet"})
+
+
+LEGACY = {name: _make(dtype, name) for dtype, name in _TYPE_NAMES.items()}
+globals().update(LEGACY)
+__all__ = sorted(LEGACY)
