@@ -1,13 +1,12 @@
 """Update kernels registered in the op table, one multi-tensor op per optimizer. The update
-math comes from optax where it equals PyTorch's step exactly; where PyTorch differs (SGD's
-dampening) it is written out here."""
+math is torch 2.13's single-tensor step written op for op with `_cpu_ops.py`."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
-import optax
 
 from .._ops import defop
+from . import _cpu_ops as C
 from .._tensor import Tensor
 
 
@@ -28,22 +27,6 @@ def is_off(value) -> bool:
     return value is None or (isinstance(value, (int, float)) and value == 0)
 
 
-def l2_decayed(grads, params, weight_decay) -> list:
-    """g + weight_decay * p, PyTorch's (coupled) weight decay; the gradients as they are when
-    it is off."""
-    if is_off(weight_decay):
-        return list(grads)
-    return [g + weight_decay * p for g, p in zip(grads, params, strict=True)]
-
-
-def decoupled_decayed(params, lr, weight_decay) -> list:
-    """p * (1 - lr * weight_decay), AdamW's decoupled weight decay; the parameters as they are
-    when it is off."""
-    if is_off(weight_decay):
-        return list(params)
-    return [p * (1 - lr * weight_decay) for p in params]
-
-
 @defop("sgd_update", "opaque", n_outputs=0, differentiable=False, function=None,
        method=None, overwrites=updated_in_place)
 def sgd_update(lr, momentum, dampening, weight_decay, *tensors, n, nesterov, maximize,
@@ -51,30 +34,17 @@ def sgd_update(lr, momentum, dampening, weight_decay, *tensors, n, nesterov, max
     """Inputs: 4 hyper-parameters, then n params, n grads and (when has_buf) n momentum
     buffers. Outputs: n new params, then n new buffers when use_momentum."""
     params, grads, bufs = tensors[:n], tensors[n:2 * n], tensors[2 * n:]
-    grads = [-g if maximize else g for g in grads]
-    grads = l2_decayed(grads, params, weight_decay)
-    new_bufs = []
-    if use_momentum:
-        if has_buf:
-            # optax.trace computes  t = g + decay * t, PyTorch's rule when dampening == 0
-            trace = optax.trace(decay=momentum, nesterov=False)
-            state = optax.TraceState(trace=list(bufs))
-            damped = grads if is_off(dampening) else [(1 - dampening) * g for g in grads]
-            new_bufs, _ = trace.update(damped, state)
-        else:  # first step: the buffer starts as a copy of the gradient (no dampening)
-            new_bufs = [jnp.asarray(g) for g in grads]
-        grads = [g + momentum * b for g, b in zip(grads, new_bufs)] if nesterov else new_bufs
-    new_params = [_sgd_step(p, g, lr) for p, g in zip(params, grads)]
+    new_params, new_bufs = [], []
+    for k, (p, g) in enumerate(zip(params, grads, strict=True)):
+        # torch's _single_tensor_sgd, op for op (_cpu_ops.py rounds as torch does)
+        g = -g if maximize else g
+        if not is_off(weight_decay):
+            g = C.add(g, p, weight_decay)
+        if use_momentum:
+            # the first step starts the buffer as a copy of the gradient (no dampening)
+            damped = 1 - (0.0 if is_off(dampening) else dampening)
+            buf = C.add(C.mul(bufs[k], momentum), g, damped) if has_buf else jnp.asarray(g)
+            new_bufs.append(buf)
+            g = C.add(g, buf, momentum) if nesterov else buf
+        new_params.append(C.add(p, g, -lr))
     return tuple(new_params) + tuple(new_bufs)
-
-
-def _sgd_step(p, g, lr):
-    """p - lr * g, as torch's `p.add_(g, alpha=-lr)`: for a float16/bfloat16 parameter, -lr
-    rounded to its dtype, then computed in float32 and rounded once (rounding lr * g to half
-    first left 9% of elements 1 ulp away after one step)."""
-    if p.dtype in (jnp.float16, jnp.bfloat16):
-        alpha = jnp.asarray(-lr).astype(p.dtype).astype(jnp.float32)
-        return (p.astype(jnp.float32) + alpha * g.astype(jnp.float32)).astype(p.dtype)
-    return p - lr * g.astype(p.dtype)
-
-

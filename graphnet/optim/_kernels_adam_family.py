@@ -17,7 +17,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._ops import defop
-from ._kernels import decoupled_decayed, l2_decayed, updated_in_place
+from . import _cpu_ops as C
+from ._kernels import is_off, updated_in_place
 from ._kernels_adaptive import _as, _split
 
 
@@ -37,11 +38,13 @@ def lerp(start, end, weight):
     return coeff * diff + base
 
 
-def _decay(params, grads, lr, weight_decay, decoupled):
-    """L2 weight decay (added to the gradient) or decoupled (p *= 1 - lr * wd)."""
+def _decay(p, g, lr, weight_decay, decoupled):
+    """L2 weight decay (g + wd * p) or decoupled (p *= 1 - lr * wd), as torch's ops."""
+    if is_off(weight_decay):
+        return p, g
     if decoupled:
-        return decoupled_decayed(params, lr, weight_decay), grads
-    return params, l2_decayed(grads, params, weight_decay)
+        return C.mul(p, 1 - lr * weight_decay), g
+    return p, C.add(g, p, weight_decay)
 
 
 @defop("nadam_update", "opaque", n_outputs=0, differentiable=False, function=None,
@@ -51,24 +54,25 @@ def nadam_update(lr, beta1, beta2, eps, weight_decay, momentum_decay, *tensors, 
     """Inputs: 6 hyper-parameters, then n each of params, grads, steps, mu_products,
     exp_avgs and exp_avg_sqs. Outputs: the new values of all of them but grads."""
     params, grads, steps, mu_products, exp_avgs, exp_avg_sqs = _split(tensors, n, 6)
-    grads = [-g if maximize else g for g in grads]
-    params, grads = _decay(params, grads, lr, weight_decay, decoupled_weight_decay)
     outs = ([], [], [], [], [])
     for p, g, step, mu_product, m, v in zip(params, grads, steps, mu_products, exp_avgs,
                                             exp_avg_sqs, strict=True):
+        # torch's _single_tensor_nadam, op for op (_cpu_ops.py rounds as torch does)
+        g = -g if maximize else g
         step = step + 1
         t = step.astype(jnp.float64)
         bias_correction2 = 1 - beta2 ** t
+        p, g = _decay(p, g, lr, weight_decay, decoupled_weight_decay)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
-        mu_product = mu_product * _as(mu, mu_product)
-        m = lerp(m, g, 1 - beta1)
-        v = v * beta2 + (1 - beta2) * g * g
-        denom = jnp.sqrt(v / _as(bias_correction2, v)) + eps
+        mu_product = C.mul(mu_product, mu)
+        m = C.lerp(m, g, 1 - beta1)
+        v = C.addcmul(C.mul(v, beta2), g, g, 1 - beta2)
+        denom = C.add_scalar(C.sqrt(C.div_scalar(v, bias_correction2)), eps)
         product = mu_product.astype(jnp.float64)
         mu_product_next = product * mu_next
-        p = p + _as(-lr * (1.0 - mu) / (1.0 - product), p) * g / denom
-        p = p + _as((-lr * mu_next) / (1.0 - mu_product_next), p) * m / denom
+        p = C.addcdiv(p, g, denom, -lr * (1.0 - mu) / (1.0 - product))
+        p = C.addcdiv(p, m, denom, (-lr * mu_next) / (1.0 - mu_product_next))
         for out, value in zip(outs, (p, step, mu_product, m, v), strict=True):
             out.append(value)
     return tuple(x for out in outs for x in out)
@@ -81,25 +85,28 @@ def radam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, maximize,
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, exp_avgs and
     exp_avg_sqs. Outputs: new params, steps, exp_avgs and exp_avg_sqs."""
     params, grads, steps, exp_avgs, exp_avg_sqs = _split(tensors, n, 5)
-    grads = [-g if maximize else g for g in grads]
-    params, grads = _decay(params, grads, lr, weight_decay, decoupled_weight_decay)
     outs = ([], [], [], [])
     rho_inf = 2 / (1 - beta2) - 1
     for p, g, step, m, v in zip(params, grads, steps, exp_avgs, exp_avg_sqs, strict=True):
+        # torch's _single_tensor_radam, op for op (_cpu_ops.py rounds as torch does)
+        g = -g if maximize else g
         step = step + 1
+        p, g = _decay(p, g, lr, weight_decay, decoupled_weight_decay)
+        m = C.lerp(m, g, 1 - beta1)
+        v = C.addcmul(C.mul(v, beta2), g, g, 1 - beta2)
         t = step.astype(jnp.float64)
-        m = lerp(m, g, 1 - beta1)
-        v = v * beta2 + (1 - beta2) * g * g
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
-        corrected = m / _as(bias_correction1, m)
+        corrected = C.div_scalar(m, bias_correction1)
         rho_t = rho_inf - 2 * t * (beta2 ** t) / bias_correction2
         # NOTE: the rectifier is only used where rho_t > 5; clamp so the other side is finite
         rect = jnp.sqrt(jnp.maximum((rho_t - 4) * (rho_t - 2) * rho_inf
                                     / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.0))
-        adaptive = _as(bias_correction2 ** 0.5, v) / (jnp.sqrt(v) + eps)
-        rectified = corrected * lr * adaptive * _as(rect, p)
-        p = p - jnp.where(rho_t > 5.0, rectified, corrected * lr).astype(p.dtype)
+        # `number / tensor` is tensor.reciprocal() * number in torch
+        adaptive = C.mul(C.reciprocal(C.add_scalar(C.sqrt(v), eps)), bias_correction2 ** 0.5)
+        scaled = C.mul(corrected, lr)
+        rectified = C.mul(C.mul_t(scaled, adaptive), rect)
+        p = C.add(p, jnp.where(rho_t > 5.0, rectified, scaled), -1.0)
         for out, value in zip(outs, (p, step, m, v), strict=True):
             out.append(value)
     return tuple(x for out in outs for x in out)
@@ -111,15 +118,17 @@ def adamax_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, maximize):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, exp_avgs and
     exp_infs. Outputs: new params, steps, exp_avgs and exp_infs."""
     params, grads, steps, exp_avgs, exp_infs = _split(tensors, n, 5)
-    grads = [-g if maximize else g for g in grads]
-    grads = l2_decayed(grads, params, weight_decay)
     outs = ([], [], [], [])
     for p, g, step, m, u in zip(params, grads, steps, exp_avgs, exp_infs, strict=True):
+        # torch's _single_tensor_adamax, op for op (_cpu_ops.py rounds as torch does)
+        g = -g if maximize else g
         step = step + 1
-        m = lerp(m, g, 1 - beta1)
-        u = jnp.maximum(u * beta2, jnp.abs(g) + eps)
+        if not is_off(weight_decay):
+            g = C.add(g, p, weight_decay)
+        m = C.lerp(m, g, 1 - beta1)
+        u = C.maximum(C.mul(u, beta2), C.add_scalar(jnp.abs(g), eps))
         clr = lr / (1 - beta1 ** step.astype(jnp.float64))
-        p = p + _as(-clr, p) * m / u
+        p = C.addcdiv(p, m, u, -clr)
         for out, value in zip(outs, (p, step, m, u), strict=True):
             out.append(value)
     return tuple(x for out in outs for x in out)

@@ -1,52 +1,26 @@
 """Update kernels for Adam/AdamW, RMSprop and Adagrad (one multi-tensor op each), plus the
 small state helpers their optimizer classes share.
 
-Where optax equals PyTorch's step and where it does not (optax 0.2.8 vs torch 2.13, the
-single-tensor path torch uses on CPU). "Equal" means the same formula; float32 rounding may
-differ in the last bit because the operations are ordered differently.
+Each kernel is torch 2.13's single-tensor step (the path it takes on the CPU) written op
+for op with `_cpu_ops.py`, which rounds where torch's CPU kernels round: a float16 or
+bfloat16 step then gives torch's numbers bit for bit. The update math of optax (used here
+before) is algebraically the same for Adam's moments, RMSprop and Adagrad's accumulator,
+but rounds elsewhere (3-20% of half-precision elements came out 1 ulp away), and optax's
+amsgrad takes the maximum of the bias-corrected moment, which torch does not.
 
-Adam / AdamW
-  - moments: `optax.tree.update_moment` (first) and `update_moment_per_elem_norm` (second)
-    compute (1 - b) * g + b * m and (1 - b) * g^2 + b * v: equal to torch's
-    `exp_avg.lerp_(g, 1 - b1)` and `exp_avg_sq.mul_(b2).addcmul_(g, g, value=1 - b2)`. Used.
-  - `optax.scale_by_adam`'s direction m_hat / (sqrt(v_hat) + eps) is algebraically torch's, but
-    its step count is an int32 while torch keeps `state['step']` as a float32 tensor and takes
-    the bias corrections 1 - beta ** step in double precision; torch also orders the math as
-    (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps). Written out here in torch's order.
-  - `optax.scale_by_amsgrad` takes the maximum of the *bias-corrected* second moment; torch
-    takes the maximum of the raw `exp_avg_sq` and divides by the current sqrt(bc2). These give
-    different numbers, so amsgrad is written out.
-  - L2 weight decay (Adam) adds wd * p to the gradient before the moments; decoupled weight
-    decay (AdamW) multiplies p by 1 - lr * wd before the update. optax's
-    `add_decayed_weights` gives the same AdamW result algebraically but applies after the
-    direction; written out in torch's order.
-
-RMSprop
-  - `optax.scale_by_rms` / `optax.scale_by_stddev` (centered) equal torch's square_avg /
-    grad_avg updates and g / (sqrt(square_avg [- grad_avg^2]) + eps) only with
-    `eps_in_sqrt=False`; optax's default (`eps_in_sqrt=True`) puts eps inside the square root,
-    which is not torch's. Used with `eps_in_sqrt=False`.
-  - momentum: `optax.trace(decay=momentum)` computes buf = direction + momentum * buf, torch's
-    `buf.mul_(momentum).addcdiv_(g, avg)` starting from a zero buffer. Used.
-  - torch counts `step` but does not use it; it is kept for state_dict parity.
-
-Adagrad
-  - the accumulator of `optax.scale_by_rss` (sum += g^2) equals torch's
-    `state_sum.addcmul_(g, g)`. Used.
-  - its direction does not: optax computes g * rsqrt(sum + eps) (eps inside the root) and
-    returns 0 where sum == 0; torch computes g / (sqrt(sum) + eps). optax has no lr_decay;
-    torch's lr / (1 + (step - 1) * lr_decay) uses the float step. Both written out.
+Python numbers in torch's step (the bias corrections 1 - beta ** step, Adagrad's decayed
+lr) are doubles computed from the float32 step tensor; they are float64 here.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
-import optax
 
 from .. import _host
 from .._dispatch import dispatch, label_state, live_scalar
 from .._ops import defop
-from ._kernels import decoupled_decayed, l2_decayed, updated_in_place
+from . import _cpu_ops as C
+from ._kernels import is_off, updated_in_place
 from .._aliases import store
 from .._tensor import Tensor
 from .._x64 import x64_scoped
@@ -72,24 +46,31 @@ def adam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, amsgrad, maxim
     (amsgrad) max_exp_avg_sqs, n of each."""
     groups = _split(tensors, n, 6 if amsgrad else 5)
     params, grads, steps, exp_avgs, exp_avg_sqs = groups[:5]
-    grads = [-g if maximize else g for g in grads]
-    if decoupled_weight_decay:
-        params = decoupled_decayed(params, lr, weight_decay)
-    else:
-        grads = l2_decayed(grads, params, weight_decay)
-    exp_avgs = optax.tree.update_moment(grads, exp_avgs, beta1, 1)
-    exp_avg_sqs = optax.tree.update_moment_per_elem_norm(grads, exp_avg_sqs, beta2, 2)
-    steps = [s + 1 for s in steps]
-    maxes = [jnp.maximum(m, v) for m, v in zip(groups[5], exp_avg_sqs, strict=True)] \
-        if amsgrad else []
-    new_params = []
-    for p, m, v, step in zip(params, exp_avgs, maxes or exp_avg_sqs, steps, strict=True):
-        step = step.astype(jnp.float64)
-        step_size = lr / (1 - beta1 ** step)
-        bias_correction2_sqrt = jnp.sqrt(1 - beta2 ** step)
-        denom = jnp.sqrt(v) / _as(bias_correction2_sqrt, v) + eps
-        new_params.append(p + _as(-step_size, p) * m / denom)
-    return (*new_params, *steps, *exp_avgs, *exp_avg_sqs, *maxes)
+    maxes = groups[5] if amsgrad else [None] * n
+    outs = ([], [], [], [], [])
+    for p, g, step, m, v, top in zip(params, grads, steps, exp_avgs, exp_avg_sqs, maxes,
+                                     strict=True):
+        # torch's _single_tensor_adam, op for op (see _cpu_ops.py for the rounding)
+        g = -g if maximize else g
+        step = step + 1
+        if not is_off(weight_decay):
+            if decoupled_weight_decay:
+                p = C.mul(p, 1 - lr * weight_decay)
+            else:
+                g = C.add(g, p, weight_decay)
+        m = C.lerp(m, g, 1 - beta1)
+        v = C.addcmul(C.mul(v, beta2), g, g, 1 - beta2)
+        t = step.astype(jnp.float64)
+        step_size = lr / (1 - beta1 ** t)
+        bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+        if amsgrad:
+            top = C.maximum(top, v)
+        denom = C.add_scalar(C.div_scalar(C.sqrt(top if amsgrad else v),
+                                          bias_correction2_sqrt), eps)
+        p = C.addcdiv(p, m, denom, -step_size)
+        for out, value in zip(outs, (p, step, m, v, top), strict=True):
+            out.append(value)
+    return tuple(x for out in outs[:5 if amsgrad else 4] for x in out)
 
 
 @defop("rmsprop_update", "opaque", n_outputs=0, differentiable=False, function=None,
@@ -103,24 +84,29 @@ def rmsprop_update(lr, alpha, eps, weight_decay, momentum, *tensors, n, centered
     params, grads, steps, square_avgs = groups[:4]
     bufs = groups[4] if use_momentum else []
     grad_avgs = groups[-1] if centered else []
-    grads = [-g if maximize else g for g in grads]
-    grads = l2_decayed(grads, params, weight_decay)
-    if centered:
-        scale = optax.scale_by_stddev(decay=alpha, eps=eps, eps_in_sqrt=False)
-        directions, state = scale.update(grads, optax.ScaleByRStdDevState(mu=grad_avgs,
-                                                                          nu=square_avgs))
-        square_avgs, grad_avgs = state.nu, state.mu
-    else:
-        scale = optax.scale_by_rms(decay=alpha, eps=eps, eps_in_sqrt=False)
-        directions, state = scale.update(grads, optax.ScaleByRmsState(nu=square_avgs))
-        square_avgs = state.nu
-    if use_momentum:
-        directions, state = optax.trace(decay=momentum).update(
-            directions, optax.TraceState(trace=bufs))
-        bufs = state.trace
-    new_params = [p + _as(-lr, p) * d for p, d in zip(params, directions, strict=True)]
-    steps = [s + 1 for s in steps]
-    return (*new_params, *steps, *square_avgs, *bufs, *grad_avgs)
+    outs = ([], [], [], [], [])
+    for k, (p, g, step, v) in enumerate(zip(params, grads, steps, square_avgs, strict=True)):
+        # torch's _single_tensor_rmsprop, op for op
+        g = -g if maximize else g
+        if not is_off(weight_decay):
+            g = C.add(g, p, weight_decay)
+        v = C.addcmul(C.mul(v, alpha), g, g, 1 - alpha)
+        if centered:
+            grad_avg = C.lerp(grad_avgs[k], g, 1 - alpha)
+            avg = C.sqrt(C.addcmul(v, grad_avg, grad_avg, -1))
+            outs[4].append(grad_avg)
+        else:
+            avg = C.sqrt(v)
+        avg = C.add_scalar(avg, eps)
+        if use_momentum:
+            buf = C.addcdiv(C.mul(bufs[k], momentum), g, avg)
+            p = C.add(p, buf, -lr)
+            outs[3].append(buf)
+        else:
+            p = C.addcdiv(p, g, avg, -lr)
+        for out, value in zip(outs, (p, step + 1, v), strict=False):
+            out.append(value)
+    return tuple(x for out in outs for x in out)
 
 
 @defop("adagrad_update", "opaque", n_outputs=0, differentiable=False, function=None,
@@ -129,17 +115,20 @@ def adagrad_update(lr, lr_decay, eps, weight_decay, *tensors, n, maximize):
     """Inputs: 4 hyper-parameters, then n each of params, grads, steps and sums. Outputs:
     new params, steps and sums."""
     params, grads, steps, sums = _split(tensors, n, 4)
-    grads = [-g if maximize else g for g in grads]
-    grads = l2_decayed(grads, params, weight_decay)
-    accumulate = optax.scale_by_rss(initial_accumulator_value=0.0, eps=eps)
-    _, state = accumulate.update(grads, optax.ScaleByRssState(sum_of_squares=sums))
-    sums = state.sum_of_squares
-    steps = [s + 1 for s in steps]
-    new_params = []
-    for p, g, total, step in zip(params, grads, sums, steps, strict=True):
+    outs = ([], [], [])
+    for p, g, step, total in zip(params, grads, steps, sums, strict=True):
+        # torch's _single_tensor_adagrad, op for op
+        step = step + 1
+        g = -g if maximize else g
+        if not is_off(weight_decay):
+            g = C.add(g, p, weight_decay)
         clr = lr / (1 + (step.astype(jnp.float64) - 1) * lr_decay)
-        new_params.append(p + _as(-clr, p) * g / (jnp.sqrt(total) + eps))
-    return (*new_params, *steps, *sums)
+        total = C.addcmul(total, g, g, 1)
+        std = C.add_scalar(C.sqrt(total), eps)
+        p = C.addcdiv(p, g, std, -clr)
+        for out, value in zip(outs, (p, step, total), strict=True):
+            out.append(value)
+    return tuple(x for out in outs for x in out)
 
 
 # ---- shared by adam.py, rmsprop.py, adagrad.py ---------------------------------------------
@@ -151,6 +140,8 @@ def live_hyper(optimizer, index: int, name: str, element: int | None = None):
     where = f"{optimizer._trace_prefix()}group{index}.{name}"
     if element is None:
         return optimizer._hyper(index, name)   # a traced 0 weight decay is the constant 0.0
+    optimizer._refuse_traced(index, f"{name}'][{element}",
+                             optimizer.param_groups[index][name][element])
     return live_scalar(lambda: float(optimizer.param_groups[index][name][element]),
                        f"{where}{element}")
 
@@ -165,12 +156,20 @@ def refuse_differentiable(name: str, differentiable: bool) -> None:
 
 
 @x64_scoped   # a float64 parameter gets float64 state (graphnet/_x64.py)
-def ensure_state(optimizer, p: Tensor, state: dict, keys, initial=None) -> None:
+def ensure_state(optimizer, p: Tensor, state: dict, keys, initial=None, optional=()) -> None:
     """Create the missing state entries of `p` as concrete zeros ('step': a float32 0-d
     tensor, like torch), or `initial[key](p's array)` where given. Concrete, not traced: a
     compiled step then reads them as state inputs, so the first step does not force a
-    second compile."""
+    second compile.
+
+    `optional` are the keys an option adds (Adam's 'max_exp_avg_sq' with amsgrad): torch
+    creates them only with a new state, so turning the option on for a parameter that has
+    stepped raises torch's KeyError instead of starting the entry from zero."""
     initial = initial or {}
+    if state:
+        for key in optional:
+            if key not in state:
+                raise KeyError(key)
     for key in keys:
         if key not in state:
             if key in initial:

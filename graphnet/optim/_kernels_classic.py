@@ -15,7 +15,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._ops import defop
-from ._kernels import l2_decayed, updated_in_place
+from . import _cpu_ops as C
+from ._kernels import is_off, updated_in_place
 from ._kernels_adaptive import _as, _split
 
 
@@ -26,15 +27,17 @@ def adadelta_update(lr, rho, eps, weight_decay, *tensors, n, maximize):
     acc_deltas. Outputs: new params, steps, square_avgs and acc_deltas."""
     params, grads, steps, square_avgs, acc_deltas = _split(tensors, n, 5)
     grads = [-g if maximize else g for g in grads]
-    grads = l2_decayed(grads, params, weight_decay)
+    if not is_off(weight_decay):
+        grads = [C.add(g, p, weight_decay) for g, p in zip(grads, params, strict=True)]
     outs = ([], [], [], [])
     for p, g, step, square_avg, acc_delta in zip(params, grads, steps, square_avgs,
                                                  acc_deltas, strict=True):
-        square_avg = square_avg * rho + (1 - rho) * g * g
-        std = jnp.sqrt(square_avg + eps)
-        delta = jnp.sqrt(acc_delta + eps) / std * g
-        acc_delta = acc_delta * rho + (1 - rho) * delta * delta
-        p = p + _as(-lr, p) * delta
+        # torch's _single_tensor_adadelta, op for op (_cpu_ops.py rounds as torch does)
+        square_avg = C.addcmul(C.mul(square_avg, rho), g, g, 1 - rho)
+        std = C.sqrt(C.add_scalar(square_avg, eps))
+        delta = C.mul_t(C.div(C.sqrt(C.add_scalar(acc_delta, eps)), std), g)
+        acc_delta = C.addcmul(C.mul(acc_delta, rho), delta, delta, 1 - rho)
+        p = C.add(p, delta, -lr)
         for out, value in zip(outs, (p, step + 1, square_avg, acc_delta), strict=True):
             out.append(value)
     return tuple(x for out in outs for x in out)
@@ -46,15 +49,17 @@ def asgd_update(lr, lambd, alpha, t0, weight_decay, *tensors, n, maximize):
     """Inputs: 5 hyper-parameters, then n each of params, grads, steps, etas, mus and axs.
     Outputs: the new values of all of them but grads."""
     params, grads, steps, etas, mus, axs = _split(tensors, n, 6)
-    grads = [-g if maximize else g for g in grads]
-    grads = l2_decayed(grads, params, weight_decay)
     outs = ([], [], [], [], [])
     for p, g, step, eta, mu, ax in zip(params, grads, steps, etas, mus, axs, strict=True):
+        # torch's _single_tensor_asgd, op for op (_cpu_ops.py rounds as torch does)
+        g = -g if maximize else g
         step = step + 1
+        if not is_off(weight_decay):
+            g = C.add(g, p, weight_decay)
         eta_value = eta.astype(jnp.float64)   # torch reads it with .item(): a double
-        p = p * _as(1 - lambd * eta_value, p)
-        p = p + _as(-eta_value, p) * g
-        ax = jnp.where(mu != 1, ax + (p - ax) * mu.astype(p.dtype), p)
+        p = C.mul(p, 1 - lambd * eta_value)
+        p = C.add(p, g, -eta_value)
+        ax = jnp.where(mu != 1, C.add(ax, C.mul(C.add(p, ax, -1.0), mu)), p)
         t = step.astype(jnp.float64)
         eta = _as(lr / ((1 + lambd * lr * t) ** alpha), eta)
         mu = _as(1 / jnp.maximum(1.0, t - t0), mu)

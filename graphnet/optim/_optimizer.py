@@ -10,7 +10,10 @@ import warnings
 import weakref
 from collections import OrderedDict, defaultdict
 
+import jax
+
 from .. import _dispatch
+from .._errors import TraceError
 from .._autograd import no_grad
 from .._methods import zero_in_place
 from .._tensor import Tensor
@@ -138,6 +141,7 @@ class Optimizer(StepHooks):
         # scheduler later sets 0.1 (and PyTorch's defaults here are ints).
         group = self.param_groups[group_index]
         value = group[name]
+        self._refuse_traced(group_index, name, value)
         if name in OFF_AT_ZERO and isinstance(value, (int, float)) and value == 0:
             _dispatch.depends_on(f"{type(self).__name__}: param_groups[{group_index}]"
                                  f"['{name}'] == 0",
@@ -147,6 +151,18 @@ class Optimizer(StepHooks):
         # sees a watching copy of it (compiler/python_state.py), and a replaced group is read
         return _dispatch.live_scalar(lambda: float(self.param_groups[group_index][name]),
                                      f"{self._trace_prefix()}group{group_index}.{name}")
+
+    def _refuse_traced(self, group_index: int, name: str, value) -> None:
+        """A hyper-parameter is fed to a compiled step as a number on every call (a changed lr
+        never recompiles); a tensor computed inside the compiled function has no number yet."""
+        if isinstance(value, Tensor) and not isinstance(value._value, jax.Array):
+            raise TraceError(
+                f"{type(self).__name__}: param_groups[{group_index}]['{name}'] is a tensor "
+                f"computed inside the compiled function. A compiled optimizer step reads its "
+                f"hyper-parameters as numbers passed to the program on every call, so it "
+                f"cannot take one from a traced value. Set it outside the compiled function "
+                f"(a float, or a tensor made outside it: it is read again on every call, "
+                f"without recompiling), or run step() uncompiled.")
 
     @no_grad()
     def step(self, closure=None):

@@ -19,6 +19,7 @@ from .._ops import defop
 from . import _kernels_adaptive as K
 from ._kernels import is_off, updated_in_place
 from ._kernels_adam_family import lerp
+from ._checks import check_tensor_lr
 from ._optimizer import Optimizer
 
 
@@ -84,6 +85,7 @@ class Adafactor(Optimizer):
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0,
                  weight_decay=0.0, *, foreach=None, maximize=False):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 >= beta2_decay:

@@ -10,6 +10,7 @@ from .._dispatch import dispatch, label_state
 from .._tensor import Tensor
 from .._x64 import x64_scoped
 from . import _kernels_adaptive as K
+from ._checks import check_tensor_lr
 from ._optimizer import Optimizer
 
 
@@ -25,6 +26,7 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
                  differentiable=False, fused=None):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= lr_decay:

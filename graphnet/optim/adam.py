@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._dispatch import dispatch
 from . import _kernels_adaptive as K
+from ._checks import check_adam_tensor_lr, checked_adam_betas
 from ._optimizer import Optimizer
 
 
@@ -21,6 +22,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
+        check_adam_tensor_lr(lr, foreach, capturable)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -31,6 +33,7 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        betas = checked_adam_betas(betas, foreach, capturable)
         K.refuse_differentiable(type(self).__name__, differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
@@ -42,7 +45,7 @@ class Adam(Optimizer):
         amsgrad = self._static(index, "amsgrad", bool)
         keys = ["step", "exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if amsgrad else [])
         for p, state in zip(params, states, strict=True):
-            K.ensure_state(self, p, state, keys)
+            K.ensure_state(self, p, state, keys, optional=keys[3:])
         state_tensors = [state[key] for key in keys for state in states]
         outs = dispatch("adam_update", K.live_hyper(self, index, "lr"),
                         K.live_hyper(self, index, "betas", 0),

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from . import _kernels_adam_family  # noqa: F401  (registers the update ops)
 from . import _kernels_adaptive as K
+from ._checks import check_tensor_lr
 from ._optimizer import Optimizer
 
 _ADAM_HYPERS = ("lr", ("betas", 0), ("betas", 1), "eps", "weight_decay")
@@ -16,6 +17,7 @@ _ADAM_HYPERS = ("lr", ("betas", 0), ("betas", 1), "eps", "weight_decay")
 
 def check_adam_args(lr, betas, eps, weight_decay) -> None:
     """The checks torch's Adam-like constructors share, with its messages."""
+    check_tensor_lr(lr)
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
     if not 0.0 <= eps:

@@ -9,10 +9,12 @@ import jax.numpy as jnp
 from .. import _host
 from . import _kernels_adaptive as K
 from . import _kernels_classic  # noqa: F401  (registers the update ops)
+from ._checks import check_tensor_lr
 from ._optimizer import Optimizer
 
 
 def _check_lr(lr) -> None:
+    check_tensor_lr(lr)
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
 

@@ -23,6 +23,7 @@ from .._aliases import store
 from .._tensor import Tensor
 from .._x64 import x64_scoped
 from ._lbfgs_search import strong_wolfe
+from ._checks import check_tensor_lr
 from ._optimizer import Optimizer
 
 # State entries holding an array (wrapped as Tensors between steps, as torch keeps tensors).
@@ -58,6 +59,7 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr=1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,
                  history_size: int = 100, line_search_fn: str | None = None):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:

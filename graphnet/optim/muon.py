@@ -18,6 +18,7 @@ from .._ops import defop
 from . import _kernels_adaptive as K
 from ._kernels import is_off, updated_in_place
 from ._kernels_adam_family import lerp
+from ._checks import check_tensor_lr
 from ._optimizer import Optimizer
 
 EPS = 1e-7
@@ -98,6 +99,7 @@ class Muon(Optimizer):
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS,
                  ns_steps=DEFAULT_NS_STEPS, adjust_lr_fn=None):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 <= momentum:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._dispatch import dispatch
 from . import _kernels_adaptive as K
+from ._checks import check_tensor_lr
 from ._optimizer import Optimizer
 
 
@@ -20,6 +21,7 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -42,7 +44,7 @@ class RMSprop(Optimizer):
         keys = ["step", "square_avg"] + (["momentum_buffer"] if use_momentum else []) \
             + (["grad_avg"] if centered else [])
         for p, state in zip(params, states, strict=True):
-            K.ensure_state(self, p, state, keys)
+            K.ensure_state(self, p, state, keys, optional=keys[2:])
         state_tensors = [state[key] for key in keys for state in states]
         hyper = [K.live_hyper(self, index, name)
                  for name in ("lr", "alpha", "eps", "weight_decay", "momentum")]

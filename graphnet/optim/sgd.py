@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._dispatch import dispatch, label_state
 from .._aliases import store
 from . import _kernels  # noqa: F401  (registers sgd_update)
+from ._checks import check_tensor_lr
 from ._optimizer import Optimizer, required
 
 
@@ -14,6 +15,7 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
+        check_tensor_lr(lr)
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
