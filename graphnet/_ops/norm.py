@@ -5,6 +5,8 @@ present, since PyTorch allows either one alone (`BatchNorm(..., bias=False)`).""
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -57,7 +59,7 @@ def batch_norm_train(x, *params, eps, has_weight=False, has_bias=False):
     """Normalise with the batch statistics of each channel (dim 1). Returns (y, batch mean,
     unbiased batch variance); the last two feed the running statistics and carry no grad."""
     axes = (0,) + tuple(range(2, x.ndim))
-    count = x.size // x.shape[1]
+    count = x.shape[0] * math.prod(x.shape[2:])
     mean = jnp.mean(x, axis=axes, keepdims=True)
     centred = x - mean
     var = jnp.mean(centred * centred, axis=axes, keepdims=True)
@@ -91,7 +93,9 @@ def layer_norm(x, *params, normalized_ndim, eps, has_weight=False, has_bias=Fals
 @_normalisation("GroupNormKernelImpl")
 def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
     """Statistics over each group of C/num_groups channels and all spatial positions."""
-    grouped = x.reshape(x.shape[0], num_groups, -1)
+    # NOTE: explicit sizes, as -1 cannot be resolved for an empty batch
+    grouped = x.reshape(x.shape[0], num_groups,
+                        x.shape[1] // num_groups * math.prod(x.shape[2:]))
     mean = jnp.mean(grouped, axis=2, keepdims=True)
     centred = grouped - mean
     var = jnp.mean(centred * centred, axis=2, keepdims=True)

@@ -24,15 +24,13 @@ def _affine_params(module: Module, shape, affine: bool, bias: bool, dtype) -> No
         module.register_parameter("bias", None)
 
 
-class _BatchNorm(Module):
-    """Batch normalisation over dim 1 with PyTorch's running statistics.
+class _NormBase(Module):
+    """What batch and instance norms share, as in PyTorch: constructor, affine parameters,
+    running statistics (`running_mean`, `running_var`, `num_batches_tracked`), their reset,
+    state-dict loading and repr. The two are siblings, not parent and child, so
+    `isinstance(m, _BatchNorm)` (swa_utils.update_bn, SyncBatchNorm.convert_sync_batchnorm)
+    leaves instance norms alone, as PyTorch's does."""
 
-    In training mode the batch statistics normalise the input and update `running_mean` /
-    `running_var` (momentum, or a cumulative average when momentum=None) in place, so a
-    compiled training step writes them back too; eval mode normalises with them."""
-
-    _ndims: tuple = ()
-    _layout = ""
     _version = 2   # PyTorch's: version 2 added num_batches_tracked
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -78,10 +76,29 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input):
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """Batch normalisation over dim 1 with PyTorch's running statistics.
+
+    In training mode the batch statistics normalise the input and update `running_mean` /
+    `running_var` (momentum, or a cumulative average when momentum=None) in place, so a
+    compiled training step writes them back too; eval mode normalises with them."""
+
+    _ndims: tuple = ()
+    _layout = ""
+
+    def _check_input(self, input) -> None:
         if input.dim() not in self._ndims or input.shape[1] != self.num_features:
             raise shape_error(f"expected input {self._layout.format(C=self.num_features)}, "
                               f"got {list(input.shape)}", module=self)
+
+    def forward(self, input):
+        self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with no_grad():
@@ -94,11 +111,6 @@ class _BatchNorm(Module):
         return F.batch_norm(input, self.running_mean if keep else None,
                             self.running_var if keep else None, self.weight, self.bias,
                             use_batch_stats, factor, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -1,18 +1,21 @@
-"""InstanceNorm1d/2d/3d, BatchNorm3d and RMSNorm with PyTorch's constructors, buffers,
-state_dict keys and reprs."""
+"""InstanceNorm1d/2d/3d, BatchNorm3d, SyncBatchNorm and RMSNorm with PyTorch's
+constructors, buffers, state_dict keys and reprs."""
 
 from __future__ import annotations
 
 import warnings
 
 from .. import _factories as fac
+from .. import distributed
+from .._mode import tracing
 from .._tensor import Parameter
 from . import functional_norm_extra as FX
 from . import init
 from ._module import Module
-from ._norm import _BatchNorm
+from ._norm import _BatchNorm, _NormBase
 
-__all__ = ["BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm"]
+__all__ = ["BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
+           "SyncBatchNorm"]
 
 
 class BatchNorm3d(_BatchNorm):
@@ -26,7 +29,68 @@ class BatchNorm3d(_BatchNorm):
     _layout = "[N, {C}, D, H, W]"
 
 
-class _InstanceNorm(_BatchNorm):
+class SyncBatchNorm(_BatchNorm):
+    """BatchNorm over [N, C, *] whose batch statistics are those of the global batch.
+
+    Under `nn.parallel.DistributedDataParallel` every batch norm already normalises with the
+    statistics of the whole (sharded) global batch, so this is BatchNorm with PyTorch's
+    constructor, checks and `convert_sync_batchnorm`; in one process it is plain BatchNorm,
+    as PyTorch's is. Training on a process-local batch with several processes and no
+    DistributedDataParallel raises: those statistics would not be synchronised.
+
+    >>> model = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm2d(4)))
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, process_group=None,
+                 device=None, dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input(self, input) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+        if input.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        if self.training and _local_batch_of_many_processes(input):
+            raise ValueError("SyncBatchNorm: this process's input is a local batch of a "
+                             f"{distributed.get_world_size()}-process run, whose statistics "
+                             "graphnet would not synchronise; wrap the model in "
+                             "nn.parallel.DistributedDataParallel, which normalises with the "
+                             "global batch")
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
+        """Every BatchNorm*d of `module` replaced by a SyncBatchNorm sharing its parameters
+        and buffers (a BatchNorm `module` itself gives a new SyncBatchNorm); instance norms
+        are left alone, as in PyTorch."""
+        out = module
+        if isinstance(module, _BatchNorm):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine,
+                      module.track_running_stats, process_group, bias=module.bias is not None)
+            if module.affine:
+                out.weight, out.bias = module.weight, module.bias
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                setattr(out, name, getattr(module, name))
+            out.training = module.training
+            if hasattr(module, "qconfig"):
+                out.qconfig = module.qconfig
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out
+
+
+def _local_batch_of_many_processes(input) -> bool:
+    """True for an eager input held whole by this process of a multi-process run (no
+    DistributedDataParallel made it a global array)."""
+    if tracing() or not distributed.is_initialized() or distributed.get_world_size() < 2:
+        return False
+    value = getattr(input, "_value", None)
+    return bool(getattr(value, "is_fully_addressable", False))
+
+
+class _InstanceNorm(_NormBase):
     """Normalise each sample's channels over their spatial positions. PyTorch's defaults:
     no affine parameters, no running statistics. With track_running_stats the statistics
     are updated in training and used in eval mode (num_batches_tracked stays 0, as in

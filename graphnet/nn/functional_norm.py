@@ -5,8 +5,13 @@ arguments, resolves them to static attributes and dispatches one op."""
 
 from __future__ import annotations
 
+import math
+
 from .. import _dtype as dt
-from .._autograd import no_grad
+from .. import _factories as fac
+from .._autograd import is_grad_enabled, no_grad
+from .._dtype_methods import can_cast
+from .._ops._promote import torch_name
 from .._dispatch import dispatch
 from .._errors import DtypeError
 from .._errors import UnsupportedShapeError, shape_error
@@ -35,24 +40,39 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     >>> mean, var = graphnet.zeros(3), graphnet.ones(3)
     >>> y = F.batch_norm(graphnet.randn(8, 3, 4, 4), mean, var, training=True)  # updates both
     """
-    if input.dim() < 2:
-        raise shape_error(f"batch_norm: expected input [N, C, ...], got {list(input.shape)}")
-    channels = input.shape[1]
+    if momentum is None:
+        raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not "
+                        "NoneType")
+    if training:
+        if (running_mean is None) != (running_var is None):
+            raise ValueError("running_mean and running_var must either both be None or "
+                             "neither be None")
+        if input.dim() < 2:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[-{max(input.dim(), 1)}, {max(input.dim(), 1) - 1}], but got 1)")
+        if input.shape[0] * math.prod(input.shape[2:]) == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got "
+                             f"input size {list(input.shape)}")
+    else:
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+    channels = input.shape[1] if input.dim() > 1 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != channels:
-            raise shape_error(f"batch_norm: {name} has {t.numel()} elements but input of "
-                              f"shape {list(input.shape)} has {channels} channels")
+            raise shape_error(f"batch_norm: {name} should contain {channels} elements not "
+                              f"{t.numel()} (input of shape {list(input.shape)})")
     params, flags = _affine_args(weight, bias)
     if not training:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are required when "
-                             "training=False")
         return dispatch("batch_norm_eval", input, running_mean, running_var, *params,
                         eps=float(eps), **flags)
-    if input.numel() // channels <= 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input "
-                         f"size {list(input.shape)}")
+    if input.numel() == 0:
+        # NOTE: PyTorch returns the empty result and leaves the running statistics as they
+        # are (the mean of no values would be NaN); the affine parameters get zero gradients
+        return dispatch("batch_norm_eval", input, fac.zeros(channels, dtype=input.dtype),
+                        fac.ones(channels, dtype=input.dtype), *params, eps=float(eps),
+                        **flags)
     y, mean, var = dispatch("batch_norm_train", input, *params, eps=float(eps), **flags)
     with no_grad():
         for buffer, batch in ((running_mean, mean), (running_var, var)):
@@ -62,8 +82,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
-    shape = _tuple(normalized_shape, 1, "normalized_shape") \
-        if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if isinstance(normalized_shape, int):   # nn.LayerNorm takes an int, F.layer_norm does not
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple "
+                        "of ints, not int")
+    shape = tuple(normalized_shape)
     if tuple(input.shape[input.dim() - len(shape):]) != shape or input.dim() < len(shape):
         raise shape_error(f"layer_norm: normalized_shape={list(shape)} expects input "
                           f"[*, {', '.join(map(str, shape))}], got {list(input.shape)}")
@@ -90,10 +112,27 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0) -> Tensor:
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None) -> Tensor:
-    """input / max(||input||_p along dim, eps)."""
-    if out is not None:
-        raise NotImplementedError("normalize(out=...) is not supported; use the result")
-    return dispatch("normalize", input, p=float(p), dim=int(dim), eps=float(eps))
+    """input / max(||input||_p along dim, eps). With `out`, the result is written into it
+    (resized to the result's shape, as PyTorch does) and `out` returned; like PyTorch's
+    out= functions it records no gradient, so it refuses inputs that require one.
+
+    >>> F.normalize(graphnet.tensor([[3., 4.]]))
+    tensor([[0.6000, 0.8000]])
+    """
+    if out is None:
+        return dispatch("normalize", input, p=float(p), dim=int(dim), eps=float(eps))
+    if is_grad_enabled() and (input.requires_grad or out.requires_grad):
+        raise RuntimeError("div(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    with no_grad():
+        result = dispatch("normalize", input, p=float(p), dim=int(dim), eps=float(eps))
+        if not can_cast(result.dtype, out.dtype):
+            raise RuntimeError(f"result type {torch_name(result.dtype)} can't be cast to the "
+                               f"desired output type {torch_name(out.dtype)}")
+        if tuple(out.shape) != tuple(result.shape):
+            out.resize_(*result.shape)
+        out.copy_(result)
+    return out
 
 
 # ---- resampling, padding, one_hot --------------------------------------------------------

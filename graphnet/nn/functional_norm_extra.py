@@ -39,14 +39,15 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if math.prod(shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{list(shape)}")
+    if n == 0 and (weight is not None or bias is not None):   # PyTorch's error there
+        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
+    # NOTE: the affine parameters go into the kernel, repeated per sample, so a half input
+    # beside float32 parameters is scaled in float32 and keeps its dtype (as PyTorch's does)
     flat = input.reshape(1, n * c, *shape[2:])
-    y, mean, var = dispatch("batch_norm_train", flat, eps=float(eps))
+    params = [t.repeat(n) for t in (weight, bias) if t is not None]
+    y, mean, var = dispatch("batch_norm_train", flat, *params, eps=float(eps),
+                            has_weight=weight is not None, has_bias=bias is not None)
     y = y.reshape(*shape)
-    channel = (1, c) + (1,) * (len(shape) - 2)
-    if weight is not None:
-        y = y * weight.reshape(*channel)
-    if bias is not None:
-        y = y + bias.reshape(*channel)
     with no_grad():
         for buffer, batch in ((running_mean, mean), (running_var, var)):
             if buffer is not None:   # PyTorch averages the per-instance updates over N
