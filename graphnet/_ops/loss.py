@@ -66,11 +66,13 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
     return _reduce(nll, reduction, jnp.sum(w_t))
 
 
-@defop("soft_cross_entropy", "reduction", nondiff_inputs=(2,), function=None, method=None,
+@defop("soft_cross_entropy", "reduction", function=None, method=None,
        backward="NllLossBackward0")
 def soft_cross_entropy(logits, target, weight=None, *, reduction="mean", label_smoothing=0.0):
     """cross_entropy with class probabilities as the target (the input's shape): the target
-    gets a gradient too, as in PyTorch (soft labels from a network that is not detached)."""
+    and the class weight get gradients too, as in PyTorch, which computes this case with
+    differentiable tensor ops (soft labels from a network that is not detached, learned
+    class weights)."""
     return cross_entropy(logits, target, weight, reduction=reduction,
                          label_smoothing=label_smoothing, probs_target=True)
 

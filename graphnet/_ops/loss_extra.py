@@ -50,10 +50,11 @@ def soft_margin_loss(x, y, *, reduction="mean"):
     return _reduce(jnp.log1p(jnp.exp(-x * y)), reduction)
 
 
-@defop("multilabel_soft_margin_loss", "reduction", nondiff_inputs=(2,),
+@defop("multilabel_soft_margin_loss", "reduction",
        function=FN + "multilabel_soft_margin_loss", method=None)
 def multilabel_soft_margin_loss(x, y, *weight, reduction="mean"):
-    """Per-class binary logistic loss, averaged over the classes (the last dim)."""
+    """Per-class binary logistic loss, averaged over the classes (the last dim). The target
+    and weight get gradients, as PyTorch's Python formula gives them."""
     loss = -(y * jax.nn.log_sigmoid(x) + (1 - y) * jax.nn.log_sigmoid(-x))
     if weight:
         loss = loss * weight[0]

@@ -61,13 +61,14 @@ class BCELoss(_WeightedLoss):
                                       reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_WeightedLoss):
+class BCEWithLogitsLoss(_Loss):   # a _Loss with a weight buffer, not a _WeightedLoss (torch)
     """Sigmoid and binary cross-entropy in one numerically stable op; `pos_weight` [C] weighs
     the positive class of each of C outputs."""
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
                  pos_weight=None):
-        super().__init__(weight, size_average, reduce, reduction)
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):

@@ -8,8 +8,12 @@ import warnings
 
 from .. import _math as M
 from .._dispatch import dispatch
+from .._dtype_methods import promote_types
 from .._errors import DtypeError, shape_error
 from .._tensor import Tensor
+from ._loss_checks import (
+    LossOptionError, cast, into_input, not_differentiable, same_dtype_target, same_dtype_weight,
+)
 
 __all__ = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -62,8 +66,8 @@ def _class_target(fn: str, input: Tensor, target: Tensor) -> None:
 
 def _float_target(fn: str, input: Tensor, target: Tensor) -> None:
     """Probabilities: floats of the input's shape."""
-    if not target.dtype.is_floating_point:
-        raise TypeError(f"{fn}: target has dtype {target.dtype}; it holds probabilities, so it "
+    if not target.dtype.is_floating_point:   # a TypeError, and PyTorch's RuntimeError
+        raise DtypeError(f"{fn}: target has dtype {target.dtype}; it holds probabilities, so it "
                         f"must be floating point like the input ({input.dtype}): use "
                         f"`target.float()`")
     _same_shape(fn, input, target)
@@ -73,11 +77,16 @@ def _with_weight(input: Tensor, target: Tensor, weight: Tensor | None) -> tuple:
     return (input, target) if weight is None else (input, target, weight)
 
 
-def _class_weight(input: Tensor, weight: Tensor | None, fn: str = "") -> Tensor | None:
+def _class_weight(input: Tensor, weight: Tensor | None, fn: str = "",
+                  kernel: str = "") -> Tensor | None:
     """A class weight must hold one entry per class (PyTorch's check; XLA would broadcast a
-    wrong one, or read past it, without a word)."""
+    wrong one, or read past it, without a word). With `kernel` (class-index targets) it also
+    has the input's dtype and no `requires_grad`, as PyTorch's kernel wants."""
     if weight is None:
         return None
+    if kernel:
+        same_dtype_weight(input, weight)
+        not_differentiable(kernel, "weight", weight)
     classes = input.shape[1] if input.dim() > 1 else input.shape[0]
     if weight.dim() != 1 or weight.shape[0] != classes:
         raise RuntimeError(f"{fn + ': ' if fn else ''}weight tensor should be defined either "
@@ -111,11 +120,20 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return loss[0] if reduction == "none" else loss.reshape(())
     probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
     if probs:
+        if ignore_index >= 0:   # PyTorch's check: no class index can be ignored here
+            raise RuntimeError("ignore_index is not supported for floating point target")
         weight = _class_weight(input, weight, "cross_entropy")
-        return dispatch("soft_cross_entropy", *_with_weight(input, target, weight),
+        # NOTE: PyTorch computes this case with ordinary tensor ops, so the loss has the
+        # promoted dtype of the input, target and weight (float16 logits against float32
+        # probabilities give a float32 loss) and the weight gets a gradient.
+        dtype = promote_types(input.dtype, target.dtype)
+        dtype = dtype if weight is None else promote_types(dtype, weight.dtype)
+        return dispatch("soft_cross_entropy",
+                        *_with_weight(cast(input, dtype), cast(target, dtype),
+                                      cast(weight, dtype)),
                         reduction=reduction, label_smoothing=float(label_smoothing))
     _class_target("cross_entropy", input, target)
-    weight = _class_weight(input, weight)
+    weight = _class_weight(input, weight, kernel="nll_loss_forward")
     return dispatch("cross_entropy", *_with_weight(input, target, weight),
                     ignore_index=ignore_index, reduction=reduction,
                     label_smoothing=float(label_smoothing), probs_target=probs)
@@ -131,17 +149,22 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
                         ignore_index=ignore_index, reduction=reduction)
         return loss[0] if reduction == "none" else loss
     _class_target("nll_loss", input, target)
-    weight = _class_weight(input, weight)
+    weight = _class_weight(input, weight, kernel="nll_loss_forward")
     return dispatch("nll_loss", *_with_weight(input, target, weight), ignore_index=ignore_index,
                     reduction=reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """BCE on probabilities `input` in [0, 1] against float targets of the same shape."""
+    """BCE on probabilities `input` in [0, 1] against float targets of the same shape and
+    dtype; the loss has the input's dtype (a `weight` of another is cast to it)."""
     _float_target("binary_cross_entropy", input, target)
+    same_dtype_target(input, target)
     reduction = _reduction(size_average, reduce, reduction)
-    return dispatch("binary_cross_entropy", *_with_weight(input, target, weight),
+    into_input(input, weight)
+    not_differentiable("binary_cross_entropy", "weight", weight)
+    return dispatch("binary_cross_entropy",
+                    *_with_weight(input, target, cast(weight, input.dtype)),
                     reduction=reduction)
 
 
@@ -149,11 +172,18 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      weight: Tensor | None = None, size_average=None,
                                      reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
-    """Sigmoid + BCE in one numerically stable op; `pos_weight` weighs positive targets."""
-    _float_target("binary_cross_entropy_with_logits", input, target)
+    """Sigmoid + BCE in one numerically stable op; `pos_weight` weighs positive targets.
+
+    NOTE: PyTorch's kernel builds the loss from the target ((1 - target) * input ...), so the
+    loss has the target's dtype: float16 logits against float32 targets give a float32 loss."""
+    fn = "binary_cross_entropy_with_logits"
+    _float_target(fn, input, target)
     reduction = _reduction(size_average, reduce, reduction)
-    extra = [t for t in (weight, pos_weight) if t is not None]
-    return dispatch("binary_cross_entropy_with_logits", input, target, *extra,
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        into_input(input, t)
+        not_differentiable(fn, name, t)
+    extra = [cast(t, target.dtype) for t in (weight, pos_weight) if t is not None]
+    return dispatch(fn, cast(input, target.dtype), target, *extra,
                     has_weight=weight is not None, has_pos_weight=pos_weight is not None,
                     reduction=reduction)
 
@@ -163,12 +193,15 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     """KL(target || exp(input)) pointwise; `input` holds log-probabilities. Use
     reduction='batchmean' for the mathematical KL divergence of a batch."""
     _same_shape("kl_div", input, target)
+    if not target.dtype.is_floating_point:   # the input's dtype is checked by dispatch
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     reduction = _reduction(size_average, reduce, reduction,
                            allowed=("none", "mean", "sum", "batchmean"))
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size. 'batchmean' divides only by the batch size, and aligns with "
-                      "the KL div math definition.", stacklevel=2)
+                      "the KL div math definition. 'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
     return dispatch("kl_div", input, target, reduction=reduction, log_target=bool(log_target))
 
 
@@ -214,7 +247,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Quadratic for |input - target| < beta, linear beyond (L1 when beta = 0)."""
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+        raise LossOptionError(f"smooth_l1_loss does not support negative values for beta, "
+                              f"got {beta}")
     _same_shape("smooth_l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     return dispatch("smooth_l1_loss", input, target, beta=float(beta), reduction=reduction)
@@ -225,7 +259,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     """Quadratic for |input - target| < delta, delta-scaled linear beyond (times `weight`,
     per element, if given)."""
     if delta <= 0:
-        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+        raise LossOptionError(f"huber_loss does not support non-positive values for delta, "
+                              f"got {delta}")
     _same_shape("huber_loss", input, target)
     reduction = _reduction(None, None, reduction)
     if weight is not None:

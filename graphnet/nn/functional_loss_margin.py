@@ -9,6 +9,7 @@ from .. import _dtype as dt
 from .._dispatch import dispatch
 from .._tensor import Tensor
 from .functional_distance import broadcast_shape
+from ._loss_checks import not_differentiable, same_dtype_weight
 from .functional_loss import _reduction
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
@@ -56,6 +57,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if weight is not None and weight.numel() != n_classes:
         raise RuntimeError(f"inconsistent weight size, expected {n_classes} but got "
                            f"{list(weight.shape)}")
+    same_dtype_weight(input, weight)
+    not_differentiable("multi_margin_loss", "weight", weight)
     x = input.reshape(rows, n_classes)
     extra = () if weight is None else (weight,)
     loss = dispatch("multi_margin_loss", x, target.reshape(rows), *extra, p=int(p),
