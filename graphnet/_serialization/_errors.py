@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 
 class CheckpointError(ValueError):
     """A file given to ``graphnet.load`` is damaged, foreign, or unsafe to read.
@@ -18,6 +20,13 @@ class CheckpointError(ValueError):
     """
 
 
-def checkpoint_error(where: str, problem: str, fix: str) -> CheckpointError:
+class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
+    """A torch file whose pickle names an object graphnet will not build. It is also a
+    pickle.UnpicklingError, what torch.load(weights_only=True) raises for such a file, so an
+    `except pickle.UnpicklingError` written for torch catches it too."""
+
+
+def checkpoint_error(where: str, problem: str, fix: str,
+                     kind: type[CheckpointError] = CheckpointError) -> CheckpointError:
     """Build a CheckpointError with the house message layout: file, problem, fix."""
-    return CheckpointError(f"cannot load {where!r}: {problem}. {fix}")
+    return kind(f"cannot load {where!r}: {problem}. {fix}")

@@ -183,8 +183,43 @@ def _rebuild_parameter(data, requires_grad, hooks, state=None) -> _LoadedTensor:
     return _LoadedTensor(data.array, requires_grad, parameter=True)
 
 
+def _plain_set(items: object = ()) -> set:
+    if type(items) not in (list, tuple):
+        raise pickle.UnpicklingError(f"set built from {type(items).__name__}, not a list")
+    return set(items)   # members are checked after unpickling (_torch_reader._convert)
+
+
+def _plain_complex(real: object = 0.0, imag: object = 0.0) -> complex:
+    if not all(type(x) in (int, float) for x in (real, imag)):
+        raise pickle.UnpicklingError("complex built from non-numbers")
+    return complex(real, imag)
+
+
+def _latin1_bytes(text: object, encoding: object = "utf-8") -> bytes:
+    # protocol 2 pickles bytes as _codecs.encode(text, "latin1")
+    if type(text) is not str or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("_codecs.encode is allowed only for latin1 bytes")
+    return text.encode("latin1")
+
+
+def _plain_bytearray(data: object = b"", encoding: object = "latin-1") -> bytearray:
+    # protocol 2 pickles a bytearray as bytearray(text, "latin-1"), or from bytes
+    if type(data) is str:
+        return bytearray(_latin1_bytes(data, encoding))
+    if type(data) is not bytes:
+        raise pickle.UnpicklingError(f"bytearray built from {type(data).__name__}")
+    return bytearray(data)
+
+
 def _allowed_globals() -> dict[tuple[str, str], object]:
     allowed: dict[tuple[str, str], object] = {("collections", "OrderedDict"): OrderedDict}
+    # NOTE: torch.load(weights_only=True) reads Python sets and complex numbers too; torch.save
+    # pickles with protocol 2, which names them as __builtin__ globals
+    for module in ("builtins", "__builtin__"):
+        allowed[module, "set"] = _Function("set", _plain_set)
+        allowed[module, "complex"] = _Function("complex", _plain_complex)
+        allowed[module, "bytearray"] = _Function("bytearray", _plain_bytearray)
+    allowed["_codecs", "encode"] = _Function("encode", _latin1_bytes)
     for fn in (_rebuild_tensor_v2, _rebuild_tensor_v3):
         allowed["torch._utils", fn.__name__] = _Function(fn.__name__, fn)
     allowed["torch._utils", "_rebuild_parameter"] = _Function("_rebuild_parameter",

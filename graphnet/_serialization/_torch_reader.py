@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ._errors import CheckpointError, checkpoint_error
+from ._errors import CheckpointError, UnsafeCheckpointError, checkpoint_error
 from ._torch_allowlist import ALLOWED_GLOBALS, _Inert, _LoadedTensor, _Storage, _StorageType
 from ._tree import learnable
 
@@ -114,9 +114,10 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
         raise checkpoint_error(
             where,
             f"its pickle refers to {e}, which is not on graphnet's allow-list (nothing was run)",
-            "Only plain state_dicts (tensors, dicts, lists, numbers, strings) can be loaded; "
-            "if you trust the file, load it with torch.load and re-save model.state_dict() "
-            "or convert it with graphnet.save.",
+            "Only plain state_dicts (tensors, dicts, lists, numbers, strings) can be loaded, "
+            "whatever weights_only says; if you trust the file, load it with torch.load and "
+            "re-save model.state_dict() or convert it with graphnet.save.",
+            UnsafeCheckpointError,
         ) from None
     except _UNREADABLE as e:
         raise checkpoint_error(
@@ -127,8 +128,9 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
     return _convert(obj, from_numpy, swap_bytes=order != sys.byteorder, where=where)
 
 
-# Values a pickle can build without naming a global, returned to the user as they are.
-_PLAIN_TYPES = (type(None), bool, int, float, str, bytes, bytearray)
+# Values a pickle builds without a global (or through an allowed builtin: complex, set...),
+# returned to the user as they are.
+_PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes, bytearray)
 
 
 def _convert(obj: Any, from_numpy: Callable[[np.ndarray], Any], swap_bytes: bool,

@@ -6,6 +6,7 @@ subclass may override), then its children's; `get_extra_state` / `set_extra_stat
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from .._aliases import store
 from .._tensor import Tensor
@@ -71,28 +72,38 @@ def load_own(module, state, prefix: str, local_metadata: dict, strict: bool, mis
     for hook in list(module._load_state_dict_pre_hooks.values()):
         hook(state, prefix, local_metadata, strict, missing, unexpected, errors)
     own = dict(_own_tensors(module))
-    with no_grad():
-        for name, target in own.items():
-            key = prefix + name
-            if key not in state:
-                if strict:
-                    missing.append(key)
-                continue
-            source = state[key]
-            if not isinstance(source, Tensor):
-                errors.append(f'While copying the parameter named "{key}", expected '
-                              f"graphnet.Tensor or Tensor-like object from checkpoint but "
-                              f"received {type(source)}")
-                continue
-            if tuple(source.shape) != tuple(target.shape):
-                errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{source.shape} from checkpoint, the shape in current model "
-                              f"is {target.shape}.")
-                continue
-            if local_metadata.get("assign_to_params_buffers"):
-                store(target, source._value)    # assign=True: the checkpoint's tensor, dtype too
-            else:
-                store(target, source.to(target.dtype)._value)
+    assign = bool(local_metadata.get("assign_to_params_buffers", False))
+    for name, target in own.items():
+        key = prefix + name
+        if key not in state:
+            if strict:
+                missing.append(key)
+            continue
+        source = state[key]
+        if not isinstance(source, Tensor):
+            errors.append(f'While copying the parameter named "{key}", expected '
+                          f"graphnet.Tensor or Tensor-like object from checkpoint but "
+                          f"received {type(source)}")
+            continue
+        # NOTE: PyTorch's backward compatibility with 0.3 checkpoints: a 1-element 1-d tensor
+        # loads into a 0-d parameter (an error here refused files torch reads)
+        if target.dim() == 0 and source.dim() == 1 and source.shape[0] == 1:
+            source = source[0]
+        if tuple(source.shape) != tuple(target.shape):
+            errors.append(f"size mismatch for {key}: copying a param with shape "
+                          f"{source.shape} from checkpoint, the shape in current model "
+                          f"is {target.shape}.")
+            continue
+        try:
+            with no_grad():
+                if assign:
+                    _assign(module, name, target, source)
+                else:
+                    store(target, source.to(device=target.device, dtype=target.dtype)._value)
+        except Exception as ex:  # noqa: BLE001 -- PyTorch reports any failed copy the same way
+            errors.append(f'While copying the parameter named "{key}", whose dimensions in the '
+                          f"model are {target.size()} and whose dimensions in the checkpoint "
+                          f"are {source.size()}, an exception occurred : {ex.args}.")
     extra = prefix + EXTRA_STATE
     if _overrides(module, "set_extra_state"):
         if extra in state:
@@ -104,9 +115,25 @@ def load_own(module, state, prefix: str, local_metadata: dict, strict: bool, mis
     if strict:
         for key in state:
             if key.startswith(prefix) and key != extra:
-                head = key[len(prefix):].split(".", 1)[0]
-                if head not in module._modules and head not in own:
+                # a dotted key belongs to a child module; an undotted one must be this module's
+                # own tensor (a key named like a child, "0" in a Sequential, is unexpected)
+                head, *rest = key[len(prefix):].split(".", 1)
+                if head not in (module._modules if rest else own):
                     unexpected.append(key)
+
+
+def _assign(module, name: str, target: Tensor, source: Tensor) -> None:
+    """load_state_dict(assign=True): the checkpoint's tensor itself replaces `target` (a
+    parameter stays a Parameter, with the module's requires_grad), as in PyTorch: a tied
+    parameter is untied, and an optimizer built before holds the old one."""
+    from .._tensor import Parameter
+
+    if isinstance(target, Parameter):
+        if isinstance(source, Parameter):
+            source.requires_grad_(target.requires_grad)
+        else:
+            source = Parameter(source, requires_grad=target.requires_grad)
+    setattr(module, name, source)
 
 
 def load_state_dict(root, state, strict: bool = True, assign: bool = False):
@@ -114,10 +141,12 @@ def load_state_dict(root, state, strict: bool = True, assign: bool = False):
     an error; a shape mismatch always is. Returns (missing_keys, unexpected_keys)."""
     from ._module import _IncompatibleKeys
 
-    if not hasattr(state, "items"):
-        raise TypeError(f"Expected state_dict to be dict-like, got {type(state).__name__}.")
+    if not isinstance(state, Mapping):
+        raise TypeError(f"Expected state_dict to be dict-like, got {type(state)}.")
     metadata = getattr(state, "_metadata", None)
     state = OrderedDict(state)
+    if metadata is not None:
+        state._metadata = metadata     # as PyTorch: the root's load pre-hooks may read it
     missing, unexpected, errors = [], [], []
 
     def load(module, local, prefix=""):
