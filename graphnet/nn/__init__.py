@@ -56,3 +56,4 @@ __all__ += [
 ]
 __all__ += [*_conv_extra.__all__, *_norm_extra.__all__, *_transformer.__all__,
             *_layers_extra.__all__, *_loss_extra.__all__, *_distance.__all__]
+from . import modules, parameter  # noqa: E402,F401  (torch.nn.modules.loss ... paths)

@@ -24,14 +24,16 @@ class ReLU(Module):
         return _inplace_repr(self.inplace)
 
 
-class ReLU6(ReLU):
-    def forward(self, input):
-        return F.relu6(input, inplace=self.inplace)
+class SiLU(Module):   # NOTE: not a ReLU subclass: `isinstance(m, nn.ReLU)` is False in torch
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
 
-
-class SiLU(ReLU):
     def forward(self, input):
         return F.silu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
 
 
 class Sigmoid(Module):
@@ -105,6 +107,17 @@ class Hardtanh(Module):
             (", inplace=True" if self.inplace else "")
 
 
+class ReLU6(Hardtanh):   # a Hardtanh(0, 6), as in torch
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, input):
+        return F.relu6(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
 class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25):
         super().__init__()
@@ -130,20 +143,32 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Softmax):
+class LogSoftmax(Module):   # a sibling of Softmax, not a subclass, as in torch
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
     def forward(self, input):
         return F.log_softmax(input, self.dim)
 
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
-class Dropout(Module):
+
+class _DropoutNd(Module):
+    """torch's common base of Dropout, Dropout1d/2d/3d and the alpha dropouts: none of them
+    is an instance of another (`isinstance(m, nn.Dropout)` misses Dropout2d in torch too)."""
+
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace = p, inplace
 
-    def forward(self, input):
-        return F.dropout(input, self.p, self.training, self.inplace)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)

@@ -8,7 +8,7 @@ from . import functional_conv as F
 from .functional_norm import pad
 from . import init
 from ._dtype_refusals import refuse
-from ._activation import Dropout
+from ._activation import _DropoutNd
 from ._module import Module
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
@@ -246,14 +246,14 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     _nd = 2
 
 
-class Dropout1d(Dropout):
+class Dropout1d(_DropoutNd):
     """Zeroes whole channels of [N, C, L] in training mode."""
 
     def forward(self, input):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
-class Dropout2d(Dropout):
+class Dropout2d(_DropoutNd):
     """Zeroes whole channels (feature maps) of [N, C, H, W] in training mode."""
 
     def forward(self, input):

@@ -13,7 +13,7 @@ from .._tensor import Parameter
 from . import functional as F
 from . import init
 from . import _lazy
-from ._activation import Dropout
+from ._activation import _DropoutNd
 from ._lazy import *  # noqa: F401,F403
 from ._module import Module
 
@@ -130,21 +130,21 @@ class EmbeddingBag(Module):
         return bag
 
 
-class AlphaDropout(Dropout):
+class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks (F.alpha_dropout) in training mode."""
 
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training, self.inplace)
 
 
-class FeatureAlphaDropout(Dropout):
+class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels in training mode."""
 
     def forward(self, input):
         return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)
 
 
-class Dropout3d(Dropout):
+class Dropout3d(_DropoutNd):
     """Zeroes whole channels of [N, C, D, H, W] in training mode."""
 
     def forward(self, input):

@@ -71,7 +71,9 @@ class ConstantPad3d(_ConstantPadNd):
     _nd = 3
 
 
-class _ZeroPadNd(_ConstantPadNd):
+class _ZeroPad:
+    """ZeroPadNd is a ConstantPadNd with value 0, as in torch (`isinstance(m, ConstantPad2d)`)."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
@@ -79,18 +81,16 @@ class _ZeroPadNd(_ConstantPadNd):
         return f"{self.padding}"
 
 
-class ZeroPad1d(_ZeroPadNd):
-    _nd = 1
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    pass
 
 
-class ZeroPad2d(_ZeroPadNd):
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
     """Zero-pads the last two dims: `ZeroPad2d(1)`, or `ZeroPad2d((left, right, top, bottom))`."""
 
-    _nd = 2
 
-
-class ZeroPad3d(_ZeroPadNd):
-    _nd = 3
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    pass
 
 
 class ReflectionPad1d(_PadNd):

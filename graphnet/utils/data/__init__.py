@@ -20,3 +20,4 @@ __all__ = [
     "SubsetRandomSampler", "BatchSampler", "IterableDataset", "ChainDataset", "StackDataset",
     "get_worker_info", "WeightedRandomSampler", "DistributedSampler",
 ]
+from . import dataloader, dataset, distributed, sampler  # noqa: E402,F401  (torch.utils.data.* paths)
