@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import warnings
 
-from .. import _dispatch
-from .._errors import TraceError
-from .._mode import tracing
 from .._tensor import Tensor
 from ..autograd._hooks import register_node_hook
+from . import _module_hooks   # NOTE: it imports this module; read at call time
 
 # PyTorch's input count of the op's backward node where graphnet leaves a missing bias out.
 _ARITY = {"conv": 3, "layer_norm": 3, "batch_norm_train": 3, "batch_norm_eval": 3}
@@ -144,13 +142,7 @@ def attach(module, hooks: list, args: tuple, result) -> None:
     node = var.grad_fn
     if node is None:
         return
-    if tracing():
-        where = _dispatch.module_path() or type(module).__name__
-        raise TraceError(
-            f"the backward hooks of module {where} ({type(module).__name__}) cannot run inside "
-            f"graphnet.compile: the compiled backward is one jax.vjp, so a hook would see "
-            f"tracers instead of gradients. Run this code uncompiled, or remove the hook "
-            f"while compiling.")
+    _module_hooks.refuse_in_trace(module)
     layout = _LAYOUTS.get(node.name_, _NodeLayout)(node)
     hooks = list(hooks)
 

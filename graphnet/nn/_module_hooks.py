@@ -146,18 +146,23 @@ class _Hooks:
             raise
 
 
+def refuse_in_trace(module, other_way: str = "") -> None:
+    """The TraceError for a module's backward hooks inside graphnet.compile."""
+    if tracing():
+        where = _dispatch.module_path() or type(module).__name__
+        raise TraceError(
+            f"the backward hooks of module {where} ({type(module).__name__}) cannot run "
+            f"inside graphnet.compile: the compiled backward is one jax.vjp, so a hook "
+            f"would see tracers instead of gradients. Run this code uncompiled, remove "
+            f"the hook while compiling{other_way}.")
+
+
 class _BackwardHooks:
     """One call's backward hooks: what the output side learns (grad_output) for the input
     side."""
 
     def __init__(self, module, args: tuple, hooks: list):
-        if tracing():
-            where = _dispatch.module_path() or type(module).__name__
-            raise TraceError(
-                f"the backward hooks of module {where} ({type(module).__name__}) cannot run "
-                f"inside graphnet.compile: the compiled backward is one jax.vjp, so a hook "
-                f"would see tracers instead of gradients. Run this code uncompiled, remove "
-                f"the hook while compiling, or hook a leaf tensor (Tensor.register_hook).")
+        refuse_in_trace(module, ", or hook a leaf tensor (Tensor.register_hook)")
         # NOTE: the hooks registered when the module was called, as in PyTorch: one removed
         # after the forward still runs in that call's backward
         self.module, self.n_args, self.hooks = module, len(args), hooks
