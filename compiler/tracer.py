@@ -147,6 +147,8 @@ class Tracer(FinishTrace, DispatchMode):
                       if isinstance(a, Tensor) and a.requires_grad
                       and i not in opdef.nondiff_inputs) \
             if _autograd.grad_mode.enabled and opdef.differentiable else ()
+        if edges:
+            _autograd.refuse_saved_inference(opdef.name, inputs, args)
         self.grad_edges[node] = edges
         grad = bool(edges)
         marker = self.traced_node(node) if grad else None
@@ -155,6 +157,8 @@ class Tracer(FinishTrace, DispatchMode):
             t = Tensor._wrap(value, marker if grad and _autograd.floating(value.dtype) else None, i)
             self.on_tensor_created(t)
             outs.append(t)
+        if _autograd.grad_mode.inference:   # made under inference_mode(), as eagerly
+            _autograd.mark_inference(outs)
         return tuple(outs) if opdef.n_outputs != 1 else outs[0]
 
     def traced_node(self, node) -> TracedNode:

@@ -227,7 +227,9 @@ class ResidualNode(TapeNode):
         return self.fast(self.saved, tuple(cts))
 
 
-def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=(), fast=None) -> TapeNode:
+def refuse_saved_inference(op: str, arrays, args) -> None:
+    """PyTorch's error when an op recorded for backward would save an inference tensor
+    (eagerly, and while tracing: compiled code gave a gradient where eager code raised)."""
     if _inference_made and saves_tensors(op, arrays):   # `x - target` saves nothing
         for a in args:
             if getattr(a, "__dict__", {}).get("_inference"):
@@ -236,6 +238,10 @@ def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=(), fast=None) -
                     "created in inference mode in computation tracked by autograd. To work "
                     "around this, you can make a clone to get a normal tensor and use it in "
                     "autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
+
+
+def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=(), fast=None) -> TapeNode:
+    refuse_saved_inference(op, arrays, args)
     avals = [(o.shape, o.dtype) for o in outs]
     if fast is not None:
         return ResidualNode(op, edges, avals, tuple(arrays), vjp, needs, fast)

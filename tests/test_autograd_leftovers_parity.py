@@ -259,3 +259,27 @@ def test_checkpoint_sequential_and_argument_errors_as_torch():
             ckpt(lambda x: x, X, use_reentrant=True, foo=1)
         with pytest.raises(ValueError, match="only supported when use_reentrant=False"):
             ckpt(lambda x: x, X, use_reentrant=True, context_fn=lambda: None)
+
+
+# ---- inference_mode() inside graphnet.compile ---------------------------------------------
+def test_inference_tensor_saved_for_backward_raises_compiled_as_eager():
+    """A value made under inference_mode() and then used where autograd saves it: eager
+    graphnet and torch raise; the compiled function returned a gradient."""
+    def run(lib, compiled):
+        lib.manual_seed(0)
+        lin = lib.nn.Linear(3, 2)
+
+        def f(x):
+            with lib.inference_mode():
+                y = lin(x)
+            return (y * lin.weight.sum()).sum()
+        (graphnet.compile(f) if compiled else f)(lib.ones(4, 3)).backward()
+    for lib, compiled in ((torch, False), (graphnet, False), (graphnet, True)):
+        with pytest.raises(RuntimeError, match="Inference tensors cannot be saved"):
+            run(lib, compiled)
+
+    def g(x):   # nothing saved: runs, compiled and eager alike
+        with graphnet.inference_mode():
+            y = x * 2
+        return y.sum()
+    assert graphnet.compile(g)(graphnet.ones(3)).item() == g(graphnet.ones(3)).item() == 6.0
