@@ -215,10 +215,19 @@ def refuse(name: str, input):
     return input
 
 
-def _guarded(fn, rules: dict):
+# Losses whose input and target PyTorch promotes to one dtype before its kernel's dtype check:
+# mse_loss(int64 input, float target) is a float32 loss, not the kernel's refusal.
+_PROMOTED_WITH_TARGET = frozenset({"mse_loss", "smooth_l1_loss", "l1_loss"})
+
+
+def _guarded(fn, rules: dict, with_target: bool = False):
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
         first = args[0] if args else kwargs.get("input")
+        target = args[1] if len(args) > 1 else kwargs.get("target")
+        if with_target and _kind(first) is not None and isinstance(target, Tensor) \
+                and _kind(target) is None:
+            return fn(*args, **kwargs)    # the promoted dtype is the target's float
         rule = _rule_for(rules, first)
         if rule is _FLOAT32:
             args = tuple(_float32(a) for a in args)
@@ -244,7 +253,7 @@ def guard_dtypes(namespace: dict) -> None:
     for name, rules in RULES.items():
         if name in namespace:
             fn = namespace[name]
-            namespace[name] = guarded = _guarded(fn, rules)
+            namespace[name] = guarded = _guarded(fn, rules, name in _PROMOTED_WITH_TARGET)
             home = sys.modules.get(getattr(fn, "__module__", "") or "")
             if home is not None and getattr(home, name, None) is fn:
                 setattr(home, name, guarded)
