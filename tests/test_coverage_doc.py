@@ -56,10 +56,10 @@ def test_ops_name_their_parity_test(doc):
 
 
 def test_refused_names_carry_their_reason(doc):
-    reason, alternative = coverage.REFUSED["torch.Tensor.data_ptr"]
+    reason, alternative = coverage.REFUSED["torch.Tensor.set_"]
     tensor = _section(doc, "torch.Tensor")
     refused = tensor[tensor.index("### Refused"):tensor.index("### Missing")]
-    assert _row(refused, "data_ptr") == f"| `data_ptr` | {reason}; use {alternative} |"
+    assert _row(refused, "set_") == f"| `set_` | {reason}; use {alternative} |"
     # patterns: every to_sparse_* method is refused through "torch.Tensor.*sparse*"
     assert "| `to_sparse_csr` | sparse layouts" in refused
 
