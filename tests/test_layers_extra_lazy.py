@@ -82,3 +82,35 @@ def test_uninitialized_parameter_repr_and_materialize():
     assert type(p) is nn.Parameter and tuple(p.shape) == (2, 3)
     b = nn.UninitializedBuffer()
     assert repr(b) == "<UninitializedBuffer>"
+
+
+@pytest.mark.parametrize("lazy, plain, x", [
+    (lambda m: m.LazyLinear(2), lambda m: m.Linear(3, 2), (4, 3)),
+    (lambda m: m.LazyConv2d(4, 3), lambda m: m.Conv2d(2, 4, 3), (1, 2, 5, 5)),
+    (lambda m: m.LazyBatchNorm1d(), lambda m: m.BatchNorm1d(3), (4, 3)),
+])
+def test_lazy_module_loads_a_state_dict_before_its_first_call(lazy, plain, x):
+    """As torch's lazy load hook: the uninitialized tensors take the loaded shapes (graphnet
+    raised a size mismatch), and the first call computes with the loaded values."""
+    source = plain(nn)
+    for b in source.buffers():
+        if b.dtype.is_floating_point:
+            b.add_(0.5)
+    module = lazy(nn)
+    result = module.load_state_dict(source.state_dict())
+    assert not result.missing_keys and not result.unexpected_keys
+    want = lazy(torch.nn)
+    want.load_state_dict({k: to_torch(np_of(v)) for k, v in source.state_dict().items()})
+    module.eval(), want.eval()
+    data = np.random.default_rng(0).standard_normal(x).astype(np.float32)
+    np.testing.assert_allclose(np_of(module(to_gn(data))), np_of(want(to_torch(data))),
+                               rtol=1e-6, atol=1e-6)
+    assert type(module).__name__ == type(want).__name__
+
+
+def test_lazy_linear_partly_loaded_keeps_the_loaded_weight():
+    module = nn.LazyLinear(2)
+    module.load_state_dict({"weight": graphnet.ones(2, 3)}, strict=False)
+    module(graphnet.ones(1, 3))
+    np.testing.assert_array_equal(np_of(module.weight), np.ones((2, 3), np.float32))
+    assert module.in_features == 3 and module.bias.shape == (2,)

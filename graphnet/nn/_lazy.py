@@ -80,6 +80,20 @@ class _LazyMixin:
     def _input_size(self, input) -> int:   # PyTorch's lazy norms read dim 1
         return input.shape[1]
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        """As PyTorch's lazy load hook: an uninitialized parameter or buffer that the state
+        dict holds takes the loaded tensor's shape first, so the load fills it (it was a
+        size mismatch); the first forward then only reads the input's size."""
+        for table in (self._parameters, self._buffers):
+            for name, value in table.items():
+                loaded = state_dict.get(prefix + name)
+                if isinstance(value, (UninitializedParameter, UninitializedBuffer)) \
+                        and isinstance(loaded, Tensor):
+                    value.materialize(tuple(loaded.shape))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
     def initialize_parameters(self, input) -> None:
         built = self.cls_to_become(self._input_size(input), **self._lazy_kwargs)
         for table, new in ((self._parameters, built._parameters),
@@ -89,8 +103,8 @@ class _LazyMixin:
                 if isinstance(old, (UninitializedParameter, UninitializedBuffer)):
                     old.materialize(tuple(value.shape), dtype=value._value.dtype)
                     old._value = value._value
-                else:
-                    table[name] = value
+                elif not (isinstance(old, Tensor) and old.shape == value.shape):
+                    table[name] = value   # one a state dict filled (shape matching) stays
         plain = set(vars(Module()))   # hooks, tables, training: keep this module's own
         for name, value in vars(built).items():
             if name not in plain:
@@ -106,6 +120,8 @@ def _infer_parameters(module, args):
         if not args:
             raise ValueError(f"{type(module).__name__}: the first call needs an input")
         module.initialize_parameters(args[0])
+    elif args:   # loaded from a state dict: only the input's size is left to read
+        setattr(module, module._in_attr, module._input_size(args[0]))
     module._lazy_hook.remove()
     del module._lazy_hook, module._lazy_kwargs
     module.__class__ = module.cls_to_become
