@@ -179,19 +179,27 @@ def test_sync_batchnorm_constructor_repr_and_state_dict():
 @pytest.mark.parametrize("momentum", [0.1, None])
 @pytest.mark.parametrize("compiled", [False, True])
 def test_sync_batchnorm_in_one_process_is_batchnorm(momentum, compiled):
+    _compare_train_eval_calls(lambda lib: lib.nn.SyncBatchNorm(3, momentum=momentum),
+                              (True, False, True, True), compiled)
+
+
+def _compare_train_eval_calls(make, modes, compiled):
+    """Calls of `make(lib)` on X3 in the train/eval `modes`, backward each time: outputs,
+    input gradients, every buffer after each call and the parameters' gradients, graphnet
+    (compiled or eager) against torch."""
     results = []
     for lib in (torch, G):
-        m = lib.nn.SyncBatchNorm(3, momentum=momentum)
+        m = make(lib)
         run = G.compile(lambda t: m(t)) if compiled and lib is G else m
         outs = []
-        for x, mode in zip(X3, (True, False, True, True), strict=True):
+        for x, mode in zip(X3, modes, strict=True):
             m.train(mode)
             x = lib.tensor(x, requires_grad=True)
             y = run(x)
             (y * lib.tensor(GRAD_OUT)).sum().backward()
-            outs += [y, x.grad, m.running_mean.clone(), m.running_var.clone(),
-                     m.num_batches_tracked.clone()]
-        results.append(outs + [m.weight.grad, m.bias.grad])
+            outs += [y, x.grad] + [b.clone() for b in m.buffers()]
+        results.append(outs + [p.grad for p in m.parameters()])
+    assert len(results[1]) == len(results[0])
     for got, want in zip(results[1], results[0], strict=True):
         _close(got, want)
 
@@ -243,18 +251,5 @@ def _null():
                                     dict(track_running_stats=False), dict(bias=False)])
 @pytest.mark.parametrize("compiled", [False, True])
 def test_batchnorm_calls_switching_train_and_eval(kwargs, compiled):
-    results = []
-    for lib in (torch, G):
-        m = lib.nn.BatchNorm1d(3, **kwargs)
-        run = G.compile(lambda t: m(t)) if compiled and lib is G else m
-        outs = []
-        for x, mode in zip(X3, (True, True, False, True), strict=True):
-            m.train(mode)
-            x = lib.tensor(x, requires_grad=True)
-            y = run(x)
-            (y * lib.tensor(GRAD_OUT)).sum().backward()
-            outs += [y, x.grad] + [b.clone() for b in m.buffers()]
-        results.append(outs + [p.grad for p in m.parameters()])
-    assert len(results[1]) == len(results[0])
-    for got, want in zip(results[1], results[0], strict=True):
-        _close(got, want)
+    _compare_train_eval_calls(lambda lib: lib.nn.BatchNorm1d(3, **kwargs),
+                              (True, True, False, True), compiled)
