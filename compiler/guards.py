@@ -27,6 +27,8 @@ import numpy as np
 from graphnet._tensor import Tensor
 
 _PLAIN = (type(None), bool, int, float, complex, str, bytes)
+# types whose == is already same_plain (no 1 == 1.0 == True, no 0.0 == -0.0, no NaN)
+_BY_EQUALITY = frozenset((type(None), bool, int, str, bytes))
 _ARRAY_BY_VALUE = 4096      # NumPy arrays up to this many elements are compared by value
 _NOT_PLAIN = object()
 
@@ -60,7 +62,13 @@ def same_plain(a, b) -> bool:
     if kind is complex:
         return same_plain(a.real, b.real) and same_plain(a.imag, b.imag)
     if kind is tuple or kind is list:
-        return len(a) == len(b) and all(map(same_plain, a, b))
+        if len(a) != len(b):
+            return False
+        if a == b:      # a flat run of ints, strings ...: C-level comparisons only
+            types = tuple(map(type, a))
+            if _BY_EQUALITY.issuperset(types) and types == tuple(map(type, b)):
+                return True
+        return all(map(same_plain, a, b))
     return a == b
 
 
@@ -109,6 +117,8 @@ class Read:
     def failure(self) -> str | None:
         try:
             now = self.read()
+            if now is self.plain:       # the very object: a number, a string, None ...
+                return None             # (a list's plain copy is never it)
             ok = (self.plain is not _NOT_PLAIN and same_plain(now, self.plain)) \
                 or matches(self.seen, now)
         except Exception:       # the object the read goes through is gone or changed shape
@@ -341,22 +351,33 @@ def trace_guards(tracer) -> list:
     for t, was_none in tracer.grad_guards.values():
         what = f"{tracer._name_of(t)}.grad is {'None' if was_none else 'set'}"
         guards.append(lambda t=t, n=was_none, w=what: None if (t._grad is None) == n else w)
-    for rec in tracer.lifted.values():
-        kind = rec.source[0]
-        if kind not in ("state", "slot"):
-            continue
-        t, v = rec.tensor, rec.original
-        what = f"{rec.placeholder.name}: {list(v.shape)} {v.dtype}, " \
-               f"requires_grad={t.requires_grad}"
-        current = (lambda t=t: t) if kind == "state" else rec.source[1]
-        guards.append(lambda c=current, s=v.shape, d=v.dtype, r=t.requires_grad, w=what:
-                      _tensor_guard(c(), s, d, r, w))
+    lifted = [rec for rec in tracer.lifted.values() if rec.source[0] in ("state", "slot")]
+    if lifted:
+        guards.append(TensorsGuard(lifted).failure)
     return guards
 
 
-def _tensor_guard(t, shape, dtype, requires_grad, what: str) -> str | None:
-    if not isinstance(t, Tensor):
-        return f"{what}: now {type(t).__name__}"
-    v = t._value
-    ok = v.shape == shape and v.dtype == dtype and t.requires_grad == requires_grad
-    return None if ok else what
+class TensorsGuard:
+    """The tensors a trace lifted as inputs (parameters, buffers, optimizer state): each
+    must still be a Tensor of the traced shape, dtype and requires_grad. One guard for all
+    of them, checked on every call: a loop, not a function call per tensor."""
+
+    def __init__(self, lifted):
+        self.checks = []
+        for rec in lifted:
+            t, v = rec.tensor, rec.original
+            what = f"{rec.placeholder.name}: {list(v.shape)} {v.dtype}, " \
+                   f"requires_grad={t.requires_grad}"
+            # a parameter or buffer is the tensor itself; a slot is re-read (`.grad`, state)
+            held = t if rec.source[0] == "state" else None
+            self.checks.append((held, rec.source[1], v.shape, v.dtype, t.requires_grad, what))
+
+    def failure(self) -> str | None:
+        for held, read, shape, dtype, requires_grad, what in self.checks:
+            t = held if held is not None else read()
+            if not isinstance(t, Tensor):
+                return f"{what}: now {type(t).__name__}"
+            v = t._value
+            if v.shape != shape or v.dtype != dtype or t.requires_grad != requires_grad:
+                return what
+        return None

@@ -125,6 +125,9 @@ class Tracer(FinishTrace, DispatchMode):
         if not isinstance(fn, (types.FunctionType, types.MethodType)):
             fn = fn.__call__ if callable(fn) else fn   # a callable object: its bound method
         self.user_code.append(fn)
+        # told before it runs: a hook that appends to a list it closes over, or counts in a
+        # global, changes Python state the compiled call cannot repeat (python_state.py)
+        self.python_state._watch_function(fn)
 
     def live_scalar(self, read, name: str):
         if name not in self.scalars:

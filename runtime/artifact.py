@@ -14,13 +14,14 @@ from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet import _xla as xla
-from graphnet._aliases import forget_ties, remember_alias, store
+from graphnet._aliases import remember_alias
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
 from . import refine
 from .artifact_tape import record_tape, returned_objects, state_tensor
 from .hoist_cache import HoistCache
+from .writeback import write_back
 from .xla_timing import compile_timer
 
 # References to an input array when only graphnet holds it: its tensor, this call's input list
@@ -106,6 +107,7 @@ class Artifact:
         self._vjp_cache: dict = {}
         self._scalars: dict = {}   # input position -> (number, its device array)
         self.grad_replaced = {id(t) for t in traced.grad_replaced}
+        self.writeback_plan = None   # runtime/writeback.py's, made on the first call
         # The .grad tensors a call replaces (zero_grad() to None, then backward()), with the
         # shape and dtype of their new values: the program takes their old arrays too, donated,
         # and writes new outputs into them (`_old_grads`, `recycling`). NOTE: the MLP's static
@@ -338,29 +340,7 @@ class Artifact:
             error = failed_check(self.check_sites, flags, self.graph.name)
         self.calls += 1
         traced = self.traced
-        results = []
-        for i, (effect, array) in enumerate(zip(traced.effects, outs)):
-            if effect is None:
-                results.append(array)
-                continue
-            kind, target = effect
-            if error is not None and kind == "grad":
-                continue   # state and created tensors hold what checks.guard_outputs kept
-            if kind == "arg":
-                target = args[target]
-            elif kind == "slot":
-                target = target()
-            if kind == "grad":
-                # a .grad the code replaced (zero_grad() to None, then backward()) is a new
-                # tensor, as eagerly: one the user still holds keeps the old values
-                if target._grad is None or id(target) in self.grad_replaced:
-                    target._grad = Tensor._wrap(array)
-                else:
-                    target._grad._value = array
-            else:
-                if i in traced.new_storage:   # `p.data = other`: earlier aliases keep the old
-                    forget_ties(target)
-                store(target, array)
+        results = write_back(self, args, outs, error is not None)
         if error is not None:
             raise error
         for t in traced.grad_none:

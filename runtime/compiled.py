@@ -98,10 +98,15 @@ class CompiledFunction:
         """(artifact, flat arguments). Keyword arguments travel as trailing positional ones,
         in sorted-name order; their names are part of the cache key and the traced call
         passes them by name again."""
-        names = tuple(sorted(kwargs))
-        args = args + tuple(kwargs[k] for k in names)
-        leaves, _ = flatten(args)
-        key = self._key(leaves) + (names, structure(args))
+        if not kwargs and all(type(a) is Tensor for a in args):
+            # the usual call, tensors only: no walk over containers
+            leaves = list(args)
+            key = self._key(leaves) + ((), (tuple, (None,) * len(args)))
+        else:
+            names = tuple(sorted(kwargs))
+            args = args + tuple(kwargs[k] for k in names)
+            leaves, _ = flatten(args)
+            key = self._key(leaves) + (names, structure(args))
         entries = self.cache.get(key, [])
         reason, previous = None, None
         for artifact in entries:

@@ -73,11 +73,18 @@ def guard_hooks(leaves) -> None:
     from .._dispatch import depends_on, ran_user_code
 
     for t in leaves:
-        depends_on(f"hooks of a leaf of shape {list(t.shape)}",
-                   lambda t=t: (tuple(t.__dict__.get("_hooks", {}).values()),
-                                tuple(t.__dict__.get("_post_hooks", {}).values())))
+        depends_on(f"hooks of a leaf of shape {list(t.shape)}", lambda t=t: _leaf_hooks(t))
         ran_user_code(*t.__dict__.get("_hooks", {}).values(),
                       *t.__dict__.get("_post_hooks", {}).values())
+
+
+def _leaf_hooks(t):
+    """The hooks a leaf holds, or None for none: a guard read on every compiled call, and
+    None compares by identity, the common case costing no tuple walk."""
+    hooks, post = t.__dict__.get("_hooks"), t.__dict__.get("_post_hooks")
+    if not hooks and not post:
+        return None
+    return tuple((hooks or {}).values()), tuple((post or {}).values())
 
 
 # Hooks run after a tape node's VJP (PyTorch's `grad_fn.register_hook`): node -> functions

@@ -1,7 +1,7 @@
 """`graphnet.optim`: optimizers with PyTorch's parameter groups and state_dict, and
 `graphnet.optim.lr_scheduler`."""
 
-from . import lr_scheduler, swa_utils
+from . import lr_scheduler, optimizer, swa_utils
 from ._optimizer import Optimizer
 from .adafactor import Adafactor
 from .adagrad import Adagrad

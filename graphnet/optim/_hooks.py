@@ -67,9 +67,11 @@ def _run_hooked(step, self, args, kwargs):
     """The hooks registered for `self` around one call of `step`."""
     own_pre = getattr(self, "_optimizer_step_pre_hooks", {})
     own_post = getattr(self, "_optimizer_step_post_hooks", {})
+    # None while there are none (the usual case): a guard compared on every compiled call
     _dispatch.depends_on(f"{type(self).__name__}: the step hooks registered", lambda: (
         tuple(_global_pre_hooks), tuple(own_pre), tuple(own_post),
-        tuple(_global_post_hooks)))
+        tuple(_global_post_hooks))
+        if _global_pre_hooks or own_pre or own_post or _global_post_hooks else None)
     _dispatch.ran_user_code(*_global_pre_hooks.values(), *own_pre.values(),
                             *own_post.values(), *_global_post_hooks.values())
     for hook in chain(_global_pre_hooks.values(), own_pre.values()):

@@ -198,10 +198,14 @@ class Optimizer(StepHooks):
         parameter, which state entries exist (a `load_state_dict` without momentum buffers
         must retrace). Numbers read with `_hyper` are live inputs and are not in here.
         Parameters are named by id: the groups keep them alive, so an id is never reused."""
-        state = self.state
-        return [(tuple(map(id, g["params"])),
-                 tuple(len(state[p]) if p in state else 0 for p in g["params"]))
-                for g in self.param_groups]
+        # NOTE: one flat tuple of ints, compared on every compiled call: C-level equality
+        state, key = self.state, []
+        for g in self.param_groups:
+            params = g["params"]
+            key.append(len(params))
+            key += map(id, params)
+            key += [len(state[p]) if p in state else 0 for p in params]
+        return tuple(key)
 
     def _static(self, index: int, name: str, derive=None):
         """`param_groups[index][name]` (or `derive(...)` of it) used to decide the *shape* of

@@ -1,0 +1,62 @@
+"""Writing a compiled call's results back to the live tensors, on every call of a step.
+
+`Artifact.execute` hands each output to what it stands for: a parameter or buffer the step
+updated (`state`), optimizer state (`slot`, re-read through the optimizer), an argument
+changed in place (`arg`), a `.grad` (`grad`), a tensor the call created (`new`), or a plain
+result (None). The loop runs on every call, beside XLA's threads on the same cores, so its
+decisions are made once per artifact (`plan`) and each call only follows them."""
+
+from __future__ import annotations
+
+from graphnet._aliases import forget_ties, store
+from graphnet._tensor import Tensor
+
+_RESULT, _ARG, _SLOT, _GRAD, _GRAD_NEW, _STORE = range(6)
+
+
+def plan(artifact) -> list:
+    """(output position, action, target, gives new storage) for each output."""
+    traced, steps = artifact.traced, []
+    for i, effect in enumerate(traced.effects):
+        if effect is None:
+            steps.append((i, _RESULT, None, False))
+            continue
+        kind, target = effect
+        if kind == "grad":
+            # a .grad the code replaced (zero_grad() to None, then backward()) is a new
+            # tensor, as eagerly: one the user still holds keeps the old values
+            action = _GRAD_NEW if id(target) in artifact.grad_replaced else _GRAD
+        else:
+            action = {"arg": _ARG, "slot": _SLOT}.get(kind, _STORE)
+        steps.append((i, action, target, i in traced.new_storage))
+    return steps
+
+
+def write_back(artifact, args, outs, failed: bool) -> list:
+    """Give `outs` to their tensors; return the plain results, in order. `failed`: a check
+    in the program failed, so the .grads keep their values (state and created tensors hold
+    what checks.guard_outputs kept)."""
+    steps = artifact.writeback_plan
+    if steps is None:
+        steps = artifact.writeback_plan = plan(artifact)
+    results = []
+    for i, action, target, new_storage in steps:
+        array = outs[i]
+        if action == _RESULT:
+            results.append(array)
+        elif action == _GRAD or action == _GRAD_NEW:
+            if failed:
+                continue
+            if action == _GRAD_NEW or target._grad is None:
+                target._grad = Tensor._wrap(array)
+            else:
+                target._grad._value = array
+        else:
+            if action == _ARG:
+                target = args[target]
+            elif action == _SLOT:
+                target = target()
+            if new_storage:     # `p.data = other`: earlier aliases keep the old
+                forget_ties(target)
+            store(target, array)
+    return results
