@@ -163,17 +163,17 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
                              f"{anneal_strategy}")
-        self.anneal_strategy = anneal_strategy
+        # NOTE: torch's attribute names and shapes, which its state_dict() carries: a
+        # scheduler saved by either loads into the other
+        self._anneal_func_type = anneal_strategy
         up_end, last = float(pct_start * self.total_steps) - 1, self.total_steps - 1
-        # (end_step, start_lr key, end_lr key, start_momentum key, end_momentum key)
+        phases = [(up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                  (last, "max_lr", "min_lr", "base_momentum", "max_momentum")]
         if three_phase:
-            self._phases = [(up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                            (float(2 * pct_start * self.total_steps) - 2, "max_lr",
-                             "initial_lr", "base_momentum", "max_momentum"),
-                            (last, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
-        else:
-            self._phases = [(up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                            (last, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+            phases[1:] = [(float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr",
+                           "base_momentum", "max_momentum"),
+                          (last, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        self._schedule_phases = [dict(zip(_PHASE_KEYS, phase)) for phase in phases]
         if last_epoch == -1:
             max_lrs = _per_group("max_lr", optimizer, max_lr)
             for group, top in zip(optimizer.param_groups, max_lrs, strict=True):
@@ -202,7 +202,7 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def _anneal(self, start, end, pct):
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
@@ -215,8 +215,9 @@ class OneCycleLR(LRScheduler):
         lrs = []
         for group in self.optimizer.param_groups:
             phase_start = 0.0
-            for i, (end, lr0, lr1, m0, m1) in enumerate(self._phases):
-                if step <= end or i == len(self._phases) - 1:
+            for i, phase in enumerate(self._schedule_phases):
+                end, lr0, lr1, m0, m1 = (phase[k] for k in _PHASE_KEYS)
+                if step <= end or i == len(self._schedule_phases) - 1:
                     pct = (step - phase_start) / (end - phase_start)
                     lrs.append(self._anneal(group[lr0], group[lr1], pct))
                     if self.cycle_momentum:
@@ -224,6 +225,18 @@ class OneCycleLR(LRScheduler):
                     break
                 phase_start = end
         return lrs
+
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        if "_phases" in state:      # written by graphnet before it used torch's names
+            state["_schedule_phases"] = [dict(zip(_PHASE_KEYS, p)) for p in state.pop("_phases")]
+        if "anneal_strategy" in state:
+            state["_anneal_func_type"] = state.pop("anneal_strategy")
+        super().load_state_dict(state)
+
+
+_PHASE_KEYS = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
 
 
 class ReduceLROnPlateau(LRScheduler):
