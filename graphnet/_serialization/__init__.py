@@ -13,13 +13,13 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
-from . import _atomic, _format, _strict_json, _torch_reader, _tree
+from . import _atomic, _format, _locations, _sharing, _strict_json, _torch_reader, _tree
 from ._errors import CheckpointError, checkpoint_error
 
 __all__ = ["FORMAT_VERSION", "CheckpointError", "load", "save"]
 
 FORMAT_TAG = "graphnet"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # the newest this reads; save writes 1 unless the file has views (2)
 
 PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
 
@@ -83,12 +83,15 @@ def save(obj: Any, f: PathOrFile) -> None:
                       "ckpt.safetensors")
     """
     structure, tensors = _tree.encode(obj, _is_tensor)
-    arrays = {name: np.asarray(_to_numpy(t)) for name, t in tensors.items()}
+    # tensors sharing storage (`[t, t[1:3]]`, tied weights) are written once, as views
+    arrays, views = _sharing.plan(tensors, _to_numpy)
     metadata = {
         "format": FORMAT_TAG,
-        "version": str(FORMAT_VERSION),
+        "version": "2" if views else "1",
         "structure": json.dumps(structure, separators=(",", ":"), allow_nan=False),
     }
+    if views:
+        metadata["views"] = json.dumps(views, separators=(",", ":"))
     if _is_file_object(f):
         _format.write(f, arrays, metadata)
     else:
@@ -103,44 +106,26 @@ def load(f: PathOrFile, map_location: Any = None, weights_only: bool | None = No
     importing torch and without running code from the file: only tensors, containers and
     plain values are accepted. Anything else raises CheckpointError saying why.
 
-    ``map_location`` (a device or its name, e.g. ``"cpu"``) puts every tensor there, as
-    ``torch.load`` does. ``weights_only`` and ``mmap`` are accepted as ``torch.load`` takes
-    them; a load never runs code from the file either way (``weights_only=False`` does not
-    let a pickled object through).
+    ``map_location`` says where tensors go, with ``torch.load``'s rules (see _locations.py):
+    a device or its name puts every tensor there; a dict maps the location a storage was
+    saved from (``{"cuda:0": "cpu"}``); a function ``fn(storage, location)`` returns the
+    storage, moved or not, or None. graphnet's own files are saved from ``"cpu"``. Without
+    it, a storage torch saved on a GPU needs one, as in torch. ``weights_only`` and ``mmap``
+    are accepted as ``torch.load`` takes them; a load never runs code from the file either
+    way (``weights_only=False`` does not let a pickled object through). Tensors that shared
+    a storage when saved share it again (an in-place change of one shows in the others).
 
     Example::
 
         state = graphnet.load("ckpt.safetensors", map_location="cpu")
         model.load_state_dict(state["model"])
     """
+    restore = _locations.restorer(map_location)
     if _is_file_object(f):
-        obj = _load_stream(f, str(getattr(f, "name", None) or f"<{type(f).__name__}>"))
-    else:
-        path = os.fspath(f)
-        with open(path, "rb") as stream:
-            obj = _load_stream(stream, path)
-    return obj if map_location is None else _placed(obj, _device(map_location))
-
-
-def _device(map_location: Any):
-    import graphnet
-
-    if isinstance(map_location, (str, graphnet.device)):
-        return graphnet.device(map_location)
-    raise TypeError(f"graphnet.load: map_location must be a device or a device name such as "
-                    f"'cpu', not {type(map_location).__name__} (a mapping or a function of "
-                    f"torch storages has nothing to map: graphnet's files keep no device)")
-
-
-def _placed(obj: Any, device) -> Any:
-    """`obj` with every tensor moved to `device`, containers rebuilt as they were."""
-    if _is_tensor(obj):
-        return obj.to(device)
-    if isinstance(obj, dict):
-        return type(obj)((k, _placed(v, device)) for k, v in obj.items())
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_placed(v, device) for v in obj)
-    return obj
+        return _load_stream(f, str(getattr(f, "name", None) or f"<{type(f).__name__}>"), restore)
+    path = os.fspath(f)
+    with open(path, "rb") as stream:
+        return _load_stream(stream, path, restore)
 
 
 def _is_file_object(f: object) -> bool:
@@ -148,12 +133,13 @@ def _is_file_object(f: object) -> bool:
     return hasattr(f, "read") or hasattr(f, "write")
 
 
-def _load_stream(f: BinaryIO, where: str) -> Any:
+def _load_stream(f: BinaryIO, where: str, restore: _locations.Restore) -> Any:
     start = f.tell()
     head = f.read(16)
     f.seek(start)
     if head.startswith(b"PK\x03\x04"):
-        return _torch_reader.load_torch_zip(f, where, lambda a: _from_numpy(_held(a, where)))
+        return _torch_reader.load_torch_zip(f, where, lambda a: _from_numpy(_held(a, where)),
+                                            restore)
     if _torch_reader.is_legacy_torch(head):
         raise checkpoint_error(
             where,
@@ -169,9 +155,22 @@ def _load_stream(f: BinaryIO, where: str) -> Any:
                 where, f"tensor {entry.name!r} has dtype {entry.dtype}, which graphnet tensors "
                        f"do not support", _UNSUPPORTED_DTYPE_FIX,
             )
-    arrays = {e.name: _from_numpy(_format.read_tensor(f, header, e, where)) for e in header.entries}
-    obj, used = _tree.decode(structure, arrays, where)
-    unused = sorted(set(arrays) - used)
+    views = _sharing.parse_views(header.metadata["views"], {e.name: e.shape for e in
+                                                           header.entries}, where) \
+        if "views" in header.metadata and header.metadata.get("version") == "2" else {}
+    arrays = {}
+    for e in header.entries:   # each entry is a storage saved from the host
+        device = restore(e.end - e.begin, "cpu")
+        tensor = _from_numpy(_format.read_tensor(f, header, e, where))
+        arrays[e.name] = tensor if device is None else tensor.to(device)
+    tensors = {name: t for name, t in arrays.items() if name not in
+               {storage for storage, *_ in views.values()}}
+    for storage in dict.fromkeys(storage for storage, *_ in views.values()):
+        names = [name for name, view in views.items() if view[0] == storage]
+        places = [views[name][1:] for name in names]
+        tensors.update(zip(names, _sharing.views_of(arrays[storage], places)))
+    obj, used = _tree.decode(structure, tensors, where)
+    unused = sorted(set(tensors) - used)
     if unused:
         raise checkpoint_error(
             where, f"it holds tensors its structure never refers to: {unused[:5]}",
@@ -205,11 +204,11 @@ def _checked_structure(metadata: dict[str, str], where: str) -> Any:
             "graphnet.from_numpy.",
         )
     version = metadata.get("version")
-    if version != str(FORMAT_VERSION):
+    if version not in ("1", str(FORMAT_VERSION)):
         raise checkpoint_error(
             where,
             f"it uses checkpoint format version {version!r}; "
-            f"this graphnet reads version {FORMAT_VERSION}",
+            f"this graphnet reads versions 1 to {FORMAT_VERSION}",
             "Load it with the graphnet version that wrote it, or upgrade graphnet.",
         )
     try:

@@ -58,20 +58,27 @@ class _Dtype(_Inert):
 
 
 class _Storage(_Inert):
-    __slots__ = ("dtype", "raw")
+    # location: the tag torch.save recorded ('cpu', 'cuda:0' ...); views: the tensors built
+    # on it, whose sharing the loaded tensors keep (_sharing.py)
+    __slots__ = ("dtype", "raw", "location", "views")
 
-    def __init__(self, raw: bytes, dtype: np.dtype | None) -> None:
-        self.raw, self.dtype = raw, dtype
+    def __init__(self, raw: bytes, dtype: np.dtype | None, location: str = "cpu") -> None:
+        self.raw, self.dtype, self.location = raw, dtype, location
+        self.views: list[_LoadedTensor] = []
 
 
 class _LoadedTensor(_Inert):
-    """A tensor rebuilt as an owning, contiguous numpy array; converted after unpickling."""
+    """A tensor rebuilt as an owning, contiguous numpy array; converted after unpickling.
+    ``storage`` and ``place`` ((offset, size, stride) in elements) say where it lies in its
+    storage, checked to be in bounds."""
 
-    __slots__ = ("array", "requires_grad", "parameter")
+    __slots__ = ("array", "requires_grad", "parameter", "storage", "place")
 
     def __init__(self, array: np.ndarray, requires_grad: bool = False,
-                 parameter: bool = False) -> None:
+                 parameter: bool = False, storage: _Storage | None = None,
+                 place: tuple | None = None) -> None:
         self.array, self.requires_grad, self.parameter = array, requires_grad, parameter
+        self.storage, self.place = storage, place
 
 
 class _Function(_Inert):
@@ -126,7 +133,7 @@ def _view(storage: object, offset: object, size: object, stride: object,
         raise pickle.UnpicklingError("a bool storage holds bytes other than 0 and 1")
     numel = math.prod(size)
     if numel == 0:
-        return _LoadedTensor(np.empty(size, dtype))
+        return _LoadedTensor(np.empty(size, dtype), storage=storage)
     # NOTE: a tensor needs more elements than its storage holds only if its strides overlap
     # (expand(), stride 0). Refused: a few hundred bytes could otherwise expand into gigabytes.
     if numel > flat.size - offset:
@@ -146,7 +153,10 @@ def _view(storage: object, offset: object, size: object, stride: object,
     # so numpy never sees a stride too large for its byte arithmetic.
     byte_strides = [s * dtype.itemsize if n > 1 else 0 for n, s in zip(size, stride)]
     view = np.lib.stride_tricks.as_strided(flat[offset:], size, byte_strides)
-    return _LoadedTensor(np.array(view, copy=True))
+    loaded = _LoadedTensor(np.array(view, copy=True), storage=storage,
+                           place=(offset, tuple(size), tuple(stride)))
+    storage.views.append(loaded)
+    return loaded
 
 
 def _short(values: tuple) -> str:
@@ -180,7 +190,11 @@ def _rebuild_parameter(data, requires_grad, hooks, state=None) -> _LoadedTensor:
     if not isinstance(data, _LoadedTensor) or state:
         raise pickle.UnpicklingError("parameter without tensor data, or with extra Python "
                                      "attributes")
-    return _LoadedTensor(data.array, requires_grad, parameter=True)
+    if data.storage is not None and any(v is data for v in data.storage.views):
+        # NOTE: a Parameter is its own storage's owner in graphnet, never a view of another
+        # tensor, so it loads as a copy (see _sharing.py); its data tensor is gone
+        data.storage.views[:] = [v for v in data.storage.views if v is not data]
+    return _LoadedTensor(data.array, requires_grad, parameter=True, storage=data.storage)
 
 
 def _plain_set(items: object = ()) -> set:

@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ._errors import CheckpointError, UnsafeCheckpointError, checkpoint_error
+from ._locations import Restore, restorer
+from ._sharing import views_of
 from ._torch_allowlist import ALLOWED_GLOBALS, _Inert, _LoadedTensor, _Storage, _StorageType
 from ._tree import learnable
 
@@ -54,13 +56,14 @@ class _StateDictUnpickler(pickle.Unpickler):
     def persistent_load(self, pid: object) -> _Storage:
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
             raise pickle.UnpicklingError(f"unknown persistent id {str(pid)[:80]}")
-        _, storage_type, key, _location, numel = pid  # location ('cuda:0' ...): we load to host
+        _, storage_type, key, location, numel = pid  # location: 'cpu', 'cuda:0' ...
         if not (isinstance(storage_type, _StorageType) and isinstance(key, str)
-                and isinstance(numel, int)):
+                and isinstance(location, str) and isinstance(numel, int)):
             raise pickle.UnpicklingError(f"malformed storage reference {str(pid)[:80]}")
         if key not in self._storages:
             itemsize = 1 if storage_type.dtype is None else storage_type.dtype.itemsize
-            self._storages[key] = _Storage(self._read(key, numel * itemsize), storage_type.dtype)
+            self._storages[key] = _Storage(self._read(key, numel * itemsize), storage_type.dtype,
+                                           location)
         storage = self._storages[key]
         if storage.dtype != storage_type.dtype:
             raise pickle.UnpicklingError(f"storage {key!r} is referenced with two different dtypes")
@@ -89,8 +92,10 @@ _UNREADABLE = (pickle.UnpicklingError, zipfile.BadZipFile, zipfile.LargeZipFile,
                OSError)
 
 
-def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], Any]) -> Any:
-    """Load a torch.save zip from ``f``; tensors are built with ``from_numpy``."""
+def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], Any],
+                   restore: Restore | None = None) -> Any:
+    """Load a torch.save zip from ``f``; tensors are built with ``from_numpy`` on the device
+    ``restore(nbytes, location)`` gives for their storage (None: where from_numpy puts them)."""
     try:
         with zipfile.ZipFile(f) as archive:
             roots = [n[: -len("data.pkl")] for n in archive.namelist()
@@ -107,7 +112,8 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
             if order not in ("little", "big"):
                 raise checkpoint_error(where, f"its byteorder record is {order!r}",
                                        "Re-save the file with torch.save.")
-            obj = _StateDictUnpickler(archive.read(root + "data.pkl"), archive, root).load()
+            unpickler = _StateDictUnpickler(archive.read(root + "data.pkl"), archive, root)
+            obj = unpickler.load()
     except CheckpointError:
         raise
     except _RefusedGlobal as e:
@@ -125,7 +131,17 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
             "The file is damaged or holds more than a state_dict; "
             "re-save model.state_dict() with torch.save.",
         ) from None
-    return _convert(obj, from_numpy, swap_bytes=order != sys.byteorder, where=where)
+    # NOTE: after the unpickling, outside its error handling: a map_location function is the
+    # user's code, and what it raises reaches the user as it is (as in torch.load)
+    restore = restore or restorer(None)
+    devices = {id(s): restore(len(s.raw), s.location) for s in unpickler._storages.values()}
+
+    def tensor_of(array: np.ndarray, storage: _Storage | None) -> Any:
+        tensor = from_numpy(array.byteswap() if order != sys.byteorder else array)
+        device = None if storage is None else devices.get(id(storage))
+        return tensor if device is None else tensor.to(device)
+
+    return _convert(obj, tensor_of, where=where)
 
 
 # Values a pickle builds without a global (or through an allowed builtin: complex, set...),
@@ -133,8 +149,7 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
 _PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes, bytearray)
 
 
-def _convert(obj: Any, from_numpy: Callable[[np.ndarray], Any], swap_bytes: bool,
-             where: str) -> Any:
+def _convert(obj: Any, tensor_of: Callable[[np.ndarray, Any], Any], where: str) -> Any:
     """Replace every _LoadedTensor with a graphnet tensor, in place for dicts and lists.
 
     Everything the pickle built is visited: containers are rebuilt or checked, tensors
@@ -142,6 +157,7 @@ def _convert(obj: Any, from_numpy: Callable[[np.ndarray], Any], swap_bytes: bool
     refused, so none of our stand-ins ever reaches the user.
     """
     done: dict[int, Any] = {}  # pickle can share objects; convert each once and keep the sharing
+    shared: dict[int, Any] = {}  # id of a _LoadedTensor -> its view of a storage it shares
 
     def refuse(problem: str, fix: str = "Save a plain state_dict: tensors in dicts and lists, "
                                           "with str or int keys.") -> Exception:
@@ -163,9 +179,13 @@ def _convert(obj: Any, from_numpy: Callable[[np.ndarray], Any], swap_bytes: bool
         if id(x) in done:
             return done[id(x)]
         if isinstance(x, _LoadedTensor):
-            tensor = from_numpy(x.array.byteswap() if swap_bytes else x.array)
-            if x.parameter or x.requires_grad:
-                tensor = learnable(tensor, x.requires_grad, x.parameter, where)
+            if id(x) not in shared and x.storage is not None:
+                shared.update(_shared_views(x.storage, tensor_of))
+            tensor = shared.get(id(x))
+            if tensor is None:
+                tensor = tensor_of(x.array, x.storage)
+                if x.parameter or x.requires_grad:
+                    tensor = learnable(tensor, x.requires_grad, x.parameter, where)
             done[id(x)] = tensor
         elif isinstance(x, _Inert):
             raise refuse(f"it holds a bare {_describe(x)}, not a tensor",
@@ -196,6 +216,19 @@ def _convert(obj: Any, from_numpy: Callable[[np.ndarray], Any], swap_bytes: bool
     except RecursionError:
         raise refuse("its object is nested too deeply or contains itself through a tuple",
                      "Save a flatter state_dict.") from None
+
+
+def _shared_views(storage: _Storage, tensor_of: Callable[[np.ndarray, Any], Any]) -> dict:
+    """Tensors viewing one storage (``[t, t[1:3]]``, tied weights), as views of one tensor of
+    the storage's values: in-place changes show in all of them, as after torch.load. Tensors
+    that require grad are left out: they load as their own copies (_sharing.py)."""
+    members = [v for v in storage.views if not (v.requires_grad or v.parameter)]
+    if len(members) < 2 or len({v.array.dtype for v in members}) != 1:
+        return {}
+    flat = tensor_of(np.frombuffer(storage.raw, members[0].array.dtype).copy(), storage)
+    tensors = views_of(flat, [v.place for v in members])
+    storage.views = []   # built once
+    return {id(v): t for v, t in zip(members, tensors)}
 
 
 def _describe(x: Any) -> str:
