@@ -18,6 +18,7 @@ import numpy as np
 from ._grad_mode import (  # noqa: F401  (re-exported: autograd's grad modes)
     _GradMode, _GradModeContext, _NoArgs, enable_grad, grad_mode, inference_mode,
     is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled)
+from . import _autograd_data_swap as _data_swap
 from ._ops import OPS
 from ._ops._table import camel_backward
 
@@ -104,7 +105,7 @@ class TapeNode:
     """One recorded op: enough to compute its inputs' cotangents from its outputs'."""
 
     __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp", "needs", "hooks", "reach",
-                 "__weakref__")
+                 "sources", "__weakref__")
 
     def __init__(self, name, edges, out_avals, saved, vjp, needs=None):
         self.name_ = name  # the op; `name()` gives PyTorch's class-style name
@@ -122,6 +123,9 @@ class TapeNode:
         # Per output index: the edges it depends on (a compiled forward's outputs each read
         # some of its inputs); None: every output depends on every edge, as for one op.
         self.reach = None
+        # Per saved input: a weak reference to the tensor it came from, for a `.data =` swap
+        # after the forward (graphnet/_autograd_data_swap.py); None: not known.
+        self.sources = None
 
     def refusal(self) -> Exception | None:
         """Why backward() cannot run through this node at all, or None. Asked of every node
@@ -132,7 +136,10 @@ class TapeNode:
         """Cotangents of the inputs (per edge) from those of the outputs, as arrays."""
         if self.saved is None:
             raise freed_error()
-        return self._vjp(self.saved, tuple(cts))
+        saved = self.saved
+        if _data_swap.swaps_made:
+            saved = _data_swap.current_primals(self, saved)
+        return self._vjp(saved, tuple(cts))
 
     def apply_graph(self, cts):
         """`apply` for `create_graph=True`: `cts` are Tensors and so are the results, which
@@ -224,6 +231,10 @@ class ResidualNode(TapeNode):
     def apply(self, cts):
         if self.saved is None:
             raise freed_error()
+        if _data_swap.swaps_made:   # residuals of the old values: the VJP reads new ones
+            saved = _data_swap.current_primals(self, self.saved)
+            if saved is not self.saved:
+                return self._vjp(saved, tuple(cts))
         return self.fast(self.saved, tuple(cts))
 
 
@@ -244,5 +255,9 @@ def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=(), fast=None) -
     refuse_saved_inference(op, arrays, args)
     avals = [(o.shape, o.dtype) for o in outs]
     if fast is not None:
-        return ResidualNode(op, edges, avals, tuple(arrays), vjp, needs, fast)
-    return TapeNode(op, edges, avals, tuple(arrays), vjp, needs)
+        node = ResidualNode(op, edges, avals, tuple(arrays), vjp, needs, fast)
+    else:
+        node = TapeNode(op, edges, avals, tuple(arrays), vjp, needs)
+    if args:
+        node.sources = _data_swap.sources_of(args)
+    return node

@@ -14,6 +14,8 @@ from . import _autograd
 from . import _dtype as dt
 from ._aliases import (WRITING, new_storage, pickled_state, remember_alias, restore_state,
                        share_value, store)
+from ._autograd_data_swap import note_swap
+from ._autograd_grad_assign import check_grad as _check_grad
 from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode, tracing
 
@@ -183,6 +185,7 @@ class Tensor:
         if mode is not None:
             mode.on_write(self)
         new_storage(self)   # earlier aliases keep the old storage
+        note_swap(self, self._value, other._value)   # a saved `self` reads the new values
         self._value = other._value
 
     def __getstate__(self):
@@ -382,19 +385,3 @@ class Parameter(Tensor):
 
 
 _add = jax.jit(jax.numpy.add)
-
-
-def _check_grad(t: Tensor, grad) -> None:
-    """PyTorch's refusals of `t.grad = grad` (before, a float64 gradient silently made the
-    next optimizer step turn a float32 parameter into float64)."""
-    if not isinstance(grad, Tensor):
-        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                        f"{type(grad).__name__}")
-    if tuple(grad._value.shape) != tuple(t._value.shape):
-        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
-                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
-                           f"and the tensor are the same size")
-    if grad._value.dtype != t._value.dtype:
-        raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype}' to a "
-                           f"tensor with dtype '{t.dtype}'. The gradient must match the "
-                           f"tensor's dtype")

@@ -64,16 +64,20 @@ def _as_tensor(ct, graph: bool):
 
 def _from_hook(result, graph: bool):
     if not isinstance(result, Tensor):
-        raise TypeError(f"a tensor hook must return a Tensor or None, not "
-                        f"{type(result).__name__}")
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}' (a "
+                        f"tensor hook returns the new gradient as a Tensor, or None)")
     return result if graph else result._value
 
 
 def _run_hooks(hooks, ct, graph: bool):
-    """Tensor hooks in registration order, each seeing the previous one's result."""
+    """Tensor hooks in registration order, each seeing the previous one's result. A tensor
+    reached with no gradient (None: a Function's backward returned None for it, or another
+    output of its node got one) still runs its hooks, with None, as PyTorch's do."""
     for fn in list(hooks.values()):
-        result = fn(_as_tensor(ct, graph))
+        result = fn(None if ct is None else _as_tensor(ct, graph))
         if result is not None:
+            if ct is None:
+                raise RuntimeError("can't replace a None gradient with a non-None value")
             ct = _from_hook(result, graph)
     return ct
 
@@ -128,27 +132,34 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
             if needed is not None and not needed[id(node)]:
                 continue      # only its own output was asked for
             reached = _reached_edges(node, cts)
-            if getattr(node, "materialize", True):   # False: set_materialize_grads(False)
-                cts = [_zeros(s, d, graph) if c is None and s is not None else c
-                       for c, (s, d) in zip(cts, node.out_avals)]
-            results = node.apply_graph(cts) if graph else node.apply(cts)
-            results = run_node_hooks(node, cts, results, graph)
-            if reached is not None:
-                results = [g if k in reached else None for k, g in enumerate(results)]
+            if all(c is None for c in cts) and not hasattr(node, "materialize"):
+                # reached with no gradient at all: an op's backward gives none either (a
+                # Function's backward still runs, on zeros unless set_materialize_grads(False))
+                results = [None] * len(node.edges)
+            else:
+                if getattr(node, "materialize", True):   # False: set_materialize_grads(False)
+                    cts = [_zeros(s, d, graph) if c is None and s is not None else c
+                           for c, (s, d) in zip(cts, node.out_avals)]
+                results = node.apply_graph(cts) if graph else node.apply(cts)
+                results = run_node_hooks(node, cts, results, graph)
             if grad_mode.anomaly:
                 _check_anomaly(node, results)
             if not retain_graph and node.saved is not None and \
                     _autograd.saves_tensors(node.name_, node.saved):
                 node.saved = None
-            for (target, index), g in zip(node.edges, results):
-                if target is None or g is None:
+            for k, ((target, index), g) in enumerate(zip(node.edges, results)):
+                if target is None or (reached is not None and k not in reached):
                     continue
+                # NOTE: a None gradient still reaches its target, as PyTorch's undefined
+                # gradient does: a Function there runs (on zeros), hooks see None
                 if isinstance(target, TapeNode):
                     slot = pending.setdefault(id(target), [None] * len(target.out_avals))
-                    slot[index] = add(slot[index], g)
+                    if g is not None:
+                        slot[index] = add(slot[index], g)
                 else:
                     entry = leaves.setdefault(id(target), [target, None])
-                    entry[1] = add(entry[1], g)
+                    if g is not None:
+                        entry[1] = add(entry[1], g)
         for leaf, g in leaves.values():
             _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs)
     return captured
@@ -185,14 +196,14 @@ def _visit_outputs(node, cts, graph, targets, captured, accumulate, add):
     """Hooks, retained grads and captured grads of the non-leaf tensors `node` made."""
     hooks = node.hooks
     for i, ct in enumerate(cts):
-        if ct is None:
-            continue
         if hooks is not None and i in hooks:
             fns, ref = hooks[i]
             ct = cts[i] = _run_hooks(fns, ct, graph)
             retained = ref() if ref is not None else None
-            if retained is not None:   # PyTorch fills it for autograd.grad too
+            if retained is not None and ct is not None:   # also for autograd.grad
                 _store_grad(retained, ct, graph)
+        if ct is None:
+            continue
         for pos, tensor in targets.get((id(node), i), ()):
             if not accumulate:
                 captured[pos] = ct
@@ -202,8 +213,6 @@ def _visit_outputs(node, cts, graph, targets, captured, accumulate, add):
 
 
 def _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs) -> None:
-    if g is None:
-        return
     if inputs is not None and id(leaf) not in targets:
         return
     if accumulate and not leaf.requires_grad:
@@ -211,6 +220,10 @@ def _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs) -> None:
     hooks = leaf.__dict__.get("_hooks")
     if hooks:
         g = _run_hooks(hooks, g, graph)
+    if g is None:   # reached with no gradient: `.grad` stays, post hooks still run
+        if accumulate:
+            run_post_accumulate_hooks(leaf)
+        return
     if not accumulate:
         for pos, _ in targets[id(leaf)]:
             captured[pos] = g

@@ -15,6 +15,7 @@ import jax
 from jax.extend.core import Literal
 
 from .. import _autograd
+from .. import _autograd_data_swap as _data_swap
 from .._autograd import TapeNode
 from .._dispatch import attrs_key
 from .._ops import OPS, defop
@@ -75,10 +76,10 @@ def _identity_vjp(saved, cts):
     return (cts[0],)
 
 
-def _primal(node: TapeNode, position: int, edge_of: dict):
+def _primal(node: TapeNode, saved: tuple, position: int, edge_of: dict):
     """The saved input `position` of `node` as a Tensor: connected to its producer when the
     node differentiates it, a constant otherwise (or the Python number / None it was)."""
-    value = node.saved[position]
+    value = saved[position]
     if position not in edge_of:
         return Tensor._wrap(value) if hasattr(value, "shape") else value
     target, index = edge_of[position]
@@ -181,8 +182,11 @@ def vjp_on_tape(node: TapeNode, cts) -> list:
             f"not recorded. Call the model uncompiled for a gradient of a gradient, or compute "
             f"the whole step, gradient penalty included, inside one compiled function.")
     edge_of = dict(zip(node.needs, node.edges))
-    reached = reaching(node._vjp, node.saved, cts)
+    saved = node.saved
+    if _data_swap.swaps_made:   # `x.data = other` after the forward
+        saved = _data_swap.current_primals(node, saved)
+    reached = reaching(node._vjp, saved, cts)
     edge_of = {i: edge for i, edge in edge_of.items() if i in reached}
-    primals = [_primal(node, i, edge_of) for i in range(len(node.saved))]
+    primals = [_primal(node, saved, i, edge_of) for i in range(len(saved))]
     out = dispatch("vjp", *primals, *cts, fn=node._vjp, n_primals=len(primals))
     return list(out)

@@ -53,18 +53,30 @@ def _refuse_in_trace(what: str) -> None:
 def run_leaf_hooks(leaf, grad):
     """A leaf's tensor hooks on its gradient, in order, each result replacing it. Inside a
     trace they are traced like the rest of the code (graphnet/compiler's backward calls this)."""
+    from .._tensor import Tensor
+
     hooks = leaf.__dict__.get("_hooks")
     for fn in list(hooks.values()) if hooks else ():
         result = fn(grad)
         if result is not None:
+            if not isinstance(result, Tensor):   # as the eager walk (_engine._from_hook)
+                raise TypeError(f"expected Variable, but hook returned "
+                                f"'{type(result).__name__}' (a tensor hook returns the new "
+                                f"gradient as a Tensor, or None)")
             grad = result
     return grad
 
 
 def run_post_accumulate_hooks(leaf) -> None:
+    from .._tensor import Tensor
+
     for fn in list(leaf.__dict__.get("_post_hooks", {}).values()):
-        if fn(leaf) is not None:
-            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+        result = fn(leaf)
+        if result is None or result is leaf:   # PyTorch lets the leaf itself through too
+            continue
+        if not isinstance(result, Tensor):     # PyTorch's words for any hook's non-tensor
+            raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+        raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def guard_hooks(leaves) -> None:

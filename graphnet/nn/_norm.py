@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
+import jax
+
 from .. import _dtype as dt
 from .. import _factories as fac
 from .._autograd import no_grad
+from .._aliases import store
 from .._errors import shape_error
+from .._mode import tracing
 from .._tensor import Parameter
 from . import functional_norm as F
 from . import init
@@ -101,6 +107,8 @@ class _BatchNorm(_NormBase):
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            if tracing() and _one_value_per_channel(input):
+                _count_refused_batch(self.num_batches_tracked)
             with no_grad():
                 self.num_batches_tracked._assign(self.num_batches_tracked + 1)
                 if self.momentum is None:  # cumulative average: a tensor, so it compiles
@@ -111,6 +119,22 @@ class _BatchNorm(_NormBase):
         return F.batch_norm(input, self.running_mean if keep else None,
                             self.running_var if keep else None, self.weight, self.bias,
                             use_batch_stats, factor, self.eps)
+
+
+def _one_value_per_channel(input) -> bool:
+    """What F.batch_norm refuses in training: "Expected more than 1 value per channel"."""
+    return input.dim() >= 2 and input.shape[0] * math.prod(input.shape[2:]) == 1
+
+
+def _count_refused_batch(counter) -> None:
+    """PyTorch counts the batch before batch_norm refuses it, so after the error
+    `num_batches_tracked` is one higher. A compiled step that raises keeps none of its
+    trace's writes (the tracer puts the lifted tensors back), so the count is written to the
+    concrete buffer here, outside the graph, while the tracer has not lifted it yet.
+    NOTE: once lifted in this trace (a module called twice in one step), it cannot be, and
+    the count stays where it was before the call."""
+    if isinstance(counter._value, jax.Array):
+        store(counter, counter._value + 1)
 
 
 class BatchNorm1d(_BatchNorm):

@@ -1,0 +1,135 @@
+"""`x.data = other` after a forward that saved `x`: which values the backward reads.
+
+PyTorch saves an op's input as the tensor itself, and `.data =` swaps that tensor's storage
+without bumping its version, so the backward reads the new values (`y = (w * w).sum();
+w.data = ...; y.backward()` gives `2 * new_w`). An op that saves its output instead (`exp`,
+`sigmoid`, `relu` ...) or nothing (`add`, `sum`, `x * 3`) is unaffected. A tape node keeps
+its primal arrays, so it remembers the tensors they came from (`TapeNode.sources`, weak
+references) and, when one of them had only `.data =` swaps since (`note_swap`), takes the
+new values for the inputs PyTorch's backward reads (`READS`). An op this table does not
+know raises instead of guessing which values PyTorch would use.
+
+NOTE: an in-place op on a saved tensor (PyTorch: "modified by an inplace operation") and a
+write through `x.data.mul_()` keep the values saved at the forward, as before."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+# Set by the first `.data =`: until then a backward looks at nothing here.
+swaps_made = False
+
+_KEEP = 8   # swaps remembered per tensor (a parameter given new storage every step)
+
+
+def note_swap(t, old, new) -> None:
+    """`t.data = other` replaced array `old` by `new` (Tensor.data's setter)."""
+    global swaps_made
+    swaps_made = True
+    try:
+        entry = (weakref.ref(old), weakref.ref(new))
+    except TypeError:       # a graph value while tracing: a compiled backward is not a tape
+        return
+    chain = t.__dict__.setdefault("_data_swaps", [])
+    if len(chain) >= _KEEP:
+        chain[:] = [e for e in chain if e[0]() is not None][-(_KEEP - 1):]
+    chain.append(entry)
+
+
+def _swapped_to(t, saved):
+    """`t`'s values now if only `.data =` swaps led from `saved` to them, else None."""
+    current = t._value
+    if current is saved:
+        return None
+    step = saved
+    for old, new in t.__dict__.get("_data_swaps", ()):
+        if old() is step:
+            step = new()
+            if step is current:
+                return current
+    return None
+
+
+# Ops whose backward reads no input value (PyTorch saves sizes at most, or the output).
+_SAVES_OUTPUT = frozenset(("exp", "sigmoid", "tanh", "relu", "sqrt", "rsqrt", "reciprocal",
+                           "softmax", "log_softmax"))
+_UNARY_READS_INPUT = frozenset((
+    "sin", "cos", "tan", "log", "log1p", "log2", "log10", "abs", "asin", "acos", "atan",
+    "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "square", "gelu", "silu", "softplus",
+    "leaky_relu", "hardtanh", "clamp"))
+
+
+def _reads(op: str, primals) -> tuple | None:
+    """Positions of `primals` whose current values PyTorch's backward for `op` reads (the
+    input tensors it saved as themselves); None: not known here."""
+    from ._autograd import NOTHING_SAVED
+
+    arrays = [i for i, p in enumerate(primals) if hasattr(p, "shape")]
+    if op in NOTHING_SAVED or op in _SAVES_OUTPUT:
+        return ()
+    if op in ("mul", "div", "maximum", "minimum"):
+        # `x * 3` saves no tensor; `w * x` saves both (each one's gradient reads the other)
+        return tuple(arrays) if len(arrays) == 2 else ()
+    if op == "pow" and arrays == [0]:      # pow(x, 2.0): saves x
+        return (0,)
+    if op in _UNARY_READS_INPUT and arrays == [0]:   # clamp(x, t_min): t_min is read too
+        return (0,)
+    if op == "matmul" and all(len(primals[i].shape) == 2 for i in arrays):
+        return tuple(arrays)               # mm saves both operands as themselves
+    if op == "linear":
+        # PyTorch multiplies by `weight.t()`, a view saved in its place (old values); a
+        # matrix input is saved itself, another one reshaped (a view: old values)
+        return (0,) if len(primals[0].shape) == 2 else ()
+    return None
+
+
+def current_primals(node, saved: tuple) -> tuple:
+    """`saved` with the inputs PyTorch's backward would read now: those whose tensor had
+    its storage replaced by `.data =` since the forward. Raises where PyTorch's choice is
+    not known here, or the new storage has another shape or dtype."""
+    sources = node.sources
+    if sources is None:
+        return saved
+    swapped = {}
+    for i, ref in enumerate(sources):
+        t = ref() if ref is not None else None
+        if t is not None and i < len(saved):
+            new = _swapped_to(t, saved[i])
+            if new is not None:
+                swapped[i] = new
+    if not swapped:
+        return saved
+    reads = _reads(node.name_, saved)
+    if reads is None:
+        raise RuntimeError(
+            f"{node.name()}: the `.data` of a tensor this op saved for backward was replaced "
+            f"after the forward, and graphnet does not know whether PyTorch's backward for "
+            f"`{node.name_}` reads the old or the new values. Replace `.data` before the "
+            f"forward or after backward().")
+    saved = list(saved)
+    for i, new in swapped.items():
+        if i not in reads:
+            continue
+        old = saved[i]
+        if tuple(new.shape) != tuple(old.shape) or np.dtype(new.dtype) != np.dtype(old.dtype):
+            raise RuntimeError(
+                f"{node.name()}: the `.data` of input {i} was replaced after the forward by "
+                f"one of shape {list(new.shape)} and dtype {np.dtype(new.dtype).name}; the "
+                f"backward reads it and needs shape {list(old.shape)} and dtype "
+                f"{np.dtype(old.dtype).name}")
+        saved[i] = new
+    return tuple(saved)
+
+
+def sources_of(args) -> tuple:
+    """Weak references to the tensor arguments of an op (None for numbers). On every eager
+    op that records a node: the class is looked up once, not imported per call."""
+    global _Tensor
+    if _Tensor is None:
+        from ._tensor import Tensor as _Tensor
+    return tuple(weakref.ref(a) if isinstance(a, _Tensor) else None for a in args)
+
+
+_Tensor = None
