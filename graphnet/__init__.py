@@ -48,6 +48,8 @@ from ._legacy_types import *  # noqa: E402,F401,F403  (FloatTensor, LongTensor .
 from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
+from . import func  # noqa: E402  (torch.func: grad, vjp, jacrev, vmap ...)
+from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from . import amp, autograd, backends, distributed, distributions, linalg, special, testing  # noqa: E402,E501
 from .amp import autocast  # noqa: E402
 from ._settings import *  # noqa: E402,F401,F403  (threads, matmul precision, finfo ...)

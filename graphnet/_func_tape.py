@@ -1,0 +1,140 @@
+"""The reverse-mode transforms of `graphnet.func` (grad, vjp, jacrev, jvp), on the tape.
+
+Each differentiated argument is replaced for the call by a private tensor that requires grad:
+a view of the caller's tensor when that one requires grad (so the result stays on the
+caller's graph: `grad(grad(f))`, a gradient of a per-example gradient), a detached copy
+otherwise. `autograd.grad` then records its backward (`create_graph`) only when the result
+reaches a tensor outside the call that requires grad, as torch.func's results do; otherwise
+results come back detached, as PyTorch's do. The same code runs inside `graphnet.compile`,
+where `autograd.grad` becomes a graph node."""
+
+from __future__ import annotations
+
+import jax
+
+from . import _autograd
+from ._mode import tracing
+from ._tensor import Tensor
+
+
+def is_leaf(x) -> bool:
+    return x is None or isinstance(x, Tensor)
+
+
+def flatten(tree):
+    return jax.tree_util.tree_flatten(tree, is_leaf=is_leaf)
+
+
+def unflatten(treedef, leaves):
+    return jax.tree_util.tree_unflatten(treedef, list(leaves))
+
+
+def check_argnums(argnums, n_args: int) -> tuple:
+    """Positions of the differentiated arguments (negative ones count from the end)."""
+    many = isinstance(argnums, tuple)
+    items = argnums if many else (argnums,)
+    if many and not items:
+        raise RuntimeError("argnums must be non-empty")
+    out = []
+    for a in items:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(a)}")
+        if not -n_args <= a < n_args:
+            raise RuntimeError(f"Got argnum={a}, but only {n_args} positional inputs")
+        out.append(a % n_args)
+    return tuple(out)
+
+
+def private(t, grad_enabled: bool) -> Tensor:
+    """A tensor that requires grad standing for the argument `t` during the call."""
+    if not isinstance(t, Tensor):
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(t)}")
+    if not _autograd.differentiable(t._value.dtype):
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    if grad_enabled and t.requires_grad:
+        return t.view_as(t)
+    if tracing():
+        # NOTE: a copy: inside graphnet.compile two `detach()`es of one tensor are one graph
+        # value, and `autograd.grad` gave each of them the other's gradient too
+        # (`grad(lambda a, b: a.sum(), argnums=(0, 1))(x, x)` gave b ones, not zeros)
+        return t.detach().clone().requires_grad_(True)
+    return t.detach().requires_grad_(True)
+
+
+class Lifted:
+    """The arguments of one call with the differentiated ones made private."""
+
+    def __init__(self, args: tuple, argnums):
+        self.positions = check_argnums(argnums, len(args))
+        self.many = isinstance(argnums, tuple)
+        self.grad_enabled = _autograd.grad_mode.enabled
+        args = list(args)
+        self.trees, self.leaves = [], []
+        for p in self.positions:
+            leaves, tree = flatten(args[p])
+            leaves = [private(t, self.grad_enabled) for t in leaves]
+            self.trees.append(tree)
+            self.leaves.append(leaves)
+            args[p] = unflatten(tree, leaves)
+        self.args = tuple(args)
+        self.flat = [t for leaves in self.leaves for t in leaves]
+        self.private_ids = {id(t) for t in self.flat}
+
+    def pack(self, flat_grads):
+        """Gradients of `flat`, in the arguments' structure (a tuple for tuple argnums)."""
+        it = iter(flat_grads)
+        per_arg = [unflatten(tree, [next(it) for _ in leaves])
+                   for tree, leaves in zip(self.trees, self.leaves)]
+        return tuple(per_arg) if self.many else per_arg[0]
+
+
+def reaches_outside(tensors, private_ids) -> bool:
+    """Whether the graph of `tensors` reaches a tensor outside the call that requires grad
+    (a leaf that is not one of the call's private inputs). Inside `graphnet.compile` the
+    tracer keeps no tape to walk: assume it does (the results stay differentiable)."""
+    if tracing():
+        return any(t.requires_grad for t in tensors)
+    seen, stack = set(), [t.grad_fn for t in tensors if t.grad_fn is not None]
+    for t in tensors:
+        if t.requires_grad and t.grad_fn is None and id(t) not in private_ids:
+            return True
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for target, index in node.edges:
+            if index is None and not isinstance(target, _autograd.TapeNode):
+                if id(target) not in private_ids:
+                    return True
+            elif target is not None:
+                stack.append(target)
+    return False
+
+
+def release(tensors, keep: bool):
+    """The results as the caller gets them: detached unless they stay on an outer graph."""
+    return [t if keep or t is None else t.detach() for t in tensors]
+
+
+def gradients(outputs, inputs, seeds, create_graph: bool) -> list:
+    """d outputs / d inputs (zeros where unused), seeded by `seeds` (None: ones)."""
+    from .autograd import grad
+    from ._factories import zeros_like
+
+    live = [i for i, o in enumerate(outputs) if o.requires_grad]
+    if not live:
+        return [zeros_like(x) for x in inputs]
+    with _autograd.enable_grad():
+        gs = grad([outputs[i] for i in live], inputs,
+                  None if seeds is None else [seeds[i] for i in live],
+                  retain_graph=True, create_graph=create_graph, allow_unused=True)
+    return [zeros_like(x) if g is None else g for g, x in zip(gs, inputs)]
+
+
+def check_tensors(tree, what: str = "") -> list:
+    leaves, _ = flatten(tree)
+    for t in leaves:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"{what}Expected tensors, got unsupported type {type(t)}")
+    return leaves
