@@ -286,6 +286,8 @@ class Tensor:
         share_value(self)
         base = self._base
         while base is not None:   # written through `.data` / `detach()`: values only
+            if mode is not None:    # traced: the base is state the program writes
+                mode.on_write(base)
             store(base, base._values_of(result) if base.grad_fn is not None else result._value)
             base = base._base
         write_through = self.__dict__.get("_view")

@@ -21,6 +21,7 @@ from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
+from .arg_storage import storage_checks, storage_failure
 from .artifact import Artifact
 from .log import log_enabled
 
@@ -111,6 +112,8 @@ class CompiledFunction:
         reason, previous = None, None
         for artifact in entries:
             failed = artifact.failed_guard()
+            if failed is None and artifact.arg_storage:
+                failed = storage_failure(artifact.arg_storage, leaves)
             if failed is None:
                 if artifact.retrace is not None and artifact.calls > 0:
                     reason, previous = artifact.retrace, artifact
@@ -196,6 +199,7 @@ class CompiledFunction:
             artifact = Artifact(traced, lower(traced.graph, self.checks), self.donate, stats,
                                 traced_at - start, passes_at - traced_at, self.hoist,
                                 make_plan=make_plan, reuse=previous)
+        artifact.arg_storage = storage_checks(artifact, flatten(args)[0])
         if previous is not None:
             previous.retire()
         self.cache.setdefault(key, []).append(artifact)
