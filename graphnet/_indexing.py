@@ -293,7 +293,11 @@ def setitem(self: Tensor, index, value) -> None:
             _overlap.owner(value) is _overlap.owner(self):
         # x[1:] = x[:-1]: PyTorch refuses a value that partly overlaps the place written (a
         # view writing itself back through its source, WRITING, is the place itself)
-        basic = not any(isinstance(item, (Tensor, list)) for item in index)
+        # a 0-d integer tensor indexes as a number does (`cm[a, b] += 1` in a loop over
+        # tensors): basic indexing, so the value read back is this very place
+        basic = not any(isinstance(item, list) or (isinstance(item, Tensor) and not (
+            item.dim() == 0 and not item.dtype.is_floating_point and item.dtype.name != "bool"))
+            for item in index)
         target = getitem(self, index) if basic else self
         _overlap.check_inputs(target, (value,))
     mask = _mask_of(self, index)

@@ -66,8 +66,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     coords = nonzero_static(input, size=count)
     if not as_tuple:
         return coords
-    if input.dim() == 0:
-        return (coords.reshape(-1),)
+    if input.dim() == 0:   # as PyTorch: a 0-d tensor is a 1-element vector here
+        return nonzero(input.reshape(1), as_tuple=True)
     return tuple(coords[:, d] for d in range(input.dim()))
 
 
@@ -172,8 +172,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
     """Counts in `bins` equal-width bins over [min, max] (the data's range when both are 0)."""
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"histogram_cpu" not implemented for '
-                           f"'{input.dtype.name.capitalize()}'")
+        from ._ops._promote import torch_name
+
+        what = "linspace_cpu" if input.dtype.name == "bool" else "histogram_cpu"
+        raise NotImplementedError(f'"{what}" not implemented for '
+                                  f"'{torch_name(input.dtype)}'")
     if bins <= 0:
         raise RuntimeError("torch.histc: bins must be > 0, but got " + str(bins))
     if min > max:

@@ -46,13 +46,13 @@ class TensorDataset(Dataset):
     """Samples are rows of the given tensors: `TensorDataset(x, y)[i] == (x[i], y[i])`."""
 
     def __init__(self, *tensors: Tensor):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
         sizes = [t.shape[0] if t.dim() else None for t in tensors]
-        if None in sizes or any(s != sizes[0] for s in sizes):
+        if None in sizes:   # torch's t.size(0) on a 0-d tensor
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        if any(s != sizes[0] for s in sizes):
             shapes = ", ".join(str(list(t.shape)) for t in tensors)
-            raise ValueError(f"TensorDataset: all tensors must have the same first dimension "
-                             f"(the number of samples); got shapes {shapes}")
+            raise AssertionError(f"Size mismatch between tensors (TensorDataset's tensors "
+                                 f"need the same first dimension; got shapes {shapes})")
         self.tensors = tuple(tensors)
 
     def __getitem__(self, index):
