@@ -13,6 +13,8 @@ from graphnet._tensor import Tensor
 from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks, run_post_accumulate_hooks
 
 from . import _source
+from .autodiff_data_swap import swapped_primals
+from .autodiff_leaves import leaf_values, refuse_shared_leaf_values
 from .ir import Value
 
 
@@ -123,6 +125,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
     leaves, values = _reached_leaves(tracer, reachable)
     seen_values = set(values)
     _refuse_eager_history(tracer, reachable)
+    refuse_shared_leaf_values(tracer, reachable)
     if not leaves:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
     guard_hooks(list({id(t): t for t in leaves}.values()))
@@ -131,20 +134,30 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
         from graphnet.autograd._api import _make_grads
 
         (gradient,) = _make_grads((root,), (gradient,), True)
-    if _autograd.grad_mode.anomaly and _autograd.grad_mode.anomaly_check_nan:
-        leaves = [t for t, v in zip(leaves, values) if v is t._value]
-        grads = _checked_grads(tracer, root, gradient, leaves)
+    swapped = swapped_primals(tracer, reachable)
+    if swapped or (_autograd.grad_mode.anomaly and _autograd.grad_mode.anomaly_check_nan):
+        grads = _walked_grads(tracer, root, gradient, values, swapped)
     else:
         grads = _grad_node(tracer, root_value, gradient, values, seen_values)
     with _autograd.no_grad():
         for leaf, g in zip(leaves, grads):
             g = run_leaf_hooks(leaf, g)
             current = leaf.grad
-            if current is None:
+            if current is None and _same_type(leaf, g):
                 leaf.grad = g
+            elif current is None:
+                # NOTE: a leaf given storage of another shape or dtype by `.data =` after the
+                # forward: its gradient has the old shape, as eagerly and in PyTorch (the
+                # engine stores it without the `.grad =` setter's check)
+                tracer.on_grad_write(leaf)
+                leaf._grad = g
             else:   # into the same .grad tensor, as eager backward accumulates
                 current._assign(current + g)
             run_post_accumulate_hooks(leaf)
+
+
+def _same_type(leaf: Tensor, g: Tensor) -> bool:
+    return tuple(leaf.shape) == tuple(g.shape) and leaf.dtype == g.dtype
 
 
 def _reached_leaves(tracer, reachable) -> tuple[list, list]:
@@ -159,8 +172,8 @@ def _reached_leaves(tracer, reachable) -> tuple[list, list]:
     for t, entry in candidates:
         if t is None or not t.requires_grad or t.grad_fn is not None:
             continue
-        for v in (t._value, entry):
-            if isinstance(v, Value) and v in reachable and v not in seen:
+        for v in leaf_values(t, entry):   # a leaf given `.data = other`: its old values too
+            if v in reachable and v not in seen:
                 seen.add(v)
                 leaves.append(t)
                 values.append(v)
@@ -203,17 +216,20 @@ def _grad_node(tracer, root_value: Value, gradient, values: list, leaf_values: s
     return grads
 
 
-def _checked_grads(tracer, root: Tensor, gradient, leaves: list) -> list:
-    """Under `detect_anomaly()`: the leaves' gradients from one VJP node per op (the walk of
-    `autograd.grad`, grad_walk.py), each node's results checked for NaN in the program, as
-    eager mode's engine checks them. Slower to compile and run; it is a debugging mode."""
+def _walked_grads(tracer, root: Tensor, gradient, values: list, swapped: dict) -> list:
+    """The gradients wrt `values` from one VJP node per op (the walk of `autograd.grad`,
+    grad_walk.py) instead of one `grad` node: where a `.data =` swap since the forward makes
+    PyTorch's backward read new values (`swapped`, autodiff_data_swap.py), and under
+    `detect_anomaly()`, where each node's results are checked for NaN in the program, as eager
+    mode's engine checks them (slower to compile and run; it is a debugging mode)."""
     from graphnet._factories import ones_like
 
     from .grad_walk import _walk
 
     with _autograd.no_grad():
         seed = ones_like(root) if gradient is None else gradient
-    grads = _walk(tracer, [root], leaves, [seed], create_graph=False)
-    for leaf, g in zip(leaves, grads):
-        assert g is not None, f"no gradient reached leaf {tracer.value_of(leaf)}"
+    grads = _walk(tracer, [root], [(v,) for v in values], [seed], create_graph=False,
+                  swapped=swapped)
+    for v, g in zip(values, grads):
+        assert g is not None, f"no gradient reached leaf value {v}"
     return grads

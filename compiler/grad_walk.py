@@ -22,7 +22,9 @@ from graphnet._tensor import Tensor
 from graphnet.autograd._graph import op_vjp, reaching
 from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks
 
-from .autodiff import _default_edges
+from .autodiff import _ancestors, _default_edges
+from .autodiff_data_swap import swapped_primals
+from .autodiff_leaves import leaf_values, refuse_shared_leaf_values
 from .ir import Value
 
 
@@ -48,8 +50,6 @@ def use_graph(tracer, roots, retain_graph) -> None:
     PyTorch's error when it reaches a node an earlier backward without `retain_graph` freed,
     and free what this one reaches unless it retains the graph (eager mode's rule,
     `_autograd.saves_tensors`)."""
-    from .autodiff import _ancestors
-
     nodes = {v.node for r in roots for v in _ancestors(r, tracer.grad_edges)
              if v.node is not None}
     # NOTE: kept on the tracer: one trace is one forward, as one tape is eagerly.
@@ -62,17 +62,24 @@ def use_graph(tracer, roots, retain_graph) -> None:
 
 def _leaves(tracer, roots) -> list:
     """The leaf tensors that require grad and that `roots` reach (record_backward's rule)."""
-    from .autodiff import _ancestors
-
     reachable = set().union(*(_ancestors(r, tracer.grad_edges) for r in roots))
     leaves, seen = [], set()
     for t in [rec.tensor for rec in tracer.lifted.values()] + [r() for r in tracer.created]:
-        if t is None or not t.requires_grad or t.grad_fn is not None:
+        if t is None or not t.requires_grad or t.grad_fn is not None or id(t) in seen:
             continue
-        if isinstance(t._value, Value) and t._value in reachable and t._value not in seen:
-            seen.add(t._value)
+        if any(v in reachable for v in leaf_values(t)):
+            seen.add(id(t))
             leaves.append(t)
     return leaves
+
+
+def _targets(tracer, t) -> tuple:
+    """The values whose gradients sum to `t`'s: a leaf given `.data = other` after the
+    forward read it is reached through its old values too."""
+    current = tracer.value_of(t)
+    if t.grad_fn is not None:
+        return (current,)
+    return tuple(leaf_values(t))
 
 
 def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool,
@@ -88,19 +95,26 @@ def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool,
         pairs = False
     leaves = [t for t in inputs if t.grad_fn is None]
     guard_hooks(leaves)
-    grads = _walk(tracer, outputs, inputs, seeds, create_graph)
+    targets = [_targets(tracer, t) for t in inputs]
+    reachable = set().union(*(_ancestors(r, tracer.grad_edges) for r in roots))
+    refuse_shared_leaf_values(tracer, reachable)
+    swapped = swapped_primals(tracer, reachable)
+    grads = _walk(tracer, outputs, targets, seeds, create_graph, swapped)
     with _autograd.set_grad_enabled(create_graph):
         grads = [run_leaf_hooks(t, g) if g is not None and t.grad_fn is None else g
                  for t, g in zip(inputs, grads)]
     return list(zip(inputs, grads)) if pairs else grads
 
 
-def _walk(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
+def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> list:
+    """The gradient of each of `targets` (tuples of Values, whose gradients sum), from one
+    VJP node per op; `swapped` ({node: {input index: Value}}, autodiff_data_swap.py): the
+    primals a node's backward reads other than its inputs (new values after `.data =`)."""
+    swapped = swapped or {}
     cts: dict = {}
     for out, seed in zip(outputs, seeds):
         v = tracer.value_of(out)
         cts[v] = seed if v not in cts else cts[v] + seed
-    targets = [tracer.value_of(t) for t in inputs]
     checks_nan = _autograd.grad_mode.anomaly and _autograd.grad_mode.anomaly_check_nan
     with _autograd.set_grad_enabled(create_graph):
         for node in reversed(list(tracer.graph.nodes)):
@@ -117,7 +131,8 @@ def _walk(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
             # a gradient of this gradient reaches only the inputs the VJP reads (not a
             # linear's bias: PyTorch leaves its .grad None), see autograd/_graph.reaching
             graph_of = reaching(fn, node.inputs, out_cts) if create_graph else ()
-            primals = [_wrap(tracer, x, i in edges and i in graph_of)
+            read = swapped.get(node, {})
+            primals = [_wrap(tracer, read.get(i, x), i in edges and i in graph_of)
                        if isinstance(x, Value) else x for i, x in enumerate(node.inputs)]
             grads = dispatch("vjp", *primals, *out_cts, fn=fn, n_primals=len(primals))
             if checks_nan and not create_graph:
@@ -129,4 +144,13 @@ def _walk(tracer, outputs, inputs, seeds, create_graph: bool) -> list:
             for i, g in zip(edges, grads):
                 x = node.inputs[i]
                 cts[x] = g if x not in cts else cts[x] + g
-    return [cts.get(v) for v in targets]
+    return [_sum([cts[v] for v in values if v in cts]) for values in targets]
+
+
+def _sum(grads: list):
+    if not grads:
+        return None
+    total = grads[0]
+    for g in grads[1:]:
+        total = total + g
+    return total

@@ -1,0 +1,96 @@
+"""Which graph values a leaf's gradient is taken at, and when a trace cannot tell two leaves
+apart.
+
+A node's inputs are graph values, not tensors: a `.detach()` / `.data` alias holds the very
+value of the tensor it came from. Eagerly the tape knows which tensor an op read; a trace only
+knows the value. So when two leaves that require grad hold one value (`a = x.detach()
+.requires_grad_(); b = x.detach().requires_grad_()`), or a leaf holds the value of a tensor
+with autograd history (`z = h.detach().requires_grad_()`, `h` computed from a parameter), the
+gradient of the uses of one would be given to the other. The compiled backward refuses that
+(`refuse_shared_leaf_values`) instead of returning the other's numbers.
+
+A leaf given other storage after a forward read it (`w.data = other`) is reached through the
+value it had then: its old values (the `.data =` chain, graphnet/_autograd_data_swap.py) are
+values of the same leaf (`leaf_values`)."""
+
+from __future__ import annotations
+
+from graphnet._errors import TraceError
+
+from .ir import Value
+
+
+def _swap_olds(t) -> list:
+    """The earlier values of `t` that only `.data =` swaps led from to its current one."""
+    from graphnet._autograd_data_swap import _swapped_to
+
+    olds = []
+    for old_ref, _ in t.__dict__.get("_data_swaps", ()):
+        old = old_ref()
+        if isinstance(old, Value) and old not in olds and _swapped_to(t, old) is not None:
+            olds.append(old)
+    return olds
+
+
+def leaf_values(t, entry: Value | None = None) -> list:
+    """The graph values whose gradient is leaf `t`'s: its current value, the value it had on
+    entry to the trace (`entry`, a captured tensor changed in place since) and the values
+    `.data =` replaced."""
+    values = []
+    for v in (t._value, entry, *_swap_olds(t)):
+        if isinstance(v, Value) and v not in values:
+            values.append(v)
+    return values
+
+
+def live_tensors(tracer) -> list:
+    """The tensors the trace knows and that are still alive (captured ones, then created)."""
+    seen, out = set(), []
+    for t in [rec.tensor for rec in tracer.lifted.values()] + [r() for r in tracer.created]:
+        if t is not None and id(t) not in seen:
+            seen.add(id(t))
+            out.append(t)
+    return out
+
+
+def _is_grad_leaf(t) -> bool:
+    return bool(t.requires_grad) and t.grad_fn is None
+
+
+def refuse_shared_leaf_values(tracer, reachable: set) -> None:
+    """Raise when a value the gradient reaches is held by two leaves that require grad, or by
+    a leaf while its producer has gradient edges (the value is also a tensor with history):
+    the graph cannot tell which tensor each op read, so either's gradient could be the
+    other's."""
+    from .autodiff import _default_edges
+
+    holders: dict = {}
+    for t in live_tensors(tracer):
+        if not _is_grad_leaf(t):
+            continue
+        rec = tracer.lifted.get(id(t))
+        for v in leaf_values(t, rec.placeholder if rec is not None else None):
+            if v in reachable:
+                holders.setdefault(v, []).append(t)
+    for v, leaves in holders.items():
+        node = v.node
+        history = False
+        if node is not None:
+            edges = tracer.grad_edges.get(node)
+            history = bool(_default_edges(node) if edges is None else edges)
+        if len(leaves) > 1 or history:
+            raise TraceError(_shared_message(v, len(leaves), history))
+
+
+def _shared_message(v: Value, n_leaves: int, history: bool) -> str:
+    what = (f"{n_leaves} tensors that require grad and have no history hold" if n_leaves > 1
+            else "a tensor that requires grad and has no history holds")
+    also = (" (one with autograd history, from "
+            f"`{v.node.op}` at {v.node.source or 'unknown line'}, holds it too)"
+            if history else "")
+    return (f"backward inside graphnet.compile: {what} the same graph value %{v.name}{also}. "
+            f"They are `.detach()` / `.data` aliases of one tensor made to require grad "
+            f"(`a = x.detach().requires_grad_()`): a traced op records the value it read, "
+            f"not which of these tensors, so each one's gradient could be given to the "
+            f"other. Give each leaf its own values with `.clone()` "
+            f"(`x.detach().clone().requires_grad_()`), or run this code uncompiled.")
