@@ -260,7 +260,25 @@ def cast(x, *, dtype):
         # PyTorch's NaN for 0 * inf and its -0.0 (compiled `mask.float() * y` gave 0
         # where eager mode and PyTorch give NaN)
         return x.astype(jnp.uint8).astype(dtype)
+    if jnp.issubdtype(x.dtype, jnp.floating) and jnp.dtype(dtype) in _WRAPPING_INTS:
+        return _float_to_int(x, jnp.dtype(dtype))
     return x.astype(dtype)
+
+
+# Float -> integer as PyTorch's CPU kernels convert (C's cast on x86): truncate into int32
+# (int64 for int64), where NaN and values out of its range give its minimum, then keep the
+# low bits. XLA saturates instead: `(x * 255).to(uint8)` of 257.5 gave 255 where torch gives 1.
+_WRAPPING_INTS = frozenset(jnp.dtype(d) for d in (jnp.int8, jnp.uint8, jnp.int16, jnp.int32,
+                                                   jnp.int64))
+
+
+def _float_to_int(x, dtype):
+    wide = jnp.dtype(jnp.int64) if dtype == jnp.int64 else jnp.dtype(jnp.int32)
+    info = jnp.iinfo(wide)
+    t = jnp.trunc(x)
+    bad = jnp.isnan(x) | (t >= -float(info.min)) | (t < float(info.min))
+    out = jnp.where(bad, jnp.asarray(info.min, wide), jnp.where(bad, 0, t).astype(wide))
+    return out.astype(dtype)
 
 
 @defop("clamp", "elementwise", function=("clamp", "clip"), method=("clamp", "clip"),
