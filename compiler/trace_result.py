@@ -62,6 +62,10 @@ class TraceResult:
     # x`); ("grad", t) for `return p.grad` (t's .grad after the call); ("out", j) for the
     # same tensor returned again (`return y, y`); ("new", t) for a tensor the code also kept.
     out_identity: list = field(default_factory=list)
+    # Per "out" output: (source, forward, write-through) when it is a view of a captured
+    # tensor (`return model.weight[0]`): the caller's tensor stays a view of it, as eagerly
+    # (it follows the weight's later in-place changes, and writes through to it); else None.
+    out_views: list = field(default_factory=list)
 
 
 class FinishTrace:
@@ -99,7 +103,7 @@ class FinishTrace:
                              out_requires_grad=out_grad,
                              training_effects=list(self.training_set.values()),
                              new_storage=new_storage, out_aliases=out_aliases,
-                             out_identity=identity)
+                             out_identity=identity, out_views=self.out_views)
         result.out_history_kept = self.out_history_kept
         self._finish_grads(result)
         result.guards.extend(trace_guards(self))
@@ -115,7 +119,7 @@ class FinishTrace:
         out_identity)."""
         leaves, rebuild = flatten(output)
         static, out_grad, aliases, identity = [], [], [], []
-        self.out_history_kept = []
+        self.out_history_kept, self.out_views = [], []
         grads = {id(t._grad): t for t, _ in self.grad_targets.values() if t._grad is not None}
         first: dict = {}
         self.returned_ids = []
@@ -127,6 +131,8 @@ class FinishTrace:
                                              and not self._history_freed(leaf))
                 aliases.append(self._alias_source(leaf))
                 identity.append(self._identity(leaf, grads, first, len(identity)))
+                self.out_views.append(self._view_recipe(leaf) if identity[-1] is None
+                                      and aliases[-1] is None else None)
                 self.returned_ids.append(id(leaf))
                 static.append(TENSOR_SLOT)
             else:
@@ -156,6 +162,21 @@ class FinishTrace:
         first[id(leaf)] = k
         if id(leaf) in grads:
             return ("grad", grads[id(leaf)])
+        return None
+
+    def _view_recipe(self, t: Tensor):
+        """For `t`, a view taken directly of a captured tensor (a parameter or buffer):
+        (its source, the function taking the view again from new values, the view's
+        write-through); else None."""
+        write = t.__dict__.get("_view")
+        if write is None:
+            return None
+        for rec in self.lifted.values():
+            if rec.source[0] != "state":
+                continue
+            for ref, forward, _ in rec.tensor.__dict__.get("_views", ()):
+                if ref() is t:
+                    return rec.source, forward, write
         return None
 
     def _alias_source(self, t: Tensor):

@@ -14,7 +14,8 @@ from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd
 from graphnet import _xla as xla
-from graphnet._aliases import remember_alias
+from graphnet._aliases import remember_alias, remember_view
+from graphnet._overlap import note_view
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
@@ -368,6 +369,12 @@ class Artifact:
                 if base is not None:
                     t._base = base
                     remember_alias(base, t)
+        for t, view in zip(tensors, self.traced.out_views):
+            if view is not None:    # `return model.weight[0]`: a view of it, as eagerly
+                (_, base), forward, write = view
+                t.__dict__["_view"] = write
+                note_view(t, base)
+                remember_view(base, t, forward)
         identity = self.traced.out_identity
         if any(source is not None for source in identity):
             # `return model.weight`, `return x`, `return p.grad`, `return y, y`: those very
