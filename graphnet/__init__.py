@@ -36,10 +36,7 @@ from ._scatter import *  # noqa: E402,F401,F403  (index_add, scatter_add ... and
 from ._math_extra import *  # noqa: E402,F401,F403  (more elementwise math and reductions)
 from ._shape_extra import *  # noqa: E402,F401,F403  (more shape and contraction functions)
 from ._select import *  # noqa: E402,F401,F403  (nonzero, unique, masked_select ...)
-from ._device import (  # noqa: E402
-    device, get_default_device, get_default_dtype, set_default_device, set_default_dtype,
-    set_default_tensor_type,
-)
+from ._device import device, get_default_device, set_default_device  # noqa: E402
 from ._sampling import *  # noqa: E402,F401,F403  (bernoulli, multinomial, poisson)
 from ._tensor_extras import *  # noqa: E402,F401,F403  (Tensor.new, asarray, from_dlpack ...)
 from . import _placement  # noqa: E402,F401  (Tensor.device, .to(device), .cuda(), .cpu())
@@ -69,5 +66,12 @@ try:
     from ._dtype import bfloat16  # noqa: F401
 except ImportError:  # pragma: no cover
     pass
+
+# NumPy's keyword names (`x.sum(axis=0, keepdims=True)`) for every public function and method
+# with a `dim`/`keepdim` parameter, and NumPy array operands of the operators, as torch takes
+# them: last, once every namespace is bound (graphnet/_numpy_compat.py)
+from ._numpy_compat import install as _install_numpy_names  # noqa: E402
+_install_numpy_names()
+del _install_numpy_names
 
 __version__ = "0.1.0"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import jax
 
-from . import _dtype as dt
 
 _TYPES = ("cpu", "cuda", "meta")
 
@@ -126,24 +125,3 @@ def place(value, where):
     if not isinstance(value, jax.Array) or target in value.devices():
         return value
     return jax.device_put(value, target)
-
-
-_FLOAT32_NAMES = {"torch.FloatTensor", "graphnet.FloatTensor", "FloatTensor"}
-
-
-def set_default_tensor_type(t) -> None:
-    """Only float32 (PyTorch's default) is supported as the default floating type."""
-    if t in _FLOAT32_NAMES or t is dt.float32:
-        return
-    raise TypeError(f"set_default_tensor_type({t!r}): graphnet's default floating type is "
-                    f"float32 and cannot be changed; pass dtype= to factories instead")
-
-
-def set_default_dtype(d) -> None:
-    if d is not dt.float32:
-        raise TypeError(f"set_default_dtype({d!r}): graphnet's default floating type is float32 "
-                        f"and cannot be changed; pass dtype= to factories instead")
-
-
-def get_default_dtype() -> dt.dtype:
-    return dt.float32

@@ -200,6 +200,9 @@ def dispatch(name: str, *args, **attrs):
             attrs[key] = value.item()
     mode = current_mode()
     if mode is not None:
+        for i, a in enumerate(args):   # what run_eager refuses (a mode would take an ndarray
+            if not (a is None or isinstance(a, _OPERANDS)):   # as a constant, silently)
+                raise non_tensor_error(opdef.name, i, a)
         return mode.run_op(opdef, args, attrs)
     return run_eager(opdef, args, attrs)
 
@@ -207,6 +210,7 @@ def dispatch(name: str, *args, **attrs):
 # Where an op takes a tensor it also takes a number (`x + 1`, `clamp(x, 0, 1)`) or None (an
 # optional input left out), as PyTorch does. Anything else is refused: `non_tensor_error`.
 _SCALARS = (int, float, complex, np.generic)
+_OPERANDS = (Tensor,) + _SCALARS
 
 
 def run_eager(opdef, args, attrs):
@@ -327,10 +331,14 @@ def non_tensor_error(op: str, position: int, value) -> TypeError:
         what += f" of shape {list(value.shape)} and dtype {value.dtype}"
     where = module_path()
     prefix = f"{where}: " if where else ""
+    # NOTE: PyTorch's functions refuse an ndarray too (`torch.add(t, a)`); its operators take
+    # one (`t + a`, graphnet/_numpy_compat_arrays.py), so say which is which.
+    operators = " (an operator such as `tensor + array` takes a NumPy array, as in PyTorch)" \
+        if isinstance(value, np.ndarray) else ""
     return TypeError(
         f"{prefix}{op}(): argument at position {position + 1} must be a Tensor, not {what}. "
-        f"graphnet ops take Tensors (or Python numbers) and do not convert other arrays "
-        f"implicitly, like PyTorch: wrap it first with graphnet.as_tensor(x) or "
+        f"graphnet's functions, like PyTorch's, take Tensors (or Python numbers) and do not "
+        f"convert other arrays{operators}: wrap it first with graphnet.as_tensor(x) or "
         f"graphnet.tensor(x)")
 
 
