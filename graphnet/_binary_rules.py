@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype as dt
+from ._default_dtype import default_float
 from ._arith_checks import nonzero_divisor
 from ._dispatch import dispatch
 from ._tensor import Tensor
@@ -27,13 +28,14 @@ def _python_number(x):
 
 
 def _promote_scalar(a, b):
-    """PyTorch's rule: an integer tensor combined with a Python float becomes float32.
-    graphnet's kernels run with JAX's 64-bit types on (graphnet/_x64.py), where JAX would
-    make int64 and a Python float float64."""
+    """PyTorch's rule: an integer tensor combined with a Python float takes the default float
+    dtype (float32 unless set_default_dtype changed it). graphnet's kernels run with JAX's
+    64-bit types on (graphnet/_x64.py), where JAX would make int64 and a Python float
+    float64."""
     if isinstance(a, Tensor) and isinstance(b, float) and not _is_float(a):
-        a = a.to(dt.float32)
+        a = a.to(default_float())
     if isinstance(b, Tensor) and isinstance(a, float) and not _is_float(b):
-        b = b.to(dt.float32)
+        b = b.to(default_float())
     return a, b
 
 

@@ -83,8 +83,8 @@ def to_np(d) -> np.dtype | None:
     if isinstance(d, dtype):
         return d.np
     # NOTE: this module rebinds `float`/`int` to dtypes (PyTorch's aliases), hence builtins.*
-    if d is builtins.float:
-        return float32.np
+    if d is builtins.float:     # PyTorch's too: `dtype=float` is float64, whatever the default
+        return float64.np
     if d is builtins.int:
         return int64.np
     if d is builtins.bool:

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from . import _dtype as dt
+from ._default_dtype import default_float
 from . import _math as M
 from ._tensor import Tensor
 
@@ -134,8 +135,8 @@ def imag(input: Tensor) -> Tensor:
 
 def angle(input: Tensor) -> Tensor:
     """The argument of each element: pi for negative values, 0 otherwise, NaN for NaN
-    (integer input gives float32); its gradient is 0."""
-    x = input if M._is_float(input) else input.to(dt.float32)
+    (integer input gives the default dtype); its gradient is 0."""
+    x = input if M._is_float(input) else input.to(default_float())
     return M.where(M.isnan(x), x, M.where(M.lt(x, 0), math.pi, 0.0))
 
 
@@ -186,7 +187,7 @@ def promote_types(type1: dt.dtype, type2: dt.dtype) -> dt.dtype:
 
 def _operand_dtype(x):
     """(priority, dtype): dim > 0 tensors 2, 0-d tensors 1, Python numbers 0 (a float
-    number counts as the default float dtype, float32)."""
+    number counts as the default float dtype, `get_default_dtype()`)."""
     if isinstance(x, Tensor):
         return (2 if x.dim() > 0 else 1), x.dtype
     if isinstance(x, builtins.bool):
@@ -194,7 +195,7 @@ def _operand_dtype(x):
     if isinstance(x, builtins.int):
         return 0, dt.int64
     if isinstance(x, builtins.float):
-        return 0, dt.float32
+        return 0, default_float()
     if isinstance(x, builtins.complex):
         raise TypeError("result_type: graphnet has no complex dtypes")
     raise TypeError(f"result_type(): expected a Tensor or a number, got {x!r}")

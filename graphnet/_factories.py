@@ -13,6 +13,7 @@ from . import _dtype as dt
 from . import _host
 from . import _random
 from ._arith_checks import check_fits
+from ._default_dtype import default_float
 from ._dispatch import current_mode, dispatch
 from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
 from ._tensor import Tensor
@@ -22,7 +23,7 @@ from ._x64 import x64, x64_scoped
 @x64_scoped   # int64/float64 data stays 64-bit (graphnet/_x64.py)
 def as_array(data, dtype=None):
     """Convert array-like `data` to a jax array with PyTorch's inference: Python floats become
-    float32, Python ints int64, NumPy arrays keep their dtype."""
+    the default dtype (`default_float()`), Python ints int64, NumPy arrays keep their dtype."""
     np_dtype = dt.to_np(dtype)
     if isinstance(data, Tensor):
         value = data._value
@@ -38,7 +39,7 @@ def as_array(data, dtype=None):
             check_fits(extreme.item(), np_dtype, of_tensor=True)
     if np_dtype is None:
         if array.dtype == np.float64 and not is_numpy:
-            np_dtype = dt.float32.np
+            np_dtype = default_float().np
         elif array.dtype.kind in "iu" and not is_numpy:
             if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
                 # NumPy holds 2**63 as uint64; int64 would wrap it to -2**63
@@ -145,7 +146,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
         fill_value = fill_value.item()
     if dtype is None:
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
-            dt.int64 if isinstance(fill_value, int) else dt.float32
+            dt.int64 if isinstance(fill_value, int) else default_float()
     shape = _shape((size,)) if not isinstance(size, int) else _sizes((size,))
     check_fits(fill_value, dt.to_np(dtype))
     if current_mode() is None:  # eagerly the value is a runtime argument: no compile per value
@@ -162,14 +163,14 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None,
     if any(d < 0 for d in (size[0] if len(size) == 1 and isinstance(size[0], (tuple, list))
                            else size)):
         raise RuntimeError("zeros: Dimension size must be non-negative.")   # PyTorch's words
-    return full(_shape(size), 0.0 if dtype is None else 0, dtype=dtype or dt.float32,
+    return full(_shape(size), 0.0 if dtype is None else 0, dtype=dtype or default_float(),
                 device=device, requires_grad=requires_grad)
 
 
 @_size_keyword
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False) -> Tensor:
-    return full(_shape(size), 1.0 if dtype is None else 1, dtype=dtype or dt.float32,
+    return full(_shape(size), 1.0 if dtype is None else 1, dtype=dtype or default_float(),
                 device=device, requires_grad=requires_grad)
 
 
@@ -212,12 +213,12 @@ empty_like = zeros_like
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A 0-d tensor holding the number `s` (float32 unless `dtype` says otherwise)."""
-    return full((), s, dtype=dtype or dt.float32, device=device, requires_grad=requires_grad)
+    """A 0-d tensor holding the number `s` (the default dtype unless `dtype` says otherwise)."""
+    return full((), s, dtype=dtype or default_float(), device=device, requires_grad=requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    t = tensor(np.eye(n, m if m is not None else n), dtype=dtype or dt.float32)
+    t = tensor(np.eye(n, m if m is not None else n), dtype=dtype or default_float())
     return _finish(t, requires_grad, device)
 
 
@@ -228,7 +229,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     _check_arange(start, end, step)
     floats = any(isinstance(v, float) for v in (start, end, step))
     if dtype is None:
-        dtype = dt.float32 if floats else dt.int64
+        dtype = default_float() if floats else dt.int64
     elif floats and not dtype.is_floating_point and dtype is not dt.bool_:
         return _finish(_integer_arange(start, end, step, dtype), requires_grad, device)
     t = dispatch("arange", start=start, end=end, step=step, dtype=dt.to_np(dtype))
@@ -252,12 +253,13 @@ def _integer_arange(start, end, step, dtype) -> Tensor:
 
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Deprecated `torch.range`: like arange but including `end`, float32 by default."""
+    """Deprecated `torch.range`: arange including `end`, of the default dtype by default."""
     if end is None:
         start, end = 0, start
     count = int(np.floor((end - start) / step)) + 1
     values = start + step * np.arange(count)
-    return tensor(values, dtype=dtype or dt.float32, device=device, requires_grad=requires_grad)
+    dtype = dtype or default_float()
+    return tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _check_arange(start, end, step) -> None:
@@ -279,7 +281,7 @@ def _check_steps(steps) -> None:
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_steps(steps)
-    t = tensor(np.linspace(start, end, steps), dtype=dtype or dt.float32)
+    t = tensor(np.linspace(start, end, steps), dtype=dtype or default_float())
     return _finish(t, requires_grad, device)
 
 
@@ -287,13 +289,14 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     _check_steps(steps)
     """`steps` points from base**start to base**end, evenly spaced in the exponent."""
-    t = tensor(np.power(float(base), np.linspace(start, end, steps)), dtype=dtype or dt.float32)
+    t = tensor(np.power(float(base), np.linspace(start, end, steps)),
+               dtype=dtype or default_float())
     return _finish(t, requires_grad, device)
 
 
 def _random_op(op, size, dtype, generator, *params, **attrs):
     key = _random.key(generator)
-    return dispatch(op, key, *params, shape=_shape(size), dtype=dt.to_np(dtype or dt.float32),
+    return dispatch(op, key, *params, shape=_shape(size), dtype=dt.to_np(dtype or default_float()),
                     **attrs)
 
 

@@ -9,6 +9,7 @@ import functools
 
 
 from . import _dtype as dt
+from ._default_dtype import default_float
 from . import _autograd, _factories, _layout
 from ._dispatch import dispatch
 from ._einsum_sublists import sublist_equation
@@ -77,7 +78,7 @@ def div(input, other, *, rounding_mode=None):
             inexact = _binary("ne", _binary("mul", floor, other), input)
             return where(_binary("logical_and", _binary("lt", floor, 0), inexact),
                          floor + 1, floor)
-        input = input.to(dt.float32) if isinstance(input, Tensor) else float(input)
+        input = input.to(default_float()) if isinstance(input, Tensor) else float(input)
     result = _binary("div", input, other)
     return result.trunc() if rounding_mode == "trunc" else result
 
@@ -156,7 +157,7 @@ def clamp(input, min=None, max=None):
             out = where(_binary("ne", input, input), input.detach(), out)
         return out
     if not _is_float(input) and (isinstance(min, float) or isinstance(max, float)):
-        input = input.to(dt.float32)    # PyTorch: an integer tensor clamped to 0.5 is float32
+        input = input.to(default_float())   # PyTorch: int clamped to 0.5 is the default float
     for bound in (min, max):
         check_fits(bound, input.dtype.np)
     return dispatch("clamp", input, min=min, max=max)

@@ -24,8 +24,11 @@ __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
            "set_deterministic_debug_mode", "get_deterministic_debug_mode", "finfo", "iinfo",
            "typename", "set_printoptions", "set_warn_always", "is_warn_always_enabled",
-           "set_flush_denormal", "init_num_threads"]
+           "set_flush_denormal", "init_num_threads", "get_default_dtype", "set_default_dtype",
+           "set_default_tensor_type"]
 
+from ._default_dtype import (  # noqa: E402
+    default_float, get_default_dtype, set_default_dtype, set_default_tensor_type)
 from ._format import set_printoptions  # noqa: E402
 
 _STATE = {"threads": os.cpu_count() or 1, "interop": os.cpu_count() or 1,
@@ -111,10 +114,11 @@ def _g(v: float) -> str:
 
 
 class finfo:
-    """Machine limits of a floating point dtype (default float32), as torch.finfo."""
+    """Machine limits of a floating point dtype (default: `get_default_dtype()`), as
+    torch.finfo."""
 
     def __init__(self, type=None):
-        self.dtype = (type or dt.float32)
+        self.dtype = (type or default_float())
         info = jnp.finfo(dt.to_np(self.dtype))   # knows bfloat16 too
         self.bits, self.eps, self.max, self.min = info.bits, float(info.eps), float(info.max), \
             float(info.min)

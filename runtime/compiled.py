@@ -14,7 +14,7 @@ from graphnet.compiler import lower, trace_call, verify
 from graphnet.compiler.hoist import describe
 from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
-from graphnet import _autograd
+from graphnet import _autograd, _default_dtype
 from graphnet._ops import lowering_choices
 from graphnet._strides import contiguous_strides
 from graphnet._mode import tracing
@@ -74,9 +74,11 @@ class CompiledFunction:
                                     f"them, nor hashable: pass tensors, tuples/lists/dicts of "
                                     f"tensors, or static Python values") from None
                 parts.append(("S", type(a), _Exact(a) if type(a) in (float, complex) else a))
-        # grad mode, and whether detect_anomaly() checks backward results for NaN
+        # grad mode, whether detect_anomaly() checks backward results for NaN, and the default
+        # float dtype (kernels lowered for the program read it: `sin` of an int tensor)
         mode = _autograd.grad_mode
-        return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan))
+        return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan,
+                               _default_dtype._current["dtype"]))
 
     def __call__(self, *args, **kwargs):
         if self.mode == "dynamic" or tracing():
@@ -156,6 +158,8 @@ class CompiledFunction:
             return f"grad mode {old_grad[0]} -> {new_grad[0]}"
         if old_grad[1] != new_grad[1]:
             return f"anomaly detection {old_grad[1]} -> {new_grad[1]}"
+        if old_grad[2] != new_grad[2]:
+            return f"default dtype {old_grad[2]} -> {new_grad[2]}"
         return "new input signature"
 
     def _compile(self, key, args, reason: str, previous: Artifact | None = None) -> Artifact:

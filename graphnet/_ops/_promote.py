@@ -41,11 +41,20 @@ def category(x) -> str:
     return "f" if jnp.issubdtype(dtype, jnp.inexact) else "i"
 
 
+def _default():
+    """PyTorch's default float (`set_default_dtype`), as a NumPy dtype. Read when a kernel is
+    traced: eager kernels are cached per default, compiled programs keyed on it."""
+    from .._default_dtype import _current
+
+    return _current["dtype"].np
+
+
 def as_float(x):
-    """`x` itself when it is floating point, else `x` as float32 (PyTorch's default float)."""
+    """`x` itself when it is floating point, else `x` in the default float dtype (float32
+    unless set_default_dtype changed it), as in PyTorch."""
     if isinstance(x, (int, float)) or category(x) == "f":
         return x
-    return x.astype(jnp.float32)
+    return x.astype(_default())
 
 
 def as_floats(*xs):
@@ -63,7 +72,7 @@ def as_floats(*xs):
                      else x.astype(target) for x in xs)
     if category(jnp.result_type(*xs)) == "f":
         return xs
-    return tuple(x if isinstance(x, (int, float, bool)) else x.astype(jnp.float32) for x in xs)
+    return tuple(x if isinstance(x, (int, float, bool)) else x.astype(_default()) for x in xs)
 
 
 def float_kernel(fn):
