@@ -15,6 +15,7 @@ from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks, run_post_accum
 from . import _source
 from .autodiff_data_swap import swapped_primals
 from .autodiff_leaves import leaf_values, refuse_shared_leaf_values
+from .autodiff_versions import refuse_modified
 from .ir import Value
 
 
@@ -126,6 +127,7 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
     seen_values = set(values)
     _refuse_eager_history(tracer, reachable)
     refuse_shared_leaf_values(tracer, reachable)
+    refuse_modified(tracer, reachable)
     if not leaves:
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
     guard_hooks(list({id(t): t for t in leaves}.values()))

@@ -25,6 +25,7 @@ from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks
 from .autodiff import _ancestors, _default_edges
 from .autodiff_data_swap import swapped_primals
 from .autodiff_leaves import leaf_values, refuse_shared_leaf_values
+from .autodiff_versions import refuse_modified
 from .ir import Value
 
 
@@ -98,6 +99,7 @@ def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool,
     targets = [_targets(tracer, t) for t in inputs]
     reachable = set().union(*(_ancestors(r, tracer.grad_edges) for r in roots))
     refuse_shared_leaf_values(tracer, reachable)
+    refuse_modified(tracer, reachable)
     swapped = swapped_primals(tracer, reachable)
     grads = _walk(tracer, outputs, targets, seeds, create_graph, swapped)
     with _autograd.set_grad_enabled(create_graph):

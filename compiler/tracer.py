@@ -29,6 +29,7 @@ from graphnet._tensor import Tensor
 from . import _source
 from .ir import Graph, Value
 from .prints import branch_print_error, record_print
+from .autodiff_versions import note_saved
 from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types
 from .value_reads import guard_value
@@ -67,6 +68,8 @@ class Tracer(FinishTrace, DispatchMode):
         # record them (grad mode on, the input requires grad, the op differentiates it).
         # `backward()` follows these, not the graph's structure (compiler/autodiff.py).
         self.grad_edges: dict = {}
+        # node -> what its backward reads, with versions (compiler/autodiff_versions.py)
+        self.saved_versions: dict = {}
         # Tensors reached through a slot that may hold another tensor on a later call (a
         # parameter's `.grad`, an optimizer's state after `load_state_dict`): id -> (what,
         # resolve). The compiled call reads and writes whatever the slot holds then.
@@ -162,6 +165,8 @@ class Tracer(FinishTrace, DispatchMode):
             outs.append(t)
         if _autograd.grad_mode.inference:   # made under inference_mode(), as eagerly
             _autograd.mark_inference(outs)
+        if grad:
+            note_saved(self, node, args, outs)
         return tuple(outs) if opdef.n_outputs != 1 else outs[0]
 
     def traced_node(self, node) -> TracedNode:

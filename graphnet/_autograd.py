@@ -19,6 +19,9 @@ from ._grad_mode import (  # noqa: F401  (re-exported: autograd's grad modes)
     _GradMode, _GradModeContext, _NoArgs, enable_grad, grad_mode, inference_mode,
     is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import _autograd_data_swap as _data_swap
+from . import _autograd_versions as _versions
+from ._autograd_versions import note_alias_write, note_inplace  # noqa: F401  (Tensor._assign)
+from ._autograd_nonleaf_grad import warn_nonleaf_grad  # noqa: F401  (Tensor.grad)
 from ._ops import OPS
 from ._ops._table import camel_backward
 
@@ -105,7 +108,7 @@ class TapeNode:
     """One recorded op: enough to compute its inputs' cotangents from its outputs'."""
 
     __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp", "needs", "hooks", "reach",
-                 "sources", "__weakref__")
+                 "sources", "versions", "dirty", "__weakref__")
 
     def __init__(self, name, edges, out_avals, saved, vjp, needs=None):
         self.name_ = name  # the op; `name()` gives PyTorch's class-style name
@@ -126,6 +129,11 @@ class TapeNode:
         # Per saved input: a weak reference to the tensor it came from, for a `.data =` swap
         # after the forward (graphnet/_autograd_data_swap.py); None: not known.
         self.sources = None
+        # The versions of `sources` at the forward (None: all 0), and, once an output this
+        # op's backward reads was written in place, what the error says about it
+        # (graphnet/_autograd_versions.py)
+        self.versions = None
+        self.dirty = None
 
     def refusal(self) -> Exception | None:
         """Why backward() cannot run through this node at all, or None. Asked of every node
@@ -136,10 +144,7 @@ class TapeNode:
         """Cotangents of the inputs (per edge) from those of the outputs, as arrays."""
         if self.saved is None:
             raise freed_error()
-        saved = self.saved
-        if _data_swap.swaps_made:
-            saved = _data_swap.current_primals(self, saved)
-        return self._vjp(saved, tuple(cts))
+        return self._vjp(_versions.current_saved(self, self.saved), tuple(cts))
 
     def apply_graph(self, cts):
         """`apply` for `create_graph=True`: `cts` are Tensors and so are the results, which
@@ -231,10 +236,9 @@ class ResidualNode(TapeNode):
     def apply(self, cts):
         if self.saved is None:
             raise freed_error()
-        if _data_swap.swaps_made:   # residuals of the old values: the VJP reads new ones
-            saved = _data_swap.current_primals(self, self.saved)
-            if saved is not self.saved:
-                return self._vjp(saved, tuple(cts))
+        saved = _versions.current_saved(self, self.saved)
+        if saved is not self.saved:   # residuals of the old values: the VJP reads new ones
+            return self._vjp(saved, tuple(cts))
         return self.fast(self.saved, tuple(cts))
 
 
@@ -260,4 +264,6 @@ def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=(), fast=None) -
         node = TapeNode(op, edges, avals, tuple(arrays), vjp, needs)
     if args:
         node.sources = _data_swap.sources_of(args)
+        if _versions.bumped:   # NOTE: until the first in-place write, every version is 0
+            node.versions = _versions.versions_of(args)
     return node

@@ -7,10 +7,10 @@ w.data = ...; y.backward()` gives `2 * new_w`). An op that saves its output inst
 its primal arrays, so it remembers the tensors they came from (`TapeNode.sources`, weak
 references) and, when one of them had only `.data =` swaps since (`note_swap`), takes the
 new values for the inputs PyTorch's backward reads (`READS`). An op this table does not
-know raises instead of guessing which values PyTorch would use.
-
-NOTE: an in-place op on a saved tensor (PyTorch: "modified by an inplace operation") and a
-write through `x.data.mul_()` keep the values saved at the forward, as before."""
+know raises instead of guessing which values PyTorch would use. A write through `.data`
+(`x.data.mul_(2)`) is recorded here as a swap too (it changes values, not the version, in
+PyTorch); an in-place op on a saved tensor raises PyTorch's error
+(graphnet/_autograd_versions.py, which calls `with_swaps`)."""
 
 from __future__ import annotations
 
@@ -85,29 +85,17 @@ def _reads(op: str, primals) -> tuple | None:
     return None
 
 
-def current_primals(node, saved: tuple) -> tuple:
-    """`saved` with the inputs PyTorch's backward would read now: those whose tensor had
-    its storage replaced by `.data =` since the forward. Raises where PyTorch's choice is
-    not known here, or the new storage has another shape or dtype."""
-    sources = node.sources
-    if sources is None:
-        return saved
-    swapped = {}
-    for i, ref in enumerate(sources):
-        t = ref() if ref is not None else None
-        if t is not None and i < len(saved):
-            new = _swapped_to(t, saved[i])
-            if new is not None:
-                swapped[i] = new
-    if not swapped:
-        return saved
-    reads = _reads(node.name_, saved)
+def with_swaps(node, saved: tuple, swapped: dict, reads: tuple | None) -> tuple:
+    """`saved` with the inputs PyTorch's backward would read now: `swapped` maps positions
+    whose tensor had its storage replaced by `.data =` since the forward to the new values
+    (graphnet/_autograd_versions.py finds them). Raises where PyTorch's choice (`reads`,
+    from `_reads`) is not known here, or the new storage has another shape or dtype."""
     if reads is None:
         raise RuntimeError(
             f"{node.name()}: the `.data` of a tensor this op saved for backward was replaced "
-            f"after the forward, and graphnet does not know whether PyTorch's backward for "
-            f"`{node.name_}` reads the old or the new values. Replace `.data` before the "
-            f"forward or after backward().")
+            f"(or written through) after the forward, and graphnet does not know whether "
+            f"PyTorch's backward for `{node.name_}` reads the old or the new values. Replace "
+            f"`.data` before the forward or after backward().")
     saved = list(saved)
     for i, new in swapped.items():
         if i not in reads:

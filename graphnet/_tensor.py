@@ -15,6 +15,7 @@ from . import _dtype as dt
 from ._aliases import (WRITING, new_storage, pickled_state, remember_alias, restore_state,
                        share_value, store)
 from ._autograd_data_swap import note_swap
+from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
 from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode, tracing
@@ -48,13 +49,14 @@ class Tensor:
     def __init__(self, data=None, *sizes, requires_grad: bool = False):
         from ._factories import as_array
 
-        # NOTE: as `torch.Tensor(data)`, float32 from any data; a Tensor keeps its dtype
+        # NOTE: as `torch.Tensor(data)`, the default float from any data; a Tensor keeps its
+        default = default_float()
         if sizes or isinstance(data, Size) or type(data) is int:   # Tensor(2, 3): zeros
-            data = np.zeros(tuple(data) if isinstance(data, Size) else (data, *sizes), np.float32)
+            data = np.zeros(tuple(data) if isinstance(data, Size) else (data, *sizes), default.np)
         if isinstance(data, Tensor):
             self._value = data._value
         else:
-            self._value = as_array(data if data is not None else [], dt.float32)
+            self._value = as_array(data if data is not None else [], default)
         if requires_grad:
             _autograd.check_can_require_grad(self._value.dtype, _autograd.GRAD_DTYPE_FACTORY,
                                              "use a floating point tensor")
@@ -135,6 +137,8 @@ class Tensor:
         mode = current_mode()
         if mode is not None:
             mode.on_grad_read(self)
+        if self._grad is None and self.grad_fn is not None:
+            _autograd.warn_nonleaf_grad(self)
         return self._grad
 
     @grad.setter
@@ -269,6 +273,7 @@ class Tensor:
             from ._math import where
 
             result = where(Tensor._wrap(np.bool_(True)), result, self)
+        _autograd.note_inplace(self, result)   # the version PyTorch's backward checks
         if self.grad_fn is not None and not _autograd.grad_mode.enabled:
             # under no_grad a non-leaf keeps its place in the graph, as in PyTorch: its
             # values change, its gradient does not
@@ -284,12 +289,14 @@ class Tensor:
 
                     move_retained(self, old_node, old_oi)
         share_value(self)
-        base = self._base
+        alias, base = self, self._base
         while base is not None:   # written through `.data` / `detach()`: values only
             if mode is not None:    # traced: the base is state the program writes
                 mode.on_write(base)
-            store(base, base._values_of(result) if base.grad_fn is not None else result._value)
-            base = base._base
+            value = base._values_of(result) if base.grad_fn is not None else result._value
+            _autograd.note_alias_write(alias, base, value)   # `.data`: no version bump
+            store(base, value)
+            alias, base = base, base._base
         write_through = self.__dict__.get("_view")
         if write_through is not None:
             # `x[0].add_(1)`, `w[:, 2].fill_(0)`, `x.t().mul_(2)`, `x[0][1] = v`: basic

@@ -14,9 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _autograd, _host
+from .. import _autograd_versions
 from .._autograd import TapeNode, grad_mode
 from .._tensor import Tensor, _add
 from ._hooks import run_node_hooks, run_post_accumulate_hooks
+
+_autograd_versions.attach(Tensor)   # Tensor._version
 
 
 def topo_order(roots) -> list:

@@ -15,7 +15,7 @@ import jax
 from jax.extend.core import Literal
 
 from .. import _autograd
-from .. import _autograd_data_swap as _data_swap
+from .. import _autograd_versions as _versions
 from .._autograd import TapeNode
 from .._dispatch import attrs_key
 from .._ops import OPS, defop
@@ -182,9 +182,9 @@ def vjp_on_tape(node: TapeNode, cts) -> list:
             f"not recorded. Call the model uncompiled for a gradient of a gradient, or compute "
             f"the whole step, gradient penalty included, inside one compiled function.")
     edge_of = dict(zip(node.needs, node.edges))
-    saved = node.saved
-    if _data_swap.swaps_made:   # `x.data = other` after the forward
-        saved = _data_swap.current_primals(node, saved)
+    # the values the backward reads now: PyTorch's error after an in-place write, the new
+    # values after `x.data = other`
+    saved = _versions.current_saved(node, node.saved)
     reached = reaching(node._vjp, saved, cts)
     edge_of = {i: edge for i, edge in edge_of.items() if i in reached}
     primals = [_primal(node, saved, i, edge_of) for i in range(len(saved))]

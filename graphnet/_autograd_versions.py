@@ -1,0 +1,193 @@
+"""Version counters: PyTorch's "modified by an inplace operation" error.
+
+Every in-place write bumps its tensor's `_version` (Tensor._assign calls `note_inplace`), as
+PyTorch's does. A backward that reads a tensor its op saved must see the values of the
+forward: `b = a * a; a.mul_(3); b.sum().backward()` raises in PyTorch instead of giving a
+gradient of values that no longer exist. Here a tape node keeps the saved arrays and weak
+references to the tensors they came from (`TapeNode.sources`), so the check is lazy and
+costs no per-op work: when the node's backward runs, a source whose values are no longer
+the saved array was written since (by an in-place op, an optimizer step, a view or alias
+sharing its storage ...). Which saved inputs count is PyTorch's choice per op
+(`_autograd_data_swap._reads`); an op that saves its output (`exp`, `relu` ...) is marked
+when that output is written (`TapeNode.dirty`).
+
+NOTE: an op the `_reads` table does not know keeps the values saved at the forward, as
+before, and does not raise: raising there would refuse backward passes PyTorch allows.
+
+NOTE: a write through `.data` (`x.data.mul_(2)`) leaves the version as it is in PyTorch, and
+PyTorch's backward then reads the new values: here it is recorded as a `.data =` swap
+(graphnet/_autograd_data_swap.py), with the same effect. A write through `x.detach()` bumps
+`x`'s version in PyTorch; here only if `detach()` marks its alias `_shares_version`
+(`note_alias_write`); unmarked, it takes the `.data` path (new values, no error)."""
+
+from __future__ import annotations
+
+import re
+
+from . import _autograd_data_swap as _data_swap
+
+# Set by the first in-place write: until then every version is 0, and a tape node records
+# none (op_node), so programs that never write in place do no per-op work for this.
+bumped = False
+
+def version(t) -> int:
+    """`t._version`: how many in-place writes `t` has had."""
+    return t.__dict__.get("_version", 0)
+
+
+def versions_of(args) -> list | None:
+    """The versions of an op's arguments (0 for numbers), for the error's message; None when
+    all are 0. NOTE: on every recorded op once some tensor was written in place: a plain
+    loop (a generator into tuple() cost about twice as much)."""
+    versions = None
+    for i, a in enumerate(args):
+        state = getattr(a, "__dict__", None)
+        if state and "_version" in state:
+            if versions is None:
+                versions = [0] * len(args)
+            versions[i] = state["_version"]
+    return versions
+
+
+def note_inplace(t, result) -> None:
+    """Tensor._assign, after its checks and before `t` takes `result`'s values and history."""
+    global bumped
+    bumped = True
+    state = t.__dict__
+    now = state["_version"] = state.get("_version", 0) + 1
+    node = t.grad_fn
+    if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
+        _mark_output(node, t, now, through_data=False)
+    if result.grad_fn is not None:
+        _release_own_nodes(result.grad_fn, t, node)
+
+
+# How many nodes behind an in-place op's result `_release_own_nodes` looks at.
+_OWN_NODES = 16
+
+
+def _release_own_nodes(start, t, before) -> None:
+    """The nodes that computed the in-place op's result (`x.mish_()`: softplus, tanh, mul)
+    saved `t` as it was before this write: PyTorch's in-place op is one op, which keeps those
+    values for its own backward, so the write is not an error for them. Their references to
+    `t` are dropped. NOTE: what computed the result is not told apart from an earlier op that
+    fed it (`x.add_(f(x))`, where PyTorch raises if `f` saved `x`): such an op within
+    `_OWN_NODES` of the result keeps the values of the forward, as before, and does not raise.
+    Telling them apart needs the in-place methods to mark where their computation starts."""
+    from ._autograd import TapeNode   # NOTE: graphnet._autograd imports this module
+
+    value = t._value
+    stack, seen = [start], set()
+    while stack and len(seen) < _OWN_NODES:
+        node = stack.pop()
+        if node is before or id(node) in seen:
+            continue         # `t`'s own history is older than this op
+        seen.add(id(node))
+        sources = node.sources
+        if sources is not None and node.saved is not None:
+            node.sources = tuple(None if ref is not None and ref() is t and s is value else ref
+                                 for ref, s in zip(sources, node.saved))
+        stack.extend(target for target, _ in node.edges if isinstance(target, TapeNode))
+
+
+def note_alias_write(alias, base, new_value) -> None:
+    """A write through `alias` of `base` (Tensor._assign). Through `.data` (`base.data.mul_(2)`)
+    `base`'s values change, its version does not, and a backward reads the new values, as in
+    PyTorch. An alias marked `_shares_version` (what `detach()` gives in PyTorch) counts as
+    an in-place write of `base` itself."""
+    node = base.grad_fn
+    if alias.__dict__.get("_shares_version"):
+        state = base.__dict__
+        now = state["_version"] = state.get("_version", 0) + 1
+        if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
+            _mark_output(node, base, now, through_data=False)
+        return
+    _data_swap.note_swap(base, base._value, new_value)
+    if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
+        _mark_output(node, base, version(base), through_data=True)
+
+
+def _mark_output(node, t, now: int, through_data: bool) -> None:
+    if node.dirty is None:
+        node.dirty = [t._oi, now - 1, now, tuple(t._value.shape), t.dtype, through_data]
+    else:
+        node.dirty[2] = now
+
+
+def current_saved(node, saved: tuple) -> tuple:
+    """The saved inputs `node`'s backward reads now (TapeNode.apply, vjp_on_tape): raises
+    PyTorch's error where one was written in place since the forward, and takes the new
+    values of those whose `.data` was replaced."""
+    dirty = node.dirty
+    if dirty is not None:
+        raise _output_error(node, dirty)
+    sources = node.sources
+    if sources is None:
+        return saved
+    for ref, s in zip(sources, saved):
+        if ref is not None:
+            t = ref()
+            if t is not None and t._value is not s:
+                return _resolve(node, saved, sources)
+    return saved
+
+
+def _resolve(node, saved: tuple, sources: tuple) -> tuple:
+    reads = _data_swap._reads(node.name_, saved)
+    swapped = {}
+    for i, (ref, s) in enumerate(zip(sources, saved)):
+        t = ref() if ref is not None else None
+        if t is None or t._value is s:
+            continue
+        new = _data_swap._swapped_to(t, s)
+        if new is not None:
+            swapped[i] = new
+        elif reads is not None and i in reads:
+            raise _modified_error(node, i, t)
+    return _data_swap.with_swaps(node, saved, swapped, reads) if swapped else saved
+
+
+_HINT = ("Hint: the backward of {node} reads the values this tensor had at the forward. "
+         "Change a clone instead (`x = x.clone()` before the in-place op), use the "
+         "out-of-place op (`x = x * 3` for `x.mul_(3)`), or make the change after backward().")
+
+
+def _describe(shape, dtype) -> str:
+    from ._dtype_methods import _TYPE_NAMES
+
+    return f"[torch.{_TYPE_NAMES.get(dtype, dtype.name)} {list(shape)}]"
+
+
+def _forward_name(node) -> str:
+    return re.sub(r"Backward\d*$", "", node.name())
+
+
+def _modified_error(node, i: int, t) -> RuntimeError:
+    expected = node.versions[i] if node.versions is not None else 0
+    now = max(version(t), expected + 1)   # an optimizer step writes without an in-place op
+    owner = f", which is output {t._oi} of {_forward_name(t.grad_fn)}," \
+        if t.grad_fn is not None else ""
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {_describe(t._value.shape, t.dtype)}{owner} is at version {now}; "
+        f"expected version {expected} instead. " + _HINT.format(node=node.name()))
+
+
+def _output_error(node, dirty) -> RuntimeError:
+    index, expected, now, shape, dtype, through_data = dirty
+    if through_data:
+        return RuntimeError(
+            f"{node.name()}: its output {index}, whose values its backward reads, was written "
+            f"through `.data` or `detach()` after the forward. PyTorch's backward would read "
+            f"the new values; graphnet's computes from the inputs and cannot. Write into a "
+            f"clone instead, or make the change after backward().")
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {_describe(shape, dtype)}, which is output {index} of "
+        f"{_forward_name(node)}, is at version {now}; expected version {expected} instead. "
+        + _HINT.format(node=node.name()))
+
+
+def attach(cls) -> None:
+    """Give `Tensor` its `_version` (graphnet/autograd/_engine.py calls it once)."""
+    cls._version = property(version, doc="How many in-place writes this tensor has had.")
