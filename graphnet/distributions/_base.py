@@ -7,12 +7,21 @@ import jax
 from .._tensor import Size, Tensor
 
 
+def _eager(value: Tensor) -> bool:
+    """Whether `value`'s numbers can be read now (not while a graph is traced)."""
+    from .._mode import tracing
+
+    return isinstance(value._value, jax.Array) and not tracing()
+
+
 class Distribution:
     """Base class: subclasses set `batch_shape` / `event_shape` and define `log_prob`,
     `sample` or `rsample`, `entropy`, `mean`, `variance` as they have them."""
 
     has_rsample = False
     _validate_default = True
+    arg_constraints: dict = {}
+    support = None
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
@@ -37,6 +46,76 @@ class Distribution:
     def stddev(self) -> Tensor:
         return self.variance.sqrt()
 
+    @property
+    def mean(self) -> Tensor:
+        raise NotImplementedError(f"{type(self)} does not implement mean")
+
+    @property
+    def mode(self) -> Tensor:
+        raise NotImplementedError(f"{type(self)} does not implement mode")
+
+    @property
+    def variance(self) -> Tensor:
+        raise NotImplementedError(f"{type(self)} does not implement variance")
+
+    def entropy(self) -> Tensor:
+        raise NotImplementedError(f"{type(self)} does not implement entropy")
+
+    def cdf(self, value) -> Tensor:
+        raise NotImplementedError(f"{type(self)} does not implement cdf")
+
+    def icdf(self, value) -> Tensor:
+        raise NotImplementedError(f"{type(self)} does not implement icdf")
+
+    def expand(self, batch_shape, _instance=None) -> "Distribution":
+        """The same distribution over a larger batch: every parameter tensor whose leading
+        dims are the batch is broadcast to `batch_shape` (no copy)."""
+        batch_shape = Size(batch_shape)
+        new = object.__new__(type(self)) if _instance is None else _instance
+        old = tuple(self._batch_shape)
+        for name, value in self.__dict__.items():
+            if isinstance(value, Tensor) and tuple(value.shape[:len(old)]) == old:
+                value = value.expand(*batch_shape, *value.shape[len(old):])
+            new.__dict__[name] = value
+        new._batch_shape = batch_shape
+        return new
+
+    def _validate_params(self) -> None:
+        """Check each parameter named in `arg_constraints` (PyTorch's __init__ check)."""
+        from .constraints import is_dependent
+
+        for name, constraint in self.arg_constraints.items():
+            value = self.__dict__.get(name)
+            if value is None or is_dependent(constraint) or not self._validate_args or \
+                    not isinstance(value, Tensor) or not _eager(value):
+                continue
+            self._check(name, value, constraint.check(value), repr(constraint))
+
+    def _validate_sample(self, value) -> None:
+        """PyTorch's checks of a `log_prob` argument: a tensor, of the event shape,
+        broadcastable with the batch, in the support (values only eagerly)."""
+        if not self._validate_args:
+            return
+        if not isinstance(value, Tensor):
+            raise ValueError("The value argument to log_prob must be a Tensor")
+        event = tuple(self._event_shape)
+        shape = tuple(value.shape)
+        if shape[len(shape) - len(event):] != event:
+            raise ValueError(f"The right-most size of value must match event_shape: "
+                             f"{value.shape} vs {self._event_shape}.")
+        actual, expected = shape[::-1], self._extended_shape()[::-1]
+        for i, j in zip(actual, expected):
+            if i != 1 and j != 1 and i != j:
+                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
+                                 f"{Size(shape)} vs {Size(self._extended_shape())}.")
+        if self.support is None or not _eager(value):
+            return
+        if not bool(self.support.check(value).all()):
+            raise ValueError(
+                f"Expected value argument ({type(value).__name__} of shape {shape}) to be "
+                f"within the support ({self.support!r}) of the distribution {self!r}, but "
+                f"found invalid values:\n{value}")
+
     def _extended_shape(self, sample_shape=()) -> tuple:
         return tuple(Size(sample_shape)) + tuple(self._batch_shape) + tuple(self._event_shape)
 
@@ -58,8 +137,7 @@ class Distribution:
 
     def _check(self, name: str, value, ok, constraint: str) -> None:
         """PyTorch's ValueError when a parameter breaks its constraint (eagerly only)."""
-        if not self._validate_args or not isinstance(value, Tensor) or \
-                not isinstance(value._value, jax.Array):
+        if not self._validate_args or not isinstance(value, Tensor) or not _eager(value):
             return
         if not bool(ok.all()):
             raise ValueError(
@@ -73,4 +151,4 @@ class Distribution:
         return f"{type(self).__name__}({params})"
 
     def _params(self) -> dict:
-        return {}
+        return {k: self.__dict__[k] for k in self.arg_constraints if k in self.__dict__}

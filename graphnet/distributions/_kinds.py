@@ -9,6 +9,7 @@ import numpy as np
 from .. import _sampling
 from .._factories import _random_op, arange, as_tensor, full
 from .._tensor import Tensor
+from . import constraints
 from ._base import Distribution
 
 
@@ -46,6 +47,9 @@ class Categorical(Distribution):
     """One of K categories per batch entry, from `probs` (any non-negative weights) or
     `logits` (unnormalised log-probabilities) over the last dimension."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(
+        constraints.real, 1)}
+
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._given = "probs" if probs is not None else "logits"
         raw = probs if probs is not None else logits
@@ -59,6 +63,10 @@ class Categorical(Distribution):
 
     def _params(self):
         return {self._given: getattr(self, self._given)}
+
+    @constraints.dependent_property(is_discrete=True)
+    def support(self):
+        return constraints.integer_interval(0, self._num_events - 1)
 
     @property
     def param_shape(self):
@@ -90,6 +98,10 @@ class Categorical(Distribution):
 
 class OneHotCategorical(Distribution):
     """Categorical draws as one-hot vectors."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(
+        constraints.real, 1)}
+    support = constraints.independent(constraints.boolean, 1)
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args)
@@ -126,6 +138,9 @@ def _one_hot(index: Tensor, like: Tensor) -> Tensor:
 class Normal(Distribution):
     """The Gaussian N(loc, scale^2), reparameterised: `rsample` differentiates through loc
     and scale."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
 
     has_rsample = True
 
@@ -180,6 +195,9 @@ class Normal(Distribution):
 class Bernoulli(Distribution):
     """1 with probability `probs` (or sigmoid(`logits`)), else 0."""
 
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
@@ -226,6 +244,12 @@ class Bernoulli(Distribution):
 class Uniform(Distribution):
     """Uniform on [low, high)."""
 
+    arg_constraints = {"low": constraints.dependent(), "high": constraints.dependent()}
+
+    @constraints.dependent_property
+    def support(self):
+        return constraints.interval(self.low, self.high)
+
     has_rsample = True
 
     def __init__(self, low, high, validate_args=None):
@@ -265,6 +289,8 @@ class Independent(Distribution):
     """Reinterpret the last `reinterpreted_batch_ndims` batch dims of `base_distribution` as
     event dims: log_prob and entropy sum over them (a diagonal Gaussian over vectors)."""
 
+    arg_constraints: dict = {}
+
     def __init__(self, base_distribution, reinterpreted_batch_ndims: int, validate_args=None):
         n = reinterpreted_batch_ndims
         shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
@@ -276,6 +302,17 @@ class Independent(Distribution):
         self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
         self.has_rsample = base_distribution.has_rsample
         super().__init__(shape[:split], shape[split:], validate_args)
+
+    @property
+    def support(self):
+        base = self.base_dist.support
+        return None if base is None else \
+            constraints.independent(base, self.reinterpreted_batch_ndims)
+
+    def expand(self, batch_shape, _instance=None):
+        n = self.reinterpreted_batch_ndims
+        base = self.base_dist.expand(tuple(batch_shape) + tuple(self._event_shape[:n]))
+        return Independent(base, n, self._validate_args)
 
     def _sum(self, t: Tensor) -> Tensor:
         n = self.reinterpreted_batch_ndims
