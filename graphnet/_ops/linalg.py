@@ -12,6 +12,8 @@ own rule (its `symmetrize_input` step)."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
@@ -157,10 +159,36 @@ def cholesky_solve(b, factor, *, upper=False):
 
 @defop("cholesky_inverse", "opaque", method=None)
 def cholesky_inverse(factor, *, upper=False):
+    return _cholesky_inverse(factor, bool(upper))
+
+
+def _cholesky_inverse_value(factor, upper):
     lower = _mT(factor) if upper else factor
     eye = jnp.broadcast_to(jnp.eye(lower.shape[-1], dtype=lower.dtype), lower.shape)
     inv_lower = jsl.solve_triangular(lower, eye, lower=True)
     return _mT(inv_lower) @ inv_lower
+
+
+# PyTorch's gradient (cholesky_inverse_backward): the forward reads one triangle, but the
+# gradient is that of (L L^T)^-1 for the whole matrix, -(R (G + G^T) R) L. JAX's, through
+# the triangular solve, was zero on the other triangle.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _cholesky_inverse(factor, upper):
+    return _cholesky_inverse_value(factor, upper)
+
+
+def _cholesky_inverse_fwd(factor, upper):
+    out = _cholesky_inverse_value(factor, upper)
+    return out, (factor, out)
+
+
+def _cholesky_inverse_bwd(upper, residuals, g):
+    factor, out = residuals
+    common = out @ (g + _mT(g)) @ out
+    return (-(factor @ common) if upper else -(common @ factor),)
+
+
+_cholesky_inverse.defvjp(_cholesky_inverse_fwd, _cholesky_inverse_bwd)
 
 
 @defop("linalg_qr", "opaque", n_outputs=2, function=("linalg.qr", "qr"),
