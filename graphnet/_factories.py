@@ -129,9 +129,10 @@ def _sizes(shape: tuple) -> tuple:
 
 
 def _finish(t: Tensor, requires_grad: bool, device=None) -> Tensor:
-    """`t` on `device` (graphnet/_device.py), made to require grad if asked; only floating
-    point tensors can (as in PyTorch)."""
+    """`t` on `device`, made to require grad if asked (floating point only, as in PyTorch)."""
     t._value = _device.place(t._value, device)
+    if _autograd.grad_mode.inference:   # made under inference_mode(): an inference tensor
+        _autograd.mark_inference((t,))
     if requires_grad:
         _autograd.check_can_require_grad(t._value.dtype, _autograd.GRAD_DTYPE_FACTORY,
                                          "ask for a floating point dtype, e.g. "

@@ -76,3 +76,26 @@ def test_histc_of_a_non_float_tensor_raises_torchs_error(dtype):
             lib.histc(lib.tensor([1, 0, 1]).to(getattr(lib, dtype)))
         messages.append(str(err.value))
     assert messages[1] == messages[0]
+
+
+FACTORIES = {
+    "ones": lambda lib: lib.ones(3), "zeros": lambda lib: lib.zeros(3),
+    "randn": lambda lib: lib.randn(3), "tensor": lambda lib: lib.tensor([1.0, 2.0, 3.0]),
+    "arange": lambda lib: lib.arange(3.0), "full": lambda lib: lib.full((3,), 2.0),
+    "eye row": lambda lib: lib.eye(3)[0],
+}
+
+
+@pytest.mark.parametrize("make", list(FACTORIES))
+def test_factories_under_inference_mode_make_inference_tensors(make):
+    """A tensor made under inference_mode() and used with autograd afterwards: torch raises
+    'Inference tensors cannot be saved for backward'; graphnet's factories made normal
+    tensors, so the same program ran."""
+    for lib in (torch, G):
+        with lib.inference_mode():
+            x = FACTORIES[make](lib)
+        assert x.is_inference()
+        w = lib.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="Inference tensors cannot be saved"):
+            (x * w).sum().backward()
+        assert (x + 1).tolist() == (x + 1).tolist()     # plain use stays allowed
