@@ -16,6 +16,8 @@ import weakref
 from graphnet import _autograd_data_swap as _data_swap
 from graphnet import _autograd_versions as _versions
 
+from .ir import Value
+
 
 def note_saved(tracer, node, args, outs) -> None:
     """Remember what `node`'s backward reads (Tracer.run_op, for ops with gradient edges)."""
@@ -53,3 +55,31 @@ def refuse_modified(tracer, reachable: set) -> None:
                 f"{_versions.version(t)}; expected version {expected} instead. Hint: the "
                 f"op's backward reads it; change a clone of it instead, or make the change "
                 f"after backward() (inside graphnet.compile, as eagerly)")
+
+
+# How many graph nodes behind an in-place op's result `release_own_nodes` looks at (the
+# eager tape's `_autograd_versions._OWN_NODES`).
+_OWN_NODES = 16
+
+
+def release_own_nodes(tracer, t, result_value, now: int) -> None:
+    """The nodes that computed an in-place op's result (`x.mish_()`: softplus, tanh, mul)
+    read `t` before this write: PyTorch's in-place op is one op, which keeps those values for
+    its own backward, so the write is not an error for them. As eagerly, the nodes within
+    `_OWN_NODES` behind the result count as the op's own."""
+    recorded = tracer.saved_versions
+    if not recorded or result_value.node is None:
+        return
+    # what made `t`'s values before the write is not the op's own (`b = a.exp(); b.add_(1)`)
+    before = t._value.node if isinstance(t._value, Value) else None
+    seen, queue = {before}, [result_value.node]
+    while queue and len(seen) < _OWN_NODES:
+        node = queue.pop(0)
+        if node in seen:
+            continue
+        seen.add(node)
+        entries = recorded.get(node)
+        if entries:
+            recorded[node] = [(i, ref, now if ref() is t and expected == now - 1 else expected,
+                               outputs) for i, ref, expected, outputs in entries]
+        queue += [v.node for v in node.inputs if isinstance(v, Value) and v.node is not None]

@@ -29,7 +29,7 @@ from graphnet._tensor import Tensor
 from . import _source
 from .ir import Graph, Value
 from .prints import branch_print_error, record_print
-from .autodiff_versions import note_saved
+from .autodiff_versions import note_saved, release_own_nodes
 from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types
 from .value_reads import guard_value
@@ -190,6 +190,10 @@ class Tracer(FinishTrace, DispatchMode):
         `state_dict()` alias): track it now, so its new value becomes a graph output and the
         tensor gets its array back when tracing ends."""
         self.value_of(t)
+
+    def on_inplace(self, t: Tensor, result: Tensor, version: int) -> None:
+        """`t` was written in place with `result` (its version is now `version`)."""
+        release_own_nodes(self, t, self.value_of(result), version)
 
     def on_new_storage(self, t: Tensor) -> None:
         self.storage_replaced.add(id(t))

@@ -60,6 +60,11 @@ def note_inplace(t, result) -> None:
         _mark_output(node, t, now, through_data=False)
     if result.grad_fn is not None:
         _release_own_nodes(result.grad_fn, t, node)
+    from ._mode import current_mode   # NOTE: lazily, as _mode imports _autograd
+
+    on_inplace = getattr(current_mode(), "on_inplace", None)
+    if on_inplace is not None:      # a trace: compiler/autodiff_versions.py, the same rule
+        on_inplace(t, result, now)
 
 
 # How many nodes behind an in-place op's result `_release_own_nodes` looks at.
