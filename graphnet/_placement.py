@@ -34,14 +34,21 @@ def _moved(self: Tensor, where) -> Tensor:
     return moved
 
 
+_PYTHON_TYPES = (float, int, bool)
+
+
 def _parse_to(args, kwargs):
     """(dtype or None, device or None) from PyTorch's `to` signatures: to(dtype),
     to(device, dtype=None), to(other), with keywords dtype=, device=, non_blocking=, copy=,
     memory_format=."""
     dtype, where = kwargs.get("dtype"), kwargs.get("device")
+    if isinstance(dtype, type) and dtype in _PYTHON_TYPES:
+        dtype = dt.from_np(dt.to_np(dtype))
     for a in args:
         if isinstance(a, dt.dtype):
             dtype = a
+        elif isinstance(a, type) and a in _PYTHON_TYPES:   # x.to(float): float64, as in torch
+            dtype = dt.from_np(dt.to_np(a))
         elif isinstance(a, Tensor):
             dtype, where = a.dtype, _device_of(a)
         elif isinstance(a, (str, _device.device)) or (isinstance(a, int)

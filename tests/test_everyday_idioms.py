@@ -99,3 +99,19 @@ def test_factories_under_inference_mode_make_inference_tensors(make):
         with pytest.raises(RuntimeError, match="Inference tensors cannot be saved"):
             (x * w).sum().backward()
         assert (x + 1).tolist() == (x + 1).tolist()     # plain use stays allowed
+
+
+@pytest.mark.parametrize("kind", [float, int, bool])
+@pytest.mark.parametrize("as_keyword", [False, True])
+def test_to_a_python_type(kind, as_keyword):
+    """`labels.to(float)`: torch reads Python's float, int and bool as float64, int64, bool
+    (graphnet raised TypeError), eagerly and compiled."""
+    expected = torch.tensor([1, 0, 2]).to(dtype=kind) if as_keyword \
+        else torch.tensor([1, 0, 2]).to(kind)
+    convert = (lambda t: t.to(dtype=kind)) if as_keyword else (lambda t: t.to(kind))
+    for run in (convert, G.compile(convert)):
+        got = run(G.tensor([1, 0, 2]))
+        assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+        assert got.tolist() == expected.tolist()
+    other = G.tensor([1.5], dtype=G.float64)
+    assert G.tensor([1, 2]).to(other).dtype == G.float64     # to(other) unaffected
