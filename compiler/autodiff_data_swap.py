@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from graphnet import _autograd
-from graphnet._autograd_data_swap import _reads
+from graphnet._autograd_data_swap import _SAVES_OUTPUT, _reads
 from graphnet._errors import TraceError
 
 from .autodiff_leaves import _swap_olds, live_tensors
@@ -28,7 +28,7 @@ from .ir import Value
 def swapped_primals(tracer, reachable: set) -> dict:
     """{node: {input index: new Value}} for the nodes the gradient goes through whose backward
     reads, in PyTorch, the new values of a tensor given other storage after they ran."""
-    replaced = tracer.storage_replaced
+    replaced = tracer.storage_replaced | tracer.alias_written   # `.data =`, `x.data.mul_()`
     if not replaced:
         return {}
     live = live_tensors(tracer)
@@ -49,6 +49,13 @@ def swapped_primals(tracer, reachable: set) -> dict:
         edges = _default_edges(node) if edges is None else edges
         if not edges:
             continue
+        if node.op in _SAVES_OUTPUT and any(o in olds for o in node.outputs):
+            raise RuntimeError(     # eager mode's words (graphnet/_autograd_versions.py)
+                f"`{node.op}` (at {node.source or 'unknown line'}): its output, whose values "
+                f"its backward reads, was written through `.data` or `detach()` after the "
+                f"forward. PyTorch's backward would read the new values; graphnet's computes "
+                f"from the inputs and cannot. Write into a clone instead, or make the change "
+                f"after backward().")
         passed = {}
         for i, x in enumerate(node.inputs):
             if isinstance(x, Value) and x in olds:

@@ -70,6 +70,7 @@ class Tracer(FinishTrace, DispatchMode):
         self.grad_edges: dict = {}
         # node -> what its backward reads, with versions (compiler/autodiff_versions.py)
         self.saved_versions: dict = {}
+        self.alias_written: set = set()   # ids of tensors written through an alias
         # Tensors reached through a slot that may hold another tensor on a later call (a
         # parameter's `.grad`, an optimizer's state after `load_state_dict`): id -> (what,
         # resolve). The compiled call reads and writes whatever the slot holds then.
@@ -197,6 +198,11 @@ class Tracer(FinishTrace, DispatchMode):
 
     def on_new_storage(self, t: Tensor) -> None:
         self.storage_replaced.add(id(t))
+
+    def on_alias_write(self, t: Tensor) -> None:
+        """`t` was written through a `.data` / `detach()` alias: its values changed, its version
+        did not; a backward reads the new values where it would after `t.data = ...`."""
+        self.alias_written.add(id(t))
 
     def on_module_call(self, module) -> None:
         self.modules.setdefault(id(module), (module, module.training, _dispatch.module_path()))

@@ -110,6 +110,11 @@ def note_alias_write(alias, base, new_value) -> None:
     _data_swap.note_swap(base, base._value, new_value)
     if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
         _mark_output(node, base, version(base), through_data=True)
+    from ._mode import current_mode   # NOTE: lazily, as _mode imports _autograd
+
+    on_alias_write = getattr(current_mode(), "on_alias_write", None)
+    if on_alias_write is not None:  # a trace: its backward reads the new values too
+        on_alias_write(base)
 
 
 def _mark_output(node, t, now: int, through_data: bool) -> None:
