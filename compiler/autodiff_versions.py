@@ -57,9 +57,9 @@ def refuse_modified(tracer, reachable: set) -> None:
                 f"after backward() (inside graphnet.compile, as eagerly)")
 
 
-# How many graph nodes behind an in-place op's result `release_own_nodes` looks at (the
-# eager tape's `_autograd_versions._OWN_NODES`).
-_OWN_NODES = 16
+# How many graph nodes behind an in-place op's result `release_own_nodes` looks at: the eager
+# tape's number, so both modes count the same ops as the in-place op's own.
+_OWN_NODES = _versions._OWN_NODES
 
 
 def release_own_nodes(tracer, t, result_value, now: int) -> None:

@@ -60,9 +60,7 @@ def note_inplace(t, result) -> None:
         _mark_output(node, t, now, through_data=False)
     if result.grad_fn is not None:
         _release_own_nodes(result.grad_fn, t, node)
-    from ._mode import current_mode   # NOTE: lazily, as _mode imports _autograd
-
-    on_inplace = getattr(current_mode(), "on_inplace", None)
+    on_inplace = _tracer_hook("on_inplace")
     if on_inplace is not None:      # a trace: compiler/autodiff_versions.py, the same rule
         on_inplace(t, result, now)
 
@@ -110,11 +108,22 @@ def note_alias_write(alias, base, new_value) -> None:
     _data_swap.note_swap(base, base._value, new_value)
     if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
         _mark_output(node, base, version(base), through_data=True)
-    from ._mode import current_mode   # NOTE: lazily, as _mode imports _autograd
-
-    on_alias_write = getattr(current_mode(), "on_alias_write", None)
+    on_alias_write = _tracer_hook("on_alias_write")
     if on_alias_write is not None:  # a trace: its backward reads the new values too
         on_alias_write(base)
+
+
+def _tracer_hook(name: str):
+    """The active mode's method `name` (a tracer's), or None eagerly. On every in-place write:
+    the mode stack is looked up once per process, not imported per call."""
+    global _modes
+    if _modes is None:
+        from . import _mode as _modes   # NOTE: lazily, as _mode imports _autograd
+    mode = _modes.current_mode()
+    return None if mode is None else getattr(mode, name, None)
+
+
+_modes = None
 
 
 def _mark_output(node, t, now: int, through_data: bool) -> None:
