@@ -174,7 +174,7 @@ def _reached_leaves(tracer, reachable) -> tuple[list, list]:
     for t, entry in candidates:
         if t is None or not t.requires_grad or t.grad_fn is not None:
             continue
-        for v in leaf_values(t, entry):   # a leaf given `.data = other`: its old values too
+        for v in leaf_values(tracer, t, entry):   # a leaf given `.data = other`: its old values too
             if v in reachable and v not in seen:
                 seen.add(v)
                 leaves.append(t)

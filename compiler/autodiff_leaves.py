@@ -3,17 +3,23 @@ apart.
 
 A node's inputs are graph values, not tensors: a `.detach()` / `.data` alias holds the very
 value of the tensor it came from. Eagerly the tape knows which tensor an op read; a trace only
-knows the value. So when two leaves that require grad hold one value (`a = x.detach()
-.requires_grad_(); b = x.detach().requires_grad_()`), or a leaf holds the value of a tensor
-with autograd history (`z = h.detach().requires_grad_()`, `h` computed from a parameter), the
-gradient of the uses of one would be given to the other. The compiled backward refuses that
-(`refuse_shared_leaf_values`) instead of returning the other's numbers.
+knows the value. So an alias made a leaf (`a = x.detach().requires_grad_()`, `z =
+h.detach().requires_grad_()` with `h` computed from a parameter) is read by a differentiating
+op through a value of its own (`own_leaf_value`): a `detach` node of the shared value, whose
+gradient is the alias's and goes no further, as the tape would record it. Before, the uses of
+the alias gave their gradient to the tensor it came from as well, even after the alias itself
+was gone (`(w*2).sum() + (w.detach().requires_grad_()*3).sum()` gave `w.grad` 5, not 2).
+Where two leaves still hold one value the trace cannot separate (`.data = other` between
+leaves), the compiled backward refuses (`refuse_shared_leaf_values`) instead of returning the
+other's numbers.
 
 A leaf given other storage after a forward read it (`w.data = other`) is reached through the
 value it had then: its old values (the `.data =` chain, graphnet/_autograd_data_swap.py) are
 values of the same leaf (`leaf_values`)."""
 
 from __future__ import annotations
+
+import weakref
 
 from graphnet._errors import TraceError
 
@@ -32,15 +38,57 @@ def _swap_olds(t) -> list:
     return olds
 
 
-def leaf_values(t, entry: Value | None = None) -> list:
+class _OwnValues:
+    """An alias leaf's own values (`values`) and the shared values they stand for
+    (`sources`); `ref` tells a live tensor from a later one given the same id."""
+
+    __slots__ = ("ref", "sources", "values")
+
+    def __init__(self, t):
+        self.ref, self.sources, self.values = weakref.ref(t), {}, []
+
+
+def own_leaf_value(tracer, t, value: Value) -> Value:
+    """The value a differentiating op reads for `t`, a `.detach()` / `.data` alias that
+    requires grad and has no history: `value` wrapped in a `detach` node of its own (one per
+    shared value it stood for), so the op's gradient edge leads to `t` alone. A captured
+    alias reading its own graph input needs none."""
+    rec = tracer.lifted.get(id(t))
+    if rec is not None and value is rec.placeholder:
+        return value
+    own = tracer.leaf_own.get(id(t))
+    if own is None or own.ref() is not t:
+        own = tracer.leaf_own[id(t)] = _OwnValues(t)
+    mine = own.sources.get(value)
+    if mine is None:
+        if value in own.values:
+            return value
+        from graphnet import _dispatch
+
+        from . import _source
+
+        node = tracer.graph.add_node("detach", [value], {}, [(value.shape, value.dtype)],
+                                     _dispatch.module_path(), _source.user_frame())
+        tracer.grad_edges[node] = ()
+        mine = own.sources[value] = node.outputs[0]
+        own.values.append(mine)
+    return mine
+
+
+def leaf_values(tracer, t, entry: Value | None = None) -> list:
     """The graph values whose gradient is leaf `t`'s: its current value, the value it had on
-    entry to the trace (`entry`, a captured tensor changed in place since) and the values
-    `.data =` replaced."""
+    entry to the trace (`entry`, a captured tensor changed in place since), the values
+    `.data =` replaced, and an alias's own values in place of the shared ones they stand
+    for."""
+    own = tracer.leaf_own.get(id(t))
+    if own is not None and own.ref() is not t:
+        own = None
     values = []
     for v in (t._value, entry, *_swap_olds(t)):
-        if isinstance(v, Value) and v not in values:
+        if isinstance(v, Value) and v not in values \
+                and (own is None or v not in own.sources):
             values.append(v)
-    return values
+    return values + ([v for v in own.values if v not in values] if own else [])
 
 
 def live_tensors(tracer) -> list:
@@ -69,7 +117,7 @@ def refuse_shared_leaf_values(tracer, reachable: set) -> None:
         if not _is_grad_leaf(t):
             continue
         rec = tracer.lifted.get(id(t))
-        for v in leaf_values(t, rec.placeholder if rec is not None else None):
+        for v in leaf_values(tracer, t, rec.placeholder if rec is not None else None):
             if v in reachable:
                 holders.setdefault(v, []).append(t)
     for v, leaves in holders.items():

@@ -68,7 +68,7 @@ def _leaves(tracer, roots) -> list:
     for t in [rec.tensor for rec in tracer.lifted.values()] + [r() for r in tracer.created]:
         if t is None or not t.requires_grad or t.grad_fn is not None or id(t) in seen:
             continue
-        if any(v in reachable for v in leaf_values(t)):
+        if any(v in reachable for v in leaf_values(tracer, t)):
             seen.add(id(t))
             leaves.append(t)
     return leaves
@@ -80,7 +80,7 @@ def _targets(tracer, t) -> tuple:
     current = tracer.value_of(t)
     if t.grad_fn is not None:
         return (current,)
-    return tuple(leaf_values(t))
+    return tuple(leaf_values(tracer, t))
 
 
 def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool,

@@ -29,6 +29,7 @@ from graphnet._tensor import Tensor
 from . import _source
 from .ir import Graph, Value
 from .prints import branch_print_error, record_print
+from .autodiff_leaves import own_leaf_value
 from .autodiff_versions import note_saved, release_own_nodes
 from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types
@@ -68,6 +69,7 @@ class Tracer(FinishTrace, DispatchMode):
         # record them (grad mode on, the input requires grad, the op differentiates it).
         # `backward()` follows these, not the graph's structure (compiler/autodiff.py).
         self.grad_edges: dict = {}
+        self.leaf_own: dict = {}    # id -> an alias leaf's own values (autodiff_leaves.py)
         # node -> what its backward reads, with versions (compiler/autodiff_versions.py)
         self.saved_versions: dict = {}
         self.alias_written: set = set()   # ids of tensors written through an alias
@@ -147,6 +149,11 @@ class Tracer(FinishTrace, DispatchMode):
     def run_op(self, opdef, args, attrs):
         inputs = [self.value_of(a) if isinstance(a, Tensor) else
                   a.item() if isinstance(a, (np.floating, np.integer)) else a for a in args]
+        if opdef.differentiable and _autograd.grad_mode.enabled:
+            for i, a in enumerate(args):   # an alias made a leaf reads a value of its own
+                if isinstance(a, Tensor) and a._base is not None and a.requires_grad \
+                        and a.grad_fn is None and i not in opdef.nondiff_inputs:
+                    inputs[i] = own_leaf_value(self, a, inputs[i])
         avals = self._infer(opdef, inputs, attrs, args)
         node = self.graph.add_node(opdef.name, inputs, attrs, avals, _dispatch.module_path(),
                                    _source.user_frame())
