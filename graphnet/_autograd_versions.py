@@ -17,8 +17,8 @@ before, and does not raise: raising there would refuse backward passes PyTorch a
 NOTE: a write through `.data` (`x.data.mul_(2)`) leaves the version as it is in PyTorch, and
 PyTorch's backward then reads the new values: here it is recorded as a `.data =` swap
 (graphnet/_autograd_data_swap.py), with the same effect. A write through `x.detach()` bumps
-`x`'s version in PyTorch; here only if `detach()` marks its alias `_shares_version`
-(`note_alias_write`); unmarked, it takes the `.data` path (new values, no error)."""
+`x`'s version, as in PyTorch: `detach()` marks its alias `_shares_version`
+(`note_alias_write`), so a backward that saved `x` raises; before, it read the new values."""
 
 from __future__ import annotations
 

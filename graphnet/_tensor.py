@@ -173,7 +173,9 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
-        return self._alias()
+        t = self._alias()
+        t.__dict__["_shares_version"] = True   # PyTorch's detach() shares the version counter
+        return t
 
     def detach_(self) -> "Tensor":
         self.grad_fn, self.requires_grad = None, False
