@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dis
+from collections import deque
 import math
 import types
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from graphnet._tensor import Tensor
 _PLAIN = (type(None), bool, int, float, complex, str, bytes)
 # types whose == is already same_plain (no 1 == 1.0 == True, no 0.0 == -0.0, no NaN)
 _BY_EQUALITY = frozenset((type(None), bool, int, str, bytes))
-_ARRAY_BY_VALUE = 4096      # NumPy arrays up to this many elements are compared by value
+_ARRAY_BY_VALUE = 1 << 16   # NumPy arrays up to this many elements are compared by value
 _NOT_PLAIN = object()
 
 
@@ -41,13 +42,22 @@ def freeze(value):
         return ("=", type(value), value)
     if isinstance(value, np.ndarray) and value.size <= _ARRAY_BY_VALUE:
         return ("array", value, value.dtype, value.shape, value.tobytes())
-    if isinstance(value, (tuple, list)):
+    if isinstance(value, (tuple, list, deque)):
         return (type(value), tuple(freeze(v) for v in value))
     if isinstance(value, dict):         # OrderedDict too: the hooks a module holds
         return (type(value), tuple((k, freeze(v)) for k, v in value.items()))
     if isinstance(value, (set, frozenset)):
         return ("=", type(value), frozenset(value))
     return ("is", value)
+
+
+def has_mutable(value, depth: int = 4) -> bool:
+    """`value` is, or holds, a container or array the code can change in place without
+    rebinding anything (a dict inside a tuple, a deque, a NumPy array): identity does not
+    tell that it is unchanged, so such a read is compared by value on every call."""
+    if isinstance(value, (list, dict, set, deque, np.ndarray)):
+        return True
+    return type(value) is tuple and depth > 0 and any(has_mutable(v, depth - 1) for v in value)
 
 
 def same_plain(a, b) -> bool:
@@ -201,8 +211,8 @@ class ModulesGuard:
             self.mutable += [record(f"{where}.{name} is the value traced",
                                     lambda d=state, n=name: d[n])
                              for name in state if name not in _SKIP
-                             and isinstance(state[name], (list, dict, set))
-                             and not hasattr(state[name], "move_to_end")]   # not a registry
+                             and has_mutable(state[name]) and not (   # not a hook registry
+                                 name.startswith("_") and hasattr(state[name], "move_to_end"))]
         self.seen = module_changes()
 
     def failure(self) -> str | None:
@@ -220,18 +230,23 @@ class FunctionGuard:
     object it held, nothing to compare; otherwise compare by value (an int set again).
     `fns`: more functions read alike (the `forward` of each module a trace called)."""
 
-    def __init__(self, fn, fns=()):
-        self.reads = function_reads(fn)
+    def __init__(self, fn, fns=(), done: set | None = None):
+        done = set() if done is None else done
+        self.reads = function_reads(fn, done=done)
         seen = {id(getattr(fn, "__func__", fn))}
         for other in fns:
             other = getattr(other, "__func__", other)
             if id(other) not in seen:
                 seen.add(id(other))
-                self.reads += function_reads(other)
+                self.reads += function_reads(other, done=done)
+        self.extend([])
+
+    def extend(self, reads: list) -> None:
+        """More reads of the same kind (compiler/code_reads.py: the code that ran)."""
+        self.reads += reads
         self.objects = [r.read() for r in self.reads]
         # A dict or list reached this way (`world["opt"]`) can change without being rebound.
-        self.mutable = [r for r, obj in zip(self.reads, self.objects)
-                        if isinstance(obj, (list, dict, set, np.ndarray))]
+        self.mutable = [r for r, obj in zip(self.reads, self.objects) if has_mutable(obj)]
 
     def failure(self) -> str | None:
         now = [r.read() for r in self.reads]
@@ -245,11 +260,13 @@ class FunctionGuard:
 
 
 # ---- what a function reaches through its globals and closure ---------------------------------
-def function_reads(fn, depth: int = 2) -> list[Read]:
+def function_reads(fn, depth: int = 2, done: set | None = None) -> list[Read]:
     """Names the traced function (and the plain functions it reaches, `depth` levels down)
     looks up in its globals, and its closure cells: `opt = Adam(...)` after compiling, or a
-    new `model`, fails one of these guards instead of running the old object's program."""
+    new `model`, fails one of these guards instead of running the old object's program.
+    `done`: (id(globals), name) of the globals read, to add to and skip."""
     reads, seen = [], set()
+    done = set() if done is None else done
 
     def visit(f, level):
         f = getattr(f, "__func__", f)           # bound method -> function
@@ -258,7 +275,8 @@ def function_reads(fn, depth: int = 2) -> list[Read]:
         seen.add(id(f))
         code, module_globals = f.__code__, f.__globals__
         for name in _global_names(code):
-            if name in module_globals:
+            if name in module_globals and (id(module_globals), name) not in done:
+                done.add((id(module_globals), name))
                 reads.append(record(f"global '{name}' of {f.__name__} is the object traced",
                                     lambda g=module_globals, n=name: g[n]))
                 if level < depth:
@@ -318,26 +336,15 @@ def trace_guards(tracer) -> list:
         if key not in tracer.set_before_call:     # else the call's own train()/eval() decides
             what = f"{path or type(module).__name__}.training == {training}"
             guards.append(lambda m=module, f=training, w=what: None if m.training == f else w)
-    guards.append(ModulesGuard(_with_descendants(
-        [(m, path) for m, _, path in tracer.modules.values()])).failure)
-    if tracer.fn is not None:
-        # the globals each called module's forward (and its hooks) reads, as the function's
-        forwards = [f for m, _, _ in tracer.modules.values()
-                    for f in (type(m).forward, *m._forward_pre_hooks.values(),
-                              *m._forward_hooks.values())] + tracer.user_code
-        guards.append(FunctionGuard(tracer.fn, forwards).failure)
-        from .object_reads import module_object_reads, object_reads   # NOTE: builds on this
+    reached, python = [], []
+    if tracer.fn is not None:   # globals, closures, objects the code read (code_reads.py)
+        from .code_reads import python_guards   # NOTE: builds on this module
 
-        called = {id(m) for m, _, _ in tracer.modules.values()}
-        for read in object_reads(tracer.fn, tracer.arg_objects, skip=called):
-            guards.append(read.failure)
-        for fn in {id(f): f for f in tracer.user_code}.values():   # a hook's `self.scale`
-            for read in object_reads(fn, skip=called):
-                guards.append(read.failure)
-        done: set = set()
-        for module, _, _ in tracer.modules.values():            # a module's `self.cfg.x`
-            for read in module_object_reads(module, skip=called, done=done):
-                guards.append(read.failure)
+        python, reached = python_guards(tracer)
+    called = [(m, path) for m, _, path in tracer.modules.values()]
+    guards.append(ModulesGuard(_with_descendants(
+        called + [(m, type(m).__name__) for m in reached])).failure)
+    guards += python
     for what, read, value in tracer.python_state.group_writes():
         # a compiled call skips the trace's `group[key] = value`: right while it holds value
         written = Read(f"{what} == {value!r}, as the traced code set it", read, freeze(value))

@@ -14,11 +14,23 @@ import sys
 import types
 
 from graphnet._tensor import Tensor
+from graphnet.nn._module import Module
 
 from .guards import _REGISTRIES, _SKIP, Read, _global_names, _is_library, record
 
 
-def object_reads(fn, args=(), skip=(), depth: int = 4, names=frozenset()) -> list[Read]:
+class Reached:
+    """What object_reads passed on the way: graphnet modules (guarded by ModulesGuard, slots
+    and attributes, even when the code never called them: `x @ lin.weight.t()`) and the
+    classes of the user's objects (their methods: code_reads.class_method_reads)."""
+
+    def __init__(self):
+        self.modules: list = []
+        self.classes: set = set()
+
+
+def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=(),
+                 reached: Reached | None = None) -> list[Read]:
     """Attributes the traced code may read from the user's own objects: the instance of a
     bound method (a trainer's `self.model`, `self.kl_weight`), the objects the function's
     globals and closure cells hold (an argparse `args`), and objects passed as arguments (a
@@ -27,10 +39,12 @@ def object_reads(fn, args=(), skip=(), depth: int = 4, names=frozenset()) -> lis
     named as attributes in the code of the traced function, of the plain functions it
     reaches, and of the methods of those objects' classes, that the object holds now;
     objects they hold in turn are followed `depth` levels. `skip`: ids of objects guarded
-    otherwise (the modules a trace called: ModulesGuard). `names`: more attribute names."""
-    functions, roots = _reachable(fn, depth)
+    otherwise (the modules a trace called: ModulesGuard). `names`: more attribute names;
+    `roots`: more objects to start from; `reached`: collects what was passed on the way."""
+    functions, found = _reachable(fn, depth)
     bound = getattr(fn, "__self__", None)
-    roots = ([bound] if bound is not None else []) + roots + list(args)
+    roots = ([bound] if bound is not None else []) + found + list(args) + list(roots)
+    reached = Reached() if reached is None else reached
     names = set(names).union(*(_attribute_names(f.__code__) for f in functions))
     reads, seen = [], set(skip)
 
@@ -44,6 +58,11 @@ def object_reads(fn, args=(), skip=(), depth: int = 4, names=frozenset()) -> lis
             for key, item in items:
                 visit(item, f"{where}[{key!r}]", level)
             return
+        if isinstance(obj, Module) and id(obj) not in seen:
+            reached.modules.append(obj)
+            if not _user_object(obj):
+                seen.add(id(obj))
+                return
         if isinstance(obj, (type, types.ModuleType)):
             if not (_user_class(obj) or _user_module(obj)):
                 return
@@ -51,6 +70,7 @@ def object_reads(fn, args=(), skip=(), depth: int = 4, names=frozenset()) -> lis
             held = {n for n, v in vars(obj).items() if n in names and _data(v)}
         elif _user_object(obj):
             seen.add(id(obj))
+            reached.classes.add(type(obj))
             wanted = names | _class_attribute_names(type(obj))
             held = (_held_names(obj) & wanted) | _class_data_names(type(obj), wanted)
         else:
@@ -68,7 +88,7 @@ def object_reads(fn, args=(), skip=(), depth: int = 4, names=frozenset()) -> lis
     return reads
 
 
-_MAX_ITEMS = 64     # the longest list or dict whose items are followed
+_MAX_ITEMS = 1024   # the longest list or dict whose items are followed
 
 
 def _data(value) -> bool:
@@ -83,9 +103,10 @@ def _user_class(cls) -> bool:
 
 
 def _user_module(module) -> bool:
-    """A Python module of the user's own (a config file), not a library's."""
+    """A Python module of the user's own (a config file, or one made with
+    `types.ModuleType`), not a library's."""
     path = getattr(module, "__file__", None) or ""
-    return bool(path) and _user_source(module.__name__) and "-packages" not in path
+    return _user_source(module.__name__) and "-packages" not in path
 
 
 def _user_source(module_name) -> bool:
@@ -184,7 +205,8 @@ def _attribute_names(code) -> frozenset:
     return frozenset(names)
 
 
-def module_object_reads(module, skip=(), done: set | None = None) -> list[Read]:
+def module_object_reads(module, skip=(), done: set | None = None, names=frozenset(),
+                        reached: Reached | None = None) -> list[Read]:
     """Attributes read through the user's own objects a called module holds (`self.cfg =
     config`, then `self.cfg.temperature` in forward, as Hugging Face-style models do; or a
     list of them): ModulesGuard compares such an object by identity only, so a changed
@@ -199,4 +221,4 @@ def module_object_reads(module, skip=(), done: set | None = None) -> list[Read]:
     if not held:
         return []
     return object_reads(type(module).forward, held, skip,
-                        names=_class_attribute_names(type(module)))
+                        names=_class_attribute_names(type(module)) | names, reached=reached)

@@ -84,6 +84,7 @@ class Tracer(FinishTrace, DispatchMode):
         self.python_state = PythonStateWatch(fn)
         self.storage_replaced: set = set()    # ids of tensors given `.data = other`
         self.user_code: list = []   # hooks, custom Functions: guarded as the function is
+        self.code_record: dict = {}     # code object -> globals, of what ran (code_reads.py)
 
     # ---- values ---------------------------------------------------------------------------
     def value_of(self, t: Tensor) -> Value:

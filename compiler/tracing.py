@@ -12,6 +12,7 @@ from graphnet._mode import intercept_print
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64_scoped
 
+from .code_reads import CodeRecorder
 from .ir import Graph
 from .tracer import TraceResult, Tracer
 from .tree import flatten
@@ -48,7 +49,8 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
         inner = flatten(a)[0]
         nested = len(inner) != 1 or inner[0] is not a
         leaf_names += [f"{arg_name}_{j}" if nested else arg_name for j in range(len(inner))]
-    with _dispatch.push_mode(tracer), intercept_print():
+    with _dispatch.push_mode(tracer), intercept_print(), CodeRecorder() as ran:
+        tracer.code_record = ran.codes      # the Python code that ran (code_reads.py)
         try:
             for i, a in enumerate(leaves):
                 if isinstance(a, Tensor) and id(a) not in tracer.lifted:  # once if repeated

@@ -1,0 +1,229 @@
+"""The user's Python code that ran while tracing, and what it may read that guards must check.
+
+Which globals, closure cells, default arguments and object attributes a traced function
+depends on cannot be read from the function alone: the code it reaches through a module's
+helper method, a parent's `forward` called through `super()`, a property, a staticmethod, a
+lambda held in a dict or in a module attribute, a helper three calls deep, a
+`functools.partial`, a callable object, reads its own globals. Walking the function's globals
+and closure found some of that (guards.function_reads, two levels down) and missed the rest:
+`SCALE = 3.0` after compiling kept the traced 2.0 without a word.
+
+So the tracer records every Python function that runs during the trace (`CodeRecorder`: a
+`sys.settrace` function that only notes each call's code object and globals, and forwards to
+a debugger's or coverage tool's trace function when one is set). The guards then read, for
+each function of the user's own code that ran (`user_codes`): every global name its code
+loads, in the globals it ran with; the closure cells and default arguments of the function
+objects that hold it (`ran_functions`); and, in object_reads, the attributes its code loads.
+Library code (graphnet, JAX, NumPy, torch, the standard library, installed packages) is left
+out: what it reads is the state graphnet guards by other means (module attributes,
+optimizer groups)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import sysconfig
+import types
+
+import graphnet
+
+from .guards import _global_names, record
+
+_ROOTS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in {
+    os.path.dirname(graphnet.__file__),
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "compiler",
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "runtime",
+    sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
+    sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+
+
+class CodeRecorder:
+    """While active (a context manager, in the tracing thread): `codes` maps the code object
+    of every Python function called to the globals it ran with."""
+
+    def __init__(self):
+        self.codes: dict = {}
+
+    def __enter__(self):
+        self.previous = previous = sys.gettrace()
+        codes = self.codes
+        if previous is None:
+            def note(frame, event, arg):
+                codes[frame.f_code] = frame.f_globals
+        else:       # a debugger or coverage tool: it keeps seeing every call
+            def note(frame, event, arg):
+                codes[frame.f_code] = frame.f_globals
+                return previous(frame, event, arg)
+        sys.settrace(note)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.settrace(self.previous)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_user_file(filename: str) -> bool:
+    if not filename or filename.startswith("<frozen"):
+        return False
+    path = os.path.normcase(os.path.abspath(filename)) if not filename.startswith("<") \
+        else filename
+    return not path.startswith(_ROOTS) and "-packages" + os.sep not in path
+
+
+def user_codes(codes: dict) -> dict:
+    """Of the recorded calls, the functions of the user's own code."""
+    return {code: g for code, g in codes.items() if _is_user_file(code.co_filename)}
+
+
+def global_reads(ran: dict, done: set) -> list:
+    """A read per global name each function that ran loads, in the globals it ran with
+    (`done`: (id(globals), name) pairs read already)."""
+    reads = []
+    for code, module_globals in ran.items():
+        for name in sorted(_global_names(code)):
+            key = (id(module_globals), name)
+            if name in module_globals and key not in done:
+                done.add(key)
+                reads.append(record(f"global '{name}' (read by {code.co_qualname}) is the "
+                                    f"object traced", lambda g=module_globals, n=name: g[n]))
+    return reads
+
+
+def ran_functions(ran: dict, candidates) -> list:
+    """The function objects among `candidates` (and the functions, bound methods, partials
+    and callable objects they lead to, one level into containers and objects) whose code
+    ran: those whose closure cells and defaults a compiled call depends on."""
+    found, seen = {}, {}
+
+    def visit(obj, level: int):
+        if level > 4 or seen.get(id(obj), 5) <= level:   # again only if reached nearer
+            return
+        seen[id(obj)] = level
+        if isinstance(obj, types.MethodType):
+            obj = obj.__func__
+        if isinstance(obj, functools.partial):
+            visit(obj.func, level)
+            for a in (*obj.args, *obj.keywords.values()):
+                visit(a, level + 1)
+            return
+        if isinstance(obj, types.FunctionType):
+            if obj.__code__ in ran:
+                found[id(obj)] = obj
+            for cell in obj.__closure__ or ():
+                try:
+                    visit(cell.cell_contents, level + 1)
+                except ValueError:
+                    continue
+            return
+        if isinstance(obj, (list, tuple)):
+            for item in obj[:1024]:
+                visit(item, level + 1)
+        elif isinstance(obj, dict):
+            for item in list(obj.values())[:1024]:
+                visit(item, level + 1)
+        elif isinstance(obj, (staticmethod, classmethod)):
+            visit(obj.__func__, level)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, (type, types.ModuleType)):
+            for item in list(vars(obj).values())[:1024]:
+                visit(item, level + 1)
+
+    for obj in candidates:
+        visit(obj, 0)
+    return list(found.values())
+
+
+def cell_and_default_reads(functions) -> list:
+    """The closure cells and default arguments of functions that ran: `alpha = 3.0` in the
+    scope a lambda closes over, or `f.__defaults__ = (3.0,)`, after compiling."""
+    reads = []
+    for f in functions:
+        name = f.__qualname__
+        for var, cell in zip(f.__code__.co_freevars, f.__closure__ or ()):
+            try:
+                _ = cell.cell_contents
+            except ValueError:      # an empty cell: defined later in the enclosing scope
+                continue
+            reads.append(record(f"'{var}' in {name}'s closure is the object traced",
+                                lambda c=cell: c.cell_contents))
+        if f.__defaults__ is not None or f.__kwdefaults__ is not None:
+            reads.append(record(f"the default arguments of {name} are the values traced",
+                                lambda f=f: (f.__defaults__, f.__kwdefaults__)))
+    return reads
+
+
+def unwrap_callable(fn):
+    """(the function to guard as the traced one, the objects it was bound to): a partial's
+    function and its bound arguments, a callable object's `__call__` and the object."""
+    extra = []
+    while isinstance(fn, functools.partial):
+        extra += [*fn.args, *fn.keywords.values()]
+        fn = fn.func
+    if not isinstance(fn, (types.FunctionType, types.MethodType, type)) and callable(fn):
+        extra.append(fn)
+        fn = fn.__call__
+    return fn, extra
+
+
+def class_method_reads(classes, names: frozenset) -> list:
+    """The methods, properties and `forward` of the user's classes that the code that ran
+    named: `Model.act = other` or `Model.forward = patched` after compiling."""
+    reads, done = [], set()
+    for cls in classes:
+        for klass in cls.__mro__:
+            if not _is_user_file(getattr(sys.modules.get(klass.__module__), "__file__", "")
+                                 or "<user>"):
+                continue
+            state = vars(klass)
+            for name in sorted((names | {"forward"}) & state.keys()):
+                if (id(klass), name) in done or not isinstance(
+                        state[name], (types.FunctionType, property, staticmethod, classmethod)):
+                    continue
+                done.add((id(klass), name))
+                reads.append(record(f"{klass.__qualname__}.{name} is the code traced",
+                                    lambda s=state, n=name: s.get(n)))
+    return reads
+
+
+def python_guards(tracer) -> tuple[list, list]:
+    """(the guards of the Python state the traced code read, the graphnet modules it reached
+    without calling them): the globals and closure cells of the traced function and of every
+    function of the user's that ran, their default arguments, the attributes of the user's
+    objects that code names, and the methods of the user's classes it called."""
+    from .guards import FunctionGuard
+    from .object_reads import Reached, _attribute_names, module_object_reads, object_reads
+
+    ran = user_codes(getattr(tracer, "code_record", {}))
+    fn, bound = unwrap_callable(tracer.fn)
+    modules = [m for m, _, _ in tracer.modules.values()]
+    # the globals each called module's forward (and its hooks) reads, as the function's
+    forwards = [f for m in modules for f in (type(m).forward, *m._forward_pre_hooks.values(),
+                                             *m._forward_hooks.values())] + tracer.user_code
+    done: set = set()
+    function_guard = FunctionGuard(fn, forwards, done)
+    extra = global_reads(ran, done)
+    seen = [r.read() for r in function_guard.reads + extra]
+    functions = ran_functions(ran, [fn, *bound, *forwards, *tracer.arg_objects, *modules,
+                                    *seen])
+    cells = cell_and_default_reads(functions)
+    if isinstance(tracer.fn, functools.partial):
+        cells.append(record("the partial's bound arguments are the values traced",
+                            lambda p=tracer.fn: (p.func, p.args, p.keywords)))
+    function_guard.extend(extra + cells)
+    guards = [function_guard.failure]
+
+    names = frozenset().union(*(_attribute_names(code) for code in ran))
+    called = {id(m) for m in modules}
+    reached = Reached()
+    roots = [*bound, *seen, *(r.read() for r in cells)]
+    reads = object_reads(fn, tracer.arg_objects, skip=called, names=names, roots=roots,
+                         reached=reached)
+    for hook in {id(f): f for f in tracer.user_code}.values():   # a hook's `self.scale`
+        reads += object_reads(hook, skip=called, names=names, reached=reached)
+    shared: set = set()
+    for module in modules:                                   # a module's `self.cfg.x`
+        reads += module_object_reads(module, skip=called, done=shared, names=names,
+                                     reached=reached)
+    reads += class_method_reads({type(m) for m in modules} | reached.classes, names)
+    guards += [read.failure for read in reads]
+    return guards, list({id(m): m for m in reached.modules if id(m) not in called}.values())
