@@ -49,6 +49,11 @@ from . import func  # noqa: E402  (torch.func: grad, vjp, jacrev, vmap ...)
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from . import amp, autograd, backends, distributed, distributions, linalg, special, testing  # noqa: E402,E501
 from .amp import autocast  # noqa: E402
+from .amp._autocast_mode import (  # noqa: E402  (torch's autocast state functions)
+    autocast_decrement_nesting, autocast_increment_nesting, clear_autocast_cache,
+    get_autocast_dtype, is_autocast_cache_enabled, is_autocast_enabled,
+    set_autocast_cache_enabled, set_autocast_dtype, set_autocast_enabled,
+)
 from ._settings import *  # noqa: E402,F401,F403  (threads, matmul precision, finfo ...)
 from ._functional_top import *  # noqa: E402,F401,F403  (torch.conv2d, torch.layer_norm ...)
 from ._distance_top import *  # noqa: E402,F401,F403  (cdist, dist, cosine_similarity, torch.*_loss ...)

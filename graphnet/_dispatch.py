@@ -18,7 +18,7 @@ import jax
 import numpy as np
 from jax._src import util as jax_util  # clear_all_caches: see KernelCache.shrink
 
-from . import _autograd
+from . import _autocast, _autograd
 from . import _xla as xla
 from ._ops import OPS
 from ._ops._checks import check_eagerly
@@ -198,6 +198,8 @@ def dispatch(name: str, *args, **attrs):
     for key, value in attrs.items():    # `clamp(x, np.float64(0.5))`: a Python number, as in
         if isinstance(value, (np.floating, np.integer)):     # PyTorch (JAX made float64)
             attrs[key] = value.item()
+    if _autocast.active and (cast := _autocast.policy(name, args, attrs)) is not None:
+        return _autocast.run(cast, name, args, attrs)   # autocast (graphnet/_autocast.py)
     mode = current_mode()
     if mode is not None:
         for i, a in enumerate(args):   # what run_eager refuses (a mode would take an ndarray

@@ -14,7 +14,7 @@ from graphnet.compiler import lower, trace_call, verify
 from graphnet.compiler.hoist import describe
 from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
-from graphnet import _autograd, _default_dtype
+from graphnet import _autocast, _autograd, _default_dtype
 from graphnet._ops import lowering_choices
 from graphnet._strides import contiguous_strides
 from graphnet._mode import tracing
@@ -78,7 +78,7 @@ class CompiledFunction:
         # float dtype (kernels lowered for the program read it: `sin` of an int tensor)
         mode = _autograd.grad_mode
         return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan,
-                               _default_dtype._current["dtype"]))
+                               _default_dtype._current["dtype"], _autocast.compile_key()))
 
     def __call__(self, *args, **kwargs):
         if self.mode == "dynamic" or tracing():

@@ -1,12 +1,12 @@
-"""`graphnet.amp`: mixed-precision boilerplate (`autocast`, `GradScaler`) as torch.amp has it.
+"""`graphnet.amp`: mixed precision as torch.amp has it: `autocast` and `GradScaler`.
 
-What runs: `autocast(..., enabled=False)` and `autocast("cuda")` on a machine without a GPU
-are no-ops, exactly as in PyTorch (which warns and disables itself there); `GradScaler` scales
-the loss, unscales the grads, skips a step whose grads are not finite and adapts its scale,
-eagerly, with PyTorch's numbers; disabled (or "cuda" without a GPU) it passes everything
-through. What is refused: an enabled autocast region on a present device. graphnet does not
-rewrite op dtypes behind the user's back; cast explicitly (`model.to(torch.bfloat16)`,
-`x.half()`), and the error says so."""
+`autocast("cpu", dtype=graphnet.bfloat16)` runs each op in the dtype PyTorch's CPU autocast
+gives it (matmul, linear and convolutions in bfloat16 or float16, losses in float32, the rest
+in their inputs' dtypes; graphnet/_autocast.py has the lists), eagerly and compiled;
+parameters keep their dtype and get gradients in it. `autocast("cuda")` without a GPU warns
+and disables itself, as in PyTorch. `GradScaler` scales the loss, unscales the grads, skips a
+step whose grads are not finite and adapts its scale, eagerly, with PyTorch's numbers;
+disabled (or "cuda" without a GPU) it passes everything through."""
 
 from __future__ import annotations
 
@@ -16,48 +16,9 @@ import jax
 
 from .._autograd import no_grad
 from .._errors import TraceError
+from ._autocast_mode import _has_gpu, autocast, is_autocast_available
 
 __all__ = ["autocast", "GradScaler", "is_autocast_available"]
-
-
-def _has_gpu() -> bool:
-    from .. import cuda
-
-    return cuda.is_available()
-
-
-def is_autocast_available(device_type: str) -> bool:
-    return device_type in ("cpu", "cuda")
-
-
-class autocast:
-    """`with autocast(device_type, dtype=None, enabled=True):` (also a decorator)."""
-
-    def __init__(self, device_type: str = "cuda", dtype=None, enabled: bool = True,
-                 cache_enabled=None):
-        self.device_type, self.fast_dtype, self._enabled = device_type, dtype, bool(enabled)
-        if self._enabled and device_type == "cuda" and not _has_gpu():
-            warnings.warn("User provided device_type of 'cuda', but CUDA is not available. "
-                          "Disabling", stacklevel=2)
-            self._enabled = False
-        if self._enabled:
-            raise NotImplementedError(
-                f"autocast({device_type!r}) would change op dtypes implicitly, which graphnet "
-                f"does not do; cast explicitly instead (model.to(graphnet.bfloat16), "
-                f"x.half()), or pass enabled=False")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def __call__(self, fn):
-        def wrapped(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-        return wrapped
-
 
 class GradScaler:
     """Dynamic loss scaling (torch.amp.GradScaler): `scaler.scale(loss).backward()`,
