@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import weakref
 
+import jax
 import numpy as np
-from graphnet._errors import TraceError
+from graphnet._host_reads import GuardTooLargeError
 
 from . import _source
 from .guards import Read, freeze
@@ -42,19 +43,25 @@ def guard_value(tracer, t, array, what: str) -> None:
         f"a {list(np.shape(array))} {np.asarray(array).dtype} tensor"
     size = int(np.prod(np.shape(array)))
     if size > MAX_GUARDED:
-        raise TraceError(
+        raise GuardTooLargeError(
             f"{what} reads the values of {name} ({size} elements) into Python inside a "
             f"compiled function (at {_source.user_frame()}). The program would keep the "
             f"values of this trace, and checking them on every call would copy the tensor "
             f"to the host each time. Compute with tensor ops instead, read the values outside "
             f"the compiled function, or run this code uncompiled.")
     ref = weakref.ref(t)
+    seen = snapshot(array)
+    # NOTE: a JAX array is immutable, so while the tensor still holds the very array read here
+    # its values are those seen: the check then neither copies to the host nor waits for the
+    # array's producer (a write in place gives the tensor a new array, compared by value)
+    same = array if isinstance(array, jax.Array) else None
 
     def read():
         held = ref()
-        return snapshot(held._value) if held is not None else None
+        if held is None:
+            return None
+        return seen if held._value is same else snapshot(held._value)
 
-    seen = snapshot(array)
     shown = seen[2][0] if size == 1 else f"{size} values"
     tracer.value_reads.append(
         Read(f"{name} holds the values {what} read while tracing ({shown})", read,

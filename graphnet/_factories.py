@@ -25,8 +25,8 @@ def as_array(data, dtype=None):
     """Convert array-like `data` to a jax array with PyTorch's inference: Python floats become
     the default dtype (`default_float()`), Python ints int64, NumPy arrays keep their dtype."""
     np_dtype = dt.to_np(dtype)
-    if isinstance(data, Tensor):
-        value = data._value
+    if isinstance(data, Tensor):   # NOTE: _concrete: a captured tensor's values are guarded
+        value = data._concrete("tensor()") if isinstance(data._value, jax.Array) else data._value
         return value if np_dtype is None or value.dtype == np_dtype else value.astype(np_dtype)
     if isinstance(data, jax.Array):
         return data if np_dtype is None else data.astype(np_dtype)

@@ -5,8 +5,9 @@ take, put, repeat_interleave and unfold are ops (graphnet/_ops/shape_extra.py) w
 checks raise PyTorch's errors in both modes; index_put is the op `x[i] = v` records.
 
 NOTE: `repeat_interleave` with a tensor of repeats has a result length that depends on those
-values. Eagerly (or with constant repeats) graphnet reads them; inside graphnet.compile with
-repeats computed by the program it needs `output_size=` and otherwise raises TraceError.
+values. Eagerly (or with constant or captured repeats, whose values are then guarded:
+graphnet/_host_reads.py) graphnet reads them; inside graphnet.compile with repeats computed
+by the program it needs `output_size=` and otherwise raises TraceError.
 
 >>> import graphnet as torch
 >>> torch.tensor([1, 2]).repeat_interleave(torch.tensor([2, 1]))
@@ -18,20 +19,15 @@ from __future__ import annotations
 import itertools
 from typing import Sequence
 
-import jax
 import numpy as np
 
 from . import _factories as fac
 from . import _layout as L
 from ._dispatch import dispatch
-from ._errors import TraceError
+from ._host_reads import host_values, try_host_values
 from ._indexing import _split_index
 from ._shape_more import type_name, meshgrid, wrap_dim
 from ._tensor import Tensor
-
-
-def _is_concrete(t: Tensor) -> bool:
-    return isinstance(t._value, jax.Array)
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
@@ -113,8 +109,11 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     dim = wrap_dim(dim, input.dim())
     if input.dim() == 0:
         input = L.reshape(input, 1)
-    if isinstance(repeats, Tensor) and repeats.numel() == 1 and _is_concrete(repeats):
-        repeats = int(np.asarray(repeats._value).reshape(()))
+    if isinstance(repeats, Tensor) and repeats.numel() == 1:
+        # one count for all: read as int() does (guarded when captured: _host_reads.py); a
+        # count the traced code computes stays a tensor (it needs output_size)
+        count = try_host_values(repeats, "repeat_interleave()")
+        repeats = repeats if count is None else int(count.reshape(()))
     if not isinstance(repeats, Tensor):
         if int(repeats) < 0:
             raise RuntimeError("repeats can not be negative")
@@ -126,12 +125,11 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
                            f"repeats.size(0) = {repeats.numel()} and input.size({dim}) = "
                            f"{input.shape[dim]}")
     if output_size is None:
-        if not _is_concrete(repeats):
-            raise TraceError("repeat_interleave: with a tensor of repeats that is an input of "
-                             "(or computed inside) a graphnet.compile'd function, the result's "
-                             "length depends on its values; pass output_size=<the sum of "
-                             "repeats>, or make the repeats a Python int or constant")
-        counts = np.asarray(repeats._value)
+        counts = host_values(
+            repeats, "repeat_interleave()",
+            "repeat_interleave: with a tensor of repeats that is an input of (or computed "
+            "inside) a graphnet.compile'd function, the result's length depends on its values; "
+            "pass output_size=<the sum of repeats>, or make the repeats a Python int or constant")
         if (counts < 0).any():
             raise RuntimeError("repeats can not be negative")
         output_size = int(counts.sum())

@@ -13,6 +13,7 @@ from ._aliases import WRITING, remember_view
 from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
+from ._host_reads import host_values
 from ._tensor import Tensor
 
 
@@ -145,11 +146,13 @@ def _split_index(index, shape=None):
             if tensor.dtype.name == "uint8":   # PyTorch still reads a byte tensor as a mask
                 tensor = _byte_mask(tensor)
             if tensor.dtype.name == "bool":
-                # A mask's result size depends on the data: fine eagerly, impossible in a graph.
-                if not isinstance(tensor._value, jax.Array):
-                    raise TraceError("boolean-mask indexing has a data-dependent shape and cannot "
-                                     "be traced; use graphnet.where(mask, x, other) instead")
-                for part in np.nonzero(np.asarray(tensor._value)):
+                # A mask's result size depends on the data: fine eagerly, and for a captured
+                # mask (its values are guarded: _host_reads.py); impossible for a traced one.
+                values = host_values(
+                    tensor, "boolean-mask indexing",
+                    "boolean-mask indexing has a data-dependent shape and cannot be traced; "
+                    "use graphnet.where(mask, x, other) instead")
+                for part in np.nonzero(values):
                     spec.append(("t",))
                     tensors.append(_as_index_tensor(part))   # int64, as NumPy made it
                 continue

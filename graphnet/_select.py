@@ -4,9 +4,11 @@
 
 Eagerly the values are at hand, so each value-dependent function counts its result size on
 the host and runs the op (graphnet/_ops/select.py) with that size: PyTorch's exact shapes.
-Inside `graphnet.compile` the values do not exist yet; those functions raise a TraceError
-naming the way out (`nonzero_static(size=)`, `torch.where`, or running that part outside the
-compiled function) instead of guessing a size.
+Inside `graphnet.compile` the values of a computed tensor do not exist yet; those functions
+raise a TraceError naming the way out (`nonzero_static(size=)`, `torch.where`, or running that
+part outside the compiled function) instead of guessing a size. A captured tensor (a buffer, a
+global) has its values: the size is counted from them and guarded (graphnet/_host_reads.py),
+so a call after they change traces again.
 
 >>> import graphnet as torch
 >>> torch.tensor([0, 3, 0, 5]).nonzero()
@@ -22,7 +24,8 @@ import numpy as np
 
 from ._overlap import inplace as _inplace
 from ._dispatch import dispatch
-from ._errors import TraceError, dimension_error
+from ._errors import dimension_error
+from ._host_reads import host_values
 from ._tensor import Tensor
 from .return_types import return_type
 
@@ -33,12 +36,11 @@ _Histogram = return_type("histogram", ["hist", "bin_edges"])
 
 
 def _host(tensor: Tensor, op: str, way_out: str) -> np.ndarray:
-    """`tensor`'s values on the host; inside a trace, the TraceError that says why not."""
-    value = tensor._value
-    if not isinstance(value, jax.Array):
-        raise TraceError(f"{op}() has an output shape that depends on the input's values, so it "
-                         f"cannot be part of a compiled (static) graph; {way_out}")
-    return np.asarray(value)
+    """`tensor`'s values on the host, guarded inside a trace when captured (_host_reads.py);
+    for a value the traced code computes, the TraceError that says why not."""
+    return host_values(tensor, f"{op}()", f"{op}() has an output shape that depends on the "
+                       f"input's values, so it cannot be part of a compiled (static) graph; "
+                       f"{way_out}")
 
 
 def _tensor(x, like: Tensor | None = None) -> Tensor:

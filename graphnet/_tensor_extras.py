@@ -8,7 +8,7 @@ import jax
 import numpy as np
 
 from . import _factories
-from ._errors import TraceError
+from ._host_reads import host_values
 from ._tensor import Tensor
 
 
@@ -24,10 +24,11 @@ def new(self: Tensor, *args, dtype=None, device=None) -> Tensor:
 
 
 def _host_values(self: Tensor, what: str) -> np.ndarray:
-    if not isinstance(self._value, jax.Array):
-        raise TraceError(f"{what} calls a Python function on each element, which a compiled "
-                         f"function cannot; use tensor ops, or call it outside")
-    return np.array(self._value)
+    # a captured tensor's values are guarded (_host_reads.py): a call after they change
+    # traces again instead of keeping the results of the first one
+    return np.array(host_values(self, what, f"{what} calls a Python function on each element, "
+                                f"which a compiled function cannot; use tensor ops, or call "
+                                f"it outside"))
 
 
 def apply_(self: Tensor, callable) -> Tensor:
