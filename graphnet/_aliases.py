@@ -65,6 +65,21 @@ def remember_alias(base: Tensor, alias: Tensor) -> None:
     _remember(base, "_aliases", weakref.ref(alias))
 
 
+def adopt_storage(t: Tensor, source: Tensor) -> None:
+    """`Tensor(source)`: `t` shares `source`'s storage, as a `.data` alias does (an in-place
+    write to either reaches the other). Inside a trace `source` is tracked first, so a
+    captured tensor becomes a graph input read on every call; before, its values at trace
+    time were baked into the program, and a later change in place was never seen."""
+    mode = current_mode()
+    if mode is not None:
+        mode.on_write(source)
+        t._value = source._value
+        mode.on_tensor_created(t)
+    t._base = source
+    if mode is None or mode.records_graph:
+        remember_alias(source, t)
+
+
 def remember_view(source: Tensor, view: Tensor, forward: Callable) -> None:
     """Note `view`, which is `forward(source)` (basic indexing, a reshape, a transpose ...),
     so that a later in-place change of `source` gives it `forward` of the new values."""

@@ -12,8 +12,8 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import (WRITING, new_storage, pickled_state, remember_alias, restore_state,
-                       share_value, store)
+from ._aliases import (WRITING, adopt_storage, new_storage, pickled_state, remember_alias,
+                       restore_state, share_value, store)
 from ._autograd_data_swap import note_swap
 from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
@@ -53,10 +53,8 @@ class Tensor:
         default = default_float()
         if sizes or isinstance(data, Size) or type(data) is int:   # Tensor(2, 3): zeros
             data = np.zeros(tuple(data) if isinstance(data, Size) else (data, *sizes), default.np)
-        if isinstance(data, Tensor):
-            self._value = data._value
-        else:
-            self._value = as_array(data if data is not None else [], default)
+        self._value = data._value if isinstance(data, Tensor) else \
+            as_array(data if data is not None else [], default)
         if requires_grad:
             _autograd.check_can_require_grad(self._value.dtype, _autograd.GRAD_DTYPE_FACTORY,
                                              "use a floating point tensor")
@@ -65,6 +63,8 @@ class Tensor:
         self.grad_fn = None
         self._oi = 0
         self._base = None
+        if isinstance(data, Tensor):    # `torch.Tensor(t)`: t's storage, as in PyTorch
+            adopt_storage(self, data)
 
     @staticmethod
     def _wrap(value, node=None, out_index: int = 0, cls=None) -> "Tensor":
