@@ -41,6 +41,8 @@ def _promote_scalar(a, b):
 
 def _binary(name: str, a, b):
     a, b = _python_number(a), _python_number(b)
+    if name not in _EXACT_WITH_COMPLEX:
+        _refuse_complex(name, a, b)
     a, b = _promote_scalar(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dim() == 0) != (b.dim() == 0) \
             and a.dtype != b.dtype:
@@ -59,6 +61,21 @@ def _binary(name: str, a, b):
         a, b = (x.to(dt.float32) if isinstance(x, Tensor) else x for x in (a, b))
         return dispatch(name, a, b).to(half)
     return dispatch(name, a, b)
+
+
+# a real tensor equals a complex number exactly where the number is real: the bool result
+# is PyTorch's, so these two take one
+_EXACT_WITH_COMPLEX = frozenset({"eq", "ne"})
+
+
+def _refuse_complex(name: str, a, b) -> None:
+    """graphnet has no complex dtype: a complex number (`x * 1j`) made a tensor of a dtype
+    nothing else knew (a KeyError when printed) or compared real parts only (`x < 1j`)."""
+    for n in (a, b):
+        if isinstance(n, (complex, np.complexfloating)):
+            raise TypeError(f"{name}(): graphnet has no complex dtype, so a tensor cannot be "
+                            f"combined with the complex number {n!r}; keep the real and "
+                            f"imaginary parts as two real tensors instead")
 
 
 _INTEGER_DIVISIONS = frozenset({"floor_divide", "remainder", "fmod"})

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from ._dispatch import dispatch
-from ._errors import dimension_error
+from ._errors import dimension_error, no_dimensions_error
 from ._errors import wrap_dim as _wrap_dim
 from . import _dtype as dt
 from . import _strides as S
 from ._aliases import remember_view
 from ._overlap import note_view
+from ._reshape_check import check_inferred_shape
 from ._tensor import Tensor
 
 __all__ = [
@@ -99,6 +100,8 @@ def view_dtype(input, dtype):
 
 
 def _regrouped(input, shape, copy_if_needed: bool):
+    if any(s < 0 for s in shape):   # JAX divided by zero inferring -1 among zeros
+        check_inferred_shape(shape, input.numel())
     if shape == tuple(input.shape) and not input.requires_grad:
         return input
     out = dispatch("reshape", input, shape=shape)
@@ -156,6 +159,9 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def transpose(input, dim0, dim1):
+    if input.dim() == 0:   # PyTorch: dims 0 and -1 of a 0-d tensor, a view of itself
+        _wrap_dim(dim0, 0), _wrap_dim(dim1, 0)
+        return _view_of(dispatch("squeeze", input), input, _reshaped_as(input))
     out = dispatch("transpose", input, dim0=dim0, dim1=dim1)
     strides, offset = S.layout(input)
     swapped = list(strides)
@@ -183,13 +189,24 @@ def permute(input, *dims):
 
 
 def squeeze(input, dim=None):
-    out = dispatch("squeeze", input, dim=_dims(dim))
+    dim = _dims(dim)
+    if input.dim() == 0 and dim is not None:   # dims 0 and -1 of a 0-d tensor are size 1
+        _scalar_dims(dim)
+        dim = None
+    out = dispatch("squeeze", input, dim=dim)
     return _view_of(_regrouped_layout(out, input), input, _reshaped_as(input))
 
 
 def unsqueeze(input, dim):
     out = dispatch("unsqueeze", input, dim=dim)
     return _view_of(_regrouped_layout(out, input), input, _reshaped_as(input))
+
+
+def _scalar_dims(dims) -> None:
+    """PyTorch's checks of the dims given for a 0-d tensor: each 0 or -1, named once."""
+    dims = dims if isinstance(dims, tuple) else (dims,)
+    if len({_wrap_dim(d, 0) for d in dims}) < len(dims):
+        raise RuntimeError("dim 0 appears multiple times in the list of dims")
 
 
 def _regrouped_layout(out, input):
@@ -215,6 +232,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0):
 def split(input, split_size_or_sections, dim=0):
     """PyTorch's split, its checks included: sections must sum to the dimension's size (a
     shorter list silently dropped the rest), a split size must be positive."""
+    _at_least_1d("split", input)
     dim = _wrap_dim(dim, input.dim())
     size = input.shape[dim]
     if isinstance(split_size_or_sections, int):
@@ -246,11 +264,17 @@ def split(input, split_size_or_sections, dim=0):
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    _at_least_1d("chunk", input)
     dim = _wrap_dim(dim, input.dim())
     size = input.shape[dim]
     if not size:   # PyTorch gives `chunks` empty pieces
         return tuple(narrow(input, dim, 0, 0) for _ in range(chunks))
     return split(input, -(-size // chunks), dim)
+
+
+def _at_least_1d(name: str, input) -> None:
+    if input.dim() == 0:
+        raise RuntimeError(f"{name} expects at least a 1-dimensional tensor")
 
 
 def narrow(input, dim, start, length):
@@ -319,12 +343,17 @@ def _check_gather(name: str, input, dim, index, src=None) -> None:
 
 def flip(input, *dims):
     """`flip(x, dims)`, and `x.flip(0, 1)` with the dims as separate arguments."""
-    dims = dims[0] if len(dims) == 1 else dims
-    return dispatch("flip", input, dims=_dims(dims))
+    dims = _dims(dims[0] if len(dims) == 1 else dims)
+    if input.dim() == 0:   # PyTorch: a copy, for dims 0 and -1 (a 0-d tensor's range)
+        _scalar_dims(dims)
+        return dispatch("clone", input)
+    return dispatch("flip", input, dims=dims)
 
 
 def roll(input, shifts, dims=None):
     """Shift elements along `dims` (wrapping around); with no dims, over the flattened tensor."""
+    if input.dim() == 0 and dims is not None:
+        raise no_dimensions_error(_dims(dims)[0] if isinstance(dims, (tuple, list)) else dims)
     return dispatch("roll", input, shifts=_dims(shifts), dims=_dims(dims))
 
 

@@ -35,6 +35,14 @@ def _dim(input: Tensor, dim: int) -> int:
     return wrap_dim(dim, input.dim())
 
 
+def _nonempty(message: str, input: Tensor, dim: int) -> None:
+    """PyTorch's IndexError for a selecting reduction (median, mode, aminmax) over an empty
+    dim: `message` starts it ("median():"), the kernels had no value to give (median's was 0)."""
+    dim = _dim(input, dim)
+    if input.dim() and input.shape[dim] == 0:
+        raise IndexError(f"{message} Expected reduction dim {dim} to have non-zero size.")
+
+
 def _on_axis(op: str, input: Tensor, dim: int, **attrs):
     """Dispatch `op` along `dim`; a 0-d input runs as one element and comes back 0-d."""
     dim = _dim(input, dim)
@@ -105,6 +113,7 @@ def _median(name: str, input: Tensor, dim, keepdim: bool):
             return _factories.full((), float("nan") if input.is_floating_point()
                                    else _lowest(input.dtype), dtype=input.dtype)
         return dispatch("median", input, ignore_nan=ignore_nan)[0]
+    _nonempty("median():", input, dim)   # nanmedian's error says median() too, as PyTorch's
     return _RESULTS[name](*_on_axis("median", input, dim, keepdim=bool(keepdim),
                                     ignore_nan=ignore_nan))
 
@@ -123,6 +132,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along `dim` (the smallest among ties) and the index of its last
     occurrence: `(values, indices)`."""
+    _nonempty("mode():", input, dim)
     return _RESULTS["mode"](*_on_axis("mode", input, dim, keepdim=bool(keepdim)))
 
 
@@ -178,9 +188,11 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     """`(min, max)` in one call, over all elements or along `dim`."""
-    if input.numel() == 0:
+    if dim is None and input.numel() == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
+    if dim is not None:   # reducing a non-empty dim of an empty tensor gives empty results
+        _nonempty("aminmax:", input, dim)
     return _Aminmax(M.amin(input, dim, keepdim), M.amax(input, dim, keepdim))
 
 
@@ -231,6 +243,9 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
     if maxnorm < 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.dim() < 2:   # PyTorch's check (a 0-d or 1-d input returned its own scaling)
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} "
+                           f"dimensions")
     dim = _dim(input, dim)
     others = tuple(d for d in range(input.dim()) if d != dim)
     norms = M.norm(input, p, dim=others, keepdim=True)

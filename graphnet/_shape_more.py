@@ -18,7 +18,7 @@ from typing import Sequence
 
 from . import _layout as L
 from ._dispatch import dispatch
-from ._errors import wrap_dim
+from ._errors import no_dimensions_error, wrap_dim
 from ._tensor import Size, Tensor
 
 
@@ -147,6 +147,9 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Dim `dim` expanded into `sizes` (one of them may be -1)."""
     dim = wrap_dim(dim, input.dim())
+    if input.dim() == 0:   # PyTorch's words: it wraps an IndexError as a RuntimeError
+        raise RuntimeError(f"unflatten got an unexpected error:\n"
+                           f"{no_dimensions_error(dim)}")
     sizes = [int(s) for s in sizes]
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")

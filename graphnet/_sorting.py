@@ -68,6 +68,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if not 0 <= k <= size:
         raise RuntimeError(f"topk(): selected index k out of range: k={k} for a dimension of "
                            f"size {size} (input shape {tuple(input.shape)}, dim={dim})")
+    if input.dim() == 0:   # PyTorch: a 0-d result holds the element even for k=0
+        k = 1
     return _along("topk", _TopkResult, input, dim, k=int(k), largest=bool(largest))
 
 
@@ -75,6 +77,9 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The `k`-th smallest value along `dim` (k counts from 1) and its index;
     `keepdim=True` keeps `dim` with size 1."""
     size = 1 if input.dim() == 0 else input.shape[_dim(input, dim)]
+    if size == 0:   # PyTorch's IndexError, before it looks at k
+        raise IndexError(f"kthvalue(): Expected reduction dim {_dim(input, dim)} to have "
+                         f"non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range: k={k} for a "
                            f"dimension of size {size} (input shape {tuple(input.shape)}, "

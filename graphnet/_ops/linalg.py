@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
+from ._dim_rules import scalar_as_one_element
 from ._table import ValueCheck, defop
 from .distance import vector_norm
 
@@ -278,6 +279,7 @@ def linalg_pinv(a, *, atol=0.0, rtol=None, hermitian=False):
 
 @defop("linalg_vector_norm", "reduction", function="linalg.vector_norm",
        method=None)
+@scalar_as_one_element
 def linalg_vector_norm(x, *, ord=2.0, dim=None, keepdim=False):
     """The `ord`-norm over `dim` with PyTorch's gradient (distance.vector_norm): 0 at a zero
     vector (not JAX's NaN from the square root), sign(0) = 0 for an entry at 0 of an L1 norm

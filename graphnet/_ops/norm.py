@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._operand_dtypes import check_norm
+from ._dim_rules import scalar_as_one_element
 from ._table import defop
 from .distance import vector_norm
 
@@ -104,6 +105,7 @@ def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
 
 
 @defop("normalize", "reduction", function="nn.functional.normalize", method=None)
+@scalar_as_one_element
 def normalize(x, *, p, dim, eps):
     """x / max(||x||_p, eps) along dim, with PyTorch's gradients: the norm's
     (distance.vector_norm: 0 for an all-zero slice instead of the NaN that d sqrt(0) would

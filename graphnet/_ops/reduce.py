@@ -5,52 +5,65 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ._dim_rules import check_nonempty_reduction, scalar_as_one_element
 from ._promote import as_float, category, not_implemented
 from ._table import defop
 from .distance import vector_norm
 
 
 @defop("sum", "reduction", dump=True)
+@scalar_as_one_element
 def sum_(x, *, dim=None, keepdim=False, dtype=None):
     return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
 @defop("mean", "reduction", dump=True)
+@scalar_as_one_element
 def mean(x, *, dim=None, keepdim=False, dtype=None):
     return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
 @defop("prod", "reduction", dump=True)
+@scalar_as_one_element
 def prod(x, *, dim=None, keepdim=False):
     # in x's own dtype, as PyTorch (`prod(dtype=int8)` wraps in int8; NumPy's rule gave int64)
     return jnp.prod(x, axis=dim, keepdims=keepdim, dtype=x.dtype)
 
 
 @defop("amax", "reduction", dump=True, backward="MaxBackward1")
+@scalar_as_one_element
 def amax(x, *, dim=None, keepdim=False):
+    check_nonempty_reduction("amax", x, dim)
     return jnp.max(x, axis=dim, keepdims=keepdim)
 
 
 @defop("amin", "reduction", dump=True, backward="MinBackward1")
+@scalar_as_one_element
 def amin(x, *, dim=None, keepdim=False):
+    check_nonempty_reduction("amin", x, dim)
     return jnp.min(x, axis=dim, keepdims=keepdim)
 
 
 @defop("argmax", "reduction", differentiable=False, dump=True)
+@scalar_as_one_element
 def argmax(x, *, dim=None, keepdim=False):
     if x.dtype == jnp.bool_:
         raise RuntimeError("argmax(): does not support bool input")
+    check_nonempty_reduction("argmax", x, dim, arg=True)
     return jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
 
 
 @defop("argmin", "reduction", differentiable=False, dump=True)
+@scalar_as_one_element
 def argmin(x, *, dim=None, keepdim=False):
     if x.dtype == jnp.bool_:
         raise RuntimeError("argmin(): does not support bool input")
+    check_nonempty_reduction("argmin", x, dim, arg=True)
     return jnp.argmin(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
 
 
 @defop("var", "reduction", dump=True)
+@scalar_as_one_element
 def var(x, *, dim=None, correction=1, keepdim=False):
     # PyTorch divides by max(N - correction, 0): a correction past the count gives inf (and
     # 0/0 = NaN for equal values); jnp.var gave NaN
@@ -62,22 +75,26 @@ def var(x, *, dim=None, correction=1, keepdim=False):
 
 
 @defop("std", "reduction", dump=True)
+@scalar_as_one_element
 def std(x, *, dim=None, correction=1, keepdim=False):
     return jnp.sqrt(var(x, dim=dim, correction=correction, keepdim=keepdim))
 
 
 @defop("norm", "reduction", dump=True)
+@scalar_as_one_element
 def norm(x, *, p=2.0, dim=None, keepdim=False):
     # PyTorch's norm_backward: the gradient at a zero norm is 0, not 0/0 = NaN
     return vector_norm(x, float(p), dim, keepdim)
 
 
 @defop("logsumexp", "reduction", dump=True)
+@scalar_as_one_element
 def logsumexp(x, *, dim, keepdim=False):
     return jax.scipy.special.logsumexp(as_float(x), axis=dim, keepdims=keepdim)
 
 
 @defop("softmax", "reduction", function=("softmax", "nn.functional.softmax"), dump=True)
+@scalar_as_one_element
 def softmax(x, *, dim):
     _floats_only("softmax", x, dim)
     return jax.nn.softmax(x, axis=dim)
@@ -92,6 +109,7 @@ def _floats_only(name: str, x, dim: int) -> None:
 
 @defop("log_softmax", "reduction",
        function=("log_softmax", "nn.functional.log_softmax"), dump=True)
+@scalar_as_one_element
 def log_softmax(x, *, dim):
     _floats_only("log_softmax", x, dim)
     return jax.nn.log_softmax(x, axis=dim)
@@ -115,10 +133,12 @@ def half_scan(scan, x, dim, dtype):
 
 
 @defop("all", "reduction", differentiable=False, dump=True)
+@scalar_as_one_element
 def all_(x, *, dim=None, keepdim=False):
     return jnp.all(x, axis=dim, keepdims=keepdim)
 
 
 @defop("any", "reduction", differentiable=False, dump=True)
+@scalar_as_one_element
 def any_(x, *, dim=None, keepdim=False):
     return jnp.any(x, axis=dim, keepdims=keepdim)
