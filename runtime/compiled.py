@@ -21,7 +21,7 @@ from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
-from .arg_storage import storage_checks, storage_failure
+from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
 
@@ -53,13 +53,15 @@ class CompiledFunction:
         self._last_key = None
 
     def _key(self, leaves) -> tuple:
-        parts, first = [], {}
+        parts, first, views = [], {}, False
         for i, a in enumerate(leaves):
             if isinstance(a, Tensor):
-                v = a._value
-                # The same tensor passed twice is one graph input: the key says which.
+                v, d = a._value, a.__dict__
+                # The same tensor passed twice is one graph input: the key says which. Views
+                # and state a program holds: runtime/arg_storage.py
+                views = views or a._base is not None or "_storage" in d
                 parts.append(("T", v.shape, v.dtype, a.requires_grad,
-                              first.setdefault(id(a), i), _strides_of(a, v.shape)))
+                              first.setdefault(id(a), i), _strides_of(a, v.shape), HELD in d))
             elif isinstance(a, (np.ndarray, jax.Array)):
                 raise TypeError(
                     f"compiled {self.name}: input {i} is a {type(a).__module__}."
@@ -78,7 +80,8 @@ class CompiledFunction:
         # float dtype (kernels lowered for the program read it: `sin` of an int tensor)
         mode = _autograd.grad_mode
         return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan,
-                               _default_dtype._current["dtype"], _autocast.compile_key()))
+                               _default_dtype._current["dtype"], _autocast.compile_key(),
+                               storage_pattern(leaves) if views else None))
 
     def __call__(self, *args, **kwargs):
         if self.mode == "dynamic" or tracing():
@@ -149,6 +152,8 @@ class CompiledFunction:
                 if a[0] == b[0] == "T" and a[4] != b[4]:
                     return f"{what} is {'another' if b[4] == i else 'the same'} tensor as " \
                            f"input {a[4] if b[4] == i else b[4]} now"
+                if a[0] == b[0] == "T" and a[6] != b[6]:
+                    return f"{what} is {'' if b[6] else 'no longer '}state a program holds"
                 if a[0] == b[0] == "T" and a[5] != b[5]:
                     return f"{what} strides {a[5] or 'contiguous'} -> {b[5] or 'contiguous'}"
                 if a[0] == b[0] == "S":
@@ -160,6 +165,9 @@ class CompiledFunction:
             return f"anomaly detection {old_grad[1]} -> {new_grad[1]}"
         if old_grad[2] != new_grad[2]:
             return f"default dtype {old_grad[2]} -> {new_grad[2]}"
+        if old_grad[-1] != new_grad[-1]:
+            return f"argument storage: {storage_words(old_grad[-1])} -> " \
+                   f"{storage_words(new_grad[-1])}"
         return "new input signature"
 
     def _compile(self, key, args, reason: str, previous: Artifact | None = None) -> Artifact:
