@@ -47,8 +47,9 @@ _COMPLEX = ("graphnet has no complex dtypes (a TypeError says so)",
             "real and imaginary parts as two real tensors, or a trailing dim of size 2")
 _ATEN = ("ATen's internal kernel entry points, not a user API",
          "the torch.nn.functional / torch.nn form")
-_AUTOCAST = ("autocast's internal state; graphnet never recasts ops implicitly",
-             "`graphnet.autocast(..., enabled=False)` and explicit casts")
+_AUTOCAST = ("autocast's per-device variants for devices graphnet does not run on (ipu, xla, "
+             "hpu ...) and the deprecated per-device spellings",
+             "`graphnet.autocast('cpu', ...)` and `get_autocast_dtype('cpu')`")
 _SYMBOLIC = ("symbolic-shape helpers of torch.compile's tracer", "graphnet.compile")
 _FP8 = ("fp8/grouped GPU matmul kernels", "`matmul` on float16/bfloat16 tensors")
 _OVERRIDES = ("the __torch_function__ override protocol, which graphnet tensors do not use",
