@@ -30,6 +30,10 @@ import graphnet
 
 from .guards import _global_names, record
 
+_GRAPHNET_ROOTS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in {
+    os.path.dirname(graphnet.__file__),
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "compiler",
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "runtime"})
 _ROOTS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in {
     os.path.dirname(graphnet.__file__),
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "compiler",
@@ -39,8 +43,9 @@ _ROOTS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in {
 
 
 class CodeRecorder:
-    """While active (a context manager, in the tracing thread): `codes` maps the code object
-    of every Python function called to the globals it ran with."""
+    """While active (a context manager, in the tracing thread): `codes` maps (the code object
+    of every Python function called, its caller's code object) to the globals it ran
+    with."""
 
     def __init__(self):
         self.codes: dict = {}
@@ -50,10 +55,14 @@ class CodeRecorder:
         codes = self.codes
         if previous is None:
             def note(frame, event, arg):
-                codes[frame.f_code] = frame.f_globals
+                back = frame.f_back
+                codes[frame.f_code, back.f_code if back is not None else None] = \
+                    frame.f_globals
         else:       # a debugger or coverage tool: it keeps seeing every call
             def note(frame, event, arg):
-                codes[frame.f_code] = frame.f_globals
+                back = frame.f_back
+                codes[frame.f_code, back.f_code if back is not None else None] = \
+                    frame.f_globals
                 return previous(frame, event, arg)
         sys.settrace(note)
         return self
@@ -72,8 +81,25 @@ def _is_user_file(filename: str) -> bool:
 
 
 def user_codes(codes: dict) -> dict:
-    """Of the recorded calls, the functions of the user's own code."""
-    return {code: g for code, g in codes.items() if _is_user_file(code.co_filename)}
+    """Of the recorded calls, the functions of the user's own code that the traced code
+    called, directly or through graphnet (a forward, a hook), the standard library or a
+    builtin: not callbacks an installed package makes on its own while the trace runs (a
+    JAX monitoring listener counting compiles), which are no part of what the program
+    computes."""
+    ran = {}
+    for (code, caller), module_globals in codes.items():
+        if _is_user_file(code.co_filename) and not _is_package_file(
+                caller.co_filename if caller is not None else ""):
+            ran[code] = module_globals
+    return ran
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_package_file(filename: str) -> bool:
+    """An installed package's code other than graphnet's (JAX, NumPy ...)."""
+    path = os.path.normcase(os.path.abspath(filename)) if filename[:1] not in ("", "<") \
+        else filename
+    return "-packages" + os.sep in path and not path.startswith(_GRAPHNET_ROOTS)
 
 
 def global_reads(ran: dict, done: set) -> list:

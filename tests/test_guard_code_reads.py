@@ -402,3 +402,25 @@ def test_a_debuggers_trace_function_keeps_seeing_calls_while_tracing():
     finally:
         sys.settrace(previous)
     assert "user_step" in seen
+
+
+_EVENTS = [0]
+
+
+def _on_jax_event(event, duration, **_):     # a JAX monitoring listener of the user's
+    _EVENTS[0] += 1
+
+
+def test_a_callback_a_library_makes_while_tracing_is_not_guarded():
+    """A listener JAX calls on every compile counts into a global list; it is no part of the
+    traced code, so the program is reused (guarding it retraced on every call)."""
+    from jax import monitoring
+
+    monitoring.register_event_duration_secs_listener(_on_jax_event)
+    try:
+        run = G.compile(lambda x: (x * 2).sin())
+        for _ in range(3):
+            run(G.ones(3))
+        assert run.explain()["graphs"] == 1
+    finally:
+        monitoring.unregister_event_duration_listener(_on_jax_event)
