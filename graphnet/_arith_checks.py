@@ -83,7 +83,7 @@ _SCALAR_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32
 def check_fits(value, np_dtype, of_tensor: bool = False) -> None:
     """PyTorch's refusal of a Python number that the tensor's dtype cannot hold (`fill_(300)`
     on uint8, `clamp(max=300)`, `x[0] = 300`); XLA wrapped it (300 became 44). Its rule:
-    signed integers hold [min, max], uint8 any value up to 255 (a negative one wraps), no
+    signed integers hold [min, max], uint8 [-255, 255] (a negative one wraps), no
     integer holds NaN, float32 and float16 no finite value past their range (`of_tensor`:
     `tensor([...], dtype=...)`, which checks integer dtypes only)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -91,7 +91,10 @@ def check_fits(value, np_dtype, of_tensor: bool = False) -> None:
     dtype = np.dtype(np_dtype)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        bad = value != value or value > info.max or (dtype.kind == "i" and value < info.min)
+        # NOTE: c10's rule for an unsigned type takes a negative number down to -max
+        # (-1 is 255, -255 is 1, -256 is refused)
+        low = info.min if dtype.kind == "i" else -info.max
+        bad = value != value or value > info.max or value < low
     elif dtype.name in ("float32", "float16", "bfloat16") and not of_tensor:
         bad = math.isfinite(value) and abs(value) > float(jnp.finfo(dtype).max)
     else:
@@ -99,3 +102,48 @@ def check_fits(value, np_dtype, of_tensor: bool = False) -> None:
     if bad:
         name = dtype.name if of_tensor else _SCALAR_TYPE.get(dtype.name, dtype.name)
         raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def check_scalar_fits(value, dtype, *, opmath: bool = False) -> None:
+    """`check_fits` for a Python number an op reads in `dtype` (a graphnet dtype): where's
+    other side, index_fill's value, add's alpha (`int8.add(y, alpha=300)` wrapped to 44).
+    `opmath`: ops whose half-precision kernel reads the number in float32 (lerp's weight,
+    addcmul's value), so only a number past float32's range is refused there."""
+    if opmath and dtype.name in ("float16", "bfloat16"):
+        dtype = dt.float32
+    check_fits(value, dtype.np)
+
+
+def integral_scalar(value, dtype, *, opmath: bool = False):
+    """PyTorch's scalar conversion for an op computing in `dtype`: a Python float read by an
+    integer op is truncated toward zero (`index_add(..., alpha=2.7)` on int64 scales by 2;
+    graphnet scaled by 2.7 and cast the sum); the number is checked to fit first."""
+    check_scalar_fits(value, dtype, opmath=opmath)
+    if isinstance(value, float) and not (dtype.is_floating_point or dtype.is_complex) \
+            and dtype is not dt.bool_:
+        return int(value)
+    return value
+
+
+def check_where_number(input, other) -> None:
+    """PyTorch writes where's Python number into a tensor of the result dtype, refusing one
+    that does not fit (`where(c, int8s, 300)`; XLA wrapped it to 44). Measured: an integer
+    or float32 result is checked, a float16/bfloat16 one is not (1e40 becomes inf)."""
+    for number, tensor in ((input, other), (other, input)):
+        if isinstance(tensor, Tensor) and isinstance(number, (int, float)) \
+                and not isinstance(number, bool):
+            from ._dtype_methods import result_type   # NOTE: it builds on _math
+
+            kind = result_type(tensor, number)
+            if kind.name not in ("float16", "bfloat16"):
+                check_scalar_fits(number, kind)
+
+
+def check_alpha_fits(name: str, input, other, alpha) -> None:
+    """add/sub's `alpha` read in the result dtype (int8 with alpha=300 wrapped to 44).
+    PyTorch's sub is add with -alpha, and that is the number it checks."""
+    if isinstance(alpha, bool) or not (isinstance(input, Tensor) or isinstance(other, Tensor)):
+        return
+    from ._dtype_methods import result_type   # NOTE: it builds on _math
+
+    check_scalar_fits(-alpha if name == "sub" else alpha, result_type(input, other))

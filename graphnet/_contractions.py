@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from . import _dtype as dt
 from . import _factories as fac
 from . import _layout as L
 from . import _math as M
+from ._arith_checks import integral_scalar
+from ._autocast import autocast_as
 from ._shape_more import broadcast_tensors, broadcast_to, type_name, wrap_dim
 from ._tensor import Tensor
 
@@ -50,6 +53,23 @@ def _scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
     return (base if beta == 1 else base * beta) + product
 
 
+def _add_product(input: Tensor, mats: tuple, product, beta, alpha) -> Tensor:
+    """beta * input + alpha * product(*mats), as PyTorch's one kernel computes it: beta and
+    alpha read in the result dtype (an integer addmm with alpha=2.5 scales by 2, and 300 is
+    refused for int8), and a float16/bfloat16 one accumulated in float32 and rounded once
+    (graphnet rounded the product, then the sum: 1 ulp off for a third of the outputs)."""
+    from ._dtype_methods import result_type   # NOTE: it builds on _math
+
+    kind = result_type(input, mats[0])
+    beta = integral_scalar(beta, kind, opmath=True)
+    alpha = integral_scalar(alpha, kind, opmath=True)
+    if kind.name not in ("float16", "bfloat16") or input.dtype != kind:
+        return _scaled_sum(input, product(*mats), beta, alpha)
+    wide = [t.to(dt.float32) for t in mats]   # half products are exact in float32
+    return _scaled_sum(input.to(dt.float32), product(*wide), beta, alpha).to(kind)
+
+
+@autocast_as("lower")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2), for 2-D mat1, mat2."""
     _need("addmm", mat1, 2, "mat1")
@@ -58,7 +78,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
                            f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
     _same_dtype("addmm", mat1, mat2)
-    return _scaled_sum(input, M.matmul(mat1, mat2), beta, alpha)
+    return _add_product(input, (mat1, mat2), M.matmul, beta, alpha)
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -88,6 +108,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return M.matmul(input, mat2)
 
 
+@autocast_as(None)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """A 2-D matrix times a 1-D vector."""
     # PyTorch checks it as addmv with a result of the matrix's rows as `input`
@@ -113,22 +134,35 @@ def _batches(name: str, b1: Tensor, b2: Tensor) -> None:
                            f"{b2.shape[1]}].")
 
 
+@autocast_as("lower")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), batch by batch (3-D batches)."""
     _batches("baddbmm", batch1, batch2)
-    return _scaled_sum(input, M.matmul(batch1, batch2), beta, alpha)
+    return _add_product(input, (batch1, batch2), M.matmul, beta, alpha)
 
 
+@autocast_as("lower")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * sum over b of batch1[b] @ batch2[b]."""
     _batches("addbmm", batch1, batch2)
-    return _scaled_sum(input, M.sum(M.matmul(batch1, batch2), 0), beta, alpha)
+    half = batch1.dtype.name in ("float16", "bfloat16") and input.dtype == batch1.dtype
+    if not half:
+        return _add_product(input, (batch1, batch2),
+                            lambda a, b: M.sum(M.matmul(a, b), 0), beta, alpha)
+    # NOTE: PyTorch's kernel is a loop of addmm_ over the batches, each rounded to half; a
+    # sum of the products rounded once was 1 ulp off for a sixth of the outputs
+    out = _add_product(input, (batch1[:0], batch2[:0]),
+                       lambda a, b: M.sum(M.matmul(a, b), 0), beta, 1)
+    for b in range(batch1.shape[0]):
+        out = _add_product(out, (batch1[b], batch2[b]), M.matmul, 1, alpha)
+    return out
 
 
+@autocast_as(None)
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat @ vec), for 2-D mat and 1-D vec."""
     _matrix_vector(mat, vec, input.dim(), input.shape[0] if input.dim() else 1)
-    return _scaled_sum(input, M.matmul(mat, vec), beta, alpha)
+    return _add_product(input, (mat, vec), M.matmul, beta, alpha)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -150,6 +184,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
+@autocast_as(None)
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """The 0-d sum of input * tensor, for two 1-D tensors of one size and dtype."""
     if input.dim() != 1 or tensor.dim() != 1:

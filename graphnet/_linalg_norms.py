@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _dtype as dt
 from . import _layout as L
+from ._autocast import autocast_as
 from . import _math as M
 from ._dispatch import dispatch
 from ._shape_more import type_name, movedim, wrap_dim
@@ -144,6 +145,7 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None,
     return M.sum(values > cutoff, -1)
 
 
+@autocast_as("lower")
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Sum of x * y over `dim`, with broadcasting (the dot product of each pair of vectors)."""
     for t in (x, y):

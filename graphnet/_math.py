@@ -15,7 +15,8 @@ from ._dispatch import dispatch
 from ._einsum_sublists import sublist_equation
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
-from ._arith_checks import check_alpha, check_fits, refuse_bool_subtraction
+from ._arith_checks import (check_alpha, check_alpha_fits, check_fits, check_where_number,
+                            refuse_bool_subtraction)
 from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
     _binary, _is_float, _promote_scalar, _zero_dim_promotion)
 from ._ops._promote import _TORCH_NAMES, not_implemented
@@ -42,6 +43,7 @@ def _scaled(name: str, input, other, alpha):
     number itself is rounded to half first, as PyTorch does."""
     if alpha == 1:
         return _binary(name, input, other)
+    check_alpha_fits(name, input, other, alpha)
     half = _half_result(input, other)
     if half is None:
         return _binary(name, input, other * alpha)
@@ -122,6 +124,7 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {_TORCH_NAMES.get(condition.dtype.name)}")
     input, other = _promote_scalar(input, other)
+    check_where_number(input, other)
     if isinstance(input, (bool, int, float)) and isinstance(other, (bool, int, float)):
         # two Python numbers: PyTorch's default dtypes (float32, int64), not JAX's float64
         from ._factories import tensor
@@ -145,6 +148,8 @@ def masked_fill(input, mask, value):
 
 
 def clamp(input, min=None, max=None):
+    if min is None and max is None:   # before, the input came back unchanged
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # NOTE: where, not maximum/minimum, which share the gradient at a tie: PyTorch gives
         # it all to the input while low <= x <= high, bounds included (pointwise.clamp_between)

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 
 from ._overlap import inplace as _inplace
+from ._arith_checks import check_scalar_fits, integral_scalar
 from . import _dtype as dt
 from . import _math as M
 from ._dispatch import dispatch
+from ._dtype_methods import result_type
 from ._ops._promote import cpp_name, not_implemented
 from ._tensor import Tensor
 from .return_types import return_type
@@ -80,6 +82,12 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     if not input.dtype.is_floating_point:
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise not_implemented(kernel, input.dtype)
+    check_scalar_fits(weight, input.dtype, opmath=True)   # float32 lerp(a, b, 1e40) gave inf
+    if input.dtype.name in ("float16", "bfloat16") and isinstance(end, Tensor):
+        # PyTorch's half kernel reads weight and ends in float32 and rounds once; JAX made
+        # the weight half (70000 became inf, and lerp(a, a, 70000) NaN instead of a)
+        wide = [t.to(dt.float32) if isinstance(t, Tensor) else t for t in (input, end, weight)]
+        return dispatch("lerp", *wide).to(input.dtype)
     return dispatch("lerp", input, end, weight)
 
 
@@ -90,9 +98,13 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     half = _half_of(input, tensor1, tensor2)
     if half is not None:   # in float32, rounded once, as PyTorch's kernel (its
         # `value` is not rounded to half, unlike add's alpha: measured, 0 of 2000 differ)
+        check_scalar_fits(value, half, opmath=True)
         wide = [t.to(dt.float32) for t in (input, tensor1, tensor2)]
         return M.add(wide[0], M.mul(wide[1], wide[2]) * value).to(half)
     product = M.mul(tensor1, tensor2)
+    # PyTorch reads `value` in the result dtype: an int8 addcmul with value=2.7 scales by 2
+    # and stays int8 (graphnet made it float32); 300 is refused there
+    value = integral_scalar(value, result_type(input, product), opmath=True)
     return M.add(input, product if value == 1 else M.mul(product, value))
 
 
@@ -124,9 +136,11 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
                            "float inputs.")
     half = _half_of(input, tensor1, tensor2)
     if half is not None:   # in float32, rounded once, as addcmul
+        check_scalar_fits(value, half, opmath=True)
         wide = [t.to(dt.float32) for t in (input, tensor1, tensor2)]
         return M.add(wide[0], M.div(wide[1], wide[2]) * value).to(half)
     quotient = M.div(tensor1, tensor2)
+    check_scalar_fits(value, result_type(input, quotient), opmath=True)
     return M.add(input, quotient if value == 1 else M.mul(quotient, value))
 
 

@@ -11,6 +11,8 @@ tensor([[2., 0., 0.],
 from __future__ import annotations
 
 from ._overlap import inplace as _inplace
+from ._arith_checks import check_scalar_fits, integral_scalar
+from ._autocast import autocast_as
 from ._dispatch import dispatch
 from ._errors import wrap_dim
 from ._tensor import Tensor
@@ -105,6 +107,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
                            f"{_type(index)}")
     if isinstance(source, Tensor):
         _check_source("index_add", input, dim, index, source)
+    if alpha != 1 or type(alpha) is not int:
+        alpha = integral_scalar(alpha, input.dtype)   # int64 alpha=0.5 added 1, not 0
     if input.dim() == 0:
         return index_add(input.reshape(1), dim, index, _as_row(source), alpha=alpha).reshape(())
     return dispatch("index_add", input, source, index.reshape(-1), dim=dim, alpha=alpha)
@@ -116,11 +120,13 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
         raise RuntimeError("Index has to be a vector/scalar")
     if not _index_types(index, ("int64",)):
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    check_scalar_fits(value, input.dtype)   # int8 filled with 300 held 44
     if input.dim() == 0:
         return index_fill(input.reshape(1), dim, index, value).reshape(())
     return dispatch("index_fill", input, value, index.reshape(-1), dim=_dim(input, dim))
 
 
+@autocast_as("promote")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """`input` with slice `index[i]` along `dim` replaced by `source`'s slice i."""
     dim = _dim(input, dim)
@@ -173,6 +179,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
     if (src is None) == (value is None):
         raise TypeError("scatter() takes either src (a tensor) or value (a number), not both")
     src = value if src is None else src
+    check_scalar_fits(src, input.dtype)   # a number: int8 scattered with 300 held 44
     if reduce is not None:
         modes = {"add": "sum", "multiply": "prod"}
         if reduce not in modes:

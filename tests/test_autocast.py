@@ -80,17 +80,17 @@ CASES = [
 
 
 _ATOL = {"conv_transpose2d": 0.15}
-# Known gaps, outside graphnet's op dispatch: each is a composite function (or a check run
-# before dispatch) that needs `_autocast.autocast_as(...)` on its definition to act as
-# torch's one op. strict: they fail today, and a fix makes them pass.
-_COMPOSITE = "a composite function: needs graphnet._autocast.autocast_as on its definition"
-GAPS = [
+# Composite functions (graphnet runs several ops, PyTorch autocasts one): each carries
+# `_autocast.autocast_as(...)` on its definition, so it casts as torch's one op.
+COMPOSITES = [
     ("addmm", lambda T, F, c, a, b: T.addmm(c, a, b), (_arr(3, 5), A, B)),
     ("baddbmm", lambda T, F, c, a, b: T.baddbmm(c, a, b), (_arr(2, 3, 5), A3, B3)),
     ("mv", lambda T, F, a, v: T.mv(a, v), (A, V)),
     ("dot", lambda T, F, v: T.dot(v, v), (V,)),
     ("vecdot", lambda T, F, a: T.linalg.vecdot(a, a), (A,)),
     ("index_copy", lambda T, F, a: a.index_copy(0, T.tensor([1]), a[:1].bfloat16()), (A,)),
+    ("addbmm", lambda T, F, c, a, b: T.addbmm(c, a, b), (_arr(3, 5), A3, B3)),
+    ("addmv", lambda T, F, c, a, v: T.addmv(c, a, v), (_arr(3), A, V)),
 ]
 
 
@@ -109,7 +109,8 @@ def _run_case(T, fn, arrays, compiled):
 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
-@pytest.mark.parametrize("name,fn,arrays", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name,fn,arrays", CASES + COMPOSITES,
+                         ids=[c[0] for c in CASES + COMPOSITES])
 def test_op_runs_in_torchs_autocast_dtype(name, fn, arrays, compiled):
     want, want_grads = _run_case(torch, fn, arrays, False)
     got, got_grads = _run_case(G, fn, arrays, compiled)
@@ -119,14 +120,6 @@ def test_op_runs_in_torchs_autocast_dtype(name, fn, arrays, compiled):
     for g, w in zip(got_grads, want_grads):
         assert _name(g.dtype) == _name(w.dtype) == "float32"   # each leaf's own dtype
         np.testing.assert_allclose(_np(g), _np(w), rtol=2e-2, atol=2 * atol)
-
-
-@pytest.mark.xfail(strict=True, reason=_COMPOSITE)
-@pytest.mark.parametrize("name,fn,arrays", GAPS, ids=[c[0] for c in GAPS])
-def test_composite_runs_in_torchs_autocast_dtype(name, fn, arrays):
-    want, _ = _run_case(torch, fn, arrays, False)
-    got, _ = _run_case(G, fn, arrays, False)
-    assert _name(got.dtype) == _name(want.dtype)
 
 
 # ---- training steps ----------------------------------------------------------------------

@@ -20,8 +20,20 @@ def matmul(a, b):
 def linear(x, weight, bias=None):
     check_linear(x, weight, bias)
     # PyTorch stores Linear weights as [out, in]; contract on the last axis of both.
-    y = jnp.matmul(x, weight.T)
-    return y if bias is None else y + bias
+    if x.dtype not in _HALF:
+        y = jnp.matmul(x, weight.T)
+        return y if bias is None else y + bias
+    # NOTE: PyTorch's half-precision linear accumulates in float32, adds the bias there and
+    # rounds once; rounding `x @ W.T` first was 1 ulp off for about half the outputs. The
+    # bias's gradient, a sum over rows, is then accumulated in float32 too (the transpose of
+    # the cast), as PyTorch's sum is.
+    y = jnp.matmul(x, weight.T, preferred_element_type=jnp.float32)
+    if bias is not None:
+        y = y + bias.astype(jnp.float32)
+    return y.astype(x.dtype)
+
+
+_HALF = (jnp.float16, jnp.bfloat16)
 
 
 @defop("einsum", "contraction", method=None)
