@@ -10,7 +10,28 @@ from ._table import defop
 
 
 def _binary(name: str, fn, differentiable: bool = True, **names):
-    defop(name, "broadcast", differentiable=differentiable, dump=True, **names)(fn)
+    defop(name, "broadcast", differentiable=differentiable, dump=True,
+          **names)(_half_broadcast_in_float32(fn))
+
+
+_HALF = (jnp.float16, jnp.bfloat16)
+
+
+def _half_broadcast_in_float32(fn):
+    """`fn` with a float16/bfloat16 operand that broadcasts (a bias `b` in `x + b`) widened
+    by a float32 broadcast: the values are the same, and the gradient JAX sums back to the
+    operand's shape is summed in float32 and rounded once, as PyTorch's reduction does.
+    Summed in bfloat16, the bias gradient over 4096 rows was 0.69 off (torch: 2e-4)."""
+    def kernel(a, b):
+        if getattr(a, "dtype", None) in _HALF or getattr(b, "dtype", None) in _HALF:
+            shape = jnp.broadcast_shapes(jnp.shape(a), jnp.shape(b))
+            a, b = (jnp.broadcast_to(x.astype(jnp.float32), shape).astype(x.dtype)
+                    if getattr(x, "dtype", None) in _HALF and jnp.shape(x) != shape else x
+                    for x in (a, b))
+        return fn(a, b)
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
 
 
 def _bools_as_numbers(fn):
