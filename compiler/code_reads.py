@@ -64,6 +64,9 @@ class CodeRecorder:
                 codes[frame.f_code, back.f_code if back is not None else None] = \
                     frame.f_globals
                 return previous(frame, event, arg)
+        # NOTE: Tracer.run_op switches recording off while it records an op (graphnet's own
+        # code, most of the calls a trace makes), when no other trace function is chained
+        note.records_code = previous is None
         sys.settrace(note)
         return self
 

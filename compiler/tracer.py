@@ -14,6 +14,7 @@ value after each call and makes the next call trace again; Python state the trac
 
 from __future__ import annotations
 
+import sys
 import types
 import weakref
 from dataclasses import dataclass
@@ -148,6 +149,9 @@ class Tracer(FinishTrace, DispatchMode):
 
     # ---- dispatch mode interface ------------------------------------------------------------
     def run_op(self, opdef, args, attrs):
+        return _unwatched(self._record_op, opdef, args, attrs)
+
+    def _record_op(self, opdef, args, attrs):
         inputs = [self.value_of(a) if isinstance(a, Tensor) else
                   a.item() if isinstance(a, (np.floating, np.integer)) else a for a in args]
         if opdef.differentiable and _autograd.grad_mode.enabled:
@@ -294,7 +298,8 @@ class Tracer(FinishTrace, DispatchMode):
 
         if root.requires_grad:
             use_graph(self, [self.value_of(root)], retain_graph)
-        record_backward(self, root, gradient)
+        # NOTE: the user's hooks it runs are guarded as registered (guards.FunctionGuard)
+        _unwatched(record_backward, self, root, gradient)
 
     def grad(self, outputs, inputs, seeds, create_graph: bool, retain_graph: bool) -> list:
         from .grad_walk import traced_grad
@@ -304,3 +309,18 @@ class Tracer(FinishTrace, DispatchMode):
     def _name_of(self, t: Tensor) -> str:
         rec = self.lifted.get(id(t))
         return rec.placeholder.name if rec else self.labels.get(id(t), "tensor")
+
+
+def _unwatched(fn, *args):
+    """`fn(*args)`, graphnet's own work (recording an op, a backward), with the recorder of
+    the code that runs (code_reads.CodeRecorder) switched off: while any trace function is
+    set, CPython runs every bytecode unspecialized, and this is most of a trace's calls. Left
+    on when a debugger's or coverage tool's trace function is chained to it."""
+    trace = sys.gettrace()
+    if trace is None or not getattr(trace, "records_code", False):
+        return fn(*args)
+    sys.settrace(None)
+    try:
+        return fn(*args)
+    finally:
+        sys.settrace(trace)
