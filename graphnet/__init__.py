@@ -33,6 +33,8 @@ from ._tensor import Size, Tensor  # noqa: E402
 from ._control import cond, while_loop  # noqa: E402
 from ._sorting import *  # noqa: E402,F401,F403  (sort, topk, kthvalue, searchsorted ...)
 from ._scatter import *  # noqa: E402,F401,F403  (index_add, scatter_add ... and their methods)
+from ._gradient import gradient  # noqa: E402  (torch.gradient)
+from ._index_reduce import *  # noqa: E402,F401,F403  (index_reduce and its methods)
 from ._math_extra import *  # noqa: E402,F401,F403  (more elementwise math and reductions)
 from ._shape_extra import *  # noqa: E402,F401,F403  (more shape and contraction functions)
 from ._select import *  # noqa: E402,F401,F403  (nonzero, unique, masked_select ...)
@@ -40,6 +42,9 @@ from ._device import device, get_default_device, set_default_device  # noqa: E40
 from ._sampling import *  # noqa: E402,F401,F403  (bernoulli, multinomial, poisson)
 from ._tensor_extras import *  # noqa: E402,F401,F403  (Tensor.new, asarray, from_dlpack ...)
 from . import _placement  # noqa: E402,F401  (Tensor.device, .to(device), .cuda(), .cpu())
+from ._memory_format import *  # noqa: E402,F401,F403  (channels_last, memory_format= on clone, to, *_like)
+from math import e, inf, nan, pi  # noqa: E402,F401  (torch.e, torch.inf ... are math's floats)
+newaxis = None   # torch.newaxis, as NumPy's
 from ._storage_facts import layout, strided  # noqa: E402,F401  (Tensor.data_ptr, nbytes ...)
 from ._legacy_types import *  # noqa: E402,F401,F403  (FloatTensor, LongTensor ...)
 from ._facade import compile, trace_graph  # noqa: E402
@@ -47,6 +52,7 @@ from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
 from . import func  # noqa: E402  (torch.func: grad, vjp, jacrev, vmap ...)
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
+from ._linalg_lu import lu_unpack, torch_lu as lu, torch_lu_solve as lu_solve  # noqa: E402
 from . import amp, autograd, backends, distributed, distributions, linalg, special, testing  # noqa: E402,E501
 from .amp import autocast  # noqa: E402
 from .amp._autocast_mode import (  # noqa: E402  (torch's autocast state functions)

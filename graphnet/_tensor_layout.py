@@ -27,8 +27,11 @@ def stride(self: Tensor, dim: int | None = None):
 
 
 def is_contiguous(self: Tensor, memory_format=None) -> bool:
-    """Whether the strides are row-major (a transposed or stepped view's are not)."""
-    return _strides.is_contiguous(self.shape, _strides.layout(self)[0])
+    """Whether the strides are dense in `memory_format`: row-major by default (a transposed
+    or stepped view's are not), channels-last order for `channels_last(_3d)`."""
+    from . import _memory_format as MF
+    fmt = MF.checked(memory_format, "is_contiguous")
+    return MF.is_contiguous_as(tuple(self.shape), _strides.layout(self)[0], fmt)
 
 
 def storage_offset(self: Tensor) -> int:

@@ -28,6 +28,8 @@ from ._contractions import matrix_power, multi_dot
 from ._diagonals import linalg_diagonal as diagonal
 from ._dispatch import dispatch
 from ._errors import TraceError
+from ._linalg_ex import cholesky_ex, eig, eigvals, householder_product
+from ._linalg_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from ._linalg_norms import matrix_norm, matrix_rank, norm, vecdot, vector_norm
 from ._ops.linalg import LinAlgError
 from ._sums_of_products import linalg_vander as vander
@@ -255,7 +257,9 @@ def matrix_exp(A: Tensor) -> Tensor:
     return dispatch("linalg_matrix_exp", matrices("linalg.matrix_exp", A))
 
 
-__all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
-           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
-           "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "eig", "eigvals", "householder_product",
+           "inv_ex", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "solve_ex", "cond", "cross",
+           "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_exp",
+           "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
+           "slogdet", "solve", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
+           "vander", "vecdot", "vector_norm"]

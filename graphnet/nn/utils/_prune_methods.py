@@ -1,0 +1,135 @@
+"""The concrete pruning methods of `nn.utils.prune` (graphnet/nn/utils/prune.py has the base
+class, the container and the functions that apply them). Each computes a mask eagerly, as
+PyTorch's does: smallest |value| (L1), smallest channel norm (Ln), a given mask, or random
+entries and channels (from graphnet's generator, so not PyTorch's draws)."""
+
+from __future__ import annotations
+
+from ... import _factories as fac
+from ... import _sorting as sorting
+from ..._tensor import Tensor
+from .prune import (
+    BasePruningMethod, _channels, _check_amount, _check_structured, _count, _zeroed,
+)
+
+__all__ = ["CustomFromMask", "L1Unstructured", "LnStructured", "RandomStructured",
+           "RandomUnstructured"]
+
+
+class RandomUnstructured(BasePruningMethod):
+    """Prune `amount` entries (a count, or a fraction of them) chosen at random."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount) -> None:
+        _check_amount(amount)
+        self.amount = amount
+
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        k = _count(self.amount, t.numel())
+        mask = default_mask.clone()
+        if k == 0:
+            return mask
+        drawn = fac.rand_like(t).reshape(-1)
+        return _zeroed(mask, sorting.topk(drawn, k).indices)
+
+    @classmethod
+    def apply(cls, module, name, amount):
+        return super().apply(module, name, amount=amount)
+
+
+class L1Unstructured(BasePruningMethod):
+    """Prune the `amount` entries smallest in absolute value."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount) -> None:
+        _check_amount(amount)
+        self.amount = amount
+
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        k = _count(self.amount, t.numel())
+        mask = default_mask.clone()
+        if k == 0:
+            return mask
+        smallest = sorting.topk(t.abs().reshape(-1), k, largest=False).indices
+        return _zeroed(mask, smallest)
+
+    @classmethod
+    def apply(cls, module, name, amount, importance_scores=None):
+        return super().apply(module, name, amount=amount, importance_scores=importance_scores)
+
+
+class RandomStructured(BasePruningMethod):
+    """Prune `amount` channels along `dim`, chosen at random."""
+
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount, dim: int = -1) -> None:
+        _check_amount(amount)
+        self.amount = amount
+        self.dim = dim
+
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        _check_structured(t)
+        size = t.shape[self.dim]
+        k = _count(self.amount, size)
+        if k == 0:
+            return default_mask
+        drawn = fac.rand(size)
+        threshold = sorting.kthvalue(drawn, k).values
+        mask = _channels(t, self.dim, drawn > threshold)
+        return mask * default_mask.to(dtype=mask.dtype)
+
+    @classmethod
+    def apply(cls, module, name, amount, dim=-1):
+        return super().apply(module, name, amount=amount, dim=dim)
+
+
+def _norms(t: Tensor, n, dim: int) -> Tensor:
+    dims = [d for d in range(t.dim()) if d != dim % t.dim()]
+    return t.norm(p=n, dim=dims)
+
+
+class LnStructured(BasePruningMethod):
+    """Prune the `amount` channels along `dim` with the smallest L`n` norm."""
+
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount, n, dim: int = -1) -> None:
+        _check_amount(amount)
+        self.amount = amount
+        self.n = n
+        self.dim = dim
+
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        _check_structured(t)
+        size = t.shape[self.dim]
+        k = _count(self.amount, size)
+        if k == 0:
+            return default_mask
+        kept = sorting.topk(_norms(t, self.n, self.dim), size - k, largest=True).indices
+        mask = _channels(t, self.dim, kept)
+        return mask * default_mask.to(dtype=mask.dtype)
+
+    @classmethod
+    def apply(cls, module, name, amount, n, dim, importance_scores=None):
+        return super().apply(module, name, amount=amount, n=n, dim=dim,
+                             importance_scores=importance_scores)
+
+
+class CustomFromMask(BasePruningMethod):
+    """Prune by a given mask."""
+
+    PRUNING_TYPE = "global"
+
+    def __init__(self, mask: Tensor) -> None:
+        self.mask = mask
+
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        assert default_mask.shape == self.mask.shape
+        return default_mask * self.mask.to(dtype=default_mask.dtype)
+
+    @classmethod
+    def apply(cls, module, name, mask):
+        return super().apply(module, name, mask=mask)
