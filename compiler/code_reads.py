@@ -255,4 +255,40 @@ def python_guards(tracer) -> tuple[list, list]:
                                      reached=reached)
     reads += class_method_reads({type(m) for m in modules} | reached.classes, names)
     guards += [read.failure for read in reads]
+    tracer.args_as_state = args_reached_as_state(
+        tracer, [*seen, *roots, *(r.read() for r in reads), *modules, *reached.modules])
     return guards, list({id(m): m for m in reached.modules if id(m) not in called}.values())
+
+
+def args_reached_as_state(tracer, objects) -> dict:
+    """{argument position: tensor} for tensor arguments the code also reached another way (a
+    global or closure tensor, a module's parameter or buffer, an item of a list or dict held
+    so): the program read both as one input, so it applies only while that argument is this
+    very tensor (`p` captured by `g` and passed as `g(p)`, then `g(x)`: the program wrote
+    `p`'s update into `x`). runtime/arg_storage.py checks it on each call."""
+    from graphnet._tensor import Tensor
+    from graphnet.nn._module import Module
+
+    args = {id(rec.tensor): rec.source[1] for rec in tracer.lifted.values()
+            if rec.source[0] == "arg"}
+    if not args:
+        return {}
+    found: dict = {}
+
+    def note(obj, level: int):
+        if isinstance(obj, Tensor):
+            if id(obj) in args:
+                found[args[id(obj)]] = obj
+        elif isinstance(obj, Module):
+            for t in (*obj.parameters(), *obj.buffers()):
+                note(t, level)
+        elif level < 2 and isinstance(obj, (list, tuple)):
+            for item in obj[:1024]:
+                note(item, level + 1)
+        elif level < 2 and isinstance(obj, dict):
+            for item in list(obj.values())[:1024]:
+                note(item, level + 1)
+
+    for obj in objects:
+        note(obj, 0)
+    return found

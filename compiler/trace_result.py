@@ -107,6 +107,7 @@ class FinishTrace:
         result.out_history_kept = self.out_history_kept
         self._finish_grads(result)
         result.guards.extend(trace_guards(self))
+        result.args_as_state = getattr(self, "args_as_state", {})   # code_reads.py
         self._finish_escaped(result)
         result.python_changes = self.python_state.changes()
         for value, index in self.print_values.items():   # after every output `effects` has

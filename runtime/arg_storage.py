@@ -95,6 +95,9 @@ def storage_checks(artifact, leaves) -> tuple:
         an_argument = any(leaves[i] is base for i in positions)
         live.append((tuple(positions), None if an_argument else base,
                      tuple(_layout(leaves[i]) for i in positions)))
+    # an argument the code also reached as state (compiler/code_reads.py): this very tensor
+    for i, t in getattr(artifact.traced, "args_as_state", {}).items():
+        live.append(((i,), t, (_layout(t),)))
     return tuple(live)
 
 
@@ -106,7 +109,9 @@ def storage_failure(checks: tuple, leaves) -> str | None:
             a = leaves[i]
             if base is not None and owner(a) is not base:
                 return f"input {i} is a view of another tensor than the one traced, whose " \
-                       f"storage the program holds"
+                       f"storage the program holds" if a is not owner(a) else \
+                       f"input {i} is not the tensor traced, which the code also read as " \
+                       f"state (a global, closure or module tensor)"
             if _layout(a) != layout:
                 return f"input {i} lies elsewhere in its storage (strides and offset " \
                        f"{_layout(a)}, traced with {layout})"

@@ -195,3 +195,34 @@ def test_a_view_of_a_temporary_view_is_refused():
     tw = torch.arange(9.0).view(3, 3).clone()
     np.testing.assert_array_equal(write_b_read_a(w.t()[0], w[0]).numpy(),
                                   write_b_read_a(tw.t()[0], tw[0]).numpy())   # eager: right
+
+
+# ---- an argument the code also reaches as state -----------------------------------------------
+def _arg_is_also_state(T, C, where):
+    p = T.zeros(3)
+    lin = T.nn.Linear(3, 3, bias=False)
+    with T.no_grad():
+        lin.weight.copy_(T.eye(3))
+    held = [p]
+    if where == "closure":
+        g = C(lambda a: (p.add_(1), a * 2)[1])
+        first = p
+    elif where == "list":
+        g = C(lambda a: (held[0].add_(1), a * 2)[1])
+        first = p
+    else:       # a module's parameter, passed in and used through the module
+        g = C(lambda a: lin(T.ones(1, 3)).sum() + a.sum())
+        first = lin.weight
+    with T.no_grad():
+        out = [g(first).tolist()]
+        x = T.ones(3) if where != "module" else T.full((3, 3), 2.0)
+        out += [g(x).tolist(), p.tolist(), x.tolist(), lin.weight.tolist()]
+    return out
+
+
+@pytest.mark.parametrize("where", ["closure", "list", "module"])
+def test_an_argument_the_code_also_reads_as_state_is_that_tensor_only(where):
+    """`g(p)` where `g` also reads `p` itself, then `g(x)`: the program traced for `p` read
+    both as one input, and wrote `p`'s update into `x` (torch: `p` 2, `x` unchanged)."""
+    want = _arg_is_also_state(torch, lambda f: f, where)
+    assert _arg_is_also_state(G, G.compile, where) == want
