@@ -6,11 +6,14 @@ binary op's arguments pass (graphnet/_math.py)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _dtype as dt
 from ._default_dtype import default_float
 from ._arith_checks import nonzero_divisor
+from ._complex_numbers import COMPLEX_NUMBERS, complex_number_error
 from ._dispatch import dispatch
 from ._tensor import Tensor
 
@@ -41,8 +44,7 @@ def _promote_scalar(a, b):
 
 def _binary(name: str, a, b):
     a, b = _python_number(a), _python_number(b)
-    if name not in _EXACT_WITH_COMPLEX:
-        _refuse_complex(name, a, b)
+    a, b = _complex_operands(name, a, b)
     a, b = _promote_scalar(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dim() == 0) != (b.dim() == 0) \
             and a.dtype != b.dtype:
@@ -68,14 +70,22 @@ def _binary(name: str, a, b):
 _EXACT_WITH_COMPLEX = frozenset({"eq", "ne"})
 
 
-def _refuse_complex(name: str, a, b) -> None:
-    """graphnet has no complex dtype: a complex number (`x * 1j`) made a tensor of a dtype
-    nothing else knew (a KeyError when printed) or compared real parts only (`x < 1j`)."""
-    for n in (a, b):
-        if isinstance(n, (complex, np.complexfloating)):
-            raise TypeError(f"{name}(): graphnet has no complex dtype, so a tensor cannot be "
-                            f"combined with the complex number {n!r}; keep the real and "
-                            f"imaginary parts as two real tensors instead")
+def _complex_operands(name: str, a, b):
+    """graphnet has no complex dtype: a complex number (`x * 1j`) is refused (dispatch refuses
+    it too: graphnet/_complex_numbers.py), except by eq and ne, where `x == c` is `x == c.real`
+    for a real `c` and False everywhere (NaN compares unequal) otherwise."""
+    if not isinstance(a, COMPLEX_NUMBERS) and not isinstance(b, COMPLEX_NUMBERS):
+        return a, b
+    if name not in _EXACT_WITH_COMPLEX:
+        raise complex_number_error(name, a if isinstance(a, COMPLEX_NUMBERS) else b)
+    a, b = (_real_or_nan(x) for x in (a, b))
+    return a, b
+
+
+def _real_or_nan(x):
+    if not isinstance(x, COMPLEX_NUMBERS):
+        return x
+    return float(x.real) if x.imag == 0 else math.nan
 
 
 _INTEGER_DIVISIONS = frozenset({"floor_divide", "remainder", "fmod"})

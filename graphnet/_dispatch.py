@@ -25,6 +25,8 @@ from ._ops._checks import check_eagerly
 from ._x64 import x64
 from ._mode import DispatchMode, current_mode, escaped_error, push_mode  # noqa: F401
 from ._tensor import Tensor
+from ._complex_numbers import COMPLEX_NUMBERS, NUMBERS_TO_CONVERT, complex_number_error, \
+    plain_number
 # NOTE: re-exported: the tracer and the nn layer raise them through this module
 from ._kernel_errors import kernel_error, shape_error  # noqa: E402,F401
 
@@ -196,8 +198,8 @@ def dispatch(name: str, *args, **attrs):
     """Run op `name` on `args` (Tensors or Python scalars) with static `attrs`."""
     opdef = OPS[name]
     for key, value in attrs.items():    # `clamp(x, np.float64(0.5))`: a Python number, as in
-        if isinstance(value, (np.floating, np.integer)):     # PyTorch (JAX made float64)
-            attrs[key] = value.item()
+        if isinstance(value, NUMBERS_TO_CONVERT):           # PyTorch (JAX made float64)
+            attrs[key] = plain_number(name, value)
     if _autocast.active and (cast := _autocast.policy(name, args, attrs)) is not None:
         return _autocast.run(cast, name, args, attrs)   # autocast (graphnet/_autocast.py)
     mode = current_mode()
@@ -205,6 +207,8 @@ def dispatch(name: str, *args, **attrs):
         for i, a in enumerate(args):   # what run_eager refuses (a mode would take an ndarray
             if not (a is None or isinstance(a, _OPERANDS)):   # as a constant, silently)
                 raise non_tensor_error(opdef.name, i, a)
+            if isinstance(a, COMPLEX_NUMBERS):
+                raise complex_number_error(name, a)
         return mode.run_op(opdef, args, attrs)
     return run_eager(opdef, args, attrs)
 
@@ -229,7 +233,8 @@ def run_eager(opdef, args, attrs):
                 wants_grad = True
         elif a is None or isinstance(a, _SCALARS):
             # a NumPy number counts as the Python number it holds, as in PyTorch
-            arrays.append(a.item() if isinstance(a, (np.floating, np.integer)) else a)
+            arrays.append(plain_number(opdef.name, a) if isinstance(a, NUMBERS_TO_CONVERT)
+                          else a)
         else:
             raise non_tensor_error(opdef.name, len(arrays), a)
     name = opdef.name

@@ -13,6 +13,7 @@ from . import _dtype as dt
 from . import _host
 from . import _random
 from ._arith_checks import check_fits
+from ._complex_numbers import fill_number, real_array
 from ._default_dtype import default_float
 from ._dispatch import current_mode, dispatch
 from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
@@ -33,7 +34,7 @@ def as_array(data, dtype=None):
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _nested_numpy(data)
     is_numpy = isinstance(data, (np.ndarray, np.generic))
-    array = np.asarray(data)
+    array = real_array(data)   # np.asarray, complex refused (graphnet/_complex_numbers.py)
     if np_dtype is not None and not is_numpy and array.dtype.kind in "iuf" and array.size:
         for extreme in (array.max(), array.min()):     # Python numbers: PyTorch checks each
             check_fits(extreme.item(), np_dtype, of_tensor=True)
@@ -143,8 +144,7 @@ def _finish(t: Tensor, requires_grad: bool, device=None) -> Tensor:
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False) -> Tensor:
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    fill_value = fill_number(fill_value)   # a 0-d tensor's number; complex refused
     if dtype is None:
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
             dt.int64 if isinstance(fill_value, int) else default_float()

@@ -93,6 +93,16 @@ def index_put_(self: Tensor, indices: Sequence, values, accumulate: bool = False
     return self._assign(index_put(self, indices, values, accumulate))
 
 
+def _zero_dim_error(repeats, dim: int) -> IndexError:
+    """PyTorch 2.13's error for `repeat_interleave` of a 0-d tensor along `dim`: its int path
+    reports dims 0 and -1 as 1 (it wraps `dim + 1`)."""
+    if isinstance(repeats, Tensor):
+        return IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    shown = 1 if dim in (0, -1) else dim
+    return IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got "
+                      f"{shown})")
+
+
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Each element (or, with `dim`, each slice along it) repeated `repeats` times: an int
@@ -106,9 +116,9 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
                                  output_size=output_size)
     if dim is None:
         input, dim = L.reshape(input, -1), 0
+    if input.dim() == 0:   # PyTorch refuses every dim of a 0-d input (dim=None flattens it)
+        raise _zero_dim_error(repeats, dim)
     dim = wrap_dim(dim, input.dim())
-    if input.dim() == 0:
-        input = L.reshape(input, 1)
     if isinstance(repeats, Tensor) and repeats.numel() == 1:
         # one count for all: read as int() does (guarded when captured: _host_reads.py); a
         # count the traced code computes stays a tensor (it needs output_size)

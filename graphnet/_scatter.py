@@ -10,11 +10,14 @@ tensor([[2., 0., 0.],
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._overlap import inplace as _inplace
 from ._arith_checks import check_scalar_fits, integral_scalar
 from ._autocast import autocast_as
 from ._dispatch import dispatch
 from ._errors import wrap_dim
+from ._host_reads import host_values
 from ._tensor import Tensor
 from ._ops._promote import torch_name
 
@@ -120,10 +123,35 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
         raise RuntimeError("Index has to be a vector/scalar")
     if not _index_types(index, ("int64",)):
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
-    check_scalar_fits(value, input.dtype)   # int8 filled with 300 held 44
+    _check_fill_value(value, input.dtype)   # int8 filled with 300 held 44
     if input.dim() == 0:
         return index_fill(input.reshape(1), dim, index, value).reshape(())
     return dispatch("index_fill", input, value, index.reshape(-1), dim=_dim(input, dim))
+
+
+def _check_fill_value(value, dtype) -> None:
+    """PyTorch reads index_fill's value as a number (a 0-d tensor's `.item()`) and refuses one
+    that does not fit `dtype`: `int8.index_fill(0, i, tensor(300))` (XLA wrapped it to 44).
+    A tensor whose dtype always fits is not read (no host read, no compiled value guard)."""
+    if not isinstance(value, Tensor):
+        check_scalar_fits(value, dtype)
+    elif _may_overflow(value.dtype, dtype):
+        number = host_values(
+            value, "index_fill()",
+            f"index_fill: a {value.dtype} value the compiled code computes may not fit the "
+            f"tensor's {dtype} (PyTorch then raises; graphnet cannot check it inside the "
+            f"program); convert it first, value.to({dtype}), to write it as that dtype")
+        check_scalar_fits(number.reshape(()).item(), dtype)
+
+
+def _may_overflow(source, target) -> bool:
+    """Whether a value of dtype `source` may lie outside `target`'s range."""
+    if source == target or source.name == "bool":
+        return False
+    try:
+        return not np.can_cast(source.np, target.np, "safe")
+    except TypeError:   # bfloat16 (ml_dtypes): NumPy cannot tell
+        return True
 
 
 @autocast_as("promote")
@@ -186,13 +214,13 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
             raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
         return scatter_reduce(input, dim, index, src, modes[reduce])
     _check_scatter(input, dim, index, src)
-    return dispatch("scatter", input, src, index, dim=_dim(input, dim))
+    return _scatter_op("scatter", input, dim, index, src)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """`input` with `src[i][j]` added to `[i][index[i][j]]` (dim 1); repeats accumulate."""
     _check_scatter(input, dim, index, src)
-    return dispatch("scatter_add", input, src, index, dim=_dim(input, dim))
+    return _scatter_op("scatter_add", input, dim, index, src)
 
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -206,8 +234,19 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src, reduce: str, *,
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
                            f"got {reduce}")
     _check_scatter(input, dim, index, src)
-    return dispatch("scatter_reduce", input, src, index, dim=_dim(input, dim), reduce=reduce,
-                    include_self=bool(include_self))
+    return _scatter_op("scatter_reduce", input, dim, index, src, reduce=reduce,
+                       include_self=bool(include_self))
+
+
+def _scatter_op(op: str, input: Tensor, dim: int, index: Tensor, src, **attrs) -> Tensor:
+    """Scatter op `op`'s call. A 0-d input (with its 0-d or 1-element index and src) runs as a
+    1-d one, as in PyTorch (the kernels and index checks read `input.shape[dim]`)."""
+    dim = _dim(input, dim)
+    if input.dim() == 0:
+        src = src.reshape(-1) if isinstance(src, Tensor) else src
+        return _scatter_op(op, input.reshape(1), dim, index.reshape(-1), src,
+                           **attrs).reshape(())
+    return dispatch(op, input, src, index, dim=dim, **attrs)
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:

@@ -86,7 +86,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     matrices("linalg.solve", A)
     vector = _is_vector(A, B)
     rows = B.shape[-1] if vector else B.shape[-2 if left else -1]
-    if rows != A.shape[-1] or B.dtype != A.dtype:
+    # NOTE: PyTorch has no right-hand vector case: X A = b with a vector b is refused
+    if rows != A.shape[-1] or B.dtype != A.dtype or (vector and not left):
         if B.dtype != A.dtype:
             raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but "
                                f"found A of type {type_name(A.dtype)} and B of type "
