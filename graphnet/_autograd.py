@@ -108,7 +108,7 @@ class TapeNode:
     """One recorded op: enough to compute its inputs' cotangents from its outputs'."""
 
     __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp", "needs", "hooks", "reach",
-                 "sources", "versions", "dirty", "__weakref__")
+                 "sources", "versions", "dirty", "_metadata", "__weakref__")
 
     def __init__(self, name, edges, out_avals, saved, vjp, needs=None):
         self.name_ = name  # the op; `name()` gives PyTorch's class-style name
@@ -164,6 +164,16 @@ class TapeNode:
 
     def name(self) -> str:
         return backward_name(self.name_)
+
+    @property
+    def metadata(self) -> dict:
+        """PyTorch's `grad_fn.metadata`: a dict for the user's own notes, made on first use
+        (so recording an op does not pay for it)."""
+        try:
+            return self._metadata
+        except AttributeError:
+            self._metadata = {}
+            return self._metadata
 
     def __repr__(self):
         return f"<{backward_name(self.name_)} object at {hex(id(self))}>"
@@ -259,11 +269,54 @@ def op_node(op: str, vjp, arrays, edges, outs, needs=None, args=(), fast=None) -
     refuse_saved_inference(op, arrays, args)
     avals = [(o.shape, o.dtype) for o in outs]
     if fast is not None:
-        node = ResidualNode(op, edges, avals, tuple(arrays), vjp, needs, fast)
+        cls = _RESIDUAL_CLASSES.get(op) or _op_class(_RESIDUAL_CLASSES, ResidualNode, op)
+        node = cls(op, edges, avals, tuple(arrays), vjp, needs, fast)
     else:
-        node = TapeNode(op, edges, avals, tuple(arrays), vjp, needs)
+        cls = _PLAIN_CLASSES.get(op) or _op_class(_PLAIN_CLASSES, TapeNode, op)
+        node = cls(op, edges, avals, tuple(arrays), vjp, needs)
     if args:
         node.sources = _data_swap.sources_of(args)
         if _versions.bumped:   # NOTE: until the first in-place write, every version is 0
             node.versions = _versions.versions_of(args)
     return node
+
+
+# NOTE: PyTorch gives each kind of backward node its own class (`type(y.grad_fn).__name__` is
+# "MulBackward0"), so graphnet's node of an op is an instance of a subclass named so, made once
+# per (base class, name): recording an op costs one dict lookup more, nothing else.
+_NAMED_CLASSES: dict = {}
+_PLAIN_CLASSES: dict = {}      # op -> its TapeNode subclass
+_RESIDUAL_CLASSES: dict = {}   # op -> its ResidualNode subclass
+
+
+def named_class(base: type, torch_name: str) -> type:
+    """The subclass of node class `base` named `torch_name` ("SelectBackward0"), cached.
+    Its module is `builtins`, as PyTorch's, so `print(type(y.grad_fn))` reads the same."""
+    cls = _NAMED_CLASSES.get((base, torch_name))
+    if cls is None:
+        def name(self) -> str:
+            return torch_name
+
+        def __repr__(self) -> str:
+            return f"<{torch_name} object at {hex(id(self))}>"
+
+        cls = _NAMED_CLASSES[base, torch_name] = type(torch_name, (base,), {
+            "__slots__": (), "__module__": "builtins", "name": name, "__repr__": __repr__,
+            "_named_base": base})
+    return cls
+
+
+def _op_class(cache: dict, base: type, op: str) -> type:
+    cls = cache[op] = named_class(base, backward_name(op))
+    return cls
+
+
+def rename_node(out, torch_name: str, made_by: str) -> None:
+    """Give the node that op `made_by` recorded for tensor `out` PyTorch's name `torch_name`,
+    where one graphnet op stands for several PyTorch functions (`t()` is a transpose, `x[0]`
+    a select). Nothing happens when `out` has no such node (no grad, or `out` is an input
+    returned as it was), so the name of another op's node is never changed."""
+    node = out.grad_fn
+    base = getattr(node, "_named_base", None)
+    if base is not None and node.name_ == made_by:
+        node.__class__ = named_class(base, torch_name)

@@ -14,6 +14,7 @@ from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
 from ._host_reads import host_values
+from ._index_grad_fn import name_index_node
 from ._tensor import Tensor
 
 
@@ -234,6 +235,7 @@ def getitem(self: Tensor, index):
     if block is not None:
         position, count = block
         out = out.movedim(tuple(range(count)), tuple(range(position, position + count)))
+    name_index_node(out, self, index)   # SelectBackward0, SliceBackward0 ... as PyTorch's
     if all(not isinstance(t, Tensor) for t in tensors):
         # basic indexing (ints, slices, None, ...) is a view in PyTorch: an in-place op on
         # the result writes through to `self` (Tensor._assign); advanced indexing copies

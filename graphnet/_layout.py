@@ -13,6 +13,7 @@ from ._errors import wrap_dim as _wrap_dim
 from . import _dtype as dt
 from . import _strides as S
 from ._aliases import remember_view
+from ._autograd import rename_node
 from ._overlap import note_view
 from ._reshape_check import check_inferred_shape
 from ._tensor import Tensor
@@ -175,7 +176,11 @@ def transpose(input, dim0, dim1):
 def t(input):
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    return input if input.dim() < 2 else transpose(input, 0, 1)
+    if input.dim() < 2:
+        return input
+    out = transpose(input, 0, 1)
+    rename_node(out, "TBackward0", "transpose")
+    return out
 
 
 def permute(input, *dims):
@@ -194,6 +199,9 @@ def squeeze(input, dim=None):
         _scalar_dims(dim)
         dim = None
     out = dispatch("squeeze", input, dim=dim)
+    if dim is not None:   # PyTorch's squeeze(dim) and squeeze(dims) are nodes of their own
+        rename_node(out, "SqueezeBackward2" if isinstance(dim, tuple) else "SqueezeBackward1",
+                    "squeeze")
     return _view_of(_regrouped_layout(out, input), input, _reshaped_as(input))
 
 
@@ -258,7 +266,11 @@ def split(input, split_size_or_sections, dim=0):
         bounds = [0]
         for s in sections:
             bounds.append(bounds[-1] + s)
-    return tuple(narrow(input, dim, a, b - a) for a, b in zip(bounds[:-1], bounds[1:]))
+    pieces = tuple(narrow(input, dim, a, b - a) for a, b in zip(bounds[:-1], bounds[1:]))
+    for piece in pieces:   # one node per piece, where PyTorch has one for all (same name)
+        rename_node(piece, "SplitBackward0" if isinstance(split_size_or_sections, int)
+                    else "SplitWithSizesBackward0", "getitem")
+    return pieces
 
 
 def chunk(input, chunks, dim=0):
@@ -297,13 +309,18 @@ def narrow(input, dim, start, length):
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({size}).")
-    return input[(slice(None),) * dim + (slice(start, start + length),)]
+    out = input[(slice(None),) * dim + (slice(start, start + length),)]
+    rename_node(out, "SliceBackward0", "getitem")
+    return out
 
 
 def unbind(input, dim=0):
     dim = _wrap_dim(dim, input.dim())
     lead = (slice(None),) * dim
-    return tuple(input[lead + (i,)] for i in range(input.shape[dim]))
+    pieces = tuple(input[lead + (i,)] for i in range(input.shape[dim]))
+    for piece in pieces:   # one node per piece, where PyTorch has one for all (same name)
+        rename_node(piece, "UnbindBackward0", "getitem")
+    return pieces
 
 
 def gather(input, dim, index):
