@@ -21,7 +21,11 @@ from .ir import Value
 
 def note_saved(tracer, node, args, outs) -> None:
     """Remember what `node`'s backward reads (Tracer.run_op, for ops with gradient edges)."""
-    if node.op in _data_swap._SAVES_OUTPUT:
+    if node.op == "custom_function":   # what its `ctx.save_for_backward` saved
+        ctx = getattr(node.attrs.get("spec"), "ctx", None)
+        saved = [(i, t) for i, (t, _) in enumerate(getattr(ctx, "_saved_at", None) or ())]
+        outputs = False
+    elif node.op in _data_swap._SAVES_OUTPUT:
         saved = [(i, t) for i, t in enumerate(outs)]
         outputs = True
     else:
@@ -31,8 +35,32 @@ def note_saved(tracer, node, args, outs) -> None:
         saved = [(i, args[i]) for i in reads if hasattr(args[i], "_value")]
         outputs = False
     if saved:
-        tracer.saved_versions[node] = [
-            (i, weakref.ref(t), _versions.version(t), outputs) for i, t in saved]
+        tracer.saved_versions[node] = [_entry(i, t, outputs) for i, t in saved]
+
+
+def _entry(i: int, t, outputs: bool) -> tuple:
+    """(position, weak reference to the tensor whose version counts, that version, whether
+    it is an output, what the error calls it, weak reference to the saved tensor itself). A
+    view shares its storage owner's counter, as in PyTorch, and a temporary view
+    (`x[0] * x[1]`) is gone before the owner is written (`x[2] = 0`): for a view, the
+    owner's counter is the one remembered."""
+    saved = weakref.ref(t)
+    what = _versions._describe(t._value.shape, t.dtype)
+    owner = t.__dict__.get("_storage")
+    if owner is None:
+        return i, saved, _versions.version(t), outputs, what, saved
+    what += ", a view of a tensor it shares its version with,"
+    box = _data_swap.version_box(owner)    # outlives the owner (`(w * 1)[0]`)
+    return i, box, box[0], outputs, what, saved
+
+
+def _version_now(ref):
+    """The version an entry's `ref` reads now (a view's owner's box, else the tensor's);
+    None: the tensor is gone."""
+    if type(ref) is list:
+        return ref[0]
+    t = ref()
+    return None if t is None else _versions.version(t)
 
 
 def refuse_modified(tracer, reachable: set) -> None:
@@ -42,17 +70,17 @@ def refuse_modified(tracer, reachable: set) -> None:
     if not recorded:
         return
     for node in {v.node for v in reachable if v.node is not None}:
-        for i, ref, expected, outputs in recorded.get(node, ()):
-            t = ref()
-            if t is None or _versions.version(t) == expected:
+        for i, ref, expected, outputs, what, _ in recorded.get(node, ()):
+            now = _version_now(ref)
+            if now is None or now == expected:
                 continue
             where = f"output {i}" if outputs else f"input {i}"
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by "
-                f"an inplace operation: {_versions._describe(t._value.shape, t.dtype)}, "
+                f"an inplace operation: {what}, "
                 f"{where} of `{node.op}`"
                 f"{' at ' + node.source if node.source else ''}, is at version "
-                f"{_versions.version(t)}; expected version {expected} instead. Hint: the "
+                f"{now}; expected version {expected} instead. Hint: the "
                 f"op's backward reads it; change a clone of it instead, or make the change "
                 f"after backward() (inside graphnet.compile, as eagerly)")
 
@@ -80,6 +108,10 @@ def release_own_nodes(tracer, t, result_value, now: int) -> None:
         seen.add(node)
         entries = recorded.get(node)
         if entries:
-            recorded[node] = [(i, ref, now if ref() is t and expected == now - 1 else expected,
-                               outputs) for i, ref, expected, outputs in entries]
+            # NOTE: the saved tensor itself (a view, not its owner) is what the op wrote. Its
+            # entry is dropped, as eagerly: PyTorch keeps the values before the write for
+            # the op's own backward, so a later write (`x.sin_(); x.exp_()`) is no error
+            # either (before, the entry took version `now`, and that later write raised)
+            recorded[node] = [e for e in entries
+                              if not (e[5]() is t and e[2] == now - 1)]
         queue += [v.node for v in node.inputs if isinstance(v, Value) and v.node is not None]

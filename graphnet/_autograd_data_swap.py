@@ -111,13 +111,56 @@ def with_swaps(node, saved: tuple, swapped: dict, reads: tuple | None) -> tuple:
     return tuple(saved)
 
 
+class ViewRef(weakref.ref):
+    """A weak reference to a saved view that also holds its storage owner's version counter
+    (`version_box`) and its value at the forward: a view shares its owner's counter, as in
+    PyTorch, and a temporary view (`x[0] * x[1]`) is gone before the owner is written
+    (`x[2] = 0`), the owner maybe too, so the backward reads the counter
+    (graphnet/_autograd_versions.py `current_saved`)."""
+
+    __slots__ = ("box", "owner_version", "dtype")
+
+
+def version_box(owner) -> list:
+    """`owner`'s version in a one-element list that outlives it: made when a view of it is
+    saved for backward; every in-place write of `owner` updates it
+    (graphnet/_autograd_versions.py `_bump`)."""
+    state = owner.__dict__
+    box = state.get("_version_box")
+    if box is None:
+        box = state["_version_box"] = [state.get("_version", 0)]
+    return box
+
+
+# Set by the first view saved for backward: until then a backward looks for none.
+views_saved = False
+
+
+def _view_ref(view, owner) -> ViewRef:
+    global views_saved
+    views_saved = True
+    ref = ViewRef(view)
+    ref.box = version_box(owner)
+    ref.owner_version = ref.box[0]
+    ref.dtype = view.dtype
+    return ref
+
+
 def sources_of(args) -> tuple:
-    """Weak references to the tensor arguments of an op (None for numbers). On every eager
-    op that records a node: the class is looked up once, not imported per call."""
+    """Weak references to the tensor arguments of an op (None for numbers); for a view, a
+    `ViewRef`. On every eager op that records a node: a plain loop, and the class is looked
+    up once, not imported per call."""
     global _Tensor
     if _Tensor is None:
         from ._tensor import Tensor as _Tensor
-    return tuple(weakref.ref(a) if isinstance(a, _Tensor) else None for a in args)
+    refs = []
+    for a in args:
+        if not isinstance(a, _Tensor):
+            refs.append(None)
+            continue
+        owner = a.__dict__.get("_storage")    # a view (graphnet/_overlap.py `note_view`)
+        refs.append(weakref.ref(a) if owner is None else _view_ref(a, owner))
+    return tuple(refs)
 
 
 _Tensor = None

@@ -9,7 +9,9 @@ costs no per-op work: when the node's backward runs, a source whose values are n
 the saved array was written since (by an in-place op, an optimizer step, a view or alias
 sharing its storage ...). Which saved inputs count is PyTorch's choice per op
 (`_autograd_data_swap._reads`); an op that saves its output (`exp`, `relu` ...) is marked
-when that output is written (`TapeNode.dirty`).
+when that output is written (`TapeNode.dirty`). A view shares its storage owner's counter,
+as in PyTorch (`version`): a saved view (`_autograd_data_swap.ViewRef`) holds the owner's
+counter, so `z = x[0] * x[1]; x[2] = 0` raises although the temporary views are gone.
 
 NOTE: an op the `_reads` table does not know keeps the values saved at the forward, as
 before, and does not raise: raising there would refuse backward passes PyTorch allows.
@@ -31,8 +33,11 @@ from . import _autograd_data_swap as _data_swap
 bumped = False
 
 def version(t) -> int:
-    """`t._version`: how many in-place writes `t` has had."""
-    return t.__dict__.get("_version", 0)
+    """`t._version`: how many in-place writes `t` has had. A view shares its storage owner's
+    counter, as in PyTorch: writing either one bumps both."""
+    state = t.__dict__
+    owner = state.get("_storage")
+    return (state if owner is None else owner.__dict__).get("_version", 0)
 
 
 def versions_of(args) -> list | None:
@@ -42,6 +47,8 @@ def versions_of(args) -> list | None:
     versions = None
     for i, a in enumerate(args):
         state = getattr(a, "__dict__", None)
+        if state and "_storage" in state:      # a view: its owner's counter
+            state = state["_storage"].__dict__
         if state and "_version" in state:
             if versions is None:
                 versions = [0] * len(args)
@@ -54,7 +61,12 @@ def note_inplace(t, result) -> None:
     global bumped
     bumped = True
     state = t.__dict__
-    now = state["_version"] = state.get("_version", 0) + 1
+    if "_storage" in state:
+        # a view: its counter is its owner's, which the write through it (Tensor._assign's
+        # `_view`) bumps; `now` is the version that write gives it
+        now = version(t) + 1
+    else:
+        now = _bump(state)
     node = t.grad_fn
     if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
         _mark_output(node, t, now, through_data=False)
@@ -63,6 +75,16 @@ def note_inplace(t, result) -> None:
     on_inplace = _tracer_hook("on_inplace")
     if on_inplace is not None:      # a trace: compiler/autodiff_versions.py, the same rule
         on_inplace(t, result, now)
+
+
+def _bump(state: dict) -> int:
+    """One more in-place write of the tensor whose `__dict__` is `state`: its new version, in
+    the box its saved views hold too (`_autograd_data_swap.version_box`)."""
+    now = state["_version"] = state.get("_version", 0) + 1
+    box = state.get("_version_box")
+    if box is not None:
+        box[0] = now
+    return now
 
 
 # How many nodes behind an in-place op's result `_release_own_nodes` looks at.
@@ -100,8 +122,7 @@ def note_alias_write(alias, base, new_value) -> None:
     an in-place write of `base` itself."""
     node = base.grad_fn
     if alias.__dict__.get("_shares_version"):
-        state = base.__dict__
-        now = state["_version"] = state.get("_version", 0) + 1
+        now = _bump(base.__dict__)
         if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
             _mark_output(node, base, now, through_data=False)
         return
@@ -148,7 +169,25 @@ def current_saved(node, saved: tuple) -> tuple:
             t = ref()
             if t is not None and t._value is not s:
                 return _resolve(node, saved, sources)
+    if bumped and _data_swap.views_saved:
+        _refuse_written_views(node, saved, sources)
     return saved
+
+
+def _refuse_written_views(node, saved: tuple, sources: tuple) -> None:
+    """PyTorch's error for a saved view whose storage owner was written in place since the
+    forward: the view shares the owner's version counter, and a temporary view
+    (`z = x[0] * x[1]; x[2] = 0`) is gone by then, so its owner's version decides."""
+    reads = None
+    for i, ref in enumerate(sources):
+        if type(ref) is not _data_swap.ViewRef:
+            continue
+        if ref.box[0] == ref.owner_version:
+            continue
+        if reads is None:
+            reads = _data_swap._reads(node.name_, saved) or ()
+        if i in reads:
+            raise _view_error(node, saved[i], ref)
 
 
 def _resolve(node, saved: tuple, sources: tuple) -> tuple:
@@ -183,13 +222,34 @@ def _forward_name(node) -> str:
 
 def _modified_error(node, i: int, t) -> RuntimeError:
     expected = node.versions[i] if node.versions is not None else 0
+    return _modified_error_at(t, expected, node.name())
+
+
+def _modified_error_at(t, expected: int, reader: str) -> RuntimeError:
     now = max(version(t), expected + 1)   # an optimizer step writes without an in-place op
     owner = f", which is output {t._oi} of {_forward_name(t.grad_fn)}," \
         if t.grad_fn is not None else ""
     return RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: {_describe(t._value.shape, t.dtype)}{owner} is at version {now}; "
-        f"expected version {expected} instead. " + _HINT.format(node=node.name()))
+        f"expected version {expected} instead. " + _HINT.format(node=reader))
+
+
+def _view_error(node, value, ref) -> RuntimeError:
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {_describe(value.shape, ref.dtype)}, which is output 0 of "
+        f"AsStridedBackward0 (a view: it shares its base's version), is at version "
+        f"{ref.box[0]}; expected version {ref.owner_version} instead. "
+        + _HINT.format(node=node.name()))
+
+
+def refuse_modified_saved(saved_at) -> None:
+    """A custom Function's `ctx.saved_tensors`: PyTorch's error when one of them was written
+    in place since the forward (`saved_at`: (tensor, its version after the forward))."""
+    for t, expected in saved_at:
+        if version(t) != expected:
+            raise _modified_error_at(t, expected, "this custom Function")
 
 
 def _output_error(node, dirty) -> RuntimeError:

@@ -17,6 +17,7 @@ import inspect
 import numpy as np
 
 from .. import _autograd
+from .. import _autograd_versions as _versions
 from .. import _dtype as dt
 from .._autograd import TapeNode, freed_error
 from .._mode import current_mode, tracing
@@ -37,6 +38,8 @@ class FunctionCtx:
         self.dirty = ()
         self.materialize_grads = True
         self._freed = False
+        self._saved_at = None   # (tensor, version) per saved tensor after forward (`apply`)
+        self._check_saved = False
 
     def save_for_backward(self, *tensors) -> None:
         for t in tensors:
@@ -51,6 +54,8 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple:
         if self._freed and self.to_save:
             raise freed_error()
+        if self._check_saved and _versions.bumped:
+            _versions.refuse_modified_saved(self._saved_at)
         return tuple(self.to_save)
 
     saved_variables = saved_tensors
@@ -217,6 +222,12 @@ class Function:
                 cls.setup_context(ctx, args, output)
             else:
                 output = cls.forward(ctx, *args)
+        # NOTE: after forward, as PyTorch saves them: a write the forward marks dirty counts.
+        # Traced, the user's backward runs when JAX differentiates the whole program, after
+        # writes that follow backward(): the tracer checks them at backward() instead
+        # (compiler/autodiff_versions.py `note_saved`)
+        ctx._saved_at = tuple((t, _versions.version(t)) for t in ctx.to_save if t is not None)
+        ctx._check_saved = not tracing()
         record = _autograd.grad_mode.enabled and any(needs)
         if tracing():
             from ._function_static import apply_static
