@@ -16,8 +16,8 @@ __all__ = ["CustomFromMask", "L1Unstructured", "LnStructured", "RandomStructured
            "RandomUnstructured"]
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prune `amount` entries (a count, or a fraction of them) chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Prune `amount` entries (a count, or a fraction of them): those `_chosen` picks."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -30,30 +30,25 @@ class RandomUnstructured(BasePruningMethod):
         mask = default_mask.clone()
         if k == 0:
             return mask
-        drawn = fac.rand_like(t).reshape(-1)
-        return _zeroed(mask, sorting.topk(drawn, k).indices)
+        return _zeroed(mask, self._chosen(t, k))
+
+
+class RandomUnstructured(_Unstructured):
+    """Prune `amount` entries chosen at random."""
+
+    def _chosen(self, t: Tensor, k: int) -> Tensor:
+        return sorting.topk(fac.rand_like(t).reshape(-1), k).indices
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prune the `amount` entries smallest in absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount) -> None:
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        k = _count(self.amount, t.numel())
-        mask = default_mask.clone()
-        if k == 0:
-            return mask
-        smallest = sorting.topk(t.abs().reshape(-1), k, largest=False).indices
-        return _zeroed(mask, smallest)
+    def _chosen(self, t: Tensor, k: int) -> Tensor:
+        return sorting.topk(t.abs().reshape(-1), k, largest=False).indices
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
