@@ -28,7 +28,7 @@ import types
 
 import graphnet
 
-from .guards import _global_names, record
+from .guards import _global_names, cell_reads, record
 
 _GRAPHNET_ROOTS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in {
     os.path.dirname(graphnet.__file__),
@@ -162,22 +162,16 @@ def ran_functions(ran: dict, candidates) -> list:
     return list(found.values())
 
 
-def cell_and_default_reads(functions) -> list:
-    """The closure cells and default arguments of functions that ran: `alpha = 3.0` in the
-    scope a lambda closes over, or `f.__defaults__ = (3.0,)`, after compiling."""
+def cell_and_default_reads(functions, done: set) -> list:
+    """The closure cells (those not read already: `done`) and default arguments of
+    functions that ran: `alpha = 3.0` in the scope a lambda closes over, or `f.__defaults__ =
+    (3.0,)`, after compiling."""
     reads = []
     for f in functions:
-        name = f.__qualname__
-        for var, cell in zip(f.__code__.co_freevars, f.__closure__ or ()):
-            try:
-                _ = cell.cell_contents
-            except ValueError:      # an empty cell: defined later in the enclosing scope
-                continue
-            reads.append(record(f"'{var}' in {name}'s closure is the object traced",
-                                lambda c=cell: c.cell_contents))
+        reads += cell_reads(f, done)
         if f.__defaults__ is not None or f.__kwdefaults__ is not None:
-            reads.append(record(f"the default arguments of {name} are the values traced",
-                                lambda f=f: (f.__defaults__, f.__kwdefaults__)))
+            reads.append(record(f"the default arguments of {f.__qualname__} are the values "
+                                f"traced", lambda f=f: (f.__defaults__, f.__kwdefaults__)))
     return reads
 
 
@@ -234,7 +228,7 @@ def python_guards(tracer) -> tuple[list, list]:
     seen = [r.read() for r in function_guard.reads + extra]
     functions = ran_functions(ran, [fn, *bound, *forwards, *tracer.arg_objects, *modules,
                                     *seen])
-    cells = cell_and_default_reads(functions)
+    cells = cell_and_default_reads(functions, done)
     if isinstance(tracer.fn, functools.partial):
         cells.append(record("the partial's bound arguments are the values traced",
                             lambda p=tracer.fn: (p.func, p.args, p.keywords)))

@@ -281,17 +281,27 @@ def function_reads(fn, depth: int = 2, done: set | None = None) -> list[Read]:
                                     lambda g=module_globals, n=name: g[n]))
                 if level < depth:
                     visit(module_globals[name], level + 1)
-        for name, cell in zip(code.co_freevars, f.__closure__ or ()):
-            try:
-                value = cell.cell_contents
-            except ValueError:          # an empty cell: defined later in the enclosing scope
-                continue
-            reads.append(record(f"'{name}' in {f.__name__}'s closure is the object traced",
-                                lambda c=cell: c.cell_contents))
+        for read in cell_reads(f, done):
+            reads.append(read)
             if level < depth:
-                visit(value, level + 1)
+                visit(read.read(), level + 1)
 
     visit(fn, 0)
+    return reads
+
+
+def cell_reads(f, done: set) -> list[Read]:
+    """A read per filled closure cell of `f` not read already (`done`: the cells' ids)."""
+    reads = []
+    for name, cell in zip(f.__code__.co_freevars, f.__closure__ or ()):
+        try:
+            _ = cell.cell_contents
+        except ValueError:          # an empty cell: defined later in the enclosing scope
+            continue
+        if id(cell) not in done:
+            done.add(id(cell))
+            reads.append(record(f"'{name}' in {f.__qualname__}'s closure is the object "
+                                f"traced", lambda c=cell: c.cell_contents))
     return reads
 
 
