@@ -172,13 +172,9 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     """X with A X = B (X A = B with `left=False`; A^T in place of A with `adjoint=True`),
     A given by `lu_factor`'s (LU, pivots)."""
     _square_floats("linalg.lu_solve", LU)
-    if B.dim() < 2:
-        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 "
-                           "dimensions.")
-    if (B.shape[-2] if left else B.shape[-1]) != LU.shape[-1]:
-        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
-                           f"{'AX = B' if left else 'XA = B'} ({LU.shape[-2]}x{LU.shape[-1]} "
-                           f"and {B.shape[-2]}x{B.shape[-1]})")
+    from .linalg import check_right_side     # NOTE: graphnet.linalg imports this module
+
+    check_right_side("linalg.lu_solve", LU, B, left)
     if B.dtype != LU.dtype:
         raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but "
                            f"found LU of type {LU.dtype} and B of type {B.dtype} instead")

@@ -144,18 +144,23 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return dispatch("linalg_eigh", A, upper=_uplo(UPLO))[0]
 
 
+def check_right_side(name: str, A: Tensor, B: Tensor, left: bool) -> None:
+    """PyTorch's errors for the right-hand side B of A X = B (X A = B with `left=False`):
+    a matrix (or batch) whose rows (columns) match A's size."""
+    if B.dim() < 2:
+        raise RuntimeError(f"{name}: The input tensor B must have at least 2 dimensions.")
+    if (B.shape[-2] if left else B.shape[-1]) != A.shape[-1]:
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} "
+                           f"and {B.shape[-2]}x{B.shape[-1]})")
+
+
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
                      unitriangular: bool = False) -> Tensor:
     """X with A X = B (X A = B with `left=False`) for triangular A (only the `upper` or
     lower triangle is read; `unitriangular` takes its diagonal as ones)."""
     matrices("linalg.solve_triangular", A)
-    if B.dim() < 2:
-        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
-                           "dimensions.")
-    if (B.shape[-2] if left else B.shape[-1]) != A.shape[-1]:
-        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
-                           f"equation {'AX = B' if left else 'XA = B'} ({A.shape[-2]}x"
-                           f"{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+    check_right_side("linalg.solve_triangular", A, B, left)
     return dispatch("linalg_solve_triangular", A, B, upper=bool(upper), left=bool(left),
                     unitriangular=bool(unitriangular))
 
