@@ -55,15 +55,10 @@ class L1Unstructured(_Unstructured):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
-    """Prune `amount` channels along `dim`, chosen at random."""
+class _Structured(BasePruningMethod):
+    """Prune `amount` channels along `dim`: those `_kept` does not keep."""
 
     PRUNING_TYPE = "structured"
-
-    def __init__(self, amount, dim: int = -1) -> None:
-        _check_amount(amount)
-        self.amount = amount
-        self.dim = dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         _check_structured(t)
@@ -71,10 +66,21 @@ class RandomStructured(BasePruningMethod):
         k = _count(self.amount, size)
         if k == 0:
             return default_mask
-        drawn = fac.rand(size)
-        threshold = sorting.kthvalue(drawn, k).values
-        mask = _channels(t, self.dim, drawn > threshold)
+        mask = _channels(t, self.dim, self._kept(t, size, k))
         return mask * default_mask.to(dtype=mask.dtype)
+
+
+class RandomStructured(_Structured):
+    """Prune `amount` channels along `dim`, chosen at random."""
+
+    def __init__(self, amount, dim: int = -1) -> None:
+        _check_amount(amount)
+        self.amount = amount
+        self.dim = dim
+
+    def _kept(self, t: Tensor, size: int, k: int) -> Tensor:
+        drawn = fac.rand(size)
+        return drawn > sorting.kthvalue(drawn, k).values
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
@@ -86,10 +92,8 @@ def _norms(t: Tensor, n, dim: int) -> Tensor:
     return t.norm(p=n, dim=dims)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_Structured):
     """Prune the `amount` channels along `dim` with the smallest L`n` norm."""
-
-    PRUNING_TYPE = "structured"
 
     def __init__(self, amount, n, dim: int = -1) -> None:
         _check_amount(amount)
@@ -97,15 +101,8 @@ class LnStructured(BasePruningMethod):
         self.n = n
         self.dim = dim
 
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        _check_structured(t)
-        size = t.shape[self.dim]
-        k = _count(self.amount, size)
-        if k == 0:
-            return default_mask
-        kept = sorting.topk(_norms(t, self.n, self.dim), size - k, largest=True).indices
-        mask = _channels(t, self.dim, kept)
-        return mask * default_mask.to(dtype=mask.dtype)
+    def _kept(self, t: Tensor, size: int, k: int) -> Tensor:
+        return sorting.topk(_norms(t, self.n, self.dim), size - k, largest=True).indices
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
