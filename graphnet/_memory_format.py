@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from . import _factories as fac
 from . import _layout as L
+from . import _placement   # NOTE: its Tensor.to, which `to` below wraps
 from . import _strides as S
 from ._dispatch import dispatch
 from ._tensor import Tensor
@@ -152,17 +153,12 @@ def clone(input: Tensor, *, memory_format=preserve_format) -> Tensor:
     return laid_out(dispatch("clone", input), fmt)
 
 
-def _placement_to():
-    from . import _placement
-    return _placement.to
-
-
 def to(self: Tensor, *args, memory_format=preserve_format, **kwargs) -> Tensor:
     """`Tensor.to(...)` with PyTorch's `memory_format=`: `self` when nothing changes (its
     layout already in that format), else a copy laid out in it; a cast keeps a
     channels-last tensor's format, as PyTorch's default `preserve_format` does."""
     asked = checked(memory_format, "to")
-    out = _placement_to()(self, *args, **kwargs)
+    out = _placement.to(self, *args, **kwargs)
     if asked in (None, preserve_format):
         return out if out is self else laid_out(out, _suggested(self))
     if out is self:
