@@ -12,7 +12,7 @@ from graphnet.compiler.checks import failed_check, fill_created
 from graphnet.compiler.hoist import split
 from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
-from graphnet import _autograd
+from graphnet import _autograd, _host
 from graphnet import _xla as xla
 from graphnet._aliases import remember_alias, remember_view
 from graphnet._overlap import note_view
@@ -282,7 +282,7 @@ class Artifact:
             if array is None or sys.getrefcount(grad) > _OWNERS \
                     or sys.getrefcount(array) > _OWNERS or array.shape != shape \
                     or array.dtype != dtype:
-                array = jax.numpy.empty(shape, dtype)
+                array = _host.zeros(shape, dtype)   # a new shape: no fill program to compile
             old.append(array)
             del grad, array
         return old
