@@ -33,3 +33,7 @@ jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 # subprocesses the tests start (multi-device checks, the CLI) share it instead of writing to
 # the user's own cache (graphnet/_compile_cache.py); a test that sets its own keeps it
 os.environ.setdefault("GRAPHNET_COMPILE_CACHE", _CACHE)
+# A worker runs thousands of eager kernels; with the default bound (512) it evicted and rebuilt
+# them (188 more compile requests in 2,836 over three parity files), so the tests keep more.
+# tests/test_eager_cache.py sets its own bounds to test eviction.
+os.environ.setdefault("GRAPHNET_KERNEL_CACHE_SIZE", "2048")

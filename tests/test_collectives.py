@@ -17,8 +17,7 @@ from graphnet.runtime.collectives import (
 )
 
 # NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
-# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_collectives")
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadfile)
 
 PROGRAMS = r"""
 import json

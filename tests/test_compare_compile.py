@@ -11,8 +11,7 @@ from graphnet.runtime.compare import breakeven, compile_cost
 from graphnet.runtime.compare._axis import Context
 
 # NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
-# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_compare_compile")
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadfile)
 
 PHASES = {"trace", "passes", "jax_lowering", "xla_compile"}
 

@@ -11,8 +11,7 @@ from graphnet.runtime.compare._axis import Context
 from graphnet.runtime.compare.data_parallel import measure, with_device_count
 
 # NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
-# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_compare_data_parallel")
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadfile)
 
 
 @pytest.fixture(scope="module")

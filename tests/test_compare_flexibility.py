@@ -13,8 +13,7 @@ from graphnet.runtime.compare.flexibility import (
 from graphnet.runtime.compare.schema import AXES, _check
 
 # NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
-# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_compare_flexibility")
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadfile)
 
 # NOTE: silent differences measured in the built-in matrix: none. print, a list appended to
 # and a counter in forward differed under compile until print became part of the program and

@@ -12,8 +12,7 @@ from graphnet.runtime.compare._axis import Context
 from graphnet.runtime.workloads import WORKLOADS
 
 # NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
-# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_compare_memory")
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadfile)
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,7 @@ from graphnet.runtime.compare.conclusions import break_even_steps, overall, summ
 from graphnet.runtime.compare.schema import validate
 
 # NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
-# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_compare_report")
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadfile)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -15,8 +15,7 @@ import pytest
 from xla_env import with_devices
 
 # NOTE: this module's fixture costs seconds (a subprocess, or a whole study): its tests share
-# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_sharding")
+# one xdist worker, so the fixture runs once (pyproject.toml runs xdist with --dist loadfile)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOL = 1e-5
