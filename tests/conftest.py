@@ -37,3 +37,21 @@ os.environ.setdefault("GRAPHNET_COMPILE_CACHE", _CACHE)
 # them (188 more compile requests in 2,836 over three parity files), so the tests keep more.
 # tests/test_eager_cache.py sets its own bounds to test eviction.
 os.environ.setdefault("GRAPHNET_KERNEL_CACHE_SIZE", "2048")
+
+# NOTE: xdist (--dist loadfile) hands whole files to its workers in collection order. The
+# files that took longest in a cold run go first, so a run ends on short files instead of
+# one worker finishing a long file alone (longest job first); the others keep their order.
+HEAVY_FIRST = [
+    "test_op_parity.py", "test_conv_extra_functional.py", "test_default_xla_flags.py",
+    "test_models.py", "test_missing_names.py", "test_distributions_more_sampling.py",
+    "test_linalg.py", "test_fuzz_modules.py", "test_seed_corpus.py",
+    "test_everyday_programs.py", "test_compare_cli.py", "test_sharding.py",
+    "test_conv_extra_modules.py", "test_attention.py", "test_packed_sequence.py",
+    "test_guard_mutations.py", "test_shape_extra.py", "test_distributed_processes.py",
+    "test_solo_bench.py", "test_examples_beyond_seeds.py", "test_distributions_more.py",
+    "test_autocast.py", "test_workloads_more.py", "test_eager_cache.py"]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: order kept
