@@ -54,4 +54,4 @@ HEAVY_FIRST = [
 
 def pytest_collection_modifyitems(session, config, items):
     rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: order kept
+    items[:] = sorted(items, key=lambda item: rank.get(item.path.name, len(rank)))  # stable
