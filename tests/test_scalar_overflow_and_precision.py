@@ -190,7 +190,11 @@ def test_half_mlp_matches_torch_after_three_layers():
         for layer in layers:
             y = T.tanh(layer(y))
         outs.append(y.float().detach().numpy())
-    np.testing.assert_array_equal(outs[1], outs[0])
+    # NOTE: bit for bit but for float32 summation order, which depends on the CPU's matmul
+    # kernels (on an AVX-512 machine 1 of 512 outputs was 1 ulp off). Rounding each layer
+    # twice (float16 matmul, then the bias) put 161 of 512 off.
+    assert np.mean(outs[1] != outs[0]) <= 0.01
+    np.testing.assert_allclose(outs[1], outs[0], rtol=2.0 ** -10, atol=0)
 
 
 _X3 = _arr(32, 16)
