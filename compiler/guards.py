@@ -185,46 +185,6 @@ def module_reads(module, path: str) -> list[Read]:
     return reads
 
 
-class ModulesGuard:
-    """`module_reads` of every module a trace called, cheap on the hot path: modules count
-    every change to their attributes, slots and hooks (`module_changes()`), so while that
-    count stands still only mutable attributes (a list or dict the code may append to) are
-    compared. When it moved, every read is compared once, and the count is remembered."""
-
-    def __init__(self, modules):
-        from graphnet.nn._module import module_changes
-
-        from .object_reads import _class_attribute_names, _class_data_names
-
-        self.changes = module_changes
-        self.reads, self.mutable = [], []
-        for module, path in modules:
-            self.reads += module_reads(module, path)
-            state, where = module.__dict__, path or type(module).__name__
-            # data on a user-defined module class (`scale = 2.0` beside forward): changing
-            # it does not count as a change of the module, so it is compared on every call
-            cls = type(module)
-            self.mutable += [record(f"{where}.{name} (a class attribute) is the value traced",
-                                    lambda m=module, n=name: getattr(m, n))
-                             for name in sorted(_class_data_names(
-                                 cls, _class_attribute_names(cls)) - set(state))]
-            self.mutable += [record(f"{where}.{name} is the value traced",
-                                    lambda d=state, n=name: d[n])
-                             for name in state if name not in _SKIP
-                             and has_mutable(state[name]) and not (   # not a hook registry
-                                 name.startswith("_") and hasattr(state[name], "move_to_end"))]
-        self.seen = module_changes()
-
-    def failure(self) -> str | None:
-        now = self.changes()
-        for read in self.mutable if now == self.seen else self.reads:
-            reason = read.failure()
-            if reason is not None:
-                return reason
-        self.seen = now
-        return None
-
-
 class FunctionGuard:
     """`function_reads` as one guard: while each global and closure cell holds the very
     object it held, nothing to compare; otherwise compare by value (an int set again).
@@ -351,6 +311,8 @@ def trace_guards(tracer) -> list:
         from .code_reads import python_guards   # NOTE: builds on this module
 
         python, reached = python_guards(tracer)
+    from .module_guard import ModulesGuard   # NOTE: builds on this module
+
     called = [(m, path) for m, _, path in tracer.modules.values()]
     guards.append(ModulesGuard(_with_descendants(
         called + [(m, type(m).__name__) for m in reached])).failure)
