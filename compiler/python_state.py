@@ -33,7 +33,8 @@ from graphnet._errors import TraceError
 
 from . import _source
 from .guards import _PLAIN, _SKIP, freeze, function_reads, matches, record
-from .object_reads import _reachable
+from .iter_state import is_iterator, position
+from .object_reads import _reachable, _user_object
 
 
 class PythonStateWatch:
@@ -45,6 +46,7 @@ class PythonStateWatch:
         self.writes: dict = {}      # (id(module), name) -> (weakref, name, where, had, frozen, old)
         self.containers: dict = {}  # id(module) -> [guards.Read] of its lists, dicts, sets
         self.rngs: dict = {}        # id -> (what, generator, its state before the trace)
+        self.iterators: dict = {}   # id -> (what, iterator, iter_state.position before it)
         self.objects: list = []     # (what, object, {attribute: frozen value}) before the trace
         if fn is not None:
             self._watch_function(getattr(fn, "forward", fn))
@@ -84,22 +86,26 @@ class PythonStateWatch:
         """Python's and NumPy's global random generators, and those the function reaches
         (`rng = np.random.default_rng(0)` in a global, closure or attribute of its instance):
         a number drawn while tracing is baked into the program, which then repeats it on every
-        call while the generator stays where the trace left it."""
+        call while the generator stays where the trace left it. Iterators alike: an item
+        taken while tracing would be given again on every call (iter_state.py)."""
         self._watch_rng("Python's random module", random._inst)
         self._watch_rng("NumPy's global random state (np.random)", np.random.mtrand._rand)
         _, values = _reachable(fn, 2)
         bound = getattr(fn, "__self__", None)
         if bound is not None and hasattr(bound, "__dict__"):
-            values = values + list(vars(bound).values())
+            for name, value in vars(bound).items():
+                self._watch_rng(f"self.{name}", value)
         for value in values:
             self._watch_rng(f"the {type(value).__name__} the code reaches", value)
+            if _user_object(value):   # a config's or a trainer's iterator
+                for name, held in vars(value).items():
+                    self._watch_rng(f"{type(value).__name__}.{name}", held)
 
     def _watch_objects(self, fn) -> None:
         """The attributes of the user's own objects the function reaches: the instance of a
         compiled bound method (a trainer's `self.global_step += 1`) and the objects in its
         globals and closure (`state.step += 1`). Modules are watched through their
         `__setattr__` (`on_attribute_write`) instead."""
-        from .object_reads import _user_object
         from graphnet.nn import Module
 
         _, values = _reachable(fn, 2)
@@ -114,8 +120,11 @@ class PythonStateWatch:
             self.objects.append((where, value, _attributes(value)))
 
     def _watch_rng(self, what: str, generator) -> None:
+        """Watch `generator` if it is a random generator or an iterator (iter_state.py)."""
         if id(generator) not in self.rngs and _rng_state(generator) is not None:
             self.rngs[id(generator)] = (what, generator, _rng_state(generator))
+        elif is_iterator(generator) and id(generator) not in self.iterators:
+            self.iterators[id(generator)] = (what, generator, position(generator))
 
     def group_writes(self) -> list:
         """(what, read, value) for each parameter-group entry the trace set: a compiled call
@@ -219,6 +228,10 @@ class PythonStateWatch:
             if _rng_state(generator) != before:
                 found.append(f"{what} drew numbers (draw with graphnet.rand/randn/randint "
                              f"instead: the program draws new ones on every call)")
+        for what, iterator, before in self.iterators.values():
+            if position(iterator) != before:
+                found.append(f"{what} gave items (an iterator: take the item outside and "
+                             f"pass it as an argument, `step(*next(batches))`)")
         return found
 
 
