@@ -30,18 +30,23 @@ from graphnet._tensor import Tensor
 _PLAIN = (type(None), bool, int, float, complex, str, bytes)
 # types whose == is already same_plain (no 1 == 1.0 == True, no 0.0 == -0.0, no NaN)
 _BY_EQUALITY = frozenset((type(None), bool, int, str, bytes))
-_ARRAY_BY_VALUE = 1 << 16   # NumPy arrays up to this many elements are compared by value
+_ARRAY_BY_VALUE = 1 << 16   # NumPy arrays up to this many elements: by their bytes, kept
 _NOT_PLAIN = object()
 
 
 def freeze(value):
-    """A snapshot of `value` that `matches` can compare with a later value. A small NumPy
-    array is kept by value (`graphnet.tensor(weights)` of a global array the user changes in
-    place), a big one by identity."""
+    """A snapshot of `value` that `matches` can compare with a later value. A NumPy array is
+    kept by value (`graphnet.tensor(weights)` of a global array the user changes in place):
+    a small one as bytes, a bigger one as a copy compared byte for byte (NOTE: big arrays
+    used to be compared by identity alone, so `table[:] = ...` on a 100,000-element table
+    kept the traced values silently; the compare costs about 0.1 ms a MB on every call)."""
     if isinstance(value, _PLAIN):
         return ("=", type(value), value)
     if isinstance(value, np.ndarray) and value.size <= _ARRAY_BY_VALUE:
         return ("array", value, value.dtype, value.shape, value.tobytes())
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return ("big array", value, value.dtype, value.shape,
+                np.ascontiguousarray(value).copy())
     if isinstance(value, (tuple, list, deque)):
         return (type(value), tuple(freeze(v) for v in value))
     if isinstance(value, dict):         # OrderedDict too: the hooks a module holds
@@ -101,6 +106,9 @@ def matches(frozen, value) -> bool:
     if kind == "array":
         return value is frozen[1] and value.dtype == frozen[2] and value.shape == frozen[3] \
             and value.tobytes() == frozen[4]
+    if kind == "big array":
+        return value is frozen[1] and value.dtype == frozen[2] and value.shape == frozen[3] \
+            and _same_bytes(value, frozen[4])
     if type(value) is not kind:
         return False
     is_dict = issubclass(kind, dict)
@@ -111,6 +119,12 @@ def matches(frozen, value) -> bool:
         return all(_same_key(k, fk) and matches(fv, v)
                    for (k, v), (fk, fv) in zip(items, frozen[1]))
     return all(matches(f, v) for f, v in zip(frozen[1], items))
+
+
+def _same_bytes(array: np.ndarray, kept: np.ndarray) -> bool:
+    """Bit for bit, so a NaN equals itself and -0.0 differs from 0.0."""
+    bytes_now = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+    return np.array_equal(bytes_now, kept.reshape(-1).view(np.uint8))
 
 
 @dataclass(eq=False)

@@ -53,6 +53,7 @@ def _cases(config):
     chain.b.c.s = 1.0
     in_list, in_dict, prop = [Holder()], {"o": Holder()}, WithProperty()
     array, net = np.ones(1, np.float32), Scaled()
+    big = np.ones(1 << 17, np.float32)   # over guards._ARRAY_BY_VALUE: kept as a copy
     return {
         "class attribute": (lambda x: x * Scales.s, lambda: setattr(Scales, "s", 2.0)),
         "module class attribute": (lambda x: net(x), lambda: setattr(Scaled, "factor", 2.0)),
@@ -64,6 +65,8 @@ def _cases(config):
         "property": (lambda x: x * prop.s, lambda: setattr(prop, "_s", 2.0)),
         "numpy array changed in place": (lambda x: x * gt.tensor(array),
                                          lambda: array.__setitem__(0, 2.0)),
+        "big numpy array changed in place": (lambda x: x * gt.tensor(big[:1]),
+                                             lambda: big.__setitem__(0, 2.0)),
         "tensor class attribute": (lambda x: x * TensorHolder.t,
                                    lambda: setattr(TensorHolder, "t", gt.tensor(2.0))),
     }
