@@ -232,6 +232,10 @@ def python_guards(tracer) -> tuple[list, list]:
     if isinstance(tracer.fn, functools.partial):
         cells.append(record("the partial's bound arguments are the values traced",
                             lambda p=tracer.fn: (p.func, p.args, p.keywords)))
+    for obj in tracer.arg_objects:   # `step(x, partial(scaled, s=factors))`: a list in it
+        if isinstance(obj, functools.partial):
+            cells.append(record("the bound arguments of the partial passed in are the values "
+                                "traced", lambda p=obj: (p.func, p.args, p.keywords)))
     function_guard.extend(extra + cells)
     guards = [function_guard.failure]
 

@@ -101,6 +101,23 @@ class PythonStateWatch:
                 for name, held in vars(value).items():
                     self._watch_rng(f"{type(value).__name__}.{name}", held)
 
+    def watch_arguments(self, objects: list) -> None:
+        """The Python objects the call passed (not tensors): a random generator or an
+        iterator it may draw from (`step(x, batches)` with `next(batches)` inside), and the
+        attributes of the user's own objects (`c.n += 1` on a counter passed in). A compiled
+        call of an argument seen before (by identity) skips that Python, as for globals."""
+        from graphnet.nn import Module
+
+        for value in objects:
+            self._watch_rng(f"argument {type(value).__name__}", value)
+            if isinstance(value, Module) or not _user_object(value) \
+                    or hasattr(value, "param_groups") \
+                    or any(obj is value for _, obj, _ in self.objects):
+                continue
+            self.objects.append((type(value).__name__, value, _attributes(value)))
+            for name, held in vars(value).items():
+                self._watch_rng(f"{type(value).__name__}.{name}", held)
+
     def _watch_objects(self, fn) -> None:
         """The attributes of the user's own objects the function reaches: the instance of a
         compiled bound method (a trainer's `self.global_step += 1`) and the objects in its

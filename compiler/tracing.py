@@ -44,6 +44,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
     names = _arg_names(fn, n_pos) + list(keywords)
     leaves, rebuild = flatten(tuple(args))
     tracer.arg_objects = [a for a in leaves if not isinstance(a, Tensor)]
+    tracer.python_state.watch_arguments(tracer.arg_objects)
     leaf_names = []
     for arg_name, a in zip(names, args):
         inner = flatten(a)[0]

@@ -6,6 +6,7 @@ function is traced again on every call, so compiled calls equal eager ones."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -92,3 +93,50 @@ def test_an_iterator_the_function_reaches_but_does_not_advance_compiles_once():
         np.testing.assert_array_equal(compiled(graphnet.ones(2)).numpy(), [3.0, 3.0])
     assert compiled.explain()["graphs"] == 1, compiled.explain()["recompile_reasons"]
     assert next(it).numpy().tolist() == [0.0, 0.0]   # untouched by the traces
+
+
+class _Counter:
+    def __init__(self):
+        self.n = 0
+
+
+def _count(x, counter):
+    counter.n += 1
+    return x * counter.n
+
+
+def _scaled(x, factors):
+    return x * factors[0]
+
+
+ARGUMENTS = {   # (function, a fresh argument, a change between calls or None)
+    "iterator": (lambda x, it: x + next(it), lambda: iter(_items()), None),
+    "generator": (lambda x, g: x + next(g), _generator, None),
+    "numpy Generator": (lambda x, rng: x * float(rng.standard_normal()),
+                        lambda: np.random.default_rng(0), None),
+    "counter object": (_count, _Counter, None),
+    "partial holding a list": (lambda x, fn: fn(x),
+                               lambda: functools.partial(_scaled, factors=[1.0]),
+                               lambda p: p.keywords["factors"].__setitem__(
+                                   0, p.keywords["factors"][0] + 1)),
+}
+
+
+@pytest.mark.parametrize("case", list(ARGUMENTS))
+def test_a_python_object_passed_in_is_not_frozen_at_its_first_call(case):
+    """An argument that is not a tensor keys the cache by identity: the same iterator,
+    generator, counter or partial passed again reused the program traced with it, which gave
+    the first item, the first draw or the first count on every call."""
+    fn, make, change = ARGUMENTS[case]
+    results = []
+    for run in (fn, graphnet.compile(fn)):
+        arg, out = make(), []
+        for _ in range(3):
+            out.append(run(graphnet.ones(2), arg).numpy())
+            if change is not None:
+                change(arg)
+        results.append(out)
+    want, got = results
+    assert not all(np.array_equal(want[0], w) for w in want[1:])
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
