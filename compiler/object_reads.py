@@ -128,8 +128,8 @@ def _class_data_names(cls, wanted: set) -> set:
 
 
 def _reachable(fn, depth: int):
-    """(the user functions the traced function reaches through its globals and closure,
-    itself included; the values of those globals and cells), as function_reads walks them."""
+    """(the user functions the traced function reaches through its globals, closure and
+    default arguments, itself included; the values of those), as function_reads walks them."""
     functions, values, seen = [], [], set()
 
     def visit(f, level):
@@ -145,6 +145,7 @@ def _reachable(fn, depth: int):
                 found.append(cell.cell_contents)
             except ValueError:
                 continue
+        found += [*(f.__defaults__ or ()), *(f.__kwdefaults__ or {}).values()]   # `t=trainer`
         values.extend(found)
         if level < depth:
             for value in found:

@@ -65,8 +65,12 @@ class PythonStateWatch:
         bound = getattr(fn, "__self__", None)
         if bound is not None and hasattr(bound, "__dict__"):
             values = values + list(vars(bound).values())
-        seen = set()
-        for value in values:
+        self._watch_optimizer_values(values)
+
+    def _watch_optimizer_values(self, values) -> None:
+        seen = {id(optimizer) for optimizer, _, _, _ in self.swapped}
+        held = [v for value in values if _user_object(value) for v in vars(value).values()]
+        for value in [*values, *held]:   # a trainer's `self.opt` too
             groups = getattr(value, "param_groups", None)
             if not isinstance(groups, list) or id(value) in seen:
                 continue
@@ -102,12 +106,13 @@ class PythonStateWatch:
                     self._watch_rng(f"{type(value).__name__}.{name}", held)
 
     def watch_arguments(self, objects: list) -> None:
-        """The Python objects the call passed (not tensors): a random generator or an
-        iterator it may draw from (`step(x, batches)` with `next(batches)` inside), and the
+        """The Python objects the call passed (not tensors): an optimizer (its parameter
+        groups, as `_watch_optimizers`), a random generator or an iterator it may draw from (`step(x, batches)` with `next(batches)` inside), and the
         attributes of the user's own objects (`c.n += 1` on a counter passed in). A compiled
         call of an argument seen before (by identity) skips that Python, as for globals."""
         from graphnet.nn import Module
 
+        self._watch_optimizer_values(objects)   # `step(model, opt, x)`
         for value in objects:
             self._watch_rng(f"argument {type(value).__name__}", value)
             if isinstance(value, Module) or not _user_object(value) \
