@@ -107,9 +107,10 @@ class PythonStateWatch:
 
     def watch_arguments(self, objects: list) -> None:
         """The Python objects the call passed (not tensors): an optimizer (its parameter
-        groups, as `_watch_optimizers`), a random generator or an iterator it may draw from (`step(x, batches)` with `next(batches)` inside), and the
-        attributes of the user's own objects (`c.n += 1` on a counter passed in). A compiled
-        call of an argument seen before (by identity) skips that Python, as for globals."""
+        groups, as `_watch_optimizers`), a random generator or an iterator it may draw from
+        (`step(x, batches)` with `next(batches)` inside), and the attributes of the user's
+        own objects (`c.n += 1` on a counter passed in). A compiled call of an argument seen
+        before (by identity) skips that Python, as for globals."""
         from graphnet.nn import Module
 
         self._watch_optimizer_values(objects)   # `step(model, opt, x)`

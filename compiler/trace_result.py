@@ -62,9 +62,10 @@ class TraceResult:
     # x`); ("grad", t) for `return p.grad` (t's .grad after the call); ("out", j) for the
     # same tensor returned again (`return y, y`); ("new", t) for a tensor the code also kept.
     out_identity: list = field(default_factory=list)
-    # Per "out" output: (source, forward, write-through) when it is a view of a captured
-    # tensor (`return model.weight[0]`): the caller's tensor stays a view of it, as eagerly
-    # (it follows the weight's later in-place changes, and writes through to it); else None.
+    # Per "out" output: (source, chain of views) when it is a view of a captured tensor or an
+    # argument (`return model.weight[0]`, `return x.view(6, 2)[1:]`, see `_view_recipe`): the
+    # caller's tensor stays a view of it, as eagerly (it follows the source's later in-place
+    # changes, and writes through to it); else None.
     out_views: list = field(default_factory=list)
 
 
@@ -166,18 +167,17 @@ class FinishTrace:
         return None
 
     def _view_recipe(self, t: Tensor):
-        """For `t`, a view taken directly of a captured tensor (a parameter or buffer):
-        (its source, the function taking the view again from new values, the view's
-        write-through); else None."""
-        write = t.__dict__.get("_view")
-        if write is None:
+        """For `t`, a view (or a view of a view ...) of a captured tensor (a parameter or
+        buffer) or of a tensor argument: (its source, the chain of views from it to `t`, each
+        (the function taking the view again from new values, the view's write-through, the
+        tensor the trace took it of)); else None."""
+        if t.__dict__.get("_view") is None:
             return None
         for rec in self.lifted.values():
-            if rec.source[0] != "state":
-                continue
-            for ref, forward, _ in rec.tensor.__dict__.get("_views", ()):
-                if ref() is t:
-                    return rec.source, forward, write
+            if rec.source[0] in ("state", "arg"):
+                chain = _view_chain(rec.tensor, t, 8)
+                if chain:
+                    return rec.source, chain
         return None
 
     def _alias_source(self, t: Tensor):
@@ -243,3 +243,20 @@ class FinishTrace:
                         and not t.requires_grad:
                     result.out_identity[k] = ("new", t)
         self.created.clear()
+
+
+def _view_chain(source: Tensor, t: Tensor, depth: int) -> list | None:
+    """[(forward, write-through, taken of)] per view from `source` down to `t`, following
+    the views each tensor handed out (graphnet/_aliases.py); None when `t` is not one."""
+    for ref, forward, _ in source.__dict__.get("_views", ()):
+        view = ref()
+        write = view.__dict__.get("_view") if view is not None else None
+        if write is None:
+            continue
+        if view is t:
+            return [(forward, write, source)]
+        if depth > 1:
+            below = _view_chain(view, t, depth - 1)
+            if below:
+                return [(forward, write, source), *below]
+    return None

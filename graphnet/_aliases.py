@@ -5,6 +5,7 @@ compiled call runs the XLA program")."""
 
 from __future__ import annotations
 
+import types
 import weakref
 from typing import TYPE_CHECKING, Callable
 
@@ -183,3 +184,16 @@ def new_storage(t: Tensor) -> None:
                 refs[:] = [r for r in refs if (a := _target(r)) is not None
                            and type(a._value) is not graph_value]
     mode.on_new_storage(t)
+
+
+def rebound(write: Callable, traced: Tensor, source: Tensor) -> Callable:
+    """A view's write-through (`_view`) taken of `traced`, made to write into `source`: the
+    view of a compiled call's argument that the call returns is a view of that call's
+    argument, not of the tensor the trace saw."""
+    cells = write.__closure__ or ()
+    if not any(cell.cell_contents is traced for cell in cells):
+        raise AssertionError("a view's write-through does not name the tensor it was taken of")
+    closure = tuple(types.CellType(source) if cell.cell_contents is traced else cell
+                    for cell in cells)
+    return types.FunctionType(write.__code__, write.__globals__, write.__name__,
+                              write.__defaults__, closure)

@@ -14,7 +14,7 @@ from graphnet.compiler.prints import emit
 from graphnet.compiler.tracer import TENSOR_SLOT
 from graphnet import _autograd, _host
 from graphnet import _xla as xla
-from graphnet._aliases import remember_alias, remember_view
+from graphnet._aliases import rebound, remember_alias, remember_view
 from graphnet._overlap import note_view
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64
@@ -371,10 +371,15 @@ class Artifact:
                     remember_alias(base, t)
         for t, view in zip(tensors, self.traced.out_views):
             if view is not None:    # `return model.weight[0]`: a view of it, as eagerly
-                (_, base), forward, write = view
-                t.__dict__["_view"] = write
-                note_view(t, base)
-                remember_view(base, t, forward)
+                (kind, base), chain = view
+                base = args[base] if kind == "arg" else base   # this call's argument
+                for i, (forward, write, traced) in enumerate(chain):
+                    # the views between are taken again of this call's source
+                    view_t = t if i == len(chain) - 1 else forward(base)
+                    view_t.__dict__["_view"] = rebound(write, traced, base)
+                    note_view(view_t, base)
+                    remember_view(base, view_t, forward)
+                    base = view_t
         identity = self.traced.out_identity
         if any(source is not None for source in identity):
             # `return model.weight`, `return x`, `return p.grad`, `return y, y`: those very
