@@ -22,6 +22,7 @@ dtypes, so it also runs inside graphnet.compile, where the array is a constant o
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 
 from . import _autograd
@@ -119,16 +120,26 @@ def _deferring(fn):
     return method
 
 
-def _equal(fn):
+def _equal(fn, tensor_class, arrays: bool = True):
+    """`__eq__` (or, `arrays` False, `__ne__`, which PyTorch leaves to NumPy for an array:
+    `t != array` is True, by identity, while `t == array` compares elements)."""
     def __eq__(self, other):
+        if isinstance(other, np.ndarray) and not arrays:
+            return NotImplemented
         if isinstance(other, np.ndarray):
             if other.dtype.kind in "OSUV":   # not numbers: PyTorch's __eq__ gives up too
                 return NotImplemented
             from . import _factories
 
             return fn(self, _factories.tensor(other))
+        if not isinstance(other, (tensor_class, int, float, complex, np.generic, jax.Array)):
+            # NOTE: PyTorch's `t == None`, `t == "a"`, `t == [1.0]` are False (and `!=` True):
+            # its TypeError becomes NotImplemented, and Python compares identities. Raising
+            # here broke `if mask == None:` and `t in [None, ...]`.
+            return NotImplemented
         return fn(self, other)
 
+    __eq__.__name__ = __eq__.__qualname__ = getattr(fn, "__name__", "__eq__")
     __eq__.__doc__ = fn.__doc__
     return __eq__
 
@@ -151,8 +162,9 @@ def install_operators(tensor_class) -> None:
     for name, (op, ufunc) in _FORWARD.items():
         setattr(tensor_class, name, _forward(names[name], op, ufunc))
     for name in _DEFERRING:
-        if name in names:
+        if name in names and name != "__ne__":
             setattr(tensor_class, name, _deferring(names[name]))
-    tensor_class.__eq__ = _equal(names["__eq__"])
+    tensor_class.__eq__ = _equal(names["__eq__"], tensor_class)
+    tensor_class.__ne__ = _equal(names["__ne__"], tensor_class, arrays=False)
     tensor_class.__rtruediv__ = _reciprocal_times(names["__rtruediv__"])
     tensor_class._numpy_operands = True
