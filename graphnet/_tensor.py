@@ -19,16 +19,7 @@ from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
 from ._errors import dimension_error, no_dimensions_error
 from ._mode import EAGER, current_mode, tracing
-
-
-class Size(tuple):
-    """The shape of a tensor: a tuple that prints like `graphnet.Size([2, 3])`."""
-
-    def __repr__(self) -> str:
-        return f"graphnet.Size({list(self)})"
-
-    def numel(self) -> int:
-        return math.prod(self)   # Python ints: exact, and no NumPy call (np.prod: ~5 us)
+from ._size import Size  # noqa: F401  (graphnet.Size; imported from here too)
 
 
 class Tensor:
@@ -363,6 +354,11 @@ class Tensor:
         return int(self._concrete("int()").reshape(()))
 
     def __index__(self) -> int:
+        value = self._value
+        if np.dtype(value.dtype).kind not in "iub" or math.prod(value.shape) != 1:
+            # `[a, b][t]` with a float or a many-element tensor: PyTorch's TypeError
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
         return int(self._concrete("__index__()").reshape(()))
 
     def __repr__(self) -> str:
