@@ -1,6 +1,7 @@
 """Tensor methods PyTorch keeps for old code and host-side helpers: `new` (the legacy
 constructor), `apply_`/`map_` (a Python function per element, on the host, eagerly only),
-`to_dense`, `dim_order`, `is_distributed`, `is_set_to`, `prelu`, `hardshrink`."""
+`to_dense`, `dim_order`, `is_distributed`, `is_set_to`, `prelu`, `hardshrink`, and
+`__copy__`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import jax
 import numpy as np
 
 from . import _factories
+from ._aliases import adopt_storage
 from ._host_reads import host_values
 from ._tensor import Tensor
 
@@ -21,6 +23,16 @@ def new(self: Tensor, *args, dtype=None, device=None) -> Tensor:
     if len(args) == 1 and isinstance(args[0], Tensor):
         return args[0].to(dtype or self.dtype)
     return _factories.zeros(*(args or (0,)), dtype=dtype or self.dtype, device=device)
+
+
+def _copy(self: Tensor) -> Tensor:
+    """`copy.copy(t)`: as PyTorch's, a new leaf of t's class that shares t's storage (an
+    in-place change of either reaches the other), with t's requires_grad. It was a copy of
+    the values, so `copy.copy(t).add_(1)` silently left t as it was."""
+    new = Tensor._wrap(self._value, cls=type(self))
+    new.requires_grad = self.requires_grad
+    adopt_storage(new, self)
+    return new
 
 
 def _host_values(self: Tensor, what: str) -> np.ndarray:
@@ -71,6 +83,7 @@ def _format(self: Tensor, format_spec: str) -> str:
 
 
 Tensor.__format__ = _format
+Tensor.__copy__ = _copy
 Tensor.new = new
 Tensor.apply_ = apply_
 Tensor.map_ = map_

@@ -1,9 +1,11 @@
 """Python protocols at PyTorch's parity: a tensor used as a list index (`__index__`) must
-hold one integer or bool element, as torch's (a float tensor gave an element silently), and
-a Size stays a Size through the tuple arithmetic torch.Size keeps (`x.shape + (4,)` was a
-plain tuple)."""
+hold one integer or bool element, as torch's (a float tensor gave an element silently); a
+Size stays a Size through the tuple arithmetic torch.Size keeps (`x.shape + (4,)` was a
+plain tuple); `copy.copy(t)` shares t's storage (it copied the values)."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 import torch
@@ -47,3 +49,19 @@ def test_size_arithmetic_keeps_a_size(expr):
 def test_a_shape_built_from_a_shape_reshapes():
     x = graphnet.ones(2, 3)
     assert x.reshape(x.shape[:1] + (3, 1)).shape == graphnet.Size([2, 3, 1])
+
+
+@pytest.mark.parametrize("kind", ["leaf", "no grad", "parameter"])
+def test_a_shallow_copy_shares_the_storage(kind):
+    seen = []
+    for T in (torch, graphnet):
+        t = {"leaf": lambda: T.tensor([1.0, 2.0], requires_grad=True),
+             "no grad": lambda: T.tensor([1.0, 2.0]),
+             "parameter": lambda: T.nn.Parameter(T.tensor([1.0, 2.0]))}[kind]()
+        c = copy.copy(t)
+        with T.no_grad():
+            c.add_(1.0)      # reaches t
+            t.mul_(10.0)     # reaches c
+        seen.append((type(c).__name__, c.requires_grad, c.is_leaf, c.grad_fn is None,
+                     t.tolist(), c.tolist()))
+    assert seen[1] == seen[0]
