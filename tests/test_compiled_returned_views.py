@@ -1,7 +1,9 @@
 """A compiled function that returns a view of a parameter or buffer (`return w[0]`,
 `w.t()`, `w.view(-1)`) hands back a view, as eager code and torch do: it follows the
 tensor's later in-place changes and an in-place write to it reaches the tensor. Before, the
-compiled result was a copy that kept the old values."""
+compiled result was a copy that kept the old values. The same holds for a view, or a view of
+a view, of a tensor argument (`return x.view(6, 2)[1:].t()`): it is a view of that call's
+argument."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ VIEWS = {
     "flat": lambda w: w.view(-1),
     "reshape": lambda w: w.reshape(3, 2),
     "unsqueeze": lambda w: w.unsqueeze(0),
+    "row of a transpose": lambda w: w.t()[1],
 }
 
 
@@ -64,3 +67,52 @@ def test_many_calls_keep_few_view_records():
     for _ in range(50):
         f()
     assert len(w.__dict__.get("_views", ())) <= 9
+
+
+ARG_VIEWS = {
+    "view": lambda x: x.view(2, 6),
+    "reshape": lambda x: x.reshape(4, 3),
+    "slice": lambda x: x[1:],
+    "select": lambda x: x[2],
+    "t": lambda x: x.t(),
+    "transpose": lambda x: x.transpose(0, 1),
+    "unsqueeze": lambda x: x.unsqueeze(0),
+    "narrow": lambda x: x.narrow(1, 1, 2),
+    "view of a view of a view": lambda x: x.view(6, 2)[1:].t(),
+}
+
+
+def _trip(T, fn, compiled):
+    """Three calls, each on a new argument: write through the result, then change the
+    argument in place, and read both."""
+    run = G.compile(fn) if compiled else fn
+    seen = []
+    for k in range(3):
+        x = T.arange(12.0).reshape(4, 3) * (k + 1)
+        out = run(x)
+        out.mul_(-1.0)                       # through the result into the argument
+        x.add_(100.0)                        # through the argument into the result
+        seen.append((x.detach().numpy().copy(), out.detach().numpy().copy()))
+    return seen
+
+
+@pytest.mark.parametrize("name", list(ARG_VIEWS))
+def test_a_returned_view_of_an_argument_shares_its_storage(name):
+    want = _trip(torch, ARG_VIEWS[name], False)
+    for compiled in (False, True):
+        got = _trip(G, ARG_VIEWS[name], compiled)
+        for (gx, gout), (wx, wout) in zip(got, want, strict=True):
+            np.testing.assert_array_equal(gx, wx)
+            np.testing.assert_array_equal(gout, wout)
+
+
+def test_writing_into_a_returned_view_of_a_leaf_that_requires_grad_raises_as_eagerly():
+    """PyTorch refuses an in-place change of a view of a leaf that requires grad; the
+    compiled call's result is that view too, so it refuses alike."""
+    for T, compiled in ((torch, False), (G, False), (G, True)):
+        def f(x):
+            return x.view(6, 2)[1:]
+        run = G.compile(f) if compiled else f
+        out = run(T.arange(12.0).requires_grad_())
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            out.mul_(3.0)
