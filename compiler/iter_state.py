@@ -6,6 +6,9 @@ item it got as a constant and would repeat it on every call. compiler/python_sta
 an iterator that moved is a change of Python state, which a compiled program cannot repeat,
 so the function is traced again on every call while it does, as for a random generator.
 
+A file is an iterator too: a line read (`f.readline()`) or written (`log.write(...)`) inside
+a compiled function happened once, while tracing; its `tell()` is its position.
+
 A position is a comparable token: a generator's suspended instruction and locals, a Python
 iterator's attributes, a built-in iterator's `__reduce__` (a list's or range's index, the
 count of `enumerate` and `itertools.count`), each looked into a few levels deep (a
@@ -14,6 +17,7 @@ C iterator without `__reduce__`) is not seen to move."""
 
 from __future__ import annotations
 
+import io
 import types
 import warnings
 
@@ -31,6 +35,11 @@ def position(iterator, depth: int = _DEPTH):
         return iterator
     if depth <= 0 or not is_iterator(iterator):
         return ("is", id(iterator))   # NOTE: the caller keeps the iterator (and so this) alive
+    if isinstance(iterator, io.IOBase):   # a file read or written: where it stands
+        try:
+            return ("file", iterator.tell())
+        except (OSError, ValueError):     # a pipe, a terminal, a closed file
+            return ("is", id(iterator))
     if isinstance(iterator, types.GeneratorType):
         frame = iterator.gi_frame
         if frame is None:

@@ -252,7 +252,12 @@ class PythonStateWatch:
                 found.append(f"{what} drew numbers (draw with graphnet.rand/randn/randint "
                              f"instead: the program draws new ones on every call)")
         for what, iterator, before in self.iterators.values():
-            if position(iterator) != before:
+            if position(iterator) == before:
+                continue
+            if isinstance(before, tuple) and before[0] == "file":
+                found.append(f"{what} was read or written (a file: read or write it outside "
+                             f"the compiled function, which runs its Python only when tracing)")
+            else:
                 found.append(f"{what} gave items (an iterator: take the item outside and "
                              f"pass it as an argument, `step(*next(batches))`)")
         return found

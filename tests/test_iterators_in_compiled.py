@@ -1,4 +1,4 @@
-"""`next(it)` inside a compiled function runs while tracing only: before, the program held the
+"""`next(it)` (or a file's `readline()`) inside a compiled function runs while tracing only: before, the program held the
 first item as a constant and gave it again on every call (a DataLoader iterator read inside a
 compiled step trained on its first batch forever, without a word). An iterator the function
 reaches that moved during the trace is now a change of Python state: a warning, and the
@@ -6,6 +6,7 @@ function is traced again on every call, so compiled calls equal eager ones."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 
@@ -140,3 +141,25 @@ def test_a_python_object_passed_in_is_not_frozen_at_its_first_call(case):
     assert not all(np.array_equal(want[0], w) for w in want[1:])
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_a_file_read_or_written_inside_a_compiled_function_is_read_or_written_each_call(
+        tmp_path):
+    """A file is an iterator with a position: a log line written, or a line read, inside a
+    compiled function happened only while tracing (one line of three; the first number on
+    every call). It now traces again on every call, as a moved iterator does."""
+    results = []
+    for compiled in (False, True):
+        data = tmp_path / f"data{compiled}.txt"
+        data.write_text("1\n2\n3\n")
+        log_path = tmp_path / f"log{compiled}.txt"
+        with open(data) as numbers, open(log_path, "w") as log:
+            def step(x):
+                log.write("step\n")
+                return x * float(numbers.readline())
+            run = graphnet.compile(step) if compiled else step
+            with pytest.warns(UserWarning, match="was read or written") if compiled \
+                    else contextlib.nullcontext():
+                got = [run(graphnet.ones(1)).item() for _ in range(3)]
+        results.append((got, log_path.read_text().count("step")))
+    assert results[1] == results[0] == ([1.0, 2.0, 3.0], 3)
