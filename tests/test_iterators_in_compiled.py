@@ -1,9 +1,9 @@
 """`next(it)` (or a file's `readline()`) inside a compiled function runs while tracing only:
 before, the program held the first item as a constant and gave it again on every call (a
 DataLoader iterator read inside a compiled step trained on its first batch forever, without
-a word). An iterator the function
-reaches that moved during the trace is now a change of Python state: a warning, and the
-function is traced again on every call, so compiled calls equal eager ones."""
+a word). An iterator the function reaches that moved during the trace is now a change of
+Python state: a warning, and the function is traced again on every call, so compiled calls
+equal eager ones."""
 
 from __future__ import annotations
 
