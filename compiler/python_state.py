@@ -50,19 +50,19 @@ class PythonStateWatch:
         self.objects: list = []     # (what, object, {attribute: frozen value}) before the trace
         if fn is not None:
             self._watch_function(getattr(fn, "forward", fn))
-            self._watch_optimizers(fn)
-            self._watch_rngs(fn)
-            self._watch_objects(fn)
+            _, values = _reachable(fn, 2)   # once: the three watches below read the same
+            bound = getattr(fn, "__self__", None)
+            self._watch_optimizers(values, bound)
+            self._watch_rngs(values, bound)
+            self._watch_objects(values, bound)
 
-    def _watch_optimizers(self, fn) -> None:
+    def _watch_optimizers(self, values: list, bound) -> None:
         """Watch the parameter groups of the optimizers the function reaches (through its
         globals and closure, or as attributes of its instance) for writes: while the trace
         runs, each group is a `_WatchedGroup` copy that notes which keys the code sets
         (`group['lr'] = lr`), and `release()` puts the original dicts back with the new
         contents. See `group_writes`."""
         self.swapped: list = []     # (optimizer, index, original dict, watched copy)
-        _, values = _reachable(fn, 2)
-        bound = getattr(fn, "__self__", None)
         if bound is not None and hasattr(bound, "__dict__"):
             values = values + list(vars(bound).values())
         self._watch_optimizer_values(values)
@@ -86,7 +86,7 @@ class PythonStateWatch:
                     groups[index] = watched
                     self.swapped.append((value, index, group, watched))
 
-    def _watch_rngs(self, fn) -> None:
+    def _watch_rngs(self, values: list, bound) -> None:
         """Python's and NumPy's global random generators, and those the function reaches
         (`rng = np.random.default_rng(0)` in a global, closure or attribute of its instance):
         a number drawn while tracing is baked into the program, which then repeats it on every
@@ -94,16 +94,19 @@ class PythonStateWatch:
         taken while tracing would be given again on every call (iter_state.py)."""
         self._watch_rng("Python's random module", random._inst)
         self._watch_rng("NumPy's global random state (np.random)", np.random.mtrand._rand)
-        _, values = _reachable(fn, 2)
-        bound = getattr(fn, "__self__", None)
         if bound is not None and hasattr(bound, "__dict__"):
             for name, value in vars(bound).items():
                 self._watch_rng(f"self.{name}", value)
         for value in values:
-            self._watch_rng(f"the {type(value).__name__} the code reaches", value)
-            if _user_object(value):   # a config's or a trainer's iterator
-                for name, held in vars(value).items():
-                    self._watch_rng(f"{type(value).__name__}.{name}", held)
+            self._watch_draws(f"the {type(value).__name__} the code reaches", value)
+
+    def _watch_draws(self, what: str, value) -> None:
+        """`_watch_rng` of `value` and, for the user's own object, of its attributes (a
+        config's or a trainer's generator or iterator)."""
+        self._watch_rng(what, value)
+        if _user_object(value):
+            for name, held in vars(value).items():
+                self._watch_rng(f"{type(value).__name__}.{name}", held)
 
     def watch_arguments(self, objects: list) -> None:
         """The Python objects the call passed (not tensors): an optimizer (its parameter
@@ -111,36 +114,28 @@ class PythonStateWatch:
         (`step(x, batches)` with `next(batches)` inside), and the attributes of the user's
         own objects (`c.n += 1` on a counter passed in). A compiled call of an argument seen
         before (by identity) skips that Python, as for globals."""
-        from graphnet.nn import Module
-
         self._watch_optimizer_values(objects)   # `step(model, opt, x)`
         for value in objects:
-            self._watch_rng(f"argument {type(value).__name__}", value)
-            if isinstance(value, Module) or not _user_object(value) \
-                    or hasattr(value, "param_groups") \
-                    or any(obj is value for _, obj, _ in self.objects):
-                continue
-            self.objects.append((type(value).__name__, value, _attributes(value)))
-            for name, held in vars(value).items():
-                self._watch_rng(f"{type(value).__name__}.{name}", held)
+            self._watch_draws(f"argument {type(value).__name__}", value)
+            self._watch_object(type(value).__name__, value)
 
-    def _watch_objects(self, fn) -> None:
+    def _watch_objects(self, values: list, bound) -> None:
         """The attributes of the user's own objects the function reaches: the instance of a
         compiled bound method (a trainer's `self.global_step += 1`) and the objects in its
         globals and closure (`state.step += 1`). Modules are watched through their
         `__setattr__` (`on_attribute_write`) instead."""
+        for value in ([bound] if bound is not None else []) + values:
+            self._watch_object("self" if value is bound else type(value).__name__, value)
+
+    def _watch_object(self, where: str, value) -> None:
+        """Snapshot the attributes of `value` if it is the user's own object, once."""
         from graphnet.nn import Module
 
-        _, values = _reachable(fn, 2)
-        bound = getattr(fn, "__self__", None)
-        seen = set()
-        for value in ([bound] if bound is not None else []) + values:
-            if id(value) in seen or isinstance(value, Module) or not _user_object(value) \
-                    or hasattr(value, "param_groups"):   # optimizers: _watch_optimizers
-                continue
-            seen.add(id(value))
-            where = "self" if value is bound else type(value).__name__
-            self.objects.append((where, value, _attributes(value)))
+        if isinstance(value, Module) or not _user_object(value) \
+                or hasattr(value, "param_groups") \
+                or any(obj is value for _, obj, _ in self.objects):   # optimizers: above
+            return
+        self.objects.append((where, value, _attributes(value)))
 
     def _watch_rng(self, what: str, generator) -> None:
         """Watch `generator` if it is a random generator or an iterator (iter_state.py)."""
