@@ -1,6 +1,7 @@
 """Gradients at the points where an activation, clamp, abs, norm or max changes formula equal
 PyTorch's, eagerly and compiled. JAX's own rules differ there (jnp.clip and maximum share
-the gradient at a tie, abs has slope 1 at 0, a 2-norm of zeros has a 0/0 gradient), and
+the gradient at a tie, abs has slope 1 at 0, a 2-norm of zeros or a std of equal values has a
+0/0 gradient), and
 inputs exactly at those points are common: zeros, values already clamped, ties."""
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ CASES = {
     "min(dim) with ties": lambda F, t: _lib(F).stack([t, t]).min(0, keepdim=True).values,
     "amax with ties": lambda F, t: _lib(F).stack([t, _lib(F).zeros_like(t)]).amax(0),
     "maximum with ties": lambda F, t: _lib(F).maximum(t, _lib(F).zeros_like(t)),
+    # a zero std: PyTorch's std_backward gives 0 where sqrt's slope is infinite
+    "std of equal values": lambda F, t: _lib(F).stack([t, t]).std(0),
+    "std(correction=0) of equal values": lambda F, t: _lib(F).stack([t, t]).std(0, correction=0),
+    "std_mean of equal values": lambda F, t: sum(_lib(F).std_mean(_lib(F).stack([t, t]), 0)),
+    "std of a row with a constant": lambda F, t: _lib(F).stack([t, t * 0 + 1]).std(1),
 }
 
 

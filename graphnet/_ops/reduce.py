@@ -77,7 +77,22 @@ def var(x, *, dim=None, correction=1, keepdim=False):
 @defop("std", "reduction", dump=True)
 @scalar_as_one_element
 def std(x, *, dim=None, correction=1, keepdim=False):
-    return jnp.sqrt(var(x, dim=dim, correction=correction, keepdim=keepdim))
+    return _sqrt_flat_at_zero(var(x, dim=dim, correction=correction, keepdim=keepdim))
+
+
+@jax.custom_jvp
+def _sqrt_flat_at_zero(v):
+    """sqrt whose slope at 0 is 0, as PyTorch's std_backward masks a zero std: the variance's
+    own gradient is 0 there, and 0 * inf made every gradient of a constant row NaN."""
+    return jnp.sqrt(v)
+
+
+@_sqrt_flat_at_zero.defjvp
+def _sqrt_flat_at_zero_jvp(primals, tangents):
+    (v,), (t,) = primals, tangents
+    out = jnp.sqrt(v)
+    zero = out == 0
+    return out, t * jnp.where(zero, 0, 0.5 / jnp.where(zero, 1, out)).astype(out.dtype)
 
 
 @defop("norm", "reduction", dump=True)
