@@ -83,6 +83,12 @@ WRITES = {
         (slice(None), lib.tensor([1, 1])), h[:, lib.tensor([1, 1])] + w[:, :2] * 2),
     "broadcast_row_value": lambda lib, h, w: h.__setitem__(lib.tensor([1, 1]), w[0] * 3),
     "number_value": lambda lib, h, w: h.__setitem__((0, slice(1, 3)), 5.0),
+    # the other overwriting writes: PyTorch's gradient of the source is a gather too
+    "scatter_duplicates": lambda lib, h, w: h.scatter_(
+        1, lib.tensor([[0, 0, 1, 1], [2, 2, 2, 2], [3, 0, 3, 0]]), w * 2),
+    "scatter_number": lambda lib, h, w: h.scatter_(0, lib.tensor([[1, 1, 0, 2]]), 4.0),
+    "index_copy_duplicates": lambda lib, h, w: h.index_copy_(0, lib.tensor([2, 2, 0]), w * 3),
+    "put_duplicates": lambda lib, h, w: h.put_(lib.tensor([0, 0, -1, 5]), w[0] * 2),
 }
 
 
@@ -91,7 +97,8 @@ WRITES = {
 def test_index_put_gradients_match_torch_with_duplicates_and_broadcasting(name, compiled):
     """PyTorch's gradient of `h[idx] = v` gives v the cotangent at every position written,
     duplicates included (`h[[0, 0]] += 1` counts row 0 twice); JAX's gave a duplicate that
-    lost the write nothing (row 0's gradient was half of PyTorch's)."""
+    lost the write nothing (row 0's gradient was half of PyTorch's). The same for scatter,
+    index_copy and put, whose duplicates got 0."""
     x = np.array([[1.0, 0.0, 2.0, 3.0], [0.5, 2.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]],
                  np.float32)
 

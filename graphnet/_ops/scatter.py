@@ -9,6 +9,9 @@ each op's check raises PyTorch's error instead."""
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -55,6 +58,34 @@ def _elementwise(x, index, dim: int):
     return tuple(index if d == dim else grids[d] for d in range(x.ndim))
 
 
+def _along_of(x, index, dim: int):
+    return _along(dim, index)
+
+
+@functools.lru_cache(maxsize=64)
+def overwrite(where, dim: int):
+    """`x.at[where(x, index, dim)].set(values)` with PyTorch's gradient for `values`: each
+    element gets the cotangent at the position it was written to, a gather, so duplicates
+    that lost the write get it too (scatter, index_copy and put backward in PyTorch). JAX's
+    own rule gave them 0. `x` gets the cotangent with the written positions zeroed."""
+
+    @jax.custom_vjp
+    def write(x, values, index):
+        return x.at[where(x, index, dim)].set(values)
+
+    def forward(x, values, index):
+        return write(x, values, index), (index, values)
+
+    def backward(saved, g):
+        index, values = saved
+        at = where(g, index, dim)
+        picked = g[at] if values.ndim else g[at].sum()   # a number broadcast to every place
+        return g.at[at].set(0), picked.astype(values.dtype), None
+
+    write.defvjp(forward, backward)
+    return write
+
+
 def _fit(src, index):
     """PyTorch reads only the leading index.shape block of a larger src."""
     if not hasattr(src, "shape") or src.ndim == 0:
@@ -98,7 +129,7 @@ def index_fill(x, value, index, *, dim):
 @defop("index_copy", "opaque", nondiff_inputs=(2,), **_NAMES,
        check=ValueCheck(_bounds(False), _error(IndexError, "index_copy_(): "), values_from=2))
 def index_copy(x, source, index, *, dim):
-    return x.at[_along(dim, index)].set(source)
+    return overwrite(_along_of, dim)(x, source, index)
 
 
 SCATTER = ValueCheck(_bounds(False), _error(RuntimeError), values_from=2)
@@ -107,7 +138,7 @@ SCATTER = ValueCheck(_bounds(False), _error(RuntimeError), values_from=2)
 @defop("scatter", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)
 def scatter(x, src, index, *, dim):
     """`src` is a tensor or a number (scatter's value form)."""
-    return x.at[_elementwise(x, index, dim)].set(jnp.asarray(_fit(src, index), x.dtype))
+    return overwrite(_elementwise, dim)(x, jnp.asarray(_fit(src, index), x.dtype), index)
 
 
 @defop("scatter_add", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import first_where
+from .scatter import _along_of, overwrite
 from ._table import ValueCheck, defop
 
 
@@ -103,9 +104,10 @@ def take(x, index):
 def put(x, index, source, *, accumulate=False):
     """`x` with `source`'s elements written (or with `accumulate`, added) at the flat
     positions `index`; repeated positions accumulate."""
-    at = x.reshape(-1).at[index.reshape(-1)]
-    values = source.reshape(-1).astype(x.dtype)
-    return (at.add(values) if accumulate else at.set(values)).reshape(x.shape)
+    flat, where, values = x.reshape(-1), index.reshape(-1), source.reshape(-1).astype(x.dtype)
+    if accumulate:
+        return flat.at[where].add(values).reshape(x.shape)
+    return overwrite(_along_of, 0)(flat, values, where).reshape(x.shape)
 
 
 @defop("view_dtype", "opaque", differentiable=False, function=None, method=None)
