@@ -5,8 +5,8 @@ Eagerly, a tape node compares the tensors its backward reads with their values n
 in-place write gives a tensor a new value while the op keeps reading the old one, so
 `b = a * a; a.mul_(3); b.sum().backward()` compiled returned the gradient of the old values
 where eager graphnet and torch raise. The tracer records, for each op recorded for
-gradient, the tensors PyTorch's backward would read (the inputs it saves as themselves, per
-`_autograd_data_swap._reads`, or its outputs for ops that save those) with their versions
+gradient, the tensors PyTorch's backward would read (the inputs it saves as themselves or as views, per
+`_autograd_data_swap._checked`, or its outputs for ops that save those) with their versions
 (`note_saved`); a traced backward checks every op on its path (`refuse_modified`)."""
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def note_saved(tracer, node, args, outs) -> None:
         saved = [(i, t) for i, t in enumerate(outs)]
         outputs = True
     else:
-        reads = _data_swap._reads(node.op, node.inputs)
+        needs = tuple(i for i, a in enumerate(args) if getattr(a, "requires_grad", False))
+        reads = _data_swap._checked(node.op, node.inputs, needs)
         if not reads:
             return
         saved = [(i, args[i]) for i in reads if hasattr(args[i], "_value")]
@@ -85,6 +86,21 @@ def refuse_modified(tracer, reachable: set) -> None:
                 f"after backward() (inside graphnet.compile, as eagerly)")
 
 
+def adopt_outputs(tracer, t, result, now: int) -> None:
+    """`t.relu_()`: `t` takes over the output `result` of an op whose backward reads its
+    output. That op's entry followed `result`, a temporary that is gone by the next write, so
+    `t.relu_(); t.mul_(2)` raised eagerly and not here: the entry follows `t` from version
+    `now` (this write's), as the eager tape marks its node when `t` is written."""
+    value = tracer.value_of(result)
+    entries = tracer.saved_versions.get(value.node) if value.node is not None else None
+    if not entries:
+        return
+    tracer.saved_versions[value.node] = [
+        _entry(i, t, True)[:2] + (now,) + _entry(i, t, True)[3:]
+        if outputs and saved() is result else (i, ref, expected, outputs, what, saved)
+        for i, ref, expected, outputs, what, saved in entries]
+
+
 # How many graph nodes behind an in-place op's result `release_own_nodes` looks at: the eager
 # tape's number, so both modes count the same ops as the in-place op's own.
 _OWN_NODES = _versions._OWN_NODES
@@ -94,10 +110,11 @@ def release_own_nodes(tracer, t, result_value, now: int) -> None:
     """The nodes that computed an in-place op's result (`x.mish_()`: softplus, tanh, mul)
     read `t` before this write: PyTorch's in-place op is one op, which keeps those values for
     its own backward, so the write is not an error for them. As eagerly, the nodes within
-    `_OWN_NODES` behind the result count as the op's own."""
-    recorded = tracer.saved_versions
-    if not recorded or result_value.node is None:
-        return
+    `_OWN_NODES` behind the result along gradient edges count as the op's own; a result
+    without gradient history has none."""
+    recorded, edges = tracer.saved_versions, tracer.grad_edges
+    if not recorded or result_value.node is None or not edges.get(result_value.node):
+        return      # a result with no gradient history (`w.sub_(lr * w.grad)` under no_grad)
     # what made `t`'s values before the write is not the op's own (`b = a.exp(); b.add_(1)`)
     before = t._value.node if isinstance(t._value, Value) else None
     seen, queue = {before}, [result_value.node]
@@ -114,4 +131,8 @@ def release_own_nodes(tracer, t, result_value, now: int) -> None:
             # either (before, the entry took version `now`, and that later write raised)
             recorded[node] = [e for e in entries
                               if not (e[5]() is t and e[2] == now - 1)]
-        queue += [v.node for v in node.inputs if isinstance(v, Value) and v.node is not None]
+        # NOTE: along the gradient edges only, as the eager tape's walk: the data path runs
+        # on into the backward's own values (`.grad`), which reach every forward op
+        inputs = node.inputs
+        queue += [inputs[i].node for i in edges.get(node, ())
+                  if isinstance(inputs[i], Value) and inputs[i].node is not None]

@@ -31,7 +31,7 @@ from . import _source
 from .ir import Graph, Value
 from .prints import branch_print_error, record_print
 from .autodiff_leaves import own_leaf_value
-from .autodiff_versions import note_saved, release_own_nodes
+from .autodiff_versions import adopt_outputs, note_saved, release_own_nodes
 from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types
 from .value_reads import guard_value
@@ -206,6 +206,7 @@ class Tracer(FinishTrace, DispatchMode):
 
     def on_inplace(self, t: Tensor, result: Tensor, version: int) -> None:
         """`t` was written in place with `result` (its version is now `version`)."""
+        adopt_outputs(self, t, result, version)
         release_own_nodes(self, t, self.value_of(result), version)
 
     def on_new_storage(self, t: Tensor) -> None:

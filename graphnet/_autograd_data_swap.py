@@ -82,7 +82,35 @@ def _reads(op: str, primals) -> tuple | None:
         # PyTorch multiplies by `weight.t()`, a view saved in its place (old values); a
         # matrix input is saved itself, another one reshaped (a view: old values)
         return (0,) if len(primals[0].shape) == 2 else ()
+    if op in _SAVES_ALL:
+        return tuple(arrays)
     return None
+
+
+# Ops whose backward multiplies the cotangent by the other operands (linear's bias excepted):
+# PyTorch saves an operand only when another one needs a gradient (`x @ w` with `x` a
+# constant saves `x` alone), as itself or as a view (`weight.t()`, a reshaped input).
+_BILINEAR = frozenset(("mul", "matmul", "linear", "einsum"))
+# Ops that save every tensor input whatever needs a gradient (convolution, layer_norm).
+_SAVES_ALL = frozenset(("conv", "conv_transpose", "layer_norm"))
+
+
+def _checked(op: str, primals, needs) -> tuple | None:
+    """Positions of `primals` that PyTorch's backward for `op` saved, as themselves or as a
+    view sharing their version (`weight.t()`): an in-place write to one of them since the
+    forward makes that backward raise. `needs`: the positions that need a gradient (None: not
+    known). None: the op is not known here."""
+    if op in _BILINEAR:
+        operands = [i for i, p in enumerate(primals[:2] if op == "linear" else primals)
+                    if hasattr(p, "shape")]
+        if len(operands) < 2:
+            return ()
+        if needs is None:
+            return tuple(operands)
+        return tuple(i for i in operands if any(j != i and j in needs for j in operands))
+    if op in _SAVES_ALL:
+        return tuple(i for i, p in enumerate(primals) if hasattr(p, "shape"))
+    return _reads(op, primals)
 
 
 def with_swaps(node, saved: tuple, swapped: dict, reads: tuple | None) -> tuple:

@@ -8,7 +8,8 @@ references to the tensors they came from (`TapeNode.sources`), so the check is l
 costs no per-op work: when the node's backward runs, a source whose values are no longer
 the saved array was written since (by an in-place op, an optimizer step, a view or alias
 sharing its storage ...). Which saved inputs count is PyTorch's choice per op
-(`_autograd_data_swap._reads`); an op that saves its output (`exp`, `relu` ...) is marked
+(`_autograd_data_swap._checked`: `linear` saves `weight.t()`, a view sharing the weight's
+version, and `x @ w` saves `w` only when `x` needs a gradient); an op that saves its output (`exp`, `relu` ...) is marked
 when that output is written (`TapeNode.dirty`). A view shares its storage owner's counter,
 as in PyTorch (`version`): a saved view (`_autograd_data_swap.ViewRef`) holds the owner's
 counter, so `z = x[0] * x[1]; x[2] = 0` raises although the temporary views are gone.
@@ -75,6 +76,19 @@ def note_inplace(t, result) -> None:
     on_inplace = _tracer_hook("on_inplace")
     if on_inplace is not None:      # a trace: compiler/autodiff_versions.py, the same rule
         on_inplace(t, result, now)
+
+
+def note_step(t) -> None:
+    """An optimizer step wrote `t` (graphnet/optim stores the new values): one more version,
+    as PyTorch's in-place update under no_grad gives, so a backward through a forward that
+    saved the old weights raises (the GAN mistake: `d_opt.step()` before the generator's
+    loss, built on the same discriminator forward, is backpropagated). Eagerly the tape also
+    sees the new array; a trace sees only the version (compiler/autodiff_versions.py)."""
+    global bumped
+    bumped = True
+    state = t.__dict__
+    owner = state.get("_storage")
+    _bump(state if owner is None else owner.__dict__)
 
 
 def _bump(state: dict) -> int:
@@ -185,13 +199,14 @@ def _refuse_written_views(node, saved: tuple, sources: tuple) -> None:
         if ref.box[0] == ref.owner_version:
             continue
         if reads is None:
-            reads = _data_swap._reads(node.name_, saved) or ()
+            reads = _data_swap._checked(node.name_, saved, node.needs) or ()
         if i in reads:
             raise _view_error(node, saved[i], ref)
 
 
 def _resolve(node, saved: tuple, sources: tuple) -> tuple:
     reads = _data_swap._reads(node.name_, saved)
+    checked = _data_swap._checked(node.name_, saved, node.needs)
     swapped = {}
     for i, (ref, s) in enumerate(zip(sources, saved)):
         t = ref() if ref is not None else None
@@ -200,7 +215,7 @@ def _resolve(node, saved: tuple, sources: tuple) -> tuple:
         new = _data_swap._swapped_to(t, s)
         if new is not None:
             swapped[i] = new
-        elif reads is not None and i in reads:
+        elif checked is not None and i in checked:
             raise _modified_error(node, i, t)
     return _data_swap.with_swaps(node, saved, swapped, reads) if swapped else saved
 

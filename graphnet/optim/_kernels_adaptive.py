@@ -22,6 +22,7 @@ from .._ops import defop
 from . import _cpu_ops as C
 from ._kernels import is_off, updated_in_place
 from .._aliases import store
+from .._autograd_versions import note_step
 from .._tensor import Tensor
 from .._x64 import x64_scoped
 
@@ -205,3 +206,4 @@ def assign(targets, outputs) -> None:
     assert len(targets) == len(outputs), (len(targets), len(outputs))
     for t, new in zip(targets, outputs, strict=True):
         store(t, new._value)
+        note_step(t)

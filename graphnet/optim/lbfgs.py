@@ -20,6 +20,7 @@ from .._autograd import enable_grad, no_grad
 from .._errors import TraceError
 from .._mode import tracing
 from .._aliases import store
+from .._autograd_versions import note_step
 from .._tensor import Tensor
 from .._x64 import x64_scoped
 from ._lbfgs_search import strong_wolfe
@@ -84,6 +85,7 @@ class LBFGS(Optimizer):
             numel = p._value.size
             chunk = update[offset:offset + numel].reshape(p._value.shape)
             store(p, p._value + (step_size * chunk).astype(p._value.dtype))
+            note_step(p)
             offset += numel
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -92,6 +94,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, value in zip(self._params, x, strict=True):
             store(p, value)
+            note_step(p)
         return loss, flat_grad
 
     # ---- the step ----------------------------------------------------------------------------

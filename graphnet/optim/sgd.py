@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._dispatch import dispatch, label_state
 from .._aliases import store
+from .._autograd_versions import note_step
 from . import _kernels  # noqa: F401  (registers sgd_update)
 from ._checks import check_tensor_lr
 from ._optimizer import Optimizer, required
@@ -58,9 +59,11 @@ class SGD(Optimizer):
         n = len(params)
         for p, new in zip(params, outs[:n]):
             store(p, new._value)
+            note_step(p)
         for p, state, new in zip(params, states, outs[n:]):
             if has_buf:
                 store(state["momentum_buffer"], new._value)
+                note_step(state["momentum_buffer"])
             else:
                 state["momentum_buffer"] = new
                 if getattr(self, "_started", None) is not None:
