@@ -223,3 +223,28 @@ def module_object_reads(module, skip=(), done: set | None = None, names=frozense
         return []
     return object_reads(type(module).forward, held, skip,
                         names=_class_attribute_names(type(module)) | names, reached=reached)
+
+
+def held_user_objects(where: str, value, depth: int = 3, limit: int = 256) -> list:
+    """(path, object) for the user's own objects held by `value`, it included, through
+    attributes and the items of lists, tuples and dicts, `depth` levels down (a trainer's
+    `self.progress`, a global `cfg['state']`, a module's `self.tracker`). Modules and
+    optimizers are the callers' to skip; at most `limit` objects."""
+    found, seen, level = [], set(), [(where, value)]
+    for _ in range(depth + 1):
+        deeper = []
+        for path, obj in level:
+            if id(obj) in seen or len(found) >= limit:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, (list, tuple)):
+                deeper += [(f"{path}[{i}]", item) for i, item in enumerate(obj[:64])]
+            elif type(obj) is dict:
+                deeper += [(f"{path}[{key!r}]", item) for key, item in list(obj.items())[:64]]
+            elif _user_object(obj):
+                found.append((path, obj))
+                if not isinstance(obj, Module):
+                    deeper += [(f"{path}.{name}", item) for name, item in vars(obj).items()
+                               if not name.startswith("__")]
+        level = deeper
+    return found

@@ -12,6 +12,8 @@ each compared before and after the trace, so that only a value the trace *change
 - lists, dicts and sets held by the modules the trace called, compared by their items, and
   the Python numbers in the `state` of the optimizers it reaches (a custom optimizer's
   `state["step"] += 1`);
+- the attributes of the user's own objects the trace reaches (a trainer's, a config's, and
+  those they and the called modules hold, three levels down: `self.progress.step += 1`);
 - the globals and closure cells of the traced function, of the `forward` and hooks of each
   module it calls, and of the plain functions those reach (the reads `FunctionGuard` guards,
   compiler/guards.py), compared as the guards compare. graphnet's own code is not watched.
@@ -34,7 +36,7 @@ from graphnet._errors import TraceError
 from . import _source
 from .guards import _PLAIN, _SKIP, freeze, function_reads, matches, record
 from .iter_state import is_iterator, position
-from .object_reads import _reachable, _user_object
+from .object_reads import _reachable, _user_object, held_user_objects
 
 
 class PythonStateWatch:
@@ -128,14 +130,15 @@ class PythonStateWatch:
             self._watch_object("self" if value is bound else type(value).__name__, value)
 
     def _watch_object(self, where: str, value) -> None:
-        """Snapshot the attributes of `value` if it is the user's own object, once."""
+        """Snapshot the attributes of `value` and of the user's objects it holds (a trainer's
+        `self.progress.step += 1`, a global `cfg['state'].n += 1`), each once."""
         from graphnet.nn import Module
 
-        if isinstance(value, Module) or not _user_object(value) \
-                or hasattr(value, "param_groups") \
-                or any(obj is value for _, obj, _ in self.objects):   # optimizers: above
-            return
-        self.objects.append((where, value, _attributes(value)))
+        for path, obj in held_user_objects(where, value):
+            if isinstance(obj, Module) or hasattr(obj, "param_groups") \
+                    or any(seen is obj for _, seen, _ in self.objects):   # optimizers: above
+                continue
+            self.objects.append((path, obj, _attributes(obj)))
 
     def _watch_rng(self, what: str, generator) -> None:
         """Watch `generator` if it is a random generator or an iterator (iter_state.py)."""
@@ -195,6 +198,8 @@ class PythonStateWatch:
         state, where = module.__dict__, path or type(module).__name__
         for name, value in state.items():
             self._watch_rng(f"{where}.{name}", value)
+            if name not in _SKIP:     # a plain object it holds (`self.tracker.calls += 1`)
+                self._watch_object(f"{where}.{name}", value)
         self.containers[id(module)] = [
             record(f"{where}.{name}", lambda d=state, n=name: d.get(n))
             for name, value in state.items()

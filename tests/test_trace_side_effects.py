@@ -307,6 +307,75 @@ def test_globals_closures_and_lists_run_on_every_call():
     assert shapes[-2:] == [(1, 2), (1, 2)]
 
 
+class _Progress:
+    def __init__(self):
+        self.step = 0
+
+
+class _Trainer:
+    """Accumulates gradients over 3 calls: its counter is held one level down."""
+
+    def __init__(self):
+        graphnet.manual_seed(0)
+        self.model = nn.Linear(3, 2)
+        self.opt = graphnet.optim.SGD(self.model.parameters(), lr=0.1)
+        self.progress = _Progress()
+
+    def train_step(self, x, y):
+        loss = ((self.model(x) - y) ** 2).mean()
+        loss.backward()
+        self.progress.step += 1
+        if self.progress.step % 3 == 0:
+            self.opt.step()
+            self.opt.zero_grad()
+        return loss
+
+
+_CONFIG = {"state": _Progress()}
+
+
+def _step_with_config(x):
+    _CONFIG["state"].step += 1
+    return x * _CONFIG["state"].step
+
+
+class _Tracked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tracker = _Progress()
+
+    def forward(self, x):
+        self.tracker.step += 1
+        return x + self.tracker.step
+
+
+def test_counters_held_deeper_down_run_on_every_call():
+    """A counter one level down, in an object the trainer, a global dict or a module holds,
+    changed only while tracing: the optimizer never stepped (a trainer that steps every 3
+    calls trained on its first loss forever) and the module's output stopped counting."""
+    losses = {}
+    for mode in ("dynamic", "static"):
+        trainer = _Trainer()
+        step = trainer.train_step if mode == "dynamic" else graphnet.compile(trainer.train_step)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            losses[mode] = [float(step(graphnet.ones(4, 3), graphnet.zeros(4, 2)))
+                            for _ in range(7)]
+        assert trainer.progress.step == 7
+    np.testing.assert_allclose(losses["static"], losses["dynamic"], rtol=1e-6)
+    assert losses["static"][3] < losses["static"][0]      # the optimizer stepped
+
+    _CONFIG["state"].step = 0
+    run = graphnet.compile(_step_with_config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert [_np(run(graphnet.ones(1))).item() for _ in range(3)] == [1.0, 2.0, 3.0]
+        model = _Tracked()
+        run = graphnet.compile(model)
+        assert [_np(run(graphnet.zeros(1))).item() for _ in range(3)] == [1.0, 2.0, 3.0]
+    assert model.tracker.step == 3
+
+
 def test_changing_python_state_inside_a_branch_is_refused():
     class Branching(nn.Module):
         def __init__(self):
