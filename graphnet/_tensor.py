@@ -18,6 +18,7 @@ from ._autograd_data_swap import note_swap
 from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
 from ._errors import dimension_error, no_dimensions_error
+from ._grad_mode import no_grad
 from ._mode import EAGER, current_mode, tracing
 from ._size import Size  # noqa: F401  (graphnet.Size; imported from here too)
 
@@ -289,21 +290,12 @@ class Tensor:
             value = base._values_of(result) if base.grad_fn is not None else result._value
             _autograd.note_alias_write(alias, base, value)   # `.data`: no version bump
             store(base, value)
+            if "_view" in base.__dict__:    # `a[1:].detach().add_(1)`: unseen by autograd
+                with no_grad():
+                    _write_through(base, base.__dict__["_view"])
             alias, base = base, base._base
-        write_through = self.__dict__.get("_view")
-        if write_through is not None:
-            # `x[0].add_(1)`, `w[:, 2].fill_(0)`, `x.t().mul_(2)`, `x[0][1] = v`: basic
-            # indexing, reshapes and transposes are views in PyTorch, so the write reaches the
-            # tensor they came from (as `x[index] = ...` or an assignment of the reshaped or
-            # transposed values: autograd and compiled code included). Before, it was lost.
-            # The other direction: views of the source taken earlier take its new values
-            # (share_value), all but this one, whose values these are.
-            WRITING.add(id(self))
-            try:
-                write_through(self)
-            finally:
-                WRITING.discard(id(self))
-        return self
+        return _write_through(self, self.__dict__.get("_view"))
+
 
     # ---- conversion -----------------------------------------------------------------------
     def _concrete(self, what: str):
@@ -392,3 +384,17 @@ class Parameter(Tensor):
 
 
 _add = jax.jit(jax.numpy.add)
+
+
+def _write_through(t: Tensor, write_through) -> Tensor:
+    """Give view `t`'s new values to the tensor it came from (`Tensor._assign`): `x[0].add_(1)`,
+    `x.t().mul_(2)`, `x[0][1] = v`, and through an alias of a view (`x[1:].detach().add_(1)`,
+    lost before). Views of the source taken earlier take its new values (share_value), all
+    but `t`, whose values these are."""
+    if write_through is not None:
+        WRITING.add(id(t))
+        try:
+            write_through(t)
+        finally:
+            WRITING.discard(id(t))
+    return t

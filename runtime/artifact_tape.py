@@ -28,8 +28,14 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     if vjp is None:
         vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key, n_out, artifact.graph)
         artifact._vjp_cache["reach", key] = output_reach(artifact.graph, n_out, needs)
+    if "rewritten" not in artifact._vjp_cache:
+        artifact._vjp_cache["rewritten"] = _rewritten_leaf_read(artifact, args, n_out)
+    rewritten = artifact._vjp_cache["rewritten"]
     avals = [(t._value.shape, t._value.dtype) for t in tensors]
-    node = _autograd.TapeNode(artifact.graph.name, tuple(edges), avals, tuple(arrays), vjp)
+    node = (_autograd.TapeNode if rewritten is None else _RefusingNode)(
+        artifact.graph.name, tuple(edges), avals, tuple(arrays), vjp)
+    if rewritten is not None:
+        node.message = rewritten
     node.reach = artifact._vjp_cache["reach", key]   # once per set of inputs needing grads
     # Only outputs that required grad when traced: one computed under no_grad (or
     # detached) inside the compiled code stays a plain tensor, as it would eagerly.
@@ -39,6 +45,42 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
         if wanted and _autograd.floating(t._value.dtype):
             t.grad_fn, t._oi, t.requires_grad = node, i, True
+
+
+class _RefusingNode(_autograd.TapeNode):
+    """A compiled call's tape node whose backward would be wrong: it refuses, naming why."""
+
+    __slots__ = ("message",)
+
+    def refusal(self):
+        return TraceError(self.message)
+
+
+def _rewritten_leaf_read(artifact, args, n_out) -> str | None:
+    """Why the tape cannot differentiate this call, or None: an argument that is a leaf
+    requiring grad was written inside (under no_grad, through `.detach()` or `.data`) and an
+    output reads its new values. PyTorch gives the leaf the gradient at those new values; the
+    program's VJP is taken at the values it was called with, so it gave 0 there."""
+    graph, effects = artifact.graph, artifact.traced.effects
+    written = {graph.outputs[k].value: target for k, effect in enumerate(effects)
+               if effect is not None and effect[0] == "arg"
+               for target in (effect[1],)
+               if args[target].requires_grad and args[target].grad_fn is None}
+    if not written:
+        return None
+    tainted = set(written)
+    for node in graph.nodes:
+        if any(v in tainted for v in node.input_values()):
+            tainted.update(node.outputs)
+    for o in n_out:
+        if graph.outputs[o].value in tainted:
+            return (f"{graph.name}: argument {min(written.values())}, a leaf that requires "
+                    f"grad, was written in place inside the compiled function (under no_grad, "
+                    f"through .detach() or .data) and then read; PyTorch's backward gives the "
+                    f"leaf the gradient at its new values, which a compiled call's backward "
+                    f"outside it cannot. Call backward() inside the compiled function, or write "
+                    f"the tensor before calling it.")
+    return None
 
 
 def output_reach(graph, out_positions, needs):
