@@ -25,9 +25,13 @@ class ModulesGuard:
         self.changes = module_changes
         self.reads, self.mutable = [], []
         self.states = [module.__dict__ for module, _ in modules]
+        # `m.__class__ = Quantized` swaps the forward and leaves `__dict__` as it was
+        self.classes = [(module, type(module)) for module, _ in modules]
         for module, path in modules:
             self.reads += module_reads(module, path)
             state, where = module.__dict__, path or type(module).__name__
+            self.reads.append(record(f"{where}'s class is the class traced",
+                                     lambda m=module: type(m)))
             # data on a user-defined module class (`scale = 2.0` beside forward): changing
             # it does not count as a change of the module, so it is compared on every call
             cls = type(module)
@@ -53,7 +57,8 @@ class ModulesGuard:
         # for a Conv2d's 27 attributes, 3.5 us for the MLP step's modules with the rest of
         # this guard) and any difference compares every read.
         return all(len(state) == len(seen) and all(map(operator.is_, state.values(), seen))
-                   for state, seen in zip(self.states, self.snapshot))
+                   for state, seen in zip(self.states, self.snapshot)) \
+            and all(type(module) is cls for module, cls in self.classes)
 
     def failure(self) -> str | None:
         now = self.changes()

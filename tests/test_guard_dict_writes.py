@@ -73,3 +73,24 @@ def test_an_equal_value_written_around_setattr_does_not_recompile():
         vars(cm)["scale"] = float("2.0")   # a new float object, equal to the traced one
         np.testing.assert_allclose(compiled(x).detach().numpy(), first, rtol=0)
     assert compiled.explain()["graphs"] == 1, compiled.explain()["recompile_reasons"]
+
+
+def test_a_module_given_another_class_runs_that_class_forward():
+    """`m.__class__ = Other` (module-swap and quantization utilities) leaves `__dict__` as it
+    was: the compiled call kept the old class's forward."""
+    results = {}
+    for T in (torch, graphnet):
+        class Plus(T.nn.Module):
+            def forward(self, x):
+                return x + 1
+
+        class Hundred(Plus):
+            def forward(self, x):
+                return x + 100
+
+        module = Plus()
+        run = graphnet.compile(module) if T is graphnet else module
+        first = run(T.zeros(2))
+        module.__class__ = Hundred
+        results[T.__name__] = (first.tolist(), run(T.zeros(2)).tolist())
+    assert results["graphnet"] == results["torch"] == ([1.0, 1.0], [100.0, 100.0])
