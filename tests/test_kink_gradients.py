@@ -59,6 +59,11 @@ CASES = {
     "std(correction=0) of equal values": lambda F, t: _lib(F).stack([t, t]).std(0, correction=0),
     "std_mean of equal values": lambda F, t: sum(_lib(F).std_mean(_lib(F).stack([t, t]), 0)),
     "std of a row with a constant": lambda F, t: _lib(F).stack([t, t * 0 + 1]).std(1),
+    # pow at a zero base or exponent: PyTorch's pow_backward masks both slopes there
+    "abs(x) ** x": lambda F, t: t.abs() ** t,
+    "zeros ** x": lambda F, t: (t * 0) ** t,
+    "x ** 0": lambda F, t: t ** 0,
+    "2 ** x": lambda F, t: 2.0 ** t,
 }
 
 

@@ -57,12 +57,35 @@ def _bools_as_numbers(fn):
 _binary("add", _bools_as_numbers(jnp.add), inplace=True)
 _binary("sub", _bools_as_numbers(jnp.subtract), inplace=True)
 _binary("div", _bools_as_numbers(jnp.true_divide), inplace=True)
+@jax.custom_jvp
+def _float_power(a, b):
+    return jnp.power(a, b)
+
+
+@_float_power.defjvp
+def _float_power_jvp(primals, tangents):
+    """PyTorch's pow_backward: the base's slope is 0 where the exponent is 0, and the
+    exponent's where the base is 0 and the exponent >= 0 (JAX's gave NaN: 0 * inf, and
+    0 * log 0), so `x ** y` at x = 0 had NaN gradients."""
+    (a, b), (ta, tb) = primals, tangents
+    out = jnp.power(a, b)
+    flat = b == 0
+    slope_a = jnp.where(flat, 0, b * jnp.power(a, jnp.where(flat, 1, b) - 1))
+    no_log = (a == 0) & (b >= 0)
+    slope_b = jnp.where(no_log, 0, out * jnp.log(jnp.where(no_log, 1, a)))
+    tangent = jnp.zeros_like(out)
+    for t, slope in ((ta, slope_a), (tb, slope_b)):
+        if t.dtype != jax.dtypes.float0:    # an integer operand has no tangent
+            tangent = tangent + t * slope
+    return out, tangent.astype(out.dtype)
+
+
 def _power(a, b):
     """jnp.power, with PyTorch's integer powers: a negative exponent gives 0, except for the
     bases 1 (1) and -1 (+-1 by the exponent's parity); XLA's gives garbage there."""
     out = jnp.power(a, b)
     if not jnp.issubdtype(out.dtype, jnp.integer):
-        return out
+        return _float_power(a, b)
     b = jnp.asarray(b)
     if not jnp.issubdtype(b.dtype, jnp.integer):
         return out
