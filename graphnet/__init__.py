@@ -84,5 +84,8 @@ except ImportError:  # pragma: no cover
 from ._numpy_compat import install as _install_numpy_names  # noqa: E402
 _install_numpy_names()
 del _install_numpy_names
+from ._out_argument import install as _install_out  # noqa: E402  (PyTorch's `out=`)
+_install_out()
+del _install_out
 
 __version__ = "0.1.0"

@@ -203,11 +203,10 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
 vdot = dot   # real tensors: conjugating the first is a no-op
 
 
-def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Sum of products over `dims`: an int n contracts a's last n dims with b's first n; a
-    pair of lists names the dims of a and b to contract, in matching order."""
-    if out is not None:
-        raise TypeError("tensordot(): out= is not supported by graphnet; assign the result")
+    pair of lists names the dims of a and b to contract, in matching order. (`out=`:
+    graphnet/_out_argument.py.)"""
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, int):

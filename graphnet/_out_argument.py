@@ -1,0 +1,145 @@
+"""PyTorch's `out=` argument: `torch.add(a, b, out=c)`, `torch.cat(xs, out=buf)`,
+`torch.max(x, 1, out=(values, indices))`, `torch.linalg.norm(x, out=n)`.
+
+graphnet's functions compute a new tensor; `install()` rebinds each public function whose
+PyTorch counterpart takes `out=` (the names below, read from torch 2.13's signatures and
+type stubs) to a
+wrapper that, given `out`, writes the result into it in place, with PyTorch's rules: the
+result must be castable to `out`'s dtype (a float result into an int64 `out` raises), an
+`out` of another shape is resized (with PyTorch's warning when it held elements), an
+argument requiring grad under grad mode raises (`out=` does not support autograd), and
+`out` itself is returned (a tuple of them for `max`, `sort` ...). Without `out` the call is
+the function's own, at the cost of one dict lookup. Before, every such call raised a
+TypeError."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+NAMES = {
+    "graphnet": (
+        "abs", "absolute", "acos", "acosh", "add", "addbmm", "addcdiv", "addcmul", "addmm",
+        "addmv", "addr", "alias_copy", "all", "amax", "amin", "aminmax", "angle", "any",
+        "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+        "argmax", "argmin", "argsort", "as_strided_copy", "asin", "asinh", "atan", "atan2",
+        "atanh", "baddbmm", "bartlett_window", "bernoulli", "bitwise_and",
+        "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
+        "bitwise_xor", "blackman_window", "bmm", "bucketize", "cat", "ceil", "chain_matmul",
+        "cholesky", "cholesky_inverse", "cholesky_solve", "clamp", "clamp_max", "clamp_min",
+        "clip", "column_stack", "complex", "concat", "concatenate", "conj_physical",
+        "copysign", "cos", "cosh", "cross", "cummax", "cummin", "cumprod", "cumsum", "deg2rad",
+        "detach_copy", "diag", "diagonal_copy", "diff", "digamma", "div", "divide", "dot",
+        "dstack", "empty", "eq", "erf", "erfc", "erfinv", "exp", "exp2", "expand_copy",
+        "expm1", "eye", "fix", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod",
+        "frac", "frexp", "frobenius_norm", "full", "gather", "gcd", "ge", "ger", "greater",
+        "greater_equal", "gt", "hamming_window", "hann_window", "hardshrink", "heaviside",
+        "histc", "histogram", "hstack", "hypot", "i0", "igamma", "igammac", "index_add",
+        "index_copy", "index_reduce", "index_select", "inner", "inverse", "isin", "isneginf",
+        "isposinf", "kaiser_window", "kron", "kthvalue", "lcm", "ldexp", "le", "lerp", "less",
+        "less_equal", "lgamma", "linspace", "log", "log10", "log1p", "log2", "log_softmax",
+        "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not", "logical_or",
+        "logical_xor", "logit", "logspace", "logsumexp", "lstsq", "lt", "lu_solve",
+        "lu_unpack", "masked_select", "matmul", "matrix_power", "matrix_rank", "max",
+        "maximum", "mean", "median", "min", "minimum", "mm", "mode", "msort", "mul",
+        "multinomial", "multiply", "mv", "mvlgamma", "nan_to_num", "nanmean", "nanmedian",
+        "nanquantile", "nansum", "narrow_copy", "ne", "neg", "negative", "nextafter",
+        "nonzero", "nonzero_static", "norm", "normal", "not_equal", "nuclear_norm", "ones",
+        "outer", "permute_copy", "polar", "polygamma", "pow", "prod", "qr", "quantile",
+        "rad2deg", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
+        "randperm", "range", "reciprocal", "remainder", "renorm", "round", "row_stack",
+        "rsqrt", "scatter", "scatter_add", "scatter_reduce", "searchsorted", "select_copy",
+        "sgn", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "slice_copy",
+        "slice_scatter", "slogdet", "softmax", "solve", "sort", "split_copy",
+        "split_with_sizes_copy", "sqrt", "square", "squeeze_copy", "stack", "std", "std_mean",
+        "sub", "subtract", "sum", "svd", "symeig", "t_copy", "take", "take_along_dim", "tan",
+        "tanh", "tensordot", "threshold", "topk", "transpose_copy", "triangular_solve", "tril",
+        "triu", "true_divide", "trunc", "unbind_copy", "unfold_copy", "unsqueeze_copy", "var",
+        "var_mean", "vdot", "view_as_complex_copy", "view_as_real_copy", "view_copy", "vstack",
+        "where", "xlogy", "zeros"),
+    "graphnet.linalg": (
+        "cholesky", "cholesky_ex", "cond", "cross", "det", "eig", "eigh", "eigvals",
+        "eigvalsh", "householder_product", "inv", "inv_ex", "lu", "lu_factor", "lu_factor_ex",
+        "lu_solve", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot",
+        "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
+        "svdvals", "tensorinv", "tensorsolve", "vecdot", "vector_norm"),
+    "graphnet.special": (
+        "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
+        "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "logit", "logsumexp",
+        "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+        "spherical_bessel_j0", "xlog1py", "xlogy"),
+}
+
+
+def _type_name(dtype) -> str:
+    from ._ops._promote import _TORCH_NAMES
+
+    return _TORCH_NAMES.get(dtype.name, dtype.name)
+
+
+def _write(name: str, result, out):
+    """Write one result into `out` as PyTorch's out= variant does; return `out`."""
+    from ._dtype_methods import can_cast
+    from ._tensor import Tensor
+
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if not isinstance(result, Tensor):
+        raise TypeError(f"{name}(): out= is not supported for a result of type "
+                        f"{type(result).__name__}")
+    if result.requires_grad:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                           f"automatic differentiation, but one of the arguments requires grad.")
+    if not can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {_type_name(result.dtype)} can't be cast to the "
+                           f"desired output type {_type_name(out.dtype)}")
+    if tuple(out.shape) != tuple(result.shape):
+        if out.numel():
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out.shape)}, which does not match the required output shape "
+                f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
+                f"release outputs will not be resized unless they have zero elements. You can "
+                f"explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                f"with t.resize_(0).", UserWarning, stacklevel=4)
+        out.resize_(result.shape)
+    return out.copy_(result)
+
+
+def with_out(fn, name: str):
+    """`fn`, also taking PyTorch's `out=`."""
+
+    @functools.wraps(fn)
+    def call(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        if isinstance(result, tuple):   # (values, indices): a tuple of out tensors
+            if not isinstance(out, (tuple, list)) or len(out) != len(result):
+                raise TypeError(f"{name}(): argument 'out' must be a tuple of "
+                                f"{len(result)} Tensors")
+            written = [_write(name, r, o) for r, o in zip(result, out)]
+            return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+        return _write(name, result, out)
+
+    call.__out_argument__ = True
+    return call
+
+
+def install() -> None:
+    """Rebind the functions of NAMES that do not take `out` themselves. Idempotent."""
+    import inspect
+    import sys
+
+    for module_name, names in NAMES.items():
+        module = sys.modules[module_name]
+        for name in names:
+            fn = getattr(module, name, None)
+            if fn is None or getattr(fn, "__out_argument__", False):
+                continue
+            try:
+                if "out" in inspect.signature(fn).parameters:
+                    continue
+            except (TypeError, ValueError):
+                continue
+            setattr(module, name, with_out(fn, name))
