@@ -5,9 +5,10 @@ Eagerly, a tape node compares the tensors its backward reads with their values n
 in-place write gives a tensor a new value while the op keeps reading the old one, so
 `b = a * a; a.mul_(3); b.sum().backward()` compiled returned the gradient of the old values
 where eager graphnet and torch raise. The tracer records, for each op recorded for
-gradient, the tensors PyTorch's backward would read (the inputs it saves as themselves or as views, per
-`_autograd_data_swap._checked`, or its outputs for ops that save those) with their versions
-(`note_saved`); a traced backward checks every op on its path (`refuse_modified`)."""
+gradient, the tensors PyTorch's backward would read (the inputs it saves as themselves or
+as views, per `_autograd_data_swap._checked`, or its outputs for ops that save those) with
+their versions (`note_saved`); a traced backward checks every op on its path
+(`refuse_modified`)."""
 
 from __future__ import annotations
 

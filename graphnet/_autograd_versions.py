@@ -9,10 +9,11 @@ costs no per-op work: when the node's backward runs, a source whose values are n
 the saved array was written since (by an in-place op, an optimizer step, a view or alias
 sharing its storage ...). Which saved inputs count is PyTorch's choice per op
 (`_autograd_data_swap._checked`: `linear` saves `weight.t()`, a view sharing the weight's
-version, and `x @ w` saves `w` only when `x` needs a gradient); an op that saves its output (`exp`, `relu` ...) is marked
-when that output is written (`TapeNode.dirty`). A view shares its storage owner's counter,
-as in PyTorch (`version`): a saved view (`_autograd_data_swap.ViewRef`) holds the owner's
-counter, so `z = x[0] * x[1]; x[2] = 0` raises although the temporary views are gone.
+version, and `x @ w` saves `w` only when `x` needs a gradient); an op that saves its output
+(`exp`, `relu` ...) is marked when that output is written (`TapeNode.dirty`). A view
+shares its storage owner's counter, as in PyTorch (`version`): a saved view
+(`_autograd_data_swap.ViewRef`) holds the owner's counter, so `z = x[0] * x[1]; x[2] = 0`
+raises although the temporary views are gone.
 
 NOTE: an op the `_reads` table does not know keeps the values saved at the forward, as
 before, and does not raise: raising there would refuse backward passes PyTorch allows.

@@ -296,14 +296,15 @@ def logsumexp(input, dim, keepdim=False):
     return dispatch("logsumexp", input, dim=_dims(dim), keepdim=keepdim)
 
 
+# NOTE: with `dtype`, PyTorch casts the input first and computes in that dtype (a float16
+# input gains float32 precision, an integer input becomes legal); the cast is on the tape,
+# so the input's gradient comes back in its own dtype.
 def softmax(input, dim, dtype=None):
-    out = dispatch("softmax", input, dim=dim)
-    return out if dtype is None else out.to(dtype)
+    return dispatch("softmax", input if dtype is None else input.to(dtype), dim=dim)
 
 
 def log_softmax(input, dim, dtype=None):
-    out = dispatch("log_softmax", input, dim=dim)
-    return out if dtype is None else out.to(dtype)
+    return dispatch("log_softmax", input if dtype is None else input.to(dtype), dim=dim)
 
 
 def cumsum(input, dim, *, dtype=None):

@@ -103,14 +103,15 @@ EMPTY_SET, ADDITEMS, FROZENSET, MARK, BUILD = b"\x8f", b"\x90", b"\x91", b"(", b
     (b"}" + p_tuple(p_str("k"), TENSOR) + p_int(1) + b"s", "uses a tensor as a dict key"),
     (EMPTY_SET + MARK + p_global("torch", "float32") + ADDITEMS, "uses a Dtype as a dict key"),
     (b"}" + p_global("torch", "FloatStorage") + p_int(1) + b"s", "uses a StorageType as a dict"),
-    (p_global("torch", "float32"), "holds a bare Dtype"),
+    (p_global("torch", "FloatStorage"), "holds a bare StorageType"),
     (p_tuple(p_str("storage"), p_global("torch", "FloatStorage"), p_str("0"), p_str("cpu"),
              p_int(6)) + b"Q", "holds a bare Storage"),
     # BUILD sets attributes on an OrderedDict (torch's _metadata); they are checked too
     (p_global("collections", "OrderedDict") + b")R" + b"}" + p_str("hidden")
-     + p_global("torch", "float32") + b"s" + BUILD, "holds a bare Dtype"),
+     + p_global("torch", "FloatStorage") + b"s" + BUILD, "holds a bare StorageType"),
 ], ids=["tensor_in_set", "tensor_in_frozenset", "tensor_key", "tensor_in_tuple_key", "dtype_in_set",
-        "storage_type_key", "bare_dtype", "bare_storage", "dtype_in_ordered_dict_attribute"])
+        "storage_type_key", "bare_storage_type", "bare_storage",
+        "storage_type_in_ordered_dict_attribute"])
 def test_stand_ins_never_reach_the_user(tmp_path, pickled, message):
     torch_zip(tmp_path / "p.pt", in_dict(pickled), STORAGE)
     with pytest.raises(CheckpointError, match=f"cannot load '{tmp_path / 'p.pt'}'.*{message}"):

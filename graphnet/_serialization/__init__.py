@@ -49,6 +49,19 @@ def _from_numpy(a: np.ndarray) -> Any:
     return graphnet.from_numpy(a)
 
 
+def _from_torch_value(kind: str, value: Any) -> Any:
+    """graphnet's Size, device or dtype for one a torch file holds as plain data (a tuple of
+    ints, a (type, index) pair, a numpy dtype); KeyError/RuntimeError where it has none."""
+    import graphnet
+    from graphnet import _dtype
+
+    if kind == "Size":
+        return graphnet.Size(value)
+    if kind == "device":
+        return graphnet.device(*value)
+    return _dtype.from_np(value)
+
+
 def _holds_dtype(dtype: np.dtype) -> bool:
     """Whether graphnet tensors come in ``dtype`` (safetensors and torch also have uint16...)."""
     from graphnet import _dtype
@@ -139,7 +152,7 @@ def _load_stream(f: BinaryIO, where: str, restore: _locations.Restore) -> Any:
     f.seek(start)
     if head.startswith(b"PK\x03\x04"):
         return _torch_reader.load_torch_zip(f, where, lambda a: _from_numpy(_held(a, where)),
-                                            restore)
+                                            restore, _from_torch_value)
     if _torch_reader.is_legacy_torch(head):
         raise checkpoint_error(
             where,

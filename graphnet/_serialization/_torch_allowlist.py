@@ -3,14 +3,15 @@
 Each allowed global maps to an inert stand-in defined here (storage types, dtypes and the
 tensor-rebuilding functions, reimplemented on numpy). Every stand-in refuses pickle's BUILD
 opcode, and the rebuild functions check their arguments, so a file can only ever produce
-bounds-checked numpy arrays, dicts, lists and plain values.
+bounds-checked numpy arrays, dicts, Counters, lists and plain values (and Size, device and
+dtype stand-ins, converted after unpickling).
 """
 
 from __future__ import annotations
 
 import math
 import pickle
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -50,11 +51,34 @@ class _StorageType(_Inert):
         self.dtype = dtype
 
 
-class _Dtype(_Inert):
-    __slots__ = ("dtype",)
+class _TorchValue(_Inert):
+    """A torch.Size, torch.device or dtype found in the pickle, held as plain data (``value``);
+    _torch_reader turns one found as a value of its own into graphnet's Size, device or dtype."""
 
-    def __init__(self, dtype: np.dtype) -> None:
-        self.dtype = dtype
+    __slots__ = ("value",)
+    kind = ""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+class _Dtype(_TorchValue):
+    __slots__ = ()
+    kind = "dtype"
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.value
+
+
+class _Size(_TorchValue):
+    __slots__ = ()
+    kind = "Size"   # value: a tuple of ints
+
+
+class _Device(_TorchValue):
+    __slots__ = ()
+    kind = "device"   # value: (type, index or None)
 
 
 class _Storage(_Inert):
@@ -209,6 +233,29 @@ def _plain_complex(real: object = 0.0, imag: object = 0.0) -> complex:
     return complex(real, imag)
 
 
+def _plain_counter(counts: object = None) -> Counter:
+    # a Counter pickles as Counter(dict(self)), e.g. MultiStepLR's milestones
+    if counts is None:
+        return Counter()
+    if type(counts) is not dict:
+        raise pickle.UnpicklingError(f"Counter built from {type(counts).__name__}, not a dict")
+    return Counter(counts)   # keys and values are checked after unpickling
+
+
+def _torch_size(dims: object = ()) -> _Size:
+    # torch.Size pickles as torch.Size(tuple_of_ints)
+    if type(dims) is not tuple or not all(type(d) is int for d in dims):
+        raise pickle.UnpicklingError(f"torch.Size built from {_short(dims)}, not ints")
+    return _Size(dims)
+
+
+def _torch_device(kind: object, index: object = None) -> _Device:
+    # torch.device pickles as torch.device('cpu') or torch.device('cuda', 1)
+    if type(kind) is not str or not (index is None or type(index) is int):
+        raise pickle.UnpicklingError(f"torch.device built from {kind!r}, {index!r}")
+    return _Device((kind, index))
+
+
 def _latin1_bytes(text: object, encoding: object = "utf-8") -> bytes:
     # protocol 2 pickles bytes as _codecs.encode(text, "latin1")
     if type(text) is not str or encoding not in ("latin1", "latin-1"):
@@ -227,6 +274,11 @@ def _plain_bytearray(data: object = b"", encoding: object = "latin-1") -> bytear
 
 def _allowed_globals() -> dict[tuple[str, str], object]:
     allowed: dict[tuple[str, str], object] = {("collections", "OrderedDict"): OrderedDict}
+    # NOTE: torch.load(weights_only=True) reads these too; each is rebuilt from plain values
+    # its function checks, never by calling the class the pickle names
+    allowed["collections", "Counter"] = _Function("Counter", _plain_counter)
+    allowed["torch", "Size"] = _Function("Size", _torch_size)
+    allowed["torch", "device"] = _Function("device", _torch_device)
     # NOTE: torch.load(weights_only=True) reads Python sets and complex numbers too; torch.save
     # pickles with protocol 2, which names them as __builtin__ globals
     for module in ("builtins", "__builtin__"):

@@ -14,7 +14,7 @@ import struct
 import sys
 import zipfile
 import zlib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -23,7 +23,8 @@ import numpy as np
 from ._errors import CheckpointError, UnsafeCheckpointError, checkpoint_error
 from ._locations import Restore, restorer
 from ._sharing import views_of
-from ._torch_allowlist import ALLOWED_GLOBALS, _Inert, _LoadedTensor, _Storage, _StorageType
+from ._torch_allowlist import (ALLOWED_GLOBALS, _Inert, _LoadedTensor, _Storage, _StorageType,
+                               _TorchValue)
 from ._tree import learnable
 
 # torch.save's legacy (pre-1.6) format starts with the pickled magic 0x1950a86a20f9469cfc6c.
@@ -93,9 +94,11 @@ _UNREADABLE = (pickle.UnpicklingError, zipfile.BadZipFile, zipfile.LargeZipFile,
 
 
 def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], Any],
-                   restore: Restore | None = None) -> Any:
+                   restore: Restore | None = None,
+                   from_torch_value: Callable[[str, Any], Any] | None = None) -> Any:
     """Load a torch.save zip from ``f``; tensors are built with ``from_numpy`` on the device
-    ``restore(nbytes, location)`` gives for their storage (None: where from_numpy puts them)."""
+    ``restore(nbytes, location)`` gives for their storage (None: where from_numpy puts them),
+    and a Size, device or dtype with ``from_torch_value(kind, plain_value)`` (None: refused)."""
     try:
         with zipfile.ZipFile(f) as archive:
             roots = [n[: -len("data.pkl")] for n in archive.namelist()
@@ -141,7 +144,7 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
         device = None if storage is None else devices.get(id(storage))
         return tensor if device is None else tensor.to(device)
 
-    return _convert(obj, tensor_of, where=where)
+    return _convert(obj, tensor_of, where=where, value_of=from_torch_value)
 
 
 # Values a pickle builds without a global (or through an allowed builtin: complex, set...),
@@ -149,12 +152,14 @@ def load_torch_zip(f: BinaryIO, where: str, from_numpy: Callable[[np.ndarray], A
 _PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes, bytearray)
 
 
-def _convert(obj: Any, tensor_of: Callable[[np.ndarray, Any], Any], where: str) -> Any:
-    """Replace every _LoadedTensor with a graphnet tensor, in place for dicts and lists.
+def _convert(obj: Any, tensor_of: Callable[[np.ndarray, Any], Any], where: str,
+             value_of: Callable[[str, Any], Any] | None = None) -> Any:
+    """Replace every _LoadedTensor with a graphnet tensor and every Size, device or dtype
+    stand-in with ``value_of(kind, value)``, in place for dicts and lists.
 
     Everything the pickle built is visited: containers are rebuilt or checked, tensors
-    converted, and any other object (a bare storage, a dtype, a tensor used as a dict key)
-    refused, so none of our stand-ins ever reaches the user.
+    converted, and any other object (a bare storage, a tensor used as a dict key) refused,
+    so none of our stand-ins ever reaches the user.
     """
     done: dict[int, Any] = {}  # pickle can share objects; convert each once and keep the sharing
     shared: dict[int, Any] = {}  # id of a _LoadedTensor -> its view of a storage it shares
@@ -187,14 +192,16 @@ def _convert(obj: Any, tensor_of: Callable[[np.ndarray, Any], Any], where: str) 
                 if x.parameter or x.requires_grad:
                     tensor = learnable(tensor, x.requires_grad, x.parameter, where)
             done[id(x)] = tensor
+        elif isinstance(x, _TorchValue) and value_of is not None:
+            done[id(x)] = _torch_value(x, value_of, refuse)
         elif isinstance(x, _Inert):
             raise refuse(f"it holds a bare {_describe(x)}, not a tensor",
                          "Save tensors (e.g. model.state_dict()), not storages or dtypes.")
-        elif type(x) is dict or type(x) is OrderedDict:
+        elif type(x) in (dict, OrderedDict, Counter):
             done[id(x)] = x
             # NOTE: torch sets attributes on state_dict OrderedDicts (``_metadata``) through
             # pickle's BUILD opcode; they are walked like items so nothing escapes conversion.
-            for mapping in (x, vars(x)) if type(x) is OrderedDict else (x,):
+            for mapping in (x, vars(x)) if type(x) is not dict else (x,):
                 for key in mapping:
                     check_hashable(key)
                 for key, value in mapping.items():
@@ -229,6 +236,18 @@ def _shared_views(storage: _Storage, tensor_of: Callable[[np.ndarray, Any], Any]
     tensors = views_of(flat, [v.place for v in members])
     storage.views = []   # built once
     return {id(v): t for v, t in zip(members, tensors)}
+
+
+def _torch_value(x: _TorchValue, value_of: Callable[[str, Any], Any],
+                 refuse: Callable[..., Exception]) -> Any:
+    """graphnet's object for a Size, device or dtype stand-in; CheckpointError where graphnet
+    has none (a uint16 dtype, an 'mps' device)."""
+    try:
+        return value_of(x.kind, x.value)
+    except (KeyError, RuntimeError, TypeError, ValueError) as e:
+        raise refuse(f"it holds torch.{x.kind} {x.value}, which graphnet has no {x.kind} for "
+                     f"({type(e).__name__}: {e})",
+                     f"Save the {x.kind} as a plain value (a string or a tuple) instead.") from None
 
 
 def _describe(x: Any) -> str:

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from .. import _host
 from .._dispatch import dispatch, label_state, live_scalar
 from .._ops import defop
+from .._ops._promote import cpp_name
 from . import _cpu_ops as C
 from ._kernels import is_off, updated_in_place
 from .._aliases import store
@@ -36,6 +37,21 @@ def _as(scalar, like):
     """A float64 scalar (bias corrections are double in torch) cast to the tensor's dtype,
     as torch casts a Python double when it meets a float32 tensor."""
     return jnp.asarray(scalar).astype(like.dtype)
+
+
+def _lerp_(start, end, weight):
+    """torch's `start.lerp_(end, weight)`, which needs `end` in `start`'s dtype: after
+    `model.double()` torch's Adam (and centered RMSprop) raises this on its float32 state."""
+    if start.dtype != end.dtype:
+        raise RuntimeError(f"expected dtype {cpp_name(start.dtype)} for `end` but got dtype "
+                           f"{cpp_name(end.dtype)}")
+    return C.lerp(start, end, weight)
+
+
+def _kept(new, state):
+    """An in-place update's result in the state's own dtype, as torch's `state.op_(...)` writes
+    it (float64 math on float32 state after `model.double()` is rounded back right away)."""
+    return new.astype(state.dtype)
 
 
 @defop("adam_update", "opaque", n_outputs=0, differentiable=False, function=None,
@@ -59,7 +75,7 @@ def adam_update(lr, beta1, beta2, eps, weight_decay, *tensors, n, amsgrad, maxim
                 p = C.mul(p, 1 - lr * weight_decay)
             else:
                 g = C.add(g, p, weight_decay)
-        m = C.lerp(m, g, 1 - beta1)
+        m = _lerp_(m, g, 1 - beta1)
         v = C.addcmul(C.mul(v, beta2), g, g, 1 - beta2)
         t = step.astype(jnp.float64)
         step_size = lr / (1 - beta1 ** t)
@@ -91,16 +107,16 @@ def rmsprop_update(lr, alpha, eps, weight_decay, momentum, *tensors, n, centered
         g = -g if maximize else g
         if not is_off(weight_decay):
             g = C.add(g, p, weight_decay)
-        v = C.addcmul(C.mul(v, alpha), g, g, 1 - alpha)
+        v = _kept(C.addcmul(C.mul(v, alpha), g, g, 1 - alpha), v)
         if centered:
-            grad_avg = C.lerp(grad_avgs[k], g, 1 - alpha)
+            grad_avg = _lerp_(grad_avgs[k], g, 1 - alpha)
             avg = C.sqrt(C.addcmul(v, grad_avg, grad_avg, -1))
             outs[4].append(grad_avg)
         else:
             avg = C.sqrt(v)
         avg = C.add_scalar(avg, eps)
         if use_momentum:
-            buf = C.addcdiv(C.mul(bufs[k], momentum), g, avg)
+            buf = _kept(C.addcdiv(C.mul(bufs[k], momentum), g, avg), bufs[k])
             p = C.add(p, buf, -lr)
             outs[3].append(buf)
         else:
@@ -124,7 +140,7 @@ def adagrad_update(lr, lr_decay, eps, weight_decay, *tensors, n, maximize):
         if not is_off(weight_decay):
             g = C.add(g, p, weight_decay)
         clr = lr / (1 + (step.astype(jnp.float64) - 1) * lr_decay)
-        total = C.addcmul(total, g, g, 1)
+        total = _kept(C.addcmul(total, g, g, 1), total)
         std = C.add_scalar(C.sqrt(total), eps)
         p = C.addcdiv(p, g, std, -clr)
         for out, value in zip(outs, (p, step, total), strict=True):
@@ -205,5 +221,14 @@ def assign(targets, outputs) -> None:
     as state updates)."""
     assert len(targets) == len(outputs), (len(targets), len(outputs))
     for t, new in zip(targets, outputs, strict=True):
-        store(t, new._value)
+        store(t, value_in_dtype_of(t, new))
         note_step(t)
+
+
+def value_in_dtype_of(target: Tensor, new: Tensor):
+    """`new`'s value cast to `target`'s dtype, to write over `target` in place."""
+    # NOTE: torch's in-place state updates keep the state's dtype: after `model.double()` an
+    # existing float32 momentum buffer or Adagrad sum is updated in float64 and rounded back to
+    # float32. Storing the float64 result let the state drift, and a compiled step traced with
+    # float32 state then crashed on float64 inputs.
+    return new._value if new.dtype == target.dtype else new.to(target.dtype)._value

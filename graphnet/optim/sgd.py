@@ -7,6 +7,7 @@ from .._aliases import store
 from .._autograd_versions import note_step
 from . import _kernels  # noqa: F401  (registers sgd_update)
 from ._checks import check_tensor_lr
+from ._kernels_adaptive import value_in_dtype_of
 from ._optimizer import Optimizer, required
 
 
@@ -62,7 +63,7 @@ class SGD(Optimizer):
             note_step(p)
         for p, state, new in zip(params, states, outs[n:]):
             if has_buf:
-                store(state["momentum_buffer"], new._value)
+                store(state["momentum_buffer"], value_in_dtype_of(state["momentum_buffer"], new))
                 note_step(state["momentum_buffer"])
             else:
                 state["momentum_buffer"] = new
