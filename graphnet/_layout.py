@@ -226,8 +226,20 @@ def _regrouped_layout(out, input):
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0):
-    tensors = [x for x in tensors if not (x.dim() == 1 and x.shape[0] == 0)] or list(tensors)[:1]
-    return dispatch("cat", *tensors, dim=dim)
+    tensors = list(tensors)
+    kept = [x for x in tensors if not (x.dim() == 1 and x.shape[0] == 0)] or tensors[:1]
+    out = dispatch("cat", *kept, dim=dim)
+    if len(kept) < len(tensors):
+        # NOTE: a legacy empty tensor (shape [0]) is skipped for shapes, as PyTorch skips it,
+        # but its dtype still counts: cat([zeros(0), int_tensor]) is float32 in PyTorch
+        from ._dtype_methods import promote_types
+
+        wanted = out.dtype
+        for x in tensors:
+            wanted = promote_types(wanted, x.dtype)
+        if wanted != out.dtype:
+            out = out.to(wanted)
+    return out
 
 
 concat = concatenate = cat

@@ -284,7 +284,9 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
                     correction=_correction(unbiased, correction), keepdim=keepdim)
 
 
-def norm(input, p="fro", dim=None, keepdim=False):
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if dtype is not None:    # PyTorch computes in `dtype`: the input is cast first
+        input = input.to(dtype)
     if not _is_float(input):   # before, ints gave float64 (uint8 a tensor of no known dtype)
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
                            f"as input. Got {_TORCH_NAMES.get(input.dtype.name)}")
