@@ -72,7 +72,7 @@ def same_plain(a, b) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
-    if kind is float:
+    if kind is float or issubclass(kind, np.floating):   # np.float64(-0.0) too
         return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
     if kind is complex:
         return same_plain(a.real, b.real) and same_plain(a.imag, b.imag)

@@ -188,6 +188,11 @@ class PythonStateWatch:
         if id(fn) not in self.functions:
             self.functions.add(id(fn))
             self.reads += function_reads(fn)
+            # a mutable default the code changes (`def step(x, log=[])`, `seen={}`)
+            defaults = [*(getattr(fn, "__defaults__", None) or ()),
+                        *(getattr(fn, "__kwdefaults__", None) or {}).values()]
+            self.reads += [record(f"a default argument of {fn.__name__}", lambda v=v: v)
+                           for v in defaults if isinstance(v, (list, dict, set))]
 
     def on_module_call(self, module, path: str) -> None:
         if id(module) in self.containers:

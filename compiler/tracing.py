@@ -42,7 +42,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
     tracer = Tracer(name or graph_name(fn), fn)
     n_pos = len(args) - len(keywords)
     names = _arg_names(fn, n_pos) + list(keywords)
-    leaves, rebuild = flatten(tuple(args))
+    leaves, _ = flatten(tuple(args))
     tracer.arg_objects = [a for a in leaves if not isinstance(a, Tensor)]
     tracer.python_state.watch_arguments(tracer.arg_objects)
     leaf_names = []
@@ -56,7 +56,9 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             for i, a in enumerate(leaves):
                 if isinstance(a, Tensor) and id(a) not in tracer.lifted:  # once if repeated
                     tracer.lift(a, "arg", leaf_names[i], ("arg", i))
-            args = rebuild(leaves)
+            # NOTE: the caller's own containers, whose tensors are lifted in place: a list or
+            # dict argument the code appends to or sets a key of is the caller's, as eagerly
+            # (a rebuilt copy lost those changes, silently)
             returned = [fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))]
         except BaseException:
             for rec in tracer.lifted.values():

@@ -197,3 +197,17 @@ def rebound(write: Callable, traced: Tensor, source: Tensor) -> Callable:
                     for cell in cells)
     return types.FunctionType(write.__code__, write.__globals__, write.__name__,
                               write.__defaults__, closure)
+
+
+def write_through_view(t, write_through):
+    """Give view `t`'s new values to the tensor it came from (`Tensor._assign`): `x[0].add_(1)`,
+    `x.t().mul_(2)`, `x[0][1] = v`, and through an alias of a view (`x[1:].detach().add_(1)`,
+    lost before). Views of the source taken earlier take its new values (share_value), all
+    but `t`, whose values these are."""
+    if write_through is not None:
+        WRITING.add(id(t))
+        try:
+            write_through(t)
+        finally:
+            WRITING.discard(id(t))
+    return t

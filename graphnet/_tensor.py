@@ -12,8 +12,8 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import (WRITING, adopt_storage, new_storage, pickled_state, remember_alias,
-                       restore_state, share_value, store)
+from ._aliases import (adopt_storage, new_storage, pickled_state, remember_alias,
+                       restore_state, share_value, store, write_through_view)
 from ._autograd_data_swap import note_swap
 from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
@@ -292,9 +292,9 @@ class Tensor:
             store(base, value)
             if "_view" in base.__dict__:    # `a[1:].detach().add_(1)`: unseen by autograd
                 with no_grad():
-                    _write_through(base, base.__dict__["_view"])
+                    write_through_view(base, base.__dict__["_view"])
             alias, base = base, base._base
-        return _write_through(self, self.__dict__.get("_view"))
+        return write_through_view(self, self.__dict__.get("_view"))
 
 
     # ---- conversion -----------------------------------------------------------------------
@@ -375,6 +375,9 @@ class Parameter(Tensor):
         self.grad_fn = None
         self._oi = 0
         self._base = None
+        created = getattr(current_mode(), "on_tensor_created", None)
+        if created is not None:   # made in traced code (`nn.Linear(2, 2)(x)`): the trace's
+            created(self)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -384,17 +387,3 @@ class Parameter(Tensor):
 
 
 _add = jax.jit(jax.numpy.add)
-
-
-def _write_through(t: Tensor, write_through) -> Tensor:
-    """Give view `t`'s new values to the tensor it came from (`Tensor._assign`): `x[0].add_(1)`,
-    `x.t().mul_(2)`, `x[0][1] = v`, and through an alias of a view (`x[1:].detach().add_(1)`,
-    lost before). Views of the source taken earlier take its new values (share_value), all
-    but `t`, whose values these are."""
-    if write_through is not None:
-        WRITING.add(id(t))
-        try:
-            write_through(t)
-        finally:
-            WRITING.discard(id(t))
-    return t

@@ -75,7 +75,7 @@ class CompiledFunction:
                                     f"{type(a).__name__} is neither a Tensor, a container of "
                                     f"them, nor hashable: pass tensors, tuples/lists/dicts of "
                                     f"tensors, or static Python values") from None
-                parts.append(("S", type(a), _Exact(a) if type(a) in (float, complex) else a))
+                parts.append(("S", type(a), _Exact(a) if isinstance(a, _INEXACT) else a))
         # grad mode, whether detect_anomaly() checks backward results for NaN, and the default
         # float dtype (kernels lowered for the program read it: `sin` of an int tensor)
         mode = _autograd.grad_mode
@@ -310,6 +310,9 @@ def _strides_of(t: Tensor, shape):
     return None if layout[0] == contiguous_strides(shape) else layout[0]
 
 
+_INEXACT = (float, complex, np.floating, np.complexfloating)   # NumPy's scalars too
+
+
 class _Exact:
     """A float or complex argument in a cache key, equal to another only when their bits are:
     0.0 and -0.0 compare equal yet trace other programs (`1 / x`), and NaN is not equal to
@@ -319,7 +322,8 @@ class _Exact:
 
     def __init__(self, value):
         self.value = value
-        self.bits = value.hex() if type(value) is float else (value.real.hex(), value.imag.hex())
+        self.bits = float(value).hex() if isinstance(value, (float, np.floating)) else \
+            (float(value.real).hex(), float(value.imag).hex())
 
     def __eq__(self, other):
         return type(other) is _Exact and other.bits == self.bits
