@@ -16,11 +16,11 @@ from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
 from graphnet import _autocast, _autograd, _default_dtype
 from graphnet._ops import lowering_choices
-from graphnet._strides import contiguous_strides
 from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
+from .cache_key import _INEXACT, _Exact, _differs, _strides_of
 from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
@@ -143,7 +143,7 @@ class CompiledFunction:
             return "the nesting of the arguments changed"
         n_pos = len(new) - len(new_names)
         for i, (a, b) in enumerate(zip(old, new)):
-            if a != b:
+            if a is not b and _differs(a, b):
                 what = f"input {i}" if i < n_pos else f"keyword {new_names[i - n_pos]}"
                 if a[0] == b[0] == "T" and a[1] != b[1]:
                     return f"{what} shape {_dims(a[1])} -> {_dims(b[1])}"
@@ -298,41 +298,6 @@ def _dims(shape) -> str:
 
 class _FallBack(Exception):
     pass
-
-
-def _strides_of(t: Tensor, shape):
-    """A view's strides when they are not row-major, else None. The trace saw them: `view`
-    refuses a non-contiguous input, `reshape` and `contiguous()` copy one, `stride()` reads
-    them. The storage offset is left out (`data[i]` on each call would compile anew)."""
-    layout = t.__dict__.get("_layout")
-    if layout is None:
-        return None
-    return None if layout[0] == contiguous_strides(shape) else layout[0]
-
-
-_INEXACT = (float, complex, np.floating, np.complexfloating)   # NumPy's scalars too
-
-
-class _Exact:
-    """A float or complex argument in a cache key, equal to another only when their bits are:
-    0.0 and -0.0 compare equal yet trace other programs (`1 / x`), and NaN is not equal to
-    itself (a fresh NaN argument missed the cache on every call)."""
-
-    __slots__ = ("value", "bits")
-
-    def __init__(self, value):
-        self.value = value
-        self.bits = float(value).hex() if isinstance(value, (float, np.floating)) else \
-            (float(value.real).hex(), float(value.imag).hex())
-
-    def __eq__(self, other):
-        return type(other) is _Exact and other.bits == self.bits
-
-    def __hash__(self):
-        return hash(self.bits)
-
-    def __repr__(self):
-        return repr(self.value)
 
 
 def compile(fn, mesh=None, sharding: str = "replicated", **options):

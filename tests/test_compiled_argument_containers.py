@@ -113,3 +113,17 @@ def test_parameters_and_modules_made_inside_traced_code(fn):
     (eager, _), (compiled, _) = _both(fn, lambda: (x,), calls=2)
     np.testing.assert_allclose(np.asarray(_plain(compiled)), np.asarray(_plain(eager)),
                                rtol=1e-6)
+
+
+def test_a_frozen_dataclass_argument_holding_tensors_traces_again_for_another_instance():
+    """Its generated `==` compares the tensors it holds: describing the cache miss raised
+    "Boolean value of Tensor with 4 values is ambiguous" on the second call."""
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Batch:
+        x: graphnet.Tensor
+
+    run = graphnet.compile(lambda b: b.x * 2)
+    assert run(Batch(graphnet.ones(2, 2))).tolist() == [[2.0, 2.0]] * 2
+    assert run(Batch(graphnet.ones(2, 2) * 4)).tolist() == [[8.0, 8.0]] * 2

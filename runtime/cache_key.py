@@ -1,0 +1,52 @@
+"""The parts of a compiled function's cache key that need care (runtime/compiled.py `_key`):
+a view's strides, and Python numbers compared by their bits."""
+
+from __future__ import annotations
+
+import numpy as np
+from graphnet._strides import contiguous_strides
+from graphnet._tensor import Tensor
+
+
+def _strides_of(t: Tensor, shape):
+    """A view's strides when they are not row-major, else None. The trace saw them: `view`
+    refuses a non-contiguous input, `reshape` and `contiguous()` copy one, `stride()` reads
+    them. The storage offset is left out (`data[i]` on each call would compile anew)."""
+    layout = t.__dict__.get("_layout")
+    if layout is None:
+        return None
+    return None if layout[0] == contiguous_strides(shape) else layout[0]
+
+
+_INEXACT = (float, complex, np.floating, np.complexfloating)   # NumPy's scalars too
+
+
+def _differs(a, b) -> bool:
+    """`a != b` for two key parts; a part whose equality cannot answer (a frozen dataclass
+    holding tensors compares them) differs."""
+    try:
+        return bool(a != b)
+    except (RuntimeError, TypeError, ValueError):
+        return True
+
+
+class _Exact:
+    """A float or complex argument in a cache key, equal to another only when their bits are:
+    0.0 and -0.0 compare equal yet trace other programs (`1 / x`), and NaN is not equal to
+    itself (a fresh NaN argument missed the cache on every call)."""
+
+    __slots__ = ("value", "bits")
+
+    def __init__(self, value):
+        self.value = value
+        self.bits = float(value).hex() if isinstance(value, (float, np.floating)) else \
+            (float(value.real).hex(), float(value.imag).hex())
+
+    def __eq__(self, other):
+        return type(other) is _Exact and other.bits == self.bits
+
+    def __hash__(self):
+        return hash(self.bits)
+
+    def __repr__(self):
+        return repr(self.value)
