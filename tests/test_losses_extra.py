@@ -131,6 +131,14 @@ BAD_VALUES = {
     "ctc_negative_length": (lambda L, lp, t, il: L.nn.functional.ctc_loss(lp, t, il,
                                                                            L.tensor([2])),
                             [log_softmax(arr(4, 1, 3)), np.array([[1, 2]]), np.array([-1])]),
+    # concatenated 1-D targets: the lengths must add up to the labels (fewer were padded with
+    # the last label, more ignored, and both gave losses)
+    "ctc_concatenated_too_few": (
+        lambda L, lp, t, tl: L.nn.functional.ctc_loss(lp, t, L.tensor([6, 6, 6]), tl),
+        [log_softmax(arr(6, 3, 4)), np.array([1, 2, 3, 1, 2]), np.array([3, 3, 0])]),
+    "ctc_concatenated_too_many": (
+        lambda L, lp, t, tl: L.nn.functional.ctc_loss(lp, t, L.tensor([6, 6, 6]), tl),
+        [log_softmax(arr(6, 3, 4)), np.array([1, 2, 3, 1, 2, 3, 1]), np.array([3, 2, 0])]),
 }
 
 

@@ -187,13 +187,17 @@ def _bad_lengths(log_probs, targets, input_lengths, target_lengths, **_):
     else:
         used = xp.arange(limit) < target_lengths.sum()
     bad_class = used & ((targets < 0) | (targets >= n_classes))
-    return first_failure([
+    checks = [
         _fact(input_lengths > t_max, input_lengths, 0, t_max),
         _fact(input_lengths < 0, input_lengths, 1, 0),
         _fact(target_lengths > limit, target_lengths, 2, limit),
         _fact(target_lengths < 0, target_lengths, 3, 0),
         _fact(bad_class, targets, 4, n_classes),
-    ])
+    ]
+    if targets.ndim == 1:   # concatenated: the lengths add up to the labels there are
+        total = target_lengths.sum()
+        checks.insert(2, (total != limit, (total, 5, limit)))
+    return first_failure(checks)
 
 
 def _fact(mask, values, which: int, limit: int):
@@ -214,6 +218,9 @@ def _length_error(facts, **_):
     if which == 2:
         return RuntimeError(f"Expected tensor to have size at least {value} at dimension 1, "
                             f"but got size {limit} for argument #2 'targets' {where}")
+    if which == 5:
+        return RuntimeError(f"Expected tensor to have size {value} at dimension 0, but got size "
+                            f"{limit} for argument #2 'targets' {where}")
     return IndexError(f"ctc_loss: target {value} is out of bounds for {limit} classes")
 
 
