@@ -131,6 +131,7 @@ def install() -> None:
     import inspect
     import sys
 
+    done: dict = {}   # one wrapper per function: aliases (`abs`, `absolute`) stay one object
     for module_name, names in NAMES.items():
         module = sys.modules[module_name]
         for name in names:
@@ -142,4 +143,6 @@ def install() -> None:
                     continue
             except (TypeError, ValueError):
                 continue
-            setattr(module, name, with_out(fn, name))
+            if fn not in done:
+                done[fn] = with_out(fn, name)
+            setattr(module, name, done[fn])
