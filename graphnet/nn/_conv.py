@@ -66,6 +66,8 @@ class _ConvNd(Module):
         self.stride = F._tuple(stride, nd, "stride")
         self.dilation = F._tuple(dilation, nd, "dilation")
         if isinstance(padding, str):
+            if padding == "same" and any(s != 1 for s in self.stride):   # the module: ValueError
+                raise ValueError("padding='same' is not supported for strided convolutions")
             F._conv_padding(padding, self.kernel_size, self.stride, self.dilation, nd)  # checks
             self.padding = padding
         else:

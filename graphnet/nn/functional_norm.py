@@ -171,7 +171,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if recompute_scale_factor or mode == "area":
             scales = (None,) * nd
     if mode == "area":
+        if 0 in sizes:   # PyTorch's area mode gives an empty result; its other modes raise
+            return input.new_zeros(tuple(input.shape[:2]) + sizes)
         return dispatch("adaptive_avg_pool", input, output_size=sizes)
+    if 0 in sizes or 0 in spatial:
+        dims = "DHW"[3 - nd:]
+        inputs = ", ".join(f"{d}: {n}" for d, n in zip(dims, spatial, strict=True))
+        outputs = ", ".join(f"{d}: {n}" for d, n in zip(dims, sizes, strict=True))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({inputs}){' and' if nd == 1 else ''} output ({outputs})")
     return dispatch("interpolate", input, size=sizes, scales=scales, mode=_MODES[mode],
                     align_corners=bool(align_corners))
 
@@ -182,9 +190,12 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     >>> F.pad(graphnet.ones(1, 2, 3), (1, 1), mode="reflect").shape
     graphnet.Size([1, 2, 5])
     """
-    if len(pad) % 2 or len(pad) // 2 > input.dim():
-        raise ValueError(f"pad: padding length must be even and at most 2 * input.dim(), got "
-                         f"{len(pad)} for input of shape {list(input.shape)}")
+    if len(pad) % 2:     # PyTorch's RuntimeErrors (a ValueError slipped past `except`)
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the "
+                           f"input dimension but got padding length {len(pad)} and input of "
+                           f"dimension {input.dim()}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)][::-1]
@@ -202,6 +213,8 @@ def one_hot(tensor, num_classes=-1) -> Tensor:
         raise DtypeError(f"one_hot is only applicable to index tensors of dtype int64, got "
                         f"{tensor.dtype}")
     if num_classes == -1:
-        num_classes = int(tensor.max()) + 1 if tensor.numel() else 0
+        if not tensor.numel():
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max()) + 1
     # A bad class raises PyTorch's RuntimeError, eagerly and compiled (the op's check).
     return dispatch("one_hot", tensor, num_classes=int(num_classes))
