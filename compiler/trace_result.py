@@ -5,6 +5,8 @@ the trace, and the guards."""
 
 from __future__ import annotations
 
+import types
+
 from dataclasses import dataclass, field
 
 from graphnet._autograd import differentiable
@@ -110,7 +112,7 @@ class FinishTrace:
         result.guards.extend(trace_guards(self))
         result.args_as_state = getattr(self, "args_as_state", {})   # code_reads.py
         self._finish_escaped(result)
-        result.python_changes = self.python_state.changes()
+        result.python_changes = self.python_state.changes() + self._made_callables(static)
         for value, index in self.print_values.items():   # after every output `effects` has
             graph.add_output("new", f"print_{index}", value)
         result.prints = self.prints
@@ -140,6 +142,16 @@ class FinishTrace:
             else:
                 static.append(leaf)
         return rebuild, static, out_grad, aliases, identity
+
+    def _made_callables(self, static: list) -> list:
+        """A returned generator, or a closure the traced code made (`return lambda: x * 2`):
+        a new object on every eager call, so the Python runs again on every call; the
+        program's result is not one (a generator handed back again gave nothing)."""
+        ran = {c for code, _ in getattr(self, "code_record", {}) for c in code.co_consts}
+        return [f"returned a new {type(leaf).__name__}" for leaf in static
+                if isinstance(leaf, types.GeneratorType) or (
+                    isinstance(leaf, types.FunctionType) and leaf.__closure__
+                    and leaf.__code__ in ran)]
 
     def _history_freed(self, leaf: Tensor) -> bool:
         """Whether a backward() the code ran without retain_graph freed part of `leaf`'s

@@ -127,3 +127,25 @@ def test_a_frozen_dataclass_argument_holding_tensors_traces_again_for_another_in
     run = graphnet.compile(lambda b: b.x * 2)
     assert run(Batch(graphnet.ones(2, 2))).tolist() == [[2.0, 2.0]] * 2
     assert run(Batch(graphnet.ones(2, 2) * 4)).tolist() == [[8.0, 8.0]] * 2
+
+
+def _returns_a_closure(x):
+    return lambda: x * 2
+
+
+def _returns_a_generator(x):
+    return (x * i for i in range(2))
+
+
+@pytest.mark.parametrize("fn", [_returns_a_closure, _returns_a_generator])
+def test_a_returned_closure_or_generator_is_made_again_on_every_call(fn):
+    """The first trace's object came back on every call: the closure computed the first
+    call's values and the used-up generator gave nothing."""
+    run = graphnet.compile(fn)
+    for scale in (1.0, 5.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = run(graphnet.ones(2) * scale)
+        want = fn(graphnet.ones(2) * scale)
+        got, want = (got(), want()) if callable(got) else (list(got), list(want))
+        assert _plain(got) == _plain(want)
