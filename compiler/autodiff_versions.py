@@ -96,10 +96,13 @@ def adopt_outputs(tracer, t, result, now: int) -> None:
     entries = tracer.saved_versions.get(value.node) if value.node is not None else None
     if not entries:
         return
-    tracer.saved_versions[value.node] = [
-        _entry(i, t, True)[:2] + (now,) + _entry(i, t, True)[3:]
-        if outputs and saved() is result else (i, ref, expected, outputs, what, saved)
-        for i, ref, expected, outputs, what, saved in entries]
+    moved = []
+    for entry in entries:
+        if entry[3] and entry[5]() is result:     # an output entry that followed `result`
+            entry = _entry(entry[0], t, True)
+            entry = entry[:2] + (now,) + entry[3:]
+        moved.append(entry)
+    tracer.saved_versions[value.node] = moved
 
 
 # How many graph nodes behind an in-place op's result `release_own_nodes` looks at: the eager
