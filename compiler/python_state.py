@@ -203,8 +203,8 @@ class PythonStateWatch:
         state, where = module.__dict__, path or type(module).__name__
         for name, value in state.items():
             self._watch_rng(f"{where}.{name}", value)
-            if name not in _SKIP:     # a plain object it holds (`self.tracker.calls += 1`)
-                self._watch_object(f"{where}.{name}", value)
+            if name not in _SKIP and (_user_object(value) or type(value) in (list, dict)):
+                self._watch_object(f"{where}.{name}", value)   # `self.tracker.calls += 1`
         self.containers[id(module)] = [
             record(f"{where}.{name}", lambda d=state, n=name: d.get(n))
             for name, value in state.items()
