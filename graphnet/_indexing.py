@@ -141,7 +141,7 @@ def _split_index(index, shape=None):
         else:
             shape = None  # advanced indexing: stop tracking dimensions for bounds checks
             tensor = _as_index_tensor(item)
-            if tensor.dtype.is_floating_point:
+            if tensor.dtype.is_floating_point or tensor.dtype.name in ("int8", "int16"):
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
             if tensor.dtype.name == "uint8":   # PyTorch still reads a byte tensor as a mask

@@ -120,3 +120,15 @@ def test_index_put_gradients_match_torch_with_duplicates_and_broadcasting(name, 
     got = (graphnet.compile(step) if compiled else step)(w)
     np.testing.assert_allclose(float(got), float(want), rtol=1e-6)
     np.testing.assert_allclose(np_of(w.grad), tw.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32", "int32"])
+def test_index_tensor_dtypes_as_torch(dtype):
+    """int8 and int16 index tensors are refused, as PyTorch refuses them (graphnet read them
+    as indices); int32 and int64 index."""
+    def outcome(lib):
+        try:
+            return lib.arange(5.0)[lib.tensor([0, 2], dtype=getattr(lib, dtype))].tolist()
+        except IndexError as err:
+            return str(err)
+    assert outcome(graphnet) == outcome(torch)
