@@ -147,11 +147,13 @@ class FinishTrace:
         """A returned generator, or a closure the traced code made (`return lambda: x * 2`):
         a new object on every eager call, so the Python runs again on every call; the
         program's result is not one (a generator handed back again gave nothing)."""
+        made = [leaf for leaf in static if isinstance(leaf, types.GeneratorType) or (
+            isinstance(leaf, types.FunctionType) and leaf.__closure__)]
+        if not made:    # the usual trace: no walk over the code that ran
+            return []
         ran = {c for code, _ in getattr(self, "code_record", {}) for c in code.co_consts}
-        return [f"returned a new {type(leaf).__name__}" for leaf in static
-                if isinstance(leaf, types.GeneratorType) or (
-                    isinstance(leaf, types.FunctionType) and leaf.__closure__
-                    and leaf.__code__ in ran)]
+        return [f"returned a new {type(leaf).__name__}" for leaf in made
+                if isinstance(leaf, types.GeneratorType) or leaf.__code__ in ran]
 
     def _history_freed(self, leaf: Tensor) -> bool:
         """Whether a backward() the code ran without retain_graph freed part of `leaf`'s
