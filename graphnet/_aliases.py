@@ -210,4 +210,6 @@ def write_through_view(t, write_through):
             write_through(t)
         finally:
             WRITING.discard(id(t))
+        if "_overlap_index" in t.__dict__:   # its other elements show shared places anew
+            _recompute(t, t.__dict__["_view_source"], t.__dict__["_view_forward"])
     return t

@@ -167,12 +167,17 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     strides = [int(np.prod(self.shape[d + 1:])) for d in range(rank)]
     window_strides = strides[:dimension] + [strides[dimension] * step] + \
         strides[dimension + 1:] + [strides[dimension]]
-    from ._strided import as_strided_scatter
+    from ._overlap_writes import overlap_view
+    from ._strided import _positions, as_strided_scatter
 
+    def forward(new):
+        return dispatch("unfold", new, dimension=dimension, size=int(size), step=int(step))
+
+    if step < size and out.shape[dimension] > 1:   # windows share elements
+        return overlap_view(out, self, lambda: _positions(self, tuple(out.shape),
+                                                          window_strides, 0), forward)
     return L._view_of(out, self, lambda new: as_strided_scatter(self, new, tuple(out.shape),
-                                                                window_strides, 0),
-                      lambda new: dispatch("unfold", new, dimension=dimension, size=int(size),
-                                           step=int(step)))
+                                                                window_strides, 0), forward)
 
 
 def unravel_index(indices: Tensor, shape) -> tuple:

@@ -9,6 +9,7 @@ import jax
 import numpy as np
 
 from . import _dtype, _overlap, _strides
+from ._overlap_writes import under_overlap
 from ._aliases import WRITING, remember_view
 from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
@@ -241,7 +242,9 @@ def getitem(self: Tensor, index):
         # the result writes through to `self` (Tensor._assign); advanced indexing copies
         out.__dict__["_view"] = lambda new: setitem(self, index, new)
         _overlap.note_view(out, self)
-        remember_view(self, out, lambda new: dispatch("getitem", new, *tensors, spec=spec))
+        forward = lambda new: dispatch("getitem", new, *tensors, spec=spec)  # noqa: E731
+        remember_view(self, out, forward)
+        under_overlap(out, self, forward)
         strides, offset = _strides.layout(self)
         _strides.set_layout(out, *_strides.indexed(self.shape, strides, offset,
                                                    _as_tuple(index, warn=False)))
@@ -286,6 +289,15 @@ def setitem(self: Tensor, index, value) -> None:
     if bools is not None:   # written through the unsqueezed view
         return setitem(getitem(self, bools[0]), bools[1], value)
     index = _as_tuple(index)
+    if "_over" in self.__dict__ and not WRITING and \
+            not any(isinstance(item, (Tensor, list)) for item in index):
+        # a view whose elements share places (graphnet/_overlap_writes.py): written through
+        # the indexed view, so that only the places it shows change
+        from ._factories import as_tensor
+
+        part = getitem(self, index)
+        part.copy_(value if isinstance(value, Tensor) else as_tensor(value, dtype=part.dtype))
+        return None
     if isinstance(value, Tensor) and value.dim() and value.shape[0] == 1:
         # PyTorch drops a value's leading size-1 dimensions first: x[0] = row[None] works
         lead = next((k for k, n in enumerate(value.shape) if n != 1), value.dim())

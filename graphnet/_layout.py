@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from ._dispatch import dispatch
 from ._errors import dimension_error, no_dimensions_error
 from ._errors import wrap_dim as _wrap_dim
@@ -15,6 +17,7 @@ from . import _strides as S
 from ._aliases import remember_view
 from ._autograd import rename_node
 from ._overlap import note_view
+from ._overlap_writes import overlap_view, under_overlap
 from ._reshape_check import check_inferred_shape
 from ._tensor import Tensor
 
@@ -46,7 +49,9 @@ def _view_of(out: Tensor, source: Tensor, back, forward=None) -> Tensor:
     if out is not source:
         out.__dict__["_view"] = lambda new: source._assign(back(new))
         note_view(out, source)
-        remember_view(source, out, forward or _reshaped_as(out))
+        forward = forward or _reshaped_as(out)
+        remember_view(source, out, forward)
+        under_overlap(out, source, forward)
     return out
 
 
@@ -129,21 +134,18 @@ def contiguous(input, memory_format=None):
 
 
 def expand(input, shape):
-    """The expanded view: it follows `input`'s later changes, and writing to it raises, as
-    PyTorch refuses a write where elements share one place."""
+    """The expanded view: it follows `input`'s later changes. A write to it whose elements
+    share a place raises, as in PyTorch; a write to a part of it where none do (`e[0]`)
+    reaches `input` (graphnet/_overlap_writes.py)."""
     out = dispatch("expand", input, shape=tuple(shape))
     strides, offset = S.layout(input)
     S.set_layout(out, S.expanded(input.shape, strides, out.shape), offset)
-    if S.overlapping(out.shape, S.layout(out)[0]):
-        out.__dict__["_overlapping"] = True
-    return _view_of(out, input, _unwritable,
-                    lambda new: dispatch("expand", new, shape=tuple(shape)))
-
-
-def _unwritable(new):
-    raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
-                       "refers to a single memory location. Please clone() the tensor before "
-                       "performing the operation.")
+    forward = lambda new: dispatch("expand", new, shape=tuple(shape))  # noqa: E731
+    if not S.overlapping(out.shape, S.layout(out)[0]):
+        return _view_of(out, input, _reshaped_as(input), forward)
+    sizes, numbers = tuple(out.shape), tuple(input.shape)
+    return overlap_view(out, input, lambda: np.broadcast_to(
+        np.arange(int(np.prod(numbers))).reshape(numbers), sizes), forward)
 
 
 def flatten(input, start_dim=0, end_dim=-1):

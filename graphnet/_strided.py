@@ -15,6 +15,7 @@ from . import _factories as fac
 from . import _layout as L
 from . import _strides
 from ._dispatch import dispatch
+from ._overlap_writes import overlap_view
 from ._tensor import Tensor
 
 
@@ -50,9 +51,13 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     start = _strides.layout(input)[1] if storage_offset is None else storage_offset
     _strides.set_layout(out, tuple(stride), start)
     # a view in PyTorch: an in-place write on it lands in `input`'s elements
+    def forward(new):
+        return dispatch("take", new, fac.tensor(index))
+
+    if np.unique(index).size < index.size:   # elements share places
+        return overlap_view(out, input, lambda: index, forward)
     return L._view_of(out, input, lambda new: as_strided_scatter(input, new, size, stride,
-                                                                 storage_offset),
-                      lambda new: dispatch("take", new, fac.tensor(index)))
+                                                                 storage_offset), forward)
 
 
 def as_strided_copy(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import (adopt_storage, new_storage, pickled_state, remember_alias,
+from ._aliases import (WRITING, adopt_storage, new_storage, pickled_state, remember_alias,
                        restore_state, share_value, store, write_through_view)
 from ._autograd_data_swap import note_swap
 from ._default_dtype import default_float
@@ -20,6 +20,7 @@ from ._autograd_grad_assign import check_grad as _check_grad
 from ._errors import dimension_error, no_dimensions_error
 from ._grad_mode import no_grad
 from ._mode import EAGER, current_mode, tracing
+from ._overlap_writes import check_write
 from ._size import Size  # noqa: F401  (graphnet.Size; imported from here too)
 
 
@@ -224,9 +225,8 @@ class Tensor:
 
     def _assign(self, result: "Tensor") -> "Tensor":
         """Make `self` hold `result` (the out-of-place result of an in-place op)."""
-        if self.__dict__.get("_overlapping"):   # an expanded view (graphnet/_strides.py)
-            from ._layout import _unwritable
-            _unwritable(None)
+        if "_over" in self.__dict__ and not WRITING:   # graphnet/_overlap_writes.py
+            check_write(self)
         mode = current_mode()
         if mode is not None:  # `zero_()`, `copy_(x)`, `normal_()` need not read `self` first
             mode.on_write(self)
