@@ -14,6 +14,7 @@ from graphnet._x64 import x64_scoped
 
 from .code_reads import CodeRecorder
 from .ir import Graph
+from .traced_text import refuse_kept_text
 from .tracer import TraceResult, Tracer
 from .tree import flatten
 
@@ -60,6 +61,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             # dict argument the code appends to or sets a key of is the caller's, as eagerly
             # (a rebuilt copy lost those changes, silently)
             returned = [fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))]
+            refuse_kept_text(tracer.python_state, returned[0])
         except BaseException:
             for rec in tracer.lifted.values():
                 rec.tensor._value = rec.original
