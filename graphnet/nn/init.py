@@ -17,7 +17,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     linear = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "sigmoid"]
     if nonlinearity in linear:
-        return 1.0
+        return 1   # an int, as PyTorch's (it prints as 1)
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
@@ -73,18 +73,59 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 @x64_scoped   # the CDF bounds in float64, as always (graphnet/_x64.py)
 def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None) -> Tensor:
-    """Normal(mean, std) redrawn inside [a, b], by inverse-CDF sampling like PyTorch."""
-    from jax.scipy.special import erf, erfinv
+    """Normal(mean, std) restricted to [a, b]. Inverse-CDF sampling in float64, on the side
+    of the mean where the window's CDF values are small (a window above the mean is sampled
+    mirrored), so that far windows and the usual `std=0.02` inside [-2, 2] keep their
+    precision: in float32, a uniform draw of exactly 0 became `erfinv(-1) = -inf`, clipped to
+    `a` (a few weights of a large model at -2.0, 100 std out), and a window 9 std out gave
+    `b` for every value. No loop, so it traces too."""
+    import jax.numpy as jnp
+    from jax.scipy.special import ndtr, ndtri
+
+    from .. import _dtype as dt
+    from .._x64 import x64
 
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={a:g} > to={b:g}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
     with no_grad():
-        lo = (1 + erf((a - mean) / std / math.sqrt(2))) / 2
-        hi = (1 + erf((b - mean) / std / math.sqrt(2))) / 2
-        u = fac.rand(tuple(tensor.shape), dtype=tensor.dtype, generator=generator)
-        values = erfinv(2 * (lo + (hi - lo) * u._value) - 1) * std * math.sqrt(2) + mean
-        return tensor._assign(Tensor._wrap(values.clip(a, b).astype(tensor._value.dtype)))
+        u = fac.rand(tuple(tensor.shape), dtype=dt.float64, generator=generator)._value
+        alpha, beta = (a - mean) / std, (b - mean) / std
+        mirrored = alpha + beta > 0          # the window lies mostly above the mean
+        if mirrored:
+            alpha, beta = -beta, -alpha
+        with x64():
+            lo, hi = ndtr(jnp.float64(alpha)), ndtr(jnp.float64(beta))
+            if float(hi) == 0.0:     # beyond float64's normal CDF (about 37 std out)
+                return tensor._assign(_far_window(tensor, mean, std, a, b, generator))
+            z = ndtri(lo + (hi - lo) * jnp.asarray(u, jnp.float64)).clip(alpha, beta)
+            values = (-z if mirrored else z) * std + mean
+            values = values.clip(a, b).astype(tensor._value.dtype)
+        return tensor._assign(Tensor._wrap(values))
+
+
+def _far_window(tensor: Tensor, mean, std, a, b, generator) -> Tensor:
+    """trunc_normal_ of a window so far from the mean that float64 has no CDF for it:
+    uniform proposals in [a, b] kept with probability pdf / pdf at the window's nearest
+    point, as PyTorch samples far windows."""
+    from .._math import where
+
+    peak = max(a, min(mean, b))
+
+    def draw():
+        x = fac.rand(tuple(tensor.shape), dtype=tensor.dtype, generator=generator) * (b - a) + a
+        keep = fac.rand(tuple(tensor.shape), generator=generator).log() <= \
+            -0.5 * ((x - mean) / std) ** 2 + 0.5 * ((peak - mean) / std) ** 2
+        return x, keep
+
+    result, done = draw()
+    while not bool(done.all()):
+        x, keep = draw()
+        result, done = where(done, result, x), done | keep
+    return result.clamp(a, b)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

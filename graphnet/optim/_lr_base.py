@@ -46,7 +46,7 @@ def refuse_while_tracing(scheduler) -> None:
 
 class LRScheduler:
     """Base class. Subclasses define `get_lr()` (the chainable, recursive form that `step()`
-    uses) and optionally `_closed_form_lr()` (used by the deprecated `step(epoch)`)."""
+    uses) and optionally `_get_closed_form_lr()` (used by the deprecated `step(epoch)`)."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         _check_optimizer(optimizer)
@@ -110,7 +110,7 @@ class LRScheduler:
                 values = self.get_lr()
             else:
                 self.last_epoch = epoch
-                closed = getattr(self, "_closed_form_lr", None)
+                closed = getattr(self, "_get_closed_form_lr", None)
                 values = closed() if closed is not None else self.get_lr()
         finally:
             self._get_lr_called_within_step = False

@@ -3,7 +3,7 @@
 
 Each `get_lr()` is torch 2.13's recursive form (it scales whatever lr the group has now, so
 it composes with SequentialLR/ChainedScheduler and with an lr changed by hand), and
-`_closed_form_lr()` is the form the deprecated `step(epoch)` and SequentialLR's milestones
+`_get_closed_form_lr()` is the form the deprecated `step(epoch)` and SequentialLR's milestones
 use. The arithmetic is written in torch's order, so the floats are equal, not merely close.
 """
 
@@ -91,7 +91,7 @@ class ConstantLR(LRScheduler):
             return self._group_lrs()
         return [lr * (1.0 / self.factor) for lr in self._group_lrs()]
 
-    def _closed_form_lr(self) -> list:
+    def _get_closed_form_lr(self) -> list:
         return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
                 for base in self.base_lrs]
 
@@ -125,7 +125,7 @@ class LinearLR(LRScheduler):
                                + (self.last_epoch - 1) * delta)
         return [lr * ratio for lr in self._group_lrs()]
 
-    def _closed_form_lr(self) -> list:
+    def _get_closed_form_lr(self) -> list:
         done = min(self.total_iters, self.last_epoch)
         return [base * (self.start_factor
                         + (self.end_factor - self.start_factor) * done / self.total_iters)
@@ -151,6 +151,6 @@ class PolynomialLR(LRScheduler):
                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
         return [lr * decay for lr in self._group_lrs()]
 
-    def _closed_form_lr(self) -> list:
+    def _get_closed_form_lr(self) -> list:
         return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
                 ** self.power for base in self.base_lrs]

@@ -89,7 +89,7 @@ class ConcatDataset(Dataset):
     def __init__(self, datasets):
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("ConcatDataset needs at least one dataset")
+            raise AssertionError("datasets should not be an empty iterable")  # PyTorch's type
         self.cumulative_sizes, total = [], 0
         for d in self.datasets:
             total += len(d)
