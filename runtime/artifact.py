@@ -40,8 +40,12 @@ class Artifact:
         self.traced = traced
         self.graph = traced.graph
         self.run_fn = run_fn
-        if self.graph.differentiates() and any(traced.out_history_kept):
-            donate = False   # its returned tensors' VJP reads this call's inputs (below)
+        if not self.graph.differentiates() or any(traced.out_history_kept):
+            # its returned tensors join the tape (records_tape, below), and their VJP runs
+            # the program again on this call's inputs: a donated buffer the forward wrote
+            # (a running mean it then reads, spectral_norm's `_u`) was deleted by then, and
+            # backward() raised "Array has been deleted"
+            donate = False
         self.graph_pass_stats = list(pass_stats or [])
         self.trace_seconds, self.pass_seconds = trace_seconds, pass_seconds
         # The ExecutionPlan is built on first read of `.plan` (explain(), the plan dump), by

@@ -34,21 +34,47 @@ __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_para
 
 _cache_depth = 0
 _cache: dict = {}
+_blocks: list = []      # per open cached() block: the dispatch mode it was entered in
 
 
 @contextmanager
 def cached():
     """Inside this block each parametrized tensor is computed once, on first read, and
-    reused (say, a weight read at every step of an RNN loop). Not used inside a compiled
-    function's trace, where every read is recorded once anyway."""
+    reused (say, a weight read at every step of an RNN loop). Inside a compiled function's
+    trace too: a parametrization with state (spectral_norm's power iteration updates `_u`
+    and `_v`) must run once per block there as it does eagerly; before, every read inside
+    the trace ran it again, and a compiled step that used the module twice gave other
+    numbers than PyTorch, silently."""
     global _cache_depth, _cache
     _cache_depth += 1
+    _blocks.append(_mode.current_mode())
     try:
         yield
     finally:
         _cache_depth -= 1
+        _blocks.pop()
         if not _cache_depth:
             _cache = {}
+
+
+def _cached_value(module, tensor_name: str, parametrization) -> Tensor:
+    """The block's value of `module.<tensor_name>`: computed on first read. In a trace, only
+    a block entered inside that same trace can keep it (its value is a graph value of it);
+    a block around the compiled call would reuse one call's value in later calls, which a
+    compiled program cannot do, so that is refused."""
+    mode = _mode.current_mode() if _mode.tracing() else None
+    if mode is not None and any(entered is not mode for entered in _blocks):
+        from ..._errors import TraceError
+
+        raise TraceError(
+            "parametrize.cached() entered outside a graphnet.compile'd function: eagerly its "
+            "parametrized tensors are computed once for the whole block, across calls, which "
+            "a compiled call cannot repeat. Enter cached() inside the compiled function.")
+    key = (id(module), tensor_name)
+    entry = _cache.get(key)
+    if entry is None or entry[0] is not mode:
+        entry = _cache[key] = (mode, parametrization())
+    return entry[1]
 
 
 def _register_parameter_or_buffer(module: Module, name: str, value) -> None:
@@ -183,12 +209,9 @@ def _inject_property(module: Module, tensor_name: str) -> None:
 
     def get_parametrized(self) -> Tensor:
         parametrization = self.parametrizations[tensor_name]
-        if not _cache_depth or _mode.tracing():
+        if not _cache_depth:
             return parametrization()
-        key = (id(self), tensor_name)
-        if _cache.get(key) is None:
-            _cache[key] = parametrization()
-        return _cache[key]
+        return _cached_value(self, tensor_name, parametrization)
 
     def set_original(self, value: Tensor) -> None:
         self.parametrizations[tensor_name].right_inverse(value)
