@@ -185,8 +185,11 @@ class Tracer(FinishTrace, DispatchMode):
     def traced_node(self, node) -> TracedNode:
         """The grad_fn of tensors holding `node`'s outputs: marks them as requiring grad;
         eager backward() through it, after the trace, raises a TraceError."""
-        return TracedNode(node.op, [(v.shape, v.dtype) for v in node.outputs],
-                          self.graph.name, node.source)
+        # a class named as PyTorch's node (`MeanBackward0`), so that `rename_node` gives it the
+        # overload's name (`x.mean(1)`: MeanBackward1) as eagerly
+        cls = _autograd.named_class(TracedNode, _autograd.backward_name(node.op))
+        return cls(node.op, [(v.shape, v.dtype) for v in node.outputs], self.graph.name,
+                   node.source)
 
     def _infer(self, opdef, inputs, attrs, args):
         try:

@@ -15,6 +15,7 @@ from ._default_dtype import default_float
 from ._arith_checks import nonzero_divisor
 from ._complex_numbers import COMPLEX_NUMBERS, complex_number_error
 from ._dispatch import dispatch
+from ._grad_fn_names import computed_wider
 from ._tensor import Tensor
 
 _INEXACT = "fc"
@@ -52,7 +53,8 @@ def _binary(name: str, a, b):
             # a 0-d float tensor acts as a number: PyTorch reads it in float32, does not
             # round it to half first (fp16 x * tensor(1/500.005) was 1 ulp off for 23%)
             half = a.dtype if a.dim() else b.dtype
-            return dispatch(name, a.to(dt.float32), b.to(dt.float32)).to(half)
+            return computed_wider(dispatch(name, a.to(dt.float32), b.to(dt.float32)).to(half),
+                                  name)
         a, b = _zero_dim_promotion(a, b)
     if name in _INTEGER_DIVISIONS:
         b = nonzero_divisor(a, b)
@@ -61,7 +63,7 @@ def _binary(name: str, a, b):
         # number to half first (bf16 * 3.7 was 48.25, PyTorch's 48.0)
         half = a.dtype if isinstance(a, Tensor) else b.dtype
         a, b = (x.to(dt.float32) if isinstance(x, Tensor) else x for x in (a, b))
-        return dispatch(name, a, b).to(half)
+        return computed_wider(dispatch(name, a, b).to(half), name)
     return dispatch(name, a, b)
 
 

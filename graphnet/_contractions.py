@@ -18,6 +18,7 @@ from typing import Sequence
 
 from . import _dtype as dt
 from . import _factories as fac
+from . import _grad_fn_names
 from . import _layout as L
 from . import _math as M
 from ._arith_checks import integral_scalar
@@ -105,7 +106,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, "
                            f"{mat2.shape[1]}].")
-    return M.matmul(input, mat2)
+    return _grad_fn_names.renamed(M.matmul(input, mat2), "BmmBackward0", "matmul")
 
 
 @autocast_as(None)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype as dt
-
-_DEFAULT_DTYPES = {dt.float32.np, dt.int64.np, dt.bool_.np}
+from ._default_dtype import get_default_dtype
 
 _PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
              "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
@@ -109,9 +108,10 @@ def _nested(array, indent: int, summarize: bool, fmt, width: int) -> str:
     edge = OPTIONS["edgeitems"]
     rows = range(array.shape[0])
     if summarize and array.shape[0] > 2 * edge:
+        # NOTE: rows[len - edge:], not rows[-edge:], which is every row when edge is 0
         parts = [_nested(array[i], indent + 1, summarize, fmt, width) for i in rows[:edge]] + \
             ["..."] + [_nested(array[i], indent + 1, summarize, fmt, width)
-                       for i in rows[-edge:]]
+                       for i in rows[len(rows) - edge:]]
     else:
         parts = [_nested(array[i], indent + 1, summarize, fmt, width) for i in rows]
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
@@ -124,26 +124,49 @@ def format_tensor(t) -> str:
     if not isinstance(value, jax.Array):
         # NOTE: a traced tensor shows its graph value and the same extras as eagerly, which a
         # print inside compiled code reads back to show the value on each call
-        # (compiler/prints.py).
+        # (compiler/prints.py); they stay on one line, which is what its pattern reads.
         return "tensor(" + ", ".join([f"<traced {value}>"] + _extras(t, value.dtype)) + ")"
     array = np.asarray(value)
-    summarize = array.size > OPTIONS["threshold"]
-    fmt, width = _padded_formatter(array, summarize)
-    body = _nested(array, len("tensor("), summarize, fmt, width)
-    extras = _extras(t, array.dtype)
     if array.size == 0:   # PyTorch: `[]`, then the size unless 1-D, then any non-float dtype
         body = "[]"
-        if array.dtype != dt.float32.np and array.dtype in _DEFAULT_DTYPES:
-            extras.insert(0, f"dtype={t.dtype}")
-        if array.ndim != 1:
-            extras.insert(0, f"size={tuple(array.shape)}")
-    return "tensor(" + ", ".join([body] + extras) + ")"
+        suffixes = [] if array.ndim == 1 else [f"size={tuple(array.shape)}"]
+        if array.dtype != get_default_dtype().np:
+            suffixes.append(f"dtype={t.dtype}")
+        suffixes += _extras(t, None)
+    else:
+        summarize = array.size > OPTIONS["threshold"]
+        fmt, width = _padded_formatter(array, summarize)
+        body = _nested(array, len("tensor("), summarize, fmt, width)
+        # with no edge items nothing of the shape shows, so PyTorch names it
+        suffixes = [] if OPTIONS["edgeitems"] else [f"size={tuple(array.shape)}"]
+        suffixes += _extras(t, array.dtype)
+    return _close("tensor(" + body, suffixes, indent=len("tensor("))
+
+
+def _close(text: str, suffixes: list, indent: int) -> str:
+    """`text` then each suffix and `)`, as PyTorch's _add_suffixes: a suffix that would
+    pass the line width goes on a line of its own, indented to the values:
+    `tensor([...0.0629],\n       requires_grad=True)`."""
+    # NOTE: PyTorch counts the last line two characters longer than it is (its length from
+    # the last newline, plus one), and wraps on that count; so does this.
+    line = len(text) - text.rfind("\n") + 1
+    parts = [text]
+    for suffix in suffixes:
+        if line + len(suffix) + 2 > OPTIONS["linewidth"]:
+            parts.append(",\n" + " " * indent + suffix)
+            line = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            line += len(suffix) + 2
+    return "".join(parts) + ")"
 
 
 def _extras(t, dtype) -> list:
-    """What a tensor's repr shows after its values: a dtype other than the defaults, then
-    its grad_fn or requires_grad."""
-    extras = [f"dtype={t.dtype}"] if dtype not in _DEFAULT_DTYPES else []
+    """What a tensor's repr shows after its values: a dtype other than the defaults (the
+    default floating dtype, int64 and bool; None: no dtype), then its grad_fn or
+    requires_grad."""
+    defaults = (get_default_dtype().np, dt.int64.np, dt.bool_.np)
+    extras = [f"dtype={t.dtype}"] if dtype is not None and dtype not in defaults else []
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:

@@ -11,6 +11,7 @@ import functools
 from . import _dtype as dt
 from ._default_dtype import default_float
 from . import _autograd, _factories, _layout
+from . import _grad_fn_names as names
 from ._dispatch import dispatch
 from ._einsum_sublists import sublist_equation
 from ._errors import wrap_dim as _wrap_dim
@@ -33,7 +34,7 @@ def add(input, other, *, alpha=1):
 def sub(input, other, *, alpha=1):
     refuse_bool_subtraction(input, other)
     check_alpha(input, other, alpha)
-    return _scaled("sub", input, other, alpha)
+    return names.subtraction(_scaled("sub", input, other, alpha), input)
 
 
 def _scaled(name: str, input, other, alpha):
@@ -96,11 +97,11 @@ def pow(input, exponent):
         if isinstance(exponent, bool):
             return _binary("pow", input.long(), int(exponent)).bool()
         input = input.long()
-    return _binary("pow", input, exponent)
+    return names.power(_binary("pow", input, exponent), input, exponent)
 
 
 def matmul(input, other):
-    return dispatch("matmul", input, other)
+    return names.matmul(dispatch("matmul", input, other), input, other)
 
 
 
@@ -143,7 +144,8 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.dim()} dimension(s).")
     check_fits(value, input.dtype.np)
-    out = where(mask, value, input)
+    out = names.renamed(where(mask, value, input), "MaskedFillBackward1" if isinstance(
+        value, Tensor) else "MaskedFillBackward0", "where")
     return out if out.dtype == input.dtype else out.to(input.dtype)
 
 
@@ -160,7 +162,7 @@ def clamp(input, min=None, max=None):
             out = where(_past(out, max, "gt"), max, out)
         if input.is_floating_point():   # a NaN input stays NaN, with no gradient
             out = where(_binary("ne", input, input), input.detach(), out)
-        return out
+        return names.renamed(out, "ClampBackward0", "where")   # PyTorch's clamp(Tensor, Tensor)
     if not _is_float(input) and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(default_float())   # PyTorch: int clamped to 0.5 is the default float
     for bound in (min, max):
@@ -189,7 +191,8 @@ def _reduce_dims(dim):
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is None and not _is_float(input):
         dtype = dt.int64.np  # PyTorch sums integers and bools as int64
-    return dispatch("sum", input, dim=_reduce_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+    out = dispatch("sum", input, dim=_reduce_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+    return names.reduced(out, "sum", dim)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -199,7 +202,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
         raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be "
                            f"either a floating point or complex dtype. Got: {dtype}")
-    return dispatch("mean", input, dim=_reduce_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+    out = dispatch("mean", input, dim=_reduce_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
+    return names.reduced(out, "mean", dim)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -218,8 +222,9 @@ _MinMax = {"amax": return_type("max", ["values", "indices"]),
 def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):
     if isinstance(dim, Tensor):
         return pair_fn(input, dim)
-    if dim is None:
-        return dispatch(reduce_op, input)
+    if dim is None:   # PyTorch's max() of all elements: MaxBackward1, not amax's node
+        return names.renamed(dispatch(reduce_op, input), reduce_op[1:].title() + "Backward1",
+                             reduce_op)
     if input.requires_grad and _autograd.grad_mode.enabled and input.dim() > 0:
         # PyTorch's gradient of max(x, dim) goes to the element its index names (the first
         # of tied maxima), not shared between the ties as amax's is: take the values there
@@ -227,6 +232,7 @@ def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):
         values = dispatch("gather", input, indices, dim=dim)
         if not keepdim:
             values, indices = (dispatch("squeeze", t, dim=dim) for t in (values, indices))
+        values = names.renamed(values, reduce_op[1:].title() + "Backward0", "squeeze", "gather")
         return _MinMax[reduce_op](values, indices)
     return _MinMax[reduce_op](dispatch(reduce_op, input, dim=dim, keepdim=keepdim),
                               dispatch(arg_op, input, dim=dim, keepdim=keepdim))

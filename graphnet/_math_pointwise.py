@@ -21,6 +21,7 @@ from . import _dtype as dt
 from . import _math as M
 from ._dispatch import dispatch
 from ._dtype_methods import result_type
+from ._grad_fn_names import renamed
 from ._ops._promote import cpp_name, not_implemented
 from ._tensor import Tensor
 from .return_types import return_type
@@ -159,13 +160,18 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 
 
 def clamp_min(input: Tensor, min) -> Tensor:
-    """`clamp(input, min=min)`."""
-    return M.clamp(input, min=min)
+    """`clamp(input, min=min)`, named as PyTorch's own clamp_min node."""
+    return _one_bound(M.clamp(input, min=min), "ClampMin", min)
 
 
 def clamp_max(input: Tensor, max) -> Tensor:
     """`clamp(input, max=max)`."""
-    return M.clamp(input, max=max)
+    return _one_bound(M.clamp(input, max=max), "ClampMax", max)
+
+
+def _one_bound(out: Tensor, name: str, bound) -> Tensor:
+    overload = "1" if isinstance(bound, Tensor) else "0"
+    return renamed(out, f"{name}Backward{overload}", "clamp", "where")
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
@@ -213,7 +219,8 @@ def subtract(input, other, *, alpha=1):
 
 def rsub(input, other, *, alpha=1):
     """`other - alpha * input`."""
-    return M.sub(other, input, alpha=alpha)
+    return renamed(M.sub(other, input, alpha=alpha), "RsubBackward0", "sub", "cast") \
+        if isinstance(other, Tensor) else M.sub(other, input, alpha=alpha)
 
 
 def fill(input: Tensor, value) -> Tensor:

@@ -72,8 +72,9 @@ def _hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
 
 def _format(self: Tensor, format_spec: str) -> str:
     # PyTorch's rule: a 0-d tensor formats as its Python number (f"{loss:.4f}"), any other
-    # tensor as its repr
-    if self.dim() != 0:
+    # tensor as its repr. NOTE: only a plain Tensor is a number: a 0-d Parameter (any
+    # subclass) formats as its repr, and a format spec for it is a TypeError, as in PyTorch.
+    if self.dim() != 0 or type(self) is not Tensor:
         return object.__format__(self, format_spec)
     if not isinstance(self._value, jax.Array):
         # a traced value: its repr's marker, with the spec, which print() inside a compiled

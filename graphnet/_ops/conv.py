@@ -31,7 +31,7 @@ MATMUL_CONV_MAX_OUTPUT = 64   # output positions per image (8x8 in 2-D)
 MATMUL_CONV_MAX_PATCH_ELEMENTS = MAX_PATCH_ELEMENTS
 
 
-@defop("conv", "contraction", method=None,
+@defop("conv", "contraction", method=None, backward="ConvolutionBackward0",
        function=("nn.functional.conv2d", "nn.functional.conv1d", "nn.functional.conv3d"))
 def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
     """x [N, C_in, *spatial], weight [C_out, C_in/groups, *kernel]; padding: (lo, hi) pairs.

@@ -53,7 +53,7 @@ def _channel_shape(x):
     return (1, -1) + (1,) * (x.ndim - 2)
 
 
-@defop("batch_norm_train", "reduction", n_outputs=3,
+@defop("batch_norm_train", "reduction", n_outputs=3, backward="NativeBatchNormBackward0",
        function="nn.functional.batch_norm", method=None)
 @_normalisation("batch_norm")
 def batch_norm_train(x, *params, eps, has_weight=False, has_bias=False):
@@ -70,7 +70,7 @@ def batch_norm_train(x, *params, eps, has_weight=False, has_bias=False):
 
 
 @defop("batch_norm_eval", "broadcast", nondiff_inputs=(1, 2), function="nn.functional.batch_norm",
-       method=None)
+       method=None, backward="NativeBatchNormBackward0")
 @_normalisation("batch_norm")
 def batch_norm_eval(x, running_mean, running_var, *params, eps, has_weight=False,
                     has_bias=False):
@@ -79,7 +79,8 @@ def batch_norm_eval(x, running_mean, running_var, *params, eps, has_weight=False
     return _affine(y, params, has_weight, has_bias, shape)
 
 
-@defop("layer_norm", "reduction", function="nn.functional.layer_norm", method=None)
+@defop("layer_norm", "reduction", function="nn.functional.layer_norm", method=None,
+       backward="NativeLayerNormBackward0")
 @_normalisation("LayerNormKernelImpl")
 def layer_norm(x, *params, normalized_ndim, eps, has_weight=False, has_bias=False):
     axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
@@ -90,7 +91,8 @@ def layer_norm(x, *params, normalized_ndim, eps, has_weight=False, has_bias=Fals
     return _affine(centred * lax.rsqrt(var + eps), params, has_weight, has_bias, shape)
 
 
-@defop("group_norm", "reduction", function="nn.functional.group_norm", method=None)
+@defop("group_norm", "reduction", function="nn.functional.group_norm", method=None,
+       backward="NativeGroupNormBackward0")
 @_normalisation("GroupNormKernelImpl")
 def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
     """Statistics over each group of C/num_groups channels and all spatial positions."""

@@ -268,11 +268,12 @@ for _name, _fn in [("exp", float_kernel(jnp.exp)), ("log", float_kernel(jnp.log)
                    ("sqrt", float_kernel(jnp.sqrt)), ("abs", _refusing_bool("abs_cpu", _abs)),
                    ("square", _square),
                    ("reciprocal", float_kernel(jnp.reciprocal))]:
-    _unary(_name, _fn, inplace=True)
+    # PyTorch's square is pow(x, 2): its grad_fn is PowBackward0
+    _unary(_name, _fn, inplace=True, backward="PowBackward0" if _name == "square" else None)
 for _name, _fn in [("rsqrt", jax.lax.rsqrt), ("sin", jnp.sin), ("cos", jnp.cos),
                    ("erf", jax.scipy.special.erf), ("log1p", jnp.log1p), ("expm1", jnp.expm1),
                    ("log2", jnp.log2), ("exp2", jnp.exp2)]:
-    _unary(_name, float_kernel(_fn))
+    _unary(_name, float_kernel(_fn), backward="Log1PBackward0" if _name == "log1p" else None)
 # NOTE: piecewise-constant, yet differentiable with a zero gradient, as in PyTorch: their
 # results require grad, so `x.round().sum().backward()` gives zeros instead of raising
 for _name, _fn in [("sign", _sign), ("floor", _refusing_bool("floor_vml_cpu", jnp.floor)),
@@ -326,7 +327,7 @@ def _float_to_int(x, dtype):
 
 
 @defop("clamp", "elementwise", function=("clamp", "clip"), method=("clamp", "clip"),
-       inplace=True, dump=True)
+       inplace=True, dump=True, backward="ClampBackward1")   # PyTorch's clamp(Scalar, Scalar)
 def clamp(x, *, min=None, max=None):
     return clamp_between(x, min, max)
 

@@ -30,14 +30,14 @@ def prod(x, *, dim=None, keepdim=False):
     return jnp.prod(x, axis=dim, keepdims=keepdim, dtype=x.dtype)
 
 
-@defop("amax", "reduction", dump=True, backward="MaxBackward1")
+@defop("amax", "reduction", dump=True, backward="AmaxBackward0")
 @scalar_as_one_element
 def amax(x, *, dim=None, keepdim=False):
     check_nonempty_reduction("amax", x, dim)
     return jnp.max(x, axis=dim, keepdims=keepdim)
 
 
-@defop("amin", "reduction", dump=True, backward="MinBackward1")
+@defop("amin", "reduction", dump=True, backward="AminBackward0")
 @scalar_as_one_element
 def amin(x, *, dim=None, keepdim=False):
     check_nonempty_reduction("amin", x, dim)
@@ -95,7 +95,7 @@ def _sqrt_flat_at_zero_jvp(primals, tangents):
     return out, t * jnp.where(zero, 0, 0.5 / jnp.where(zero, 1, out)).astype(out.dtype)
 
 
-@defop("norm", "reduction", dump=True)
+@defop("norm", "reduction", dump=True, backward="LinalgVectorNormBackward0")
 @scalar_as_one_element
 def norm(x, *, p=2.0, dim=None, keepdim=False):
     # PyTorch's norm_backward: the gradient at a zero norm is 0, not 0/0 = NaN

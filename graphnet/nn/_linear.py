@@ -59,12 +59,13 @@ class Flatten(Module):
 class Unflatten(Module):
     def __init__(self, dim: int, unflattened_size):
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        # kept as given (a Size, tuple or list), which the repr shows as PyTorch's does
+        self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, input):
         shape = tuple(input.shape)
         dim = self.dim % len(shape)
-        return input.reshape(shape[:dim] + self.unflattened_size + shape[dim + 1:])
+        return input.reshape(shape[:dim] + tuple(self.unflattened_size) + shape[dim + 1:])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 
 from .. import _math as M
-from .. import _random
+from .. import _grad_fn_names, _random
 from .._dispatch import dispatch
 from .._tensor import Tensor
 
@@ -22,8 +22,9 @@ def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    return dispatch("linear", input, weight) if bias is None else \
+    out = dispatch("linear", input, weight) if bias is None else \
         dispatch("linear", input, weight, bias)
+    return _grad_fn_names.linear(out, input, bias)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

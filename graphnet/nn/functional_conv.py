@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 
-from .. import _random
+from .. import _grad_fn_names, _random
 from .._dispatch import dispatch
 from .._errors import shape_error
 from .._ops.conv import pool_out_size
@@ -129,9 +129,8 @@ def _pool_attrs(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
 def _max_pool(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
               return_indices):
     attrs = _pool_attrs(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
-    if return_indices:
-        return dispatch("max_pool_with_indices", input, **attrs)
-    return dispatch("max_pool", input, **attrs)
+    out = dispatch("max_pool_with_indices" if return_indices else "max_pool", input, **attrs)
+    return _grad_fn_names.pool(out, "max", nd)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -158,8 +157,9 @@ def _avg_pool(fn, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     del attrs["dilation"]
     if divisor_override is not None and divisor_override == 0:
         raise ValueError(f"{fn}: divisor_override must not be zero")
-    return dispatch("avg_pool", input, count_include_pad=bool(count_include_pad),
-                    divisor_override=divisor_override, **attrs)
+    out = dispatch("avg_pool", input, count_include_pad=bool(count_include_pad),
+                   divisor_override=divisor_override, **attrs)
+    return _grad_fn_names.pool(out, "avg", nd)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,

@@ -9,6 +9,7 @@ import math
 
 from .. import _dtype as dt
 from .. import _factories as fac
+from .. import _grad_fn_names
 from .._autograd import is_grad_enabled, no_grad
 from .._dtype_methods import can_cast
 from .._ops._promote import torch_name
@@ -202,8 +203,9 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     pairs = [(0, 0)] * (input.dim() - len(pairs)) + pairs
     if mode != "constant":   # PyTorch's ranks, reach and errors: nn/_pad_rules.py
         check_nonconstant_pad(tuple(input.shape), [int(p) for p in pad], mode, value)
-    return dispatch("pad", input, pads=tuple(pairs), mode=mode,
-                    value=0.0 if value is None else value)
+    out = dispatch("pad", input, pads=tuple(pairs), mode=mode,
+                   value=0.0 if value is None else value)
+    return _grad_fn_names.padding(out, mode, len(pad) // 2)
 
 
 def one_hot(tensor, num_classes=-1) -> Tensor:
