@@ -87,5 +87,8 @@ del _install_numpy_names
 from ._out_argument import install as _install_out  # noqa: E402  (PyTorch's `out=`)
 _install_out()
 del _install_out
+from ._foreach import functions as _foreach_functions  # noqa: E402  (torch._foreach_*)
+globals().update(_foreach_functions())
+del _foreach_functions
 
 __version__ = "0.1.0"
