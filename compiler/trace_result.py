@@ -46,6 +46,9 @@ class TraceResult:
     out_requires_grad: list = field(default_factory=list)   # per "out" output, as traced
     # per "out" output: it requires grad and no backward() in the code freed its history
     out_history_kept: list = field(default_factory=list)
+    # per "out" output: its grad_fn's name when it requires grad and a backward() in the code
+    # freed its history (the step's loss), else None
+    out_freed: list = field(default_factory=list)
     training_effects: list = field(default_factory=list)    # (module, flag) set by the code
     # `print` calls, in order (compiler/prints.py); their values are the graph outputs after
     # the ones `effects` describes.
@@ -108,6 +111,7 @@ class FinishTrace:
                              new_storage=new_storage, out_aliases=out_aliases,
                              out_identity=identity, out_views=self.out_views)
         result.out_history_kept = self.out_history_kept
+        result.out_freed = self.out_freed
         self._finish_grads(result)
         result.guards.extend(trace_guards(self))
         result.args_as_state = getattr(self, "args_as_state", {})   # code_reads.py
@@ -123,7 +127,7 @@ class FinishTrace:
         out_identity)."""
         leaves, rebuild = flatten(output)
         static, out_grad, aliases, identity = [], [], [], []
-        self.out_history_kept, self.out_views = [], []
+        self.out_history_kept, self.out_views, self.out_freed = [], [], []
         grads = {id(t._grad): t for t, _ in self.grad_targets.values() if t._grad is not None}
         first: dict = {}
         self.returned_ids = []
@@ -133,6 +137,8 @@ class FinishTrace:
                 out_grad.append(leaf.requires_grad)
                 self.out_history_kept.append(leaf.requires_grad
                                              and not self._history_freed(leaf))
+                self.out_freed.append(leaf.grad_fn.name() if leaf.grad_fn is not None
+                                      and not self.out_history_kept[-1] else None)
                 aliases.append(self._alias_source(leaf))
                 identity.append(self._identity(leaf, grads, first, len(identity)))
                 self.out_views.append(self._view_recipe(leaf) if identity[-1] is None

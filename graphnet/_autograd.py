@@ -203,6 +203,24 @@ def freed_error() -> RuntimeError:
         "calling backward.")
 
 
+class _FreedNode(TapeNode):
+    """The grad_fn of a compiled step's returned loss: the step's own backward() freed its
+    history, so a backward through it raises as PyTorch's does after the graph was freed."""
+
+    __slots__ = ()
+
+    def apply(self, cts):
+        raise freed_error()
+
+    apply_graph = apply
+
+
+def freed_node(torch_name: str, t) -> TapeNode:
+    """A `_FreedNode` named `torch_name` (`NllLossBackward0`) for tensor `t`."""
+    return named_class(_FreedNode, torch_name)("freed", (), [(tuple(t.shape), t.dtype)], (),
+                                                None)
+
+
 class AccumulateGrad:
     """What `next_functions` shows for a leaf: PyTorch's gradient accumulator, `.variable`."""
 

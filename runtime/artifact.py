@@ -41,10 +41,9 @@ class Artifact:
         self.graph = traced.graph
         self.run_fn = run_fn
         if not self.graph.differentiates() or any(traced.out_history_kept):
-            # its returned tensors join the tape (records_tape, below), and their VJP runs
-            # the program again on this call's inputs: a donated buffer the forward wrote
-            # (a running mean it then reads, spectral_norm's `_u`) was deleted by then, and
-            # backward() raised "Array has been deleted"
+            # its results join the tape (records_tape), whose VJP runs the program again on
+            # this call's inputs: a donated buffer the forward wrote (a running mean it then
+            # reads) was deleted by then, and backward() raised "Array has been deleted"
             donate = False
         self.graph_pass_stats = list(pass_stats or [])
         self.trace_seconds, self.pass_seconds = trace_seconds, pass_seconds
@@ -365,6 +364,12 @@ class Artifact:
                 self.traced.out_requires_grad or ())):
             # under no_grad too when the code enabled grad itself (`with enable_grad():`)
             record_tape(self, args, arrays, tensors)
+        elif tensors and _autograd.grad_mode.enabled:
+            # the step's loss, whose history its own backward() freed: it shows its grad_fn,
+            # whose backward raises, as eagerly and in PyTorch
+            for t, name in zip(tensors, self.traced.out_freed):
+                if name is not None:
+                    t.requires_grad, t.grad_fn = True, _autograd.freed_node(name, t)
         for t, source in zip(tensors, self.traced.out_aliases):
             if source is not None and not t.requires_grad:
                 # `return model.weight.detach()`: it follows the weight's later steps, as

@@ -195,7 +195,9 @@ def test_training_step_returning_its_loss_still_donates():
     for _ in range(3):
         loss = f(G.tensor(M))
     artifact = f.compiled.artifacts[-1] if hasattr(f, "compiled") else f.artifacts[-1]
-    assert not loss.requires_grad and not artifact.records_tape and artifact.donated
+    # the loss shows its freed history as PyTorch's (tests/test_compiled_step_loss.py)
+    assert loss.grad_fn.name() == "SumBackward0" and not artifact.records_tape
+    assert artifact.donated
 
 
 def test_retain_grad_follows_an_in_place_change():
