@@ -182,7 +182,7 @@ class CompiledFunction:
                     f"limit (cache_size={self.cache_size}). Calls that match a compiled graph "
                     f"keep running compiled; new input shapes or changed objects now run "
                     f"dynamically (eagerly), without compiling. Raise cache_size if that is "
-                    f"the hot path. Reason of this miss: {reason}", stacklevel=4)
+                    f"the hot path. Reason of this miss: {reason}", stacklevel=_user_level())
             self.fell_back = True
             self.dynamic_calls += 1
             raise _FallBack()
@@ -232,7 +232,7 @@ class CompiledFunction:
             f"(correct, but slow). To compile once, keep such a value in a tensor, which the "
             f"program updates in place (in a module, a buffer: self.register_buffer('calls', "
             f"graphnet.zeros((), dtype=graphnet.int64)), then `self.calls += 1`), or change "
-            f"it outside the compiled function.", stacklevel=7)   # the user's call
+            f"it outside the compiled function.", stacklevel=_user_level())
 
     def _run_graph_passes(self, traced):
         """The graph passes over the traced graph: (optimised Graph, stat lines). The plan
@@ -294,6 +294,23 @@ def _log_passes(name: str, stats: list) -> None:
 def _dims(shape) -> str:
     """`[128,784]`: shapes as the IR prints them."""
     return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def _user_level() -> int:
+    """`warnings.warn`'s stacklevel that names the user's line calling the compiled function,
+    whichever graphnet, compiler and runtime frames lie between."""
+    import os
+    import sys
+
+    import graphnet
+    import graphnet.compiler
+
+    roots = tuple(os.path.dirname(os.path.realpath(f)) + os.sep for f in (
+        graphnet.__file__, __file__, graphnet.compiler.__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(roots):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class _FallBack(Exception):
