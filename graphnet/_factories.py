@@ -18,6 +18,7 @@ from ._default_dtype import default_float
 from ._dispatch import current_mode, dispatch
 from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
 from ._tensor import Tensor
+from ._tensor_data import has_typed_leaves, integers, typed_array
 from ._x64 import x64, x64_scoped
 
 
@@ -31,8 +32,9 @@ def as_array(data, dtype=None):
         return value if np_dtype is None or value.dtype == np_dtype else value.astype(np_dtype)
     if isinstance(data, jax.Array):
         return data if np_dtype is None else data.astype(np_dtype)
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        data = _nested_numpy(data)
+    if isinstance(data, (list, tuple)) and has_typed_leaves(data):
+        # NumPy numbers, arrays or tensors inside: their dtypes count (_tensor_data.py)
+        return _host.put(typed_array(data, np_dtype))
     is_numpy = isinstance(data, (np.ndarray, np.generic))
     array = real_array(data)   # np.asarray, complex refused (graphnet/_complex_numbers.py)
     if np_dtype is not None and not is_numpy and array.dtype.kind in "iuf" and array.size:
@@ -46,7 +48,7 @@ def as_array(data, dtype=None):
                 # NumPy holds 2**63 as uint64; int64 would wrap it to -2**63
                 raise ValueError("Overflow when unpacking long long")
             np_dtype = dt.int64.np
-        elif array.dtype.kind == "O" and _integers(data):
+        elif array.dtype.kind == "O" and integers(data):
             raise ValueError("Overflow when unpacking long long")
         elif array.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed objects to a tensor")
@@ -54,26 +56,6 @@ def as_array(data, dtype=None):
             raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.name}. The "
                             f"only supported types are: {dt.supported_names()}.")
     return _host.put(array, np_dtype)
-
-
-def _integers(data) -> bool:
-    """Whether `data` (a number or nested lists of them) holds Python ints only."""
-    items = list(_flat(data)) if isinstance(data, (list, tuple)) else [data]
-    return bool(items) and all(isinstance(x, int) for x in items)
-
-
-def _flat(data):
-    for x in data:
-        if isinstance(x, (list, tuple)):
-            yield from _flat(x)
-        else:
-            yield x
-
-
-def _nested_numpy(data):
-    if isinstance(data, (list, tuple)):
-        return [_nested_numpy(x) for x in data]
-    return np.asarray(data._concrete("tensor()")) if isinstance(data, Tensor) else data
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -32,7 +32,7 @@ from ._tensor import Tensor
 
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of `input` (as if flattened) at `index`; the result has index's shape."""
-    if index.dtype.is_floating_point or index.dtype.name == "bool":
+    if index.dtype.name != "int64":   # int32 too: PyTorch's take reads Long indices only
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
                            f"{type_name(index.dtype)}")
     return dispatch("take", input, index)

@@ -97,6 +97,10 @@ def pow(input, exponent):
         if isinstance(exponent, bool):
             return _binary("pow", input.long(), int(exponent)).bool()
         input = input.long()
+    if isinstance(exponent, Tensor) and exponent.dtype is dt.bool_ and (
+            not isinstance(input, Tensor) or input.dtype is dt.bool_):
+        # PyTorch picks pow's kernel by the result's dtype and has none for bool
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     return names.power(_binary("pow", input, exponent), input, exponent)
 
 

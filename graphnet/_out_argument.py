@@ -71,15 +71,12 @@ NAMES = {
 }
 
 
-def _type_name(dtype) -> str:
-    from ._ops._promote import _TORCH_NAMES
-
-    return _TORCH_NAMES.get(dtype.name, dtype.name)
-
-
-def _write(name: str, result, out):
-    """Write one result into `out` as PyTorch's out= variant does; return `out`."""
+def _write(name: str, result, out, key: str = "", position: int = 0,
+           returns_tuple: bool = False):
+    """Write one result into `out` as PyTorch's out= variant does; return `out`. `key`: the
+    function's name in _out_dtype_rules.py, for those that require `out`'s dtype exactly."""
     from ._dtype_methods import can_cast
+    from ._out_dtype_rules import ANY_DTYPE, any_dtype_error, cast_error, exact_dtype_error
     from ._tensor import Tensor
 
     if not isinstance(out, Tensor):
@@ -90,9 +87,15 @@ def _write(name: str, result, out):
     if result.requires_grad:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                            f"automatic differentiation, but one of the arguments requires grad.")
-    if not can_cast(result.dtype, out.dtype):
-        raise RuntimeError(f"result type {_type_name(result.dtype)} can't be cast to the "
-                           f"desired output type {_type_name(out.dtype)}")
+    error = exact_dtype_error(key or name, result.dtype, out.dtype, position, returns_tuple)
+    if error is not None:
+        raise error
+    if (key or name) in ANY_DTYPE:
+        error = any_dtype_error(key or name, out.dtype)
+    elif not can_cast(result.dtype, out.dtype):
+        error = cast_error(key or name, result.dtype, out.dtype)
+    if error is not None:
+        raise error
     if tuple(out.shape) != tuple(result.shape):
         if out.numel():
             warnings.warn(
@@ -106,8 +109,8 @@ def _write(name: str, result, out):
     return out.copy_(result)
 
 
-def with_out(fn, name: str):
-    """`fn`, also taking PyTorch's `out=`."""
+def with_out(fn, name: str, key: str = ""):
+    """`fn`, also taking PyTorch's `out=` (`key`: see `_write`)."""
 
     @functools.wraps(fn)
     def call(*args, out=None, **kwargs):
@@ -118,9 +121,10 @@ def with_out(fn, name: str):
             if not isinstance(out, (tuple, list)) or len(out) != len(result):
                 raise TypeError(f"{name}(): argument 'out' must be a tuple of "
                                 f"{len(result)} Tensors")
-            written = [_write(name, r, o) for r, o in zip(result, out)]
+            written = [_write(name, r, o, key, i, True)
+                       for i, (r, o) in enumerate(zip(result, out))]
             return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
-        return _write(name, result, out)
+        return _write(name, result, out, key)
 
     call.__out_argument__ = True
     return call
@@ -144,5 +148,6 @@ def install() -> None:
             except (TypeError, ValueError):
                 continue
             if fn not in done:
-                done[fn] = with_out(fn, name)
+                prefix = module_name.removeprefix("graphnet").lstrip(".")
+                done[fn] = with_out(fn, name, f"{prefix}.{name}" if prefix else name)
             setattr(module, name, done[fn])

@@ -161,6 +161,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError("minlength should be >= 0")
     if weights is not None and tuple(weights.shape) != tuple(input.shape):
         raise RuntimeError("weights should be 1-d and have the same length as input")
+    if weights is not None and weights.dtype.name not in ("float32", "float64"):
+        weights = weights.double()   # PyTorch sums other weights (half, int, bool) in float64
     inputs = (input,) if weights is None else (input, weights)
     if not isinstance(input._value, jax.Array) and minlength > 0:
         # compiled: minlength bounds the length; a larger value raises after the call

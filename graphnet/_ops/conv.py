@@ -19,6 +19,7 @@ from .conv_candidates import CANDIDATES, MAX_PATCH_ELEMENTS, conv_by_direction, 
 from .conv_candidates import conv_as_matmul  # noqa: F401  (kept importable from here)
 from .pool_candidates import max_pool_window_stack, windows
 from .pool_candidates import pool_out_size  # noqa: F401  (kept importable from here)
+from .resample_uint8 import interpolate_uint8
 
 
 # NOTE: XLA's CPU convolution is far off its best when the output is spatially small: a
@@ -115,6 +116,11 @@ def max_pool_with_indices(x, *, kernel_size, stride, padding, dilation, ceil_mod
     return max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+# NOTE: PyTorch sums float16/bfloat16 windows in float32 and rounds the average once: a 3x3
+# window of 40000s sums past float16's 65504, so a half-precision sum gave inf (PyTorch 40000)
+HALF = (jnp.float16, jnp.bfloat16)
+
+
 def _avg_divisor(n, k, s, p, out, count_include_pad):
     """Per-output-position divisor along one axis, as PyTorch's avg_pool computes it: the
     window clipped to the padded input (or to the input itself without count_include_pad)."""
@@ -130,6 +136,11 @@ def _avg_divisor(n, k, s, p, out, count_include_pad):
                  "nn.functional.avg_pool3d"))
 def avg_pool(x, *, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True,
              divisor_override=None):
+    if x.dtype in HALF:   # see HALF
+        return avg_pool(x.astype(jnp.float32), kernel_size=kernel_size, stride=stride,
+                        padding=padding, ceil_mode=ceil_mode,
+                        count_include_pad=count_include_pad,
+                        divisor_override=divisor_override).astype(x.dtype)
     nd = len(kernel_size)
     ones = (1,) * nd
     total = jnp.sum(windows(x, 0, kernel_size, stride, padding, ones, ceil_mode), axis=0)
@@ -166,13 +177,17 @@ def _gather_bins(x, axis: int, out: int):
        function=("nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool1d",
                  "nn.functional.adaptive_avg_pool3d"))
 def adaptive_avg_pool(x, *, output_size):
-    # An average over a rectangle is an average of averages, one axis at a time.
+    # A sum over a rectangle is a sum of sums, one axis at a time; one division at the end
+    # (as PyTorch: an average of averages rounded differently in float16, 1 ulp off)
+    if x.dtype in HALF:   # see HALF (interpolate's mode="area" comes here too)
+        return adaptive_avg_pool(x.astype(jnp.float32), output_size=output_size).astype(x.dtype)
     nd = len(output_size)
+    count = np.ones((), np.int64)
     for axis, out in zip(range(x.ndim - nd, x.ndim), output_size, strict=True):
         gathered, valid = _gather_bins(x, axis, out)
-        total = jnp.sum(jnp.where(valid, gathered, jnp.zeros((), x.dtype)), axis=axis + 1)
-        x = total / jnp.asarray(valid.sum(axis=1), x.dtype)
-    return x
+        x = jnp.sum(jnp.where(valid, gathered, jnp.zeros((), x.dtype)), axis=axis + 1)
+        count = np.multiply.outer(count, valid.sum(axis=1).reshape(-1))
+    return x / jnp.asarray(count, x.dtype)
 
 
 def _adaptive_max_pool(x, output_size):
@@ -212,13 +227,31 @@ def adaptive_max_pool_with_indices(x, *, output_size):
        function="nn.functional.local_response_norm", method=None)
 def local_response_norm(x, *, size, alpha, beta, k):
     """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta; the window is
-    zero-padded by size//2 before and (size-1)//2 after each channel, as in PyTorch."""
-    square = x * x
+    zero-padded by size//2 before and (size-1)//2 after each channel, as in PyTorch.
+
+    PyTorch composes it of ops (mul, avg_pool, mul, add, pow, div), so half precision rounds
+    after each: the square in x's dtype, the window average summed in float32 (avg_pool's
+    rule) and rounded once, then alpha, k and beta applied in float32 and rounded per step."""
+    half = x.dtype in HALF
+    wide = x.astype(jnp.float32) if half else x
+    square = _rounded(wide * wide, x.dtype)
     config = [(0, 0, 0), (size // 2, (size - 1) // 2, 0)] + [(0, 0, 0)] * (x.ndim - 2)
-    padded = lax.pad(square, jnp.zeros((), x.dtype), config)
+    padded = lax.pad(square, jnp.zeros((), wide.dtype), config)
     channels = x.shape[1]
     total = sum(lax.slice_in_dim(padded, j, j + channels, axis=1) for j in range(size))
-    return x / (total / size * alpha + k) ** beta
+    div = _rounded(total / size, x.dtype)
+    for step in (lambda d: d * alpha, lambda d: d + k, lambda d: d ** beta):
+        div = _rounded(step(div), x.dtype)
+    return (wide / div).astype(x.dtype)
+
+
+def _rounded(v, dtype):
+    """float32 `v` rounded to the half dtype `dtype` (kept in float32); other `v` as they are.
+    NOTE: reduce_precision, not a convert pair, which XLA may drop in a fused bf16 kernel."""
+    if dtype not in HALF:
+        return v
+    info = jnp.finfo(dtype)
+    return lax.reduce_precision(v, info.nexp, info.nmant)
 
 
 def _source_index(mode, n_in, n_out, scale, align_corners, dtype):
@@ -259,6 +292,8 @@ def _cubic_taps(src, n_in: int, dtype):
 def interpolate(x, *, size, scales, mode, align_corners=False):
     """Resample the trailing len(size) axes. mode: nearest, nearest-exact, linear (the
     separable form of bilinear/trilinear) or cubic (bicubic, separable the same way)."""
+    if x.dtype == jnp.uint8 and mode in ("linear", "cubic"):   # PyTorch's fixed-point form
+        return interpolate_uint8(x, size, scales, mode, align_corners)
     nd = len(size)
     dtype = np.float64 if x.dtype == jnp.float64 else np.float32
     for axis, out, scale in zip(range(x.ndim - nd, x.ndim), size, scales, strict=True):

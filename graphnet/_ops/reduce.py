@@ -67,6 +67,9 @@ def argmin(x, *, dim=None, keepdim=False):
 def var(x, *, dim=None, correction=1, keepdim=False):
     # PyTorch divides by max(N - correction, 0): a correction past the count gives inf (and
     # 0/0 = NaN for equal values); jnp.var gave NaN
+    if x.dtype in _HALF:   # see _HALF: accumulated in float32, rounded once
+        return var(x.astype(jnp.float32), dim=dim, correction=correction,
+                   keepdim=keepdim).astype(x.dtype)
     mean = jnp.mean(x, axis=dim, keepdims=True)     # (JAX's error for a dim out of range)
     count = x.size // max(mean.size, 1)
     centred = x - mean
@@ -77,7 +80,15 @@ def var(x, *, dim=None, correction=1, keepdim=False):
 @defop("std", "reduction", dump=True)
 @scalar_as_one_element
 def std(x, *, dim=None, correction=1, keepdim=False):
-    return _sqrt_flat_at_zero(var(x, dim=dim, correction=correction, keepdim=keepdim))
+    wide = x.astype(jnp.float32) if x.dtype in _HALF else x
+    out = _sqrt_flat_at_zero(var(wide, dim=dim, correction=correction, keepdim=keepdim))
+    return out.astype(x.dtype)
+
+
+# NOTE: PyTorch reduces float16/bfloat16 variances in float32 and rounds the result once:
+# the sum of squares of 5000 values in [0, 100] is ~4e6, past float16's 65504, so summing
+# (or even rounding the sum) in half precision gave inf where PyTorch gives 834
+_HALF = (jnp.float16, jnp.bfloat16)
 
 
 @jax.custom_jvp

@@ -274,6 +274,7 @@ class Module(_Hooks):
     to = _ModuleTree.to
     to_empty = _ModuleTree.to_empty
     set_submodule = _ModuleTree.set_submodule
+    type = _ModuleTree.type
     float = _ModuleTree.float
     double = _ModuleTree.double
     half = _ModuleTree.half

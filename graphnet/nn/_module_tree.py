@@ -180,6 +180,18 @@ class _ModuleTree:
                     t.grad._value = _device.place(t.grad._value, where)
         return self
 
+    def type(self, dst_type) -> "Module":
+        """Every parameter and buffer cast to `dst_type` (a dtype, a legacy type such as
+        graphnet.DoubleTensor, or its name), integer ones too (BatchNorm's
+        num_batches_tracked), unlike `to(dtype)`; returns self, as PyTorch's Module.type."""
+        from .._tensor import Tensor
+
+        probe = Tensor([0.0]).type(dst_type)   # resolves names and legacy types, with errors
+        if not probe.is_floating_point() and any(p.requires_grad for p in self.parameters()):
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        return self._apply_to_tensors(lambda t: t.to(probe.dtype))
+
     def float(self) -> "Module":
         from .. import _dtype as dt
 

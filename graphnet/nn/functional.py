@@ -63,6 +63,11 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    if isinstance(weight, Tensor) and weight.dtype != input.dtype:   # PyTorch does not promote
+        from .._ops._promote import torch_name
+
+        raise RuntimeError(f"prelu: Type promoting not supported. Got "
+                           f"{torch_name(input.dtype)} and {torch_name(weight.dtype)}")
     return dispatch("prelu", input, weight)
 
 
