@@ -33,11 +33,24 @@ def kernel_attrs(attrs: dict) -> dict:
 def eval_node(node: Node, env: dict) -> None:
     args = [env[x] if isinstance(x, Value) else x for x in node.inputs]
     out = OPS[node.op].impl(*args, **kernel_attrs(node.attrs))
+    first = out if OPS[node.op].n_outputs == 1 else out[0]
+    if node.outputs and getattr(first, "dtype", None) not in (None, node.outputs[0].dtype):
+        out = _as_traced(node, args, first)
     if len(node.outputs) == 1 and OPS[node.op].n_outputs == 1:
         env[node.outputs[0]] = out
     else:
         for value, array in zip(node.outputs, out):
             env[value] = array
+
+
+def _as_traced(node: Node, args: list, got):
+    """The kernel gave another dtype than the trace recorded: refused rather than guessed
+    (the tracer refuses the known cause, a default dtype changed inside the traced code)."""
+    from graphnet._errors import TraceError
+
+    raise TraceError(f"lowering {node.op} ({node.source or 'graphnet'}) gave {got.dtype} where "
+                     f"the trace recorded {node.outputs[0].dtype}: please report this as a "
+                     f"graphnet bug")
 
 
 def straight_line(nodes, inputs, outputs, name: str, checks=None):

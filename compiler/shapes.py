@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 import jax
+from graphnet import _default_dtype
 from graphnet._dispatch import attrs_key
 from graphnet._ops import OPS, conv_autotune
 from graphnet._x64 import x64_scoped
@@ -27,7 +28,9 @@ def infer_types(op: str, inputs, attrs: dict) -> tuple:
     rule = OPS[op].types
     if rule is not None:
         return rule(inputs, attrs)
-    key = (op, attrs_key(attrs),
+    # the default float dtype too: a kernel reads it (`sqrt` of an int tensor), and the traced
+    # code may change it between two such ops (set_default_dtype inside the function)
+    key = (op, attrs_key(attrs), _default_dtype._current["dtype"],
            tuple(("V", x.shape, x.dtype, x.weak_type) if isinstance(x, Value) else ("L", type(x), x)
                  for x in inputs))
     try:
@@ -39,6 +42,27 @@ def infer_types(op: str, inputs, attrs: dict) -> tuple:
             _cache.clear()
         types = _cache[key] = _eval_types(op, inputs, attrs)
     return types
+
+
+def refuse_default_change(start, op: str, inputs, attrs: dict, avals) -> None:
+    """The traced code changed the default float dtype (set_default_dtype) from `start`, the
+    call's: refuse op `op` when its result type depends on it (`sqrt` of an int tensor),
+    since the program is lowered, verified and keyed under the call's default. Before, the
+    compiled result took float32 where eager mode gave float64."""
+    from graphnet._errors import TraceError
+
+    now = _default_dtype._current["dtype"]
+    _default_dtype._current["dtype"] = start
+    try:
+        before = infer_types(op, inputs, attrs)
+    finally:
+        _default_dtype._current["dtype"] = now
+    if [d for _, d in before] != [d for _, d in avals]:
+        raise TraceError(f"{op}: its result's dtype is the default float dtype, which the "
+                         f"traced code changed (set_default_dtype({now})) from the call's "
+                         f"{start}; a compiled program runs with the call's default. Call "
+                         f"set_default_dtype outside the compiled function, or cast "
+                         f"explicitly (x.to({now}))")
 
 
 @x64_scoped   # types as graphnet's kernels see them: int64 stays int64 (graphnet/_x64.py)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import graphnet
 import jax
 import numpy as np
-from graphnet import _autograd, _dispatch
+from graphnet import _autograd, _default_dtype, _dispatch
 from graphnet._errors import TraceError
 from graphnet._mode import DispatchMode, TracedNode
 from graphnet._tensor import Tensor
@@ -33,7 +33,7 @@ from .prints import branch_print_error, record_print
 from .autodiff_leaves import own_leaf_value
 from .autodiff_versions import adopt_outputs, note_saved, release_own_nodes
 from .python_state import PythonStateWatch, refuse_branch_write
-from .shapes import infer_types
+from .shapes import infer_types, refuse_default_change
 from .value_reads import guard_value
 from .trace_result import TENSOR_SLOT, FinishTrace, TraceResult  # noqa: F401  (re-exported)
 
@@ -83,6 +83,7 @@ class Tracer(FinishTrace, DispatchMode):
         self.prints: list = []      # prints.PrintEffect per print() call, in order
         self.print_values: dict = {}    # Value a print shows -> its print output's index
         self.python_state = PythonStateWatch(fn)
+        self.start_default = _default_dtype._current["dtype"]   # the call's (compile key)
         self.storage_replaced: set = set()    # ids of tensors given `.data = other`
         self.user_code: list = []   # hooks, custom Functions: guarded as the function is
         self.code_record: dict = {}     # code object -> globals, of what ran (code_reads.py)
@@ -193,9 +194,12 @@ class Tracer(FinishTrace, DispatchMode):
 
     def _infer(self, opdef, inputs, attrs, args):
         try:
-            return infer_types(opdef.name, inputs, attrs)
+            avals = infer_types(opdef.name, inputs, attrs)
         except (TypeError, ValueError, IndexError) as err:
             raise _dispatch.kernel_error(opdef, args, attrs, err) from None
+        if _default_dtype._current["dtype"] is not self.start_default:
+            refuse_default_change(self.start_default, opdef.name, inputs, attrs, avals)
+        return avals
 
     def on_tensor_created(self, t: Tensor) -> None:
         self.created.append(weakref.ref(t))
