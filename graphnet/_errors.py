@@ -12,6 +12,11 @@ class ShapeError(GraphnetError, ValueError, RuntimeError):
     PyTorch's shape errors are: code written for PyTorch (`except RuntimeError`) catches it."""
 
 
+class AssertedShapeError(ShapeError, AssertionError):
+    """A ShapeError where PyTorch's own check is an `assert` (MultiheadAttention's embedding
+    dimension and key_padding_mask): code that catches AssertionError catches it too."""
+
+
 class TraceError(GraphnetError, RuntimeError):
     """Something in the traced code cannot be captured in a static graph."""
 
@@ -59,7 +64,8 @@ def wrap_dim(dim: int, rank: int) -> int:
     return dim % top
 
 
-def shape_error(message: str, *, where: str | None = None, module=None) -> ShapeError:
+def shape_error(message: str, *, where: str | None = None, module=None,
+                asserted: bool = False) -> ShapeError:
     """The one constructor of ShapeError: `message` prefixed with where the mistake happened.
 
     `where` defaults to the dotted path of the module whose forward is running ('features.0',
@@ -77,4 +83,5 @@ def shape_error(message: str, *, where: str | None = None, module=None) -> Shape
         if module is not None:
             name = type(module).__name__
             where = f"{where} ({name})" if where else name
-    return ShapeError(f"{where}: {message}" if where else message)
+    kind = AssertedShapeError if asserted else ShapeError
+    return kind(f"{where}: {message}" if where else message)

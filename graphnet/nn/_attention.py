@@ -158,7 +158,7 @@ class MultiheadAttention(Module):
             layout = "[N, L, {}]" if self.batch_first else "[L, N, {}]"
             raise shape_error(f"expected input {name} {layout.format(dim)} or "
                               f"[L, {dim}] unbatched, got {list(x.shape)}",
-                              module=self)
+                              module=self, asserted=True)   # PyTorch asserts it
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
                 attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):

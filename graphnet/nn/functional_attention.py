@@ -43,7 +43,7 @@ def _merged_mask(attn_mask, key_padding_mask, n, heads, tgt, src, dtype):
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (n, src):
             raise shape_error(f"key_padding_mask has shape {list(key_padding_mask.shape)}; "
-                              f"expected [{n}, {src}] (batch, S)")
+                              f"expected [{n}, {src}] (batch, S)", asserted=True)
         padding = _additive_mask(key_padding_mask, dtype).reshape(n, 1, 1, src)
         merged = padding if merged is None else merged + padding
     return merged
@@ -119,7 +119,7 @@ def _multi_head_attention(query, key, value, embed_dim, num_heads, proj, in_proj
             tuple(key.shape[:2]) != tuple(value.shape[:2]) or key.shape[1] != n:
         raise shape_error(f"expected query [L, N, {embed_dim}] and key, value [S, N, *] with "
                           f"the same S and N, got {list(query.shape)}, {list(key.shape)}, "
-                          f"{list(value.shape)}")
+                          f"{list(value.shape)}", asserted=True)   # PyTorch asserts it
     if (bias_k is None) != (bias_v is None):
         raise AssertionError("bias_k and bias_v must both be set or both be None")
     if bias_k is not None and (static_k is not None or static_v is not None):
