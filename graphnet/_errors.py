@@ -83,5 +83,7 @@ def shape_error(message: str, *, where: str | None = None, module=None,
         if module is not None:
             name = type(module).__name__
             where = f"{where} ({name})" if where else name
-    kind = AssertedShapeError if asserted else ShapeError
-    return kind(f"{where}: {message}" if where else message)
+    text = f"{where}: {message}" if where else message
+    if asserted:
+        return AssertedShapeError(text)
+    return ShapeError(text)
