@@ -317,8 +317,12 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
                            f"{input.shape[-1] if input.dim() else 1} matrices")
     n = int(n)
     if n == 0:
-        eye = fac.eye(input.shape[-1], dtype=input.dtype)
-        return broadcast_to(eye, tuple(input.shape)).clone()
+        eye = broadcast_to(fac.eye(input.shape[-1], dtype=input.dtype), tuple(input.shape))
+        if input.requires_grad:
+            # PyTorch's identity still hangs off the input (zero gradient, a grad_fn);
+            # `where` keeps it so without letting a NaN or inf in the input into the value.
+            return M.where(fac.tensor(True), eye, input)
+        return eye.clone()
     if n < 0:
         from .linalg import inv
         input, n = inv(input), -n

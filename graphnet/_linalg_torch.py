@@ -115,6 +115,11 @@ def _removed(name: str, instead: str):
     return fn
 
 
+def orgqr(input: Tensor, tau: Tensor) -> Tensor:
+    """`linalg.householder_product` under LAPACK's name: Q from geqrf's reflectors."""
+    return linalg.householder_product(input, tau)
+
+
 solve = _removed("solve", "linalg.solve")
 lstsq = _removed("lstsq", "linalg.lstsq")
 symeig = _removed("symeig", "linalg.eigh")
@@ -125,8 +130,8 @@ METHODS = {"det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse,
            "pinverse": pinverse, "cholesky": cholesky, "cholesky_solve": cholesky_solve,
            "cholesky_inverse": cholesky_inverse, "qr": qr, "svd": svd,
            "matrix_exp": matrix_exp, "triangular_solve": triangular_solve, "lstsq": lstsq,
-           "solve": solve, "symeig": symeig, "eig": eig}
+           "orgqr": orgqr, "solve": solve, "symeig": symeig, "eig": eig}
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve",
-           "cholesky_inverse", "qr", "svd", "matrix_exp", "triangular_solve", "solve",
+           "cholesky_inverse", "qr", "svd", "matrix_exp", "triangular_solve", "solve", "orgqr",
            "lstsq", "symeig", "eig", "matrix_rank", "frobenius_norm", "nuclear_norm"]

@@ -167,9 +167,15 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
 
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     """The least-squares solution of A X = B: (solution, residuals, rank, singular_values)
-    as PyTorch's default CPU driver "gelsy" returns them (residuals and singular_values
-    empty; rank counted with `rcond`). "gelsd"/"gelss" also return the singular values and,
-    for full-rank tall A, the residuals; "gels" returns the residuals only."""
+    as PyTorch's CPU drivers return them. "gelsy" (the default), "gelsd" and "gelss" take
+    singular values at or below rcond * largest as zero (rcond defaults to
+    eps * max(m, n)) and report that rank; "gelsd"/"gelss" also return the singular values
+    and, for full-rank tall A, the residuals; "gels" assumes full rank and returns the
+    residuals only.
+
+    NOTE: gelsy finds the rank from a pivoted QR's R, not the singular values; both agree
+    unless a singular value sits at the cutoff. "gels" on a rank-deficient A returns the
+    minimum-norm solution where PyTorch raises LinAlgError."""
     matrices("linalg.lstsq", A, square=False)
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
@@ -183,16 +189,16 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-1)"
                            if vector else "torch.linalg.lstsq: input.size(-2) should match "
                            "other.size(-2)")
-    solution = dispatch("linalg_lstsq", A, rhs)
+    rcond = None if rcond is None else float(rcond)
+    solution = dispatch("linalg_lstsq", A, rhs, rcond=0.0 if driver == "gels" else rcond)
     m, n = A.shape[-2:]
     empty = fac.zeros(0, dtype=A.dtype)
     rank = empty.to(fac.tensor(0).dtype)
     values = empty
     if driver != "gels":
-        tol = rcond if rcond is not None else None
-        rank = matrix_rank(A, rtol=tol)
+        rank = matrix_rank(A, rtol=rcond)
     if driver in ("gelsd", "gelss"):
-        values = svdvals(A)
+        values = svdvals(A).detach()
     residuals = empty
     if m > n and driver in ("gelsd", "gelss") and not isinstance(rank._value, jax.Array):
         raise TraceError(f"linalg.lstsq(driver={driver!r}) returns residuals only when every "
@@ -208,10 +214,17 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     return _Lstsq(solution, residuals, rank, values)
 
 
-def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """The Moore-Penrose pseudo-inverse, singular values at or below
-    max(atol, rtol * largest) treated as zero (rtol defaults to eps * max(m, n))."""
+    max(atol, rtol * largest) treated as zero (rtol defaults to eps * max(m, n)). `rcond`,
+    PyTorch's older spelling, is rtol with atol 0 and cannot be combined with them."""
     matrices("linalg.pinv", A, square=False)
+    if rcond is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError("linalg_pinv() received an invalid combination of arguments: "
+                            "rcond (the relative cutoff) cannot be given with atol or rtol; "
+                            "pass rtol=rcond instead")
+        atol, rtol = 0.0, rcond
     return dispatch("linalg_pinv", A, atol=float(atol or 0.0),
                     rtol=None if rtol is None else float(rtol), hermitian=bool(hermitian))
 

@@ -20,9 +20,9 @@ gammaln = lgamma
 multigammaln = mvlgamma
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
-           "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
-           "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
-           "softmax", "spherical_bessel_j0", "xlog1py", "xlogy"]
+           "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr",
+           "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
+           "psi", "round", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
 
 def _unary(name: str):
@@ -42,6 +42,22 @@ i0e, i1, i1e, ndtr, ndtri, log_ndtr, erfcx, entr, spherical_bessel_j0 = (
 def xlog1py(input, other) -> Tensor:
     """input * log1p(other), 0 where input is 0."""
     return dispatch("special_xlog1py", input, other)
+
+
+def gammainc(input, other) -> Tensor:
+    """The regularized lower incomplete gamma function P(input, other); differentiable in
+    `other` only, as in PyTorch."""
+    return dispatch("special_gammainc", input, other)
+
+
+def gammaincc(input, other) -> Tensor:
+    """The regularized upper incomplete gamma function Q(input, other) = 1 - P."""
+    return dispatch("special_gammaincc", input, other)
+
+
+def zeta(input, other) -> Tensor:
+    """Hurwitz's zeta function sum_k (k + other)^-input; differentiable in `other` only."""
+    return dispatch("special_zeta", input, other)
 
 
 def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:

@@ -1,5 +1,6 @@
 """Linear algebra ops: determinants, inverses and solves, factorizations (Cholesky, QR, SVD,
-symmetric eigendecomposition), least squares and the matrix exponential.
+symmetric eigendecomposition) and the matrix exponential; pinv and least squares, which
+drop small singular values, are in linalg_cutoffs.py.
 
 Each kernel works on batches (leading dims) of matrices in the last two dims, like PyTorch.
 The functions that check arguments and name the results are in graphnet/linalg.py.
@@ -22,6 +23,7 @@ import numpy as np
 from ._dim_rules import scalar_as_one_element
 from ._table import ValueCheck, defop
 from .distance import vector_norm
+from . import linalg_cutoffs  # noqa: F401  (registration: pinv and lstsq)
 
 
 class LinAlgError(RuntimeError):
@@ -248,33 +250,6 @@ def linalg_solve_triangular(a, b, *, upper, left=True, unitriangular=False):
                                            unitriangular=unitriangular))
     a, b = _batch_broadcast(a, b)
     return jsl.solve_triangular(a, b, lower=not upper, unit_diagonal=unitriangular)
-
-
-@defop("linalg_lstsq", "opaque", function="linalg.lstsq", method=None)
-def linalg_lstsq(a, b):
-    """The least-squares (minimum-norm) solution X of A X = B, through the pseudo-inverse:
-    batches broadcast, as in PyTorch."""
-    return jnp.linalg.pinv(a) @ b
-
-
-@defop("linalg_pinv", "opaque", function=("linalg.pinv", "pinverse"),
-       method=None)
-def linalg_pinv(a, *, atol=0.0, rtol=None, hermitian=False):
-    """Through the SVD (or, `hermitian`, eigh), singular values at or below
-    max(atol, rtol * largest) dropped; rtol defaults to eps * max(m, n) as in PyTorch."""
-    m, n = a.shape[-2:]
-    if rtol is None:
-        rtol = 0.0 if atol > 0 else float(jnp.finfo(a.dtype).eps) * max(m, n)
-    if hermitian:
-        w, v = jnp.linalg.eigh(a)
-        size = jnp.abs(w)
-        cutoff = jnp.maximum(atol, rtol * jnp.max(size, axis=-1, keepdims=True))
-        inv = jnp.where(size > cutoff, 1 / jnp.where(size > cutoff, w, 1), 0)
-        return (v * inv[..., None, :]) @ _mT(v)
-    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
-    cutoff = jnp.maximum(atol, rtol * jnp.max(s, axis=-1, keepdims=True, initial=0.0))
-    inv = jnp.where(s > cutoff, 1 / jnp.where(s > cutoff, s, 1), 0)
-    return (_mT(vh) * inv[..., None, :]) @ _mT(u)
 
 
 @defop("linalg_vector_norm", "reduction", function="linalg.vector_norm",

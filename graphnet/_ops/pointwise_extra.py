@@ -32,13 +32,23 @@ def _binary(names, fn, differentiable: bool = True, inplace: bool = True, **kw):
           function=names, method=names, bind="binary", **kw)(fn)
 
 
+# NOTE: JAX's i0 differentiates exp(|x|) * i0e(x) and gets 1 at x = 0 from |x|'s subgradient;
+# the derivative of I0 is I1 everywhere (0 at 0), which PyTorch uses.
+@jax.custom_jvp
+def _i0(x):
+    return jss.i0(x)
+
+
+_i0.defjvp(lambda primals, tangents: (_i0(primals[0]), jss.i1(primals[0]) * tangents[0]))
+
+
 # ---- float-valued functions of one input (integer input gives float32) ---------------------
 for _names, _fn in [(("asin", "arcsin"), jnp.arcsin), (("acos", "arccos"), jnp.arccos),
                     (("atan", "arctan"), jnp.arctan), ("sinh", jnp.sinh), ("cosh", jnp.cosh),
                     ("tan", jnp.tan), (("asinh", "arcsinh"), jnp.arcsinh),
                     (("acosh", "arccosh"), jnp.arccosh), (("atanh", "arctanh"), jnp.arctanh),
                     ("erfc", jss.erfc), ("erfinv", jss.erfinv), ("lgamma", jax.lax.lgamma),
-                    ("i0", jss.i0), ("sinc", jnp.sinc), ("deg2rad", jnp.deg2rad),
+                    ("i0", _i0), ("sinc", jnp.sinc), ("deg2rad", jnp.deg2rad),
                     ("rad2deg", jnp.rad2deg), ("log10", jnp.log10)]:
     _unary(_names, float_kernel(_fn))
 

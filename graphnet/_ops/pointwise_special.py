@@ -20,7 +20,18 @@ def polygamma(x, *, n):
     x = as_float(x)
     if n == 0:   # digamma, with PyTorch's -inf at 0
         return jnp.where(x == 0, -jnp.inf, jax.lax.digamma(x))
-    return jss.polygamma(n, x).astype(x.dtype)
+    # NOTE: JAX's series loses about 4 digits in float32 (polygamma(4, -2.5) is off by 5e-4
+    # relative); float64 inside gives PyTorch's float32 result.
+    wide = x.astype(jnp.float64)
+    out = jss.polygamma(n, wide)
+    if n == 1:
+        # PyTorch's trigamma: 0 at +inf, NaN at -inf (JAX: NaN and inf)
+        out = jnp.where(wide == jnp.inf, 0.0, jnp.where(wide == -jnp.inf, jnp.nan, out))
+    else:
+        # a pole (0, a negative integer, or -inf) is (-1)^(n+1) inf in PyTorch, NaN in JAX
+        pole = (wide <= 0) & (wide == jnp.floor(wide))
+        out = jnp.where(pole, (-1.0) ** (n + 1) * jnp.inf, out)
+    return out.astype(x.dtype)
 
 
 # NOTE: PyTorch 2.13 no longer checks x > (p - 1) / 2: outside, the result is inf or NaN
@@ -35,7 +46,10 @@ def mvlgamma(x, *, p):
 def logit(x, *, eps=None):
     x = as_float(x)
     if eps is not None:
-        x = jnp.clip(x, eps, 1 - eps)
+        # NOTE: not jnp.clip, whose gradient is halved at a bound; PyTorch passes all of
+        # it on the closed interval [eps, 1 - eps] and none outside
+        low, high = jnp.asarray(eps, x.dtype), jnp.asarray(1 - eps, x.dtype)
+        x = jnp.where(x < low, low, jnp.where(x > high, high, x))
     return jnp.log(x / (1 - x))
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
-from ._promote import float_kernel
+from . import special_incomplete  # noqa: F401  (registration: gammainc, gammaincc, zeta)
+from ._promote import float_kernel, not_implemented
 from .pointwise_extra import x_log
 from ._table import defop
 
@@ -20,8 +21,30 @@ def _spherical_bessel_j0(x):
     return jnp.where(small, 1 - x * x / 6, jnp.sin(safe) / safe)
 
 
-for _name, _fn in [("i0e", jss.i0e), ("i1", jss.i1), ("i1e", jss.i1e), ("ndtr", jss.ndtr),
-                   ("ndtri", jss.ndtri), ("log_ndtr", jss.log_ndtr), ("erfcx", jss.erfcx),
+def _half_in_float32(fn):
+    """`fn` for float16/bfloat16 computed in float32 (JAX's ndtr refuses them; PyTorch
+    computes in float and rounds back)."""
+    def kernel(x):
+        if x.dtype in (jnp.float16, jnp.bfloat16):
+            return fn(x.astype(jnp.float32)).astype(x.dtype)
+        return fn(x)
+    return kernel
+
+
+def _no_half(name: str, fn):
+    """`fn`, refusing float16/bfloat16 with PyTorch's NotImplementedError (its CPU kernel
+    has no half version)."""
+    def kernel(x):
+        if x.dtype in (jnp.float16, jnp.bfloat16):
+            raise not_implemented(f"{name}_cpu", x.dtype)
+        return fn(x)
+    return kernel
+
+
+for _name, _fn in [("i0e", jss.i0e), ("i1", jss.i1), ("i1e", jss.i1e),
+                   ("ndtr", _half_in_float32(jss.ndtr)), ("ndtri", _no_half("ndtri", jss.ndtri)),
+                   ("log_ndtr", _no_half("log_ndtr", jss.log_ndtr)),
+                   ("erfcx", _no_half("erfcx", jss.erfcx)),
                    ("entr", jss.entr), ("spherical_bessel_j0", _spherical_bessel_j0)]:
     # PyTorch has no derivative of spherical_bessel_j0: its result requires no grad
     defop(f"special_{_name}", "elementwise", function=f"special.{_name}", method=None,

@@ -19,6 +19,7 @@ class Distribution:
     `sample` or `rsample`, `entropy`, `mean`, `variance` as they have them."""
 
     has_rsample = False
+    has_enumerate_support = False
     _validate_default = True
     arg_constraints: dict = {}
     support = None
@@ -67,6 +68,9 @@ class Distribution:
     def icdf(self, value) -> Tensor:
         raise NotImplementedError(f"{type(self)} does not implement icdf")
 
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        raise NotImplementedError(f"{type(self)} does not implement enumerate_support")
+
     def expand(self, batch_shape, _instance=None) -> "Distribution":
         """The same distribution over a larger batch: every parameter tensor whose leading
         dims are the batch is broadcast to `batch_shape` (no copy)."""
@@ -76,6 +80,10 @@ class Distribution:
         for name, value in self.__dict__.items():
             if isinstance(value, Tensor) and tuple(value.shape[:len(old)]) == old:
                 value = value.expand(*batch_shape, *value.shape[len(old):])
+            elif isinstance(value, Distribution) and tuple(value.batch_shape) == old:
+                # a wrapped distribution (OneHotCategorical's Categorical ...) that
+                # sample/log_prob/entropy delegate to grows with the outer one
+                value = value.expand(batch_shape)
             new.__dict__[name] = value
         new._batch_shape = batch_shape
         return new

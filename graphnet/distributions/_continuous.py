@@ -202,6 +202,13 @@ class Gamma(Distribution):
         return _xlogy(self.concentration, self.rate) + _xlogy(self.concentration - 1, value) \
             - self.rate * value - self.concentration.lgamma()
 
+    def cdf(self, value) -> Tensor:
+        from ..special import gammainc
+
+        value = _t(value, self.rate)
+        self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
+
     def entropy(self) -> Tensor:
         c = self.concentration
         return c - self.rate.log() + c.lgamma() + (1.0 - c) * c.digamma()

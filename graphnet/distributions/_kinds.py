@@ -4,135 +4,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .. import _sampling
-from .._factories import _random_op, arange, as_tensor, full
+from .._factories import _random_op, arange
 from .._tensor import Tensor
 from . import constraints
 from ._base import Distribution
-
-
-def _broadcast(*tensors) -> list[Tensor]:
-    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
-    return [t if tuple(t.shape) == shape else t.expand(*shape) for t in tensors]
-
-
-def _t(value, like=None) -> Tensor:
-    if isinstance(value, Tensor):
-        return value
-    return as_tensor(float(value)) if like is None else as_tensor(float(value), dtype=like.dtype)
-
-
-def _eps(t: Tensor) -> float:
-    return 1.1920928955078125e-07 if t.dtype.name == "float32" else 2.220446049250313e-16
-
-
-def _clamp_probs(p: Tensor) -> Tensor:
-    eps = _eps(p)
-    return p.clamp(min=eps, max=1 - eps)
-
-
-def _normalised(probs=None, logits=None, what="Categorical"):
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-    if probs is not None:
-        probs = probs / probs.sum(-1, keepdim=True)
-        return probs, _clamp_probs(probs).log()
-    logits = logits - logits.logsumexp(-1, keepdim=True)
-    return logits.softmax(-1), logits
-
-
-class Categorical(Distribution):
-    """One of K categories per batch entry, from `probs` (any non-negative weights) or
-    `logits` (unnormalised log-probabilities) over the last dimension."""
-
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(
-        constraints.real, 1)}
-
-    def __init__(self, probs=None, logits=None, validate_args=None):
-        self._given = "probs" if probs is not None else "logits"
-        raw = probs if probs is not None else logits
-        if raw is not None and raw.dim() < 1:
-            raise ValueError("`probs` parameter must be at least one-dimensional.")
-        self.probs, self.logits = _normalised(probs, logits)
-        self._num_events = self.probs.shape[-1]
-        super().__init__(tuple(self.probs.shape[:-1]), (), validate_args)
-        if probs is not None:
-            self._check("probs", probs, (probs >= 0), "Simplex()")
-
-    def _params(self):
-        return {self._given: getattr(self, self._given)}
-
-    @constraints.dependent_property(is_discrete=True)
-    def support(self):
-        return constraints.integer_interval(0, self._num_events - 1)
-
-    @property
-    def param_shape(self):
-        return self.probs.shape
-
-    @property
-    def mean(self) -> Tensor:
-        return full(self._extended_shape(), float("nan"), dtype=self.probs.dtype)
-
-    def sample(self, sample_shape=()) -> Tensor:
-        shape = tuple(sample_shape) + tuple(self._batch_shape)
-        u = _random_op("uniform", shape + (self._num_events,), self.logits.dtype, None)
-        gumbel = -(-(u.clamp(min=1e-20)).log()).log()
-        return (self.logits.detach() + gumbel).argmax(-1)
-
-    def log_prob(self, value: Tensor) -> Tensor:
-        value = value.long().unsqueeze(-1)
-        value, log_pmf = _broadcast(value, self.logits)
-        return log_pmf.gather(-1, value[..., :1]).squeeze(-1)
-
-    def entropy(self) -> Tensor:
-        logits = self.logits.clamp(min=-3.4028234663852886e38)
-        return -(logits * self.probs).sum(-1)
-
-    def enumerate_support(self, expand: bool = True) -> Tensor:
-        values = arange(self._num_events).reshape((-1,) + (1,) * len(self._batch_shape))
-        return values.expand(-1, *self._batch_shape) if expand else values
-
-
-class OneHotCategorical(Distribution):
-    """Categorical draws as one-hot vectors."""
-
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(
-        constraints.real, 1)}
-    support = constraints.independent(constraints.boolean, 1)
-
-    def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits, validate_args)
-        self.probs, self.logits = self._categorical.probs, self._categorical.logits
-        super().__init__(self._categorical.batch_shape, self.probs.shape[-1:], validate_args)
-
-    def _params(self):
-        return self._categorical._params()
-
-    @property
-    def mean(self) -> Tensor:
-        return self.probs
-
-    @property
-    def variance(self) -> Tensor:
-        return self.probs * (1 - self.probs)
-
-    def sample(self, sample_shape=()) -> Tensor:
-        return _one_hot(self._categorical.sample(sample_shape), self.probs)
-
-    def log_prob(self, value: Tensor) -> Tensor:
-        return self._categorical.log_prob(value.argmax(-1))
-
-    def entropy(self) -> Tensor:
-        return self._categorical.entropy()
-
-
-def _one_hot(index: Tensor, like: Tensor) -> Tensor:
-    from ..nn.functional import one_hot
-
-    return one_hot(index, like.shape[-1]).to(like.dtype)
+from ._categorical import Categorical, OneHotCategorical  # noqa: F401  (re-exported)
+from ._params import _broadcast, _clamp_probs, _eps, _normalised, _t  # noqa: F401
 
 
 class Normal(Distribution):
@@ -175,12 +53,14 @@ class Normal(Distribution):
         return self.loc + eps * self.scale
 
     def log_prob(self, value) -> Tensor:
+        self._validate_sample(value)
         value = _t(value, self.loc)
         var = self.scale ** 2
         return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - \
             math.log(math.sqrt(2 * math.pi))
 
     def cdf(self, value) -> Tensor:
+        self._validate_sample(value)
         value = _t(value, self.loc)
         return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
 
@@ -197,6 +77,7 @@ class Bernoulli(Distribution):
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
+    has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -225,6 +106,16 @@ class Bernoulli(Distribution):
     def variance(self) -> Tensor:
         return self.probs * (1 - self.probs)
 
+    @property
+    def mode(self) -> Tensor:
+        """1 where probs > 1/2, 0 where below; NaN at exactly 1/2 (no single mode)."""
+        ones = (self.probs >= 0.5).to(self.probs.dtype)
+        return ones.masked_fill(self.probs == 0.5, float("nan"))
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        values = arange(2, dtype=self.probs.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
+        return values.expand(-1, *self._batch_shape) if expand else values
+
     def sample(self, sample_shape=()) -> Tensor:
         probs = self.probs.detach().expand(*self._extended_shape(sample_shape))
         return _sampling.bernoulli(probs)
@@ -232,6 +123,7 @@ class Bernoulli(Distribution):
     def log_prob(self, value) -> Tensor:
         from ..nn.functional import binary_cross_entropy_with_logits
 
+        self._validate_sample(value)
         logits, value = _broadcast(self.logits, _t(value, self.logits))
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
@@ -268,18 +160,27 @@ class Uniform(Distribution):
     def variance(self) -> Tensor:
         return (self.high - self.low).pow(2) / 12
 
+    @property
+    def mode(self) -> Tensor:
+        return self.high * float("nan")   # every point is a mode: none is returned
+
     def rsample(self, sample_shape=()) -> Tensor:
         u = _random_op("uniform", self._extended_shape(sample_shape), self.low.dtype, None)
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value) -> Tensor:
+        self._validate_sample(value)
         value = _t(value, self.low)
         inside = ((self.low <= value) & (value < self.high)).to(self.low.dtype)
         return inside.log() - (self.high - self.low).log()
 
     def cdf(self, value) -> Tensor:
+        self._validate_sample(value)
         value = _t(value, self.low)
         return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+    def icdf(self, value) -> Tensor:
+        return _t(value, self.low) * (self.high - self.low) + self.low
 
     def entropy(self) -> Tensor:
         return (self.high - self.low).log()
@@ -325,6 +226,10 @@ class Independent(Distribution):
     @property
     def variance(self) -> Tensor:
         return self.base_dist.variance
+
+    @property
+    def mode(self) -> Tensor:
+        return self.base_dist.mode
 
     def sample(self, sample_shape=()) -> Tensor:
         return self.base_dist.sample(sample_shape)

@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval",
            "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
-           "nonnegative", "nonnegative_integer", "positive", "positive_definite",
+           "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
            "positive_integer", "real", "real_vector", "simplex", "symmetric", "unit_interval"]
 
 
@@ -146,6 +146,15 @@ class _IntegerGreaterThan(_Bounds):
         return (value % 1 == 0) & (value >= self.lower_bound)
 
 
+class _OneHot(Constraint):
+    """Vectors of zeros with a single one (OneHotCategorical's samples)."""
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value):
+        return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
+
+
 class _Simplex(Constraint):
     event_dim = 1
 
@@ -215,6 +224,7 @@ integer_interval = (lambda lower_bound, upper_bound:
 nonnegative_integer = _IntegerGreaterThan(lower_bound=0)
 positive_integer = _IntegerGreaterThan(lower_bound=1)
 simplex = _Simplex()
+one_hot = _OneHot()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 symmetric = _Symmetric()

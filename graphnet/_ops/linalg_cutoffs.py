@@ -1,0 +1,127 @@
+"""Kernels that drop small singular values: `linalg.pinv` and `linalg.lstsq`.
+
+Both go through the SVD (or eigh for a hermitian pinv); a singular value at or below the
+cutoff counts as exactly zero. PyTorch's gradients differ from what JAX would derive:
+
+- pinv: PyTorch differentiates the truncated pseudo-inverse P of A with the constant-rank
+  formula dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, so a dropped singular
+  value contributes nothing (JAX's SVD rule would differentiate 1/s of kept values only,
+  but the projections onto the dropped directions differ).
+- lstsq: whatever the driver and rcond, PyTorch's gradient is that of pinv(A) @ B with
+  pinv's default cutoff (eps * max(m, n)), even where the solution itself used rcond.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from ._table import defop
+
+
+def _mT(a):
+    return jnp.swapaxes(a, -1, -2)
+
+
+def default_rtol(dtype, m: int, n: int) -> float:
+    """PyTorch's relative cutoff when none is given: eps of the dtype times max(m, n)."""
+    return float(jnp.finfo(dtype).eps) * max(m, n)
+
+
+def _inverse_kept(values, cutoff):
+    """1 / values where values > cutoff, else 0 (no NaN gradient through the dropped ones)."""
+    kept = values > cutoff
+    return jnp.where(kept, 1 / jnp.where(kept, values, 1), 0)
+
+
+def _svd_pinv(a, atol, rtol):
+    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    cutoff = jnp.maximum(atol, rtol * jnp.max(s, axis=-1, keepdims=True, initial=0.0))
+    return (_mT(vh) * _inverse_kept(s, cutoff)[..., None, :]) @ _mT(u)
+
+
+def _eigh_pinv(a, atol, rtol):
+    w, v = jnp.linalg.eigh(a)
+    size = jnp.abs(w)
+    cutoff = jnp.maximum(atol, rtol * jnp.max(size, axis=-1, keepdims=True, initial=0.0))
+    kept = size > cutoff
+    inv = jnp.where(kept, 1 / jnp.where(kept, w, 1), 0)
+    return (v * inv[..., None, :]) @ _mT(v)
+
+
+def _pinv_cotangent(g, p, a):
+    """The cotangent of A for cotangent `g` of P = pinv(A), rank held constant: the adjoint
+    of the formula in the module docstring, term by term."""
+    gt, pt = _mT(g), _mT(p)
+    through_p = -(pt @ g @ pt)
+    left_null = (gt - a @ (p @ gt)) @ (p @ pt)      # (I - A P) G^T P P^T
+    right_null = (pt @ p) @ (gt - (gt @ p) @ a)     # P^T P G^T (I - P A)
+    return through_p + left_null + right_null
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
+def _pinv(a, atol, rtol, hermitian):
+    return _eigh_pinv(a, atol, rtol) if hermitian else _svd_pinv(a, atol, rtol)
+
+
+def _pinv_fwd(a, atol, rtol, hermitian):
+    p = _pinv(a, atol, rtol, hermitian)
+    return p, (a, p)
+
+
+def _pinv_bwd(atol, rtol, hermitian, residuals, g):
+    a, p = residuals
+    return (_pinv_cotangent(g, p, a),)
+
+
+_pinv.defvjp(_pinv_fwd, _pinv_bwd)
+
+
+@defop("linalg_pinv", "opaque", function=("linalg.pinv", "pinverse"), method=None)
+def linalg_pinv(a, *, atol=0.0, rtol=None, hermitian=False):
+    """Singular values at or below max(atol, rtol * largest) dropped; rtol defaults to
+    eps * max(m, n) when atol is not positive, as in PyTorch."""
+    m, n = a.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if atol > 0 else default_rtol(a.dtype, m, n)
+    return _pinv(a, float(atol), float(rtol), bool(hermitian))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _lstsq(a, b, rcond):
+    return _svd_pinv(a, 0.0, rcond) @ b
+
+
+def _lstsq_fwd(a, b, rcond):
+    m, n = a.shape[-2:]
+    # NOTE: one SVD serves both the solution (cut at rcond) and the gradient (cut at
+    # pinv's default), as PyTorch's backward recomputes pinv(A) with default tolerances.
+    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    largest = jnp.max(s, axis=-1, keepdims=True, initial=0.0)
+    v = _mT(vh)
+    solution = (v * _inverse_kept(s, rcond * largest)[..., None, :]) @ (_mT(u) @ b)
+    p = (v * _inverse_kept(s, default_rtol(a.dtype, m, n) * largest)[..., None, :]) @ _mT(u)
+    return solution, (a, b, p)
+
+
+def _lstsq_bwd(rcond, residuals, g):
+    a, b, p = residuals
+    return _pinv_cotangent(g @ _mT(b), p, a), _mT(p) @ g
+
+
+_lstsq.defvjp(_lstsq_fwd, _lstsq_bwd)
+
+
+@defop("linalg_lstsq", "opaque", function="linalg.lstsq", method=None)
+def linalg_lstsq(a, b, *, rcond=None):
+    """The minimum-norm least-squares solution X of A X = B, singular values at or below
+    rcond * largest taken as zero (rcond None: eps * max(m, n); 0: only exact zeros, the
+    full-rank "gels" driver). Batches broadcast, as in PyTorch."""
+    m, n = a.shape[-2:]
+    rcond = default_rtol(a.dtype, m, n) if rcond is None else float(rcond)
+    batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = jnp.broadcast_to(a, batch + a.shape[-2:])
+    b = jnp.broadcast_to(b, batch + b.shape[-2:])
+    return _lstsq(a, b, rcond)

@@ -1,0 +1,39 @@
+"""Parameter helpers shared by the distributions: broadcasting parameters together, Python
+numbers as tensors, clamping probabilities away from 0 and 1, normalising probs/logits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._factories import as_tensor
+from .._tensor import Tensor
+
+
+def _broadcast(*tensors) -> list[Tensor]:
+    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return [t if tuple(t.shape) == shape else t.expand(*shape) for t in tensors]
+
+
+def _t(value, like=None) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    return as_tensor(float(value)) if like is None else as_tensor(float(value), dtype=like.dtype)
+
+
+def _eps(t: Tensor) -> float:
+    return 1.1920928955078125e-07 if t.dtype.name == "float32" else 2.220446049250313e-16
+
+
+def _clamp_probs(p: Tensor) -> Tensor:
+    eps = _eps(p)
+    return p.clamp(min=eps, max=1 - eps)
+
+
+def _normalised(probs=None, logits=None, what="Categorical"):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    if probs is not None:
+        probs = probs / probs.sum(-1, keepdim=True)
+        return probs, _clamp_probs(probs).log()
+    logits = logits - logits.logsumexp(-1, keepdim=True)
+    return logits.softmax(-1), logits
