@@ -300,6 +300,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if not _is_float(input):   # before, ints gave float64 (uint8 a tensor of no known dtype)
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
                            f"as input. Got {_TORCH_NAMES.get(input.dtype.name)}")
+    if isinstance(p, str) and p != "fro":   # 'nuc': PyTorch's matrix_norm
+        from .linalg import _named_matrix_norm
+        return _named_matrix_norm(input, p, dim, keepdim)
     p = 2.0 if p in ("fro", 2) else float(p)
     return dispatch("norm", input, p=p, dim=_reduce_dims(dim), keepdim=keepdim)
 

@@ -282,3 +282,14 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "eig", "eigvals", "househol
            "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
            "vander", "vecdot", "vector_norm"]
+
+
+def _named_matrix_norm(input, ord: str, dim, keepdim: bool):
+    """`torch.norm(x, p='nuc')` (or another name than 'fro'): `matrix_norm` over `dim`, all
+    of a 2-D input's dims by default, with PyTorch's error for any other count."""
+    dims = tuple(range(input.dim())) if dim is None else \
+        (tuple(dim) if isinstance(dim, (list, tuple)) else (dim,))
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(str(d) for d in dims)}")
+    return matrix_norm(input, ord, dims, keepdim)

@@ -31,3 +31,27 @@ def test_matches_torch(name, compiled):
     got = run()
     assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
     np.testing.assert_allclose(np.asarray(got.tolist()), want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["dynamic", "static"])
+@pytest.mark.parametrize("kwargs", [dict(p="nuc"), dict(p="nuc", keepdim=True),
+                                    dict(p="nuc", dim=(1, 0))], ids=str)
+def test_norm_nuc_is_the_nuclear_matrix_norm(kwargs, compiled):
+    x = np.random.RandomState(3).randn(3, 4).astype(np.float32)
+    t = torch.tensor(x, requires_grad=True)
+    want = torch.norm(t, **kwargs)
+    want.sum().backward()
+    g = graphnet.tensor(x, requires_grad=True)
+    fn = (lambda v: graphnet.norm(v, **kwargs))
+    got = (graphnet.compile(fn) if compiled else fn)(g)
+    got.sum().backward()
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_norm_nuc_needs_two_dims_as_pytorch():
+    for lib in (torch, graphnet):
+        with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+            lib.norm(lib.ones(2, 3, 4), p="nuc")
+        with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+            lib.norm(lib.ones(2, 3), p="nuc", dim=1)
