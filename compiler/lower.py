@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
 from graphnet._ops import OPS
 
@@ -34,7 +35,10 @@ def eval_node(node: Node, env: dict) -> None:
     args = [env[x] if isinstance(x, Value) else x for x in node.inputs]
     out = OPS[node.op].impl(*args, **kernel_attrs(node.attrs))
     first = out if OPS[node.op].n_outputs == 1 else out[0]
-    if node.outputs and getattr(first, "dtype", None) not in (None, node.outputs[0].dtype):
+    if node.outputs and getattr(first, "dtype", None) not in (None, node.outputs[0].dtype) \
+            and jax.dtypes.canonicalize_dtype(node.outputs[0].dtype) != first.dtype:
+        # (a lowering jitted without graphnet's 64-bit scope gives int32 for int64: JAX's own
+        # canonical type there, not a fault)
         out = _as_traced(node, args, first)
     if len(node.outputs) == 1 and OPS[node.op].n_outputs == 1:
         env[node.outputs[0]] = out
