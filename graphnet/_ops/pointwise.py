@@ -378,9 +378,12 @@ def hardtanh(x, *, min_val=-1.0, max_val=1.0):
     return jnp.where(x <= min_val, min_val, jnp.where(x >= max_val, max_val, x)).astype(x.dtype)
 
 
-@defop("prelu", "broadcast", function="nn.functional.prelu", method=None, dump=True)
+@defop("prelu", "broadcast", function="nn.functional.prelu", method=None, dump=True,
+       backward="PreluKernelBackward0")
 def prelu(x, weight):
     # weight has one entry per channel (dim 1) or a single entry for all channels
     if weight.size > 1 and x.ndim > 1:
         weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    elif x.ndim == 0:   # a 0-d input stays 0-d (its single slope broadcast made it [1])
+        weight = weight.reshape(())
     return jnp.where(x > 0, x, weight * x)   # at 0 the weight's slope, as PyTorch

@@ -57,6 +57,19 @@ class Sequential(Module):
     def __add__(self, other: "Sequential") -> "Sequential":
         return Sequential(*self, *other)
 
+    def __mul__(self, other: int) -> "Sequential":
+        """`seq * n`: the same modules `n` times in a row (not copies), as PyTorch's."""
+        _check_factor(self, other)
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> "Sequential":
+        _check_factor(self, other)
+        for module in list(self) * (other - 1):
+            self.append(module)
+        return self
+
     def append(self, module: Module) -> "Sequential":
         self.add_module(str(len(self)), module)
         return self
@@ -88,6 +101,13 @@ class Sequential(Module):
         for module in self._modules.values():
             input = module(input)
         return input
+
+
+def _check_factor(seq, other) -> None:
+    if not isinstance(other, int) or isinstance(other, bool):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(other)}")
+    if other <= 0:
+        raise ValueError(f"Non-positive multiplication factor {other} for {type(seq)}")
 
 
 class ModuleList(Module):

@@ -202,9 +202,11 @@ class Module(_Hooks):
     def add_module(self, name: str, module: "Module | None") -> None:
         if not isinstance(module, Module) and module is not None:
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        if not isinstance(name, str) or "." in name or name == "":
-            raise KeyError(f'module name can\'t contain ".", got: {name}' if "." in str(name)
-                           else f"module name must be a non-empty string, got {name!r}")
+        if not isinstance(name, str):   # PyTorch's TypeError, its words
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if "." in name or name == "":
+            raise KeyError(f'module name can\'t contain ".", got: {name}' if "." in name
+                           else 'module name can\'t be empty string ""')
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module

@@ -164,6 +164,10 @@ class ParameterDict(Module):
         for key in list(self._keys):
             del self[key]
 
+    def fromkeys(self, keys, default=None) -> "ParameterDict":
+        """A new ParameterDict with `keys`, each holding `default`, as PyTorch's."""
+        return ParameterDict((key, default) for key in keys)
+
     def copy(self) -> "ParameterDict":
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 

@@ -58,6 +58,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
     return _maybe_inplace(input, dispatch("hardtanh", input, min_val=min_val, max_val=max_val),
                           inplace)
 
@@ -68,6 +70,14 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
         raise RuntimeError(f"prelu: Type promoting not supported. Got "
                            f"{torch_name(input.dtype)} and {torch_name(weight.dtype)}")
+    count = weight.numel() if isinstance(weight, Tensor) else 1
+    if count > 1:   # one slope per channel (dim 1; a 1-d input has one channel)
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() > 1 else 1
+        if count != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {count} and channel size = {channels}.")
     return dispatch("prelu", input, weight)
 
 
