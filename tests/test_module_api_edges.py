@@ -75,3 +75,13 @@ def test_a_module_name_that_is_not_a_string_is_a_type_error():
             lib.nn.ModuleDict()[3] = lib.nn.ReLU()
         with pytest.raises(KeyError, match="empty string"):
             lib.nn.Module().add_module("", lib.nn.ReLU())
+
+
+def test_prelu_of_an_int_input_raises_pytorchs_error_for_each_weight():
+    for weight_dtype, error, words in (("float32", RuntimeError, "Type promoting not supported"),
+                                       ("int64", NotImplementedError, "not implemented for")):
+        for lib in (torch, gn):
+            x = lib.ones(3, dtype=lib.int64)
+            w = lib.ones(1, dtype=getattr(lib, weight_dtype))
+            with pytest.raises(error, match=words):
+                lib.nn.functional.prelu(x, w)

@@ -84,6 +84,15 @@ def _resampling(dtype, args, kwargs):
     return not_implemented(f"compute_indices_weights_{weights}", dtype)
 
 
+def _prelu_kernel(dtype, args, kwargs):
+    """PyTorch checks prelu's operand types first: an int input with a float weight is its
+    promotion error (nn.functional.prelu raises it), an int weight too the missing kernel."""
+    weight = _argument(args, kwargs, 1, "weight", None)
+    if isinstance(weight, Tensor) and weight.dtype != dtype:
+        return None
+    return not_implemented("prelu_cpu", dtype)
+
+
 def _hardtanh_limits(dtype, args, kwargs):
     low = _argument(args, kwargs, 1, "min_val", -1.0)
     if dtype.name == "uint8" and low < 0:
@@ -112,7 +121,7 @@ RULES = {
     "hardsigmoid": {"ilb": _kernel("hardsigmoid_cpu")},
     "glu": {"ilb": _kernel("glu_cpu")},
     "logsigmoid": {"ilb": _kernel("log_sigmoid_cpu")},
-    "prelu": {"ilb": _kernel("prelu_cpu")},
+    "prelu": {"ilb": _prelu_kernel},
     "hardshrink": {"ilb": _kernel("hardshrink_cpu")},
     "softshrink": {"ilb": _kernel("softshrink_check")},
     "threshold": {"b": _kernel("threshold_cpu")},
