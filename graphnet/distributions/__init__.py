@@ -23,6 +23,7 @@ from ._counts import Binomial, Poisson
 from ._kinds import Bernoulli, Categorical, Independent, Normal, OneHotCategorical, Uniform
 from ._kl import kl_divergence, register_kl
 from ._kl_more import _beta_beta  # noqa: F401  (registers the KL pairs of the families below)
+from ._kl_cross import _uniform_normal  # noqa: F401  (registers the cross-family KL pairs)
 from ._mixture import MixtureSameFamily
 from ._mvn import MultivariateNormal
 from ._simplex import Beta, Dirichlet
