@@ -39,7 +39,7 @@ def eval_node(node: Node, env: dict) -> None:
             and jax.dtypes.canonicalize_dtype(node.outputs[0].dtype) != first.dtype:
         # (a lowering jitted without graphnet's 64-bit scope gives int32 for int64: JAX's own
         # canonical type there, not a fault)
-        out = _as_traced(node, args, first)
+        raise _dtype_fault(node, first)
     if len(node.outputs) == 1 and OPS[node.op].n_outputs == 1:
         env[node.outputs[0]] = out
     else:
@@ -47,14 +47,15 @@ def eval_node(node: Node, env: dict) -> None:
             env[value] = array
 
 
-def _as_traced(node: Node, args: list, got):
-    """The kernel gave another dtype than the trace recorded: refused rather than guessed
-    (the tracer refuses the known cause, a default dtype changed inside the traced code)."""
+def _dtype_fault(node: Node, got):
+    """The error for a kernel that gave another dtype than the trace recorded: refused rather
+    than guessed (the tracer refuses the known cause, a default dtype changed inside the
+    traced code)."""
     from graphnet._errors import TraceError
 
-    raise TraceError(f"lowering {node.op} ({node.source or 'graphnet'}) gave {got.dtype} where "
-                     f"the trace recorded {node.outputs[0].dtype}: please report this as a "
-                     f"graphnet bug")
+    return TraceError(f"lowering {node.op} ({node.source or 'graphnet'}) gave {got.dtype} "
+                      f"where the trace recorded {node.outputs[0].dtype}: please report this "
+                      f"as a graphnet bug")
 
 
 def straight_line(nodes, inputs, outputs, name: str, checks=None):

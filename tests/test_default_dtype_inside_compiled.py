@@ -58,3 +58,16 @@ def test_an_op_reading_a_default_changed_inside_is_refused(op):
     with pytest.raises(TraceError, match="set_default_dtype outside the compiled function"):
         gn.compile(step)(gn.tensor([2]))
     assert gn.get_default_dtype() == gn.float32
+
+
+def test_lowering_refuses_a_kernel_whose_dtype_differs_from_the_trace():
+    import numpy as np
+
+    from graphnet._x64 import x64
+    from graphnet.compiler import lower, trace_call
+
+    graph = trace_call(lambda x: x.sqrt(), (gn.tensor([4]),)).graph
+    node = next(n for n in graph.nodes if n.op == "sqrt")
+    node.outputs[0].dtype = np.dtype("float64")    # a record the kernel will not give
+    with x64(), pytest.raises(TraceError, match="gave float32 where the trace recorded float64"):
+        lower(graph)(np.array([4], np.int64))
