@@ -219,9 +219,17 @@ def python_guards(tracer) -> tuple[list, list]:
     ran = user_codes(getattr(tracer, "code_record", {}))
     fn, bound = unwrap_callable(tracer.fn)
     modules = [m for m, _, _ in tracer.modules.values()]
+    # the user's code that ran besides: module hooks, tensor and optimizer hooks, custom
+    # Functions. Guarded as the traced function is: a callable object's or bound method's
+    # object, a partial's bound arguments (before, a hook `Scale()` whose `s` changed, or
+    # `partial(hook, cfg)` whose dict did, kept the old program)
+    hooks = [h for m in modules for h in (*m._forward_pre_hooks.values(),
+                                          *m._forward_hooks.values())] + tracer.user_code
+    hooks = list({id(h): h for h in hooks}.values())
+    unwrapped = [unwrap_callable(h) for h in hooks]
     # the globals each called module's forward (and its hooks) reads, as the function's
-    forwards = [f for m in modules for f in (type(m).forward, *m._forward_pre_hooks.values(),
-                                             *m._forward_hooks.values())] + tracer.user_code
+    forwards = [type(m).forward for m in modules] + [f for f, _ in unwrapped]
+    bound = [*bound, *(obj for _, objects in unwrapped for obj in objects)]
     done: set = set()
     function_guard = FunctionGuard(fn, forwards, done)
     extra = global_reads(ran, done)
@@ -229,13 +237,14 @@ def python_guards(tracer) -> tuple[list, list]:
     functions = ran_functions(ran, [fn, *bound, *forwards, *tracer.arg_objects, *modules,
                                     *seen])
     cells = cell_and_default_reads(functions, done)
-    if isinstance(tracer.fn, functools.partial):
-        cells.append(record("the partial's bound arguments are the values traced",
-                            lambda p=tracer.fn: (p.func, p.args, p.keywords)))
-    for obj in tracer.arg_objects:   # `step(x, partial(scaled, s=factors))`: a list in it
+    partials = [("the partial's bound arguments are", tracer.fn)] \
+        + [("the bound arguments of the partial passed in are", obj)   # `step(x, partial(
+           for obj in tracer.arg_objects] \
+        + [("the bound arguments of the partial hook are", h) for h in hooks]   # f, s=[..]))`
+    for what, obj in partials:
         if isinstance(obj, functools.partial):
-            cells.append(record("the bound arguments of the partial passed in are the values "
-                                "traced", lambda p=obj: (p.func, p.args, p.keywords)))
+            cells.append(record(f"{what} the values traced",
+                                lambda p=obj: (p.func, p.args, p.keywords)))
     function_guard.extend(extra + cells)
     guards = [function_guard.failure]
 
@@ -245,7 +254,7 @@ def python_guards(tracer) -> tuple[list, list]:
     roots = [*bound, *seen, *(r.read() for r in cells)]
     reads = object_reads(fn, tracer.arg_objects, skip=called, names=names, roots=roots,
                          reached=reached)
-    for hook in {id(f): f for f in tracer.user_code}.values():   # a hook's `self.scale`
+    for hook, _ in unwrapped:   # a hook's `self.scale`
         reads += object_reads(hook, skip=called, names=names, reached=reached)
     shared: set = set()
     for module in modules:                                   # a module's `self.cfg.x`

@@ -18,6 +18,18 @@ from .ir import Graph, Value
 from .tree import flatten
 
 
+class TracedScalar:
+    """How a program's number input (an optimizer's lr, betas ...) is read: on the call that
+    traced, the value the code read where it used it (`value`); on later calls, `read()`."""
+    __slots__ = ("read", "value")
+
+    def __init__(self, read, value):
+        self.read, self.value = read, value
+
+    def __call__(self):
+        return self.read()
+
+
 class _TensorSlot:
     """Marks where a tensor result goes in `TraceResult.out_static` (None is a real result)."""
 
@@ -103,8 +115,13 @@ class FinishTrace:
                     new_storage.add(len(effects))
                 effects.append(rec.source)
             t._value = rec.original
-        for read, placeholder, _ in self.scalars.values():
-            bindings[placeholder.name] = ("scalar", read)
+        changed = []
+        for reads in self.scalars.values():
+            for read, placeholder, _, value in reads:
+                bindings[placeholder.name] = ("scalar", TracedScalar(read, value))
+            if len(reads) > 1:   # only the code, run again, changes it again between its uses
+                values = " -> ".join(str(r[3]) for r in reads)
+                changed.append(f"{reads[0][1].name}: {values} while the code ran")
         result = TraceResult(graph, bindings, effects, rebuild, static,
                              out_requires_grad=out_grad,
                              training_effects=list(self.training_set.values()),
@@ -117,6 +134,8 @@ class FinishTrace:
         result.args_as_state = getattr(self, "args_as_state", {})   # code_reads.py
         self._finish_escaped(result)
         result.python_changes = self.python_state.changes() + self._made_callables(static)
+        if not result.python_changes:   # a change no watch saw: the next call traces again too
+            result.python_changes = changed
         for value, index in self.print_values.items():   # after every output `effects` has
             graph.add_output("new", f"print_{index}", value)
         result.prints = self.prints

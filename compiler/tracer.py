@@ -15,7 +15,6 @@ value after each call and makes the next call trace again; Python state the trac
 from __future__ import annotations
 
 import sys
-import types
 import weakref
 from dataclasses import dataclass
 
@@ -32,6 +31,7 @@ from .ir import Graph, Value
 from .prints import branch_print_error, record_print
 from .autodiff_leaves import own_leaf_value
 from .autodiff_versions import adopt_outputs, note_saved, release_own_nodes
+from .code_reads import unwrap_callable
 from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types, refuse_default_change
 from .value_reads import guard_value
@@ -63,7 +63,7 @@ class Tracer(FinishTrace, DispatchMode):
         self.grad_targets: dict[int, tuple] = {}
         self.grad_guards: dict[int, tuple] = {}
         self.modules: dict[int, tuple] = {}
-        self.scalars: dict[str, tuple] = {}
+        self.scalars: dict[str, list] = {}   # name -> [(read, input, tensor, value)]
         self.training_set: dict[int, tuple] = {}    # module id -> (module, last flag set)
         self.set_before_call: set = set()           # modules whose flag the code set first
         # Node -> indices of the inputs a gradient flows through, as eager mode's tape would
@@ -131,22 +131,29 @@ class Tracer(FinishTrace, DispatchMode):
         self.reads.append((what, read))
 
     def on_user_code(self, fn) -> None:
-        if not isinstance(fn, (types.FunctionType, types.MethodType)):
-            fn = fn.__call__ if callable(fn) else fn   # a callable object: its bound method
-        self.user_code.append(fn)
+        self.user_code.append(fn)   # as given: a partial or callable object is unwrapped
+        fn, _ = unwrap_callable(fn)   # by its guards (code_reads.python_guards)
         # told before it runs: a hook that appends to a list it closes over, or counts in a
         # global, changes Python state the compiled call cannot repeat (python_state.py)
         self.python_state._watch_function(fn)
 
     def live_scalar(self, read, name: str):
-        if name not in self.scalars:
-            value = read()
-            placeholder = self.graph.add_input(name, (), jax.numpy.result_type(value), "scalar",
-                                               weak_type=True)
-            t = Tensor._wrap(placeholder)
-            self.created_ids.add(id(t))
-            self.scalars[name] = (read, placeholder, t)
-        return self.scalars[name][2]
+        # NOTE: one graph input per value the trace reads, fed on the tracing call with the
+        # value read here, not re-read when the program runs: the code may change it after
+        # its use (an lr halved after `opt.step()`, inline or in a step hook), and the step
+        # ran with the old value, as eagerly. Before, one input per name was re-read after
+        # the trace, so every step of the call used the last value.
+        value = read()
+        held = self.scalars.get(name)
+        if held is not None and type(held[-1][3]) is type(value) and held[-1][3] == value:
+            return held[-1][2]
+        label = name if held is None else f"{name}_{len(held)}"
+        placeholder = self.graph.add_input(label, (), jax.numpy.result_type(value), "scalar",
+                                           weak_type=True)
+        t = Tensor._wrap(placeholder)
+        self.created_ids.add(id(t))
+        self.scalars.setdefault(name, []).append((read, placeholder, t, value))
+        return t
 
     # ---- dispatch mode interface ------------------------------------------------------------
     def run_op(self, opdef, args, attrs):

@@ -207,8 +207,8 @@ class Artifact:
                 arrays.append(obj._value)
             elif kind == "slot":            # re-read: a `.grad`, optimizer state
                 arrays.append(obj()._value)
-            else:
-                arrays.append(self._scalar(i, obj()))
+            else:   # the traced value on the tracing call, then live (TracedScalar)
+                arrays.append(self._scalar(i, obj.value if self.calls == 0 else obj()))
         return arrays
 
     def _scalar(self, i: int, value):
