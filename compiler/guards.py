@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dis
+import functools
 from collections import deque
 import math
 import types
@@ -53,6 +54,8 @@ def freeze(value):
         return (type(value), tuple((k, freeze(v)) for k, v in value.items()))
     if isinstance(value, (set, frozenset)):
         return ("=", type(value), frozenset(value))
+    if isinstance(value, functools.partial):   # `sc = partial(f, l=cfg_list)`: by its binding
+        return ("partial", value, freeze((value.func, value.args, value.keywords)))
     return ("is", value)
 
 
@@ -60,8 +63,8 @@ def has_mutable(value, depth: int = 4) -> bool:
     """`value` is, or holds, a container or array the code can change in place without
     rebinding anything (a dict inside a tuple, a deque, a NumPy array): identity does not
     tell that it is unchanged, so such a read is compared by value on every call."""
-    if isinstance(value, (list, dict, set, deque, np.ndarray)):
-        return True
+    if isinstance(value, (list, dict, set, deque, np.ndarray, functools.partial)):
+        return True     # a partial's `keywords` is a dict the code may change in place
     return type(value) is tuple and depth > 0 and any(has_mutable(v, depth - 1) for v in value)
 
 
@@ -106,6 +109,9 @@ def matches(frozen, value) -> bool:
     if kind == "array":
         return value is frozen[1] and value.dtype == frozen[2] and value.shape == frozen[3] \
             and value.tobytes() == frozen[4]
+    if kind == "partial":
+        return value is frozen[1] and matches(frozen[2], (value.func, value.args,
+                                                          value.keywords))
     if kind == "big array":
         return value is frozen[1] and value.dtype == frozen[2] and value.shape == frozen[3] \
             and _same_bytes(value, frozen[4])

@@ -63,7 +63,10 @@ class ModulesGuard:
     def failure(self) -> str | None:
         now = self.changes()
         same = now == self.seen and self._unchanged()
-        for read in self.mutable if same else self.reads:
+        # NOTE: `mutable` holds reads no count covers (class attributes, containers), so a
+        # moved count compares them too: they were skipped then, and a class attribute
+        # changed while any module anywhere changed kept the traced value
+        for read in self.mutable if same else self.reads + self.mutable:
             reason = read.failure()
             if reason is not None:
                 return reason

@@ -67,6 +67,16 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
             if not (_user_class(obj) or _user_module(obj)):
                 return
             seen.add(id(obj))
+            # a class or module used as a namespace: its data by value, and its functions
+            # and classes by identity (`H.act = staticmethod(...)`, `conf.act = other`),
+            # read from its own dict (a classmethod's getattr is a new object each time)
+            code = {n for n, v in vars(obj).items() if n in names and not _data(v)
+                    and not n.startswith("__")}
+            for name in sorted(code):
+                reads.append(record(f"{where}.{name} is the code traced",
+                                    lambda o=obj, n=name: vars(o).get(n)))
+                if isinstance(vars(obj)[name], type) and level < depth:
+                    visit(vars(obj)[name], f"{where}.{name}", level + 1)
             held = {n for n, v in vars(obj).items() if n in names and _data(v)}
         elif _user_object(obj):
             seen.add(id(obj))
@@ -203,6 +213,12 @@ def _attribute_names(code) -> frozenset:
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _attribute_names(const)
+        elif isinstance(const, str) and const.isidentifier():
+            # NOTE: a name read as a string: `getattr(cfg, "scale")`, `vars(args)["alpha"]`,
+            # `attrgetter("scale")`. Not loaded as an attribute, it was never guarded, and
+            # a changed `cfg.scale` kept the traced value. Any such string is a candidate:
+            # a read is recorded only where the object holds that name.
+            names.add(const)
     return frozenset(names)
 
 

@@ -20,7 +20,7 @@ from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
-from .cache_key import _INEXACT, _Exact, _differs, _strides_of
+from .cache_key import _Same, _INEXACT, _Exact, _differs, _strides_of
 from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
@@ -71,10 +71,7 @@ class CompiledFunction:
                 try:
                     hash(a)
                 except TypeError:
-                    raise TypeError(f"compiled {self.name}: input {i} of type "
-                                    f"{type(a).__name__} is neither a Tensor, a container of "
-                                    f"them, nor hashable: pass tensors, tuples/lists/dicts of "
-                                    f"tensors, or static Python values") from None
+                    a = _Same(a)   # `args`, a Namespace: keyed by identity, its reads guarded
                 parts.append(("S", type(a), _Exact(a) if isinstance(a, _INEXACT) else a))
         # grad mode, whether detect_anomaly() checks backward results for NaN, and the default
         # float dtype (kernels lowered for the program read it: `sin` of an int tensor)
