@@ -15,6 +15,7 @@ compared here: their arrays are graph inputs, read on every call."""
 
 from __future__ import annotations
 
+import builtins
 import copy
 import dis
 import functools
@@ -255,12 +256,19 @@ def function_reads(fn, depth: int = 2, done: set | None = None) -> list[Read]:
         seen.add(id(f))
         code, module_globals = f.__code__, f.__globals__
         for name in _global_names(code):
-            if name in module_globals and (id(module_globals), name) not in done:
-                done.add((id(module_globals), name))
-                reads.append(record(f"global '{name}' of {f.__name__} is the object traced",
-                                    lambda g=module_globals, n=name: g[n]))
-                if level < depth:
-                    visit(module_globals[name], level + 1)
+            if (id(module_globals), name) in done:
+                continue
+            done.add((id(module_globals), name))
+            if name not in module_globals:
+                # a builtin (`abs`, `len`): a global of that name made later, or the builtin
+                # patched, changes what the code calls (it ran the old program before)
+                reads.append(record(f"'{name}' of {f.__name__} (not a global) is the object "
+                                    f"traced", lambda g=module_globals, n=name: _builtin(g, n)))
+                continue
+            reads.append(record(f"global '{name}' of {f.__name__} is the object traced",
+                                lambda g=module_globals, n=name: g[n]))
+            if level < depth:
+                visit(module_globals[name], level + 1)
         for read in cell_reads(f, done):
             reads.append(read)
             if level < depth:
@@ -268,6 +276,14 @@ def function_reads(fn, depth: int = 2, done: set | None = None) -> list[Read]:
 
     visit(fn, 0)
     return reads
+
+
+def _builtin(module_globals: dict, name: str):
+    """What `name`, not a global when traced, names now: a global made since, else the
+    builtin, else None."""
+    if name in module_globals:
+        return module_globals[name]
+    return builtins.__dict__.get(name)
 
 
 def cell_reads(f, done: set) -> list[Read]:

@@ -138,3 +138,15 @@ def test_namespace_arguments_are_accepted_and_guarded(make):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert _values(f(X, make(alpha=5.0))) == [5.0] * 3
+
+
+def test_a_global_made_later_that_shadows_a_builtin_is_seen():
+    space = {}
+    exec("def f(x):\n    return x + abs(-3)\n", space)
+    g = graphnet.compile(space["f"])
+    x = graphnet.tensor([-1.0, 2.0])
+    assert _values(g(x)) == [2.0, 5.0]
+    space["abs"] = lambda v: 20
+    assert _values(g(x)) == [19.0, 22.0]
+    del space["abs"]
+    assert _values(g(x)) == [2.0, 5.0]
