@@ -35,9 +35,13 @@ def _floating(name: str, x: Tensor, dtype=None) -> Tensor:
 
 
 def _dims(dim, rank: int):
+    """`dim` as a tuple of dims in range; None for all of them, which `()` and `[]` also
+    mean, as in PyTorch (they reduced nothing: vector_norm(x, dim=()) was |x|)."""
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(int(d) for d in dim)
+    if not dims:
+        return None
     return tuple(wrap_dim(d, rank) for d in dims)
 
 
@@ -104,6 +108,9 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
     be 1-D or 2-D."""
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) not in (1, 2):    # PyTorch refuses () too: no all-dims meaning here
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or "
+                               f"2. Got {list(dims)}")
         if len(dims) == 2:
             return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
         return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)

@@ -10,10 +10,11 @@ import functools
 
 from . import _dtype as dt
 from ._default_dtype import default_float
-from . import _autograd, _factories, _layout
+from . import _factories, _layout
 from . import _grad_fn_names as names
 from ._dispatch import dispatch
 from ._einsum_sublists import sublist_equation
+from ._math_minmax import minmax as _minmax
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import (check_alpha, check_alpha_fits, check_fits, check_where_number,
@@ -24,7 +25,6 @@ from ._ops._promote import _TORCH_NAMES, not_implemented
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
 from ._tensor import Tensor
-from .return_types import return_type
 
 def add(input, other, *, alpha=1):
     check_alpha(input, other, alpha)
@@ -218,30 +218,6 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return dispatch("prod", input, dim=_dims(dim), keepdim=keepdim)
 
 
-# PyTorch's torch.return_types.max / min: the same fields, printed by name
-_MinMax = {"amax": return_type("max", ["values", "indices"]),
-           "amin": return_type("min", ["values", "indices"])}
-
-
-def _minmax(reduce_op, arg_op, pair_fn, input, dim, keepdim):
-    if isinstance(dim, Tensor):
-        return pair_fn(input, dim)
-    if dim is None:   # PyTorch's max() of all elements: MaxBackward1, not amax's node
-        return names.renamed(dispatch(reduce_op, input), reduce_op[1:].title() + "Backward1",
-                             reduce_op)
-    if input.requires_grad and _autograd.grad_mode.enabled and input.dim() > 0:
-        # PyTorch's gradient of max(x, dim) goes to the element its index names (the first
-        # of tied maxima), not shared between the ties as amax's is: take the values there
-        indices = dispatch(arg_op, input, dim=dim, keepdim=True)
-        values = dispatch("gather", input, indices, dim=dim)
-        if not keepdim:
-            values, indices = (dispatch("squeeze", t, dim=dim) for t in (values, indices))
-        values = names.renamed(values, reduce_op[1:].title() + "Backward0", "squeeze", "gather")
-        return _MinMax[reduce_op](values, indices)
-    return _MinMax[reduce_op](dispatch(reduce_op, input, dim=dim, keepdim=keepdim),
-                              dispatch(arg_op, input, dim=dim, keepdim=keepdim))
-
-
 def max(input, dim=None, keepdim=False):
     """`max(x)` the largest value; `max(x, dim)` (values, indices); `max(x, y)` elementwise."""
     return _minmax("amax", "argmax", functools.partial(_binary, "maximum"), input, dim, keepdim)
@@ -308,7 +284,21 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def logsumexp(input, dim, keepdim=False):
+    if isinstance(dim, (list, tuple)) and not dim:
+        dim = _every_dim_kept("logsumexp", input, keepdim)
     return dispatch("logsumexp", input, dim=_dims(dim), keepdim=keepdim)
+
+
+def _every_dim_kept(name: str, input, keepdim: bool) -> None:
+    """`dim=()` for `name`: every dim, as PyTorch reduces (graphnet returned x). NOTE:
+    without keepdim PyTorch fails to write that result into its 0-d output, unless the
+    input is 0-d or empty; graphnet raises there too rather than guess."""
+    if not keepdim and input.dim() > 0 and input.numel() > 0:
+        raise RuntimeError(f"{name}(dim=()) reduces every dimension but cannot drop them: "
+                           f"output with shape [] doesn't match the broadcast shape "
+                           f"{[1] * input.dim()}; pass keepdim=True, or "
+                           f"dim=tuple(range(x.dim())) for a 0-d result")
+    return None
 
 
 # NOTE: with `dtype`, PyTorch casts the input first and computes in that dtype (a float16
@@ -332,12 +322,13 @@ def cumsum(input, dim, *, dtype=None):
     return dispatch("cumsum", input, dim=dim, dtype=dt.to_np(dtype))
 
 
+# NOTE: all/any of `dim=()` reduce no dim in PyTorch (each element's truth), unlike sum's
 def all(input, dim=None, keepdim=False):
-    return _truth_as(input, dispatch("all", input, dim=dim, keepdim=keepdim))
+    return _truth_as(input, dispatch("all", input, dim=_dims(dim), keepdim=keepdim))
 
 
 def any(input, dim=None, keepdim=False):
-    return _truth_as(input, dispatch("any", input, dim=dim, keepdim=keepdim))
+    return _truth_as(input, dispatch("any", input, dim=_dims(dim), keepdim=keepdim))
 
 
 def _truth_as(input, out):

@@ -147,12 +147,16 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Elementwise `round` (op `round` in the op table): halves to even, at `decimals` decimal
-    places (negative: to tens, hundreds ...), computed as PyTorch does, in the input's dtype:
-    round(x * 10**decimals) / 10**decimals."""
+    places (negative: to tens, hundreds ...), computed as PyTorch does, in the input's dtype
+    (float32 for float16/bfloat16): round(x * 10**decimals) / 10**decimals."""
     if decimals == 0:
         return dispatch("round", input)
     if not M._is_float(input):
         raise not_implemented("round_cpu", input.dtype)
+    if input.dtype.name in ("float16", "bfloat16"):
+        # NOTE: PyTorch scales a half input in float32 and rounds the result once; scaled in
+        # half, 100.5 * 1000 overflowed float16 to inf
+        return round(input.to(dt.float32), decimals=decimals).to(input.dtype)
     scale = 10.0 ** abs(decimals)
     if decimals > 0:
         return M.div(dispatch("round", M.mul(input, scale)), scale)

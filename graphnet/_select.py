@@ -18,6 +18,7 @@ tensor([[1],
 
 from __future__ import annotations
 
+import math
 
 import jax
 import numpy as np
@@ -62,6 +63,9 @@ def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Coordinates of the non-zero entries, (n, ndim) int64 (or a tuple of ndim 1-D tensors
     with `as_tuple=True`)."""
+    if not isinstance(as_tuple, (bool, np.bool_)):   # PyTorch's argument parser refuses 1
+        raise TypeError(f"nonzero(): argument 'as_tuple' must be bool, not "
+                        f"{type(as_tuple).__name__}")
     count = int(np.count_nonzero(_host(
         input, "nonzero", "use nonzero_static(input, size=bound) or torch.where(mask, x, y), "
         "or call nonzero() outside the compiled function")))
@@ -115,6 +119,20 @@ def _dim_or_none(input: Tensor, dim):
     return dim % rank
 
 
+def _slices(host: np.ndarray, dim: int) -> np.ndarray:
+    """`host`'s slices along `dim`, one per row; an empty input must be empty along `dim`
+    alone (PyTorch's errors: its slices would be empty and still count as values)."""
+    if host.size == 0:
+        if host.shape[dim] != 0:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+        if host.shape.count(0) > 1:
+            raise RuntimeError("Number of zero sized dimensions is more than one, so unique "
+                               "cannot be applied ")
+    moved = np.moveaxis(host, dim, 0)
+    return moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
+
+
 def _unique_result(outputs, return_inverse: bool, return_counts: bool):
     values, inverse, counts = outputs
     if not return_inverse and not return_counts:
@@ -133,8 +151,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     if dim is None:
         size = len(np.unique(host, equal_nan=False))
     else:
-        size = len(np.unique(np.moveaxis(host, dim, 0).reshape(host.shape[dim], -1), axis=0,
-                             equal_nan=False))
+        size = len(np.unique(_slices(host, dim), axis=0, equal_nan=False))
     outputs = dispatch("unique", input, size=size, dim=dim)
     return _unique_result(outputs, return_inverse, return_counts)
 
@@ -144,8 +161,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False,
     """Collapse each run of equal consecutive values (or slices along `dim`) into one."""
     host = _host(input, "unique_consecutive", _Unique[1])
     dim = _dim_or_none(input, dim)
-    rows = host.reshape(-1, 1) if dim is None else \
-        np.moveaxis(host, dim, 0).reshape(host.shape[dim], -1)
+    rows = host.reshape(-1, 1) if dim is None else _slices(host, dim)
     size = int(rows.shape[0] > 0) + int(np.any(rows[1:] != rows[:-1], axis=1).sum())
     outputs = dispatch("unique_consecutive", input, size=size, dim=dim)
     return _unique_result(outputs, return_inverse, return_counts)

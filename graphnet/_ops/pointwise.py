@@ -7,6 +7,7 @@ import jax.numpy as jnp
 
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
 from ._table import defop
+from .integer_power import integer_power
 
 
 def _binary(name: str, fn, differentiable: bool = True, **names):
@@ -81,18 +82,11 @@ def _float_power_jvp(primals, tangents):
 
 
 def _power(a, b):
-    """jnp.power, with PyTorch's integer powers: a negative exponent gives 0, except for the
-    bases 1 (1) and -1 (+-1 by the exponent's parity); XLA's gives garbage there."""
-    out = jnp.power(a, b)
-    if not jnp.issubdtype(out.dtype, jnp.integer):
-        return _float_power(a, b)
-    b = jnp.asarray(b)
-    if not jnp.issubdtype(b.dtype, jnp.integer):
-        return out
-    negative = b < 0
-    out = jnp.power(a, jnp.where(negative, jnp.zeros((), b.dtype), b)).astype(out.dtype)
-    unit = jnp.where(a == 1, 1, jnp.where(a == -1, jnp.where(b % 2 == 0, 1, -1), 0))
-    return jnp.where(negative, unit.astype(out.dtype), out)
+    """PyTorch's pow: floats with its gradient at 0 (_float_power), integers exact with
+    wrap-around (integer_power.py)."""
+    if jnp.issubdtype(jnp.result_type(a, b), jnp.integer):
+        return integer_power(a, b)
+    return _float_power(a, b)
 
 
 _binary("pow", _power, inplace=True, backward="PowBackward0")
@@ -226,7 +220,10 @@ def _neg(x):
 def _relu(x):
     if x.dtype == jnp.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
-    return jax.nn.relu(x)
+    # NOTE: PyTorch's relu keeps x unless x < 0, so relu(-0.) is -0. (jax.nn.relu's max(x, 0)
+    # gave 0.); its slope is 0 where x <= 0 (x * 0 keeps -0.'s sign) and 1 elsewhere, NaN
+    # included (jax.nn.relu's was 0 at NaN)
+    return jnp.where(x <= 0, jnp.where(x < 0, jnp.zeros((), x.dtype), x * 0), x)
 
 
 def _square(x):
@@ -237,8 +234,8 @@ def _square(x):
 def _sign(x):
     if x.dtype == jnp.bool_:
         return x
-    if jnp.issubdtype(x.dtype, jnp.floating):     # PyTorch's sign(NaN) is 0
-        return jnp.where(jnp.isnan(x), jnp.zeros((), x.dtype), jnp.sign(x))
+    if jnp.issubdtype(x.dtype, jnp.floating):     # PyTorch's sign(NaN) and sign(-0.) are 0.
+        return jnp.where(jnp.isnan(x) | (x == 0), jnp.zeros((), x.dtype), jnp.sign(x))
     return jnp.sign(x)
 
 

@@ -136,8 +136,32 @@ def _float_only(name: str, fn):
 
 
 _binary("hypot", _float_only("hypot", jnp.hypot))
-_binary("logaddexp", _float_only("logaddexp", jnp.logaddexp), inplace=False)
-_binary("logaddexp2", _float_only("logaddexp2", jnp.logaddexp2), inplace=False)
+
+
+def _log_add(name: str, add, exp):
+    """`add` (jnp.logaddexp or logaddexp2) with PyTorch's gradient, grad / (1 + exp(other -
+    self)) for each input: 1 for an infinite input beside a finite one, 0 for the finite one,
+    NaN where both are the same infinity (inf - inf). JAX's own gave the finite input exp(x)
+    beside a +inf, and 1/2 to each of (inf, inf)."""
+    @jax.custom_jvp
+    def log_add(a, b):
+        return add(a, b)
+
+    @log_add.defjvp
+    def log_add_jvp(primals, tangents):
+        (a, b), (ta, tb) = primals, tangents
+        return add(a, b), ta / (1 + exp(b - a)) + tb / (1 + exp(a - b))
+
+    def kernel(a, b):
+        refuse(name, a, b, kinds="bi")
+        dtype = jnp.result_type(a, b)
+        return log_add(jnp.asarray(a, dtype), jnp.asarray(b, dtype))
+
+    return kernel
+
+
+_binary("logaddexp", _log_add("logaddexp", jnp.logaddexp, jnp.exp), inplace=False)
+_binary("logaddexp2", _log_add("logaddexp2", jnp.logaddexp2, jnp.exp2), inplace=False)
 _binary("nextafter", _float_only("nextafter", jnp.nextafter), differentiable=False)
 _binary("igamma", _float_only("igamma", jss.gammainc))
 _binary("igammac", _float_only("igammac", jss.gammaincc))

@@ -60,6 +60,8 @@ def masked_scatter(x, mask, source):
     """x with the positions where mask is True filled, in row-major order, by consecutive
     elements of `source`: a gather by the running count of the mask, so it has a static
     shape and `source` gets its gradient at the positions it was read from."""
+    if source.size == 0:   # nothing to read: the check saw that the mask has no True
+        return x
     mask = jnp.broadcast_to(mask, x.shape)
     taken = jnp.cumsum(mask.reshape(-1)) - 1
     picked = source.reshape(-1)[jnp.clip(taken, 0, max(source.size - 1, 0))]
@@ -75,6 +77,8 @@ def unique(x, *, size, dim=None):
                                              equal_nan=False)   # PyTorch: each NaN distinct
         return values, inverse.reshape(x.shape).astype(jnp.int64), counts.astype(jnp.int64)
     moved = jnp.moveaxis(x, dim, 0)
+    if moved.shape[0] == 0:     # no slices (graphnet/_select.py refuses other empty inputs)
+        return x, jnp.zeros(0, jnp.int64), jnp.zeros(0, jnp.int64)
     rows = moved.reshape(moved.shape[0], -1)
     values, inverse, counts = jnp.unique(rows, axis=0, return_inverse=True, return_counts=True,
                                          size=size, equal_nan=False)
@@ -86,8 +90,12 @@ def unique(x, *, size, dim=None):
 def unique_consecutive(x, *, size, dim=None):
     """(values, inverse, counts) of runs of equal values (slices along `dim`)."""
     moved = x.reshape(-1, 1) if dim is None else jnp.moveaxis(x, dim, 0)
-    rows = moved.reshape(moved.shape[0], -1)
-    n = rows.shape[0]
+    n = moved.shape[0]
+    if n == 0:     # no values or slices: no runs (the inverse keeps the input's shape)
+        empty = jnp.zeros(0, jnp.int64)
+        return (x.reshape(-1) if dim is None else x), \
+            (jnp.zeros(x.shape, jnp.int64) if dim is None else empty), empty
+    rows = moved.reshape(n, -1)
     starts = jnp.concatenate([jnp.ones((1,), bool), jnp.any(rows[1:] != rows[:-1], axis=1)])
     first = jnp.nonzero(starts, size=size, fill_value=n)[0]
     inverse = (jnp.cumsum(starts) - 1).astype(jnp.int64)
@@ -126,7 +134,9 @@ def bincount(x, weights=None, *, length, bounded=False):
 
 
 def _data_range(x, low, high):
-    if low == high == 0:   # PyTorch: the data's own min and max
+    if low == high == 0 and x.size == 0:    # no data: [-1, 1] below, every bin empty
+        low, high = jnp.zeros((), x.dtype), jnp.zeros((), x.dtype)
+    elif low == high == 0:   # PyTorch: the data's own min and max
         low, high = x.min(), x.max()
     else:
         low, high = jnp.asarray(low, x.dtype), jnp.asarray(high, x.dtype)
