@@ -47,7 +47,8 @@ def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
         y = CANDIDATES[name].fn(x, weight, *args)
         return y if bias is None else y + bias.reshape((1, -1) + (1,) * nd)
     choice = None
-    if jnp.issubdtype(x.dtype, jnp.floating) and conv_autotune.enabled():
+    if jnp.issubdtype(x.dtype, jnp.floating) and conv_autotune.enabled() \
+            and not _holds_nothing(x.shape, weight.shape, *args):
         choice = conv_autotune.choose_conv(x.shape, weight.shape, *args, x.dtype, prefer=name)
     if choice is not None:
         y = conv_by_direction(choice["forward"], choice["input_grad"], choice["weight_grad"],
@@ -56,6 +57,16 @@ def conv(x, weight, bias=None, *, stride, padding, dilation, groups):
         conv_autotune.record_rule(x.shape, weight.shape, *args, x.dtype, choice=name)
         y = CANDIDATES[name].fn(x, weight, *args)
     return y if bias is None else y + bias.reshape((1, -1) + (1,) * nd)
+
+
+def _holds_nothing(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
+    """Whether the input, the weight or the output of a convolution has no elements.
+
+    NOTE: such a conv (a batch of 0) is never timed: there is nothing to time, and candidates
+    run on empty shapes failed (shifted_matmuls read an empty result's first element), so
+    with autotuning on `Conv1d(3, 4, 3)(zeros(0, 3, 8))` raised an IndexError."""
+    out = conv_out_size(x_shape[2:], w_shape[2:], stride, padding, dilation)
+    return 0 in tuple(x_shape) or 0 in tuple(w_shape) or min(out) < 1
 
 
 def _fixed_rule(x_shape, w_shape, stride, padding, dilation, groups) -> str:
@@ -182,6 +193,8 @@ def adaptive_avg_pool(x, *, output_size):
     if x.dtype in HALF:   # see HALF (interpolate's mode="area" comes here too)
         return adaptive_avg_pool(x.astype(jnp.float32), output_size=output_size).astype(x.dtype)
     nd = len(output_size)
+    if 0 in output_size:
+        return _empty_pool(x, output_size)
     count = np.ones((), np.int64)
     for axis, out in zip(range(x.ndim - nd, x.ndim), output_size, strict=True):
         gathered, valid = _gather_bins(x, axis, out)
@@ -190,17 +203,28 @@ def adaptive_avg_pool(x, *, output_size):
     return x / jnp.asarray(count, x.dtype)
 
 
-def _adaptive_max_pool(x, output_size):
-    """Separable argmax, last axis first: the first maximum per row, then the first row,
-    which is the first maximum in row-major order (PyTorch's choice). Indices travel along."""
+def _empty_pool(x, output_size):
+    """An adaptive pool to an output size with a 0 in it: PyTorch returns an empty tensor
+    (there are no bins to gather), and x's gradient is zeros."""
     nd = len(output_size)
+    return jnp.zeros(x.shape[:x.ndim - nd] + tuple(output_size), x.dtype)
+
+
+def _adaptive_max_pool(x, output_size):
+    """Separable argmax, last axis first: each row's winner (its last NaN, else its first
+    maximum; pool_candidates.winner_rule), then the winning row's, which is the last NaN or
+    the first maximum in row-major order (PyTorch's choice). Indices travel along."""
+    nd = len(output_size)
+    if 0 in output_size:   # PyTorch returns an empty result (see _empty_pool)
+        empty = _empty_pool(x, output_size)
+        return empty, jnp.zeros(empty.shape, jnp.int64)
     spatial = x.shape[x.ndim - nd:]
     index = jnp.broadcast_to(jnp.arange(int(np.prod(spatial)), dtype=jnp.int64)
                              .reshape(spatial), x.shape)
     for axis, out in reversed(list(zip(range(x.ndim - nd, x.ndim), output_size, strict=True))):
         values, _ = _gather_bins(x, axis, out)
         indices, _ = _gather_bins(index, axis, out)
-        pick = jnp.argmax(values, axis=axis + 1, keepdims=True)
+        pick = jnp.expand_dims(pool_candidates.winner_rule(values, axis + 1), axis + 1)
         x = jnp.take_along_axis(values, pick, axis=axis + 1).squeeze(axis + 1)
         index = jnp.take_along_axis(indices, pick, axis=axis + 1).squeeze(axis + 1)
     return x, index

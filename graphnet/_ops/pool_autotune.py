@@ -36,12 +36,14 @@ def _split(offered: tuple):
 def choose_max_pool(x_shape, kernel_size, stride, padding, ceil_mode, dtype,
                     timer=None) -> dict:
     """{forward, input_grad: candidate name} for this max pool: the measured choice when
-    autotuning is on (and the budget allows), else the fixed rule; recorded for the report."""
+    autotuning is on (and the budget allows, and x has elements), else the fixed rule;
+    recorded for the report."""
     args = (tuple(kernel_size), tuple(stride), tuple(padding), bool(ceil_mode))
     rule = fixed_rule(x_shape, *args)
     key, info = pool_key(x_shape, *args, dtype)
     choice = None
-    if conv_autotune.enabled():
+    # an input with no elements (a batch of 0) has nothing to time: the fixed rule
+    if conv_autotune.enabled() and 0 not in tuple(x_shape):
         offered = candidates_for(x_shape, *args)
 
         def make_args():

@@ -2,8 +2,9 @@
 counterpart of conv_candidates.py, timed per shape by conv_autotune.py.
 
 Every candidate is `f(x, kernel_size, stride, padding, ceil_mode) -> values` over the trailing
-len(kernel_size) axes, and its gradient sends each window's cotangent to the window's first
-maximum in PyTorch's scan order (row-major), as PyTorch's max_pool does; ties are not split.
+len(kernel_size) axes, and its gradient sends each window's cotangent to the element PyTorch's
+max_pool picks (`winner_rule`): the first maximum in its scan order (row-major), or the last
+NaN of a window that holds NaNs; ties are not split.
 
 - `window_stack`: every window's elements stacked [K, ...], argmax, gather; the gradient is
   the gather's transpose (a scatter-add into the stack, then each slice's pad).
@@ -73,11 +74,28 @@ def windows(x, fill, kernel_size, stride, padding, dilation, ceil_mode):
     return jnp.stack(views)
 
 
+def winner_rule(values, axis: int):
+    """Index along `axis` of the element PyTorch's max pools pick: the last NaN where there is
+    one, else the first maximum.
+
+    NOTE: PyTorch's CPU kernels (max_pool 1-3d, their indices, adaptive_max_pool) scan a
+    window in row-major order with `if (val > maxval || isnan(val))`: a NaN replaces
+    whatever came before, a later NaN the earlier one, and nothing replaces a NaN (it is
+    greater than nothing). jnp.argmax returns the first NaN instead, and with it the
+    indices and the gradient's target differed from PyTorch's."""
+    pick = jnp.argmax(values, axis=axis)
+    if not jnp.issubdtype(values.dtype, jnp.floating):
+        return pick
+    nan = jnp.isnan(values)
+    last_nan = values.shape[axis] - 1 - jnp.argmax(jnp.flip(nan, axis=axis), axis=axis)
+    return jnp.where(jnp.any(nan, axis=axis), last_nan, pick)
+
+
 def _first_max_slot(values, real=None):
-    """[1, ...] slot of each window's first maximum in a window stack. A window whose real
-    elements are all -inf finds a padding slot first; PyTorch keeps the window's start, its
-    first real element (`real`: which slots hold elements, None when all do)."""
-    pick = jnp.argmax(values, axis=0)[None]
+    """[1, ...] slot of each window's winner (`winner_rule`) in a window stack. A window whose
+    real elements are all -inf finds a padding slot first; PyTorch keeps the window's start,
+    its first real element (`real`: which slots hold elements, None when all do)."""
+    pick = winner_rule(values, 0)[None]
     if real is None:
         return pick
     real = jnp.broadcast_to(real, values.shape)
@@ -86,8 +104,8 @@ def _first_max_slot(values, real=None):
 
 
 def max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """(values, flat spatial indices) from the window stack: the first maximum of each window
-    (argmax + gather, PyTorch's rule)."""
+    """(values, flat spatial indices) from the window stack: each window's winner
+    (`winner_rule` + gather, PyTorch's choice)."""
     nd = len(kernel_size)
     spatial = x.shape[x.ndim - nd:]
     args = (kernel_size, stride, padding, dilation, ceil_mode)
@@ -100,7 +118,7 @@ def max_pool_window_stack(x, kernel_size, stride, padding, dilation, ceil_mode):
 
 
 def window_stack(x, kernel_size, stride, padding, ceil_mode):
-    """The window stack's first maximum per window, without the indices."""
+    """The window stack's winner per window (`winner_rule`), without the indices."""
     ones = (1,) * len(kernel_size)
     values = windows(x, lowest(x.dtype), kernel_size, stride, padding, ones, ceil_mode)
     real = None
@@ -175,13 +193,14 @@ def _offsets(shape, axes, kernel_size, kind):
 
 def _first_of(a, b):
     """The reduction step of `first_max`: of two (value, offset) candidates, the larger value,
-    a NaN before any number, the earlier offset between equals. A total order, so the
-    reduction may combine elements in any order XLA likes."""
+    a NaN before any number, the later offset between NaNs and the earlier between equal
+    numbers (`winner_rule`). A total order, so the reduction may combine elements in any
+    order XLA likes."""
     (va, ia), (vb, ib) = a, b
     earlier = ia < ib
     if jnp.issubdtype(va.dtype, jnp.floating):
         a_nan, b_nan = va != va, vb != vb
-        wins = jnp.where(a_nan | b_nan, a_nan & (~b_nan | earlier),
+        wins = jnp.where(a_nan | b_nan, a_nan & (~b_nan | (ia > ib)),
                          (va > vb) | ((va == vb) & earlier))
     else:
         wins = (va > vb) | ((va == vb) & earlier)
@@ -191,8 +210,8 @@ def _first_of(a, b):
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
 def first_max(tiled, axes, kernel_size):
     """(values, winner) over the window axes of `tiled` in one reduction of (value, offset)
-    pairs: winner is each window's first maximum (NaN counts as the maximum, as in
-    PyTorch) as its row-major offset, in `winner_dtype`.
+    pairs: winner is each window's first maximum, or its last NaN (`winner_rule`), as its
+    row-major offset, in `winner_dtype`.
 
     NOTE: one reduction reads each element once, so the winner always holds the value
     returned. Comparing the input with the max afterwards (`x == max`) does not: XLA may
@@ -242,7 +261,7 @@ def _winner_grad(winner, cotangent, lead, kernel_size):
 
 def tiled_max_grad(winner, cotangent, x_shape, kernel_size):
     """The input gradient of a tiling max pool from its `winner` offsets: each window's
-    cotangent at its first maximum, zeros elsewhere (and in the rows and columns no window
+    cotangent at its winner, zeros elsewhere (and in the rows and columns no window
     covers)."""
     lead = len(x_shape) - len(kernel_size)
     grad = _winner_grad(winner, cotangent, lead, tuple(kernel_size))

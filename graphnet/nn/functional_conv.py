@@ -61,6 +61,10 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
     _check_dims(fn, input, nd)
     unbatched = input.dim() == nd + 1
     x = input.unsqueeze(0) if unbatched else input
+    if weight.dim() == nd + 2 and weight.shape[0] < groups:   # e.g. 0 output channels
+        raise shape_error(f"{fn}: Given groups={groups}, expected weight to be at least "
+                          f"{groups} at dimension 0, but got weight of size "
+                          f"{list(weight.shape)} instead")
     if weight.dim() != nd + 2 or x.shape[1] != weight.shape[1] * groups:
         raise shape_error(f"{fn}: weight of shape {list(weight.shape)} with groups={groups} "
                           f"expects input [N, {weight.shape[1] * groups}, ...], got input of "
@@ -76,6 +80,11 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
                           f"({' x '.join(map(str, padded))}). Kernel size: "
                           f"({' x '.join(map(str, span))}). Kernel size can't be greater than "
                           f"actual input size")
+    if x.shape[0] and x.shape[1] and 0 in x.shape[2:]:
+        # NOTE: PyTorch's words; it shows a 1-d input as the 2-d one it convolves ([N, C, 1, L])
+        shown = list(x.shape[:2]) + [1] * (nd == 1) + list(x.shape[2:])
+        raise shape_error(f"{fn}: Only zero batch or zero channel inputs are supported, but "
+                          f"got input shape: {shown}")
     args = (x, weight) if bias is None else (x, weight, bias)
     y = dispatch("conv", *args, stride=stride, padding=pads, dilation=dilation,
                  groups=int(groups))
@@ -115,6 +124,15 @@ def _pool_attrs(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
             raise shape_error(f"{fn}: pad should be at most half of effective kernel size, "
                               f"but got padding={padding}, kernel_size={kernel}, "
                               f"dilation={dilation}")
+    # PyTorch's next checks, in its order: only the batch axis may be empty, and the padding
+    # is at most half the kernel itself too (stricter than the above when dilation > 1)
+    batched = input.dim() == nd + 2
+    if 0 in tuple(input.shape)[1 if batched else 0:]:
+        raise shape_error(f"{fn}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with "
+                          f"optional 0 dim batch size for input, but got: {list(input.shape)}")
+    if any(p > k // 2 for k, p in zip(kernel, padding, strict=True)):
+        raise shape_error(f"{fn}: pad should be smaller than or equal to half of kernel size, "
+                          f"but got padding={padding}, kernel_size={kernel}")
     spatial = tuple(input.shape[input.dim() - nd:])
     out = tuple(pool_out_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation, strict=True))
@@ -182,7 +200,10 @@ def _adaptive_size(fn, nd, input, output_size) -> tuple:
     if len(sizes) != nd:
         raise ValueError(f"{fn}: output_size must have {nd} entries, got {output_size}")
     sizes = tuple(n if s is None else int(s) for n, s in zip(spatial, sizes, strict=True))
-    if any(n < 1 for n in spatial) or any(s < 1 for s in sizes):
+    if any(s < 0 for s in sizes):
+        raise shape_error(f"{fn}: elements of output_size must be greater than or equal to 0 "
+                          f"but received {list(sizes)}")
+    if any(n < 1 for n in spatial):   # an output size of 0 is allowed: an empty result
         raise shape_error(f"{fn}: cannot pool input of shape {list(input.shape)} to "
                           f"{list(sizes)}")
     return sizes
@@ -200,6 +221,14 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def _adaptive_max(fn, nd, input, output_size, return_indices):
+    # unlike the average, PyTorch's adaptive max refuses any empty axis but the first: a
+    # batched input's channels may not be empty, an unbatched input's may
+    _check_dims(fn, input, nd)
+    empty = [i for i in range(1, input.dim()) if input.shape[i] == 0]
+    if empty:
+        raise shape_error(f"{fn}(): Expected input to have non-zero size for non-batch "
+                          f"dimensions, but input has sizes {list(input.shape)} with dimension "
+                          f"{empty[0]} being empty")
     size = _adaptive_size(fn, nd, input, output_size)
     op = "adaptive_max_pool_with_indices" if return_indices else "adaptive_max_pool"
     return dispatch(op, input, output_size=size)
