@@ -2,11 +2,11 @@
 them: slice `i` of `source` along `dim` is reduced ("prod", "mean", "amax", "amin") into
 slice `index[i]` of `input`, which counts too unless `include_self=False`.
 
-The kernel is scatter_reduce's with the index spread over each slice. Its gradient is
-PyTorch's own formula (`index_reduce_backward`), not JAX's: for amax/amin PyTorch shares a
-target's gradient among every value equal to the result, the target's own value included
-even with `include_self=False` (which then gets none of it), so JAX's rule would give other
-numbers where values tie.
+The kernel is scatter_reduce's with the index spread over each slice, so it has that
+kernel's gradient, which is PyTorch's own formula for amax/amin (`index_reduce_backward`
+is the same rule): a target's gradient is shared among every value equal to the result,
+the target's own value included even with `include_self=False` (which then gets none of
+it), where JAX's rule would give other numbers where values tie.
 
 >>> import graphnet as torch
 >>> x = torch.ones(3, 2)
@@ -18,9 +18,6 @@ tensor([[ 8., 15.],
 
 from __future__ import annotations
 
-from functools import partial
-
-import jax
 import jax.numpy as jnp
 
 from ._dispatch import dispatch
@@ -49,35 +46,6 @@ def _reduced(x, source, index, dim, reduce, include_self):
                                   reduce=reduce, include_self=include_self)
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(3, 4, 5))
-def _extremum(x, source, index, dim, reduce, include_self):
-    return _reduced(x, source, index, dim, reduce, include_self)
-
-
-def _extremum_fwd(x, source, index, dim, reduce, include_self):
-    result = _reduced(x, source, index, dim, reduce, include_self)
-    return result, (x, source, index, result)
-
-
-def _extremum_bwd(dim, reduce, include_self, saved, grad):
-    """PyTorch's amax/amin rule: each target's gradient split evenly among the values equal
-    to its result, self's counted whether or not it took part."""
-    x, source, index, result = saved
-    along = (slice(None),) * dim
-    self_is_result = (x == result).astype(grad.dtype)
-    source_is_result = (source == jnp.take(result, index, axis=dim)).astype(grad.dtype)
-    count = self_is_result.at[along + (index,)].add(source_is_result)
-    shared = grad / count
-    grad_self = self_is_result * shared
-    if not include_self:
-        grad_self = grad_self.at[along + (index,)].set(0)
-    grad_source = source_is_result * jnp.take(shared, index, axis=dim)
-    return grad_self, grad_source, None
-
-
-_extremum.defvjp(_extremum_fwd, _extremum_bwd)
-
-
 def _find(x, source, index, *, dim, **_):
     return out_of_bounds(index, dim, x.shape[dim], False)
 
@@ -86,8 +54,7 @@ def _find(x, source, index, *, dim, **_):
        check=ValueCheck(_find, lambda facts, **_: IndexError("index out of range in self"),
                         values_from=2))
 def index_reduce_kernel(x, source, index, *, dim, reduce, include_self):
-    if reduce in ("amax", "amin"):
-        return _extremum(x, source, index, dim, reduce, include_self)
+    # amax/amin take PyTorch's gradient from scatter_reduce's kernel (_ops/scatter.py)
     return _reduced(x, source, index, dim, reduce, include_self)
 
 

@@ -16,6 +16,8 @@ from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
 from ._host_reads import host_values
 from ._index_grad_fn import name_index_node
+from ._index_kinds import (check_value_dtype, is_select, layout_index, scalar_mask,
+                           scalar_mask_value)
 from ._tensor import Tensor
 
 
@@ -135,19 +137,31 @@ def _split_index(index, shape=None):
             else:  # a traced graph keeps it readable and static: getitem(%x, spec=(('i', 0),))
                 spec.append(("i", int(item)))
             dim += 1
-        elif isinstance(item, Tensor) and item.dim() == 0 and not item.dtype.is_floating_point \
-                and item.dtype.name != "bool" and isinstance(item._value, jax.Array):
-            spec.append(("i", int(item)))
+        elif is_select(item):
+            if isinstance(item._value, jax.Array):
+                spec.append(("i", int(item)))
+            else:
+                # NOTE: a traced 0-d index (an argument, or `x.argmax()` inside the compiled
+                # function) is still PyTorch's select: it goes in as a 0-d tensor, which the
+                # getitem/index_put checks bound and the kernel wraps when negative;
+                # _torch_block counts it as an int, and getitem makes it a view.
+                spec.append(("t",))
+                tensors.append(item)
             dim += 1
         else:
-            shape = None  # advanced indexing: stop tracking dimensions for bounds checks
             tensor = _as_index_tensor(item)
             if tensor.dtype.is_floating_point or tensor.dtype.name in ("int8", "int16"):
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
             if tensor.dtype.name == "uint8":   # PyTorch still reads a byte tensor as a mask
                 tensor = _byte_mask(tensor)
+            if tensor.dtype.name != "bool" and shape is not None and dim < len(shape) and \
+                    shape[dim] == 0 and tensor.numel():
+                # NOTE: decided from shapes, so a compiled call raises it too (JAX refused
+                # the gather while tracing, before the getitem check could run)
+                raise IndexError("index is out of bounds for dimension with size 0")
             if tensor.dtype.name == "bool":
+                shape = None  # a mask covers several dims: stop tracking them
                 # A mask's result size depends on the data: fine eagerly, and for a captured
                 # mask (its values are guarded: _host_reads.py); impossible for a traced one.
                 values = host_values(
@@ -160,6 +174,7 @@ def _split_index(index, shape=None):
                 continue
             spec.append(("t",))
             tensors.append(tensor)
+            dim += 1
     return tuple(spec), tensors
 
 
@@ -179,7 +194,7 @@ def _torch_block(spec, tensors, ndim: int):
             kinds.append(item[0])
             continue
         arg = next(arrays)
-        if isinstance(arg, int):
+        if isinstance(arg, int) or is_select(arg):
             kinds.append("i")
         elif arg.dim() == 0 and arg.dtype.name == "bool":
             return None                 # x[True]: a new dimension, NumPy's place is PyTorch's
@@ -203,15 +218,18 @@ def _torch_block(spec, tensors, ndim: int):
 
 def _python_bools(index):
     """`x[True]`, `x[0, False]`: PyTorch unsqueezes `x` where each Python bool stands and
-    indexes the new dimension with [0] (True) or nothing (False), an advanced index. Returns
+    indexes the new dimension with [0] (True) or nothing (False), an advanced index; a 0-d
+    bool or uint8 tensor counts as the bool it holds (`x[tensor(True)]`). Returns
     (the unsqueezing index, the index for its result), or None without a Python bool."""
     index = _as_tuple(index, warn=False)
-    if not any(isinstance(item, (bool, np.bool_)) for item in index):
+    if not any(isinstance(item, (bool, np.bool_)) or scalar_mask(item) for item in index):
         return None
     from ._factories import tensor
 
     first, second = [], []
     for item in index:
+        if scalar_mask(item):
+            item = scalar_mask_value(item)
         if isinstance(item, (bool, np.bool_)):
             first.append(None)
             second.append(tensor([0] if item else [], dtype=_dtype.int64))
@@ -237,7 +255,7 @@ def getitem(self: Tensor, index):
         position, count = block
         out = out.movedim(tuple(range(count)), tuple(range(position, position + count)))
     name_index_node(out, self, index)   # SelectBackward0, SliceBackward0 ... as PyTorch's
-    if all(not isinstance(t, Tensor) for t in tensors):
+    if all(not isinstance(t, Tensor) or is_select(t) for t in tensors):
         # basic indexing (ints, slices, None, ...) is a view in PyTorch: an in-place op on
         # the result writes through to `self` (Tensor._assign); advanced indexing copies
         out.__dict__["_view"] = lambda new: setitem(self, index, new)
@@ -247,7 +265,7 @@ def getitem(self: Tensor, index):
         under_overlap(out, self, forward)
         strides, offset = _strides.layout(self)
         _strides.set_layout(out, *_strides.indexed(self.shape, strides, offset,
-                                                   _as_tuple(index, warn=False)))
+                                                   layout_index(_as_tuple(index, warn=False))))
     return out
 
 
@@ -285,6 +303,7 @@ def _masked_assign(self: Tensor, mask: Tensor, value):
 
 
 def setitem(self: Tensor, index, value) -> None:
+    check_value_dtype(self, _as_tuple(index, warn=False), value)
     bools = _python_bools(index)
     if bools is not None:   # written through the unsqueezed view
         return setitem(getitem(self, bools[0]), bools[1], value)
@@ -312,9 +331,8 @@ def setitem(self: Tensor, index, value) -> None:
         # view writing itself back through its source, WRITING, is the place itself)
         # a 0-d integer tensor indexes as a number does (`cm[a, b] += 1` in a loop over
         # tensors): basic indexing, so the value read back is this very place
-        basic = not any(isinstance(item, list) or (isinstance(item, Tensor) and not (
-            item.dim() == 0 and not item.dtype.is_floating_point and item.dtype.name != "bool"))
-            for item in index)
+        basic = not any(isinstance(item, list) or (isinstance(item, Tensor) and
+                                                   not is_select(item)) for item in index)
         target = getitem(self, index) if basic else self
         _overlap.check_inputs(target, (value,))
     mask = _mask_of(self, index)

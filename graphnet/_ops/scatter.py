@@ -162,8 +162,16 @@ _REDUCTIONS = {"sum": (lambda d: 0, "add"), "mean": (lambda d: 0, "add"),
 
 @defop("scatter_reduce", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)
 def scatter_reduce(x, src, index, *, dim, reduce, include_self=True):
-    at = _elementwise(x, index, dim)
     src = _fit(src, index)
+    if jnp.ndim(src) == 0:   # scatter(dim, index, 2.5, reduce=...): the number everywhere
+        src = jnp.broadcast_to(src, index.shape)
+    if reduce in ("amax", "amin"):
+        return _extremum(x, src, index, dim, reduce, include_self)
+    return _reduced(x, src, index, dim, reduce, include_self)
+
+
+def _reduced(x, src, index, dim, reduce, include_self):
+    at = _elementwise(x, index, dim)
     start, method = _REDUCTIONS[reduce]
     base = x if include_self else x.at[at].set(start(x.dtype))
     if reduce == "prod":
@@ -176,6 +184,35 @@ def scatter_reduce(x, src, index, *, dim, reduce, include_self=True):
         count = count.at[at].set(0)
     count = count.at[at].add(1)
     return out / count if jnp.issubdtype(x.dtype, jnp.inexact) else out // count
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3, 4, 5))
+def _extremum(x, src, index, dim, reduce, include_self):
+    return _reduced(x, src, index, dim, reduce, include_self)
+
+
+def _extremum_fwd(x, src, index, dim, reduce, include_self):
+    result = _reduced(x, src, index, dim, reduce, include_self)
+    return result, (x, src, index, result)
+
+
+def _extremum_bwd(dim, reduce, include_self, saved, grad):
+    """PyTorch's amax/amin gradient (`scatter_reduce_backward`): each target's gradient is
+    split evenly among the values equal to its result, the target's own value counted even
+    with include_self=False (it then gets none of it: 1/3 to each of two tied sources and
+    a tied self, where JAX's rule gives the sources 1/2)."""
+    x, src, index, result = saved
+    at = _elementwise(x, index, dim)
+    self_is_result = (x == result).astype(grad.dtype)
+    src_is_result = (src == result[at]).astype(grad.dtype)
+    shared = grad / self_is_result.at[at].add(src_is_result)
+    grad_self = self_is_result * shared
+    if not include_self:
+        grad_self = grad_self.at[at].set(0)
+    return grad_self, src_is_result * shared[at], None
+
+
+_extremum.defvjp(_extremum_fwd, _extremum_bwd)
 
 
 def _scattered_product(x, src, index, dim: int):

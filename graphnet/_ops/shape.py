@@ -159,6 +159,12 @@ def getitem(x, *tensor_indices, spec):
 @defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)), check=INDEX_PUT,
        function=None, method="__setitem__", backward="IndexPutBackward0")
 def index_put(x, value, *tensor_indices, spec, accumulate=False):
+    if accumulate and x.dtype == jnp.bool_:
+        # PyTorch adds bools as a logical or (JAX's scatter-add refuses bool): counted in
+        # int32, any True makes the place True
+        counts = x.astype(jnp.int32).at[build_index(spec, tensor_indices)].add(
+            jnp.asarray(value).astype(jnp.int32))
+        return counts != 0
     if accumulate:
         return x.at[build_index(spec, tensor_indices)].add(value)
     return _put(spec)(x, value, *tensor_indices)
