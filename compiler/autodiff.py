@@ -45,9 +45,22 @@ def _ancestors(root: Value, edges: dict | None = None) -> set:
         if node is None:
             continue
         chosen = edges.get(node)
-        chosen = _default_edges(node) if chosen is None else chosen
+        chosen = _default_edges(node) if chosen is None else carrying(node, chosen)
         stack.extend(node.inputs[i] for i in chosen if isinstance(node.inputs[i], Value))
     return seen
+
+
+def carrying(node, chosen) -> tuple:
+    """The gradient edges `chosen` of `node` a gradient can flow back along. A custom
+    Function's node (`custom_function`) also has edges to what its forward saved and to
+    outputs that are inputs, which only a gradient of its VJP follows (a double backward,
+    through grad_walk's `vjp` nodes), and to arguments its backward returns None for: none
+    of them carries its gradient. A leaf reached only through them gets no `.grad` (None,
+    as eagerly), not zeros."""
+    if node.op != "custom_function":
+        return chosen
+    flows = node.attrs["spec"].carrying(node.inputs)
+    return tuple(i for i in chosen if i in flows)
 
 
 def _cut_untaped_paths(tracer, root: Value, leaf_values: set) -> None:

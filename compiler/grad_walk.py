@@ -22,7 +22,7 @@ from graphnet._tensor import Tensor
 from graphnet.autograd._graph import op_vjp, reaching
 from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks
 
-from .autodiff import _ancestors, _default_edges
+from .autodiff import _ancestors, _default_edges, carrying
 from .autodiff_data_swap import swapped_primals
 from .autodiff_leaves import leaf_values, refuse_shared_leaf_values
 from .autodiff_versions import refuse_modified
@@ -58,7 +58,17 @@ def use_graph(tracer, roots, retain_graph) -> None:
     if nodes & freed:
         raise _autograd.freed_error()
     if not retain_graph:
-        freed.update(n for n in nodes if _autograd.saves_tensors(n.op, n.inputs))
+        freed.update(n for n in nodes if _saves_tensors(n))
+
+
+def _saves_tensors(node) -> bool:
+    """Whether a backward without retain_graph frees what `node` keeps. A custom Function
+    frees what its `ctx.save_for_backward` saved, nothing else: one that keeps only Python
+    values (`ctx.c = 3.0`) or tensors as attributes can be backpropagated again, as in
+    PyTorch."""
+    if node.op == "custom_function":
+        return any(slot[0] != "attr" for slot in node.attrs["spec"].saved_slots)
+    return _autograd.saves_tensors(node.op, node.inputs)
 
 
 def _leaves(tracer, roots) -> list:
@@ -133,6 +143,11 @@ def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> 
             # a gradient of this gradient reaches only the inputs the VJP reads (not a
             # linear's bias: PyTorch leaves its .grad None), see autograd/_graph.reaching
             graph_of = reaching(fn, node.inputs, out_cts) if create_graph else ()
+            if create_graph and _reads_outputs(node):
+                # a saved output's own gradient runs through the node's rule again, to the
+                # arguments: a path the VJP's program does not show (its values are the
+                # outputs' inputs), see _function_static.py
+                graph_of = frozenset(graph_of) | frozenset(carrying(node, edges))
             read = swapped.get(node, {})
             primals = [_wrap(tracer, read.get(i, x), i in edges and i in graph_of)
                        if isinstance(x, Value) else x for i, x in enumerate(node.inputs)]
@@ -143,10 +158,19 @@ def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> 
                 name = _autograd.backward_name(node.op)
                 grads = [dispatch("anomaly_checked", g, producer=name, index=i)
                          for i, g in zip(edges, grads)]
+            flows = carrying(node, edges)
             for i, g in zip(edges, grads):
+                if i not in flows:   # a None from a custom backward: no gradient
+                    continue
                 x = node.inputs[i]
                 cts[x] = g if x not in cts else cts[x] + g
     return [_sum([cts[v] for v in values if v in cts]) for values in targets]
+
+
+def _reads_outputs(node) -> bool:
+    """A custom Function's node whose backward reads outputs it saved."""
+    return node.op == "custom_function" and \
+        any(slot[0] == "out" for slot in node.attrs["spec"].saved_slots)
 
 
 def _sum(grads: list):

@@ -16,9 +16,10 @@ from jax.custom_derivatives import SymbolicZero
 
 from .. import _autograd
 from .._dispatch import dispatch, ran_user_code
-from .._mode import DispatchMode, push_mode
+from .._mode import DispatchMode, current_mode, push_mode
 from .._x64 import x64
 from .._tensor import Tensor
+from ._function_outputs import dirty_view_error, refuse_bad_dirty
 from .function import _call_backward, _validate
 
 
@@ -33,11 +34,15 @@ class _OnTracers(DispatchMode):
     through `with no_grad(): s = x.exp()` gave 2e^x + 2xe^x where PyTorch gives 2e^x.)"""
 
     def run_op(self, opdef, args, attrs):
-        out = opdef.impl(*[a._value if isinstance(a, Tensor) else a for a in args], **attrs)
+        arrays = [a._value if isinstance(a, Tensor) else a for a in args]
+        out = opdef.impl(*arrays, **attrs)
         outs = out if opdef.n_outputs != 1 else (out,)
         if not _autograd.grad_mode.enabled:
             outs = tuple(jax.lax.stop_gradient(o) for o in outs)
-        results = tuple(Tensor._wrap(o) for o in outs)
+        node = _tape_node(opdef, args, attrs, arrays, outs)
+        results = tuple(Tensor._wrap(o, node if node is not None
+                                     and o.dtype in _autograd.GRAD_DTYPES else None, i)
+                        for i, o in enumerate(outs))
         return results if opdef.n_outputs != 1 else results[0]
 
     def on_tensor_created(self, t) -> None:     # `detach()` and `.data` aliases
@@ -51,6 +56,22 @@ class _OnTracers(DispatchMode):
         wrapped = tuple(Tensor._wrap(_refuse_derivative(o._value)) if isinstance(o, Tensor)
                         else o for o in ((outputs,) if single else outputs))
         return wrapped[0] if single else wrapped
+
+
+def _tape_node(opdef, args, attrs, arrays, outs):
+    """An eager tape node for an op the backward runs under `enable_grad()` on tensors that
+    require grad (`x.detach().requires_grad_()`, the recompute of a checkpoint or DEQ):
+    its own `autograd.grad` walks this tape, on JAX's tracers, as eagerly."""
+    if not (_autograd.grad_mode.enabled and opdef.differentiable):
+        return None
+    needs = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
+                  and i not in opdef.nondiff_inputs)
+    if not needs:
+        return None
+    edges = tuple((args[i].grad_fn, args[i]._oi) if args[i].grad_fn is not None
+                  else (args[i], None) for i in needs)
+    vjp = _autograd.make_vjp(opdef, attrs, needs)
+    return _autograd.op_node(opdef.name, vjp, arrays, edges, outs, needs)
 
 
 @jax.custom_jvp
@@ -67,13 +88,22 @@ def _refuse_derivative_jvp(primals, tangents):
 class _Spec:
     """What one traced call needs to run the user's backward: hashed by identity."""
 
-    def __init__(self, cls, ctx, n_out, saved_slots, arg_positions, n_args, out_dtypes):
+    def __init__(self, cls, ctx, n_out, saved_slots, arg_positions, n_args, out_positions,
+                 n_outputs):
         self.cls, self.ctx = cls, ctx
         self.n_out = n_out
-        self.saved_slots = saved_slots        # ("save", i) | ("attr", name), per saved input
+        # per saved input: ("save", i) | ("attr", name); ("out", i, k): `ctx.to_save[i]` is
+        # tensor output k, which the backward reads as that output (no input of its own)
+        self.saved_slots = saved_slots
         self.arg_positions = arg_positions    # forward argument index per tensor argument
         self.n_args = n_args
-        self.out_dtypes = out_dtypes
+        self.out_positions = out_positions    # forward output index per tensor output
+        self.n_outputs = n_outputs            # outputs of forward, tensors or not
+        self._carrying = None
+
+    @property
+    def n_saved(self) -> int:
+        return sum(slot[0] != "out" for slot in self.saved_slots)
 
     def kernel(self, *arrays):
         n_out = self.n_out
@@ -84,77 +114,160 @@ class _Spec:
 
         def fwd(*a):   # symbolic zeros: the primals come as CustomVJPPrimal
             a = tuple(p.value for p in a)
-            return identity(*a), a
+            # NOTE: the outputs, not their inputs, are what a saved output is read as: a
+            # double backward differentiates them through this rule again, as PyTorch's
+            # saved output has the Function's node as its grad_fn
+            outs = identity(*a)
+            return outs, (a, outs)
 
         def bwd(res, cts):
+            a, outs = res
             # an output nothing used has a symbolic zero cotangent: None for the user's
             # backward after `ctx.set_materialize_grads(False)`, as PyTorch passes, else zeros
             # (an integer output's cotangent is JAX's float0: zeros of the output's dtype)
             cts = [c if not isinstance(c, SymbolicZero) and c.dtype != jax.dtypes.float0
                    else jax.numpy.zeros(out.shape, out.dtype) if self.ctx.materialize_grads
-                   else None for c, out in zip(cts, res)]
-            grads = self.backward(res, cts)
-            return (None,) * (len(res) - len(grads)) + tuple(grads)
+                   else None for c, out in zip(cts, a)]
+            grads = self.backward(a, outs, cts)
+            return (None,) * (len(a) - len(grads)) + tuple(grads)
 
         identity.defvjp(fwd, bwd, symbolic_zeros=True)
         return identity(*arrays)
 
-    def backward(self, res, cts) -> list:
-        """The user's backward on arrays: one cotangent (or None) per tensor argument."""
-        n_out, n_saved = self.n_out, len(self.saved_slots)
+    def backward(self, a, outs, cts) -> list:
+        """The user's backward on arrays (`a`: the node's inputs, `outs`: its outputs): one
+        cotangent (or None) per tensor argument."""
+        n_out, n_saved = self.n_out, self.n_saved
         ctx = copy.copy(self.ctx)
         saved = list(ctx.to_save)
-        for slot, array in zip(self.saved_slots, res[n_out:n_out + n_saved]):
-            kind, key = slot
-            if kind == "save":
-                saved[key] = Tensor._wrap(array)
+        stored = iter(a[n_out:n_out + n_saved])
+        for slot in self.saved_slots:
+            if slot[0] == "out":
+                saved[slot[1]] = Tensor._wrap(outs[slot[2]])
+            elif slot[0] == "save":
+                saved[slot[1]] = Tensor._wrap(next(stored))
             else:
-                setattr(ctx, key, Tensor._wrap(array))
+                setattr(ctx, slot[1], Tensor._wrap(next(stored)))
         ctx.to_save = tuple(saved)
-        args = res[n_out + n_saved:]
+        args = a[n_out + n_saved:]
         name = f"{self.cls.__name__}Backward"
+        all_cts = [None] * self.n_outputs   # None for a non-tensor output, as PyTorch passes
+        for position, c in zip(self.out_positions, cts):
+            all_cts[position] = None if c is None else Tensor._wrap(c)
         with x64(), push_mode(_OnTracers()):
             # with grad mode on, so that what the backward runs under no_grad() is told apart
-            grads = _call_backward(self.cls, ctx, [None if c is None else Tensor._wrap(c)
-                                                   for c in cts], self.n_args, True)
+            grads = _call_backward(self.cls, ctx, all_cts, self.n_args, True)
             out = []
-            for position, a in zip(self.arg_positions, args):
-                g = None if not _autograd.floating(a.dtype) else \
-                    _validate(name, position, grads[position], (a.shape, a.dtype))
+            for position, arg in zip(self.arg_positions, args):
+                g = None if not _autograd.floating(arg.dtype) else \
+                    _validate(name, position, grads[position], (arg.shape, arg.dtype))
                 out.append(None if g is None else g._value)
         return out
 
+    def carrying(self, inputs) -> frozenset:
+        """The node's input indices a gradient flows back to: the tensor arguments for which
+        the user's backward returns a tensor. Decided from the structure of what it returns
+        (None or not), by tracing it once on abstract values (`inputs`: the node's input
+        Values): a leaf whose every path ends in a None gets no `.grad`, as eagerly, not
+        zeros. NOTE: asked only when a backward reaches the node, so a forward-only program
+        never runs the user's backward."""
+        if self._carrying is None:
+            a = tuple(jax.ShapeDtypeStruct(v.shape, v.dtype) for v in inputs)
+            # NOTE: with every cotangent given; after `set_materialize_grads(False)` some are
+            # None when it really runs, and an argument it then returns None for gets zeros
+            outs, cts = a[:self.n_out], list(a[:self.n_out])
+            found = []
 
-def apply_static(cls, ctx, args, output, record: bool):
+            def record(a, outs, cts):
+                found.extend(g is not None for g in self.backward(a, outs, cts))
+                return ()
+
+            with x64():   # float64 values stay float64 while it is traced
+                jax.eval_shape(record, a, outs, cts)
+            first = self.n_out + self.n_saved
+            self._carrying = frozenset(first + j for j, f in enumerate(found) if f)
+        return self._carrying
+
+
+def apply_static(cls, ctx, args, output, record: bool, before=None):
     single = not isinstance(output, tuple)
     outs = (output,) if single else output
     tensor_outs = [o for o in outs if isinstance(o, Tensor)]
     ran_user_code(cls.forward, cls.backward, getattr(cls, "setup_context", None))
+    refuse_bad_dirty(ctx, args, outs, record)
     if not record:
         return output
+    out_index = {id(o): k for k, o in enumerate(tensor_outs)}
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    dirty = {id(t) for t in ctx.dirty}
+    nondiff = {id(t) for t in ctx.non_differentiable}
     saved, slots = [], []
     for i, t in enumerate(ctx.to_save):
-        if isinstance(t, Tensor):
+        # as eagerly (_function_outputs.wrap_outputs): an output with the node as grad_fn
+        if isinstance(t, Tensor) and id(t) in out_index and id(t) not in nondiff \
+                and _autograd.differentiable(t._value.dtype) \
+                and (id(t) not in input_ids or id(t) in dirty):
+            slots.append(("out", i, out_index[id(t)]))
+        elif isinstance(t, Tensor):
             saved.append(t)
             slots.append(("save", i))
     for name, value in vars(ctx).items():
         if isinstance(value, Tensor):
             saved.append(value)
             slots.append(("attr", name))
+    saved_outputs = [slot for slot in slots if slot[0] == "out"]
+    if saved_outputs:   # checked on the outputs handed back instead (_note_saved_outputs)
+        ctx._saved_at = tuple((t, v) for t, v in ctx._saved_at if id(t) not in out_index)
     positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     spec = _Spec(cls, ctx, len(tensor_outs), slots, positions, len(args),
-                 [o.dtype for o in tensor_outs])
-    results = dispatch("custom_function", *tensor_outs, *saved, *(args[i] for i in positions),
-                       spec=spec)
-    nondiff = {id(t) for t in ctx.non_differentiable}
-    it = iter(results)
+                 [k for k, o in enumerate(outs) if isinstance(o, Tensor)], len(outs))
+    arguments = [_history_before(args[i], before[i] if before else None, id(args[i]) in dirty)
+                 for i in positions]
+    results = dispatch("custom_function", *tensor_outs, *saved, *arguments, spec=spec)
+    results = (results,) if isinstance(results, Tensor) else results
     wrapped = []
-    for o in outs:
-        if not isinstance(o, Tensor):
-            wrapped.append(o)
-            continue
-        r = next(it)
+    for o, r in zip(tensor_outs, results):
         if id(o) in nondiff:
             r.grad_fn, r.requires_grad = None, False
+        elif id(o) in dirty:
+            r = _rebase(o, r)
         wrapped.append(r)
-    return wrapped[0] if single else tuple(wrapped)
+    if saved_outputs:
+        _note_saved_outputs(wrapped, saved_outputs)
+    it = iter(wrapped)
+    handed = [next(it) if isinstance(o, Tensor) else o for o in outs]
+    return handed[0] if single else tuple(handed)
+
+
+def _history_before(t: Tensor, value, dirty: bool) -> Tensor:
+    """The argument the node differentiates: `t`, or for an input the forward wrote in
+    place and marked dirty, a stand-in holding its value before the forward, whose history
+    is the gradient's path (after the write, `t` holds a value made under no_grad)."""
+    if not dirty or value is None or value is t._value or not t.requires_grad:
+        return t
+    stand_in = Tensor._wrap(value, t.grad_fn, t._oi)
+    current_mode().on_tensor_created(stand_in)
+    return stand_in
+
+
+def _rebase(t: Tensor, result: Tensor) -> Tensor:
+    """A dirty input handed back as itself (`z is h`), holding the node's output."""
+    if "_storage" in t.__dict__:
+        raise dirty_view_error()
+    current_mode().on_write(t)
+    t._value, t.grad_fn, t._oi = result._value, result.grad_fn, result._oi
+    t.requires_grad = result.requires_grad
+    return t
+
+
+def _note_saved_outputs(outputs: list, slots: list) -> None:
+    """torch's "modified by an inplace operation" error for a saved output written in place
+    before backward(): the tracer follows the versions of the outputs handed back.
+    NOTE: the tracer (compiler/autodiff_versions.py) recorded the node's other saved
+    tensors when it ran the op, before these outputs existed."""
+    from graphnet.compiler.autodiff_versions import _entry   # only reached while tracing
+
+    tracer = current_mode()
+    node = outputs[0]._value.node
+    entries = tracer.saved_versions.setdefault(node, [])
+    entries.extend(_entry(k, outputs[k], True) for _, _, k in slots)

@@ -23,6 +23,7 @@ from .._autograd import TapeNode, freed_error
 from .._mode import current_mode, tracing
 from .._ops import defop
 from .._tensor import Tensor
+from ._function_outputs import unpack, wrap_outputs
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "NestedIOFunction",
            "InplaceFunction"]
@@ -56,7 +57,7 @@ class FunctionCtx:
             raise freed_error()
         if self._check_saved and _versions.bumped:
             _versions.refuse_modified_saved(self._saved_at)
-        return tuple(self.to_save)
+        return unpack(self.to_save)
 
     saved_variables = saved_tensors
 
@@ -84,6 +85,13 @@ class FunctionNode(TapeNode):
 
     def name(self) -> str:
         return f"{self.fn_cls.__name__}Backward"
+
+    def __getattr__(self, name: str):
+        # NOTE: in PyTorch grad_fn IS the ctx: `y.grad_fn.saved_tensors`, `.needs_input_grad`
+        # and what forward stored (`ctx.k`) are read on it
+        if name == "ctx":   # not set yet (during __init__): no ctx to ask
+            raise AttributeError(name)
+        return getattr(self.ctx, name)
 
     def __repr__(self):
         return f"<graphnet.autograd.function.{self.name()} object at {hex(id(self))}>"
@@ -120,8 +128,8 @@ def _validate(name: str, index: int, g, aval):
     if g is None:
         return None
     if not isinstance(g, Tensor):
-        raise TypeError(f"{name}: backward returned {type(g).__name__} as gradient {index}; "
-                        f"expected a Tensor or None")
+        raise RuntimeError(f"expected Variable or None (got {type(g).__name__}): {name} "
+                           f"returned it as gradient {index}; return a Tensor or None")
     shape, dtype = aval
     if tuple(g.shape) != tuple(shape):
         if not _expandable(tuple(shape), tuple(g.shape)):
@@ -216,6 +224,10 @@ class Function:
             args = _bind(cls, args, kwargs)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
+        # traced, the values the arguments had before forward: an input it writes in place
+        # and marks dirty keeps its history from those (_function_static.py)
+        before = tuple(a._value if isinstance(a, Tensor) else None for a in args) \
+            if tracing() else None
         with _autograd.no_grad():
             if _overrides_setup_context(cls):
                 output = cls.forward(*args)
@@ -232,8 +244,8 @@ class Function:
         if tracing():
             from ._function_static import apply_static
 
-            return apply_static(cls, ctx, args, output, record)
-        return _wrap_outputs(cls, ctx, args, output, record)
+            return apply_static(cls, ctx, args, output, record, before)
+        return wrap_outputs(cls, ctx, args, output, record)
 
 
 def _bind(cls, args, kwargs) -> tuple:
@@ -248,32 +260,6 @@ def _bind(cls, args, kwargs) -> tuple:
         values.extend(value if kind == inspect.Parameter.VAR_POSITIONAL else
                       value.values() if kind == inspect.Parameter.VAR_KEYWORD else (value,))
     return tuple(values if setup_style else values[1:])
-
-
-def _wrap_outputs(cls, ctx, args, output, record: bool):
-    single = not isinstance(output, tuple)
-    outs = (output,) if single else output
-    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
-    nondiff = {id(t) for t in ctx.non_differentiable}
-    results = []
-    if not record:
-        results = [Tensor._wrap(o._value) if isinstance(o, Tensor) and id(o) in input_ids
-                   else o for o in outs]
-        return results[0] if single else tuple(results)
-    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-    edges = [(a.grad_fn, a._oi) if a.grad_fn is not None else (a, None)
-             for a in (args[i] for i in positions)]
-    avals = [(o._value.shape, o._value.dtype) if isinstance(o, Tensor) else (None, None)
-             for o in outs]
-    in_avals = [(args[i]._value.shape, args[i]._value.dtype) for i in positions]
-    node = cls._backward_cls(cls, ctx, edges, positions, len(args), avals, in_avals)
-    for i, o in enumerate(outs):
-        if not isinstance(o, Tensor):
-            results.append(o)
-            continue
-        differentiable = id(o) not in nondiff and o._value.dtype in _autograd.GRAD_DTYPES
-        results.append(Tensor._wrap(o._value, node if differentiable else None, i))
-    return results[0] if single else tuple(results)
 
 
 def once_differentiable(fn):

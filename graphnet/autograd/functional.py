@@ -32,16 +32,47 @@ def _prepare(inputs, create_graph: bool) -> tuple:
     return tuple(out)
 
 
-def _grads(outputs, inputs, grad_outputs, create_graph: bool) -> tuple:
+# PyTorch's errors under `strict=True`, where a result would be zeros because it does not
+# depend on an input
+INDEPENDENT = ("The output of the user-provided function is independent of input {i}. This "
+               "is not allowed in strict mode.")
+JACOBIAN_INDEPENDENT = ("While computing the hessian, found that the jacobian of the "
+                        "user-provided function with respect to input {i} is independent of "
+                        "the input. This is not allowed in strict mode. You should ensure "
+                        "that your function is twice differentiable and that the jacobian "
+                        "depends on the inputs (this would be violated by a linear function "
+                        "for example).")
+
+
+def _require_grad(tensors, strict: bool, message: str = None) -> None:
+    """Under `strict`, every one of `tensors` must require grad (be computed from the
+    inputs in a differentiable way)."""
+    if not strict:
+        return
+    for i, t in enumerate(tensors):
+        if not t.requires_grad:
+            raise RuntimeError(message.format(i=i) if message else
+                               f"Output {i} of the user-provided function does not require "
+                               f"gradients. The outputs must be computed in a differentiable "
+                               f"manner from the input when running in strict mode.")
+
+
+def _grads(outputs, inputs, grad_outputs, create_graph: bool, independent=None) -> tuple:
+    """The gradients, zeros where none reaches an input; with `independent` (a message with
+    `{i}`, strict mode) raising it there instead."""
     outputs = [o for o in outputs]
     live = [i for i, o in enumerate(outputs) if o.requires_grad]
     from .._factories import zeros_like
 
-    if not live:
-        return tuple(zeros_like(x) for x in inputs)
-    gos = [grad_outputs[i] for i in live] if grad_outputs is not None else None
-    gs = grad([outputs[i] for i in live], inputs, gos, retain_graph=True,
-              create_graph=create_graph, allow_unused=True)
+    gs = [None] * len(inputs)
+    if live:
+        gos = [grad_outputs[i] for i in live] if grad_outputs is not None else None
+        gs = grad([outputs[i] for i in live], inputs, gos, retain_graph=True,
+                  create_graph=create_graph, allow_unused=True)
+    if independent is not None:
+        for i, g in enumerate(gs):
+            if g is None:
+                raise RuntimeError(independent.format(i=i))
     return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, inputs))
 
 
@@ -59,6 +90,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     inputs = _prepare(inputs, create_graph)
     out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
                                    "vjp")
+    _require_grad(outputs, strict)
     if v is None:
         if len(outputs) != 1 or outputs[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the user-provided function "
@@ -66,7 +98,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         vs = None
     else:
         _, vs = _as_tuple(v, "v", "vjp")
-    grads = _grads(outputs, inputs, vs, create_graph)
+    grads = _grads(outputs, inputs, vs, create_graph, INDEPENDENT if strict else None)
     return _pack(out_tuple, _detach(outputs, create_graph)), \
         _pack(in_tuple, _detach(grads, create_graph))
 
@@ -87,8 +119,9 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         _, vs = _as_tuple(v, "v", "jvp")
     out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
                                    "jvp")
+    _require_grad(outputs, strict)
     dummies = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
-    g = _grads(outputs, inputs, dummies, True)
+    g = _grads(outputs, inputs, dummies, True, INDEPENDENT if strict else None)
     result = _grads(g, dummies, vs, create_graph)
     return _pack(out_tuple, _detach(outputs, create_graph)), \
         _pack(out_tuple, _detach(result, create_graph))
@@ -106,15 +139,19 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
     inputs = _prepare(inputs, create_graph)
     out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
                                    "jacobian")
+    _require_grad(outputs, strict)
     from .._factories import zeros
     from .._layout import stack
 
     blocks = []
-    for out in outputs:
+    for i, out in enumerate(outputs):
         flat = out.reshape(-1)
         rows = [[] for _ in inputs]
+        independent = (f"Output {i} of the user-provided function is independent of input "
+                       "{i}. This is not allowed in strict mode.") if strict else None
         for j in range(flat.numel()):
-            gs = _grads([flat[j]], inputs, None, create_graph) if out.requires_grad else \
+            gs = _grads([flat[j]], inputs, None, create_graph, independent) \
+                if out.requires_grad else \
                 tuple(zeros(x.shape, dtype=x.dtype) for x in inputs)
             for k, g in enumerate(gs):
                 rows[k].append(g)
@@ -135,12 +172,16 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
     def gradient(*xs):
         out = func(*xs)
         _, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
+        _require_grad(outs, strict)
         if len(outs) != 1 or outs[0].numel() != 1:
             raise RuntimeError("The function given to hessian should return a single Tensor "
                                "with a single element.")
-        return _pack(in_tuple, _grads(outs, xs, None, True))
+        jac = _grads(outs, xs, None, True)   # zeros first, as PyTorch's inner jacobian
+        _require_grad(jac, strict, JACOBIAN_INDEPENDENT)
+        return _pack(in_tuple, jac)
 
-    return jacobian(gradient, inputs_t if in_tuple else inputs_t[0], create_graph=create_graph)
+    return jacobian(gradient, inputs_t if in_tuple else inputs_t[0], create_graph=create_graph,
+                    strict=strict)
 
 
 def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
@@ -148,6 +189,7 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     in_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
     inputs = _prepare(inputs, create_graph)
     _, outs = _as_tuple(func(*inputs), "outputs of the user-provided function", "vhp")
+    _require_grad(outs, strict)
     if len(outs) != 1 or outs[0].numel() != 1:
         raise RuntimeError("The function given to vhp should return a single Tensor with a "
                            "single element.")
@@ -159,8 +201,9 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         vs = (inputs[0].detach() * 0 + 1,)
     else:
         _, vs = _as_tuple(v, "v", "vhp")
-    jac = _grads(outs, inputs, None, True)
-    result = _grads(jac, inputs, vs, create_graph)
+    jac = _grads(outs, inputs, None, True, INDEPENDENT if strict else None)
+    _require_grad(jac, strict, JACOBIAN_INDEPENDENT)
+    result = _grads(jac, inputs, vs, create_graph, INDEPENDENT if strict else None)
     return _detach(outs, create_graph)[0], _pack(in_tuple, _detach(result, create_graph))
 
 
