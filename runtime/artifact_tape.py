@@ -8,7 +8,8 @@ import jax
 from graphnet import _autograd
 from graphnet import _xla as xla
 from graphnet._errors import TraceError
-from graphnet.compiler.autodiff import while_loop_backward_message
+from graphnet.compiler.autodiff import carrying, while_loop_backward_message
+from graphnet.compiler.ir import Value
 
 
 def record_tape(artifact, args, arrays, tensors) -> None:
@@ -92,7 +93,10 @@ def output_reach(graph, out_positions, needs):
         return None
     depends = {v: frozenset((i,)) for i, v in enumerate(graph.inputs)}
     for node in graph.nodes:
-        reads = frozenset().union(*(depends.get(v, frozenset()) for v in node.input_values()))
+        # a custom Function's gradient reaches only the arguments its backward returns a
+        # gradient for (compiler/autodiff.carrying): a None one leaves that `.grad` None
+        reads = frozenset().union(*(depends.get(node.inputs[i], frozenset()) for i in carrying(
+            node, range(len(node.inputs))) if isinstance(node.inputs[i], Value)))
         for value in node.outputs:
             depends[value] = reads
     edge_of = {i: k for k, i in enumerate(needs)}
