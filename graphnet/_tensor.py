@@ -12,8 +12,9 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import (WRITING, adopt_storage, new_storage, pickled_state, remember_alias,
-                       restore_state, share_value, store, write_through_view)
+from ._aliases import (WRITING, adopt_storage, deep_copy, new_storage, parameter_copy,
+                       parameter_reduce, pickled_state, remember_alias, restore_state,
+                       share_value, store, write_through_view)
 from ._autograd_data_swap import note_swap
 from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
@@ -192,6 +193,9 @@ class Tensor:
 
     def __setstate__(self, state):
         restore_state(self, state)
+
+    def __deepcopy__(self, memo):
+        return deep_copy(self, memo)
 
     def _alias(self) -> "Tensor":
         """A tensor outside autograd whose in-place updates also update `self` (PyTorch's
@@ -382,8 +386,11 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        return parameter_copy(self, memo)
+
     def __reduce_ex__(self, protocol):
-        return (Parameter, (Tensor._wrap(self._value), self.requires_grad))
+        return parameter_reduce(self)
 
 
 _add = jax.jit(jax.numpy.add)

@@ -95,7 +95,7 @@ def save(obj: Any, f: PathOrFile) -> None:
         graphnet.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": 100},
                       "ckpt.safetensors")
     """
-    structure, tensors = _tree.encode(obj, _is_tensor)
+    structure, tensors, dict_metadata = _tree.encode(obj, _is_tensor)
     # tensors sharing storage (`[t, t[1:3]]`, tied weights) are written once, as views
     arrays, views = _sharing.plan(tensors, _to_numpy)
     metadata = {
@@ -105,6 +105,9 @@ def save(obj: Any, f: PathOrFile) -> None:
     }
     if views:
         metadata["views"] = json.dumps(views, separators=(",", ":"))
+    if dict_metadata:   # NOTE: a key older readers ignore: they load the same, without it
+        metadata["dict_metadata"] = json.dumps(dict_metadata, separators=(",", ":"),
+                                               allow_nan=False)
     if _is_file_object(f):
         _format.write(f, arrays, metadata)
     else:
@@ -182,7 +185,8 @@ def _load_stream(f: BinaryIO, where: str, restore: _locations.Restore) -> Any:
         names = [name for name, view in views.items() if view[0] == storage]
         places = [views[name][1:] for name in names]
         tensors.update(zip(names, _sharing.views_of(arrays[storage], places)))
-    obj, used = _tree.decode(structure, tensors, where)
+    obj, used = _tree.decode(structure, tensors, where,
+                             _checked_json(header.metadata, "dict_metadata", [], where))
     unused = sorted(set(tensors) - used)
     if unused:
         raise checkpoint_error(
@@ -224,10 +228,17 @@ def _checked_structure(metadata: dict[str, str], where: str) -> Any:
             f"this graphnet reads versions 1 to {FORMAT_VERSION}",
             "Load it with the graphnet version that wrote it, or upgrade graphnet.",
         )
+    return _checked_json(metadata, "structure", None, where)
+
+
+def _checked_json(metadata: dict[str, str], key: str, absent: Any, where: str) -> Any:
+    """The JSON under ``key`` of the header's metadata, parsed (``absent`` without one)."""
+    if absent is not None and key not in metadata:
+        return absent
     try:
-        return _strict_json.loads(metadata.get("structure", ""))
+        return _strict_json.loads(metadata.get(key, ""))
     except (ValueError, RecursionError) as e:
         raise checkpoint_error(
-            where, f"the structure in its metadata is not valid JSON ({str(e)[:120]})",
+            where, f"the {key} in its metadata is not valid JSON ({str(e)[:120]})",
             "The file is corrupted or was edited by hand; load an earlier checkpoint.",
         ) from None

@@ -12,11 +12,17 @@ Grammar of one node (format version 1, see docs/serialization.md)::
 A JSON object is always one of the tagged forms, so a user's dict can never be
 mistaken for a tag. Dicts are stored as a list of pairs because JSON object keys
 are always strings: this keeps ``{0: ...}`` apart from ``{"0": ...}`` and keeps order.
+
+A dict's ``_metadata`` attribute (a ``state_dict()``'s module versions, which
+``load_state_dict`` reads) is kept apart from the structure, as ``[[key path, node], ...]``
+under the header key ``dict_metadata``: readers that do not know the key load the same
+structure without it, as before (see encode and decode).
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,14 +37,16 @@ def _show(path: list[str | int]) -> str:
     return "obj" + "".join(f"[{key!r}]" for key in path)
 
 
-def encode(obj: Any, is_tensor: Callable[[Any], bool]) -> tuple[Any, dict[str, Any]]:
-    """Split ``obj`` into a JSON-able structure and ``{name: tensor}`` in visiting order.
+def encode(obj: Any, is_tensor: Callable[[Any], bool]) -> tuple[Any, dict[str, Any], list]:
+    """Split ``obj`` into a JSON-able structure, ``{name: tensor}`` in visiting order, and
+    the ``_metadata`` of its dicts as ``[[key path, node], ...]``.
 
     Names are the '/'-joined key path (``state/0/momentum_buffer``), made unique with a
     ``#n`` suffix when keys themselves contain '/'. A tensor object reachable twice
     (tied weights) is stored once and both places refer to the same name.
     """
     tensors: dict[str, Any] = {}
+    dict_metadata: list = []
     name_of_tensor: dict[int, str] = {}
     open_containers: set[int] = set()
 
@@ -99,17 +107,26 @@ def encode(obj: Any, is_tensor: Callable[[Any], bool]) -> tuple[Any, dict[str, A
                     )
                 key = int(key) if isinstance(key, int) else str(key)
                 pairs.append([key, walk(value, [*path, key])])
+            if type(x) is not dict and getattr(x, "_metadata", None) is not None:
+                # NOTE: a state_dict's module versions: without them load_state_dict took a
+                # BatchNorm state without num_batches_tracked for a pre-version-2 one
+                dict_metadata.append([list(path), walk(x._metadata, [*path, "_metadata"])])
             return {"dict": pairs}
         tag = "tuple" if type(x) is tuple else "list"
         return {tag: [walk(value, [*path, i]) for i, value in enumerate(x)]}
 
-    return walk(obj, []), tensors
+    structure = walk(obj, [])
+    return structure, tensors, dict_metadata
 
 
-def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[str]]:
+def decode(node: Any, tensors: Mapping[str, Any], where: str,
+           dict_metadata: Any = ()) -> tuple[Any, set[str]]:
     """Rebuild the object from ``node``; returns it and the set of tensor names it used.
+    A dict with an entry in ``dict_metadata`` (encode's) comes back as an OrderedDict with
+    that ``_metadata``, as torch.load returns a state_dict.
 
-    Raises CheckpointError for any node outside the grammar or a name not in ``tensors``.
+    Raises CheckpointError for any node outside the grammar or a name not in ``tensors``,
+    and for a ``dict_metadata`` entry that is malformed or names no dict of the structure.
     """
     used: set[str] = set()
     leaves: dict = {}   # (tag, name) -> the Parameter or grad-requiring tensor made once
@@ -126,7 +143,10 @@ def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[
             leaves[key] = learnable(tensor, requires_grad, tag == "parameter", where)
         return leaves[key]
 
-    def build(n: Any) -> Any:
+    metadata_at = _metadata_by_path(dict_metadata, malformed)
+
+    def build(n: Any, path: tuple | None = None) -> Any:
+        """``n`` rebuilt; ``path``, its key path, finds its ``_metadata`` (None: inside one)."""
         if n is None or isinstance(n, (bool, int, float, str)):
             return n
         if isinstance(n, dict) and len(n) == 1:
@@ -149,7 +169,8 @@ def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[
             if tag == "float" and body in ("nan", "inf", "-inf"):
                 return float(body)
             if tag in ("list", "tuple") and isinstance(body, list):
-                items = [build(item) for item in body]
+                items = [build(item, None if path is None else (*path, i))
+                         for i, item in enumerate(body)]
                 return tuple(items) if tag == "tuple" else items
             if tag == "dict" and isinstance(body, list):
                 out = {}
@@ -161,14 +182,41 @@ def decode(node: Any, tensors: Mapping[str, Any], where: str) -> tuple[Any, set[
                         raise malformed(f"dict key {str(key)[:80]} is not a str or int")
                     if key in out:  # keeping one of the two values would be a silent guess
                         raise malformed(f"dict key {str(key)[:80]!r} appears twice")
-                    out[key] = build(value)
+                    out[key] = build(value, None if path is None else (*path, key))
+                metadata = metadata_at.pop(path, None) if path is not None else None
+                if metadata is not None:
+                    out = OrderedDict(out)
+                    metadata = build(metadata)
+                    out._metadata = OrderedDict(metadata) if type(metadata) is dict \
+                        else metadata   # type: ignore[attr-defined]
                 return out
         raise malformed(f"unexpected node {str(n)[:80]}")
 
     try:
-        return build(node), used
+        obj = build(node, ())
     except RecursionError:
         raise malformed("nested too deeply") from None
+    if metadata_at:
+        raise malformed(f"dict_metadata names {list(next(iter(metadata_at)))!r}, which is "
+                        f"not a dict of the structure")
+    return obj, used
+
+
+def _metadata_by_path(dict_metadata: Any, malformed: Callable[[str], Exception]) -> dict:
+    """encode's ``[[key path, node], ...]`` as {key path (a tuple): node}, checked."""
+    if not isinstance(dict_metadata, (list, tuple)):
+        raise malformed("dict_metadata is not a list")
+    by_path: dict = {}
+    for entry in dict_metadata:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list)
+                and all(isinstance(k, (str, int)) and not isinstance(k, bool)
+                        for k in entry[0])):
+            raise malformed(f"dict_metadata entry {str(entry)[:80]} is not a [key path, node]")
+        path = tuple(entry[0])
+        if path in by_path:
+            raise malformed(f"dict_metadata names {entry[0]!r} twice")
+        by_path[path] = entry[1]
+    return by_path
 
 
 def learnable(tensor: Any, requires_grad: bool, parameter: bool, where: str) -> Any:

@@ -51,6 +51,38 @@ _FLAGS = ("maximize", "foreach", "differentiable", "fused", "capturable", "neste
           "amsgrad", "decoupled_weight_decay")
 
 
+# per optimizer, the state PyTorch's __setstate__ turns from a number (a checkpoint of an
+# older PyTorch, or one edited by hand: `state['step'] = 1`) into a 0-d tensor on load; the
+# update kernels read it as a tensor (an int 'step' failed the next step)
+_SCALAR_STATE = {
+    "Adam": ("step",), "AdamW": ("step",), "RAdam": ("step",), "Adamax": ("step",),
+    "Adagrad": ("step",), "Adadelta": ("step",), "RMSprop": ("step",), "Rprop": ("step",),
+    "Adafactor": ("step",), "NAdam": ("step", "mu_product"), "ASGD": ("step", "eta", "mu"),
+}
+
+
+def _scalar_state_keys(optimizer) -> tuple:
+    """The keys of _SCALAR_STATE for `optimizer`'s class or the graphnet optimizer it
+    extends."""
+    for cls in type(optimizer).__mro__:
+        if cls.__module__.startswith("graphnet.optim") and cls.__name__ in _SCALAR_STATE:
+            return _SCALAR_STATE[cls.__name__]
+    return ()
+
+
+def _as_scalar_tensors(state: dict, keys: tuple) -> None:
+    """`state`'s numbers under `keys` as 0-d tensors of PyTorch's scalar dtype (float64
+    when that is the default dtype, else float32: its _get_scalar_dtype)."""
+    from .. import _dtype as dt
+    from .._default_dtype import default_float
+    from .._factories import tensor
+
+    dtype = dt.float64 if default_float() == dt.float64 else dt.float32
+    for key in keys:
+        if key in state and not isinstance(state[key], Tensor):
+            state[key] = tensor(float(state[key]), dtype=dtype)
+
+
 class Optimizer(StepHooks):
     """The base of graphnet's optimizers: parameter groups with per-group options, `state`,
     `zero_grad`, `add_param_group`, `state_dict`/`load_state_dict` and step hooks, as in
@@ -295,6 +327,7 @@ class Optimizer(StepHooks):
                                       else v)
                                      if isinstance(v, Tensor) else copy.deepcopy(v))
                                  for k, v in saved.items()}
+                _as_scalar_tensors(self.state[p], _scalar_state_keys(self))
         for ours, theirs in zip(self.param_groups, groups):
             # PyTorch's update_group: the saved group replaces this one (keeping its
             # params), so an Adam checkpoint loaded into SGD fails on the missing 'momentum'
