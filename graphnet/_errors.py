@@ -87,3 +87,11 @@ def shape_error(message: str, *, where: str | None = None, module=None,
     if asserted:
         return AssertedShapeError(text)
     return ShapeError(text)
+
+
+# PyTorch's error for `view.detach_()` (a view cannot leave its base's graph in place)
+VIEW_DETACH = ("Can't detach views in-place. Use detach() instead. If you are using "
+               "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+               "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+               "called on these gradients. To fix this error, please refer to the "
+               "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")

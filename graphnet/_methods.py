@@ -63,7 +63,10 @@ def zero_in_place(grad) -> None:
     """zero_grad(set_to_none=False), as PyTorch does it: the same `.grad` tensor, detached and
     set to zeros (NaN and inf too), so a reference the user holds sees the zeros and what
     backward() accumulates next."""
-    grad.detach_()
+    if grad.grad_fn is not None:   # as PyTorch's zero_grad: a view's .grad is not detached
+        grad.detach_()
+    else:
+        grad.requires_grad_(False)
     grad.zero_()
 
 

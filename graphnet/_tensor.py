@@ -18,7 +18,7 @@ from ._aliases import (WRITING, adopt_storage, deep_copy, new_storage, parameter
 from ._autograd_data_swap import note_swap
 from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
-from ._errors import dimension_error, no_dimensions_error
+from ._errors import VIEW_DETACH, dimension_error, no_dimensions_error
 from ._grad_mode import no_grad
 from ._mode import EAGER, current_mode, tracing
 from ._overlap_writes import check_write
@@ -172,6 +172,8 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
+        if "_view" in self.__dict__:   # PyTorch's rule: a view cannot leave its base's graph
+            raise RuntimeError(VIEW_DETACH)
         self.grad_fn, self.requires_grad = None, False
         return self
 
