@@ -17,7 +17,8 @@ from .. import _autograd, _host
 from .. import _autograd_versions
 from .._autograd import TapeNode, grad_mode
 from .._tensor import Tensor, _add
-from ._hooks import run_node_hooks, run_post_accumulate_hooks
+from ._hooks import run_node_hooks, run_node_prehooks, run_post_accumulate_hooks, \
+    run_tensor_hooks
 
 _autograd_versions.attach(Tensor)   # Tensor._version
 
@@ -61,28 +62,15 @@ class _Sum:
         return a + b if self.graph else self.add(a, b)
 
 
-def _as_tensor(ct, graph: bool):
-    return ct if graph else Tensor._wrap(ct)
-
-
-def _from_hook(result, graph: bool):
-    if not isinstance(result, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}' (a "
-                        f"tensor hook returns the new gradient as a Tensor, or None)")
-    return result if graph else result._value
-
-
 def _run_hooks(hooks, ct, graph: bool):
     """Tensor hooks in registration order, each seeing the previous one's result. A tensor
     reached with no gradient (None: a Function's backward returned None for it, or another
     output of its node got one) still runs its hooks, with None, as PyTorch's do."""
-    for fn in list(hooks.values()):
-        result = fn(None if ct is None else _as_tensor(ct, graph))
-        if result is not None:
-            if ct is None:
-                raise RuntimeError("can't replace a None gradient with a non-None value")
-            ct = _from_hook(result, graph)
-    return ct
+    if ct is None or graph:
+        return run_tensor_hooks(hooks, ct)
+    # NOTE: the array goes in a Tensor the hooks share; its value afterwards is the gradient,
+    # so a hook that writes in place and returns None (`g.mul_(5)`) counts, as in PyTorch
+    return run_tensor_hooks(hooks, Tensor._wrap(ct))._value
 
 
 def _zeros(shape, dtype, graph: bool):
@@ -95,12 +83,44 @@ def _has_nan(g) -> bool:
     return value is not None and bool(np.isnan(np.asarray(value)).any())
 
 
+# The backward walks running now, innermost last (a hook may call backward): [id, callbacks
+# to run when it ends]. graphnet.autograd.graph.register_multi_grad_hook counts on both.
+_running: list = []
+_walks = [0]
+
+
+def current_backward_id() -> int | None:
+    """An id of the backward walk running now (PyTorch's graph task id), None outside one."""
+    return _running[-1][0] if _running else None
+
+
+def queue_callback(fn) -> None:
+    """Run `fn()` when the backward walk running now has finished (PyTorch's
+    `Variable._execution_engine.queue_callback`)."""
+    if not _running:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _running[-1][1].append(fn)
+
+
 def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs=None,
                  accumulate: bool = True):
     """Propagate `grads` (per root: an array, or a Tensor with create_graph) from the
     `roots` (Tensors that require grad). With `accumulate`, add into `.grad` of every leaf
     reached (only those in `inputs` when given). Without, return the gradient of each of
     `inputs` (None where none reached it)."""
+    _walks[0] += 1
+    callbacks: list = []
+    _running.append((_walks[0], callbacks))
+    try:
+        captured = _walk(roots, grads, retain_graph, create_graph, inputs, accumulate)
+        while callbacks:     # a callback may queue another
+            callbacks.pop(0)()
+    finally:
+        _running.pop()
+    return captured
+
+
+def _walk(roots, grads, retain_graph, create_graph, inputs, accumulate):
     graph = create_graph
     add = _Sum(graph)
     targets = {}          # id(leaf) or (id(node), index) -> [(position in inputs, tensor)]
@@ -134,6 +154,7 @@ def run_backward(roots, grads, *, retain_graph: bool, create_graph: bool, inputs
             cts = _visit_outputs(node, cts, graph, targets, captured, accumulate, add)
             if needed is not None and not needed[id(node)]:
                 continue      # only its own output was asked for
+            cts = run_node_prehooks(node, cts, graph)
             reached = _reached_edges(node, cts)
             if all(c is None for c in cts) and not hasattr(node, "materialize"):
                 # reached with no gradient at all: an op's backward gives none either (a

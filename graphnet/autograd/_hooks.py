@@ -18,11 +18,15 @@ from .._errors import TraceError
 class RemovableHandle:
     """What every `register_*hook` returns (tensor, module and optimizer hooks):
     `handle.remove()` unregisters the hook, and its options, kept in the `extra` tables
-    under the same id (a module's `with_kwargs`, `always_call`)."""
+    under the same id (a module's `with_kwargs`, `always_call`). Also public as
+    `graphnet.utils.hooks.RemovableHandle(hooks_dict, extra_dict=...)`, PyTorch's spelling."""
 
     _next_id = 0
 
-    def __init__(self, hooks: OrderedDict, extra=()):
+    def __init__(self, hooks: OrderedDict, extra=(), *, extra_dict=None):
+        if extra_dict is not None:     # PyTorch's keyword: one table or a list of them
+            extra = tuple(extra) + (tuple(extra_dict) if isinstance(extra_dict, (list, tuple))
+                                    else (extra_dict,))
         self._hooks, self.extra = hooks, tuple(extra)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
@@ -50,21 +54,49 @@ def _refuse_in_trace(what: str) -> None:
             f"gradient change as a graphnet.autograd.Function (its backward is compiled).")
 
 
+def hook_name(hook) -> str:
+    """The name PyTorch's errors give a hook: its `__name__`, else '<unknown>' (a partial,
+    a callable object)."""
+    name = getattr(hook, "__name__", None)
+    return name if isinstance(name, str) else "<unknown>"
+
+
+def checked_hook_result(hook, grad, result):
+    """`result`, a tensor hook's replacement for gradient `grad` (a Tensor), after PyTorch's
+    checks: a Tensor, of the same dtype (checked first, as there), then the same shape. A
+    gradient of another shape would otherwise fail deep in a VJP, or broadcast silently into
+    `.grad`."""
+    from .._tensor import Tensor
+
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}' (a "
+                        f"tensor hook returns the new gradient as a Tensor, or None)")
+    if result.dtype != grad.dtype:
+        raise RuntimeError(f"hook '{hook_name(hook)}' has changed the type of value (was "
+                           f"{grad.type()} got {result.type()})")
+    if tuple(result.shape) != tuple(grad.shape):
+        raise RuntimeError(f"hook '{hook_name(hook)}' has changed the size of value")
+    return result
+
+
+def run_tensor_hooks(hooks, grad):
+    """Tensor hooks in registration order on `grad` (a Tensor, or None), each seeing the
+    previous one's result. A hook that returns None may have changed `grad` in place
+    (`g.clamp_(-1, 1)`): that change is kept, as in PyTorch, since the same Tensor goes on."""
+    for fn in list(hooks.values()) if hooks else ():
+        result = fn(grad)
+        if result is None:
+            continue
+        if grad is None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        grad = checked_hook_result(fn, grad, result)
+    return grad
+
+
 def run_leaf_hooks(leaf, grad):
     """A leaf's tensor hooks on its gradient, in order, each result replacing it. Inside a
     trace they are traced like the rest of the code (graphnet/compiler's backward calls this)."""
-    from .._tensor import Tensor
-
-    hooks = leaf.__dict__.get("_hooks")
-    for fn in list(hooks.values()) if hooks else ():
-        result = fn(grad)
-        if result is not None:
-            if not isinstance(result, Tensor):   # as the eager walk (_engine._from_hook)
-                raise TypeError(f"expected Variable, but hook returned "
-                                f"'{type(result).__name__}' (a tensor hook returns the new "
-                                f"gradient as a Tensor, or None)")
-            grad = result
-    return grad
+    return run_tensor_hooks(leaf.__dict__.get("_hooks"), grad)
 
 
 def run_post_accumulate_hooks(leaf) -> None:
@@ -99,23 +131,91 @@ def _leaf_hooks(t):
     return tuple((hooks or {}).values()), tuple((post or {}).values())
 
 
-# Hooks run after a tape node's VJP (PyTorch's `grad_fn.register_hook`): node -> functions
-# `fn(cts, results, graph) -> results`. Module.register_backward_hook uses them
-# (graphnet/nn/_legacy_backward_hook.py).
+# Hooks run before and after a tape node's VJP (PyTorch's `grad_fn.register_prehook` and
+# `grad_fn.register_hook`): node -> {handle id: function}. Module.register_backward_hook uses
+# them too (graphnet/nn/_legacy_backward_hook.py).
 _NODE_HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NODE_PRE_HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def register_node_hook(node, fn) -> None:
+def register_node_hook(node, fn) -> RemovableHandle:
     """Run `fn(cts, results, graph)` each time the backward walk applies `node`'s VJP: `cts`
     are its outputs' cotangents, `results` its inputs' (one per edge); what `fn` returns
     replaces `results`. Arrays, or Tensors with `graph` (create_graph=True)."""
-    _NODE_HOOKS.setdefault(node, []).append(fn)
+    table = _NODE_HOOKS.setdefault(node, OrderedDict())
+    handle = RemovableHandle(table)
+    table[handle.id] = fn
+    return handle
 
 
 def run_node_hooks(node, cts, results, graph: bool):
-    for fn in list(_NODE_HOOKS.get(node, ())) if _NODE_HOOKS else ():
+    for fn in list(_NODE_HOOKS.get(node, {}).values()) if _NODE_HOOKS else ():
         results = fn(cts, results, graph)
     return results
+
+
+def run_node_prehooks(node, cts, graph: bool):
+    """`cts` after the node's pre-hooks (the tensor hooks of its outputs ran before)."""
+    for fn in list(_NODE_PRE_HOOKS.get(node, {}).values()) if _NODE_PRE_HOOKS else ():
+        cts = fn(cts, graph)
+    return cts
+
+
+def _as_tensors(values, graph: bool) -> tuple:
+    from .._tensor import Tensor
+
+    return tuple(v if v is None or graph else Tensor._wrap(v) for v in values)
+
+
+def _as_values(tensors, graph: bool) -> list:
+    return [t if t is None or graph else t._value for t in tensors]
+
+
+def _replaced(hook, new, old: tuple) -> tuple:
+    """A node hook's replacement for the gradients `old`, checked as PyTorch checks it."""
+    if not isinstance(new, (tuple, list)):
+        raise TypeError(f"expected tuple, but hook returned '{type(new).__name__}'")
+    if len(new) != len(old):
+        raise RuntimeError(f"hook '{hook_name(hook)}' has returned an incorrect number of "
+                           f"values (got {len(new)}, but expected {len(old)})")
+    return tuple(n if n is None or o is None else checked_hook_result(hook, o, n)
+                 for n, o in zip(new, old))
+
+
+def node_register_hook(self, fn) -> RemovableHandle:
+    """`grad_fn.register_hook(fn)`: run `fn(grad_inputs, grad_outputs)` after this node's
+    backward; a tuple it returns replaces `grad_inputs` (one entry per `next_functions`).
+
+    >>> h = y.grad_fn.register_hook(lambda gi, go: print(gi, go))
+    """
+    _refuse_in_trace("grad_fn.register_hook")
+
+    def run(cts, results, graph):
+        grad_inputs = _as_tensors(results, graph)
+        new = fn(grad_inputs, _as_tensors(cts, graph))
+        if new is not None:
+            grad_inputs = _replaced(fn, new, grad_inputs)
+        return _as_values(grad_inputs, graph)    # written in place or replaced
+
+    return register_node_hook(self, run)
+
+
+def node_register_prehook(self, fn) -> RemovableHandle:
+    """`grad_fn.register_prehook(fn)`: run `fn(grad_outputs)` before this node's backward; a
+    tuple it returns replaces `grad_outputs`."""
+    _refuse_in_trace("grad_fn.register_prehook")
+
+    def run(cts, graph):
+        grad_outputs = _as_tensors(cts, graph)
+        new = fn(grad_outputs)
+        if new is not None:
+            grad_outputs = _replaced(fn, new, grad_outputs)
+        return _as_values(grad_outputs, graph)
+
+    table = _NODE_PRE_HOOKS.setdefault(self, OrderedDict())
+    handle = RemovableHandle(table)
+    table[handle.id] = run
+    return handle
 
 
 def _node_slot(t):
@@ -199,3 +299,8 @@ def attach(cls) -> None:
     cls.retain_grad = retain_grad
     cls.retains_grad = property(retains_grad)
     cls.is_inference = is_inference
+    from .._autograd import TapeNode   # NOTE: grad_fn objects, which graphnet._autograd makes
+
+    TapeNode.register_hook = node_register_hook
+    TapeNode.register_prehook = node_register_prehook
+    from . import graph  # noqa: F401  (`graphnet.autograd.graph`, as `torch.autograd.graph`)

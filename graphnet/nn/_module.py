@@ -9,6 +9,7 @@ from collections import OrderedDict, namedtuple
 from .. import _dispatch
 from .._tensor import Parameter, Tensor
 from ._buffer import Buffer
+from . import _global_hooks
 from ._module_hooks import RemovableHandle, _Hooks
 from ._module_tree import _ModuleTree
 
@@ -120,9 +121,10 @@ class Module(_Hooks):
         mode = _dispatch.current_mode()
         if mode is not None:
             mode.on_module_call(self)
+            _global_hooks.note_traced_call(mode)
         try:
             if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks \
-                    or self._backward_pre_hooks:
+                    or self._backward_pre_hooks or _global_hooks.any_call_hooks():
                 return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
         finally:
@@ -137,7 +139,7 @@ class Module(_Hooks):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
             self._forget(name, "_parameters")
-            params[name] = value
+            params[name] = _global_hooks.registered("parameter", self, name, value)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
@@ -147,12 +149,12 @@ class Module(_Hooks):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name, "_modules")
-            self._modules[name] = value
+            self._modules[name] = _global_hooks.registered("module", self, name, value)
         elif params is not None and name in self._modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
                                 f"'{name}' (graphnet.nn.Module or None expected)")
-            self._modules[name] = None
+            self._modules[name] = _global_hooks.registered("module", self, name, None)
         elif isinstance(value, Buffer):     # nn.Buffer: registered, with its persistence
             if params is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
@@ -161,7 +163,7 @@ class Module(_Hooks):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                                 "(graphnet.Tensor or None expected)")
-            self._buffers[name] = value
+            self._buffers[name] = _global_hooks.registered("buffer", self, name, value)
         else:
             if name != "training" and not isinstance(value, Tensor):
                 mode = _dispatch.current_mode()
@@ -209,7 +211,7 @@ class Module(_Hooks):
                            else 'module name can\'t be empty string ""')
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
-        self._modules[name] = module
+        self._modules[name] = _global_hooks.registered("module", self, name, module)
 
     register_module = add_module
 
@@ -220,7 +222,8 @@ class Module(_Hooks):
         _check_name("parameter", name)
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
-        self._parameters[name] = param
+        self._parameters[name] = param if param is None else \
+            _global_hooks.registered("parameter", self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         _check_name("buffer", name)
@@ -229,7 +232,7 @@ class Module(_Hooks):
                             "(graphnet.Tensor or None required)")
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
-        self._buffers[name] = tensor
+        self._buffers[name] = _global_hooks.registered("buffer", self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:

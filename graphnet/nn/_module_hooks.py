@@ -7,9 +7,11 @@ two identity `autograd.Function`s. The output's backward receives `grad_output` 
 pre-hooks; the inputs' backward receives `grad_input` (one entry per positional argument,
 None where no gradient flows) and runs the full hooks, each of which may return replacements.
 When no input needs a gradient, the full hooks run with `grad_input` all None as soon as
-`grad_output` is known. A compiled program refuses them (TraceError): its backward is one
-jax.vjp, so a hook would see tracers, and a hook that keeps the gradient (Grad-CAM) would
-keep nothing usable."""
+`grad_output` is known. A compiled program refuses them (TraceError) where a gradient could
+flow through the call: its backward is one jax.vjp, so a hook would see tracers, and a hook
+that keeps the gradient (Grad-CAM) would keep nothing usable. Under no_grad, or with nothing
+requiring grad, they never run, and the call compiles. Global module hooks
+(graphnet/nn/_global_hooks.py) run before the module's own."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from .._mode import tracing
 from .._tensor import Tensor
 from ..autograd._hooks import RemovableHandle
 from ..autograd.function import Function
+from . import _global_hooks as _global
 from . import _legacy_backward_hook as legacy_backward_hook
 
 
@@ -98,10 +101,13 @@ class _Hooks:
         return _add(self._load_state_dict_post_hooks, hook)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
+        # NOTE: the global hooks (graphnet/nn/_global_hooks.py) run before the module's own,
+        # in each group, as in PyTorch
         called = set()
         result = None
         try:
-            for key, hook in list(self._forward_pre_hooks.items()):
+            for key, hook in [*_global.forward_pre_hooks.items(),
+                              *self._forward_pre_hooks.items()]:
                 if key in self._forward_pre_hooks_with_kwargs:
                     new = hook(self, args, kwargs)
                     if new is not None:
@@ -114,36 +120,46 @@ class _Hooks:
                     if new is not None:
                         args = new if isinstance(new, tuple) else (new,)
             backward = None
-            full = self.__dict__.get("_is_full_backward_hook")
-            hooks = list(self._backward_hooks.values())
-            if (hooks and full) or self._backward_pre_hooks:
-                backward = _BackwardHooks(self, args, hooks if full else [])
+            full, legacy, pre = _global.split_backward_hooks(self)
+            if full or pre:
+                backward = _BackwardHooks(self, args, full, pre)
                 args = backward.wrap_inputs(args)
             result = self.forward(*args, **kwargs)
-            for key, hook in list(self._forward_hooks.items()):
+            for key, hook in [*_global.forward_hooks.items(), *self._forward_hooks.items()]:
                 called.add(key)
-                new = hook(self, args, kwargs, result) \
-                    if key in self._forward_hooks_with_kwargs else hook(self, args, result)
+                new = hook(self, args, kwargs, result) if key in \
+                    self._forward_hooks_with_kwargs or key in \
+                    _global.forward_hooks_with_kwargs else hook(self, args, result)
                 if new is not None:
                     result = new
             if backward is not None:
                 result = backward.wrap_outputs(result)
-            if hooks and full is False:
-                legacy_backward_hook.attach(self, hooks, args, result)
+            if legacy:
+                legacy_backward_hook.attach(self, legacy, args, result)
             return result
         except Exception:
-            for key, hook in list(self._forward_hooks.items()):
-                if key in self._forward_hooks_always_called and key not in called:
-                    try:
-                        new = hook(self, args, kwargs, result) \
-                            if key in self._forward_hooks_with_kwargs else \
-                            hook(self, args, result)
-                        result = result if new is None else new
-                    except Exception as error:
-                        warnings.warn("module forward hook with ``always_call=True`` raised an "
-                                      f"exception that was silenced as another error was "
-                                      f"raised in forward: {error}", stacklevel=2)
+            _run_always_called(self, called, args, kwargs, result)
             raise
+
+
+def _run_always_called(module, called: set, args, kwargs, result) -> None:
+    """The `always_call` forward hooks that did not run before forward raised: global ones
+    (without kwargs, as PyTorch calls them here) then the module's; their errors are
+    warnings, the forward's error goes on."""
+    for key, hook in [*_global.forward_hooks.items(), *module._forward_hooks.items()]:
+        if key in called or (key not in module._forward_hooks_always_called
+                             and key not in _global.forward_hooks_always_called):
+            continue
+        own = key in module._forward_hooks
+        try:
+            new = hook(module, args, kwargs, result) \
+                if own and key in module._forward_hooks_with_kwargs else \
+                hook(module, args, result)
+            result = result if new is None else new
+        except Exception as error:
+            warnings.warn(f"{'' if own else 'global '}module forward hook with "
+                          f"``always_call=True`` raised an exception that was silenced as "
+                          f"another error was raised in forward: {error}", stacklevel=3)
 
 
 def refuse_in_trace(module, other_way: str = "") -> None:
@@ -161,20 +177,29 @@ class _BackwardHooks:
     """One call's backward hooks: what the output side learns (grad_output) for the input
     side."""
 
-    def __init__(self, module, args: tuple, hooks: list):
-        refuse_in_trace(module, ", or hook a leaf tensor (Tensor.register_hook)")
+    def __init__(self, module, args: tuple, hooks: list, pre_hooks: list):
         # NOTE: the hooks registered when the module was called, as in PyTorch: one removed
         # after the forward still runs in that call's backward
         self.module, self.n_args, self.hooks = module, len(args), hooks
-        self.pre_hooks = list(module._backward_pre_hooks.values())
+        self.pre_hooks = pre_hooks
         self.positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        self.inputs_need_grad = any(args[i].requires_grad for i in self.positions)
+        self.inputs_need_grad = grad_mode.enabled and \
+            any(args[i].requires_grad for i in self.positions)
+        # a call no gradient can flow through (no_grad, frozen parameters and inputs) runs
+        # no hook, so it compiles; wrap_outputs refuses one whose outputs still need grad
+        if self.inputs_need_grad or (grad_mode.enabled and any(
+                p.requires_grad for p in module.parameters())):
+            self._refuse_in_trace()
         self.grad_output = None
+
+    def _refuse_in_trace(self) -> None:
+        refuse_in_trace(self.module, ", or hook a leaf tensor (Tensor.register_hook)")
 
     def wrap_inputs(self, args: tuple) -> tuple:
         if not self.inputs_need_grad:
             return args
-        wrapped = _Identity.apply(self._after_inputs, *(args[i] for i in self.positions))
+        wrapped = _Identity.apply(self._after_inputs, False,
+                                  *(args[i] for i in self.positions))
         wrapped = _guarded(wrapped if isinstance(wrapped, tuple) else (wrapped,))
         args = list(args)
         for i, new in zip(self.positions, wrapped):
@@ -189,7 +214,8 @@ class _BackwardHooks:
             return result
         if not any(o.requires_grad for o in outputs):
             return result
-        wrapped = _Identity.apply(self._after_outputs, *outputs)
+        self._refuse_in_trace()
+        wrapped = _Identity.apply(self._after_outputs, True, *outputs)
         _guarded(wrapped if isinstance(wrapped, tuple) else (wrapped,))
         if isinstance(result, Tensor):
             return wrapped
@@ -267,14 +293,28 @@ def _checked(new, old: tuple, kind: str, name: str) -> tuple:
 
 class _Identity(Function):
     """The tensors unchanged; on the way back, `after(grads)` sees (and may replace) their
-    gradients."""
+    gradients. A gradient that does not arrive is None to `after` when `none_missing` (the
+    outputs' side: PyTorch's grad_output holds None for an output the loss does not use) and
+    zeros otherwise (the inputs' side: PyTorch's grad_input gets zeros there). What `after`
+    returns goes on as it is: a None there is no gradient (not zeros) below, as in PyTorch."""
 
     @staticmethod
-    def forward(ctx, after, *tensors):
-        ctx.after = after     # gradients that do not arrive come as zeros, as in PyTorch
+    def forward(ctx, after, none_missing, *tensors):
+        ctx.after, ctx.none_missing = after, none_missing
+        ctx.avals = [(tuple(t.shape), t.dtype) for t in tensors]
+        ctx.set_materialize_grads(False)
         ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
         return tensors if len(tensors) > 1 else tensors[0]
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None, *ctx.after(grads))
+        if not ctx.none_missing:
+            grads = _zeros_for_missing(grads, ctx.avals)
+        return (None, None, *ctx.after(grads))
+
+
+def _zeros_for_missing(grads, avals) -> tuple:
+    from .. import _factories
+
+    return tuple(_factories.zeros(shape, dtype=dtype) if g is None else g
+                 for g, (shape, dtype) in zip(grads, avals))
