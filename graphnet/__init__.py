@@ -91,4 +91,10 @@ from ._foreach import functions as _foreach_functions  # noqa: E402  (torch._for
 globals().update(_foreach_functions())
 del _foreach_functions
 
-__version__ = "0.1.0"
+from . import cpu, random, serialization, version  # noqa: E402  (torch.cpu, torch.random ...)
+from .amp import GradScaler  # noqa: E402  (torch.GradScaler is torch.amp's)
+from .cpu import (  # noqa: E402  (torch.OutOfMemoryError, the deprecated cpu autocast spellings)
+    OutOfMemoryError, get_autocast_cpu_dtype, is_autocast_cpu_enabled, set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+)
+from .version import __version__  # noqa: E402,F401

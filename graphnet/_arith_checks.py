@@ -80,12 +80,17 @@ _SCALAR_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32
                 "bfloat16": "c10::BFloat16"}
 
 
-def check_fits(value, np_dtype, of_tensor: bool = False) -> None:
+def check_fits(value, np_dtype, of_tensor: bool = False, fill: bool = False) -> None:
     """PyTorch's refusal of a Python number that the tensor's dtype cannot hold (`fill_(300)`
     on uint8, `clamp(max=300)`, `x[0] = 300`); XLA wrapped it (300 became 44). Its rule:
     signed integers hold [min, max], uint8 [-255, 255] (a negative one wraps), no
     integer holds NaN, float32 and float16 no finite value past their range (`of_tensor`:
-    `tensor([...], dtype=...)`, which checks integer dtypes only)."""
+    `tensor([...], dtype=...)`, which checks integer dtypes only). `fill`: a number PyTorch
+    writes unchecked, which float16/bfloat16 round to inf past their range (measured:
+    `x[i] = 1e6` on float16 and `full((1,), 1e6, dtype=float16)` give inf, while
+    `full((2,), 1e6, ...)`, masked_fill and clamp refuse it)."""
+    if fill and np.dtype(np_dtype).name in ("float16", "bfloat16"):
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return
     dtype = np.dtype(np_dtype)

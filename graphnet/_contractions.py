@@ -268,6 +268,9 @@ def _cross(name: str, input: Tensor, other: Tensor, dim) -> Tensor:
     if input.shape[dim] != 3:
         raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got "
                            f"{input.shape[dim]} and {other.shape[dim]}")
+    if input.dtype != other.dtype:   # PyTorch's kernel takes one dtype; it promotes neither
+        raise RuntimeError(f"expected scalar type {type_name(input.dtype)} but found "
+                           f"{type_name(other.dtype)}")
     shifted = [(L.roll(t, -1, dim), L.roll(t, -2, dim)) for t in (input, other)]
     (a1, a2), (b1, b2) = shifted
     return a1 * b2 - a2 * b1

@@ -131,7 +131,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
             dt.int64 if isinstance(fill_value, int) else default_float()
     shape = _shape((size,)) if not isinstance(size, int) else _sizes((size,))
-    check_fits(fill_value, dt.to_np(dtype))
+    # NOTE: PyTorch's fill of a one-element tensor skips its range check (float16's 1e6
+    # becomes inf there, and is refused for any other size)
+    check_fits(fill_value, dt.to_np(dtype), fill=int(np.prod(shape)) == 1)
     if current_mode() is None:  # eagerly the value is a runtime argument: no compile per value
         with x64():
             value = _host.full(shape, fill_value, dt.to_np(dtype))
@@ -201,6 +203,9 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:   # NumPy's eye gave an empty matrix
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     t = tensor(np.eye(n, m if m is not None else n), dtype=dtype or default_float())
     return _finish(t, requires_grad, device)
 

@@ -130,6 +130,9 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         return dispatch("repeat_interleave", input, count=int(repeats), dim=dim)
     if repeats.dim() > 1 or repeats.dtype.is_floating_point:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if repeats.numel() == 1:
+        # a traced single count: PyTorch broadcasts it over every slice along dim
+        repeats = L.reshape(repeats, 1).expand(input.shape[dim])
     if repeats.numel() != input.shape[dim]:
         raise RuntimeError(f"repeats must have the same size as input along dim, but got "
                            f"repeats.size(0) = {repeats.numel()} and input.size({dim}) = "

@@ -348,7 +348,7 @@ def setitem(self: Tensor, index, value) -> None:
                 f"number or a tensor of shape {list(self.shape[mask.dim():])}, or use "
                 f"graphnet.where(mask, new_values, x)")
     spec, tensors = _split_index(index, tuple(self.shape))
-    check_fits(value, self.dtype.np)
+    check_fits(value, self.dtype.np, fill=True)
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.to(self.dtype)
     block = _torch_block(spec, tensors, self.dim())

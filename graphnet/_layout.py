@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from ._dispatch import dispatch
-from ._errors import dimension_error, no_dimensions_error
+from ._errors import dimension_error
 from ._errors import wrap_dim as _wrap_dim
 from . import _dtype as dt
 from . import _strides as S
@@ -19,6 +19,7 @@ from ._autograd import rename_node
 from ._overlap import note_view
 from ._overlap_writes import overlap_view, under_overlap
 from ._reshape_check import check_inferred_shape
+from ._layout_args import narrow_start, roll_args
 from ._tensor import Tensor
 
 __all__ = [
@@ -312,7 +313,7 @@ def narrow(input, dim, start, length):
     if not -rank <= dim < rank:
         raise dimension_error(dim, rank)
     dim %= rank
-    size, start, length = input.shape[dim], int(start), int(length)
+    size, start, length = input.shape[dim], narrow_start(start), int(length)
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
                          f"but got {start})")
@@ -383,9 +384,8 @@ def flip(input, *dims):
 
 def roll(input, shifts, dims=None):
     """Shift elements along `dims` (wrapping around); with no dims, over the flattened tensor."""
-    if input.dim() == 0 and dims is not None:
-        raise no_dimensions_error(_dims(dims)[0] if isinstance(dims, (tuple, list)) else dims)
-    return dispatch("roll", input, shifts=_dims(shifts), dims=_dims(dims))
+    shifts, dims = roll_args(input, shifts, dims)
+    return dispatch("roll", input, shifts=shifts if dims else shifts[0], dims=dims)
 
 
 def tril(input, diagonal=0):

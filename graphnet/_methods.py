@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from ._overlap import check_inputs
 from ._overlap import inplace as _inplace
 from . import _dtype as dt
@@ -44,6 +46,19 @@ def repeat(self, *sizes):
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     return M.dispatch("repeat", self, repeats=repeats)
+
+
+def _reversed_dims(self):
+    """`x.T`: the dims reversed, with PyTorch's deprecation warning when `x` is not 2-d."""
+    if self.dim() != 2:
+        warnings.warn(
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+            "cases." if self.dim() == 0 else
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+            "to reverse the dimensions of a tensor.", UserWarning, stacklevel=3)
+    return M.permute(self, *reversed(range(self.dim())))
 
 
 def fill_(self, value):
@@ -132,7 +147,7 @@ _METHODS = {
     "new_tensor": lambda self, data, dtype=None: fac.tensor(data, dtype=dtype or self.dtype),
     "new_full": lambda self, s, v, dtype=None: fac.full(s, v, dtype=dtype or self.dtype),
     "mT": property(lambda self: M.transpose(self, -2, -1)),
-    "T": property(lambda self: M.permute(self, *reversed(range(self.dim())))),
+    "T": property(lambda self: _reversed_dims(self)),
 }
 for _op in OPS.values():
     for _name in _op.methods:

@@ -251,6 +251,10 @@ def _scatter_op(op: str, input: Tensor, dim: int, index: Tensor, src, **attrs) -
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """`gather` with broadcasting; with no `dim`, over the flattened `input`."""
+    if dim is not None and indices.dtype.name != "int64":
+        # NOTE: only with a dim: PyTorch's flattened form is a gather, which takes int32 too
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{torch_name(indices.dtype)}")
     if dim is None:
         input, indices, dim = input.reshape(-1), indices.reshape(-1), 0
     if input.dim() != indices.dim():

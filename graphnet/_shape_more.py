@@ -14,6 +14,7 @@ tensor([1., 1., 0.])
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 from . import _layout as L
@@ -290,7 +291,10 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     i varies along dim i; `"xy"` swaps the first two dims, as NumPy's meshgrid."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    indexing = "ij" if indexing is None else indexing
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but '
                            f'received: {indexing}')

@@ -48,7 +48,7 @@ class Cfg:
 
 
 @pytest.mark.parametrize("read", [
-    lambda c: getattr(c, "scale"),
+    lambda c: getattr(c, "scale"),  # noqa: B009  (the string form is what is tested)
     lambda c: vars(c)["scale"],
     lambda c: c.__dict__["scale"],
     lambda c: operator.attrgetter("scale")(c),
