@@ -119,7 +119,7 @@ def test_mark_dirty_on_a_leaf_that_requires_grad_raises_as_torch(compiled):
         _run(G, f(G), compiled, G.tensor([1., 2.], requires_grad=True))
 
 
-def _cube_step(lib):
+def _cube(lib):
     class Cube(lib.autograd.Function):      # no gradient for w: backward returns None
         @staticmethod
         def forward(ctx, x, w):
@@ -131,6 +131,11 @@ def _cube_step(lib):
             x, w = ctx.saved_tensors
             return 3 * x ** 2 * w * g, None
 
+    return Cube
+
+
+def _cube_step(lib):
+    Cube = _cube(lib)
     w = lib.nn.Parameter(lib.tensor([1.0, 2.0, 3.0]))
     b = lib.nn.Parameter(lib.tensor([0.1, 0.2, 0.3]))
     opt = lib.optim.SGD([w, b], lr=0.1, momentum=0.9, weight_decay=0.1)
@@ -160,16 +165,7 @@ def test_none_gradient_leaves_grad_none_and_the_weight_unmoved(compiled):
 
 
 def _cube_model(lib):
-    class Cube(lib.autograd.Function):      # no gradient for w: backward returns None
-        @staticmethod
-        def forward(ctx, x, w):
-            ctx.save_for_backward(x, w)
-            return x ** 3 * w
-
-        @staticmethod
-        def backward(ctx, g):
-            x, w = ctx.saved_tensors
-            return 3 * x ** 2 * w * g, None
+    Cube = _cube(lib)
 
     class Model(lib.nn.Module):
         def __init__(self):
