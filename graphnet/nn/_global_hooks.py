@@ -11,34 +11,19 @@ module depends on `global_hooks_version()` (graphnet._dispatch.depends_on)."""
 from __future__ import annotations
 
 import weakref
-from collections import OrderedDict
 from typing import Callable
 
 from .. import _dispatch
+from ._counted import CountedDict
 from ..autograd._hooks import RemovableHandle
 from ..utils import hooks as _utils_hooks  # noqa: F401  (`graphnet.utils.hooks`, as torch's)
 
 _version = [0]      # moves on every change of a table below
 
 
-class _Table(OrderedDict):
+class _Table(CountedDict):
     """A global hook table that counts its changes in `global_hooks_version()`."""
-
-    def __setitem__(self, key, value):
-        _version[0] += 1
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key):
-        _version[0] += 1
-        super().__delitem__(key)
-
-    def pop(self, *args):
-        _version[0] += 1
-        return super().pop(*args)
-
-    def clear(self):
-        _version[0] += 1
-        super().clear()
+    counter = _version
 
 
 forward_pre_hooks = _Table()

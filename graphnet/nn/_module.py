@@ -4,11 +4,12 @@ tree (`named_modules`, `parameters`, `train`, `to`, ...) is written in `_module_
 
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
+from collections import namedtuple
 
 from .. import _dispatch
 from .._tensor import Parameter, Tensor
 from ._buffer import Buffer
+from ._counted import CountedDict
 from . import _global_hooks
 from ._module_hooks import RemovableHandle, _Hooks
 from ._module_tree import _ModuleTree
@@ -25,41 +26,10 @@ def module_changes() -> int:
     return _changes[0]
 
 
-class _Registry(OrderedDict):
+class _Registry(CountedDict):
     """A module's parameter, buffer, submodule or hook table: an OrderedDict that counts its
     changes in `module_changes()`."""
-
-    def __setitem__(self, key, value):
-        _changes[0] += 1
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key):
-        _changes[0] += 1
-        super().__delitem__(key)
-
-    def pop(self, *args):
-        _changes[0] += 1
-        return super().pop(*args)
-
-    def popitem(self, last=True):
-        _changes[0] += 1
-        return super().popitem(last)
-
-    def clear(self):
-        _changes[0] += 1
-        super().clear()
-
-    def update(self, *args, **kwargs):
-        _changes[0] += 1
-        super().update(*args, **kwargs)
-
-    def setdefault(self, key, default=None):
-        _changes[0] += 1
-        return super().setdefault(key, default)
-
-    def move_to_end(self, key, last=True):
-        _changes[0] += 1
-        super().move_to_end(key, last)
+    counter = _changes
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
