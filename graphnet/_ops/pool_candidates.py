@@ -200,8 +200,10 @@ def _first_of(a, b):
     earlier = ia < ib
     if jnp.issubdtype(va.dtype, jnp.floating):
         a_nan, b_nan = va != va, vb != vb
-        wins = jnp.where(a_nan | b_nan, a_nan & (~b_nan | (ia > ib)),
-                         (va > vb) | ((va == vb) & earlier))
+        # NOTE: lax.select, not jnp.where: jnp.where lowers to a call of a private function,
+        # and XLA-CPU crashed (segfault) compiling a double backward whose reducers called it
+        wins = lax.select(a_nan | b_nan, a_nan & (~b_nan | (ia > ib)),
+                          (va > vb) | ((va == vb) & earlier))
     else:
         wins = (va > vb) | ((va == vb) & earlier)
     return lax.select(wins, va, vb), lax.select(wins, ia, ib)
