@@ -133,7 +133,8 @@ class FinishTrace:
         result.guards.extend(trace_guards(self))
         result.args_as_state = getattr(self, "args_as_state", {})   # code_reads.py
         self._finish_escaped(result)
-        result.python_changes = self.python_state.changes() + self._made_callables(static)
+        result.python_changes = self.python_state.changes() + self._made_callables(static) \
+            + self.hook_changes()
         if not result.python_changes:   # a change no watch saw: the next call traces again too
             result.python_changes = changed
         for value, index in self.print_values.items():   # after every output `effects` has

@@ -79,6 +79,7 @@ class Tracer(FinishTrace, DispatchMode):
         # resolve). The compiled call reads and writes whatever the slot holds then.
         self.slots: dict[int, tuple] = {}
         self.reads: list = []       # (what, read): what else the trace depended on
+        self.hook_tables: dict = {}     # id -> (hook table, its items before the trace)
         self.value_reads: list = []     # guards.Read: tensor values Python read (value_reads)
         self.prints: list = []      # prints.PrintEffect per print() call, in order
         self.print_values: dict = {}    # Value a print shows -> its print output's index
@@ -136,6 +137,22 @@ class Tracer(FinishTrace, DispatchMode):
         # told before it runs: a hook that appends to a list it closes over, or counts in a
         # global, changes Python state the compiled call cannot repeat (python_state.py)
         self.python_state._watch_function(fn)
+
+    def on_hook_table(self, table) -> None:
+        # NOTE: a compiled call runs the program, not the code that registers or removes a
+        # hook, so a trace that changed a hook table (a hook that removes itself after one
+        # call, a hook registered on every step) is a Python change (hook_changes): its table
+        # as it was before the trace's first change, compared when the trace ends
+        self.hook_tables.setdefault(id(table), (table, tuple(table.items())))
+
+    def hook_changes(self) -> list:
+        """A line naming the hook tables the trace left changed, or none."""
+        changed = sum(1 for table, before in self.hook_tables.values()
+                      if len(before) != len(table) or any(
+                          k != k0 or v is not v0 for (k0, v0), (k, v) in zip(before,
+                                                                             table.items())))
+        return [f"hooks registered or removed ({changed} hook table"
+                f"{'s' if changed > 1 else ''})"] if changed else []
 
     def live_scalar(self, read, name: str):
         # NOTE: one graph input per value the trace reads, fed on the tracing call with the

@@ -184,6 +184,10 @@ class DispatchMode:
         or optimizer hook, a custom Function's forward or backward): what `fn` reads is
         part of what the code did."""
 
+    def on_hook_table(self, table) -> None:
+        """`table`, the dict of a `register_*hook` (a module's, a tensor's, an optimizer's),
+        is about to gain or lose a hook (`RemovableHandle`)."""
+
     # ---- Python side effects -------------------------------------------------------------------
     def on_print(self, objects: tuple, sep: str, end: str, file, flush: bool) -> None:
         """`print(*objects, sep=sep, end=end, file=file, flush=flush)` while this mode records

@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 from collections import OrderedDict
 
-from .._mode import tracing
+from .._mode import current_mode, tracing
 from .._errors import TraceError
 
 
@@ -30,8 +30,17 @@ class RemovableHandle:
         self._hooks, self.extra = hooks, tuple(extra)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
+        self._tell_mode()   # made just before the hook goes in
+
+    def _tell_mode(self) -> None:
+        mode = current_mode()
+        if mode is not None:
+            for table in (self._hooks, *self.extra):
+                mode.on_hook_table(table)
 
     def remove(self) -> None:
+        if self.id in self._hooks:
+            self._tell_mode()
         self._hooks.pop(self.id, None)
         for table in self.extra:
             table.pop(self.id, None)

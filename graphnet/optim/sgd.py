@@ -43,7 +43,8 @@ class SGD(Optimizer):
         started = getattr(self, "_started", set())
         for has_buf in (True, False):
             chosen = [i for i, (p, s) in enumerate(zip(params, states))
-                      if ("momentum_buffer" in s and id(p) not in started) == has_buf]
+                      if (s.get("momentum_buffer") is not None   # None: torch starts anew
+                          and id(p) not in started) == has_buf]
             if chosen:
                 self._update(index, group, [params[i] for i in chosen],
                              [grads[i] for i in chosen], [states[i] for i in chosen], True,
