@@ -45,6 +45,8 @@ class _VmapMode(DispatchMode):
         self.inside: dict = {}       # id -> tensor made during the call (kept alive: ids stay)
         self.boundary: dict = {}     # id -> outside tensor that requires grad, first use order
         self.written: dict = {}      # id -> (outside or input tensor, payload before the call)
+        self.trace = None            # JAX's batch trace of this call (set by `_Call._body`)
+        self.unbatched_written: list = []   # tensors made here, unbatched, being written
 
     def mark_inside(self, t) -> None:
         self.inside[id(t)] = t
@@ -57,6 +59,7 @@ class _VmapMode(DispatchMode):
                 self.boundary.setdefault(id(a), a)
 
     def run_op(self, opdef, args, attrs):
+        self.check_unbatched_writes()
         if opdef.random and self.randomness != "same":
             if self.randomness == "error":
                 raise RuntimeError(
@@ -81,13 +84,34 @@ class _VmapMode(DispatchMode):
         # is checked after the function returns (`check_writes`)
         if id(t) not in self.inside or id(t) in self.written:
             self.written.setdefault(id(t), (t, t._value))
+        elif not self.batched(t._value):
+            self.unbatched_written.append(t)
         if self.parent is not None:
             self.parent.on_write(t)
+
+    def batched(self, value) -> bool:
+        return self.trace is not None and getattr(value, "_trace", None) is self.trace
+
+    def check_unbatched_writes(self) -> None:
+        """PyTorch's error for a batched value written into a tensor that has no batch
+        dimension (`torch.zeros(3).copy_(x)` inside vmap): checked after the write (the
+        next op, or the end of the call), since `on_write` comes before it."""
+        written, self.unbatched_written = self.unbatched_written, []
+        for t in written:
+            if self.batched(t._value):
+                raise RuntimeError(
+                    "vmap: inplace arithmetic(self, *extra_args) is not possible because there "
+                    "exists a Tensor `other` in extra_args that has more elements than `self`. "
+                    "This happened due to `other` being vmapped over but `self` not being "
+                    "vmapped over in a vmap. Please try to use out-of-place operators instead "
+                    "of inplace arithmetic. If said operator is being called inside the "
+                    "PyTorch framework, please file a bug report instead.")
 
     def track_input(self, t) -> None:
         self.written[id(t)] = (t, t._value)
 
     def check_writes(self) -> None:
+        self.check_unbatched_writes()
         for t, before in self.written.values():
             if t._value is not before:
                 t._value = before
@@ -120,6 +144,17 @@ class _VmapMode(DispatchMode):
             "backward() called inside a functorch transform. This is not supported, please "
             "use functorch.grad or functorch.vjp instead or call backward() outside of "
             "functorch transforms.")
+
+
+def vmap_active() -> bool:
+    """Whether a vmapped function is running (some mode on the stack is a `_VmapMode`): its
+    tensors may hold batch tracers, which a compiled program cannot take as arguments."""
+    mode = current_mode()
+    while mode is not None:
+        if isinstance(mode, _VmapMode):
+            return True
+        mode = getattr(mode, "parent", None)
+    return False
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
@@ -205,6 +240,7 @@ class _Call:
     def _body(self, mode, arrays, boundary_arrays):
         """The user's function on one sample (JAX maps it): arrays in, arrays out."""
         leaves = list(self.leaves)
+        mode.trace = _trace_of(arrays)
         for i, a in zip(self.batched, arrays):
             t = Tensor._wrap(a)
             mode.mark_inside(t)

@@ -159,6 +159,11 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                            f"{p_tree} and tangents with structure {t_tree}")
     check_tensors(tangents, "jvp(f, primals, tangents): ")
     for p, t in zip(flat_p, flat_t):
+        # PyTorch's make_dual checks: the primal, then its tangent, then their sizes
+        for what, x in (("primal", p), ("tangent", t)):
+            if isinstance(x, Tensor) and not x.is_floating_point():
+                raise ValueError(f"Expected {what} to be floating point or complex, but got: "
+                                 f"{x.dtype}")
         if isinstance(p, Tensor) and p.shape != t.shape:
             raise RuntimeError(f"Trying to set a forward gradient that has a different size "
                                f"than that of the original Tensor, this is not supported. "

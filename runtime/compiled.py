@@ -16,6 +16,7 @@ from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
 from graphnet import _autocast, _autograd, _default_dtype
 from graphnet._ops import lowering_choices
+from graphnet._func_vmap import vmap_active
 from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
@@ -81,9 +82,11 @@ class CompiledFunction:
                                storage_pattern(leaves) if views else None))
 
     def __call__(self, *args, **kwargs):
-        if self.mode == "dynamic" or tracing():
+        if self.mode == "dynamic" or tracing() or vmap_active():
             # inside another compiled function's trace: its code joins that graph (a compiled
-            # model called by a compiled training step), as torch.compile inlines it
+            # model called by a compiled training step), as torch.compile inlines it. Under
+            # graphnet.func.vmap the tensors hold JAX batch tracers, which a compiled
+            # program refuses: the function runs eagerly, and vmap batches its ops.
             return self.fn(*args, **kwargs)
         # NOTE: traced and run with graphnet's 64-bit types (graphnet/_x64.py): JAX's jit cache
         # is keyed on that flag, so the program must see it on every call, not only the first.

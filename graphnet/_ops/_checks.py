@@ -97,6 +97,8 @@ def check_eagerly(opdef, attrs_key, attrs: dict, arrays) -> None:
     feeding the same label tensor pays a dict lookup and an identity test, not NumPy's
     11 us (more right after a step: the host round waits behind XLA's threads)."""
     check = opdef.check
+    if any(isinstance(a, jax.core.Tracer) for a in arrays[check.values_from:]):
+        return _check_mapped(check, arrays, attrs)
     shapes = tuple((a.shape, a.dtype) if hasattr(a, "shape") else a
                    for a in arrays[:check.values_from])
     read = arrays[check.values_from:]
@@ -115,6 +117,42 @@ def check_eagerly(opdef, attrs_key, attrs: dict, arrays) -> None:
         if len(_PASSED) >= _MAX_PASSED:
             _PASSED.clear()
         _PASSED[key] = [weakref.ref(a) for a in read]
+
+
+def _check_mapped(check: ValueCheck, arrays, attrs: dict) -> None:
+    """`check_eagerly` for values that are JAX tracers: under `graphnet.func.vmap` an op sees
+    one sample, whose value NumPy cannot read (`np.asarray` of a BatchTracer raises). The
+    check's row is computed with jax.numpy on the tracers, which batches it, and the rows of
+    all samples are read from the concrete array under the batch tracers. NOTE: the error
+    names the failing sample's own dimensions (PyTorch's names the batched tensor's, one
+    higher). Values that are not concrete (abstract tracers, as under jax.jit) go unchecked:
+    PyTorch's vmap also misses some (one_hot, embedding of an out-of-range index)."""
+    with jax.enable_x64(True):   # int64 facts, as graphnet's kernels (graphnet/_x64.py)
+        rows = _samples(check_row(check, arrays, attrs))
+    if rows is None:
+        return
+    rows = rows.reshape(-1, rows.shape[-1])
+    bad = rows[:, 0] != 0
+    if bad.any():
+        raise row_error(check, rows[int(np.argmax(bad))], attrs)
+
+
+def _samples(x):
+    """The concrete values under a (nest of) batch tracers as a NumPy array, every batch
+    dimension moved to the front; None when some level is not concrete."""
+    if not isinstance(x, jax.core.Tracer):
+        return np.asarray(x)
+    if hasattr(x, "batch_dim") and hasattr(x, "val"):   # jax.vmap's BatchTracer
+        inner = _samples(x.val)
+        if inner is None or x.batch_dim is None:   # None: not mapped at this level
+            return inner
+        if not isinstance(x.batch_dim, int):       # a ragged axis: not read here
+            return None
+        # the levels above this one are already in front of `inner`; this one goes after them
+        n_outer = inner.ndim - np.ndim(x.val)
+        return np.moveaxis(inner, n_outer + x.batch_dim, n_outer)
+    primal = getattr(x, "primal", None)   # differentiated (jax.vjp in vmap's backward)
+    return None if primal is None else _samples(primal)
 
 
 # (op, attributes, the shape-only inputs' shapes and dtypes) -> weak references to the arrays

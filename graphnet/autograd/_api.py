@@ -110,7 +110,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                                 create_graph=create_graph, inputs=inputs_t, accumulate=False)
         result = [None if g is None else g if create_graph else Tensor._wrap(g)
                   for g in captured]
-    result = _finish(result, inputs_t, allow_unused, materialize_grads)
+    result = _finish(result, inputs_t, allow_unused, materialize_grads, create_graph)
     return dict(zip(inputs.keys(), result)) if as_dict else result
 
 
@@ -122,24 +122,28 @@ def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_un
 
     grad_outputs = _tuple(grad_outputs)
     n = grad_outputs[0].shape[0]
+    # NOTE: rows are not materialized one by one: PyTorch fills an unused input's gradient
+    # after the batched backward, with zeros of the input's shape (not [n, *shape])
     rows = [grad(outputs, inputs, [g[i] for g in grad_outputs],
                  retain_graph=True if i < n - 1 else retain_graph, create_graph=create_graph,
-                 allow_unused=allow_unused, materialize_grads=materialize_grads)
+                 allow_unused=allow_unused)
             for i in range(n)]
     per_input = [stack([r[k] for r in rows]) if rows[0][k] is not None else None
                  for k in range(len(rows[0]))]
-    return dict(zip(inputs.keys(), per_input)) if isinstance(inputs, dict) else \
-        tuple(per_input)
+    per_input = _finish(per_input, _tuple(inputs), allow_unused, materialize_grads,
+                        create_graph)
+    return dict(zip(inputs.keys(), per_input)) if isinstance(inputs, dict) else per_input
 
 
-def _finish(result, inputs, allow_unused: bool, materialize: bool) -> tuple:
+def _finish(result, inputs, allow_unused: bool, materialize: bool,
+            create_graph: bool = False) -> tuple:
     out = []
     for i, (g, t) in enumerate(zip(result, inputs)):
         if g is None:
-            if materialize:
+            if materialize:   # PyTorch's zeros require grad under create_graph
                 from .._factories import zeros_like
 
-                g = zeros_like(t)
+                g = zeros_like(t, requires_grad=create_graph)
             elif not allow_unused:
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not "
                                    f"have been used in the graph. Set allow_unused=True if "

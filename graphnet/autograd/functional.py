@@ -76,6 +76,14 @@ def _grads(outputs, inputs, grad_outputs, create_graph: bool, independent=None) 
     return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, inputs))
 
 
+def _ones_for(x) -> Tensor:
+    """The vector PyTorch uses for v=None (a one-element input): ones. NOTE: not `x * 0 + 1`,
+    which is NaN where x is inf or NaN."""
+    from .._factories import ones_like
+
+    return ones_like(x.detach())
+
+
 def _detach(ts, create_graph: bool):
     return tuple(t if create_graph else t.detach() for t in ts)
 
@@ -114,7 +122,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             raise RuntimeError("The vector v can only be None if the input to the "
                                "user-provided function is a single Tensor with a single "
                                "element.")
-        vs = (inputs[0].detach() * 0 + 1,)
+        vs = (_ones_for(inputs[0]),)
     else:
         _, vs = _as_tuple(v, "v", "jvp")
     out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
@@ -198,7 +206,7 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             raise RuntimeError("The vector v can only be None if the input to the "
                                "user-provided function is a single Tensor with a single "
                                "element.")
-        vs = (inputs[0].detach() * 0 + 1,)
+        vs = (_ones_for(inputs[0]),)
     else:
         _, vs = _as_tuple(v, "v", "vhp")
     jac = _grads(outs, inputs, None, True, INDEPENDENT if strict else None)
