@@ -35,11 +35,17 @@ def scalar_mask_value(item: Tensor) -> bool:
     return bool(np.asarray(values).reshape(()))
 
 
+def concrete_select(item) -> bool:
+    """Whether a 0-d integer index tensor holds a number now: not a traced graph value, nor
+    a JAX tracer (under graphnet.func.vmap, one index per sample)."""
+    return isinstance(item._value, jax.Array) and not isinstance(item._value, jax.core.Tracer)
+
+
 def layout_index(index: tuple) -> tuple:
     """`index` for the strides of its view: a traced 0-d index (`_split_index`) as 0.
     NOTE: its place is unknown while tracing, so storage_offset() and the overlap check
     (graphnet/_overlap.py) read such a view as the first one; its strides are exact."""
-    return tuple(0 if is_select(item) and not isinstance(item._value, jax.Array) else item
+    return tuple(0 if is_select(item) and not concrete_select(item) else item
                  for item in index)
 
 

@@ -16,8 +16,8 @@ from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
 from ._host_reads import host_values
 from ._index_grad_fn import name_index_node
-from ._index_kinds import (check_value_dtype, is_select, layout_index, scalar_mask,
-                           scalar_mask_value)
+from ._index_kinds import (check_value_dtype, concrete_select, is_select, layout_index,
+                           scalar_mask, scalar_mask_value)
 from ._tensor import Tensor
 
 
@@ -138,7 +138,7 @@ def _split_index(index, shape=None):
                 spec.append(("i", int(item)))
             dim += 1
         elif is_select(item):
-            if isinstance(item._value, jax.Array):
+            if concrete_select(item):
                 spec.append(("i", int(item)))
             else:
                 # NOTE: a traced 0-d index (an argument, or `x.argmax()` inside the compiled

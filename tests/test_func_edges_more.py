@@ -174,3 +174,20 @@ def test_vmap_inplace_allowed_cases_match_torch():
         want = torch.func.vmap(lambda l: fn(torch, l))(torch.tensor(LOGITS))
         got = G.func.vmap(lambda l: fn(G, l))(G.tensor(LOGITS))
         _close(got, want)
+
+
+def test_vmap_indexes_each_sample_by_its_own_zero_d_index():
+    """`l[t]` with a batched 0-d index is a select per sample (it was refused as
+    data-dependent control flow: the index was read as one Python int)."""
+    rows = np.arange(12.0, dtype=np.float32).reshape(4, 3)
+    picks = np.array([2, 0, -1, 2])
+    outs = []
+    for lib in (torch, G):
+        rows_t = lib.tensor(rows, requires_grad=True)
+        out = lib.func.vmap(lambda r, i: r[i] * 2)(rows_t, lib.tensor(picks))
+        out.sum().backward()
+        outs.append((out.detach().numpy(), rows_t.grad.numpy()))
+    np.testing.assert_array_equal(outs[1][0], outs[0][0])
+    np.testing.assert_array_equal(outs[1][1], outs[0][1])
+    with pytest.raises(IndexError, match="out of bounds"):
+        G.func.vmap(lambda r, i: r[i])(G.tensor(rows), G.tensor([0, 5, 1, 1]))
