@@ -283,9 +283,11 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
 
 
 def _random_op(op, size, dtype, generator, *params, **attrs):
+    dtype = dtype or default_float()
+    if op in ("uniform", "normal"):
+        _random.check_draw(op, dtype, params)
     key = _random.key(generator)
-    return dispatch(op, key, *params, shape=_shape(size), dtype=dt.to_np(dtype or default_float()),
-                    **attrs)
+    return dispatch(op, key, *params, shape=_shape(size), dtype=dt.to_np(dtype), **attrs)
 
 
 @_size_keyword
@@ -321,9 +323,13 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    if any(isinstance(bound, (float, np.floating)) for bound in (low, high)):
+        raise TypeError(f"randint(): the bounds must be integers, got "
+                        f"({type(low).__name__}, {type(high).__name__})")
+    low, high, dtype = int(low), int(high), dtype or dt.int64   # 0-d tensors as numbers
     _check_range("random_", low, high)
-    dtype = dtype or dt.int64
-    draw = dt.int64 if dtype.is_floating_point else dtype
+    _random.check_integer_bounds(dtype, low, high)
+    draw = dt.int64 if dtype.is_floating_point or dtype is dt.bool_ else dtype
     t = _random_op("randint", (tuple(size),), draw, generator, low=low, high=high)
     return _finish(t if draw is dtype else t.to(dtype), requires_grad, device)
 
@@ -340,26 +346,34 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
              pin_memory=False) -> Tensor:
+    dtype = dtype or dt.int64
+    if dtype is dt.bool_:
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    if not dtype.is_floating_point and int(n) - 1 > np.iinfo(dtype.np).max:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
     key = _random.key(generator)
-    t = dispatch("randperm", key, n=_sizes((int(n),))[0], dtype=dt.to_np(dtype or dt.int64))
+    t = dispatch("randperm", key, n=_sizes((int(n),))[0], dtype=dt.to_np(dtype))
     return _finish(t, requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False, layout=None, pin_memory=False) -> Tensor:
     """Normal draws: `normal(mean, std, size)` with numbers, or with tensors `mean` and/or
-    `std` (broadcast together; PyTorch gives these draws no gradient)."""
+    `std` (broadcast together; their gradient is zero, as PyTorch's)."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shapes = [tuple(v.shape) for v in (mean, std) if isinstance(v, Tensor)]
         like = mean if isinstance(mean, Tensor) else std
-        noise = _random_op("normal", np.broadcast_shapes(*shapes), like.dtype, generator)
-        mean = mean.detach() if isinstance(mean, Tensor) else mean
-        std = checked_values(std.detach(), "std") if isinstance(std, Tensor) else \
+        from ._shape_more import broadcast_shapes   # PyTorch's RuntimeError for a mismatch
+
+        noise = _random_op("normal", broadcast_shapes(*shapes), like.dtype, generator)
+        loc = mean.detach() if isinstance(mean, Tensor) else mean
+        scale = checked_values(std.detach(), "std") if isinstance(std, Tensor) else \
             _check_std(std)
-        return noise * std + mean
-    _check_std(std)
-    t = _random_op("normal", (tuple(size if size is not None else ()),), dtype, generator,
-                   float(mean), float(std))
+        return _random.zero_grad_to(noise * scale + loc, mean, std)
+    if size is None:   # PyTorch's argument parser: numbers need a size
+        raise TypeError("normal(): with a number mean and std, the size argument is required")
+    std = float(_check_std(std))
+    t = _random_op("normal", (tuple(size),), dtype, generator, float(mean), std)
     return _finish(t, requires_grad, device)
 
 

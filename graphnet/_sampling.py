@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import _dtype as dt
 from ._dispatch import dispatch
 from ._factories import _check_range, _random_op, checked_values
-from ._random import key
+from ._ops._promote import torch_name
+from ._random import check_integer_bounds, key, zero_grad_to
 from ._tensor import Tensor
 
 __all__ = ["bernoulli", "multinomial", "poisson"]
@@ -23,12 +26,26 @@ def _uniform(shape, dtype, generator) -> Tensor:
     return _random_op("uniform", tuple(shape), dtype, generator)
 
 
+def _wide(dtype):
+    """The dtype a draw for a `dtype` tensor is computed in: float64 for float64, else
+    float32. NOTE: as PyTorch, which draws half-precision values in float and rounds the
+    result; drawn in float16 or bfloat16, u took 1024 or 128 values, so an exponential never
+    passed -log(2**-8), and bernoulli(p) compared against a rounded p."""
+    return dt.float64 if dtype is dt.float64 else dt.float32
+
+
+def _floating_input(kernel: str, input: Tensor) -> None:
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{torch_name(input.dtype)}\'')
+
+
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     """1 with probability `input` (or `p`) at each position, else 0, in `input`'s dtype."""
+    if p is None:
+        _floating_input("bernoulli_tensor_cpu_p_", input)
     prob = checked_values(input.detach(), "probability") if p is None else _probability(p)
-    draws = _uniform(input.shape, input.dtype if input.dtype.is_floating_point else dt.float32,
-                     generator)
-    return (draws < prob).to(input.dtype)
+    draws = _uniform(input.shape, _wide(input.dtype), generator)
+    return zero_grad_to((draws < prob).to(input.dtype), input if p is None else None)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
@@ -43,6 +60,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                            "replacement")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{torch_name(input.dtype)}")
     probs = checked_values(input.detach(), "categories").to(dt.float32)
     rows = probs.reshape(-1, n)
     if replacement:   # inverse CDF: the first category whose cumulative share exceeds u
@@ -59,28 +79,34 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 
 
 def poisson(input: Tensor, generator=None) -> Tensor:
-    """Poisson draws with rates `input`."""
-    return dispatch("poisson", key(generator), checked_values(input.detach(), "rate"))
+    """Poisson draws with rates `input` (a zero gradient to the rates, as PyTorch's)."""
+    _floating_input("poisson_cpu", input)
+    counts = dispatch("poisson", key(generator), checked_values(input.detach(), "rate"))
+    return zero_grad_to(counts, input)
 
 
-def random_(self: Tensor, from_=0, to=None, *, generator=None) -> Tensor:
+def random_(self: Tensor, from_=None, to=None, *, generator=None) -> Tensor:
     """Fill with integers from [from, to) (from [0, from) when only one bound is given;
-    over the dtype's mantissa range with none), as PyTorch's Tensor.random_."""
+    with none, PyTorch's default range for the dtype: `_default_high`)."""
     if to is None:
-        from_, to = (0, from_) if from_ else (0, _default_high(self.dtype))
+        from_, to = (0, _default_high(self.dtype)) if from_ is None else (0, from_)
+    from_ = 0 if from_ is None else from_
     _check_range("random_", from_, to)
+    check_integer_bounds(self.dtype, int(from_), int(to))
     draws = _random_op("randint", (tuple(self.shape),), dt.int64, generator, low=int(from_),
                        high=int(to))
     return self._assign(draws.to(self.dtype))
 
 
 def _default_high(dtype) -> int:
+    """One past the largest value `random_()` draws: 2**mantissa for a float (every integer
+    up to it is exact), the largest value for an integer type, as PyTorch's."""
     mantissa = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
     if dtype.name in mantissa:
         return 2 ** mantissa[dtype.name] + 1
     if dtype.name == "bool":
         return 2
-    return 2 ** 31 if dtype.name in ("int32", "int64") else 2 ** (8 * dtype.itemsize - 1)
+    return int(np.iinfo(dtype.np).max) + 1
 
 
 def _fill(self: Tensor, values: Tensor) -> Tensor:
@@ -104,9 +130,17 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     return _fill(self, _uniform(self.shape, dt.float32, generator) < _probability(p))
 
 
+def _continuous(name: str, self: Tensor, spelled: str | None = None) -> None:
+    if not self.dtype.is_floating_point:
+        raise RuntimeError(f"{name} distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{spelled or torch_name(self.dtype)}")
+
+
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    _continuous("Exponential", self)
     _positive("exponential_", "lambda", lambd)
-    u = _uniform(self.shape, self.dtype, generator)
+    u = _uniform(self.shape, _wide(self.dtype), generator)
     return _fill(self, -(1 - u).log() / lambd)
 
 
@@ -119,14 +153,18 @@ def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
     _positive("log_normal_", "std", std)
-    normal = _random_op("normal", tuple(self.shape), self.dtype, generator, float(mean),
+    _floating_input("log_normal_cpu", self)
+    normal = _random_op("normal", tuple(self.shape), _wide(self.dtype), generator, float(mean),
                         float(std))
     return _fill(self, normal.exp())
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+    from ._ops._promote import cpp_name
+
+    _continuous("Cauchy", self, cpp_name(self.dtype))
     _positive("cauchy_", "sigma", sigma)
-    u = _uniform(self.shape, self.dtype, generator)
+    u = _uniform(self.shape, _wide(self.dtype), generator)
     angle = math.pi * (u - 0.5)
     return _fill(self, median + sigma * angle.sin() / angle.cos())
 

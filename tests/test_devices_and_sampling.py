@@ -91,7 +91,7 @@ def test_factories_take_pytorchs_signatures():
     assert graphnet.range(1, 4).tolist() == [1.0, 2.0, 3.0, 4.0]
     assert graphnet.scalar_tensor(3).dtype == graphnet.float32
     noisy = graphnet.normal(graphnet.zeros(3, requires_grad=True), graphnet.ones(3))
-    assert noisy.shape == (3,) and not noisy.requires_grad   # PyTorch gives these no gradient
+    assert noisy.shape == (3,) and noisy.requires_grad   # as PyTorch's: a zero gradient
 
 
 def test_sampling_distributions():

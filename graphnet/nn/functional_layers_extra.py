@@ -192,10 +192,19 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     value in the forward pass and the soft sample's gradient (straight-through)."""
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
-    uniform = fac.rand(*logits.shape, dtype=logits.dtype)
-    # Exp(1) = -log(1 - U); kept above 0 so the Gumbel sample -log(E) stays finite
-    exponential = (-(1.0 - uniform).log()).clamp(min=1e-30)
-    y_soft = ((logits - exponential.log()) / tau).softmax(dim)
+    import numpy as np
+
+    from .. import _dtype as dt
+
+    # NOTE: the noise is made in float32 (float64 for float64 logits) and then rounded, as
+    # PyTorch's exponential_ draws: made in float16, 1 - U was 1 one time in 2048, Exp(1)
+    # was 0 and the clamp below rounded to 0 too, so -log(E) was inf and the row nan.
+    wide = logits.dtype if logits.dtype == dt.float64 else dt.float32
+    uniform = fac.rand(*logits.shape, dtype=wide)
+    # Exp(1) = -log(1 - U), kept above 0 (U can be 0) so the Gumbel sample -log(E) is finite
+    exponential = (-(1.0 - uniform).log()).clamp(min=float(np.finfo(np.float32).tiny))
+    gumbel = (-exponential.log()).to(logits.dtype)
+    y_soft = ((logits + gumbel) / tau).softmax(dim)
     if not hard:
         return y_soft
     index = y_soft.argmax(dim, keepdim=True)

@@ -10,7 +10,6 @@ import numpy as np
 from .. import _factories as fac
 from .._autograd import no_grad
 from .._tensor import Tensor
-from .._x64 import x64_scoped
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
@@ -71,19 +70,15 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
         return tensor.normal_(mean, std, generator=generator)
 
 
-@x64_scoped   # the CDF bounds in float64, as always (graphnet/_x64.py)
 def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None) -> Tensor:
     """Normal(mean, std) restricted to [a, b]. Inverse-CDF sampling in float64, on the side
     of the mean where the window's CDF values are small (a window above the mean is sampled
     mirrored), so that far windows and the usual `std=0.02` inside [-2, 2] keep their
     precision: in float32, a uniform draw of exactly 0 became `erfinv(-1) = -inf`, clipped to
     `a` (a few weights of a large model at -2.0, 100 std out), and a window 9 std out gave
-    `b` for every value. No loop, so it traces too."""
-    import jax.numpy as jnp
-    from jax.scipy.special import ndtr, ndtri
-
+    `b` for every value. No loop and graphnet ops only, so it traces too."""
     from .. import _dtype as dt
-    from .._x64 import x64
+    from ..special import ndtri
 
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
@@ -91,20 +86,21 @@ def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=No
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
+    _floating_only("normal_kernel_cpu", tensor)
     with no_grad():
-        u = fac.rand(tuple(tensor.shape), dtype=dt.float64, generator=generator)._value
         alpha, beta = (a - mean) / std, (b - mean) / std
         mirrored = alpha + beta > 0          # the window lies mostly above the mean
         if mirrored:
             alpha, beta = -beta, -alpha
-        with x64():
-            lo, hi = ndtr(jnp.float64(alpha)), ndtr(jnp.float64(beta))
-            if float(hi) == 0.0:     # beyond float64's normal CDF (about 37 std out)
-                return tensor._assign(_far_window(tensor, mean, std, a, b, generator))
-            z = ndtri(lo + (hi - lo) * jnp.asarray(u, jnp.float64)).clip(alpha, beta)
-            values = (-z if mirrored else z) * std + mean
-            values = values.clip(a, b).astype(tensor._value.dtype)
-        return tensor._assign(Tensor._wrap(values))
+        # NOTE: the window's CDF values in Python (they depend on numbers only): read from
+        # arrays, they were host reads a compiled function could not make
+        lo, hi = (0.5 * math.erfc(-x / math.sqrt(2.0)) for x in (alpha, beta))
+        if hi == 0.0:     # beyond float64's normal CDF (about 37 std out)
+            return tensor._assign(_far_window(tensor, mean, std, a, b, generator))
+        u = fac.rand(tuple(tensor.shape), dtype=dt.float64, generator=generator)
+        z = ndtri(lo + (hi - lo) * u).clamp(alpha, beta)
+        values = (-z if mirrored else z) * std + mean
+        return tensor._assign(values.clamp(a, b).to(tensor.dtype))
 
 
 def _far_window(tensor: Tensor, mean, std, a, b, generator) -> Tensor:
@@ -207,18 +203,20 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     if tensor.numel() == 0:     # no-op, as in PyTorch
         return tensor
     _floating_only("normal_kernel_cpu", tensor)
+    from .. import _dtype as dt
+    from ..linalg import qr
+
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = np.asarray(fac.randn(rows, cols, generator=generator)._value, np.float64)
-    if rows < cols:
-        flat = flat.T
-    q, r = np.linalg.qr(flat)
-    q *= np.sign(np.diag(r))
-    if rows < cols:
-        q = q.T
-    with no_grad():
-        return tensor._assign(fac.tensor((gain * q).reshape(tuple(tensor.shape)),
-                                         dtype=tensor.dtype))
+    with no_grad():   # graphnet ops, not NumPy's QR: a compiled function can then run it
+        flat = fac.randn(rows, cols, generator=generator).to(dt.float64)
+        if rows < cols:
+            flat = flat.t()
+        q, r = qr(flat)
+        q = q * r.diagonal().sign()
+        if rows < cols:
+            q = q.t()
+        return tensor._assign((gain * q).reshape(tuple(tensor.shape)).to(tensor.dtype))
 
 
 def bias_bound(weight: Tensor) -> float:
