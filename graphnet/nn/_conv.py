@@ -86,12 +86,17 @@ class _ConvNd(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
-        _check_input(self, input, self._nd, self.in_channels)
+        # NOTE: the channels the weight in use takes (weight.shape[1] * groups, PyTorch's
+        # check), not in_channels: a weight replaced by one with fewer input channels is
+        # what the layer convolves with
+        weight = self.weight
+        channels = weight.shape[1] * self.groups if weight.dim() > 1 else self.in_channels
+        _check_input(self, input, self._nd, channels)
         padding = self.padding
         if self.padding_mode != "zeros":   # PyTorch's order: pad by the mode, then conv
             input = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             padding = 0
-        return F._conv(f"conv{self._nd}d", self._nd, input, self.weight, self.bias,
+        return F._conv(f"conv{self._nd}d", self._nd, input, weight, self.bias,
                        self.stride, padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:

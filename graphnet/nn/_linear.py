@@ -34,10 +34,15 @@ class Linear(Module):
     def forward(self, input):
         if not isinstance(input, Tensor):
             raise _dispatch.non_tensor_error("linear", 0, input)
-        if not input.shape or input.shape[-1] != self.in_features:
-            raise shape_error(f"expected input [..., {self.in_features}], got "
-                              f"{list(input.shape)}", module=self)
-        return F.linear(input, self.weight, self.bias)
+        # NOTE: checked against the weight in use, as PyTorch's matmul does, not against
+        # in_features: a weight replaced by one of another width (a pruned input feature, a
+        # shape-changing parametrization) is what the layer computes with
+        weight = self.weight
+        features = weight.shape[-1] if weight.dim() else self.in_features
+        if not input.shape or input.shape[-1] != features:
+            raise shape_error(f"expected input [..., {features}], got {list(input.shape)}",
+                              module=self)
+        return F.linear(input, weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -60,19 +60,33 @@ def sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
     return (u.detach().clone() * weight_mat.matmul(v.detach().clone())).sum()
 
 
+# The mark runtime/arg_storage.py leaves on a tensor some compiled program holds as state.
+_HELD_BY_A_PROGRAM = "_held_state"
+
+
 def set_computed(module, name: str, value: Tensor) -> None:
-    """The hook-based forms' `setattr(module, name, value)`, made in place on the tensor the
-    attribute already holds when it can be. NOTE: a new object every call would change the
-    module's attributes under a compiled step's guards (one recompile per call); written in
-    place, a traced step outputs the new weight as state, so `module.weight` reads the
-    current value after compiled calls too."""
+    """The hook-based forms' `setattr(module, name, value)`: as in PyTorch, each forward
+    gives the module a new tensor, so a `w = module.weight` taken earlier keeps its values.
+
+    NOTE: two cases write in place on the tensor the attribute holds instead. While a trace
+    records (graphnet.compile), a new object would be state the trace created, so every
+    call would trace again, and the identity guard on the module's attributes fails for it
+    too; written in place, the step outputs the new weight as state and compiles once. And
+    eagerly, once a compiled program holds that tensor as state: a new object would fail
+    that program's guard, and a step compiled once would compile again after every eager
+    forward (evaluating between compiled training steps). Known gap: in those two cases a
+    reference taken before the forward sees the new values (the runtime has no write-back
+    that replaces a module attribute, as it replaces a `.grad`)."""
     current = module.__dict__.get(name)
-    if not isinstance(current, Tensor) or tuple(current.shape) != tuple(value.shape) \
-            or current.dtype != value.dtype or (current.requires_grad and current.is_leaf) \
+    mode = _mode.current_mode()
+    in_place = mode is not None or (isinstance(current, Tensor)
+                                    and _HELD_BY_A_PROGRAM in current.__dict__)
+    if not in_place or not isinstance(current, Tensor) \
+            or tuple(current.shape) != tuple(value.shape) or current.dtype != value.dtype \
+            or (current.requires_grad and current.is_leaf) \
             or current._base is not None:   # an alias (`weight.data`) would write through
         setattr(module, name, value)
         return
-    mode = _mode.current_mode()
     if mode is not None:
         mode.on_write(current)
     current._assign(value)

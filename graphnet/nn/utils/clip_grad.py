@@ -29,9 +29,21 @@ def _as_list(tensors) -> list:
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
 
 
+# PyTorch's names of the dtypes linalg.vector_norm refuses, for its message
+_TORCH_INT_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                    "uint8": "Byte", "bool": "Bool"}
+
+
 def _vector_norm(x: Tensor, p: float) -> Tensor:
     """torch.linalg.vector_norm of all elements (no gradient is needed here); half precision
     in float32, rounded once, as PyTorch."""
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
+                           f"as input. Got {_TORCH_INT_NAMES.get(x.dtype.name, x.dtype.name)}")
+    if x.numel() == 0 and (p < 0 or p == math.inf):
+        # max, min and a negative power have no value for no elements (PyTorch's refusal)
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on an empty "
+                           f"tensor because the operation does not have an identity")
     if x.dtype.name in ("float16", "bfloat16"):
         return _vector_norm(x.float(), p).to(x.dtype)
     x = x.abs()

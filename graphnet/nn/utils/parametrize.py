@@ -19,6 +19,8 @@ reach `original` in both modes.
 
 from __future__ import annotations
 
+import copy
+import copyreg
 from collections.abc import Sequence
 from contextlib import contextmanager
 
@@ -200,7 +202,25 @@ def _inject_new_class(module: Module) -> None:
                            "saving_loading_models.html#saving-loading-a-general-checkpoint-"
                            "for-inference-and-or-resuming-training")
 
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {"__getstate__": getstate})
+    def deepcopy_dict(self, memo):
+        # NOTE: copy.deepcopy falls back to __reduce_ex__, which calls the refusing
+        # __getstate__ above; PyTorch's class copies the instance dict instead, so a
+        # parametrized module can be deep-copied (a target network) though not pickled.
+        replica = memo.get(id(self))
+        if replica is not None:
+            return replica
+        replica = self.__new__(type(self))
+        memo[id(self)] = replica
+        replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+        for slot in copyreg._slotnames(type(self)):
+            if hasattr(self, slot):
+                setattr(replica, slot, copy.deepcopy(getattr(self, slot), memo))
+        return replica
+
+    namespace = {"__getstate__": getstate}
+    if not hasattr(cls, "__deepcopy__"):   # a class's own deep copy is kept, as in PyTorch
+        namespace["__deepcopy__"] = deepcopy_dict
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), namespace)
 
 
 def _inject_property(module: Module, tensor_name: str) -> None:

@@ -306,6 +306,8 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     if padding_side not in ("left", "right"):
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got "
                            f"{padding_side}.")
+    if first.dtype.name == "uint8" and padding_value < 0:   # PyTorch's fill refuses it
+        raise RuntimeError("value cannot be converted to type uint8_t without overflow")
     padded = []
     for seq in sequences:
         length = seq.shape[0]
@@ -319,12 +321,14 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
 
 def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list:
     """Split a padded batch back into its sequences [L_i, *]. Like PyTorch, a time-major
-    input is transposed in place (`padded_sequences.transpose_(0, 1)`)."""
+    input is transposed in place (`padded_sequences.transpose_(0, 1)`), and each sequence
+    is a copy (PyTorch selects its steps with a mask), not a view of the padded batch."""
     if not batch_first:
         padded_sequences.transpose_(0, 1)
     lengths = known_ints(lengths, "unpad_sequence's lengths")
-    return [seq[:int(length)] for seq, length in zip(padded_sequences.unbind(0), lengths,
-                                                     strict=True)]
+    # a negative length selects no step, as PyTorch's mask `arange(T) < length` does
+    return [seq[:max(int(length), 0)].clone()
+            for seq, length in zip(padded_sequences.unbind(0), lengths, strict=True)]
 
 
 def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:

@@ -152,11 +152,13 @@ class _Stream:
 
 def _rows_of_tensor_dataset(dataset, indices: list[int]):
     """A TensorDataset batch (possibly through Subsets) gathered with one indexing op per
-    tensor. It equals default_collate of the samples, without one op per sample."""
-    while isinstance(dataset, Subset):
+    tensor. It equals default_collate of the samples, without one op per sample. None where
+    a fetch could run other code: a subclass, or an instance given its own `__getitems__`
+    (what the DataLoader calls first), whose samples only its own code can give."""
+    while type(dataset) is Subset and "__getitems__" not in vars(dataset):
         indices = [dataset.indices[i] for i in indices]
         dataset = dataset.dataset
-    if type(dataset) is not TensorDataset:  # a subclass may override __getitem__
+    if type(dataset) is not TensorDataset or "__getitems__" in vars(dataset):
         return None
     n = len(dataset)
     if any(not -n <= i < n for i in indices):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -68,6 +69,16 @@ class Subset(Dataset):
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset
         self.indices = indices
+        # PyTorch's rule: the DataLoader fetches a batch through __getitems__, so a subclass
+        # that transforms samples in __getitem__ alone would see its transform skipped
+        if type(self).__getitem__ is not Subset.__getitem__ \
+                and type(self).__getitems__ is Subset.__getitems__:
+            raise NotImplementedError(
+                f"{type(self).__name__} overrides __getitem__ but not __getitems__. When "
+                f"subclassing Subset and overriding __getitem__, you must also override "
+                f"__getitems__ to ensure DataLoader works correctly with your custom logic. "
+                f"A simple implementation:\n\ndef __getitems__(self, indices):\n"
+                f"    return [self.__getitem__(idx) for idx in indices]")
 
     def __getitem__(self, index):
         if isinstance(index, list):
@@ -90,6 +101,10 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise AssertionError("datasets should not be an empty iterable")  # PyTorch's type
+        from ._iterable import IterableDataset  # NOTE: _iterable imports this module
+        if any(isinstance(d, IterableDataset) for d in self.datasets):
+            raise AssertionError("ConcatDataset does not support IterableDataset "
+                                 "(use ChainDataset to chain iterable datasets)")
         self.cumulative_sizes, total = [], 0
         for d in self.datasets:
             total += len(d)
@@ -110,7 +125,8 @@ class ConcatDataset(Dataset):
 
 def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
     """Fractions summing to 1 become counts; the remainder goes one by one to the first
-    splits (PyTorch's rule), so `[0.5, 0.5]` of 11 items is `[6, 5]`."""
+    splits (PyTorch's rule), so `[0.5, 0.5]` of 11 items is `[6, 5]`. Other lengths are
+    counts, which must sum to `n`."""
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for i, frac in enumerate(lengths):    # [-0.5, 1.5] sums to 1 too: PyTorch refuses
             if frac < 0 or frac > 1:
@@ -118,7 +134,18 @@ def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
         counts = [int(math.floor(n * frac)) for frac in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
+                              f"empty dataset.", stacklevel=3)
         return counts
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: the lengths {list(lengths)} sum to {sum(lengths)}, "
+                         f"but the dataset has {n} samples; pass counts that sum to {n} or "
+                         f"fractions that sum to 1")
+    if isinstance(sum(lengths), float):   # PyTorch's randperm(sum(lengths)) refuses a float
+        raise TypeError(f"random_split: lengths that are not fractions summing to 1 must be "
+                        f"integer counts, got {list(lengths)}")
     return [int(length) for length in lengths]
 
 
@@ -132,10 +159,6 @@ def random_split(dataset, lengths: Sequence[float], generator=None) -> list[Subs
     """
     n = len(dataset)
     counts = _split_lengths(n, lengths)
-    if sum(counts) != n:
-        raise ValueError(f"random_split: the lengths {list(lengths)} sum to {sum(counts)}, "
-                         f"but the dataset has {n} samples; pass counts that sum to {n} or "
-                         f"fractions that sum to 1")
     order = fac.randperm(n, generator=generator).tolist()
     subsets, start = [], 0
     for count in counts:
