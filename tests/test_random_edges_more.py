@@ -244,3 +244,13 @@ def test_seeds_and_generator_device_are_pytorchs():
     device = graphnet.Generator().device
     assert isinstance(device, graphnet.device) and str(device) == str(torch.Generator().device)
     graphnet.manual_seed(0)
+
+
+def test_bfloat16_alpha_dropout_drops_at_the_rate_asked():
+    """The keep draw is compared in float32: in bfloat16, 1 - p = 0.9 rounded to 0.8984 and
+    dropped 0.1012 of the units at p=0.1 (PyTorch: 0.1)."""
+    y = F.alpha_dropout(graphnet.ones(2 * 10 ** 6, dtype=graphnet.bfloat16), 0.1, True)
+    values, counts = np.unique(y.float().numpy(), return_counts=True)
+    assert len(values) == 2
+    dropped = counts[values.argmin()] / counts.sum()
+    assert abs(dropped - 0.1) < 0.0008, dropped   # 4 standard errors

@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
+from .. import _dtype as dt
 from .. import _factories as fac
 from .. import _math as M
 from .._autograd import no_grad
@@ -154,7 +157,10 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool,
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature \
             else tuple(input.shape)
-        keep = (fac.rand(*shape, dtype=input.dtype) < 1.0 - p).to(input.dtype)
+        # NOTE: drawn and compared in float32 for float16/bfloat16 (as PyTorch's bernoulli_
+        # compares): in bfloat16, 1 - p rounded moved the keep rate (0.1012 dropped at 0.1)
+        wide = input.dtype if input.dtype.itemsize >= 4 else dt.float32
+        keep = (fac.rand(*shape, dtype=wide) < 1.0 - p).to(input.dtype)
         a = (1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p))) ** 0.5
         out = input * (keep * a) + ((keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p)
     return input._assign(out) if inplace else out
@@ -192,10 +198,6 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     value in the forward pass and the soft sample's gradient (straight-through)."""
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
-    import numpy as np
-
-    from .. import _dtype as dt
-
     # NOTE: the noise is made in float32 (float64 for float64 logits) and then rounded, as
     # PyTorch's exponential_ draws: made in float16, 1 - U was 1 one time in 2048, Exp(1)
     # was 0 and the clamp below rounded to 0 too, so -log(E) was inf and the row nan.
