@@ -246,6 +246,19 @@ def test_layers_follow_a_replaced_weight(make, x_shape):
     assert_close(ours, theirs)
 
 
+def test_a_transposed_conv_follows_a_replaced_weight():
+    """A transposed conv's weight is [in, out / groups, k...]: its first dim is checked."""
+    torch.manual_seed(0)
+    theirs = torch.nn.ConvTranspose2d(4, 3, 3)
+    ours = graphnet.nn.ConvTranspose2d(4, 3, 3)
+    copy_torch_params(theirs, ours)
+    outs = []
+    for lib, m in ((graphnet, ours), (torch, theirs)):
+        m.weight = lib.nn.Parameter(m.weight.detach()[:2].clone())   # two inputs
+        outs.append(m(lib.tensor(np.linspace(-1, 1, 32, dtype=np.float32).reshape(1, 2, 4, 4))))
+    assert_close(outs[0], outs[1])
+
+
 def test_linear_with_a_shape_changing_unsafe_parametrization():
     outs = []
     for lib in (graphnet, torch):

@@ -79,9 +79,10 @@ class _ConvTransposeNd(_ConvNd):
 
     def forward(self, input, output_size=None):
         nd = self._nd
-        _check_input(self, input, nd, self.in_channels)
+        weight = self.weight   # its first dim, as _ConvNd reads the weight in use
+        _check_input(self, input, nd, weight.shape[0] if weight.dim() else self.in_channels)
         output_padding = self._output_padding(input, output_size)
-        return FX._conv_transpose(f"conv_transpose{nd}d", nd, input, self.weight, self.bias,
+        return FX._conv_transpose(f"conv_transpose{nd}d", nd, input, weight, self.bias,
                                   self.stride, self.padding, output_padding, self.groups,
                                   self.dilation)
 
