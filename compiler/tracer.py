@@ -80,6 +80,7 @@ class Tracer(FinishTrace, DispatchMode):
         self.slots: dict[int, tuple] = {}
         self.reads: list = []       # (what, read): what else the trace depended on
         self.hook_tables: dict = {}     # id -> (hook table, its items before the trace)
+        self.refusals: list = []    # TraceErrors made while tracing (graphnet/_errors.py)
         self.value_reads: list = []     # guards.Read: tensor values Python read (value_reads)
         self.prints: list = []      # prints.PrintEffect per print() call, in order
         self.print_values: dict = {}    # Value a print shows -> its print output's index
@@ -137,6 +138,12 @@ class Tracer(FinishTrace, DispatchMode):
         # told before it runs: a hook that appends to a list it closes over, or counts in a
         # global, changes Python state the compiled call cannot repeat (python_state.py)
         self.python_state._watch_function(fn)
+
+    def note_refusal(self, error) -> None:
+        self.refusals.append(error)
+
+    def forgive_refusal(self, error) -> None:
+        self.refusals = [e for e in self.refusals if e is not error]
 
     def on_hook_table(self, table) -> None:
         # NOTE: a compiled call runs the program, not the code that registers or removes a

@@ -8,6 +8,7 @@ import inspect
 
 import graphnet
 from graphnet import _dispatch
+from graphnet._errors import TraceError
 from graphnet._mode import intercept_print
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64_scoped
@@ -62,6 +63,8 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             # (a rebuilt copy lost those changes, silently)
             returned = [fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))]
             refuse_kept_text(tracer.python_state, returned[0])
+            if tracer.refusals:
+                _refuse_caught(tracer.refusals[0])
         except BaseException:
             for rec in tracer.lifted.values():
                 rec.tensor._value = rec.original
@@ -73,6 +76,14 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
         return tracer.finish(returned)
     finally:
         tracer.python_state.release()   # the optimizers' own parameter-group dicts back
+
+
+def _refuse_caught(error) -> None:
+    """The traced code caught graphnet's refusal (`except RuntimeError`, `contextlib.
+    suppress`) and went on: the program would hold the branch taken after it, which eager
+    code need not take (`x.item()` has a value there). Raised at the end of the trace."""
+    raise TraceError(f"the traced code caught this refusal and went on, so the compiled "
+                     f"program would not do what the code does eagerly: {error}") from error
 
 
 def trace(fn, *example_inputs, **example_kwargs) -> Graph:

@@ -18,7 +18,30 @@ class AssertedShapeError(ShapeError, AssertionError):
 
 
 class TraceError(GraphnetError, RuntimeError):
-    """Something in the traced code cannot be captured in a static graph."""
+    """Something in the traced code cannot be captured in a static graph.
+
+    NOTE: made while a trace runs, it tells the tracer (`note_refusal`), so code that catches
+    it (`try: v = x.item() except RuntimeError: v = 0`) cannot go on with the other branch
+    baked into the program: the trace fails at its end instead. graphnet's own code that
+    catches one to take another path hands it back (`forgive_refusal`)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        from ._mode import current_mode
+
+        note = getattr(current_mode(), "note_refusal", None)
+        if note is not None:
+            note(self)
+
+
+def forgive_refusal(error: TraceError) -> None:
+    """graphnet's own code caught `error` and took another path: not a refusal the trace
+    must end with."""
+    from ._mode import current_mode
+
+    forgive = getattr(current_mode(), "forgive_refusal", None)
+    if forgive is not None:
+        forgive(error)
 
 
 class DtypeError(GraphnetError, TypeError, RuntimeError):

@@ -27,7 +27,7 @@ from ... import _dtype as D
 from ... import _factories as fac
 from ... import _math as M
 from ... import _mode
-from ..._errors import TraceError
+from ..._errors import TraceError, forgive_refusal
 from ..._tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
@@ -67,7 +67,8 @@ def _known_while_tracing(values) -> np.ndarray | None:
         return None
     try:
         return np.asarray(values.tolist(), dtype=np.int64)
-    except TraceError:
+    except TraceError as error:
+        forgive_refusal(error)
         return None
 
 
