@@ -3,6 +3,8 @@ a view's strides, and Python numbers compared by their bits."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from graphnet._strides import contiguous_strides
 from graphnet._tensor import Tensor
@@ -71,3 +73,57 @@ class _Same:
 
     def __repr__(self):
         return f"{type(self.value).__name__} object at {id(self.value):#x}"
+
+
+# Modules whose classes' equality is trusted as a cache key's (their values compare as what
+# they are: an int, a string, a graphnet.device, an enum member).
+_TRUSTED = ("builtins", "graphnet", "jax", "jaxlib", "numpy", "enum")
+
+
+class Arg:
+    """A non-tensor argument in a cache key: compared by `key_part`, shown as itself in a
+    recompile reason."""
+
+    __slots__ = ("part", "value")
+
+    def __init__(self, value):
+        self.part, self.value = key_part(value), value
+
+    def __eq__(self, other):
+        return type(other) is Arg and other.part == self.part
+
+    def __hash__(self):
+        return hash(self.part)
+
+    def __repr__(self):
+        same = self.part[1]
+        return repr(same) if isinstance(same, _Same) else repr(self.value)
+
+
+def key_part(a):
+    """A non-tensor argument of a compiled call as a cache key: equal only for arguments the
+    traced code cannot tell apart. Floats by their bits (`_Exact`), each value with its type
+    (2 and 2.0 trace other programs), tuples, lists, dicts and dataclasses part by part;
+    a user class with its own `__eq__` by identity (`_Same`), its reads guarded.
+
+    NOTE: a frozen dataclass `Cfg(eps=0.0)` and `Cfg(eps=-0.0)`, or `Cfg(scale=3)` and
+    `Cfg(scale=3.0)`, are equal by the dataclass's `__eq__`, and keyed by it the second call
+    ran the first one's program (`1 / eps` gave inf for -inf, `x * scale` kept int64)."""
+    kind = type(a)
+    if isinstance(a, _INEXACT):
+        return kind, _Exact(a)
+    if isinstance(a, Tensor):
+        return kind, _Same(a)
+    if kind in (tuple, list):
+        return kind, tuple(key_part(x) for x in a)
+    if kind is dict:
+        return kind, tuple((key_part(k), key_part(v)) for k, v in a.items())
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return kind, tuple(key_part(getattr(a, f.name)) for f in dataclasses.fields(a))
+    try:
+        hash(a)
+    except TypeError:
+        return kind, _Same(a)   # `args`, a Namespace: keyed by identity, its reads guarded
+    if kind.__eq__ is object.__eq__ or (kind.__module__ or "").split(".")[0] in _TRUSTED:
+        return kind, a
+    return kind, _Same(a)

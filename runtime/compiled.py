@@ -21,7 +21,7 @@ from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
-from .cache_key import _Same, _INEXACT, _Exact, _differs, _strides_of
+from .cache_key import Arg, _differs, _strides_of
 from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
@@ -61,19 +61,17 @@ class CompiledFunction:
                 # The same tensor passed twice is one graph input: the key says which. Views
                 # and state a program holds: runtime/arg_storage.py
                 views = views or a._base is not None or "_storage" in d
+                # whether it has history: code may branch on `x.grad_fn is None` / `is_leaf`
                 parts.append(("T", v.shape, v.dtype, a.requires_grad,
-                              first.setdefault(id(a), i), _strides_of(a, v.shape), HELD in d))
+                              first.setdefault(id(a), i), _strides_of(a, v.shape), HELD in d,
+                              a.grad_fn is None))
             elif isinstance(a, (np.ndarray, jax.Array)):
                 raise TypeError(
                     f"compiled {self.name}: input {i} is a {type(a).__module__}."
                     f"{type(a).__name__}, not a Tensor. graphnet functions take Tensors, as "
                     f"PyTorch's do: pass graphnet.as_tensor(x) (or graphnet.from_numpy(x)).")
             else:
-                try:
-                    hash(a)
-                except TypeError:
-                    a = _Same(a)   # `args`, a Namespace: keyed by identity, its reads guarded
-                parts.append(("S", type(a), _Exact(a) if isinstance(a, _INEXACT) else a))
+                parts.append(("S", Arg(a)))
         # grad mode, whether detect_anomaly() checks backward results for NaN, and the default
         # float dtype (kernels lowered for the program read it: `sin` of an int tensor)
         mode = _autograd.grad_mode
@@ -154,10 +152,13 @@ class CompiledFunction:
                            f"input {a[4] if b[4] == i else b[4]} now"
                 if a[0] == b[0] == "T" and a[6] != b[6]:
                     return f"{what} is {'' if b[6] else 'no longer '}state a program holds"
+                if a[0] == b[0] == "T" and a[7] != b[7]:
+                    return f"{what} is {'a leaf' if b[7] else 'no leaf'} now (grad_fn " \
+                           f"{'None' if b[7] else 'set'})"
                 if a[0] == b[0] == "T" and a[5] != b[5]:
                     return f"{what} strides {a[5] or 'contiguous'} -> {b[5] or 'contiguous'}"
                 if a[0] == b[0] == "S":
-                    return f"{what} changed: {a[2]!r} -> {b[2]!r}"
+                    return f"{what} changed: {a[1]!r} -> {b[1]!r}"
                 return f"{what} changed: {a[1:]} -> {b[1:]}"
         if old_grad[0] != new_grad[0]:
             return f"grad mode {old_grad[0]} -> {new_grad[0]}"
