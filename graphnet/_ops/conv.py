@@ -330,8 +330,14 @@ def interpolate(x, *, size, scales, mode, align_corners=False):
                     for index, w in _cubic_taps(src, n_in, dtype))
             continue
         if mode in ("nearest", "nearest-exact"):
-            x = jnp.take(x, np.minimum(np.floor(src).astype(np.int64), n_in - 1), axis=axis,
-                         mode="clip")
+            index = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+            if mode == "nearest" and nd == 2 and n_in and out in (n_in, 2 * n_in):
+                # NOTE: PyTorch's 2-D nearest kernel copies (same size) or halves the index
+                # (twice the size) without the float scale: scale_factor=1.1 on 5 pixels
+                # keeps all 5, where floor(i / 1.1) repeats pixel 0. Its 1-D and 3-D kernels
+                # do not, so neither does this.
+                index = np.arange(out) // (out // n_in)
+            x = jnp.take(x, index, axis=axis, mode="clip")
             continue
         i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
         i1 = np.minimum(i0 + 1, n_in - 1)
