@@ -37,6 +37,9 @@ def pickled_state(t: Tensor, keep_grad: bool = False, leave=()):
     state = {k: v for k, v in t.__dict__.items() if k not in LEFT_OUT and k not in leave}
     slots = {name: getattr(t, name) for name in SLOTS if hasattr(t, name)}
     slots["_base"] = None
+    # NOTE: the autograd node stays behind: as in PyTorch, a pickled non-leaf comes back a
+    # leaf with its `requires_grad` (pickling the node failed on its class)
+    slots["grad_fn"], slots["_oi"] = None, 0
     if not keep_grad:
         slots["_grad"] = None
     if isinstance(slots.get("_value"), jax.Array):

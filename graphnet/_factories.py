@@ -17,7 +17,9 @@ from ._complex_numbers import fill_number, real_array
 from ._default_dtype import default_float
 from ._dispatch import current_mode, dispatch
 from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
+from ._numpy_numbers import python_number
 from ._tensor import Tensor
+from ._tensor_copies import copy_of_tensor
 from ._tensor_data import has_typed_leaves, integers, typed_array
 from ._x64 import x64, x64_scoped
 
@@ -59,12 +61,18 @@ def as_array(data, dtype=None):
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of `data` (nested lists, numbers, NumPy arrays)."""
+    """A new tensor holding a copy of `data` (nested lists, numbers, NumPy arrays); of a
+    tensor, a detached copy, with PyTorch's warning (graphnet/_tensor_copies.py)."""
+    if isinstance(data, Tensor):
+        return _finish(copy_of_tensor(data, dtype, "graphnet.tensor"), requires_grad, device)
     return _finish(Tensor._wrap(as_array(data, dtype)), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+    """`data` itself when it is a tensor of `dtype` already; a tensor cast with `.to`
+    (in the graph: gradients flow back, as PyTorch's ToCopyBackward0); else `tensor(data)`."""
+    if isinstance(data, Tensor):
+        data = data if dtype is None or data.dtype == dtype else data.to(dtype)
         return data if device is None else data.to(device)
     return tensor(data, dtype=dtype, device=device)
 
@@ -126,7 +134,8 @@ def _finish(t: Tensor, requires_grad: bool, device=None) -> Tensor:
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
          pin_memory=False) -> Tensor:
-    fill_value = fill_number(fill_value)   # a 0-d tensor's number; complex refused
+    # a 0-d tensor's number, a NumPy number's (np.int64(7): int64); complex refused
+    fill_value = python_number(fill_number(fill_value))
     if dtype is None:
         dtype = dt.bool_ if isinstance(fill_value, bool) else \
             dt.int64 if isinstance(fill_value, int) else default_float()
@@ -207,78 +216,6 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
         if size is not None and size < 0:   # NumPy's eye gave an empty matrix
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     t = tensor(np.eye(n, m if m is not None else n), dtype=dtype or default_float())
-    return _finish(t, requires_grad, device)
-
-
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
-    _check_arange(start, end, step)
-    floats = any(isinstance(v, float) for v in (start, end, step))
-    if dtype is None:
-        dtype = default_float() if floats else dt.int64
-    elif floats and not dtype.is_floating_point and dtype is not dt.bool_:
-        return _finish(_integer_arange(start, end, step, dtype), requires_grad, device)
-    t = dispatch("arange", start=start, end=end, step=step, dtype=dt.to_np(dtype))
-    return _finish(t, requires_grad, device)
-
-
-def _integer_arange(start, end, step, dtype) -> Tensor:
-    """PyTorch's integer range from float bounds: for int64 the bounds and the step are
-    truncated first (`arange(0, 2.5, dtype=int64)` is [0, 1]); for the other integer types
-    the length comes from the float bounds and the values from the truncated start and step
-    (`arange(0, 2.5, dtype=int32)` is [0, 1, 2]). NumPy's rule gave neither."""
-    first, stride = int(start), int(step)
-    if dtype is dt.int64:
-        if stride == 0:   # PyTorch's type for a step truncated to 0
-            raise ValueError("step must be nonzero")
-        count = max(0, -(-(int(end) - first) // stride))
-    else:
-        count = max(0, int(np.ceil((float(end) - float(start)) / float(step))))
-    values = first + stride * np.arange(count, dtype=np.int64)
-    return tensor(values.astype(dt.to_np(dtype)), dtype=dtype)
-
-
-def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Deprecated `torch.range`: arange including `end`, of the default dtype by default."""
-    if end is None:
-        start, end = 0, start
-    count = int(np.floor((end - start) / step)) + 1
-    values = start + step * np.arange(count)
-    dtype = dtype or default_float()
-    return tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def _check_arange(start, end, step) -> None:
-    """PyTorch's errors for a range it cannot make (NumPy would give an empty one, or divide
-    by zero)."""
-    values = [float(v) for v in (start, end, step)]
-    if not all(np.isfinite(v) for v in values):
-        raise RuntimeError(f"unsupported range: {start} -> {end}")
-    if values[2] == 0:
-        raise RuntimeError("step must be nonzero")
-    if (values[1] - values[0]) * values[2] < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-
-
-def _check_steps(steps) -> None:
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-
-
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    _check_steps(steps)
-    t = tensor(np.linspace(start, end, steps), dtype=dtype or default_float())
-    return _finish(t, requires_grad, device)
-
-
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
-             requires_grad=False) -> Tensor:
-    _check_steps(steps)
-    """`steps` points from base**start to base**end, evenly spaced in the exponent."""
-    t = tensor(np.power(float(base), np.linspace(start, end, steps)),
-               dtype=dtype or default_float())
     return _finish(t, requires_grad, device)
 
 
@@ -398,3 +335,7 @@ def checked_values(x: Tensor, rule: str) -> Tensor:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+
+# NOTE: last, as they build on `tensor` and `_finish` above
+from ._range_factories import arange, linspace, logspace, range  # noqa: E402,F401

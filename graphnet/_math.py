@@ -15,6 +15,7 @@ from . import _grad_fn_names as names
 from ._dispatch import dispatch
 from ._einsum_sublists import sublist_equation
 from ._math_minmax import minmax as _minmax
+from ._numpy_numbers import python_number
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import (check_alpha, check_alpha_fits, check_fits, check_where_number,
@@ -87,6 +88,7 @@ def div(input, other, *, rounding_mode=None):
 
 
 def pow(input, exponent):
+    input, exponent = python_number(input), python_number(exponent)   # np.int64(-1) is -1
     if isinstance(input, Tensor) and isinstance(exponent, int) and exponent < 0 \
             and not isinstance(exponent, bool) and not _is_float(input) \
             and input.dtype.name != "bool":
@@ -98,9 +100,12 @@ def pow(input, exponent):
             return _binary("pow", input.long(), int(exponent)).bool()
         input = input.long()
     if isinstance(exponent, Tensor) and exponent.dtype is dt.bool_ and (
-            not isinstance(input, Tensor) or input.dtype is dt.bool_):
+            isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dt.bool_):
         # PyTorch picks pow's kernel by the result's dtype and has none for bool
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if isinstance(exponent, Tensor) and exponent.dtype is dt.bool_ and \
+            isinstance(input, (int, float)):   # `2.5 ** mask`: the number's kind, as PyTorch
+        exponent = exponent.to(default_float() if isinstance(input, float) else dt.int64)
     return names.power(_binary("pow", input, exponent), input, exponent)
 
 
@@ -128,7 +133,7 @@ def where(condition, input=None, other=None):
             and condition.dtype is not dt.uint8:   # PyTorch still takes a uint8 mask
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {_TORCH_NAMES.get(condition.dtype.name)}")
-    input, other = _promote_scalar(input, other)
+    input, other = _promote_scalar(python_number(input), python_number(other))
     check_where_number(input, other)
     if isinstance(input, (bool, int, float)) and isinstance(other, (bool, int, float)):
         # two Python numbers: PyTorch's default dtypes (float32, int64), not JAX's float64
@@ -156,6 +161,7 @@ def masked_fill(input, mask, value):
 def clamp(input, min=None, max=None):
     if min is None and max is None:   # before, the input came back unchanged
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    min, max = python_number(min), python_number(max)   # np.float32(1.5): a Python float
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # NOTE: where, not maximum/minimum, which share the gradient at a tie: PyTorch gives
         # it all to the input while low <= x <= high, bounds included (pointwise.clamp_between)

@@ -163,7 +163,9 @@ for _op in OPS.values():
             _METHODS[_name] = _inplace(_METHODS[_name[:-1]])
 _METHODS["masked_fill_"] = _inplace(M.masked_fill)
 for _op, _name in [("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"),
-                   ("div", "__itruediv__"), ("pow", "__ipow__"), ("matmul", "__imatmul__")]:
+                   ("div", "__itruediv__"), ("pow", "__ipow__")]:
+    # NOTE: no `__imatmul__`, as torch.Tensor has none: `a @= b` rebinds `a` to `a @ b` (it
+    # wrote into `a`, so a [2, 3] @= [3, 4] raised and a square one changed `a`'s aliases)
     _METHODS[_name] = _inplace(_METHODS[_op])
 
 

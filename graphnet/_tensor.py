@@ -58,7 +58,10 @@ class Tensor:
         self._oi = 0
         self._base = None
         if isinstance(data, Tensor):    # `torch.Tensor(t)`: t's storage, as in PyTorch
+            from ._tensor_copies import keep_gradient
+
             adopt_storage(self, data)
+            keep_gradient(self, data)   # and t's gradient
 
     @staticmethod
     def _wrap(value, node=None, out_index: int = 0, cls=None) -> "Tensor":
@@ -314,13 +317,7 @@ class Tensor:
         # NOTE: no mode: a graph value outside its trace, which DispatchMode's default refuses
         return (current_mode() or EAGER).concretize(self, what)
 
-    def numpy(self) -> np.ndarray:
-        if self.requires_grad:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        # NOTE: PyTorch shares memory with NumPy; JAX arrays are immutable, so this is a
-        # writable copy (changing it does not change the tensor).
-        return np.array(self._concrete("numpy()"))
+    # numpy(), float(t), int(t) and `x in t`: graphnet/_tensor_convert.py
 
     # NumPy defers to the tensor's own operators: `np.float64(2.0) * x` is a tensor (with
     # its grad_fn), as in PyTorch, not a NumPy array
@@ -344,12 +341,6 @@ class Tensor:
         if value.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {value.size} values is ambiguous")
         return bool(value.reshape(()))
-
-    def __float__(self) -> float:
-        return float(self._concrete("float()").reshape(()))
-
-    def __int__(self) -> int:
-        return int(self._concrete("int()").reshape(()))
 
     def __index__(self) -> int:
         value = self._value

@@ -9,6 +9,7 @@ import jax
 import numpy as np
 
 from . import _factories
+from . import _tensor_convert  # noqa: F401  (numpy(), float(t), int(t), `x in t`)
 from ._aliases import adopt_storage
 from ._host_reads import host_values
 from ._tensor import Tensor

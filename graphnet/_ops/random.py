@@ -3,10 +3,13 @@ other state (fresh masks every step, reproducible under `manual_seed`)."""
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._range_values import arange_values
 from ._table import defop
 
 
@@ -87,7 +90,12 @@ def full(*, shape, value, dtype):
 
 @defop("arange", "opaque", differentiable=False, method=None)
 def arange(*, start, end, step, dtype):
-    return jnp.arange(start, end, step, dtype=dtype)
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f" and dtype.name != "bfloat16":   # integers: exact either way
+        return jnp.arange(start, end, step, dtype=dtype)
+    # PyTorch's length and values (jnp.arange's differed in the last bit; _range_values.py)
+    count = max(0, math.ceil((float(end) - float(start)) / float(step)))
+    return arange_values(jnp, start, step, count, dtype)
 
 
 @defop("poisson", "opaque", random=True, differentiable=False, function=None, method=None)

@@ -1,0 +1,97 @@
+"""The values of `arange` and `linspace`, computed as PyTorch's CPU kernels compute them, so
+that they agree to the last bit (NumPy's and JAX's formulas differed in the last bit for
+about one float32 element in five).
+
+- `arange`: `start + i * step` in the accumulate type (float64 for float32 and float64,
+  float32 for the half types), rounded to the dtype. PyTorch's vectorized loop takes runs of
+  two vectors: each vector's first value so, the others as `first + k * step` from the
+  rounded first value. NOTE: a vector is 32 bytes here (AVX2, PyTorch's x86 build); with
+  AVX-512 or NEON vectors PyTorch's own results differ in the last bit.
+- `linspace`: `step = (end - start) / (steps - 1)` in the dtype; the first half of the
+  points is `fma(step, i, start)`, the second half `fma(-step, steps - 1 - i, end)`, so both
+  ends are exact. Integer dtypes do it in float64 and truncate. Half types round after
+  every operation, as PyTorch's Half arithmetic does (no FMA there).
+- `logspace`: `base ** x` in float64 for exponents `x` as linspace's, but with a float64
+  step and no FMA (PyTorch's own loop), rounded to the dtype.
+
+Every function takes `xp`, the array module: `numpy` on the host, `jax.numpy` in a kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._exact_fma import fma, fma32
+
+_VECTOR_BYTES = 32
+
+
+def arange_values(xp, start, step, count: int, dtype):
+    """`count` floating values from `start` by `step` (Python numbers), in `dtype`.
+    NOTE: float64 is computed on the host (_exact_fma.py says why): a kernel holds it as a
+    constant."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float64 and xp is not np:
+        return xp.asarray(arange_values(np, start, step, count, dtype))
+    wide = np.float64 if dtype.itemsize >= 4 else np.float32
+    lanes = _VECTOR_BYTES // dtype.itemsize
+    index = xp.arange(count, dtype=np.int64)
+    vectorized = count // (2 * lanes) * (2 * lanes)
+    first = xp.where(index < vectorized, index // lanes * lanes, index)
+    offset = index - first
+    if dtype == np.float64:
+        return fma(offset, step, fma(step, first, start))
+    start, step = wide(start), wide(step)
+    base = (start + step * first.astype(wide)).astype(dtype)
+    return (base.astype(wide) + offset.astype(wide) * step).astype(dtype)
+
+
+def linspace_values(start, end, steps: int, dtype) -> np.ndarray:
+    """`steps` points from `start` to `end` (Python numbers) in `dtype` (real), on the host."""
+    dtype = np.dtype(dtype)
+    floating = dtype.kind == "f" or dtype.name == "bfloat16"   # ml_dtypes' kind is "V"
+    if steps == 1:   # PyTorch fills the one point with `start`
+        return np.full((1,), start, dtype if floating else np.float64).astype(dtype)
+    index = np.arange(steps, dtype=np.int64)
+    lower = index < steps // 2
+    back = (steps - 1 - index).astype(np.float64)
+    if not floating or dtype.itemsize == 8:    # float64, and integers from float64
+        if not floating:   # PyTorch converts the ends to the dtype first
+            start, end = int(start), int(end)
+        first, last = np.float64(start), np.float64(end)
+        step = (last - first) / np.float64(steps - 1)
+        values = np.where(lower, fma(step, index, first),
+                          fma(-step, back, last))
+        return values if floating else np.trunc(values).astype(dtype)
+    if dtype == np.float32:
+        first, last = np.float32(start), np.float32(end)
+        step = (last - first) / np.float32(steps - 1)
+        return np.where(lower, fma32(step, index, first), fma32(-step, back, last))
+    return _half_linspace(start, end, steps, dtype, index, lower)
+
+
+def _half_linspace(start, end, steps, dtype, index, lower) -> np.ndarray:
+    """float16 / bfloat16: each operation in float32, rounded to the dtype, as c10::Half."""
+    def rounded(x):
+        return np.asarray(x, np.float32).astype(dtype).astype(np.float32)
+
+    first, last = rounded(start), rounded(end)
+    step = rounded(rounded(last - first) / rounded(steps - 1))
+    up = rounded(first + rounded(step * rounded(index)))
+    down = rounded(last - rounded(step * rounded(steps - 1 - index)))
+    return np.where(lower, up, down).astype(dtype)
+
+
+def logspace_values(start, end, steps: int, base: float, dtype) -> np.ndarray:
+    """`steps` powers of `base` (Python numbers) in the floating `dtype`, on the host."""
+    dtype = np.dtype(dtype)
+    if steps == 1:
+        return np.full((1,), np.power(np.float64(base), np.float64(start))).astype(dtype)
+    narrow = np.float32 if dtype.itemsize < 8 else np.float64   # as c10's Half math
+    first, last = (np.asarray(v, dtype).astype(narrow) for v in (start, end))
+    step = np.asarray(last - first).astype(dtype).astype(np.float64) / np.float64(steps - 1)
+    first, last = np.float64(first), np.float64(last)
+    index = np.arange(steps, dtype=np.int64)
+    exponents = np.where(index < steps // 2, first + step * index,
+                         last - step * (steps - 1 - index))
+    with np.errstate(over="ignore"):
+        return np.power(np.float64(base), exponents).astype(dtype)

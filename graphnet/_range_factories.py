@@ -1,0 +1,102 @@
+"""`arange`, `linspace`, `logspace` and the deprecated `range`: evenly spaced values whose
+bits are PyTorch's (the formulas are graphnet/_ops/_range_values.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype as dt
+from ._default_dtype import default_float
+from ._dispatch import dispatch
+from ._factories import _finish, tensor
+from ._numpy_numbers import python_number
+from ._ops._range_values import linspace_values, logspace_values
+from ._tensor import Tensor
+
+
+def _numbers(*values):
+    """0-d tensors and NumPy numbers as the Python numbers PyTorch reads them as."""
+    return tuple(python_number(v.item() if isinstance(v, Tensor) else v) for v in values)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    start, end, step = _numbers(start, end, step)
+    _check_arange(start, end, step)
+    floats = any(isinstance(v, float) for v in (start, end, step))
+    if dtype is None:
+        dtype = default_float() if floats else dt.int64
+    elif floats and not dtype.is_floating_point and dtype is not dt.bool_:
+        return _finish(_integer_arange(start, end, step, dtype), requires_grad, device)
+    t = dispatch("arange", start=start, end=end, step=step, dtype=dt.to_np(dtype))
+    return _finish(t, requires_grad, device)
+
+
+def _integer_arange(start, end, step, dtype) -> Tensor:
+    """PyTorch's integer range from float bounds: for int64 the bounds and the step are
+    truncated first (`arange(0, 2.5, dtype=int64)` is [0, 1]); for the other integer types
+    the length comes from the float bounds and the values from the truncated start and step
+    (`arange(0, 2.5, dtype=int32)` is [0, 1, 2]). NumPy's rule gave neither."""
+    first, stride = int(start), int(step)
+    if dtype is dt.int64:
+        if stride == 0:   # PyTorch's type for a step truncated to 0
+            raise ValueError("step must be nonzero")
+        count = max(0, -(-(int(end) - first) // stride))
+    else:
+        count = max(0, int(np.ceil((float(end) - float(start)) / float(step))))
+    values = first + stride * np.arange(count, dtype=np.int64)
+    return tensor(values.astype(dt.to_np(dtype)), dtype=dtype)
+
+
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Deprecated `torch.range`: arange including `end`, of the default dtype by default."""
+    if end is None:
+        start, end = 0, start
+    count = int(np.floor((end - start) / step)) + 1
+    values = start + step * np.arange(count)
+    dtype = dtype or default_float()
+    return tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _check_arange(start, end, step) -> None:
+    """PyTorch's errors for a range it cannot make (NumPy would give an empty one, or divide
+    by zero)."""
+    values = [float(v) for v in (start, end, step)]
+    if not all(np.isfinite(v) for v in values):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if values[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if (values[1] - values[0]) * values[2] < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
+def _check_steps(steps) -> None:
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+
+
+def _real(dtype) -> bool:
+    """A dtype the PyTorch formulas are written for: floating or integer, not bool."""
+    return dtype is not dt.bool_ and not dtype.is_complex
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """`steps` points from `start` to `end`, both included, evenly spaced."""
+    _check_steps(steps)
+    start, end = _numbers(start, end)
+    dtype = dtype or default_float()
+    values = linspace_values(start, end, int(steps), dtype.np) if _real(dtype) else \
+        np.linspace(start, end, steps)
+    return _finish(tensor(values, dtype=dtype), requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    """`steps` points from base**start to base**end, evenly spaced in the exponent."""
+    _check_steps(steps)
+    start, end, base = _numbers(start, end, base)
+    dtype = dtype or default_float()
+    values = logspace_values(start, end, int(steps), float(base), dtype.np) \
+        if dtype.is_floating_point else np.power(float(base), np.linspace(start, end, steps))
+    return _finish(tensor(values, dtype=dtype), requires_grad, device)
