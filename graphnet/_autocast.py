@@ -9,6 +9,8 @@ Inside an enabled CPU region an op runs in the dtype PyTorch's CPU autocast give
 - `FLOAT32` ops (losses, cdist, prod, quantile, grid_sample, linalg solvers, 3-D pooling,
   reflection/replication padding) cast them to float32;
 - `PROMOTE` ops (cat, stack, index_copy) cast them to the widest floating input dtype;
+- an einsum of three or more operands runs as PyTorch's chain of pairwise einsums, each
+  cast by the two-operand rule (graphnet/_autocast_einsum.py);
 - every other op runs in its inputs' dtypes.
 
 Only float16, bfloat16 and float32 tensors are cast (float64 never, integers never), as in
@@ -29,6 +31,8 @@ import functools
 import threading
 
 from . import _dtype as dt
+from ._autocast_einsum import contracts as einsum_contracts
+from ._autocast_einsum import einsum_pairwise
 
 active = 0   # enabled regions, all threads together; dispatch reads nothing else while 0
 _lock = threading.Lock()
@@ -73,7 +77,9 @@ def compile_key() -> tuple:
 # ---- the per-op policy --------------------------------------------------------------------
 
 LOWER = frozenset({"matmul", "linear", "conv", "conv_transpose", "prelu",
-                   "scaled_dot_product_attention"})
+                   "scaled_dot_product_attention",
+                   "affine_grid",   # PyTorch's is a bmm of the base grid and theta
+                   "rnn_layer", "rnn_packed_layer"})   # nn.RNN: its per-step linears
 FLOAT32 = frozenset({
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "soft_cross_entropy", "kl_div", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -84,6 +90,15 @@ FLOAT32 = frozenset({
     "linalg_qr", "linalg_svd", "linalg_svdvals", "linalg_eigh", "linalg_lstsq", "linalg_solve",
 })
 PROMOTE = frozenset({"cat", "stack", "index_copy"})
+# `out=` forms PyTorch runs uncast: autocast wraps the functional op only, and each of these
+# has an out= kernel of its own (`torch.mm(a, b, out=o)` multiplies in float32). A composite
+# whose out= form calls the functional op (tensordot, inner, chain_matmul) stays cast.
+OUT_NOT_CAST = frozenset({
+    "mm", "matmul", "bmm", "addmm", "baddbmm", "addbmm", "prod", "index_copy",
+    "cholesky_inverse", "quantile", "nanquantile", "linalg.inv", "linalg.pinv",
+    "linalg.cholesky", "linalg.svd", "linalg.svdvals", "linalg.solve", "linalg.qr",
+    "linalg.eigh",
+})
 # float32 only for 3-D windows (max_pool3d, avg_pool3d, adaptive_*_pool3d): the attribute
 # that says how many spatial dims the op pools over
 _POOL_3D = {"max_pool": "kernel_size", "max_pool_with_indices": "kernel_size",
@@ -91,23 +106,9 @@ _POOL_3D = {"max_pool": "kernel_size", "max_pool_with_indices": "kernel_size",
             "adaptive_max_pool": "output_size", "adaptive_max_pool_with_indices": "output_size"}
 
 
-def _einsum_contracts(equation: str, n_operands: int) -> bool:
-    """Whether PyTorch's einsum runs this equation through bmm (then it is autocast to the
-    lower dtype): two operands sharing a label that the output sums away. One operand, or
-    products that keep every shared label (`i,j->ij`, `ij,ij->ij`), stay in float32."""
-    inputs, arrow, output = equation.replace(" ", "").partition("->")
-    terms = [t.replace("...", ".") for t in inputs.split(",")]
-    if n_operands != 2 or len(terms) != 2:
-        return False
-    if not arrow:   # implicit output: the labels seen once, and the broadcast dims
-        joined = "".join(terms)
-        output = "".join(c for c in joined if joined.count(c) == 1 or c == ".")
-    output = output.replace("...", ".")
-    return any(c in terms[1] and c not in output for c in set(terms[0]))
-
-
 def policy(name: str, args: tuple, attrs: dict):
-    """How this thread's region casts op `name`: 'lower', 'float32', 'promote' or None."""
+    """How this thread's region casts op `name`: 'lower', 'float32', 'promote', 'pairwise'
+    (an einsum of three or more operands: graphnet/_autocast_einsum.py) or None."""
     if not state.enabled["cpu"]:
         return None
     if name in LOWER:
@@ -122,7 +123,9 @@ def policy(name: str, args: tuple, attrs: dict):
     if name == "pad":
         mode, n = attrs.get("mode"), len(attrs.get("pads", ()))
         return "float32" if mode == "replicate" or (mode == "reflect" and n in (2, 4)) else None
-    if name == "einsum" and _einsum_contracts(attrs.get("equation", ""), len(args)):
+    if name == "einsum" and len(args) >= 3:
+        return "pairwise"   # PyTorch's chain of pairs, each cast by its own rule
+    if name == "einsum" and einsum_contracts(attrs.get("equation", ""), args):
         return "lower"
     return None
 
@@ -155,6 +158,8 @@ def run(policy: str, name: str, args: tuple, attrs: dict):
     from ._dispatch import dispatch   # NOTE: _dispatch imports this module
     from ._tensor import Tensor
 
+    if policy == "pairwise":
+        return einsum_pairwise(args, attrs["equation"])
     lower = state.dtype["cpu"]
     floats = [a.dtype for a in args if isinstance(a, Tensor) and a.dtype.is_floating_point]
     if policy == "lower":
@@ -183,6 +188,17 @@ def run(policy: str, name: str, args: tuple, attrs: dict):
     outs = tuple(dispatch("cast", o, dtype=target.np) if o.dtype is dt.float32 else o
                  for o in outs)
     return outs if isinstance(out, tuple) else outs[0]
+
+
+def uncast(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` with this thread's region paused: PyTorch does not cast it."""
+    if not active or not state.enabled["cpu"]:
+        return fn(*args, **kwargs)
+    state.enabled["cpu"] = False   # NOTE: `active` keeps counting this region
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        state.enabled["cpu"] = True
 
 
 def autocast_as(policy: str | None):

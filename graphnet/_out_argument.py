@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import warnings
 
+from . import _autocast
+
 NAMES = {
     "graphnet": (
         "abs", "absolute", "acos", "acosh", "add", "addbmm", "addcdiv", "addcmul", "addmm",
@@ -111,12 +113,14 @@ def _write(name: str, result, out, key: str = "", position: int = 0,
 
 def with_out(fn, name: str, key: str = ""):
     """`fn`, also taking PyTorch's `out=` (`key`: see `_write`)."""
+    uncast = (key or name) in _autocast.OUT_NOT_CAST
 
     @functools.wraps(fn)
     def call(*args, out=None, **kwargs):
-        result = fn(*args, **kwargs)
         if out is None:
-            return result
+            return fn(*args, **kwargs)
+        # NOTE: PyTorch's out= kernels of autocast-listed ops are not autocast
+        result = _autocast.uncast(fn, *args, **kwargs) if uncast else fn(*args, **kwargs)
         if isinstance(result, tuple):   # (values, indices): a tuple of out tensors
             if not isinstance(out, (tuple, list)) or len(out) != len(result):
                 raise TypeError(f"{name}(): argument 'out' must be a tuple of "

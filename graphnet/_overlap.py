@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from . import _strides
+from . import _autocast, _strides
 from ._aliases import WRITING
 
 if TYPE_CHECKING:
@@ -96,7 +96,9 @@ def inplace(fn, name: str | None = None):
     `self` (Tensor._assign, which also writes through views and aliases)."""
     def method(self, *args, **kwargs):
         check_inputs(self, args, kwargs)
-        return self._assign(fn(self, *args, **kwargs))
+        # NOTE: PyTorch's autocast wraps functional ops only: `c.addmm_(a, b)` in a region
+        # multiplies in c's dtype, where `c.addmm(a, b)` gives bfloat16
+        return self._assign(_autocast.uncast(fn, self, *args, **kwargs))
 
     method.__name__ = name or getattr(fn, "__name__", "method") + "_"
     method.__doc__ = f"In-place `{getattr(fn, '__name__', 'op')}`: writes the result into self."

@@ -13,6 +13,7 @@ import warnings
 import jax
 
 from .amp import _autocast_mode as _amp
+from .amp._device_spellings import device_amp
 
 __all__ = ["current_device", "device_count", "is_available", "is_initialized", "set_device",
            "synchronize"]
@@ -23,6 +24,11 @@ class OutOfMemoryError(RuntimeError):
 
     NOTE: graphnet raises none itself: an allocation XLA cannot make surfaces as JAX's own
     error (RESOURCE_EXHAUSTED), which such a clause does not catch."""
+
+
+# `torch.cpu.amp.autocast(...)` / `torch.cpu.amp.GradScaler(...)`: deprecated spellings of
+# graphnet.amp's, with PyTorch's FutureWarning
+amp = device_amp("cpu")
 
 
 def is_available() -> bool:

@@ -8,11 +8,9 @@ generator states PyTorch keeps have no counterpart."""
 
 from __future__ import annotations
 
-import sys
-import types
-
 import jax
 
+from .amp._device_spellings import device_amp
 from ._random import default_generator, get_rng_state, manual_seed, set_rng_state
 
 
@@ -71,23 +69,5 @@ __all__ = ["is_available", "device_count", "current_device", "get_device_name",
 
 
 # `torch.cuda.amp.autocast(...)` / `torch.cuda.amp.GradScaler(...)`: the deprecated spellings of
-# graphnet.amp's, still in most scripts.
-amp = types.ModuleType("graphnet.cuda.amp")
-
-
-def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled=True):
-    from .amp import autocast
-
-    return autocast("cuda", dtype, enabled)
-
-
-def _cuda_grad_scaler(init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
-                      backoff_factor: float = 0.5, growth_interval: int = 2000,
-                      enabled: bool = True):
-    from .amp import GradScaler
-
-    return GradScaler("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
-
-
-amp.autocast, amp.GradScaler = _cuda_autocast, _cuda_grad_scaler
-sys.modules[amp.__name__] = amp
+# graphnet.amp's, still in most scripts (with PyTorch's FutureWarning).
+amp = device_amp("cuda")

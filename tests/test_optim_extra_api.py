@@ -154,11 +154,11 @@ def test_constructors_take_torchs_full_signature(name):
     assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == described
 
 
-@pytest.mark.parametrize("flags", [dict(foreach=True), dict(fused=True), dict(capturable=True),
+@pytest.mark.parametrize("flags", [dict(foreach=True), dict(fused=True),
                                    dict(foreach=False, fused=False)])
 def test_speed_flags_are_accepted_and_change_nothing(flags):
-    # NOTE: torch on CPU refuses fused=True and capturable=True (CUDA-only speed paths);
-    # graphnet has one path, so it accepts them and computes the plain step
+    # NOTE: graphnet has one path, so it accepts these and computes the plain step;
+    # capturable=True on the CPU fails PyTorch's device assertion (tests/test_amp_parity.py)
     t_net, g_net = make_nets()
     t_opt = torch.optim.Adam(t_net.parameters(), lr=0.01)
     g_opt = graphnet.optim.Adam(g_net.parameters(), lr=0.01, **flags)

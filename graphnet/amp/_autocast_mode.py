@@ -60,13 +60,17 @@ def get_autocast_dtype(device_type: str):
     return _autocast.state.dtype.get(device_type, default)
 
 
-def set_autocast_enabled(device_type, enabled=None) -> None:
+_ONE_ARGUMENT = object()
+
+
+def set_autocast_enabled(device_type, enabled=_ONE_ARGUMENT) -> None:
     """`set_autocast_enabled("cpu", True)`; the one-argument form sets "cuda"'s flag."""
-    if enabled is None:
-        device_type, enabled = "cuda", device_type
+    position = 2
+    if enabled is _ONE_ARGUMENT:
+        device_type, enabled, position = "cuda", device_type, 1
     if not isinstance(enabled, bool):
-        raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position 2) must be "
-                        f"bool, not {type(enabled).__name__}")
+        raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position {position}) "
+                        f"must be bool, not {_type_name(enabled)}")
     _autocast.set_enabled(_device_type(device_type), enabled)
 
 
@@ -82,7 +86,16 @@ def is_autocast_cache_enabled() -> bool:
 
 
 def set_autocast_cache_enabled(enabled: bool) -> None:
-    _autocast.state.cache_enabled = bool(enabled)
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be a bool (got {_type_name(enabled)})")
+    _autocast.state.cache_enabled = enabled
+
+
+def _type_name(value) -> str:
+    """A type as PyTorch's argument errors name it: `int`, `numpy.bool`."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" \
+        else f"{kind.__module__}.{kind.__name__}"
 
 
 def clear_autocast_cache() -> None:
@@ -136,7 +149,9 @@ class autocast:
                           f"Disabling autocast.\n{name} Autocast only supports dtypes of "
                           f"{dt.bfloat16}, {dt.float16} currently.", stacklevel=2)
             enabled = False
-        self._enabled = bool(enabled)
+        # NOTE: kept as given, as PyTorch keeps it: `__enter__` then refuses a non-bool
+        # (`enabled=1`) with PyTorch's TypeError instead of reading it as truthy
+        self._enabled = enabled
 
     def __enter__(self):
         self.prev_cache_enabled = is_autocast_cache_enabled()

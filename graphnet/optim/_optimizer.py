@@ -17,6 +17,7 @@ from .._errors import TraceError
 from .._autograd import no_grad
 from .._methods import zero_in_place
 from .._tensor import Tensor
+from ._capturable import check_capturable
 from ._hooks import StepHooks, with_step_hooks
 
 
@@ -213,6 +214,7 @@ class Optimizer(StepHooks):
                              self._groups_traced)
         self._started = set()   # ids of parameters whose state this step created
         for index, group in enumerate(self.param_groups):
+            check_capturable(self, group, [p for p in group["params"] if p.grad is not None])
             for params in _rounds([p for p in group["params"] if p.grad is not None]):
                 for p in params:
                     name = self._param_name(p)
