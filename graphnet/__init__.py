@@ -98,3 +98,6 @@ from .cpu import (  # noqa: E402  (torch.OutOfMemoryError, the deprecated cpu au
     set_autocast_cpu_enabled,
 )
 from .version import __version__  # noqa: E402,F401
+from . import _tensor_reversed, jit  # noqa: E402,F401  (reversed(t), torch.jit's names)
+from ._binomial import binomial  # noqa: E402  (torch.binomial)
+from ._lowrank import pca_lowrank, svd_lowrank  # noqa: E402  (randomized SVD and PCA)

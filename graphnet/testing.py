@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["assert_close"]
+__all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
 _TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
                "float64": (1e-7, 1e-7)}
@@ -61,3 +61,6 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
             f"({100.0 * bad / close.size:.1f}%)\nGreatest absolute difference: "
             f"{np.nanmax(diff)}\nGreatest relative difference: "
             f"{np.nanmax(diff / np.abs(e64).clip(min=np.finfo(np.float64).tiny))}"))
+
+
+from ._testing_make import assert_allclose, make_tensor  # noqa: E402

@@ -76,7 +76,6 @@ REFUSED: dict[str, tuple[str, str]] = {
     "torch.Tensor.*storage*": _STORAGE,
     "torch.Tensor.set_": _STORAGE, "torch.Tensor.storage_offset": _STORAGE,
     "torch.*mkldnn*": _MKLDNN, "torch.Tensor.*mkldnn*": _MKLDNN,
-    "torch.nn.DataParallel": _PARALLEL,
     "torch.nn.functional.boolean_dispatch": _SCRIPT,
     "torch.nn.functional.assert_int_or_pair": _SCRIPT,
     "torch.utils.data.*DataPipe*": _DATAPIPE, "torch.utils.data.DataChunk": _DATAPIPE,

@@ -26,6 +26,7 @@ from ._attention import Embedding, MultiheadAttention, TransformerEncoderLayer
 from ._rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from ._param_containers import ParameterDict, ParameterList
 from ._buffer import Buffer
+from .parallel import DataParallel  # torch.nn.DataParallel is torch.nn.parallel's
 from . import _conv_extra, _distance, _layers_extra, _loss_extra, _norm_extra, _transformer
 from ._conv_extra import *  # noqa: F401,F403
 from ._norm_extra import *  # noqa: F401,F403
@@ -40,7 +41,7 @@ __all__ = [
     "Linear", "Identity", "Flatten", "Unflatten", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Tanh",
     "LeakyReLU", "ELU", "GELU", "Softplus", "Hardtanh", "PReLU", "Softmax", "LogSoftmax",
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
-    "ParameterList", "ParameterDict", "Buffer",
+    "ParameterList", "ParameterDict", "Buffer", "DataParallel",
 ]
 __all__ += [
     "Embedding", "MultiheadAttention", "TransformerEncoderLayer", "RNNBase", "RNN", "GRU", "LSTM",
