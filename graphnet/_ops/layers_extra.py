@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import _xp, first_failure, first_where
+from .sequence import _gradient_scaled
 from ._table import ValueCheck, defop
 
 
@@ -57,14 +58,19 @@ def _bag_error(facts, **_):
        check=ValueCheck(_bag_inputs, _bag_error), function="nn.functional.embedding_bag",
        method=None)
 def embedding_bag(weight, indices, offsets, *per_sample_weights, mode, padding_idx=None,
-                  include_last_offset=False):
+                  include_last_offset=False, scale_grad_by_freq=False):
     """weight [num, dim], flat indices [n], offsets [bags (+1)] -> [bags, dim].
 
     mode 'sum' (optionally times per_sample_weights [n]), 'mean' or 'max' over each bag;
     positions holding `padding_idx` are left out (and counted out of the mean); an empty bag
-    gives zeros."""
+    gives zeros. `scale_grad_by_freq` ('sum' and 'mean') divides the weight's gradient by
+    index frequencies, as PyTorch's CPU kernel does (`_frequency_scale`)."""
     n = indices.shape[0]
     bags = offsets.shape[0] - (1 if include_last_offset else 0)
+    if bags == 0:   # no bag for any position to land in (PyTorch crashes here)
+        return jnp.zeros((0, weight.shape[1]), weight.dtype)
+    if scale_grad_by_freq:
+        weight = _gradient_scaled(weight, _frequency_scale(indices, weight.shape[0]))
     bag = jnp.searchsorted(offsets, jnp.arange(n, dtype=offsets.dtype), side="right") - 1
     summed = counted = bag
     if include_last_offset:
@@ -94,6 +100,22 @@ def embedding_bag(weight, indices, offsets, *per_sample_weights, mode, padding_i
         rows = rows * per_sample_weights[0][:, None]
     total = jax.ops.segment_sum(jnp.where(keep[:, None], rows, 0), summed, bags)
     return total if mode == "sum" else total / jnp.maximum(count, 1)
+
+
+def _frequency_scale(indices, num):
+    """[num, 1]: what scale_grad_by_freq multiplies each weight row's gradient by.
+
+    NOTE: PyTorch's CPU kernel (_embedding_bag_dense_backward_cpu_sum_mean) divides the
+    gradient of the i-th smallest distinct index by the count of `sorted(indices)[i]`, not
+    by that index's own count: for indices [0, 0, 1] row 1 gets half its gradient. We
+    follow it, to give its numbers; the two agree where every index occurs equally often."""
+    if indices.shape[0] == 0:
+        return jnp.ones((num, 1))
+    counts = jnp.bincount(indices, length=num)
+    rank = jnp.cumsum(counts > 0) - 1        # the i of each present row among the distinct
+    ordered = jnp.sort(indices)
+    divisor = counts[ordered[jnp.clip(rank, 0, indices.shape[0] - 1)]]
+    return (1.0 / jnp.maximum(divisor, 1))[:, None]
 
 
 def _cross_map_window(channels: int, size: int) -> np.ndarray:

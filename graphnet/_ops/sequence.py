@@ -252,7 +252,9 @@ def packed_lengths(lengths, *, steps, rule, enforce_sorted=False, limit=0):
 def _safe_softmax(scores):
     """Softmax over the last axis where a row that is masked out entirely gives zeros, not NaN
     (PyTorch's SDPA does the same). Written so that such rows also get zero, not NaN, grads."""
-    top = jnp.max(scores, axis=-1, keepdims=True)
+    # NOTE: `initial` gives an empty row (no keys: S == 0) a max of -inf rather than an
+    # error; its output is then an empty sum, zeros, as in PyTorch.
+    top = jnp.max(scores, axis=-1, keepdims=True, initial=-jnp.inf)
     top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0.0))
     e = jnp.exp(scores - top)
     total = jnp.sum(e, axis=-1, keepdims=True)

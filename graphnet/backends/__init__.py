@@ -3,12 +3,16 @@
 
 XLA chooses its own kernels, so the cudnn flags are recorded and read back without effect;
 `cuda.matmul.allow_tf32 = True` maps onto `set_float32_matmul_precision("high")`, the one
-switch here that changes numbers (on GPUs), as in PyTorch."""
+switch here that changes numbers (on GPUs), as in PyTorch. The attention switches,
+`mha.set_fastpath_enabled` and `cuda.enable_*_sdp`, decide which of PyTorch's paths graphnet
+reproduces and where it refuses (backends/_attention_flags.py)."""
 
 from __future__ import annotations
 
 import sys
 import types
+
+from . import _attention_flags
 
 
 class _CudnnFlags(types.ModuleType):
@@ -50,6 +54,10 @@ cudnn = _CudnnFlags("graphnet.backends.cudnn")
 cuda = types.ModuleType("graphnet.backends.cuda")
 cuda.matmul = _Matmul()
 cuda.is_built = lambda: cudnn.is_available()
+_attention_flags.add_sdp_switches(cuda)
+mha = types.ModuleType("graphnet.backends.mha")
+mha.get_fastpath_enabled = _attention_flags.get_fastpath_enabled
+mha.set_fastpath_enabled = _attention_flags.set_fastpath_enabled
 mps = types.ModuleType("graphnet.backends.mps")
 mps.is_available = lambda: False
 mps.is_built = lambda: False
@@ -108,7 +116,7 @@ def conv_choices() -> list:
     return conv_autotune.conv_choices()
 
 
-_MODULES = ["cudnn", "cuda", "mps", "mkldnn", "openmp"]
+_MODULES = ["cudnn", "cuda", "mha", "mps", "mkldnn", "openmp"]
 __all__ = _MODULES + ["autotune", "autotune_enabled", "conv_choices", "cpu_library_fusion"]
 
 for _name in _MODULES:   # `import graphnet.backends.cudnn as cudnn` works, as with torch

@@ -1,7 +1,7 @@
 """`graphnet.nn`: modules, containers, layers and losses with PyTorch's names and behaviour."""
 
 from .._tensor import Parameter
-from . import functional, init, parallel, utils  # noqa: F401  (graphnet.nn.parallel)
+from . import attention, functional, init, parallel, utils  # noqa: F401  (graphnet.nn.parallel)
 from ._activation import (
     ELU, GELU, Dropout, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
     Softmax, Softplus, Tanh,

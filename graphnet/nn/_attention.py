@@ -7,6 +7,7 @@ from __future__ import annotations
 from .. import _factories as fac
 from .._autograd import is_grad_enabled, no_grad
 from .._errors import ArgumentError, shape_error
+from ..backends._attention_flags import fastpath_enabled_traced
 from .._tensor import Parameter
 from . import functional as F
 from . import init
@@ -197,7 +198,9 @@ def _takes_fused_path(mha: MultiheadAttention, query, key, value, attn_mask,
         return False
     tensors = (query, mha.in_proj_weight, mha.in_proj_bias, mha.out_proj.weight,
                mha.out_proj.bias)
-    return not (is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors))
+    if is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
+        return False
+    return fastpath_enabled_traced()   # graphnet.backends.mha.set_fastpath_enabled
 
 
 def _transpose_same(query, key, value):

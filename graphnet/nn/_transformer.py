@@ -9,6 +9,7 @@ from typing import Callable
 from .. import _factories as fac
 from .. import _layout as layout
 from .._autograd import is_grad_enabled
+from ..backends._attention_flags import fastpath_enabled_traced
 from .._errors import shape_error
 from . import functional as F
 from ._activation import GELU, Dropout, ReLU
@@ -100,13 +101,16 @@ class TransformerEncoderLayer(Module):
         # The fused kernel leaves NaN where a query may attend to nothing (the ordinary path
         # gives zeros): tell self_attn which one PyTorch takes.
         self.self_attn._fused_caller = fused
+        # NOTE: the fused kernel knows only relu and exact gelu: any nn.GELU runs as exact
+        # gelu there, GELU(approximate='tanh') too (PyTorch passes it just `use_gelu`).
+        act = (F.relu if self.activation_relu_or_gelu == 1 else F.gelu) if fused else None
         try:
             x = src
             if self.norm_first:
                 x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-                return x + self._ff_block(self.norm2(x))
+                return x + self._ff_block(self.norm2(x), act)
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            return self.norm2(x + self._ff_block(x))
+            return self.norm2(x + self._ff_block(x, act))
         finally:
             self.self_attn._fused_caller = False
 
@@ -122,16 +126,18 @@ class TransformerEncoderLayer(Module):
                    attn.out_proj.bias, self.norm1.weight, self.norm1.bias, self.norm2.weight,
                    self.norm2.bias, self.linear1.weight, self.linear1.bias, self.linear2.weight,
                    self.linear2.bias)
-        return not (is_grad_enabled() and any(t is not None and t.requires_grad
-                                              for t in tensors))
+        if is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
+            return False
+        return fastpath_enabled_traced()   # graphnet.backends.mha.set_fastpath_enabled
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            need_weights=False, is_causal=is_causal)[0]
         return self.dropout1(x)
 
-    def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+    def _ff_block(self, x, activation=None):
+        activation = self.activation if activation is None else activation
+        x = self.linear2(self.dropout(activation(self.linear1(x))))
         return self.dropout2(x)
 
 

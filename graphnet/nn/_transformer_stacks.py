@@ -8,6 +8,7 @@ import warnings
 from .. import _factories as fac
 from .. import _math as M
 from .._autograd import is_grad_enabled
+from ..backends._attention_flags import fastpath_enabled_traced
 from . import functional as F
 from . import init
 from ._module import Module
@@ -96,7 +97,8 @@ class TransformerEncoder(Module):
                    attn.out_proj.bias, first.norm1.weight, first.norm1.bias, first.norm2.weight,
                    first.norm2.bias, first.linear1.weight, first.linear1.bias,
                    first.linear2.weight, first.linear2.bias)
-        if is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
+        if is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors) or \
+                not fastpath_enabled_traced():   # graphnet.backends.mha.set_fastpath_enabled
             return None, key_padding_mask
         pad = key_padding_mask if key_padding_mask.dtype.name == "bool" \
             else key_padding_mask != 0

@@ -77,16 +77,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   padding_idx: int | None = None) -> Tensor:
     """Sums, means or maxima of bags of embedding rows, without building the [bag, len, dim]
     tensor. `input` [B, L] holds B bags of L indices; or 1-D `input` with `offsets` [B]
-    giving where each bag starts (B+1 entries with include_last_offset).
+    giving where each bag starts (B+1 entries with include_last_offset). scale_grad_by_freq
+    ('sum', 'mean') scales the weight's gradient as PyTorch's CPU kernel does.
 
     >>> w = graphnet.randn(10, 3)
     >>> F.embedding_bag(graphnet.tensor([1, 2, 4, 5, 4]), w, graphnet.tensor([0, 2])).shape
     graphnet.Size([2, 3])
     """
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding_bag: scale_grad_by_freq and sparse are not "
-                                  "supported by graphnet (JAX has no sparse gradients); leave "
-                                  "them False")
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)})"
                          f" is not None, then it must have the same shape as the input "
@@ -102,7 +99,11 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated "
                              f"is a mini-batch of fixed length sequences. However, found offsets "
                              f"of type {type(offsets)}")
-        offsets = fac.arange(0, input.numel(), max(input.shape[1], 1), dtype=input.dtype)
+        if input.shape[1] == 0:   # PyTorch's arange(0, numel, step=input.size(1))
+            raise RuntimeError("step must be nonzero (embedding_bag: a 2-D input holds bags "
+                               "of input.size(1) indices, here 0; pass a 1-D input and "
+                               "offsets for empty bags)")
+        offsets = fac.arange(0, input.numel(), input.shape[1], dtype=input.dtype)
         include_last_offset = False
         input = input.reshape(-1)
         if per_sample_weights is not None:
@@ -117,6 +118,14 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                          f"{input.dim()}")
     if mode not in _MODES:
         raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if sparse:
+        raise NotImplementedError("embedding_bag: sparse=True is not supported by graphnet "
+                                  "(JAX has no sparse gradients); leave it False for a dense "
+                                  "gradient")
     if max_norm is not None:
         _renorm_rows_(weight, input, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":
@@ -129,9 +138,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise RuntimeError(f"padding_idx must be within the number of embeddings, -{num} "
                                f"through {num - 1}, but got {padding_idx}")
         padding_idx %= num
+    if include_last_offset and offsets.shape[0] == 0:
+        raise RuntimeError("include_last_offset: number of offset should be at least 1")
     extra = () if per_sample_weights is None else (per_sample_weights,)
     return dispatch("embedding_bag", weight, input, offsets.to(input.dtype), *extra, mode=mode,
-                    padding_idx=padding_idx, include_last_offset=bool(include_last_offset))
+                    padding_idx=padding_idx, include_last_offset=bool(include_last_offset),
+                    scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
 # ---- dropouts ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from .. import _random
+from ..backends._attention_flags import check_sdp_allowed
 from .._dispatch import dispatch
 from .._errors import DtypeError
 from .._tensor import Tensor
@@ -68,6 +69,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     graphnet.Size([2, 8, 5, 16])
     """
     _check_sdpa_inputs(query, key, value, attn_mask, dropout_p)
+    # the kernels nn.attention.sdpa_kernel / backends.cuda.enable_*_sdp leave allowed
+    check_sdp_allowed(query, key, value, dropout_p, enable_gqa)
     if is_causal and attn_mask is not None and query.dim() != 4:
         # NOTE: torch 2.13 applies both masks to 4-D inputs, and refuses the pair otherwise
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
@@ -76,7 +79,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         key, value = _repeat_kv_heads(query, key, value)
     if attn_mask is not None and attn_mask.dtype.name != "bool":
         attn_mask = attn_mask.to(query.dtype)
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if scale is None:   # with no head dim (E == 0) the scores are all 0, whatever the scale
+        scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
     if dropout_p >= 1.0:   # every weight dropped: zeros, with zero gradients
         return _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal)[0] * 0.0
     return _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal,
