@@ -12,6 +12,8 @@ from ._math import log_softmax as _log_softmax
 from ._math import logsumexp as _logsumexp
 from ._math import softmax as _softmax
 from ._math_pointwise import logit, mvlgamma, polygamma, round  # noqa: F401
+from ._special_polynomials import *  # noqa: F401,F403  (Airy, Bessel, polynomials)
+from ._special_polynomials import __all__ as _polynomials_and_bessel
 from ._tensor import Tensor
 
 expit = sigmoid
@@ -22,7 +24,8 @@ multigammaln = mvlgamma
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
            "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr",
            "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
-           "psi", "round", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
+           "psi", "round", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta",
+           *_polynomials_and_bessel]
 
 
 def _unary(name: str):

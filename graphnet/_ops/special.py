@@ -9,6 +9,8 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 
 from . import special_incomplete  # noqa: F401  (registration: gammainc, gammaincc, zeta)
+from . import special_bessel  # noqa: F401  (registration: Airy and Bessel functions)
+from . import special_polynomials  # noqa: F401  (registration: orthogonal polynomials)
 from ._promote import float_kernel, not_implemented
 from .pointwise_extra import x_log
 from ._table import defop
