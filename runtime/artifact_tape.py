@@ -33,7 +33,7 @@ def record_tape(artifact, args, arrays, tensors) -> None:
         artifact._vjp_cache["rewritten"] = _rewritten_leaf_read(artifact, args, n_out)
     rewritten = artifact._vjp_cache["rewritten"]
     avals = [(t._value.shape, t._value.dtype) for t in tensors]
-    node = (_autograd.TapeNode if rewritten is None else _RefusingNode)(
+    node = (_CompiledNode if rewritten is None else _RefusingNode)(
         artifact.graph.name, tuple(edges), avals, tuple(arrays), vjp)
     if rewritten is not None:
         node.message = rewritten
@@ -48,7 +48,22 @@ def record_tape(artifact, args, arrays, tensors) -> None:
             t.grad_fn, t._oi, t.requires_grad = node, i, True
 
 
-class _RefusingNode(_autograd.TapeNode):
+class _CompiledNode(_autograd.TapeNode):
+    """A compiled call's tape node. Its backward is handed None, not zeros, for an output no
+    gradient reached (the engine's `materialize`), and differentiates only the outputs that
+    have one: a zero cotangent times the derivative of an unused output that is inf or NaN
+    there (`(x - 1.5).sqrt()` at 1.0) made the other outputs' gradients NaN."""
+
+    __slots__ = ()
+    materialize = False
+
+    def apply(self, cts):
+        if all(c is None for c in cts):
+            return [None] * len(self.edges)
+        return super().apply(cts)
+
+
+class _RefusingNode(_CompiledNode):
     """A compiled call's tape node whose backward would be wrong: it refuses, naming why."""
 
     __slots__ = ("message",)
@@ -111,22 +126,25 @@ def state_tensor(source):
 
 
 def make_vjp(run_fn, needs, out_positions, graph):
-    def vjp(primals, cts):
+    """The call's VJP: `call(primals, cts)`, `cts` one per output, None where no gradient
+    reached it; one program per set of outputs that have one (the others leave the VJP)."""
+    def vjp(primals, cts, reached):
         def partial_run(*diff):
             full = list(primals)
             for i, d in zip(needs, diff):
                 full[i] = d
             outs = run_fn(*full)
-            return tuple(outs[i] for i in out_positions)
+            return tuple(outs[i] for i, r in zip(out_positions, reached) if r)
 
         _, pull = jax.vjp(partial_run, *[primals[i] for i in needs])
         return pull(tuple(cts))
 
-    jitted = xla.jit(vjp, xla.graph_has_conv(graph), program=True)
+    jitted = xla.jit(vjp, xla.graph_has_conv(graph), program=True, static_argnums=(2,))
 
     def call(primals, cts):
+        reached = tuple(c is not None for c in cts)
         try:
-            return jitted(primals, cts)
+            return jitted(primals, tuple(c for c in cts if c is not None), reached)
         except ValueError as err:   # JAX refuses reverse mode through lax.while_loop
             loops = [n for n in graph.nodes if not n.opdef.reverse_mode]
             if not loops or "while_loop" not in str(err):
