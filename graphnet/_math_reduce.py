@@ -20,6 +20,7 @@ from . import _factories
 from . import _math as M
 from ._dispatch import dispatch
 from ._errors import wrap_dim
+from ._ops import quantile_range  # noqa: F401  (registration: checked_quantile_q)
 from ._ops._promote import not_implemented
 from ._tensor import Tensor
 from .return_types import return_type
@@ -140,24 +141,28 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(name: str, input: Tensor, q, dim, keepdim: bool, interpolation: str):
+    # NOTE: PyTorch's order of checks, and its messages, which say quantile() for nanquantile
+    if not isinstance(q, Tensor) and not 0 <= q <= 1:
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {float(q):g}")
     if interpolation not in _INTERPOLATIONS:
-        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
-                           f"midpoint or nearest. Got {interpolation}")
+        raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    if input.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if isinstance(q, Tensor) and q.dim() > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
     if input.dtype not in (dt.float32, dt.float64):
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if isinstance(q, Tensor):
-        if q.dim() > 1:
-            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
         if q.dtype != input.dtype:
-            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
         scalar_q, q_values = q.dim() == 0, q.reshape(-1)
     else:
-        if not 0 <= q <= 1:
-            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
         scalar_q, q_values = True, M._factories.tensor([float(q)], dtype=input.dtype)
-    if input.numel() == 0:
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    # NOTE: a bad dim's IndexError comes first, then the values of q are read
     x, axis = (input.reshape(-1), 0) if dim is None else (input, _dim(input, dim))
+    if isinstance(q, Tensor) and q.numel():
+        q_values = dispatch("checked_quantile_q", q_values)   # each in [0, 1], as PyTorch
     if x.dim() == 0:
         x = x.reshape(1)
     out = dispatch("quantile", x, q_values, dim=axis, keepdim=bool(keepdim and dim is not None),

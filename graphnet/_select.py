@@ -1,6 +1,6 @@
 """Selection whose result size depends on the values: `nonzero`, `argwhere`, `unique`,
 `unique_consecutive`, `bincount`, `masked_select`; and `nonzero_static`, `masked_scatter`,
-`histc`, `histogram`, `isin`, whose shapes do not.
+`isin`, whose shapes do not (and `histc`, `histogram`, `histogramdd`: graphnet/_histogram.py).
 
 Eagerly the values are at hand, so each value-dependent function counts its result size on
 the host and runs the op (graphnet/_ops/select.py) with that size: PyTorch's exact shapes.
@@ -19,6 +19,7 @@ tensor([[1],
 from __future__ import annotations
 
 import math
+import operator
 
 import jax
 import numpy as np
@@ -26,14 +27,14 @@ import numpy as np
 from ._overlap import inplace as _inplace
 from ._dispatch import dispatch
 from ._errors import dimension_error
+from ._histogram import histc, histogram, histogramdd
+from ._dtype import int64
 from ._host_reads import host_values
+from ._ops._promote import torch_name
 from ._tensor import Tensor
-from .return_types import return_type
 
 __all__ = ["nonzero", "nonzero_static", "argwhere", "unique", "unique_consecutive", "bincount",
-           "masked_select", "masked_scatter", "histc", "histogram", "isin"]
-
-_Histogram = return_type("histogram", ["hist", "bin_edges"])
+           "masked_select", "masked_scatter", "histc", "histogram", "histogramdd", "isin"]
 
 
 def _host(tensor: Tensor, op: str, way_out: str) -> np.ndarray:
@@ -167,14 +168,33 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False,
     return _unique_result(outputs, return_inverse, return_counts)
 
 
+def _minlength(minlength) -> int:
+    """`minlength` as an int; PyTorch's TypeError for a float, bool or None."""
+    if not isinstance(minlength, bool):
+        try:
+            return operator.index(minlength)
+        except TypeError:
+            pass
+    raise TypeError(f"bincount(): argument 'minlength' must be int, not "
+                    f"{type(minlength).__name__}")
+
+
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in a 1-D non-negative integer tensor (the sum
     of `weights` at its positions instead, when given). Compiled, the result has
     `minlength` bins and a value beyond them raises (without minlength: a TraceError)."""
-    if input.dim() != 1 or input.dtype.is_floating_point or input.dtype.name == "bool":
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    minlength = _minlength(minlength)
+    if input.dtype.is_floating_point or input.dtype.name == "bool":
+        raise NotImplementedError(f'"bincount_cpu" not implemented for '
+                                  f"'{torch_name(input.dtype)}'")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
+    if input.dim() == 1 and input.numel() == 0:   # PyTorch: int64 zeros, weights or not
+        from ._factories import zeros
+
+        return zeros(minlength, dtype=int64)
+    if input.dim() != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is not None and tuple(weights.shape) != tuple(input.shape):
         raise RuntimeError("weights should be 1-d and have the same length as input")
     if weights is not None and weights.dtype.name not in ("float32", "float64"):
@@ -182,39 +202,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     inputs = (input,) if weights is None else (input, weights)
     if not isinstance(input._value, jax.Array) and minlength > 0:
         # compiled: minlength bounds the length; a larger value raises after the call
-        return dispatch("bincount", *inputs, length=int(minlength), bounded=True)
+        return dispatch("bincount", *inputs, length=minlength, bounded=True)
     host = _host(input, "bincount", "pass minlength=n to bound the values (then it compiles), "
                  "or use one_hot(input, n).sum(0), or call it outside the compiled function")
-    length = max(int(minlength), int(host.max()) + 1 if host.size else 0)
+    length = max(minlength, int(host.max()) + 1 if host.size else 0)
     return dispatch("bincount", *inputs, length=length)
-
-
-def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
-    """Counts in `bins` equal-width bins over [min, max] (the data's range when both are 0)."""
-    if not input.dtype.is_floating_point:
-        from ._ops._promote import torch_name
-
-        what = "linspace_cpu" if input.dtype.name == "bool" else "histogram_cpu"
-        raise NotImplementedError(f'"{what}" not implemented for '
-                                  f"'{torch_name(input.dtype)}'")
-    if bins <= 0:
-        raise RuntimeError("torch.histc: bins must be > 0, but got " + str(bins))
-    if min > max:
-        raise RuntimeError("torch.histc: max must be larger than min")
-    return dispatch("histc", input, bins=int(bins), min=float(min), max=float(max))
-
-
-def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
-              density: bool = False):
-    """(hist, bin_edges): `bins` equal bins over `range` (default: the data's), or the given
-    1-D tensor of bin edges."""
-    inputs = [input, bins if isinstance(bins, Tensor) else None, weight]
-    attrs = dict(range=None if range is None else (float(range[0]), float(range[1])),
-                 density=bool(density))
-    if not isinstance(bins, Tensor):
-        attrs["bins"] = int(bins)
-    hist, edges = dispatch("histogram", *inputs, **attrs)
-    return _Histogram(hist, edges)
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
@@ -224,6 +216,6 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
 
 
 for _fn in (nonzero, nonzero_static, argwhere, unique, unique_consecutive, bincount,
-            masked_select, masked_scatter, histc, histogram):
+            masked_select, masked_scatter):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.masked_scatter_ = _inplace(masked_scatter)

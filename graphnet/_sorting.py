@@ -13,8 +13,13 @@ topk(values=tensor([3., 2.]), indices=tensor([0, 2]))
 from __future__ import annotations
 
 
+import jax
+import numpy as np
+
 from ._dispatch import dispatch
 from ._errors import wrap_dim
+from ._mode import tracing
+from ._ops._promote import torch_name
 from ._tensor import Tensor
 from .return_types import return_type
 
@@ -68,6 +73,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if not 0 <= k <= size:
         raise RuntimeError(f"topk(): selected index k out of range: k={k} for a dimension of "
                            f"size {size} (input shape {tuple(input.shape)}, dim={dim})")
+    if input.dtype.name == "bool":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if input.dim() == 0:   # PyTorch: a 0-d result holds the element even for k=0
         k = 1
     return _along("topk", _TopkResult, input, dim, k=int(k), largest=bool(largest))
@@ -84,6 +91,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
         raise RuntimeError(f"kthvalue(): selected number k out of range: k={k} for a "
                            f"dimension of size {size} (input shape {tuple(input.shape)}, "
                            f"dim={dim}); k counts from 1")
+    if input.dtype.name == "bool":
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     return _along("kthvalue", _KthvalueResult, input, dim, k=int(k), keepdim=bool(keepdim))
 
 
@@ -101,6 +110,7 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
                                "side of left while right was True")
         right = side == "right"
     if sorter is not None:
+        _check_sorter(sorted_sequence, sorter)
         sorted_sequence = sorted_sequence.gather(-1, sorter)
     sequence_shape = tuple(sorted_sequence.shape)
     if len(sequence_shape) > 1:
@@ -113,6 +123,23 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
                 f"{list(values_shape)}")
     return dispatch("searchsorted", sorted_sequence, input, right=bool(right),
                     out_int32=bool(out_int32))
+
+
+def _check_sorter(sequence: Tensor, sorter: Tensor) -> None:
+    """PyTorch's checks of `sorter`: the sequence's shape, int64, and (where its values can
+    be read: eagerly) each index within the last dim. A compiled call's out-of-range index
+    raises gather's error instead."""
+    if tuple(sorter.shape) != tuple(sequence.shape):
+        raise RuntimeError(f"torch.searchsorted(): boundary and sorter must have the same "
+                           f"size, but got boundary tensor {list(sequence.shape)}and got "
+                           f"sorter tensor {list(sorter.shape)}")
+    if sorter.dtype.name != "int64":
+        raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but "
+                           f"got dtype {torch_name(sorter.dtype)}")
+    if sorter.numel() and isinstance(sorter._value, jax.Array) and not tracing():
+        values = np.asarray(sorter._value)
+        if values.min() < 0 or values.max() >= sorter.shape[-1]:
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
 
 
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):

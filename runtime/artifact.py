@@ -11,16 +11,12 @@ from graphnet.compiler import TraceResult
 from graphnet.compiler.checks import failed_check, fill_created
 from graphnet.compiler.hoist import split
 from graphnet.compiler.prints import emit
-from graphnet.compiler.tracer import TENSOR_SLOT
-from graphnet import _autograd, _host
+from graphnet import _host
 from graphnet import _xla as xla
-from graphnet._aliases import rebound, remember_alias, remember_view
-from graphnet._overlap import note_view
-from graphnet._tensor import Tensor
 from graphnet._x64 import x64
 
 from . import refine
-from .artifact_tape import record_tape, returned_objects, state_tensor
+from .artifact_outputs import call_outputs
 from .hoist_cache import HoistCache
 from .writeback import write_back
 from .xla_timing import compile_timer
@@ -356,45 +352,4 @@ class Artifact:
         return self._outputs(args, arrays, results)
 
     def _outputs(self, args, arrays, results):
-        leaves = list(self.traced.out_static)
-        tensors = [Tensor._wrap(a) for a in results]
-        it = iter(tensors)
-        leaves = [next(it) if s is TENSOR_SLOT else s for s in leaves]
-        if tensors and self.records_tape and (_autograd.grad_mode.enabled or any(
-                self.traced.out_requires_grad or ())):
-            # under no_grad too when the code enabled grad itself (`with enable_grad():`)
-            record_tape(self, args, arrays, tensors)
-        elif tensors and _autograd.grad_mode.enabled:
-            # the step's loss, whose history its own backward() freed: it shows its grad_fn,
-            # whose backward raises, as eagerly and in PyTorch
-            for t, name in zip(tensors, self.traced.out_freed):
-                if name is not None:
-                    t.requires_grad, t.grad_fn = True, _autograd.freed_node(name, t)
-        for t, source in zip(tensors, self.traced.out_aliases):
-            if source is not None and not t.requires_grad:
-                # `return model.weight.detach()`: it follows the weight's later steps, as
-                # eagerly (PyTorch's shared storage), and its in-place changes reach the weight
-                base = args[source[1]] if source[0] == "arg" else state_tensor(source)
-                if base is not None:
-                    t._base = base
-                    remember_alias(base, t)
-        for t, view in zip(tensors, self.traced.out_views):
-            if view is not None:    # `return model.weight[0]`: a view of it, as eagerly
-                (kind, base), chain = view
-                base = args[base] if kind == "arg" else base   # this call's argument
-                for i, (forward, write, traced) in enumerate(chain):
-                    # the views between are taken again of this call's source
-                    view_t = t if i == len(chain) - 1 else forward(base)
-                    view_t.__dict__["_view"] = rebound(write, traced, base)
-                    note_view(view_t, base)
-                    remember_view(base, view_t, forward)
-                    base = view_t
-        identity = self.traced.out_identity
-        if any(source is not None for source in identity):
-            # `return model.weight`, `return x`, `return p.grad`, `return y, y`: those very
-            # tensors, as eagerly (an in-place change of one then reaches the model)
-            it = iter(returned_objects(identity, args, tensors))
-            leaves = [next(it) if s is TENSOR_SLOT else leaf
-                      for s, leaf in zip(self.traced.out_static, leaves)]
-        return self.traced.out_tree(leaves)
-
+        return call_outputs(self, args, arrays, results)

@@ -73,11 +73,12 @@ class CompiledFunction:
             else:
                 parts.append(("S", Arg(a)))
         # grad mode, whether detect_anomaly() checks backward results for NaN, and the default
-        # float dtype (kernels lowered for the program read it: `sin` of an int tensor)
+        # float dtype (kernels lowered for the program read it: `sin` of an int tensor);
+        # inference_mode() (code may read it; its results are inference tensors)
         mode = _autograd.grad_mode
         return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan,
                                _default_dtype._current["dtype"], _autocast.compile_key(),
-                               storage_pattern(leaves) if views else None))
+                               mode.inference, storage_pattern(leaves) if views else None))
 
     def __call__(self, *args, **kwargs):
         if self.mode == "dynamic" or tracing() or vmap_active():
@@ -166,6 +167,8 @@ class CompiledFunction:
             return f"anomaly detection {old_grad[1]} -> {new_grad[1]}"
         if old_grad[2] != new_grad[2]:
             return f"default dtype {old_grad[2]} -> {new_grad[2]}"
+        if old_grad[4] != new_grad[4]:
+            return f"inference mode {old_grad[4]} -> {new_grad[4]}"
         if old_grad[-1] != new_grad[-1]:
             return f"argument storage: {storage_words(old_grad[-1])} -> " \
                    f"{storage_words(new_grad[-1])}"

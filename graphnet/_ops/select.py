@@ -1,6 +1,6 @@
 """Selection ops whose natural output size depends on the input's values: nonzero, unique,
-unique_consecutive, bincount, masked_select; and their static-shape neighbours masked_scatter,
-histc, histogram and isin.
+unique_consecutive, bincount, masked_select; and their static-shape neighbours masked_scatter
+and isin (histc and histogram: histogram.py, registered from here).
 
 Every kernel here has a static output shape: the value-dependent ones take the size as an
 attribute (`size`, `length`), exactly like `torch.nonzero_static` and `jnp.unique(size=)`.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from . import histogram  # noqa: F401  (registration: histc, histogram)
 from ._checks import _xp, first_where
 from ._table import ValueCheck, defop
 
@@ -131,52 +132,6 @@ def bincount(x, weights=None, *, length, bounded=False):
     # PyTorch sums integer or bool weights as float64
     dtype = weights.dtype if jnp.issubdtype(weights.dtype, jnp.floating) else jnp.float64
     return jnp.bincount(x, weights.astype(dtype), length=length).astype(dtype)
-
-
-def _data_range(x, low, high):
-    if low == high == 0 and x.size == 0:    # no data: [-1, 1] below, every bin empty
-        low, high = jnp.zeros((), x.dtype), jnp.zeros((), x.dtype)
-    elif low == high == 0:   # PyTorch: the data's own min and max
-        low, high = x.min(), x.max()
-    else:
-        low, high = jnp.asarray(low, x.dtype), jnp.asarray(high, x.dtype)
-    # NOTE: an empty range (all values equal) widens by 1 on each side, as in PyTorch.
-    same = low == high
-    return jnp.where(same, low - 1, low), jnp.where(same, high + 1, high)
-
-
-@defop("histc", "opaque", differentiable=False, **_NAMES)
-def histc(x, *, bins=100, min=0, max=0):
-    """Counts in `bins` equal bins over [min, max]; values outside are ignored, the last bin
-    includes `max`."""
-    low, high = _data_range(x, min, max)
-    flat = x.reshape(-1)
-    which = jnp.floor((flat - low) / (high - low) * bins).astype(jnp.int64)
-    which = jnp.where(flat == high, bins - 1, which)
-    inside = (flat >= low) & (flat <= high)
-    return jnp.zeros(bins, x.dtype).at[jnp.where(inside, which, bins)].add(1, mode="drop")
-
-
-@defop("histogram", "opaque", n_outputs=2, differentiable=False, **_NAMES)
-def histogram(x, edges=None, weight=None, *, bins=100, range=None, density=False):
-    """(hist, bin_edges): `bins` equal bins over `range` (default the data's), or the given
-    monotonic `edges`; the last bin includes its right edge."""
-    flat = x.reshape(-1)
-    if edges is None:
-        low, high = (flat.min(), flat.max()) if range is None else range
-        low, high = jnp.asarray(low, x.dtype), jnp.asarray(high, x.dtype)
-        same = low == high
-        low, high = jnp.where(same, low - 0.5, low), jnp.where(same, high + 0.5, high)
-        edges = jnp.linspace(low, high, bins + 1, dtype=x.dtype)
-    n = edges.shape[0] - 1
-    which = jnp.searchsorted(edges, flat, side="right") - 1
-    which = jnp.where(flat == edges[-1], n - 1, which)
-    inside = (flat >= edges[0]) & (flat <= edges[-1])
-    w = jnp.ones_like(flat) if weight is None else weight.reshape(-1).astype(x.dtype)
-    hist = jnp.zeros(n, x.dtype).at[jnp.where(inside, which, n)].add(w, mode="drop")
-    if density:
-        hist = hist / (hist.sum() * jnp.diff(edges))
-    return hist, edges
 
 
 @defop("isin", "opaque", differentiable=False, **_NAMES)

@@ -8,9 +8,10 @@ from .._tensor import Tensor
 from . import constraints
 from ._base import Distribution
 from ._params import _broadcast, _normalised
+from ._shown_params import ShowsReadParams
 
 
-class Categorical(Distribution):
+class Categorical(ShowsReadParams, Distribution):
     """One of K categories per batch entry, from `probs` (any non-negative weights) or
     `logits` (unnormalised log-probabilities) over the last dimension."""
 
@@ -29,9 +30,7 @@ class Categorical(Distribution):
         super().__init__(tuple(self.probs.shape[:-1]), (), validate_args)
         if probs is not None:
             self._check("probs", probs, (probs >= 0), "Simplex()")
-
-    def _params(self):
-        return {self._given: getattr(self, self._given)}
+        self._start_showing()
 
     @constraints.dependent_property(is_discrete=True)
     def support(self):
@@ -39,7 +38,7 @@ class Categorical(Distribution):
 
     @property
     def param_shape(self):
-        return self.probs.shape
+        return self._param.shape
 
     @property
     def mean(self) -> Tensor:
@@ -55,9 +54,11 @@ class Categorical(Distribution):
 
     def sample(self, sample_shape=()) -> Tensor:
         shape = tuple(sample_shape) + tuple(self._batch_shape)
-        u = _random_op("uniform", shape + (self._num_events,), self.logits.dtype, None)
+        logits = self.__dict__["logits"]
+        self._show("probs")   # NOTE: PyTorch samples from probs (graphnet: Gumbel-max on logits)
+        u = _random_op("uniform", shape + (self._num_events,), logits.dtype, None)
         gumbel = -(-(u.clamp(min=1e-20)).log()).log()
-        return (self.logits.detach() + gumbel).argmax(-1)
+        return (logits.detach() + gumbel).argmax(-1)
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)
@@ -88,7 +89,7 @@ class OneHotCategorical(Distribution):
         super().__init__(self._categorical.batch_shape, self.probs.shape[-1:], validate_args)
 
     def _params(self):
-        return self._categorical._params()
+        return {}   # PyTorch's probs and logits are properties here: its repr shows neither
 
     @property
     def mean(self) -> Tensor:

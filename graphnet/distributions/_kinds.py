@@ -11,6 +11,7 @@ from . import constraints
 from ._base import Distribution
 from ._categorical import Categorical, OneHotCategorical  # noqa: F401  (re-exported)
 from ._params import _broadcast, _clamp_probs, _eps, _normalised, _t  # noqa: F401
+from ._shown_params import ShowsReadParams
 
 
 class Normal(Distribution):
@@ -72,7 +73,7 @@ class Normal(Distribution):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ShowsReadParams, Distribution):
     """1 with probability `probs` (or sigmoid(`logits`)), else 0."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -94,9 +95,11 @@ class Bernoulli(Distribution):
         if probs is not None:
             self._check("probs", self.probs, (self.probs >= 0) & (self.probs <= 1),
                         "Interval(lower_bound=0.0, upper_bound=1.0)")
+        self._start_showing()
 
-    def _params(self):
-        return {self._given: getattr(self, self._given)}
+    @property
+    def param_shape(self):
+        return self._param.shape
 
     @property
     def mean(self) -> Tensor:
@@ -113,7 +116,7 @@ class Bernoulli(Distribution):
         return ones.masked_fill(self.probs == 0.5, float("nan"))
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
-        values = arange(2, dtype=self.probs.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
+        values = arange(2, dtype=self._param.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand(-1, *self._batch_shape) if expand else values
 
     def sample(self, sample_shape=()) -> Tensor:

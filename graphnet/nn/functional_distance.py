@@ -132,6 +132,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     mode = _CDIST_MODES[compute_mode]
     big = x1.shape[-2] > 25 or x2.shape[-2] > 25
     use_mm = p == 2 and x1.numel() > 0 and x2.numel() > 0 and (mode == 1 or mode == 0 and big)
+    if x1.numel() == 0 or x2.numel() == 0:
+        x2 = x2.to(x1.dtype)   # PyTorch: an empty result of x1's dtype
+    else:
+        _cdist_dtypes(x1, x2, use_mm)
     return dispatch("cdist", x1, x2, p=p, use_mm=use_mm)
 
 
@@ -149,3 +153,24 @@ def dist(input: Tensor, other: Tensor, p: float = 2.0) -> Tensor:
     if math.isnan(p):
         raise RuntimeError("dist: p must not be NaN")
     return dispatch("dist", input, other, p=p)
+
+
+def _cdist_dtypes(x1: Tensor, x2: Tensor, use_mm: bool) -> None:
+    """PyTorch's errors for dtypes its cdist kernels lack: the matmul form needs one dtype
+    for both; the direct form has no half-precision kernel and reads x2 as x1's dtype."""
+    from .. import _autocast
+    from .._ops._promote import cpp_name, torch_name
+
+    a, b = x1.dtype.name, x2.dtype.name
+    if _autocast.active and _autocast.policy("cdist", (), {}) == "float32":
+        # an autocast region runs cdist in float32 (float64 stays): those are the dtypes
+        a, b = ("float32" if n in ("float16", "bfloat16") else n for n in (a, b))
+    if use_mm:
+        if a != b:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                               f"{cpp_name(a)} != {cpp_name(b)}")
+        return
+    if a in ("float16", "bfloat16"):
+        raise NotImplementedError(f'"cdist" not implemented for \'{torch_name(a)}\'')
+    if a != b:
+        raise RuntimeError(f"expected scalar type {torch_name(a)} but found {torch_name(b)}")
