@@ -42,8 +42,10 @@ os.environ.setdefault("GRAPHNET_KERNEL_CACHE_SIZE", "2048")
 # files that took longest in a cold run go first, so a run ends on short files instead of
 # one worker finishing a long file alone (longest job first); the others keep their order.
 HEAVY_FIRST = [
-    "test_op_parity.py", "test_conv_extra_functional.py", "test_default_xla_flags.py",
+    "test_op_parity.py", "test_conv_extra_functional.py",
+    "test_distributions_breadth_sampling.py", "test_default_xla_flags.py",
     "test_models.py", "test_missing_names.py", "test_distributions_more_sampling.py",
+    "test_distributions_breadth.py", "test_amp_parity.py",
     "test_linalg.py", "test_fuzz_modules.py", "test_seed_corpus.py",
     "test_everyday_programs.py", "test_compare_cli.py", "test_sharding.py",
     "test_conv_extra_modules.py", "test_attention.py", "test_packed_sequence.py",
