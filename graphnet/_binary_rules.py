@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+
+from ._numpy_numbers import python_number
 
 from . import _dtype as dt
 from ._default_dtype import default_float
@@ -25,10 +26,9 @@ def _is_float(x) -> bool:
     return x._value.dtype.kind in _INEXACT or x._value.dtype.name == "bfloat16"
 
 
-def _python_number(x):
-    """A NumPy number (`np.sqrt(d)`, `np.float32(0.5)`) as the Python number it holds: PyTorch
-    treats both alike, so `x * np.float64(2.0)` stays float32 (JAX made it float64)."""
-    return x.item() if isinstance(x, (np.floating, np.integer)) else x
+# A NumPy number (`np.sqrt(d)`, `np.float32(0.5)`) as the Python number PyTorch reads: `x *
+# np.float64(2.0)` stays float32 (JAX made it float64), and `int_t + np.bool_(True)` is float32
+_python_number = python_number
 
 
 def _promote_scalar(a, b):

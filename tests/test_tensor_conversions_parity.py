@@ -182,3 +182,13 @@ def test_matmul_assignment_rebinds():
         alias = square
         square @= lib.ones(2, 2) * 2
         assert alias.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_numpy_bool_in_arithmetic_reads_as_a_float_as_in_torch():
+    ops = [lambda t: t + np.True_, lambda t: t * np.False_, lambda t: t.bool() + np.True_,
+           lambda t: t == np.True_, lambda t: t - np.int64(1), lambda t: t * np.float64(2.0)]
+    for op in ops:
+        want = op(torch.tensor([1, 2]))
+        got = op(graphnet.tensor([1, 2]))
+        assert str(got.dtype)[9:] == str(want.dtype)[6:]
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
