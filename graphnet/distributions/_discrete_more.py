@@ -14,20 +14,12 @@ from . import constraints
 from ._arg_checks import check_args
 from ._base import Distribution, _eager
 from ._categorical import Categorical, OneHotCategorical
-from ._params import _broadcast, _clamp_probs, _t
+from ._params import _broadcast, _t
+from ._transformed import _binary_params
 
 
-def _binary(probs, logits):
-    """(probs, logits, name given) for a two-outcome parameter, as PyTorch's
-    probs_to_logits / logits_to_probs with is_binary=True derive the other."""
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-    if probs is not None:
-        probs = _t(probs)
-        clamped = _clamp_probs(probs)
-        return probs, clamped.log() - (-clamped).log1p(), "probs"
-    logits = _t(logits)
-    return logits.sigmoid(), logits, "logits"
+# (probs, logits, name given) of a two-outcome parameter: _transformed._binary_params
+_binary = _binary_params
 
 
 class Geometric(Distribution):
