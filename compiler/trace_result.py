@@ -211,7 +211,7 @@ class FinishTrace:
         buffer) or of a tensor argument: (its source, the chain of views from it to `t`, each
         (the function taking the view again from new values, the view's write-through, the
         tensor the trace took it of)); else None."""
-        if t.__dict__.get("_view") is None:
+        if t.__dict__.get("_view") is None and t._base is None:
             return None
         for rec in self.lifted.values():
             if rec.source[0] in ("state", "arg"):
@@ -287,16 +287,28 @@ class FinishTrace:
 
 def _view_chain(source: Tensor, t: Tensor, depth: int) -> list | None:
     """[(forward, write-through, taken of)] per view from `source` down to `t`, following
-    the views each tensor handed out (graphnet/_aliases.py); None when `t` is not one."""
-    for ref, forward, _ in source.__dict__.get("_views", ()):
-        view = ref()
-        write = view.__dict__.get("_view") if view is not None else None
-        if write is None:
+    the views and the `.data` / `detach()` aliases each tensor handed out
+    (graphnet/_aliases.py); an alias is the step (None, None, taken of). None when `t` is
+    not one. NOTE: aliases count: a compiled `x[1].detach()` or `w.detach()[0]` came back
+    tied to nothing, so writes to it never reached `x` and `x`'s never reached it."""
+    steps = [(ref(), forward) for ref, forward, _ in source.__dict__.get("_views", ())]
+    steps += [(ref(), None) for ref in source.__dict__.get("_aliases", ())]
+    for view, forward in steps:
+        if view is None:
             continue
+        if forward is None:
+            if view._base is not source:
+                continue
+            step = (None, None, source)
+        else:
+            write = view.__dict__.get("_view")
+            if write is None:
+                continue
+            step = (forward, write, source)
         if view is t:
-            return [(forward, write, source)]
+            return [step]
         if depth > 1:
             below = _view_chain(view, t, depth - 1)
             if below:
-                return [(forward, write, source), *below]
+                return [step, *below]
     return None

@@ -197,19 +197,6 @@ def new_storage(t: Tensor) -> None:
     mode.on_new_storage(t)
 
 
-def rebound(write: Callable, traced: Tensor, source: Tensor) -> Callable:
-    """A view's write-through (`_view`) taken of `traced`, made to write into `source`: the
-    view of a compiled call's argument that the call returns is a view of that call's
-    argument, not of the tensor the trace saw."""
-    cells = write.__closure__ or ()
-    if not any(cell.cell_contents is traced for cell in cells):
-        raise AssertionError("a view's write-through does not name the tensor it was taken of")
-    closure = tuple(types.CellType(source) if cell.cell_contents is traced else cell
-                    for cell in cells)
-    return types.FunctionType(write.__code__, write.__globals__, write.__name__,
-                              write.__defaults__, closure)
-
-
 def write_through_view(t, write_through):
     """Give view `t`'s new values to the tensor it came from (`Tensor._assign`): `x[0].add_(1)`,
     `x.t().mul_(2)`, `x[0][1] = v`, and through an alias of a view (`x[1:].detach().add_(1)`,

@@ -7,7 +7,8 @@ made under `inference_mode()`."""
 from __future__ import annotations
 
 from graphnet import _autograd
-from graphnet._aliases import rebound, remember_alias, remember_view
+from graphnet._aliases import remember_alias, remember_view
+from graphnet._rebound_views import rebound
 from graphnet._overlap import note_view
 from graphnet._tensor import Tensor
 from graphnet.compiler.tracer import TENSOR_SLOT
@@ -63,8 +64,15 @@ def _link_views(tensors, traced, args) -> None:
             (kind, base), chain = view
             base = args[base] if kind == "arg" else base   # this call's argument
             for i, (forward, write, traced_view) in enumerate(chain):
+                last = i == len(chain) - 1
+                if forward is None:   # a `.data` / `detach()` alias: it shares the values
+                    if last:
+                        t._base = base
+                        remember_alias(base, t)
+                    base = t if last else base._alias()
+                    continue
                 # the views between are taken again of this call's source
-                view_t = t if i == len(chain) - 1 else forward(base)
+                view_t = t if last else forward(base)
                 view_t.__dict__["_view"] = rebound(write, traced_view, base)
                 note_view(view_t, base)
                 remember_view(base, view_t, forward)

@@ -79,6 +79,19 @@ ARG_VIEWS = {
     "unsqueeze": lambda x: x.unsqueeze(0),
     "narrow": lambda x: x.narrow(1, 1, 2),
     "view of a view of a view": lambda x: x.view(6, 2)[1:].t(),
+    # views whose write-through names the source inside a nested function: they wrote the
+    # first call's values into the rest of a later call's argument
+    "diagonal": lambda x: x.diagonal(),
+    "diagonal above": lambda x: x.diagonal(1),
+    "view of a diagonal": lambda x: x.diagonal().view(3),
+    "as_strided": lambda x: x.as_strided((2, 2), (4, 1), 1),
+    # views and `.data` / `detach()` aliases mixed: they came back tied to nothing
+    "detached row": lambda x: x[1].detach(),
+    "detached transpose": lambda x: x.t().detach(),
+    "row of a detached": lambda x: x.detach()[1],
+    "row's data": lambda x: x[1].data,
+    "transpose of data": lambda x: x.data.t(),
+    "detached flat view": lambda x: x.view(12).detach(),
 }
 
 
@@ -116,3 +129,18 @@ def test_writing_into_a_returned_view_of_a_leaf_that_requires_grad_raises_as_eag
         out = run(T.arange(12.0).requires_grad_())
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             out.mul_(3.0)
+
+
+def test_a_returned_detached_view_of_a_parameter_writes_into_it():
+    """`return lin.weight.detach()[0]`, then `.zero_()` on the result: a row re-initialised
+    through a detached view, as PyTorch's shared storage does it."""
+    rows = []
+    for T, compiled in ((torch, False), (G, False), (G, True)):
+        w = T.nn.Parameter(T.arange(6.0).reshape(2, 3))
+        fn = (lambda: w.detach()[0])
+        run = G.compile(fn) if compiled else fn
+        run().zero_()
+        run()[1:].fill_(5.0)
+        rows.append(w.detach().numpy().copy())
+    for got in rows[1:]:
+        np.testing.assert_array_equal(got, rows[0])
