@@ -6,12 +6,14 @@ import warnings
 
 from ._overlap import check_inputs
 from ._overlap import inplace as _inplace
+from . import _autograd
 from . import _dtype as dt
 from . import _factories as fac
 from . import _indexing
 from . import _layout as L
 from . import _math as M
 from ._ops import OPS
+from ._grad_fn_names import renamed
 from ._tensor import Tensor
 
 
@@ -88,8 +90,13 @@ def zero_in_place(grad) -> None:
 def copy_(self, src):
     src = src if isinstance(src, Tensor) else fac.tensor(src)
     check_inputs(self, (src,))
-    return self._assign(expand(src.to(self.dtype), *self.shape) if src.shape != self.shape else
-                        src.to(self.dtype))
+    value = src.to(self.dtype)
+    value = expand(value, *self.shape) if src.shape != self.shape else value
+    if value.requires_grad and _autograd.grad_mode.enabled:
+        # PyTorch records CopyBackwards. The plain source would make `self` a leaf of its own
+        # when `src` is a leaf: `zeros(3).copy_(w)` then gave `w` no gradient at all
+        value = renamed(M.dispatch("clone", value), "CopyBackwards", "clone")
+    return self._assign(value)
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
