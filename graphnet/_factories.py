@@ -20,7 +20,7 @@ from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
 from ._numpy_numbers import python_number
 from ._tensor import Tensor
 from ._tensor_copies import copy_of_tensor
-from ._tensor_data import has_typed_leaves, integers, typed_array
+from ._tensor_data import flat, has_typed_leaves, typed_array
 from ._x64 import x64, x64_scoped
 
 
@@ -39,6 +39,12 @@ def as_array(data, dtype=None):
         return _host.put(typed_array(data, np_dtype))
     is_numpy = isinstance(data, (np.ndarray, np.generic))
     array = real_array(data)   # np.asarray, complex refused (graphnet/_complex_numbers.py)
+    if not is_numpy and _int_past_long_long(data, array, np_dtype):
+        raise ValueError("Overflow when unpacking long long")
+    if not is_numpy and array.dtype.kind == "O" and _numbers(data):
+        # NOTE: an int past int64 beside a float: NumPy keeps objects, PyTorch makes a float
+        # tensor (`tensor([[1.5], [2**70]])` raised "mixed objects")
+        array = np.asarray(data, dtype=np.float64)
     if np_dtype is not None and not is_numpy and array.dtype.kind in "iuf" and array.size:
         for extreme in (array.max(), array.min()):     # Python numbers: PyTorch checks each
             check_fits(extreme.item(), np_dtype, of_tensor=True)
@@ -50,14 +56,39 @@ def as_array(data, dtype=None):
                 # NumPy holds 2**63 as uint64; int64 would wrap it to -2**63
                 raise ValueError("Overflow when unpacking long long")
             np_dtype = dt.int64.np
-        elif array.dtype.kind == "O" and integers(data):
-            raise ValueError("Overflow when unpacking long long")
         elif array.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed objects to a tensor")
         elif not dt.known_np(array.dtype):   # uint16, complex64 ...: no graphnet dtype
             raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.name}. The "
                             f"only supported types are: {dt.supported_names()}.")
     return _host.put(array, np_dtype)
+
+
+def _leaves(data) -> list:
+    return list(flat(data)) if isinstance(data, (list, tuple)) else [data]
+
+
+def _int_past_long_long(data, array: np.ndarray, np_dtype) -> bool:
+    """Whether PyTorch would unpack a Python int of `data` as a C long long and overflow: an
+    int outside int64's range, where the dtype (given, or inferred from ints alone) is an
+    integer one. Floats beside it make a float tensor, which holds it rounded.
+
+    NOTE: NumPy holds `[2**63, 1]` as float64 (uint64 beside int64), so it became a float32
+    tensor where PyTorch raises; such data is told from floats by looking at its leaves."""
+    if array.dtype.kind not in "fuO" or not array.size:
+        return False
+    if array.dtype.kind == "f" and not np.abs(array).max() >= 2.0 ** 63:
+        return False   # the common case: no int can be that large, no leaf is looked at
+    leaves = _leaves(data)
+    integral = all(isinstance(x, int) for x in leaves) if np_dtype is None else \
+        np.dtype(np_dtype).kind in "iu"
+    return integral and any(isinstance(x, int) and not -2 ** 63 <= x < 2 ** 63
+                            for x in leaves)
+
+
+def _numbers(data) -> bool:
+    """Whether `data` (a number or nested lists) holds Python ints and floats only."""
+    return all(isinstance(x, (int, float)) for x in _leaves(data))
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -18,8 +18,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     """How tensors print, as torch.set_printoptions: digits after the point, the element
     count above which a tensor is summarised, the items shown at each edge then, the line
     width, a profile ("default", "short", "full") and scientific notation (None: automatic)."""
-    if profile is not None:
-        OPTIONS.update(_PROFILES[profile])
+    if profile is not None:   # NOTE: PyTorch ignores a profile it does not know (it raised)
+        OPTIONS.update(_PROFILES.get(profile, {}))
     for key, value in (("precision", precision), ("threshold", threshold),
                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
         if value is not None:

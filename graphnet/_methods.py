@@ -12,6 +12,7 @@ from . import _factories as fac
 from . import _indexing
 from . import _layout as L
 from . import _math as M
+from . import _shape_more as S
 from ._ops import OPS
 from ._grad_fn_names import renamed
 from ._tensor import Tensor
@@ -48,6 +49,46 @@ def repeat(self, *sizes):
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     return M.dispatch("repeat", self, repeats=repeats)
+
+
+def size_argument(method: str, name: str, args: tuple, kwargs: dict) -> tuple:
+    """A method's size argument in each of PyTorch's forms: `x.tile(2, 1)`, `x.tile((2, 1))`
+    and `x.tile(dims=(2, 1))` are the same call; the error for a wrong form is PyTorch's."""
+    if name in kwargs:
+        if args:
+            raise TypeError(f"{method}() got multiple values for argument '{name}'")
+        value = kwargs.pop(name)
+        if not isinstance(value, (tuple, list)):   # a Size is a tuple
+            raise TypeError(f"{method}(): argument '{name}' must be tuple of ints, not "
+                            f"{type(value).__name__}")
+        args = (value,)
+    if kwargs:
+        raise TypeError(f"{method}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if not args:
+        raise TypeError(f'{method}() missing 1 required positional arguments: "{name}"')
+    if len(args) > 1 and any(isinstance(a, (tuple, list)) for a in args):
+        raise TypeError(f"{method}() takes 1 positional argument but {len(args)} were given")
+    sizes = args[0] if isinstance(args[0], (tuple, list)) else args
+    for s in sizes:
+        if isinstance(s, (bool, float)):   # int(2.5) would quietly drop the fraction
+            raise TypeError(f"{method}(): argument '{name}' must be tuple of ints, but found "
+                            f"element of type {type(s).__name__}")
+    return tuple(int(s) for s in sizes)
+
+
+# NOTE: the functions torch.tile, torch.broadcast_to and torch.permute take one sequence, the
+# methods also take the sizes one by one and by keyword: `x.tile(2, 1)` and
+# `x.permute(dims=(1, 0))` raised TypeError when the methods were the functions themselves.
+def tile(self, *dims, **kwargs):
+    return S.tile(self, size_argument("tile", "dims", dims, kwargs))
+
+
+def broadcast_to(self, *size, **kwargs):
+    return S.broadcast_to(self, size_argument("broadcast_to", "size", size, kwargs))
+
+
+def permute(self, *dims, **kwargs):
+    return L.permute(self, size_argument("permute", "dims", dims, kwargs))
 
 
 def _reversed_dims(self):
@@ -149,10 +190,7 @@ _METHODS = {
     "float": lambda self: to(self, dt.float32), "double": lambda self: to(self, dt.float64),
     "half": lambda self: to(self, dt.float16), "long": lambda self: to(self, dt.int64),
     "int": lambda self: to(self, dt.int32), "bool": lambda self: to(self, dt.bool_),
-    "new_zeros": lambda self, *s, dtype=None: fac.zeros(*s, dtype=dtype or self.dtype),
-    "new_ones": lambda self, *s, dtype=None: fac.ones(*s, dtype=dtype or self.dtype),
-    "new_tensor": lambda self, data, dtype=None: fac.tensor(data, dtype=dtype or self.dtype),
-    "new_full": lambda self, s, v, dtype=None: fac.full(s, v, dtype=dtype or self.dtype),
+    "tile": tile, "broadcast_to": broadcast_to, "permute": permute,
     "mT": property(lambda self: M.transpose(self, -2, -1)),
     "T": property(lambda self: _reversed_dims(self)),
 }

@@ -12,6 +12,7 @@ from . import _factories as fac
 from . import _layout as L
 from . import _math as M
 from . import _strides
+from ._methods import size_argument
 from ._tensor import Size, Tensor
 
 
@@ -113,17 +114,19 @@ def adjoint(input: Tensor) -> Tensor:
     return L.transpose(input, -2, -1)
 
 
-def _new(factory):
+def _new(name, factory):
+    # NOTE: the size in any of PyTorch's forms: `x.new_ones(size=(2,))` raised TypeError
     def method(self: Tensor, *size, dtype=None, device=None, requires_grad=False,
-               layout=None, pin_memory=False):
-        t = factory(L._shape_args(size) if size else (), dtype or self.dtype)
+               layout=None, pin_memory=False, **kwargs):
+        t = factory(size_argument(name, "size", size, kwargs), dtype or self.dtype)
         return t.requires_grad_() if requires_grad else t
+    method.__name__ = method.__qualname__ = name
     return method
 
 
-new_empty = _new(lambda s, d: fac.zeros(s, dtype=d))
-new_zeros = _new(lambda s, d: fac.zeros(s, dtype=d))
-new_ones = _new(lambda s, d: fac.ones(s, dtype=d))
+new_empty = _new("new_empty", lambda s, d: fac.zeros(s, dtype=d))
+new_zeros = _new("new_zeros", lambda s, d: fac.zeros(s, dtype=d))
+new_ones = _new("new_ones", lambda s, d: fac.ones(s, dtype=d))
 
 
 def new_empty_strided(self: Tensor, size, stride, *, dtype=None, device=None,

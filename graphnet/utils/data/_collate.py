@@ -18,6 +18,10 @@ from ..._tensor import Tensor
 
 
 def _collate_tensors(batch):
+    for i, t in enumerate(batch):
+        if not isinstance(t, Tensor):   # NOTE: [tensor(1.), 2] raised AttributeError on .shape
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
     shape = batch[0].shape
     for i, t in enumerate(batch):
         if t.shape != shape:
@@ -65,6 +69,33 @@ _LEAF_RULES = [
 ]
 
 
+# NOTE: a container sample keeps its type, as in PyTorch: a mutable one is copied and its
+# items replaced (a defaultdict keeps its default, a list subclass its class), another is
+# rebuilt from the items; a type that allows neither gives a plain dict or list. The batch of
+# `[MyList([1]), MyList([2])]` was a plain list, `default_convert(defaultdict)` a plain dict.
+def _same_mapping(elem, items: dict):
+    try:
+        if isinstance(elem, abc.MutableMapping):
+            clone = copy.copy(elem)
+            clone.update(items)
+            return clone
+        return type(elem)(items)
+    except TypeError:
+        return items
+
+
+def _same_sequence(elem, items: list):
+    try:
+        if isinstance(elem, abc.MutableSequence):
+            clone = copy.copy(elem)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(elem)(items)
+    except TypeError:
+        return items
+
+
 def default_collate(batch):
     """Collate a list of samples into a batch.
 
@@ -77,15 +108,8 @@ def default_collate(batch):
         if isinstance(elem, kind):
             return rule(batch)
     if isinstance(elem, abc.Mapping):
-        collated = {key: default_collate([sample[key] for sample in batch]) for key in elem}
-        if isinstance(elem, abc.MutableMapping):  # keeps OrderedDict, defaultdict ...
-            clone = copy.copy(elem)
-            clone.update(collated)
-            return clone
-        try:
-            return type(elem)(collated)
-        except TypeError:
-            return collated
+        return _same_mapping(elem, {key: default_collate([sample[key] for sample in batch])
+                                    for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return type(elem)(*(default_collate(field) for field in zip(*batch, strict=True)))
     if isinstance(elem, abc.Sequence):
@@ -93,12 +117,9 @@ def default_collate(batch):
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         fields = [default_collate(field) for field in zip(*batch, strict=True)]
-        if isinstance(elem, (tuple, list)):
+        if isinstance(elem, tuple):
             return fields  # PyTorch returns a list for tuple samples too
-        try:
-            return type(elem)(fields)
-        except TypeError:
-            return fields
+        return _same_sequence(elem, fields)
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(elem).__name__}. Pass "
                     f"DataLoader(collate_fn=...) to batch other types")
@@ -114,15 +135,11 @@ def default_convert(data):
     if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
         return fac.tensor(np.asarray(data))
     if isinstance(data, abc.Mapping):
-        converted = {key: default_convert(value) for key, value in data.items()}
-        try:
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _same_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, abc.Sequence) and not isinstance(data, (str, bytes)):
-        return [default_convert(d) for d in data]
+        return _same_sequence(data, [default_convert(d) for d in data])
     return data

@@ -6,14 +6,18 @@ same as PyTorch's single-process loading."""
 
 from __future__ import annotations
 
+from typing import Generic
+
+import numpy as np
+
 from ... import _factories as fac
 from ._collate import default_collate, default_convert
-from ._dataset import Subset, TensorDataset
+from ._dataset import Subset, T_co, TensorDataset
 from ._iterable import IterableDataset, batches_of
 from ._sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
-class DataLoader:
+class DataLoader(Generic[T_co]):
     """Batches of `dataset`, e.g. `DataLoader(TensorDataset(x, y), batch_size=64,
     shuffle=True)`.
 
@@ -159,6 +163,12 @@ def _rows_of_tensor_dataset(dataset, indices: list[int]):
         indices = [dataset.indices[i] for i in indices]
         dataset = dataset.dataset
     if type(dataset) is not TensorDataset or "__getitems__" in vars(dataset):
+        return None
+    if any(isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer))
+           for i in indices):
+        # NOTE: a sampler of bools (or other keys): PyTorch indexes each tensor with each key,
+        # so `sampler=[True, False]` gives rows of shapes [1, ...] and [0, ...] that do not
+        # stack. As integers here they were rows 1 and 0
         return None
     n = len(dataset)
     if any(not -n <= i < n for i in indices):

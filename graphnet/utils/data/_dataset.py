@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from typing import Sequence
+from typing import Generic, Sequence, TypeVar
 
 import numpy as np
 
@@ -14,7 +14,12 @@ from ... import _factories as fac
 from ..._tensor import Tensor
 
 
-class Dataset:
+T_co = TypeVar("T_co", covariant=True)
+
+
+# NOTE: Generic, as PyTorch's: typed code writes `class Pairs(Dataset[tuple])` and
+# `Subset[int]`, which raised "type 'Dataset' is not subscriptable"
+class Dataset(Generic[T_co]):
     """Base class of map-style datasets: subclass it and define `__getitem__` and `__len__`.
 
     >>> class Squares(Dataset):
@@ -43,7 +48,7 @@ def _take(tensor: Tensor, index):
     return tensor[index]
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are rows of the given tensors: `TensorDataset(x, y)[i] == (x[i], y[i])`."""
 
     def __init__(self, *tensors: Tensor):
@@ -63,7 +68,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
 
-class Subset(Dataset):
+class Subset(Dataset[T_co]):
     """The samples of `dataset` at `indices`, in that order."""
 
     def __init__(self, dataset, indices: Sequence[int]):
@@ -94,7 +99,7 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[T_co]):
     """Several datasets one after another (what `dataset_a + dataset_b` returns)."""
 
     def __init__(self, datasets):

@@ -16,10 +16,11 @@ from typing import Iterator, Sized
 
 from ... import _factories as fac
 from ... import _random
+from ._dataset import T_co
 from ._sampler import Sampler
 
 
-class DistributedSampler(Sampler):
+class DistributedSampler(Sampler[T_co]):
     """Indices for process `rank` of `num_replicas` (both default to the process group's).
 
     >>> sampler = DistributedSampler(dataset, shuffle=True, seed=0)

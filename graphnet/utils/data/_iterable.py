@@ -8,11 +8,14 @@ main process, so `get_worker_info()` is None there, as it is in PyTorch's main p
 from __future__ import annotations
 
 import itertools
+from typing import Iterable, TypeVar
 
-from ._dataset import Dataset
+from ._dataset import Dataset, T_co
+
+T_stack = TypeVar("T_stack", tuple, dict)
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co], Iterable[T_co]):
     """Subclass it and define `__iter__` (a stream of samples, e.g. read from files)."""
 
     def __iter__(self):
@@ -38,7 +41,7 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self.datasets)
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[T_stack]):
     """Samples of several equally long datasets side by side: `StackDataset(a, b)[i]` is
     `(a[i], b[i])`, `StackDataset(x=a, y=b)[i]` is `{"x": a[i], "y": b[i]}`."""
 
@@ -58,6 +61,23 @@ class StackDataset(Dataset):
         if isinstance(self.datasets, dict):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at `indices`, each dataset asked once through its own `__getitems__`
+        where it has one (what a DataLoader calls for a batch, as PyTorch's does)."""
+        named = isinstance(self.datasets, dict)
+        columns = {}
+        for key, d in (self.datasets.items() if named else enumerate(self.datasets)):
+            if callable(getattr(d, "__getitems__", None)):
+                column = d.__getitems__(indices)
+                if len(column) != len(indices):
+                    raise ValueError(f"Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(column)}")
+            else:
+                column = [d[i] for i in indices]
+            columns[key] = column
+        rows = [{k: c[n] for k, c in columns.items()} for n in range(len(indices))]
+        return rows if named else [tuple(row.values()) for row in rows]
 
     def __len__(self) -> int:
         return self._length

@@ -5,20 +5,21 @@ global one), so `graphnet.manual_seed(s)` makes every epoch's shuffle repeatable
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sized
+from typing import Generic, Iterable, Iterator, Sized
 
 from ... import _dtype as dt
 from ... import _factories as fac
+from ._dataset import T_co
 
 
-class Sampler:
+class Sampler(Generic[T_co]):
     """Base class: an iterable of dataset indices (optionally with `__len__`)."""
 
     def __iter__(self) -> Iterator[int]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """0, 1, ..., len(data_source) - 1."""
 
     def __init__(self, data_source: Sized):
@@ -31,7 +32,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A fresh random permutation on every iteration (or, with `replacement=True`, draws
     with replacement). Each iteration advances `generator`, or the global generator."""
 
@@ -67,7 +68,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given indices in a random order (a new one each iteration)."""
 
     def __init__(self, indices, generator=None):
@@ -82,7 +83,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Group the indices of `sampler` into lists of `batch_size`; `drop_last` drops a final
     short batch.
 
@@ -114,7 +115,7 @@ class BatchSampler(Sampler):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """`num_samples` indices drawn with probabilities proportional to `weights` (with
     replacement by default), a new draw each iteration: rebalancing a skewed dataset."""
 
