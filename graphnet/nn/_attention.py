@@ -48,8 +48,11 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"Shape of weight {list(_weight.shape)} does not match "
-                                 f"num_embeddings and embedding_dim")
+                # NOTE: PyTorch asserts here; `Embedding(2, 2, _weight=ones(3, 2))` raised a
+                # plain ValueError that `except AssertionError` missed. ArgumentError is both.
+                raise ArgumentError(f"Shape of weight does not match num_embeddings and "
+                                    f"embedding_dim (weight {list(_weight.shape)}, expected "
+                                    f"{[num_embeddings, embedding_dim]})")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
@@ -67,7 +70,7 @@ class Embedding(Module):
                         **kwargs) -> "Embedding":
         """An Embedding holding `embeddings` [num, dim]; frozen (no grad) unless freeze=False."""
         if embeddings.dim() != 2:
-            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+            raise ArgumentError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx, _weight=embeddings, _freeze=freeze, **kwargs)
 

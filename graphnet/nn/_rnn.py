@@ -27,6 +27,14 @@ from .utils.rnn import PackedSequence
 __all__ = ["RNNBase", "RNN", "GRU", "LSTM", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
+_LSTM_ONLY = object()   # proj_size's default on RNN and GRU: any value passed is refused
+
+
+def _refuse_proj_size(proj_size) -> None:
+    # NOTE: PyTorch refuses proj_size on RNN and GRU, even proj_size=0; without the keyword
+    # `nn.GRU(3, 4, proj_size=2)` raised Python's TypeError for an unknown argument instead.
+    if proj_size is not _LSTM_ONLY:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
 
 
 class RNNBase(RNNMethods, Module):
@@ -213,7 +221,9 @@ class RNN(_SingleState):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None):
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
+                 *, proj_size=_LSTM_ONLY):
+        _refuse_proj_size(proj_size)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
                              f"'relu'.")
@@ -238,7 +248,8 @@ class GRU(_SingleState):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, proj_size=_LSTM_ONLY):
+        _refuse_proj_size(proj_size)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype)
 

@@ -45,6 +45,8 @@ def with_step_hooks(step):
     @functools.wraps(step)
     def hooked(*args, **kwargs):
         self = args[0]
+        if "_opt_called" in self.__dict__:   # an lr scheduler watches this optimizer
+            self._opt_called = True           # (its order warning, optim/_lr_base.py)
         if id(self) in _stepping:   # a subclass's step calling super().step(): hooks once
             return step(*args, **kwargs)
         _stepping.add(id(self))

@@ -14,6 +14,21 @@ from ._optimizer import Optimizer
 _EPOCH_WARNING = ("scheduler.step(epoch) is deprecated (as in PyTorch): call scheduler.step() "
                   "once per epoch. The lr for the given epoch comes from the closed form.")
 
+_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
+    "value of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
+
+
+def _watch_optimizer_steps(optimizer) -> None:
+    """Start counting `optimizer.step()` calls for the order warning in `step()`: every
+    step sets `_opt_called` once the attribute exists (optim/_hooks.py). As in torch, which
+    wraps opt.step when its first scheduler is built, steps taken before that do not count."""
+    if "_opt_called" not in optimizer.__dict__:
+        optimizer._opt_called = False
+
 
 def _check_optimizer(optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
@@ -62,6 +77,7 @@ class LRScheduler:
                                    f"optimizer's state_dict first, or use last_epoch=-1")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _watch_optimizer_steps(optimizer)
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -95,6 +111,10 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or, deprecated, jump to `epoch`) and write the new lrs."""
         refuse_while_tracing(self)
+        # NOTE: StepLR(opt, 1).step() before any opt.step() was silent; torch warns on the
+        # first explicit step (the constructor's step 0 leaves _step_count at 1).
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)

@@ -40,6 +40,20 @@ def _unwrap(value):
     return value._value if isinstance(value, Tensor) else value
 
 
+def _lr_as_torch_reads_it(lr):
+    """`group['lr']` as torch's LBFGS reads it: a number stays as it is and a 1-element tensor
+    becomes a 0-d array of its dtype. The step t after the first iteration is this value."""
+    # NOTE: LBFGS(lr=1) stored state['t'] = 1.0 where torch keeps the int 1 (and a tensor
+    # lr left a float where torch keeps a 0-d tensor): float(lr) changed the type.
+    return lr._value.reshape(()) if isinstance(lr, Tensor) else lr
+
+
+def _scaled(vector, t):
+    """vector * t in the vector's dtype: torch's `d.mul(t)` keeps d's dtype when t is a 0-d
+    tensor of another (a float64 lr), where JAX would promote the product to float64."""
+    return vector * (t.astype(vector.dtype) if isinstance(t, jnp.ndarray) else t)
+
+
 class LBFGS(Optimizer):
     """L-BFGS; `step(closure)` needs a closure that clears the gradients, computes the
     loss, calls backward() and returns the loss.
@@ -84,7 +98,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             numel = p._value.size
             chunk = update[offset:offset + numel].reshape(p._value.shape)
-            store(p, p._value + (step_size * chunk).astype(p._value.dtype))
+            store(p, p._value + _scaled(chunk, step_size).astype(p._value.dtype))
             note_step(p)
             offset += numel
 
@@ -114,7 +128,8 @@ class LBFGS(Optimizer):
             raise TypeError("LBFGS.step() requires a closure that re-evaluates the model and "
                             "returns the loss")
         group = self.param_groups[0]
-        lr, max_iter, max_eval = float(group["lr"]), group["max_iter"], group["max_eval"]
+        lr, max_iter, max_eval = (_lr_as_torch_reads_it(group["lr"]), group["max_iter"],
+                                  group["max_eval"])
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 
@@ -149,7 +164,7 @@ class LBFGS(Optimizer):
                 H_diag = 1
             else:
                 y = flat_grad - prev_flat_grad
-                s = d * t
+                s = _scaled(d, t)
                 ys = y.dot(s)
                 if ys > 1e-10:   # keep the pair only where the curvature is positive
                     if len(old_dirs) == history_size:
@@ -207,7 +222,7 @@ class LBFGS(Optimizer):
             state["func_evals"] += ls_func_evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if jnp.abs(d * t).max() <= tolerance_change:
+            if jnp.abs(_scaled(d, t)).max() <= tolerance_change:
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break

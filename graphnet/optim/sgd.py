@@ -32,6 +32,8 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _step_group(self, index, group, params, grads, states):
+        if self._static(index, "differentiable", bool):
+            _refuse_leaf_update(params)
         use_momentum = self._static(index, "momentum", lambda m: m != 0)
         if not use_momentum:
             self._update(index, group, params, grads, states, False, False)
@@ -71,3 +73,16 @@ class SGD(Optimizer):
                 if getattr(self, "_started", None) is not None:
                     self._started.add(id(p))
                 label_state(new, f"{self._param_name(p)}.momentum_buffer")
+
+
+def _refuse_leaf_update(params) -> None:
+    """torch's SGD(differentiable=True) steps with grad mode on, so its in-place update of a
+    parameter that requires grad (every optimizer parameter is a leaf) is refused."""
+    # NOTE: graphnet stepped such a group silently, while torch raised at step(). torch
+    # updates the group's earlier parameters first (but never stores their momentum
+    # buffers); graphnet raises before updating any of the group.
+    if any(p.requires_grad for p in params):
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation. SGD(differentiable=True) updates with grad mode on, where "
+                           "a parameter that requires grad cannot be written in place; drop "
+                           "differentiable=True for an ordinary step.")

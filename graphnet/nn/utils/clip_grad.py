@@ -98,7 +98,15 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
     if not grads:
         return
     with no_grad():
-        scale = (max_norm / (total_norm + 1e-6)).clamp(max=1.0)
+        scale = max_norm / (total_norm + 1e-6)
+        if not isinstance(scale, Tensor):
+            # NOTE: `clip_grads_with_norm_(params, 1.0, 5.0)` failed with "'float' object has
+            # no attribute 'clamp'"; torch's clamp refuses the number with a TypeError.
+            raise TypeError(f"clamp() received an invalid combination of arguments - got "
+                            f"({type(scale).__name__}, max=float), but expected a Tensor: "
+                            f"total_norm must be a Tensor (as get_total_norm returns), got "
+                            f"{type(total_norm).__name__} {total_norm!r}")
+        scale = scale.clamp(max=1.0)
         for g in grads:
             g.mul_(scale)
 
