@@ -140,3 +140,35 @@ def release_own_nodes(tracer, t, result_value, now: int) -> None:
         inputs = node.inputs
         queue += [inputs[i].node for i in edges.get(node, ())
                   if isinstance(inputs[i], Value) and inputs[i].node is not None]
+
+
+def saved_tensor_ids(tracer) -> set:
+    """The ids of the tensors (and of their views' storage owners) that an op of the trace
+    saved for its backward. Taken while the returned tensors are alive (Tracer.finish)."""
+    saved, boxes = set(), set()
+    for entries in tracer.saved_versions.values():
+        for entry in entries:
+            if type(entry[1]) is list:   # a saved view, maybe gone: its owner's version box
+                boxes.add(id(entry[1]))
+            t = entry[5]()
+            if t is not None:
+                saved.add(id(t))
+    for rec in tracer.lifted.values():
+        box = rec.tensor.__dict__.get("_version_box")
+        if box is not None and id(box) in boxes:
+            saved.add(id(rec.tensor))
+    return saved
+
+
+def saved_across_the_call(tracer, saved: set, returned_ids: list) -> tuple[frozenset, list]:
+    """What the eager tape's node for the whole compiled call must check at its backward
+    (runtime/artifact_tape.py), as PyTorch's nodes inside would: the placeholder names of the
+    inputs (arguments, parameters, buffers) some op saved, itself or through a view, and per
+    returned tensor whether an op saved it (`exp` saves its output, `y * y` its input y);
+    `saved` is `saved_tensor_ids`.
+    NOTE: before, the call's node read the values of the call with no check: `y = f(x);
+    opt.step(); y.backward()` (the GAN mistake) or `y.add_(1)` after a compiled `x.exp()`
+    gave the gradient of values that no longer existed, where eager code raises."""
+    names = frozenset(rec.placeholder.name for rec in tracer.lifted.values()
+                      if id(rec.tensor) in saved)
+    return names, [rid in saved for rid in returned_ids]

@@ -13,6 +13,7 @@ from graphnet._autograd import differentiable
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
+from .autodiff_versions import saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
 from .ir import Graph, Value
 from .tree import flatten
@@ -84,6 +85,11 @@ class TraceResult:
     # caller's tensor stays a view of it, as eagerly (it follows the source's later in-place
     # changes, and writes through to it); else None.
     out_views: list = field(default_factory=list)
+    # The placeholder names of inputs an op saved for its backward, and per "out" output
+    # whether one saved it: the call's eager tape node checks their versions
+    # (compiler/autodiff_versions.saved_across_the_call)
+    saved_inputs: frozenset = frozenset()
+    out_saved: list = field(default_factory=list)
 
 
 class FinishTrace:
@@ -97,6 +103,7 @@ class FinishTrace:
         afterwards was kept by the code (appended to a list, stored on an object), and must
         receive its value on every call (`_finish_escaped`)."""
         graph = self.graph
+        saved = saved_tensor_ids(self)
         rebuild, static, out_grad, out_aliases, identity = self._add_returned(returned.pop())
         if not graph.differentiates():
             self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
@@ -129,6 +136,8 @@ class FinishTrace:
                              out_identity=identity, out_views=self.out_views)
         result.out_history_kept = self.out_history_kept
         result.out_freed = self.out_freed
+        result.saved_inputs, result.out_saved = saved_across_the_call(self, saved,
+                                                                       self.returned_ids)
         self._finish_grads(result)
         result.guards.extend(trace_guards(self))
         result.args_as_state = getattr(self, "args_as_state", {})   # code_reads.py

@@ -13,7 +13,7 @@ from graphnet._overlap import note_view
 from graphnet._tensor import Tensor
 from graphnet.compiler.tracer import TENSOR_SLOT
 
-from .artifact_tape import record_tape, returned_objects, state_tensor
+from .artifact_tape import arm_checks, record_tape, returned_objects, state_tensor
 
 
 def call_outputs(artifact, args, arrays, results):
@@ -35,6 +35,7 @@ def call_outputs(artifact, args, arrays, results):
                 t.requires_grad, t.grad_fn = True, _autograd.freed_node(name, t)
     _link_aliases(tensors, traced, args)
     _link_views(tensors, traced, args)
+    arm_checks(artifact, args, tensors)
     if _autograd.grad_mode.inference:
         _mark_inference(tensors, traced)
     identity = traced.out_identity

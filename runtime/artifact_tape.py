@@ -4,8 +4,12 @@ program (runtime/artifact.py calls `record_tape` after such a call)."""
 
 from __future__ import annotations
 
+import weakref
+
 import jax
 from graphnet import _autograd
+from graphnet import _autograd_data_swap as _data_swap
+from graphnet import _autograd_versions as _versions
 from graphnet import _xla as xla
 from graphnet._errors import TraceError
 from graphnet.compiler.autodiff import carrying, while_loop_backward_message
@@ -52,15 +56,58 @@ class _CompiledNode(_autograd.TapeNode):
     """A compiled call's tape node. Its backward is handed None, not zeros, for an output no
     gradient reached (the engine's `materialize`), and differentiates only the outputs that
     have one: a zero cotangent times the derivative of an unused output that is inf or NaN
-    there (`(x - 1.5).sqrt()` at 1.0) made the other outputs' gradients NaN."""
+    there (`(x - 1.5).sqrt()` at 1.0) made the other outputs' gradients NaN. `checks`: the
+    tensors PyTorch's nodes inside would have saved (`arm_checks`)."""
 
-    __slots__ = ()
+    __slots__ = ("checks",)
     materialize = False
 
     def apply(self, cts):
         if all(c is None for c in cts):
             return [None] * len(self.edges)
+        refuse_written(self, getattr(self, "checks", None))
         return super().apply(cts)
+
+
+def arm_checks(artifact, args, tensors) -> None:
+    """After a call whose outputs joined the tape: remember, for its node, the version and
+    values of each input an op inside saved and of each saved output (TraceResult's
+    `saved_inputs`, `out_saved`), as the call left them."""
+    traced = artifact.traced
+    node = next((t.grad_fn for t in tensors if isinstance(t.grad_fn, _CompiledNode)), None)
+    if node is None or not (traced.saved_inputs or any(traced.out_saved)):
+        return
+    checks = []
+    for v, (kind, obj) in zip(artifact.graph.inputs, artifact.sources):
+        if v.name in traced.saved_inputs:
+            t = args[obj] if kind == "arg" else state_tensor((kind, obj))
+            if t is not None:
+                checks.append((weakref.ref(t), _versions.version(t), t._value, "input"))
+    for t, saved in zip(tensors, traced.out_saved):
+        if saved:
+            checks.append((weakref.ref(t), _versions.version(t), None, "output"))
+    node.checks = tuple(checks)
+
+
+def refuse_written(node, checks) -> None:
+    """PyTorch's error when a tensor the compiled call's ops saved was written since: in
+    place (its version moved), or by an optimizer step or a compiled step's write-back (new
+    values, same version). A `.data` write is refused too: PyTorch's backward would read the
+    new values, and this node computes from the call's."""
+    for ref, expected, value, kind in checks or ():
+        t = ref()
+        if t is None:
+            continue
+        if _versions.version(t) != expected or (
+                value is not None and t._value is not value
+                and _data_swap._swapped_to(t, value) is None):
+            raise _versions._modified_error_at(t, expected, node.name())
+        if value is not None and t._value is not value:
+            raise TraceError(
+                f"{node.name()}: an {kind} of the compiled call that its backward reads was "
+                f"written through `.data` after the call. PyTorch's backward would read the "
+                f"new values; a compiled call's backward computes from the call's. Make the "
+                f"change after backward(), or call backward() inside the compiled function.")
 
 
 class _RefusingNode(_CompiledNode):
