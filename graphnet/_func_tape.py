@@ -132,9 +132,49 @@ def gradients(outputs, inputs, seeds, create_graph: bool) -> list:
     return [zeros_like(x) if g is None else g for g, x in zip(gs, inputs)]
 
 
+def check_float_outputs(outs) -> None:
+    """PyTorch's refusal (vjp, jacrev, hessian) of an output that cannot have a gradient.
+    NOTE: an integer or bool output got zero gradients and a Jacobian of float zeros."""
+    for o in outs:
+        if not (o.is_floating_point() or o.is_complex()):
+            raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or "
+                               f"complex Tensors, got Tensor with dtype {o.dtype}")
+
+
 def check_tensors(tree, what: str = "") -> list:
     leaves, _ = flatten(tree)
     for t in leaves:
         if not isinstance(t, Tensor):
             raise RuntimeError(f"{what}Expected tensors, got unsupported type {type(t)}")
     return leaves
+
+
+def tangents_in_their_dtypes(back, dummies, tangents, create_graph: bool) -> list:
+    """`jvp`'s output tangents (the derivative of `back`, the VJP, along `tangents`) when
+    some tangent's dtype is not its primal's: each output's tangent gets the dtype PyTorch's
+    forward mode gives it, its dtype promoted with those of the tangents that reach it.
+
+    NOTE: a float64 tangent for a float32 primal gave a float32 `jvp_out`, where PyTorch's
+    is float64 (its tangent keeps its dtype through each op's forward formula). The values
+    are still computed in the primals' precision: graphnet has no forward mode, and the
+    reverse pass casts each cotangent to its tensor's dtype. One backward per primal here,
+    to see which tangents reach which output (a dummy the primal's VJP does not reach has no
+    gradient)."""
+    from .autograd import grad
+    from ._dtype_methods import promote_types
+    from ._factories import zeros_like
+
+    total = [None] * len(dummies)
+    dtypes = [u.dtype for u in dummies]
+    for b, t in zip(back, tangents):
+        if not b.requires_grad:
+            continue
+        with _autograd.enable_grad():
+            gs = grad([b], dummies, [t], retain_graph=True, create_graph=create_graph,
+                      allow_unused=True)
+        for k, g in enumerate(gs):
+            if g is not None:
+                total[k] = g if total[k] is None else total[k] + g
+                dtypes[k] = promote_types(dtypes[k], t.dtype)
+    return [(zeros_like(u) if g is None else g).to(dtype)
+            for g, u, dtype in zip(total, dummies, dtypes)]

@@ -22,7 +22,9 @@ import jax
 import jax.numpy as jnp
 
 from . import _autograd
+from ._aliases import share_value
 from ._errors import TraceError, dimension_error
+from ._func_active import transform_running
 from ._mode import DispatchMode, current_mode, push_mode
 from ._tensor import Tensor
 
@@ -38,7 +40,8 @@ def _is_leaf(x) -> bool:
 class _VmapMode(DispatchMode):
     """Active while the vmapped function runs: finds the outside tensors it differentiates
     (`boundary`), refuses what vmap cannot do (random ops under randomness='error',
-    `.item()` on a batched value, `backward()`), and passes every op on to the mode below."""
+    `.item()` on a batched value; `backward()` is refused for every transform, by
+    graphnet/_func_active.py), and passes every op on to the mode below."""
 
     def __init__(self, parent, randomness: str, name: str):
         self.parent, self.randomness, self.name = parent, randomness, name
@@ -83,7 +86,7 @@ class _VmapMode(DispatchMode):
         # NOTE: also called when an alias is made (`p.detach()`); whether a write happened
         # is checked after the function returns (`check_writes`)
         if id(t) not in self.inside or id(t) in self.written:
-            self.written.setdefault(id(t), (t, t._value))
+            self.written.setdefault(id(t), (t, _snapshot(t)))
         elif not self.batched(t._value):
             self.unbatched_written.append(t)
         if self.parent is not None:
@@ -108,19 +111,28 @@ class _VmapMode(DispatchMode):
                     "PyTorch framework, please file a bug report instead.")
 
     def track_input(self, t) -> None:
-        self.written[id(t)] = (t, t._value)
+        self.written[id(t)] = (t, _snapshot(t))
 
     def check_writes(self) -> None:
         self.check_unbatched_writes()
         for t, before in self.written.values():
-            if t._value is not before:
-                t._value = before
+            if t._value is not before[0]:
                 raise RuntimeError(
                     f"vmap: {self.name} wrote in place to a tensor of shape "
-                    f"{tuple(before.shape)} that it did not create (an input or a tensor from "
-                    f"outside the call); graphnet's vmap does not support in-place updates of "
-                    f"those. Use the out-of-place op (`x + y` for `x.add_(y)`) and return the "
-                    f"result.")
+                    f"{tuple(before[0].shape)} that it did not create (an input or a tensor "
+                    f"from outside the call); graphnet's vmap does not support in-place updates "
+                    f"of those. Use the out-of-place op (`x + y` for `x.add_(y)`) and return "
+                    f"the result.")
+
+    def restore_written(self) -> None:
+        """Put back every written tensor from outside the call, with its aliases and views.
+        NOTE: only the first was, and only when the refusal itself raised: vmap over a
+        training BatchNorm raised yet left a batch tracer in `running_mean`, and every later
+        use of the module failed with JAX's TracerArrayConversionError."""
+        for t, before in self.written.values():
+            if t._value is not before[0]:
+                t._value, t.grad_fn, t._oi, t.requires_grad = before
+                share_value(t)
 
     def on_value_read(self, t, what: str) -> None:
         if isinstance(t._value, jax.core.Tracer):   # a batched (or otherwise traced) value
@@ -138,12 +150,6 @@ class _VmapMode(DispatchMode):
             f"vmap: It looks like you're attempting to use a Tensor in some data-dependent "
             f"control flow ({what}). graphnet's vmap does not support that; use "
             f"graphnet.where or arithmetic instead.")
-
-    def backward(self, root, gradient, retain_graph):
-        raise RuntimeError(
-            "backward() called inside a functorch transform. This is not supported, please "
-            "use functorch.grad or functorch.vjp instead or call backward() outside of "
-            "functorch transforms.")
 
 
 def vmap_active() -> bool:
@@ -250,10 +256,13 @@ class _Call:
         try:
             for t, a in zip(self.boundary, boundary_arrays):
                 t._value = a
-            with push_mode(mode):
+            with push_mode(mode), transform_running():
                 out = self.func(*jax.tree_util.tree_unflatten(self.tree, leaves),
                                 **self.kwargs)
             mode.check_writes()
+        except BaseException:
+            mode.restore_written()
+            raise
         finally:
             for t, a in saved:
                 t._value = a
@@ -337,6 +346,10 @@ class _Call:
         node = _autograd.op_node("vmap", vjp, saved, edges, [outs[k] for k in diff_outs],
                                  needs)
         return node, {k: j for j, k in enumerate(diff_outs)}
+
+
+def _snapshot(t) -> tuple:     # what a write in place changes on `t`, to be put back
+    return t._value, t.grad_fn, t._oi, t.requires_grad
 
 
 def _broadcast(dims, tree, message: str) -> list:

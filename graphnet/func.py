@@ -1,11 +1,12 @@
 """`graphnet.func`: PyTorch's `torch.func` transforms for graphnet code.
 
 `grad`, `grad_and_value`, `vjp`, `jacrev`, `jacfwd`, `hessian` and `jvp` run on graphnet's
-autograd tape (graphnet/_func_tape.py), so they compose with each other and with
-`backward()`, eagerly and inside `graphnet.compile`. `jvp` is the derivative of a VJP
-(double backward), and `jacfwd` equals `jacrev` (the same Jacobian, computed in reverse
-mode). `vmap` maps with `jax.vmap` (graphnet/_func_vmap.py); it is refused inside
-`graphnet.compile` with a TraceError.
+autograd tape (graphnet/_func_tape.py), so they compose with each other, eagerly and
+inside `graphnet.compile`; `backward()` inside the function is refused, as in PyTorch
+(graphnet/_func_active.py). `jvp` is the derivative of a VJP (double backward), and
+`jacfwd` is `jacrev`'s Jacobian (computed in reverse mode) in forward mode's dtypes. `vmap`
+maps with `jax.vmap` (graphnet/_func_vmap.py); it is refused inside `graphnet.compile` with
+a TraceError.
 
 >>> from graphnet.func import functional_call, grad, vmap
 >>> def loss(params, x, y):
@@ -18,8 +19,9 @@ from __future__ import annotations
 import functools
 
 from . import _autograd
-from ._func_tape import (Lifted, check_tensors, flatten, gradients, reaches_outside, release,
-                         unflatten)
+from ._func_active import transform_running
+from ._func_tape import (Lifted, check_float_outputs, check_tensors, flatten, gradients,
+                         reaches_outside, release, tangents_in_their_dtypes, unflatten)
 from ._func_vmap import vmap
 from ._tensor import Tensor
 from .nn.utils.stateless import functional_call
@@ -52,7 +54,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         lifted = Lifted(args, argnums)
-        with _autograd.enable_grad():
+        with _autograd.enable_grad(), transform_running():
             output, aux = _split_aux(func(*lifted.args, **kwargs), has_aux,
                                      "grad_and_value(f)(*args)")
         if not isinstance(output, Tensor):
@@ -104,10 +106,11 @@ def vjp(func, *primals, has_aux: bool = False):
     >>> out, vjp_fn = vjp(torch.sin, x); (g,) = vjp_fn(torch.ones_like(out))    # cos(x)
     """
     lifted = Lifted(primals, tuple(range(len(primals))))
-    with _autograd.enable_grad():
+    with _autograd.enable_grad(), transform_running():
         output, aux = _split_aux(func(*lifted.args), has_aux, "vjp(f, *primals)")
     outs, out_tree = flatten(output)
     check_tensors(output, "vjp(f, *primals): ")
+    check_float_outputs(outs)
     if has_aux:
         check_tensors(aux)
     ids, enabled = lifted.private_ids, lifted.grad_enabled
@@ -171,7 +174,9 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                                f"gradient is of size {list(t.shape)}.")
     lifted = Lifted(primals, tuple(range(len(primals))))
     with _autograd.enable_grad():
-        output, aux = _split_aux(func(*lifted.args), has_aux, "jvp(f, primals, tangents)")
+        with transform_running():
+            output = func(*lifted.args)
+        output, aux = _split_aux(output, has_aux, "jvp(f, primals, tangents)")
         outs, out_tree = flatten(output)
         check_tensors(output, "jvp(f, primals, tangents): ")
         ids, enabled = lifted.private_ids, lifted.grad_enabled
@@ -181,7 +186,12 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                    else zeros_like(o) for o in outs]
         back = gradients(outs, lifted.flat, dummies, True)
         live = [k for k, u in enumerate(dummies) if u.requires_grad]
-        forward = gradients(back, [dummies[k] for k in live], flat_t, keep) if live else []
+        if not live:
+            forward = []
+        elif all(t.dtype == p.dtype for p, t in zip(lifted.flat, flat_t)):
+            forward = gradients(back, [dummies[k] for k in live], flat_t, keep)
+        else:
+            forward = tangents_in_their_dtypes(back, [dummies[k] for k in live], flat_t, keep)
     tangent_out = [zeros_like(o) for o in outs]
     for k, value in zip(live, forward):
         tangent_out[k] = value
@@ -202,29 +212,42 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
     """
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    return _jacobian(func, argnums, has_aux, forward=False)
 
+
+def _jacobian(func, argnums, has_aux: bool, forward: bool):
+    """jacrev's and jacfwd's Jacobian, computed in reverse mode. As PyTorch's, jacrev refuses
+    an integer or bool output, and jacfwd gives each block its output's dtype (zeros for such
+    an output), the dtype of forward mode's tangents."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         from ._factories import zeros
         from ._layout import stack
 
         lifted = Lifted(args, argnums)
-        with _autograd.enable_grad():
+        with _autograd.enable_grad(), transform_running():
             output, aux = _split_aux(func(*lifted.args, **kwargs), has_aux,
                                      "jacrev(f, ...)(*args)")
         outs, out_tree = flatten(output)
         check_tensors(output, "jacrev(f, ...)(*args): ")
+        if not forward:
+            check_float_outputs(outs)
         ids, enabled = lifted.private_ids, lifted.grad_enabled
         keep = enabled and reaches_outside(outs, ids)
         blocks = []
         for out in outs:
+            if forward and not _autograd.differentiable(out._value.dtype):
+                per_input = [zeros(*out.shape, *x.shape, dtype=out.dtype) for x in lifted.flat]
+                blocks.append(lifted.pack(per_input))
+                continue
             flat = out.reshape(-1)
             rows = [gradients([flat[j]], lifted.flat, None, keep) for j in range(flat.numel())]
             per_input = []
             for k, x in enumerate(lifted.flat):
                 block = stack([r[k] for r in rows]) if rows else \
                     zeros(0, *x.shape, dtype=x.dtype)
-                per_input.append(block.reshape(*out.shape, *x.shape))
+                block = block.reshape(*out.shape, *x.shape)
+                per_input.append(block.to(out.dtype) if forward else block)
             blocks.append(lifted.pack(release(per_input, keep)))
         jac = unflatten(out_tree, blocks)
         if has_aux:
@@ -237,11 +260,12 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
 
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     """The Jacobian, as `torch.func.jacfwd` returns it. graphnet computes it in reverse
-    mode (`jacrev`): the same matrix, with one backward pass per output element."""
+    mode (one backward pass per output element): the same matrix, each block in its
+    output's dtype as forward mode gives it."""
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
-    return jacrev(func, argnums, has_aux=has_aux)
+    return _jacobian(func, argnums, has_aux, forward=True)
 
 
 def hessian(func, argnums=0):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._autograd import ones_seed
+from .._func_active import BACKWARD_IN_TRANSFORM, transforms_active
 from .._mode import current_mode
 from .._tensor import Tensor
 from .._x64 import x64_scoped
@@ -160,6 +161,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
 
     >>> graphnet.autograd.backward([loss_a, loss_b])     # both losses' gradients summed
     """
+    if transforms_active():   # inside graphnet.func.grad & co (graphnet/_func_active.py)
+        raise RuntimeError(BACKWARD_IN_TRANSFORM)
     if grad_variables is not None:
         if grad_tensors is not None:
             raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments "

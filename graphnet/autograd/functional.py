@@ -44,6 +44,30 @@ JACOBIAN_INDEPENDENT = ("While computing the hessian, found that the jacobian of
                         "for example).")
 
 
+# PyTorch's refusals of flag combinations in jacobian (its forward-mode path needs
+# vectorize=True; "isonly" is PyTorch's text)
+FORWARD_NEEDS_VECTORIZE = ("Computing Jacobian using forward-AD or forward-over-reverse "
+                           "Hessian isonly implemented for `vectorize=True`.")
+STRICT_AND_VECTORIZE = ("torch.autograd.functional.jacobian: `strict=True` and "
+                        "`vectorized=True` are not supported together. Please either set "
+                        "`strict=False` or `vectorize=False`.")
+
+
+def check_forward_mode(create_graph: bool, strict: bool) -> None:
+    """PyTorch's refusals for strategy="forward-mode", in its order. NOTE: graphnet had
+    none, and computed the Jacobian where PyTorch raises NotImplementedError."""
+    if create_graph:
+        raise NotImplementedError(
+            'torch.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-'
+            'mode"` are not supported together (yet). Please either set `create_graph=False` '
+            'or `strategy="reverse-mode"`.')
+    if strict:
+        raise RuntimeError(
+            'torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` '
+            'are not supported together (yet). Please either set `strict=False` or '
+            '`strategy="reverse-mode"`.')
+
+
 def _require_grad(tensors, strict: bool, message: str = None) -> None:
     """Under `strict`, every one of `tensors` must require grad (be computed from the
     inputs in a differentiable way)."""
@@ -137,17 +161,25 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
 
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode"):
-    """d func(inputs) / d inputs: shape output.shape + input.shape, per (output, input)."""
+    """d func(inputs) / d inputs: shape output.shape + input.shape, per (output, input).
+    `strategy="forward-mode"` (only with `vectorize=True`, as in PyTorch) and `vectorize`
+    give the same matrix; graphnet computes it in reverse mode, one row at a time."""
     if strategy not in ("forward-mode", "reverse-mode"):
-        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". '
-                         'Hint: If your function has more outputs than inputs, '
-                         '"forward-mode" tends to be more performant. Otherwise, prefer to '
-                         'use "reverse-mode".')
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". '
+                             'Hint: If your function has more outputs than inputs, '
+                             '"forward-mode" tends to be more performant. Otherwise, prefer '
+                             'to use "reverse-mode".')
+    if strategy == "forward-mode":
+        check_forward_mode(create_graph, strict)
     in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    if strategy == "forward-mode" and not vectorize:
+        raise NotImplementedError(FORWARD_NEEDS_VECTORIZE)
     inputs = _prepare(inputs, create_graph)
     out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
                                    "jacobian")
     _require_grad(outputs, strict)
+    if vectorize and strict and strategy == "reverse-mode":
+        raise RuntimeError(STRICT_AND_VECTORIZE)
     from .._factories import zeros
     from .._layout import stack
 
@@ -174,22 +206,31 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
 
 def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
-    """Second derivatives of a function returning one element: input.shape + input.shape."""
+    """Second derivatives of a function returning one element: input.shape + input.shape.
+    `vectorize` and `outer_jacobian_strategy` are checked as PyTorch checks them (the outer
+    jacobian's)."""
     in_tuple, inputs_t = _as_tuple(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def gradient(*xs):
         out = func(*xs)
-        _, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
+        out_tuple, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
         _require_grad(outs, strict)
-        if len(outs) != 1 or outs[0].numel() != 1:
-            raise RuntimeError("The function given to hessian should return a single Tensor "
-                               "with a single element.")
+        if out_tuple:
+            raise RuntimeError("The function given to hessian should return a single Tensor")
+        if outs[0].numel() != 1:
+            raise RuntimeError("The Tensor returned by the function given to hessian should "
+                               "contain a single element")
         jac = _grads(outs, xs, None, True)   # zeros first, as PyTorch's inner jacobian
         _require_grad(jac, strict, JACOBIAN_INDEPENDENT)
         return _pack(in_tuple, jac)
 
+    # NOTE: the strategy and vectorize flags were dropped here: outer_jacobian_strategy=
+    # "forward-mode" without vectorize=True returned a Hessian where PyTorch raises
+    # NotImplementedError
     return jacobian(gradient, inputs_t if in_tuple else inputs_t[0], create_graph=create_graph,
-                    strict=strict)
+                    strict=strict, vectorize=vectorize, strategy=outer_jacobian_strategy)
 
 
 def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):

@@ -8,6 +8,8 @@ second-order optimizers, evolution strategies and model averaging).
 from __future__ import annotations
 
 from ... import _math as M
+from ..._aliases import adopt_storage
+from ..._mode import current_mode
 from ..._tensor import Tensor
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
@@ -19,14 +21,27 @@ def parameters_to_vector(parameters) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
-    """Copy consecutive slices of `vec` into the parameters' data, in order (no gradient
-    flows; like PyTorch, each `param.data` is replaced)."""
+    """Give each parameter, in order, the next slice of `vec` as its data (no gradient flows).
+    As in PyTorch, each parameter then shares `vec`'s storage: an in-place write to `vec`
+    shows in the parameters, and one to a parameter (`p.mul_(2)` under no_grad) in `vec`.
+
+    NOTE: each parameter used to get a copy, so `vec[0] = 100` after the call left
+    the weights as they were, where PyTorch's change with it. The parameter is now a `.data`
+    alias of a view of `vec`, graphnet's form of shared storage. Where sharing is not exact:
+    an optimizer step (and a compiled call's write-back) stores a parameter's new values
+    without writing them through to what it aliases, so `vec` keeps its values there, and a
+    later write to `vec` gives the parameter `vec`'s slice again. Inside a compiled function
+    the parameters take the values only: the tie would be state the trace creates, and the
+    function would be traced again on every call."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {_typename(vec)}")
     pointer = 0
     for param in parameters:
         count = param.numel()
-        param.data = vec[pointer:pointer + count].reshape(param.shape).detach()
+        piece = vec[pointer:pointer + count].view_as(param)
+        param.data = piece      # new storage: the ties param had handed out stay behind
+        if current_mode() is None:
+            adopt_storage(param, piece)
         pointer += count
 
 

@@ -88,8 +88,19 @@ def _register_parameter_or_buffer(module: Module, name: str, value) -> None:
 
 def _set_in_place(dest: Tensor, src: Tensor) -> None:
     """PyTorch's `dest.set_(src)`: `dest` (the same object, so optimizers keep it) now holds
-    src's values."""
-    dest.data = src.detach()
+    src's values, and its version moves.
+
+    NOTE: `set_` is an in-place op: a backward that saved `dest` before it raises PyTorch's
+    "modified by an inplace operation". A `.data =` swap, used here alone before,
+    leaves the version and makes such a backward read the new values: with
+    functional_call(weight_norm'd Linear, {"weight": W}), which assigns the originals and
+    assigns them back, the backward then mixed the two and gave wrong gradients silently
+    where PyTorch raises. A new shape (an `unsafe` parametrization) still swaps."""
+    if tuple(dest.shape) == tuple(src.shape) and dest.dtype == src.dtype:
+        with no_grad():
+            dest.copy_(src.detach())
+    else:
+        dest.data = src.detach()
 
 
 class ParametrizationList(ModuleList):
