@@ -228,5 +228,36 @@ _binary("bitwise_left_shift", _bitwise("bitwise_left_shift", jnp.left_shift, "bf
         differentiable=False)
 _binary("bitwise_right_shift", _bitwise("bitwise_right_shift", jnp.right_shift, "bf", "rshift"),
         differentiable=False)
-_binary("gcd", _bitwise("gcd", jnp.gcd, "bf"), differentiable=False)
-_binary("lcm", _bitwise("lcm", jnp.lcm, "bf"), differentiable=False)
+def _gcd(a, b):
+    """PyTorch's CPU gcd: Euclid's loop on abs(a), abs(b) with C's truncating remainder, in
+    the dtype's own wrapping arithmetic. NOTE: jnp.gcd never returned for an int minimum
+    (`gcd(5, -2**31)` in int32 looped forever); PyTorch's loop gives -1 there, as here."""
+    a, b = jnp.abs(a), jnp.abs(b)     # abs of the minimum wraps to itself, as in C
+
+    def step(state):
+        a, b = state
+        live = a != 0
+        return jnp.where(live, _c_rem(b, a), 0), jnp.where(live, a, b)
+
+    return jax.lax.while_loop(lambda state: jnp.any(state[0] != 0), step, (a, b))[1]
+
+
+def _c_rem(b, a):
+    """C's `b % a`, 0 where `a` is 0 or -1 (the int minimum by -1 traps on x86)."""
+    odd = (a == 0) | (a == -1) if jnp.issubdtype(a.dtype, jnp.signedinteger) else a == 0
+    return jnp.where(odd, 0, jax.lax.rem(b, jnp.where(odd, 1, a)))
+
+
+def _lcm(a, b):
+    """PyTorch's CPU lcm: abs(a / gcd * b) with C's truncating division, 0 when gcd is 0.
+    C computes int8/int16/uint8 in int, so the product wraps only when cast back."""
+    g, dtype = _gcd(a, b), a.dtype
+    wide = jnp.int32 if dtype.itemsize < 4 else dtype
+    a, b, g = a.astype(wide), b.astype(wide), g.astype(wide)
+    zero, minus = g == 0, g == -1
+    quotient = jnp.where(minus, -a, jax.lax.div(a, jnp.where(zero | minus, 1, g)))
+    return jnp.where(zero, 0, jnp.abs(quotient * b)).astype(dtype)
+
+
+_binary("gcd", _bitwise("gcd", _gcd, "bf"), differentiable=False)
+_binary("lcm", _bitwise("lcm", _lcm, "bf"), differentiable=False)
