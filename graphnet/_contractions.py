@@ -54,6 +54,12 @@ def _scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
     return (base if beta == 1 else base * beta) + product
 
 
+def _named(out: Tensor, torch_name: str) -> Tensor:
+    """`out` of addmm, addmv ...: PyTorch's one node, where graphnet's last op is an add (or
+    the cast back of a half-precision result)."""
+    return _grad_fn_names.renamed(out, torch_name, "add", "cast")
+
+
 def _add_product(input: Tensor, mats: tuple, product, beta, alpha) -> Tensor:
     """beta * input + alpha * product(*mats), as PyTorch's one kernel computes it: beta and
     alpha read in the result dtype (an integer addmm with alpha=2.5 scales by 2, and 300 is
@@ -79,7 +85,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
                            f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
     _same_dtype("addmm", mat1, mat2)
-    return _add_product(input, (mat1, mat2), M.matmul, beta, alpha)
+    return _named(_add_product(input, (mat1, mat2), M.matmul, beta, alpha), "AddmmBackward0")
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -139,7 +145,8 @@ def _batches(name: str, b1: Tensor, b2: Tensor) -> None:
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), batch by batch (3-D batches)."""
     _batches("baddbmm", batch1, batch2)
-    return _add_product(input, (batch1, batch2), M.matmul, beta, alpha)
+    return _named(_add_product(input, (batch1, batch2), M.matmul, beta, alpha),
+                  "BaddbmmBackward0")
 
 
 @autocast_as("lower")
@@ -148,22 +155,23 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     _batches("addbmm", batch1, batch2)
     half = batch1.dtype.name in ("float16", "bfloat16") and input.dtype == batch1.dtype
     if not half:
-        return _add_product(input, (batch1, batch2),
-                            lambda a, b: M.sum(M.matmul(a, b), 0), beta, alpha)
+        return _named(_add_product(input, (batch1, batch2),
+                                   lambda a, b: M.sum(M.matmul(a, b), 0), beta, alpha),
+                      "AddbmmBackward0")
     # NOTE: PyTorch's kernel is a loop of addmm_ over the batches, each rounded to half; a
     # sum of the products rounded once was 1 ulp off for a sixth of the outputs
     out = _add_product(input, (batch1[:0], batch2[:0]),
                        lambda a, b: M.sum(M.matmul(a, b), 0), beta, 1)
     for b in range(batch1.shape[0]):
         out = _add_product(out, (batch1[b], batch2[b]), M.matmul, 1, alpha)
-    return out
+    return _named(out, "AddbmmBackward0")
 
 
 @autocast_as(None)
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat @ vec), for 2-D mat and 1-D vec."""
     _matrix_vector(mat, vec, input.dim(), input.shape[0] if input.dim() else 1)
-    return _add_product(input, (mat, vec), M.matmul, beta, alpha)
+    return _named(_add_product(input, (mat, vec), M.matmul, beta, alpha), "AddmvBackward0")
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -182,7 +190,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
     for what, t in (("vec1", vec1), ("vec2", vec2)):
         if t.dim() != 1:
             raise RuntimeError(f"addr: Expected 1-d argument {what}, but got {t.dim()}-d")
-    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+    return _named(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
 
 
 @autocast_as(None)

@@ -19,6 +19,7 @@ from ._autograd import rename_node
 from ._overlap import note_view
 from ._overlap_writes import overlap_view, under_overlap
 from ._reshape_check import check_inferred_shape
+from ._grad_fn_names import reshaped
 from ._layout_args import narrow_start, roll_args
 from ._tensor import Tensor
 
@@ -115,6 +116,8 @@ def _regrouped(input, shape, copy_if_needed: bool):
     if "_layout" in input.__dict__:     # a strided view: is the new shape one too?
         strides, offset = input.__dict__["_layout"]
         new = S.view_strides(input.shape, strides, out.shape)
+        if copy_if_needed:   # PyTorch's reshape of a view: a view, an alias or a copy
+            reshaped(out, input.shape, strides, new)
         if new is None:
             if copy_if_needed:
                 return out

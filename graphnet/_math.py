@@ -73,7 +73,7 @@ def div(input, other, *, rounding_mode=None):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
     if rounding_mode == "floor":
-        return _binary("floor_divide", input, other)
+        return names.division(_binary("floor_divide", input, other), rounding_mode)
     a_int = not isinstance(input, Tensor) or not _is_float(input)
     b_int = not isinstance(other, Tensor) or not _is_float(other)
     if a_int and b_int and not isinstance(input, float) and not isinstance(other, float):
@@ -84,7 +84,7 @@ def div(input, other, *, rounding_mode=None):
                          floor + 1, floor)
         input = input.to(default_float()) if isinstance(input, Tensor) else float(input)
     result = _binary("div", input, other)
-    return result.trunc() if rounding_mode == "trunc" else result
+    return names.division(result.trunc(), rounding_mode) if rounding_mode == "trunc" else result
 
 
 def pow(input, exponent):
@@ -121,7 +121,7 @@ def einsum(equation, *operands):
         equation, operands = sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return dispatch("einsum", *operands, equation=equation)
+    return names.einsum(dispatch("einsum", *operands, equation=equation), equation, operands)
 
 
 def where(condition, input=None, other=None):
@@ -193,19 +193,19 @@ def _past(x, bound, compare: str):
 def _reduce_dims(dim):
     """A reduction's `dim`: an empty list or tuple reduces every dimension, as in PyTorch
     (`x.sum(())` is `x.sum()`; it returned x unchanged)."""
-    if isinstance(dim, (list, tuple)) and not dim:
+    if dim is names.DIM_NOT_GIVEN or isinstance(dim, (list, tuple)) and not dim:
         return None
     return _dims(dim)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=names.DIM_NOT_GIVEN, keepdim=False, *, dtype=None):
     if dtype is None and not _is_float(input):
         dtype = dt.int64.np  # PyTorch sums integers and bools as int64
     out = dispatch("sum", input, dim=_reduce_dims(dim), keepdim=keepdim, dtype=dt.to_np(dtype))
     return names.reduced(out, "sum", dim)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=names.DIM_NOT_GIVEN, keepdim=False, *, dtype=None):
     if not _is_float(input) and dtype is None:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype}")
@@ -373,8 +373,8 @@ def trace(input):
                            f"{input.dim() if isinstance(input, Tensor) else shape}")
     if input.dtype.name == "bool":
         raise not_implemented("trace", input.dtype)
-    rows, cols = input.shape
-    return sum(input * _factories.eye(rows, cols, dtype=input.dtype))
+    diagonal = input * _factories.eye(*input.shape, dtype=input.dtype)
+    return names.renamed(sum(diagonal), "TraceBackward0", "sum")
 
 
 # Hand-written functions above; the plain ones, and every alias (`negative`, `clip`, `mm`),

@@ -101,12 +101,14 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
         # `value` is not rounded to half, unlike add's alpha: measured, 0 of 2000 differ)
         check_scalar_fits(value, half, opmath=True)
         wide = [t.to(dt.float32) for t in (input, tensor1, tensor2)]
-        return M.add(wide[0], M.mul(wide[1], wide[2]) * value).to(half)
+        return renamed(M.add(wide[0], M.mul(wide[1], wide[2]) * value).to(half),
+                       "AddcmulBackward0", "cast")
     product = M.mul(tensor1, tensor2)
     # PyTorch reads `value` in the result dtype: an int8 addcmul with value=2.7 scales by 2
     # and stays int8 (graphnet made it float32); 300 is refused there
     value = integral_scalar(value, result_type(input, product), opmath=True)
-    return M.add(input, product if value == 1 else M.mul(product, value))
+    return renamed(M.add(input, product if value == 1 else M.mul(product, value)),
+                   "AddcmulBackward0", "add", "cast")
 
 
 def _half_of(*tensors):
@@ -139,10 +141,12 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     if half is not None:   # in float32, rounded once, as addcmul
         check_scalar_fits(value, half, opmath=True)
         wide = [t.to(dt.float32) for t in (input, tensor1, tensor2)]
-        return M.add(wide[0], M.div(wide[1], wide[2]) * value).to(half)
+        return renamed(M.add(wide[0], M.div(wide[1], wide[2]) * value).to(half),
+                       "AddcdivBackward0", "cast")
     quotient = M.div(tensor1, tensor2)
     check_scalar_fits(value, result_type(input, quotient), opmath=True)
-    return M.add(input, quotient if value == 1 else M.mul(quotient, value))
+    return renamed(M.add(input, quotient if value == 1 else M.mul(quotient, value)),
+                   "AddcdivBackward0", "add", "cast")
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:

@@ -20,6 +20,7 @@ from . import _factories
 from . import _math as M
 from ._dispatch import dispatch
 from ._errors import wrap_dim
+from ._grad_fn_names import stat_mean
 from ._ops import quantile_range  # noqa: F401  (registration: checked_quantile_q)
 from ._ops._promote import not_implemented
 from ._tensor import Tensor
@@ -211,13 +212,15 @@ def _stat_mean(stat, input, dim, unbiased, keepdim, correction):
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
              correction=None):
     """`(std, mean)` over the same dims (a plain tuple, as in PyTorch)."""
-    return _stat_mean(M.std, input, dim, unbiased, keepdim, correction)
+    return stat_mean(_stat_mean(M.std, input, dim, unbiased, keepdim, correction),
+                     "StdMeanBackward0")
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
              correction=None):
     """`(var, mean)` over the same dims."""
-    return _stat_mean(M.var, input, dim, unbiased, keepdim, correction)
+    return stat_mean(_stat_mean(M.var, input, dim, unbiased, keepdim, correction),
+                     "VarMeanBackward0")
 
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:

@@ -14,7 +14,7 @@ from . import _layout as L
 from . import _math as M
 from . import _shape_more as S
 from ._ops import OPS
-from ._grad_fn_names import renamed
+from ._grad_fn_names import filled, layout_in_place, renamed
 from ._tensor import Tensor
 
 
@@ -109,12 +109,12 @@ def fill_(self, value):
         if value.dim() != 0:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.dim()} dimensions.")
-        return self._assign(expand(value.to(self.dtype), *self.shape))
-    return self._assign(fac.full(tuple(self.shape), value, dtype=self.dtype))
+        return filled(self._assign(expand(value.to(self.dtype), *self.shape)), value)
+    return filled(self._assign(fac.full(tuple(self.shape), value, dtype=self.dtype)), value)
 
 
 def zero_(self):
-    return fill_(self, 0)
+    return renamed(fill_(self, 0), "ZeroBackward0", "where")
 
 
 def zero_in_place(grad) -> None:
@@ -214,9 +214,9 @@ for _op, _name in [("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__")
     _METHODS[_name] = _inplace(_METHODS[_op])
 
 
-def _reshaping_inplace(fn):
+def _reshaping_inplace(fn, name: str):
     def method(self, *args, **kwargs):
-        result = fn(self, *args, **kwargs)
+        result = layout_in_place(fn(self, *args, **kwargs), self, name, args, kwargs)
         self._value, self.grad_fn, self._oi = result._value, result.grad_fn, result._oi
         return self
 
@@ -224,7 +224,7 @@ def _reshaping_inplace(fn):
 
 
 for _name in _REBINDING:
-    _METHODS[_name] = _reshaping_inplace(_METHODS[_name[:-1]])
+    _METHODS[_name] = _reshaping_inplace(_METHODS[_name[:-1]], _name)
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

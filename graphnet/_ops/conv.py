@@ -248,7 +248,8 @@ def adaptive_max_pool_with_indices(x, *, output_size):
 
 
 @defop("local_response_norm", "reduction",
-       function="nn.functional.local_response_norm", method=None)
+       function="nn.functional.local_response_norm", method=None,
+       backward="DivBackward0")   # PyTorch composes it, ending in input / div
 def local_response_norm(x, *, size, alpha, beta, k):
     """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta; the window is
     zero-padded by size//2 before and (size-1)//2 after each channel, as in PyTorch.

@@ -100,8 +100,11 @@ def _clamp_keep_jvp(low, primals, tangents):
     return clamp_value_keep_grad(primals[0], low), tangents[0]
 
 
+# NOTE: PyTorch composes both from ordinary ops, ending in a sum over `dim` (SumBackward1)
+# and a norm over the last dim (NormBackward1)
 @defop("cosine_similarity", "reduction",
-       function=("cosine_similarity", "nn.functional.cosine_similarity"), method=None)
+       function=("cosine_similarity", "nn.functional.cosine_similarity"), method=None,
+       backward="SumBackward1")
 def cosine_similarity(x1, x2, *, dim=1, eps=1e-8):
     """Each input divided by its norm (clamped at eps), then their dot product along dim."""
     x1, x2 = jnp.broadcast_arrays(x1, x2)
@@ -111,7 +114,8 @@ def cosine_similarity(x1, x2, *, dim=1, eps=1e-8):
 
 
 @defop("pairwise_distance", "reduction",
-       function=("pairwise_distance", "nn.functional.pairwise_distance"), method=None)
+       function=("pairwise_distance", "nn.functional.pairwise_distance"), method=None,
+       backward="NormBackward1")
 def pairwise_distance(x1, x2, *, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of x1 - x2 + eps over the last dimension of the broadcast shape."""
     d = x1 - x2 + eps

@@ -117,7 +117,8 @@ def normalize(x, *, p, dim, eps):
 
 
 @defop("channel_dropout", "opaque", random=True, nondiff_inputs=(1,), method=None,
-       function=("nn.functional.dropout2d", "nn.functional.dropout1d"))
+       function=("nn.functional.dropout2d", "nn.functional.dropout1d"),
+       backward="MulBackward0")   # PyTorch: the input times a per-channel mask
 def channel_dropout(x, key, *, p):
     """Zero whole channels: one Bernoulli draw per (sample, channel) of x [N, C, ...]."""
     mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)

@@ -258,7 +258,9 @@ def _relu6(x):
 
 
 # only in nn.functional, written there
-_unary("relu6", _relu6, function="nn.functional.relu6", method=None, bind=None)
+# NOTE: PyTorch's relu6 is hardtanh(x, 0, 6), and its node HardtanhBackward0
+_unary("relu6", _relu6, function="nn.functional.relu6", method=None, bind=None,
+       backward="HardtanhBackward0")
 _unary("silu", jax.nn.silu, function="nn.functional.silu", method=None, bind=None)
 # NOTE: float_kernel: integer and bool input gives float32, as in PyTorch (JAX: float64)
 for _name, _fn in [("exp", float_kernel(jnp.exp)), ("log", float_kernel(jnp.log)),

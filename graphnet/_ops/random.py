@@ -67,8 +67,9 @@ def randperm(key, *, n, dtype):
     return jax.random.permutation(_key(key), n).astype(dtype)
 
 
+# NOTE: PyTorch's CPU dropout multiplies by a scaled mask: MulBackward0, as channel_dropout's
 @defop("dropout", "opaque", random=True, nondiff_inputs=(1,), function="nn.functional.dropout",
-       method=None)
+       method=None, backward="MulBackward0")
 def dropout(x, key, *, p):
     keep = jax.random.bernoulli(_key(key), 1.0 - p, x.shape)
     return jnp.where(keep, x * _keep_scale(p, x.dtype), jnp.zeros((), x.dtype))

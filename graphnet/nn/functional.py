@@ -36,12 +36,17 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(input, dispatch("leaky_relu", input, negative_slope=negative_slope),
-                          inplace)
+    out = dispatch("leaky_relu", input, negative_slope=negative_slope)
+    # NOTE: PyTorch's in-place leaky_relu_ and elu_ record nodes of their own
+    # (LeakyReluBackward1, EluBackward1)
+    return _maybe_inplace(input, _grad_fn_names.renamed(
+        out, "LeakyReluBackward1" if inplace else None, "leaky_relu"), inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(input, dispatch("elu", input, alpha=alpha), inplace)
+    out = dispatch("elu", input, alpha=alpha)
+    return _maybe_inplace(input, _grad_fn_names.renamed(
+        out, "EluBackward1" if inplace else None, "elu"), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

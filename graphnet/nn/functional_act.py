@@ -11,6 +11,7 @@ from .. import _factories as fac
 from .. import _layout as L
 from .. import _math as M
 from .._dispatch import dispatch
+from .._grad_fn_names import renamed
 from .._shape_more import wrap_dim
 from .._tensor import Tensor
 
@@ -28,28 +29,45 @@ def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
     return input._assign(result) if inplace else result
 
 
+def _named(result: Tensor, torch_name: str, made_by: str, inplace: bool = False) -> Tensor:
+    """`result` with PyTorch's node name: these functions are single kernels in PyTorch
+    (F.mish is MishBackward0, not the MulBackward0 of graphnet's last op); an in-place
+    call of some records the in-place overload (F.selu(x, inplace=True): EluBackward1)."""
+    if inplace and torch_name in _IN_PLACE_OVERLOAD:
+        torch_name = torch_name[:-1] + "1"
+    return renamed(result, torch_name, made_by)
+
+
+_IN_PLACE_OVERLOAD = {"EluBackward0", "CeluBackward0", "ThresholdBackward0",
+                      "RreluWithNoiseBackward0"}
+
+
 def _softplus(input: Tensor) -> Tensor:
     return dispatch("softplus", input, beta=1.0, threshold=20.0)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
-    return _maybe_inplace(input, input * M.tanh(_softplus(input)), inplace)
+    return _maybe_inplace(input, _named(input * M.tanh(_softplus(input)), "MishBackward0",
+                                        "mul"), inplace)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
-    return _maybe_inplace(input, dispatch("relu6", input + 3.0) / 6.0, inplace)
+    return _maybe_inplace(input, _named(dispatch("relu6", input + 3.0) / 6.0,
+                                        "HardsigmoidBackward0", "div"), inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * hardsigmoid(x)."""
-    return _maybe_inplace(input, input * (dispatch("relu6", input + 3.0) / 6.0), inplace)
+    return _maybe_inplace(input, _named(input * (dispatch("relu6", input + 3.0) / 6.0),
+                                        "HardswishBackward0", "mul"), inplace)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with the fixed self-normalising constants."""
-    return _maybe_inplace(input, dispatch("elu", input, alpha=SELU_ALPHA) * SELU_SCALE, inplace)
+    return _maybe_inplace(input, _named(dispatch("elu", input, alpha=SELU_ALPHA) * SELU_SCALE,
+                                        "EluBackward0", "mul", inplace), inplace)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -57,7 +75,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x); use F.relu for that limit")
     alpha = float(alpha)
-    return _maybe_inplace(input, dispatch("elu", input / alpha, alpha=1.0) * alpha, inplace)
+    return _maybe_inplace(input, _named(dispatch("elu", input / alpha, alpha=1.0) * alpha,
+                                        "CeluBackward0", "mul", inplace), inplace)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -68,7 +87,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     if size % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {size}")
     a, b = L.chunk(input, 2, dim)
-    return a * M.sigmoid(b)
+    return _named(a * M.sigmoid(b), "GluBackward0", "mul")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -83,7 +102,8 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else `value` (the gradient there is 0)."""
-    return _maybe_inplace(input, M.masked_fill(input, input <= threshold, value), inplace)
+    return _maybe_inplace(input, _named(M.masked_fill(input, input <= threshold, value),
+                                        "ThresholdBackward0", "where", inplace), inplace)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -103,18 +123,19 @@ def _check_lambd(name: str, lambd: float) -> None:
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
     _check_lambd("hardshrink", lambd)
-    return M.masked_fill(input, M.abs(input) <= lambd, 0.0)
+    return _named(M.masked_fill(input, M.abs(input) <= lambd, 0.0), "HardshrinkBackward0",
+                  "where")
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between: x - clamp(x, -lambd, lambd)."""
     _check_lambd("softshrink", lambd)
-    return input - M.clamp(input, -lambd, lambd)
+    return _named(input - M.clamp(input, -lambd, lambd), "SoftshrinkBackward0", "sub")
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x); softplus's large-input branch keeps it finite."""
-    return -_softplus(-input)
+    return _named(-_softplus(-input), "LogSigmoidBackward0", "neg")
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
@@ -122,7 +143,11 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     """Leaky ReLU with a random negative slope: drawn from U(lower, upper) per element while
     training, the fixed mean (lower + upper) / 2 in eval."""
     if not training:
-        return _maybe_inplace(
-            input, dispatch("leaky_relu", input, negative_slope=(lower + upper) / 2.0), inplace)
-    slope = fac.rand_like(input) * (upper - lower) + lower
-    return _maybe_inplace(input, M.where(input > 0, input, input * slope), inplace)
+        out = dispatch("leaky_relu", input, negative_slope=(lower + upper) / 2.0)
+    else:
+        slope = fac.rand_like(input) * (upper - lower) + lower
+        out = M.where(input > 0, input, input * slope)
+    # PyTorch's rrelu is rrelu_with_noise, in training and eval alike
+    out = _named(out, "RreluWithNoiseBackward0", "leaky_relu" if not training else "where",
+                 inplace)
+    return _maybe_inplace(input, out, inplace)

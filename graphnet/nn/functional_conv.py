@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from .. import _grad_fn_names, _random
+from .._grad_fn_names_nn import adaptive_pool
 from .._dispatch import dispatch
 from .._errors import shape_error
 from .._ops.conv import pool_out_size
@@ -210,14 +211,14 @@ def _adaptive_size(fn, nd, input, output_size) -> tuple:
 
 
 def adaptive_avg_pool1d(input, output_size):
-    return dispatch("adaptive_avg_pool", input,
-                    output_size=_adaptive_size("adaptive_avg_pool1d", 1, input, output_size))
+    return adaptive_pool(dispatch("adaptive_avg_pool", input, output_size=_adaptive_size(
+        "adaptive_avg_pool1d", 1, input, output_size)), "avg", 1)
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive bins; `output_size` entries may be None (keep)."""
-    return dispatch("adaptive_avg_pool", input,
-                    output_size=_adaptive_size("adaptive_avg_pool2d", 2, input, output_size))
+    return adaptive_pool(dispatch("adaptive_avg_pool", input, output_size=_adaptive_size(
+        "adaptive_avg_pool2d", 2, input, output_size)), "avg", 2)
 
 
 def _adaptive_max(fn, nd, input, output_size, return_indices):
@@ -231,7 +232,7 @@ def _adaptive_max(fn, nd, input, output_size, return_indices):
                           f"{empty[0]} being empty")
     size = _adaptive_size(fn, nd, input, output_size)
     op = "adaptive_max_pool_with_indices" if return_indices else "adaptive_max_pool"
-    return dispatch(op, input, output_size=size)
+    return adaptive_pool(dispatch(op, input, output_size=size), "max", nd)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .._dispatch import dispatch
 from .._errors import shape_error
+from .._grad_fn_names_nn import adaptive_pool
 from .._tensor import Tensor
 from .functional_conv import (
     _adaptive_max, _adaptive_size, _avg_pool, _check_dims, _max_pool, _tuple,
@@ -120,8 +121,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def adaptive_avg_pool3d(input, output_size):
-    return dispatch("adaptive_avg_pool", input,
-                    output_size=_adaptive_size("adaptive_avg_pool3d", 3, input, output_size))
+    return adaptive_pool(dispatch("adaptive_avg_pool", input, output_size=_adaptive_size(
+        "adaptive_avg_pool3d", 3, input, output_size)), "avg", 3)
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):

@@ -10,6 +10,7 @@ from .. import _math as M
 from .._dispatch import dispatch
 from .._dtype_methods import promote_types
 from .._errors import DtypeError, shape_error
+from .._grad_fn_names_nn import class_loss, reduced_loss
 from .._tensor import Tensor
 from ._loss_checks import (
     LossOptionError, cast, into_input, not_differentiable, same_dtype_target, same_dtype_weight,
@@ -117,7 +118,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                              target.reshape(1), weight,
                              ignore_index=ignore_index, reduction=reduction,
                              label_smoothing=label_smoothing)
-        return loss[0] if reduction == "none" else loss.reshape(())
+        return class_loss(loss[0] if reduction == "none" else loss.reshape(()), 1, reduction,
+                          label_smoothing, probs, unbatched=True)
     probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
     if probs:
         if ignore_index >= 0:   # PyTorch's check: no class index can be ignored here
@@ -128,15 +130,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         # probabilities give a float32 loss) and the weight gets a gradient.
         dtype = promote_types(input.dtype, target.dtype)
         dtype = dtype if weight is None else promote_types(dtype, weight.dtype)
-        return dispatch("soft_cross_entropy",
-                        *_with_weight(cast(input, dtype), cast(target, dtype),
-                                      cast(weight, dtype)),
-                        reduction=reduction, label_smoothing=float(label_smoothing))
+        return class_loss(dispatch("soft_cross_entropy",
+                                   *_with_weight(cast(input, dtype), cast(target, dtype),
+                                                 cast(weight, dtype)),
+                                   reduction=reduction, label_smoothing=float(label_smoothing)),
+                          input.dim(), reduction, probs=True)
     _class_target("cross_entropy", input, target)
     weight = _class_weight(input, weight, kernel="nll_loss_forward")
-    return dispatch("cross_entropy", *_with_weight(input, target, weight),
-                    ignore_index=ignore_index, reduction=reduction,
-                    label_smoothing=float(label_smoothing), probs_target=probs)
+    return class_loss(dispatch("cross_entropy", *_with_weight(input, target, weight),
+                               ignore_index=ignore_index, reduction=reduction,
+                               label_smoothing=float(label_smoothing), probs_target=probs),
+                      input.dim(), reduction, label_smoothing)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -147,11 +151,13 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if input.dim() == 1:  # unbatched: [C] with a scalar target
         loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight,
                         ignore_index=ignore_index, reduction=reduction)
-        return loss[0] if reduction == "none" else loss
+        return class_loss(loss[0], 1, reduction, unbatched=True) if reduction == "none" \
+            else loss
     _class_target("nll_loss", input, target)
     weight = _class_weight(input, weight, kernel="nll_loss_forward")
-    return dispatch("nll_loss", *_with_weight(input, target, weight), ignore_index=ignore_index,
-                    reduction=reduction)
+    return class_loss(dispatch("nll_loss", *_with_weight(input, target, weight),
+                               ignore_index=ignore_index, reduction=reduction),
+                      input.dim(), reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -240,7 +246,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if weight is not None:
         return _weighted(dispatch("l1_loss", input, target, reduction="none"), input, weight,
                          reduction, by_weight=True)
-    return dispatch("l1_loss", input, target, reduction=reduction)
+    # PyTorch's l1_loss is |input - target| reduced by ordinary ops
+    return reduced_loss(dispatch("l1_loss", input, target, reduction=reduction), reduction,
+                        "AbsBackward0", "l1_loss")
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,

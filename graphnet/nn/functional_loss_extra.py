@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .._autograd import is_grad_enabled
 from .._dispatch import dispatch
+from .._grad_fn_names_nn import reduced_loss
 from .._tensor import Tensor
 from .functional_distance import (
     as_float, broadcast_shape, cosine_similarity, pairwise_distance, pdist,
@@ -42,8 +43,11 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
             f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
     broadcast_shape(broadcast_shape(input1.shape, input2.shape), target.shape)
-    return dispatch("margin_ranking_loss", input1, input2, target, margin=float(margin),
-                    reduction=reduction)
+    # NOTE: PyTorch composes these losses from ordinary ops: their nodes are the mean or sum,
+    # or with reduction='none' the formula's last op (here a clamp_min)
+    return reduced_loss(dispatch("margin_ranking_loss", input1, input2, target,
+                                 margin=float(margin), reduction=reduction),
+                        reduction, "ClampMinBackward0", "margin_ranking_loss")
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
@@ -51,8 +55,9 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     """input where target is 1, max(0, margin - input) where target is -1."""
     reduction = _reduction(size_average, reduce, reduction)
     broadcast_shape(input.shape, target.shape)
-    return dispatch("hinge_embedding_loss", input, target, margin=float(margin),
-                    reduction=reduction)
+    return reduced_loss(dispatch("hinge_embedding_loss", input, target, margin=float(margin),
+                                 reduction=reduction),
+                        reduction, "AddBackward0", "hinge_embedding_loss")
 
 
 def _into_input(fn: str, input: Tensor, target: Tensor) -> None:
@@ -88,8 +93,9 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
             f"with sizes {list(input1.shape)} and {list(input2.shape)}.")
     rows = broadcast_shape(input1.shape, input2.shape)
     broadcast_shape(rows[:target.dim()], target.shape)
-    return dispatch("cosine_embedding_loss", input1, input2, target, margin=float(margin),
-                    reduction=reduction)
+    return reduced_loss(dispatch("cosine_embedding_loss", input1, input2, target,
+                                 margin=float(margin), reduction=reduction),
+                        reduction, "AddBackward0", "cosine_embedding_loss")
 
 
 def _same_dims(anchor: Tensor, positive: Tensor, negative: Tensor) -> None:
@@ -111,8 +117,10 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
         raise ValueError(f"margin must be greater than 0, got {margin}")
     _same_dims(anchor, positive, negative)
     broadcast_shape(broadcast_shape(anchor.shape, positive.shape), negative.shape)
-    return dispatch("triplet_margin_loss", anchor, positive, negative, margin=float(margin),
-                    p=float(p), eps=float(eps), swap=bool(swap), reduction=reduction)
+    return reduced_loss(dispatch("triplet_margin_loss", anchor, positive, negative,
+                                 margin=float(margin), p=float(p), eps=float(eps),
+                                 swap=bool(swap), reduction=reduction),
+                        reduction, "ClampMinBackward0", "triplet_margin_loss")
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
@@ -147,8 +155,9 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     (`log_input`), else input - target log(input + eps); `full` adds Stirling's term."""
     reduction = _reduction(size_average, reduce, reduction)
     broadcast_shape(input.shape, target.shape)
-    return dispatch("poisson_nll_loss", input, target, log_input=bool(log_input),
-                    full=bool(full), eps=float(eps), reduction=reduction)
+    return reduced_loss(dispatch("poisson_nll_loss", input, target, log_input=bool(log_input),
+                                 full=bool(full), eps=float(eps), reduction=reduction),
+                        reduction, "AddBackward0" if full else "SubBackward0", "poisson_nll_loss")
 
 
 def _var_shape(input: Tensor, var: Tensor) -> Tensor:
@@ -182,5 +191,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
     broadcast_shape(broadcast_shape(input.shape, target.shape), var.shape)
-    return dispatch("gaussian_nll_loss", as_float(input), target, var, full=bool(full),
-                    eps=float(eps), reduction=reduction)
+    return reduced_loss(dispatch("gaussian_nll_loss", as_float(input), target, var,
+                                 full=bool(full), eps=float(eps), reduction=reduction),
+                        reduction, "AddBackward0" if full else "MulBackward0",
+                        "gaussian_nll_loss")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import _dtype as dt
 from .._dispatch import dispatch
+from .._grad_fn_names_nn import reduced_loss
 from .._tensor import Tensor
 from .functional_distance import broadcast_shape
 from ._loss_checks import not_differentiable, same_dtype_weight
@@ -101,4 +102,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     if weight is not None:
         broadcast_shape(shape, weight.shape)
     extra = () if weight is None else (weight,)
-    return dispatch("multilabel_soft_margin_loss", input, target, *extra, reduction=reduction)
+    # PyTorch composes it: a sum over the classes divided by their count, then reduced
+    return reduced_loss(dispatch("multilabel_soft_margin_loss", input, target, *extra,
+                                 reduction=reduction),
+                        reduction, "DivBackward0", "multilabel_soft_margin_loss")

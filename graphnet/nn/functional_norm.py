@@ -10,6 +10,7 @@ import math
 from .. import _dtype as dt
 from .. import _factories as fac
 from .. import _grad_fn_names
+from .._grad_fn_names_nn import interpolation
 from .._autograd import is_grad_enabled, no_grad
 from .._dtype_methods import can_cast
 from .._ops._promote import torch_name
@@ -174,15 +175,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         if 0 in sizes:   # PyTorch's area mode gives an empty result; its other modes raise
             return input.new_zeros(tuple(input.shape[:2]) + sizes)
-        return dispatch("adaptive_avg_pool", input, output_size=sizes)
+        return interpolation(dispatch("adaptive_avg_pool", input, output_size=sizes), mode, nd)
     if 0 in sizes or 0 in spatial:
         dims = "DHW"[3 - nd:]
         inputs = ", ".join(f"{d}: {n}" for d, n in zip(dims, spatial, strict=True))
         outputs = ", ".join(f"{d}: {n}" for d, n in zip(dims, sizes, strict=True))
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({inputs}){' and' if nd == 1 else ''} output ({outputs})")
-    return dispatch("interpolate", input, size=sizes, scales=scales, mode=_MODES[mode],
-                    align_corners=bool(align_corners))
+    return interpolation(dispatch("interpolate", input, size=sizes, scales=scales,
+                                  mode=_MODES[mode], align_corners=bool(align_corners)), mode, nd)
 
 
 def pad(input, pad, mode="constant", value=None) -> Tensor:

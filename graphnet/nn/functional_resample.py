@@ -11,6 +11,7 @@ import warnings
 
 from .. import _dtype as dt
 from .._dispatch import dispatch
+from .._grad_fn_names import renamed
 from .._tensor import Tensor
 from .functional_conv import _tuple
 from .functional_norm import interpolate
@@ -40,7 +41,9 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     k = len(lead)
     x = input.reshape(*lead, c // (r * r), r, r, h, w)
     x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
-    return x.reshape(*lead, c // (r * r), h * r, w * r)
+    # one node in PyTorch, not graphnet's last reshape
+    return renamed(x.reshape(*lead, c // (r * r), h * r, w * r), "PixelShuffleBackward0",
+                   "reshape")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -58,7 +61,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     k = len(lead)
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
-    return x.reshape(*lead, c * r * r, h // r, w // r)
+    return renamed(x.reshape(*lead, c * r * r, h // r, w // r), "PixelUnshuffleBackward0",
+                   "reshape")
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:

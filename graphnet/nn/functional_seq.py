@@ -9,6 +9,8 @@ from .. import _random
 from ..backends._attention_flags import check_sdp_allowed
 from .._dispatch import dispatch
 from .._errors import DtypeError
+from .._grad_fn_names import renamed
+from .._grad_fn_names_nn import attention_name
 from .._tensor import Tensor
 
 __all__ = ["embedding", "scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -75,6 +77,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         # NOTE: torch 2.13 applies both masks to 4-D inputs, and refuses the pair otherwise
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")
+    # PyTorch's node depends on the kernel it picks, from the inputs as given
+    name = attention_name(query, key, value, attn_mask, dropout_p, enable_gqa)
     if enable_gqa and query.dim() >= 3 and key.dim() >= 3:
         key, value = _repeat_kv_heads(query, key, value)
     if attn_mask is not None and attn_mask.dtype.name != "bool":
@@ -82,9 +86,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if scale is None:   # with no head dim (E == 0) the scores are all 0, whatever the scale
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
     if dropout_p >= 1.0:   # every weight dropped: zeros, with zero gradients
-        return _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal)[0] * 0.0
-    return _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal,
-                      dropout_p=dropout_p)[0]
+        out = _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal)[0] * 0.0
+    else:
+        out = _attention(query, key, value, attn_mask, scale=scale, is_causal=is_causal,
+                         dropout_p=dropout_p)[0]
+    return renamed(out, name, "scaled_dot_product_attention", "mul")
 
 
 def _check_sdpa_inputs(query, key, value, attn_mask, dropout_p) -> None:

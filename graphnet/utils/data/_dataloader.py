@@ -11,6 +11,7 @@ from typing import Generic
 import numpy as np
 
 from ... import _factories as fac
+from ..._grad_fn_names import renamed
 from ._collate import default_collate, default_convert
 from ._dataset import Subset, T_co, TensorDataset
 from ._iterable import IterableDataset, batches_of
@@ -175,4 +176,5 @@ def _rows_of_tensor_dataset(dataset, indices: list[int]):
         bad = next(i for i in indices if not -n <= i < n)
         raise IndexError(f"index {bad} is out of bounds for a dataset of {n} samples")
     index = fac.tensor([i % n for i in indices])
-    return [t[index] for t in dataset.tensors]
+    # named as the stack default_collate makes in PyTorch (StackBackward0), not an index
+    return [renamed(t[index], "StackBackward0", "getitem") for t in dataset.tensors]
