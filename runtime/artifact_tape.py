@@ -77,12 +77,16 @@ def arm_checks(artifact, args, tensors) -> None:
     node = next((t.grad_fn for t in tensors if isinstance(t.grad_fn, _CompiledNode)), None)
     if node is None or not (traced.saved_inputs or any(traced.out_saved)):
         return
+    saved = artifact._vjp_cache.get("saved sources")
+    if saved is None:   # once per artifact: the call only follows the list
+        saved = artifact._vjp_cache["saved sources"] = [
+            source for v, source in zip(artifact.graph.inputs, artifact.sources)
+            if v.name in traced.saved_inputs]
     checks = []
-    for v, (kind, obj) in zip(artifact.graph.inputs, artifact.sources):
-        if v.name in traced.saved_inputs:
-            t = args[obj] if kind == "arg" else state_tensor((kind, obj))
-            if t is not None:
-                checks.append((weakref.ref(t), _versions.version(t), t._value, "input"))
+    for kind, obj in saved:
+        t = args[obj] if kind == "arg" else state_tensor((kind, obj))
+        if t is not None:
+            checks.append((weakref.ref(t), _versions.version(t), t._value, "input"))
     for t, saved in zip(tensors, traced.out_saved):
         if saved:
             checks.append((weakref.ref(t), _versions.version(t), None, "output"))
