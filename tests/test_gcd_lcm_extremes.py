@@ -26,3 +26,14 @@ def test_gcd_and_lcm_match_torch_at_the_extremes(dtype, compiled):
         got = run(graphnet.tensor(x), graphnet.tensor(y)).numpy()
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want, err_msg=f"{op} {dtype}")
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_gcd_and_lcm_broadcast(compiled):
+    a = np.array([[5, -12, 0, 7], [4, 9, -6, 1]], np.int32)
+    b = np.array([-2**31, 18, 0, 3], np.int32)
+    for op in ("gcd", "lcm"):
+        run = (lambda p, q, op=op: getattr(graphnet, op)(p, q))
+        run = graphnet.compile(run) if compiled else run
+        want = getattr(torch, op)(torch.tensor(a), torch.tensor(b)).numpy()
+        np.testing.assert_array_equal(run(graphnet.tensor(a), graphnet.tensor(b)).numpy(), want)

@@ -232,7 +232,7 @@ def _gcd(a, b):
     """PyTorch's CPU gcd: Euclid's loop on abs(a), abs(b) with C's truncating remainder, in
     the dtype's own wrapping arithmetic. NOTE: jnp.gcd never returned for an int minimum
     (`gcd(5, -2**31)` in int32 looped forever); PyTorch's loop gives -1 there, as here."""
-    a, b = jnp.abs(a), jnp.abs(b)     # abs of the minimum wraps to itself, as in C
+    a, b = jnp.broadcast_arrays(jnp.abs(a), jnp.abs(b))   # abs(minimum) wraps to itself, as C
 
     def step(state):
         a, b = state
@@ -253,7 +253,7 @@ def _lcm(a, b):
     C computes int8/int16/uint8 in int, so the product wraps only when cast back."""
     g, dtype = _gcd(a, b), a.dtype
     wide = jnp.int32 if dtype.itemsize < 4 else dtype
-    a, b, g = a.astype(wide), b.astype(wide), g.astype(wide)
+    a, b, g = (x.astype(wide) for x in jnp.broadcast_arrays(a, b, g))
     zero, minus = g == 0, g == -1
     quotient = jnp.where(minus, -a, jax.lax.div(a, jnp.where(zero | minus, 1, g)))
     return jnp.where(zero, 0, jnp.abs(quotient * b)).astype(dtype)
