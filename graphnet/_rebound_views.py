@@ -3,7 +3,6 @@ to this call's argument (runtime/artifact_outputs.py)."""
 
 from __future__ import annotations
 
-import functools
 import types
 from typing import TYPE_CHECKING, Callable
 
@@ -28,15 +27,9 @@ def rebound(write: Callable, traced: Tensor, source: Tensor) -> Callable:
 
 
 def _rebind(fn, traced, source):
-    """`fn` with `traced` replaced by `source` wherever its closures hold it; `fn` itself
-    when none does."""
-    if isinstance(fn, functools.partial):
-        parts = [_rebind(a, traced, source) for a in (fn.func, *fn.args)]
-        keywords = {k: _rebind(v, traced, source) for k, v in fn.keywords.items()}
-        if all(a is b for a, b in zip(parts, (fn.func, *fn.args))) and all(
-                keywords[k] is v for k, v in fn.keywords.items()):
-            return fn
-        return functools.partial(parts[0], *parts[1:], **keywords)
+    """`fn` with `traced` replaced by `source` wherever its closures (and the closures of
+    the functions they hold) name it; `fn` itself when none does. Every write-through is a
+    plain closure (graphnet/_layout.py `_view_of`, graphnet/_indexing.py)."""
     if fn is traced:
         return source
     if not isinstance(fn, types.FunctionType) or not fn.__closure__:

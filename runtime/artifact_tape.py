@@ -87,8 +87,8 @@ def arm_checks(artifact, args, tensors) -> None:
         t = args[obj] if kind == "arg" else state_tensor((kind, obj))
         if t is not None:
             checks.append((weakref.ref(t), _versions.version(t), t._value, "input"))
-    for t, saved in zip(tensors, traced.out_saved):
-        if saved:
+    for t, kept in zip(tensors, traced.out_saved):
+        if kept:
             checks.append((weakref.ref(t), _versions.version(t), None, "output"))
     node.checks = tuple(checks)
 
