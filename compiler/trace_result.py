@@ -13,6 +13,7 @@ from graphnet._autograd import differentiable
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
+from .arg_grads import arg_index
 from .autodiff_versions import saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
 from .ir import Graph, Value
@@ -90,6 +91,12 @@ class TraceResult:
     # (compiler/autodiff_versions.saved_across_the_call)
     saved_inputs: frozenset = frozenset()
     out_saved: list = field(default_factory=list)
+    # A tensor argument's `.grad` (compiler/arg_grads.py): (position, name, was None) per
+    # argument whose `.grad` the code read or set; the positions whose `.grad` it left None,
+    # and those it gave a new `.grad` tensor (effects ("grad_of_arg", position))
+    arg_grad_checks: tuple = ()
+    arg_grad_none: list = field(default_factory=list)
+    arg_grad_replaced: set = field(default_factory=set)
 
 
 class FinishTrace:
@@ -206,13 +213,15 @@ class FinishTrace:
         """What the caller gets for returned tensor `k` when it is an object the call keeps
         (see `TraceResult.out_identity`), else None."""
         rec = self.lifted.get(id(leaf))
-        if rec is not None and rec.tensor is leaf and rec.source[0] in ("arg", "state", "slot"):
+        if rec is not None and rec.tensor is leaf \
+                and rec.source[0] in ("arg", "state", "slot", "arg_grad"):
             return rec.source
         if id(leaf) in first:
             return ("out", first[id(leaf)])
         first[id(leaf)] = k
         if id(leaf) in grads:
-            return ("grad", grads[id(leaf)])
+            i = arg_index(self, grads[id(leaf)])
+            return ("grad", grads[id(leaf)]) if i is None else ("arg_grad", i)
         return None
 
     def _view_recipe(self, t: Tensor):
@@ -256,15 +265,24 @@ class FinishTrace:
                 _cut_untaped_paths(self, value, leaves)
 
     def _finish_grads(self, result: TraceResult) -> None:
+        result.arg_grad_checks = tuple((i, name, was_none) for i, (name, was_none)
+                                       in self.arg_grad_checks.items())
         for t, original in self.grad_targets.values():
             final, t._grad = t._grad, original
+            i = arg_index(self, t)   # an argument: the call's own, by position
             if final is None:
-                result.grad_none.append(t)
+                if i is None:
+                    result.grad_none.append(t)
+                else:
+                    result.arg_grad_none.append(i)
             elif isinstance(final._value, Value):
                 result.graph.add_output("grad", self._name_of(t), final._value)
-                result.effects.append(("grad", t))
+                result.effects.append(("grad", t) if i is None else ("grad_of_arg", i))
                 if final is not original:
-                    result.grad_replaced.append(t)
+                    if i is None:
+                        result.grad_replaced.append(t)
+                    else:
+                        result.arg_grad_replaced.add(i)
             else:
                 raise TraceError("the compiled code assigned a concrete tensor to a captured "
                                  "tensor's .grad; compute it inside the function instead")

@@ -26,7 +26,7 @@ from graphnet._errors import TraceError
 from graphnet._mode import DispatchMode, TracedNode
 from graphnet._tensor import Tensor
 
-from . import _source
+from . import _source, arg_grads
 from .ir import Graph, Value
 from .prints import branch_print_error, record_print
 from .autodiff_leaves import own_leaf_value
@@ -62,6 +62,10 @@ class Tracer(FinishTrace, DispatchMode):
         self.created_ids: set = set()
         self.grad_targets: dict[int, tuple] = {}
         self.grad_guards: dict[int, tuple] = {}
+        # an argument's `.grad` (compiler/arg_grads.py): position -> (name, was None), and
+        # id of the `.grad` tensor the trace found -> the argument's position
+        self.arg_grad_checks: dict[int, tuple] = {}
+        self.arg_grad_inputs: dict[int, int] = {}
         self.modules: dict[int, tuple] = {}
         self.scalars: dict[str, list] = {}   # name -> [(read, input, tensor, value)]
         self.training_set: dict[int, tuple] = {}    # module id -> (module, last flag set)
@@ -98,6 +102,10 @@ class Tracer(FinishTrace, DispatchMode):
                 return v
             raise TraceError("a tensor from another trace was used here; tensors created while "
                              "tracing one compiled function cannot leak into another")
+        i = self.arg_grad_inputs.get(id(t))
+        if i is not None:   # read from each call's argument, not this call's
+            name = f"{self.arg_grad_checks[i][0]}.grad"
+            return self.lift(t, "arg", name, ("arg_grad", i))
         name = self.labels.get(id(t)) or self._guess_name(t)
         slot = self.slots.get(id(t))
         return self.lift(t, "state", name, ("slot", slot[1]) if slot else ("state", t))
@@ -280,6 +288,11 @@ class Tracer(FinishTrace, DispatchMode):
         self.training_set[id(module)] = (module, mode)
 
     def on_grad_read(self, t: Tensor) -> None:
+        i = arg_grads.arg_index(self, t)
+        if i is not None:
+            if id(t) not in self.grad_targets:
+                arg_grads.note(self, t, i)
+            return
         if id(t) not in self.created_ids and id(t) not in self.grad_targets \
                 and id(t) not in self.grad_guards:
             self.grad_guards[id(t)] = (t, t._grad is None)
@@ -291,6 +304,9 @@ class Tracer(FinishTrace, DispatchMode):
                 self.slots.setdefault(id(grad), (name, lambda t=t: t._grad))
 
     def on_grad_write(self, t: Tensor) -> None:
+        i = arg_grads.arg_index(self, t)
+        if i is not None and id(t) not in self.grad_targets:
+            arg_grads.note(self, t, i)
         if id(t) not in self.created_ids and id(t) not in self.grad_targets:
             self.grad_targets[id(t)] = (t, t._grad)
 

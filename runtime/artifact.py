@@ -203,6 +203,8 @@ class Artifact:
                 arrays.append(obj._value)
             elif kind == "slot":            # re-read: a `.grad`, optimizer state
                 arrays.append(obj()._value)
+            elif kind == "arg_grad":        # this call's argument's `.grad`
+                arrays.append(args[obj]._grad._value)
             else:   # the traced value on the tracing call, then live (TracedScalar)
                 arrays.append(self._scalar(i, obj.value if self.calls == 0 else obj()))
         return arrays
@@ -345,6 +347,8 @@ class Artifact:
             raise error
         for t in traced.grad_none:
             t._grad = None
+        for i in traced.arg_grad_none:
+            args[i]._grad = None
         for module, mode in traced.training_effects:   # the code's own train()/eval()
             module.training = mode
         if self.prints:     # the code's print() calls, in order, with this call's values

@@ -226,6 +226,8 @@ def _returned_object(source, args, computed):
         found = args[obj]
     elif kind == "grad":
         found = obj._grad
+    elif kind == "arg_grad":    # this call's argument's `.grad`
+        found = args[obj]._grad
     elif kind == "new":
         found = obj
     else:

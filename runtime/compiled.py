@@ -11,6 +11,7 @@ import warnings
 import jax
 import numpy as np
 from graphnet.compiler import lower, trace_call, verify
+from graphnet.compiler.arg_grads import failure as arg_grad_failure
 from graphnet.compiler.hoist import describe
 from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
@@ -118,6 +119,8 @@ class CompiledFunction:
             failed = artifact.failed_guard()
             if failed is None and artifact.arg_storage:
                 failed = storage_failure(artifact.arg_storage, leaves)
+            if failed is None and artifact.traced.arg_grad_checks:
+                failed = arg_grad_failure(artifact.traced.arg_grad_checks, leaves)
             if failed is None:
                 if artifact.retrace is not None and artifact.calls > 0:
                     reason, previous = artifact.retrace, artifact

@@ -2,8 +2,8 @@
 
 `Artifact.execute` hands each output to what it stands for: a parameter or buffer the step
 updated (`state`), optimizer state (`slot`, re-read through the optimizer), an argument
-changed in place (`arg`), a `.grad` (`grad`), a tensor the call created (`new`), or a plain
-result (None). The loop runs on every call, beside XLA's threads on the same cores, so its
+changed in place (`arg`), a `.grad` (`grad`; an argument's: `grad_of_arg`, or `arg_grad`
+when written in place), a tensor the call created (`new`), or a plain result (None). The loop runs on every call, beside XLA's threads on the same cores, so its
 decisions are made once per artifact (`plan`) and each call only follows them."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from graphnet._aliases import forget_ties, store
 from graphnet._tensor import Tensor
 
 _RESULT, _ARG, _SLOT, _GRAD, _GRAD_NEW, _STORE = range(6)
+_ARG_GRAD, _ARG_GRAD_NEW, _ARG_GRAD_STORE = range(6, 9)
 
 
 def plan(artifact) -> list:
@@ -26,8 +27,11 @@ def plan(artifact) -> list:
             # a .grad the code replaced (zero_grad() to None, then backward()) is a new
             # tensor, as eagerly: one the user still holds keeps the old values
             action = _GRAD_NEW if id(target) in artifact.grad_replaced else _GRAD
+        elif kind == "grad_of_arg":     # the `.grad` of this call's argument `target`
+            action = _ARG_GRAD_NEW if target in traced.arg_grad_replaced else _ARG_GRAD
         else:
-            action = {"arg": _ARG, "slot": _SLOT}.get(kind, _STORE)
+            action = {"arg": _ARG, "slot": _SLOT, "arg_grad": _ARG_GRAD_STORE}.get(kind,
+                                                                                 _STORE)
         steps.append((i, action, target, i in traced.new_storage))
     return steps
 
@@ -44,10 +48,12 @@ def write_back(artifact, args, outs, failed: bool) -> list:
         array = outs[i]
         if action == _RESULT:
             results.append(array)
-        elif action == _GRAD or action == _GRAD_NEW:
+        elif _GRAD <= action <= _GRAD_NEW or _ARG_GRAD <= action <= _ARG_GRAD_NEW:
             if failed:
                 continue
-            if action == _GRAD_NEW or target._grad is None:
+            if action >= _ARG_GRAD:
+                target = args[target]
+            if action == _GRAD_NEW or action == _ARG_GRAD_NEW or target._grad is None:
                 target._grad = Tensor._wrap(array)
             else:
                 target._grad._value = array
@@ -56,6 +62,8 @@ def write_back(artifact, args, outs, failed: bool) -> list:
                 target = args[target]
             elif action == _SLOT:
                 target = target()
+            elif action == _ARG_GRAD_STORE:     # written in place: `x.grad.mul_(2)`
+                target = args[target]._grad
             if new_storage:     # `p.data = other`: earlier aliases keep the old
                 forget_ties(target)
             store(target, array)
