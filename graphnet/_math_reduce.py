@@ -237,7 +237,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     x = M.cat(parts, dim) if len(parts) > 1 else input
     for _ in range(n):
         size = x.shape[dim]
-        later, earlier = M.narrow(x, dim, 1, size - 1), M.narrow(x, dim, 0, size - 1)
+        keep = max(size - 1, 0)     # a size-0 dim stays empty, as in PyTorch
+        later, earlier = M.narrow(x, dim, min(1, size), keep), M.narrow(x, dim, 0, keep)
         x = M.ne(later, earlier) if x.dtype == dt.bool_ else M.sub(later, earlier)
         if size <= 1:
             break

@@ -111,6 +111,12 @@ def _write(name: str, result, out, key: str = "", position: int = 0,
     return out.copy_(result)
 
 
+# Reductions whose out= kernel computes in `out`'s dtype, as `dtype=out.dtype` would: the
+# input is cast first (cumsum of [0.6, 0.7] into an int64 out is [0, 0], not [0, 1]; a float64
+# out sums in float64; a float16 out rounds the input to float16, then sums in float32)
+_OUT_IS_DTYPE = frozenset(("sum", "prod", "cumsum", "cumprod", "nansum"))
+
+
 def with_out(fn, name: str, key: str = ""):
     """`fn`, also taking PyTorch's `out=` (`key`: see `_write`)."""
     uncast = (key or name) in _autocast.OUT_NOT_CAST
@@ -119,6 +125,10 @@ def with_out(fn, name: str, key: str = ""):
     def call(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
+        dtype = getattr(out, "dtype", None)
+        if name in _OUT_IS_DTYPE and kwargs.get("dtype") is None and dtype is not None \
+                and (name != "nansum" or dtype.is_floating_point):
+            kwargs["dtype"] = dtype   # PyTorch computes in out's dtype (input cast first)
         # NOTE: PyTorch's out= kernels of autocast-listed ops are not autocast
         result = _autocast.uncast(fn, *args, **kwargs) if uncast else fn(*args, **kwargs)
         if isinstance(result, tuple):   # (values, indices): a tuple of out tensors

@@ -7,6 +7,7 @@ registered from here."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import jax.numpy as jnp
 from jax import lax
@@ -68,7 +69,7 @@ def unfold_patches(x, *, kernel_size, dilation, padding, stride, out):
     views = [x[(Ellipsis,) + _window_slices(offset, dilation, stride, out)]
              for offset in _offsets(kernel_size)]
     patches = jnp.stack(views, axis=2)   # [N, C, K, *out]
-    return patches.reshape(n, -1, patches[0, 0, 0].size)
+    return patches.reshape(n, c * patches.shape[2], math.prod(out))   # N may be 0
 
 
 @defop("fold_patches", "opaque", method=None, function="nn.functional.fold",
