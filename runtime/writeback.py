@@ -3,8 +3,9 @@
 `Artifact.execute` hands each output to what it stands for: a parameter or buffer the step
 updated (`state`), optimizer state (`slot`, re-read through the optimizer), an argument
 changed in place (`arg`), a `.grad` (`grad`; an argument's: `grad_of_arg`, or `arg_grad`
-when written in place), a tensor the call created (`new`), or a plain result (None). The loop runs on every call, beside XLA's threads on the same cores, so its
-decisions are made once per artifact (`plan`) and each call only follows them."""
+when written in place), a tensor the call created (`new`), or a plain result (None). The
+loop runs on every call, beside XLA's threads on the same cores, so its decisions are made
+once per artifact (`plan`) and each call only follows them."""
 
 from __future__ import annotations
 
