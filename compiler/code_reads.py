@@ -215,6 +215,7 @@ def python_guards(tracer) -> tuple[list, list]:
     objects that code names, and the methods of the user's classes it called."""
     from .guards import FunctionGuard
     from .object_reads import Reached, _attribute_names, module_object_reads, object_reads
+    from .tensor_attributes import argument_attribute_values, tensor_attribute_guards
 
     ran = user_codes(getattr(tracer, "code_record", {}))
     fn, bound = unwrap_callable(tracer.fn)
@@ -251,7 +252,8 @@ def python_guards(tracer) -> tuple[list, list]:
     names = frozenset().union(*(_attribute_names(code) for code in ran))
     called = {id(m) for m in modules}
     reached = Reached()
-    roots = [*bound, *seen, *(r.read() for r in cells)]
+    roots = [*bound, *seen, *(r.read() for r in cells),
+             *argument_attribute_values(tracer, names)]     # a tensor argument's `x.meta`
     reads = object_reads(fn, tracer.arg_objects, skip=called, names=names, roots=roots,
                          reached=reached)
     for hook, _ in unwrapped:   # a hook's `self.scale`
@@ -262,8 +264,10 @@ def python_guards(tracer) -> tuple[list, list]:
                                      reached=reached)
     reads += class_method_reads({type(m) for m in modules} | reached.classes, names)
     guards += [read.failure for read in reads]
+    values = [r.read() for r in reads]
+    guards += tensor_attribute_guards(tracer, ran, names, [*seen, *roots, *values])   # `x.scale`
     tracer.args_as_state = args_reached_as_state(
-        tracer, [*seen, *roots, *(r.read() for r in reads), *modules, *reached.modules])
+        tracer, [*seen, *roots, *values, *modules, *reached.modules])
     return guards, list({id(m): m for m in reached.modules if id(m) not in called}.values())
 
 

@@ -2,7 +2,8 @@
 guards from these reads): a trainer's `self.model`, an argparse `args.alpha`, a config object
 passed as an argument, a class attribute (`Config.lr`, a module class's `scale = 2.0`), an
 attribute of an imported config module (`import config; config.LR`), an object inside a
-list or dict (`heads[0].weight_scale`). The code cannot be watched attribute by attribute, so
+list or dict (`heads[0].weight_scale`), an attribute of a function object (`f.scale`, the
+compiled function's own too). The code cannot be watched attribute by attribute, so
 the candidate attributes are the names the code loads as attributes (properties' getters
 included), and a read is recorded for each one the object (or its class) holds."""
 
@@ -43,7 +44,8 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
     `roots`: more objects to start from; `reached`: collects what was passed on the way."""
     functions, found = _reachable(fn, depth)
     bound = getattr(fn, "__self__", None)
-    roots = ([bound] if bound is not None else []) + found + list(args) + list(roots)
+    roots = ([bound] if bound is not None else []) + functions[:1] + found + list(args) \
+        + list(roots)
     reached = Reached() if reached is None else reached
     names = set(names).union(*(_attribute_names(f.__code__) for f in functions))
     reads, seen = [], set(skip)
@@ -58,12 +60,21 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
             for key, item in items:
                 visit(item, f"{where}[{key!r}]", level)
             return
+        if isinstance(obj, types.MethodType):
+            obj = obj.__func__
         if isinstance(obj, Module) and id(obj) not in seen:
             reached.modules.append(obj)
             if not _user_object(obj):
                 seen.add(id(obj))
                 return
-        if isinstance(obj, (type, types.ModuleType)):
+        if isinstance(obj, types.FunctionType):
+            if id(obj) in seen or _is_library(obj):
+                return
+            # NOTE: `f.scale = 3.0` after compiling a function that reads `f.scale` (its own
+            # attribute, or a helper's) kept the traced value: its `__dict__` is read by value
+            seen.add(id(obj))
+            held = {n for n in vars(obj) if n in names and not n.startswith("__")}
+        elif isinstance(obj, (type, types.ModuleType)):
             if not (_user_class(obj) or _user_module(obj)):
                 return
             seen.add(id(obj))
@@ -93,8 +104,8 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
                 visit(value, f"{where}.{name}", level + 1)
 
     for obj in roots:
-        visit(obj, getattr(obj, "__name__", None) if isinstance(obj, (type, types.ModuleType))
-              else type(obj).__name__, 1)
+        named = isinstance(obj, (type, types.ModuleType, types.FunctionType))
+        visit(obj, getattr(obj, "__name__", None) if named else type(obj).__name__, 1)
     return reads
 
 

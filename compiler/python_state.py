@@ -13,7 +13,9 @@ each compared before and after the trace, so that only a value the trace *change
   the Python numbers in the `state` of the optimizers it reaches (a custom optimizer's
   `state["step"] += 1`);
 - the attributes of the user's own objects the trace reaches (a trainer's, a config's, and
-  those they and the called modules hold, three levels down: `self.progress.step += 1`);
+  those they and the called modules hold, three levels down: `self.progress.step += 1`), and
+  the own attributes of the user's classes and functions it reaches (`C.n += 1`,
+  `type(self).calls += 1`, `f.calls += 1`: compiler/namespace_state.py);
 - the globals and closure cells of the traced function, of the `forward` and hooks of each
   module it calls, and of the plain functions those reach (the reads `FunctionGuard` guards,
   compiler/guards.py), compared as the guards compare. graphnet's own code is not watched.
@@ -36,7 +38,9 @@ from graphnet._errors import TraceError
 from . import _source
 from .guards import _PLAIN, _SKIP, freeze, function_reads, matches, record
 from .iter_state import is_iterator, position
-from .object_reads import _reachable, _user_object, held_user_objects
+from .namespace_state import is_dunder, namespaces
+from .object_reads import _attribute_names, _reachable, _user_object, held_user_objects
+from .param_group_watch import WatchedGroup
 
 
 class PythonStateWatch:
@@ -50,10 +54,13 @@ class PythonStateWatch:
         self.rngs: dict = {}        # id -> (what, generator, its state before the trace)
         self.iterators: dict = {}   # id -> (what, iterator, iter_state.position before it)
         self.objects: list = []     # (what, object, {attribute: frozen value}) before the trace
+        self.namespaces: set = set()    # ids of the classes and functions in self.objects
         if fn is not None:
             self._watch_function(getattr(fn, "forward", fn))
-            _, values = _reachable(fn, 2)   # once: the three watches below read the same
+            functions, values = _reachable(fn, 2)   # once: the watches below read the same
             bound = getattr(fn, "__self__", None)
+            names = frozenset().union(*(_attribute_names(f.__code__) for f in functions))
+            self._watch_namespaces([*functions, *values], names)
             self._watch_optimizers(values, bound)
             self._watch_rngs(values, bound)
             self._watch_objects(values, bound)
@@ -61,7 +68,7 @@ class PythonStateWatch:
     def _watch_optimizers(self, values: list, bound) -> None:
         """Watch the parameter groups of the optimizers the function reaches (through its
         globals and closure, or as attributes of its instance) for writes: while the trace
-        runs, each group is a `_WatchedGroup` copy that notes which keys the code sets
+        runs, each group is a `WatchedGroup` copy that notes which keys the code sets
         (`group['lr'] = lr`), and `release()` puts the original dicts back with the new
         contents. See `group_writes`."""
         self.swapped: list = []     # (optimizer, index, original dict, watched copy)
@@ -84,7 +91,7 @@ class PythonStateWatch:
                     lambda s=state: _plain_state(s))]
             for index, group in enumerate(groups):
                 if type(group) is dict:
-                    watched = _WatchedGroup(group)
+                    watched = WatchedGroup(group)
                     groups[index] = watched
                     self.swapped.append((value, index, group, watched))
 
@@ -117,6 +124,7 @@ class PythonStateWatch:
         own objects (`c.n += 1` on a counter passed in). A compiled call of an argument seen
         before (by identity) skips that Python, as for globals."""
         self._watch_optimizer_values(objects)   # `step(model, opt, x)`
+        self._watch_namespaces(objects)     # a class passed in (`step(x, Registry)`)
         for value in objects:
             self._watch_draws(f"argument {type(value).__name__}", value)
             self._watch_object(type(value).__name__, value)
@@ -135,10 +143,24 @@ class PythonStateWatch:
         from graphnet.nn import Module
 
         for path, obj in held_user_objects(where, value):
+            self._watch_namespaces([obj])   # its class: `type(self).count += 1`
             if isinstance(obj, Module) or hasattr(obj, "param_groups") \
                     or any(seen is obj for _, seen, _ in self.objects):   # optimizers: above
                 continue
             self.objects.append((path, obj, _attributes(obj)))
+
+    def _watch_namespaces(self, values, names=frozenset()) -> None:
+        """Snapshot the own attributes of the user's classes and functions `values` lead to
+        (namespace_state.py), and the user's objects, lists and dicts those classes hold
+        (`C.state.n += 1`, `C.hist.append(...)` compare by value through the snapshot)."""
+        for where, namespace in namespaces(values, names):
+            if id(namespace) in self.namespaces:
+                continue
+            self.namespaces.add(id(namespace))
+            self.objects.append((where, namespace, _attributes(namespace)))
+            for name, held in list(vars(namespace).items()):
+                if not is_dunder(name) and (_user_object(held) or type(held) in (list, dict)):
+                    self._watch_object(f"{where}.{name}", held)
 
     def _watch_rng(self, what: str, generator) -> None:
         """Watch `generator` if it is a random generator or an iterator (iter_state.py)."""
@@ -197,6 +219,7 @@ class PythonStateWatch:
     def on_module_call(self, module, path: str) -> None:
         if id(module) in self.containers:
             return
+        self._watch_namespaces([module])    # its class: `type(self).calls += 1` in forward
         self._watch_function(type(module).forward)
         for hook in [*module._forward_pre_hooks.values(), *module._forward_hooks.values()]:
             self._watch_function(hook)
@@ -247,9 +270,9 @@ class PythonStateWatch:
                 found.append(read.what.replace(" is the object traced", ""))
         for where, obj, before in self.objects:
             now = vars(obj)
-            for name in sorted(set(before) | set(now)):
+            for name in sorted(set(before) | {n for n in now if not is_dunder(n)}):
                 if name not in now or name not in before or not matches(before[name], now[name]):
-                    old = _short(before[name][-1]) if name in before else "unset"
+                    old = _short(_thawed(before[name])) if name in before else "unset"
                     new = _short(now[name]) if name in now else "deleted"
                     found.append(f"{where}.{name}: {old} -> {new}")
         for what, generator, before in self.rngs.values():
@@ -279,53 +302,10 @@ class PythonStateWatch:
                              f"uncompiled.")
 
 
-class _WatchedGroup(dict):
-    """A parameter group while a trace runs: a dict that notes the keys set in it, and the
-    keys the user's own code reads (`param_groups[0]["lr"]` logged or scaled by, a custom
-    optimizer's step): graphnet's optimizers read their hyperparameters as live program
-    inputs, but the user's code computes with the Python value, so it is guarded."""
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.written = set()
-        self.read = set()
-
-    def __getitem__(self, key):
-        if key != "params" and _user_caller():
-            self.read.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key, default=None):
-        if key != "params" and _user_caller():
-            self.read.add(key)
-        return super().get(key, default)
-
-    def __setitem__(self, key, value):
-        self.written.add(key)
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key):
-        self.written.add(key)
-        super().__delitem__(key)
-
-    def update(self, *args, **kwargs):
-        self.written.update(dict(*args, **kwargs))
-        super().update(*args, **kwargs)
-
-    def setdefault(self, key, default=None):
-        if key not in self:
-            self.written.add(key)
-        return super().setdefault(key, default)
-
-    def pop(self, key, *default):
-        self.written.add(key)
-        return super().pop(key, *default)
-
-
 def _attributes(obj) -> dict:
     """{name: frozen value} of an object's own attributes (`freeze`: plain data by value,
-    other objects by identity)."""
-    return {name: freeze(value) for name, value in vars(obj).items()}
+    other objects by identity), of a class's or function's too; not Python's own dunders."""
+    return {name: freeze(value) for name, value in vars(obj).items() if not is_dunder(name)}
 
 
 def _rng_state(generator):
@@ -358,13 +338,6 @@ def _plain_state(state: dict) -> tuple:
                  for key, value in entries.items() if isinstance(value, _PLAIN))
 
 
-def _user_caller() -> bool:
-    """Whether the code two frames up (the caller of a `_WatchedGroup` method) is not
-    graphnet's own."""
-    name = sys._getframe(2).f_globals.get("__name__", "")
-    return name.split(".")[0] != "graphnet"
-
-
 def refuse_branch_write(module, name: str, value) -> None:
     """`module.name = value` inside a branch: fine when it sets the value it holds already."""
     state = module.__dict__
@@ -393,6 +366,19 @@ def _where(module) -> str:
         if m is module and path:
             return path
     return type(module).__name__
+
+
+def _thawed(frozen):
+    """What `guards.freeze` froze, to show (`[1]`, not `(('=', <class 'int'>, 1),)`)."""
+    kind = frozen[0]
+    if kind == "=":
+        return frozen[2]
+    if isinstance(kind, str):       # "is", "array", "partial": the object itself
+        return frozen[1]
+    if issubclass(kind, dict):
+        return {key: _thawed(value) for key, value in frozen[1]}
+    items = [_thawed(value) for value in frozen[1]]
+    return tuple(items) if kind is tuple else items
 
 
 def _short(value) -> str:

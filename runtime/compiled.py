@@ -13,6 +13,7 @@ import numpy as np
 from graphnet.compiler import lower, trace_call, verify
 from graphnet.compiler.arg_grads import failure as arg_grad_failure
 from graphnet.compiler.hoist import describe
+from graphnet.compiler.tensor_attributes import take_argument_attributes
 from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
 from graphnet import _autocast, _autograd, _default_dtype
@@ -119,6 +120,8 @@ class CompiledFunction:
             failed = artifact.failed_guard()
             if failed is None and artifact.arg_storage:
                 failed = storage_failure(artifact.arg_storage, leaves)
+            if failed is None and artifact.arg_attributes is not None:   # `x.scale`
+                failed = artifact.arg_attributes.failure(leaves)
             if failed is None and artifact.traced.arg_grad_checks:
                 failed = arg_grad_failure(artifact.traced.arg_grad_checks, leaves)
             if failed is None:
@@ -219,6 +222,8 @@ class CompiledFunction:
                                 traced_at - start, passes_at - traced_at, self.hoist,
                                 make_plan=make_plan, reuse=previous)
         artifact.arg_storage = storage_checks(artifact, flatten(args)[0])
+        # the attributes of tensor arguments the code read (compiler/tensor_attributes.py)
+        artifact.arg_attributes = take_argument_attributes(traced.guards)
         if previous is not None:
             previous.retire()
         self.cache.setdefault(key, []).append(artifact)
