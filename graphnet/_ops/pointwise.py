@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from . import masked_kinks
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
 from ._table import defop
 from .integer_power import integer_power
@@ -91,8 +92,8 @@ def _power(a, b):
 
 _binary("pow", _power, inplace=True, backward="PowBackward0")
 _binary("mul", _bools_as_numbers(jnp.multiply), inplace=True, bind="binary")
-_binary("maximum", jnp.maximum, inplace=True, bind="binary")
-_binary("minimum", jnp.minimum, inplace=True, bind="binary")
+_binary("maximum", masked_kinks.maximum, inplace=True, bind="binary")
+_binary("minimum", masked_kinks.minimum, inplace=True, bind="binary")
 @jax.custom_vjp
 def _atan2(a, b):
     return jnp.arctan2(a, b)
@@ -221,9 +222,11 @@ def _relu(x):
     if x.dtype == jnp.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
     # NOTE: PyTorch's relu keeps x unless x < 0, so relu(-0.) is -0. (jax.nn.relu's max(x, 0)
-    # gave 0.); its slope is 0 where x <= 0 (x * 0 keeps -0.'s sign) and 1 elsewhere, NaN
-    # included (jax.nn.relu's was 0 at NaN)
-    return jnp.where(x <= 0, jnp.where(x < 0, jnp.zeros((), x.dtype), x * 0), x)
+    # gave 0.); its slope is 0 where x <= 0 and 1 elsewhere, NaN included (jax.nn.relu's was
+    # 0 at NaN). x * 0 keeps -0.'s sign; stop_gradient, or its slope would be the product's,
+    # 0 * grad, and an inf grad (sqrt(relu(x)) at 0) NaN where PyTorch's select gives 0.
+    zero_keeping_sign = jax.lax.stop_gradient(x * 0)
+    return jnp.where(x <= 0, jnp.where(x < 0, jnp.zeros((), x.dtype), zero_keeping_sign), x)
 
 
 def _square(x):

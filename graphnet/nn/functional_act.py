@@ -60,8 +60,11 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * hardsigmoid(x)."""
-    return _maybe_inplace(input, _named(input * (dispatch("relu6", input + 3.0) / 6.0),
-                                        "HardswishBackward0", "mul"), inplace)
+    out = input * (dispatch("relu6", input + 3.0) / 6.0)
+    # NOTE: a where, not the product alone: below -3 PyTorch's backward selects 0, where the
+    # product's is 0 * the incoming gradient (NaN for an inf one: sqrt(abs(hardswish(-5))))
+    return _maybe_inplace(input, _named(M.where(input < -3.0, out.detach(), out),
+                                        "HardswishBackward0", "where"), inplace)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -130,7 +133,11 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between: x - clamp(x, -lambd, lambd)."""
     _check_lambd("softshrink", lambd)
-    return _named(input - M.clamp(input, -lambd, lambd), "SoftshrinkBackward0", "sub")
+    shrunk = input - M.clamp(input, -lambd, lambd)
+    # NOTE: inside [-lambd, lambd] PyTorch's backward selects 0; the difference's is inf - inf
+    # (NaN) for an inf incoming gradient (1 / softshrink(x) at 0)
+    return _named(M.where(M.abs(input) <= lambd, shrunk.detach(), shrunk),
+                  "SoftshrinkBackward0", "where")
 
 
 def logsigmoid(input: Tensor) -> Tensor:
