@@ -190,7 +190,18 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
     for what, t in (("vec1", vec1), ("vec2", vec2)):
         if t.dim() != 1:
             raise RuntimeError(f"addr: Expected 1-d argument {what}, but got {t.dim()}-d")
-    return _named(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
+    product = outer(vec1, vec2)
+    if product.dtype == dt.bool_ and input.dtype == dt.bool_:
+        # PyTorch's bool addr: (beta and input) or (alpha and vec1 x vec2)
+        base = broadcast_to(input, tuple(product.shape))
+        return M.logical_or(M.logical_and(base, fac.tensor(bool(beta))),
+                            M.logical_and(product, fac.tensor(bool(alpha))))
+    if not product.dtype.is_floating_point and not input.dtype.is_floating_point:
+        for what, scale in (("alpha", alpha), ("beta", beta)):
+            if isinstance(scale, float):
+                raise RuntimeError(f"For integral input tensors, argument {what} must not be "
+                                   f"a floating point number.")
+    return _named(_scaled_sum(input, product, beta, alpha), "AddrBackward0")
 
 
 @autocast_as(None)

@@ -54,3 +54,28 @@ def test_unfold_of_an_empty_batch():
     got = graphnet.nn.functional.unfold(graphnet.zeros(0, 2, 4, 5), 2).shape
     assert tuple(got) == tuple(want) == (0, 8, 12)
     assert tuple(graphnet.nn.Unfold(2)(graphnet.zeros(0, 2, 4, 5)).shape) == (0, 8, 12)
+
+
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (1, 2), (0, 1), (1, 0), (0, 0)])
+@pytest.mark.parametrize("mode", ["eager", "static"])
+def test_bool_addr_is_logical(beta, alpha, mode):
+    """PyTorch's bool addr: (beta and input) or (alpha and vec1 x vec2), a bool result
+    (graphnet gave int64 [[2, 2], [2, 2]] for alpha=2)."""
+    def run(T):
+        b = T.tensor([[True, False], [False, False]])
+        return T.addr(b, T.tensor([True, False]), T.tensor([False, True]), beta=beta,
+                      alpha=alpha)
+    got = graphnet.compile(lambda: run(graphnet))() if mode == "static" else run(graphnet)
+    want = run(torch)
+    assert str(got.dtype) == "graphnet.bool" and got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("kw", [{"alpha": 2.5}, {"beta": 0.5}])
+def test_integral_addr_refuses_float_scales(kw):
+    ones = (torch.ones(2, 2, dtype=torch.long), torch.ones(2, dtype=torch.long))
+    with pytest.raises(RuntimeError) as want:
+        torch.addr(ones[0], ones[1], ones[1], **kw)
+    g = (graphnet.ones(2, 2, dtype=graphnet.long), graphnet.ones(2, dtype=graphnet.long))
+    with pytest.raises(RuntimeError) as got:
+        graphnet.addr(g[0], g[1], g[1], **kw)
+    assert str(got.value) == str(want.value)
