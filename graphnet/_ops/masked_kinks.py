@@ -44,10 +44,11 @@ def _float_minimum_jvp(primals, tangents):
     return jnp.minimum(a, b), _pick(a > b, a < b, a == b, ta, tb)
 
 
-def _floats_broadcast(float_kernel, int_kernel):
-    """`float_kernel` on floating results, the operands promoted and broadcast first (a
-    custom rule's tangents have its output's shape; JAX sums the gradients back to the
-    operands' shapes); `int_kernel` on integers and bools."""
+def floats_broadcast(float_kernel, int_kernel):
+    """`float_kernel` (one with a custom rule) on floating results, the operands promoted and
+    broadcast first (a custom rule's tangents and gradients have its output's shape; JAX sums
+    the gradients back to the operands' shapes); `int_kernel` on integers and bools. Also
+    pointwise._with_vjp's."""
     def kernel(a, b):
         dtype = jnp.result_type(a, b)
         if not jnp.issubdtype(dtype, jnp.floating):
@@ -59,5 +60,5 @@ def _floats_broadcast(float_kernel, int_kernel):
     return kernel
 
 
-maximum = _floats_broadcast(_float_maximum, jnp.maximum)
-minimum = _floats_broadcast(_float_minimum, jnp.minimum)
+maximum = floats_broadcast(_float_maximum, jnp.maximum)
+minimum = floats_broadcast(_float_minimum, jnp.minimum)

@@ -160,16 +160,7 @@ def _with_vjp(kernel, backward):
 
     differentiable.defvjp(lambda a, b: (kernel(a, b), (a, b)),
                           lambda saved, grad: backward(*saved, grad))
-
-    def run(a, b):
-        out_dtype = jnp.result_type(a, b)
-        if not jnp.issubdtype(out_dtype, jnp.floating):
-            return kernel(a, b)
-        a, b = jnp.broadcast_arrays(jnp.asarray(a, out_dtype), jnp.asarray(b, out_dtype))
-        return differentiable(a, b)
-
-    run.__name__ = kernel.__name__
-    return run
+    return masked_kinks.floats_broadcast(differentiable, kernel)
 
 
 # Floor division is in autograd with zero gradients, as PyTorch's `div(rounding_mode="floor")`
