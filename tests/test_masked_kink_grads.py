@@ -6,6 +6,7 @@ x = 0; a Conv1d -> ReLU -> LPPool1d step on zero padding made the weights NaN)."
 
 from __future__ import annotations
 
+import functools
 import numpy as np
 import pytest
 import torch
@@ -133,3 +134,25 @@ def test_relu_lp_pool_step_on_zero_padding_stays_finite(compiled):
     assert np.isfinite(got_weight).all()
     np.testing.assert_allclose(got_loss, want_loss, rtol=1e-6)
     np.testing.assert_allclose(got_weight, want_weight, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["eager", "static"])
+def test_chebyshev_distance_ties_each_take_the_whole_gradient(mode):
+    """cdist/pdist at p = inf: every coordinate tying for the max takes the whole gradient,
+    as PyTorch's cdist_backward (graphnet split it evenly, as a norm does: +-0.5 for +-1)."""
+    a = np.array([[1.0, -2.0], [0.0, 3.0]], np.float32)
+    b = np.array([[4.0, 1.0], [0.0, 0.0]], np.float32)
+    rows = np.array([[1.0, -2.0], [4.0, 1.0], [0.0, 0.0]], np.float32)
+    weights = [[1.0, 2.0], [3.0, 4.0]]
+
+    def grads(L, x, y, z):
+        loss = (L.cdist(x, y, p=float("inf")) * L.tensor(weights)).sum() \
+            + _F(L).pdist(z, p=float("inf")).sum()
+        return L.autograd.grad(loss, (x, y, z))
+
+    want = grads(torch, *(torch.tensor(v, requires_grad=True) for v in (a, b, rows)))
+    run = functools.partial(grads, graphnet)
+    run = graphnet.compile(run) if mode == "static" else run
+    got = run(*(graphnet.tensor(v, requires_grad=True) for v in (a, b, rows)))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(np.asarray(g.tolist()), w.numpy())

@@ -141,7 +141,26 @@ def cdist(x1, x2, *, p=2.0, use_mm=False):
     if use_mm:
         x1, x2 = _broadcast_batch(x1, x2)
         return _euclidean_by_matmul(x1, x2)
-    return vector_norm(x1[..., :, None, :] - x2[..., None, :, :], p, -1, False)
+    return _row_distance(x1[..., :, None, :] - x2[..., None, :, :], p)
+
+
+@jax.custom_jvp
+def _chebyshev(d):
+    return jnp.max(jnp.abs(d), axis=-1)
+
+
+@_chebyshev.defjvp
+def _chebyshev_jvp(primals, tangents):
+    (d,), (dd,) = primals, tangents
+    out = _chebyshev(d)
+    hit = jnp.abs(d) == out[..., None]
+    return out, jnp.sum(jnp.where(hit, jnp.sign(d) * dd, 0), axis=-1)
+
+
+def _row_distance(d, p):
+    """The p-norm of `d` over its last dim, as cdist/pdist: at p = inf every coordinate that
+    ties for the max takes the whole gradient (PyTorch's cdist_backward; a norm splits it)."""
+    return _chebyshev(d) if p == math.inf else vector_norm(d, p, -1, False)
 
 
 def _broadcast_batch(x1, x2):
@@ -154,7 +173,7 @@ def _broadcast_batch(x1, x2):
 def pdist(x, *, p=2.0):
     """[N, M] -> [N (N - 1) / 2]: distances of rows i < j, in row-major order of (i, j)."""
     i, j = np.triu_indices(x.shape[0], 1)
-    return vector_norm(x[i] - x[j], p, -1, False)
+    return _row_distance(x[i] - x[j], p)
 
 
 @defop("dist", "reduction", method=None)   # Tensor.dist: graphnet/_distance_top.py
