@@ -50,7 +50,7 @@ class WatchedGroup(dict):
 
 
 def _user_caller() -> bool:
-    """Whether the code two frames up (the caller of a `_WatchedGroup` method) is not
+    """Whether the code two frames up (the caller of a `WatchedGroup` method) is not
     graphnet's own."""
     name = sys._getframe(2).f_globals.get("__name__", "")
     return name.split(".")[0] != "graphnet"
