@@ -22,26 +22,23 @@ def _pick(a_loses, b_loses, tie, ta, tb):
     return part_a + part_b
 
 
-@jax.custom_jvp
-def _float_maximum(a, b):
-    return jnp.maximum(a, b)
+def _selecting(forward, a_loses):
+    """`forward(a, b)` (jnp.maximum or jnp.minimum) with a select tangent rule; `a_loses(a,
+    b)` says where `a` is not picked (b's loses are the same test with the operands swapped)."""
+    @jax.custom_jvp
+    def kernel(a, b):
+        return forward(a, b)
+
+    @kernel.defjvp
+    def _jvp(primals, tangents):
+        (a, b), (ta, tb) = primals, tangents
+        return forward(a, b), _pick(a_loses(a, b), a_loses(b, a), a == b, ta, tb)
+
+    return kernel
 
 
-@_float_maximum.defjvp
-def _float_maximum_jvp(primals, tangents):
-    (a, b), (ta, tb) = primals, tangents
-    return jnp.maximum(a, b), _pick(a < b, a > b, a == b, ta, tb)
-
-
-@jax.custom_jvp
-def _float_minimum(a, b):
-    return jnp.minimum(a, b)
-
-
-@_float_minimum.defjvp
-def _float_minimum_jvp(primals, tangents):
-    (a, b), (ta, tb) = primals, tangents
-    return jnp.minimum(a, b), _pick(a > b, a < b, a == b, ta, tb)
+_float_maximum = _selecting(jnp.maximum, lambda a, b: a < b)
+_float_minimum = _selecting(jnp.minimum, lambda a, b: a > b)
 
 
 def floats_broadcast(float_kernel, int_kernel):
