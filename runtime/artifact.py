@@ -16,6 +16,7 @@ from graphnet import _xla as xla
 from graphnet._x64 import x64
 
 from . import refine
+from .donation_order import paired_jit
 from .artifact_outputs import call_outputs
 from .hoist_cache import HoistCache
 from .writeback import write_back
@@ -114,10 +115,15 @@ class Artifact:
         # step 3-4% faster, LeNet's 2%, ResNet-18's 3%, in one interleaved run each against
         # the same step allocating them. Not in plan mode, nor with in-program checks (a failed
         # check keeps the old .grad, which must then still hold its values).
-        self.recycle = [(e[1], o.value.shape, o.value.dtype)
-                        for e, o in zip(traced.effects, self.graph.outputs)
-                        if e is not None and e[0] == "grad" and id(e[1]) in self.grad_replaced] \
+        recycled = [(o, e[1], out.value.shape, out.value.dtype)
+                    for o, (e, out) in enumerate(zip(traced.effects, self.graph.outputs))
+                    if e is not None and e[0] == "grad" and id(e[1]) in self.grad_replaced] \
             if donate and not self.check_sites else []
+        self.recycle = [r[1:] for r in recycled]
+        # donated input position -> the output written into its buffer (donation_order.py):
+        # a state's new value; for the k-th old .grad array (after the inputs), the new .grad
+        self.into = {i: o for o, i in self.feedback.items()}
+        self.into.update({len(self.sources) + k: r[0] for k, r in enumerate(recycled)})
         if reuse is not None and reuse.jitted is not None and reuse.graph == self.graph \
                 and reuse.donates == self.donates and reuse.written == self.written:
             # NOTE: a retrace made to run the Python code again (it changed Python state or
@@ -137,8 +143,8 @@ class Artifact:
         # NOTE: a graph that creates state runs once, then the next call retraces. Running it
         # unjitted looked cheaper but measured 3.5 s vs 0.5 s for the MLP step (JAX compiles
         # each primitive separately op by op), so it is jitted like any other.
-        self.jitted = xla.jit(run_fn, self.has_conv, program=True,
-                              donate_argnums=tuple(self.donated))
+        self.jitted = paired_jit(xla.jit, run_fn, self.donated, self.into,
+                                 has_conv=self.has_conv, program=True)
         self.jitted_plain = xla.jit(run_fn, self.has_conv, program=True) if self.donated else \
             self.jitted
         self.recycling = self._recycling_program()
@@ -252,9 +258,8 @@ class Artifact:
         self.run_fn = refine.wrap(self.run_fn, r.overrides)
         options = xla.options_named(r.option_set)
         self.xla_options = r.option_set
-        self.jitted = xla.jit(self.run_fn, self.has_conv, program=True,
-                              donate_argnums=tuple(self.donated),
-                              **options)
+        self.jitted = paired_jit(xla.jit, self.run_fn, self.donated, self.into,
+                                 has_conv=self.has_conv, program=True, **options)
         self.jitted_plain = xla.jit(self.run_fn, self.has_conv, program=True, **options) \
             if self.donated else self.jitted
         self.recycling = self._recycling_program()
@@ -268,8 +273,9 @@ class Artifact:
         n, run = len(self.sources), self.run_fn
         options = xla.options_named(self.xla_options) if self.refinement else {}
         extra = tuple(range(n, n + len(self.recycle)))
-        return xla.jit(lambda *arrays: run(*arrays[:n]), self.has_conv, program=True,
-                       donate_argnums=tuple(self.donated) + extra, keep_unused=True, **options)
+        return paired_jit(xla.jit, lambda *arrays: run(*arrays[:n]),
+                          tuple(self.donated) + extra, self.into, has_conv=self.has_conv,
+                          program=True, keep_unused=True, **options)
 
     def _old_grads(self) -> list:
         """For each .grad in `recycle`: its array, when its parameter alone holds the tensor

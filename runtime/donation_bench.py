@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 
 from . import bench
+from .donation_order import paired_jit
 from .workloads import WORKLOADS, Workload
 
 POLICIES = ("read-once", "written", "none")
@@ -48,8 +49,8 @@ def donation_workload(name: str, torch: bool = True) -> Workload:
     step, block = built.variants["static"], built.blockers["static"]
     variants, blockers = {}, {}
     for policy in donated:
-        jitted = _xla.jit(artifact.run_fn, artifact.has_conv, program=True,
-                          donate_argnums=tuple(donated[policy]), **options)
+        jitted = paired_jit(_xla.jit, artifact.run_fn, donated[policy], artifact.into,
+                            has_conv=artifact.has_conv, program=True, **options)
 
         def run(jitted=jitted, indices=donated[policy]):
             # each policy's own program, without the old gradients' buffers (Artifact.recycle)

@@ -40,6 +40,8 @@ import jax.numpy as jnp
 from graphnet import _xla as xla
 from graphnet._ops import conv_autotune, conv_candidates, lowering_choices, pool_candidates
 
+from .donation_order import front, moved, to_front
+
 WITHIN = 3.0      # alternatives whose per-op time is within this factor of the chosen one
 MIN_GAIN = 0.05   # a change must make the step this much faster to be kept
 ROUNDS = 7        # timed rounds per trial, after one untimed
@@ -53,6 +55,10 @@ MAX_TRIALS = 24   # at most this many whole-program trials
 # ("LLVM ERROR: Unable to allocate section memory"). LeNet's step has 15 ops, the MLP's 8, the
 # Transformer's 54.
 MAX_OPS = 100
+# Part of every refinement's cache key: records measured before a program's outputs were
+# paired with its donated buffers (runtime/donation_order.py) timed a different program, and
+# are measured again.
+PROGRAM_FORM = "outputs paired with donated buffers"
 
 
 @dataclass
@@ -127,7 +133,7 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
     # from the compiled program, not timed: trials timed 1-7% apart on the MLP.
     donation, base = "read-once", None
     if set(written) - set(donated):
-        lowered = jax.jit(run_fn, donate_argnums=tuple(written)).lower(*arrays)
+        lowered = _donating(run_fn, written, feedback).lower(*arrays)
         compiled = lowered.compile(options)
         copies = copied_inputs(compiled.as_text()) & (set(written) - set(donated))
         if not copies:
@@ -135,11 +141,10 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
             base, base_compiled = lowered, compiled
         elif len(copies) < len(set(written) - set(donated)):
             donation, donated = "uncopied", [i for i in written if i not in copies]
-    donate = {"donate_argnums": tuple(donated)}
     one_trial = start
     if base is None:
         one_trial = time.perf_counter()
-        base = jax.jit(run_fn, **donate).lower(*arrays)
+        base = _donating(run_fn, donated, feedback).lower(*arrays)
         base_compiled = base.compile(options)
     base_text = base.as_text()
     # NOTE: what one trial costs, lowering and compiling the whole program (compiles run two
@@ -175,12 +180,13 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
         if len(trials) >= allowed:
             break
         overrides = {row["key"]: dict(row["choice"], **{direction: alternative})}
-        lowered = jax.jit(wrap(run_fn, overrides), **donate).lower(*arrays)
+        lowered = _donating(wrap(run_fn, overrides), donated, feedback).lower(*arrays)
         if lowered.as_text() != base_text:   # an unused direction changes nothing
             label = f"{row['node']} {direction}={alternative}"
             trials[label] = (overrides, rule_set, lowered, None)
             changes[label] = (row["key"], row["choice"], direction, alternative)
-    times = _time(trials, arrays, copied, feedback)
+    chain = _moved_feedback(feedback, donated)
+    times = _time(trials, arrays, copied, chain)
     best = min(times, key=times.__getitem__)
     chosen_overrides, chosen_set = {}, rule_set
     if times[best] < times["unchanged"] * (1 - MIN_GAIN):
@@ -195,10 +201,10 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
                 merged = {k: dict(v) for k, v in chosen_overrides.items()}
                 merged.setdefault(op_key, dict(choice))[direction] = alternative
                 if merged != chosen_overrides:
-                    lowered = jax.jit(wrap(run_fn, merged), **donate).lower(*arrays)
+                    lowered = _donating(wrap(run_fn, merged), donated, feedback).lower(*arrays)
                     tried[f"{best} + {label}"] = (merged, rule_set, lowered, None)
             if tried:
-                again = _time({best: trials[best], **tried}, arrays, copied, feedback)
+                again = _time({best: trials[best], **tried}, arrays, copied, chain)
                 times.update({label: again[label] for label in tried})
                 top = min(tried, key=again.__getitem__)
                 if again[top] < again[best] * (1 - MIN_GAIN):
@@ -209,6 +215,19 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
     conv_autotune.spend(time.perf_counter() - start)
     return Refinement(chosen_overrides, chosen_set, times, donation=donation,
                       donated=list(donated))
+
+
+def _donating(fn, donated, feedback: dict):
+    """jax.jit of `fn` donating `donated`, each buffer paired with the output that overwrites it
+    (runtime/donation_order.py): its outputs come in that order (`_moved_feedback`)."""
+    into = {i: o for o, i in feedback.items()}
+    return jax.jit(to_front(fn, front(donated, into)), donate_argnums=tuple(donated))
+
+
+def _moved_feedback(feedback: dict, donated) -> dict:
+    """`feedback` for the outputs of a `_donating(fn, donated, feedback)` program."""
+    first = front(donated, {i: o for o, i in feedback.items()})
+    return {moved(o, first): i for o, i in feedback.items()}
 
 
 def step_key(graph, donated, has_conv: bool) -> str:
@@ -224,7 +243,7 @@ def step_key(graph, donated, has_conv: bool) -> str:
     refining again, as it means measuring each op again (conv_autotune._valid)."""
     offered = sorted(conv_candidates.CANDIDATES) + sorted(pool_candidates.CANDIDATES)
     text = "\n".join([str(graph), json.dumps(sorted(donated)), str(xla.current(has_conv)),
-                      json.dumps(offered)])
+                      json.dumps(offered), PROGRAM_FORM])
     info = {"op": "step", "graph_sha256": hashlib.sha256(text.encode()).hexdigest()[:32],
             "backend": conv_autotune.backend_name()}
     return conv_autotune.key_of(info)
