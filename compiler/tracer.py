@@ -27,6 +27,7 @@ from graphnet._mode import DispatchMode, TracedNode
 from graphnet._tensor import Tensor
 
 from . import _source, arg_grads
+from .captured_views import derive_from_written_source
 from .ir import Graph, Value
 from .prints import branch_print_error, record_print
 from .autodiff_leaves import own_leaf_value
@@ -108,7 +109,9 @@ class Tracer(FinishTrace, DispatchMode):
             return self.lift(t, "arg", name, ("arg_grad", i))
         name = self.labels.get(id(t)) or self._guess_name(t)
         slot = self.slots.get(id(t))
-        return self.lift(t, "state", name, ("slot", slot[1]) if slot else ("state", t))
+        placeholder = self.lift(t, "state", name, ("slot", slot[1]) if slot else ("state", t))
+        derive_from_written_source(self, t)   # a view of what the trace wrote: its new values
+        return t._value if isinstance(t._value, Value) else placeholder
 
     def lift(self, t: Tensor, kind: str, name: str, source: tuple) -> Value:
         v = t._value
