@@ -16,6 +16,8 @@ from . import _shape_more as S
 from ._ops import OPS
 from ._grad_fn_names import filled, layout_in_place, renamed
 from ._tensor import Tensor
+from ._dispatch import dispatch
+from ._aliases import relayout
 
 
 def _rev(fn):
@@ -216,11 +218,35 @@ for _op, _name in [("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__")
 
 def _reshaping_inplace(fn, name: str):
     def method(self, *args, **kwargs):
+        old_shape = tuple(self.shape)
         result = layout_in_place(fn(self, *args, **kwargs), self, name, args, kwargs)
         self._value, self.grad_fn, self._oi = result._value, result.grad_fn, result._oi
+        self.__dict__.pop("_layout", None)   # its strides, as PyTorch's in-place op sets them
+        if "_layout" in result.__dict__:
+            self.__dict__["_layout"] = result.__dict__["_layout"]
+        _relayout_ties(self, name, old_shape, args, kwargs)
         return self
 
     return method
+
+
+def _relayout_ties(t, name: str, old_shape: tuple, args, kwargs) -> None:
+    """The view ties of `t` after `name` laid it out anew (graphnet/_aliases.py `relayout`),
+    with plain kernels: a view's write-back must not be a view of `t` itself."""
+    new_shape = tuple(t.shape)
+    if name in ("t_", "transpose_"):
+        dims = (0, 1) if name == "t_" else \
+            (kwargs["dim0"] if "dim0" in kwargs else args[0],
+             kwargs["dim1"] if "dim1" in kwargs else args[1])
+        if len(new_shape) < 2 or dims[0] % len(new_shape) == dims[1] % len(new_shape):
+            return      # nothing moved
+        forward = back = lambda v: dispatch("transpose", v, dim0=dims[0], dim1=dims[1])  # noqa
+    else:
+        if new_shape == old_shape:
+            return
+        forward = lambda v: dispatch("reshape", v, shape=new_shape)  # noqa: E731
+        back = lambda v: dispatch("reshape", v, shape=old_shape)  # noqa: E731
+    relayout(t, forward, back)
 
 
 for _name in _REBINDING:
