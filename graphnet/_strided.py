@@ -1,11 +1,12 @@
-"""Strided views as copies: as_strided, as_strided_, as_strided_copy, as_strided_scatter.
+"""Strided views: as_strided, as_strided_, as_strided_copy, as_strided_scatter.
 
-A graphnet tensor is always contiguous and row-major (Tensor.stride() says so), so the
-elements `as_strided(size, stride, offset)` would view are known positions of the flattened
-tensor: element [i, j, ...] is `offset + i * stride[0] + j * stride[1] + ...`. The result
-gathers them (op `take`) and the scatter writes them (op `put`); the gradient of overlapping
-windows adds up, as PyTorch's as_strided backward does. Unlike PyTorch, the result is a copy:
-writing into it does not change the input."""
+A graphnet tensor holds its values row-major; a view's storage is the values of the tensor
+its chain of views starts from (`_storage`). So the elements `as_strided(size, stride,
+offset)` would view are known positions of that flattened tensor: element [i, j, ...] is
+`offset + i * stride[0] + j * stride[1] + ...`. The result gathers them (op `take`) and the
+scatter writes them (op `put`); the gradient of overlapping windows adds up, as PyTorch's
+as_strided backward does. The result is a view: an in-place write on it lands in the
+storage's elements (`_view_of`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,16 @@ from ._overlap_writes import overlap_view
 from ._tensor import Tensor
 
 
+def _grid(size: tuple, stride, offset: int) -> np.ndarray:
+    """The storage position of each element of a strided layout."""
+    index = np.full(size, offset, np.int64)
+    for d, (n, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[d] = n
+        index = index + (np.arange(n, dtype=np.int64) * int(st)).reshape(shape)
+    return index
+
+
 def _positions(input: Tensor, size, stride, storage_offset) -> np.ndarray:
     size = tuple(int(s) for s in size)
     stride = tuple(int(s) for s in stride)
@@ -28,11 +39,7 @@ def _positions(input: Tensor, size, stride, storage_offset) -> np.ndarray:
     if any(s < 0 for s in stride):
         raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, "
                            f"got strides: {list(stride)}")
-    index = np.full(size, offset, np.int64)
-    for d, (n, st) in enumerate(zip(size, stride)):
-        shape = [1] * len(size)
-        shape[d] = n
-        index = index + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    index = _grid(size, stride, offset)
     needed = (int(index.max()) + 1) if index.size else 0
     if needed > input.numel():
         itemsize = np.dtype(input.dtype.np).itemsize
@@ -43,12 +50,41 @@ def _positions(input: Tensor, size, stride, storage_offset) -> np.ndarray:
     return index
 
 
+def _storage(input: Tensor, storage_offset):
+    """(the tensor whose row-major values are `input`'s storage, the storage offset to use).
+
+    A view (`x.t()`, `x[:, 1:]`, `x[::2]`) shows part of the tensor it came from, and PyTorch's
+    `as_strided` indexes that storage, from the view's own storage offset unless one is
+    given: `x.t().as_strided((2, 2), (5, 1))` shows x's first two rows' first two elements.
+    Before, graphnet indexed the view's own values laid out row-major, and read other
+    elements. The chain of views is followed to its first tensor; one laid out otherwise
+    than row-major itself keeps the old reading."""
+    root = input
+    while True:
+        ref = root.__dict__.get("_view_of")
+        source = ref() if ref is not None else None
+        if source is None:
+            break
+        root = source
+    if root is input or "_layout" in root.__dict__:
+        return input, storage_offset
+    return root, (_strides.layout(input)[1] if storage_offset is None else storage_offset)
+
+
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
-    """The elements a strided view of `input`'s (row-major) storage would show, as a new
-    tensor of shape `size`."""
+    """The elements a strided view of `input`'s storage would show, as a new tensor of shape
+    `size` (`_storage`: a view's storage is its source's)."""
+    start = _strides.layout(input)[1] if storage_offset is None else storage_offset
+    view, (input, storage_offset) = input, _storage(input, storage_offset)
     index = _positions(input, size, stride, storage_offset)
     out = dispatch("take", input, fac.tensor(index))
-    start = _strides.layout(input)[1] if storage_offset is None else storage_offset
+    if view is not input and out.requires_grad:
+        # PyTorch's backward reaches the view's own elements only: the places it reads
+        # outside them (other rows of its source) get no gradient
+        strides, offset = _strides.layout(view)
+        covered = np.isin(index, _grid(tuple(view.shape), strides, offset))
+        if not covered.all():
+            out = dispatch("where", fac.tensor(covered), out, out.detach())
     _strides.set_layout(out, tuple(stride), start)
     # a view in PyTorch: an in-place write on it lands in `input`'s elements
     def forward(new):
@@ -61,6 +97,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
 
 
 def as_strided_copy(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
+    input, storage_offset = _storage(input, storage_offset)
     return dispatch("take", input, fac.tensor(_positions(input, size, stride, storage_offset)))
 
 
