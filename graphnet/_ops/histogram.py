@@ -138,7 +138,8 @@ def _columns_error(facts, **_):
 def histc(x, *, bins=100, min=0.0, max=0.0):
     """Counts in `bins` equal bins over [min, max] (the data's range when min == max); values
     outside are ignored, the last bin includes `max`. The bin is PyTorch's linear
-    interpolation `(v - low) * bins / (high - low)`, in x's dtype."""
+    interpolation `(v - low) * bins / (high - low)`, in x's dtype; the counts are integers
+    given x's dtype at the end."""
     flat = x.reshape(-1)
     if min == max and flat.size:
         low, high = flat.min().astype(jnp.float64), flat.max().astype(jnp.float64)
@@ -149,7 +150,10 @@ def histc(x, *, bins=100, min=0.0, max=0.0):
     which = _exact_div((flat - low) * jnp.asarray(bins, x.dtype), high - low).astype(jnp.int64)
     which = jnp.where(which == bins, bins - 1, which)
     inside = (flat >= low) & (flat <= high)
-    return jnp.zeros(bins, x.dtype).at[jnp.where(inside, which, bins)].add(1, mode="drop")
+    # NOTE: counted as integers, then given x's dtype: counted in bfloat16 (float16) a bin
+    # stopped at 256 (2048), where adding 1 no longer changes the count (PyTorch: 300 for 300)
+    counts = jnp.zeros(bins, jnp.int64).at[jnp.where(inside, which, bins)].add(1, mode="drop")
+    return counts.astype(x.dtype)
 
 
 @defop("histogram", "opaque", n_outputs=2, differentiable=False, **_NAMES,
