@@ -6,6 +6,7 @@ import warnings
 
 from ._overlap import check_inputs
 from ._overlap import inplace as _inplace
+from ._overlap_writes import uniform_write
 from . import _autograd
 from . import _dtype as dt
 from . import _factories as fac
@@ -112,7 +113,9 @@ def fill_(self, value):
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.dim()} dimensions.")
         return filled(self._assign(expand(value.to(self.dtype), *self.shape)), value)
-    return filled(self._assign(fac.full(tuple(self.shape), value, dtype=self.dtype)), value)
+    with uniform_write():   # one number: an expanded or unfolded view may take it (not a
+        # 0-d tensor: PyTorch refuses that one there)
+        return filled(self._assign(fac.full(tuple(self.shape), value, dtype=self.dtype)), value)
 
 
 def zero_(self):

@@ -18,6 +18,7 @@ shapes, never from values, so a compiled call does the same as eager."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -30,6 +31,20 @@ MESSAGE = ("unsupported operation: more than one element of the written-to tenso
 
 # id of an overlapping view -> the numbers of its elements the write on its way reaches
 _REACHED: dict = {}
+# depth of `uniform_write()` blocks: a write of one value everywhere (`fill_`, `zero_`) may
+# reach a place twice, as PyTorch allows (`x[:, :1].expand(3, 4).fill_(7)`)
+_UNIFORM: list = []
+
+
+@contextlib.contextmanager
+def uniform_write():
+    """Inside, a write to an overlapping view puts one value in every place it reaches, so
+    two elements sharing a place are no conflict."""
+    _UNIFORM.append(True)
+    try:
+        yield
+    finally:
+        _UNIFORM.pop()
 
 
 def overlap_view(out: Tensor, source: Tensor, positions: Callable[[], np.ndarray],
@@ -69,7 +84,7 @@ def check_write(t: Tensor) -> None:
                 if positions is not None:
                     _REACHED[id(node)] = numbers
                     numbers = _flat(positions)[numbers]
-                    if np.unique(numbers).size < numbers.size:
+                    if not _UNIFORM and np.unique(numbers).size < numbers.size:
                         raise RuntimeError(MESSAGE)
                 else:
                     whole = tensor(np.arange(parent.numel()).reshape(tuple(parent.shape)))
@@ -94,7 +109,7 @@ def _write_back(view: Tensor, source: Tensor, new: Tensor) -> Tensor:
     reached = _REACHED.pop(id(view), None)
     if reached is None:   # not announced by check_write: the whole view was written
         reached = np.arange(index.size)
-        if np.unique(index).size < index.size:
+        if not _UNIFORM and np.unique(index).size < index.size:
             raise RuntimeError(MESSAGE)
     values = dispatch("take", new.to(source.dtype), tensor(reached))
     return dispatch("put", source, tensor(index[reached]), values)

@@ -131,3 +131,30 @@ def test_pytorch_takes_the_same_part_writes():
     x = torch.zeros(4)
     x.expand(3, 4)[1].fill_(5)
     assert x.tolist() == [5.0] * 4
+
+
+@pytest.mark.parametrize("write", [
+    lambda x: x[:, :1].expand(3, 4).fill_(7),
+    lambda x: x[0].expand(2, 4).zero_(),
+    lambda x: x.unfold(1, 2, 1).fill_(0),
+])
+@pytest.mark.parametrize("mode", ["dynamic", "static"])
+def test_fill_and_zero_of_an_overlapping_view_as_pytorch(write, mode):
+    """One value everywhere: PyTorch allows it on an expanded or unfolded view (before,
+    graphnet refused it as a conflicting write)."""
+    want = torch.arange(12.).view(3, 4)
+    write(want)
+
+    def run(x):
+        write(x)
+        return x * 1
+
+    fn = gn.compile(run) if mode == "static" else run
+    assert fn(gn.arange(12.).view(3, 4)).tolist() == want.tolist()
+
+
+def test_fill_of_an_overlapping_view_with_a_tensor_is_refused_as_in_pytorch():
+    for lib in (torch, gn):
+        x = lib.arange(12.).view(3, 4)
+        with pytest.raises(RuntimeError, match="more than one element"):
+            x[:, 1:2].expand(3, 4).fill_(lib.tensor(2.5))
