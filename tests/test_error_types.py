@@ -23,6 +23,8 @@ CALLS = {
         lib.ones(1, 2, 4), scale_factor=2, mode="bilinear"),
     "interpolate_linear_4d": lambda lib: lib.nn.functional.interpolate(
         lib.ones(1, 2, 4, 4), scale_factor=2, mode="linear"),
+    "interpolate_size_with_recompute": lambda lib: lib.nn.functional.interpolate(
+        lib.ones(1, 1, 2, 2), size=3, recompute_scale_factor=True),
 }
 
 

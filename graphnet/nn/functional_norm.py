@@ -165,6 +165,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size or scale_factor")
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         sizes, scales = _tuple(size, nd, "size"), (None,) * nd
     else:
         scales = tuple(float(s) for s in (scale_factor if isinstance(scale_factor, (list, tuple))
