@@ -18,7 +18,7 @@ from ._ops import OPS
 from ._grad_fn_names import filled, layout_in_place, renamed
 from ._tensor import Tensor
 from ._dispatch import dispatch
-from ._aliases import relayout
+from ._view_relayout import relayout
 
 
 def _rev(fn):

@@ -51,6 +51,16 @@ def _mlp_step():
     return model, opt, x, y, step
 
 
+def _steady_program():
+    """(artifact, its input arrays) of the compiled step after the state-creating first call."""
+    model, opt, x, y, step = _mlp_step()
+    fast = graphnet.compile(step)
+    for _ in range(3):
+        fast(x, y)
+    artifact = _artifact(fast)
+    return artifact, artifact._gather((x, y))
+
+
 def _aliases(lowered_text: str) -> dict:
     """input position -> output position, as the lowered program donates them."""
     pairs = re.findall(r"%arg(\d+): tensor<[^>]*> \{tf\.aliasing_output = (\d+)", lowered_text)
@@ -58,12 +68,7 @@ def _aliases(lowered_text: str) -> dict:
 
 
 def test_each_donated_buffer_takes_its_own_new_value():
-    model, opt, x, y, step = _mlp_step()
-    fast = graphnet.compile(step)
-    for _ in range(3):
-        fast(x, y)
-    artifact = _artifact(fast)
-    arrays = artifact._gather((x, y))
+    artifact, arrays = _steady_program()
     # the second and third weights share a shape with their momentum buffers, which are
     # donated while (read twice) the weights are not
     assert artifact.donated and set(artifact.donated) != set(artifact.written)
@@ -113,12 +118,7 @@ def test_a_reordered_step_trains_as_pytorch_does():
 def test_refine_trials_feed_each_output_to_its_own_input():
     """refine.py times trials as chains of calls: with the outputs reordered, the state each
     call writes must still reach the input the next call reads it from."""
-    model, opt, x, y, step = _mlp_step()
-    fast = graphnet.compile(step)
-    for _ in range(3):
-        fast(x, y)
-    artifact = _artifact(fast)
-    arrays = artifact._gather((x, y))
+    artifact, arrays = _steady_program()
     with x64():
         natural = jax.jit(artifact.run_fn)(*arrays)
         donated = list(artifact.written)

@@ -1,5 +1,5 @@
 """`t_()`, `transpose_`, `squeeze_` and `unsqueeze_` on a view keep its storage
-(graphnet/_aliases.py `relayout`): writes through the view reach its source in the right
+(graphnet/_view_relayout.py): writes through the view reach its source in the right
 places, the source's writes reach the view in its new layout, and views of the view taken
 before keep following it. Checked eagerly and compiled against PyTorch; before, the view's
 ties kept the old layout (`x = b.view(2, 3); x.t_(); x.mul_(2)` wrote `b` permuted)."""
