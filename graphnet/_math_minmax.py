@@ -21,8 +21,8 @@ def minmax(reduce_op: str, arg_op: str, pair_fn, input, dim, keepdim):
     if isinstance(dim, Tensor):
         return pair_fn(input, dim)
     if dim is None:   # PyTorch's max() of all elements: MaxBackward1, not amax's node
-        return names.renamed(dispatch(reduce_op, input), reduce_op[1:].title() + "Backward1",
-                             reduce_op)
+        return names.renamed(dispatch(reduce_op, input, share_nan=True),
+                             reduce_op[1:].title() + "Backward1", reduce_op)
     if input.requires_grad and _autograd.grad_mode.enabled and input.dim() > 0:
         # PyTorch's gradient of max(x, dim) goes to the element its index names (the first
         # of tied maxima), not shared between the ties as amax's is: take the values there

@@ -9,6 +9,7 @@ from ._dim_rules import check_nonempty_reduction, scalar_as_one_element
 from ._promote import as_float, category, not_implemented
 from ._table import defop
 from .distance import vector_norm
+from .extreme_grads import chosen_extreme
 
 
 @defop("sum", "reduction", dump=True)
@@ -37,16 +38,18 @@ def prod(x, *, dim=None, keepdim=False):
 
 @defop("amax", "reduction", dump=True, backward="AmaxBackward0")
 @scalar_as_one_element
-def amax(x, *, dim=None, keepdim=False):
+def amax(x, *, dim=None, keepdim=False, share_nan=False):
+    """`share_nan`: PyTorch's max() of all elements, whose gradient a NaN result gives to the
+    NaN elements (without it, as amax's, the gradient of a NaN result is NaN)."""
     check_nonempty_reduction("amax", x, dim)
-    return jnp.max(x, axis=dim, keepdims=keepdim)
+    return chosen_extreme(jnp.max, x, dim, keepdim, share_nan)
 
 
 @defop("amin", "reduction", dump=True, backward="AminBackward0")
 @scalar_as_one_element
-def amin(x, *, dim=None, keepdim=False):
+def amin(x, *, dim=None, keepdim=False, share_nan=False):
     check_nonempty_reduction("amin", x, dim)
-    return jnp.min(x, axis=dim, keepdims=keepdim)
+    return chosen_extreme(jnp.min, x, dim, keepdim, share_nan)
 
 
 @defop("argmax", "reduction", differentiable=False, dump=True)
