@@ -17,16 +17,20 @@ import jax.numpy as jnp
 
 def chosen_extreme(reduce, x, dim, keepdim: bool, share_nan: bool):
     """`reduce(x, axis=dim, keepdims=keepdim)` (jnp.max or jnp.min) with PyTorch's gradient."""
-    if not jnp.issubdtype(x.dtype, jnp.inexact):
-        return reduce(x, axis=dim, keepdims=keepdim)
-    return _extreme(reduce, _axes(dim, x.ndim), keepdim, share_nan, x)
+    axes = _axes(dim, x.ndim)
+    if axes is None or not jnp.issubdtype(x.dtype, jnp.inexact):
+        return reduce(x, axis=dim, keepdims=keepdim)   # (an out-of-range dim raises here)
+    return _extreme(reduce, axes, keepdim, share_nan, x)
 
 
-def _axes(dim, ndim: int) -> tuple:
+def _axes(dim, ndim: int) -> tuple | None:
+    """`dim` as sorted non-negative axes; None when one is out of range."""
     if dim is None:
         return tuple(range(ndim))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(sorted(d % ndim for d in dims)) if ndim else ()
+    if any(not -ndim <= d < ndim for d in dims):
+        return None
+    return tuple(sorted(d % ndim for d in dims))
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3))
