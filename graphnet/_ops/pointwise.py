@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from . import masked_kinks
+from ._opmath import in_float32, in_float32_from_result, sigmoid_backward, tanh_backward
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
 from ._table import defop
 from .integer_power import integer_power
@@ -243,9 +244,12 @@ _unary("neg", _neg, inplace=True, function=("neg", "negative"),
        method=("neg", "negative"), backward="NegBackward0")
 _unary("relu", _relu, inplace=True, function=("relu", "nn.functional.relu"),
        dump="nn.functional.relu")
-_unary("sigmoid", float_kernel(jax.nn.sigmoid), inplace=True,
-       function=("sigmoid", "nn.functional.sigmoid"))
-_unary("tanh", float_kernel(jnp.tanh), inplace=True, function=("tanh", "nn.functional.tanh"))
+# NOTE: float16/bfloat16 activations are computed in float32 and rounded once (_opmath.py);
+# sigmoid and tanh take their gradient from the rounded result, as PyTorch's backward does
+_unary("sigmoid", float_kernel(in_float32_from_result(jax.nn.sigmoid, sigmoid_backward)),
+       inplace=True, function=("sigmoid", "nn.functional.sigmoid"))
+_unary("tanh", float_kernel(in_float32_from_result(jnp.tanh, tanh_backward)), inplace=True,
+       function=("tanh", "nn.functional.tanh"))
 def _relu6(x):
     # integers stay integers, as in PyTorch (jax.nn.relu6 made int64 input float64)
     return jnp.clip(x, 0, 6) if jnp.issubdtype(x.dtype, jnp.integer) else jax.nn.relu6(x)
@@ -255,7 +259,7 @@ def _relu6(x):
 # NOTE: PyTorch's relu6 is hardtanh(x, 0, 6), and its node HardtanhBackward0
 _unary("relu6", _relu6, function="nn.functional.relu6", method=None, bind=None,
        backward="HardtanhBackward0")
-_unary("silu", jax.nn.silu, function="nn.functional.silu", method=None, bind=None)
+_unary("silu", in_float32(jax.nn.silu), function="nn.functional.silu", method=None, bind=None)
 # NOTE: float_kernel: integer and bool input gives float32, as in PyTorch (JAX: float64)
 for _name, _fn in [("exp", float_kernel(jnp.exp)), ("log", float_kernel(jnp.log)),
                    ("sqrt", float_kernel(jnp.sqrt)), ("abs", _refusing_bool("abs_cpu", _abs)),
@@ -346,6 +350,7 @@ def leaky_relu(x, *, negative_slope=0.01):
 
 
 @defop("elu", "elementwise", function="nn.functional.elu", method=None, dump=True)
+@in_float32
 def elu(x, *, alpha=1.0):
     # NOTE: where, not minimum(x, 0), inside: minimum splits its gradient at 0, where PyTorch
     # takes the negative side's (alpha)
@@ -353,11 +358,13 @@ def elu(x, *, alpha=1.0):
 
 
 @defop("gelu", "elementwise", function="nn.functional.gelu", method=None, dump=True)
+@in_float32
 def gelu(x, *, approximate="none"):
     return jax.nn.gelu(x, approximate=approximate == "tanh")
 
 
 @defop("softplus", "elementwise", function="nn.functional.softplus", method=None, dump=True)
+@in_float32
 def softplus(x, *, beta=1.0, threshold=20.0):
     # PyTorch reverts to the identity above `threshold` for numerical stability.
     scaled = x * beta

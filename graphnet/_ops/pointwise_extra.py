@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
+from . import _opmath as opmath
 from . import pointwise_special  # noqa: F401  (registration: polygamma, logit, lerp ...)
 from ._promote import as_float, as_floats, as_result_type, float_kernel, refuse, refuse_result
 from ._table import defop
@@ -135,7 +136,7 @@ def _float_only(name: str, fn):
     return kernel
 
 
-_binary("hypot", _float_only("hypot", jnp.hypot))
+_binary("hypot", _float_only("hypot", opmath.hypot))
 
 
 def _log_add(name: str, add, exp):

@@ -1,0 +1,114 @@
+"""Half precision as PyTorch's CPU kernels compute it: a float16/bfloat16 element is read
+into float32 (its "opmath" type), the function is computed there and the result rounded
+once. Computed in the half dtype itself, the intermediates overflow or underflow: float16
+`sigmoid(-12)` was 0 (exp(12) is past float16's 65504; torch 6.1e-06) and `softplus(12)`
+inf. The wrappers here are used by the kernels (pointwise.py, pointwise_extra.py), so
+eager and compiled calls round alike; float32 and float64 inputs run `fn` unchanged."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+HALF = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
+
+
+def _is_half(x) -> bool:
+    return getattr(x, "dtype", None) in HALF
+
+
+def in_float32(fn):
+    """Unary `fn(x, **params)` computed in float32 for a half `x` and rounded once. Its
+    gradient is JAX's, in float32 too, rounded once at the input: PyTorch's backward
+    kernels of these functions (silu, softplus, gelu, elu) read the input `x` and compute
+    in float32 the same way."""
+    def kernel(x, **params):
+        if _is_half(x):
+            return fn(x.astype(jnp.float32), **params).astype(x.dtype)
+        return fn(x, **params)
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    kernel.__doc__ = fn.__doc__
+    return kernel
+
+
+def in_float32_from_result(fn, backward):
+    """Unary `fn` computed in float32 for a half `x` and rounded once, with the gradient
+    `backward(grad, result, dtype)` from the *rounded* result (grad and result in float32,
+    `dtype` the half one), as PyTorch's sigmoid_backward and tanh_backward read their saved
+    half output: JAX's own gradient in float32 uses the unrounded one (1 ulp off for a
+    quarter of float16 tanh's). NOTE: a vjp, not a jvp: the formula's rounding order is
+    PyTorch's, which JAX's transpose of a jvp would reverse."""
+    @jax.custom_vjp
+    def half(x):
+        return fn(x.astype(jnp.float32)).astype(x.dtype)
+
+    def half_forward(x):
+        result = half(x)
+        return result, result
+
+    def half_backward(result, grad):
+        wide = backward(grad.astype(jnp.float32), result.astype(jnp.float32), result.dtype)
+        return (wide.astype(result.dtype),)
+
+    half.defvjp(half_forward, half_backward)
+
+    def kernel(x):
+        return half(x) if _is_half(x) else fn(x)
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
+
+
+def sigmoid_backward(grad, y, dtype):
+    """PyTorch's: float16 in c10::Half arithmetic, each operation rounded (its float16
+    kernel is the generic one); bfloat16 in float32."""
+    if dtype == jnp.float16:
+        return round_to(round_to(grad * round_to(1 - y, dtype), dtype) * y, dtype)
+    return grad * (1 - y) * y
+
+
+def tanh_backward(grad, y, dtype):
+    """PyTorch's, in float32 for both half dtypes."""
+    return grad * (1 - y * y)
+
+
+def round_to(v, dtype):
+    """float32 `v` rounded to the half `dtype` and kept in float32: an intermediate that
+    PyTorch rounds (its half arithmetic rounds each operation). NOTE: a pair of converts,
+    not lax.reduce_precision, which flushes the half's subnormals to 0 (float16 sigmoid's
+    gradient below x = -10 was 0; XLA keeps the pair, checked against NumPy)."""
+    return v.astype(dtype).astype(jnp.float32)
+
+
+def hypot(a, b):
+    """PyTorch's hypot: float16/bfloat16 computed in float32 and rounded once (computed in
+    bfloat16, hypot(1, 5) was 5.0625; torch 5.09375), with PyTorch's gradient
+    grad * a / result, grad * b / result."""
+    dtype = jnp.result_type(a, b)
+    if dtype in HALF:
+        return _half_hypot(*jnp.broadcast_arrays(jnp.asarray(a, dtype), jnp.asarray(b, dtype)))
+    return jnp.hypot(a, b)
+
+
+@jax.custom_vjp
+def _half_hypot(a, b):
+    return jnp.hypot(a.astype(jnp.float32), b.astype(jnp.float32)).astype(a.dtype)
+
+
+def _half_hypot_forward(a, b):
+    result = _half_hypot(a, b)
+    return result, (a, b, result)
+
+
+def _half_hypot_backward(saved, grad):
+    """grad * x / result as PyTorch's autograd formula computes it in the half dtype: the
+    product rounded, then the quotient (through JAX's half arithmetic, float16
+    hypot(x, x) at x = 1e-3 had gradient -inf; torch 1.414)."""
+    a, b, result = saved
+    g, r = grad.astype(jnp.float32), result.astype(jnp.float32)
+    return tuple((round_to(g * x.astype(jnp.float32), x.dtype) / r).astype(x.dtype)
+                 for x in (a, b))
+
+
+_half_hypot.defvjp(_half_hypot_forward, _half_hypot_backward)
