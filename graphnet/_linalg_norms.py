@@ -137,18 +137,22 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None,
     if tol is not None:
         atol, rtol = tol, 0.0
     m, n = A.shape[-2:]
-    if rtol is None:
-        rtol = 0.0 if atol is not None and (not isinstance(atol, (int, float)) or atol > 0) \
-            else float(np.finfo(A.dtype.np).eps) * max(m, n)
+    if rtol is None:    # PyTorch's default: 0 where atol is positive (per matrix), else eps-based
+        default = float(np.finfo(A.dtype.np).eps) * max(m, n)
+        rtol = default if atol is None else M.where(atol > 0, 0.0, default) \
+            if isinstance(atol, Tensor) else (0.0 if atol > 0 else default)
     atol = 0.0 if atol is None else atol
     with_grad = M.abs(dispatch("linalg_eigh", A, upper=False)[0]) if hermitian else \
         dispatch("linalg_svdvals", A)
     values = with_grad.detach()
     if values.shape[-1] == 0:
         return M.sum(values, -1).to(dt.int64)
-    cutoff = M.maximum(M.amax(values, -1, keepdim=True) * rtol, atol) \
-        if not isinstance(atol, Tensor) else M.maximum(M.amax(values, -1, keepdim=True) * rtol,
-                                                       L.unsqueeze(atol, -1))
+
+    def per_matrix(tol):
+        """A tolerance tensor holds one value per matrix: a trailing dim meets its values."""
+        return L.unsqueeze(tol, -1) if isinstance(tol, Tensor) else tol
+
+    cutoff = M.maximum(M.amax(values, -1, keepdim=True) * per_matrix(rtol), per_matrix(atol))
     return M.sum(values > cutoff, -1)
 
 

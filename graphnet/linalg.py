@@ -225,8 +225,9 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
                             "rcond (the relative cutoff) cannot be given with atol or rtol; "
                             "pass rtol=rcond instead")
         atol, rtol = 0.0, rcond
-    return dispatch("linalg_pinv", A, atol=float(atol or 0.0),
-                    rtol=None if rtol is None else float(rtol), hermitian=bool(hermitian))
+    # NOTE: a tolerance may be a tensor (one per matrix): it goes to the op as an input
+    return dispatch("linalg_pinv", A, 0.0 if atol is None else atol, rtol,
+                    hermitian=bool(hermitian))
 
 
 def cond(A: Tensor, p=None) -> Tensor:

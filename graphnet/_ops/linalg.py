@@ -1,6 +1,7 @@
 """Linear algebra ops: determinants, inverses and solves, factorizations (Cholesky, QR, SVD,
 symmetric eigendecomposition) and the matrix exponential; pinv and least squares, which
-drop small singular values, are in linalg_cutoffs.py.
+drop small singular values, are in linalg_cutoffs.py; the solve and inverse from a Cholesky
+factor in linalg_cholesky_factor.py.
 
 Each kernel works on batches (leading dims) of matrices in the last two dims, like PyTorch.
 The functions that check arguments and name the results are in graphnet/linalg.py.
@@ -13,8 +14,6 @@ own rule (its `symmetrize_input` step)."""
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
@@ -23,6 +22,7 @@ import numpy as np
 from ._dim_rules import scalar_as_one_element
 from ._table import ValueCheck, defop
 from .distance import vector_norm
+from . import linalg_cholesky_factor  # noqa: F401  (registration: cholesky_solve, cholesky_inverse)
 from . import linalg_cutoffs  # noqa: F401  (registration: pinv and lstsq)
 
 
@@ -95,6 +95,26 @@ def _cholesky_error(facts, **_):
 NOT_POSITIVE_DEFINITE = ValueCheck(_not_positive_definite, _cholesky_error, values_from=0)
 
 
+def _nan_entries(a, *_, **__):
+    """A matrix with a NaN: LAPACK's SVD does not converge and PyTorch raises (an inf
+    alone gives NaN values, no error, in both)."""
+    if a.size == 0:
+        return False, (0,)
+    matrices = a.reshape((-1, a.shape[-2] * a.shape[-1]))
+    bad, batch, _ = _first_bad(jnp.isnan(matrices))
+    return bad, (batch, int(a.ndim > 2))
+
+
+def _svd_error(facts, **_):
+    batch, batched = facts[:2]
+    where = f"(Batch element {batch}): " if batched else ""
+    return LinAlgError(f"linalg.svd: {where}The algorithm failed to converge because the "
+                       f"input matrix contained non-finite values.")
+
+
+NAN_SVD = ValueCheck(_nan_entries, _svd_error, values_from=0)
+
+
 def _mT(a):
     return jnp.swapaxes(a, -1, -2)
 
@@ -151,55 +171,11 @@ def linalg_cholesky(a, *, upper=False):
     return _mT(lower) if upper else lower
 
 
-@defop("cholesky_solve", "opaque", method=None)
-def cholesky_solve(b, factor, *, upper=False):
-    """X with A X = B, where A = L L^T and `factor` is L (or U = L^T with upper=True)."""
-    lower = _mT(factor) if upper else factor
-    b, lower = _batch_broadcast(b, lower)
-    y = jsl.solve_triangular(lower, b, lower=True)
-    return jsl.solve_triangular(_mT(lower), y, lower=False)
-
-
-@defop("cholesky_inverse", "opaque", method=None)
-def cholesky_inverse(factor, *, upper=False):
-    return _cholesky_inverse(factor, bool(upper))
-
-
-def _cholesky_inverse_value(factor, upper):
-    lower = _mT(factor) if upper else factor
-    eye = jnp.broadcast_to(jnp.eye(lower.shape[-1], dtype=lower.dtype), lower.shape)
-    inv_lower = jsl.solve_triangular(lower, eye, lower=True)
-    return _mT(inv_lower) @ inv_lower
-
-
-# PyTorch's gradient (cholesky_inverse_backward): the forward reads one triangle, but the
-# gradient is that of (L L^T)^-1 for the whole matrix, -(R (G + G^T) R) L. JAX's, through
-# the triangular solve, was zero on the other triangle.
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def _cholesky_inverse(factor, upper):
-    return _cholesky_inverse_value(factor, upper)
-
-
-def _cholesky_inverse_fwd(factor, upper):
-    out = _cholesky_inverse_value(factor, upper)
-    return out, (factor, out)
-
-
-def _cholesky_inverse_bwd(upper, residuals, g):
-    factor, out = residuals
-    common = out @ (g + _mT(g)) @ out
-    return (-(factor @ common) if upper else -(common @ factor),)
-
-
-_cholesky_inverse.defvjp(_cholesky_inverse_fwd, _cholesky_inverse_bwd)
-
-
 @defop("linalg_qr", "opaque", n_outputs=2, function=("linalg.qr", "qr"),
        method=None)
 def linalg_qr(a, *, mode="reduced"):
     if mode == "r":
-        r = jnp.linalg.qr(a, mode="r")
-        return jnp.zeros((0,), a.dtype), r
+        return jnp.zeros((0,), a.dtype), _r_without_gradient(a)
     q, r = jnp.linalg.qr(a, mode="reduced")
     m, n = a.shape[-2:]
     if mode == "complete" and m > n:
@@ -211,11 +187,31 @@ def linalg_qr(a, *, mode="reduced"):
     return q, r
 
 
+# PyTorch's rule needs Q, which mode="r" does not compute: it refuses to differentiate R
+# (JAX's R-only QR differentiated it anyway). Raised when the backward is traced.
+@jax.custom_vjp
+def _r_without_gradient(a):
+    return jnp.linalg.qr(a, mode="r")
+
+
+def _r_without_gradient_fwd(a):
+    return _r_without_gradient(a), None
+
+
+def _r_without_gradient_bwd(_, g):
+    raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
+                       "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                       "differentiate through linalg.qr.")
+
+
+_r_without_gradient.defvjp(_r_without_gradient_fwd, _r_without_gradient_bwd)
+
+
 # NOTE: singular vectors (and eigenvectors) are unique only up to sign; JAX's LAPACK and
 # PyTorch's may choose differently for the same matrix, as PyTorch documents for its own
 # backends. Products like U diag(S) Vh, U[:, i] Vh[i], and the values, match.
 @defop("linalg_svd", "opaque", n_outputs=3, function=("linalg.svd", "svd"),
-       method=None)
+       method=None, check=NAN_SVD)
 def linalg_svd(a, *, full_matrices=True):
     u, s, vh = jnp.linalg.svd(a, full_matrices=False)
     m, n = a.shape[-2:]
@@ -230,7 +226,7 @@ def linalg_svd(a, *, full_matrices=True):
 
 
 @defop("linalg_svdvals", "opaque", function="linalg.svdvals", method=None,
-       backward="LinalgSvdBackward0")
+       backward="LinalgSvdBackward0", check=NAN_SVD)
 def linalg_svdvals(a):
     return jnp.linalg.svd(a, compute_uv=False)
 
@@ -238,8 +234,37 @@ def linalg_svdvals(a):
 @defop("linalg_eigh", "opaque", n_outputs=2, function=("linalg.eigh", "linalg.eigvalsh"),
        method=None)
 def linalg_eigh(a, *, upper=False):
-    w, v = jnp.linalg.eigh(_one_triangle(a, upper))
-    return w, v
+    return _symmetric_eigh(_one_triangle(a, upper))
+
+
+# NOTE: JAX's eigh rule scales the eigenvectors' cotangent by 1 / (w_j - w_i), inf for a
+# repeated eigenvalue. Eagerly the eigenvectors' cotangent is zeros, not left out, when only
+# the eigenvalues are used (eigvalsh), and inf * 0 made the gradient NaN where PyTorch's is
+# V diag(g_w) V^T. Here a zero numerator gives 0; a nonzero one still divides by the gap,
+# as in PyTorch (inf for a repeated eigenvalue, where the eigenvectors are not unique).
+@jax.custom_vjp
+def _symmetric_eigh(a):
+    return tuple(jnp.linalg.eigh(a, symmetrize_input=False))
+
+
+def _symmetric_eigh_fwd(a):
+    w, v = _symmetric_eigh(a)
+    return (w, v), (w, v)
+
+
+def _symmetric_eigh_bwd(residuals, cotangents):
+    w, v = residuals
+    g_w, g_v = cotangents
+    vt_gv = _mT(v) @ g_v
+    skew = (vt_gv - _mT(vt_gv)) / 2
+    gaps = w[..., None, :] - w[..., :, None]    # w_j - w_i, 0 on the diagonal
+    safe_gaps = jnp.where(skew == 0, 1, gaps)
+    inner = jnp.where(skew == 0, 0, skew / safe_gaps)
+    inner = inner + jnp.eye(w.shape[-1], dtype=w.dtype) * g_w[..., None, :]
+    return (v @ inner @ _mT(v),)
+
+
+_symmetric_eigh.defvjp(_symmetric_eigh_fwd, _symmetric_eigh_bwd)
 
 
 @defop("linalg_solve_triangular", "opaque", function="linalg.solve_triangular",
@@ -248,7 +273,8 @@ def linalg_solve_triangular(a, b, *, upper, left=True, unitriangular=False):
     if not left:
         return _mT(linalg_solve_triangular(_mT(a), _mT(b), upper=not upper,
                                            unitriangular=unitriangular))
-    a, b = _batch_broadcast(a, b)
+    # NOTE: PyTorch solves in A's dtype whatever B's (no promotion, no error)
+    a, b = _batch_broadcast(a, b.astype(a.dtype))
     return jsl.solve_triangular(a, b, lower=not upper, unit_diagonal=unitriangular)
 
 

@@ -18,6 +18,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from ._promote import torch_name
 from ._table import defop
 
 
@@ -43,7 +44,10 @@ def _svd_pinv(a, atol, rtol):
 
 
 def _eigh_pinv(a, atol, rtol):
-    w, v = jnp.linalg.eigh(a)
+    # NOTE: PyTorch reads only the lower triangle of a "hermitian" A, mirrored; JAX's eigh
+    # averaged A with its transpose, a different matrix when A is not symmetric.
+    lower_mirrored = jnp.tril(a) + _mT(jnp.tril(a, -1))
+    w, v = jnp.linalg.eigh(lower_mirrored, symmetrize_input=False)
     size = jnp.abs(w)
     cutoff = jnp.maximum(atol, rtol * jnp.max(size, axis=-1, keepdims=True, initial=0.0))
     kept = size > cutoff
@@ -61,32 +65,40 @@ def _pinv_cotangent(g, p, a):
     return through_p + left_null + right_null
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
 def _pinv(a, atol, rtol, hermitian):
     return _eigh_pinv(a, atol, rtol) if hermitian else _svd_pinv(a, atol, rtol)
 
 
 def _pinv_fwd(a, atol, rtol, hermitian):
     p = _pinv(a, atol, rtol, hermitian)
-    return p, (a, p)
+    return p, (a, p, atol, rtol)
 
 
-def _pinv_bwd(atol, rtol, hermitian, residuals, g):
-    a, p = residuals
-    return (_pinv_cotangent(g, p, a),)
+def _pinv_bwd(hermitian, residuals, g):
+    a, p, atol, rtol = residuals
+    # the tolerances only choose which values are dropped: no gradient, as in PyTorch
+    return _pinv_cotangent(g, p, a), jnp.zeros_like(atol), jnp.zeros_like(rtol)
 
 
 _pinv.defvjp(_pinv_fwd, _pinv_bwd)
 
 
 @defop("linalg_pinv", "opaque", function=("linalg.pinv", "pinverse"), method=None)
-def linalg_pinv(a, *, atol=0.0, rtol=None, hermitian=False):
+def linalg_pinv(a, atol=0.0, rtol=None, *, hermitian=False):
     """Singular values at or below max(atol, rtol * largest) dropped; rtol defaults to
-    eps * max(m, n) when atol is not positive, as in PyTorch."""
+    eps * max(m, n) where atol is not positive, as in PyTorch. `atol` and `rtol` are numbers
+    or tensors, one value per matrix, broadcast with A's batch dims."""
     m, n = a.shape[-2:]
+    # a trailing dim, so that a tolerance per matrix meets that matrix's singular values
+    atol = jnp.asarray(atol, a.dtype)[..., None]
     if rtol is None:
-        rtol = 0.0 if atol > 0 else default_rtol(a.dtype, m, n)
-    return _pinv(a, float(atol), float(rtol), bool(hermitian))
+        rtol = jnp.where(atol > 0, 0, default_rtol(a.dtype, m, n)).astype(a.dtype)
+    else:
+        rtol = jnp.asarray(rtol, a.dtype)[..., None]
+    batch = jnp.broadcast_shapes(a.shape[:-2], atol.shape[:-1], rtol.shape[:-1])
+    a = jnp.broadcast_to(a, batch + a.shape[-2:])
+    return _pinv(a, atol, rtol, bool(hermitian))
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
@@ -119,6 +131,10 @@ def linalg_lstsq(a, b, *, rcond=None):
     """The minimum-norm least-squares solution X of A X = B, singular values at or below
     rcond * largest taken as zero (rcond None: eps * max(m, n); 0: only exact zeros, the
     full-rank "gels" driver). Batches broadcast, as in PyTorch."""
+    if a.dtype != b.dtype:     # JAX promoted; PyTorch refuses (dtypes are static)
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got input's dtype {torch_name(a.dtype)} and other's "
+                           f"dtype {torch_name(b.dtype)}")
     m, n = a.shape[-2:]
     rcond = default_rtol(a.dtype, m, n) if rcond is None else float(rcond)
     batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
