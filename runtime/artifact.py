@@ -19,6 +19,7 @@ from . import refine
 from .donation_order import paired_jit
 from .artifact_outputs import call_outputs
 from .hoist_cache import HoistCache
+from .program_store import StoredProgram
 from .writeback import write_back
 from .xla_timing import compile_timer
 
@@ -131,6 +132,7 @@ class Artifact:
             # again. Equal graphs have equal inputs, outputs, constants and check sites.
             self.run_fn, self.jitted, self.jitted_plain = reuse.run_fn, reuse.jitted, \
                 reuse.jitted_plain
+            self.program = reuse.program
             self.donated = reuse.donated     # a refinement may have widened it
             self.read_once = reuse.read_once
             self.split, self._vjp_cache = reuse.split, reuse._vjp_cache
@@ -143,10 +145,14 @@ class Artifact:
         # NOTE: a graph that creates state runs once, then the next call retraces. Running it
         # unjitted looked cheaper but measured 3.5 s vs 0.5 s for the MLP step (JAX compiles
         # each primitive separately op by op), so it is jitted like any other.
-        self.jitted = paired_jit(xla.jit, run_fn, self.donated, self.into,
+        # what the jitted programs trace: the lowering, or the same program stored on disk by
+        # an earlier process (runtime/program_store.py), which skips JAX's tracing of it
+        self.program = StoredProgram(run_fn, self.graph, len(self.check_sites)) \
+            if self.refinable else run_fn
+        self.jitted = paired_jit(xla.jit, self.program, self.donated, self.into,
                                  has_conv=self.has_conv, program=True)
-        self.jitted_plain = xla.jit(run_fn, self.has_conv, program=True) if self.donated else \
-            self.jitted
+        self.jitted_plain = xla.jit(self.program, self.has_conv, program=True) \
+            if self.donated else self.jitted
         self.recycling = self._recycling_program()
         # An inference graph runs its state-only work (folded BatchNorm weights) once per
         # parameter version; the full `run_fn` stays the reference (HLO dump, tape vjp).
@@ -163,12 +169,20 @@ class Artifact:
         reads (its programs, and the tensors its trace wrote to), so that a function traced
         on every call does not keep every call's program and tensors alive."""
         self.jitted = self.jitted_plain = self.hoist_cache = self.jitted_main = None
+        self.stored_status = self.program_store()
+        self.program = None
         self.recycling, self.recycle = None, []
         self._vjp_cache = {}
         self.traced.bindings, self.traced.effects, self.traced.guards = {}, [], []
         self.traced.grad_none, self.traced.training_effects = [], []
         self.traced.grad_replaced, self.grad_replaced = [], set()
         self.sources = []
+
+    def program_store(self) -> str:
+        """Whether this program came from the program store, was stored, or why not
+        (runtime/program_store.py), for explain()."""
+        status = getattr(self.program, "status", None)
+        return status or getattr(self, "stored_status", None) or "not used (plan mode)"
 
     # ---- the plan (read only by explain(), dumps and mode="plan") ----------------------------
     @property
@@ -255,12 +269,15 @@ class Artifact:
             self.donated = [i for i in r.donated if i in self.written]
         elif r.donation == "written":   # a record stored before `donated` was
             self.donated = list(self.written)
-        self.run_fn = refine.wrap(self.run_fn, r.overrides)
+        if r.overrides:
+            self.run_fn = refine.wrap(self.run_fn, r.overrides)
+            self.program = StoredProgram(self.run_fn, self.graph, len(self.check_sites),
+                                         r.overrides)
         options = xla.options_named(r.option_set)
         self.xla_options = r.option_set
-        self.jitted = paired_jit(xla.jit, self.run_fn, self.donated, self.into,
+        self.jitted = paired_jit(xla.jit, self.program, self.donated, self.into,
                                  has_conv=self.has_conv, program=True, **options)
-        self.jitted_plain = xla.jit(self.run_fn, self.has_conv, program=True, **options) \
+        self.jitted_plain = xla.jit(self.program, self.has_conv, program=True, **options) \
             if self.donated else self.jitted
         self.recycling = self._recycling_program()
 
@@ -270,7 +287,7 @@ class Artifact:
         None when there are none."""
         if not self.recycle:
             return None
-        n, run = len(self.sources), self.run_fn
+        n, run = len(self.sources), self.program
         options = xla.options_named(self.xla_options) if self.refinement else {}
         extra = tuple(range(n, n + len(self.recycle)))
         return paired_jit(xla.jit, lambda *arrays: run(*arrays[:n]),
@@ -327,7 +344,6 @@ class Artifact:
             except (IndexError, RuntimeError):
                 fill_created(self.traced)
                 raise
-        fn = self._program(arrays)
         if self.calls == 0:
             start = time.perf_counter()
             with compile_timer() as self.jax_seconds:
@@ -336,12 +352,16 @@ class Artifact:
                 if self.refinable and self.refinement is None and self.retrace is None \
                         and refine.applies(self.prints, self.split, arrays, self.graph):
                     self._refine(arrays)
-                    fn = self._program(arrays)
+                # NOTE: chosen after refining: a program chosen before held the old .grad
+                # arrays (`_old_grads`), so the refined one got new zero buffers instead, of
+                # another commitment than the next call's (a stored program's outputs are
+                # committed to their device), and the next call compiled the program again
+                fn = self._program(arrays)
                 outs = fn(*arrays)
                 jax.block_until_ready(outs)
             self.compile_seconds = time.perf_counter() - start
         else:
-            outs = fn(*arrays)
+            outs = self._program(arrays)(*arrays)
         error = None
         if self.check_sites:   # read before writing back: a failed check writes back no result
             *outs, flags = outs

@@ -282,6 +282,7 @@ class CompiledFunction:
                 "lowerings": lowering_choices.for_graph(
                     a.graph, a.refinement.overrides if a.refinement else None),
                 "refinement": a.refinement.summary() if a.refinement else None,
+                "program_store": a.program_store(),
             } for a in self.artifacts],
         }
 

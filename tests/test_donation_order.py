@@ -63,7 +63,10 @@ def _steady_program():
 
 def _aliases(lowered_text: str) -> dict:
     """input position -> output position, as the lowered program donates them."""
-    pairs = re.findall(r"%arg(\d+): tensor<[^>]*> \{tf\.aliasing_output = (\d+)", lowered_text)
+    # each argument's attributes run to the next argument (a program from the program store
+    # also carries its inputs' shardings there, braces included)
+    main = next(line for line in lowered_text.splitlines() if "func.func public @main" in line)
+    pairs = re.findall(r"%arg(\d+): (?:(?!%arg).)*?tf\.aliasing_output = (\d+)", main)
     return {int(i): int(o) for i, o in pairs}
 
 

@@ -305,6 +305,16 @@ def record(key: str, info: dict, choice: dict) -> None:
         _used[key] = dict(info, key=key, choice=dict(choice), times_s={}, source="rule")
 
 
+def note_used(rows: list) -> None:
+    """Note the choices a program loaded from the program store (runtime/program_store.py)
+    was lowered with, for conv_choices(): not measured in this process, so "measured" reads
+    "cache" here."""
+    with _lock:
+        for row in rows:
+            source = "cache" if row.get("source") == "measured" else row.get("source")
+            _used.setdefault(row["key"], dict(row, source=source))
+
+
 def record_rule(x_shape, w_shape, stride, padding, dilation, groups, dtype, *,
                 choice: str) -> None:
     """Note a convolution lowered by the fixed rule's candidate `choice`."""
