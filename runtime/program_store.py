@@ -13,7 +13,8 @@ whose compile JAX's persistent cache then holds.
 
 The key is a hash of everything the lowering reads:
 - the optimised graph as `Graph.to_json()` writes it: ops, attributes, literals, baked
-  constants' bytes, types, module paths. A graph that cannot be written as JSON (a custom
+  constants' bytes, types, module paths (not the user's source lines, which the lowering
+  never reads). A graph that cannot be written as JSON (a custom
   `autograd.Function`, whose Python code the lowering runs) is never stored;
 - graphnet's own source files (path, size and modification time of each), so that a changed
   kernel is lowered again, never served from an older graphnet;
@@ -107,6 +108,19 @@ def _aval(a) -> list:
     return [list(aval.shape), str(aval.dtype), bool(getattr(aval, "weak_type", False))]
 
 
+def _without_sources(data):
+    """The graph's JSON without each node's `source` (the user's file:line that made it): the
+    lowering never reads it, and it moves with any edit above that line, or with the script
+    that called the same model code."""
+    if isinstance(data, dict):   # a node is a dict with an "op"; an attribute may be "source"
+        node = "op" in data and "attrs" in data
+        return {k: _without_sources(v) for k, v in data.items()
+                if not (node and k == "source")}
+    if isinstance(data, list):
+        return [_without_sources(v) for v in data]
+    return data
+
+
 def _choice_keys(graph) -> set:
     from graphnet._ops import lowering_choices
 
@@ -147,7 +161,7 @@ class StoredProgram:
         from graphnet.compiler.dumps.json_schema import GraphJSONError
 
         try:
-            graph_json = self.graph.to_json()
+            graph_json = _without_sources(json.loads(self.graph.to_json()))
         except GraphJSONError as error:
             self.status = f"not stored: {error}"
             return None
