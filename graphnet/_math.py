@@ -48,12 +48,27 @@ def _scaled(name: str, input, other, alpha):
     check_alpha_fits(name, input, other, alpha)
     half = _half_result(input, other)
     if half is None:
-        return _binary(name, input, other * alpha)
+        return _binary(name, input, _times_alpha(input, other, alpha))
     from ._math_pointwise import _rounded   # NOTE: it builds on this module
 
     rounded = _rounded(alpha, half)
     wide = [x.to(dt.float32) if isinstance(x, Tensor) else x for x in (input, other)]
     return _binary(name, wide[0], wide[1] * rounded).to(half)
+
+
+def _times_alpha(input, other, alpha):
+    """`alpha * other` as PyTorch reads alpha, in the result's dtype: two bool tensors give
+    bool, alpha taken as True or False (`other * 2` was int64, so `add(b, b, alpha=2)` gave
+    [3, 0] where torch gives [True, False]); otherwise `other` joins the result's dtype
+    first (a bool or int32 `other` times a Python int was int64, and so was the sum)."""
+    if not isinstance(other, Tensor):
+        return other * alpha
+    from ._dtype_methods import result_type   # NOTE: it builds on this module
+
+    kind = result_type(input, other)
+    if kind is dt.bool_:
+        return other if alpha else other & False
+    return (other if other.dtype is kind else other.to(kind)) * alpha
 
 
 def _half_result(input, other):
