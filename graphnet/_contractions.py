@@ -43,6 +43,15 @@ def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
                            f"{a.dtype.name} != {b.dtype.name}")
 
 
+def _input_dtype(message: str, input: Tensor, *operands: Tensor) -> None:
+    """PyTorch's addmm/addmv/baddbmm/addbmm take `input` in the operands' dtype, never
+    promoting (a float64 input with float32 matrices raises); `message` is PyTorch's, filled
+    with the dtypes' names (Double, Float ...) and their lower-case forms."""
+    if any(t.dtype != input.dtype for t in operands):
+        names = [_name(t) for t in (input, *operands)]
+        raise RuntimeError(message.format(*names, *(n.lower() for n in names)))
+
+
 def _scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
     """beta * input + alpha * product, input broadcast to product's shape; beta == 0 never
     reads input's values (NaN and inf in it do not propagate)."""
@@ -85,6 +94,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
                            f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
     _same_dtype("addmm", mat1, mat2)
+    _input_dtype("self and mat2 must have the same dtype, but got {0} and {2}", input, mat1,
+                 mat2)
     return _named(_add_product(input, (mat1, mat2), M.matmul, beta, alpha), "AddmmBackward0")
 
 
@@ -145,6 +156,8 @@ def _batches(name: str, b1: Tensor, b2: Tensor) -> None:
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), batch by batch (3-D batches)."""
     _batches("baddbmm", batch1, batch2)
+    _input_dtype("Input dtypes must be the same, got: input {3}, batch1: {4}, batch2: {5}",
+                 input, batch1, batch2)
     return _named(_add_product(input, (batch1, batch2), M.matmul, beta, alpha),
                   "BaddbmmBackward0")
 
@@ -153,6 +166,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * sum over b of batch1[b] @ batch2[b]."""
     _batches("addbmm", batch1, batch2)
+    _input_dtype("self and mat2 must have the same dtype, but got {0} and {2}", input, batch1,
+                 batch2)
     half = batch1.dtype.name in ("float16", "bfloat16") and input.dtype == batch1.dtype
     if not half:
         return _named(_add_product(input, (batch1, batch2),
@@ -171,6 +186,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat @ vec), for 2-D mat and 1-D vec."""
     _matrix_vector(mat, vec, input.dim(), input.shape[0] if input.dim() else 1)
+    _input_dtype("addmv input tensors must have the same dtype, but got {0}, {1}, and {2}",
+                 input, mat, vec)
     return _named(_add_product(input, (mat, vec), M.matmul, beta, alpha), "AddmvBackward0")
 
 

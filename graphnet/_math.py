@@ -18,8 +18,8 @@ from ._math_minmax import minmax as _minmax
 from ._numpy_numbers import python_number
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
-from ._arith_checks import (check_alpha, check_alpha_fits, check_fits, check_where_number,
-                            refuse_bool_subtraction)
+from ._arith_checks import (check_alpha, check_alpha_fits, check_fits, check_scalar_fits,
+                            check_where_number, refuse_bool_subtraction)
 from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
     _binary, _is_float, _promote_scalar, _zero_dim_promotion)
 from ._ops._promote import _TORCH_NAMES, not_implemented
@@ -102,12 +102,27 @@ def div(input, other, *, rounding_mode=None):
     return names.division(result.trunc(), rounding_mode) if rounding_mode == "trunc" else result
 
 
+def _check_exponent_fits(input, exponent) -> None:
+    """PyTorch reads a Python exponent of the tensor's own kind in the tensor's dtype, refusing
+    one that does not fit: `uint8 ** 300` and `float16 ** 1e5` raise (graphnet wrapped the
+    first to 0, 113, 1 and gave inf for the second); float32 and float64 read it in double,
+    and a bool tensor's power is int64."""
+    if not isinstance(input, Tensor) or isinstance(exponent, bool) \
+            or not isinstance(exponent, (int, float)) or input.dtype is dt.bool_:
+        return
+    if _is_float(input):
+        if input.dtype.name in ("float16", "bfloat16"):
+            check_scalar_fits(exponent, input.dtype)
+    elif isinstance(exponent, int):
+        check_scalar_fits(exponent, input.dtype)
+
+
 def pow(input, exponent):
     input, exponent = python_number(input), python_number(exponent)   # np.int64(-1) is -1
     if isinstance(input, Tensor) and isinstance(exponent, int) and exponent < 0 \
-            and not isinstance(exponent, bool) and not _is_float(input) \
-            and input.dtype.name != "bool":
+            and not isinstance(exponent, bool) and not _is_float(input):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    _check_exponent_fits(input, exponent)
     if isinstance(input, Tensor) and input.dtype is dt.bool_ and isinstance(exponent, int):
         # PyTorch: a bool tensor to a bool power is bool, to an int power int64 (compiled it
         # was int32, eagerly int64; `b ** True` was int32 in both)
