@@ -152,3 +152,18 @@ def check_alpha_fits(name: str, input, other, alpha) -> None:
     from ._dtype_methods import result_type   # NOTE: it builds on _math
 
     check_scalar_fits(-alpha if name == "sub" else alpha, result_type(input, other))
+
+
+def check_exponent_fits(input, exponent) -> None:
+    """PyTorch reads a Python exponent of the tensor's own kind in the tensor's dtype, refusing
+    one that does not fit: `uint8 ** 300` and `float16 ** 1e5` raise (graphnet wrapped the
+    first to 0, 113, 1 and gave inf for the second); float32 and float64 read it in double,
+    and a bool tensor's power is int64."""
+    if not isinstance(input, Tensor) or isinstance(exponent, bool) \
+            or not isinstance(exponent, (int, float)) or input.dtype is dt.bool_:
+        return
+    if input.dtype.is_floating_point:
+        if input.dtype.name in ("float16", "bfloat16"):
+            check_scalar_fits(exponent, input.dtype)
+    elif isinstance(exponent, int):
+        check_scalar_fits(exponent, input.dtype)

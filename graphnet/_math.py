@@ -18,67 +18,25 @@ from ._math_minmax import minmax as _minmax
 from ._numpy_numbers import python_number
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
-from ._arith_checks import (check_alpha, check_alpha_fits, check_fits, check_scalar_fits,
-                            check_where_number, refuse_bool_subtraction)
+from ._arith_checks import (check_alpha, check_exponent_fits, check_fits, check_where_number,
+                            refuse_bool_subtraction)
 from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
     _binary, _is_float, _promote_scalar, _zero_dim_promotion)
 from ._ops._promote import _TORCH_NAMES, not_implemented
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
+from ._math_alpha import scaled
 from ._tensor import Tensor
 
 def add(input, other, *, alpha=1):
     check_alpha(input, other, alpha)
-    return _scaled("add", input, other, alpha)
+    return scaled("add", input, other, alpha)
 
 
 def sub(input, other, *, alpha=1):
     refuse_bool_subtraction(input, other)
     check_alpha(input, other, alpha)
-    return names.subtraction(_scaled("sub", input, other, alpha), input)
-
-
-def _scaled(name: str, input, other, alpha):
-    """`input + alpha * other` (or minus). A float16/bfloat16 result is computed in float32
-    and rounded once, as PyTorch's kernel does: rounding `alpha * other` to half first was
-    1 ulp off for 5-15% of elements (every half-precision `p.add_(g, alpha=-lr)`). The
-    number itself is rounded to half first, as PyTorch does."""
-    if alpha == 1:
-        return _binary(name, input, other)
-    check_alpha_fits(name, input, other, alpha)
-    half = _half_result(input, other)
-    if half is None:
-        return _binary(name, input, _times_alpha(input, other, alpha))
-    from ._math_pointwise import _rounded   # NOTE: it builds on this module
-
-    rounded = _rounded(alpha, half)
-    wide = [x.to(dt.float32) if isinstance(x, Tensor) else x for x in (input, other)]
-    return _binary(name, wide[0], wide[1] * rounded).to(half)
-
-
-def _times_alpha(input, other, alpha):
-    """`alpha * other` as PyTorch reads alpha, in the result's dtype: two bool tensors give
-    bool, alpha taken as True or False (`other * 2` was int64, so `add(b, b, alpha=2)` gave
-    [3, 0] where torch gives [True, False]); otherwise `other` joins the result's dtype
-    first (a bool or int32 `other` times a Python int was int64, and so was the sum)."""
-    if not isinstance(other, Tensor):
-        return other * alpha
-    from ._dtype_methods import result_type   # NOTE: it builds on this module
-
-    kind = result_type(input, other)
-    if kind is dt.bool_:
-        return other if alpha else other & False
-    return (other if other.dtype is kind else other.to(kind)) * alpha
-
-
-def _half_result(input, other):
-    """The dtype of `input op other` when it is float16 or bfloat16, else None."""
-    from ._dtype_methods import result_type   # NOTE: it builds on this module
-
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        return None
-    kind = result_type(input, other)
-    return kind if kind.name in ("float16", "bfloat16") else None
+    return names.subtraction(scaled("sub", input, other, alpha), input)
 
 
 def div(input, other, *, rounding_mode=None):
@@ -102,27 +60,12 @@ def div(input, other, *, rounding_mode=None):
     return names.division(result.trunc(), rounding_mode) if rounding_mode == "trunc" else result
 
 
-def _check_exponent_fits(input, exponent) -> None:
-    """PyTorch reads a Python exponent of the tensor's own kind in the tensor's dtype, refusing
-    one that does not fit: `uint8 ** 300` and `float16 ** 1e5` raise (graphnet wrapped the
-    first to 0, 113, 1 and gave inf for the second); float32 and float64 read it in double,
-    and a bool tensor's power is int64."""
-    if not isinstance(input, Tensor) or isinstance(exponent, bool) \
-            or not isinstance(exponent, (int, float)) or input.dtype is dt.bool_:
-        return
-    if _is_float(input):
-        if input.dtype.name in ("float16", "bfloat16"):
-            check_scalar_fits(exponent, input.dtype)
-    elif isinstance(exponent, int):
-        check_scalar_fits(exponent, input.dtype)
-
-
 def pow(input, exponent):
     input, exponent = python_number(input), python_number(exponent)   # np.int64(-1) is -1
     if isinstance(input, Tensor) and isinstance(exponent, int) and exponent < 0 \
             and not isinstance(exponent, bool) and not _is_float(input):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    _check_exponent_fits(input, exponent)
+    check_exponent_fits(input, exponent)
     if isinstance(input, Tensor) and input.dtype is dt.bool_ and isinstance(exponent, int):
         # PyTorch: a bool tensor to a bool power is bool, to an int power int64 (compiled it
         # was int32, eagerly int64; `b ** True` was int32 in both)
