@@ -41,10 +41,22 @@ def eval_node(node: Node, env: dict) -> None:
         # canonical type there, not a fault)
         raise _dtype_fault(node, first)
     if len(node.outputs) == 1 and OPS[node.op].n_outputs == 1:
-        env[node.outputs[0]] = out
-    else:
-        for value, array in zip(node.outputs, out):
-            env[value] = array
+        out = (out,)
+    for value, array in zip(node.outputs, out):
+        shape = getattr(array, "shape", None)
+        if shape is not None and tuple(shape) != value.shape:
+            raise _shape_fault(node, value, shape)
+        env[value] = array
+
+
+def _shape_fault(node: Node, value: Value, got):
+    """The error for a kernel whose result has another shape than the trace recorded (the
+    trace's types may come from runtime/shape_store.py's file): refused, never run on."""
+    from graphnet._errors import TraceError
+
+    return TraceError(f"lowering {node.op} ({node.source or 'graphnet'}) gave shape "
+                      f"{list(got)} where the trace recorded {list(value.shape)}: please "
+                      f"report this as a graphnet bug")
 
 
 def _dtype_fault(node: Node, got):

@@ -20,6 +20,9 @@ from .ir import Value
 
 _cache: dict = {}
 _LIMIT = 10_000
+# answers kept on disk between processes (runtime/shape_store.py attaches one before each
+# trace while the program store is on): `get(key)` -> types or None, `put(key, types)`
+backing = None
 
 
 def infer_types(op: str, inputs, attrs: dict) -> tuple:
@@ -40,7 +43,13 @@ def infer_types(op: str, inputs, attrs: dict) -> tuple:
     if types is None:
         if len(_cache) > _LIMIT:
             _cache.clear()
-        types = _cache[key] = _eval_types(op, inputs, attrs)
+        store = backing
+        types = store.get(key) if store is not None else None
+        if types is None:
+            types = _eval_types(op, inputs, attrs)
+            if store is not None:
+                store.put(key, types)
+        _cache[key] = types
     return types
 
 

@@ -27,6 +27,7 @@ from .cache_key import Arg, _differs, _strides_of
 from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
+from . import shape_store
 
 logger = logging.getLogger("graphnet")
 MODES = ("static", "dynamic", "plan")
@@ -200,6 +201,7 @@ class CompiledFunction:
         if log_enabled("recompiles"):
             logger.warning("graphnet: compiling %s (%s)", self.name, reason)
         start = time.perf_counter()
+        shape_store.attach()    # op output types a former process already inferred
         traced = trace_call(self.fn, args, self.name, keywords=key[2])
         traced_at = time.perf_counter()
         if traced.python_changes and reason.startswith(PYTHON_STATE_RETRACE):
@@ -229,6 +231,7 @@ class CompiledFunction:
         self.cache.setdefault(key, []).append(artifact)
         self.artifacts.append(artifact)
         self._last_key = key
+        shape_store.flush()
         return artifact
 
     def _warn_python_state(self, changes: list) -> None:
