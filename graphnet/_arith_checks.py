@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as dt
+from ._ops._promote import not_implemented
 from ._tensor import Tensor
 
 
@@ -34,6 +35,23 @@ def check_alpha(input, other, alpha) -> None:
     if isinstance(alpha, float) and not floating:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
+
+
+def refuse_bool_clamp(input, min, max) -> None:
+    """PyTorch has no clamp kernel for bool results: `clamp(mask, False, True)` raises (a
+    number bound of another kind promotes and runs: `clamp(mask, 0, 1)` is int64), and so do
+    two bool tensor bounds; one bool tensor bound alone runs (PyTorch's maximum/minimum)."""
+    bounds = [b for b in (min, max) if b is not None]
+    if not _is_bool(input) or not all(_is_bool(b) for b in bounds):
+        return
+    scalar = any(not isinstance(b, Tensor) for b in bounds)
+    if len(bounds) == 2:
+        kernel = "clamp_scalar_cpu" if scalar else "clamp_cpu"
+    elif scalar:
+        kernel = "clamp_min_scalar_cpu" if max is None else "clamp_max_scalar_cpu"
+    else:
+        return
+    raise not_implemented(kernel, dt.bool_)
 
 
 def _is_bool(x) -> bool:

@@ -10,13 +10,12 @@ through it raises. So does graphnet's."""
 from __future__ import annotations
 
 from ._dispatch import dispatch
+from ._no_derivative import without_derivative
 from ._ops._promote import torch_name
 from ._random import key
 from ._tensor import Tensor
 
 __all__ = ["binomial"]
-
-_NO_DERIVATIVE = "derivative for aten::binomial is not implemented"
 
 
 def _check(count: Tensor, prob: Tensor) -> None:
@@ -31,34 +30,12 @@ def _check(count: Tensor, prob: Tensor) -> None:
                                   f"'{torch_name(count.dtype)}'")
 
 
-def _raising_backward(sample: Tensor, count: Tensor, prob: Tensor) -> Tensor:
-    """`sample`, requiring grad, with a backward that raises PyTorch's error."""
-    from ._mode import tracing
-    from .autograd import Function
-
-    message = _NO_DERIVATIVE + (
-        " (graphnet.compile builds the backward when it traces a function whose inputs "
-        "require grad: pass count and prob detached)" if tracing() else "")
-
-    class BinomialBackward(Function):
-        @staticmethod
-        def forward(ctx, sample, count, prob):
-            return sample
-
-        @staticmethod
-        def backward(ctx, grad):
-            raise RuntimeError(message)
-
-    return BinomialBackward.apply(sample, count, prob)
-
-
 def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
     """Binomial draws: the number of successes in `count` trials of probability `prob`.
 
     >>> graphnet.binomial(graphnet.tensor([10.0, 20.0]), graphnet.tensor([0.5, 0.1])).shape
     graphnet.Size([2])
     """
-    from ._autograd import is_grad_enabled
     from ._shape_more import broadcast_tensors
     from ._math import where
     from .distributions import _random_ops  # noqa: F401  (registers the binomial_counts op)
@@ -68,6 +45,4 @@ def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
     draws = dispatch("binomial_counts", key(generator), c, p)
     # NOTE: PyTorch's sampler returns these before drawing; JAX's gives NaN for p outside [0, 1]
     draws = where((c <= 0) | (p <= 0), 0.0, where(p >= 1, c, draws))
-    if is_grad_enabled() and (count.requires_grad or prob.requires_grad):
-        return _raising_backward(draws, count, prob)
-    return draws
+    return without_derivative(draws, (count, prob), "binomial")

@@ -161,6 +161,10 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Sum of x * y over `dim`, with broadcasting (the dot product of each pair of vectors)."""
     for t in (x, y):
         _floating("linalg.vecdot", t)
+    if x.dtype != y.dtype:   # graphnet promoted (float32 with float64 gave float64)
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found "
+                           f"x of type {type_name(x.dtype)} and y of type {type_name(y.dtype)} "
+                           f"instead")
     product = x * y
     return M.sum(product, wrap_dim(dim, product.dim()))
 

@@ -15,6 +15,7 @@ from . import _layout as L
 from . import _math as M
 from . import linalg
 from ._dispatch import dispatch
+from ._shape_more import type_name
 from ._tensor import Tensor
 from .return_types import return_type
 
@@ -84,6 +85,10 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
 def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False):
     """(X, A's copy) with A X = input (A^T X = input with `transpose`), A triangular."""
+    if input.dtype != A.dtype:   # unlike linalg.solve_triangular, which promotes
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{type_name(input.dtype)} and A of type {type_name(A.dtype)} "
+                           f"instead.")
     coefficient = L.transpose(A, -2, -1) if transpose else A
     solution = linalg.solve_triangular(coefficient, input, upper=upper != transpose,
                                        unitriangular=unitriangular)

@@ -19,7 +19,8 @@ from ._numpy_numbers import python_number
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import (check_alpha, check_exponent_fits, check_fits, check_where_number,
-                            refuse_bool_subtraction)
+                            refuse_bool_clamp, refuse_bool_subtraction)
+from ._no_derivative import without_derivative
 from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
     _binary, _is_float, _promote_scalar, _zero_dim_promotion)
 from ._ops._promote import _TORCH_NAMES, not_implemented
@@ -135,6 +136,7 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:   # before, the input came back unchanged
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     min, max = python_number(min), python_number(max)   # np.float32(1.5): a Python float
+    refuse_bool_clamp(input, min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # NOTE: where, not maximum/minimum, which share the gradient at a tie: PyTorch gives
         # it all to the input while low <= x <= high, bounds included (pointwise.clamp_between)
@@ -361,6 +363,16 @@ for _op in OPS.values():
         for _alias in _own:
             globals()[_alias] = globals()[_own[0]]
         _BOUND += _own
+
+_floor_quotient = floor_divide   # noqa: F405  (bound from the op table above)
+
+
+def floor_divide(input, other):
+    """`input // other`, rounded toward -inf. PyTorch defines no derivative: the result
+    requires grad, and a backward through it raises (`div(..., rounding_mode="floor")`
+    is the differentiable spelling, with zero gradients)."""
+    return without_derivative(_floor_quotient(input, other), (input, other), "floor_divide")
+
 
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v)

@@ -22,21 +22,9 @@ import numpy as np
 from ._dim_rules import scalar_as_one_element
 from ._table import ValueCheck, defop
 from .distance import vector_norm
+from .linalg_errors import NAN_SVD, LinAlgError, first_bad as _first_bad  # noqa: F401
 from . import linalg_cholesky_factor  # noqa: F401  (registration: cholesky_solve, cholesky_inverse)
 from . import linalg_cutoffs  # noqa: F401  (registration: pinv and lstsq)
-
-
-class LinAlgError(RuntimeError):
-    """`torch.linalg.LinAlgError`: a matrix the algorithm cannot handle (singular, not
-    positive-definite), found from its values."""
-
-
-def _first_bad(bad_rows):
-    """(any, batch element, 1-based position) of the first True in `bad_rows` (..., n)."""
-    rows = bad_rows.reshape(-1, bad_rows.shape[-1]) if bad_rows.ndim else bad_rows.reshape(1, 1)
-    hit = rows.any(axis=-1)
-    batch = jnp.argmax(hit)
-    return hit.any(), batch, jnp.argmax(rows[batch]) + 1
 
 
 def _zero_pivots(a, *_, **__):
@@ -95,24 +83,6 @@ def _cholesky_error(facts, **_):
 NOT_POSITIVE_DEFINITE = ValueCheck(_not_positive_definite, _cholesky_error, values_from=0)
 
 
-def _nan_entries(a, *_, **__):
-    """A matrix with a NaN: LAPACK's SVD does not converge and PyTorch raises (an inf
-    alone gives NaN values, no error, in both)."""
-    if a.size == 0:
-        return False, (0,)
-    matrices = a.reshape((-1, a.shape[-2] * a.shape[-1]))
-    bad, batch, _ = _first_bad(jnp.isnan(matrices))
-    return bad, (batch, int(a.ndim > 2))
-
-
-def _svd_error(facts, **_):
-    batch, batched = facts[:2]
-    where = f"(Batch element {batch}): " if batched else ""
-    return LinAlgError(f"linalg.svd: {where}The algorithm failed to converge because the "
-                       f"input matrix contained non-finite values.")
-
-
-NAN_SVD = ValueCheck(_nan_entries, _svd_error, values_from=0)
 
 
 def _mT(a):
@@ -176,35 +146,38 @@ def linalg_cholesky(a, *, upper=False):
 def linalg_qr(a, *, mode="reduced"):
     if mode == "r":
         return jnp.zeros((0,), a.dtype), _r_without_gradient(a)
-    q, r = jnp.linalg.qr(a, mode="reduced")
     m, n = a.shape[-2:]
     if mode == "complete" and m > n:
-        # NOTE: Q's extra columns are any orthonormal completion (PyTorch refuses to
-        # differentiate them); here they get no gradient, as linalg_svd's do.
-        extra = jnp.linalg.qr(jax.lax.stop_gradient(a), mode="complete")[0][..., n:]
-        q = jnp.concatenate([q, extra], axis=-1)
-        r = jnp.concatenate([r, jnp.zeros(r.shape[:-2] + (m - n, n), r.dtype)], axis=-2)
+        return _complete_tall_qr(a)
+    q, r = jnp.linalg.qr(a, mode="reduced")
     return q, r
 
 
+def _without_gradient(fn, message: str):
+    """`fn` whose backward raises PyTorch's RuntimeError `message` (raised when the backward
+    is traced: at `backward()` eagerly, when a compiled training step is traced)."""
+    @jax.custom_vjp
+    def refused(a):
+        return fn(a)
+
+    def backward(_, g):
+        raise RuntimeError(message)
+
+    refused.defvjp(lambda a: (fn(a), None), backward)
+    return refused
+
+
 # PyTorch's rule needs Q, which mode="r" does not compute: it refuses to differentiate R
-# (JAX's R-only QR differentiated it anyway). Raised when the backward is traced.
-@jax.custom_vjp
-def _r_without_gradient(a):
-    return jnp.linalg.qr(a, mode="r")
-
-
-def _r_without_gradient_fwd(a):
-    return _r_without_gradient(a), None
-
-
-def _r_without_gradient_bwd(_, g):
-    raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
-                       "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
-                       "differentiate through linalg.qr.")
-
-
-_r_without_gradient.defvjp(_r_without_gradient_fwd, _r_without_gradient_bwd)
+# (JAX's R-only QR differentiated it anyway).
+_r_without_gradient = _without_gradient(
+    lambda a: jnp.linalg.qr(a, mode="r"),
+    "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
+    "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+# Q's extra columns of a tall matrix are any orthonormal completion: PyTorch refuses to
+# differentiate the complete QR then (before, graphnet gave the extra columns no gradient).
+_complete_tall_qr = _without_gradient(
+    lambda a: tuple(jnp.linalg.qr(a, mode="complete")),
+    "The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
 
 
 # NOTE: singular vectors (and eigenvectors) are unique only up to sign; JAX's LAPACK and

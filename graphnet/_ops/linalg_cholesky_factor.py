@@ -15,7 +15,8 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
 from ._promote import torch_name
-from ._table import defop
+from ._table import ValueCheck, defop
+from .linalg_errors import LinAlgError, first_bad
 
 
 def same_dtype(b, a) -> None:
@@ -77,7 +78,25 @@ def _cholesky_solve_bwd(upper, residuals, g):
 _cholesky_solve.defvjp(_cholesky_solve_fwd, _cholesky_solve_bwd)
 
 
-@defop("cholesky_inverse", "opaque", method=None)
+def _zero_diagonal(factor, *_, **__):
+    """A singular factor: a zero on its diagonal (the inverse would be inf/NaN; PyTorch's
+    LAPACK potri raises)."""
+    if factor.size == 0:
+        return False, (0, 0, 0)
+    bad, batch, position = first_bad(jnp.diagonal(factor, axis1=-2, axis2=-1) == 0)
+    return bad, (batch, position, factor.ndim > 2)
+
+
+def _singular_error(facts, **_):
+    batch, position, batched = facts
+    where = f"(Batch element {batch}): " if batched else ""
+    return LinAlgError(f"cholesky_inverse: {where}The diagonal element {position} is zero, "
+                       f"the inversion could not be completed because the input matrix is "
+                       f"singular.")
+
+
+@defop("cholesky_inverse", "opaque", method=None,
+       check=ValueCheck(_zero_diagonal, _singular_error, values_from=0))
 def cholesky_inverse(factor, *, upper=False):
     return _cholesky_inverse(factor, bool(upper))
 

@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 
 from ._promote import torch_name
-from ._table import defop
+from ._table import ValueCheck, defop
+from .linalg_errors import NAN_SVD, first_bad
 
 
 def _mT(a):
@@ -84,7 +85,14 @@ def _pinv_bwd(hermitian, residuals, g):
 _pinv.defvjp(_pinv_fwd, _pinv_bwd)
 
 
-@defop("linalg_pinv", "opaque", function=("linalg.pinv", "pinverse"), method=None)
+def _nan_unless_hermitian(a, *tolerances, hermitian=False):
+    """pinv goes through the SVD, which refuses a NaN (NAN_SVD); the hermitian path goes
+    through eigh, which returns NaN, as PyTorch's does."""
+    return (False, (0, 0)) if hermitian else NAN_SVD.find(a)
+
+
+@defop("linalg_pinv", "opaque", function=("linalg.pinv", "pinverse"), method=None,
+       check=ValueCheck(_nan_unless_hermitian, NAN_SVD.error, values_from=0))
 def linalg_pinv(a, atol=0.0, rtol=None, *, hermitian=False):
     """Singular values at or below max(atol, rtol * largest) dropped; rtol defaults to
     eps * max(m, n) where atol is not positive, as in PyTorch. `atol` and `rtol` are numbers
@@ -126,7 +134,25 @@ def _lstsq_bwd(rcond, residuals, g):
 _lstsq.defvjp(_lstsq_fwd, _lstsq_bwd)
 
 
-@defop("linalg_lstsq", "opaque", function="linalg.lstsq", method=None)
+def _nan_operand(a, b, **_):
+    """A NaN in A or B: PyTorch's LAPACK drivers (MKL's gelsy, gelsd, gelss) report the
+    matrix as an illegal argument and PyTorch raises; JAX returned a NaN solution."""
+    bad_a, batch_a, _ = first_bad(jnp.isnan(a.reshape((-1, a.shape[-2] * a.shape[-1]))))
+    bad_b, batch_b, _ = first_bad(jnp.isnan(b.reshape((-1, b.shape[-2] * b.shape[-1]))))
+    batched = int(max(a.ndim, b.ndim) > 2)
+    return bad_a | bad_b, (jnp.where(bad_a, batch_a, batch_b), jnp.where(bad_a, 4, 6), batched)
+
+
+def _illegal_argument(facts, **_):
+    batch, argument, batched = facts
+    where = f"(Batch element {batch}): " if batched else ""
+    return RuntimeError(f"torch.linalg.lstsq: {where}Argument {argument} has illegal value: "
+                        f"the {'input' if argument == 4 else 'other'} matrix contains NaN, "
+                        f"which the LAPACK driver refuses")
+
+
+@defop("linalg_lstsq", "opaque", function="linalg.lstsq", method=None,
+       check=ValueCheck(_nan_operand, _illegal_argument, values_from=0))
 def linalg_lstsq(a, b, *, rcond=None):
     """The minimum-norm least-squares solution X of A X = B, singular values at or below
     rcond * largest taken as zero (rcond None: eps * max(m, n); 0: only exact zeros, the

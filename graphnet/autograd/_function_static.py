@@ -182,8 +182,14 @@ class _Spec:
                 found.extend(g is not None for g in self.backward(a, outs, cts))
                 return ()
 
-            with x64():   # float64 values stay float64 while it is traced
-                jax.eval_shape(record, a, outs, cts)
+            try:
+                with x64():   # float64 values stay float64 while it is traced
+                    jax.eval_shape(record, a, outs, cts)
+            except Exception:   # noqa: BLE001 — raised only if a gradient reaches it
+                # a backward that raises (PyTorch's ops without a derivative, `//`): eagerly
+                # it raises only when a gradient reaches the node, so here it counts as
+                # carrying to every argument, and the real call raises when one does
+                found[:] = [True] * self.n_args
             first = self.n_out + self.n_saved
             self._carrying = frozenset(first + j for j, f in enumerate(found) if f)
         return self._carrying

@@ -16,8 +16,10 @@ __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 
 def parameters_to_vector(parameters) -> Tensor:
-    """Concatenate every parameter, flattened, into one 1-D tensor (differentiable)."""
-    return M.cat([param.reshape(-1) for param in parameters])
+    """Concatenate every parameter, flattened, into one 1-D tensor (differentiable).
+    Flattened by `view`, as in PyTorch: a non-contiguous tensor (`w.t()`) raises its view
+    error (`reshape` copied it silently)."""
+    return M.cat([param.view(-1) for param in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
