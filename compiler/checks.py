@@ -11,7 +11,15 @@ program as one extra output, `flags`, which the runtime reads right after the ca
 for the program to finish) before writing anything back. When a program check fails, the
 program keeps every state output at its input value (`guard_outputs`), so nothing computed
 from a bad value is written back. Either way the error names the op, the user's source line
-and the module path."""
+and the module path.
+
+A site is every node that performs a checked op's computation (`checked_call`): the op's own
+node, and a `vjp` node the tracer recorded for its backward (autograd.grad, func.grad,
+backward(inputs=...), create_graph), which reads the same labels and indices. When only the
+gradient is used, the op's forward node is dead code and leaves the graph, so the `vjp` node
+is the only place left to check them. A custom autograd.Function whose backward indexes with
+a tensor it saved is a site too, when the program runs that backward
+(compiler/custom_backward.py)."""
 
 from __future__ import annotations
 
@@ -24,24 +32,45 @@ from graphnet._errors import TraceError
 from graphnet._ops import OPS
 from graphnet._ops._checks import check_row, host_error, row_error, shape_only
 
+from .custom_backward import backward_error, backward_name, backward_row, backward_sites, \
+    performed
 from .ir import Graph, Node, Value
 
 
+def checked_call(node: Node) -> tuple | None:
+    """(op, ValueCheck, inputs, attrs) of the checked op `node` computes, or None. A `vjp`
+    node computes the backward of the op its `fn` names, from that op's inputs (its first
+    `n_primals` inputs; a `vjp` of a `vjp`, a double backward, unwraps again)."""
+    op, inputs, attrs, _ = performed(node)
+    check = OPS[op].check if op in OPS else None
+    return None if check is None else (op, check, inputs, attrs)
+
+
 def check_sites(nodes) -> list:
-    """The nodes among `nodes` whose op has a value check, in order."""
-    return [n for n in nodes if n.op in OPS and OPS[n.op].check is not None]
+    """The nodes among `nodes` that compute a checked op (forward or backward), in order."""
+    return [n for n in nodes if checked_call(n) is not None]
+
+
+def _read(node: Node) -> list:
+    """The inputs whose values `node`'s check reads (the others lend their shape)."""
+    _, check, inputs, _ = checked_call(node)
+    return inputs[check.values_from:]
 
 
 def split_sites(graph: Graph) -> tuple[list, list]:
     """(host sites, program sites) of `graph`: a host site reads the values of graph inputs
     (or literals) only; its other inputs lend just their shape. A checked node inside a
-    `cond` / `while_loop` branch is refused (`refuse_branch_checks`)."""
+    `cond` / `while_loop` branch is refused (`refuse_branch_checks`). A custom Function's
+    backward that reads indices is always a program site (`custom_backward.backward_sites`)."""
     refuse_branch_checks(graph)
     inputs, host, program = set(graph.inputs), [], []
     for node in check_sites(graph.nodes):
-        read = node.inputs[OPS[node.op].check.values_from:]
+        read = _read(node)
         on_host = all(not isinstance(x, Value) or x in inputs for x in read)
         (host if on_host else program).append(node)
+    backward = set(backward_sites(graph))
+    if backward:
+        program = [n for n in graph.nodes if n in backward or n in set(program)]
     return host, program
 
 
@@ -54,17 +83,16 @@ def refuse_branch_checks(graph: Graph) -> None:
     for node in graph.nodes:
         for _, branch in node.subgraphs():
             for inner in check_sites(branch.nodes):
-                read = inner.inputs[OPS[inner.op].check.values_from:]
-                if not any(isinstance(x, Value) for x in read):
+                if not any(isinstance(x, Value) for x in _read(inner)):
                     continue    # literal indices (`a[0]`): checked while tracing
                 where = f" at {inner.source}" if inner.source else ""
                 raise TraceError(
-                    f"`{inner.op}`{where} reads indices or labels inside a graphnet.{node.op} "
-                    f"branch: compiled programs check those values (PyTorch raises on a bad "
-                    f"one) everywhere except inside cond/while_loop branches, so this program "
-                    f"could silently clamp a bad index. Move the indexing out of the branch, "
-                    f"run this code dynamically, or compile with checks=False to accept "
-                    f"JAX's clamping.")
+                    f"{site_name(inner)}{where} reads indices or labels inside a "
+                    f"graphnet.{node.op} branch: compiled programs check those values "
+                    f"(PyTorch raises on a bad one) everywhere except inside cond/while_loop "
+                    f"branches, so this program could silently clamp a bad index. Move the "
+                    f"indexing out of the branch, run this code dynamically, or compile with "
+                    f"checks=False to accept JAX's clamping.")
             refuse_branch_checks(branch)
 
 
@@ -76,16 +104,16 @@ class HostChecks:
         self.program = graph.name
         self.sites = []
         for node in sites:
-            check = OPS[node.op].check
+            _, check, inputs, attrs = checked_call(node)
             # ("input", i): graph input i; ("as is", x): a literal, or a stand-in with a
             # Value's shape (host_error reads nothing of it but the shape)
             args = [("input", position[x]) if isinstance(x, Value) and k >= check.values_from
-                    else ("as is", shape_only(x)) for k, x in enumerate(node.inputs)]
-            self.sites.append((node, check, args))
+                    else ("as is", shape_only(x)) for k, x in enumerate(inputs)]
+            self.sites.append((node, check, attrs, args))
 
         # the input positions the sites read, and weak references to the arrays that last
         # passed them all
-        self.read = sorted({x for _, _, args in self.sites for how, x in args if how == "input"})
+        self.read = sorted({x for *_, args in self.sites for how, x in args if how == "input"})
         self.passed: list = []
 
     def __call__(self, arrays: list) -> None:
@@ -98,9 +126,9 @@ class HostChecks:
                 ref() is a for ref, a in zip(self.passed, read)):
             return
         self.passed = []
-        for node, check, args in self.sites:
+        for node, check, attrs, args in self.sites:
             host = [arrays[x] if how == "input" else x for how, x in args]
-            error = host_error(check, host, node.attrs)
+            error = host_error(check, host, attrs)
             if error is not None:
                 raise located(error, node, self.program)
         if all(isinstance(a, jax.Array) for a in read):
@@ -120,8 +148,11 @@ def fill_created(traced) -> None:
 
 def site_row(node: Node, env: dict):
     """The check row of `node`, from its input values in `env`."""
-    args = [env[x] if isinstance(x, Value) else x for x in node.inputs]
-    return check_row(OPS[node.op].check, args, node.attrs)
+    if checked_call(node) is None:
+        return backward_row(node, env)
+    _, check, inputs, attrs = checked_call(node)
+    args = [env[x] if isinstance(x, Value) else x for x in inputs]
+    return check_row(check, args, attrs)
 
 
 class RowCollector:
@@ -138,7 +169,7 @@ class RowCollector:
             self.rows[node] = site_row(node, env)
 
     def flags(self):
-        missing = [n.op for n in self.sites if n not in self.rows]
+        missing = [site_name(n) for n in self.sites if n not in self.rows]
         assert not missing, f"check sites never evaluated: {missing}"
         return stack_rows([self.rows[n] for n in self.sites])
 
@@ -173,12 +204,24 @@ def failed_check(sites: list, flags, program: str = "") -> Exception | None:
         return None
     i = int(np.argmax(flags[:, 0] != 0))
     node = sites[i]
-    return located(row_error(OPS[node.op].check, flags[i], node.attrs), node, program)
+    if checked_call(node) is None:
+        return located(backward_error(node, flags[i]), node, program)
+    _, check, _, attrs = checked_call(node)
+    return located(row_error(check, flags[i], attrs), node, program)
+
+
+def site_name(node: Node) -> str:
+    """The checked op `node` computes, quoted as an error names it: `cross_entropy`, or
+    `cross_entropy` backward (`vjp`) for the backward of one."""
+    if checked_call(node) is None:
+        return backward_name(node)
+    op = checked_call(node)[0]
+    return f"`{op}`" if op == node.op else f"`{op}` backward (`{node.op}`)"
 
 
 def located(error: Exception, node: Node, program: str) -> Exception:
     """PyTorch's exception type and words, then where the op is in the user's code."""
     where = f" at {node.source}" if node.source else ""
     module = f" in module `{node.module}`" if node.module else ""
-    return type(error)(f"{error}\n  `{node.op}`{where}{module}, in compiled `{program}`: "
-                       f"nothing was written back")
+    return type(error)(f"{error}\n  {site_name(node)}{where}{module}, in compiled "
+                       f"`{program}`: nothing was written back")

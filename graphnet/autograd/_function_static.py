@@ -17,6 +17,7 @@ from jax.custom_derivatives import SymbolicZero
 from .. import _autograd
 from .._dispatch import dispatch, ran_user_code
 from .._mode import DispatchMode, current_mode, push_mode
+from .._ops._checks import host_error
 from .._x64 import x64
 from .._tensor import Tensor
 from ._function_outputs import dirty_view_error, refuse_bad_dirty
@@ -25,16 +26,24 @@ from .function import _call_backward, _validate
 
 class _OnTracers(DispatchMode):
     """Runs each op's kernel directly on JAX's tracers, as part of the program JAX is
-    differentiating. NOTE: index value checks cannot read traced values, so they are skipped
-    here: indices a backward uses come from its forward, which was checked.
+    differentiating. NOTE: an op's value check (indices, labels) cannot raise on traced
+    values inside the program: such an op is noted in `traced_reads` as (opdef, arrays,
+    attrs), when given, and runs unchecked. compiler/custom_backward.py runs the backward
+    again with that list to compute the checks' rows in the program. Concrete values are
+    checked on the host, as eagerly.
 
     What the user's backward computes under `no_grad()`, or through `detach()` / `.data`, is
     a constant to a second derivative, as on PyTorch's tape: those values are wrapped in
     `stop_gradient`. (Before, JAX differentiated through them: a compiled double backward
     through `with no_grad(): s = x.exp()` gave 2e^x + 2xe^x where PyTorch gives 2e^x.)"""
 
+    def __init__(self, traced_reads: list | None = None):
+        self.traced_reads = traced_reads
+
     def run_op(self, opdef, args, attrs):
         arrays = [a._value if isinstance(a, Tensor) else a for a in args]
+        if opdef.check is not None:
+            self._check(opdef, arrays, attrs)
         out = opdef.impl(*arrays, **attrs)
         outs = out if opdef.n_outputs != 1 else (out,)
         if not _autograd.grad_mode.enabled:
@@ -44,6 +53,15 @@ class _OnTracers(DispatchMode):
                                      and o.dtype in _autograd.GRAD_DTYPES else None, i)
                         for i, o in enumerate(outs))
         return results if opdef.n_outputs != 1 else results[0]
+
+    def _check(self, opdef, arrays, attrs) -> None:
+        if any(isinstance(a, jax.core.Tracer) for a in arrays[opdef.check.values_from:]):
+            if self.traced_reads is not None:
+                self.traced_reads.append((opdef, arrays, attrs))
+            return
+        error = host_error(opdef.check, arrays, attrs)
+        if error is not None:
+            raise error
 
     def on_tensor_created(self, t) -> None:     # `detach()` and `.data` aliases
         t._value = jax.lax.stop_gradient(t._value)
@@ -134,9 +152,10 @@ class _Spec:
         identity.defvjp(fwd, bwd, symbolic_zeros=True)
         return identity(*arrays)
 
-    def backward(self, a, outs, cts) -> list:
+    def backward(self, a, outs, cts, traced_reads: list | None = None) -> list:
         """The user's backward on arrays (`a`: the node's inputs, `outs`: its outputs): one
-        cotangent (or None) per tensor argument."""
+        cotangent (or None) per tensor argument. `traced_reads` collects the checked ops it
+        runs on traced indices or labels (`_OnTracers`)."""
         n_out, n_saved = self.n_out, self.n_saved
         ctx = copy.copy(self.ctx)
         saved = list(ctx.to_save)
@@ -154,7 +173,7 @@ class _Spec:
         all_cts = [None] * self.n_outputs   # None for a non-tensor output, as PyTorch passes
         for position, c in zip(self.out_positions, cts):
             all_cts[position] = None if c is None else Tensor._wrap(c)
-        with x64(), push_mode(_OnTracers()):
+        with x64(), push_mode(_OnTracers(traced_reads)):
             # with grad mode on, so that what the backward runs under no_grad() is told apart
             grads = _call_backward(self.cls, ctx, all_cts, self.n_args, True)
             out = []

@@ -31,11 +31,14 @@ def vjp(*args, fn, n_primals):
 
 class OpVjp:
     """The VJP of one op (with its attributes) for some of its inputs, as a `vjp` node's `fn`
-    attribute: callable like `make_vjp`'s function, printed deterministically in graphs."""
+    attribute: callable like `make_vjp`'s function, printed deterministically in graphs.
+    `op` and `attrs` stay readable: a `vjp` node reads its op's inputs as that op does, so it
+    carries the op's value check (compiler/checks.py, `checked_call`)."""
 
-    __slots__ = ("fn", "text")
+    __slots__ = ("fn", "text", "op", "attrs")
 
     def __init__(self, op: str, attrs: tuple, needs: tuple):
+        self.op, self.attrs = op, attrs
         self.fn = _autograd.make_vjp(OPS[op], dict(attrs), needs)
         self.text = f"<vjp of {op} for inputs {list(needs)}>"
 
