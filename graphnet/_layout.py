@@ -12,6 +12,7 @@ import numpy as np
 from ._dispatch import dispatch
 from ._errors import dimension_error
 from ._errors import wrap_dim as _wrap_dim
+from ._layout_args import shape_ints
 from . import _dtype as dt
 from . import _strides as S
 from ._aliases import remember_view
@@ -67,7 +68,7 @@ def _reshaped_as(source: Tensor):
 def reshape(input, *shape):
     """A view of `input` when PyTorch's strides allow one, else a copy (`x.t().reshape(-1)`:
     writing to it leaves `x` as it was, as in PyTorch)."""
-    return _regrouped(input, _shape_args(shape), copy_if_needed=True)
+    return _regrouped(input, shape_ints("reshape", "shape", shape), copy_if_needed=True)
 
 
 def view(input, *shape, dtype=None):
@@ -77,7 +78,7 @@ def view(input, *shape, dtype=None):
         return view_dtype(input, dtype)
     if len(shape) == 1 and isinstance(shape[0], dt.dtype):
         return view_dtype(input, shape[0])
-    return _regrouped(input, _shape_args(shape), copy_if_needed=False)
+    return _regrouped(input, shape_ints("view", "size", shape), copy_if_needed=False)
 
 
 def view_dtype(input, dtype):

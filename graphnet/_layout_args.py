@@ -39,3 +39,51 @@ def narrow_start(start) -> int:
                                       start.dtype.is_complex or start.dtype.name == "bool"):
         raise RuntimeError("start must be an 0-dim integral Tensor.")
     return int(start)
+
+
+def _is_int(s) -> bool:
+    """An integer size as PyTorch's argument parser takes one: int, NumPy integer, integer
+    tensor of one element (`operator.index` works); a float or float tensor is not."""
+    import operator
+
+    try:
+        operator.index(s)
+    except TypeError:
+        return False
+    return True
+
+
+def _type_name(s) -> str:
+    kind = type(s)
+    return kind.__name__ if kind.__module__ in ("builtins", ) or \
+        kind.__module__.startswith("graphnet") else f"{kind.__module__}.{kind.__name__}"
+
+
+def shape_ints(method: str, name: str, shape: tuple) -> tuple:
+    """`reshape`/`view`'s sizes, given one by one or as one sequence, with PyTorch's
+    TypeError for a size that is not an integer (`x.reshape(2., 6)`: int() would quietly
+    accept 2.0, or drop the fraction of 2.5)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        sizes, at = tuple(shape[0]), "(position 1) "
+    else:
+        sizes, at = tuple(shape), None
+    bad = next((i for i, s in enumerate(sizes) if not _is_int(s) or
+                (i == 0 and isinstance(s, bool) and at is None)), None)
+    if bad is None:
+        return tuple(int(s) for s in sizes)
+    what = _type_name(sizes[bad])
+    if bad == 0 and method == "view":
+        got = "tuple" if at else ", ".join(_type_name(s) for s in sizes)
+        raise TypeError(f"view() received an invalid combination of arguments - got ({got}), "
+                        f"but expected one of:\n * (torch.dtype dtype)\n"
+                        f" * (tuple of ints size)\n")
+    if bad == 0 and at is None and len(sizes) > 1:
+        raise TypeError(f"{method}() takes 1 positional argument but {len(sizes)} were given")
+    if bad == 0 and at is None:
+        raise TypeError(f"{method}(): argument '{name}' (position 1) must be tuple of ints, "
+                        f"not {what}")
+    if bad == 0:
+        raise TypeError(f"{method}(): argument '{name}' {at}must be tuple of ints, but found "
+                        f"element of type {what} at pos 0")
+    raise TypeError(f"{method}(): argument '{name}' failed to unpack the object at pos "
+                    f"{bad + 1} with error \"type must be tuple of ints,but got {what}\"")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 
 from .._tensor import Size, Tensor
+from ._checked import concrete, tie, tie_state
 
 
 def _eager(value: Tensor) -> bool:
@@ -95,15 +96,16 @@ class Distribution:
         for name, constraint in self.arg_constraints.items():
             value = self.__dict__.get(name)
             if value is None or is_dependent(constraint) or not self._validate_args or \
-                    not isinstance(value, Tensor) or not _eager(value):
+                    not isinstance(value, Tensor):
                 continue
             self._check(name, value, constraint.check(value), repr(constraint))
 
-    def _validate_sample(self, value) -> None:
-        """PyTorch's checks of a `log_prob` argument: a tensor, of the event shape,
-        broadcastable with the batch, in the support (values only eagerly)."""
+    def _validate_sample(self, value):
+        """`value`, after PyTorch's checks of a `log_prob` argument: a tensor, of the event
+        shape, broadcastable with the batch, in the support. Callers go on with the result:
+        while tracing, it carries the support check into the program (_checked.py)."""
         if not self._validate_args:
-            return
+            return value
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
         event = tuple(self._event_shape)
@@ -116,13 +118,17 @@ class Distribution:
             if i != 1 and j != 1 and i != j:
                 raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
                                  f"{Size(shape)} vs {Size(self._extended_shape())}.")
-        if self.support is None or not _eager(value):
-            return
-        if not bool(self.support.check(value).all()):
-            raise ValueError(
-                f"Expected value argument ({type(value).__name__} of shape {shape}) to be "
-                f"within the support ({self.support!r}) of the distribution {self!r}, but "
-                f"found invalid values:\n{value}")
+        if self.support is None:
+            return value
+        ok = self.support.check(value)
+        message = (f"Expected value argument ({type(value).__name__} of shape {shape}) to be "
+                   f"within the support ({self.support!r}) of the distribution {self!r}, but "
+                   f"found invalid values")
+        if not concrete(ok):
+            return tie(value, ok, message + ":")
+        if not bool(ok.all()):
+            raise ValueError(f"{message}:\n{value}")
+        return value
 
     def _extended_shape(self, sample_shape=()) -> tuple:
         return tuple(Size(sample_shape)) + tuple(self._batch_shape) + tuple(self._event_shape)
@@ -144,17 +150,22 @@ class Distribution:
         return self.entropy().exp()
 
     def _check(self, name: str, value, ok, constraint: str) -> None:
-        """PyTorch's ValueError when a parameter breaks its constraint (eagerly only)."""
-        if not self._validate_args or not isinstance(value, Tensor) or not _eager(value):
+        """PyTorch's ValueError when a parameter breaks its constraint: at once eagerly;
+        while tracing, from the program (every tensor of the distribution carries the
+        check, _checked.py)."""
+        if not self._validate_args or not isinstance(value, Tensor):
             return
-        if not bool(ok.all()):
-            raise ValueError(
-                f"Expected parameter {name} ({type(value).__name__} of shape "
-                f"{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint "
-                f"{constraint}, but found invalid values:\n{value}")
+        message = (f"Expected parameter {name} ({type(value).__name__} of shape "
+                   f"{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint "
+                   f"{constraint}, but found invalid values")
+        if not concrete(ok):
+            tie_state(self, ok, message + ":")
+        elif not bool(ok.all()):
+            raise ValueError(f"{message}:\n{value}")
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}: {v if v.numel() == 1 else v.shape}"
+        # NOTE: a traced parameter has no number to show yet: its shape stands in
+        params = ", ".join(f"{k}: {v if v.numel() == 1 and concrete(v) else v.shape}"
                            for k, v in self._params().items())
         return f"{type(self).__name__}({params})"
 

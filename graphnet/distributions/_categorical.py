@@ -61,7 +61,7 @@ class Categorical(ShowsReadParams, Distribution):
         return (logits.detach() + gumbel).argmax(-1)
 
     def log_prob(self, value: Tensor) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         value = value.long().unsqueeze(-1)
         value, log_pmf = _broadcast(value, self.logits)
         return log_pmf.gather(-1, value[..., :1]).squeeze(-1)
@@ -107,7 +107,7 @@ class OneHotCategorical(Distribution):
         return _one_hot(self._categorical.sample(sample_shape), self.probs)
 
     def log_prob(self, value: Tensor) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return self._categorical.log_prob(value.argmax(-1))
 
     def entropy(self) -> Tensor:

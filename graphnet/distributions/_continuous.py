@@ -85,11 +85,11 @@ class Exponential(Distribution):
         return -(-u).log1p() / self.rate
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return self.rate.log() - self.rate * value
 
     def cdf(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return 1 - (-self.rate * value).exp()
 
     def icdf(self, value) -> Tensor:
@@ -119,11 +119,11 @@ class Laplace(_LocScale):
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return -(2 * self.scale).log() - (value - self.loc).abs() / self.scale
 
     def cdf(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return 0.5 - 0.5 * (value - self.loc).sign() * \
             (-(value - self.loc).abs() / self.scale).expm1()
 
@@ -151,12 +151,12 @@ class Cauchy(_LocScale):
         return self.loc + (math.pi * (u - 0.5)).tan() * self.scale
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return -math.log(math.pi) - self.scale.log() - \
             (((value - self.loc) / self.scale) ** 2).log1p()
 
     def cdf(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return ((value - self.loc) / self.scale).atan() / math.pi + 0.5
 
     def icdf(self, value) -> Tensor:
@@ -198,7 +198,7 @@ class Gamma(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = _t(value, self.rate)
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return _xlogy(self.concentration, self.rate) + _xlogy(self.concentration - 1, value) \
             - self.rate * value - self.concentration.lgamma()
 
@@ -206,7 +206,7 @@ class Gamma(Distribution):
         from ..special import gammainc
 
         value = _t(value, self.rate)
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return gammainc(self.concentration, self.rate * value)
 
     def entropy(self) -> Tensor:
@@ -280,7 +280,7 @@ class StudentT(Distribution):
         return self.loc + self.scale * x * (z / self.df).rsqrt()
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         y = (value - self.loc) / self.scale
         z = self.scale.log() + 0.5 * self.df.log() + 0.5 * math.log(math.pi) + \
             (0.5 * self.df).lgamma() - (0.5 * (self.df + 1.0)).lgamma()

@@ -106,7 +106,7 @@ class ContinuousBernoulli(Distribution):
         from ..nn.functional import binary_cross_entropy_with_logits
         from ._params import _broadcast
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         logits, value = _broadcast(self.logits, _t(value, self.logits))
         return -binary_cross_entropy_with_logits(logits, value, reduction="none") + \
             self._cont_bern_log_norm()
@@ -114,7 +114,7 @@ class ContinuousBernoulli(Distribution):
     def cdf(self, value) -> Tensor:
         from .. import ones_like, where, zeros_like
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         value = _t(value, self.probs)
         cut = self._cut_probs()
         cdfs = (cut.pow(value) * (1.0 - cut).pow(1.0 - value) + cut - 1.0) / (2.0 * cut - 1.0)

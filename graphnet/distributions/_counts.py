@@ -40,7 +40,7 @@ class Poisson(Distribution):
     def log_prob(self, value) -> Tensor:
         from .. import xlogy
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         rate, value = _broadcast(self.rate, _t(value, self.rate))
         return xlogy(value, rate) - rate - (value + 1).lgamma()
 
@@ -100,7 +100,7 @@ class Binomial(Distribution):
         return binomial_counts(self.total_count.expand(*shape), self.probs.expand(*shape))
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         n = self.total_count
         log_factorial_n = (n + 1).lgamma()
         log_factorial_k = (value + 1).lgamma()

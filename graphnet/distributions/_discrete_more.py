@@ -69,7 +69,7 @@ class Geometric(Distribution):
     def log_prob(self, value) -> Tensor:
         from .. import where
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         value, probs = _broadcast(_t(value, self.probs), self.probs)
         # NOTE: P(0) = 1 when probs == 1: 0 * log(0) taken as 0, as PyTorch does
         probs = where((probs == 1) & (value == 0), 0.0, probs)
@@ -130,7 +130,7 @@ class NegativeBinomial(Distribution):
     def log_prob(self, value) -> Tensor:
         from ..nn.functional import logsigmoid
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         n = self.total_count
         unnormalized = n * logsigmoid(-self.logits) + value * logsigmoid(self.logits)
         normalization = -(n + value).lgamma() + (1.0 + value).lgamma() + n.lgamma()
@@ -193,7 +193,7 @@ class Multinomial(Distribution):
     def log_prob(self, value) -> Tensor:
         from .. import where
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         logits, value = _broadcast(self.logits, _t(value, self.logits))
         log_factorial_n = (value.sum(-1) + 1).lgamma()
         log_factorial_xs = (value + 1).lgamma().sum(-1)

@@ -53,7 +53,7 @@ class Gumbel(TransformedDistribution):
                            batch_shape)
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         y = (self.loc - value) / self.scale
         return (y - y.exp()) - self.scale.log()
 
@@ -188,7 +188,7 @@ class GeneralizedPareto(Distribution):
     def log_prob(self, value) -> Tensor:
         from .. import ones_like, where
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         z = (value - self.loc) / self.scale
         zero, c = self._safe_concentration()
         y = 1 / c + ones_like(z)
@@ -198,7 +198,7 @@ class GeneralizedPareto(Distribution):
     def log_survival_function(self, value) -> Tensor:
         from .. import where
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         z = (value - self.loc) / self.scale
         zero, c = self._safe_concentration()
         return where(zero, -z, -(c * z).log1p() / c)

@@ -65,7 +65,7 @@ class FisherSnedecor(Distribution):
         return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         ct1, ct2, ct3 = self.df1 * 0.5, self.df2 * 0.5, self.df1 / self.df2
         t1 = (ct1 + ct2).lgamma() - ct1.lgamma() - ct2.lgamma()
         t2 = ct1 * ct3.log() + (ct1 - 1) * _t(value, self.df1).log()

@@ -40,13 +40,13 @@ class _Half(TransformedDistribution):
     def log_prob(self, value) -> Tensor:
         from .. import where
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         value = _t(value, self.scale)
         log_prob = self.base_dist.log_prob(value) + math.log(2)
         return where(value >= 0, log_prob, -math.inf)
 
     def cdf(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return 2 * self.base_dist.cdf(value) - 1
 
     def icdf(self, prob) -> Tensor:

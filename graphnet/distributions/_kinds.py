@@ -54,14 +54,14 @@ class Normal(Distribution):
         return self.loc + eps * self.scale
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         value = _t(value, self.loc)
         var = self.scale ** 2
         return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - \
             math.log(math.sqrt(2 * math.pi))
 
     def cdf(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         value = _t(value, self.loc)
         return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
 
@@ -126,7 +126,7 @@ class Bernoulli(ShowsReadParams, Distribution):
     def log_prob(self, value) -> Tensor:
         from ..nn.functional import binary_cross_entropy_with_logits
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         logits, value = _broadcast(self.logits, _t(value, self.logits))
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
@@ -172,13 +172,13 @@ class Uniform(Distribution):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         value = _t(value, self.low)
         inside = ((self.low <= value) & (value < self.high)).to(self.low.dtype)
         return inside.log() - (self.high - self.low).log()
 
     def cdf(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         value = _t(value, self.low)
         return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
 

@@ -169,7 +169,7 @@ class LKJCholesky(Distribution):
     def log_prob(self, value) -> Tensor:
         from .. import arange, mvlgamma
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         diag_elems = value.diagonal(dim1=-1, dim2=-2)[..., 1:]
         order = arange(2, self.dim + 1)
         order = 2 * (self.concentration - 1).unsqueeze(-1) + self.dim - order

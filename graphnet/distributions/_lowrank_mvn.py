@@ -142,7 +142,7 @@ class LowRankMultivariateNormal(Distribution):
             self._unbroadcasted_cov_diag.sqrt() * eps_d
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         diff = value - self.loc
         M = _lowrank_mahalanobis(self._unbroadcasted_cov_factor,
                                  self._unbroadcasted_cov_diag, diff, self._capacitance_tril)

@@ -111,7 +111,7 @@ class MixtureSameFamily(Distribution):
         return (cdf_x * self._mixture_distribution.probs).sum(-1)
 
     def log_prob(self, x) -> Tensor:
-        self._validate_sample(x)
+        x = self._validate_sample(x)
         log_prob_x = self._component_distribution.log_prob(self._pad(x))
         log_mix = self._mixture_distribution.logits.log_softmax(-1)
         return (log_prob_x + log_mix).logsumexp(-1)

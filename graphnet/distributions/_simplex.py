@@ -61,7 +61,7 @@ class Dirichlet(Distribution):
     def log_prob(self, value) -> Tensor:
         from .. import xlogy
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         c = self.concentration
         return xlogy(c - 1.0, value).sum(-1) + c.sum(-1).lgamma() - c.lgamma().sum(-1)
 
@@ -117,7 +117,7 @@ class Beta(Distribution):
         return self._dirichlet.rsample(sample_shape)[..., 0]
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         return self._dirichlet.log_prob(_stack([value, 1.0 - value], -1))
 
     def entropy(self) -> Tensor:

@@ -85,7 +85,7 @@ class TransformedDistribution(Distribution):
         return x
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         event_dim = len(self._event_shape)
         log_prob, y = 0.0, value
         for t in reversed(self.transforms):
@@ -109,7 +109,7 @@ class TransformedDistribution(Distribution):
         for t in self.transforms[::-1]:
             value = t.inv(value)
         if self._validate_args:
-            self.base_dist._validate_sample(value)
+            value = self.base_dist._validate_sample(value)
         return self._monotonize_cdf(self.base_dist.cdf(value))
 
     def icdf(self, value) -> Tensor:
@@ -192,7 +192,7 @@ class LogitRelaxedBernoulli(Distribution):
         return (u.log() - (-u).log1p() + probs.log() - (-probs).log1p()) / self.temperature
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         logits, value = _broadcast(self.logits, value)
         diff = logits - value * self.temperature
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
@@ -243,7 +243,7 @@ class ExpRelaxedCategorical(Distribution):
     def log_prob(self, value) -> Tensor:
         from .. import full_like
 
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         k = self._categorical._num_events
         log_scale = full_like(self.temperature, float(k)).lgamma() + \
             (k - 1) * self.temperature.log()

@@ -87,7 +87,7 @@ class VonMises(Distribution):
         self._validate_params()
 
     def log_prob(self, value) -> Tensor:
-        self._validate_sample(value)
+        value = self._validate_sample(value)
         log_prob = self.concentration * (_t(value, self.loc) - self.loc).cos()
         return log_prob - math.log(2 * math.pi) - \
             _log_modified_bessel_fn(self.concentration, order=0)

@@ -207,7 +207,11 @@ class _PositiveDefinite(_Symmetric):
     def check(self, value):
         from .. import linalg
 
+        from ._checked import concrete
+
         symmetric = super().check(value)
+        if not concrete(symmetric):   # traced: no branch on the values (_checked.py)
+            return symmetric & (linalg.eigvalsh(value).min(-1).values > 0)
         if not bool(symmetric.all()):
             return symmetric
         return linalg.eigvalsh(value).min(-1).values > 0

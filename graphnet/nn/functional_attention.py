@@ -27,6 +27,35 @@ def _additive_mask(mask: Tensor, dtype) -> Tensor:
     return mask.to(dtype)
 
 
+_C10_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "bfloat16": "c10::BFloat16"}
+
+
+def _check_mask_dtype(attn_mask, key_padding_mask, dtype, need_weights: bool) -> None:
+    """PyTorch's RuntimeError when the merged additive mask (a bool mask counts as `dtype`,
+    float masks keep theirs and promote when added) cannot meet the query's `dtype`:
+    with weights, its baddbmm wants equal dtypes; without, its SDPA takes float32 too.
+    NOTE: graphnet would otherwise cast the mask and compute."""
+    from .. import promote_types
+
+    merged = None
+    for m in (attn_mask, key_padding_mask):
+        if m is not None and m.dtype.is_floating_point:
+            merged = m.dtype if merged is None else promote_types(merged, m.dtype)
+        elif m is not None:
+            merged = dtype if merged is None else promote_types(merged, dtype)
+    if merged is None or merged == dtype:
+        return
+    name, query = _C10_NAMES.get(merged.name, merged.name), _C10_NAMES.get(dtype.name)
+    if need_weights:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {name}, batch1: "
+                           f"{query}, batch2: {query}")
+    if merged.name != "float32":
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: {name} and  query.dtype: {query} "
+                           f"instead.")
+
+
 def _merged_mask(attn_mask, key_padding_mask, n, heads, tgt, src, dtype):
     """attn_mask [L, S] or [N*H, L, S] and key_padding_mask [N, S] -> one additive mask that
     broadcasts against scores [N, H, L, S] (None when there is no mask)."""
@@ -132,6 +161,8 @@ def _multi_head_attention(query, key, value, embed_dim, num_heads, proj, in_proj
     # PyTorch trusts the hint (and ignores the mask) only on its fused path: no padding mask and
     # no weights requested. Elsewhere the mask itself is used.
     causal = is_causal and key_padding_mask is None and not need_weights
+    _check_mask_dtype(None if causal else attn_mask, key_padding_mask, query.dtype,
+                      need_weights)
     mask = _merged_mask(None if causal else attn_mask, key_padding_mask, n, num_heads, tgt, src,
                         query.dtype)
     q, k, v = _in_projection(query, key, value, proj, in_proj_bias)

@@ -175,10 +175,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if recompute_scale_factor or mode == "area":
             scales = (None,) * nd
     if mode == "area":
+        if any(n < 0 for n in sizes):   # PyTorch's adaptive pool refuses these
+            pool = f"adaptive_avg_pool{max(nd, 2)}d"
+            shown = ", ".join(str(n) for n in ((1,) * (nd == 1) + sizes))
+            if nd == 3:   # NOTE: PyTorch's 3-d message has no space before the last size
+                shown = shown[::-1].replace(" ,", ",", 1)[::-1]
+            raise RuntimeError(f"{pool}: elements of output_size must be greater than or equal "
+                               f"to 0 but received {{{shown}}}")
         if 0 in sizes:   # PyTorch's area mode gives an empty result; its other modes raise
             return input.new_zeros(tuple(input.shape[:2]) + sizes)
         return interpolation(dispatch("adaptive_avg_pool", input, output_size=sizes), mode, nd)
-    if 0 in sizes or 0 in spatial:
+    if any(n <= 0 for n in sizes + spatial):   # a negative size, too (size=-2)
         dims = "DHW"[3 - nd:]
         inputs = ", ".join(f"{d}: {n}" for d, n in zip(dims, spatial, strict=True))
         outputs = ", ".join(f"{d}: {n}" for d, n in zip(dims, sizes, strict=True))

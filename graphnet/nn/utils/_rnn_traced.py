@@ -87,6 +87,16 @@ def pack_traced(input: Tensor, lengths: Tensor, batch_first: bool, enforce_sorte
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
     steps, batch = input.shape[0], input.shape[1]
+    if not enforce_sorted and lengths.shape[0] > batch:
+        # PyTorch's index_select by the sort of `lengths` fails; which index it names first
+        # depends on the traced values
+        raise RuntimeError(f"INDICES element is out of DATA bounds, axis_dim={batch}: "
+                           f"{lengths.shape[0]} lengths for a batch of {batch}")
+    if not enforce_sorted and lengths.shape[0] < batch:
+        # NOTE: PyTorch selects the batch entries its sort of `lengths` names, which leaves
+        # the entries past len(lengths) out: pack the first len(lengths) (eager does so too)
+        input = input.narrow(1, 0, lengths.shape[0])
+        batch = lengths.shape[0]
     if lengths.shape[0] != batch:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
                            f"{lengths.shape[0]} (batch_size={batch})")
