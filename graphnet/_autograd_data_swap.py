@@ -24,12 +24,13 @@ swaps_made = False
 _KEEP = 8   # swaps remembered per tensor (a parameter given new storage every step)
 
 
-def note_swap(t, old, new) -> None:
-    """`t.data = other` replaced array `old` by `new` (Tensor.data's setter)."""
+def note_swap(t, old, new, written: bool = False) -> None:
+    """`t.data = other` replaced array `old` by `new` (Tensor.data's setter), or, `written`,
+    a write through `t.data` changed its values in the same storage (`t.data.mul_(2)`)."""
     global swaps_made
     swaps_made = True
     try:
-        entry = (weakref.ref(old), weakref.ref(new))
+        entry = (weakref.ref(old), weakref.ref(new), written)
     except TypeError:       # a graph value while tracing: a compiled backward is not a tape
         return
     chain = t.__dict__.setdefault("_data_swaps", [])
@@ -39,16 +40,17 @@ def note_swap(t, old, new) -> None:
 
 
 def _swapped_to(t, saved):
-    """`t`'s values now if only `.data =` swaps led from `saved` to them, else None."""
+    """(`t`'s values now, whether every step was a write through `.data` into the same
+    storage) if only `.data` swaps and writes led from `saved` to them, else None."""
     current = t._value
     if current is saved:
         return None
-    step = saved
-    for old, new in t.__dict__.get("_data_swaps", ()):
+    step, written = saved, True
+    for old, new, through in t.__dict__.get("_data_swaps", ()):
         if old() is step:
-            step = new()
+            step, written = new(), written and through
             if step is current:
-                return current
+                return current, written
     return None
 
 
@@ -61,9 +63,10 @@ _UNARY_READS_INPUT = frozenset((
     "leaky_relu", "hardtanh", "clamp"))
 
 
-def _reads(op: str, primals) -> tuple | None:
+def _reads(op: str, primals, written: bool = False) -> tuple | None:
     """Positions of `primals` whose current values PyTorch's backward for `op` reads (the
-    input tensors it saved as themselves); None: not known here."""
+    input tensors it saved as themselves; with `written`, after writes through `.data` into
+    the same storage, also those it saved as views of it); None: not known here."""
     from ._autograd import NOTHING_SAVED
 
     arrays = [i for i, p in enumerate(primals) if hasattr(p, "shape")]
@@ -79,8 +82,11 @@ def _reads(op: str, primals) -> tuple | None:
     if op == "matmul" and all(len(primals[i].shape) == 2 for i in arrays):
         return tuple(arrays)               # mm saves both operands as themselves
     if op == "linear":
-        # PyTorch multiplies by `weight.t()`, a view saved in its place (old values); a
-        # matrix input is saved itself, another one reshaped (a view: old values)
+        # PyTorch multiplies by `weight.t()`, a view saved in its place: a new storage
+        # (`.data =`) leaves it the old values, a write into the storage (`w.data.mul_(2)`)
+        # reaches it; a matrix input is saved itself, another one reshaped (a view, likewise)
+        if written:
+            return tuple(i for i in arrays if i < 2)
         return (0,) if len(primals[0].shape) == 2 else ()
     if op in _SAVES_ALL:
         return tuple(arrays)
@@ -113,20 +119,22 @@ def _checked(op: str, primals, needs) -> tuple | None:
     return _reads(op, primals)
 
 
-def with_swaps(node, saved: tuple, swapped: dict, reads: tuple | None) -> tuple:
+def with_swaps(node, saved: tuple, swapped: dict, reads: tuple | None,
+               written_reads: tuple | None = None) -> tuple:
     """`saved` with the inputs PyTorch's backward would read now: `swapped` maps positions
-    whose tensor had its storage replaced by `.data =` since the forward to the new values
-    (graphnet/_autograd_versions.py finds them). Raises where PyTorch's choice (`reads`,
-    from `_reads`) is not known here, or the new storage has another shape or dtype."""
-    if reads is None:
+    whose tensor had its storage replaced by `.data =` (or written through `.data`) since
+    the forward to (the new values, whether only written). Raises where PyTorch's choice
+    (`reads`, or `written_reads` for a position only written, from `_reads`) is not known
+    here, or the new storage has another shape or dtype."""
+    if reads is None or (written_reads is None and any(w for _, w in swapped.values())):
         raise RuntimeError(
             f"{node.name()}: the `.data` of a tensor this op saved for backward was replaced "
             f"(or written through) after the forward, and graphnet does not know whether "
             f"PyTorch's backward for `{node.name_}` reads the old or the new values. Replace "
             f"`.data` before the forward or after backward().")
     saved = list(saved)
-    for i, new in swapped.items():
-        if i not in reads:
+    for i, (new, written) in swapped.items():
+        if i not in (written_reads if written else reads):
             continue
         old = saved[i]
         if tuple(new.shape) != tuple(old.shape) or np.dtype(new.dtype) != np.dtype(old.dtype):

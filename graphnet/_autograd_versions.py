@@ -141,7 +141,7 @@ def note_alias_write(alias, base, new_value) -> None:
         if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
             _mark_output(node, base, now, through_data=False)
         return
-    _data_swap.note_swap(base, base._value, new_value)
+    _data_swap.note_swap(base, base._value, new_value, written=True)
     if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
         _mark_output(node, base, version(base), through_data=True)
     on_alias_write = _tracer_hook("on_alias_write")
@@ -207,6 +207,7 @@ def _refuse_written_views(node, saved: tuple, sources: tuple) -> None:
 
 def _resolve(node, saved: tuple, sources: tuple) -> tuple:
     reads = _data_swap._reads(node.name_, saved)
+    written_reads = _data_swap._reads(node.name_, saved, written=True)
     checked = _data_swap._checked(node.name_, saved, node.needs)
     swapped = {}
     for i, (ref, s) in enumerate(zip(sources, saved)):
@@ -218,7 +219,8 @@ def _resolve(node, saved: tuple, sources: tuple) -> tuple:
             swapped[i] = new
         elif checked is not None and i in checked:
             raise _modified_error(node, i, t)
-    return _data_swap.with_swaps(node, saved, swapped, reads) if swapped else saved
+    return _data_swap.with_swaps(node, saved, swapped, reads, written_reads) \
+        if swapped else saved
 
 
 _HINT = ("Hint: the backward of {node} reads the values this tensor had at the forward. "
