@@ -11,7 +11,8 @@ from .._factories import _random_op
 from .._tensor import Tensor
 from . import constraints
 from ._arg_checks import check_args
-from ._base import Distribution, _eager
+from ._base import Distribution
+from ._checked import concrete, tie
 from ._params import _clamp_probs, _t
 
 
@@ -30,9 +31,8 @@ class ContinuousBernoulli(Distribution):
             probs = _t(probs)
             # NOTE: checked before clamping (the clamped probs would always pass), and, as
             # in PyTorch, whenever validate_args is given at all
-            if validate_args is not None and _eager(probs) and \
-                    not bool(self.arg_constraints["probs"].check(probs).all()):
-                raise ValueError("The parameter probs has invalid values")
+            if validate_args is not None:
+                probs = self._checked_probs(probs)
             self.probs, self._given = _clamp_probs(probs), "probs"
             self.logits = self.probs.log() - (-self.probs).log1p()
         else:
@@ -41,6 +41,17 @@ class ContinuousBernoulli(Distribution):
         self._lims = lims
         super().__init__(tuple(self.probs.shape), (), validate_args)
         check_args(self, (self._given,))
+
+    def _checked_probs(self, probs: Tensor) -> Tensor:
+        """`probs`, or PyTorch's ValueError when one is outside [0, 1]: at once eagerly;
+        while tracing, from the program that reads the distribution (_checked.py)."""
+        ok = self.arg_constraints["probs"].check(probs)
+        message = "The parameter probs has invalid values"
+        if not concrete(ok):
+            return tie(probs, ok, message)
+        if not bool(ok.all()):
+            raise ValueError(message)
+        return probs
 
     def _params(self):
         return {self._given: getattr(self, self._given)}

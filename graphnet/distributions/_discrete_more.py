@@ -12,7 +12,8 @@ from .._factories import _random_op
 from .._tensor import Tensor
 from . import constraints
 from ._arg_checks import check_args
-from ._base import Distribution, _eager
+from ._base import Distribution
+from ._checked import concrete, tie_state
 from ._categorical import Categorical, OneHotCategorical
 from ._params import _broadcast, _t
 from ._transformed import _binary_params
@@ -33,13 +34,15 @@ class Geometric(Distribution):
         self.probs, self.logits, self._given = _binary(probs, logits)
         super().__init__(tuple(self.probs.shape), (), validate_args)
         check_args(self, (self._given,))
-        if self._given == "probs" and self._validate_args and _eager(self.probs):
+        if self._given == "probs" and self._validate_args:   # PyTorch's check beyond [0, 1]
             valid = self.probs > 0
-            if not bool(valid.all()):
-                raise ValueError(
-                    f"Expected parameter probs ({type(self.probs).__name__} of shape "
-                    f"{tuple(self.probs.shape)}) of distribution {self!r} to be positive "
-                    f"but found invalid values:\n{self.probs.detach()[~valid]}")
+            message = (f"Expected parameter probs ({type(self.probs).__name__} of shape "
+                       f"{tuple(self.probs.shape)}) of distribution {self!r} to be positive "
+                       f"but found invalid values:")
+            if not concrete(valid):   # while tracing: the program raises it (_checked.py)
+                tie_state(self, valid, message)
+            elif not bool(valid.all()):
+                raise ValueError(f"{message}\n{self.probs.detach()[~valid]}")
 
     def _params(self):
         return {self._given: getattr(self, self._given)}

@@ -56,7 +56,29 @@ def _check_mask_dtype(attn_mask, key_padding_mask, dtype, need_weights: bool) ->
                            f"instead.")
 
 
-def _merged_mask(attn_mask, key_padding_mask, n, heads, tgt, src, dtype):
+def _mask_rank(attn_mask, batched: bool) -> None:
+    """PyTorch's first check (an assert) of attn_mask: 2-D or 3-D, whatever its sizes."""
+    if attn_mask is not None and attn_mask.dim() not in (2, 3):
+        query = "batched (3-D)" if batched else "unbatched (2-D)"
+        raise shape_error(f"For {query} `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                          f"but found {attn_mask.dim()}-D tensor instead; pass [L, S] or "
+                          f"[batch * num_heads, L, S]", asserted=True)
+
+
+def _mask_sizes_error(attn_mask, batched: bool, n, heads, tgt, src):
+    """PyTorch's words for an attn_mask of the right rank and wrong sizes: a RuntimeError, but
+    an assert for a 3-D mask of an unbatched query."""
+    if attn_mask.dim() == 2:
+        return shape_error(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
+                           f"{(tgt, src)}.")
+    if batched:
+        return shape_error(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                           f"{(n * heads, tgt, src)} (batch * num_heads, L, S).")
+    return shape_error(f"Expected `attn_mask` shape to be {(heads, tgt, src)} but got "
+                       f"{attn_mask.shape}", asserted=True)
+
+
+def _merged_mask(attn_mask, key_padding_mask, n, heads, tgt, src, dtype, batched=True):
     """attn_mask [L, S] or [N*H, L, S] and key_padding_mask [N, S] -> one additive mask that
     broadcasts against scores [N, H, L, S] (None when there is no mask)."""
     merged = None
@@ -66,9 +88,7 @@ def _merged_mask(attn_mask, key_padding_mask, n, heads, tgt, src, dtype):
         elif attn_mask.dim() == 3 and tuple(attn_mask.shape) == (n * heads, tgt, src):
             merged = _additive_mask(attn_mask, dtype).reshape(n, heads, tgt, src)
         else:
-            raise shape_error(f"attn_mask has shape {list(attn_mask.shape)}; expected "
-                              f"[{tgt}, {src}] or [{n * heads}, {tgt}, {src}] "
-                              f"(batch * num_heads, L, S)")
+            raise _mask_sizes_error(attn_mask, batched, n, heads, tgt, src)
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (n, src):
             raise shape_error(f"key_padding_mask has shape {list(key_padding_mask.shape)}; "
@@ -139,6 +159,7 @@ def _multi_head_attention(query, key, value, embed_dim, num_heads, proj, in_proj
     from .functional_seq import _attention
 
     batched = query.dim() == 3
+    _mask_rank(attn_mask, batched)
     if not batched:
         query, key, value = _unsqueeze_same(query, key, value)
         if key_padding_mask is not None:
@@ -164,7 +185,7 @@ def _multi_head_attention(query, key, value, embed_dim, num_heads, proj, in_proj
     _check_mask_dtype(None if causal else attn_mask, key_padding_mask, query.dtype,
                       need_weights)
     mask = _merged_mask(None if causal else attn_mask, key_padding_mask, n, num_heads, tgt, src,
-                        query.dtype)
+                        query.dtype, batched)
     q, k, v = _in_projection(query, key, value, proj, in_proj_bias)
     if bias_k is not None:   # one learned key/value more per batch element
         k = M.cat([k, bias_k.reshape(1, 1, embed_dim).expand(1, n, embed_dim)])

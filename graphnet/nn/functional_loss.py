@@ -9,7 +9,7 @@ import warnings
 from .. import _math as M
 from .._dispatch import dispatch
 from .._dtype_methods import promote_types
-from .._errors import DtypeError, shape_error
+from .._errors import DtypeError, dimension_error, no_dimensions_error, shape_error
 from .._grad_fn_names_nn import class_loss, reduced_loss
 from .._tensor import Tensor
 from ._loss_checks import (
@@ -47,8 +47,21 @@ def _same_shape(fn: str, input: Tensor, target: Tensor) -> None:
                           f"must have the same shape; reshape one, e.g. `target.view_as(input)`")
 
 
+def _batch_sizes(input: Tensor, target: Tensor) -> None:
+    """PyTorch's first checks of class-index targets (nll_loss_nd), before any of the target's
+    dtype: a 0-d input has no class axis, and a batch's size is the target's first size."""
+    if input.dim() < 1:
+        raise shape_error(f"Expected 1 or more dimensions (got {input.dim()})")
+    # NOTE: PyTorch counts a 0-d target's batch as 0
+    batch = target.shape[0] if target.dim() else 0
+    if input.dim() != 1 and batch != input.shape[0]:
+        raise shape_error(f"Expected input batch_size ({input.shape[0]}) to match target "
+                          f"batch_size ({batch}).")
+
+
 def _class_target(fn: str, input: Tensor, target: Tensor) -> None:
     """Class indices: integers of the input's shape without its class axis 1."""
+    _batch_sizes(input, target)
     if target.dtype.is_floating_point:
         raise DtypeError(
             f"{fn}: target has dtype {target.dtype} and shape {list(target.shape)}; class-index "
@@ -112,15 +125,21 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{float(label_smoothing)}")
+    probs = tuple(target.shape) == tuple(input.shape)
+    if probs and not target.dtype.is_floating_point:   # PyTorch reads equal shapes as probs
+        from .._ops._promote import torch_name
+
+        raise DtypeError(f"Expected floating point type for target with class probabilities, "
+                         f"got {torch_name(target.dtype)}")
+    if input.dim() == 0:   # no class axis: PyTorch's log_softmax over dim 1 refuses it
+        raise no_dimensions_error(1) if probs else dimension_error(1, 0)
     if input.dim() == 1:  # unbatched: [C] with a scalar target (or [C] probabilities)
-        probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
         loss = cross_entropy(input.unsqueeze(0), target.unsqueeze(0) if probs else
                              target.reshape(1), weight,
                              ignore_index=ignore_index, reduction=reduction,
                              label_smoothing=label_smoothing)
         return class_loss(loss[0] if reduction == "none" else loss.reshape(()), 1, reduction,
                           label_smoothing, probs, unbatched=True)
-    probs = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
     if probs:
         if ignore_index >= 0:   # PyTorch's check: no class index can be ignored here
             raise RuntimeError("ignore_index is not supported for floating point target")

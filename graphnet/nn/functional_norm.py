@@ -150,6 +150,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     >>> F.interpolate(graphnet.randn(1, 3, 8, 8), scale_factor=2, mode="bilinear").shape
     graphnet.Size([1, 3, 16, 16])
     """
+    if antialias and (mode not in ("bilinear", "bicubic", "lanczos") or input.dim() != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")   # PyTorch's words
     if mode not in _MODES or antialias:
         raise NotImplementedError(f"interpolate: mode={mode!r}, antialias={antialias} is not "
                                   f"supported; use one of {sorted(_MODES)} without antialias")

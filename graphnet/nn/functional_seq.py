@@ -8,7 +8,7 @@ import math
 from .. import _random
 from ..backends._attention_flags import check_sdp_allowed
 from .._dispatch import dispatch
-from .._errors import DtypeError
+from .._errors import ArgumentError, DtypeError
 from .._grad_fn_names import renamed
 from .._grad_fn_names_nn import attention_name
 from .._tensor import Tensor
@@ -27,16 +27,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if sparse:
         raise NotImplementedError("embedding: sparse=True is not supported by graphnet (JAX "
                                   "has no sparse gradients); leave it False for a dense one")
+    num = weight.shape[0]
+    if padding_idx is not None:   # checked before the indices' dtype, as in PyTorch
+        if not -num <= padding_idx < num:   # PyTorch asserts it: an AssertionError too
+            raise ArgumentError(f"Padding_idx must be within num_embeddings, got "
+                                f"{padding_idx} for {num} embeddings (weight.shape[0])")
+        padding_idx %= num
     if input.dtype.name not in ("int64", "int32"):
         # PyTorch takes int64 and int32 indices only (a uint8 index was read as numbers)
         raise DtypeError(f"Expected tensor for argument #1 'indices' to have one of the "
                          f"following scalar types: Long, Int; but got {input.dtype} instead "
                          f"(while checking arguments for embedding); use `input.long()`")
-    num = weight.shape[0]
-    if padding_idx is not None:
-        if not -num <= padding_idx < num:
-            raise ValueError(f"padding_idx {padding_idx} must be within num_embeddings ({num})")
-        padding_idx %= num
     if max_norm is not None:   # PyTorch renormalises the rows it reads, in place
         from .functional_layers_extra import _renorm_rows_
         _renorm_rows_(weight, input, max_norm, norm_type)
