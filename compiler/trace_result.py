@@ -69,6 +69,9 @@ class TraceResult:
     prints: list = field(default_factory=list)
     # Python state the trace changed (compiler/python_state.py): the next call traces again.
     python_changes: list = field(default_factory=list)
+    # Callables that undo Python state the trace created (an optimizer's new state entries),
+    # run when the traced call itself fails a check: PyTorch raised before creating it.
+    failure_undo: list = field(default_factory=list)
     # Indices into `effects` of tensors the code gave other storage (`p.data = other`): each
     # call forgets the aliases they handed out before, as eager mode does.
     new_storage: set = field(default_factory=set)
@@ -156,6 +159,7 @@ class FinishTrace:
         for value, index in self.print_values.items():   # after every output `effects` has
             graph.add_output("new", f"print_{index}", value)
         result.prints = self.prints
+        result.failure_undo = self.failure_undo
         return result
 
     def _add_returned(self, output) -> tuple:

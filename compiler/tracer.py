@@ -61,6 +61,7 @@ class Tracer(FinishTrace, DispatchMode):
         self.labels: dict[int, str] = {}
         self.created: list = []
         self.created_ids: set = set()
+        self.failure_undo: list = []    # TraceResult.failure_undo
         self.grad_targets: dict[int, tuple] = {}
         self.grad_guards: dict[int, tuple] = {}
         # an argument's `.grad` (compiler/arg_grads.py): position -> (name, was None), and

@@ -347,6 +347,7 @@ class Artifact:
                 self.precheck(arrays)   # PyTorch's error, before anything runs
             except (IndexError, RuntimeError):
                 fill_created(self.traced)
+                self._undo_created(first=self.calls == 0)
                 raise
         if self.calls == 0:
             start = time.perf_counter()
@@ -374,6 +375,7 @@ class Artifact:
         traced = self.traced
         results = write_back(self, args, outs, error is not None)
         if error is not None:
+            self._undo_created(first=self.calls == 1)
             raise error
         for t in traced.grad_none:
             t._grad = None
@@ -384,6 +386,13 @@ class Artifact:
         if self.prints:     # the code's print() calls, in order, with this call's values
             emit(self.prints, outs[self.n_effects:])
         return self._outputs(args, arrays, results)
+
+    def _undo_created(self, first: bool) -> None:
+        """A check failed: on the traced call itself (`first`), take back the Python state
+        its trace created (an optimizer's new state entries), which PyTorch never made."""
+        if first:
+            for undo in self.traced.failure_undo:
+                undo()
 
     def _outputs(self, args, arrays, results):
         return call_outputs(self, args, arrays, results)

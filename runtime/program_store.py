@@ -243,8 +243,8 @@ def _install_lowering() -> None:
     """Lower a call of a LAPACK-free stored program without JAX's LAPACK set-up.
     NOTE: JAX's lowering of an exported call first initialises its CPU LAPACK kernels, which
     imports scipy.linalg: about 0.5 s of a warm first call on a busy machine (LeNet's
-    whole lowering was 0.56 s) for programs that call no LAPACK kernel at all. Any other exported call, and any
-    JAX without these internals, keeps JAX's own rule."""
+    whole lowering was 0.56 s) for programs that call no LAPACK kernel at all. Any other
+    exported call, and any JAX without these internals, keeps JAX's own rule."""
     with _lowering_lock:
         if _lowering:
             return

@@ -195,7 +195,9 @@ def test_failed_training_step_leaves_parameters_and_momentum_as_they_were(mode, 
 
 
 @pytest.mark.parametrize("where", ["input", "computed"])
-def test_state_created_by_a_failed_first_step_is_nan(where):
+def test_a_failed_first_step_creates_no_state(where):
+    """As in PyTorch, which raised before the step: no momentum buffers (graphnet kept the
+    ones its trace created, NaN, until tests/test_failed_first_step.py)."""
     g, _ = models()
     opt = graphnet.optim.SGD(g.parameters(), lr=0.1, momentum=0.9)
 
@@ -208,8 +210,7 @@ def test_state_created_by_a_failed_first_step_is_nan(where):
 
     with pytest.raises(IndexError):
         step(graphnet.tensor(X), graphnet.tensor(Y_BAD))
-    buffers = [opt.state[p]["momentum_buffer"] for p in g.parameters()]
-    assert all(bool(graphnet.isnan(b).all()) for b in buffers)
+    assert len(opt.state) == 0
 
 
 def test_gather_inside_a_differentiated_region_is_checked():

@@ -6,6 +6,7 @@ group, so a step is one fused kernel eagerly and one node in a traced graph."""
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 import weakref
 from collections import OrderedDict, defaultdict
@@ -213,6 +214,9 @@ class Optimizer(StepHooks):
         _dispatch.depends_on(f"{type(self).__name__}: the parameter groups traced",
                              self._groups_traced)
         self._started = set()   # ids of parameters whose state this step created
+        undo = getattr(_dispatch.current_mode(), "failure_undo", None)
+        if undo is not None:    # traced: a call that fails a check takes back the new state
+            undo.append(functools.partial(self._keep_only, self._state_keys()))
         for index, group in enumerate(self.param_groups):
             check_capturable(self, group, [p for p in group["params"] if p.grad is not None])
             for params in _rounds([p for p in group["params"] if p.grad is not None]):
@@ -226,6 +230,22 @@ class Optimizer(StepHooks):
                 self._step_group(index, group, params, [p.grad for p in params],
                                  [self.state[p] for p in params])
         return loss
+
+    def _state_keys(self) -> dict:
+        """Which state entries each parameter has now (None: none at all)."""
+        return {id(p): (p, tuple(self.state[p]) if p in self.state else None)
+                for group in self.param_groups for p in group["params"]}
+
+    def _keep_only(self, keys: dict) -> None:
+        """Drop the state entries not in `keys` (`_state_keys` before a traced step whose
+        compiled call then failed a check: PyTorch raised before the step made them; before,
+        they stayed, NaN, and every later step gave NaN weights)."""
+        for p, kept in keys.values():
+            if kept is None:
+                self.state.pop(p, None)
+            elif p in self.state:
+                for key in [k for k in self.state[p] if k not in kept]:
+                    del self.state[p][key]
 
     def _groups_traced(self) -> list:
         """What a traced step's structure depends on: which tensors each group holds and, per
