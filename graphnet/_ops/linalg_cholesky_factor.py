@@ -16,7 +16,7 @@ import jax.scipy.linalg as jsl
 
 from ._promote import torch_name
 from ._table import ValueCheck, defop
-from .linalg_errors import LinAlgError, first_bad
+from .linalg_errors import LinAlgError, batch_element, first_bad
 
 
 def same_dtype(b, a) -> None:
@@ -89,7 +89,7 @@ def _zero_diagonal(factor, *_, **__):
 
 def _singular_error(facts, **_):
     batch, position, batched = facts
-    where = f"(Batch element {batch}): " if batched else ""
+    where = batch_element(batch, batched)
     return LinAlgError(f"cholesky_inverse: {where}The diagonal element {position} is zero, "
                        f"the inversion could not be completed because the input matrix is "
                        f"singular.")

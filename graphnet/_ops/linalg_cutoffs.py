@@ -20,7 +20,7 @@ import jax.numpy as jnp
 
 from ._promote import torch_name
 from ._table import ValueCheck, defop
-from .linalg_errors import NAN_SVD, first_bad
+from .linalg_errors import NAN_SVD, batch_element, first_bad
 
 
 def _mT(a):
@@ -145,7 +145,7 @@ def _nan_operand(a, b, **_):
 
 def _illegal_argument(facts, **_):
     batch, argument, batched = facts
-    where = f"(Batch element {batch}): " if batched else ""
+    where = batch_element(batch, batched)
     return RuntimeError(f"torch.linalg.lstsq: {where}Argument {argument} has illegal value: "
                         f"the {'input' if argument == 4 else 'other'} matrix contains NaN, "
                         f"which the LAPACK driver refuses")

@@ -32,9 +32,14 @@ def _nan_entries(a, *_, **__):
     return bad, (batch, int(a.ndim > 2))
 
 
+def batch_element(batch, batched) -> str:
+    """PyTorch's prefix naming the failing matrix of a batch: "(Batch element 3): "."""
+    return f"(Batch element {batch}): " if batched else ""
+
+
 def _svd_error(facts, **_):
     batch, batched = facts[:2]
-    where = f"(Batch element {batch}): " if batched else ""
+    where = batch_element(batch, batched)
     return LinAlgError(f"linalg.svd: {where}The algorithm failed to converge because the "
                        f"input matrix contained non-finite values.")
 
