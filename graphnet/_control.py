@@ -9,13 +9,23 @@ from ._mode import EAGER, current_mode
 from ._tensor import Tensor
 
 
-def cond(pred, true_fn, false_fn, *operands):
+def cond(pred, true_fn, false_fn, *args, operands=None):
     """`true_fn(*operands)` if `pred` else `false_fn(*operands)`; both must return tensors of
-    the same shapes and dtypes.
+    the same shapes and dtypes. The operands come as PyTorch's `torch.cond` takes them (one
+    tuple or list, positionally or as `operands=`) or one by one.
 
+    >>> y = graphnet.cond(x.sum() > 0, lambda t: t * 2, lambda t: -t, (x,))
     >>> y = graphnet.cond(x.sum() > 0, lambda t: t * 2, lambda t: -t, x)
     """
-    return (current_mode() or EAGER).cond(pred, true_fn, false_fn, operands)
+    if operands is not None:
+        if args:
+            raise TypeError("cond() got operands both positionally and as operands=")
+        args = (operands,)
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        # NOTE: torch.cond's form; before, the tuple itself was the one operand, and
+        # `lambda a: a * 2` repeated it instead of doubling the tensor
+        args = tuple(args[0])
+    return (current_mode() or EAGER).cond(pred, true_fn, false_fn, args)
 
 
 def while_loop(cond_fn, body_fn, init):
