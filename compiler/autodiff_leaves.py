@@ -31,7 +31,7 @@ def _swap_olds(t) -> list:
     from graphnet._autograd_data_swap import _swapped_to
 
     olds = []
-    for old_ref, _ in t.__dict__.get("_data_swaps", ()):
+    for old_ref, *_ in t.__dict__.get("_data_swaps", ()):
         old = old_ref()
         if isinstance(old, Value) and old not in olds and _swapped_to(t, old) is not None:
             olds.append(old)

@@ -368,7 +368,8 @@ _floor_quotient = floor_divide   # noqa: F405  (bound from the op table above)
 
 
 def floor_divide(input, other):
-    """`input // other`, rounded toward -inf. PyTorch defines no derivative: the result
+    """`input // other`, rounded toward -inf (op `floor_divide`, wrapped). PyTorch defines no
+    derivative: the result
     requires grad, and a backward through it raises (`div(..., rounding_mode="floor")`
     is the differentiable spelling, with zero gradients)."""
     return without_derivative(_floor_quotient(input, other), (input, other), "floor_divide")
