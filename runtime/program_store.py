@@ -25,7 +25,11 @@ The key is a hash of everything the lowering reads:
   refinement's overrides (runtime/refine.py) and the input types (weak types included).
 
 The per-op lowering choices the program was built with (conv and pool candidates) are kept
-with it and shown again by explain() and the plan dump (`conv_autotune.note_used`). The
+with it and shown again by explain() and the plan dump (`conv_autotune.note_used`). They
+are not part of the key (they are known only once the program is lowered), so a program is
+not stored while any of them was left to the fixed rule for want of measuring budget (a later
+process measures them, then stores it), and an entry whose choices the tuner's cache now
+gives differently is lowered again. The
 XLA compile options, donation and output order belong to the jitted call around the stored
 program (runtime/artifact.py), not to the store.
 
@@ -188,6 +192,15 @@ class StoredProgram:
             self.status = f"not stored: {type(error).__name__}: {str(error)[:200]}"
             return None
         keys = _choice_keys(self.graph)
+        left = conv_autotune.deferred(keys)
+        if left:
+            # NOTE: lowered by the fixed rule because this process's measuring budget was
+            # spent; stored, a later process would load it and never lower (so never measure)
+            # these ops again: ResNet-18's step ran its convolutions by the rule for good
+            self.status = (f"not stored: {len(left)} lowering choice(s) left for a later "
+                           f"process to measure (autotune budget spent)")
+            _note_lapack(exported)
+            return exported
         choices = [row for row in conv_autotune.conv_choices() if row["key"] in keys]
         header = json.dumps({"key": key, "choices": choices}).encode()
         try:
@@ -227,6 +240,8 @@ def _read(path: Path, key: str, arrays):
             or want.dtype != jax.typeof(a).dtype
             for want, a in zip(exported.in_avals, arrays)):
         return None
+    if conv_autotune.changed(header.get("choices", [])):
+        return None   # lowered with choices the tuner has replaced since: lowered again
     conv_autotune.note_used(header.get("choices", []))
     _note_lapack(exported)
     return exported

@@ -45,6 +45,9 @@ _choices: dict = {}                # key -> {"choice": {direction: name},
 _loaded_from: Path | None = None   # the disk file _choices was last merged from
 _used: dict = {}                   # key -> row for conv_choices(): what this process used
 _spent_s = 0.0                     # seconds this process has spent measuring
+# keys left unmeasured because the budget was spent: lowered by the fixed rule in this
+# process, measured by a later one (a program lowered with them is not stored on disk)
+_deferred: set = set()
 _overrides = threading.local()     # .table: {key: choice} while refine.py lowers a trial
 
 
@@ -131,6 +134,7 @@ def clear_memory() -> None:
         _used.clear()
         _loaded_from = None
         _spent_s = 0.0
+        _deferred.clear()
 
 
 def backend_name() -> str:
@@ -211,6 +215,7 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
         source = "cache"
         if not _valid(record, offered):
             if _spent_s >= budget_s():
+                _deferred.add(key)
                 return None
             timer = timer or measure
             start = time.perf_counter()
@@ -224,6 +229,7 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
                       "times_s": times}
             _choices[key] = record
             _save(key, record)
+            _deferred.discard(key)
             source = "measured"
         choice = dict(record["choice"])
         seen = _used.get(key, {})
@@ -233,6 +239,28 @@ def tune(key: str, candidates: dict, make_args: Callable, timer: Callable | None
                               times_s=json.loads(json.dumps(record.get("times_s", {}))),
                               source=source)
         return choice
+
+
+def deferred(keys) -> list:
+    """Those of `keys` this process lowered by the fixed rule because its measuring budget was
+    spent, sorted: a program built with them is not the one a later process builds, once
+    they are measured (runtime/program_store.py does not keep it)."""
+    with _lock:
+        return sorted(set(keys) & _deferred)
+
+
+def changed(rows: list) -> list:
+    """The keys of `rows` (a stored program's lowering choices, `conv_choices()` rows) whose
+    choice the tuner's cache now gives differently (measured since, or again): a program
+    lowered with the old ones is not the one lowering now builds. Empty when autotuning is off
+    (every op then takes the fixed rule, whatever the cache holds)."""
+    if not enabled():
+        return []
+    with _lock:
+        _load()
+        return [row["key"] for row in rows
+                if isinstance(_choices.get(row.get("key")), dict)
+                and _choices[row["key"]].get("choice") != row.get("choice")]
 
 
 def overriding(table: dict):
