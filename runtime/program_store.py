@@ -125,12 +125,6 @@ def _without_sources(data):
     return data
 
 
-def _choice_keys(graph) -> set:
-    from graphnet._ops import lowering_choices
-
-    return {k for k in (lowering_choices._key(n) for n in lowering_choices._nodes(graph)) if k}
-
-
 class StoredProgram:
     """`run_fn` as a jitted program traces it: the stored program for these input types when
     the store holds one, else `run_fn` exported, stored and called. `status` says which (or
@@ -179,7 +173,7 @@ class StoredProgram:
         return self._export(arrays, path, key)
 
     def _export(self, arrays, path: Path, key: str):
-        from graphnet._ops import conv_autotune
+        from graphnet._ops import conv_autotune, lowering_choices
 
         specs = [jax.ShapeDtypeStruct(a.shape, a.dtype,
                                       weak_type=bool(getattr(jax.typeof(a), "weak_type",
@@ -191,7 +185,7 @@ class StoredProgram:
         except Exception as error:   # noqa: BLE001 — e.g. a print's host callback: not storable
             self.status = f"not stored: {type(error).__name__}: {str(error)[:200]}"
             return None
-        keys = _choice_keys(self.graph)
+        keys = lowering_choices.keys(self.graph)
         left = conv_autotune.deferred(keys)
         if left:
             # NOTE: lowered by the fixed rule because this process's measuring budget was

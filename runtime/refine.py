@@ -20,9 +20,11 @@ default): those XLA does not copy first are donated by the refined program and i
 of the program's graph (`step_key`), so a later process lowers the refined program without
 measuring or lowering it twice.
 
-Not refined: programs that print (a trial would print), over several devices, whose
-state-only prologue is hoisted (hoist.py), or of more than MAX_OPS ops; dynamic mode's per-op
-kernels; plan mode."""
+Not refined (and nothing stored): a program some of whose ops the tuner left to the fixed
+rule because the process's measuring budget ran out while it was lowered; a later process
+measures them, then refines. Not refined: programs that print (a trial would print), over
+several devices, whose state-only prologue is hoisted (hoist.py), or of more than MAX_OPS ops;
+dynamic mode's per-op kernels; plan mode."""
 
 from __future__ import annotations
 
@@ -147,6 +149,12 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
         base = _donating(run_fn, donated, feedback).lower(*arrays)
         base_compiled = base.compile(options)
     base_text = base.as_text()
+    if conv_autotune.deferred(lowering_choices.keys(graph)):
+        # NOTE: the budget ran out while the program was lowered: some of its ops took the
+        # fixed rule, and a refinement judged on them and stored would stand for good; a later
+        # process measures them first, then refines
+        conv_autotune.spend(time.perf_counter() - start)
+        return None
     # NOTE: what one trial costs, lowering and compiling the whole program (compiles run two
     # at a time on two cores), bounds how many the budget allows: LeNet's step compiles in
     # 0.3 s and gets every trial; ResNet-18's takes about 6 s, more than a fair share of the

@@ -117,3 +117,29 @@ def test_with_autotuning_off_the_rule_program_is_stored(store, monkeypatch):
     assert row["source"] == "rule" and status.startswith("stored"), status
     _new_process(monkeypatch, budget=0.0)
     assert _run()[1].startswith("loaded from the program store")
+
+
+def test_no_refinement_is_stored_while_choices_are_left_to_measure(store, monkeypatch):
+    """The whole-step refinement (runtime/refine.py) is stored too, keyed by the graph alone:
+    judged on a program whose convolutions the rule lowered for want of budget, it would stand
+    after they are measured. The fake timer spends the budget on the first conv."""
+    monkeypatch.setattr(refine, "applies", lambda *args: True)
+    fast = conv_autotune.measure
+
+    def spending(fns, args):
+        conv_autotune.spend(100.0)
+        return fast(fns, args)
+    monkeypatch.setattr(conv_autotune, "measure", spending)
+    _new_process(monkeypatch, budget=50.0)
+    graphnet.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 2, 3))
+    forward = graphnet.compile(model)
+    x = graphnet.linspace(-1, 1, int(np.prod(SHAPE))).reshape(SHAPE)
+    with graphnet.no_grad():
+        np.testing.assert_allclose(forward(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-5)
+    [graph] = forward.explain()["per_graph"]
+    assert graph["refinement"] is None
+    assert sorted(r["source"] for r in graph["lowerings"]) == ["measured", "rule"]
+    assert graph["program_store"].startswith("not stored: 1 lowering choice(s) left")
+    records = conv_autotune._choices.values()
+    assert not [r for r in records if r.get("kind") == "step"]

@@ -28,6 +28,11 @@ def _key(node) -> str | None:
     return None
 
 
+def keys(graph) -> set:
+    """The autotune keys of `graph`'s conv and max_pool nodes (sub-graphs included)."""
+    return {k for k in (_key(n) for n in _nodes(graph)) if k}
+
+
 def _nodes(graph):
     for node in graph.nodes:
         yield node
