@@ -10,7 +10,7 @@ from ._default_dtype import default_float
 from ._dispatch import dispatch
 from ._factories import _finish, tensor
 from ._numpy_numbers import python_number
-from ._ops._range_values import linspace_values, logspace_values
+from ._ops._range_values import libm_pow, linspace_values, logspace_values
 from ._tensor import Tensor
 
 
@@ -98,5 +98,5 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
     start, end, base = _numbers(start, end, base)
     dtype = dtype or default_float()
     values = logspace_values(start, end, int(steps), float(base), dtype.np) \
-        if dtype.is_floating_point else np.power(float(base), np.linspace(start, end, steps))
+        if dtype.is_floating_point else libm_pow(float(base), np.linspace(start, end, steps))
     return _finish(tensor(values, dtype=dtype), requires_grad, device)
