@@ -254,7 +254,7 @@ def changed(rows: list) -> list:
     choice the tuner's cache now gives differently (measured since, or again): a program
     lowered with the old ones is not the one lowering now builds. Empty when autotuning is off
     (every op then takes the fixed rule, whatever the cache holds)."""
-    if not enabled():
+    if not rows or not enabled():
         return []
     with _lock:
         _load()
