@@ -31,6 +31,7 @@ class Artifact:
     # whether runtime/refine.py may check this program's lowerings (plan mode's runner is
     # not one program, so it may not)
     refinable = True
+    undone = False   # a failed first call took back the state its trace made: retrace
 
     def __init__(self, traced: TraceResult, run_fn, donate: bool, pass_stats=None,
                  trace_seconds: float = 0.0, pass_seconds: float = 0.0, hoist: bool = True,
@@ -390,7 +391,8 @@ class Artifact:
     def _undo_created(self, first: bool) -> None:
         """A check failed: on the traced call itself (`first`), take back the Python state
         its trace created (an optimizer's new state entries), which PyTorch never made."""
-        if first:
+        if first and self.traced.failure_undo:
+            self.undone = True   # its program starts that state again: never run it
             for undo in self.traced.failure_undo:
                 undo()
 

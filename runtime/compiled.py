@@ -126,7 +126,7 @@ class CompiledFunction:
             if failed is None and artifact.traced.arg_grad_checks:
                 failed = arg_grad_failure(artifact.traced.arg_grad_checks, leaves)
             if failed is None:
-                if artifact.retrace is not None and artifact.calls > 0:
+                if artifact.retrace is not None and (artifact.calls > 0 or artifact.undone):
                     reason, previous = artifact.retrace, artifact
                     entries.remove(artifact)
                     break

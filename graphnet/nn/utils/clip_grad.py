@@ -94,7 +94,8 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
                           foreach=None) -> None:
     """Scale every `.grad` in place by min(1, max_norm / (total_norm + 1e-6))."""
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
-    max_norm = float(max_norm)
+    # a tensor max_norm stays one, as in torch (float() of a compiled step's argument fails)
+    max_norm = max_norm if isinstance(max_norm, Tensor) else float(max_norm)
     if not grads:
         return
     with no_grad():
