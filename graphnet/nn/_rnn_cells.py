@@ -125,6 +125,8 @@ class LSTMCell(RNNCellBase):
     def forward(self, input, hx=None):
         """input [N, I] or [I], hx None or (h [N, H], c [N, H]) -> (h', c')."""
         states = (None, None) if hx is None else tuple(hx)
+        if len(states) != 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
         input, (h, c), batched = self._batched(input, states, ("hx[0]", "hx[1]"))
         x_part, h_part = self._gates(input, h)
         i, f, g, o = M.chunk(x_part + h_part, 4, dim=1)

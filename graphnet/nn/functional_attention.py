@@ -176,11 +176,13 @@ def _multi_head_attention(query, key, value, embed_dim, num_heads, proj, in_proj
         raise AssertionError("bias cannot be added to static key or value.")
     head_dim = embed_dim // num_heads
     src = key.shape[0] if static_k is None else static_k.shape[1]
+    # PyTorch's fused inference path (`nan_rows`) never reads the hint: the mask as given
+    is_causal = is_causal and not nan_rows
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
                            "nn.Transformer.generate_square_subsequent_mask to create it.")
-    # PyTorch trusts the hint (and ignores the mask) only on its fused path: no padding mask and
-    # no weights requested. Elsewhere the mask itself is used.
+    # Elsewhere PyTorch trusts the hint (and ignores the mask) only when there is no padding
+    # mask and no weights are requested; otherwise the mask itself is used.
     causal = is_causal and key_padding_mask is None and not need_weights
     _check_mask_dtype(None if causal else attn_mask, key_padding_mask, query.dtype,
                       need_weights)

@@ -74,8 +74,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     _check_sdpa_inputs(query, key, value, attn_mask, dropout_p)
     # the kernels nn.attention.sdpa_kernel / backends.cuda.enable_*_sdp leave allowed
     check_sdp_allowed(query, key, value, dropout_p, enable_gqa)
-    if is_causal and attn_mask is not None and query.dim() != 4:
-        # NOTE: torch 2.13 applies both masks to 4-D inputs, and refuses the pair otherwise
+    if is_causal and attn_mask is not None and (query.dim() != 4
+                                                or value.shape[-1] != query.shape[-1]):
+        # NOTE: torch 2.13's CPU kernel for 4-D inputs whose values have the queries' head
+        # size applies both masks; its other kernel refuses the pair
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")
     # PyTorch's node depends on the kernel it picks, from the inputs as given
