@@ -218,7 +218,7 @@ def autocast_as(policy: str | None):
             if not active or not state.enabled["cpu"]:
                 return fn(*args, **kwargs)
             if policy is not None:
-                args = _cast_arguments(policy, args)
+                args, kwargs = _cast_call(policy, args, kwargs)
             state.enabled["cpu"] = False   # NOTE: `active` keeps counting this region
             try:
                 return fn(*args, **kwargs)
@@ -226,6 +226,16 @@ def autocast_as(policy: str | None):
                 state.enabled["cpu"] = True
         return run
     return decorate
+
+
+def _cast_call(policy: str, args: tuple, kwargs: dict) -> tuple:
+    """(args, kwargs) with their floating tensors cast to `policy`'s dtype, keyword ones
+    (`weight=`) too, as PyTorch casts every tensor argument of the op."""
+    from ._tensor import Tensor
+
+    names = [k for k, v in kwargs.items() if isinstance(v, Tensor)]
+    cast = _cast_arguments(policy, args + tuple(kwargs[k] for k in names))
+    return cast[:len(args)], {**kwargs, **dict(zip(names, cast[len(args):]))}
 
 
 def _cast_arguments(policy: str, args: tuple) -> tuple:

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ._dim_rules import check_nonempty_reduction, scalar_as_one_element
+from ._opmath import _is_half, half_softmax
 from ._promote import as_float, category, not_implemented
 from ._table import defop
 from .distance import vector_norm
@@ -131,6 +132,8 @@ def logsumexp(x, *, dim, keepdim=False):
 @scalar_as_one_element
 def softmax(x, *, dim):
     _floats_only("softmax", x, dim)
+    if _is_half(x):
+        return half_softmax(x, dim, log=False)
     return jax.nn.softmax(x, axis=dim)
 
 
@@ -146,6 +149,8 @@ def _floats_only(name: str, x, dim: int) -> None:
 @scalar_as_one_element
 def log_softmax(x, *, dim):
     _floats_only("log_softmax", x, dim)
+    if _is_half(x):
+        return half_softmax(x, dim, log=True)
     return jax.nn.log_softmax(x, axis=dim)
 
 

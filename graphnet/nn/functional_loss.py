@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 
 from .. import _math as M
+from .._autocast import autocast_as
 from .._dispatch import dispatch
 from .._dtype_methods import promote_types
 from .._errors import DtypeError, dimension_error, no_dimensions_error, shape_error
@@ -110,6 +111,7 @@ def _class_weight(input: Tensor, weight: Tensor | None, fn: str = "",
 
 
 # ---- classification ---------------------------------------------------------------------------
+@autocast_as("float32")   # PyTorch's CPU autocast runs it in float32
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -162,6 +164,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                       input.dim(), reduction, label_smoothing)
 
 
+@autocast_as("float32")   # PyTorch's CPU autocast runs it in float32
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices; `input` holds log-probabilities [N, C, ...]
@@ -179,6 +182,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
                       input.dim(), reduction)
 
 
+@autocast_as("float32")   # PyTorch's CPU autocast runs it in float32
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """BCE on probabilities `input` in [0, 1] against float targets of the same shape and

@@ -6,6 +6,7 @@ themselves (graphnet/_ops/loss_extra.py), in eager and compiled calls alike."""
 from __future__ import annotations
 
 from .. import _dtype as dt
+from .._autocast import autocast_as
 from .._dispatch import dispatch
 from .._grad_fn_names_nn import reduced_loss
 from .._tensor import Tensor
@@ -30,6 +31,7 @@ def _long(target: Tensor) -> None:
                            f"{found.get(target.dtype.name, target.dtype.name)}")
 
 
+@autocast_as("float32")   # PyTorch's CPU autocast runs it in float32
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
