@@ -97,3 +97,37 @@ def test_weighted_losses_run_in_float32_under_cpu_autocast(name):
         assert got_dtype == dtype == "float32"
         np.testing.assert_allclose(got, want, rtol=1e-2)
         np.testing.assert_allclose(grad, want_grad, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("case", ["all_weight_zero", "weight_zero_and_ignored",
+                                  "smoothing", "nll", "all_ignored"])
+def test_a_zero_total_weight_gives_torchs_nan_pattern(case):
+    """Targets that are not ignored but whose class weights sum to 0: PyTorch's mean is NaN
+    and so is the gradient of those targets' rows (weight * grad / 0); ignored rows keep a
+    zero gradient, and a batch of ignored targets only has a zero gradient throughout."""
+    targets = {"all_weight_zero": [0, 0, 0, 0], "weight_zero_and_ignored": [0, -100, 0, -100],
+               "smoothing": [0, -100, 0, -100], "nll": [0, -100, 0, 0],
+               "all_ignored": [-100] * 4}[case]
+
+    def run(lib, compiled):
+        x = lib.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3),
+                       requires_grad=True)
+        w = lib.tensor([0.0, 1.0, 1.0])
+
+        def step(x, y):
+            if case == "nll":
+                loss = lib.nn.functional.nll_loss(x.log_softmax(1), y, weight=w)
+            else:
+                loss = lib.nn.functional.cross_entropy(
+                    x, y, weight=w, label_smoothing=0.2 if case == "smoothing" else 0.0)
+            loss.backward()
+            return loss
+        loss = (graphnet.compile(step) if compiled else step)(x, lib.tensor(targets))
+        return float(loss.detach()), x.grad.numpy().copy()
+
+    want_loss, want_grad = run(torch, False)
+    for compiled in (False, True):
+        loss, grad = run(graphnet, compiled)
+        np.testing.assert_array_equal(np.isnan(loss), np.isnan(want_loss))
+        np.testing.assert_array_equal(np.isnan(grad), np.isnan(want_grad))
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-7)   # NaN == NaN

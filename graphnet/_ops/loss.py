@@ -13,7 +13,7 @@ from ._checks import _xp, first_where
 from ._table import ValueCheck, defop
 
 
-def _reduce(loss, reduction, weight_sum=None):
+def _reduce(loss, reduction, weight_sum=None, valid=None):
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -21,9 +21,16 @@ def _reduce(loss, reduction, weight_sum=None):
     if weight_sum is None:
         return jnp.mean(loss)
     # NOTE: every target ignored (a batch of padding): PyTorch's mean is 0/0 = NaN with a
-    # zero gradient; a plain division would make the gradient NaN too and poison the step
-    empty = weight_sum == 0
-    mean = jnp.sum(loss) / jnp.where(empty, 1, weight_sum)
+    # zero gradient; a plain division would make the gradient NaN too and poison the step.
+    # Targets that are not ignored but weigh 0 in all (class weight 0) divide by 0: NaN, and
+    # a NaN gradient at those targets' rows, as PyTorch's weight * grad / total_weight gives;
+    # the ignored rows' gradient stays 0 (selected away, not multiplied by an infinity).
+    empty = weight_sum == 0 if valid is None else ~jnp.any(valid)
+    total = jnp.sum(loss if valid is None else jnp.where(valid, loss, jnp.zeros((), loss.dtype)))
+    mean = total / jnp.where(empty, 1, weight_sum)
+    # a label-smoothing term over the other classes' weights is x / 0 = inf; PyTorch divides
+    # each term by the total weight and adds NaN to inf
+    mean = mean + jnp.where(weight_sum == 0, jnp.nan, 0).astype(mean.dtype)
     return jnp.where(empty, jnp.nan, mean).astype(mean.dtype)
 
 
@@ -63,7 +70,7 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
     if label_smoothing:
         smooth = -jnp.sum(logp * w.reshape(wshape), axis=1) * valid
         nll = (1 - label_smoothing) * nll + label_smoothing / n_classes * smooth
-    return _reduce(nll, reduction, jnp.sum(w_t))
+    return _reduce(nll, reduction, jnp.sum(w_t), valid)
 
 
 @defop("soft_cross_entropy", "reduction", function=None, method=None,
@@ -86,7 +93,7 @@ def nll_loss(logp, target, weight=None, *, ignore_index=-100, reduction="mean"):
     safe = jnp.where(valid, target, 0)
     picked = _pick_class(logp, safe)
     w_t = jnp.where(valid, w[safe], 0.0)
-    return _reduce(-picked * w_t, reduction, jnp.sum(w_t))
+    return _reduce(-picked * w_t, reduction, jnp.sum(w_t), valid)
 
 
 def _pick_class(logp, target):
