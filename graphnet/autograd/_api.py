@@ -213,6 +213,13 @@ def _backward_in_trace(mode, tensors, grad_tensors, retain_graph, create_graph, 
     with _autograd.set_grad_enabled(create_graph):
         for t, g in pairs:
             if g is not None:
-                t.grad = g if t.grad is None else t.grad + g
+                # `_grad`: reading `.grad` of a non-leaf (`inputs=[y]`) warns, as in PyTorch
+                old = t._grad
+                if old is None:
+                    t.grad = g
+                elif create_graph:
+                    t.grad = old + g
+                else:   # in place, as PyTorch's AccumulateGrad: a `.grad` held sees the sum
+                    old.add_(g)
                 if t.grad_fn is None:
                     run_post_accumulate_hooks(t)
