@@ -340,6 +340,10 @@ def interpolate(x, *, size, scales, mode, align_corners=False):
                 index = np.arange(out) // (out // n_in)
             x = jnp.take(x, index, axis=axis, mode="clip")
             continue
+        if out == n_in:
+            # NOTE: PyTorch's linear kernels leave an axis of unchanged size as it is, whatever
+            # the scale: scale_factor=1.2 on 3 rows keeps them, where 1/1.2 resampled them
+            continue
         i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
         i1 = np.minimum(i0 + 1, n_in - 1)
         w1 = np.clip(src - i0, 0, 1).astype(dtype)
