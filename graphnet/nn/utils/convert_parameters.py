@@ -29,10 +29,9 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
 
     NOTE: each parameter used to get a copy, so `vec[0] = 100` after the call left
     the weights as they were, where PyTorch's change with it. The parameter is now a `.data`
-    alias of a view of `vec`, graphnet's form of shared storage. Where sharing is not exact:
-    an optimizer step (and a compiled call's write-back) stores a parameter's new values
-    without writing them through to what it aliases, so `vec` keeps its values there, and a
-    later write to `vec` gives the parameter `vec`'s slice again. Inside a compiled function
+    alias of a view of `vec`, graphnet's form of shared storage; an optimizer step, a
+    compiled call's write-back and `load_state_dict` write through to `vec` too
+    (`_aliases._store_through`), and `p.data = other` unties `p`. Inside a compiled function
     the parameters take the values only: the tie would be state the trace creates, and the
     function would be traced again on every call."""
     if not isinstance(vec, Tensor):
