@@ -118,34 +118,13 @@ def _target(entry):
 def store(t: Tensor, value) -> None:
     """Write `value` over `t`'s values in place, as an optimizer step, a compiled call's
     write-back or `load_state_dict` does, and give it to `t`'s aliases (share_value) and,
-    eagerly, to the storage `t` is an alias of (`_store_through`)."""
+    eagerly, to the storage `t` is an alias of (graphnet/_alias_base.py)."""
     t._value = value
     share_value(t)
     if t._base is not None and current_mode() is None:
-        _store_through(t)
+        from ._alias_base import store_through   # NOTE: it imports this module
 
-
-def _store_through(t: Tensor) -> None:
-    """`t`, an alias of another tensor's storage (`p.data = vec[i:j]` by
-    vector_to_parameters, `w = p.data`), took new values in place: its base takes them too,
-    and a base that is a view writes them on to its source, as `Tensor._assign` does for an
-    in-place op. NOTE: an optimizer step stored a parameter's new values in the parameter
-    alone, so the next in-place write to any sibling parameter (a clamp_) gave every
-    parameter its slice of the stale vector again: the step was silently undone."""
-    from ._autograd import no_grad, note_alias_write
-
-    alias, base = t, t._base
-    while base is not None:
-        value = alias._value
-        if base._value.shape != value.shape or base._value.dtype != value.dtype:
-            return
-        note_alias_write(alias, base, value)
-        base._value = value
-        share_value(base)
-        if "_view" in base.__dict__:
-            with no_grad():
-                write_through_view(base, base.__dict__["_view"])
-        alias, base = base, base._base
+        store_through(t)
 
 
 def share_value(t: Tensor) -> None:
@@ -213,7 +192,9 @@ def new_storage(t: Tensor) -> None:
     mode = current_mode()
     if mode is None:
         forget_ties(t)
-        _leave_base(t)
+        from ._alias_base import leave_base   # NOTE: it imports this module
+
+        leave_base(t)
         return
     if mode.records_graph:   # `t` was tracked (on_write): its value is a graph value
         graph_value = type(t._value)
@@ -223,17 +204,6 @@ def new_storage(t: Tensor) -> None:
                 refs[:] = [r for r in refs if (a := _target(r)) is not None
                            and type(a._value) is not graph_value]
     mode.on_new_storage(t)
-
-
-def _leave_base(t: Tensor) -> None:
-    """`t.data = other` on an alias of another tensor's storage (a parameter that
-    vector_to_parameters tied to `vec`): `t` no longer shares it. Before, a later write to
-    `vec` gave `t` the old slice back over its new data."""
-    base = t._base
-    refs = None if base is None else base.__dict__.get("_aliases")
-    if refs and any(r() is t for r in refs):
-        refs[:] = [r for r in refs if (a := r()) is not None and a is not t]
-        t._base = None
 
 
 def write_through_view(t, write_through):

@@ -31,7 +31,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     the weights as they were, where PyTorch's change with it. The parameter is now a `.data`
     alias of a view of `vec`, graphnet's form of shared storage; an optimizer step, a
     compiled call's write-back and `load_state_dict` write through to `vec` too
-    (`_aliases._store_through`), and `p.data = other` unties `p`. Inside a compiled function
+    (graphnet/_alias_base.py), and `p.data = other` unties `p`. Inside a compiled function
     the parameters take the values only: the tie would be state the trace creates, and the
     function would be traced again on every call."""
     if not isinstance(vec, Tensor):
