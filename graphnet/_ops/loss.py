@@ -21,17 +21,17 @@ def _reduce(loss, reduction, weight_sum=None, valid=None):
     if weight_sum is None:
         return jnp.mean(loss)
     # NOTE: every target ignored (a batch of padding): PyTorch's mean is 0/0 = NaN with a
-    # zero gradient; a plain division would make the gradient NaN too and poison the step.
-    # Targets that are not ignored but weigh 0 in all (class weight 0) divide by 0: NaN, and
-    # a NaN gradient at those targets' rows, as PyTorch's weight * grad / total_weight gives;
-    # the ignored rows' gradient stays 0 (selected away, not multiplied by an infinity).
-    empty = weight_sum == 0 if valid is None else ~jnp.any(valid)
-    total = jnp.sum(loss if valid is None else jnp.where(valid, loss, jnp.zeros((), loss.dtype)))
-    mean = total / jnp.where(empty, 1, weight_sum)
-    # a label-smoothing term over the other classes' weights is x / 0 = inf; PyTorch divides
-    # each term by the total weight and adds NaN to inf
-    mean = mean + jnp.where(weight_sum == 0, jnp.nan, 0).astype(mean.dtype)
-    return jnp.where(empty, jnp.nan, mean).astype(mean.dtype)
+    # zero gradient. Targets that are not ignored but weigh 0 in all (class weight 0): NaN
+    # too, and a NaN gradient at their rows (PyTorch's weight * grad / total_weight). The
+    # ignored rows are selected away, not multiplied by the infinite 1 / 0, so their gradient
+    # stays 0 (a plain division made every gradient NaN and poisoned the step). NOTE: no
+    # reduction besides the weight sum: over a sharded batch each one is an all-reduce.
+    if valid is not None:
+        loss = jnp.where(valid, loss, jnp.zeros((), loss.dtype))
+    mean = jnp.sum(loss) / weight_sum
+    # 0 / 0 is NaN already; a label-smoothing term over the other classes' weights is x / 0 =
+    # inf, where PyTorch divides each term by the total weight and adds NaN to inf
+    return mean + jnp.where(weight_sum == 0, jnp.nan, 0).astype(mean.dtype)
 
 
 def _class_targets(scores, target, *weight, ignore_index=-100, probs_target=False, **_):
