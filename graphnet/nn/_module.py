@@ -211,9 +211,11 @@ class Module(_Hooks):
     def get_submodule(self, target: str) -> "Module":
         module = self
         for part in target.split(".") if target else []:
-            if part not in module._modules:
+            if part not in module._modules and not hasattr(module, part):
                 raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
-            module = module._modules[part]
+            module = getattr(module, part)
+            if not isinstance(module, Module):   # a parameter, a None slot: PyTorch's error
+                raise AttributeError(f"`{part}` is not an nn.Module")
         return module
 
     def get_parameter(self, target: str) -> Parameter:
