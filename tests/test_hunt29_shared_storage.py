@@ -39,12 +39,18 @@ def test_an_optimizer_step_reaches_the_shared_vector(compiled):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+def _tied(lib):
+    """A Linear(2, 2) whose parameters vector_to_parameters tied to arange(6): (model, vec)."""
+    m = lib.nn.Linear(2, 2)
+    vec = lib.arange(6.0)
+    lib.nn.utils.vector_to_parameters(vec, m.parameters())
+    return m, vec
+
+
 def test_load_state_dict_reaches_the_shared_vector():
     results = []
     for lib in (torch, graphnet):
-        m = lib.nn.Linear(2, 2)
-        vec = lib.arange(6.0)
-        lib.nn.utils.vector_to_parameters(vec, m.parameters())
+        m, vec = _tied(lib)
         m.load_state_dict({"weight": lib.ones(2, 2), "bias": lib.full((2,), 7.0)})
         with lib.no_grad():
             m.weight.mul_(2)
@@ -55,9 +61,7 @@ def test_load_state_dict_reaches_the_shared_vector():
 def test_new_data_leaves_the_shared_vector():
     results = []
     for lib in (torch, graphnet):
-        m = lib.nn.Linear(2, 2)
-        vec = lib.arange(6.0)
-        lib.nn.utils.vector_to_parameters(vec, m.parameters())
+        m, vec = _tied(lib)
         m.bias.data = lib.ones(2)
         with lib.no_grad():
             m.weight.mul_(10)
