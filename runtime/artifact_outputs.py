@@ -27,9 +27,11 @@ def call_outputs(artifact, args, arrays, results):
             traced.out_requires_grad or ())):
         # under no_grad too when the code enabled grad itself (`with enable_grad():`)
         record_tape(artifact, args, arrays, tensors)
-    elif tensors and _autograd.grad_mode.enabled:
+    elif tensors and any(name is not None for name in traced.out_freed):
         # the step's loss, whose history its own backward() freed: it shows its grad_fn,
-        # whose backward raises, as eagerly and in PyTorch
+        # whose backward raises, as eagerly and in PyTorch. The trace ran in this call's
+        # grad mode (part of the cache key), so under no_grad this is a loss made inside
+        # the code's own `with enable_grad():`
         for t, name in zip(tensors, traced.out_freed):
             if name is not None:
                 t.requires_grad, t.grad_fn = True, _autograd.freed_node(name, t)
