@@ -42,6 +42,8 @@ def check_argnums(argnums, n_args: int) -> tuple:
         if not -n_args <= a < n_args:
             raise RuntimeError(f"Got argnum={a}, but only {n_args} positional inputs")
         out.append(a % n_args)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"argnums elements must be unique, got {tuple(out)}")
     return tuple(out)
 
 

@@ -353,15 +353,20 @@ def _snapshot(t) -> tuple:     # what a write in place changes on `t`, to be put
 
 
 def _broadcast(dims, tree, message: str) -> list:
-    """One dim per leaf of `tree`, from `dims` (an int or None for a whole subtree)."""
+    """One dim per leaf of `tree`, from `dims` (an int or None for a whole subtree; a list in
+    `dims` is a subtree too, matching a list argument)."""
     try:
         nested = jax.tree_util.tree_map(
-            lambda d, sub: [d] * len(jax.tree_util.tree_leaves(sub, is_leaf=_is_leaf)),
+            lambda d, sub: _Dims([d] * len(jax.tree_util.tree_leaves(sub, is_leaf=_is_leaf))),
             dims, tree, is_leaf=lambda d: d is None or isinstance(d, int))
     except (ValueError, TypeError) as err:
         raise ValueError(f"{message} ({err})") from None
     return [d for chunk in jax.tree_util.tree_leaves(
-        nested, is_leaf=lambda x: isinstance(x, list)) for d in chunk]
+        nested, is_leaf=lambda x: isinstance(x, _Dims)) for d in chunk]
+
+
+class _Dims(tuple):
+    """One subtree's dims, a leaf of `_broadcast`'s tree (a list may be the user's)."""
 
 
 def _trace_of(arrays):
