@@ -26,11 +26,21 @@ from ._tensor import Tensor
 
 
 def _floating(name: str, x: Tensor, dtype=None) -> Tensor:
-    if dtype is not None:
-        x = x.to(dtype)
+    """`x` in `dtype`, with PyTorch's checks: a floating input, and a `dtype` it widens to."""
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
                            f"Got {type_name(x.dtype)}")
+    if dtype is not None and dtype != x.dtype:
+        from ._dtype_methods import promote_types
+
+        if not dtype.is_floating_point:
+            raise RuntimeError(f"{name}: dtype should be floating point or complex, but got "
+                               f"{type_name(dtype)}")
+        if promote_types(x.dtype, dtype) != dtype:
+            raise RuntimeError(f"{name}: the dtype of the input ({type_name(x.dtype)}) should "
+                               f"be convertible without narrowing to the specified dtype "
+                               f"({type_name(dtype)})")
+        x = x.to(dtype)
     return x
 
 

@@ -252,12 +252,12 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    if dtype is not None:    # PyTorch computes in `dtype`: the input is cast first
-        input = input.to(dtype)
-    if not _is_float(input):   # before, ints gave float64 (uint8 a tensor of no known dtype)
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
-                           f"as input. Got {_TORCH_NAMES.get(input.dtype.name)}")
-    if isinstance(p, str) and p != "fro":   # 'nuc': PyTorch's matrix_norm
+    from ._linalg_norms import _floating
+
+    # PyTorch's checks (a floating input, a `dtype` it widens to), then the cast to `dtype`
+    named = isinstance(p, str) and p != "fro"
+    input = _floating("linalg.matrix_norm" if named else "linalg.vector_norm", input, dtype)
+    if named:   # 'nuc': PyTorch's matrix_norm
         from .linalg import _named_matrix_norm
         return _named_matrix_norm(input, p, dim, keepdim)
     p = 2.0 if p in ("fro", 2) else float(p)

@@ -205,8 +205,10 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
                          f"matrix has full rank, a shape that depends on the values; inside "
                          f"graphnet.compile use driver='gels' (residuals always) or the "
                          f"default 'gelsy' and compute (A @ X - B).pow(2).sum(-2) yourself")
-    full_rank = driver == "gels" or (driver in ("gelsd", "gelss") and
-                                     bool(M.all(rank == min(m, n))))
+    # NOTE: the rank is read only where residuals may be returned (a tall A): a square or
+    # wide A's solution runs under graphnet.compile, whose rank has no value yet
+    full_rank = m > n and (driver == "gels" or (driver in ("gelsd", "gelss") and
+                                                bool(M.all(rank == min(m, n)))))
     if m > n and driver not in (None, "gelsy") and full_rank:
         residuals = M.sum((M.matmul(A, solution) - rhs) ** 2, -2)
     if vector:
@@ -232,16 +234,22 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
 
 def cond(A: Tensor, p=None) -> Tensor:
     """The condition number of each matrix in the `p` norm: largest / smallest singular
-    value for p None or 2 (smallest / largest for -2), else norm(A) * norm(inv(A)).
-
-    NOTE: for the norm-based `p`, a singular matrix raises LinAlgError (from `inv`) where
-    PyTorch returns inf."""
+    value for p None or 2 (smallest / largest for -2), else norm(A) * norm(inv(A)), inf for a
+    singular matrix (its inverse taken as all inf, and 0 * inf read as inf), as PyTorch."""
     if p is None or p in (2, -2):
         values = svdvals(matrices("linalg.cond", A, square=False))
         big, small = values[..., 0], values[..., -1]
         return big / small if p != -2 else small / big
     matrices("linalg.cond", A)
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    if p == "nuc":   # PyTorch's: from the singular values, no inverse
+        values = svdvals(A)
+        return M.sum(values, -1) * M.sum(M.reciprocal(values), -1)
+    inverse, info = inv_ex(A)
+    inverse = M.masked_fill(inverse, (info > 0)[..., None, None], math.inf)
+    from ._math_pointwise import nan_to_num
+
+    return nan_to_num(matrix_norm(A, p) * matrix_norm(inverse, p), math.inf, math.inf,
+                      -math.inf)
 
 
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
