@@ -63,6 +63,9 @@ class TraceResult:
     # per "out" output: its grad_fn's name when it requires grad and a backward() in the code
     # freed its history (the step's loss), else None
     out_freed: list = field(default_factory=list)
+    # per "out" output: the names of the graph inputs its gradient reaches through the edges
+    # the trace recorded (eager's tape: not through `x > t`, `detach()`, an index), or None
+    out_tape_inputs: list = field(default_factory=list)
     training_effects: list = field(default_factory=list)    # (module, flag) set by the code
     # `print` calls, in order (compiler/prints.py); their values are the graph outputs after
     # the ones `effects` describes.
@@ -146,6 +149,7 @@ class FinishTrace:
                              out_identity=identity, out_views=self.out_views)
         result.out_history_kept = self.out_history_kept
         result.out_freed = self.out_freed
+        result.out_tape_inputs = self.out_tape_inputs
         result.saved_inputs, result.out_saved = saved_across_the_call(self, saved,
                                                                        self.returned_ids)
         self._finish_grads(result)
@@ -168,6 +172,7 @@ class FinishTrace:
         leaves, rebuild = flatten(output)
         static, out_grad, aliases, identity = [], [], [], []
         self.out_history_kept, self.out_views, self.out_freed = [], [], []
+        self.out_tape_inputs = []
         grads = {id(t._grad): t for t, _ in self.grad_targets.values() if t._grad is not None}
         first: dict = {}
         self.returned_ids = []
@@ -179,6 +184,7 @@ class FinishTrace:
                                              and not self._history_freed(leaf))
                 self.out_freed.append(leaf.grad_fn.name() if leaf.grad_fn is not None
                                       and not self.out_history_kept[-1] else None)
+                self.out_tape_inputs.append(self._tape_inputs(leaf))
                 aliases.append(self._alias_source(leaf))
                 identity.append(self._identity(leaf, grads, first, len(identity)))
                 self.out_views.append(self._view_recipe(leaf) if identity[-1] is None
@@ -200,6 +206,16 @@ class FinishTrace:
         ran = {c for code, _ in getattr(self, "code_record", {}) for c in code.co_consts}
         return [f"returned a new {type(leaf).__name__}" for leaf in made
                 if isinstance(leaf, types.GeneratorType) or leaf.__code__ in ran]
+
+    def _tape_inputs(self, leaf: Tensor) -> frozenset | None:
+        """Names of the graph inputs a gradient of `leaf` reaches along recorded gradient
+        edges (None when it requires no grad)."""
+        if not leaf.requires_grad:
+            return None
+        from .autodiff import _ancestors
+
+        return frozenset(v.name for v in _ancestors(self.value_of(leaf), self.grad_edges)
+                         if v.node is None)
 
     def _history_freed(self, leaf: Tensor) -> bool:
         """Whether a backward() the code ran without retain_graph freed part of `leaf`'s

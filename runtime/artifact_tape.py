@@ -32,7 +32,8 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     vjp = artifact._vjp_cache.get(key)
     if vjp is None:
         vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key, n_out, artifact.graph)
-        artifact._vjp_cache["reach", key] = output_reach(artifact.graph, n_out, needs)
+        artifact._vjp_cache["reach", key] = output_reach(artifact.graph, n_out, needs,
+                                                         artifact.traced.out_tape_inputs)
     if "rewritten" not in artifact._vjp_cache:
         artifact._vjp_cache["rewritten"] = _rewritten_leaf_read(artifact, args, n_out)
     rewritten = artifact._vjp_cache["rewritten"]
@@ -150,13 +151,22 @@ def _rewritten_leaf_read(artifact, args, n_out) -> str | None:
     return None
 
 
-def output_reach(graph, out_positions, needs):
+def output_reach(graph, out_positions, needs, tape_inputs=()):
     """Per user output of the compiled call: the positions in `needs` (its tape node's
-    edges) of the inputs it depends on in `graph`. None when a node holds sub-graphs
-    (cond, while_loop), whose reads are not all node inputs: then every output counts as
-    reading every input."""
+    edges) of the inputs it depends on in `graph` and, when `tape_inputs` (per output, the
+    input names the trace's gradient edges reach) says, reaches through them: a parameter
+    read only through `x > t`, `detach()` or an index keeps `.grad` None, as eagerly (it
+    got zeros, and weight decay then moved it). None when a node holds sub-graphs (cond,
+    while_loop), whose reads are not all node inputs: then every output counts as reading
+    every input."""
     if any(node.subgraphs() for node in graph.nodes):
         return None
+    if len(tape_inputs) == len(out_positions):
+        names = [v.name for v in graph.inputs]
+        taped = [None if t is None else frozenset(k for k, i in enumerate(needs)
+                                                  if names[i] in t) for t in tape_inputs]
+        return [r if t is None else r & t
+                for r, t in zip(output_reach(graph, out_positions, needs), taped)]
     depends = {v: frozenset((i,)) for i, v in enumerate(graph.inputs)}
     for node in graph.nodes:
         # a custom Function's gradient reaches only the arguments its backward returns a
