@@ -126,7 +126,7 @@ def division(out, rounding_mode):
     (graphnet rounds with floor_divide or trunc)."""
     if rounding_mode is None:
         return out
-    return renamed(out, "DivBackward2", "floor_divide", "trunc", "cast")
+    return renamed(out, "DivBackward2", "floor_divide", "trunc_divide", "cast")
 
 
 def einsum(out, equation: str, operands):

@@ -183,10 +183,9 @@ def transpose(input, dim0, dim1):
 def t(input):
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    if input.dim() < 2:
-        return input
-    out = transpose(input, 0, 1)
-    rename_node(out, "TBackward0", "transpose")
+    # a new view even of a 0-d or 1-d tensor, as PyTorch's (it was the input itself)
+    out = transpose(input, 0, 1) if input.dim() == 2 else permute(input, *range(input.dim()))
+    rename_node(out, "TBackward0", "transpose" if input.dim() == 2 else "permute")
     return out
 
 
@@ -342,8 +341,8 @@ def unbind(input, dim=0):
     return pieces
 
 
-def gather(input, dim, index):
-    _check_gather("gather", input, dim, index)
+def gather(input, dim, index, *, sparse_grad: bool = False):
+    _check_gather("gather", input, dim, index)   # sparse_grad: the gradient's layout only
     return dispatch("gather", input, index, dim=dim)
 
 

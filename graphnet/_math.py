@@ -57,8 +57,9 @@ def div(input, other, *, rounding_mode=None):
             return where(_binary("logical_and", _binary("lt", floor, 0), inexact),
                          floor + 1, floor)
         input = input.to(default_float()) if isinstance(input, Tensor) else float(input)
-    result = _binary("div", input, other)
-    return names.division(result.trunc(), rounding_mode) if rounding_mode == "trunc" else result
+    if rounding_mode == "trunc":
+        return names.division(_binary("trunc_divide", input, other), rounding_mode)
+    return _binary("div", input, other)
 
 
 def pow(input, exponent):
@@ -120,12 +121,21 @@ def where(condition, input=None, other=None):
     return dispatch("where", condition, input, other)
 
 
+# the C++ type names PyTorch's dtype errors print
+_C_TYPE_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+                 "int32": "int", "int64": "long int", "float16": "c10::Half",
+                 "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+
+
 def masked_fill(input, mask, value):
     """`input` with `value` where `mask` is True; always `input`'s dtype, as in PyTorch (an
     integer tensor filled with 2.7 holds 2; graphnet promoted it to float)."""
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.dim()} dimension(s).")
+    if isinstance(mask, Tensor) and mask.dtype.name != "bool":
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_C_TYPE_NAMES.get(mask.dtype.name, mask.dtype.name)}")
     check_fits(value, input.dtype.np)
     out = names.renamed(where(mask, value, input), "MaskedFillBackward1" if isinstance(
         value, Tensor) else "MaskedFillBackward0", "where")

@@ -112,6 +112,12 @@ def _median(name: str, input: Tensor, dim, keepdim: bool):
         raise not_implemented("median_cpu" if dim is None else "median_out", "bool")
     if dim is None:   # the lower median of all elements, a 0-d tensor
         if input.numel() == 0:
+            if input.requires_grad:   # still in autograd (PyTorch's node; zero gradient)
+                from ._grad_fn_names import renamed
+
+                out = M.add(M.sum(input), float("nan"))
+                return renamed(out, "MedianBackward0" if name == "median" else
+                               "NanmedianBackward0", "add")
             return _factories.full((), float("nan") if input.is_floating_point()
                                    else _lowest(input.dtype), dtype=input.dtype)
         return dispatch("median", input, ignore_nan=ignore_nan)[0]
@@ -162,6 +168,8 @@ def _quantile(name: str, input: Tensor, q, dim, keepdim: bool, interpolation: st
         scalar_q, q_values = True, M._factories.tensor([float(q)], dtype=input.dtype)
     # NOTE: a bad dim's IndexError comes first, then the values of q are read
     x, axis = (input.reshape(-1), 0) if dim is None else (input, _dim(input, dim))
+    if isinstance(q, Tensor) and interpolation != "linear":
+        q_values = q_values.detach()   # only linear interpolation is a function of q (PyTorch)
     if isinstance(q, Tensor) and q.numel():
         q_values = dispatch("checked_quantile_q", q_values)   # each in [0, 1], as PyTorch
     if x.dim() == 0:

@@ -104,6 +104,9 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     if source.dtype != input.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
                            f"got {input.dtype} and {source.dtype}")
+    shape = tuple(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape)))
+    if shape != tuple(input.shape):   # out of place, the two broadcast together (PyTorch)
+        input = input.expand(shape)
     return dispatch("masked_scatter", input, mask, source)
 
 
@@ -202,11 +205,22 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     inputs = (input,) if weights is None else (input, weights)
     if not isinstance(input._value, jax.Array) and minlength > 0:
         # compiled: minlength bounds the length; a larger value raises after the call
-        return dispatch("bincount", *inputs, length=minlength, bounded=True)
+        return _weighted(dispatch("bincount", *inputs, length=minlength, bounded=True),
+                         weights)
     host = _host(input, "bincount", "pass minlength=n to bound the values (then it compiles), "
                  "or use one_hot(input, n).sum(0), or call it outside the compiled function")
     length = max(minlength, int(host.max()) + 1 if host.size else 0)
-    return dispatch("bincount", *inputs, length=length)
+    return _weighted(dispatch("bincount", *inputs, length=length), weights)
+
+
+def _weighted(counts: Tensor, weights) -> Tensor:
+    """`counts`, in autograd when `weights` requires grad, with PyTorch's backward error
+    (before, a loss mixing it with other terms silently lost that part of its gradient)."""
+    if weights is None:
+        return counts
+    from ._no_derivative import without_derivative
+
+    return without_derivative(counts, (weights,), "bincount")
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):

@@ -217,6 +217,8 @@ CASES: dict[str, Case] = {
                        (positive(3, 4),), torch_call=_python_while),
     # sorting and selection (tests/test_sorting.py: ties, NaN, compiled, searchsorted rows)
     "sort": Case(lambda T, x: T.sort(x, -2, descending=True), (randn(3, 4, 5),)),
+    "trunc_divide": Case(lambda T, x, y: T.div(x, y, rounding_mode="trunc"),
+                         (randn(3, 4), fixed([0.5, -0.75, 0.0, 2.0]))),
     "topk": Case(lambda T, x: x.topk(2, dim=1, largest=False), (randn(3, 4, 5),)),
     "kthvalue": Case(lambda T, x: T.kthvalue(x, 3, 0, keepdim=True), (randn(4, 5),)),
     "searchsorted": Case(lambda T, s, v: T.searchsorted(s, v, right=True),

@@ -170,6 +170,13 @@ def _with_vjp(kernel, backward):
 _floor_quotient = _with_vjp(_floor_divide, lambda a, b, grad: (jnp.zeros_like(a),
                                                                 jnp.zeros_like(b)))
 _binary("floor_divide", _integer_only("div_floor_cpu", _floor_quotient), bind="binary")
+# Truncating division of floats, PyTorch's `div(rounding_mode="trunc")`: trunc(a / b), with
+# zero gradients. As `div(...).trunc()`, the zero of trunc times the quotient's derivative
+# at b == 0 (inf) made NaN gradients eagerly.
+_trunc_quotient = _with_vjp(lambda a, b: jnp.trunc(jnp.true_divide(a, b)),
+                            lambda a, b, grad: (jnp.zeros_like(a), jnp.zeros_like(b)))
+defop("trunc_divide", "broadcast", function=None, method=None)(
+    _half_broadcast_in_float32(_trunc_quotient))
 # The remainder (the sign of the divisor): the gradient passes to `a` unchanged and to `b`
 # times minus the floored quotient. Before, `x % 2` dropped out of autograd, so `w * (x % 2)`
 # gave x no gradient, silently.

@@ -18,7 +18,7 @@ def _outside_error(facts):
     return RuntimeError("quantile() q values must be in the range [0, 1]")
 
 
-@defop("checked_quantile_q", "opaque", differentiable=False, function=None, method=None,
+@defop("checked_quantile_q", "opaque", function=None, method=None,
        check=ValueCheck(_outside, _outside_error, values_from=0))
 def checked_quantile_q(q):
     """`q` unchanged, once its values are known to lie in [0, 1]."""

@@ -177,7 +177,7 @@ def mode(x, *, dim, keepdim=False):
     return jnp.squeeze(values, dim), jnp.squeeze(indices, dim)
 
 
-@defop("quantile", "reduction", nondiff_inputs=(1,), method=None)
+@defop("quantile", "reduction", method=None)
 def quantile(x, q, *, dim, keepdim=False, interpolation="linear", ignore_nan=False):
     """Quantiles `q` (1-D) of `x` along `dim` (x already flattened when PyTorch's dim is None);
     the quantile axis comes first, as in PyTorch. Ranks are `q * (n - 1)` over the sorted
@@ -188,7 +188,7 @@ def quantile(x, q, *, dim, keepdim=False, interpolation="linear", ignore_nan=Fal
     nans = jnp.moveaxis(nans, dim, -1)                          # (..., 1)
     n = moved.shape[-1]
     valid = n - nans if ignore_nan else jnp.full_like(nans, n)
-    q = jax.lax.stop_gradient(q).astype(x.dtype)
+    q = q.astype(x.dtype)   # differentiable: linear interpolation moves with q
     rank = q * (jnp.maximum(valid, 1) - 1).astype(x.dtype)      # (..., len(q))
     if not ignore_nan:   # any NaN: the last sorted value, which is NaN
         rank = jnp.where(nans > 0, jnp.asarray(n - 1, x.dtype), rank)

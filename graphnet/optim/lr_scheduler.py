@@ -165,7 +165,6 @@ class OneCycleLR(LRScheduler):
                              f"{anneal_strategy}")
         # NOTE: torch's attribute names and shapes, which its state_dict() carries: a
         # scheduler saved by either loads into the other
-        self._anneal_func_type = anneal_strategy
         up_end, last = float(pct_start * self.total_steps) - 1, self.total_steps - 1
         phases = [(up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                   (last, "max_lr", "min_lr", "base_momentum", "max_momentum")]
@@ -174,6 +173,7 @@ class OneCycleLR(LRScheduler):
                            "base_momentum", "max_momentum"),
                           (last, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
         self._schedule_phases = [dict(zip(_PHASE_KEYS, phase)) for phase in phases]
+        self._anneal_func_type = anneal_strategy   # after the phases: torch's state_dict order
         if last_epoch == -1:
             max_lrs = _per_group("max_lr", optimizer, max_lr)
             for group, top in zip(optimizer.param_groups, max_lrs, strict=True):
@@ -265,8 +265,8 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"mode {mode} is unknown!")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold mode {threshold_mode} is unknown!")
+        self.mode_worse = math.inf if mode == "min" else -math.inf   # first, as torch's
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
-        self.mode_worse = math.inf if mode == "min" else -math.inf
 
     @property
     def in_cooldown(self) -> bool:
