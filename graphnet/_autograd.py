@@ -338,3 +338,14 @@ def rename_node(out, torch_name: str, made_by: str) -> None:
     base = getattr(node, "_named_base", None)
     if base is not None and node.name_ == made_by:
         node.__class__ = named_class(base, torch_name)
+
+
+def copied_slices(t, torch_name: str = "CopySlices"):
+    """`t` after a write through a view or basic index (`y[0] = 5`, `y.view(-1)[2] = 1`,
+    `y.t().mul_(2)`): its node is PyTorch's CopySlices, whichever op graphnet recorded;
+    `x[mask] = v` passes IndexPutBackward0. Under no_grad `t` kept its node: unchanged."""
+    node = t.grad_fn
+    base = getattr(node, "_named_base", None)
+    if base is not None and grad_mode.enabled:
+        node.__class__ = named_class(base, torch_name)
+    return t

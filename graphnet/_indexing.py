@@ -11,6 +11,7 @@ import numpy as np
 from . import _dtype, _overlap, _strides
 from ._overlap_writes import under_overlap
 from ._aliases import WRITING, remember_view
+from ._autograd import copied_slices
 from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
@@ -339,7 +340,7 @@ def setitem(self: Tensor, index, value) -> None:
     if mask is not None:
         result = _masked_assign(self, mask, value)
         if result is not None:
-            self._assign(result)
+            copied_slices(self._assign(result), "IndexPutBackward0")
             return
         if not isinstance(mask._value, jax.Array):
             raise TraceError(
@@ -358,5 +359,33 @@ def setitem(self: Tensor, index, value) -> None:
         value = value.expand(getitem(self, index).shape)
         value = value.movedim(tuple(range(position, position + count)), tuple(range(count)))
     self._assign(dispatch("index_put", self, value, *tensors, spec=spec))
+    copied_slices(self, _write_node(index, tuple(self.shape), value))
+
+
+def _write_node(index: tuple, shape: tuple, value) -> str:
+    """PyTorch's node for `x[index] = value`: CopySlices when a basic item took a view
+    first (an int, None, a slice short of its whole dim), else IndexPutBackward0 for an
+    advanced index, else a fill or a copy of the whole tensor."""
+    def width(item):
+        if isinstance(item, Tensor) and item.dtype.name in ("bool", "uint8"):
+            return item.dim()
+        return 0 if item is None or item is Ellipsis else 1
+
+    dim, advanced = 0, False
+    for item in index:
+        if item is Ellipsis:
+            dim += len(shape) - sum(width(i) for i in index)
+        elif item is None or isinstance(item, (int, np.integer)) or (
+                isinstance(item, Tensor) and is_select(item)):
+            return "CopySlices"
+        elif isinstance(item, slice):
+            if item.indices(shape[dim]) != (0, shape[dim], 1):
+                return "CopySlices"
+            dim += 1
+        else:
+            advanced, dim = True, dim + width(item)
+    if advanced:
+        return "IndexPutBackward0"
+    return "CopyBackwards" if isinstance(value, Tensor) and value.dim() else "FillBackward3"
 
 

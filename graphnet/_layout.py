@@ -16,7 +16,7 @@ from ._layout_args import shape_ints
 from . import _dtype as dt
 from . import _strides as S
 from ._aliases import remember_view
-from ._autograd import rename_node
+from ._autograd import copied_slices, rename_node
 from ._overlap import note_view
 from ._overlap_writes import overlap_view, under_overlap
 from ._reshape_check import check_inferred_shape
@@ -50,7 +50,7 @@ def _view_of(out: Tensor, source: Tensor, back, forward=None) -> Tensor:
     the view of the new values (graphnet/_aliases.py). `forward` None: the view only
     regroups `source`'s elements (a reshape, squeeze or unsqueeze)."""
     if out is not source:
-        out.__dict__["_view"] = lambda new: source._assign(back(new))
+        out.__dict__["_view"] = lambda new: copied_slices(source._assign(back(new)))
         note_view(out, source)
         forward = forward or _reshaped_as(out)
         remember_view(source, out, forward)
