@@ -344,6 +344,12 @@ def copied_slices(t, torch_name: str = "CopySlices"):
     """`t` after a write through a view or basic index (`y[0] = 5`, `y.view(-1)[2] = 1`,
     `y.t().mul_(2)`): its node is PyTorch's CopySlices, whichever op graphnet recorded;
     `x[mask] = v` passes IndexPutBackward0. Under no_grad `t` kept its node: unchanged."""
+    return node_named(t, torch_name)
+
+
+def node_named(t, torch_name: str):
+    """`t`, its node (whichever op graphnet recorded last) named `torch_name`: the one node
+    PyTorch records for a function graphnet composes (`channel_shuffle`)."""
     node = t.grad_fn
     base = getattr(node, "_named_base", None)
     if base is not None and grad_mode.enabled:

@@ -147,16 +147,18 @@ def copy_(self, src):
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     fac._check_std(std)
-    return self._assign(fac._random_op("normal", tuple(self.shape), self.dtype, generator,
-                                       float(mean), float(std)))
+    return _autograd.copied_slices(self._assign(fac._random_op(
+        "normal", tuple(self.shape), self.dtype, generator, float(mean), float(std))),
+        "NormalBackward0")
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} "
                            f"> to={b:g}")
-    return self._assign(fac._random_op("uniform", tuple(self.shape), self.dtype, generator,
-                                       float(a), float(b)))
+    return _autograd.copied_slices(self._assign(fac._random_op(
+        "uniform", tuple(self.shape), self.dtype, generator, float(a), float(b))),
+        "UniformBackward0")
 
 
 def _reciprocal_times(self, other):

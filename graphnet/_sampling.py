@@ -88,6 +88,7 @@ def poisson(input: Tensor, generator=None) -> Tensor:
 def random_(self: Tensor, from_=None, to=None, *, generator=None) -> Tensor:
     """Fill with integers from [from, to) (from [0, from) when only one bound is given;
     with none, PyTorch's default range for the dtype: `_default_high`)."""
+    bounds = (from_ is not None) + (to is not None)
     if to is None:
         from_, to = (0, _default_high(self.dtype)) if from_ is None else (0, from_)
     from_ = 0 if from_ is None else from_
@@ -95,7 +96,8 @@ def random_(self: Tensor, from_=None, to=None, *, generator=None) -> Tensor:
     check_integer_bounds(self.dtype, int(from_), int(to))
     draws = _random_op("randint", (tuple(self.shape),), dt.int64, generator, low=int(from_),
                        high=int(to))
-    return self._assign(draws.to(self.dtype))
+    overload = 2 if bounds == 0 else 1 if bounds == 1 else 0   # PyTorch's random_ overloads
+    return _fill(self, draws, f"RandomBackward{overload}")
 
 
 def _default_high(dtype) -> int:
@@ -109,8 +111,11 @@ def _default_high(dtype) -> int:
     return int(np.iinfo(dtype.np).max) + 1
 
 
-def _fill(self: Tensor, values: Tensor) -> Tensor:
-    return self._assign(values.to(self.dtype))
+def _fill(self: Tensor, values: Tensor, node: str) -> Tensor:
+    """`self` holding `values`, its node named as PyTorch's draw (`ExponentialBackward0`)."""
+    from ._autograd import copied_slices
+
+    return copied_slices(self._assign(values.to(self.dtype)), node)
 
 
 def _probability(p):
@@ -127,7 +132,8 @@ def _positive(name: str, what: str, value) -> None:
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
-    return _fill(self, _uniform(self.shape, dt.float32, generator) < _probability(p))
+    return _fill(self, _uniform(self.shape, dt.float32, generator) < _probability(p),
+                 "BernoulliBackward1" if isinstance(p, Tensor) else "BernoulliBackward2")
 
 
 def _continuous(name: str, self: Tensor, spelled: str | None = None) -> None:
@@ -141,14 +147,15 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
     _continuous("Exponential", self)
     _positive("exponential_", "lambda", lambd)
     u = _uniform(self.shape, _wide(self.dtype), generator)
-    return _fill(self, -(1 - u).log() / lambd)
+    return _fill(self, -(1 - u).log() / lambd, "ExponentialBackward0")
 
 
 def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
     u = _uniform(self.shape, dt.float32, generator)
-    return _fill(self, ((1 - u).log() / math.log1p(-p)).ceil().clamp(min=1))
+    return _fill(self, ((1 - u).log() / math.log1p(-p)).ceil().clamp(min=1),
+                 "GeometricBackward0")
 
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
@@ -156,7 +163,7 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=
     _floating_input("log_normal_cpu", self)
     normal = _random_op("normal", tuple(self.shape), _wide(self.dtype), generator, float(mean),
                         float(std))
-    return _fill(self, normal.exp())
+    return _fill(self, normal.exp(), "LogNormalBackward0")
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
@@ -166,7 +173,7 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=
     _positive("cauchy_", "sigma", sigma)
     u = _uniform(self.shape, _wide(self.dtype), generator)
     angle = math.pi * (u - 0.5)
-    return _fill(self, median + sigma * angle.sin() / angle.cos())
+    return _fill(self, median + sigma * angle.sin() / angle.cos(), "CauchyBackward0")
 
 
 for _fn in (bernoulli, multinomial, random_, bernoulli_, exponential_, geometric_, log_normal_,

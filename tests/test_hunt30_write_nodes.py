@@ -66,3 +66,40 @@ def test_write_under_no_grad_keeps_the_node():
         with lib.no_grad():
             y[0] = 3.0
         assert type(y.grad_fn).__name__ == "MulBackward0"
+
+
+def test_random_fills_are_named_as_pytorch_draws():
+    def names(lib):
+        x = lib.ones(3, requires_grad=True)
+        out = []
+        for method, args in [("uniform_", ()), ("normal_", ()), ("bernoulli_", ()),
+                             ("bernoulli_", (lib.full((3,), 0.5),)), ("random_", (0, 5)),
+                             ("random_", (5,)), ("random_", ()), ("exponential_", ()),
+                             ("geometric_", (0.5,)), ("log_normal_", ()), ("cauchy_", ())]:
+            y = x * 1
+            getattr(y, method)(*args)
+            out.append(type(y.grad_fn).__name__)
+        return out
+
+    assert names(graphnet) == names(torch)
+
+
+def test_composed_layers_and_losses_end_in_pytorch_nodes():
+    def names(lib):
+        F = lib.nn.functional
+        x = lib.tensor([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]], requires_grad=True).log()
+        t = lib.tensor([[0.3, 0.3, 0.4], [0.2, 0.2, 0.6]])
+        out = [F.kl_div(x, t, reduction=r) for r in ("none", "sum", "batchmean")]
+        out.append(F.kl_div(x, t.log(), reduction="none", log_target=True))
+        lp = lib.tensor([[[0.1] * 5] * 2] * 3, requires_grad=True).log_softmax(2)
+        out += [F.ctc_loss(lp, lib.tensor([[1, 2], [1, 1]]), lib.tensor([3, 3]),
+                           lib.tensor([2, 1]), reduction=r) for r in ("none", "mean", "sum")]
+        out.append(lib.nn.ChannelShuffle(2)(lib.ones(1, 4, 2, 2, requires_grad=True)))
+        w = lib.ones(2, 3, 3, requires_grad=True)
+        a = lib.ones(4, 3)
+        out += [F.bilinear(a, a, w, lib.ones(2)), F.bilinear(a, a, w)]
+        out.append(lib.nn.utils.rnn.pack_padded_sequence(
+            lib.ones(2, 3, 2, requires_grad=True), [2, 1], batch_first=True).data)
+        return [type(o.grad_fn).__name__ for o in out]
+
+    assert names(graphnet) == names(torch)

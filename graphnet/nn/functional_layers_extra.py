@@ -42,8 +42,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     lead = tuple(input1.shape[:-1])
     a, b = input1.reshape(-1, input1.shape[-1]), input2.reshape(-1, input2.shape[-1])
     out = M.einsum("bi,oij,bj->bo", a, weight, b)
-    out = out if bias is None else out + bias
-    return out.reshape(*lead, weight.shape[0])
+    out = out.reshape(*lead, weight.shape[0])
+    return out if bias is None else out + bias   # AddBackward0 last, as PyTorch's
 
 
 _MODES = ("sum", "mean", "max")

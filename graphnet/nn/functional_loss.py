@@ -231,7 +231,13 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                       "support size. 'batchmean' divides only by the batch size, and aligns with "
                       "the KL div math definition. 'mean' will be changed to behave the same as "
                       "'batchmean' in the next major release.", stacklevel=2)
-    return dispatch("kl_div", input, target, reduction=reduction, log_target=bool(log_target))
+    out = dispatch("kl_div", input, target, reduction=reduction, log_target=bool(log_target))
+    if reduction == "batchmean":   # PyTorch's Python: the sum over the batch size
+        from .._grad_fn_names import renamed
+
+        return renamed(out, "DivBackward0", "kl_div")
+    return reduced_loss(out, reduction, "MulBackward0" if log_target else "SubBackward0",
+                        "kl_div")
 
 
 # ---- regression -------------------------------------------------------------------------------

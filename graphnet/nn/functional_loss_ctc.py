@@ -62,4 +62,8 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
                            f"{batch} rows, one per batch item")
     loss = dispatch("ctc_loss", log_probs, targets, input_lengths, target_lengths,
                     blank=int(blank), reduction=reduction, zero_infinity=bool(zero_infinity))
-    return loss.reshape(()) if unbatched and reduction == "none" else loss
+    if unbatched and reduction == "none":
+        return loss.reshape(())
+    from .._grad_fn_names_nn import reduced_loss
+
+    return reduced_loss(loss, reduction, "CtcLossBackward0", "ctc_loss")

@@ -78,7 +78,10 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if c % g:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
                            f"and {g} groups.")
-    return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest)
+    from .._autograd import node_named
+
+    return node_named(input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest),
+                      "ChannelShuffleBackward0")
 
 
 native_channel_shuffle = channel_shuffle

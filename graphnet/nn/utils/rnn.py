@@ -231,7 +231,9 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     batch_sizes = batch_sizes_of(lengths)
     flat, _ = packed_rows(batch_sizes, steps)
     rows = input.reshape(steps * batch, *input.shape[2:])
-    data = rows[fac.tensor(flat)]
+    from ..._autograd import node_named
+
+    data = node_named(rows[fac.tensor(flat)], "PackPaddedSequenceBackward0")
     return PackedSequence(data, fac.tensor(batch_sizes), sorted_indices, None)
 
 
