@@ -23,11 +23,14 @@ class SubTracer(Tracer):
         self.parent = parent
         self.captured: dict = {}      # parent Value -> placeholder in this graph
         self.capture_order: list = []
+        self.capture_grad: set = set()   # parent Values read through a tensor needing grad
 
     def value_of(self, t: Tensor) -> Value:
         if id(t) in self.created_ids:
             return t._value
         outer = self.parent.value_of(t)
+        if t.requires_grad:
+            self.capture_grad.add(outer)
         if outer not in self.captured:
             self.captured[outer] = self.graph.add_input(outer.name, outer.shape, outer.dtype,
                                                         "arg", weak_type=outer.weak_type)
@@ -129,10 +132,25 @@ def trace_cond(parent: Tracer, pred, true_fn, false_fn, operands):
     avals = [(tuple(t.shape), t._value.dtype) for t in t_leaves]
     node = parent.graph.add_node("cond", inputs, attrs, avals, _dispatch.module_path(),
                                  _source_line())
-    grad = any(x.requires_grad for x in operands) or any(
-        getattr(v, "kind", None) == "state" for v in t_sub.capture_order + f_sub.capture_order)
-    outs = _wrap_outputs(parent, node, grad and _grad_enabled())
+    needs = [x.requires_grad for x in operands]
+    grad = _record_edges(parent, node, [False, *needs, *_captured_grads(t_sub), *needs,
+                                        *_captured_grads(f_sub)])
+    outs = _wrap_outputs(parent, node, grad)
     return rebuild(outs)
+
+
+def _captured_grads(sub: SubTracer) -> list:
+    return [v in sub.capture_grad for v in sub.capture_order]
+
+
+def _record_edges(parent: Tracer, node, needs: list) -> bool:
+    """Record the node's gradient edges, as the tracer does for an op: the inputs read
+    through a tensor that requires grad, an operand or a tensor a branch captured (a
+    non-leaf `h = w * 2` a branch reads: its gradient was lost, silently). Whether the
+    outputs require grad."""
+    edges = tuple(i for i, need in enumerate(needs) if need) if _grad_enabled() else ()
+    parent.grad_edges[node] = edges
+    return bool(edges)
 
 
 def trace_while(parent: Tracer, cond_fn, body_fn, carry):
@@ -156,9 +174,9 @@ def trace_while(parent: Tracer, cond_fn, body_fn, carry):
     # NOTE: the outputs require grad when the inputs do, so that backward() through the loop
     # reaches autodiff.record_backward and is refused there with an explanation (XLA's while
     # loop has no reverse-mode derivative), instead of silently giving no gradient.
-    grad = any(x.requires_grad for x in carry) or any(
-        getattr(v, "kind", None) == "state" for v in c_sub.capture_order + b_sub.capture_order)
-    return tuple(_wrap_outputs(parent, node, grad and _grad_enabled()))
+    grad = _record_edges(parent, node, [x.requires_grad for x in carry]
+                         + _captured_grads(c_sub) + _captured_grads(b_sub))
+    return tuple(_wrap_outputs(parent, node, grad))
 
 
 def _grad_enabled() -> bool:
