@@ -48,6 +48,8 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
         + list(roots)
     reached = Reached() if reached is None else reached
     names = set(names).union(*(_attribute_names(f.__code__) for f in functions))
+    if _ANY_NAME in names:   # `getattr(cfg, f"w_{k}")`: a name made at run time
+        names = _EveryName()
     reads, seen = [], set(skip)
 
     def visit(obj, where: str, level: int):
@@ -88,12 +90,14 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
                                     lambda o=obj, n=name: vars(o).get(n)))
                 if isinstance(vars(obj)[name], type) and level < depth:
                     visit(vars(obj)[name], f"{where}.{name}", level + 1)
-            held = {n for n, v in vars(obj).items() if n in names and _data(v)}
+            held = {n for n, v in vars(obj).items() if n in names and _data(v)
+                    and not n.startswith("__")}
         elif _user_object(obj):
             seen.add(id(obj))
             reached.classes.add(type(obj))
             wanted = names | _class_attribute_names(type(obj))
-            held = (_held_names(obj) & wanted) | _class_data_names(type(obj), wanted)
+            held = {n for n in _held_names(obj) if n in wanted} | _class_data_names(
+                type(obj), wanted)
         else:
             return
         for name in sorted(held):
@@ -110,6 +114,18 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
 
 
 _MAX_ITEMS = 1024   # the longest list or dict whose items are followed
+_ANY_NAME = "<any attribute>"   # `_attribute_names`: the code builds attribute names itself
+
+
+class _EveryName(frozenset):
+    """The candidate attribute names of code that reads an attribute by a name it builds
+    (`getattr(cfg, f"w_{k}")`, `attrgetter(name)`): every name an object holds."""
+
+    def __contains__(self, name) -> bool:
+        return True
+
+    def __or__(self, other):
+        return self
 
 
 def _data(value) -> bool:
@@ -224,13 +240,41 @@ def _attribute_names(code) -> frozenset:
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _attribute_names(const)
+        elif isinstance(const, (tuple, frozenset)):   # `for k in ("a", "b"): getattr(c, k)`
+            names |= {c for c in const if isinstance(c, str) and c.isidentifier()}
         elif isinstance(const, str) and const.isidentifier():
             # NOTE: a name read as a string: `getattr(cfg, "scale")`, `vars(args)["alpha"]`,
             # `attrgetter("scale")`. Not loaded as an attribute, it was never guarded, and
             # a changed `cfg.scale` kept the traced value. Any such string is a candidate:
             # a read is recorded only where the object holds that name.
             names.add(const)
+    if {"getattr", "attrgetter"} & set(code.co_names) and _names_made_at_run_time(code):
+        # NOTE: `getattr(cfg, f"w_{k}")`, `getattr(self.w, name)`: no constant says which
+        # attribute is read, and a changed `cfg.w_b` kept the traced value; every attribute
+        # the objects hold is then a candidate
+        names.add(_ANY_NAME)
     return frozenset(names)
+
+
+def _names_made_at_run_time(code) -> bool:
+    """Whether a `getattr(obj, name[, default])` or `attrgetter(name)` call in `code` takes
+    a name that is not a constant. Read off the bytecode: the name is the argument loaded
+    just before the call (before a one-instruction default); where that is not plainly
+    a constant (a nested call, an f-string), it counts as made at run time."""
+    ops = list(dis.get_instructions(code))
+    for i, op in enumerate(ops):
+        if op.opname not in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD") \
+                or op.argval not in ("getattr", "attrgetter"):
+            continue
+        call = next((k for k in range(i + 1, len(ops))
+                     if ops[k].opname in ("PRECALL", "CALL")), None)
+        if call is None:
+            return True
+        argc = ops[call].arg or 0
+        at = call - 1 if op.argval == "attrgetter" or argc < 3 else call - 2
+        if at <= i or ops[at].opname != "LOAD_CONST":
+            return True
+    return False
 
 
 def module_object_reads(module, skip=(), done: set | None = None, names=frozenset(),
@@ -252,11 +296,14 @@ def module_object_reads(module, skip=(), done: set | None = None, names=frozense
                         names=_class_attribute_names(type(module)) | names, reached=reached)
 
 
-def held_user_objects(where: str, value, depth: int = 3, limit: int = 256) -> list:
+def held_user_objects(where: str, value, depth: int = 8, limit: int = 256,
+                      functions: list | None = None) -> list:
     """(path, object) for the user's own objects held by `value`, it included, through
     attributes and the items of lists, tuples and dicts, `depth` levels down (a trainer's
-    `self.progress`, a global `cfg['state']`, a module's `self.tracker`). Modules and
-    optimizers are the callers' to skip; at most `limit` objects."""
+    `self.progress`, a global `cfg['state']`, a module's `self.tracker`; as deep as
+    `object_reads` follows reads: three levels missed `run.train.opt.sched.state.step`).
+    Modules and optimizers are the callers' to skip; at most `limit` objects. `functions`
+    collects the user's functions met on the way (a closure held in a dict or attribute)."""
     found, seen, level = [], set(), [(where, value)]
     for _ in range(depth + 1):
         deeper = []
@@ -268,6 +315,9 @@ def held_user_objects(where: str, value, depth: int = 3, limit: int = 256) -> li
                 deeper += [(f"{path}[{i}]", item) for i, item in enumerate(obj[:64])]
             elif type(obj) is dict:
                 deeper += [(f"{path}[{key!r}]", item) for key, item in list(obj.items())[:64]]
+            elif isinstance(obj, types.FunctionType) and functions is not None \
+                    and not _is_library(obj):
+                functions.append(obj)
             elif _user_object(obj):
                 found.append((path, obj))
                 if not isinstance(obj, Module):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 import sys
+import types
 import weakref
 
 import numpy as np
@@ -142,7 +143,11 @@ class PythonStateWatch:
         `self.progress.step += 1`, a global `cfg['state'].n += 1`), each once."""
         from graphnet.nn import Module
 
-        for path, obj in held_user_objects(where, value):
+        functions: list = []    # closures held on the way (`self.warmup = make_warmup(4)`)
+        held = held_user_objects(where, value, functions=functions)
+        for fn in functions:
+            self._watch_function(fn)
+        for path, obj in held:
             self._watch_namespaces([obj])   # its class: `type(self).count += 1`
             if isinstance(obj, Module) or hasattr(obj, "param_groups") \
                     or any(seen is obj for _, seen, _ in self.objects):   # optimizers: above
@@ -226,7 +231,8 @@ class PythonStateWatch:
         state, where = module.__dict__, path or type(module).__name__
         for name, value in state.items():
             self._watch_rng(f"{where}.{name}", value)
-            if name not in _SKIP and (_user_object(value) or type(value) in (list, dict)):
+            if name not in _SKIP and (_user_object(value) or type(value) in (list, dict)
+                                      or isinstance(value, types.FunctionType)):
                 self._watch_object(f"{where}.{name}", value)   # `self.tracker.calls += 1`
         self.containers[id(module)] = [
             record(f"{where}.{name}", lambda d=state, n=name: d.get(n))

@@ -379,6 +379,13 @@ class _Handle:
             raise AttributeError(name)   # not set yet (copy, pickle): never recurse
         return getattr(self.compiled.fn, name)
 
+    def __get__(self, instance, owner=None):
+        """`@graphnet.compile` on a method: called on an instance, the instance is the
+        compiled function's first argument (keyed by identity: one program per instance)."""
+        if instance is None:
+            return self
+        return functools.partial(self, instance)
+
     def __deepcopy__(self, memo):
         """A compiled copy of a deep copy of the function or module (a target network made
         with copy.deepcopy(compiled_model) is its own module, compiled the same way)."""
