@@ -92,10 +92,13 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
                     visit(vars(obj)[name], f"{where}.{name}", level + 1)
             held = {n for n, v in vars(obj).items() if n in names and _data(v)
                     and not n.startswith("__")}
-        elif _user_object(obj):
+        elif _user_object(obj) or _distribution(obj):
             seen.add(id(obj))
             reached.classes.add(type(obj))
-            wanted = names | _class_attribute_names(type(obj))
+            # a distribution's own methods read its parameters (`noise.sample()` reads
+            # `noise.scale`): every attribute it holds (`noise.scale = 0.01` traced again)
+            wanted = _EveryName() if _distribution(obj) else \
+                names | _class_attribute_names(type(obj))
             held = {n for n in _held_names(obj) if n in wanted} | _class_data_names(
                 type(obj), wanted)
         else:
@@ -201,6 +204,13 @@ def _user_object(obj) -> bool:
         return False
     module = type(obj).__module__ or ""
     return module.split(".")[0] not in ("graphnet", "jax", "jaxlib", "numpy", "builtins")
+
+
+def _distribution(obj) -> bool:
+    """A graphnet.distributions object (a Distribution, a Transform): graphnet's class, but
+    its attributes are the user's parameters."""
+    return (type(obj).__module__ or "").startswith("graphnet.distributions") \
+        and hasattr(obj, "__dict__") and not isinstance(obj, type)
 
 
 def _held_names(obj) -> set:

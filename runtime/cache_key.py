@@ -4,6 +4,7 @@ a view's strides, and Python numbers compared by their bits."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import numpy as np
 from graphnet._strides import contiguous_strides
@@ -127,3 +128,10 @@ def key_part(a):
     if kind.__eq__ is object.__eq__ or (kind.__module__ or "").split(".")[0] in _TRUSTED:
         return kind, a
     return kind, _Same(a)
+
+
+def _validating():
+    """`Distribution.set_default_validate_args`: traced code checks parameters or not, so a
+    program is for one setting (None before graphnet.distributions is imported)."""
+    base = sys.modules.get("graphnet.distributions._base")
+    return None if base is None else base.Distribution._validate_default

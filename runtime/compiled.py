@@ -23,7 +23,7 @@ from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
-from .cache_key import Arg, _differs, _strides_of
+from .cache_key import Arg, _differs, _strides_of, _validating
 from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
@@ -75,13 +75,13 @@ class CompiledFunction:
                     f"PyTorch's do: pass graphnet.as_tensor(x) (or graphnet.from_numpy(x)).")
             else:
                 parts.append(("S", Arg(a)))
-        # grad mode, whether detect_anomaly() checks backward results for NaN, and the default
-        # float dtype (kernels lowered for the program read it: `sin` of an int tensor);
-        # inference_mode() (code may read it; its results are inference tensors)
+        # grad mode, detect_anomaly()'s NaN check, the default float dtype (`sin` of an int
+        # tensor), inference_mode(), distributions' default validate_args
         mode = _autograd.grad_mode
         return (tuple(parts), (mode.enabled, mode.anomaly and mode.anomaly_check_nan,
                                _default_dtype._current["dtype"], _autocast.compile_key(),
-                               mode.inference, storage_pattern(leaves) if views else None))
+                               mode.inference, _validating(),
+                               storage_pattern(leaves) if views else None))
 
     def __call__(self, *args, **kwargs):
         if self.mode == "dynamic" or tracing() or vmap_active():
@@ -98,8 +98,7 @@ class CompiledFunction:
 
     @x64_scoped
     def artifact_for(self, *args, **kwargs) -> Artifact:
-        """The compiled program for this call, traced and compiled if it is not cached yet,
-        without running it (what `graphnet dump --format plan|hlo` reads)."""
+        """This call's program, compiled if new, not run (`graphnet dump --format hlo`)."""
         return self._lookup(args, kwargs)[0]
 
     def _lookup(self, args: tuple, kwargs: dict):
@@ -176,6 +175,8 @@ class CompiledFunction:
             return f"default dtype {old_grad[2]} -> {new_grad[2]}"
         if old_grad[4] != new_grad[4]:
             return f"inference mode {old_grad[4]} -> {new_grad[4]}"
+        if old_grad[5] != new_grad[5]:
+            return f"distributions' default validate_args {old_grad[5]} -> {new_grad[5]}"
         if old_grad[-1] != new_grad[-1]:
             return f"argument storage: {storage_words(old_grad[-1])} -> " \
                    f"{storage_words(new_grad[-1])}"
@@ -330,8 +331,7 @@ def _user_level() -> int:
 
 
 class _FallBack(Exception):
-    pass
-
+    """No cache slot left: the call runs eagerly."""
 
 def compile(fn, mesh=None, sharding: str = "replicated", **options):
     """`graphnet.compile`; with `mesh=` the program runs SPMD over that device mesh
@@ -380,11 +380,8 @@ class _Handle:
         return getattr(self.compiled.fn, name)
 
     def __get__(self, instance, owner=None):
-        """`@graphnet.compile` on a method: called on an instance, the instance is the
-        compiled function's first argument (keyed by identity: one program per instance)."""
-        if instance is None:
-            return self
-        return functools.partial(self, instance)
+        """`@graphnet.compile` on a method: the instance is the first argument (by identity)."""
+        return self if instance is None else functools.partial(self, instance)
 
     def __deepcopy__(self, memo):
         """A compiled copy of a deep copy of the function or module (a target network made

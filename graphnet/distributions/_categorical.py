@@ -28,8 +28,14 @@ class Categorical(ShowsReadParams, Distribution):
         self.probs, self.logits = _normalised(probs, logits)
         self._num_events = self.probs.shape[-1]
         super().__init__(tuple(self.probs.shape[:-1]), (), validate_args)
+        # NOTE: the normalised parameters, as PyTorch checks them: all-zero probs, and NaN or
+        # inf logits (a policy net gone NaN), normalise to NaN and raise
         if probs is not None:
-            self._check("probs", probs, (probs >= 0), "Simplex()")
+            self._check("probs", self.probs, (self.probs >= 0).all(-1) & (
+                (self.probs.sum(-1) - 1).abs() < 1e-6), "Simplex()")
+        else:
+            self._check("logits", self.logits, (self.logits == self.logits).all(-1),
+                        "IndependentConstraint(Real(), 1)")
         self._start_showing()
 
     @constraints.dependent_property(is_discrete=True)

@@ -49,7 +49,9 @@ def concrete(ok: Tensor) -> bool:
 def tie(x: Tensor, ok: Tensor, message: str) -> Tensor:
     """`x`, checked: the program that computes anything from the result raises ValueError
     `message` when `ok` has a False entry."""
-    return dispatch("distribution_check", x, ok, message=message)
+    out = dispatch("distribution_check", x, ok, message=message)
+    out.__dict__["_checked_from"] = x   # a transform's cache knows it as `x` (transforms.py)
+    return out
 
 
 def tie_state(dist, ok: Tensor, message: str) -> None:

@@ -269,7 +269,10 @@ class StudentT(Distribution):
         from .. import where
 
         df = self.df
-        finite = self.scale.pow(2) * df / (df - 2)
+        # NOTE: the unselected branch's df stands at 3: at df == 2 its inf derivative, times
+        # a zero cotangent, made the gradients NaN
+        safe = where(df > 2, df, 3.0)
+        finite = self.scale.pow(2) * safe / (safe - 2)
         var = where(df > 2, finite, float("inf"))
         return where(df <= 1, float("nan"), var)
 

@@ -95,6 +95,8 @@ class Bernoulli(ShowsReadParams, Distribution):
         if probs is not None:
             self._check("probs", self.probs, (self.probs >= 0) & (self.probs <= 1),
                         "Interval(lower_bound=0.0, upper_bound=1.0)")
+        else:   # a NaN logit (a policy net gone NaN) raises, as PyTorch's Real()
+            self._check("logits", self.logits, self.logits == self.logits, "Real()")
         self._start_showing()
 
     @property

@@ -12,6 +12,7 @@ import numbers
 
 from .._tensor import Tensor
 from . import constraints
+from ._transform_cache import cached
 
 __all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
            "SoftplusTransform", "TanhTransform", "Transform", "identity_transform"]
@@ -60,10 +61,10 @@ class Transform:
         raise NotImplementedError(f"{type(self).__name__} has no sign")
 
     def __call__(self, x):
-        return self._call(x)
+        return cached(self, x, 0, self._call)
 
     def _inv_call(self, y):
-        return self._inverse(y)
+        return cached(self, y, 1, self._inverse)
 
     def _call(self, x):
         raise NotImplementedError(f"{type(self).__name__} has no forward map")
@@ -83,9 +84,7 @@ class Transform:
     def __eq__(self, other) -> bool:
         return self is other
 
-    def __ne__(self, other) -> bool:
-        return not self.__eq__(other)
-
+    __ne__ = lambda self, other: not self.__eq__(other)   # noqa: E731
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
