@@ -42,6 +42,10 @@ def expand(self, *sizes):
     sizes = M._shape_args(sizes)
     shape = tuple(self.shape)
     lead = len(sizes) - len(shape)
+    for i, s in enumerate(sizes[:max(lead, 0)]):
+        if s == -1:   # a new leading dim has no size to keep (it read one from the end)
+            raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                               f"leading, non-existing dimension {i}")
     full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return L.expand(self, full)
 

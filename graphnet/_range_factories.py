@@ -3,6 +3,8 @@ bits are PyTorch's (the formulas are graphnet/_ops/_range_values.py)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _dtype as dt
@@ -97,6 +99,9 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
     _check_steps(steps)
     start, end, base = _numbers(start, end, base)
     dtype = dtype or default_float()
+    # an integer dtype takes whole exponent ends, as PyTorch's (logspace(0, 2.5, 4) is 1, 4,
+    # 21, 100: the exponents run 0..2)
     values = logspace_values(start, end, int(steps), float(base), dtype.np) \
-        if dtype.is_floating_point else libm_pow(float(base), np.linspace(start, end, steps))
+        if dtype.is_floating_point else libm_pow(float(base), np.linspace(
+            math.trunc(start), math.trunc(end), steps))
     return _finish(tensor(values, dtype=dtype), requires_grad, device)

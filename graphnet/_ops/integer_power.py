@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def integer_power(a, b):
@@ -18,11 +19,11 @@ def integer_power(a, b):
     parity), as in PyTorch (graphnet.pow refuses a negative Python int before this)."""
     dtype = jnp.result_type(a, b)
     if isinstance(b, int) and not isinstance(b, bool) and b >= 0:
-        return jnp.power(jnp.asarray(a, dtype), b)     # lax.integer_pow: exact
+        return jnp.power(_wrapped(a, dtype), b)     # lax.integer_pow: exact
     b = jnp.asarray(b)
     if b.dtype == jnp.bool_:
         b = b.astype(jnp.int8)
-    a = jnp.asarray(a, dtype)
+    a = _wrapped(a, dtype)
     negative = b < 0
     exponent = jnp.where(negative, jnp.zeros((), b.dtype), b)
     result = jnp.ones(jnp.broadcast_shapes(a.shape, b.shape), dtype)
@@ -35,3 +36,11 @@ def integer_power(a, b):
     if jnp.issubdtype(dtype, jnp.signedinteger):
         unit = jnp.where(a == -1, jnp.where(b % 2 == 0, 1, -1), unit)
     return jnp.where(negative, unit.astype(dtype), result)
+
+
+def _wrapped(a, dtype):
+    """`a` in `dtype`; a Python int base outside its range wraps around, as PyTorch's (and
+    eager graphnet's) `(-3) ** uint8_tensor` does (compiled, JAX raised OverflowError)."""
+    if isinstance(a, int) and not isinstance(a, bool):
+        return jnp.asarray(np.array(a, dtype=np.int64).astype(dtype))
+    return jnp.asarray(a, dtype)
