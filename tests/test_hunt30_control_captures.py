@@ -73,3 +73,10 @@ def test_backward_through_a_while_loop_body_capture_is_refused():
 
     with pytest.raises(graphnet.TraceError, match="while_loop"):
         graphnet.compile(step)(graphnet.ones(2), graphnet.tensor(W, requires_grad=True))
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, graphnet.compile], ids=["dynamic", "static"])
+def test_cond_refuses_a_predicate_of_several_elements(wrap):
+    f = wrap(lambda x: graphnet.cond(x > 0, lambda t: t * 2, lambda t: t + 1, (x,)))
+    with pytest.raises(RuntimeError, match="Expected pred to be bool or single-element"):
+        f(graphnet.ones(3))
