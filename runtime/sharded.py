@@ -59,6 +59,10 @@ class ShardedFunction:
         name = self.compiled.name
         args = tuple(self._split(a, f"{name} argument {i}") for i, a in enumerate(args))
         kwargs = {k: self._split(v, f"{name} argument {k!r}") for k, v in kwargs.items()}
+        if not self.compiled.artifacts and self.compiled.mode == "static":
+            # traced first, so the state it reads is placed before the first run: placed
+            # after, a compiled forward's backward saw its weights rewritten and refused
+            self.compiled.artifact_for(*args, **kwargs)
         self.place_state()
         out = self.handle(*args, **kwargs)
         self.place_state()    # state the call created (optimizer buffers) joins the mesh

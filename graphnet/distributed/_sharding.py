@@ -67,15 +67,26 @@ def _multi_process(mesh) -> bool:
 
 
 def place(t: Tensor, sharding) -> Tensor:
-    """`t` laid out as `sharding`: a new tensor on the tape (eagerly) or a graph node."""
+    """`t` laid out as `sharding`: a graph node while tracing; eagerly `t` itself, its array
+    laid out anew (the same values), so that an in-place write of the call (`x.mul_(2)`,
+    `seen[:, 0] = 1`) reaches the caller's tensor (a copy lost it, silently) and a leaf
+    stays a leaf (a clone's history was refused by a backward inside the step). Only a
+    non-leaf that needs grad is copied on the tape, so its gradient flows back."""
     if tracing():
         return dispatch("with_sharding", t, sharding=sharding)
     value = t._value
     if getattr(value, "sharding", None) == sharding:
         return t
-    moved = dispatch("clone", t) if t.requires_grad else Tensor._wrap(value)
-    moved._value = jax.device_put(value, sharding)
-    return moved
+    from graphnet._x64 import x64
+
+    with x64():   # int64 labels stay int64 (JAX's default scope narrows them)
+        placed = jax.device_put(value, sharding)
+    if t.requires_grad and t.grad_fn is not None:
+        moved = dispatch("clone", t)
+        moved._value = placed
+        return moved
+    t._value = placed
+    return t
 
 
 def shard_batch(t: Tensor, mesh, what: str = "input") -> Tensor:
