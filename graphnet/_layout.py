@@ -32,9 +32,7 @@ __all__ = [
 
 
 def _dims(dim):
-    if isinstance(dim, (list, tuple)):
-        return tuple(int(d) for d in dim)
-    return dim
+    return tuple(int(d) for d in dim) if isinstance(dim, (list, tuple)) else dim
 
 
 def _shape_args(shape) -> tuple:
@@ -376,8 +374,11 @@ def _check_gather(name: str, input, dim, index, src=None) -> None:
                                    f"{list(src.shape)}")
 
 
-def flip(input, *dims):
-    """`flip(x, dims)`, and `x.flip(0, 1)` with the dims as separate arguments."""
+def flip(input, *dims, **named):
+    """`flip(x, dims)`, `flip(x, dims=[0])`, and `x.flip(0, 1)`."""
+    if named and (set(named) != {"dims"} or dims):
+        raise TypeError(f"flip() got an unexpected keyword argument {sorted(named)[0]!r}")
+    dims = (named["dims"],) if named else dims
     dims = _dims(dims[0] if len(dims) == 1 else dims)
     if input.dim() == 0:   # PyTorch: a copy, for dims 0 and -1 (a 0-d tensor's range)
         _scalar_dims(dims)

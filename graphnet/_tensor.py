@@ -148,6 +148,11 @@ class Tensor:
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if not isinstance(requires_grad, (bool, np.bool_)):   # `m.requires_grad_(0)` too
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {type(requires_grad).__module__.replace('builtins', '')}"
+                            f"{'.' if type(requires_grad).__module__ != 'builtins' else ''}"
+                            f"{type(requires_grad).__name__}")
         if requires_grad and self.__dict__.get("_inference") and \
                 not _autograd.grad_mode.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside "

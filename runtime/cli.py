@@ -100,7 +100,8 @@ def _dump(args) -> int:
 
     try:
         if args.out:
-            written = dump_to_file(args.target, args.format, args.out, args.batch, args.train)
+            written = dump_to_file(args.target, args.format, args.out, args.batch, args.train,
+                                   args.devices, args.sharding)
             print(f"wrote {written}")
         else:
             print(dump(args.target, args.format, batch=args.batch, train=args.train,
@@ -127,6 +128,20 @@ def _simulate_devices(argv) -> None:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
 
 
+def _positive(text: str) -> int:
+    """argparse's type for counts (steps, rounds, batch, devices): a whole number >= 1
+    (`--steps 0` divided by zero, `--steps -1` printed negative times as results)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _backend_started() -> bool:
     from jax._src import xla_bridge
 
@@ -139,8 +154,9 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("bench", help="time dynamic vs static vs jax.jit vs PyTorch eager")
     b.add_argument("models", nargs="*", help="workloads (default: mlp)")
-    b.add_argument("--steps", type=int, default=20, help="steps per timed round")
-    b.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median reported)")
+    b.add_argument("--steps", type=_positive, default=20, help="steps per timed round")
+    b.add_argument("--rounds", type=_positive, default=7,
+                   help="interleaved rounds (median reported)")
     b.add_argument("--quick", action="store_true", help="a smoke run: 2 rounds of 3 steps")
     b.add_argument("--no-torch", action="store_true", help="skip the PyTorch eager variant")
     b.add_argument("--torch-threads", type=int, default=None,
@@ -183,8 +199,8 @@ def main(argv=None) -> int:
     d.add_argument("--train", action="store_true",
                    help="dump the whole training step (forward, backward, SGD update) with a "
                         "cross-entropy loss instead of the forward")
-    d.add_argument("--batch", type=int, default=128, help="batch size of the example inputs")
-    d.add_argument("--devices", type=int, default=None,
+    d.add_argument("--batch", type=_positive, default=128, help="batch size of the example inputs")
+    d.add_argument("--devices", type=_positive, default=None,
                    help="with --format plan|hlo: compile for a mesh of N devices (the batch "
                         "split over them) and show the layouts and XLA's collectives; on a "
                         "CPU the devices are simulated")

@@ -225,7 +225,8 @@ def _mesh_dump(fn, args, fmt: str, devices: int, sharding: str) -> str:
 
 
 def dump_to_file(target: str, fmt: str, out: str, batch: int = 128,
-                 train: bool = False) -> str:
+                 train: bool = False, devices: int | None = None,
+                 sharding: str = "replicated") -> str:
     """Write the dump to `out`; with `--format dot` and an .svg/.png path, draw it with
     Graphviz (`compiler.dumps.render`). Returns what was written."""
     image = os.path.splitext(out)[1].lower().lstrip(".")
@@ -236,5 +237,5 @@ def dump_to_file(target: str, fmt: str, out: str, batch: int = 128,
         fn, args = prepare(target, batch, train)
         return render(graphnet.trace_graph(fn, *args), out, format=image)
     with open(out, "w") as f:
-        f.write(dump(target, fmt, batch, train) + "\n")
+        f.write(dump(target, fmt, batch, train, devices, sharding) + "\n")
     return out

@@ -73,7 +73,12 @@ GUARDS: dict[str, tuple] = {   # op -> (when, drop)
     "add": (_no_promotion, ()), "sub": (_no_promotion, ()), "pow": (_no_promotion, ()),
     "where": (_no_promotion, ()),
     "div": (_true_division, ()),
-    "sum": (_float_or_typed, ()), "mean": (_float_or_typed, ()), "cumsum": (_float_or_typed, ()),
+    "sum": (_float_or_typed, ()), "cumsum": (_float_or_typed, ()),
+    # graphnet.mean takes graphnet's dtypes, not the numpy dtype the node records
+    "mean": (lambda node: node.attrs.get("dtype") is None and _is_float(node.inputs[0]), ()),
+    # `x.max()` records NaN sharing, which the public amax/amin do not take
+    "amax": (lambda node: not node.attrs.get("share_nan"), ()),
+    "amin": (lambda node: not node.attrs.get("share_nan"), ()),
     "cross_entropy": (_class_target, ("probs_target",)),
     "nll_loss": (_class_target, ()),
     "mse_loss": (_same_shapes, ()),

@@ -55,7 +55,13 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __add__(self, other: "Sequential") -> "Sequential":
+        _check_sequential(other)
         return Sequential(*self, *other)
+
+    def __iadd__(self, other: "Sequential") -> "Sequential":
+        """`seq += other`: extended in place (a parent holding `seq` sees the new layers)."""
+        _check_sequential(other)
+        return self.extend(list(other))
 
     def __mul__(self, other: int) -> "Sequential":
         """`seq * n`: the same modules `n` times in a row (not copies), as PyTorch's."""
@@ -80,6 +86,8 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, module: Module) -> "Sequential":
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
         n = len(self)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")
@@ -263,3 +271,9 @@ class Container(Module):
                       "implemented in nn.Module. Subclass that instead.", stacklevel=2)
         for key, value in kwargs.items():
             self.add_module(key, value)
+
+
+def _check_sequential(other) -> None:
+    if not isinstance(other, Sequential):
+        raise ValueError(f"add operator supports only objects of Sequential class, but "
+                         f"{type(other)} is given.")

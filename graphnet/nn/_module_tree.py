@@ -113,12 +113,18 @@ class _ModuleTree:
 
     def _apply_to_tensors(self, fn: Callable[[Tensor], Tensor]) -> "Module":
         for module in self.modules():
-            for registry in ("_parameters", "_buffers"):
-                for t in getattr(module, registry).values():
-                    if t is not None:
-                        t._value = fn(t)._value
-                        if t._grad is not None:   # `.double()` casts the gradient too, as
-                            t._grad._value = fn(t._grad)._value    # PyTorch's _apply
+            for t in module._parameters.values():
+                if t is not None:
+                    t._value = fn(t)._value
+                    if t._grad is not None:   # `.double()` casts the gradient too, as
+                        t._grad._value = fn(t._grad)._value    # PyTorch's _apply
+            buffers = module._buffers
+            for name, t in list(buffers.items()):
+                # a converted buffer is a new tensor, as PyTorch's `_apply` makes it: a
+                # reference taken before keeps its dtype and values (it followed them)
+                value = fn(t)._value if t is not None else None
+                if t is not None and value is not t._value:
+                    buffers[name] = Tensor._wrap(value)
         return self
 
     def to_empty(self, *, device=None, recurse: bool = True) -> "Module":
