@@ -80,3 +80,23 @@ def test_cli_refuses_counts_below_one(argv, capsys):
         cli.main(argv)
     assert exit_info.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_code_dump_with_cond_and_while_loop_runs():
+    w = graphnet.randn(6, requires_grad=True)
+    x = graphnet.randn(4, 6)
+
+    def branchy(x):
+        return graphnet.cond(x.sum() > 0, lambda t: (t * 2).sin() * w, lambda t: t.cos() - w,
+                             (x,))
+
+    def loop(x):
+        return graphnet.while_loop(lambda t: t.sum() < 100, lambda t: t * 2 + 1, (x.abs(),))[0]
+
+    for fn, extra in ((branchy, (w,)), (loop, ())):
+        compiled = graphnet.compile(fn)
+        want = compiled(x)
+        space = {}
+        exec(to_code(compiled.graph, "f"), space)
+        got = space["f"](x, *extra)
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-6)

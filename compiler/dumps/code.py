@@ -71,8 +71,9 @@ def literal(x, names: _Names, needs: set) -> str:
     """Python source for a node input or attribute value."""
     if isinstance(x, Value):
         return names.of[x]
-    if isinstance(x, Graph):
-        return x.name
+    if isinstance(x, Graph):   # a cond / while_loop branch: its lowering, from its JSON
+        needs.add("subgraphs")
+        return f"lower(from_json({x.to_json()!r}))"
     if isinstance(x, np.dtype):
         needs.add("np")
         return f"np.dtype({_scalar_type(x.type, needs)})"
@@ -185,6 +186,9 @@ class _Writer:
             header.append("from graphnet._ops.constant import ConstantValue")
         if "run_grad" in self.needs:
             header.append("from graphnet.compiler.dumps.code import run_grad")
+        if "subgraphs" in self.needs:
+            header += ["from graphnet.compiler.dumps import from_json",
+                       "from graphnet.compiler.lower import lower"]
         signature = f"def {self.fn_name}({', '.join(params)}):"
         return "\n".join(header + ["", "", signature] + self._docstring() + body
                          + self._returns()) + "\n"
