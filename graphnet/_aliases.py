@@ -191,10 +191,10 @@ def new_storage(t: Tensor) -> None:
     compiled call forgets the others on each call (TraceResult.new_storage)."""
     mode = current_mode()
     if mode is None:
-        _to_old_storage(t)
-        forget_ties(t)
-        from ._alias_base import leave_base   # NOTE: it imports this module
+        from ._alias_base import keep_old_storage, leave_base   # NOTE: it imports this module
 
+        keep_old_storage(t)
+        forget_ties(t)
         leave_base(t)
         return
     if mode.records_graph:   # `t` was tracked (on_write): its value is a graph value
@@ -205,30 +205,6 @@ def new_storage(t: Tensor) -> None:
                 refs[:] = [r for r in refs if (a := _target(r)) is not None
                            and type(a._value) is not graph_value]
     mode.on_new_storage(t)
-
-
-def _to_old_storage(t: Tensor) -> None:
-    """Before `t.data = other`: the views and aliases `t` handed out move to a holder of
-    `t`'s old values, so that a write through one reaches the others (they share the old
-    storage) and not `t`. Before, `v = a[1:3]; a.data = zeros(4); v.mul_(10)` wrote into
-    `a`'s new values."""
-    views = [(v, forward) for r in t.__dict__.get("_views") or ()
-             if (v := _target(r)) is not None for forward in (r[1],)]
-    aliases = [a for r in t.__dict__.get("_aliases") or () if (a := r()) is not None]
-    if not views and not aliases:
-        return
-    from ._rebound_views import rebound
-    from ._tensor import Tensor
-
-    old = Tensor._wrap(t._value)
-    for view, forward in views:
-        if "_view" in view.__dict__:
-            view.__dict__["_view"] = rebound(view.__dict__["_view"], t, old)
-        remember_view(old, view, forward)
-    for alias in aliases:
-        if alias._base is t:
-            alias._base = old
-        remember_alias(old, alias)
 
 
 def write_through_view(t, write_through):

@@ -370,11 +370,7 @@ class _Dims(tuple):
 
 
 def _trace_of(arrays):
-    for a in arrays:
-        trace = getattr(a, "_trace", None)
-        if trace is not None:
-            return trace
-    return None
+    return next((a._trace for a in arrays if getattr(a, "_trace", None) is not None), None)
 
 
 def _rng_state():
