@@ -23,7 +23,7 @@ from ._arith_checks import (check_alpha, check_exponent_fits, check_fits, check_
 from ._no_derivative import without_derivative
 from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
     _binary, _is_float, _promote_scalar, _zero_dim_promotion)
-from ._ops._promote import _TORCH_NAMES, not_implemented
+from ._ops._promote import _TORCH_NAMES, cpp_name, not_implemented
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
 from ._math_alpha import scaled
@@ -121,12 +121,6 @@ def where(condition, input=None, other=None):
     return dispatch("where", condition, input, other)
 
 
-# the C++ type names PyTorch's dtype errors print
-_C_TYPE_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-                 "int32": "int", "int64": "long int", "float16": "c10::Half",
-                 "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
-
-
 def masked_fill(input, mask, value):
     """`input` with `value` where `mask` is True; always `input`'s dtype, as in PyTorch (an
     integer tensor filled with 2.7 holds 2; graphnet promoted it to float)."""
@@ -135,7 +129,7 @@ def masked_fill(input, mask, value):
                            f"tensor with {value.dim()} dimension(s).")
     if isinstance(mask, Tensor) and mask.dtype.name != "bool":
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_C_TYPE_NAMES.get(mask.dtype.name, mask.dtype.name)}")
+                           f"{cpp_name(mask.dtype)}")
     check_fits(value, input.dtype.np)
     out = names.renamed(where(mask, value, input), "MaskedFillBackward1" if isinstance(
         value, Tensor) else "MaskedFillBackward0", "where")
