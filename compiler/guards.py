@@ -214,9 +214,9 @@ class FunctionGuard:
     def __init__(self, fn, fns=(), done: set | None = None):
         done = set() if done is None else done
         self.reads = function_reads(fn, done=done)
-        seen = {id(getattr(fn, "__func__", fn))}
+        seen = {id(fn.__func__ if isinstance(fn, types.MethodType) else fn)}
         for other in fns:
-            other = getattr(other, "__func__", other)
+            other = other.__func__ if isinstance(other, types.MethodType) else other
             if id(other) not in seen:
                 seen.add(id(other))
                 self.reads += function_reads(other, done=done)
@@ -250,7 +250,7 @@ def function_reads(fn, depth: int = 2, done: set | None = None) -> list[Read]:
     done = set() if done is None else done
 
     def visit(f, level):
-        f = getattr(f, "__func__", f)           # bound method -> function
+        f = f.__func__ if isinstance(f, types.MethodType) else f    # bound method -> function
         if not isinstance(f, types.FunctionType) or id(f) in seen or _is_library(f):
             return
         seen.add(id(f))

@@ -173,7 +173,7 @@ def _reachable(fn, depth: int):
     functions, values, seen = [], [], set()
 
     def visit(f, level):
-        f = getattr(f, "__func__", f)
+        f = f.__func__ if isinstance(f, types.MethodType) else f
         if not isinstance(f, types.FunctionType) or id(f) in seen or _is_library(f):
             return
         seen.add(id(f))
@@ -193,6 +193,15 @@ def _reachable(fn, depth: int):
 
     visit(fn, 0)
     return functions, values
+
+
+def probe(obj, name: str, default=None):
+    """`getattr(obj, name, default)` for any user object: a class whose `__getattr__` raises
+    KeyError (a config backed by a dict) has no such attribute, instead of failing the trace."""
+    try:
+        return getattr(obj, name, default)
+    except Exception:   # noqa: BLE001 - whatever the user's __getattr__ raises
+        return default
 
 
 def _user_object(obj) -> bool:
@@ -230,7 +239,8 @@ def _class_attribute_names(cls) -> set:
         if (klass.__module__ or "").split(".")[0] in ("graphnet", "jax", "numpy", "builtins"):
             continue
         for member in vars(klass).values():
-            member = getattr(member, "__func__", member)
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
             if isinstance(member, property):        # what a getter or setter reads
                 for accessor in (member.fget, member.fset):
                     if isinstance(accessor, types.FunctionType):
@@ -295,7 +305,7 @@ def module_object_reads(module, skip=(), done: set | None = None, names=frozense
     `cfg.temperature` kept the traced value. The names are those the module's class code
     loads as attributes."""
     held = [value for name, value in vars(module).items()
-            if name not in _SKIP and not hasattr(value, "move_to_end")
+            if name not in _SKIP and probe(value, "move_to_end") is None
             and (_user_object(value) or isinstance(value, (list, tuple, dict)))]
     if done is not None:    # one config shared by every layer of a class: read once
         held = [v for v in held if (type(module), id(v)) not in done]

@@ -40,7 +40,7 @@ from . import _source
 from .guards import _PLAIN, _SKIP, freeze, function_reads, matches, record
 from .iter_state import is_iterator, position
 from .namespace_state import is_dunder, namespaces
-from .object_reads import _attribute_names, _reachable, _user_object, held_user_objects
+from .object_reads import _attribute_names, _reachable, _user_object, held_user_objects, probe
 from .param_group_watch import WatchedGroup
 
 
@@ -81,11 +81,11 @@ class PythonStateWatch:
         seen = {id(optimizer) for optimizer, _, _, _ in self.swapped}
         held = [v for value in values if _user_object(value) for v in vars(value).values()]
         for value in [*values, *held]:   # a trainer's `self.opt` too
-            groups = getattr(value, "param_groups", None)
+            groups = probe(value, "param_groups")
             if not isinstance(groups, list) or id(value) in seen:
                 continue
             seen.add(id(value))
-            state = getattr(value, "state", None)
+            state = probe(value, "state")
             if isinstance(state, dict):     # a custom optimizer's `state["step"] += 1`
                 self.containers[id(value)] = [record(
                     f"{type(value).__name__}.state's Python numbers",
@@ -149,7 +149,7 @@ class PythonStateWatch:
             self._watch_function(fn)
         for path, obj in held:
             self._watch_namespaces([obj])   # its class: `type(self).count += 1`
-            if isinstance(obj, Module) or hasattr(obj, "param_groups") \
+            if isinstance(obj, Module) or probe(obj, "param_groups") is not None \
                     or any(seen is obj for _, seen, _ in self.objects):   # optimizers: above
                 continue
             self.objects.append((path, obj, _attributes(obj)))
@@ -211,7 +211,7 @@ class PythonStateWatch:
         self.swapped = []
 
     def _watch_function(self, fn) -> None:
-        fn = getattr(fn, "__func__", fn)
+        fn = fn.__func__ if isinstance(fn, types.MethodType) else fn
         if id(fn) not in self.functions:
             self.functions.add(id(fn))
             self.reads += function_reads(fn)

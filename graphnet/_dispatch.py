@@ -200,6 +200,9 @@ def dispatch(name: str, *args, **attrs):
     for key, value in attrs.items():    # `clamp(x, np.float64(0.5))`: a Python number, as in
         if isinstance(value, NUMBERS_TO_CONVERT):           # PyTorch (JAX made float64)
             attrs[key] = plain_number(name, value)
+        elif isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point \
+                and not value.dtype.is_complex:   # `x.sum(torch.tensor(1))`: its int, as in PyTorch
+            attrs[key] = value.__index__()
     if _autocast.active and (cast := _autocast.policy(name, args, attrs)) is not None:
         return _autocast.run(cast, name, args, attrs)   # autocast (graphnet/_autocast.py)
     mode = current_mode()

@@ -98,10 +98,18 @@ def array_operand(op: str, ufunc, tensor, array: np.ndarray):
     return result
 
 
+# NotImplemented for a Python sequence as well, as PyTorch returns: `(slice(None),) * dim` with
+# a 0-d integer tensor `dim` repeats the tuple (through `__index__`), `t + (1,)` is Python's
+# TypeError.
+_SEQUENCES = (tuple, list, str, bytes)
+
+
 def _forward(fn, op: str, ufunc):
     def method(self, other):
         if isinstance(other, np.ndarray):
             return array_operand(op, ufunc, self, other)
+        if isinstance(other, _SEQUENCES):
+            return NotImplemented
         return fn(self, other)
 
     method.__name__ = method.__qualname__ = getattr(fn, "__name__", op)
@@ -111,7 +119,7 @@ def _forward(fn, op: str, ufunc):
 
 def _deferring(fn):
     def method(self, other):
-        if isinstance(other, np.ndarray):
+        if isinstance(other, (np.ndarray, *_SEQUENCES)):
             return NotImplemented
         return fn(self, other)
 

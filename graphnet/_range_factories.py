@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from . import _dtype as dt
+from ._arith_checks import check_fits
 from ._default_dtype import default_float
 from ._dispatch import dispatch
 from ._factories import _finish, tensor
@@ -83,13 +84,23 @@ def _real(dtype) -> bool:
     return dtype is not dt.bool_ and not dtype.is_complex
 
 
+def _check_ends(start, end, dtype) -> None:
+    """PyTorch converts both ends to the dtype first, checked: `linspace(0, 300, 5,
+    dtype=uint8)` and `logspace(0, 300, 3, dtype=uint8)` raise (they wrapped to 44)."""
+    if _real(dtype):
+        for value in (start, end):
+            check_fits(value, dtype.np)
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """`steps` points from `start` to `end`, both included, evenly spaced."""
     _check_steps(steps)
     start, end = _numbers(start, end)
     dtype = dtype or default_float()
-    values = linspace_values(start, end, int(steps), dtype.np) if _real(dtype) else \
-        np.linspace(start, end, steps)
+    _check_ends(start, end, dtype)
+    with np.errstate(all="ignore"):   # an infinite end gives NaNs, as PyTorch's, unwarned
+        values = linspace_values(start, end, int(steps), dtype.np) if _real(dtype) else \
+            np.linspace(start, end, steps)
     return _finish(tensor(values, dtype=dtype), requires_grad, device)
 
 
@@ -99,6 +110,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
     _check_steps(steps)
     start, end, base = _numbers(start, end, base)
     dtype = dtype or default_float()
+    _check_ends(start, end, dtype)
     # an integer dtype takes whole exponent ends, as PyTorch's (logspace(0, 2.5, 4) is 1, 4,
     # 21, 100: the exponents run 0..2)
     values = logspace_values(start, end, int(steps), float(base), dtype.np) \

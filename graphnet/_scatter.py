@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._overlap import inplace as _inplace
+from . import _autograd
 from ._arith_checks import check_scalar_fits, integral_scalar
 from ._autocast import autocast_as
 from ._dispatch import dispatch
@@ -230,6 +231,12 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """Reduce (`"sum"`, `"prod"`, `"mean"`, `"amax"`, `"amin"`) every `src[i][j]` into
     `[i][index[i][j]]` (dim 1), with the target's own value too unless `include_self=False`."""
+    if reduce in ("max", "min"):   # PyTorch's forward takes these as amax / amin; its
+        if _autograd.is_grad_enabled() and any(   # backward refuses them
+                isinstance(t, Tensor) and t.requires_grad for t in (input, src)):
+            raise RuntimeError(f"Expected 'reduce' to be one of 'sum', 'prod', 'mean', "
+                               f"'amax', 'amin' but got {reduce}.")
+        reduce = "a" + reduce
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
                            f"got {reduce}")

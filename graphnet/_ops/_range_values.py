@@ -59,7 +59,8 @@ def linspace_values(start, end, steps: int, dtype) -> np.ndarray:
     back = (steps - 1 - index).astype(np.float64)
     if not floating or dtype.itemsize == 8:    # float64, and integers from float64
         if not floating:   # PyTorch converts the ends to the dtype first
-            start, end = int(start), int(end)
+            # (wrapped as c10 converts: -1 is 255 in uint8; `check_fits` refused the rest)
+            start, end = (np.array(int(v)).astype(dtype).item() for v in (start, end))
         first, last = np.float64(start), np.float64(end)
         step = (last - first) / np.float64(steps - 1)
         values = np.where(lower, fma(step, index, first),

@@ -257,6 +257,7 @@ class Module(_Hooks):
     half = _ModuleTree.half
     bfloat16 = _ModuleTree.bfloat16
     cpu = _ModuleTree.cpu
+    share_memory = _ModuleTree.share_memory
     cuda = _ModuleTree.cuda
 
     # ---- state ---------------------------------------------------------------------------------

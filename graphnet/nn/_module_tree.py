@@ -221,6 +221,12 @@ class _ModuleTree:
     def cpu(self) -> "Module":
         return self.to("cpu")
 
+    def share_memory(self) -> "Module":
+        """`share_memory_()` of every parameter and buffer (`is_shared()` is then True)."""
+        for tensor in [*self.parameters(), *self.buffers()]:
+            tensor.share_memory_()
+        return self
+
     def cuda(self, device=None) -> "Module":
         """Every parameter and buffer on a JAX GPU; a RuntimeError when JAX has none."""
         return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
