@@ -44,6 +44,10 @@ class ModulesGuard:
                              for name in state if name not in _SKIP
                              and has_mutable(state[name]) and not (   # not a hook registry
                                  name.startswith("_") and hasattr(state[name], "move_to_end"))]
+        # `nn.Linear.forward = patched` (a library class's too): the code traced is another
+        self.forwards = list({cls: cls.forward for _, cls in self.classes}.items())
+        self.reads += [record(f"{cls.__name__}.forward is the code traced",
+                              lambda c=cls: c.forward) for cls, _ in self.forwards]
         self.seen = module_changes()
         self.snapshot = self._snapshot()
 
@@ -58,7 +62,8 @@ class ModulesGuard:
         # this guard) and any difference compares every read.
         return all(len(state) == len(seen) and all(map(operator.is_, state.values(), seen))
                    for state, seen in zip(self.states, self.snapshot)) \
-            and all(type(module) is cls for module, cls in self.classes)
+            and all(type(module) is cls for module, cls in self.classes) \
+            and all(cls.forward is forward for cls, forward in self.forwards)
 
     def failure(self) -> str | None:
         now = self.changes()

@@ -78,6 +78,7 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
             held = {n for n in vars(obj) if n in names and not n.startswith("__")}
         elif isinstance(obj, (type, types.ModuleType)):
             if not (_user_class(obj) or _user_module(obj)):
+                _library_functions(obj, where, names, reads, seen)
                 return
             seen.add(id(obj))
             # a class or module used as a namespace: its data by value, and its functions
@@ -136,6 +137,21 @@ def _data(value) -> bool:
     or a class or module of its own."""
     return not isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type,
                                   types.ModuleType, property, classmethod, staticmethod))
+
+
+def _library_functions(obj, where: str, names, reads: list, seen: set) -> None:
+    """`F.gelu = patched` after compiling code that calls `F.gelu(x)`: graphnet's own Python
+    modules the code reads names of, compared by identity (one read per module, as a tuple)."""
+    if not isinstance(obj, types.ModuleType) or id(obj) in seen \
+            or (obj.__name__ or "").split(".")[0] != "graphnet":
+        return
+    seen.add(id(obj))
+    space = vars(obj)
+    read = tuple(sorted(n for n in space if n in names and not n.startswith("__")
+                        and callable(space[n]) and not isinstance(space[n], type)))
+    if read:
+        reads.append(record(f"{where}.{'/'.join(read)} is the code traced",
+                            lambda s=space, r=read: tuple(map(s.get, r))))
 
 
 def _user_class(cls) -> bool:

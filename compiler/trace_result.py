@@ -88,10 +88,14 @@ class TraceResult:
     # same tensor returned again (`return y, y`); ("new", t) for a tensor the code also kept.
     out_identity: list = field(default_factory=list)
     # Per "out" output: (source, chain of views) when it is a view of a captured tensor or an
-    # argument (`return model.weight[0]`, `return x.view(6, 2)[1:]`, see `_view_recipe`): the
-    # caller's tensor stays a view of it, as eagerly (it follows the source's later in-place
-    # changes, and writes through to it); else None.
+    # argument (`return model.weight[0]`, `return x.view(6, 2)[1:]`, see `_view_recipe`), or
+    # ("out", j) of returned tensor j (`return y, y.t()`): the caller's tensor stays a view of
+    # it, as eagerly (it follows the source's later in-place changes, and writes through to
+    # it); else None.
     out_views: list = field(default_factory=list)
+    # Per "out" output: the (strides, offset) PyTorch gives it (graphnet/_strides.py), None
+    # for row-major: `return x.t()` reports (1, 2) and is not contiguous, as eagerly.
+    out_layouts: list = field(default_factory=list)
     # The placeholder names of inputs an op saved for its backward, and per "out" output
     # whether one saved it: the call's eager tape node checks their versions
     # (compiler/autodiff_versions.saved_across_the_call)
@@ -148,6 +152,7 @@ class FinishTrace:
                              new_storage=new_storage, out_aliases=out_aliases,
                              out_identity=identity, out_views=self.out_views)
         result.out_history_kept = self.out_history_kept
+        result.out_layouts = self.out_layouts
         result.out_freed = self.out_freed
         result.out_tape_inputs = self.out_tape_inputs
         result.saved_inputs, result.out_saved = saved_across_the_call(self, saved,
@@ -172,7 +177,7 @@ class FinishTrace:
         leaves, rebuild = flatten(output)
         static, out_grad, aliases, identity = [], [], [], []
         self.out_history_kept, self.out_views, self.out_freed = [], [], []
-        self.out_tape_inputs = []
+        self.out_tape_inputs, self.out_layouts = [], []
         grads = {id(t._grad): t for t, _ in self.grad_targets.values() if t._grad is not None}
         first: dict = {}
         self.returned_ids = []
@@ -190,10 +195,31 @@ class FinishTrace:
                 self.out_views.append(self._view_recipe(leaf) if identity[-1] is None
                                       and aliases[-1] is None else None)
                 self.returned_ids.append(id(leaf))
+                self.out_layouts.append(leaf.__dict__.get("_layout"))
                 static.append(TENSOR_SLOT)
             else:
                 static.append(leaf)
+        self.recipe_kept = set()
+        self._views_of_outputs([t for t in leaves if isinstance(t, Tensor)], identity, aliases)
         return rebuild, static, out_grad, aliases, identity
+
+    def _views_of_outputs(self, tensors: list, identity: list, aliases: list) -> None:
+        """`return y, y.t(), y[0]` of a `y` the trace made: each view is taken again of the
+        returned `y` after the call, so writes to one reach the others as eagerly (they came
+        back as separate copies)."""
+        for i, t in enumerate(tensors):
+            if self.out_views[i] is not None or identity[i] is not None \
+                    or aliases[i] is not None or (t.__dict__.get("_view") is None
+                                                  and t._base is None):
+                continue
+            for j, base in enumerate(tensors):
+                chain = None if base is t or identity[j] is not None else \
+                    _view_chain(base, t, 8)
+                if chain:
+                    self.out_views[i] = ("out", j), chain
+                    # the recipe keeps these traced tensors: not the code's (`_finish_escaped`)
+                    self.recipe_kept |= {id(step[2]) for step in chain}
+                    break
 
     def _made_callables(self, static: list) -> list:
         """A returned generator, or a closure the traced code made (`return lambda: x * 2`):
@@ -315,7 +341,7 @@ class FinishTrace:
         list's tensor would otherwise keep a placeholder."""
         for ref in self.created:
             t = ref()
-            if t is None or not isinstance(t._value, Value):
+            if t is None or not isinstance(t._value, Value) or id(t) in self.recipe_kept:
                 continue
             if t._value.node is None and t._value.kind == "scalar":
                 continue

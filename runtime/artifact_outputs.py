@@ -35,6 +35,9 @@ def call_outputs(artifact, args, arrays, results):
         for t, name in zip(tensors, traced.out_freed):
             if name is not None:
                 t.requires_grad, t.grad_fn = True, _autograd.freed_node(name, t)
+    for t, layout in zip(tensors, traced.out_layouts):
+        if layout is not None:    # a transposed or stepped view's strides, as eagerly
+            t.__dict__["_layout"] = layout
     _link_aliases(tensors, traced, args)
     _link_views(tensors, traced, args)
     arm_checks(artifact, args, tensors)
@@ -65,7 +68,8 @@ def _link_views(tensors, traced, args) -> None:
     for t, view in zip(tensors, traced.out_views):
         if view is not None:    # `return model.weight[0]`: a view of it, as eagerly
             (kind, base), chain = view
-            base = args[base] if kind == "arg" else base   # this call's argument
+            # this call's argument, or its returned tensor the view was taken of
+            base = args[base] if kind == "arg" else tensors[base] if kind == "out" else base
             for i, (forward, write, traced_view) in enumerate(chain):
                 last = i == len(chain) - 1
                 if forward is None:   # a `.data` / `detach()` alias: it shares the values

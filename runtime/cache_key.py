@@ -4,6 +4,7 @@ a view's strides, and Python numbers compared by their bits."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import sys
 
 import numpy as np
@@ -135,3 +136,22 @@ def _validating():
     program is for one setting (None before graphnet.distributions is imported)."""
     base = sys.modules.get("graphnet.distributions._base")
     return None if base is None else base.Distribution._validate_default
+
+
+def keyword_order(compiled, kwargs: dict) -> tuple:
+    """The names of a call's keyword arguments as the cache key holds them: sorted (`f(x,
+    mask=m, scale=2)` and `f(x, scale=2, mask=m)` are one call), in the call's order where the
+    function takes `**kwargs` (it may iterate them: `cat(list(kw.values()))` of `f(b=.., a=..)`
+    ran the program traced for `f(a=.., b=..)`). `compiled`: the CompiledFunction."""
+    ordered = compiled.__dict__.get("_keyword_order")
+    if ordered is None:
+        ordered = compiled._keyword_order = _takes_var_keyword(compiled.fn)
+    return tuple(kwargs) if ordered else tuple(sorted(kwargs))
+
+
+def _takes_var_keyword(fn) -> bool:
+    try:
+        params = inspect.signature(getattr(fn, "forward", fn)).parameters.values()
+    except (TypeError, ValueError):
+        return True     # unknown: the call's order is always right
+    return any(p.kind is p.VAR_KEYWORD for p in params)

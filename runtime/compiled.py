@@ -23,7 +23,7 @@ from graphnet._mode import tracing
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64, x64_scoped
 
-from .cache_key import Arg, _differs, _strides_of, _validating
+from .cache_key import Arg, _differs, _strides_of, _validating, keyword_order
 from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
@@ -103,14 +103,14 @@ class CompiledFunction:
 
     def _lookup(self, args: tuple, kwargs: dict):
         """(artifact, flat arguments). Keyword arguments travel as trailing positional ones,
-        in sorted-name order; their names are part of the cache key and the traced call
-        passes them by name again."""
+        in `keyword_order`; their names are part of the cache key and the traced call passes
+        them by name again."""
         if not kwargs and all(type(a) is Tensor for a in args):
             # the usual call, tensors only: no walk over containers
             leaves = list(args)
             key = self._key(leaves) + ((), (tuple, (None,) * len(args)))
         else:
-            names = tuple(sorted(kwargs))
+            names = keyword_order(self, kwargs)
             args = args + tuple(kwargs[k] for k in names)
             leaves, _ = flatten(args)
             key = self._key(leaves) + (names, structure(args))

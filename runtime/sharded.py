@@ -18,6 +18,7 @@ from graphnet.compiler.tree import flatten
 from graphnet.distributed import _sharding
 
 from .artifact_tape import state_tensor
+from .cache_key import keyword_order
 
 POLICIES = ("replicated", "fsdp")
 
@@ -66,7 +67,7 @@ class ShardedFunction:
         self.place_state()
         out = self.handle(*args, **kwargs)
         self.place_state()    # state the call created (optimizer buffers) joins the mesh
-        names = tuple(sorted(kwargs))    # the flat arguments, as CompiledFunction sees them
+        names = keyword_order(self.compiled, kwargs)   # the flat arguments, as it sees them
         self._last_args = flatten(args + tuple(kwargs[k] for k in names))[0]
         return out
 
