@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from graphnet._ops import OPS
 
 from .checks import HostChecks, RowCollector, guard_outputs, split_sites
@@ -46,7 +47,21 @@ def eval_node(node: Node, env: dict) -> None:
         shape = getattr(array, "shape", None)
         if shape is not None and tuple(shape) != value.shape:
             raise _shape_fault(node, value, shape)
-        env[value] = array
+        env[value] = _pinned(array) if value.dtype in _HALF else array
+
+
+# NOTE: a half-precision result is pinned to its precision by an explicit rounding in float32.
+# XLA-CPU's YNNPACK reduce fusion dropped the pair of converts f32 -> bfloat16 -> f32 before a
+# sum, even with excess precision off: `x.bfloat16().float().sum()` compiled summed the
+# unrounded values (-327.21 where PyTorch and eager mode give -327.56, about 1e-3 off).
+# The rounding of an already-rounded value changes nothing; no rewrite can skip it. Not for
+# float16: it was not affected, and reduce_precision flushes its subnormals (float32 holds
+# bfloat16's).
+_HALF = {np.dtype(jnp.bfloat16)}
+
+
+def _pinned(array):
+    return jax.lax.reduce_precision(array.astype(jnp.float32), 8, 7).astype(array.dtype)
 
 
 def _shape_fault(node: Node, value: Value, got):

@@ -83,7 +83,10 @@ def nonzero_divisor(a, b):
     if not integer_result:
         return b
     if not isinstance(b, Tensor):
-        if b == 0:
+        # a Python int is taken in an integer tensor's dtype first: `uint8 // 256` divides by 0
+        bits = 8 * np.dtype(a.dtype.np).itemsize if isinstance(a, Tensor) and _integral(a) \
+            and isinstance(b, int) else None
+        if b == 0 or (bits is not None and b % (1 << bits) == 0):
             raise RuntimeError("ZeroDivisionError")
         return b
     from ._factories import checked_values

@@ -297,6 +297,15 @@ def _masked_assign(self: Tensor, mask: Tensor, value):
         if not fits:
             return None
         value = value.to(self.dtype)
+    elif isinstance(value, (bool, int, float)) and not (self.dtype.is_floating_point
+                                                        or self.dtype.is_complex):
+        # `labels[labels > 5] = 2.9` on an integer (or bool) tensor: the number in its dtype,
+        # as PyTorch writes it (2, True); a where would have made the result float
+        from ._arith_checks import check_fits
+        from ._factories import tensor
+
+        check_fits(value, self.dtype.np)    # 300 into uint8 raises, as PyTorch (it wrapped)
+        value = tensor(value).to(self.dtype)
     from ._math import where
 
     mask = mask.reshape(tuple(mask.shape) + (1,) * len(rest))

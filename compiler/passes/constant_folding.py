@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import jax.numpy as jnp
 import numpy as np
 from graphnet._ops import OPS
 from graphnet._ops.constant import ConstantValue
@@ -68,7 +69,9 @@ def constant_folding(graph: Graph) -> Graph:
 
 @x64_scoped   # the kernel computes as it would at run time (graphnet/_x64.py)
 def _evaluate(node, known: dict) -> list:
-    args = [known[x] if isinstance(x, Value) else x for x in node.inputs]
+    # JAX arrays, not NumPy's: a kernel's `out < -1` of a uint8 array wraps the number as at
+    # run time (NumPy compared it as -1: a folded clamp(min=-1) kept 200 where PyTorch gives 255)
+    args = [jnp.asarray(known[x]) if isinstance(x, Value) else x for x in node.inputs]
     out = OPS[node.op].impl(*args, **kernel_attrs(node.attrs))
     outs = out if OPS[node.op].n_outputs != 1 else (out,)
     arrays = [np.asarray(o) for o in outs]

@@ -194,8 +194,9 @@ def _abs(x):
     return jnp.abs(x)
 
 
-# PyTorch's gradient of |x| is sign(x): 0 at 0 (JAX's is 1 there)
-_abs.defjvps(lambda tangent, _, x: tangent * jnp.sign(x))
+# PyTorch's gradient of |x| is sign(x): 0 at 0 (JAX's is 1 there) and at NaN (JAX's sign is
+# NaN there, so `where(t.isnan(), 0, (p - t).abs())` gave p a NaN gradient)
+_abs.defjvps(lambda tangent, _, x: tangent * _sign(x))
 
 
 def _refusing_bool(kernel: str, fn):
@@ -360,8 +361,9 @@ def leaky_relu(x, *, negative_slope=0.01):
 @in_float32
 def elu(x, *, alpha=1.0):
     # NOTE: where, not minimum(x, 0), inside: minimum splits its gradient at 0, where PyTorch
-    # takes the negative side's (alpha)
-    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0, x)))
+    # takes the negative side's (alpha). PyTorch's test is x <= 0, so a NaN takes the
+    # positive side, slope 1 (with x > 0 its slope was exp(NaN): NaN through a where mask)
+    return jnp.where(x <= 0, alpha * jnp.expm1(jnp.where(x <= 0, x, 0)), x)
 
 
 @defop("gelu", "elementwise", function="nn.functional.gelu", method=None, dump=True)

@@ -123,7 +123,7 @@ def index_add(x, source, index, *, dim, alpha=1):
 @defop("index_fill", "opaque", nondiff_inputs=(2,), **_NAMES,
        check=ValueCheck(_bounds(True), _error(IndexError), values_from=2))
 def index_fill(x, value, index, *, dim):
-    return x.at[_along(dim, index)].set(jnp.asarray(value, x.dtype))
+    return x.at[_along(dim, index)].set(_in_dtype(value, x.dtype))
 
 
 @defop("index_copy", "opaque", nondiff_inputs=(2,), **_NAMES,
@@ -138,7 +138,13 @@ SCATTER = ValueCheck(_bounds(False), _error(RuntimeError), values_from=2)
 @defop("scatter", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)
 def scatter(x, src, index, *, dim):
     """`src` is a tensor or a number (scatter's value form)."""
-    return overwrite(_elementwise, dim)(x, jnp.asarray(_fit(src, index), x.dtype), index)
+    return overwrite(_elementwise, dim)(x, _in_dtype(_fit(src, index), x.dtype), index)
+
+
+def _in_dtype(value, dtype):
+    """A value (a Python number too) in the target's dtype, wrapped as PyTorch converts it:
+    -1 into uint8 is 255 (`jnp.asarray(-1, uint8)` raised OverflowError under compile)."""
+    return jnp.asarray(value).astype(dtype)
 
 
 @defop("scatter_add", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)

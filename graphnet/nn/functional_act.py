@@ -60,7 +60,10 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * hardsigmoid(x)."""
-    out = input * (dispatch("relu6", input + 3.0) / 6.0)
+    # NOTE: a NaN takes PyTorch's last branch (x, slope 1): the product is of a NaN-free copy,
+    # or its slope, NaN, reached the input through a `where` mask
+    safe = M.where(M.isnan(input), 0.0, input)
+    out = M.where(input <= 3.0, safe * dispatch("relu6", safe + 3.0) / 6.0, input)   # torch's order
     # NOTE: a where, not the product alone: below -3 PyTorch's backward selects 0, where the
     # product's is 0 * the incoming gradient (NaN for an inf one: sqrt(abs(hardswish(-5))))
     return _maybe_inplace(input, _named(M.where(input < -3.0, out.detach(), out),
