@@ -212,8 +212,8 @@ def _resolve(node, saved: tuple, sources: tuple) -> tuple:
     swapped = {}
     for i, (ref, s) in enumerate(zip(sources, saved)):
         t = ref() if ref is not None else None
-        if t is None or t._value is s:
-            continue
+        if t is None or t._value is s or "_recomputed_each_forward" in t.__dict__:
+            continue    # (a weight_norm'd weight: a new tensor per forward in PyTorch)
         new = _data_swap._swapped_to(t, s)
         if new is not None:
             swapped[i] = new

@@ -62,6 +62,7 @@ def sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
 
 # The mark runtime/arg_storage.py leaves on a tensor some compiled program holds as state.
 _HELD_BY_A_PROGRAM = "_held_state"
+RECOMPUTED = "_recomputed_each_forward"   # read by graphnet/_autograd_versions.py
 
 
 def set_computed(module, name: str, value: Tensor) -> None:
@@ -78,6 +79,12 @@ def set_computed(module, name: str, value: Tensor) -> None:
     reference taken before the forward sees the new values (the runtime has no write-back
     that replaces a module attribute, as it replaces a `.grad`)."""
     current = module.__dict__.get(name)
+    # Each forward's weight is a new tensor in PyTorch, so the backward of an earlier forward
+    # (a GAN's `D(real)` before `D(fake)`) never sees a later one's write: written in place
+    # here, the saved arrays (and traced values) are still the earlier ones, and this mark
+    # keeps the version check from refusing that backward (it raised "modified by an
+    # inplace operation" in static mode, and eagerly after a compiled forward).
+    value.__dict__[RECOMPUTED] = True
     mode = _mode.current_mode()
     in_place = mode is not None or (isinstance(current, Tensor)
                                     and _HELD_BY_A_PROGRAM in current.__dict__)
@@ -89,4 +96,5 @@ def set_computed(module, name: str, value: Tensor) -> None:
         return
     if mode is not None:
         mode.on_write(current)
+    current.__dict__[RECOMPUTED] = True
     current._assign(value)
