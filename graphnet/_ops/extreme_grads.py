@@ -43,7 +43,11 @@ def _extreme_jvp(reduce, axes, keepdim, share_nan, primals, tangents):
     (x,), (t,) = primals, tangents
     result = reduce(x, axis=axes, keepdims=True)
     weights = _weights(x, result, axes, share_nan)
-    out = jnp.sum(t * weights, axis=axes, keepdims=True)
+    shares = t * weights
+    if share_nan:   # max() of all elements selects, as PyTorch's masked_fill: an infinite
+        # gradient gives the other elements 0, not inf * 0 = NaN (amax multiplies, as here)
+        shares = jnp.where(weights != 0, shares, jnp.zeros((), shares.dtype))
+    out = jnp.sum(shares, axis=axes, keepdims=True)
     if not keepdim:
         result, out = jnp.squeeze(result, axes), jnp.squeeze(out, axes)
     return result, out

@@ -66,11 +66,17 @@ def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="
     safe = jnp.where(valid, target, 0)
     picked = _pick_class(logp, safe)
     w_t = jnp.where(valid, w[safe], 0.0)
-    nll = -picked * w_t
+    nll = _ignored_zero(-picked * w_t, valid)
     if label_smoothing:
-        smooth = -jnp.sum(logp * w.reshape(wshape), axis=1) * valid
+        smooth = _ignored_zero(-jnp.sum(logp * w.reshape(wshape), axis=1), valid)
         nll = (1 - label_smoothing) * nll + label_smoothing / n_classes * smooth
     return _reduce(nll, reduction, jnp.sum(w_t), valid)
+
+
+def _ignored_zero(loss, valid):
+    """0 at the ignored rows, selected, as PyTorch's: a padding row of -inf log-probabilities
+    made `-(-inf) * 0` NaN, and so the 'sum' and 'none' reductions."""
+    return jnp.where(valid, loss, jnp.zeros((), loss.dtype))
 
 
 @defop("soft_cross_entropy", "reduction", function=None, method=None,
@@ -93,7 +99,7 @@ def nll_loss(logp, target, weight=None, *, ignore_index=-100, reduction="mean"):
     safe = jnp.where(valid, target, 0)
     picked = _pick_class(logp, safe)
     w_t = jnp.where(valid, w[safe], 0.0)
-    return _reduce(-picked * w_t, reduction, jnp.sum(w_t), valid)
+    return _reduce(_ignored_zero(-picked * w_t, valid), reduction, jnp.sum(w_t), valid)
 
 
 def _pick_class(logp, target):

@@ -174,7 +174,22 @@ def _fmod(a, b):
 
 
 _binary("fmod", _fmod)
-_binary("copysign", lambda a, b: jnp.copysign(*as_floats(a, b)))
+@jax.custom_jvp
+def _copysign(a, b):
+    return jnp.copysign(a, b)
+
+
+@_copysign.defjvp
+def _copysign_jvp(primals, tangents):
+    # PyTorch's gradient: result / self for `a`, 0 where a == 0 (JAX's was +-1 there); none
+    # for `b`
+    (a, b), (ta, _) = primals, tangents
+    out = jnp.copysign(a, b)
+    slope = jnp.where(a == 0, jnp.zeros((), out.dtype), out / jnp.where(a == 0, 1, a))
+    return out, ta * slope
+
+
+_binary("copysign", lambda a, b: _copysign(*as_floats(a, b)))
 # NOTE: written with where, not jnp.fmax: a tie's gradient goes to the first input, as in
 # PyTorch (JAX splits it)
 _binary("fmax", lambda a, b: jnp.where((a >= b) | jnp.isnan(b), a, b), inplace=False)

@@ -50,7 +50,16 @@ def logit(x, *, eps=None):
         # it on the closed interval [eps, 1 - eps] and none outside
         low, high = jnp.asarray(eps, x.dtype), jnp.asarray(1 - eps, x.dtype)
         x = jnp.where(x < low, low, jnp.where(x > high, high, x))
+    return _logit(x)
+
+
+@jax.custom_jvp
+def _logit(x):
     return jnp.log(x / (1 - x))
+
+
+# PyTorch's gradient, 1 / (x (1 - x)): inf at 0 and 1 (JAX's rule gave NaN there)
+_logit.defjvps(lambda t, _, x: t / (x * (1 - x)))
 
 
 @defop("nan_to_num", "elementwise", method=None, dump=True)

@@ -54,8 +54,10 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
-    return _maybe_inplace(input, _named(dispatch("relu6", input + 3.0) / 6.0,
-                                        "HardsigmoidBackward0", "div"), inplace)
+    # NOTE: exactly 1 from 3 up, selected: XLA computes `/ 6` as `* (1/6)`, and a compiled
+    # `1 - hardsigmoid(x)` fused that into one FMA, -3e-08 at saturation (a NaN under sqrt)
+    out = M.where(input >= 3.0, 1.0, dispatch("relu6", input + 3.0) / 6.0)
+    return _maybe_inplace(input, _named(out, "HardsigmoidBackward0", "where"), inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
