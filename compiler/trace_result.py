@@ -96,6 +96,11 @@ class TraceResult:
     # Per "out" output: the (strides, offset) PyTorch gives it (graphnet/_strides.py), None
     # for row-major: `return x.t()` reports (1, 2) and is not contiguous, as eagerly.
     out_layouts: list = field(default_factory=list)
+    # (graph output, argument position) of each argument the code wrote in place with values
+    # that require grad (`x.add_(y)`, `buf[0] = y.sum()`): it joins the call's tape node
+    arg_grad_written: list = field(default_factory=list)
+    # (argument position, flag) of each leaf argument whose requires_grad the code set
+    arg_requires_grad: list = field(default_factory=list)
     # The placeholder names of inputs an op saved for its backward, and per "out" output
     # whether one saved it: the call's eager tape node checks their versions
     # (compiler/autodiff_versions.saved_across_the_call)
@@ -125,10 +130,12 @@ class FinishTrace:
         if not graph.differentiates():
             self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
         effects = [None] * len(graph.outputs)
-        bindings, new_storage = {}, set()
+        bindings, new_storage, arg_grad_written, arg_requires_grad = {}, set(), [], []
         for rec in self.lifted.values():
             t, current = rec.tensor, rec.tensor._value
             bindings[rec.placeholder.name] = rec.source
+            if rec.source[0] == "arg" and t.grad_fn is None and t.requires_grad != rec.history[2]:
+                arg_requires_grad.append((rec.source[1], t.requires_grad))   # x.requires_grad_()
             if current is not rec.placeholder:
                 if not isinstance(current, Value):
                     raise TraceError(f"the compiled code assigned a concrete array to captured "
@@ -137,6 +144,11 @@ class FinishTrace:
                 graph.add_output("state", rec.placeholder.name, current)
                 if id(t) in self.storage_replaced:
                     new_storage.add(len(effects))
+                if rec.source[0] == "arg" and t.requires_grad and t.grad_fn is not rec.history[0]:
+                    # `x.add_(y)` of an argument: after the call its history is the call's
+                    # node (runtime/artifact_tape.py), not the trace's
+                    arg_grad_written.append((len(effects), rec.source[1]))
+                    t.grad_fn, t._oi, t.requires_grad = rec.history
                 effects.append(rec.source)
             t._value = rec.original
         changed = []
@@ -152,6 +164,8 @@ class FinishTrace:
                              new_storage=new_storage, out_aliases=out_aliases,
                              out_identity=identity, out_views=self.out_views)
         result.out_history_kept = self.out_history_kept
+        result.arg_grad_written = arg_grad_written
+        result.arg_requires_grad = arg_requires_grad
         result.out_layouts = self.out_layouts
         result.out_freed = self.out_freed
         result.out_tape_inputs = self.out_tape_inputs

@@ -45,6 +45,7 @@ class _Lift:
     placeholder: Value
     original: object
     source: tuple
+    history: tuple = (None, None, False)   # (grad_fn, _oi, requires_grad) when lifted
 
 
 class Tracer(FinishTrace, DispatchMode):
@@ -118,7 +119,8 @@ class Tracer(FinishTrace, DispatchMode):
         v = t._value
         placeholder = self.graph.add_input(name, v.shape, v.dtype, kind,
                                            weak_type=getattr(v, "weak_type", False))
-        self.lifted[id(t)] = _Lift(t, placeholder, v, source)
+        self.lifted[id(t)] = _Lift(t, placeholder, v, source,
+                                   (t.grad_fn, t._oi, t.requires_grad))
         t._value = placeholder
         return placeholder
 

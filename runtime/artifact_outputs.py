@@ -23,8 +23,10 @@ def call_outputs(artifact, args, arrays, results):
     tensors = [Tensor._wrap(a) for a in results]
     it = iter(tensors)
     leaves = [next(it) if s is TENSOR_SLOT else s for s in leaves]
-    if tensors and artifact.records_tape and (_autograd.grad_mode.enabled or any(
-            traced.out_requires_grad or ())):
+    for i, flag in traced.arg_requires_grad:   # the code's own `x.requires_grad_()`
+        args[i].requires_grad = flag
+    if (tensors or traced.arg_grad_written) and artifact.records_tape and (
+            _autograd.grad_mode.enabled or any(traced.out_requires_grad or ())):
         # under no_grad too when the code enabled grad itself (`with enable_grad():`)
         record_tape(artifact, args, arrays, tensors)
     elif tensors and any(name is not None for name in traced.out_freed):

@@ -26,14 +26,20 @@ def record_tape(artifact, args, arrays, tensors) -> None:
             needs.append(i)
             edges.append((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None))
     n_out = [i for i, e in enumerate(artifact.traced.effects) if e is None]
-    if not needs or not any(artifact.traced.out_requires_grad or [True]):
+    # arguments written in place with values that require grad: outputs of the node too
+    written = artifact.traced.arg_grad_written if _autograd.grad_mode.enabled else []
+    if not needs or not (written or any(artifact.traced.out_requires_grad or [True])):
         return
-    key = tuple(needs)
+    n_out += [k for k, _ in written]
+    tensors = list(tensors) + [args[i] for _, i in written]
+    key = (tuple(needs), len(written))
     vjp = artifact._vjp_cache.get(key)
     if vjp is None:
-        vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key, n_out, artifact.graph)
-        artifact._vjp_cache["reach", key] = output_reach(artifact.graph, n_out, needs,
-                                                         artifact.traced.out_tape_inputs)
+        vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key[0], n_out,
+                                                  artifact.graph)
+        artifact._vjp_cache["reach", key] = output_reach(
+            artifact.graph, n_out, needs,
+            list(artifact.traced.out_tape_inputs) + [None] * len(written))
     if "rewritten" not in artifact._vjp_cache:
         artifact._vjp_cache["rewritten"] = _rewritten_leaf_read(artifact, args, n_out)
     rewritten = artifact._vjp_cache["rewritten"]
@@ -45,9 +51,10 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     node.reach = artifact._vjp_cache["reach", key]   # once per set of inputs needing grads
     # Only outputs that required grad when traced: one computed under no_grad (or
     # detached) inside the compiled code stays a plain tensor, as it would eagerly.
-    traced_grad = artifact.traced.out_requires_grad or [True] * len(tensors)
+    traced_grad = artifact.traced.out_requires_grad or [True] * (len(tensors) - len(written))
     if artifact.graph.differentiates():   # not a loss the step's own backward freed
         traced_grad = artifact.traced.out_history_kept
+    traced_grad = list(traced_grad) + [True] * len(written)
     for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
         if wanted and _autograd.floating(t._value.dtype):
             t.grad_fn, t._oi, t.requires_grad = node, i, True

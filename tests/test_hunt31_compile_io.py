@@ -79,3 +79,56 @@ def test_a_functional_patched_between_calls_is_traced_again():
         assert static(x).tolist() == [0.0, 0.0]
     finally:
         F.gelu = original
+
+
+def _add_into(x, y):
+    x.add_(y)
+    return x * 1
+
+
+def _fill(buf, y):
+    buf[0] = y.sum()
+    buf[1:] = y * 2
+
+
+def test_an_argument_written_with_values_that_require_grad_keeps_their_history():
+    for fn in (_add_into, gn.compile(_add_into)):
+        for _ in range(2):      # the traced call and the program's
+            w = gn.tensor([1., 2.], requires_grad=True)
+            y = gn.tensor([3., 4.], requires_grad=True)
+            x = w * 1
+            r = fn(x, y)
+            (r * x).sum().backward()
+            assert w.grad.tolist() == [8.0, 12.0] and y.grad.tolist() == [8.0, 12.0]
+    expected = torch.tensor([3., 4.], requires_grad=True)
+    buffer = torch.zeros(3)
+    _fill(buffer, expected)
+    buffer.pow(2).sum().backward()
+    static = gn.compile(_fill)
+    for _ in range(2):
+        y, buf = gn.tensor([3., 4.], requires_grad=True), gn.zeros(3)
+        static(buf, y)
+        assert buf.requires_grad
+        buf.pow(2).sum().backward()
+        assert y.grad.tolist() == expected.grad.tolist()
+
+
+def test_requires_grad_set_on_an_argument_inside_holds_on_every_call():
+    def starts_grad(x):
+        x.requires_grad_()
+        return (x * x).sum()
+
+    def stops_grad(x):
+        x.requires_grad_(False)
+        return x * 2
+
+    first, second = gn.compile(starts_grad), gn.compile(stops_grad)
+    for _ in range(2):
+        x = gn.ones(2) * 3
+        loss = first(x)
+        assert x.requires_grad and loss.requires_grad
+        loss.backward()
+        assert x.grad.tolist() == [6.0, 6.0]
+        z = gn.ones(2, requires_grad=True)
+        second(z)
+        assert not z.requires_grad
