@@ -67,7 +67,7 @@ def _saves_tensors(node) -> bool:
     values (`ctx.c = 3.0`) or tensors as attributes can be backpropagated again, as in
     PyTorch."""
     if node.op == "custom_function":
-        return any(slot[0] != "attr" for slot in node.attrs["spec"].saved_slots)
+        return any(slot[0] not in ("attr", "tree") for slot in node.attrs["spec"].saved_slots)
     return _autograd.saves_tensors(node.op, node.inputs)
 
 
@@ -142,7 +142,8 @@ def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> 
             fn = op_vjp(node.op, tuple(node.attrs.items()), edges)
             # a gradient of this gradient reaches only the inputs the VJP reads (not a
             # linear's bias: PyTorch leaves its .grad None), see autograd/_graph.reaching
-            graph_of = reaching(fn, node.inputs, out_cts) if create_graph else ()
+            graph_of = reaching(fn, node.inputs, out_cts) if create_graph \
+                and not _constant_backward(node, out_cts) else ()
             if create_graph and _reads_outputs(node):
                 # a saved output's own gradient runs through the node's rule again, to the
                 # arguments: a path the VJP's program does not show (its values are the
@@ -165,6 +166,15 @@ def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> 
                 x = node.inputs[i]
                 cts[x] = g if x not in cts else cts[x] + g
     return [_sum([cts[v] for v in values if v in cts]) for values in targets]
+
+
+def _constant_backward(node, out_cts) -> bool:
+    """A `@once_differentiable` backward given gradients that require none: it ran under
+    no_grad in PyTorch, so its result is a constant (a backward through it alone raises
+    "does not require grad", as there)."""
+    return node.op == "custom_function" and getattr(
+        node.attrs["spec"].cls.backward, "once_differentiable", False) and not any(
+        getattr(c, "requires_grad", False) for c in out_cts)
 
 
 def _reads_outputs(node) -> bool:

@@ -37,6 +37,8 @@ class _OnTracers(DispatchMode):
     `stop_gradient`. (Before, JAX differentiated through them: a compiled double backward
     through `with no_grad(): s = x.exp()` gave 2e^x + 2xe^x where PyTorch gives 2e^x.)"""
 
+    differentiated_by_jax = True   # read by Function.apply (function.py)
+
     def __init__(self, traced_reads: list | None = None):
         self.traced_reads = traced_reads
 
@@ -67,12 +69,17 @@ class _OnTracers(DispatchMode):
         t._value = jax.lax.stop_gradient(t._value)
 
     @staticmethod
-    def once_differentiable(outputs):
-        """A `@once_differentiable` backward's results: PyTorch's error if JAX differentiates
-        them (a double backward), else the same values."""
+    def once_differentiable(outputs, args=()):
+        """A `@once_differentiable` backward's results: constants, as PyTorch's backward ran
+        under no_grad; PyTorch's error if JAX differentiates them through an incoming
+        gradient `args` that itself depends on what is differentiated (a double backward).
+        Before, every derivative raised: `autograd.grad(..., create_graph=True)` of such a
+        Function, then a backward, failed where PyTorch gives the numbers."""
         single = not isinstance(outputs, tuple)
-        wrapped = tuple(Tensor._wrap(_refuse_derivative(o._value)) if isinstance(o, Tensor)
-                        else o for o in ((outputs,) if single else outputs))
+        cts = [a._value for a in args if isinstance(a, Tensor)]
+        wrapped = tuple(Tensor._wrap(_refuse_derivative(o._value, *cts))
+                        if isinstance(o, Tensor) else o
+                        for o in ((outputs,) if single else outputs))
         return wrapped[0] if single else wrapped
 
 
@@ -93,14 +100,18 @@ def _tape_node(opdef, args, attrs, arrays, outs):
 
 
 @jax.custom_jvp
-def _refuse_derivative(x):
+def _refuse_derivative(x, *cts):
     return x
 
 
-@_refuse_derivative.defjvp
 def _refuse_derivative_jvp(primals, tangents):
-    raise RuntimeError("trying to differentiate twice a function that was marked with "
-                       "@once_differentiable")
+    if any(not isinstance(t, SymbolicZero) for t in tangents[1:]):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+    return primals[0], jax.numpy.zeros_like(primals[0])
+
+
+_refuse_derivative.defjvp(_refuse_derivative_jvp, symbolic_zeros=True)
 
 
 class _Spec:
@@ -121,7 +132,8 @@ class _Spec:
 
     @property
     def n_saved(self) -> int:
-        return sum(slot[0] != "out" for slot in self.saved_slots)
+        return sum(len(slot[4]) if slot[0] == "tree" else slot[0] != "out"
+                   for slot in self.saved_slots)
 
     def kernel(self, *arrays):
         n_out = self.n_out
@@ -165,6 +177,12 @@ class _Spec:
                 saved[slot[1]] = Tensor._wrap(outs[slot[2]])
             elif slot[0] == "save":
                 saved[slot[1]] = Tensor._wrap(next(stored))
+            elif slot[0] == "tree":   # `ctx.ts = (a, b)`: the container, its tensors anew
+                _, name, tree, leaves, positions = slot
+                leaves = list(leaves)
+                for k in positions:
+                    leaves[k] = Tensor._wrap(next(stored))
+                setattr(ctx, name, tree.unflatten(leaves))
             else:
                 setattr(ctx, slot[1], Tensor._wrap(next(stored)))
         ctx.to_save = tuple(saved)
@@ -240,6 +258,15 @@ def apply_static(cls, ctx, args, output, record: bool, before=None):
         if isinstance(value, Tensor):
             saved.append(value)
             slots.append(("attr", name))
+        elif isinstance(value, (tuple, list, dict)):    # `ctx.ts = (x.clone(), w)`
+            leaves, tree = jax.tree_util.tree_flatten(
+                value, is_leaf=lambda v: isinstance(v, Tensor))
+            positions = [k for k, leaf in enumerate(leaves) if isinstance(leaf, Tensor)]
+            if positions:
+                saved += [leaves[k] for k in positions]
+                slots.append(("tree", name, tree, tuple(
+                    None if k in positions else leaf for k, leaf in enumerate(leaves)),
+                    positions))
     saved_outputs = [slot for slot in slots if slot[0] == "out"]
     if saved_outputs:   # checked on the outputs handed back instead (_note_saved_outputs)
         ctx._saved_at = tuple((t, v) for t, v in ctx._saved_at if id(t) not in out_index)

@@ -43,10 +43,10 @@ class FunctionCtx:
         self._check_saved = False
 
     def save_for_backward(self, *tensors) -> None:
-        for t in tensors:
+        for i, t in enumerate(tensors):    # (not tensors.index(t): it compares with ==)
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save variables, but argument "
-                                f"{tensors.index(t)} is of type {type(t).__name__}")
+                                f"{i} is of type {type(t).__name__}")
         self.to_save = tensors
 
     save_for_forward = save_for_backward
@@ -241,9 +241,16 @@ class Function:
         ctx._saved_at = tuple((t, _versions.version(t)) for t in ctx.to_save if t is not None)
         ctx._check_saved = not tracing()
         record = _autograd.grad_mode.enabled and any(needs)
-        if tracing():
+        # inside a compiled backward that JAX differentiates (_OnTracers: another Function's
+        # backward calls this one), JAX must take this Function's backward too: its forward
+        # ran under no_grad, so its values were constants and a second derivative through
+        # them was 0, silently
+        inner = getattr(current_mode(), "differentiated_by_jax", False)
+        if tracing() or inner:
             from ._function_static import apply_static
 
+            record = record or (inner and _autograd.grad_mode.enabled
+                                and any(isinstance(a, Tensor) for a in args))
             return apply_static(cls, ctx, args, output, record, before)
         return wrap_outputs(cls, ctx, args, output, record)
 
@@ -270,7 +277,7 @@ def once_differentiable(fn):
     def wrapper(ctx, *args):
         guard = getattr(current_mode(), "once_differentiable", None)
         if guard is not None:   # compiled: JAX differentiates the backward, or does not
-            return guard(fn(ctx, *args))
+            return guard(fn(ctx, *args), args)
         with _autograd.no_grad():
             outputs = fn(ctx, *args)
         if not _autograd.grad_mode.enabled or not any(
@@ -281,6 +288,7 @@ def once_differentiable(fn):
         wrapped = tuple(_delayed_error(o) if isinstance(o, Tensor) else o for o in outs)
         return wrapped[0] if single else wrapped
 
+    wrapper.once_differentiable = True   # read by compiler/grad_walk.py
     return wrapper
 
 
