@@ -141,8 +141,28 @@ def _rewritten_leaf_read(artifact, args, n_out) -> str | None:
                if effect is not None and effect[0] == "arg"
                for target in (effect[1],)
                if args[target].requires_grad and args[target].grad_fn is None}
-    if not written:
+    # a parameter too (Embedding(max_norm=...) renormalises its rows under no_grad): its
+    # .grad stayed None, silently
+    params = {graph.outputs[k].value: graph.outputs[k].target for k, effect in enumerate(effects)
+              if effect is not None and effect[0] == "state"
+              for t in (state_tensor(effect),)
+              if t is not None and t.requires_grad and t.grad_fn is None}
+    if not written and not params:
         return None
+    if params:
+        tainted = set(params)
+        for node in graph.nodes:
+            if any(v in tainted for v in node.input_values()):
+                tainted.update(node.outputs)
+        if any(graph.outputs[o].value in tainted for o in n_out):
+            return (f"{graph.name}: parameter {sorted(params.values())[0]}, a leaf that "
+                    f"requires grad, was written in place inside the compiled forward (under "
+                    f"no_grad: Embedding's max_norm, a weight clamp) and then read; PyTorch's "
+                    f"backward gives it the gradient at its new values, which a backward "
+                    f"outside the compiled call cannot. Compile the whole training step "
+                    f"(forward, backward and step) instead.")
+        if not written:
+            return None
     tainted = set(written)
     for node in graph.nodes:
         if any(v in tainted for v in node.input_values()):

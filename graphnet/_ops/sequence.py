@@ -285,5 +285,8 @@ def scaled_dot_product_attention(q, k, v, *extra, scale, is_causal=False, has_ma
     if dropout_p:
         key = jax.random.wrap_key_data(extra.pop(0))
         keep = jax.random.bernoulli(key, 1.0 - dropout_p, weights.shape)
-        weights = jnp.where(keep, weights / (1.0 - dropout_p), jnp.zeros((), weights.dtype))
+        # (p = 1 drops everything: no 1 / 0, whose inf * 0 made every gradient NaN)
+        scale = 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0
+        weights = jnp.where(keep, weights * jnp.asarray(scale, weights.dtype),
+                            jnp.zeros((), weights.dtype))
     return jnp.matmul(weights, v), weights
