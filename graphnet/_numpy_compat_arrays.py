@@ -98,17 +98,22 @@ def array_operand(op: str, ufunc, tensor, array: np.ndarray):
     return result
 
 
-# NotImplemented for a Python sequence as well, as PyTorch returns: `(slice(None),) * dim` with
-# a 0-d integer tensor `dim` repeats the tuple (through `__index__`), `t + (1,)` is Python's
-# TypeError.
-_SEQUENCES = (tuple, list, str, bytes)
+# NotImplemented for anything but a tensor or a number, as PyTorch returns: `(slice(None),) *
+# dim` with a 0-d integer tensor `dim` repeats the tuple (through `__index__`), a class's own
+# `__rmul__` runs for `t * obj`, and `t + None` or `t + (1,)` is Python's TypeError (a
+# ShapeError or an AttributeError before).
+_OPERANDS = (int, float, complex, np.generic)
+
+
+def _foreign(other) -> bool:
+    return not isinstance(other, _OPERANDS) and not hasattr(other, "_value")
 
 
 def _forward(fn, op: str, ufunc):
     def method(self, other):
         if isinstance(other, np.ndarray):
             return array_operand(op, ufunc, self, other)
-        if isinstance(other, _SEQUENCES):
+        if _foreign(other):
             return NotImplemented
         return fn(self, other)
 
@@ -119,7 +124,7 @@ def _forward(fn, op: str, ufunc):
 
 def _deferring(fn):
     def method(self, other):
-        if isinstance(other, (np.ndarray, *_SEQUENCES)):
+        if isinstance(other, np.ndarray) or _foreign(other):
             return NotImplemented
         return fn(self, other)
 

@@ -118,8 +118,9 @@ class finfo:
     torch.finfo."""
 
     def __init__(self, type=None):
-        self.dtype = (type or default_float())
-        info = jnp.finfo(dt.to_np(self.dtype))   # knows bfloat16 too
+        kind = type or default_float()
+        self.dtype = kind.name    # a str, as PyTorch's ('float32')
+        info = jnp.finfo(dt.to_np(kind))   # knows bfloat16 too
         self.bits, self.eps, self.max, self.min = info.bits, float(info.eps), float(info.max), \
             float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
@@ -128,19 +129,19 @@ class finfo:
     def __repr__(self) -> str:
         return (f"finfo(resolution={_g(self.resolution)}, min={_g(self.min)}, "
                 f"max={_g(self.max)}, eps={_g(self.eps)}, smallest_normal="
-                f"{_g(self.smallest_normal)}, tiny={_g(self.tiny)}, dtype={self.dtype.name})")
+                f"{_g(self.smallest_normal)}, tiny={_g(self.tiny)}, dtype={self.dtype})")
 
 
 class iinfo:
     """Limits of an integer dtype, as torch.iinfo."""
 
     def __init__(self, type):
-        self.dtype = type
+        self.dtype = type.name    # a str, as PyTorch's ('int32')
         info = np.iinfo(dt.to_np(type))
         self.bits, self.min, self.max = info.bits, int(info.min), int(info.max)
 
     def __repr__(self) -> str:
-        return f"iinfo(min={_g(self.min)}, max={_g(self.max)}, dtype={self.dtype.name})"
+        return f"iinfo(min={_g(self.min)}, max={_g(self.max)}, dtype={self.dtype})"
 
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

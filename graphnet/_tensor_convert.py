@@ -16,7 +16,9 @@ def numpy(self: Tensor, *, force: bool = False) -> np.ndarray:
     too (PyTorch's `detach().cpu().numpy()`).
     NOTE: PyTorch shares memory with NumPy; JAX arrays are immutable, so this is a writable
     copy (changing it does not change the tensor)."""
-    if self.requires_grad and not force:
+    from ._autograd import grad_mode   # (PyTorch's test: requires grad with grad mode on)
+
+    if self.requires_grad and not force and grad_mode.enabled:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                            "Use tensor.detach().numpy() instead.")
     return np.array(self._concrete("numpy()"))

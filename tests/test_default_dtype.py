@@ -115,7 +115,7 @@ def test_result_type_angle_and_finfo_follow_the_default():
                lambda T: T.result_type(T.tensor(1), 2.5)):
         assert str(fn(gn)).replace("graphnet.", "") == str(fn(torch)).replace("torch.", "")
     same_dtype(torch.angle(torch.arange(3)), gn.angle(gn.arange(3)))
-    assert gn.finfo().dtype == gn.float64 and gn.finfo().eps == torch.finfo().eps
+    assert gn.finfo().dtype == torch.finfo().dtype == "float64" and gn.finfo().eps == torch.finfo().eps
     assert gn.finfo(gn.float32).eps == torch.finfo(torch.float32).eps
 
 
