@@ -45,6 +45,9 @@ _CASES = {
         lambda L, x: L.copysign(x, L.tensor([1., -1., -1., 2.]))),
     "max() under an infinite gradient": _case([0., -1., 0.])(lambda L, x: L.sqrt(x.max())[None]),
     "min() under an infinite gradient": _case([0., 1., 0.])(lambda L, x: L.sqrt(-(-x).min())[None]),
+    "hypot at large and small magnitudes": _case([3e20, 3e-20, 3.])(
+        lambda L, x: L.hypot(x, x * (4 / 3))),
+    "sinc at 0 and 1e-15": _case([0., 1e-15, 0.7, -2.5])(lambda L, x: L.sinc(x)),
     "1 - hardsigmoid at saturation": _case([3., 4., 2., -3., 0.])(
         lambda L, x: L.sqrt(1 - L.nn.functional.hardsigmoid(x))),
 }
