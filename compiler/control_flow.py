@@ -78,17 +78,50 @@ def _trace_branch(parent: Tracer, fn, operands, name: str):
 
     with _dispatch.push_mode(sub):
         result = fn(*args)
-    single = not isinstance(result, (tuple, list))
+    for i, t in enumerate(args):
+        if t._value is not sub.graph.inputs[i]:    # (its write was dropped, silently)
+            raise TraceError(f"{name}: in-place update of operand {i} inside a branch is not "
+                             f"supported (torch.cond refuses input mutation too); return the "
+                             f"new value instead")
+    single = isinstance(result, Tensor)
     leaves, rebuild = flatten((result,) if single else result)
+    leaves_in = {sub.graph.inputs[i] for i, t in enumerate(args) if t.requires_grad} | {
+        sub.captured[v] for v in sub.capture_grad if v in sub.captured}
     for i, leaf in enumerate(leaves):
         if not isinstance(leaf, Tensor):
             raise TraceError(f"{name}: a branch must return tensors, got {type(leaf).__name__}")
-        sub.graph.add_output("out", i, sub.value_of(leaf))
+        sub.graph.add_output("out", i, _taped(sub, leaf, leaves_in))
     for rec in parent.lifted.values():
         if isinstance(rec.tensor._value, Value) and rec.tensor._value not in _all_values(parent):
             raise TraceError(f"{name}: in-place update of captured tensor "
                              f"'{rec.placeholder.name}' inside a branch is not supported")
-    return sub, leaves, (lambda outs: outs[0]) if single else rebuild
+    return sub, leaves, (lambda outs: outs[0]) if single else rebuild, _structure(result)
+
+
+def _taped(sub, leaf: Tensor, leaves_in: set) -> Value:
+    """A branch result as the tape sees it: paths a `.detach()` or `no_grad()` cut inside the
+    branch are cut in its graph too (lax.cond differentiated through them: the gradient of
+    `t.detach() * 2` leaked into `t`), and a result that requires no grad is detached whole."""
+    from .autodiff import _cut_untaped_paths
+
+    value = sub.value_of(leaf)
+    if not leaves_in or not _autograd.differentiable(value.dtype):
+        return value
+    if leaf.requires_grad:
+        _cut_untaped_paths(sub, value, leaves_in)
+        return value
+    cut = sub.graph.add_node("detach", [value], {}, [(value.shape, value.dtype)])
+    sub.grad_edges[cut] = ()
+    return cut.outputs[0]
+
+
+def _structure(x):
+    """The nesting of a branch's result (containers, dict keys), to compare the branches."""
+    if isinstance(x, (tuple, list)):
+        return type(x), tuple(_structure(v) for v in x)
+    if isinstance(x, dict):
+        return dict, tuple((k, _structure(v)) for k, v in x.items())
+    return None
 
 
 def _all_values(tracer):
@@ -118,8 +151,11 @@ def trace_cond(parent: Tracer, pred, true_fn, false_fn, operands):
     from graphnet import _dispatch
 
     operands = tuple(operands)
-    t_sub, t_leaves, rebuild = _trace_branch(parent, true_fn, operands, "cond_true")
-    f_sub, f_leaves, _ = _trace_branch(parent, false_fn, operands, "cond_false")
+    t_sub, t_leaves, rebuild, t_tree = _trace_branch(parent, true_fn, operands, "cond_true")
+    f_sub, f_leaves, _, f_tree = _trace_branch(parent, false_fn, operands, "cond_false")
+    if t_tree != f_tree:   # (the false branch's values came back in the true one's nesting)
+        raise TraceError("graphnet.cond: the branches return different structures (nesting, "
+                         "containers or dict keys), as torch.cond refuses too")
     if _types(t_leaves) != _types(f_leaves):
         raise TraceError(f"graphnet.cond: the branches return different types: "
                          f"{_types(t_leaves)} vs {_types(f_leaves)}")
@@ -156,8 +192,8 @@ def _record_edges(parent: Tracer, node, needs: list) -> bool:
 def trace_while(parent: Tracer, cond_fn, body_fn, carry):
     from graphnet import _dispatch
 
-    c_sub, c_leaves, _ = _trace_branch(parent, cond_fn, carry, "while_cond")
-    b_sub, b_leaves, _ = _trace_branch(parent, body_fn, carry, "while_body")
+    c_sub, c_leaves, _, _ = _trace_branch(parent, cond_fn, carry, "while_cond")
+    b_sub, b_leaves, _, _ = _trace_branch(parent, body_fn, carry, "while_body")
     if _types(b_leaves) != _types(carry):
         raise TraceError(f"graphnet.while_loop: the body must return the carry's types "
                          f"{_types(carry)}, got {_types(b_leaves)}")
