@@ -88,6 +88,8 @@ FLOAT32 = frozenset({
     "ctc_loss", "cdist", "prod", "quantile", "grid_sample", "max_unpool", "fractional_max_pool",
     "cholesky_inverse", "cholesky_solve", "linalg_inv", "linalg_pinv", "linalg_cholesky",
     "linalg_qr", "linalg_svd", "linalg_svdvals", "linalg_eigh", "linalg_lstsq", "linalg_solve",
+    "trace", "triangular_solve", "linalg_householder_product", "linalg_inv_ex",
+    "linalg_cholesky_ex",
 })
 PROMOTE = frozenset({"cat", "stack", "index_copy"})
 # `out=` forms PyTorch runs uncast: autocast wraps the functional op only, and each of these
@@ -121,13 +123,25 @@ def policy(name: str, args: tuple, attrs: dict):
         size = attrs.get(_POOL_3D[name])
         return "float32" if isinstance(size, (tuple, list)) and len(size) == 3 else None
     if name == "pad":
-        mode, n = attrs.get("mode"), len(attrs.get("pads", ()))
-        return "float32" if mode == "replicate" or (mode == "reflect" and n in (2, 4)) else None
+        mode = attrs.get("mode")
+        return "float32" if mode == "replicate" or (
+            mode == "reflect" and _reflected_dims(attrs.get("pads", ())) <= 2) else None
     if name == "einsum" and len(args) >= 3:
         return "pairwise"   # PyTorch's chain of pairs, each cast by its own rule
     if name == "einsum" and einsum_contracts(attrs.get("equation", ""), args):
         return "lower"
     return None
+
+
+def _reflected_dims(pads) -> int:
+    """How many dims a reflect pad pads (PyTorch casts reflection_pad1d/2d to float32, not
+    3d). `pads` holds one pair per input dim; a reflect pad covers all but the one or two
+    leading (batch, channel) dims, so only a 4-d input is ambiguous: a pair on dim 1 says 3-d.
+    (It counted the input's rank: (C, L) input took bfloat16, a 3-d pad float32.)"""
+    rank = len(pads)
+    if rank == 4:
+        return 3 if tuple(pads[1]) != (0, 0) else 2
+    return 3 if rank >= 5 else rank - 1
 
 
 def _promoted(floats: list, lower) -> object:

@@ -27,6 +27,7 @@ from ._ops._table import ValueCheck, defop
 from ._ops.linalg import LinAlgError, _one_triangle
 from ._tensor import Tensor
 from .return_types import return_type
+from ._autocast import autocast_as
 
 _CholeskyEx = return_type("linalg_cholesky_ex", ["L", "info"])
 
@@ -85,6 +86,7 @@ def linalg_cholesky_ex(a, *, upper=False, check=False):
     return _factor_and_info(a, upper)
 
 
+@autocast_as("float32")   # PyTorch's CPU autocast list
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     """(L, info): `linalg.cholesky` that reports a matrix that is not positive-definite in
     `info` (the order of its first such leading minor, else 0) instead of raising, unless
@@ -95,6 +97,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
                                  check=bool(check_errors)))
 
 
+@autocast_as("float32")   # PyTorch's CPU autocast list
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, v_i column i of A
     below the diagonal with a 1 on it (the Q of geqrf's packed result)."""

@@ -31,6 +31,7 @@ from ._ops.linalg import LinAlgError
 from ._scatter import take_along_dim
 from ._tensor import Tensor
 from .return_types import return_type
+from ._autocast import autocast_as
 
 _LUFactor = return_type("linalg_lu_factor", ["LU", "pivots"])
 _LUFactorEx = return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
@@ -201,6 +202,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     return _SolveEx(L.squeeze(X, -1) if vector else X, info)
 
 
+@autocast_as("float32")   # PyTorch's CPU autocast list
 def inv_ex(A: Tensor, *, check_errors: bool = False):
     """(inverse, info): `linalg.inv` that reports a singular matrix in `info` instead of
     raising, unless `check_errors=True`."""

@@ -18,6 +18,7 @@ from ._dispatch import dispatch
 from ._shape_more import type_name
 from ._tensor import Tensor
 from .return_types import return_type
+from ._autocast import autocast_as
 
 _Slogdet = return_type("slogdet", ["sign", "logabsdet"])
 _QR = return_type("qr", ["Q", "R"])
@@ -82,6 +83,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
     return _SVD(u, s, L.transpose(vh, -2, -1))
 
 
+@autocast_as("float32")   # PyTorch's CPU autocast list
 def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False):
     """(X, A's copy) with A X = input (A^T X = input with `transpose`), A triangular."""

@@ -28,6 +28,7 @@ from ._layout import *  # noqa: F401,F403  (the shape functions are top-level fu
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
 from ._math_alpha import scaled
 from ._tensor import Tensor
+from ._autocast import autocast_as
 
 def add(input, other, *, alpha=1):
     check_alpha(input, other, alpha)
@@ -96,7 +97,18 @@ def einsum(equation, *operands):
         equation, operands = sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    _check_subscripts(equation)
     return names.einsum(dispatch("einsum", *operands, equation=equation), equation, operands)
+
+
+def _check_subscripts(equation: str) -> None:
+    """PyTorch's letters-only rule (`i1->i` and `i_->i` gave numbers)."""
+    arrow = equation.find("->")
+    for i, c in enumerate(equation):
+        if not (c.isascii() and c.isalpha()) and c not in " ,." \
+                and not (arrow >= 0 and i in (arrow, arrow + 1)):
+            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the "
+                               f"equation string, subscripts must be in [a-zA-Z]")
 
 
 def where(condition, input=None, other=None):
@@ -339,6 +351,7 @@ def _bound(op):
     return fn
 
 
+@autocast_as("float32")   # PyTorch's CPU autocast list
 def trace(input):
     """The sum of a 2-D tensor's main diagonal (`torch.trace`; integer input sums as int64).
     The graph tracer is `graphnet.trace_graph`."""

@@ -126,9 +126,9 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
 
 
 def _uplo(UPLO: str) -> bool:
-    if UPLO not in ("L", "U"):
+    if UPLO not in ("L", "U", "l", "u"):   # PyTorch takes either case
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    return UPLO == "U"
+    return UPLO in ("U", "u")
 
 
 def eigh(A: Tensor, UPLO: str = "L"):

@@ -186,7 +186,7 @@ _complete_tall_qr = _without_gradient(
 @defop("linalg_svd", "opaque", n_outputs=3, function=("linalg.svd", "svd"),
        method=None, check=NAN_SVD)
 def linalg_svd(a, *, full_matrices=True):
-    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    u, s, vh = _reduced_svd(a)
     m, n = a.shape[-2:]
     if full_matrices and m != n:
         # JAX differentiates the reduced SVD only; the extra columns (any orthonormal
@@ -196,6 +196,31 @@ def linalg_svd(a, *, full_matrices=True):
         u = jnp.concatenate([u, uf[..., :, k:]], axis=-1)
         vh = jnp.concatenate([vh, vhf[..., k:, :]], axis=-2)
     return u, s, vh
+
+
+# NOTE: JAX's SVD rule divides by s_j^2 - s_i^2, inf for a repeated singular value; eagerly
+# the unused U and Vh get zero cotangents, not none, so `svd(I).S` gave a NaN gradient where
+# PyTorch's is U diag(g_S) Vh. With U's and Vh's cotangents all zero that is the gradient;
+# otherwise JAX's rule, as before.
+@jax.custom_vjp
+def _reduced_svd(a):
+    return tuple(jnp.linalg.svd(a, full_matrices=False))
+
+
+def _reduced_svd_fwd(a):
+    out, pull = jax.vjp(lambda x: tuple(jnp.linalg.svd(x, full_matrices=False)), a)
+    return out, (out, pull)
+
+
+def _reduced_svd_bwd(residuals, cotangents):
+    (u, _, vh), pull = residuals
+    g_u, g_s, g_vh = cotangents
+    values_only = u @ (g_s[..., :, None] * vh)
+    full, = pull(cotangents)
+    return (jnp.where(jnp.all(g_u == 0) & jnp.all(g_vh == 0), values_only, full),)
+
+
+_reduced_svd.defvjp(_reduced_svd_fwd, _reduced_svd_bwd)
 
 
 @defop("linalg_svdvals", "opaque", function="linalg.svdvals", method=None,
