@@ -93,8 +93,7 @@ class TraceResult:
     # it, as eagerly (it follows the source's later in-place changes, and writes through to
     # it); else None.
     out_views: list = field(default_factory=list)
-    # Per "out" output: the (strides, offset) PyTorch gives it (graphnet/_strides.py), None
-    # for row-major: `return x.t()` reports (1, 2) and is not contiguous, as eagerly.
+    # Per "out" output: its (strides, offset) (graphnet/_strides.py), None for row-major
     out_layouts: list = field(default_factory=list)
     # (graph output, argument position) of each argument the code wrote in place with values
     # that require grad (`x.add_(y)`, `buf[0] = y.sum()`): it joins the call's tape node

@@ -170,8 +170,7 @@ def clear_kernel_cache() -> None:
 
 
 # graphnet.track_memory() (graphnet/_memory.py) sets this while it measures: the eager path
-# then samples live memory after each op and after each VJP it records. None otherwise, and
-# one test of it per op is all the eager path pays.
+# then samples live memory after each op and VJP. None otherwise (one test per op).
 memory_probe = None
 
 
@@ -197,11 +196,10 @@ def attrs_key(attrs: dict) -> tuple:
 def dispatch(name: str, *args, **attrs):
     """Run op `name` on `args` (Tensors or Python scalars) with static `attrs`."""
     opdef = OPS[name]
-    for key, value in attrs.items():    # `clamp(x, np.float64(0.5))`: a Python number, as in
-        if isinstance(value, NUMBERS_TO_CONVERT):           # PyTorch (JAX made float64)
+    for key, value in attrs.items():    # `clamp(x, np.float64(0.5))`: a Python number (JAX
+        if isinstance(value, NUMBERS_TO_CONVERT):   # made float64); `x.sum(tensor(1))`: an int
             attrs[key] = plain_number(name, value)
-        elif isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point \
-                and not value.dtype.is_complex:   # `x.sum(torch.tensor(1))`: its int, as in PyTorch
+        elif isinstance(value, Tensor) and value.ndim == 0 and value._value.dtype.kind in "iu":
             attrs[key] = value.__index__()
     if _autocast.active and (cast := _autocast.policy(name, args, attrs)) is not None:
         return _autocast.run(cast, name, args, attrs)   # autocast (graphnet/_autocast.py)

@@ -190,6 +190,8 @@ def _fmod(a, b):
 
 
 _binary("fmod", _fmod)
+
+
 @jax.custom_jvp
 def _copysign(a, b):
     return jnp.copysign(a, b)
