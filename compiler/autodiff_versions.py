@@ -34,9 +34,8 @@ def note_saved(tracer, node, args, outs) -> None:
         reads = _data_swap._checked(node.op, node.inputs, needs)
         if not reads:
             return
-        # (not a weight_norm'd weight, a new tensor per forward in PyTorch: nn/utils/_norms.py)
         saved = [(i, args[i]) for i in reads if hasattr(args[i], "_value")
-                 and "_recomputed_each_forward" not in args[i].__dict__]
+                 and _versions.RECOMPUTED not in args[i].__dict__]
         outputs = False
     if saved:
         tracer.saved_versions[node] = [_entry(i, t, outputs) for i, t in saved]

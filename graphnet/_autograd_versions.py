@@ -30,6 +30,12 @@ import re
 
 from . import _autograd_data_swap as _data_swap
 
+# A tensor a forward writes in place but PyTorch makes anew on each forward (a hook-based
+# weight_norm's weight, graphnet/nn/utils/_norms.py): the saved arrays of an earlier forward
+# are still right, so its writes refuse no backward (eagerly, nor traced:
+# compiler/autodiff_versions.py).
+RECOMPUTED = "_recomputed_each_forward"
+
 # Set by the first in-place write: until then every version is 0, and a tape node records
 # none (op_node), so programs that never write in place do no per-op work for this.
 bumped = False
@@ -212,8 +218,8 @@ def _resolve(node, saved: tuple, sources: tuple) -> tuple:
     swapped = {}
     for i, (ref, s) in enumerate(zip(sources, saved)):
         t = ref() if ref is not None else None
-        if t is None or t._value is s or "_recomputed_each_forward" in t.__dict__:
-            continue    # (a weight_norm'd weight: a new tensor per forward in PyTorch)
+        if t is None or t._value is s or RECOMPUTED in t.__dict__:
+            continue
         new = _data_swap._swapped_to(t, s)
         if new is not None:
             swapped[i] = new

@@ -101,6 +101,7 @@ def einsum(equation, *operands):
     return names.einsum(dispatch("einsum", *operands, equation=equation), equation, operands)
 
 
+@functools.lru_cache(maxsize=256)   # once per equation: einsum runs in training steps
 def _check_subscripts(equation: str) -> None:
     """PyTorch's letters-only rule (`i1->i` and `i_->i` gave numbers)."""
     arrow = equation.find("->")

@@ -147,35 +147,30 @@ def _rewritten_leaf_read(artifact, args, n_out) -> str | None:
               if effect is not None and effect[0] == "state"
               for t in (state_tensor(effect),)
               if t is not None and t.requires_grad and t.grad_fn is None}
-    if not written and not params:
-        return None
-    if params:
-        tainted = set(params)
-        for node in graph.nodes:
-            if any(v in tainted for v in node.input_values()):
-                tainted.update(node.outputs)
-        if any(graph.outputs[o].value in tainted for o in n_out):
-            return (f"{graph.name}: parameter {sorted(params.values())[0]}, a leaf that "
-                    f"requires grad, was written in place inside the compiled forward (under "
-                    f"no_grad: Embedding's max_norm, a weight clamp) and then read; PyTorch's "
-                    f"backward gives it the gradient at its new values, which a backward "
-                    f"outside the compiled call cannot. Compile the whole training step "
-                    f"(forward, backward and step) instead.")
-        if not written:
-            return None
-    tainted = set(written)
+    if params and _reads_new_values(graph, params, n_out):
+        return (f"{graph.name}: parameter {sorted(params.values())[0]}, a leaf that requires "
+                f"grad, was written in place inside the compiled forward (under no_grad: "
+                f"Embedding's max_norm, a weight clamp) and then read; PyTorch's backward gives "
+                f"it the gradient at its new values, which a backward outside the compiled "
+                f"call cannot. Compile the whole training step (forward, backward and step) "
+                f"instead.")
+    if written and _reads_new_values(graph, written, n_out):
+        return (f"{graph.name}: argument {min(written.values())}, a leaf that requires "
+                f"grad, was written in place inside the compiled function (under no_grad, "
+                f"through .detach() or .data) and then read; PyTorch's backward gives the "
+                f"leaf the gradient at its new values, which a compiled call's backward "
+                f"outside it cannot. Call backward() inside the compiled function, or write "
+                f"the tensor before calling it.")
+    return None
+
+
+def _reads_new_values(graph, new_values, n_out) -> bool:
+    """Whether one of the outputs `n_out` depends on one of the graph values `new_values`."""
+    tainted = set(new_values)
     for node in graph.nodes:
         if any(v in tainted for v in node.input_values()):
             tainted.update(node.outputs)
-    for o in n_out:
-        if graph.outputs[o].value in tainted:
-            return (f"{graph.name}: argument {min(written.values())}, a leaf that requires "
-                    f"grad, was written in place inside the compiled function (under no_grad, "
-                    f"through .detach() or .data) and then read; PyTorch's backward gives the "
-                    f"leaf the gradient at its new values, which a compiled call's backward "
-                    f"outside it cannot. Call backward() inside the compiled function, or write "
-                    f"the tensor before calling it.")
-    return None
+    return any(graph.outputs[o].value in tainted for o in n_out)
 
 
 def output_reach(graph, out_positions, needs, tape_inputs=()):

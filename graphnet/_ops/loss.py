@@ -123,8 +123,9 @@ def mse_loss(x, y, *, reduction="mean"):
 def _abs(d):
     # NOTE: d * sign(d) is |d| with PyTorch's gradient at 0 (sign(0) = 0); jnp.abs gives 1 there.
     # PyTorch's sign(NaN) is 0 too: a target masked out by `where(isnan)` gets no NaN gradient
+    # (the value stays NaN: NaN * 0)
     sign = jnp.where(jnp.isnan(d), jnp.zeros((), d.dtype), jnp.sign(d))
-    return jnp.where(jnp.isnan(d), d, d * jax.lax.stop_gradient(sign))
+    return d * jax.lax.stop_gradient(sign)
 
 
 @defop("l1_loss", "reduction", function="nn.functional.l1_loss", method=None)

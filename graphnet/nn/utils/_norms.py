@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ... import _mode
 from ..._autograd import no_grad
+from ..._autograd_versions import RECOMPUTED
 from ..._tensor import Tensor
 from .. import functional as F
 
@@ -62,7 +63,6 @@ def sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
 
 # The mark runtime/arg_storage.py leaves on a tensor some compiled program holds as state.
 _HELD_BY_A_PROGRAM = "_held_state"
-RECOMPUTED = "_recomputed_each_forward"   # read by graphnet/_autograd_versions.py
 
 
 def set_computed(module, name: str, value: Tensor) -> None:
