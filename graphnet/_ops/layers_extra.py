@@ -2,7 +2,7 @@
 legacy cross-map LRN.
 
 A bag is a run of positions in the flat index list that starts at one of `offsets`; each
-position's bag number is found with a sorted search over the offsets inside the kernel, so
+position's bag number is a running count of the offsets before it inside the kernel, so
 offsets stay data and one compiled program serves every bag layout of the same sizes."""
 
 from __future__ import annotations
@@ -71,7 +71,11 @@ def embedding_bag(weight, indices, offsets, *per_sample_weights, mode, padding_i
         return jnp.zeros((0, weight.shape[1]), weight.dtype)
     if scale_grad_by_freq:
         weight = _gradient_scaled(weight, _frequency_scale(indices, weight.shape[0]))
-    bag = jnp.searchsorted(offsets, jnp.arange(n, dtype=offsets.dtype), side="right") - 1
+    # A position's bag counts the offsets after the first that lie at or before it: for
+    # sorted offsets the runs between them, and for decreasing ones (which PyTorch's 'max'
+    # accepts) the runs between the offsets as if sorted, as PyTorch's cumsum of marks gives.
+    marks = jnp.zeros((n + 1,), offsets.dtype).at[offsets[1:]].add(1, mode="drop")
+    bag = jnp.cumsum(marks[:n])
     summed = counted = bag
     if include_last_offset:
         # Positions from the last offset on belong to no bag. NOTE: PyTorch's CPU kernels
@@ -99,7 +103,25 @@ def embedding_bag(weight, indices, offsets, *per_sample_weights, mode, padding_i
     if per_sample_weights:
         rows = rows * per_sample_weights[0][:, None]
     total = jax.ops.segment_sum(jnp.where(keep[:, None], rows, 0), summed, bags)
-    return total if mode == "sum" else total / jnp.maximum(count, 1)
+    if mode == "sum":
+        return total
+    if include_last_offset and padding_idx is None:
+        # PyTorch's mean counts the positions past the last offset into the last bag and
+        # sends them its gradient, while their rows stay out of its value: add them as zeros
+        # that carry a gradient.
+        trailing = jnp.where(past_end[:, None], _zero_with_gradient(rows), 0)
+        total = total + jax.ops.segment_sum(trailing, counted, bags)
+    return total / jnp.maximum(count, 1)
+
+
+@jax.custom_jvp
+def _zero_with_gradient(x):
+    """Zeros of x's shape whose derivative is the identity: a term that adds nothing to a
+    value but passes the gradient on to x, whatever x holds (inf or NaN included)."""
+    return jnp.zeros_like(x)
+
+
+_zero_with_gradient.defjvp(lambda primals, tangents: (jnp.zeros_like(primals[0]), tangents[0]))
 
 
 def _frequency_scale(indices, num):

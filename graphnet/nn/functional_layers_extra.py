@@ -14,6 +14,7 @@ from .. import _math as M
 from .._autograd import no_grad
 from .._dispatch import dispatch
 from .._tensor import Tensor
+from .._ops._promote import torch_name
 from . import functional_norm_extra
 from .functional_conv import _channel_dropout
 from .functional_norm_extra import *  # noqa: F401,F403
@@ -140,6 +141,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         padding_idx %= num
     if include_last_offset and offsets.shape[0] == 0:
         raise RuntimeError("include_last_offset: number of offset should be at least 1")
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have the same type as "
+                           f"tensor for argument #1 'per_sample_weights'; but type "
+                           f"torch.{torch_name(weight.dtype)}Tensor does not equal "
+                           f"torch.{torch_name(per_sample_weights.dtype)}Tensor (while checking "
+                           f"arguments for embedding_bag)")
     extra = () if per_sample_weights is None else (per_sample_weights,)
     return dispatch("embedding_bag", weight, input, offsets.to(input.dtype), *extra, mode=mode,
                     padding_idx=padding_idx, include_last_offset=bool(include_last_offset),

@@ -27,8 +27,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if sparse:
         raise NotImplementedError("embedding: sparse=True is not supported by graphnet (JAX "
                                   "has no sparse gradients); leave it False for a dense one")
-    num = weight.shape[0]
     if padding_idx is not None:   # checked before the indices' dtype, as in PyTorch
+        num = weight.shape[0]
         if not -num <= padding_idx < num:   # PyTorch asserts it: an AssertionError too
             raise ArgumentError(f"Padding_idx must be within num_embeddings, got "
                                 f"{padding_idx} for {num} embeddings (weight.shape[0])")
@@ -38,6 +38,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise DtypeError(f"Expected tensor for argument #1 'indices' to have one of the "
                          f"following scalar types: Long, Int; but got {input.dtype} instead "
                          f"(while checking arguments for embedding); use `input.long()`")
+    if weight.dim() != 2:   # a 1-D weight would otherwise give numbers PyTorch refuses
+        raise RuntimeError("'weight' must be 2-D")
     if max_norm is not None:   # PyTorch renormalises the rows it reads, in place
         from .functional_layers_extra import _renorm_rows_
         _renorm_rows_(weight, input, max_norm, norm_type)
