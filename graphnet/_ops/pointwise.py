@@ -55,11 +55,33 @@ def _bools_as_numbers(fn):
     return kernel
 
 
+_FLOAT64 = jnp.dtype(jnp.float64)
+
+
+def true_divide(a, b):
+    """a / b, correctly rounded in float32 as PyTorch's division is.
+
+    NOTE: XLA's simplifier turns a division by a constant or by a broadcast operand
+    (`x / 255`, `x.sum() / n`) into a multiplication by its reciprocal, 1 ulp off in about
+    70% of elements (`acc.sum() / 1000` gave 0.7500000596 for 750 hits). A float32 quotient
+    is taken in float64 and rounded once: even as a reciprocal product its error is far below
+    a float32 rounding step, so the result is the correctly rounded one, eagerly and
+    compiled alike (graphnet's kernels run with 64-bit types on; without, it divides as
+    JAX does)."""
+    if jnp.result_type(a, b) == jnp.float32 and \
+            jax.dtypes.canonicalize_dtype(_FLOAT64) == _FLOAT64:
+        wide = [jnp.asarray(x, jnp.float32).astype(jnp.float64) for x in (a, b)]
+        return jnp.true_divide(*wide).astype(jnp.float32)
+    return jnp.true_divide(a, b)
+
+
 # NOTE: add, sub, div and pow have PyTorch's extra arguments (alpha, rounding_mode, exponent)
 # and are written by hand in _math.py; the others are generated (`bind="binary"`).
 _binary("add", _bools_as_numbers(jnp.add), inplace=True)
 _binary("sub", _bools_as_numbers(jnp.subtract), inplace=True)
-_binary("div", _bools_as_numbers(jnp.true_divide), inplace=True)
+_binary("div", _bools_as_numbers(true_divide), inplace=True)
+
+
 @jax.custom_jvp
 def _float_power(a, b):
     return jnp.power(a, b)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -11,6 +13,7 @@ from ._promote import as_float, category, not_implemented
 from ._table import defop
 from .distance import vector_norm
 from .extreme_grads import chosen_extreme
+from .pointwise import true_divide
 
 
 @defop("sum", "reduction", dump=True)
@@ -27,7 +30,13 @@ def sum_(x, *, dim=None, keepdim=False, dtype=None):
 @defop("mean", "reduction", dump=True)
 @scalar_as_one_element
 def mean(x, *, dim=None, keepdim=False, dtype=None):
-    return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
+    if jnp.result_type(x if dtype is None else dtype) != jnp.float32:
+        return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
+    # the sum divided by the count with PyTorch's rounding (pointwise.true_divide): jnp.mean's
+    # reciprocal product gave 0.7500000596 for an accuracy of 750 in 1000
+    axes = range(x.ndim) if dim is None else [dim] if isinstance(dim, int) else dim
+    count = math.prod(x.shape[a] for a in axes)
+    return true_divide(jnp.sum(x, axis=dim, keepdims=keepdim, dtype=jnp.float32), count)
 
 
 @defop("prod", "reduction", dump=True)
