@@ -81,6 +81,8 @@ def _checked(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str
     if index.numel() != rows:
         raise RuntimeError(f"index_reduce_(): Number of indices ({index.numel()}) should be "
                            f"equal to source.size(dim): ({rows}), for dim: {dim}")
+    if input.dtype.name == "bool":
+        raise NotImplementedError("\"index_func_\" not implemented for 'Bool'")
     if source.dim() != input.dim() or any(
             a != b for d, (a, b) in enumerate(zip(input.shape, source.shape)) if d != dim):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "

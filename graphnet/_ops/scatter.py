@@ -117,7 +117,10 @@ def _add_error(facts, **_):
 @defop("index_add", "opaque", nondiff_inputs=(2,), **_NAMES, backward="IndexAddBackward0",
        check=ValueCheck(_add_find, _add_error, values_from=2))
 def index_add(x, source, index, *, dim, alpha=1):
-    return x.at[_along(dim, index)].add(source * alpha if alpha != 1 else source)
+    source = source * alpha if alpha != 1 else source
+    if x.dtype == jnp.bool_:   # PyTorch adds bools as a logical or
+        return x.at[_along(dim, index)].max(source.astype(jnp.bool_))
+    return x.at[_along(dim, index)].add(source)
 
 
 @defop("index_fill", "opaque", nondiff_inputs=(2,), **_NAMES,
@@ -149,14 +152,20 @@ def _in_dtype(value, dtype):
 
 @defop("scatter_add", "opaque", nondiff_inputs=(2,), check=SCATTER, **_NAMES)
 def scatter_add(x, src, index, *, dim):
+    if x.dtype == jnp.bool_:   # PyTorch adds bools as a logical or
+        return x.at[_elementwise(x, index, dim)].max(_fit(src, index).astype(jnp.bool_))
     return x.at[_elementwise(x, index, dim)].add(_fit(src, index))
 
 
 def _lowest(dtype):
+    if dtype == jnp.bool_:
+        return False
     return -np.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).min
 
 
 def _highest(dtype):
+    if dtype == jnp.bool_:
+        return True
     return np.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).max
 
 
@@ -179,8 +188,15 @@ def scatter_reduce(x, src, index, *, dim, reduce, include_self=True):
 def _reduced(x, src, index, dim, reduce, include_self):
     at = _elementwise(x, index, dim)
     start, method = _REDUCTIONS[reduce]
+    if x.dtype == jnp.bool_:
+        if reduce == "mean":
+            raise NotImplementedError('"scatter_gather_tensor_cpu_reduce_mean" not implemented '
+                                      "for 'Bool'")
+        # PyTorch's bool sum is a logical or, its product a logical and
+        method = {"add": "max", "multiply": "min"}.get(method, method)
+        src = src.astype(jnp.bool_)
     base = x if include_self else x.at[at].set(start(x.dtype))
-    if reduce == "prod":
+    if reduce == "prod" and x.dtype != jnp.bool_:
         return base * _scattered_product(x, src, index, dim)
     out = getattr(base.at[at], method)(src)
     if reduce != "mean":
@@ -209,13 +225,20 @@ def _extremum_bwd(dim, reduce, include_self, saved, grad):
     a tied self, where JAX's rule gives the sources 1/2)."""
     x, src, index, result = saved
     at = _elementwise(x, index, dim)
-    self_is_result = (x == result).astype(grad.dtype)
-    src_is_result = (src == result[at]).astype(grad.dtype)
-    shared = grad / self_is_result.at[at].add(src_is_result)
-    grad_self = self_is_result * shared
+    self_is_result, src_is_result = x == result, src == result[at]
+    count = self_is_result.astype(grad.dtype).at[at].add(src_is_result.astype(grad.dtype))
+    shared = grad / count
+    grad_self = _mask_times(self_is_result, shared)
     if not include_self:
         grad_self = grad_self.at[at].set(0)
-    return grad_self, src_is_result * shared[at], None
+    return grad_self, _mask_times(src_is_result, shared[at]), None
+
+
+def _mask_times(mask, value):
+    """float(mask) * value with 0 * inf and 0 * NaN kept NaN, as PyTorch multiplies: a NaN
+    result is equal to nothing, so its 0 count makes its gradient NaN (XLA made the product
+    a select, which gave 0 and hid the NaN)."""
+    return jnp.where(mask, value, jnp.where(jnp.isfinite(value), 0, jnp.nan).astype(value.dtype))
 
 
 _extremum.defvjp(_extremum_fwd, _extremum_bwd)

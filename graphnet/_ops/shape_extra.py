@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import first_where
+from ._checks import first_failure, first_where
 from .scatter import _along_of, overwrite
 from ._table import ValueCheck, defop
 
@@ -59,15 +59,26 @@ def unfold(x, *, dimension, size, step):
     return jnp.moveaxis(windows, dimension + 1, -1)
 
 
-def _negative_repeats(x, repeats=None, **_):
+def _bad_repeats(x, repeats=None, *, output_size=None, **_):
+    """Negative repeats (facts: 0, the count), or repeats whose sum is not the output_size
+    the caller gave (facts: 1, the sum); before, a wrong output_size cut or padded the
+    result silently."""
     if repeats is None:   # an int repeat, checked by the function before dispatch
         return False, (0,)
-    bad, value = first_where(repeats < 0, repeats)
-    return bad, (value,)
+    negative, value = first_where(repeats < 0, repeats)
+    if output_size is None:
+        return negative, (0, value)
+    total = repeats.sum()   # PyTorch checks the size first
+    return first_failure([(total != output_size, (1, total)), (negative, (0, value))])
 
 
-REPEATS = ValueCheck(_negative_repeats,
-                     lambda facts, **_: RuntimeError("repeats can not be negative"))
+def _repeats_error(facts, **_):
+    if facts[0] == 1:
+        return RuntimeError("allocated size does not match required size")
+    return RuntimeError("repeats can not be negative")
+
+
+REPEATS = ValueCheck(_bad_repeats, _repeats_error)
 
 
 @defop("repeat_interleave", "opaque", nondiff_inputs=(1,), check=REPEATS,
