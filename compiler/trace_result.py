@@ -6,7 +6,6 @@ the trace, and the guards."""
 from __future__ import annotations
 
 import types
-
 from dataclasses import dataclass, field
 
 from graphnet._autograd import differentiable
@@ -89,12 +88,13 @@ class TraceResult:
     out_identity: list = field(default_factory=list)
     # Per "out" output: (source, chain of views) when it is a view of a captured tensor or an
     # argument (`return model.weight[0]`, `return x.view(6, 2)[1:]`, see `_view_recipe`), or
-    # ("out", j) of returned tensor j (`return y, y.t()`): the caller's tensor stays a view of
-    # it, as eagerly (it follows the source's later in-place changes, and writes through to
-    # it); else None.
+    # ("out", j) of returned tensor j (`return y, y.t()`), else None: the caller's tensor stays
+    # a view of it, as eagerly (following the source's in-place changes, writing through).
     out_views: list = field(default_factory=list)
-    # Per "out" output: its (strides, offset) (graphnet/_strides.py), None for row-major
+    # Per "out" output: its (strides, offset) (graphnet/_strides.py), None for row-major;
+    # and whether the code made it under its own `inference_mode()` (an inference tensor).
     out_layouts: list = field(default_factory=list)
+    out_inference: list = field(default_factory=list)
     # (graph output, argument position) of each argument the code wrote in place with values
     # that require grad (`x.add_(y)`, `buf[0] = y.sum()`): it joins the call's tape node
     arg_grad_written: list = field(default_factory=list)
@@ -117,7 +117,6 @@ class FinishTrace:
     """The tracer's last step (Tracer.finish): its state (graph, lifted tensors, grad targets,
     created tensors) becomes a TraceResult."""
 
-    # ---- finishing ----------------------------------------------------------------------------
     def finish(self, returned: list) -> TraceResult:
         """The TraceResult of the code's return value, `returned[0]`. `returned` is emptied:
         no frame may keep the returned tensors alive, since a traced tensor still alive
@@ -165,7 +164,7 @@ class FinishTrace:
         result.out_history_kept = self.out_history_kept
         result.arg_grad_written = arg_grad_written
         result.arg_requires_grad = arg_requires_grad
-        result.out_layouts = self.out_layouts
+        result.out_layouts, result.out_inference = self.out_layouts, self.out_inference
         result.out_freed = self.out_freed
         result.out_tape_inputs = self.out_tape_inputs
         result.saved_inputs, result.out_saved = saved_across_the_call(self, saved,
@@ -190,7 +189,7 @@ class FinishTrace:
         leaves, rebuild = flatten(output)
         static, out_grad, aliases, identity = [], [], [], []
         self.out_history_kept, self.out_views, self.out_freed = [], [], []
-        self.out_tape_inputs, self.out_layouts = [], []
+        self.out_tape_inputs, self.out_layouts, self.out_inference = [], [], []
         grads = {id(t._grad): t for t, _ in self.grad_targets.values() if t._grad is not None}
         first: dict = {}
         self.returned_ids = []
@@ -209,6 +208,7 @@ class FinishTrace:
                                       and aliases[-1] is None else None)
                 self.returned_ids.append(id(leaf))
                 self.out_layouts.append(leaf.__dict__.get("_layout"))
+                self.out_inference.append(bool(leaf.__dict__.get("_inference")))
                 static.append(TENSOR_SLOT)
             else:
                 static.append(leaf)

@@ -43,8 +43,7 @@ def call_outputs(artifact, args, arrays, results):
     _link_aliases(tensors, traced, args)
     _link_views(tensors, traced, args)
     arm_checks(artifact, args, tensors)
-    if _autograd.grad_mode.inference:
-        _mark_inference(tensors, traced)
+    _mark_inference(tensors, traced)
     identity = traced.out_identity
     if any(source is not None for source in identity):
         # `return model.weight`, `return x`, `return p.grad`, `return y, y`: those very
@@ -89,9 +88,12 @@ def _link_views(tensors, traced, args) -> None:
 
 
 def _mark_inference(tensors, traced) -> None:
-    """Results made under `inference_mode()` are inference tensors, as eagerly; an alias or a
-    view of an argument or of state is not (PyTorch: a view of a normal tensor is normal)."""
-    made = [t for t, alias, view in zip(tensors, traced.out_aliases, traced.out_views)
-            if alias is None and view is None]
+    """Results made under `inference_mode()`, around the call or inside the code, are
+    inference tensors, as eagerly; an alias or a view of an argument or of state is not
+    (PyTorch: a view of a normal tensor is normal)."""
+    around = _autograd.grad_mode.inference
+    made = [t for t, alias, view, inside in zip(tensors, traced.out_aliases, traced.out_views,
+                                                 traced.out_inference)
+            if (around and alias is None and view is None) or inside]
     if made:
         _autograd.mark_inference(made)
