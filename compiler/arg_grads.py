@@ -15,6 +15,10 @@ argument, by its position among the call's flattened tensors:
 
 from __future__ import annotations
 
+from graphnet._errors import TraceError
+
+from .ir import Value
+
 
 def arg_index(tracer, t) -> int | None:
     """The position of `t` among the traced call's tensor arguments, or None."""
@@ -39,3 +43,36 @@ def failure(checks: tuple, leaves) -> str | None:
         if (leaves[i]._grad is None) != was_none:
             return f"{name}.grad is {'None' if was_none else 'set'}"
     return None
+
+
+def finish(tracer, result) -> None:
+    """The trace's `.grad` writes, as "grad" outputs of `result`'s graph: a parameter's
+    ("grad", t) or an argument's ("grad_of_arg", position) effect, the ones left None, and
+    the ones the code replaced by a new tensor."""
+    result.arg_grad_checks = tuple((i, name, was_none) for i, (name, was_none)
+                                   in tracer.arg_grad_checks.items())
+    # the "grad" outputs that keep history (`backward(create_graph=True)`): each call's
+    # .grad joins its tape node, so a penalty on it outside differentiates through it
+    result.grads_with_history = []
+    for t, original in tracer.grad_targets.values():
+        final, t._grad = t._grad, original
+        i = arg_index(tracer, t)   # an argument: the call's own, by position
+        if final is None:
+            if i is None:
+                result.grad_none.append(t)
+            else:
+                result.arg_grad_none.append(i)
+        elif isinstance(final._value, Value):
+            result.graph.add_output("grad", tracer._name_of(t), final._value)
+            result.effects.append(("grad", t) if i is None else ("grad_of_arg", i))
+            if final.requires_grad:
+                result.grads_with_history.append(len(result.effects) - 1)
+            if final is not original:
+                if i is None:
+                    result.grad_replaced.append(t)
+                else:
+                    result.arg_grad_replaced.add(i)
+        else:
+            raise TraceError("the compiled code assigned a concrete tensor to a captured "
+                             "tensor's .grad; compute it inside the function instead")
+        del final

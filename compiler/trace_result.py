@@ -12,6 +12,7 @@ from graphnet._autograd import differentiable
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
+from . import arg_grads
 from .arg_grads import arg_index
 from .autodiff_versions import saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
@@ -169,7 +170,7 @@ class FinishTrace:
         result.out_tape_inputs = self.out_tape_inputs
         result.saved_inputs, result.out_saved = saved_across_the_call(self, saved,
                                                                        self.returned_ids)
-        self._finish_grads(result)
+        arg_grads.finish(self, result)
         result.guards.extend(trace_guards(self))
         result.args_as_state = getattr(self, "args_as_state", {})   # code_reads.py
         self._finish_escaped(result)
@@ -322,30 +323,6 @@ class FinishTrace:
         for value, wanted in zip(outputs, requires_grad):
             if wanted and leaves:
                 _cut_untaped_paths(self, value, leaves)
-
-    def _finish_grads(self, result: TraceResult) -> None:
-        result.arg_grad_checks = tuple((i, name, was_none) for i, (name, was_none)
-                                       in self.arg_grad_checks.items())
-        for t, original in self.grad_targets.values():
-            final, t._grad = t._grad, original
-            i = arg_index(self, t)   # an argument: the call's own, by position
-            if final is None:
-                if i is None:
-                    result.grad_none.append(t)
-                else:
-                    result.arg_grad_none.append(i)
-            elif isinstance(final._value, Value):
-                result.graph.add_output("grad", self._name_of(t), final._value)
-                result.effects.append(("grad", t) if i is None else ("grad_of_arg", i))
-                if final is not original:
-                    if i is None:
-                        result.grad_replaced.append(t)
-                    else:
-                        result.arg_grad_replaced.add(i)
-            else:
-                raise TraceError("the compiled code assigned a concrete tensor to a captured "
-                                 "tensor's .grad; compute it inside the function instead")
-            del final
 
     def _finish_escaped(self, result: TraceResult) -> None:
         """Tensors created while tracing that are still referenced (e.g. optimizer state made

@@ -101,12 +101,12 @@ class Artifact:
         self.feedback = {o: position[id(e[1])] for o, e in enumerate(traced.effects)
                          if e is not None and e[0] in ("state", "slot") and id(e[1]) in position}
         # A graph that ran backward() itself (a training step) hands back plain results; one
-        # that did not (a compiled forward) joins the eager tape so backward() works through it.
-        # A returned tensor whose history no backward() in the code freed (one computed
-        # after the step's own backward, or kept with retain_graph) joins it too, as eagerly
-        # (before, it came back cut off from autograd, and a loss built on it outside lost
-        # its share of the gradient); its VJP needs this call's inputs, so none is donated.
-        self.records_tape = not self.graph.differentiates() or any(traced.out_history_kept)
+        # that did not (a compiled forward) joins the eager tape, so backward() works through.
+        # A returned tensor whose history no backward() in the code freed (made after the
+        # step's own backward, or kept by retain_graph), or a .grad made with create_graph,
+        # joins it too, as eagerly; its VJP needs this call's inputs, so none is donated.
+        self.records_tape = not self.graph.differentiates() or any(
+            traced.out_history_kept) or bool(traced.grads_with_history)
         self._vjp_cache: dict = {}
         self._scalars: dict = {}   # input position -> (number, its device array)
         self.grad_replaced = {id(t) for t in traced.grad_replaced}

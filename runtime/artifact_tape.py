@@ -25,21 +25,26 @@ def record_tape(artifact, args, arrays, tensors) -> None:
         if t is not None and t.requires_grad and _autograd.floating(t._value.dtype):
             needs.append(i)
             edges.append((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None))
-    n_out = [i for i, e in enumerate(artifact.traced.effects) if e is None]
-    # arguments written in place with values that require grad: outputs of the node too
-    written = artifact.traced.arg_grad_written if _autograd.grad_mode.enabled else []
-    if not needs or not (written or any(artifact.traced.out_requires_grad or [True])):
+    traced = artifact.traced
+    n_out = [i for i, e in enumerate(traced.effects) if e is None]
+    # arguments written in place with values that require grad, and the .grads a
+    # `backward(create_graph=True)` made: outputs of the node too
+    written = traced.arg_grad_written if _autograd.grad_mode.enabled else []
+    graphed = traced.grads_with_history if _autograd.grad_mode.enabled else []
+    if not needs or not (written or graphed or any(traced.out_requires_grad or [True])):
         return
-    n_out += [k for k, _ in written]
-    tensors = list(tensors) + [args[i] for _, i in written]
-    key = (tuple(needs), len(written))
+    returned = len(tensors)
+    n_out += [k for k, _ in written] + list(graphed)
+    tensors = list(tensors) + [args[i] for _, i in written] + [
+        _grad_tensor(traced.effects[k], args) for k in graphed]
+    extra = len(tensors) - returned
+    key = (tuple(needs), len(written), len(graphed))
     vjp = artifact._vjp_cache.get(key)
     if vjp is None:
         vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key[0], n_out,
                                                   artifact.graph)
         artifact._vjp_cache["reach", key] = output_reach(
-            artifact.graph, n_out, needs,
-            list(artifact.traced.out_tape_inputs) + [None] * len(written))
+            artifact.graph, n_out, needs, list(traced.out_tape_inputs) + [None] * extra)
     if "rewritten" not in artifact._vjp_cache:
         artifact._vjp_cache["rewritten"] = _rewritten_leaf_read(artifact, args, n_out)
     rewritten = artifact._vjp_cache["rewritten"]
@@ -51,13 +56,19 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     node.reach = artifact._vjp_cache["reach", key]   # once per set of inputs needing grads
     # Only outputs that required grad when traced: one computed under no_grad (or
     # detached) inside the compiled code stays a plain tensor, as it would eagerly.
-    traced_grad = artifact.traced.out_requires_grad or [True] * (len(tensors) - len(written))
+    traced_grad = traced.out_requires_grad or [True] * returned
     if artifact.graph.differentiates():   # not a loss the step's own backward freed
-        traced_grad = artifact.traced.out_history_kept
-    traced_grad = list(traced_grad) + [True] * len(written)
+        traced_grad = traced.out_history_kept
+    traced_grad = list(traced_grad) + [True] * extra
     for i, (t, wanted) in enumerate(zip(tensors, traced_grad, strict=True)):
         if wanted and _autograd.floating(t._value.dtype):
             t.grad_fn, t._oi, t.requires_grad = node, i, True
+
+
+def _grad_tensor(effect, args):
+    """The `.grad` tensor a "grad" or "grad_of_arg" output was just written to."""
+    kind, target = effect
+    return (args[target] if kind == "grad_of_arg" else target)._grad
 
 
 class _CompiledNode(_autograd.TapeNode):
