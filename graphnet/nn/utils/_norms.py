@@ -97,4 +97,8 @@ def set_computed(module, name: str, value: Tensor) -> None:
     if mode is not None:
         mode.on_write(current)
     current.__dict__[RECOMPUTED] = True
+    # the new weight's history alone, as a new tensor has: an in-place write would keep the
+    # old weight's (an earlier forward's, reaching the parameters before a requires_grad_(
+    # False) froze them), and a backward then reached it
+    current.grad_fn, current._oi, current.requires_grad = None, None, False
     current._assign(value)
