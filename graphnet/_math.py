@@ -393,6 +393,29 @@ def floor_divide(input, other):
     return without_derivative(_floor_quotient(input, other), (input, other), "floor_divide")
 
 
+_remainder_of = remainder   # noqa: F405  (bound from the op table above)
+
+
+def remainder(input, other):
+    """`input % other` with the divisor's sign (op `remainder`, wrapped). PyTorch's
+    remainder of a number by a tensor (`0.3 % p`) defines no derivative: the result requires
+    grad and a backward through it raises (a tensor by a tensor has one)."""
+    if isinstance(input, Tensor):
+        return _remainder_of(input, other)
+    return without_derivative(_remainder_of(input, other), (other,), "remainder")
+
+
+_heaviside_step = heaviside   # noqa: F405  (bound from the op table above)
+
+
+def heaviside(input, values):
+    """The step function: 0 below 0, `values` at 0, 1 above (op `heaviside`, wrapped). PyTorch
+    defines no derivative: the result requires grad, and a backward through it raises
+    (before, it dropped out of autograd, so `heaviside(x, v) * x` gave x a gradient
+    silently)."""
+    return without_derivative(_heaviside_step(input, values), (input, values), "heaviside")
+
+
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v)
            and getattr(_v, "__module__", None) == __name__

@@ -45,7 +45,11 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
         _floating_input("bernoulli_tensor_cpu_p_", input)
     prob = checked_values(input.detach(), "probability") if p is None else _probability(p)
     draws = _uniform(input.shape, _wide(input.dtype), generator)
-    return zero_grad_to((draws < prob).to(input.dtype), input if p is None else None)
+    if p is not None:   # PyTorch defines no derivative for bernoulli(input, p): one raises
+        from ._no_derivative import without_derivative
+
+        return without_derivative((draws < prob).to(input.dtype), (input,), "bernoulli")
+    return zero_grad_to((draws < prob).to(input.dtype), input)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,

@@ -179,7 +179,22 @@ def _log_add(name: str, add, exp):
 
 _binary("logaddexp", _log_add("logaddexp", jnp.logaddexp, jnp.exp), inplace=False)
 _binary("logaddexp2", _log_add("logaddexp2", jnp.logaddexp2, jnp.exp2), inplace=False)
-_binary("nextafter", _float_only("nextafter", jnp.nextafter), differentiable=False)
+
+
+@jax.custom_jvp
+def _nextafter(a, b):
+    return jnp.nextafter(a, b)
+
+
+@_nextafter.defjvp
+def _nextafter_jvp(primals, tangents):
+    """PyTorch's gradient: the input's passes unchanged, `other` gets none (before, the
+    result left autograd, so `nextafter(x, y) + x` gave x half its gradient silently)."""
+    out = jnp.nextafter(*primals)
+    return out, jnp.broadcast_to(tangents[0], out.shape).astype(out.dtype)
+
+
+_binary("nextafter", _float_only("nextafter", _nextafter))
 _binary("igamma", _float_only("igamma", jss.gammainc))
 _binary("igammac", _float_only("igammac", jss.gammaincc))
 

@@ -4,6 +4,7 @@ one-hot vector."""
 from __future__ import annotations
 
 from .._factories import _random_op, arange, eye, full
+from .._settings import finfo
 from .._tensor import Tensor
 from . import constraints
 from ._base import Distribution
@@ -73,7 +74,7 @@ class Categorical(ShowsReadParams, Distribution):
         return log_pmf.gather(-1, value[..., :1]).squeeze(-1)
 
     def entropy(self) -> Tensor:
-        logits = self.logits.clamp(min=-3.4028234663852886e38)
+        logits = self.logits.clamp(min=finfo(self.logits.dtype).min)   # -inf logits: 0 * min
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:

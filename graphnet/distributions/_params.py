@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._factories import as_tensor
+from .._settings import finfo
 from .._tensor import Tensor
 
 
@@ -21,7 +22,10 @@ def _t(value, like=None) -> Tensor:
 
 
 def _eps(t: Tensor) -> float:
-    return 1.1920928955078125e-07 if t.dtype.name == "float32" else 2.220446049250313e-16
+    """The machine epsilon of t's floating dtype, as PyTorch's clamp_probs takes it (float16
+    and bfloat16 had float64's, which rounds to 0 there: a probability of 0 made an infinite
+    logit and a NaN log_prob)."""
+    return finfo(t.dtype).eps
 
 
 def _clamp_probs(p: Tensor) -> Tensor:
