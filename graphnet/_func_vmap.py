@@ -25,6 +25,8 @@ from . import _autograd
 from ._aliases import share_value
 from ._errors import TraceError, dimension_error
 from ._func_active import transform_running
+from ._func_vmap_rng import rng_restored as _rng_restored
+from ._func_vmap_rng import rng_state as _rng_state
 from ._mode import DispatchMode, current_mode, push_mode
 from ._tensor import Tensor
 
@@ -43,8 +45,13 @@ class _VmapMode(DispatchMode):
     `.item()` on a batched value; `backward()` is refused for every transform, by
     graphnet/_func_active.py), and passes every op on to the mode below."""
 
-    def __init__(self, parent, randomness: str, name: str):
+    def __init__(self, parent, randomness: str, name: str, rerun: bool = False):
         self.parent, self.randomness, self.name = parent, randomness, name
+        # Run again inside the call's tape node, under jax.vjp (`_Call._node`): JAX then
+        # differentiates the ops, so what the function computes under no_grad or through
+        # detach() is a constant (stop_gradient) and a custom Function's own backward is
+        # used, as on PyTorch's tape (before, both were differentiated through, silently)
+        self.differentiated_by_jax = rerun or getattr(parent, "differentiated_by_jax", False)
         self.inside: dict = {}       # id -> tensor made during the call (kept alive: ids stay)
         self.boundary: dict = {}     # id -> outside tensor that requires grad, first use order
         self.written: dict = {}      # id -> (outside or input tensor, payload before the call)
@@ -75,12 +82,17 @@ class _VmapMode(DispatchMode):
                 f"the random tensor outside vmap and pass it in batched")
         self.saw(args)
         out = (self.parent or super()).run_op(opdef, args, attrs)
+        constant = self.differentiated_by_jax and not _autograd.grad_mode.enabled
         for t in (out if isinstance(out, tuple) else (out,)):
             self.mark_inside(t)
+            if constant:
+                t._value = jax.lax.stop_gradient(t._value)
         return out
 
-    def on_tensor_created(self, t) -> None:
+    def on_tensor_created(self, t) -> None:    # also a `detach()` / `.data` alias
         self.mark_inside(t)
+        if self.differentiated_by_jax:
+            t._value = jax.lax.stop_gradient(t._value)
 
     def on_write(self, t) -> None:
         # NOTE: also called when an alias is made (`p.detach()`); whether a write happened
@@ -313,7 +325,9 @@ class _Call:
         results = [Tensor._wrap(o, node, index[k]) if k in index else Tensor._wrap(o)
                    for k, o in enumerate(outs)]
         for t in results:
-            if parent is not None:
+            if isinstance(parent, _VmapMode):   # made there, not an alias (no stop_gradient)
+                parent.mark_inside(t)
+            elif parent is not None:
                 parent.on_tensor_created(t)
         return jax.tree_util.tree_unflatten(self.out_tree, results)
 
@@ -333,8 +347,10 @@ class _Call:
                 full = list(primals)
                 for i, d in zip(needs, diff):
                     full[i] = d
-                mode = _VmapMode(current_mode(), self.randomness, self.name)
-                with _rng_restored(rng):
+                mode = _VmapMode(current_mode(), self.randomness, self.name, rerun=True)
+                # grad on, as when the call ran (its node exists only then): the function's
+                # own no_grad blocks are what turns it off
+                with _rng_restored(rng), _autograd.enable_grad():
                     outs = self.batched_fn(full[:n_in], full[n_in:], mode)
                 return tuple(outs[k] for k in diff_outs)
 
@@ -371,30 +387,3 @@ class _Dims(tuple):
 
 def _trace_of(arrays):
     return next((a._trace for a in arrays if getattr(a, "_trace", None) is not None), None)
-
-
-def _rng_state():
-    from ._random import get_rng_state
-
-    return get_rng_state()
-
-
-class _rng_restored:
-    """The global generator at `state` (the forward's) for the backward's rerun, then back:
-    a dropout mask drawn again must be the one the forward drew."""
-
-    def __init__(self, state):
-        self.state = state
-
-    def __enter__(self):
-        if self.state is not None:
-            from ._random import set_rng_state
-
-            self.now = _rng_state()
-            set_rng_state(self.state)
-
-    def __exit__(self, *exc):
-        if self.state is not None:
-            from ._random import set_rng_state
-
-            set_rng_state(self.now)

@@ -240,8 +240,10 @@ def _jacobian(func, argnums, has_aux: bool, forward: bool):
                 per_input = [zeros(*out.shape, *x.shape, dtype=out.dtype) for x in lifted.flat]
                 blocks.append(lifted.pack(per_input))
                 continue
-            flat = out.reshape(-1)
-            rows = [gradients([flat[j]], lifted.flat, None, keep) for j in range(flat.numel())]
+            with _autograd.enable_grad():   # each row's element, on the tape under no_grad too
+                flat = out.reshape(-1)
+                elements = [flat[j] for j in range(flat.numel())]
+            rows = [gradients([e], lifted.flat, None, keep) for e in elements]
             per_input = []
             for k, x in enumerate(lifted.flat):
                 block = stack([r[k] for r in rows]) if rows else \

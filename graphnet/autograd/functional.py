@@ -4,10 +4,24 @@ result structure (a Tensor for Tensor arguments, tuples for tuples)."""
 
 from __future__ import annotations
 
+import functools
+
+from .._autograd import enable_grad
 from .._tensor import Tensor
 from ._api import grad
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
+
+
+def _with_grad(fn):
+    """`fn` run with grad enabled, as PyTorch's functional API is: under an outer `no_grad`
+    it still differentiates (before, every Jacobian and product came back zero)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with enable_grad():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _as_tuple(x, name: str, fn: str):
@@ -116,6 +130,7 @@ def _pack(is_tuple: bool, items):
     return tuple(items) if is_tuple else items[0]
 
 
+@_with_grad
 def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), v^T J): the vector-Jacobian product at `inputs`."""
     in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
@@ -135,6 +150,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         _pack(in_tuple, _detach(grads, create_graph))
 
 
+@_with_grad
 def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), J v): the Jacobian-vector product, by differentiating a vjp."""
     from .._factories import zeros_like
@@ -159,6 +175,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         _pack(out_tuple, _detach(result, create_graph))
 
 
+@_with_grad
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode"):
     """d func(inputs) / d inputs: shape output.shape + input.shape, per (output, input).
@@ -204,6 +221,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
     return _pack(out_tuple, blocks)
 
 
+@_with_grad
 def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
     """Second derivatives of a function returning one element: input.shape + input.shape.
@@ -233,6 +251,7 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
                     strict=strict, vectorize=vectorize, strategy=outer_jacobian_strategy)
 
 
+@_with_grad
 def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), v^T H): vector times the Hessian of a function returning one element."""
     in_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
@@ -256,6 +275,7 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     return _detach(outs, create_graph)[0], _pack(in_tuple, _detach(result, create_graph))
 
 
+@_with_grad
 def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), H v). A Hessian of a twice differentiable function is symmetric, so
     this is `vhp`'s product (PyTorch computes the same value by a double backward)."""
