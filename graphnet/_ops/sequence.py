@@ -159,12 +159,19 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, *rest, proj=False):
 
 # Packed sequences (nn.utils.rnn.PackedSequence): the same layers over a padded [T, B, I]
 # input with a bool mask [T, B] saying which steps exist; see nn/_rnn_packed.py.
+def _steps_only(x, mask):
+    """x with the padding (steps that do not exist) zeroed: padding that holds NaN or inf
+    made every weight's gradient NaN (a zero cotangent times NaN), where PyTorch's packed
+    data never holds the padding at all; the padding's own gradient is 0, as there."""
+    return jnp.where(mask[..., None], x, jnp.zeros((), x.dtype))
+
+
 @defop("rnn_packed_layer", "opaque", n_outputs=2, nondiff_inputs=(1,), function=None,
        method=None)
 def rnn_packed_layer(x, mask, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
     """`rnn_layer` where sequence b only exists at the steps where mask[:, b] is True."""
     cell = _rnn_cell(w_hh, _recurrent_bias(biases), nonlinearity)
-    (final,), outputs = _scan(cell, (h0,), _input_projection(x, w_ih, biases), mask)
+    (final,), outputs = _scan(cell, (h0,), _input_projection(_steps_only(x, mask), w_ih, biases), mask)
     return outputs, final
 
 
@@ -173,7 +180,7 @@ def rnn_packed_layer(x, mask, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
 def gru_packed_layer(x, mask, h0, w_ih, w_hh, *biases):
     """`gru_layer` where sequence b only exists at the steps where mask[:, b] is True."""
     cell = _gru_cell(w_hh, _recurrent_bias(biases))
-    (final,), outputs = _scan(cell, (h0,), _input_projection(x, w_ih, biases), mask)
+    (final,), outputs = _scan(cell, (h0,), _input_projection(_steps_only(x, mask), w_ih, biases), mask)
     return outputs, final
 
 
@@ -183,7 +190,7 @@ def lstm_packed_layer(x, mask, h0, c0, w_ih, w_hh, *rest, proj=False):
     """`lstm_layer` where sequence b only exists at the steps where mask[:, b] is True."""
     biases, w_hr = _lstm_weights(rest, proj)
     cell = _lstm_cell(w_hh, _recurrent_bias(biases), w_hr)
-    (h, c), outputs = _scan(cell, (h0, c0), _input_projection(x, w_ih, biases), mask)
+    (h, c), outputs = _scan(cell, (h0, c0), _input_projection(_steps_only(x, mask), w_ih, biases), mask)
     return outputs, h, c
 
 

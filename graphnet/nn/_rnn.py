@@ -232,12 +232,17 @@ class RNN(_SingleState):
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype=dtype)
 
+    # NOTE: the activation follows `mode`, fixed at construction, as in PyTorch: setting
+    # `rnn.nonlinearity = "relu"` afterwards changes nothing there (nor here)
+    def _activation(self) -> str:
+        return "tanh" if self.mode == "RNN_TANH" else "relu"
+
     def _cell_op(self, x, initial, params):
-        return dispatch("rnn_layer", x, *initial, *params, nonlinearity=self.nonlinearity)
+        return dispatch("rnn_layer", x, *initial, *params, nonlinearity=self._activation())
 
     def _packed_op(self, x, mask, initial, params):
         return dispatch("rnn_packed_layer", x, mask, *initial, *params,
-                        nonlinearity=self.nonlinearity)
+                        nonlinearity=self._activation())
 
 
 class GRU(_SingleState):
