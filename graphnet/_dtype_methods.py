@@ -237,7 +237,10 @@ _METHODS = {
     "resolve_conj": resolve_conj, "resolve_neg": resolve_neg, "conj_physical": conj_physical,
     "conj_physical_": lambda self: self, "angle": angle, "is_nonzero": is_nonzero,
     "is_same_size": is_same_size,
-    "real": property(real), "imag": property(imag),
+    # `x.real = y` writes y into x (its real part is itself), `x.imag = y` raises, as in
+    # PyTorch (before, both raised AttributeError: the properties had no setter)
+    "real": property(real, lambda self, value: self.copy_(value)),
+    "imag": property(imag, lambda self, value: imag(self)),
     "short": lambda self, **k: self.to(dt.int16), "char": lambda self, **k: self.to(dt.int8),
     "byte": lambda self, **k: self.to(dt.uint8),
     "cfloat": _no_complex("Tensor.cfloat()", "use float() and keep complex parts separate"),

@@ -64,6 +64,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     tensor([0.7071])
     """
     x1, x2 = _floats("cosine_similarity", x1, x2)
+    if eps < 0:   # a negative eps let a zero vector's norm through: NaN, silently
+        raise RuntimeError(f"eps must be non-negative, got: {eps}")
     shape = broadcast_shape(x1.shape, x2.shape)
     dim = wrap_dim(dim, len(shape))
     if not shape:   # 0-d: the cosine of two numbers (their signs' product)
@@ -103,6 +105,9 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"pdist only supports floating-point dtypes, got: "
                            f"{_torch_name(input)}")
+    if input.dtype.name in ("float16", "bfloat16"):   # PyTorch's CPU kernel has none
+        raise NotImplementedError(f"\"pdist\" not implemented for "
+                                  f"'{'Half' if input.dtype.name == 'float16' else 'BFloat16'}'")
     return dispatch("pdist", input, p=_p("pdist", p))
 
 

@@ -124,9 +124,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     tensor(1.3863)
     """
     reduction = _reduction(size_average, reduce, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:   # PyTorch takes a negative one as 0 (no smoothing)
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{float(label_smoothing)}")
+    label_smoothing = max(float(label_smoothing), 0.0)
     probs = tuple(target.shape) == tuple(input.shape)
     if probs and not target.dtype.is_floating_point:   # PyTorch reads equal shapes as probs
         from .._ops._promote import torch_name

@@ -62,6 +62,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
                            f"{list(weight.shape)}")
     same_dtype_weight(input, weight)
     not_differentiable("multi_margin_loss", "weight", weight)
+    if input.dtype.name in ("float16", "bfloat16"):   # PyTorch's CPU kernel has none
+        raise NotImplementedError(f"\"multi_margin_loss_cpu_kernel\" not implemented for "
+                                  f"'{'Half' if input.dtype.name == 'float16' else 'BFloat16'}'")
     x = input.reshape(rows, n_classes)
     extra = () if weight is None else (weight,)
     loss = dispatch("multi_margin_loss", x, target.reshape(rows), *extra, p=int(p),
