@@ -10,6 +10,8 @@ where `autograd.grad` becomes a graph node."""
 
 from __future__ import annotations
 
+import itertools
+
 import jax
 
 from . import _autograd
@@ -47,7 +49,7 @@ def check_argnums(argnums, n_args: int) -> tuple:
     return tuple(out)
 
 
-def private(t, grad_enabled: bool) -> Tensor:
+def private(t, grad_enabled: bool, serial: int = -1) -> Tensor:
     """A tensor that requires grad standing for the argument `t` during the call."""
     if not isinstance(t, Tensor):
         raise ValueError(f"Thing passed to transform API must be Tensor, got {type(t)}")
@@ -59,8 +61,30 @@ def private(t, grad_enabled: bool) -> Tensor:
         # NOTE: a copy: inside graphnet.compile two `detach()`es of one tensor are one graph
         # value, and `autograd.grad` gave each of them the other's gradient too
         # (`grad(lambda a, b: a.sum(), argnums=(0, 1))(x, x)` gave b ones, not zeros)
-        return t.detach().clone().requires_grad_(True)
-    return t.detach().requires_grad_(True)
+        stand_in = t.detach().clone().requires_grad_(True)
+    else:
+        stand_in = t.detach().requires_grad_(True)
+    # a transform's own leaf, numbered by its call (`Lifted.serial`): for an enclosing
+    # transform it is inside (`grad` of a `grad`'s result reached it and so required grad,
+    # where torch's does not); for the transform that made it, not
+    stand_in.__dict__[_PRIVATE] = serial
+    return stand_in
+
+
+_PRIVATE = "_func_private"
+_SERIALS = itertools.count()
+
+
+class PrivateIds(set):
+    """The ids of a call's private inputs, and the call's number: leaves made private by a
+    transform nested inside it (a later number) are its own too (`reaches_outside`)."""
+
+    def __init__(self, ids, serial: int):
+        super().__init__(ids)
+        self.serial = serial
+
+    def outside(self, leaf) -> bool:
+        return id(leaf) not in self and leaf.__dict__.get(_PRIVATE, -1) <= self.serial
 
 
 class Lifted:
@@ -70,17 +94,18 @@ class Lifted:
         self.positions = check_argnums(argnums, len(args))
         self.many = isinstance(argnums, tuple)
         self.grad_enabled = _autograd.grad_mode.enabled
+        self.serial = next(_SERIALS)
         args = list(args)
         self.trees, self.leaves = [], []
         for p in self.positions:
             leaves, tree = flatten(args[p])
-            leaves = [private(t, self.grad_enabled) for t in leaves]
+            leaves = [private(t, self.grad_enabled, self.serial) for t in leaves]
             self.trees.append(tree)
             self.leaves.append(leaves)
             args[p] = unflatten(tree, leaves)
         self.args = tuple(args)
         self.flat = [t for leaves in self.leaves for t in leaves]
-        self.private_ids = {id(t) for t in self.flat}
+        self.private_ids = PrivateIds({id(t) for t in self.flat}, self.serial)
 
     def pack(self, flat_grads):
         """Gradients of `flat`, in the arguments' structure (a tuple for tuple argnums)."""
@@ -97,8 +122,10 @@ def reaches_outside(tensors, private_ids) -> bool:
     if tracing():
         return any(t.requires_grad for t in tensors)
     seen, stack = set(), [t.grad_fn for t in tensors if t.grad_fn is not None]
+    outside = private_ids.outside if isinstance(private_ids, PrivateIds) else \
+        (lambda leaf: id(leaf) not in private_ids)
     for t in tensors:
-        if t.requires_grad and t.grad_fn is None and id(t) not in private_ids:
+        if t.requires_grad and t.grad_fn is None and outside(t):
             return True
     while stack:
         node = stack.pop()
@@ -107,7 +134,7 @@ def reaches_outside(tensors, private_ids) -> bool:
         seen.add(id(node))
         for target, index in node.edges:
             if index is None and not isinstance(target, _autograd.TapeNode):
-                if id(target) not in private_ids:
+                if outside(target):
                     return True
             elif target is not None:
                 stack.append(target)

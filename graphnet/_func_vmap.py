@@ -65,7 +65,11 @@ class _VmapMode(DispatchMode):
 
     def saw(self, args) -> None:
         for a in args:
-            if isinstance(a, Tensor) and a.requires_grad and id(a) not in self.inside:
+            # NOTE: a value batched by this call was made inside it, also when no op of
+            # this mode made it: the tensors autograd's engine makes inside (`grad(f)`'s
+            # create_graph results) held this call's tracers, which escaped as "boundary"
+            if isinstance(a, Tensor) and a.requires_grad and id(a) not in self.inside \
+                    and not self.batched(a._value):
                 self.boundary.setdefault(id(a), a)
 
     def run_op(self, opdef, args, attrs):

@@ -98,3 +98,37 @@ def test_a_backward_through_nested_vmaps_is_not_cut():
 
     for got, want in zip(grads(gn), grads(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+_PER_POINT = [
+    lambda lib, W: lib.func.vmap(lib.func.grad(lambda xx: lib.tanh(W * xx).sum())),
+    lambda lib, W: lib.func.vmap(lib.func.jacrev(lambda xx: lib.tanh(W * xx).sum())),
+    lambda lib, W: lambda x: lib.func.vmap(lib.func.grad(
+        lambda w, xx: lib.tanh(w * xx).sum(), argnums=1), in_dims=(None, 0))(W, x),
+]
+
+
+@pytest.mark.parametrize("derivative", _PER_POINT)
+def test_a_backward_through_vmap_of_grad(derivative):
+    # the per-point derivative of physics-informed training: its backward crashed with an
+    # UnexpectedTracerError (autograd's create_graph results inside the call were taken
+    # for closed-over tensors, and their batch tracers escaped)
+    def grads(lib):
+        W = lib.tensor([[0.5], [-1.0]], requires_grad=True)
+        ux = derivative(lib, W)(lib.tensor([0.1, 0.7]))
+        return lib.autograd.grad((ux ** 2).sum(), W)[0].numpy()
+
+    np.testing.assert_allclose(grads(gn), grads(torch), rtol=1e-5)
+
+
+def test_grad_of_a_nested_transform_is_a_plain_tensor():
+    def result(lib):
+        x, w = lib.tensor([[0.1, 0.2], [0.3, -0.4]]), lib.tensor([0.5, 0.5])
+        f = lib.func.grad(lambda w: lib.func.grad(lambda xx: lib.sin(w * xx).sum())(x[0]).sum())
+        nested = lib.func.grad(lambda w: lib.func.vmap(lib.func.grad(
+            lambda w, xx: lib.tanh((xx * w).sum()), argnums=1), in_dims=(None, 0))(w, x).sum())
+        return f(w), nested(w)
+
+    for got, want in zip(result(gn), result(torch)):
+        assert got.requires_grad is want.requires_grad is False
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)

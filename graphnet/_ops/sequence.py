@@ -171,7 +171,8 @@ def _steps_only(x, mask):
 def rnn_packed_layer(x, mask, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
     """`rnn_layer` where sequence b only exists at the steps where mask[:, b] is True."""
     cell = _rnn_cell(w_hh, _recurrent_bias(biases), nonlinearity)
-    (final,), outputs = _scan(cell, (h0,), _input_projection(_steps_only(x, mask), w_ih, biases), mask)
+    xw = _input_projection(_steps_only(x, mask), w_ih, biases)
+    (final,), outputs = _scan(cell, (h0,), xw, mask)
     return outputs, final
 
 
@@ -180,7 +181,8 @@ def rnn_packed_layer(x, mask, h0, w_ih, w_hh, *biases, nonlinearity="tanh"):
 def gru_packed_layer(x, mask, h0, w_ih, w_hh, *biases):
     """`gru_layer` where sequence b only exists at the steps where mask[:, b] is True."""
     cell = _gru_cell(w_hh, _recurrent_bias(biases))
-    (final,), outputs = _scan(cell, (h0,), _input_projection(_steps_only(x, mask), w_ih, biases), mask)
+    xw = _input_projection(_steps_only(x, mask), w_ih, biases)
+    (final,), outputs = _scan(cell, (h0,), xw, mask)
     return outputs, final
 
 
@@ -190,7 +192,8 @@ def lstm_packed_layer(x, mask, h0, c0, w_ih, w_hh, *rest, proj=False):
     """`lstm_layer` where sequence b only exists at the steps where mask[:, b] is True."""
     biases, w_hr = _lstm_weights(rest, proj)
     cell = _lstm_cell(w_hh, _recurrent_bias(biases), w_hr)
-    (h, c), outputs = _scan(cell, (h0, c0), _input_projection(_steps_only(x, mask), w_ih, biases), mask)
+    xw = _input_projection(_steps_only(x, mask), w_ih, biases)
+    (h, c), outputs = _scan(cell, (h0, c0), xw, mask)
     return outputs, h, c
 
 
