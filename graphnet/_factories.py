@@ -216,22 +216,33 @@ def _like_device(input, device):
     return None
 
 
+def batched_like(input, t: Tensor) -> Tensor:
+    """`t`, made from `input` by a *_like or new_* factory: batched as `input` is inside
+    `vmap` (graphnet/_func_vmap.py), so a write of batched values into it works as in
+    PyTorch (an unbatched zeros_like raised there)."""
+    like = getattr(current_mode(), "batched_like", None)
+    return t if like is None else like(input, t)
+
+
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None) -> Tensor:
-    return zeros(tuple(input.shape), dtype=dtype or input.dtype,
-                 device=_like_device(input, device), requires_grad=requires_grad)
+    return batched_like(input, zeros(tuple(input.shape), dtype=dtype or input.dtype,
+                                     device=_like_device(input, device),
+                                     requires_grad=requires_grad))
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None) -> Tensor:
-    return ones(tuple(input.shape), dtype=dtype or input.dtype,
-                device=_like_device(input, device), requires_grad=requires_grad)
+    return batched_like(input, ones(tuple(input.shape), dtype=dtype or input.dtype,
+                                    device=_like_device(input, device),
+                                    requires_grad=requires_grad))
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None) -> Tensor:
-    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
-                device=_like_device(input, device), requires_grad=requires_grad)
+    return batched_like(input, full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
+                                    device=_like_device(input, device),
+                                    requires_grad=requires_grad))
 
 
 empty_like = zeros_like

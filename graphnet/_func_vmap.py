@@ -111,6 +111,17 @@ class _VmapMode(DispatchMode):
     def batched(self, value) -> bool:
         return self.trace is not None and getattr(value, "_trace", None) is self.trace
 
+    def batched_like(self, source, t):
+        """A factory's result `t` (`zeros_like(x)`, `x.new_zeros(3)`) batched when `source`
+        is, as PyTorch's vmap makes it: its values, selected against a batched scalar."""
+        value = getattr(source, "_value", None)
+        if self.batched(value):
+            anchor = jnp.sum(value == value)   # any batched scalar
+            t._value = jnp.where(True, t._value, anchor.astype(t._value.dtype))
+        elif isinstance(self.parent, _VmapMode):   # batched by an enclosing vmap
+            return self.parent.batched_like(source, t)
+        return t
+
     def check_unbatched_writes(self) -> None:
         """PyTorch's error for a batched value written into a tensor that has no batch
         dimension (`torch.zeros(3).copy_(x)` inside vmap): checked after the write (the

@@ -116,10 +116,12 @@ def fill_(self, value):
         if value.dim() != 0:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.dim()} dimensions.")
-        return filled(self._assign(expand(value.to(self.dtype), *self.shape)), value)
+        return filled(self._assign(fac.batched_like(self, expand(value.to(self.dtype),
+                                                                 *self.shape))), value)
     with uniform_write():   # one number: an expanded or unfolded view may take it (not a
-        # 0-d tensor: PyTorch refuses that one there)
-        return filled(self._assign(fac.full(tuple(self.shape), value, dtype=self.dtype)), value)
+        # 0-d tensor: PyTorch refuses that one there); a tensor batched by vmap stays so
+        return filled(self._assign(fac.batched_like(
+            self, fac.full(tuple(self.shape), value, dtype=self.dtype))), value)
 
 
 def zero_(self):

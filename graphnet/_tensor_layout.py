@@ -118,7 +118,8 @@ def _new(name, factory):
     # NOTE: the size in any of PyTorch's forms: `x.new_ones(size=(2,))` raised TypeError
     def method(self: Tensor, *size, dtype=None, device=None, requires_grad=False,
                layout=None, pin_memory=False, **kwargs):
-        t = factory(size_argument(name, "size", size, kwargs), dtype or self.dtype)
+        t = fac.batched_like(self, factory(size_argument(name, "size", size, kwargs),
+                                           dtype or self.dtype))
         return t.requires_grad_() if requires_grad else t
     method.__name__ = method.__qualname__ = name
     return method
@@ -138,8 +139,8 @@ def new_empty_strided(self: Tensor, size, stride, *, dtype=None, device=None,
 def new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad=False,
              layout=None, pin_memory=False) -> Tensor:
     """A tensor of `size` filled with `fill_value`, with self's dtype unless given."""
-    return fac.full(tuple(size), fill_value, dtype=dtype or self.dtype,
-                    requires_grad=requires_grad)
+    return fac.batched_like(self, fac.full(tuple(size), fill_value, dtype=dtype or self.dtype,
+                                           requires_grad=requires_grad))
 
 
 def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad=False,

@@ -132,3 +132,37 @@ def test_grad_of_a_nested_transform_is_a_plain_tensor():
     for got, want in zip(result(gn), result(torch)):
         assert got.requires_grad is want.requires_grad is False
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+
+
+_FACTORY_BODIES = [
+    lambda lib: _shifted(lib, lambda a: lib.zeros_like(a)),
+    lambda lib: _shifted(lib, lambda a: lib.empty_like(a).fill_(0)),
+    lambda lib: _shifted(lib, lambda a: lib.full_like(a, 2.0)),
+    lambda lib: lambda a: a.new_zeros(3).add_(a),
+    lambda lib: lambda a: lib.ones_like(a).mul_(a),
+    lambda lib: lambda a: lib.zeros_like(a).index_add_(0, lib.tensor([0, 0, 2]), a),
+    lambda lib: lambda a: a.new_full((3,), 1.5).copy_(a * 2),
+]
+
+
+def _shifted(lib, make):
+    def body(a):
+        out = make(a)
+        out[1:] = a[:-1]
+        return out
+
+    return body
+
+
+@pytest.mark.parametrize("body", _FACTORY_BODIES)
+def test_like_and_new_factories_inside_vmap_are_batched(body):
+    x = np.arange(12, dtype=np.float32).reshape(4, 3) / 7
+
+    def run(lib):
+        xs = lib.tensor(x, requires_grad=True)
+        out = lib.func.vmap(body(lib))(xs)
+        (out * lib.arange(12.).reshape(4, 3)).sum().backward()
+        return out.detach().numpy(), xs.grad.numpy()
+
+    for got, want in zip(run(gn), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
