@@ -125,10 +125,11 @@ def test_good_labels_give_torch_numbers_in_all_three(name):
                      what=f"{name} static, labels {where}")
 
 
-def test_the_error_names_the_backward_that_read_the_label():
+def test_the_error_names_the_op_that_read_the_label():
+    # the forward whose loss only autograd.grad reads stays in the program for its check (as
+    # PyTorch raises there, at the forward), so the error names it rather than its backward
     step = compiled("autograd_grad", "computed")
-    with pytest.raises(IndexError, match=r"`cross_entropy` backward \(`vjp`\) at .*"
-                                         r"test_checks_through_grad.py:"):
+    with pytest.raises(IndexError, match=r"`cross_entropy` at .*test_checks_through_grad.py:"):
         step(graphnet.tensor(LOGITS, requires_grad=True), graphnet.tensor([0, 3, 1, 2]))
 
 
