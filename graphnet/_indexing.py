@@ -176,6 +176,12 @@ def _split_index(index, shape=None):
             spec.append(("t",))
             tensors.append(tensor)
             dim += 1
+    shapes = [tuple(t.shape) for t in tensors if isinstance(t, Tensor)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:   # PyTorch's IndexError (JAX's refusal came as a ShapeError)
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                         "with shapes " + ", ".join(str(list(s)) for s in shapes)) from None
     return tuple(spec), tensors
 
 

@@ -132,6 +132,9 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
             raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got "
                                f"aweights with {aweights.dtype.name} dtype")
         weights = aweights if weights is None else weights * aweights
+        from ._dtype_methods import promote_types   # float64 weights: a float64 result
+
+        x = x.to(promote_types(x.dtype, aweights.dtype))
     for w, name in ((fweights, "fweights"), (aweights, "aweights")):
         if w is not None and (w.dim() > 1 or w.numel() != observations):
             raise RuntimeError(f"cov(): expected {name} to have one dimension and the same "

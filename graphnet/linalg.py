@@ -180,7 +180,9 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
-    vector = B.dim() == A.dim() - 1
+    # a batch of vectors only when B is A's shape without its last dim, as in PyTorch (a
+    # [1, 5] B for a [2, 5, 3] A is a matrix, which it refuses; it was read as vectors)
+    vector = B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1])
     if not (0 <= A.dim() - B.dim() <= 1):
         raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
                            "other.dim() and (input.dim() - other.dim()) <= 1")

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 
 from . import masked_kinks
 from ._opmath import in_float32, in_float32_from_result, sigmoid_backward, tanh_backward
+from ._opmath import tanh as opmath_tanh
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
 from ._table import defop
 from .integer_power import integer_power
@@ -278,7 +279,7 @@ _unary("relu", _relu, inplace=True, function=("relu", "nn.functional.relu"),
 # sigmoid and tanh take their gradient from the rounded result, as PyTorch's backward does
 _unary("sigmoid", float_kernel(in_float32_from_result(jax.nn.sigmoid, sigmoid_backward)),
        inplace=True, function=("sigmoid", "nn.functional.sigmoid"))
-_unary("tanh", float_kernel(in_float32_from_result(jnp.tanh, tanh_backward)), inplace=True,
+_unary("tanh", float_kernel(in_float32_from_result(opmath_tanh, tanh_backward)), inplace=True,
        function=("tanh", "nn.functional.tanh"))
 def _relu6(x):
     # integers stay integers, as in PyTorch (jax.nn.relu6 made int64 input float64)
@@ -391,7 +392,10 @@ def elu(x, *, alpha=1.0):
 @defop("gelu", "elementwise", function="nn.functional.gelu", method=None, dump=True)
 @in_float32
 def gelu(x, *, approximate="none"):
-    return jax.nn.gelu(x, approximate=approximate == "tanh")
+    if approximate == "tanh":   # with the accurate tanh (jax.nn.gelu's saturated early)
+        inner = 0.7978845608028654 * (x + 0.044715 * (x * x * x))
+        return 0.5 * x * (1 + opmath_tanh(inner))
+    return jax.nn.gelu(x, approximate=False)
 
 
 @defop("softplus", "elementwise", function="nn.functional.softplus", method=None, dump=True)

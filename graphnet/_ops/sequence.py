@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from . import _opmath as opmath
 from ._checks import _xp, first_failure, first_where
 from ._table import ValueCheck, defop
 
@@ -73,7 +74,7 @@ def _recurrent_bias(biases):
 
 
 def _rnn_cell(w_hh, b_hh, nonlinearity):
-    act = jnp.tanh if nonlinearity == "tanh" else jax.nn.relu
+    act = opmath.tanh if nonlinearity == "tanh" else jax.nn.relu
     return lambda carry, xw_t: (act(xw_t + jnp.matmul(carry[0], w_hh.T) + b_hh),)
 
 
@@ -84,7 +85,7 @@ def _gru_cell(w_hh, b_hh):
         h_r, h_z, h_n = jnp.split(jnp.matmul(h, w_hh.T) + b_hh, 3, axis=-1)
         r = jax.nn.sigmoid(x_r + h_r)
         z = jax.nn.sigmoid(x_z + h_z)
-        n = jnp.tanh(x_n + r * h_n)
+        n = opmath.tanh(x_n + r * h_n)
         return ((1.0 - z) * n + z * h,)
     return cell
 
@@ -94,8 +95,8 @@ def _lstm_cell(w_hh, b_hh, w_hr=None):
     def cell(carry, xw_t):
         h, c = carry
         i, f, g, o = jnp.split(xw_t + jnp.matmul(h, w_hh.T) + b_hh, 4, axis=-1)
-        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * opmath.tanh(g)
+        h = jax.nn.sigmoid(o) * opmath.tanh(c)
         return (h if w_hr is None else jnp.matmul(h, w_hr.T), c)
     return cell
 

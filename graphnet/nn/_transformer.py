@@ -86,7 +86,7 @@ class TransformerEncoderLayer(Module):
             layout_ = "[N, L, {}]" if self.self_attn.batch_first else "[L, N, {}]"
             raise shape_error(f"expected input {layout_.format(d_model)} or [L, {d_model}] "
                               f"unbatched (d_model={d_model}), got {list(src.shape)}",
-                              module=self)
+                              module=self, asserted=True)   # PyTorch's AssertionError
         warn_mismatched_masks(src_key_padding_mask, "src_key_padding_mask", src_mask,
                               "src_mask")
         fused = self._takes_fused_path(src)

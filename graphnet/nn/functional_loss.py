@@ -73,6 +73,8 @@ def _class_target(fn: str, input: Tensor, target: Tensor) -> None:
 
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{torch_name(target.dtype)}")
+    if target.dtype.name == "uint8" and input.dim() > 2:   # a spatial target: Long only
+        raise RuntimeError("expected scalar type Long but found Byte")
     expected = (input.shape[0],) + tuple(input.shape[2:]) if input.dim() > 1 else ()
     if tuple(target.shape) != expected:
         raise shape_error(f"{fn}: input of shape {list(input.shape)} needs a target of shape "
