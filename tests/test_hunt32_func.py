@@ -166,3 +166,23 @@ def test_like_and_new_factories_inside_vmap_are_batched(body):
 
     for got, want in zip(run(gn), run(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_hvp_is_the_hessian_times_v_not_its_transpose():
+    def run(lib):
+        class Skewed(lib.autograd.Function):   # a backward that is no true gradient
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a[0] * a[1]
+
+            @staticmethod
+            def backward(ctx, g):
+                a, = ctx.saved_tensors
+                return g * lib.stack([a[1] * a[1], a[0] * 0])
+
+        x, v = lib.tensor([1.5, 2.0]), lib.tensor([1.0, -1.0])
+        A = lib.autograd.functional
+        return A.hvp(Skewed.apply, x, v)[1].tolist(), A.vhp(Skewed.apply, x, v)[1].tolist()
+
+    assert run(gn) == run(torch)

@@ -251,16 +251,15 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
                     strict=strict, vectorize=vectorize, strategy=outer_jacobian_strategy)
 
 
-@_with_grad
-def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
-    """(func(inputs), v^T H): vector times the Hessian of a function returning one element."""
-    in_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
+def _first_derivative(func, inputs, v, create_graph: bool, strict: bool, name: str):
+    """vhp's and hvp's common part: (input tuple?, inputs, output, v per input, gradient)."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", name)
     inputs = _prepare(inputs, create_graph)
-    _, outs = _as_tuple(func(*inputs), "outputs of the user-provided function", "vhp")
+    _, outs = _as_tuple(func(*inputs), "outputs of the user-provided function", name)
     _require_grad(outs, strict)
     if len(outs) != 1 or outs[0].numel() != 1:
-        raise RuntimeError("The function given to vhp should return a single Tensor with a "
-                           "single element.")
+        raise RuntimeError(f"The function given to {name} should return a single Tensor with "
+                           f"a single element.")
     if v is None:
         if len(inputs) != 1 or inputs[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the "
@@ -268,15 +267,31 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
                                "element.")
         vs = (_ones_for(inputs[0]),)
     else:
-        _, vs = _as_tuple(v, "v", "vhp")
+        _, vs = _as_tuple(v, "v", name)
     jac = _grads(outs, inputs, None, True, INDEPENDENT if strict else None)
     _require_grad(jac, strict, JACOBIAN_INDEPENDENT)
+    return in_tuple, inputs, outs, vs, jac
+
+
+@_with_grad
+def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """(func(inputs), v^T H): vector times the Hessian of a function returning one element."""
+    in_tuple, inputs, outs, vs, jac = _first_derivative(func, inputs, v, create_graph, strict,
+                                                        "vhp")
     result = _grads(jac, inputs, vs, create_graph, INDEPENDENT if strict else None)
     return _detach(outs, create_graph)[0], _pack(in_tuple, _detach(result, create_graph))
 
 
 @_with_grad
 def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
-    """(func(inputs), H v). A Hessian of a twice differentiable function is symmetric, so
-    this is `vhp`'s product (PyTorch computes the same value by a double backward)."""
-    return vhp(func, inputs, v, create_graph, strict)
+    """(func(inputs), H v), by PyTorch's double backward: the gradient's vjp with a zero
+    vector u is linear in u, and its derivative in u along v is H v. (As vhp's v^T H it was
+    the transpose, which differs for a custom Function whose backward is no true gradient.)"""
+    from .._factories import zeros_like
+
+    in_tuple, inputs, outs, vs, jac = _first_derivative(func, inputs, v, create_graph, strict,
+                                                        "hvp")
+    us = tuple(zeros_like(x).requires_grad_() for x in inputs)
+    double_back = _grads(jac, inputs, us, True)
+    result = _grads(double_back, us, vs, create_graph, INDEPENDENT if strict else None)
+    return _detach(outs, create_graph)[0], _pack(in_tuple, _detach(result, create_graph))
