@@ -138,13 +138,19 @@ def median(x, *, dim=None, keepdim=False, ignore_nan=False):
     return jnp.squeeze(values, dim), jnp.squeeze(indices, dim)
 
 
+def _zeros_of(x):
+    """Zeros of x's shape, batched as x is under vmap (jnp.zeros_like is not, and a
+    custom_jvp whose primal and tangent outputs are batched differently fails)."""
+    return jax.lax.select(jnp.zeros(x.shape, bool), x, jnp.zeros_like(x))
+
+
 @jax.custom_jvp
 def _zeros_passing_grad(x):
     """Zeros whose gradient is the identity: x - stop_gradient(x) without NaN - NaN."""
-    return jnp.zeros_like(x)
+    return _zeros_of(x)
 
 
-_zeros_passing_grad.defjvp(lambda primals, tangents: (jnp.zeros_like(primals[0]), tangents[0]))
+_zeros_passing_grad.defjvp(lambda primals, tangents: (_zeros_of(primals[0]), tangents[0]))
 
 
 def _evenly_shared(x, value):
@@ -152,7 +158,12 @@ def _evenly_shared(x, value):
     to it (NaN: over the NaN elements). The forward value stays exactly `value`."""
     value = jax.lax.stop_gradient(value)
     same = jnp.where(jnp.isnan(value), jnp.isnan(x), x == value)
-    shared = jnp.where(same, _zeros_passing_grad(x), 0).sum() / jnp.maximum(same.sum(), 1)
+    # NOTE: lax.select, not jnp.where: JAX lowered jnp.where's inner jit of this custom_jvp
+    # value with the unbatched signature under vmap's vjp (a backward through
+    # `vmap(lambda r: r.median())` failed MLIR verification)
+    passing = _zeros_passing_grad(x)
+    shared = jax.lax.select(same, passing, jnp.zeros_like(passing)).sum() / \
+        jnp.maximum(same.sum(), 1)
     return value + shared.astype(value.dtype)
 
 
