@@ -53,3 +53,14 @@ def test_setting_real_copies_and_setting_imag_raises():
         assert view.tolist() == [1., 2., 3.]
         with pytest.raises(RuntimeError, match="imag is not implemented"):
             x.imag = lib.zeros(3)
+
+
+def test_module_to_channels_last_lays_out_4d_parameters():
+    for lib in (torch, gn):
+        m = lib.nn.Conv2d(3, 8, 3).to(memory_format=lib.channels_last)
+        assert m.weight.stride() == (27, 1, 9, 3) and m.bias.stride() == (1,)
+        assert m.weight.is_contiguous(memory_format=lib.channels_last)
+        m.to(lib.float64, memory_format=lib.contiguous_format)
+        assert m.weight.stride() == (27, 9, 3, 1) and str(m.weight.dtype).endswith("float64")
+        with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last"):
+            lib.nn.Conv3d(2, 3, 2).to(memory_format=lib.channels_last)

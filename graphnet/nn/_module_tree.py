@@ -176,6 +176,8 @@ class _ModuleTree:
                             f"got desired dtype={dtype}")
         if dtype is not None:
             self._apply_to_tensors(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        if kwargs.get("memory_format") is not None:
+            _lay_out(self, kwargs["memory_format"])
         if where is not None:
             target = _device.jax_device(where)
             tensors = [t for module in self.modules() for registry in ("_parameters", "_buffers")
@@ -240,3 +242,17 @@ for _name, _function in vars(_ModuleTree).items():
         _function.__qualname__ = f"Module.{_name}"
         _function.__module__ = "graphnet.nn._module"
 del _name, _function
+
+
+def _lay_out(module_tree, fmt) -> None:
+    """`to(memory_format=channels_last)`: each 4-D and 5-D parameter and buffer reports
+    that format's strides, as PyTorch lays them out (the values stay; before, the
+    argument was ignored silently)."""
+    from .._memory_format import checked, laid_out
+
+    checked(fmt, "to")
+    for module in module_tree.modules():
+        for registry in ("_parameters", "_buffers"):
+            for t in getattr(module, registry).values():
+                if t is not None and t.dim() in (4, 5):
+                    laid_out(t, fmt)
