@@ -7,6 +7,7 @@ import jax.numpy as jnp
 
 from . import masked_kinks
 from ._opmath import in_float32, in_float32_from_result, sigmoid_backward, tanh_backward
+from ._opmath import in_float64 as opmath_in_float64
 from ._opmath import tanh as opmath_tanh
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
 from ._table import defop
@@ -300,7 +301,7 @@ for _name, _fn in [("exp", float_kernel(jnp.exp)), ("log", float_kernel(jnp.log)
     _unary(_name, _fn, inplace=True, backward="PowBackward0" if _name == "square" else None)
 for _name, _fn in [("rsqrt", jax.lax.rsqrt), ("sin", jnp.sin), ("cos", jnp.cos),
                    ("erf", jax.scipy.special.erf), ("log1p", jnp.log1p), ("expm1", jnp.expm1),
-                   ("log2", jnp.log2), ("exp2", jnp.exp2)]:
+                   ("log2", jnp.log2), ("exp2", opmath_in_float64(jnp.exp2))]:
     _unary(_name, float_kernel(_fn), backward="Log1PBackward0" if _name == "log1p" else None)
 # NOTE: piecewise-constant, yet differentiable with a zero gradient, as in PyTorch: their
 # results require grad, so `x.round().sum().backward()` gives zeros instead of raising
@@ -386,7 +387,18 @@ def elu(x, *, alpha=1.0):
     # NOTE: where, not minimum(x, 0), inside: minimum splits its gradient at 0, where PyTorch
     # takes the negative side's (alpha). PyTorch's test is x <= 0, so a NaN takes the
     # positive side, slope 1 (with x > 0 its slope was exp(NaN): NaN through a where mask)
-    return jnp.where(x <= 0, alpha * jnp.expm1(jnp.where(x <= 0, x, 0)), x)
+    return jnp.where(x <= 0, alpha * _expm1_exp_slope(jnp.where(x <= 0, x, 0)), x)
+
+
+@jax.custom_jvp
+def _expm1_exp_slope(x):
+    """expm1 whose slope is exp(x), as PyTorch's elu_backward takes it: JAX's expm1 slope
+    y + 1 cancels for negative x (4e-4 off at -10, exactly 0 below -17.3 in float32)."""
+    return jnp.expm1(x)
+
+
+_expm1_exp_slope.defjvp(lambda primals, tangents: (jnp.expm1(primals[0]),
+                                                   tangents[0] * jnp.exp(primals[0])))
 
 
 @defop("gelu", "elementwise", function="nn.functional.gelu", method=None, dump=True)

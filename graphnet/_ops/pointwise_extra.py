@@ -53,10 +53,13 @@ def _sinc_jvp(primals, tangents):
     # PyTorch's (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at 0 whatever the incoming
     # gradient (JAX's series gave 1e8 at x = 1e-15 and NaN for a NaN gradient at 0)
     (x,), (t,) = primals, tangents
-    safe = jnp.where(x == 0, jnp.ones((), x.dtype), x)
+    # NOTE: near 0 (|x| < 1e-6) the slope is 0 to within rounding, as PyTorch gives it; the
+    # formula's px * safe underflowed to 0 there and the slope was 0/0 = NaN (x = 1e-20)
+    tiny = jnp.abs(x) < 1e-6
+    safe = jnp.where(tiny, jnp.ones((), x.dtype), x)
     px = jnp.pi * safe
     slope = (px * jnp.cos(px) - jnp.sin(px)) / (px * safe)
-    return jnp.sinc(x), jnp.where(x == 0, jnp.zeros((), t.dtype), t * slope)
+    return jnp.sinc(x), jnp.where(tiny, jnp.zeros((), t.dtype), t * slope)
 
 
 # ---- float-valued functions of one input (integer input gives float32) ---------------------
@@ -64,7 +67,9 @@ for _names, _fn in [(("asin", "arcsin"), jnp.arcsin), (("acos", "arccos"), jnp.a
                     (("atan", "arctan"), jnp.arctan), ("sinh", jnp.sinh), ("cosh", jnp.cosh),
                     ("tan", jnp.tan), (("asinh", "arcsinh"), jnp.arcsinh),
                     (("acosh", "arccosh"), jnp.arccosh), (("atanh", "arctanh"), jnp.arctanh),
-                    ("erfc", jss.erfc), ("erfinv", jss.erfinv), ("lgamma", jax.lax.lgamma),
+                    ("erfc", opmath.in_float64(jss.erfc)),
+                    ("erfinv", opmath.in_float64(jss.erfinv)),
+                    ("lgamma", opmath.in_float64(jax.lax.lgamma)),
                     ("i0", _i0), ("sinc", _sinc), ("deg2rad", jnp.deg2rad),
                     ("rad2deg", jnp.rad2deg), ("log10", jnp.log10)]:
     _unary(_names, float_kernel(_fn))

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
+from . import _opmath as opmath
 from . import special_incomplete  # noqa: F401  (registration: gammainc, gammaincc, zeta)
 from . import special_bessel  # noqa: F401  (registration: Airy and Bessel functions)
 from . import special_polynomials  # noqa: F401  (registration: orthogonal polynomials)
@@ -57,8 +58,8 @@ _ndtri.defjvps(lambda t, y, x: t * math.sqrt(2 * math.pi) * jnp.exp(y * y / 2))
 
 for _name, _fn in [("i0e", jss.i0e), ("i1", jss.i1), ("i1e", jss.i1e),
                    ("ndtr", _half_in_float32(jss.ndtr)), ("ndtri", _no_half("ndtri", _ndtri)),
-                   ("log_ndtr", _no_half("log_ndtr", jss.log_ndtr)),
-                   ("erfcx", _no_half("erfcx", jss.erfcx)),
+                   ("log_ndtr", _no_half("log_ndtr", opmath.in_float64(jss.log_ndtr))),
+                   ("erfcx", _no_half("erfcx", opmath.in_float64(jss.erfcx))),
                    ("entr", jss.entr), ("spherical_bessel_j0", _spherical_bessel_j0)]:
     # PyTorch has no derivative of spherical_bessel_j0: its result requires no grad
     defop(f"special_{_name}", "elementwise", function=f"special.{_name}", method=None,
