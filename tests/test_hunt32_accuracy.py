@@ -72,3 +72,25 @@ def test_sinc_slope_at_tiny_inputs_is_zero_not_nan():
     want = torch.tensor([1e-30, 1e-20, 1.18e-38, 0.0, 0.5], requires_grad=True)
     torch.sinc(want).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), want.grad.numpy(), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("compile_", _MODES)
+@pytest.mark.parametrize("pos_weight", [None, [3.0]])
+def test_bce_with_logits_slopes_do_not_cancel(compile_, pos_weight):
+    xs, ys = [-15.0, -25.0, -85.0, 2.0, 30.0], [1e-6, 1e-10, 0.0, 0.3, 1.0]
+
+    def grads(lib, c):
+        x = lib.tensor(xs, requires_grad=True)
+        y = lib.tensor(ys, requires_grad=True)
+        pw = None if pos_weight is None else lib.tensor(pos_weight)
+
+        def f(x, y):
+            lib.nn.functional.binary_cross_entropy_with_logits(
+                x, y, pos_weight=pw, reduction="sum").backward()
+            return x.grad
+
+        c(f)(x, y)
+        return x.grad.numpy(), y.grad.numpy()
+
+    for got, want in zip(grads(gn, compile_), grads(torch, lambda f: f)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)

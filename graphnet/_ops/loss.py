@@ -201,12 +201,27 @@ def binary_cross_entropy_with_logits(x, y, *extra, has_weight=False, has_pos_wei
     weight = extra.pop(0) if has_weight else None
     pos_weight = extra.pop(0) if has_pos_weight else None
     y = y.astype(x.dtype)
-    softplus_neg = -jax.nn.log_sigmoid(x)
-    if pos_weight is not None:
-        loss = (1.0 - y) * x + (1.0 + (pos_weight - 1.0) * y) * softplus_neg
-    else:
-        loss = (1.0 - y) * x + softplus_neg
+    loss = _logits_loss(x, y, jnp.ones((), x.dtype) if pos_weight is None else pos_weight)
     return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+@jax.custom_jvp
+def _logits_loss(x, y, pw):
+    return (1.0 - y) * x + (1.0 + (pw - 1.0) * y) * -jax.nn.log_sigmoid(x)
+
+
+@_logits_loss.defjvp
+def _logits_loss_jvp(primals, tangents):
+    """PyTorch's slopes: c sigmoid(x) - pw y for x (c = 1 + (pw - 1) y), with no
+    cancellation; differentiating the formula gave (1 - y) - c sigmoid(-x), which cancels
+    (46% off at x = -15, y = 1e-6, and 0 at x = -85 where torch gives 1.2e-37)."""
+    (x, y, pw), (tx, ty, tpw) = primals, tangents
+    softplus_neg = -jax.nn.log_sigmoid(x)
+    c = 1.0 + (pw - 1.0) * y
+    out = (1.0 - y) * x + c * softplus_neg
+    slope_x = c * jax.nn.sigmoid(x) - pw * y
+    slope_y = (pw - 1.0) * softplus_neg - x
+    return out, slope_x * tx + slope_y * ty + y * softplus_neg * tpw
 
 
 @defop("kl_div", "reduction", function="nn.functional.kl_div", method=None)
