@@ -388,3 +388,12 @@ def _contents(cell):
         return cell.cell_contents
     except ValueError:
         return cell
+
+
+def share_storage(param: Tensor, data: Tensor) -> None:
+    """`Parameter(w)` shares `w`'s storage, as in PyTorch: an in-place change of either
+    reaches the other (`init.constant_(w, 0.5)` left p at w's old values). The tie back
+    goes when `data` does, so a temporary (`Parameter(empty(3, 4))`) costs nothing later."""
+    remember_alias(data, param)
+    refs = param.__dict__.setdefault("_aliases", [])
+    refs.append(weakref.ref(data, lambda ref: ref in refs and refs.remove(ref)))

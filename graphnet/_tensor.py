@@ -380,6 +380,10 @@ class Parameter(Tensor):
         created = getattr(current_mode(), "on_tensor_created", None)
         if created is not None:   # made in traced code (`nn.Linear(2, 2)(x)`): the trace's
             created(self)
+        elif isinstance(data, Tensor) and current_mode() is None:
+            from ._aliases import share_storage
+
+            share_storage(self, data)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -64,3 +64,18 @@ def test_module_to_channels_last_lays_out_4d_parameters():
         assert m.weight.stride() == (27, 9, 3, 1) and str(m.weight.dtype).endswith("float64")
         with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last"):
             lib.nn.Conv3d(2, 3, 2).to(memory_format=lib.channels_last)
+
+
+@pytest.mark.parametrize("compile_", [lambda f: f, gn.compile])
+def test_a_parameter_shares_the_storage_of_the_tensor_it_wraps(compile_):
+    for lib in (torch, gn):
+        w = lib.empty(2, 3)
+        p = lib.nn.Parameter(w)
+        lib.nn.init.constant_(w, 0.5)   # initialised through the original tensor
+        lin = lib.nn.Linear(3, 2, bias=False)
+        lin.weight = p
+        forward = compile_(lin) if lib is gn else lin
+        assert forward(lib.ones(1, 3)).tolist() == [[1.5, 1.5]]
+        with lib.no_grad():
+            p.mul_(2)   # and the other way
+        assert w.tolist() == [[1.0] * 3] * 2
