@@ -81,19 +81,13 @@ def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tenso
 unsafe_chunk, unsafe_split, unsafe_split_with_sizes = L.chunk, L.split, S.split_with_sizes
 
 
-def _rebinding(fn):
-    """An in-place method that changes the shape (x.swapaxes_): rebind self to the result."""
-    def method(self, *args, **kwargs):
-        result = fn(self, *args, **kwargs)
-        self._value, self.grad_fn, self._oi = result._value, result.grad_fn, result._oi
-        return self
-    return method
-
-
 _METHODS = {
     "movedim": S.movedim, "moveaxis": S.moveaxis, "swapaxes": S.swapaxes,
-    "swapdims": S.swapdims, "swapaxes_": _rebinding(S.swapaxes),
-    "swapdims_": _rebinding(S.swapaxes), "tensor_split": S.tensor_split, "hsplit": S.hsplit,
+    # NOTE: transpose_ itself, which keeps the tensor's view ties and strides (a rebinding
+    # dropped them: `y = x.view(-1); x.swapdims_(0, 1); x[0].fill_(1)` left y unchanged)
+    "swapdims": S.swapdims, "swapaxes_": lambda self, axis0, axis1: self.transpose_(axis0, axis1),
+    "swapdims_": lambda self, dim0, dim1: self.transpose_(dim0, dim1),
+    "tensor_split": S.tensor_split, "hsplit": S.hsplit,
     "vsplit": S.vsplit, "dsplit": S.dsplit, "split_with_sizes": S.split_with_sizes,
     "unflatten": S.unflatten, "select": S.select, "ravel": S.ravel,
     "fliplr": S.fliplr, "flipud": S.flipud, "rot90": S.rot90, "narrow_copy": narrow_copy,

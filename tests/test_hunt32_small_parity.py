@@ -79,3 +79,14 @@ def test_a_parameter_shares_the_storage_of_the_tensor_it_wraps(compile_):
         with lib.no_grad():
             p.mul_(2)   # and the other way
         assert w.tolist() == [[1.0] * 3] * 2
+
+
+@pytest.mark.parametrize("method", ["swapdims_", "swapaxes_"])
+def test_swapping_dims_in_place_keeps_views_and_strides(method):
+    for lib in (torch, gn):
+        x = lib.zeros(2, 3)
+        y = x.view(-1)
+        getattr(x, method)(0, 1)
+        x[0].fill_(1.0)
+        assert y.tolist() == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+        assert x.stride() == (1, 3) and not x.is_contiguous()
