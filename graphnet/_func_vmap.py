@@ -47,10 +47,8 @@ class _VmapMode(DispatchMode):
 
     def __init__(self, parent, randomness: str, name: str, rerun: bool = False):
         self.parent, self.randomness, self.name = parent, randomness, name
-        # Run again inside the call's tape node, under jax.vjp (`_Call._node`): JAX then
-        # differentiates the ops, so what the function computes under no_grad or through
-        # detach() is a constant (stop_gradient) and a custom Function's own backward is
-        # used, as on PyTorch's tape (before, both were differentiated through, silently)
+        # the rerun under jax.vjp (`_Call._node`): no_grad results and detach() aliases are
+        # constants and custom Functions use their backward (docs/architecture.md)
         self.differentiated_by_jax = rerun or getattr(parent, "differentiated_by_jax", False)
         self.inside: dict = {}       # id -> tensor made during the call (kept alive: ids stay)
         self.boundary: dict = {}     # id -> outside tensor that requires grad, first use order
@@ -65,9 +63,8 @@ class _VmapMode(DispatchMode):
 
     def saw(self, args) -> None:
         for a in args:
-            # NOTE: a value batched by this call was made inside it, also when no op of
-            # this mode made it: the tensors autograd's engine makes inside (`grad(f)`'s
-            # create_graph results) held this call's tracers, which escaped as "boundary"
+            # NOTE: a value batched by this call was made inside it, by an op of this mode
+            # or by autograd's engine (`grad(f)`'s results, whose tracers escaped before)
             if isinstance(a, Tensor) and a.requires_grad and id(a) not in self.inside \
                     and not self.batched(a._value):
                 self.boundary.setdefault(id(a), a)

@@ -67,3 +67,14 @@ def check_value_dtype(self: Tensor, items: tuple, value) -> None:
     raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                        f"{type_name(self.dtype)} for the destination and "
                        f"{type_name(value.dtype)} for the source.")
+
+
+def check_broadcast(tensors) -> None:
+    """PyTorch's IndexError for index tensors whose shapes do not broadcast together (JAX's
+    refusal came as a ShapeError, which `except IndexError` missed)."""
+    shapes = [tuple(t.shape) for t in tensors if isinstance(t, Tensor)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                         "with shapes " + ", ".join(str(list(s)) for s in shapes)) from None

@@ -17,8 +17,8 @@ from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
 from ._host_reads import host_values
 from ._index_grad_fn import name_index_node
-from ._index_kinds import (check_value_dtype, concrete_select, is_select, layout_index,
-                           scalar_mask, scalar_mask_value)
+from ._index_kinds import (check_broadcast, check_value_dtype, concrete_select, is_select,
+                           layout_index, scalar_mask, scalar_mask_value)
 from ._tensor import Tensor
 
 
@@ -176,12 +176,7 @@ def _split_index(index, shape=None):
             spec.append(("t",))
             tensors.append(tensor)
             dim += 1
-    shapes = [tuple(t.shape) for t in tensors if isinstance(t, Tensor)]
-    try:
-        np.broadcast_shapes(*shapes)
-    except ValueError:   # PyTorch's IndexError (JAX's refusal came as a ShapeError)
-        raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
-                         "with shapes " + ", ".join(str(list(s)) for s in shapes)) from None
+    check_broadcast(tensors)
     return tuple(spec), tensors
 
 
@@ -402,5 +397,3 @@ def _write_node(index: tuple, shape: tuple, value) -> str:
     if advanced:
         return "IndexPutBackward0"
     return "CopyBackwards" if isinstance(value, Tensor) and value.dim() else "FillBackward3"
-
-

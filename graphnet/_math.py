@@ -20,7 +20,7 @@ from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import (check_alpha, check_exponent_fits, check_fits, check_where_number,
                             refuse_bool_clamp, refuse_bool_subtraction)
-from ._no_derivative import without_derivative
+from ._math_no_derivative import without_derivative_forms
 from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
     _binary, _is_float, _promote_scalar, _zero_dim_promotion)
 from ._ops._promote import _TORCH_NAMES, cpp_name, not_implemented
@@ -382,38 +382,10 @@ for _op in OPS.values():
             globals()[_alias] = globals()[_own[0]]
         _BOUND += _own
 
-_floor_quotient = floor_divide   # noqa: F405  (bound from the op table above)
-
-
-def floor_divide(input, other):
-    """`input // other`, rounded toward -inf (op `floor_divide`, wrapped). PyTorch defines no
-    derivative: the result
-    requires grad, and a backward through it raises (`div(..., rounding_mode="floor")`
-    is the differentiable spelling, with zero gradients)."""
-    return without_derivative(_floor_quotient(input, other), (input, other), "floor_divide")
-
-
-_remainder_of = remainder   # noqa: F405  (bound from the op table above)
-
-
-def remainder(input, other):
-    """`input % other` with the divisor's sign (op `remainder`, wrapped). PyTorch's
-    remainder of a number by a tensor (`0.3 % p`) defines no derivative: the result requires
-    grad and a backward through it raises (a tensor by a tensor has one)."""
-    if isinstance(input, Tensor):
-        return _remainder_of(input, other)
-    return without_derivative(_remainder_of(input, other), (other,), "remainder")
-
-
-_heaviside_step = heaviside   # noqa: F405  (bound from the op table above)
-
-
-def heaviside(input, values):
-    """The step function: 0 below 0, `values` at 0, 1 above (op `heaviside`, wrapped). PyTorch
-    defines no derivative: the result requires grad, and a backward through it raises
-    (before, it dropped out of autograd, so `heaviside(x, v) * x` gave x a gradient
-    silently)."""
-    return without_derivative(_heaviside_step(input, values), (input, values), "heaviside")
+# floor_divide, a number's remainder by a tensor and heaviside have no derivative in
+# PyTorch: their results require grad and a backward through them raises
+floor_divide, remainder, heaviside = without_derivative_forms(  # noqa: F405 (bound above)
+    floor_divide, remainder, heaviside)  # noqa: F405
 
 
 __all__ = [_n for _n, _v in list(globals().items())

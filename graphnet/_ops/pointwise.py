@@ -7,6 +7,8 @@ import jax.numpy as jnp
 
 from . import masked_kinks
 from ._opmath import in_float32, in_float32_from_result, sigmoid_backward, tanh_backward
+from ._opmath import bools_as_numbers as _bools_as_numbers
+from ._opmath import expm1_exp_slope, true_divide
 from ._opmath import in_float64 as opmath_in_float64
 from ._opmath import tanh as opmath_tanh
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
@@ -37,44 +39,6 @@ def _half_broadcast_in_float32(fn):
 
     kernel.__name__ = getattr(fn, "__name__", "kernel")
     return kernel
-
-
-def _bools_as_numbers(fn):
-    """`fn` with a bool array beside a floating one made a number first (through uint8, as
-    `cast` does): XLA rewrites float(mask) * y as where(mask, y, 0), which loses PyTorch's
-    0 * inf = NaN (`mask * loss` with an inf where the mask is False gave 0, eager and
-    compiled; PyTorch gives NaN)."""
-    def kernel(a, b):
-        kinds = [getattr(x, "dtype", None) for x in (a, b)]
-        if jnp.bool_ in kinds and any(k is not None and jnp.issubdtype(k, jnp.inexact)
-                                      for k in kinds):
-            target = jnp.result_type(*[x for x in (a, b) if x.dtype != jnp.bool_])
-            a, b = (x.astype(jnp.uint8).astype(target) if x.dtype == jnp.bool_ else x
-                    for x in (a, b))
-        return fn(a, b)
-
-    kernel.__name__ = getattr(fn, "__name__", "kernel")
-    return kernel
-
-
-_FLOAT64 = jnp.dtype(jnp.float64)
-
-
-def true_divide(a, b):
-    """a / b, correctly rounded in float32 as PyTorch's division is.
-
-    NOTE: XLA's simplifier turns a division by a constant or by a broadcast operand
-    (`x / 255`, `x.sum() / n`) into a multiplication by its reciprocal, 1 ulp off in about
-    70% of elements (`acc.sum() / 1000` gave 0.7500000596 for 750 hits). A float32 quotient
-    is taken in float64 and rounded once: even as a reciprocal product its error is far below
-    a float32 rounding step, so the result is the correctly rounded one, eagerly and
-    compiled alike (graphnet's kernels run with 64-bit types on; without, it divides as
-    JAX does)."""
-    if jnp.result_type(a, b) == jnp.float32 and \
-            jax.dtypes.canonicalize_dtype(_FLOAT64) == _FLOAT64:
-        wide = [jnp.asarray(x, jnp.float32).astype(jnp.float64) for x in (a, b)]
-        return jnp.true_divide(*wide).astype(jnp.float32)
-    return jnp.true_divide(a, b)
 
 
 # NOTE: add, sub, div and pow have PyTorch's extra arguments (alpha, rounding_mode, exponent)
@@ -387,18 +351,7 @@ def elu(x, *, alpha=1.0):
     # NOTE: where, not minimum(x, 0), inside: minimum splits its gradient at 0, where PyTorch
     # takes the negative side's (alpha). PyTorch's test is x <= 0, so a NaN takes the
     # positive side, slope 1 (with x > 0 its slope was exp(NaN): NaN through a where mask)
-    return jnp.where(x <= 0, alpha * _expm1_exp_slope(jnp.where(x <= 0, x, 0)), x)
-
-
-@jax.custom_jvp
-def _expm1_exp_slope(x):
-    """expm1 whose slope is exp(x), as PyTorch's elu_backward takes it: JAX's expm1 slope
-    y + 1 cancels for negative x (4e-4 off at -10, exactly 0 below -17.3 in float32)."""
-    return jnp.expm1(x)
-
-
-_expm1_exp_slope.defjvp(lambda primals, tangents: (jnp.expm1(primals[0]),
-                                                   tangents[0] * jnp.exp(primals[0])))
+    return jnp.where(x <= 0, alpha * expm1_exp_slope(jnp.where(x <= 0, x, 0)), x)
 
 
 @defop("gelu", "elementwise", function="nn.functional.gelu", method=None, dump=True)

@@ -8,12 +8,11 @@ import jax
 import jax.numpy as jnp
 
 from ._dim_rules import check_nonempty_reduction, scalar_as_one_element
-from ._opmath import _is_half, half_softmax
+from ._opmath import _is_half, half_softmax, true_divide
 from ._promote import as_float, category, not_implemented
 from ._table import defop
 from .distance import vector_norm
 from .extreme_grads import chosen_extreme
-from .pointwise import true_divide
 
 
 @defop("sum", "reduction", dump=True)
@@ -32,7 +31,7 @@ def sum_(x, *, dim=None, keepdim=False, dtype=None):
 def mean(x, *, dim=None, keepdim=False, dtype=None):
     if jnp.result_type(x if dtype is None else dtype) != jnp.float32:
         return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
-    # the sum divided by the count with PyTorch's rounding (pointwise.true_divide): jnp.mean's
+    # the sum divided by the count with PyTorch's rounding (_opmath.true_divide): jnp.mean's
     # reciprocal product gave 0.7500000596 for an accuracy of 750 in 1000
     axes = range(x.ndim) if dim is None else [dim] if isinstance(dim, int) else dim
     count = math.prod(x.shape[a] for a in axes)
