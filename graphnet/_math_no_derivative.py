@@ -13,22 +13,23 @@ def without_derivative_forms(floor_quotient, remainder_of, heaviside_step) -> tu
     """(floor_divide, remainder, heaviside) wrapping the bound ops."""
 
     def floor_divide(input, other):
-        """`input // other`, rounded toward -inf. PyTorch defines no derivative: the result
-        requires grad, and a backward through it raises (`div(..., rounding_mode="floor")`
-        is the differentiable spelling, with zero gradients)."""
+        """`input // other`, rounded toward -inf (op `floor_divide`, wrapped). PyTorch
+        defines no derivative: the result requires grad, and a backward through it raises
+        (`div(..., rounding_mode="floor")` is the differentiable spelling)."""
         return without_derivative(floor_quotient(input, other), (input, other), "floor_divide")
 
     def remainder(input, other):
-        """`input % other` with the divisor's sign. PyTorch's remainder of a number by a
-        tensor (`0.3 % p`) defines no derivative: the result requires grad and a backward
-        through it raises (a tensor by a tensor has one)."""
+        """`input % other` with the divisor's sign (op `remainder`, wrapped). PyTorch's
+        remainder of a number by a tensor (`0.3 % p`) defines no derivative: the result
+        requires grad and a backward through it raises (a tensor by a tensor has one)."""
         if isinstance(input, Tensor):
             return remainder_of(input, other)
         return without_derivative(remainder_of(input, other), (other,), "remainder")
 
     def heaviside(input, values):
-        """The step function: 0 below 0, `values` at 0, 1 above. PyTorch defines no
-        derivative: the result requires grad, and a backward through it raises."""
+        """The step function: 0 below 0, `values` at 0, 1 above (op `heaviside`, wrapped).
+        PyTorch defines no derivative: the result requires grad, and a backward through it
+        raises."""
         return without_derivative(heaviside_step(input, values), (input, values), "heaviside")
 
     for fn in (floor_divide, remainder, heaviside):

@@ -4,7 +4,7 @@ spectral_norm.py)."""
 
 from __future__ import annotations
 
-from ... import _mode
+from ... import _autograd, _mode
 from ..._autograd import no_grad
 from ..._autograd_versions import RECOMPUTED
 from ..._tensor import Tensor
@@ -99,6 +99,8 @@ def set_computed(module, name: str, value: Tensor) -> None:
     current.__dict__[RECOMPUTED] = True
     # the new weight's history alone, as a new tensor has: an in-place write would keep the
     # old weight's (an earlier forward's, reaching the parameters before a requires_grad_(
-    # False) froze them), and a backward then reached it
-    current.grad_fn, current._oi, current.requires_grad = None, None, False
+    # False) froze them), and a backward then reached it. Under no_grad (an evaluation
+    # between compiled steps) the tensor keeps its place, so the steps' guards still hold.
+    if _autograd.grad_mode.enabled:
+        current.grad_fn, current._oi, current.requires_grad = None, None, False
     current._assign(value)
