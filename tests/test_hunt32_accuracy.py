@@ -94,3 +94,19 @@ def test_bce_with_logits_slopes_do_not_cancel(compile_, pos_weight):
 
     for got, want in zip(grads(gn, compile_), grads(torch, lambda f: f)):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("compile_", _MODES)
+def test_logit_slope_outside_the_unit_interval_is_nan(compile_):
+    def grads(lib, c, eps):
+        x = lib.tensor([-0.5, 1.5, 0.3, 0.0, 1.0], requires_grad=True)
+
+        def f(x):
+            lib.logit(x, eps=eps).sum().backward()
+            return x.grad
+
+        c(f)(x)
+        return str(x.grad.tolist())
+
+    for eps in (None, 0.1):
+        assert grads(gn, compile_, eps) == grads(torch, lambda f: f, eps)

@@ -58,8 +58,9 @@ def _logit(x):
     return jnp.log(x / (1 - x))
 
 
-# PyTorch's gradient, 1 / (x (1 - x)): inf at 0 and 1 (JAX's rule gave NaN there)
-_logit.defjvps(lambda t, _, x: t / (x * (1 - x)))
+# PyTorch's gradient, 1 / (x (1 - x)): inf at 0 and 1 (JAX's rule gave NaN there), NaN
+# outside [0, 1] (it was finite: -1.33 at -0.5); with eps the input is clamped first
+_logit.defjvps(lambda t, _, x: t * jnp.where((x < 0) | (x > 1), jnp.nan, 1 / (x * (1 - x))))
 
 
 @defop("nan_to_num", "elementwise", method=None, dump=True)
