@@ -47,8 +47,7 @@ class _VmapMode(DispatchMode):
 
     def __init__(self, parent, randomness: str, name: str, rerun: bool = False):
         self.parent, self.randomness, self.name = parent, randomness, name
-        # the rerun under jax.vjp (`_Call._node`): no_grad results and detach() aliases are
-        # constants and custom Functions use their backward (docs/architecture.md)
+        # the rerun under jax.vjp (`_Call._node`) keeps the tape's rules: docs/architecture.md
         self.differentiated_by_jax = rerun or getattr(parent, "differentiated_by_jax", False)
         self.inside: dict = {}       # id -> tensor made during the call (kept alive: ids stay)
         self.boundary: dict = {}     # id -> outside tensor that requires grad, first use order
