@@ -87,11 +87,12 @@ def var(x, *, dim=None, correction=1, keepdim=False):
     if x.dtype in _HALF:   # see _HALF: accumulated in float32, rounded once
         return var(x.astype(jnp.float32), dim=dim, correction=correction,
                    keepdim=keepdim).astype(x.dtype)
-    mean = jnp.mean(x, axis=dim, keepdims=True)     # (JAX's error for a dim out of range)
-    if x.dtype == jnp.float32 and jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64:
-        # the mean summed in float64: a float32 sum's error, squared into every term, made
-        # features around 1e5 100x less accurate than PyTorch's (its sums cascade)
-        mean = jnp.mean(x.astype(jnp.float64), axis=dim, keepdims=True).astype(x.dtype)
+    # a float32 mean is summed in float64: a float32 sum's error, squared into every term,
+    # made features around 1e5 100x less accurate than PyTorch's (its sums cascade)
+    wide = x.dtype == jnp.float32 and \
+        jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64
+    mean = jnp.mean(x.astype(jnp.float64) if wide else x, axis=dim,   # (JAX's error for a
+                    keepdims=True).astype(x.dtype)                     # dim out of range)
     count = x.size // max(mean.size, 1)
     centred = x - mean
     squares = jnp.sum(centred * centred, axis=dim, keepdims=keepdim)
