@@ -80,7 +80,7 @@ def nonzero_divisor(a, b):
     op (eagerly, or in a compiled call). Two bools are refused by the kernels."""
     integer_result = (_integral(a) or _integral(b)) and \
         _integral_or_bool(a) and _integral_or_bool(b)
-    if not integer_result:
+    if not integer_result or _empty_result(a, b):   # no element divided: PyTorch passes
         return b
     if not isinstance(b, Tensor):
         # a Python int is taken in an integer tensor's dtype first: `uint8 // 256` divides by 0
@@ -92,6 +92,16 @@ def nonzero_divisor(a, b):
     from ._factories import checked_values
 
     return checked_values(b, "divisor")
+
+
+def _empty_result(a, b) -> bool:
+    shapes = [tuple(x.shape) for x in (a, b) if isinstance(x, Tensor)]
+    if not any(0 in shape for shape in shapes):
+        return False
+    try:
+        return 0 in np.broadcast_shapes(*shapes)
+    except ValueError:   # the division's own shape error says it
+        return False
 
 
 # the C++ names PyTorch's scalar conversion prints ("value cannot be converted to type

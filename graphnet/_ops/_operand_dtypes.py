@@ -51,14 +51,15 @@ def check_linear(x, weight, bias) -> None:
         raise not_implemented("addmm_impl_cpu_", x.dtype)
 
 
-def check_same(operands) -> None:
-    """einsum and bilinear: every operand in the first one's dtype."""
+def check_same(operands, contracts: bool = True) -> None:
+    """einsum and bilinear: every operand in the first one's dtype; bool refused where
+    operands are contracted (`bmm`), not where they are only multiplied."""
     first = operands[0].dtype
     for x in operands[1:]:
         if x.dtype != first:
             raise RuntimeError(f"expected scalar type {torch_name(first)} but found "
                                f"{torch_name(x.dtype)}")
-    if len(operands) > 1 and first == jnp.bool_:
+    if contracts and len(operands) > 1 and first == jnp.bool_:
         raise not_implemented("bmm", first)
 
 

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from ._operand_dtypes import check_linear, check_matmul, check_same
 from ._table import defop
+from .einsum_sums import integral_plan
 
 
 @defop("matmul", "contraction", function=("matmul", "mm", "bmm", "mv"),
@@ -38,5 +39,13 @@ _HALF = (jnp.float16, jnp.bfloat16)
 
 @defop("einsum", "contraction", method=None)
 def einsum(*operands, equation):
-    check_same(operands)
+    first = operands[0].dtype
+    if jnp.issubdtype(first, jnp.floating) or jnp.issubdtype(first, jnp.complexfloating):
+        check_same(operands)
+        return jnp.einsum(equation, *operands)
+    # integer and bool: summed alone in int64, as PyTorch's `sum()` (einsum_sums.py)
+    promote, contracts = integral_plan(equation, [x.shape for x in operands])
+    check_same(operands, contracts=contracts and not promote)   # promoted: bmm on int64
+    if promote:
+        operands = [x.astype(jnp.int64) for x in operands]
     return jnp.einsum(equation, *operands)
