@@ -51,7 +51,10 @@ def _entry(i: int, t, outputs: bool) -> tuple:
     what = _versions._describe(t._value.shape, t.dtype)
     owner = t.__dict__.get("_storage")
     if owner is None:
-        return i, saved, _versions.version(t), outputs, what, saved
+        # the tensor's own counter in a box that outlives it: a temporary written and
+        # dropped (`y = x * 2; z = y * y; y.add_(1)` in a helper) still refuses
+        box = _data_swap.version_box(t)
+        return i, box, box[0], outputs, what, saved
     what += ", a view of a tensor it shares its version with,"
     box = _data_swap.version_box(owner)    # outlives the owner (`(w * 1)[0]`)
     return i, box, box[0], outputs, what, saved
@@ -77,15 +80,51 @@ def refuse_modified(tracer, reachable: set) -> None:
             now = _version_now(ref)
             if now is None or now == expected:
                 continue
-            where = f"output {i}" if outputs else f"input {i}"
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by "
-                f"an inplace operation: {what}, "
-                f"{where} of `{node.op}`"
-                f"{' at ' + node.source if node.source else ''}, is at version "
-                f"{now}; expected version {expected} instead. Hint: the "
-                f"op's backward reads it; change a clone of it instead, or make the change "
-                f"after backward() (inside graphnet.compile, as eagerly)")
+            raise RuntimeError(_message(node, i, outputs, what, now, expected))
+
+
+def _message(node, i: int, outputs: bool, what: str, now: int, expected: int) -> str:
+    where = f"output {i}" if outputs else f"input {i}"
+    return (f"one of the variables needed for gradient computation has been modified by "
+            f"an inplace operation: {what}, {where} of `{node.op}`"
+            f"{' at ' + node.source if node.source else ''}, is at version "
+            f"{now}; expected version {expected} instead. Hint: the "
+            f"op's backward reads it; change a clone of it instead, or make the change "
+            f"after backward() (inside graphnet.compile, as eagerly)")
+
+
+def refused_outputs(tracer) -> dict:
+    """{graph output index: torch's error} for the outputs whose gradient passes an op that
+    saved a tensor the code then wrote in place (`y = x.exp(); y += 1; return y`): a
+    backward outside the call, through its tape node (runtime/artifact_tape.py), raises
+    where PyTorch's would. Before, it differentiated the program and gave the gradient of
+    values the write had replaced. Taken at the trace's end, before anything after the call
+    could write (those `arm_checks` catches)."""
+    stale = {}
+    for node, entries in tracer.saved_versions.items():
+        for i, ref, expected, outputs, what, _ in entries:
+            now = _version_now(ref)
+            if now is not None and now != expected:
+                stale[node] = _message(node, i, outputs, what, now, expected)
+                break
+    if not stale:
+        return {}
+    from .autodiff import _default_edges
+
+    tainted = {}
+    for node in tracer.graph.nodes:     # in order: an op's inputs come first
+        message = stale.get(node)
+        if message is None:
+            edges = tracer.grad_edges.get(node)
+            for j in _default_edges(node) if edges is None else edges:
+                x = node.inputs[j]
+                if isinstance(x, Value) and x.node in tainted:
+                    message = tainted[x.node]
+                    break
+        if message is not None:
+            tainted[node] = message
+    return {k: tainted[o.value.node] for k, o in enumerate(tracer.graph.outputs)
+            if o.value.node in tainted}
 
 
 def adopt_outputs(tracer, t, result, now: int) -> None:

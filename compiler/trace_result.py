@@ -14,7 +14,7 @@ from graphnet._tensor import Tensor
 
 from . import arg_grads
 from .arg_grads import arg_index
-from .autodiff_versions import saved_across_the_call, saved_tensor_ids
+from .autodiff_versions import refused_outputs, saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
 from .ir import Graph, Value
 from .tree import flatten
@@ -106,6 +106,8 @@ class TraceResult:
     # (compiler/autodiff_versions.saved_across_the_call)
     saved_inputs: frozenset = frozenset()
     out_saved: list = field(default_factory=list)
+    # {graph output: torch's error} for outputs whose backward reads what the code overwrote
+    out_refused: dict = field(default_factory=dict)
     # A tensor argument's `.grad` (compiler/arg_grads.py): (position, name, was None) per
     # argument whose `.grad` the code read or set; the positions whose `.grad` it left None,
     # and those it gave a new `.grad` tensor (effects ("grad_of_arg", position))
@@ -170,6 +172,7 @@ class FinishTrace:
         result.out_tape_inputs = self.out_tape_inputs
         result.saved_inputs, result.out_saved = saved_across_the_call(self, saved,
                                                                        self.returned_ids)
+        result.out_refused = refused_outputs(self)
         arg_grads.finish(self, result)
         result.guards.extend(trace_guards(self))
         result.args_as_state = getattr(self, "args_as_state", {})   # code_reads.py

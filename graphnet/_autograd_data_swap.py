@@ -147,6 +147,15 @@ def with_swaps(node, saved: tuple, swapped: dict, reads: tuple | None,
     return tuple(saved)
 
 
+class SavedRef(weakref.ref):
+    """A weak reference to a saved tensor that an in-place write of it marks with its new
+    version (`written`, graphnet/_autograd_versions.py `_mark_saved`): a temporary written
+    and then dropped (`y = x * 2; z = y * y; y.add_(1)` inside a helper) is gone by the
+    backward, which still raises PyTorch's error from the mark."""
+
+    __slots__ = ("written",)
+
+
 class ViewRef(weakref.ref):
     """A weak reference to a saved view that also holds its storage owner's version counter
     (`version_box`) and its value at the forward: a view shares its owner's counter, as in
@@ -195,7 +204,7 @@ def sources_of(args) -> tuple:
             refs.append(None)
             continue
         owner = a.__dict__.get("_storage")    # a view (graphnet/_overlap.py `note_view`)
-        refs.append(weakref.ref(a) if owner is None else _view_ref(a, owner))
+        refs.append(SavedRef(a) if owner is None else _view_ref(a, owner))
     return tuple(refs)
 
 

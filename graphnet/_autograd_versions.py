@@ -27,6 +27,7 @@ PyTorch's backward then reads the new values: here it is recorded as a `.data =`
 from __future__ import annotations
 
 import re
+import weakref
 
 from . import _autograd_data_swap as _data_swap
 
@@ -69,12 +70,15 @@ def note_inplace(t, result) -> None:
     global bumped
     bumped = True
     state = t.__dict__
-    if "_storage" in state:
+    owner = state.get("_storage")
+    if owner is not None:
         # a view: its counter is its owner's, which the write through it (Tensor._assign's
         # `_view`) bumps; `now` is the version that write gives it
         now = version(t) + 1
+        _mark_saved(owner, now)
     else:
         now = _bump(state)
+        _mark_saved(t, now)
     node = t.grad_fn
     if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
         _mark_output(node, t, now, through_data=False)
@@ -83,6 +87,14 @@ def note_inplace(t, result) -> None:
     on_inplace = _tracer_hook("on_inplace")
     if on_inplace is not None:      # a trace: compiler/autodiff_versions.py, the same rule
         on_inplace(t, result, now)
+
+
+def _mark_saved(t, now: int) -> None:
+    """Mark the tape's references to `t` (`_data_swap.SavedRef`) with its new version, for a
+    backward that finds `t` gone (a temporary of a helper)."""
+    for ref in weakref.getweakrefs(t):
+        if type(ref) is _data_swap.SavedRef:
+            ref.written = now
 
 
 def note_step(t) -> None:
@@ -144,6 +156,7 @@ def note_alias_write(alias, base, new_value) -> None:
     node = base.grad_fn
     if alias.__dict__.get("_shares_version"):
         now = _bump(base.__dict__)
+        _mark_saved(base, now)
         if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
             _mark_output(node, base, now, through_data=False)
         return
@@ -185,30 +198,40 @@ def current_saved(node, saved: tuple) -> tuple:
     sources = node.sources
     if sources is None:
         return saved
+    gone = False
     for ref, s in zip(sources, saved):
         if ref is not None:
             t = ref()
-            if t is not None and t._value is not s:
+            if t is None:
+                gone = True
+            elif t._value is not s:
+                if bumped and gone:
+                    _refuse_written_gone(node, saved, sources)
                 return _resolve(node, saved, sources)
-    if bumped and _data_swap.views_saved:
-        _refuse_written_views(node, saved, sources)
+    if bumped and (gone or _data_swap.views_saved):
+        _refuse_written_gone(node, saved, sources)
     return saved
 
 
-def _refuse_written_views(node, saved: tuple, sources: tuple) -> None:
-    """PyTorch's error for a saved view whose storage owner was written in place since the
-    forward: the view shares the owner's version counter, and a temporary view
-    (`z = x[0] * x[1]; x[2] = 0`) is gone by then, so its owner's version decides."""
+def _refuse_written_gone(node, saved: tuple, sources: tuple) -> None:
+    """PyTorch's error for a saved tensor written in place since the forward and gone by the
+    backward: a saved view whose storage owner was written (the view shares the owner's
+    counter, and a temporary view, `z = x[0] * x[1]; x[2] = 0`, is gone by then, so its
+    owner's version decides), or a temporary marked when it was written (`_mark_saved`)."""
     reads = None
     for i, ref in enumerate(sources):
-        if type(ref) is not _data_swap.ViewRef:
-            continue
-        if ref.box[0] == ref.owner_version:
+        kind = type(ref)
+        if kind is _data_swap.ViewRef:
+            if ref.box[0] == ref.owner_version:
+                continue
+        elif kind is not _data_swap.SavedRef or ref() is not None \
+                or getattr(ref, "written", None) is None:
             continue
         if reads is None:
             reads = _data_swap._checked(node.name_, saved, node.needs) or ()
         if i in reads:
-            raise _view_error(node, saved[i], ref)
+            raise _view_error(node, saved[i], ref) if kind is _data_swap.ViewRef \
+                else _gone_error(node, i, saved[i], ref.written)
 
 
 def _resolve(node, saved: tuple, sources: tuple) -> tuple:
@@ -266,6 +289,16 @@ def _view_error(node, value, ref) -> RuntimeError:
         f"AsStridedBackward0 (a view: it shares its base's version), is at version "
         f"{ref.box[0]}; expected version {ref.owner_version} instead. "
         + _HINT.format(node=node.name()))
+
+
+def _gone_error(node, i: int, value, now: int) -> RuntimeError:
+    from ._dtype import from_np
+
+    expected = node.versions[i] if node.versions is not None else 0
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {_describe(value.shape, from_np(value.dtype))} is at version "
+        f"{now}; expected version {expected} instead. " + _HINT.format(node=node.name()))
 
 
 def refuse_modified_saved(saved_at) -> None:

@@ -54,6 +54,9 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     if rewritten is not None:
         node.message = rewritten
     node.reach = artifact._vjp_cache["reach", key]   # once per set of inputs needing grads
+    if traced.out_refused:
+        node.refused = [(j, traced.out_refused[k]) for j, k in enumerate(n_out)
+                        if k in traced.out_refused]
     # Only outputs that required grad when traced: one computed under no_grad (or
     # detached) inside the compiled code stays a plain tensor, as it would eagerly.
     traced_grad = traced.out_requires_grad or [True] * returned
@@ -78,12 +81,15 @@ class _CompiledNode(_autograd.TapeNode):
     there (`(x - 1.5).sqrt()` at 1.0) made the other outputs' gradients NaN. `checks`: the
     tensors PyTorch's nodes inside would have saved (`arm_checks`)."""
 
-    __slots__ = ("checks",)
+    __slots__ = ("checks", "refused")
     materialize = False
 
     def apply(self, cts):
         if all(c is None for c in cts):
             return [None] * len(self.edges)
+        for j, message in getattr(self, "refused", ()):
+            if cts[j] is not None:   # an op inside saved what the code then overwrote
+                raise RuntimeError(message)
         refuse_written(self, getattr(self, "checks", None))
         return super().apply(cts)
 
