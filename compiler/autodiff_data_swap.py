@@ -41,14 +41,20 @@ def swapped_primals(tracer, reachable: set) -> dict:
         return {}
     from .autodiff import _default_edges
 
+    written = {v for v, ts in olds.items()
+               if any(id(t) in tracer.alias_written and id(t) not in tracer.storage_replaced
+                      for t in ts)}
     result = {}
     for node in tracer.graph.nodes:
+        if node.op in _VIEWS and node.inputs and node.inputs[0] in written:
+            written.update(node.outputs)    # `w.t()` shares the storage written through
         if not any(o in reachable for o in node.outputs):
             continue
         edges = tracer.grad_edges.get(node)
         edges = _default_edges(node) if edges is None else edges
         if not edges:
             continue
+        _refuse_view_read(node, written)
         if node.op in _SAVES_OUTPUT and any(o in olds for o in node.outputs):
             raise RuntimeError(     # eager mode's words (graphnet/_autograd_versions.py)
                 f"`{node.op}` (at {node.source or 'unknown line'}): its output, whose values "
@@ -63,10 +69,32 @@ def swapped_primals(tracer, reachable: set) -> dict:
                 if t is not None:
                     passed[i] = t
         if passed:
-            new = _new_primals(node, passed)
+            new = _new_primals(node, passed, tracer)
             if new:
                 result[node] = new
     return result
+
+
+# Graph ops whose eager result is a view of their input, sharing its storage.
+_VIEWS = frozenset(("reshape", "transpose", "permute", "expand", "squeeze", "unsqueeze",
+                    "getitem", "diagonal"))
+
+
+def _refuse_view_read(node, written: set) -> None:
+    """A saved view of a tensor written through `.data` after the forward (`x @ w.t()`, then
+    `w.data.mul_(0.5)`): PyTorch's backward reads the view's new values, and a traced one
+    would read the old ones, so it raises."""
+    views = [i for i, x in enumerate(node.inputs) if isinstance(x, Value) and x in written
+             and x.node is not None and x.node.op in _VIEWS]
+    if not views:
+        return
+    reads = _reads(node.op, node.inputs, written=True)
+    if reads is None or any(i in reads for i in views):
+        raise TraceError(
+            f"backward inside graphnet.compile: `{node.op}` (at {node.source or 'unknown line'}) "
+            f"saved a view of a tensor written through `.data` after the op ran; PyTorch's "
+            f"backward reads the view's new values, and a traced backward cannot. Write "
+            f"through `.data` after backward(), or run this code uncompiled.")
 
 
 def _passed_tensor(node, i: int, value: Value, swapped: list, edges, live: list):
@@ -93,9 +121,12 @@ def _passed_tensor(node, i: int, value: Value, swapped: list, edges, live: list)
     return t
 
 
-def _new_primals(node, passed: dict) -> dict:
-    """{input index: new Value} for the inputs of `node` its backward reads (`_reads`)."""
+def _new_primals(node, passed: dict, tracer) -> dict:
+    """{input index: new Value} for the inputs of `node` its backward reads (`_reads`; for a
+    tensor only written through `.data` since, never given other storage, also those PyTorch
+    saved as views of it: `linear`'s `weight.t()`)."""
     reads = _reads(node.op, node.inputs)
+    written_reads = _reads(node.op, node.inputs, written=True)
     name = _autograd.backward_name(node.op)
     if reads is None:
         raise RuntimeError(
@@ -105,7 +136,8 @@ def _new_primals(node, passed: dict) -> dict:
             f"forward or after backward().")
     new = {}
     for i, t in passed.items():
-        if i not in reads:
+        written = id(t) in tracer.alias_written and id(t) not in tracer.storage_replaced
+        if i not in (written_reads if written and written_reads is not None else reads):
             continue
         old, current = node.inputs[i], t._value
         if tuple(current.shape) != tuple(old.shape) or \

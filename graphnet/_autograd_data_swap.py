@@ -163,7 +163,7 @@ class ViewRef(weakref.ref):
     (`x[2] = 0`), the owner maybe too, so the backward reads the counter
     (graphnet/_autograd_versions.py `current_saved`)."""
 
-    __slots__ = ("box", "owner_version", "dtype")
+    __slots__ = ("box", "owner_version", "dtype", "owner", "owner_value", "layout")
 
 
 def version_box(owner) -> list:
@@ -188,7 +188,31 @@ def _view_ref(view, owner) -> ViewRef:
     ref.box = version_box(owner)
     ref.owner_version = ref.box[0]
     ref.dtype = view.dtype
+    ref.owner, ref.owner_value = weakref.ref(owner), owner._value
+    ref.layout = view.__dict__.get("_layout")
     return ref
+
+
+def view_written(ref, saved):
+    """The values a saved view (`ViewRef`) holds now when its storage owner was written
+    through `.data` since the forward (`w.data.mul_(0.5)` between `x @ w.t()` and backward:
+    PyTorch's saved `w.t()` shares the storage, so its backward reads the new values), else
+    None (the owner untouched, gone, or given other storage by `.data =`, which the saved
+    view does not follow)."""
+    owner = ref.owner()
+    if owner is None or owner._value is ref.owner_value:
+        return None
+    found = _swapped_to(owner, ref.owner_value)
+    if found is None or not found[1]:
+        return None
+    current = found[0]
+    if np.dtype(current.dtype) != np.dtype(saved.dtype):
+        return None
+    from ._strided import _grid
+    from ._strides import contiguous_strides
+
+    strides, offset = ref.layout or (contiguous_strides(saved.shape), 0)
+    return current.reshape(-1)[_grid(tuple(saved.shape), strides, offset)]
 
 
 def sources_of(args) -> tuple:

@@ -210,6 +210,8 @@ def current_saved(node, saved: tuple) -> tuple:
                 return _resolve(node, saved, sources)
     if bumped and (gone or _data_swap.views_saved):
         _refuse_written_gone(node, saved, sources)
+    if _data_swap.swaps_made and _data_swap.views_saved:
+        return _resolve(node, saved, sources)   # a saved view's owner written through `.data`
     return saved
 
 
@@ -240,6 +242,11 @@ def _resolve(node, saved: tuple, sources: tuple) -> tuple:
     checked = _data_swap._checked(node.name_, saved, node.needs)
     swapped = {}
     for i, (ref, s) in enumerate(zip(sources, saved)):
+        if type(ref) is _data_swap.ViewRef:   # alive or not: its owner's `.data` writes
+            new = _data_swap.view_written(ref, s)
+            if new is not None:
+                swapped[i] = (new, True)
+                continue
         t = ref() if ref is not None else None
         if t is None or t._value is s or RECOMPUTED in t.__dict__:
             continue
