@@ -19,7 +19,8 @@ from graphnet._errors import TraceError
 from graphnet._factories import zeros
 from graphnet._mode import TracedNode
 from graphnet._tensor import Tensor
-from graphnet.autograd._graph import op_vjp, reaching
+from graphnet._no_derivative import without_derivative
+from graphnet.autograd._graph import ONCE_DIFFERENTIABLE, op_vjp, reaching
 from graphnet.autograd._hooks import guard_hooks, run_leaf_hooks
 
 from .autodiff import _ancestors, _default_edges, carrying
@@ -153,6 +154,9 @@ def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> 
             primals = [_wrap(tracer, read.get(i, x), i in edges and i in graph_of)
                        if isinstance(x, Value) else x for i, x in enumerate(node.inputs)]
             grads = dispatch("vjp", *primals, *out_cts, fn=fn, n_primals=len(primals))
+            if create_graph and node.op in ONCE_DIFFERENTIABLE:   # as eagerly: raises
+                grads = [without_derivative(g, [*primals, *out_cts],
+                                            ONCE_DIFFERENTIABLE[node.op]) for g in grads]
             if checks_nan and not create_graph:
                 # NOTE: the checked identity is not differentiable, so a gradient that must
                 # itself carry a graph (create_graph) goes unchecked

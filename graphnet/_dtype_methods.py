@@ -166,6 +166,11 @@ def view_as_real(input: Tensor) -> Tensor:
 
 view_as_real_copy = view_as_real
 view_as_complex_copy = _no_complex("graphnet.view_as_complex_copy(x)", _PAIRS)
+_FRAMES = ("frame the signal with `x.unfold(-1, n_fft, hop)`, multiply by a window, and take "
+           "the real and imaginary parts as matmuls with cos and -sin DFT matrices")
+stft = _no_complex("graphnet.stft(x, n_fft)", _FRAMES)
+istft = _no_complex("graphnet.istft(x, n_fft)", "invert the two real parts with matmuls by "
+                    "the inverse DFT matrices and overlap-add the frames (`F.fold`)")
 
 
 # ---- promotion: PyTorch's rules, not NumPy's (int64 + float16 is float16) ------------------
@@ -246,6 +251,7 @@ _METHODS = {
     "cfloat": _no_complex("Tensor.cfloat()", "use float() and keep complex parts separate"),
     "cdouble": _no_complex("Tensor.cdouble()", "use double() and keep complex parts separate"),
     "chalf": _no_complex("Tensor.chalf()", "use half() and keep complex parts separate"),
+    "stft": stft, "istft": istft,
 }
 if hasattr(dt, "bfloat16"):
     _METHODS["bfloat16"] = lambda self, **k: self.to(dt.bfloat16)
@@ -256,7 +262,7 @@ __all__ = ["angle", "can_cast", "complex", "conj", "conj_physical", "imag", "is_
            "is_conj", "is_floating_point", "is_neg", "is_nonzero", "is_same_size", "numel",
            "polar", "promote_types", "real", "resolve_conj", "resolve_neg", "result_type",
            "view_as_complex", "view_as_real", "view_as_complex_copy", "view_as_real_copy",
-           "is_signed", "conj_physical_"]
+           "is_signed", "conj_physical_", "stft", "istft"]
 is_signed = is_signed_function
 
 

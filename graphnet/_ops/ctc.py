@@ -140,9 +140,13 @@ def _ctc_backward(zero_infinity, saved, grad_nll):
     occupancy_states = jnp.exp(alphas + betas + nll[None, :, None] - lp_states)
     occupancy_states = jnp.where(_overwritten(labels, input_lengths, target_lengths,
                                               log_probs.shape[0]), 0, occupancy_states)
-    n_classes = log_probs.shape[2]
-    onehot = (labels[:, :, None] == jnp.arange(n_classes)).astype(log_probs.dtype)
-    occupancy = jnp.einsum("tns,nsc->tnc", occupancy_states, onehot)
+    # each state's occupancy added to its own label's class: a NaN state (a -inf log_prob
+    # of a target label) makes that class NaN, as in PyTorch, not the frame's every class
+    # (a one-hot contraction multiplied it into all of them)
+    n_frames, n_batch = log_probs.shape[:2]
+    occupancy = jnp.zeros(log_probs.shape, occupancy_states.dtype).at[
+        jnp.arange(n_frames)[:, None, None], jnp.arange(n_batch)[None, :, None],
+        labels[None]].add(occupancy_states)
     grad = (jnp.exp(log_probs) - occupancy) * grad_nll[None, :, None]
     frames = jnp.arange(log_probs.shape[0])[:, None] < input_lengths[None, :]   # [T, N]
     keep = frames if not zero_infinity else frames & ~jnp.isinf(nll)[None, :]

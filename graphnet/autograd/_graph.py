@@ -192,4 +192,16 @@ def vjp_on_tape(node: TapeNode, cts) -> list:
     edge_of = {i: edge for i, edge in edge_of.items() if i in reached}
     primals = [_primal(node, saved, i, edge_of) for i in range(len(saved))]
     out = dispatch("vjp", *primals, *cts, fn=node._vjp, n_primals=len(primals))
+    backward = ONCE_DIFFERENTIABLE.get(node.name_)
+    if backward is not None:    # PyTorch's backward of it has no derivative: one raises
+        from .._no_derivative import without_derivative
+
+        out = [o if o is None else without_derivative(o, [*primals, *cts], backward)
+               for o in out]
     return list(out)
+
+
+# Ops whose PyTorch backward is itself not differentiable: a gradient of their gradient
+# raises "derivative for aten::<backward> is not implemented" (JAX would differentiate
+# graphnet's backward formula and give numbers PyTorch does not define).
+ONCE_DIFFERENTIABLE = {"ctc_loss": "_ctc_loss_backward"}

@@ -195,6 +195,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 def _adaptive_size(fn, nd, input, output_size) -> tuple:
     _check_dims(fn, input, nd)
+    if nd == 1:     # PyTorch's 1-d pools take no None ("keep this size") entry
+        if output_size is None:
+            raise TypeError(f"{fn}(): argument 'output_size' (position 2) must be tuple of "
+                            f"ints, not NoneType")
+        if not isinstance(output_size, int) and None in tuple(output_size):
+            raise TypeError(f"{fn}(): argument 'output_size' (position 2) must be tuple of "
+                            f"ints, but found element of type NoneType at pos 0")
     spatial = tuple(input.shape[input.dim() - nd:])
     sizes = (output_size,) * nd if output_size is None or isinstance(output_size, int) \
         else tuple(output_size)
