@@ -45,21 +45,24 @@ def _ancestors(root: Value, edges: dict | None = None) -> set:
         if node is None:
             continue
         chosen = edges.get(node)
-        chosen = _default_edges(node) if chosen is None else carrying(node, chosen)
+        # the outputs reached so far: the last one's visit has them all
+        chosen = _default_edges(node) if chosen is None else carrying(
+            node, chosen, [k for k, o in enumerate(node.outputs) if o in seen])
         stack.extend(node.inputs[i] for i in chosen if isinstance(node.inputs[i], Value))
     return seen
 
 
-def carrying(node, chosen) -> tuple:
+def carrying(node, chosen, given=None) -> tuple:
     """The gradient edges `chosen` of `node` a gradient can flow back along. A custom
     Function's node (`custom_function`) also has edges to what its forward saved and to
     outputs that are inputs, which only a gradient of its VJP follows (a double backward,
     through grad_walk's `vjp` nodes), and to arguments its backward returns None for: none
     of them carries its gradient. A leaf reached only through them gets no `.grad` (None,
-    as eagerly), not zeros."""
+    as eagerly), not zeros. `given`: the node's outputs a gradient reaches (None: all), which
+    a backward after `ctx.set_materialize_grads(False)` sees as None for the others."""
     if node.op != "custom_function":
         return chosen
-    flows = node.attrs["spec"].carrying(node.inputs)
+    flows = node.attrs["spec"].carrying(node.inputs, given)
     return tuple(i for i in chosen if i in flows)
 
 

@@ -163,7 +163,7 @@ def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> 
                 name = _autograd.backward_name(node.op)
                 grads = [dispatch("anomaly_checked", g, producer=name, index=i)
                          for i, g in zip(edges, grads)]
-            flows = carrying(node, edges)
+            flows = carrying(node, edges, [k for k, o in enumerate(node.outputs) if o in cts])
             for i, g in zip(edges, grads):
                 if i not in flows:   # a None from a custom backward: no gradient
                     continue

@@ -210,9 +210,14 @@ def output_reach(graph, out_positions, needs, tape_inputs=()):
     for node in graph.nodes:
         # a custom Function's gradient reaches only the arguments its backward returns a
         # gradient for (compiler/autodiff.carrying): a None one leaves that `.grad` None
-        reads = frozenset().union(*(depends.get(node.inputs[i], frozenset()) for i in carrying(
-            node, range(len(node.inputs))) if isinstance(node.inputs[i], Value)))
-        for value in node.outputs:
+        # (per output, after `ctx.set_materialize_grads(False)`: the others' are then None)
+        separate = node.op == "custom_function" and not node.attrs["spec"].ctx.materialize_grads
+        for k, value in enumerate(node.outputs):
+            if k == 0 or separate:
+                reads = frozenset().union(*(
+                    depends.get(node.inputs[i], frozenset()) for i in carrying(
+                        node, range(len(node.inputs)), [k] if separate else None)
+                    if isinstance(node.inputs[i], Value)))
             depends[value] = reads
     edge_of = {i: k for k, i in enumerate(needs)}
     return [frozenset(edge_of[i] for i in depends.get(graph.outputs[o].value, ())

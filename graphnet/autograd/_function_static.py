@@ -183,10 +183,20 @@ class _Spec:
                 for k in positions:
                     leaves[k] = Tensor._wrap(next(stored))
                 setattr(ctx, name, tree.unflatten(leaves))
-            else:
+            elif slot[0] == "attr":
                 setattr(ctx, slot[1], Tensor._wrap(next(stored)))
         ctx.to_save = tuple(saved)
-        args = a[n_out + n_saved:]
+        # the tensors read from outside (`_outside`), last: the program's inputs for a while
+        outside = [(slot[1], slot[1]._value) for slot in self.saved_slots if slot[0] == "ext"]
+        for (t, _), value in zip(outside, list(stored)):
+            t._value = value
+        try:
+            return self._run_backward(ctx, a[n_out + n_saved:], cts, traced_reads)
+        finally:
+            for t, value in outside:
+                t._value = value
+
+    def _run_backward(self, ctx, args, cts, traced_reads) -> list:
         name = f"{self.cls.__name__}Backward"
         all_cts = [None] * self.n_outputs   # None for a non-tensor output, as PyTorch passes
         for position, c in zip(self.out_positions, cts):
@@ -201,18 +211,23 @@ class _Spec:
                 out.append(None if g is None else g._value)
         return out
 
-    def carrying(self, inputs) -> frozenset:
+    def carrying(self, inputs, given=None) -> frozenset:
         """The node's input indices a gradient flows back to: the tensor arguments for which
         the user's backward returns a tensor. Decided from the structure of what it returns
         (None or not), by tracing it once on abstract values (`inputs`: the node's input
         Values): a leaf whose every path ends in a None gets no `.grad`, as eagerly, not
         zeros. NOTE: asked only when a backward reaches the node, so a forward-only program
         never runs the user's backward."""
+        if self.ctx.materialize_grads or given is None:
+            given = None
+        else:   # after `set_materialize_grads(False)`: None for the outputs not reached
+            given = frozenset(given)
         if self._carrying is None:
+            self._carrying = {}
+        if given not in self._carrying:
             a = tuple(jax.ShapeDtypeStruct(v.shape, v.dtype) for v in inputs)
-            # NOTE: with every cotangent given; after `set_materialize_grads(False)` some are
-            # None when it really runs, and an argument it then returns None for gets zeros
-            outs, cts = a[:self.n_out], list(a[:self.n_out])
+            outs = a[:self.n_out]
+            cts = [c if given is None or k in given else None for k, c in enumerate(outs)]
             found = []
 
             def record(a, outs, cts):
@@ -228,8 +243,8 @@ class _Spec:
                 # carrying to every argument, and the real call raises when one does
                 found[:] = [True] * self.n_args
             first = self.n_out + self.n_saved
-            self._carrying = frozenset(first + j for j, f in enumerate(found) if f)
-        return self._carrying
+            self._carrying[given] = frozenset(first + j for j, f in enumerate(found) if f)
+        return self._carrying[given]
 
 
 def apply_static(cls, ctx, args, output, record: bool, before=None):
@@ -267,6 +282,12 @@ def apply_static(cls, ctx, args, output, record: bool, before=None):
                 slots.append(("tree", name, tree, tuple(
                     None if k in positions else leaf for k, leaf in enumerate(leaves)),
                     positions))
+    known = {id(t) for t in saved}
+    for t in _outside(cls.backward, ctx):
+        if id(t) not in known:
+            known.add(id(t))
+            saved.append(t)
+            slots.append(("ext", t))    # last: `backward` binds them after the others
     saved_outputs = [slot for slot in slots if slot[0] == "out"]
     if saved_outputs:   # checked on the outputs handed back instead (_note_saved_outputs)
         ctx._saved_at = tuple((t, v) for t, v in ctx._saved_at if id(t) not in out_index)
@@ -289,6 +310,45 @@ def apply_static(cls, ctx, args, output, record: bool, before=None):
     it = iter(wrapped)
     handed = [next(it) if isinstance(o, Tensor) else o for o in outs]
     return handed[0] if single else tuple(handed)
+
+
+def _outside(backward, ctx) -> list:
+    """The tensors a backward may read other than through `ctx`'s saved tensors: those its
+    closure and the globals it names hold (a module's parameters and buffers included), and
+    those of a module kept on `ctx` (`ctx.m.W`). They are inputs of the node, so each call
+    reads their current values; before, the program kept the values of the trace (a weight
+    read in the backward stayed at its first value while the optimizer moved it)."""
+    from ..nn import Module
+
+    fn = getattr(backward, "__func__", backward)
+    code = getattr(fn, "__code__", None)
+    found: list = []
+
+    def add(value):
+        if isinstance(value, Tensor):
+            found.append(value)
+        elif isinstance(value, Module):
+            found.extend(value.parameters())
+            found.extend(value.buffers())
+
+    if code is not None:
+        for cell in fn.__closure__ or ():
+            try:
+                add(cell.cell_contents)
+            except ValueError:     # a cell not yet bound
+                pass
+        names = set(code.co_names)
+        for const in code.co_consts:    # nested functions and comprehensions
+            if hasattr(const, "co_names"):
+                names.update(const.co_names)
+        module_globals = getattr(fn, "__globals__", {})
+        for name in names:
+            if name in module_globals:
+                add(module_globals[name])
+    for value in vars(ctx).values():
+        if isinstance(value, Module):
+            add(value)
+    return found
 
 
 def _history_before(t: Tensor, value, dirty: bool) -> Tensor:
