@@ -280,6 +280,10 @@ class Tracer(FinishTrace, DispatchMode):
         self.prints.append(record_print(self, objects, sep, end, file, flush))
 
     def on_attribute_write(self, module, name: str, value) -> None:
+        if isinstance(value, Tensor) and id(value) in self.created_ids:
+            return      # a tensor the code made: each call gives it its values (escaped)
+        # NOTE: another tensor (`self.prev = x`, an argument) is a change of Python state:
+        # a compiled call would keep the first call's object, so the next call traces again
         if self.parent is None:
             self.python_state.on_attribute_write(module, name)
         else:       # a branch: refuse a change, allow setting the value it holds

@@ -109,8 +109,8 @@ def view_dtype(input, dtype):
 def _regrouped(input, shape, copy_if_needed: bool):
     if any(s < 0 for s in shape):   # JAX divided by zero inferring -1 among zeros
         check_inferred_shape(shape, input.numel())
-    if shape == tuple(input.shape) and not input.requires_grad:
-        return input
+    # NOTE: the same shape too is a new view, as in PyTorch (`x.view(3) is x` is False): the
+    # input itself let `y = x.view(3); y.requires_grad_()` change x
     out = dispatch("reshape", input, shape=shape)
     if "_layout" in input.__dict__:     # a strided view: is the new shape one too?
         strides, offset = input.__dict__["_layout"]
@@ -158,6 +158,8 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if not shape:
         return reshape(input, 1)
+    if start == end:    # nothing merged: PyTorch returns the input itself
+        return input
     merged = 1
     for s in shape[start:end + 1]:
         merged *= s

@@ -182,7 +182,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 def ravel(input: Tensor) -> Tensor:
     """`input` flattened to 1-D."""
-    return L.reshape(input, -1) if input.dim() != 1 else input
+    return L.reshape(input, -1)     # a new view even of a 1-d tensor, as in PyTorch
 
 
 def broadcast_shapes(*shapes) -> Size:

@@ -135,7 +135,7 @@ class Module(_Hooks):
                                 "(graphnet.Tensor or None expected)")
             self._buffers[name] = _global_hooks.registered("buffer", self, name, value)
         else:
-            if name != "training" and not isinstance(value, Tensor):
+            if name != "training":
                 mode = _dispatch.current_mode()
                 if mode is not None:    # a trace must know: compiled calls cannot replay it
                     mode.on_attribute_write(self, name, value)
