@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 # the original's), the hooks (PyTorch keeps none) and facts about the original's storage (its
 # address, whether it is shared, the `.data` swaps it saw: weak references pickle refuses)
 TIES = ("_aliases", "_views", "_view", "_view_of")
-LEFT_OUT = TIES + ("_hooks", "_post_hooks", "_data_swaps", "_address", "_shared")
+LEFT_OUT = TIES + ("_hooks", "_post_hooks", "_data_swaps", "_address", "_shared",
+                   "_parameter_view")
 # what makes a tensor a view: a deep copy sets these anew (deep_copy)
 VIEW_FACTS = ("_storage", "_view_source", "_view_forward", "_overlap_index", "_over")
 SLOTS = ("_value", "requires_grad", "_grad", "grad_fn", "_oi")
@@ -125,6 +126,13 @@ def store(t: Tensor, value) -> None:
         from ._alias_base import store_through   # NOTE: it imports this module
 
         store_through(t)
+    elif "_parameter_view" in t.__dict__ and "_view" in t.__dict__ and current_mode() is None:
+        # a parameter that is a view of another tensor's storage (`Parameter(q.t())`):
+        # its new values go to that storage, as PyTorch's in-place step writes them
+        from ._autograd import no_grad
+
+        with no_grad():
+            write_through_view(t, t.__dict__["_view"])
 
 
 def share_value(t: Tensor) -> None:
@@ -388,12 +396,3 @@ def _contents(cell):
         return cell.cell_contents
     except ValueError:
         return cell
-
-
-def share_storage(param: Tensor, data: Tensor) -> None:
-    """`Parameter(w)` shares `w`'s storage, as in PyTorch: an in-place change of either
-    reaches the other (`init.constant_(w, 0.5)` left p at w's old values). The tie back
-    goes when `data` does, so a temporary (`Parameter(empty(3, 4))`) costs nothing later."""
-    remember_alias(data, param)
-    refs = param.__dict__.setdefault("_aliases", [])
-    refs.append(weakref.ref(data, lambda ref: ref in refs and refs.remove(ref)))

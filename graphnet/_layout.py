@@ -101,7 +101,10 @@ def view_dtype(input, dtype):
     if "_layout" in input.__dict__:     # the last dim is contiguous: the others scale
         strides, offset = input.__dict__["_layout"]
         scale = source.itemsize / dtype.itemsize
-        S.set_layout(out, [int(s * scale) for s in strides[:-1]] + [1], int(offset * scale))
+        # the same itemsize keeps every stride (`x.t().view(int32)`: (1, 4)); another one
+        # needs the last dim contiguous (checked above), whose stride is then 1
+        last = list(strides[-1:]) if scale == 1 else [1]
+        S.set_layout(out, [int(s * scale) for s in strides[:-1]] + last, int(offset * scale))
     return _view_of(out, input, lambda new: dispatch("view_dtype", new, dtype=source.np),
                     lambda new: dispatch("view_dtype", new, dtype=dtype.np))
 

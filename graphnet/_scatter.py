@@ -124,6 +124,9 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
         raise RuntimeError("Index has to be a vector/scalar")
     if not _index_types(index, ("int64",)):
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if isinstance(value, Tensor) and value.dim() != 0:   # a 1-element [-2.] was taken
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.dim()} dimension(s).")
     _check_fill_value(value, input.dtype)   # int8 filled with 300 held 44
     if input.dim() == 0:
         return index_fill(input.reshape(1), dim, index, value).reshape(())

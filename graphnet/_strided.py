@@ -60,7 +60,10 @@ def _storage(input: Tensor, storage_offset):
     elements. The chain of views is followed to its first tensor; one laid out otherwise
     than row-major itself keeps the old reading."""
     root = input
-    while True:
+    while not (root.requires_grad and root.grad_fn is None):
+        # NOTE: a leaf that requires grad ends the chain: `arange(12.).reshape(3, 4)
+        # .requires_grad_()` is a view of a storage that needs no gradient, and reading that
+        # storage gave the leaf none (its `as_strided` terms were dropped from `.grad`)
         ref = root.__dict__.get("_view_of")
         source = ref() if ref is not None else None
         if source is None:

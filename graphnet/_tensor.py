@@ -381,7 +381,7 @@ class Parameter(Tensor):
         if created is not None:   # made in traced code (`nn.Linear(2, 2)(x)`): the trace's
             created(self)
         elif isinstance(data, Tensor) and current_mode() is None:
-            from ._aliases import share_storage
+            from ._shared_storage import share_storage
 
             share_storage(self, data)
 

@@ -1,0 +1,57 @@
+"""`Parameter(w)` shares `w`'s storage, as in PyTorch (graphnet/_tensor.py `Parameter`):
+an in-place change of either reaches the other, also when `w` is a temporary alias or view
+of another tensor (`Parameter(q.detach())`, `Parameter(q.t())`), whose tie is to `q`."""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+from ._aliases import _remember, remember_alias
+
+if TYPE_CHECKING:
+    from ._tensor import Tensor
+
+
+def share_storage(param: Tensor, data: Tensor) -> None:
+    """`Parameter(w)` shares `w`'s storage, as in PyTorch: an in-place change of either
+    reaches the other (`init.constant_(w, 0.5)` left p at w's old values). The tie back
+    goes when `data` does, so a temporary (`Parameter(empty(3, 4))`) costs nothing later."""
+    # NOTE: through a temporary alias or view (`Parameter(q.detach())`, `Parameter(q.t())`,
+    # `p.data = q.data`) the tie is to `q` itself: the temporary's was lost with it, and
+    # the parameter silently stopped following `q` (a decoder tied to `enc.weight.t()`)
+    root = _aliased(data)
+    if "_view_of" in root.__dict__ and _adopt_view(param, root):
+        return
+    remember_alias(root, param)
+    refs = param.__dict__.setdefault("_aliases", [])
+    refs.append(weakref.ref(root, lambda ref: ref in refs and refs.remove(ref)))
+
+
+def _aliased(t: Tensor) -> Tensor:
+    """The tensor whose storage `t` shares whole: `t` unless it is a `.data` / `detach()`
+    alias (of its `_base`, same shape and dtype), followed to the end."""
+    while t._base is not None and "_view_of" not in t.__dict__ \
+            and t._base._value.shape == t._value.shape and t._base.dtype == t.dtype:
+        t = t._base
+    return t
+
+
+def _adopt_view(param: Tensor, view: Tensor) -> bool:
+    """Make `param` the view `view` is of its source (`Parameter(q.t())`): it shows the
+    source's new values and writes into them, as the temporary view did."""
+    source = view.__dict__["_view_of"]()
+    entry = next((e for e in (source.__dict__.get("_views") or ()) if source is not None
+                  and e[0]() is view), None)
+    if entry is None:
+        return False
+    state = param.__dict__
+    for name in ("_view", "_storage", "_layout"):
+        if name in view.__dict__:
+            state[name] = view.__dict__[name]
+    root = _aliased(source)
+    forward = entry[1]
+    state["_view_of"] = weakref.ref(root)
+    state["_parameter_view"] = True     # an optimizer's store writes through (`store`)
+    _remember(root, "_views", (weakref.ref(param), forward, tuple(root._value.shape)))
+    return True
