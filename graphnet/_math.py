@@ -277,7 +277,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if named:   # 'nuc': PyTorch's matrix_norm
         from .linalg import _named_matrix_norm
         return _named_matrix_norm(input, p, dim, keepdim)
-    p = 2.0 if p in ("fro", 2) else float(p)
+    p = 2.0 if p in ("fro", 2, None) else float(p)   # p=None: the 2-norm, as in PyTorch
     return dispatch("norm", input, p=p, dim=_reduce_dims(dim), keepdim=keepdim)
 
 

@@ -172,8 +172,8 @@ def _quantile(name: str, input: Tensor, q, dim, keepdim: bool, interpolation: st
         q_values = q_values.detach()   # only linear interpolation is a function of q (PyTorch)
     if isinstance(q, Tensor) and q.numel():
         q_values = dispatch("checked_quantile_q", q_values)   # each in [0, 1], as PyTorch
-    if x.dim() == 0:
-        x = x.reshape(1)
+    if x.dim() == 0:     # a 0-d input keeps no dim (it has none), as in PyTorch
+        x, keepdim = x.reshape(1), False
     out = dispatch("quantile", x, q_values, dim=axis, keepdim=bool(keepdim and dim is not None),
                    interpolation=interpolation, ignore_nan=name == "nanquantile")
     if keepdim and dim is None:   # every dim kept, with size 1

@@ -117,6 +117,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
     if input.dim() > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                          f"input with {input.dim()} dimensions")
+    if isinstance(correction, float):
+        raise TypeError("cov(): argument 'correction' must be int, not float")
     x = L.reshape(input, 1, -1) if input.dim() < 2 else input
     if not x.dtype.is_floating_point:
         x = x.to(dt.float32)
@@ -140,6 +142,12 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
             raise RuntimeError(f"cov(): expected {name} to have one dimension and the same "
                                f"number of elements as the input's columns, but got {name} "
                                f"of shape {list(w.shape)} for {observations} observations")
+    # PyTorch's check of the weights' values (a negative one gave a negative variance)
+    # (on detached values: the check has no gradient, and aweights' own reaches them; a
+    # compiled program keeps the unused check, see the dead-code pass)
+    for w, name in ((fweights, "fweights"), (aweights, "aweights")):
+        if w is not None:
+            fac.checked_values(w.detach(), name)
     if weights is None:
         mean = M.mean(x, 1, keepdim=True)
         total = float(observations)
@@ -161,7 +169,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
     else:
         norm = M.clamp(norm, min=0.0)
     c = M.matmul(weighted, L.transpose(centred, 0, 1)) / norm
-    return L.reshape(c, ()) if input.dim() < 2 else c
+    # one variable (a 1-d input, or a single row) gives a 0-d tensor, as in PyTorch
+    return L.reshape(c, ()) if input.dim() < 2 or input.shape[0] == 1 else c
 
 
 def corrcoef(input: Tensor) -> Tensor:

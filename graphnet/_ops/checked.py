@@ -18,6 +18,8 @@ PARAMETER_RULES = {
     "rate": (lambda x: (x < 0) | (x != x),
              "invalid Poisson rate, expected rate to be non-negative"),
     "divisor": (lambda x: x == 0, "ZeroDivisionError"),   # integer //, % and fmod
+    "fweights": (lambda x: x < 0, "cov(): fweights cannot be negative"),
+    "aweights": (lambda x: x < 0, "cov(): aweights cannot be negative"),
     "categories": (lambda x: (x < 0) | (x != x) | (abs(x) == float("inf")),
                    "probability tensor contains either `inf`, `nan` or element < 0"),
 }

@@ -87,12 +87,14 @@ def var(x, *, dim=None, correction=1, keepdim=False):
     if x.dtype in _HALF:   # see _HALF: accumulated in float32, rounded once
         return var(x.astype(jnp.float32), dim=dim, correction=correction,
                    keepdim=keepdim).astype(x.dtype)
-    # a float32 mean is summed in float64: a float32 sum's error, squared into every term,
-    # made features around 1e5 100x less accurate than PyTorch's (its sums cascade)
-    wide = x.dtype == jnp.float32 and \
-        jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64
-    mean = jnp.mean(x.astype(jnp.float64) if wide else x, axis=dim,   # (JAX's error for a
-                    keepdims=True).astype(x.dtype)                     # dim out of range)
+    # a float32 variance is taken in float64 and rounded once, as PyTorch's CPU kernel
+    # accumulates it in double: a float32 sum's error, squared into every term, made
+    # features around 1e5 100x less accurate, and the squares of 1e-20 (1e21) underflowed to
+    # 0 (overflowed to inf) where PyTorch's variance is finite
+    if x.dtype == jnp.float32 and jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64:
+        return var(x.astype(jnp.float64), dim=dim, correction=correction,
+                   keepdim=keepdim).astype(x.dtype)
+    mean = jnp.mean(x, axis=dim, keepdims=True)   # (JAX's error for a dim out of range)
     count = x.size // max(mean.size, 1)
     centred = x - mean
     squares = jnp.sum(centred * centred, axis=dim, keepdims=keepdim)
@@ -103,6 +105,8 @@ def var(x, *, dim=None, correction=1, keepdim=False):
 @scalar_as_one_element
 def std(x, *, dim=None, correction=1, keepdim=False):
     wide = x.astype(jnp.float32) if x.dtype in _HALF else x
+    if x.dtype == jnp.float32 and jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64:
+        wide = x.astype(jnp.float64)    # the root of the float64 variance, rounded once
     out = _sqrt_flat_at_zero(var(wide, dim=dim, correction=correction, keepdim=keepdim))
     return out.astype(x.dtype)
 

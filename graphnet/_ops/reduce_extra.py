@@ -29,7 +29,37 @@ def cumprod(x, *, dim, dtype=None):
 @defop("logcumsumexp", "opaque", method=None, dump=True)
 def logcumsumexp(x, *, dim):
     refuse("logcumsumexp_out", x, kinds="bi")
+    return _logcumsumexp(x, dim)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _logcumsumexp(x, dim):
     return jax.lax.cumlogsumexp(x, axis=dim)
+
+
+def _logcumsumexp_fwd(x, dim):
+    out = jax.lax.cumlogsumexp(x, axis=dim)
+    return out, (x, out)
+
+
+def _logcumsumexp_bwd(dim, saved, grad):
+    """PyTorch's rule: the positive and negative parts of the gradient, each as a reversed
+    log-cumsum-exp of log|grad| - out, plus x, exponentiated. An element behind a +inf
+    output gets 0 (NaN at the inf itself), as in PyTorch; JAX's own rule gave e^x-sized
+    numbers there."""
+    x, out = saved
+    lowest = jnp.finfo(x.dtype).min
+    log_abs = jnp.log(jnp.abs(grad))
+
+    def reversed_lcse(v):
+        return jnp.flip(jax.lax.cumlogsumexp(jnp.flip(v, dim), axis=dim), dim)
+
+    positive = jnp.exp(reversed_lcse(jnp.where(grad > 0, log_abs, lowest) - out) + x)
+    negative = jnp.exp(reversed_lcse(jnp.where(grad < 0, log_abs, lowest) - out) + x)
+    return (positive - negative,)
+
+
+_logcumsumexp.defvjp(_logcumsumexp_fwd, _logcumsumexp_bwd)
 
 
 def _running_best(x, dim: int, better):
