@@ -115,3 +115,23 @@ def _unmaterialized(T, mode):
 @pytest.mark.parametrize("mode", ["eager", "step", "forward"])
 def test_unreached_output_without_materialized_grads_leaves_grad_none(mode):
     assert _unmaterialized(gn, mode) == _unmaterialized(torch, "eager")
+
+
+@pytest.mark.parametrize("compile_", [lambda f: f, gn.compile])
+def test_a_backward_returning_a_list_is_one_gradient_as_torch(compile_):
+    class Pair(gn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            return [g, None]
+
+    x, y = gn.ones(2, requires_grad=True), gn.ones(2)
+
+    def step(x, y):
+        Pair.apply(x, y).sum().backward()
+
+    with pytest.raises(RuntimeError, match="incorrect number of gradients"):
+        compile_(step)(x, y)

@@ -148,10 +148,14 @@ def _call_backward(fn_cls, ctx, cts, n_inputs: int, graph: bool) -> list:
     """The user's backward, its result checked and padded to one entry per forward input."""
     with _autograd.set_grad_enabled(graph):
         grads = fn_cls.backward(ctx, *cts)
-    grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+    # only a tuple is several gradients, as in PyTorch: a list is one (wrong) value
+    grads = list(grads) if isinstance(grads, tuple) else [grads]
     if len(grads) < n_inputs or any(g is not None for g in grads[n_inputs:]):
         raise RuntimeError(f"function {fn_cls.__name__}Backward returned an incorrect number "
                            f"of gradients (expected {n_inputs}, got {len(grads)})")
+    for g in grads:
+        if isinstance(g, list):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
     return grads[:n_inputs]
 
 
