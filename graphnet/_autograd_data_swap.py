@@ -98,7 +98,11 @@ def _reads(op: str, primals, written: bool = False) -> tuple | None:
 # constant saves `x` alone), as itself or as a view (`weight.t()`, a reshaped input).
 _BILINEAR = frozenset(("mul", "matmul", "linear", "einsum"))
 # Ops that save every tensor input whatever needs a gradient (convolution, layer_norm).
-_SAVES_ALL = frozenset(("conv", "conv_transpose", "layer_norm"))
+_SAVES_ALL = frozenset(("conv", "conv_transpose", "layer_norm",
+                        # a recurrent layer's cells save the input, the state and the weights
+                        # (TBPTT's `opt.step()` before a retained backward raises in torch)
+                        "rnn_layer", "gru_layer", "lstm_layer", "rnn_packed_layer",
+                        "gru_packed_layer", "lstm_packed_layer"))
 
 
 def _checked(op: str, primals, needs) -> tuple | None:

@@ -40,8 +40,11 @@ def owner(t: Tensor):
 
 
 def note_view(view: Tensor, source: Tensor) -> None:
-    """Record that `view` lives in `source`'s storage."""
+    """Record that `view` lives in `source`'s storage. A view of a normal tensor is a normal
+    tensor, also under `inference_mode()`, as in PyTorch."""
     view.__dict__["_storage"] = owner(source)
+    if "_inference" in view.__dict__ and "_inference" not in source.__dict__:
+        del view.__dict__["_inference"]
 
 
 def _layout(t: Tensor):
