@@ -101,9 +101,7 @@ def view_dtype(input, dtype):
     if "_layout" in input.__dict__:     # the last dim is contiguous: the others scale
         strides, offset = input.__dict__["_layout"]
         scale = source.itemsize / dtype.itemsize
-        # the same itemsize keeps every stride (`x.t().view(int32)`: (1, 4)); another one
-        # needs the last dim contiguous (checked above), whose stride is then 1
-        last = list(strides[-1:]) if scale == 1 else [1]
+        last = list(strides[-1:]) if scale == 1 else [1]   # same itemsize: strides kept
         S.set_layout(out, [int(s * scale) for s in strides[:-1]] + last, int(offset * scale))
     return _view_of(out, input, lambda new: dispatch("view_dtype", new, dtype=source.np),
                     lambda new: dispatch("view_dtype", new, dtype=dtype.np))
@@ -112,9 +110,7 @@ def view_dtype(input, dtype):
 def _regrouped(input, shape, copy_if_needed: bool):
     if any(s < 0 for s in shape):   # JAX divided by zero inferring -1 among zeros
         check_inferred_shape(shape, input.numel())
-    # NOTE: the same shape too is a new view, as in PyTorch (`x.view(3) is x` is False): the
-    # input itself let `y = x.view(3); y.requires_grad_()` change x
-    out = dispatch("reshape", input, shape=shape)
+    out = dispatch("reshape", input, shape=shape)   # the same shape too: a new view, as torch
     if "_layout" in input.__dict__:     # a strided view: is the new shape one too?
         strides, offset = input.__dict__["_layout"]
         new = S.view_strides(input.shape, strides, out.shape)
@@ -131,8 +127,7 @@ def _regrouped(input, shape, copy_if_needed: bool):
 
 
 def contiguous(input, memory_format=None):
-    """`input` itself when its strides are row-major, else a contiguous copy (PyTorch's
-    rule: writes to the copy stay in it)."""
+    """`input` itself when its strides are row-major, else a copy (writes to it stay there)."""
     found = input.__dict__.get("_layout")
     if found is None or S.is_contiguous(input.shape, found[0]):
         return input

@@ -20,6 +20,7 @@ from .._methods import zero_in_place
 from .._tensor import Tensor
 from ._capturable import check_capturable
 from ._hooks import StepHooks, with_step_hooks
+from ._rounds import rounds as _rounds
 
 
 def _typename(value) -> str:
@@ -376,38 +377,3 @@ class Optimizer(StepHooks):
 
 
 Optimizer.step = with_step_hooks(Optimizer.step)   # subclasses' own steps: __init_subclass__
-
-
-def _storage_key(p, ids: set) -> int:
-    """Which storage `p` updates: its own, or, for a parameter that is a view or alias of
-    another one in the list (`dec.weight = Parameter(enc.weight.t())`), the shared one. Such
-    parameters are updated one after the other, as torch's in-place steps on one storage
-    are: computed together from the same values, the second store undid the first."""
-    state = p.__dict__
-    owner = state.get("_storage")
-    if owner is not None and id(owner) in ids:
-        return id(owner)
-    key = id(p)
-    for ref in state.get("_aliases") or ():
-        alias = ref()
-        if alias is not None and id(alias) in ids:
-            key = min(key, id(alias))
-    return key
-
-
-def _rounds(params: list) -> list:
-    """`params` as lists without repeats, run one after the other: the first listing of each
-    parameter, then the second ... A parameter listed twice in a group (tied weights
-    gathered from two modules) is updated twice per step, its state advanced twice, as
-    torch's CPU loop does; one multi-tensor update computed both from the same value."""
-    ids = {id(p) for p in params}
-    keys = [_storage_key(p, ids) for p in params]
-    if len(set(keys)) == len(params):
-        return [params] if params else []
-    rounds, seen = [], {}
-    for p, key in zip(params, keys):
-        k = seen[key] = seen.get(key, -1) + 1
-        if k == len(rounds):
-            rounds.append([])
-        rounds[k].append(p)
-    return rounds
