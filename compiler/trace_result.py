@@ -229,13 +229,20 @@ class FinishTrace:
                     or aliases[i] is not None or (t.__dict__.get("_view") is None
                                                   and t._base is None):
                 continue
-            for j, base in enumerate(tensors):
-                chain = None if base is t or identity[j] is not None else \
-                    _view_chain(base, t, 8)
+            kept = self.attribute_kept
+            bases = [(("out", j), base) for j, base in enumerate(tensors)
+                     if base is not t and identity[j] is None]
+            # a tensor the code made and kept on a module (`m.hidden = h; return h[-1]`)
+            bases += [(("new", base), base) for ref in kept.values()
+                      if (base := ref()) is not None and base is not t]
+            for where, base in bases:
+                chain = _view_chain(base, t, 8)
                 if chain:
-                    self.out_views[i] = ("out", j), chain
-                    # the recipe keeps these traced tensors: not the code's (`_finish_escaped`)
-                    self.recipe_kept |= {id(step[2]) for step in chain}
+                    self.out_views[i] = where, chain
+                    # the recipe keeps these traced tensors: not the code's (`_finish_escaped`),
+                    # but for one the code kept on a module
+                    self.recipe_kept |= {id(step[2]) for step in chain
+                                         if id(step[2]) not in kept}
                     break
 
     def _made_callables(self, static: list) -> list:

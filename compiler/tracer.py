@@ -62,6 +62,7 @@ class Tracer(FinishTrace, DispatchMode):
         self.labels: dict[int, str] = {}
         self.created: list = []
         self.created_ids: set = set()
+        self.attribute_kept: dict = {}   # id -> weak reference: made and kept on a module
         self.failure_undo: list = []    # TraceResult.failure_undo
         self.grad_targets: dict[int, tuple] = {}
         self.grad_guards: dict[int, tuple] = {}
@@ -281,7 +282,10 @@ class Tracer(FinishTrace, DispatchMode):
 
     def on_attribute_write(self, module, name: str, value) -> None:
         if isinstance(value, Tensor) and id(value) in self.created_ids:
-            return      # a tensor the code made: each call gives it its values (escaped)
+            # a tensor the code made: each call gives it its values (escaped); noted, so a
+            # returned view of it stays one (`m.hidden = h; return h[-1]`, trace_result.py)
+            self.attribute_kept[id(value)] = weakref.ref(value)
+            return
         # NOTE: another tensor (`self.prev = x`, an argument) is a change of Python state:
         # a compiled call would keep the first call's object, so the next call traces again
         if self.parent is None:

@@ -41,15 +41,17 @@ def call_outputs(artifact, args, arrays, results):
     for t, layout in zip(tensors, traced.out_layouts):
         if layout is not None:    # a transposed or stepped view's strides, as eagerly
             t.__dict__["_layout"] = layout
+    identity = traced.out_identity
+    # `return model.weight`, `return x`, `return p.grad`, `return y, y`: those very tensors,
+    # as eagerly (an in-place change of one then reaches the model)
+    objects = returned_objects(identity, args, tensors) \
+        if any(source is not None for source in identity) else tensors
     _link_aliases(tensors, traced, args)
-    _link_views(tensors, traced, args)
+    _link_views(tensors, traced, args, objects)
     arm_checks(artifact, args, tensors)
     _mark_inference(tensors, traced)
-    identity = traced.out_identity
-    if any(source is not None for source in identity):
-        # `return model.weight`, `return x`, `return p.grad`, `return y, y`: those very
-        # tensors, as eagerly (an in-place change of one then reaches the model)
-        it = iter(returned_objects(identity, args, tensors))
+    if objects is not tensors:
+        it = iter(objects)
         leaves = [next(it) if s is TENSOR_SLOT else leaf
                   for s, leaf in zip(traced.out_static, leaves)]
     return traced.out_tree(leaves)
@@ -66,12 +68,13 @@ def _link_aliases(tensors, traced, args) -> None:
                 remember_alias(base, t)
 
 
-def _link_views(tensors, traced, args) -> None:
+def _link_views(tensors, traced, args, objects) -> None:
     for t, view in zip(tensors, traced.out_views):
         if view is not None:    # `return model.weight[0]`: a view of it, as eagerly
             (kind, base), chain = view
-            # this call's argument, or its returned tensor the view was taken of
-            base = args[base] if kind == "arg" else tensors[base] if kind == "out" else base
+            # this call's argument, or the returned object the view was taken of, or the
+            # tensor the code keeps (state, or made and kept on a module: "new")
+            base = args[base] if kind == "arg" else objects[base] if kind == "out" else base
             for i, (forward, write, traced_view) in enumerate(chain):
                 last = i == len(chain) - 1
                 if forward is None:   # a `.data` / `detach()` alias: it shares the values
