@@ -28,17 +28,18 @@ def _default_edges(node) -> list:
     return [i for i, x in enumerate(node.inputs) if isinstance(x, Value) and i not in skip]
 
 
-def _ancestors(root: Value, edges: dict | None = None) -> set:
+def _ancestors(root: Value, edges: dict | None = None, stop=frozenset()) -> set:
     """Values the root depends on through gradient edges only. `edges` (node -> input
     indices, the tracer's record) says which inputs each op was differentiated through when
     it ran, as eager mode's tape would have recorded it: a leaf seen only through `x < y`, an
     index input, a `no_grad()` block, a `.detach()` or while its `requires_grad` was False
-    gets no grad, not a zero grad."""
+    gets no grad, not a zero grad. `stop`: values not walked past (nor counted), the inputs
+    of an `autograd.grad`."""
     edges = edges or {}
     seen, stack = set(), [root]
     while stack:
         v = stack.pop()
-        if v in seen:
+        if v in seen or v in stop:
             continue
         seen.add(v)
         node = v.node

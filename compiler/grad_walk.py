@@ -47,12 +47,13 @@ def _wrap(tracer, value, requires_grad: bool):
     return t
 
 
-def use_graph(tracer, roots, retain_graph) -> None:
+def use_graph(tracer, roots, retain_graph, stop=frozenset()) -> None:
     """A backward() or autograd.grad through the traced graph from `roots` (Values): raise
     PyTorch's error when it reaches a node an earlier backward without `retain_graph` freed,
     and free what this one reaches unless it retains the graph (eager mode's rule,
-    `_autograd.saves_tensors`)."""
-    nodes = {v.node for r in roots for v in _ancestors(r, tracer.grad_edges)
+    `_autograd.saves_tensors`). `stop`: the values of `autograd.grad`'s inputs, whose own
+    history it does not run (first-order MAML's `grad(loss, fast)` left `fast`'s usable)."""
+    nodes = {v.node for r in roots for v in _ancestors(r, tracer.grad_edges, stop)
              if v.node is not None}
     # NOTE: kept on the tracer: one trace is one forward, as one tape is eagerly.
     freed = tracer.__dict__.setdefault("freed_nodes", set())
@@ -99,7 +100,9 @@ def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool,
     """The gradient of each of `inputs` (Tensors; None where unused), recorded in the graph.
     `inputs` None: every leaf that requires grad and the outputs reach, as (leaf, grad)."""
     roots = [tracer.value_of(o) for o in outputs]
-    use_graph(tracer, roots, retain_graph)
+    stop = frozenset() if inputs is None else frozenset(
+        tracer.value_of(t) for t in inputs if t.grad_fn is not None)
+    use_graph(tracer, roots, retain_graph, stop)
     if inputs is None:
         inputs = _leaves(tracer, roots)
         pairs = True
