@@ -18,6 +18,7 @@ from ._ops import OPS
 from ._grad_fn_names import filled, layout_in_place, renamed
 from ._tensor import Tensor
 from ._dispatch import dispatch
+from ._mode import current_mode as _dispatch_mode
 from ._view_relayout import relayout
 
 
@@ -148,6 +149,10 @@ def copy_(self, src):
         # PyTorch records CopyBackwards. The plain source would make `self` a leaf of its own
         # when `src` is a leaf: `zeros(3).copy_(w)` then gave `w` no gradient at all
         value = renamed(M.dispatch("clone", value), "CopyBackwards", "clone")
+    elif value is src and _dispatch_mode() is not None:
+        # traced: a value of its own, as eagerly a copy; sharing `src`'s graph value made two
+        # leaves of one value, which a traced backward refuses (`fast.copy_(meta)`, Reptile)
+        value = M.dispatch("clone", value)
     return self._assign(value)
 
 

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 from .._aliases import store
+from .._mode import current_mode
 from .._tensor import Tensor
 
 EXTRA_STATE = "_extra_state"
@@ -98,6 +99,11 @@ def load_own(module, state, prefix: str, local_metadata: dict, strict: bool, mis
             with no_grad():
                 if assign:
                     _assign(module, name, target, source)
+                elif current_mode() is not None:
+                    # traced (a target network loaded inside a compiled step): an in-place
+                    # copy the trace records; storing the traced value raised "a tensor from
+                    # another trace"
+                    target.copy_(source.to(dtype=target.dtype))
                 else:
                     store(target, source.to(device=target.device, dtype=target.dtype)._value)
         except Exception as ex:  # noqa: BLE001 -- PyTorch reports any failed copy the same way
