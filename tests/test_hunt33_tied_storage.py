@@ -54,3 +54,18 @@ def _tied_autoencoder(T, compiled):
 @pytest.mark.parametrize("compiled", [False, True])
 def test_a_decoder_tied_to_the_encoders_transpose_trains_as_torch(compiled):
     assert _tied_autoencoder(gn, compiled) == _tied_autoencoder(torch, False)
+
+
+def test_optimizer_state_dict_numbers_a_repeated_parameter_as_torch():
+    def numbering(T):
+        w, b = T.nn.Parameter(T.ones(2)), T.nn.Parameter(T.ones(2))
+        opt = T.optim.SGD([{"params": [w, w]}, {"params": [b]}], lr=0.1, momentum=0.9)
+        w.grad, b.grad = T.ones(2), T.ones(2)
+        opt.step()
+        sd = opt.state_dict()
+        loaded = T.optim.SGD([{"params": [w, w]}, {"params": [b]}], lr=0.1, momentum=0.9)
+        loaded.load_state_dict(sd)
+        return ([g["params"] for g in sd["param_groups"]], sorted(sd["state"]),
+                loaded.state[w]["momentum_buffer"].tolist())
+
+    assert numbering(gn) == numbering(torch)

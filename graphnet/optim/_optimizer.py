@@ -302,12 +302,13 @@ class Optimizer(StepHooks):
         index_of, groups, next_index = {}, [], 0
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
-            packed["params"] = []
-            for p in group["params"]:
-                if id(p) not in index_of:
-                    index_of[id(p)] = next_index
-                    next_index += 1
-                packed["params"].append(index_of[id(p)])
+            # PyTorch's numbering: one index per listing, a parameter listed twice in a group
+            # numbered by its last listing there (tied weights gathered from two modules)
+            fresh = {id(p): i for i, p in enumerate(group["params"], next_index)
+                     if id(p) not in index_of}
+            index_of.update(fresh)
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            next_index += len(group["params"])
             groups.append(packed)
         state = {}
         for group in self.param_groups:
