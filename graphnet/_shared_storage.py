@@ -55,3 +55,33 @@ def _adopt_view(param: Tensor, view: Tensor) -> bool:
     state["_parameter_view"] = True     # an optimizer's store writes through (`store`)
     _remember(root, "_views", (weakref.ref(param), forward, tuple(root._value.shape)))
     return True
+
+
+def share_data(t: Tensor, other: Tensor) -> None:
+    """`t.data = other` (eagerly): `t` leaves a storage it was tied to as a view, and shares
+    `other`'s when `other` is an alias of another tensor or a view of one
+    (`dec.weight.data = enc.weight.data`, `... = enc.weight.data.t()`), as in PyTorch: an
+    optimizer step of either then shows in the other (before, `t` kept a copy). Other
+    tensors (`vec[i:j].view_as(p)` of vector_to_parameters) keep their own ties."""
+    _untie(t)
+    root = other
+    while "_view_of" in root.__dict__:
+        found = root.__dict__["_view_of"]()
+        if found is None:
+            return
+        root = found
+    if _aliased(root) is not root:
+        share_storage(t, other)
+
+
+def _untie(t: Tensor) -> None:
+    """Drop the view tie `_adopt_view` gave `t` (it takes other storage now)."""
+    state = t.__dict__
+    if not state.pop("_parameter_view", False):
+        return
+    source = state.pop("_view_of", lambda: None)()
+    for name in ("_view", "_storage", "_layout"):
+        state.pop(name, None)
+    views = source.__dict__.get("_views") if source is not None else None
+    if views:
+        views[:] = [entry for entry in views if entry[0]() is not t]

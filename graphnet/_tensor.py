@@ -22,6 +22,7 @@ from ._errors import VIEW_DETACH, dimension_error, no_dimensions_error
 from ._grad_mode import no_grad
 from ._mode import EAGER, current_mode, tracing
 from ._overlap_writes import check_write
+from ._shared_storage import share_data, share_storage
 from ._size import Size  # noqa: F401  (graphnet.Size; imported from here too)
 
 
@@ -197,6 +198,8 @@ class Tensor:
         new_storage(self)   # earlier aliases keep the old storage
         note_swap(self, self._value, other._value)   # a saved `self` reads the new values
         self._value = other._value
+        if mode is None and isinstance(other, Tensor):
+            share_data(self, other)   # `dec.weight.data = enc.weight.data`: shared storage
 
     def __getstate__(self):
         return pickled_state(self)
@@ -381,8 +384,6 @@ class Parameter(Tensor):
         if created is not None:   # made in traced code (`nn.Linear(2, 2)(x)`): the trace's
             created(self)
         elif isinstance(data, Tensor) and current_mode() is None:
-            from ._shared_storage import share_storage
-
             share_storage(self, data)
 
     def __repr__(self) -> str:

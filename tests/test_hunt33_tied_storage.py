@@ -69,3 +69,41 @@ def test_optimizer_state_dict_numbers_a_repeated_parameter_as_torch():
                 loaded.state[w]["momentum_buffer"].tolist())
 
     assert numbering(gn) == numbering(torch)
+
+
+def _tied_by_data(T, compiled, transposed):
+    x0 = np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32)
+    a = T.nn.Linear(6, 4, bias=False)
+    b = T.nn.Linear(4, 6, bias=False) if transposed else T.nn.Linear(6, 4, bias=False)
+    with T.no_grad():
+        a.weight.copy_(T.tensor(np.linspace(-1, 1, 24, dtype=np.float32).reshape(4, 6)))
+    b.weight.data = a.weight.data.t() if transposed else a.weight.data
+    opt = T.optim.SGD([a.weight, b.weight], lr=0.1, momentum=0.9)
+    x = T.tensor(x0)
+
+    def step():
+        opt.zero_grad()
+        h = T.tanh(a(x))
+        loss = ((b(h) - x) ** 2).mean() if transposed else (h * b(x).sin()).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = gn.compile(step) if compiled else step
+    losses = [round(float(step()), 5) for _ in range(4)]
+    return losses, round(float(a.weight.sum()), 4), round(float(b.weight.sum()), 4)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("compiled", [False, True])
+def test_weights_tied_through_data_train_as_torch(compiled, transposed):
+    assert _tied_by_data(gn, compiled, transposed) == _tied_by_data(torch, False, transposed)
+
+
+def test_new_data_unties_a_parameter_view():
+    q = gn.nn.Parameter(gn.zeros(2, 3))
+    p = gn.nn.Parameter(q.t())
+    p.data = gn.ones(3, 2)
+    with gn.no_grad():
+        q.add_(5)
+    assert p.tolist() == [[1.0, 1.0]] * 3

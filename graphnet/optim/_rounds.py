@@ -13,6 +13,14 @@ def _storage_key(p, ids: set) -> int:
     owner = state.get("_storage")
     if owner is not None and id(owner) in ids:
         return id(owner)
+    base = p._base      # `dec.weight.data = enc.weight.data(.t())`: an alias of `enc.weight`
+    for _ in range(4):
+        if base is None:
+            break
+        if id(base) in ids:
+            return id(base)
+        found = base.__dict__.get("_storage")
+        base = found if found is not None else base._base
     key = id(p)
     for ref in state.get("_aliases") or ():
         alias = ref()
