@@ -197,6 +197,18 @@ def _view_ref(view, owner) -> ViewRef:
     return ref
 
 
+def owner_moved(sources) -> bool:
+    """Whether the storage owner of a saved view among `sources` holds other values than at
+    the forward: only then is `view_written` asked (not on every node of every backward once
+    some `.data` was swapped somewhere in the process)."""
+    for ref in sources:
+        if type(ref) is ViewRef:
+            owner = ref.owner()
+            if owner is not None and owner._value is not ref.owner_value:
+                return True
+    return False
+
+
 def view_written(ref, saved):
     """The values a saved view (`ViewRef`) holds now when its storage owner was written
     through `.data` since the forward (`w.data.mul_(0.5)` between `x @ w.t()` and backward:
