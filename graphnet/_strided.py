@@ -1,7 +1,8 @@
 """Strided views: as_strided, as_strided_, as_strided_copy, as_strided_scatter.
 
 A graphnet tensor holds its values row-major; a view's storage is the values of the tensor
-its chain of views starts from (`_storage`). So the elements `as_strided(size, stride,
+its chain of views starts from (`_storage`), in the order its layout keeps them
+(`_physical`: a channels-last tensor's storage is NHWC). So the elements `as_strided(size, stride,
 offset)` would view are known positions of that flattened tensor: element [i, j, ...] is
 `offset + i * stride[0] + j * stride[1] + ...`. The result gathers them (op `take`) and the
 scatter writes them (op `put`); the gradient of overlapping windows adds up, as PyTorch's
@@ -50,15 +51,33 @@ def _positions(input: Tensor, size, stride, storage_offset) -> np.ndarray:
     return index
 
 
+def _physical(t: Tensor):
+    """For a tensor laid out densely in another order than row-major (channels-last, a copy
+    of a permuted tensor), the row-major position of each storage place; None when its
+    values are already its storage in order, or its layout is not a dense one (then the
+    row-major reading stays). `take` and `put` index row-major values, so a strided read of
+    such a tensor's storage goes through this map: before, `as_strided` of a channels-last
+    tensor read its elements in NCHW order."""
+    found = t.__dict__.get("_layout")
+    if found is None or found[1] != 0:
+        return None
+    shape, strides = tuple(t.shape), found[0]
+    order = sorted(range(len(shape)), key=lambda d: -strides[d])
+    dims = [d for d in order if shape[d] != 1]
+    if [strides[d] for d in dims] != list(_strides.contiguous_strides([shape[d] for d in dims])):
+        return None
+    return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape).transpose(order).ravel()
+
+
 def _storage(input: Tensor, storage_offset):
-    """(the tensor whose row-major values are `input`'s storage, the storage offset to use).
+    """(the tensor whose values are `input`'s storage, the storage offset to use).
 
     A view (`x.t()`, `x[:, 1:]`, `x[::2]`) shows part of the tensor it came from, and PyTorch's
     `as_strided` indexes that storage, from the view's own storage offset unless one is
     given: `x.t().as_strided((2, 2), (5, 1))` shows x's first two rows' first two elements.
     Before, graphnet indexed the view's own values laid out row-major, and read other
-    elements. The chain of views is followed to its first tensor; one laid out otherwise
-    than row-major itself keeps the old reading."""
+    elements. The chain of views is followed to its first tensor; one laid out in a way that
+    is not dense (`_physical`) keeps the old reading of `input`'s own values."""
     root = input
     while not (root.requires_grad and root.grad_fn is None):
         # NOTE: a leaf that requires grad ends the chain: `arange(12.).reshape(3, 4)
@@ -69,9 +88,16 @@ def _storage(input: Tensor, storage_offset):
         if source is None:
             break
         root = source
-    if root is input or "_layout" in root.__dict__:
+    if root is input or ("_layout" in root.__dict__ and _physical(root) is None):
         return input, storage_offset
     return root, (_strides.layout(input)[1] if storage_offset is None else storage_offset)
+
+
+def _places(input: Tensor, size, stride, storage_offset) -> np.ndarray:
+    """The row-major positions in `input` of the storage places a strided view reads."""
+    index = _positions(input, size, stride, storage_offset)
+    physical = _physical(input)
+    return index if physical is None else physical[index]
 
 
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
@@ -79,13 +105,14 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     `size` (`_storage`: a view's storage is its source's)."""
     start = _strides.layout(input)[1] if storage_offset is None else storage_offset
     view, (input, storage_offset) = input, _storage(input, storage_offset)
-    index = _positions(input, size, stride, storage_offset)
+    places = _positions(input, size, stride, storage_offset)
+    index = _places(input, size, stride, storage_offset)
     out = dispatch("take", input, fac.tensor(index))
     if view is not input and out.requires_grad:
         # PyTorch's backward reaches the view's own elements only: the places it reads
         # outside them (other rows of its source) get no gradient
         strides, offset = _strides.layout(view)
-        covered = np.isin(index, _grid(tuple(view.shape), strides, offset))
+        covered = np.isin(places, _grid(tuple(view.shape), strides, offset))
         if not covered.all():
             out = dispatch("where", fac.tensor(covered), out, out.detach())
     _strides.set_layout(out, tuple(stride), start)
@@ -101,7 +128,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
 
 def as_strided_copy(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
     input, storage_offset = _storage(input, storage_offset)
-    return dispatch("take", input, fac.tensor(_positions(input, size, stride, storage_offset)))
+    return dispatch("take", input, fac.tensor(_places(input, size, stride, storage_offset)))
 
 
 def as_strided_(self: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
@@ -114,7 +141,7 @@ def as_strided_(self: Tensor, size, stride, storage_offset: int | None = None) -
 def as_strided_scatter(input: Tensor, src: Tensor, size, stride,
                        storage_offset: int | None = None) -> Tensor:
     """A copy of `input` with `src` written where `as_strided(size, stride, offset)` reads."""
-    index = _positions(input, size, stride, storage_offset)
+    index = _places(input, size, stride, storage_offset)
     if tuple(src.shape) != tuple(index.shape):
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
                            f"{list(src.shape)}, slice size = {list(index.shape)}")
