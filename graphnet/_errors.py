@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 
 class GraphnetError(Exception):
     """Base class of graphnet's own errors."""
@@ -118,3 +120,15 @@ VIEW_DETACH = ("Can't detach views in-place. Use detach() instead. If you are us
                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
                "called on these gradients. To fix this error, please refer to the "
                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+
+
+def int_argument(value, fn: str, name: str, position: int | None = None) -> int:
+    """`value` as an int, or PyTorch's TypeError for a float, bool or None: `topk(x, 2.7)`
+    took 2 elements and `topk(x, True)` one where PyTorch raises."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    where = "" if position is None else f" (position {position})"
+    raise TypeError(f"{fn}(): argument '{name}'{where} must be int, not {type(value).__name__}")

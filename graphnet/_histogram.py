@@ -18,6 +18,7 @@ import math
 import operator
 
 from ._dispatch import dispatch
+from ._errors import int_argument
 from ._ops._promote import cpp_name, torch_name
 from ._ops.histogram import cpp_double
 from ._tensor import Tensor
@@ -39,6 +40,7 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
         what = "linspace_cpu" if input.dtype.name == "bool" else "histogram_cpu"
         raise NotImplementedError(f'"{what}" not implemented for '
                                   f"'{torch_name(input.dtype)}'")
+    bins = int_argument(bins, "histc", "bins", 2)
     if bins <= 0:
         raise RuntimeError("torch.histc: bins must be > 0, but got " + str(bins))
     low, high = float(min), float(max)

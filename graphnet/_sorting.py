@@ -17,7 +17,7 @@ import jax
 import numpy as np
 
 from ._dispatch import dispatch
-from ._errors import wrap_dim
+from ._errors import int_argument, wrap_dim
 from ._mode import tracing
 from ._ops._promote import torch_name
 from ._tensor import Tensor
@@ -44,7 +44,7 @@ def _along(op: str, result, input: Tensor, dim: int, **attrs):
     return result(*dispatch(op, input, dim=dim, **attrs))
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
     """Sorted values along `dim` and where they came from: `(values, indices)`.
 
     Equal values keep their input order whether or not `stable` is set (a valid answer for
@@ -54,9 +54,10 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return _along("sort", _SortResult, input, dim, descending=bool(descending))
 
 
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
+            stable: bool = False):
     """The int64 indices that sort `input` along `dim` (`sort(...).indices`)."""
-    return sort(input, dim, descending, stable).indices
+    return sort(input, dim, descending, stable=stable).indices
 
 
 def msort(input: Tensor):
@@ -69,6 +70,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     indices, best first. `sorted=False` returns them in that same order, one of the orders
     PyTorch allows. `graphnet.topk(logits, 5).indices` are a classifier's top-5 classes."""
     del sorted   # always sorted
+    k = int_argument(k, "topk", "k")
     size = 1 if input.dim() == 0 else input.shape[_dim(input, dim)]
     if not 0 <= k <= size:
         raise RuntimeError(f"topk(): selected index k out of range: k={k} for a dimension of "
@@ -83,6 +85,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The `k`-th smallest value along `dim` (k counts from 1) and its index;
     `keepdim=True` keeps `dim` with size 1."""
+    k = int_argument(k, "kthvalue", "k", 2)
     size = 1 if input.dim() == 0 else input.shape[_dim(input, dim)]
     if size == 0:   # PyTorch's IndexError, before it looks at k
         raise IndexError(f"kthvalue(): Expected reduction dim {_dim(input, dim)} to have "
@@ -109,6 +112,10 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
             raise RuntimeError("searchsorted(): side and right can't be set to opposites, got "
                                "side of left while right was True")
         right = side == "right"
+    values_bool = isinstance(input, bool) or (isinstance(input, Tensor)
+                                               and input.dtype.name == "bool")
+    if sorted_sequence.dtype.name == "bool" and values_bool:   # they promote to bool
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     if sorter is not None:
         _check_sorter(sorted_sequence, sorter)
         sorted_sequence = sorted_sequence.gather(-1, sorter)
