@@ -55,7 +55,7 @@ def _entry(i: int, t, outputs: bool) -> tuple:
         # dropped (`y = x * 2; z = y * y; y.add_(1)` in a helper) still refuses
         box = _data_swap.version_box(t)
         return i, box, box[0], outputs, what, saved
-    what += ", a view of a tensor it shares its version with,"
+    what += " (a view of a tensor it shares its version with)"
     box = _data_swap.version_box(owner)    # outlives the owner (`(w * 1)[0]`)
     return i, box, box[0], outputs, what, saved
 
