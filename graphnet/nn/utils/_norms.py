@@ -43,17 +43,18 @@ def power_iteration(weight_mat: Tensor, u: Tensor, v: Tensor, steps: int, eps: f
     """`steps` rounds of the power method on the buffers u [h] and v [w], in place and
     without gradients. `u_first`: the parametrization's order (u = W v, then v = W^T u);
     otherwise the older spectral_norm's (v = W^T u, then u = W v)."""
-    # NOTE: written through `.data`, which tells a tracer about the write before it happens;
-    # a buffer written before any op read it would otherwise not be lifted into the graph.
+    # NOTE: written in place, as PyTorch's `normalize(..., out=u)`: a `state_dict()` taken
+    # earlier shares the buffers and shows the new vectors (`u.data = ...` gave them new
+    # storage, and the earlier state_dict kept the old ones).
     with no_grad():
         w = weight_mat.detach()
         for _ in range(steps):
             if u_first:
-                u.data = normalize(w.matmul(v), eps)
-                v.data = normalize(w.t().matmul(u), eps)
+                u.copy_(normalize(w.matmul(v), eps))
+                v.copy_(normalize(w.t().matmul(u), eps))
             else:
-                v.data = normalize(w.t().matmul(u), eps)
-                u.data = normalize(w.matmul(v), eps)
+                v.copy_(normalize(w.t().matmul(u), eps))
+                u.copy_(normalize(w.matmul(v), eps))
 
 
 def sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
