@@ -15,6 +15,7 @@ import numpy as np
 
 from ._overlap import inplace as _inplace
 from . import _factories
+from ._tensor import Tensor
 from .nn import functional as F
 
 # Same signature as torch.nn.functional's: re-exported under torch.*'s name.
@@ -74,7 +75,14 @@ def instance_norm(input, weight, bias, running_mean, running_var, use_input_stat
 
 def embedding(weight, indices, padding_idx: int = -1, scale_grad_by_freq: bool = False,
               sparse: bool = False):
-    return F.embedding(indices, weight, None if padding_idx == -1 else padding_idx)
+    """`torch.embedding` (aten's argument order): rows of `weight` at `indices`. Its
+    `padding_idx` is compared with the indices as given, so a negative one or one past the
+    rows freezes none (`F.embedding`'s counts from the end and must be in range). Before,
+    `scale_grad_by_freq` was dropped and -2 froze row n-2."""
+    rows = weight.shape[0] if isinstance(weight, Tensor) and weight.dim() else 0
+    padding = int(padding_idx) if 0 <= int(padding_idx) < rows else None
+    return F.embedding(indices, weight, padding, scale_grad_by_freq=scale_grad_by_freq,
+                       sparse=sparse)
 
 
 def constant_pad_nd(input, pad, value=0):

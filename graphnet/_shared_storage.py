@@ -24,6 +24,11 @@ def share_storage(param: Tensor, data: Tensor) -> None:
     if "_view_of" in root.__dict__ and _adopt_view(param, root):
         return
     remember_alias(root, param)
+    from . import _overlap
+    from ._storage_facts import _storage_address
+
+    if _overlap.owner(root) is root:   # one storage, one address (`data_ptr()`)
+        param.__dict__["_address"] = _storage_address(root)
     refs = param.__dict__.setdefault("_aliases", [])
     refs.append(weakref.ref(root, lambda ref: ref in refs and refs.remove(ref)))
 

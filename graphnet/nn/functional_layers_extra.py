@@ -95,6 +95,11 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if input.dtype.is_floating_point or input.dtype.name == "bool":
         raise RuntimeError(f"embedding_bag: expected indices of type int64 or int32, got "
                            f"{input.dtype}")
+    if not weight.dtype.is_floating_point:   # an int64 weight summed as int64
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have one of the "
+                           f"following scalar types: Half, BFloat16, Float, Double; but got "
+                           f"{_legacy_name(weight.dtype)} instead (while checking arguments "
+                           f"for embedding_bag)")
     if input.dim() == 2:
         if offsets is not None:
             raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated "
@@ -114,6 +119,11 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.dim() != 1:
             raise ValueError("offsets has to be a 1D Tensor")
+        if offsets.dtype.name not in ("int64", "int32"):   # 1.9 was read as 1
+            raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                               f"following scalar types: Long, Int; but got "
+                               f"{_legacy_name(offsets.dtype)} instead (while checking "
+                               f"arguments for embedding_bag)")
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
                          f"{input.dim()}")
@@ -231,3 +241,10 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     index = y_soft.argmax(dim, keepdim=True)
     y_hard = fac.zeros(*logits.shape, dtype=logits.dtype).scatter(dim, index, 1.0)
     return y_hard - y_soft.detach() + y_soft
+
+
+def _legacy_name(dtype) -> str:
+    """PyTorch's legacy type name of `dtype` in its argument errors: torch.FloatTensor."""
+    from .._dtype_methods import _TYPE_NAMES
+
+    return f"torch.{_TYPE_NAMES.get(dtype, dtype.name)}"

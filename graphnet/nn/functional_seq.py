@@ -24,6 +24,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     >>> F.embedding(graphnet.tensor([[0, 2]]), graphnet.randn(3, 4)).shape
     graphnet.Size([1, 2, 4])
     """
+    for name, position, value in (("indices", 2, input), ("weight", 1, weight)):
+        if not isinstance(value, Tensor):   # PyTorch's TypeError (a list had no `.dtype`)
+            raise TypeError(f"embedding(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(value).__name__}")
     if sparse:
         raise NotImplementedError("embedding: sparse=True is not supported by graphnet (JAX "
                                   "has no sparse gradients); leave it False for a dense one")
