@@ -80,13 +80,24 @@ def _lerp(self, tensors1, weight):
     return tensors, ends, weights
 
 
+def _lerp_one(t, e, w):
+    if isinstance(w, Tensor) and w.dim() == 0 and t.dtype.name in ("float16", "bfloat16"):
+        # one weight tensor for all is a number to PyTorch's foreach kernel, read in float32
+        # (`lerp` rounds it to half first): SWA's `1 / (n_averaged + 1)`
+        return t.float().lerp(e.float(), w.float()).to(t.dtype)
+    return t.lerp(e, w)
+
+
 def _foreach_lerp(self, tensors1, weight):
-    return tuple(t.lerp(e, w) for t, e, w in zip(*_lerp(self, tensors1, weight)))
+    return tuple(_lerp_one(t, e, w) for t, e, w in zip(*_lerp(self, tensors1, weight)))
 
 
 def _foreach_lerp_(self, tensors1, weight):
     for t, e, w in zip(*_lerp(self, tensors1, weight)):
-        t.lerp_(e, w)
+        if isinstance(w, Tensor) and w.dim() == 0 and t.dtype.name in ("float16", "bfloat16"):
+            t.copy_(_lerp_one(t, e, w))
+        else:
+            t.lerp_(e, w)
     return self
 
 

@@ -62,6 +62,17 @@ def _sinc_jvp(primals, tangents):
     return jnp.sinc(x), jnp.where(tiny, jnp.zeros((), t.dtype), t * slope)
 
 
+@jax.custom_jvp
+def _lgamma(x):
+    return jax.lax.lgamma(x)
+
+
+# its slope is PyTorch's digamma: -inf at 0 and +inf at -0, where JAX's gave NaN (a
+# negative-binomial NLL's lgamma(theta) at theta = 0)
+_lgamma.defjvp(lambda primals, tangents: (jax.lax.lgamma(primals[0]),
+                                          tangents[0] * torch_digamma(primals[0])))
+
+
 # ---- float-valued functions of one input (integer input gives float32) ---------------------
 for _names, _fn in [(("asin", "arcsin"), jnp.arcsin), (("acos", "arccos"), jnp.arccos),
                     (("atan", "arctan"), jnp.arctan), ("sinh", jnp.sinh), ("cosh", jnp.cosh),
@@ -69,16 +80,22 @@ for _names, _fn in [(("asin", "arcsin"), jnp.arcsin), (("acos", "arccos"), jnp.a
                     (("acosh", "arccosh"), jnp.arccosh), (("atanh", "arctanh"), jnp.arctanh),
                     ("erfc", opmath.in_float64(jss.erfc)),
                     ("erfinv", opmath.in_float64(jss.erfinv)),
-                    ("lgamma", opmath.in_float64(jax.lax.lgamma)),
+                    ("lgamma", opmath.in_float64(_lgamma)),
                     ("i0", _i0), ("sinc", _sinc), ("deg2rad", jnp.deg2rad),
                     ("rad2deg", jnp.rad2deg), ("log10", jnp.log10)]:
     _unary(_names, float_kernel(_fn))
 
 
+def torch_digamma(x):
+    """digamma with PyTorch's poles at zero: -inf at 0 and +inf at -0 (since 1.8), where
+    the series gives NaN (and graphnet gave -inf at -0)."""
+    pole = jnp.where(jnp.signbit(x), jnp.inf, -jnp.inf).astype(x.dtype)
+    return jnp.where(x == 0, pole, jax.lax.digamma(x))
+
+
 @float_kernel
 def _digamma(x):
-    # NOTE: PyTorch (since 1.8) gives -inf at 0, where the series gives NaN.
-    return jnp.where(x == 0, -jnp.inf, jax.lax.digamma(x))
+    return torch_digamma(x)
 
 
 _unary("digamma", _digamma)

@@ -18,8 +18,10 @@ from ._table import defop
 @defop("polygamma", "elementwise", method=None, dump=True)
 def polygamma(x, *, n):
     x = as_float(x)
-    if n == 0:   # digamma, with PyTorch's -inf at 0
-        return jnp.where(x == 0, -jnp.inf, jax.lax.digamma(x))
+    if n == 0:   # digamma, with PyTorch's -inf at 0 and +inf at -0
+        from .pointwise_extra import torch_digamma
+
+        return torch_digamma(x)
     # NOTE: JAX's series loses about 4 digits in float32 (polygamma(4, -2.5) is off by 5e-4
     # relative); float64 inside gives PyTorch's float32 result.
     wide = x.astype(jnp.float64)
