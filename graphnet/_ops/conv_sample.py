@@ -102,15 +102,20 @@ def _gather(x, spatial, index_per_axis):
     for i, n in zip(index_per_axis, spatial, strict=True):
         flat = flat * n + jnp.clip(i, 0, n - 1)
     n_batch, channels = x.shape[:2]
-    planes = x.reshape(n_batch, channels, -1)
+    planes = x.reshape(n_batch, channels, int(np.prod(spatial)))
     picked = jax.vmap(lambda plane, where: plane[:, where.reshape(-1)])(planes, flat)
     return picked.reshape((n_batch, channels) + flat.shape[1:])
 
 
-def _inside(index_per_axis, spatial):
+def _inside(index_per_axis, spatial, coords=()):
+    """Where the integer positions fall inside `spatial` and every coordinate they came
+    from is finite: a NaN coordinate's position cast to an integer is 0 in XLA, which read
+    (nearest) or took gradient into (bilinear) a real pixel; PyTorch's lands outside."""
     ok = True
     for i, n in zip(index_per_axis, spatial, strict=True):
         ok = ok & (i >= 0) & (i < n)
+    for c in coords:
+        ok = ok & jnp.isfinite(c)
     return ok
 
 
@@ -121,6 +126,9 @@ def grid_sample(x, grid, *, mode, padding_mode, align_corners):
     i.e. the LAST spatial axis first. mode: bilinear (trilinear in 3-d) or nearest."""
     spatial = x.shape[2:]
     nd = len(spatial)
+    if x.size == 0 or grid.size == 0:   # an empty batch or no channels: nothing to read
+        return jnp.zeros(x.shape[:2] + grid.shape[1:-1], x.dtype) + 0 * grid.sum() \
+            + 0 * x.sum()
     # grid[..., 0] indexes the last axis (width): reverse to the axis order of x.
     coords = [_source_coord(grid[..., nd - 1 - a], n, padding_mode, align_corners)
               for a, n in enumerate(spatial)]
@@ -128,7 +136,7 @@ def grid_sample(x, grid, *, mode, padding_mode, align_corners):
         return _bicubic(x, grid, padding_mode, align_corners)
     if mode == "nearest":
         index = [jnp.round(c).astype(jnp.int32) for c in coords]   # half to even, as nearbyint
-        mask = _inside(index, spatial)[:, None]
+        mask = _inside(index, spatial, coords)[:, None]
         return jnp.where(mask, _gather(x, spatial, index), jnp.zeros((), x.dtype))
     low = [jnp.floor(c) for c in coords]
     out = jnp.zeros((), x.dtype)
@@ -137,7 +145,7 @@ def grid_sample(x, grid, *, mode, padding_mode, align_corners):
         for c, lo, bit in zip(coords, low, corner, strict=True):
             index.append(lo.astype(jnp.int32) + bit)
             weight = weight * ((c - lo) if bit else (lo + 1 - c))
-        mask = _inside(index, spatial)[:, None]
+        mask = _inside(index, spatial, coords)[:, None]
         value = jnp.where(mask, _gather(x, spatial, index), jnp.zeros((), x.dtype))
         out = out + value * weight[:, None]
     return out
@@ -172,7 +180,7 @@ def _bicubic(x, grid, padding_mode: str, align_corners: bool):
             if padding_mode != "zeros":
                 tap = _source_coord_padded(tap, n, padding_mode, align_corners)
             index.append(jnp.trunc(tap).astype(jnp.int32))
-        mask = _inside(index, spatial)[:, None]
+        mask = _inside(index, spatial, coords)[:, None]
         value = jnp.where(mask, _gather(x, spatial, index), jnp.zeros((), x.dtype))
         out = out + value * (weights[0][i] * weights[1][j])[:, None]
     return out
