@@ -105,6 +105,19 @@ _SAVES_ALL = frozenset(("conv", "conv_transpose", "layer_norm",
                         "gru_packed_layer", "lstm_packed_layer"))
 
 
+# Ops whose PyTorch backward saves every tensor input as itself, for the version check only
+# (a `.data` swap still raises in `with_swaps`: most save their result too, and the backward
+# mixes the new input with the old result). A DP table written after `logsumexp` read it
+# raised in torch and gave the old values' gradient here. NOTE: not `gather` (graphnet's
+# max(dim) is a gather, which torch's MaxBackward0 does not version-check) nor `median`
+# (median() saves its input, median(dim) does not: one op here).
+_SAVES_INPUTS = frozenset((
+    "logsumexp", "logcumsumexp", "cumprod", "cummax", "cummin", "amax", "amin", "prod",
+    "norm", "linalg_vector_norm", "dist", "cdist", "pdist", "std", "var", "nansum",
+    "logaddexp", "xlogy", "atan2", "hypot", "logit", "lgamma", "digamma", "sinc", "elu",
+    "normalize", "cosine_similarity"))
+
+
 def _checked(op: str, primals, needs) -> tuple | None:
     """Positions of `primals` that PyTorch's backward for `op` saved, as themselves or as a
     view sharing their version (`weight.t()`): an in-place write to one of them since the
@@ -118,7 +131,7 @@ def _checked(op: str, primals, needs) -> tuple | None:
         if needs is None:
             return tuple(operands)
         return tuple(i for i in operands if any(j != i and j in needs for j in operands))
-    if op in _SAVES_ALL:
+    if op in _SAVES_ALL or op in _SAVES_INPUTS:
         return tuple(i for i, p in enumerate(primals) if hasattr(p, "shape"))
     return _reads(op, primals)
 
