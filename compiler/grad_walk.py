@@ -53,8 +53,11 @@ def use_graph(tracer, roots, retain_graph, stop=frozenset()) -> None:
     and free what this one reaches unless it retains the graph (eager mode's rule,
     `_autograd.saves_tensors`). `stop`: the values of `autograd.grad`'s inputs, whose own
     history it does not run (first-order MAML's `grad(loss, fast)` left `fast`'s usable)."""
+    # NOTE: only nodes a gradient runs through: a value made without gradient edges (an
+    # optimizer's update, an op under no_grad) is a leaf to the tape, and freeing its node
+    # made a third forward/backward after `opt.step()` raise (MCD's training step)
     nodes = {v.node for r in roots for v in _ancestors(r, tracer.grad_edges, stop)
-             if v.node is not None}
+             if v.node is not None and tracer.grad_edges.get(v.node, True)}
     # NOTE: kept on the tracer: one trace is one forward, as one tape is eagerly.
     freed = tracer.__dict__.setdefault("freed_nodes", set())
     if nodes & freed:
