@@ -348,10 +348,11 @@ def trace_guards(tracer) -> list:
 
         python, reached = python_guards(tracer)
     from .module_guard import ModulesGuard   # NOTE: builds on this module
+    from .recomputed_attributes import skipped
 
     called = [(m, path) for m, _, path in tracer.modules.values()]
     guards.append(ModulesGuard(_with_descendants(
-        called + [(m, type(m).__name__) for m in reached])).failure)
+        called + [(m, type(m).__name__) for m in reached]), skipped(tracer)).failure)
     guards += python
     for what, read, value in tracer.python_state.group_writes():
         # a compiled call skips the trace's `group[key] = value`: right while it holds value

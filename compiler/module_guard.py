@@ -17,7 +17,7 @@ class ModulesGuard:
     attributes (a list or dict the code may append to) are compared. Otherwise every read is
     compared once, and the count and the attributes are remembered."""
 
-    def __init__(self, modules):
+    def __init__(self, modules, skip=frozenset()):
         from graphnet.nn._module import module_changes
 
         from .object_reads import _class_attribute_names, _class_data_names
@@ -28,7 +28,10 @@ class ModulesGuard:
         # `m.__class__ = Quantized` swaps the forward and leaves `__dict__` as it was
         self.classes = [(module, type(module)) for module, _ in modules]
         for module, path in modules:
-            self.reads += module_reads(module, path)
+            # not an attribute each call sets anew (compiler/recomputed_attributes.py)
+            unread = {f"{path or type(module).__name__}.{name} is the value traced"
+                      for key, name in skip if key == id(module)}
+            self.reads += [r for r in module_reads(module, path) if r.what not in unread]
             state, where = module.__dict__, path or type(module).__name__
             self.reads.append(record(f"{where}'s class is the class traced",
                                      lambda m=module: type(m)))

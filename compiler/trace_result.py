@@ -12,7 +12,7 @@ from graphnet._autograd import differentiable
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
-from . import arg_grads
+from . import arg_grads, recomputed_attributes as recomputed
 from .arg_grads import arg_index
 from .autodiff_versions import refused_outputs, saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
@@ -344,6 +344,8 @@ class FinishTrace:
             if t is None or not isinstance(t._value, Value) or id(t) in self.recipe_kept:
                 continue
             if t._value.node is None and t._value.kind == "scalar":
+                continue
+            if recomputed.finish(self, result, t, id(t) in self.returned_ids):
                 continue
             label = self.labels.get(id(t), f"new_{len(result.effects)}")
             result.graph.add_output("new", label, t._value)

@@ -26,7 +26,7 @@ from graphnet._errors import TraceError
 from graphnet._mode import DispatchMode, TracedNode
 from graphnet._tensor import Tensor
 
-from . import _source, arg_grads
+from . import _source, arg_grads, recomputed_attributes
 from .captured_views import derive_from_written_source
 from .ir import Graph, Value
 from .prints import branch_print_error, record_print
@@ -279,6 +279,9 @@ class Tracer(FinishTrace, DispatchMode):
         if self.parent is not None:
             raise branch_print_error()
         self.prints.append(record_print(self, objects, sep, end, file, flush))
+
+    def recomputed_attribute(self, module, name: str, value, old) -> None:
+        recomputed_attributes.note(self, module, name, value, old)
 
     def on_attribute_write(self, module, name: str, value) -> None:
         if isinstance(value, Tensor) and id(value) in self.created_ids:

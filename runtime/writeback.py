@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from graphnet._aliases import forget_ties, store
 from graphnet._tensor import Tensor
+from graphnet.nn.utils._norms import recomputed_tensor
 
 _RESULT, _ARG, _SLOT, _GRAD, _GRAD_NEW, _STORE = range(6)
 _ARG_GRAD, _ARG_GRAD_NEW, _ARG_GRAD_STORE = range(6, 9)
+_ATTR = 9   # a module attribute each forward sets anew (compiler/recomputed_attributes.py)
 
 
 def plan(artifact) -> list:
@@ -31,8 +33,8 @@ def plan(artifact) -> list:
         elif kind == "grad_of_arg":     # the `.grad` of this call's argument `target`
             action = _ARG_GRAD_NEW if target in traced.arg_grad_replaced else _ARG_GRAD
         else:
-            action = {"arg": _ARG, "slot": _SLOT, "arg_grad": _ARG_GRAD_STORE}.get(kind,
-                                                                                 _STORE)
+            action = {"arg": _ARG, "slot": _SLOT, "arg_grad": _ARG_GRAD_STORE,
+                      "attr": _ATTR}.get(kind, _STORE)
         steps.append((i, action, target, i in traced.new_storage))
     return steps
 
@@ -49,6 +51,9 @@ def write_back(artifact, args, outs, failed: bool) -> list:
         array = outs[i]
         if action == _RESULT:
             results.append(array)
+        elif action == _ATTR:   # a new tensor, as each eager forward gives
+            module, name = target
+            module.__dict__[name] = recomputed_tensor(array)
         elif _GRAD <= action <= _GRAD_NEW or _ARG_GRAD <= action <= _ARG_GRAD_NEW:
             if failed:
                 continue

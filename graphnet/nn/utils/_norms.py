@@ -66,27 +66,33 @@ def sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
 _HELD_BY_A_PROGRAM = "_held_state"
 
 
+def recomputed_tensor(array) -> Tensor:
+    """A new tensor holding a compiled call's value of a recomputed attribute."""
+    t = Tensor._wrap(array)
+    t.__dict__[RECOMPUTED] = True
+    return t
+
+
 def set_computed(module, name: str, value: Tensor) -> None:
     """The hook-based forms' `setattr(module, name, value)`: as in PyTorch, each forward
     gives the module a new tensor, so a `w = module.weight` taken earlier keeps its values.
+    Traced, the trace notes it (compiler/recomputed_attributes.py): each compiled call sets
+    a new tensor on the module too, without tracing again.
 
-    NOTE: two cases write in place on the tensor the attribute holds instead. While a trace
-    records (graphnet.compile), a new object would be state the trace created, so every
-    call would trace again, and the identity guard on the module's attributes fails for it
-    too; written in place, the step outputs the new weight as state and compiles once. And
-    eagerly, once a compiled program holds that tensor as state: a new object would fail
+    NOTE: eagerly, once a compiled program holds the tensor as state (the traced code read
+    it before the hook set it), the values are written in place: a new object would fail
     that program's guard, and a step compiled once would compile again after every eager
-    forward (evaluating between compiled training steps). Known gap: in those two cases a
-    reference taken before the forward sees the new values (the runtime has no write-back
-    that replaces a module attribute, as it replaces a `.grad`)."""
+    forward. Known gap: then a reference taken before the forward sees the new values."""
     current = module.__dict__.get(name)
     # Each forward's weight is a new tensor in PyTorch, so the backward of an earlier forward
-    # (a GAN's `D(real)` before `D(fake)`) never sees a later one's write: written in place
-    # here, the saved arrays (and traced values) are still the earlier ones, and this mark
-    # keeps the version check from refusing that backward (it raised "modified by an
-    # inplace operation" in static mode, and eagerly after a compiled forward).
+    # (a GAN's `D(real)` before `D(fake)`) never sees a later one's write: this mark keeps
+    # the version check from refusing that backward when the values are written in place.
     value.__dict__[RECOMPUTED] = True
     mode = _mode.current_mode()
+    if mode is not None and hasattr(mode, "recomputed_attribute"):
+        mode.recomputed_attribute(module, name, value, current)
+        setattr(module, name, value)
+        return
     in_place = mode is not None or (isinstance(current, Tensor)
                                     and _HELD_BY_A_PROGRAM in current.__dict__)
     if not in_place or not isinstance(current, Tensor) \

@@ -1,0 +1,58 @@
+"""Module attributes a forward computes anew on every call (the weight of a pruned,
+weight-normed or spectral-normed module, which its forward pre-hook sets from `weight_orig`
+and the mask: graphnet/nn/utils/_norms.py `set_computed`).
+
+In PyTorch each forward gives the module a new tensor, so a `w = module.weight` taken
+earlier keeps that forward's values. The trace sees the hook set a tensor it made; kept as
+the usual escaped tensor (trace_result.py `_finish_escaped`) it would make every call trace
+again, so it is an output of its own instead (`("attr", (module, name))`): after each call
+the runtime sets a new tensor holding it on the module (runtime/writeback.py), and the
+module guard does not compare that attribute's identity (`skipped`). Before, the program
+wrote the new values into the tensor the attribute held, and a reference taken after the
+first step showed the second step's weight. NOTE: a trace that read the old tensor before
+the hook replaced it (`m.weight.sum()` before `m(x)`) holds it as an input: then the guard
+stays and the next call traces again, reading the new one."""
+
+from __future__ import annotations
+
+
+def note(tracer, module, name: str, value, old) -> None:
+    """The traced code's hook set `module.name` to `value` (a tensor the trace made) in
+    place of `old`."""
+    tracer.__dict__.setdefault("recomputed", {})[id(value)] = (module, name, old)
+
+
+def _final(tracer) -> list:
+    """(module, name, value, old) for each attribute whose last value this trace set."""
+    found = []
+    for key, (module, name, old) in tracer.__dict__.get("recomputed", {}).items():
+        value = module.__dict__.get(name)
+        if value is not None and id(value) == key:
+            found.append((module, name, value, old))
+    return found
+
+
+def skipped(tracer) -> set:
+    """(id(module), name) of the attributes whose identity the guard need not compare: the
+    program never read the tensor they held before the call."""
+    lifted = {id(rec.tensor) for rec in tracer.lifted.values()}
+    return {(id(module), name) for module, name, _, old in _final(tracer)
+            if id(old) not in lifted}
+
+
+def finish(tracer, result, t, returned: bool) -> bool:
+    """Handle created tensor `t` in `_finish_escaped` when it is a recomputed attribute's
+    value (True: done). The last value becomes an "attr" output; an earlier forward's
+    (a module called twice) is the trace's own business; one the code also returns stays
+    an escaped tensor."""
+    recomputed = tracer.__dict__.get("recomputed")
+    if not recomputed or id(t) not in recomputed or returned:
+        return False
+    module, name, old = recomputed[id(t)]
+    if module.__dict__.get(name) is t and (id(module), name) in skipped(tracer):
+        result.graph.add_output("new", f"{type(module).__name__}.{name}", t._value)
+        result.effects.append(("attr", (module, name)))
+        return True
+    if module.__dict__.get(name) is t:
+        return False     # held as an input too: the escaped tensor's retrace
+    return True
