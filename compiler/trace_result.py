@@ -14,6 +14,7 @@ from graphnet._tensor import Tensor
 
 from . import arg_grads, recomputed_attributes as recomputed
 from .arg_grads import arg_index
+from .ctx_held import ctx_only
 from .autodiff_versions import refused_outputs, saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
 from .ir import Graph, Value
@@ -339,9 +340,10 @@ class FinishTrace:
         on the first step, a loss appended to a list) must receive real values after the run,
         also when the code returned them too: the caller gets a new tensor object, and the
         list's tensor would otherwise keep a placeholder."""
-        for ref in self.created:
-            t = ref()
-            if t is None or not isinstance(t._value, Value) or id(t) in self.recipe_kept:
+        alive = [t for ref in self.created if (t := ref()) is not None]
+        on_ctx = ctx_only(result.graph, alive)    # a custom Function's `ctx.lam = lam`
+        for t in alive:
+            if not isinstance(t._value, Value) or id(t) in self.recipe_kept or id(t) in on_ctx:
                 continue
             if t._value.node is None and t._value.kind == "scalar":
                 continue

@@ -1,0 +1,35 @@
+"""Tensors a traced custom `autograd.Function` keeps on its `ctx` (`ctx.lam = lam`, a
+tensor the traced code made): the ctx lives on in the program's node, whose backward reads
+them as graph values (graphnet/autograd/_function_static.py `_Spec`). Held there only, they
+have not escaped the trace, so they are not state the next call must read: counted as
+escaped, a gradient-reversal step (`GRL.apply(x, lin.lam * 1.0)`) traced again on every
+call, and after eight fell back to eager."""
+
+from __future__ import annotations
+
+import gc
+import types
+
+
+def ctx_only(graph, tensors: list) -> set:
+    """ids of those of `tensors` (created in the trace and still alive) that no object
+    holds but the ctx of one of `graph`'s custom_function nodes."""
+    ctxs = [node.attrs["spec"].ctx for node in graph.nodes if node.op == "custom_function"]
+    states = {id(vars(ctx)) for ctx in ctxs if ctx is not None and hasattr(ctx, "__dict__")}
+    if not states:
+        return set()
+    held = {}
+    for ctx in ctxs:
+        if ctx is not None:
+            for value in vars(ctx).values():
+                held[id(value)] = value
+    found = set()
+    # NOTE: plain loops: a closure over the tensor (a generator in `any`) is a holder too
+    for t in tensors:
+        if id(t) not in held:
+            continue
+        holders = [r for r in gc.get_referrers(t) if r is not tensors and r is not held
+                   and not isinstance(r, types.FrameType)]
+        if holders and all(id(r) in states for r in holders):
+            found.add(id(t))
+    return found
