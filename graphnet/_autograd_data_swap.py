@@ -183,11 +183,20 @@ class ViewRef(weakref.ref):
     __slots__ = ("box", "owner_version", "dtype", "owner", "owner_value", "layout")
 
 
+def counter_owner(t):
+    """The tensor whose version counter `t` uses: a `detach()` alias shares its source's, as
+    in PyTorch (`d = w.detach(); y = w @ d.t(); w.add_(1)` then refuses y's backward; before,
+    `d._version` stayed 0 and the backward read the old values)."""
+    while t.__dict__.get("_shares_version") and t._base is not None:
+        t = t._base
+    return t
+
+
 def version_box(owner) -> list:
     """`owner`'s version in a one-element list that outlives it: made when a view of it is
     saved for backward; every in-place write of `owner` updates it
     (graphnet/_autograd_versions.py `_bump`)."""
-    state = owner.__dict__
+    state = counter_owner(owner).__dict__
     box = state.get("_version_box")
     if box is None:
         box = state["_version_box"] = [state.get("_version", 0)]

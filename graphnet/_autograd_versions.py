@@ -44,9 +44,8 @@ bumped = False
 def version(t) -> int:
     """`t._version`: how many in-place writes `t` has had. A view shares its storage owner's
     counter, as in PyTorch: writing either one bumps both."""
-    state = t.__dict__
-    owner = state.get("_storage")
-    return (state if owner is None else owner.__dict__).get("_version", 0)
+    owner = t.__dict__.get("_storage")
+    return _data_swap.counter_owner(t if owner is None else owner).__dict__.get("_version", 0)
 
 
 def versions_of(args) -> list | None:
@@ -247,6 +246,9 @@ def _resolve(node, saved: tuple, sources: tuple) -> tuple:
             if new is not None:
                 swapped[i] = (new, True)
                 continue
+            if ref.box[0] != ref.owner_version and checked is not None and i in checked:
+                raise _view_error(node, s, ref)   # its owner written in place, as a leaf
+                # beside it (`w @ w.detach().t()`, then `w.add_(1)`) is
         t = ref() if ref is not None else None
         if t is None or t._value is s or RECOMPUTED in t.__dict__:
             continue
