@@ -80,10 +80,14 @@ def _lerp(self, tensors1, weight):
     return tensors, ends, weights
 
 
+def _read_as_number(t, w) -> bool:
+    """One weight tensor for all is a number to PyTorch's foreach kernel, read in float32
+    for half tensors (`lerp` rounds it to half first): SWA's `1 / (n_averaged + 1)`."""
+    return isinstance(w, Tensor) and w.dim() == 0 and t.dtype.name in ("float16", "bfloat16")
+
+
 def _lerp_one(t, e, w):
-    if isinstance(w, Tensor) and w.dim() == 0 and t.dtype.name in ("float16", "bfloat16"):
-        # one weight tensor for all is a number to PyTorch's foreach kernel, read in float32
-        # (`lerp` rounds it to half first): SWA's `1 / (n_averaged + 1)`
+    if _read_as_number(t, w):
         return t.float().lerp(e.float(), w.float()).to(t.dtype)
     return t.lerp(e, w)
 
@@ -94,7 +98,7 @@ def _foreach_lerp(self, tensors1, weight):
 
 def _foreach_lerp_(self, tensors1, weight):
     for t, e, w in zip(*_lerp(self, tensors1, weight)):
-        if isinstance(w, Tensor) and w.dim() == 0 and t.dtype.name in ("float16", "bfloat16"):
+        if _read_as_number(t, w):
             t.copy_(_lerp_one(t, e, w))
         else:
             t.lerp_(e, w)

@@ -93,9 +93,11 @@ def _storage(input: Tensor, storage_offset):
     return root, (_strides.layout(input)[1] if storage_offset is None else storage_offset)
 
 
-def _places(input: Tensor, size, stride, storage_offset) -> np.ndarray:
-    """The row-major positions in `input` of the storage places a strided view reads."""
-    index = _positions(input, size, stride, storage_offset)
+def _places(input: Tensor, size, stride, storage_offset,
+            positions: np.ndarray | None = None) -> np.ndarray:
+    """The row-major positions in `input` of the storage places a strided view reads
+    (`positions`: those storage places, when already computed)."""
+    index = _positions(input, size, stride, storage_offset) if positions is None else positions
     physical = _physical(input)
     return index if physical is None else physical[index]
 
@@ -106,7 +108,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     start = _strides.layout(input)[1] if storage_offset is None else storage_offset
     view, (input, storage_offset) = input, _storage(input, storage_offset)
     places = _positions(input, size, stride, storage_offset)
-    index = _places(input, size, stride, storage_offset)
+    index = _places(input, size, stride, storage_offset, places)
     out = dispatch("take", input, fac.tensor(index))
     if view is not input and out.requires_grad:
         # PyTorch's backward reaches the view's own elements only: the places it reads
