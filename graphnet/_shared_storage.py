@@ -64,19 +64,21 @@ def _adopt_view(param: Tensor, view: Tensor) -> bool:
 
 def share_data(t: Tensor, other: Tensor) -> None:
     """`t.data = other` (eagerly): `t` leaves a storage it was tied to as a view, and shares
-    `other`'s when `other` is an alias of another tensor or a view of one
-    (`dec.weight.data = enc.weight.data`, `... = enc.weight.data.t()`), as in PyTorch: an
-    optimizer step of either then shows in the other (before, `t` kept a copy). Other
-    tensors (`vec[i:j].view_as(p)` of vector_to_parameters) keep their own ties."""
+    `other`'s, as in PyTorch: an alias of another tensor or a view of one
+    (`dec.weight.data = enc.weight.data`, `... = enc.weight.data.t()`,
+    `p.data = flat[i:j].view_as(p)`) or a tensor itself (`b.weight.data = a.weight`). An
+    in-place write or optimizer step of either then shows in the other.
+
+    NOTE: only aliases and views of aliases used to be shared, so a hand-written "set the
+    flat parameters" loop (`p.data = flat[i:j].view_as(p)`, then `flat.add_(1)`) and
+    `b.weight.data = a.weight` left `t` a copy, where PyTorch's follow each other."""
     _untie(t)
     root = other
     while "_view_of" in root.__dict__:
-        found = root.__dict__["_view_of"]()
-        if found is None:
+        if root.__dict__["_view_of"]() is None:
             return
-        root = found
-    if _aliased(root) is not root:
-        share_storage(t, other)
+        root = root.__dict__["_view_of"]()
+    share_storage(t, other)
 
 
 def _untie(t: Tensor) -> None:

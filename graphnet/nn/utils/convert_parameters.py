@@ -8,8 +8,6 @@ second-order optimizers, evolution strategies and model averaging).
 from __future__ import annotations
 
 from ... import _math as M
-from ..._aliases import adopt_storage
-from ..._mode import current_mode
 from ..._tensor import Tensor
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
@@ -28,10 +26,10 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     shows in the parameters, and one to a parameter (`p.mul_(2)` under no_grad) in `vec`.
 
     NOTE: each parameter used to get a copy, so `vec[0] = 100` after the call left
-    the weights as they were, where PyTorch's change with it. The parameter is now a `.data`
-    alias of a view of `vec`, graphnet's form of shared storage; an optimizer step, a
-    compiled call's write-back and `load_state_dict` write through to `vec` too
-    (graphnet/_alias_base.py), and `p.data = other` unties `p`. Inside a compiled function
+    the weights as they were, where PyTorch's change with it. `p.data = ` a view of `vec`
+    now makes the parameter that view (graphnet/_shared_storage.py `share_data`); an
+    optimizer step, a compiled call's write-back and `load_state_dict` write through to
+    `vec` too, and `p.data = other` unties `p`. Inside a compiled function
     the parameters take the values only: the tie would be state the trace creates, and the
     function would be traced again on every call."""
     if not isinstance(vec, Tensor):
@@ -40,9 +38,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     for param in parameters:
         count = param.numel()
         piece = vec[pointer:pointer + count].view_as(param)
-        param.data = piece      # new storage: the ties param had handed out stay behind
-        if current_mode() is None:
-            adopt_storage(param, piece)
+        param.data = piece      # shares vec's storage (eagerly), as `.data =` a view does
         pointer += count
 
 
