@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._x64 import x64
 from ._table import N_FACTS, ValueCheck
 
 
@@ -70,7 +71,11 @@ def host_error(check: ValueCheck, arrays, attrs: dict) -> Exception | None:
     their own producers."""
     host = [(a if isinstance(a, np.ndarray) else shape_only(a)) if i < check.values_from
             else np.asarray(a) if a is not None else None for i, a in enumerate(arrays)]
-    bad, facts = check.find(*host, **attrs)
+    # NOTE: in 64-bit mode, as the op's own computation: a check that calls jax.numpy on a
+    # float64 matrix (cholesky's, inv's pivots) read it as float32 and refused matrices
+    # PyTorch factors (a GP's Gram matrix with 1e-8 jitter: "not positive-definite")
+    with x64():
+        bad, facts = check.find(*host, **attrs)
     return check.error(tuple(int(f) for f in facts), **attrs) if bad else None
 
 

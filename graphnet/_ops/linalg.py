@@ -60,8 +60,8 @@ def _not_positive_definite(a, upper=False):
         matrix = np.asarray(a).reshape((-1,) + a.shape[-2:])[int(batch)]
         matrix = np.triu(matrix) + np.triu(matrix, 1).T if upper else \
             np.tril(matrix) + np.tril(matrix, -1).T
-        order = next(k for k in range(1, len(matrix) + 1)
-                     if not _positive_definite(matrix[:k, :k]))
+        order = next((k for k in range(1, len(matrix) + 1)
+                      if not _positive_definite(matrix[:k, :k])), 0)   # 0: not named
     return bad, (batch, order)
 
 
