@@ -21,7 +21,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from . import _autograd
+from . import _autograd, _func_vmap_tape as _vmap_tape
 from ._aliases import share_value
 from ._errors import TraceError, dimension_error
 from ._func_active import transform_running
@@ -333,6 +333,7 @@ class _Call:
             parent.saw(inputs)               # what this one reads
             parent.saw(self.boundary)
         node, index = self._node(inputs, outs, rng)
+        node = _vmap_tape.refusing(node, mode, self.name)   # an outside graph walked
         results = [Tensor._wrap(o, node, index[k]) if k in index else Tensor._wrap(o)
                    for k, o in enumerate(outs)]
         for t in results:
@@ -370,8 +371,7 @@ class _Call:
 
         edges = tuple((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None)
                       for t in (sources[i] for i in needs))
-        node = _autograd.op_node("vmap", vjp, saved, edges, [outs[k] for k in diff_outs],
-                                 needs)
+        node = _autograd.op_node("vmap", vjp, saved, edges, [outs[k] for k in diff_outs], needs)
         return node, {k: j for j, k in enumerate(diff_outs)}
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _autograd, _host
 from .. import _autograd_versions
+from .. import _func_vmap_tape as _vmap_tape
 from .._autograd import TapeNode, grad_mode
 from .._tensor import Tensor, _add
 from ._hooks import run_node_hooks, run_node_prehooks, run_post_accumulate_hooks, \
@@ -140,6 +141,8 @@ def _walk(roots, grads, retain_graph, create_graph, inputs, accumulate):
         slot[t._oi] = add(slot[t._oi], g)
         root_nodes.append(t.grad_fn)
     order = topo_order(root_nodes)
+    if graph and _vmap_tape.current_mode() is not None:
+        _vmap_tape.note_walk(order)    # a vmapped function's walk of an outside graph
     needed = _needed(order, targets) if inputs is not None else None
     for node in order:
         if needed is None or id(node) in needed:

@@ -380,6 +380,8 @@ def _note_saved_outputs(outputs: list, slots: list) -> None:
     from graphnet.compiler.autodiff_versions import _entry   # only reached while tracing
 
     tracer = current_mode()
+    if not hasattr(tracer, "saved_versions"):
+        return    # JAX differentiates (vmap's backward re-runs the call): no graph, no tape
     node = outputs[0]._value.node
     entries = tracer.saved_versions.setdefault(node, [])
     entries.extend(_entry(k, outputs[k], True) for _, _, k in slots)
