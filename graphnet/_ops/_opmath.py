@@ -6,7 +6,8 @@ inf. The wrappers here are used by the kernels (pointwise.py, pointwise_extra.py
 eager and compiled calls round alike; float32 and float64 inputs run `fn` unchanged.
 
 Float32 results that XLA rounds unlike PyTorch are taken in float64 and rounded once
-(`tanh`, `true_divide`, `in_float64`), and a bool operand beside a float one becomes a
+(`tanh`, `true_divide`, `in_float64`), a float32 sum on the CPU accumulates in float64
+(`wide_sum`), and a bool operand beside a float one becomes a
 number first (`bools_as_numbers`)."""
 
 from __future__ import annotations
@@ -246,3 +247,17 @@ def bools_as_numbers(fn):
 
     kernel.__name__ = getattr(fn, "__name__", "kernel")
     return kernel
+
+
+def wide_sum(x, dim, keepdim):
+    """The sum of `x`; on the CPU a float32 sum accumulates in float64 and is rounded once.
+    NOTE: XLA's CPU code generator fuses a multiply into the reduction that consumes it and
+    contracts the pair into a fused multiply-add, so a compiled `(x * x).sum()` of the unit
+    vector [0.6, 0.8] was 1.0000001 (and `acos` of it NaN) where PyTorch and eager mode give
+    1.0: the conversion to float64 keeps each product rounded to float32 first, as
+    PyTorch's separate kernels do, and the wider sum is at least as close as PyTorch's
+    cascade sum."""
+    if x.dtype == jnp.float32 and jax.default_backend() == "cpu" and \
+            jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64:
+        return jnp.sum(x.astype(jnp.float64), axis=dim, keepdims=keepdim).astype(jnp.float32)
+    return jnp.sum(x, axis=dim, keepdims=keepdim)

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._opmath import wide_sum
 from ._table import defop
 
 
@@ -110,7 +111,7 @@ def cosine_similarity(x1, x2, *, dim=1, eps=1e-8):
     x1, x2 = jnp.broadcast_arrays(x1, x2)
     n1 = clamp_value_keep_grad(vector_norm(x1, 2.0, dim, True), eps)
     n2 = clamp_value_keep_grad(vector_norm(x2, 2.0, dim, True), eps)
-    return jnp.sum((x1 / n1) * (x2 / n2), axis=dim)
+    return wide_sum((x1 / n1) * (x2 / n2), dim, False)
 
 
 @defop("pairwise_distance", "reduction",

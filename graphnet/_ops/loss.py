@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._checks import _xp, first_where
+from ._opmath import true_divide, wide_sum
 from ._table import ValueCheck, defop
 
 
@@ -17,9 +18,10 @@ def _reduce(loss, reduction, weight_sum=None, valid=None):
     if reduction == "none":
         return loss
     if reduction == "sum":
-        return jnp.sum(loss)
-    if weight_sum is None:
-        return jnp.mean(loss)
+        return wide_sum(loss, None, False)
+    if weight_sum is None:    # float32: the float64 sum (see wide_sum), PyTorch's division
+        return true_divide(wide_sum(loss, None, False), loss.size) \
+            if loss.dtype == jnp.float32 else jnp.mean(loss)
     # NOTE: every target ignored (a batch of padding): PyTorch's mean is 0/0 = NaN with a
     # zero gradient. Targets that are not ignored but weigh 0 in all (class weight 0): NaN
     # too, and a NaN gradient at their rows (PyTorch's weight * grad / total_weight). The
