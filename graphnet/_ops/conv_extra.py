@@ -37,6 +37,12 @@ def conv_transpose(x, weight, bias=None, *, stride, padding, output_padding, dil
     stride and padded by dilation*(k-1) - padding on each side (+ output_padding after);
     a negative pad crops, which lax allows."""
     check_conv(x, weight, bias, transposed=True)
+    # bfloat16: the bias added before the one rounding, as torch's CPU kernel (exact there);
+    # torch's float16 transposed conv rounds the convolution first, then adds the bias
+    if bias is not None and x.dtype == jnp.bfloat16:
+        return conv_transpose(*(a.astype(jnp.float32) for a in (x, weight, bias)),
+                              stride=stride, padding=padding, output_padding=output_padding,
+                              dilation=dilation, groups=groups).astype(x.dtype)
     nd = weight.ndim - 2
     axes = "DHW"[-nd:]
     w = transposed_weight(weight, groups)
