@@ -16,6 +16,7 @@ import weakref
 
 from graphnet import _autograd_data_swap as _data_swap
 from graphnet import _autograd_versions as _versions
+from graphnet._errors import TraceError
 
 from .ir import Value
 
@@ -132,6 +133,7 @@ def adopt_outputs(tracer, t, result, now: int) -> None:
     output. That op's entry followed `result`, a temporary that is gone by the next write, so
     `t.relu_(); t.mul_(2)` raised eagerly and not here: the entry follows `t` from version
     `now` (this write's), as the eager tape marks its node when `t` is written."""
+    refuse_tied_write(tracer, t)
     value = tracer.value_of(result)
     entries = tracer.saved_versions.get(value.node) if value.node is not None else None
     if not entries:
@@ -143,6 +145,19 @@ def adopt_outputs(tracer, t, result, now: int) -> None:
             entry = entry[:2] + (now,) + entry[3:]
         moved.append(entry)
     tracer.saved_versions[value.node] = moved
+
+
+def refuse_tied_write(tracer, t) -> None:
+    """An in-place write to a tensor that `p.data = view` tied to another inside the trace
+    (graphnet/_shared_storage.py `_traced_tie`): PyTorch's write reaches both, this
+    trace's would not."""
+    ties = tracer.__dict__.get("data_ties")
+    if ties and id(t) in ties and any(x is t for x in ties[id(t)]):
+        raise TraceError(
+            "an in-place write, inside a compiled function, to a tensor whose storage "
+            "`p.data = ...` (or nn.utils.vector_to_parameters) shared with another earlier "
+            "in the call: in PyTorch the write reaches both, and a compiled function does not "
+            "tie them. Write before the `.data =`, or call it outside graphnet.compile.")
 
 
 # How many graph nodes behind an in-place op's result `release_own_nodes` looks at: the eager

@@ -62,16 +62,20 @@ def _adopt_view(param: Tensor, view: Tensor) -> bool:
     return True
 
 
-def share_data(t: Tensor, other: Tensor) -> None:
-    """`t.data = other` (eagerly): `t` leaves a storage it was tied to as a view, and shares
-    `other`'s, as in PyTorch: an alias of another tensor or a view of one
-    (`dec.weight.data = enc.weight.data`, `... = enc.weight.data.t()`,
+def share_data(t: Tensor, other: Tensor, mode=None) -> None:
+    """`t.data = other` (eagerly; in a trace see `_traced_tie`): `t` leaves a storage it was
+    tied to as a view, and shares `other`'s, as in PyTorch: an alias of another tensor or a
+    view of one (`dec.weight.data = enc.weight.data`, `... = enc.weight.data.t()`,
     `p.data = flat[i:j].view_as(p)`) or a tensor itself (`b.weight.data = a.weight`). An
     in-place write or optimizer step of either then shows in the other.
 
     NOTE: only aliases and views of aliases used to be shared, so a hand-written "set the
     flat parameters" loop (`p.data = flat[i:j].view_as(p)`, then `flat.add_(1)`) and
     `b.weight.data = a.weight` left `t` a copy, where PyTorch's follow each other."""
+    if mode is not None:
+        if getattr(mode, "records_graph", False):
+            _traced_tie(t, other, mode)
+        return
     _untie(t)
     root = other
     while "_view_of" in root.__dict__:
@@ -92,3 +96,35 @@ def _untie(t: Tensor) -> None:
     views = source.__dict__.get("_views") if source is not None else None
     if views:
         views[:] = [entry for entry in views if entry[0]() is not t]
+
+
+def _traced_tie(t: Tensor, other: Tensor, mode) -> None:
+    """`t.data = other` inside a compiled function. `t` takes `other`'s values; the storage
+    tie PyTorch makes is not state a program can create. So a tie to a tensor from outside
+    the call (an argument, a parameter, a captured tensor: `vector_to_parameters(theta, ...)`,
+    `p.data = q.data`) raises, since a later write to either would reach the other in
+    PyTorch and not here; a tie to a view or alias of a tensor the call made
+    (`vector_to_parameters(theta + noise, ...)`) is noted, and an in-place write to either
+    side later in the trace raises (compiler/autodiff_versions.py `refuse_tied_write`).
+    NOTE: before, both gave the untied values silently."""
+    from ._errors import TraceError
+
+    root = other
+    while True:
+        source = root.__dict__.get("_view_of")
+        if source is not None and source() is not None:
+            root = source()
+        elif root._base is not None:
+            root = root._base
+        else:
+            break
+    if id(root) not in getattr(mode, "created_ids", ()):
+        raise TraceError(
+            "`t.data = other` (or nn.utils.vector_to_parameters) inside a compiled function, "
+            "with `other` the storage of a tensor from outside the call (an argument, a "
+            "parameter or a captured tensor): PyTorch then ties the two, so an in-place write "
+            "to either reaches the other, and a compiled function cannot make that tie. Call "
+            "it outside graphnet.compile, or give it a copy (`vec.clone()`).")
+    if root is not other:
+        ties = mode.__dict__.setdefault("data_ties", {})
+        ties[id(root)] = ties[id(t)] = (root, t)

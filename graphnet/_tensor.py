@@ -198,8 +198,8 @@ class Tensor:
         new_storage(self)   # earlier aliases keep the old storage
         note_swap(self, self._value, other._value)   # a saved `self` reads the new values
         self._value = other._value
-        if mode is None and isinstance(other, Tensor):
-            share_data(self, other)   # `dec.weight.data = enc.weight.data`: shared storage
+        if isinstance(other, Tensor):
+            share_data(self, other, mode)   # `dec.weight.data = enc.weight.data`: shared
 
     def __getstate__(self):
         return pickled_state(self)

@@ -3,6 +3,7 @@ a flat vector (the hand-written "set the flat parameters" loop of evolution stra
 a tensor itself (`b.weight.data = a.weight`). Before, only aliases and their views were
 shared, and these left a silent copy."""
 
+import pytest
 import torch
 
 import graphnet
@@ -101,3 +102,77 @@ def test_compiled_steps_and_writes_to_the_flat_vector_agree_with_torch():
         got = _compiled_steps_on_a_tied_model(graphnet, compiled)
         for g, w in zip(got, want):
             assert torch.allclose(torch.tensor(g), torch.tensor(w), rtol=1e-5, atol=1e-6)
+
+
+# ---- inside a compiled function --------------------------------------------------------------
+
+
+def _traced(body):
+    m = graphnet.nn.Linear(3, 2)
+    f = graphnet.compile(lambda th, x: body(m, th, x))
+    return m, f(graphnet.arange(8.), graphnet.ones(1, 3))
+
+
+def test_compiled_vector_to_parameters_of_an_argument_raises():
+    def body(m, th, x):
+        with graphnet.no_grad():
+            graphnet.nn.utils.vector_to_parameters(th, m.parameters())
+            th.mul_(2)        # torch: the parameters double too
+            return m(x)
+
+    with pytest.raises(graphnet.TraceError, match="tensor from outside the call"):
+        _traced(body)
+
+
+def test_compiled_data_set_to_another_parameter_raises():
+    other = graphnet.nn.Linear(3, 2)
+
+    def body(m, th, x):
+        with graphnet.no_grad():
+            m.weight.data = other.weight
+            return m(x)
+
+    with pytest.raises(graphnet.TraceError, match="tensor from outside the call"):
+        _traced(body)
+
+
+@pytest.mark.parametrize("write", ["vec_mul", "vec_setitem", "param_mul"])
+def test_compiled_write_to_either_side_of_a_tie_raises(write):
+    def body(m, th, x):
+        with graphnet.no_grad():
+            t = th * 1
+            graphnet.nn.utils.vector_to_parameters(t, m.parameters())
+            if write == "vec_mul":
+                t.mul_(2)
+            elif write == "vec_setitem":
+                t[0] = 5.0
+            else:
+                m.bias.mul_(10)
+            return m(x), t
+
+    with pytest.raises(graphnet.TraceError, match="in-place write"):
+        _traced(body)
+
+
+def test_compiled_vector_to_parameters_of_a_temporary_matches_eager():
+    def body(lib, m, th, x):
+        with lib.no_grad():
+            lib.nn.utils.vector_to_parameters(th * 0.5 + 1, m.parameters())
+        return m(x)
+
+    torch_m = torch.nn.Linear(3, 2)
+    want = body(torch, torch_m, torch.arange(8.), torch.ones(1, 3))
+    m, got = _traced(lambda m, th, x: body(graphnet, m, th, x))
+    assert got.tolist() == want.tolist()
+    assert m.weight.tolist() == torch_m.weight.tolist()
+
+
+def test_compiled_data_set_to_a_fresh_value_still_compiles():
+    def body(m, th, x):
+        with graphnet.no_grad():
+            m.weight.data = m.weight.data.clamp(-0.1, 0.1)
+            m.weight.mul_(2)
+        return m(x)
+
+    m, _ = _traced(body)
+    assert max(abs(v) for row in m.weight.tolist() for v in row) <= 0.2 + 1e-7
