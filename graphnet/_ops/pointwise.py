@@ -5,10 +5,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from . import masked_kinks
+from . import kink_curvature, masked_kinks
 from ._opmath import in_float32, in_float32_from_result, sigmoid_backward, tanh_backward
 from ._opmath import bools_as_numbers as _bools_as_numbers
-from ._opmath import expm1_exp_slope, true_divide
+from ._opmath import true_divide
 from ._opmath import in_float64 as opmath_in_float64
 from ._opmath import tanh as opmath_tanh
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
@@ -351,7 +351,7 @@ def elu(x, *, alpha=1.0):
     # NOTE: where, not minimum(x, 0), inside: minimum splits its gradient at 0, where PyTorch
     # takes the negative side's (alpha). PyTorch's test is x <= 0, so a NaN takes the
     # positive side, slope 1 (with x > 0 its slope was exp(NaN): NaN through a where mask)
-    return jnp.where(x <= 0, alpha * expm1_exp_slope(jnp.where(x <= 0, x, 0)), x)
+    return kink_curvature.elu(x, float(alpha))    # PyTorch's derivatives at the kink
 
 
 @defop("gelu", "elementwise", function="nn.functional.gelu", method=None, dump=True)
@@ -366,10 +366,9 @@ def gelu(x, *, approximate="none"):
 @defop("softplus", "elementwise", function="nn.functional.softplus", method=None, dump=True)
 @in_float32
 def softplus(x, *, beta=1.0, threshold=20.0):
-    # PyTorch reverts to the identity above `threshold` for numerical stability.
-    scaled = x * beta
-    smooth = jnp.log1p(jnp.exp(jnp.where(scaled > threshold, threshold, scaled))) / beta
-    return jnp.where(scaled > threshold, x, smooth)
+    # PyTorch reverts to the identity above `threshold` for numerical stability; its
+    # derivatives at the threshold: kink_curvature.py
+    return kink_curvature.softplus(x, float(beta), float(threshold))
 
 
 @defop("hardtanh", "elementwise", function="nn.functional.hardtanh", method=None, dump=True)
