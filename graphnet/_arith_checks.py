@@ -38,9 +38,16 @@ def check_alpha(input, other, alpha) -> None:
 
 
 def refuse_bool_clamp(input, min, max) -> None:
-    """PyTorch has no clamp kernel for bool results: `clamp(mask, False, True)` raises (a
+    """Bounds of two kinds (a Tensor and a number) raise PyTorch's TypeError. PyTorch has
+    no clamp kernel for bool results: `clamp(mask, False, True)` raises (a
     number bound of another kind promotes and runs: `clamp(mask, 0, 1)` is int64), and so do
     two bool tensor bounds; one bool tensor bound alone runs (PyTorch's maximum/minimum)."""
+    if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        # PyTorch's overloads take two Tensor bounds or two numbers (it gave a result here)
+        kinds = ", ".join(f"{k}={'Tensor' if isinstance(v, Tensor) else type(v).__name__}"
+                          for k, v in (("min", min), ("max", max)))
+        raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, "
+                        f"{kinds}): both bounds are Tensors or both are numbers (or None)")
     bounds = [b for b in (min, max) if b is not None]
     if not _is_bool(input) or not all(_is_bool(b) for b in bounds):
         return

@@ -216,7 +216,11 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
         modes = {"add": "sum", "multiply": "prod"}
         if reduce not in modes:
             raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
-        return scatter_reduce(input, dim, index, src, modes[reduce])
+        # PyTorch defines no derivative for scatter's reduce= forms (a backward raises; it
+        # gave scatter_reduce's gradient here)
+        from ._no_derivative import without_derivative
+        return without_derivative(scatter_reduce(input, dim, index, src, modes[reduce]),
+                                  (input, src), "scatter")
     _check_scatter(input, dim, index, src)
     return _scatter_op("scatter", input, dim, index, src)
 

@@ -12,6 +12,7 @@ topk(values=tensor([3., 2.]), indices=tensor([0, 2]))
 
 from __future__ import annotations
 
+import functools
 
 import jax
 import numpy as np
@@ -44,6 +45,22 @@ def _along(op: str, result, input: Tensor, dim: int, **attrs):
     return result(*dispatch(op, input, dim=dim, **attrs))
 
 
+def _stable_overload(fn):
+    """PyTorch's `sort`/`argsort` taking `stable=` are the overloads whose `dim` and
+    `descending` are keywords too: `argsort(x, 1, stable=True)` raises its TypeError (it
+    sorted here)."""
+    @functools.wraps(fn)
+    def checked(input, *args, **kwargs):
+        if "stable" in kwargs and args:
+            given = ", ".join(["Tensor"] + [type(a).__name__ for a in args] +
+                              [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+            raise TypeError(f"{fn.__name__}() received an invalid combination of arguments - "
+                            f"got ({given}); with stable=, dim and descending are keywords")
+        return fn(input, *args, **kwargs)
+    return checked
+
+
+@_stable_overload
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
     """Sorted values along `dim` and where they came from: `(values, indices)`.
 
@@ -54,10 +71,11 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     return _along("sort", _SortResult, input, dim, descending=bool(descending))
 
 
+@_stable_overload
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False):
     """The int64 indices that sort `input` along `dim` (`sort(...).indices`)."""
-    return sort(input, dim, descending, stable=stable).indices
+    return sort(input, dim=dim, descending=descending, stable=stable).indices
 
 
 def msort(input: Tensor):
