@@ -15,7 +15,8 @@ other's numbers.
 
 A leaf given other storage after a forward read it (`w.data = other`) is reached through the
 value it had then: its old values (the `.data =` chain, graphnet/_autograd_data_swap.py) are
-values of the same leaf (`leaf_values`)."""
+values of the same leaf (`leaf_values`), and so are the values an in-place write under
+no_grad replaced (`note_leaf_write`)."""
 
 from __future__ import annotations
 
@@ -84,11 +85,29 @@ def leaf_values(tracer, t, entry: Value | None = None) -> list:
     if own is not None and own.ref() is not t:
         own = None
     values = []
-    for v in (t._value, entry, *_swap_olds(t)):
+    held = tracer.__dict__.get("leaf_history", {}).get(id(t))
+    earlier = held[1] if held is not None and held[0]() is t else ()
+    for v in (t._value, entry, *_swap_olds(t), *earlier):
         if isinstance(v, Value) and v not in values \
                 and (own is None or v not in own.sources):
             values.append(v)
     return values + ([v for v in own.values if v not in values] if own else [])
+
+
+def note_leaf_write(tracer, t) -> None:
+    """`t` is about to be written in place (under no_grad, or an optimizer's step): if it is a
+    leaf that requires grad, the value it holds now stays one of its values (`leaf_values`).
+    NOTE: only its current value and its value on entry were: with two such writes in a
+    trace (an `Embedding(max_norm=...)` looked up twice renormalises before each lookup), the
+    gradient of every read between them was dropped, silently."""
+    if not (t.requires_grad and t.grad_fn is None and isinstance(t._value, Value)):
+        return
+    history = tracer.__dict__.setdefault("leaf_history", {})
+    held = history.get(id(t))
+    if held is None or held[0]() is not t:
+        held = history[id(t)] = (weakref.ref(t), [])
+    if t._value not in held[1]:
+        held[1].append(t._value)
 
 
 def live_tensors(tracer) -> list:

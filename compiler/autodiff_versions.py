@@ -18,6 +18,7 @@ from graphnet import _autograd_data_swap as _data_swap
 from graphnet import _autograd_versions as _versions
 from graphnet._errors import TraceError
 
+from .autodiff_leaves import note_leaf_write
 from .ir import Value
 
 
@@ -134,6 +135,7 @@ def adopt_outputs(tracer, t, result, now: int) -> None:
     `t.relu_(); t.mul_(2)` raised eagerly and not here: the entry follows `t` from version
     `now` (this write's), as the eager tape marks its node when `t` is written."""
     refuse_tied_write(tracer, t)
+    note_leaf_write(tracer, t)
     value = tracer.value_of(result)
     entries = tracer.saved_versions.get(value.node) if value.node is not None else None
     if not entries:
