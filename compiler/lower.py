@@ -48,6 +48,17 @@ def eval_node(node: Node, env: dict) -> None:
         if shape is not None and tuple(shape) != value.shape:
             raise _shape_fault(node, value, shape)
         env[value] = _pinned(array) if value.dtype in _HALF else array
+    if node.op in _REGROUPED and any(not isinstance(x, Value) for x in node.inputs):
+        for value in node.outputs:
+            env[value] = jax.lax.optimization_barrier(env[value])
+
+
+# NOTE: the result of arithmetic with a number is kept from XLA's algebraic simplifier, which
+# regroups chains of it (`(x + 1e8) - 1e8` became `x`, `1 - x + 1e-7` became `1.0000001 - x`,
+# `(x * 2 - 1 + 1) / 2` lost x = 1e-9), each one a different rounding from PyTorch's and
+# eager mode's, silently. The barrier stops the rewrite and is gone from the compiled
+# program (fusion is unchanged).
+_REGROUPED = frozenset(("add", "sub", "mul", "div", "true_divide"))
 
 
 # NOTE: a half-precision result is pinned to its precision by an explicit rounding in float32.
