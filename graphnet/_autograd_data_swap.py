@@ -88,7 +88,9 @@ def _reads(op: str, primals, written: bool = False) -> tuple | None:
         if written:
             return tuple(i for i in arrays if i < 2)
         return (0,) if len(primals[0].shape) == 2 else ()
-    if op in _SAVES_ALL:
+    if op in _SAVES_ALL or op == "batch_norm_eval":
+        # eval-mode batch norm saves the input, weight and running statistics as themselves
+        # (a `.data =` restore of the running stats before backward() is read, in torch)
         return tuple(arrays)
     return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 
 import jax
 import numpy as np
@@ -125,7 +126,16 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _shape(size) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    return _sizes(tuple(int(s) for s in size))
+    return _sizes(tuple(_size_int(s, i) for i, s in enumerate(size)))
+
+
+def _size_int(s, position: int) -> int:
+    """One size: an integer (a NumPy one, a one-element integer tensor). NOTE: `int(s)` took
+    a float too, so `zeros(n * 0.5)` quietly truncated where PyTorch raises TypeError."""
+    if isinstance(s, bool) or not hasattr(type(s), "__index__"):
+        raise TypeError(f"argument 'size' must be tuple of ints, but found element of type "
+                        f"{type(s).__name__} at pos {position}")
+    return operator.index(s)
 
 
 def _size_keyword(fn):
@@ -328,6 +338,9 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     dtype = dtype or dt.int64
     if dtype is dt.bool_:
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    if isinstance(n, bool) or not hasattr(type(n), "__index__"):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
     if not dtype.is_floating_point and int(n) - 1 > np.iinfo(dtype.np).max:
         raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
     key = _random.key(generator)
