@@ -1,5 +1,7 @@
 """Tensors a traced custom `autograd.Function` keeps on its `ctx` (`ctx.lam = lam`, a
-tensor the traced code made): the ctx lives on in the program's node, whose backward reads
+tensor the traced code made, or one it saved with `ctx.save_for_backward`, which keeps a
+tuple; NOTE: those were missed, and `trunc_exp` traced again on every call): the ctx lives
+on in the program's node, whose backward reads
 them as graph values (graphnet/autograd/_function_static.py `_Spec`). Held there only, they
 have not escaped the trace, so they are not state the next call must read: counted as
 escaped, a gradient-reversal step (`GRL.apply(x, lin.lam * 1.0)`) traced again on every
@@ -9,6 +11,16 @@ from __future__ import annotations
 
 import gc
 import types
+
+
+def _hold(value, held: dict, states: set, depth: int) -> None:
+    """`value` is held by a ctx; so are the items of a tuple or list it is (`ctx.to_save`,
+    and `_saved_at`'s (tensor, version) pairs), `depth` levels down."""
+    held[id(value)] = value
+    if depth and type(value) in (tuple, list):
+        states.add(id(value))
+        for item in value:
+            _hold(item, held, states, depth - 1)
 
 
 def ctx_only(graph, tensors: list) -> set:
@@ -22,7 +34,7 @@ def ctx_only(graph, tensors: list) -> set:
     for ctx in ctxs:
         if ctx is not None:
             for value in vars(ctx).values():
-                held[id(value)] = value
+                _hold(value, held, states, 2)
     found = set()
     # NOTE: plain loops: a closure over the tensor (a generator in `any`) is a holder too
     for t in tensors:
