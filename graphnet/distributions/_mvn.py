@@ -70,6 +70,14 @@ class MultivariateNormal(Distribution):
         self.loc = loc.expand(*batch, -1)
         super().__init__(batch, tuple(loc.shape[-1:]), validate_args)
         self._validate_params()
+        checked = self.__dict__[self._given]
+        if checked is not expanded:
+            # validated inside a compiled function (distributions/_checked.py): factor the
+            # checked matrix, so the constraint's ValueError comes first, as in PyTorch (the
+            # factorization's own LinAlgError, checked on the input before the program ran,
+            # came first)
+            covariance_matrix = checked if covariance_matrix is not None else None
+            precision_matrix = checked if precision_matrix is not None else None
         if scale_tril is not None:
             self._unbroadcasted_scale_tril = scale_tril
         elif covariance_matrix is not None:
