@@ -117,7 +117,7 @@ _SAVES_INPUTS = frozenset((
     "logsumexp", "logcumsumexp", "cumprod", "cummax", "cummin", "amax", "amin", "prod",
     "norm", "linalg_vector_norm", "dist", "cdist", "pdist", "std", "var", "nansum",
     "logaddexp", "xlogy", "atan2", "hypot", "logit", "lgamma", "digamma", "sinc", "elu",
-    "normalize", "cosine_similarity"))
+    "normalize", "cosine_similarity", "relu6", "prelu", "mse_loss", "nll_loss"))
 
 
 def _checked(op: str, primals, needs) -> tuple | None:
