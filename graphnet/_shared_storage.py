@@ -100,15 +100,13 @@ def _untie(t: Tensor) -> None:
 
 def _traced_tie(t: Tensor, other: Tensor, mode) -> None:
     """`t.data = other` inside a compiled function. `t` takes `other`'s values; the storage
-    tie PyTorch makes is not state a program can create. So a tie to a tensor from outside
-    the call (an argument, a parameter, a captured tensor: `vector_to_parameters(theta, ...)`,
-    `p.data = q.data`) raises, since a later write to either would reach the other in
-    PyTorch and not here; a tie to a view or alias of a tensor the call made
-    (`vector_to_parameters(theta + noise, ...)`) is noted, and an in-place write to either
-    side later in the trace raises (compiler/autodiff_versions.py `refuse_tied_write`).
-    NOTE: before, both gave the untied values silently."""
-    from ._errors import TraceError
-
+    tie PyTorch makes is not state a program can create. It is noted when `other` is a view
+    or alias of another tensor, or a tensor from outside the call (an argument, a parameter:
+    `vector_to_parameters(theta, ...)`, `p.data = q`), and an in-place write to either side
+    later in the trace raises (compiler/autodiff_versions.py `refuse_tied_write`): PyTorch's
+    reaches both. NOTE: before, such a write silently reached one side only. After the call
+    `t` holds the values and no tie: a write to `theta` between calls does not reach the
+    parameters, where in PyTorch it does (re-run vector_to_parameters after changing it)."""
     root = other
     while True:
         source = root.__dict__.get("_view_of")
@@ -118,13 +116,6 @@ def _traced_tie(t: Tensor, other: Tensor, mode) -> None:
             root = root._base
         else:
             break
-    if id(root) not in getattr(mode, "created_ids", ()):
-        raise TraceError(
-            "`t.data = other` (or nn.utils.vector_to_parameters) inside a compiled function, "
-            "with `other` the storage of a tensor from outside the call (an argument, a "
-            "parameter or a captured tensor): PyTorch then ties the two, so an in-place write "
-            "to either reaches the other, and a compiled function cannot make that tie. Call "
-            "it outside graphnet.compile, or give it a copy (`vec.clone()`).")
-    if root is not other:
+    if root is not other or id(root) not in getattr(mode, "created_ids", ()):
         ties = mode.__dict__.setdefault("data_ties", {})
         ties[id(root)] = ties[id(t)] = (root, t)

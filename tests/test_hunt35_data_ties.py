@@ -113,26 +113,34 @@ def _traced(body):
     return m, f(graphnet.arange(8.), graphnet.ones(1, 3))
 
 
-def test_compiled_vector_to_parameters_of_an_argument_raises():
+def test_compiled_vector_to_parameters_of_an_argument_then_a_write_raises():
     def body(m, th, x):
         with graphnet.no_grad():
             graphnet.nn.utils.vector_to_parameters(th, m.parameters())
             th.mul_(2)        # torch: the parameters double too
             return m(x)
 
-    with pytest.raises(graphnet.TraceError, match="tensor from outside the call"):
+    with pytest.raises(graphnet.TraceError, match="in-place write"):
         _traced(body)
 
 
-def test_compiled_data_set_to_another_parameter_raises():
+def test_compiled_vector_to_parameters_of_an_argument_gives_the_values():
+    m, out = _traced(lambda m, th, x: (graphnet.nn.utils.vector_to_parameters(th, m.parameters()),
+                                       m(x))[1])
+    assert m.weight.flatten().tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert out.tolist() == [[9.0, 19.0]]
+
+
+def test_compiled_data_set_to_another_parameter_then_a_write_raises():
     other = graphnet.nn.Linear(3, 2)
 
     def body(m, th, x):
         with graphnet.no_grad():
             m.weight.data = other.weight
+            m.weight.mul_(2)      # torch: other.weight doubles too
             return m(x)
 
-    with pytest.raises(graphnet.TraceError, match="tensor from outside the call"):
+    with pytest.raises(graphnet.TraceError, match="in-place write"):
         _traced(body)
 
 

@@ -30,9 +30,10 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     now makes the parameter that view (graphnet/_shared_storage.py `share_data`); an
     optimizer step, a compiled call's write-back and `load_state_dict` write through to
     `vec` too, and `p.data = other` unties `p`. Inside a compiled function
-    the parameters take the values only (the tie would be state the trace creates), so a
-    `vec` from outside the call raises a TraceError, as does an in-place write to either
-    side after the call made `vec` (graphnet/_shared_storage.py `_traced_tie`)."""
+    the parameters take the values only (the tie would be state the trace creates): an
+    in-place write to either side later in the call raises a TraceError, and after the call
+    a write to `vec` does not reach the parameters (graphnet/_shared_storage.py
+    `_traced_tie`)."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {_typename(vec)}")
     pointer = 0
