@@ -18,10 +18,12 @@ def _log_prob(lib, cov, **kw):
 
 
 def test_compiled_bad_covariance_raises_value_error():
+    # validate_args given: another test may have turned the default off in this process
     with pytest.raises(ValueError, match="PositiveDefinite"):
-        _log_prob(torch, torch.tensor(BAD))
+        _log_prob(torch, torch.tensor(BAD), validate_args=True)
     with pytest.raises(ValueError, match="PositiveDefinite"):
-        graphnet.compile(lambda c: _log_prob(graphnet, c))(graphnet.tensor(BAD))
+        graphnet.compile(lambda c: _log_prob(graphnet, c, validate_args=True))(
+            graphnet.tensor(BAD))
 
 
 @pytest.mark.parametrize("which", ["covariance_matrix", "precision_matrix"])
