@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from graphnet import _autograd
-from graphnet._autograd_data_swap import _SAVES_OUTPUT, _reads
+from graphnet._autograd_data_swap import _reads, reads_output
 from graphnet._errors import TraceError
 
 from .autodiff_leaves import _swap_olds, live_tensors
@@ -55,7 +55,7 @@ def swapped_primals(tracer, reachable: set) -> dict:
         if not edges:
             continue
         _refuse_view_read(node, written)
-        if node.op in _SAVES_OUTPUT and any(o in olds for o in node.outputs):
+        if reads_output(node.op, node.inputs) and any(o in olds for o in node.outputs):
             raise RuntimeError(     # eager mode's words (graphnet/_autograd_versions.py)
                 f"`{node.op}` (at {node.source or 'unknown line'}): its output, whose values "
                 f"its backward reads, was written through `.data` or `detach()` after the "

@@ -33,14 +33,15 @@ def note_saved(tracer, node, args, outs) -> None:
         outputs = True
     else:
         needs = tuple(i for i, a in enumerate(args) if getattr(a, "requires_grad", False))
-        reads = _data_swap._checked(node.op, node.inputs, needs)
-        if not reads:
-            return
+        reads = _data_swap._checked(node.op, node.inputs, needs) or ()
         saved = [(i, args[i]) for i in reads if hasattr(args[i], "_value")
                  and _versions.RECOMPUTED not in args[i].__dict__]
         outputs = False
-    if saved:
-        tracer.saved_versions[node] = [_entry(i, t, outputs) for i, t in saved]
+    entries = [_entry(i, t, outputs) for i, t in saved]
+    if _data_swap.reads_output(node.op, node.inputs):     # its output too (`cdist`, `norm`)
+        entries += [_entry(i, t, True) for i, t in enumerate(outs)]
+    if entries:
+        tracer.saved_versions[node] = entries
 
 
 def _entry(i: int, t, outputs: bool) -> tuple:

@@ -57,6 +57,22 @@ def _swapped_to(t, saved):
 # Ops whose backward reads no input value (PyTorch saves sizes at most, or the output).
 _SAVES_OUTPUT = frozenset(("exp", "sigmoid", "tanh", "relu", "sqrt", "rsqrt", "reciprocal",
                            "softmax", "log_softmax"))
+# Ops whose backward reads their output as well as their inputs: an in-place write to the
+# output before backward() raises in PyTorch (`r = cdist(x, x); r.fill_diagonal_(inf)`),
+# as it does for the ops above. NOTE: it gave the gradient of the forward's values here.
+_ALSO_SAVES_OUTPUT = frozenset((
+    "cdist", "norm", "linalg_vector_norm", "expm1", "exp2", "logsumexp", "prod", "amax",
+    "amin", "std", "cumprod", "dist", "pdist", "hypot", "logcumsumexp"))
+READS_OUTPUT = _SAVES_OUTPUT | _ALSO_SAVES_OUTPUT
+
+
+def reads_output(op: str, primals) -> bool:
+    """Whether the backward of `op` called on `primals` reads its output: the ops above, and
+    `pow` with a tensor exponent (`x ** t`, `2 ** t`; not `x ** 2`)."""
+    if op in READS_OUTPUT:
+        return True
+    return op == "pow" and primals is not None and len(primals) > 1 \
+        and hasattr(primals[1], "shape")
 _UNARY_READS_INPUT = frozenset((
     "sin", "cos", "tan", "log", "log1p", "log2", "log10", "abs", "asin", "acos", "atan",
     "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "square", "gelu", "silu", "softplus",

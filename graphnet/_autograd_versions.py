@@ -79,7 +79,7 @@ def note_inplace(t, result) -> None:
         now = _bump(state)
         _mark_saved(t, now)
     node = t.grad_fn
-    if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
+    if node is not None and _data_swap.reads_output(node.name_, node.saved):
         _mark_output(node, t, now, through_data=False)
     if result.grad_fn is not None:
         _release_own_nodes(result.grad_fn, t, node)
@@ -156,11 +156,11 @@ def note_alias_write(alias, base, new_value) -> None:
     if alias.__dict__.get("_shares_version"):
         now = _bump(base.__dict__)
         _mark_saved(base, now)
-        if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
+        if node is not None and _data_swap.reads_output(node.name_, node.saved):
             _mark_output(node, base, now, through_data=False)
         return
     _data_swap.note_swap(base, base._value, new_value, written=True)
-    if node is not None and node.name_ in _data_swap._SAVES_OUTPUT:
+    if node is not None and _data_swap.reads_output(node.name_, node.saved):
         _mark_output(node, base, version(base), through_data=True)
     on_alias_write = _tracer_hook("on_alias_write")
     if on_alias_write is not None:  # a trace: its backward reads the new values too
