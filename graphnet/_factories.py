@@ -20,7 +20,7 @@ from ._dispatch import current_mode, dispatch
 from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
 from ._numpy_numbers import python_number
 from ._tensor import Tensor
-from ._tensor_copies import copy_of_tensor, made_here
+from ._tensor_copies import copy_of_tensor
 from ._tensor_data import flat, has_typed_leaves, typed_array
 from ._x64 import x64, x64_scoped
 
@@ -97,7 +97,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     tensor, a detached copy, with PyTorch's warning (graphnet/_tensor_copies.py)."""
     if isinstance(data, Tensor):
         return _finish(copy_of_tensor(data, dtype, "graphnet.tensor"), requires_grad, device)
-    return _finish(made_here(Tensor._wrap(as_array(data, dtype))), requires_grad, device)
+    return _finish(Tensor._wrap(as_array(data, dtype)), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -120,7 +120,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not dt.known_np(array.dtype):
         raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.name}. The only "
                         f"supported types are: {dt.supported_names()}.")
-    return made_here(Tensor._wrap(_host.put(array)))
+    return Tensor._wrap(_host.put(array))
 
 
 def _shape(size) -> tuple:

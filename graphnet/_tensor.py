@@ -43,7 +43,6 @@ class Tensor:
 
     def __init__(self, data=None, *sizes, requires_grad: bool = False):
         from ._factories import as_array
-        from ._tensor_copies import keep_gradient, made_here
 
         # NOTE: as `torch.Tensor(data)`, the default float from any data; a Tensor keeps its
         default = default_float()
@@ -60,10 +59,10 @@ class Tensor:
         self._oi = 0
         self._base = None
         if isinstance(data, Tensor):    # `torch.Tensor(t)`: t's storage, as in PyTorch
+            from ._tensor_copies import keep_gradient
+
             adopt_storage(self, data)
             keep_gradient(self, data)   # and t's gradient
-        else:                           # data: in a trace, a copy the trace made
-            made_here(self)
 
     @staticmethod
     def _wrap(value, node=None, out_index: int = 0, cls=None) -> "Tensor":

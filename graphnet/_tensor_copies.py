@@ -46,18 +46,3 @@ def keep_gradient(alias: Tensor, source: Tensor) -> None:
     out = renamed(dispatch("clone", source), "AliasBackward0", "clone")
     alias._value, alias.grad_fn, alias._oi = out._value, out.grad_fn, out._oi
     alias.requires_grad = True
-
-
-def made_here(t: Tensor) -> Tensor:
-    """`t`, holding data made in the code (`tensor([...])`, `from_numpy`, `Tensor([...])`):
-    inside a compiled function its value becomes a copy the trace made, so each call starts
-    from the data again. NOTE: the data itself became the program's captured state, so
-    `pen = tensor(0.0); pen -= term` in a compiled step carried its in-place writes from one
-    call into the next (1.49, 2.99, 4.48 ...)."""
-    from ._mode import current_mode, tracing
-
-    if tracing() and isinstance(t._value, jax.Array):
-        with _autograd.no_grad():
-            t._value = dispatch("clone", Tensor._wrap(t._value))._value
-        current_mode().on_tensor_created(t)
-    return t
