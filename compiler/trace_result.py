@@ -18,6 +18,7 @@ from .ctx_held import ctx_only
 from .autodiff_versions import refused_outputs, saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
 from .ir import Graph, Value
+from .made_data import MADE, binding, effect
 from .tree import flatten
 
 
@@ -135,7 +136,7 @@ class FinishTrace:
         bindings, new_storage, arg_grad_written, arg_requires_grad = {}, set(), [], []
         for rec in self.lifted.values():
             t, current = rec.tensor, rec.tensor._value
-            bindings[rec.placeholder.name] = rec.source
+            bindings[rec.placeholder.name] = binding(rec)
             if rec.source[0] == "arg" and t.grad_fn is None and t.requires_grad != rec.history[2]:
                 arg_requires_grad.append((rec.source[1], t.requires_grad))   # x.requires_grad_()
             if current is not rec.placeholder:
@@ -151,7 +152,7 @@ class FinishTrace:
                     # node (runtime/artifact_tape.py), not the trace's
                     arg_grad_written.append((len(effects), rec.source[1]))
                     t.grad_fn, t._oi, t.requires_grad = rec.history
-                effects.append(rec.source)
+                effects.append(effect(rec))
             t._value = rec.original
         changed = []
         for reads in self.scalars.values():
@@ -318,7 +319,8 @@ class FinishTrace:
         while base is not None:
             rec = self.lifted.get(id(base))
             if rec is not None:
-                return rec.source if base._value is t._value else None
+                return rec.source if base._value is t._value and rec.source[0] != MADE \
+                    else None
             base = base._base
         return None
 

@@ -29,6 +29,7 @@ from graphnet._tensor import Tensor
 from . import _source, arg_grads, recomputed_attributes
 from .captured_views import derive_from_written_source
 from .ir import Graph, Value
+from .made_data import MadeData
 from .prints import branch_print_error, record_print
 from .autodiff_leaves import own_leaf_value
 from .autodiff_versions import adopt_outputs, note_saved, release_own_nodes
@@ -48,7 +49,7 @@ class _Lift:
     history: tuple = (None, None, False)   # (grad_fn, _oi, requires_grad) when lifted
 
 
-class Tracer(FinishTrace, DispatchMode):
+class Tracer(FinishTrace, MadeData, DispatchMode):
     """The dispatch mode that records ops into `self.graph` (the hooks: graphnet/_mode.py)."""
 
     records_graph = True
@@ -111,8 +112,7 @@ class Tracer(FinishTrace, DispatchMode):
             name = f"{self.arg_grad_checks[i][0]}.grad"
             return self.lift(t, "arg", name, ("arg_grad", i))
         name = self.labels.get(id(t)) or self._guess_name(t)
-        slot = self.slots.get(id(t))
-        placeholder = self.lift(t, "state", name, ("slot", slot[1]) if slot else ("state", t))
+        placeholder = self.lift(t, "state", name, self.state_source(t, self.slots.get(id(t))))
         derive_from_written_source(self, t)   # a view of what the trace wrote: its new values
         return t._value if isinstance(t._value, Value) else placeholder
 

@@ -17,7 +17,7 @@ from ._arith_checks import check_fits
 from ._complex_numbers import fill_number, real_array
 from ._default_dtype import default_float
 from ._dispatch import current_mode, dispatch
-from ._mode import tracing  # noqa: F401  (public as graphnet.tracing)
+from ._mode import made_from_data, tracing  # noqa: F401  (tracing: graphnet.tracing)
 from ._numpy_numbers import python_number
 from ._tensor import Tensor
 from ._tensor_copies import copy_of_tensor
@@ -97,7 +97,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     tensor, a detached copy, with PyTorch's warning (graphnet/_tensor_copies.py)."""
     if isinstance(data, Tensor):
         return _finish(copy_of_tensor(data, dtype, "graphnet.tensor"), requires_grad, device)
-    return _finish(Tensor._wrap(as_array(data, dtype)), requires_grad, device)
+    return _finish(made_from_data(Tensor._wrap(as_array(data, dtype))), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -120,7 +120,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not dt.known_np(array.dtype):
         raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.name}. The only "
                         f"supported types are: {dt.supported_names()}.")
-    return Tensor._wrap(_host.put(array))
+    return made_from_data(Tensor._wrap(_host.put(array)))
 
 
 def _shape(size) -> tuple:

@@ -84,6 +84,10 @@ class DispatchMode:
     def on_tensor_created(self, t) -> None:
         """A tensor `t` was made outside `run_op` (an alias from `.data` or `detach()`)."""
 
+    def on_data_made(self, t) -> None:
+        """A tensor `t` was made from data (`tensor([...])`, `from_numpy`): eager code makes
+        a new one on every run, whatever the last run wrote into it."""
+
     def on_write(self, t) -> None:
         """`t`'s payload is about to be replaced, or an alias that writes through to it was
         made, possibly before anything read it (`p.data = ...`, `p.detach().zero_()`)."""
@@ -215,6 +219,14 @@ class _ModeStack(threading.local):
 
 
 _stack = _ModeStack()
+
+
+def made_from_data(t):
+    """`t`, a tensor just made from data, told to the current mode (see on_data_made)."""
+    modes = _stack.modes
+    if modes:
+        modes[-1].on_data_made(t)
+    return t
 
 
 def current_mode() -> DispatchMode | None:

@@ -20,7 +20,7 @@ from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
 from ._errors import VIEW_DETACH, dimension_error, no_dimensions_error
 from ._grad_mode import no_grad
-from ._mode import EAGER, current_mode, tracing
+from ._mode import EAGER, current_mode, made_from_data, tracing
 from ._overlap_writes import check_write
 from ._shared_storage import share_data, share_storage
 from ._size import Size  # noqa: F401  (graphnet.Size; imported from here too)
@@ -37,14 +37,13 @@ class Tensor:
     __slots__ = ("_value", "requires_grad", "_grad", "grad_fn", "_oi", "_base", "__weakref__",
                  "__dict__")
 
-    # NOTE: `_value` is a jax.Array in eager code. While the compiler traces, it is a graph
-    # value (anything with .shape and .dtype); a parameter being traced swaps its payload in
-    # place, so in-place updates (optimizer steps) are seen by the tracer on the same object.
+    # NOTE: `_value` is a jax.Array eagerly, a graph value (.shape, .dtype) while tracing: a
+    # traced parameter swaps its payload in place, so the tracer sees optimizer steps on it.
 
     def __init__(self, data=None, *sizes, requires_grad: bool = False):
         from ._factories import as_array
 
-        # NOTE: as `torch.Tensor(data)`, the default float from any data; a Tensor keeps its
+        # NOTE: as `torch.Tensor(data)`, the default float from any data (a Tensor's own dtype)
         default = default_float()
         if sizes or isinstance(data, Size) or type(data) is int:   # Tensor(2, 3): zeros
             data = np.zeros(tuple(data) if isinstance(data, Size) else (data, *sizes), default.np)
@@ -63,6 +62,8 @@ class Tensor:
 
             adopt_storage(self, data)
             keep_gradient(self, data)   # and t's gradient
+        else:
+            made_from_data(self)
 
     @staticmethod
     def _wrap(value, node=None, out_index: int = 0, cls=None) -> "Tensor":

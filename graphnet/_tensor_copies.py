@@ -10,6 +10,7 @@ import jax
 
 from . import _autograd
 from ._dispatch import dispatch
+from ._mode import made_from_data
 from ._tensor import Tensor
 
 
@@ -29,7 +30,7 @@ def copy_of_tensor(data: Tensor, dtype, what: str) -> Tensor:
 
     _copy_warning(what)
     if isinstance(data._value, jax.Array):   # eager (a captured tensor's values guarded)
-        return Tensor._wrap(as_array(data, dtype))
+        return made_from_data(Tensor._wrap(as_array(data, dtype)))
     with _autograd.no_grad():
         same = dtype is None or data.dtype == dtype
         return dispatch("clone", data) if same else data.to(dtype)

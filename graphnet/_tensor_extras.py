@@ -128,7 +128,9 @@ def from_dlpack(ext_tensor) -> Tensor:
     """A tensor sharing a DLPack-capable array's data (NumPy, JAX, PyTorch ...)."""
     import jax.numpy as jnp
 
-    return Tensor._wrap(jnp.from_dlpack(ext_tensor))
+    from ._mode import made_from_data
+
+    return made_from_data(Tensor._wrap(jnp.from_dlpack(ext_tensor)))
 
 
 def to_dlpack(tensor: Tensor):

@@ -220,8 +220,8 @@ class Artifact:
         for i, (kind, obj) in enumerate(self.sources):
             if kind == "arg":
                 arrays.append(args[obj]._value)
-            elif kind == "state":
-                arrays.append(obj._value)
+            elif kind == "state" or kind == "made":   # made from data in the code: as traced
+                arrays.append(obj._value if kind == "state" else obj)
             elif kind == "slot":            # re-read: a `.grad`, optimizer state
                 arrays.append(obj()._value)
             elif kind == "arg_grad":        # this call's argument's `.grad`
