@@ -37,7 +37,7 @@ class _GradModeContext:
         self._prev = {k: getattr(grad_mode, k) for k in self._flags()}
         for k, v in self._flags().items():
             setattr(grad_mode, k, v)
-        return self
+        # returns None, as PyTorch's: `with no_grad() as x` binds nothing
 
     def __exit__(self, *exc):
         for k, v in self._prev.items():
@@ -116,7 +116,7 @@ class set_grad_enabled(_GradModeContext):
         return {"enabled": self.mode}
 
     def __enter__(self):
-        return self
+        return None
 
     def __exit__(self, *exc):
         grad_mode.enabled = self.prev
