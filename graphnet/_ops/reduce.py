@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -144,7 +145,24 @@ def norm(x, *, p=2.0, dim=None, keepdim=False):
 @defop("logsumexp", "reduction", dump=True)
 @scalar_as_one_element
 def logsumexp(x, *, dim, keepdim=False):
-    return jax.scipy.special.logsumexp(as_float(x), axis=dim, keepdims=keepdim)
+    return _logsumexp(as_float(x), dim, keepdim)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _logsumexp(x, dim, keepdim):
+    return jax.scipy.special.logsumexp(x, axis=dim, keepdims=keepdim)
+
+
+@_logsumexp.defjvp
+def _logsumexp_jvp(dim, keepdim, primals, tangents):
+    """PyTorch's derivative, exp(x - result) from the rounded result: at 1e8 it is 1 for each
+    of two equal entries, not the softmax's 0.5, and an infinite entry leaves the finite ones
+    a 0 (NaN through the softmax)."""
+    (x,), (t,) = primals, tangents
+    y = _logsumexp(x, dim, keepdim)
+    axes = range(x.ndim) if dim is None else [dim] if isinstance(dim, int) else dim
+    kept = y if keepdim else jnp.expand_dims(y, tuple(a % max(x.ndim, 1) for a in axes))
+    return y, jnp.sum(t * jnp.exp(x - kept), axis=dim, keepdims=keepdim)
 
 
 @defop("softmax", "reduction", function=("softmax", "nn.functional.softmax"), dump=True)
