@@ -27,6 +27,14 @@ CASES = {
     "normalize": lambda L, x: L.nn.functional.normalize(x, dim=0).pow(2).sum(),
     "mse_mean": lambda L, x: L.nn.functional.mse_loss(x, L.zeros(3)) * 3,
     "mse_sum": lambda L, x: L.nn.functional.mse_loss(x, L.zeros(3), reduction="sum"),
+    # vector products: XLA fused them into a reduction too (session 36)
+    "dot": lambda L, x: L.dot(x, x),
+    "matmul_vectors": lambda L, x: x @ (x * 1),
+    "acos_dot": lambda L, x: L.acos(L.dot(x, x)),
+    "inner": lambda L, x: L.inner(x, x),
+    "einsum_dot": lambda L, x: L.einsum("i,i->", x, x),
+    "mv": lambda L, x: L.mv(x.reshape(1, 3).expand(2, 3), x).sum() / 2,
+    "batched_matvec": lambda L, x: (x.expand(2, 2, 3) @ x)[1, 1],
 }
 
 
@@ -68,3 +76,17 @@ def test_half_and_float64_sums_keep_their_dtype():
     assert graphnet.ones(4, dtype=graphnet.float16).sum().dtype == graphnet.float16
     assert graphnet.ones(4, dtype=graphnet.float64).sum().dtype == graphnet.float64
     assert graphnet.ones(4).mean().dtype == graphnet.float32
+
+
+def test_vector_products_keep_torch_s_values_and_gradients():
+    rng = np.random.default_rng(1)
+    a, v = rng.standard_normal((4, 5, 7)).astype(np.float32), \
+        rng.standard_normal(7).astype(np.float32)
+    results = []
+    for L in (torch, graphnet):
+        ta, tv = L.tensor(a, requires_grad=True), L.tensor(v, requires_grad=True)
+        out = (ta @ tv).sin().sum() + L.dot(tv, tv) + L.einsum("i,i->", tv, tv * 2)
+        out.backward()
+        results.append([out.detach().numpy(), ta.grad.numpy(), tv.grad.numpy()])
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

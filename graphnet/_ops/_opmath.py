@@ -246,7 +246,12 @@ def wide_sum(x, dim, keepdim):
     1.0: the conversion to float64 keeps each product rounded to float32 first, as
     PyTorch's separate kernels do, and the wider sum is at least as close as PyTorch's
     cascade sum."""
-    if x.dtype == jnp.float32 and jax.default_backend() == "cpu" and \
-            jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64:
+    if wide_on_cpu(x):
         return jnp.sum(x.astype(jnp.float64), axis=dim, keepdims=keepdim).astype(jnp.float32)
     return jnp.sum(x, axis=dim, keepdims=keepdim)
+
+
+def wide_on_cpu(*arrays) -> bool:
+    """Whether float32 `arrays` are summed in float64 (wide_sum): on the CPU, with x64 on."""
+    return all(x.dtype == jnp.float32 for x in arrays) and jax.default_backend() == "cpu" \
+        and jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ._opmath import wide_on_cpu, wide_sum
 from ._operand_dtypes import check_linear, check_matmul, check_same
 from ._table import defop
 from .einsum_sums import integral_plan
@@ -13,6 +14,12 @@ from .einsum_sums import integral_plan
        method=("matmul", "mm", "bmm", "mv"), dump=True, backward="MmBackward0")
 def matmul(a, b):
     check_matmul(a, b)
+    if b.ndim == 1 and wide_on_cpu(a, b):
+        # NOTE: with a vector on the right, XLA fuses the products into a reduction and its
+        # CPU code generator contracts them into fused multiply-adds: a compiled `u @ u` of
+        # the unit vector [0.6, 0.8, 0] was 1.0000001 (acos of it NaN), 1.0 eagerly and in
+        # PyTorch; summed as `(u * u).sum()` is (_opmath.wide_sum), each product is rounded
+        return wide_sum(a * b, -1, False)
     return jnp.matmul(a, b)
 
 
@@ -42,6 +49,10 @@ def einsum(*operands, equation):
     first = operands[0].dtype
     if jnp.issubdtype(first, jnp.floating) or jnp.issubdtype(first, jnp.complexfloating):
         check_same(operands)
+        inputs, out = equation.split("->")
+        if len(operands) == 2 and not out and all(x.ndim == 1 for x in operands) \
+                and inputs[0] == inputs[-1] and wide_on_cpu(*operands):
+            return wide_sum(operands[0] * operands[1], 0, False)   # as matmul's `u @ u`
         return jnp.einsum(equation, *operands)
     # integer and bool: summed alone in int64, as PyTorch's `sum()` (einsum_sums.py)
     promote, contracts = integral_plan(equation, [x.shape for x in operands])
