@@ -153,9 +153,14 @@ def _call_backward(fn_cls, ctx, cts, n_inputs: int, graph: bool) -> list:
     if len(grads) < n_inputs or any(g is not None for g in grads[n_inputs:]):
         raise RuntimeError(f"function {fn_cls.__name__}Backward returned an incorrect number "
                            f"of gradients (expected {n_inputs}, got {len(grads)})")
-    for g in grads:
+    tensors = getattr(ctx, "_tensor_args", None) or (True,) * n_inputs
+    for i, g in enumerate(grads[:n_inputs]):
         if isinstance(g, list):
             raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+        if g is not None and not tensors[i]:   # `alpha` of forward(ctx, v, alpha)
+            raise RuntimeError(f"function {fn_cls.__name__}Backward returned a gradient "
+                               f"different than None at position {i + 1}, but the "
+                               f"corresponding forward input was not a Variable")
     return grads[:n_inputs]
 
 
@@ -228,6 +233,7 @@ class Function:
             args = _bind(cls, args, kwargs)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
+        ctx._tensor_args = tuple(isinstance(a, Tensor) for a in args)
         # traced, the values the arguments had before forward: an input it writes in place
         # and marks dirty keeps its history from those (_function_static.py)
         before = tuple(a._value if isinstance(a, Tensor) else None for a in args) \
