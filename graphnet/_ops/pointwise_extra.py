@@ -18,6 +18,7 @@ from . import _opmath as opmath
 from . import pointwise_special  # noqa: F401  (registration: polygamma, logit, lerp ...)
 from ._promote import as_float, as_floats, as_result_type, float_kernel, refuse, refuse_result
 from ._table import defop
+from .pointwise import _float_power as torch_slopes_power
 
 
 def _unary(names, fn, differentiable: bool = True, inplace: bool = True, **kw):
@@ -274,7 +275,8 @@ def _float_power(x, exponent):
     def f64(v):
         return float(v) if isinstance(v, (int, float)) else v.astype(jnp.float64)
 
-    return jnp.power(f64(x), f64(exponent))
+    # with pow's PyTorch slopes: at a 0 base and 0 exponent, 0, not JAX's NaN (0 * inf)
+    return torch_slopes_power(f64(x), f64(exponent))
 
 
 _binary("float_power", _float_power, inplace=False)   # float_power_ checks dtypes: _math_extra
