@@ -64,6 +64,10 @@ def private(t, grad_enabled: bool, serial: int = -1) -> Tensor:
         stand_in = t.detach().clone().requires_grad_(True)
     else:
         stand_in = t.detach().requires_grad_(True)
+        # NOTE: the transform's own leaf, not the code's `detach()`: a vmap that reruns its
+        # function under jax.vjp stops the gradient at a detach (_func_vmap._VmapMode), and
+        # `vmap(jacrev(f))(x)` gave x a zero gradient; the caller's value passes it on
+        stand_in._value = t._value
     # a transform's own leaf, numbered by its call (`Lifted.serial`): for an enclosing
     # transform it is inside (`grad` of a `grad`'s result reached it and so required grad,
     # where torch's does not); for the transform that made it, not

@@ -17,12 +17,17 @@ from ._mode import current_mode
 def note_walk(order) -> None:
     """The engine is about to run a backward that records a graph (create_graph) over the
     nodes `order`: each vmap running now whose own ops did not make one of them notes it."""
+    from .autograd._graph import _Identity   # NOTE: autograd imports this module
+
     mode = current_mode()
     while mode is not None:
         inside = getattr(mode, "inside", None)
         if inside is not None and hasattr(mode, "boundary"):    # a _VmapMode
             made = {id(t.grad_fn) for t in inside.values() if t.grad_fn is not None}
-            if any(id(node) not in made for node in order):
+            # NOTE: not a leaf's stand-in in a backward's primals (autograd/_graph._Identity,
+            # made by that backward, no saved array to go stale): `vmap(hessian(f))` and
+            # `vmap(jvp)` (a backward of a backward) were refused
+            if any(id(node) not in made and not isinstance(node, _Identity) for node in order):
                 mode.outside_tape = True
         mode = getattr(mode, "parent", None)
 
