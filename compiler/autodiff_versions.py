@@ -179,8 +179,11 @@ def release_own_nodes(tracer, t, result_value, now: int) -> None:
         return      # a result with no gradient history (`w.sub_(lr * w.grad)` under no_grad)
     # what made `t`'s values before the write is not the op's own (`b = a.exp(); b.add_(1)`)
     before = t._value.node if isinstance(t._value, Value) else None
-    seen, queue = {before}, [result_value.node]
-    while queue and len(seen) < _OWN_NODES:
+    # nor what made the method's other operands (`y += h * (y @ w)`: the matmul's entry stays)
+    seen = {before} | {a._value.node for a in _versions.operands
+                       if isinstance(getattr(a, "_value", None), Value)}
+    queue, limit = [result_value.node], _OWN_NODES + len(seen)
+    while queue and len(seen) < limit:
         node = queue.pop(0)
         if node in seen:
             continue

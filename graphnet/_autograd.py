@@ -20,7 +20,7 @@ from ._grad_mode import (  # noqa: F401  (re-exported: autograd's grad modes)
     is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import _autograd_data_swap as _data_swap
 from . import _autograd_versions as _versions
-from ._autograd_versions import note_alias_write, note_inplace  # noqa: F401  (Tensor._assign)
+from ._autograd_versions import assign_from, note_alias_write, note_inplace  # noqa: F401
 from ._autograd_nonleaf_grad import warn_nonleaf_grad  # noqa: F401  (Tensor.grad)
 from ._ops import OPS
 from ._ops._table import camel_backward

@@ -122,23 +122,39 @@ def _bump(state: dict) -> int:
 # How many nodes behind an in-place op's result `_release_own_nodes` looks at.
 _OWN_NODES = 16
 
+# The other tensor operands of the in-place method writing now (graphnet/_overlap.py): what
+# made them is not the method's own (`y += h * (y @ w)`: the matmul saved `y`, and PyTorch
+# raises at backward; its reference to `y` was dropped, so the write went unnoticed).
+operands: tuple = ()
+
+
+def assign_from(t, result, others: tuple):
+    """`t._assign(result)` of an in-place method whose other operands are `others`."""
+    global operands
+    operands = others
+    try:
+        return t._assign(result)
+    finally:
+        operands = ()
+
 
 def _release_own_nodes(start, t, before) -> None:
     """The nodes that computed the in-place op's result (`x.mish_()`: softplus, tanh, mul)
     saved `t` as it was before this write: PyTorch's in-place op is one op, which keeps those
     values for its own backward, so the write is not an error for them. Their references to
-    `t` are dropped. NOTE: what computed the result is not told apart from an earlier op that
-    fed it (`x.add_(f(x))`, where PyTorch raises if `f` saved `x`): such an op within
-    `_OWN_NODES` of the result keeps the values of the forward, as before, and does not raise.
-    Telling them apart needs the in-place methods to mark where their computation starts."""
+    `t` are dropped. The walk stops at what made the method's other operands (`operands`:
+    `x.add_(f(x))` raises as in PyTorch when `f` saved `x`). NOTE: an in-place form written
+    without graphnet/_overlap.py's wrapper (`F.relu(x, inplace=True)`) names no operands."""
     from ._autograd import TapeNode   # NOTE: graphnet._autograd imports this module
 
     value = t._value
-    stack, seen = [start], set()
-    while stack and len(seen) < _OWN_NODES:
+    stack = [start]
+    seen = {id(a.grad_fn) for a in operands if getattr(a, "grad_fn", None) is not None}
+    limit = _OWN_NODES + len(seen)
+    while stack and len(seen) < limit:
         node = stack.pop()
         if node is before or id(node) in seen:
-            continue         # `t`'s own history is older than this op
+            continue         # `t`'s own history is older than this op, as are the operands
         seen.add(id(node))
         sources = node.sources
         if sources is not None and node.saved is not None:

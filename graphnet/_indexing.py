@@ -11,7 +11,7 @@ import numpy as np
 from . import _dtype, _overlap, _strides
 from ._overlap_writes import under_overlap
 from ._aliases import WRITING, remember_view
-from ._autograd import copied_slices
+from ._autograd import assign_from, copied_slices
 from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
@@ -350,7 +350,7 @@ def setitem(self: Tensor, index, value) -> None:
     if mask is not None:
         result = _masked_assign(self, mask, value)
         if result is not None:
-            copied_slices(self._assign(result), "IndexPutBackward0")
+            copied_slices(assign_from(self, result, (value,)), "IndexPutBackward0")
             return
         if not isinstance(mask._value, jax.Array):
             raise TraceError(
@@ -368,7 +368,7 @@ def setitem(self: Tensor, index, value) -> None:
         position, count = block
         value = value.expand(getitem(self, index).shape)
         value = value.movedim(tuple(range(position, position + count)), tuple(range(count)))
-    self._assign(dispatch("index_put", self, value, *tensors, spec=spec))
+    assign_from(self, dispatch("index_put", self, value, *tensors, spec=spec), (value,))
     copied_slices(self, _write_node(index, tuple(self.shape), value))
 
 

@@ -153,7 +153,7 @@ def copy_(self, src):
         # traced: a value of its own, as eagerly a copy; sharing `src`'s graph value made two
         # leaves of one value, which a traced backward refuses (`fast.copy_(meta)`, Reptile)
         value = M.dispatch("clone", value)
-    return self._assign(value)
+    return _autograd.assign_from(self, value, (src,))   # `y.copy_(y @ w)` raises at backward
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):

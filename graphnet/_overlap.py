@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from . import _autocast, _strides
+from . import _autocast, _autograd_versions as _versions, _strides
 from ._aliases import WRITING
 
 if TYPE_CHECKING:
@@ -101,7 +101,8 @@ def inplace(fn, name: str | None = None):
         check_inputs(self, args, kwargs)
         # NOTE: PyTorch's autocast wraps functional ops only: `c.addmm_(a, b)` in a region
         # multiplies in c's dtype, where `c.addmm(a, b)` gives bfloat16
-        return self._assign(_autocast.uncast(fn, self, *args, **kwargs))
+        result = _autocast.uncast(fn, self, *args, **kwargs)
+        return _versions.assign_from(self, result, (*args, *kwargs.values()))
 
     method.__name__ = name or getattr(fn, "__name__", "method") + "_"
     method.__doc__ = f"In-place `{getattr(fn, '__name__', 'op')}`: writes the result into self."
