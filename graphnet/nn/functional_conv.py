@@ -175,7 +175,7 @@ def _avg_pool(fn, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     attrs = _pool_attrs(fn, nd, input, kernel_size, stride, padding, 1, ceil_mode)
     del attrs["dilation"]
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError(f"{fn}: divisor_override must not be zero")
+        raise RuntimeError("divisor must be not zero")   # PyTorch's
     out = dispatch("avg_pool", input, count_include_pad=bool(count_include_pad),
                    divisor_override=divisor_override, **attrs)
     return _grad_fn_names.pool(out, "avg", nd)

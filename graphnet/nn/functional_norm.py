@@ -174,6 +174,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         scales = tuple(float(s) for s in (scale_factor if isinstance(scale_factor, (list, tuple))
                                           else (scale_factor,) * nd))
+        if len(scales) != nd:   # PyTorch's words (before, zip()'s own)
+            raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of "
+                             f"{list(spatial)} and scale_factor of shape {scale_factor}. Please "
+                             f"provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             f"scale_factor in (s1, s2, ...,sK) format.")
         sizes = tuple(int(n * s) for n, s in zip(spatial, scales, strict=True))
         if recompute_scale_factor or mode == "area":
             scales = (None,) * nd
