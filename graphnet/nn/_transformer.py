@@ -171,6 +171,16 @@ class TransformerDecoderLayer(Module):
         self.dropout3 = Dropout(dropout)
         self.activation = _get_activation_fn(activation)
 
+    def __setstate__(self, state: dict) -> None:
+        # NOTE: PyTorch's, bug included: a Module activation lives in `_modules`, not in
+        # `state`, so a copy (every layer `nn.TransformerDecoder` clones, `deepcopy`, a
+        # pickle) gets F.relu in `__dict__`, which hides it. A decoder built with
+        # activation=nn.GELU() runs ReLU in PyTorch, and so here, so that weights copied
+        # from it give PyTorch's numbers; `repr` still shows the Module, as PyTorch's does.
+        if "activation" not in state:
+            state["activation"] = F.relu
+        super().__setstate__(state)
+
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False,
                 memory_is_causal: bool = False):
