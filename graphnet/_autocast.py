@@ -91,6 +91,8 @@ FLOAT32 = frozenset({
     "trace", "triangular_solve", "linalg_householder_product", "linalg_inv_ex",
     "linalg_cholesky_ex",
 })
+_ONEDNN = frozenset({"lstm_layer", "lstm_packed_layer"})
+_RECURRENT = _ONEDNN | {"gru_layer", "gru_packed_layer"}
 PROMOTE = frozenset({"cat", "stack", "index_copy"})
 # `out=` forms PyTorch runs uncast: autocast wraps the functional op only, and each of these
 # has an out= kernel of its own (`torch.mm(a, b, out=o)` multiplies in float32). A composite
@@ -115,6 +117,11 @@ def policy(name: str, args: tuple, attrs: dict):
         return None
     if name in LOWER:
         return "lower"
+    if name in _RECURRENT:
+        # PyTorch's CPU LSTM is oneDNN's, cast to the lower type (with projections, and
+        # graphnet's GRU, only when the input already is: they run PyTorch's own kernels)
+        lower = bool(args) and getattr(args[0], "dtype", None) == state.dtype["cpu"]
+        return "lower" if lower or (name in _ONEDNN and not attrs.get("proj")) else None
     if name in FLOAT32:
         return "float32"
     if name in PROMOTE:

@@ -10,6 +10,7 @@ import math
 import numbers
 import warnings
 
+from .. import _autocast
 from .. import _factories as fac
 from .. import _math as M
 from .._dispatch import dispatch
@@ -111,6 +112,8 @@ class RNNBase(RNNMethods, Module):
 
     def _check_dtype(self, input) -> None:
         weight_dtype = self.weight_ih_l0.dtype
+        if _autocast.state.enabled["cpu"] and input.dtype == _autocast.state.dtype["cpu"]:
+            return   # an autocast region's input: PyTorch runs it in that type (the policy)
         if input.dtype != weight_dtype:
             raise ValueError(f"{type(self).__name__} input dtype ({input.dtype}) does not match "
                              f"weight dtype ({weight_dtype}). Convert the input: "
@@ -127,8 +130,9 @@ class RNNBase(RNNMethods, Module):
 
     def _check_state_dtypes(self, states: list) -> None:
         weight_dtype = self.weight_ih_l0.dtype
+        cast = _autocast.state.dtype["cpu"] if _autocast.state.enabled["cpu"] else None
         for state in states:
-            if state.dtype != weight_dtype:
+            if state.dtype != weight_dtype and state.dtype != cast:
                 # NOTE: PyTorch's words come from its first matmul, h_0 @ W_hh^T.
                 raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
                                    f"{torch_name(state.dtype)} and {torch_name(weight_dtype)}")
