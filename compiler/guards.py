@@ -53,20 +53,21 @@ def freeze(value):
         return (type(value), tuple(freeze(v) for v in value))
     if isinstance(value, dict):         # OrderedDict too: the hooks a module holds
         return (type(value), tuple((k, freeze(v)) for k, v in value.items()))
-    if isinstance(value, (set, frozenset)):
-        return ("=", type(value), frozenset(value))
+    if isinstance(value, (set, frozenset)):   # in iteration order, which the code sees
+        return ("=", type(value), tuple(value))
     if isinstance(value, functools.partial):   # `sc = partial(f, l=cfg_list)`: by its binding
         return ("partial", value, freeze((value.func, value.args, value.keywords)))
     return ("is", value)
 
 
-def has_mutable(value, depth: int = 4) -> bool:
+def has_mutable(value) -> bool:
     """`value` is, or holds, a container or array the code can change in place without
     rebinding anything (a dict inside a tuple, a deque, a NumPy array): identity does not
-    tell that it is unchanged, so such a read is compared by value on every call."""
+    tell that it is unchanged, so such a read is compared by value on every call. Tuples
+    as deep as they go (a list six levels down a parse tree was missed at four)."""
     if isinstance(value, (list, dict, set, deque, np.ndarray, functools.partial)):
         return True     # a partial's `keywords` is a dict the code may change in place
-    return type(value) is tuple and depth > 0 and any(has_mutable(v, depth - 1) for v in value)
+    return type(value) is tuple and any(has_mutable(v) for v in value)
 
 
 def same_plain(a, b) -> bool:
@@ -103,7 +104,7 @@ def matches(frozen, value) -> bool:
     if kind == "=":
         if type(value) is not frozen[1]:
             return False
-        return value == frozen[2] if isinstance(value, (set, frozenset)) \
+        return same_plain(tuple(value), frozen[2]) if isinstance(value, (set, frozenset)) \
             else same_plain(value, frozen[2])
     if kind == "is":
         return value is frozen[1]

@@ -14,10 +14,12 @@ import functools
 import sys
 import types
 
+from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 from graphnet.nn._module import Module
 
 from .guards import _REGISTRIES, _SKIP, Read, _global_names, _is_library, record
+from .object_attributes import _slot_names, attributes
 
 
 class Reached:
@@ -30,7 +32,7 @@ class Reached:
         self.classes: set = set()
 
 
-def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=(),
+def object_reads(fn, args=(), skip=(), depth: int = 32, names=frozenset(), roots=(),
                  reached: Reached | None = None) -> list[Read]:
     """Attributes the traced code may read from the user's own objects: the instance of a
     bound method (a trainer's `self.model`, `self.kl_weight`), the objects the function's
@@ -55,13 +57,18 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
     def visit(obj, where: str, level: int):
         if id(obj) in seen:
             return
-        if isinstance(obj, (list, tuple, dict)) and len(obj) <= _MAX_ITEMS:
+        if isinstance(obj, (list, tuple, dict)) and len(obj) > _MAX_ITEMS:
+            _refuse_unguarded(where, obj.values() if isinstance(obj, dict) else obj,
+                              f"holds {len(obj)} items; graphnet follows {_MAX_ITEMS}")
+        if isinstance(obj, (list, tuple, dict)):
             # the container itself is guarded where it was reached (by value, or in place)
             seen.add(id(obj))
             items = obj.items() if isinstance(obj, dict) else enumerate(obj)
             for key, item in items:
                 visit(item, f"{where}[{key!r}]", level)
-            return
+            if not _user_object(obj):   # a container of the user's class: its attributes
+                return
+            seen.discard(id(obj))
         if isinstance(obj, types.MethodType):
             obj = obj.__func__
         if isinstance(obj, Module) and id(obj) not in seen:
@@ -110,6 +117,9 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
                                 lambda o=obj, n=name: getattr(o, n)))
             if level < depth:
                 visit(value, f"{where}.{name}", level + 1)
+            else:
+                _refuse_unguarded(f"{where}.{name}", value if isinstance(
+                    value, (list, tuple)) else [value], f"is {depth} levels down")
 
     for obj in roots:
         named = isinstance(obj, (type, types.ModuleType, types.FunctionType))
@@ -117,7 +127,19 @@ def object_reads(fn, args=(), skip=(), depth: int = 8, names=frozenset(), roots=
     return reads
 
 
-_MAX_ITEMS = 1024   # the longest list or dict whose items are followed
+_MAX_ITEMS = 16384   # the longest list or dict whose items are followed
+
+
+def _refuse_unguarded(where: str, items, why: str) -> None:
+    """A TraceError when `items` hold objects of the user's own that the guards would not
+    follow (`why`): a change to one of them (a parse tree's leaf 12 levels down, the parent
+    of node 1100 of a graph) ran the program traced for the old values, silently."""
+    if any(_user_object(item) or _distribution(item) for item in items):
+        raise TraceError(
+            f"the compiled code reads through {where}, which {why}: graphnet cannot guard "
+            f"objects of yours that deep or that many, so a change to one of them would "
+            f"not be seen. Pass their data as tensors or Python numbers, or run this code "
+            f"dynamically (graphnet.compile(..., mode='dynamic')).")
 _ANY_NAME = "<any attribute>"   # `_attribute_names`: the code builds attribute names itself
 
 
@@ -225,7 +247,8 @@ def _user_object(obj) -> bool:
     its own: a trainer, a config, an argparse Namespace (not a tensor, function, class or
     Python module)."""
     if isinstance(obj, (Tensor, type, types.ModuleType, types.FunctionType, types.MethodType,
-                        types.BuiltinFunctionType)) or not hasattr(obj, "__dict__"):
+                        types.BuiltinFunctionType)) or not (hasattr(obj, "__dict__")
+                                                            or _slot_names(type(obj))):
         return False
     module = type(obj).__module__ or ""
     return module.split(".")[0] not in ("graphnet", "jax", "jaxlib", "numpy", "builtins")
@@ -241,7 +264,7 @@ def _distribution(obj) -> bool:
 def _held_names(obj) -> set:
     """The attribute names an object holds itself (a module's parameters, buffers and
     submodules included)."""
-    names = {n for n in vars(obj) if not n.startswith("__") and n not in _SKIP}
+    names = {n for n in attributes(obj) if not n.startswith("__") and n not in _SKIP}
     for registry in _REGISTRIES:
         names |= set(getattr(obj, "__dict__", {}).get(registry, ()) or ())
     return names
@@ -357,7 +380,7 @@ def held_user_objects(where: str, value, depth: int = 8, limit: int = 256,
             elif _user_object(obj):
                 found.append((path, obj))
                 if not isinstance(obj, Module):
-                    deeper += [(f"{path}.{name}", item) for name, item in vars(obj).items()
-                               if not name.startswith("__")]
+                    deeper += [(f"{path}.{name}", item) for name, item in
+                               attributes(obj).items() if not name.startswith("__")]
         level = deeper
     return found

@@ -40,7 +40,9 @@ from . import _source
 from .guards import _PLAIN, _SKIP, freeze, function_reads, matches, record
 from .iter_state import is_iterator, position
 from .namespace_state import is_dunder, namespaces
-from .object_reads import _attribute_names, _reachable, _user_object, held_user_objects, probe
+from .object_attributes import attributes
+from .object_reads import (_attribute_names, _reachable, _user_object,
+                           held_user_objects, probe)
 from .param_group_watch import WatchedGroup
 
 
@@ -79,7 +81,7 @@ class PythonStateWatch:
 
     def _watch_optimizer_values(self, values) -> None:
         seen = {id(optimizer) for optimizer, _, _, _ in self.swapped}
-        held = [v for value in values if _user_object(value) for v in vars(value).values()]
+        held = [v for value in values if _user_object(value) for v in attributes(value).values()]
         for value in [*values, *held]:   # a trainer's `self.opt` too
             groups = probe(value, "param_groups")
             if not isinstance(groups, list) or id(value) in seen:
@@ -115,7 +117,7 @@ class PythonStateWatch:
         config's or a trainer's generator or iterator)."""
         self._watch_rng(what, value)
         if _user_object(value):
-            for name, held in vars(value).items():
+            for name, held in attributes(value).items():
                 self._watch_rng(f"{type(value).__name__}.{name}", held)
 
     def watch_arguments(self, objects: list) -> None:
@@ -163,7 +165,7 @@ class PythonStateWatch:
                 continue
             self.namespaces.add(id(namespace))
             self.objects.append((where, namespace, _attributes(namespace)))
-            for name, held in list(vars(namespace).items()):
+            for name, held in list(attributes(namespace).items()):
                 if not is_dunder(name) and (_user_object(held) or type(held) in (list, dict)):
                     self._watch_object(f"{where}.{name}", held)
 
@@ -275,7 +277,7 @@ class PythonStateWatch:
             if read.failure():
                 found.append(read.what.replace(" is the object traced", ""))
         for where, obj, before in self.objects:
-            now = vars(obj)
+            now = attributes(obj)
             for name in sorted(set(before) | {n for n in now if not is_dunder(n)}):
                 if name not in now or name not in before or not matches(before[name], now[name]):
                     old = _short(_thawed(before[name])) if name in before else "unset"
@@ -311,7 +313,8 @@ class PythonStateWatch:
 def _attributes(obj) -> dict:
     """{name: frozen value} of an object's own attributes (`freeze`: plain data by value,
     other objects by identity), of a class's or function's too; not Python's own dunders."""
-    return {name: freeze(value) for name, value in vars(obj).items() if not is_dunder(name)}
+    return {name: freeze(value) for name, value in attributes(obj).items()
+            if not is_dunder(name)}
 
 
 def _rng_state(generator):

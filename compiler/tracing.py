@@ -17,7 +17,7 @@ from .code_reads import CodeRecorder
 from .ir import Graph
 from .traced_text import refuse_kept_text
 from .tracer import TraceResult, Tracer
-from .tree import flatten
+from .tree import attributed, flatten
 
 
 def _arg_names(fn, n: int) -> list[str]:
@@ -45,7 +45,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
     n_pos = len(args) - len(keywords)
     names = _arg_names(fn, n_pos) + list(keywords)
     leaves, _ = flatten(tuple(args))
-    tracer.arg_objects = [a for a in leaves if not isinstance(a, Tensor)]
+    tracer.arg_objects = [a for a in leaves if not isinstance(a, Tensor)] + attributed(args)
     tracer.python_state.watch_arguments(tracer.arg_objects)
     leaf_names = []
     for arg_name, a in zip(names, args):

@@ -36,7 +36,45 @@ def structure(obj):
     """A hashable description of how `obj` nests (container types, dict keys), with None
     for each leaf: two calls with equal structures flatten to leaves in the same places."""
     if isinstance(obj, (tuple, list)):
-        return (type(obj), tuple(structure(v) for v in obj))
+        return (type(obj), tuple(structure(v) for v in obj)) + _own_attributes(obj)
     if isinstance(obj, dict):
-        return (type(obj), tuple((k, structure(v)) for k, v in obj.items()))
+        return (type(obj), tuple((k, structure(v)) for k, v in obj.items())) + \
+            _own_attributes(obj)
     return None
+
+
+def attributed(obj, found: list | None = None) -> list:
+    """The containers of the user's own classes in `obj` that hold attributes too (see
+    `_own_attributes`): their attributes are guarded as an argument object's are."""
+    found = [] if found is None else found
+    if isinstance(obj, (tuple, list, dict)):
+        if _own_attributes(obj):
+            found.append(obj)
+        for item in (obj.values() if isinstance(obj, dict) else obj):
+            attributed(item, found)
+    return found
+
+
+def _own_attributes(obj) -> tuple:
+    """For a container of the user's own class that holds attributes too (a parse tree node
+    that is a list of its children with a `word`): the object, by identity, as an argument
+    of another class is keyed (runtime/cache_key.py); its attributes are guarded
+    (object_reads). NOTE: keyed by its items alone, a new tree of the same shape with other
+    words ran the first tree's program."""
+    held = getattr(obj, "__dict__", None)
+    return (_Same(obj),) if held else ()
+
+
+class _Same:
+    """Equal only to itself (the key keeps the object alive, so its id is not reused)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)

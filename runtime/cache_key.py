@@ -116,7 +116,7 @@ def key_part(a):
         return kind, _Exact(a)
     if isinstance(a, Tensor):
         return kind, _Same(a)
-    if kind in (tuple, list):
+    if kind in (tuple, list, set, frozenset):   # a set in iteration order, as code sees it
         return kind, tuple(key_part(x) for x in a)
     if kind is dict:
         return kind, tuple((key_part(k), key_part(v)) for k, v in a.items())
