@@ -38,10 +38,37 @@ def note_saved(tracer, node, args, outs) -> None:
                  and _versions.RECOMPUTED not in args[i].__dict__]
         outputs = False
     entries = [_entry(i, t, outputs) for i, t in saved]
+    sources = [(i, _data_swap.version_box(t._base)) for i, t in saved if _data_alias(t)]
+    if sources:     # `q @ queue.data`: a later write of `queue` is read by PyTorch's backward
+        tracer.__dict__.setdefault("data_alias_reads", {})[node] = [
+            (i, box, box[0]) for i, box in sources]
     if _data_swap.reads_output(node.op, node.inputs):     # its output too (`cdist`, `norm`)
         entries += [_entry(i, t, True) for i, t in enumerate(outs)]
     if entries:
         tracer.saved_versions[node] = entries
+
+
+def _data_alias(t) -> bool:
+    """Whether `t` is a `.data` alias (of its own version counter, sharing storage)."""
+    state = t.__dict__
+    return t._base is not None and not state.get("_shares_version") \
+        and "_storage" not in state and "_view" not in state
+
+
+def _refuse_data_alias_reads(tracer, nodes) -> None:
+    """A saved `x.data` whose source `x` was written in place after the op ran: PyTorch's
+    backward reads the new values through the shared storage (eager mode too:
+    graphnet/_autograd_data_swap.py `_alias_ref`); a traced one would read the old."""
+    for node in nodes:
+        for i, box, expected in tracer.__dict__.get("data_alias_reads", {}).get(node, ()):
+            if box[0] != expected:
+                raise TraceError(
+                    f"backward inside graphnet.compile: `{node.op}` (at "
+                    f"{node.source or 'unknown line'}) saved a `.data` alias (input {i}) whose "
+                    f"source was written in place after the op ran; PyTorch's backward reads "
+                    f"the new values through the shared storage, and a traced backward cannot. "
+                    f"Take `.data` after the write, write after backward(), or run this code "
+                    f"uncompiled.")
 
 
 def _entry(i: int, t, outputs: bool) -> tuple:
@@ -75,10 +102,12 @@ def _version_now(ref):
 def refuse_modified(tracer, reachable: set) -> None:
     """Raise torch's error when a tensor an op on the gradient's path saved was written in
     place after that op ran."""
+    nodes = {v.node for v in reachable if v.node is not None}
+    _refuse_data_alias_reads(tracer, nodes)
     recorded = tracer.saved_versions
     if not recorded:
         return
-    for node in {v.node for v in reachable if v.node is not None}:
+    for node in nodes:
         for i, ref, expected, outputs, what, _ in recorded.get(node, ()):
             now = _version_now(ref)
             if now is None or now == expected:

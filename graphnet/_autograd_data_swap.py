@@ -198,16 +198,21 @@ class ViewRef(weakref.ref):
     (`x[2] = 0`), the owner maybe too, so the backward reads the counter
     (graphnet/_autograd_versions.py `current_saved`)."""
 
-    __slots__ = ("box", "owner_version", "dtype", "owner", "owner_value", "layout")
+    __slots__ = ("box", "owner_version", "dtype", "owner", "owner_value", "layout", "follows")
 
 
 def counter_owner(t):
     """The tensor whose version counter `t` uses: a `detach()` alias shares its source's, as
     in PyTorch (`d = w.detach(); y = w @ d.t(); w.add_(1)` then refuses y's backward; before,
     `d._version` stayed 0 and the backward read the old values)."""
-    while t.__dict__.get("_shares_version") and t._base is not None:
-        t = t._base
-    return t
+    while True:
+        state = t.__dict__
+        if state.get("_shares_version") and t._base is not None:
+            t = t._base
+        elif state.get("_storage") is not None and state["_storage"] is not t:
+            t = state["_storage"]   # a view's: its storage owner's (`x[:, :1].detach()`)
+        else:
+            return t
 
 
 def version_box(owner) -> list:
@@ -225,16 +230,37 @@ def version_box(owner) -> list:
 views_saved = False
 
 
-def _view_ref(view, owner) -> ViewRef:
+def _view_ref(view, owner, counter=None, layout=None) -> ViewRef:
     global views_saved
     views_saved = True
     ref = ViewRef(view)
-    ref.box = version_box(owner)
+    ref.box = version_box(owner if counter is None else counter)
     ref.owner_version = ref.box[0]
     ref.dtype = view.dtype
     ref.owner, ref.owner_value = weakref.ref(owner), owner._value
-    ref.layout = view.__dict__.get("_layout")
+    ref.layout = view.__dict__.get("_layout") or layout
+    ref.follows = counter is not None
     return ref
+
+
+def _alias_ref(alias) -> ViewRef:
+    """A saved `.data` or `detach()` alias, as a view of its source's storage owner (a temporary
+    one, `x @ queue.detach()`, is gone by the backward). A `detach()` shares the source's
+    version counter: a write of the source refuses the backward, as in PyTorch. A `.data`
+    alias has its own (`follows`): a write of the source reaches the storage it shares, and
+    the backward reads the new values (MoCo's `q @ queue.data; queue.mul_(2)`), as PyTorch's
+    does; before, it read the old ones."""
+    global aliases_saved
+    source = alias._base
+    owner = counter_owner(source)
+    if alias.__dict__.get("_shares_version"):
+        return _view_ref(alias, owner, layout=source.__dict__.get("_layout"))
+    aliases_saved = True
+    return _view_ref(alias, owner, counter=alias, layout=source.__dict__.get("_layout"))
+
+
+# Set by the first `.data` alias saved for backward (`owner_moved` is asked from then on).
+aliases_saved = False
 
 
 def owner_moved(sources) -> bool:
@@ -259,9 +285,14 @@ def view_written(ref, saved):
     if owner is None or owner._value is ref.owner_value:
         return None
     found = _swapped_to(owner, ref.owner_value)
-    if found is None or not found[1]:
+    if ref.follows and found is None:    # a `.data` alias: any write of its source's storage
+        if ref.box[0] != ref.owner_version:
+            return None     # itself written in place: its own version refuses the backward
+        current = owner._value
+    elif found is None or not found[1]:
         return None
-    current = found[0]
+    else:
+        current = found[0]
     if np.dtype(current.dtype) != np.dtype(saved.dtype):
         return None
     from ._strided import _grid
@@ -284,7 +315,12 @@ def sources_of(args) -> tuple:
             refs.append(None)
             continue
         owner = a.__dict__.get("_storage")    # a view (graphnet/_overlap.py `note_view`)
-        refs.append(SavedRef(a) if owner is None else _view_ref(a, owner))
+        if owner is not None:
+            refs.append(_view_ref(a, owner))
+        elif a._base is not None and "_view" not in a.__dict__:   # `.data`, `detach()`
+            refs.append(_alias_ref(a))
+        else:
+            refs.append(SavedRef(a))
     return tuple(refs)
 
 

@@ -225,7 +225,8 @@ def current_saved(node, saved: tuple) -> tuple:
                 return _resolve(node, saved, sources)
     if bumped and (gone or _data_swap.views_saved):
         _refuse_written_gone(node, saved, sources)
-    if _data_swap.swaps_made and _data_swap.views_saved and _data_swap.owner_moved(sources):
+    if (_data_swap.swaps_made or _data_swap.aliases_saved) and _data_swap.views_saved \
+            and _data_swap.owner_moved(sources):
         return _resolve(node, saved, sources)   # a saved view's owner written through `.data`
     return saved
 
