@@ -49,9 +49,10 @@ def einsum(*operands, equation):
     first = operands[0].dtype
     if jnp.issubdtype(first, jnp.floating) or jnp.issubdtype(first, jnp.complexfloating):
         check_same(operands)
-        inputs, out = equation.split("->")
-        if len(operands) == 2 and not out and all(x.ndim == 1 for x in operands) \
-                and inputs[0] == inputs[-1] and wide_on_cpu(*operands):
+        inputs, _, out = equation.partition("->")
+        if len(operands) == 2 and "->" in equation and not out.strip() \
+                and all(x.ndim == 1 for x in operands) and inputs[0] == inputs[-1] \
+                and wide_on_cpu(*operands):
             return wide_sum(operands[0] * operands[1], 0, False)   # as matmul's `u @ u`
         return jnp.einsum(equation, *operands)
     # integer and bool: summed alone in int64, as PyTorch's `sum()` (einsum_sums.py)
