@@ -7,7 +7,9 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from ._aliases import _remember, remember_alias
+from ._aliases import _remember, new_storage, remember_alias
+from ._autograd_data_swap import note_swap
+from ._mode import current_mode
 
 if TYPE_CHECKING:
     from ._tensor import Tensor
@@ -119,3 +121,22 @@ def _traced_tie(t: Tensor, other: Tensor, mode) -> None:
     if root is not other or id(root) not in getattr(mode, "created_ids", ()):
         ties = mode.__dict__.setdefault("data_ties", {})
         ties[id(root)] = ties[id(t)] = (root, t)
+
+
+def set_data(t, other) -> None:
+    """`t.data = other`: `t` takes `other`'s values, and its storage (`share_data`); earlier
+    aliases of `t` keep the old storage, and a backward that saved `t` reads the new values
+    (graphnet/_autograd_data_swap.py `note_swap`). Traced, a non-leaf keeps its own gradient
+    as eagerly (`st = z * 1; st.data = q.data`, a straight-through step): before, it took
+    `q`'s values with `q`'s graph, and the gradient went to the codebook, not to `z`."""
+    mode = current_mode()
+    if mode is not None:
+        mode.on_write(t)
+    new_storage(t)
+    value = other._value
+    if t.grad_fn is not None and mode is not None and mode.records_graph \
+            and value.shape == t._value.shape and value.dtype == t._value.dtype:
+        value = t._values_of(other)
+    note_swap(t, t._value, value)
+    t._value = value
+    share_data(t, other, mode)   # `dec.weight.data = enc.weight.data`: shared

@@ -12,17 +12,16 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import (WRITING, adopt_storage, deep_copy, new_storage, parameter_copy,
+from ._aliases import (WRITING, adopt_storage, deep_copy, parameter_copy,
                        parameter_reduce, pickled_state, remember_alias, restore_state,
                        share_value, store, write_through_view)
-from ._autograd_data_swap import note_swap
 from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad
 from ._errors import VIEW_DETACH, dimension_error, no_dimensions_error
 from ._grad_mode import no_grad
 from ._mode import EAGER, current_mode, made_from_data, tracing
 from ._overlap_writes import check_write
-from ._shared_storage import share_data, share_storage
+from ._shared_storage import set_data, share_storage
 from ._size import Size  # noqa: F401  (graphnet.Size; imported from here too)
 
 
@@ -193,14 +192,7 @@ class Tensor:
 
     @data.setter
     def data(self, other: "Tensor") -> None:
-        mode = current_mode()
-        if mode is not None:
-            mode.on_write(self)
-        new_storage(self)   # earlier aliases keep the old storage
-        note_swap(self, self._value, other._value)   # a saved `self` reads the new values
-        self._value = other._value
-        if isinstance(other, Tensor):
-            share_data(self, other, mode)   # `dec.weight.data = enc.weight.data`: shared
+        set_data(self, other)
 
     def __getstate__(self):
         return pickled_state(self)
