@@ -27,7 +27,7 @@ def refuse_bool_subtraction(input, other) -> None:
 
 
 def check_alpha(input, other, alpha) -> None:
-    if alpha == 1 and type(alpha) is int:
+    if type(alpha) is int and alpha == 1:   # (a 0-d tensor alpha: no bool() of it)
         return
     floating = _is_floating(input) or _is_floating(other)
     if isinstance(alpha, bool) and (floating or _is_bool(input) + _is_bool(other) < 2):

@@ -14,7 +14,7 @@ def scaled(name: str, input, other, alpha):
     and rounded once, as PyTorch's kernel does: rounding `alpha * other` to half first was
     1 ulp off for 5-15% of elements (every half-precision `p.add_(g, alpha=-lr)`). The
     number itself is rounded to half first, as PyTorch does."""
-    if alpha == 1:
+    if not isinstance(alpha, Tensor) and alpha == 1:   # a 0-d tensor lr: no bool() of it
         return _binary(name, input, other)
     check_alpha_fits(name, input, other, alpha)
     half = _half_result(input, other)
