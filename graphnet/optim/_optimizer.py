@@ -310,12 +310,16 @@ class Optimizer(StepHooks):
             packed["params"] = [index_of[id(p)] for p in group["params"]]
             next_index += len(group["params"])
             groups.append(packed)
+        # PyTorch's: every entry of `self.state` in its order, the optimizer's own dicts (a
+        # later in-place or replacing update shows through), and a key that is no parameter
+        # as it is (a Lookahead's `state["n_steps"]`: dropped before, so a resumed run
+        # counted again from zero)
         state = {}
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p in self.state and self.state[p]:
-                    # the state's own tensors, as PyTorch returns them (not copies)
-                    state[index_of[id(p)]] = dict(self.state[p])
+        for key, value in self.state.items():
+            if not isinstance(key, Tensor):
+                state[key] = value
+            elif id(key) in index_of and value:   # (graphnet's steps may leave empty ones)
+                state[index_of[id(key)]] = value
         state_dict = {"state": state, "param_groups": groups}
         for hook in list(self._state_hooks("state_dict_post").values()):
             state_dict = hook(self, state_dict) or state_dict
@@ -341,6 +345,10 @@ class Optimizer(StepHooks):
         params = [p for g in self.param_groups for p in g["params"]]
         ids = [i for g in groups for i in g["params"]]
         self.state = defaultdict(dict)
+        indices = set(ids) | {str(i) for i in ids}
+        for key, value in state_dict["state"].items():
+            if key not in indices:   # not a parameter's: kept as it is, as PyTorch does
+                self.state[key] = value
         for index, p in zip(ids, params):
             saved = state_dict["state"].get(index, state_dict["state"].get(str(index)))
             if saved:
