@@ -15,6 +15,8 @@ from __future__ import annotations
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
+from .object_attributes import attributes
+
 _MARK = "tensor(<traced %"
 _LIMIT = 10_000     # values looked at per search: a trainer may hold a whole dataset
 
@@ -55,7 +57,7 @@ def _changed_values(watch):
         if module is not None and name in module.__dict__:
             yield f"{where}.{name}", module.__dict__[name]
     for where, obj, _before in watch.objects:
-        for name, value in vars(obj).items():
+        for name, value in attributes(obj).items():   # `__slots__` objects too
             yield f"{where}.{name}", value
 
 
