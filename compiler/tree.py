@@ -62,19 +62,26 @@ def _own_attributes(obj) -> tuple:
     (object_reads). NOTE: keyed by its items alone, a new tree of the same shape with other
     words ran the first tree's program."""
     held = getattr(obj, "__dict__", None)
-    return (_Same(obj),) if held else ()
+    return (Same(obj),) if held else ()
 
 
-class _Same:
-    """Equal only to itself (the key keeps the object alive, so its id is not reused)."""
+class Same:
+    """An object in a cache key by identity: equal only to itself, as a plain object's default
+    hash keys it (the key holds the object, so its id is not reused). An unhashable argument
+    (an `argparse.Namespace`, a dataclass with `eq=True`) is keyed so
+    (runtime/cache_key.py); what the code reads from it is guarded
+    (compiler/object_reads.py), and another object of equal contents traces again."""
 
-    __slots__ = ("obj",)
+    __slots__ = ("value",)
 
-    def __init__(self, obj):
-        self.obj = obj
+    def __init__(self, value):
+        self.value = value
 
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _Same) and other.obj is self.obj
+    def __eq__(self, other):
+        return type(other) is Same and other.value is self.value
 
-    def __hash__(self) -> int:
-        return id(self.obj)
+    def __hash__(self):
+        return id(self.value)
+
+    def __repr__(self):
+        return f"{type(self.value).__name__} object at {id(self.value):#x}"

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 from graphnet._strides import contiguous_strides
 from graphnet._tensor import Tensor
+from graphnet.compiler.tree import Same
 
 
 def _strides_of(t: Tensor, shape):
@@ -56,25 +57,7 @@ class _Exact:
         return repr(self.value)
 
 
-class _Same:
-    """An unhashable object argument (an `argparse.Namespace`, a `SimpleNamespace`, a
-    dataclass with `eq=True`: each defines `__eq__` and so no hash) in a cache key: the very
-    object, as a plain object's default hash keys it. What the code reads from it is guarded
-    (compiler/object_reads.py); another object of equal contents traces again."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __eq__(self, other):
-        return type(other) is _Same and other.value is self.value
-
-    def __hash__(self):
-        return id(self.value)
-
-    def __repr__(self):
-        return f"{type(self.value).__name__} object at {id(self.value):#x}"
+_Same = Same   # compiler/tree.py: an object keyed by identity
 
 
 # Modules whose classes' equality is trusted as a cache key's (their values compare as what
