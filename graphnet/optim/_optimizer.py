@@ -360,17 +360,21 @@ class Optimizer(StepHooks):
                                      if isinstance(v, Tensor) else copy.deepcopy(v))
                                  for k, v in saved.items()}
                 _as_scalar_tensors(self.state[p], _scalar_state_keys(self))
+        # PyTorch's update_group: a copy of the saved group replaces this one (keeping its
+        # params), in a new dict and a new list, so a group dict held from before the load no
+        # longer steers the optimizer, and an Adam checkpoint loaded into SGD fails on the
+        # missing 'momentum' instead of stepping with a mixture of both optimizers' options
+        fresh = []
         for ours, theirs in zip(self.param_groups, groups):
-            # PyTorch's update_group: the saved group replaces this one (keeping its
-            # params), so an Adam checkpoint loaded into SGD fails on the missing 'momentum'
-            # instead of stepping with a mixture of both optimizers' options
-            params = ours["params"]
-            ours.clear()
-            ours.update({k: copy.deepcopy(v) for k, v in theirs.items() if k != "params"})
-            ours["params"] = params
+            group = {k: copy.deepcopy(v) for k, v in theirs.items() if k != "params"}
+            group["params"] = ours["params"]
+            if "param_names" in ours and "param_names" not in group:
+                group["param_names"] = ours["param_names"]
             for key in _FLAGS:
                 if key in self.defaults:
-                    ours.setdefault(key, self.defaults[key])
+                    group.setdefault(key, self.defaults[key])
+            fresh.append(group)
+        self.param_groups = fresh
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
