@@ -58,8 +58,31 @@ def _conv_padding(padding, kernel, stride, dilation, nd: int) -> tuple:
     return tuple((p, p) for p in pads)
 
 
+def check_conv_args(nd: int, kernel, dilation, transposed: bool = False) -> None:
+    """PyTorch's checks of a convolution's dilation and kernel size, in its words; a 1-d
+    convolution shows as the 2-d one torch computes (NOTE: a dilation of 0 used to run, as a
+    kernel of span 1, where torch raises)."""
+    shown = (1,) * (nd == 1) + tuple(dilation)
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if 0 in dilation:
+        names = ("depth", "height", "width")[-len(shown):]
+        got = (", ".join(f"dilation_{n}: {d}" for n, d in zip(names, shown, strict=True))
+               if transposed else list(shown))
+        raise RuntimeError(f"dilation should be greater than zero, but got {got}")
+    if 0 in kernel:
+        if nd == 3:
+            raise RuntimeError("kernel size should be greater than zero, but got: "
+                               f"{' x '.join(map(str, kernel))} (TxHxW)")
+        kh, kw = (1,) * (nd == 1) + tuple(kernel)
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
+                           f"{kh} kernel_width: {kw}")
+
+
 def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
     _check_dims(fn, input, nd)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
     unbatched = input.dim() == nd + 1
     x = input.unsqueeze(0) if unbatched else input
     if weight.dim() == nd + 2 and weight.shape[0] < groups:   # e.g. 0 output channels
@@ -73,6 +96,7 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
+    check_conv_args(nd, tuple(weight.shape[2:]), dilation)
     pads = _conv_padding(padding, tuple(weight.shape[2:]), stride, dilation, nd)
     padded = [n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads, strict=True)]
     span = [d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:], strict=True)]

@@ -11,7 +11,7 @@ from .._errors import shape_error
 from .._grad_fn_names_nn import adaptive_pool
 from .._tensor import Tensor
 from .functional_conv import (
-    _adaptive_max, _adaptive_size, _avg_pool, _check_dims, _max_pool, _tuple,
+    _adaptive_max, _adaptive_size, _avg_pool, _check_dims, _max_pool, _tuple, check_conv_args,
 )
 from .functional_fractional import *  # noqa: F401,F403
 from .functional_fractional import __all__ as _fractional_names
@@ -32,6 +32,8 @@ __all__ = [
 def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding, groups,
                     dilation):
     _check_dims(fn, input, nd)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
     unbatched = input.dim() == nd + 1
     x = input.unsqueeze(0) if unbatched else input
     if weight.dim() != nd + 2 or x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
@@ -44,6 +46,7 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
+    check_conv_args(nd, tuple(weight.shape[2:]), dilation, transposed=True)
     padding = _tuple(padding, nd, "padding")
     output_padding = _tuple(output_padding, nd, "output_padding")
     for op, s, d in zip(output_padding, stride, dilation, strict=True):
