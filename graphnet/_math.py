@@ -272,7 +272,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     from ._linalg_norms import _floating
 
     # PyTorch's checks (a floating input, a `dtype` it widens to), then the cast to `dtype`
-    named = isinstance(p, str) and p != "fro"
+    # 'fro' over more than two dims is matrix_norm's, which refuses them, as in PyTorch
+    named = isinstance(p, str) and (p != "fro" or isinstance(dim, (list, tuple)) and len(dim) > 2)
     input = _floating("linalg.matrix_norm" if named else "linalg.vector_norm", input, dtype)
     if named:   # 'nuc': PyTorch's matrix_norm
         from .linalg import _named_matrix_norm

@@ -62,6 +62,8 @@ class _Structured(BasePruningMethod):
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         _check_structured(t)
+        if self.dim >= t.dim():   # PyTorch's _validate_pruning_dim
+            raise IndexError(f"Invalid index {self.dim} for tensor of size {t.shape}")
         size = t.shape[self.dim]
         k = _count(self.amount, size)
         if k == 0:
