@@ -63,6 +63,7 @@ from .amp._autocast_mode import (  # noqa: E402  (torch's autocast state functio
 from ._settings import *  # noqa: E402,F401,F403  (threads, matmul precision, finfo ...)
 from ._functional_top import *  # noqa: E402,F401,F403  (torch.conv2d, torch.layer_norm ...)
 from ._distance_top import *  # noqa: E402,F401,F403  (cdist, dist, cosine_similarity, torch.*_loss ...)
+from ._fake_quant import *  # noqa: E402,F401,F403  (fake_quantize_per_tensor_affine ...)
 from . import cuda  # noqa: E402  (torch.cuda's questions, answered from JAX)
 from ._serialization import CheckpointError, load, save  # noqa: E402
 from ._dispatch import (  # noqa: E402  (the eager path's bounded kernel cache)

@@ -14,6 +14,15 @@ CASES = {
 }
 
 ELSEWHERE = {
+    "fake_quantize_per_tensor_affine_cachemask": (
+        "fake_quantize_per_tensor_affine", "tests/test_hunt37_fake_quantize.py",
+        "test_per_tensor_matches_torch"),
+    "fake_quantize_per_tensor_affine_cachemask_tensor_qparams": (
+        "fake_quantize_per_tensor_affine", "tests/test_hunt37_fake_quantize.py",
+        "test_per_tensor_matches_torch"),
+    "fake_quantize_per_channel_affine_cachemask": (
+        "fake_quantize_per_channel_affine", "tests/test_hunt37_fake_quantize.py",
+        "test_per_channel_matches_torch"),
     "cross_map_lrn2d": ("nn.CrossMapLRN2d", "tests/test_layers_extra.py",
                         "test_cross_map_lrn2d_values_and_pytorch_gradient"),
 }

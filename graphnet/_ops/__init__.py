@@ -12,6 +12,7 @@ from . import conv_extra, loss_extra, select, layers_extra  # noqa: F401
 from . import sharding  # noqa: F401  (registration: layouts on a device mesh)
 from . import special  # noqa: F401  (registration: graphnet.special's own kernels)
 from . import checked  # noqa: F401  (registration: checked_parameters)
+from . import fake_quant  # noqa: F401  (registration: fake_quantize_per_*_affine)
 from ._table import KINDS, OPS, OpDef, defop
 
 __all__ = ["KINDS", "OPS", "OpDef", "defop"]
