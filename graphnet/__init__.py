@@ -102,3 +102,14 @@ from .version import __version__  # noqa: E402,F401
 from . import _tensor_reversed, jit  # noqa: E402,F401  (reversed(t), torch.jit's names)
 from ._binomial import binomial  # noqa: E402  (torch.binomial)
 from ._lowrank import pca_lowrank, svd_lowrank  # noqa: E402  (randomized SVD and PCA)
+
+
+def __getattr__(name: str):
+    """A missing name: torch's AttributeError, with the reason and the alternative when the
+    name is refused on purpose (runtime/coverage.py `REFUSED`), e.g. `graphnet.frombuffer`."""
+    why = None
+    if not name.startswith("_"):
+        from .runtime.coverage import refusal
+        why = refusal(f"torch.{name}")
+    raise AttributeError(f"module 'graphnet' has no attribute {name!r}"
+                         + (f" ({why[0]}; use {why[1]})" if why else ""))
