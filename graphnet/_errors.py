@@ -132,3 +132,19 @@ def int_argument(value, fn: str, name: str, position: int | None = None) -> int:
             pass
     where = "" if position is None else f" (position {position})"
     raise TypeError(f"{fn}(): argument '{name}'{where} must be int, not {type(value).__name__}")
+
+
+def broadcast_shape(*shapes) -> tuple:
+    """The shape `shapes` broadcast to, or PyTorch's error naming the first pair of sizes that
+    do not match (a ShapeError: a RuntimeError as PyTorch's, a ValueError as NumPy's)."""
+    out: tuple = ()
+    for shape in shapes:
+        shape = tuple(shape)
+        n = max(len(out), len(shape))
+        a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(shape)) + shape
+        for i in reversed(range(n)):
+            if a[i] != b[i] and 1 not in (a[i], b[i]):
+                raise ShapeError(f"The size of tensor a ({a[i]}) must match the size of "
+                                 f"tensor b ({b[i]}) at non-singleton dimension {i}")
+        out = tuple(y if x == 1 else x for x, y in zip(a, b, strict=True))
+    return out

@@ -3,15 +3,14 @@ numbers as tensors, clamping probabilities away from 0 and 1, normalising probs/
 
 from __future__ import annotations
 
-import numpy as np
-
+from .._errors import broadcast_shape
 from .._factories import as_tensor
 from .._settings import finfo
 from .._tensor import Tensor
 
 
 def _broadcast(*tensors) -> list[Tensor]:
-    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    shape = broadcast_shape(*(t.shape for t in tensors))
     return [t if tuple(t.shape) == shape else t.expand(*shape) for t in tensors]
 
 

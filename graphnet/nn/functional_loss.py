@@ -10,7 +10,7 @@ from .. import _math as M
 from .._autocast import autocast_as
 from .._dispatch import dispatch
 from .._dtype_methods import promote_types
-from .._errors import DtypeError, dimension_error, no_dimensions_error, shape_error
+from .._errors import DtypeError, broadcast_shape, dimension_error, no_dimensions_error, shape_error
 from .._grad_fn_names_nn import class_loss, reduced_loss
 from .._tensor import Tensor
 from ._loss_checks import (
@@ -224,7 +224,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise; `input` holds log-probabilities. Use
     reduction='batchmean' for the mathematical KL divergence of a batch."""
-    _same_shape("kl_div", input, target)
+    broadcast_shape(target.shape, input.shape)   # PyTorch broadcasts, and does not warn
     if not target.dtype.is_floating_point:   # the input's dtype is checked by dispatch
         raise RuntimeError("kl_div: Integral inputs not supported.")
     reduction = _reduction(size_average, reduce, reduction,
