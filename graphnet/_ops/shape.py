@@ -159,6 +159,11 @@ def getitem(x, *tensor_indices, spec):
 @defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)), check=INDEX_PUT,
        function=None, method="__setitem__", backward="IndexPutBackward0")
 def index_put(x, value, *tensor_indices, spec, accumulate=False):
+    # a value of another dtype (`mask[i, j] = 0` into a bool tensor, `k[1] = 2.7` into an
+    # int one) is converted as PyTorch converts it; JAX's scatter warns, and will refuse
+    value = jnp.asarray(value)
+    if value.dtype != x.dtype:
+        value = value.astype(x.dtype)
     if accumulate and x.dtype == jnp.bool_:
         # PyTorch adds bools as a logical or (JAX's scatter-add refuses bool): counted in
         # int32, any True makes the place True
