@@ -139,8 +139,17 @@ def half_softmax(x, dim: int, log: bool):
     (log_softmax_backward_data): from the *rounded* output, in float32, rounded once.
     NOTE: jax.nn.softmax of a half input computed in the half dtype: 2600 of 4000 bfloat16
     softmax values were off (up to 2.4%), and half cross-entropy with them."""
+    last = x.ndim == 0 or dim % x.ndim == x.ndim - 1
+
     def forward(v):
-        v = v.astype(jnp.float32)
+        half_type, v = v.dtype, v.astype(jnp.float32)
+        if log and last:
+            # PyTorch's last-dim log_softmax kernel keeps the sum of exponentials and its log
+            # in the half type: x - max - half(log(half(sum))), rounded (NOTE: rounded once,
+            # 20-30% of the outputs were 1 ulp off; other dims are rounded once, as here)
+            top = jnp.max(v, axis=dim, keepdims=True)
+            total = jnp.sum(jnp.exp(v - top), axis=dim, keepdims=True)
+            return v - top - round_to(jnp.log(round_to(total, half_type)), half_type)
         return (jax.nn.log_softmax(v, axis=dim) if log else jax.nn.softmax(v, axis=dim))
 
     @jax.custom_vjp
