@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import bounds_message, out_of_bounds
+from ._opmath import _is_half
 from ._table import ValueCheck, defop
 
 _NAMES = dict(function=None, method=None)   # graphnet/_scatter.py binds the functions
@@ -96,7 +97,18 @@ def _fit(src, index):
 @defop("index_select", "opaque", nondiff_inputs=(1,), **_NAMES,
        check=ValueCheck(_select_find, _select_error))
 def index_select(x, index, *, dim):
+    if _is_half(x) and x.ndim > 1:   # its gradient (an index_add) adds in float32: widened
+        return jnp.take(x.astype(jnp.float32), index, axis=dim).astype(x.dtype)
     return jnp.take(x, index, axis=dim)
+
+
+# NOTE: PyTorch's CPU kernels add float16/bfloat16 values in float32 and round once in
+# scatter_add, scatter_reduce's sum and mean, index_add of a tensor of 2 or more dims, and the
+# gradients of gather and index_select (of 2 or more dims); 1-d index_add and index_put's
+# accumulate add in the half type. graphnet added all of them in the half type, so a node
+# with 1000 incoming bfloat16 messages of 3.0 summed to 1024 (torch 3008).
+def _widened(x):
+    return x.astype(jnp.float32) if _is_half(x) else x
 
 
 def _add_find(x, *rest, dim, **_):
@@ -120,6 +132,8 @@ def index_add(x, source, index, *, dim, alpha=1):
     source = source * alpha if alpha != 1 else source
     if x.dtype == jnp.bool_:   # PyTorch adds bools as a logical or
         return x.at[_along(dim, index)].max(source.astype(jnp.bool_))
+    if _is_half(x) and x.ndim > 1:
+        return _widened(x).at[_along(dim, index)].add(_widened(source)).astype(x.dtype)
     return x.at[_along(dim, index)].add(source)
 
 
@@ -154,7 +168,8 @@ def _in_dtype(value, dtype):
 def scatter_add(x, src, index, *, dim):
     if x.dtype == jnp.bool_:   # PyTorch adds bools as a logical or
         return x.at[_elementwise(x, index, dim)].max(_fit(src, index).astype(jnp.bool_))
-    return x.at[_elementwise(x, index, dim)].add(_fit(src, index))
+    total = _widened(x).at[_elementwise(x, index, dim)].add(_widened(_fit(src, index)))
+    return total.astype(x.dtype)
 
 
 def _lowest(dtype):
@@ -198,13 +213,16 @@ def _reduced(x, src, index, dim, reduce, include_self):
     base = x if include_self else x.at[at].set(start(x.dtype))
     if reduce == "prod" and x.dtype != jnp.bool_:
         return base * _scattered_product(x, src, index, dim)
-    out = getattr(base.at[at], method)(src)
+    if method == "add":   # a half sum is taken in float32 and rounded once
+        out = _widened(base).at[at].add(_widened(src)).astype(x.dtype)
+    else:
+        out = getattr(base.at[at], method)(src)
     if reduce != "mean":
         return out
-    count = jnp.ones(x.shape, x.dtype)
+    count = _widened(jnp.ones(x.shape, x.dtype))   # counted in float32 too, then rounded
     if not include_self:
         count = count.at[at].set(0)
-    count = count.at[at].add(1)
+    count = count.at[at].add(1).astype(x.dtype)
     return out / count if jnp.issubdtype(x.dtype, jnp.inexact) else out // count
 
 

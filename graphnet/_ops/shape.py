@@ -223,6 +223,10 @@ def gather(x, index, *, dim):
     x, index = x.reshape(x.shape or (1,)), index.reshape(index.shape or (1,))
     dim %= x.ndim
     x = x[tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))]
+    if x.dtype in (jnp.bfloat16, jnp.float16):   # its gradient (a scatter_add) adds in
+        # float32, as PyTorch's (graphnet/_ops/scatter.py); the values are unchanged
+        return jnp.take_along_axis(x.astype(jnp.float32), index, axis=dim).reshape(
+            shape).astype(x.dtype)
     return jnp.take_along_axis(x, index, axis=dim).reshape(shape)
 
 
