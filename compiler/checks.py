@@ -191,7 +191,12 @@ def guard_outputs(graph: Graph, inputs: dict, outs: tuple, flags) -> tuple:
     guarded = list(outs)
     for i, out in enumerate(graph.outputs):
         if out.role == "state":
-            guarded[i] = jnp.where(failed, inputs[by_name[out.target]], outs[i])
+            before = inputs[by_name[out.target]]
+            # NOTE: a state whose shape or dtype the code changed in place (`t.unsqueeze_(-1)`)
+            # has no earlier value of its new shape: it is left to write_back, which skips it
+            # when a check failed (the select broadcast the old value: (4,) into (4, 4))
+            if before.shape == outs[i].shape and before.dtype == outs[i].dtype:
+                guarded[i] = jnp.where(failed, before, outs[i])
         elif out.role == "new" and jnp.issubdtype(outs[i].dtype, jnp.floating):
             guarded[i] = jnp.where(failed, jnp.asarray(jnp.nan, outs[i].dtype), outs[i])
     return tuple(guarded)

@@ -70,6 +70,9 @@ def write_back(artifact, args, outs, failed: bool) -> list:
                 target = target()
             elif action == _ARG_GRAD_STORE:     # written in place: `x.grad.mul_(2)`
                 target = args[target]._grad
+            if failed and (array.shape != target._value.shape
+                           or array.dtype != target._value.dtype):
+                continue   # reshaped in place (checks.guard_outputs): keeps its old value
             if new_storage:     # `p.data = other`: earlier aliases keep the old
                 forget_ties(target)
             store(target, array)
