@@ -52,7 +52,7 @@ def fake_quantize_per_tensor_affine(input: Tensor, scale, zero_point, quant_min:
         if isinstance(zero_point, Tensor) and zero_point.dtype.is_floating_point:
             zero_point = zero_point.trunc().long()
     else:
-        if isinstance(zero_point, float) or isinstance(scale, bool):
+        if isinstance(zero_point, float):
             raise TypeError(f"fake_quantize_per_tensor_affine() received an invalid "
                             f"combination of arguments: zero_point must be an int, got "
                             f"{type(zero_point).__name__}")
