@@ -45,3 +45,15 @@ def ctx_only(graph, tensors: list) -> set:
         if holders and all(id(r) in states for r in holders):
             found.add(id(t))
     return found
+
+
+def forget_gone_views(tensors) -> None:
+    """Drop the alias and view entries of `tensors` (a trace's inputs) whose tensor is gone,
+    and with them the closures that recompute a view: they hold its index tensors. NOTE: a
+    view taken with tensor indices made in the trace (`trans[tags[i], tags[j]]`) left such an
+    entry behind, so those indices looked escaped and every call traced again."""
+    for t in tensors:
+        for kind in ("_aliases", "_views"):
+            refs = t.__dict__.get(kind)
+            if refs:
+                refs[:] = [r for r in refs if (r[0] if isinstance(r, tuple) else r)() is not None]
