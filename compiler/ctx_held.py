@@ -47,13 +47,18 @@ def ctx_only(graph, tensors: list) -> set:
     return found
 
 
-def forget_gone_views(tensors) -> None:
-    """Drop the alias and view entries of `tensors` (a trace's inputs) whose tensor is gone,
-    and with them the closures that recompute a view: they hold its index tensors. NOTE: a
-    view taken with tensor indices made in the trace (`trans[tags[i], tags[j]]`) left such an
-    entry behind, so those indices looked escaped and every call traced again."""
-    for t in tensors:
+def still_alive(created, inputs) -> list:
+    """The tensors of `created` (weak references to the tensors a trace made) still alive at
+    its end, after dropping the entries the trace's `inputs` keep for views already gone
+    (their closures hold the views' index tensors) and collecting reference cycles (a view and
+    its base refer to each other through such closures). NOTE: both looked like state the
+    trace created, so a step indexing a parameter with traced indices
+    (`trans[tags[i], tags[j]]`), or the BiLSTM-CRF tutorial's, traced again on later calls."""
+    for t in inputs:
         for kind in ("_aliases", "_views"):
             refs = t.__dict__.get(kind)
             if refs:
                 refs[:] = [r for r in refs if (r[0] if isinstance(r, tuple) else r)() is not None]
+    if any(ref() is not None for ref in created):
+        gc.collect()
+    return [t for ref in created if (t := ref()) is not None]

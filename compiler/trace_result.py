@@ -14,7 +14,7 @@ from graphnet._tensor import Tensor
 
 from . import arg_grads, recomputed_attributes as recomputed
 from .arg_grads import arg_index
-from .ctx_held import ctx_only, forget_gone_views
+from .ctx_held import ctx_only, still_alive
 from .autodiff_versions import refused_outputs, saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
 from .ir import Graph, Value
@@ -342,8 +342,7 @@ class FinishTrace:
         on the first step, a loss appended to a list) must receive real values after the run,
         also when the code returned them too: the caller gets a new tensor object, and the
         list's tensor would otherwise keep a placeholder."""
-        forget_gone_views(rec.tensor for rec in self.lifted.values())
-        alive = [t for ref in self.created if (t := ref()) is not None]
+        alive = still_alive(self.created, [rec.tensor for rec in self.lifted.values()])
         on_ctx = ctx_only(result.graph, alive)    # a custom Function's `ctx.lam = lam`
         for t in alive:
             if not isinstance(t._value, Value) or id(t) in self.recipe_kept or id(t) in on_ctx:
