@@ -144,7 +144,7 @@ def broadcast_shape(*shapes) -> tuple:
         a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(shape)) + shape
         for i in reversed(range(n)):
             if a[i] != b[i] and 1 not in (a[i], b[i]):
-                raise ShapeError(f"The size of tensor a ({a[i]}) must match the size of "
-                                 f"tensor b ({b[i]}) at non-singleton dimension {i}")
+                raise shape_error(f"The size of tensor a ({a[i]}) must match the size of "
+                                  f"tensor b ({b[i]}) at non-singleton dimension {i}")
         out = tuple(y if x == 1 else x for x, y in zip(a, b, strict=True))
     return out
