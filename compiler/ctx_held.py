@@ -12,6 +12,8 @@ from __future__ import annotations
 import gc
 import types
 
+from graphnet._aliases import _target
+
 
 def _hold(value, held: dict, states: set, depth: int) -> None:
     """`value` is held by a ctx; so are the items of a tuple or list it is (`ctx.to_save`,
@@ -58,7 +60,7 @@ def still_alive(created, inputs) -> list:
         for kind in ("_aliases", "_views"):
             refs = t.__dict__.get(kind)
             if refs:
-                refs[:] = [r for r in refs if (r[0] if isinstance(r, tuple) else r)() is not None]
+                refs[:] = [r for r in refs if _target(r) is not None]
     if any(ref() is not None for ref in created):
         gc.collect()
     return [t for ref in created if (t := ref()) is not None]

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import bounds_message, first_failure, first_where, out_of_bounds
+from ._opmath import _is_half
 from ._table import ValueCheck, defop
 
 
@@ -223,7 +224,7 @@ def gather(x, index, *, dim):
     x, index = x.reshape(x.shape or (1,)), index.reshape(index.shape or (1,))
     dim %= x.ndim
     x = x[tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))]
-    if x.dtype in (jnp.bfloat16, jnp.float16):   # its gradient (a scatter_add) adds in
+    if _is_half(x):   # its gradient (a scatter_add) adds in
         # float32, as PyTorch's (graphnet/_ops/scatter.py); the values are unchanged
         return jnp.take_along_axis(x.astype(jnp.float32), index, axis=dim).reshape(
             shape).astype(x.dtype)
