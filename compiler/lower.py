@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from graphnet._ops import OPS
 
+from .cancelling import exact_differences
 from .checks import HostChecks, RowCollector, guard_outputs, split_sites
 from .ir import Graph, Node, Value
 
@@ -33,7 +34,8 @@ def kernel_attrs(attrs: dict) -> dict:
 
 
 def eval_node(node: Node, env: dict) -> None:
-    args = [env[x] if isinstance(x, Value) else x for x in node.inputs]
+    source = exact_differences(node, env, eval_node)
+    args = [source[x] if isinstance(x, Value) else x for x in node.inputs]
     out = OPS[node.op].impl(*args, **kernel_attrs(node.attrs))
     first = out if OPS[node.op].n_outputs == 1 else out[0]
     if node.outputs and getattr(first, "dtype", None) not in (None, node.outputs[0].dtype) \
