@@ -137,7 +137,13 @@ def angle(input: Tensor) -> Tensor:
     """The argument of each element: pi for negative values, 0 otherwise, NaN for NaN
     (integer input gives the default dtype); its gradient is 0."""
     x = input if M._is_float(input) else input.to(default_float())
-    return M.where(M.isnan(x), x, M.where(M.lt(x, 0), math.pi, 0.0))
+    # NOTE: at a NaN, x itself passed the gradient through; sign(x) (0 there, derivative 0)
+    # plus x detached keeps the NaN and the result's link to x, with gradient 0
+    from ._grad_fn_names import renamed
+
+    nan = M.sign(x) + x.detach()
+    out = M.where(M.isnan(x), nan, M.where(M.lt(x, 0), math.pi, 0.0))
+    return renamed(out, "AngleBackward0", "where")
 
 
 def _no_complex(name: str, alternative: str):

@@ -50,6 +50,11 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if not isinstance(approximate, str):   # PyTorch's words
+        raise TypeError(f"gelu(): argument 'approximate' must be str, not "
+                        f"{type(approximate).__name__}")
+    if approximate not in ("none", "tanh"):   # "Tanh" gave the erf form silently
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return dispatch("gelu", input, approximate=approximate)
 
 

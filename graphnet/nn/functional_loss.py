@@ -294,6 +294,18 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return dispatch("smooth_l1_loss", input, target, beta=float(beta), reduction=reduction)
 
 
+def in_input_dtype(op: str, input: Tensor, target: Tensor, reduction: str, **attrs) -> Tensor:
+    """Loss `op` as PyTorch's huber and soft-margin kernels write it: the elements computed in
+    the promoted dtype, rounded into a tensor of the input's dtype, then reduced (a float32
+    prediction against a float64 target gives a float32 loss, not float64)."""
+    if target.dtype == input.dtype:
+        return dispatch(op, input, target, reduction=reduction, **attrs)
+    loss = dispatch(op, input, target, reduction="none", **attrs).to(input.dtype)
+    if reduction == "none":
+        return loss
+    return M.sum(loss) if reduction == "sum" else M.mean(loss)
+
+
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
                delta: float = 1.0, weight: Tensor | None = None) -> Tensor:
     """Quadratic for |input - target| < delta, delta-scaled linear beyond (times `weight`,
@@ -304,6 +316,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     _same_shape("huber_loss", input, target)
     reduction = _reduction(None, None, reduction)
     if weight is not None:
-        return _weighted(dispatch("huber_loss", input, target, delta=float(delta),
-                                  reduction="none"), input, weight, reduction, by_weight=False)
-    return dispatch("huber_loss", input, target, delta=float(delta), reduction=reduction)
+        return _weighted(in_input_dtype("huber_loss", input, target, "none",
+                                        delta=float(delta)), input, weight, reduction,
+                         by_weight=False)
+    return in_input_dtype("huber_loss", input, target, reduction, delta=float(delta))

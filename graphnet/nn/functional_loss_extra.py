@@ -18,7 +18,7 @@ from .._tensor import Tensor
 from .functional_distance import (
     as_float, broadcast_shape, cosine_similarity, pairwise_distance, pdist,
 )
-from .functional_loss import _reduction
+from .functional_loss import _reduction, in_input_dtype
 from .functional_linear_ce import linear_cross_entropy
 from .functional_loss_ctc import ctc_loss
 from .functional_loss_margin import (
@@ -76,7 +76,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     if target.requires_grad and is_grad_enabled():
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
                            "to argument 'target'. This input cannot have requires_grad True.")
-    return dispatch("soft_margin_loss", input, target, reduction=reduction)
+    return in_input_dtype("soft_margin_loss", input, target, reduction)
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
