@@ -68,7 +68,10 @@ def _per_class(name: str):
 
 def _resampling(dtype, args, kwargs):
     """Integer and bool images are refused, but for uint8 ones resized by nearest neighbours,
-    or bilinearly or bicubically in 2-d."""
+    or bilinearly or bicubically in 2-d. Antialiased resizing checks its own dtypes
+    (nn/_antialias.py: uint8 and float32/64, as PyTorch's kernels)."""
+    if _argument(args, kwargs, 6, "antialias", False):
+        return None
     mode = _argument(args, kwargs, 3, "mode", "nearest")
     spatial = args[0].dim() - 2
     if dtype.name == "uint8" and (mode.startswith("nearest") or

@@ -18,6 +18,7 @@ from .._dispatch import dispatch
 from .._errors import DtypeError
 from .._errors import UnsupportedShapeError, shape_error
 from .._tensor import Tensor
+from ._antialias import antialiased
 from ._pad_rules import check_nonconstant_pad
 from .functional_conv import _tuple
 
@@ -139,13 +140,16 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None) -> Tensor:
 
 # ---- resampling, padding, one_hot --------------------------------------------------------
 _MODES = {"nearest": "nearest", "nearest-exact": "nearest-exact", "linear": "linear",
-          "bilinear": "linear", "trilinear": "linear", "area": "area", "bicubic": "cubic"}
-_MODE_DIMS = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
+          "bilinear": "linear", "trilinear": "linear", "area": "area", "bicubic": "cubic",
+          "lanczos": "lanczos"}
+_MODE_DIMS = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4, "lanczos": 4}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False) -> Tensor:
-    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear or area.
+    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear, bicubic or area;
+    with `antialias=True` (4-D input), bilinear, bicubic or Lanczos-3 filters stretched over
+    the input when downsampling (nn/_antialias.py).
 
     >>> F.interpolate(graphnet.randn(1, 3, 8, 8), scale_factor=2, mode="bilinear").shape
     graphnet.Size([1, 3, 16, 16])
@@ -153,16 +157,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and (mode not in ("bilinear", "bicubic", "lanczos") or input.dim() != 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
                          "modes and requires a 4-D tensor as input")   # PyTorch's words
-    if mode not in _MODES or antialias:
-        raise NotImplementedError(f"interpolate: mode={mode!r}, antialias={antialias} is not "
-                                  f"supported; use one of {sorted(_MODES)} without antialias")
+    if mode not in _MODES:
+        raise NotImplementedError(f"interpolate: mode={mode!r} is not supported; use one of "
+                                  f"{sorted(_MODES)}")
     if _MODE_DIMS.get(mode, input.dim()) != input.dim() or input.dim() < 3:
         error = shape_error(f"interpolate: mode={mode!r} needs a "
                             f"{_MODE_DIMS.get(mode, '3D-5')}D input, got {list(input.shape)}")
         raise UnsupportedShapeError(*error.args)   # PyTorch: NotImplementedError
-    if align_corners is not None and _MODES[mode] not in ("linear", "cubic"):
+    if align_corners is not None and mode in ("nearest", "nearest-exact", "area"):
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
+    if mode == "lanczos" and align_corners:   # PyTorch's words
+        raise ValueError("Lanczos mode does not support align_corners=True")
+    if mode == "lanczos" and not antialias:
+        raise ValueError("Lanczos mode requires antialias=True")
     nd = input.dim() - 2
     spatial = tuple(input.shape[2:])
     if (size is None) == (scale_factor is None):
@@ -200,6 +208,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         outputs = ", ".join(f"{d}: {n}" for d, n in zip(dims, sizes, strict=True))
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({inputs}){' and' if nd == 1 else ''} output ({outputs})")
+    if antialias:
+        return antialiased(input, sizes, scales, mode, bool(align_corners))
     return interpolation(dispatch("interpolate", input, size=sizes, scales=scales,
                                   mode=_MODES[mode], align_corners=bool(align_corners)), mode, nd)
 
