@@ -22,7 +22,12 @@ def _filter(mode: str, t: float) -> float:
     t = abs(t)
     if mode == "linear":
         return 1.0 - t if t < 1.0 else 0.0
-    a = _CUBIC_A
+    return keys_cubic(t, _CUBIC_A)
+
+
+def keys_cubic(t: float, a: float) -> float:
+    """Keys' cubic convolution kernel at |t| with constant `a`."""
+    t = abs(t)
     if t < 1.0:
         return ((a + 2) * t - (a + 3)) * t * t + 1
     if t < 2.0:
@@ -67,11 +72,17 @@ def axis_weights(mode: str, n_in: int, n_out: int, scale, align_corners: bool):
             weights[i, slot] += _filter(mode, j + 1 - support - frac)
             largest = max(largest, weights[i, slot])
             slot += 1
+    return (first, *fixed_point(weights, largest))
+
+
+def fixed_point(weights: np.ndarray, largest: float) -> tuple[np.ndarray, int]:
+    """(weights as int16-valued integers, precision bits): scaled by 2**precision, the most
+    bits for which twice `largest` still fits in 15 bits, rounded half away from zero."""
     precision = 0
     while precision < 22 and int(0.5 + largest * (1 << (precision + 1))) < (1 << 15):
         precision += 1
     scaled = weights * (1 << precision)
-    return first, np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5)).astype(np.int32), precision
+    return np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5)).astype(np.int32), precision
 
 
 def interpolate_uint8(x, size, scales, mode: str, align_corners: bool):

@@ -7,8 +7,9 @@ columns), so the resize is two matmuls, width first then height (as PyTorch's se
 kernel), and its gradient is theirs: the transposed weights. The weights depend only on the
 sizes, so a compiled program holds them as constants.
 
-uint8 images take PyTorch's integer path: the weights scaled to int16 with the most bits
-that fit, each pass rounded and clamped to 0..255 (bit for bit with PyTorch's CPU kernel)."""
+uint8 images take PyTorch's integer path, as `_ops/resample_uint8.py` does without
+antialias: int16 weights, each pass rounded and clamped to 0..255 (bit for bit with
+PyTorch's CPU kernel)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .. import _dtype as dt
 from .._factories import tensor
 from .._grad_fn_names import renamed
 from .._ops._promote import torch_name
+from .._ops.resample_uint8 import fixed_point, keys_cubic
 from .._tensor import Tensor
 
 _TAPS = {"bilinear": 2, "bicubic": 4, "lanczos": 6}
@@ -32,12 +34,7 @@ def _filter(mode: str, x: float) -> float:
     if mode == "bilinear":
         return 1.0 - x if x < 1.0 else 0.0
     if mode == "bicubic":   # Keys' cubic with a = -0.5, as PIL (not the -0.75 of bicubic)
-        a = -0.5
-        if x < 1.0:
-            return ((a + 2) * x - (a + 3)) * x * x + 1
-        if x < 2.0:
-            return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-        return 0.0
+        return keys_cubic(x, -0.5)
     if x >= 3.0:   # Lanczos-3: sinc(x) sinc(x / 3)
         return 0.0
     if x == 0.0:
@@ -68,18 +65,8 @@ def weights(mode: str, n_in: int, n_out: int, align_corners: bool, scale) -> np.
     return out
 
 
-def _int16(w: np.ndarray) -> tuple[np.ndarray, int]:
-    """The weights as int16-range integers with `bits` fraction bits (PyTorch's uint8 rule:
-    the most bits for which twice the largest weight still fits in 15 bits)."""
-    bits = 0
-    while bits < 22 and int(0.5 + w.max() * (1 << (bits + 1))) < (1 << 15):
-        bits += 1
-    scaled = w * (1 << bits)
-    return np.where(w < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5)).astype(np.int32), bits
-
-
 def _uint8_pass(x: Tensor, w: np.ndarray, width: bool) -> Tensor:
-    ints, bits = _int16(w)
+    ints, bits = fixed_point(w, w.max())
     x = x.to(dt.int32)
     ints = tensor(ints.T if width else ints)
     summed = x @ ints if width else ints @ x
