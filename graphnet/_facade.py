@@ -32,10 +32,51 @@ def compile(fn=None, **options):
     raise PyTorch's errors, as they do eagerly; `False` compiles no checks, see
     docs/architecture.md, "Checked programs"); `debug=True` (verify the IR after every pass).
 
+    `torch.compile`'s own arguments are read as PyTorch scripts mean them: `disable=True`
+    returns `fn` itself (a list still names passes); `mode="default"`, `"reduce-overhead"`,
+    `"max-autotune"` and `"max-autotune-no-cudagraphs"` compile static programs;
+    `backend="inductor"` (or `"cudagraphs"`) compiles, `"eager"` / `"aot_eager"` run eagerly
+    (mode "dynamic"), another backend is refused; `fullgraph` changes nothing (a static
+    program is always the whole function, or a TraceError names what stops it); `dynamic`
+    changes nothing either (one program per input shape, at most `cache_size`, which
+    `recompile_limit` sets); `options` (Inductor's knobs), `isolate_recompiles` and
+    `shapes_spec` are accepted and not read.
+
     >>> step = graphnet.compile(model, disable=["eval_mode_rewrites"])
     """
     from graphnet.runtime import compile as _compile
 
+    if options.get("disable") is True:
+        return (lambda f: f) if fn is None else fn
+    options = _torch_options(options)
     if fn is None:
         return lambda f: _compile(f, **options)
     return _compile(fn, **options)
+
+
+_TORCH_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_BACKENDS = {"inductor": "static", "cudagraphs": "static", "eager": "dynamic",
+             "aot_eager": "dynamic"}
+
+
+def _torch_options(options: dict) -> dict:
+    """`options` with torch.compile's own arguments translated (see `compile`)."""
+    options = dict(options)
+    for name in ("fullgraph", "dynamic", "options", "isolate_recompiles", "shapes_spec"):
+        options.pop(name, None)
+    if options.get("recompile_limit") is not None:
+        options.setdefault("cache_size", options["recompile_limit"])
+    options.pop("recompile_limit", None)
+    if options.get("disable") is False:
+        del options["disable"]
+    if options.get("mode") is None or options.get("mode") in _TORCH_MODES:
+        options.pop("mode", None)
+    backend = options.pop("backend", None) or "inductor"
+    if not isinstance(backend, str) or backend not in _BACKENDS:
+        raise ValueError(f"graphnet.compile: backend {backend!r} is not one graphnet has; it "
+                         f"compiles to XLA itself (backend='inductor', the default) or runs "
+                         f"eagerly (backend='eager'). A custom torch.compile backend receives "
+                         f"FX graphs, which graphnet does not make")
+    if _BACKENDS[backend] == "dynamic":
+        options.setdefault("mode", "dynamic")
+    return options

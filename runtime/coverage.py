@@ -55,6 +55,13 @@ _FP8 = ("fp8/grouped GPU matmul kernels", "`matmul` on float16/bfloat16 tensors"
 _OVERRIDES = ("the __torch_function__ override protocol, which graphnet tensors do not use",
               "plain functions")
 _LEGACY_RNN = ("ATen's flat-weight RNN kernels", "nn.LSTM / nn.GRU / nn.RNN and their cells")
+_CAPTURE = ("PyTorch's own graph capture and operator registry (FX graphs, ExportedProgram, "
+            "torch.library/torch.ops)", "graphnet.compile, its graph dumps and "
+            "autograd.Function")
+_PROFILER = ("PyTorch's profiler times ATen's kernels; graphnet's run inside XLA",
+             "jax.profiler.trace(log_dir) and compiled.explain()")
+_PROCESSES = ("PyTorch's process spawning and shared-memory tensors",
+              "graphnet.distributed (jax.distributed) for several processes")
 _SPARSE_GRAD = ("graphnet has no sparse gradients (every gradient is dense)",
                 "optim.Adam on the dense gradients")
 
@@ -92,6 +99,24 @@ REFUSED: dict[str, tuple[str, str]] = {
     "torch.cfloat": _COMPLEX, "torch.cdouble": _COMPLEX, "torch.chalf": _COMPLEX,
     "torch.complex32": _COMPLEX, "torch.complex64": _COMPLEX, "torch.complex128": _COMPLEX,
     "torch.fft.*": _COMPLEX,
+    # torch's submodules graphnet does not provide (graphnet.sparse was a bare AttributeError)
+    "torch.sparse": _SPARSE, "torch.quantization": _QUANT, "torch.ao": _QUANT,
+    "torch.fx": _CAPTURE, "torch.export": _CAPTURE, "torch.library": _CAPTURE,
+    "torch.ops": _CAPTURE, "torch.classes": _CAPTURE, "torch.cpp": _CAPTURE,
+    "torch.package": _SCRIPT, "torch.futures": _SCRIPT, "torch.profiler": _PROFILER,
+    "torch.multiprocessing": _PROCESSES, "torch.mps": _CUDA, "torch.xpu": _CUDA,
+    "torch.mtia": _CUDA, "torch.overrides": _OVERRIDES, "torch.storage": _STORAGE,
+    "torch.masked": ("masked tensors are a prototype tensor subclass",
+                     "a boolean mask with `where` or `masked_fill`"),
+    "torch.nested": ("nested (jagged) tensors have ragged dims; XLA programs have static shapes",
+                     "padding (nn.utils.rnn.pad_sequence) and a mask"),
+    "torch.hub": ("torch.hub downloads PyTorch code and checkpoints",
+                  "graphnet.load / load_state_dict of a file you have"),
+    "torch.signal": ("torch.signal.windows is not provided",
+                     "graphnet.hann_window, hamming_window, blackman_window, kaiser_window"),
+    "torch.quasirandom": ("SobolEngine's quasi-random sequences are not provided",
+                          "graphnet.rand"),
+    "torch.monitor": ("event counters of PyTorch's C++ runtime", "Python's logging"),
     "torch.cudnn_*": _ATEN, "torch.miopen_*": _ATEN, "torch.fbgemm_*": _ATEN,
     "torch.native_*": _ATEN, "torch.batch_norm_*": _ATEN, "torch.convolution": _ATEN,
     "torch.grid_sampler*": _ATEN, "torch.affine_grid_generator": _ATEN,

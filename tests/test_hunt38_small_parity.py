@@ -133,3 +133,59 @@ def test_fft_transforms_and_complex_dtypes_are_refused_with_the_way_out():
     for name in ("cfloat", "cdouble", "complex64", "complex128", "chalf"):
         with pytest.raises(AttributeError, match="no complex dtypes"):
             getattr(gn, name)
+
+
+def test_accelerator_questions_as_the_tutorials_ask_them():
+    want = torch.accelerator.current_accelerator()
+    got = gn.accelerator.current_accelerator()
+    assert (got is None) == (want is None) == (not gn.accelerator.is_available())
+    device = got.type if gn.accelerator.is_available() else "cpu"
+    assert gn.ones(2).to(device).sum().item() == 2
+    assert gn.accelerator.device_count() == torch.accelerator.device_count()
+    if not gn.accelerator.is_available():
+        for name in ("current_device_index", "synchronize"):
+            with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
+                getattr(gn.accelerator, name)()
+
+
+@pytest.mark.parametrize("name", ["sparse", "profiler", "multiprocessing", "nested", "hub",
+                                  "fx", "export", "mps", "quantization", "ao", "masked"])
+def test_torch_submodules_graphnet_lacks_say_why(name):
+    assert hasattr(torch, name)
+    with pytest.raises(AttributeError, match=r"has no attribute .*\(.*; use .*\)"):
+        getattr(gn, name)
+
+
+@pytest.mark.parametrize("options", [
+    dict(dynamic=True), dict(dynamic=False), dict(fullgraph=True), dict(backend="inductor"),
+    dict(backend=None), dict(mode="reduce-overhead"), dict(mode="max-autotune"),
+    dict(mode="default"), dict(mode=None), dict(disable=False), dict(options={"a": 1}),
+    dict(recompile_limit=3)])
+def test_torch_compile_arguments_compile_a_static_program(options):
+    model = gn.nn.Linear(3, 2)
+    x = gn.ones(4, 3)
+
+    def forward(x):
+        return model(x)
+
+    compiled = gn.compile(forward, **options)
+    np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy())
+    assert compiled.compiled.mode == "static" and compiled.explain()["graphs"] == 1
+    if "recompile_limit" in options:
+        assert compiled.compiled.cache_size == 3
+    decorated = gn.compile(**options)(forward)
+    assert decorated.compiled.mode == "static"
+
+
+def test_torch_compile_disable_and_eager_backend_run_eagerly():
+    def f(x):
+        return x * 2
+
+    assert gn.compile(f, disable=True) is f
+    assert gn.compile(disable=True)(f) is f
+    assert gn.compile(f, backend="eager").compiled.mode == "dynamic"
+    assert gn.compile(f, disable=["cse"]).compiled.disable == ("cse",)   # graphnet's passes
+    with pytest.raises(ValueError, match="backend 'tvm' is not one graphnet has"):
+        gn.compile(f, backend="tvm")
+    with pytest.raises(ValueError, match="is not one graphnet has"):
+        gn.compile(f, backend=lambda gm, inputs: gm)
