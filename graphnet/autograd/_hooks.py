@@ -23,18 +23,22 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: OrderedDict, extra=(), *, extra_dict=None):
+    def __init__(self, hooks: OrderedDict, extra=(), *, extra_dict=None, _made_here=False):
         if extra_dict is not None:     # PyTorch's keyword: one table or a list of them
             extra = tuple(extra) + (tuple(extra_dict) if isinstance(extra_dict, (list, tuple))
                                     else (extra_dict,))
         self._hooks, self.extra = hooks, tuple(extra)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
+        # NOTE: the hook table of a tensor the traced code made is made again by every call,
+        # with the hooks the code registers: not Python state the program must repeat (a
+        # hook on `x.detach().requires_grad_()` inside the step traced it on every call)
+        self._made_here = _made_here
         self._tell_mode()   # made just before the hook goes in
 
     def _tell_mode(self) -> None:
         mode = current_mode()
-        if mode is not None:
+        if mode is not None and not self._made_here:
             for table in (self._hooks, *self.extra):
                 mode.on_hook_table(table)
 
@@ -120,12 +124,24 @@ def run_post_accumulate_hooks(leaf) -> None:
         raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
+def _made_in_trace(t) -> bool:
+    """True when `t` was made by the code being traced now."""
+    return id(t) in getattr(current_mode(), "created_ids", ())
+
+
 def guard_hooks(leaves) -> None:
     """A compiled backward ran these leaves' hooks while tracing: the program is right only
-    while each leaf has the same hooks (a hook added or removed later recompiles)."""
+    while each leaf has the same hooks (a hook added or removed later recompiles). A leaf the
+    traced code made itself (`x.clone().requires_grad_()`) is made again by every call, with
+    the hooks the code gives it: no guard (it held the leaf alive past the trace, which then
+    counted it as new state and traced again on every call)."""
     from .._dispatch import depends_on, ran_user_code
 
     for t in leaves:
+        if _made_in_trace(t):
+            ran_user_code(*t.__dict__.get("_hooks", {}).values(),
+                          *t.__dict__.get("_post_hooks", {}).values())
+            continue
         depends_on(f"hooks of a leaf of shape {list(t.shape)}", lambda t=t: _leaf_hooks(t))
         ran_user_code(*t.__dict__.get("_hooks", {}).values(),
                       *t.__dict__.get("_post_hooks", {}).values())
@@ -248,7 +264,7 @@ def register_hook(self, hook):
     else:
         _refuse_in_trace("Tensor.register_hook on a non-leaf tensor")
         hooks = _node_slot(self)[0]
-    handle = RemovableHandle(hooks)
+    handle = RemovableHandle(hooks, _made_here=_made_in_trace(self))
     hooks[handle.id] = hook
     return handle
 
@@ -260,7 +276,7 @@ def register_post_accumulate_grad_hook(self, hook):
     if self.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     hooks = self.__dict__.setdefault("_post_hooks", OrderedDict())
-    handle = RemovableHandle(hooks)
+    handle = RemovableHandle(hooks, _made_here=_made_in_trace(self))
     hooks[handle.id] = hook
     return handle
 
