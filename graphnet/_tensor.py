@@ -12,8 +12,8 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._aliases import (WRITING, adopt_storage, deep_copy, parameter_copy,
-                       parameter_reduce, pickled_state, remember_alias, restore_state,
+from ._deep_copy import deep_copy, parameter_copy, parameter_reduce
+from ._aliases import (WRITING, adopt_storage, pickled_state, remember_alias, restore_state,
                        share_value, store, write_through_view)
 from ._default_dtype import default_float
 from ._autograd_grad_assign import check_grad as _check_grad

@@ -4,28 +4,30 @@ a parameter listed twice, or two sharing one storage, are updated one after the 
 from __future__ import annotations
 
 
-def _storage_key(p, ids: set) -> int:
-    """Which storage `p` updates: its own, or, for a parameter that is a view or alias of
-    another one in the list (`dec.weight = Parameter(enc.weight.t())`), the shared one. Such
-    parameters are updated one after the other, as torch's in-place steps on one storage
-    are: computed together from the same values, the second store undid the first."""
-    state = p.__dict__
-    owner = state.get("_storage")
-    if owner is not None and id(owner) in ids:
-        return id(owner)
-    base = p._base      # `dec.weight.data = enc.weight.data(.t())`: an alias of `enc.weight`
-    for _ in range(4):
-        if base is None:
+def _storage_key(p) -> int:
+    """Which storage `p` updates, as one id for every tensor that shares it: the root of its
+    view chain (`Parameter(enc.weight.t())`), and every alias of that root (`.data`,
+    `detach()`, two `Parameter(w)` of one `w`, `load_state_dict(..., assign=True)` of one
+    tensor into two modules), listed in the optimizer or not. Parameters of one storage are
+    updated one after the other, as torch's in-place steps on it are: computed together
+    from the same values, the second store undid the first (before, only an owner the
+    optimizer also listed was seen, so two parameters aliasing a third tensor lost an
+    update per step)."""
+    root = p
+    for _ in range(8):
+        found = root.__dict__.get("_storage")
+        nxt = found if found is not None else root._base
+        if nxt is None:
             break
-        if id(base) in ids:
-            return id(base)
-        found = base.__dict__.get("_storage")
-        base = found if found is not None else base._base
-    key = id(p)
-    for ref in state.get("_aliases") or ():
-        alias = ref()
-        if alias is not None and id(alias) in ids:
-            key = min(key, id(alias))
+        root = nxt
+    key, seen, todo = id(root), {id(root)}, [root]
+    while todo and len(seen) < 64:
+        for ref in todo.pop().__dict__.get("_aliases") or ():
+            alias = ref()
+            if alias is not None and id(alias) not in seen:
+                seen.add(id(alias))
+                key = min(key, id(alias))
+                todo.append(alias)
     return key
 
 
@@ -34,8 +36,7 @@ def rounds(params: list) -> list:
     parameter, then the second ... A parameter listed twice in a group (tied weights
     gathered from two modules) is updated twice per step, its state advanced twice, as
     torch's CPU loop does; one multi-tensor update computed both from the same value."""
-    ids = {id(p) for p in params}
-    keys = [_storage_key(p, ids) for p in params]
+    keys = [_storage_key(p) for p in params]
     if len(set(keys)) == len(params):
         return [params] if params else []
     rounds, seen = [], {}
