@@ -144,7 +144,11 @@ def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> 
             if not edges:
                 continue
             _refuse(node)
-            out_cts = [cts.get(o) if o in cts else
+            # an output no gradient reached is left out of a several-output op's VJP (None,
+            # _autograd.make_vjp), as jax.vjp's symbolic zero: slogdet's unused logabsdet's
+            # zeros times the inverse of a singular matrix made the gradient NaN
+            partial = not create_graph and len(node.outputs) > 1
+            out_cts = [cts.get(o) if o in cts else None if partial else
                        zeros(*o.shape, dtype=_dtype.from_np(o.dtype)) for o in node.outputs]
             fn = op_vjp(node.op, tuple(node.attrs.items()), edges)
             # a gradient of this gradient reaches only the inputs the VJP reads (not a

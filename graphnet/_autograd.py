@@ -82,13 +82,22 @@ def make_vjp(opdef, attrs: dict, needs: tuple):
     impl = functools.partial(opdef.impl, **attrs)
 
     def vjp(primals, cts):
+        # NOTE: an output nothing differentiated (None, for an op of several outputs) is left
+        # out of the function differentiated, as JAX's symbolic zero and a compiled backward
+        # leave it: a zero cotangent for slogdet's unused logabsdet times the inverse of a
+        # singular matrix made the gradient NaN eagerly only
+        used = [i for i, c in enumerate(cts) if c is not None]
+
         def partial_impl(*diff):
             args = list(primals)
             for i, d in zip(needs, diff):
                 args[i] = d
-            return impl(*args)
+            out = impl(*args)
+            return tuple(out[i] for i in used) if len(used) < len(cts) else out
 
         _, pull = jax.vjp(partial_impl, *[primals[i] for i in needs])
+        if len(used) < len(cts):
+            return pull(tuple(cts[i] for i in used))
         return pull(cts if opdef.n_outputs != 1 else cts[0])
 
     # NOTE: the forward is recomputed inside the VJP, but XLA drops whatever the VJP does not
@@ -326,6 +335,10 @@ def named_class(base: type, torch_name: str) -> type:
 
 def _op_class(cache: dict, base: type, op: str) -> type:
     cls = cache[op] = named_class(base, backward_name(op))
+    if base is TapeNode:   # make_vjp's backward takes None for an output not differentiated
+        from ._ops import OPS
+
+        cls.partial_cts = op in OPS and OPS[op].n_outputs != 1
     return cls
 
 

@@ -70,13 +70,14 @@ def _not_positive_definite(a, *, upper, check):
         return False, (0, 0)
     info = _factor_and_info(jnp.asarray(a), upper)[1].reshape(-1)
     batch = jnp.argmax(info > 0)
-    return (info > 0).any(), (batch, info[batch])
+    return (info > 0).any(), (batch if a.ndim > 2 else -1, info[batch])
 
 
 def _error(facts, **_):
-    return LinAlgError(f"linalg.cholesky_ex: The factorization could not be completed because "
-                       f"the input is not positive-definite (the leading minor of order "
-                       f"{int(facts[1])} is not positive-definite).")
+    element = f"(Batch element {int(facts[0])}): " if int(facts[0]) >= 0 else ""
+    return LinAlgError(f"linalg.cholesky_ex: {element}The factorization could not be "
+                       f"completed because the input is not positive-definite (the leading "
+                       f"minor of order {int(facts[1])} is not positive-definite).")
 
 
 @defop("linalg_cholesky_ex", "opaque", n_outputs=2, function=None, method=None,

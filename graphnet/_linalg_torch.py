@@ -57,6 +57,10 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor
     if input.dim() < 2:
         raise RuntimeError(f"b should have at least 2 dimensions, but has {input.dim()} "
                            f"dimensions instead")
+    if input.shape[-2] != input2.shape[-1]:   # PyTorch's words (JAX's named its signature)
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
+                           f"{input2.shape[-1]} by {input2.shape[-1]} but each b matrix is "
+                           f"{input.shape[-2]} by {input.shape[-1]}")
     return dispatch("cholesky_solve", input, input2, upper=bool(upper))
 
 

@@ -62,7 +62,7 @@ def _not_positive_definite(a, upper=False):
             np.tril(matrix) + np.tril(matrix, -1).T
         order = next((k for k in range(1, len(matrix) + 1)
                       if not _positive_definite(matrix[:k, :k])), 0)   # 0: not named
-    return bad, (batch, order)
+    return bad, (batch if a.ndim > 2 else -1, order)   # -1: not a batch
 
 
 def _positive_definite(m) -> bool:
@@ -76,8 +76,9 @@ def _positive_definite(m) -> bool:
 def _cholesky_error(facts, **_):
     batch, order = facts[:2]
     which = f" (the leading minor of order {order} is not positive-definite)" if order else ""
-    return LinAlgError(f"linalg.cholesky: The factorization could not be completed because "
-                       f"the input is not positive-definite{which}.")
+    element = f"(Batch element {int(batch)}): " if int(batch) >= 0 else ""
+    return LinAlgError(f"linalg.cholesky: {element}The factorization could not be completed "
+                       f"because the input is not positive-definite{which}.")
 
 
 NOT_POSITIVE_DEFINITE = ValueCheck(_not_positive_definite, _cholesky_error, values_from=0)
@@ -105,6 +106,8 @@ def _one_triangle(a, upper: bool):
 
 @defop("linalg_det", "opaque", function=("linalg.det", "det"), method=None)
 def linalg_det(a):
+    if a.shape[-1] == 0:   # 1 for each empty matrix; JAX's gradient rule indexed past it
+        return jnp.ones(a.shape[:-2], a.dtype) + jnp.sum(a, axis=(-2, -1))
     return jnp.linalg.det(a)
 
 

@@ -164,7 +164,10 @@ def _walk(roots, grads, retain_graph, create_graph, inputs, accumulate):
                 # Function's backward still runs, on zeros unless set_materialize_grads(False))
                 results = [None] * len(node.edges)
             else:
-                if getattr(node, "materialize", True):   # False: set_materialize_grads(False)
+                # False: set_materialize_grads(False), or an op of several outputs whose
+                # backward leaves out those with no gradient (_autograd.make_vjp)
+                if getattr(node, "materialize", True) and (
+                        graph or not getattr(node, "partial_cts", False)):
                     cts = [_zeros(s, d, graph) if c is None and s is not None else c
                            for c, (s, d) in zip(cts, node.out_avals)]
                 results = node.apply_graph(cts) if graph else node.apply(cts)
