@@ -341,7 +341,10 @@ class Tracer(FinishTrace, MadeData, DispatchMode):
         frame = _source.user_frame(with_code=True)
         raise TraceError(
             f"{what} needs the value of a traced tensor, which a static graph does not have "
-            f"(at {frame}).\nThis is value-dependent control flow. Two ways out:\n"
+            f"(at {frame}).\nA Python value read from a tensor (`.item()`, `float()`, "
+            f"`int()`, `if t:`) depends on the data. Ways out:\n"
+            f"  - to report a number (a loss to log), return the tensor and read it after "
+            f"the call;\n"
             f"  - run this code dynamically: call it uncompiled, or "
             f"graphnet.compile(..., mode='dynamic');\n"
             f"  - express it with graphnet.cond(pred, true_fn, false_fn, *operands) or "

@@ -189,3 +189,18 @@ def test_torch_compile_disable_and_eager_backend_run_eagerly():
         gn.compile(f, backend="tvm")
     with pytest.raises(ValueError, match="is not one graphnet has"):
         gn.compile(f, backend=lambda gm, inputs: gm)
+
+
+def test_one_hot_without_num_classes_names_the_way_out_when_compiled():
+    labels = gn.tensor([0, 3, 1])
+    np.testing.assert_array_equal(gn.nn.functional.one_hot(labels).numpy(),
+                                  torch.nn.functional.one_hot(torch.tensor([0, 3, 1])).numpy())
+    with pytest.raises(gn.TraceError, match="one_hot: num_classes=-1 .* pass num_classes="):
+        gn.compile(lambda t: gn.nn.functional.one_hot(t))(labels)
+    got = gn.compile(lambda t: gn.nn.functional.one_hot(t, num_classes=4))(labels)
+    np.testing.assert_array_equal(got.numpy(), np.eye(4, dtype=np.int64)[[0, 3, 1]])
+
+
+def test_reading_a_number_in_a_compiled_step_says_to_return_the_tensor():
+    with pytest.raises(gn.TraceError, match="return the tensor and read it after the call"):
+        gn.compile(lambda x: (x * 2).sum().item())(gn.ones(3))

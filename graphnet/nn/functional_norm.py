@@ -15,7 +15,7 @@ from .._autograd import is_grad_enabled, no_grad
 from .._dtype_methods import can_cast
 from .._ops._promote import torch_name
 from .._dispatch import dispatch
-from .._errors import DtypeError
+from .._errors import DtypeError, TraceError
 from .._errors import UnsupportedShapeError, shape_error
 from .._tensor import Tensor
 from ._antialias import antialiased
@@ -246,6 +246,11 @@ def one_hot(tensor, num_classes=-1) -> Tensor:
     if num_classes == -1:
         if not tensor.numel():
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(tensor.max()) + 1
+        try:
+            num_classes = int(tensor.max()) + 1
+        except TraceError as error:   # the largest class of traced data is not known
+            raise TraceError(f"one_hot: num_classes=-1 reads the largest class from the "
+                             f"data, which a compiled function does not have; pass "
+                             f"num_classes= (the number of classes)\n{error}") from None
     # A bad class raises PyTorch's RuntimeError, eagerly and compiled (the op's check).
     return dispatch("one_hot", tensor, num_classes=int(num_classes))
