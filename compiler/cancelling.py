@@ -12,8 +12,13 @@ not small: the gradient of `cdist(e, e)` or `pairwise_distance` at a zero distan
 So when an op that differences its inputs (`_DIFFERENCES`) reads two views of one computed
 value (or `pdist`, which differences the rows of its one input), that value is stored first
 (`conv_candidates.stored`: a fusion boundary on the CPU) and the views are evaluated again
-from the stored copy, so the difference reads rounded values. Other readers keep the
-unstored value; the cost is one boundary per such value (about 20 us)."""
+from the stored copy, so the difference reads rounded values. A distance, a regression loss
+or a subtraction (`_PAIRWISE`) of two different computed values stores both: equal values
+from different nodes (a one-shot prototype, an EMA teacher's output against its student's)
+cancelled to 1e-9 instead of 0, and an L1 loss's sign, a distance's gradient or Adam turned
+that into a full step. Other readers keep the unstored value; the cost is one boundary per
+stored value (about 20 us). A subtraction inside another op's formula, or an `add` of a
+value and its negation, is not covered."""
 
 from __future__ import annotations
 
@@ -29,6 +34,13 @@ _VIEWS = frozenset(("reshape", "transpose", "permute", "expand", "squeeze", "uns
 _DIFFERENCES = frozenset(("sub", "add", "rsub", "cdist", "pdist", "pairwise_distance", "dist",
                           "triplet_margin_loss"))
 _SELF = frozenset(("pdist",))   # differences rows of its one input
+# ops whose result at equal inputs is exactly 0 and whose gradient there is a kink (a distance,
+# sign in an L1 loss) or an amplifier (Adam on a 1e-9 gradient): two computed inputs are stored
+# even when they come from different nodes (a prototype's mean of one support row, a teacher
+# made by deepcopy and its student)
+_PAIRWISE = frozenset(("sub", "rsub", "cdist", "pairwise_distance", "dist",
+                       "triplet_margin_loss", "l1_loss", "mse_loss", "smooth_l1_loss",
+                       "huber_loss", "margin_ranking_loss", "cosine_embedding_loss"))
 
 
 def _chain(value: Value) -> tuple[Value, list[Node]]:
@@ -44,13 +56,14 @@ def _chain(value: Value) -> tuple[Value, list[Node]]:
 def exact_differences(node: Node, env: dict, evaluate) -> dict:
     """`env`, or a copy in which the computed values `node` differences with themselves are
     stored and their views evaluated again (`evaluate(node, env)`) from the stored copy."""
-    if node.op not in _DIFFERENCES:
+    if node.op not in _DIFFERENCES and node.op not in _PAIRWISE:
         return env
     chains = [_chain(v) for v in node.inputs if isinstance(v, Value)]
-    roots = [root for root, _ in chains]
+    roots = [root for root, _ in chains
+             if root.node is not None and jnp.issubdtype(root.dtype, jnp.floating)]
+    pairwise = node.op in _PAIRWISE and len(set(roots)) > 1
     shared = {root for root in roots
-              if (roots.count(root) > 1 or node.op in _SELF) and root.node is not None
-              and jnp.issubdtype(root.dtype, jnp.floating)}
+              if pairwise or roots.count(root) > 1 or node.op in _SELF}
     if not shared:
         return env
     from graphnet._ops.conv_candidates import stored

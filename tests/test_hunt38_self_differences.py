@@ -77,3 +77,85 @@ def test_other_readers_of_the_value_are_unchanged():
     got = run(gn, True)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-5)
+
+
+def _teacher_student(lib, loss_name, optimizer, steps=3):
+    """A student and its deepcopied teacher: their outputs are equal, so PyTorch's loss and
+    gradient are exactly 0 and the student does not move."""
+    import copy
+
+    lib.manual_seed(0)
+    student = lib.nn.Sequential(lib.nn.Linear(8, 6), lib.nn.Tanh(), lib.nn.Linear(6, 4))
+    with lib.no_grad():
+        for i, p in enumerate(student.parameters()):
+            p.copy_(lib.tensor(np.sin(np.arange(p.numel()) + i).reshape(p.shape)
+                               .astype(np.float32) * 0.5))
+    teacher = copy.deepcopy(student)
+    opt = (lib.optim.Adam(student.parameters(), lr=1e-3) if optimizer == "adam"
+           else lib.optim.SGD(student.parameters(), lr=0.1))
+    F = lib.nn.functional
+    heads = {"l1": lambda s, t: F.l1_loss(s * 0.3, t * 0.3),
+             "mse_ln": lambda s, t: F.mse_loss(F.layer_norm(s, (4,)), F.layer_norm(t, (4,))),
+             "sub": lambda s, t: (F.normalize(s, dim=1) - F.normalize(t, dim=1)).abs().sum()}
+
+    def step(x):
+        opt.zero_grad()
+        with lib.no_grad():
+            t = teacher(x)
+        loss = heads[loss_name](student(x), t)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return student, step
+
+
+@pytest.mark.parametrize("loss_name, optimizer", [("l1", "sgd"), ("mse_ln", "adam"),
+                                                  ("sub", "sgd")])
+def test_student_equal_to_its_teacher_does_not_move(loss_name, optimizer):
+    results = {}
+    for name, lib, compiled in (("torch", torch, False), ("static", gn, True)):
+        student, step = _teacher_student(lib, loss_name, optimizer)
+        fn = gn.compile(step) if compiled else step
+        losses = [float(fn(lib.tensor(X[:6]))) for _ in range(3)]
+        results[name] = (losses, [p.detach().numpy().copy() for p in student.parameters()])
+    assert results["static"][0] == results["torch"][0] == [0.0, 0.0, 0.0]
+    for got, want in zip(results["static"][1], results["torch"][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_one_shot_prototypes_give_zero_distances():
+    """Prototypes are the mean of one support embedding each: a query equal to its support
+    example is at distance exactly 0 (and its gradient there is 0), as in PyTorch."""
+    def run(lib, compiled):
+        lib.manual_seed(0)
+        enc = lib.nn.Linear(8, 4)
+        with lib.no_grad():
+            enc.weight.copy_(lib.tensor(W))
+            enc.bias.zero_()
+        opt = lib.optim.SGD(enc.parameters(), lr=0.1)
+        F = lib.nn.functional
+
+        def step(support, query, labels):
+            opt.zero_grad()
+            emb = F.normalize(enc(lib.cat([support, query])), dim=1)
+            protos = emb[:4].view(4, 1, -1).mean(1)
+            d = lib.cdist(emb[4:], protos)
+            loss = F.cross_entropy(-d, labels)
+            loss.backward()
+            opt.step()
+            return d
+
+        fn = gn.compile(step) if compiled else step
+        support = lib.tensor(X[:4])
+        query = lib.tensor(X[[0, 5, 2]])
+        labels = lib.tensor([0, 1, 2])
+        d = [fn(support, query, labels).detach().numpy() for _ in range(3)]
+        return d, enc.weight.detach().numpy()
+
+    want_d, want_w = run(torch, False)
+    got_d, got_w = run(gn, True)
+    for g, w in zip(got_d, want_d):
+        assert g[0, 0] == w[0, 0] == 0 and g[2, 2] == w[2, 2] == 0
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_w, want_w, rtol=1e-5, atol=1e-6)
