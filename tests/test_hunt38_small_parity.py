@@ -204,3 +204,26 @@ def test_one_hot_without_num_classes_names_the_way_out_when_compiled():
 def test_reading_a_number_in_a_compiled_step_says_to_return_the_tensor():
     with pytest.raises(gn.TraceError, match="return the tensor and read it after the call"):
         gn.compile(lambda x: (x * 2).sum().item())(gn.ones(3))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "uint8", "bool"])
+def test_sum_with_the_inputs_own_integer_dtype_sums_in_it(dtype):
+    data = np.array([[120, 100, 7], [1, 2, 0]])
+    t = torch.tensor(data).to(getattr(torch, dtype))
+    for dim in (None, 1):
+        want = t.sum(dtype=t.dtype) if dim is None else t.sum(dim, dtype=t.dtype)
+        for got in _both_modes(lambda x: x.to(getattr(gn, dtype)).sum(
+                *(() if dim is None else (dim,)), dtype=getattr(gn, dtype)), data):
+            assert got.dtype == getattr(gn, dtype)
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_default_collate_promotes_mixed_numpy_samples_as_torch():
+    from torch.utils.data import default_collate as torch_collate
+
+    from graphnet.utils.data import default_collate
+    for batch in ([np.arange(3), np.ones(3, np.float32)],
+                  [np.int64(1), np.float32(2)], [np.float32(1.5), 2.5]):
+        want, got = torch_collate(batch), default_collate(batch)
+        assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -24,8 +24,10 @@ def sum_(x, *, dim=None, keepdim=False, dtype=None):
         # dtype= summed in float16: [1.8, 2.1, -4.5] gave -0.6016, PyTorch -0.6006)
         wide = x.astype(dtype).astype(jnp.float32)
         return jnp.sum(wide, axis=dim, keepdims=keepdim).astype(dtype)
-    if dtype is None or jnp.dtype(dtype) == x.dtype:
+    if dtype is None or jnp.dtype(dtype) == x.dtype and jnp.issubdtype(x.dtype, jnp.floating):
         return wide_sum(x, dim, keepdim)
+    # NOTE: an integer or bool dtype= sums in that dtype, wrapping as PyTorch's (int8's own
+    # dtype= gave an int64 sum; uint8's a uint64 graphnet has no name for)
     return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 

@@ -39,11 +39,13 @@ def _collate_arrays(batch):
     if len(shapes) != 1:
         raise RuntimeError(f"default_collate: numpy samples have different shapes "
                            f"{sorted(shapes)}; stacking needs equal shapes")
+    if len({a.dtype for a in batch}) > 1:   # PyTorch's promotion, not NumPy's (int64 with
+        return M.stack([fac.tensor(a) for a in batch], 0)   # float32 is float32)
     return fac.tensor(np.stack(batch))  # one host-to-device copy, dtype kept
 
 
 def _collate_numpy_scalars(batch):
-    return fac.tensor(np.array(batch))
+    return fac.tensor(list(batch))   # each number's own dtype, promoted as PyTorch does
 
 
 def _collate_floats(batch):
