@@ -15,6 +15,9 @@ stays and the next call traces again, reading the new one."""
 
 from __future__ import annotations
 
+import gc
+import types
+
 
 def note(tracer, module, name: str, value, old) -> None:
     """The traced code's hook set `module.name` to `value` (a tensor the trace made) in
@@ -56,3 +59,24 @@ def finish(tracer, result, t, returned: bool) -> bool:
     if module.__dict__.get(name) is t:
         return False     # held as an input too: the escaped tensor's retrace
     return True
+
+
+def held_bases(tracer, alive: list) -> set:
+    """ids of the tensors of `alive` held only as the `_base` of a recomputed attribute's
+    value that this trace hands to its module (`self.mean = x.mean(1).detach()`: the mean
+    before `detach`). The module gets a new tensor after each call, so nothing reads them:
+    kept as escaped tensors they traced the step again on every call."""
+    skip = skipped(tracer)
+    found = set()
+    for module, name, value, _ in _final(tracer):
+        if (id(module), name) not in skip:
+            continue
+        holder, base = value, value._base
+        while base is not None:
+            holders = [r for r in gc.get_referrers(base)
+                       if r is not alive and not isinstance(r, types.FrameType)]
+            if any(r is not holder for r in holders):
+                break
+            found.add(id(base))
+            holder, base = base, base._base
+    return found

@@ -344,6 +344,7 @@ class FinishTrace:
         list's tensor would otherwise keep a placeholder."""
         alive = still_alive(self.created, [rec.tensor for rec in self.lifted.values()])
         on_ctx = ctx_only(result.graph, alive)    # a custom Function's `ctx.lam = lam`
+        on_ctx |= recomputed.held_bases(self, alive)
         for t in alive:
             if not isinstance(t._value, Value) or id(t) in self.recipe_kept or id(t) in on_ctx:
                 continue

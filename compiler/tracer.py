@@ -177,11 +177,9 @@ class Tracer(FinishTrace, MadeData, DispatchMode):
                 f"{'s' if changed > 1 else ''})"] if changed else []
 
     def live_scalar(self, read, name: str):
-        # NOTE: one graph input per value the trace reads, fed on the tracing call with the
-        # value read here, not re-read when the program runs: the code may change it after
-        # its use (an lr halved after `opt.step()`, inline or in a step hook), and the step
-        # ran with the old value, as eagerly. Before, one input per name was re-read after
-        # the trace, so every step of the call used the last value.
+        # NOTE: one graph input per value the trace reads, fed with the value read here, not
+        # re-read when the program runs: the code may change it after its use (an lr halved
+        # after `opt.step()`), and the step ran with the old value, as eagerly.
         value = read()
         held = self.scalars.get(name)
         if held is not None and type(held[-1][3]) is type(value) and held[-1][3] == value:
@@ -285,9 +283,10 @@ class Tracer(FinishTrace, MadeData, DispatchMode):
 
     def on_attribute_write(self, module, name: str, value) -> None:
         if isinstance(value, Tensor) and id(value) in self.created_ids:
-            # a tensor the code made: each call gives it its values (escaped); noted, so a
-            # returned view of it stays one (`m.hidden = h; return h[-1]`, trace_result.py)
-            self.attribute_kept[id(value)] = weakref.ref(value)
+            # a tensor the code made: set anew each call unless the old one is read (then
+            # escaped: recomputed_attributes.py); noted, so a returned view of it stays one
+            self.attribute_kept[id(value)] = weakref.ref(value)   # (`m.h = h; return h[-1]`)
+            recomputed_attributes.note(self, module, name, value, module.__dict__.get(name))
             return
         # NOTE: another tensor (`self.prev = x`, an argument) is a change of Python state:
         # a compiled call would keep the first call's object, so the next call traces again
