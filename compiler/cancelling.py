@@ -14,7 +14,8 @@ value (or `pdist`, which differences the rows of its one input), that value is s
 (`conv_candidates.stored`: a fusion boundary on the CPU) and the views are evaluated again
 from the stored copy, so the difference reads rounded values. A distance, a regression loss
 or a subtraction (`_PAIRWISE`) of two different computed values stores both: equal values
-from different nodes (a one-shot prototype, an EMA teacher's output against its student's)
+from different nodes (a one-shot prototype, an EMA teacher's output against its student's;
+for a subtraction, only between values of one shape)
 cancelled to 1e-9 instead of 0, and an L1 loss's sign, a distance's gradient or Adam turned
 that into a full step. Other readers keep the unstored value; the cost is one boundary per
 stored value (about 20 us). A subtraction inside another op's formula, or an `add` of a
@@ -41,6 +42,10 @@ _SELF = frozenset(("pdist",))   # differences rows of its one input
 _PAIRWISE = frozenset(("sub", "rsub", "cdist", "pairwise_distance", "dist",
                        "triplet_margin_loss", "l1_loss", "mse_loss", "smooth_l1_loss",
                        "huber_loss", "margin_ranking_loss", "cosine_embedding_loss"))
+# NOTE: a subtraction only between values of one shape (a student's output and its
+# teacher's): `x - x.mean(-1, keepdim=True)` in a hand-written norm would pay two boundaries
+# per call, and its operands are equal only for a constant row
+_ELEMENTWISE = frozenset(("sub", "rsub"))
 
 
 def _chain(value: Value) -> tuple[Value, list[Node]]:
@@ -61,7 +66,8 @@ def exact_differences(node: Node, env: dict, evaluate) -> dict:
     chains = [_chain(v) for v in node.inputs if isinstance(v, Value)]
     roots = [root for root, _ in chains
              if root.node is not None and jnp.issubdtype(root.dtype, jnp.floating)]
-    pairwise = node.op in _PAIRWISE and len(set(roots)) > 1
+    pairwise = node.op in _PAIRWISE and len(set(roots)) > 1 and (
+        node.op not in _ELEMENTWISE or len({v.shape for v in node.input_values()}) == 1)
     shared = {root for root in roots
               if pairwise or roots.count(root) > 1 or node.op in _SELF}
     if not shared:
