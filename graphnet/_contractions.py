@@ -354,7 +354,7 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but "
                            f"they are {input.shape[-2] if input.dim() > 1 else 1} by "
                            f"{input.shape[-1] if input.dim() else 1} matrices")
-    if not isinstance(n, int) and not (hasattr(n, "__index__") and not isinstance(n, float)):
+    if not hasattr(n, "__index__"):   # an int, a NumPy integer, a 0-d integer tensor
         raise TypeError(f"matrix_power(): argument 'n' (position 2) must be int, not "
                         f"{type(n).__name__}")   # a float exponent was rounded silently
     n = int(n)

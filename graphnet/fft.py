@@ -56,21 +56,22 @@ def _dims(input: Tensor, dim) -> tuple[int, ...]:
     return (dim,) if isinstance(dim, int) else tuple(dim)
 
 
-def fftshift(input: Tensor, dim=None) -> Tensor:
-    """The zero frequency moved to the centre: a roll by size // 2 along `dim` (every dim
-    when None)."""
+def _rolled(input: Tensor, dim, shift) -> Tensor:
     dims = _dims(input, dim)
     if not dims:
         return roll(input, 0)
-    return roll(input, [input.shape[d] // 2 for d in dims], list(dims))
+    return roll(input, [shift(input.shape[d]) for d in dims], list(dims))
+
+
+def fftshift(input: Tensor, dim=None) -> Tensor:
+    """The zero frequency moved to the centre: a roll by size // 2 along `dim` (every dim
+    when None)."""
+    return _rolled(input, dim, lambda n: n // 2)
 
 
 def ifftshift(input: Tensor, dim=None) -> Tensor:
     """`fftshift` undone: a roll by (size + 1) // 2 along `dim` (every dim when None)."""
-    dims = _dims(input, dim)
-    if not dims:
-        return roll(input, 0)
-    return roll(input, [(input.shape[d] + 1) // 2 for d in dims], list(dims))
+    return _rolled(input, dim, lambda n: (n + 1) // 2)
 
 
 _AS_MATMULS = ("write the transform as matmuls by cos and -sin DFT matrices "

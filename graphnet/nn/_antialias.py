@@ -76,8 +76,7 @@ def _uint8_pass(x: Tensor, w: np.ndarray, width: bool) -> Tensor:
 def antialiased(input: Tensor, sizes: tuple, scales: tuple, mode: str,
                 align_corners: bool) -> Tensor:
     """`input` [N, C, H, W] resized to `sizes` with the `mode` filter, antialiased."""
-    if input.dtype is not dt.uint8 and not input.dtype.is_floating_point \
-            or input.dtype in (dt.float16, dt.bfloat16):   # PyTorch's CPU kernels' refusal
+    if input.dtype not in (dt.uint8, dt.float32, dt.float64):   # PyTorch's CPU kernels
         raise NotImplementedError(f'"compute_index_ranges_weights" not implemented for '
                                   f"'{torch_name(input.dtype)}'")
     (h, w), (oh, ow) = input.shape[2:], sizes
