@@ -59,6 +59,9 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     """The `ord`-norm of `x` as a vector over `dim` (all dims by default): 2, 1, inf, -inf,
     0 (the count of non-zeros) or any other real `ord`."""
     x = _floating("linalg.vector_norm", x, dtype)
+    if isinstance(ord, str):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, "
+                        f"not str")
     ord = float(ord)
     dims = _dims(dim, x.dim())
     if ord < 0 and x.numel() == 0:
@@ -123,6 +126,10 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
                                f"2. Got {list(dims)}")
         if len(dims) == 2:
             return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+        if isinstance(ord, str):           # a matrix norm's name with one dim
+            if ord not in ("fro", "nuc"):
+                raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dims[0]}")
         return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
     if ord is None:
         return vector_norm(A, 2, None, keepdim, dtype=dtype)
