@@ -60,8 +60,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     0 (the count of non-zeros) or any other real `ord`."""
     x = _floating("linalg.vector_norm", x, dtype)
     if isinstance(ord, str):
-        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, "
-                        f"not str")
+        raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, "
+                        "not str")
     ord = float(ord)
     dims = _dims(dim, x.dim())
     if ord < 0 and x.numel() == 0:
