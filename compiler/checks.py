@@ -35,6 +35,7 @@ from graphnet._ops._checks import check_row, host_error, row_error, shape_only
 from .custom_backward import backward_error, backward_name, backward_row, backward_sites, \
     performed
 from .ir import Graph, Node, Value
+from .vmap_checks import MappedSite, is_mapped, mapped_reads, mapped_sites
 
 
 def checked_call(node: Node) -> tuple | None:
@@ -63,7 +64,7 @@ def split_sites(graph: Graph) -> tuple[list, list]:
     `cond` / `while_loop` branch is refused (`refuse_branch_checks`). A custom Function's
     backward that reads indices is always a program site (`custom_backward.backward_sites`)."""
     refuse_branch_checks(graph)
-    inputs, host, program = set(graph.inputs), [], []
+    inputs, host, program = set(graph.inputs), mapped_sites(graph), []
     for node in check_sites(graph.nodes):
         read = _read(node)
         on_host = all(not isinstance(x, Value) or x in inputs for x in read)
@@ -74,9 +75,10 @@ def split_sites(graph: Graph) -> tuple[list, list]:
     return host, program
 
 
-def refuse_branch_checks(graph: Graph) -> None:
+def refuse_branch_checks(graph: Graph, top: bool = True) -> None:
     """Raise TraceError for a checked op reading index or label tensors inside a branch
-    sub-graph.
+    sub-graph. Allowed inside a `vmap` of the program itself when what it reads are the
+    program's inputs (`mapped_reads`): those are checked on the host, sample by sample.
     NOTE: branches are lowered to lax.cond / lax.while_loop without check rows, so such an
     op would take JAX's clamped value where PyTorch raises: a wrong answer without an error.
     Refusing it is the honest choice until branches carry their own rows."""
@@ -85,15 +87,19 @@ def refuse_branch_checks(graph: Graph) -> None:
             for inner in check_sites(branch.nodes):
                 if not any(isinstance(x, Value) for x in _read(inner)):
                     continue    # literal indices (`a[0]`): checked while tracing
+                if top and is_mapped(node) and mapped_reads(graph, node, inner) is not None:
+                    continue
                 where = f" at {inner.source}" if inner.source else ""
+                mapped = " (a graphnet.vmap's labels and indices are checked when they are " \
+                         "the compiled function's inputs)" if is_mapped(node) else ""
                 raise TraceError(
                     f"{site_name(inner)}{where} reads indices or labels inside a "
                     f"graphnet.{node.op} branch: compiled programs check those values "
                     f"(PyTorch raises on a bad one) everywhere except inside cond/while_loop "
-                    f"branches, so this program could silently clamp a bad index. Move the "
-                    f"indexing out of the branch, run this code dynamically, or compile with "
-                    f"checks=False to accept JAX's clamping.")
-            refuse_branch_checks(branch)
+                    f"branches{mapped}, so this program could silently clamp a bad index. "
+                    f"Move the indexing out of the branch, run this code dynamically, or "
+                    f"compile with checks=False to accept JAX's clamping.")
+            refuse_branch_checks(branch, top=False)
 
 
 class HostChecks:
@@ -103,7 +109,8 @@ class HostChecks:
         position = {v: i for i, v in enumerate(graph.inputs)}
         self.program = graph.name
         self.sites = []
-        for node in sites:
+        self.mapped = [site for site in sites if isinstance(site, MappedSite)]
+        for node in (site for site in sites if not isinstance(site, MappedSite)):
             _, check, inputs, attrs = checked_call(node)
             # ("input", i): graph input i; ("as is", x): a literal, or a stand-in with a
             # Value's shape (host_error reads nothing of it but the shape)
@@ -113,7 +120,8 @@ class HostChecks:
 
         # the input positions the sites read, and weak references to the arrays that last
         # passed them all
-        self.read = sorted({x for *_, args in self.sites for how, x in args if how == "input"})
+        self.read = sorted({x for *_, args in self.sites for how, x in args if how == "input"}
+                           | {at for site in self.mapped for at in site.positions})
         self.passed: list = []
 
     def __call__(self, arrays: list) -> None:
@@ -131,6 +139,10 @@ class HostChecks:
             error = host_error(check, host, attrs)
             if error is not None:
                 raise located(error, node, self.program)
+        for site in self.mapped:       # inside a vmap: every sample's slice
+            error = site.error(arrays)
+            if error is not None:
+                raise located(error, site.node, self.program)
         if all(isinstance(a, jax.Array) for a in read):
             self.passed = [weakref.ref(a) for a in read]
 

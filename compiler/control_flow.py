@@ -27,15 +27,38 @@ class SubTracer(Tracer):
 
     def value_of(self, t: Tensor) -> Value:
         if id(t) in self.created_ids:
-            return t._value
+            if self._own(t._value):
+                return t._value
+            # an alias made here of an outer tensor (`w.detach()`, func.grad's copy of its
+            # argument): it holds the enclosing graph's value, which this graph captures.
+            # NOTE: read as such, the sub-graph lowered with a value it has no input for
+            # (KeyError at the first call). No gradient edge to outside: an alias is cut.
+            return self._capture(t._value)
         outer = self.parent.value_of(t)
         if t.requires_grad:
             self.capture_grad.add(outer)
+        return self._capture(outer)
+
+    def _capture(self, outer: Value) -> Value:
         if outer not in self.captured:
             self.captured[outer] = self.graph.add_input(outer.name, outer.shape, outer.dtype,
                                                         "arg", weak_type=outer.weak_type)
             self.capture_order.append(outer)
         return self.captured[outer]
+
+    def _own(self, value) -> bool:
+        """Whether `value` is one of this graph's (its inputs or its nodes' outputs); the
+        nodes are scanned as they are added, once each."""
+        own, graph = self.__dict__.setdefault("_own_values", [set(), 0]), self.graph
+        if value in own[0]:
+            return True
+        if own[1] > len(graph.nodes):    # nodes were removed: scan again
+            own[:] = [set(), 0]
+        own[0].update(graph.inputs)
+        for node in graph.nodes[own[1]:]:
+            own[0].update(node.outputs)
+        own[1] = len(graph.nodes)
+        return value in own[0]
 
     def live_scalar(self, read, name):
         return self.parent.live_scalar(read, name)
@@ -176,7 +199,16 @@ def trace_cond(parent: Tracer, pred, true_fn, false_fn, operands):
 
 
 def _captured_grads(sub: SubTracer) -> list:
-    return [v in sub.capture_grad for v in sub.capture_order]
+    """Per captured value: whether the branch's results carry its gradient, read through a
+    tensor that requires grad and on a taped path to a result.
+    NOTE: `w.detach()` in a branch reads `w` too; counted, the compiled result required grad
+    where eager mode's did not, and `backward()` gave `w` a zero gradient."""
+    from .autodiff import _ancestors
+
+    reached = set()
+    for out in sub.graph.outputs:
+        reached |= _ancestors(out.value, sub.grad_edges)
+    return [v in sub.capture_grad and sub.captured[v] in reached for v in sub.capture_order]
 
 
 def _record_edges(parent: Tracer, node, needs: list) -> bool:

@@ -31,12 +31,31 @@ from .ir import Value
 
 
 def _refuse(node) -> None:
+    if node.subgraphs() and node.opdef.reverse_mode and not _checked_inside(node):
+        return      # (a cond, a vmap) its VJP is jax.vjp of its kernel over the lowered
+        # sub-graphs (`_vjp_attrs`)
     if node.opdef.gradient or node.subgraphs() or not node.opdef.reverse_mode:
         raise TraceError(
             f"graphnet.autograd.grad inside graphnet.compile cannot differentiate through "
-            f"`{node.op}` (at {node.source or 'unknown line'}): a gradient of a gradient node "
-            f"or of a cond/while_loop branch is not supported in static mode. Run this code "
+            f"`{node.op}` (at {node.source or 'unknown line'}): a gradient of a gradient node, "
+            f"of a while_loop, or of a cond branch or vmap that reads labels or indices (they "
+            f"would go unchecked) is not supported in static mode. Run this code "
             f"uncompiled, or keep `{node.op}` out of the differentiated path.")
+
+
+def _checked_inside(node) -> bool:
+    """Whether a sub-graph of `node` reads labels or indices: its VJP node holds the lowered
+    sub-graphs, where no check finds them (a bad label would be clamped silently)."""
+    from .checks import check_sites
+
+    return any(check_sites(sub.nodes) for _, sub in node.subgraphs())
+
+
+def _vjp_attrs(node) -> tuple:
+    """The attributes a `vjp` node's kernel takes: a sub-graph as its lowering."""
+    from .lower import kernel_attrs
+
+    return tuple(kernel_attrs(node.attrs).items())
 
 
 def _wrap(tracer, value, requires_grad: bool):
@@ -150,7 +169,7 @@ def _walk(tracer, outputs, targets, seeds, create_graph: bool, swapped=None) -> 
             partial = not create_graph and len(node.outputs) > 1
             out_cts = [cts.get(o) if o in cts else None if partial else
                        zeros(*o.shape, dtype=_dtype.from_np(o.dtype)) for o in node.outputs]
-            fn = op_vjp(node.op, tuple(node.attrs.items()), edges)
+            fn = op_vjp(node.op, _vjp_attrs(node), edges)
             # a gradient of this gradient reaches only the inputs the VJP reads (not a
             # linear's bias: PyTorch leaves its .grad None), see autograd/_graph.reaching
             graph_of = reaching(fn, node.inputs, out_cts) if create_graph \

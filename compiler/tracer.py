@@ -36,6 +36,7 @@ from .autodiff_versions import adopt_outputs, note_saved, release_own_nodes
 from .code_reads import unwrap_callable
 from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types, refuse_default_change
+from .structured import StructuredOps
 from .value_reads import guard_value
 from .trace_result import TENSOR_SLOT, FinishTrace, TraceResult  # noqa: F401  (re-exported)
 
@@ -49,7 +50,7 @@ class _Lift:
     history: tuple = (None, None, False)   # (grad_fn, _oi, requires_grad) when lifted
 
 
-class Tracer(FinishTrace, MadeData, DispatchMode):
+class Tracer(FinishTrace, MadeData, StructuredOps, DispatchMode):
     """The dispatch mode that records ops into `self.graph` (the hooks: graphnet/_mode.py)."""
 
     records_graph = True
@@ -349,22 +350,6 @@ class Tracer(FinishTrace, MadeData, DispatchMode):
             f"  - express it with graphnet.cond(pred, true_fn, false_fn, *operands) or "
             f"graphnet.while_loop(cond_fn, body_fn, init), which compile to lax.cond / "
             f"lax.while_loop.")
-
-    def cond(self, pred, true_fn, false_fn, operands):
-        from .control_flow import trace_cond
-
-        before = self.python_state.changes()
-        result = trace_cond(self, pred, true_fn, false_fn, operands)
-        self.python_state.refuse_changes_since(before, "graphnet.cond")
-        return result
-
-    def while_loop(self, cond_fn, body_fn, carry):
-        from .control_flow import trace_while
-
-        before = self.python_state.changes()
-        result = trace_while(self, cond_fn, body_fn, carry)
-        self.python_state.refuse_changes_since(before, "graphnet.while_loop")
-        return result
 
     def backward(self, root: Tensor, gradient=None, retain_graph=None) -> None:
         from .autodiff import record_backward

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 
 from . import _autograd, _func_vmap_tape as _vmap_tape
 from ._aliases import share_value
-from ._errors import TraceError, dimension_error
+from ._errors import dimension_error
 from ._func_active import transform_running
 from ._func_vmap_rng import rng_restored as _rng_restored
 from ._func_vmap_rng import rng_state as _rng_state
@@ -191,7 +191,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 
     `chunk_size` only bounds PyTorch's memory; graphnet maps the whole batch at once (same
     values). randomness='same' draws one set of random numbers for the whole batch;
-    'different' raises. Not available inside `graphnet.compile` (TraceError).
+    'different' raises. Inside `graphnet.compile` it is traced on one sample and compiles
+    to `jax.vmap` of that sub-graph.
 
     >>> vmap(torch.dot)(x, y)          # x, y: [B, N] -> [B]
     """
@@ -219,12 +220,6 @@ class _Call:
     def __init__(self, func, in_dims, out_dims, randomness, args, kwargs):
         self.func, self.kwargs, self.randomness = func, kwargs, randomness
         self.out_dims, self.name = out_dims, _fname(func)
-        mode = current_mode()
-        if mode is not None and mode.records_graph:
-            raise TraceError(f"graphnet.func.vmap({self.name}) cannot run inside "
-                             f"graphnet.compile: the traced graph has no batching rule. Call "
-                             f"vmap outside the compiled function, or write the batched code "
-                             f"directly (ops broadcast over a leading dimension).")
         where = f"vmap({self.name}, in_dims={in_dims}, ...)(<inputs>)"
         if not args:
             raise ValueError(f"vmap({self.name})(<inputs>): got no inputs. Maybe you forgot "
@@ -324,6 +319,8 @@ class _Call:
     # ---- the call -----------------------------------------------------------------------
     def run(self):
         parent = current_mode()
+        if parent is not None and parent.records_graph:   # inside graphnet.compile
+            return parent.vmap(self)     # one sub-graph node (compiler/vmap_trace.py)
         mode = _VmapMode(parent, self.randomness, self.name)
         inputs = [self.leaves[i] for i in self.batched]
         rng = _rng_state() if self.randomness == "same" else None

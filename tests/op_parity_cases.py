@@ -215,6 +215,9 @@ CASES: dict[str, Case] = {
                  (fixed(True, np.bool_), randn(3)), torch_call=_python_if),
     "while_loop": Case(lambda T, x: T.while_loop(lambda t: t.norm() > 1, lambda t: t / 2, x),
                        (positive(3, 4),), torch_call=_python_while),
+    # graphnet.func.vmap: a `vmap` node in a compiled graph (compiler/vmap_trace.py)
+    "vmap": Case(lambda T, x, w: T.func.vmap(lambda r: (r * w).sin().sum(0), in_dims=1)(x),
+                 (randn(3, 4), randn(3))),
     # sorting and selection (tests/test_sorting.py: ties, NaN, compiled, searchsorted rows)
     "sort": Case(lambda T, x: T.sort(x, -2, descending=True), (randn(3, 4, 5),)),
     "trunc_divide": Case(lambda T, x, y: T.div(x, y, rounding_mode="trunc"),

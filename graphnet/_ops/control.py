@@ -1,16 +1,20 @@
-"""Structured ops: `grad`, `cond` and `while_loop`. Each declares its inputs as named fields
-(`fields`) and what the compiler's passes may do with it, so that no pass recognises them by
-name. They only appear in traced graphs: eagerly, `graphnet.cond` is an `if` and
-`backward()` runs the tape.
+"""Structured ops: `grad`, `cond`, `while_loop` and `vmap`. Each declares its inputs as
+named fields (`fields`) and what the compiler's passes may do with it, so that no pass
+recognises them by name. They only appear in traced graphs: eagerly, `graphnet.cond` is an
+`if`, `backward()` runs the tape and `func.vmap` batches eager kernels itself
+(graphnet/_func_vmap.py).
 
-`cond` and `while_loop` hold their branches as sub-graphs (compiler `Graph`s) in their
-attributes; the compiler hands the kernels below each sub-graph as a function over arrays
-(`branch(*arrays) -> tuple`, compiler/lower.py), so graphnet never imports the compiler.
-`grad` has no kernel of its own: it is lowered together with the forward nodes between its
-leaves and its loss, under one `jax.vjp` (compiler/lower.py, GradRegion)."""
+`cond`, `while_loop` and `vmap` hold their branches (vmap: the function on one sample) as
+sub-graphs (compiler `Graph`s) in their attributes; the compiler hands the kernels below
+each sub-graph as a function over arrays (`branch(*arrays) -> tuple`, compiler/lower.py),
+so graphnet never imports the compiler. `grad` has no kernel of its own: it is lowered
+together with the forward nodes between its leaves and its loss, under one `jax.vjp`
+(compiler/lower.py, GradRegion)."""
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 from jax import lax
 
 from ._table import defop
@@ -103,3 +107,26 @@ def while_loop(*inputs, cond_branch, body_branch, n_carry, n_cond):
         return tuple(body_branch(*carry, *named["body_captures"]))
 
     return lax.while_loop(keep_going, body, named["carry"])
+
+
+# ---- vmap -----------------------------------------------------------------------------------
+def vmap_fields(inputs, attrs) -> dict:
+    """`mapped` (the tensors mapped over, axis `in_axes[i]` each), then `shared`: what the
+    function read from outside, the same for every sample."""
+    n = attrs["n_mapped"]
+    return {"mapped": tuple(inputs[:n]), "shared": tuple(inputs[n:])}
+
+
+# NOTE: `graphnet.func.vmap` while tracing (compiler/vmap_trace.py); `body` is the function
+# on one sample, its inputs the mapped values (batch axis off) then the shared ones.
+@defop("vmap", "opaque", n_outputs=0, fields=vmap_fields, foldable=False, mergeable=False,
+       function=None, method=None)
+def vmap(*inputs, body, in_axes, n_mapped, out_axes, size):
+    named = vmap_fields(inputs, {"n_mapped": n_mapped})
+
+    def one(*mapped):
+        return tuple(body(*mapped, *named["shared"]))
+
+    outs = jax.vmap(one, in_axes=tuple(in_axes), out_axes=0, axis_size=size)(*named["mapped"])
+    return tuple(o[0] if axis is None else jnp.moveaxis(o, 0, axis)
+                 for o, axis in zip(outs, out_axes))
