@@ -66,6 +66,9 @@ class _ConvNd(Module):
         self.stride = F._tuple(stride, nd, "stride")
         self.dilation = F._tuple(dilation, nd, "dilation")
         if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 f"{{'valid', 'same'}}")
             if padding == "same" and any(s != 1 for s in self.stride):   # the module: ValueError
                 raise ValueError("padding='same' is not supported for strided convolutions")
             F._conv_padding(padding, self.kernel_size, self.stride, self.dilation, nd)  # checks

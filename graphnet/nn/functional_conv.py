@@ -49,9 +49,8 @@ def _conv_padding(padding, kernel, stride, dilation, nd: int) -> tuple:
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         totals = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
         return tuple((t // 2, t - t // 2) for t in totals)
-    if isinstance(padding, str):
-        raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                         f"{{'valid', 'same'}}")
+    if isinstance(padding, str):     # the functional form's words (the module's: _conv.py)
+        raise RuntimeError(f"Invalid padding string: {padding!r}")
     pads = _tuple(padding, nd, "padding")
     if any(p < 0 for p in pads):
         raise RuntimeError("negative padding is not supported")

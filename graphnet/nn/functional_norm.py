@@ -232,6 +232,10 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     pairs = [(0, 0)] * (input.dim() - len(pairs)) + pairs
     if mode != "constant":   # PyTorch's ranks, reach and errors: nn/_pad_rules.py
         check_nonconstant_pad(tuple(input.shape), [int(p) for p in pad], mode, value)
+    elif any(n + min(lo, 0) + min(hi, 0) < 0 for n, (lo, hi) in zip(input.shape, pairs)):
+        # PyTorch crops the negative sides first (narrow): a crop past the other side
+        # raises. NOTE: lax.pad let it run into that side's padding (zeros, no error).
+        raise RuntimeError("narrow(): length must be non-negative.")
     out = dispatch("pad", input, pads=tuple(pairs), mode=mode,
                    value=0.0 if value is None else value)
     return _grad_fn_names.padding(out, mode, len(pad) // 2)
