@@ -18,8 +18,8 @@ a sub-graph yet)."""
 
 from __future__ import annotations
 
-import jax
 from graphnet._errors import TraceError
+from graphnet._func_tape import flatten, unflatten
 from graphnet._ops import OPS
 from graphnet._tensor import Tensor
 
@@ -69,7 +69,7 @@ def trace_vmap(parent, call):
         leaves[i] = t
         mapped.append((x, outer))
     with _dispatch.push_mode(sub):
-        out = call.func(*jax.tree_util.tree_unflatten(call.tree, leaves), **call.kwargs)
+        out = call.func(*unflatten(call.tree, leaves), **call.kwargs)
     _refuse_random(sub, call)
     for i, t in zip(call.batched, (leaves[i] for i in call.batched)):
         if t._value is not sub.graph.inputs[call.batched.index(i)]:
@@ -117,7 +117,7 @@ def trace_vmap(parent, call):
     grad = _record_edges(parent, node, [x.requires_grad for x, _ in mapped]
                          + _captured_grads(sub))
     results = _wrap_outputs(parent, node, grad)
-    return jax.tree_util.tree_unflatten(out_tree, results)
+    return unflatten(out_tree, results)
 
 
 def _refuse_random(sub, call) -> None:
@@ -137,9 +137,7 @@ def _refuse_random(sub, call) -> None:
 
 
 def _outputs(call, out):
-    from graphnet._func_vmap import _is_leaf
-
-    outs, tree = jax.tree_util.tree_flatten(out, is_leaf=_is_leaf)
+    outs, tree = flatten(out)
     for o in outs:
         if not isinstance(o, Tensor):
             raise ValueError(f"vmap({call.name}, ...): `{call.name}` must only return "

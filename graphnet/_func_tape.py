@@ -10,6 +10,7 @@ where `autograd.grad` becomes a graph node."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import jax
@@ -24,11 +25,68 @@ def is_leaf(x) -> bool:
 
 
 def flatten(tree):
-    return jax.tree_util.tree_flatten(tree, is_leaf=is_leaf)
+    """(leaves, structure): JAX's leaves (a dict's in sorted key order) and a `Structure`
+    that rebuilds the caller's containers, dict keys in the caller's order."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree, is_leaf=is_leaf)
+    return leaves, Structure(treedef, _skeleton(tree))
 
 
-def unflatten(treedef, leaves):
-    return jax.tree_util.tree_unflatten(treedef, list(leaves))
+def unflatten(structure, leaves):
+    tree = jax.tree_util.tree_unflatten(structure.treedef, list(leaves))
+    return tree if structure.skeleton is None else _in_order(tree, structure.skeleton)
+
+
+class Structure:
+    """A pytree's structure: JAX's treedef, and the key order of the dicts in it (None when
+    it holds none). NOTE: JAX rebuilds a dict with its keys sorted, and the gradients of
+    `grad(loss)(params)` came back so: the tutorial's `zip(model.parameters(),
+    grads.values())` paired each parameter with another one's gradient."""
+
+    __slots__ = ("treedef", "skeleton")
+
+    def __init__(self, treedef, skeleton):
+        self.treedef, self.skeleton = treedef, skeleton
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Structure) and self.treedef == other.treedef
+
+    def __hash__(self) -> int:
+        return hash(self.treedef)
+
+    def __repr__(self) -> str:
+        return repr(self.treedef)
+
+
+def _skeleton(tree):
+    """The containers of `tree` with dict keys in their order, or None when no dict is in
+    it (nothing to reorder)."""
+    if isinstance(tree, dict):
+        return dict, tuple((k, _skeleton(v)) for k, v in tree.items())
+    if isinstance(tree, (list, tuple)):
+        inner = tuple(_skeleton(v) for v in tree)
+        return None if all(x is None for x in inner) else (list, inner)
+    return None
+
+
+def _in_order(tree, skeleton):
+    """`tree` (rebuilt by JAX) with its dicts' keys in the order `skeleton` recorded."""
+    if skeleton is None:
+        return tree
+    kind, parts = skeleton
+    if kind is dict and isinstance(tree, dict):
+        items = [(k, _in_order(tree[k], sub)) for k, sub in parts]
+        if type(tree) is dict:
+            return dict(items)
+        rebuilt = copy.copy(tree)     # a defaultdict, an OrderedDict: same type and factory
+        rebuilt.clear()
+        rebuilt.update(items)
+        return rebuilt
+    if isinstance(tree, (list, tuple)) and len(tree) == len(parts):
+        values = [_in_order(v, sub) for v, sub in zip(tree, parts)]
+        if isinstance(tree, tuple) and hasattr(tree, "_fields"):    # a namedtuple
+            return type(tree)(*values)
+        return type(tree)(values)
+    return tree
 
 
 def check_argnums(argnums, n_args: int) -> tuple:

@@ -25,6 +25,8 @@ from . import _autograd, _func_vmap_tape as _vmap_tape
 from ._aliases import share_value
 from ._errors import dimension_error
 from ._func_active import transform_running
+from ._func_tape import flatten as _flatten
+from ._func_tape import unflatten as _unflatten
 from ._func_vmap_rng import rng_restored as _rng_restored
 from ._func_vmap_rng import rng_state as _rng_state
 from ._mode import DispatchMode, current_mode, push_mode
@@ -228,7 +230,7 @@ class _Call:
         if not isinstance(in_dims, (int, tuple)) or isinstance(in_dims, bool):
             raise ValueError(f"{where}: expected `in_dims` to be int or a (potentially nested) "
                              f"tuple matching the structure of inputs, got: {type(in_dims)}.")
-        self.leaves, self.tree = jax.tree_util.tree_flatten(args, is_leaf=_is_leaf)
+        self.leaves, self.tree = _flatten(args)
         dims = _broadcast(in_dims if isinstance(in_dims, int) else tuple(in_dims), args,
                           f"{where}: in_dims is not compatible with the structure of `inputs`.")
         self.batched, self.axes, sizes = [], [], []
@@ -275,7 +277,7 @@ class _Call:
             for t, a in zip(self.boundary, boundary_arrays):
                 t._value = a
             with push_mode(mode), transform_running():
-                out = self.func(*jax.tree_util.tree_unflatten(self.tree, leaves),
+                out = self.func(*_unflatten(self.tree, leaves),
                                 **self.kwargs)
             mode.check_writes()
         except BaseException:
@@ -284,7 +286,7 @@ class _Call:
         finally:
             for t, a in saved:
                 t._value = a
-        outs, tree = jax.tree_util.tree_flatten(out, is_leaf=_is_leaf)
+        outs, tree = _flatten(out)
         for o in outs:
             if not isinstance(o, Tensor):
                 raise ValueError(f"vmap({self.name}, ...): `{self.name}` must only return "
@@ -338,7 +340,7 @@ class _Call:
                 parent.mark_inside(t)
             elif parent is not None:
                 parent.on_tensor_created(t)
-        return jax.tree_util.tree_unflatten(self.out_tree, results)
+        return _unflatten(self.out_tree, results)
 
     def _node(self, inputs, outs, rng):
         """The tape node of the whole call and {output position: its index on the node};
