@@ -38,6 +38,7 @@ from graphnet._errors import TraceError
 
 from . import _source
 from .guards import _PLAIN, _SKIP, freeze, function_reads, matches, record
+from .generator_state import generator_state
 from .iter_state import is_iterator, position
 from .namespace_state import is_dunder, namespaces
 from .object_attributes import attributes
@@ -171,8 +172,8 @@ class PythonStateWatch:
 
     def _watch_rng(self, what: str, generator) -> None:
         """Watch `generator` if it is a random generator or an iterator (iter_state.py)."""
-        if id(generator) not in self.rngs and _rng_state(generator) is not None:
-            self.rngs[id(generator)] = (what, generator, _rng_state(generator))
+        if id(generator) not in self.rngs and generator_state(generator) is not None:
+            self.rngs[id(generator)] = (what, generator, generator_state(generator))
         elif is_iterator(generator) and id(generator) not in self.iterators:
             self.iterators[id(generator)] = (what, generator, position(generator))
 
@@ -229,7 +230,9 @@ class PythonStateWatch:
         self._watch_namespaces([module])    # its class: `type(self).calls += 1` in forward
         self._watch_function(type(module).forward)
         for hook in [*module._forward_pre_hooks.values(), *module._forward_hooks.values()]:
+            start = len(self.reads)
             self._watch_function(hook)
+            self._note_transient(hook, start)
         state, where = module.__dict__, path or type(module).__name__
         for name, value in state.items():
             self._watch_rng(f"{where}.{name}", value)
@@ -241,6 +244,21 @@ class PythonStateWatch:
             for name, value in state.items()
             if name not in _SKIP and isinstance(value, (list, dict, set))
             and not hasattr(value, "move_to_end")]     # not a hook registry
+
+    def _note_transient(self, hook, start: int) -> None:
+        """Reads of a hook's closure cells, first seen while the trace ran, leave `changes()`
+        when nothing holds the hook at the end: registered and removed by the traced code
+        (Grad-CAM's `register_forward_hook(lambda m, i, o: acts.__setitem__("a", o))`, then
+        `h.remove()`, filled a dict made by that call: traced again on every call)."""
+        fn = hook.__func__ if isinstance(hook, types.MethodType) else hook
+        if not isinstance(fn, types.FunctionType):
+            return
+        ref, transient = weakref.ref(fn), self.__dict__.setdefault("transient", {})
+        # only its closure cells (guards.cell_reads: `lambda c=cell: ...`), not its globals
+        cells = {id(c) for c in fn.__closure__ or ()}
+        for read in self.reads[start:]:
+            if id((getattr(read.read, "__defaults__", None) or (None,))[0]) in cells:
+                transient[id(read)] = ref
 
     def on_attribute_write(self, module, name: str) -> None:
         key = (id(module), name)
@@ -273,6 +291,14 @@ class PythonStateWatch:
             found.append(f"{where}.{name}: {_short(old) if had else 'unset'} -> {now}")
         for reads in self.containers.values():
             found += [f"{read.what} (changed in place)" for read in reads if read.failure()]
+        transient = getattr(self, "transient", {})
+        if transient:    # a function made and dropped by the traced code: its reads go,
+            # and with them the cells they hold (a tensor in such a cell kept past the trace
+            # counted as state the trace created, traced again on every call too)
+            dropped = {i for i, ref in transient.items() if ref() is None}
+            self.reads = [r for r in self.reads if id(r) not in dropped]
+            for i in dropped:        # (their ids may be reused by later reads)
+                del transient[i]
         for read in self.reads:
             if read.failure():
                 found.append(read.what.replace(" is the object traced", ""))
@@ -284,7 +310,7 @@ class PythonStateWatch:
                     new = _short(now[name]) if name in now else "deleted"
                     found.append(f"{where}.{name}: {old} -> {new}")
         for what, generator, before in self.rngs.values():
-            if _rng_state(generator) != before:
+            if generator_state(generator) != before:
                 found.append(f"{what} drew numbers (draw with graphnet.rand/randn/randint "
                              f"instead: the program draws new ones on every call)")
         for what, iterator, before in self.iterators.values():
@@ -315,28 +341,6 @@ def _attributes(obj) -> dict:
     other objects by identity), of a class's or function's too; not Python's own dunders."""
     return {name: freeze(value) for name, value in attributes(obj).items()
             if not is_dunder(name)}
-
-
-def _rng_state(generator):
-    """A comparable snapshot of a Python or NumPy random generator's state, or None for
-    anything else."""
-    if isinstance(generator, random.Random):
-        return generator.getstate()
-    if isinstance(generator, np.random.RandomState):
-        state = generator.get_state(legacy=False)
-        return (state["state"]["key"].tobytes(), state["state"]["pos"], state["has_gauss"],
-                state["gauss"])
-    if isinstance(generator, np.random.Generator):
-        return _bytes_of(generator.bit_generator.state)
-    return None
-
-
-def _bytes_of(state):
-    if isinstance(state, dict):
-        return tuple((k, _bytes_of(v)) for k, v in state.items())
-    if isinstance(state, np.ndarray):
-        return state.tobytes()
-    return state
 
 
 def _plain_state(state: dict) -> tuple:
