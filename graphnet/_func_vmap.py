@@ -25,12 +25,12 @@ from . import _autograd, _func_vmap_tape as _vmap_tape
 from ._aliases import share_value
 from ._errors import dimension_error
 from ._func_active import transform_running
-from ._func_tape import flatten as _flatten
-from ._func_tape import unflatten as _unflatten
+from ._func_tape import flatten as _flatten, unflatten as _unflatten
 from ._func_vmap_rng import rng_restored as _rng_restored
 from ._func_vmap_rng import rng_state as _rng_state
 from ._mode import DispatchMode, current_mode, push_mode
 from ._tensor import Tensor
+from ._x64 import x64
 
 __all__ = ["vmap"]
 
@@ -115,7 +115,8 @@ class _VmapMode(DispatchMode):
         value = getattr(source, "_value", None)
         if self.batched(value):
             anchor = jnp.sum(value == value)   # any batched scalar
-            t._value = jnp.where(True, t._value, anchor.astype(t._value.dtype))
+            with x64():      # (outside it JAX made a float64 factory float32: 0.1 rounded)
+                t._value = jnp.where(True, t._value, anchor.astype(t._value.dtype))
         elif isinstance(self.parent, _VmapMode):   # batched by an enclosing vmap
             return self.parent.batched_like(source, t)
         return t

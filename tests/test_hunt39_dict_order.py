@@ -59,3 +59,19 @@ def test_containers_rebuilt_as_given():
     assert list(got[0]) == ["z", "a"] and type(got[1]) is Pair
     np.testing.assert_allclose(got[0]["z"].numpy(), X[1])
     np.testing.assert_allclose(got[1].a.numpy(), np.ones(3))
+
+
+def test_factories_of_a_mapped_float64_keep_their_dtype():
+    """Eager vmap's `full_like` / `zeros_like` of a mapped tensor ran outside graphnet's
+    64-bit scope: float64 became float32 (0.1 rounded) and int64 int32, jvp's tangents too."""
+    x = np.arange(6.0).reshape(2, 3) / 7
+    for static in (False, True):
+        def f(x, y):
+            a = G.func.vmap(lambda u: G.full_like(u, 0.1))(x)
+            b = G.func.vmap(lambda u: G.func.jvp(lambda v: v.tanh(), (u,),
+                                                 (G.ones_like(u),))[1])(x)
+            return a, b, G.func.vmap(lambda t: G.zeros_like(t))(y)
+        a, b, c = (G.compile(f) if static else f)(G.tensor(x), G.tensor(np.array([1, 2])))
+        assert (a.dtype, b.dtype, c.dtype) == (G.float64, G.float64, G.int64)
+        assert float(a[0, 0]) == 0.1
+        np.testing.assert_allclose(b.numpy(), 1 - np.tanh(x) ** 2, rtol=1e-12)
