@@ -35,7 +35,7 @@ from graphnet._ops._checks import check_row, host_error, row_error, shape_only
 from .custom_backward import backward_error, backward_name, backward_row, backward_sites, \
     performed
 from .ir import Graph, Node, Value
-from .vmap_checks import MappedSite, is_mapped, mapped_reads, mapped_sites
+from .vmap_checks import MappedSite, anchor, is_mapped, mapped_reads, mapped_sites
 
 
 def checked_call(node: Node) -> tuple | None:
@@ -64,7 +64,8 @@ def split_sites(graph: Graph) -> tuple[list, list]:
     `cond` / `while_loop` branch is refused (`refuse_branch_checks`). A custom Function's
     backward that reads indices is always a program site (`custom_backward.backward_sites`)."""
     refuse_branch_checks(graph)
-    inputs, host, program = set(graph.inputs), mapped_sites(graph), []
+    mapped = mapped_sites(graph)
+    inputs, host, program = set(graph.inputs), [s for s in mapped if s.on_host], []
     for node in check_sites(graph.nodes):
         read = _read(node)
         on_host = all(not isinstance(x, Value) or x in inputs for x in read)
@@ -72,6 +73,10 @@ def split_sites(graph: Graph) -> tuple[list, list]:
     backward = set(backward_sites(graph))
     if backward:
         program = [n for n in graph.nodes if n in backward or n in set(program)]
+    # a mapped site's row is made where its vmap runs: graph order, stable among equals
+    order = {n: i for i, n in enumerate(graph.nodes)}
+    program = sorted(program + [s for s in mapped if not s.on_host],
+                     key=lambda s: order[anchor(s)])
     return host, program
 
 
@@ -87,7 +92,7 @@ def refuse_branch_checks(graph: Graph, top: bool = True) -> None:
             for inner in check_sites(branch.nodes):
                 if not any(isinstance(x, Value) for x in _read(inner)):
                     continue    # literal indices (`a[0]`): checked while tracing
-                if top and is_mapped(node) and mapped_reads(graph, node, inner) is not None:
+                if top and is_mapped(node) and mapped_reads(node, inner) is not None:
                     continue
                 where = f" at {inner.source}" if inner.source else ""
                 mapped = " (a graphnet.vmap's labels and indices are checked when they are " \
@@ -160,6 +165,8 @@ def fill_created(traced) -> None:
 
 def site_row(node: Node, env: dict):
     """The check row of `node`, from its input values in `env`."""
+    if isinstance(node, MappedSite):
+        return node.row(env)
     if checked_call(node) is None:
         return backward_row(node, env)
     _, check, inputs, attrs = checked_call(node)
@@ -171,19 +178,28 @@ class RowCollector:
     """Gathers the rows of `sites` while a lowered program evaluates its schedule."""
 
     def __init__(self, sites: list):
-        self.sites, self.wanted, self.rows = sites, set(sites), {}
+        self.sites, self.at, self.rows = sites, {}, {}
+        for site in sites:
+            self.at.setdefault(anchor(site), []).append(site)
 
     def visit(self, node: Node, env: dict) -> None:
-        """Record `node`'s row if it is a site whose inputs are all in `env` (a node inside a
-        grad region is visited after the region ran, from the values it exported)."""
-        if node in self.wanted and node not in self.rows \
-                and all(v in env for v in node.input_values()):
-            self.rows[node] = site_row(node, env)
+        """Record the row of each site at `node` whose inputs are all in `env` (a node inside
+        a grad region is visited after the region ran, from the values it exported)."""
+        for site in self.at.get(node, ()):
+            needs = site.sources if isinstance(site, MappedSite) else node.input_values()
+            if site not in self.rows and all(v in env for v in needs):
+                self.rows[site] = site_row(site, env)
 
     def flags(self):
-        missing = [site_name(n) for n in self.sites if n not in self.rows]
+        missing = [site_name(getattr(n, "node", n)) for n in self.sites if n not in self.rows]
         assert not missing, f"check sites never evaluated: {missing}"
         return stack_rows([self.rows[n] for n in self.sites])
+
+
+def sites_among(nodes, sites) -> list:
+    """The check sites evaluated at one of `nodes` (a plan kernel's, a prologue's)."""
+    here = set(nodes)
+    return [s for s in sites if anchor(s) in here]
 
 
 def stack_rows(rows: list):
@@ -221,6 +237,8 @@ def failed_check(sites: list, flags, program: str = "") -> Exception | None:
         return None
     i = int(np.argmax(flags[:, 0] != 0))
     node = sites[i]
+    if isinstance(node, MappedSite):
+        return located(node.error_of(True, flags[i][1:]), node.node, program)
     if checked_call(node) is None:
         return located(backward_error(node, flags[i]), node, program)
     _, check, _, attrs = checked_call(node)

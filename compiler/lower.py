@@ -22,7 +22,7 @@ import numpy as np
 from graphnet._ops import OPS
 
 from .cancelling import exact_differences
-from .checks import HostChecks, RowCollector, guard_outputs, split_sites
+from .checks import HostChecks, RowCollector, guard_outputs, sites_among, split_sites
 from .ir import Graph, Node, Value
 
 
@@ -103,7 +103,7 @@ def straight_line(nodes, inputs, outputs, name: str, checks=None):
     nodes): the body of a hoisted prologue, a per-call main program or one plan kernel.
     With `checks` (check sites, possibly none of them here), the rows of those among `nodes`
     (`fn.checks`) follow the outputs."""
-    sites = [n for n in nodes if n in set(checks)] if checks is not None else []
+    sites = sites_among(nodes, checks) if checks is not None else []
 
     def run(*arrays):
         env = dict(zip(inputs, arrays, strict=True))

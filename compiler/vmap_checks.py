@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from graphnet._ops._checks import shape_only
+from graphnet._ops._table import N_FACTS
 from graphnet._x64 import x64
 
 from .ir import Graph, Node, Value
@@ -26,14 +27,13 @@ def is_mapped(node: Node) -> bool:
     return node.opdef.fields is not None and "mapped" in node.fields
 
 
-def mapped_reads(graph: Graph, vmap: Node, inner: Node) -> dict | None:
-    """{inner value: (input position in `graph`, mapped axis or None)} for the values a
-    checked node inside `vmap`'s body reads, when each is one of the body's inputs standing
-    for an input of `graph`; else None."""
+def mapped_reads(vmap: Node, inner: Node) -> dict | None:
+    """{inner value: (the enclosing graph's value, mapped axis or None)} for the values a
+    checked node inside `vmap`'s body reads, when each is one of the body's inputs (maybe
+    reshaped); None when one is computed inside the body."""
     from .checks import _read
 
     body = vmap.attrs["body"]
-    position = {v: i for i, v in enumerate(graph.inputs)}
     outer = dict(zip(body.inputs, vmap.inputs))
     found = {}
     for x in _read(inner):
@@ -42,11 +42,11 @@ def mapped_reads(graph: Graph, vmap: Node, inner: Node) -> dict | None:
         source = x
         while source.node is not None and _same_order(source.node):
             source = source.node.inputs[0]     # `y.unsqueeze(0)`: y's values, reshaped
-        if source not in outer or outer[source] not in position:
+        if source not in outer:
             return None
         k = body.inputs.index(source)
         axis = vmap.attrs["in_axes"][k] if k < vmap.attrs["n_mapped"] else None
-        found[x] = (position[outer[source]], axis)
+        found[x] = (outer[source], axis)
     return found
 
 
@@ -73,25 +73,30 @@ def mapped_sites(graph: Graph) -> list:
 
 
 class MappedSite:
-    """One checked node inside a top-level `vmap`: `error(arrays)` checks every sample of the
-    program's input arrays and gives PyTorch's exception for the first bad one, or None."""
+    """One checked node inside a top-level `vmap`. `on_host` when the values it reads are
+    the program's inputs: `error(arrays)` checks every sample before the program runs.
+    Otherwise (labels the program computes, `y.long()`, `y[:, 0]`) a program site:
+    `row(env)` is its check row inside the program, for the first bad sample."""
 
     def __init__(self, graph: Graph, vmap: Node, inner: Node):
         from .checks import checked_call
 
-        self.node = inner
+        self.node, self.vmap = inner, vmap
         _, self.check, inputs, self.attrs = checked_call(inner)
-        reads = mapped_reads(graph, vmap, inner)
-        self.positions, axes, self.args = [], [], []
+        reads = mapped_reads(vmap, inner)
+        self.sources, axes, self.args = [], [], []
         for k, x in enumerate(inputs):
             if isinstance(x, Value) and k >= self.check.values_from:
-                at, axis = reads[x]
-                self.args.append(("read", len(self.positions), x.shape))
-                self.positions.append(at)
+                source, axis = reads[x]
+                self.args.append(("read", len(self.sources), x.shape))
+                self.sources.append(source)
                 axes.append(axis)
             else:
                 self.args.append(("as is", shape_only(x), None))
         self.axes = tuple(axes)
+        position = {v: i for i, v in enumerate(graph.inputs)}
+        self.on_host = all(v in position for v in self.sources)
+        self.positions = [position.get(v) for v in self.sources]
         self._run = jax.jit(self._all_samples)
 
     def _one(self, *values):
@@ -110,6 +115,19 @@ class MappedSite:
         host = [np.asarray(arrays[at]) for at in self.positions]
         with x64(), jax.default_device(jax.devices("cpu")[0]):
             bad, facts = self._run(*host)
+        return self.error_of(bad, facts)
+
+    def row(self, env: dict):
+        bad, facts = self._all_samples(*[env[v] for v in self.sources])
+        facts = list(facts) + [jnp.asarray(0, jnp.int64)] * (N_FACTS - len(facts))
+        return jnp.stack([jnp.asarray(bad).astype(jnp.int64), *facts])
+
+    def error_of(self, bad, facts) -> Exception | None:
         if not bool(bad):
             return None
         return self.check.error(tuple(int(f) for f in facts), **self.attrs)
+
+
+def anchor(site) -> Node:
+    """The node of the program a check site is evaluated at (a mapped site: its vmap)."""
+    return site.vmap if isinstance(site, MappedSite) else site

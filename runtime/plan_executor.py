@@ -15,9 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 from graphnet import _xla as xla
 from graphnet.compiler.checks import (
-    HostChecks, RowCollector, guard_outputs, split_sites, stack_rows,
+    HostChecks, RowCollector, guard_outputs, sites_among, split_sites, stack_rows,
 )
 from graphnet.compiler.lower import straight_line
+from graphnet.compiler.vmap_checks import anchor
 from graphnet.compiler.plan import ExecutionPlan, Kernel
 
 from .artifact import Artifact
@@ -30,7 +31,7 @@ def kernel_function(kernel: Kernel, graph_name: str = "graph", checks=()):
     the kernel holds some of the program check sites `checks`, their rows (`fn.checks`)
     come last."""
     name = f"{graph_name}_{kernel.name}"
-    sites = [n for n in kernel.nodes if n in set(checks)]
+    sites = sites_among(kernel.nodes, checks)
     if kernel.kind != "grad":
         return straight_line(kernel.nodes, kernel.inputs, kernel.outputs, name,
                              sites if sites else None)
@@ -99,7 +100,8 @@ def _checked_finish(graph, sites: list):
     """One jitted step after the kernels: the rows in graph order, and state outputs kept at
     their input values when a check failed (checks.guard_outputs)."""
     position = {n: i for i, n in enumerate(graph.nodes)}
-    order = np.asarray(sorted(range(len(sites)), key=lambda i: position[sites[i]]), int)
+    order = np.asarray(sorted(range(len(sites)), key=lambda i: position[anchor(sites[i])]),
+                       int)
 
     @xla.jit
     def finish(arrays, outs, rows):

@@ -142,9 +142,12 @@ def _error(fn):
 
 ERRORS = {
     # (graphnet program, exception type static mode raises, words of its message)
-    "bad_label": (lambda x, y: G.func.vmap(
-        lambda r, t: G.nn.functional.cross_entropy((r[:3])[None], t[None]))(x, y + 2),
+    "label_computed_inside": (lambda x, y: G.func.vmap(
+        lambda r, t: G.nn.functional.cross_entropy((r[:3])[None], (t + 1)[None]))(x, y),
         TraceError, "reads indices or labels inside a graphnet.vmap"),
+    "bad_computed_label": (lambda x, y: G.func.vmap(
+        lambda r, t: G.nn.functional.cross_entropy((r[:3])[None], t[None]))(x, y + 2),
+        IndexError, "Target 4 is out of bounds"),
     "random": (lambda x, y: G.func.vmap(lambda r: G.nn.functional.dropout(r, 0.5))(x),
                RuntimeError, "randomness error mode"),
     "item": (lambda x, y: G.func.vmap(lambda r: r * r.sum().item())(x),
@@ -245,3 +248,40 @@ def test_autograd_grad_through_cond_matches_torch():
     want = run(torch, False)
     _close(run(G, True), want)
     _close(run(G, False), want)
+
+
+@pytest.mark.parametrize("mode", ["static", "plan"])
+def test_labels_computed_before_vmap_are_checked_in_the_program(mode):
+    """Labels the program computes before the vmap (`y[:, 0].long()`) are checked inside
+    the program, for every sample: a bad one raises PyTorch's error and the step writes
+    nothing back. They were refused (TraceError)."""
+    def run(lib, compiled):
+        rng = np.random.default_rng(0)
+        m = lib.nn.Linear(4, 3)
+        m.load_state_dict({k: lib.tensor(rng.standard_normal(tuple(v.shape)).astype(
+            np.float32)) for k, v in m.state_dict().items()})
+        opt = lib.optim.SGD(m.parameters(), lr=0.1)
+
+        def step(x, y):
+            out = lib.func.vmap(lambda r, t: lib.nn.functional.cross_entropy(m(r)[None],
+                                                                           t[None]))(
+                x, y[:, 0].long())
+            loss = out.mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        run_step = G.compile(step, mode=mode) if compiled else step
+        labels = np.array([[0.], [2.], [1.], [1.], [0.]], np.float32)
+        losses = [float(run_step(lib.tensor(X), lib.tensor(labels))) for _ in range(2)]
+        return losses, m.weight.detach().numpy().copy(), run_step, m
+
+    want, want_w, _, _ = run(torch, False)
+    got, got_w, compiled, m = run(G, True)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(got_w, want_w, rtol=1e-5, atol=1e-6)
+    bad = np.array([[0.], [2.], [3.], [1.], [0.]], np.float32)
+    with pytest.raises(IndexError, match="Target 3 is out of bounds"):
+        compiled(G.tensor(X), G.tensor(bad))
+    np.testing.assert_array_equal(m.weight.detach().numpy(), got_w)   # nothing written back
