@@ -140,7 +140,9 @@ def zero_in_place(grad) -> None:
     grad.zero_()
 
 
-def copy_(self, src):
+def copy_(self, src, non_blocking: bool = False):
+    """`self`'s values replaced by `src`'s (broadcast, cast); `non_blocking` is accepted
+    and changes nothing (JAX's transfers are asynchronous already)."""
     src = src if isinstance(src, Tensor) else fac.tensor(src)
     check_inputs(self, (src,))
     value = src.to(self.dtype)
@@ -149,6 +151,11 @@ def copy_(self, src):
         # PyTorch records CopyBackwards. The plain source would make `self` a leaf of its own
         # when `src` is a leaf: `zeros(3).copy_(w)` then gave `w` no gradient at all
         value = renamed(M.dispatch("clone", value), "CopyBackwards", "clone")
+    elif value.requires_grad and _dispatch_mode() is None:
+        # under no_grad: the values only. NOTE: the source itself gave `self` its grad_fn
+        # (`with no_grad(): buf.copy_(h)`, truncated BPTT's carried state): a backward then
+        # flowed through what PyTorch holds constant, or raised on the second chunk
+        value = value.detach()
     elif value is src and _dispatch_mode() is not None:
         # traced: a value of its own, as eagerly a copy; sharing `src`'s graph value made two
         # leaves of one value, which a traced backward refuses (`fast.copy_(meta)`, Reptile)

@@ -85,6 +85,14 @@ class Module(_Hooks):
 
     # ---- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        compiled = self.__dict__.get("_compiled_call")     # `module.compile()`
+        if compiled is not None and not self.__dict__.get("_in_compiled") \
+                and _dispatch.current_mode() is None:
+            self.__dict__["_in_compiled"] = True     # its trace and fallback call us again
+            try:
+                return compiled(*args, **kwargs)
+            finally:
+                self.__dict__["_in_compiled"] = False
         stack = _dispatch.module_stack()
         path = _child_path(stack[-1], self) if stack else ""
         stack.append((self, path))
@@ -259,6 +267,7 @@ class Module(_Hooks):
     cpu = _ModuleTree.cpu
     share_memory = _ModuleTree.share_memory
     cuda = _ModuleTree.cuda
+    compile = _ModuleTree.compile
 
     # ---- state ---------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):

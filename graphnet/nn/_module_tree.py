@@ -229,6 +229,14 @@ class _ModuleTree:
             tensor.share_memory_()
         return self
 
+    def compile(self, *args, **kwargs) -> None:
+        """`torch.nn.Module.compile`: calls of this module run `graphnet.compile` of it from
+        now on, with these arguments (its forward and hooks traced into one program, per
+        input signature); inside another compiled function it joins that trace."""
+        from .._facade import compile as compile_
+
+        self.__dict__["_compiled_call"] = compile_(self, *args, **kwargs)
+
     def cuda(self, device=None) -> "Module":
         """Every parameter and buffer on a JAX GPU; a RuntimeError when JAX has none."""
         return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
