@@ -140,3 +140,19 @@ def to_dlpack(tensor: Tensor):
 
 __all__ = ["asarray", "get_device", "empty_strided", "empty_permuted", "from_dlpack",
            "to_dlpack"]
+
+
+def _missing_attribute(self, name: str):
+    """A Tensor attribute graphnet lacks: PyTorch's AttributeError, with the reason and the
+    alternative when the name is refused on purpose (`t.set_`: storages; runtime/coverage.py
+    REFUSED), as `graphnet.<name>` says it."""
+    why = None
+    if not name.startswith("_"):
+        from .runtime.coverage import refusal
+
+        why = refusal(f"torch.Tensor.{name}")
+    raise AttributeError(f"'Tensor' object has no attribute {name!r}"
+                         + (f" ({why[0]}; use {why[1]})" if why else ""))
+
+
+Tensor.__getattr__ = _missing_attribute
