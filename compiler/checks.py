@@ -82,8 +82,8 @@ def split_sites(graph: Graph) -> tuple[list, list]:
 
 def refuse_branch_checks(graph: Graph, top: bool = True) -> None:
     """Raise TraceError for a checked op reading index or label tensors inside a branch
-    sub-graph. Allowed inside a `vmap` of the program itself when what it reads are the
-    program's inputs (`mapped_reads`): those are checked on the host, sample by sample.
+    sub-graph. Allowed inside a `vmap` of the program itself when what it reads comes into
+    the mapped function (`mapped_reads`): those are checked per sample (vmap_checks.py).
     NOTE: branches are lowered to lax.cond / lax.while_loop without check rows, so such an
     op would take JAX's clamped value where PyTorch raises: a wrong answer without an error.
     Refusing it is the honest choice until branches carry their own rows."""
@@ -95,15 +95,23 @@ def refuse_branch_checks(graph: Graph, top: bool = True) -> None:
                 if top and is_mapped(node) and mapped_reads(node, inner) is not None:
                     continue
                 where = f" at {inner.source}" if inner.source else ""
-                mapped = " (a graphnet.vmap's labels and indices are checked when they are " \
-                         "the compiled function's inputs)" if is_mapped(node) else ""
+                if is_mapped(node):
+                    raise TraceError(
+                        f"{site_name(inner)}{where} reads indices or labels the function "
+                        f"mapped by graphnet.func.vmap computes itself (or a vmap nested in "
+                        f"another): compiled programs check those values (PyTorch raises on "
+                        f"a bad one), and these cannot be checked there, so this program "
+                        f"could silently clamp a bad index. Compute the labels before the "
+                        f"vmap and pass them in (those are checked, per sample), run this "
+                        f"code dynamically, or compile with checks=False to accept JAX's "
+                        f"clamping.")
                 raise TraceError(
                     f"{site_name(inner)}{where} reads indices or labels inside a "
                     f"graphnet.{node.op} branch: compiled programs check those values "
                     f"(PyTorch raises on a bad one) everywhere except inside cond/while_loop "
-                    f"branches{mapped}, so this program could silently clamp a bad index. "
-                    f"Move the indexing out of the branch, run this code dynamically, or "
-                    f"compile with checks=False to accept JAX's clamping.")
+                    f"branches, so this program could silently clamp a bad index. Move the "
+                    f"indexing out of the branch, run this code dynamically, or compile with "
+                    f"checks=False to accept JAX's clamping.")
             refuse_branch_checks(branch, top=False)
 
 

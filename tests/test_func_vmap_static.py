@@ -144,7 +144,7 @@ ERRORS = {
     # (graphnet program, exception type static mode raises, words of its message)
     "label_computed_inside": (lambda x, y: G.func.vmap(
         lambda r, t: G.nn.functional.cross_entropy((r[:3])[None], (t + 1)[None]))(x, y),
-        TraceError, "reads indices or labels inside a graphnet.vmap"),
+        TraceError, "Compute the labels before the vmap"),
     "bad_computed_label": (lambda x, y: G.func.vmap(
         lambda r, t: G.nn.functional.cross_entropy((r[:3])[None], t[None]))(x, y + 2),
         IndexError, "Target 4 is out of bounds"),
