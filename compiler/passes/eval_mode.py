@@ -64,9 +64,10 @@ def fold_batchnorm_into_conv(graph: Graph, bn, producer) -> None:
 def eval_mode_rewrites(graph: Graph) -> Graph:
     """Guarantee: every `batch_norm_eval` whose input is a float32/float64 conv or 2-D
     linear output read by nothing else, with weights and running statistics that are state
-    inputs of one dtype, is removed; the conv/linear reads a weight and bias with the normalisation folded in (new
-    nodes that depend only on state), so its output equals the BatchNorm's up to rounding.
-    Graphs traced in training mode (`batch_norm_train`) are left alone."""
+    inputs of one dtype, is removed; the conv/linear reads a weight and bias with the
+    normalisation folded in (new nodes that depend only on state), so its output equals the
+    BatchNorm's up to rounding. Graphs traced in training mode (`batch_norm_train`) are
+    left alone."""
     users, outputs, leaves = graph.users(), {o.value for o in graph.outputs}, grad_leaves(graph)
     folded = []
     for bn in [n for n in graph.nodes if n.op == "batch_norm_eval"]:
