@@ -103,6 +103,14 @@ def _zero_dim_error(repeats, dim: int) -> IndexError:
                       f"{shown})")
 
 
+def _integer_repeats(repeats: Tensor) -> None:
+    """PyTorch's kernel has no float counts (a length regulator's `exp(logd) - 1` without
+    `.long()`): its NotImplementedError, not the 1-D message it gave before."""
+    if repeats.dtype.is_floating_point or repeats.dtype.is_complex:
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{type_name(repeats.dtype)}'")
+
+
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Each element (or, with `dim`, each slice along it) repeated `repeats` times: an int
@@ -110,7 +118,8 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     `repeat_interleave(arange(len(counts)), counts)`."""
     if repeats is None:
         counts = input
-        if counts.dim() > 1 or counts.dtype.is_floating_point:
+        _integer_repeats(counts)
+        if counts.dim() > 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         return repeat_interleave(fac.arange(counts.numel(), dtype=counts.dtype), counts,
                                  output_size=output_size)
@@ -128,8 +137,9 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         if int(repeats) < 0:
             raise RuntimeError("repeats can not be negative")
         return dispatch("repeat_interleave", input, count=int(repeats), dim=dim)
-    if repeats.dim() > 1 or repeats.dtype.is_floating_point:
-        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    _integer_repeats(repeats)
+    if repeats.dim() > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
     if repeats.numel() == 1:
         # a traced single count: PyTorch broadcasts it over every slice along dim
         repeats = L.reshape(repeats, 1).expand(input.shape[dim])

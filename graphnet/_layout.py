@@ -12,7 +12,7 @@ import numpy as np
 from ._dispatch import dispatch
 from ._errors import dimension_error
 from ._errors import wrap_dim as _wrap_dim
-from ._layout_args import shape_ints
+from ._layout_args import _dims, _shape_args, keyword_sizes, shape_ints  # noqa: F401
 from . import _dtype as dt
 from . import _strides as S
 from ._aliases import remember_view
@@ -29,16 +29,6 @@ __all__ = [
     "concatenate", "stack", "split", "chunk", "narrow", "unbind", "gather", "flip", "roll", "tril",
     "triu",
 ]
-
-
-def _dims(dim):
-    return tuple(int(d) for d in dim) if isinstance(dim, (list, tuple)) else dim
-
-
-def _shape_args(shape) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(s) for s in shape)
 
 
 def _view_of(out: Tensor, source: Tensor, back, forward=None) -> Tensor:
@@ -63,20 +53,22 @@ def _reshaped_as(source: Tensor):
     return lambda new: dispatch("reshape", new, shape=shape)
 
 
-def reshape(input, *shape):
+def reshape(input, *sizes, shape=None):
     """A view of `input` when PyTorch's strides allow one, else a copy (`x.t().reshape(-1)`:
-    writing to it leaves `x` as it was, as in PyTorch)."""
-    return _regrouped(input, shape_ints("reshape", "shape", shape), copy_if_needed=True)
+    writing to it leaves `x` as it was, as in PyTorch). `shape=` as PyTorch's keyword."""
+    return _regrouped(input, shape_ints("reshape", "shape", keyword_sizes(
+        "reshape", sizes, "shape", shape)), copy_if_needed=True)
 
 
-def view(input, *shape, dtype=None):
+def view(input, *shape, dtype=None, size=None):
     """`reshape` that must be a view: PyTorch's error when the strides allow none.
     `view(dtype)`: the same bytes read as another dtype (`view_dtype`)."""
-    if dtype is not None and not shape:
+    if dtype is not None and not shape and size is None:
         return view_dtype(input, dtype)
     if len(shape) == 1 and isinstance(shape[0], dt.dtype):
         return view_dtype(input, shape[0])
-    return _regrouped(input, shape_ints("view", "size", shape), copy_if_needed=False)
+    sizes = keyword_sizes("view", shape, "size", size)
+    return _regrouped(input, shape_ints("view", "size", sizes), copy_if_needed=False)
 
 
 def view_dtype(input, dtype):

@@ -87,3 +87,22 @@ def shape_ints(method: str, name: str, shape: tuple) -> tuple:
                         f"element of type {what} at pos 0")
     raise TypeError(f"{method}(): argument '{name}' failed to unpack the object at pos "
                     f"{bad + 1} with error \"type must be tuple of ints,but got {what}\"")
+
+
+def keyword_sizes(method: str, sizes: tuple, name: str, given) -> tuple:
+    """The sizes of `x.reshape(2, 3)` or of `x.reshape(shape=(2, 3))` (MAE's patchify)."""
+    if given is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{method}() got multiple values for argument '{name}'")
+    return (given,)
+
+
+def _dims(dim):
+    return tuple(int(d) for d in dim) if isinstance(dim, (list, tuple)) else dim
+
+
+def _shape_args(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)

@@ -12,6 +12,7 @@ from . import _dtype as dt
 from . import _factories as fac
 from . import _indexing
 from . import _layout as L
+from ._layout_args import keyword_sizes
 from . import _math as M
 from . import _shape_more as S
 from ._ops import OPS
@@ -39,8 +40,8 @@ def to(self, *args, **kwargs):
     return M.dispatch("cast", self, dtype=target.np)
 
 
-def expand(self, *sizes):
-    sizes = M._shape_args(sizes)
+def expand(self, *sizes, size=None):
+    sizes = M._shape_args(keyword_sizes("expand", sizes, "size", size))
     shape = tuple(self.shape)
     lead = len(sizes) - len(shape)
     for i, s in enumerate(sizes[:max(lead, 0)]):
@@ -51,8 +52,8 @@ def expand(self, *sizes):
     return L.expand(self, full)
 
 
-def repeat(self, *sizes):
-    repeats = M._shape_args(sizes)
+def repeat(self, *sizes, repeats=None):
+    repeats = M._shape_args(keyword_sizes("repeat", sizes, "repeats", repeats))
     if len(repeats) < self.dim():   # JAX's tile would pad them with ones, PyTorch refuses
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")

@@ -170,6 +170,10 @@ def _check_sorter(sequence: Tensor, sorter: Tensor) -> None:
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False):
     """The bucket of each value of `input` between 1-D `boundaries`: `i` such that
     `boundaries[i-1] < x <= boundaries[i]` (`<=` then `<` with `right=True`)."""
+    if not isinstance(boundaries, Tensor):
+        raise TypeError(f"bucketize() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(boundaries).__name__}): boundaries "
+                        f"must be a Tensor")
     if boundaries.dim() != 1:
         raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim("
                            f"{boundaries.dim()}); use searchsorted for rows of boundaries")
