@@ -48,11 +48,15 @@ _PAIRWISE = frozenset(("sub", "rsub", "cdist", "pairwise_distance", "dist",
 _ELEMENTWISE = frozenset(("sub", "rsub"))
 
 
-def _chain(value: Value) -> tuple[Value, list[Node]]:
-    """(the value `value` is a view of, the view nodes from it to `value` in order)."""
+def _chain(value: Value, env: dict) -> tuple[Value, list[Node]]:
+    """(the value `value` is a view of, the view nodes from it to `value` in order), walked
+    up only through values this program has in `env`.
+    NOTE: a view of a hoisted value (`coords_grid(...)[None].repeat(...)`, RAFT's `coords1 -
+    coords0`) reaches the program as an input, its constant source never: walking up to it
+    raised KeyError at the first call."""
     views = []
     while value.node is not None and value.node.op in _VIEWS \
-            and isinstance(value.node.inputs[0], Value):
+            and isinstance(value.node.inputs[0], Value) and value.node.inputs[0] in env:
         views.append(value.node)
         value = value.node.inputs[0]
     return value, views[::-1]
@@ -63,7 +67,7 @@ def exact_differences(node: Node, env: dict, evaluate) -> dict:
     stored and their views evaluated again (`evaluate(node, env)`) from the stored copy."""
     if node.op not in _DIFFERENCES and node.op not in _PAIRWISE:
         return env
-    chains = [_chain(v) for v in node.inputs if isinstance(v, Value)]
+    chains = [_chain(v, env) for v in node.inputs if isinstance(v, Value)]
     roots = [root for root, _ in chains
              if root.node is not None and jnp.issubdtype(root.dtype, jnp.floating)]
     pairwise = node.op in _PAIRWISE and len(set(roots)) > 1 and (
