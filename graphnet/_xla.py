@@ -85,10 +85,28 @@ def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
     `has_conv`: the program contains a convolution (see the module's docstring); `program`:
     a whole static program, not an eager kernel."""
     options = compiler_options(has_conv, program)
-    if options is None or "compiler_options" in kwargs:
+    if "compiler_options" in kwargs or (options is None and (
+            program or jax.default_backend() != "cpu")):
         return jax.jit(fn, **kwargs)
-    top = jax.jit(fn, compiler_options=options, **kwargs)
-    return top if program else _KernelJit(top, jax.jit(fn, **kwargs))
+    top = jax.jit(fn, compiler_options=options, **kwargs) if options else jax.jit(fn, **kwargs)
+    if program:
+        return top
+    high = {**(options or {}), _FUSION: _without_reduce((options or {}).get(_FUSION))}
+    return _KernelJit(top, jax.jit(fn, **kwargs),
+                      lambda: jax.jit(fn, compiler_options=high, **kwargs))
+
+
+# NOTE: YNNPACK's reduce fusion crashed XLA-CPU (SIGSEGV, jax 0.10.2) on a reduction of rank 7
+# fed by a broadcast product: the backward of RAFT's convex upsampling, `mask * flow` on
+# [N, 1, 9, 8, 8, H, W] x [N, 2, 9, 1, 1, H, W], killed an eager training step. An eager
+# kernel called with an array of that rank is compiled without that fusion.
+HIGH_RANK = 7
+
+
+def _without_reduce(kinds: str | None) -> str:
+    if kinds is None:      # XLA's default set: its matmuls only
+        return "LIBRARY_FUSION_TYPE_DOT"
+    return ",".join(k for k in kinds.split(",") if k and "REDUCE" not in k)
 
 
 class _KernelJit:
@@ -98,20 +116,30 @@ class _KernelJit:
     (`create_graph=True`, `autograd.functional.jvp`) or reads one's dependencies. Before,
     a double backward through an eager conv2d raised JAX's ValueError."""
 
-    def __init__(self, top, nested):
-        self.top, self.nested = top, nested
+    def __init__(self, top, nested, make_high):
+        self.top, self.nested, self.make_high, self.high = top, nested, make_high, None
 
     def __call__(self, *args, **kwargs):
-        if any(isinstance(a, jax.core.Tracer) for a in jax.tree_util.tree_leaves((args, kwargs))):
-            return self.nested(*args, **kwargs)
+        high = False
+        for a in jax.tree_util.tree_leaves((args, kwargs)) if kwargs or any(
+                isinstance(a, (list, tuple)) for a in args) else args:
+            if isinstance(a, jax.core.Tracer):
+                return self.nested(*args, **kwargs)
+            high = high or getattr(a, "ndim", 0) >= HIGH_RANK
+        if high:
+            if self.high is None:
+                self.high = self.make_high()
+            return self.high(*args, **kwargs)
         return self.top(*args, **kwargs)
 
     def _cache_size(self) -> int:
-        return self.top._cache_size() + self.nested._cache_size()
+        return self.top._cache_size() + self.nested._cache_size() + (
+            0 if self.high is None else self.high._cache_size())
 
     def clear_cache(self) -> None:
-        self.top.clear_cache()
-        self.nested.clear_cache()
+        for jitted in (self.top, self.nested, self.high):
+            if jitted is not None:
+                jitted.clear_cache()
 
     def __getattr__(self, name):    # lower, trace, eval_shape ... : the top-level one's
         return getattr(self.top, name)
