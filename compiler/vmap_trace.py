@@ -19,7 +19,7 @@ a sub-graph yet)."""
 from __future__ import annotations
 
 from graphnet._errors import TraceError
-from graphnet._func_tape import flatten, unflatten
+from graphnet._func_tape import mapped_results, unflatten
 from graphnet._ops import OPS
 from graphnet._tensor import Tensor
 
@@ -86,7 +86,7 @@ def trace_vmap(parent, call):
                 f"outside the call; graphnet's vmap does not support in-place updates of "
                 f"those (a BatchNorm in training mode updates its running statistics: call "
                 f"eval() first, or pass track_running_stats=False).")
-    outs, out_tree = _outputs(call, out)
+    outs, out_tree = mapped_results(call.name, out)
     out_axes = _out_axes(call, out, outs)
     leaves_in = {sub.graph.inputs[k] for k, (x, _) in enumerate(mapped) if x.requires_grad} | {
         sub.captured[v] for v in sub.capture_grad if v in sub.captured}
@@ -134,16 +134,6 @@ def _refuse_random(sub, call) -> None:
             f"random op ({node.op!r}) in the mapped function is not supported in static mode. "
             f"Draw the random tensor outside vmap and pass it in, or call vmap outside the "
             f"compiled function.")
-
-
-def _outputs(call, out):
-    outs, tree = flatten(out)
-    for o in outs:
-        if not isinstance(o, Tensor):
-            raise ValueError(f"vmap({call.name}, ...): `{call.name}` must only return "
-                             f"Tensors, got type {type(o)}. Did you mean to set out_dims= "
-                             f"to None for output?")
-    return outs, tree
 
 
 def _out_axes(call, out, outs) -> list:

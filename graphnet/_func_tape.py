@@ -36,6 +36,17 @@ def unflatten(structure, leaves):
     return tree if structure.skeleton is None else _in_order(tree, structure.skeleton)
 
 
+def mapped_results(name: str, out) -> tuple:
+    """(leaves, structure) of what a vmapped function returned: tensors only, as PyTorch's
+    vmap requires (eager mode's and the traced vmap's check)."""
+    outs, structure = flatten(out)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type "
+                             f"{type(o)}. Did you mean to set out_dims= to None for output?")
+    return outs, structure
+
+
 class Structure:
     """A pytree's structure: JAX's treedef, and the key order of the dicts in it (None when
     it holds none). NOTE: JAX rebuilds a dict with its keys sorted, and the gradients of

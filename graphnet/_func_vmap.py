@@ -25,7 +25,7 @@ from . import _autograd, _func_vmap_tape as _vmap_tape
 from ._aliases import share_value
 from ._errors import dimension_error
 from ._func_active import transform_running
-from ._func_tape import flatten as _flatten, unflatten as _unflatten
+from ._func_tape import flatten as _flatten, mapped_results, unflatten as _unflatten
 from ._func_vmap_rng import rng_restored as _rng_restored
 from ._func_vmap_rng import rng_state as _rng_state
 from ._mode import DispatchMode, current_mode, push_mode
@@ -287,12 +287,7 @@ class _Call:
         finally:
             for t, a in saved:
                 t._value = a
-        outs, tree = _flatten(out)
-        for o in outs:
-            if not isinstance(o, Tensor):
-                raise ValueError(f"vmap({self.name}, ...): `{self.name}` must only return "
-                                 f"Tensors, got type {type(o)}. Did you mean to set out_dims= "
-                                 f"to None for output?")
+        outs, tree = mapped_results(self.name, out)
         if self.out_tree is None:
             self.out_tree = tree
             where = f"vmap({self.name}, ..., out_dims={self.out_dims})(<inputs>)"
