@@ -71,16 +71,17 @@ def trace_vmap(parent, call):
     with _dispatch.push_mode(sub):
         out = call.func(*unflatten(call.tree, leaves), **call.kwargs)
     _refuse_random(sub, call)
-    for i, t in zip(call.batched, (leaves[i] for i in call.batched)):
-        if t._value is not sub.graph.inputs[call.batched.index(i)]:
+    for k, i in enumerate(call.batched):
+        t = leaves[i]
+        if t._value is not sub.graph.inputs[k]:
             raise RuntimeError(
                 f"vmap: {call.name} wrote in place to a tensor of shape {tuple(t.shape)} that "
                 f"it did not create (an input or a tensor from outside the call); graphnet's "
                 f"vmap does not support in-place updates of those. Use the out-of-place op "
                 f"(`x + y` for `x.add_(y)`) and return the result.")
+    known = _all_values(parent)
     for rec in parent.lifted.values():
-        if isinstance(rec.tensor._value, Value) and \
-                rec.tensor._value not in _all_values(parent):
+        if isinstance(rec.tensor._value, Value) and rec.tensor._value not in known:
             raise RuntimeError(
                 f"vmap: {call.name} wrote in place to '{rec.placeholder.name}', a tensor from "
                 f"outside the call; graphnet's vmap does not support in-place updates of "
