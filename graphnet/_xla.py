@@ -92,7 +92,9 @@ def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
     if program:
         return top
     high = {**(options or {}), _FUSION: _without_reduce((options or {}).get(_FUSION))}
-    return _KernelJit(top, jax.jit(fn, **kwargs),
+    # NOTE: without options the nested calls take `top` itself: a second jax.jit of the same
+    # function shares its executables, and the eager cache counted them twice
+    return _KernelJit(top, jax.jit(fn, **kwargs) if options else top,
                       lambda: jax.jit(fn, compiler_options=high, **kwargs))
 
 
@@ -132,14 +134,17 @@ class _KernelJit:
             return self.high(*args, **kwargs)
         return self.top(*args, **kwargs)
 
+    def _jits(self) -> list:
+        """Each distinct jitted function once (`nested` may be `top` itself)."""
+        return list({id(j): j for j in (self.top, self.nested, self.high)
+                     if j is not None}.values())
+
     def _cache_size(self) -> int:
-        return self.top._cache_size() + self.nested._cache_size() + (
-            0 if self.high is None else self.high._cache_size())
+        return sum(j._cache_size() for j in self._jits())
 
     def clear_cache(self) -> None:
-        for jitted in (self.top, self.nested, self.high):
-            if jitted is not None:
-                jitted.clear_cache()
+        for jitted in self._jits():
+            jitted.clear_cache()
 
     def __getattr__(self, name):    # lower, trace, eval_shape ... : the top-level one's
         return getattr(self.top, name)
