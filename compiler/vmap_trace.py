@@ -18,7 +18,7 @@ a sub-graph yet)."""
 
 from __future__ import annotations
 
-from graphnet._errors import TraceError
+from graphnet._errors import TraceError, dimension_error
 from graphnet._func_tape import mapped_results, unflatten
 from graphnet._ops import OPS
 from graphnet._tensor import Tensor
@@ -97,21 +97,18 @@ def trace_vmap(parent, call):
             raise ValueError(f"vmap({call.name}, ...): `{call.name}` can not return a "
                              f"BatchedTensor when out_dim is None")
         sub.graph.add_output("out", k, _taped(sub, o, leaves_in))
-    avals = []
+    avals, axes = [], []
     for o, axis in zip(outs, out_axes):
         shape = list(o.shape)
         if axis is not None:
             if not -(len(shape) + 1) <= axis <= len(shape):
-                from graphnet._errors import dimension_error
-
                 raise dimension_error(axis, len(shape) + 1)
             axis %= len(shape) + 1
             shape.insert(axis, call.size)
         avals.append((tuple(shape), o._value.dtype))
+        axes.append(axis)
     attrs = {"body": sub.graph, "in_axes": tuple(call.axes), "n_mapped": len(mapped),
-             "out_axes": tuple(None if a is None else a % (len(o.shape) + 1)
-                               for o, a in zip(outs, out_axes)),
-             "size": call.size}
+             "out_axes": tuple(axes), "size": call.size}
     inputs = [outer for _, outer in mapped] + list(sub.capture_order)
     node = parent.graph.add_node("vmap", inputs, attrs, avals, _dispatch.module_path(),
                                  _source_line())
