@@ -190,16 +190,22 @@ def _recompute(view: Tensor, source: Tensor, forward: Callable) -> None:
     """Give `view` the values `forward` reads from `source`'s new values. Written under
     autograd (a non-leaf source, grad mode on), the view is taken again from the new source,
     gradient included, as PyTorch rebases a view on its source's new history; else only its
-    values change and its gradient is what it was."""
+    values change and its gradient is what it was. A custom Function's output that is a view
+    of its input is never rebased (that would skip the Function's backward): its
+    `_custom_view` hook says what its gradient becomes."""
     from . import _autograd
 
-    if view.requires_grad and source.grad_fn is not None and _autograd.grad_mode.enabled:
+    custom = view.__dict__.get("_custom_view")   # graphnet/autograd/_function_outputs.py
+    if view.requires_grad and source.grad_fn is not None and _autograd.grad_mode.enabled \
+            and custom is None:
         new = forward(source)
         view._value, view.grad_fn, view._oi = new._value, new.grad_fn, new._oi
     else:
         with _autograd.no_grad():
             new = forward(source)
         view._value = view._values_of(new) if view.grad_fn is not None else new._value
+        if custom is not None:
+            custom(view)
     share_value(view)
 
 

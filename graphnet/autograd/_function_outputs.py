@@ -13,6 +13,8 @@ import weakref
 
 from .. import _autograd
 from .. import _autograd_versions as _versions
+from .._autograd import TapeNode
+from .._mode import tracing
 from .._tensor import Tensor
 
 LEAF_DIRTY = "a leaf Variable that requires grad has been used in an in-place operation."
@@ -69,8 +71,9 @@ def wrap_outputs(cls, ctx, args, output, record: bool):
     input_ids = {id(a) for a in args if isinstance(a, Tensor)}
     dirty = {id(t) for t in ctx.dirty}
     if not record:
-        results = [Tensor._wrap(o._value) if isinstance(o, Tensor) and id(o) in input_ids
-                   and id(o) not in dirty else o for o in outs]
+        results = [tie_view(cls, Tensor._wrap(o._value), o, i) if isinstance(o, Tensor)
+                   and id(o) in input_ids and id(o) not in dirty else o
+                   for i, o in enumerate(outs)]
         return results[0] if single else tuple(results)
     nondiff = {id(t) for t in ctx.non_differentiable}
     positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
@@ -91,6 +94,8 @@ def wrap_outputs(cls, ctx, args, output, record: bool):
             result = _rebase(o, node if differentiable else None, i)
         else:
             result = Tensor._wrap(o._value, node if differentiable else None, i)
+            if id(o) in input_ids or "_view" in o.__dict__:
+                tie_view(cls, result, o, i)
         if differentiable and (id(o) not in input_ids or id(o) in dirty):
             made[id(o)] = result
         results.append(result)
@@ -120,3 +125,53 @@ def dirty_view_error() -> RuntimeError:
         "supported by graphnet.autograd.Function: its base's gradient history cannot be "
         "re-based. Pass the base tensor itself, or a clone of the view (`v.clone()`), to "
         "the Function.")
+
+
+def tie_view(cls, result: Tensor, output: Tensor, index: int) -> Tensor:
+    """`result`, handed back for a forward's `output` that is an input returned as-is or a
+    view the forward made (`x.view_as(x)`), is a view of it, as in PyTorch: a later in-place
+    write to the input shows in `result`, and a write to `result` under no_grad reaches the
+    input (before, `result` was a copy that silently kept the old values). With the Function's
+    node as its history, PyTorch forbids the view+inplace logic that would bypass the user's
+    backward: writing to `result` under autograd raises, and after a write to its input its
+    gradient raises."""
+    from .._layout import _view_of
+
+    _view_of(result, output, lambda new: new)
+    if result.grad_fn is None:
+        return result
+    name = f"Output {index} of {cls.__name__}"
+
+    def refuse_write(t: Tensor) -> None:
+        if _autograd.grad_mode.enabled and t.requires_grad:
+            raise RuntimeError(custom_view_message(name, "is being modified inplace"))
+
+    def base_written(t: Tensor) -> None:
+        if not tracing() and t.requires_grad:   # NOTE: traced, the values follow, gradient kept
+            node = _CustomViewError("CustomViewError", (), [(t._value.shape, t._value.dtype)],
+                                    (), None)
+            node.message = custom_view_message(
+                name, "its base or another view of its base has been modified inplace")
+            t.grad_fn, t._oi = node, 0
+
+    result.__dict__["_inplace_guards"] = (refuse_write,)
+    result.__dict__["_custom_view"] = base_written
+    return result
+
+
+def custom_view_message(name: str, what: str) -> str:
+    return (f"{name} is a view and {what}. This view was created inside a custom Function (or "
+            "because an input was returned as-is) and the autograd logic to handle "
+            "view+inplace would override the custom backward associated with the custom "
+            "Function, leading to incorrect gradients. This behavior is forbidden. You can "
+            "fix this by cloning the output of the custom Function.")
+
+
+class _CustomViewError(TapeNode):
+    """The history of a custom Function's view output once its input was written in place:
+    PyTorch raises when the view is used; graphnet raises when a backward reaches it."""
+
+    __slots__ = ("message",)
+
+    def refusal(self) -> Exception | None:
+        return RuntimeError(self.message)

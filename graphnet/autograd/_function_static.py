@@ -20,7 +20,7 @@ from .._mode import DispatchMode, current_mode, push_mode
 from .._ops._checks import host_error
 from .._x64 import x64
 from .._tensor import Tensor
-from ._function_outputs import dirty_view_error, refuse_bad_dirty
+from ._function_outputs import dirty_view_error, refuse_bad_dirty, tie_view
 from .function import _call_backward, _validate
 
 
@@ -304,6 +304,8 @@ def apply_static(cls, ctx, args, output, record: bool, before=None):
             r.grad_fn, r.requires_grad = None, False
         elif id(o) in dirty:
             r = _rebase(o, r)
+        elif id(o) in input_ids or "_view" in o.__dict__:   # as eagerly
+            tie_view(cls, r, o, next(i for i, t in enumerate(outs) if t is o))
         wrapped.append(r)
     if saved_outputs:
         _note_saved_outputs(wrapped, saved_outputs)
