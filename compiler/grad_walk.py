@@ -66,16 +66,22 @@ def _wrap(tracer, value, requires_grad: bool):
     return t
 
 
-def use_graph(tracer, roots, retain_graph, stop=frozenset()) -> None:
+def use_graph(tracer, roots, retain_graph, stop=frozenset(), targets=None) -> None:
     """A backward() or autograd.grad through the traced graph from `roots` (Values): raise
     PyTorch's error when it reaches a node an earlier backward without `retain_graph` freed,
     and free what this one reaches unless it retains the graph (eager mode's rule,
     `_autograd.saves_tensors`). `stop`: the values of `autograd.grad`'s inputs, whose own
-    history it does not run (first-order MAML's `grad(loss, fast)` left `fast`'s usable)."""
+    history it does not run (first-order MAML's `grad(loss, fast)` left `fast`'s usable).
+    `targets`: the values `autograd.grad` differentiates for (None: every leaf): as
+    PyTorch's engine, it runs, and so frees, only the nodes on a path to one of them (ANIL's
+    inner `grad(loss, head)` left the body's features usable for the next inner step)."""
     # NOTE: only nodes a gradient runs through: a value made without gradient edges (an
     # optimizer's update, an op under no_grad) is a leaf to the tape, and freeing its node
     # made a third forward/backward after `opt.step()` raise (MCD's training step)
-    nodes = {v.node for r in roots for v in _ancestors(r, tracer.grad_edges, stop)
+    values = set().union(*(_ancestors(r, tracer.grad_edges, stop) for r in roots))
+    if targets is not None:
+        values &= _reaching_targets(tracer, targets)
+    nodes = {v.node for v in values
              if v.node is not None and tracer.grad_edges.get(v.node, True)}
     # NOTE: kept on the tracer: one trace is one forward, as one tape is eagerly.
     freed = tracer.__dict__.setdefault("freed_nodes", set())
@@ -83,6 +89,18 @@ def use_graph(tracer, roots, retain_graph, stop=frozenset()) -> None:
         raise _autograd.freed_error()
     if not retain_graph:
         freed.update(n for n in nodes if _saves_tensors(n))
+
+
+def _reaching_targets(tracer, targets) -> set:
+    """The values of the traced graph whose history, through gradient edges, reaches one of
+    `targets`: those a gradient for the targets runs through."""
+    reached = set(targets)
+    for node in tracer.graph.nodes:    # in the order they were recorded
+        chosen = tracer.grad_edges.get(node)
+        chosen = _default_edges(node) if chosen is None else carrying(node, chosen)
+        if any(node.inputs[i] in reached for i in chosen if isinstance(node.inputs[i], Value)):
+            reached.update(node.outputs)
+    return reached
 
 
 def _saves_tensors(node) -> bool:
@@ -124,7 +142,8 @@ def traced_grad(tracer, outputs, inputs, seeds, create_graph: bool,
     roots = [tracer.value_of(o) for o in outputs]
     stop = frozenset() if inputs is None else frozenset(
         tracer.value_of(t) for t in inputs if t.grad_fn is not None)
-    use_graph(tracer, roots, retain_graph, stop)
+    use_graph(tracer, roots, retain_graph, stop, None if inputs is None else {
+        v for t in inputs for v in _targets(tracer, t)})
     if inputs is None:
         inputs = _leaves(tracer, roots)
         pairs = True
