@@ -12,7 +12,6 @@ Values compare by equality when they are plain data (numbers, strings, tuples an
 them) and by identity otherwise (modules, tensors, optimizers, functions), so a replaced
 object always fails its guard, even an equal one. Tensors the program reads as inputs are not
 compared here: their arrays are graph inputs, read on every call."""
-
 from __future__ import annotations
 
 import builtins
@@ -51,8 +50,9 @@ def freeze(value):
                 np.ascontiguousarray(value).copy())
     if isinstance(value, (tuple, list, deque)):
         return (type(value), tuple(freeze(v) for v in value))
-    if isinstance(value, dict):         # OrderedDict too: the hooks a module holds
-        return (type(value), tuple((k, freeze(v)) for k, v in value.items()))
+    if isinstance(value, dict):   # OrderedDict too; a traced parameter group as the dict it is
+        return (getattr(value, "guarded_as", type(value)),
+                tuple((k, freeze(v)) for k, v in value.items()))
     if isinstance(value, (set, frozenset)):   # in iteration order, which the code sees
         return ("=", type(value), tuple(value))
     if isinstance(value, functools.partial):   # `sc = partial(f, l=cfg_list)`: by its binding

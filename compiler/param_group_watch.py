@@ -12,6 +12,11 @@ class WatchedGroup(dict):
     optimizer's step): graphnet's optimizers read their hyperparameters as live program
     inputs, but the user's code computes with the Python value, so it is guarded."""
 
+    # what a guard on the group compares the dict put back after the trace with
+    # (compiler/guards.py `freeze`): a custom optimizer's `param_groups`, read by the user's
+    # step, was traced again on every call
+    guarded_as = dict
+
     def __init__(self, *args):
         super().__init__(*args)
         self.written = set()

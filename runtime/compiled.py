@@ -27,11 +27,11 @@ from .cache_key import Arg, _differs, _strides_of, _validating, keyword_order
 from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
+from .retrace_warnings import warn_retraces
 from . import shape_store
 
 logger = logging.getLogger("graphnet")
 MODES = ("static", "dynamic", "plan")
-PYTHON_STATE_RETRACE = "the previous trace changed Python state"   # Artifact.retrace
 
 
 class CompiledFunction:
@@ -53,7 +53,6 @@ class CompiledFunction:
         self.recompile_reasons: list[str] = []
         self.fell_back = False      # the cache limit was reached at least once
         self.dynamic_calls = 0      # calls run eagerly since, for want of a cache slot
-        self.warned_python_state = False
         self._last_key = None
 
     def _key(self, leaves) -> tuple:
@@ -205,8 +204,7 @@ class CompiledFunction:
         shape_store.attach()    # op output types a former process already inferred
         traced = trace_call(self.fn, args, self.name, keywords=key[2])
         traced_at = time.perf_counter()
-        if traced.python_changes and reason.startswith(PYTHON_STATE_RETRACE):
-            self._warn_python_state(traced.python_changes)
+        warn_retraces(self, traced, reason, _user_level())
         if self.debug:
             verify(traced.graph)
         traced.graph, stats = self._run_graph_passes(traced)
@@ -234,21 +232,6 @@ class CompiledFunction:
         self._last_key = key
         shape_store.flush()
         return artifact
-
-    def _warn_python_state(self, changes: list) -> None:
-        """Once per compiled function: a trace that reran because the previous one changed
-        Python state changed it again, so every call will trace (and compile) again."""
-        if self.warned_python_state:
-            return
-        self.warned_python_state = True
-        warnings.warn(
-            f"graphnet.compile({self.name}): the traced code changes Python state on every "
-            f"call ({'; '.join(changes[:3])}). A compiled program cannot repeat a Python side "
-            f"effect, so {self.name} is traced and compiled again on every call while it does "
-            f"(correct, but slow). To compile once, keep such a value in a tensor, which the "
-            f"program updates in place (in a module, a buffer: self.register_buffer('calls', "
-            f"graphnet.zeros((), dtype=graphnet.int64)), then `self.calls += 1`), or change "
-            f"it outside the compiled function.", stacklevel=_user_level())
 
     def _run_graph_passes(self, traced):
         """The graph passes over the traced graph: (optimised Graph, stat lines). The plan
