@@ -24,13 +24,13 @@ __all__ = [
 
 def _tuple(value, n: int, name: str) -> tuple:
     """PyTorch's _pair/_single: an int repeated n times, or a sequence of n ints."""
-    if isinstance(value, int):
-        return (value,) * n
+    if isinstance(value, int) or getattr(value, "shape", None) == ():   # `size=t.sum()`
+        return (int(value),) * n
     value = tuple(int(v) for v in value)
     if len(value) == 1:
         return value * n
     if len(value) != n:
-        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value}")
+        raise shape_error(f"{name} must be an int or a tuple of {n} ints, got {value}")
     return value
 
 
@@ -229,7 +229,8 @@ def _adaptive_size(fn, nd, input, output_size) -> tuple:
     sizes = (output_size,) * nd if output_size is None or isinstance(output_size, int) \
         else tuple(output_size)
     if len(sizes) != nd:
-        raise ValueError(f"{fn}: output_size must have {nd} entries, got {output_size}")
+        raise shape_error(f"{fn}: output_size must be {nd} (an int or {nd} entries), got "
+                          f"{output_size}")
     sizes = tuple(n if s is None else int(s) for n, s in zip(spatial, sizes, strict=True))
     if any(s < 0 for s in sizes):
         raise shape_error(f"{fn}: elements of output_size must be greater than or equal to 0 "

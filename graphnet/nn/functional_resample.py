@@ -243,6 +243,11 @@ def grid_sample(input: Tensor, grid: Tensor, mode="bilinear", padding_mode="zero
         raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension "
                            f"and the same batch size as input, but got input with sizes "
                            f"{list(input.shape)} and grid with sizes {list(grid.shape)}")
+    empty = [d for d in range(2, input.dim()) if input.shape[d] == 0]
+    if empty:
+        raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
+                           f"dimensions, but input has sizes {list(input.shape)} with dimension "
+                           f"{empty[0]} being empty")
     if mode == "bicubic" and nd != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if input.dtype != grid.dtype:
