@@ -37,13 +37,14 @@ from graphnet import _dispatch
 from graphnet._errors import TraceError
 
 from . import _source
-from .guards import _PLAIN, _SKIP, freeze, function_reads, matches, record
+from .guards import _SKIP, freeze, function_reads, matches, record
 from .generator_state import generator_state
 from .iter_state import is_iterator, position
 from .namespace_state import is_dunder, namespaces
 from .object_attributes import attributes
 from .object_reads import (_attribute_names, _reachable, _user_object,
                            held_user_objects, probe)
+from .optimizer_watch import frozen_attributes, own_attributes, plain_state
 from .param_group_watch import WatchedGroup
 
 
@@ -58,6 +59,7 @@ class PythonStateWatch:
         self.rngs: dict = {}        # id -> (what, generator, its state before the trace)
         self.iterators: dict = {}   # id -> (what, iterator, iter_state.position before it)
         self.objects: list = []     # (what, object, {attribute: frozen value}) before the trace
+        self.optimizers: list = []  # the same of optimizers (optimizer_watch.py)
         self.namespaces: set = set()    # ids of the classes and functions in self.objects
         if fn is not None:
             self._watch_function(getattr(fn, "forward", fn))
@@ -88,11 +90,12 @@ class PythonStateWatch:
             if not isinstance(groups, list) or id(value) in seen:
                 continue
             seen.add(id(value))
+            self.optimizers.append((type(value).__name__, value, frozen_attributes(value)))
             state = probe(value, "state")
             if isinstance(state, dict):     # a custom optimizer's `state["step"] += 1`
                 self.containers[id(value)] = [record(
                     f"{type(value).__name__}.state's Python numbers",
-                    lambda s=state: _plain_state(s))]
+                    lambda s=state: plain_state(s))]
             for index, group in enumerate(groups):
                 if type(group) is dict:
                     watched = WatchedGroup(group)
@@ -302,8 +305,8 @@ class PythonStateWatch:
         for read in self.reads:
             if read.failure():
                 found.append(read.what.replace(" is the object traced", ""))
-        for where, obj, before in self.objects:
-            now = attributes(obj)
+        for where, obj, before in [*self.objects, *self.optimizers]:
+            now = own_attributes(obj) if probe(obj, "param_groups") else attributes(obj)
             for name in sorted(set(before) | {n for n in now if not is_dunder(n)}):
                 if name not in now or name not in before or not matches(before[name], now[name]):
                     old = _short(_thawed(before[name])) if name in before else "unset"
@@ -341,14 +344,6 @@ def _attributes(obj) -> dict:
     other objects by identity), of a class's or function's too; not Python's own dunders."""
     return {name: freeze(value) for name, value in attributes(obj).items()
             if not is_dunder(name)}
-
-
-def _plain_state(state: dict) -> tuple:
-    """The Python numbers (and other plain values) an optimizer keeps per parameter; its
-    tensors are program state, read and written by the program itself."""
-    return tuple((id(p), key, value) for p, entries in state.items()
-                 if isinstance(entries, dict)
-                 for key, value in entries.items() if isinstance(value, _PLAIN))
 
 
 def refuse_branch_write(module, name: str, value) -> None:
