@@ -69,6 +69,7 @@ class TraceResult:
     # the trace recorded (eager's tape: not through `x > t`, `detach()`, an index), or None
     out_tape_inputs: list = field(default_factory=list)
     training_effects: list = field(default_factory=list)    # (module, flag) set by the code
+    grad_mode_effect: bool | None = None   # `set_grad_enabled(False)` left set by the code
     # `print` calls, in order (compiler/prints.py); their values are the graph outputs after
     # the ones `effects` describes.
     prints: list = field(default_factory=list)

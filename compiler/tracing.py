@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 
 import graphnet
-from graphnet import _dispatch
+from graphnet import _autograd, _dispatch
 from graphnet._errors import TraceError
 from graphnet._mode import intercept_print
 from graphnet._tensor import Tensor
@@ -52,6 +52,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
         inner = flatten(a)[0]
         nested = len(inner) != 1 or inner[0] is not a
         leaf_names += [f"{arg_name}_{j}" if nested else arg_name for j in range(len(inner))]
+    grad_mode = _autograd.grad_mode.enabled
     with _dispatch.push_mode(tracer), intercept_print(), CodeRecorder() as ran:
         tracer.code_record = ran.codes      # the Python code that ran (code_reads.py)
         try:
@@ -73,7 +74,10 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             tracer.python_state.release()
             raise
     try:
-        return tracer.finish(returned)
+        result = tracer.finish(returned)
+        if _autograd.grad_mode.enabled != grad_mode:
+            result.grad_mode_effect = _autograd.grad_mode.enabled
+        return result
     finally:
         tracer.python_state.release()   # the optimizers' own parameter-group dicts back
 
@@ -91,3 +95,14 @@ def trace(fn, *example_inputs, **example_kwargs) -> Graph:
     keywords = tuple(sorted(example_kwargs))
     args = example_inputs + tuple(example_kwargs[k] for k in keywords)
     return trace_call(fn, args, keywords=keywords).graph
+
+
+def replay_mode_effects(traced) -> None:
+    """After each compiled call, the modes the traced code set and left set, as running the
+    code does: its own `train()` / `eval()` calls, and a grad mode set without a `with`
+    (`set_grad_enabled(False)` called as a function: before, only the traced call left it
+    off, and the code after later calls recorded autograd that PyTorch does not)."""
+    for module, mode in traced.training_effects:
+        module.training = mode
+    if traced.grad_mode_effect is not None:
+        _autograd.grad_mode.enabled = traced.grad_mode_effect

@@ -11,6 +11,7 @@ from graphnet.compiler import TraceResult
 from graphnet.compiler.checks import failed_check, fill_created
 from graphnet.compiler.hoist import split
 from graphnet.compiler.prints import emit
+from graphnet.compiler.tracing import replay_mode_effects
 from graphnet import _host
 from graphnet import _xla as xla
 from graphnet._x64 import x64
@@ -382,8 +383,7 @@ class Artifact:
             t._grad = None
         for i in traced.arg_grad_none:
             args[i]._grad = None
-        for module, mode in traced.training_effects:   # the code's own train()/eval()
-            module.training = mode
+        replay_mode_effects(traced)    # the code's own train()/eval(), set_grad_enabled()
         if self.prints:     # the code's print() calls, in order, with this call's values
             emit(self.prints, outs[self.n_effects:])
         return self._outputs(args, arrays, results)

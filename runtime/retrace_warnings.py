@@ -14,7 +14,12 @@ STATE_RETRACE = "the previous trace created new state"
 _STATE_RUNS = 2
 
 
+# compiles for one reason (one guard, one argument) before the warning that names it
+_REPEATS = 4
+
+
 def warn_retraces(compiled, traced, reason: str, stacklevel: int) -> None:
+    _warn_repeated(compiled, reason, stacklevel)
     if traced.python_changes and reason.startswith(PYTHON_STATE_RETRACE):
         _warn_once(compiled, "python", stacklevel,
                    f"the traced code changes Python state on every call "
@@ -37,6 +42,39 @@ def warn_retraces(compiled, traced, reason: str, stacklevel: int) -> None:
                    f"every call (correct, but slow). To compile once, create such a tensor on "
                    f"the first call only and write into it in place afterwards "
                    f"(`state['old_p'].copy_(p)`), or keep it outside the compiled function.")
+
+
+def _warn_repeated(compiled, reason: str, stacklevel: int) -> None:
+    """Once per reason: the same guard or argument made `_REPEATS` compiles (a value the
+    code reads that changes on every call: an lr logged from `param_groups`, a step counter,
+    a batch object of the user's own class). Before, nothing was said until the cache limit,
+    whose advice (a larger cache) does not help a value that never repeats."""
+    topic = reason.split(":")[0] if reason.startswith(("input ", "keyword ")) else reason
+    if topic.startswith(("input ", "keyword ")) and " shape " in topic:
+        topic = topic.split(" shape ")[0] + " shape"
+    counts = compiled.__dict__.setdefault("reason_counts", {})
+    counts[topic] = counts.get(topic, 0) + 1
+    if counts[topic] != _REPEATS or topic == "first call":
+        return
+    if topic.startswith("guard failed"):
+        advice = (f"the code, or a method of an object it reads, reads this Python value, "
+                  f"and each new value traces and compiles again. If it changes on every "
+                  f"call, pass it as a tensor (graphnet.tensor(value)) or use it outside the "
+                  f"compiled function")
+    elif topic.endswith(" shape"):
+        advice = ("each new shape traces and compiles again; pad the inputs to a few fixed "
+                  "shapes (the last, shorter batch of an epoch is one more)")
+    else:
+        advice = ("each new value of a Python number, or each new object of your own class "
+                  "(a dataclass batch), traces and compiles again: pass numbers that change "
+                  "as tensors, and batches as tensors or tuples, lists, dicts or namedtuples "
+                  "of tensors, whose tensors are keyed by shape and dtype")
+    _warn_once(compiled, topic, stacklevel,
+               f"compiled {_REPEATS} times for the same reason ({_short(topic)}): {advice}.")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _warn_once(compiled, kind: str, stacklevel: int, message: str) -> None:

@@ -7,7 +7,13 @@ when the argument is left out) the segment is an autograd Function of its tensor
 when none of them requires grad its outputs do not either and the parameters inside get no
 gradient (PyTorch warns "None of the inputs have requires_grad=True"). The memory saving is
 not made: graphnet's eager tape keeps the segment's intermediates, and a compiled program
-leaves rematerialisation to XLA."""
+leaves rematerialisation to XLA.
+
+Since the segment runs once, its side effects happen once: a BatchNorm in train mode inside
+it updates its running statistics once per step, where PyTorch's backward runs the segment
+again and updates them a second time (its running mean moves about twice as far per step).
+Likewise with `use_reentrant=True` an output that depends on no input requiring grad does
+not require grad here, where PyTorch's Function marks every output."""
 
 from __future__ import annotations
 
@@ -45,6 +51,9 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         use_reentrant = _default_reentrant(False)
     kwargs.pop("preserve_rng_state", True)  # the segment is not recomputed: nothing to keep
     if not use_reentrant:
+        if determinism_check not in ("default", "none"):
+            raise ValueError(f"determinism_check should be one of ['default', 'none'], but "
+                             f"got {determinism_check}")
         if context_fn is not None:          # PyTorch enters its two contexts around it
             forward_context, _ = context_fn()
             with forward_context:
