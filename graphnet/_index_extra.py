@@ -134,6 +134,10 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         count = try_host_values(repeats, "repeat_interleave()")
         repeats = repeats if count is None else int(count.reshape(()))
     if not isinstance(repeats, Tensor):
+        if not isinstance(repeats, (int, np.integer)) or isinstance(repeats, bool):
+            raise TypeError(f"repeat_interleave() received an invalid combination of arguments "
+                            f"- got ({type(repeats).__name__}, dim=int): repeats must be an int "
+                            f"or an integer tensor (`n_heads // n_kv`, not `/`)")
         if int(repeats) < 0:
             raise RuntimeError("repeats can not be negative")
         return dispatch("repeat_interleave", input, count=int(repeats), dim=dim)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .. import _random
+from .. import _autocast, _random
 from ..backends._attention_flags import check_sdp_allowed
 from .._dispatch import dispatch
 from .._errors import ArgumentError, DtypeError
@@ -77,6 +77,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     >>> F.scaled_dot_product_attention(q, kv, kv, enable_gqa=True).shape
     graphnet.Size([2, 8, 5, 16])
     """
+    if _autocast.active and _autocast.policy("scaled_dot_product_attention", (), {}):
+        # as PyTorch's autocast, before its checks: a bf16 query with a float32 key and value
+        # (a float32 KV cache) is one dtype once cast (the check refused it)
+        query, key, value = _autocast._cast_arguments("lower", (query, key, value))
     _check_sdpa_inputs(query, key, value, attn_mask, dropout_p)
     # the kernels nn.attention.sdpa_kernel / backends.cuda.enable_*_sdp leave allowed
     check_sdp_allowed(query, key, value, dropout_p, enable_gqa)
