@@ -128,6 +128,7 @@ class CompiledFunction:
                     reason, previous = artifact.retrace, artifact
                     entries.remove(artifact)
                     break
+                self._last_key = key    # a later miss says what changed since this call
                 return artifact, leaves
             reason = f"guard failed: {failed}"
         if reason is None:

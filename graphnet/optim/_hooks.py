@@ -98,6 +98,20 @@ class StepHooks:
         if "step" in cls.__dict__:
             cls.step = with_step_hooks(cls.__dict__["step"])
 
+    def __getstate__(self) -> dict:
+        """What `pickle` and `copy.deepcopy` keep of an optimizer, as PyTorch's: its
+        defaults, state and parameter groups (not its hooks)."""
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict) -> None:
+        """The saved attributes back, with empty hook registries; `load_state_dict` ends
+        with it, so a subclass's own `__setstate__` (calling `super().__setstate__(state)`,
+        then filling in group defaults, as PyTorch's optimizers do) runs there too."""
+        self.__dict__.update(state)
+        self._hook_dicts()
+        self.defaults.setdefault("differentiable", False)
+
     def _hook_dicts(self):
         if "_optimizer_step_pre_hooks" not in self.__dict__:
             self._optimizer_step_pre_hooks = OrderedDict()

@@ -370,11 +370,11 @@ class Optimizer(StepHooks):
             group["params"] = ours["params"]
             if "param_names" in ours and "param_names" not in group:
                 group["param_names"] = ours["param_names"]
-            for key in _FLAGS:
+            for key in _FLAGS if _builtin(type(self)) else ():   # their own __setstate__'s
                 if key in self.defaults:
                     group.setdefault(key, self.defaults[key])
             fresh.append(group)
-        self.param_groups = fresh
+        self.__setstate__({"state": self.state, "param_groups": fresh})   # as PyTorch
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -387,6 +387,12 @@ class Optimizer(StepHooks):
                     lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _builtin(cls) -> bool:
+    """Whether `cls` is, or derives from, one of graphnet's optimizers (not only the base)."""
+    return any(c.__module__.startswith("graphnet.optim") and c not in (Optimizer, StepHooks)
+               for c in cls.__mro__)
 
 
 Optimizer.step = with_step_hooks(Optimizer.step)   # subclasses' own steps: __init_subclass__
