@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 
-
 from . import _dtype as dt
 from ._default_dtype import default_float
 from . import _factories, _layout
@@ -26,16 +25,20 @@ from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
 from ._ops._promote import _TORCH_NAMES, cpp_name, not_implemented
 from ._layout import *  # noqa: F401,F403  (the shape functions are top-level functions too)
 from ._layout import _dims, _shape_args  # noqa: F401  (_methods.py calls M._shape_args)
-from ._math_alpha import scaled
+from ._math_alpha import scalar_first, scaled
 from ._tensor import Tensor
 from ._autocast import autocast_as
 
-def add(input, other, *, alpha=1):
+def add(input, other, *rest, alpha=1):
+    if rest:   # `p.add_(-lr, d)`: PyTorch's deprecated form
+        (other,), alpha = scalar_first("add", (other, *rest), "alpha")
     check_alpha(input, other, alpha)
     return scaled("add", input, other, alpha)
 
 
-def sub(input, other, *, alpha=1):
+def sub(input, other, *rest, alpha=1):
+    if rest:
+        (other,), alpha = scalar_first("sub", (other, *rest), "alpha")
     refuse_bool_subtraction(input, other)
     check_alpha(input, other, alpha)
     return names.subtraction(scaled("sub", input, other, alpha), input)

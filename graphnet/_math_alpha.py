@@ -50,3 +50,26 @@ def _half_result(input, other):
         return None
     kind = result_type(input, other)
     return kind if kind.name in ("float16", "bfloat16") else None
+
+
+_WARNED: set = set()
+
+
+def scalar_first(name: str, args: tuple, keyword: str) -> tuple:
+    """PyTorch's deprecated overloads with the scalar first, which it still takes with a
+    warning: `p.add_(-lr, d)`, `torch.sub(a, 2, b)`, `v.addcmul_(0.5, g, g)`,
+    `p.addcdiv_(-s, m, d)` (older optimizers: AdaBound, the original RAdam). `args`: the
+    positional arguments after `input`. Returns (the tensors, the scalar)."""
+    if isinstance(args[0], Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments: "
+                        f"{len(args)} positional arguments after the input")
+    if name not in _WARNED:    # once per process, as PyTorch's TORCH_WARN_ONCE
+        _WARNED.add(name)
+        import warnings
+
+        current = "Tensor other, *, Number alpha = 1" if keyword == "alpha" else \
+            "Tensor tensor1, Tensor tensor2, *, Number value = 1"
+        warnings.warn(f"This overload of {name} is deprecated:\n\t{name}(Number {keyword}, "
+                      f"...)\nConsider using one of the following signatures instead:\n\t"
+                      f"{name}({current})", UserWarning, stacklevel=3)
+    return args[1:], args[0]

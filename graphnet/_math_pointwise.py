@@ -21,6 +21,7 @@ from . import _dtype as dt
 from . import _math as M
 from ._dispatch import dispatch
 from ._dtype_methods import result_type
+from ._math_alpha import scalar_first
 from ._grad_fn_names import renamed
 from ._ops._promote import cpp_name, not_implemented
 from ._tensor import Tensor
@@ -92,8 +93,10 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     return dispatch("lerp", input, end, weight)
 
 
-def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *rest, value=1) -> Tensor:
     """`input + value * tensor1 * tensor2` (optimizers' running averages)."""
+    if rest:   # `v.addcmul_(0.5, g, g)`: PyTorch's deprecated form
+        (tensor1, tensor2), value = scalar_first("addcmul", (tensor1, tensor2, *rest), "value")
     if all(isinstance(t, Tensor) and t.dtype.name == "bool" for t in (input, tensor1, tensor2)):
         raise not_implemented("addcmul_cpu_out", "bool")
     half = _half_of(input, tensor1, tensor2)
@@ -128,8 +131,10 @@ def _rounded(number, half) -> float:
     return float((ml_dtypes.bfloat16 if half.name == "bfloat16" else np.float16)(number))
 
 
-def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *rest, value=1) -> Tensor:
     """`input + value * tensor1 / tensor2` (Adam's update)."""
+    if rest:
+        (tensor1, tensor2), value = scalar_first("addcdiv", (tensor1, tensor2, *rest), "value")
     if not M._is_float(_tensor(tensor1)) and not M._is_float(_tensor(tensor2)):
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
                            "future release addcdiv will perform a true division of tensor1 and "
