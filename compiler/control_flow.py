@@ -116,6 +116,11 @@ def _trace_branch(parent: Tracer, fn, operands, name: str):
         sub.graph.add_output("out", i, _taped(sub, leaf, leaves_in))
     for rec in parent.lifted.values():
         if isinstance(rec.tensor._value, Value) and rec.tensor._value not in _all_values(parent):
+            if rec.placeholder.name == "rng_state":
+                raise TraceError(f"{name}: a random op (dropout in training mode, rand, "
+                                 f"randn ...) inside a branch is not supported in static mode: "
+                                 f"it advances the generator in place. Draw the random "
+                                 f"numbers before the cond/while_loop and pass them in")
             raise TraceError(f"{name}: in-place update of captured tensor "
                              f"'{rec.placeholder.name}' inside a branch is not supported")
     return sub, leaves, (lambda outs: outs[0]) if single else rebuild, _structure(result)
@@ -173,9 +178,22 @@ def _wrap_outputs(parent, node, requires_grad):
 def trace_cond(parent: Tracer, pred, true_fn, false_fn, operands):
     from graphnet import _dispatch
 
-    operands = tuple(operands)
-    t_sub, t_leaves, rebuild, t_tree = _trace_branch(parent, true_fn, operands, "cond_true")
-    f_sub, f_leaves, _, f_tree = _trace_branch(parent, false_fn, operands, "cond_false")
+    # nested operands (`((x, h),)`, `({"a": x},)`, a Python number among them): the branch
+    # sub-graphs take their tensors, and each branch gets the operands rebuilt around them
+    leaves, rebuild_operands = flatten(tuple(operands))
+    operands = tuple(x for x in leaves if isinstance(x, Tensor))
+
+    def on_tensors(fn):
+        def branch(*tensors):
+            it = iter(tensors)
+            return fn(*rebuild_operands([next(it) if isinstance(x, Tensor) else x
+                                         for x in leaves]))
+        return branch
+
+    t_sub, t_leaves, rebuild, t_tree = _trace_branch(parent, on_tensors(true_fn), operands,
+                                                     "cond_true")
+    f_sub, f_leaves, _, f_tree = _trace_branch(parent, on_tensors(false_fn), operands,
+                                               "cond_false")
     if t_tree != f_tree:   # (the false branch's values came back in the true one's nesting)
         raise TraceError("graphnet.cond: the branches return different structures (nesting, "
                          "containers or dict keys), as torch.cond refuses too")
@@ -223,6 +241,12 @@ def _record_edges(parent: Tracer, node, needs: list) -> bool:
 
 def trace_while(parent: Tracer, cond_fn, body_fn, carry):
     from graphnet import _dispatch
+
+    for i, x in enumerate(carry):
+        if not isinstance(x, Tensor):   # (it failed on `x._value`)
+            raise TraceError(f"graphnet.while_loop: carry item {i} is not a tensor "
+                             f"({type(x).__name__} {x!r}); a compiled loop carries tensors "
+                             f"only: pass graphnet.tensor({x!r}) instead")
 
     c_sub, c_leaves, _, _ = _trace_branch(parent, cond_fn, carry, "while_cond")
     b_sub, b_leaves, _, _ = _trace_branch(parent, body_fn, carry, "while_body")

@@ -14,6 +14,10 @@ def cond(pred, true_fn, false_fn, *args, operands=None):
     the same shapes and dtypes. The operands come as PyTorch's `torch.cond` takes them (one
     tuple or list, positionally or as `operands=`) or one by one.
 
+    Dynamically only the chosen branch runs, as a Python `if`: a parameter only the other
+    branch reads keeps `.grad` None, where the compiled cond (`lax.cond`, as `torch.cond`)
+    gives it a zero gradient (docs/architecture.md, "Value-dependent control flow").
+
     >>> y = graphnet.cond(x.sum() > 0, lambda t: t * 2, lambda t: -t, (x,))
     >>> y = graphnet.cond(x.sum() > 0, lambda t: t * 2, lambda t: -t, x)
     """
