@@ -255,7 +255,7 @@ def python_guards(tracer) -> tuple[list, list]:
     roots = [*bound, *seen, *(r.read() for r in cells),
              *argument_attribute_values(tracer, names)]     # a tensor argument's `x.meta`
     reads = object_reads(fn, tracer.arg_objects, skip=called, names=names, roots=roots,
-                         reached=reached)
+                         reached=reached, callers=getattr(tracer, "caller_codes", frozenset()))
     for hook, _ in unwrapped:   # a hook's `self.scale`
         reads += object_reads(hook, skip=called, names=names, reached=reached)
     shared: set = set()

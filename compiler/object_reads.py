@@ -33,7 +33,7 @@ class Reached:
 
 
 def object_reads(fn, args=(), skip=(), depth: int = 32, names=frozenset(), roots=(),
-                 reached: Reached | None = None) -> list[Read]:
+                 reached: Reached | None = None, callers=frozenset()) -> list[Read]:
     """Attributes the traced code may read from the user's own objects: the instance of a
     bound method (a trainer's `self.model`, `self.kl_weight`), the objects the function's
     globals and closure cells hold (an argparse `args`), and objects passed as arguments (a
@@ -106,7 +106,7 @@ def object_reads(fn, args=(), skip=(), depth: int = 32, names=frozenset(), roots
             # a distribution's own methods read its parameters (`noise.sample()` reads
             # `noise.scale`): every attribute it holds (`noise.scale = 0.01` traced again)
             wanted = _EveryName() if _distribution(obj) else \
-                names | _class_attribute_names(type(obj))
+                names | _class_attribute_names(type(obj), callers)
             held = {n for n in _held_names(obj) if n in wanted} | _class_data_names(
                 type(obj), wanted)
         else:
@@ -270,9 +270,12 @@ def _held_names(obj) -> set:
     return names
 
 
-def _class_attribute_names(cls) -> set:
+def _class_attribute_names(cls, callers=frozenset()) -> set:
     """Names the user-defined methods of `cls` (and of its user-defined bases) load as
-    attributes: what `self.step()` may read through `self.loss_fn()`."""
+    attributes: what `self.step()` may read through `self.loss_fn()`. Not those of the
+    methods in `callers` (code objects), which were running when the trace began: a
+    trainer's `fit()` that calls the compiled step and then counts `self.global_step += 1`
+    (its reads are outside the program; guarded, every call traced again)."""
     names = set()
     for klass in cls.__mro__:
         if (klass.__module__ or "").split(".")[0] in ("graphnet", "jax", "numpy", "builtins"):
@@ -284,7 +287,7 @@ def _class_attribute_names(cls) -> set:
                 for accessor in (member.fget, member.fset):
                     if isinstance(accessor, types.FunctionType):
                         names |= _attribute_names(accessor.__code__)
-            elif isinstance(member, types.FunctionType):
+            elif isinstance(member, types.FunctionType) and member.__code__ not in callers:
                 names |= _attribute_names(member.__code__)
     return names
 

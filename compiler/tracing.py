@@ -5,6 +5,7 @@ Names of graphs and of their inputs come from the function's signature."""
 from __future__ import annotations
 
 import inspect
+import sys
 
 import graphnet
 from graphnet import _autograd, _dispatch
@@ -46,6 +47,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
     names = _arg_names(fn, n_pos) + list(keywords)
     leaves, _ = flatten(tuple(args))
     tracer.arg_objects = [a for a in leaves if not isinstance(a, Tensor)] + attributed(args)
+    tracer.caller_codes = _running_codes()
     tracer.python_state.watch_arguments(tracer.arg_objects)
     leaf_names = []
     for arg_name, a in zip(names, args):
@@ -95,6 +97,17 @@ def trace(fn, *example_inputs, **example_kwargs) -> Graph:
     keywords = tuple(sorted(example_kwargs))
     args = example_inputs + tuple(example_kwargs[k] for k in keywords)
     return trace_call(fn, args, keywords=keywords).graph
+
+
+def _running_codes() -> frozenset:
+    """The code objects of the frames running when the trace begins (the user's `fit()`
+    that calls the compiled step, and graphnet's own): none of them runs in the trace
+    unless it is called again, and then the code recorder sees it (object_reads.py)."""
+    codes, frame = set(), sys._getframe(1)
+    while frame is not None:
+        codes.add(frame.f_code)
+        frame = frame.f_back
+    return frozenset(codes)
 
 
 def replay_mode_effects(traced) -> None:
