@@ -3,8 +3,14 @@
 
 It works on the eager tape (dynamic mode). A compiled backward is one jax.vjp, with no
 backward walk to follow, so inside graphnet.compile it raises a TraceError.
-PyTorch's `saved_tensors_hooks` is not here yet: graphnet's tape saves arrays in
-graphnet/_autograd.py (some ops keep residuals a pack hook could not see)."""
+
+The saved-tensor contexts: `save_on_cpu` runs its block unchanged (the values and gradients
+are PyTorch's; on the CPU the saved tensors are in host memory already, and on a GPU graphnet
+keeps them on the device, so no memory moves), and `disable_saved_tensors_hooks` makes
+`saved_tensors_hooks` raise its message inside its block. `saved_tensors_hooks` itself,
+with a user's pack and unpack functions, raises NotImplementedError: graphnet's tape saves
+arrays (graphnet/_autograd.py), some ops keep residuals a pack hook could not see, and
+calling the hooks on a different set of tensors than PyTorch's would mislead."""
 
 from __future__ import annotations
 
@@ -15,7 +21,8 @@ from .._mode import tracing
 from . import _engine
 from ._hooks import RemovableHandle  # noqa: F401  (PyTorch's module exports it too)
 
-__all__ = ["register_multi_grad_hook"]
+__all__ = ["register_multi_grad_hook", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks"]
 
 
 class _Handles:
@@ -84,3 +91,58 @@ def _any_hook(fn: Callable) -> Callable:
             fired["walk"] = walk
             fn(grad)
     return hook
+
+
+_DISABLED: list = []   # the messages of the disable_saved_tensors_hooks blocks entered
+
+
+class saved_tensors_hooks:
+    """PyTorch's pack/unpack hooks over the tensors autograd saves: not supported (see the
+    module's docstring); `save_on_cpu` runs unchanged."""
+
+    def __init__(self, pack_hook: Callable, unpack_hook: Callable):
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self):
+        if _DISABLED:
+            raise RuntimeError(_DISABLED[-1])
+        raise NotImplementedError(
+            "graphnet.autograd.graph.saved_tensors_hooks with your own pack and unpack "
+            "functions is not supported: graphnet's tape saves arrays, not the tensors "
+            "PyTorch's ops save, so the hooks would see other tensors than in PyTorch. "
+            "save_on_cpu() is supported (it runs the block unchanged).")
+
+    def __exit__(self, *exc):
+        return None
+
+
+class save_on_cpu:
+    """`with save_on_cpu(pin_memory=False):`: the block runs unchanged. PyTorch moves the
+    tensors saved for backward to host memory; on the CPU they are there already, and on a
+    GPU graphnet keeps them on the device (the same values and gradients, no memory saved)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
+        self.pin_memory, self.device_type = pin_memory, device_type
+
+    def __enter__(self):
+        if _DISABLED:
+            raise RuntimeError(_DISABLED[-1])
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+class disable_saved_tensors_hooks:
+    """Inside the block, entering `saved_tensors_hooks` or `save_on_cpu` raises
+    RuntimeError(`error_message`), as PyTorch's does."""
+
+    def __init__(self, error_message: str):
+        self.error_message = error_message
+
+    def __enter__(self):
+        _DISABLED.append(self.error_message)
+        return self
+
+    def __exit__(self, *exc):
+        _DISABLED.pop()
