@@ -32,14 +32,14 @@ class ShardedFunction:
         self._placed: set = set()
         self._last_args = None
 
-    def _split(self, value, where: str):
+    def _split(self, value, where: str, batch):
         if isinstance(value, Tensor):
-            return _sharding.shard_batch(value, self.mesh, where)
+            return _sharding.split_input(value, self.mesh, batch, where)
         if isinstance(value, (list, tuple)):
-            items = [self._split(v, where) for v in value]
+            items = [self._split(v, where, batch) for v in value]
             return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
         if isinstance(value, dict):
-            return {k: self._split(v, where) for k, v in value.items()}
+            return {k: self._split(v, where, batch) for k, v in value.items()}
         return value
 
     def _state(self):
@@ -58,8 +58,9 @@ class ShardedFunction:
 
     def __call__(self, *args, **kwargs):
         name = self.compiled.name
-        args = tuple(self._split(a, f"{name} argument {i}") for i, a in enumerate(args))
-        kwargs = {k: self._split(v, f"{name} argument {k!r}") for k, v in kwargs.items()}
+        batch = _sharding.batch_size_of((args, kwargs))
+        args = tuple(self._split(a, f"{name} argument {i}", batch) for i, a in enumerate(args))
+        kwargs = {k: self._split(v, f"{name} argument {k!r}", batch) for k, v in kwargs.items()}
         if not self.compiled.artifacts and self.compiled.mode == "static":
             # traced first, so the state it reads is placed before the first run: placed
             # after, a compiled forward's backward saw its weights rewritten and refused

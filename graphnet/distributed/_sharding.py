@@ -100,6 +100,37 @@ def shard_batch(t: Tensor, mesh, what: str = "input") -> Tensor:
     return place(t, sharding)
 
 
+def batch_size_of(values) -> int | None:
+    """The batch size of a call: the first dimension of its first tensor (in argument order,
+    nested containers walked) that has one; None when it has none."""
+    if isinstance(values, Tensor):
+        return values.shape[0] if values.dim() else None
+    items = values.values() if isinstance(values, dict) else \
+        values if isinstance(values, (list, tuple)) else ()
+    for item in items:
+        found = batch_size_of(item)
+        if found is not None:
+            return found
+    return None
+
+
+def split_input(t: Tensor, mesh, batch: int | None, what: str) -> Tensor:
+    """A call's tensor on the mesh: split over the data axis when its first dimension is the
+    call's batch (`batch_size_of`), else replicated, as PyTorch's DDP leaves the other
+    arguments whole (a causal mask, a temperature: they were split too, and refused as "a
+    batch of 6" beside a batch of 8). NOTE: a tensor whose first size equals the batch's by
+    chance is split too: the values are the same, with several processes it would be read
+    as this process's share."""
+    if batch is None or (t.dim() and t.shape[0] == batch):
+        return shard_batch(t, mesh, what)
+    if _multi_process(mesh) and not tracing():
+        from jax.experimental import multihost_utils
+
+        return Tensor._wrap(multihost_utils.host_local_array_to_global_array(
+            np.asarray(t._value), mesh, PartitionSpec()))
+    return place(t, replicated(mesh))
+
+
 def put_state(t: Tensor, sharding) -> None:
     """Give a parameter, buffer or optimizer-state tensor the layout `sharding`, in place
     (the tensor object stays the same, so modules and optimizers keep pointing at it)."""

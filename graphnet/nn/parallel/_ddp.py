@@ -62,7 +62,8 @@ class DistributedDataParallel(Module):
     def forward(self, *inputs, **kwargs):
         if not tracing():
             self._place_state()
-        split = (lambda t: _sharding.shard_batch(t, self.mesh,
+        batch = _sharding.batch_size_of((inputs, kwargs))
+        split = (lambda t: _sharding.split_input(t, self.mesh, batch,
                                                  "DistributedDataParallel input"))
         return self.module(*_map_tensors(inputs, split), **_map_tensors(kwargs, split))
 
