@@ -28,7 +28,10 @@ MEMORY_FIELDS = ("argument_size_in_bytes", "output_size_in_bytes", "alias_size_i
                  "temp_size_in_bytes", "generated_code_size_in_bytes")
 
 
-def _artifact(target):
+def _artifact(target, args=()):
+    """The artifact to dump: `target` itself, or the latest graph of a compiled function;
+    with `args`, the latest one compiled for their shapes and dtypes (the latest graph, for a
+    shorter last batch, refused the full batch's arguments)."""
     if hasattr(target, "run_fn") and hasattr(target, "lowered"):
         return target
     compiled = getattr(target, "compiled", target)
@@ -39,7 +42,28 @@ def _artifact(target):
     if not artifacts:
         raise RuntimeError(f"hlo_dump: {compiled.name} has not been called yet, so nothing is "
                            f"compiled; call it once with example inputs first")
-    return artifacts[-1]
+    if not args:
+        return artifacts[-1]
+    for artifact in reversed(artifacts):
+        if _takes(artifact, args):
+            return artifact
+    raise RuntimeError(f"hlo_dump: no graph of {compiled.name} was compiled for these "
+                       f"arguments' shapes and dtypes; call it with them once first")
+
+
+def _takes(artifact, args) -> bool:
+    """Whether `artifact`'s graph inputs have the shapes and dtypes of `args`' arrays."""
+    import numpy as np
+
+    inputs = artifact.graph.inputs
+    try:
+        arrays = artifact._gather(args)
+    except (IndexError, AttributeError, TypeError):   # other arguments, or retired
+        return False
+    return len(arrays) == len(inputs) and all(
+        tuple(np.shape(a)) == tuple(v.shape)
+        and np.dtype(getattr(a, "dtype", v.dtype)) == np.dtype(v.dtype)
+        for a, v in zip(arrays, inputs))
 
 
 def _abstract_inputs(graph) -> list:
@@ -86,7 +110,7 @@ def hlo_dump(target, *args) -> dict:
     >>> print(hlo_dump(step, x, y)["cost"]["flops"])
     """
 
-    artifact = _artifact(target)
+    artifact = _artifact(target, args)
     if args:
         lowered = artifact.lowered(args)
     else:
@@ -128,7 +152,7 @@ def plan_dump(target, *args) -> dict:
     >>> print(format_plan_dump(plan_dump(fast, x)))
     """
 
-    artifact = _artifact(target)
+    artifact = _artifact(target, args)
     lowered = (artifact.lowered(args) if args
                else _jit(artifact).lower(*_abstract_inputs(artifact.graph)))
     return {"plan": artifact.plan, "memory": normalize_memory(lowered.compile().memory_analysis()),

@@ -128,9 +128,11 @@ class CompiledFunction:
                     reason, previous = artifact.retrace, artifact
                     entries.remove(artifact)
                     break
-                self._last_key = key    # a later miss says what changed since this call
+                # a later miss says what changed since this call, and for this graph
+                self._last_key, self._last_artifact = key, artifact
                 return artifact, leaves
-            reason = f"guard failed: {failed}"
+            if reason is None or artifact is self.__dict__.get("_last_artifact"):
+                reason = f"guard failed: {failed}"
         if reason is None:
             reason = self._describe_miss(key)
         return self._compile(key, args, reason, previous), leaves

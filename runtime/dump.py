@@ -51,7 +51,18 @@ def _default_inputs(model, namespace, batch: int) -> tuple:
             return _as_inputs(source.example_inputs)
     for sub in model.modules():
         if isinstance(getattr(sub, "in_features", None), int):
-            return (graphnet.zeros(batch, sub.in_features),)
+            guess = (graphnet.zeros(batch, sub.in_features),)
+            try:   # a guess only: an Embedding or a conv first takes other inputs
+                with graphnet.no_grad():
+                    model(*guess)
+            except Exception as err:   # noqa: BLE001 - whatever the model raises on it
+                raise DumpError(
+                    f"no example inputs for {type(model).__name__}, and the guess "
+                    f"zeros({batch}, {sub.in_features}) (from a layer's in_features) does not "
+                    f"fit it ({type(err).__name__}: {str(err).splitlines()[0][:200]}): define "
+                    f"`example_inputs` (a tensor, a tuple of tensors, or a function returning "
+                    f"them) in the file") from None
+            return guess
     raise DumpError(f"no example inputs for {type(model).__name__}: define `example_inputs` "
                     f"(a tensor, a tuple of tensors, or a function returning them) in the file, "
                     f"or point NAME at a function returning (module, example_inputs)")

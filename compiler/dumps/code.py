@@ -25,6 +25,7 @@ import numpy as np
 
 from ..ir import Graph, Node, Value
 from ..lower import _region_nodes
+from .json_schema import GraphJSONError
 from .public_names import public_function
 
 RESERVED = {"graphnet", "np", "ml_dtypes", "base64", "ConstantValue", "run_grad"}
@@ -73,7 +74,13 @@ def literal(x, names: _Names, needs: set) -> str:
         return names.of[x]
     if isinstance(x, Graph):   # a cond / while_loop branch: its lowering, from its JSON
         needs.add("subgraphs")
-        return f"lower(from_json({x.to_json()!r}))"
+        try:
+            text = x.to_json()
+        except GraphJSONError as err:   # a gradient node in a vmap body holds its VJP
+            raise NotImplementedError(
+                f"to_code: the sub-graph {x.name!r} cannot be written as code, since it is "
+                f"written through its JSON ({err}); the text dump shows it") from None
+        return f"lower(from_json({text!r}))"
     if isinstance(x, np.dtype):
         needs.add("np")
         return f"np.dtype({_scalar_type(x.type, needs)})"
@@ -91,7 +98,11 @@ def literal(x, names: _Names, needs: set) -> str:
         return f"({inner},)" if len(x) == 1 else f"({inner})"
     if isinstance(x, list):
         return "[" + ", ".join(literal(v, names, needs) for v in x) + "]"
-    return repr(x)
+    text = repr(x)
+    if text.startswith("<"):   # not Python (a custom Function's backward): the code would not run
+        raise NotImplementedError(f"to_code: an op attribute {text} cannot be written as "
+                                  f"Python code; the text dump shows the graph")
+    return text
 
 
 def _scalar_type(t: type, needs: set) -> str:
