@@ -21,8 +21,15 @@ import types
 
 def note(tracer, module, name: str, value, old) -> None:
     """The traced code's hook set `module.name` to `value` (a tensor the trace made) in
-    place of `old`."""
-    tracer.__dict__.setdefault("recomputed", {})[id(value)] = (module, name, old)
+    place of `old`. A second write in the same trace keeps the first one's `old`, the tensor
+    the attribute held before the call (`self.h = self.h.detach()` then `self.h = rnn(x,
+    self.h)`: the program read that tensor, so the guard must stay; with the detached value
+    as `old` it was dropped, and every later call ran from the first call's hidden state)."""
+    recomputed = tracer.__dict__.setdefault("recomputed", {})
+    earlier = recomputed.get(id(old))
+    if earlier is not None and earlier[0] is module and earlier[1] == name:
+        old = earlier[2]
+    recomputed[id(value)] = (module, name, old)
 
 
 def _final(tracer) -> list:
