@@ -18,6 +18,8 @@ from __future__ import annotations
 import gc
 import types
 
+from graphnet._tensor import Tensor
+
 
 def note(tracer, module, name: str, value, old) -> None:
     """The traced code's hook set `module.name` to `value` (a tensor the trace made) in
@@ -44,10 +46,32 @@ def _final(tracer) -> list:
 
 def skipped(tracer) -> set:
     """(id(module), name) of the attributes whose identity the guard need not compare: the
-    program never read the tensor they held before the call."""
+    program never read the values of the tensor they held before the call, and what Python
+    may have read of it (its shape, dtype) is what the new value has, so the next call,
+    which finds this call's value there, decides alike; or the module had no such attribute
+    and the code did not look it up. Not when it held None or a number, or a missing one was
+    looked up: `if self.prev is None`, `getattr(self, "prev", None)`, `x + self.prev` of a
+    number and `torch.empty(0)` placeholders decided the program by it (the guard was
+    dropped, and every later call ran the first call's branch, silently)."""
     lifted = {id(rec.tensor) for rec in tracer.lifted.values()}
-    return {(id(module), name) for module, name, _, old in _final(tracer)
-            if id(old) not in lifted}
+    looked_up = tracer.__dict__.get("missing_reads", ())
+    return {(id(module), name) for module, name, value, old in _final(tracer)
+            if (old is MISSING and (id(module), name) not in looked_up) or (
+                isinstance(old, Tensor) and id(old) not in lifted and _alike(old, value))}
+
+
+# what `note` gets as the old value of an attribute the module did not have
+MISSING = object()
+
+
+def note_missing(tracer, module, name: str) -> None:
+    """The traced code looked up `module.name` while the module had no such attribute
+    (`getattr(self, "prev", None)`, `hasattr`): it decided something by its absence."""
+    tracer.__dict__.setdefault("missing_reads", set()).add((id(module), name))
+
+
+def _alike(old, value) -> bool:
+    return (tuple(old.shape), old.dtype) == (tuple(value.shape), value.dtype)
 
 
 def finish(tracer, result, t, returned: bool) -> bool:

@@ -282,12 +282,16 @@ class Tracer(FinishTrace, MadeData, StructuredOps, DispatchMode):
     def recomputed_attribute(self, module, name: str, value, old) -> None:
         recomputed_attributes.note(self, module, name, value, old)
 
+    def on_missing_attribute(self, module, name: str) -> None:
+        recomputed_attributes.note_missing(self, module, name)
+
     def on_attribute_write(self, module, name: str, value) -> None:
         if isinstance(value, Tensor) and id(value) in self.created_ids:
             # a tensor the code made: set anew each call unless the old one is read (then
             # escaped: recomputed_attributes.py); noted, so a returned view of it stays one
             self.attribute_kept[id(value)] = weakref.ref(value)   # (`m.h = h; return h[-1]`)
-            recomputed_attributes.note(self, module, name, value, module.__dict__.get(name))
+            recomputed_attributes.note(self, module, name, value,
+                                       module.__dict__.get(name, recomputed_attributes.MISSING))
             return
         # NOTE: another tensor (`self.prev = x`, an argument) is a change of Python state:
         # a compiled call would keep the first call's object, so the next call traces again

@@ -164,6 +164,9 @@ class Module(_Hooks):
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
                 return d[registry][name]
+        note = getattr(_dispatch.current_mode(), "on_missing_attribute", None)
+        if note is not None:   # a trace: `getattr(self, "prev", None)` decided by its absence
+            note(self, name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
