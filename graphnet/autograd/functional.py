@@ -95,6 +95,22 @@ def _require_grad(tensors, strict: bool, message: str = None) -> None:
                                f"manner from the input when running in strict mode.")
 
 
+def _check_v(vs: tuple, other: tuple, other_tuple: bool) -> tuple:
+    """(True, `vs`) once it matches `other` (the outputs for vjp, the inputs for jvp, hvp and
+    vhp) in number and sizes, with PyTorch's errors (a short `v` failed on an index, a long
+    one was cut to size silently)."""
+    if len(vs) != len(other):
+        raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got "
+                           f"{len(vs)}." if other_tuple else
+                           "The given v should contain a single Tensor.")
+    for i, (v, o) in enumerate(zip(vs, other)):
+        if tuple(v.shape) != tuple(o.shape):
+            where = f"Entry {i} in " if other_tuple else ""
+            raise RuntimeError(f"{where}v has invalid size: should be {o.shape} but got "
+                               f"{v.shape}.")
+    return True, vs
+
+
 def _grads(outputs, inputs, grad_outputs, create_graph: bool, independent=None) -> tuple:
     """The gradients, zeros where none reaches an input; with `independent` (a message with
     `{i}`, strict mode) raising it there instead."""
@@ -144,7 +160,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
                                "returns a single Tensor with a single element.")
         vs = None
     else:
-        _, vs = _as_tuple(v, "v", "vjp")
+        _, vs = _check_v(_as_tuple(v, "v", "vjp")[1], outputs, out_tuple)
     grads = _grads(outputs, inputs, vs, create_graph, INDEPENDENT if strict else None)
     return _pack(out_tuple, _detach(outputs, create_graph)), \
         _pack(in_tuple, _detach(grads, create_graph))
@@ -164,7 +180,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
                                "element.")
         vs = (_ones_for(inputs[0]),)
     else:
-        _, vs = _as_tuple(v, "v", "jvp")
+        _, vs = _check_v(_as_tuple(v, "v", "jvp")[1], inputs, in_tuple)
     out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
                                    "jvp")
     _require_grad(outputs, strict)
@@ -267,7 +283,7 @@ def _first_derivative(func, inputs, v, create_graph: bool, strict: bool, name: s
                                "element.")
         vs = (_ones_for(inputs[0]),)
     else:
-        _, vs = _as_tuple(v, "v", name)
+        _, vs = _check_v(_as_tuple(v, "v", name)[1], inputs, in_tuple)
     jac = _grads(outs, inputs, None, True, INDEPENDENT if strict else None)
     _require_grad(jac, strict, JACOBIAN_INDEPENDENT)
     return in_tuple, inputs, outs, vs, jac
