@@ -250,15 +250,19 @@ def saved_tensor_ids(tracer) -> set:
     return saved
 
 
-def saved_across_the_call(tracer, saved: set, returned_ids: list) -> tuple[frozenset, list]:
+def saved_across_the_call(tracer, saved: set, returned_ids: list,
+                          owners: list) -> tuple[frozenset, list]:
     """What the eager tape's node for the whole compiled call must check at its backward
     (runtime/artifact_tape.py), as PyTorch's nodes inside would: the placeholder names of the
     inputs (arguments, parameters, buffers) some op saved, itself or through a view, and per
-    returned tensor whether an op saved it (`exp` saves its output, `y * y` its input y);
+    returned tensor whether an op saved it or the tensor it is a view of (`exp` saves its
+    output, `y * y` its input y; `owners`: the ids of the returned views' storage owners);
     `saved` is `saved_tensor_ids`.
     NOTE: before, the call's node read the values of the call with no check: `y = f(x);
     opt.step(); y.backward()` (the GAN mistake) or `y.add_(1)` after a compiled `x.exp()`
     gave the gradient of values that no longer existed, where eager code raises."""
     names = frozenset(rec.placeholder.name for rec in tracer.lifted.values()
                       if id(rec.tensor) in saved)
-    return names, [rid in saved for rid in returned_ids]
+    # a returned view of a saved tensor counts (`f = compile(lambda x: x.exp()[1:])`, then
+    # `out[0] = 1`: the write reaches what exp's backward reads; it was not checked)
+    return names, [rid in saved or owner in saved for rid, owner in zip(returned_ids, owners)]

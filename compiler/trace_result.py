@@ -173,8 +173,8 @@ class FinishTrace:
         result.out_layouts, result.out_inference = self.out_layouts, self.out_inference
         result.out_freed = self.out_freed
         result.out_tape_inputs = self.out_tape_inputs
-        result.saved_inputs, result.out_saved = saved_across_the_call(self, saved,
-                                                                       self.returned_ids)
+        result.saved_inputs, result.out_saved = saved_across_the_call(
+            self, saved, self.returned_ids, self.returned_owners)
         result.out_refused = refused_outputs(self)
         arg_grads.finish(self, result)
         result.guards.extend(trace_guards(self))
@@ -199,7 +199,7 @@ class FinishTrace:
         self.out_tape_inputs, self.out_layouts, self.out_inference = [], [], []
         grads = {id(t._grad): t for t, _ in self.grad_targets.values() if t._grad is not None}
         first: dict = {}
-        self.returned_ids = []
+        self.returned_ids, self.returned_owners = [], []   # a view's storage owner's too
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor):
                 self.graph.add_output("out", i, self.value_of(leaf))
@@ -214,6 +214,7 @@ class FinishTrace:
                 self.out_views.append(self._view_recipe(leaf) if identity[-1] is None
                                       and aliases[-1] is None else None)
                 self.returned_ids.append(id(leaf))
+                self.returned_owners.append(id(leaf.__dict__.get("_storage", leaf)))
                 self.out_layouts.append(leaf.__dict__.get("_layout"))
                 self.out_inference.append(bool(leaf.__dict__.get("_inference")))
                 static.append(TENSOR_SLOT)

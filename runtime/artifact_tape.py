@@ -110,7 +110,11 @@ def arm_checks(artifact, args, tensors) -> None:
     checks = []
     for kind, obj in saved:
         t = args[obj] if kind == "arg" else state_tensor((kind, obj))
-        if t is not None:
+        owner = None if t is None else t.__dict__.get("_storage")
+        if owner is not None:   # a view: its owner's counter is its own, and outlives a
+            # temporary view (`f(xb[1:], w)`, then `xb[2] = 3`: the check went with the view)
+            checks.append((weakref.ref(owner), _versions.version(t), None, "input"))
+        elif t is not None:
             checks.append((weakref.ref(t), _versions.version(t), t._value, "input"))
     for t, kept in zip(tensors, traced.out_saved):
         if kept:
