@@ -49,3 +49,13 @@ def test_user_pack_hooks_are_refused_with_a_reason():
     with pytest.raises(NotImplementedError, match="saved_tensors_hooks .* not supported"):
         with G.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
             pass
+
+
+@pytest.mark.parametrize("where,name,hint", [
+    ("autograd", "forward_ad", "graphnet.func.jvp"),
+    ("func", "linearize", "graphnet.func.jvp"),
+])
+def test_missing_forward_mode_names_say_why(where, name, hint):
+    assert hasattr(getattr(torch, where), name)
+    with pytest.raises(AttributeError, match=f"has no attribute '{name}' .* use {hint}"):
+        getattr(getattr(G, where), name)

@@ -61,3 +61,14 @@ __all__ = [
     "set_anomaly_enabled", "set_detect_anomaly", "set_grad_enabled",
     "set_multithreading_enabled",
 ]
+
+
+def __getattr__(name: str):
+    """A missing name: torch's AttributeError, with the reason and the alternative when it is
+    refused on purpose (runtime/coverage.py `REFUSED`), e.g. `autograd.forward_ad`."""
+    why = None
+    if not name.startswith("_"):
+        from ..runtime.coverage import refusal
+        why = refusal(f"torch.autograd.{name}")
+    raise AttributeError(f"module 'graphnet.autograd' has no attribute {name!r}"
+                         + (f" ({why[0]}; use {why[1]})" if why else ""))
