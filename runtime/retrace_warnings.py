@@ -57,10 +57,10 @@ def _warn_repeated(compiled, reason: str, stacklevel: int) -> None:
     if counts[topic] != _REPEATS or topic == "first call":
         return
     if topic.startswith("guard failed"):
-        advice = (f"the code, or a method of an object it reads, reads this Python value, "
-                  f"and each new value traces and compiles again. If it changes on every "
-                  f"call, pass it as a tensor (graphnet.tensor(value)) or use it outside the "
-                  f"compiled function")
+        advice = ("the code, or a method of an object it reads, reads this Python value, "
+                  "and each new value traces and compiles again. If it changes on every "
+                  "call, pass it as a tensor (graphnet.tensor(value)) or use it outside the "
+                  "compiled function")
     elif topic.endswith(" shape"):
         advice = ("each new shape traces and compiles again; pad the inputs to a few fixed "
                   "shapes (the last, shorter batch of an epoch is one more)")
