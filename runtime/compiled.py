@@ -114,7 +114,7 @@ class CompiledFunction:
             leaves, _ = flatten(args)
             key = self._key(leaves) + (names, structure(args))
         entries = self.cache.get(key, [])
-        reason, previous = None, None
+        reason, previous, last_run = None, None, None
         for artifact in entries:
             failed = artifact.failed_guard()
             if failed is None and artifact.arg_storage:
@@ -125,16 +125,16 @@ class CompiledFunction:
                 failed = arg_grad_failure(artifact.traced.arg_grad_checks, leaves)
             if failed is None:
                 if artifact.retrace is not None and (artifact.calls > 0 or artifact.undone):
-                    reason, previous = artifact.retrace, artifact
+                    reason, previous, last_run = artifact.retrace, artifact, None
                     entries.remove(artifact)
                     break
                 # a later miss says what changed since this call, and for this graph
                 self._last_key, self._last_artifact = key, artifact
                 return artifact, leaves
-            if reason is None or artifact is self.__dict__.get("_last_artifact"):
-                reason = f"guard failed: {failed}"
-        if reason is None:
-            reason = self._describe_miss(key)
+            reason = f"guard failed: {failed}"
+            if artifact is self.__dict__.get("_last_artifact"):
+                last_run = reason
+        reason = last_run or reason or self._describe_miss(key)   # the last run graph's, first
         return self._compile(key, args, reason, previous), leaves
 
     def _describe_miss(self, key) -> str:
@@ -232,7 +232,7 @@ class CompiledFunction:
             previous.retire()
         self.cache.setdefault(key, []).append(artifact)
         self.artifacts.append(artifact)
-        self._last_key = key
+        self._last_key, self._last_artifact = key, artifact
         shape_store.flush()
         return artifact
 
