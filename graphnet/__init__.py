@@ -107,9 +107,6 @@ from ._lowrank import pca_lowrank, svd_lowrank  # noqa: E402  (randomized SVD an
 def __getattr__(name: str):
     """A missing name: torch's AttributeError, with the reason and the alternative when the
     name is refused on purpose (runtime/coverage.py `REFUSED`), e.g. `graphnet.frombuffer`."""
-    why = None
-    if not name.startswith("_"):
-        from .runtime.coverage import refusal
-        why = refusal(f"torch.{name}")
-    raise AttributeError(f"module 'graphnet' has no attribute {name!r}"
-                         + (f" ({why[0]}; use {why[1]})" if why else ""))
+    from ._errors import missing_attribute
+
+    raise missing_attribute("graphnet", "torch", name)

@@ -148,3 +148,16 @@ def broadcast_shape(*shapes) -> tuple:
                                   f"tensor b ({b[i]}) at non-singleton dimension {i}")
         out = tuple(y if x == 1 else x for x, y in zip(a, b, strict=True))
     return out
+
+
+def missing_attribute(module: str, torch_module: str, name: str) -> AttributeError:
+    """A module `__getattr__`'s error for a missing name: torch's AttributeError, with the
+    reason and the alternative when the name is refused on purpose (runtime/coverage.py
+    `REFUSED`: `graphnet.frombuffer`, `autograd.forward_ad`, `func.linearize`)."""
+    why = None
+    if not name.startswith("_"):
+        from .runtime.coverage import refusal   # NOTE: coverage imports graphnet
+
+        why = refusal(f"{torch_module}.{name}")
+    return AttributeError(f"module {module!r} has no attribute {name!r}"
+                          + (f" ({why[0]}; use {why[1]})" if why else ""))

@@ -314,9 +314,6 @@ def stack_module_state(models) -> tuple:
 def __getattr__(name: str):
     """A missing name, with the reason and the alternative when it is refused on purpose
     (runtime/coverage.py `REFUSED`), e.g. `func.linearize`."""
-    why = None
-    if not name.startswith("_"):
-        from .runtime.coverage import refusal
-        why = refusal(f"torch.func.{name}")
-    raise AttributeError(f"module 'graphnet.func' has no attribute {name!r}"
-                         + (f" ({why[0]}; use {why[1]})" if why else ""))
+    from ._errors import missing_attribute
+
+    raise missing_attribute("graphnet.func", "torch.func", name)

@@ -66,9 +66,6 @@ __all__ = [
 def __getattr__(name: str):
     """A missing name: torch's AttributeError, with the reason and the alternative when it is
     refused on purpose (runtime/coverage.py `REFUSED`), e.g. `autograd.forward_ad`."""
-    why = None
-    if not name.startswith("_"):
-        from ..runtime.coverage import refusal
-        why = refusal(f"torch.autograd.{name}")
-    raise AttributeError(f"module 'graphnet.autograd' has no attribute {name!r}"
-                         + (f" ({why[0]}; use {why[1]})" if why else ""))
+    from .._errors import missing_attribute
+
+    raise missing_attribute("graphnet.autograd", "torch.autograd", name)
