@@ -73,25 +73,6 @@ def test_a_new_tensor_kept_on_every_call_warns_once():
     assert G.equal(opt.state[model.weight]["old"], model.weight)
 
 
-def test_optimizer_buffers_made_once_do_not_warn():
-    model = _model()
-    opt = G.optim.Adam(model.parameters(), lr=0.01)
-
-    def step(x):
-        opt.zero_grad()
-        loss = model(x).sum()
-        loss.backward()
-        opt.step()
-        return loss.detach()
-
-    compiled = G.compile(step)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for _ in range(5):
-            compiled(G.ones(2, 3))
-    assert compiled.explain()["graphs"] <= 2
-
-
 @pytest.mark.parametrize("n", [3])
 def test_changing_python_state_still_warns(n):
     class Counter:
