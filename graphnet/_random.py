@@ -46,6 +46,7 @@ class Generator:
 
     def seed(self) -> int:
         """Seed from fresh entropy; returns the seed (torch.Generator.seed)."""
+        _refuse_fresh_entropy("seed()")
         s = int(np.random.SeedSequence().entropy % (2 ** 63))
         self.manual_seed(s)
         return s
@@ -82,6 +83,15 @@ class Generator:
             self._state._value = key._value
 
     def initial_seed(self) -> int:
+        """The seed this generator was last seeded with. Read while a graph is traced, the
+        program holds only while the seed is the same (a `manual_seed` outside the compiled
+        function between two calls traces again, as the eager code would read the new seed)."""
+        from ._mode import current_mode
+
+        mode = current_mode()
+        if mode is not None:
+            mode.depends_on(f"the generator's initial_seed() ({self._seed})",
+                            lambda: self._seed)
         return self._seed
 
     def next_key(self) -> Tensor:
@@ -106,8 +116,10 @@ class Generator:
             kind = type(new_state)
             raise TypeError(f"expected a graphnet.ByteTensor, but got "
                             f"{kind.__module__}.{kind.__name__}")
+        if new_state.dtype != dt.uint8:     # PyTorch's TypeError, before any size check
+            raise TypeError("RNG state must be a graphnet.ByteTensor")
         size = int(np.prod(self.state.shape)) * 4
-        if new_state.dtype != dt.uint8 or tuple(new_state.shape) != (size,):
+        if tuple(new_state.shape) != (size,):
             raise RuntimeError(f"set_state: expected the uint8 tensor of shape [{size}] that "
                                f"get_state() returns, got {new_state.dtype.name} "
                                f"{list(new_state.shape)}")
@@ -134,9 +146,21 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
-    s = int(np.random.SeedSequence().entropy % (2 ** 63))
-    default_generator.manual_seed(s)
-    return s
+    """Seed the global generator from fresh entropy and return the seed (`torch.seed`)."""
+    return default_generator.seed()
+
+
+def _refuse_fresh_entropy(what: str) -> None:
+    """Fresh entropy comes from the host, once: a compiled program would re-seed with the
+    trace's number on every call, so a traced `seed()` is refused."""
+    from ._errors import TraceError
+    from ._mode import tracing
+
+    if tracing():
+        raise TraceError(f"{what} seeds the generator from fresh entropy inside a compiled "
+                         f"function: the program would use the seed drawn while tracing on "
+                         f"every call. Call it outside the compiled function, or pass a seed "
+                         f"in and use manual_seed(seed).")
 
 
 def initial_seed() -> int:

@@ -37,7 +37,9 @@ def test_generator_state_and_dropout_replay():
 
 def test_set_rng_state_refuses_a_foreign_state():
     with pytest.raises(RuntimeError, match="uint8 tensor of shape"):
-        graphnet.set_rng_state(graphnet.zeros(5056))
+        graphnet.set_rng_state(graphnet.zeros(5056, dtype=graphnet.uint8))   # torch's size
+    with pytest.raises(TypeError, match="RNG state must be a graphnet.ByteTensor"):
+        graphnet.set_rng_state(graphnet.zeros(5056))     # a float tensor: PyTorch's TypeError
 
 
 def test_cuda_answers_from_jax_backends():

@@ -240,7 +240,9 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
         return y_soft
     index = y_soft.argmax(dim, keepdim=True)
     y_hard = fac.zeros(*logits.shape, dtype=logits.dtype).scatter(dim, index, 1.0)
-    return y_hard - y_soft.detach() + y_soft
+    # NOTE: the soft sample's own rounding cancels first (y_soft - detach is exactly 0), so the
+    # forward values are exact zeros and ones, however a compiler fuses the softmax
+    return y_hard + (y_soft - y_soft.detach())
 
 
 def _legacy_name(dtype) -> str:
