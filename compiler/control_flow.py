@@ -72,6 +72,18 @@ class SubTracer(Tracer):
     def depends_on(self, what, read):
         self.parent.depends_on(what, read)
 
+    # NOTE: a value Python reads in a branch (`m.s.item()` in a cond branch, a while_loop
+    # body, a vmapped function) is guarded by the enclosing tracer: only its guards reach the
+    # compiled call (a read kept here was never checked, and a later call reused the value)
+    def on_value_read(self, t, what):
+        if id(t) not in self.created_ids:
+            self.parent.on_value_read(t, what)
+
+    def concretize(self, t, what):
+        if id(t) not in self.created_ids:
+            return self.parent.concretize(t, what)
+        return super().concretize(t, what)
+
     def on_user_code(self, fn) -> None:
         self.parent.on_user_code(fn)
 

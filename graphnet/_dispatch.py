@@ -193,14 +193,27 @@ def attrs_key(attrs: dict) -> tuple:
     return tuple(attrs.items()), kinds
 
 
+def _tensor_attr(value: Tensor):
+    """A 0-d tensor given where an op takes a number (`elu(x, alpha=t)`, `pad(value=t)`):
+    its value, as PyTorch reads it into a Scalar. NOTE: kept as the tensor, it keyed the
+    eager kernel cache by the object and its first value was bound into the kernel, so after
+    `t.fill_(2.0)` the op still used the old number."""
+    kind = value._value.dtype.kind
+    if kind in "iu":
+        return value.__index__()
+    if kind == "b":
+        return bool(value)
+    return float(value) if kind == "f" else value
+
+
 def dispatch(name: str, *args, **attrs):
     """Run op `name` on `args` (Tensors or Python scalars) with static `attrs`."""
     opdef = OPS[name]
     for key, value in attrs.items():    # `clamp(x, np.float64(0.5))`: a Python number (JAX
         if isinstance(value, NUMBERS_TO_CONVERT):   # made float64); `x.sum(tensor(1))`: an int
             attrs[key] = plain_number(name, value)
-        elif isinstance(value, Tensor) and value.ndim == 0 and value._value.dtype.kind in "iu":
-            attrs[key] = value.__index__()
+        elif isinstance(value, Tensor) and value.ndim == 0:
+            attrs[key] = _tensor_attr(value)
     if _autocast.active and (cast := _autocast.policy(name, args, attrs)) is not None:
         return _autocast.run(cast, name, args, attrs)   # autocast (graphnet/_autocast.py)
     mode = current_mode()
