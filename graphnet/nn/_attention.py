@@ -57,9 +57,13 @@ class Embedding(Module):
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self) -> None:
+        """Zero the padding row (PyTorch's name: subclasses call it after their own init)."""
         if self.padding_idx is not None:
             with no_grad():
-                self.weight[self.padding_idx] = 0.0
+                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,

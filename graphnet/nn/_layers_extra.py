@@ -7,13 +7,13 @@ from __future__ import annotations
 import math
 
 from .. import _factories as fac
-from .._autograd import no_grad
 from .._dispatch import dispatch
 from .._tensor import Parameter
 from . import functional as F
 from . import init
 from . import _lazy
 from ._activation import _DropoutNd
+from ._attention import Embedding
 from ._lazy import *  # noqa: F401,F403
 from ._module import Module
 
@@ -91,9 +91,9 @@ class EmbeddingBag(Module):
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx] = 0.0
+        self._fill_padding_idx_with_zero()
+
+    _fill_padding_idx_with_zero = Embedding._fill_padding_idx_with_zero
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,

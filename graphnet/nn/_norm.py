@@ -112,13 +112,21 @@ class _BatchNorm(_NormBase):
             with no_grad():
                 self.num_batches_tracked._assign(self.num_batches_tracked + 1)
                 if self.momentum is None:  # cumulative average: a tensor, so it compiles
-                    factor = 1.0 / self.num_batches_tracked
+                    factor = 1.0 / self.num_batches_tracked.to(_factor_dtype(self))
         use_batch_stats = self.training or (self.running_mean is None
                                             and self.running_var is None)
         keep = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if keep else None,
                             self.running_var if keep else None, self.weight, self.bias,
                             use_batch_stats, factor, self.eps)
+
+
+def _factor_dtype(norm):
+    """The dtype of a cumulative average's 1/n: float64 for float64 running statistics
+    (PyTorch computes it as a Python double; an int64 count divided made float32, so a
+    double BatchNorm's statistics kept float32's precision), else float32."""
+    stats = norm.running_mean if norm.running_mean is not None else norm.running_var
+    return dt.float64 if stats is not None and stats.dtype == dt.float64 else dt.float32
 
 
 def _one_value_per_channel(input) -> bool:
