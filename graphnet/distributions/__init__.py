@@ -13,19 +13,23 @@ PyTorch computes in closed form.
 They are written with graphnet's tensor ops, so `log_prob`, `entropy`, `rsample` and
 `kl_divergence` differentiate and compile like any other code; `sample` draws through the
 global generator (or the ops' RNG inside a compiled function). Parameter checks
-(`validate_args`) raise PyTorch's ValueError eagerly; a compiled function cannot read
-values, so they are skipped there, as PyTorch's `validate_args=False` would.
+(`validate_args`) raise PyTorch's ValueError eagerly; in a compiled function the program
+carries them and raises the same ValueError when a call's values break them (_checked.py).
+PyTorch's submodule paths (`graphnet.distributions.normal`, `.kl`, `.utils` ...) import too.
 
 >>> from graphnet.distributions import Categorical
 >>> dist = Categorical(logits=policy(state))
 >>> action = dist.sample(); loss = -dist.log_prob(action) * advantage
 """
 
+import sys
+
 from . import _transforms_pointwise, _transforms_structural, constraints, transforms
 from ._base import Distribution
-from ._constraint_registry import biject_to, transform_to
+from ._constraint_registry import ConstraintRegistry, biject_to, transform_to  # noqa: F401
 from ._continuous import Cauchy, Chi2, Exponential, Gamma, Laplace, StudentT
 from ._continuous_bernoulli import ContinuousBernoulli
+from ._exp_family import ExponentialFamily
 from ._counts import Binomial, Poisson
 from ._discrete_more import (Geometric, Multinomial, NegativeBinomial,
                              OneHotCategoricalStraightThrough)
@@ -52,6 +56,7 @@ from ._transforms_pointwise import (AbsTransform, CumulativeDistributionTransfor
 from ._transforms_structural import (CatTransform, IndependentTransform, ReshapeTransform,
                                      StackTransform)
 from ._von_mises import VonMises
+from . import _torch_paths, utils  # noqa: F401  (utils: PyTorch's module of helpers)
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform,
                          SoftplusTransform, TanhTransform, Transform, identity_transform)
 
@@ -62,7 +67,8 @@ for _name in (_transforms_pointwise.__all__ + _transforms_structural.__all__ +
     setattr(transforms, _name, globals()[_name])
     transforms.__all__ = transforms.__all__ + [_name]
 
-__all__ = ["Distribution", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+__all__ = ["Distribution", "ExponentialFamily", "Bernoulli", "Beta", "Binomial", "Categorical",
+           "Cauchy", "Chi2",
            "ContinuousBernoulli", "Dirichlet", "ExpRelaxedCategorical", "Exponential",
            "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy",
@@ -79,3 +85,5 @@ __all__ = ["Distribution", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauc
            "StickBreakingTransform", "TanhTransform", "Transform", "biject_to",
            "constraints", "identity_transform", "kl_divergence", "register_kl",
            "transform_to", "transforms"]
+
+_torch_paths.install(sys.modules[__name__], globals())

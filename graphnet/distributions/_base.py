@@ -31,6 +31,11 @@ class Distribution:
             self._validate_args = validate_args
         else:
             self._validate_args = Distribution._validate_default
+        # NOTE: graphnet's own classes check their parameters themselves once they are set;
+        # a user's subclass sets them before this call, as PyTorch's do, and is checked here
+        # (before, `MyExp(rate=-1)` went on and log_prob gave NaN instead of the ValueError)
+        if not type(self).__module__.startswith(__package__ + "."):
+            self._validate_params()
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
@@ -88,6 +93,15 @@ class Distribution:
             new.__dict__[name] = value
         new._batch_shape = batch_shape
         return new
+
+    def _get_checked_instance(self, cls, _instance=None):
+        """A blank instance for `expand` to fill (PyTorch's helper of the same name): a
+        subclass with its own `__init__` must define its own `expand`."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(f"Subclass {type(self).__name__} of {cls.__name__} that "
+                                      f"defines a custom __init__ method must also define a "
+                                      f"custom .expand() method.")
+        return object.__new__(type(self)) if _instance is None else _instance
 
     def _validate_params(self) -> None:
         """Check each parameter named in `arg_constraints` (PyTorch's __init__ check)."""
