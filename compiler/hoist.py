@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
+from .checks import sites_among
 from .ir import Graph
 from .lower import straight_line
 
@@ -56,9 +57,12 @@ class Split:
                              [o.value for o in self.graph.outputs], self.graph.name, checks)
         if checks is None:
             return main
-        position = {n: i for i, n in enumerate(self.graph.nodes)}
-        merged = [n for n in self.prologue_nodes + self.main_nodes if n in set(checks)]
-        order = sorted(range(len(merged)), key=lambda i: position[merged[i]])
+        # NOTE: the rows come as each part's `sites_among` lists them, and go back in the
+        # order of `checks`. Matched as graph nodes before, a site inside a vmap (a
+        # MappedSite, not a node) lost its row, and its out-of-range label went unreported
+        position = {id(site): i for i, site in enumerate(checks)}
+        merged = sites_among(self.prologue_nodes, checks) + sites_among(self.main_nodes, checks)
+        order = sorted(range(len(merged)), key=lambda i: position[id(merged[i])])
 
         def run(*arrays):
             *outs, rows = main(*arrays[:-1])
