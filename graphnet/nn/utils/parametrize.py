@@ -59,6 +59,18 @@ def cached():
             _cache = {}
 
 
+def _depend_on_outer_blocks() -> None:
+    """A trace that reads a parametrized tensor holds while no cached() block is open around
+    the compiled call: one opened later makes the next call trace again, which refuses it
+    (`_cached_value`). NOTE: a program compiled outside any block ran inside one as it was,
+    computing the tensor afresh where PyTorch reuses the block's value, silently. The guard
+    is read once the trace is over, when only blocks entered outside it are still open."""
+    mode = _mode.current_mode()
+    if mode is not None and _mode.tracing():
+        mode.depends_on("the number of parametrize.cached() blocks open around the call",
+                        lambda: _cache_depth)
+
+
 def _cached_value(module, tensor_name: str, parametrization) -> Tensor:
     """The block's value of `module.<tensor_name>`: computed on first read. In a trace, only
     a block entered inside that same trace can keep it (its value is a graph value of it);
@@ -240,6 +252,7 @@ def _inject_property(module: Module, tensor_name: str) -> None:
 
     def get_parametrized(self) -> Tensor:
         parametrization = self.parametrizations[tensor_name]
+        _depend_on_outer_blocks()
         if not _cache_depth:
             return parametrization()
         return _cached_value(self, tensor_name, parametrization)
