@@ -18,14 +18,15 @@ import builtins
 import copy
 import dis
 import functools
-from collections import deque
 import math
+from collections import deque
 import types
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from graphnet._mode import _PrintHook
 from graphnet._tensor import Tensor
 
 _PLAIN = (type(None), bool, int, float, complex, str, bytes)
@@ -281,10 +282,9 @@ def function_reads(fn, depth: int = 2, done: set | None = None) -> list[Read]:
 
 def _builtin(module_globals: dict, name: str):
     """What `name`, not a global when traced, names now: a global made since, else the
-    builtin, else None."""
-    if name in module_globals:
-        return module_globals[name]
-    return builtins.__dict__.get(name)
+    builtin (during a trace, `print` is its hook: then the print a call finds), else None."""
+    found = module_globals[name] if name in module_globals else builtins.__dict__.get(name)
+    return found.saved if isinstance(found, _PrintHook) else found
 
 
 def cell_reads(f, done: set) -> list[Read]:
