@@ -18,6 +18,7 @@ from . import _strides as S
 from ._aliases import remember_view
 from ._autograd import copied_slices, rename_node
 from ._overlap import note_view
+from ._view_creation import mark_multi_output
 from ._overlap_writes import overlap_view, under_overlap
 from ._reshape_check import check_inferred_shape
 from ._grad_fn_names import reshaped
@@ -278,6 +279,8 @@ def split(input, split_size_or_sections, dim=0):
     for piece in pieces:   # one node per piece, where PyTorch has one for all (same name)
         rename_node(piece, "SplitBackward0" if isinstance(split_size_or_sections, int)
                     else "SplitWithSizesBackward0", "getitem")
+    mark_multi_output(input, pieces, "Split" if isinstance(split_size_or_sections, int)
+                      else "SplitWithSizes")
     return pieces
 
 
@@ -328,6 +331,7 @@ def unbind(input, dim=0):
     pieces = tuple(input[lead + (i,)] for i in range(input.shape[dim]))
     for piece in pieces:   # one node per piece, where PyTorch has one for all (same name)
         rename_node(piece, "UnbindBackward0", "getitem")
+    mark_multi_output(input, pieces, "Unbind")
     return pieces
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import warnings
 
-from . import _autocast
+from . import _autocast, _overlap, _tensor
 
 NAMES = {
     "graphnet": (
@@ -117,6 +117,15 @@ def _write(name: str, result, out, key: str = "", position: int = 0,
 _OUT_IS_DTYPE = frozenset(("sum", "prod", "cumsum", "cumprod", "nansum"))
 
 
+# The out= kernels that PyTorch runs without checking the output against the inputs for a
+# partial overlap (reductions, matrix products, softmax: they compute into a temporary);
+# the others raise its "unsupported operation" error, as in-place ops do (_overlap.py)
+_OUT_OVERLAP_UNCHECKED = frozenset((
+    "sum", "mean", "amax", "amin", "prod", "logsumexp", "std", "var", "norm", "nansum",
+    "nanmean", "mm", "matmul", "bmm", "mv", "dot", "vdot", "softmax", "log_softmax",
+    "quantile", "nanquantile", "cummax", "cummin", "tensordot"))
+
+
 def with_out(fn, name: str, key: str = ""):
     """`fn`, also taking PyTorch's `out=` (`key`: see `_write`)."""
     uncast = (key or name) in _autocast.OUT_NOT_CAST
@@ -125,6 +134,11 @@ def with_out(fn, name: str, key: str = ""):
     def call(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
+        if name not in _OUT_OVERLAP_UNCHECKED:     # `add(a[:-1], a[1:], out=a[1:])`
+            inputs = [v for a in args for v in (a if isinstance(a, (list, tuple)) else (a,))]
+            for written in (out if isinstance(out, (tuple, list)) else (out,)):
+                if isinstance(written, _tensor.Tensor):
+                    _overlap.check_inputs(written, inputs, kwargs)
         dtype = getattr(out, "dtype", None)
         if name in _OUT_IS_DTYPE and kwargs.get("dtype") is None and dtype is not None \
                 and (name != "nansum" or dtype.is_floating_point):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from . import _autocast, _autograd_versions as _versions, _strides
 from ._aliases import WRITING
+from ._view_creation import note_creation
 
 if TYPE_CHECKING:
     from ._tensor import Tensor
@@ -43,6 +44,7 @@ def note_view(view: Tensor, source: Tensor) -> None:
     """Record that `view` lives in `source`'s storage. A view of a normal tensor is a normal
     tensor, also under `inference_mode()`, as in PyTorch."""
     view.__dict__["_storage"] = owner(source)
+    note_creation(view, source)     # a no_grad view refuses in-place writes under autograd
     if "_inference" in view.__dict__ and "_inference" not in source.__dict__:
         del view.__dict__["_inference"]
 

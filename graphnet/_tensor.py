@@ -16,6 +16,7 @@ from ._deep_copy import deep_copy, parameter_copy, parameter_reduce
 from ._aliases import (WRITING, adopt_storage, pickled_state, remember_alias, restore_state,
                        share_value, store, write_through_view)
 from ._default_dtype import default_float
+from ._view_creation import check_write as check_view_write
 from ._autograd_grad_assign import check_grad as _check_grad
 from ._errors import VIEW_DETACH, dimension_error, no_dimensions_error
 from ._grad_mode import no_grad
@@ -248,6 +249,8 @@ class Tensor:
                 mode.value_of(result)
         for guard in self.__dict__.get("_inplace_guards", ()):   # nn/_module_hooks.py
             guard(self)
+        if "_creation" in self.__dict__ and _autograd.grad_mode.enabled:
+            check_view_write(self, result)   # a no_grad or split view (_view_creation.py)
         if self.__dict__.get("_inference") and not _autograd.grad_mode.inference:
             raise RuntimeError(
                 "Inplace update to inference tensor outside InferenceMode is not allowed.You "
