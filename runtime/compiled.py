@@ -341,6 +341,12 @@ def compile(fn, mesh=None, sharding: str = "replicated", **options):
     call.compiled = compiled
     call.explain = compiled.explain
     call.__name__ = compiled.name
+    from graphnet.nn import Module
+
+    if isinstance(fn, Module):
+        from .compiled_module import OptimizedModule
+
+        return OptimizedModule(fn, compiled, call)
     return _Handle(compiled, call)
 
 
