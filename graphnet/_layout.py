@@ -17,6 +17,7 @@ from . import _dtype as dt
 from . import _strides as S
 from ._aliases import remember_view
 from ._autograd import copied_slices, rename_node
+from ._cat import cat
 from ._overlap import note_view
 from ._view_creation import mark_multi_output
 from ._overlap_writes import overlap_view, under_overlap
@@ -222,23 +223,6 @@ def _regrouped_layout(out, input):
     return out
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0):
-    tensors = list(tensors)
-    kept = [x for x in tensors if not (x.dim() == 1 and x.shape[0] == 0)] or tensors[:1]
-    out = dispatch("cat", *kept, dim=dim)
-    if len(kept) < len(tensors):
-        # NOTE: a legacy empty tensor (shape [0]) is skipped for shapes, as PyTorch skips it,
-        # but its dtype still counts: cat([zeros(0), int_tensor]) is float32 in PyTorch
-        from ._dtype_methods import promote_types
-
-        wanted = out.dtype
-        for x in tensors:
-            wanted = promote_types(wanted, x.dtype)
-        if wanted != out.dtype:
-            out = out.to(wanted)
-    return out
-
-
 concat = concatenate = cat
 
 
@@ -246,9 +230,13 @@ def stack(tensors: Sequence[Tensor], dim: int = 0):
     return dispatch("stack", *tensors, dim=dim)
 
 
-def split(input, split_size_or_sections, dim=0):
+def split(input, split_size_or_sections=None, dim=0, *, split_size=None):
     """PyTorch's split, its checks included: sections must sum to the dimension's size (a
-    shorter list silently dropped the rest), a split size must be positive."""
+    shorter list silently dropped the rest), a split size must be positive. `split_size=`:
+    the keyword of the method `Tensor.split`."""
+    if (split_size_or_sections is None) == (split_size is None):
+        raise TypeError("split() missing required argument 'split_size_or_sections'")
+    split_size_or_sections = split_size if split_size is not None else split_size_or_sections
     _at_least_1d("split", input)
     dim = _wrap_dim(dim, input.dim())
     size = input.shape[dim]

@@ -71,7 +71,9 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
     return L.transpose(input, wrap_dim(axis0, rank), wrap_dim(axis1, rank))
 
 
-swapdims = swapaxes
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """`transpose(input, dim0, dim1)` (PyTorch's keywords are dim0 and dim1 here)."""
+    return swapaxes(input, dim0, dim1)
 
 
 def _each(tensors, fn):

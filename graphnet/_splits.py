@@ -15,9 +15,17 @@ def _slice(input: Tensor, dim: int, start: int, stop: int) -> Tensor:
     return input[(slice(None),) * dim + (slice(start, stop),)]
 
 
-def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+def tensor_split(input: Tensor, indices_or_sections=None, dim: int = 0, *, sections=None,
+                 indices=None, tensor_indices_or_sections=None) -> tuple:
     """Split along `dim` into `n` nearly equal parts (an int: the first `size % n` parts
-    are one longer) or at `indices` (a sequence); a view of every part, as a tuple."""
+    are one longer) or at `indices` (a sequence); a view of every part, as a tuple.
+    PyTorch's keywords name the kind: `sections=`, `indices=`, `tensor_indices_or_sections=`."""
+    given = [v for v in (indices_or_sections, sections, indices, tensor_indices_or_sections)
+             if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split() takes one of sections, indices or "
+                        "tensor_indices_or_sections")
+    indices_or_sections = given[0]
     if input.dim() == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")

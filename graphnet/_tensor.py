@@ -327,9 +327,7 @@ class Tensor:
     # its grad_fn), as in PyTorch, not a NumPy array
     __array_priority__ = 1000
 
-    def __array__(self, dtype=None, copy=None):
-        array = np.array(self._concrete("np.asarray()"))
-        return array.astype(dtype) if dtype is not None else array
+    # __array__ and __array_wrap__ (NumPy functions on a tensor): graphnet/_tensor_convert.py
 
     def item(self):
         value = self._concrete("item()")

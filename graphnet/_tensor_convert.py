@@ -49,7 +49,25 @@ def _contains(self: Tensor, element) -> bool:
                        f"a {type(element)}.")
 
 
+def _array(self: Tensor, dtype=None, copy=None) -> np.ndarray:
+    """`np.asarray(t)`: `numpy()`, so a tensor that requires grad raises as in PyTorch
+    (before, its values were handed over and the gradient silently dropped)."""
+    array = numpy(self)
+    return array.astype(dtype, copy=False) if dtype is not None else array
+
+
+def _array_wrap(self: Tensor, array, context=None, return_scalar=False) -> Tensor:
+    """A NumPy function's result on a tensor (`np.exp(t)`), back as a tensor as PyTorch
+    gives it: a bool result as uint8."""
+    from ._factories import from_numpy
+
+    array = np.asarray(array)
+    return from_numpy(array.astype(np.uint8) if array.dtype == np.bool_ else array)
+
+
 Tensor.numpy = numpy
+Tensor.__array__ = _array
+Tensor.__array_wrap__ = _array_wrap
 Tensor.__float__ = _float
 Tensor.__int__ = _int
 Tensor.__contains__ = _contains

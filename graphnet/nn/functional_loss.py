@@ -25,8 +25,13 @@ __all__ = [
 
 # ---- shared argument checks -------------------------------------------------------------------
 def legacy_reduction(size_average, reduce, reduction: str) -> str:
-    """PyTorch's deprecated `size_average`/`reduce` flags win over `reduction` when given."""
+    """PyTorch's deprecated `size_average`/`reduce` flags win over `reduction` when given;
+    the deprecated `reduction='elementwise_mean'` is 'mean', with PyTorch's warning."""
     if size_average is None and reduce is None:
+        if reduction == "elementwise_mean":
+            warnings.warn("reduction='elementwise_mean' is deprecated. Please use "
+                          "reduction='mean' instead.", stacklevel=4)
+            return "mean"
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
@@ -51,6 +56,10 @@ def _same_shape(fn: str, input: Tensor, target: Tensor) -> None:
 def _batch_sizes(input: Tensor, target: Tensor) -> None:
     """PyTorch's first checks of class-index targets (nll_loss_nd), before any of the target's
     dtype: a 0-d input has no class axis, and a batch's size is the target's first size."""
+    for name, position, value in (("input", 1, input), ("target", 2, target)):
+        if not isinstance(value, Tensor):     # a NumPy array of labels
+            raise TypeError(f"argument '{name}' (position {position}) must be Tensor, not "
+                            f"{type(value).__module__}.{type(value).__name__}")
     if input.dim() < 1:
         raise shape_error(f"Expected 1 or more dimensions (got {input.dim()})")
     # NOTE: PyTorch counts a 0-d target's batch as 0
