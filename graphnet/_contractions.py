@@ -341,7 +341,11 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
-    """The product of 2-D matrices (deprecated in PyTorch for linalg.multi_dot)."""
+    """The product of 2-D matrices (deprecated in PyTorch for linalg.multi_dot, which also
+    takes 1-D ends; this one refuses them, as PyTorch's does)."""
+    for t in matrices:
+        if t.dim() != 2:
+            raise RuntimeError(f"Tensor dimension is {t.dim()}, expected 2 instead.")
     if len(matrices) == 1:
         return matrices[0]
     return multi_dot(matrices)

@@ -148,7 +148,8 @@ class _VmapMode(DispatchMode):
                     f"{tuple(before[0].shape)} that it did not create (an input or a tensor "
                     f"from outside the call); graphnet's vmap does not support in-place updates "
                     f"of those. Use the out-of-place op (`x + y` for `x.add_(y)`) and return "
-                    f"the result.")
+                    f"the result. A module's buffer updated in training mode is one (BatchNorm's "
+                    f"running statistics): call .eval(), or use track_running_stats=False.")
 
     def restore_written(self) -> None:
         """Put back every written tensor from outside the call, with its aliases and views.

@@ -15,6 +15,7 @@ from ._dispatch import dispatch
 from ._einsum_sublists import sublist_equation
 from ._math_minmax import minmax as _minmax
 from ._numpy_numbers import python_number
+from ._stat_checks import dof_warning
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import (check_alpha, check_exponent_fits, check_fits, check_where_number,
@@ -255,20 +256,21 @@ def _floating_stats(input) -> None:
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def _spread(op: str, input, dim, unbiased, keepdim, correction):
     _floating_stats(input)
     if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
-    return dispatch("var", input, dim=_reduce_dims(dim),
-                    correction=_correction(unbiased, correction), keepdim=keepdim)
+    dims, correction = _reduce_dims(dim), _correction(unbiased, correction)
+    dof_warning(op, tuple(input.shape), dims, correction)
+    return dispatch(op, input, dim=dims, correction=correction, keepdim=keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _spread("var", input, dim, unbiased, keepdim, correction)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    _floating_stats(input)
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    return dispatch("std", input, dim=_reduce_dims(dim),
-                    correction=_correction(unbiased, correction), keepdim=keepdim)
+    return _spread("std", input, dim, unbiased, keepdim, correction)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

@@ -114,7 +114,8 @@ def group_norm(x, *params, num_groups, eps, has_weight=False, has_bias=False):
     return _affine(y, params, has_weight, has_bias, _channel_shape(x))
 
 
-@defop("normalize", "reduction", function="nn.functional.normalize", method=None)
+@defop("normalize", "reduction", function="nn.functional.normalize", method=None,
+       backward="DivBackward0")   # PyTorch divides by the clamped norm: its last node
 @scalar_as_one_element
 def normalize(x, *, p, dim, eps):
     """x / max(||x||_p, eps) along dim, with PyTorch's gradients: the norm's
