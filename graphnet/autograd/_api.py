@@ -213,7 +213,11 @@ def _backward_in_trace(mode, tensors, grad_tensors, retain_graph, create_graph, 
     with _autograd.set_grad_enabled(create_graph):
         for t, g in pairs:
             if g is not None:
-                # `_grad`: reading `.grad` of a non-leaf (`inputs=[y]`) warns, as in PyTorch
+                # `_grad`: reading `.grad` of a non-leaf (`inputs=[y]`) warns, as in PyTorch.
+                # Told to the mode: the program holds while `.grad` is set (or None) as now, and
+                # reads the grad tensor of each call (unguarded, a second call overwrote the
+                # first call's gradient instead of adding to it)
+                mode.on_grad_read(t)
                 old = t._grad
                 if old is None:
                     t.grad = g
