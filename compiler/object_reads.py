@@ -109,6 +109,12 @@ def object_reads(fn, args=(), skip=(), depth: int = 32, names=frozenset(), roots
                 names | _class_attribute_names(type(obj), callers)
             held = {n for n in _held_names(obj) if n in wanted} | _class_data_names(
                 type(obj), wanted)
+            # NOTE: which of those names the object holds is a read too: one it gains later
+            # (`cfg.temperature = 2` read by `getattr(cfg, "temperature", 1.0)`, a method
+            # replaced on the instance) ran the program traced without it, silently
+            reads.append(record(f"{where} holds the attributes it held when traced",
+                                lambda o=obj, w=wanted: tuple(sorted(
+                                    n for n in _held_names(o) if n in w))))
         else:
             return
         for name in sorted(held):
