@@ -355,6 +355,8 @@ class _Handle:
 
     def __init__(self, compiled: CompiledFunction, call):
         self.compiled, self._call = compiled, call
+        # the function's name, docstring, module and signature, as torch.compile keeps them
+        functools.update_wrapper(self, compiled.fn, updated=())
 
     def __call__(self, *args, **kwargs):
         return self._call(*args, **kwargs)

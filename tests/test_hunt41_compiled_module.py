@@ -75,3 +75,19 @@ def test_shape_errors_still_name_the_original_modules():
     m = G.compile(G.nn.Sequential(G.nn.Linear(2, 2)))
     with pytest.raises(G.ShapeError, match=r"0 \(Linear\)"):
         m(G.ones(1, 3))
+
+
+def test_compiled_function_keeps_its_name_doc_and_signature():
+    import inspect
+
+    def step(x, scale: float = 2.0):
+        """Scale x."""
+        return x * scale
+
+    for lib in (torch, G):
+        c = lib.compile(step)
+        assert (c.__name__, c.__qualname__.rsplit(".", 1)[-1], c.__doc__) == \
+            ("step", "step", "Scale x.")
+        assert c.__wrapped__ is step and c.__module__ == step.__module__
+        assert str(inspect.signature(c)) == "(x, scale: float = 2.0)"
+    assert G.compile(step)(G.ones(2)).tolist() == [2.0, 2.0]
