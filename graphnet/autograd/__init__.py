@@ -28,6 +28,7 @@ from .grad_mode import (
 from .variable import Variable
 from . import _graph  # noqa: F401  (registers the `vjp` op)
 from . import function, functional, gradcheck as _gradcheck_module  # noqa: F401
+from . import profiler  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck
 
 _hooks.attach(Tensor)
