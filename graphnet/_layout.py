@@ -205,7 +205,16 @@ def squeeze(input, dim=None):
 
 def unsqueeze(input, dim):
     out = dispatch("unsqueeze", input, dim=dim)
-    return _view_of(_regrouped_layout(out, input), input, _reshaped_as(input))
+    found = input.__dict__.get("_layout")
+    if found is None:
+        return _view_of(out, input, _reshaped_as(input))
+    # PyTorch's rule for the new dim's stride: size * stride of the dim it goes before, 1 at
+    # the end (the regrouping rule gave the last stride again: (12, 4, 4) for (12, 4, 1))
+    d = _wrap_dim(dim, input.dim() + 1)
+    strides = list(found[0])
+    strides.insert(d, input.shape[d] * strides[d] if d < input.dim() else 1)
+    S.set_layout(out, tuple(strides), found[1])
+    return _view_of(out, input, _reshaped_as(input))
 
 
 def _scalar_dims(dims) -> None:

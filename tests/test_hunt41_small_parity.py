@@ -53,3 +53,12 @@ def test_vmap_over_a_training_batchnorm_names_the_running_statistics():
         m.eval()
     out = G.func.vmap(call, in_dims=(0, 0, None))(params, buffers, x)
     assert tuple(out.shape) == (2, 4, 3)
+
+
+def test_unsqueeze_strides_of_strided_views():
+    for lib in (torch, G):
+        x = lib.arange(24.0).view(2, 3, 4)
+        got = [x[:, :, 1].unsqueeze(-1).stride(), x.permute(2, 0, 1).unsqueeze(3).stride(),
+               x[..., ::2].unsqueeze(-1).stride(), x.transpose(0, 2).unsqueeze(1).stride(),
+               x[:, 1].unsqueeze(0).stride()]
+        assert got == [(12, 4, 1), (1, 12, 4, 1), (12, 4, 2, 1), (1, 12, 4, 12), (24, 12, 1)]
