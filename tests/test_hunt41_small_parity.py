@@ -62,3 +62,10 @@ def test_unsqueeze_strides_of_strided_views():
                x[..., ::2].unsqueeze(-1).stride(), x.transpose(0, 2).unsqueeze(1).stride(),
                x[:, 1].unsqueeze(0).stride()]
         assert got == [(12, 4, 1), (1, 12, 4, 1), (12, 4, 2, 1), (1, 12, 4, 12), (24, 12, 1)]
+
+
+def test_get_total_norm_of_a_missing_grad():
+    for lib in (torch, G):
+        with pytest.raises(RuntimeError, match="the 1-th Tensor is not"):
+            lib.nn.utils.get_total_norm([lib.ones(2), None])
+        assert lib.nn.utils.get_total_norm([lib.ones(4)]).item() == 2.0

@@ -79,6 +79,10 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     norm_type = float(norm_type)
     if not tensors:
         return fac.tensor(0.0)
+    for i, t in enumerate(tensors):     # `[p.grad for p in params]` with a grad still None
+        if t is None:
+            raise RuntimeError(f"Tensors of the first list of nested Tensor lists are supposed "
+                               f"to be defined but the {i}-th Tensor is not.")
     with no_grad():
         norms = [_vector_norm(t.detach(), norm_type) for t in tensors]
         total = _vector_norm(M.stack(norms), norm_type)
