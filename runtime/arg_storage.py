@@ -138,7 +138,9 @@ def _check_followed(artifact, leaves, base, positions) -> None:
         what = ", ".join(f"input {i} ({names.get(i, '?')})" for i in positions)
         raise TraceError(
             f"compiled {artifact.graph.name}: {what} share one storage and the function writes "
-            f"some of them in place, but input(s) {lost} are views of a temporary view (as "
-            f"`w.t()[0]`), which the compiled program cannot keep in step with the writes. "
-            f"Pass views taken directly from one tensor (`w[0]`, `w[:, 1]`), or clone() the "
+            f"some of them in place, but input(s) {lost} reach that storage only through a "
+            f"view that is not an argument (a view of a temporary view, as `w.t()[0]`, or of "
+            f"a tensor that is itself a view of one no longer held, as `arange(6).view(2, 3)"
+            f"[0]`), which the compiled program cannot keep in step with the writes. Pass "
+            f"views of one tensor you hold (`w = x.clone(); w[0], w[:, 1]`), or clone() the "
             f"arguments that are only read.")
