@@ -65,3 +65,16 @@ def plain_number(op: str, n):
     if isinstance(n, COMPLEX_NUMBERS):
         raise complex_number_error(op, n)
     return n.item() if isinstance(n, (np.floating, np.integer)) else n
+
+
+def tensor_number(value):
+    """A 0-d tensor given where an op takes a number (`elu(x, alpha=t)`, `pad(value=t)`):
+    its value, as PyTorch reads it into a Scalar. NOTE: kept as the tensor, it keyed the
+    eager kernel cache by the object and its first value was bound into the kernel, so after
+    `t.fill_(2.0)` the op still used the old number."""
+    kind = value._value.dtype.kind
+    if kind in "iu":
+        return value.__index__()
+    if kind == "b":
+        return bool(value)
+    return float(value) if kind == "f" else value

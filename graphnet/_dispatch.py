@@ -26,7 +26,7 @@ from ._x64 import x64
 from ._mode import DispatchMode, current_mode, escaped_error, push_mode  # noqa: F401
 from ._tensor import Tensor
 from ._complex_numbers import COMPLEX_NUMBERS, NUMBERS_TO_CONVERT, complex_number_error, \
-    plain_number
+    plain_number, tensor_number
 # NOTE: re-exported: the tracer and the nn layer raise them through this module
 from ._kernel_errors import kernel_error, shape_error  # noqa: E402,F401
 
@@ -193,19 +193,6 @@ def attrs_key(attrs: dict) -> tuple:
     return tuple(attrs.items()), kinds
 
 
-def _tensor_attr(value: Tensor):
-    """A 0-d tensor given where an op takes a number (`elu(x, alpha=t)`, `pad(value=t)`):
-    its value, as PyTorch reads it into a Scalar. NOTE: kept as the tensor, it keyed the
-    eager kernel cache by the object and its first value was bound into the kernel, so after
-    `t.fill_(2.0)` the op still used the old number."""
-    kind = value._value.dtype.kind
-    if kind in "iu":
-        return value.__index__()
-    if kind == "b":
-        return bool(value)
-    return float(value) if kind == "f" else value
-
-
 def dispatch(name: str, *args, **attrs):
     """Run op `name` on `args` (Tensors or Python scalars) with static `attrs`."""
     opdef = OPS[name]
@@ -213,7 +200,7 @@ def dispatch(name: str, *args, **attrs):
         if isinstance(value, NUMBERS_TO_CONVERT):   # made float64); `x.sum(tensor(1))`: an int
             attrs[key] = plain_number(name, value)
         elif isinstance(value, Tensor) and value.ndim == 0:
-            attrs[key] = _tensor_attr(value)
+            attrs[key] = tensor_number(value)
     if _autocast.active and (cast := _autocast.policy(name, args, attrs)) is not None:
         return _autocast.run(cast, name, args, attrs)   # autocast (graphnet/_autocast.py)
     mode = current_mode()

@@ -333,12 +333,6 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
                    requires_grad=requires_grad)
 
 
-# the largest n whose permutation a float dtype holds exactly (PyTorch checks these two;
-# bfloat16 it leaves unchecked, float64 runs out of memory first)
-_RANDPERM_FLOAT_LIMITS = {dt.float16: (2049, "Half", "2049"),
-                          dt.float32: (2 ** 24 + 1, "Float", "2^24+1")}
-
-
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
              pin_memory=False) -> Tensor:
     dtype = dtype or dt.int64
@@ -347,11 +341,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     if isinstance(n, bool) or not hasattr(type(n), "__index__"):
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
                         f"{type(n).__name__}")
-    if not dtype.is_floating_point and int(n) - 1 > np.iinfo(dtype.np).max:
-        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
-    if dtype in _RANDPERM_FLOAT_LIMITS and int(n) > _RANDPERM_FLOAT_LIMITS[dtype][0]:
-        bound, kind, shown = _RANDPERM_FLOAT_LIMITS[dtype]
-        raise RuntimeError(f"n cannot be greater than {shown} for {kind} type.")
+    _random.check_permutation_size(int(n), dtype)
     key = _random.key(generator)
     t = dispatch("randperm", key, n=_sizes((int(n),))[0], dtype=dt.to_np(dtype))
     return _finish(t, requires_grad, device)

@@ -251,13 +251,9 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
-def _floating_stats(input) -> None:
+def _spread(op: str, input, dim, unbiased, keepdim, correction):
     if not _is_float(input):   # before, std of ints was a float64 number
         raise RuntimeError("std and var only support floating point and complex dtypes")
-
-
-def _spread(op: str, input, dim, unbiased, keepdim, correction):
-    _floating_stats(input)
     if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
     dims, correction = _reduce_dims(dim), _correction(unbiased, correction)

@@ -243,3 +243,18 @@ def zero_grad_to(sample: Tensor, *params) -> Tensor:
 @x64_scoped
 def _false():
     return jax.numpy.asarray(False)
+
+
+# the largest n whose permutation a float dtype holds exactly (PyTorch checks these two;
+# bfloat16 it leaves unchecked, float64 runs out of memory first)
+_PERMUTATION_LIMITS = {"float16": (2049, "Half", "2049"),
+                       "float32": (2 ** 24 + 1, "Float", "2^24+1")}
+
+
+def check_permutation_size(n: int, dtype) -> None:
+    """randperm's checks that `dtype` holds 0 .. n-1 exactly, with PyTorch's errors."""
+    if not dtype.is_floating_point and n - 1 > np.iinfo(dtype.np).max:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+    if dtype.name in _PERMUTATION_LIMITS and n > _PERMUTATION_LIMITS[dtype.name][0]:
+        _, kind, shown = _PERMUTATION_LIMITS[dtype.name]
+        raise RuntimeError(f"n cannot be greater than {shown} for {kind} type.")
