@@ -143,6 +143,7 @@ def _pool_attrs(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     if any(s == 0 for s in stride):     # PyTorch's words (it divided by zero here)
         raise RuntimeError("stride should not be zero")
     padding, dilation = _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation")
+    _positive_pool_args(stride, padding, dilation)
     for k, p, d in zip(kernel, padding, dilation, strict=True):
         if p > ((k - 1) * d + 1) // 2:
             raise shape_error(f"{fn}: pad should be at most half of effective kernel size, "
@@ -166,6 +167,20 @@ def _pool_attrs(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode
                           f"output would be {list(out)}")
     return dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dilation,
                 ceil_mode=bool(ceil_mode))
+
+
+def _positive_pool_args(stride, padding, dilation) -> None:
+    """PyTorch's errors for a negative stride or padding and a dilation below 1 (a
+    dilation of 0 pooled one-pixel windows, a negative padding cropped)."""
+    def named(prefix, values):
+        return " ".join(f"{prefix}{axis}: {v}" for axis, v in zip("THW"[-len(values):], values))
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"stride should be greater than zero, but got {named('d', stride)}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(padding)}")
+    if any(d < 1 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got "
+                           f"{named('dilation', dilation)}")
 
 
 def _max_pool(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode,

@@ -206,6 +206,11 @@ def _max_unpool(fn, nd, input, indices, kernel_size, stride, padding, output_siz
     kernel = _tuple(kernel_size, nd, "kernel_size")
     stride = kernel if stride is None else _tuple(stride, nd, "stride")
     padding = _tuple(padding, nd, "padding")
+    if indices.dtype.name != "int64":
+        from .._ops._promote import torch_name
+
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{torch_name(indices.dtype)}")
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"{fn}: expected shape of indices to be same as that of the "
                            f"input tensor ({list(input.shape)}) but got indices tensor with "
