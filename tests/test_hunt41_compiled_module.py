@@ -91,3 +91,47 @@ def test_compiled_function_keeps_its_name_doc_and_signature():
         assert c.__wrapped__ is step and c.__module__ == step.__module__
         assert str(inspect.signature(c)) == "(x, scale: float = 2.0)"
     assert G.compile(step)(G.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_attributes_set_and_deleted_through_the_wrapper_are_the_originals():
+    class Scaled(G.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body, self.head, self.scale = G.nn.Linear(2, 2), G.nn.Linear(2, 2), 1.0
+
+        def forward(self, x):
+            return self.head(self.body(x)) * self.scale
+
+    m = G.compile(Scaled())
+    x = G.ones(1, 2)
+    first = m(x)
+    m.scale = 5.0                     # the program traces again and sees it
+    assert m._orig_mod.scale == 5.0 and "scale" not in m.__dict__
+    np.testing.assert_allclose(m(x).detach().numpy(), first.detach().numpy() * 5, rtol=1e-6)
+    m.head = G.nn.Linear(2, 7)
+    assert tuple(m(x).shape) == (1, 7) and "head" not in m._modules
+    assert [k for k in m.state_dict() if not k.startswith("_orig_mod.")] == []
+    m.tag = "x"
+    del m.tag
+    assert not hasattr(m._orig_mod, "tag")
+    assert len(G.compile(G.nn.Sequential(G.nn.ReLU(), G.nn.ReLU()))) == 2
+    assert "body" in dir(m) and "0" not in dir(G.nn.Sequential(G.nn.ReLU()))
+
+
+def test_training_is_the_originals_flag():
+    for lib in (torch, G):
+        m = lib.compile(lib.nn.Dropout(0.5).eval())
+        assert m.training is False
+        m.training = True
+        assert m._orig_mod.training is True
+        m.eval()
+        assert m._orig_mod.training is False
+
+
+def test_hooks_on_the_wrapper_run_around_the_compiled_call():
+    calls = []
+    m = G.compile(G.nn.Linear(2, 2))
+    m.register_forward_pre_hook(lambda mod, args: calls.append("pre"))
+    m.register_forward_hook(lambda mod, args, out: out * 0)
+    y = m(G.ones(1, 2))
+    assert calls == ["pre"] and y.abs().sum().item() == 0.0

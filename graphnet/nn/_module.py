@@ -179,8 +179,9 @@ class Module(_Hooks):
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
-                      | set(self._modules))
+        names = set(super().__dir__()) | set(self._parameters) | set(self._buffers) \
+            | set(self._modules)
+        return sorted(n for n in names if not n[0].isdigit())   # not Sequential's "0", "1"
 
     def add_module(self, name: str, module: "Module | None") -> None:
         if not isinstance(module, Module) and module is not None:
