@@ -115,3 +115,15 @@ def test_out_overlap_rules_follow_torch_per_op():
         got[lib.__name__] = results
     assert got["graphnet"] == got["torch"] == ["refused", "refused", "ok", "ok", "refused",
                                                "ok"]
+
+
+@pytest.mark.parametrize("lib", [torch, G])
+def test_grad_that_views_a_bucket_accumulates_into_it(lib):
+    p = lib.nn.Parameter(lib.tensor([1.0, 2.0, 3.0]))
+    flat = lib.zeros(4)
+    with lib.no_grad():
+        p.grad = flat[:3].view_as(p)
+    (p * p).sum().backward()
+    assert flat.tolist() == [2.0, 4.0, 6.0, 0.0]
+    flat.div_(2)
+    assert p.grad.tolist() == [1.0, 2.0, 3.0]

@@ -274,8 +274,16 @@ def _store_grad(t: Tensor, g, graph: bool) -> None:
         g = g.astype(t._value.dtype)
     if t._grad is None:
         t._grad = Tensor._wrap(g)
+        return
+    grad, total = t._grad, _add(t._grad._value, g)
+    if {"_view", "_views", "_aliases"} & grad.__dict__.keys():
+        # a `.grad` that shares storage (a view into a flat gradient bucket, as DDP makes
+        # them): written in place, so the bucket holds the sum, as PyTorch's AccumulateGrad
+        # adds in place (setting the value alone left the bucket at zero, silently)
+        with _autograd.no_grad():
+            grad._assign(Tensor._wrap(total))
     else:
-        t._grad._value = _add(t._grad._value, g)
+        grad._value = total
 
 
 def _check_anomaly(node, results) -> None:
