@@ -13,6 +13,8 @@ def dof_warning(name: str, shape: tuple, dims, correction) -> None:
     `dims` (None: all) of a tensor of `shape`."""
     reduced = range(len(shape)) if dims is None else \
         [d for d in (dims if isinstance(dims, (tuple, list)) else (dims,))]
+    if any(not -len(shape) <= d < len(shape) for d in reduced if shape):
+        return      # the op raises PyTorch's dimension error
     factor = math.prod(shape[d] for d in reduced) if shape else 1
     if factor - correction <= 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
