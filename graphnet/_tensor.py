@@ -148,8 +148,10 @@ class Tensor:
         if mode is not None:
             mode.on_grad_write(self)
             if value is not None and mode.records_graph and isinstance(value._value, jax.Array):
-                value = value.clone()   # a tensor from outside (`shared.grad = local.grad`):
-        self._grad = value              # its values, read by the program on each call
+                # a tensor from outside (`shared.grad = local.grad`): the program reads its
+                # values on each call
+                value = value.clone()
+        self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if not isinstance(requires_grad, (bool, np.bool_)):   # `m.requires_grad_(0)` too
