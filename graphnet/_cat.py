@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ._dispatch import dispatch
-from ._errors import wrap_dim
+from ._errors import type_name, wrap_dim
 from ._tensor import Tensor
 
 
@@ -19,10 +19,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0):
     tensors = list(tensors)
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):   # (a NumPy array met `x.dim()`: an AttributeError)
-            kind = type(x)
-            name = kind.__name__ if kind.__module__ == "builtins" else \
-                f"{kind.__module__}.{kind.__name__}"
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {name}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type_name(x)}")
     ref = next((x for x in tensors if not _legacy_empty(x)), None)
     if ref is None or len(tensors) == 1:
         return dispatch("cat", *tensors, dim=dim)

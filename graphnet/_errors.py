@@ -161,3 +161,9 @@ def missing_attribute(module: str, torch_module: str, name: str) -> AttributeErr
         why = refusal(f"{torch_module}.{name}")
     return AttributeError(f"module {module!r} has no attribute {name!r}"
                           + (f" ({why[0]}; use {why[1]})" if why else ""))
+
+
+def type_name(value) -> str:
+    """A value's type as PyTorch's argument errors name it: `int`, `numpy.ndarray`."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"

@@ -85,13 +85,6 @@ class OptimizedModule(Module):
         return own + [name for name in super().__dir__() if name not in own]
 
     def __deepcopy__(self, memo):
-        """A compiled copy of a deep copy of the module (a target network made with
-        copy.deepcopy(compiled_model) is its own module, compiled the same way)."""
-        import copy
+        from .compiled import compiled_copy
 
-        from .compiled import compile
-
-        c = self.compiled
-        return compile(copy.deepcopy(self._orig_mod, memo), mode=c.mode, donate=c.donate,
-                       cache_size=c.cache_size, passes=c.passes, disable=c.disable,
-                       debug=c.debug, hoist=c.hoist, checks=c.checks)
+        return compiled_copy(self.compiled, memo)

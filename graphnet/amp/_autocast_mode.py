@@ -17,6 +17,7 @@ import warnings
 
 from .. import _autocast
 from .. import _dtype as dt
+from .._errors import type_name as _type_name
 
 _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
                  "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
@@ -91,11 +92,6 @@ def set_autocast_cache_enabled(enabled: bool) -> None:
     _autocast.state.cache_enabled = enabled
 
 
-def _type_name(value) -> str:
-    """A type as PyTorch's argument errors name it: `int`, `numpy.bool`."""
-    kind = type(value)
-    return kind.__name__ if kind.__module__ == "builtins" \
-        else f"{kind.__module__}.{kind.__name__}"
 
 
 def clear_autocast_cache() -> None:

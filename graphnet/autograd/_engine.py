@@ -276,7 +276,8 @@ def _store_grad(t: Tensor, g, graph: bool) -> None:
         t._grad = Tensor._wrap(g)
         return
     grad, total = t._grad, _add(t._grad._value, g)
-    if {"_view", "_views", "_aliases"} & grad.__dict__.keys():
+    held = grad.__dict__
+    if "_view" in held or "_views" in held or "_aliases" in held:
         # a `.grad` that shares storage (a view into a flat gradient bucket, as DDP makes
         # them): written in place, so the bucket holds the sum, as PyTorch's AccumulateGrad
         # adds in place (setting the value alone left the bucket at zero, silently)

@@ -10,7 +10,8 @@ from .. import _math as M
 from .._autocast import autocast_as
 from .._dispatch import dispatch
 from .._dtype_methods import promote_types
-from .._errors import DtypeError, broadcast_shape, dimension_error, no_dimensions_error, shape_error
+from .._errors import (DtypeError, broadcast_shape, dimension_error, no_dimensions_error,
+                       shape_error, type_name)
 from .._grad_fn_names_nn import class_loss, reduced_loss
 from .._tensor import Tensor
 from ._loss_checks import (
@@ -59,7 +60,7 @@ def _batch_sizes(input: Tensor, target: Tensor) -> None:
     for name, position, value in (("input", 1, input), ("target", 2, target)):
         if not isinstance(value, Tensor):     # a NumPy array of labels
             raise TypeError(f"argument '{name}' (position {position}) must be Tensor, not "
-                            f"{type(value).__module__}.{type(value).__name__}")
+                            f"{type_name(value)}")
     if input.dim() < 1:
         raise shape_error(f"Expected 1 or more dimensions (got {input.dim()})")
     # NOTE: PyTorch counts a 0-d target's batch as 0

@@ -14,7 +14,7 @@ from collections import OrderedDict, defaultdict
 import jax
 
 from .. import _dispatch
-from .._errors import TraceError
+from .._errors import TraceError, type_name
 from .._autograd import no_grad
 from .._methods import zero_in_place
 from .._tensor import Tensor
@@ -26,8 +26,7 @@ from ._rounds import rounds as _rounds
 def _typename(value) -> str:
     if isinstance(value, Tensor):
         return "graphnet.Tensor"
-    kind = type(value)
-    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    return type_name(value)
 
 
 # per active trace (a dispatch mode): id(optimizer) -> its order of first step in that trace
