@@ -127,3 +127,23 @@ def test_grad_that_views_a_bucket_accumulates_into_it(lib):
     assert flat.tolist() == [2.0, 4.0, 6.0, 0.0]
     flat.div_(2)
     assert p.grad.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_no_grad_view_written_with_grad_on_inside_a_compiled_function():
+    def f(x):
+        h = x * 1
+        with G.no_grad():
+            v = h[:2]
+        v.mul_(2)
+        return h
+
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode"):
+        G.compile(f)(G.ones(3, requires_grad=True))
+
+    def g(x):                      # view and write both under no_grad: allowed, as eagerly
+        h = x * 1
+        with G.no_grad():
+            h[:2].mul_(2)
+        return h
+
+    assert G.compile(g)(G.ones(3, requires_grad=True)).tolist() == [2.0, 2.0, 1.0]
