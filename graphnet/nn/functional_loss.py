@@ -54,13 +54,20 @@ def _same_shape(fn: str, input: Tensor, target: Tensor) -> None:
                           f"must have the same shape; reshape one, e.g. `target.view_as(input)`")
 
 
+def _tensor_arguments(kernel: str, input, target) -> None:
+    """PyTorch's argument parser refuses labels that are not tensors (a list, a NumPy array,
+    an int) before anything reads their shape."""
+    for name, position, value in (("input", 1, input), ("target", 2, target)):
+        if not isinstance(value, Tensor):
+            prefix = f"{kernel}(): " if kernel else ""
+            raise TypeError(f"{prefix}argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type_name(value)}")
+
+
 def _batch_sizes(input: Tensor, target: Tensor) -> None:
     """PyTorch's first checks of class-index targets (nll_loss_nd), before any of the target's
     dtype: a 0-d input has no class axis, and a batch's size is the target's first size."""
-    for name, position, value in (("input", 1, input), ("target", 2, target)):
-        if not isinstance(value, Tensor):     # a NumPy array of labels
-            raise TypeError(f"argument '{name}' (position {position}) must be Tensor, not "
-                            f"{type_name(value)}")
+    _tensor_arguments("", input, target)
     if input.dim() < 1:
         raise shape_error(f"Expected 1 or more dimensions (got {input.dim()})")
     # NOTE: PyTorch counts a 0-d target's batch as 0
@@ -135,6 +142,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     >>> F.cross_entropy(graphnet.zeros(2, 4), graphnet.tensor([1, 3]))   # log(4)
     tensor(1.3863)
     """
+    _tensor_arguments("cross_entropy_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if label_smoothing > 1.0:   # PyTorch takes a negative one as 0 (no smoothing)
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
@@ -182,6 +190,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices; `input` holds log-probabilities [N, C, ...]
     (or [C] with a scalar target)."""
+    _tensor_arguments("nll_loss_nd", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if input.dim() == 1:  # unbatched: [C] with a scalar target
         loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight,
