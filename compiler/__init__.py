@@ -10,3 +10,18 @@ from .verify import VerifyError, verify
 
 __all__ = ["Graph", "Node", "Output", "Value", "lower", "trace", "trace_call", "Tracer",
            "TraceResult", "verify", "VerifyError"]
+
+_TORCH_COMPILER = ("allow_in_graph", "cudagraph_mark_step_begin", "disable", "is_compiling",
+                   "is_dynamo_compiling", "is_exporting", "reset")
+
+
+def __getattr__(name: str):
+    """`torch.compiler`'s user-facing names (`is_compiling`, `disable`, `reset`, ...), read
+    from the runtime on first use: the compiler itself knows nothing of executors."""
+    if name in _TORCH_COMPILER:
+        from graphnet.runtime import torch_compiler
+
+        return getattr(torch_compiler, name)
+    from graphnet._errors import missing_attribute
+
+    raise missing_attribute("graphnet.compiler", "torch.compiler", name)

@@ -107,6 +107,10 @@ from ._lowrank import pca_lowrank, svd_lowrank  # noqa: E402  (randomized SVD an
 def __getattr__(name: str):
     """A missing name: torch's AttributeError, with the reason and the alternative when the
     name is refused on purpose (runtime/coverage.py `REFUSED`), e.g. `graphnet.frombuffer`."""
+    if name == "compiler":   # torch.compiler's names sit on graphnet's compiler package
+        import importlib
+
+        return importlib.import_module("graphnet.compiler")
     from ._errors import missing_attribute
 
     raise missing_attribute("graphnet", "torch", name)

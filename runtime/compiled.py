@@ -7,6 +7,7 @@ import functools
 import logging
 import time
 import warnings
+import weakref
 
 import jax
 import numpy as np
@@ -32,6 +33,7 @@ from . import shape_store
 
 logger = logging.getLogger("graphnet")
 MODES = ("static", "dynamic", "plan")
+LIVE: weakref.WeakSet = weakref.WeakSet()   # every CompiledFunction, for compiler.reset()
 
 
 class CompiledFunction:
@@ -54,6 +56,7 @@ class CompiledFunction:
         self.fell_back = False      # the cache limit was reached at least once
         self.dynamic_calls = 0      # calls run eagerly since, for want of a cache slot
         self._last_key = None
+        LIVE.add(self)
 
     def _key(self, leaves) -> tuple:
         parts, first, views = [], {}, False

@@ -1,0 +1,74 @@
+"""The user-facing names of `torch.compiler`, served as `graphnet.compiler.<name>`.
+
+`graphnet.compiler` is graphnet's own compiler package (trace, IR, passes); these few names sit
+on it so that code written for `torch.compiler` runs unchanged. They live in the runtime
+because `reset()` reaches the compiled functions' caches.
+
+graphnet has no graph breaks: a function marked `disable` (or `allow_in_graph`) is traced with
+the code around it, as any Python code is. Its values are the same as PyTorch's eager run of
+it; what tracing cannot follow (a `.numpy()` of a traced tensor, say) is refused with the usual
+clear error rather than run outside the graph."""
+
+from __future__ import annotations
+
+import functools
+
+from graphnet._mode import tracing
+
+from .compiled import LIVE
+
+def is_compiling() -> bool:
+    """True while `graphnet.compile` traces the code that asks: `if not
+    torch.compiler.is_compiling(): log(...)` leaves the logging out of the compiled program,
+    as in PyTorch. An eager call, or a call that fell back to eager, sees False."""
+    return tracing()
+
+
+def is_dynamo_compiling() -> bool:
+    """`is_compiling()`: graphnet's tracer stands where TorchDynamo does."""
+    return tracing()
+
+
+def is_exporting() -> bool:
+    """False: graphnet has no `torch.export`."""
+    return False
+
+
+def disable(fn=None, recursive: bool = True, *, reason: str | None = None):
+    """`fn` unchanged (or, with no `fn`, a decorator that returns its function unchanged).
+
+    PyTorch runs a disabled function eagerly, outside the compiled graph; graphnet has no graph
+    breaks and traces it with its caller, which computes the same values (see the module
+    docstring).
+
+    >>> @graphnet.compiler.disable
+    ... def f(x):
+    ...     return x + 1
+    """
+    del recursive, reason
+    if fn is None:
+        return functools.partial(disable)
+    return fn
+
+
+def allow_in_graph(fn):
+    """`fn` unchanged: graphnet traces every function into the graph already."""
+    return fn
+
+
+def cudagraph_mark_step_begin() -> None:
+    """Nothing to do: graphnet does not use CUDA graphs."""
+
+
+def reset() -> None:
+    """Forget every compiled program of every `graphnet.compile` function in this process, as
+    `torch.compiler.reset()` does: each function's next call traces and compiles afresh, and
+    its count of programs (`len(f.compiled.artifacts)`) and recompile reasons start over. The
+    on-disk compilation cache is kept."""
+    for compiled in list(LIVE):
+        compiled.cache.clear()
+        compiled.artifacts.clear()
+        compiled.recompile_reasons.clear()
+        compiled.fell_back = False
+        compiled.dynamic_calls = 0
+        compiled._last_key = None
