@@ -142,7 +142,9 @@ def smooth_l1_loss(x, y, *, beta=1.0, reduction="mean"):
     if beta == 0.0:  # the quadratic branch would divide by zero (NaN grads through `where`)
         return _reduce(_abs(d), reduction)
     a = _abs(d)
-    return _reduce(jnp.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+    # the untaken square of an infinite d would make its grad NaN; a NaN d keeps its NaN grad
+    q = jnp.where(a >= beta, 0, d)
+    return _reduce(jnp.where(a < beta, 0.5 * q * q / beta, a - 0.5 * beta), reduction)
 
 
 @defop("huber_loss", "reduction", function="nn.functional.huber_loss", method=None)
@@ -150,7 +152,8 @@ def huber_loss(x, y, *, delta=1.0, reduction="mean"):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     d = x - y
     a = _abs(d)
-    return _reduce(jnp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+    q = jnp.where(a >= delta, 0, d)   # as smooth_l1_loss: no NaN grad from an infinite d
+    return _reduce(jnp.where(a < delta, 0.5 * q * q, delta * (a - 0.5 * delta)), reduction)
 
 
 @jax.custom_jvp

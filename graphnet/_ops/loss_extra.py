@@ -24,7 +24,8 @@ FN = "nn.functional."
 
 
 def _clamp_min0(z):
-    return jnp.where(z >= 0, z, 0)
+    # PyTorch's clamp_min(0): a NaN stays NaN (the loss must show it), with gradient 0 there
+    return jnp.where(z >= 0, z, jnp.where(jnp.isnan(z), jax.lax.stop_gradient(z), 0))
 
 
 @defop("margin_ranking_loss", "reduction", function=("margin_ranking_loss",

@@ -247,8 +247,11 @@ _unary("sigmoid", float_kernel(in_float32_from_result(jax.nn.sigmoid, sigmoid_ba
 _unary("tanh", float_kernel(in_float32_from_result(opmath_tanh, tanh_backward)), inplace=True,
        function=("tanh", "nn.functional.tanh"))
 def _relu6(x):
-    # integers stay integers, as in PyTorch (jax.nn.relu6 made int64 input float64)
-    return jnp.clip(x, 0, 6) if jnp.issubdtype(x.dtype, jnp.integer) else jax.nn.relu6(x)
+    # integers stay integers, as in PyTorch (jax.nn.relu6 made int64 input float64); floats
+    # take hardtanh's form: gradient 1 except at or beyond a bound, so a NaN passes it on
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return jnp.clip(x, 0, 6)
+    return jnp.where(x <= 0, 0, jnp.where(x >= 6, 6, x)).astype(x.dtype)
 
 
 # only in nn.functional, written there

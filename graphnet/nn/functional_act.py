@@ -57,6 +57,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     # NOTE: exactly 1 from 3 up, selected: XLA computes `/ 6` as `* (1/6)`, and a compiled
     # `1 - hardsigmoid(x)` fused that into one FMA, -3e-08 at saturation (a NaN under sqrt)
     out = M.where(input >= 3.0, 1.0, dispatch("relu6", input + 3.0) / 6.0)
+    # NOTE: a NaN stays NaN with gradient 0, as PyTorch's backward passes it only inside (-3, 3)
+    out = M.where(M.isnan(input), out.detach(), out)
     return _maybe_inplace(input, _named(out, "HardsigmoidBackward0", "where"), inplace)
 
 
