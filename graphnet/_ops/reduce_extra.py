@@ -248,10 +248,10 @@ def quantile(x, q, *, dim, keepdim=False, interpolation="linear", ignore_nan=Fal
         out = jnp.where(weight < 0.5, below + weight * (above - below),
                         above - (above - below) * (1 - weight))
     elif interpolation == "midpoint":
-        out = jnp.where(high > low, below + 0.5 * (above - below), below)
+        out = above - (above - below) * 0.5   # PyTorch's lerp at weight 0.5, inf - inf included
     else:
         out = below
-    if ignore_nan:   # all-NaN rows stay NaN
-        out = jnp.where(valid == 0, jnp.nan, out)
+    # NOTE: an all-NaN row ranks at 0, its first sorted value, a NaN: the row is NaN and that
+    # element gets the gradient, as PyTorch's (a NaN constant would take the gradient away)
     out = jnp.moveaxis(out, -1, 0)                              # (len(q), ...)
     return jnp.expand_dims(out, dim + 1) if keepdim else out
