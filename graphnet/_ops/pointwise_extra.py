@@ -153,7 +153,12 @@ def x_log(log, edge: float):
 
     def backward(saved, grad):
         x, y = saved
-        dx = jnp.where((x == 0) & (y <= edge), 0, times_log(grad, y))
+        # linear in `grad` where the log is finite, so that a derivative of this backward
+        # (func.jvp, hvp: graphnet's forward mode) sees d/dx = log(y), not times_log's 0 at 0
+        log_y = log(jnp.where(y > edge, y, edge + 2))
+        linear = jnp.isfinite(log_y) & (y > edge)
+        dx = jnp.where(linear, grad * log_y, times_log(grad, y))
+        dx = jnp.where((x == 0) & (y <= edge), 0, dx)
         return dx.astype(x.dtype), (grad * x / (y - edge)).astype(y.dtype)
 
     product.defvjp(forward, backward)

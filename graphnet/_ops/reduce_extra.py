@@ -49,14 +49,36 @@ def _logcumsumexp_bwd(dim, saved, grad):
     numbers there."""
     x, out = saved
     lowest = jnp.finfo(x.dtype).min
-    log_abs = jnp.log(jnp.abs(grad))
 
     def reversed_lcse(v):
         return jnp.flip(jax.lax.cumlogsumexp(jnp.flip(v, dim), axis=dim), dim)
 
-    positive = jnp.exp(reversed_lcse(jnp.where(grad > 0, log_abs, lowest) - out) + x)
-    negative = jnp.exp(reversed_lcse(jnp.where(grad < 0, log_abs, lowest) - out) + x)
-    return (positive - negative,)
+    fixed = jax.lax.stop_gradient(grad)
+    log_abs = jnp.log(jnp.abs(fixed))
+    positive = jnp.exp(reversed_lcse(jnp.where(fixed > 0, log_abs, lowest) - out) + x)
+    negative = jnp.exp(reversed_lcse(jnp.where(fixed < 0, log_abs, lowest) - out) + x)
+    # NOTE: log|grad| has no derivative at grad = 0, where graphnet's forward mode (func.jvp:
+    # the derivative of this backward in `grad`) asks for one. The same map, linear in grad,
+    # carries that derivative and adds 0 to the value (0 where it is not finite).
+    moved = linear_lcse_backward(x, out, grad, dim) - linear_lcse_backward(x, out, fixed, dim)
+    return (positive - negative + jnp.where(jnp.isfinite(moved), moved, 0),)
+
+
+def linear_lcse_backward(x, out, grad, dim):
+    """logcumsumexp's VJP as a linear map of `grad`, in numbers no larger than grad's:
+    e^(x_i - out_i) S_i with S_i = grad_i + e^(out_i - out_(i+1)) S_(i+1), a reversed affine
+    scan whose factors are at most 1 (out never decreases)."""
+    n = x.shape[dim]
+    following = jax.lax.slice_in_dim(out, 1, n, axis=dim)
+    factor = jnp.exp(out - jnp.concatenate([following, jax.lax.slice_in_dim(out, n - 1, n,
+                                                                            axis=dim)], dim))
+    factor = jnp.flip(factor, dim)
+
+    def compose(tail, head):   # S -> a S + b after the tail's own map
+        return head[0] * tail[0], head[0] * tail[1] + head[1]
+
+    _, total = jax.lax.associative_scan(compose, (factor, jnp.flip(grad, dim)), axis=dim)
+    return jnp.exp(x - out) * jnp.flip(total, dim)
 
 
 _logcumsumexp.defvjp(_logcumsumexp_fwd, _logcumsumexp_bwd)
