@@ -91,6 +91,8 @@ class Graph:
     nodes: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
     _names: dict = field(default_factory=dict, repr=False)
+    # an output required grad as traced: its gradient may be taken outside the program
+    differentiated: bool = field(default=False, repr=False)
 
     # ---- building ---------------------------------------------------------------------------
     def fresh_name(self, base: str) -> str:

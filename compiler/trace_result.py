@@ -131,6 +131,7 @@ class FinishTrace:
         graph = self.graph
         saved = saved_tensor_ids(self)
         rebuild, static, out_grad, out_aliases, identity = self._add_returned(returned.pop())
+        graph.differentiated = any(out_grad)
         if not graph.differentiates():
             self._cut_for_eager_backward([o.value for o in graph.outputs], out_grad)
         effects = [None] * len(graph.outputs)

@@ -39,7 +39,7 @@ def resnet18_graphnet(batch: int, seed: int, disable=None, compiled: bool = True
     x = graphnet.from_numpy(np.random.default_rng(seed).standard_normal(
         (batch, 3, 64, 64), dtype=np.float32))
     handle = graphnet.compile(model, disable=disable or (), hoist=hoist) if compiled else None
-    forward = handle or model
+    forward = handle if handle is not None else model   # a compiled module has no bool()
 
     def run():
         with graphnet.no_grad():

@@ -61,16 +61,38 @@ def fold_batchnorm_into_conv(graph: Graph, bn, producer) -> None:
     producer.inputs = (x, new_w, new_b)
 
 
+def _discrete_downstream(graph: Graph, users: dict) -> set:
+    """Nodes from which a discrete result is reachable: a node that makes integers or bools
+    out of floats (pooling indices, argmax, sort's order, a comparison). Those results
+    depend on exact ties, which an unfolded BatchNorm keeps (equal conv outputs stay equal
+    after one affine map) and a folded one does not (w * s rounds per position)."""
+    marked: set = set()
+    for node in reversed(graph.nodes):
+        floats_in = any(isinstance(v, Value) and v.dtype.kind in "fc" for v in node.inputs)
+        if floats_in and any(v.dtype.kind in "iub" for v in node.outputs) or any(
+                user in marked for v in node.outputs for user in users.get(v, ())):
+            marked.add(node)
+    return marked
+
+
 def eval_mode_rewrites(graph: Graph) -> Graph:
     """Guarantee: every `batch_norm_eval` whose input is a float32/float64 conv or 2-D
     linear output read by nothing else, with weights and running statistics that are state
     inputs of one dtype, is removed; the conv/linear reads a weight and bias with the
     normalisation folded in (new nodes that depend only on state), so its output equals the
     BatchNorm's up to rounding. Graphs traced in training mode (`batch_norm_train`) are
-    left alone."""
-    users, outputs, leaves = graph.users(), {o.value for o in graph.outputs}, grad_leaves(graph)
+    left alone, and so is a graph whose gradients are taken (inside, or of an output that
+    requires grad) and a BatchNorm that feeds a discrete result (see `_discrete_downstream`):
+    rounding moves exact ties, and with them where a max-pool's gradient or index lands."""
+    if graph.differentiated or grad_leaves(graph):
+        report("0 batch norms folded (gradients are taken)")
+        return graph
+    users, outputs, leaves = graph.users(), {o.value for o in graph.outputs}, set()
+    discrete = _discrete_downstream(graph, users)
     folded = []
     for bn in [n for n in graph.nodes if n.op == "batch_norm_eval"]:
+        if bn in discrete:
+            continue
         producer = _foldable(bn, users, outputs, leaves)
         if producer is None:
             continue

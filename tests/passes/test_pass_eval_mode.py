@@ -21,7 +21,7 @@ def conv_bn(*layers):
                             ("running_var", rng.uniform(0.5, 1.5, 3)),
                             ("weight", rng.normal(0, 1, 3)), ("bias", rng.normal(0, 1, 3))]:
             getattr(model[1], name).copy_(graphnet.from_numpy(value.astype(np.float32)))
-    return model.eval()
+    return model.eval().requires_grad_(False)   # inference: no gradient is taken
 
 
 BEFORE = """\
@@ -56,6 +56,7 @@ def test_batchnorm_folds_into_the_conv():
 def test_folded_equals_unfolded_and_dynamic():
     model = conv_bn(nn.Dropout(0.5), nn.Flatten(), nn.Linear(48, 5, bias=False),
                     nn.BatchNorm1d(5))
+    model.requires_grad_(False)
     x = graphnet.randn(2, 2, 4, 4)
     expected = numpy_of(model(x))[0]
     folded = graphnet.compile(model, debug=True)
@@ -100,3 +101,50 @@ def test_seed_models_with_and_without_the_pass(model):
     left = (runs["all passes"].graph.count("batch_norm_eval"),
             runs[f"without {NAME}"].graph.count("batch_norm_eval"))
     assert left == BATCH_NORMS_LEFT.get(model, (0, 0))
+
+
+def _tied_model():
+    """Integer inputs and half-integer weights: the conv's outputs tie exactly in many pool
+    windows, and stay tied through an unfolded BatchNorm (one affine map per channel)."""
+    rng = np.random.RandomState(0)
+    x = rng.randint(0, 3, (4, 2, 8, 8)).astype(np.float32)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.MaxPool2d(2))
+    with graphnet.no_grad():
+        model[0].weight.copy_(graphnet.tensor((rng.randint(-2, 3, (4, 2, 3, 3)) * 0.5)
+                                              .astype(np.float32)))
+        model[0].bias.fill_(0.25)
+        model[1].running_mean.copy_(graphnet.tensor(rng.rand(4).astype(np.float32)))
+        model[1].running_var.copy_(graphnet.tensor((rng.rand(4) * 3 + 0.3).astype(np.float32)))
+    return model.eval(), x
+
+
+def _input_grad(model, x, compiled):
+    run = graphnet.compile(model) if compiled else model
+    x = graphnet.tensor(x, requires_grad=True)
+    run(x).sum().backward()
+    return x.grad.numpy(), run
+
+
+def test_not_folded_when_gradients_are_taken():
+    """A fold re-rounds the conv per position, which moved max-pool ties and so where the
+    input's gradient lands (17 of 512 elements, off by up to 1.0)."""
+    model, x = _tied_model()
+    want, _ = _input_grad(model, x, compiled=False)
+    got, run = _input_grad(model, x, compiled=True)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert run.graph.count("batch_norm_eval") == 1
+
+
+def test_not_folded_before_a_discrete_result():
+    """No gradient, but max-pool indices (read by MaxUnpool) depend on the same ties."""
+    model, x = _tied_model()
+    model[2] = nn.MaxPool2d(2, return_indices=True)
+    model.requires_grad_(False)
+    want = model(graphnet.tensor(x))[1].numpy()
+    run = graphnet.compile(model)
+    assert (run(graphnet.tensor(x))[1].numpy() == want).all()
+    assert run.graph.count("batch_norm_eval") == 1
+    model[2] = nn.MaxPool2d(2)      # values only: folded
+    run = graphnet.compile(model)
+    run(graphnet.tensor(x))
+    assert run.graph.count("batch_norm_eval") == 0
