@@ -37,6 +37,19 @@ def check_alpha(input, other, alpha) -> None:
                            "point number.")
 
 
+def zero_d_beside_number(min, max):
+    """clamp's bounds, where a 0-d tensor that requires no grad beside a number takes
+    PyTorch's number overload: both become 0-d tensors (the overload reads the value)."""
+    if min is None or max is None or isinstance(min, Tensor) == isinstance(max, Tensor):
+        return min, max
+    bound = next(b for b in (min, max) if isinstance(b, Tensor))
+    if bound.dim() != 0 or bound.requires_grad:
+        return min, max   # refuse_bool_clamp raises PyTorch's TypeError
+    from ._factories import tensor
+
+    return tuple(b if isinstance(b, Tensor) else tensor(b) for b in (min, max))
+
+
 def refuse_bool_clamp(input, min, max) -> None:
     """Bounds of two kinds (a Tensor and a number) raise PyTorch's TypeError. PyTorch has
     no clamp kernel for bool results: `clamp(mask, False, True)` raises (a

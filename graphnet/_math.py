@@ -19,7 +19,7 @@ from ._stat_checks import dof_warning
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
 from ._arith_checks import (check_alpha, check_exponent_fits, check_fits, check_where_number,
-                            refuse_bool_clamp, refuse_bool_subtraction)
+                            refuse_bool_clamp, refuse_bool_subtraction, zero_d_beside_number)
 from ._math_no_derivative import without_derivative_forms
 from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
     _binary, _is_float, _promote_scalar, _zero_dim_promotion)
@@ -93,7 +93,6 @@ def matmul(input, other):
     return names.matmul(dispatch("matmul", input, other), input, other)
 
 
-
 def einsum(equation, *operands):
     """`einsum("ij,kj->ik", x, y)`; operands may also be given as one list, or in PyTorch's
     sublist form `einsum(x, [0, 1], y, [2, 1], [0, 2])` (ints below 52, `...`)."""
@@ -157,15 +156,17 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:   # before, the input came back unchanged
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     min, max = python_number(min), python_number(max)   # np.float32(1.5): a Python float
+    min, max = zero_d_beside_number(min, max)
     refuse_bool_clamp(input, min, max)
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
+    if isinstance(min, Tensor) or isinstance(max, Tensor):   # (a number beside: a 0-d tensor)
         # NOTE: where, not maximum/minimum, which share the gradient at a tie: PyTorch gives
         # it all to the input while low <= x <= high, bounds included (pointwise.clamp_between)
         out = input
-        if min is not None:
-            out = where(_past(out, min, "lt"), min, out)
-        if max is not None:
-            out = where(_past(out, max, "gt"), max, out)
+        for bound, compare in ((min, "lt"), (max, "gt")):
+            if bound is not None:
+                out = where(_past(out, bound, compare), bound, out)
+                if isinstance(bound, Tensor) and bound.is_floating_point():  # NaN: no gradient
+                    out = where(_binary("ne", bound, bound), bound.detach(), out)
         if input.is_floating_point():   # a NaN input stays NaN, with no gradient
             out = where(_binary("ne", input, input), input.detach(), out)
         return names.renamed(out, "ClampBackward0", "where")   # PyTorch's clamp(Tensor, Tensor)
@@ -177,13 +178,11 @@ def clamp(input, min=None, max=None):
 
 
 def _past(x, bound, compare: str):
-    """Where `x` lies past `bound` (below it for "lt"), or the bound is NaN (clamp gives NaN
-    there, as PyTorch)."""
+    """Where `x` lies past `bound` (below it for "lt"), or a number bound is NaN (clamp gives
+    NaN there, as PyTorch; a tensor's NaN is placed, gradient-free, by the caller)."""
     beyond = _binary(compare, x, bound)
-    if isinstance(bound, Tensor):
-        return _binary("logical_or", beyond, _binary("ne", bound, bound))
-    return beyond if bound == bound else _binary("logical_or", beyond, True)
-
+    return beyond if isinstance(bound, Tensor) or bound == bound else \
+        _binary("logical_or", beyond, True)
 
 
 def _reduce_dims(dim):

@@ -328,16 +328,24 @@ def clamp(x, *, min=None, max=None):
     return clamp_between(x, min, max)
 
 
+def _float(bound) -> bool:
+    return isinstance(bound, float) or jnp.issubdtype(jnp.result_type(bound), jnp.inexact)
+
+
 def clamp_between(x, low, high):
     """x clamped to [low, high] (either may be None) with PyTorch's gradient: 1 where
     low <= x <= high, bounds included (`jnp.clip` gives 0.5 at a bound), 0 at a NaN x (which
-    stays NaN); a NaN bound gives NaN; with low > high every element is high, as
+    stays NaN); a NaN bound gives NaN, with no gradient to it or to x (PyTorch masks the
+    bound's gradient with x < low, false at NaN); with low > high every element is high, as
     min(max(x, low), high)."""
+    def nan_of(bound, rest):
+        return jnp.where(jnp.isnan(bound), jax.lax.stop_gradient(bound), rest)
+
     out = x
     if low is not None:
-        out = jnp.where((out < low) | jnp.isnan(low), low, out)
+        out = jnp.where(out < low, low, nan_of(low, out) if _float(low) else out)
     if high is not None:
-        out = jnp.where((out > high) | jnp.isnan(high), high, out)
+        out = jnp.where(out > high, high, nan_of(high, out) if _float(high) else out)
     if jnp.issubdtype(x.dtype, jnp.inexact):
         out = jnp.where(jnp.isnan(x), jax.lax.stop_gradient(x), out)
     return out.astype(jnp.result_type(x, *[b for b in (low, high) if b is not None]))
