@@ -153,7 +153,7 @@ def broadcast_shape(*shapes) -> tuple:
 def missing_attribute(module: str, torch_module: str, name: str) -> AttributeError:
     """A module `__getattr__`'s error for a missing name: torch's AttributeError, with the
     reason and the alternative when the name is refused on purpose (runtime/coverage.py
-    `REFUSED`: `graphnet.frombuffer`, `autograd.forward_ad`, `func.linearize`)."""
+    `REFUSED`: `graphnet.frombuffer`)."""
     why = None
     if not name.startswith("_"):
         from .runtime.coverage import refusal   # NOTE: coverage imports graphnet

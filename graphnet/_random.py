@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from ._dispatch import dispatch
+from ._func_active import check_random_draw
 from ._tensor import Tensor
 from ._x64 import x64_scoped
 
@@ -181,6 +182,7 @@ def key(generator: Generator | None = None) -> Tensor:
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"generator= must be a graphnet.Generator, not "
                         f"{type(generator).__name__}")
+    check_random_draw()   # jacfwd(randomness='error') refuses draws, as PyTorch's vmap
     return (generator or default_generator).next_key()
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 
 from . import _autograd
-from ._func_active import transform_running
+from ._func_active import randomness as random_policy, transform_running
 from ._func_tape import (Lifted, check_float_outputs, check_tensors, flatten, gradients,
                          reaches_outside, release, tangents_in_their_dtypes, unflatten)
 from ._func_vmap import vmap
@@ -27,7 +27,7 @@ from ._tensor import Tensor
 from .nn.utils.stateless import functional_call
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "stack_module_state", "vjp", "vmap"]
+           "linearize", "stack_module_state", "vjp", "vmap"]
 
 
 def _split_aux(result, has_aux: bool, api: str):
@@ -203,6 +203,26 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     return result
 
 
+def linearize(func, *primals):
+    """`(func(*primals), jvp_fn)`: `jvp_fn(*tangents)` is func's JVP at `primals` (the
+    tensors themselves: an in-place write to one moves it, as in PyTorch, whose graph holds
+    them), as `torch.func.linearize`.
+
+    >>> out, jvp_fn = linearize(torch.sin, x)
+    >>> jvp_fn(v)                  # cos(x) * v
+    """
+    at = primals
+    output = func(*primals)
+
+    def jvp_fn(*tangents):
+        if len(tangents) != len(at):
+            raise RuntimeError(f"linearize: jvp_fn expected {len(at)} tangents, got "
+                               f"{len(tangents)}")
+        return jvp(func, at, tangents)[1]
+
+    return output, jvp_fn
+
+
 def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
            _preallocate_and_copy: bool = False):
     """The Jacobian of `func` with respect to argument(s) `argnums`: for each output,
@@ -215,7 +235,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
     return _jacobian(func, argnums, has_aux, forward=False)
 
 
-def _jacobian(func, argnums, has_aux: bool, forward: bool):
+def _jacobian(func, argnums, has_aux: bool, forward: bool, randomness: str = "same"):
     """jacrev's and jacfwd's Jacobian, computed in reverse mode. As PyTorch's, jacrev refuses
     an integer or bool output, and jacfwd gives each block its output's dtype (zeros for such
     an output), the dtype of forward mode's tangents."""
@@ -225,7 +245,7 @@ def _jacobian(func, argnums, has_aux: bool, forward: bool):
         from ._layout import stack
 
         lifted = Lifted(args, argnums)
-        with _autograd.enable_grad(), transform_running():
+        with _autograd.enable_grad(), transform_running(), random_policy(randomness, "jacfwd"):
             output, aux = _split_aux(func(*lifted.args, **kwargs), has_aux,
                                      "jacrev(f, ...)(*args)")
         outs, out_tree = flatten(output)
@@ -267,7 +287,7 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
-    return _jacobian(func, argnums, has_aux, forward=True)
+    return _jacobian(func, argnums, has_aux, forward=True, randomness=randomness)
 
 
 def hessian(func, argnums=0):

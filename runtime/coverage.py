@@ -69,11 +69,6 @@ _SPARSE_GRAD = ("graphnet has no sparse gradients (every gradient is dense)",
 # values are (reason, alternative). The first matching pattern wins; an implemented name is
 # reported as implemented even if a pattern matches it.
 REFUSED: dict[str, tuple[str, str]] = {
-    "torch.autograd.forward_ad": (
-        "forward-mode AD's dual tensors (make_dual, unpack_dual) are not supported",
-        "graphnet.func.jvp(f, primals, tangents) or autograd.functional.jvp"),
-    "torch.func.linearize": ("func.linearize is not supported",
-                             "graphnet.func.jvp(f, primals, tangents) for each tangent"),
     "torch.Tensor.record_stream": _CUDA, "torch.Tensor.xpu": _CUDA, "torch.Tensor.ipu": _CUDA,
     "torch.Tensor.mtia": _CUDA,
     "torch.Tensor.is_coalesced": _SPARSE, "torch.Tensor.coalesce": _SPARSE,

@@ -51,11 +51,7 @@ def test_user_pack_hooks_are_refused_with_a_reason():
             pass
 
 
-@pytest.mark.parametrize("where,name,hint", [
-    ("autograd", "forward_ad", "graphnet.func.jvp"),
-    ("func", "linearize", "graphnet.func.jvp"),
-])
-def test_missing_forward_mode_names_say_why(where, name, hint):
-    assert hasattr(getattr(torch, where), name)
-    with pytest.raises(AttributeError, match=f"has no attribute '{name}' .* use {hint}"):
-        getattr(getattr(G, where), name)
+@pytest.mark.parametrize("where,name", [("autograd", "forward_ad"), ("func", "linearize")])
+def test_forward_mode_names_exist(where, name):
+    # once refused with a reason; now built on the tape (tests/test_hunt42_forward_ad.py)
+    assert hasattr(getattr(torch, where), name) and hasattr(getattr(G, where), name)

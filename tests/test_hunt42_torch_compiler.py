@@ -66,4 +66,4 @@ def test_reset_forgets_every_compiled_program():
 
 def test_a_missing_compiler_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="'graphnet.compiler' has no attribute 'nope'"):
-        G.compiler.nope
+        G.compiler.nope  # noqa: B018

@@ -28,7 +28,7 @@ from .grad_mode import (
 from .variable import Variable
 from . import _graph  # noqa: F401  (registers the `vjp` op)
 from . import function, functional, gradcheck as _gradcheck_module  # noqa: F401
-from . import profiler  # noqa: F401
+from . import forward_ad, profiler  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck
 
 _hooks.attach(Tensor)
@@ -66,7 +66,7 @@ __all__ = [
 
 def __getattr__(name: str):
     """A missing name: torch's AttributeError, with the reason and the alternative when it is
-    refused on purpose (runtime/coverage.py `REFUSED`), e.g. `autograd.forward_ad`."""
+    refused on purpose (runtime/coverage.py `REFUSED`)."""
     from .._errors import missing_attribute
 
     raise missing_attribute("graphnet.autograd", "torch.autograd", name)
