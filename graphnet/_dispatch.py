@@ -18,7 +18,7 @@ import jax
 import numpy as np
 from jax._src import util as jax_util  # clear_all_caches: see KernelCache.shrink
 
-from . import _autocast, _autograd
+from . import _autocast, _autograd, _func_active
 from . import _xla as xla
 from ._ops import OPS
 from ._ops._checks import check_eagerly
@@ -32,7 +32,6 @@ from ._kernel_errors import kernel_error, shape_error  # noqa: E402,F401
 
 class _ModuleCalls(threading.local):
     """The nn.Module calls in progress in this thread, like the mode stack (_mode.py)."""
-
     def __init__(self):
         self.stack: list = []   # (module, path), innermost last
 
@@ -47,8 +46,7 @@ def module_stack() -> list:
 
 def module_path() -> str:
     """Dotted path of the module whose forward is running (`features.0`), '' at top level."""
-    stack = _module_calls.stack
-    return stack[-1][1] if stack else ""
+    return _module_calls.stack[-1][1] if _module_calls.stack else ""
 
 
 class KernelCache:
@@ -196,6 +194,8 @@ def attrs_key(attrs: dict) -> tuple:
 def dispatch(name: str, *args, **attrs):
     """Run op `name` on `args` (Tensors or Python scalars) with static `attrs`."""
     opdef = OPS[name]
+    if _func_active.FORWARD[0] and not _autograd.grad_mode.enabled:   # jvp's tangent, cut?
+        _func_active.check_cut_tangent(name, args)
     for key, value in attrs.items():    # `clamp(x, np.float64(0.5))`: a Python number (JAX
         if isinstance(value, NUMBERS_TO_CONVERT):   # made float64); `x.sum(tensor(1))`: an int
             attrs[key] = plain_number(name, value)

@@ -57,3 +57,43 @@ def check_random_draw() -> None:
     raise RuntimeError(f"{policy[1]}(randomness='different'): graphnet computes the Jacobian in "
                        f"one pass, so it cannot draw different random numbers per tangent; use "
                        f"randomness='same' or draw outside the function")
+
+
+FORWARD = [0]   # forward-mode transforms running in any thread (a cheap test for dispatch)
+
+
+@contextmanager
+def forward_mode(private_ids):
+    """While func.jvp / jacfwd / hessian / linearize run the user's function: graphnet's
+    forward mode is reverse mode underneath, which `no_grad()` cuts, where PyTorch's forward
+    mode ignores it. An op under no_grad on a tensor that depends on the transform's inputs
+    raises (`check_cut_tangent`) instead of losing its tangent silently. None: not forward
+    mode (jacrev), which leaves the enclosing transforms' inputs watched (hessian)."""
+    if private_ids is None:
+        yield
+        return
+    stack = _state.__dict__.setdefault("forward_ids", [])
+    stack.append(private_ids)
+    FORWARD[0] += 1
+    try:
+        yield
+    finally:
+        FORWARD[0] -= 1
+        stack.pop()
+
+
+def check_cut_tangent(name: str, args) -> None:
+    """Called by dispatch for an op run with grad off while some forward-mode transform runs."""
+    stack = _state.__dict__.get("forward_ids")
+    tensors = [a for a in args if getattr(a, "requires_grad", False)]
+    if not stack or not tensors:
+        return
+    from ._func_tape import reaches_private
+
+    if any(reaches_private(tensors, ids) for ids in stack):
+        raise RuntimeError(
+            f"{name}() ran under no_grad() on a tensor that depends on the inputs of a "
+            f"forward-mode transform (func.jvp, jacfwd, hessian, linearize). graphnet computes "
+            f"forward mode through the autograd tape, which no_grad() cuts, so its tangent "
+            f"would be lost; PyTorch's forward mode ignores no_grad(). Compute it outside "
+            f"no_grad(), or use .detach() where a constant is meant.")

@@ -188,15 +188,28 @@ class Lifted:
         return tuple(per_arg) if self.many else per_arg[0]
 
 
+def reaches_private(tensors, private_ids) -> bool:
+    """Whether the graph of `tensors` reaches one of a call's private inputs (inside
+    `graphnet.compile`, with no tape to walk: whether any requires grad)."""
+    if tracing():
+        return any(t.requires_grad for t in tensors)
+    return _reaches(tensors, lambda leaf: id(leaf) in private_ids)
+
+
 def reaches_outside(tensors, private_ids) -> bool:
     """Whether the graph of `tensors` reaches a tensor outside the call that requires grad
     (a leaf that is not one of the call's private inputs). Inside `graphnet.compile` the
     tracer keeps no tape to walk: assume it does (the results stay differentiable)."""
     if tracing():
         return any(t.requires_grad for t in tensors)
-    seen, stack = set(), [t.grad_fn for t in tensors if t.grad_fn is not None]
     outside = private_ids.outside if isinstance(private_ids, PrivateIds) else \
         (lambda leaf: id(leaf) not in private_ids)
+    return _reaches(tensors, outside)
+
+
+def _reaches(tensors, outside) -> bool:
+    """Whether a leaf that requires grad and satisfies `outside` is on `tensors`' graph."""
+    seen, stack = set(), [t.grad_fn for t in tensors if t.grad_fn is not None]
     for t in tensors:
         if t.requires_grad and t.grad_fn is None and outside(t):
             return True

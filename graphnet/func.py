@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 
 from . import _autograd
-from ._func_active import randomness as random_policy, transform_running
+from ._func_active import forward_mode, randomness as random_policy, transform_running
 from ._func_tape import (Lifted, check_float_outputs, check_tensors, flatten, gradients,
                          reaches_outside, release, tangents_in_their_dtypes, unflatten)
 from ._func_vmap import vmap
@@ -174,7 +174,7 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                                f"gradient is of size {list(t.shape)}.")
     lifted = Lifted(primals, tuple(range(len(primals))))
     with _autograd.enable_grad():
-        with transform_running():
+        with transform_running(), forward_mode(lifted.private_ids):
             output = func(*lifted.args)
         output, aux = _split_aux(output, has_aux, "jvp(f, primals, tangents)")
         outs, out_tree = flatten(output)
@@ -245,7 +245,8 @@ def _jacobian(func, argnums, has_aux: bool, forward: bool, randomness: str = "sa
         from ._layout import stack
 
         lifted = Lifted(args, argnums)
-        with _autograd.enable_grad(), transform_running(), random_policy(randomness, "jacfwd"):
+        with _autograd.enable_grad(), transform_running(), random_policy(randomness, "jacfwd"), \
+                forward_mode(lifted.private_ids if forward else None):
             output, aux = _split_aux(func(*lifted.args, **kwargs), has_aux,
                                      "jacrev(f, ...)(*args)")
         outs, out_tree = flatten(output)

@@ -62,3 +62,36 @@ def test_logcumsumexp_forward_over_reverse():
     want = torch.func.jvp(grad_of(torch), (torch.tensor(x),), (torch.tensor(v),))[1]
     got = G.func.jvp(grad_of(G), (G.tensor(x),), (G.tensor(v),))[1]
     assert got.tolist() == pytest.approx(want.tolist(), rel=1e-5)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("api", ["jvp", "jacfwd", "hessian"])
+def test_no_grad_inside_forward_mode_is_refused_not_cut(compiled, api):
+    """PyTorch's forward mode ignores no_grad; graphnet's (reverse mode underneath) would lose
+    the tangent there (torch tangent 3, graphnet 1): it raises instead."""
+    def f(a):
+        with G.no_grad():
+            b = a * 2
+        return (b + a).sum() if api == "hessian" else b + a
+
+    def run(x):
+        if api == "jvp":
+            return G.func.jvp(f, (x,), (G.ones(3),))[1]
+        return getattr(G.func, api)(f)(x)
+
+    run = G.compile(run) if compiled else run
+    with pytest.raises(RuntimeError, match=r"ran under no_grad\(\) .* forward-mode transform"):
+        run(G.ones(3))
+
+
+def test_no_grad_on_other_tensors_inside_jvp_runs():
+    scale = G.tensor([2.0], requires_grad=True)   # not an input of the transform
+
+    def f(a):
+        with G.no_grad():
+            s = scale * 3
+        return a * s + a.detach() * 0
+
+    assert G.func.jvp(f, (G.ones(2),), (G.ones(2),))[1].tolist() == [6.0, 6.0]
+    with G.no_grad():   # and no_grad outside any transform is untouched
+        assert (scale * 2).tolist() == [4.0]
