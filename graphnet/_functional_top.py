@@ -90,7 +90,10 @@ def constant_pad_nd(input, pad, value=0):
 
 
 def _window(values: np.ndarray, dtype, requires_grad: bool, device):
-    return _factories.tensor(values, dtype=dtype or _factories.dt.float32, device=device,
+    from ._default_dtype import default_float
+
+    # the default dtype, as PyTorch's (float64 after set_default_dtype); computed in float64
+    return _factories.tensor(values, dtype=dtype or default_float(), device=device,
                              requires_grad=requires_grad)
 
 

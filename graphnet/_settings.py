@@ -104,8 +104,16 @@ def is_warn_always_enabled() -> bool:
 
 
 def set_flush_denormal(mode: bool) -> bool:
-    """False: XLA decides how denormals are handled (PyTorch returns False where the CPU
-    cannot flush them)."""
+    """XLA's CPU kernels flush subnormal numbers to zero, always (`3e-308 / 8` is 0.0 where
+    PyTorch's default gives 3.75e-309): asking for that returns True, as PyTorch's does
+    where it can; asking to keep subnormals cannot be honoured, and warns."""
+    if mode:
+        return True
+    import warnings
+
+    warnings.warn("graphnet cannot keep subnormal numbers: XLA's CPU kernels flush them to "
+                  "zero (a result below the dtype's smallest normal, finfo.tiny, is 0)",
+                  stacklevel=2)
     return False
 
 

@@ -172,10 +172,19 @@ def refuse_differentiable(name: str, differentiable: bool) -> None:
             f"autograd. Drop differentiable=True (the update itself is the same).")
 
 
+def scalar_dtype():
+    """PyTorch's dtype of an optimizer's 0-d state ('step', NAdam's mu_product, ASGD's eta and
+    mu): float64 when that is the default dtype, else float32 (its _get_scalar_dtype)."""
+    from .._default_dtype import default_float
+    from .. import _dtype as dt
+
+    return jnp.float64 if default_float() == dt.float64 else jnp.float32
+
+
 @x64_scoped   # a float64 parameter gets float64 state (graphnet/_x64.py)
 def ensure_state(optimizer, p: Tensor, state: dict, keys, initial=None, optional=()) -> None:
     """Create the missing state entries of `p` as concrete zeros ('step': a float32 0-d
-    tensor, like torch), or `initial[key](p's array)` where given. Concrete, not traced: a
+    tensor of `scalar_dtype()`, like torch), or `initial[key](p's array)` where given. Concrete, not traced: a
     compiled step then reads them as state inputs, so the first step does not force a
     second compile.
 
@@ -192,7 +201,7 @@ def ensure_state(optimizer, p: Tensor, state: dict, keys, initial=None, optional
             if key in initial:
                 value = initial[key](p._value)
             elif key == "step":
-                value = _host.zeros((), jnp.float32)
+                value = _host.zeros((), scalar_dtype())
             else:
                 value = _host.zeros(p._value.shape, p._value.dtype)
             state[key] = Tensor._wrap(value)

@@ -52,7 +52,7 @@ class Adagrad(Optimizer):
     @x64_scoped   # a float64 parameter gets a float64 'sum' (graphnet/_x64.py)
     def _init_state(self, p: Tensor, value) -> None:
         state = self.state[p]
-        state["step"] = Tensor._wrap(jnp.zeros((), jnp.float32))
+        state["step"] = Tensor._wrap(jnp.zeros((), K.scalar_dtype()))
         state["sum"] = Tensor._wrap(_host.full(p._value.shape, value, p._value.dtype))
         for key in ("step", "sum"):  # names graph inputs when this runs inside a trace
             label_state(state[key], f"{self._param_name(p)}.{key}",

@@ -63,7 +63,7 @@ class NAdam(Optimizer):
 
 
 def _one(_):
-    return jnp.ones((), jnp.float32)   # NAdam's mu_product starts at 1 (float32, as torch)
+    return jnp.ones((), K.scalar_dtype())   # NAdam's mu_product starts at 1 (torch's dtype)
 
 
 class RAdam(Optimizer):

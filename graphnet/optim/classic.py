@@ -72,8 +72,8 @@ class ASGD(Optimizer):
         lr = float(group["lr"])   # eta starts at the group's lr when the state is created
         K.run_update(self, index, "asgd_update", ("lr", "lambd", "alpha", "t0", "weight_decay"),
                      params, grads, states, ["step", "eta", "mu", "ax"],
-                     initial={"eta": lambda _: jnp.asarray(lr, jnp.float32),
-                              "mu": lambda _: jnp.ones((), jnp.float32)},
+                     initial={"eta": lambda _: jnp.asarray(lr, K.scalar_dtype()),
+                              "mu": lambda _: jnp.ones((), K.scalar_dtype())},
                      maximize=self._static(index, "maximize", bool))
 
 
