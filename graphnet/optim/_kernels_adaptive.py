@@ -183,10 +183,10 @@ def scalar_dtype():
 
 @x64_scoped   # a float64 parameter gets float64 state (graphnet/_x64.py)
 def ensure_state(optimizer, p: Tensor, state: dict, keys, initial=None, optional=()) -> None:
-    """Create the missing state entries of `p` as concrete zeros ('step': a float32 0-d
-    tensor of `scalar_dtype()`, like torch), or `initial[key](p's array)` where given. Concrete, not traced: a
-    compiled step then reads them as state inputs, so the first step does not force a
-    second compile.
+    """Create the missing state entries of `p` as concrete zeros ('step': a 0-d tensor of
+    `scalar_dtype()`, like torch), or `initial[key](p's array)` where given. Concrete, not
+    traced: a compiled step then reads them as state inputs, so the first step does not force
+    a second compile.
 
     `optional` are the keys an option adds (Adam's 'max_exp_avg_sq' with amsgrad): torch
     creates them only with a new state, so turning the option on for a parameter that has
