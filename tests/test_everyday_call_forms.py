@@ -20,7 +20,7 @@ METHOD_FORMS = [
     "x.broadcast_to(2, 3)", "x.broadcast_to((2, 3))", "x.broadcast_to(size=(2, 3))",
     "x.permute(1, 0)", "x.permute((1, 0))", "x.permute(dims=(1, 0))", "x.permute(dims=[1, 0])",
     "x.new_ones(size=(2,))", "x.new_ones(2, 3)", "x.new_ones([])", "x.new_zeros(size=(2, 3))",
-    "x.new_zeros(2, dtype=L.int32)", "x.new_empty(size=(2,)).fill_(4)", "x.new_empty(2, 1) * 0",
+    "x.new_zeros(2, dtype=L.int32)", "x.new_empty(size=(2,)).fill_(4)", "x.new_empty(2, 1).zero_()",
     "x.new_full(size=(2,), fill_value=3.0)", "x.new_full((2,), 3.0)",
 ]
 

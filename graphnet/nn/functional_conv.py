@@ -22,16 +22,41 @@ __all__ = [
 ]
 
 
+def _int(v, name: str) -> int:
+    """An int argument; a float is PyTorch's TypeError (int() truncated `padding=(1.5, 1)`)."""
+    if isinstance(v, float) or "float" in str(getattr(v, "dtype", "")):   # np/tensor floats
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {v!r}")
+    return int(v)
+
+
 def _tuple(value, n: int, name: str) -> tuple:
     """PyTorch's _pair/_single: an int repeated n times, or a sequence of n ints."""
-    if isinstance(value, int) or getattr(value, "shape", None) == ():   # `size=t.sum()`
-        return (int(value),) * n
-    value = tuple(int(v) for v in value)
+    if not hasattr(value, "__iter__") or getattr(value, "shape", None) == ():   # t.sum()
+        return (_int(value, name),) * n
+    value = tuple(_int(v, name) for v in value)
     if len(value) == 1:
         return value * n
     if len(value) != n:
         raise shape_error(f"{name} must be an int or a tuple of {n} ints, got {value}")
     return value
+
+
+def check_groups_and_bias(weight, bias, groups: int, nd: int, transposed: bool) -> None:
+    """PyTorch's checks of a convolution's weight against `groups`, and of its bias against the
+    output channels (before them, the weight was reshaped or the bias added with a kernel's
+    error)."""
+    if weight.dim() != nd + 2:
+        return
+    if weight.shape[0] % groups:
+        raise shape_error(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                          f"at dimension 0, but got weight of size [{list(weight.shape)}] "
+                          f"instead")
+    out = weight.shape[1] * groups if transposed else weight.shape[0]
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != out):
+        given = "transposed=1, " if transposed else ""
+        raise shape_error(f"Given {given}weight of size {list(weight.shape)}, expected bias to "
+                          f"be 1-dimensional with {out} elements, but got bias of size "
+                          f"{list(bias.shape)} instead")
 
 
 def _check_dims(fn: str, input: Tensor, nd: int) -> None:
@@ -88,6 +113,7 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
         raise shape_error(f"{fn}: Given groups={groups}, expected weight to be at least "
                           f"{groups} at dimension 0, but got weight of size "
                           f"{list(weight.shape)} instead")
+    check_groups_and_bias(weight, bias, groups, nd, transposed=False)
     if weight.dim() != nd + 2 or x.shape[1] != weight.shape[1] * groups:
         raise shape_error(f"{fn}: weight of shape {list(weight.shape)} with groups={groups} "
                           f"expects input [N, {weight.shape[1] * groups}, ...], got input of "

@@ -12,6 +12,7 @@ from .._grad_fn_names_nn import adaptive_pool
 from .._tensor import Tensor
 from .functional_conv import (
     _adaptive_max, _adaptive_size, _avg_pool, _check_dims, _max_pool, _tuple, check_conv_args,
+    check_groups_and_bias,
 )
 from .functional_fractional import *  # noqa: F401,F403
 from .functional_fractional import __all__ as _fractional_names
@@ -36,7 +37,8 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
         raise RuntimeError("non-positive groups is not supported")
     unbatched = input.dim() == nd + 1
     x = input.unsqueeze(0) if unbatched else input
-    if weight.dim() != nd + 2 or x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+    check_groups_and_bias(weight, bias, groups, nd, transposed=True)
+    if weight.dim() != nd + 2 or x.shape[1] != weight.shape[0]:
         raise shape_error(f"{fn}: weight of shape {list(weight.shape)} with groups={groups} "
                           f"expects input [N, {weight.shape[0]}, ...], got input of shape "
                           f"{list(input.shape)}")
