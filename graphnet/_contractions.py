@@ -22,6 +22,7 @@ from . import _grad_fn_names
 from . import _layout as L
 from . import _math as M
 from ._arith_checks import integral_scalar
+from ._math_alpha import beta_alpha_first
 from ._autocast import autocast_as
 from ._shape_more import broadcast_tensors, broadcast_to, type_name, wrap_dim
 from ._tensor import Tensor
@@ -381,6 +382,9 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
             base = M.matmul(base, base)
     return result
 
+
+addmm, addbmm, baddbmm, addmv, addr = map(beta_alpha_first, (addmm, addbmm, baddbmm, addmv,
+                                                             addr))   # deprecated overloads
 
 __all__ = ["mm", "bmm", "mv", "addmm", "addbmm", "baddbmm", "addmv", "addr", "outer", "ger",
            "dot", "vdot", "tensordot", "inner", "kron", "cross", "chain_matmul", "matrix_power"]

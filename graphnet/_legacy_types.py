@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import _dtype as dt
 from . import _factories
 from ._dtype_methods import _TYPE_NAMES
+from ._size import Size
 from ._tensor import Tensor
 
 
@@ -27,6 +28,10 @@ class tensortype(type):
             if data.dtype is not cls.dtype:
                 raise TypeError(f"expected {cls.dtype} (got {data.dtype})")
             return data.view(tuple(data.shape))    # an alias, as PyTorch's constructor gives
+        if len(args) == 1 and isinstance(args[0], Size):   # FloatTensor(x.size()): a shape
+            return _factories.zeros(*args[0], dtype=cls.dtype, device=device)
+        if len(args) == 1 and isinstance(args[0], (float, complex, bool)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
         if len(args) == 1 and not isinstance(args[0], int):   # data: a list, tuple, array
             return _factories.tensor(args[0], dtype=cls.dtype, device=device)
         return _factories.zeros(*args, dtype=cls.dtype, device=device)

@@ -3,6 +3,8 @@ result's dtype (graphnet.add, graphnet.sub and their in-place forms call `scaled
 
 from __future__ import annotations
 
+import functools
+
 from . import _dtype as dt
 from ._arith_checks import check_alpha_fits
 from ._binary_rules import _binary
@@ -73,3 +75,38 @@ def scalar_first(name: str, args: tuple, keyword: str) -> tuple:
                       f"...)\nConsider using one of the following signatures instead:\n\t"
                       f"{name}({current})", UserWarning, stacklevel=3)
     return args[1:], args[0]
+
+
+def beta_alpha_first(fn):
+    """`fn` (addmm, addbmm, baddbmm, addmv, addr) also taking PyTorch's deprecated overloads
+    with the scalars first, which it still runs with a warning: `M.addmm_(1, -2, x, y.t())`
+    (beta, alpha: re-ID code's pairwise distances), `M.addmm(0.5, a, b)` (beta),
+    `torch.addmm(1, M, -2, a, b)`."""
+    def number(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, Tensor)
+
+    @functools.wraps(fn)
+    def call(input, *args, **kwargs):
+        if not (number(input) or args and number(args[0])):
+            return fn(input, *args, **kwargs)
+        scalars = []
+        if number(input):                      # the function form: (beta, input, alpha, ...)
+            scalars.append(input)
+            input, args = args[0], args[1:]
+        while args and number(args[0]) and len(scalars) < 2:
+            scalars.append(args[0])
+            args = args[1:]
+        name = fn.__name__
+        if name not in _WARNED:
+            _WARNED.add(name)
+            import warnings
+
+            shown = ", ".join(["Number beta", "Number alpha"][:len(scalars)])
+            warnings.warn(f"This overload of {name} is deprecated:\n\t{name}({shown}, ...)\n"
+                          f"Consider using the signature with keywords instead:\n\t{name}(Tensor, "
+                          f"Tensor, *, Number beta = 1, Number alpha = 1)", UserWarning,
+                          stacklevel=2)
+        kwargs.update(zip(("beta", "alpha"), scalars))
+        return fn(input, *args, **kwargs)
+
+    return call
