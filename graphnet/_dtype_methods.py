@@ -51,6 +51,10 @@ def type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
         return f"torch.{_TYPE_NAMES.get(self.dtype, self.dtype.name)}"
     if isinstance(dtype, str):
         dtype = _dtype_of_type_name(dtype)
+    elif dtype is Tensor:       # x.type(torch.Tensor): the default float type, as PyTorch's
+        from ._default_dtype import default_float
+
+        dtype = default_float()
     elif not isinstance(dtype, dt.dtype) and isinstance(getattr(dtype, "dtype", None), dt.dtype):
         dtype = dtype.dtype     # a legacy type: x.type(graphnet.LongTensor)
     return self.to(dtype)

@@ -19,8 +19,9 @@ def new(self: Tensor, *args, dtype=None, device=None) -> Tensor:
     """Legacy `x.new(...)`: `x.new(data)` (a list/tuple) or `x.new(*sizes)`, in x's dtype."""
     from ._tensor import Size
 
-    if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
-        return _factories.tensor(args[0], dtype=dtype or self.dtype, device=device)
+    if len(args) == 1 and (isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size)
+                           or hasattr(args[0], "__array__") and not isinstance(args[0], Tensor)):
+        return _factories.tensor(args[0], dtype=dtype or self.dtype, device=device)   # data
     if len(args) == 1 and isinstance(args[0], Tensor):
         return args[0].to(dtype or self.dtype)
     return _factories.zeros(*(args or (0,)), dtype=dtype or self.dtype, device=device)

@@ -55,3 +55,13 @@ def test_the_overload_warns_once():
     _math_alpha._WARNED.discard("addr")      # once per process, as PyTorch's TORCH_WARN_ONCE
     with pytest.warns(UserWarning, match="overload of addr is deprecated"):
         G.zeros(2, 2).addr(1, 2, G.ones(2), G.ones(2))
+
+
+def test_new_from_an_array_and_type_tensor():
+    import numpy as np
+
+    for lib in (torch, G):
+        x = lib.tensor([1, 2])
+        made = x.new(np.array([1.0, 2.0]))
+        assert made.tolist() == [1, 2] and str(made.dtype).endswith("int64")
+        assert str(x.type(lib.Tensor).dtype).endswith("float32")
