@@ -144,6 +144,9 @@ def ran_functions(ran: dict, candidates) -> list:
                     visit(cell.cell_contents, level + 1)
                 except ValueError:
                     continue
+            # a function held as a default (`lambda z, f=act: f(z)`): its cells count too
+            for default in (*(obj.__defaults__ or ()), *(obj.__kwdefaults__ or {}).values()):
+                visit(default, level + 1)
             return
         if isinstance(obj, (list, tuple)):
             for item in obj[:1024]:

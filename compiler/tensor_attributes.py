@@ -36,8 +36,9 @@ class ArgumentAttributes:
     name, attribute, frozen value); `absent`: (leaf index, argument name, names the code read
     as strings that the tensor did not hold)."""
 
-    def __init__(self, present: list, absent: list):
+    def __init__(self, present: list, absent: list, offsets: list = ()):
         self.present, self.absent = present, absent
+        self.offsets = offsets   # (leaf index, name, storage offset) where the code read one
 
     def __call__(self) -> None:
         """As a guard it checks nothing: it needs the call's arguments (`failure`)."""
@@ -57,7 +58,15 @@ class ArgumentAttributes:
                 name = sorted(names.intersection(held))[0]
                 return f"{arg}.{name} (an attribute of the tensor argument) is set now, not " \
                        f"when traced"
+        for i, arg, offset in self.offsets:
+            if _offset(leaves[i]) != offset:
+                return f"{arg}.storage_offset() is {offset}, as traced"
         return None
+
+
+def _offset(t) -> int | None:
+    layout = getattr(t, "__dict__", {}).get("_layout")
+    return layout[1] if layout is not None else 0 if isinstance(t, Tensor) else None
 
 
 def take_argument_attributes(guards: list) -> ArgumentAttributes | None:
@@ -90,8 +99,12 @@ def tensor_attribute_guards(tracer, ran: dict, names, reached) -> list:
         unset = frozenset(n for n in strings - held.keys() if not hasattr(Tensor, n))
         if unset:
             absent.append((i, arg, unset))
-    if present or absent:
-        guards.append(ArgumentAttributes(present, absent))
+    # NOTE: the cache key leaves storage offsets out (`data[i]` on each call would compile
+    # anew); a trace that read one (`storage_offset()`) checks the arguments' offsets
+    offsets = [(i, tracer._name_of(t), _offset(t)) for i, t in arguments.items()] \
+        if getattr(tracer, "offset_read", False) else []
+    if present or absent or offsets:
+        guards.append(ArgumentAttributes(present, absent, offsets))
     others = [rec.tensor for rec in tracer.lifted.values() if rec.source[0] != "arg"]
     others += [v for v in reached if isinstance(v, Tensor)]
     done = {id(t) for t in arguments.values()}

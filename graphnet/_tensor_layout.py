@@ -36,7 +36,15 @@ def is_contiguous(self: Tensor, memory_format=None) -> bool:
 
 
 def storage_offset(self: Tensor) -> int:
-    """Where a view starts in its source's storage, in elements (0 for any other tensor)."""
+    """Where a view starts in its source's storage, in elements (0 for any other tensor).
+    Read while tracing, the compiled program holds the number: the arguments' offsets are
+    then checked on each call (compiler/tensor_attributes.py)."""
+    from ._mode import current_mode
+
+    mode = current_mode()
+    while mode is not None and mode.records_graph:   # the root trace (not a cond branch's)
+        mode.offset_read = True
+        mode = getattr(mode, "parent", None)
     return _strides.layout(self)[1]
 
 
