@@ -184,17 +184,30 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     strides = [int(np.prod(self.shape[d + 1:])) for d in range(rank)]
     window_strides = strides[:dimension] + [strides[dimension] * step] + \
         strides[dimension + 1:] + [strides[dimension]]
+    from . import _factories, _strides
     from ._overlap_writes import overlap_view
-    from ._strided import _positions, as_strided_scatter
+    from ._strided import _positions
 
     def forward(new):
         return dispatch("unfold", new, dimension=dimension, size=int(size), step=int(step))
 
+    def places():   # row-major positions in `self` (as_strided_scatter's are storage places:
+        return _positions(self, tuple(out.shape), window_strides, 0)   # a .t() scrambled)
+
+    def write(new):
+        return dispatch("put", self, _factories.tensor(places()),
+                        L.reshape(new.to(self.dtype), -1))
+
+    # PyTorch's strides: self's own, the window dimension's times `step`, and one more
+    held, offset = _strides.layout(self)
+    held = list(held)
     if step < size and out.shape[dimension] > 1:   # windows share elements
-        return overlap_view(out, self, lambda: _positions(self, tuple(out.shape),
-                                                          window_strides, 0), forward)
-    return L._view_of(out, self, lambda new: as_strided_scatter(self, new, tuple(out.shape),
-                                                                window_strides, 0), forward)
+        view = overlap_view(out, self, places, forward)
+    else:
+        view = L._view_of(out, self, write, forward)
+    _strides.set_layout(view, held[:dimension] + [held[dimension] * step] +
+                        held[dimension + 1:] + [held[dimension]], offset)
+    return view
 
 
 def unravel_index(indices: Tensor, shape) -> tuple:
