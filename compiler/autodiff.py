@@ -146,6 +146,9 @@ def record_backward(tracer, root: Tensor, gradient=None) -> None:
     refuse_shared_leaf_values(tracer, reachable)
     refuse_modified(tracer, reachable)
     if not leaves:
+        if any(ref() is None for ref in tracer.created):
+            return   # its leaves were made here and dropped (`w = w - lr * w.grad`): no one
+            # can read their .grad, as PyTorch's backward into them shows nothing
         raise TraceError("backward(): the loss depends on no tensor that requires grad")
     guard_hooks(list({id(t): t for t in leaves}.values()))
     _refuse_while_loops(reachable, seen_values)
