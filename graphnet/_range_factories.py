@@ -54,6 +54,11 @@ def _integer_arange(start, end, step, dtype) -> Tensor:
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Deprecated `torch.range`: arange including `end`, of the default dtype by default."""
+    import warnings
+
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", stacklevel=2)
     if end is None:
         start, end = 0, start
     count = int(np.floor((end - start) / step)) + 1

@@ -36,7 +36,10 @@ def legacy_reduction(size_average, reduce, reduction: str) -> str:
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    return ("mean" if size_average else "sum") if reduce else "none"
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", stacklevel=4)   # as PyTorch, each call
+    return reduction
 
 
 def _reduction(size_average, reduce, reduction: str, allowed=("none", "mean", "sum")) -> str:
