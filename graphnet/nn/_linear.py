@@ -68,9 +68,9 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, input):
-        shape = tuple(input.shape)
-        dim = self.dim % len(shape)
-        return input.reshape(shape[:dim] + tuple(self.unflattened_size) + shape[dim + 1:])
+        # Tensor.unflatten's checks: a dim out of range (it wrapped: `Unflatten(3, ...)` of a
+        # 3-d input unflattened dim 0) and sizes that do not multiply up raise as PyTorch
+        return input.unflatten(self.dim, tuple(self.unflattened_size))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
