@@ -194,16 +194,22 @@ def _recompute(view: Tensor, source: Tensor, forward: Callable) -> None:
     of its input is never rebased (that would skip the Function's backward): its
     `_custom_view` hook says what its gradient becomes."""
     from . import _autograd
+    from ._view_creation import refused_after_base_write
 
     custom = view.__dict__.get("_custom_view")   # graphnet/autograd/_function_outputs.py
-    if view.requires_grad and source.grad_fn is not None and _autograd.grad_mode.enabled \
-            and custom is None:
+    # NOTE: a view that did not need grad is rebased too when the write gave its source a
+    # history (`rows = [R[i] ...]; R[0] = x[0]`): PyTorch's views share their base's history
+    recorded = source.grad_fn is not None and _autograd.grad_mode.enabled and custom is None \
+        and (view.requires_grad or source.requires_grad)
+    if recorded and not refused_after_base_write(view):
         new = forward(source)
         view._value, view.grad_fn, view._oi = new._value, new.grad_fn, new._oi
+        view.requires_grad = new.requires_grad
     else:
         with _autograd.no_grad():
             new = forward(source)
-        view._value = view._values_of(new) if view.grad_fn is not None else new._value
+        view._value = view._values_of(new) if view.grad_fn is not None and not recorded \
+            else new._value
         if custom is not None:
             custom(view)
     share_value(view)

@@ -230,6 +230,25 @@ def freed_node(torch_name: str, t) -> TapeNode:
                                                 None)
 
 
+class _RefusedNode(TapeNode):
+    """The grad_fn of a tensor PyTorch refuses to differentiate through (a view made under
+    no_grad whose base was since written with grad on): backward raises its error, kept in
+    `saved`."""
+
+    __slots__ = ()
+
+    def apply(self, cts):
+        raise RuntimeError(self.saved[0])
+
+    apply_graph = apply
+
+
+def refused_node(message: str, t) -> TapeNode:
+    """A `_RefusedNode` for tensor `t` whose backward raises RuntimeError(`message`)."""
+    return named_class(_RefusedNode, "AsStridedBackward0")(
+        "refused", (), [(tuple(t.shape), t.dtype)], (message,), None)
+
+
 class AccumulateGrad:
     """What `next_functions` shows for a leaf: PyTorch's gradient accumulator, `.variable`."""
 
