@@ -2,34 +2,110 @@
 
 from __future__ import annotations
 
+import collections
+import copy
+import dataclasses
 
-def flatten(obj):
-    """Return (leaves, rebuild) with rebuild(leaves) == obj's structure over new leaves."""
+from graphnet._tensor import Tensor
+
+
+def flatten(obj, objects: bool = False):
+    """Return (leaves, rebuild) with rebuild(leaves) == obj's structure over new leaves.
+    `objects`: a compiled call's return value, where a dataclass that holds tensors (an output
+    object, `ModelOutput(loss=..., logits=...)`) is walked into too and rebuilt each call."""
     leaves: list = []
-    build = _walk(obj, leaves)
+    build = _walk(obj, leaves, objects)
     return leaves, lambda new_leaves: build(iter(new_leaves))
 
 
-def _walk(x, leaves: list):
+def _walk(x, leaves: list, objects: bool = False):
     """Append `x`'s leaves to `leaves`; return the function that rebuilds `x` from an iterator
     over new leaves.
     NOTE: a module function, not a closure of `flatten`: a recursive closure is a reference
     cycle that would keep `leaves` (a trace's returned tensors) alive until gc runs, and a
     traced tensor alive after its trace counts as kept by the code (compiler/tracer.py)."""
+    kind = type(x)
     if isinstance(x, tuple) and hasattr(x, "_fields"):
-        parts = [_walk(v, leaves) for v in x]
-        kind = type(x)
+        parts = [_walk(v, leaves, objects) for v in x]
         return lambda it: kind(*[p(it) for p in parts])
-    if isinstance(x, (tuple, list)):
-        parts = [_walk(v, leaves) for v in x]
-        kind = type(x)
+    if kind is tuple or kind is list:
+        parts = [_walk(v, leaves, objects) for v in x]
         return lambda it: kind(p(it) for p in parts)
-    if isinstance(x, dict):
-        parts = [(k, _walk(v, leaves)) for k, v in x.items()]
-        kind = type(x)
-        return lambda it: kind((k, p(it)) for k, p in parts)
+    if kind is dict:
+        parts = [(k, _walk(v, leaves, objects)) for k, v in x.items()]
+        return lambda it: {k: p(it) for k, p in parts}
+    if isinstance(x, (tuple, list, dict)) or (
+            objects and dataclasses.is_dataclass(x) and not isinstance(x, type)):
+        return _walk_object(x, leaves, objects)
     leaves.append(x)
     return next
+
+
+def _walk_object(x, leaves: list, objects: bool):
+    """A container of the user's own class (an OrderedDict subclass, a defaultdict, a list
+    with a `tag`, a dataclass): its items and its attributes are walked; each rebuild is a
+    copy of it, made without calling its constructor, holding the new values. A dataclass
+    that holds no tensor stays one leaf, the object itself (`return self.config`).
+    NOTE: rebuilt as `kind(pairs)` before, an HF-style `@dataclass class Out(OrderedDict)`
+    came back with a generator in its first field and the others lost."""
+    start = len(leaves)
+    names = [f.name for f in dataclasses.fields(x)] if dataclasses.is_dataclass(x) else []
+    names += [n for n in getattr(x, "__dict__", ()) if n not in names]
+    attrs = [(n, _walk(getattr(x, n), leaves, objects)) for n in names]
+    if isinstance(x, dict):
+        items = [(k, _walk(v, leaves, objects)) for k, v in x.items()]
+    else:
+        items = [_walk(v, leaves, objects) for v in x] if isinstance(x, (tuple, list)) else []
+    if not isinstance(x, (tuple, list, dict)) and \
+            not any(isinstance(leaf, Tensor) for leaf in leaves[start:]):
+        del leaves[start:]
+        leaves.append(x)
+        return next
+    return _Rebuild(x, attrs, items)
+
+
+def _dict_base(d) -> type:
+    """The built-in class whose methods fill a dict of the user's class without calling its
+    own: an OrderedDict keeps its order apart from the dict's, so `dict.clear` would break it."""
+    return collections.OrderedDict if isinstance(d, collections.OrderedDict) else dict
+
+
+class _Rebuild:
+    """Builds a copy of a user's container (`_walk_object`) from new leaves. It keeps an
+    emptied copy as its template, never the traced object: that would keep the trace's
+    tensors alive (see `_walk`)."""
+
+    def __init__(self, x, attrs, items):
+        self.kind, self.attrs, self.items = type(x), attrs, items
+        self.template = None
+        if not isinstance(x, tuple):
+            self.template = copy.copy(x)
+            if isinstance(x, dict):
+                _dict_base(x).clear(self.template)
+            elif isinstance(x, list):
+                list.clear(self.template)
+            for name, _ in attrs:
+                object.__setattr__(self.template, name, None)
+
+    def __call__(self, it):
+        attrs = [(name, p(it)) for name, p in self.attrs]   # walked first (`_walk_object`)
+        if issubclass(self.kind, dict):
+            values = [(k, p(it)) for k, p in self.items]
+        else:
+            values = [p(it) for p in self.items]
+        if self.template is None:            # a tuple of the user's class
+            new = tuple.__new__(self.kind, values)
+        else:
+            new = copy.copy(self.template)
+            if isinstance(new, dict):
+                base = _dict_base(new)
+                for k, v in values:
+                    base.__setitem__(new, k, v)
+            elif isinstance(new, list):
+                list.extend(new, values)
+        for name, value in attrs:
+            object.__setattr__(new, name, value)
+        return new
 
 
 def structure(obj):
