@@ -96,6 +96,22 @@ def check_inputs(out: Tensor, args, kwargs=None) -> None:
             raise RuntimeError(MESSAGE)
 
 
+def _refuse_cast(t, args) -> None:
+    """PyTorch checks that an in-place op's result type casts to its tensor's dtype before it
+    looks for a kernel: `ints &= 1.5` is refused for the cast, not for bitwise_and on floats."""
+    if t.dtype.is_floating_point:
+        return
+    for other in args:
+        if isinstance(other, float) or (hasattr(other, "grad_fn")
+                                        and other.dtype.is_floating_point):
+            from ._dtype_methods import result_type
+            from ._ops._promote import _TORCH_NAMES
+
+            names = [_TORCH_NAMES.get(d.name, d.name) for d in (result_type(t, other), t.dtype)]
+            raise RuntimeError(f"result type {names[0]} can't be cast to the desired output "
+                               f"type {names[1]}")
+
+
 def inplace(fn, name: str | None = None):
     """The in-place form of `fn(self, ...)`: the overlap check, then the result written into
     `self` (Tensor._assign, which also writes through views and aliases)."""
@@ -103,7 +119,11 @@ def inplace(fn, name: str | None = None):
         check_inputs(self, args, kwargs)
         # NOTE: PyTorch's autocast wraps functional ops only: `c.addmm_(a, b)` in a region
         # multiplies in c's dtype, where `c.addmm(a, b)` gives bfloat16
-        result = _autocast.uncast(fn, self, *args, **kwargs)
+        try:
+            result = _autocast.uncast(fn, self, *args, **kwargs)
+        except NotImplementedError:
+            _refuse_cast(self, args)
+            raise
         return _versions.assign_from(self, result, (*args, *kwargs.values()))
 
     method.__name__ = name or getattr(fn, "__name__", "method") + "_"

@@ -127,6 +127,9 @@ class finfo:
 
     def __init__(self, type=None):
         kind = type or default_float()
+        if not kind.is_floating_point:   # PyTorch's words
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
         self.dtype = kind.name    # a str, as PyTorch's ('float32')
         info = jnp.finfo(dt.to_np(kind))   # knows bfloat16 too
         self.bits, self.eps, self.max, self.min = info.bits, float(info.eps), float(info.max), \
@@ -144,6 +147,11 @@ class iinfo:
     """Limits of an integer dtype, as torch.iinfo."""
 
     def __init__(self, type):
+        if type.name == "bool":   # PyTorch's words
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if type.is_floating_point or type.is_complex:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
         self.dtype = type.name    # a str, as PyTorch's ('int32')
         info = np.iinfo(dt.to_np(type))
         self.bits, self.min, self.max = info.bits, int(info.min), int(info.max)
