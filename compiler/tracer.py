@@ -240,7 +240,7 @@ class Tracer(FinishTrace, MadeData, StructuredOps, DispatchMode):
     def _infer(self, opdef, inputs, attrs, args):
         try:
             avals = infer_types(opdef.name, inputs, attrs)
-        except (TypeError, ValueError, IndexError) as err:
+        except (TypeError, ValueError, IndexError, NameError) as err:
             raise _dispatch.kernel_error(opdef, args, attrs, err) from None
         if _default_dtype._current["dtype"] is not self.start_default:
             refuse_default_change(self.start_default, opdef.name, inputs, attrs, avals)

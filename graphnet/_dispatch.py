@@ -255,7 +255,7 @@ def run_eager(opdef, args, attrs):
     try:
         with x64():   # PyTorch's int64/float64, in this call only (graphnet/_x64.py)
             out = kernel(*arrays)
-    except (TypeError, ValueError, IndexError) as err:
+    except (TypeError, ValueError, IndexError, NameError) as err:
         raise _escaped_input(name, args) or kernel_error(opdef, args, attrs, err) from None
     if residual is not None:
         out, residuals = out

@@ -76,6 +76,18 @@ def supported_names() -> str:
     return ", ".join(names[:-1]) + ", and " + names[-1]
 
 
+def cast_input(op: str, input, d):
+    """`input` in dtype `d` (None: as it is) for op `op`'s `dtype=`; a `d` that is not a
+    dtype raises PyTorch's TypeError (`softmax(x, 1, dtype="float64")` read the string as a
+    device before)."""
+    if d is None:
+        return input
+    if not isinstance(d, dtype) and d not in (builtins.float, builtins.int, builtins.bool):
+        raise TypeError(f"{op}(): argument 'dtype' must be torch.dtype, not "
+                        f"{type(d).__name__}")
+    return input.to(d)
+
+
 def to_np(d) -> np.dtype | None:
     """Accept a graphnet dtype, a numpy dtype, a Python type or None."""
     if d is None:

@@ -4,6 +4,8 @@ kernel's own IndexError, or a ShapeError naming the op call with its shapes."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._errors import ShapeError, dimension_error
 from ._errors import shape_error as _shape_error
 from ._tensor import Tensor
@@ -18,6 +20,12 @@ def kernel_error(opdef, args, attrs, err: Exception) -> Exception:
     or has its output types inferred, before anything is recorded): PyTorch's 'Dimension
     out of range' IndexError when a dimension attribute is out of range; the kernel's own
     IndexError for anything else it indexes; otherwise a ShapeError naming the call."""
+    for name in DIM_ATTRS:   # `x.sum(1.0)`, `x.sum(dim="x")`: PyTorch's TypeError
+        value = attrs.get(name)
+        for dim in value if isinstance(value, (tuple, list)) else (value,):
+            if dim is not None and not isinstance(dim, (int, np.integer)):
+                return TypeError(f"{opdef.name}(): argument '{name}' must be int or tuple of "
+                                 f"ints, not {type(dim).__name__}")
     wrong = out_of_range_dim(opdef, args, attrs)
     if wrong is not None:
         return dimension_error(*wrong)

@@ -304,11 +304,11 @@ def _every_dim_kept(name: str, input, keepdim: bool) -> None:
 # input gains float32 precision, an integer input becomes legal); the cast is on the tape,
 # so the input's gradient comes back in its own dtype.
 def softmax(input, dim, dtype=None):
-    return dispatch("softmax", input if dtype is None else input.to(dtype), dim=dim)
+    return dispatch("softmax", dt.cast_input("softmax", input, dtype), dim=dim)
 
 
 def log_softmax(input, dim, dtype=None):
-    return dispatch("log_softmax", input if dtype is None else input.to(dtype), dim=dim)
+    return dispatch("log_softmax", dt.cast_input("log_softmax", input, dtype), dim=dim)
 
 
 def cumsum(input, dim, *, dtype=None):

@@ -115,6 +115,21 @@ def _write(name: str, result, out, key: str = "", position: int = 0,
 # input is cast first (cumsum of [0.6, 0.7] into an int64 out is [0, 0], not [0, 1]; a float64
 # out sums in float64; a float16 out rounds the input to float16, then sums in float32)
 _OUT_IS_DTYPE = frozenset(("sum", "prod", "cumsum", "cumprod", "nansum"))
+# The joins whose out= refuses any overlap with an input, the very input included
+_JOINS = frozenset(("cat", "concat", "concatenate", "hstack", "vstack", "dstack",
+                    "column_stack", "row_stack"))
+# Those that refuse a `dtype=` other than `out`'s (before, the result was cast into `out`)
+_DTYPE_MUST_MATCH = _OUT_IS_DTYPE | {"mean"}
+
+
+def _dtype_mismatch(name: str, dtype, out_dtype) -> RuntimeError:
+    from ._ops._promote import cpp_name, torch_name
+
+    if name == "nansum":
+        return RuntimeError(f"nansum: provided dtype must match dtype of result. Got "
+                            f"{torch_name(out_dtype)} and {torch_name(dtype)}.")
+    return RuntimeError(f"Expected out tensor to have dtype {cpp_name(dtype)}, but got "
+                        f"{cpp_name(out_dtype)} instead")
 
 
 # The out= kernels that PyTorch runs without checking the output against the inputs for a
@@ -139,7 +154,13 @@ def with_out(fn, name: str, key: str = ""):
             for written in (out if isinstance(out, (tuple, list)) else (out,)):
                 if isinstance(written, _tensor.Tensor):
                     _overlap.check_inputs(written, inputs, kwargs)
+                    if name in _JOINS and any(isinstance(v, _tensor.Tensor) and
+                                              _overlap.any_overlap(written, v) for v in inputs):
+                        raise RuntimeError(_overlap.MESSAGE)   # `cat([a, b], out=a)` too
         dtype = getattr(out, "dtype", None)
+        if name in _DTYPE_MUST_MATCH and kwargs.get("dtype") is not None \
+                and dtype is not None and kwargs["dtype"] != dtype:
+            raise _dtype_mismatch(name, kwargs["dtype"], dtype)
         if name in _OUT_IS_DTYPE and kwargs.get("dtype") is None and dtype is not None \
                 and (name != "nansum" or dtype.is_floating_point):
             kwargs["dtype"] = dtype   # PyTorch computes in out's dtype (input cast first)

@@ -86,6 +86,19 @@ def partial_overlap(out: Tensor, other: Tensor) -> bool:
     return a_begin < b_begin + b_size and b_begin < a_begin + a_size
 
 
+def any_overlap(out: Tensor, other: Tensor) -> bool:
+    """Whether `other` shares any element with `out` (both dense; too hard to tell is no,
+    as in PyTorch): what cat's out= refuses, its very input included."""
+    if other is out:
+        return True
+    if owner(other) is not owner(out) or not math.prod(out.shape) or not math.prod(other.shape):
+        return False
+    (a_strides, a_begin), (b_strides, b_begin) = _layout(out), _layout(other)
+    if not (_dense(tuple(out.shape), a_strides) and _dense(tuple(other.shape), b_strides)):
+        return False
+    return a_begin < b_begin + math.prod(other.shape) and b_begin < a_begin + math.prod(out.shape)
+
+
 def check_inputs(out: Tensor, args, kwargs=None) -> None:
     """PyTorch's error when an input of an in-place op on `out` partly overlaps it."""
     from ._tensor import Tensor

@@ -38,6 +38,8 @@ class Linear(Module):
         # in_features: a weight replaced by one of another width (a pruned input feature, a
         # shape-changing parametrization) is what the layer computes with
         weight = self.weight
+        if weight is None:
+            return F.linear(input, weight, self.bias)   # its TypeError, as PyTorch's
         features = weight.shape[-1] if weight.dim() else self.in_features
         if not input.shape or input.shape[-1] != features:
             raise shape_error(f"expected input [..., {features}], got {list(input.shape)}",

@@ -22,6 +22,9 @@ def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    if weight is None:   # a layer mid re-tie (`head.weight = None`)
+        raise TypeError("linear(): argument 'weight' (position 2) must be Tensor, not "
+                        "NoneType")
     out = dispatch("linear", input, weight) if bias is None else \
         dispatch("linear", input, weight, bias)
     return _grad_fn_names.linear(out, input, bias)
