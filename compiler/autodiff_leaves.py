@@ -24,6 +24,8 @@ import weakref
 
 from graphnet._errors import TraceError
 
+from graphnet._tensor import Tensor
+
 from .ir import Value
 
 
@@ -161,3 +163,30 @@ def _shared_message(v: Value, n_leaves: int, history: bool) -> str:
             f"not which of these tensors, so each one's gradient could be given to the "
             f"other. Give each leaf its own values with `.clone()` "
             f"(`x.detach().clone().requires_grad_()`), or run this code uncompiled.")
+
+
+def returned_created_leaves(tracer, leaves: list, out_grad: list, identity: list) -> list:
+    """Per returned tensor: whether it is a leaf the traced code made (`xa =
+    x.clone().requires_grad_()`); the call returns it as a leaf, as eagerly. Its gradient
+    can only come from a backward() inside the code: when the code returns both such a leaf
+    and a result that requires grad (an FGSM helper returning `xa, loss`) and runs no
+    backward() itself, the trace raises, as the result's gradient would never reach the leaf
+    (before, `xa` came back as a non-leaf whose `.grad` stayed None)."""
+    tensors = [t for t in leaves if isinstance(t, Tensor)]
+    made = [_is_grad_leaf(t) and id(t) in tracer.created_ids and identity[i] is None
+            for i, t in enumerate(tensors)]
+    if any(made) and not tracer.graph.differentiates() and any(
+            wants and not leaf for wants, leaf in zip(out_grad, made)):
+        raise TraceError(
+            "the compiled code returns a leaf tensor it made (`x.clone().requires_grad_()`) "
+            "together with a result computed from tensors that require grad, and runs no "
+            "backward() itself: a backward() of the result after the call could not reach "
+            "that leaf's .grad. Make the leaf outside the compiled function and pass it in, "
+            "run the backward() inside it, or run this code uncompiled.")
+    if any(m and t._grad is not None for m, t in zip(made, tensors)):
+        raise TraceError(
+            "the compiled code returns a leaf tensor it made (`x.clone().requires_grad_()`) "
+            "whose .grad its own backward() set: the call cannot return that .grad with it. "
+            "Return the gradient itself (`return xa.grad`), make the leaf outside the "
+            "compiled function and pass it in, or run this code uncompiled.")
+    return made

@@ -15,6 +15,7 @@ from graphnet._tensor import Tensor
 from . import arg_grads, recomputed_attributes as recomputed
 from .arg_grads import arg_index
 from .ctx_held import ctx_only, still_alive
+from .autodiff_leaves import returned_created_leaves
 from .autodiff_versions import refused_outputs, saved_across_the_call, saved_tensor_ids
 from .guards import trace_guards
 from .ir import Graph, Value
@@ -96,9 +97,11 @@ class TraceResult:
     # a view of it, as eagerly (following the source's in-place changes, writing through).
     out_views: list = field(default_factory=list)
     # Per "out" output: its (strides, offset) (graphnet/_strides.py), None for row-major;
-    # and whether the code made it under its own `inference_mode()` (an inference tensor).
+    # and whether the code made it under its own `inference_mode()` (an inference tensor);
+    # whether it is a leaf the code made (`x.clone().requires_grad_()`: returned as a leaf).
     out_layouts: list = field(default_factory=list)
     out_inference: list = field(default_factory=list)
+    out_created_leaf: list = field(default_factory=list)
     # (graph output, argument position) of each argument the code wrote in place with values
     # that require grad (`x.add_(y)`, `buf[0] = y.sum()`): it joins the call's tape node
     arg_grad_written: list = field(default_factory=list)
@@ -172,7 +175,7 @@ class FinishTrace:
         result.arg_grad_written = arg_grad_written
         result.arg_requires_grad = arg_requires_grad
         result.out_layouts, result.out_inference = self.out_layouts, self.out_inference
-        result.out_freed = self.out_freed
+        result.out_freed, result.out_created_leaf = self.out_freed, self.out_created_leaf
         result.out_tape_inputs = self.out_tape_inputs
         result.saved_inputs, result.out_saved = saved_across_the_call(
             self, saved, self.returned_ids, self.returned_owners)
@@ -223,6 +226,7 @@ class FinishTrace:
                 static.append(leaf)
         self.recipe_kept = set()
         self._views_of_outputs([t for t in leaves if isinstance(t, Tensor)], identity, aliases)
+        self.out_created_leaf = returned_created_leaves(self, leaves, out_grad, identity)
         return rebuild, static, out_grad, aliases, identity
 
     def _views_of_outputs(self, tensors: list, identity: list, aliases: list) -> None:
