@@ -45,7 +45,8 @@ from . import _placement  # noqa: E402,F401  (Tensor.device, .to(device), .cuda(
 from ._memory_format import *  # noqa: E402,F401,F403  (channels_last, memory_format= on clone, to, *_like)
 from math import e, inf, nan, pi  # noqa: E402,F401  (torch.e, torch.inf ... are math's floats)
 newaxis = None   # torch.newaxis, as NumPy's
-from ._storage_facts import layout, strided  # noqa: E402,F401  (Tensor.data_ptr, nbytes ...)
+from ._storage_facts import (  # noqa: E402,F401  (Tensor.data_ptr, nbytes ...)
+    layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided)
 from ._legacy_types import *  # noqa: E402,F401,F403  (FloatTensor, LongTensor ...)
 from ._facade import compile, trace_graph  # noqa: E402
 from . import nn, optim  # noqa: E402

@@ -42,11 +42,14 @@ def owner(t: Tensor):
 
 def note_view(view: Tensor, source: Tensor) -> None:
     """Record that `view` lives in `source`'s storage. A view of a normal tensor is a normal
-    tensor, also under `inference_mode()`, as in PyTorch."""
+    tensor, also under `inference_mode()`, and a view of an inference tensor is an inference
+    tensor, as in PyTorch."""
     view.__dict__["_storage"] = owner(source)
     note_creation(view, source)     # a no_grad view refuses in-place writes under autograd
     if "_inference" in view.__dict__ and "_inference" not in source.__dict__:
         del view.__dict__["_inference"]
+    elif "_inference" in source.__dict__:   # a view of an inference tensor is one, anywhere
+        view.__dict__["_inference"] = True
 
 
 def _layout(t: Tensor):

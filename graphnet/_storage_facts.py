@@ -36,6 +36,11 @@ class layout:
 
 
 strided = layout("strided")
+# PyTorch's sparse layouts, for code that compares a tensor's layout with them (`adj.layout
+# in (torch.sparse_coo, torch.sparse_csr)`): no graphnet tensor has one
+sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc = (
+    layout(name) for name in ("sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr",
+                              "sparse_bsc"))
 
 _ALIGN = 64
 _next_address = [0x100000]
@@ -107,6 +112,8 @@ Tensor.mH = _matrix_transposer("mH")
 Tensor.mT = _matrix_transposer("mT")
 for _kind in ("is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_mkldnn"):
     setattr(Tensor, _kind, property(lambda self: False))
+Tensor.sparse_dim = lambda self: 0             # a dense tensor's, as in PyTorch
+Tensor.dense_dim = lambda self: self.dim()
 Tensor.is_pinned = lambda self, device=None: False
 Tensor.share_memory_ = share_memory_
 Tensor.is_shared = lambda self: bool(_overlap.owner(self).__dict__.get("_shared", False))

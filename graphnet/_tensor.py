@@ -220,6 +220,8 @@ class Tensor:
             mode.on_tensor_created(t)
         if mode is None or mode.records_graph:
             remember_alias(self, t)
+        if "_inference" in self.__dict__:   # `.data` / `detach()` of an inference tensor is one
+            t.__dict__["_inference"] = True
         return t
 
     def _values_of(self, new: "Tensor"):

@@ -62,7 +62,7 @@ class SGD(Optimizer):
                         use_momentum=use_momentum)
         n = len(params)
         for p, new in zip(params, outs[:n]):
-            store(p, new._value)
+            store(p, value_in_dtype_of(p, new))   # a float64 buffer keeps p float32
             note_step(p)
         for p, state, new in zip(params, states, outs[n:]):
             if has_buf:
