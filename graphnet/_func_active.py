@@ -82,6 +82,16 @@ def forward_mode(private_ids):
         stack.pop()
 
 
+def forward_inputs_reached(tensors) -> bool:
+    """Whether `tensors` depend on the inputs of a running forward-mode transform."""
+    stack = _state.__dict__.get("forward_ids")
+    if not stack or not tensors:
+        return False
+    from ._func_tape import reaches_private
+
+    return any(reaches_private(tensors, ids) for ids in stack)
+
+
 def check_cut_tangent(name: str, args) -> None:
     """Called by dispatch for an op run with grad off while some forward-mode transform runs."""
     stack = _state.__dict__.get("forward_ids")

@@ -25,7 +25,7 @@ import threading
 from typing import Any, NamedTuple
 
 from .. import _autograd
-from .._func_tape import private, reaches_outside
+from .._func_tape import private, reaches_outside, reaches_private
 from .._tensor import Tensor
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level",
@@ -128,3 +128,30 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
     if tangent is None:
         tangent = zeros_like(tensor)
     return UnpackedDualTensor(primal, tangent if keep else tangent.detach())
+
+
+def refuse_custom_function(cls, args) -> None:
+    """Called by `Function.apply` while forward mode runs (a dual level is open, or func.jvp /
+    jacfwd / hessian / linearize): a custom Function applied to tensors that carry tangents
+    raises. PyTorch takes their tangent from the Function's `jvp` staticmethod (and raises
+    without one); graphnet's forward mode is the derivative of the backward, which differs
+    from the jvp where the backward is not its adjoint (a gradient-reversal layer's tangent
+    came out negated) and is 0 through an @once_differentiable backward, silently."""
+    from .. import _func_active
+    from .function import Function
+
+    tensors = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+    if not tensors:
+        return
+    duals = _levels.stack[-1] if _levels.stack else None
+    if not ((duals and reaches_private(tensors, set(duals))) or
+            _func_active.forward_inputs_reached(tensors)):
+        return
+    if cls.jvp is Function.jvp:
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+    raise NotImplementedError(
+        f"{cls.__name__}: graphnet's forward mode (forward_ad, func.jvp, jacfwd, hessian, "
+        f"linearize) does not call a custom Function's jvp staticmethod; it differentiates "
+        f"the backward, which could give another tangent. Use reverse mode (backward, "
+        f"func.vjp, jacrev) through this Function, or write its forward with graphnet ops.")

@@ -16,13 +16,14 @@ import inspect
 
 import numpy as np
 
-from .. import _autograd
+from .. import _autograd, _func_active
 from .. import _autograd_versions as _versions
 from .. import _dtype as dt
 from .._autograd import TapeNode, freed_error
 from .._mode import current_mode, tracing
 from .._ops import defop
 from .._tensor import Tensor
+from . import forward_ad
 from ._function_outputs import unpack, wrap_outputs
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "NestedIOFunction",
@@ -231,6 +232,8 @@ class Function:
         """Run `forward` and record `backward` as its gradient."""
         if kwargs:   # bound to forward's signature, then passed positionally, as PyTorch does
             args = _bind(cls, args, kwargs)
+        if _func_active.FORWARD[0] or forward_ad._levels.stack:
+            forward_ad.refuse_custom_function(cls, args)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
         ctx._tensor_args = tuple(isinstance(a, Tensor) for a in args)
