@@ -49,12 +49,17 @@ def _lse(*xs):
 
 
 def _shift(a, k):
-    """a[:, s - k] along the state axis, -inf where s < k."""
-    return jnp.concatenate([jnp.full(a.shape[:1] + (k,), NEG_INF, a.dtype), a[:, :-k]], axis=1)
+    """a[:, s - k] along the state axis, -inf where s < k. NOTE: k is clamped to the number
+    of states: with every target empty there is one state (blank), and `a[:, :-2]` of one
+    column gave a carry of another shape (a crash where PyTorch returns the loss)."""
+    k = min(k, a.shape[1])
+    return jnp.concatenate([jnp.full(a.shape[:1] + (k,), NEG_INF, a.dtype),
+                            a[:, :a.shape[1] - k]], axis=1)
 
 
 def _unshift(a, k):
-    """a[:, s + k] along the state axis, -inf past the end."""
+    """a[:, s + k] along the state axis, -inf past the end (k clamped as in `_shift`)."""
+    k = min(k, a.shape[1])
     return jnp.concatenate([a[:, k:], jnp.full(a.shape[:1] + (k,), NEG_INF, a.dtype)], axis=1)
 
 

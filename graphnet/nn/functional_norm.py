@@ -101,6 +101,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:
     if input.dim() < 2 or input.shape[1] % num_groups:
         raise shape_error(f"group_norm: expected input [N, C, *] with C divisible by "
                           f"num_groups={num_groups}, got {list(input.shape)}")
+    grouped = [input.shape[0] * input.shape[1] // num_groups, num_groups, *input.shape[2:]]
+    if grouped[0] * math.prod(grouped[2:]) == 1:   # PyTorch's check: one value per group
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {grouped}")
     params, flags = _affine_args(weight, bias)
     return dispatch("group_norm", input, *params, num_groups=int(num_groups), eps=float(eps),
                     **flags)
