@@ -57,8 +57,10 @@ def _scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
     """beta * input + alpha * product, input broadcast to product's shape; beta == 0 never
     reads input's values (NaN and inf in it do not propagate)."""
     base = broadcast_to(input, tuple(product.shape))
-    if alpha != 1:
+    if isinstance(alpha, Tensor) or alpha != 1:   # NOTE: a 0-d tensor is not compared
         product = product * alpha
+    if isinstance(beta, Tensor):   # traced, its value is unknown: 0 still ignores input
+        return M.where(beta == 0, product, base * beta + product)
     if beta == 0:
         return product + base.masked_fill(fac.tensor(True), 0)
     return (base if beta == 1 else base * beta) + product

@@ -110,8 +110,14 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *rest, value=1) -> 
     # PyTorch reads `value` in the result dtype: an int8 addcmul with value=2.7 scales by 2
     # and stays int8 (graphnet made it float32); 300 is refused there
     value = integral_scalar(value, result_type(input, product), opmath=True)
-    return renamed(M.add(input, product if value == 1 else M.mul(product, value)),
+    return renamed(M.add(input, product if _is_number(value, 1) else M.mul(product, value)),
                    "AddcmulBackward0", "add", "cast")
+
+
+def _is_number(value, number) -> bool:
+    """`value` is the Python number `number`. NOTE: a 0-d tensor `value` (a step size kept as
+    a tensor) is never compared: traced, `value == 1` asked bool() of a traced tensor."""
+    return not isinstance(value, Tensor) and value == number
 
 
 def _half_of(*tensors):
@@ -150,7 +156,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *rest, value=1) -> 
                        "AddcdivBackward0", "cast")
     quotient = M.div(tensor1, tensor2)
     check_scalar_fits(value, result_type(input, quotient), opmath=True)
-    return renamed(M.add(input, quotient if value == 1 else M.mul(quotient, value)),
+    return renamed(M.add(input, quotient if _is_number(value, 1) else M.mul(quotient, value)),
                    "AddcdivBackward0", "add", "cast")
 
 
