@@ -5,8 +5,7 @@ autograd tape (graphnet/_func_tape.py), so they compose with each other, eagerly
 inside `graphnet.compile`; `backward()` inside the function is refused, as in PyTorch
 (graphnet/_func_active.py). `jvp` is the derivative of a VJP (double backward), and
 `jacfwd` is `jacrev`'s Jacobian (computed in reverse mode) in forward mode's dtypes. `vmap`
-maps with `jax.vmap` (graphnet/_func_vmap.py); it is refused inside `graphnet.compile` with
-a TraceError.
+maps with `jax.vmap` (graphnet/_func_vmap.py), eagerly and inside `graphnet.compile`.
 
 >>> from graphnet.func import functional_call, grad, vmap
 >>> def loss(params, x, y):
