@@ -97,8 +97,7 @@ class TraceResult:
     # a view of it, as eagerly (following the source's in-place changes, writing through).
     out_views: list = field(default_factory=list)
     # Per "out" output: its (strides, offset) (graphnet/_strides.py), None for row-major;
-    # and whether the code made it under its own `inference_mode()` (an inference tensor);
-    # whether it is a leaf the code made (`x.clone().requires_grad_()`: returned as a leaf).
+    # whether it is an inference tensor; whether it is a leaf the code made (a leaf again).
     out_layouts: list = field(default_factory=list)
     out_inference: list = field(default_factory=list)
     out_created_leaf: list = field(default_factory=list)
