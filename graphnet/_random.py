@@ -8,6 +8,8 @@ tensor parameters (`zero_grad_to`)."""
 
 from __future__ import annotations
 
+import threading
+
 import jax
 import numpy as np
 
@@ -15,6 +17,8 @@ from ._dispatch import dispatch
 from ._func_active import check_random_draw
 from ._tensor import Tensor
 from ._x64 import x64_scoped
+
+_DRAWS = threading.RLock()
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_generator.initial_seed()
 
@@ -96,8 +100,9 @@ class Generator:
         return self._seed
 
     def next_key(self) -> Tensor:
-        new_state, key = dispatch("rng_split", self.state)
-        self.state._value = new_state._value
+        with _DRAWS:   # one draw at a time: threads reading one state drew the same numbers
+            new_state, key = dispatch("rng_split", self.state)
+            self.state._value = new_state._value
         return key
 
     def get_state(self) -> Tensor:

@@ -28,6 +28,7 @@ from .cache_key import Arg, _differs, _strides_of, _validating, keyword_order
 from .arg_storage import HELD, storage_checks, storage_failure, storage_pattern, storage_words
 from .artifact import Artifact
 from .log import log_enabled
+from .serial import CALLS
 from .retrace_warnings import warn_retraces
 from . import shape_store
 
@@ -94,7 +95,7 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         # NOTE: traced and run with graphnet's 64-bit types (graphnet/_x64.py): JAX's jit cache
         # is keyed on that flag, so the program must see it on every call, not only the first.
-        with x64():
+        with CALLS, x64():   # one compiled call at a time across threads (serial.py)
             artifact, flat = self._lookup(args, kwargs)
             return artifact.execute(flat)
 
