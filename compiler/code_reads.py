@@ -159,6 +159,12 @@ def ran_functions(ran: dict, candidates) -> list:
         elif hasattr(obj, "__dict__") and not isinstance(obj, (type, types.ModuleType)):
             for item in list(vars(obj).values())[:1024]:
                 visit(item, level + 1)
+            # and its user classes' attributes: `act = staticmethod(make_act(cfg))`, or a
+            # dict of them, on the class (before, the closure's cells were never guarded)
+            for klass in type(obj).__mro__:
+                if klass.__module__.split(".")[0] not in ("graphnet", "builtins"):
+                    for item in list(vars(klass).values())[:1024]:
+                        visit(item, level + 1)
 
     for obj in candidates:
         visit(obj, 0)

@@ -105,6 +105,13 @@ from ._binomial import binomial  # noqa: E402  (torch.binomial)
 from ._lowrank import pca_lowrank, svd_lowrank  # noqa: E402  (randomized SVD and PCA)
 
 
+def _assert(condition, message):
+    """`torch._assert` (timm's PatchEmbed checks image sizes with it): Python's assert as a
+    function. A traced tensor condition asks bool() of it, which static mode refuses."""
+    if not condition:
+        raise AssertionError(message)
+
+
 def __getattr__(name: str):
     """A missing name: torch's AttributeError, with the reason and the alternative when the
     name is refused on purpose (runtime/coverage.py `REFUSED`), e.g. `graphnet.frombuffer`."""

@@ -234,8 +234,15 @@ class _ModuleTree:
         now on, with these arguments (its forward and hooks traced into one program, per
         input signature); inside another compiled function it joins that trace."""
         from .._facade import compile as compile_
+        from ._module import Module
 
-        self.__dict__["_compiled_call"] = compile_(self, *args, **kwargs)
+        target = self
+        if type(self).__call__ is not Module.__call__:
+            # a `__call__` override runs around the compiled part, once: compiling `self`
+            # ran it again inside (`x * pre * pre`), where PyTorch compiles `_call_impl`
+            def target(*call_args, **call_kwargs):
+                return Module.__call__(self, *call_args, **call_kwargs)
+        self.__dict__["_compiled_call"] = compile_(target, *args, **kwargs)
 
     def cuda(self, device=None) -> "Module":
         """Every parameter and buffer on a JAX GPU; a RuntimeError when JAX has none."""
