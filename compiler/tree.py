@@ -44,13 +44,16 @@ def _walk(x, leaves: list, objects: bool = False):
 def _walk_object(x, leaves: list, objects: bool):
     """A container of the user's own class (an OrderedDict subclass, a defaultdict, a list
     with a `tag`, a dataclass): its items and its attributes are walked; each rebuild is a
-    copy of it, made without calling its constructor, holding the new values. A dataclass
-    that holds no tensor stays one leaf, the object itself (`return self.config`).
+    copy of it, made without calling its constructor, holding the new values (attributes
+    only for a return value). A dataclass that holds no tensor stays one leaf, the object
+    itself (`return self.config`).
     NOTE: rebuilt as `kind(pairs)` before, an HF-style `@dataclass class Out(OrderedDict)`
     came back with a generator in its first field and the others lost."""
     start = len(leaves)
     names = [f.name for f in dataclasses.fields(x)] if dataclasses.is_dataclass(x) else []
     names += [n for n in getattr(x, "__dict__", ()) if n not in names]
+    if not objects:   # arguments: their attributes are guarded as objects' (`attributed`)
+        names = []
     attrs = [(n, _walk(getattr(x, n), leaves, objects)) for n in names]
     if isinstance(x, dict):
         items = [(k, _walk(v, leaves, objects)) for k, v in x.items()]
