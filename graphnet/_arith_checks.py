@@ -131,7 +131,8 @@ _SCALAR_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32
                 "bfloat16": "c10::BFloat16"}
 
 
-def check_fits(value, np_dtype, of_tensor: bool = False, fill: bool = False) -> None:
+def check_fits(value, np_dtype, of_tensor: bool = False, fill: bool = False,
+               negative_wraps: bool = True) -> None:
     """PyTorch's refusal of a Python number that the tensor's dtype cannot hold (`fill_(300)`
     on uint8, `clamp(max=300)`, `x[0] = 300`); XLA wrapped it (300 became 44). Its rule:
     signed integers hold [min, max], uint8 [-255, 255] (a negative one wraps), no
@@ -139,7 +140,8 @@ def check_fits(value, np_dtype, of_tensor: bool = False, fill: bool = False) -> 
     `tensor([...], dtype=...)`, which checks integer dtypes only). `fill`: a number PyTorch
     writes unchecked, which float16/bfloat16 round to inf past their range (measured:
     `x[i] = 1e6` on float16 and `full((1,), 1e6, dtype=float16)` give inf, while
-    `full((2,), 1e6, ...)`, masked_fill and clamp refuse it)."""
+    `full((2,), 1e6, ...)`, masked_fill and clamp refuse it). `negative_wraps=False`: an
+    unsigned type refuses every negative number (F.pad's value: `pad(uint8, value=-1)`)."""
     if fill and np.dtype(np_dtype).name in ("float16", "bfloat16"):
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -149,7 +151,7 @@ def check_fits(value, np_dtype, of_tensor: bool = False, fill: bool = False) -> 
         info = np.iinfo(dtype)
         # NOTE: c10's rule for an unsigned type takes a negative number down to -max
         # (-1 is 255, -255 is 1, -256 is refused)
-        low = info.min if dtype.kind == "i" else -info.max
+        low = info.min if dtype.kind == "i" else -info.max if negative_wraps else 0
         bad = value != value or value > info.max or value < low
     elif dtype.name in ("float32", "float16", "bfloat16") and not of_tensor:
         bad = math.isfinite(value) and abs(value) > float(jnp.finfo(dtype).max)

@@ -30,6 +30,23 @@ def _is_float(x) -> bool:
 # np.float64(2.0)` stays float32 (JAX made it float64), and `int_t + np.bool_(True)` is float32
 _python_number = python_number
 
+_INT64_MAX = 2**63 - 1
+
+
+def _unsigned_64(a, b):
+    """A Python int from 2**63 to 2**64 - 1 (FNV-1a's offset basis, a 64-bit mask `x &
+    0xFFFFFFFFFFFFFFFF`, `x * 2**63`) beside a tensor, as PyTorch reads it: a float beside a
+    floating tensor, else its 64-bit two's-complement value (`x + 2**63` wraps). JAX refused
+    the number with an OverflowError; a wider one stays refused, as in PyTorch."""
+    def read(n, other):
+        if type(n) is int and _INT64_MAX < n < 2**64 and isinstance(other, Tensor):
+            if other.dtype == dt.bool_:   # PyTorch reads the number as uint64 and stops
+                raise RuntimeError("Promotion for uint16, uint32, uint64 types is not "
+                                   "supported, attempted to promote Bool and UInt64")
+            return float(n) if _is_float(other) else n - 2**64
+        return n
+    return read(a, b), read(b, a)
+
 
 def _promote_scalar(a, b):
     """PyTorch's rule: an integer tensor combined with a Python float takes the default float
@@ -45,6 +62,8 @@ def _promote_scalar(a, b):
 
 def _binary(name: str, a, b):
     a, b = _python_number(a), _python_number(b)
+    if type(a) is int or type(b) is int:
+        a, b = _unsigned_64(a, b)
     a, b = _complex_operands(name, a, b)
     a, b = _promote_scalar(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dim() == 0) != (b.dim() == 0) \

@@ -11,6 +11,7 @@ from .. import _dtype as dt
 from .. import _factories as fac
 from .. import _grad_fn_names
 from .._grad_fn_names_nn import interpolation
+from .._arith_checks import check_fits
 from .._autograd import is_grad_enabled, no_grad
 from .._dtype_methods import can_cast
 from .._ops._promote import torch_name
@@ -240,6 +241,8 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
         # PyTorch crops the negative sides first (narrow): a crop past the other side
         # raises. NOTE: lax.pad let it run into that side's padding (zeros, no error).
         raise RuntimeError("narrow(): length must be non-negative.")
+    elif value is not None:   # PyTorch's refusal (XLA wrapped `pad(uint8, value=300)` to 44)
+        check_fits(value, input.dtype.np, negative_wraps=False)
     out = dispatch("pad", input, pads=tuple(pairs), mode=mode,
                    value=0.0 if value is None else value)
     return _grad_fn_names.padding(out, mode, len(pad) // 2)
