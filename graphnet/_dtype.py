@@ -101,7 +101,15 @@ def to_np(d) -> np.dtype | None:
         return int64.np
     if d is builtins.bool:
         return bool_.np
-    return np.dtype(d)
+    if isinstance(d, str):   # PyTorch's parser takes no names: `zeros(2, dtype="float32")`
+        raise TypeError(f"argument 'dtype' must be torch.dtype, not str ({d!r}); pass "
+                        f"graphnet.{d.removeprefix('torch.')} if that is a dtype")
+    found = np.dtype(d)
+    if not known_np(found):   # `dtype=complex` built complex arrays graphnet cannot read back
+        raise TypeError(f"dtype {d!r} has no graphnet dtype (graphnet's dtypes are "
+                        f"{supported_names()}; it has no complex dtypes: keep real and "
+                        f"imaginary parts as two real tensors)")
+    return found
 
 
 def short_name(np_dtype) -> str:

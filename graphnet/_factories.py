@@ -272,7 +272,8 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def _random_op(op, size, dtype, generator, *params, **attrs):
-    dtype = dtype or default_float()
+    # `dtype=float` is float64; `dtype=complex` raises (dt.to_np)
+    dtype = dt.from_np(dt.to_np(dtype)) if dtype is not None else default_float()
     if op in ("uniform", "normal"):
         _random.check_draw(op, dtype, params)
     key = _random.key(generator)

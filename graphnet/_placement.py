@@ -34,7 +34,13 @@ def _moved(self: Tensor, where) -> Tensor:
     return moved
 
 
-_PYTHON_TYPES = (float, int, bool)
+_PYTHON_TYPES = (float, int, bool, complex)
+
+
+def _dtype_like(a) -> bool:
+    """A Python type PyTorch reads as a dtype: float, int, bool (complex, which graphnet has
+    not, is refused by `dt.to_np`)."""
+    return isinstance(a, type) and a in _PYTHON_TYPES
 
 
 def _parse_to(args, kwargs):
@@ -42,12 +48,15 @@ def _parse_to(args, kwargs):
     to(device, dtype=None), to(other), with keywords dtype=, device=, non_blocking=, copy=,
     memory_format=."""
     dtype, where = kwargs.get("dtype"), kwargs.get("device")
-    if isinstance(dtype, type) and dtype in _PYTHON_TYPES:
+    if dtype is not None and not isinstance(dtype, dt.dtype):
+        if not _dtype_like(dtype):
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"(dtype={type(dtype).__name__})")
         dtype = dt.from_np(dt.to_np(dtype))
     for a in args:
         if isinstance(a, dt.dtype):
             dtype = a
-        elif isinstance(a, type) and a in _PYTHON_TYPES:   # x.to(float): float64, as in torch
+        elif _dtype_like(a):   # x.to(float): float64, as in torch; x.to(complex) refused
             dtype = dt.from_np(dt.to_np(a))
         elif isinstance(a, Tensor):
             dtype, where = a.dtype, _device_of(a)

@@ -30,7 +30,11 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     floats = any(isinstance(v, float) for v in (start, end, step))
     if dtype is None:
         dtype = default_float() if floats else dt.int64
-    elif floats and not dtype.is_floating_point and dtype is not dt.bool_:
+    else:   # `dtype=float` is float64 (it reached `.is_floating_point` as Python's type)
+        dtype = dt.from_np(dt.to_np(dtype))
+    if dtype is dt.bool_:   # PyTorch has no bool range (XLA's iota said so as a ShapeError)
+        raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
+    if floats and not dtype.is_floating_point:
         return _finish(_integer_arange(start, end, step, dtype), requires_grad, device)
     t = dispatch("arange", start=start, end=end, step=step, dtype=dt.to_np(dtype))
     return _finish(t, requires_grad, device)

@@ -15,6 +15,7 @@ import numpy as np
 from . import _dtype as dt
 from ._default_dtype import default_float
 from ._dtype_methods import _no_complex
+from ._errors import wrap_dim
 from ._factories import _finish, tensor
 from ._layout import roll
 from ._tensor import Tensor
@@ -28,8 +29,11 @@ def _frequencies(name: str, steps: np.ndarray, n: int, d, dtype) -> np.ndarray:
         raise RuntimeError(f"{name} requires a floating point or complex dtype")
     kind = dt.to_np(dtype)
     # PyTorch fills an arange of `dtype` and multiplies it in place by the double 1/(n*d),
-    # which its CPU kernel rounds to `dtype` first
-    return steps.astype(kind) * kind.type(1.0 / (n * d))
+    # which its CPU kernel rounds to `dtype` first; n = 0 or d = 0 divide as IEEE floats do
+    # (`rfftfreq(4, d=0.0)` is [nan, inf, inf]; Python's division raised ZeroDivisionError)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        scale = np.float64(1.0) / np.float64(n * d)
+        return steps.astype(kind) * kind.type(scale)
 
 
 def fftfreq(n: int, d: float = 1.0, *, dtype=None, layout=None, device=None,
@@ -37,6 +41,8 @@ def fftfreq(n: int, d: float = 1.0, *, dtype=None, layout=None, device=None,
     """The sample frequencies of an FFT of length `n` with spacing `d`:
     [0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d * n), of the default float dtype."""
     del layout
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     steps = np.concatenate([np.arange((n + 1) // 2), np.arange(-(n // 2), 0)])
     return _finish(tensor(_frequencies("fftfreq", steps, n, d, dtype)), requires_grad, device)
 
@@ -53,13 +59,14 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype=None, layout=None, device=None,
 def _dims(input: Tensor, dim) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(input.dim()))
-    return (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(wrap_dim(d, input.dim()) for d in dims)
 
 
 def _rolled(input: Tensor, dim, shift) -> Tensor:
     dims = _dims(input, dim)
-    if not dims:
-        return roll(input, 0)
+    if not dims:   # `dim=()`, or a 0-d tensor: PyTorch's roll gets no shifts and says so
+        raise RuntimeError("`shifts` required")
     return roll(input, [shift(input.shape[d]) for d in dims], list(dims))
 
 
