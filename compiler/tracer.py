@@ -26,7 +26,7 @@ from graphnet._errors import TraceError
 from graphnet._mode import DispatchMode, TracedNode
 from graphnet._tensor import Tensor
 
-from . import _source, arg_grads, recomputed_attributes
+from . import _source, arg_grads, failed_trace, recomputed_attributes
 from .captured_views import derive_from_written_source
 from .ir import Graph, Value
 from .made_data import MadeData
@@ -272,6 +272,7 @@ class Tracer(FinishTrace, MadeData, StructuredOps, DispatchMode):
     def on_module_call(self, module) -> None:
         self.modules.setdefault(id(module), (module, module.training, _dispatch.module_path()))
         self.python_state.on_module_call(module, _dispatch.module_path())
+        failed_trace.note_registries(self, module)   # put back if the trace fails
 
     # ---- Python side effects (compiler/prints.py, compiler/python_state.py) --------------------
     def on_print(self, objects, sep, end, file, flush) -> None:

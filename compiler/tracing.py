@@ -14,6 +14,7 @@ from graphnet._mode import intercept_print
 from graphnet._tensor import Tensor
 from graphnet._x64 import x64_scoped
 
+from . import failed_trace
 from .code_reads import CodeRecorder
 from .ir import Graph
 from .traced_text import refuse_kept_text
@@ -55,6 +56,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
         nested = len(inner) != 1 or inner[0] is not a
         leaf_names += [f"{arg_name}_{j}" if nested else arg_name for j in range(len(inner))]
     grad_mode = _autograd.grad_mode.enabled
+    optimizer_states = failed_trace.snapshot(tracer.python_state.optimizers)
     with _dispatch.push_mode(tracer), intercept_print(), CodeRecorder() as ran:
         tracer.code_record = ran.codes      # the Python code that ran (code_reads.py)
         try:
@@ -74,6 +76,8 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             for t, original in tracer.grad_targets.values():
                 t._grad = original
             tracer.python_state.release()
+            failed_trace.restore(optimizer_states)
+            failed_trace.undo_attribute_writes(tracer)
             raise
     try:
         result = tracer.finish(returned)

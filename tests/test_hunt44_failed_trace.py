@@ -1,0 +1,114 @@
+"""A compile that fails leaves the user's optimizer and modules as they were. A training step
+refused after `opt.step()` (`return loss.item()`) had left tensors made inside the trace in
+`opt.state[p]`, so the eager step the user ran next (or the fixed step compiled next) failed
+on them; a module's `self.initialized = True` stayed set while the initialisation it guarded
+was rolled back (the next eager call skipped it, silently); a buffer replaced by the code
+(`self.count = self.count + 1`) and a tensor attribute (`self.last = x`) kept placeholders."""
+
+import numpy as np
+import pytest
+import torch
+
+import graphnet
+
+_X = np.random.default_rng(0).standard_normal((8, 4)).astype(np.float32)
+_Y = np.array([0, 1, 1, 0, 1, 0, 0, 1])
+
+
+def _model(T):
+    """The same model in torch and graphnet: every parameter set from a fixed ramp."""
+    model = T.nn.Sequential(T.nn.Linear(4, 8), T.nn.ReLU(), T.nn.Linear(8, 2))
+    with T.no_grad():
+        for i, p in enumerate(model.parameters()):
+            ramp = np.linspace(-1, 1, p.numel(), dtype=np.float32) * (0.5 + 0.1 * i)
+            p.copy_(T.tensor(ramp.reshape(tuple(p.shape))))
+    return model
+
+
+_OPTIMIZERS = {
+    "sgd_momentum": lambda T, ps: T.optim.SGD(ps, lr=0.1, momentum=0.9),
+    "adam": lambda T, ps: T.optim.Adam(ps, lr=0.01),
+    "adamw_amsgrad": lambda T, ps: T.optim.AdamW(ps, lr=0.01, amsgrad=True),
+    "rmsprop": lambda T, ps: T.optim.RMSprop(ps, lr=0.01, momentum=0.5),
+}
+
+
+def _step(T, model, opt, as_number):
+    def step(x, y):
+        opt.zero_grad()
+        loss = T.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item() if as_number else loss.detach()
+    return step
+
+
+@pytest.mark.parametrize("then", ["eager", "compiled"])
+@pytest.mark.parametrize("name", sorted(_OPTIMIZERS))
+@pytest.mark.parametrize("warm", [False, True])
+def test_optimizer_state_survives_a_failed_compile(name, then, warm):
+    want_model = _model(torch)
+    want_opt = _OPTIMIZERS[name](torch, want_model.parameters())
+    want_step = _step(torch, want_model, want_opt, as_number=False)
+    model = _model(graphnet)
+    opt = _OPTIMIZERS[name](graphnet, model.parameters())
+    x, y = graphnet.tensor(_X), graphnet.tensor(_Y)
+    tx, ty = torch.tensor(_X), torch.tensor(_Y)
+    if warm:   # state already there: the trace must not leave it replaced either
+        want_step(tx, ty)
+        _step(graphnet, model, opt, as_number=False)(x, y)
+    before = {id(p): dict(s) for p, s in opt.state.items()}
+    with pytest.raises(graphnet.TraceError):
+        graphnet.compile(_step(graphnet, model, opt, as_number=True))(x, y)
+    assert {id(p): dict(s) for p, s in opt.state.items()}.keys() == before.keys()
+    for p, s in opt.state.items():
+        assert all(s[k] is v for k, v in before[id(p)].items()) and s.keys() == before[id(p)].keys()
+    step = _step(graphnet, model, opt, as_number=False)
+    if then == "compiled":
+        step = graphnet.compile(step)
+    for _ in range(3):
+        want, got = want_step(tx, ty), step(x, y)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+    for mine, theirs in zip(model.parameters(), want_model.parameters()):
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)
+
+
+class _ActNormish(graphnet.nn.Module):
+    """Data-dependent initialisation on the first call, a call counter kept as a replaced
+    buffer, an optional running mean buffer set on first use, and a plain tensor attribute."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = graphnet.nn.Linear(4, 4)
+        self.initialized = False
+        self.register_buffer("calls", graphnet.zeros(()))
+        self.register_buffer("running", None)
+
+    def forward(self, x):
+        if not self.initialized:
+            with graphnet.no_grad():
+                self.lin.bias.copy_(-x.mean(0))
+            self.initialized = True
+        self.calls = self.calls + 1
+        self.running = x.mean(0) if self.running is None else 0.5 * (self.running + x.mean(0))
+        self.last = x * 2
+        return self.lin(x)
+
+
+def test_module_state_survives_a_failed_compile():
+    m = _ActNormish()
+    bias = m.lin.bias.detach().clone()
+    x = graphnet.tensor(_X)
+    with pytest.raises(graphnet.TraceError):
+        graphnet.compile(lambda x: m(x).sum().item())(x)
+    assert m.initialized is False and "last" not in m.__dict__
+    assert m.running is None and float(m.calls) == 0.0
+    assert np.array_equal(m.lin.bias.detach().numpy(), bias.numpy())
+    out = m(x)   # eagerly now: the initialisation runs, as the first call's would
+    np.testing.assert_allclose(m.lin.bias.detach().numpy(), -_X.mean(0), rtol=1e-6, atol=1e-6)
+    assert m.initialized is True and float(m.calls) == 1.0 and out.shape == (8, 4)
+    compiled = graphnet.compile(lambda x: m(x))
+    compiled(x)
+    assert float(m.calls) == 2.0
+    np.testing.assert_allclose(m.running.numpy(), _X.mean(0), rtol=1e-6, atol=1e-6)
