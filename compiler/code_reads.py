@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import sys
 import sysconfig
 import types
@@ -45,24 +46,30 @@ _ROOTS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in {
 class CodeRecorder:
     """While active (a context manager, in the tracing thread): `codes` maps (the code object
     of every Python function called, its caller's code object) to the globals it ran
-    with."""
+    with; `entropy` lists where the user's code seeded a random generator from the operating
+    system (`entropy_changes`)."""
 
     def __init__(self):
         self.codes: dict = {}
+        self.entropy: list = []
 
     def __enter__(self):
         self.previous = previous = sys.gettrace()
-        codes = self.codes
+        codes, entropy = self.codes, self.entropy
         if previous is None:
             def note(frame, event, arg):
                 back = frame.f_back
                 codes[frame.f_code, back.f_code if back is not None else None] = \
                     frame.f_globals
+                if frame.f_code in _ENTROPY:
+                    _note_entropy(frame, entropy)
         else:       # a debugger or coverage tool: it keeps seeing every call
             def note(frame, event, arg):
                 back = frame.f_back
                 codes[frame.f_code, back.f_code if back is not None else None] = \
                     frame.f_globals
+                if frame.f_code in _ENTROPY:
+                    _note_entropy(frame, entropy)
                 return previous(frame, event, arg)
         # NOTE: Tracer.run_op switches recording off while it records an op (graphnet's own
         # code, most of the calls a trace makes), when no other trace function is chained
@@ -72,6 +79,35 @@ class CodeRecorder:
 
     def __exit__(self, *exc) -> None:
         sys.settrace(self.previous)
+
+
+# Where a random generator takes its seed from the operating system: NumPy's default_rng(),
+# RandomState() and SeedSequence() without a seed read SystemRandom.getrandbits, Python's
+# random.Random() and random.seed() call Random.seed with None
+_ENTROPY = frozenset({random.SystemRandom.getrandbits.__code__, random.Random.seed.__code__,
+                      random.SystemRandom.random.__code__, random.SystemRandom.randbytes.__code__})
+
+
+def _note_entropy(frame, entropy: list) -> None:
+    if frame.f_code is random.Random.seed.__code__ and frame.f_locals.get("a") is not None:
+        return   # a seeded generator draws the same numbers on every call
+    while frame is not None and not _is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
+    if where not in entropy:
+        entropy.append(where)
+
+
+def entropy_changes(entropy: list) -> list[str]:
+    """A Python change for each place the traced code seeded a random generator from the
+    operating system (`np.random.default_rng()` inside the step): the numbers drawn from it
+    while tracing would be baked into the program and repeated on every call, where eager
+    code draws new ones. Such a trace is traced again on every call, as for a watched
+    generator that drew (python_state.py)."""
+    return [f"a random generator seeded from the operating system at {where} drew numbers "
+            f"(pass it a seed or make it outside the compiled function, or draw with "
+            f"graphnet.rand/randn/randint: the program draws new ones on every call)"
+            for where in entropy]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -29,3 +29,33 @@ def bytes_of(state):
     if isinstance(state, np.ndarray):
         return state.tobytes()
     return state
+
+
+def held_generators(where: str, value, depth: int = 4, limit: int = 64) -> list:
+    """(path, generator) for each Python or NumPy random generator `value` holds: itself, in
+    its lists, tuples and dicts, and in the attributes of the user's objects it holds, `depth`
+    levels down (`AUG = {"rng": np.random.default_rng(0)}`, `self.rngs = [random.Random(0)]`,
+    `trainer.aug.rng`). Only a generator held directly, or one attribute down, was watched:
+    a draw from one of these was baked into the program and repeated on every call."""
+    from .object_reads import _user_object   # NOTE: object_reads builds on python_state
+
+    found, seen, level = [], set(), [(where, value)]
+    for _ in range(depth + 1):
+        deeper = []
+        for path, obj in level:
+            if id(obj) in seen or len(found) >= limit:
+                continue
+            seen.add(id(obj))
+            if generator_state(obj) is not None:
+                found.append((path, obj))
+            elif isinstance(obj, (list, tuple)):
+                deeper += [(f"{path}[{i}]", item) for i, item in enumerate(obj[:limit])]
+            elif isinstance(obj, dict):
+                deeper += [(f"{path}[{k!r}]", item) for k, item in list(obj.items())[:limit]]
+            elif _user_object(obj):
+                from .object_attributes import attributes
+
+                deeper += [(f"{path}.{name}", item) for name, item in attributes(obj).items()
+                           if not name.startswith("__")]
+        level = deeper
+    return found

@@ -38,7 +38,7 @@ from graphnet._errors import TraceError
 
 from . import _source
 from .guards import _SKIP, freeze, function_reads, matches, record
-from .generator_state import generator_state
+from .generator_state import generator_state, held_generators
 from .iter_state import is_iterator, position
 from .namespace_state import is_dunder, namespaces
 from .object_attributes import attributes
@@ -112,14 +112,17 @@ class PythonStateWatch:
         self._watch_rng("NumPy's global random state (np.random)", np.random.mtrand._rand)
         if bound is not None and hasattr(bound, "__dict__"):
             for name, value in vars(bound).items():
-                self._watch_rng(f"self.{name}", value)
+                self._watch_draws(f"self.{name}", value)
         for value in values:
             self._watch_draws(f"the {type(value).__name__} the code reaches", value)
 
     def _watch_draws(self, what: str, value) -> None:
-        """`_watch_rng` of `value` and, for the user's own object, of its attributes (a
-        config's or a trainer's generator or iterator)."""
+        """`_watch_rng` of `value`, of the generators it holds (in containers, on its own
+        objects: `held_generators`) and, for the user's own object, of its attributes (a
+        config's or a trainer's iterator)."""
         self._watch_rng(what, value)
+        for path, generator in held_generators(what, value):
+            self._watch_rng(path, generator)
         if _user_object(value):
             for name, held in attributes(value).items():
                 self._watch_rng(f"{type(value).__name__}.{name}", held)
@@ -238,7 +241,8 @@ class PythonStateWatch:
             self._note_transient(hook, start)
         state, where = module.__dict__, path or type(module).__name__
         for name, value in state.items():
-            self._watch_rng(f"{where}.{name}", value)
+            if name not in _SKIP:
+                self._watch_draws(f"{where}.{name}", value)
             if name not in _SKIP and (_user_object(value) or type(value) in (list, dict)
                                       or isinstance(value, types.FunctionType)):
                 self._watch_object(f"{where}.{name}", value)   # `self.tracker.calls += 1`

@@ -15,7 +15,7 @@ from graphnet._tensor import Tensor
 from graphnet._x64 import x64_scoped
 
 from . import failed_trace
-from .code_reads import CodeRecorder
+from .code_reads import CodeRecorder, entropy_changes
 from .ir import Graph
 from .traced_text import refuse_kept_text
 from .tracer import TraceResult, Tracer
@@ -81,6 +81,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             raise
     try:
         result = tracer.finish(returned)
+        result.python_changes += entropy_changes(ran.entropy)
         if _autograd.grad_mode.enabled != grad_mode:
             result.grad_mode_effect = _autograd.grad_mode.enabled
         return result

@@ -183,6 +183,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if size is not None:
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        if isinstance(size, (list, tuple)) and len(size) != nd:   # PyTorch's words (before,
+            # a 1-tuple was repeated: `size=(2,)` on a 4-D input gave 2x2)
+            raise ValueError(f"Input and output must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of "
+                             f"{list(spatial)} and output size of {size}. Please provide input "
+                             f"tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                             f"(o1, o2, ...,oK) format.")
         sizes, scales = _tuple(size, nd, "size"), (None,) * nd
     else:
         scales = tuple(float(s) for s in (scale_factor if isinstance(scale_factor, (list, tuple))
