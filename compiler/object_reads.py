@@ -104,7 +104,8 @@ def object_reads(fn, args=(), skip=(), depth: int = 32, names=frozenset(), roots
             seen.add(id(obj))
             reached.classes.add(type(obj))
             # a distribution's own methods read its parameters (`noise.sample()` reads
-            # `noise.scale`): every attribute it holds (`noise.scale = 0.01` traced again)
+            # `noise.scale`), a DataLoader's its dataset: every attribute it holds
+            # (`noise.scale = 0.01` traced again)
             wanted = _EveryName() if _distribution(obj) else \
                 names | _class_attribute_names(type(obj), callers)
             held = {n for n in _held_names(obj) if n in wanted} | _class_data_names(
@@ -261,10 +262,15 @@ def _user_object(obj) -> bool:
 
 
 def _distribution(obj) -> bool:
-    """A graphnet.distributions object (a Distribution, a Transform): graphnet's class, but
-    its attributes are the user's parameters."""
-    return (type(obj).__module__ or "").startswith("graphnet.distributions") \
+    """A graphnet object whose attributes are the user's state: a graphnet.distributions
+    object (a Distribution, a Transform: its parameters) or a graphnet.utils.data one (a
+    DataLoader, a Subset, a TensorDataset, a sampler: the dataset, indices and tensors the
+    user may change between calls, `subset.indices.append(9)`, `loader.dataset.scale = 3`)."""
+    return (type(obj).__module__ or "").startswith(_STATE_HOLDERS) \
         and hasattr(obj, "__dict__") and not isinstance(obj, type)
+
+
+_STATE_HOLDERS = ("graphnet.distributions", "graphnet.utils.data")
 
 
 def _held_names(obj) -> set:
