@@ -14,6 +14,9 @@ from ._promote import cpp_name, not_implemented, torch_name
 
 def check_matmul(a, b) -> None:
     """`a @ b` (matmul, mm, bmm, mv, dot), by the kernel PyTorch's matmul dispatches to."""
+    if a.ndim == 0 or b.ndim == 0:   # `tensor(2.) @ v` broadcast into a sum (the wide path)
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
     if a.ndim == 1 and b.ndim == 1:
         kernel = "dot"
         message = (f"dot : expected both vectors to have same dtype, but found "

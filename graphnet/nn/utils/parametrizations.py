@@ -41,12 +41,17 @@ class _WeightNorm(Module):
 
 def weight_norm(module: Module, name: str = "weight", dim: int = 0) -> Module:
     """w = g * v / ||v||, the norm over every axis but `dim` (dim=None: the whole tensor).
-    g and v are `parametrizations.<name>.original0` and `original1`.
-
-    NOTE: PyTorch also converts an old `weight_g`/`weight_v` checkpoint while loading it;
-    graphnet's load_state_dict has no pre-hooks, so rename those two keys to
-    `parametrizations.<name>.original0/1` before loading such a checkpoint."""
+    g and v are `parametrizations.<name>.original0` and `original1`; a checkpoint of the old
+    `nn.utils.weight_norm` (`<name>_g`, `<name>_v`) loads into them, as in PyTorch."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def old_keys_renamed(state, prefix, local_metadata, strict, missing, unexpected, errors):
+        g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g_key in state and v_key in state:
+            state[f"{prefix}parametrizations.{name}.original0"] = state.pop(g_key)
+            state[f"{prefix}parametrizations.{name}.original1"] = state.pop(v_key)
+
+    module._register_load_state_dict_pre_hook(old_keys_renamed)
     return module
 
 
