@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as dt
+from ._errors import shape_error
 from ._ops._promote import not_implemented
 from ._tensor import Tensor
 
@@ -220,3 +221,17 @@ def check_exponent_fits(input, exponent) -> None:
             check_scalar_fits(exponent, input.dtype)
     elif isinstance(exponent, int):
         check_scalar_fits(exponent, input.dtype)
+
+
+def check_broadcast(a_shape, b_shape) -> None:
+    """PyTorch's error for shapes that do not broadcast, in its words (`x.masked_fill(mask,
+    v)` with a mask of another shape named `where`, the op it is built on)."""
+    a_shape, b_shape = tuple(a_shape), tuple(b_shape)
+    rank = max(len(a_shape), len(b_shape))
+    a_full = (1,) * (rank - len(a_shape)) + a_shape
+    b_full = (1,) * (rank - len(b_shape)) + b_shape
+    for dim in range(rank - 1, -1, -1):
+        a, b = a_full[dim], b_full[dim]
+        if a != b and a != 1 and b != 1:
+            raise shape_error(f"The size of tensor a ({a}) must match the size of tensor b "
+                              f"({b}) at non-singleton dimension {dim}")

@@ -18,8 +18,9 @@ from ._numpy_numbers import python_number
 from ._stat_checks import dof_warning
 from ._errors import wrap_dim as _wrap_dim
 from ._ops import OPS
-from ._arith_checks import (check_alpha, check_exponent_fits, check_fits, check_where_number,
-                            refuse_bool_clamp, refuse_bool_subtraction, zero_d_beside_number)
+from ._arith_checks import (check_alpha, check_broadcast, check_exponent_fits, check_fits,
+                            check_where_number, refuse_bool_clamp, refuse_bool_subtraction,
+                            zero_d_beside_number)
 from ._math_no_derivative import without_derivative_forms
 from ._binary_rules import (  # noqa: F401  (_methods.py calls M._binary)
     _binary, _is_float, _promote_scalar, _zero_dim_promotion)
@@ -147,6 +148,8 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{cpp_name(mask.dtype)}")
     check_fits(value, input.dtype.np)
+    if isinstance(mask, Tensor):   # in masked_fill's words, not `where`'s
+        check_broadcast(mask.shape, input.shape)
     out = names.renamed(where(mask, value, input), "MaskedFillBackward1" if isinstance(
         value, Tensor) else "MaskedFillBackward0", "where")
     return out if out.dtype == input.dtype else out.to(input.dtype)

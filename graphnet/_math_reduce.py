@@ -242,6 +242,16 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     parts = [p if isinstance(p, Tensor) else _factories.full(
         tuple(input.shape[:dim]) + (1,) + tuple(input.shape[dim + 1:]), p, dtype=input.dtype)
         for p in (prepend, input, append) if p is not None]
+    for part in parts:   # PyTorch's words (cat's shape error named an op never called)
+        if part.dim() != input.dim():
+            raise RuntimeError("diff expects prepend or append to be the same dimension as "
+                               "input")
+        for d, (got, want) in enumerate(zip(part.shape, input.shape)):
+            if d != dim and got != want:
+                raise RuntimeError(f"diff expects the shape of tensor to prepend or append to "
+                                   f"match that of input except along the differencing "
+                                   f"dimension; input.size({d}) = {want}, but got "
+                                   f"tensor.size({d}) = {got}")
     x = M.cat(parts, dim) if len(parts) > 1 else input
     for _ in range(n):
         size = x.shape[dim]

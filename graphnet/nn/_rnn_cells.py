@@ -11,7 +11,7 @@ import math
 
 from .. import _factories as fac
 from .. import _math as M
-from .._tensor import Parameter
+from .._tensor import Parameter, Tensor
 from . import functional as F
 from . import init
 from ._module import Module
@@ -124,6 +124,10 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         """input [N, I] or [I], hx None or (h [N, H], c [N, H]) -> (h', c')."""
+        if isinstance(hx, Tensor) and input.dim() != 1:   # `cell(x, h)` for `cell(x, (h, c))`
+            # (its rows were taken as h and c); PyTorch's kernel refuses it with these words
+            raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of "
+                            "Tensors, not Tensor")
         states = (None, None) if hx is None else tuple(hx)
         if len(states) != 2:
             raise RuntimeError("lstm_cell expects two hidden states")
