@@ -15,16 +15,21 @@ PyTorch's optimizer and modules are untouched by a compile that fails; so are gr
   recomputed_attributes' note) the value it held before the call, or removes it, and each
   module the code called its parameters and buffers as they were when it was first called
   (`self.count = self.count + 1` left a traced placeholder in `_buffers`; `note_registries`
-  keeps them).
+  keeps them, and the contents of the lists, dicts and sets the module holds);
+- `undo_object_changes(python_state)` gives the user's objects, classes and functions that
+  python_state snapshots (a trainer's `self.steps += 1`, `tr.hist.append(...)`, `C.n += 1`)
+  their attributes back: plain values by value, other objects by identity, a list or dict
+  that holds other items refilled in place.
 
-What the code changed elsewhere in Python (a list it appended to, a counter on an object of
-its own) is not undone."""
+Globals the code rebinds (`global n; n += 1`) are not undone."""
 
 from __future__ import annotations
 
 from graphnet._tensor import Tensor
 
 from . import recomputed_attributes
+from .guards import matches
+from .object_attributes import attributes
 
 
 def snapshot(optimizers: list) -> list:
@@ -57,6 +62,29 @@ def note_registries(tracer, module) -> None:
     saved = tracer.__dict__.setdefault("registries", {})
     if id(module) not in saved:
         saved[id(module)] = (module, dict(module._parameters), dict(module._buffers))
+        held = tracer.__dict__.setdefault("module_containers", [])
+        held += [(value, _contents(value)) for value in module.__dict__.values()
+                 if type(value) in (list, dict, set)]
+
+
+def _contents(value):
+    return dict(value) if isinstance(value, dict) else list(value)
+
+
+def _same(now, before) -> bool:
+    """Whether two `_contents` hold the same objects (by identity: tensors compare by value)."""
+    if isinstance(now, dict):
+        return list(now) == list(before) and all(now[k] is before[k] for k in now)
+    return len(now) == len(before) and all(a is b for a, b in zip(now, before))
+
+
+def _refill(container, items) -> None:
+    """`container` (a list, dict or set) holding `items` again, in place."""
+    if isinstance(container, list):
+        container[:] = items
+    else:
+        container.clear()
+        container.update(items)
 
 
 def undo_attribute_writes(tracer) -> None:
@@ -76,6 +104,33 @@ def undo_attribute_writes(tracer) -> None:
         module = ref()
         if module is not None and not (isinstance(old, Tensor) and id(old) in made):
             _put_back(module.__dict__, name, had, old)
+    for container, items in tracer.__dict__.get("module_containers", ()):
+        if not _same(_contents(container), items):
+            _refill(container, items)
+
+
+def undo_object_changes(python_state) -> None:
+    """The user's objects python_state snapshot before the trace, as they were then."""
+    for _, obj, before in python_state.objects:
+        try:
+            now = attributes(obj)
+            for name in [n for n in now if n not in before and not n.startswith("__")]:
+                delattr(obj, name)
+            for name, frozen in before.items():
+                if name not in now or not matches(frozen, now[name]):
+                    _restore(obj, name, frozen, now.get(name))
+        except Exception:   # noqa: BLE001 - a read-only attribute, a slot: left as it is
+            continue
+
+
+def _restore(obj, name: str, frozen, value) -> None:
+    from .python_state import _thawed
+
+    old = _thawed(frozen)
+    if type(value) is type(old) and isinstance(value, (list, dict)):
+        _refill(value, old.items() if isinstance(old, dict) else old)
+    else:
+        setattr(obj, name, old)
 
 
 def _put_back(state: dict, name: str, had: bool, old) -> None:

@@ -78,6 +78,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             tracer.python_state.release()
             failed_trace.restore(optimizer_states)
             failed_trace.undo_attribute_writes(tracer)
+            failed_trace.undo_object_changes(tracer.python_state)
             raise
     try:
         result = tracer.finish(returned)

@@ -112,3 +112,47 @@ def test_module_state_survives_a_failed_compile():
     compiled(x)
     assert float(m.calls) == 2.0
     np.testing.assert_allclose(m.running.numpy(), _X.mean(0), rtol=1e-6, atol=1e-6)
+
+
+class _Trainer:
+    calls = 0
+
+    def __init__(self):
+        self.steps = 0
+        self.history = []
+        self.config = {"lr": 0.1}
+
+
+class _Logging(graphnet.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = graphnet.nn.Linear(4, 2)
+        self.seen = []
+        self.stats = {"calls": 0}
+
+    def forward(self, x):
+        self.seen.append(x.shape[0])
+        self.stats["calls"] += 1
+        return self.lin(x)
+
+
+def test_python_objects_survive_a_failed_compile():
+    trainer, model = _Trainer(), _Logging()
+    history, seen = trainer.history, model.seen
+
+    def step(x):
+        trainer.steps += 1
+        trainer.history.append(trainer.steps)
+        trainer.config["lr"] = 0.5
+        trainer.extra = "added"
+        _Trainer.calls += 1
+        return model(x).sum().item()
+
+    with pytest.raises(graphnet.TraceError):
+        graphnet.compile(step)(graphnet.tensor(_X))
+    assert (trainer.steps, trainer.history, trainer.config) == (0, [], {"lr": 0.1})
+    assert not hasattr(trainer, "extra") and _Trainer.calls == 0
+    assert trainer.history is history and model.seen is seen   # the same objects, refilled
+    assert model.seen == [] and model.stats == {"calls": 0}
+    assert step(graphnet.tensor(_X)) == pytest.approx(float(model(graphnet.tensor(_X)).sum()))
+    assert (trainer.steps, trainer.history, _Trainer.calls) == (1, [1], 1)
