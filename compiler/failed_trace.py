@@ -21,11 +21,24 @@ PyTorch's optimizer and modules are untouched by a compile that fails; so are gr
   their attributes back: plain values by value, other objects by identity, a list or dict
   that holds other items refilled in place.
 
-Globals the code rebinds (`global n; n += 1`) are not undone."""
+- `snapshot_modules(fn, objects)` before the call keeps, for every module the function
+  reaches (itself, its instance, its globals and closure, its arguments) and their
+  submodules, the training flag, the parameter, buffer and submodule registries, each
+  parameter's `requires_grad` and the hook tables; `restore_modules` puts them back (a
+  compiled `validate()` that failed between `model.eval()` and `model.train()` left the
+  model in eval mode, so the next eager step normalised with running statistics; a probe's
+  `requires_grad_(False)` stayed, so a layer silently stopped training; a Grad-CAM hook
+  registered before the failure stayed registered).
+
+Globals the code rebinds (`global n; n += 1`) are not undone. The grad mode
+(`set_grad_enabled(False)` called as a function) and the optimizers' parameter groups (`g["lr"]
+*= 0.5`) are put back by compiler/tracing.py and python_state.release."""
 
 from __future__ import annotations
 
 from graphnet._tensor import Tensor
+
+from graphnet.nn._module import _HOOK_TABLES
 
 from . import recomputed_attributes
 from .guards import matches
@@ -57,6 +70,44 @@ def restore(saved: list) -> None:
             state[key] = value
 
 
+def snapshot_modules(fn, objects: list) -> list:
+    """The state `restore_modules` puts back, of every module `fn` reaches and their
+    submodules (see the module docstring)."""
+    from graphnet.nn import Module
+
+    from .object_reads import _reachable
+
+    values = _reachable(fn, 2)[1]
+    roots = [v for v in [fn, getattr(fn, "__self__", None), *values, *objects]
+             if isinstance(v, Module)]
+    saved, seen = [], set()
+    for root in roots:
+        for module in root.modules():
+            if id(module) not in seen:
+                seen.add(id(module))
+                saved.append(_module_state(module))
+    return saved
+
+
+def _module_state(module) -> tuple:
+    state = module.__dict__
+    return (module, module.training,
+            [(state[name], dict(state[name])) for name in _REGISTRIES + _HOOK_TABLES
+             if name in state],
+            [(p, p.requires_grad) for p in state["_parameters"].values() if p is not None])
+
+
+def restore_modules(saved: list) -> None:
+    for module, training, tables, flags in saved:
+        module.__dict__["training"] = training
+        for table, before in tables:
+            if not _same(dict(table), before):
+                _refill(table, before)
+        for parameter, flag in flags:
+            if parameter.requires_grad != flag:
+                parameter.requires_grad_(flag)
+
+
 def note_registries(tracer, module) -> None:
     """Keep `module`'s parameters and buffers as its first call in the trace finds them."""
     saved = tracer.__dict__.setdefault("registries", {})
@@ -65,6 +116,9 @@ def note_registries(tracer, module) -> None:
         held = tracer.__dict__.setdefault("module_containers", [])
         held += [(value, _contents(value)) for value in module.__dict__.values()
                  if type(value) in (list, dict, set)]
+
+
+_REGISTRIES = ("_parameters", "_buffers", "_modules")
 
 
 def _contents(value):

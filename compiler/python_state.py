@@ -209,11 +209,13 @@ class PythonStateWatch:
                             watched.get(key)))
         return out
 
-    def release(self) -> None:
-        """Put the original parameter-group dicts back, holding what the trace left."""
+    def release(self, keep_writes: bool = True) -> None:
+        """Put the original parameter-group dicts back, holding what the trace left (or, for
+        a trace that failed, `keep_writes=False`, what they held before it)."""
         for optimizer, index, group, watched in getattr(self, "swapped", ()):
-            group.clear()
-            group.update(watched)
+            if keep_writes:
+                group.clear()
+                group.update(watched)
             if index < len(optimizer.param_groups) \
                     and optimizer.param_groups[index] is watched:
                 optimizer.param_groups[index] = group

@@ -57,6 +57,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
         leaf_names += [f"{arg_name}_{j}" if nested else arg_name for j in range(len(inner))]
     grad_mode = _autograd.grad_mode.enabled
     optimizer_states = failed_trace.snapshot(tracer.python_state.optimizers)
+    modules = failed_trace.snapshot_modules(fn, tracer.arg_objects)
     with _dispatch.push_mode(tracer), intercept_print(), CodeRecorder() as ran:
         tracer.code_record = ran.codes      # the Python code that ran (code_reads.py)
         try:
@@ -75,8 +76,10 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
                 rec.tensor._value = rec.original
             for t, original in tracer.grad_targets.values():
                 t._grad = original
-            tracer.python_state.release()
+            tracer.python_state.release(keep_writes=False)
+            _autograd.grad_mode.enabled = grad_mode   # `set_grad_enabled(False)` as a call
             failed_trace.restore(optimizer_states)
+            failed_trace.restore_modules(modules)
             failed_trace.undo_attribute_writes(tracer)
             failed_trace.undo_object_changes(tracer.python_state)
             raise

@@ -156,3 +156,51 @@ def test_python_objects_survive_a_failed_compile():
     assert model.seen == [] and model.stats == {"calls": 0}
     assert step(graphnet.tensor(_X)) == pytest.approx(float(model(graphnet.tensor(_X)).sum()))
     assert (trainer.steps, trainer.history, _Trainer.calls) == (1, [1], 1)
+
+
+def _net():
+    return graphnet.nn.Sequential(graphnet.nn.Linear(4, 4), graphnet.nn.BatchNorm1d(4),
+                                  graphnet.nn.Linear(4, 2))
+
+
+def test_flags_groups_and_hooks_survive_a_failed_compile():
+    model = _net()
+    opt = graphnet.optim.SGD(model.parameters(), lr=0.5, weight_decay=0.0)
+    x = graphnet.tensor(_X)
+
+    def validate(x):   # fails between eval() and train()
+        model.eval()
+        score = model(x).sum().item()
+        model.train()
+        return score
+
+    def predict(x):    # the function form of set_grad_enabled, never undone by the code
+        graphnet.set_grad_enabled(False)
+        return model(x).sum().item()
+
+    def decay(x):
+        for group in opt.param_groups:
+            group["lr"] *= 0.5
+            group["weight_decay"] = 0.1
+        return model(x).sum().item()
+
+    def probe(x):      # Grad-CAM style: a hook and a frozen layer, both undone after .item()
+        acts = []
+        handle = model[0].register_forward_hook(lambda m, i, o: acts.append(o))
+        model[0].weight.requires_grad_(False)
+        value = model(x).sum().item()
+        model[0].weight.requires_grad_(True)
+        handle.remove()
+        return value
+
+    for fn in (validate, predict, decay, probe):
+        with pytest.raises(graphnet.TraceError):
+            graphnet.compile(fn)(x)
+        assert model.training and all(m.training for m in model.modules())
+        assert graphnet.is_grad_enabled()
+        assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["weight_decay"] == 0.0
+        assert len(model[0]._forward_hooks) == 0
+        assert all(p.requires_grad for p in model.parameters())
+    loss = model(x).sum()   # an eager step works as if nothing had been tried
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters())
