@@ -115,10 +115,10 @@ def _assert(condition, message):
 def __getattr__(name: str):
     """A missing name: torch's AttributeError, with the reason and the alternative when the
     name is refused on purpose (runtime/coverage.py `REFUSED`), e.g. `graphnet.frombuffer`."""
-    if name == "compiler":   # torch.compiler's names sit on graphnet's compiler package
-        import importlib
+    if name in ("compiler", "_dynamo"):   # torch.compiler's names sit on graphnet's
+        import importlib                  # compiler package
 
-        return importlib.import_module("graphnet.compiler")
+        return importlib.import_module(f"graphnet.{name}")
     from ._errors import missing_attribute
 
     raise missing_attribute("graphnet", "torch", name)

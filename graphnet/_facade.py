@@ -33,14 +33,17 @@ def compile(fn=None, **options):
     docs/architecture.md, "Checked programs"); `debug=True` (verify the IR after every pass).
 
     `torch.compile`'s own arguments are read as PyTorch scripts mean them: `disable=True`
-    returns `fn` itself (a list still names passes); `mode="default"`, `"reduce-overhead"`,
-    `"max-autotune"` and `"max-autotune-no-cudagraphs"` compile static programs;
+    returns `fn` itself (a list still names passes); `mode="default"`, `"lite"`,
+    `"reduce-overhead"`, `"max-autotune"` and `"max-autotune-no-cudagraphs"` compile static
+    programs (another mode, or a mode with `options`, raises PyTorch's RuntimeError);
     `backend="inductor"` (or `"cudagraphs"`) compiles, `"eager"` / `"aot_eager"` run eagerly
     (mode "dynamic"), another backend is refused; `fullgraph` changes nothing (a static
     program is always the whole function, or a TraceError names what stops it); `dynamic`
     changes nothing either (one program per input shape, at most `cache_size`, which
-    `recompile_limit` sets); `options` (Inductor's knobs), `isolate_recompiles` and
-    `shapes_spec` are accepted and not read.
+    `recompile_limit` sets, and by default `graphnet._dynamo.config.recompile_limit`, alias
+    `cache_size_limit`, 8); `options` (Inductor's knobs), `isolate_recompiles` and
+    `shapes_spec` are accepted and not read. A compiled function or module pickles as what it
+    compiled and its settings (loading compiles it again).
 
     >>> step = graphnet.compile(model, disable=["eval_mode_rewrites"])
     """
@@ -54,7 +57,9 @@ def compile(fn=None, **options):
     return _compile(fn, **options)
 
 
-_TORCH_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_TORCH_MODES = ("default", "lite", "reduce-overhead", "max-autotune",
+                "max-autotune-no-cudagraphs")
+_OWN_MODES = ("static", "plan", "dynamic")   # graphnet's (runtime/compiled.py MODES)
 _BACKENDS = {"inductor": "static", "cudagraphs": "static", "eager": "dynamic",
              "aot_eager": "dynamic"}
 
@@ -62,11 +67,21 @@ _BACKENDS = {"inductor": "static", "cudagraphs": "static", "eager": "dynamic",
 def _torch_options(options: dict) -> dict:
     """`options` with torch.compile's own arguments translated (see `compile`)."""
     options = dict(options)
+    if options.get("mode") is not None and options.get("options") is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be "
+                           "specified at the same time.")
+    mode = options.get("mode")
+    if mode is not None and mode not in _TORCH_MODES + _OWN_MODES:   # torch's words, and ours
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: "
+                           f"{', '.join(_TORCH_MODES + _OWN_MODES)}")
     for name in ("fullgraph", "dynamic", "options", "isolate_recompiles", "shapes_spec"):
         options.pop(name, None)
     if options.get("recompile_limit") is not None:
         options.setdefault("cache_size", options["recompile_limit"])
     options.pop("recompile_limit", None)
+    from . import _dynamo
+
+    options.setdefault("cache_size", _dynamo.config.recompile_limit)
     if options.get("disable") is False:
         del options["disable"]
     if options.get("mode") is None or options.get("mode") in _TORCH_MODES:

@@ -354,16 +354,6 @@ def compile(fn, mesh=None, sharding: str = "replicated", **options):
     return _Handle(compiled, call)
 
 
-def compiled_copy(c: CompiledFunction, memo: dict):
-    """A compiled copy of a deep copy of `c`'s function or module (a target network made with
-    copy.deepcopy(compiled_model) is its own module, compiled the same way)."""
-    import copy
-
-    return compile(copy.deepcopy(c.fn, memo), mode=c.mode, donate=c.donate,
-                   cache_size=c.cache_size, passes=c.passes, disable=c.disable, debug=c.debug,
-                   hoist=c.hoist, checks=c.checks)
-
-
 class _Handle:
     """The user-facing object: callable, with `.explain()`, `.graph`, `.compiled`."""
 
@@ -392,7 +382,14 @@ class _Handle:
         return self if instance is None else functools.partial(self, instance)
 
     def __deepcopy__(self, memo):
+        from .compiled_module import compiled_copy
+
         return compiled_copy(self.compiled, memo)
+
+    def __reduce__(self):
+        from .compiled_module import compiled_reduction
+
+        return compiled_reduction(self.compiled)
 
     def __repr__(self) -> str:
         return f"<graphnet.compile({self.compiled.name}, mode={self.compiled.mode!r})>"

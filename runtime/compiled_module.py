@@ -85,6 +85,37 @@ class OptimizedModule(Module):
         return own + [name for name in super().__dir__() if name not in own]
 
     def __deepcopy__(self, memo):
-        from .compiled import compiled_copy
-
         return compiled_copy(self.compiled, memo)
+
+    def __reduce__(self):
+        return compiled_reduction(self.compiled)
+
+
+def _settings(c) -> dict:
+    """The `graphnet.compile` arguments `c` (a CompiledFunction) was made with."""
+    return dict(mode=c.mode, donate=c.donate, cache_size=c.cache_size, passes=c.passes,
+                disable=c.disable, debug=c.debug, hoist=c.hoist, checks=c.checks)
+
+
+def compiled_copy(c, memo: dict):
+    """A compiled copy of a deep copy of `c`'s function or module (a target network made with
+    copy.deepcopy(compiled_model) is its own module, compiled the same way)."""
+    import copy
+
+    from .compiled import compile
+
+    return compile(copy.deepcopy(c.fn, memo), **_settings(c))
+
+
+def compiled_reduction(c) -> tuple:
+    """What pickle stores of a compiled function or module: the function or module it
+    compiled and its settings; loading compiles it again (the programs are not stored, as
+    torch's OptimizedModule stores none). A compiled model, or a model after
+    `model.compile()`, pickled through the closures of its handle before."""
+    return _recompiled, (c.fn, _settings(c))
+
+
+def _recompiled(fn, settings: dict):
+    from .compiled import compile
+
+    return compile(fn, **settings)
