@@ -81,3 +81,11 @@ def test_custom_from_mask_shape_says_which_shapes():
         messages.append(str(raised.value).replace("torch.", "").replace("graphnet.", ""))
     assert messages[0] == messages[1] == \
         "default_mask shape Size([4, 10]) must match self.mask shape Size([3, 3])"
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_sparse_embedding_bag_refused_when_built(mode):
+    with pytest.raises(NotImplementedError, match="EmbeddingBag: sparse=True"):
+        graphnet.nn.EmbeddingBag(10, 3, mode=mode, sparse=True)
+    with pytest.raises(NotImplementedError, match="Embedding: sparse=True"):
+        graphnet.nn.Embedding(10, 3, sparse=True)

@@ -70,6 +70,10 @@ class EmbeddingBag(Module):
                  sparse: bool = False, _weight=None, include_last_offset: bool = False,
                  padding_idx: int | None = None, device=None, dtype=None):
         super().__init__()
+        if sparse:   # refused when built, as Embedding's is (it was refused at its first call)
+            raise NotImplementedError("EmbeddingBag: sparse=True is not supported by graphnet "
+                                      "(JAX has no sparse gradients); leave it False for a "
+                                      "dense one")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
