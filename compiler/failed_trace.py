@@ -118,6 +118,14 @@ def note_registries(tracer, module) -> None:
                  if type(value) in (list, dict, set)]
 
 
+def forget(tracer) -> None:
+    """Drop what `note_registries` kept, once the traced code has run: kept, the tensors it
+    holds (a `functional_call`'s swapped-in weights, made by the trace) counted as state the
+    trace created, and every call traced again."""
+    tracer.__dict__.pop("registries", None)
+    tracer.__dict__.pop("module_containers", None)
+
+
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
 
 

@@ -71,6 +71,8 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             refuse_kept_text(tracer.python_state, returned[0])
             if tracer.refusals:
                 _refuse_caught(tracer.refusals[0])
+            failed_trace.forget(tracer)
+            modules = optimizer_states = None   # nothing to put back: kept no longer
         except BaseException:
             for rec in tracer.lifted.values():
                 rec.tensor._value = rec.original

@@ -204,3 +204,22 @@ def test_flags_groups_and_hooks_survive_a_failed_compile():
     loss = model(x).sum()   # an eager step works as if nothing had been tried
     loss.backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_functional_call_with_made_weights_compiles_once():
+    """What a trace keeps to put back on failure must not outlive a trace that succeeded: the
+    weights a `functional_call` swapped in, made by the trace, were held by it and counted
+    as state the trace created, so every call traced again."""
+    model = graphnet.nn.Linear(4, 3)
+    mean = {k: v.detach().clone() for k, v in model.named_parameters()}
+    std = {k: graphnet.full_like(v, 0.1) for k, v in mean.items()}
+
+    @graphnet.compile
+    def predict(x):
+        weights = {k: mean[k] + std[k] * graphnet.randn_like(mean[k]) for k in mean}
+        return graphnet.func.functional_call(model, weights, (x,)).softmax(-1)
+
+    x = graphnet.tensor(_X)
+    for _ in range(4):
+        assert predict(x).shape == (8, 3)
+    assert predict.compiled.recompile_reasons == ["first call"]
