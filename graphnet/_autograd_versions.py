@@ -81,11 +81,49 @@ def note_inplace(t, result) -> None:
     node = t.grad_fn
     if node is not None and _data_swap.reads_output(node.name_, node.saved):
         _mark_output(node, t, now, through_data=False)
+    holder = _data_swap.counter_owner(t if owner is None else owner).__dict__
+    if "_output_readers" in holder:
+        _mark_readers(holder["_output_readers"], now)
+    made = result.grad_fn
+    if owner is not None and made is not None and (
+            made.name_ in _INPLACE_SAVES_RESULT
+            or _data_swap.reads_output(made.name_, made.saved)):
+        # `F.relu(h[:, :2], inplace=True)`: the node saves its output, a view sharing the
+        # base's counter, as PyTorch's relu_ saves the view itself; a later write of the base
+        # or any view of it (`h.mul_(2)`) must refuse its backward (it read the old values)
+        # (the write through to the base that follows, at the same version, is this one)
+        holder.setdefault("_output_readers", []).append(
+            (weakref.ref(made), result._oi, tuple(result._value.shape), result.dtype, now))
     if result.grad_fn is not None:
         _release_own_nodes(result.grad_fn, t, node)
     on_inplace = _tracer_hook("on_inplace")
     if on_inplace is not None:      # a trace: compiler/autodiff_versions.py, the same rule
         on_inplace(t, result, now)
+
+
+# The in-place forms whose PyTorch backward reads the result (leaky_relu_, elu_,
+# rrelu_with_noise_), though their out-of-place forms read the input (measured against torch
+# 2.13 with a later write of the base; celu_ and selu_ too, which graphnet computes as a
+# product and leaves unmarked)
+_INPLACE_SAVES_RESULT = frozenset(("leaky_relu", "elu", "rrelu"))
+
+
+def _mark_readers(readers: list, now: int) -> None:
+    """Mark the nodes of `readers` (in-place ops on views of one storage that save their
+    output: the node, its output's index, shape and dtype, the version it saved) written
+    since as written at version `now`; drop the entries of nodes gone."""
+    alive = []
+    for entry in readers:
+        node = entry[0]()
+        if node is None:
+            continue
+        alive.append(entry)
+        if now > entry[4]:
+            if node.dirty is None:
+                node.dirty = [entry[1], entry[4], now, entry[2], entry[3], False]
+            else:
+                node.dirty[2] = now
+    readers[:] = alive
 
 
 def _mark_saved(t, now: int) -> None:
