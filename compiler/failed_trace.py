@@ -45,6 +45,20 @@ from .guards import matches
 from .object_attributes import attributes
 
 
+def undo(tracer, grad_mode: bool, optimizer_states: list, modules: list) -> None:
+    """Everything this module puts back, after a trace that failed (or one only looked at,
+    `graphnet.trace_graph`): the parameter groups without the trace's writes, the grad mode
+    the call began with, the optimizers' state, the modules and the user's objects."""
+    from graphnet import _autograd
+
+    tracer.python_state.release(keep_writes=False)
+    _autograd.grad_mode.enabled = grad_mode   # `set_grad_enabled(False)` called as a function
+    restore(optimizer_states)
+    restore_modules(modules)
+    undo_attribute_writes(tracer)
+    undo_object_changes(tracer.python_state)
+
+
 def snapshot(optimizers: list) -> list:
     """(optimizer state dict, {parameter: (its dict, a copy of its items)}) for each of
     `optimizers`, the (name, optimizer, frozen attributes) triples python_state watches."""

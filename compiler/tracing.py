@@ -39,10 +39,13 @@ def graph_name(fn) -> str:
 
 
 @x64_scoped   # graph types are PyTorch's: int64 labels, float64 scalars (graphnet/_x64.py)
-def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -> TraceResult:
+def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = (),
+               rollback: bool = False) -> TraceResult:
     """Trace one call `fn(*args)`; tensor arguments become graph inputs, also inside nested
     tuples, lists and dicts (`("arg", i)` counts the flattened leaves of `args`). The last
-    `len(keywords)` arguments are passed by those names (`fn(*rest, **dict(...))`)."""
+    `len(keywords)` arguments are passed by those names (`fn(*rest, **dict(...))`).
+    `rollback`: put the user's state back afterwards as for a failed trace (a graph only
+    looked at, `trace`: no program will run to give the state it created values)."""
     tracer = Tracer(name or graph_name(fn), fn)
     n_pos = len(args) - len(keywords)
     names = _arg_names(fn, n_pos) + list(keywords)
@@ -72,18 +75,14 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             if tracer.refusals:
                 _refuse_caught(tracer.refusals[0])
             failed_trace.forget(tracer)
-            modules = optimizer_states = None   # nothing to put back: kept no longer
+            if not rollback:
+                modules = optimizer_states = None   # nothing to put back: kept no longer
         except BaseException:
             for rec in tracer.lifted.values():
                 rec.tensor._value = rec.original
             for t, original in tracer.grad_targets.values():
                 t._grad = original
-            tracer.python_state.release(keep_writes=False)
-            _autograd.grad_mode.enabled = grad_mode   # `set_grad_enabled(False)` as a call
-            failed_trace.restore(optimizer_states)
-            failed_trace.restore_modules(modules)
-            failed_trace.undo_attribute_writes(tracer)
-            failed_trace.undo_object_changes(tracer.python_state)
+            failed_trace.undo(tracer, grad_mode, optimizer_states, modules)
             raise
     try:
         result = tracer.finish(returned)
@@ -92,7 +91,10 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = ()) -
             result.grad_mode_effect = _autograd.grad_mode.enabled
         return result
     finally:
-        tracer.python_state.release()   # the optimizers' own parameter-group dicts back
+        if rollback:
+            failed_trace.undo(tracer, grad_mode, optimizer_states, modules)
+        else:
+            tracer.python_state.release()   # the optimizers' own parameter-group dicts back
 
 
 def _refuse_caught(error) -> None:
@@ -107,7 +109,7 @@ def trace(fn, *example_inputs, **example_kwargs) -> Graph:
     """Trace `fn(*example_inputs, **example_kwargs)` and return its graph (no passes run)."""
     keywords = tuple(sorted(example_kwargs))
     args = example_inputs + tuple(example_kwargs[k] for k in keywords)
-    return trace_call(fn, args, keywords=keywords).graph
+    return trace_call(fn, args, keywords=keywords, rollback=True).graph
 
 
 def _running_codes() -> frozenset:

@@ -223,3 +223,23 @@ def test_functional_call_with_made_weights_compiles_once():
     for _ in range(4):
         assert predict(x).shape == (8, 3)
     assert predict.compiled.recompile_reasons == ["first call"]
+
+
+@pytest.mark.parametrize("name", ["sgd_momentum", "adam"])
+def test_trace_graph_of_a_first_step_leaves_no_placeholders(name):
+    """`graphnet.trace_graph` only looks: a first optimizer step traced had left its state
+    made inside the trace, so every later step (eager or compiled) raised."""
+    want_model = _model(torch)
+    want_opt = _OPTIMIZERS[name](torch, want_model.parameters())
+    model = _model(graphnet)
+    opt = _OPTIMIZERS[name](graphnet, model.parameters())
+    x, y = graphnet.tensor(_X), graphnet.tensor(_Y)
+    graph = graphnet.trace_graph(_step(graphnet, model, opt, as_number=False), x, y)
+    assert "update" in str(graph)
+    assert len(opt.state) == 0 and all(p.grad is None for p in model.parameters())
+    step = _step(graphnet, model, opt, as_number=False)
+    want_step = _step(torch, want_model, want_opt, as_number=False)
+    for _ in range(2):
+        np.testing.assert_allclose(step(x, y).numpy(),
+                                   want_step(torch.tensor(_X), torch.tensor(_Y)).numpy(),
+                                   rtol=1e-5, atol=1e-6)
