@@ -85,6 +85,12 @@ def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
     `has_conv`: the program contains a convolution (see the module's docstring); `program`:
     a whole static program, not an eager kernel."""
     options = compiler_options(has_conv, program)
+    if program and "in_shardings" not in kwargs and jax.device_count() == 1:
+        # every input placed on the one device: jit keys its executables by the inputs'
+        # commitment, and a first call's inputs (a fresh `.grad` buffer, parameters made by a
+        # factory) are uncommitted where the next call's, the program's outputs, are
+        # committed; XLA compiled the whole step again on the second call
+        kwargs["in_shardings"] = jax.sharding.SingleDeviceSharding(jax.devices()[0])
     if "compiler_options" in kwargs or (options is None and (
             program or jax.default_backend() != "cpu")):
         return jax.jit(fn, **kwargs)

@@ -134,18 +134,26 @@ class StoredProgram:
         self.run_fn, self.graph = run_fn, graph
         self.n_checks, self.overrides = n_checks, overrides
         self.status = "not used yet"
-        self._exported: dict = {}     # input types -> jax.export.Exported (None: not stored)
+        self._exported: dict = {}     # input types -> the stored program, jitted (None: not stored)
 
     def __call__(self, *arrays):
-        exported = self._program(arrays)
-        if exported is None:
+        call = self._program(arrays)
+        if call is None:
             return self.run_fn(*arrays)
-        return tuple(exported.call(*arrays))
+        return tuple(call(*arrays))
 
     def _program(self, arrays):
+        """The stored program for `arrays`' types, jitted with every input placed on the one
+        device: `Exported.call` keyed its executable by the inputs' commitment, and a first
+        call's inputs (a fresh `.grad` buffer, parameters made by a factory) are uncommitted
+        where the next call's (this program's outputs) are committed, so XLA compiled the
+        step a second time on the second call (seconds for a long unrolled simulation)."""
         avals = tuple(tuple(map(str, _aval(a))) for a in arrays)
         if avals not in self._exported:
-            self._exported[avals] = self._find(arrays)
+            exported = self._find(arrays)
+            self._exported[avals] = None if exported is None else jax.jit(
+                exported.call, in_shardings=jax.sharding.SingleDeviceSharding(
+                    jax.devices()[0]))
         return self._exported[avals]
 
     def _find(self, arrays):
