@@ -128,7 +128,7 @@ def test_glu_rejects_an_odd_dimension():
         F.glu(to_gn(np.zeros((2, 5), np.float32)), dim=1)
 
 
-@pytest.mark.parametrize("name", ["hardshrink", "softshrink"])
+@pytest.mark.parametrize("name", ["softshrink"])   # torch 2.13's hardshrink takes it
 def test_shrink_rejects_negative_lambd(name):
     with pytest.raises(RuntimeError, match="lambd must be greater or equal to 0"):
         getattr(F, name)(to_gn(np.zeros(3, np.float32)), lambd=-0.1)

@@ -121,10 +121,18 @@ class ReLU6(Hardtanh):   # a Hardtanh(0, 6), as in torch
 
 
 class PReLU(Module):
-    def __init__(self, num_parameters: int = 1, init: float = 0.25):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None,
+                 dtype=None):
         super().__init__()
-        self.num_parameters = num_parameters
-        self.weight = Parameter(fac.full((num_parameters,), float(init)))
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(fac.empty((num_parameters,), dtype=dtype, device=device))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every slope back to `init`, as PyTorch's `constant_(self.weight, self.init)`."""
+        from . import init
+
+        init.constant_(self.weight, self.init)
 
     def forward(self, input):
         return F.prelu(input, self.weight)

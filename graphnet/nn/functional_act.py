@@ -82,8 +82,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), which is alpha * elu(x / alpha)."""
-    if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (it divides x); use F.relu for that limit")
+    if alpha == 0:   # PyTorch's RuntimeError, with its words
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     alpha = float(alpha)
     return _maybe_inplace(input, _named(dispatch("elu", input / alpha, alpha=1.0) * alpha,
                                         "CeluBackward0", "mul", inplace), inplace)
@@ -131,8 +131,8 @@ def _check_lambd(name: str, lambd: float) -> None:
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x where |x| > lambd, else 0."""
-    _check_lambd("hardshrink", lambd)
+    """x where |x| > lambd, else 0 (a negative lambd keeps every x, as in PyTorch, which
+    checks softshrink's lambd only)."""
     return _named(M.masked_fill(input, M.abs(input) <= lambd, 0.0), "HardshrinkBackward0",
                   "where")
 
@@ -156,6 +156,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
     """Leaky ReLU with a random negative slope: drawn from U(lower, upper) per element while
     training, the fixed mean (lower + upper) / 2 in eval."""
+    if lower > upper:   # swapped bounds computed silently before
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
         out = dispatch("leaky_relu", input, negative_slope=(lower + upper) / 2.0)
     else:

@@ -88,6 +88,7 @@ def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=No
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
     _floating_only("normal_kernel_cpu", tensor)
+    std = abs(std)   # mean + std * z is the same distribution for -std (it filled `b` before)
     with no_grad():
         alpha, beta = (a - mean) / std, (b - mean) / std
         mirrored = alpha + beta > 0          # the window lies mostly above the mean
@@ -281,3 +282,29 @@ uniform, normal, constant, eye, dirac = (_deprecated(f) for f in (uniform_, norm
 xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
 kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
 orthogonal, sparse = _deprecated(orthogonal_), _deprecated(sparse_)
+
+
+# PyTorch's private helpers, which user code imports (timm's `trunc_normal_` wrapper, custom
+# kaiming inits): the same as the public forms, which already run under no_grad
+_calculate_correct_fan = _fan
+
+
+def _no_grad_uniform_(tensor: Tensor, a: float, b: float, generator=None) -> Tensor:
+    return uniform_(tensor, a, b, generator=generator)
+
+
+def _no_grad_normal_(tensor: Tensor, mean: float, std: float, generator=None) -> Tensor:
+    return normal_(tensor, mean, std, generator=generator)
+
+
+def _no_grad_trunc_normal_(tensor: Tensor, mean: float, std: float, a: float, b: float,
+                           generator=None) -> Tensor:
+    return trunc_normal_(tensor, mean, std, a, b, generator=generator)
+
+
+def _no_grad_fill_(tensor: Tensor, val: float) -> Tensor:
+    return constant_(tensor, val)
+
+
+def _no_grad_zero_(tensor: Tensor) -> Tensor:
+    return zeros_(tensor)
