@@ -179,7 +179,7 @@ class _Spec:
             if slot[0] == "out":
                 saved[slot[1]] = Tensor._wrap(outs[slot[2]])
             elif slot[0] == "save":
-                saved[slot[1]] = Tensor._wrap(next(stored))
+                saved[slot[1]] = _like_saved(next(stored), saved[slot[1]])
             elif slot[0] == "tree":   # `ctx.ts = (a, b)`: the container, its tensors anew
                 _, name, tree, leaves, positions = slot
                 leaves = list(leaves)
@@ -187,7 +187,7 @@ class _Spec:
                     leaves[k] = Tensor._wrap(next(stored))
                 setattr(ctx, name, tree.unflatten(leaves))
             elif slot[0] == "attr":
-                setattr(ctx, slot[1], Tensor._wrap(next(stored)))
+                setattr(ctx, slot[1], _like_saved(next(stored), getattr(ctx, slot[1], None)))
         ctx.to_save = tuple(saved)
         # the tensors read from outside (`_outside`), last: the program's inputs for a while
         outside = [(slot[1], slot[1]._value) for slot in self.saved_slots if slot[0] == "ext"]
@@ -390,3 +390,10 @@ def _note_saved_outputs(outputs: list, slots: list) -> None:
     node = outputs[0]._value.node
     entries = tracer.saved_versions.setdefault(node, [])
     entries.extend(_entry(k, outputs[k], True) for _, _, k in slots)
+
+
+def _like_saved(value, original) -> Tensor:
+    """`value`, requiring grad when the tensor saved did, as PyTorch's `saved_tensors` gives
+    the tensor itself (the adjoint method's `autograd.grad(out, (y, w))` of a saved `w`)."""
+    t, wanted = Tensor._wrap(value), isinstance(original, Tensor) and original.requires_grad
+    return t.requires_grad_(True) if wanted and _autograd.floating(value.dtype) else t
