@@ -28,7 +28,7 @@ MEMORY_FIELDS = ("argument_size_in_bytes", "output_size_in_bytes", "alias_size_i
                  "temp_size_in_bytes", "generated_code_size_in_bytes")
 
 
-def _artifact(target, args=()):
+def _artifact(target, args=(), what: str = "hlo_dump"):
     """The artifact to dump: `target` itself, or the latest graph of a compiled function;
     with `args`, the latest one compiled for their shapes and dtypes (the latest graph, for a
     shorter last batch, refused the full batch's arguments)."""
@@ -37,17 +37,17 @@ def _artifact(target, args=()):
     compiled = getattr(target, "compiled", target)
     artifacts = getattr(compiled, "artifacts", None)
     if artifacts is None:
-        raise TypeError(f"hlo_dump expects what graphnet.compile returns (or its Artifact), "
+        raise TypeError(f"{what} expects what graphnet.compile returns (or its Artifact), "
                         f"got {type(target).__name__}")
     if not artifacts:
-        raise RuntimeError(f"hlo_dump: {compiled.name} has not been called yet, so nothing is "
+        raise RuntimeError(f"{what}: {compiled.name} has not been called yet, so nothing is "
                            f"compiled; call it once with example inputs first")
     if not args:
         return artifacts[-1]
     for artifact in reversed(artifacts):
         if _takes(artifact, args):
             return artifact
-    raise RuntimeError(f"hlo_dump: no graph of {compiled.name} was compiled for these "
+    raise RuntimeError(f"{what}: no graph of {compiled.name} was compiled for these "
                        f"arguments' shapes and dtypes; call it with them once first")
 
 
@@ -152,7 +152,7 @@ def plan_dump(target, *args) -> dict:
     >>> print(format_plan_dump(plan_dump(fast, x)))
     """
 
-    artifact = _artifact(target, args)
+    artifact = _artifact(target, args, "plan_dump")
     lowered = (artifact.lowered(args) if args
                else _jit(artifact).lower(*_abstract_inputs(artifact.graph)))
     return {"plan": artifact.plan, "memory": normalize_memory(lowered.compile().memory_analysis()),
@@ -169,7 +169,8 @@ def _jit(artifact):
     """The artifact's program jitted with its compile options (graphnet/_xla.py)."""
     refined = getattr(artifact, "refinement", None)
     options = xla.options_named(artifact.xla_options) if refined is not None else {}
-    return xla.jit(artifact.run_fn, xla.graph_has_conv(artifact.graph), **options)
+    return xla.jit(artifact.run_fn, xla.graph_has_conv(artifact.graph), program=True,
+                   **options)
 
 
 def format_plan_dump(dump: dict) -> str:

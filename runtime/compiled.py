@@ -254,7 +254,9 @@ class CompiledFunction:
     def graph(self):
         """The most recently compiled graph (after passes)."""
         if not self.artifacts:
-            raise RuntimeError(f"{self.name} has not been called yet: nothing compiled")
+            raise RuntimeError(f"{self.name} compiled no graph yet: " + (
+                "mode='dynamic' runs eagerly and compiles none" if self.mode == "dynamic"
+                else "call it once with example inputs first"))
         return self.artifacts[-1].graph
 
     def explain(self) -> dict:

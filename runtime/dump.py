@@ -81,6 +81,9 @@ def _load_file(target: str, batch: int):
     sys.modules[spec.name] = namespace
     try:
         spec.loader.exec_module(namespace)
+    except Exception as error:   # noqa: BLE001 - the user's file: a syntax error, an import
+        raise DumpError(f"{target}: running {path} raised {type(error).__name__}: "
+                        f"{error}") from error
     finally:
         sys.path.pop(0)
     if not hasattr(namespace, name):
@@ -88,7 +91,11 @@ def _load_file(target: str, batch: int):
         raise DumpError(f"{target}: {path} defines no {name!r}; it defines {found}")
     obj = getattr(namespace, name)
     if isinstance(obj, type) and issubclass(obj, nn.Module):
-        obj = obj()
+        try:
+            obj = obj()
+        except TypeError as error:   # it needs constructor arguments
+            raise DumpError(f"{target}: {name}() raised TypeError: {error}; name a function "
+                            f"that returns (module, example_inputs) instead") from error
     if isinstance(obj, nn.Module):
         return obj, _default_inputs(obj, namespace, batch)
     if callable(obj):

@@ -28,7 +28,10 @@ from ..lower import _region_nodes
 from .json_schema import GraphJSONError
 from .public_names import public_function
 
-RESERVED = {"graphnet", "np", "ml_dtypes", "base64", "ConstantValue", "run_grad"}
+# names the generated module imports or defines (`lower` and `from_json` run a cond/while
+# region): an argument of the same name would hide them
+RESERVED = {"graphnet", "np", "ml_dtypes", "base64", "ConstantValue", "run_grad", "lower",
+            "from_json"}
 
 
 def run_grad(fn, leaves, cotangent=None) -> tuple:
