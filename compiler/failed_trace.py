@@ -59,22 +59,36 @@ def undo(tracer, grad_mode: bool, optimizer_states: list, modules: list) -> None
     undo_object_changes(tracer.python_state)
 
 
-def snapshot(optimizers: list) -> list:
-    """(optimizer state dict, {parameter: (its dict, a copy of its items)}) for each of
-    `optimizers`, the (name, optimizer, frozen attributes) triples python_state watches."""
-    saved = []
-    for _, optimizer, _ in optimizers:
+def snapshot(optimizers: list, fn=None, objects=()) -> list:
+    """(optimizer, its state dict, {parameter: (its dict, a copy of its items)}, its parameter
+    groups) for each of `optimizers`, the (name, optimizer, frozen attributes) triples
+    python_state watches, and each optimizer `fn` reaches in a list or dict (`opts[0].step()`,
+    `opts["main"]`), or is passed in one."""
+    from .object_reads import _reachable
+
+    found = [optimizer for _, optimizer, _ in optimizers]
+    places = [*(_reachable(fn, 2)[1] if fn is not None else ()), *objects]
+    for place in places:
+        items = place.values() if type(place) is dict else place \
+            if type(place) in (list, tuple) else ()
+        found += [item for item in items if isinstance(getattr(item, "param_groups", None),
+                                                       list)]
+    saved, seen = [], set()
+    for optimizer in found:
         state = getattr(optimizer, "state", None)
-        if isinstance(state, dict):
-            saved.append((state, {key: (value, dict(value) if isinstance(value, dict)
-                                        else None) for key, value in state.items()}))
+        if isinstance(state, dict) and id(optimizer) not in seen:
+            seen.add(id(optimizer))
+            saved.append((optimizer, state, {key: (value, dict(value) if isinstance(value, dict)
+                                                   else None) for key, value in state.items()},
+                          list(optimizer.param_groups)))
     return saved
 
 
 def restore(saved: list) -> None:
     """Each state as `snapshot` found it: entries the trace added are removed, per-parameter
-    dicts get their old items back (the same dict objects, which user code may hold)."""
-    for state, before in saved:
+    dicts get their old items back (the same dict objects, which user code may hold), and
+    a group the code added (`add_param_group`) is dropped."""
+    for optimizer, state, before, groups in saved:
         for key in [k for k in state if k not in before]:
             del state[key]
         for key, (value, items) in before.items():
@@ -82,6 +96,7 @@ def restore(saved: list) -> None:
                 value.clear()
                 value.update(items)
             state[key] = value
+        del optimizer.param_groups[len(groups):]
 
 
 def snapshot_modules(fn, objects: list) -> list:
@@ -91,35 +106,58 @@ def snapshot_modules(fn, objects: list) -> list:
 
     from .object_reads import _reachable
 
-    values = _reachable(fn, 2)[1]
-    roots = [v for v in [fn, getattr(fn, "__self__", None), *values, *objects]
-             if isinstance(v, Module)]
+    values = [fn, getattr(fn, "__self__", None), *_reachable(fn, 2)[1], *objects]
+    roots = [v for v in values if isinstance(v, Module)]
     saved, seen = [], set()
     for root in roots:
         for module in root.modules():
             if id(module) not in seen:
                 seen.add(id(module))
                 saved.append(_module_state(module))
-    return saved
+    # the global hook tables (`register_module_forward_hook` in the step), and the lists,
+    # dicts and sets the function names or is passed (`HIST.append(...)`, `CFG["k"] = v`)
+    tables = [*_global_tables(), *(v for v in values if type(v) in (list, dict, set))]
+    return saved + [(table, _contents(table)) for table in tables]
 
 
 def _module_state(module) -> tuple:
     state = module.__dict__
+    parameters = [p for p in state["_parameters"].values() if p is not None]
     return (module, module.training,
             [(state[name], dict(state[name])) for name in _REGISTRIES + _HOOK_TABLES
              if name in state],
-            [(p, p.requires_grad) for p in state["_parameters"].values() if p is not None])
+            [(p, p.requires_grad, {k: dict(p.__dict__[k]) for k in _TENSOR_HOOKS
+                                   if k in p.__dict__}) for p in parameters])
+
+
+_TENSOR_HOOKS = ("_hooks", "_post_hooks")   # a leaf's `register_hook` and post-accumulate
+
+
+def _global_tables() -> list:
+    from graphnet.nn import _global_hooks as g
+
+    return [g.forward_pre_hooks, g.forward_hooks, g.forward_hooks_with_kwargs,
+            g.forward_hooks_always_called, g.backward_pre_hooks, g.backward_hooks,
+            *g._registration.values()]
 
 
 def restore_modules(saved: list) -> None:
-    for module, training, tables, flags in saved:
+    for entry in saved:
+        if len(entry) == 2:   # a table or container of `snapshot_modules`
+            if not _same(_contents(entry[0]), entry[1]):
+                _refill(entry[0], entry[1])
+    for module, training, tables, parameters in (e for e in saved if len(e) == 4):
         module.__dict__["training"] = training
         for table, before in tables:
             if not _same(dict(table), before):
                 _refill(table, before)
-        for parameter, flag in flags:
+        for parameter, flag, hooks in parameters:
             if parameter.requires_grad != flag:
                 parameter.requires_grad_(flag)
+            for name in _TENSOR_HOOKS:   # `w.register_hook(...)` in the step: gone again
+                if name in parameter.__dict__ and not _same(parameter.__dict__[name],
+                                                            hooks.get(name, {})):
+                    _refill(parameter.__dict__[name], hooks.get(name, {}))
 
 
 def note_registries(tracer, module) -> None:

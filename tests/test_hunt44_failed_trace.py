@@ -243,3 +243,45 @@ def test_trace_graph_of_a_first_step_leaves_no_placeholders(name):
         np.testing.assert_allclose(step(x, y).numpy(),
                                    want_step(torch.tensor(_X), torch.tensor(_Y)).numpy(),
                                    rtol=1e-5, atol=1e-6)
+
+
+_HIST, _CFG = [], {}
+
+
+def test_more_state_survives_a_failed_compile():
+    """Optimizers held in a list or dict, a group added, a hook registered on a parameter or
+    globally, a global list or dict changed in place: all as before the failed compile."""
+    model = graphnet.nn.Linear(4, 2)
+    extra = graphnet.nn.Parameter(graphnet.zeros(2))
+    opts = {"main": graphnet.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)}
+    in_list = [graphnet.optim.Adam([extra], lr=0.1)]
+    calls = []
+
+    def step(x):
+        model.weight.register_hook(lambda g: g * 2)
+        graphnet.nn.modules.module.register_module_forward_hook(
+            lambda m, i, o: calls.append(1))
+        opts["main"].add_param_group({"params": [graphnet.nn.Parameter(graphnet.ones(1))]})
+        _HIST.append("step")
+        _CFG["seen"] = True
+        loss = model(x).sum() + extra.sum()
+        loss.backward()
+        opts["main"].step()
+        in_list[0].step()
+        return loss.item()
+
+    x = graphnet.tensor(_X)
+    with pytest.raises(graphnet.TraceError):
+        graphnet.compile(step)(x)
+    assert len(opts["main"].param_groups) == 1
+    assert len(opts["main"].state) == 0 and len(in_list[0].state) == 0
+    assert _HIST == [] and _CFG == {}
+    assert "_hooks" not in model.weight.__dict__ or len(model.weight._hooks) == 0
+    calls.clear()
+    loss = model(x).sum()
+    assert calls == []   # the global forward hook is gone
+    loss.backward()
+    want = torch.nn.Linear(4, 2)
+    want_x = torch.tensor(_X)
+    want(want_x).sum().backward()   # the weight's gradient: x summed, not doubled
+    np.testing.assert_allclose(model.weight.grad.numpy(), want.weight.grad.numpy(), rtol=1e-6)
