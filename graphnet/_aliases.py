@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # address, whether it is shared, the `.data` swaps it saw: weak references pickle refuses)
 TIES = ("_aliases", "_views", "_view", "_view_of")
 LEFT_OUT = TIES + ("_hooks", "_post_hooks", "_data_swaps", "_address", "_shared",
-                   "_parameter_view")
+                   "_parameter_view", "_inference")   # a copy is a normal tensor, as torch's
 # what makes a tensor a view: a deep copy sets these anew (deep_copy)
 VIEW_FACTS = ("_storage", "_view_source", "_view_forward", "_overlap_index", "_over")
 SLOTS = ("_value", "requires_grad", "_grad", "grad_fn", "_oi")

@@ -93,3 +93,17 @@ def test_bad_mode_refused_as_torch(kwargs, says):
         torch.compile(lambda x: x, **kwargs)(torch.ones(1))
     with pytest.raises(RuntimeError, match=says):
         graphnet.compile(_double, **kwargs)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_copy_of_an_inference_tensor_is_a_normal_tensor(how):
+    import copy
+
+    for T in (torch, graphnet):
+        with T.inference_mode():
+            t = T.ones(3)
+        assert t.is_inference()
+        c = copy.deepcopy(t) if how == "deepcopy" else pickle.loads(pickle.dumps(t))
+        assert not c.is_inference()
+        c.add_(1)   # outside inference mode: refused for an inference tensor
+        assert c.tolist() == [2.0, 2.0, 2.0]
