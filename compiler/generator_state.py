@@ -37,25 +37,18 @@ def held_generators(where: str, value, depth: int = 4, limit: int = 64) -> list:
     levels down (`AUG = {"rng": np.random.default_rng(0)}`, `self.rngs = [random.Random(0)]`,
     `trainer.aug.rng`). Only a generator held directly, or one attribute down, was watched:
     a draw from one of these was baked into the program and repeated on every call."""
+    from .object_attributes import attributes, held_items, walk_held
     from .object_reads import _user_object   # NOTE: object_reads builds on python_state
 
-    found, seen, level = [], set(), [(where, value)]
-    for _ in range(depth + 1):
-        deeper = []
-        for path, obj in level:
-            if id(obj) in seen or len(found) >= limit:
-                continue
-            seen.add(id(obj))
-            if generator_state(obj) is not None:
-                found.append((path, obj))
-            elif isinstance(obj, (list, tuple)):
-                deeper += [(f"{path}[{i}]", item) for i, item in enumerate(obj[:limit])]
-            elif isinstance(obj, dict):
-                deeper += [(f"{path}[{k!r}]", item) for k, item in list(obj.items())[:limit]]
-            elif _user_object(obj):
-                from .object_attributes import attributes
+    found: list = []
 
-                deeper += [(f"{path}.{name}", item) for name, item in attributes(obj).items()
-                           if not name.startswith("__")]
-        level = deeper
-    return found
+    def children(path, obj):
+        if generator_state(obj) is not None:
+            found.append((path, obj))
+        elif isinstance(obj, (list, tuple, dict)):
+            return held_items(path, obj, limit)
+        elif _user_object(obj):
+            return [(f"{path}.{name}", item) for name, item in attributes(obj).items()
+                    if not name.startswith("__")]
+        return []
+    return walk_held(where, value, depth, limit, found, children)

@@ -24,3 +24,26 @@ def attributes(obj) -> dict:
         if hasattr(obj, name):
             held[name] = getattr(obj, name)
     return held
+
+
+def held_items(path: str, obj, count: int) -> list:
+    """(path, item) for the first `count` items of a list, tuple or dict."""
+    if isinstance(obj, dict):
+        return [(f"{path}[{key!r}]", item) for key, item in list(obj.items())[:count]]
+    return [(f"{path}[{i}]", item) for i, item in enumerate(obj[:count])]
+
+
+def walk_held(where: str, value, depth: int, limit: int, found: list, children) -> list:
+    """Breadth first from `value`, `depth` levels down, each object once: `children(path,
+    obj)` notes what it wants in `found` and returns the (path, item) pairs to go on to;
+    stops once `found` holds `limit`. Returns `found`."""
+    seen, level = set(), [(where, value)]
+    for _ in range(depth + 1):
+        deeper = []
+        for path, obj in level:
+            if id(obj) in seen or len(found) >= limit:
+                continue
+            seen.add(id(obj))
+            deeper += children(path, obj)
+        level = deeper
+    return found

@@ -19,7 +19,7 @@ from graphnet._tensor import Tensor
 from graphnet.nn._module import Module
 
 from .guards import _REGISTRIES, _SKIP, Read, _global_names, _is_library, record
-from .object_attributes import _slot_names, attributes
+from .object_attributes import _slot_names, attributes, held_items, walk_held
 
 
 class Reached:
@@ -378,24 +378,18 @@ def held_user_objects(where: str, value, depth: int = 8, limit: int = 256,
     `object_reads` follows reads: three levels missed `run.train.opt.sched.state.step`).
     Modules and optimizers are the callers' to skip; at most `limit` objects. `functions`
     collects the user's functions met on the way (a closure held in a dict or attribute)."""
-    found, seen, level = [], set(), [(where, value)]
-    for _ in range(depth + 1):
-        deeper = []
-        for path, obj in level:
-            if id(obj) in seen or len(found) >= limit:
-                continue
-            seen.add(id(obj))
-            if isinstance(obj, (list, tuple)):
-                deeper += [(f"{path}[{i}]", item) for i, item in enumerate(obj[:64])]
-            elif type(obj) is dict:
-                deeper += [(f"{path}[{key!r}]", item) for key, item in list(obj.items())[:64]]
-            elif isinstance(obj, types.FunctionType) and functions is not None \
-                    and not _is_library(obj):
-                functions.append(obj)
-            elif _user_object(obj):
-                found.append((path, obj))
-                if not isinstance(obj, Module):
-                    deeper += [(f"{path}.{name}", item) for name, item in
-                               attributes(obj).items() if not name.startswith("__")]
-        level = deeper
-    return found
+    found: list = []
+
+    def children(path, obj):
+        if isinstance(obj, (list, tuple)) or type(obj) is dict:
+            return held_items(path, obj, 64)
+        if isinstance(obj, types.FunctionType) and functions is not None \
+                and not _is_library(obj):
+            functions.append(obj)
+        elif _user_object(obj):
+            found.append((path, obj))
+            if not isinstance(obj, Module):
+                return [(f"{path}.{name}", item) for name, item in attributes(obj).items()
+                        if not name.startswith("__")]
+        return []
+    return walk_held(where, value, depth, limit, found, children)
