@@ -21,7 +21,7 @@ PyTorch's optimizer and modules are untouched by a compile that fails; so are gr
   their attributes back: plain values by value, other objects by identity, a list or dict
   that holds other items refilled in place.
 
-- `snapshot_modules(fn, objects)` before the call keeps, for every module the function
+- `snapshot_modules(values)` before the call keeps, for every module the function
   reaches (itself, its instance, its globals and closure, its arguments) and their
   submodules, the training flag, the parameter, buffer and submodule registries, each
   parameter's `requires_grad` and the hook tables; `restore_modules` puts them back (a
@@ -59,16 +59,21 @@ def undo(tracer, grad_mode: bool, optimizer_states: list, modules: list) -> None
     undo_object_changes(tracer.python_state)
 
 
-def snapshot(optimizers: list, fn=None, objects=()) -> list:
-    """(optimizer, its state dict, {parameter: (its dict, a copy of its items)}, its parameter
-    groups) for each of `optimizers`, the (name, optimizer, frozen attributes) triples
-    python_state watches, and each optimizer `fn` reaches in a list or dict (`opts[0].step()`,
-    `opts["main"]`), or is passed in one."""
+def snapshot_all(python_state, fn, objects: list) -> tuple:
+    """(`snapshot`, `snapshot_modules`) of what `fn` reaches, found once."""
     from .object_reads import _reachable
 
+    reached = [fn, getattr(fn, "__self__", None), *_reachable(fn, 2)[1], *objects]
+    return snapshot(python_state.optimizers, reached), snapshot_modules(reached)
+
+
+def snapshot(optimizers: list, reached=()) -> list:
+    """(optimizer, its state dict, {parameter: (its dict, a copy of its items)}, its parameter
+    groups) for each of `optimizers`, the (name, optimizer, frozen attributes) triples
+    python_state watches, and each optimizer held in a list or dict among `reached` (what the
+    function reaches and is passed: `opts[0].step()`, `opts["main"]`)."""
     found = [optimizer for _, optimizer, _ in optimizers]
-    places = [*(_reachable(fn, 2)[1] if fn is not None else ()), *objects]
-    for place in places:
+    for place in reached:
         items = place.values() if type(place) is dict else place \
             if type(place) in (list, tuple) else ()
         found += [item for item in items if isinstance(getattr(item, "param_groups", None),
@@ -99,14 +104,11 @@ def restore(saved: list) -> None:
         del optimizer.param_groups[len(groups):]
 
 
-def snapshot_modules(fn, objects: list) -> list:
-    """The state `restore_modules` puts back, of every module `fn` reaches and their
-    submodules (see the module docstring)."""
+def snapshot_modules(values: list) -> list:
+    """The state `restore_modules` puts back, of every module among `values` (what the
+    function reaches and is passed) and their submodules (see the module docstring)."""
     from graphnet.nn import Module
 
-    from .object_reads import _reachable
-
-    values = [fn, getattr(fn, "__self__", None), *_reachable(fn, 2)[1], *objects]
     roots = [v for v in values if isinstance(v, Module)]
     saved, seen = [], set()
     for root in roots:

@@ -59,9 +59,8 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = (),
         nested = len(inner) != 1 or inner[0] is not a
         leaf_names += [f"{arg_name}_{j}" if nested else arg_name for j in range(len(inner))]
     grad_mode = _autograd.grad_mode.enabled
-    optimizer_states = failed_trace.snapshot(tracer.python_state.optimizers, fn,
-                                             tracer.arg_objects)
-    modules = failed_trace.snapshot_modules(fn, tracer.arg_objects)
+    optimizer_states, modules = failed_trace.snapshot_all(tracer.python_state, fn,
+                                                          tracer.arg_objects)
     with _dispatch.push_mode(tracer), intercept_print(), CodeRecorder() as ran:
         tracer.code_record = ran.codes      # the Python code that ran (code_reads.py)
         try:
