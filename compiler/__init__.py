@@ -11,8 +11,9 @@ from .verify import VerifyError, verify
 __all__ = ["Graph", "Node", "Output", "Value", "lower", "trace", "trace_call", "Tracer",
            "TraceResult", "verify", "VerifyError"]
 
-_TORCH_COMPILER = ("allow_in_graph", "cudagraph_mark_step_begin", "disable", "is_compiling",
-                   "is_dynamo_compiling", "is_exporting", "reset")
+_TORCH_COMPILER = ("allow_in_graph", "cudagraph_mark_step_begin", "disable",
+                   "get_default_backend", "is_compiling", "is_dynamo_compiling", "is_exporting",
+                   "list_backends", "reset", "set_default_backend", "set_stance")
 
 
 def __getattr__(name: str):

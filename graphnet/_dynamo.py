@@ -1,6 +1,7 @@
-"""`torch._dynamo`'s names that training scripts use: `reset()`, and `config.recompile_limit`
-(alias `cache_size_limit`), how many programs a compiled function keeps, one per input
-signature, before its further signatures run eagerly. graphnet reads it as the default of
+"""`torch._dynamo`'s names that training scripts use: `reset()`, `set_stance`,
+`list_backends`, and `config.recompile_limit` (alias `cache_size_limit`), how many programs
+a compiled function keeps, one per input signature, before its further signatures run
+eagerly. graphnet reads it as the default of
 `graphnet.compile(..., cache_size=)` when a function is compiled, as TorchDynamo reads its
 limit when a frame is compiled.
 
@@ -9,7 +10,18 @@ limit when a frame is compiled.
 
 from __future__ import annotations
 
-__all__ = ["config", "reset"]
+__all__ = ["config", "reset"]   # and, read on first use, set_stance and list_backends
+
+
+def __getattr__(name: str):
+    """`torch._dynamo.set_stance` and `list_backends`: `torch.compiler`'s, which they are."""
+    if name in ("set_stance", "list_backends"):
+        from graphnet.runtime import stance
+
+        return getattr(stance, name)
+    from graphnet._errors import missing_attribute
+
+    raise missing_attribute("graphnet._dynamo", "torch._dynamo", name)
 
 
 def reset() -> None:

@@ -37,13 +37,15 @@ def compile(fn=None, **options):
     `"reduce-overhead"`, `"max-autotune"` and `"max-autotune-no-cudagraphs"` compile static
     programs (another mode, or a mode with `options`, raises PyTorch's RuntimeError);
     `backend="inductor"` (or `"cudagraphs"`) compiles, `"eager"` / `"aot_eager"` run eagerly
-    (mode "dynamic"), another backend is refused; `fullgraph` changes nothing (a static
-    program is always the whole function, or a TraceError names what stops it); `dynamic`
-    changes nothing either (one program per input shape, at most `cache_size`, which
-    `recompile_limit` sets, and by default `graphnet._dynamo.config.recompile_limit`, alias
-    `cache_size_limit`, 8); `options` (Inductor's knobs), `isolate_recompiles` and
-    `shapes_spec` are accepted and not read. A compiled function or module pickles as what it
-    compiled and its settings (loading compiles it again).
+    (mode "dynamic"), another backend is refused (`graphnet.compiler.set_default_backend`
+    changes the default, `set_stance` how every compiled function runs now); `fullgraph`
+    changes nothing (a static program is always the whole function, or a TraceError names what
+    stops it); `dynamic` changes nothing either (one program per input shape, at most
+    `cache_size`, which `recompile_limit` sets, and by default
+    `graphnet._dynamo.config.recompile_limit`, alias `cache_size_limit`, 8); `options`
+    (Inductor's knobs), `isolate_recompiles` and `shapes_spec` are accepted and not read. A
+    compiled function or module pickles as what it compiled and its settings (loading
+    compiles it again).
 
     >>> step = graphnet.compile(model, disable=["eval_mode_rewrites"])
     """
@@ -60,8 +62,6 @@ def compile(fn=None, **options):
 _TORCH_MODES = ("default", "lite", "reduce-overhead", "max-autotune",
                 "max-autotune-no-cudagraphs")
 _OWN_MODES = ("static", "plan", "dynamic")   # graphnet's (runtime/compiled.py MODES)
-_BACKENDS = {"inductor": "static", "cudagraphs": "static", "eager": "dynamic",
-             "aot_eager": "dynamic"}
 
 
 def _torch_options(options: dict) -> dict:
@@ -86,12 +86,9 @@ def _torch_options(options: dict) -> dict:
         del options["disable"]
     if options.get("mode") is None or options.get("mode") in _TORCH_MODES:
         options.pop("mode", None)
-    backend = options.pop("backend", None) or "inductor"
-    if not isinstance(backend, str) or backend not in _BACKENDS:
-        raise ValueError(f"graphnet.compile: backend {backend!r} is not one graphnet has; it "
-                         f"compiles to XLA itself (backend='inductor', the default) or runs "
-                         f"eagerly (backend='eager'). A custom torch.compile backend receives "
-                         f"FX graphs, which graphnet does not make")
-    if _BACKENDS[backend] == "dynamic":
+    from graphnet.runtime import stance   # the backends, and set_default_backend's
+
+    backend = stance.check_backend(options.pop("backend", None) or stance.get_default_backend())
+    if stance.BACKENDS[backend] == "dynamic":
         options.setdefault("mode", "dynamic")
     return options

@@ -30,7 +30,8 @@ from .artifact import Artifact
 from .log import log_enabled
 from .serial import CALLS
 from .retrace_warnings import warn_retraces
-from . import shape_store
+from . import shape_store, stance
+from .stance import RunEagerly as _FallBack   # no cache slot left, or the stance
 
 logger = logging.getLogger("graphnet")
 MODES = ("static", "dynamic", "plan")
@@ -87,12 +88,14 @@ class CompiledFunction:
                                storage_pattern(leaves) if views else None))
 
     def __call__(self, *args, **kwargs):
-        if self.mode == "dynamic" or tracing() or vmap_active():
+        if self.mode == "dynamic" and not stance.forces_compile() or tracing() or vmap_active():
             # inside another compiled function's trace: its code joins that graph (a compiled
             # model called by a compiled training step), as torch.compile inlines it. Under
             # graphnet.func.vmap the tensors hold JAX batch tracers, which a compiled
             # program refuses: the function runs eagerly, and vmap batches its ops.
             return self.fn(*args, **kwargs)
+        if stance.runs_eagerly():      # set_stance("force_eager"): programs kept for later
+            raise _FallBack()
         # NOTE: traced and run with graphnet's 64-bit types (graphnet/_x64.py): JAX's jit cache
         # is keyed on that flag, so the program must see it on every call, not only the first.
         with CALLS, x64():   # one compiled call at a time across threads (serial.py)
@@ -192,6 +195,7 @@ class CompiledFunction:
         """Trace, optimise and compile a new artifact. `previous`: the artifact this call
         traces again after (its trace created state or changed Python state); when the new
         graph is the same, its compiled program is reused instead of compiled again."""
+        stance.before_compile(self, reason, key, previous)   # set_stance(...)
         n_graphs = sum(len(v) for v in self.cache.values())
         if n_graphs >= self.cache_size:
             if not self.fell_back:
@@ -321,9 +325,6 @@ def _user_level() -> int:
         frame, level = frame.f_back, level + 1
     return level
 
-
-class _FallBack(Exception):
-    """No cache slot left: the call runs eagerly."""
 
 def compile(fn, mesh=None, sharding: str = "replicated", **options):
     """`graphnet.compile`; with `mesh=` the program runs SPMD over that device mesh

@@ -19,6 +19,7 @@ from graphnet.distributed import _sharding
 
 from .artifact_tape import state_tensor
 from .cache_key import keyword_order
+from . import stance
 
 POLICIES = ("replicated", "fsdp")
 
@@ -61,7 +62,8 @@ class ShardedFunction:
         batch = _sharding.batch_size_of((args, kwargs))
         args = tuple(self._split(a, f"{name} argument {i}", batch) for i, a in enumerate(args))
         kwargs = {k: self._split(v, f"{name} argument {k!r}", batch) for k, v in kwargs.items()}
-        if not self.compiled.artifacts and self.compiled.mode == "static":
+        if not self.compiled.artifacts and self.compiled.mode == "static" \
+                and stance.would_compile(self.compiled):
             # traced first, so the state it reads is placed before the first run: placed
             # after, a compiled forward's backward saw its weights rewritten and refused
             self.compiled.artifact_for(*args, **kwargs)

@@ -16,6 +16,11 @@ import functools
 from graphnet._mode import tracing
 
 from .compiled import LIVE
+from .stance import get_default_backend, list_backends, set_default_backend, set_stance
+
+__all__ = ["allow_in_graph", "cudagraph_mark_step_begin", "disable", "get_default_backend",
+           "is_compiling", "is_dynamo_compiling", "is_exporting", "list_backends", "reset",
+           "set_default_backend", "set_stance"]
 
 def is_compiling() -> bool:
     """True while `graphnet.compile` traces the code that asks: `if not
