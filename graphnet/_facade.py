@@ -54,6 +54,8 @@ def compile(fn=None, **options):
     if options.get("disable") is True:
         return (lambda f: f) if fn is None else fn
     options = _torch_options(options)
+    if fn is not None and not callable(fn):   # torch's words; refused now, not at the call
+        raise AssertionError(f"A callable function is expected, but {type(fn)} is provided.")
     if fn is None:
         return lambda f: _compile(f, **options)
     return _compile(fn, **options)

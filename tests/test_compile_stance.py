@@ -160,3 +160,10 @@ def test_list_and_default_backends():
     assert gn.compile(lambda x: x).compiled.mode == "static"
     with pytest.raises(ValueError, match="backend 'tvm'"):
         gn.compiler.set_default_backend("tvm")
+
+
+def test_compiling_a_non_callable_is_refused_at_once_as_torch_does():
+    for lib in (gn, torch):
+        with pytest.raises(AssertionError, match="A callable function is expected, but "
+                                                 "<class 'int'> is provided"):
+            lib.compile(5)
