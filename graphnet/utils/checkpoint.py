@@ -13,16 +13,94 @@ Since the segment runs once, its side effects happen once: a BatchNorm in train 
 it updates its running statistics once per step, where PyTorch's backward runs the segment
 again and updates them a second time (its running mean moves about twice as far per step).
 Likewise with `use_reentrant=True` an output that depends on no input requiring grad does
-not require grad here, where PyTorch's Function marks every output."""
+not require grad here, where PyTorch's Function marks every output.
+
+With `use_reentrant=True` only the tensors the function returns itself, or as items of the
+tuple it returns, are outputs of PyTorch's Function; a tensor inside a list or dict (or a
+nested tuple) was computed under no_grad and takes no gradient. graphnet detaches such
+tensors so: an auxiliary loss returned as `(h, {"aux": aux})` trains nothing, as in PyTorch.
+
+`create_selective_checkpoint_contexts` and `CheckpointPolicy` are accepted for
+`context_fn=`: with no recomputation there is nothing to choose between saving and
+recomputing, so the policy is not consulted and the values are the same.
+`set_checkpoint_early_stop` and `set_checkpoint_debug_enabled` are context managers that
+change nothing here, for the same reason."""
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import warnings
 
 from .._autograd import no_grad
 from .._tensor import Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = ["CheckpointError", "CheckpointPolicy", "SelectiveCheckpointContext", "checkpoint",
+           "checkpoint_sequential", "create_selective_checkpoint_contexts", "detach_variable",
+           "noop_context_fn", "set_checkpoint_debug_enabled", "set_checkpoint_early_stop"]
+
+
+class CheckpointError(RuntimeError):
+    """PyTorch raises it when a recomputation differs from the forward; graphnet does not
+    recompute, so it is never raised, and is here for `except CheckpointError:`."""
+
+
+class CheckpointPolicy(enum.Enum):
+    """What a selective checkpointing policy answers for an op (not consulted here)."""
+    MUST_SAVE = 0
+    PREFER_SAVE = 1
+    MUST_RECOMPUTE = 2
+    PREFER_RECOMPUTE = 3
+    MUST_CPU_OFFLOAD = 4
+    PREFER_CPU_OFFLOAD = 5
+
+
+class SelectiveCheckpointContext:
+    def __init__(self, *, is_recompute, op_output=None) -> None:
+        self.is_recompute, self.op_output = is_recompute, op_output
+
+
+def noop_context_fn():
+    """`context_fn`'s default: two contexts that do nothing."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+def create_selective_checkpoint_contexts(policy_fn_or_list, allow_cache_entry_mutation=False):
+    """The forward and recompute contexts of selective checkpointing, for
+    `checkpoint(..., use_reentrant=False, context_fn=partial(this, policy))`. They change
+    nothing here (see the module docstring); the policy is checked as PyTorch checks it."""
+    del allow_cache_entry_mutation
+    if not isinstance(policy_fn_or_list, list) and not callable(policy_fn_or_list):
+        raise TypeError("policy_fn_or_list must be either a function or a list of ops.")
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool):
+    """PyTorch's switch for stopping recomputation early; nothing is recomputed here."""
+    del enable
+    yield
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled):
+    """PyTorch's switch for checkpoint's debug printout; nothing is recomputed here."""
+    del enabled
+    yield
+
+
+def detach_variable(inputs):
+    """Each tensor of the tuple `inputs` detached, keeping its requires_grad flag."""
+    if not isinstance(inputs, tuple):
+        raise RuntimeError(f"Only tuple of tensors is supported. Got Unsupported input type: "
+                           f"{type(inputs).__name__}")
+    out = []
+    for item in inputs:
+        if isinstance(item, Tensor):
+            flag, item = item.requires_grad, item.detach()
+            item.requires_grad_(flag)
+        out.append(item)
+    return tuple(out)
 
 
 def _default_reentrant(sequential: bool) -> bool:
@@ -71,7 +149,28 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
                       stacklevel=2)
         with no_grad():
             return function(*args)
-    return function(*args)
+    return _function_outputs(function(*args))
+
+
+def _function_outputs(out):
+    """`out` as PyTorch's reentrant checkpoint returns it: the tensors in it that are not
+    outputs of its autograd Function (not `out` itself, nor an item of the tuple `out`)
+    detached, as computed under no_grad."""
+    if isinstance(out, Tensor):
+        return out
+    if isinstance(out, tuple):   # a namedtuple comes back a tuple, as from PyTorch's Function
+        return tuple(item if isinstance(item, Tensor) else _no_grad_copy(item)
+                     for item in out)
+    return _no_grad_copy(out)
+
+
+def _no_grad_copy(value):
+    from ._pytree import tree_map   # PyTorch's container walk
+
+    def detach(leaf):
+        return leaf.detach() if isinstance(leaf, Tensor) and leaf.requires_grad else leaf
+
+    return tree_map(detach, value)
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, **kwargs):
