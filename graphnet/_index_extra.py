@@ -25,7 +25,7 @@ from . import _factories as fac
 from . import _layout as L
 from ._dispatch import dispatch
 from ._host_reads import host_values, try_host_values
-from ._indexing import _split_index
+from ._indexing import _mask_of, _split_index
 from ._shape_more import type_name, meshgrid, wrap_dim
 from ._tensor import Tensor
 
@@ -78,14 +78,41 @@ def index_put(input: Tensor, indices: Sequence, values, accumulate: bool = False
             raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
                             f"{type(index).__name__}")
     index = tuple(indices)
-    spec, tensors = _split_index(index, tuple(input.shape))
     values = values if isinstance(values, Tensor) else fac.tensor(values)
     if values.dtype != input.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{type_name(input.dtype)} for the destination and "
                            f"{type_name(values.dtype)} for the source.")
+    mask = _mask_of(input, index)
+    if mask is not None and _traced(mask):   # compiled: the selected rows are unknown
+        written = _traced_mask_put(input, mask, values, accumulate)
+        if written is not None:
+            return written
+    spec, tensors = _split_index(index, tuple(input.shape))
     return dispatch("index_put", input, values, *tensors, spec=spec,
                     accumulate=bool(accumulate))
+
+
+def _traced(mask: Tensor) -> bool:
+    import jax
+
+    return not isinstance(mask._value, jax.Array)
+
+
+def _traced_mask_put(input: Tensor, mask: Tensor, values: Tensor, accumulate):
+    """`index_put((mask,), values)` while tracing, where the mask's selected rows are not
+    known: a `where` over them, as `x[mask] = value` compiles, when `values` is one row (or
+    broadcasts to one); None when it has one entry per selected row."""
+    from ._math import where
+
+    rest = tuple(input.shape)[mask.dim():]
+    try:
+        if np.broadcast_shapes(tuple(values.shape), rest) != rest:
+            return None
+    except ValueError:
+        return None
+    mask = mask.reshape(tuple(mask.shape) + (1,) * len(rest))
+    return where(mask, input + values if accumulate else values, input)
 
 
 def index_put_(self: Tensor, indices: Sequence, values, accumulate: bool = False) -> Tensor:

@@ -20,6 +20,8 @@ def minmax(reduce_op: str, arg_op: str, pair_fn, input, dim, keepdim):
     (values, indices) pair along `dim`, or `pair_fn(input, dim)` when `dim` is a tensor."""
     if isinstance(dim, Tensor):
         return pair_fn(input, dim)
+    if isinstance(input, Tensor) and input.numel() == 0:
+        _refuse_empty(reduce_op[1:], input, dim)
     if dim is None:   # PyTorch's max() of all elements: MaxBackward1, not amax's node
         return names.renamed(dispatch(reduce_op, input, share_nan=True),
                              reduce_op[1:].title() + "Backward1", reduce_op)
@@ -37,3 +39,15 @@ def minmax(reduce_op: str, arg_op: str, pair_fn, input, dim, keepdim):
     # of a bool tensor are those of its 0/1 values
     ranked = input.to(dt.uint8) if input.dtype is dt.bool_ else input
     return _MinMax[reduce_op](values, dispatch(arg_op, ranked, dim=dim, keepdim=keepdim))
+
+
+def _refuse_empty(name: str, input: Tensor, dim) -> None:
+    """PyTorch's error for max / min over no elements, in its own name (amax's, which this
+    dispatches, names amax and the dim as given)."""
+    if dim is None:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                           f"input.numel() == 0. Specify the reduction dim with the 'dim' "
+                           f"argument.")
+    n = input.dim()
+    if isinstance(dim, int) and n and -n <= dim < n and input.shape[dim] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim % n} to have non-zero size.")

@@ -30,6 +30,10 @@ def without_derivative_forms(floor_quotient, remainder_of, heaviside_step) -> tu
         """The step function: 0 below 0, `values` at 0, 1 above (op `heaviside`, wrapped).
         PyTorch defines no derivative: the result requires grad, and a backward through it
         raises."""
+        if isinstance(input, Tensor) and isinstance(values, Tensor) \
+                and input.dtype != values.dtype:   # no promotion, as in PyTorch
+            raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                               "dtypes.")
         return without_derivative(heaviside_step(input, values), (input, values), "heaviside")
 
     for fn in (floor_divide, remainder, heaviside):

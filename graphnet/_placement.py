@@ -109,6 +109,8 @@ Tensor.device = property(_device_of, doc="The device this tensor's array lives o
 Tensor.is_cuda = property(lambda self: _device_of(self).type == "cuda")
 Tensor.is_cpu = property(lambda self: _device_of(self).type == "cpu")
 Tensor.is_meta = property(lambda self: False)
+for _kind in ("mps", "xpu", "xla", "ipu", "vulkan", "maia", "mtia"):   # PyTorch's other devices
+    setattr(Tensor, f"is_{_kind}", property(lambda self, kind=_kind: _device_of(self).type == kind))
 Tensor.to = to
 Tensor.cuda = cuda
 Tensor.cpu = cpu

@@ -92,7 +92,6 @@ Tensor.apply_ = apply_
 Tensor.map_ = map_
 Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: \
     self if dtype is None else self.to(dtype)
-Tensor.dim_order = lambda self, *, ambiguity_check=False: tuple(range(self.dim()))
 Tensor.is_distributed = lambda self: False
 Tensor.is_set_to = lambda self, tensor: self is tensor
 Tensor.prelu = _prelu

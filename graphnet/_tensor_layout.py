@@ -35,6 +35,70 @@ def is_contiguous(self: Tensor, memory_format=None) -> bool:
     return MF.is_contiguous_as(tuple(self.shape), _strides.layout(self)[0], fmt)
 
 
+def dim_order(self: Tensor, *, ambiguity_check=False) -> tuple:
+    """The dims from the outermost to the innermost in memory, read from the strides
+    `stride()` reports (a transpose's `(1, 0)`, channels-last `(0, 2, 3, 1)`). With
+    `ambiguity_check` True, or a list of memory formats, a layout that more than one order
+    describes (a dim of size 1, equal strides) raises RuntimeError unless exactly one of
+    those formats matches it, as in PyTorch."""
+    from . import _memory_format as MF
+    if not isinstance(ambiguity_check, bool) and not (
+            isinstance(ambiguity_check, list)
+            and all(isinstance(f, MF.memory_format) for f in ambiguity_check)):
+        raise TypeError("The ambiguity_check argument must be a bool or a list of memory "
+                        "formats.")
+    shape, strides = tuple(self.shape), _strides.layout(self)[0]
+    formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+    several = any(a == b for a, b in zip(strides, strides[1:])) or 1 in shape
+    if (ambiguity_check is not False and several
+            and sum(MF.is_contiguous_as(shape, strides, f) for f in formats) != 1):
+        raise RuntimeError("The tensor does not have unique dim order, or cannot map to "
+                           "exact one of the given memory formats.")
+    order, ambiguous = _physical_order(shape, strides, bool(ambiguity_check))
+    if ambiguous:
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return tuple(order)
+
+
+def _physical_order(shape, strides, check: bool):
+    """(dims outermost first, whether two neighbours' order is not fixed by the strides):
+    PyTorch's order for an elementwise result, an insertion sort from the innermost dim in
+    which zero strides compare with nothing and equal strides keep the longer dim outside."""
+    from . import _memory_format as MF
+    n = len(shape)
+    if n <= 1:
+        return list(range(n)), False
+    dense = _strides.is_contiguous(shape, strides)
+    last = MF.is_contiguous_as(shape, strides, MF.channels_last)
+    if dense and not last:
+        return list(range(n)), False
+    if last and not dense:
+        return [0, *range(2, n), 1], False
+
+    def at_least(a, b):
+        return b == 0 or (a != 0 and (a >= b or a % b == 0))
+
+    def compare(a, b):   # > 0: dim a belongs inside dim b
+        if strides[a] == 0 or strides[b] == 0:
+            return 0
+        if strides[a] == strides[b]:
+            return 0 if at_least(shape[b], shape[a]) else 1
+        return -1 if at_least(strides[b], strides[a]) else 1
+
+    perm = list(reversed(range(n)))   # innermost first while sorting
+    for i in range(1, n):
+        moving = i
+        for j in reversed(range(i)):
+            side = compare(perm[j], perm[moving])
+            if side > 0:
+                perm[j], perm[moving] = perm[moving], perm[j]
+                moving = j
+            elif side < 0:
+                break
+    ambiguous = check and any(compare(perm[i], perm[i + 1]) != -1 for i in range(n - 1))
+    return list(reversed(perm)), ambiguous
+
+
 def storage_offset(self: Tensor) -> int:
     """Where a view starts in its source's storage, in elements (0 for any other tensor).
     Read while tracing, the compiled program holds the number: the arguments' offsets are
@@ -166,4 +230,4 @@ METHODS = {"stride": stride, "is_contiguous": is_contiguous, "storage_offset": s
            "resize_as_": resize_as_, "new_empty": new_empty, "new_zeros": new_zeros,
            "new_ones": new_ones, "new_full": new_full, "new_tensor": new_tensor,
            "new_empty_strided": new_empty_strided, "resize": resize, "resize_as": resize_as,
-           "adjoint": adjoint}
+           "adjoint": adjoint, "dim_order": dim_order}
