@@ -11,7 +11,8 @@ from .verify import VerifyError, verify
 __all__ = ["Graph", "Node", "Output", "Value", "lower", "trace", "trace_call", "Tracer",
            "TraceResult", "verify", "VerifyError"]
 
-_TORCH_COMPILER = ("allow_in_graph", "cudagraph_mark_step_begin", "disable",
+_TORCH_COMPILER = ("allow_in_graph", "assume_constant_result", "cudagraph_mark_step_begin",
+                   "disable", "nested_compile_region",
                    "get_default_backend", "is_compiling", "is_dynamo_compiling", "is_exporting",
                    "list_backends", "reset", "set_default_backend", "set_stance")
 

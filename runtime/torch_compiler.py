@@ -18,9 +18,10 @@ from graphnet._mode import tracing
 from .compiled import LIVE
 from .stance import get_default_backend, list_backends, set_default_backend, set_stance
 
-__all__ = ["allow_in_graph", "cudagraph_mark_step_begin", "disable", "get_default_backend",
-           "is_compiling", "is_dynamo_compiling", "is_exporting", "list_backends", "reset",
-           "set_default_backend", "set_stance"]
+__all__ = ["allow_in_graph", "assume_constant_result", "cudagraph_mark_step_begin", "disable",
+           "get_default_backend", "is_compiling", "is_dynamo_compiling", "is_exporting",
+           "list_backends", "nested_compile_region", "reset", "set_default_backend",
+           "set_stance"]
 
 def is_compiling() -> bool:
     """True while `graphnet.compile` traces the code that asks: `if not
@@ -58,6 +59,23 @@ def disable(fn=None, recursive: bool = True, *, reason: str | None = None):
 
 def allow_in_graph(fn):
     """`fn` unchanged: graphnet traces every function into the graph already."""
+    return fn
+
+
+def assume_constant_result(fn):
+    """`fn` unchanged. PyTorch runs it once while compiling and bakes its result in; graphnet
+    traces it with its caller, so its result is what eager code gets on every call (a value
+    that changes between calls compiles a new program rather than being kept stale)."""
+    return fn
+
+
+def nested_compile_region(fn=None, *, options=None, max_reuse_entries: int = 8,
+                          reuse_hash_fn=None):
+    """`fn` unchanged (or a decorator that returns it): a region PyTorch compiles once and
+    reuses; graphnet traces it inline, computing the same values."""
+    del options, max_reuse_entries, reuse_hash_fn
+    if fn is None:
+        return nested_compile_region
     return fn
 
 
