@@ -10,6 +10,7 @@ walk over the tape (`backward()`, `autograd.grad`) is graphnet/autograd/_engine.
 from __future__ import annotations
 
 import functools
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -117,7 +118,7 @@ class TapeNode:
     """One recorded op: enough to compute its inputs' cotangents from its outputs'."""
 
     __slots__ = ("name_", "edges", "out_avals", "saved", "_vjp", "needs", "hooks", "reach",
-                 "sources", "versions", "dirty", "_metadata", "__weakref__")
+                 "sources", "versions", "dirty", "_metadata", "_slots", "__weakref__")
 
     def __init__(self, name, edges, out_avals, saved, vjp, needs=None):
         self.name_ = name  # the op; `name()` gives PyTorch's class-style name
@@ -166,10 +167,33 @@ class TapeNode:
 
     @property
     def next_functions(self) -> tuple:
-        """((node or None, output index), ...) per differentiated input, as PyTorch's
-        `grad_fn.next_functions` (a leaf's entry stands for its gradient accumulator)."""
-        return tuple((t if isinstance(t, TapeNode) else AccumulateGrad(t), i or 0)
-                     for t, i in self.edges)
+        """((node or None, output index), ...) as PyTorch's `grad_fn.next_functions`: one
+        entry per differentiated input (a leaf's stands for its gradient accumulator), and
+        `(None, 0)` where a floating-point tensor input takes no gradient (see `slots`)."""
+        entries = []
+        for k in self.slots():
+            if k is None:
+                entries.append((None, 0))
+            else:
+                t, i = self.edges[k]
+                entries.append((t if isinstance(t, TapeNode) else accumulator(t), i or 0))
+        return tuple(entries)
+
+    def slots(self) -> tuple:
+        """Per entry of `next_functions`: the index of the edge it shows, or None for an
+        input PyTorch lists as `(None, 0)`, a floating-point tensor that takes no gradient
+        (`c * x` with a constant `c`: `(None, AccumulateGrad)`). Integer and bool tensors
+        (indices, masks) and Python numbers get no entry. Kept on the node before backward
+        frees its saved inputs (autograd/_engine.py), so the entries stay the same after."""
+        kept = getattr(self, "_slots", None)
+        if kept is not None:
+            return kept
+        if self.needs is None or self.saved is None or len(self.needs) == len(self.saved):
+            return tuple(range(len(self.edges)))
+        needed = {p: k for k, p in enumerate(self.needs)}
+        self._slots = tuple(needed.get(p) for p, v in enumerate(self.saved)
+                            if p in needed or _floating_array(v))
+        return self._slots
 
     def name(self) -> str:
         return backward_name(self.name_)
@@ -249,19 +273,45 @@ def refused_node(message: str, t) -> TapeNode:
         "refused", (), [(tuple(t.shape), t.dtype)], (message,), None)
 
 
+def _floating_array(v) -> bool:
+    dtype = getattr(v, "dtype", None)
+    return dtype is not None and getattr(v, "ndim", None) is not None and \
+        np.issubdtype(dtype, np.inexact)
+
+
 class AccumulateGrad:
-    """What `next_functions` shows for a leaf: PyTorch's gradient accumulator, `.variable`."""
+    """What `next_functions` shows for a leaf: PyTorch's gradient accumulator, `.variable`;
+    one per leaf (`accumulator`), so walks that collect nodes in a set meet it once. Its
+    hooks (graphnet/autograd/_hooks.py) run around the accumulation into `.grad`."""
 
     def __init__(self, variable):
-        self.variable = variable
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._variable()
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
 
     next_functions = ()
+    metadata = property(lambda self: self.__dict__.setdefault("_metadata", {}))
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+_ACCUMULATORS: dict = {}   # id(leaf) -> its AccumulateGrad, while the leaf lives
+
+
+def accumulator(leaf) -> AccumulateGrad:
+    """The leaf's AccumulateGrad, made on first use and kept while the leaf lives (not in
+    its __dict__, which copies and pickles would carry)."""
+    found = _ACCUMULATORS.get(id(leaf))
+    if found is None or found.variable is not leaf:
+        found = _ACCUMULATORS[id(leaf)] = AccumulateGrad(leaf)
+        weakref.finalize(leaf, _ACCUMULATORS.pop, id(leaf), None)
+    return found
 
 
 # NOTE: set once the first inference tensor exists, so recording an op checks its inputs

@@ -217,9 +217,9 @@ def mean(input, dim=names.DIM_NOT_GIVEN, keepdim=False, *, dtype=None):
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is None and not _is_float(input):
         dtype = dt.int64  # PyTorch multiplies integers and bools as int64, as in `sum`
-    if dtype is not None:
-        input = input.to(dt.from_np(dt.to_np(dtype)))
-    return dispatch("prod", input, dim=_dims(dim), keepdim=keepdim)
+    input = input if dtype is None else input.to(dt.from_np(dt.to_np(dtype)))
+    return names.renamed(dispatch("prod", input, dim=_dims(dim), keepdim=keepdim),   # dim
+                         None if dim is None else "ProdBackward1", "prod")       # overload
 
 
 def max(input, dim=None, keepdim=False):

@@ -332,6 +332,18 @@ class TracedNode(_autograd.TapeNode):
     def refusal(self) -> TraceError:
         return escaped_error(None, "backward()", self)
 
+    @property
+    def next_functions(self):
+        """Refused: a traced op's autograd edges are the graph's, not a tape's (an empty
+        tuple would let a graph walk count nothing without a word)."""
+        raise TraceError(f"grad_fn.next_functions of `{self.name()}` inside a graphnet.compile "
+                         f"trace: the traced graph records no autograd tape to walk. Walk it "
+                         f"in an eager call, or read the compiled graph (`.graph`, `graphnet "
+                         f"dump`)")
+
+    def slots(self) -> tuple:
+        return ()
+
     def apply(self, cts):
         raise self.refusal()
 

@@ -309,7 +309,7 @@ def test_grad_fn_next_functions_and_names():
     (node, index), = y.grad_fn.next_functions
     assert y.grad_fn.name() == "SumBackward0" and node.name() == "MulBackward0" and index == 0
     (leaf, _), = node.next_functions
-    assert leaf.name() == "AccumulateGrad" and leaf.variable is x
+    assert leaf.name() == "torch::autograd::AccumulateGrad" and leaf.variable is x
 
 
 def test_anomaly_mode_names_the_backward_node_like_torch():

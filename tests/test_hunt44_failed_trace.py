@@ -284,4 +284,4 @@ def test_more_state_survives_a_failed_compile():
     want = torch.nn.Linear(4, 2)
     want_x = torch.tensor(_X)
     want(want_x).sum().backward()   # the weight's gradient: x summed, not doubled
-    np.testing.assert_allclose(model.weight.grad.numpy(), want.weight.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(model.weight.grad.numpy(), want.weight.grad.numpy(), rtol=1e-5)

@@ -18,8 +18,8 @@ from .. import _autograd_versions
 from .. import _func_vmap_tape as _vmap_tape
 from .._autograd import TapeNode, grad_mode
 from .._tensor import Tensor, _add
-from ._hooks import run_node_hooks, run_node_prehooks, run_post_accumulate_hooks, \
-    run_tensor_hooks
+from ._hooks import (leaf_hook_order, run_node_hooks, run_node_prehooks,
+                     run_post_accumulate_hooks, run_tensor_hooks)
 
 _autograd_versions.attach(Tensor)   # Tensor._version
 
@@ -176,6 +176,7 @@ def _walk(roots, grads, retain_graph, create_graph, inputs, accumulate):
                 _check_anomaly(node, results)
             if not retain_graph and node.saved is not None and \
                     _autograd.saves_tensors(node.name_, node.saved):
+                node.slots()    # next_functions keeps its (None, 0) entries after
                 node.saved = None
             for k, ((target, index), g) in enumerate(zip(node.edges, results)):
                 if target is None or (reached is not None and k not in reached):
@@ -247,7 +248,7 @@ def _finish_leaf(leaf, g, graph, targets, captured, accumulate, inputs) -> None:
         return
     if accumulate and not leaf.requires_grad:
         return      # frozen after the forward (requires_grad_(False)): torch skips it too
-    hooks = leaf.__dict__.get("_hooks")
+    hooks = leaf_hook_order(leaf.__dict__.get("_hooks"))   # AccumulateGrad pre-hooks last
     if hooks:
         g = _run_hooks(hooks, g, graph)
     if g is None:   # reached with no gradient: `.grad` stays, post hooks still run

@@ -72,7 +72,7 @@ class _Identity(TapeNode):
                          _identity_vjp, (0,))
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
 
 
 def _identity_vjp(saved, cts):

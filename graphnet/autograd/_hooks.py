@@ -107,15 +107,24 @@ def run_tensor_hooks(hooks, grad):
 
 
 def run_leaf_hooks(leaf, grad):
-    """A leaf's tensor hooks on its gradient, in order, each result replacing it. Inside a
-    trace they are traced like the rest of the code (graphnet/compiler's backward calls this)."""
-    return run_tensor_hooks(leaf.__dict__.get("_hooks"), grad)
+    """A leaf's tensor hooks on its gradient, in order, each result replacing it, then its
+    AccumulateGrad's pre-hooks, as PyTorch orders them. Inside a trace they are traced like
+    the rest of the code (graphnet/compiler's backward calls this)."""
+    return run_tensor_hooks(leaf_hook_order(leaf.__dict__.get("_hooks")), grad)
+
+
+def leaf_hook_order(hooks):
+    """A leaf's hook table with its AccumulateGrad's hooks (`_stage` 1, 2) after the tensor's
+    own, each kind in registration order."""
+    if hooks and any(hasattr(fn, "_stage") for fn in hooks.values()):
+        return dict(sorted(hooks.items(), key=lambda item: getattr(item[1], "_stage", 0)))
+    return hooks
 
 
 def run_post_accumulate_hooks(leaf) -> None:
     from .._tensor import Tensor
 
-    for fn in list(leaf.__dict__.get("_post_hooks", {}).values()):
+    for fn in list((leaf_hook_order(leaf.__dict__.get("_post_hooks")) or {}).values()):
         result = fn(leaf)
         if result is None or result is leaf:   # PyTorch lets the leaf itself through too
             continue
@@ -216,10 +225,16 @@ def node_register_hook(self, fn) -> RemovableHandle:
     _refuse_in_trace("grad_fn.register_hook")
 
     def run(cts, results, graph):
-        grad_inputs = _as_tensors(results, graph)
+        # one entry per next_functions: None where an input takes no gradient
+        slots = self.slots()
+        grad_inputs = tuple(None if k is None else results[k]
+                            for k in slots) if len(slots) != len(results) else results
+        grad_inputs = _as_tensors(grad_inputs, graph)
         new = fn(grad_inputs, _as_tensors(cts, graph))
         if new is not None:
             grad_inputs = _replaced(fn, new, grad_inputs)
+        if len(slots) != len(results):
+            grad_inputs = [grad_inputs[slots.index(k)] for k in range(len(results))]
         return _as_values(grad_inputs, graph)    # written in place or replaced
 
     return register_node_hook(self, run)
@@ -240,6 +255,44 @@ def node_register_prehook(self, fn) -> RemovableHandle:
     table = _NODE_PRE_HOOKS.setdefault(self, OrderedDict())
     handle = RemovableHandle(table)
     table[handle.id] = run
+    return handle
+
+
+def accumulator_register_prehook(self, fn) -> RemovableHandle:
+    """`AccumulateGrad.register_prehook(fn)`: `fn(grad_outputs)` on the leaf's incoming
+    gradient before it is accumulated into `.grad`; a tuple it returns replaces it. Runs
+    after the leaf's tensor hooks, as in PyTorch."""
+    leaf = self.variable
+    hooks = leaf.__dict__.setdefault("_hooks", OrderedDict())
+    handle = RemovableHandle(hooks, _made_here=_made_in_trace(leaf))
+
+    def pre(grad):
+        new = fn((grad,))
+        return None if new is None else _replaced(fn, new, (grad,))[0]
+
+    pre._stage = 1
+    hooks[handle.id] = pre
+    return handle
+
+
+def accumulator_register_hook(self, fn) -> RemovableHandle:
+    """`AccumulateGrad.register_hook(fn)`: `fn((), (grad,))` after the leaf's gradient was
+    accumulated into `.grad` and its post-accumulate hooks ran (DDP's cue that a
+    parameter's gradient is ready), `grad` the gradient accumulated."""
+    leaf = self.variable
+    hooks = leaf.__dict__.setdefault("_hooks", OrderedDict())
+    post = leaf.__dict__.setdefault("_post_hooks", OrderedDict())
+    handle = RemovableHandle(post, (hooks,), _made_here=_made_in_trace(leaf))
+    seen = []
+
+    def note(grad):
+        seen[:] = [grad]
+
+    def after(_leaf):
+        fn((), tuple(seen))
+
+    note._stage, after._stage = 2, 1   # the gradient after the pre-hooks; after the tensor's
+    hooks[handle.id], post[handle.id] = note, after
     return handle
 
 
@@ -328,4 +381,8 @@ def attach(cls) -> None:
 
     TapeNode.register_hook = node_register_hook
     TapeNode.register_prehook = node_register_prehook
+    from .._autograd import AccumulateGrad
+
+    AccumulateGrad.register_hook = accumulator_register_hook
+    AccumulateGrad.register_prehook = accumulator_register_prehook
     from . import graph  # noqa: F401  (`graphnet.autograd.graph`, as `torch.autograd.graph`)

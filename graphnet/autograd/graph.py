@@ -14,6 +14,7 @@ calling the hooks on a different set of tensors than PyTorch's would mislead."""
 
 from __future__ import annotations
 
+import abc
 from typing import Callable, Sequence
 
 from .._errors import TraceError
@@ -21,8 +22,45 @@ from .._mode import tracing
 from . import _engine
 from ._hooks import RemovableHandle  # noqa: F401  (PyTorch's module exports it too)
 
-__all__ = ["register_multi_grad_hook", "saved_tensors_hooks", "save_on_cpu",
-           "disable_saved_tensors_hooks"]
+__all__ = ["Node", "disable_saved_tensors_hooks", "increment_version",
+           "register_multi_grad_hook", "save_on_cpu", "saved_tensors_hooks"]
+
+
+class Node(abc.ABC):
+    """`torch.autograd.graph.Node`: what every `grad_fn` is, and a leaf's AccumulateGrad
+    (`isinstance(t.grad_fn, Node)` in graph walks)."""
+
+    @abc.abstractmethod
+    def name(self) -> str: ...
+
+    @property
+    @abc.abstractmethod
+    def next_functions(self) -> tuple: ...
+
+
+def _register_nodes() -> None:
+    from .._autograd import AccumulateGrad, TapeNode
+
+    Node.register(TapeNode)
+    Node.register(AccumulateGrad)
+
+
+_register_nodes()
+
+
+def increment_version(tensor) -> None:
+    """One more in-place write of `tensor` (or of each tensor of an iterable) as far as
+    autograd can tell: a backward through a node that saved it before then raises, as
+    after a real in-place op. For a kernel that writes a tensor behind autograd's back."""
+    import jax.numpy as jnp
+
+    from .._autograd_versions import note_step
+    from .._tensor import Tensor
+
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        note_step(t)
+        if not tracing():   # NOTE: the tape notices a write by its new array (same values)
+            t._value = jnp.array(t._value, copy=True)
 
 
 class _Handles:
