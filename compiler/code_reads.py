@@ -258,6 +258,7 @@ def python_guards(tracer) -> tuple[list, list]:
     without calling them): the globals and closure cells of the traced function and of every
     function of the user's that ran, their default arguments, the attributes of the user's
     objects that code names, and the methods of the user's classes it called."""
+    from .ambient_reads import ambient_reads
     from .guards import FunctionGuard
     from .object_reads import Reached, _attribute_names, module_object_reads, object_reads
     from .tensor_attributes import argument_attribute_values, tensor_attribute_guards
@@ -308,8 +309,9 @@ def python_guards(tracer) -> tuple[list, list]:
         reads += module_object_reads(module, skip=called, done=shared, names=names,
                                      reached=reached)
     reads += class_method_reads({type(m) for m in modules} | reached.classes, names)
-    guards += [read.failure for read in reads]
     values = [r.read() for r in reads]
+    reads += ambient_reads(names, [*seen, *roots, *values])   # a ContextVar, os.environ
+    guards += [read.failure for read in reads]
     guards += tensor_attribute_guards(tracer, ran, names, [*seen, *roots, *values])   # `x.scale`
     tracer.args_as_state = args_reached_as_state(
         tracer, [*seen, *roots, *values, *modules, *reached.modules])
