@@ -1,16 +1,39 @@
 """`torch.fake_quantize_per_tensor_affine` and `fake_quantize_per_channel_affine`, the
 float-in, float-out primitives of quantization-aware training, with PyTorch's argument
-checks (the kernel: graphnet/_ops/fake_quant.py). Quantized tensor types stay refused."""
+checks (the kernel: graphnet/_ops/fake_quant.py), and `torch._int_mm`, the int8 matrix
+product with int32 accumulation. Quantized tensor types stay refused."""
 
 from __future__ import annotations
 
 from ._dispatch import dispatch
 from ._errors import wrap_dim
 from ._mode import current_mode
-from ._ops._promote import torch_name
+from ._ops._promote import cpp_name, torch_name
 from ._tensor import Tensor
 
-__all__ = ["fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"]
+__all__ = ["fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine", "_int_mm"]
+
+
+def _int_mm(self: Tensor, mat2: Tensor) -> Tensor:
+    """`torch._int_mm(a, b)`: int8 (or uint8) `[m, k]` by int8 `[k, n]` multiplied with
+    int32 accumulation, the integer GEMM of quantized inference (op `matmul` on int32
+    copies; int32 wraps on overflow as the kernel's accumulator does)."""
+    from . import _dtype as dt
+
+    for name, t in (("self", self), ("mat2", mat2)):
+        if t.dim() != 2:
+            raise RuntimeError(f"int_mm_out_cpu: Expected {name} to be of dimension 2 but got "
+                               f"{t.dim()}")
+    if self.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"int_mm_out_cpu: self.size(1) needs to match mat2.size(0) but got "
+                           f"{self.shape[1]} and {mat2.shape[0]}")
+    if self.dtype not in (dt.int8, dt.uint8):
+        raise RuntimeError(f"int_mm_out_cpu: Expected self dtype to be int8 or uint8 but got "
+                           f"{cpp_name(self.dtype)}")
+    if mat2.dtype is not dt.int8:   # PyTorch's CPU kernel: an unsigned self, a signed mat2
+        raise RuntimeError(f"int_mm_out_cpu: Expected mat2 dtype to be of type int8 but got "
+                           f"{cpp_name(mat2.dtype)}")
+    return self.to(dt.int32) @ mat2.to(dt.int32)
 
 
 def _check_common(kernel: str, input, quant_min: int, quant_max: int) -> None:

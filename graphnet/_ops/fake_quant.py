@@ -15,7 +15,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from ._table import defop
+from ._table import ValueCheck, defop
 
 
 def fake_quantize(x, scale, zero_point, *, axis, quant_min, quant_max):
@@ -36,11 +36,24 @@ def fake_quantize(x, scale, zero_point, *, axis, quant_min, quant_max):
     return _fake_quantize(x, scale.astype(product), inverse, zero_point, quant_min, quant_max)
 
 
-# one kernel, PyTorch's three autograd nodes (their names show in grad_fn)
+def _bad_zero_points(x, scale, zero_point, *, axis, quant_min, quant_max):
+    """(bad, (bad,)): a per-channel zero point outside [quant_min, quant_max]."""
+    bad = ((zero_point < quant_min) | (zero_point > quant_max)).any()
+    return bad, (bad * 1,)
+
+
+def _zero_point_error(facts, **attrs):
+    return RuntimeError("`zero_point` must be between `quant_min` and `quant_max`.")
+
+
+# one kernel, PyTorch's three autograd nodes (their names show in grad_fn); the per-channel
+# zero points are checked in compiled calls too (compiler/checks.py), as PyTorch checks them
 for _name in ("fake_quantize_per_tensor_affine_cachemask",
               "fake_quantize_per_tensor_affine_cachemask_tensor_qparams",
               "fake_quantize_per_channel_affine_cachemask"):
-    defop(_name, "broadcast", nondiff_inputs=(1, 2), function=None, method=None)(fake_quantize)
+    defop(_name, "broadcast", nondiff_inputs=(1, 2), function=None, method=None,
+          check=ValueCheck(_bad_zero_points, _zero_point_error, values_from=2)
+          if _name.endswith("channel_affine_cachemask") else None)(fake_quantize)
 
 
 def _grid(x, inverse, zero_point):
