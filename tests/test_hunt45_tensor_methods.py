@@ -119,3 +119,11 @@ def test_max_and_min_over_an_empty_dim_name_themselves(compiled):
             run(gn.zeros(2, 0, 3))
         assert str(got.value) == str(want.value)
     assert tuple(gn.zeros(2, 0, 3).max(0).values.shape) == (0, 3)
+
+
+def test_uint32_is_a_public_dtype_as_in_torch():
+    x = gn.tensor([1, 2], dtype=gn.uint32)
+    assert x.dtype is gn.uint32 is gn.UInt32Tensor([1]).dtype
+    assert repr(gn.uint32) == "graphnet.uint32" and not gn.uint32.is_signed
+    assert gn.iinfo(gn.uint32).max == torch.iinfo(torch.uint32).max == 2 ** 32 - 1
+    assert (x * x).tolist() == (torch.tensor([1, 2], dtype=torch.uint32) ** 2).tolist()
