@@ -126,4 +126,5 @@ def test_uint32_is_a_public_dtype_as_in_torch():
     assert x.dtype is gn.uint32 is gn.UInt32Tensor([1]).dtype
     assert repr(gn.uint32) == "graphnet.uint32" and not gn.uint32.is_signed
     assert gn.iinfo(gn.uint32).max == torch.iinfo(torch.uint32).max == 2 ** 32 - 1
-    assert (x * x).tolist() == (torch.tensor([1, 2], dtype=torch.uint32) ** 2).tolist()
+    ref = torch.tensor([1, 2], dtype=torch.uint32)
+    assert (x * x).tolist() == (ref * ref).tolist() == [1, 4]
