@@ -11,10 +11,14 @@ from .verify import VerifyError, verify
 __all__ = ["Graph", "Node", "Output", "Value", "lower", "trace", "trace_call", "Tracer",
            "TraceResult", "verify", "VerifyError"]
 
-_TORCH_COMPILER = ("allow_in_graph", "assume_constant_result", "cudagraph_mark_step_begin",
-                   "disable", "nested_compile_region",
-                   "get_default_backend", "is_compiling", "is_dynamo_compiling", "is_exporting",
-                   "list_backends", "reset", "set_default_backend", "set_stance")
+_TORCH_COMPILER = ("allow_in_graph", "assume_constant_result", "compile",
+                   "cudagraph_mark_step_begin", "disable", "get_default_backend",
+                   "is_compiling", "is_dynamo_compiling", "is_exporting",
+                   "keep_portable_guards_unsafe", "keep_tensor_guards_unsafe", "list_backends",
+                   "nested_compile_region", "reset", "set_default_backend", "set_stance",
+                   "skip_all_guards_unsafe", "skip_guard_on_all_nn_modules_unsafe",
+                   "skip_guard_on_globals_unsafe", "skip_guard_on_inbuilt_nn_modules_unsafe",
+                   "substitute_in_graph")
 
 
 def __getattr__(name: str):

@@ -62,6 +62,13 @@ _PROFILER = ("PyTorch's profiler times ATen's kernels; graphnet's run inside XLA
              "jax.profiler.trace(log_dir) and compiled.explain()")
 _PROCESSES = ("PyTorch's process spawning and shared-memory tensors",
               "graphnet.distributed (jax.distributed) for several processes")
+_NO_RECOMPUTE = ("graphnet does not recompute checkpointed segments (XLA rematerialises)",
+                 "graphnet.utils.checkpoint.checkpoint")
+_SAVED = ("graphnet's tape saves immutable arrays; a write after the forward is refused as in "
+          "PyTorch's default mode", "clone() before writing")
+_EDGES = ("gradient edges as autograd.grad inputs", "the tensor itself as autograd.grad's input")
+_CACHE = ("graphnet's compiled programs are cached on disk by themselves",
+          "GRAPHNET_COMPILE_CACHE=dir (see README)")
 _SPARSE_GRAD = ("graphnet has no sparse gradients (every gradient is dense)",
                 "optim.Adam on the dense gradients")
 
@@ -146,6 +153,15 @@ REFUSED: dict[str, tuple[str, str]] = {
     "torch.is_vulkan_available": _CUDA, "torch.get_device_module": _CUDA,
     "torch.profiler_allow_cudagraph_cupti_lazy_reinit_cuda12": _CUDA,
     "torch.choose_qparams_optimized": _QUANT, "torch.fused_moving_avg_obs_fake_quant": _QUANT,
+    "torch.utils.checkpoint.GraphExecGroup": _NO_RECOMPUTE,
+    "torch.autograd.graph.allow_mutation_on_saved_tensors": _SAVED,
+    "torch.autograd.graph.GradientEdge": _EDGES, "torch.autograd.graph.get_gradient_edge": _EDGES,
+    "torch.autograd.graph.region_activation_memory_budget": _NO_RECOMPUTE,
+    "torch.autograd.graph.set_*stream*": _CUDA,
+    "torch.compiler.*cache_artifacts": _CACHE, "torch.compiler.load_compiled_function": _CACHE,
+    "torch.compiler.set_enable_guard_collectives": _PARALLEL,
+    "torch.compiler.wrap_numpy": ("NumPy code runs on the host; a compiled program is one XLA "
+                                  "computation", "graphnet ops (NumPy's names mostly match)"),
 }
 
 
@@ -169,7 +185,10 @@ NAMESPACES = (
     Namespace("torch.optim", "graphnet.optim", "optimizers"),
     Namespace("torch.optim.lr_scheduler", "graphnet.optim.lr_scheduler", "schedulers"),
     Namespace("torch.autograd", "graphnet.autograd", "public"),
+    Namespace("torch.autograd.graph", "graphnet.autograd.graph", "public"),
     Namespace("torch.utils.data", "graphnet.utils.data", "public"),
+    Namespace("torch.utils.checkpoint", "graphnet.utils.checkpoint", "public"),
+    Namespace("torch.compiler", "graphnet.compiler", "public"),
 )
 
 

@@ -21,7 +21,38 @@ from .stance import get_default_backend, list_backends, set_default_backend, set
 __all__ = ["allow_in_graph", "assume_constant_result", "cudagraph_mark_step_begin", "disable",
            "get_default_backend", "is_compiling", "is_dynamo_compiling", "is_exporting",
            "list_backends", "nested_compile_region", "reset", "set_default_backend",
-           "set_stance"]
+           "set_stance", "compile", "substitute_in_graph", "keep_portable_guards_unsafe",
+           "keep_tensor_guards_unsafe", "skip_all_guards_unsafe",
+           "skip_guard_on_all_nn_modules_unsafe", "skip_guard_on_globals_unsafe",
+           "skip_guard_on_inbuilt_nn_modules_unsafe"]
+
+
+def compile(*args, **kwargs):
+    """`torch.compiler.compile`: `graphnet.compile`."""
+    from graphnet import compile as compile_
+
+    return compile_(*args, **kwargs)
+
+
+def substitute_in_graph(original_fn, *, can_constant_fold_through: bool = False,
+                        skip_signature_check: bool = False):
+    """A decorator that returns `original_fn` itself: PyTorch traces the polyfill in its
+    place; graphnet traces `original_fn` (Python that computes the same values), and calls
+    of it outside a compiled function run it, as PyTorch's wrapper does."""
+    del can_constant_fold_through, skip_signature_check
+    return lambda polyfill: original_fn
+
+
+def _keep_every_guard(guard_entries, keep_parameters: bool = False) -> list:
+    """A `guard_filter_fn` that keeps every guard: graphnet reads no `options=` of
+    torch.compile and always checks its guards, so a program never runs on inputs it was
+    not compiled for (the unsafe filters only save time)."""
+    return [True for _ in guard_entries]
+
+
+keep_portable_guards_unsafe = keep_tensor_guards_unsafe = skip_all_guards_unsafe = \
+    skip_guard_on_all_nn_modules_unsafe = skip_guard_on_globals_unsafe = \
+    skip_guard_on_inbuilt_nn_modules_unsafe = _keep_every_guard
 
 def is_compiling() -> bool:
     """True while `graphnet.compile` traces the code that asks: `if not

@@ -63,3 +63,24 @@ def test_unknown_dynamo_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="module 'graphnet._dynamo' has no attribute "
                                              "'optimize_assert'"):
         gn._dynamo.optimize_assert()
+
+
+def test_compiler_compile_substitutes_and_guard_filters():
+    f = gn.compiler.compile(lambda x: x + 1)
+    assert f(gn.ones(1)).item() == 2.0 and len(f.compiled.artifacts) == 1
+
+    def original(x):
+        return x * 3
+
+    @gn.compiler.substitute_in_graph(original)
+    def polyfill(x):
+        return x + x + x
+
+    assert polyfill is original
+    entries = ["a", "b", "c"]
+    for name in ("keep_portable_guards_unsafe", "keep_tensor_guards_unsafe",
+                 "skip_all_guards_unsafe", "skip_guard_on_all_nn_modules_unsafe",
+                 "skip_guard_on_globals_unsafe", "skip_guard_on_inbuilt_nn_modules_unsafe"):
+        assert getattr(gn.compiler, name)(entries) == [True, True, True], name
+    with pytest.raises(AttributeError, match="cached on disk by themselves"):
+        gn.compiler.save_cache_artifacts()

@@ -113,3 +113,19 @@ def test_selective_checkpointing_and_early_stop_keep_values_and_gradients():
             pass
     for want, got in zip(*results):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_reentrant_function_and_device_state_helpers():
+    x = gn.tensor(X, requires_grad=True)
+    w = gn.tensor(W, requires_grad=True)
+    y = gn_ckpt.CheckpointFunction.apply(lambda a, b: (a @ b).tanh(), True, x, w)
+    y.sum().backward()
+    tx, tw = torch.tensor(X, requires_grad=True), torch.tensor(W, requires_grad=True)
+    torch_ckpt.CheckpointFunction.apply(lambda a, b: (a @ b).tanh(), True, tx, tw).sum() \
+        .backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert gn_ckpt.get_device_states(x) == torch_ckpt.get_device_states(tx) == ([], [])
+    assert gn_ckpt.DefaultDeviceType.get_device_type() == \
+        torch_ckpt.DefaultDeviceType.get_device_type() == "cpu"
+    with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+        gn_ckpt.check_backward_validity([gn.ones(1), 3])

@@ -35,9 +35,11 @@ import warnings
 from .._autograd import no_grad
 from .._tensor import Tensor
 
-__all__ = ["CheckpointError", "CheckpointPolicy", "SelectiveCheckpointContext", "checkpoint",
+__all__ = ["CheckpointError", "CheckpointFunction", "CheckpointPolicy", "DefaultDeviceType",
+           "SelectiveCheckpointContext", "check_backward_validity", "checkpoint",
            "checkpoint_sequential", "create_selective_checkpoint_contexts", "detach_variable",
-           "noop_context_fn", "set_checkpoint_debug_enabled", "set_checkpoint_early_stop"]
+           "get_device_states", "noop_context_fn", "set_checkpoint_debug_enabled",
+           "set_checkpoint_early_stop", "set_device_states"]
 
 
 class CheckpointError(RuntimeError):
@@ -87,6 +89,48 @@ def set_checkpoint_debug_enabled(enabled):
     """PyTorch's switch for checkpoint's debug printout; nothing is recomputed here."""
     del enabled
     yield
+
+
+def check_backward_validity(inputs) -> None:
+    """PyTorch's warning when no tensor of `inputs` requires grad."""
+    if not any(t.requires_grad for t in inputs if isinstance(t, Tensor)):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+                      stacklevel=2)
+
+
+def get_device_states(*args):
+    """(device ids, RNG states) of the accelerator tensors among `args`: graphnet keeps no
+    per-device RNG state to restore (it does not recompute), so ([], [])."""
+    return [], []
+
+
+def set_device_states(devices, states, *, device_type=None) -> None:
+    """Nothing to restore (see `get_device_states`)."""
+
+
+class DefaultDeviceType:
+    """The device type whose RNG state checkpointing would save: "cpu" unless set."""
+
+    _default_device_type = None
+
+    @staticmethod
+    def set_device_type(device: str = "cuda") -> None:
+        DefaultDeviceType._default_device_type = device
+
+    @staticmethod
+    def get_device_type() -> str:
+        return DefaultDeviceType._default_device_type or "cpu"
+
+
+class CheckpointFunction:
+    """PyTorch's reentrant checkpoint as an autograd Function:
+    `CheckpointFunction.apply(function, preserve_rng_state, *args)` is
+    `checkpoint(function, *args, use_reentrant=True)`."""
+
+    @staticmethod
+    def apply(run_function, preserve_rng_state, *args):
+        return checkpoint(run_function, *args, use_reentrant=True,
+                          preserve_rng_state=preserve_rng_state)
 
 
 def detach_variable(inputs):
