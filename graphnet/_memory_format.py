@@ -52,6 +52,7 @@ contiguous_format = memory_format._make("contiguous_format")
 channels_last = memory_format._make("channels_last")
 channels_last_3d = memory_format._make("channels_last_3d")
 preserve_format = memory_format._make("preserve_format")
+legacy_contiguous_format = contiguous_format   # the same object in PyTorch
 
 # channels_last / channels_last_3d: the rank they need and the order of the dims from the
 # fastest-varying (stride 1) to the slowest, as PyTorch lays them out.
@@ -205,5 +206,5 @@ Tensor.clone = clone
 Tensor.to = to
 
 __all__ = ["channels_last", "channels_last_3d", "clone", "contiguous_format", "empty",
-           "empty_like", "full_like", "memory_format", "ones_like", "preserve_format",
+           "empty_like", "full_like", "legacy_contiguous_format", "memory_format", "ones_like", "preserve_format",
            "rand_like", "randint_like", "randn_like", "zeros_like"]

@@ -128,3 +128,16 @@ def test_uint32_is_a_public_dtype_as_in_torch():
     assert gn.iinfo(gn.uint32).max == torch.iinfo(torch.uint32).max == 2 ** 32 - 1
     ref = torch.tensor([1, 2], dtype=torch.uint32)
     assert (x * x).tolist() == (ref * ref).tolist() == [1, 4]
+
+
+def test_legacy_contiguous_format_is_contiguous_format_as_in_torch():
+    assert gn.legacy_contiguous_format is gn.contiguous_format
+    assert torch.legacy_contiguous_format is torch.contiguous_format
+    x = gn.ones(2, 3, 4, 5).contiguous(memory_format=gn.channels_last)
+    logits = gn.tensor([[0.1, 2.0, -1.0]])
+    index = logits.max(-1, keepdim=True)[1]
+    hard = gn.zeros_like(logits, memory_format=gn.legacy_contiguous_format).scatter_(-1, index,
+                                                                                       1.0)
+    assert hard.tolist() == [[0.0, 1.0, 0.0]]
+    assert gn.zeros_like(x, memory_format=gn.legacy_contiguous_format).stride() == \
+        (60, 20, 5, 1)
