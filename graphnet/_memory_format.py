@@ -206,5 +206,5 @@ Tensor.clone = clone
 Tensor.to = to
 
 __all__ = ["channels_last", "channels_last_3d", "clone", "contiguous_format", "empty",
-           "empty_like", "full_like", "legacy_contiguous_format", "memory_format", "ones_like", "preserve_format",
-           "rand_like", "randint_like", "randn_like", "zeros_like"]
+           "empty_like", "full_like", "legacy_contiguous_format", "memory_format", "ones_like",
+           "preserve_format", "rand_like", "randint_like", "randn_like", "zeros_like"]
