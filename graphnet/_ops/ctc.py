@@ -142,16 +142,24 @@ def _ctc_backward(zero_infinity, saved, grad_nll):
     lp_states = _states(log_probs, labels)
     betas = _betas(lp_states, skip, input_lengths, target_lengths)
     nll = _final(alphas, input_lengths, target_lengths)
-    occupancy_states = jnp.exp(alphas + betas + nll[None, :, None] - lp_states)
-    occupancy_states = jnp.where(_overwritten(labels, input_lengths, target_lengths,
-                                              log_probs.shape[0]), 0, occupancy_states)
-    # each state's occupancy added to its own label's class: a NaN state (a -inf log_prob
-    # of a target label) makes that class NaN, as in PyTorch, not the frame's every class
-    # (a one-hot contraction multiplied it into all of them)
+    # PyTorch's sum per class in log space, lcab[t, c] = log sum over the states s <= 2L
+    # labelled c of exp(alpha + beta), -inf for a class no state has; then occupancy =
+    # exp(lcab + nll - log_probs). So a class masked to -inf and absent from the target is
+    # NaN (-inf + inf), as is every class of an impossible target (nll inf), as in PyTorch;
+    # the states past 2L (the padding's labels) take no part
+    within = jnp.arange(labels.shape[1])[None, :] <= 2 * target_lengths[:, None]   # [N, 2S+1]
+    paths = jnp.where(within[None] & ~_overwritten(labels, input_lengths, target_lengths,
+                                                   log_probs.shape[0]), alphas + betas, NEG_INF)
     n_frames, n_batch = log_probs.shape[:2]
-    occupancy = jnp.zeros(log_probs.shape, occupancy_states.dtype).at[
-        jnp.arange(n_frames)[:, None, None], jnp.arange(n_batch)[None, :, None],
-        labels[None]].add(occupancy_states)
+    where = (jnp.arange(n_frames)[:, None, None], jnp.arange(n_batch)[None, :, None],
+             labels[None])
+    top = jnp.full(log_probs.shape, NEG_INF, paths.dtype).at[where].max(paths)
+    safe = jnp.where(jnp.isfinite(top), top, 0)
+    total = jnp.zeros(log_probs.shape, paths.dtype).at[where].add(
+        jnp.exp(paths - jnp.take_along_axis(safe, jnp.broadcast_to(labels[None], paths.shape),
+                                            axis=2)))
+    lcab = jnp.log(total) + safe
+    occupancy = jnp.exp(lcab + nll[None, :, None] - log_probs)
     grad = (jnp.exp(log_probs) - occupancy) * grad_nll[None, :, None]
     frames = jnp.arange(log_probs.shape[0])[:, None] < input_lengths[None, :]   # [T, N]
     keep = frames if not zero_infinity else frames & ~jnp.isinf(nll)[None, :]

@@ -5,6 +5,8 @@ errors for lengths past the inputs in eager and compiled calls alike."""
 
 from __future__ import annotations
 
+import operator
+
 from .._dispatch import dispatch
 from .._dtype import int64
 from .._factories import tensor
@@ -14,9 +16,28 @@ from .functional_loss import _reduction
 __all__ = ["ctc_loss"]
 
 
+def _invalid_arguments(*args) -> TypeError:
+    got = ", ".join(type(a).__name__ for a in args)
+    return TypeError(f"ctc_loss() received an invalid combination of arguments - got ({got}), "
+                     f"but expected one of:\n * (Tensor log_probs, Tensor targets, tuple of "
+                     f"ints input_lengths, tuple of ints target_lengths, int blank, int "
+                     f"reduction, bool zero_infinity)\n * (Tensor log_probs, Tensor targets, "
+                     f"Tensor input_lengths, Tensor target_lengths, int blank, int reduction, "
+                     f"bool zero_infinity)")
+
+
+def _whole(n) -> bool:
+    """An int as PyTorch's `tuple of ints` takes it (not a bool, not a float even if whole)."""
+    try:
+        operator.index(n)
+    except TypeError:
+        return False
+    return not isinstance(n, bool)
+
+
 def _lengths(name: str, lengths, batch: int, unbatched: bool) -> Tensor:
     if not isinstance(lengths, Tensor):
-        lengths = tensor([int(n) for n in lengths], dtype=int64)
+        lengths = tensor([operator.index(n) for n in lengths], dtype=int64)
     if lengths.dtype.is_floating_point or lengths.dtype.name == "bool":
         raise RuntimeError(f"{name} must be integral")
     lengths = lengths.reshape(-1) if unbatched else lengths
@@ -41,6 +62,8 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
     if log_probs.dim() not in (2, 3):
         raise RuntimeError(f"ctc_loss: log_probs must be [T, N, C] or [T, C], got "
                            f"{list(log_probs.shape)}")
+    if log_probs.numel() == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
     if unbatched:
         log_probs = log_probs.unsqueeze(1)
         targets = targets.unsqueeze(0) if targets.dim() == 1 else targets
@@ -53,6 +76,13 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
                         f"input_lengths and target_lengths must both be Tensors or "
                         f"both tuples of ints, got {type(input_lengths).__name__} and "
                         f"{type(target_lengths).__name__}")
+    if not isinstance(input_lengths, Tensor) and not all(
+            _whole(n) for lengths in (input_lengths, target_lengths) for n in lengths):
+        raise _invalid_arguments(log_probs, targets, input_lengths, target_lengths, 0, 0, True)
+    if targets.dim() > 2:
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.dim()}-dimensional "
+                           f"tensor for argument #2 'targets' (while checking arguments for "
+                           f"ctc_loss_allocate_outputs)")
     input_lengths = _lengths("input_lengths", input_lengths, batch, unbatched)
     target_lengths = _lengths("target_lengths", target_lengths, batch, unbatched)
     if targets.dtype.is_floating_point:   # PyTorch casts float labels to integers
