@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import first_where
+from ._range_values import linspace_values
 from ._table import ValueCheck, defop
 
 
@@ -196,12 +197,18 @@ def _source_coord_padded(coord, size: int, padding_mode: str, align_corners: boo
 
 
 def _steps(n: int, align_corners: bool, dtype):
-    """PyTorch's linspace_from_neg_one: n points over [-1, 1], pulled in to pixel centres
-    ((n-1)/n) without align_corners; a single point sits at 0."""
+    """PyTorch's linspace_from_neg_one, to the last bit: its `linspace(-1, 1, n)` in `dtype`,
+    pulled in to pixel centres without align_corners as `range * (n - 1) / n` (a multiply
+    then a divide, each rounded); a single point sits at 0.
+
+    NOTE: the bits matter. At the identity transform a sample then lies beside a pixel
+    centre, not on it, and bilinear sampling's gradient with respect to the grid takes the
+    side it lies on: a grid off by one rounding step gave a spatial transformer's theta
+    gradient hundreds apart from PyTorch's at the usual identity start."""
     if n <= 1:
         return np.zeros(1, dtype)
-    steps = np.linspace(-1, 1, n, dtype=dtype)
-    return steps if align_corners else steps * dtype((n - 1) / n)
+    steps = linspace_values(-1, 1, n, dtype)
+    return steps if align_corners else steps * dtype(n - 1) / dtype(n)
 
 
 @defop("affine_grid", "contraction", method=None, function="nn.functional.affine_grid",
