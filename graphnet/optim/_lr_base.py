@@ -9,6 +9,7 @@ import warnings
 from .. import _dispatch
 from .._errors import TraceError
 from .._mode import tracing
+from .._tensor import Tensor
 from ._optimizer import Optimizer
 
 _EPOCH_WARNING = ("scheduler.step(epoch) is deprecated (as in PyTorch): call scheduler.step() "
@@ -28,6 +29,15 @@ def _watch_optimizer_steps(optimizer) -> None:
     wraps opt.step when its first scheduler is built, steps taken before that do not count."""
     if "_opt_called" not in optimizer.__dict__:
         optimizer._opt_called = False
+
+
+def set_group_lr(group: dict, lr) -> None:
+    """`group["lr"] = lr`, but a tensor lr is written in place (`fill_`), as PyTorch's
+    schedulers write it: the user's tensor and the optimizer's stay the same object."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(lr.item() if isinstance(lr, Tensor) else lr)
+    else:
+        group["lr"] = lr
 
 
 def _check_optimizer(optimizer) -> None:
@@ -68,7 +78,8 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                lr = group["lr"]
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -100,7 +111,9 @@ class LRScheduler:
         return self._last_lr
 
     def _group_lrs(self) -> list:
-        return [group["lr"] for group in self.optimizer.param_groups]
+        """The groups' lrs, a tensor lr as a copy (get_last_lr() never aliases one)."""
+        return [group["lr"].clone() if isinstance(group["lr"], Tensor) else group["lr"]
+                for group in self.optimizer.param_groups]
 
     def _warn_if_outside_step(self) -> None:
         if not getattr(self, "_get_lr_called_within_step", False):
@@ -135,7 +148,7 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            set_group_lr(group, lr)
         self._last_lr = self._group_lrs()
 
     def state_dict(self) -> dict:

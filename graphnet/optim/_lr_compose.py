@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from ._lr_base import LRScheduler, refuse_while_tracing
+from ._lr_base import LRScheduler, refuse_while_tracing, set_group_lr
 
 
 def _check_members(kind: str, optimizer, schedulers) -> None:
@@ -70,7 +70,7 @@ class SequentialLR(LRScheduler):
         # Undo the steps the sub-schedulers took when they were built, then take the first
         # one's step 0 again (torch's order: the lr starts from initial_lr).
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            set_group_lr(group, group["initial_lr"])
         self.recursive_undo()
         index = bisect_right(self._milestones, 0)
         self._schedulers[index]._initial_step()

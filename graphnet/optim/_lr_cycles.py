@@ -8,7 +8,8 @@ import math
 import types
 from functools import partial
 
-from ._lr_base import LRScheduler, _check_optimizer, _per_group, refuse_while_tracing
+from ._lr_base import (LRScheduler, _check_optimizer, _per_group, refuse_while_tracing,
+                       set_group_lr)
 
 
 def _set_momentum(group: dict, use_beta1: bool, value) -> None:
@@ -38,7 +39,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
-                group["lr"] = lr
+                set_group_lr(group, lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
@@ -191,5 +192,5 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            set_group_lr(group, lr)
         self._last_lr = self._group_lrs()

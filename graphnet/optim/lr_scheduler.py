@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections import Counter
 
 from ._lr_base import (_EPOCH_WARNING, LRScheduler, _check_optimizer, _LRScheduler,  # noqa: F401
-                       _per_group, refuse_while_tracing)
+                       _per_group, refuse_while_tracing, set_group_lr)
 from ._lr_compose import ChainedScheduler, SequentialLR
 from ._lr_cycles import CosineAnnealingWarmRestarts, CyclicLR
 from ._lr_factors import (ConstantLR, LinearLR, MultiplicativeLR, PolynomialLR,
@@ -309,7 +309,7 @@ class ReduceLROnPlateau(LRScheduler):
             old = float(group["lr"])
             new = max(old * self.factor, min_lr)
             if old - new > self.eps:
-                group["lr"] = new
+                set_group_lr(group, new)
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)
