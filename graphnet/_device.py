@@ -56,6 +56,17 @@ class device:
     def __reduce__(self):
         return device, (self.type, self.index)
 
+    def __enter__(self) -> "device":
+        """`with graphnet.device("cpu"):` makes it the default device for the block, as in
+        PyTorch 2."""
+        self.__dict__.setdefault("_previous", []).append(_default_device)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _default_device
+        _default_device = self.__dict__["_previous"].pop()
+
 
 def _gpus() -> list:
     try:

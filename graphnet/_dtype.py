@@ -34,6 +34,18 @@ class dtype:
     def __reduce__(self):
         return (_lookup_name, (self.name,))
 
+    def to_real(self) -> "dtype":
+        """The real dtype of this one: itself (graphnet's dtypes are all real)."""
+        return self
+
+    def to_complex(self) -> "dtype":
+        """PyTorch's complex counterpart: graphnet has no complex dtypes, so refused (an
+        integer dtype has none in PyTorch either)."""
+        if not self.is_floating_point:
+            raise RuntimeError(f"Unknown Complex ScalarType for {_CPP_NAMES.get(self.name)}")
+        raise TypeError(f"{self!r}.to_complex(): graphnet has no complex dtypes; keep the "
+                        f"real and imaginary parts as two real tensors")
+
 
 float16 = dtype("float16", np.float16, True)
 float32 = dtype("float32", np.float32, True)
@@ -49,6 +61,9 @@ ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint32, bool
 if _bf16 is not None:
     bfloat16 = dtype("bfloat16", _bf16, True)
     ALL.append(bfloat16)
+
+_CPP_NAMES = {"int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+              "uint32": "UInt32", "bool": "Bool"}
 
 # PyTorch's aliases
 half, float, double, short, int, long = float16, float32, float64, int16, int32, int64

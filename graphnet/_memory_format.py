@@ -24,6 +24,7 @@ from . import _layout as L
 from . import _placement   # NOTE: its Tensor.to, which `to` below wraps
 from . import _strides as S
 from ._dispatch import dispatch
+from ._settings import uninitialized
 from ._tensor import Tensor
 
 
@@ -182,7 +183,8 @@ def _like(factory, name: str):
     return made
 
 
-empty_like = _like(fac.empty_like, "empty_like")
+empty_like = _like(lambda *args, **kwargs: uninitialized(fac.empty_like(*args, **kwargs)),
+                   "empty_like")
 zeros_like = _like(fac.zeros_like, "zeros_like")
 ones_like = _like(fac.ones_like, "ones_like")
 full_like = _like(fac.full_like, "full_like")
@@ -192,11 +194,12 @@ randint_like = _like(fac.randint_like, "randint_like")
 
 
 def empty(*size, memory_format=contiguous_format, **kwargs) -> Tensor:
-    """`empty(*size)` (zeros in graphnet) laid out in `memory_format`."""
+    """`empty(*size)` (zeros in graphnet; filled as PyTorch fills it under deterministic
+    algorithms, `_settings.uninitialized`) laid out in `memory_format`."""
     fmt = checked(memory_format, "empty") or contiguous_format
     if fmt is preserve_format:
         raise RuntimeError("unsupported memory format Preserve")
-    return laid_out(fac.empty(*size, **kwargs), fmt)
+    return uninitialized(laid_out(fac.empty(*size, **kwargs), fmt))
 
 
 # NOTE: attached here, after graphnet/_placement.py attached its `to`, which this one wraps

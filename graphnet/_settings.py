@@ -36,10 +36,17 @@ _STATE = {"threads": os.cpu_count() or 1, "interop": os.cpu_count() or 1,
           "warn_always": False}
 
 
+def _count(name: str, n) -> int:
+    """`n` as PyTorch's thread setters take it: an int (not a bool), positive."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise RuntimeError(f"{name} expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError(f"{name} expects a positive integer")
+    return int(n)
+
+
 def set_num_threads(n: int) -> None:
-    if int(n) <= 0:
-        raise RuntimeError("set_num_threads expects a positive integer")
-    _STATE["threads"] = int(n)
+    _STATE["threads"] = _count("set_num_threads", n)
 
 
 def get_num_threads() -> int:
@@ -47,7 +54,12 @@ def get_num_threads() -> int:
 
 
 def set_num_interop_threads(n: int) -> None:
-    _STATE["interop"] = int(n)
+    """Once per process, as in PyTorch (its pool starts then)."""
+    n = _count("set_num_interop_threads", n)
+    if _STATE.get("interop_set"):
+        raise RuntimeError("Error: cannot set number of interop threads after parallel work "
+                           "has started or set_num_interop_threads called")
+    _STATE["interop"], _STATE["interop_set"] = n, True
 
 
 def get_num_interop_threads() -> int:
@@ -62,10 +74,14 @@ _PRECISIONS = {"highest": "highest", "high": "tensorfloat32", "medium": "bfloat1
 
 
 def set_float32_matmul_precision(precision: str) -> None:
-    """"highest" (full float32), "high" (TF32 on GPUs), "medium" (bfloat16 passes)."""
+    """"highest" (full float32), "high" (TF32 on GPUs), "medium" (bfloat16 passes); another
+    value warns and changes nothing, as in PyTorch."""
     if precision not in _PRECISIONS:
-        raise RuntimeError(f"Invalid precision {precision!r}: expected one of "
-                           f"{sorted(_PRECISIONS)}")
+        import warnings
+
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      f"setFloat32MatmulPrecision call has no effect.", stacklevel=2)
+        return
     jax.config.update("jax_default_matmul_precision", _PRECISIONS[precision])
     _STATE["precision"] = precision
 
@@ -75,6 +91,10 @@ def get_float32_matmul_precision() -> str:
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    for name, value, where in (("mode", mode, " (position 1)"), ("warn_only", warn_only, "")):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"_set_deterministic_algorithms(): argument '{name}'{where} must "
+                            f"be bool, not {type(value).__name__}")
     _STATE["deterministic"], _STATE["warn_only"] = bool(mode), bool(warn_only)
 
 
@@ -87,8 +107,45 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
 
 
 def set_deterministic_debug_mode(debug_mode) -> None:
-    mode = {"default": 0, "warn": 1, "error": 2}.get(debug_mode, debug_mode)
-    use_deterministic_algorithms(mode != 0, warn_only=mode == 1)
+    """0 / "default", 1 / "warn", 2 / "error"; anything else raises, as in PyTorch."""
+    if isinstance(debug_mode, str):
+        names = {"default": 0, "warn": 1, "error": 2}
+        if debug_mode not in names:
+            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, "
+                               f"`warn`, `error`, but got {debug_mode}")
+        debug_mode = names[debug_mode]
+    elif isinstance(debug_mode, (int, np.integer)):
+        if debug_mode not in (0, 1, 2):
+            raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got "
+                               f"{debug_mode}")
+    else:
+        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode)}")
+    use_deterministic_algorithms(debug_mode != 0, warn_only=debug_mode == 1)
+
+
+def uninitialized(t):
+    """`t`, a tensor PyTorch leaves uninitialised (`empty` and kin): zeros here, but under
+    `use_deterministic_algorithms(True)` with `utils.deterministic.fill_uninitialized_memory`
+    filled as PyTorch fills it then (NaN, the integer maximum, True)."""
+    from ._autograd import no_grad
+    from ._dispatch import depends_on
+
+    depends_on("use_deterministic_algorithms and fill_uninitialized_memory",
+               _fills_uninitialized)   # a compiled `empty` recompiles when they change
+    if not _fills_uninitialized():
+        return t
+    kind = t.dtype
+    value = math.nan if kind.is_floating_point else True if kind is dt.bool_ else \
+        int(np.iinfo(kind.np).max)
+    with no_grad():
+        t.fill_(value)
+    return t
+
+
+def _fills_uninitialized() -> bool:
+    from .utils import deterministic
+
+    return _STATE["deterministic"] and bool(deterministic.fill_uninitialized_memory)
 
 
 def get_deterministic_debug_mode() -> int:

@@ -6,10 +6,26 @@ it sees with torch.Size."""
 from __future__ import annotations
 
 import math
+import operator
 
 
 class Size(tuple):
-    """The shape of a tensor: a tuple that prints like `graphnet.Size([2, 3])`."""
+    """The shape of a tensor: a tuple that prints like `graphnet.Size([2, 3])`. Made by the
+    user, its items are taken as ints, as PyTorch takes them (a 0-d integer tensor, a NumPy
+    int, a bool; a float or a string raises TypeError); a tensor's own shape is made with
+    `shape_of`, which skips that check."""
+
+    def __new__(cls, sizes=()):
+        items = tuple(sizes)
+        for i, item in enumerate(items):
+            if type(item) is not int:
+                try:
+                    item = operator.index(item)
+                except TypeError:
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                                    f"'{type(item).__name__}')") from None
+                items = items[:i] + (int(item),) + items[i + 1:]
+        return tuple.__new__(cls, items)
 
     def __repr__(self) -> str:
         return f"graphnet.Size({list(self)})"
@@ -19,7 +35,7 @@ class Size(tuple):
 
     def __getitem__(self, index):
         got = tuple.__getitem__(self, index)
-        return Size(got) if isinstance(index, slice) else got
+        return shape_of(got) if isinstance(index, slice) else got
 
     def __add__(self, other):
         if not isinstance(other, tuple):
@@ -35,3 +51,8 @@ class Size(tuple):
         return Size(tuple.__mul__(self, times))
 
     __rmul__ = __mul__
+
+
+def shape_of(dims) -> Size:
+    """A Size of ints already checked (a JAX array's shape): no per-item check."""
+    return tuple.__new__(Size, dims)

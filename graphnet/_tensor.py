@@ -23,7 +23,7 @@ from ._grad_mode import no_grad
 from ._mode import EAGER, current_mode, made_from_data, tracing
 from ._overlap_writes import check_write
 from ._shared_storage import set_data, share_storage
-from ._size import Size  # noqa: F401  (graphnet.Size; imported from here too)
+from ._size import Size, shape_of  # noqa: F401  (graphnet.Size; imported from here too)
 
 
 class Tensor:
@@ -79,11 +79,11 @@ class Tensor:
     # ---- metadata -------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self._value.shape)
+        return shape_of(self._value.shape)
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return Size(self._value.shape)
+            return shape_of(self._value.shape)
         shape = self._value.shape
         if not shape:
             raise no_dimensions_error(dim)

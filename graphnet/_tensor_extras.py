@@ -116,12 +116,15 @@ def get_device(input: Tensor) -> int:
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **_):
     """An (uninitialised in PyTorch, zero here) tensor; graphnet arrays are always
     row-major, so `stride` is accepted and not used."""
-    return _factories.zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    from ._settings import uninitialized
+
+    return uninitialized(_factories.zeros(*size, dtype=dtype, device=device,
+                                          requires_grad=requires_grad))
 
 
 def empty_permuted(size, physical_layout, *, dtype=None, device=None, requires_grad=False, **_):
     """As empty_strided: XLA picks the physical layout, so `physical_layout` is not used."""
-    return _factories.zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return empty_strided(size, None, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def from_dlpack(ext_tensor) -> Tensor:

@@ -13,6 +13,7 @@ from . import _layout as L
 from . import _math as M
 from . import _strides
 from ._methods import size_argument
+from ._settings import uninitialized
 from ._tensor import Size, Tensor
 
 
@@ -197,7 +198,7 @@ def _new(name, factory):
     return method
 
 
-new_empty = _new("new_empty", lambda s, d: fac.zeros(s, dtype=d))
+new_empty = _new("new_empty", lambda s, d: uninitialized(fac.zeros(s, dtype=d)))
 new_zeros = _new("new_zeros", lambda s, d: fac.zeros(s, dtype=d))
 new_ones = _new("new_ones", lambda s, d: fac.ones(s, dtype=d))
 

@@ -9,6 +9,7 @@ reproduces and where it refuses (backends/_attention_flags.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import types
 
@@ -31,6 +32,23 @@ class _CudnnFlags(types.ModuleType):
     @staticmethod
     def version():
         return None
+
+    @staticmethod
+    @contextlib.contextmanager
+    def flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=False,
+              allow_tf32=True, fp32_precision="none", depthwise_kernel="auto"):
+        """`with torch.backends.cudnn.flags(...)`: the flags set for the block, put back
+        after (recorded only, as the attributes are)."""
+        names = ("enabled", "benchmark", "benchmark_limit", "deterministic", "allow_tf32")
+        before = {name: getattr(cudnn, name) for name in names}
+        for name, value in zip(names, (enabled, benchmark, benchmark_limit, deterministic,
+                                       allow_tf32)):
+            setattr(cudnn, name, value)
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                setattr(cudnn, name, value)
 
 
 class _Matmul:
@@ -66,6 +84,47 @@ mkldnn.is_available = lambda: False
 mkldnn.enabled = False
 openmp = types.ModuleType("graphnet.backends.openmp")
 openmp.is_available = lambda: False
+
+
+class _OptEinsum(types.ModuleType):
+    """`torch.backends.opt_einsum`: JAX's einsum always orders its contractions with
+    opt_einsum (a JAX dependency), so it is available; `enabled` and `strategy` are
+    recorded (and checked as PyTorch checks them) without changing that order."""
+
+    enabled = True
+    strategy = "auto"
+
+    @staticmethod
+    def is_available() -> bool:
+        return True
+
+    @staticmethod
+    def get_opt_einsum():
+        import opt_einsum
+
+        return opt_einsum
+
+    def set_flags(self, _enabled=None, _strategy=None):
+        before = (self.enabled, self.strategy)
+        if _enabled is not None:
+            self.enabled = bool(_enabled)
+        if _strategy is not None:
+            if _strategy not in ("auto", "greedy", "optimal"):
+                raise ValueError(f"`strategy` must be one of the following: [auto, greedy, "
+                                 f"optimal] but is {_strategy}")
+            self.strategy = _strategy
+        return before
+
+    @contextlib.contextmanager
+    def flags(self, enabled=None, strategy=None):
+        before = self.set_flags(enabled, strategy)
+        try:
+            yield
+        finally:
+            self.enabled, self.strategy = before
+
+
+opt_einsum = _OptEinsum("graphnet.backends.opt_einsum")
 
 
 
@@ -116,7 +175,7 @@ def conv_choices() -> list:
     return conv_autotune.conv_choices()
 
 
-_MODULES = ["cudnn", "cuda", "mha", "mps", "mkldnn", "openmp"]
+_MODULES = ["cudnn", "cuda", "mha", "mps", "mkldnn", "openmp", "opt_einsum"]
 __all__ = _MODULES + ["autotune", "autotune_enabled", "conv_choices", "cpu_library_fusion"]
 
 for _name in _MODULES:   # `import graphnet.backends.cudnn as cudnn` works, as with torch
