@@ -22,8 +22,13 @@ def test_dtypes_and_values_follow_torch(name, kwargs, dtype, compiled):
     tm = getattr(torch.nn, name)(8, 8, **kwargs)
     gm = getattr(graphnet.nn, name)(8, 8, **kwargs)
     gm.load_state_dict({k: graphnet.tensor(v.numpy()) for k, v in tm.state_dict().items()})
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        want, states = tm(torch.tensor(x).to(getattr(torch, dtype)))
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            want, states = tm(torch.tensor(x).to(getattr(torch, dtype)))
+    except RuntimeError as error:   # the reference needs oneDNN's bfloat16 LSTM on this CPU
+        if "primitive descriptor" not in str(error):
+            raise
+        pytest.skip(f"PyTorch's own oneDNN bfloat16 LSTM does not run on this CPU: {error}")
 
     def run(a):
         with graphnet.autocast("cpu", dtype=graphnet.bfloat16):

@@ -31,19 +31,32 @@ def topo_order(roots) -> list:
         if id(root) in seen:
             continue
         seen.add(id(root))
-        stack = [(root, iter(root.edges))]
+        stack = [(root, iter(_walked(root)))]
         while stack:
             node, it = stack[-1]
             for target, _ in it:
                 if isinstance(target, TapeNode) and id(target) not in seen:
                     seen.add(id(target))
-                    stack.append((target, iter(target.edges)))
+                    stack.append((target, iter(_walked(target))))
                     break
             else:
                 stack.pop()
                 order.append(node)
     order.reverse()
     return order
+
+
+def _walked(node):
+    """The edges a gradient can flow along: for a compiled forward (`reach` known) only those
+    some output depends on. A state the traced code read only through `detach()` (a
+    stateful RNN's `self.hidden.detach()`) is an input of the program but no gradient goes
+    to it, so the walk does not visit its history (which may be a finished trace's, whose
+    backward refuses)."""
+    reach = node.reach
+    if reach is None:
+        return node.edges
+    used = frozenset().union(*reach)
+    return [edge for k, edge in enumerate(node.edges) if k in used]
 
 
 class _Sum:
