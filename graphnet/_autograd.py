@@ -10,7 +10,6 @@ walk over the tape (`backward()`, `autograd.grad`) is graphnet/autograd/_engine.
 from __future__ import annotations
 
 import functools
-import weakref
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +22,7 @@ from . import _autograd_data_swap as _data_swap
 from . import _autograd_versions as _versions
 from ._autograd_versions import assign_from, note_alias_write, note_inplace  # noqa: F401
 from ._autograd_nonleaf_grad import warn_nonleaf_grad  # noqa: F401  (Tensor.grad)
+from ._grad_edges import AccumulateGrad, accumulator, input_slots  # noqa: F401  (re-exported)
 from ._ops import OPS
 from ._ops._table import camel_backward
 
@@ -180,20 +180,9 @@ class TapeNode:
         return tuple(entries)
 
     def slots(self) -> tuple:
-        """Per entry of `next_functions`: the index of the edge it shows, or None for an
-        input PyTorch lists as `(None, 0)`, a floating-point tensor that takes no gradient
-        (`c * x` with a constant `c`: `(None, AccumulateGrad)`). Integer and bool tensors
-        (indices, masks) and Python numbers get no entry. Kept on the node before backward
-        frees its saved inputs (autograd/_engine.py), so the entries stay the same after."""
-        kept = getattr(self, "_slots", None)
-        if kept is not None:
-            return kept
-        if self.needs is None or self.saved is None or len(self.needs) == len(self.saved):
-            return tuple(range(len(self.edges)))
-        needed = {p: k for k, p in enumerate(self.needs)}
-        self._slots = tuple(needed.get(p) for p, v in enumerate(self.saved)
-                            if p in needed or _floating_array(v))
-        return self._slots
+        """Per entry of `next_functions`: its edge's index, or None for PyTorch's `(None,
+        0)` (graphnet/_grad_edges.py)."""
+        return input_slots(self)
 
     def name(self) -> str:
         return backward_name(self.name_)
@@ -271,47 +260,6 @@ def refused_node(message: str, t) -> TapeNode:
     """A `_RefusedNode` for tensor `t` whose backward raises RuntimeError(`message`)."""
     return named_class(_RefusedNode, "AsStridedBackward0")(
         "refused", (), [(tuple(t.shape), t.dtype)], (message,), None)
-
-
-def _floating_array(v) -> bool:
-    dtype = getattr(v, "dtype", None)
-    return dtype is not None and getattr(v, "ndim", None) is not None and \
-        np.issubdtype(dtype, np.inexact)
-
-
-class AccumulateGrad:
-    """What `next_functions` shows for a leaf: PyTorch's gradient accumulator, `.variable`;
-    one per leaf (`accumulator`), so walks that collect nodes in a set meet it once. Its
-    hooks (graphnet/autograd/_hooks.py) run around the accumulation into `.grad`."""
-
-    def __init__(self, variable):
-        self._variable = weakref.ref(variable)
-
-    @property
-    def variable(self):
-        return self._variable()
-
-    def name(self) -> str:
-        return "torch::autograd::AccumulateGrad"
-
-    next_functions = ()
-    metadata = property(lambda self: self.__dict__.setdefault("_metadata", {}))
-
-    def __repr__(self):
-        return f"<AccumulateGrad object at {hex(id(self))}>"
-
-
-_ACCUMULATORS: dict = {}   # id(leaf) -> its AccumulateGrad, while the leaf lives
-
-
-def accumulator(leaf) -> AccumulateGrad:
-    """The leaf's AccumulateGrad, made on first use and kept while the leaf lives (not in
-    its __dict__, which copies and pickles would carry)."""
-    found = _ACCUMULATORS.get(id(leaf))
-    if found is None or found.variable is not leaf:
-        found = _ACCUMULATORS[id(leaf)] = AccumulateGrad(leaf)
-        weakref.finalize(leaf, _ACCUMULATORS.pop, id(leaf), None)
-    return found
 
 
 # NOTE: set once the first inference tensor exists, so recording an op checks its inputs
