@@ -7,8 +7,8 @@ PyTorch's public names and says for each one: implemented (the same name exists 
 matching namespace), refused on purpose (`REFUSED`, runtime/coverage_refused.py: a reason and
 what to use instead), or missing. An implemented name is paired with a test: ops through the
 op table (`graphnet._ops.OPS`) and tests/op_parity_cases.py, everything else with the first
-test file that calls it. `--check` regenerates the document in memory and exits 1 if the file on disk
-differs, so CI catches a stale docs/coverage.md.
+test file that calls it. `--check` regenerates the document in memory and exits 1 if the
+file on disk differs, so CI catches a stale docs/coverage.md.
 
 torch is imported here only, to read its names; graphnet itself never imports torch."""
 
