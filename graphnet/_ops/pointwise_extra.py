@@ -96,7 +96,10 @@ def torch_digamma(x):
 
 @float_kernel
 def _digamma(x):
-    return torch_digamma(x)
+    """digamma, whose gradient is PyTorch's trigamma (inf at 0, 0 at +inf): polygamma(0)."""
+    from .pointwise_special import polygamma_of
+
+    return polygamma_of(x, 0)
 
 
 _unary("digamma", _digamma)

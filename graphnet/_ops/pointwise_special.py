@@ -5,6 +5,7 @@ outputs. Their functions and methods are written by hand in graphnet/_math_point
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -17,7 +18,13 @@ from ._table import defop
 
 @defop("polygamma", "elementwise", method=None, dump=True)
 def polygamma(x, *, n):
-    x = as_float(x)
+    return polygamma_of(as_float(x), n)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def polygamma_of(x, n: int):
+    """polygamma(n, x) with PyTorch's values at the poles; its derivative is polygamma(n + 1),
+    the same function, so a pole's gradient is PyTorch's ±inf (JAX's rule gave NaN)."""
     if n == 0:   # digamma, with PyTorch's -inf at 0 and +inf at -0
         from .pointwise_extra import torch_digamma
 
@@ -36,12 +43,29 @@ def polygamma(x, *, n):
     return out.astype(x.dtype)
 
 
+@polygamma_of.defjvp
+def _polygamma_jvp(n, primals, tangents):
+    (x,), (t,) = primals, tangents
+    return polygamma_of(x, n), t * polygamma_of(x, n + 1)
+
+
 # NOTE: PyTorch 2.13 no longer checks x > (p - 1) / 2: outside, the result is inf or NaN
 @defop("mvlgamma", "elementwise", method=None, dump=True)
 def mvlgamma(x, *, p):
-    x = as_float(x)
+    return _mvlgamma(as_float(x), p)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _mvlgamma(x, p: int):
     terms = sum(jax.lax.lgamma(x - i / 2) for i in range(p))
     return terms + p * (p - 1) / 4 * math.log(math.pi)
+
+
+@_mvlgamma.defjvp
+def _mvlgamma_jvp(p, primals, tangents):
+    """PyTorch's gradient, the sum of digamma(x - i/2): -inf at a pole, where JAX's NaN."""
+    (x,), (t,) = primals, tangents
+    return _mvlgamma(x, p), t * sum(polygamma_of(x - i / 2, 0) for i in range(p))
 
 
 @defop("logit", "elementwise", method=None, dump=True)

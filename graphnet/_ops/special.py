@@ -21,10 +21,12 @@ from ._table import defop
 
 
 def _spherical_bessel_j0(x):
-    """sin(x)/x, 1 at 0; near 0 the series 1 - x^2/6 keeps the gradient finite."""
+    """sin(x)/x, 1 at 0, 0 at ±inf (PyTorch's limit; sin(inf) is NaN); near 0 the series
+    1 - x^2/6 keeps the gradient finite."""
     small = jnp.abs(x) < 1e-4
-    safe = jnp.where(small, 1, x)
-    return jnp.where(small, 1 - x * x / 6, jnp.sin(safe) / safe)
+    safe = jnp.where(small | jnp.isinf(x), 1, x)
+    out = jnp.where(small, 1 - x * x / 6, jnp.sin(safe) / safe)
+    return jnp.where(jnp.isinf(x), 0, out).astype(out.dtype)
 
 
 def _half_in_float32(fn):

@@ -38,9 +38,28 @@ def _dense(tangent, like):
     return jnp.zeros_like(like) if isinstance(tangent, SymbolicZero) else tangent
 
 
-_gammainc = _second_argument_only(jss.gammainc, "igamma: input")
-_gammaincc = _second_argument_only(jss.gammaincc, "igammac: input")
-_zeta = _second_argument_only(jss.zeta, "zeta")
+def _at_infinite_a(fn, finite_x):
+    """`fn`, with PyTorch's value for a = inf: `finite_x` (0 for gammainc, 1 for gammaincc)
+    unless x is inf too (NaN). JAX gave NaN, and 1 or 0 at (inf, inf)."""
+    def kernel(a, x):
+        edge = jnp.where(jnp.isposinf(x), jnp.nan, finite_x).astype(jnp.result_type(a, x))
+        return jnp.where(jnp.isposinf(a), edge, fn(a, x))
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+def _torch_zeta(x, q):
+    """Hurwitz's zeta with PyTorch's (Cephes') edges: inf at a pole q = 0, -1, ... when
+    x > 1 (JAX: NaN for odd x), and 1 at x = inf, q = 1 (JAX: NaN)."""
+    out = jss.zeta(x, q)
+    pole = (q <= 0) & (q == jnp.floor(q)) & (x > 1)
+    out = jnp.where(pole, jnp.inf, out)
+    return jnp.where(jnp.isposinf(x) & (q == 1), 1.0, out).astype(out.dtype)
+
+
+_gammainc = _second_argument_only(_at_infinite_a(jss.gammainc, 0.0), "igamma: input")
+_gammaincc = _second_argument_only(_at_infinite_a(jss.gammaincc, 1.0), "igammac: input")
+_zeta = _second_argument_only(_torch_zeta, "zeta")
 
 
 def _floats(fn):
