@@ -17,6 +17,7 @@ tensor([0.5000, 0.5000])
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 
@@ -28,6 +29,7 @@ from ._contractions import matrix_power, multi_dot
 from ._diagonals import linalg_diagonal as diagonal
 from ._dispatch import dispatch
 from ._errors import TraceError
+from ._mode import tracing
 from ._linalg_ex import cholesky_ex, eig, eigvals, householder_product
 from ._linalg_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from ._linalg_norms import matrix_norm, matrix_rank, norm, vecdot, vector_norm
@@ -173,9 +175,12 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     and, for full-rank tall A, the residuals; "gels" assumes full rank and returns the
     residuals only.
 
-    NOTE: gelsy finds the rank from a pivoted QR's R, not the singular values; both agree
-    unless a singular value sits at the cutoff. "gels" on a rank-deficient A returns the
-    minimum-norm solution where PyTorch raises LinAlgError."""
+    NOTE: graphnet's "gelsy" takes the rank from the singular values, as "gelsd" does.
+    PyTorch's gelsy takes it from a pivoted QR's R and solves that rank's problem, so with a
+    user `rcond` and an A of lower rank by that cutoff the two can keep different ranks and
+    return different solutions (a high-degree polynomial fit: rank 8 where PyTorch keeps 6).
+    An eager call then warns; pass driver="gelsd" for the same answer in both. "gels" on a
+    rank-deficient A returns the minimum-norm solution where PyTorch raises LinAlgError."""
     matrices("linalg.lstsq", A, square=False)
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
@@ -199,6 +204,13 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     values = empty
     if driver != "gels":
         rank = matrix_rank(A, rtol=rcond)
+    if driver in (None, "gelsy") and rcond is not None and not tracing() and \
+            bool(M.any(rank < min(m, n))):
+        warnings.warn(f"linalg.lstsq: with rcond={rcond} A's rank by that cutoff is below "
+                      f"min(m, n); graphnet's gelsy keeps the rank the singular values give "
+                      f"(gelsd's rule), where PyTorch's gelsy takes it from a pivoted QR, so "
+                      f"the solution may differ from PyTorch's. driver='gelsd' gives the same "
+                      f"answer in both.", stacklevel=2)
     if driver in ("gelsd", "gelss"):
         values = svdvals(A).detach()
     residuals = empty

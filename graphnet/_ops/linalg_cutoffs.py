@@ -137,10 +137,19 @@ _lstsq.defvjp(_lstsq_fwd, _lstsq_bwd)
 def _nan_operand(a, b, **_):
     """A NaN in A or B: PyTorch's LAPACK drivers (MKL's gelsy, gelsd, gelss) report the
     matrix as an illegal argument and PyTorch raises; JAX returned a NaN solution."""
-    bad_a, batch_a, _ = first_bad(jnp.isnan(a.reshape((-1, a.shape[-2] * a.shape[-1]))))
-    bad_b, batch_b, _ = first_bad(jnp.isnan(b.reshape((-1, b.shape[-2] * b.shape[-1]))))
+    bad_a, batch_a = _first_nan(a)
+    bad_b, batch_b = _first_nan(b)
     batched = int(max(a.ndim, b.ndim) > 2)
     return bad_a | bad_b, (jnp.where(bad_a, batch_a, batch_b), jnp.where(bad_a, 4, 6), batched)
+
+
+def _first_nan(x):
+    """(any NaN, the first batch element holding one); nothing for an empty operand (a
+    zero-row A, a batch of no problems), whose rows a reshape by -1 could not count."""
+    if x.size == 0:
+        return False, 0
+    bad, batch, _ = first_bad(jnp.isnan(x.reshape((-1, x.shape[-2] * x.shape[-1]))))
+    return bad, batch
 
 
 def _illegal_argument(facts, **_):
