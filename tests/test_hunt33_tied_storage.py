@@ -97,7 +97,11 @@ def _tied_by_data(T, compiled, transposed):
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("compiled", [False, True])
 def test_weights_tied_through_data_train_as_torch(compiled, transposed):
-    assert _tied_by_data(gn, compiled, transposed) == _tied_by_data(torch, False, transposed)
+    (got_losses, *got_sums) = _tied_by_data(gn, compiled, transposed)
+    (want_losses, *want_sums) = _tied_by_data(torch, False, transposed)
+    # float32 sums of matrix products: the last rounded digit may differ between CPUs
+    np.testing.assert_allclose(got_losses, want_losses, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got_sums, want_sums, rtol=1e-5, atol=1e-4)
 
 
 def test_new_data_unties_a_parameter_view():

@@ -41,7 +41,8 @@ def test_half_batchnorm_compiles_to_eager_numbers(dtype_name):
     got, compiled = _run(G, True, dtype_name)
     for g, e, t in zip(got, eager, torch_values):
         np.testing.assert_array_equal(g, e)     # the same ops, the same roundings
-        np.testing.assert_allclose(g, t, rtol=0, atol=2 ** -8 * np.abs(t).max())   # half ulps
+        # two half ulps: PyTorch's bfloat16 conv rounds at other places on some CPUs
+        np.testing.assert_allclose(g, t, rtol=0, atol=2 ** -7 * np.abs(t).max())
     assert any(n.op == "batch_norm_eval" for n in compiled.graph.nodes)
 
 
