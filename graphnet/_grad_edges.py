@@ -8,6 +8,14 @@ import weakref
 import numpy as np
 
 
+def keep_slots(node) -> None:
+    """Before backward frees `node`'s saved inputs: keep its entries when some input takes no
+    gradient (the only case that needs the saved inputs; the usual node, every input
+    differentiated, is left alone at the cost of one length compare)."""
+    if node.needs is not None and len(node.needs) != len(node.saved):
+        input_slots(node)
+
+
 def input_slots(node) -> tuple:
     """Per entry of `node.next_functions`: the index of the edge it shows, or None for an
     input PyTorch lists as `(None, 0)`, a floating-point tensor that takes no gradient

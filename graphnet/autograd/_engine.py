@@ -17,6 +17,7 @@ from .. import _autograd, _host
 from .. import _autograd_versions
 from .. import _func_vmap_tape as _vmap_tape
 from .._autograd import TapeNode, grad_mode
+from .._grad_edges import keep_slots
 from .._tensor import Tensor, _add
 from ._hooks import (leaf_hook_order, run_node_hooks, run_node_prehooks,
                      run_post_accumulate_hooks, run_tensor_hooks)
@@ -189,7 +190,7 @@ def _walk(roots, grads, retain_graph, create_graph, inputs, accumulate):
                 _check_anomaly(node, results)
             if not retain_graph and node.saved is not None and \
                     _autograd.saves_tensors(node.name_, node.saved):
-                node.slots()    # next_functions keeps its (None, 0) entries after
+                keep_slots(node)    # next_functions keeps its (None, 0) entries after
                 node.saved = None
             for k, ((target, index), g) in enumerate(zip(node.edges, results)):
                 if target is None or (reached is not None and k not in reached):
