@@ -25,8 +25,9 @@ from ._func_vmap import vmap
 from ._tensor import Tensor
 from .nn.utils.stateless import functional_call
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "linearize", "stack_module_state", "vjp", "vmap"]
+__all__ = ["functional_call", "functionalize", "grad", "grad_and_value", "hessian", "jacfwd",
+           "jacrev", "jvp", "linearize", "replace_all_batch_norm_modules_", "stack_module_state",
+           "vjp", "vmap"]
 
 
 def _split_aux(result, has_aux: bool, api: str):
@@ -329,6 +330,51 @@ def stack_module_state(models) -> tuple:
         return result
 
     return (stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers()))
+
+
+def replace_all_batch_norm_modules_(root):
+    """`root`, changed in place: every BatchNorm module in it that tracks running statistics
+    stops tracking them (`running_mean`, `running_var` and `num_batches_tracked` become None),
+    so it normalizes with the batch's own statistics in train and eval mode alike: the
+    recipe for `vmap` over a model with BatchNorm, whose running statistics would otherwise be
+    written once per mapped sample.
+
+    >>> replace_all_batch_norm_modules_(net); vmap(net)(x)
+    """
+    from .nn._norm import _BatchNorm
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
+
+
+def functionalize(func, *, remove: str = "mutations"):
+    """`func` with its intermediate mutations removed, the same results and the same writes
+    to its inputs. graphnet's programs are already functional (a traced in-place write
+    becomes a new value, and the writes to the inputs are replayed after the program), so
+    this is `func` itself once `remove` is checked, as in PyTorch: "mutations" or
+    "mutations_and_views".
+
+    >>> functionalize(f)(x)      # == f(x), and x is written as f writes it
+    """
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for "
+            f"remove={remove}. Valid options are:\n     remove='mutations': all inplace and out= "
+            f"operators will be removed from the program, and replaced with their out-of-place "
+            f"equivalents.\n     remove='mutations_and_views': In addition to the above, all "
+            f"aliasing operators {{view}} will be replaced with their non-aliasing counterparts, "
+            f"{{view}}_copy.\n")
+
+    @functools.wraps(func)
+    def functionalized(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return functionalized
 
 
 def __getattr__(name: str):
