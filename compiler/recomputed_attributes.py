@@ -86,6 +86,9 @@ def finish(tracer, result, t, returned: bool) -> bool:
     if module.__dict__.get(name) is t and (id(module), name) in skipped(tracer):
         result.graph.add_output("new", f"{type(module).__name__}.{name}", t._value)
         result.effects.append(("attr", (module, name)))
+        if t.requires_grad:   # `self.loss = F.mse_loss(y, target)`: a compiled forward's call
+            # gives the module a tensor on its tape node (runtime/artifact_tape.py), as eagerly
+            result.attrs_with_history.append(len(result.effects) - 1)
         return True
     if module.__dict__.get(name) is t:
         return False     # held as an input too: the escaped tensor's retrace

@@ -119,6 +119,7 @@ class TraceResult:
     arg_grad_checks: tuple = ()
     arg_grad_none: list = field(default_factory=list)
     arg_grad_replaced: set = field(default_factory=set)
+    attrs_with_history: list = field(default_factory=list)   # recomputed_attributes.finish
 
 
 class FinishTrace:
@@ -171,8 +172,7 @@ class FinishTrace:
                              new_storage=new_storage, out_aliases=out_aliases,
                              out_identity=identity, out_views=self.out_views)
         result.out_history_kept = self.out_history_kept
-        result.arg_grad_written = arg_grad_written
-        result.arg_requires_grad = arg_requires_grad
+        result.arg_grad_written, result.arg_requires_grad = arg_grad_written, arg_requires_grad
         result.out_layouts, result.out_inference = self.out_layouts, self.out_inference
         result.out_freed, result.out_created_leaf = self.out_freed, self.out_created_leaf
         result.out_tape_inputs = self.out_tape_inputs

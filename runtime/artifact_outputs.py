@@ -25,7 +25,8 @@ def call_outputs(artifact, args, arrays, results):
     leaves = [next(it) if s is TENSOR_SLOT else s for s in leaves]
     for i, flag in traced.arg_requires_grad:   # the code's own `x.requires_grad_()`
         args[i].requires_grad = flag
-    if (tensors or traced.arg_grad_written or traced.grads_with_history) and \
+    if (tensors or traced.arg_grad_written or traced.grads_with_history
+            or traced.attrs_with_history) and \
             artifact.records_tape and (
             _autograd.grad_mode.enabled or any(traced.out_requires_grad or ())):
         # under no_grad too when the code enabled grad itself (`with enable_grad():`)

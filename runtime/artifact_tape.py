@@ -31,14 +31,20 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     # `backward(create_graph=True)` made: outputs of the node too
     written = traced.arg_grad_written if _autograd.grad_mode.enabled else []
     graphed = traced.grads_with_history if _autograd.grad_mode.enabled else []
-    if not needs or not (written or graphed or any(traced.out_requires_grad or [True])):
+    # and the tensors the code set on modules (`self.loss = ...`, just written back), unless
+    # the code's own backward() ran (then, as a returned loss, they are plain results)
+    attrs = traced.attrs_with_history if _autograd.grad_mode.enabled \
+        and not artifact.graph.differentiates() else []
+    if not needs or not (written or graphed or attrs
+                         or any(traced.out_requires_grad or [True])):
         return
     returned = len(tensors)
-    n_out += [k for k, _ in written] + list(graphed)
+    n_out += [k for k, _ in written] + list(graphed) + list(attrs)
     tensors = list(tensors) + [args[i] for _, i in written] + [
-        _grad_tensor(traced.effects[k], args) for k in graphed]
+        _grad_tensor(traced.effects[k], args) for k in graphed] + [
+        _attr_tensor(traced.effects[k]) for k in attrs]
     extra = len(tensors) - returned
-    key = (tuple(needs), len(written), len(graphed))
+    key = (tuple(needs), len(written), len(graphed), len(attrs))
     vjp = artifact._vjp_cache.get(key)
     if vjp is None:
         vjp = artifact._vjp_cache[key] = make_vjp(artifact.run_fn, key[0], n_out,
@@ -72,6 +78,12 @@ def _grad_tensor(effect, args):
     """The `.grad` tensor a "grad" or "grad_of_arg" output was just written to."""
     kind, target = effect
     return (args[target] if kind == "grad_of_arg" else target)._grad
+
+
+def _attr_tensor(effect):
+    """The tensor an "attr" output was just set to on its module (runtime/writeback.py)."""
+    module, name = effect[1]
+    return module.__dict__[name]
 
 
 class _CompiledNode(_autograd.TapeNode):
