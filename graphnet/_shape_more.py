@@ -19,7 +19,7 @@ from typing import Sequence
 
 from . import _layout as L
 from ._dispatch import dispatch
-from ._errors import no_dimensions_error, wrap_dim
+from ._errors import int_argument, no_dimensions_error, wrap_dim
 from ._tensor import Size, Tensor
 
 
@@ -174,7 +174,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if input.dim() == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input.dim())
-    index = int(index)
+    index = int_argument(index, "select", "index", 2)
     size = input.shape[dim]
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "

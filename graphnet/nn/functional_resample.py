@@ -11,6 +11,7 @@ import warnings
 
 from .. import _dtype as dt
 from .._dispatch import dispatch
+from .._errors import int_argument
 from .._grad_fn_names import renamed
 from .._tensor import Tensor
 from .functional_conv import _tuple
@@ -29,12 +30,14 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     >>> F.pixel_shuffle(graphnet.randn(1, 12, 4, 4), 2).shape
     graphnet.Size([1, 3, 8, 8])
     """
-    r = int(upscale_factor)
+    r = int_argument(upscale_factor, "pixel_shuffle", "upscale_factor", 2)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
     if input.dim() < 3:
         raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but "
                            f"got input with {input.dim()} dimension(s)")
     *lead, c, h, w = input.shape
-    if r <= 0 or c % (r * r):
+    if c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
                            f"divisible by the square of upscale_factor, but input.size(-3)={c} "
                            f"is not divisible by {r * r}")
@@ -48,13 +51,15 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """[*, C, H*r, W*r] -> [*, C*r*r, H, W], the inverse of pixel_shuffle."""
-    r = int(downscale_factor)
+    r = int_argument(downscale_factor, "pixel_unshuffle", "downscale_factor", 2)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
     if input.dim() < 3:
         raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, "
                            f"but got input with {input.dim()} dimension(s)")
     *lead, c, h, w = input.shape
     for name, n, axis in (("height", h, -2), ("width", w, -1)):
-        if r <= 0 or n % r:
+        if n % r:
             raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by "
                                f"downscale_factor, but input.size({axis})={n} is not "
                                f"divisible by {r}")
@@ -70,7 +75,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if input.dim() <= 2:
         raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
                            f"sizes {list(input.shape)}")
-    g = int(groups)
+    g = int_argument(groups, "channel_shuffle", "groups", 2)
     n, c, *rest = input.shape
     if g <= 0:
         raise RuntimeError(f"Number of groups to divide channels in must be positive. Value "
