@@ -44,7 +44,9 @@ def checked_call(node: Node) -> tuple | None:
     `n_primals` inputs; a `vjp` of a `vjp`, a double backward, unwraps again)."""
     op, inputs, attrs, _ = performed(node)
     check = OPS[op].check if op in OPS else None
-    return None if check is None else (op, check, inputs, attrs)
+    if check is None or (check.when is not None and not check.when(**attrs)):
+        return None
+    return op, check, inputs, attrs
 
 
 def check_sites(nodes) -> list:
@@ -95,23 +97,28 @@ def refuse_branch_checks(graph: Graph, top: bool = True) -> None:
                 if top and is_mapped(node) and mapped_reads(node, inner) is not None:
                     continue
                 where = f" at {inner.source}" if inner.source else ""
+                reads = checked_call(inner)[1].reads
+                index = reads == "indices or labels"
+                silently = "clamp a bad index" if index else "give NaN or inf for a bad one"
+                accept = "JAX's clamping" if index else "JAX's NaN and inf results"
                 if is_mapped(node):
                     raise TraceError(
-                        f"{site_name(inner)}{where} reads indices or labels the function "
-                        f"mapped by graphnet.func.vmap computes itself (or a vmap nested in "
+                        f"{site_name(inner)}{where} reads {reads} that the function mapped "
+                        f"by graphnet.func.vmap computes itself (or a vmap nested in "
                         f"another): compiled programs check those values (PyTorch raises on "
                         f"a bad one), and these cannot be checked there, so this program "
-                        f"could silently clamp a bad index. Compute the labels before the "
-                        f"vmap and pass them in (those are checked, per sample), run this "
-                        f"code dynamically, or compile with checks=False to accept JAX's "
-                        f"clamping.")
+                        f"could silently {silently}. Compute "
+                        f"{'the labels' if index else 'that matrix'} before the vmap and pass "
+                        f"{'them' if index else 'it'} in (those are checked, per sample), run "
+                        f"this code dynamically, "
+                        f"or compile with checks=False to accept {accept}.")
                 raise TraceError(
-                    f"{site_name(inner)}{where} reads indices or labels inside a "
-                    f"graphnet.{node.op} branch: compiled programs check those values "
-                    f"(PyTorch raises on a bad one) everywhere except inside cond/while_loop "
-                    f"branches, so this program could silently clamp a bad index. Move the "
-                    f"indexing out of the branch, run this code dynamically, or compile with "
-                    f"checks=False to accept JAX's clamping.")
+                    f"{site_name(inner)}{where} reads {reads} inside a graphnet.{node.op} "
+                    f"branch: compiled programs check those values (PyTorch raises on a bad "
+                    f"one) everywhere except inside cond/while_loop branches, so this program "
+                    f"could silently {silently}. Move the "
+                    f"{'indexing' if index else 'operation'} out of the branch, run this code "
+                    f"dynamically, or compile with checks=False to accept {accept}.")
             refuse_branch_checks(branch, top=False)
 
 

@@ -26,7 +26,10 @@ class SubTracer(Tracer):
         self.capture_grad: set = set()   # parent Values read through a tensor needing grad
 
     def value_of(self, t: Tensor) -> Value:
-        if id(t) in self.created_ids:
+        # NOTE: a concrete tensor is never this graph's, whatever its id: `created_ids` keeps
+        # the ids of tensors made here that died since, which Python hands out again (`eye(3)`
+        # made in a vmapped function crashed the next trace, an array taken for a Value)
+        if id(t) in self.created_ids and isinstance(t._value, Value):
             if self._own(t._value):
                 return t._value
             # an alias made here of an outer tensor (`w.detach()`, func.grad's copy of its

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from . import _factories as fac
 from . import _math as M
 from ._dispatch import dispatch
-from ._ops._table import ValueCheck, defop
+from ._ops._table import MATRIX_VALUES, ValueCheck, defop
 from ._ops.linalg import LinAlgError, _one_triangle
 from ._tensor import Tensor
 from .return_types import return_type
@@ -82,7 +82,8 @@ def _error(facts, **_):
 
 @defop("linalg_cholesky_ex", "opaque", n_outputs=2, function=None, method=None,
        backward="LinalgCholeskyExBackward0",
-       check=ValueCheck(_not_positive_definite, _error, values_from=0))
+       check=ValueCheck(_not_positive_definite, _error, values_from=0,
+                        when=lambda check, **_: bool(check), reads=MATRIX_VALUES))
 def linalg_cholesky_ex(a, *, upper=False, check=False):
     return _factor_and_info(a, upper)
 
@@ -105,6 +106,8 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     if A.dim() < 2:
         raise RuntimeError("torch.linalg.householder_product: input must have at least 2 "
                            "dimensions.")
+    from .linalg import refuse_low_precision
+    refuse_low_precision("linalg.householder_product", A)
     m, n = A.shape[-2:]
     k = tau.shape[-1] if tau.dim() else 1
     if m < n:

@@ -26,9 +26,8 @@ from . import _factories as fac
 from . import _layout as L
 from . import _math as M
 from ._dispatch import dispatch
-from ._ops._table import ValueCheck, defop
+from ._ops._table import MATRIX_VALUES, ValueCheck, defop
 from ._ops.linalg import LinAlgError
-from ._scatter import take_along_dim
 from ._tensor import Tensor
 from .return_types import return_type
 from ._autocast import autocast_as
@@ -77,7 +76,8 @@ def _singular_error(facts, *, check, **_):
 
 @defop("linalg_lu_factor_ex", "opaque", n_outputs=3, function=None, method=None,
        backward="LinalgLuFactorExBackward0",
-       check=ValueCheck(_first_singular, _singular_error, values_from=0))
+       check=ValueCheck(_first_singular, _singular_error, values_from=0,
+                        when=lambda check, **_: check is not None, reads=MATRIX_VALUES))
 def linalg_lu_factor_ex(a, *, check=None):
     """(LU packed, 1-based int32 pivots, int32 info), as LAPACK's getrf returns them."""
     lu, pivots, _ = jax.lax.linalg.lu(a)
@@ -135,7 +135,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
         upper = M.triu(LU_data[..., :k, :])
     if unpack_pivots:
         perm, _ = _permutation(LU_pivots, m)
-        P = L.transpose(fac.eye(m, dtype=LU_data.dtype)[perm], -2, -1)
+        P = L.transpose(_rows(fac.eye(m, dtype=LU_data.dtype), perm), -2, -1)
     return _LUUnpack(P, lower, upper)
 
 
@@ -151,7 +151,9 @@ def _rows(B: Tensor, order: Tensor) -> Tensor:
     batch = np.broadcast_shapes(tuple(B.shape[:-2]), tuple(order.shape[:-1]))
     B = B.expand(*batch, *B.shape[-2:])
     order = order.expand(*batch, order.shape[-1])
-    return take_along_dim(B, L.unsqueeze(order, -1), dim=-2)
+    # a permutation lu_pivots_to_permutation made: in range, so no check (_ops/scatter.py)
+    return dispatch("take_along_dim", B, L.unsqueeze(order, -1), dim=B.dim() - 2,
+                    permutation=True)
 
 
 def _lu_solved(LU: Tensor, pivots: Tensor, B: Tensor, left: bool, adjoint: bool) -> Tensor:

@@ -80,6 +80,8 @@ def _square_dims(name: str, A: Tensor, dim) -> tuple[int, int]:
 
 
 def _singular_values(A: Tensor, d0: int, d1: int) -> Tensor:
+    from .linalg import refuse_low_precision   # NOTE: graphnet.linalg imports this module
+    refuse_low_precision("linalg.matrix_norm", A)
     return dispatch("linalg_svdvals", movedim(A, (d0, d1), (-2, -1)))
 
 
@@ -106,13 +108,19 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
     ord = float(ord)
     if abs(ord) == 2:
         values = _singular_values(A, d0, d1)
-        pick = M.amax if ord > 0 else M.amin
-        return _restore(pick(values, -1), d0, d1, keepdim)
+        return _restore(_pick(values, -1, ord), d0, d1, keepdim)
     summed, across = (d0, d1) if abs(ord) == 1 else (d1, d0)
     sums = M.sum(M.abs(A), summed, keepdim=True)
-    pick = M.amax if ord > 0 else M.amin
-    result = pick(sums, across, keepdim=True)
+    result = _pick(sums, across, ord, keepdim=True)
     return result if keepdim else L.squeeze(result, (d0, d1))
+
+
+def _pick(values: Tensor, dim: int, ord: float, keepdim: bool = False) -> Tensor:
+    """The largest of `values` along `dim` for a positive `ord`, else the smallest; PyTorch's
+    largest of none is 0 (the norm of an empty matrix), its smallest of none an error."""
+    if ord > 0 and values.shape[dim] == 0:
+        return M.sum(values, dim, keepdim=keepdim)
+    return (M.amax if ord > 0 else M.amin)(values, dim, keepdim=keepdim)
 
 
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -148,6 +156,8 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None,
     """The number of singular values above max(atol, rtol * largest) (int64, per matrix);
     rtol defaults to eps * max(m, n) when neither tolerance is given."""
     A = _floating("linalg.matrix_rank", A)
+    from .linalg import refuse_low_precision
+    refuse_low_precision("linalg.matrix_rank", A)
     if A.dim() < 2:
         raise RuntimeError("linalg.matrix_rank: The input tensor A must have at least 2 "
                            "dimensions.")

@@ -37,6 +37,7 @@ def slogdet(input: Tensor):
 
 def logdet(input: Tensor) -> Tensor:
     """log det of each square matrix: NaN where det < 0, -inf where it is 0."""
+    linalg.refuse_low_precision("logdet", input)
     sign, logabs = linalg.slogdet(input)
     return M.where(sign < 0, math.nan, logabs)
 

@@ -48,14 +48,50 @@ _Eigh = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
 _Lstsq = return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
+# PyTorch's CPU kernel behind each linalg function that refuses float16 and bfloat16 (None:
+# the function itself refuses "low precision dtypes"); JAX's own refusal named no function
+_LOW_PRECISION = {
+    "linalg.inv": None, "linalg.inv_ex": None, "linalg.slogdet": None,
+    "linalg.matrix_norm": None, "linalg.cholesky": "cholesky_cpu", "linalg.det": "lu_cpu",
+    "linalg.solve": "lu_cpu", "linalg.solve_ex": "lu_cpu", "linalg.lu": "lu_cpu",
+    "linalg.lu_factor": "lu_cpu", "linalg.lu_factor_ex": "lu_cpu",
+    "linalg.lu_solve": "linalg.lu_solve_cpu", "linalg.svd": "linalg_svd_cpu",
+    "linalg.svdvals": "linalg_svd_cpu", "linalg.eigh": "linalg_eigh_cpu",
+    "linalg.eigvalsh": "linalg_eigh_cpu", "linalg.qr": "geqrf_cpu",
+    "linalg.solve_triangular": "triangular_solve_cpu", "cholesky_solve": "cholesky_solve_cpu",
+    "cholesky_inverse": "cholesky_inverse_out_cpu", "logdet": None,
+    "linalg.householder_product": "orgqr_cpu",
+}
+
+
+def refuse_low_precision(name: str, A: Tensor) -> None:
+    """PyTorch's error for a float16 or bfloat16 `A` given to linalg function `name`."""
+    if A.dtype.name not in ("float16", "bfloat16"):
+        return
+    kind = type_name(A.dtype)
+    if name == "linalg.pinv":
+        raise RuntimeError(f"linalg.pinv({kind}{{{list(A.shape)}}}): expected a tensor with 2 or "
+                           f"more dimensions of float, double, cfloat or cdouble types")
+    if name in ("linalg.lstsq", "linalg.matrix_rank"):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    if name not in _LOW_PRECISION:
+        return
+    kernel = _LOW_PRECISION[name]
+    if kernel is None:
+        raise RuntimeError(f"{name.replace('_ex', '')}: Low precision dtypes not supported. "
+                           f"Got {kind}")
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{kind}\'')
+
+
 def matrices(name: str, A: Tensor, square: bool = True) -> Tensor:
     """`A` checked as PyTorch's linalg functions check it: a floating (batch of) matrices,
-    square unless `square=False`."""
+    square unless `square=False`, of a precision its CPU kernel takes."""
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if not A.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
                            f"{type_name(A.dtype)}")
+    refuse_low_precision(name, A)
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
@@ -250,11 +286,22 @@ def cond(A: Tensor, p=None) -> Tensor:
     """The condition number of each matrix in the `p` norm: largest / smallest singular
     value for p None or 2 (smallest / largest for -2), else norm(A) * norm(inv(A)), inf for a
     singular matrix (its inverse taken as all inf, and 0 * inf read as inf), as PyTorch."""
+    if A.dim() < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if not isinstance(p, str) and p is not None and float(p) not in (2, -2, 1, -1, math.inf,
+                                                                     -math.inf):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    refuse_low_precision("linalg.svd" if p is None or p in (2, -2) else "linalg.inv", A)
+    # PyTorch's order: a named norm ("fro", "nuc") wants square matrices, even empty ones
+    matrices(f"linalg.cond(ord={p})" if isinstance(p, str) else "linalg.cond", A,
+             square=isinstance(p, str))
+    if A.shape[-1] == 0 or A.shape[-2] == 0:   # PyTorch's: 0 for each empty matrix, square
+        return M.sum(M.abs(A), (-2, -1))       # or not
     if p is None or p in (2, -2):
-        values = svdvals(matrices("linalg.cond", A, square=False))
+        values = svdvals(A)
         big, small = values[..., 0], values[..., -1]
         return big / small if p != -2 else small / big
-    matrices("linalg.cond", A)
+    matrices(f"linalg.cond(ord={p})", A)
     if p == "nuc":   # PyTorch's: from the singular values, no inverse
         values = svdvals(A)
         return M.sum(values, -1) * M.sum(M.reciprocal(values), -1)

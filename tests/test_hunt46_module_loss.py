@@ -82,11 +82,12 @@ def test_losses_kept_on_modules_carry_gradients(compiled):
 
 def test_each_call_keeps_its_own_loss_and_no_grad_keeps_none():
     x1, x2 = np.random.default_rng(2).random((2, 1, 3, 6, 6), dtype=np.float32)
+    ref = None
     for T in (torch, gn):
         _, Aux = _build(T)
         T.manual_seed(0)
         aux = Aux()
-        if T is gn:
+        if ref is not None:
             aux.load_state_dict({k: gn.tensor(v.detach().numpy())
                                  for k, v in ref.state_dict().items()})
             run = gn.compile(aux)

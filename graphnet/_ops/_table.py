@@ -83,7 +83,16 @@ class ValueCheck:
     find: Callable
     error: Callable
     values_from: int = 1
+    # `when(**attrs) -> bool`: whether a call with these attributes checks anything at all
+    # (`cholesky_ex(A)` reports in `info` unless check_errors=True); None: always
+    when: Callable | None = None
+    # what the check reads, for the errors that refuse one (compiler/checks.py)
+    reads: str = "indices or labels"
 
+
+# ValueCheck.reads of the linear-algebra checks
+MATRIX_VALUES = ("a matrix whose values PyTorch checks (a singular, not positive-definite or "
+                 "NaN one)")
 
 N_FACTS = 3   # facts per check: a compiled program returns one int64 row [bad, *facts] each
 

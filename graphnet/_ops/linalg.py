@@ -20,7 +20,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from ._dim_rules import scalar_as_one_element
-from ._table import ValueCheck, defop
+from ._table import MATRIX_VALUES, ValueCheck, defop
 from .distance import vector_norm
 from .linalg_errors import NAN_SVD, LinAlgError, first_bad as _first_bad  # noqa: F401
 from . import linalg_cholesky_factor  # noqa: F401  (registration: cholesky_solve, cholesky_inverse)
@@ -41,11 +41,11 @@ SINGULAR_INV = ValueCheck(
     _zero_pivots,
     lambda facts, **_: LinAlgError(
         f"linalg.inv: The diagonal element {facts[1]} is zero, the inversion could not be "
-        f"completed because the input matrix is singular."), values_from=0)
+        f"completed because the input matrix is singular."), values_from=0, reads=MATRIX_VALUES)
 SINGULAR_SOLVE = ValueCheck(
     _zero_pivots,
     lambda facts, **_: LinAlgError("torch.linalg.solve: The solver failed because the input "
-                                   "matrix is singular."), values_from=0)
+                                   "matrix is singular."), values_from=0, reads=MATRIX_VALUES)
 
 
 def _not_positive_definite(a, upper=False):
@@ -81,7 +81,8 @@ def _cholesky_error(facts, **_):
                        f"because the input is not positive-definite{which}.")
 
 
-NOT_POSITIVE_DEFINITE = ValueCheck(_not_positive_definite, _cholesky_error, values_from=0)
+NOT_POSITIVE_DEFINITE = ValueCheck(_not_positive_definite, _cholesky_error, values_from=0,
+                                   reads=MATRIX_VALUES)
 
 
 

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
 from ._promote import torch_name
-from ._table import ValueCheck, defop
+from ._table import MATRIX_VALUES, ValueCheck, defop
 from .linalg_errors import LinAlgError, batch_element, first_bad
 
 
@@ -96,7 +96,8 @@ def _singular_error(facts, **_):
 
 
 @defop("cholesky_inverse", "opaque", method=None,
-       check=ValueCheck(_zero_diagonal, _singular_error, values_from=0))
+       check=ValueCheck(_zero_diagonal, _singular_error, values_from=0,
+                        reads=MATRIX_VALUES))
 def cholesky_inverse(factor, *, upper=False):
     return _cholesky_inverse(factor, bool(upper))
 

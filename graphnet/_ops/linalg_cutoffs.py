@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from ._promote import torch_name
-from ._table import ValueCheck, defop
+from ._table import MATRIX_VALUES, ValueCheck, defop
 from .linalg_errors import NAN_SVD, batch_element, first_bad
 
 
@@ -92,7 +92,8 @@ def _nan_unless_hermitian(a, *tolerances, hermitian=False):
 
 
 @defop("linalg_pinv", "opaque", function=("linalg.pinv", "pinverse"), method=None,
-       check=ValueCheck(_nan_unless_hermitian, NAN_SVD.error, values_from=0))
+       check=ValueCheck(_nan_unless_hermitian, NAN_SVD.error, values_from=0,
+                        reads=MATRIX_VALUES))
 def linalg_pinv(a, atol=0.0, rtol=None, *, hermitian=False):
     """Singular values at or below max(atol, rtol * largest) dropped; rtol defaults to
     eps * max(m, n) where atol is not positive, as in PyTorch. `atol` and `rtol` are numbers
@@ -161,7 +162,8 @@ def _illegal_argument(facts, **_):
 
 
 @defop("linalg_lstsq", "opaque", function="linalg.lstsq", method=None,
-       check=ValueCheck(_nan_operand, _illegal_argument, values_from=0))
+       check=ValueCheck(_nan_operand, _illegal_argument, values_from=0,
+                        reads=MATRIX_VALUES))
 def linalg_lstsq(a, b, *, rcond=None):
     """The minimum-norm least-squares solution X of A X = B, singular values at or below
     rcond * largest taken as zero (rcond None: eps * max(m, n); 0: only exact zeros, the

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._table import ValueCheck
+from ._table import MATRIX_VALUES, ValueCheck
 
 
 class LinAlgError(RuntimeError):
@@ -44,4 +44,4 @@ def _svd_error(facts, **_):
                        f"input matrix contained non-finite values.")
 
 
-NAN_SVD = ValueCheck(_nan_entries, _svd_error, values_from=0)
+NAN_SVD = ValueCheck(_nan_entries, _svd_error, values_from=0, reads=MATRIX_VALUES)

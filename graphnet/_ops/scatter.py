@@ -275,15 +275,18 @@ def _scattered_product(x, src, index, dim: int):
     return jnp.moveaxis(product, -1, dim)
 
 
-def _take_indices(x, index, *, dim):
+def _take_indices(x, index, *, dim, **_):
     """PyTorch's take_along_dim counts a negative index from the end; past the end is refused
     (with gather's message: its CPU kernel reads out of bounds instead)."""
     return out_of_bounds(index, dim, x.shape[dim], negative_ok=True)
 
 
+# `permutation`: graphnet's own call with a permutation it computed (an LU solve's row order),
+# in range by construction, so no check site (one inside a vmap would be refused)
 @defop("take_along_dim", "opaque", nondiff_inputs=(1,), **_NAMES,
-       check=ValueCheck(_take_indices, _error(RuntimeError)))
-def take_along_dim(x, index, *, dim):
+       check=ValueCheck(_take_indices, _error(RuntimeError),
+                        when=lambda permutation=False, **_: not permutation))
+def take_along_dim(x, index, *, dim, permutation=False):
     index = jnp.where(index < 0, index + x.shape[dim], index)
     shape = jnp.broadcast_shapes(
         tuple(n for d, n in enumerate(x.shape) if d != dim),
