@@ -22,6 +22,8 @@ from collections.abc import Iterable
 
 from ... import _factories as fac
 from ... import _math as M
+from ..._errors import TraceError
+from ..._mode import tracing
 from ..._tensor import Tensor
 from .._module import Module
 from ._norms import set_computed
@@ -179,6 +181,13 @@ class PruningContainer(BasePruningMethod):
             where = (slice(None),) * t.dim()
         else:
             raise ValueError(f"Unrecognized PRUNING_TYPE {kind}")
+        if kind != "global" and tracing():
+            raise TraceError(
+                f"pruning '{type(method).__name__}' again where a parameter is already pruned "
+                f"chooses among the entries still kept, a number the compiled program cannot "
+                f"know when traced (PyTorch indexes them with the mask, a data-dependent "
+                f"shape). Prune between compiled calls instead of inside the compiled "
+                f"function, or run this code dynamically.")
         new_mask = default_mask.to(dtype=t.dtype).clone()
         part = method.compute_mask(t[where], default_mask=default_mask[where])
         new_mask[where] = part.to(dtype=new_mask.dtype)
