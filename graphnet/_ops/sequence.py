@@ -285,6 +285,17 @@ def scaled_dot_product_attention(q, k, v, *extra, scale, is_causal=False, has_ma
     then an RNG key when `dropout_p` > 0. `safe_softmax=False` keeps NaN for fully masked rows,
     as PyTorch's MultiheadAttention does when it returns weights."""
     extra = list(extra)
+    dtype = q.dtype
+    if dtype in (jnp.float16, jnp.bfloat16):
+        # PyTorch's kernels (CPU math and flash, CUDA flash) compute half and bfloat16
+        # attention in float32: in half, a padding mask of finfo(float16).min swallowed the
+        # scores of a row masked out entirely, and scores in the thousands lost their steps
+        out, weights = scaled_dot_product_attention(
+            *(x.astype(jnp.float32) if jnp.issubdtype(x.dtype, jnp.floating) and i < 3 + has_mask
+              else x for i, x in enumerate((q, k, v, *extra))),
+            scale=scale, is_causal=is_causal, has_mask=has_mask, dropout_p=dropout_p,
+            safe_softmax=safe_softmax)
+        return out.astype(dtype), weights.astype(dtype)
     scores = jnp.matmul(q, jnp.swapaxes(k, -1, -2)) * jnp.asarray(scale, q.dtype)
     if has_mask:
         mask = extra.pop(0)
