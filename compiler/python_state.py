@@ -78,8 +78,8 @@ class PythonStateWatch:
         (`group['lr'] = lr`), and `release()` puts the original dicts back with the new
         contents. See `group_writes`."""
         self.swapped: list = []     # (optimizer, index, original dict, watched copy)
-        if bound is not None and hasattr(bound, "__dict__"):
-            values = values + list(vars(bound).values())
+        if bound is not None and hasattr(bound, "__dict__"):   # `compile(opt.step)`: opt too
+            values = values + [bound] + list(vars(bound).values())
         self._watch_optimizer_values(values)
 
     def _watch_optimizer_values(self, values) -> None:
