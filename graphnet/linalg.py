@@ -363,3 +363,11 @@ def _named_matrix_norm(input, ord: str, dim, keepdim: bool):
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
                            f"{' '.join(str(d) for d in dims)}")
     return matrix_norm(input, ord, dims, keepdim)
+
+
+def __getattr__(name: str):
+    """A missing name, with the reason and the alternative when it is refused on purpose
+    (runtime/coverage_refused.py), e.g. `linalg.ldl_factor`."""
+    from ._errors import missing_attribute
+
+    raise missing_attribute("graphnet.linalg", "torch.linalg", name)

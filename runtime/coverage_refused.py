@@ -137,4 +137,14 @@ REFUSED: dict[str, tuple[str, str]] = {
     "torch.compiler.set_enable_guard_collectives": _PARALLEL,
     "torch.compiler.wrap_numpy": ("NumPy code runs on the host; a compiled program is one XLA "
                                   "computation", "graphnet ops (NumPy's names mostly match)"),
+    "torch.onnx": ("ONNX export walks PyTorch's TorchScript/FX graphs, which graphnet does not "
+                   "make", "graphnet.save(model.state_dict(), path) for the weights, and "
+                   "hlo_dump(compiled) (or `graphnet dump hlo`) for the program as StableHLO"),
+    "torch.linalg.ldl_*": ("LAPACK's Bunch-Kaufman LDL^T (sytrf) packed factor and pivots, "
+                           "which JAX does not compute", "linalg.cholesky / cholesky_solve for "
+                           "definite matrices, linalg.solve or linalg.eigh otherwise"),
+    "torch.func.debug_unwrap": ("functorch's wrapper tensors, which graphnet's transforms do "
+                                "not make", "the tensor itself"),
+    "torch.func.rearrange": ("functorch's first-class-dimension einops port",
+                             "reshape, permute and einsum"),
 }

@@ -235,7 +235,7 @@ def test_files_without_sharing_stay_version_1():
 
 
 @pytest.mark.parametrize("view", [["s", 4, [3], [1]],         # past the end
-                                  ["s", 0, [3], [0]],         # expanded: elements overlap
+                                  ["s", 0, [100000, 6], [0, 1]],   # repeats past the bound
                                   ["nope", 0, [1], [1]],      # no such storage
                                   ["s", -1, [1], [1]],
                                   ["s", 0, [1, 1], [1]]])

@@ -82,13 +82,17 @@ def _is_tensor(x: Any) -> bool:
 # --- Public API ---
 
 
-def save(obj: Any, f: PathOrFile) -> None:
+def save(obj: Any, f: PathOrFile, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False) -> None:
     """Write ``obj`` (nested dict / list / tuple of Tensors, ints, floats, bools, strs, None)
     to ``f``.
 
     ``f`` is a path (the file is replaced atomically: readers see the old or the new
     checkpoint, never a partial one) or a binary file object opened for writing.
     Dict keys must be str or int; their type and order are kept, as is tuple vs list.
+    ``torch.save``'s other arguments are accepted so that its callers run unchanged; they
+    choose how torch pickles, and graphnet's format holds no pickle (they change nothing).
 
     Example::
 
@@ -114,8 +118,9 @@ def save(obj: Any, f: PathOrFile) -> None:
         _atomic.write_atomically(os.fspath(f), lambda out: _format.write(out, arrays, metadata))
 
 
-def load(f: PathOrFile, map_location: Any = None, weights_only: bool | None = None,
-         mmap: bool | None = None) -> Any:
+def load(f: PathOrFile, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None,
+         **pickle_load_args: Any) -> Any:
     """Read a checkpoint written by ``graphnet.save`` or a state dict written by ``torch.save``.
 
     ``f`` is a path or a seekable binary file object. Torch files are read without
@@ -127,8 +132,10 @@ def load(f: PathOrFile, map_location: Any = None, weights_only: bool | None = No
     saved from (``{"cuda:0": "cpu"}``); a function ``fn(storage, location)`` returns the
     storage, moved or not, or None. graphnet's own files are saved from ``"cpu"``. Without
     it, a storage torch saved on a GPU needs one, as in torch. ``weights_only`` and ``mmap``
-    are accepted as ``torch.load`` takes them; a load never runs code from the file either
-    way (``weights_only=False`` does not let a pickled object through). Tensors that shared
+    are accepted as ``torch.load`` takes them, and ``pickle_module`` and pickle's own
+    arguments (``encoding=``) too; a load never runs code from the file either way
+    (``weights_only=False`` and a ``pickle_module`` do not let a pickled object through;
+    ``weights_only=True`` with a ``pickle_module`` is refused, as in torch). Tensors that shared
     a storage when saved share it again (an in-place change of one shows in the others).
 
     Example::
@@ -136,6 +143,9 @@ def load(f: PathOrFile, map_location: Any = None, weights_only: bool | None = No
         state = graphnet.load("ckpt.safetensors", map_location="cpu")
         model.load_state_dict(state["model"])
     """
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                           "specified")
     restore = _locations.restorer(map_location)
     if _is_file_object(f):
         return _load_stream(f, str(getattr(f, "name", None) or f"<{type(f).__name__}>"), restore)

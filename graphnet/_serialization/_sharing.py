@@ -53,12 +53,19 @@ def views_of(flat: Any, places: list[Place]) -> list[Any]:
     return out
 
 
+# How many elements a view may have per element of its storage. Views whose elements overlap
+# (`base.expand(2, 3)`, `signal.unfold(0, 4, 1)`) have more elements than their storage, and
+# loading one computes all of them: a bound keeps a hostile file from asking for terabytes
+# from a few bytes. A view past it is saved as its own tensor (values kept, sharing not).
+_OVERLAP_FACTOR, _OVERLAP_SLACK = 16, 1 << 16
+
+
 def _layout_ok(size: tuple, stride: tuple, offset: int, storage_numel: int) -> bool:
-    """In bounds and without two elements in one place (an expanded view)."""
+    """In bounds, not empty, and (when its elements overlap, as an expanded or unfolded view's
+    do) not more than `_OVERLAP_FACTOR` times its storage's elements, plus some slack."""
     numel = math.prod(size)
-    if numel == 0 or numel > storage_numel - offset:
-        return False
-    if any(s == 0 and n > 1 for n, s in zip(size, stride)):
+    if numel == 0 or offset >= storage_numel \
+            or numel > _OVERLAP_FACTOR * storage_numel + _OVERLAP_SLACK:
         return False
     return offset + sum((n - 1) * s for n, s in zip(size, stride)) < storage_numel
 
@@ -144,6 +151,7 @@ def parse_views(text: str, shapes: dict[str, tuple], where: str) -> dict[str, tu
             raise bad("has an offset, size or stride that is not made of non-negative ints")
         if not _layout_ok(tuple(size), tuple(stride), offset, shapes[storage][0]):
             raise bad(f"(offset {offset}, size {size[:8]}, stride {stride[:8]}) does not lie "
-                      f"inside its storage of {shapes[storage][0]} elements without overlap")
+                      f"inside its storage of {shapes[storage][0]} elements, or repeats them "
+                      f"more than {_OVERLAP_FACTOR} times")
         out[name] = (storage, offset, tuple(size), tuple(stride))
     return out

@@ -83,8 +83,13 @@ def encode(obj: Any, is_tensor: Callable[[Any], bool]) -> tuple[Any, dict[str, A
                 return float(x)
             return {"float": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
         if not isinstance(x, (dict, list, tuple)):
-            raise refuse(x, path, "Supported: Tensor, dict, list, tuple, int, float, bool, str, "
-                         "None; convert it to one of these (e.g. a numpy scalar with .item()).")
+            hint = "(e.g. a numpy scalar with .item())"
+            if callable(getattr(x, "state_dict", None)):   # `save(model, path)`, as torch pickles
+                hint = (f"(save its .state_dict(): graphnet writes no pickled objects, so a "
+                        f"{type(x).__name__} is rebuilt by your code and then given "
+                        f"load_state_dict(graphnet.load(...)))")
+            raise refuse(x, path, f"Supported: Tensor, dict, list, tuple, int, float, bool, str, "
+                         f"None; convert it to one of these {hint}.")
         if type(x) is tuple or type(x) is list or isinstance(x, dict):
             if id(x) in open_containers:
                 raise refuse(x, path, "The object contains itself; checkpoints must be trees.")

@@ -54,6 +54,16 @@ _HOOK_TABLES = ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwa
                 "_load_state_dict_post_hooks")
 
 
+# A TorchScript module's own names, read after `torch.jit.trace(model, x).save(path)`: graphnet's
+# jit.script/trace hand back the module itself (graphnet/jit.py), so say so
+_JIT = (" (a TorchScript module's; graphnet has no TorchScript, so graphnet.jit.script and "
+        "jit.trace return the module itself: save its weights with "
+        "graphnet.save(model.state_dict(), path), and use graphnet.compile(model) for a "
+        "compiled graph)")
+_SCRIPTED = dict.fromkeys(("save", "code", "graph", "inlined_graph", "code_with_constants",
+                           "save_to_buffer", "original_name"), _JIT)
+
+
 class Module(_Hooks):
     """Base class of all layers and models. Subclasses build submodules in `__init__` and
     wire them in `forward`; assigning a Parameter, Module or (via `register_buffer`) a tensor
@@ -167,7 +177,8 @@ class Module(_Hooks):
         note = getattr(_dispatch.current_mode(), "on_missing_attribute", None)
         if note is not None:   # a trace: `getattr(self, "prev", None)` decided by its absence
             note(self, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        hint = _SCRIPTED.get(name, "")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'{hint}")
 
     def __delattr__(self, name: str) -> None:
         _changes[0] += 1
