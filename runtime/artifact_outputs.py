@@ -39,6 +39,7 @@ def call_outputs(artifact, args, arrays, results):
         for t, name in zip(tensors, traced.out_freed):
             if name is not None:
                 t.requires_grad, t.grad_fn = True, _autograd.freed_node(name, t)
+    artifact.slot_inputs = None   # (writeback.py) held for record_tape only
     for t, made in zip(tensors, traced.out_created_leaf):
         if made:   # a leaf the code made (`x.clone().requires_grad_()`): a leaf, as eagerly
             t.grad_fn, t.requires_grad = None, True

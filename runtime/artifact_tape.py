@@ -20,8 +20,10 @@ def record_tape(artifact, args, arrays, tensors) -> None:
     """Make `artifact`'s whole compiled call one node of the eager tape, so `loss.backward()`
     on its outputs works (grads by jax.vjp of the lowered program)."""
     needs, edges = [], []
+    slots = getattr(artifact, "slot_inputs", None) or {}   # as the call read them
     for i, (kind, obj) in enumerate(artifact.sources):
-        t = args[obj] if kind == "arg" else state_tensor((kind, obj))
+        t = args[obj] if kind == "arg" else slots[i] if i in slots \
+            else state_tensor((kind, obj))
         if t is not None and t.requires_grad and _autograd.floating(t._value.dtype):
             needs.append(i)
             edges.append((t.grad_fn, t._oi) if t.grad_fn is not None else (t, None))

@@ -46,6 +46,13 @@ def write_back(artifact, args, outs, failed: bool) -> list:
     steps = artifact.writeback_plan
     if steps is None:
         steps = artifact.writeback_plan = plan(artifact)
+    # the `.grad` tensors the call read (its "slot" inputs), taken before this call's new
+    # .grad replaces them: an accumulated `.grad` with history (`backward(create_graph=True)`
+    # twice) is an input of the call's tape node, whose edge must reach the old one's history
+    # (runtime/artifact_tape.py); read afterwards, the slot gave the new tensor, and a penalty
+    # on the sum lost every earlier call's part
+    artifact.slot_inputs = {i: obj() for i, (kind, obj) in enumerate(artifact.sources)
+                            if kind == "slot"} if artifact.records_tape else None
     results = []
     for i, action, target, new_storage in steps:
         array = outs[i]
