@@ -51,8 +51,12 @@ def write_back(artifact, args, outs, failed: bool) -> list:
     # twice) is an input of the call's tape node, whose edge must reach the old one's history
     # (runtime/artifact_tape.py); read afterwards, the slot gave the new tensor, and a penalty
     # on the sum lost every earlier call's part
-    artifact.slot_inputs = {i: obj() for i, (kind, obj) in enumerate(artifact.sources)
-                            if kind == "slot"} if artifact.records_tape else None
+    slots = artifact.__dict__.get("slot_positions")
+    if slots is None:   # once per artifact: most calls read no .grad
+        slots = artifact.slot_positions = [(i, obj) for i, (kind, obj)
+                                           in enumerate(artifact.sources) if kind == "slot"]
+    artifact.slot_inputs = {i: obj() for i, obj in slots} \
+        if slots and artifact.records_tape else None
     results = []
     for i, action, target, new_storage in steps:
         array = outs[i]
