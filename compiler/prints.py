@@ -31,6 +31,7 @@ from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
 from . import _source
+from .traced_text import note_printed
 
 # A traced tensor's repr (graphnet/_format.py): its graph value, then what the eager repr
 # would show after the numbers: a dtype, its grad_fn or requires_grad.
@@ -118,6 +119,7 @@ def record_print(tracer, objects: tuple, sep: str, end: str, file, flush: bool) 
     text = sep.join(str(obj) for obj in objects) + end
     pieces, start = [], 0
     for match in _MARKER.finditer(text):
+        note_printed(tracer, match.group("name"))
         value = _value_named(tracer, match.group("name"), text)
         grad_fn = _GRAD_FN.search(match.group("extras"))
         spec = match.group("spec")

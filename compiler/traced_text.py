@@ -8,9 +8,20 @@ compiled program runs. `print()` fills the marker in with each call's value
 `log.append(f"loss={loss:.3f}")` or `self.last = str(loss)` kept it in Python state, on every
 call and with no error. So at the end of a trace the returned value and the Python state the
 trace changed (compiler/python_state.py) are searched for such text, and a `TraceError` names
-where it went and the way out."""
+where it went and the way out.
+
+Text that leaves by no such road, and not through print() either (`logging.info(f"loss
+{loss:.2f}")`, `warnings.warn(...)`, `sys.stdout.write(...)`, or code that measures or
+compares it: `len(f"{x:.1f}")`, `"nan" in str(loss)`), was the trace's placeholder on every
+call, silently: a compiled step computed with the placeholder's length. So the trace counts
+the texts made of each traced value (`note_text`, from graphnet/_format.py) and the ones
+print() took (`note_printed`, compiler/prints.py); a value formatted more often than printed
+is refused when the trace ends (`refuse_unprinted_text`). Known gap: text both printed and
+used otherwise (`print(s); n = len(s)`) counts as printed."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
@@ -80,3 +91,33 @@ def _message(where: str) -> str:
             f"the trace's placeholder instead. Return or keep the tensor and format it after "
             f"the call (`loss = step(x); f'{{loss:.3f}}'`), or print() it inside the function "
             f"(a print shows each call's values).")
+
+
+def _root(tracer):
+    while getattr(tracer, "parent", None) is not None:   # a branch's or vmap's SubTracer
+        tracer = tracer.parent
+    return tracer
+
+
+def note_text(tracer, value) -> None:
+    """The traced code made text of `value` (a traced tensor's repr or format)."""
+    _root(tracer).__dict__.setdefault("texts_made", Counter())[str(value)] += 1
+
+
+def note_printed(tracer, name: str) -> None:
+    """print() took the text of the traced value `%name`."""
+    _root(tracer).__dict__.setdefault("texts_printed", Counter())["%" + name] += 1
+
+
+def refuse_unprinted_text(tracer) -> None:
+    """Raise when some text made from a traced tensor went anywhere but print()."""
+    made = tracer.__dict__.get("texts_made")
+    if not made:
+        return
+    printed = tracer.__dict__.get("texts_printed", Counter())
+    for name, count in made.items():
+        if count > printed[name]:
+            raise TraceError(_message(
+                f"({name}) went somewhere other than print() (logging, warnings.warn, "
+                f"a stream's write(), an exception's message, or code that measures or "
+                f"compares the text)"))

@@ -17,7 +17,7 @@ from graphnet._x64 import x64_scoped
 from . import failed_trace
 from .code_reads import CodeRecorder, entropy_changes
 from .ir import Graph
-from .traced_text import refuse_kept_text
+from .traced_text import refuse_kept_text, refuse_unprinted_text
 from .tracer import TraceResult, Tracer
 from .tree import attributed, flatten
 
@@ -72,6 +72,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = (),
             # (a rebuilt copy lost those changes, silently)
             returned = [fn(*args[:n_pos], **dict(zip(keywords, args[n_pos:], strict=True)))]
             refuse_kept_text(tracer.python_state, returned[0])
+            refuse_unprinted_text(tracer)
             if tracer.refusals:
                 _refuse_caught(tracer.refusals[0])
             failed_trace.forget(tracer)

@@ -77,12 +77,11 @@ def test_the_same_code_runs_eagerly_with_the_values():
     assert LOG == ["loss=8.000"]
 
 
-def test_text_used_inside_and_prints_still_work(capsys):
+def test_prints_and_plain_text_still_work(capsys):
     def step(x):
         y = (x * 2).sum()
-        note = f"{y:.2f}"           # made and dropped: never seen outside
         print(f"loss {y:.2f}")
-        return y, "done", {"k": [1, "a"], "n": len(note) > 0}
+        return y, "done", {"k": [1, "a"], "n": len("done") > 0}
 
     fast = gn.compile(step)
     first = fast(gn.tensor([1.0, 2.0]))
@@ -90,3 +89,42 @@ def test_text_used_inside_and_prints_still_work(capsys):
     assert float(first[0]) == 6.0 and float(second[0]) == 8.0
     assert first[1:] == second[1:] == ("done", {"k": [1, "a"], "n": True})
     assert capsys.readouterr().out == "loss 6.00\nloss 8.00\n"
+
+
+@pytest.mark.parametrize("use", ["measured", "compared", "logged", "warned", "written"])
+def test_text_that_goes_anywhere_but_print_is_refused(use, capsys):
+    import io
+    import logging
+    import warnings
+
+    stream = io.StringIO()
+
+    def step(x):
+        y = x.sum()
+        text = f"{y:.1f}"
+        if use == "measured":
+            return x * len(text)          # the placeholder's length: 36, not 3
+        if use == "compared":
+            return x + (1.0 if text == "4.0" else 0.0)
+        if use == "logged":
+            logging.getLogger("graphnet-test").info("loss=%s", text)
+        elif use == "warned":
+            warnings.warn(f"loss={text}")
+        else:
+            stream.write(text)
+        return y
+
+    with pytest.raises(gn.TraceError, match=r"\(%sum\) went somewhere other than print\(\)"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gn.compile(step)(gn.tensor([1.0, 3.0]))
+    assert stream.getvalue() in ("", "tensor(<traced %sum>, format=2e3166)")
+
+
+def test_graphnets_own_messages_about_traced_values_are_not_refused():
+    d = gn.distributions
+
+    def step(low):      # validate_args builds its error text from the traced parameter
+        return d.Uniform(low, low + 1.0, validate_args=True).rsample((2,)).sum()
+
+    assert float(gn.compile(step)(gn.tensor(0.5))) >= 1.0
