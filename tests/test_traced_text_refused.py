@@ -109,7 +109,7 @@ def test_text_that_goes_anywhere_but_print_is_refused(use, capsys):
         if use == "logged":
             logging.getLogger("graphnet-test").info("loss=%s", text)
         elif use == "warned":
-            warnings.warn(f"loss={text}")
+            warnings.warn(f"loss={text}", stacklevel=2)
         else:
             stream.write(text)
         return y
