@@ -21,6 +21,7 @@ from .._ops._checks import host_error
 from .._x64 import x64
 from .._tensor import Tensor
 from ._function_outputs import dirty_view_error, refuse_bad_dirty, tie_view
+from ._function_reads import outside as _outside
 from .function import _call_backward, _validate
 
 
@@ -175,9 +176,16 @@ class _Spec:
         ctx = copy.copy(self.ctx)
         saved = list(ctx.to_save)
         stored = iter(a[n_out:n_out + n_saved])
+        # a saved tensor the backward also reads from outside (a parameter `ctx.mod(x)` reads)
+        # is that very object with this call's value, as in PyTorch: a new wrapper left
+        # `autograd.grad(out, saved_params)` with zero gradients, silently
+        shared = {id(t) for t in _outside(self.cls.backward, self.ctx)}
+        rebound = []    # (tensor, the value this call gives it)
         for slot in self.saved_slots:
             if slot[0] == "out":
                 saved[slot[1]] = Tensor._wrap(outs[slot[2]])
+            elif slot[0] == "save" and id(saved[slot[1]]) in shared:
+                rebound.append((saved[slot[1]], next(stored)))
             elif slot[0] == "save":
                 saved[slot[1]] = _like_saved(next(stored), saved[slot[1]])
             elif slot[0] == "tree":   # `ctx.ts = (a, b)`: the container, its tensors anew
@@ -190,13 +198,14 @@ class _Spec:
                 setattr(ctx, slot[1], _like_saved(next(stored), getattr(ctx, slot[1], None)))
         ctx.to_save = tuple(saved)
         # the tensors read from outside (`_outside`), last: the program's inputs for a while
-        outside = [(slot[1], slot[1]._value) for slot in self.saved_slots if slot[0] == "ext"]
-        for (t, _), value in zip(outside, list(stored)):
+        rebound += zip([slot[1] for slot in self.saved_slots if slot[0] == "ext"], stored)
+        restore = [(t, t._value) for t, _ in rebound]
+        for t, value in rebound:
             t._value = value
         try:
             return self._run_backward(ctx, a[n_out + n_saved:], cts, traced_reads)
         finally:
-            for t, value in outside:
+            for t, value in restore:
                 t._value = value
 
     def _run_backward(self, ctx, args, cts, traced_reads) -> list:
@@ -315,45 +324,6 @@ def apply_static(cls, ctx, args, output, record: bool, before=None):
     it = iter(wrapped)
     handed = [next(it) if isinstance(o, Tensor) else o for o in outs]
     return handed[0] if single else tuple(handed)
-
-
-def _outside(backward, ctx) -> list:
-    """The tensors a backward may read other than through `ctx`'s saved tensors: those its
-    closure and the globals it names hold (a module's parameters and buffers included), and
-    those of a module kept on `ctx` (`ctx.m.W`). They are inputs of the node, so each call
-    reads their current values; before, the program kept the values of the trace (a weight
-    read in the backward stayed at its first value while the optimizer moved it)."""
-    from ..nn import Module
-
-    fn = getattr(backward, "__func__", backward)
-    code = getattr(fn, "__code__", None)
-    found: list = []
-
-    def add(value):
-        if isinstance(value, Tensor):
-            found.append(value)
-        elif isinstance(value, Module):
-            found.extend(value.parameters())
-            found.extend(value.buffers())
-
-    if code is not None:
-        for cell in fn.__closure__ or ():
-            try:
-                add(cell.cell_contents)
-            except ValueError:     # a cell not yet bound
-                pass
-        names = set(code.co_names)
-        for const in code.co_consts:    # nested functions and comprehensions
-            if hasattr(const, "co_names"):
-                names.update(const.co_names)
-        module_globals = getattr(fn, "__globals__", {})
-        for name in names:
-            if name in module_globals:
-                add(module_globals[name])
-    for value in vars(ctx).values():
-        if isinstance(value, Module):
-            add(value)
-    return found
 
 
 def _history_before(t: Tensor, value, dirty: bool) -> Tensor:
