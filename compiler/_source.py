@@ -10,7 +10,7 @@ import graphnet
 
 # graphnet, graphnet.compiler and graphnet.runtime: three folders in a checkout (the
 # compiler and runtime install inside graphnet, see pyproject.toml), found from their modules.
-_OWN = tuple(os.path.dirname(os.path.abspath(p)) + os.sep for p in (
+OWN = tuple(os.path.dirname(os.path.abspath(p)) + os.sep for p in (
     graphnet.__file__, __file__, importlib.util.find_spec("graphnet.runtime").origin))
 
 
@@ -18,7 +18,7 @@ def user_frame(with_code: bool = False) -> str:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_OWN) and "/jax/" not in filename \
+        if not filename.startswith(OWN) and "/jax/" not in filename \
                 and not filename.startswith("<frozen"):
             where = f"{os.path.relpath(filename) if not filename.startswith('<') else filename}" \
                     f":{frame.f_lineno}"

@@ -21,11 +21,14 @@ used otherwise (`print(s); n = len(s)`) counts as printed."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import Counter
 
 from graphnet._errors import TraceError
 from graphnet._tensor import Tensor
 
+from . import _source
 from .object_attributes import attributes
 
 _MARK = "tensor(<traced %"
@@ -99,9 +102,23 @@ def _root(tracer):
     return tracer
 
 
+# the tensor's own formatting, between `note_text` and the code that made the text
+_FORMATTING = frozenset(("_format.py", "_tensor.py", "_tensor_extras.py", "traced_text.py"))
+
+
+def _made_by_user() -> bool:
+    """Whether the code making the text is the user's: graphnet's own (an error message that
+    names a traced value, print's own str()) is not counted."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.basename(frame.f_code.co_filename) in _FORMATTING:
+        frame = frame.f_back
+    return frame is None or not frame.f_code.co_filename.startswith(_source.OWN)
+
+
 def note_text(tracer, value) -> None:
     """The traced code made text of `value` (a traced tensor's repr or format)."""
-    _root(tracer).__dict__.setdefault("texts_made", Counter())[str(value)] += 1
+    if _made_by_user():
+        _root(tracer).__dict__.setdefault("texts_made", Counter())[str(value)] += 1
 
 
 def note_printed(tracer, name: str) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 
 from . import _dtype as dt
@@ -120,22 +117,6 @@ def _nested(array, indent: int, summarize: bool, fmt, width: int) -> str:
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
-# graphnet's own code (an error message naming a traced value, print's own str()) makes text
-# of traced tensors too; only the user's text is counted (compiler/traced_text.py)
-_OWN_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + d
-                  + os.sep for d in ("graphnet", "compiler", "runtime"))
-_FORMATTING = frozenset(("_format.py", "_tensor.py", "_tensor_extras.py"))
-
-
-def _made_by_user() -> bool:
-    """Whether the text being made of a tensor is the user's code's (the first frame outside
-    the tensor's own formatting lies outside graphnet)."""
-    frame = sys._getframe(2)
-    while frame is not None and os.path.basename(frame.f_code.co_filename) in _FORMATTING:
-        frame = frame.f_back
-    return frame is None or not frame.f_code.co_filename.startswith(_OWN_DIRS)
-
-
 def format_tensor(t) -> str:
     value = t._value
     import jax
@@ -149,7 +130,7 @@ def format_tensor(t) -> str:
         from ._mode import current_mode
 
         mode = current_mode()
-        if mode is not None and mode.records_graph and _made_by_user():
+        if mode is not None and mode.records_graph:
             from .compiler.traced_text import note_text
             note_text(mode, value)
         return "tensor(" + ", ".join([f"<traced {value}>"] + _extras(t, value.dtype)) + ")"

@@ -125,7 +125,8 @@ class _Spec:
                  n_outputs):
         self.cls, self.ctx = cls, ctx
         self.n_out = n_out
-        # per saved input: ("save", i) | ("attr", name); ("out", i, k): `ctx.to_save[i]` is
+        # per saved input: ("save", i) | ("attr", name) | ("save_read", i): saved and read
+        # from outside too (`_outside`); ("out", i, k): `ctx.to_save[i]` is
         # tensor output k, which the backward reads as that output (no input of its own)
         self.saved_slots = saved_slots
         self.arg_positions = arg_positions    # forward argument index per tensor argument
@@ -176,15 +177,11 @@ class _Spec:
         ctx = copy.copy(self.ctx)
         saved = list(ctx.to_save)
         stored = iter(a[n_out:n_out + n_saved])
-        # a saved tensor the backward also reads from outside (a parameter `ctx.mod(x)` reads)
-        # is that very object with this call's value, as in PyTorch: a new wrapper left
-        # `autograd.grad(out, saved_params)` with zero gradients, silently
-        shared = {id(t) for t in _outside(self.cls.backward, self.ctx)}
         rebound = []    # (tensor, the value this call gives it)
         for slot in self.saved_slots:
             if slot[0] == "out":
                 saved[slot[1]] = Tensor._wrap(outs[slot[2]])
-            elif slot[0] == "save" and id(saved[slot[1]]) in shared:
+            elif slot[0] == "save_read":   # the very object, with this call's value
                 rebound.append((saved[slot[1]], next(stored)))
             elif slot[0] == "save":
                 saved[slot[1]] = _like_saved(next(stored), saved[slot[1]])
@@ -295,7 +292,14 @@ def apply_static(cls, ctx, args, output, record: bool, before=None):
                     None if k in positions else leaf for k, leaf in enumerate(leaves)),
                     positions))
     known = {id(t) for t in saved}
-    for t in _outside(cls.backward, ctx):
+    read = _outside(cls.backward, ctx)
+    # a saved tensor the backward also reads from outside (a parameter `ctx.mod(x)` reads) is
+    # given back as that very object, as in PyTorch: a new wrapper left `autograd.grad(out,
+    # saved_params)` with zero gradients, silently
+    also_read = {id(t) for t in read}
+    slots = [("save_read", slot[1]) if slot[0] == "save" and id(ctx.to_save[slot[1]])
+             in also_read else slot for slot in slots]
+    for t in read:
         if id(t) not in known:
             known.add(id(t))
             saved.append(t)
