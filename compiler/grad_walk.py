@@ -113,9 +113,22 @@ def _saves_tensors(node) -> bool:
     return _autograd.saves_tensors(node.op, node.inputs)
 
 
-def _leaves(tracer, roots) -> list:
-    """The leaf tensors that require grad and that `roots` reach (record_backward's rule)."""
+def reached_leaves(tracer, tensors) -> list:
+    """The tensors that require grad and have no history in the trace which `tensors` reach
+    through gradient edges: leaves, and captured tensors with history from before the trace
+    (a `torch.func` transform asks whether its result depends on anything but its own
+    inputs, `_func_tape.reaches_outside`)."""
+    roots = [tracer.value_of(t) for t in tensors if t.requires_grad]
     reachable = set().union(*(_ancestors(r, tracer.grad_edges) for r in roots))
+    return _leaves(tracer, roots, reachable) + [
+        rec.tensor for rec in tracer.lifted.values()
+        if rec.history[0] is not None and rec.placeholder in reachable]
+
+
+def _leaves(tracer, roots, reachable=None) -> list:
+    """The leaf tensors that require grad and that `roots` reach (record_backward's rule)."""
+    if reachable is None:
+        reachable = set().union(*(_ancestors(r, tracer.grad_edges) for r in roots))
     leaves, seen = [], set()
     for t in [rec.tensor for rec in tracer.lifted.values()] + [r() for r in tracer.created]:
         if t is None or not t.requires_grad or t.grad_fn is not None or id(t) in seen:

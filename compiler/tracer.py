@@ -370,6 +370,11 @@ class Tracer(FinishTrace, MadeData, StructuredOps, DispatchMode):
 
         return traced_grad(self, outputs, inputs, seeds, create_graph, retain_graph)
 
+    def reached_leaves(self, tensors) -> list | None:
+        from .grad_walk import reached_leaves
+
+        return None if self.parent is not None else reached_leaves(self, tensors)
+
     def _name_of(self, t: Tensor) -> str:
         rec = self.lifted.get(id(t))
         return rec.placeholder.name if rec else self.labels.get(id(t), "tensor")

@@ -16,7 +16,7 @@ import itertools
 import jax
 
 from . import _autograd
-from ._mode import tracing
+from ._mode import current_mode, tracing
 from ._tensor import Tensor
 
 
@@ -189,26 +189,29 @@ class Lifted:
 
 
 def reaches_private(tensors, private_ids) -> bool:
-    """Whether the graph of `tensors` reaches one of a call's private inputs (inside
-    `graphnet.compile`, with no tape to walk: whether any requires grad)."""
-    if tracing():
-        return any(t.requires_grad for t in tensors)
+    """Whether the graph of `tensors` reaches one of a call's private inputs."""
     return _reaches(tensors, lambda leaf: id(leaf) in private_ids)
 
 
 def reaches_outside(tensors, private_ids) -> bool:
     """Whether the graph of `tensors` reaches a tensor outside the call that requires grad
-    (a leaf that is not one of the call's private inputs). Inside `graphnet.compile` the
-    tracer keeps no tape to walk: assume it does (the results stay differentiable)."""
-    if tracing():
-        return any(t.requires_grad for t in tensors)
+    (a leaf that is not one of the call's private inputs)."""
     outside = private_ids.outside if isinstance(private_ids, PrivateIds) else \
         (lambda leaf: id(leaf) not in private_ids)
     return _reaches(tensors, outside)
 
 
 def _reaches(tensors, outside) -> bool:
-    """Whether a leaf that requires grad and satisfies `outside` is on `tensors`' graph."""
+    """Whether a leaf that requires grad and satisfies `outside` is on `tensors`' graph.
+    Inside `graphnet.compile` no tape exists: the tracer walks its graph's gradient edges
+    (a nested tracer, which cannot, answers whether any requires grad)."""
+    if tracing():
+        leaves = current_mode().reached_leaves(tensors)
+        if leaves is None:
+            return any(t.requires_grad for t in tensors)
+        # NOTE: "any requires grad" for every trace: `grad` of a detached parameter's copy
+        # came back requiring grad, where PyTorch's does not
+        return any(outside(leaf) for leaf in leaves)
     seen, stack = set(), [t.grad_fn for t in tensors if t.grad_fn is not None]
     for t in tensors:
         if t.requires_grad and t.grad_fn is None and outside(t):

@@ -144,6 +144,11 @@ class DispatchMode:
 
         return [g if g is None or create_graph else Tensor._wrap(g) for g in captured]
 
+    def reached_leaves(self, tensors) -> list | None:
+        """The tensors that require grad and have no recorded history which `tensors`' history
+        reaches, or None where this mode cannot tell (then: any that requires grad may)."""
+        return None
+
     # ---- modules -----------------------------------------------------------------------------
     def on_module_call(self, module) -> None:
         """`module(...)` was called; its forward runs next (its path is
