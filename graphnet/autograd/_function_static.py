@@ -40,8 +40,27 @@ class _OnTracers(DispatchMode):
 
     differentiated_by_jax = True   # read by Function.apply (function.py)
 
-    def __init__(self, traced_reads: list | None = None):
+    def __init__(self, traced_reads: list | None = None, rebound=()):
         self.traced_reads = traced_reads
+        self.rebound = {id(t) for t in rebound}   # tensors from outside, given this call's values
+
+    def backward(self, root, gradient, retain_graph) -> None:
+        """`f0.backward(g)` in the user's backward (a DEQ's implicit backward): eagerly it
+        also accumulates into `.grad` of the tensors from outside it reaches (a module's
+        parameters), a side effect the program cannot carry. NOTE: it ran, and left JAX's
+        tracers in those `.grad`s, which every later use then failed on."""
+        from .._errors import TraceError
+        from .._func_tape import _reaches
+
+        if _reaches([root], lambda leaf: not isinstance(leaf._value, jax.core.Tracer)
+                    or id(leaf) in self.rebound):
+            raise TraceError(
+                "a custom autograd.Function's backward called backward() on a graph that "
+                "reaches tensors from outside it (a module's parameters): graphnet.compile "
+                "cannot accumulate into their .grad from inside the compiled gradient. Use "
+                "torch.autograd.grad(..., inputs) and return the gradients, or run this code "
+                "uncompiled.")
+        super().backward(root, gradient, retain_graph)
 
     def run_op(self, opdef, args, attrs):
         arrays = [a._value if isinstance(a, Tensor) else a for a in args]
@@ -200,17 +219,18 @@ class _Spec:
         for t, value in rebound:
             t._value = value
         try:
-            return self._run_backward(ctx, a[n_out + n_saved:], cts, traced_reads)
+            return self._run_backward(ctx, a[n_out + n_saved:], cts, traced_reads,
+                                      [t for t, _ in rebound])
         finally:
             for t, value in restore:
                 t._value = value
 
-    def _run_backward(self, ctx, args, cts, traced_reads) -> list:
+    def _run_backward(self, ctx, args, cts, traced_reads, rebound) -> list:
         name = f"{self.cls.__name__}Backward"
         all_cts = [None] * self.n_outputs   # None for a non-tensor output, as PyTorch passes
         for position, c in zip(self.out_positions, cts):
             all_cts[position] = None if c is None else Tensor._wrap(c)
-        with x64(), push_mode(_OnTracers(traced_reads)):
+        with x64(), push_mode(_OnTracers(traced_reads, rebound)):
             # with grad mode on, so that what the backward runs under no_grad() is told apart
             grads = _call_backward(self.cls, ctx, all_cts, self.n_args, True)
             out = []
