@@ -46,6 +46,19 @@ def ctx_only(graph, tensors: list) -> set:
                    and not isinstance(r, types.FrameType)]
         if holders and all(id(r) in states for r in holders):
             found.add(id(t))
+    # the tensor a held alias was taken of (`save_for_backward(z.detach())`: z), held only
+    # as its `_base`. NOTE: kept as escaped, a DEQ's step traced again on every call
+    for t in tensors:
+        if id(t) not in found:
+            continue
+        holder, base = t, t._base
+        while base is not None and id(base) not in found:
+            holders = [r for r in gc.get_referrers(base) if r is not tensors
+                       and not isinstance(r, types.FrameType)]
+            if any(r is not holder for r in holders):
+                break
+            found.add(id(base))
+            holder, base = base, base._base
     return found
 
 
