@@ -123,6 +123,31 @@ def _traced_tie(t: Tensor, other: Tensor, mode) -> None:
         ties[id(root)] = ties[id(t)] = (root, t)
 
 
+def _own_leaf_value(other):
+    """A traced leaf that requires grad given `other`'s values (PGD's `delta.data = (delta +
+    a * delta.grad.sign()).clamp(-eps, eps)`): a copy of them without history, its own graph
+    value. NOTE: holding `other`'s value, the leaf shared it with a tensor that has history
+    (or with another leaf), and a later backward refused: which of them an op read cannot be
+    told from the value."""
+    from . import _autograd
+
+    with _autograd.no_grad():
+        return other.detach().clone()._value
+
+
+def written_value(base, result):
+    """What `base` holds after a write through its `.data` / `detach()` alias gave `result`:
+    a non-leaf keeps its gradient (`Tensor._values_of`); a traced leaf that requires grad
+    takes values of its own when `result` has history (`delta.data.copy_(d)`)."""
+    if base.grad_fn is not None:
+        return base._values_of(result)
+    if base.requires_grad and result.grad_fn is not None:
+        mode = current_mode()
+        if mode is not None and mode.records_graph:
+            return _own_leaf_value(result)
+    return result._value
+
+
 def set_data(t, other) -> None:
     """`t.data = other`: `t` takes `other`'s values, and its storage (`share_data`); earlier
     aliases of `t` keep the old storage, and a backward that saved `t` reads the new values
@@ -137,6 +162,8 @@ def set_data(t, other) -> None:
     if t.grad_fn is not None and mode is not None and mode.records_graph \
             and value.shape == t._value.shape and value.dtype == t._value.dtype:
         value = t._values_of(other)
+    elif t.requires_grad and mode is not None and mode.records_graph:
+        value = _own_leaf_value(other)
     note_swap(t, t._value, value)
     t._value = value
     share_data(t, other, mode)   # `dec.weight.data = enc.weight.data`: shared

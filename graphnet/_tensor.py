@@ -22,7 +22,7 @@ from ._errors import VIEW_DETACH, dimension_error, no_dimensions_error
 from ._grad_mode import no_grad
 from ._mode import EAGER, current_mode, made_from_data, tracing
 from ._overlap_writes import check_write
-from ._shared_storage import set_data, share_storage
+from ._shared_storage import set_data, share_storage, written_value
 from ._size import Size, shape_of  # noqa: F401  (graphnet.Size; imported from here too)
 
 
@@ -306,7 +306,7 @@ class Tensor:
         while base is not None:   # written through `.data` / `detach()`: values only
             if mode is not None:    # traced: the base is state the program writes
                 mode.on_write(base)
-            value = base._values_of(result) if base.grad_fn is not None else result._value
+            value = written_value(base, result)
             _autograd.note_alias_write(alias, base, value)   # `.data`: no version bump
             store(base, value)
             if "_view" in base.__dict__:    # `a[1:].detach().add_(1)`: unseen by autograd
