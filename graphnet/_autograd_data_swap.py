@@ -151,7 +151,22 @@ def _checked(op: str, primals, needs) -> tuple | None:
         return tuple(i for i in operands if any(j != i and j in needs for j in operands))
     if op in _SAVES_ALL or op in _SAVES_INPUTS:
         return tuple(i for i, p in enumerate(primals) if hasattr(p, "shape"))
+    if op in _SAVES_INDICES:
+        return tuple(i for i, p in enumerate(primals)
+                     if hasattr(p, "shape") and _INDEX_KINDS.get(np.dtype(p.dtype).kind))
     return _reads(op, primals)
+
+
+# Ops whose PyTorch backward saves their index, label or mask inputs (GatherBackward0's
+# `index`, WhereBackward0's `condition`, NllLossBackward0's `target` ...): writing one in place
+# before backward() raises there. NOTE: only float inputs were checked; a pointer network's
+# `chosen[ar, idx] = True` after `scores.masked_fill(chosen, -inf)` ran on. Not
+# `take_along_dim`, whose PyTorch backward gathers through an expanded copy.
+_SAVES_INDICES = frozenset((
+    "where", "gather", "index_select", "getitem", "masked_select", "scatter", "scatter_add",
+    "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put", "masked_scatter",
+    "embedding", "embedding_bag", "cross_entropy", "nll_loss", "take", "put"))
+_INDEX_KINDS = {"i": True, "u": True, "b": True}
 
 
 def with_swaps(node, saved: tuple, swapped: dict, reads: tuple | None,
