@@ -232,7 +232,18 @@ def _reaches(tensors, outside) -> bool:
 
 def release(tensors, keep: bool):
     """The results as the caller gets them: detached unless they stay on an outer graph."""
-    return [t if keep or t is None else t.detach() for t in tensors]
+    return [t if keep or t is None else _released(t) for t in tensors]
+
+
+def _released(t) -> Tensor:
+    """`t` off the tape. Inside a vmap that JAX differentiates (its rerun under `jax.vjp`,
+    `_func_vmap._VmapMode`), its value stays differentiable: the batched input stands for
+    the caller's tensor, which requires grad on the tape outside. NOTE: a detach there is a
+    `stop_gradient`, and `vmap(jacrev(f))(q).pow(2).sum().backward()` gave q zeros."""
+    out = t.detach()
+    if getattr(current_mode(), "keeps_released_values", False):
+        out._value = t._value
+    return out
 
 
 def gradients(outputs, inputs, seeds, create_graph: bool) -> list:

@@ -47,6 +47,8 @@ class _VmapMode(DispatchMode):
     `.item()` on a batched value; `backward()` is refused for every transform, by
     graphnet/_func_active.py), and passes every op on to the mode below."""
 
+    keeps_released_values = True   # a transform's results inside (_func_tape._released)
+
     def __init__(self, parent, randomness: str, name: str, rerun: bool = False):
         self.parent, self.randomness, self.name = parent, randomness, name
         # the rerun under jax.vjp (`_Call._node`) keeps the tape's rules: docs/architecture.md
