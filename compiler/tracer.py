@@ -34,6 +34,7 @@ from .prints import branch_print_error, record_print
 from .autodiff_leaves import own_leaf_value
 from .autodiff_versions import adopt_outputs, note_saved, release_own_nodes
 from .code_reads import unwrap_callable
+from .const_fold import folded
 from .python_state import PythonStateWatch, refuse_branch_write
 from .shapes import infer_types, refuse_default_change
 from .structured import StructuredOps
@@ -343,6 +344,9 @@ class Tracer(FinishTrace, MadeData, StructuredOps, DispatchMode):
             # values as when traced, guarded; an argument's values change from call to call
             guard_value(self, t, rec.original, what)
             return rec.original
+        known = folded(self, t._value, what)   # computed from constants only
+        if known is not None:
+            return known
         frame = _source.user_frame(with_code=True)
         raise TraceError(
             f"{what} needs the value of a traced tensor, which a static graph does not have "
