@@ -72,6 +72,9 @@ class SubTracer(Tracer):
     def on_module_call(self, module):
         self.parent.on_module_call(module)
 
+    def before_registry_change(self, module):
+        self.parent.before_registry_change(module)
+
     def depends_on(self, what, read):
         self.parent.depends_on(what, read)
 

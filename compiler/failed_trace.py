@@ -172,6 +172,17 @@ def note_registries(tracer, module) -> None:
                  if type(value) in (list, dict, set)]
 
 
+class NotesRegistries:
+    """The tracer's hook for code that swaps tensors into a module before calling it: a
+    `functional_call` inside a trace that then fails leaves the module its own parameters.
+    NOTE: noted at the module's first call only, they were the swapped-in ones, and the undo
+    put those back: the module held a traced placeholder (or the caller's detached copies,
+    which the optimizer never updated) for good."""
+
+    def before_registry_change(self, module) -> None:
+        note_registries(self, module)
+
+
 def forget(tracer) -> None:
     """Drop what `note_registries` kept, once the traced code has run: kept, the tensors it
     holds (a `functional_call`'s swapped-in weights, made by the trace) counted as state the

@@ -51,7 +51,7 @@ class _Lift:
     history: tuple = (None, None, False)   # (grad_fn, _oi, requires_grad) when lifted
 
 
-class Tracer(FinishTrace, MadeData, StructuredOps, DispatchMode):
+class Tracer(FinishTrace, MadeData, StructuredOps, failed_trace.NotesRegistries, DispatchMode):
     """The dispatch mode that records ops into `self.graph` (the hooks: graphnet/_mode.py)."""
 
     records_graph = True

@@ -150,6 +150,10 @@ class DispatchMode:
         return None
 
     # ---- modules -----------------------------------------------------------------------------
+    def before_registry_change(self, module) -> None:
+        """Code is about to put other tensors into `module`'s parameter or buffer slots for a
+        while (`functional_call`)."""
+
     def on_module_call(self, module) -> None:
         """`module(...)` was called; its forward runs next (its path is
         `_dispatch.module_path()`)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import contextmanager
 
+from ..._mode import current_mode
 from ..._tensor import Tensor
 
 __all__ = ["functional_call"]
@@ -115,6 +116,9 @@ def _swap(module, name: str, value):
     owner = _owner(module, path)
     if value is not _MISSING and value is not None and not isinstance(value, Tensor):
         raise TypeError(f"{value} is not an instance of torch.Tensor")
+    mode = current_mode()
+    if mode is not None:   # a trace that fails puts back the registries as they are now
+        mode.before_registry_change(owner)
     for registry in (owner._parameters, owner._buffers):
         if attr in registry:
             old = registry[attr]
