@@ -145,8 +145,12 @@ def angle(input: Tensor) -> Tensor:
     # plus x detached keeps the NaN and the result's link to x, with gradient 0
     from ._grad_fn_names import renamed
 
+    from ._factories import full_like
+
     nan = M.sign(x) + x.detach()
-    out = M.where(M.isnan(x), nan, M.where(M.lt(x, 0), math.pi, 0.0))
+    # NOTE: pi in x's dtype: as a Python number it was float32's pi in a float64 result
+    pi = full_like(x.detach(), math.pi)
+    out = M.where(M.isnan(x), nan, M.where(M.lt(x, 0), pi, 0.0))
     return renamed(out, "AngleBackward0", "where")
 
 
