@@ -46,9 +46,13 @@ def _refuse(node) -> None:
 def _checked_inside(node) -> bool:
     """Whether a sub-graph of `node` reads labels or indices: its VJP node holds the lowered
     sub-graphs, where no check finds them (a bad label would be clamped silently)."""
-    from .checks import check_sites
+    from .checks import _read, check_sites
 
-    return any(check_sites(sub.nodes) for _, sub in node.subgraphs())
+    # NOTE: a site whose check reads no traced value (`flat[0]`, jacrev's rows by Python
+    # int) has nothing to go unchecked: counted, `func.grad` of a `vmap(jacrev(f))` loss
+    # (a PINN's) was refused
+    return any(isinstance(x, Value) for _, sub in node.subgraphs()
+               for site in check_sites(sub.nodes) for x in _read(site))
 
 
 def _vjp_attrs(node) -> tuple:
