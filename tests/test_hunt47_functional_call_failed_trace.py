@@ -22,7 +22,7 @@ class _Net(gn.nn.Module):
 
 
 def _after_return(m, params, x):
-    out = gn.func.functional_call(m, params, (x,))
+    gn.func.functional_call(m, params, (x,))
     raise ValueError("the caller's own check failed")
 
 
