@@ -196,7 +196,7 @@ class FinishTrace:
     def _add_returned(self, output) -> tuple:
         """Add the "out" outputs: (rebuild, out_static, out_requires_grad, out_aliases,
         out_identity)."""
-        leaves, rebuild = flatten(output, objects=True)
+        leaves, rebuild = flatten(output, objects=True, made=self.created_ids)
         static, out_grad, aliases, identity = [], [], [], []
         self.out_history_kept, self.out_views, self.out_freed = [], [], []
         self.out_tape_inputs, self.out_layouts, self.out_inference = [], [], []

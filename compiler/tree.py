@@ -9,10 +9,13 @@ import dataclasses
 from graphnet._tensor import Tensor
 
 
-def flatten(obj, objects: bool = False):
+def flatten(obj, objects: bool = False, made=None):
     """Return (leaves, rebuild) with rebuild(leaves) == obj's structure over new leaves.
     `objects`: a compiled call's return value, where a dataclass that holds tensors (an output
-    object, `ModelOutput(loss=..., logits=...)`) is walked into too and rebuilt each call."""
+    object, `ModelOutput(loss=..., logits=...)`) is walked into too and rebuilt each call; so
+    is an object of a plain class holding a tensor the trace made (`made`: their ids)."""
+    if objects and made is not None:
+        objects = _Made(made)
     leaves: list = []
     build = _walk(obj, leaves, objects)
     return leaves, lambda new_leaves: build(iter(new_leaves))
@@ -35,10 +38,39 @@ def _walk(x, leaves: list, objects: bool = False):
         parts = [(k, _walk(v, leaves, objects)) for k, v in x.items()]
         return lambda it: {k: p(it) for k, p in parts}
     if isinstance(x, (tuple, list, dict)) or (
-            objects and dataclasses.is_dataclass(x) and not isinstance(x, type)):
+            objects and dataclasses.is_dataclass(x) and not isinstance(x, type)) or (
+            isinstance(objects, _Made) and _holds_made(x, objects)):
         return _walk_object(x, leaves, objects)
     leaves.append(x)
     return next
+
+
+class _Made(frozenset):
+    """The ids of the tensors a trace made, standing for `objects=True`."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _holds_made(x, made: _Made) -> bool:
+    """Whether `x`, an object of a plain class of the user's (`Output(loss, logits)`, no
+    dataclass), holds a tensor the trace made, directly or in a container attribute: a
+    result object built in the traced code. NOTE: kept whole as a leaf, its tensors were
+    state the trace created (the step traced again on every call) and had no tape
+    (`out.loss.backward()` raised). Modules and optimizers stay themselves."""
+    from graphnet.nn import Module
+    from graphnet.optim import Optimizer
+
+    state = getattr(x, "__dict__", None)
+    if not isinstance(state, dict) or isinstance(x, (type, Tensor, Module, Optimizer)) \
+            or type(x).__module__ == "builtins":
+        return False
+    for value in state.values():
+        items = value.values() if isinstance(value, dict) else \
+            value if isinstance(value, (list, tuple)) else (value,)
+        if any(isinstance(v, Tensor) and id(v) in made for v in items):
+            return True
+    return False
 
 
 def _walk_object(x, leaves: list, objects: bool):
