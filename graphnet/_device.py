@@ -23,7 +23,11 @@ class device:
         if isinstance(type, device):
             type, index = type.type, type.index
         elif isinstance(type, int) and not isinstance(type, bool):
-            type, index = "cuda", type   # PyTorch: a bare ordinal means the accelerator
+            from . import cuda     # PyTorch: a bare ordinal means the accelerator, if any
+
+            if not cuda.is_available():
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+            type, index = "cuda", type
         elif not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments - got "
                             f"({type.__class__.__name__})")

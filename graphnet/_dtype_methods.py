@@ -36,9 +36,8 @@ _BY_TYPE_NAME = {name: d for d, name in _TYPE_NAMES.items()}
 
 def _dtype_of_type_name(name: str) -> dt.dtype:
     parts = name.split(".")
-    # 'torch.FloatTensor', 'torch.cuda.FloatTensor' (one device here), 'graphnet.FloatTensor'
-    if len(parts) in (2, 3) and parts[0] in ("torch", "graphnet") and \
-            (len(parts) == 2 or parts[1] == "cuda") and parts[-1] in _BY_TYPE_NAME:
+    # 'torch.FloatTensor', 'graphnet.FloatTensor' ('torch.cuda.FloatTensor': `type`)
+    if len(parts) == 2 and parts[0] in ("torch", "graphnet") and parts[-1] in _BY_TYPE_NAME:
         return _BY_TYPE_NAME[parts[-1]]
     raise ValueError(f"invalid type: {name!r}")
 
@@ -49,6 +48,10 @@ def type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
     del non_blocking, kwargs
     if dtype is None:
         return f"torch.{_TYPE_NAMES.get(self.dtype, self.dtype.name)}"
+    if (isinstance(dtype, str) and ".cuda." in dtype) or getattr(dtype, "is_cuda", 0) is True:
+        # 'torch.cuda.FloatTensor': on the GPU, where PyTorch puts it (or its error without one)
+        name = dtype if isinstance(dtype, str) else f"torch.{dtype.__name__}"
+        return self.to("cuda", _dtype_of_type_name(name.replace(".cuda.", ".")))
     if isinstance(dtype, str):
         dtype = _dtype_of_type_name(dtype)
     elif dtype is Tensor:       # x.type(torch.Tensor): the default float type, as PyTorch's

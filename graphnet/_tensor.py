@@ -40,15 +40,15 @@ class Tensor:
     # NOTE: `_value` is a jax.Array eagerly, a graph value (.shape, .dtype) while tracing: a
     # traced parameter swaps its payload in place, so the tracer sees optimizer steps on it.
 
-    def __init__(self, data=None, *sizes, requires_grad: bool = False):
-        from ._factories import as_array
+    def __init__(self, data=None, *sizes, requires_grad: bool = False, device=None):
+        from ._legacy_types import legacy_data
 
         # NOTE: as `torch.Tensor(data)`, the default float from any data (a Tensor's own dtype)
         default = default_float()
         if sizes or isinstance(data, Size) or type(data) is int:   # Tensor(2, 3): zeros
             data = np.zeros(tuple(data) if isinstance(data, Size) else (data, *sizes), default.np)
         self._value = data._value if isinstance(data, Tensor) else \
-            as_array(data if data is not None else [], default)
+            legacy_data(data, default, device)
         if requires_grad:
             _autograd.check_can_require_grad(self._value.dtype, _autograd.GRAD_DTYPE_FACTORY,
                                              "use a floating point tensor")

@@ -43,7 +43,11 @@ def test_conversion_methods(method):
 
 def test_type_accepts_cuda_names_and_refuses_others():
     x = graphnet.ones(2)
-    assert x.type("torch.cuda.LongTensor").dtype == graphnet.int64
+    if graphnet.cuda.is_available():
+        assert x.type("torch.cuda.LongTensor").dtype == graphnet.int64
+    else:   # PyTorch without CUDA raises: a CPU tensor would hide that a GPU was asked for
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            x.type("torch.cuda.LongTensor")
     assert x.type_as(graphnet.zeros(1, dtype=graphnet.int16)).dtype == graphnet.int16
     with pytest.raises(ValueError, match="invalid type: 'torch.Foo'"):
         x.type("torch.Foo")

@@ -72,6 +72,8 @@ cudnn = _CudnnFlags("graphnet.backends.cudnn")
 cuda = types.ModuleType("graphnet.backends.cuda")
 cuda.matmul = _Matmul()
 cuda.is_built = lambda: cudnn.is_available()
+# `preferred_linalg_library()`: XLA picks its own solvers; the choice is recorded, not used
+cuda.preferred_linalg_library = lambda backend=None: "default" if backend is None else backend
 _attention_flags.add_sdp_switches(cuda)
 mha = types.ModuleType("graphnet.backends.mha")
 mha.get_fastpath_enabled = _attention_flags.get_fastpath_enabled
