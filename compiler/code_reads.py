@@ -30,6 +30,7 @@ import types
 import graphnet
 
 from .guards import _global_names, cell_reads, record
+from .helper_state import _EMIT, _globals_before
 
 _GRAPHNET_ROOTS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in {
     os.path.dirname(graphnet.__file__),
@@ -52,24 +53,30 @@ class CodeRecorder:
     def __init__(self):
         self.codes: dict = {}
         self.entropy: list = []
+        self.first: dict = {}     # user code -> (its globals, their values at its first call)
+        self.logged: list = []    # where the user's code emitted a logging record
 
     def __enter__(self):
         self.previous = previous = sys.gettrace()
-        codes, entropy = self.codes, self.entropy
+        codes, entropy, first = self.codes, self.entropy, self.first
+
+        def seen(frame) -> None:
+            code = frame.f_code
+            back = frame.f_back
+            codes[code, back.f_code if back is not None else None] = frame.f_globals
+            if code in _ENTROPY:
+                _note_entropy(frame, entropy)
+            elif code is _EMIT:
+                _note_entropy(frame, self.logged)
+            elif code not in first and _is_user_file(code.co_filename):
+                first[code] = _globals_before(code, frame.f_globals)
+
         if previous is None:
             def note(frame, event, arg):
-                back = frame.f_back
-                codes[frame.f_code, back.f_code if back is not None else None] = \
-                    frame.f_globals
-                if frame.f_code in _ENTROPY:
-                    _note_entropy(frame, entropy)
+                seen(frame)
         else:       # a debugger or coverage tool: it keeps seeing every call
             def note(frame, event, arg):
-                back = frame.f_back
-                codes[frame.f_code, back.f_code if back is not None else None] = \
-                    frame.f_globals
-                if frame.f_code in _ENTROPY:
-                    _note_entropy(frame, entropy)
+                seen(frame)
                 return previous(frame, event, arg)
         # NOTE: Tracer.run_op switches recording off while it records an op (graphnet's own
         # code, most of the calls a trace makes), when no other trace function is chained

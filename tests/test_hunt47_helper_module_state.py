@@ -1,0 +1,71 @@
+"""Python state a helper in another module changes inside a compiled function (a counter it
+keeps with `global`, a list it appends to, a logging record it emits) is seen: the call runs
+the Python code again each time, as eagerly (it moved once, while tracing, silently)."""
+
+import importlib
+import io
+import logging
+import sys
+
+import graphnet as gn
+
+HELPER = '''
+CALLS = 0
+RECORDS = []
+
+def bump():
+    global CALLS
+    CALLS += 1
+
+def record(x):
+    RECORDS.append(x.shape[0])
+'''
+
+
+def _helper(tmp_path):
+    (tmp_path / "gn_helper_mod.py").write_text(HELPER)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        sys.modules.pop("gn_helper_mod", None)
+        return importlib.import_module("gn_helper_mod")
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_helper_module_globals_change_on_every_call(tmp_path):
+    helper = _helper(tmp_path)
+
+    def step(x):
+        helper.bump()
+        helper.record(x)
+        return x * 2
+
+    fast = gn.compile(step)
+    for n in (2, 2, 2, 3):
+        assert fast(gn.ones(n)).tolist() == [2.0] * n
+    assert helper.CALLS == 4 and helper.RECORDS == [2, 2, 2, 3]
+
+
+def test_logging_inside_a_compiled_step_logs_on_every_call():
+    log = logging.getLogger("gn_hunt47_steps")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    stream = io.StringIO()
+    log.addHandler(logging.StreamHandler(stream))
+
+    def step(x):
+        log.info("step")
+        return x + 1
+
+    fast = gn.compile(step)
+    for _ in range(4):
+        fast(gn.ones(2))
+    assert stream.getvalue().splitlines() == ["step"] * 4
+
+
+def test_a_helper_that_only_reads_globals_compiles_once(tmp_path):
+    helper = _helper(tmp_path)
+    fast = gn.compile(lambda x: x * (helper.CALLS + 2))
+    for _ in range(3):
+        assert fast(gn.ones(2)).tolist() == [2.0, 2.0]
+    assert fast.explain()["graphs"] == 1
