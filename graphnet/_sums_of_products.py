@@ -39,6 +39,15 @@ def _spacing(y: Tensor, x: Tensor, dim: int) -> Tensor:
     return right - left
 
 
+def _refuse_bool(name: str, y: Tensor, x) -> None:
+    """PyTorch's refusal of bool samples (they integrated as 0 and 1 here, silently)."""
+    if isinstance(x, Tensor) and x.dtype is dt.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not "
+                           f"supported")
+    if y.dtype is dt.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+
+
 def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The trapezoidal-rule integral of `y` along `dim`, at sample points `x` (a tensor) or
     with constant spacing `dx` (default 1)."""
@@ -47,6 +56,7 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     dim = wrap_dim(dim, y.dim())
     if x is not None and dx is not None:
         raise RuntimeError("trapezoid: cannot pass both x and dx")
+    _refuse_bool("trapezoid", y, x)
     if not y.dtype.is_floating_point:
         y = y.to(dt.float32)
     if y.shape[dim] == 0:
@@ -67,6 +77,7 @@ def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
 def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The running trapezoidal integral along `dim` (one element shorter than `y`)."""
     dim = wrap_dim(dim, y.dim())
+    _refuse_bool("cumulative_trapezoid", y, x)
     if not y.dtype.is_floating_point:
         y = y.to(dt.float32)
     right, left = _pieces(y, dim)
