@@ -30,7 +30,7 @@ import types
 import graphnet
 
 from .guards import _global_names, cell_reads, record
-from .helper_state import _EMIT, _globals_before
+from .helper_state import _EMIT, _globals_before, note_self
 
 _GRAPHNET_ROOTS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in {
     os.path.dirname(graphnet.__file__),
@@ -55,6 +55,7 @@ class CodeRecorder:
         self.entropy: list = []
         self.first: dict = {}     # user code -> (its globals, their values at its first call)
         self.logged: list = []    # where the user's code emitted a logging record
+        self.selves: dict = {}    # id -> (a user's object a method ran on, its attributes)
 
     def __enter__(self):
         self.previous = previous = sys.gettrace()
@@ -68,8 +69,11 @@ class CodeRecorder:
                 _note_entropy(frame, entropy)
             elif code is _EMIT:
                 _note_entropy(frame, self.logged)
-            elif code not in first and _is_user_file(code.co_filename):
-                first[code] = _globals_before(code, frame.f_globals)
+            elif _is_user_file(code.co_filename):
+                if code not in first:
+                    first[code] = _globals_before(code, frame.f_globals)
+                if code.co_argcount:
+                    note_self(frame, self.selves)
 
         if previous is None:
             def note(frame, event, arg):

@@ -15,9 +15,16 @@ from __future__ import annotations
 import dis
 import functools
 import logging
+import sys
 import types
 
+from graphnet._tensor import Tensor
+from graphnet.nn import Module
+from graphnet.optim import Optimizer
+
 from .guards import _global_names, freeze, matches
+
+_WATCHED = (Module, Optimizer, type)
 
 # A logging record on its way to the handlers (Logger.handle runs only for an enabled level)
 _EMIT = logging.Logger.handle.__code__
@@ -56,6 +63,48 @@ def global_changes(first: dict) -> list[str]:
             if not matches(frozen, module_globals.get(name, _MISSING)):
                 module = module_globals.get("__name__", "?")
                 found.append(f"global {module}.{name} (changed by {code.co_qualname})")
+    return found
+
+
+def note_self(frame, selves: dict) -> None:
+    """At the call of a function of the user's, freeze the plain attributes of the object its
+    first argument holds (a method's `self`, whatever its name), once per object: a logger's
+    `self.calls += 1` reached through `functools.partial(logger.log)` or a module's
+    `self.on_step = logger.log`.
+    graphnet's modules and optimizers are watched by python_state.py; tensors are not state
+    here (an escaped tensor is the tracer's)."""
+    obj = frame.f_locals.get(frame.f_code.co_varnames[0])
+    if obj is None or id(obj) in selves or isinstance(obj, _WATCHED):
+        return
+    if frame.f_code.co_name in ("__init__", "__post_init__"):
+        selves[id(obj)] = None      # made by the traced code: set anew on every call
+        return
+    state = getattr(obj, "__dict__", None)
+    if isinstance(state, dict) and _user_class(type(obj)):
+        selves[id(obj)] = (obj, _plain_attributes(state))
+
+
+@functools.lru_cache(maxsize=1024)
+def _user_class(cls) -> bool:
+    """A class of the user's own code (not a tensor, not a library's object)."""
+    from .code_reads import _is_user_file
+
+    module = sys.modules.get(cls.__module__)
+    return _is_user_file(getattr(module, "__file__", None) or "")
+
+
+def _plain_attributes(state: dict) -> dict:
+    return {k: freeze(v) for k, v in state.items() if not isinstance(v, Tensor)}
+
+
+def self_changes(selves: dict) -> list[str]:
+    """A Python change for each attribute of a user's object that its methods changed."""
+    found = []
+    for obj, before in filter(None, selves.values()):
+        now = {k: v for k, v in vars(obj).items() if not isinstance(v, Tensor)}
+        for name in sorted(set(before) | set(now)):
+            if name not in now or name not in before or not matches(before[name], now[name]):
+                found.append(f"{type(obj).__qualname__}.{name} (set by its own method)")
     return found
 
 

@@ -16,7 +16,7 @@ from graphnet._x64 import x64_scoped
 
 from . import failed_trace
 from .code_reads import CodeRecorder, entropy_changes
-from .helper_state import global_changes, logging_changes
+from .helper_state import global_changes, logging_changes, self_changes
 from .ir import Graph
 from .traced_text import refuse_kept_text, refuse_unprinted_text
 from .tracer import TraceResult, Tracer
@@ -90,7 +90,7 @@ def trace_call(fn, args: tuple, name: str | None = None, keywords: tuple = (),
         result = tracer.finish(returned)
         result.python_changes += entropy_changes(ran.entropy) + logging_changes(ran.logged)
         if not result.python_changes:   # a helper module's global (watched as it first ran)
-            result.python_changes = global_changes(ran.first)
+            result.python_changes = global_changes(ran.first) + self_changes(ran.selves)
         if _autograd.grad_mode.enabled != grad_mode:
             result.grad_mode_effect = _autograd.grad_mode.enabled
         return result

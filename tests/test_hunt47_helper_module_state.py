@@ -69,3 +69,51 @@ def test_a_helper_that_only_reads_globals_compiles_once(tmp_path):
     for _ in range(3):
         assert fast(gn.ones(2)).tolist() == [2.0, 2.0]
     assert fast.explain()["graphs"] == 1
+
+
+class _Logger:
+    def __init__(s):      # noqa: N805  (a method's first argument by another name)
+        s.calls = 0
+
+    def log(s, value, tag=""):    # noqa: N805
+        s.calls += 1
+
+
+class _Result:
+    def __init__(self, loss, tag):
+        self.loss, self.tag, self.n = loss, tag, 0
+        self.bump()
+
+    def bump(self):
+        self.n += 1
+
+
+def test_a_method_reached_through_a_partial_or_an_attribute_updates_its_object():
+    import functools
+
+    logger, other = _Logger(), _Logger()
+
+    class Net(gn.nn.Module):
+        def __init__(self, on_step):
+            super().__init__()
+            self.lin = gn.nn.Linear(2, 2)
+            self.on_step = on_step
+
+        def forward(self, x, callback):
+            callback(x.shape[0])
+            self.on_step(x.shape[0])
+            return self.lin(x)
+
+    fast = gn.compile(Net(other.log))
+    callback = functools.partial(logger.log, tag="loss")
+    for _ in range(4):
+        fast(gn.ones(1, 2), callback)
+    assert (logger.calls, other.calls) == (4, 4)
+
+
+def test_objects_the_step_makes_do_not_count_as_changed_state():
+    fast = gn.compile(lambda x: _Result(x.sum(), "train"))
+    for _ in range(3):
+        out = fast(gn.ones(2))
+    assert (out.tag, out.n, float(out.loss)) == ("train", 1, 2.0)
+    assert fast.explain()["graphs"] == 1
