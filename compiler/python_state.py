@@ -216,8 +216,7 @@ class PythonStateWatch:
             if keep_writes:
                 group.clear()
                 group.update(watched)
-            if index < len(optimizer.param_groups) \
-                    and optimizer.param_groups[index] is watched:
+            if any(g is watched for g in optimizer.param_groups[index:index + 1]):
                 optimizer.param_groups[index] = group
         self.swapped = []
 
@@ -242,7 +241,8 @@ class PythonStateWatch:
             self._watch_function(hook)
             self._note_transient(hook, start)
         state, where = module.__dict__, path or type(module).__name__
-        for name, value in state.items():
+        for name, value in ((n, v() if isinstance(v, weakref.ref) else v)   # an owner's ref
+                            for n, v in state.items()):
             if name not in _SKIP:
                 self._watch_draws(f"{where}.{name}", value)
             if name not in _SKIP and (_user_object(value) or type(value) in (list, dict)

@@ -117,3 +117,27 @@ def test_objects_the_step_makes_do_not_count_as_changed_state():
         out = fast(gn.ones(2))
     assert (out.tag, out.n, float(out.loss)) == ("train", 1, 2.0)
     assert fast.explain()["graphs"] == 1
+
+
+def test_an_owner_reached_through_a_weak_reference_is_watched():
+    import weakref
+
+    class Trainer:
+        def __init__(self):
+            self.global_step = 0
+
+    class Net(gn.nn.Module):
+        def __init__(self, trainer):
+            super().__init__()
+            self.lin = gn.nn.Linear(3, 1)
+            self._trainer = weakref.ref(trainer)
+
+        def forward(self, x):
+            self._trainer().global_step += 1
+            return self.lin(x)
+
+    trainer = Trainer()
+    fast = gn.compile(Net(trainer))
+    for _ in range(4):
+        fast(gn.ones(2, 3))
+    assert trainer.global_step == 4
