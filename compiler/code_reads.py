@@ -69,7 +69,8 @@ class CodeRecorder:
                 _note_entropy(frame, entropy)
             elif code is _EMIT:
                 _note_entropy(frame, self.logged)
-            elif _is_user_file(code.co_filename):
+            elif _is_user_file(code.co_filename) and (   # not a package's callback (user_codes)
+                    back is None or not _is_package_file(back.f_code.co_filename)):
                 if code not in first:
                     first[code] = _globals_before(code, frame.f_globals)
                 if code.co_argcount:
