@@ -141,3 +141,26 @@ def test_an_owner_reached_through_a_weak_reference_is_watched():
     for _ in range(4):
         fast(gn.ones(2, 3))
     assert trainer.global_step == 4
+
+
+_COMPILES = [0]
+
+
+def _count_compiles(event, duration, **_):
+    if event == "/jax/core/compile/backend_compile_duration":
+        _COMPILES[0] += 1
+
+
+def test_a_package_callback_into_user_code_is_not_the_steps_state():
+    from jax import monitoring
+
+    monitoring.register_event_duration_secs_listener(_count_compiles)
+
+    def f(x):   # folded on the host while tracing: JAX compiles, and calls the listener
+        return x * int(gn.arange(41).reshape(41, 1).sum())
+
+    fast = gn.compile(f)
+    for _ in range(3):
+        fast(gn.ones(2))
+    assert _COMPILES[0] > 0
+    assert fast.explain()["graphs"] == 1
