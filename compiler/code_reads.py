@@ -68,7 +68,7 @@ class CodeRecorder:
             if code in _ENTROPY:
                 _note_entropy(frame, entropy)
             elif code is _EMIT:
-                _note_entropy(frame, self.logged)
+                _note_place(frame, self.logged)   # a logging record on its way out
             elif _is_user_file(code.co_filename) and (   # not a package's callback (user_codes)
                     back is None or not _is_package_file(back.f_code.co_filename)):
                 if code not in first:
@@ -103,11 +103,16 @@ _ENTROPY = frozenset({random.SystemRandom.getrandbits.__code__, random.Random.se
 def _note_entropy(frame, entropy: list) -> None:
     if frame.f_code is random.Random.seed.__code__ and frame.f_locals.get("a") is not None:
         return   # a seeded generator draws the same numbers on every call
+    _note_place(frame, entropy)
+
+
+def _note_place(frame, places: list) -> None:
+    """Add the line of the user's code that led to `frame` (library frames skipped)."""
     while frame is not None and not _is_user_file(frame.f_code.co_filename):
         frame = frame.f_back
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
-    if where not in entropy:
-        entropy.append(where)
+    if where not in places:
+        places.append(where)
 
 
 def entropy_changes(entropy: list) -> list[str]:
