@@ -22,10 +22,10 @@ def _numbers(*values):
     return tuple(python_number(v.item() if isinstance(v, Tensor) else v) for v in values)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    start, end, step = _numbers(start, end, step)
+def arange(*args, dtype=None, device=None, requires_grad=False, **bounds) -> Tensor:
+    """`[start, end)` by `step`, in PyTorch's three forms: `arange(end)`,
+    `arange(start, end)` and `arange(start, end, step)`, each given by position or name."""
+    start, end, step = _numbers(*_arange_form(args, bounds))
     _check_arange(start, end, step)
     floats = any(isinstance(v, float) for v in (start, end, step))
     if dtype is None:
@@ -38,6 +38,27 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         return _finish(_integer_arange(start, end, step, dtype), requires_grad, device)
     t = dispatch("arange", start=start, end=end, step=step, dtype=dt.to_np(dtype))
     return _finish(t, requires_grad, device)
+
+
+_ARANGE_FORMS = (("end",), ("start", "end"), ("start", "end", "step"))
+
+
+def _arange_form(args: tuple, bounds: dict) -> tuple:
+    """(start, end, step) from the first of PyTorch's forms the arguments fit, as its
+    parser tries them: `arange(end=5)` is the first, `arange(0, end=5)` the second, and
+    `arange(5, step=2)` none (the one number is `end`, so a step has no start)."""
+    for names in _ARANGE_FORMS:
+        if len(args) > len(names) or set(bounds) - set(names) or \
+                set(bounds) & set(names[:len(args)]):
+            continue
+        given = dict(zip(names, args), **bounds)
+        if set(names[:2]) - set(given) or any(v is None for v in given.values()):
+            continue
+        return given.get("start", 0), given["end"], given.get("step", 1)
+    got = ", ".join([type(a).__name__ for a in args] +
+                    [f"{name}={type(value).__name__}" for name, value in bounds.items()])
+    raise TypeError(f"arange() received an invalid combination of arguments - got ({got}), "
+                    f"but expected one of: (end), (start, end), (start, end, step)")
 
 
 def _integer_arange(start, end, step, dtype) -> Tensor:
@@ -122,7 +143,12 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
     _check_ends(start, end, dtype)
     # an integer dtype takes whole exponent ends, as PyTorch's (logspace(0, 2.5, 4) is 1, 4,
     # 21, 100: the exponents run 0..2)
-    values = logspace_values(start, end, int(steps), float(base), dtype.np) \
-        if dtype.is_floating_point else libm_pow(float(base), np.linspace(
-            math.trunc(start), math.trunc(end), steps))
+    if dtype.is_floating_point:
+        values = logspace_values(start, end, int(steps), float(base), dtype.np)
+    elif int(steps) == 1:   # PyTorch's one point is base**start, converted (and checked)
+        value = float(libm_pow(float(base), [start])[0])
+        check_fits(value, dtype.np, negative_wraps=False)   # c10's check from a double
+        values = [math.trunc(value)]
+    else:
+        values = libm_pow(float(base), np.linspace(math.trunc(start), math.trunc(end), steps))
     return _finish(tensor(values, dtype=dtype), requires_grad, device)

@@ -39,14 +39,15 @@ def _split(a):
     return hi, a - hi
 
 
-def odd_sum(a, b) -> np.ndarray:
+def odd_sum(a, b, xp=np):
     """`a + b` rounded to odd: an inexact sum keeps the neighbour whose last bit is 1. A
-    float64 rounded so, then rounded to float32, is the float32 nearest the exact sum."""
-    s, e = (np.asarray(v) for v in two_sum(np.asarray(a, np.float64),
-                                           np.asarray(b, np.float64)))
+    float64 rounded so, then rounded to float32, is the float32 nearest the exact sum.
+    Only adds, so it holds in an XLA kernel too (`xp` jax.numpy) for exact `a` and `b`."""
+    s, e = (xp.asarray(v) for v in two_sum(xp.asarray(a, np.float64),
+                                           xp.asarray(b, np.float64)))
     even = (s.view(np.int64) & 1) == 0
-    nudged = np.nextafter(s, np.where(e > 0, np.inf, -np.inf))
-    return np.where((e != 0) & even, nudged, s)
+    nudged = xp.nextafter(s, xp.where(e > 0, np.inf, -np.inf))
+    return xp.where((e != 0) & even, nudged, s)
 
 
 def fma(a, b, c) -> np.ndarray:

@@ -2,11 +2,12 @@
 that they agree to the last bit (NumPy's and JAX's formulas differed in the last bit for
 about one float32 element in five).
 
-- `arange`: `start + i * step` in the accumulate type (float64 for float32 and float64,
-  float32 for the half types), rounded to the dtype. PyTorch's vectorized loop takes runs of
-  two vectors: each vector's first value so, the others as `first + k * step` from the
-  rounded first value. NOTE: a vector is 32 bytes here (AVX2, PyTorch's x86 build); with
-  AVX-512 or NEON vectors PyTorch's own results differ in the last bit.
+- `arange`: `fma(step, i, start)` in the accumulate type (float64 for float32 and float64,
+  float32 for the half types), rounded to the dtype: PyTorch's build contracts the sum.
+  Its vectorized loop takes runs of two vectors: each vector's first value so, the others
+  from the rounded first value (`_fused_arange`, `_half_arange` say how). NOTE: a vector is
+  32 bytes here (AVX2, PyTorch's x86 build); with AVX-512 or NEON vectors PyTorch's own
+  results differ in the last bit.
 - `linspace`: `step = (end - start) / (steps - 1)` in the dtype; the first half of the
   points is `fma(step, i, start)`, the second half `fma(-step, steps - 1 - i, end)`, so both
   ends are exact. Integer dtypes do it in float64 and truncate. Half types round after
@@ -23,7 +24,7 @@ import math
 
 import numpy as np
 
-from ._exact_fma import fma, fma32
+from ._exact_fma import fma, fma32, odd_sum
 
 _VECTOR_BYTES = 32
 
@@ -35,17 +36,66 @@ def arange_values(xp, start, step, count: int, dtype):
     dtype = np.dtype(dtype)
     if dtype == np.float64 and xp is not np:
         return xp.asarray(arange_values(np, start, step, count, dtype))
-    wide = np.float64 if dtype.itemsize >= 4 else np.float32
-    lanes = _VECTOR_BYTES // dtype.itemsize
     index = xp.arange(count, dtype=np.int64)
+    first, offset = _vector_parts(xp, index, count, dtype)
+    if dtype.itemsize < 4:
+        return _half_arange(xp, start, step, first, offset, dtype)
+    if xp is np:
+        return _fused_arange(start, step, first, offset, dtype)
+    # float32 in a kernel: the float64 FMA cannot be built there (_exact_fma.py), and the
+    # rounded `start + step * i` is the fused value's float32 everywhere except where the
+    # sum nearly cancels, at the element or two nearest zero (-1 + 0.2 * 5 is 5.55e-17 fused,
+    # 0 rounded twice); those few take the host's fused values.
+    base = (start + step * first.astype(np.float64)).astype(dtype)
+    values = (base.astype(np.float64) + offset.astype(np.float64) * step).astype(dtype)
+    near = np.arange(count, dtype=np.int64)[_near_zero(start, step, count)]
+    if not near.size:
+        return values
+    host_first, host_offset = _vector_parts(np, near, count, dtype)
+    return values.at[near].set(_fused_arange(start, step, host_first, host_offset, dtype))
+
+
+def _vector_parts(xp, index, count: int, dtype):
+    """(first, offset): the first index of the vector computing each element, and the
+    element's place in it. A tail shorter than two vectors is PyTorch's scalar loop."""
+    lanes = _VECTOR_BYTES // np.dtype(dtype).itemsize
     vectorized = count // (2 * lanes) * (2 * lanes)
     first = xp.where(index < vectorized, index // lanes * lanes, index)
-    offset = index - first
-    if dtype == np.float64:
-        return fma(offset, step, fma(step, first, start))
-    start, step = wide(start), wide(step)
-    base = (start + step * first.astype(wide)).astype(dtype)
-    return (base.astype(wide) + offset.astype(wide) * step).astype(dtype)
+    return first, index - first
+
+
+def _near_zero(start, step, count: int) -> slice:
+    """The indices within a step and a half of where `start + step * i` crosses zero."""
+    crossing = -start / step
+    return slice(max(0, math.floor(crossing) - 1), max(0, min(count, math.ceil(crossing) + 2)))
+
+
+def _fused_arange(start, step, first, offset, dtype) -> np.ndarray:
+    """float32 and float64 on the host: each vector's first value `fma(step, first, start)`
+    rounded to the dtype, the others `fma(offset, step, first value)` in float64, as
+    PyTorch's build contracts both (its float32 `Vectorized::arange` adds a double step)."""
+    base = fma(step, first, start).astype(dtype)
+    return fma(offset, step, base.astype(np.float64)).astype(dtype)
+
+
+def _half_arange(xp, start, step, first, offset, dtype):
+    """float16 and bfloat16 accumulate in float32: each vector's first value is the fused
+    float32 `step * first + start`, then its offsets are fused for float16 and rounded twice
+    for bfloat16 (PyTorch's two vector types differ). Every product of a float32 and an
+    index below 2**29 is exact in float64, and the sum rounded to odd only adds, so this is
+    exact in a kernel too (an XLA contraction of an exact product changes nothing)."""
+    start32, step32 = np.float32(start), np.float64(np.float32(step))
+    base = _fused32(xp, step32 * first.astype(np.float64), start32).astype(dtype)
+    base32 = base.astype(np.float32)
+    product = step32 * offset.astype(np.float64)
+    if dtype == np.float16:
+        return _fused32(xp, product, base32).astype(dtype)
+    return (base32 + product.astype(np.float32)).astype(dtype)
+
+
+def _fused32(xp, exact_product, addend):
+    """The float32 nearest `exact_product + addend` (a float64 product that is exact)."""
+    return odd_sum(exact_product, addend.astype(np.float64), xp).astype(np.float32)
 
 
 def linspace_values(start, end, steps: int, dtype) -> np.ndarray:
