@@ -1,8 +1,9 @@
 """`DataLoader`: iterate over a dataset in (shuffled) mini-batches.
 
 Data is loaded in the main process. `num_workers`, `pin_memory` and the other process
-options are accepted so PyTorch code runs unchanged; the batches and their order are the
-same as PyTorch's single-process loading."""
+options are accepted so PyTorch code runs unchanged; the batches are PyTorch's
+single-process ones, in its order when nothing is shuffled. A shuffled order comes from
+graphnet's generator, whose stream is not PyTorch's: seeded runs repeat, but not torch's order."""
 
 from __future__ import annotations
 

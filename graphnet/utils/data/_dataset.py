@@ -35,16 +35,13 @@ class Dataset(Generic[T_co]):
 
 
 def _take(tensor: Tensor, index):
-    """`tensor[index]` where an int index reuses one compiled kernel for every position."""
+    """`tensor[index]`: a row is a view, as PyTorch's (an in-place edit of a sample reaches the
+    dataset). Eagerly an int index is a kernel argument, so one kernel serves every row."""
     if isinstance(index, (int, np.integer)) and not isinstance(index, (bool, np.bool_)):
-        index, n = int(index), tensor.shape[0]
-        if not -n <= index < n:
-            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
-        # NOTE: graphnet's getitem treats a Python int as a compile-time constant, so
-        # `t[i]` compiles a new kernel for every i. A 1-element index tensor is an op input
-        # instead: one kernel serves the whole dataset.
-        row = tensor[fac.tensor([index % n])]
-        return row.reshape(tuple(tensor.shape[1:]))
+        n = tensor.shape[0]
+        if not -n <= int(index) < n:
+            raise IndexError(f"index {int(index)} is out of bounds for dimension 0 with size {n}")
+        return tensor[int(index)]
     return tensor[index]
 
 
