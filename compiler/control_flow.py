@@ -218,7 +218,7 @@ def trace_cond(parent: Tracer, pred, true_fn, false_fn, operands):
     if _types(t_leaves) != _types(f_leaves):
         raise TraceError(f"graphnet.cond: the branches return different types: "
                          f"{_types(t_leaves)} vs {_types(f_leaves)}")
-    pred_value = parent.value_of(pred if isinstance(pred, Tensor) else Tensor(pred))
+    pred_value = parent.value_of(pred)   # a tensor: StructuredOps.cond took the rest
     operand_values = [parent.value_of(x) for x in operands]
     inputs = [pred_value, *operand_values, *t_sub.capture_order, *operand_values,
               *f_sub.capture_order]

@@ -11,8 +11,17 @@ class StructuredOps:
     on the active mode."""
 
     def cond(self, pred, true_fn, false_fn, operands):
+        from graphnet._tensor import Tensor
+
         from .control_flow import trace_cond
 
+        if not isinstance(pred, Tensor):
+            # a Python bool or number is known while tracing: the chosen branch is traced
+            # inline, as a Python `if` (torch.cond specializes on it too); the call's cache
+            # already keys on a number argument and the state watch on a global's.
+            # NOTE: it became `Tensor(pred)`, the legacy size constructor: `cond(1, ...)`
+            # ran the false branch on an uninitialised one-element predicate
+            return true_fn(*operands) if bool(pred) else false_fn(*operands)
         before = self.python_state.changes()
         result = trace_cond(self, pred, true_fn, false_fn, operands)
         self.python_state.refuse_changes_since(before, "graphnet.cond")

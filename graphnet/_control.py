@@ -29,7 +29,9 @@ def cond(pred, true_fn, false_fn, *args, operands=None):
         # NOTE: torch.cond's form; before, the tuple itself was the one operand, and
         # `lambda a: a * 2` repeated it instead of doubling the tensor
         args = tuple(args[0])
-    if isinstance(pred, Tensor) and pred.numel() != 1:   # PyTorch's check, in both modes
+    if not isinstance(pred, (Tensor, bool, int, float)):   # PyTorch's checks, in both modes
+        raise RuntimeError(f"Expected pred to be bool or tensor, but got {pred}.")
+    if isinstance(pred, Tensor) and pred.numel() != 1:
         raise RuntimeError(f"Expected pred to be bool or single-element tensor, but got "
                            f"a tensor of shape {list(pred.shape)}.")
     return (current_mode() or EAGER).cond(pred, true_fn, false_fn, args)
