@@ -46,7 +46,7 @@ def swapped_primals(tracer, reachable: set) -> dict:
                       for t in ts)}
     result = {}
     for node in tracer.graph.nodes:
-        if node.op in _VIEWS and node.inputs and node.inputs[0] in written:
+        if _is_view(node) and node.inputs[0] in written:
             written.update(node.outputs)    # `w.t()` shares the storage written through
         if not any(o in reachable for o in node.outputs):
             continue
@@ -80,12 +80,20 @@ _VIEWS = frozenset(("reshape", "transpose", "permute", "expand", "squeeze", "uns
                     "getitem", "diagonal"))
 
 
+def _is_view(node) -> bool:
+    """Whether `node`'s eager result shares its first input's storage: a getitem with an
+    index tensor other than a 0-d one (`w[idx]`, a VQ codebook lookup) copies."""
+    if node.op not in _VIEWS or not node.inputs:
+        return False
+    return node.op != "getitem" or all(getattr(x, "shape", ()) == () for x in node.inputs[1:])
+
+
 def _refuse_view_read(node, written: set) -> None:
     """A saved view of a tensor written through `.data` after the forward (`x @ w.t()`, then
     `w.data.mul_(0.5)`): PyTorch's backward reads the view's new values, and a traced one
     would read the old ones, so it raises."""
     views = [i for i, x in enumerate(node.inputs) if isinstance(x, Value) and x in written
-             and x.node is not None and x.node.op in _VIEWS]
+             and x.node is not None and _is_view(x.node)]
     if not views:
         return
     reads = _reads(node.op, node.inputs, written=True)

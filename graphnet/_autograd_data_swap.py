@@ -104,11 +104,23 @@ def _reads(op: str, primals, written: bool = False) -> tuple | None:
         if written:
             return tuple(i for i in arrays if i < 2)
         return (0,) if len(primals[0].shape) == 2 else ()
+    if op in _READS_INDICES_ONLY:
+        return tuple(i for i in arrays if _INDEX_KINDS.get(np.dtype(primals[i].dtype).kind))
     if op in _SAVES_ALL or op == "batch_norm_eval":
         # eval-mode batch norm saves the input, weight and running statistics as themselves
         # (a `.data =` restore of the running stats before backward() is read, in torch)
         return tuple(arrays)
     return None
+
+
+# Ops whose PyTorch backward reads only their index or mask inputs, of the source sizes at
+# most: a VQ codebook's dead rows restarted through `.data` after `codebook[idx]` keep the
+# lookup's gradient (graphnet raised). Not `where` (graphnet writes other functions with it),
+# `scatter_reduce` (amax/prod read the values) or `embedding_bag` (per-sample weights).
+_READS_INDICES_ONLY = frozenset((
+    "gather", "index_select", "getitem", "take", "embedding", "masked_select", "scatter",
+    "scatter_add", "index_add", "index_copy", "index_fill", "index_put", "masked_scatter",
+    "put"))
 
 
 # Ops whose backward multiplies the cotangent by the other operands (linear's bias excepted):
