@@ -192,6 +192,10 @@ def _torch_block(spec, tensors, ndim: int):
     [0, 2] by the slice and puts the advanced dimensions first ([2, 3])."""
     kinds, arrays = [], iter(tensors)
     for item in spec:
+        if item[0] == "d":      # a slice whose start is a kernel argument
+            next(arrays)
+            kinds.append("s")
+            continue
         if item[0] != "t":
             kinds.append(item[0])
             continue
@@ -251,6 +255,8 @@ def getitem(self: Tensor, index):
     if bools is not None:
         return getitem(getitem(self, bools[0]), bools[1])
     spec, tensors = _split_index(index, tuple(self.shape))
+    if current_mode() is None:
+        spec, tensors = _runtime_starts(spec, tensors, tuple(self.shape))
     out = dispatch("getitem", self, *tensors, spec=spec)
     block = _torch_block(spec, tensors, self.dim())
     if block is not None:
@@ -269,6 +275,32 @@ def getitem(self: Tensor, index):
         _strides.set_layout(out, *_strides.indexed(self.shape, strides, offset,
                                                    layout_index(_as_tuple(index, warn=False))))
     return out
+
+
+def _runtime_starts(spec, tensors, shape):
+    """Eagerly, each slice with a start becomes ("d", length, step) with its start a kernel
+    argument (after the tensors of the entries before it): `data[i:i + 35]` over a sequence
+    compiles one kernel, where a start in the spec compiled one per position (about 50 ms
+    each, TBPTT's loop over a corpus). Every "t" entry is one dimension here (a mask was
+    split into its integer parts)."""
+    if not any(entry[0] == "s" and entry[1] not in (None, 0) for entry in spec):
+        return spec, tensors
+    used = sum(1 for entry in spec if entry[0] in ("i", "s", "t"))
+    new_spec, new_tensors, arrays, dim = [], [], iter(tensors), 0
+    for entry in spec:
+        if entry[0] == "t":
+            new_tensors.append(next(arrays))
+        if entry[0] == "s" and entry[1] not in (None, 0) and dim < len(shape):
+            start, stop, step = slice(*entry[1:]).indices(shape[dim])
+            length = len(range(start, stop, step))
+            if length:
+                new_spec.append(("d", length, step))
+                new_tensors.append(start)
+                dim += 1
+                continue
+        new_spec.append(entry)
+        dim += len(shape) - used if entry[0] == "e" else entry[0] in ("i", "s", "t")
+    return tuple(new_spec), new_tensors
 
 
 def _mask_of(self: Tensor, index):

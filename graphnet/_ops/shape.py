@@ -86,7 +86,8 @@ def build_index(spec, tensors):
     """Rebuild a NumPy-style index from the hashable `spec` that Tensor.__getitem__ made.
 
     Entries: ("i", n) integer, ("s", start, stop, step) slice, ("n",) None,
-    ("e",) Ellipsis, ("t",) the next tensor index."""
+    ("e",) Ellipsis, ("t",) the next tensor index; ("d", ...) entries were taken by
+    `runtime_slices` first."""
     tensors = iter(tensors)
     index = []
     for entry in spec:
@@ -110,10 +111,10 @@ def indexed_positions(spec, ndim: int, tensors) -> list:
     entries = []
     it = iter(tensors)
     for entry in spec:
-        entries.append((entry, next(it) if entry[0] == "t" else None))
+        entries.append((entry, next(it) if entry[0] in ("t", "d") else None))
 
     def width(entry, t) -> int:
-        if entry[0] in ("i", "s"):
+        if entry[0] in ("i", "s", "d"):
             return 1
         if entry[0] == "t":
             return np.ndim(t) if _is_bool(t) else 1
@@ -154,7 +155,30 @@ INDEX_PUT = ValueCheck(
 @defop("getitem", "opaque", nondiff_inputs=tuple(range(1, 16)), check=GETITEM,
        function=None, method="__getitem__", backward="IndexBackward0")
 def getitem(x, *tensor_indices, spec):
+    x, spec, tensor_indices = runtime_slices(x, spec, tensor_indices)
     return x[build_index(spec, tensor_indices)]
+
+
+def runtime_slices(x, spec, tensors):
+    """Apply the ("d", length, step) entries, slices whose start is the next argument
+    (graphnet/_indexing.py `_runtime_starts`, in bounds already): a `dynamic_slice` of the
+    span, then the step as a static slice. Returns x and the rest of the index."""
+    if not any(entry[0] == "d" for entry in spec):
+        return x, spec, tensors
+    used = sum(1 for entry in spec if entry[0] in ("i", "s", "t", "d"))
+    rest_spec, rest, arrays, dim = [], [], iter(tensors), 0
+    for entry in spec:
+        if entry[0] == "d":
+            length, step = entry[1:]
+            x = jax.lax.dynamic_slice_in_dim(x, next(arrays), (length - 1) * step + 1, dim)
+            rest_spec.append(("s", None, None, step))
+            dim += 1
+            continue
+        if entry[0] == "t":
+            rest.append(next(arrays))
+        rest_spec.append(entry)
+        dim += x.ndim - used if entry[0] == "e" else entry[0] in ("i", "s", "t")
+    return x, tuple(rest_spec), tuple(rest)
 
 
 @defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)), check=INDEX_PUT,
