@@ -14,6 +14,7 @@ from ._opmath import tanh as opmath_tanh
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
 from ._table import defop
 from .integer_power import integer_power
+from .scalar_power import number_exponent, scalar_power
 
 
 def _binary(name: str, fn, differentiable: bool = True, **names):
@@ -73,9 +74,12 @@ def _float_power_jvp(primals, tangents):
 
 def _power(a, b):
     """PyTorch's pow: floats with its gradient at 0 (_float_power), integers exact with
-    wrap-around (integer_power.py)."""
+    wrap-around (integer_power.py), and a Python number exponent as PyTorch's CPU kernel
+    takes it (scalar_power.py)."""
     if jnp.issubdtype(jnp.result_type(a, b), jnp.integer):
         return integer_power(a, b)
+    if number_exponent(a, b):
+        return scalar_power(a, b)
     return _float_power(a, b)
 
 
