@@ -279,9 +279,9 @@ def getitem(self: Tensor, index):
 
 def _runtime_starts(spec, tensors, shape):
     """Eagerly, each slice with a start becomes ("d", length, step) with its start a kernel
-    argument (after the tensors of the entries before it): `data[i:i + 35]` over a sequence
-    compiles one kernel, where a start in the spec compiled one per position (about 50 ms
-    each, TBPTT's loop over a corpus). Every "t" entry is one dimension here (a mask was
+    argument (after the tensors of the entries before it): `data[i:i + 35]` over a sequence,
+    and `x[i:i + 5] = v` or `x[i:i + 5].mul_(2)`, compile one kernel, where a start in the
+    spec compiled one per position (about 50 ms each, TBPTT's loop over a corpus). Every "t" entry is one dimension here (a mask was
     split into its integer parts)."""
     if not any(entry[0] == "s" and entry[1] not in (None, 0) for entry in spec):
         return spec, tensors
@@ -391,6 +391,8 @@ def setitem(self: Tensor, index, value) -> None:
                 f"number or a tensor of shape {list(self.shape[mask.dim():])}, or use "
                 f"graphnet.where(mask, new_values, x)")
     spec, tensors = _split_index(index, tuple(self.shape))
+    if current_mode() is None:
+        spec, tensors = _runtime_starts(spec, tensors, tuple(self.shape))
     check_fits(value, self.dtype.np, fill=True)
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.to(self.dtype)

@@ -159,18 +159,24 @@ def getitem(x, *tensor_indices, spec):
     return x[build_index(spec, tensor_indices)]
 
 
-def runtime_slices(x, spec, tensors):
+def runtime_slices(x, spec, tensors, starts: list | None = None):
     """Apply the ("d", length, step) entries, slices whose start is the next argument
     (graphnet/_indexing.py `_runtime_starts`, in bounds already): a `dynamic_slice` of the
-    span, then the step as a static slice. Returns x and the rest of the index."""
+    span, then the step as a static slice. Returns x and the rest of the index; `starts`,
+    if given, gets each dimension's start (0 where no slice moved it)."""
     if not any(entry[0] == "d" for entry in spec):
         return x, spec, tensors
     used = sum(1 for entry in spec if entry[0] in ("i", "s", "t", "d"))
     rest_spec, rest, arrays, dim = [], [], iter(tensors), 0
+    if starts is not None:
+        starts[:] = [0] * x.ndim
     for entry in spec:
         if entry[0] == "d":
             length, step = entry[1:]
-            x = jax.lax.dynamic_slice_in_dim(x, next(arrays), (length - 1) * step + 1, dim)
+            start = next(arrays)
+            x = jax.lax.dynamic_slice_in_dim(x, start, (length - 1) * step + 1, dim)
+            if starts is not None:
+                starts[dim] = start
             rest_spec.append(("s", None, None, step))
             dim += 1
             continue
@@ -184,6 +190,16 @@ def runtime_slices(x, spec, tensors):
 @defop("index_put", "opaque", nondiff_inputs=tuple(range(2, 16)), check=INDEX_PUT,
        function=None, method="__setitem__", backward="IndexPutBackward0")
 def index_put(x, value, *tensor_indices, spec, accumulate=False):
+    starts = []
+    part, spec, tensor_indices = runtime_slices(x, spec, tensor_indices, starts)
+    if part is x:
+        return _index_put(x, value, tensor_indices, spec, accumulate)
+    # a slice with a runtime start: written into its span, which goes back in place
+    written = _index_put(part, value, tensor_indices, spec, accumulate)
+    return jax.lax.dynamic_update_slice(x, written, starts)
+
+
+def _index_put(x, value, tensor_indices, spec, accumulate):
     # a value of another dtype (`mask[i, j] = 0` into a bool tensor, `k[1] = 2.7` into an
     # int one) is converted as PyTorch converts it; JAX's scatter warns, and will refuse
     value = jnp.asarray(value)
