@@ -48,7 +48,10 @@ def folded(tracer, value: Value, what: str):
                 guarded.append(rec)
             continue
         opdef = OPS.get(node.op)
-        if opdef is None or opdef.random or node.subgraphs() or len(needed) >= MAX_NODES:
+        # NOTE: a grad node (`w.grad` of a tensor made in the step) has no kernel of its
+        # own; evaluating it raised an internal NotImplementedError for `w.grad.item()`
+        if opdef is None or opdef.random or opdef.gradient or node.subgraphs() or \
+                len(needed) >= MAX_NODES:
             return None
         needed.add(node)
         stack.extend(x for x in node.inputs if isinstance(x, Value))
