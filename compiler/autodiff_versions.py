@@ -38,7 +38,7 @@ def note_saved(tracer, node, args, outs) -> None:
                  and _versions.RECOMPUTED not in args[i].__dict__]
         outputs = False
     entries = [_entry(i, t, outputs) for i, t in saved]
-    sources = [(i, _data_swap.version_box(t._base)) for i, t in saved if _data_alias(t)]
+    sources = [(i, _data_swap.version_box(t._alias_src)) for i, t in saved if _data_alias(t)]
     if sources:     # `q @ queue.data`: a later write of `queue` is read by PyTorch's backward
         tracer.__dict__.setdefault("data_alias_reads", {})[node] = [
             (i, box, box[0]) for i, box in sources]
@@ -51,7 +51,7 @@ def note_saved(tracer, node, args, outs) -> None:
 def _data_alias(t) -> bool:
     """Whether `t` is a `.data` alias (of its own version counter, sharing storage)."""
     state = t.__dict__
-    return t._base is not None and not state.get("_shares_version") \
+    return t._alias_src is not None and not state.get("_shares_version") \
         and "_storage" not in state and "_view" not in state
 
 

@@ -27,7 +27,7 @@ def derive_from_written_source(tracer, t) -> None:
     """After `t` (a captured tensor, just lifted) got its placeholder: if a tensor the trace
     has written holds it as a view (or a `.data`/`detach()` alias), give `t` the view of
     (or share) the written values."""
-    if "_view" not in t.__dict__ and t._base is None:
+    if "_view" not in t.__dict__ and t._alias_src is None:
         return
     path = _path_from_written(tracer, t)
     if path is None:

@@ -51,14 +51,14 @@ def ctx_only(graph, tensors: list) -> set:
     for t in tensors:
         if id(t) not in found:
             continue
-        holder, base = t, t._base
+        holder, base = t, t._alias_src
         while base is not None and id(base) not in found:
             holders = [r for r in gc.get_referrers(base) if r is not tensors
                        and not isinstance(r, types.FrameType)]
             if any(r is not holder for r in holders):
                 break
             found.add(id(base))
-            holder, base = base, base._base
+            holder, base = base, base._alias_src
     return found
 
 

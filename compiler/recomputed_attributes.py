@@ -105,12 +105,12 @@ def held_bases(tracer, alive: list) -> set:
     for module, name, value, _ in _final(tracer):
         if (id(module), name) not in skip:
             continue
-        holder, base = value, value._base
+        holder, base = value, value._alias_src
         while base is not None:
             holders = [r for r in gc.get_referrers(base)
                        if r is not alive and not isinstance(r, types.FrameType)]
             if any(r is not holder for r in holders):
                 break
             found.add(id(base))
-            holder, base = base, base._base
+            holder, base = base, base._alias_src
     return found

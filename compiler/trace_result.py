@@ -235,7 +235,7 @@ class FinishTrace:
         for i, t in enumerate(tensors):
             if self.out_views[i] is not None or identity[i] is not None \
                     or aliases[i] is not None or (t.__dict__.get("_view") is None
-                                                  and t._base is None):
+                                                  and t._alias_src is None):
                 continue
             kept = self.attribute_kept
             bases = [(("out", j), base) for j, base in enumerate(tensors)
@@ -307,7 +307,7 @@ class FinishTrace:
         buffer) or of a tensor argument: (its source, the chain of views from it to `t`, each
         (the function taking the view again from new values, the view's write-through, the
         tensor the trace took it of)); else None."""
-        if t.__dict__.get("_view") is None and t._base is None:
+        if t.__dict__.get("_view") is None and t._alias_src is None:
             return None
         for rec in self.lifted.values():
             if rec.source[0] in ("state", "arg"):
@@ -327,7 +327,7 @@ class FinishTrace:
             if rec is not None:
                 return rec.source if base._value is t._value and rec.source[0] != MADE \
                     else None
-            base = base._base
+            base = base._alias_src
         return None
 
     def _cut_for_eager_backward(self, outputs: list, requires_grad: list) -> None:
@@ -383,7 +383,7 @@ def _view_chain(source: Tensor, t: Tensor, depth: int) -> list | None:
         if view is None:
             continue
         if forward is None:
-            if view._base is not source:
+            if view._alias_src is not source:
                 continue
             step = (None, None, source)
         else:

@@ -203,7 +203,7 @@ class Tracer(FinishTrace, MadeData, StructuredOps, failed_trace.NotesRegistries,
                   a.item() if isinstance(a, (np.floating, np.integer)) else a for a in args]
         if opdef.differentiable and _autograd.grad_mode.enabled:
             for i, a in enumerate(args):   # an alias made a leaf reads a value of its own
-                if isinstance(a, Tensor) and a._base is not None and a.requires_grad \
+                if isinstance(a, Tensor) and a._alias_src is not None and a.requires_grad \
                         and a.grad_fn is None and i not in opdef.nondiff_inputs:
                     inputs[i] = own_leaf_value(self, a, inputs[i])
         avals = self._infer(opdef, inputs, attrs, args)

@@ -20,7 +20,7 @@ def store_through(t: Tensor) -> None:
     in-place op. NOTE: an optimizer step stored a parameter's new values in the parameter
     alone, so the next in-place write to any sibling parameter (a clamp_) gave every
     parameter its slice of the stale vector again: the step was silently undone."""
-    alias, base = t, t._base
+    alias, base = t, t._alias_src
     while base is not None:
         value = alias._value
         if base._value.shape != value.shape or base._value.dtype != value.dtype:
@@ -31,18 +31,18 @@ def store_through(t: Tensor) -> None:
         if "_view" in base.__dict__:
             with no_grad():
                 write_through_view(base, base.__dict__["_view"])
-        alias, base = base, base._base
+        alias, base = base, base._alias_src
 
 
 def leave_base(t: Tensor) -> None:
     """`t.data = other` on an alias of another tensor's storage (a parameter that
     vector_to_parameters tied to `vec`): `t` no longer shares it. Before, a later write to
     `vec` gave `t` the old slice back over its new data."""
-    base = t._base
+    base = t._alias_src
     refs = None if base is None else base.__dict__.get("_aliases")
     if refs and any(r() is t for r in refs):
         refs[:] = [r for r in refs if (a := r()) is not None and a is not t]
-        t._base = None
+        t._alias_src = None
 
 
 def keep_old_storage(t: Tensor) -> None:
@@ -61,6 +61,6 @@ def keep_old_storage(t: Tensor) -> None:
             view.__dict__["_view"] = rebound(view.__dict__["_view"], t, old)
         remember_view(old, view, forward)
     for alias in aliases:
-        if alias._base is t:
-            alias._base = old
+        if alias._alias_src is t:
+            alias._alias_src = old
         remember_alias(old, alias)

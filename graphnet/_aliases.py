@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # address, whether it is shared, the `.data` swaps it saw: weak references pickle refuses)
 TIES = ("_aliases", "_views", "_view", "_view_of")
 LEFT_OUT = TIES + ("_hooks", "_post_hooks", "_data_swaps", "_address", "_shared",
-                   "_parameter_view", "_inference")   # a copy is a normal tensor, as torch's
+                   "_parameter_view", "_inference", "_view_base")   # a copy is a normal tensor
 # what makes a tensor a view: a deep copy sets these anew (deep_copy)
 VIEW_FACTS = ("_storage", "_view_source", "_view_forward", "_overlap_index", "_over")
 SLOTS = ("_value", "requires_grad", "_grad", "grad_fn", "_oi")
@@ -34,7 +34,7 @@ def pickled_state(t: Tensor, keep_grad: bool = False, leave=()):
 
     state = {k: v for k, v in t.__dict__.items() if k not in LEFT_OUT and k not in leave}
     slots = {name: getattr(t, name) for name in SLOTS if hasattr(t, name)}
-    slots["_base"] = None
+    slots["_alias_src"] = None
     # NOTE: the autograd node stays behind: as in PyTorch, a pickled non-leaf comes back a
     # leaf with its `requires_grad` (pickling the node failed on its class)
     slots["grad_fn"], slots["_oi"] = None, 0
@@ -85,7 +85,7 @@ def adopt_storage(t: Tensor, source: Tensor) -> None:
         mode.on_write(source)
         t._value = source._value
         mode.on_tensor_created(t)
-    t._base = source
+    t._alias_src = source
     if mode is None or mode.records_graph:
         remember_alias(source, t)
 
@@ -119,7 +119,7 @@ def store(t: Tensor, value) -> None:
     eagerly, to the storage `t` is an alias of (graphnet/_alias_base.py)."""
     t._value = value
     share_value(t)
-    if t._base is not None and current_mode() is None:
+    if t._alias_src is not None and current_mode() is None:
         from ._alias_base import store_through   # NOTE: it imports this module
 
         store_through(t)

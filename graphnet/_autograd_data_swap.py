@@ -234,8 +234,8 @@ def counter_owner(t):
     `d._version` stayed 0 and the backward read the old values)."""
     while True:
         state = t.__dict__
-        if state.get("_shares_version") and t._base is not None:
-            t = t._base
+        if state.get("_shares_version") and t._alias_src is not None:
+            t = t._alias_src
         elif state.get("_storage") is not None and state["_storage"] is not t:
             t = state["_storage"]   # a view's: its storage owner's (`x[:, :1].detach()`)
         else:
@@ -278,7 +278,7 @@ def _alias_ref(alias) -> ViewRef:
     the backward reads the new values (MoCo's `q @ queue.data; queue.mul_(2)`), as PyTorch's
     does; before, it read the old ones."""
     global aliases_saved
-    source = alias._base
+    source = alias._alias_src
     owner = counter_owner(source)
     if alias.__dict__.get("_shares_version"):
         return _view_ref(alias, owner, layout=source.__dict__.get("_layout"))
@@ -344,7 +344,7 @@ def sources_of(args) -> tuple:
         owner = a.__dict__.get("_storage")    # a view (graphnet/_overlap.py `note_view`)
         if owner is not None:
             refs.append(_view_ref(a, owner))
-        elif a._base is not None and "_view" not in a.__dict__:   # `.data`, `detach()`
+        elif a._alias_src is not None and "_view" not in a.__dict__:   # `.data`, `detach()`
             refs.append(_alias_ref(a))
         else:
             refs.append(SavedRef(a))

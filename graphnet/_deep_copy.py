@@ -43,7 +43,7 @@ def deep_copy(t: Tensor, memo: dict) -> Tensor:
         return new
     kind, original, forward = tie
     if kind == "alias":
-        new._base = source
+        new._alias_src = source
         remember_alias(source, new)
         return new
     swap = {id(original): (original, source), id(t): (t, new)}
@@ -54,6 +54,8 @@ def deep_copy(t: Tensor, memo: dict) -> Tensor:
         return new    # a write-back we cannot point at the copy: a copy of the values alone
     from ._overlap import owner
 
+    # (no `_view_base`: PyTorch's deep copy of a view shares its source copy's storage but
+    # is no view, `_base` None)
     facts.update(_view=write, _storage=owner(source))
     if "_view_source" in t.__dict__:
         facts["_view_source"] = source
@@ -126,7 +128,7 @@ def _tie_of(t: Tensor):
                     if entry[0]() is t:
                         return "view", source, entry[1]
         return None
-    base = t._base
+    base = t._alias_src
     if base is not None and base.grad_fn is None and \
             any(ref() is t for ref in base.__dict__.get("_aliases") or ()):
         return "alias", base, None

@@ -35,9 +35,9 @@ def owner(t: Tensor):
         found = t.__dict__.get("_storage")
         if found is not None:
             return found
-        if t._base is None:
+        if t._alias_src is None:
             return t
-        t = t._base
+        t = t._alias_src
 
 
 def note_view(view: Tensor, source: Tensor) -> None:
@@ -45,6 +45,9 @@ def note_view(view: Tensor, source: Tensor) -> None:
     tensor, also under `inference_mode()`, and a view of an inference tensor is an inference
     tensor, as in PyTorch."""
     view.__dict__["_storage"] = owner(source)
+    # PyTorch's `_base`: the first tensor of the chain that is not a view (a `detach()`
+    # alias is not one, so `x.detach()[1:]._base` is the detached tensor)
+    view.__dict__["_view_base"] = source.__dict__.get("_view_base", source)
     note_creation(view, source)     # a no_grad view refuses in-place writes under autograd
     if "_inference" in view.__dict__ and "_inference" not in source.__dict__:
         del view.__dict__["_inference"]
@@ -53,8 +56,8 @@ def note_view(view: Tensor, source: Tensor) -> None:
 
 
 def _layout(t: Tensor):
-    while "_storage" not in t.__dict__ and "_layout" not in t.__dict__ and t._base is not None:
-        t = t._base     # an alias has its base's layout
+    while "_storage" not in t.__dict__ and "_layout" not in t.__dict__ and t._alias_src is not None:
+        t = t._alias_src     # an alias has its base's layout
     return _strides.layout(t)
 
 

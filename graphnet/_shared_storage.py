@@ -38,9 +38,9 @@ def share_storage(param: Tensor, data: Tensor) -> None:
 def _aliased(t: Tensor) -> Tensor:
     """The tensor whose storage `t` shares whole: `t` unless it is a `.data` / `detach()`
     alias (of its `_base`, same shape and dtype), followed to the end."""
-    while t._base is not None and "_view_of" not in t.__dict__ \
-            and t._base._value.shape == t._value.shape and t._base.dtype == t.dtype:
-        t = t._base
+    while t._alias_src is not None and "_view_of" not in t.__dict__ \
+            and t._alias_src._value.shape == t._value.shape and t._alias_src.dtype == t.dtype:
+        t = t._alias_src
     return t
 
 
@@ -114,8 +114,8 @@ def _traced_tie(t: Tensor, other: Tensor, mode) -> None:
         source = root.__dict__.get("_view_of")
         if source is not None and source() is not None:
             root = source()
-        elif root._base is not None:
-            root = root._base
+        elif root._alias_src is not None:
+            root = root._alias_src
         else:
             break
     if root is not other or id(root) not in getattr(mode, "created_ids", ()):

@@ -2,8 +2,8 @@
 `graphnet.strided`), `itemsize`, `nbytes`, `data_ptr()` (equal for tensors that start at the
 same place of one storage, as views, `.data` and `detach()` do), `is_sparse` and the other
 kinds graphnet never makes (False), `is_pinned()`, `share_memory_()` / `is_shared()`,
-and the conjugate transposes `H` / `mH` (a transpose: graphnet has no complex dtypes), with
-`mT`'s PyTorch rules for 0-D and 1-D tensors.
+the conjugate transposes `H` / `mH` (a transpose: graphnet has no complex dtypes), with
+`mT`'s PyTorch rules for 0-D and 1-D tensors, and a view's `_base` / `_is_view()`.
 
 `data_ptr()` is a made-up address: each storage gets its own range when first asked,
 wide enough for its bytes, so pointers of different storages never meet."""
@@ -103,6 +103,14 @@ def pin_memory(self: Tensor, device=None) -> Tensor:
     return self.clone()
 
 
+def _view_base(self: Tensor):
+    """PyTorch's `_base`: the tensor a view shows (for a view of a view, the first one's);
+    None for a tensor that is no view, `.data` and `detach()` included."""
+    return self.__dict__.get("_view_base")
+
+
+Tensor._base = property(_view_base)
+Tensor._is_view = lambda self: "_view_base" in self.__dict__
 Tensor.layout = property(lambda self: strided)
 Tensor.itemsize = property(lambda self: self.dtype.itemsize)
 Tensor.nbytes = property(lambda self: math.prod(self.shape) * self.dtype.itemsize)

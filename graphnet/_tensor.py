@@ -34,7 +34,7 @@ class Tensor:
     tensor([[2., 4.]])
     """
 
-    __slots__ = ("_value", "requires_grad", "_grad", "grad_fn", "_oi", "_base", "__weakref__",
+    __slots__ = ("_value", "requires_grad", "_grad", "grad_fn", "_oi", "_alias_src", "__weakref__",
                  "__dict__")
 
     # NOTE: `_value` is a jax.Array eagerly, a graph value (.shape, .dtype) while tracing: a
@@ -56,7 +56,7 @@ class Tensor:
         self._grad = None
         self.grad_fn = None
         self._oi = 0
-        self._base = None
+        self._alias_src = None
         if isinstance(data, Tensor):    # `torch.Tensor(t)`: t's storage, as in PyTorch
             from ._tensor_copies import keep_gradient
 
@@ -73,7 +73,7 @@ class Tensor:
         t._oi = out_index
         t.requires_grad = node is not None
         t._grad = None
-        t._base = None
+        t._alias_src = None
         return t
 
     # ---- metadata -------------------------------------------------------------------------
@@ -215,7 +215,7 @@ class Tensor:
         if mode is not None:  # the alias may write through to `self`: a tracer tracks `self`
             mode.on_write(self)
         t = Tensor._wrap(self._value)
-        t._base = self
+        t._alias_src = self
         if mode is not None:
             mode.on_tensor_created(t)
         if mode is None or mode.records_graph:
@@ -302,7 +302,7 @@ class Tensor:
 
                     move_retained(self, old_node, old_oi)
         share_value(self)
-        alias, base = self, self._base
+        alias, base = self, self._alias_src
         while base is not None:   # written through `.data` / `detach()`: values only
             if mode is not None:    # traced: the base is state the program writes
                 mode.on_write(base)
@@ -312,7 +312,7 @@ class Tensor:
             if "_view" in base.__dict__:    # `a[1:].detach().add_(1)`: unseen by autograd
                 with no_grad():
                     write_through_view(base, base.__dict__["_view"])
-            alias, base = base, base._base
+            alias, base = base, base._alias_src
         return write_through_view(self, self.__dict__.get("_view"))
 
 
@@ -379,7 +379,7 @@ class Parameter(Tensor):
         self._grad = None
         self.grad_fn = None
         self._oi = 0
-        self._base = None
+        self._alias_src = None
         created = getattr(current_mode(), "on_tensor_created", None)
         if created is not None:   # made in traced code (`nn.Linear(2, 2)(x)`): the trace's
             created(self)

@@ -69,7 +69,7 @@ def _link_aliases(tensors, traced, args) -> None:
             # eagerly (PyTorch's shared storage), and its in-place changes reach the weight
             base = args[source[1]] if source[0] == "arg" else state_tensor(source)
             if base is not None:
-                t._base = base
+                t._alias_src = base
                 remember_alias(base, t)
 
 
@@ -84,7 +84,7 @@ def _link_views(tensors, traced, args, objects) -> None:
                 last = i == len(chain) - 1
                 if forward is None:   # a `.data` / `detach()` alias: it shares the values
                     if last:
-                        t._base = base
+                        t._alias_src = base
                         remember_alias(base, t)
                     base = t if last else base._alias()
                     continue

@@ -67,7 +67,7 @@ class CompiledFunction:
                 v, d = a._value, a.__dict__
                 # The same tensor passed twice is one graph input: the key says which. Views
                 # and state a program holds: runtime/arg_storage.py
-                views = views or a._base is not None or "_storage" in d
+                views = views or a._alias_src is not None or "_storage" in d
                 # whether it has history: code may branch on `x.grad_fn is None` / `is_leaf`
                 parts.append(("T", v.shape, v.dtype, a.requires_grad,
                               first.setdefault(id(a), i), _strides_of(a, v.shape), HELD in d,

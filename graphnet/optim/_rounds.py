@@ -16,7 +16,7 @@ def _storage_key(p) -> int:
     root = p
     for _ in range(8):
         found = root.__dict__.get("_storage")
-        nxt = found if found is not None else root._base
+        nxt = found if found is not None else root._alias_src
         if nxt is None:
             break
         root = nxt

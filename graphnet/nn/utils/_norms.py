@@ -98,7 +98,7 @@ def set_computed(module, name: str, value: Tensor) -> None:
     if not in_place or not isinstance(current, Tensor) \
             or tuple(current.shape) != tuple(value.shape) or current.dtype != value.dtype \
             or (current.requires_grad and current.is_leaf) \
-            or current._base is not None:   # an alias (`weight.data`) would write through
+            or current._alias_src is not None:   # an alias (`weight.data`) would write through
         setattr(module, name, value)
         return
     if mode is not None:
