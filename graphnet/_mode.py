@@ -174,7 +174,9 @@ class DispatchMode:
 
         while bool(cond_fn(*carry)):
             result = body_fn(*carry)
-            carry = (result,) if isinstance(result, Tensor) else tuple(result)
+            result = (result,) if isinstance(result, Tensor) else tuple(result)
+            _check_carry(carry, result)
+            carry = result
         return carry
 
     # ---- state and guards ----------------------------------------------------------------------
@@ -376,3 +378,18 @@ def escaped_error(t, what: str, node: TracedNode | None = None) -> TraceError:
                f"from the compiled function instead: a compiled call's results hold values.")
     return TraceError(f"{what}: this tensor was made inside {trace}{made} and kept after the "
                       f"trace ended (appended to a list, stored on an object). {why}")
+
+
+def _check_carry(carry: tuple, result: tuple) -> None:
+    """torch.while_loop's rule, checked as the body runs: it returns the carry's shapes and
+    dtypes (a compiled loop refuses the body otherwise; eagerly it ran on)."""
+    from ._tensor import Tensor
+
+    def meta(items):
+        return [(tuple(x.shape), x.dtype) if isinstance(x, Tensor) else "a number"
+                for x in items]
+
+    if meta(carry) != meta(result):
+        raise RuntimeError(f"graphnet.while_loop: the body must return the carry's shapes and "
+                           f"dtypes, as torch.while_loop requires: the carry is {meta(carry)}, "
+                           f"the body returned {meta(result)}")

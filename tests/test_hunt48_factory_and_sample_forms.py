@@ -93,3 +93,22 @@ def test_cond_python_predicate_argument_retraces():
     assert f(x, True).tolist() == [2.0, 4.0]
     assert f(x, False).tolist() == [0.0, 1.0]
     assert f(x, True).tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("body", [lambda i: i + 0.5, lambda v: gn.cat([v, v])],
+                         ids=["dtype", "shape"])
+def test_while_loop_body_must_keep_the_carry_dynamically_too(body):
+    start = gn.tensor(0) if body.__code__.co_varnames == ("i",) else gn.ones(2)
+
+    def loop(x):
+        return gn.while_loop(lambda c: c.sum() < 3.5, body, x)
+
+    with pytest.raises(RuntimeError, match="shapes and dtypes"):
+        loop(start)
+    with pytest.raises(RuntimeError):
+        gn.compile(loop)(start)
+
+
+def test_while_loop_keeping_the_carry_runs():
+    got = gn.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 2), (gn.tensor(0), gn.ones(2)))
+    assert got[0].item() == 4 and got[1].tolist() == [16.0, 16.0]
