@@ -17,6 +17,7 @@ from ._dispatch import current_mode, dispatch
 from ._errors import TraceError
 from ._host_reads import host_values
 from ._index_grad_fn import name_index_node
+from ._index_spec import runtime_starts, torch_block
 from ._index_kinds import (check_broadcast, check_value_dtype, concrete_select, is_select,
                            layout_index, scalar_mask, scalar_mask_value)
 from ._tensor import Tensor
@@ -184,44 +185,6 @@ def _int_or_none(x):
     return None if x is None else int(x)
 
 
-def _torch_block(spec, tensors, ndim: int):
-    """Where PyTorch puts the dimensions of the advanced indices when NumPy puts them first:
-    (position, count), else None. PyTorch applies integer indices as selections before the
-    advanced ones, so `x[1, :, [0, 2]]` keeps the slice's dimension first ([3, 2] for a
-    [2, 3, 3] x), where NumPy, and so JAX, counts the 1 as an advanced index separated from
-    [0, 2] by the slice and puts the advanced dimensions first ([2, 3])."""
-    kinds, arrays = [], iter(tensors)
-    for item in spec:
-        if item[0] == "d":      # a slice whose start is a kernel argument
-            next(arrays)
-            kinds.append("s")
-            continue
-        if item[0] != "t":
-            kinds.append(item[0])
-            continue
-        arg = next(arrays)
-        if isinstance(arg, int) or is_select(arg):
-            kinds.append("i")
-        elif arg.dim() == 0 and arg.dtype.name == "bool":
-            return None                 # x[True]: a new dimension, NumPy's place is PyTorch's
-        else:
-            kinds.append(("a", tuple(arg.shape)))
-    advanced = [k for k, kind in enumerate(kinds) if kind == "i" or isinstance(kind, tuple)]
-    if "i" not in kinds or not any(isinstance(kind, tuple) for kind in kinds):
-        return None
-    if advanced == list(range(advanced[0], advanced[-1] + 1)):
-        return None                     # adjacent in NumPy's sense: the same place in both
-    rest = [kind for kind in kinds if kind != "i"]
-    own = [k for k, kind in enumerate(rest) if isinstance(kind, tuple)]
-    if own != list(range(own[0], own[-1] + 1)):
-        return None                     # apart in PyTorch's sense too: first in both
-    consumed = sum(1 for kind in kinds if kind in ("s", "i") or isinstance(kind, tuple))
-    widths = {"n": 1, "s": 1, "e": ndim - consumed}
-    position = sum(widths.get(kind, 0) for kind in rest[:own[0]])
-    count = len(np.broadcast_shapes(*[kind[1] for kind in rest if isinstance(kind, tuple)]))
-    return position, count
-
-
 def _python_bools(index):
     """`x[True]`, `x[0, False]`: PyTorch unsqueezes `x` where each Python bool stands and
     indexes the new dimension with [0] (True) or nothing (False), an advanced index; a 0-d
@@ -256,9 +219,9 @@ def getitem(self: Tensor, index):
         return getitem(getitem(self, bools[0]), bools[1])
     spec, tensors = _split_index(index, tuple(self.shape))
     if current_mode() is None:
-        spec, tensors = _runtime_starts(spec, tensors, tuple(self.shape))
+        spec, tensors = runtime_starts(spec, tensors, tuple(self.shape))
     out = dispatch("getitem", self, *tensors, spec=spec)
-    block = _torch_block(spec, tensors, self.dim())
+    block = torch_block(spec, tensors, self.dim())
     if block is not None:
         position, count = block
         out = out.movedim(tuple(range(count)), tuple(range(position, position + count)))
@@ -275,32 +238,6 @@ def getitem(self: Tensor, index):
         _strides.set_layout(out, *_strides.indexed(self.shape, strides, offset,
                                                    layout_index(_as_tuple(index, warn=False))))
     return out
-
-
-def _runtime_starts(spec, tensors, shape):
-    """Eagerly, each slice with a start becomes ("d", length, step) with its start a kernel
-    argument (after the tensors of the entries before it): `data[i:i + 35]` over a sequence,
-    and `x[i:i + 5] = v` or `x[i:i + 5].mul_(2)`, compile one kernel, where a start in the
-    spec compiled one per position (about 50 ms each, TBPTT's loop over a corpus). Every "t" entry is one dimension here (a mask was
-    split into its integer parts)."""
-    if not any(entry[0] == "s" and entry[1] not in (None, 0) for entry in spec):
-        return spec, tensors
-    used = sum(1 for entry in spec if entry[0] in ("i", "s", "t"))
-    new_spec, new_tensors, arrays, dim = [], [], iter(tensors), 0
-    for entry in spec:
-        if entry[0] == "t":
-            new_tensors.append(next(arrays))
-        if entry[0] == "s" and entry[1] not in (None, 0) and dim < len(shape):
-            start, stop, step = slice(*entry[1:]).indices(shape[dim])
-            length = len(range(start, stop, step))
-            if length:
-                new_spec.append(("d", length, step))
-                new_tensors.append(start)
-                dim += 1
-                continue
-        new_spec.append(entry)
-        dim += len(shape) - used if entry[0] == "e" else entry[0] in ("i", "s", "t")
-    return tuple(new_spec), new_tensors
 
 
 def _mask_of(self: Tensor, index):
@@ -392,11 +329,11 @@ def setitem(self: Tensor, index, value) -> None:
                 f"graphnet.where(mask, new_values, x)")
     spec, tensors = _split_index(index, tuple(self.shape))
     if current_mode() is None:
-        spec, tensors = _runtime_starts(spec, tensors, tuple(self.shape))
+        spec, tensors = runtime_starts(spec, tensors, tuple(self.shape))
     check_fits(value, self.dtype.np, fill=True)
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.to(self.dtype)
-    block = _torch_block(spec, tensors, self.dim())
+    block = torch_block(spec, tensors, self.dim())
     if block is not None and isinstance(value, Tensor) and value.dim() > 0:
         # the value comes in PyTorch's layout; index_put reads NumPy's
         position, count = block

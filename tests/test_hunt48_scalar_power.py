@@ -53,7 +53,7 @@ def test_gradients_at_signed_zeros_follow_torch(dtype, compiled):
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
 def test_products_round_as_torch(dtype, compiled):
     # 4096 values: whole vectors of PyTorch's loop (its scalar tail rounds bfloat16's
-    # rsqrt twice, scalar_power.py says)
+    # rsqrt twice, graphnet/_ops/power.py says)
     values = np.random.default_rng(0).uniform(0.01, 10.0, 4096)
     xt = torch.tensor(values).to(getattr(torch, dtype))
     xg = gn.tensor(values).to(getattr(gn, dtype))

@@ -1,6 +1,6 @@
 """Integer indices beside advanced ones: PyTorch applies the integers as selections first, so
 `b[1, :, [0, 2]]` of a [2, 3, 3] tensor is [3, 2], where NumPy's rule (JAX's) gives [2, 3].
-Reads, writes and gradients match torch in both modes (graphnet/_indexing.py `_torch_block`)."""
+Reads, writes and gradients match torch in both modes (graphnet/_index_spec.py `torch_block`)."""
 
 import graphnet as gt
 import numpy as np

@@ -13,8 +13,7 @@ from ._opmath import in_float64 as opmath_in_float64
 from ._opmath import tanh as opmath_tanh
 from ._promote import as_floats, float_kernel, not_implemented, refuse_result
 from ._table import defop
-from .integer_power import integer_power
-from .scalar_power import number_exponent, scalar_power
+from .power import power
 
 
 def _binary(name: str, fn, differentiable: bool = True, **names):
@@ -49,41 +48,7 @@ _binary("sub", _bools_as_numbers(jnp.subtract), inplace=True)
 _binary("div", _bools_as_numbers(true_divide), inplace=True)
 
 
-@jax.custom_jvp
-def _float_power(a, b):
-    return jnp.power(a, b)
-
-
-@_float_power.defjvp
-def _float_power_jvp(primals, tangents):
-    """PyTorch's pow_backward: the base's slope is 0 where the exponent is 0, and the
-    exponent's where the base is 0 and the exponent >= 0 (JAX's gave NaN: 0 * inf, and
-    0 * log 0), so `x ** y` at x = 0 had NaN gradients."""
-    (a, b), (ta, tb) = primals, tangents
-    out = jnp.power(a, b)
-    flat = b == 0
-    slope_a = jnp.where(flat, 0, b * jnp.power(a, jnp.where(flat, 1, b) - 1))
-    no_log = (a == 0) & (b >= 0)
-    slope_b = jnp.where(no_log, 0, out * jnp.log(jnp.where(no_log, 1, a)))
-    tangent = jnp.zeros_like(out)
-    for t, slope in ((ta, slope_a), (tb, slope_b)):
-        if t.dtype != jax.dtypes.float0:    # an integer operand has no tangent
-            tangent = tangent + t * slope
-    return out, tangent.astype(out.dtype)
-
-
-def _power(a, b):
-    """PyTorch's pow: floats with its gradient at 0 (_float_power), integers exact with
-    wrap-around (integer_power.py), and a Python number exponent as PyTorch's CPU kernel
-    takes it (scalar_power.py)."""
-    if jnp.issubdtype(jnp.result_type(a, b), jnp.integer):
-        return integer_power(a, b)
-    if number_exponent(a, b):
-        return scalar_power(a, b)
-    return _float_power(a, b)
-
-
-_binary("pow", _power, inplace=True, backward="PowBackward0")
+_binary("pow", power, inplace=True, backward="PowBackward0")
 _binary("mul", _bools_as_numbers(jnp.multiply), inplace=True, bind="binary")
 _binary("maximum", masked_kinks.maximum, inplace=True, bind="binary")
 _binary("minimum", masked_kinks.minimum, inplace=True, bind="binary")

@@ -18,7 +18,7 @@ from . import _opmath as opmath
 from . import pointwise_special  # noqa: F401  (registration: polygamma, logit, lerp ...)
 from ._promote import as_float, as_floats, as_result_type, float_kernel, refuse, refuse_result
 from ._table import defop
-from .pointwise import _float_power as torch_slopes_power
+from .power import _float_power as torch_slopes_power
 
 
 def _unary(names, fn, differentiable: bool = True, inplace: bool = True, **kw):

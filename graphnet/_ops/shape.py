@@ -161,7 +161,7 @@ def getitem(x, *tensor_indices, spec):
 
 def runtime_slices(x, spec, tensors, starts: list | None = None):
     """Apply the ("d", length, step) entries, slices whose start is the next argument
-    (graphnet/_indexing.py `_runtime_starts`, in bounds already): a `dynamic_slice` of the
+    (graphnet/_index_spec.py `runtime_starts`, in bounds already): a `dynamic_slice` of the
     span, then the step as a static slice. Returns x and the rest of the index; `starts`,
     if given, gets each dimension's start (0 where no slice moved it)."""
     if not any(entry[0] == "d" for entry in spec):

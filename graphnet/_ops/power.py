@@ -1,6 +1,7 @@
-"""`x ** e` for a Python number `e`, as PyTorch's CPU kernel computes it: six exponents are
-other functions there (`pow_tensor_scalar_optimized_kernel`), so their values, and their
-signs at -0.0 and -inf, are those functions':
+"""PyTorch's `pow` (`power`): IEEE pow with PyTorch's gradient at 0 for a tensor exponent,
+exact integer powers, and `x ** e` for a Python number `e` as PyTorch's CPU kernel computes
+it: six exponents are other functions there (`pow_tensor_scalar_optimized_kernel`), so
+their values, and their signs at -0.0 and -inf, are those functions':
 
     0.5: sqrt(x)     2: x * x     3: x * x * x
    -0.5: 1 / sqrt(x)  -1: 1 / x    -2: 1 / (x * x)
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+
+from .integer_power import integer_power
 
 _SPECIAL = (0.5, 2.0, 3.0, -0.5, -1.0, -2.0)
 
@@ -85,3 +88,37 @@ def _scalar_power_jvp(primals, tangents):
     out = scalar_power(a, b)
     slope = jnp.where(b == 0, 0, b * _pick(a, b - 1)).astype(out.dtype)
     return out, (ta * slope).astype(out.dtype)
+
+
+@jax.custom_jvp
+def _float_power(a, b):
+    return jnp.power(a, b)
+
+
+@_float_power.defjvp
+def _float_power_jvp(primals, tangents):
+    """PyTorch's pow_backward: the base's slope is 0 where the exponent is 0, and the
+    exponent's where the base is 0 and the exponent >= 0 (JAX's gave NaN: 0 * inf, and
+    0 * log 0), so `x ** y` at x = 0 had NaN gradients."""
+    (a, b), (ta, tb) = primals, tangents
+    out = jnp.power(a, b)
+    flat = b == 0
+    slope_a = jnp.where(flat, 0, b * jnp.power(a, jnp.where(flat, 1, b) - 1))
+    no_log = (a == 0) & (b >= 0)
+    slope_b = jnp.where(no_log, 0, out * jnp.log(jnp.where(no_log, 1, a)))
+    tangent = jnp.zeros_like(out)
+    for t, slope in ((ta, slope_a), (tb, slope_b)):
+        if t.dtype != jax.dtypes.float0:    # an integer operand has no tangent
+            tangent = tangent + t * slope
+    return out, tangent.astype(out.dtype)
+
+
+def power(a, b):
+    """PyTorch's pow: floats with its gradient at 0 (_float_power), integers exact with
+    wrap-around (integer_power.py), and a Python number exponent as PyTorch's CPU kernel
+    takes it (`scalar_power`)."""
+    if jnp.issubdtype(jnp.result_type(a, b), jnp.integer):
+        return integer_power(a, b)
+    if number_exponent(a, b):
+        return scalar_power(a, b)
+    return _float_power(a, b)
