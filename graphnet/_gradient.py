@@ -70,7 +70,11 @@ def _dims(input: Tensor, dim) -> list:
     if dim is None:
         return list(range(input.dim()))
     dims = [dim] if isinstance(dim, numbers.Integral) else list(dim)
-    return [wrap_dim(d, input.dim()) for d in dims]
+    wrapped = [wrap_dim(d, input.dim()) for d in dims]
+    for k, d in enumerate(wrapped):     # PyTorch's check (two gradients of one dim ran)
+        if d in wrapped[:k]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return wrapped
 
 
 def _spacings(input: Tensor, spacing, dims: list, dim_given: bool) -> list:

@@ -34,9 +34,21 @@ def _spacing(y: Tensor, x: Tensor, dim: int) -> Tensor:
         x = L.reshape(x, (-1,) + (1,) * (y.dim() - 1 - dim))
         d = 0
     else:
-        d = dim - (y.dim() - x.dim())
-    right, left = _pieces(x, wrap_dim(d, x.dim()))
+        # PyTorch's: `dim` (y's) taken on x as it is, x given leading ones when it has fewer
+        # dims (x lined up from the right here made a (4, 1) x of a (4,) y a shape error)
+        if x.dim() < y.dim():
+            x = L.reshape(x, (1,) * (y.dim() - x.dim()) + tuple(x.shape))
+        d = dim
+    right, left = _pieces(x, d)
     return right - left
+
+
+def _checked_x(name: str, x) -> None:
+    """PyTorch's forms: `x` is a tensor of sample points; a number goes in `dx=`."""
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"(Tensor, {type(x).__name__}), but expected one of: (Tensor y, "
+                        f"Tensor x, *, int dim = -1), (Tensor y, *, Number dx = 1, int dim = -1)")
 
 
 def _refuse_bool(name: str, y: Tensor, x) -> None:
@@ -56,15 +68,16 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     dim = wrap_dim(dim, y.dim())
     if x is not None and dx is not None:
         raise RuntimeError("trapezoid: cannot pass both x and dx")
+    _checked_x("trapezoid", x)
     _refuse_bool("trapezoid", y, x)
-    if not y.dtype.is_floating_point:
-        y = y.to(dt.float32)
+    # NOTE: integer samples stay integers until the halving promotes them to the default
+    # float dtype, as PyTorch's (a float32 cast lost float64's digits of large integers)
     if y.shape[dim] == 0:
         return M.sum(y, dim)
     if isinstance(x, Tensor):
         right, left = _pieces(y, dim)
         return M.sum(_spacing(y, x, dim) * (right + left), dim) / 2.0
-    spacing = 1.0 if dx is None and x is None else float(dx if dx is not None else x)
+    spacing = 1.0 if dx is None else float(dx)
     ends = y.select(dim, 0) + y.select(dim, -1)
     return (M.sum(y, dim) - ends * 0.5) * spacing
 
@@ -77,14 +90,13 @@ def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
 def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The running trapezoidal integral along `dim` (one element shorter than `y`)."""
     dim = wrap_dim(dim, y.dim())
+    _checked_x("cumulative_trapezoid", x)
     _refuse_bool("cumulative_trapezoid", y, x)
-    if not y.dtype.is_floating_point:
-        y = y.to(dt.float32)
     right, left = _pieces(y, dim)
     if isinstance(x, Tensor):
         areas = _spacing(y, x, dim) * (right + left) / 2.0
     else:
-        spacing = 1.0 if dx is None and x is None else float(dx if dx is not None else x)
+        spacing = 1.0 if dx is None else float(dx)
         areas = (right + left) * (spacing / 2.0)
     return M.cumsum(areas, dim)
 
