@@ -47,8 +47,8 @@ def _bfloat16(x):
 
 
 def number_exponent(a, b) -> bool:
-    """Whether `b` is a Python number (weakly typed, 0-d) applied to a float32, float64 or
-    bfloat16 array `a`."""
+    """Whether `b` is a Python number (weakly typed, 0-d) applied to a floating array `a`
+    (not a number base: `2 ** t` is PyTorch's tensor-tensor pow)."""
     if isinstance(b, bool) or jnp.ndim(b) != 0 or jnp.ndim(a) == 0 and _weak(a):
         return False
     if not (isinstance(b, (int, float)) or _weak(b)):
