@@ -42,13 +42,13 @@ def test_a_window_loop_compiles_one_kernel():
     data = gn.arange(400.0).reshape(100, 4)
     for _ in range(6):
         data[3:38]   # the first window compiles
+        data.narrow(0, 3, 5)
     before = _dispatch.kernel_cache_info()["entries"]
     windows = [data[i:i + 35] for i in range(4, 60)]
-    assert _dispatch.kernel_cache_info()["entries"] - before <= 1
-    assert [w[0, 0].item() for w in windows] == [4.0 * i for i in range(4, 60)]
     narrowed = [data.narrow(0, i, 5) for i in range(10, 40)]
+    assert _dispatch.kernel_cache_info()["entries"] - before <= 1   # (values read after)
+    assert [w[0, 0].item() for w in windows] == [4.0 * i for i in range(4, 60)]
     assert [n[-1, -1].item() for n in narrowed] == [4.0 * (i + 4) + 3 for i in range(10, 40)]
-    assert _dispatch.kernel_cache_info()["entries"] - before <= 3
 
 
 @pytest.mark.parametrize("k", range(len(INDICES)))
