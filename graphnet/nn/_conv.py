@@ -89,17 +89,22 @@ class _ConvNd(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
-        # NOTE: the channels the weight in use takes (weight.shape[1] * groups, PyTorch's
+        return self._conv_forward(input, self.weight, self.bias)
+
+    def _convolve(self, input, weight, bias):
+        """Convolve `input` with this layer's settings and the given weight and bias: PyTorch's
+        `_conv_forward` on Conv1d/2d/3d, the hook subclasses call to convolve with a weight
+        they build each forward (rotated, standardised, low-rank-updated)."""
+        # NOTE: the channels of the weight in use (weight.shape[1] * groups, PyTorch's
         # check), not in_channels: a weight replaced by one with fewer input channels is
         # what the layer convolves with
-        weight = self.weight
         channels = weight.shape[1] * self.groups if weight.dim() > 1 else self.in_channels
         _check_input(self, input, self._nd, channels)
         padding = self.padding
         if self.padding_mode != "zeros":   # PyTorch's order: pad by the mode, then conv
             input = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             padding = 0
-        return F._conv(f"conv{self._nd}d", self._nd, input, weight, self.bias,
+        return F._conv(f"conv{self._nd}d", self._nd, input, weight, bias,
                        self.stride, padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
@@ -125,6 +130,7 @@ class Conv1d(_ConvNd):
     """1-D convolution over [N, C_in, L]."""
 
     _nd = 1
+    _conv_forward = _ConvNd._convolve
 
 
 class Conv2d(_ConvNd):
@@ -136,6 +142,7 @@ class Conv2d(_ConvNd):
     """
 
     _nd = 2
+    _conv_forward = _ConvNd._convolve
 
 
 class _MaxPoolNd(Module):

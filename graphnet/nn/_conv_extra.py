@@ -27,6 +27,7 @@ class Conv3d(_ConvNd):
     """3-d convolution over [N, C_in, D, H, W] (video, volumes)."""
 
     _nd = 3
+    _conv_forward = _ConvNd._convolve
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -52,10 +53,12 @@ class _ConvTransposeNd(_ConvNd):
     def _weight_shape(self, in_channels: int, out_channels: int, groups: int) -> tuple:
         return (in_channels, out_channels // groups, *self.kernel_size)
 
-    def _output_padding(self, input, output_size) -> tuple:
-        """The output_padding that makes the output `output_size` (PyTorch's rule: it must lie
-        within one stride above the smallest output), or the module's own."""
-        nd = self._nd
+    def _output_padding(self, input, output_size, stride, padding, kernel_size,
+                        num_spatial_dims: int, dilation=None):
+        """The output_padding that makes the output `output_size` (PyTorch's rule and
+        signature: it must lie within one stride above the smallest output), or the module's
+        own when `output_size` is None."""
+        nd = num_spatial_dims
         if output_size is None:
             return self.output_padding
         output_size = list(output_size)
@@ -65,23 +68,24 @@ class _ConvTransposeNd(_ConvNd):
         if len(output_size) != nd:
             raise ValueError(f"ConvTranspose{nd}D: for {input.dim()}D input, output_size must "
                              f"have {nd} or {lead + nd} elements (got {len(output_size)})")
-        spatial = input.shape[lead:]
+        spatial = input.shape[lead:lead + nd]
+        dilation = (1,) * nd if dilation is None else dilation
         low = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
-               zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size,
-                   strict=True)]
-        high = [m + s - 1 for m, s in zip(low, self.stride, strict=True)]
+               zip(spatial, stride, padding, dilation, kernel_size, strict=True)]
+        high = [m + s - 1 for m, s in zip(low, stride, strict=True)]
         for size, lo, hi in zip(output_size, low, high, strict=True):
             if not lo <= size <= hi:
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes "
                                  f"range from {low} to {high} (for an input of "
                                  f"{tuple(spatial)})")
-        return tuple(size - lo for size, lo in zip(output_size, low, strict=True))
+        return [size - lo for size, lo in zip(output_size, low, strict=True)]
 
     def forward(self, input, output_size=None):
         nd = self._nd
         weight = self.weight   # its first dim, as _ConvNd reads the weight in use
         _check_input(self, input, nd, weight.shape[0] if weight.dim() else self.in_channels)
-        output_padding = self._output_padding(input, output_size)
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding,
+                                              self.kernel_size, nd, self.dilation)
         return FX._conv_transpose(f"conv_transpose{nd}d", nd, input, weight, self.bias,
                                   self.stride, self.padding, output_padding, self.groups,
                                   self.dilation)
