@@ -39,7 +39,13 @@ def note(tracer, t, i: int) -> None:
 
 def failure(checks: tuple, leaves) -> str | None:
     """Why the arguments `leaves` do not fit a program traced with `checks`, or None."""
-    for i, name, was_none in checks:
+    for check in checks:
+        if not isinstance(check, tuple):    # an arg_facts.ArgumentFact
+            why = check.failure(leaves)
+            if why is not None:
+                return why
+            continue
+        i, name, was_none = check
         if (leaves[i]._grad is None) != was_none:
             return f"{name}.grad is {'None' if was_none else 'set'}"
     return None
@@ -50,7 +56,8 @@ def finish(tracer, result) -> None:
     ("grad", t) or an argument's ("grad_of_arg", position) effect, the ones left None, and
     the ones the code replaced by a new tensor."""
     result.arg_grad_checks = tuple((i, name, was_none) for i, (name, was_none)
-                                   in tracer.arg_grad_checks.items())
+                                   in tracer.arg_grad_checks.items()) \
+        + tuple(tracer.__dict__.get("arg_facts", ()))   # compiler/arg_facts.py
     # the "grad" outputs that keep history (`backward(create_graph=True)`): each call's
     # .grad joins its tape node, so a penalty on it outside differentiates through it
     result.grads_with_history = []

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import weakref
 
+from .arg_facts import ArgumentFactReads
+
 MADE = "made"   # the binding of such an input: ("made", the array it is fed on every call)
 
 
-class MadeData:
-    """The tracer's record of the tensors made from data while it traced (a mixin)."""
+class MadeData(ArgumentFactReads):
+    """The tracer's record of the tensors made from data while it traced (a mixin); with
+    the facts of argument values it read (compiler/arg_facts.py)."""
 
     def on_data_made(self, t) -> None:
         self.__dict__.setdefault("made_data", {})[id(t)] = weakref.ref(t)

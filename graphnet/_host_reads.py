@@ -50,3 +50,17 @@ def host_values(tensor, what: str, refusal: str) -> np.ndarray:
     if values is None:
         raise TraceError(refusal)
     return values
+
+
+def argument_fact(tensor, what: str, fact):
+    """`fact(values)`, a small hashable fact of `tensor`'s values that decides which work the
+    caller does (which clusters some target falls in), or None when it is not at hand.
+
+    Eagerly it is computed from the values. Inside `graphnet.compile` it is at hand when
+    `tensor` is an argument of the compiled call: the program is built for the fact, and a
+    call whose argument gives another traces again (compiler/arg_facts.py). For a tensor the
+    traced code computes, or under another mode (vmap), it is None."""
+    mode = current_mode()
+    if mode is None:
+        return fact(np.asarray(tensor._concrete(what)))
+    return mode.argument_fact(tensor, what, fact)

@@ -194,6 +194,10 @@ class DispatchMode:
         """The code's behaviour depends on `read()` (a Python value it decided something
         with), described as `what`."""
 
+    def argument_fact(self, t, what: str, fact):
+        """`fact` of argument `t`'s values, or None (graphnet/_host_reads.argument_fact)."""
+        return None
+
     def on_user_code(self, fn) -> None:
         """The user's function `fn` ran for the code without being called by it (a tensor
         or optimizer hook, a custom Function's forward or backward): what `fn` reads is

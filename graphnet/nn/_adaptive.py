@@ -3,10 +3,15 @@ head over the frequent classes plus one entry per tail cluster, and a low-rank p
 cluster over its rare classes.
 
 NOTE: PyTorch's forward picks each cluster's rows with `nonzero()` (shapes that depend on
-the targets' values, which a compiled program cannot have). graphnet evaluates every cluster
+the targets' values, which a compiled program cannot have). graphnet evaluates each cluster
 on every row and gathers each row's target from the full log-distribution: the same values
-and gradients (rows outside a cluster get none of its gradient), static shapes, at the cost
-of computing the tails for all rows."""
+and gradients (rows outside a cluster get none of its gradient), static shapes. Which
+clusters it evaluates is PyTorch's choice, though: only those some target falls in, so the
+others' weights keep `.grad` None and an optimizer leaves them alone (a zero gradient would
+still move them under momentum, Adam or weight decay). That set is a fact of the targets'
+values (graphnet/_host_reads.argument_fact): a compiled program is built for it and traces
+again when a call's targets use other clusters. A compiled training step whose targets the
+traced code computes has no such fact, and is refused rather than given zero gradients."""
 
 from __future__ import annotations
 
@@ -14,6 +19,10 @@ import itertools
 from collections import namedtuple
 
 from .. import _math
+from .._errors import TraceError
+from .._grad_mode import is_grad_enabled
+from .._host_reads import argument_fact
+from .._factories import zeros
 from .._layout import cat
 from .._dispatch import dispatch
 from . import functional as F
@@ -85,17 +94,42 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         batched = targ_dim > 0
         input = input_ if batched else input_.unsqueeze(0)
         target = target_ if batched else target_.unsqueeze(0)
-        full = self._get_full_log_prob(input, self.head(input))
+        full = self._get_full_log_prob(input, self.head(input), self._used_clusters(target))
         output = dispatch("adaptive_log_softmax_target", full, target,
                           n_classes=self.n_classes)
         loss = (-output).mean()
         return _ASMoutput(output if batched else output.squeeze(0), loss)
 
-    def _get_full_log_prob(self, input, head_output):
-        """[N, n_classes]: head classes, then each cluster's log-softmax plus its head entry."""
+    def _used_clusters(self, target) -> tuple | None:
+        """Whether some target falls in each tail cluster, when that decides which weights
+        get gradients (grad mode on, a tail weight requiring grad); None: evaluate them all."""
+        if not (is_grad_enabled() and any(p.requires_grad for p in self.tail.parameters())):
+            return None
+        bounds = list(itertools.pairwise(self.cutoffs))
+
+        def used(values):
+            return tuple(bool(((values >= lo) & (values < hi)).any()) for lo, hi in bounds)
+
+        fact = argument_fact(target, "the tail clusters its targets fall in", used)
+        if fact is None:
+            raise TraceError(
+                "AdaptiveLogSoftmaxWithLoss inside a compiled training step needs its target "
+                "as an argument of the compiled call: as in PyTorch, only the tail clusters "
+                "some target falls in get gradients, and the targets here are computed in the "
+                "traced code, whose values a static graph does not have. Pass the targets to "
+                "the compiled function, use log_prob(input) with nll_loss (every cluster "
+                "evaluated, every tail weight gets a gradient), or run this step uncompiled.")
+        return fact
+
+    def _get_full_log_prob(self, input, head_output, used=None):
+        """[N, n_classes]: head classes, then each cluster's log-softmax plus its head entry
+        (zeros for a cluster `used` marks unused: no target reads them)."""
         head_logprob = F.log_softmax(head_output, dim=1)
         parts = [head_logprob[:, :self.shortlist_size]]
-        for i, _ in enumerate(itertools.pairwise(self.cutoffs)):
+        for i, (lo, hi) in enumerate(itertools.pairwise(self.cutoffs)):
+            if used is not None and not used[i]:
+                parts.append(zeros(input.shape[0], hi - lo, dtype=head_logprob.dtype))
+                continue
             cluster_logprob = F.log_softmax(self.tail[i](input), dim=1)
             parts.append(cluster_logprob + head_logprob[:, self.shortlist_size + i].unsqueeze(1))
         return cat(parts, dim=1)
