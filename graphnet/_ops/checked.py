@@ -62,3 +62,30 @@ def anomaly_checked(x, *, producer, index):
     """`x` unchanged: a backward result that `detect_anomaly()` checks for NaN inside a
     compiled program, as eager mode's engine checks each node's results."""
     return x
+
+
+def _bad_lambd(lambd, *, limit, dtype_name):
+    value = lambd.reshape(()).astype("float64")
+    bad = ~((value >= 0) & (value <= limit))     # NaN too
+    return bad, (value.view("int64"),)           # the value's bits: its message shows it
+
+
+def _lambd_error(facts, *, limit, dtype_name):
+    import numpy as np
+
+    value = np.array(facts[0], dtype=np.int64).view(np.float64)
+    return RuntimeError(shrink_lambd_message(float(value), limit, dtype_name))
+
+
+def shrink_lambd_message(value: float, limit: float, dtype_name: str) -> str:
+    """PyTorch's error for softshrink's lambda outside [0, the input dtype's largest value]."""
+    return f"lambda must be in range [0, {limit:g}] for input dtype {dtype_name}, but found " \
+           f"{value:g}"
+
+
+@defop("checked_shrink_lambd", "opaque", differentiable=False, function=None, method=None,
+       check=ValueCheck(_bad_lambd, _lambd_error, values_from=0, reads="a threshold"))
+def checked_shrink_lambd(lambd, *, limit, dtype_name):
+    """`lambd` unchanged: softshrink's one-element threshold tensor, once it lies in [0, the
+    input dtype's largest value], as PyTorch checks it."""
+    return lambd

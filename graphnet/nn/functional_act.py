@@ -124,10 +124,29 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     return M.softmax(-input, _implicit_dim("softmin", input, dim, _stacklevel), dtype)
 
 
-def _check_lambd(name: str, lambd: float) -> None:
-    if lambd < 0:
-        raise RuntimeError(f"{name}: lambd must be greater or equal to 0, but found to be "
-                           f"{lambd}.")
+_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+                "bfloat16": "BFloat16"}
+
+
+def _checked_lambd(input: Tensor, lambd):
+    """softshrink's `lambd` after PyTorch's check: one number in [0, the largest value of
+    the input's dtype]. A tensor is checked where the op table checks values (eagerly, or
+    inside a compiled program for one the traced code computes)."""
+    from .._ops.checked import shrink_lambd_message
+    from .._settings import finfo
+
+    if not input.dtype.is_floating_point:
+        return lambd   # the kernel's own error names the dtype
+    limit = float(finfo(input.dtype).max)
+    name = _DTYPE_NAMES.get(input.dtype.name, input.dtype.name)
+    if isinstance(lambd, Tensor):
+        if lambd.numel() != 1:
+            raise TypeError("softshrink(): argument 'lambd' (position 2) must be Number, "
+                            "not Tensor")
+        return dispatch("checked_shrink_lambd", lambd, limit=limit, dtype_name=name)
+    if not 0 <= lambd <= limit:   # NaN too
+        raise RuntimeError(shrink_lambd_message(float(lambd), limit, name))
+    return lambd
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -139,7 +158,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between: x - clamp(x, -lambd, lambd)."""
-    _check_lambd("softshrink", lambd)
+    lambd = _checked_lambd(input, lambd)
     shrunk = input - M.clamp(input, -lambd, lambd)
     # NOTE: inside [-lambd, lambd] PyTorch's backward selects 0; the difference's is inf - inf
     # (NaN) for an inf incoming gradient (1 / softshrink(x) at 0)
