@@ -110,6 +110,7 @@ def unique_consecutive(x, *, size, dim=None):
 def _out_of_range(x, *rest, length, bounded=False):
     """A negative value (PyTorch's error); with `bounded` (a compiled call sized by
     minlength), also a value the fixed length cannot count."""
+    x = x.astype("int64")   # a uint8 code against minlength=256 must not wrap
     bad, value = first_where((x < 0) | ((x >= length) if bounded else (x < 0)), x)
     return bad, (value,)
 
@@ -127,6 +128,7 @@ def _out_of_range_error(facts, *, length, bounded=False):
 def bincount(x, weights=None, *, length, bounded=False):
     """Counts of 0..length-1. `bounded`: a compiled call's length is minlength, and its
     check raises for a value beyond it (eager calls size the length from the values)."""
+    x = x.astype(jnp.int64)   # narrow codes (uint8, int8) counted into more bins than they hold
     if weights is None:
         return jnp.bincount(x, length=length).astype(jnp.int64)
     # PyTorch sums integer or bool weights as float64
