@@ -87,12 +87,13 @@ def parameter_copy(p, memo: dict):
     """`copy.deepcopy` of a Parameter, as PyTorch's Parameter.__deepcopy__: a parameter of
     the same class with a copy of the values and `requires_grad`; its `.grad` and
     attributes stay with the original."""
-    from ._tensor import Parameter, Tensor
+    from ._parameter import _fill
+    from ._tensor import Tensor
 
     new = object.__new__(type(p))
     _, slots = pickled_state(p)
     restore_state(new, (None, {"_value": slots["_value"]}))
-    Parameter.__init__(new, Tensor._wrap(new._value), p.requires_grad)
+    _fill(new, Tensor._wrap(new._value), p.requires_grad)
     if "_layout" in p.__dict__:    # PyTorch's clone keeps the strides (preserve_format)
         new.__dict__["_layout"] = p.__dict__["_layout"]
     memo[id(p)] = new

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _autograd
 from . import _dtype as dt
-from ._deep_copy import deep_copy, parameter_copy, parameter_reduce
+from ._deep_copy import deep_copy
 from ._aliases import (WRITING, adopt_storage, pickled_state, remember_alias, restore_state,
                        share_value, store, write_through_view)
 from ._default_dtype import default_float
@@ -22,7 +22,7 @@ from ._errors import VIEW_DETACH, dimension_error, no_dimensions_error
 from ._grad_mode import no_grad
 from ._mode import EAGER, current_mode, made_from_data, tracing
 from ._overlap_writes import check_write
-from ._shared_storage import set_data, share_storage, written_value
+from ._shared_storage import set_data, written_value
 from ._size import Size, shape_of  # noqa: F401  (graphnet.Size; imported from here too)
 
 
@@ -40,7 +40,11 @@ class Tensor:
     # NOTE: `_value` is a jax.Array eagerly, a graph value (.shape, .dtype) while tracing: a
     # traced parameter swaps its payload in place, so the tracer sees optimizer steps on it.
 
-    def __init__(self, data=None, *sizes, requires_grad: bool = False, device=None):
+    def __init__(self, data=None, *sizes, requires_grad: bool = False, device=None, **others):
+        if type(self) is not Tensor and hasattr(self, "_value"):
+            return   # made by its class's __new__ (`_make_subclass`): the arguments are its own
+        if others:
+            raise TypeError(f"Tensor() got an unexpected keyword argument '{next(iter(others))}'")
         from ._legacy_types import legacy_data
 
         # NOTE: as `torch.Tensor(data)`, the default float from any data (a Tensor's own dtype)
@@ -364,36 +368,8 @@ class Tensor:
         return format_tensor(self)
 
 
-class Parameter(Tensor):
-    """A tensor that a Module registers as a learnable parameter (requires_grad by default)."""
-
-    def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
-        value = data._value if isinstance(data, Tensor) else Tensor(data if data is not None
-                                                                     else [])._value
-        if requires_grad:
-            _autograd.check_can_require_grad(
-                value.dtype, _autograd.GRAD_DTYPE_FACTORY,
-                "convert the data first (Parameter(x.float())) or pass requires_grad=False")
-        self._value = value
-        self.requires_grad = requires_grad
-        self._grad = None
-        self.grad_fn = None
-        self._oi = 0
-        self._alias_src = None
-        created = getattr(current_mode(), "on_tensor_created", None)
-        if created is not None:   # made in traced code (`nn.Linear(2, 2)(x)`): the trace's
-            created(self)
-        elif isinstance(data, Tensor) and current_mode() is None:
-            share_storage(self, data)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
-
-    def __deepcopy__(self, memo):
-        return parameter_copy(self, memo)
-
-    def __reduce_ex__(self, protocol):
-        return parameter_reduce(self)
-
-
 _add = jax.jit(jax.numpy.add)
+
+
+# NOTE: last, as it builds on Tensor
+from ._parameter import Parameter  # noqa: E402,F401  (graphnet._tensor.Parameter)

@@ -30,8 +30,8 @@ __all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyC
 class UninitializedParameter(Parameter):
     """A parameter whose shape is not known yet; `materialize(shape)` gives it one."""
 
-    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
-        super().__init__(fac.empty(0, dtype=dtype), requires_grad=requires_grad)
+    def __new__(cls, requires_grad: bool = True, device=None, dtype=None):
+        return super().__new__(cls, fac.empty(0, dtype=dtype), requires_grad=requires_grad)
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         self._value = _host.zeros(tuple(shape), dtype or self._value.dtype)
