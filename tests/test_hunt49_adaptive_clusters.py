@@ -99,3 +99,12 @@ def test_without_gradients_every_cluster_serves_as_before(static):
     got = fn(gn.tensor(X), gn.tensor(tokens)).numpy()
     want = tm(torch.tensor(X), torch.tensor(tokens[1:])).output.detach().numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16", "uint8", "bool"])
+def test_targets_of_other_dtypes_raise_pytorchs_gather_error(dtype):
+    for lib in (torch, gn):
+        asm = lib.nn.AdaptiveLogSoftmaxWithLoss(16, 50, cutoffs=CUTOFFS)
+        target = lib.tensor([1, 0]).to(getattr(lib, dtype))
+        with pytest.raises(RuntimeError, match=r"gather\(\): Expected dtype int32/int64 for index"):
+            asm(lib.randn(2, 16), target)

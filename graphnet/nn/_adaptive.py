@@ -91,6 +91,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                                    f"inputs with size {input_.size()}")
         else:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if target_.dtype.name not in ("int32", "int64"):   # PyTorch's gather check
+            raise RuntimeError("gather(): Expected dtype int32/int64 for index")
         batched = targ_dim > 0
         input = input_ if batched else input_.unsqueeze(0)
         target = target_ if batched else target_.unsqueeze(0)
