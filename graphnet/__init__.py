@@ -55,6 +55,7 @@ from . import func  # noqa: E402  (torch.func: grad, vjp, jacrev, vmap ...)
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from ._linalg_lu import lu_unpack, torch_lu as lu, torch_lu_solve as lu_solve  # noqa: E402
 from . import accelerator, amp, autograd, backends, distributed, distributions, fft, linalg, special, testing  # noqa: E402,E501
+from . import masked  # noqa: E402  (torch.masked's functions with mask=)
 from .amp import autocast  # noqa: E402
 from .amp._autocast_mode import (  # noqa: E402  (torch's autocast state functions)
     autocast_decrement_nesting, autocast_increment_nesting, clear_autocast_cache,

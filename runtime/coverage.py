@@ -47,6 +47,7 @@ NAMESPACES = (
     Namespace("torch.fft", "graphnet.fft", "functions"),
     Namespace("torch.linalg", "graphnet.linalg", "functions"),
     Namespace("torch.special", "graphnet.special", "functions"),
+    Namespace("torch.masked", "graphnet.masked", "functions"),
     Namespace("torch.func", "graphnet.func", "functions"),
     Namespace("torch.nn.utils", "graphnet.nn.utils", "public"),
     Namespace("torch.nn.utils.rnn", "graphnet.nn.utils.rnn", "public"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 _CUDA = ("CUDA/accelerator memory, streams and devices do not exist on the JAX CPU/XLA path",
          "`.to(device)` (accepted; XLA places arrays)")
+_MASKED = ("masked tensors are a prototype tensor subclass",
+           "the functions of graphnet.masked with mask=, or `where` / `masked_fill`")
 _SPARSE = ("sparse layouts are not JAX arrays (jax.experimental.sparse is a separate type)",
            "dense tensors")
 _QUANT = ("PyTorch's quantized tensor internals have no JAX counterpart", "float16/bfloat16 casts")
@@ -88,8 +90,9 @@ REFUSED: dict[str, tuple[str, str]] = {
     "torch.package": _SCRIPT, "torch.futures": _SCRIPT, "torch.profiler": _PROFILER,
     "torch.multiprocessing": _PROCESSES, "torch.mps": _CUDA, "torch.xpu": _CUDA,
     "torch.mtia": _CUDA, "torch.overrides": _OVERRIDES, "torch.storage": _STORAGE,
-    "torch.masked": ("masked tensors are a prototype tensor subclass",
-                     "a boolean mask with `where` or `masked_fill`"),
+    "torch.masked.MaskedTensor": _MASKED, "torch.masked.masked_tensor": _MASKED,
+    "torch.masked.as_masked_tensor": _MASKED, "torch.masked.is_masked_tensor": _MASKED,
+    "torch.masked.maskedtensor": _MASKED,
     "torch.nested": ("nested (jagged) tensors have ragged dims; XLA programs have static shapes",
                      "padding (nn.utils.rnn.pad_sequence) and a mask"),
     "torch.hub": ("torch.hub downloads PyTorch code and checkpoints",

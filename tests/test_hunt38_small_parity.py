@@ -149,7 +149,7 @@ def test_accelerator_questions_as_the_tutorials_ask_them():
 
 
 @pytest.mark.parametrize("name", "sparse profiler multiprocessing nested hub fx export mps "
-                                 "quantization ao masked".split())
+                                 "quantization ao".split())
 def test_torch_submodules_graphnet_lacks_say_why(name):
     assert hasattr(torch, name)
     with pytest.raises(AttributeError, match=r"has no attribute .*\(.*; use .*\)"):
