@@ -15,7 +15,7 @@ from . import _methods  # noqa: E402,F401  (attaches Tensor methods)
 from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from ._dtype import (  # noqa: E402
     bool_ as bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,
-    int32, int64, long, short, uint8, uint32,
+    int32, int64, long, short, uint8, uint16, uint32, uint64,
 )
 from ._errors import (  # noqa: E402
     DimensionError, DtypeError, GraphnetError, ShapeError, TraceError)

@@ -55,15 +55,18 @@ int16 = dtype("int16", np.int16, False)
 int32 = dtype("int32", np.int32, False)
 int64 = dtype("int64", np.int64, False)
 uint8 = dtype("uint8", np.uint8, False, is_signed=False)
+uint16 = dtype("uint16", np.uint16, False, is_signed=False)
 uint32 = dtype("uint32", np.uint32, False, is_signed=False)
+uint64 = dtype("uint64", np.uint64, False, is_signed=False)
 bool_ = dtype("bool", np.bool_, False, is_signed=False)
-ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint32, bool_]
+ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+       bool_]
 if _bf16 is not None:
     bfloat16 = dtype("bfloat16", _bf16, True)
     ALL.append(bfloat16)
 
 _CPP_NAMES = {"int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-              "uint32": "UInt32", "bool": "Bool"}
+              "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "bool": "Bool"}
 
 # PyTorch's aliases
 half, float, double, short, int, long = float16, float32, float64, int16, int32, int64
@@ -82,7 +85,7 @@ def from_np(np_dtype) -> dtype:
 
 
 def known_np(np_dtype) -> bool:
-    """Whether a numpy dtype has a graphnet dtype (uint16 and complex64 have none)."""
+    """Whether a numpy dtype has a graphnet dtype (complex64 has none)."""
     return np.dtype(np_dtype) in _BY_NP
 
 

@@ -28,7 +28,7 @@ from ._tensor import Tensor
 _TYPE_NAMES = {dt.float32: "FloatTensor", dt.float64: "DoubleTensor", dt.float16: "HalfTensor",
                dt.uint8: "ByteTensor", dt.int8: "CharTensor", dt.int16: "ShortTensor",
                dt.int32: "IntTensor", dt.int64: "LongTensor", dt.bool_: "BoolTensor",
-               dt.uint32: "UInt32Tensor"}
+               dt.uint16: "UInt16Tensor", dt.uint32: "UInt32Tensor", dt.uint64: "UInt64Tensor"}
 if hasattr(dt, "bfloat16"):
     _TYPE_NAMES[dt.bfloat16] = "BFloat16Tensor"
 _BY_TYPE_NAME = {name: d for d, name in _TYPE_NAMES.items()}

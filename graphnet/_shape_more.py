@@ -25,7 +25,8 @@ from ._tensor import Size, Tensor
 
 _SCALAR_TYPES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
                  "float64": "Double", "int8": "Char", "int16": "Short", "int32": "Int",
-                 "int64": "Long", "uint8": "Byte", "uint32": "UInt32", "bool": "Bool"}
+                 "int64": "Long", "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32",
+                 "uint64": "UInt64", "bool": "Bool"}
 
 
 def type_name(dtype) -> str:

@@ -72,8 +72,6 @@ BAD_ENTRIES = {
     "shape_overflow": ({"a": entry(shape=(2**40, 2**40), offsets=(0, 2**82))}, 8,
                        ["tensor 'a'.*overflows"]),
     "dtype_unknown": ({"a": entry(dtype="F8")}, 8, ["tensor 'a' has dtype 'F8'", "Supported"]),
-    "dtype_not_in_graphnet": ({"a": entry(dtype="U16", shape=(4,))}, 8,
-                              ["tensor 'a' has dtype uint16, which graphnet tensors do not"]),
     "dtype_not_str": ({"a": entry(dtype=["F32"])}, 8, ["tensor 'a' has dtype"]),
     "dtype_missing": ({"a": {"shape": [2], "data_offsets": [0, 8]}}, 8, ["tensor 'a' has an entry"]),
     "extra_key": ({"a": {**entry(), "strides": [1]}}, 8, ["tensor 'a' has an entry without"]),

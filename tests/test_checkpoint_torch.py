@@ -160,9 +160,10 @@ def test_os_system_is_refused_without_running(tmp_path, opcode):
     assert not marker.exists()
 
 
-def test_torch_dtypes_graphnet_lacks_are_refused_not_crashed_on(tmp_path):
+def test_torch_unsigned_tensors_load_with_their_dtypes(tmp_path):
     torch = pytest.importorskip("torch")
-    torch.save({"u16": torch.tensor([1, 65535], dtype=torch.uint16)}, tmp_path / "u16.pt")
-    with pytest.raises(CheckpointError, match="holds a uint16 tensor, which graphnet tensors do "
-                                              "not support"):
-        load(tmp_path / "u16.pt")
+    torch.save({"u16": torch.tensor([1, 65535], dtype=torch.uint16),
+                "u64": torch.tensor([1, 2**63 + 5], dtype=torch.uint64)}, tmp_path / "u.pt")
+    loaded = load(tmp_path / "u.pt")
+    assert loaded["u16"].dtype == graphnet.uint16 and loaded["u16"].tolist() == [1, 65535]
+    assert loaded["u64"].dtype == graphnet.uint64 and loaded["u64"].tolist() == [1, 2**63 + 5]

@@ -89,11 +89,9 @@ def test_multistep_lr_state_from_torch_continues_as_in_torch(tmp_path):
         assert g_opt.param_groups[0]["lr"] == t_opt.param_groups[0]["lr"]
 
 
-def test_torch_dtype_graphnet_lacks_is_refused(tmp_path):
-    torch.save({"x": torch.uint16}, tmp_path / "u16.pt")
-    with pytest.raises(CheckpointError, match="holds torch.dtype uint16, which graphnet has no "
-                                              "dtype for"):
-        graphnet.load(tmp_path / "u16.pt")
+def test_torch_unsigned_dtypes_load_as_graphnets(tmp_path):
+    torch.save({"x": torch.uint16, "y": torch.uint64}, tmp_path / "u16.pt")
+    assert graphnet.load(tmp_path / "u16.pt") == {"x": graphnet.uint16, "y": graphnet.uint64}
 
 
 def test_device_type_graphnet_lacks_is_refused(tmp_path):

@@ -12,7 +12,8 @@ import jax.numpy as jnp
 # PyTorch's names for dtypes in its "not implemented for 'Long'" messages
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
                 "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
-                "int8": "Char", "uint8": "Byte", "uint32": "UInt32", "bool": "Bool"}
+                "int8": "Char", "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32",
+                "uint64": "UInt64", "bool": "Bool"}
 
 # ... and in its "expected m1 and m2 to have the same dtype, but got: long int != float"
 _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
