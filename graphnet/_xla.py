@@ -6,7 +6,8 @@ one of them is fastest everywhere. Measured in one interleaved run per workload 
 x86 CPU (`python -m graphnet.runtime.fusion_bench`, figures in docs/performance.md): XLA's
 default set was the fastest for the MLP and the Transformer (by 8-18%) and the slowest for
 LeNet and the small convnet; matmuls and reductions alone in the library
-(`dot_reduce_fusion`) were 15% faster than the default for LeNet and as fast for ResNet-18;
+(`dot_reduce_fusion`, measured with matmuls fused with their producers, now each on its own:
+see OPTION_SETS) were 15% faster than the default for LeNet and as fast for ResNet-18;
 no library at all was faster still for the small convnets and 1.3-1.4x slower for ResNet-18.
 So the fixed rule: a program that contains a convolution gets `dot_reduce_fusion` (XLA's
 own convolution and elementwise code, YNNPACK's matmuls), any other program XLA's default.
@@ -27,7 +28,12 @@ _FUSION = "xla_cpu_experimental_ynn_fusion_type"
 # name -> compile options on the CPU backend (None: XLA's own defaults)
 OPTION_SETS = {
     "xla_default": None,
-    "dot_reduce_fusion": {_FUSION: "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"},
+    # NOTE: INDIVIDUAL_DOT, not DOT: with DOT, XLA fuses a matmul's broadcast operand into
+    # the YNNPACK call, which reads it wrongly (jax 0.10.2): `a @ full((2, 4), 1.5)` and
+    # `a @ broadcast_to(v[:, None], (2, 4))` gave other numbers for 9+ rows, so a compiled
+    # conv with a constant filter (`conv2d(x, ones(2, 4, 1, 1))`) had half its input gradient
+    "dot_reduce_fusion": {_FUSION: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,"
+                                   "LIBRARY_FUSION_TYPE_REDUCE"},
     "no_library_fusion": {_FUSION: ""},
 }
 DEFAULT = "xla_default"              # programs without a convolution
@@ -112,8 +118,8 @@ HIGH_RANK = 7
 
 
 def _without_reduce(kinds: str | None) -> str:
-    if kinds is None:      # XLA's default set: its matmuls only
-        return "LIBRARY_FUSION_TYPE_DOT"
+    if kinds is None:      # XLA's default set: its matmuls only (each on its own, as above)
+        return "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"
     return ",".join(k for k in kinds.split(",") if k and "REDUCE" not in k)
 
 

@@ -239,7 +239,7 @@ def test_option_sets_follow_the_rule_and_the_switch(monkeypatch):
     assert _xla.current(has_conv=True) == "dot_reduce_fusion"
     assert _xla.compiler_options(True) == {
         "xla_cpu_experimental_ynn_fusion_type":
-            "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
+            "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
     assert _xla.compiler_options(False) is None
     graphnet.backends.cpu_library_fusion(False)
     assert _xla.current(True) == _xla.current(False) == "no_library_fusion"
