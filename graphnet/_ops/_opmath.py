@@ -13,6 +13,7 @@ number first (`bools_as_numbers`)."""
 from __future__ import annotations
 
 import jax
+from jax import lax
 import jax.numpy as jnp
 
 HALF = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
@@ -227,6 +228,17 @@ def true_divide(a, b):
         wide = [jnp.asarray(x, kind).astype(jnp.float32).astype(jnp.float64) for x in (a, b)]
         return jnp.true_divide(*wide).astype(jnp.float32).astype(kind)
     return jnp.true_divide(a, b)
+
+
+def strong_result(out, *operands):
+    """`out` as a tensor's value, never weakly typed. A bool array beside a Python number
+    (a weak int) gives JAX a weak int64: graphnet's dtype said int64 (PyTorch's), but the
+    array then took a narrower tensor's type in the next op (`u8 + (mask * 300)` wrapped in
+    uint8 where PyTorch gives int64, and a compiled graph refused the type it recorded)."""
+    if getattr(jax.typeof(out), "weak_type", False) and any(
+            getattr(x, "dtype", None) == jnp.bool_ for x in operands):
+        return lax.convert_element_type(out, out.dtype)
+    return out
 
 
 def bools_as_numbers(fn):

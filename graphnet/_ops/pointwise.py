@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from . import kink_curvature, masked_kinks
 from ._opmath import in_float32, in_float32_from_result, sigmoid_backward, tanh_backward
 from ._opmath import bools_as_numbers as _bools_as_numbers
+from ._opmath import strong_result
 from ._opmath import true_divide
 from ._opmath import in_float64 as opmath_in_float64
 from ._opmath import tanh as opmath_tanh
@@ -35,7 +36,7 @@ def _half_broadcast_in_float32(fn):
             a, b = (jnp.broadcast_to(x.astype(jnp.float32), shape).astype(x.dtype)
                     if getattr(x, "dtype", None) in _HALF and jnp.shape(x) != shape else x
                     for x in (a, b))
-        return fn(a, b)
+        return strong_result(fn(a, b), a, b)
 
     kernel.__name__ = getattr(fn, "__name__", "kernel")
     return kernel
