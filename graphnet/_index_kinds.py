@@ -78,3 +78,46 @@ def check_broadcast(tensors) -> None:
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
                          "with shapes " + ", ".join(str(list(s)) for s in shapes)) from None
+
+
+def value_shape_error(target: tuple, value: Tensor, advanced: bool) -> RuntimeError:
+    """PyTorch's error for `x[index] = value` whose value does not broadcast to the indexed
+    part `target` (a shape): its `index_put_` message for an advanced index, its `expand`
+    messages for a basic one (before, JAX's broadcast error with graphnet's index spec)."""
+    shape = tuple(value.shape)
+    if advanced:
+        return RuntimeError(f"shape mismatch: value tensor of shape {list(shape)} cannot be "
+                            f"broadcast to indexing result of shape {list(target)}")
+    if len(shape) > len(target):
+        from ._dtype_methods import _TYPE_NAMES
+
+        kind = _TYPE_NAMES.get(value.dtype, "Tensor")
+        return RuntimeError(f"expand(torch.{kind}{{{list(shape)}}}, size={list(target)}): the "
+                            f"number of sizes provided ({len(target)}) must be greater or "
+                            f"equal to the number of dimensions in the tensor ({len(shape)})")
+    offset = len(target) - len(shape)
+    for i, n in enumerate(shape):
+        if n != 1 and n != target[offset + i]:
+            return RuntimeError(
+                f"The expanded size of the tensor ({target[offset + i]}) must match the "
+                f"existing size ({n}) at non-singleton dimension {offset + i}.  Target sizes: "
+                f"{list(target)}.  Tensor sizes: {list(shape)}")
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(shape)} cannot be "
+                        f"broadcast to indexing result of shape {list(target)}")
+
+
+def check_copy_shapes(dst: tuple, src: tuple) -> None:
+    """PyTorch's errors for `dst.copy_(src)` where `src` does not broadcast to `dst`."""
+    if dst == src:
+        return
+    ndim = max(len(dst), len(src))
+    for k in range(1, ndim + 1):
+        a = dst[-k] if k <= len(dst) else 1
+        b = src[-k] if k <= len(src) else 1
+        if a != b and 1 not in (a, b):
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension {ndim - k}")
+    wide = tuple(np.broadcast_shapes(dst, src))
+    if wide != dst:
+        raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape "
+                           f"{list(wide)}")

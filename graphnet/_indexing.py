@@ -14,12 +14,12 @@ from ._aliases import WRITING, remember_view
 from ._autograd import assign_from, copied_slices
 from ._arith_checks import check_fits
 from ._dispatch import current_mode, dispatch
-from ._errors import TraceError
+from ._errors import ShapeError, TraceError
 from ._host_reads import host_values
 from ._index_grad_fn import name_index_node
 from ._index_spec import runtime_starts, torch_block
 from ._index_kinds import (check_broadcast, check_value_dtype, concrete_select, is_select,
-                           layout_index, scalar_mask, scalar_mask_value)
+                           layout_index, scalar_mask, scalar_mask_value, value_shape_error)
 from ._tensor import Tensor
 
 
@@ -334,12 +334,20 @@ def setitem(self: Tensor, index, value) -> None:
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.to(self.dtype)
     block = torch_block(spec, tensors, self.dim())
-    if block is not None and isinstance(value, Tensor) and value.dim() > 0:
-        # the value comes in PyTorch's layout; index_put reads NumPy's
-        position, count = block
-        value = value.expand(getitem(self, index).shape)
-        value = value.movedim(tuple(range(position, position + count)), tuple(range(count)))
-    assign_from(self, dispatch("index_put", self, value, *tensors, spec=spec), (value,))
+    try:
+        if block is not None and isinstance(value, Tensor) and value.dim() > 0:
+            # the value comes in PyTorch's layout; index_put reads NumPy's
+            position, count = block
+            value = value.expand(getitem(self, index).shape)
+            value = value.movedim(tuple(range(position, position + count)), tuple(range(count)))
+        written = dispatch("index_put", self, value, *tensors, spec=spec)
+    except ShapeError:
+        if not isinstance(value, Tensor):
+            raise
+        advanced = any(isinstance(item, list) or (isinstance(item, Tensor) and
+                                                  not is_select(item)) for item in index)
+        raise value_shape_error(tuple(getitem(self, index).shape), value, advanced) from None
+    assign_from(self, written, (value,))
     copied_slices(self, _write_node(index, tuple(self.shape), value))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from ._index_kinds import check_copy_shapes
 from ._overlap import check_inputs
 from ._overlap import inplace as _inplace
 from ._overlap_writes import uniform_write
@@ -145,6 +146,7 @@ def copy_(self, src, non_blocking: bool = False):
     """`self`'s values replaced by `src`'s (broadcast, cast); `non_blocking` is accepted
     and changes nothing (JAX's transfers are asynchronous already)."""
     src = src if isinstance(src, Tensor) else fac.tensor(src)
+    check_copy_shapes(tuple(self.shape), tuple(src.shape))
     check_inputs(self, (src,))
     value = src.to(self.dtype)
     value = expand(value, *self.shape) if src.shape != self.shape else value
