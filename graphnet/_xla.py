@@ -1,18 +1,18 @@
 """The XLA compile options graphnet compiles with, and `jit`, which applies them.
 
 On the CPU backend, one option matters: which operations XLA-CPU hands to its YNNPACK
-library (`xla_cpu_experimental_ynn_fusion_type`). OPTION_SETS names three settings, and no
-one of them is fastest everywhere. Measured in one interleaved run per workload on a 2-core
-x86 CPU (`python -m graphnet.runtime.fusion_bench`, figures in docs/performance.md): XLA's
-default set was the fastest for the MLP and the Transformer (by 8-18%) and the slowest for
-LeNet and the small convnet; matmuls and reductions alone in the library
-(`dot_reduce_fusion`, measured with matmuls fused with their producers, now each on its own:
-see OPTION_SETS) were 15% faster than the default for LeNet and as fast for ResNet-18;
-no library at all was faster still for the small convnets and 1.3-1.4x slower for ResNet-18.
-So the fixed rule: a program that contains a convolution gets `dot_reduce_fusion` (XLA's
-own convolution and elementwise code, YNNPACK's matmuls), any other program XLA's default.
-`graphnet.backends.cpu_library_fusion(...)` or env GRAPHNET_XLA_CPU_OPTIONS=<name> force one
-set for everything compiled afterwards.
+library (`xla_cpu_experimental_ynn_fusion_type`). Two of the library's fusions compute wrong
+values (jax 0.10.2), silently: the reduce fusion, part of XLA's own default set, when it takes
+in a batched matmul with a broadcast or iota operand (`bmm(x, w.expand(3, 2, 40)).sum(1)`
+compiled gave garbage up to 1e22, a softmax over such a product was 0.9 off), and the dot
+fusion, when it takes in a matmul's broadcast operand (`a @ full((2, 4), 1.5)` on 9 rows; a
+compiled conv with a constant filter passed back half its input gradient). So graphnet's
+set, `library_dots`, hands the library its matmuls one by one and nothing else, for every
+program and kernel. The other sets stay selectable for measuring (`python -m
+graphnet.runtime.fusion_bench`, docs/performance.md: before the miscompiles were known, XLA's
+default was the fastest for the MLP and the Transformer, matmuls and reductions in the
+library, `dot_reduce_fusion`, 15% faster for LeNet). `graphnet.backends.cpu_library_fusion(...)`
+or env GRAPHNET_XLA_CPU_OPTIONS=<name> force one set for everything compiled afterwards.
 
 Everything graphnet compiles goes through `jit` (static programs, plan kernels, dynamic
 mode's per-op kernels, the conv autotuner's candidates, so a candidate is timed with the
@@ -27,17 +27,20 @@ import jax
 _FUSION = "xla_cpu_experimental_ynn_fusion_type"
 # name -> compile options on the CPU backend (None: XLA's own defaults)
 OPTION_SETS = {
-    "xla_default": None,
     # NOTE: INDIVIDUAL_DOT, not DOT: with DOT, XLA fuses a matmul's broadcast operand into
-    # the YNNPACK call, which reads it wrongly (jax 0.10.2): `a @ full((2, 4), 1.5)` and
-    # `a @ broadcast_to(v[:, None], (2, 4))` gave other numbers for 9+ rows, so a compiled
-    # conv with a constant filter (`conv2d(x, ones(2, 4, 1, 1))`) had half its input gradient
+    # the YNNPACK call, which reads it wrongly; and no REDUCE (XLA's default has it), which
+    # takes in a batched matmul with a broadcast or iota operand and reads that wrongly
+    "library_dots": {_FUSION: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"},
+    "xla_default": None,
     "dot_reduce_fusion": {_FUSION: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,"
                                    "LIBRARY_FUSION_TYPE_REDUCE"},
     "no_library_fusion": {_FUSION: ""},
 }
-DEFAULT = "xla_default"              # programs without a convolution
-CONV_DEFAULT = "dot_reduce_fusion"    # programs with one
+# the sets whose fusions compute right: the whole-step refinement (runtime/refine.py) tries
+# only these, and ignores a cached choice of another
+SAFE_SETS = ("library_dots", "no_library_fusion")
+DEFAULT = "library_dots"             # programs without a convolution
+CONV_DEFAULT = "library_dots"        # programs with one
 CONV_OPS = frozenset({"conv", "conv_transpose"})   # ops lowered to XLA convolutions
 _chosen: str | None = None   # set by choose(); None: env GRAPHNET_XLA_CPU_OPTIONS, else the rule
 

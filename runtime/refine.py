@@ -6,8 +6,9 @@ the ops that read it, and the order can change: at batch 128, LeNet's conv2 inpu
 timed 2.4x slower alone as shifted slices than as patches + matmul, yet made the whole step
 15% faster. So on a static program's first call (autotuning on, budget left), every
 alternative whose per-op time was within WITHIN of the chosen one, and on the CPU each other
-XLA option set (graphnet/_xla.py), is tried as one change to the whole program: lowered (the
-tuner answers with the trial's choice, conv_autotune.overriding), compiled (a thread per
+XLA option set that computes right (graphnet/_xla.py `SAFE_SETS`), is tried as one change to
+the whole program: lowered (the tuner answers with the trial's choice,
+conv_autotune.overriding), compiled (a thread per
 core), run as a chain of CHAIN calls from copies of the call's inputs (each call's written
 state fed to the next), interleaved with the unchanged program, each trial's time the median
 of its ratios to the unchanged program's in the same round. Changes that beat it by MIN_GAIN
@@ -102,11 +103,12 @@ def wrap(run_fn, overrides: dict):
 
 
 def _option_sets(has_conv: bool) -> tuple:
-    """(the rule's set, the other sets to try); no sets off the CPU or when the user forced one."""
+    """(the rule's set, the other sets to try: those that compute right, `xla.SAFE_SETS`);
+    no sets off the CPU or when the user forced one."""
     if jax.default_backend() != "cpu":
         return None, []
     rule = xla.current(has_conv)
-    return rule, [] if xla.forced() else [name for name in xla.OPTION_SETS if name != rule]
+    return rule, [] if xla.forced() else [name for name in xla.SAFE_SETS if name != rule]
 
 
 def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
@@ -119,7 +121,8 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
     copied = set(donated) | set(written)   # inputs a trial may consume: fresh copies each run
     key = step_key(graph, donated, has_conv)
     record = conv_autotune.stored_record(key)
-    if record is not None and record.get("kind") == "step":
+    if record is not None and record.get("kind") == "step" and \
+            record.get("option_set") in (None, *xla.SAFE_SETS):   # a known-wrong set: again
         return Refinement(record["overrides"], record["option_set"], {}, "cache",
                           record.get("donation", "read-once"), record.get("donated"))
     if conv_autotune.budget_left() <= 0:

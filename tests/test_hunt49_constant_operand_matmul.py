@@ -78,3 +78,26 @@ def test_programs_with_a_conv_multiply_broadcast_operands_right(operand):
     want = np.asarray(jax.jit(f)(a))
     np.testing.assert_allclose(np.asarray(_xla.jit(f, True, program=True)(a)), want, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(_xla.jit(f, True)(a)), want, rtol=1e-6)
+
+
+def test_a_reduction_of_a_batched_matmul_with_a_broadcast_operand():
+    """XLA's default set has YNNPACK's reduce fusion, which took in `bmm(x, w.expand(...))`
+    with the sum after it and read the broadcast operand wrongly (garbage up to 1e22)."""
+    x = np.random.default_rng(2).standard_normal((3, 45, 2)).astype(np.float32)
+    v = np.random.default_rng(3).standard_normal(2).astype(np.float32)
+
+    def f(lib, t, w):
+        return lib.bmm(t, w.view(1, 2, 1).expand(3, 2, 40)).sum(1)
+
+    want = f(torch, torch.tensor(x), torch.tensor(v)).numpy()
+    got = gn.compile(lambda t, w: f(gn, t, w))(gn.tensor(x), gn.tensor(v)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+    def softmax_of(t):   # the same product under a softmax, in pure JAX through graphnet's jit
+        w = jnp.full((3, 2, 40), 1.5, jnp.float32)
+        return jax.nn.softmax(jnp.matmul(t, w), axis=1)
+
+    reference = np.asarray(jax.jit(softmax_of, compiler_options={
+        "xla_cpu_experimental_ynn_fusion_type": ""})(x))
+    for kernel in (_xla.jit(softmax_of, program=True), _xla.jit(softmax_of)):
+        np.testing.assert_allclose(np.asarray(kernel(x)), reference, rtol=1e-5, atol=1e-6)

@@ -146,17 +146,18 @@ def autotune(enabled: bool | None = True) -> None:
 
 def cpu_library_fusion(option_set: str | bool | None) -> None:
     """Which operations XLA-CPU hands to its YNNPACK library, for programs and kernels
-    compiled afterwards (it changes nothing on GPU): an option-set name, "dot_reduce_fusion"
-    (graphnet's default, see docs/performance.md), "xla_default" (XLA's own choice; True
-    means this) or "no_library_fusion" (False means this); None hands the decision back to
-    env GRAPHNET_XLA_CPU_OPTIONS.
+    compiled afterwards (it changes nothing on GPU): an option-set name, "library_dots"
+    (graphnet's default: matmuls one by one; True means this), "no_library_fusion" (False
+    means this), or, for measuring, "xla_default" (XLA's own) and "dot_reduce_fusion",
+    whose reduce fusion miscompiles a reduction of a batched matmul with a broadcast operand
+    (graphnet/_xla.py); None hands the decision back to env GRAPHNET_XLA_CPU_OPTIONS.
 
-    >>> graphnet.backends.cpu_library_fusion("xla_default")
+    >>> graphnet.backends.cpu_library_fusion("no_library_fusion")
     """
     from .. import _xla
 
     if option_set is True:
-        option_set = "xla_default"
+        option_set = "library_dots"
     elif option_set is False:
         option_set = "no_library_fusion"
     _xla.choose(option_set)
