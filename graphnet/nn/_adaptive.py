@@ -22,6 +22,7 @@ from .. import _math
 from .._errors import TraceError
 from .._grad_mode import is_grad_enabled
 from .._host_reads import argument_fact
+from .._mode import tracing
 from .._factories import zeros
 from .._layout import cat
 from .._dispatch import dispatch
@@ -113,7 +114,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             return tuple(bool(((values >= lo) & (values < hi)).any()) for lo, hi in bounds)
 
         fact = argument_fact(target, "the tail clusters its targets fall in", used)
-        if fact is None:
+        if fact is None and tracing():   # under vmap: every cluster, as before
             raise TraceError(
                 "AdaptiveLogSoftmaxWithLoss inside a compiled training step needs its target "
                 "as an argument of the compiled call: as in PyTorch, only the tail clusters "
