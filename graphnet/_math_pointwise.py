@@ -134,7 +134,8 @@ def _rounded(number, half) -> float:
     import ml_dtypes   # NOTE: JAX's own dependency
     import numpy as np
 
-    return float((ml_dtypes.bfloat16 if half.name == "bfloat16" else np.float16)(number))
+    with np.errstate(over="ignore"):   # past the type's range: inf, as PyTorch's cast
+        return float((ml_dtypes.bfloat16 if half.name == "bfloat16" else np.float16)(number))
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *rest, value=1) -> Tensor:
