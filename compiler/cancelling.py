@@ -19,7 +19,8 @@ for a subtraction, only between values of one shape)
 cancelled to 1e-9 instead of 0, and an L1 loss's sign, a distance's gradient or Adam turned
 that into a full step. Other readers keep the unstored value; the cost is one boundary per
 stored value (about 20 us). A subtraction inside another op's formula, or an `add` of a
-value and its negation, is not covered."""
+value and its negation, is not covered; an `add` or `sub` of a value and a difference that
+reads it (the straight-through estimator `(hard - soft).detach() + soft`) stores it."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ _PAIRWISE = frozenset(("sub", "rsub", "cdist", "pairwise_distance", "dist",
 # teacher's): `x - x.mean(-1, keepdim=True)` in a hand-written norm would pay two boundaries
 # per call, and its operands are equal only for a constant row
 _ELEMENTWISE = frozenset(("sub", "rsub"))
+_ADDS = frozenset(("add", "sub", "rsub"))          # see _added_back
+_INNER = frozenset(("sub", "rsub", "add", "neg"))
 
 
 def _chain(value: Value, env: dict) -> tuple[Value, list[Node]]:
@@ -62,6 +65,26 @@ def _chain(value: Value, env: dict) -> tuple[Value, list[Node]]:
     return value, views[::-1]
 
 
+def _added_back(node: Node, chains: list, env: dict) -> set:
+    """The computed values an `add`/`sub` reads both directly and through its other operand,
+    a difference (through views, `detach` among them) that reads them too: the straight-through
+    estimator `(hard - soft).detach() + soft`, exactly `hard` in PyTorch. Unstored, a `soft`
+    made by a product (softmax, `normalize`) is contracted into the add (a fused multiply-add
+    keeps it unrounded) and the result is off by its rounding error: 0 became -1.3e-8, and a
+    log of it NaN."""
+    if node.op not in _ADDS or len(chains) != 2:
+        return set()
+    found = set()
+    for (made, _), (read, _) in ((chains[0], chains[1]), (chains[1], chains[0])):
+        inner = made.node
+        if inner is None or inner.op not in _INNER or read.node is None or \
+                not jnp.issubdtype(read.dtype, jnp.floating):
+            continue
+        if any(_chain(v, env)[0] is read for v in inner.inputs if isinstance(v, Value)):
+            found.add(read)
+    return found
+
+
 def exact_differences(node: Node, env: dict, evaluate) -> dict:
     """`env`, or a copy in which the computed values `node` differences with themselves are
     stored and their views evaluated again (`evaluate(node, env)`) from the stored copy."""
@@ -74,6 +97,7 @@ def exact_differences(node: Node, env: dict, evaluate) -> dict:
         node.op not in _ELEMENTWISE or len({v.shape for v in node.input_values()}) == 1)
     shared = {root for root in roots
               if pairwise or roots.count(root) > 1 or node.op in _SELF}
+    shared |= _added_back(node, chains, env)
     if not shared:
         return env
     from graphnet._ops.conv_candidates import stored
