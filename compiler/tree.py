@@ -52,23 +52,28 @@ class _Made(frozenset):
         return True
 
 
-def _holds_made(x, made: _Made) -> bool:
+def _holds_made(x, made: _Made, seen: set | None = None) -> bool:
     """Whether `x`, an object of a plain class of the user's (`Output(loss, logits)`, no
-    dataclass), holds a tensor the trace made, directly or in a container attribute: a
+    dataclass), holds a tensor the trace made, directly, in a container attribute or in
+    another such object it holds (a `MixtureSameFamily`'s `Categorical` and `Normal`): a
     result object built in the traced code. NOTE: kept whole as a leaf, its tensors were
     state the trace created (the step traced again on every call) and had no tape
-    (`out.loss.backward()` raised). Modules and optimizers stay themselves."""
+    (`out.loss.backward()` raised; for a nested object until session 50). Modules and
+    optimizers stay themselves."""
     from graphnet.nn import Module
     from graphnet.optim import Optimizer
 
     state = getattr(x, "__dict__", None)
+    seen = set() if seen is None else seen
     if not isinstance(state, dict) or isinstance(x, (type, Tensor, Module, Optimizer)) \
-            or type(x).__module__ == "builtins":
+            or type(x).__module__ == "builtins" or id(x) in seen:
         return False
+    seen.add(id(x))
     for value in state.values():
         items = value.values() if isinstance(value, dict) else \
             value if isinstance(value, (list, tuple)) else (value,)
-        if any(isinstance(v, Tensor) and id(v) in made for v in items):
+        if any(isinstance(v, Tensor) and id(v) in made or
+               not isinstance(v, Tensor) and _holds_made(v, made, seen) for v in items):
             return True
     return False
 
