@@ -9,7 +9,7 @@ import functools
 
 from . import _dtype as dt
 from ._default_dtype import default_float
-from . import _factories, _layout
+from . import _einsum_check, _factories, _layout
 from . import _grad_fn_names as names
 from ._dispatch import dispatch
 from ._einsum_sublists import sublist_equation
@@ -101,19 +101,8 @@ def einsum(equation, *operands):
         equation, operands = sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    _check_subscripts(equation)
+    _einsum_check.check_operands(equation, operands)
     return names.einsum(dispatch("einsum", *operands, equation=equation), equation, operands)
-
-
-@functools.lru_cache(maxsize=256)   # once per equation: einsum runs in training steps
-def _check_subscripts(equation: str) -> None:
-    """PyTorch's letters-only rule (`i1->i` and `i_->i` gave numbers)."""
-    arrow = equation.find("->")
-    for i, c in enumerate(equation):
-        if not (c.isascii() and c.isalpha()) and c not in " ,." \
-                and not (arrow >= 0 and i in (arrow, arrow + 1)):
-            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the "
-                               f"equation string, subscripts must be in [a-zA-Z]")
 
 
 def where(condition, input=None, other=None):
