@@ -56,6 +56,7 @@ from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from ._linalg_lu import lu_unpack, torch_lu as lu, torch_lu_solve as lu_solve  # noqa: E402
 from . import accelerator, amp, autograd, backends, distributed, distributions, fft, linalg, special, testing  # noqa: E402,E501
 from . import masked  # noqa: E402  (torch.masked's functions with mask=)
+from . import profiler  # noqa: E402  (record_function, schedule; profile refused)
 from .amp import autocast  # noqa: E402
 from .amp._autocast_mode import (  # noqa: E402  (torch's autocast state functions)
     autocast_decrement_nesting, autocast_increment_nesting, clear_autocast_cache,

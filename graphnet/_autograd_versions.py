@@ -43,7 +43,9 @@ bumped = False
 
 def version(t) -> int:
     """`t._version`: how many in-place writes `t` has had. A view shares its storage owner's
-    counter, as in PyTorch: writing either one bumps both."""
+    counter, as in PyTorch: writing either one bumps both. An inference tensor has none."""
+    if t.__dict__.get("_inference"):
+        raise RuntimeError("Inference tensors do not track version counter.")
     owner = t.__dict__.get("_storage")
     return _data_swap.counter_owner(t if owner is None else owner).__dict__.get("_version", 0)
 

@@ -91,7 +91,9 @@ def jax_device(where) -> "jax.Device":
     gpus = _gpus()
     index = where.index if where.index is not None else _current_gpu
     if not gpus:
-        raise RuntimeError(
+        from .cuda import NoGPUError    # an AssertionError too, as PyTorch without CUDA raises
+
+        raise NoGPUError(
             f"Found no CUDA device for {str(where)!r}: JAX here has only "
             f"{sorted({d.platform for d in jax.devices()})} backends (install jax[cuda12] on a "
             f"machine with an NVIDIA GPU), or use device='cpu'; graphnet.cuda.is_available() "

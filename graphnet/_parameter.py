@@ -39,6 +39,10 @@ class Parameter(Tensor):
 
 def _fill(self, data, requires_grad: bool) -> None:
     """Make `self` a parameter holding `data`'s values (sharing its storage eagerly)."""
+    if requires_grad and isinstance(data, Tensor) and data.__dict__.get("_inference") and \
+            not _autograd.grad_mode.inference:
+        raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                           "InferenceMode is not allowed.")
     value = data._value if isinstance(data, Tensor) else Tensor(data if data is not None
                                                                  else [])._value
     if requires_grad:
