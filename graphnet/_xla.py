@@ -6,12 +6,17 @@ values (jax 0.10.2), silently: the reduce fusion, part of XLA's own default set,
 in a batched matmul with a broadcast or iota operand (`bmm(x, w.expand(3, 2, 40)).sum(1)`
 compiled gave garbage up to 1e22, a softmax over such a product was 0.9 off), and the dot
 fusion, when it takes in a matmul's broadcast operand (`a @ full((2, 4), 1.5)` on 9 rows; a
-compiled conv with a constant filter passed back half its input gradient). So graphnet's
-set, `library_dots`, hands the library its matmuls one by one and nothing else, for every
-program and kernel. The other sets stay selectable for measuring (`python -m
-graphnet.runtime.fusion_bench`, docs/performance.md: before the miscompiles were known, XLA's
-default was the fastest for the MLP and the Transformer, matmuls and reductions in the
-library, `dot_reduce_fusion`, 15% faster for LeNet). `graphnet.backends.cpu_library_fusion(...)`
+compiled conv with a constant filter passed back half its input gradient). Both read an array
+XLA made inside the fusion by repeating a smaller one.
+
+So a static program compiles with `checked`: matmuls one by one and reductions in the
+library (dot_reduce_fusion's options, the reduce fusion worth about 25% of ResNet-18's
+training step), and the compiled program is read before it first runs (graphnet/_xla_check.py
+`risky_fusions`): where one of its library fusions has such a repeated array reaching a
+matmul, a convolution or a reduction, the program is compiled again with FALLBACK,
+`library_dots` (matmuls one by one, nothing else). Eager kernels, which are not read, take
+`library_dots`. The other sets stay selectable for measuring (`python -m
+graphnet.runtime.fusion_bench`, docs/performance.md). `graphnet.backends.cpu_library_fusion(...)`
 or env GRAPHNET_XLA_CPU_OPTIONS=<name> force one set for everything compiled afterwards.
 
 Everything graphnet compiles goes through `jit` (static programs, plan kernels, dynamic
@@ -24,23 +29,32 @@ import os
 
 import jax
 
+from . import _xla_check
+
 _FUSION = "xla_cpu_experimental_ynn_fusion_type"
 # name -> compile options on the CPU backend (None: XLA's own defaults)
 OPTION_SETS = {
     # NOTE: INDIVIDUAL_DOT, not DOT: with DOT, XLA fuses a matmul's broadcast operand into
     # the YNNPACK call, which reads it wrongly; and no REDUCE (XLA's default has it), which
     # takes in a batched matmul with a broadcast or iota operand and reads that wrongly
+    # (`checked` has it, and reads each program for that)
     "library_dots": {_FUSION: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"},
     "xla_default": None,
     "dot_reduce_fusion": {_FUSION: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,"
                                    "LIBRARY_FUSION_TYPE_REDUCE"},
     "no_library_fusion": {_FUSION: ""},
 }
+# A static program compiled with `checked` gets dot_reduce_fusion's options, and its compiled
+# form is read (graphnet/_xla_check.py): where a library fusion holds a form known to compute
+# wrong values, the program is compiled again with FALLBACK. Eager kernels, which are not
+# read, take FALLBACK.
+OPTION_SETS["checked"] = OPTION_SETS["dot_reduce_fusion"]
+FALLBACK = "library_dots"
 # the sets whose fusions compute right: the whole-step refinement (runtime/refine.py) tries
 # only these, and ignores a cached choice of another
-SAFE_SETS = ("library_dots", "no_library_fusion")
-DEFAULT = "library_dots"             # programs without a convolution
-CONV_DEFAULT = "library_dots"        # programs with one
+SAFE_SETS = ("checked", "library_dots", "no_library_fusion")
+DEFAULT = "checked"                  # programs without a convolution
+CONV_DEFAULT = "checked"             # programs with one
 CONV_OPS = frozenset({"conv", "conv_transpose"})   # ops lowered to XLA convolutions
 _chosen: str | None = None   # set by choose(); None: env GRAPHNET_XLA_CPU_OPTIONS, else the rule
 
@@ -82,8 +96,10 @@ EXACT_PRECISION = {"xla_allow_excess_precision": False}
 def compiler_options(has_conv: bool = False, program: bool = False) -> dict | None:
     """The options for code compiled now on the default backend (None: XLA's own);
     `program`: a whole static program (EXACT_PRECISION)."""
-    options = dict(OPTION_SETS[current(has_conv)] or {}) \
-        if jax.default_backend() == "cpu" else {}
+    name = current(has_conv)
+    if name == "checked" and not program:
+        name = FALLBACK
+    options = dict(OPTION_SETS[name] or {}) if jax.default_backend() == "cpu" else {}
     if program:
         options.update(EXACT_PRECISION)
     return options or None
@@ -93,7 +109,9 @@ def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
     """`jax.jit(fn, **kwargs)` with graphnet's compile options for the current backend;
     `has_conv`: the program contains a convolution (see the module's docstring); `program`:
     a whole static program, not an eager kernel."""
-    options = compiler_options(has_conv, program)
+    named = kwargs.pop("option_set", False)    # False: the rule's; None: XLA's defaults
+    options = compiler_options(has_conv, program) if named is False else \
+        options_named(named)["compiler_options"]
     if program and "in_shardings" not in kwargs and jax.device_count() == 1:
         # every input placed on the one device: jit keys its executables by the inputs'
         # commitment, and a first call's inputs (a fresh `.grad` buffer, parameters made by a
@@ -105,6 +123,14 @@ def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
         return jax.jit(fn, **kwargs)
     top = jax.jit(fn, compiler_options=options, **kwargs) if options else jax.jit(fn, **kwargs)
     if program:
+        checked = (current(has_conv) if named is False else named) == "checked" and \
+            jax.default_backend() == "cpu"
+        # NOTE: one device only: the executable is called directly, and over several
+        # devices an argument's placement may differ between calls
+        if checked and jax.device_count() == 1 and \
+                not ({"static_argnums", "static_argnames"} & set(kwargs)):
+            return CheckedProgram(top, jax.jit(fn, compiler_options={
+                **OPTION_SETS[FALLBACK], **EXACT_PRECISION}, **kwargs))
         return top
     high = {**(options or {}), _FUSION: _without_reduce((options or {}).get(_FUSION))}
     # NOTE: without options the nested calls take `top` itself: a second jax.jit of the same
@@ -166,10 +192,93 @@ class _KernelJit:
 
 
 def options_named(name: str | None) -> dict:
-    """jit's keyword arguments for a static program with option set `name` (XLA's defaults
-    but for EXACT_PRECISION when it names none, or off the CPU)."""
+    """`compiler_options` for a static program with option set `name` (XLA's defaults but
+    for EXACT_PRECISION when it names none, or off the CPU). Give `jit` the name instead
+    (`option_set=name`): a program of the `checked` set is read before it runs."""
     options = OPTION_SETS.get(name) if name and jax.default_backend() == "cpu" else None
     return {"compiler_options": {**(options or {}), **EXACT_PRECISION}}
+
+
+def explained(jitted, name: str | None) -> dict:
+    """For explain() and the plan dump: the option set a static program's last executable
+    was compiled with (`xla_options`) and the risky library fusions that made a `checked`
+    one fall back (`xla_risky_fusions`); `jitted` as `jit` made it (or a PairedJit of it),
+    `name` the set it was asked for."""
+    inner = getattr(jitted, "jitted", jitted)
+    if isinstance(inner, CheckedProgram) and inner.chosen == FALLBACK:
+        return {"xla_options": FALLBACK, "xla_risky_fusions": list(inner.risky)}
+    return {"xla_options": name, "xla_risky_fusions": []}
+
+
+def compile_lowered(lowered, name: str | None):
+    """(executable, the set it was compiled with): `lowered` compiled with option set
+    `name`; with `checked`, compiled again with FALLBACK where a library fusion is risky."""
+    compiled = lowered.compile(options_named(name)["compiler_options"])
+    if name == "checked" and jax.default_backend() == "cpu" and \
+            _xla_check.risky_fusions(compiled.as_text()):
+        return lowered.compile(options_named(FALLBACK)["compiler_options"]), FALLBACK
+    return compiled, name
+
+
+class CheckedProgram:
+    """A static program jitted with the `checked` set (`fast`) and with FALLBACK (`safe`).
+    Each argument signature's program is compiled with `fast`'s options and read; where a
+    library fusion of it may compute wrong values (graphnet/_xla_check.py) it is compiled with
+    `safe`'s instead. Calls go straight to the chosen executable; `lower` gives the chosen
+    jit's lowering (dumps show the program that runs)."""
+
+    def __init__(self, fast, safe):
+        self.fast, self.safe = fast, safe
+        self.executables = {}    # argument signature -> (executable, the jit it came from)
+        self.last = None         # the executable of the last call's signature
+        self.risky: list = []    # the risky fusions of the last program compiled again
+
+    def _choose(self, args, kwargs):
+        key = tuple((getattr(a, "shape", None), str(getattr(a, "dtype", type(a))),
+                     getattr(a, "weak_type", None))
+                    for a in jax.tree_util.tree_leaves((args, kwargs)))
+        found = self.executables.get(key)
+        if found is None:
+            compiled = self.fast.lower(*args, **kwargs).compile()
+            risky = _xla_check.risky_fusions(compiled.as_text())
+            found = (compiled, self.fast)
+            if risky:
+                self.risky = risky
+                found = (self.safe.lower(*args, **kwargs).compile(), self.safe)
+            self.executables[key] = found
+        return found
+
+    def __call__(self, *args, **kwargs):
+        if self.last is not None and not kwargs:
+            try:
+                return self.last(*args)
+            except TypeError:    # other shapes or dtypes than the last call's: found below
+                pass
+        self.last = self._choose(args, kwargs)[0]
+        return self.last(*args, **kwargs)
+
+    @property
+    def chosen(self) -> str:
+        """The option set the last signature's program was compiled with."""
+        if self.last is None:
+            return "checked"
+        return next("checked" if jitted is self.fast else FALLBACK
+                    for executable, jitted in self.executables.values()
+                    if executable is self.last)
+
+    def lower(self, *args, **kwargs):
+        return self._choose(args, kwargs)[1].lower(*args, **kwargs)
+
+    def _cache_size(self) -> int:
+        return len(self.executables)
+
+    def clear_cache(self) -> None:
+        self.executables, self.last = {}, None
+        self.fast.clear_cache()
+        self.safe.clear_cache()
+
+    def __getattr__(self, name):    # trace, eval_shape ...: the fast jit's
+        return getattr(self.fast, name)
 
 
 def graph_has_conv(graph) -> bool:

@@ -249,7 +249,7 @@ class Artifact:
     def lowered(self, args: tuple):
         """`jax.stages.Lowered` of this program for the call `args` (what the compiled function
         was called with): `.as_text()` is its StableHLO, `.compile()` XLA's executable."""
-        options = xla.options_named(self.xla_options) if self.refinement else {}
+        options = {"option_set": self.xla_options} if self.refinement else {}
         return xla.jit(self.run_fn, self.has_conv, program=True,
                        **options).lower(*self._gather(args))
 
@@ -279,7 +279,7 @@ class Artifact:
             self.run_fn = refine.wrap(self.run_fn, r.overrides)
             self.program = StoredProgram(self.run_fn, self.graph, len(self.check_sites),
                                          r.overrides)
-        options = xla.options_named(r.option_set)
+        options = {"option_set": r.option_set}
         self.xla_options = r.option_set
         self.jitted = paired_jit(xla.jit, self.program, self.donated, self.into,
                                  has_conv=self.has_conv, program=True, **options)
@@ -294,7 +294,7 @@ class Artifact:
         if not self.recycle:
             return None
         n, run = len(self.sources), self.program
-        options = xla.options_named(self.xla_options) if self.refinement else {}
+        options = {"option_set": self.xla_options} if self.refinement else {}
         extra = tuple(range(n, n + len(self.recycle)))
         return paired_jit(xla.jit, lambda *arrays: run(*arrays[:n]),
                           tuple(self.donated) + extra, self.into, has_conv=self.has_conv,

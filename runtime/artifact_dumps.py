@@ -157,7 +157,7 @@ def plan_dump(target, *args) -> dict:
                else _jit(artifact).lower(*_abstract_inputs(artifact.graph)))
     return {"plan": artifact.plan, "memory": normalize_memory(lowered.compile().memory_analysis()),
             "lowerings": lowering_choices.for_graph(artifact.graph, _overrides(artifact)),
-            "xla_options": getattr(artifact, "xla_options", None)}
+            **xla.explained(artifact.jitted, getattr(artifact, "xla_options", None))}
 
 
 def _overrides(artifact) -> dict:
@@ -168,7 +168,7 @@ def _overrides(artifact) -> dict:
 def _jit(artifact):
     """The artifact's program jitted with its compile options (graphnet/_xla.py)."""
     refined = getattr(artifact, "refinement", None)
-    options = xla.options_named(artifact.xla_options) if refined is not None else {}
+    options = {"option_set": artifact.xla_options} if refined is not None else {}
     return xla.jit(artifact.run_fn, xla.graph_has_conv(artifact.graph), program=True,
                    **options)
 
@@ -179,6 +179,8 @@ def format_plan_dump(dump: dict) -> str:
     if "lowerings" in dump:
         lines += ["", "// ---- lowerings chosen (conv and pool autotuning) ----"]
         lines += lowering_choices.format_rows(dump["lowerings"], dump.get("xla_options"))
+        lines += [f"compiled again without it: a library fusion may compute wrong values "
+                  f"({why})" for why in dump.get("xla_risky_fusions", [])]
     lines += ["", "// ---- planned peak vs XLA's memory analysis (bytes) ----"]
     estimate = plan.est_peak_bytes
     lines.append(f"graphnet est peak: {estimate if estimate is not None else 'not planned'}")

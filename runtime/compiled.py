@@ -17,7 +17,7 @@ from graphnet.compiler.hoist import describe
 from graphnet.compiler.tensor_attributes import take_argument_attributes
 from graphnet.compiler.tracing import graph_name
 from graphnet.compiler.tree import flatten, structure
-from graphnet import _autocast, _autograd, _default_dtype
+from graphnet import _autocast, _autograd, _default_dtype, _xla
 from graphnet._ops import lowering_choices
 from graphnet._func_vmap import vmap_active
 from graphnet._mode import tracing
@@ -278,7 +278,7 @@ class CompiledFunction:
                 "plan_s": a.plan_seconds,
                 "first_run_s (XLA compile + run)": a.compile_seconds,
                 **a.jax_seconds,
-                "xla_options": a.xla_options,
+                **_xla.explained(a.jitted, a.xla_options),
                 "lowerings": lowering_choices.for_graph(
                     a.graph, a.refinement.overrides if a.refinement else None),
                 "refinement": a.refinement.summary() if a.refinement else None,

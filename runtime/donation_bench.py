@@ -40,7 +40,7 @@ def donation_workload(name: str, torch: bool = True) -> Workload:
 
     built = WORKLOADS[name](torch=torch)
     artifact = _artifact(built)
-    options = _xla.options_named(artifact.xla_options) if artifact.refinement else {}
+    options = {"option_set": artifact.xla_options} if artifact.refinement else {}
     donated = {"read-once": list(artifact.read_once), "written": list(artifact.written),
                "none": []}
     refined = artifact.refinement.donation if artifact.refinement else "read-once"

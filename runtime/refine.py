@@ -129,7 +129,6 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
         return None
     start = time.perf_counter()
     rule_set, other_sets = _option_sets(has_conv)
-    options = xla.options_named(rule_set).get("compiler_options")
     # Which overwritten buffers to donate besides the state read once (the parameters):
     # those XLA updates in place. Compiled donating all of them, the program shows which it
     # copies first (a weight the backward still reads after the update could be written);
@@ -139,7 +138,7 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
     donation, base = "read-once", None
     if set(written) - set(donated):
         lowered = _donating(run_fn, written, feedback).lower(*arrays)
-        compiled = lowered.compile(options)
+        compiled, _ = xla.compile_lowered(lowered, rule_set)
         copies = copied_inputs(compiled.as_text()) & (set(written) - set(donated))
         if not copies:
             donation, donated = "written", list(written)
@@ -150,7 +149,7 @@ def refine(run_fn, arrays, donated, graph, has_conv: bool, written=(),
     if base is None:
         one_trial = time.perf_counter()
         base = _donating(run_fn, donated, feedback).lower(*arrays)
-        base_compiled = base.compile(options)
+        base_compiled, _ = xla.compile_lowered(base, rule_set)
     base_text = base.as_text()
     if conv_autotune.deferred(lowering_choices.keys(graph)):
         # NOTE: the budget ran out while the program was lowered: some of its ops took the
@@ -339,4 +338,4 @@ def _time(trials: dict, arrays, donated: set, feedback: dict | None = None) -> d
 
 def _compile(trial):
     overrides, option_set, lowered, compiled = trial
-    return compiled or lowered.compile(xla.options_named(option_set).get("compiler_options"))
+    return compiled or xla.compile_lowered(lowered, option_set)[0]

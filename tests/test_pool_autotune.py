@@ -235,11 +235,15 @@ def test_conv_1d_and_3d_go_through_the_tuner_and_equal_torch(monkeypatch, nd):
 
 def test_option_sets_follow_the_rule_and_the_switch(monkeypatch):
     monkeypatch.delenv("GRAPHNET_XLA_CPU_OPTIONS", raising=False)
-    assert _xla.current(has_conv=False) == _xla.current(has_conv=True) == "library_dots"
+    assert _xla.current(has_conv=False) == _xla.current(has_conv=True) == "checked"
+    # eager kernels are not read: matmuls one by one; a program reads its compiled form
     assert _xla.compiler_options(True) == _xla.compiler_options(False) == {
         "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
+    assert _xla.compiler_options(False, program=True)[
+        "xla_cpu_experimental_ynn_fusion_type"] == \
+        "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"
     graphnet.backends.cpu_library_fusion(True)
-    assert _xla.current(True) == "library_dots"
+    assert _xla.current(True) == "checked"
     graphnet.backends.cpu_library_fusion(False)
     assert _xla.current(True) == _xla.current(False) == "no_library_fusion"
     graphnet.backends.cpu_library_fusion(None)
@@ -283,14 +287,14 @@ def test_explain_and_plan_dump_show_each_lowering():
     x = graphnet.randn(2, 1, 10, 10)
     fast(x)
     graph = fast.explain()["per_graph"][-1]
-    assert graph["xla_options"] == "library_dots"
+    assert graph["xla_options"] == "checked" and graph["xla_risky_fusions"] == []
     ops = {row["op"]: row for row in graph["lowerings"]}
     assert set(ops) == {"conv2d", "max_pool2d"}
     assert ops["conv2d"]["input"] == [2, 1, 10, 10] and ops["conv2d"]["source"] == "rule"
     assert ops["max_pool2d"]["choice"] == {"forward": "reduce_window",
                                            "input_grad": "tiled_winner"}
     text = format_plan_dump(plan_dump(fast, x))
-    assert "XLA CPU option set: library_dots" in text
+    assert "XLA CPU option set: checked" in text
     assert "= max_pool2d x[2,4,8,8]: forward=reduce_window input_grad=tiled_winner [rule]" in text
     assert "= conv2d x[2,1,10,10] w[4,1,3,3]" in text
 

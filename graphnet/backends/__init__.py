@@ -146,18 +146,21 @@ def autotune(enabled: bool | None = True) -> None:
 
 def cpu_library_fusion(option_set: str | bool | None) -> None:
     """Which operations XLA-CPU hands to its YNNPACK library, for programs and kernels
-    compiled afterwards (it changes nothing on GPU): an option-set name, "library_dots"
-    (graphnet's default: matmuls one by one; True means this), "no_library_fusion" (False
-    means this), or, for measuring, "xla_default" (XLA's own) and "dot_reduce_fusion",
-    whose reduce fusion miscompiles a reduction of a batched matmul with a broadcast operand
-    (graphnet/_xla.py); None hands the decision back to env GRAPHNET_XLA_CPU_OPTIONS.
+    compiled afterwards (it changes nothing on GPU): an option-set name, "checked"
+    (graphnet's default, True means this: matmuls and reductions in the library, each static
+    program's compiled form read for the library fusions known to compute wrong values and
+    compiled again with "library_dots" where it has one; eager kernels take
+    "library_dots"), "library_dots" (matmuls one by one), "no_library_fusion" (False means
+    this), or, for measuring, "xla_default" (XLA's own) and "dot_reduce_fusion" (unchecked:
+    its reduce fusion miscompiles a reduction of a batched matmul with a broadcast operand,
+    graphnet/_xla.py); None hands the decision back to env GRAPHNET_XLA_CPU_OPTIONS.
 
     >>> graphnet.backends.cpu_library_fusion("no_library_fusion")
     """
     from .. import _xla
 
     if option_set is True:
-        option_set = "library_dots"
+        option_set = "checked"
     elif option_set is False:
         option_set = "no_library_fusion"
     _xla.choose(option_set)
