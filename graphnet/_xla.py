@@ -127,11 +127,14 @@ def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
             jax.default_backend() == "cpu"
         # NOTE: one device only: the executable is called directly, and over several
         # devices an argument's placement may differ between calls
-        if checked and jax.device_count() == 1 and \
+        if not checked:
+            return top
+        safe = jax.jit(fn, compiler_options={**OPTION_SETS[FALLBACK], **EXACT_PRECISION},
+                       **kwargs)
+        if jax.device_count() == 1 and \
                 not ({"static_argnums", "static_argnames"} & set(kwargs)):
-            return CheckedProgram(top, jax.jit(fn, compiler_options={
-                **OPTION_SETS[FALLBACK], **EXACT_PRECISION}, **kwargs))
-        return top
+            return CheckedProgram(top, safe)
+        return safe    # not read: compiled without the reduce fusion
     high = {**(options or {}), _FUSION: _without_reduce((options or {}).get(_FUSION))}
     # NOTE: without options the nested calls take `top` itself: a second jax.jit of the same
     # function shares its executables, and the eager cache counted them twice

@@ -148,3 +148,16 @@ def test_a_training_step_with_the_checked_set_matches_torch():
     for (name, p), q in zip(tm.named_parameters(), gm.parameters()):
         np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-5,
                                    atol=1e-6, err_msg=name)
+
+
+def test_a_program_that_cannot_be_read_compiles_without_the_reduce_fusion(monkeypatch):
+    """Over several devices (or with static arguments) the executable is not called directly,
+    so the program is not read: it takes library_dots, never the unread reduce fusion."""
+    monkeypatch.setattr(_xla.jax, "device_count", lambda: 2)
+    program = _xla.jit(_softmax_of_constant_product, program=True)
+    assert not isinstance(program, _xla.CheckedProgram)
+    want = np.asarray(jax.jit(_softmax_of_constant_product, compiler_options=NONE)(T))
+    np.testing.assert_allclose(np.asarray(program(T)), want, rtol=1e-5, atol=1e-6)
+    with_static = _xla.jit(lambda t, k: _softmax_of_constant_product(t) * k, program=True,
+                           static_argnums=(1,))
+    np.testing.assert_allclose(np.asarray(with_static(T, 2)), want * 2, rtol=1e-5, atol=1e-6)
