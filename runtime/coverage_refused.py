@@ -35,8 +35,6 @@ _LEGACY_RNN = ("ATen's flat-weight RNN kernels", "nn.LSTM / nn.GRU / nn.RNN and 
 _CAPTURE = ("PyTorch's own graph capture and operator registry (FX graphs, ExportedProgram, "
             "torch.library/torch.ops)", "graphnet.compile, its graph dumps and "
             "autograd.Function")
-_PROFILER = ("PyTorch's profiler times ATen's kernels; graphnet's run inside XLA",
-             "jax.profiler.trace(log_dir) and compiled.explain()")
 _PROCESSES = ("PyTorch's process spawning and shared-memory tensors",
               "graphnet.distributed (jax.distributed) for several processes")
 _NO_RECOMPUTE = ("graphnet does not recompute checkpointed segments (XLA rematerialises)",
@@ -87,7 +85,7 @@ REFUSED: dict[str, tuple[str, str]] = {
     "torch.sparse": _SPARSE, "torch.quantization": _QUANT, "torch.ao": _QUANT,
     "torch.fx": _CAPTURE, "torch.export": _CAPTURE, "torch.library": _CAPTURE,
     "torch.ops": _CAPTURE, "torch.classes": _CAPTURE, "torch.cpp": _CAPTURE,
-    "torch.package": _SCRIPT, "torch.futures": _SCRIPT, "torch.profiler": _PROFILER,
+    "torch.package": _SCRIPT, "torch.futures": _SCRIPT,
     "torch.multiprocessing": _PROCESSES, "torch.mps": _CUDA, "torch.xpu": _CUDA,
     "torch.mtia": _CUDA, "torch.overrides": _OVERRIDES, "torch.storage": _STORAGE,
     "torch.masked.MaskedTensor": _MASKED, "torch.masked.masked_tensor": _MASKED,

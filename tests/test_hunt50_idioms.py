@@ -61,7 +61,7 @@ def test_an_inference_tensor_cannot_become_a_parameter_outside_inference_mode():
         gn.nn.Parameter(t)
     assert not gn.nn.Parameter(t, requires_grad=False).requires_grad
     with pytest.raises(RuntimeError, match="Inference tensors do not track version counter"):
-        t._version
+        _ = t._version
     np.testing.assert_array_equal(t.numpy(), [1.0, 1.0, 1.0])
 
 
