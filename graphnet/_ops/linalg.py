@@ -242,8 +242,9 @@ def linalg_eigh(a, *, upper=False):
 # NOTE: JAX's eigh rule scales the eigenvectors' cotangent by 1 / (w_j - w_i), inf for a
 # repeated eigenvalue. Eagerly the eigenvectors' cotangent is zeros, not left out, when only
 # the eigenvalues are used (eigvalsh), and inf * 0 made the gradient NaN where PyTorch's is
-# V diag(g_w) V^T. Here a zero numerator gives 0; a nonzero one still divides by the gap,
-# as in PyTorch (inf for a repeated eigenvalue, where the eigenvectors are not unique).
+# V diag(g_w) V^T. Here an eigenvector cotangent of zeros gives that; any other divides by
+# the gap, as in PyTorch (NaN or inf at a repeated eigenvalue, where the eigenvectors are not
+# unique).
 @jax.custom_vjp
 def _symmetric_eigh(a):
     return tuple(jnp.linalg.eigh(a, symmetrize_input=False))
@@ -259,10 +260,14 @@ def _symmetric_eigh_bwd(residuals, cotangents):
     g_w, g_v = cotangents
     vt_gv = _mT(v) @ g_v
     skew = (vt_gv - _mT(vt_gv)) / 2
-    gaps = w[..., None, :] - w[..., :, None]    # w_j - w_i, 0 on the diagonal
-    safe_gaps = jnp.where(skew == 0, 1, gaps)
-    inner = jnp.where(skew == 0, 0, skew / safe_gaps)
-    inner = inner + jnp.eye(w.shape[-1], dtype=w.dtype) * g_w[..., None, :]
+    eye = jnp.eye(w.shape[-1], dtype=w.dtype)
+    gaps = w[..., None, :] - w[..., :, None] + eye   # w_j - w_i, 1 on the diagonal
+    values = eye * g_w[..., None, :]
+    # NOTE: the shortcut only for an eigenvector cotangent that is zero throughout (PyTorch
+    # leaves it undefined: eigvalsh, or eigh's vectors unused). Taken per element before, it
+    # wrote 0 for each 0 / 0 at a repeated eigenvalue: `sqrtm` via eigh of P P^T at P = I gave
+    # P a gradient with no off-diagonal, finite and wrong, where PyTorch's is NaN
+    inner = jnp.where(jnp.all(g_v == 0), values, skew / gaps + values)
     return (v @ inner @ _mT(v),)
 
 
