@@ -125,12 +125,12 @@ def jit(fn, has_conv: bool = False, program: bool = False, **kwargs):
     if program:
         checked = (current(has_conv) if named is False else named) == "checked" and \
             jax.default_backend() == "cpu"
-        # NOTE: one device only: the executable is called directly, and over several
-        # devices an argument's placement may differ between calls
         if not checked:
             return top
         safe = jax.jit(fn, compiler_options={**OPTION_SETS[FALLBACK], **EXACT_PRECISION},
                        **kwargs)
+        # NOTE: one device only: the executable is called directly, and over several
+        # devices an argument's placement may differ between calls
         if jax.device_count() == 1 and \
                 not ({"static_argnums", "static_argnames"} & set(kwargs)):
             return CheckedProgram(top, safe)
