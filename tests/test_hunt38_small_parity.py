@@ -148,7 +148,7 @@ def test_accelerator_questions_as_the_tutorials_ask_them():
                 getattr(gn.accelerator, name)()
 
 
-@pytest.mark.parametrize("name", "sparse profiler multiprocessing nested hub fx export mps "
+@pytest.mark.parametrize("name", "sparse multiprocessing nested hub fx export mps "
                                  "quantization ao".split())
 def test_torch_submodules_graphnet_lacks_say_why(name):
     assert hasattr(torch, name)
